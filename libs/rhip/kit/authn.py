@@ -1,0 +1,193 @@
+"""Authentication: verify EdDSA access tokens offline and hold the caller in a contextvar.
+
+Identity signs tokens; every service (and the gateway) verifies them against identity's public
+keys (JWKS). Verification costs about 190 µs of CPU, so verified tokens are cached by a digest
+of the token until they expire.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from enum import Enum
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from jwt.algorithms import OKPAlgorithm
+
+from rhip.kit.errors import Unauthenticated
+
+AUDIENCE = "rhip"
+ALGORITHM = "EdDSA"
+
+
+class PrincipalKind(Enum):
+    PRACTITIONER = "practitioner"
+    REGIONAL_ADMIN = "regional_admin"
+    AUDITOR = "auditor"
+    SERVICE_ACCOUNT = "service_account"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller. ``subject`` is ``user:{id}`` or ``sa:{id}``."""
+
+    subject: str
+    kind: PrincipalKind
+    tenant_id: str
+    region_code: str
+    token_id: str = ""
+    expires_at: float = 0.0
+
+    @classmethod
+    def from_claims(cls, claims: Mapping[str, object]) -> Principal:
+        try:
+            return cls(
+                subject=str(claims["sub"]),
+                kind=PrincipalKind(claims["kind"]),
+                tenant_id=str(claims.get("tid", "")),
+                region_code=str(claims["reg"]),
+                token_id=str(claims.get("jti", "")),
+                expires_at=float(claims["exp"]),  # type: ignore[arg-type]
+            )
+        except (KeyError, ValueError, TypeError):
+            raise Unauthenticated("token claims are incomplete", reason="TOKEN_INVALID") from None
+
+
+_current: ContextVar[Principal | None] = ContextVar("rhip_principal", default=None)
+
+
+def current_principal() -> Principal:
+    """The caller of the RPC being served; UNAUTHENTICATED when there is none."""
+    principal = _current.get()
+    if principal is None:
+        raise Unauthenticated("this method needs a bearer token", reason="TOKEN_MISSING")
+    return principal
+
+
+def optional_principal() -> Principal | None:
+    return _current.get()
+
+
+@contextmanager
+def acting_as(principal: Principal | None) -> Iterator[None]:
+    token = _current.set(principal)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+KeySource = Callable[[str], Ed25519PublicKey | None]
+"""Looks up a public key by ``kid``; None when the key is unknown."""
+
+
+def public_key_from_jwk(jwk: Mapping[str, str]) -> Ed25519PublicKey:
+    key = OKPAlgorithm.from_jwk(json.dumps(dict(jwk)))
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("JWK is not an Ed25519 public key")
+    return key
+
+
+class JwksKeySource:
+    """A KeySource over a remote JWKS (``fetch`` returns the JWK dicts), refreshed when an
+    unknown ``kid`` appears, at most once per ``min_refresh_seconds``."""
+
+    def __init__(self, fetch: Callable[[], list[Mapping[str, str]]], min_refresh_seconds: float = 5):
+        self._fetch = fetch
+        self._min_refresh = min_refresh_seconds
+        self._keys: dict[str, Ed25519PublicKey] = {}
+        self._fetched_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def __call__(self, kid: str) -> Ed25519PublicKey | None:
+        key = self._keys.get(kid)
+        if key is not None:
+            return key
+        with self._lock:
+            if kid not in self._keys and time.monotonic() - self._fetched_at >= self._min_refresh:
+                self._fetched_at = time.monotonic()
+                self._keys = {jwk["kid"]: public_key_from_jwk(jwk) for jwk in self._fetch()}
+        return self._keys.get(kid)
+
+
+class TokenVerifier:
+    """Verifies access tokens and caches the resulting Principal until the token expires."""
+
+    def __init__(
+        self,
+        keys: KeySource,
+        *,
+        issuers: frozenset[str] | None = None,
+        cache_size: int = 50_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._keys = keys
+        self._issuers = issuers
+        self._cache: OrderedDict[bytes, Principal] = OrderedDict()
+        self._cache_size = cache_size
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def verify(self, token: str) -> Principal:
+        digest = hashlib.sha256(token.encode()).digest()
+        now = self._clock()
+        cached = self._cache.get(digest)
+        if cached is not None and cached.expires_at > now:
+            return cached
+        principal = self._verify_uncached(token, now)
+        with self._lock:
+            self._cache[digest] = principal
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return principal
+
+    def _verify_uncached(self, token: str, now: float) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.DecodeError:
+            raise Unauthenticated("the bearer token is malformed", reason="TOKEN_MALFORMED") from None
+        if header.get("alg") != ALGORITHM:
+            raise Unauthenticated("the token must be signed with EdDSA", reason="TOKEN_ALGORITHM")
+        key = self._keys(str(header.get("kid", "")))
+        if key is None:
+            raise Unauthenticated("the token was signed by an unknown key", reason="TOKEN_KEY_UNKNOWN")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                options={"require": ["exp", "iat", "sub", "iss"], "verify_iat": False},
+                leeway=0,
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("the token has expired", reason="TOKEN_EXPIRED") from None
+        except jwt.InvalidSignatureError:
+            raise Unauthenticated("the token signature is not valid", reason="TOKEN_SIGNATURE") from None
+        except jwt.PyJWTError:
+            raise Unauthenticated("the token is not valid", reason="TOKEN_INVALID") from None
+        if self._issuers is not None and claims.get("iss") not in self._issuers:
+            raise Unauthenticated("the token was issued by another cell", reason="TOKEN_ISSUER")
+        principal = Principal.from_claims(claims)
+        if principal.expires_at <= now:
+            raise Unauthenticated("the token has expired", reason="TOKEN_EXPIRED")
+        return principal
+
+
+def bearer_token(metadata: Mapping[str, str]) -> str | None:
+    """The token from an ``authorization: Bearer …`` header, None when absent."""
+    value = metadata.get("authorization")
+    if value is None:
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("authorization must be 'Bearer <token>'", reason="TOKEN_MALFORMED")
+    return token.strip()

@@ -1,0 +1,301 @@
+"""Authorization: pycasbin RBAC whose domains are region paths; a grant reaches its region
+and everything below it.
+
+Policy rows (table ``authz_rule``):
+
+* ``p, role:<role>, <action pattern>``: what a role may do (actions are gRPC method names,
+  ``rhip.api.identity.v1.IdentityService/CreateTenant``; ``*`` as a suffix wildcard);
+* ``g, <subject>, role:<role>, <domain path>``: a subject holds a role over a region path
+  (``86/32/3203``) or a tenant path (``86/32/3203/320311/t-{id}``);
+* ``g2, <subject>, tenant:<id>`` (membership) and ``g2, <subject or tenant>, blocked``:
+  a blocked tenant or user is refused everything.
+
+Decisions never scan for subtrees: ``inScope`` walks the target's ancestors (at most six
+segments) and asks the role manager for an exact link at each. Decisions are cached by request
+and the cache is dropped whenever the policy changes; a watcher thread reloads the policy in
+every replica within a second (PostgreSQL LISTEN/NOTIFY, or polling the version row on SQLite).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import casbin
+import psycopg
+from casbin import persist
+from sqlalchemy import Connection, delete, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from rhip.kit.authn import Principal
+from rhip.kit.db import Database, is_postgres
+from rhip.kit.errors import PermissionDenied
+from rhip.kit.schema import authz_rule, authz_version
+from rhip.kit.tenancy import ancestors, is_within
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "rhip_authz"
+BLOCKED = "blocked"
+
+MODEL_TEXT = """
+[request_definition]
+r = sub, dom, act
+
+[policy_definition]
+p = sub, act
+
+[role_definition]
+g = _, _, _
+g2 = _, _
+
+[policy_effect]
+e = some(where (p.eft == allow))
+
+[matchers]
+m = keyMatch(r.act, p.act) && inScope(r.sub, p.sub, r.dom) && !g2(r.sub, "blocked")
+"""
+
+
+@dataclass(frozen=True)
+class Rule:
+    ptype: str
+    values: tuple[str, ...]
+
+
+def role_subject(role: str) -> str:
+    return f"role:{role}"
+
+
+def grant_rule(subject: str, role: str, domain: str) -> Rule:
+    return Rule("g", (subject, role_subject(role), domain))
+
+
+def permission_rule(role: str, action: str) -> Rule:
+    return Rule("p", (role_subject(role), action))
+
+
+def membership_rule(subject: str, tenant_id: str) -> Rule:
+    return Rule("g2", (subject, f"tenant:{tenant_id}"))
+
+
+def block_rule(subject_or_tenant: str) -> Rule:
+    return Rule("g2", (subject_or_tenant, BLOCKED))
+
+
+class _RowsAdapter(persist.Adapter):
+    """Feeds rows already read from the database into a casbin model (read-only)."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self._rules = rules
+
+    def load_policy(self, model):  # type: ignore[no-untyped-def]
+        sections = model.model
+        for rule in self._rules:
+            sections[rule.ptype[0]][rule.ptype].policy.append(list(rule.values))
+
+
+class PolicyStore:
+    """Reads and writes policy rows; writers bump the version (and NOTIFY on PostgreSQL)
+    in the caller's transaction, so replicas reload only after the change commits."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def load(self) -> tuple[int, list[Rule]]:
+        with self.db.engine.connect() as conn:
+            version = self.version(conn)
+            rows = conn.execute(
+                select(authz_rule.c.ptype, authz_rule.c.v0, authz_rule.c.v1, authz_rule.c.v2)
+            ).all()
+        rules = [
+            Rule(ptype, (v0, v1, v2) if ptype == "g" else (v0, v1)) for ptype, v0, v1, v2 in rows
+        ]
+        return version, rules
+
+    @staticmethod
+    def version(conn: Connection | Session) -> int:
+        return int(conn.execute(select(authz_version.c.version)).scalar_one())
+
+    def add(self, session: Session, rules: Iterable[Rule]) -> None:
+        values = [self._row(r) for r in rules]
+        if values:
+            session.execute(insert(authz_rule), values)
+            self._bump(session)
+
+    def remove(self, session: Session, rules: Iterable[Rule]) -> int:
+        removed = 0
+        for rule in rules:
+            row = self._row(rule)
+            result = session.execute(
+                delete(authz_rule).where(*(authz_rule.c[k] == v for k, v in row.items()))
+            )
+            removed += result.rowcount or 0
+        if removed:
+            self._bump(session)
+        return removed
+
+    def exists(self, session: Session, rule: Rule) -> bool:
+        row = self._row(rule)
+        found = session.execute(
+            select(authz_rule.c.id).where(*(authz_rule.c[k] == v for k, v in row.items()))
+        ).first()
+        return found is not None
+
+    def _bump(self, session: Session) -> None:
+        session.execute(update(authz_version).values(version=authz_version.c.version + 1))
+        if is_postgres(self.db.engine):
+            session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+
+    @staticmethod
+    def _row(rule: Rule) -> dict[str, str]:
+        row = {"ptype": rule.ptype}
+        for i, value in enumerate(rule.values):
+            row[f"v{i}"] = value
+        return row
+
+
+class _Snapshot:
+    """One loaded policy: a casbin enforcer plus indexes for scope queries. Immutable once
+    built; a reload builds a new snapshot and swaps it in."""
+
+    def __init__(self, version: int, rules: Sequence[Rule]) -> None:
+        self.version = version
+        model = casbin.Enforcer.new_model(text=MODEL_TEXT)
+        self.enforcer = casbin.Enforcer(model, _RowsAdapter(rules))
+        self.enforcer.add_function("inScope", self._in_scope)
+        self._roles = self.enforcer.get_role_manager()
+        self._blocked = self.enforcer.get_named_role_manager("g2")
+        self.grants: dict[str, list[tuple[str, str]]] = {}
+        self.role_actions: dict[str, list[str]] = {}
+        for rule in rules:
+            if rule.ptype == "g":
+                sub, role, domain = rule.values
+                self.grants.setdefault(sub, []).append((role, domain))
+            elif rule.ptype == "p":
+                self.role_actions.setdefault(rule.values[0], []).append(rule.values[1])
+        self.lock = threading.Lock()
+
+    def _in_scope(self, subject: str, role: str, domain: str) -> bool:
+        return any(self._roles.has_link(subject, role, path) for path in ancestors(domain))
+
+    def is_blocked(self, subject: str) -> bool:
+        return bool(self._blocked.has_link(subject, BLOCKED))
+
+
+def _action_matches(action: str, pattern: str) -> bool:
+    if pattern.endswith("*"):
+        return action.startswith(pattern[:-1])
+    return action == pattern
+
+
+class Authorizer:
+    """Thread-safe decisions over the current policy snapshot, with a decision cache."""
+
+    def __init__(self, store: PolicyStore, *, poll_seconds: float = 0.25, cache_size: int = 200_000):
+        self.store = store
+        self._poll = poll_seconds
+        self._cache_size = cache_size
+        self._cache: dict[tuple[str, str, str], bool] = {}
+        self._snapshot = _Snapshot(0, [])
+        self._reload_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        self.refresh(force=True)
+        self._thread = threading.Thread(target=self._watch, name="authz-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Reload the policy if its version moved (or always with ``force``)."""
+        with self._reload_lock:
+            if not force:
+                with self.store.db.engine.connect() as conn:
+                    if PolicyStore.version(conn) == self._snapshot.version:
+                        return False
+            version, rules = self.store.load()
+            snapshot = _Snapshot(version, rules)
+            self._snapshot = snapshot
+            self._cache = {}
+            log.info("authorization policy v%d loaded: %d rules", version, len(rules))
+            return True
+
+    @property
+    def version(self) -> int:
+        return self._snapshot.version
+
+    # -- decisions ------------------------------------------------------------------------
+    def enforce(self, subject: str, domain: str, action: str) -> bool:
+        key = (subject, domain, action)
+        cache = self._cache
+        decision = cache.get(key)
+        if decision is not None:
+            return decision
+        snapshot = self._snapshot
+        with snapshot.lock:  # casbin's Enforcer is not thread-safe
+            decision = bool(snapshot.enforcer.enforce(subject, domain, action))
+        if snapshot is self._snapshot:
+            if len(cache) >= self._cache_size:
+                cache.clear()
+            cache[key] = decision
+        return decision
+
+    def is_blocked(self, subject: str) -> bool:
+        return self._snapshot.is_blocked(subject)
+
+    def require(self, principal: Principal, domain: str, action: str) -> None:
+        """Raise PERMISSION_DENIED unless the principal may do ``action`` on ``domain``."""
+        if self.enforce(principal.subject, domain, action):
+            return
+        if self.is_blocked(principal.subject):
+            raise PermissionDenied("the account or its tenant is suspended", reason="SUBJECT_BLOCKED")
+        raise PermissionDenied(f"not allowed to call {action.rsplit('/', 1)[-1]} here")
+
+    def scopes(self, subject: str, action: str) -> list[str]:
+        """Every domain path where ``subject`` may do ``action``, outermost only: the SQL
+        filter for list queries. Empty when blocked."""
+        snapshot = self._snapshot
+        if snapshot.is_blocked(subject):
+            return []
+        roots = sorted(
+            {
+                domain
+                for role, domain in snapshot.grants.get(subject, [])
+                if any(_action_matches(action, p) for p in snapshot.role_actions.get(role, []))
+            }
+        )
+        return [r for r in roots if not any(r != o and is_within(r, o) for o in roots)]
+
+    # -- watcher --------------------------------------------------------------------------
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if is_postgres(self.store.db.engine):
+                    self._listen_postgres()
+                else:
+                    self._stop.wait(self._poll)
+                    self.refresh()
+            except Exception:  # keep watching: a lost connection must not stop reloads
+                log.exception("authorization watcher failed; retrying")
+                self._stop.wait(1)
+
+    def _listen_postgres(self) -> None:
+        url = self.store.db.engine.url.set(drivername="postgresql")
+        dsn = url.render_as_string(hide_password=False)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            self.refresh()  # catch changes made while not listening
+            while not self._stop.is_set():
+                for _ in conn.notifies(timeout=1.0, stop_after=1):
+                    break
+                # A safety poll every second as well, so a missed NOTIFY costs at most that.
+                self.refresh()

@@ -1,0 +1,132 @@
+"""Process settings: one frozen object, loaded once from ``RHIP_*`` variables.
+
+``load_settings`` takes the environment as a parameter (tests pass a dict, ``server.py`` passes
+``os.environ``). Secrets that are missing fail fast outside development mode.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from rhip.kit.tenancy import is_region_code
+
+SERVICES = ("identity", "archives", "emr", "mch", "referral")
+ENVIRONMENTS = ("development", "production")
+TRACE_EXPORTERS = ("none", "console", "memory", "otlp")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str = "development"
+    cell: str = "320000"
+    listen: str = "127.0.0.1:50051"
+    data_dir: Path = Path("var")
+    database_urls: Mapping[str, str] = field(default_factory=dict)
+    secret_key: bytes | None = None
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 12 * 3600
+    login_max_failures: int = 5
+    lockout_seconds: int = 900
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    grpc_workers: int = 16
+    authz_poll_seconds: float = 0.25
+    traces_exporter: str = "none"
+    identity_address: str = ""
+    log_json: bool = False
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def issuer(self) -> str:
+        return f"rhip-identity/{self.cell}"
+
+    def database_url(self, service: str) -> str:
+        """``RHIP_<SVC>_DATABASE_URL`` or an SQLite file per service and cell under data_dir."""
+        if service in self.database_urls:
+            return self.database_urls[service]
+        return f"sqlite:///{self.data_dir / self.cell / service}.db"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name) or default
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _secret_key(env: Mapping[str, str]) -> bytes | None:
+    raw = env.get("RHIP_SECRET_KEY")
+    if not raw:
+        return None
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigError("RHIP_SECRET_KEY must be base64") from None
+    if len(key) != 32:
+        raise ConfigError("RHIP_SECRET_KEY must decode to 32 bytes")
+    return key
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Settings from ``env``; raises ConfigError naming the first bad variable."""
+    environment = _choice(env, "RHIP_ENV", "development", ENVIRONMENTS)
+    cell = env.get("RHIP_CELL", "320000")
+    if not is_region_code(cell):
+        raise ConfigError(f"RHIP_CELL must be a 6-digit region code, got {cell!r}")
+    secret = _secret_key(env)
+    if secret is None and environment != "development":
+        raise ConfigError("RHIP_SECRET_KEY is required outside development mode")
+    urls = {
+        svc: env[f"RHIP_{svc.upper()}_DATABASE_URL"]
+        for svc in SERVICES
+        if env.get(f"RHIP_{svc.upper()}_DATABASE_URL")
+    }
+    exporter = env.get("RHIP_TRACES_EXPORTER") or env.get("OTEL_TRACES_EXPORTER") or "none"
+    if exporter not in TRACE_EXPORTERS:
+        raise ConfigError(f"RHIP_TRACES_EXPORTER must be one of {', '.join(TRACE_EXPORTERS)}")
+    return Settings(
+        environment=environment,
+        cell=cell,
+        listen=env.get("RHIP_LISTEN", "127.0.0.1:50051"),
+        data_dir=Path(env.get("RHIP_DATA_DIR", "var")),
+        database_urls=urls,
+        secret_key=secret,
+        access_token_ttl_seconds=_int(env, "RHIP_ACCESS_TOKEN_TTL_SECONDS", 900, 1),
+        refresh_token_ttl_seconds=_int(env, "RHIP_REFRESH_TOKEN_TTL_SECONDS", 12 * 3600, 1),
+        login_max_failures=_int(env, "RHIP_LOGIN_MAX_FAILURES", 5, 1),
+        lockout_seconds=_int(env, "RHIP_LOCKOUT_SECONDS", 900, 1),
+        argon2_time_cost=_int(env, "RHIP_ARGON2_TIME_COST", 3, 1),
+        argon2_memory_kib=_int(env, "RHIP_ARGON2_MEMORY_KIB", 65536, 8),
+        grpc_workers=_int(env, "RHIP_GRPC_WORKERS", 16, 1),
+        authz_poll_seconds=_int(env, "RHIP_AUTHZ_POLL_MS", 250, 10) / 1000,
+        traces_exporter=exporter,
+        identity_address=env.get("RHIP_IDENTITY_ADDRESS", ""),
+        log_json=env.get("RHIP_LOG_JSON", "") == "1",
+    )

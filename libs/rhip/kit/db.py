@@ -1,0 +1,128 @@
+"""Database access: SQLAlchemy 2 engines on SQLite or PostgreSQL (psycopg 3), one transaction
+per use case, and Alembic migrations per service run on start.
+
+Each service's migrations live in its own ``migrations/versions`` folder and depend on the
+kit's branch (audit and authorization tables), so one ``upgrade heads`` builds both.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from rhip.kit.errors import AlreadyExists, Unavailable
+
+log = logging.getLogger(__name__)
+
+KIT_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and run them on psycopg 3."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy issue BEGIN itself (below) instead of pysqlite's deferred BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):  # type: ignore[no-untyped-def]
+        # IMMEDIATE takes the write lock up front: a deferred transaction that later writes
+        # fails with SQLITE_BUSY at once instead of waiting its turn.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+class Database:
+    """A service's database: the engine and one transaction per use case."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def connect(cls, url: str) -> Database:
+        return cls(make_engine(url))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error.
+
+        Unique-key violations that a repository did not translate itself become
+        ALREADY_EXISTS; a database that cannot be reached becomes UNAVAILABLE.
+        """
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except IntegrityError as exc:
+            log.info("integrity error: %s", type(exc.orig).__name__)
+            raise AlreadyExists("the resource already exists") from exc
+        except OperationalError as exc:
+            log.warning("database unavailable: %s", type(exc.orig).__name__)
+            raise Unavailable("the database is not available, retry later") from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(versions_dir: Path) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(KIT_MIGRATIONS))
+    cfg.set_main_option("path_separator", "os")
+    locations = os.pathsep.join([str(KIT_MIGRATIONS / "versions"), str(versions_dir)])
+    cfg.set_main_option("version_locations", locations)
+    return cfg
+
+
+def migrate(engine: Engine, versions_dir: Path) -> None:
+    """Bring the kit's and one service's schema to the newest revision.
+
+    On PostgreSQL an advisory lock keeps replicas that start together from racing.
+    """
+    cfg = alembic_config(versions_dir)
+    with engine.begin() as connection:
+        if is_postgres(engine):
+            lock_id = zlib.crc32(str(versions_dir).encode()) & 0x7FFFFFFF
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "heads")

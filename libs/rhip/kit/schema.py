@@ -1,0 +1,53 @@
+"""SQLAlchemy table objects for the kit's own tables (created by ``kit_0001``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+audit_event = Table(
+    "audit_event",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_time", String(32), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("actor_tenant", String(40), nullable=False),
+    Column("action", String(120), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("scope_path", String(200), nullable=False),
+    Column("outcome", String(40), nullable=False),
+    Column("trace_id", String(32), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+authz_rule = Table(
+    "authz_rule",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("ptype", String(8), nullable=False),
+    Column("v0", String(200), nullable=False, server_default=""),
+    Column("v1", String(200), nullable=False, server_default=""),
+    Column("v2", String(200), nullable=False, server_default=""),
+    Column("v3", String(200), nullable=False, server_default=""),
+    Column("v4", String(200), nullable=False, server_default=""),
+    Column("v5", String(200), nullable=False, server_default=""),
+)
+
+authz_version = Table(
+    "authz_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)

@@ -1,0 +1,152 @@
+"""Observability: OpenTelemetry traces and metrics per RPC, W3C trace context in gRPC
+metadata, request ids, and log records that carry both ids.
+
+Exporter from settings: ``none`` (default), ``console``, ``memory`` (tests read the spans),
+``otlp`` (production, when the OTLP exporter package is installed).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import MutableMapping, Sequence
+from contextvars import ContextVar
+
+from opentelemetry import trace
+from opentelemetry.metrics import Meter
+from opentelemetry.propagators.textmap import Getter, Setter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+    SpanExporter,
+)
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+REQUEST_ID_HEADER = "x-request-id"
+_request_id: ContextVar[str] = ContextVar("rhip_request_id", default="")
+PROPAGATOR = TraceContextTextMapPropagator()
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+def set_request_id(value: str):  # type: ignore[no-untyped-def]
+    """Set the request id for this call; returns the token to reset it."""
+    return _request_id.set(value)
+
+
+def reset_request_id(token) -> None:  # type: ignore[no-untyped-def]
+    _request_id.reset(token)
+
+
+def current_trace_id() -> str:
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else ""
+
+
+class _MetadataGetter(Getter[Sequence[tuple[str, str | bytes]]]):
+    def get(self, carrier, key):  # type: ignore[no-untyped-def]
+        values = [v for k, v in carrier if k == key]
+        return [v if isinstance(v, str) else v.decode() for v in values] or None
+
+    def keys(self, carrier):  # type: ignore[no-untyped-def]
+        return [k for k, _ in carrier]
+
+
+class _MetadataSetter(Setter[MutableMapping[str, str]]):
+    def set(self, carrier, key, value):  # type: ignore[no-untyped-def]
+        carrier[key] = value
+
+
+METADATA_GETTER = _MetadataGetter()
+
+
+def extract_context(metadata: Sequence[tuple[str, str | bytes]]):  # type: ignore[no-untyped-def]
+    return PROPAGATOR.extract(metadata, getter=METADATA_GETTER)
+
+
+def outgoing_metadata() -> list[tuple[str, str]]:
+    """Trace context and request id to send on an outbound call from inside an RPC."""
+    carrier: dict[str, str] = {}
+    PROPAGATOR.inject(carrier, setter=_MetadataSetter())
+    if current_request_id():
+        carrier[REQUEST_ID_HEADER] = current_request_id()
+    return list(carrier.items())
+
+
+def build_tracer_provider(
+    exporter: str, service_name: str, memory: InMemorySpanExporter | None = None
+) -> TracerProvider:
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    span_exporter: SpanExporter | None = None
+    if exporter == "console":
+        span_exporter = ConsoleSpanExporter(out=sys.stderr)
+    elif exporter == "memory":
+        span_exporter = memory or InMemorySpanExporter()
+    elif exporter == "otlp":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # type: ignore[import-not-found]
+            OTLPSpanExporter,
+        )
+
+        span_exporter = OTLPSpanExporter()
+    if span_exporter is not None:
+        processor = (
+            SimpleSpanProcessor(span_exporter)
+            if exporter == "memory"
+            else BatchSpanProcessor(span_exporter)
+        )
+        provider.add_span_processor(processor)
+    return provider
+
+
+def build_meter(service_name: str, readers: Sequence[MetricReader] = ()) -> Meter:
+    provider = MeterProvider(
+        metric_readers=list(readers), resource=Resource.create({"service.name": service_name})
+    )
+    return provider.get_meter("rhip.kit.server")
+
+
+class _ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.trace_id = current_trace_id()
+        record.request_id = current_request_id()
+        return True
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "trace_id": getattr(record, "trace_id", ""),
+            "request_id": getattr(record, "request_id", ""),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(json_lines: bool, level: int = logging.INFO) -> None:
+    """Log to stdout with trace and request ids (JSON lines in production)."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.addFilter(_ContextFilter())
+    handler.setFormatter(
+        _JsonFormatter()
+        if json_lines
+        else logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s [%(trace_id)s %(request_id)s] %(message)s"
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

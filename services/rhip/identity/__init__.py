@@ -1,0 +1,1 @@
+"""identity: regions, tenants, users, roles, service accounts and tokens of one cell."""

@@ -1,0 +1,265 @@
+"""Identity rules as plain Python: tenants, users, credentials, lockout. No gRPC, no SQL."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import Enum
+
+from rhip.kit.authn import PrincipalKind
+from rhip.kit.errors import FieldViolation, InvalidArgument, invalid
+
+
+class TenantType(Enum):
+    VILLAGE_CLINIC = "village_clinic"
+    TOWNSHIP_HOSPITAL = "township_hospital"
+    COMMUNITY_HEALTH_CENTER = "community_health_center"
+    COMMUNITY_HEALTH_STATION = "community_health_station"
+    COUNTY_HOSPITAL = "county_hospital"
+    MCH_HOSPITAL = "mch_hospital"
+    CDC = "cdc"
+    TERTIARY_HOSPITAL = "tertiary_hospital"
+    OTHER = "other"
+
+
+class TenantLevel(Enum):
+    UNSPECIFIED = "unspecified"
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    TERTIARY = "tertiary"
+
+
+class TenantState(Enum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class UserState(Enum):
+    ACTIVE = "active"
+    LOCKED = "locked"
+
+
+class Role(Enum):
+    """Roles a grant can carry; what each may call is in ``roles.py``."""
+
+    REGIONAL_ADMIN = "regional_admin"
+    PRACTITIONER = "practitioner"
+    AUDITOR = "auditor"
+    SERVICE = "service"
+
+
+# ---- unified social credit code (统一社会信用代码, GB 32100-2015) ----------------------------
+# 31 characters: digits and upper-case letters without I, O, Z, S, V.
+CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1, 3, 9, 27, 19, 26, …
+_CREDIT_CODE_SHAPE = re.compile(f"^[{CREDIT_CODE_CHARS}]{{18}}$")
+
+
+def credit_code_check_char(body17: str) -> str:
+    total = sum(CREDIT_CODE_CHARS.index(c) * w for c, w in zip(body17, CREDIT_CODE_WEIGHTS))
+    return CREDIT_CODE_CHARS[(31 - total % 31) % 31]
+
+
+def validate_credit_code(code: str, field: str) -> str:
+    """The upper-cased code, or INVALID_ARGUMENT naming what is wrong."""
+    code = code.strip().upper()
+    if not _CREDIT_CODE_SHAPE.match(code):
+        raise invalid(
+            field,
+            "must be 18 characters of 0-9 and A-Y without I, O, S, V, Z",
+            "CREDIT_CODE_FORMAT",
+        )
+    expected = credit_code_check_char(code[:17])
+    if code[17] != expected:
+        raise invalid(
+            field,
+            f"check character should be {expected}, got {code[17]}",
+            "CREDIT_CODE_CHECK_CHAR",
+        )
+    return code
+
+
+# ---- tenants ------------------------------------------------------------------------------
+MAX_NAME_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class Tenant:
+    tenant_id: str
+    display_name: str
+    type: TenantType
+    level: TenantLevel
+    region_code: str
+    scope_path: str
+    credit_code: str
+    state: TenantState
+    suspend_reason: str
+    create_time: datetime
+    update_time: datetime
+    version: int
+
+    @property
+    def etag(self) -> str:
+        return f'W/"{self.version}"'
+
+    def suspended(self, reason: str, now: datetime) -> Tenant:
+        return replace(
+            self, state=TenantState.SUSPENDED, suspend_reason=reason, update_time=now,
+            version=self.version + 1,
+        )
+
+    def reactivated(self, now: datetime) -> Tenant:
+        return replace(
+            self, state=TenantState.ACTIVE, suspend_reason="", update_time=now,
+            version=self.version + 1,
+        )
+
+
+def validate_display_name(name: str, field: str) -> str:
+    name = name.strip()
+    if not name:
+        raise invalid(field, "must not be empty", "NAME_REQUIRED")
+    if len(name) > MAX_NAME_LENGTH:
+        raise invalid(field, f"must be at most {MAX_NAME_LENGTH} characters", "NAME_TOO_LONG")
+    return name
+
+
+def validate_reason(reason: str, field: str = "reason") -> str:
+    reason = reason.strip()
+    if not reason:
+        raise invalid(field, "a reason is required", "REASON_REQUIRED")
+    if len(reason) > 500:
+        raise invalid(field, "must be at most 500 characters", "REASON_TOO_LONG")
+    return reason
+
+
+def validate_request_id(request_id: str, field: str = "request_id") -> str:
+    """Empty (no idempotency) or a UUID in canonical form."""
+    if not request_id:
+        return ""
+    try:
+        return str(uuid.UUID(request_id))
+    except ValueError:
+        raise invalid(field, "must be a UUID", "REQUEST_ID_FORMAT") from None
+
+
+def parse_resource_name(name: str, collection: str, field: str = "name") -> str:
+    """The id from ``{collection}/{id}``; INVALID_ARGUMENT when the shape is wrong."""
+    prefix = f"{collection}/"
+    value = name[len(prefix) :] if name.startswith(prefix) else ""
+    if not value or "/" in value:
+        raise invalid(field, f"must look like {collection}/{{id}}", "RESOURCE_NAME")
+    return value
+
+
+# ---- users and credentials ----------------------------------------------------------------
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MIN_PASSWORD_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: str
+    username: str
+    display_name: str
+    kind: PrincipalKind
+    tenant_id: str
+    region_code: str
+    scope_path: str
+    state: UserState
+    failed_logins: int
+    locked_until: datetime | None
+    create_time: datetime
+
+    @property
+    def subject(self) -> str:
+        return f"user:{self.user_id}"
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
+
+def validate_username(username: str, field: str) -> str:
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        raise invalid(
+            field, "must be 3-64 characters of a-z, 0-9, '.', '_' or '-'", "USERNAME_FORMAT"
+        )
+    return username
+
+
+def validate_password(password: str, field: str) -> None:
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    if not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        problems.append("must contain letters and digits")
+    if problems:
+        raise InvalidArgument(
+            "password is too weak",
+            reason="PASSWORD_WEAK",
+            violations=[FieldViolation(field, p) for p in problems],
+        )
+
+
+def role_for_kind(kind: PrincipalKind) -> Role:
+    return {
+        PrincipalKind.PRACTITIONER: Role.PRACTITIONER,
+        PrincipalKind.REGIONAL_ADMIN: Role.REGIONAL_ADMIN,
+        PrincipalKind.AUDITOR: Role.AUDITOR,
+        PrincipalKind.SERVICE_ACCOUNT: Role.SERVICE,
+    }[kind]
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """Outcome of checking a password against the lockout policy."""
+
+    failed_logins: int
+    locked_until: datetime | None
+
+
+def after_failed_login(
+    user: User, now: datetime, max_failures: int, lockout: timedelta
+) -> LoginAttempt:
+    """Count a failure; the ``max_failures``-th consecutive one locks the account."""
+    failures = user.failed_logins + 1
+    if failures >= max_failures:
+        return LoginAttempt(0, now + lockout)
+    return LoginAttempt(failures, user.locked_until)
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    service_account_id: str
+    display_name: str
+    tenant_id: str
+    client_id: str
+    scope_path: str
+    region_code: str
+    create_time: datetime
+
+    @property
+    def subject(self) -> str:
+        return f"sa:{self.service_account_id}"
+
+
+@dataclass(frozen=True)
+class RoleGrant:
+    grant_id: str
+    subject: str
+    role: Role
+    region_code: str
+    tenant_id: str
+    scope_path: str
+    create_time: datetime
+
+
+def parse_subject(subject: str, field: str) -> tuple[str, str]:
+    """``user:{id}`` or ``sa:{id}`` → (kind, id)."""
+    kind, _, value = subject.partition(":")
+    if kind not in ("user", "sa") or not value:
+        raise invalid(field, "must be user:{id} or sa:{id}", "SUBJECT_FORMAT")
+    return kind, value

@@ -1,0 +1,278 @@
+"""IdentityService servicer: proto ⇄ domain conversion only. Errors are raised by the use
+cases and mapped once by the interceptor."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from rhip.api.common.v1 import common_pb2
+from rhip.api.identity.v1 import (
+    identity_service_pb2 as pb,
+)
+from rhip.api.identity.v1 import (
+    identity_service_pb2_grpc,
+    region_pb2,
+    tenant_pb2,
+    user_pb2,
+)
+from rhip.identity.domain import RoleGrant, ServiceAccount, Tenant, TenantLevel, TenantType, User
+from rhip.identity.usecases import IdentityUseCases, Session, TenantDraft, UserDraft
+from rhip.kit.authn import PrincipalKind
+from rhip.kit.pagination import parse_page
+from rhip.kit.tenancy import Region, RegionLevel
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IdentityService"].full_name
+PUBLIC_METHODS = tuple(
+    f"/{SERVICE_NAME}/{m}" for m in ("Login", "RefreshAccessToken", "GetJwks")
+)
+
+_TENANT_TYPES = {t: tenant_pb2.TenantType.Value(f"TENANT_TYPE_{t.name}") for t in TenantType}
+_TENANT_TYPES_BACK = {v: k for k, v in _TENANT_TYPES.items()}
+_LEVELS = {
+    TenantLevel.UNSPECIFIED: tenant_pb2.TENANT_LEVEL_UNSPECIFIED,
+    TenantLevel.PRIMARY: tenant_pb2.TENANT_LEVEL_PRIMARY,
+    TenantLevel.SECONDARY: tenant_pb2.TENANT_LEVEL_SECONDARY,
+    TenantLevel.TERTIARY: tenant_pb2.TENANT_LEVEL_TERTIARY,
+}
+_LEVELS_BACK = {v: k for k, v in _LEVELS.items()}
+_KINDS = {k: common_pb2.PrincipalKind.Value(f"PRINCIPAL_KIND_{k.name}") for k in PrincipalKind}
+_KINDS_BACK = {v: k for k, v in _KINDS.items()}
+_REGION_LEVELS = {
+    RegionLevel.PROVINCE: region_pb2.REGION_LEVEL_PROVINCE,
+    RegionLevel.PREFECTURE: region_pb2.REGION_LEVEL_PREFECTURE,
+    RegionLevel.COUNTY: region_pb2.REGION_LEVEL_COUNTY,
+}
+
+
+def _ts(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def region_to_pb(region: Region) -> region_pb2.Region:
+    return region_pb2.Region(
+        name=f"regions/{region.code}",
+        code=region.code,
+        display_name=region.name,
+        english_name=region.english_name,
+        level=_REGION_LEVELS[region.level],
+        parent_code=region.parent_code,
+        path=region.path,
+    )
+
+
+def tenant_to_pb(tenant: Tenant) -> tenant_pb2.Tenant:
+    return tenant_pb2.Tenant(
+        name=f"tenants/{tenant.tenant_id}",
+        tenant_id=tenant.tenant_id,
+        display_name=tenant.display_name,
+        type=_TENANT_TYPES[tenant.type],
+        level=_LEVELS[tenant.level],
+        region_code=tenant.region_code,
+        scope_path=tenant.scope_path,
+        credit_code=tenant.credit_code,
+        state=tenant_pb2.TENANT_STATE_ACTIVE
+        if tenant.state.value == "active"
+        else tenant_pb2.TENANT_STATE_SUSPENDED,
+        suspend_reason=tenant.suspend_reason,
+        create_time=_ts(tenant.create_time),
+        update_time=_ts(tenant.update_time),
+        etag=tenant.etag,
+    )
+
+
+def user_to_pb(user: User) -> user_pb2.User:
+    return user_pb2.User(
+        name=f"users/{user.user_id}",
+        user_id=user.user_id,
+        username=user.username,
+        display_name=user.display_name,
+        kind=_KINDS[user.kind],
+        tenant_id=user.tenant_id,
+        region_code=user.region_code,
+        state=user_pb2.USER_STATE_LOCKED if user.locked_until else user_pb2.USER_STATE_ACTIVE,
+        locked_until=_ts(user.locked_until),
+        create_time=_ts(user.create_time),
+    )
+
+
+def grant_to_pb(grant: RoleGrant) -> user_pb2.RoleGrant:
+    return user_pb2.RoleGrant(
+        name=f"roleGrants/{grant.grant_id}",
+        grant_id=grant.grant_id,
+        subject=grant.subject,
+        role=grant.role.value,
+        region_code=grant.region_code if not grant.tenant_id else "",
+        tenant_id=grant.tenant_id,
+        scope_path=grant.scope_path,
+        create_time=_ts(grant.create_time),
+    )
+
+
+def service_account_to_pb(account: ServiceAccount, secret: str) -> user_pb2.ServiceAccount:
+    return user_pb2.ServiceAccount(
+        name=f"serviceAccounts/{account.service_account_id}",
+        service_account_id=account.service_account_id,
+        display_name=account.display_name,
+        tenant_id=account.tenant_id,
+        client_id=account.client_id,
+        client_secret=secret,
+        create_time=_ts(account.create_time),
+    )
+
+
+def session_to_pb(session: Session) -> pb.LoginResponse:
+    principal = session.principal
+    return pb.LoginResponse(
+        access_token=session.access.token,
+        access_token_expire_time=_ts(session.access.expire_time),
+        refresh_token=session.refresh_token,
+        refresh_token_expire_time=_ts(session.refresh_expire_time),
+        principal=common_pb2.Principal(
+            subject=principal.subject,
+            kind=_KINDS[principal.kind],
+            tenant_id=principal.tenant_id,
+            region_code=principal.region_code,
+            display_name=session.display_name,
+        ),
+    )
+
+
+def _tenant_draft(tenant: tenant_pb2.Tenant) -> TenantDraft:
+    return TenantDraft(
+        display_name=tenant.display_name,
+        type=_TENANT_TYPES_BACK.get(tenant.type),
+        level=_LEVELS_BACK.get(tenant.level, TenantLevel.UNSPECIFIED),
+        region_code=tenant.region_code,
+        credit_code=tenant.credit_code,
+    )
+
+
+class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
+    def __init__(self, usecases: IdentityUseCases) -> None:
+        self.uc = usecases
+
+    # regions
+    def GetRegion(self, request, context):  # type: ignore[no-untyped-def]
+        code = request.name.removeprefix("regions/")
+        return region_to_pb(self.uc.get_region(code))
+
+    def ListRegions(self, request, context):  # type: ignore[no-untyped-def]
+        parent = request.parent.removeprefix("regions/")
+        page = parse_page(request.page_size, request.page_token, "regions", parent)
+        regions, token = self.uc.list_regions(parent, page)
+        return pb.ListRegionsResponse(
+            regions=[region_to_pb(r) for r in regions], next_page_token=token
+        )
+
+    # tenants
+    def CreateTenant(self, request, context):  # type: ignore[no-untyped-def]
+        return tenant_to_pb(self.uc.create_tenant(_tenant_draft(request.tenant), request.request_id))
+
+    def GetTenant(self, request, context):  # type: ignore[no-untyped-def]
+        return tenant_to_pb(self.uc.get_tenant(request.name))
+
+    def ListTenants(self, request, context):  # type: ignore[no-untyped-def]
+        type_ = _TENANT_TYPES_BACK.get(request.type)
+        page = parse_page(request.page_size, request.page_token, "tenants", request.parent, type_)
+        tenants, token = self.uc.list_tenants(request.parent, type_, page)
+        return pb.ListTenantsResponse(
+            tenants=[tenant_to_pb(t) for t in tenants], next_page_token=token
+        )
+
+    def UpdateTenant(self, request, context):  # type: ignore[no-untyped-def]
+        tenant = self.uc.update_tenant(
+            request.tenant.name,
+            _tenant_draft(request.tenant),
+            list(request.update_mask.paths),
+            request.tenant.etag,
+        )
+        return tenant_to_pb(tenant)
+
+    def SuspendTenant(self, request, context):  # type: ignore[no-untyped-def]
+        return tenant_to_pb(self.uc.set_tenant_suspended(request.name, True, request.reason))
+
+    def ReactivateTenant(self, request, context):  # type: ignore[no-untyped-def]
+        return tenant_to_pb(self.uc.set_tenant_suspended(request.name, False))
+
+    # users
+    def CreateUser(self, request, context):  # type: ignore[no-untyped-def]
+        user = request.user
+        draft = UserDraft(
+            username=user.username,
+            display_name=user.display_name,
+            kind=_KINDS_BACK.get(user.kind),
+            tenant_id=user.tenant_id,
+            region_code=user.region_code,
+        )
+        return user_to_pb(self.uc.create_user(draft, request.password, request.request_id))
+
+    def GetUser(self, request, context):  # type: ignore[no-untyped-def]
+        return user_to_pb(self.uc.get_user(request.name))
+
+    def ListUsers(self, request, context):  # type: ignore[no-untyped-def]
+        page = parse_page(request.page_size, request.page_token, "users", request.parent)
+        users, token = self.uc.list_users(request.parent, page)
+        return pb.ListUsersResponse(users=[user_to_pb(u) for u in users], next_page_token=token)
+
+    # grants
+    def GrantRole(self, request, context):  # type: ignore[no-untyped-def]
+        g = request.grant
+        grant = self.uc.grant_role(g.subject, g.role, g.region_code, g.tenant_id, request.request_id)
+        return grant_to_pb(grant)
+
+    def RevokeRole(self, request, context):  # type: ignore[no-untyped-def]
+        return grant_to_pb(self.uc.revoke_role(request.name))
+
+    def ListRoleGrants(self, request, context):  # type: ignore[no-untyped-def]
+        page = parse_page(
+            request.page_size, request.page_token, "grants", request.parent, request.subject
+        )
+        grants, token = self.uc.list_role_grants(request.parent, request.subject, page)
+        return pb.ListRoleGrantsResponse(
+            grants=[grant_to_pb(g) for g in grants], next_page_token=token
+        )
+
+    # service accounts
+    def CreateServiceAccount(self, request, context):  # type: ignore[no-untyped-def]
+        sa = request.service_account
+        account, secret = self.uc.create_service_account(
+            sa.display_name, sa.tenant_id, request.request_id
+        )
+        return service_account_to_pb(account, secret)
+
+    # tokens
+    def Login(self, request, context):  # type: ignore[no-untyped-def]
+        if request.WhichOneof("credentials") == "client":
+            session = self.uc.login_client(request.client.client_id, request.client.client_secret)
+        else:
+            session = self.uc.login_password(request.password.username, request.password.password)
+        return session_to_pb(session)
+
+    def RefreshAccessToken(self, request, context):  # type: ignore[no-untyped-def]
+        return session_to_pb(self.uc.refresh(request.refresh_token))
+
+    def GetJwks(self, request, context):  # type: ignore[no-untyped-def]
+        keys = self.uc.jwks()
+        return pb.GetJwksResponse(
+            keys=[pb.JsonWebKey(**k) for k in keys], jwks_json=json.dumps({"keys": keys})
+        )
+
+    def RotateSigningKey(self, request, context):  # type: ignore[no-untyped-def]
+        kid, created = self.uc.rotate_signing_key()
+        return pb.RotateSigningKeyResponse(kid=kid, create_time=_ts(created))
+
+    def VerifyAuditChain(self, request, context):  # type: ignore[no-untyped-def]
+        report = self.uc.verify_audit_chain()
+        return common_pb2.AuditChainReport(
+            intact=report.intact,
+            rows_checked=report.rows_checked,
+            first_broken_seq=report.first_broken_seq,
+            problem=report.problem,
+        )
