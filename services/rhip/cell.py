@@ -14,7 +14,6 @@ from pathlib import Path
 
 from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
-
 from rhip.identity.server import IdentityService, build_identity, migrate_identity
 from rhip.kit.authn import TokenVerifier
 from rhip.kit.config import ConfigError, Settings
@@ -28,7 +27,11 @@ AVAILABLE_SERVICES = ("identity",)
 
 def resolve_services(names: str) -> tuple[str, ...]:
     """``all`` or a comma-separated list → the service names, validated."""
-    wanted = AVAILABLE_SERVICES if names == "all" else tuple(n.strip() for n in names.split(",") if n.strip())
+    wanted = (
+        AVAILABLE_SERVICES
+        if names == "all"
+        else tuple(n.strip() for n in names.split(",") if n.strip())
+    )
     unknown = [n for n in wanted if n not in AVAILABLE_SERVICES]
     if unknown or not wanted:
         raise ConfigError(

@@ -14,12 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.orm import Session
-
 from rhip.kit.authn import optional_principal
 from rhip.kit.schema import audit_event, audit_head
 from rhip.kit.telemetry import current_request_id, current_trace_id
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.orm import Session
 
 GENESIS = "0" * 64
 _HASHED_FIELDS = (
@@ -61,7 +60,9 @@ class ChainReport:
 
 
 def row_hash(row: Mapping[str, object]) -> str:
-    canonical = json.dumps([row[k] for k in _HASHED_FIELDS], ensure_ascii=False, separators=(",", ":"))
+    canonical = json.dumps(
+        [row[k] for k in _HASHED_FIELDS], ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -100,9 +101,16 @@ def verify(conn: Connection | Session, batch: int = 5000) -> ChainReport:
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     last_seq = 0
     while True:
-        rows = conn.execute(
-            select(audit_event).where(audit_event.c.seq > last_seq).order_by(audit_event.c.seq).limit(batch)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                select(audit_event)
+                .where(audit_event.c.seq > last_seq)
+                .order_by(audit_event.c.seq)
+                .limit(batch)
+            )
+            .mappings()
+            .all()
+        )
         if not rows:
             break
         for row in rows:
@@ -113,7 +121,9 @@ def verify(conn: Connection | Session, batch: int = 5000) -> ChainReport:
                 return ChainReport(False, checked, row["seq"], "ROW_CHANGED")
             expected_prev, expected_seq = row["hash"], expected_seq + 1
             last_seq = row["seq"]
-    head = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).one()
+    head = conn.execute(
+        select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+    ).one()
     if head.seq != last_seq or head.hash != expected_prev:
         return ChainReport(False, checked, last_seq + 1, "HEAD_MISMATCH")
     return ChainReport(True, checked)

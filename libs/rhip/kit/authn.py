@@ -21,7 +21,6 @@ from enum import Enum
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from jwt.algorithms import OKPAlgorithm
-
 from rhip.kit.errors import Unauthenticated
 
 AUDIENCE = "rhip"
@@ -100,7 +99,9 @@ class JwksKeySource:
     """A KeySource over a remote JWKS (``fetch`` returns the JWK dicts), refreshed when an
     unknown ``kid`` appears, at most once per ``min_refresh_seconds``."""
 
-    def __init__(self, fetch: Callable[[], list[Mapping[str, str]]], min_refresh_seconds: float = 5):
+    def __init__(
+        self, fetch: Callable[[], list[Mapping[str, str]]], min_refresh_seconds: float = 5
+    ):
         self._fetch = fetch
         self._min_refresh = min_refresh_seconds
         self._keys: dict[str, Ed25519PublicKey] = {}
@@ -153,12 +154,16 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError:
-            raise Unauthenticated("the bearer token is malformed", reason="TOKEN_MALFORMED") from None
+            raise Unauthenticated(
+                "the bearer token is malformed", reason="TOKEN_MALFORMED"
+            ) from None
         if header.get("alg") != ALGORITHM:
             raise Unauthenticated("the token must be signed with EdDSA", reason="TOKEN_ALGORITHM")
         key = self._keys(str(header.get("kid", "")))
         if key is None:
-            raise Unauthenticated("the token was signed by an unknown key", reason="TOKEN_KEY_UNKNOWN")
+            raise Unauthenticated(
+                "the token was signed by an unknown key", reason="TOKEN_KEY_UNKNOWN"
+            )
         try:
             claims = jwt.decode(
                 token,
@@ -171,7 +176,9 @@ class TokenVerifier:
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("the token has expired", reason="TOKEN_EXPIRED") from None
         except jwt.InvalidSignatureError:
-            raise Unauthenticated("the token signature is not valid", reason="TOKEN_SIGNATURE") from None
+            raise Unauthenticated(
+                "the token signature is not valid", reason="TOKEN_SIGNATURE"
+            ) from None
         except jwt.PyJWTError:
             raise Unauthenticated("the token is not valid", reason="TOKEN_INVALID") from None
         if self._issuers is not None and claims.get("iss") not in self._issuers:

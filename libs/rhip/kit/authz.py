@@ -26,14 +26,13 @@ from dataclasses import dataclass
 import casbin
 import psycopg
 from casbin import persist
-from sqlalchemy import Connection, delete, insert, select, text, update
-from sqlalchemy.orm import Session
-
 from rhip.kit.authn import Principal
 from rhip.kit.db import Database, is_postgres
 from rhip.kit.errors import PermissionDenied
 from rhip.kit.schema import authz_rule, authz_version
 from rhip.kit.tenancy import ancestors, is_within
+from sqlalchemy import Connection, delete, insert, select, text, update
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +150,7 @@ class PolicyStore:
 
     @staticmethod
     def _row(rule: Rule) -> dict[str, str]:
-        row = {"ptype": rule.ptype}
+        row = {"ptype": rule.ptype, **{f"v{i}": "" for i in range(6)}}
         for i, value in enumerate(rule.values):
             row[f"v{i}"] = value
         return row
@@ -194,7 +193,9 @@ def _action_matches(action: str, pattern: str) -> bool:
 class Authorizer:
     """Thread-safe decisions over the current policy snapshot, with a decision cache."""
 
-    def __init__(self, store: PolicyStore, *, poll_seconds: float = 0.25, cache_size: int = 200_000):
+    def __init__(
+        self, store: PolicyStore, *, poll_seconds: float = 0.25, cache_size: int = 200_000
+    ):
         self.store = store
         self._poll = poll_seconds
         self._cache_size = cache_size
@@ -257,7 +258,9 @@ class Authorizer:
         if self.enforce(principal.subject, domain, action):
             return
         if self.is_blocked(principal.subject):
-            raise PermissionDenied("the account or its tenant is suspended", reason="SUBJECT_BLOCKED")
+            raise PermissionDenied(
+                "the account or its tenant is suspended", reason="SUBJECT_BLOCKED"
+            )
         raise PermissionDenied(f"not allowed to call {action.rsplit('/', 1)[-1]} here")
 
     def scopes(self, subject: str, action: str) -> list[str]:

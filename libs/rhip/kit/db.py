@@ -16,12 +16,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from rhip.kit.errors import AlreadyExists, Unavailable
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-
-from rhip.kit.errors import AlreadyExists, Unavailable
 
 log = logging.getLogger(__name__)
 

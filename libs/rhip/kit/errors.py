@@ -121,7 +121,9 @@ _BY_CODE: dict[grpc.StatusCode, type[RhipError]] = {
 
 def invalid(field: str, description: str, reason: str = "INVALID_ARGUMENT") -> InvalidArgument:
     """Shorthand for the most common error: one bad field."""
-    return InvalidArgument(description, reason=reason, violations=[FieldViolation(field, description)])
+    return InvalidArgument(
+        description, reason=reason, violations=[FieldViolation(field, description)]
+    )
 
 
 def _pack(message) -> any_pb2.Any:  # type: ignore[no-untyped-def]

@@ -2,8 +2,8 @@
 
 telemetry span → request id → error mapping → authentication.
 
-Each interceptor wraps the method's behaviour (so contextvars are set in the thread that runs
-the handler) and caches the wrapped handler per method.
+Each interceptor wraps the method's behaviour, so contextvars are set in the thread that runs
+the handler.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import grpc
 from opentelemetry import trace
 from opentelemetry.metrics import Meter
 from opentelemetry.trace import SpanKind, Status, StatusCode
-
 from rhip.kit.authn import TokenVerifier, acting_as, bearer_token
 from rhip.kit.authz import Authorizer
 from rhip.kit.errors import Internal, PermissionDenied, RhipError, Unauthenticated, to_status
@@ -43,28 +43,39 @@ def error_domain(method: str) -> str:
 
 
 class _WrappingInterceptor(grpc.ServerInterceptor):
-    """Base: wraps unary and streaming behaviours of each handler once per method."""
+    """Base: runs each call of a method inside ``around(method, context)``, a context manager
+    entered in the handler's thread; streaming responses stay inside it while they stream.
+    Health and reflection are left alone. Wrapped handlers are cached per method."""
 
     def __init__(self) -> None:
         self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
-    def applies_to(self, method: str) -> bool:
-        return True
-
-    def wrap(self, behavior: Behavior, method: str, streaming: bool) -> Behavior:
+    def around(self, method: str, context: grpc.ServicerContext) -> AbstractContextManager[None]:
         raise NotImplementedError
 
     def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
         method = handler_call_details.method
         handler = continuation(handler_call_details)
-        if handler is None or not self.applies_to(method):
+        if handler is None or method.startswith(INFRASTRUCTURE_PREFIXES):
             return handler
         cached = self._wrapped.get(method)
-        if cached is not None:
-            return cached
-        wrapped = self._wrap_handler(handler, method)
-        self._wrapped[method] = wrapped
-        return wrapped
+        if cached is None:
+            cached = self._wrapped[method] = self._wrap_handler(handler, method)
+        return cached
+
+    def _unary(self, behavior: Behavior, method: str) -> Behavior:
+        def run(request, context):  # type: ignore[no-untyped-def]
+            with self.around(method, context):
+                return behavior(request, context)
+
+        return run
+
+    def _streaming(self, behavior: Behavior, method: str) -> Behavior:
+        def run(request, context):  # type: ignore[no-untyped-def]
+            with self.around(method, context):
+                yield from behavior(request, context)
+
+        return run
 
     def _wrap_handler(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
         kwargs = {
@@ -73,29 +84,24 @@ class _WrappingInterceptor(grpc.ServerInterceptor):
         }
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                self.wrap(handler.unary_unary, method, False), **kwargs
+                self._unary(handler.unary_unary, method), **kwargs
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                self.wrap(handler.unary_stream, method, True), **kwargs
+                self._streaming(handler.unary_stream, method), **kwargs
             )
         if handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(
-                self.wrap(handler.stream_unary, method, False), **kwargs
+                self._unary(handler.stream_unary, method), **kwargs
             )
         return grpc.stream_stream_rpc_method_handler(
-            self.wrap(handler.stream_stream, method, True), **kwargs
+            self._streaming(handler.stream_stream, method), **kwargs
         )
-
-
-def _consume(result: Any, streaming: bool) -> Any:
-    """Run a streaming response to completion inside the wrapper's context."""
-    return list(result) if streaming else result
 
 
 class TelemetryInterceptor(_WrappingInterceptor):
     """One server span per RPC (parent taken from W3C ``traceparent`` metadata), plus a
-    request counter and a latency histogram by method, tenant and status code."""
+    request counter and a latency histogram by method and status code."""
 
     def __init__(self, tracer_provider: trace.TracerProvider, meter: Meter) -> None:
         super().__init__()
@@ -105,84 +111,73 @@ class TelemetryInterceptor(_WrappingInterceptor):
             "rpc.server.duration", unit="ms", description="RPC latency"
         )
 
-    def applies_to(self, method: str) -> bool:
-        return not method.startswith(INFRASTRUCTURE_PREFIXES)
-
-    def wrap(self, behavior: Behavior, method: str, streaming: bool) -> Behavior:
+    @contextmanager
+    def around(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
         service, _, name = method.lstrip("/").partition("/")
-        tracer, calls, duration = self._tracer, self._calls, self._duration
-
-        def traced(request, context):  # type: ignore[no-untyped-def]
-            start = time.perf_counter()
-            parent = extract_context(context.invocation_metadata())
-            code = "OK"
-            with tracer.start_as_current_span(
-                method.lstrip("/"),
-                context=parent,
-                kind=SpanKind.SERVER,
-                attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": name},
-                record_exception=False,
-                set_status_on_exception=False,
-            ) as span:
-                try:
-                    return _consume(behavior(request, context), streaming)
-                except BaseException:
-                    code = context.code().name if context.code() else "UNKNOWN"
-                    span.set_status(Status(StatusCode.ERROR, code))
-                    raise
-                finally:
-                    span.set_attribute("rpc.grpc.status_code", code)
-                    attrs = {"rpc.method": method, "rpc.grpc.status_code": code}
-                    calls.add(1, attrs)
-                    duration.record((time.perf_counter() - start) * 1000, attrs)
-
-        return traced
+        start = time.perf_counter()
+        code = "OK"
+        with self._tracer.start_as_current_span(
+            method.lstrip("/"),
+            context=extract_context(context.invocation_metadata()),
+            kind=SpanKind.SERVER,
+            attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": name},
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                yield
+            except BaseException:
+                code = context.code().name if context.code() else "UNKNOWN"
+                span.set_status(Status(StatusCode.ERROR, code))
+                raise
+            finally:
+                span.set_attribute("rpc.grpc.status_code", code)
+                attrs = {"rpc.method": method, "rpc.grpc.status_code": code}
+                self._calls.add(1, attrs)
+                self._duration.record((time.perf_counter() - start) * 1000, attrs)
 
 
 class RequestIdInterceptor(_WrappingInterceptor):
     """Takes ``x-request-id`` from the caller (the gateway sets one) or makes one, and
     sends it back in the initial metadata."""
 
-    def wrap(self, behavior: Behavior, method: str, streaming: bool) -> Behavior:
-        def with_request_id(request, context):  # type: ignore[no-untyped-def]
-            incoming = dict(context.invocation_metadata()).get(REQUEST_ID_HEADER, "")
-            request_id = incoming[:64] if incoming else uuid.uuid4().hex
-            token = set_request_id(request_id)
-            try:
-                context.send_initial_metadata(((REQUEST_ID_HEADER, request_id),))
-                return _consume(behavior(request, context), streaming)
-            finally:
-                reset_request_id(token)
-
-        return with_request_id
+    @contextmanager
+    def around(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
+        incoming = dict(context.invocation_metadata()).get(REQUEST_ID_HEADER, "")
+        request_id = str(incoming)[:64] if incoming else uuid.uuid4().hex
+        token = set_request_id(request_id)
+        try:
+            context.send_initial_metadata(((REQUEST_ID_HEADER, request_id),))
+            yield
+        finally:
+            reset_request_id(token)
 
 
 class ErrorInterceptor(_WrappingInterceptor):
     """Maps rhip errors to ``google.rpc.Status`` with details; anything else is INTERNAL
     with a generic message (the traceback goes to the log only)."""
 
-    def wrap(self, behavior: Behavior, method: str, streaming: bool) -> Behavior:
-        domain = error_domain(method)
-
-        def mapped(request, context):  # type: ignore[no-untyped-def]
-            try:
-                return _consume(behavior(request, context), streaming)
-            except RhipError as error:
-                if error.code is grpc.StatusCode.INTERNAL:
-                    log.error("internal error in %s: %s", method, error.reason)
-                context.abort_with_status(to_status(error, domain))
-            except Exception:
-                log.exception("unhandled error in %s", method)
-                context.abort_with_status(
-                    to_status(Internal("internal error; the request id identifies it"), domain)
+    @contextmanager
+    def around(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
+        try:
+            yield
+        except RhipError as error:
+            if error.code is grpc.StatusCode.INTERNAL:
+                log.error("internal error in %s: %s", method, error.reason)
+            context.abort_with_status(to_status(error, error_domain(method)))
+        except Exception:
+            log.exception("unhandled error in %s", method)
+            context.abort_with_status(
+                to_status(
+                    Internal("internal error; the request id identifies it"), error_domain(method)
                 )
-
-        return mapped
+            )
 
 
 class AuthnInterceptor(_WrappingInterceptor):
     """Verifies the bearer token (services trust no network position), refuses blocked
-    subjects, and puts the Principal in the contextvar for the handler."""
+    subjects, and puts the Principal in the contextvar for the handler. Public methods
+    (login, JWKS) run without a principal, ignoring any token sent along."""
 
     def __init__(
         self,
@@ -195,25 +190,19 @@ class AuthnInterceptor(_WrappingInterceptor):
         self._authorizer = authorizer
         self._public = frozenset(public_methods)
 
-    def applies_to(self, method: str) -> bool:
-        return not method.startswith(INFRASTRUCTURE_PREFIXES)
-
-    def wrap(self, behavior: Behavior, method: str, streaming: bool) -> Behavior:
-        public = method in self._public
-        verifier, authorizer = self._verifier, self._authorizer
-
-        def authenticated(request, context):  # type: ignore[no-untyped-def]
-            if public:  # Login, JWKS: a stale token sent along must not get in the way
-                return _consume(behavior(request, context), streaming)
-            token = bearer_token(dict(context.invocation_metadata()))
-            if token is None:
-                raise Unauthenticated("this method needs a bearer token", reason="TOKEN_MISSING")
-            principal = verifier.verify(token)
-            if authorizer is not None and authorizer.is_blocked(principal.subject):
-                raise PermissionDenied(
-                    "the account or its tenant is suspended", reason="SUBJECT_BLOCKED"
-                )
-            with acting_as(principal):
-                return _consume(behavior(request, context), streaming)
-
-        return authenticated
+    @contextmanager
+    def around(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
+        if method in self._public:
+            with acting_as(None):
+                yield
+            return
+        token = bearer_token(dict(context.invocation_metadata()))
+        if token is None:
+            raise Unauthenticated("this method needs a bearer token", reason="TOKEN_MISSING")
+        principal = self._verifier.verify(token)
+        if self._authorizer is not None and self._authorizer.is_blocked(principal.subject):
+            raise PermissionDenied(
+                "the account or its tenant is suspended", reason="SUBJECT_BLOCKED"
+            )
+        with acting_as(principal):
+            yield

@@ -49,7 +49,5 @@ def parse_page(page_size: int, page_token: str, *query: object) -> Page:
     except (binascii.Error, ValueError, KeyError, TypeError):
         raise invalid("page_token", "is not a token from this list", "PAGE_TOKEN_INVALID") from None
     if token_query != fingerprint:
-        raise invalid(
-            "page_token", "belongs to a list with other filters", "PAGE_TOKEN_MISMATCH"
-        )
+        raise invalid("page_token", "belongs to a list with other filters", "PAGE_TOKEN_MISMATCH")
     return Page(size, after, fingerprint)

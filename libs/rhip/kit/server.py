@@ -16,7 +16,6 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
-
 from rhip.kit.authn import TokenVerifier
 from rhip.kit.authz import Authorizer
 from rhip.kit.interceptors import (
@@ -76,7 +75,11 @@ class RhipServer:
             spec.register(self._server)
         names = [spec.full_name for spec in services]
         reflection.enable_server_reflection(
-            [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+            [
+                *names,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
             self._server,
         )
         self._names = names

@@ -58,7 +58,7 @@ _CREDIT_CODE_SHAPE = re.compile(f"^[{CREDIT_CODE_CHARS}]{{18}}$")
 
 
 def credit_code_check_char(body17: str) -> str:
-    total = sum(CREDIT_CODE_CHARS.index(c) * w for c, w in zip(body17, CREDIT_CODE_WEIGHTS))
+    total = sum(CREDIT_CODE_CHARS.index(c) * w for c, w in zip(body17, CREDIT_CODE_WEIGHTS, strict=False))
     return CREDIT_CODE_CHARS[(31 - total % 31) % 31]
 
 
@@ -106,13 +106,19 @@ class Tenant:
 
     def suspended(self, reason: str, now: datetime) -> Tenant:
         return replace(
-            self, state=TenantState.SUSPENDED, suspend_reason=reason, update_time=now,
+            self,
+            state=TenantState.SUSPENDED,
+            suspend_reason=reason,
+            update_time=now,
             version=self.version + 1,
         )
 
     def reactivated(self, now: datetime) -> Tenant:
         return replace(
-            self, state=TenantState.ACTIVE, suspend_reason="", update_time=now,
+            self,
+            state=TenantState.ACTIVE,
+            suspend_reason="",
+            update_time=now,
             version=self.version + 1,
         )
 

@@ -7,7 +7,6 @@ import json
 from datetime import datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
-
 from rhip.api.common.v1 import common_pb2
 from rhip.api.identity.v1 import (
     identity_service_pb2 as pb,
@@ -25,9 +24,7 @@ from rhip.kit.pagination import parse_page
 from rhip.kit.tenancy import Region, RegionLevel
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IdentityService"].full_name
-PUBLIC_METHODS = tuple(
-    f"/{SERVICE_NAME}/{m}" for m in ("Login", "RefreshAccessToken", "GetJwks")
-)
+PUBLIC_METHODS = tuple(f"/{SERVICE_NAME}/{m}" for m in ("Login", "RefreshAccessToken", "GetJwks"))
 
 _TENANT_TYPES = {t: tenant_pb2.TenantType.Value(f"TENANT_TYPE_{t.name}") for t in TenantType}
 _TENANT_TYPES_BACK = {v: k for k, v in _TENANT_TYPES.items()}
@@ -173,7 +170,9 @@ class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
 
     # tenants
     def CreateTenant(self, request, context):  # type: ignore[no-untyped-def]
-        return tenant_to_pb(self.uc.create_tenant(_tenant_draft(request.tenant), request.request_id))
+        return tenant_to_pb(
+            self.uc.create_tenant(_tenant_draft(request.tenant), request.request_id)
+        )
 
     def GetTenant(self, request, context):  # type: ignore[no-untyped-def]
         return tenant_to_pb(self.uc.get_tenant(request.name))
@@ -224,7 +223,9 @@ class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
     # grants
     def GrantRole(self, request, context):  # type: ignore[no-untyped-def]
         g = request.grant
-        grant = self.uc.grant_role(g.subject, g.role, g.region_code, g.tenant_id, request.request_id)
+        grant = self.uc.grant_role(
+            g.subject, g.role, g.region_code, g.tenant_id, request.request_id
+        )
         return grant_to_pb(grant)
 
     def RevokeRole(self, request, context):  # type: ignore[no-untyped-def]

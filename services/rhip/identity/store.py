@@ -10,6 +10,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from rhip.identity.domain import (
+    Role,
+    RoleGrant,
+    ServiceAccount,
+    Tenant,
+    TenantLevel,
+    TenantState,
+    TenantType,
+    User,
+    UserState,
+)
+from rhip.kit.authn import PrincipalKind
+from rhip.kit.errors import AlreadyExists
 from sqlalchemy import (
     DateTime,
     ForeignKey,
@@ -27,20 +40,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
-
-from rhip.identity.domain import (
-    Role,
-    RoleGrant,
-    ServiceAccount,
-    Tenant,
-    TenantLevel,
-    TenantState,
-    TenantType,
-    User,
-    UserState,
-)
-from rhip.kit.authn import PrincipalKind
-from rhip.kit.errors import AlreadyExists
 
 
 class Base(DeclarativeBase):
@@ -326,7 +325,9 @@ class IdentityRepository:
             values["password_hash"] = new_hash
         self.s.execute(update(_USER).where(_USER.c.id == user_id).values(**values))
 
-    def list_users(self, under: str, scopes: list[str], after: str | None, limit: int) -> list[User]:
+    def list_users(
+        self, under: str, scopes: list[str], after: str | None, limit: int
+    ) -> list[User]:
         query = select(_USER).where(
             within_scopes(_USER.c.scope_path, [under]), within_scopes(_USER.c.scope_path, scopes)
         )
@@ -352,9 +353,9 @@ class IdentityRepository:
 
     def _service_accounts(self):  # type: ignore[no-untyped-def]
         sa = ServiceAccountRow.__table__
-        return select(
-            sa, _TENANT.c.scope_path, _TENANT.c.region_code
-        ).join(_TENANT, _TENANT.c.id == sa.c.tenant_id)
+        return select(sa, _TENANT.c.scope_path, _TENANT.c.region_code).join(
+            _TENANT, _TENANT.c.id == sa.c.tenant_id
+        )
 
     def service_account_by_request(self, request_id: str) -> ServiceAccount | None:
         sa = ServiceAccountRow.__table__
@@ -459,7 +460,10 @@ class IdentityRepository:
     def add_signing_key(self, kid: str, private_key: bytes, public_jwk: str, now: datetime) -> None:
         self.s.execute(
             insert(SigningKeyRow.__table__).values(
-                kid=kid, private_key=private_key, public_jwk=public_jwk, create_time=now,
+                kid=kid,
+                private_key=private_key,
+                public_jwk=public_jwk,
+                create_time=now,
                 retire_time=None,
             )
         )

@@ -26,7 +26,6 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     PublicFormat,
 )
-
 from rhip.identity.store import IdentityRepository, utc
 from rhip.kit.authn import ALGORITHM, AUDIENCE, PrincipalKind, public_key_from_jwk
 from rhip.kit.db import Database
@@ -39,7 +38,14 @@ def _b64url(data: bytes) -> str:
 
 def public_jwk(kid: str, public: Ed25519PublicKey) -> dict[str, str]:
     raw = public.public_bytes(Encoding.Raw, PublicFormat.Raw)
-    return {"kid": kid, "kty": "OKP", "crv": "Ed25519", "x": _b64url(raw), "alg": ALGORITHM, "use": "sig"}
+    return {
+        "kid": kid,
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": _b64url(raw),
+        "alg": ALGORITHM,
+        "use": "sig",
+    }
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,10 @@ class KeyRing:
         with self._db.transaction() as session:
             repo = IdentityRepository(session)
             repo.add_signing_key(
-                kid, self._seal(kid, private), json.dumps(public_jwk(kid, private.public_key())), now
+                kid,
+                self._seal(kid, private),
+                json.dumps(public_jwk(kid, private.public_key())),
+                now,
             )
             repo.retire_signing_keys(except_kid=kid, now=now)
         self._load()

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-
 from rhip.identity.domain import (
     Role,
     RoleGrant,
@@ -147,7 +146,8 @@ class IdentityUseCases:
     def _in_cell(self, region: Region, field: str) -> None:
         if not is_within(region.path, self.cell_path):
             raise FailedPrecondition(
-                f"region {region.code} belongs to another cell", reason="WRONG_CELL",
+                f"region {region.code} belongs to another cell",
+                reason="WRONG_CELL",
                 metadata={"field": field},
             )
 
@@ -167,7 +167,9 @@ class IdentityUseCases:
         current_principal()
         if parent_code:
             catalog().require(parent_code, "parent")
-        children = [r for r in catalog().children(parent_code) if page.after is None or r.code > page.after]
+        children = [
+            r for r in catalog().children(parent_code) if page.after is None or r.code > page.after
+        ]
         chunk = children[: page.size]
         return chunk, page.next_token(chunk[-1].code if chunk else None, len(children) > page.size)
 
@@ -211,7 +213,9 @@ class IdentityUseCases:
             audit.append(
                 session,
                 audit.AuditEvent(
-                    "tenant.create", f"tenants/{tenant_id}", tenant.scope_path,
+                    "tenant.create",
+                    f"tenants/{tenant_id}",
+                    tenant.scope_path,
                     detail={"type": tenant.type.value, "region": region.code},
                 ),
             )
@@ -276,14 +280,22 @@ class IdentityUseCases:
             tenant = self._load_tenant(repo, tenant_id, "UpdateTenant")
             checks.raise_if_any()
             if etag and etag != tenant.etag:
-                raise Aborted("the tenant was changed by someone else; re-read it", reason="ETAG_MISMATCH")
-            updated = replace(tenant, **updates, update_time=self.clock(), version=tenant.version + 1)
+                raise Aborted(
+                    "the tenant was changed by someone else; re-read it", reason="ETAG_MISMATCH"
+                )
+            updated = replace(
+                tenant, **updates, update_time=self.clock(), version=tenant.version + 1
+            )
             if not repo.save_tenant(updated, tenant.version):
-                raise Aborted("the tenant was changed by someone else; re-read it", reason="ETAG_MISMATCH")
+                raise Aborted(
+                    "the tenant was changed by someone else; re-read it", reason="ETAG_MISMATCH"
+                )
             audit.append(
                 session,
                 audit.AuditEvent(
-                    "tenant.update", f"tenants/{tenant_id}", tenant.scope_path,
+                    "tenant.update",
+                    f"tenants/{tenant_id}",
+                    tenant.scope_path,
                     detail={"fields": sorted(mask)},
                 ),
             )
@@ -303,7 +315,9 @@ class IdentityUseCases:
             now = self.clock()
             updated = tenant.suspended(reason, now) if suspend else tenant.reactivated(now)
             if not repo.save_tenant(updated, tenant.version):
-                raise Aborted("the tenant was changed by someone else; retry", reason="ETAG_MISMATCH")
+                raise Aborted(
+                    "the tenant was changed by someone else; retry", reason="ETAG_MISMATCH"
+                )
             rule = block_rule(f"tenant:{tenant_id}")
             if suspend:
                 self.policy.add(session, [rule])
@@ -313,7 +327,8 @@ class IdentityUseCases:
                 session,
                 audit.AuditEvent(
                     "tenant.suspend" if suspend else "tenant.reactivate",
-                    f"tenants/{tenant_id}", tenant.scope_path,
+                    f"tenants/{tenant_id}",
+                    tenant.scope_path,
                     detail={"reason": reason} if suspend else {},
                 ),
             )
@@ -331,9 +346,15 @@ class IdentityUseCases:
             repo = IdentityRepository(session)
             if draft.kind is PrincipalKind.PRACTITIONER:
                 if not draft.tenant_id:
-                    raise invalid("user.tenant_id", "a practitioner belongs to a tenant", "TENANT_REQUIRED")
+                    raise invalid(
+                        "user.tenant_id", "a practitioner belongs to a tenant", "TENANT_REQUIRED"
+                    )
                 tenant = self._load_tenant(repo, draft.tenant_id, "CreateUser")
-                scope, region_code, tenant_id = tenant.scope_path, tenant.region_code, tenant.tenant_id
+                scope, region_code, tenant_id = (
+                    tenant.scope_path,
+                    tenant.region_code,
+                    tenant.tenant_id,
+                )
             else:
                 region = catalog().require(draft.region_code, "user.region_code")
                 self._in_cell(region, "user.region_code")
@@ -366,13 +387,18 @@ class IdentityUseCases:
             if tenant_id:
                 rules.append(membership_rule(user.subject, tenant_id))
             repo.add_grant(
-                RoleGrant(new_id(), user.subject, role, region_code, tenant_id, scope, user.create_time), ""
+                RoleGrant(
+                    new_id(), user.subject, role, region_code, tenant_id, scope, user.create_time
+                ),
+                "",
             )
             self.policy.add(session, rules)
             audit.append(
                 session,
                 audit.AuditEvent(
-                    "user.create", f"users/{user.user_id}", scope,
+                    "user.create",
+                    f"users/{user.user_id}",
+                    scope,
                     detail={"kind": user.kind.value, "role": role.value},
                 ),
             )
@@ -394,7 +420,9 @@ class IdentityUseCases:
         with self.db.transaction() as session:
             repo = IdentityRepository(session)
             if parent.startswith("tenants/"):
-                under = self._load_tenant(repo, parse_resource_name(parent, "tenants", "parent"), "ListUsers").scope_path
+                under = self._load_tenant(
+                    repo, parse_resource_name(parent, "tenants", "parent"), "ListUsers"
+                ).scope_path
             else:
                 code = parse_resource_name(parent, "regions", "parent")
                 under = catalog().require(code, "parent").path
@@ -416,7 +444,9 @@ class IdentityUseCases:
             account = repo.get_service_account(value)
             if account is not None:
                 return account.scope_path, kind
-        raise invalid("grant.subject", "no such user or service account in this cell", "SUBJECT_UNKNOWN")
+        raise invalid(
+            "grant.subject", "no such user or service account in this cell", "SUBJECT_UNKNOWN"
+        )
 
     def grant_role(
         self, subject: str, role_name: str, region_code: str, tenant_id: str, request_id: str
@@ -454,7 +484,9 @@ class IdentityUseCases:
             audit.append(
                 session,
                 audit.AuditEvent(
-                    "role.grant", f"roleGrants/{grant.grant_id}", scope,
+                    "role.grant",
+                    f"roleGrants/{grant.grant_id}",
+                    scope,
                     detail={"subject": subject, "role": role.value},
                 ),
             )
@@ -470,18 +502,24 @@ class IdentityUseCases:
             self._require_found(principal, grant.scope_path if grant else None, "RevokeRole")
             assert grant is not None
             repo.delete_grant(grant_id)
-            self.policy.remove(session, [grant_rule(grant.subject, grant.role.value, grant.scope_path)])
+            self.policy.remove(
+                session, [grant_rule(grant.subject, grant.role.value, grant.scope_path)]
+            )
             audit.append(
                 session,
                 audit.AuditEvent(
-                    "role.revoke", f"roleGrants/{grant_id}", grant.scope_path,
+                    "role.revoke",
+                    f"roleGrants/{grant_id}",
+                    grant.scope_path,
                     detail={"subject": grant.subject, "role": grant.role.value},
                 ),
             )
         self._after_policy_change()
         return grant
 
-    def list_role_grants(self, parent: str, subject: str, page: Page) -> tuple[list[RoleGrant], str]:
+    def list_role_grants(
+        self, parent: str, subject: str, page: Page
+    ) -> tuple[list[RoleGrant], str]:
         principal = current_principal()
         code = parse_resource_name(parent, "regions", "parent")
         region = catalog().require(code, "parent")
@@ -501,7 +539,7 @@ class IdentityUseCases:
         self, display_name: str, tenant_id: str, request_id: str
     ) -> tuple[ServiceAccount, str]:
         """The new account and its secret (shown once; only a hash is stored)."""
-        principal = current_principal()
+        current_principal()
         if not tenant_id:
             raise invalid("service_account.tenant_id", "must name a tenant", "TENANT_REQUIRED")
         checks = Violations()
@@ -525,8 +563,16 @@ class IdentityUseCases:
             )
             repo.add_service_account(account, _hash_secret(secret), request_id)
             repo.add_grant(
-                RoleGrant(new_id(), account.subject, Role.SERVICE, tenant.region_code,
-                          tenant.tenant_id, tenant.scope_path, account.create_time), "",
+                RoleGrant(
+                    new_id(),
+                    account.subject,
+                    Role.SERVICE,
+                    tenant.region_code,
+                    tenant.tenant_id,
+                    tenant.scope_path,
+                    account.create_time,
+                ),
+                "",
             )
             self.policy.add(
                 session,
@@ -538,7 +584,8 @@ class IdentityUseCases:
             audit.append(
                 session,
                 audit.AuditEvent(
-                    "service_account.create", f"serviceAccounts/{account.service_account_id}",
+                    "service_account.create",
+                    f"serviceAccounts/{account.service_account_id}",
                     tenant.scope_path,
                 ),
             )
@@ -548,7 +595,9 @@ class IdentityUseCases:
     # -- login and tokens ----------------------------------------------------------------------
     def login_password(self, username: str, password: str) -> Session:
         if not username or not password:
-            raise invalid("password.username", "username and password are required", "CREDENTIALS_REQUIRED")
+            raise invalid(
+                "password.username", "username and password are required", "CREDENTIALS_REQUIRED"
+            )
         now = self.clock()
         failure: Unauthenticated | None = None
         with self.db.transaction() as session:
@@ -556,8 +605,20 @@ class IdentityUseCases:
             found = repo.user_for_login(username.strip().lower())
             if found is None:
                 self._verify_password(self._dummy_hash, password)
-                failure = Unauthenticated("wrong username or password", reason="INVALID_CREDENTIALS")
-                audit.append(session, audit.AuditEvent("login", "users/-", self.cell_path, "DENIED", actor="anonymous", actor_tenant=""))
+                failure = Unauthenticated(
+                    "wrong username or password", reason="INVALID_CREDENTIALS"
+                )
+                audit.append(
+                    session,
+                    audit.AuditEvent(
+                        "login",
+                        "users/-",
+                        self.cell_path,
+                        "DENIED",
+                        actor="anonymous",
+                        actor_tenant="",
+                    ),
+                )
             else:
                 user, stored_hash = found
                 if user.is_locked(now):
@@ -568,32 +629,57 @@ class IdentityUseCases:
                     outcome = "LOCKED"
                 elif not self._verify_password(stored_hash, password):
                     attempt = after_failed_login(
-                        user, now, self.settings.login_max_failures,
+                        user,
+                        now,
+                        self.settings.login_max_failures,
                         timedelta(seconds=self.settings.lockout_seconds),
                     )
-                    repo.record_login(user.user_id, attempt.failed_logins, attempt.locked_until, None)
+                    repo.record_login(
+                        user.user_id, attempt.failed_logins, attempt.locked_until, None
+                    )
                     locked_now = attempt.locked_until is not None and attempt.locked_until > now
                     failure = Unauthenticated(
                         "the account is locked after repeated failures; try again later"
-                        if locked_now else "wrong username or password",
+                        if locked_now
+                        else "wrong username or password",
                         reason="ACCOUNT_LOCKED" if locked_now else "INVALID_CREDENTIALS",
                     )
                     outcome = "LOCKED" if locked_now else "DENIED"
                 else:
-                    rehash = self.hasher.hash(password) if self.hasher.check_needs_rehash(stored_hash) else None
+                    rehash = (
+                        self.hasher.hash(password)
+                        if self.hasher.check_needs_rehash(stored_hash)
+                        else None
+                    )
                     repo.record_login(user.user_id, 0, None, rehash)
                     outcome = "OK"
                 audit.append(
                     session,
-                    audit.AuditEvent("login", f"users/{user.user_id}", user.scope_path, outcome,
-                                     actor=user.subject, actor_tenant=user.tenant_id),
+                    audit.AuditEvent(
+                        "login",
+                        f"users/{user.user_id}",
+                        user.scope_path,
+                        outcome,
+                        actor=user.subject,
+                        actor_tenant=user.tenant_id,
+                    ),
                 )
                 if failure is None:
                     if self.authz.is_blocked(user.subject):
-                        failure = PermissionDenied("the account or its tenant is suspended", reason="SUBJECT_BLOCKED")
+                        failure = PermissionDenied(
+                            "the account or its tenant is suspended", reason="SUBJECT_BLOCKED"
+                        )
                     else:
-                        return self._new_session(repo, user.subject, user.kind, user.tenant_id,
-                                                 user.region_code, user.display_name, now, refresh=True)
+                        return self._new_session(
+                            repo,
+                            user.subject,
+                            user.kind,
+                            user.tenant_id,
+                            user.region_code,
+                            user.display_name,
+                            now,
+                            refresh=True,
+                        )
         # Raised after the commit, so failure counts and audit rows are kept.
         assert failure is not None
         raise failure
@@ -606,7 +692,9 @@ class IdentityUseCases:
 
     def login_client(self, client_id: str, client_secret: str) -> Session:
         if not client_id or not client_secret:
-            raise invalid("client.client_id", "client id and secret are required", "CREDENTIALS_REQUIRED")
+            raise invalid(
+                "client.client_id", "client id and secret are required", "CREDENTIALS_REQUIRED"
+            )
         now = self.clock()
         with self.db.transaction() as session:
             repo = IdentityRepository(session)
@@ -616,14 +704,31 @@ class IdentityUseCases:
                 raise Unauthenticated("wrong client id or secret", reason="INVALID_CREDENTIALS")
             account = found[0]
             if self.authz.is_blocked(account.subject):
-                raise PermissionDenied("the account or its tenant is suspended", reason="SUBJECT_BLOCKED")
-            return self._new_session(repo, account.subject, PrincipalKind.SERVICE_ACCOUNT,
-                                     account.tenant_id, account.region_code, account.display_name,
-                                     now, refresh=False)
+                raise PermissionDenied(
+                    "the account or its tenant is suspended", reason="SUBJECT_BLOCKED"
+                )
+            return self._new_session(
+                repo,
+                account.subject,
+                PrincipalKind.SERVICE_ACCOUNT,
+                account.tenant_id,
+                account.region_code,
+                account.display_name,
+                now,
+                refresh=False,
+            )
 
     def _new_session(
-        self, repo: IdentityRepository, subject: str, kind: PrincipalKind, tenant_id: str,
-        region_code: str, display_name: str, now: datetime, *, refresh: bool,
+        self,
+        repo: IdentityRepository,
+        subject: str,
+        kind: PrincipalKind,
+        tenant_id: str,
+        region_code: str,
+        display_name: str,
+        now: datetime,
+        *,
+        refresh: bool,
         family_id: str | None = None,
     ) -> Session:
         access = self.tokens.issue(subject, kind, tenant_id, region_code, now)
@@ -631,8 +736,12 @@ class IdentityUseCases:
         if refresh:
             refresh_token = secrets.token_urlsafe(32)
             refresh_expire = now + timedelta(seconds=self.settings.refresh_token_ttl_seconds)
-            repo.add_refresh_token(_hash_secret(refresh_token), family_id or new_id(), subject, refresh_expire)
-        principal = Principal(subject, kind, tenant_id, region_code, expires_at=access.expire_time.timestamp())
+            repo.add_refresh_token(
+                _hash_secret(refresh_token), family_id or new_id(), subject, refresh_expire
+            )
+        principal = Principal(
+            subject, kind, tenant_id, region_code, expires_at=access.expire_time.timestamp()
+        )
         return Session(access, refresh_token, refresh_expire, principal, display_name)
 
     def refresh(self, refresh_token: str) -> Session:
@@ -645,7 +754,9 @@ class IdentityUseCases:
             token_hash = _hash_secret(refresh_token)
             row = repo.take_refresh_token(token_hash)
             if row is None or row.revoked or utc(row.expire_time) <= now:  # type: ignore[operator]
-                raise Unauthenticated("the refresh token is not valid", reason="REFRESH_TOKEN_INVALID")
+                raise Unauthenticated(
+                    "the refresh token is not valid", reason="REFRESH_TOKEN_INVALID"
+                )
             if row.used:
                 # A used token presented again means it leaked: end the whole family.
                 repo.revoke_refresh_family(row.family_id)
@@ -654,10 +765,21 @@ class IdentityUseCases:
                 _, user_id = parse_subject(row.subject, "refresh_token")
                 user = repo.get_user(user_id)
                 if user is None or self.authz.is_blocked(user.subject):
-                    raise Unauthenticated("the refresh token is not valid", reason="REFRESH_TOKEN_INVALID")
+                    raise Unauthenticated(
+                        "the refresh token is not valid", reason="REFRESH_TOKEN_INVALID"
+                    )
                 repo.mark_refresh_used(token_hash)
-                return self._new_session(repo, user.subject, user.kind, user.tenant_id, user.region_code,
-                                         user.display_name, now, refresh=True, family_id=row.family_id)
+                return self._new_session(
+                    repo,
+                    user.subject,
+                    user.kind,
+                    user.tenant_id,
+                    user.region_code,
+                    user.display_name,
+                    now,
+                    refresh=True,
+                    family_id=row.family_id,
+                )
         assert reused
         raise Unauthenticated("the refresh token was already used", reason="REFRESH_TOKEN_REUSED")
 
@@ -669,7 +791,10 @@ class IdentityUseCases:
         self._require(principal, self.cell_path, "RotateSigningKey")
         kid, created = self.keys.rotate()
         with self.db.transaction() as session:
-            audit.append(session, audit.AuditEvent("signing_key.rotate", f"signingKeys/{kid}", self.cell_path))
+            audit.append(
+                session,
+                audit.AuditEvent("signing_key.rotate", f"signingKeys/{kid}", self.cell_path),
+            )
         return kid, created
 
     def verify_audit_chain(self) -> audit.ChainReport:
@@ -698,7 +823,9 @@ def bootstrap_admin(
     usecases.authz.refresh()
     try:
         with acting_as(system):
-            draft = UserDraft(username, display_name, PrincipalKind.REGIONAL_ADMIN, "", usecases.settings.cell)
+            draft = UserDraft(
+                username, display_name, PrincipalKind.REGIONAL_ADMIN, "", usecases.settings.cell
+            )
             return usecases.create_user(draft, password, "")
     finally:
         with usecases.db.transaction() as session:

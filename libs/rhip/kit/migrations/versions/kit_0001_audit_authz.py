@@ -60,9 +60,7 @@ def upgrade() -> None:
         sa.Column("v4", sa.String(200), nullable=False, server_default=""),
         sa.Column("v5", sa.String(200), nullable=False, server_default=""),
     )
-    op.create_index(
-        "ux_authz_rule", "authz_rule", ["ptype", "v0", "v1", "v2", "v3"], unique=True
-    )
+    op.create_index("ux_authz_rule", "authz_rule", ["ptype", "v0", "v1", "v2", "v3"], unique=True)
     op.create_table(
         "authz_version",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),

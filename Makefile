@@ -1,0 +1,47 @@
+# rhip developer commands. Everything runs from a fresh clone with Python 3.11 and make.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+
+.PHONY: help install run test lint proto proto-check bench clean
+
+help:
+	@echo "make run    - set up and start the demo platform (SQLite, demo data)"
+	@echo "make test   - run the test suite (PostgreSQL too when RHIP_TEST_POSTGRES_URL is set)"
+	@echo "make lint   - ruff, mypy, buf lint, stale-stub check"
+	@echo "make proto  - regenerate the gRPC stubs under libs/rhip/api"
+	@echo "make bench  - run the benchmarks and write tests/perf/RESULTS.md"
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	printf '%s\n%s\n' "$(CURDIR)/libs" "$(CURDIR)/services" > "$(SITE)/rhip-src.pth"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/rhip demo
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check libs services scripts tests
+	$(VENV)/bin/ruff check libs services scripts tests
+	$(VENV)/bin/mypy libs/rhip/kit services/rhip
+	cd proto && ../$(VENV)/bin/buf lint
+	$(PY) scripts/gen_proto.py --check
+
+proto: $(STAMP)
+	$(PY) scripts/gen_proto.py
+
+bench: $(STAMP)
+	$(PY) tests/perf/run_all.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,156 @@
+"""The ``rhip`` command: serve a cell, migrate, administer, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from rhip.kit.config import ConfigError, Settings, load_settings
+from rhip.kit.telemetry import configure_logging
+
+log = logging.getLogger("rhip")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    env = dict(os.environ)
+    if getattr(args, "cell", None):
+        env["RHIP_CELL"] = args.cell
+    if getattr(args, "listen", None):
+        env["RHIP_LISTEN"] = args.listen
+    return load_settings(env)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from rhip.cell import build_cell, resolve_services
+    from rhip.kit.server import run_until_signal
+
+    settings = _settings(args)
+    cell = build_cell(settings, resolve_services(args.services))
+    port = cell.start()
+    print(
+        f"rhip cell {settings.cell} serving {args.services} on {settings.listen.rsplit(':', 1)[0]}:{port}",
+        flush=True,
+    )
+    run_until_signal(cell.server)
+    cell.stop()
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from rhip.cell import migrate_cell, resolve_services
+
+    settings = _settings(args)
+    services = resolve_services(args.services)
+    migrate_cell(settings, services)
+    print(f"migrated {', '.join(services)} of cell {settings.cell}")
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from rhip.cell import build_cell
+    from rhip.identity.usecases import bootstrap_admin
+
+    settings = _settings(args)
+    password = os.environ.get("RHIP_ADMIN_PASSWORD") or getpass.getpass(
+        "password for the new administrator: "
+    )
+    cell = build_cell(settings, ("identity",))
+    try:
+        user = bootstrap_admin(cell.identity.usecases, args.username, args.display_name, password)
+    finally:
+        cell.stop(0)
+    print(f"administrator {user.username} (users/{user.user_id}) manages region {settings.cell}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from rhip.cell import build_cell
+    from rhip.demo import DEMO_PASSWORD, seed_demo
+    from rhip.kit.server import run_until_signal
+
+    settings = _settings(args)
+    cell = build_cell(settings)
+    accounts = seed_demo(cell.identity.usecases)
+    port = cell.start()
+    host = settings.listen.rsplit(":", 1)[0]
+    print(
+        f"\nrhip demo cell {settings.cell} (Jiangsu) is serving on {host}:{port} (identity; SQLite under {settings.data_dir}/)"
+    )
+    print(f"demo password for every account: {DEMO_PASSWORD}")
+    for account in accounts:
+        print(f"  {account.username:<14} {account.role:<15} {account.scope}")
+    print("\nlog in with buf curl (reflection; see README.md):")
+    print(
+        f'  buf curl --protocol grpc --http2-prior-knowledge -d \'{{"password":{{"username":"js-admin","password":"{DEMO_PASSWORD}"}}}}\' \\'
+    )
+    print(f"    http://{host}:{port}/rhip.api.identity.v1.IdentityService/Login")
+    print("Ctrl-C stops the platform.", flush=True)
+    run_until_signal(cell.server)
+    cell.stop()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rhip", description="rhip: regional health information platform (区域全民健康信息平台)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def cell_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--cell", help="region code of the cell, e.g. 320000 (default: RHIP_CELL or 320000)"
+        )
+
+    serve = sub.add_parser("serve", help="run a cell's services (all-in-one or a subset)")
+    cell_args(serve)
+    serve.add_argument(
+        "--services", default="all", help="'all' or a comma-separated list (default: all)"
+    )
+    serve.add_argument(
+        "--listen", help="host:port to listen on (default: RHIP_LISTEN or 127.0.0.1:50051)"
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    mig = sub.add_parser(
+        "migrate", help="bring the databases of a cell's services to the newest schema"
+    )
+    cell_args(mig)
+    mig.add_argument("--services", default="all", help="'all' or a comma-separated list")
+    mig.set_defaults(func=cmd_migrate)
+
+    admin = sub.add_parser("admin", help="administration commands")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    create = admin_sub.add_parser(
+        "create-admin",
+        help="create the cell's first administrator (password from RHIP_ADMIN_PASSWORD or a prompt)",
+    )
+    cell_args(create)
+    create.add_argument("--username", required=True)
+    create.add_argument("--display-name", required=True)
+    create.set_defaults(func=cmd_create_admin)
+
+    demo = sub.add_parser("demo", help="seed the Jiangsu demo cell and serve it (development mode)")
+    cell_args(demo)
+    demo.add_argument("--listen", help="host:port to listen on (default 127.0.0.1:50051)")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings_json = os.environ.get("RHIP_LOG_JSON") == "1"
+    configure_logging(settings_json, logging.DEBUG if args.verbose else logging.INFO)
+    try:
+        return int(args.func(args))
+    except ConfigError as error:
+        print(f"rhip: configuration error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
