@@ -214,7 +214,16 @@ class Authorizer:
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
+            if is_postgres(self.store.db.engine):
+                self._wake_listener()
             self._thread.join(timeout=5)
+
+    def _wake_listener(self) -> None:
+        try:
+            with self.store.db.engine.begin() as conn:
+                conn.execute(text("SELECT pg_notify(:channel, 'stop')"), {"channel": NOTIFY_CHANNEL})
+        except Exception:  # the listener also wakes on its own within a second
+            log.debug("could not wake the authorization listener", exc_info=True)
 
     def refresh(self, *, force: bool = False) -> bool:
         """Reload the policy if its version moved (or always with ``force``)."""

@@ -143,10 +143,11 @@ class IdentityUseCases:
         self._require(principal, scope, method)
         return scope
 
-    def _in_cell(self, region: Region, field: str) -> None:
-        if not is_within(region.path, self.cell_path):
+    def _in_cell(self, scope: str, field: str) -> None:
+        """Checked after authorization (permission before existence)."""
+        if not is_within(scope, self.cell_path):
             raise FailedPrecondition(
-                f"region {region.code} belongs to another cell",
+                "the region belongs to another cell",
                 reason="WRONG_CELL",
                 metadata={"field": field},
             )
@@ -187,7 +188,7 @@ class IdentityUseCases:
             credit = checks.check(validate_credit_code, draft.credit_code, "tenant.credit_code")
         request_id = checks.check(validate_request_id, request_id) or ""
         checks.raise_if_any()
-        self._in_cell(region, "tenant.region_code")
+        self._in_cell(region.path, "tenant.region_code")
         now = self.clock()
         with self.db.transaction() as session:
             repo = IdentityRepository(session)
@@ -357,9 +358,9 @@ class IdentityUseCases:
                 )
             else:
                 region = catalog().require(draft.region_code, "user.region_code")
-                self._in_cell(region, "user.region_code")
                 scope, region_code, tenant_id = region.path, region.code, ""
             self._require(principal, scope, "CreateUser")
+            self._in_cell(scope, "user.region_code")
             checks = Violations()
             username = checks.check(validate_username, draft.username, "user.username")
             display = checks.check(validate_display_name, draft.display_name, "user.display_name")
@@ -468,10 +469,10 @@ class IdentityUseCases:
                 scope, region_code = tenant.scope_path, tenant.region_code
             else:
                 region = catalog().require(region_code, "grant.region_code")
-                self._in_cell(region, "grant.region_code")
                 scope = region.path
             # The grant's reach and the grantee must both lie in the granter's subtree.
             self._require(principal, scope, "GrantRole")
+            self._in_cell(scope, "grant.region_code")
             subject_scope, _ = self._subject_scope(repo, subject)
             self._require(principal, subject_scope, "GrantRole")
             if request_id and (existing := repo.grant_by_request(request_id)):
