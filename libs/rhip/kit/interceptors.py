@@ -131,10 +131,12 @@ class TelemetryInterceptor(_WrappingInterceptor):
                 span.set_status(Status(StatusCode.ERROR, code))
                 raise
             finally:
+                elapsed_ms = (time.perf_counter() - start) * 1000
                 span.set_attribute("rpc.grpc.status_code", code)
                 attrs = {"rpc.method": method, "rpc.grpc.status_code": code}
                 self._calls.add(1, attrs)
-                self._duration.record((time.perf_counter() - start) * 1000, attrs)
+                self._duration.record(elapsed_ms, attrs)
+                log.info("rpc %s %s %.1f ms", name, code, elapsed_ms)
 
 
 class RequestIdInterceptor(_WrappingInterceptor):
@@ -204,5 +206,8 @@ class AuthnInterceptor(_WrappingInterceptor):
             raise PermissionDenied(
                 "the account or its tenant is suspended", reason="SUBJECT_BLOCKED"
             )
+        span = trace.get_current_span()
+        span.set_attribute("rhip.subject", principal.subject)
+        span.set_attribute("rhip.tenant", principal.tenant_id)
         with acting_as(principal):
             yield

@@ -5,6 +5,7 @@ appends the audit event in the same transaction."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import hmac
 import secrets
 from collections.abc import Callable, Sequence
@@ -54,6 +55,8 @@ from rhip.kit.errors import (
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.tenancy import Region, catalog, is_within, region_path, tenant_scope
+
+log = logging.getLogger(__name__)
 
 TENANT_FIELDS = ("display_name", "type", "level", "credit_code")
 
@@ -683,6 +686,7 @@ class IdentityUseCases:
                         )
         # Raised after the commit, so failure counts and audit rows are kept.
         assert failure is not None
+        log.warning("login refused: %s", failure.reason)
         raise failure
 
     def _verify_password(self, stored_hash: str, password: str) -> bool:

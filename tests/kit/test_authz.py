@@ -1,0 +1,103 @@
+"""Casbin RBAC with region-path domains, on a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rhip.kit.authn import Principal, PrincipalKind
+from rhip.kit.authz import (
+    Authorizer,
+    PolicyStore,
+    block_rule,
+    grant_rule,
+    membership_rule,
+    permission_rule,
+)
+from rhip.kit.db import Database, migrate
+from rhip.kit.errors import PermissionDenied
+
+READ = "rhip.api.identity.v1.IdentityService/GetTenant"
+WRITE = "rhip.api.identity.v1.IdentityService/UpdateTenant"
+T1 = "86/32/3203/320311/t-1"
+T10 = "86/32/3203/320311/t-10"
+
+
+@pytest.fixture
+def authorizer(database_url: str, tmp_path: Path) -> Iterator[Authorizer]:
+    db = Database.connect(database_url)
+    migrate(db.engine, tmp_path)  # kit tables only: an empty service migrations folder
+    authorizer = Authorizer(PolicyStore(db), poll_seconds=0.05)
+    authorizer.start()
+    with db.transaction() as session:
+        authorizer.store.add(
+            session,
+            [
+                permission_rule("practitioner", READ),
+                permission_rule("regional_admin", "rhip.api.identity.v1.IdentityService/*"),
+                grant_rule("user:doc", "practitioner", T1),
+                membership_rule("user:doc", "1"),
+                grant_rule("user:admin", "regional_admin", "86/32/3203"),
+                grant_rule("user:county", "regional_admin", "86/32/3203/320311"),
+            ],
+        )
+    authorizer.refresh()
+    yield authorizer
+    authorizer.stop()
+    db.dispose()
+
+
+def test_tenant_grant_never_reaches_a_sibling_with_a_longer_id(authorizer: Authorizer) -> None:
+    assert authorizer.enforce("user:doc", T1, READ)
+    assert not authorizer.enforce("user:doc", T10, READ)
+    assert not authorizer.enforce("user:doc", "86/32/3203/320311", READ)
+    assert not authorizer.enforce("user:doc", T1, WRITE)
+
+
+def test_region_grant_reaches_below_not_above_or_beside(authorizer: Authorizer) -> None:
+    assert authorizer.enforce("user:admin", T10, WRITE)
+    assert authorizer.enforce("user:admin", "86/32/3203/320302", WRITE)
+    assert not authorizer.enforce("user:admin", "86/32", WRITE)
+    assert not authorizer.enforce("user:admin", "86/32/3201/320106", WRITE)
+    assert not authorizer.enforce("user:admin", "86/32/32030", WRITE)
+    assert authorizer.enforce("user:county", T1, WRITE)
+    assert not authorizer.enforce("user:county", "86/32/3203", WRITE)
+
+
+def test_scopes_are_the_outermost_grants(authorizer: Authorizer) -> None:
+    with authorizer.store.db.transaction() as session:
+        authorizer.store.add(session, [grant_rule("user:admin", "regional_admin", "86/32/3203/320311")])
+    authorizer.refresh()
+    assert authorizer.scopes("user:admin", WRITE) == ["86/32/3203"]
+    assert authorizer.scopes("user:doc", READ) == [T1]
+    assert authorizer.scopes("user:doc", WRITE) == []
+
+
+def test_blocking_a_tenant_blocks_its_members_and_clears_cached_decisions(
+    authorizer: Authorizer,
+) -> None:
+    assert authorizer.enforce("user:doc", T1, READ)  # now cached
+    with authorizer.store.db.transaction() as session:
+        authorizer.store.add(session, [block_rule("tenant:1")])
+    authorizer.refresh()  # the watcher may have reloaded already
+    assert authorizer.is_blocked("user:doc")
+    assert not authorizer.enforce("user:doc", T1, READ)
+    principal = Principal("user:doc", PrincipalKind.PRACTITIONER, "1", "320311")
+    with pytest.raises(PermissionDenied) as denied:
+        authorizer.require(principal, T1, READ)
+    assert denied.value.reason == "SUBJECT_BLOCKED"
+    assert authorizer.scopes("user:doc", READ) == []
+    assert not authorizer.is_blocked("user:admin")
+
+
+def test_revocation_is_seen_after_refresh_only_when_the_version_moved(authorizer: Authorizer) -> None:
+    assert not authorizer.refresh()  # nothing changed
+    version = authorizer.version
+    with authorizer.store.db.transaction() as session:
+        removed = authorizer.store.remove(session, [grant_rule("user:doc", "practitioner", T1)])
+    assert removed == 1
+    authorizer.refresh()  # the watcher may have reloaded already
+    assert authorizer.version == version + 1
+    assert not authorizer.enforce("user:doc", T1, READ)

@@ -1,0 +1,60 @@
+"""Settings loader, pagination tokens and ids."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+
+import pytest
+
+from rhip.kit.config import ConfigError, load_settings
+from rhip.kit.errors import InvalidArgument
+from rhip.kit.ids import new_id, uuid7
+from rhip.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, parse_page
+
+
+def test_defaults_and_per_service_database_urls() -> None:
+    settings = load_settings({})
+    assert settings.development and settings.cell == "320000"
+    assert settings.database_url("identity") == "sqlite:///var/320000/identity.db"
+    settings = load_settings({"RHIP_IDENTITY_DATABASE_URL": "postgresql://x/y", "RHIP_CELL": "370000"})
+    assert settings.database_url("identity") == "postgresql://x/y"
+    assert settings.database_url("archives") == "sqlite:///var/370000/archives.db"
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"RHIP_CELL": "32"}, "RHIP_CELL"),
+        ({"RHIP_ENV": "staging"}, "RHIP_ENV"),
+        ({"RHIP_ACCESS_TOKEN_TTL_SECONDS": "soon"}, "RHIP_ACCESS_TOKEN_TTL_SECONDS"),
+        ({"RHIP_ACCESS_TOKEN_TTL_SECONDS": "0"}, "RHIP_ACCESS_TOKEN_TTL_SECONDS"),
+        ({"RHIP_SECRET_KEY": "!!"}, "RHIP_SECRET_KEY"),
+        ({"RHIP_SECRET_KEY": base64.b64encode(b"short").decode()}, "RHIP_SECRET_KEY"),
+        ({"RHIP_ENV": "production"}, "RHIP_SECRET_KEY"),
+        ({"RHIP_TRACES_EXPORTER": "jaeger"}, "RHIP_TRACES_EXPORTER"),
+    ],
+)
+def test_bad_settings_fail_fast_naming_the_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigError, match=variable):
+        load_settings(env)
+
+
+def test_page_tokens_round_trip_and_are_bound_to_the_query() -> None:
+    first = parse_page(0, "", "tenants", "regions/320300")
+    assert first.size == DEFAULT_PAGE_SIZE and first.after is None
+    token = first.next_token("id-42", has_more=True)
+    assert first.next_token("id-42", has_more=False) == ""
+    following = parse_page(5000, token, "tenants", "regions/320300")
+    assert following.after == "id-42" and following.size == MAX_PAGE_SIZE
+    with pytest.raises(InvalidArgument) as mismatch:
+        parse_page(10, token, "tenants", "regions/320100")
+    assert mismatch.value.reason == "PAGE_TOKEN_MISMATCH"
+
+
+def test_uuid7_ids_are_version_7_unique_and_sorted_by_creation() -> None:
+    ids = [uuid7() for _ in range(5000)]
+    assert all(i.version == 7 for i in ids)
+    assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids)
+    assert uuid.UUID(new_id()).version == 7
