@@ -16,9 +16,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy.engine import make_url
-
 from rhip.kit.config import Settings, load_settings
+from sqlalchemy.engine import make_url
 
 POSTGRES_URL = os.environ.get("RHIP_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("RHIP_TEST_REQUIRE_POSTGRES") == "1"

@@ -60,10 +60,14 @@ def test_demo_login_and_list_tenants_with_buf_curl(tmp_path: Path) -> None:
         output = "".join(lines)
         assert "js-admin" in output and "Demo-Passw0rd-2026" in output, output
         login = _buf_curl(
-            address, "Login", {"password": {"username": "js-admin", "password": "Demo-Passw0rd-2026"}}
+            address,
+            "Login",
+            {"password": {"username": "js-admin", "password": "Demo-Passw0rd-2026"}},
         )
         assert login["principal"]["regionCode"] == "320000"
-        listed = _buf_curl(address, "ListTenants", {"parent": "regions/320300"}, login["accessToken"])
+        listed = _buf_curl(
+            address, "ListTenants", {"parent": "regions/320300"}, login["accessToken"]
+        )
         assert len(listed["tenants"]) == 5
         assert {t["regionCode"][:4] for t in listed["tenants"]} == {"3203"}
     finally:

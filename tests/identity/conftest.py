@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from support.cells import RunningCell, World, build_world, start_cell
-
 from rhip.kit.config import Settings
+from support.cells import RunningCell, World, build_world, start_cell
 
 
 @pytest.fixture

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import grpc
 from google.protobuf.field_mask_pb2 import FieldMask
+from rhip.api.identity.v1 import identity_service_pb2 as pb
+from rhip.api.identity.v1 import tenant_pb2, user_pb2
+from rhip.kit.schema import audit_event
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from support.cells import World, tenant_msg
 from support.errors import expect_error
 
-from rhip.api.identity.v1 import identity_service_pb2 as pb
-from rhip.api.identity.v1 import tenant_pb2, user_pb2
-from rhip.kit.schema import audit_event
-
 
 def _events(world: World) -> list[tuple[str, str, str]]:
     with world.running.usecases.db.transaction() as session:
         rows = session.execute(
-            select(audit_event.c.action, audit_event.c.target, audit_event.c.actor).order_by(audit_event.c.seq)
+            select(audit_event.c.action, audit_event.c.target, audit_event.c.actor).order_by(
+                audit_event.c.seq
+            )
         ).all()
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
@@ -47,14 +48,18 @@ def test_every_tenant_and_user_change_is_audited(world: World) -> None:
     stub.ReactivateTenant(pb.ReactivateTenantRequest(name=tenant.name), metadata=md)
     user = stub.CreateUser(
         pb.CreateUserRequest(
-            user=user_pb2.User(username="audited", display_name="x", kind=1, tenant_id=tenant.tenant_id),
+            user=user_pb2.User(
+                username="audited", display_name="x", kind=1, tenant_id=tenant.tenant_id
+            ),
             password="Audit-Passw0rd-1",
         ),
         metadata=md,
     )
     grant = stub.GrantRole(
         pb.GrantRoleRequest(
-            grant=user_pb2.RoleGrant(subject=f"user:{user.user_id}", role="auditor", region_code="320311")
+            grant=user_pb2.RoleGrant(
+                subject=f"user:{user.user_id}", role="auditor", region_code="320311"
+            )
         ),
         metadata=md,
     )
@@ -71,7 +76,9 @@ def test_every_tenant_and_user_change_is_audited(world: World) -> None:
         ("role.grant", grant.name),
         ("role.revoke", grant.name),
     ]
-    report = stub.VerifyAuditChain(pb.VerifyAuditChainRequest(), metadata=world.running.md("js-auditor"))
+    report = stub.VerifyAuditChain(
+        pb.VerifyAuditChainRequest(), metadata=world.running.md("js-auditor")
+    )
     assert report.intact and report.rows_checked == len(_events(world))
 
 

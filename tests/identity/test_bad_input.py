@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import grpc
 from google.protobuf.field_mask_pb2 import FieldMask
-from sqlalchemy import func, select
-from support.cells import VALID_CREDIT_CODE, World, tenant_msg
-from support.errors import expect_error
-
 from rhip.api.identity.v1 import identity_service_pb2 as pb
 from rhip.api.identity.v1 import tenant_pb2, user_pb2
 from rhip.identity.store import TenantRow, UserRow
 from rhip.kit.schema import audit_event
+from sqlalchemy import func, select
+from support.cells import VALID_CREDIT_CODE, World, tenant_msg
+from support.errors import expect_error
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 
@@ -29,13 +28,21 @@ def test_bad_tenants_are_refused_with_field_and_reason_and_write_nothing(world: 
     stub, md = world.running.stub, world.running.md("xz-admin")
     before = _counts(world)
     cases = [
-        (tenant_msg(credit_code="91350100M000100Y44"), "CREDIT_CODE_CHECK_CHAR", "tenant.credit_code"),
+        (
+            tenant_msg(credit_code="91350100M000100Y44"),
+            "CREDIT_CODE_CHECK_CHAR",
+            "tenant.credit_code",
+        ),
         (tenant_msg(credit_code="91350100M00010OY43"), "CREDIT_CODE_FORMAT", "tenant.credit_code"),
         (tenant_msg(region="329999"), "UNKNOWN_REGION", "tenant.region_code"),
         (tenant_msg(region="32031"), "REGION_CODE_FORMAT", "tenant.region_code"),
         (tenant_msg(name="   "), "NAME_REQUIRED", "tenant.display_name"),
         (tenant_msg(name="卫" * 101), "NAME_TOO_LONG", "tenant.display_name"),
-        (tenant_msg(type=tenant_pb2.TENANT_TYPE_UNSPECIFIED), "TENANT_TYPE_REQUIRED", "tenant.type"),
+        (
+            tenant_msg(type=tenant_pb2.TENANT_TYPE_UNSPECIFIED),
+            "TENANT_TYPE_REQUIRED",
+            "tenant.type",
+        ),
     ]
     for tenant, reason, field in cases:
         error = expect_error(
@@ -77,7 +84,8 @@ def test_every_bad_field_is_reported_at_once(world: World) -> None:
 def test_valid_credit_code_is_accepted_and_unique(world: World) -> None:
     stub, md = world.running.stub, world.running.md("xz-admin")
     tenant = stub.CreateTenant(
-        pb.CreateTenantRequest(tenant=tenant_msg(credit_code=VALID_CREDIT_CODE.lower())), metadata=md
+        pb.CreateTenantRequest(tenant=tenant_msg(credit_code=VALID_CREDIT_CODE.lower())),
+        metadata=md,
     )
     assert tenant.credit_code == VALID_CREDIT_CODE
     expect_error(
@@ -92,20 +100,32 @@ def test_valid_credit_code_is_accepted_and_unique(world: World) -> None:
 def test_negative_page_size_and_bad_names(world: World) -> None:
     stub, md = world.running.stub, world.running.md("xz-admin")
     expect_error(
-        lambda: stub.ListTenants(pb.ListTenantsRequest(parent="regions/320300", page_size=-1), metadata=md),
-        INVALID, "PAGE_SIZE_NEGATIVE", "page_size",
+        lambda: stub.ListTenants(
+            pb.ListTenantsRequest(parent="regions/320300", page_size=-1), metadata=md
+        ),
+        INVALID,
+        "PAGE_SIZE_NEGATIVE",
+        "page_size",
     )
     expect_error(
-        lambda: stub.ListTenants(pb.ListTenantsRequest(parent="regions/320300", page_token="@@"), metadata=md),
-        INVALID, "PAGE_TOKEN_INVALID", "page_token",
+        lambda: stub.ListTenants(
+            pb.ListTenantsRequest(parent="regions/320300", page_token="@@"), metadata=md
+        ),
+        INVALID,
+        "PAGE_TOKEN_INVALID",
+        "page_token",
     )
     expect_error(
         lambda: stub.ListTenants(pb.ListTenantsRequest(parent="320300"), metadata=md),
-        INVALID, "RESOURCE_NAME", "parent",
+        INVALID,
+        "RESOURCE_NAME",
+        "parent",
     )
     expect_error(
         lambda: stub.GetTenant(pb.GetTenantRequest(name="tenants/"), metadata=md),
-        INVALID, "RESOURCE_NAME", "name",
+        INVALID,
+        "RESOURCE_NAME",
+        "name",
     )
 
 
@@ -121,12 +141,16 @@ def test_bad_users_and_updates_write_nothing(world: World) -> None:
     expect_error(
         lambda: stub.CreateUser(
             pb.CreateUserRequest(
-                user=user_pb2.User(username="good.name", display_name="x", kind=0, region_code="320300"),
+                user=user_pb2.User(
+                    username="good.name", display_name="x", kind=0, region_code="320300"
+                ),
                 password="Good-Passw0rd-123",
             ),
             metadata=md,
         ),
-        INVALID, "USER_KIND_REQUIRED", "user.kind",
+        INVALID,
+        "USER_KIND_REQUIRED",
+        "user.kind",
     )
     name = f"tenants/{world.tenants['qs-chc']}"
     expect_error(
@@ -137,11 +161,15 @@ def test_bad_users_and_updates_write_nothing(world: World) -> None:
             ),
             metadata=md,
         ),
-        INVALID, "UPDATE_MASK_FIELD", "update_mask",
+        INVALID,
+        "UPDATE_MASK_FIELD",
+        "update_mask",
     )
     expect_error(
         lambda: stub.SuspendTenant(pb.SuspendTenantRequest(name=name, reason=" "), metadata=md),
-        INVALID, "REASON_REQUIRED", "reason",
+        INVALID,
+        "REASON_REQUIRED",
+        "reason",
     )
     assert _counts(world) == before
 
@@ -153,7 +181,8 @@ def test_update_with_stale_etag_is_aborted(world: World) -> None:
     mask = FieldMask(paths=["display_name"])
     updated = stub.UpdateTenant(
         pb.UpdateTenantRequest(
-            tenant=tenant_pb2.Tenant(name=name, display_name="新名字", etag=current.etag), update_mask=mask
+            tenant=tenant_pb2.Tenant(name=name, display_name="新名字", etag=current.etag),
+            update_mask=mask,
         ),
         metadata=md,
     )
@@ -166,7 +195,8 @@ def test_update_with_stale_etag_is_aborted(world: World) -> None:
             ),
             metadata=md,
         ),
-        grpc.StatusCode.ABORTED, "ETAG_MISMATCH",
+        grpc.StatusCode.ABORTED,
+        "ETAG_MISMATCH",
     )
 
 

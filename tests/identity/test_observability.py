@@ -3,15 +3,15 @@ echoed, and no secret in any log line."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import grpc
 import pytest
 from opentelemetry.trace import SpanKind
+from rhip.api.identity.v1 import identity_service_pb2 as pb
 from support.cells import PASSWORD, World
 from support.errors import expect_error
-
-from rhip.api.identity.v1 import identity_service_pb2 as pb
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_SPAN = "00f067aa0ba902b7"
@@ -51,18 +51,22 @@ def test_failed_call_span_records_the_status(world: World) -> None:
     assert span.attributes["rpc.grpc.status_code"] == "PERMISSION_DENIED"
 
 
-def test_no_password_or_token_reaches_the_logs(world: World, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_password_or_token_reaches_the_logs(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     running = world.running
     token = running.login("xz-admin")
     for password in ("Wrong-Passw0rd-77", PASSWORD):
-        try:
+        with contextlib.suppress(grpc.RpcError):
             running.stub.Login(
-                pb.LoginRequest(password=pb.PasswordCredentials(username="qs-admin", password=password))
+                pb.LoginRequest(
+                    password=pb.PasswordCredentials(username="qs-admin", password=password)
+                )
             )
-        except grpc.RpcError:
-            pass
-    running.stub.ListTenants(pb.ListTenantsRequest(parent="regions/320300"), metadata=running.md("xz-admin"))
+    running.stub.ListTenants(
+        pb.ListTenantsRequest(parent="regions/320300"), metadata=running.md("xz-admin")
+    )
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert caplog.records, "expected some log lines to inspect"
     for secret in (PASSWORD, "Wrong-Passw0rd-77", token):

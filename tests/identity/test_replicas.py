@@ -8,12 +8,11 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-from support.cells import RunningCell, World, start_cell
-from support.errors import expect_error
-
 from rhip.api.identity.v1 import identity_service_pb2 as pb
 from rhip.api.identity.v1 import identity_service_pb2_grpc, user_pb2
 from rhip.kit.config import Settings
+from support.cells import RunningCell, World, start_cell
+from support.errors import expect_error
 
 
 @pytest.fixture
@@ -51,7 +50,9 @@ def test_revoked_grant_stops_working_in_every_replica_within_a_second(
     grant = primary.stub.GrantRole(
         pb.GrantRoleRequest(
             grant=user_pb2.RoleGrant(
-                subject=f"user:{world.users['qs-doctor']}", role="regional_admin", region_code="320300"
+                subject=f"user:{world.users['qs-doctor']}",
+                role="regional_admin",
+                region_code="320300",
             )
         ),
         metadata=primary.md("js-admin"),
@@ -66,7 +67,9 @@ def test_revoked_grant_stops_working_in_every_replica_within_a_second(
     assert _allowed(replica.stub, auditor_md)  # other grants are untouched
 
 
-def test_suspension_reaches_every_replica_within_a_second(world: World, replica: RunningCell) -> None:
+def test_suspension_reaches_every_replica_within_a_second(
+    world: World, replica: RunningCell
+) -> None:
     doctor_md = world.running.md("qs-doctor")
     name = f"tenants/{world.tenants['qs-chc']}"
     assert replica.stub.GetTenant(pb.GetTenantRequest(name=name), metadata=doctor_md).tenant_id

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import grpc
 from google.protobuf.field_mask_pb2 import FieldMask
-from support.cells import World, tenant_msg
-from support.errors import expect_error
-
 from rhip.api.identity.v1 import identity_service_pb2 as pb
 from rhip.api.identity.v1 import tenant_pb2, user_pb2
+from support.cells import World, tenant_msg
+from support.errors import expect_error
 
 DENIED = grpc.StatusCode.PERMISSION_DENIED
 
@@ -17,8 +16,12 @@ DENIED = grpc.StatusCode.PERMISSION_DENIED
 def test_xuzhou_admin_creates_and_lists_tenants_in_its_counties(world: World) -> None:
     stub, md = world.running.stub, world.running.md("xz-admin")
     created = [
-        stub.CreateTenant(pb.CreateTenantRequest(tenant=tenant_msg("沛县卫生院", "320322")), metadata=md),
-        stub.CreateTenant(pb.CreateTenantRequest(tenant=tenant_msg("鼓楼卫生院", "320302")), metadata=md),
+        stub.CreateTenant(
+            pb.CreateTenantRequest(tenant=tenant_msg("沛县卫生院", "320322")), metadata=md
+        ),
+        stub.CreateTenant(
+            pb.CreateTenantRequest(tenant=tenant_msg("鼓楼卫生院", "320302")), metadata=md
+        ),
     ]
     assert [t.region_code for t in created] == ["320322", "320302"]
     assert created[0].scope_path == f"86/32/3203/320322/t-{created[0].tenant_id}"
@@ -56,7 +59,9 @@ def test_xuzhou_admin_is_denied_nanjing_and_zaozhuang_for_every_method(world: Wo
         DENIED,
     )
     expect_error(
-        lambda: stub.SuspendTenant(pb.SuspendTenantRequest(name=nj_tenant, reason="x"), metadata=md),
+        lambda: stub.SuspendTenant(
+            pb.SuspendTenantRequest(name=nj_tenant, reason="x"), metadata=md
+        ),
         DENIED,
     )
     for grant in (
@@ -67,17 +72,22 @@ def test_xuzhou_admin_is_denied_nanjing_and_zaozhuang_for_every_method(world: Wo
             subject=f"user:{world.users['xz-admin']}", role="regional_admin", region_code="370400"
         ),
         user_pb2.RoleGrant(
-            subject=f"user:{world.users['nj-doctor']}", role="practitioner",
+            subject=f"user:{world.users['nj-doctor']}",
+            role="practitioner",
             tenant_id=world.tenants["nj-chc"],
         ),
     ):
-        expect_error(lambda g=grant: stub.GrantRole(pb.GrantRoleRequest(grant=g), metadata=md), DENIED)
+        expect_error(
+            lambda g=grant: stub.GrantRole(pb.GrantRoleRequest(grant=g), metadata=md), DENIED
+        )
     expect_error(
         lambda: stub.ListRoleGrants(pb.ListRoleGrantsRequest(parent="regions/320100"), metadata=md),
         DENIED,
     )
     expect_error(
-        lambda: stub.GetUser(pb.GetUserRequest(name=f"users/{world.users['nj-doctor']}"), metadata=md),
+        lambda: stub.GetUser(
+            pb.GetUserRequest(name=f"users/{world.users['nj-doctor']}"), metadata=md
+        ),
         DENIED,
     )
 
@@ -89,14 +99,19 @@ def test_county_admin_cannot_act_on_the_city_level_above(world: World) -> None:
     stub.CreateTenant(pb.CreateTenantRequest(tenant=tenant_msg(region="320311")), metadata=md)
     # The city above, and a sibling county, do not.
     expect_error(
-        lambda: stub.ListTenants(pb.ListTenantsRequest(parent="regions/320300"), metadata=md), DENIED
-    )
-    expect_error(
-        lambda: stub.CreateTenant(pb.CreateTenantRequest(tenant=tenant_msg(region="320300")), metadata=md),
+        lambda: stub.ListTenants(pb.ListTenantsRequest(parent="regions/320300"), metadata=md),
         DENIED,
     )
     expect_error(
-        lambda: stub.GetTenant(pb.GetTenantRequest(name=f"tenants/{world.tenants['ts-th']}"), metadata=md),
+        lambda: stub.CreateTenant(
+            pb.CreateTenantRequest(tenant=tenant_msg(region="320300")), metadata=md
+        ),
+        DENIED,
+    )
+    expect_error(
+        lambda: stub.GetTenant(
+            pb.GetTenantRequest(name=f"tenants/{world.tenants['ts-th']}"), metadata=md
+        ),
         DENIED,
     )
     expect_error(
@@ -115,7 +130,9 @@ def test_county_admin_cannot_act_on_the_city_level_above(world: World) -> None:
         lambda: stub.GrantRole(
             pb.GrantRoleRequest(
                 grant=user_pb2.RoleGrant(
-                    subject=f"user:{world.users['qs-admin']}", role="regional_admin", region_code="320300"
+                    subject=f"user:{world.users['qs-admin']}",
+                    role="regional_admin",
+                    region_code="320300",
                 )
             ),
             metadata=md,
@@ -124,29 +141,40 @@ def test_county_admin_cannot_act_on_the_city_level_above(world: World) -> None:
     )
 
 
-def test_missing_tenant_is_permission_denied_unless_caller_sees_the_whole_cell(world: World) -> None:
+def test_missing_tenant_is_permission_denied_unless_caller_sees_the_whole_cell(
+    world: World,
+) -> None:
     stub = world.running.stub
     missing = "tenants/01a20000-0000-7000-8000-000000000000"
     expect_error(
-        lambda: stub.GetTenant(pb.GetTenantRequest(name=missing), metadata=world.running.md("xz-admin")),
+        lambda: stub.GetTenant(
+            pb.GetTenantRequest(name=missing), metadata=world.running.md("xz-admin")
+        ),
         DENIED,
     )
     expect_error(
-        lambda: stub.GetTenant(pb.GetTenantRequest(name=missing), metadata=world.running.md("js-admin")),
+        lambda: stub.GetTenant(
+            pb.GetTenantRequest(name=missing), metadata=world.running.md("js-admin")
+        ),
         grpc.StatusCode.NOT_FOUND,
     )
 
 
 def test_practitioner_reads_own_tenant_only(world: World) -> None:
     stub, md = world.running.stub, world.running.md("qs-doctor")
-    own = stub.GetTenant(pb.GetTenantRequest(name=f"tenants/{world.tenants['qs-chc']}"), metadata=md)
+    own = stub.GetTenant(
+        pb.GetTenantRequest(name=f"tenants/{world.tenants['qs-chc']}"), metadata=md
+    )
     assert own.tenant_id == world.tenants["qs-chc"]
     expect_error(
-        lambda: stub.GetTenant(pb.GetTenantRequest(name=f"tenants/{world.tenants['ts-th']}"), metadata=md),
+        lambda: stub.GetTenant(
+            pb.GetTenantRequest(name=f"tenants/{world.tenants['ts-th']}"), metadata=md
+        ),
         DENIED,
     )
     expect_error(
-        lambda: stub.ListTenants(pb.ListTenantsRequest(parent="regions/320311"), metadata=md), DENIED
+        lambda: stub.ListTenants(pb.ListTenantsRequest(parent="regions/320311"), metadata=md),
+        DENIED,
     )
     expect_error(
         lambda: stub.CreateTenant(pb.CreateTenantRequest(tenant=tenant_msg()), metadata=md), DENIED
@@ -158,7 +186,9 @@ def test_list_is_paginated_and_filtered_by_type(world: World) -> None:
     for i in range(5):
         stub.CreateTenant(
             pb.CreateTenantRequest(
-                tenant=tenant_msg(f"村卫生室{i}", "320312", type=tenant_pb2.TENANT_TYPE_VILLAGE_CLINIC)
+                tenant=tenant_msg(
+                    f"村卫生室{i}", "320312", type=tenant_pb2.TENANT_TYPE_VILLAGE_CLINIC
+                )
             ),
             metadata=md,
         )
@@ -166,7 +196,9 @@ def test_list_is_paginated_and_filtered_by_type(world: World) -> None:
     while True:
         page = stub.ListTenants(
             pb.ListTenantsRequest(
-                parent="regions/320300", type=tenant_pb2.TENANT_TYPE_VILLAGE_CLINIC, page_size=2,
+                parent="regions/320300",
+                type=tenant_pb2.TENANT_TYPE_VILLAGE_CLINIC,
+                page_size=2,
                 page_token=token,
             ),
             metadata=md,
@@ -183,7 +215,9 @@ def test_list_is_paginated_and_filtered_by_type(world: World) -> None:
     )
     expect_error(
         lambda: stub.ListTenants(
-            pb.ListTenantsRequest(parent="regions/320311", page_size=1, page_token=first.next_page_token),
+            pb.ListTenantsRequest(
+                parent="regions/320311", page_size=1, page_token=first.next_page_token
+            ),
             metadata=md,
         ),
         grpc.StatusCode.INVALID_ARGUMENT,

@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from support.cells import PASSWORD, World, tenant_msg
-from support.errors import expect_error
-
 from rhip.api.identity.v1 import identity_service_pb2 as pb
 from rhip.api.identity.v1 import user_pb2
 from rhip.kit.authn import PrincipalKind
+from support.cells import PASSWORD, World, tenant_msg
+from support.errors import expect_error
 
 UNAUTH = grpc.StatusCode.UNAUTHENTICATED
 
@@ -28,14 +27,18 @@ def _list(world: World, token: str):  # type: ignore[no-untyped-def]
 def test_no_token_malformed_token_expired_token_foreign_key(world: World) -> None:
     stub = world.running.stub
     expect_error(
-        lambda: stub.ListTenants(pb.ListTenantsRequest(parent="regions/320300")), UNAUTH, "TOKEN_MISSING"
+        lambda: stub.ListTenants(pb.ListTenantsRequest(parent="regions/320300")),
+        UNAUTH,
+        "TOKEN_MISSING",
     )
     expect_error(lambda: _list(world, "not-a-jwt"), UNAUTH, "TOKEN_MALFORMED")
     expect_error(
         lambda: stub.ListTenants(
-            pb.ListTenantsRequest(parent="regions/320300"), metadata=[("authorization", "Basic abc")]
+            pb.ListTenantsRequest(parent="regions/320300"),
+            metadata=[("authorization", "Basic abc")],
         ),
-        UNAUTH, "TOKEN_MALFORMED",
+        UNAUTH,
+        "TOKEN_MALFORMED",
     )
     uc = world.running.usecases
     subject = f"user:{world.users['xz-admin']}"
@@ -48,9 +51,13 @@ def test_no_token_malformed_token_expired_token_foreign_key(world: World) -> Non
     kid = jwt.get_unverified_header(world.running.login("xz-admin"))["kid"]
     forged = jwt.encode(real, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": kid})
     expect_error(lambda: _list(world, forged), UNAUTH, "TOKEN_SIGNATURE")
-    unknown = jwt.encode(real, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": "nope"})
+    unknown = jwt.encode(
+        real, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": "nope"}
+    )
     expect_error(lambda: _list(world, unknown), UNAUTH, "TOKEN_KEY_UNKNOWN")
-    hs256 = jwt.encode(real, "a-shared-secret-of-32-bytes-long!!", algorithm="HS256", headers={"kid": kid})
+    hs256 = jwt.encode(
+        real, "a-shared-secret-of-32-bytes-long!!", algorithm="HS256", headers={"kid": kid}
+    )
     expect_error(lambda: _list(world, hs256), UNAUTH, "TOKEN_ALGORITHM")
 
 
@@ -59,16 +66,21 @@ def test_wrong_password_does_not_reveal_whether_the_user_exists(world: World) ->
     for username in ("xz-admin", "nobody-here"):
         error = expect_error(
             lambda u=username: stub.Login(
-                pb.LoginRequest(password=pb.PasswordCredentials(username=u, password="Wrong-Passw0rd-1"))
+                pb.LoginRequest(
+                    password=pb.PasswordCredentials(username=u, password="Wrong-Passw0rd-1")
+                )
             ),
-            UNAUTH, "INVALID_CREDENTIALS",
+            UNAUTH,
+            "INVALID_CREDENTIALS",
         )
         assert error.message == "wrong username or password"
 
 
 def test_lockout_after_repeated_failures(world: World) -> None:
     stub = world.running.stub
-    bad = pb.LoginRequest(password=pb.PasswordCredentials(username="qs-doctor", password="Wrong-Passw0rd-1"))
+    bad = pb.LoginRequest(
+        password=pb.PasswordCredentials(username="qs-doctor", password="Wrong-Passw0rd-1")
+    )
     limit = world.running.usecases.settings.login_max_failures
     for _ in range(limit - 1):
         expect_error(lambda: stub.Login(bad), UNAUTH, "INVALID_CREDENTIALS")
@@ -80,34 +92,52 @@ def test_lockout_after_repeated_failures(world: World) -> None:
     for _ in range(limit - 1):
         expect_error(
             lambda: stub.Login(
-                pb.LoginRequest(password=pb.PasswordCredentials(username="ts-doctor", password="Wrong-1-xxxxxxx"))
+                pb.LoginRequest(
+                    password=pb.PasswordCredentials(
+                        username="ts-doctor", password="Wrong-1-xxxxxxx"
+                    )
+                )
             ),
-            UNAUTH, "INVALID_CREDENTIALS",
+            UNAUTH,
+            "INVALID_CREDENTIALS",
         )
     world.running.login("ts-doctor")
     expect_error(
         lambda: stub.Login(
-            pb.LoginRequest(password=pb.PasswordCredentials(username="ts-doctor", password="Wrong-1-xxxxxxx"))
+            pb.LoginRequest(
+                password=pb.PasswordCredentials(username="ts-doctor", password="Wrong-1-xxxxxxx")
+            )
         ),
-        UNAUTH, "INVALID_CREDENTIALS",
+        UNAUTH,
+        "INVALID_CREDENTIALS",
     )
 
 
 def test_refresh_rotates_and_reuse_revokes_the_family(world: World) -> None:
     stub = world.running.stub
-    first = stub.Login(pb.LoginRequest(password=pb.PasswordCredentials(username="xz-admin", password=PASSWORD)))
+    first = stub.Login(
+        pb.LoginRequest(password=pb.PasswordCredentials(username="xz-admin", password=PASSWORD))
+    )
     assert first.refresh_token and first.principal.region_code == "320300"
-    second = stub.RefreshAccessToken(pb.RefreshAccessTokenRequest(refresh_token=first.refresh_token))
+    second = stub.RefreshAccessToken(
+        pb.RefreshAccessTokenRequest(refresh_token=first.refresh_token)
+    )
     assert second.refresh_token != first.refresh_token
     assert _list(world, second.access_token).tenants
     expect_error(
-        lambda: stub.RefreshAccessToken(pb.RefreshAccessTokenRequest(refresh_token=first.refresh_token)),
-        UNAUTH, "REFRESH_TOKEN_REUSED",
+        lambda: stub.RefreshAccessToken(
+            pb.RefreshAccessTokenRequest(refresh_token=first.refresh_token)
+        ),
+        UNAUTH,
+        "REFRESH_TOKEN_REUSED",
     )
     # The reuse ended the family: the newer token is dead too.
     expect_error(
-        lambda: stub.RefreshAccessToken(pb.RefreshAccessTokenRequest(refresh_token=second.refresh_token)),
-        UNAUTH, "REFRESH_TOKEN_INVALID",
+        lambda: stub.RefreshAccessToken(
+            pb.RefreshAccessTokenRequest(refresh_token=second.refresh_token)
+        ),
+        UNAUTH,
+        "REFRESH_TOKEN_INVALID",
     )
 
 
@@ -115,7 +145,9 @@ def test_key_rotation_keeps_old_tokens_valid_until_expiry(world: World) -> None:
     stub = world.running.stub
     old_token = world.running.login("xz-admin")
     old_kid = jwt.get_unverified_header(old_token)["kid"]
-    rotated = stub.RotateSigningKey(pb.RotateSigningKeyRequest(), metadata=world.running.md("js-admin"))
+    rotated = stub.RotateSigningKey(
+        pb.RotateSigningKeyRequest(), metadata=world.running.md("js-admin")
+    )
     assert rotated.kid != old_kid
     new_token = world.running.login("xz-admin")
     assert jwt.get_unverified_header(new_token)["kid"] == rotated.kid
@@ -124,7 +156,9 @@ def test_key_rotation_keeps_old_tokens_valid_until_expiry(world: World) -> None:
     assert kids[0] == rotated.kid and old_kid in kids
     # Only the cell's top administrator may rotate.
     expect_error(
-        lambda: stub.RotateSigningKey(pb.RotateSigningKeyRequest(), metadata=world.running.md("xz-admin")),
+        lambda: stub.RotateSigningKey(
+            pb.RotateSigningKeyRequest(), metadata=world.running.md("xz-admin")
+        ),
         grpc.StatusCode.PERMISSION_DENIED,
     )
 
@@ -133,26 +167,39 @@ def test_service_account_logs_in_with_client_credentials(world: World) -> None:
     stub = world.running.stub
     account = stub.CreateServiceAccount(
         pb.CreateServiceAccountRequest(
-            service_account=user_pb2.ServiceAccount(display_name="泉山HIS", tenant_id=world.tenants["qs-chc"])
+            service_account=user_pb2.ServiceAccount(
+                display_name="泉山HIS", tenant_id=world.tenants["qs-chc"]
+            )
         ),
         metadata=world.running.md("xz-admin"),
     )
     assert account.client_secret and account.client_id.startswith("sa-")
     login = stub.Login(
-        pb.LoginRequest(client=pb.ClientCredentials(client_id=account.client_id, client_secret=account.client_secret))
+        pb.LoginRequest(
+            client=pb.ClientCredentials(
+                client_id=account.client_id, client_secret=account.client_secret
+            )
+        )
     )
     assert login.refresh_token == "" and login.principal.tenant_id == world.tenants["qs-chc"]
     md = [("authorization", f"Bearer {login.access_token}")]
-    assert stub.GetTenant(pb.GetTenantRequest(name=f"tenants/{world.tenants['qs-chc']}"), metadata=md).tenant_id
+    assert stub.GetTenant(
+        pb.GetTenantRequest(name=f"tenants/{world.tenants['qs-chc']}"), metadata=md
+    ).tenant_id
     expect_error(
-        lambda: stub.GetTenant(pb.GetTenantRequest(name=f"tenants/{world.tenants['ts-th']}"), metadata=md),
+        lambda: stub.GetTenant(
+            pb.GetTenantRequest(name=f"tenants/{world.tenants['ts-th']}"), metadata=md
+        ),
         grpc.StatusCode.PERMISSION_DENIED,
     )
     expect_error(
         lambda: stub.Login(
-            pb.LoginRequest(client=pb.ClientCredentials(client_id=account.client_id, client_secret="wrong"))
+            pb.LoginRequest(
+                client=pb.ClientCredentials(client_id=account.client_id, client_secret="wrong")
+            )
         ),
-        UNAUTH, "INVALID_CREDENTIALS",
+        UNAUTH,
+        "INVALID_CREDENTIALS",
     )
 
 
@@ -162,21 +209,30 @@ def test_suspended_tenant_users_are_refused_within_a_second(world: World) -> Non
     name = f"tenants/{world.tenants['qs-chc']}"
     assert stub.GetTenant(pb.GetTenantRequest(name=name), metadata=doctor_md).tenant_id
     suspended = stub.SuspendTenant(
-        pb.SuspendTenantRequest(name=name, reason="执业许可过期"), metadata=world.running.md("xz-admin")
+        pb.SuspendTenantRequest(name=name, reason="执业许可过期"),
+        metadata=world.running.md("xz-admin"),
     )
     assert suspended.state == 2 and suspended.suspend_reason == "执业许可过期"
     start = time.monotonic()
     expect_error(
         lambda: stub.GetTenant(pb.GetTenantRequest(name=name), metadata=doctor_md),
-        grpc.StatusCode.PERMISSION_DENIED, "SUBJECT_BLOCKED",
+        grpc.StatusCode.PERMISSION_DENIED,
+        "SUBJECT_BLOCKED",
     )
     assert time.monotonic() - start < 1.0
-    expect_error(lambda: world.running.login("qs-doctor"), grpc.StatusCode.PERMISSION_DENIED, "SUBJECT_BLOCKED")
+    expect_error(
+        lambda: world.running.login("qs-doctor"),
+        grpc.StatusCode.PERMISSION_DENIED,
+        "SUBJECT_BLOCKED",
+    )
     # Another tenant's practitioner is unaffected.
     stub.GetTenant(
-        pb.GetTenantRequest(name=f"tenants/{world.tenants['ts-th']}"), metadata=world.running.md("ts-doctor")
+        pb.GetTenantRequest(name=f"tenants/{world.tenants['ts-th']}"),
+        metadata=world.running.md("ts-doctor"),
     )
-    stub.ReactivateTenant(pb.ReactivateTenantRequest(name=name), metadata=world.running.md("xz-admin"))
+    stub.ReactivateTenant(
+        pb.ReactivateTenantRequest(name=name), metadata=world.running.md("xz-admin")
+    )
     assert stub.GetTenant(pb.GetTenantRequest(name=name), metadata=doctor_md).state == 1
 
 
@@ -184,15 +240,22 @@ def test_created_user_can_log_in_and_read_itself(world: World) -> None:
     stub = world.running.stub
     user = stub.CreateUser(
         pb.CreateUserRequest(
-            user=user_pb2.User(username="new.doc", display_name="新医生", kind=1, tenant_id=world.tenants["ts-th"]),
+            user=user_pb2.User(
+                username="new.doc", display_name="新医生", kind=1, tenant_id=world.tenants["ts-th"]
+            ),
             password="Fresh-Passw0rd-9",
         ),
         metadata=world.running.md("xz-admin"),
     )
     token = world.running.login("new.doc", "Fresh-Passw0rd-9")
-    me = stub.GetUser(pb.GetUserRequest(name=user.name), metadata=[("authorization", f"Bearer {token}")])
+    me = stub.GetUser(
+        pb.GetUserRequest(name=user.name), metadata=[("authorization", f"Bearer {token}")]
+    )
     assert me.username == "new.doc" and me.region_code == "320312"
     expect_error(
-        lambda: stub.CreateTenant(pb.CreateTenantRequest(tenant=tenant_msg()), metadata=[("authorization", f"Bearer {token}")]),
+        lambda: stub.CreateTenant(
+            pb.CreateTenantRequest(tenant=tenant_msg()),
+            metadata=[("authorization", f"Bearer {token}")],
+        ),
         grpc.StatusCode.PERMISSION_DENIED,
     )

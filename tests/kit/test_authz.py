@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from rhip.kit.authn import Principal, PrincipalKind
 from rhip.kit.authz import (
     Authorizer,
@@ -68,7 +67,9 @@ def test_region_grant_reaches_below_not_above_or_beside(authorizer: Authorizer) 
 
 def test_scopes_are_the_outermost_grants(authorizer: Authorizer) -> None:
     with authorizer.store.db.transaction() as session:
-        authorizer.store.add(session, [grant_rule("user:admin", "regional_admin", "86/32/3203/320311")])
+        authorizer.store.add(
+            session, [grant_rule("user:admin", "regional_admin", "86/32/3203/320311")]
+        )
     authorizer.refresh()
     assert authorizer.scopes("user:admin", WRITE) == ["86/32/3203"]
     assert authorizer.scopes("user:doc", READ) == [T1]
@@ -92,7 +93,9 @@ def test_blocking_a_tenant_blocks_its_members_and_clears_cached_decisions(
     assert not authorizer.is_blocked("user:admin")
 
 
-def test_revocation_is_seen_after_refresh_only_when_the_version_moved(authorizer: Authorizer) -> None:
+def test_revocation_is_seen_after_refresh_only_when_the_version_moved(
+    authorizer: Authorizer,
+) -> None:
     assert not authorizer.refresh()  # nothing changed
     version = authorizer.version
     with authorizer.store.db.transaction() as session:

@@ -6,7 +6,6 @@ import base64
 import uuid
 
 import pytest
-
 from rhip.kit.config import ConfigError, load_settings
 from rhip.kit.errors import InvalidArgument
 from rhip.kit.ids import new_id, uuid7
@@ -17,7 +16,9 @@ def test_defaults_and_per_service_database_urls() -> None:
     settings = load_settings({})
     assert settings.development and settings.cell == "320000"
     assert settings.database_url("identity") == "sqlite:///var/320000/identity.db"
-    settings = load_settings({"RHIP_IDENTITY_DATABASE_URL": "postgresql://x/y", "RHIP_CELL": "370000"})
+    settings = load_settings(
+        {"RHIP_IDENTITY_DATABASE_URL": "postgresql://x/y", "RHIP_CELL": "370000"}
+    )
     assert settings.database_url("identity") == "postgresql://x/y"
     assert settings.database_url("archives") == "sqlite:///var/370000/archives.db"
 

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-
 from rhip.kit.authn import TokenVerifier
 from rhip.kit.errors import (
     FieldViolation,
@@ -22,7 +21,9 @@ SERVICE = "rhip.api.test.v1.ProbeService"
 
 def _raise_invalid(request: bytes, context) -> bytes:  # type: ignore[no-untyped-def]
     raise InvalidArgument(
-        "bad", reason="ID_CHECK_DIGIT", violations=[FieldViolation("id_number", "expected X, got 1")]
+        "bad",
+        reason="ID_CHECK_DIGIT",
+        violations=[FieldViolation("id_number", "expected X, got 1")],
     )
 
 
@@ -38,7 +39,11 @@ def _raise_bug(request: bytes, context) -> bytes:  # type: ignore[no-untyped-def
 def channel() -> Iterator[grpc.Channel]:
     handlers = {
         name: grpc.unary_unary_rpc_method_handler(fn)
-        for name, fn in (("Invalid", _raise_invalid), ("Exhausted", _raise_exhausted), ("Bug", _raise_bug))
+        for name, fn in (
+            ("Invalid", _raise_invalid),
+            ("Exhausted", _raise_exhausted),
+            ("Bug", _raise_bug),
+        )
     }
     spec = ServiceSpec(
         SERVICE,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from rhip.kit.errors import InvalidArgument
 from rhip.kit.tenancy import (
     RegionLevel,

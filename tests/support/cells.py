@@ -3,12 +3,10 @@ built through the use cases, as the API would build them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import grpc
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
 from rhip.api.identity.v1 import identity_service_pb2 as pb
 from rhip.api.identity.v1 import identity_service_pb2_grpc, tenant_pb2
 from rhip.cell import Cell, build_cell
@@ -95,7 +93,9 @@ def build_world(running: RunningCell) -> World:
             ("nj-doctor", PrincipalKind.PRACTITIONER, "", "nj-chc"),
         ):
             user = uc.create_user(
-                UserDraft(username, username, kind, world.tenants.get(tenant, ""), region), PASSWORD, ""
+                UserDraft(username, username, kind, world.tenants.get(tenant, ""), region),
+                PASSWORD,
+                "",
             )
             world.users[username] = user.user_id
     return world

@@ -7,7 +7,6 @@ from typing import Any
 
 import grpc
 import pytest
-
 from rhip.kit.errors import RhipError, from_rpc_error
 
 

@@ -117,7 +117,7 @@ def verify(conn: Connection | Session, batch: int = 5000) -> ChainReport:
             checked += 1
             if row["seq"] != expected_seq:
                 return ChainReport(False, checked, expected_seq, "ROW_MISSING")
-            if row["prev_hash"] != expected_prev or row_hash(row) != row["hash"]:
+            if row["prev_hash"] != expected_prev or row_hash(dict(row)) != row["hash"]:
                 return ChainReport(False, checked, row["seq"], "ROW_CHANGED")
             expected_prev, expected_seq = row["hash"], expected_seq + 1
             last_seq = row["seq"]

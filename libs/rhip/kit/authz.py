@@ -22,6 +22,7 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import casbin
 import psycopg
@@ -32,6 +33,7 @@ from rhip.kit.errors import PermissionDenied
 from rhip.kit.schema import authz_rule, authz_version
 from rhip.kit.tenancy import ancestors, is_within
 from sqlalchemy import Connection, delete, insert, select, text, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -131,7 +133,7 @@ class PolicyStore:
             result = session.execute(
                 delete(authz_rule).where(*(authz_rule.c[k] == v for k, v in row.items()))
             )
-            removed += result.rowcount or 0
+            removed += cast(CursorResult, result).rowcount or 0
         if removed:
             self._bump(session)
         return removed
@@ -221,7 +223,9 @@ class Authorizer:
     def _wake_listener(self) -> None:
         try:
             with self.store.db.engine.begin() as conn:
-                conn.execute(text("SELECT pg_notify(:channel, 'stop')"), {"channel": NOTIFY_CHANNEL})
+                conn.execute(
+                    text("SELECT pg_notify(:channel, 'stop')"), {"channel": NOTIFY_CHANNEL}
+                )
         except Exception:  # the listener also wakes on its own within a second
             log.debug("could not wake the authorization listener", exc_info=True)
 

@@ -58,7 +58,9 @@ _CREDIT_CODE_SHAPE = re.compile(f"^[{CREDIT_CODE_CHARS}]{{18}}$")
 
 
 def credit_code_check_char(body17: str) -> str:
-    total = sum(CREDIT_CODE_CHARS.index(c) * w for c, w in zip(body17, CREDIT_CODE_WEIGHTS, strict=False))
+    total = sum(
+        CREDIT_CODE_CHARS.index(c) * w for c, w in zip(body17, CREDIT_CODE_WEIGHTS, strict=False)
+    )
     return CREDIT_CODE_CHARS[(31 - total % 31) % 31]
 
 

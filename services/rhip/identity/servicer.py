@@ -26,8 +26,10 @@ from rhip.kit.tenancy import Region, RegionLevel
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IdentityService"].full_name
 PUBLIC_METHODS = tuple(f"/{SERVICE_NAME}/{m}" for m in ("Login", "RefreshAccessToken", "GetJwks"))
 
-_TENANT_TYPES = {t: tenant_pb2.TenantType.Value(f"TENANT_TYPE_{t.name}") for t in TenantType}
-_TENANT_TYPES_BACK = {v: k for k, v in _TENANT_TYPES.items()}
+_TENANT_TYPES: dict[TenantType, tenant_pb2.TenantType] = {
+    t: getattr(tenant_pb2, f"TENANT_TYPE_{t.name}") for t in TenantType
+}
+_TENANT_TYPES_BACK: dict[int, TenantType] = {v: k for k, v in _TENANT_TYPES.items()}
 _LEVELS = {
     TenantLevel.UNSPECIFIED: tenant_pb2.TENANT_LEVEL_UNSPECIFIED,
     TenantLevel.PRIMARY: tenant_pb2.TENANT_LEVEL_PRIMARY,
@@ -35,8 +37,10 @@ _LEVELS = {
     TenantLevel.TERTIARY: tenant_pb2.TENANT_LEVEL_TERTIARY,
 }
 _LEVELS_BACK = {v: k for k, v in _LEVELS.items()}
-_KINDS = {k: common_pb2.PrincipalKind.Value(f"PRINCIPAL_KIND_{k.name}") for k in PrincipalKind}
-_KINDS_BACK = {v: k for k, v in _KINDS.items()}
+_KINDS: dict[PrincipalKind, common_pb2.PrincipalKind] = {
+    k: getattr(common_pb2, f"PRINCIPAL_KIND_{k.name}") for k in PrincipalKind
+}
+_KINDS_BACK: dict[int, PrincipalKind] = {v: k for k, v in _KINDS.items()}
 _REGION_LEVELS = {
     RegionLevel.PROVINCE: region_pb2.REGION_LEVEL_PROVINCE,
     RegionLevel.PREFECTURE: region_pb2.REGION_LEVEL_PREFECTURE,

@@ -9,6 +9,7 @@ commits.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
 from rhip.identity.domain import (
     Role,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
     and_,
@@ -38,6 +40,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -197,9 +200,16 @@ def _service_account(row) -> ServiceAccount:  # type: ignore[no-untyped-def]
     )
 
 
-_TENANT = TenantRow.__table__
-_USER = UserRow.__table__
-_GRANT = RoleGrantRow.__table__
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
+_TENANT = _table(TenantRow)
+_USER = _table(UserRow)
+_GRANT = _table(RoleGrantRow)
+_SERVICE_ACCOUNT = _table(ServiceAccountRow)
+_REFRESH = _table(RefreshTokenRow)
+_SIGNING_KEY = _table(SigningKeyRow)
 
 
 class IdentityRepository:
@@ -264,7 +274,7 @@ class IdentityRepository:
             raise AlreadyExists(
                 "a tenant with this credit code already exists", reason="TENANT_EXISTS"
             ) from None
-        return bool(result.rowcount)
+        return bool(cast(CursorResult, result).rowcount)
 
     def list_tenants(
         self, under: str, scopes: list[str], type_: TenantType | None, after: str | None, limit: int
@@ -340,7 +350,7 @@ class IdentityRepository:
         self, account: ServiceAccount, secret_hash: str, request_id: str
     ) -> None:
         self.s.execute(
-            insert(ServiceAccountRow.__table__).values(
+            insert(_SERVICE_ACCOUNT).values(
                 id=account.service_account_id,
                 display_name=account.display_name,
                 tenant_id=account.tenant_id,
@@ -352,23 +362,23 @@ class IdentityRepository:
         )
 
     def _service_accounts(self):  # type: ignore[no-untyped-def]
-        sa = ServiceAccountRow.__table__
+        sa = _SERVICE_ACCOUNT
         return select(sa, _TENANT.c.scope_path, _TENANT.c.region_code).join(
             _TENANT, _TENANT.c.id == sa.c.tenant_id
         )
 
     def service_account_by_request(self, request_id: str) -> ServiceAccount | None:
-        sa = ServiceAccountRow.__table__
+        sa = _SERVICE_ACCOUNT
         row = self.s.execute(self._service_accounts().where(sa.c.request_id == request_id)).first()
         return _service_account(row) if row else None
 
     def service_account_for_login(self, client_id: str) -> tuple[ServiceAccount, str] | None:
-        sa = ServiceAccountRow.__table__
+        sa = _SERVICE_ACCOUNT
         row = self.s.execute(self._service_accounts().where(sa.c.client_id == client_id)).first()
         return (_service_account(row), row.secret_hash) if row else None
 
     def get_service_account(self, account_id: str) -> ServiceAccount | None:
-        sa = ServiceAccountRow.__table__
+        sa = _SERVICE_ACCOUNT
         row = self.s.execute(self._service_accounts().where(sa.c.id == account_id)).first()
         return _service_account(row) if row else None
 
@@ -427,7 +437,7 @@ class IdentityRepository:
         self, token_hash: str, family_id: str, subject: str, expire_time: datetime
     ) -> None:
         self.s.execute(
-            insert(RefreshTokenRow.__table__).values(
+            insert(_REFRESH).values(
                 token_hash=token_hash,
                 family_id=family_id,
                 subject=subject,
@@ -439,27 +449,27 @@ class IdentityRepository:
 
     def take_refresh_token(self, token_hash: str):  # type: ignore[no-untyped-def]
         """The token row (locked for this transaction), or None."""
-        table = RefreshTokenRow.__table__
+        table = _REFRESH
         return self.s.execute(
             select(table).where(table.c.token_hash == token_hash).with_for_update()
         ).first()
 
     def mark_refresh_used(self, token_hash: str) -> None:
-        table = RefreshTokenRow.__table__
+        table = _REFRESH
         self.s.execute(update(table).where(table.c.token_hash == token_hash).values(used=1))
 
     def revoke_refresh_family(self, family_id: str) -> None:
-        table = RefreshTokenRow.__table__
+        table = _REFRESH
         self.s.execute(update(table).where(table.c.family_id == family_id).values(revoked=1))
 
     # -- signing keys ----------------------------------------------------------------------
     def signing_keys(self) -> list[SigningKeyRow]:
-        table = SigningKeyRow.__table__
+        table = _SIGNING_KEY
         return list(self.s.execute(select(table).order_by(table.c.create_time.desc())).all())  # type: ignore[arg-type]
 
     def add_signing_key(self, kid: str, private_key: bytes, public_jwk: str, now: datetime) -> None:
         self.s.execute(
-            insert(SigningKeyRow.__table__).values(
+            insert(_SIGNING_KEY).values(
                 kid=kid,
                 private_key=private_key,
                 public_jwk=public_jwk,
@@ -469,7 +479,7 @@ class IdentityRepository:
         )
 
     def retire_signing_keys(self, except_kid: str, now: datetime) -> None:
-        table = SigningKeyRow.__table__
+        table = _SIGNING_KEY
         self.s.execute(
             update(table)
             .where(table.c.kid != except_kid, table.c.retire_time.is_(None))

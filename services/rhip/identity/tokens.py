@@ -179,6 +179,7 @@ class TokenIssuer:
         self, subject: str, kind: PrincipalKind, tenant_id: str, region_code: str, now: datetime
     ) -> IssuedToken:
         key = self._keys.current()
+        assert key.private is not None  # current() only returns keys that can sign
         expire = now + self._ttl
         claims = {
             "iss": self._issuer,

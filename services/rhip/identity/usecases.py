@@ -5,12 +5,13 @@ appends the audit event in the same transaction."""
 from __future__ import annotations
 
 import hashlib
-import logging
 import hmac
+import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -48,6 +49,7 @@ from rhip.kit.errors import (
     FailedPrecondition,
     NotFound,
     PermissionDenied,
+    RhipError,
     Unauthenticated,
     Violations,
     invalid,
@@ -262,7 +264,7 @@ class IdentityUseCases:
         for path in mask:
             if path not in TENANT_FIELDS:
                 checks.add("update_mask", f"{path} cannot be changed", "UPDATE_MASK_FIELD")
-        updates: dict[str, object] = {}
+        updates: dict[str, Any] = {}
         if "display_name" in mask:
             updates["display_name"] = checks.check(
                 validate_display_name, changes.display_name, "tenant.display_name"
@@ -603,7 +605,7 @@ class IdentityUseCases:
                 "password.username", "username and password are required", "CREDENTIALS_REQUIRED"
             )
         now = self.clock()
-        failure: Unauthenticated | None = None
+        failure: RhipError | None = None
         with self.db.transaction() as session:
             repo = IdentityRepository(session)
             found = repo.user_for_login(username.strip().lower())
