@@ -3,7 +3,6 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
 .PHONY: help install run test lint proto proto-check bench clean
 
@@ -19,7 +18,9 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
-	printf '%s\n%s\n' "$(CURDIR)/libs" "$(CURDIR)/services" > "$(SITE)/rhip-src.pth"
+	# rhip is one namespace over libs/ and services/: put both on the venv's path.
+	printf '%s\n%s\n' "$(CURDIR)/libs" "$(CURDIR)/services" \
+		> "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/rhip-src.pth"
 	touch $(STAMP)
 
 install: $(STAMP)
