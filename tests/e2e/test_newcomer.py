@@ -1,5 +1,6 @@
 """The README's newcomer session against a real `rhip demo` process: log in through server
-reflection with `buf curl` as the seeded administrator and list tenants, then Ctrl-C."""
+reflection with `buf curl` as the seeded administrator, list tenants, check health, then stop it
+with SIGTERM."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import sys
 import time
 from pathlib import Path
 
+import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[2]
 BUF = shutil.which("buf", path=str(Path(sys.executable).parent)) or shutil.which("buf")
@@ -70,6 +73,11 @@ def test_demo_login_and_list_tenants_with_buf_curl(tmp_path: Path) -> None:
         )
         assert len(listed["tenants"]) == 5
         assert {t["regionCode"][:4] for t in listed["tenants"]} == {"3203"}
+        with grpc.insecure_channel(address) as channel:
+            health = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service="rhip.api.identity.v1.IdentityService")
+            )
+        assert health.status == health_pb2.HealthCheckResponse.SERVING
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)  # what Kubernetes sends: graceful shutdown, exit 0
         assert process.wait(timeout=20) == 0
