@@ -66,6 +66,11 @@ class Rule:
     values: tuple[str, ...]
 
 
+def subject_blocked() -> PermissionDenied:
+    """The error for a suspended user or a member of a suspended tenant."""
+    return PermissionDenied("the account or its tenant is suspended", reason="SUBJECT_BLOCKED")
+
+
 def role_subject(role: str) -> str:
     return f"role:{role}"
 
@@ -271,9 +276,7 @@ class Authorizer:
         if self.enforce(principal.subject, domain, action):
             return
         if self.is_blocked(principal.subject):
-            raise PermissionDenied(
-                "the account or its tenant is suspended", reason="SUBJECT_BLOCKED"
-            )
+            raise subject_blocked()
         raise PermissionDenied(f"not allowed to call {action.rsplit('/', 1)[-1]} here")
 
     def scopes(self, subject: str, action: str) -> list[str]:

@@ -20,8 +20,8 @@ from opentelemetry import trace
 from opentelemetry.metrics import Meter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from rhip.kit.authn import TokenVerifier, acting_as, bearer_token
-from rhip.kit.authz import Authorizer
-from rhip.kit.errors import Internal, PermissionDenied, RhipError, Unauthenticated, to_status
+from rhip.kit.authz import Authorizer, subject_blocked
+from rhip.kit.errors import Internal, RhipError, Unauthenticated, to_status
 from rhip.kit.telemetry import (
     REQUEST_ID_HEADER,
     extract_context,
@@ -203,9 +203,7 @@ class AuthnInterceptor(_WrappingInterceptor):
             raise Unauthenticated("this method needs a bearer token", reason="TOKEN_MISSING")
         principal = self._verifier.verify(token)
         if self._authorizer is not None and self._authorizer.is_blocked(principal.subject):
-            raise PermissionDenied(
-                "the account or its tenant is suspended", reason="SUBJECT_BLOCKED"
-            )
+            raise subject_blocked()
         span = trace.get_current_span()
         span.set_attribute("rhip.subject", principal.subject)
         span.set_attribute("rhip.tenant", principal.tenant_id)

@@ -41,7 +41,15 @@ from rhip.identity.store import IdentityRepository, utc
 from rhip.identity.tokens import IssuedToken, KeyRing, TokenIssuer
 from rhip.kit import audit
 from rhip.kit.authn import Principal, PrincipalKind, current_principal
-from rhip.kit.authz import Authorizer, PolicyStore, Rule, block_rule, grant_rule, membership_rule
+from rhip.kit.authz import (
+    Authorizer,
+    PolicyStore,
+    Rule,
+    block_rule,
+    grant_rule,
+    membership_rule,
+    subject_blocked,
+)
 from rhip.kit.config import Settings
 from rhip.kit.db import Database
 from rhip.kit.errors import (
@@ -672,20 +680,9 @@ class IdentityUseCases:
                 )
                 if failure is None:
                     if self.authz.is_blocked(user.subject):
-                        failure = PermissionDenied(
-                            "the account or its tenant is suspended", reason="SUBJECT_BLOCKED"
-                        )
+                        failure = subject_blocked()
                     else:
-                        return self._new_session(
-                            repo,
-                            user.subject,
-                            user.kind,
-                            user.tenant_id,
-                            user.region_code,
-                            user.display_name,
-                            now,
-                            refresh=True,
-                        )
+                        return self._user_session(repo, user, now)
         # Raised after the commit, so failure counts and audit rows are kept.
         assert failure is not None
         log.warning("login refused: %s", failure.reason)
@@ -711,9 +708,7 @@ class IdentityUseCases:
                 raise Unauthenticated("wrong client id or secret", reason="INVALID_CREDENTIALS")
             account = found[0]
             if self.authz.is_blocked(account.subject):
-                raise PermissionDenied(
-                    "the account or its tenant is suspended", reason="SUBJECT_BLOCKED"
-                )
+                raise subject_blocked()
             return self._new_session(
                 repo,
                 account.subject,
@@ -751,6 +746,21 @@ class IdentityUseCases:
         )
         return Session(access, refresh_token, refresh_expire, principal, display_name)
 
+    def _user_session(
+        self, repo: IdentityRepository, user: User, now: datetime, family_id: str | None = None
+    ) -> Session:
+        return self._new_session(
+            repo,
+            user.subject,
+            user.kind,
+            user.tenant_id,
+            user.region_code,
+            user.display_name,
+            now,
+            refresh=True,
+            family_id=family_id,
+        )
+
     def refresh(self, refresh_token: str) -> Session:
         if not refresh_token:
             raise invalid("refresh_token", "must not be empty", "REFRESH_TOKEN_REQUIRED")
@@ -776,17 +786,7 @@ class IdentityUseCases:
                         "the refresh token is not valid", reason="REFRESH_TOKEN_INVALID"
                     )
                 repo.mark_refresh_used(token_hash)
-                return self._new_session(
-                    repo,
-                    user.subject,
-                    user.kind,
-                    user.tenant_id,
-                    user.region_code,
-                    user.display_name,
-                    now,
-                    refresh=True,
-                    family_id=row.family_id,
-                )
+                return self._user_session(repo, user, now, family_id=row.family_id)
         assert reused
         raise Unauthenticated("the refresh token was already used", reason="REFRESH_TOKEN_REUSED")
 
