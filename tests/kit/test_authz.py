@@ -104,3 +104,59 @@ def test_revocation_is_seen_after_refresh_only_when_the_version_moved(
     authorizer.refresh()  # the watcher may have reloaded already
     assert authorizer.version == version + 1
     assert not authorizer.enforce("user:doc", T1, READ)
+
+
+def test_decisions_equal_casbins_own_enforce_on_every_request(authorizer: Authorizer) -> None:
+    """Snapshot.decide evaluates MODEL_TEXT's matcher in Python; casbin's enforce is the
+    reference."""
+    with authorizer.store.db.transaction() as session:
+        authorizer.store.add(
+            session,
+            [
+                block_rule("tenant:9"),
+                membership_rule("user:blocked", "9"),
+                grant_rule("user:blocked", "practitioner", "86/32/3203/320311/t-9"),
+            ],
+        )
+    authorizer.refresh()
+    snapshot = authorizer._snapshot
+    subjects = [
+        "user:doc",
+        "user:admin",
+        "user:county",
+        "user:blocked",
+        "user:nobody",
+        "role:practitioner",
+    ]
+    domains = [
+        "86",
+        "86/32",
+        "86/32/3203",
+        "86/32/3203/320311",
+        T1,
+        T10,
+        "86/32/3203/320311/t-9",
+        "86/32/3201/320106",
+        "86/37/3704",
+    ]
+    actions = [
+        READ,
+        WRITE,
+        "rhip.api.identity.v1.IdentityService/ListTenants",
+        "rhip.api.other.v1.X/Y",
+    ]
+    checked = 0
+    for subject in subjects:
+        for domain in domains:
+            for action in actions:
+                with snapshot.lock:
+                    expected = bool(snapshot.enforcer.enforce(subject, domain, action))
+                if subject.startswith("role:"):
+                    expected = False  # roles are never callers (see Authorizer.enforce)
+                assert authorizer.enforce(subject, domain, action) == expected, (
+                    subject,
+                    domain,
+                    action,
+                )
+                checked += 1
+    assert checked == len(subjects) * len(domains) * len(actions)

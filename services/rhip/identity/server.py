@@ -43,7 +43,7 @@ def migrate_identity(settings: Settings) -> None:
 
 
 def build_identity(settings: Settings, secret_key: bytes) -> IdentityService:
-    db = Database.connect(settings.database_url("identity"))
+    db = Database.connect(settings.database_url("identity"), pool_size=settings.grpc_workers)
     migrate(db.engine, MIGRATIONS)
     authorizer = Authorizer(PolicyStore(db), poll_seconds=settings.authz_poll_seconds)
     authorizer.start()

@@ -1,0 +1,732 @@
+"""Sync vs async gRPC on the real path of a call.
+
+Each server runs in its own process on 127.0.0.1 (port 0) and serves one unary method with
+the generic handler API (bytes in, bytes out, no generated stubs):
+
+* ``echo-sync`` / ``echo-async``: returns the request (the transport baseline);
+* ``real-sync``: grpcio server on a ThreadPoolExecutor (16 workers, as ``RhipServer``) +
+  SQLAlchemy Core sync engine (psycopg 3);
+* ``real-async``: ``grpc.aio`` server + SQLAlchemy async engine (psycopg 3 async).
+
+The real path is what a service does for a read: verify the EdDSA bearer token
+(``rhip.kit.authn.TokenVerifier``), read one row by primary key from PostgreSQL in its own
+transaction, and ask ``rhip.kit.authz.Authorizer`` whether the caller may read a record owned
+by that row's scope (a 100,000-row policy). It runs with the verifier's cache (production) and
+without it (``cache_size=0``: every call verifies the signature, as with a fresh token per call).
+
+A load generator in a separate process (``grpc.aio`` client) keeps 8, then 64 calls in flight
+for a fixed time and reports calls/s, p50, p99, and the CPU time per call of the server
+process (``/proc/<pid>/stat`` utime+stime), of the PostgreSQL processes and of itself.
+
+Run alone: ``.venv/bin/python tests/perf/bench_transport.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import grpc
+from _common import log, percentile, scratch_database, table
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    insert,
+    select,
+)
+
+SERVICE = "rhip.bench.v1.Bench"
+METHOD = f"/{SERVICE}/Get"
+ACTION = "rhip.api.identity.v1.IdentityService/GetTenant"
+KID = "bench-1"
+ISSUER = "rhip-bench"
+SYNC_WORKERS = 16  # RhipServer's default
+POOL_SIZE = 10  # rhip.kit.db.make_engine's default (plus as many overflow)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# label, server kind, verifier cache
+SCENARIOS: list[tuple[str, str, bool]] = [
+    ("echo-sync", "echo-sync", True),
+    ("echo-async", "echo-async", True),
+    ("real-sync", "real-sync", True),
+    ("real-async", "real-async", True),
+    ("real-sync, no token cache", "real-sync", False),
+    ("real-async, no token cache", "real-async", False),
+]
+
+metadata = MetaData()
+bench_record = Table(
+    "bench_record",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("scope_path", String(200), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+)
+GET_RECORD = select(bench_record.c.scope_path, bench_record.c.payload).where(
+    bench_record.c.id == bindparam("id")
+)
+
+
+# -- /proc readings --------------------------------------------------------------------------
+def proc_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU seconds of the local PostgreSQL: every live postgres process plus what the
+    postmaster has reaped from exited backends (cutime+cstime), so backends that a churning
+    pool opens and closes during the window are counted too. Use differences only."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as f:
+                if f.read().strip() != "postgres":
+                    continue
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+        with open(f"/proc/{fields[1]}/comm") as f:
+            parent_is_postgres = f.read().strip() == "postgres"
+        if not parent_is_postgres:  # the postmaster: add its reaped children
+            total += (int(fields[13]) + int(fields[14])) / CLK_TCK
+    return total
+
+
+def machine_busy() -> tuple[int, int]:
+    """(busy, total) jiffies over all CPUs from /proc/stat."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]
+    total = sum(values[:8])
+    return total - idle, total
+
+
+# -- servers ---------------------------------------------------------------------------------
+def _handler(get, stats):  # type: ignore[no-untyped-def]
+    return grpc.method_handlers_generic_handler(
+        SERVICE,
+        {
+            "Get": grpc.unary_unary_rpc_method_handler(get),
+            "Stats": grpc.unary_unary_rpc_method_handler(stats),
+        },
+    )
+
+
+def _count_connects(sync_engine, counters: dict) -> None:  # type: ignore[no-untyped-def]
+    """Count new database connections: a pool smaller than the concurrency churns."""
+    from sqlalchemy import event
+
+    def on_connect(*_):  # type: ignore[no-untyped-def]
+        counters["db_connects"] += 1
+
+    event.listen(sync_engine, "connect", on_connect)
+
+
+def make_verifier(cfg: dict, token_cache: bool):  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from rhip.kit.authn import TokenVerifier
+
+    public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(cfg["public_key"]))
+    return TokenVerifier(
+        lambda kid: public if kid == KID else None,
+        issuers=frozenset({ISSUER}),
+        cache_size=50_000 if token_cache else 0,
+    )
+
+
+def _real_parts(cfg: dict, token_cache: bool):  # type: ignore[no-untyped-def]
+    from rhip.kit.authz import Authorizer, PolicyStore
+    from rhip.kit.db import Database, make_engine
+
+    verifier = make_verifier(cfg, token_cache)
+    policy_db = Database(make_engine(cfg["db_url"], pool_size=POOL_SIZE))
+    authz = Authorizer(PolicyStore(policy_db))
+    t0 = time.perf_counter()
+    authz.start()  # loads the policy and starts the watcher, as a service does
+    print(f"policy loaded in {time.perf_counter() - t0:.2f} s", file=sys.stderr, flush=True)
+    return verifier, authz, policy_db
+
+
+def serve_sync(kind: str, cfg: dict, token_cache: bool) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rhip.kit.authn import bearer_token
+
+    counters = {"db_connects": 0}
+
+    def stats(request: bytes, context: grpc.ServicerContext) -> bytes:
+        return json.dumps(counters).encode()
+
+    if kind == "echo-sync":
+
+        def get(request: bytes, context: grpc.ServicerContext) -> bytes:
+            return request
+
+    else:
+        verifier, authz, db = _real_parts(cfg, token_cache)
+        engine = db.engine
+        _count_connects(engine, counters)
+
+        def get(request: bytes, context: grpc.ServicerContext) -> bytes:
+            token = bearer_token(dict(context.invocation_metadata()))
+            if token is None:
+                context.abort(grpc.StatusCode.UNAUTHENTICATED, "no token")
+            principal = verifier.verify(token)
+            with engine.connect() as conn:
+                row = conn.execute(GET_RECORD, {"id": int(request)}).first()
+            if row is None:
+                context.abort(grpc.StatusCode.NOT_FOUND, "no such record")
+            if not authz.enforce(principal.subject, row.scope_path, ACTION):
+                context.abort(grpc.StatusCode.PERMISSION_DENIED, "denied")
+            return row.payload
+
+    server = grpc.server(
+        ThreadPoolExecutor(max_workers=SYNC_WORKERS),
+        handlers=[_handler(get, stats)],
+        options=[("grpc.so_reuseport", 0)],
+        maximum_concurrent_rpcs=SYNC_WORKERS * 8,
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    signal.signal(signal.SIGTERM, lambda *_: server.stop(0))
+    print(f"PORT {port}", flush=True)
+    server.wait_for_termination()
+
+
+async def serve_async(kind: str, cfg: dict, token_cache: bool) -> None:
+    from rhip.kit.authn import bearer_token
+
+    counters = {"db_connects": 0}
+
+    async def stats(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        return json.dumps(counters).encode()
+
+    if kind == "echo-async":
+
+        async def get(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+            return request
+
+    else:
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        verifier, authz, _ = _real_parts(cfg, token_cache)
+        engine = create_async_engine(
+            cfg["db_url"], pool_size=POOL_SIZE, max_overflow=POOL_SIZE, pool_recycle=1800
+        )
+        _count_connects(engine.sync_engine, counters)
+
+        async def get(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+            token = bearer_token(dict(context.invocation_metadata()))
+            if token is None:
+                await context.abort(grpc.StatusCode.UNAUTHENTICATED, "no token")
+            principal = verifier.verify(token)
+            async with engine.connect() as conn:
+                row = (await conn.execute(GET_RECORD, {"id": int(request)})).first()
+            if row is None:
+                await context.abort(grpc.StatusCode.NOT_FOUND, "no such record")
+            if not authz.enforce(principal.subject, row.scope_path, ACTION):
+                await context.abort(grpc.StatusCode.PERMISSION_DENIED, "denied")
+            return row.payload
+
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+    server.add_generic_rpc_handlers((_handler(get, stats),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(server.stop(0)))
+    print(f"PORT {port}", flush=True)
+    await server.wait_for_termination()
+
+
+# -- load generator --------------------------------------------------------------------------
+async def generate_load(
+    target: str, concurrency: int, duration: float, warmup: float, work: list, server_pid: int
+) -> dict:
+    import resource
+
+    channel = grpc.aio.insecure_channel(target, options=[("grpc.so_reuseport", 0)])
+    await asyncio.wait_for(channel.channel_ready(), 30)
+    call = channel.unary_unary(METHOD)
+    stats_call = channel.unary_unary(f"/{SERVICE}/Stats")
+    items = [
+        ((("authorization", "Bearer " + w["token"]),), [str(i).encode() for i in w["ids"]])
+        for w in work
+    ]
+    state = {"measuring": False, "stop": False}
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    clock = time.perf_counter
+
+    async def worker(k: int) -> None:
+        rng = random.Random(k)
+        while not state["stop"]:
+            md, ids = items[rng.randrange(len(items))]
+            request = ids[rng.randrange(len(ids))]
+            t0 = clock()
+            try:
+                await call(request, metadata=md, timeout=30)
+                ok = True
+            except grpc.aio.AioRpcError as exc:
+                ok = False
+                code = exc.code().name
+            if state["measuring"]:
+                if ok:
+                    latencies.append(clock() - t0)
+                else:
+                    errors[code] = errors.get(code, 0) + 1
+
+    tasks = [asyncio.create_task(worker(k)) for k in range(concurrency)]
+    await asyncio.sleep(warmup)
+    stats0 = json.loads(await stats_call(b""))
+    pg0 = postgres_cpu_seconds()
+    busy0 = machine_busy()
+    srv0 = proc_cpu_seconds(server_pid)
+    me0 = resource.getrusage(resource.RUSAGE_SELF)
+    t_start = clock()
+    state["measuring"] = True
+    await asyncio.sleep(duration)
+    state["measuring"] = False
+    elapsed = clock() - t_start
+    srv1 = proc_cpu_seconds(server_pid)
+    me1 = resource.getrusage(resource.RUSAGE_SELF)
+    busy1 = machine_busy()
+    pg1 = postgres_cpu_seconds()
+    stats1 = json.loads(await stats_call(b""))
+    state["stop"] = True
+    await asyncio.gather(*tasks)
+    await channel.close()
+
+    n = len(latencies)
+    lat = sorted(latencies)
+    pg = pg1 - pg0
+    me = (me1.ru_utime + me1.ru_stime) - (me0.ru_utime + me0.ru_stime)
+    return {
+        "concurrency": concurrency,
+        "seconds": elapsed,
+        "calls": n,
+        "errors": errors,
+        "calls_per_s": n / elapsed,
+        "p50_ms": percentile(lat, 50) * 1000,
+        "p99_ms": percentile(lat, 99) * 1000,
+        "server_cpu_us_per_call": (srv1 - srv0) / n * 1e6 if n else float("nan"),
+        "server_cpu_cores": (srv1 - srv0) / elapsed,
+        "postgres_cpu_us_per_call": pg / n * 1e6 if n else float("nan"),
+        "client_cpu_us_per_call": me / n * 1e6 if n else float("nan"),
+        "machine_busy_pct": 100 * (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]),
+        "db_connects": stats1["db_connects"] - stats0["db_connects"],
+    }
+
+
+# -- orchestration ---------------------------------------------------------------------------
+def prepare(db_url: str, folder: Path) -> tuple[Path, Path, dict]:
+    """Policy, records and tokens in the scratch database; returns the config and work files."""
+    import jwt
+    from bench_authz import build_policy, store_policy
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    t0 = time.perf_counter()
+    policy = build_policy(100_000, 20_000)
+    db = store_policy(db_url, policy)
+    tenants = len(policy.tenant_county)
+    try:
+        metadata.create_all(db.engine)
+        n_records = 100_000
+        rng = random.Random(1)
+        rows = [
+            {
+                "id": i,
+                "scope_path": policy.scope((i - 1) % tenants + 1),
+                "payload": rng.randbytes(200),
+            }
+            for i in range(1, n_records + 1)
+        ]
+        with db.engine.begin() as conn:
+            for k in range(0, n_records, 10_000):
+                conn.execute(insert(bench_record), rows[k : k + 10_000])
+            conn.exec_driver_sql("ANALYZE bench_record")
+    finally:
+        db.dispose()
+    log(
+        f"transport: policy (100,000 rows) and {n_records:,} records stored in {time.perf_counter() - t0:.1f} s"
+    )
+
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+    now = int(time.time())
+    work = []
+    candidates = [t for t in range(1, tenants + 1) if t not in policy.blocked_tenants]
+    for n, tenant in enumerate(rng.sample(candidates, 256)):
+        user = next(
+            (u for u in policy.tenant_users[tenant - 1] if u not in policy.blocked_users), None
+        )
+        if user is None:
+            continue
+        claims = {
+            "iss": ISSUER,
+            "aud": "rhip",
+            "sub": user,
+            "kind": "practitioner",
+            "tid": str(tenant),
+            "reg": policy.tenant_county[tenant - 1],
+            "iat": now,
+            "exp": now + 3600,
+            "jti": f"bench-{n}",
+        }
+        token = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": KID})
+        ids = list(range(tenant, n_records + 1, tenants))
+        work.append({"token": token, "ids": ids})
+    cfg_path = folder / "server.json"
+    cfg_path.write_text(json.dumps({"db_url": db_url, "public_key": public}))
+    work_path = folder / "work.json"
+    work_path.write_text(json.dumps(work))
+    return cfg_path, work_path, {"records": n_records, "users": len(work)}
+
+
+def path_breakdown(cfg_path: Path, work_path: Path, n: int) -> dict:
+    """Each step of the real path alone, in this process, one call at a time (wall µs)."""
+    from rhip.kit.authz import Authorizer, PolicyStore
+    from rhip.kit.db import Database, make_engine
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    cfg = json.loads(cfg_path.read_text())
+    work = json.loads(work_path.read_text())
+    rng = random.Random(2)
+    calls = [(w["token"], rng.choice(w["ids"])) for w in (rng.choice(work) for _ in range(n))]
+    cached, uncached = make_verifier(cfg, True), make_verifier(cfg, False)
+    db = Database(make_engine(cfg["db_url"], pool_size=POOL_SIZE))
+    authz = Authorizer(PolicyStore(db))
+    authz.refresh(force=True)
+    clock = time.perf_counter_ns
+    out: dict[str, list[float]] = {}
+
+    def timed(name: str, fn, args_list) -> list:  # type: ignore[no-untyped-def]
+        lat, results = [], []
+        for args in args_list:
+            t0 = clock()
+            results.append(fn(*args))
+            lat.append((clock() - t0) / 1000)
+        out[name] = lat
+        return results
+
+    def read_sync(rid: int):  # type: ignore[no-untyped-def]
+        with db.engine.connect() as conn:
+            return conn.execute(GET_RECORD, {"id": rid}).first()
+
+    try:
+        for token, _ in calls:
+            cached.verify(token)
+        principals = timed("verify token, cached", cached.verify, [(t,) for t, _ in calls])
+        timed("verify token, uncached (EdDSA)", uncached.verify, [(t,) for t, _ in calls[: n // 2]])
+        rows = timed("PK read, sync engine", read_sync, [(rid,) for _, rid in calls])
+        requests = [
+            (p.subject, r.scope_path, ACTION) for p, r in zip(principals, rows, strict=True)
+        ]
+        for req in requests:
+            assert authz.enforce(*req)
+        timed("authz decision, warm", authz.enforce, requests)
+
+        async def read_async() -> None:
+            engine = create_async_engine(cfg["db_url"], pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
+            lat = []
+            try:
+                for _, rid in calls:
+                    t0 = clock()
+                    async with engine.connect() as conn:
+                        (await conn.execute(GET_RECORD, {"id": rid})).first()
+                    lat.append((clock() - t0) / 1000)
+            finally:
+                await engine.dispose()
+            out["PK read, async engine"] = lat
+
+        if async_engine_available():
+            asyncio.run(read_async())
+    finally:
+        authz.stop()
+        db.dispose()
+    summary = {}
+    for name, lat in out.items():
+        lat.sort()
+        summary[name] = {
+            "n": len(lat),
+            "p50_us": percentile(lat, 50),
+            "p99_us": percentile(lat, 99),
+            "mean_us": sum(lat) / len(lat),
+        }
+    return summary
+
+
+class ServerProcess:
+    def __init__(self, kind: str, cfg: Path, token_cache: bool) -> None:
+        cmd = [sys.executable, os.path.abspath(__file__), "--serve", kind, "--config", str(cfg)]
+        if not token_cache:
+            cmd.append("--no-token-cache")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        if not line.startswith("PORT "):
+            self.stop()
+            raise RuntimeError(f"server {kind} did not start (got {line!r})")
+        self.port = int(line.split()[1])
+        self.pid = self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def run_load(
+    port: int, pid: int, concurrency: int, duration: float, warmup: float, work: Path
+) -> dict:
+    cmd = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--load",
+        f"127.0.0.1:{port}",
+        "--server-pid",
+        str(pid),
+        "--concurrency",
+        str(concurrency),
+        "--duration",
+        str(duration),
+        "--warmup",
+        str(warmup),
+        "--work",
+        str(work),
+    ]
+    out = subprocess.run(
+        cmd, check=True, capture_output=True, text=True, timeout=duration + warmup + 120
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def async_engine_available() -> bool:
+    """SQLAlchemy's asyncio extension needs greenlet (``sqlalchemy[asyncio]``)."""
+    import importlib.util
+
+    return importlib.util.find_spec("greenlet") is not None
+
+
+def run(*, quick: bool = False, postgres_url: str | None = None) -> dict:
+    duration = 2.0 if quick else 10.0
+    warmup = 0.5 if quick else 2.0
+    concurrencies = (8, 64)
+    results: dict = {"duration_s": duration, "warmup_s": warmup, "rows": [], "skipped": []}
+    scenarios = SCENARIOS
+    if not async_engine_available():
+        scenarios = [s for s in SCENARIOS if s[1] != "real-async"]
+        results["skipped"] = [s[0] for s in SCENARIOS if s[1] == "real-async"]
+        log(
+            "transport: greenlet is not installed, so SQLAlchemy's async engine cannot run: "
+            "skipping the real-async rows (pip install 'sqlalchemy[asyncio]')"
+        )
+    with (
+        scratch_database(base_url=postgres_url) as url,
+        tempfile.TemporaryDirectory(prefix="rhip-bench-") as tmp,
+    ):
+        cfg, work, info = prepare(url, Path(tmp))
+        results.update(info)
+        log("transport: timing each step of the real path alone, in process")
+        results["steps"] = path_breakdown(cfg, work, 1_000 if quick else 4_000)
+        for name, st in results["steps"].items():
+            log(f"transport:   {name}: p50 {st['p50_us']:.1f} µs, mean {st['mean_us']:.1f} µs")
+        for label, kind, token_cache in scenarios:
+            log(f"transport: starting server {label}")
+            server = ServerProcess(kind, cfg, token_cache)
+            try:
+                for c in concurrencies:
+                    log(
+                        f"transport: {label}: {c} in flight for {duration:g} s (+{warmup:g} s warm-up)"
+                    )
+                    res = run_load(server.port, server.pid, c, duration, warmup, work)
+                    res.update({"scenario": label, "kind": kind, "token_cache": token_cache})
+                    results["rows"].append(res)
+                    log(
+                        f"transport: {label} @{c}: {res['calls_per_s']:,.0f} calls/s, "
+                        f"p50 {res['p50_ms']:.2f} ms, p99 {res['p99_ms']:.2f} ms, "
+                        f"server CPU {res['server_cpu_us_per_call']:.0f} µs/call, errors {res['errors'] or 0}"
+                    )
+                    if res["errors"]:
+                        raise RuntimeError(f"{label}: calls failed: {res['errors']}")
+            finally:
+                server.stop()
+    results["ratios"] = ratios(results["rows"])
+    return results
+
+
+def _get(rows: list[dict], scenario: str, c: int) -> dict:
+    return next(r for r in rows if r["scenario"] == scenario and r["concurrency"] == c)
+
+
+def ratios(rows: list[dict]) -> list[dict]:
+    out = []
+    for c in sorted({r["concurrency"] for r in rows}):
+        pairs = [
+            ("real-sync ÷ echo-sync", "real-sync", "echo-sync"),
+            ("real-async ÷ echo-async", "real-async", "echo-async"),
+            ("real-sync ÷ real-async", "real-sync", "real-async"),
+            (
+                "real-sync ÷ real-async, no token cache",
+                "real-sync, no token cache",
+                "real-async, no token cache",
+            ),
+            ("echo-sync ÷ echo-async", "echo-sync", "echo-async"),
+        ]
+        for name, a, b in pairs:
+            try:
+                ra, rb = _get(rows, a, c), _get(rows, b, c)
+            except StopIteration:  # a skipped scenario
+                continue
+            out.append(
+                {
+                    "ratio": name,
+                    "concurrency": c,
+                    "calls_per_s": ra["calls_per_s"] / rb["calls_per_s"],
+                    "p99": ra["p99_ms"] / rb["p99_ms"],
+                    "server_cpu_per_call": ra["server_cpu_us_per_call"]
+                    / rb["server_cpu_us_per_call"],
+                }
+            )
+    return out
+
+
+def report(results: dict) -> str:
+    rows = [
+        (
+            r["scenario"],
+            r["concurrency"],
+            r["calls_per_s"],
+            r["p50_ms"],
+            r["p99_ms"],
+            r["server_cpu_us_per_call"],
+            r["server_cpu_cores"],
+            r["postgres_cpu_us_per_call"],
+            r["client_cpu_us_per_call"],
+            f"{r['machine_busy_pct']:.0f} %",
+            r["db_connects"],
+        )
+        for r in results["rows"]
+    ]
+    ratio_rows = [
+        (
+            r["ratio"],
+            r["concurrency"],
+            f"{r['calls_per_s']:.2f}",
+            f"{r['p99']:.2f}",
+            f"{r['server_cpu_per_call']:.2f}",
+        )
+        for r in results["ratios"]
+    ]
+    return "\n".join(
+        [
+            f"{results['duration_s']:g} s measured per row after {results['warmup_s']:g} s of warm-up; "
+            f"{results['users']} practitioner tokens, each reading the {results['records'] // 20_000} records "
+            f"of its own tenant (all calls allowed; any error fails the run). Server CPU = utime+stime "
+            f"of the server process (all threads) ÷ calls; PostgreSQL = all postgres processes; client = "
+            f"the load generator; machine busy = share of all CPUs busy.",
+            "",
+            table(
+                [
+                    "scenario",
+                    "in flight",
+                    "calls/s",
+                    "p50 ms",
+                    "p99 ms",
+                    "server CPU µs/call",
+                    "server cores",
+                    "PostgreSQL CPU µs/call",
+                    "client CPU µs/call",
+                    "machine busy",
+                    "new DB connections",
+                ],
+                rows,
+            ),
+            "",
+            table(["ratio", "in flight", "calls/s", "p99 latency", "server CPU/call"], ratio_rows),
+            "",
+            "Each step of the real path alone (in one process, one call at a time, wall time):",
+            "",
+            table(
+                ["step", "calls", "p50 µs", "p99 µs", "mean µs"],
+                [
+                    (k, v["n"], v["p50_us"], v["p99_us"], v["mean_us"])
+                    for k, v in results["steps"].items()
+                ],
+            ),
+        ]
+        + (
+            [
+                "",
+                "Skipped (greenlet missing, so no SQLAlchemy async engine): "
+                + ", ".join(results["skipped"]),
+            ]
+            if results.get("skipped")
+            else []
+        )
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2 s per row (smoke run)")
+    parser.add_argument("--serve", choices=["echo-sync", "echo-async", "real-sync", "real-async"])
+    parser.add_argument("--config", type=Path)
+    parser.add_argument("--no-token-cache", action="store_true")
+    parser.add_argument("--load", metavar="HOST:PORT")
+    parser.add_argument("--server-pid", type=int)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--work", type=Path)
+    args = parser.parse_args(argv)
+
+    if args.serve:
+        cfg = json.loads(args.config.read_text()) if args.config else {}
+        if args.serve.endswith("-sync"):
+            serve_sync(args.serve, cfg, not args.no_token_cache)
+        else:
+            asyncio.run(serve_async(args.serve, cfg, not args.no_token_cache))
+        return
+    if args.load:
+        work = json.loads(args.work.read_text())
+        res = asyncio.run(
+            generate_load(
+                args.load, args.concurrency, args.duration, args.warmup, work, args.server_pid
+            )
+        )
+        print(json.dumps(res))
+        return
+    results = run(quick=args.quick)
+    print(report(results))
+
+
+if __name__ == "__main__":
+    main()
