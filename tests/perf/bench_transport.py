@@ -58,7 +58,7 @@ ACTION = "rhip.api.identity.v1.IdentityService/GetTenant"
 KID = "bench-1"
 ISSUER = "rhip-bench"
 SYNC_WORKERS = 16  # RhipServer's default
-POOL_SIZE = 10  # rhip.kit.db.make_engine's default (plus as many overflow)
+POOL_SIZE = SYNC_WORKERS  # a kept connection per worker, as rhip.cell configures it
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # label, server kind, verifier cache

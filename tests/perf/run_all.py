@@ -208,10 +208,10 @@ def write_results(
             "column; Python holds the GIL), so its calls/s is about 1,000,000 ÷ its CPU µs per "
             "call; the load generator and PostgreSQL share the machine's other core (2 CPUs "
             "here), so compare the server CPU per call first. `new DB connections` counts "
-            "connections the server's pool opened during the measured window: the sync server's "
-            "16 worker threads exceed the pool's 10 kept connections (rhip.kit.db.make_engine), "
-            "and SQLAlchemy closes an overflow connection whenever it comes back to a full pool, "
-            "so at 64 in flight it reconnects continuously (see the PostgreSQL CPU column).",
+            "connections the server's pool opened during the measured window; the pool keeps one "
+            "connection per worker thread, because with fewer (an earlier run: 10 for 16 "
+            "workers) SQLAlchemy closes every overflow connection that comes back to a full "
+            "pool and PostgreSQL's CPU per call doubled from reconnecting.",
         ]
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
     log(f"wrote {RESULTS}")

@@ -111,12 +111,14 @@ class PolicyStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def load(self) -> tuple[int, list[Rule]]:
+    def load(self, ptype: str | None = None) -> tuple[int, list[Rule]]:
+        """The policy version and its rules (only those of ``ptype`` when given)."""
+        query = select(authz_rule.c.ptype, authz_rule.c.v0, authz_rule.c.v1, authz_rule.c.v2)
+        if ptype is not None:
+            query = query.where(authz_rule.c.ptype == ptype)
         with self.db.engine.connect() as conn:
             version = self.version(conn)
-            rows = conn.execute(
-                select(authz_rule.c.ptype, authz_rule.c.v0, authz_rule.c.v1, authz_rule.c.v2)
-            ).all()
+            rows = conn.execute(query).all()
         rules = [
             Rule(ptype, (v0, v1, v2) if ptype == "g" else (v0, v1)) for ptype, v0, v1, v2 in rows
         ]
@@ -143,13 +145,6 @@ class PolicyStore:
         if removed:
             self._bump(session)
         return removed
-
-    def exists(self, session: Session, rule: Rule) -> bool:
-        row = self._row(rule)
-        found = session.execute(
-            select(authz_rule.c.id).where(*(authz_rule.c[k] == v for k, v in row.items()))
-        ).first()
-        return found is not None
 
     def _bump(self, session: Session) -> None:
         session.execute(update(authz_version).values(version=authz_version.c.version + 1))

@@ -136,8 +136,8 @@ class IdentityUseCases:
         """Make the ``p`` rows match ``roles.py`` (run on start)."""
         wanted = set(permission_rules())
         with self.db.transaction() as session:
-            _, current = self.policy.load()
-            have = {r for r in current if r.ptype == "p"}
+            _, current = self.policy.load("p")
+            have = set(current)
             self.policy.remove(session, have - wanted)
             self.policy.add(session, wanted - have)
         self.authz.refresh()
