@@ -29,7 +29,7 @@ run: $(STAMP)
 	$(VENV)/bin/rhip demo
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 --dist loadfile -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check libs services scripts tests

@@ -15,8 +15,11 @@ from pathlib import Path
 from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
 from rhip.identity.server import IdentityService, build_identity, migrate_identity
-from rhip.kit.authn import TokenVerifier
+from rhip.kit.authn import KeySource, TokenVerifier
+from rhip.kit.channels import ChannelPool
 from rhip.kit.config import ConfigError, Settings
+from rhip.kit.peers import chain_keys, remote_keys
+from rhip.kit.routing import RoutingTable
 from rhip.kit.server import RhipServer
 from rhip.kit.telemetry import build_meter, build_tracer_provider
 
@@ -68,6 +71,7 @@ class Cell:
     identity: IdentityService
     server: RhipServer
     tracer_provider: TracerProvider
+    peers: ChannelPool
     port: int = 0
     _closed: bool = field(default=False, repr=False)
 
@@ -81,6 +85,7 @@ class Cell:
             return
         self._closed = True
         self.server.stop(grace)
+        self.peers.close()
         self.identity.close()
         self.tracer_provider.shutdown()
 
@@ -97,7 +102,8 @@ def build_cell(
     tracer_provider = tracer_provider or build_tracer_provider(
         settings.traces_exporter, f"rhip-cell-{settings.cell}"
     )
-    verifier = TokenVerifier(identity.keys.public_key)
+    peers = ChannelPool()
+    verifier = TokenVerifier(_key_source(settings, identity, peers))
     server = RhipServer(
         [identity.spec],
         verifier=verifier,
@@ -106,4 +112,19 @@ def build_cell(
         meter=meter or build_meter(f"rhip-cell-{settings.cell}"),
         workers=settings.grpc_workers,
     )
-    return Cell(settings, identity, server, tracer_provider)
+    return Cell(settings, identity, server, tracer_provider, peers)
+
+
+def _key_source(settings: Settings, identity: IdentityService, peers: ChannelPool) -> KeySource:
+    """This cell's own keys, then (with a routing table) every other cell's: cross-cell calls
+    carry the original caller's token, issued by the caller's cell."""
+    if not settings.routes_file:
+        return identity.keys.public_key
+    routes = RoutingTable.from_file(settings.routes_file)
+    own = routes.owner(settings.cell)
+
+    def other_cells() -> dict[str, object]:
+        routes.reload_if_changed()
+        return {c.name: peers.get(c.address) for c in routes.cells if c != own}
+
+    return chain_keys(identity.keys.public_key, remote_keys(other_cells))  # type: ignore[arg-type]

@@ -30,13 +30,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     cell = build_cell(settings, resolve_services(args.services))
+    if args.demo:
+        from rhip.demo import seed_demo
+
+        seed_demo(cell.identity.usecases)
     port = cell.start()
-    print(
-        f"rhip cell {settings.cell} serving {args.services} on {settings.listen.rsplit(':', 1)[0]}:{port}",
-        flush=True,
-    )
+    host = settings.listen.rsplit(":", 1)[0]
+    print(f"rhip cell {settings.cell} serving {args.services} on {host}:{port}", flush=True)
     run_until_signal(cell.server)
     cell.stop()
+    return 0
+
+
+def cmd_gateway(args: argparse.Namespace) -> int:
+    from rhip.gateway.server import build_gateway
+    from rhip.kit.routing import RoutingTable
+    from rhip.kit.server import run_until_signal
+
+    settings = _settings(args)
+    routes = RoutingTable.from_file(args.routes or settings.routes_file)
+    gateway = build_gateway(settings, routes)
+    port = gateway.start(settings.listen)
+    print(f"rhip gateway serving on {settings.listen.rsplit(':', 1)[0]}:{port}", flush=True)
+    run_until_signal(gateway.server)
+    gateway.stop()
     return 0
 
 
@@ -68,30 +85,9 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from rhip.cell import build_cell
-    from rhip.demo import DEMO_PASSWORD, seed_demo
-    from rhip.kit.server import run_until_signal
+    from rhip.platform import run_demo_platform
 
-    settings = _settings(args)
-    cell = build_cell(settings)
-    accounts = seed_demo(cell.identity.usecases)
-    port = cell.start()
-    host = settings.listen.rsplit(":", 1)[0]
-    print(
-        f"\nrhip demo cell {settings.cell} (Jiangsu) is serving on {host}:{port} (identity; SQLite under {settings.data_dir}/)"
-    )
-    print(f"demo password for every account: {DEMO_PASSWORD}")
-    for account in accounts:
-        print(f"  {account.username:<14} {account.role:<15} {account.scope}")
-    print("\nlog in with buf curl (reflection; see README.md):")
-    print(
-        f'  buf curl --protocol grpc --http2-prior-knowledge -d \'{{"password":{{"username":"js-admin","password":"{DEMO_PASSWORD}"}}}}\' \\'
-    )
-    print(f"    http://{host}:{port}/rhip.api.identity.v1.IdentityService/Login")
-    print("Ctrl-C stops the platform.", flush=True)
-    run_until_signal(cell.server)
-    cell.stop()
-    return 0
+    return run_demo_platform(_settings(args), cell_base_port=args.cell_base_port)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,7 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--listen", help="host:port to listen on (default: RHIP_LISTEN or 127.0.0.1:50051)"
     )
+    serve.add_argument(
+        "--demo", action="store_true", help="seed this cell's demo data first (development mode)"
+    )
     serve.set_defaults(func=cmd_serve)
+
+    gateway = sub.add_parser("gateway", help="run the API gateway in front of the cells")
+    gateway.add_argument("--routes", help="routing table JSON (default: RHIP_ROUTES)")
+    gateway.add_argument("--listen", help="host:port (default: RHIP_LISTEN or 127.0.0.1:50051)")
+    gateway.set_defaults(func=cmd_gateway)
 
     mig = sub.add_parser(
         "migrate", help="bring the databases of a cell's services to the newest schema"
@@ -134,9 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--display-name", required=True)
     create.set_defaults(func=cmd_create_admin)
 
-    demo = sub.add_parser("demo", help="seed the Jiangsu demo cell and serve it (development mode)")
-    cell_args(demo)
-    demo.add_argument("--listen", help="host:port to listen on (default 127.0.0.1:50051)")
+    demo = sub.add_parser(
+        "demo",
+        help="run the embedded platform: a gateway and the Jiangsu and Shandong cells with demo data",
+    )
+    demo.add_argument("--listen", help="gateway host:port (default 127.0.0.1:50051)")
+    demo.add_argument(
+        "--cell-base-port",
+        type=int,
+        default=50061,
+        help="first cell port (default 50061; 0 picks free ports)",
+    )
     demo.set_defaults(func=cmd_demo)
     return parser
 

@@ -1,8 +1,9 @@
-"""Demo data for the embedded platform (``make run``): a Jiangsu cell centred on Xuzhou.
+"""Demo data for the embedded platform (``make run``): a Jiangsu cell centred on Xuzhou and a
+Shandong cell centred on Zaozhuang.
 
-Seeded through the use cases, as the province administrator, so it goes through the same
-validation, authorization and audit as real calls. Idempotent: a second run adds nothing.
-Development mode only: the demo password is public.
+Seeded through the use cases, as each province's administrator, so it goes through the same
+validation, authorization and audit as real calls. Idempotent (fixed request ids): a second
+run adds nothing. Development mode only: the demo password is public.
 """
 
 from __future__ import annotations
@@ -16,116 +17,113 @@ from rhip.kit.config import ConfigError
 
 DEMO_PASSWORD = "Demo-Passw0rd-2026"
 
-# (stable request id, name, type, level, county code, credit code)
-XUZHOU_TENANTS = (
-    (
-        "0193a000-0000-7000-8000-000000000001",
-        "泉山区永安街道社区卫生服务中心",
-        TenantType.COMMUNITY_HEALTH_CENTER,
-        TenantLevel.PRIMARY,
-        "320311",
-        "",
-    ),
-    (
-        "0193a000-0000-7000-8000-000000000002",
-        "铜山区棠张镇卫生院",
-        TenantType.TOWNSHIP_HOSPITAL,
-        TenantLevel.PRIMARY,
-        "320312",
-        "",
-    ),
-    (
-        "0193a000-0000-7000-8000-000000000003",
-        "铜山区棠张镇张庄村卫生室",
-        TenantType.VILLAGE_CLINIC,
-        TenantLevel.UNSPECIFIED,
-        "320312",
-        "",
-    ),
-    (
-        "0193a000-0000-7000-8000-000000000004",
-        "沛县人民医院",
-        TenantType.COUNTY_HOSPITAL,
-        TenantLevel.SECONDARY,
-        "320322",
-        "",
-    ),
-    (
-        "0193a000-0000-7000-8000-000000000005",
-        "徐州市妇幼保健院",
-        TenantType.MCH_HOSPITAL,
-        TenantLevel.TERTIARY,
-        "320311",
-        "",
-    ),
-)
 
-# (request id, username, display name, kind, region code or tenant index)
-XUZHOU_USERS = (
-    (
-        "0193a000-0000-7000-8000-000000000101",
-        "xz-admin",
-        "徐州市卫健委管理员",
-        PrincipalKind.REGIONAL_ADMIN,
-        "320300",
-    ),
-    (
-        "0193a000-0000-7000-8000-000000000102",
-        "qs-admin",
-        "泉山区卫健委管理员",
-        PrincipalKind.REGIONAL_ADMIN,
-        "320311",
-    ),
-    (
-        "0193a000-0000-7000-8000-000000000103",
-        "js-auditor",
-        "江苏省审计员",
-        PrincipalKind.AUDITOR,
-        "320000",
-    ),
-)
+@dataclass(frozen=True)
+class DemoTenant:
+    name: str
+    type: TenantType
+    level: TenantLevel
+    county: str
 
 
 @dataclass(frozen=True)
 class DemoAccount:
     username: str
-    role: str
-    scope: str
+    kind: PrincipalKind
+    scope: str  # region code, or the index of a tenant ("t0", "t1", …)
 
 
-def seed_demo(usecases: IdentityUseCases) -> list[DemoAccount]:
-    """Seed the Jiangsu demo cell; returns the accounts to print."""
+@dataclass(frozen=True)
+class DemoCell:
+    cell: str
+    name: str
+    admin: str  # the province administrator, bootstrapped
+    tenants: tuple[DemoTenant, ...]
+    accounts: tuple[DemoAccount, ...]
+
+
+def _cell(cell: str, name: str, prefix: str, city: str, county: str, tenants: tuple[DemoTenant, ...], city_user: str, county_user: str) -> DemoCell:  # fmt: skip
+    return DemoCell(
+        cell,
+        name,
+        f"{prefix}-admin",
+        tenants,
+        (
+            DemoAccount(f"{prefix}-admin", PrincipalKind.REGIONAL_ADMIN, cell),
+            DemoAccount(city_user, PrincipalKind.REGIONAL_ADMIN, city),
+            DemoAccount(county_user, PrincipalKind.REGIONAL_ADMIN, county),
+            DemoAccount(f"{prefix}-auditor", PrincipalKind.AUDITOR, cell),
+            *(
+                DemoAccount(
+                    f"{city_user.split('-')[0]}-doctor-{i + 1}", PrincipalKind.PRACTITIONER, f"t{i}"
+                )
+                for i in range(len(tenants))
+            ),
+        ),
+    )
+
+
+CELLS: dict[str, DemoCell] = {
+    "320000": _cell(
+        "320000", "江苏省 Jiangsu", "js", "320300", "320311",
+        (
+            DemoTenant("泉山区永安街道社区卫生服务中心", TenantType.COMMUNITY_HEALTH_CENTER, TenantLevel.PRIMARY, "320311"),
+            DemoTenant("铜山区棠张镇卫生院", TenantType.TOWNSHIP_HOSPITAL, TenantLevel.PRIMARY, "320312"),
+            DemoTenant("铜山区棠张镇张庄村卫生室", TenantType.VILLAGE_CLINIC, TenantLevel.UNSPECIFIED, "320312"),
+            DemoTenant("沛县人民医院", TenantType.COUNTY_HOSPITAL, TenantLevel.SECONDARY, "320322"),
+            DemoTenant("徐州市妇幼保健院", TenantType.MCH_HOSPITAL, TenantLevel.TERTIARY, "320311"),
+        ),
+        "xz-admin", "qs-admin",
+    ),
+    "370000": _cell(
+        "370000", "山东省 Shandong", "sd", "370400", "370402",
+        (
+            DemoTenant("市中区光明路街道社区卫生服务中心", TenantType.COMMUNITY_HEALTH_CENTER, TenantLevel.PRIMARY, "370402"),
+            DemoTenant("山亭区店子镇卫生院", TenantType.TOWNSHIP_HOSPITAL, TenantLevel.PRIMARY, "370406"),
+            DemoTenant("山亭区店子镇西集村卫生室", TenantType.VILLAGE_CLINIC, TenantLevel.UNSPECIFIED, "370406"),
+            DemoTenant("滕州市人民医院", TenantType.COUNTY_HOSPITAL, TenantLevel.SECONDARY, "370481"),
+            DemoTenant("枣庄市妇幼保健院", TenantType.MCH_HOSPITAL, TenantLevel.TERTIARY, "370402"),
+        ),
+        "zz-admin", "szq-admin",
+    ),
+}  # fmt: skip
+
+
+def _request_id(cell: str, kind: int, index: int) -> str:
+    """A fixed UUID per demo object, so reseeding is a no-op."""
+    return f"0193a000-{cell[:4]}-7000-8000-{kind:04d}{index:08d}"
+
+
+def seed_demo(usecases: IdentityUseCases) -> DemoCell:
+    """Seed this cell's demo data; returns what was seeded (for printing)."""
     settings = usecases.settings
     if not settings.development:
         raise ConfigError("demo data is only seeded in development mode")
-    if settings.cell != "320000":
-        raise ConfigError("the demo seed is for the Jiangsu cell (320000)")
-    admin = bootstrap_admin(usecases, "js-admin", "江苏省卫健委管理员", DEMO_PASSWORD)
-    accounts = [DemoAccount("js-admin", "regional_admin", "320000 江苏省")]
-    principal = Principal(admin.subject, admin.kind, "", admin.region_code)
-    with acting_as(principal):
+    demo = CELLS.get(settings.cell)
+    if demo is None:
+        raise ConfigError(f"no demo data for cell {settings.cell}; demo cells: {', '.join(CELLS)}")
+    admin = bootstrap_admin(usecases, demo.admin, f"{demo.name} 管理员", DEMO_PASSWORD)
+    with acting_as(Principal(admin.subject, admin.kind, "", admin.region_code)):
         tenants = [
-            usecases.create_tenant(TenantDraft(name, type_, level, county, credit), request_id)
-            for request_id, name, type_, level, county, credit in XUZHOU_TENANTS
-        ]
-        for request_id, username, display, kind, region in XUZHOU_USERS:
-            usecases.create_user(
-                UserDraft(username, display, kind, "", region), DEMO_PASSWORD, request_id
+            usecases.create_tenant(
+                TenantDraft(t.name, t.type, t.level, t.county, ""), _request_id(settings.cell, 1, i)
             )
-            accounts.append(DemoAccount(username, kind.value, region))
-        for index, tenant in enumerate(tenants, start=1):
-            username = f"xz-doctor-{index}"
-            request_id = f"0193a000-0000-7000-8000-0000000002{index:02d}"
+            for i, t in enumerate(demo.tenants)
+        ]
+        for i, account in enumerate(demo.accounts):
+            if account.username == demo.admin:
+                continue
+            tenant = tenants[int(account.scope[1:])] if account.scope.startswith("t") else None
+            display = f"{tenant.display_name}医生" if tenant else account.username
             usecases.create_user(
                 UserDraft(
-                    username,
-                    f"{tenant.display_name}医生",
-                    PrincipalKind.PRACTITIONER,
-                    tenant.tenant_id,
-                    "",
+                    account.username,
+                    display,
+                    account.kind,
+                    tenant.tenant_id if tenant else "",
+                    "" if tenant else account.scope,
                 ),
                 DEMO_PASSWORD,
-                request_id,
+                _request_id(settings.cell, 2, i),
             )
-            accounts.append(DemoAccount(username, "practitioner", tenant.display_name))
-    return accounts
+    return demo

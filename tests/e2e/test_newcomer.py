@@ -1,6 +1,6 @@
-"""The README's newcomer session against a real `rhip demo` process: log in through server
-reflection with `buf curl` as the seeded administrator, list tenants, check health, then stop it
-with SIGTERM."""
+"""The README's newcomer session against a real `rhip demo` platform (gateway process plus two
+cell processes): log in through the gateway with `buf curl` (server reflection) as the seeded
+administrator, list tenants, check health, then stop it with SIGTERM."""
 
 from __future__ import annotations
 
@@ -28,10 +28,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _buf_curl(address: str, method: str, body: dict, token: str = "") -> dict:  # type: ignore[type-arg]
+def _buf_curl(address: str, method: str, body: dict, token: str = "", region: str = "") -> dict:  # type: ignore[type-arg]
     command = [BUF, "curl", "--protocol", "grpc", "--http2-prior-knowledge", "-d", json.dumps(body)]
     if token:
         command += ["-H", f"authorization: Bearer {token}"]
+    if region:
+        command += ["-H", f"x-rhip-region: {region}"]
     command.append(f"http://{address}/rhip.api.identity.v1.IdentityService/{method}")
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -43,7 +45,7 @@ def test_demo_login_and_list_tenants_with_buf_curl(tmp_path: Path) -> None:
     address = f"127.0.0.1:{_free_port()}"
     env = {**os.environ, "RHIP_DATA_DIR": str(tmp_path / "var"), "RHIP_ARGON2_MEMORY_KIB": "8192"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "rhip.cli", "demo", "--listen", address],
+        [sys.executable, "-m", "rhip.cli", "demo", "--listen", address, "--cell-base-port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -66,6 +68,7 @@ def test_demo_login_and_list_tenants_with_buf_curl(tmp_path: Path) -> None:
             address,
             "Login",
             {"password": {"username": "js-admin", "password": "Demo-Passw0rd-2026"}},
+            region="320000",
         )
         assert login["principal"]["regionCode"] == "320000"
         listed = _buf_curl(

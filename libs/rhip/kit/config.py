@@ -42,6 +42,10 @@ class Settings:
     traces_exporter: str = "none"
     identity_address: str = ""
     log_json: bool = False
+    routes_file: str = ""
+    rate_limit_per_second: float = 50.0
+    rate_limit_burst: int = 100
+    upstream_timeout_seconds: float = 30.0
 
     @property
     def development(self) -> bool:
@@ -129,4 +133,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         traces_exporter=exporter,
         identity_address=env.get("RHIP_IDENTITY_ADDRESS", ""),
         log_json=env.get("RHIP_LOG_JSON", "") == "1",
+        routes_file=env.get("RHIP_ROUTES", ""),
+        rate_limit_per_second=_int(env, "RHIP_RATE_LIMIT_PER_SECOND", 50, 1),
+        rate_limit_burst=_int(env, "RHIP_RATE_LIMIT_BURST", 100, 1),
+        upstream_timeout_seconds=_int(env, "RHIP_UPSTREAM_TIMEOUT_SECONDS", 30, 1),
     )

@@ -168,6 +168,8 @@ class ErrorInterceptor(_WrappingInterceptor):
                 log.error("internal error in %s: %s", method, error.reason)
             context.abort_with_status(to_status(error, error_domain(method)))
         except Exception:
+            if context.code() not in (None, grpc.StatusCode.OK):
+                raise  # the handler aborted with a status of its own: keep it
             log.exception("unhandled error in %s", method)
             context.abort_with_status(
                 to_status(

@@ -19,12 +19,13 @@ from rhip.api.identity.v1 import (
 )
 from rhip.identity.domain import RoleGrant, ServiceAccount, Tenant, TenantLevel, TenantType, User
 from rhip.identity.usecases import IdentityUseCases, Session, TenantDraft, UserDraft
+from rhip.kit.apis import public_methods
 from rhip.kit.authn import PrincipalKind
 from rhip.kit.pagination import parse_page
 from rhip.kit.tenancy import Region, RegionLevel
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IdentityService"].full_name
-PUBLIC_METHODS = tuple(f"/{SERVICE_NAME}/{m}" for m in ("Login", "RefreshAccessToken", "GetJwks"))
+PUBLIC_METHODS = public_methods(SERVICE_NAME)  # marked `(rhip.api.common.v1.public)` in proto
 
 _TENANT_TYPES: dict[TenantType, tenant_pb2.TenantType] = {
     t: getattr(tenant_pb2, f"TENANT_TYPE_{t.name}") for t in TenantType

@@ -22,19 +22,20 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1frhip/api/common/v1/common.proto\x12\x12rhip.api.common.v1\"\x8b\x01\n\tPrincipal\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12/\n\x04kind\x18\x02 \x01(\x0e\x32!.rhip.api.common.v1.PrincipalKind\x12\x11\n\ttenant_id\x18\x03 \x01(\t\x12\x13\n\x0bregion_code\x18\x04 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x05 \x01(\t\"c\n\x10\x41uditChainReport\x12\x0e\n\x06intact\x18\x01 \x01(\x08\x12\x14\n\x0crows_checked\x18\x02 \x01(\x03\x12\x18\n\x10\x66irst_broken_seq\x18\x03 \x01(\x03\x12\x0f\n\x07problem\x18\x04 \x01(\t*\xb3\x01\n\rPrincipalKind\x12\x1e\n\x1aPRINCIPAL_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1bPRINCIPAL_KIND_PRACTITIONER\x10\x01\x12!\n\x1dPRINCIPAL_KIND_REGIONAL_ADMIN\x10\x02\x12\x1a\n\x16PRINCIPAL_KIND_AUDITOR\x10\x03\x12\"\n\x1ePRINCIPAL_KIND_SERVICE_ACCOUNT\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1frhip/api/common/v1/common.proto\x12\x12rhip.api.common.v1\x1a google/protobuf/descriptor.proto\"\x8b\x01\n\tPrincipal\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12/\n\x04kind\x18\x02 \x01(\x0e\x32!.rhip.api.common.v1.PrincipalKind\x12\x11\n\ttenant_id\x18\x03 \x01(\t\x12\x13\n\x0bregion_code\x18\x04 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x05 \x01(\t\"c\n\x10\x41uditChainReport\x12\x0e\n\x06intact\x18\x01 \x01(\x08\x12\x14\n\x0crows_checked\x18\x02 \x01(\x03\x12\x18\n\x10\x66irst_broken_seq\x18\x03 \x01(\x03\x12\x0f\n\x07problem\x18\x04 \x01(\t*\xb3\x01\n\rPrincipalKind\x12\x1e\n\x1aPRINCIPAL_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1bPRINCIPAL_KIND_PRACTITIONER\x10\x01\x12!\n\x1dPRINCIPAL_KIND_REGIONAL_ADMIN\x10\x02\x12\x1a\n\x16PRINCIPAL_KIND_AUDITOR\x10\x03\x12\"\n\x1ePRINCIPAL_KIND_SERVICE_ACCOUNT\x10\x04:0\n\x06public\x12\x1e.google.protobuf.MethodOptions\x18\xd1\x86\x03 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rhip.api.common.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PRINCIPALKIND']._serialized_start=299
-  _globals['_PRINCIPALKIND']._serialized_end=478
-  _globals['_PRINCIPAL']._serialized_start=56
-  _globals['_PRINCIPAL']._serialized_end=195
-  _globals['_AUDITCHAINREPORT']._serialized_start=197
-  _globals['_AUDITCHAINREPORT']._serialized_end=296
+  _globals['_PRINCIPALKIND']._serialized_start=333
+  _globals['_PRINCIPALKIND']._serialized_end=512
+  _globals['_PRINCIPAL']._serialized_start=90
+  _globals['_PRINCIPAL']._serialized_end=229
+  _globals['_AUDITCHAINREPORT']._serialized_start=231
+  _globals['_AUDITCHAINREPORT']._serialized_end=330
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,4 @@
+from google.protobuf import descriptor_pb2 as _descriptor_pb2
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -17,6 +18,8 @@ PRINCIPAL_KIND_PRACTITIONER: PrincipalKind
 PRINCIPAL_KIND_REGIONAL_ADMIN: PrincipalKind
 PRINCIPAL_KIND_AUDITOR: PrincipalKind
 PRINCIPAL_KIND_SERVICE_ACCOUNT: PrincipalKind
+PUBLIC_FIELD_NUMBER: _ClassVar[int]
+public: _descriptor.FieldDescriptor
 
 class Principal(_message.Message):
     __slots__ = ("subject", "kind", "tenant_id", "region_code", "display_name")

@@ -1,0 +1,56 @@
+"""The catalogue of rhip gRPC methods, read from the generated descriptors: every service of
+``rhip.api``, each method's streaming shape, and whether it is public (no token needed)."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import rhip.api
+from rhip.api.common.v1 import common_pb2
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    path: str  # "/rhip.api.identity.v1.IdentityService/Login"
+    service: str  # "rhip.api.identity.v1.IdentityService"
+    client_streaming: bool
+    server_streaming: bool
+    public: bool
+
+
+@cache
+def methods() -> dict[str, MethodInfo]:
+    """Every method of every service under ``rhip.api``, by its gRPC path."""
+    found: dict[str, MethodInfo] = {}
+    # rhip.api is a namespace package (no __init__.py), which pkgutil does not walk.
+    modules = sorted(
+        "rhip.api." + ".".join(path.relative_to(root).with_suffix("").parts)
+        for root in map(Path, rhip.api.__path__)
+        for path in root.rglob("*_pb2.py")
+    )
+    for name in modules:
+        descriptor = importlib.import_module(name).DESCRIPTOR
+        for service in descriptor.services_by_name.values():
+            for method in service.methods:
+                path = f"/{service.full_name}/{method.name}"
+                found[path] = MethodInfo(
+                    path=path,
+                    service=service.full_name,
+                    client_streaming=method.client_streaming,
+                    server_streaming=method.server_streaming,
+                    public=bool(method.GetOptions().Extensions[common_pb2.public]),
+                )
+    return found
+
+
+def service_names() -> list[str]:
+    return sorted({m.service for m in methods().values()})
+
+
+def public_methods(service: str | None = None) -> tuple[str, ...]:
+    return tuple(
+        m.path for m in methods().values() if m.public and (service is None or m.service == service)
+    )

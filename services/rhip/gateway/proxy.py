@@ -1,0 +1,155 @@
+"""Forwarding: a generic handler that passes each call's bytes, untouched, to the cell that
+owns the call's region, with the caller's deadline, a request id and trace context.
+
+The target region is ``x-rhip-region`` when the caller names one (required before a token
+exists, e.g. Login), otherwise the home region in the caller's token.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+from rhip.gateway.guard import Guard
+from rhip.gateway.ratelimit import RateLimiter
+from rhip.kit.apis import MethodInfo, methods
+from rhip.kit.authn import optional_principal
+from rhip.kit.channels import ChannelPool
+from rhip.kit.errors import RhipError, Unavailable, from_rpc_error, invalid
+from rhip.kit.routing import CellRoute, RoutingTable
+from rhip.kit.telemetry import outgoing_metadata
+
+log = logging.getLogger(__name__)
+
+REGION_HEADER = "x-rhip-region"
+# Caller metadata passed on to the cell; trace context and request id are set by the gateway.
+NO_DEADLINE = 1e8  # seconds; beyond this the caller set no deadline
+FORWARDED_HEADERS = ("authorization", REGION_HEADER, "x-rhip-on-behalf-of")
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+class CellProxy(grpc.GenericRpcHandler):
+    def __init__(
+        self,
+        routes: RoutingTable,
+        channels: ChannelPool,
+        guard: Guard,
+        limiter: RateLimiter,
+        default_timeout: float,
+    ) -> None:
+        self._routes = routes
+        self._channels = channels
+        self._guard = guard
+        self._limiter = limiter
+        self._default_timeout = default_timeout
+        self._methods = methods()
+
+    # -- handler lookup ----------------------------------------------------------------------
+    def service(self, handler_call_details):  # type: ignore[no-untyped-def]
+        info = self._methods.get(handler_call_details.method)
+        if info is None:
+            return None  # UNIMPLEMENTED, as from any server
+        if info.client_streaming and info.server_streaming:
+            return grpc.stream_stream_rpc_method_handler(self._stream_stream(info))
+        if info.client_streaming:
+            return grpc.stream_unary_rpc_method_handler(self._stream_unary(info))
+        if info.server_streaming:
+            return grpc.unary_stream_rpc_method_handler(self._unary_stream(info))
+        return grpc.unary_unary_rpc_method_handler(self._unary_unary(info))
+
+    # -- the common part of every call ---------------------------------------------------------
+    def _prepare(
+        self, info: MethodInfo, context: grpc.ServicerContext
+    ) -> tuple[CellRoute, list[tuple[str, str]], float]:
+        incoming = dict(context.invocation_metadata())
+        principal = optional_principal()
+        region = str(incoming.get(REGION_HEADER) or (principal.region_code if principal else ""))
+        if not region:
+            raise invalid(
+                REGION_HEADER,
+                "name the region (x-rhip-region metadata) until you have a token",
+                "REGION_REQUIRED",
+            )
+        cell = self._routes.require_owner(region, REGION_HEADER)
+        if principal is not None:
+            self._guard.check(principal, region, info.path)
+            self._limiter.take(
+                f"tenant:{principal.tenant_id}" if principal.tenant_id else principal.subject
+            )
+        else:
+            self._limiter.take(f"peer:{context.peer().rsplit(':', 1)[0]}")  # logins by address
+        metadata = [(k, str(incoming[k])) for k in FORWARDED_HEADERS if k in incoming]
+        metadata += outgoing_metadata()
+        # Without a client deadline grpcio reports ~9.2e18 s remaining (not None).
+        remaining = context.time_remaining()
+        no_deadline = remaining is None or remaining > NO_DEADLINE
+        timeout = self._default_timeout if no_deadline else max(remaining, 0.001)
+        return cell, metadata, timeout
+
+    def _call(self, cell: CellRoute, info: MethodInfo, kind: str):  # type: ignore[no-untyped-def]
+        channel = self._channels.get(cell.address)
+        factory = getattr(channel, kind)
+        return factory(info.path, request_serializer=_identity, response_deserializer=_identity)
+
+    @staticmethod
+    def _upstream_error(cell: CellRoute, error: grpc.RpcError) -> RhipError:
+        if error.code() == grpc.StatusCode.UNAVAILABLE and not error.trailing_metadata():
+            log.warning("cell %s unreachable: %s", cell.name, error.details())
+            return Unavailable(
+                f"cell {cell.name} is not reachable; retry later", reason="CELL_UNAVAILABLE"
+            )
+        return from_rpc_error(error)
+
+    # -- the four shapes -----------------------------------------------------------------------
+    def _unary_unary(self, info: MethodInfo):  # type: ignore[no-untyped-def]
+        def forward(request: bytes, context: grpc.ServicerContext) -> bytes:
+            cell, metadata, timeout = self._prepare(info, context)
+            try:
+                return self._call(cell, info, "unary_unary")(
+                    request, metadata=metadata, timeout=timeout
+                )
+            except grpc.RpcError as error:
+                raise self._upstream_error(cell, error) from None
+
+        return forward
+
+    def _unary_stream(self, info: MethodInfo):  # type: ignore[no-untyped-def]
+        def forward(request: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
+            cell, metadata, timeout = self._prepare(info, context)
+            try:
+                yield from self._call(cell, info, "unary_stream")(
+                    request, metadata=metadata, timeout=timeout
+                )
+            except grpc.RpcError as error:
+                raise self._upstream_error(cell, error) from None
+
+        return forward
+
+    def _stream_unary(self, info: MethodInfo):  # type: ignore[no-untyped-def]
+        def forward(requests: Iterator[bytes], context: grpc.ServicerContext) -> bytes:
+            cell, metadata, timeout = self._prepare(info, context)
+            try:
+                return self._call(cell, info, "stream_unary")(
+                    requests, metadata=metadata, timeout=timeout
+                )
+            except grpc.RpcError as error:
+                raise self._upstream_error(cell, error) from None
+
+        return forward
+
+    def _stream_stream(self, info: MethodInfo):  # type: ignore[no-untyped-def]
+        def forward(requests: Iterator[bytes], context: grpc.ServicerContext) -> Iterator[bytes]:
+            cell, metadata, timeout = self._prepare(info, context)
+            try:
+                yield from self._call(cell, info, "stream_stream")(
+                    requests, metadata=metadata, timeout=timeout
+                )
+            except grpc.RpcError as error:
+                raise self._upstream_error(cell, error) from None
+
+        return forward

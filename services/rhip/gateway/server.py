@@ -1,0 +1,99 @@
+"""Composition root of the gateway: routing table → channels → key source (every cell's
+JWKS) → guard and rate limiter → the forwarding handler on a RhipServer, with health and
+reflection for every service it forwards."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from opentelemetry.metrics import Meter
+from opentelemetry.sdk.trace import TracerProvider
+from rhip.gateway.guard import Guard
+from rhip.gateway.proxy import CellProxy
+from rhip.gateway.ratelimit import RateLimiter
+from rhip.kit.apis import public_methods, service_names
+from rhip.kit.authn import TokenVerifier
+from rhip.kit.channels import ChannelPool
+from rhip.kit.config import Settings
+from rhip.kit.peers import remote_keys
+from rhip.kit.routing import RoutingTable
+from rhip.kit.server import RhipServer, ServiceSpec
+from rhip.kit.telemetry import build_meter, build_tracer_provider
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Gateway:
+    server: RhipServer
+    routes: RoutingTable
+    channels: ChannelPool
+    tracer_provider: TracerProvider
+    port: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def start(self, address: str) -> int:
+        self.port = self.server.start(address)
+        threading.Thread(target=self._watch_routes, name="routes-watcher", daemon=True).start()
+        log.info(
+            "gateway serving on port %d for cells %s",
+            self.port,
+            [c.name for c in self.routes.cells],
+        )
+        return self.port
+
+    def _watch_routes(self) -> None:
+        while not self._stop.wait(1.0):
+            if self.routes.reload_if_changed():
+                self.channels.retain({c.address for c in self.routes.cells})
+
+    def stop(self, grace: float = 2.0) -> None:
+        self._stop.set()
+        self.server.stop(grace)
+        self.channels.close()
+        self.tracer_provider.shutdown()
+
+
+def build_gateway(
+    settings: Settings,
+    routes: RoutingTable,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    meter: Meter | None = None,
+) -> Gateway:
+    channels = ChannelPool()
+    keys = remote_keys(lambda: {c.name: channels.get(c.address) for c in routes.cells})
+    proxy = CellProxy(
+        routes,
+        channels,
+        Guard(),
+        RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+        settings.upstream_timeout_seconds,
+    )
+    names = service_names()
+    # One generic handler serves every forwarded service; each still gets its own health
+    # status and reflection entry.
+    specs = [
+        ServiceSpec(
+            name,
+            (lambda server: server.add_generic_rpc_handlers((proxy,)))
+            if i == 0
+            else (lambda server: None),
+            public_methods(name),
+        )
+        for i, name in enumerate(names)
+    ]
+    tracer_provider = tracer_provider or build_tracer_provider(
+        settings.traces_exporter, "rhip-gateway"
+    )
+    server = RhipServer(
+        specs,
+        verifier=TokenVerifier(keys),
+        authorizer=None,
+        tracer_provider=tracer_provider,
+        meter=meter or build_meter("rhip-gateway"),
+        workers=settings.grpc_workers,
+    )
+    return Gateway(server, routes, channels, tracer_provider)

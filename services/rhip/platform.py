@@ -1,0 +1,122 @@
+"""The embedded platform (``make run``): the gateway in this process and one all-in-one cell
+process per demo region, each on its own SQLite files, wired by a routing table under
+data_dir. Ctrl-C (or SIGTERM) stops everything."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from rhip.demo import CELLS, DEMO_PASSWORD
+from rhip.gateway.server import build_gateway
+from rhip.kit.config import ConfigError, Settings
+from rhip.kit.routing import RoutingTable
+from rhip.kit.server import run_until_signal
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(
+    address: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 120
+) -> None:
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise ConfigError(f"cell process exited ({process.returncode}); see {log_path}")
+            try:
+                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                time.sleep(0.2)
+    raise ConfigError(f"cell at {address} did not become healthy; see {log_path}")
+
+
+def run_demo_platform(settings: Settings, cell_base_port: int = 50061) -> int:
+    if not settings.development:
+        raise ConfigError("the demo platform runs in development mode only")
+    host = settings.listen.rsplit(":", 1)[0]
+    data_dir = Path(settings.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    cells = [
+        (code, f"{host}:{cell_base_port + i if cell_base_port else _free_port(host)}")
+        for i, code in enumerate(CELLS)
+    ]
+    routes_path = data_dir / "routes.json"
+    routes_path.write_text(
+        json.dumps(
+            {"cells": [{"name": CELLS[code].name.split()[-1].lower(), "regions": [code], "address": address}
+                       for code, address in cells]},
+            indent=2,
+        )
+    )  # fmt: skip
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for code, address in cells:
+            log_path = data_dir / code / "cell.log"
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            env = {
+                **os.environ,
+                "RHIP_CELL": code,
+                "RHIP_LISTEN": address,
+                "RHIP_ROUTES": str(routes_path),
+            }
+            with log_path.open("ab") as log_file:
+                processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "rhip.cli", "serve", "--services", "all", "--demo"],
+                        env=env,
+                        stdout=log_file,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+            print(f"starting cell {code} on {address} (log: {log_path})", flush=True)
+        for (code, address), process in zip(cells, processes, strict=True):
+            _wait_healthy(address, process, data_dir / code / "cell.log")
+        gateway = build_gateway(settings, RoutingTable.from_file(routes_path))
+        port = gateway.start(settings.listen)
+        _print_welcome(f"{host}:{port}", cells)
+        run_until_signal(gateway.server)
+        gateway.stop()
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    return 0
+
+
+def _print_welcome(gateway: str, cells: list[tuple[str, str]]) -> None:
+    print(f"\nrhip demo platform: gateway on {gateway}")
+    for code, address in cells:
+        print(f"  cell {code} {CELLS[code].name:<14} {address} (identity; SQLite)")
+    print(f"\ndemo password for every account: {DEMO_PASSWORD}")
+    for code, _ in cells:
+        demo = CELLS[code]
+        for account in demo.accounts:
+            scope = account.scope
+            if scope.startswith("t"):
+                scope = demo.tenants[int(scope[1:])].name
+            print(f"  {account.username:<14} {account.kind.value:<15} {scope}")
+    login = json.dumps({"password": {"username": "xz-admin", "password": DEMO_PASSWORD}})
+    print("\nlog in through the gateway (name your region until you have a token):")
+    print("  buf curl --protocol grpc --http2-prior-knowledge -H 'x-rhip-region: 320300' \\")
+    print(f"    -d '{login}' http://{gateway}/rhip.api.identity.v1.IdentityService/Login")
+    print("Ctrl-C stops the platform.", flush=True)

@@ -1,0 +1,72 @@
+"""Real processes for end-to-end tests: two cells (`rhip serve --demo`) and a gateway
+(`rhip gateway`), each its own process on loopback ports, wired by a routing file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from support.platform import Platform, free_port, wait_healthy
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    work = tmp_path_factory.mktemp("platform")
+    cells = {"320000": f"127.0.0.1:{free_port()}", "370000": f"127.0.0.1:{free_port()}"}
+    routes = work / "routes.json"
+    routes.write_text(
+        json.dumps(
+            {
+                "cells": [
+                    {"name": f"cell-{code}", "regions": [code], "address": a}
+                    for code, a in cells.items()
+                ]
+            }
+        )
+    )
+    base_env = {
+        **os.environ,
+        "RHIP_DATA_DIR": str(work / "var"),
+        "RHIP_ROUTES": str(routes),
+        "RHIP_ARGON2_MEMORY_KIB": "8192",
+    }
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    logs = []
+    try:
+        for code, address in cells.items():
+            log = (work / f"{code}.log").open("wb")
+            logs.append(log)
+            processes[code] = subprocess.Popen(
+                [sys.executable, "-m", "rhip.cli", "serve", "--services", "all", "--demo"],
+                env={**base_env, "RHIP_CELL": code, "RHIP_LISTEN": address},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        for code, address in cells.items():
+            wait_healthy(address, processes[code])
+        gateway = f"127.0.0.1:{free_port()}"
+        log = (work / "gateway.log").open("wb")
+        logs.append(log)
+        processes["gateway"] = subprocess.Popen(
+            [sys.executable, "-m", "rhip.cli", "gateway", "--listen", gateway],
+            env={**base_env, "RHIP_RATE_LIMIT_PER_SECOND": "5", "RHIP_RATE_LIMIT_BURST": "10"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_healthy(gateway, processes["gateway"])
+        yield Platform(gateway, cells, processes)
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for log in logs:
+            log.close()

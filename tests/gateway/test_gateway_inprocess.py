@@ -1,0 +1,163 @@
+"""Gateway and a cell in one process (so both span exporters can be read): one trace id
+across the hop, request ids, reflection, and routing-table reloads."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from rhip.api.identity.v1 import identity_service_pb2 as pb
+from rhip.api.identity.v1 import identity_service_pb2_grpc
+from rhip.gateway.server import Gateway, build_gateway
+from rhip.kit.config import Settings
+from rhip.kit.routing import RoutingTable
+from rhip.kit.telemetry import build_tracer_provider
+from support.cells import PASSWORD, RunningCell, World, build_world, start_cell
+from support.errors import expect_error
+
+
+@pytest.fixture
+def world(settings: Settings) -> Iterator[World]:
+    running = start_cell(settings)
+    yield build_world(running)
+    running.channel.close()
+    running.cell.stop(0)
+
+
+@pytest.fixture
+def routes_file(tmp_path: Path, world: World) -> Path:
+    path = tmp_path / "routes.json"
+    cell = {
+        "name": "jiangsu",
+        "regions": ["320000"],
+        "address": f"127.0.0.1:{world.running.cell.port}",
+    }
+    path.write_text(json.dumps({"cells": [cell]}))
+    return path
+
+
+@pytest.fixture
+def gateway(
+    settings: Settings, routes_file: Path
+) -> Iterator[tuple[Gateway, InMemorySpanExporter]]:
+    spans = InMemorySpanExporter()
+    gateway = build_gateway(
+        settings,
+        RoutingTable.from_file(routes_file),
+        tracer_provider=build_tracer_provider("memory", "gateway", memory=spans),
+    )
+    gateway.start("127.0.0.1:0")
+    yield gateway, spans
+    gateway.stop(0)
+
+
+def _stub(gateway: Gateway) -> identity_service_pb2_grpc.IdentityServiceStub:
+    return identity_service_pb2_grpc.IdentityServiceStub(
+        grpc.insecure_channel(f"127.0.0.1:{gateway.port}")
+    )
+
+
+def _login(
+    stub: identity_service_pb2_grpc.IdentityServiceStub, username: str
+) -> list[tuple[str, str]]:
+    reply = stub.Login(
+        pb.LoginRequest(password=pb.PasswordCredentials(username=username, password=PASSWORD)),
+        metadata=[("x-rhip-region", "320000")],
+    )
+    return [("authorization", f"Bearer {reply.access_token}")]
+
+
+def test_one_trace_id_across_gateway_and_cell(
+    world: World, gateway: tuple[Gateway, InMemorySpanExporter]
+) -> None:
+    proxy, gateway_spans = gateway
+    stub = _stub(proxy)
+    metadata = _login(stub, "xz-admin")
+    cell_spans: InMemorySpanExporter = world.running.spans
+    cell_spans.clear()
+    gateway_spans.clear()
+    _, call = stub.ListTenants.with_call(
+        pb.ListTenantsRequest(parent="regions/320300"), metadata=metadata
+    )
+    request_id = dict(call.initial_metadata())["x-request-id"]
+    outer = [s for s in gateway_spans.get_finished_spans() if s.name.endswith("/ListTenants")]
+    inner = [s for s in cell_spans.get_finished_spans() if s.name.endswith("/ListTenants")]
+    assert len(outer) == 1 and len(inner) == 1
+    assert inner[0].context.trace_id == outer[0].context.trace_id
+    assert inner[0].parent.span_id == outer[0].context.span_id  # type: ignore[union-attr]
+    assert len(request_id) == 32
+
+
+def test_errors_from_the_cell_pass_through_with_details(
+    world: World, gateway: tuple[Gateway, InMemorySpanExporter]
+) -> None:
+    stub = _stub(gateway[0])
+    expect_error(
+        lambda: stub.ListTenants(
+            pb.ListTenantsRequest(parent="regions/320300", page_size=-1),
+            metadata=_login(stub, "xz-admin"),
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "PAGE_SIZE_NEGATIVE",
+        "page_size",
+    )
+    expect_error(
+        lambda: stub.Login(
+            pb.LoginRequest(
+                password=pb.PasswordCredentials(username="xz-admin", password="wrong-Passw0rd")
+            ),
+            metadata=[("x-rhip-region", "320300")],
+        ),
+        grpc.StatusCode.UNAUTHENTICATED,
+        "INVALID_CREDENTIALS",
+    )
+
+
+def test_reflection_lists_the_forwarded_services(
+    world: World, gateway: tuple[Gateway, InMemorySpanExporter]
+) -> None:
+    channel = grpc.insecure_channel(f"127.0.0.1:{gateway[0].port}")
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+    replies = list(
+        stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+    )
+    names = {s.name for s in replies[0].list_services_response.service}
+    assert "rhip.api.identity.v1.IdentityService" in names and "grpc.health.v1.Health" in names
+
+
+def test_routing_table_reloads_without_restart(
+    world: World, gateway: tuple[Gateway, InMemorySpanExporter], routes_file: Path
+) -> None:
+    proxy = gateway[0]
+    stub = _stub(proxy)
+    login = pb.LoginRequest(password=pb.PasswordCredentials(username="xz-admin", password=PASSWORD))
+    expect_error(
+        lambda: stub.Login(login, metadata=[("x-rhip-region", "370400")]),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "REGION_NOT_SERVED",
+    )
+    data = json.loads(routes_file.read_text())
+    data["cells"][0]["regions"] = ["320000", "370000"]  # this cell now also serves Shandong
+    routes_file.write_text(json.dumps(data))
+    assert proxy.routes.reload_if_changed()
+    # Routed now: the cell itself refuses a region outside it (the user lives in Jiangsu).
+    reply = stub.Login(login, metadata=[("x-rhip-region", "370400")])
+    assert reply.principal.region_code == "320300"
+    routes_file.write_text("{not json")
+    assert not proxy.routes.reload_if_changed()  # a broken file keeps the last good table
+    assert proxy.routes.owner("370400") is not None
+
+
+def test_bypassing_the_gateway_still_needs_a_token(world: World) -> None:
+    running: RunningCell = world.running
+    expect_error(
+        lambda: running.stub.GetTenant(
+            pb.GetTenantRequest(name=f"tenants/{world.tenants['qs-chc']}")
+        ),
+        grpc.StatusCode.UNAUTHENTICATED,
+    )

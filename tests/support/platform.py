@@ -1,0 +1,44 @@
+"""Test support for real processes: free ports, health waits, and the platform handle."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_healthy(address: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            assert process.poll() is None, f"process for {address} exited with {process.returncode}"
+            try:
+                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == 1:
+                    return
+            except grpc.RpcError:
+                time.sleep(0.2)
+    raise AssertionError(f"{address} did not become healthy")
+
+
+@dataclass
+class Platform:
+    gateway: str
+    cells: dict[str, str]  # region code → address
+    processes: dict[str, subprocess.Popen[bytes]]  # "gateway" or region code → process
+
+    def stop(self, name: str) -> None:
+        process = self.processes[name]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
