@@ -24,6 +24,7 @@ from jwt.algorithms import OKPAlgorithm
 from rhip.kit.errors import Unauthenticated
 
 AUDIENCE = "rhip"
+ON_BEHALF_OF_HEADER = "x-rhip-on-behalf-of"
 ALGORITHM = "EdDSA"
 
 
@@ -61,6 +62,8 @@ class Principal:
 
 
 _current: ContextVar[Principal | None] = ContextVar("rhip_principal", default=None)
+_token: ContextVar[str] = ContextVar("rhip_bearer_token", default="")
+_on_behalf_of: ContextVar[Principal | None] = ContextVar("rhip_on_behalf_of", default=None)
 
 
 def current_principal() -> Principal:
@@ -75,13 +78,27 @@ def optional_principal() -> Principal | None:
     return _current.get()
 
 
+def current_token() -> str:
+    """The caller's bearer token (forwarded as the original caller on cross-cell calls)."""
+    return _token.get()
+
+
+def on_behalf_of() -> Principal | None:
+    """The original caller when a service account calls on someone's behalf, else None."""
+    return _on_behalf_of.get()
+
+
 @contextmanager
-def acting_as(principal: Principal | None) -> Iterator[None]:
-    token = _current.set(principal)
+def acting_as(
+    principal: Principal | None, token: str = "", original: Principal | None = None
+) -> Iterator[None]:
+    reset = (_current.set(principal), _token.set(token), _on_behalf_of.set(original))
     try:
         yield
     finally:
-        _current.reset(token)
+        _current.reset(reset[0])
+        _token.reset(reset[1])
+        _on_behalf_of.reset(reset[2])
 
 
 KeySource = Callable[[str], Ed25519PublicKey | None]

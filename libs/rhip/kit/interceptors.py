@@ -19,9 +19,16 @@ import grpc
 from opentelemetry import trace
 from opentelemetry.metrics import Meter
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from rhip.kit.authn import TokenVerifier, acting_as, bearer_token
+from rhip.kit.authn import (
+    ON_BEHALF_OF_HEADER,
+    Principal,
+    PrincipalKind,
+    TokenVerifier,
+    acting_as,
+    bearer_token,
+)
 from rhip.kit.authz import Authorizer, subject_blocked
-from rhip.kit.errors import Internal, RhipError, Unauthenticated, to_status
+from rhip.kit.errors import Internal, PermissionDenied, RhipError, Unauthenticated, to_status
 from rhip.kit.telemetry import (
     REQUEST_ID_HEADER,
     extract_context,
@@ -206,8 +213,29 @@ class AuthnInterceptor(_WrappingInterceptor):
         principal = self._verifier.verify(token)
         if self._authorizer is not None and self._authorizer.is_blocked(principal.subject):
             raise subject_blocked()
+        original = self._original_caller(principal, context)
         span = trace.get_current_span()
         span.set_attribute("rhip.subject", principal.subject)
         span.set_attribute("rhip.tenant", principal.tenant_id)
-        with acting_as(principal):
+        with acting_as(principal, token, original):
             yield
+
+    def _original_caller(
+        self, principal: Principal, context: grpc.ServicerContext
+    ) -> Principal | None:
+        """The caller named by ``x-rhip-on-behalf-of`` (cross-cell calls): only a service
+        account may speak for someone, and that someone's token must verify too."""
+        token = dict(context.invocation_metadata()).get(ON_BEHALF_OF_HEADER)
+        if not token:
+            return None
+        if principal.kind is not PrincipalKind.SERVICE_ACCOUNT:
+            raise PermissionDenied(
+                "only service accounts call on behalf of others", reason="ON_BEHALF_OF_NOT_ALLOWED"
+            )
+        try:
+            return self._verifier.verify(str(token))
+        except Unauthenticated as error:
+            raise Unauthenticated(
+                f"the on-behalf-of token is not valid ({error.reason})",
+                reason="ON_BEHALF_OF_INVALID",
+            ) from None
