@@ -12,6 +12,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rhip.kit.authn import (
     ON_BEHALF_OF_HEADER,
+    Principal,
+    PrincipalKind,
     TokenVerifier,
     acting_as,
     on_behalf_of,
