@@ -1,6 +1,6 @@
 """The server interceptor chain every rhip service runs, outermost first:
 
-telemetry span → request id → error mapping → authentication.
+request id → telemetry span → error mapping → authentication.
 
 Each interceptor wraps the method's behaviour, so contextvars are set in the thread that runs
 the handler.

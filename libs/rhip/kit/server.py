@@ -57,8 +57,8 @@ class RhipServer:
         self._server = grpc.server(
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rpc"),
             interceptors=[
+                RequestIdInterceptor(),  # outermost, so the access log line carries it
                 TelemetryInterceptor(tracer_provider, meter),
-                RequestIdInterceptor(),
                 ErrorInterceptor(),
                 AuthnInterceptor(verifier, authorizer, public),
             ],
