@@ -24,6 +24,7 @@ from rhip.kit.telemetry import outgoing_metadata
 log = logging.getLogger(__name__)
 
 REGION_HEADER = "x-rhip-region"
+ERROR_DOMAIN = "gateway.rhip"
 # Caller metadata passed on to the cell; trace context and request id are set by the gateway.
 NO_DEADLINE = 1e8  # seconds; beyond this the caller set no deadline
 FORWARDED_HEADERS = ("authorization", REGION_HEADER, "x-rhip-on-behalf-of")
@@ -66,6 +67,15 @@ class CellProxy(grpc.GenericRpcHandler):
     def _prepare(
         self, info: MethodInfo, context: grpc.ServicerContext
     ) -> tuple[CellRoute, list[tuple[str, str]], float]:
+        try:
+            return self._admit(info, context)
+        except RhipError as error:
+            error.domain = error.domain or ERROR_DOMAIN  # refused here, not by a cell
+            raise
+
+    def _admit(
+        self, info: MethodInfo, context: grpc.ServicerContext
+    ) -> tuple[CellRoute, list[tuple[str, str]], float]:
         incoming = dict(context.invocation_metadata())
         principal = optional_principal()
         region = str(incoming.get(REGION_HEADER) or (principal.region_code if principal else ""))
@@ -101,7 +111,9 @@ class CellProxy(grpc.GenericRpcHandler):
         if error.code() == grpc.StatusCode.UNAVAILABLE and not error.trailing_metadata():
             log.warning("cell %s unreachable: %s", cell.name, error.details())
             return Unavailable(
-                f"cell {cell.name} is not reachable; retry later", reason="CELL_UNAVAILABLE"
+                f"cell {cell.name} is not reachable; retry later",
+                reason="CELL_UNAVAILABLE",
+                domain=ERROR_DOMAIN,
             )
         return from_rpc_error(error)
 
