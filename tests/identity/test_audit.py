@@ -26,7 +26,7 @@ def _events(world: World) -> list[tuple[str, str, str]]:
 def _drop_append_only_guard(world: World) -> None:
     """What an intruder with database access would do first."""
     with world.running.usecases.db.transaction() as session:
-        if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+        if session.dialect.name == "postgresql":
             session.execute(text("DROP TRIGGER audit_event_no_update ON audit_event"))
         else:
             session.execute(text("DROP TRIGGER audit_event_no_update"))

@@ -39,7 +39,16 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import grpc
-from _common import log, percentile, scratch_database, table
+from _common import (
+    drive_load,
+    log,
+    machine_busy,  # noqa: F401 (kept importable from here)
+    percentile,
+    postgres_cpu_seconds,  # noqa: F401
+    proc_cpu_seconds,  # noqa: F401
+    scratch_database,
+    table,
+)
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -59,7 +68,6 @@ KID = "bench-1"
 ISSUER = "rhip-bench"
 SYNC_WORKERS = 16  # RhipServer's default
 POOL_SIZE = SYNC_WORKERS  # a kept connection per worker, as rhip.cell configures it
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # label, server kind, verifier cache
 SCENARIOS: list[tuple[str, str, bool]] = [
@@ -82,47 +90,6 @@ bench_record = Table(
 GET_RECORD = select(bench_record.c.scope_path, bench_record.c.payload).where(
     bench_record.c.id == bindparam("id")
 )
-
-
-# -- /proc readings --------------------------------------------------------------------------
-def proc_cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (all its threads), in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def postgres_cpu_seconds() -> float:
-    """CPU seconds of the local PostgreSQL: every live postgres process plus what the
-    postmaster has reaped from exited backends (cutime+cstime), so backends that a churning
-    pool opens and closes during the window are counted too. Use differences only."""
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/comm") as f:
-                if f.read().strip() != "postgres":
-                    continue
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / CLK_TCK
-        with open(f"/proc/{fields[1]}/comm") as f:
-            parent_is_postgres = f.read().strip() == "postgres"
-        if not parent_is_postgres:  # the postmaster: add its reaped children
-            total += (int(fields[13]) + int(fields[14])) / CLK_TCK
-    return total
-
-
-def machine_busy() -> tuple[int, int]:
-    """(busy, total) jiffies over all CPUs from /proc/stat."""
-    with open("/proc/stat") as f:
-        values = [int(v) for v in f.readline().split()[1:]]
-    idle = values[3] + values[4]
-    total = sum(values[:8])
-    return total - idle, total
 
 
 # -- servers ---------------------------------------------------------------------------------
@@ -266,8 +233,6 @@ async def serve_async(kind: str, cfg: dict, token_cache: bool) -> None:
 async def generate_load(
     target: str, concurrency: int, duration: float, warmup: float, work: list, server_pid: int
 ) -> dict:
-    import resource
-
     channel = grpc.aio.insecure_channel(target, options=[("grpc.so_reuseport", 0)])
     await asyncio.wait_for(channel.channel_ready(), 30)
     call = channel.unary_unary(METHOD)
@@ -276,69 +241,25 @@ async def generate_load(
         ((("authorization", "Bearer " + w["token"]),), [str(i).encode() for i in w["ids"]])
         for w in work
     ]
-    state = {"measuring": False, "stop": False}
-    latencies: list[float] = []
-    errors: dict[str, int] = {}
-    clock = time.perf_counter
 
-    async def worker(k: int) -> None:
-        rng = random.Random(k)
-        while not state["stop"]:
-            md, ids = items[rng.randrange(len(items))]
-            request = ids[rng.randrange(len(ids))]
-            t0 = clock()
-            try:
-                await call(request, metadata=md, timeout=30)
-                ok = True
-            except grpc.aio.AioRpcError as exc:
-                ok = False
-                code = exc.code().name
-            if state["measuring"]:
-                if ok:
-                    latencies.append(clock() - t0)
-                else:
-                    errors[code] = errors.get(code, 0) + 1
+    def next_call(_worker: int, rng: random.Random):  # type: ignore[no-untyped-def]
+        md, ids = items[rng.randrange(len(items))]
+        return "", call(ids[rng.randrange(len(ids))], metadata=md, timeout=30)
 
-    tasks = [asyncio.create_task(worker(k)) for k in range(concurrency)]
-    await asyncio.sleep(warmup)
-    stats0 = json.loads(await stats_call(b""))
-    pg0 = postgres_cpu_seconds()
-    busy0 = machine_busy()
-    srv0 = proc_cpu_seconds(server_pid)
-    me0 = resource.getrusage(resource.RUSAGE_SELF)
-    t_start = clock()
-    state["measuring"] = True
-    await asyncio.sleep(duration)
-    state["measuring"] = False
-    elapsed = clock() - t_start
-    srv1 = proc_cpu_seconds(server_pid)
-    me1 = resource.getrusage(resource.RUSAGE_SELF)
-    busy1 = machine_busy()
-    pg1 = postgres_cpu_seconds()
-    stats1 = json.loads(await stats_call(b""))
-    state["stop"] = True
-    await asyncio.gather(*tasks)
+    async def stats() -> dict:
+        return json.loads(await stats_call(b""))
+
+    res = await drive_load(
+        next_call,
+        concurrency=concurrency,
+        duration=duration,
+        warmup=warmup,
+        server_pids={"server": server_pid},
+        snapshot=stats,
+    )
     await channel.close()
-
-    n = len(latencies)
-    lat = sorted(latencies)
-    pg = pg1 - pg0
-    me = (me1.ru_utime + me1.ru_stime) - (me0.ru_utime + me0.ru_stime)
-    return {
-        "concurrency": concurrency,
-        "seconds": elapsed,
-        "calls": n,
-        "errors": errors,
-        "calls_per_s": n / elapsed,
-        "p50_ms": percentile(lat, 50) * 1000,
-        "p99_ms": percentile(lat, 99) * 1000,
-        "server_cpu_us_per_call": (srv1 - srv0) / n * 1e6 if n else float("nan"),
-        "server_cpu_cores": (srv1 - srv0) / elapsed,
-        "postgres_cpu_us_per_call": pg / n * 1e6 if n else float("nan"),
-        "client_cpu_us_per_call": me / n * 1e6 if n else float("nan"),
-        "machine_busy_pct": 100 * (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]),
-        "db_connects": stats1["db_connects"] - stats0["db_connects"],
-    }
+    res["db_connects"] = res["counters"]["db_connects"]
+    return res
 
 
 # -- orchestration ---------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from rhip.kit.authn import optional_principal
 from rhip.kit.schema import audit_event, audit_head
 from rhip.kit.telemetry import current_request_id, current_trace_id
 from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.orm import Session
 
 GENESIS = "0" * 64
 _HASHED_FIELDS = (
@@ -66,10 +65,10 @@ def row_hash(row: Mapping[str, object]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def append(session: Session, event: AuditEvent) -> int:
+def append(tx: Connection, event: AuditEvent) -> int:
     """Append ``event`` in the caller's transaction; returns its sequence number."""
     principal = optional_principal()
-    head = session.execute(
+    head = tx.execute(
         select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
     ).one()
     row: dict[str, object] = {
@@ -89,22 +88,29 @@ def append(session: Session, event: AuditEvent) -> int:
         "prev_hash": head.hash,
     }
     row["hash"] = row_hash(row)
-    session.execute(insert(audit_event).values(**row))
-    session.execute(
+    tx.execute(insert(audit_event).values(**row))
+    tx.execute(
         update(audit_head).where(audit_head.c.id == 1).values(seq=row["seq"], hash=row["hash"])
     )
     return int(row["seq"])  # type: ignore[call-overload]
 
 
-def verify(conn: Connection | Session, batch: int = 5000) -> ChainReport:
-    """Walk the chain from the first row and check every hash, link and the head."""
+def verify(conn: Connection, batch: int = 5000) -> ChainReport:
+    """Walk the chain from the first row and check every hash, link and the head.
+
+    The head is read first and rows after it are ignored: they were appended while this ran
+    (a row and the head move in one transaction), so no snapshot is needed.
+    """
+    head = conn.execute(
+        select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+    ).one()
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     last_seq = 0
-    while True:
+    while last_seq < head.seq:
         rows = (
             conn.execute(
                 select(audit_event)
-                .where(audit_event.c.seq > last_seq)
+                .where(audit_event.c.seq > last_seq, audit_event.c.seq <= head.seq)
                 .order_by(audit_event.c.seq)
                 .limit(batch)
             )
@@ -121,9 +127,6 @@ def verify(conn: Connection | Session, batch: int = 5000) -> ChainReport:
                 return ChainReport(False, checked, row["seq"], "ROW_CHANGED")
             expected_prev, expected_seq = row["hash"], expected_seq + 1
             last_seq = row["seq"]
-    head = conn.execute(
-        select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
-    ).one()
     if head.seq != last_seq or head.hash != expected_prev:
         return ChainReport(False, checked, last_seq + 1, "HEAD_MISMATCH")
     return ChainReport(True, checked)

@@ -35,7 +35,6 @@ from rhip.kit.schema import authz_rule, authz_version
 from rhip.kit.tenancy import ancestors, is_within
 from sqlalchemy import Connection, delete, insert, select, text, update
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +115,7 @@ class PolicyStore:
         query = select(authz_rule.c.ptype, authz_rule.c.v0, authz_rule.c.v1, authz_rule.c.v2)
         if ptype is not None:
             query = query.where(authz_rule.c.ptype == ptype)
-        with self.db.engine.connect() as conn:
+        with self.db.read() as conn:
             version = self.version(conn)
             rows = conn.execute(query).all()
         rules = [
@@ -125,31 +124,31 @@ class PolicyStore:
         return version, rules
 
     @staticmethod
-    def version(conn: Connection | Session) -> int:
+    def version(conn: Connection) -> int:
         return int(conn.execute(select(authz_version.c.version)).scalar_one())
 
-    def add(self, session: Session, rules: Iterable[Rule]) -> None:
+    def add(self, tx: Connection, rules: Iterable[Rule]) -> None:
         values = [self._row(r) for r in rules]
         if values:
-            session.execute(insert(authz_rule), values)
-            self._bump(session)
+            tx.execute(insert(authz_rule), values)
+            self._bump(tx)
 
-    def remove(self, session: Session, rules: Iterable[Rule]) -> int:
+    def remove(self, tx: Connection, rules: Iterable[Rule]) -> int:
         removed = 0
         for rule in rules:
             row = self._row(rule)
-            result = session.execute(
+            result = tx.execute(
                 delete(authz_rule).where(*(authz_rule.c[k] == v for k, v in row.items()))
             )
             removed += cast(CursorResult, result).rowcount or 0
         if removed:
-            self._bump(session)
+            self._bump(tx)
         return removed
 
-    def _bump(self, session: Session) -> None:
-        session.execute(update(authz_version).values(version=authz_version.c.version + 1))
+    def _bump(self, tx: Connection) -> None:
+        tx.execute(update(authz_version).values(version=authz_version.c.version + 1))
         if is_postgres(self.db.engine):
-            session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+            tx.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
 
     @staticmethod
     def _row(rule: Rule) -> dict[str, str]:
@@ -270,7 +269,7 @@ class Authorizer:
         """Reload the policy if its version moved (or always with ``force``)."""
         with self._reload_lock:
             if not force:
-                with self.store.db.engine.connect() as conn:
+                with self.store.db.read() as conn:
                     if PolicyStore.version(conn) == self._snapshot.version:
                         return False
             version, rules = self.store.load()

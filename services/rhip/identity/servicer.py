@@ -18,7 +18,7 @@ from rhip.api.identity.v1 import (
     user_pb2,
 )
 from rhip.identity.domain import RoleGrant, ServiceAccount, Tenant, TenantLevel, TenantType, User
-from rhip.identity.usecases import IdentityUseCases, Session, TenantDraft, UserDraft
+from rhip.identity.usecases import IdentityUseCases, IssuedTokens, TenantDraft, UserDraft
 from rhip.kit.apis import public_methods
 from rhip.kit.authn import PrincipalKind
 from rhip.kit.pagination import parse_page
@@ -129,7 +129,7 @@ def service_account_to_pb(account: ServiceAccount, secret: str) -> user_pb2.Serv
     )
 
 
-def session_to_pb(session: Session) -> pb.LoginResponse:
+def session_to_pb(session: IssuedTokens) -> pb.LoginResponse:
     principal = session.principal
     return pb.LoginResponse(
         access_token=session.access.token,

@@ -25,6 +25,7 @@ from rhip.identity.domain import (
 from rhip.kit.authn import PrincipalKind
 from rhip.kit.errors import AlreadyExists
 from sqlalchemy import (
+    Connection,
     DateTime,
     ForeignKey,
     Integer,
@@ -42,7 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
@@ -215,8 +216,8 @@ _SIGNING_KEY = _table(SigningKeyRow)
 class IdentityRepository:
     """Every query takes the caller's scopes where it lists data."""
 
-    def __init__(self, session: Session) -> None:
-        self.s = session
+    def __init__(self, tx: Connection) -> None:
+        self.s = tx
 
     # -- tenants -------------------------------------------------------------------------
     def get_tenant(self, tenant_id: str) -> Tenant | None:

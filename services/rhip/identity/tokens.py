@@ -87,8 +87,8 @@ class KeyRing:
         return Ed25519PrivateKey.from_private_bytes(raw)
 
     def _load(self) -> None:
-        with self._db.transaction() as session:
-            rows = IdentityRepository(session).signing_keys()
+        with self._db.read() as tx:
+            rows = IdentityRepository(tx).signing_keys()
         self._keys = [
             _Key(
                 kid=row.kid,
@@ -118,8 +118,8 @@ class KeyRing:
         now = self._clock()
         raw_public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         kid = _b64url(hashlib.sha256(raw_public).digest())[:22]
-        with self._db.transaction() as session:
-            repo = IdentityRepository(session)
+        with self._db.transaction() as tx:
+            repo = IdentityRepository(tx)
             repo.add_signing_key(
                 kid,
                 self._seal(kid, private),

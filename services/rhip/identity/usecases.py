@@ -90,7 +90,7 @@ class UserDraft:
 
 
 @dataclass(frozen=True)
-class Session:
+class IssuedTokens:
     """Tokens handed out by a login or refresh."""
 
     access: IssuedToken
@@ -135,11 +135,11 @@ class IdentityUseCases:
     def sync_role_catalog(self) -> None:
         """Make the ``p`` rows match ``roles.py`` (run on start)."""
         wanted = set(permission_rules())
-        with self.db.transaction() as session:
-            _, current = self.policy.load("p")
-            have = set(current)
-            self.policy.remove(session, have - wanted)
-            self.policy.add(session, wanted - have)
+        _, current = self.policy.load("p")
+        have = set(current)
+        with self.db.transaction() as tx:
+            self.policy.remove(tx, have - wanted)
+            self.policy.add(tx, wanted - have)
         self.authz.refresh()
 
     # -- helpers -----------------------------------------------------------------------------
@@ -203,8 +203,8 @@ class IdentityUseCases:
         checks.raise_if_any()
         self._in_cell(region.path, "tenant.region_code")
         now = self.clock()
-        with self.db.transaction() as session:
-            repo = IdentityRepository(session)
+        with self.db.transaction() as tx:
+            repo = IdentityRepository(tx)
             if request_id and (existing := repo.tenant_by_request(request_id)):
                 self._require(principal, existing.scope_path, "GetTenant")
                 return existing
@@ -225,7 +225,7 @@ class IdentityUseCases:
             )
             repo.add_tenant(tenant, request_id)
             audit.append(
-                session,
+                tx,
                 audit.AuditEvent(
                     "tenant.create",
                     f"tenants/{tenant_id}",
@@ -243,8 +243,8 @@ class IdentityUseCases:
 
     def get_tenant(self, name: str) -> Tenant:
         tenant_id = parse_resource_name(name, "tenants")
-        with self.db.transaction() as session:
-            return self._load_tenant(IdentityRepository(session), tenant_id, "GetTenant")
+        with self.db.read() as tx:
+            return self._load_tenant(IdentityRepository(tx), tenant_id, "GetTenant")
 
     def list_tenants(
         self, parent: str, type_: TenantType | None, page: Page
@@ -254,8 +254,8 @@ class IdentityUseCases:
         region = catalog().require(code, "parent")
         self._require(principal, region.path, "ListTenants")
         scopes = self.authz.scopes(principal.subject, IDENTITY + "ListTenants")
-        with self.db.transaction() as session:
-            rows = IdentityRepository(session).list_tenants(
+        with self.db.read() as tx:
+            rows = IdentityRepository(tx).list_tenants(
                 region.path, scopes, type_, page.after, page.size + 1
             )
         chunk = rows[: page.size]
@@ -289,8 +289,8 @@ class IdentityUseCases:
                 if changes.credit_code
                 else ""
             )
-        with self.db.transaction() as session:
-            repo = IdentityRepository(session)
+        with self.db.transaction() as tx:
+            repo = IdentityRepository(tx)
             tenant = self._load_tenant(repo, tenant_id, "UpdateTenant")
             checks.raise_if_any()
             if etag and etag != tenant.etag:
@@ -305,7 +305,7 @@ class IdentityUseCases:
                     "the tenant was changed by someone else; re-read it", reason="ETAG_MISMATCH"
                 )
             audit.append(
-                session,
+                tx,
                 audit.AuditEvent(
                     "tenant.update",
                     f"tenants/{tenant_id}",
@@ -318,8 +318,8 @@ class IdentityUseCases:
     def set_tenant_suspended(self, name: str, suspend: bool, reason: str = "") -> Tenant:
         tenant_id = parse_resource_name(name, "tenants")
         method = "SuspendTenant" if suspend else "ReactivateTenant"
-        with self.db.transaction() as session:
-            repo = IdentityRepository(session)
+        with self.db.transaction() as tx:
+            repo = IdentityRepository(tx)
             tenant = self._load_tenant(repo, tenant_id, method)
             if suspend:
                 reason = validate_reason(reason)
@@ -334,11 +334,11 @@ class IdentityUseCases:
                 )
             rule = block_rule(f"tenant:{tenant_id}")
             if suspend:
-                self.policy.add(session, [rule])
+                self.policy.add(tx, [rule])
             else:
-                self.policy.remove(session, [rule])
+                self.policy.remove(tx, [rule])
             audit.append(
-                session,
+                tx,
                 audit.AuditEvent(
                     "tenant.suspend" if suspend else "tenant.reactivate",
                     f"tenants/{tenant_id}",
@@ -356,8 +356,8 @@ class IdentityUseCases:
             raise invalid(
                 "user.kind", "must be practitioner, regional admin or auditor", "USER_KIND_REQUIRED"
             )
-        with self.db.transaction() as session:
-            repo = IdentityRepository(session)
+        with self.db.transaction() as tx:
+            repo = IdentityRepository(tx)
             if draft.kind is PrincipalKind.PRACTITIONER:
                 if not draft.tenant_id:
                     raise invalid(
@@ -406,9 +406,9 @@ class IdentityUseCases:
                 ),
                 "",
             )
-            self.policy.add(session, rules)
+            self.policy.add(tx, rules)
             audit.append(
-                session,
+                tx,
                 audit.AuditEvent(
                     "user.create",
                     f"users/{user.user_id}",
@@ -422,8 +422,8 @@ class IdentityUseCases:
     def get_user(self, name: str) -> User:
         principal = current_principal()
         user_id = parse_resource_name(name, "users")
-        with self.db.transaction() as session:
-            user = IdentityRepository(session).get_user(user_id)
+        with self.db.read() as tx:
+            user = IdentityRepository(tx).get_user(user_id)
         if user is not None and user.subject == principal.subject:
             return user  # everybody may read their own account
         self._require_found(principal, user.scope_path if user else None, "GetUser")
@@ -431,8 +431,8 @@ class IdentityUseCases:
 
     def list_users(self, parent: str, page: Page) -> tuple[list[User], str]:
         principal = current_principal()
-        with self.db.transaction() as session:
-            repo = IdentityRepository(session)
+        with self.db.read() as tx:
+            repo = IdentityRepository(tx)
             if parent.startswith("tenants/"):
                 under = self._load_tenant(
                     repo, parse_resource_name(parent, "tenants", "parent"), "ListUsers"
@@ -475,8 +475,8 @@ class IdentityUseCases:
         if bool(region_code) == bool(tenant_id):
             raise invalid("grant.region_code", "name either a region or a tenant", "GRANT_TARGET")
         request_id = validate_request_id(request_id)
-        with self.db.transaction() as session:
-            repo = IdentityRepository(session)
+        with self.db.transaction() as tx:
+            repo = IdentityRepository(tx)
             if tenant_id:
                 tenant = self._load_tenant(repo, tenant_id, "GrantRole")
                 scope, region_code = tenant.scope_path, tenant.region_code
@@ -494,9 +494,9 @@ class IdentityUseCases:
                 return existing
             grant = RoleGrant(new_id(), subject, role, region_code, tenant_id, scope, self.clock())
             repo.add_grant(grant, request_id)
-            self.policy.add(session, [grant_rule(subject, role.value, scope)])
+            self.policy.add(tx, [grant_rule(subject, role.value, scope)])
             audit.append(
-                session,
+                tx,
                 audit.AuditEvent(
                     "role.grant",
                     f"roleGrants/{grant.grant_id}",
@@ -510,17 +510,15 @@ class IdentityUseCases:
     def revoke_role(self, name: str) -> RoleGrant:
         principal = current_principal()
         grant_id = parse_resource_name(name, "roleGrants")
-        with self.db.transaction() as session:
-            repo = IdentityRepository(session)
+        with self.db.transaction() as tx:
+            repo = IdentityRepository(tx)
             grant = repo.get_grant(grant_id)
             self._require_found(principal, grant.scope_path if grant else None, "RevokeRole")
             assert grant is not None
             repo.delete_grant(grant_id)
-            self.policy.remove(
-                session, [grant_rule(grant.subject, grant.role.value, grant.scope_path)]
-            )
+            self.policy.remove(tx, [grant_rule(grant.subject, grant.role.value, grant.scope_path)])
             audit.append(
-                session,
+                tx,
                 audit.AuditEvent(
                     "role.revoke",
                     f"roleGrants/{grant_id}",
@@ -541,8 +539,8 @@ class IdentityUseCases:
             parse_subject(subject, "subject")
         self._require(principal, region.path, "ListRoleGrants")
         scopes = self.authz.scopes(principal.subject, IDENTITY + "ListRoleGrants")
-        with self.db.transaction() as session:
-            rows = IdentityRepository(session).list_grants(
+        with self.db.read() as tx:
+            rows = IdentityRepository(tx).list_grants(
                 region.path, scopes, subject, page.after, page.size + 1
             )
         chunk = rows[: page.size]
@@ -559,8 +557,8 @@ class IdentityUseCases:
         checks = Violations()
         display = checks.check(validate_display_name, display_name, "service_account.display_name")
         request_id = checks.check(validate_request_id, request_id) or ""
-        with self.db.transaction() as session:
-            repo = IdentityRepository(session)
+        with self.db.transaction() as tx:
+            repo = IdentityRepository(tx)
             tenant = self._load_tenant(repo, tenant_id, "CreateServiceAccount")
             checks.raise_if_any()
             if request_id and (existing := repo.service_account_by_request(request_id)):
@@ -589,14 +587,14 @@ class IdentityUseCases:
                 "",
             )
             self.policy.add(
-                session,
+                tx,
                 [
                     grant_rule(account.subject, Role.SERVICE.value, tenant.scope_path),
                     membership_rule(account.subject, tenant.tenant_id),
                 ],
             )
             audit.append(
-                session,
+                tx,
                 audit.AuditEvent(
                     "service_account.create",
                     f"serviceAccounts/{account.service_account_id}",
@@ -607,15 +605,15 @@ class IdentityUseCases:
         return account, secret
 
     # -- login and tokens ----------------------------------------------------------------------
-    def login_password(self, username: str, password: str) -> Session:
+    def login_password(self, username: str, password: str) -> IssuedTokens:
         if not username or not password:
             raise invalid(
                 "password.username", "username and password are required", "CREDENTIALS_REQUIRED"
             )
         now = self.clock()
         failure: RhipError | None = None
-        with self.db.transaction() as session:
-            repo = IdentityRepository(session)
+        with self.db.transaction() as tx:
+            repo = IdentityRepository(tx)
             found = repo.user_for_login(username.strip().lower())
             if found is None:
                 self._verify_password(self._dummy_hash, password)
@@ -623,7 +621,7 @@ class IdentityUseCases:
                     "wrong username or password", reason="INVALID_CREDENTIALS"
                 )
                 audit.append(
-                    session,
+                    tx,
                     audit.AuditEvent(
                         "login",
                         "users/-",
@@ -668,7 +666,7 @@ class IdentityUseCases:
                     repo.record_login(user.user_id, 0, None, rehash)
                     outcome = "OK"
                 audit.append(
-                    session,
+                    tx,
                     audit.AuditEvent(
                         "login",
                         f"users/{user.user_id}",
@@ -694,14 +692,14 @@ class IdentityUseCases:
         except (VerificationError, InvalidHashError):
             return False
 
-    def login_client(self, client_id: str, client_secret: str) -> Session:
+    def login_client(self, client_id: str, client_secret: str) -> IssuedTokens:
         if not client_id or not client_secret:
             raise invalid(
                 "client.client_id", "client id and secret are required", "CREDENTIALS_REQUIRED"
             )
         now = self.clock()
-        with self.db.transaction() as session:
-            repo = IdentityRepository(session)
+        with self.db.transaction() as tx:
+            repo = IdentityRepository(tx)
             found = repo.service_account_for_login(client_id)
             secret_hash = found[1] if found else _hash_secret(secrets.token_urlsafe(16))
             if found is None or not hmac.compare_digest(secret_hash, _hash_secret(client_secret)):
@@ -732,7 +730,7 @@ class IdentityUseCases:
         *,
         refresh: bool,
         family_id: str | None = None,
-    ) -> Session:
+    ) -> IssuedTokens:
         access = self.tokens.issue(subject, kind, tenant_id, region_code, now)
         refresh_token, refresh_expire = "", None
         if refresh:
@@ -744,11 +742,11 @@ class IdentityUseCases:
         principal = Principal(
             subject, kind, tenant_id, region_code, expires_at=access.expire_time.timestamp()
         )
-        return Session(access, refresh_token, refresh_expire, principal, display_name)
+        return IssuedTokens(access, refresh_token, refresh_expire, principal, display_name)
 
     def _user_session(
         self, repo: IdentityRepository, user: User, now: datetime, family_id: str | None = None
-    ) -> Session:
+    ) -> IssuedTokens:
         return self._new_session(
             repo,
             user.subject,
@@ -761,13 +759,13 @@ class IdentityUseCases:
             family_id=family_id,
         )
 
-    def refresh(self, refresh_token: str) -> Session:
+    def refresh(self, refresh_token: str) -> IssuedTokens:
         if not refresh_token:
             raise invalid("refresh_token", "must not be empty", "REFRESH_TOKEN_REQUIRED")
         now = self.clock()
         reused = False
-        with self.db.transaction() as session:
-            repo = IdentityRepository(session)
+        with self.db.transaction() as tx:
+            repo = IdentityRepository(tx)
             token_hash = _hash_secret(refresh_token)
             row = repo.take_refresh_token(token_hash)
             if row is None or row.revoked or utc(row.expire_time) <= now:  # type: ignore[operator]
@@ -797,9 +795,9 @@ class IdentityUseCases:
         principal = current_principal()
         self._require(principal, self.cell_path, "RotateSigningKey")
         kid, created = self.keys.rotate()
-        with self.db.transaction() as session:
+        with self.db.transaction() as tx:
             audit.append(
-                session,
+                tx,
                 audit.AuditEvent("signing_key.rotate", f"signingKeys/{kid}", self.cell_path),
             )
         return kid, created
@@ -807,8 +805,8 @@ class IdentityUseCases:
     def verify_audit_chain(self) -> audit.ChainReport:
         principal = current_principal()
         self._require(principal, self.cell_path, "VerifyAuditChain")
-        with self.db.transaction() as session:
-            return audit.verify(session)
+        with self.db.read() as tx:
+            return audit.verify(tx)
 
 
 def bootstrap_admin(
@@ -820,13 +818,13 @@ def bootstrap_admin(
     from rhip.kit.authn import acting_as
 
     system = Principal("system:bootstrap", PrincipalKind.REGIONAL_ADMIN, "", usecases.settings.cell)
-    with usecases.db.transaction() as session:
-        found = IdentityRepository(session).user_for_login(validate_username(username, "username"))
+    with usecases.db.transaction() as tx:
+        found = IdentityRepository(tx).user_for_login(validate_username(username, "username"))
     if found is not None:
         return found[0]
     rule = grant_rule(system.subject, Role.REGIONAL_ADMIN.value, usecases.cell_path)
-    with usecases.db.transaction() as session:
-        usecases.policy.add(session, [rule])
+    with usecases.db.transaction() as tx:
+        usecases.policy.add(tx, [rule])
     usecases.authz.refresh()
     try:
         with acting_as(system):
@@ -835,6 +833,6 @@ def bootstrap_admin(
             )
             return usecases.create_user(draft, password, "")
     finally:
-        with usecases.db.transaction() as session:
-            usecases.policy.remove(session, [rule])
+        with usecases.db.transaction() as tx:
+            usecases.policy.remove(tx, [rule])
         usecases.authz.refresh()
