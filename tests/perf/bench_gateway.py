@@ -538,18 +538,18 @@ def profile_c(platform: Platform, seconds: float, warmup: float, folder: Path) -
 
 # -- probes of the configuration the numbers depend on -------------------------------------------
 def probe_sqlite_read_lock(folder: Path) -> bool:
-    """Does a read-only transaction on rhip's SQLite engine hold the database's write lock
-    (so that concurrent reads queue behind each other)?"""
+    """Does a read (``Database.read()``) on rhip's SQLite engine hold the database's write
+    lock (so that concurrent reads queue behind each other)?"""
     import sqlite3
 
-    from rhip.kit.db import make_engine
+    from rhip.kit.db import Database, make_engine
 
     path = folder / "probe.db"
     engine = make_engine(f"sqlite:///{path}")
     try:
         with engine.begin() as conn:
             conn.exec_driver_sql("CREATE TABLE probe (x INTEGER)")
-        with engine.connect() as conn:
+        with Database(engine).read() as conn:
             conn.exec_driver_sql("SELECT count(*) FROM probe").scalar()  # opens a transaction
             other = sqlite3.connect(path, timeout=0, isolation_level=None)
             try:

@@ -37,7 +37,7 @@ class Settings:
     lockout_seconds: int = 900
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
-    grpc_workers: int = 16
+    grpc_workers: int = 4
     authz_poll_seconds: float = 0.25
     traces_exporter: str = "none"
     identity_address: str = ""
@@ -128,7 +128,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         lockout_seconds=_int(env, "RHIP_LOCKOUT_SECONDS", 900, 1),
         argon2_time_cost=_int(env, "RHIP_ARGON2_TIME_COST", 3, 1),
         argon2_memory_kib=_int(env, "RHIP_ARGON2_MEMORY_KIB", 65536, 8),
-        grpc_workers=_int(env, "RHIP_GRPC_WORKERS", 16, 1),
+        grpc_workers=_int(env, "RHIP_GRPC_WORKERS", 4, 1),
         authz_poll_seconds=_int(env, "RHIP_AUTHZ_POLL_MS", 250, 10) / 1000,
         traces_exporter=exporter,
         identity_address=env.get("RHIP_IDENTITY_ADDRESS", ""),

@@ -67,7 +67,7 @@ class RhipServer:
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.so_reuseport", 0),
             ],
-            maximum_concurrent_rpcs=workers * 8,
+            maximum_concurrent_rpcs=workers * 64,  # beyond the pool, calls queue
         )
         self.health = health.HealthServicer(experimental_non_blocking=True)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
