@@ -50,7 +50,7 @@ class RhipServer:
         authorizer: Authorizer | None,
         tracer_provider: TracerProvider,
         meter: Meter,
-        workers: int = 16,
+        workers: int = 4,
         on_stop: Iterable[Callable[[], None]] = (),
     ) -> None:
         public = [m for spec in services for m in spec.public_methods]
