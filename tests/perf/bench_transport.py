@@ -66,7 +66,9 @@ METHOD = f"/{SERVICE}/Get"
 ACTION = "rhip.api.identity.v1.IdentityService/GetTenant"
 KID = "bench-1"
 ISSUER = "rhip-bench"
-SYNC_WORKERS = 16  # as in the sync-vs-async decision; the platform now defaults to 4 (bench_gateway)
+SYNC_WORKERS = (
+    16  # as in the sync-vs-async decision; the platform now defaults to 4 (bench_gateway)
+)
 POOL_SIZE = SYNC_WORKERS  # a kept connection per worker, as rhip.cell configures it
 
 # label, server kind, verifier cache
