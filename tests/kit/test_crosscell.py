@@ -14,17 +14,14 @@ from rhip.kit.authn import (
     ON_BEHALF_OF_HEADER,
     Principal,
     PrincipalKind,
-    TokenVerifier,
     acting_as,
     on_behalf_of,
     optional_principal,
 )
 from rhip.kit.crosscell import CrossCellClient
 from rhip.kit.errors import from_rpc_error
-from rhip.kit.server import RhipServer, ServiceSpec
-from rhip.kit.telemetry import build_meter, build_tracer_provider
+from support.probe import PROBE_SERVICE, probe_channel
 
-SERVICE = "rhip.api.probe.v1.ProbeService"
 KEY = Ed25519PrivateKey.generate()
 
 
@@ -43,24 +40,10 @@ def _who(request: bytes, context) -> bytes:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def channel() -> Iterator[grpc.Channel]:
-    handlers = {"Who": grpc.unary_unary_rpc_method_handler(_who)}
-    spec = ServiceSpec(
-        SERVICE,
-        lambda s: s.add_generic_rpc_handlers(
-            (grpc.method_handlers_generic_handler(SERVICE, handlers),)
-        ),
-    )
-    server = RhipServer(
-        [spec],
-        verifier=TokenVerifier(lambda kid: KEY.public_key() if kid == "k1" else None),
-        authorizer=None,
-        tracer_provider=build_tracer_provider("none", "test"),
-        meter=build_meter("test"),
-    )
-    port = server.start("127.0.0.1:0")
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+    with probe_channel(
+        {"Who": _who}, keys=lambda kid: KEY.public_key() if kid == "k1" else None
+    ) as channel:
         yield channel
-    server.stop(0)
 
 
 class _FixedCredentials:
@@ -78,14 +61,14 @@ def test_service_account_carries_the_original_caller(channel: grpc.Channel) -> N
     with acting_as(Principal("user:doc", PrincipalKind.PRACTITIONER, "t1", "320311"), doctor):
         metadata = client.metadata("370400")
     assert (ON_BEHALF_OF_HEADER, doctor) in metadata and ("x-rhip-region", "370400") in metadata
-    reply = channel.unary_unary(f"/{SERVICE}/Who")(b"", metadata=metadata)
+    reply = channel.unary_unary(f"/{PROBE_SERVICE}/Who")(b"", metadata=metadata)
     assert reply == b"sa:his|user:doc"
 
 
 def test_only_service_accounts_speak_for_others_and_the_token_must_verify(
     channel: grpc.Channel,
 ) -> None:
-    call = channel.unary_unary(f"/{SERVICE}/Who")
+    call = channel.unary_unary(f"/{PROBE_SERVICE}/Who")
     with pytest.raises(grpc.RpcError) as not_allowed:
         call(b"", metadata=[("authorization", f"Bearer {_token('user:a', 'practitioner')}"),
                             (ON_BEHALF_OF_HEADER, _token("user:b", "practitioner"))])  # fmt: skip
