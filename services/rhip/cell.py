@@ -19,7 +19,7 @@ from rhip.kit.authn import KeySource, TokenVerifier
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.peers import chain_keys, remote_keys
-from rhip.kit.routing import RoutingTable
+from rhip.kit.routing import RoutingError, RoutingTable
 from rhip.kit.server import RhipServer
 from rhip.kit.telemetry import build_meter, build_tracer_provider
 
@@ -120,7 +120,10 @@ def _key_source(settings: Settings, identity: IdentityService, peers: ChannelPoo
     carry the original caller's token, issued by the caller's cell."""
     if not settings.routes_file:
         return identity.keys.public_key
-    routes = RoutingTable.from_file(settings.routes_file)
+    try:
+        routes = RoutingTable.from_file(settings.routes_file)
+    except (OSError, RoutingError) as error:
+        raise ConfigError(f"RHIP_ROUTES {settings.routes_file}: {error}") from None
     own = routes.owner(settings.cell)
 
     def other_cells() -> dict[str, object]:

@@ -44,11 +44,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_gateway(args: argparse.Namespace) -> int:
     from rhip.gateway.server import build_gateway
-    from rhip.kit.routing import RoutingTable
+    from rhip.kit.routing import RoutingError, RoutingTable
     from rhip.kit.server import run_until_signal
 
     settings = _settings(args)
-    routes = RoutingTable.from_file(args.routes or settings.routes_file)
+    path = args.routes or settings.routes_file
+    if not path:
+        raise ConfigError("name the routing table: --routes FILE or RHIP_ROUTES")
+    try:
+        routes = RoutingTable.from_file(path)
+    except (OSError, RoutingError) as error:
+        raise ConfigError(f"routing table {path}: {error}") from None
     gateway = build_gateway(settings, routes)
     port = gateway.start(settings.listen)
     print(f"rhip gateway serving on {settings.listen.rsplit(':', 1)[0]}:{port}", flush=True)
