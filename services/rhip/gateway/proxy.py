@@ -49,6 +49,9 @@ class CellProxy(grpc.GenericRpcHandler):
         self._limiter = limiter
         self._default_timeout = default_timeout
         self._methods = methods()
+        # (channel id, method) → (channel, multi-callable); the channel is kept to detect reuse
+        # of an id after a routing reload closed the old channel.
+        self._calls: dict[tuple[int, str], tuple[grpc.Channel, Any]] = {}
 
     # -- handler lookup ----------------------------------------------------------------------
     def service(self, handler_call_details):  # type: ignore[no-untyped-def]
@@ -102,9 +105,18 @@ class CellProxy(grpc.GenericRpcHandler):
         return cell, metadata, timeout
 
     def _call(self, cell: CellRoute, info: MethodInfo, kind: str):  # type: ignore[no-untyped-def]
+        """The (cached) multi-callable for ``info`` on ``cell``'s channel."""
         channel = self._channels.get(cell.address)
-        factory = getattr(channel, kind)
-        return factory(info.path, request_serializer=_identity, response_deserializer=_identity)
+        key = (id(channel), info.path)
+        call = self._calls.get(key)
+        if call is None or call[0] is not channel:
+            factory = getattr(channel, kind)
+            call = (
+                channel,
+                factory(info.path, request_serializer=_identity, response_deserializer=_identity),
+            )
+            self._calls[key] = call
+        return call[1]
 
     @staticmethod
     def _upstream_error(cell: CellRoute, error: grpc.RpcError) -> RhipError:
