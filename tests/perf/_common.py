@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -422,3 +423,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def serve_sync_forever(handler: Any, workers: int) -> None:
+    """Run a bare sync gRPC server (a benchmark baseline) on a free loopback port until
+    SIGTERM; prints ``PORT <n>`` for the parent to read."""
+    import signal
+    from concurrent.futures import ThreadPoolExecutor
+
+    import grpc
+
+    server = grpc.server(
+        ThreadPoolExecutor(max_workers=workers),
+        handlers=[handler],
+        options=[("grpc.so_reuseport", 0)],
+        maximum_concurrent_rpcs=workers * 8,
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    signal.signal(signal.SIGTERM, lambda *_: server.stop(0))
+    print(f"PORT {port}", flush=True)
+    server.wait_for_termination()

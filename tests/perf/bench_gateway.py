@@ -59,6 +59,7 @@ from _common import (
     log,
     proc_cpu_split,
     scratch_database,
+    serve_sync_forever,
     stop_children,
     table,
 )
@@ -95,7 +96,6 @@ PK_READ = (
 
 
 def serve_pk(db_url: str) -> None:
-    from concurrent.futures import ThreadPoolExecutor
 
     import psycopg
     from bench_transport import SYNC_WORKERS, _handler
@@ -121,17 +121,7 @@ def serve_pk(db_url: str) -> None:
     def stats(request: bytes, context: grpc.ServicerContext) -> bytes:
         return json.dumps(counters).encode()
 
-    server = grpc.server(
-        ThreadPoolExecutor(max_workers=SYNC_WORKERS),
-        handlers=[_handler(get, stats)],
-        options=[("grpc.so_reuseport", 0)],
-        maximum_concurrent_rpcs=SYNC_WORKERS * 8,
-    )
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    signal.signal(signal.SIGTERM, lambda *_: server.stop(0))
-    print(f"PORT {port}", flush=True)
-    server.wait_for_termination()
+    serve_sync_forever(_handler(get, stats), SYNC_WORKERS)
 
 
 # -- load generator (its own process) ----------------------------------------------------------

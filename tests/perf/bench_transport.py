@@ -47,6 +47,7 @@ from _common import (
     postgres_cpu_seconds,  # noqa: F401
     proc_cpu_seconds,  # noqa: F401
     scratch_database,
+    serve_sync_forever,
     table,
 )
 from sqlalchemy import (
@@ -141,7 +142,6 @@ def _real_parts(cfg: dict, token_cache: bool):  # type: ignore[no-untyped-def]
 
 
 def serve_sync(kind: str, cfg: dict, token_cache: bool) -> None:
-    from concurrent.futures import ThreadPoolExecutor
 
     from rhip.kit.authn import bearer_token
 
@@ -173,17 +173,7 @@ def serve_sync(kind: str, cfg: dict, token_cache: bool) -> None:
                 context.abort(grpc.StatusCode.PERMISSION_DENIED, "denied")
             return row.payload
 
-    server = grpc.server(
-        ThreadPoolExecutor(max_workers=SYNC_WORKERS),
-        handlers=[_handler(get, stats)],
-        options=[("grpc.so_reuseport", 0)],
-        maximum_concurrent_rpcs=SYNC_WORKERS * 8,
-    )
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    signal.signal(signal.SIGTERM, lambda *_: server.stop(0))
-    print(f"PORT {port}", flush=True)
-    server.wait_for_termination()
+    serve_sync_forever(_handler(get, stats), SYNC_WORKERS)
 
 
 async def serve_async(kind: str, cfg: dict, token_cache: bool) -> None:
