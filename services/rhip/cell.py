@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import grpc
 from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
 from rhip.identity.server import IdentityService, build_identity, migrate_identity
@@ -126,8 +127,8 @@ def _key_source(settings: Settings, identity: IdentityService, peers: ChannelPoo
         raise ConfigError(f"RHIP_ROUTES {settings.routes_file}: {error}") from None
     own = routes.owner(settings.cell)
 
-    def other_cells() -> dict[str, object]:
+    def other_cells() -> dict[str, grpc.Channel]:
         routes.reload_if_changed()
         return {c.name: peers.get(c.address) for c in routes.cells if c != own}
 
-    return chain_keys(identity.keys.public_key, remote_keys(other_cells))  # type: ignore[arg-type]
+    return chain_keys(identity.keys.public_key, remote_keys(other_cells))

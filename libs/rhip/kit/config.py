@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rhip.kit.tenancy import is_region_code
@@ -40,8 +40,6 @@ class Settings:
     grpc_workers: int = 4
     authz_poll_seconds: float = 0.25
     traces_exporter: str = "none"
-    identity_address: str = ""
-    log_json: bool = False
     routes_file: str = ""
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
@@ -60,9 +58,6 @@ class Settings:
         if service in self.database_urls:
             return self.database_urls[service]
         return f"sqlite:///{self.data_dir / self.cell / service}.db"
-
-    def with_overrides(self, **changes: object) -> Settings:
-        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -131,8 +126,6 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         grpc_workers=_int(env, "RHIP_GRPC_WORKERS", 4, 1),
         authz_poll_seconds=_int(env, "RHIP_AUTHZ_POLL_MS", 250, 10) / 1000,
         traces_exporter=exporter,
-        identity_address=env.get("RHIP_IDENTITY_ADDRESS", ""),
-        log_json=env.get("RHIP_LOG_JSON", "") == "1",
         routes_file=env.get("RHIP_ROUTES", ""),
         rate_limit_per_second=_int(env, "RHIP_RATE_LIMIT_PER_SECOND", 50, 1),
         rate_limit_burst=_int(env, "RHIP_RATE_LIMIT_BURST", 100, 1),

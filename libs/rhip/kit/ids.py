@@ -36,10 +36,3 @@ def uuid7() -> uuid.UUID:
 def new_id() -> str:
     """A new resource id as a 36-character string."""
     return str(uuid7())
-
-
-def is_id(value: str) -> bool:
-    try:
-        return str(uuid.UUID(value)) == value
-    except ValueError:
-        return False

@@ -36,11 +36,6 @@ class TenantState(Enum):
     SUSPENDED = "suspended"
 
 
-class UserState(Enum):
-    ACTIVE = "active"
-    LOCKED = "locked"
-
-
 class Role(Enum):
     """Roles a grant can carry; what each may call is in ``roles.py``."""
 
@@ -176,7 +171,6 @@ class User:
     tenant_id: str
     region_code: str
     scope_path: str
-    state: UserState
     failed_logins: int
     locked_until: datetime | None
     create_time: datetime

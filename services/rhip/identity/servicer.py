@@ -4,7 +4,7 @@ cases and mapped once by the interceptor."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from rhip.api.common.v1 import common_pb2
@@ -90,6 +90,7 @@ def tenant_to_pb(tenant: Tenant) -> tenant_pb2.Tenant:
 
 
 def user_to_pb(user: User) -> user_pb2.User:
+    locked = user.is_locked(datetime.now(UTC))
     return user_pb2.User(
         name=f"users/{user.user_id}",
         user_id=user.user_id,
@@ -98,8 +99,8 @@ def user_to_pb(user: User) -> user_pb2.User:
         kind=_KINDS[user.kind],
         tenant_id=user.tenant_id,
         region_code=user.region_code,
-        state=user_pb2.USER_STATE_LOCKED if user.locked_until else user_pb2.USER_STATE_ACTIVE,
-        locked_until=_ts(user.locked_until),
+        state=user_pb2.USER_STATE_LOCKED if locked else user_pb2.USER_STATE_ACTIVE,
+        locked_until=_ts(user.locked_until) if locked else None,
         create_time=_ts(user.create_time),
     )
 

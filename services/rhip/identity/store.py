@@ -20,7 +20,6 @@ from rhip.identity.domain import (
     TenantState,
     TenantType,
     User,
-    UserState,
 )
 from rhip.kit.authn import PrincipalKind
 from rhip.kit.errors import AlreadyExists
@@ -170,7 +169,6 @@ def _user(row) -> User:  # type: ignore[no-untyped-def]
         tenant_id=row.tenant_id or "",
         region_code=row.region_code,
         scope_path=row.scope_path,
-        state=UserState.ACTIVE,
         failed_logins=row.failed_logins,
         locked_until=utc(row.locked_until),
         create_time=utc(row.create_time),  # type: ignore[arg-type]

@@ -24,7 +24,6 @@ from rhip.identity.domain import (
     TenantState,
     TenantType,
     User,
-    UserState,
     after_failed_login,
     parse_resource_name,
     parse_subject,
@@ -40,7 +39,7 @@ from rhip.identity.roles import IDENTITY, permission_rules
 from rhip.identity.store import IdentityRepository, utc
 from rhip.identity.tokens import IssuedToken, KeyRing, TokenIssuer
 from rhip.kit import audit
-from rhip.kit.authn import Principal, PrincipalKind, current_principal
+from rhip.kit.authn import Principal, PrincipalKind, acting_as, current_principal
 from rhip.kit.authz import (
     Authorizer,
     PolicyStore,
@@ -146,7 +145,7 @@ class IdentityUseCases:
     def _require(self, principal: Principal, scope: str, method: str) -> None:
         self.authz.require(principal, scope, IDENTITY + method)
 
-    def _require_found(self, principal: Principal, scope: str | None, method: str) -> str:
+    def _require_found(self, principal: Principal, scope: str | None, method: str) -> None:
         """Permission before existence: a missing resource is NOT_FOUND only to callers who
         could see any resource of the cell; everybody else gets PERMISSION_DENIED."""
         if scope is None:
@@ -154,7 +153,6 @@ class IdentityUseCases:
                 raise NotFound("no such resource")
             raise PermissionDenied(f"not allowed to call {method} here")
         self._require(principal, scope, method)
-        return scope
 
     def _in_cell(self, scope: str, field: str) -> None:
         """Checked after authorization (permission before existence)."""
@@ -164,9 +162,6 @@ class IdentityUseCases:
                 reason="WRONG_CELL",
                 metadata={"field": field},
             )
-
-    def _after_policy_change(self) -> None:
-        self.authz.refresh()
 
     # -- regions -----------------------------------------------------------------------------
     def get_region(self, code: str) -> Region:
@@ -346,7 +341,7 @@ class IdentityUseCases:
                     detail={"reason": reason} if suspend else {},
                 ),
             )
-        self._after_policy_change()
+        self.authz.refresh()  # this replica sees its own change at once
         return updated
 
     # -- users -------------------------------------------------------------------------------
@@ -390,7 +385,6 @@ class IdentityUseCases:
                 tenant_id=tenant_id,
                 region_code=region_code,
                 scope_path=scope,
-                state=UserState.ACTIVE,
                 failed_logins=0,
                 locked_until=None,
                 create_time=self.clock(),
@@ -416,7 +410,7 @@ class IdentityUseCases:
                     detail={"kind": user.kind.value, "role": role.value},
                 ),
             )
-        self._after_policy_change()
+        self.authz.refresh()  # this replica sees its own change at once
         return user
 
     def get_user(self, name: str) -> User:
@@ -504,7 +498,7 @@ class IdentityUseCases:
                     detail={"subject": subject, "role": role.value},
                 ),
             )
-        self._after_policy_change()
+        self.authz.refresh()  # this replica sees its own change at once
         return grant
 
     def revoke_role(self, name: str) -> RoleGrant:
@@ -526,7 +520,7 @@ class IdentityUseCases:
                     detail={"subject": grant.subject, "role": grant.role.value},
                 ),
             )
-        self._after_policy_change()
+        self.authz.refresh()  # this replica sees its own change at once
         return grant
 
     def list_role_grants(
@@ -601,7 +595,7 @@ class IdentityUseCases:
                     tenant.scope_path,
                 ),
             )
-        self._after_policy_change()
+        self.authz.refresh()  # this replica sees its own change at once
         return account, secret
 
     # -- login and tokens ----------------------------------------------------------------------
@@ -815,8 +809,6 @@ def bootstrap_admin(
     """Create the cell's first administrator (for the whole cell region) without a caller:
     only the ``rhip admin`` command and the demo seed run this, never an RPC. Idempotent by
     username."""
-    from rhip.kit.authn import acting_as
-
     system = Principal("system:bootstrap", PrincipalKind.REGIONAL_ADMIN, "", usecases.settings.cell)
     with usecases.db.transaction() as tx:
         found = IdentityRepository(tx).user_for_login(validate_username(username, "username"))
