@@ -1,0 +1,208 @@
+{{/* Names, labels and the list of components every other template loops over. */}}
+
+{{- define "rhip.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The release's base name: "rhip" for `helm install rhip`, else "<release>-rhip". */}}
+{{- define "rhip.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := include "rhip.name" . -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "rhip.version" -}}
+{{- default .Chart.AppVersion .Values.image.tag -}}
+{{- end -}}
+
+{{- define "rhip.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (include "rhip.version" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Labels that pick a component's pods; call with (dict "root" $ "component" "identity"). */}}
+{{- define "rhip.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "rhip.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- with .component }}
+app.kubernetes.io/component: {{ . }}
+{{- end }}
+{{- end -}}
+
+{{/* Standard labels; same argument as rhip.selectorLabels (component may be empty). */}}
+{{- define "rhip.labels" -}}
+{{ include "rhip.selectorLabels" . }}
+app.kubernetes.io/part-of: rhip
+app.kubernetes.io/version: {{ include "rhip.version" .root | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace "+" "_" }}
+{{- if eq .root.Values.role "cell" }}
+rhip.io/region: {{ .root.Values.cell.region | quote }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The processes this release runs, as JSON {"items": [...]}: each enabled service of a cell
+(`rhip serve --services X`) or the gateway. Each item's values are serviceDefaults with the
+service's own values merged over them.
+*/}}
+{{- define "rhip.components" -}}
+{{- $items := list -}}
+{{- if eq .Values.role "gateway" -}}
+{{- $values := mergeOverwrite (deepCopy .Values.serviceDefaults) (omit (deepCopy .Values.gateway) "cells" "service") -}}
+{{- $items = append $items (dict "name" "gateway" "args" (list "gateway") "values" $values) -}}
+{{- else -}}
+{{- range $name := list "identity" "archives" "emr" "mch" "referral" -}}
+{{- $own := get $.Values.services $name | default dict -}}
+{{- if $own.enabled -}}
+{{- $values := mergeOverwrite (deepCopy $.Values.serviceDefaults) (deepCopy $own) -}}
+{{- $items = append $items (dict "name" $name "args" (list "serve" "--services" $name) "values" $values) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if not $items -}}
+{{- fail "a cell runs at least one service: enable one under services" -}}
+{{- end -}}
+{{- dict "items" $items | toJson -}}
+{{- end -}}
+
+{{/* The enabled services of a cell, comma-separated (for `rhip migrate --services`). */}}
+{{- define "rhip.enabledServices" -}}
+{{- $names := list -}}
+{{- range $name := list "identity" "archives" "emr" "mch" "referral" -}}
+{{- if (get $.Values.services $name | default dict).enabled -}}
+{{- $names = append $names $name -}}
+{{- end -}}
+{{- end -}}
+{{- join "," $names -}}
+{{- end -}}
+
+{{/* Settings shared by every process of the release: the ConfigMap's data. */}}
+{{- define "rhip.config" -}}
+RHIP_ENV: production
+RHIP_LISTEN: {{ printf "[::]:%d" (int .Values.grpcPort) | quote }}
+RHIP_DATA_DIR: /tmp/rhip
+RHIP_GRPC_WORKERS: {{ .Values.config.grpcWorkers | quote }}
+RHIP_TRACES_EXPORTER: {{ .Values.config.tracesExporter | quote }}
+{{- if .Values.config.logJson }}
+RHIP_LOG_JSON: "1"
+{{- end }}
+{{- if eq .Values.role "cell" }}
+RHIP_CELL: {{ .Values.cell.region | quote }}
+{{- if .Values.cell.peers }}
+RHIP_ROUTES: /etc/rhip/routes/routes.json
+{{- end }}
+{{- else }}
+RHIP_ROUTES: /etc/rhip/routes/routes.json
+RHIP_RATE_LIMIT_PER_SECOND: {{ .Values.gateway.rateLimitPerSecond | quote }}
+RHIP_RATE_LIMIT_BURST: {{ .Values.gateway.rateLimitBurst | quote }}
+RHIP_UPSTREAM_TIMEOUT_SECONDS: {{ .Values.gateway.upstreamTimeoutSeconds | quote }}
+{{- end }}
+{{- range $key, $value := .Values.config.extraEnv }}
+{{ $key }}: {{ $value | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The routing table in RoutingTable.from_file's format (rhip.kit.routing). */}}
+{{- define "rhip.routes" -}}
+{{- $cells := list -}}
+{{- $source := ternary .Values.gateway.cells .Values.cell.peers (eq .Values.role "gateway") -}}
+{{- range $source -}}
+{{- $cells = append $cells (dict "name" .name "regions" .regions "address" .address) -}}
+{{- end -}}
+{{- dict "cells" $cells | toPrettyJson -}}
+{{- end -}}
+
+{{/* Whether the release mounts a routing table. */}}
+{{- define "rhip.hasRoutes" -}}
+{{- if or (eq .Values.role "gateway") .Values.cell.peers -}}true{{- end -}}
+{{- end -}}
+
+{{/* Secret-backed variables of a process; call with (dict "root" $ "services" (list ...)). */}}
+{{- define "rhip.secretEnv" -}}
+- name: RHIP_SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .root.Values.existingSecret }}
+      key: RHIP_SECRET_KEY
+{{- range .services }}
+- name: {{ printf "RHIP_%s_DATABASE_URL" (upper .) }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $.root.Values.existingSecret }}
+      key: {{ printf "RHIP_%s_DATABASE_URL" (upper .) }}
+{{- end }}
+{{- end -}}
+
+{{/* The container security context every rhip container runs with. */}}
+{{- define "rhip.containerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+allowPrivilegeEscalation: false
+privileged: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "rhip.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Egress to the cluster DNS (UDP and TCP 53): a NetworkPolicyEgressRule. */}}
+{{- define "rhip.dnsEgress" -}}
+- to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: {{ .Values.networkPolicy.dns.namespace }}
+      podSelector:
+        matchLabels:
+          {{- toYaml .Values.networkPolicy.dns.podLabels | nindent 10 }}
+  ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+{{- end -}}
+
+{{/* Egress to the cell's databases; empty when none is configured. */}}
+{{- define "rhip.databaseEgress" -}}
+{{- with .Values.networkPolicy.database -}}
+- to:
+    {{- toYaml . | nindent 4 }}
+  ports:
+    - port: {{ $.Values.networkPolicy.databasePort }}
+      protocol: TCP
+{{- end }}
+{{- end -}}
+
+{{/* rhip pods in the namespace named .namespace: a NetworkPolicyPeer. */}}
+{{- define "rhip.peerInNamespace" -}}
+- namespaceSelector:
+    matchLabels:
+      kubernetes.io/metadata.name: {{ .namespace }}
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/part-of: rhip
+      {{- with .component }}
+      app.kubernetes.io/component: {{ . }}
+      {{- end }}
+{{- end -}}
