@@ -106,7 +106,7 @@ def build_cell(
     peers = ChannelPool()
     verifier = TokenVerifier(_key_source(settings, identity, peers))
     server = RhipServer(
-        [identity.spec],
+        identity.specs,
         verifier=verifier,
         authorizer=identity.authorizer,
         tracer_provider=tracer_provider,

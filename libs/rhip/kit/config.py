@@ -44,10 +44,22 @@ class Settings:
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
     upstream_timeout_seconds: float = 30.0
+    # Dynamic e-health-card QR codes: default TTL and per-region overrides (DOMAIN.md §7.1:
+    # no national value exists, so it is configuration).
+    card_qr_ttl_seconds: int = 60
+    card_qr_ttl_by_region: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def development(self) -> bool:
         return self.environment == "development"
+
+    def card_qr_ttl(self, region_code: str) -> int:
+        """The TTL of the most specific region at or above ``region_code`` that has one."""
+        for prefix_len in (6, 4, 2):
+            code = region_code[:prefix_len].ljust(6, "0")
+            if code in self.card_qr_ttl_by_region:
+                return self.card_qr_ttl_by_region[code]
+        return self.card_qr_ttl_seconds
 
     @property
     def issuer(self) -> str:
@@ -93,6 +105,20 @@ def _secret_key(env: Mapping[str, str]) -> bytes | None:
     return key
 
 
+def _ttl_by_region(env: Mapping[str, str]) -> dict[str, int]:
+    """``RHIP_CARD_QR_TTL_BY_REGION=320300=30,370000=90``."""
+    name = "RHIP_CARD_QR_TTL_BY_REGION"
+    result: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in env.get(name, "").split(","))):
+        code, _, seconds = item.partition("=")
+        if not is_region_code(code.strip()) or not seconds.strip().isdigit():
+            raise ConfigError(f"{name} must look like 320300=30,370000=90, got {item!r}")
+        if not 5 <= int(seconds) <= 3600:
+            raise ConfigError(f"{name}: a TTL must be 5–3600 seconds, got {item!r}")
+        result[code.strip()] = int(seconds)
+    return result
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Settings from ``env``; raises ConfigError naming the first bad variable."""
     environment = _choice(env, "RHIP_ENV", "development", ENVIRONMENTS)
@@ -130,4 +156,6 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         rate_limit_per_second=_int(env, "RHIP_RATE_LIMIT_PER_SECOND", 50, 1),
         rate_limit_burst=_int(env, "RHIP_RATE_LIMIT_BURST", 100, 1),
         upstream_timeout_seconds=_int(env, "RHIP_UPSTREAM_TIMEOUT_SECONDS", 30, 1),
+        card_qr_ttl_seconds=_int(env, "RHIP_CARD_QR_TTL_SECONDS", 60, 5),
+        card_qr_ttl_by_region=_ttl_by_region(env),
     )

@@ -7,16 +7,49 @@ from rhip.identity.domain import Role
 from rhip.kit.authz import Rule, permission_rule
 
 IDENTITY = "rhip.api.identity.v1.IdentityService/"
+RESIDENTS = "rhip.api.identity.v1.ResidentService/"
+# Not an RPC: may see document and phone numbers unmasked (treating clinicians, their HIS).
+READ_UNMASKED = RESIDENTS + "ReadUnmasked"
+
+
+def _residents(names: str) -> tuple[str, ...]:
+    return tuple(RESIDENTS + name for name in names.split())
+
 
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
-    # Administers tenants, users and grants of its region subtree.
-    Role.REGIONAL_ADMIN: (IDENTITY + "*",),
-    # Reads its own tenant and colleagues.
-    Role.PRACTITIONER: (IDENTITY + "GetTenant", IDENTITY + "GetUser", IDENTITY + "ListUsers"),
+    # Administers tenants, users and grants of its region subtree, and keeps the master index
+    # of its region (merges, deaths) with numbers masked.
+    Role.REGIONAL_ADMIN: (
+        IDENTITY + "*",
+        *_residents(
+            "RegisterResident RegisterNewborn GetResident LookupResident SearchResidents "
+            "VerifyResidentIdentity LinkBirthCertificate MarkResidentDeceased MergeResidents "
+            "UndoResidentMerge ListResidentEvents GetHealthCard RevokeHealthCard"
+        ),
+    ),
+    # Reads its own tenant and colleagues; registers, finds and cards the residents it treats.
+    Role.PRACTITIONER: (
+        IDENTITY + "GetTenant",
+        IDENTITY + "GetUser",
+        IDENTITY + "ListUsers",
+        RESIDENTS + "*",
+    ),
     # Reads everything of its region and checks the audit chain; changes nothing.
-    Role.AUDITOR: (IDENTITY + "Get*", IDENTITY + "List*", IDENTITY + "VerifyAuditChain"),
-    # Another system acting for a tenant.
-    Role.SERVICE: (IDENTITY + "GetTenant",),
+    Role.AUDITOR: (
+        IDENTITY + "Get*",
+        IDENTITY + "List*",
+        IDENTITY + "VerifyAuditChain",
+        *_residents("Get* List* Lookup* Search*"),
+    ),
+    # Another system acting for a tenant (an HIS, the resident's health-card app).
+    Role.SERVICE: (
+        IDENTITY + "GetTenant",
+        *_residents(
+            "RegisterResident GetResident LookupResident SearchResidents IssueHealthCard "
+            "GetHealthCard RevokeHealthCard CreateHealthCardQrCode VerifyHealthCardQrCode "
+            "ReadUnmasked"
+        ),
+    ),
 }
 
 

@@ -7,13 +7,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from rhip.api.identity.v1 import identity_service_pb2_grpc
+from rhip.api.identity.v1 import identity_service_pb2_grpc, resident_service_pb2_grpc
+from rhip.identity import resident_servicer
+from rhip.identity.health_cards import HealthCards
+from rhip.identity.resident_merges import ResidentMerges
+from rhip.identity.resident_usecases import ResidentUseCases
 from rhip.identity.servicer import PUBLIC_METHODS, SERVICE_NAME, IdentityServicer
 from rhip.identity.tokens import KeyRing
 from rhip.identity.usecases import IdentityUseCases
 from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
+from rhip.kit.healthcard import CardSigner
+from rhip.kit.pii import PiiVault
 from rhip.kit.server import ServiceSpec
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
@@ -27,7 +33,9 @@ class IdentityService:
     authorizer: Authorizer
     keys: KeyRing
     usecases: IdentityUseCases
-    spec: ServiceSpec
+    residents: ResidentUseCases
+    cards: HealthCards
+    specs: list[ServiceSpec]
 
     def close(self) -> None:
         self.authorizer.stop()
@@ -52,11 +60,23 @@ def build_identity(settings: Settings, secret_key: bytes) -> IdentityService:
     usecases = IdentityUseCases(settings, db, authorizer, keys)
     usecases.sync_role_catalog()
     servicer = IdentityServicer(usecases)
-    spec = ServiceSpec(
-        full_name=SERVICE_NAME,
-        register=lambda server: identity_service_pb2_grpc.add_IdentityServiceServicer_to_server(
-            servicer, server
+    residents = ResidentUseCases(settings, db, authorizer, PiiVault(secret_key))
+    cards = HealthCards(residents, CardSigner(secret_key))
+    resident_api = resident_servicer.ResidentServicer(residents, ResidentMerges(residents), cards)
+    specs = [
+        ServiceSpec(
+            full_name=SERVICE_NAME,
+            register=lambda server: identity_service_pb2_grpc.add_IdentityServiceServicer_to_server(
+                servicer, server
+            ),
+            public_methods=PUBLIC_METHODS,
         ),
-        public_methods=PUBLIC_METHODS,
-    )
-    return IdentityService(db, authorizer, keys, usecases, spec)
+        ServiceSpec(
+            full_name=resident_servicer.SERVICE_NAME,
+            register=lambda server: resident_service_pb2_grpc.add_ResidentServiceServicer_to_server(
+                resident_api, server
+            ),
+            public_methods=resident_servicer.PUBLIC_METHODS,
+        ),
+    ]
+    return IdentityService(db, authorizer, keys, usecases, residents, cards, specs)

@@ -1,0 +1,181 @@
+"""Merging two residents found to be one person, and undoing it.
+
+A merge moves the merged resident's documents (as aliases), enrollments and children to the
+survivor and turns the merged resident into an alias (state MERGED, ``merged_into``). What
+moved is written down with the merge, so an undo puts back exactly that; both residents get
+history entries explaining each step. An undo is refused once a later merge has built on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from rhip.identity.domain import parse_resource_name, validate_reason, validate_request_id
+from rhip.identity.resident_store import HealthCard, MergeRecord
+from rhip.identity.resident_usecases import ResidentUseCases
+from rhip.identity.residents import ResidentState
+from rhip.kit.authn import current_principal
+from rhip.kit.errors import FailedPrecondition, Violations, invalid
+from rhip.kit.ids import new_id
+
+
+class ResidentMerges:
+    def __init__(self, residents: ResidentUseCases) -> None:
+        self.residents = residents
+
+    def merge(
+        self, survivor_name: str, merged_name: str, reason: str, request_id: str
+    ) -> MergeRecord:
+        principal = current_principal()
+        uc = self.residents
+        roots = uc.roots(principal, "MergeResidents")
+        checks = Violations()
+        survivor_id = checks.check(parse_resource_name, survivor_name, "residents", "survivor")
+        merged_id = checks.check(parse_resource_name, merged_name, "residents", "merged")
+        reason = checks.check(validate_reason, reason) or ""
+        request_id = checks.check(validate_request_id, request_id) or ""
+        checks.raise_if_any()
+        if survivor_id == merged_id:
+            raise invalid("merged", "must differ from the survivor", "MERGE_SAME_RESIDENT")
+        now = uc.clock()
+        with uc._unit() as repo:
+            if request_id and (earlier := repo.merge_by_request(request_id)):
+                return earlier
+            # Lock both rows in id order so two merges of the same pair cannot deadlock.
+            first, second = sorted((survivor_id, merged_id))
+            locked = {rid: uc._visible(repo, rid, roots, lock=True) for rid in (first, second)}
+            survivor, merged = locked[survivor_id], locked[merged_id]
+            for who, field in ((survivor, "survivor"), (merged, "merged")):
+                if who.state is ResidentState.MERGED:
+                    raise FailedPrecondition(
+                        f"the {field} resident is already merged into another",
+                        reason="RESIDENT_MERGED",
+                        metadata={"field": field},
+                    )
+            moved: dict[str, Any] = {
+                "documents": [[d.document_id, d.primary] for d in merged.documents],
+                "enrollments": [],
+                "children": repo.children_of(merged.resident_id),
+                "merged_state": merged.state.value,
+                "survivor_state": survivor.state.value,
+                "card": None,
+            }
+            repo.move_documents([d.document_id for d in merged.documents], survivor_id, False)
+            survivor_tenants = {t for t, _ in repo.enrollments(survivor_id)}
+            for tenant_id, scope in repo.enrollments(merged_id):
+                if tenant_id not in survivor_tenants:
+                    repo.enroll(survivor_id, tenant_id, scope, now)
+                    moved["enrollments"].append(tenant_id)
+            repo.set_mother(moved["children"], survivor_id)
+            card = repo.card_of(merged_id, for_update=True)
+            if card is not None and card.state == "active":
+                moved["card"] = card.generation
+                repo.save_card(
+                    replace(card, state="revoked", revoke_time=now, revoke_reason="merged")
+                )
+            repo.save(
+                replace(
+                    merged,
+                    state=ResidentState.MERGED,
+                    merged_into=survivor_id,
+                    update_time=now,
+                    version=merged.version + 1,
+                ),
+                merged.version,
+            )
+            if survivor.state is ResidentState.PROVISIONAL and any(
+                d.primary for d in merged.documents
+            ):
+                # The alias brought an identity document: the person is now identified.
+                repo.save(
+                    replace(
+                        survivor,
+                        state=ResidentState.VERIFIED,
+                        update_time=now,
+                        version=survivor.version + 1,
+                    ),
+                    survivor.version,
+                )
+            record = MergeRecord(
+                new_id(), survivor_id, merged_id, "active", reason, moved, now, None, ""
+            )
+            repo.add_merge(record, request_id)
+            actor = principal.subject
+            repo.record(
+                merged_id, "MERGED_INTO", actor, now, survivor=survivor_id, merge=record.merge_id
+            )
+            repo.record(
+                survivor_id, "ABSORBED", actor, now, merged=merged_id, merge=record.merge_id
+            )
+            for resident in (survivor, merged):
+                uc._audit(repo, "resident.merge", resident, merge=record.merge_id)
+            return record
+
+    def undo(self, name: str, reason: str) -> MergeRecord:
+        principal = current_principal()
+        uc = self.residents
+        roots = uc.roots(principal, "UndoResidentMerge")
+        checks = Violations()
+        merge_id = checks.check(parse_resource_name, name, "residentMerges")
+        reason = checks.check(validate_reason, reason) or ""
+        checks.raise_if_any()
+        now = uc.clock()
+        with uc._unit() as repo:
+            merge = repo.get_merge(merge_id, for_update=True)
+            if merge is None:
+                raise FailedPrecondition("no such merge", reason="MERGE_NOT_FOUND")
+            first, second = sorted((merge.survivor_id, merge.merged_id))
+            locked = {rid: uc._visible(repo, rid, roots, lock=True) for rid in (first, second)}
+            if merge.state != "active":
+                return merge  # already undone: a retry
+            if repo.later_active_merges([merge.survivor_id, merge.merged_id], merge.create_time):
+                raise FailedPrecondition(
+                    "a later merge involves these residents: undo that one first",
+                    reason="MERGE_NOT_LATEST",
+                )
+            survivor, merged = locked[merge.survivor_id], locked[merge.merged_id]
+            moved = merge.moved
+            for document_id, was_primary in moved["documents"]:
+                repo.move_documents([document_id], merge.merged_id, bool(was_primary))
+            repo.remove_enrollments(merge.survivor_id, moved["enrollments"])
+            repo.set_mother(moved["children"], merge.merged_id)
+            if moved.get("card") is not None:
+                card = repo.card_of(merge.merged_id, for_update=True)
+                if card is not None:
+                    repo.save_card(_restored(card))
+            repo.save(
+                replace(
+                    merged,
+                    state=ResidentState(moved["merged_state"]),
+                    merged_into="",
+                    update_time=now,
+                    version=merged.version + 1,
+                ),
+                merged.version,
+            )
+            if survivor.state.value != moved["survivor_state"]:
+                repo.save(
+                    replace(
+                        survivor,
+                        state=ResidentState(moved["survivor_state"]),
+                        update_time=now,
+                        version=survivor.version + 1,
+                    ),
+                    survivor.version,
+                )
+            repo.mark_merge_undone(merge_id, reason, now)
+            actor = principal.subject
+            for resident_id in (merge.survivor_id, merge.merged_id):
+                repo.record(resident_id, "MERGE_UNDONE", actor, now, merge=merge_id)
+            for resident in (survivor, merged):
+                uc._audit(repo, "resident.merge_undo", resident, merge=merge_id)
+            return replace(merge, state="undone", undo_time=now, undo_reason=reason)
+
+
+def _restored(card: HealthCard) -> HealthCard:
+    """The card the merge revoked comes back as a new generation: payloads shown during the
+    merge stay dead."""
+    return replace(
+        card, state="active", generation=card.generation + 1, revoke_time=None, revoke_reason=""
+    )

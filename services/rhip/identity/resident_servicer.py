@@ -1,0 +1,264 @@
+"""ResidentService servicer: proto ⇄ domain conversion only (and masking on the way out)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from rhip.api.identity.v1 import health_card_pb2, resident_pb2, resident_service_pb2_grpc
+from rhip.api.identity.v1 import resident_service_pb2 as pb
+from rhip.identity.documents import DocumentType, Sex, mask_number
+from rhip.identity.health_cards import HealthCards, revoke_on_death
+from rhip.identity.resident_merges import ResidentMerges
+from rhip.identity.resident_store import HealthCard, MergeRecord, ResidentEvent
+from rhip.identity.resident_usecases import ResidentUseCases, parse_date
+from rhip.identity.residents import Demographics, ResidenceType, Resident, ResidentState
+from rhip.kit.apis import public_methods
+from rhip.kit.authn import current_principal
+from rhip.kit.healthcard import QrOutcome, QrType
+from rhip.kit.pagination import parse_page
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ResidentService"].full_name
+PUBLIC_METHODS = public_methods(SERVICE_NAME)
+
+_DOC_TYPES = {t: getattr(resident_pb2, f"DOCUMENT_TYPE_{t.name}") for t in DocumentType}
+_DOC_TYPES_BACK = {v: k for k, v in _DOC_TYPES.items()}
+_SEX_OUT = {
+    Sex.MALE: resident_pb2.SEX_MALE,
+    Sex.FEMALE: resident_pb2.SEX_FEMALE,
+    Sex.UNKNOWN: resident_pb2.SEX_UNKNOWN,
+    Sex.UNSTATED: resident_pb2.SEX_NOT_STATED,
+}
+_SEX_IN = {v: k for k, v in _SEX_OUT.items()} | {resident_pb2.SEX_UNSPECIFIED: Sex.UNKNOWN}
+_RESIDENCE = {t: getattr(resident_pb2, f"RESIDENCE_TYPE_{t.name}") for t in ResidenceType}
+_RESIDENCE_BACK = {v: k for k, v in _RESIDENCE.items()}
+_STATES = {s: getattr(resident_pb2, f"RESIDENT_STATE_{s.name}") for s in ResidentState}
+_QR_TYPES = {
+    QrType.DYNAMIC: health_card_pb2.QR_CODE_TYPE_DYNAMIC,
+    QrType.STATIC: health_card_pb2.QR_CODE_TYPE_STATIC,
+}
+_QR_TYPES_BACK = {v: k for k, v in _QR_TYPES.items()}
+_OUTCOMES = {o: getattr(health_card_pb2, f"QR_VERIFY_OUTCOME_{o.name}") for o in QrOutcome}
+
+
+def _ts(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(value.astimezone(UTC))
+    return stamp
+
+
+def _mask_phone(phone: str) -> str:
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) >= 8 else "*" * len(phone)
+
+
+def resident_to_pb(resident: Resident, unmask: bool) -> resident_pb2.Resident:
+    documents = [
+        resident_pb2.IdentityDocument(
+            type=_DOC_TYPES[d.doc_type],
+            number=d.number if unmask else mask_number(d.number),
+            issuing_country=d.issuing_country,
+            primary=d.primary,
+            origin=d.origin,
+            masked=not unmask,
+        )
+        for d in resident.documents
+    ]
+    return resident_pb2.Resident(
+        name=f"residents/{resident.resident_id}",
+        resident_id=resident.resident_id,
+        state=_STATES[resident.state],
+        display_name=resident.name,
+        sex=_SEX_OUT[resident.sex],
+        birth_date=resident.birth_date.isoformat(),
+        phone=resident.phone if unmask else _mask_phone(resident.phone),
+        region_code=resident.region_code,
+        address=resident.address,
+        ethnicity=resident.ethnicity,
+        residence_type=_RESIDENCE[resident.residence_type],
+        documents=documents,
+        mother=f"residents/{resident.mother_id}" if resident.mother_id else "",
+        sex_override_reason=resident.sex_override_reason,
+        death_date=resident.death_date.isoformat() if resident.death_date else "",
+        merged_into=f"residents/{resident.merged_into}" if resident.merged_into else "",
+        create_time=_ts(resident.create_time),
+        update_time=_ts(resident.update_time),
+        etag=f'W/"{resident.version}"',
+    )
+
+
+def _demographics(message: resident_pb2.Resident) -> Demographics:
+    return Demographics(
+        name=message.display_name,
+        sex=_SEX_IN.get(message.sex, Sex.UNKNOWN),
+        birth_date=parse_date(message.birth_date, "resident.birth_date"),
+        phone=message.phone,
+        region_code=message.region_code,
+        address=message.address,
+        ethnicity=message.ethnicity,
+        residence_type=_RESIDENCE_BACK.get(message.residence_type, ResidenceType.UNSPECIFIED),
+    )
+
+
+def merge_to_pb(merge: MergeRecord) -> resident_pb2.ResidentMerge:
+    return resident_pb2.ResidentMerge(
+        name=f"residentMerges/{merge.merge_id}",
+        survivor=f"residents/{merge.survivor_id}",
+        merged=f"residents/{merge.merged_id}",
+        state=merge.state,
+        reason=merge.reason,
+        moved_documents=len(merge.moved.get("documents", [])),
+        create_time=_ts(merge.create_time),
+        undo_time=_ts(merge.undo_time),
+        undo_reason=merge.undo_reason,
+    )
+
+
+def card_to_pb(card: HealthCard) -> health_card_pb2.HealthCard:
+    return health_card_pb2.HealthCard(
+        name=f"residents/{card.resident_id}/healthCard",
+        card_id=card.card_id,
+        resident=f"residents/{card.resident_id}",
+        state=health_card_pb2.HEALTH_CARD_STATE_ACTIVE
+        if card.state == "active"
+        else health_card_pb2.HEALTH_CARD_STATE_REVOKED,
+        generation=card.generation,
+        issue_time=_ts(card.issue_time),
+        revoke_time=_ts(card.revoke_time),
+        revoke_reason=card.revoke_reason,
+    )
+
+
+def event_to_pb(event: ResidentEvent) -> resident_pb2.ResidentEvent:
+    return resident_pb2.ResidentEvent(
+        event_id=event.event_id,
+        event_time=_ts(event.event_time),
+        kind=event.kind,
+        actor=event.actor,
+        detail_json=json.dumps(event.detail, ensure_ascii=False, sort_keys=True),
+    )
+
+
+class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
+    def __init__(
+        self, residents: ResidentUseCases, merges: ResidentMerges, cards: HealthCards
+    ) -> None:
+        self.uc = residents
+        self.merges = merges
+        self.cards = cards
+
+    def _out(self, resident: Resident) -> resident_pb2.Resident:
+        return resident_to_pb(resident, self.uc.may_unmask(current_principal()))
+
+    def RegisterResident(self, request, context):  # type: ignore[no-untyped-def]
+        doc = request.document
+        result = self.uc.register(
+            _demographics(request.resident),
+            _DOC_TYPES_BACK.get(doc.type),
+            doc.number,
+            doc.issuing_country,
+            request.resident.sex_override_reason,
+            request.tenant,
+            request.request_id,
+        )
+        return pb.RegisterResidentResponse(
+            resident=self._out(result.resident), created=result.created
+        )
+
+    def RegisterNewborn(self, request, context):  # type: ignore[no-untyped-def]
+        resident = self.uc.register_newborn(
+            _demographics(request.resident),
+            request.resident.mother,
+            request.birth_certificate_number,
+            request.tenant,
+            request.request_id,
+        )
+        return self._out(resident)
+
+    def GetResident(self, request, context):  # type: ignore[no-untyped-def]
+        return self._out(self.uc.get(request.name))
+
+    def LookupResident(self, request, context):  # type: ignore[no-untyped-def]
+        doc = request.document
+        resident = self.uc.lookup(_DOC_TYPES_BACK.get(doc.type), doc.number, doc.issuing_country)
+        return self._out(resident)
+
+    def SearchResidents(self, request, context):  # type: ignore[no-untyped-def]
+        sex = _SEX_IN.get(request.sex) if request.sex else None
+        matches = self.uc.search(request.display_name, request.birth_date, sex, request.page_size)
+        unmask = self.uc.may_unmask(current_principal())
+        return pb.SearchResidentsResponse(
+            matches=[
+                resident_pb2.ResidentMatch(
+                    resident=resident_to_pb(m.resident, unmask), score=m.score, reasons=m.reasons
+                )
+                for m in matches
+            ]
+        )
+
+    def VerifyResidentIdentity(self, request, context):  # type: ignore[no-untyped-def]
+        doc = request.document
+        resident = self.uc.verify_identity(
+            request.name,
+            _DOC_TYPES_BACK.get(doc.type),
+            doc.number,
+            doc.issuing_country,
+            request.sex_override_reason,
+        )
+        return self._out(resident)
+
+    def LinkBirthCertificate(self, request, context):  # type: ignore[no-untyped-def]
+        return self._out(
+            self.uc.link_birth_certificate(request.name, request.birth_certificate_number)
+        )
+
+    def MarkResidentDeceased(self, request, context):  # type: ignore[no-untyped-def]
+        return self._out(self.uc.mark_deceased(request.name, request.death_date, revoke_on_death))
+
+    def MergeResidents(self, request, context):  # type: ignore[no-untyped-def]
+        merge = self.merges.merge(
+            request.survivor, request.merged, request.reason, request.request_id
+        )
+        return merge_to_pb(merge)
+
+    def UndoResidentMerge(self, request, context):  # type: ignore[no-untyped-def]
+        return merge_to_pb(self.merges.undo(request.name, request.reason))
+
+    def ListResidentEvents(self, request, context):  # type: ignore[no-untyped-def]
+        page = parse_page(request.page_size, request.page_token, request.parent)
+        events, token = self.uc.history(request.parent, page)
+        return pb.ListResidentEventsResponse(
+            events=[event_to_pb(e) for e in events], next_page_token=token
+        )
+
+    def IssueHealthCard(self, request, context):  # type: ignore[no-untyped-def]
+        return card_to_pb(self.cards.issue(request.parent, request.request_id))
+
+    def GetHealthCard(self, request, context):  # type: ignore[no-untyped-def]
+        return card_to_pb(self.cards.get(request.name))
+
+    def RevokeHealthCard(self, request, context):  # type: ignore[no-untyped-def]
+        return card_to_pb(self.cards.revoke(request.name, request.reason))
+
+    def CreateHealthCardQrCode(self, request, context):  # type: ignore[no-untyped-def]
+        code = self.cards.create_qr(request.name, _QR_TYPES_BACK.get(request.type))
+        return pb.HealthCardQrCode(
+            payload=code.payload, type=_QR_TYPES[code.qr_type], expire_time=_ts(code.expire_time)
+        )
+
+    def VerifyHealthCardQrCode(self, request, context):  # type: ignore[no-untyped-def]
+        result = self.cards.verify(request.payload)
+        return pb.VerifyHealthCardQrCodeResponse(
+            outcome=_OUTCOMES[result.outcome],
+            resident=f"residents/{result.resident_id}" if result.resident_id else "",
+            card_id=result.card_id,
+            type=_QR_TYPES[result.qr_type] if result.qr_type else None,
+        )
+
+    def GetHealthCardKeys(self, request, context):  # type: ignore[no-untyped-def]
+        return pb.GetHealthCardKeysResponse(
+            keys_json=[json.dumps(k, sort_keys=True) for k in self.cards.public_keys()],
+            region=self.uc.settings.cell,
+        )

@@ -1,0 +1,584 @@
+"""Tables and repository of the resident master index and the electronic health card.
+
+Document and phone numbers are stored sealed (``PiiVault``) and found by their keyed hash; the
+unique index on that hash is what makes "one resident per document" hold under concurrent
+registrations. Every query that can return residents takes the caller's visible roots and
+filters in SQL. Nothing here commits: the use case owns the transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
+
+from rhip.identity.documents import DocumentType, Sex
+from rhip.identity.residents import HeldDocument, ResidenceType, Resident, ResidentState
+from rhip.identity.store import Base, utc, within_scopes
+from rhip.kit.ids import new_id
+from rhip.kit.pii import PiiVault
+from sqlalchemy import (
+    Connection,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    and_,
+    delete,
+    exists,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+class ResidentRow(Base):
+    __tablename__ = "resident"
+    __table_args__ = (Index("ix_resident_name_birth", "name_key", "birth_date"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(50))
+    name_key: Mapped[str] = mapped_column(String(50))
+    sex: Mapped[str] = mapped_column(String(10))
+    birth_date: Mapped[date] = mapped_column(Date, index=True)
+    phone_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    region_code: Mapped[str] = mapped_column(String(6))
+    address: Mapped[str] = mapped_column(String(200))
+    ethnicity: Mapped[str] = mapped_column(String(2))
+    residence_type: Mapped[str] = mapped_column(String(16))
+    home_path: Mapped[str] = mapped_column(String(120), index=True)
+    mother_id: Mapped[str] = mapped_column(String(36), index=True)
+    sex_override_reason: Mapped[str] = mapped_column(String(500))
+    death_date: Mapped[date | None] = mapped_column(Date)
+    merged_into: Mapped[str] = mapped_column(String(36))
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    update_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer)
+    request_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+
+
+class ResidentDocumentRow(Base):
+    __tablename__ = "resident_document"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    resident_id: Mapped[str] = mapped_column(String(36), index=True)
+    doc_type: Mapped[str] = mapped_column(String(40))
+    lookup_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    number_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    issuing_country: Mapped[str] = mapped_column(String(3))
+    is_primary: Mapped[int] = mapped_column(Integer)
+    origin: Mapped[str] = mapped_column(String(60))
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ResidentEnrollmentRow(Base):
+    """A tenant where the resident presented themselves (registration or a card scan): the
+    tenant's region may see the resident from then on."""
+
+    __tablename__ = "resident_enrollment"
+    resident_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    scope_path: Mapped[str] = mapped_column(String(120), index=True)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ResidentEventRow(Base):
+    """The resident's explainable history: registration, verification, merges, death, cards."""
+
+    __tablename__ = "resident_event"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    resident_id: Mapped[str] = mapped_column(String(36), index=True)
+    event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(80))
+    detail: Mapped[str] = mapped_column(Text)
+
+
+class ResidentMergeRow(Base):
+    __tablename__ = "resident_merge"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    survivor_id: Mapped[str] = mapped_column(String(36), index=True)
+    merged_id: Mapped[str] = mapped_column(String(36), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(500))
+    moved: Mapped[str] = mapped_column(Text)  # JSON: what moved, so an undo restores it
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    undo_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    undo_reason: Mapped[str] = mapped_column(String(500))
+    request_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+
+
+class HealthCardRow(Base):
+    __tablename__ = "health_card"
+    card_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resident_id: Mapped[str] = mapped_column(String(36), unique=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    issue_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoke_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoke_reason: Mapped[str] = mapped_column(String(500))
+
+
+class CardQrUseRow(Base):
+    """Nonces of dynamic QR payloads already scanned: a second scan is a reuse."""
+
+    __tablename__ = "card_qr_use"
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    card_id: Mapped[str] = mapped_column(String(64))
+    used_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+_RES = cast(Any, ResidentRow.__table__)
+_DOC = cast(Any, ResidentDocumentRow.__table__)
+_ENR = cast(Any, ResidentEnrollmentRow.__table__)
+_EVT = cast(Any, ResidentEventRow.__table__)
+_MRG = cast(Any, ResidentMergeRow.__table__)
+_CARD = cast(Any, HealthCardRow.__table__)
+_QR = cast(Any, CardQrUseRow.__table__)
+
+
+@dataclass(frozen=True)
+class ResidentEvent:
+    event_id: str
+    resident_id: str
+    event_time: datetime
+    kind: str
+    actor: str
+    detail: dict[str, object]
+
+
+@dataclass(frozen=True)
+class MergeRecord:
+    merge_id: str
+    survivor_id: str
+    merged_id: str
+    state: str  # "active" or "undone"
+    reason: str
+    moved: dict[str, Any]
+    create_time: datetime
+    undo_time: datetime | None
+    undo_reason: str
+
+
+@dataclass(frozen=True)
+class HealthCard:
+    card_id: str
+    resident_id: str
+    generation: int
+    state: str  # "active" or "revoked"
+    issue_time: datetime
+    revoke_time: datetime | None
+    revoke_reason: str
+
+
+def _utc(value: datetime) -> datetime:
+    return utc(value)  # type: ignore[return-value]
+
+
+class DocumentTaken(Exception):
+    """The document's keyed hash is already on file (maybe by a concurrent registration)."""
+
+
+def visible(roots: Sequence[str]) -> Any:
+    """SQL filter: the resident lives under one of ``roots`` or enrolled at a tenant there."""
+    enrolled = exists().where(
+        _ENR.c.resident_id == _RES.c.id, within_scopes(_ENR.c.scope_path, list(roots))
+    )
+    return or_(within_scopes(_RES.c.home_path, list(roots)), enrolled)
+
+
+class ResidentRepository:
+    def __init__(self, connection: Connection, vault: PiiVault) -> None:
+        self.s = connection
+        self.vault = vault
+
+    # -- residents ---------------------------------------------------------------------------
+    def add(self, resident: Resident, request_id: str) -> None:
+        self.s.execute(
+            insert(_RES).values(
+                id=resident.resident_id,
+                **self._columns(resident),
+                create_time=resident.create_time,
+                request_id=request_id or None,
+            )
+        )
+
+    def save(self, resident: Resident, expected_version: int) -> bool:
+        result = self.s.execute(
+            update(_RES)
+            .where(_RES.c.id == resident.resident_id, _RES.c.version == expected_version)
+            .values(**self._columns(resident))
+        )
+        return bool(cast(CursorResult, result).rowcount)
+
+    def _columns(self, r: Resident) -> dict[str, object]:
+        return {
+            "state": r.state.value,
+            "name": r.name,
+            "name_key": r.name_key,
+            "sex": r.sex.value,
+            "birth_date": r.birth_date,
+            "phone_sealed": self.vault.seal(r.phone, f"phone:{r.resident_id}") if r.phone else None,
+            "region_code": r.region_code,
+            "address": r.address,
+            "ethnicity": r.ethnicity,
+            "residence_type": r.residence_type.value,
+            "home_path": r.home_path,
+            "mother_id": r.mother_id,
+            "sex_override_reason": r.sex_override_reason,
+            "death_date": r.death_date,
+            "merged_into": r.merged_into,
+            "update_time": r.update_time,
+            "version": r.version,
+        }
+
+    def get(self, resident_id: str, *, for_update: bool = False) -> Resident | None:
+        query = select(_RES).where(_RES.c.id == resident_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.s.execute(query).first()
+        return self._resident(row) if row else None
+
+    def by_request(self, request_id: str) -> Resident | None:
+        row = self.s.execute(select(_RES).where(_RES.c.request_id == request_id)).first()
+        return self._resident(row) if row else None
+
+    def scope_paths(self, resident_id: str) -> list[str]:
+        """Where the resident may be seen from: the home region and every enrolling tenant."""
+        home = self.s.execute(select(_RES.c.home_path).where(_RES.c.id == resident_id)).scalar()
+        tenants = self.s.execute(
+            select(_ENR.c.scope_path).where(_ENR.c.resident_id == resident_id)
+        ).scalars()
+        return [p for p in (home, *tenants) if p]
+
+    def is_visible(self, resident_id: str, roots: Sequence[str]) -> bool:
+        query = select(_RES.c.id).where(_RES.c.id == resident_id, visible(roots))
+        return self.s.execute(query).first() is not None
+
+    def candidates(
+        self, name_key: str, surname: str, birth_date: date | None, roots: Sequence[str], limit: int
+    ) -> list[Resident]:
+        """Residents worth scoring: the same normalised name, or (with a birth date) the same
+        birth date and surname. Both arms use ix_resident_name_birth / ix_resident_birth_date."""
+        arms = [_RES.c.name_key == name_key]
+        if birth_date is not None:
+            arms.append(and_(_RES.c.birth_date == birth_date, _RES.c.name_key.startswith(surname)))
+        query = (
+            select(_RES)
+            .where(or_(*arms), _RES.c.state != ResidentState.MERGED.value, visible(roots))
+            .order_by(_RES.c.id)
+            .limit(limit)
+        )
+        return [self._resident(row) for row in self.s.execute(query)]
+
+    def children_of(self, mother_id: str) -> list[str]:
+        return list(
+            self.s.execute(select(_RES.c.id).where(_RES.c.mother_id == mother_id)).scalars()
+        )
+
+    def set_mother(self, child_ids: Sequence[str], mother_id: str) -> None:
+        if child_ids:
+            self.s.execute(
+                update(_RES).where(_RES.c.id.in_(list(child_ids))).values(mother_id=mother_id)
+            )
+
+    def _resident(self, row: Any, with_documents: bool = True) -> Resident:
+        phone = self.vault.open(row.phone_sealed, f"phone:{row.id}") if row.phone_sealed else ""
+        return Resident(
+            resident_id=row.id,
+            state=ResidentState(row.state),
+            name=row.name,
+            sex=Sex(row.sex),
+            birth_date=row.birth_date,
+            phone=phone,
+            region_code=row.region_code,
+            address=row.address,
+            ethnicity=row.ethnicity,
+            residence_type=ResidenceType(row.residence_type),
+            home_path=row.home_path,
+            mother_id=row.mother_id,
+            sex_override_reason=row.sex_override_reason,
+            death_date=row.death_date,
+            merged_into=row.merged_into,
+            create_time=utc(row.create_time),  # type: ignore[arg-type]
+            update_time=utc(row.update_time),  # type: ignore[arg-type]
+            version=row.version,
+            documents=tuple(self.documents(row.id)) if with_documents else (),
+        )
+
+    # -- documents ---------------------------------------------------------------------------
+    def add_document(
+        self,
+        resident_id: str,
+        doc_type: DocumentType,
+        number: str,
+        lookup_hash: str,
+        *,
+        issuing_country: str = "",
+        primary: bool,
+        origin: str,
+        now: datetime,
+    ) -> str:
+        """Raises DocumentTaken when the hash is on file; the savepoint keeps the
+        transaction usable for the caller's next step."""
+        document_id = new_id()
+        try:
+            with self.s.begin_nested():
+                self.s.execute(
+                    insert(_DOC).values(
+                        id=document_id,
+                        resident_id=resident_id,
+                        doc_type=doc_type.value,
+                        lookup_hash=lookup_hash,
+                        number_sealed=self.vault.seal(number, f"doc:{document_id}"),
+                        issuing_country=issuing_country,
+                        is_primary=int(primary),
+                        origin=origin,
+                        create_time=now,
+                    )
+                )
+        except IntegrityError:
+            raise DocumentTaken from None
+        return document_id
+
+    def resident_by_hash(self, lookup_hash: str) -> str | None:
+        return self.s.execute(
+            select(_DOC.c.resident_id).where(_DOC.c.lookup_hash == lookup_hash)
+        ).scalar()
+
+    def documents(self, resident_id: str) -> list[HeldDocument]:
+        rows = self.s.execute(
+            select(_DOC).where(_DOC.c.resident_id == resident_id).order_by(_DOC.c.id)
+        )
+        return [
+            HeldDocument(
+                document_id=r.id,
+                doc_type=DocumentType(r.doc_type),
+                number=self.vault.open(r.number_sealed, f"doc:{r.id}"),
+                issuing_country=r.issuing_country,
+                primary=bool(r.is_primary),
+                origin=r.origin,
+            )
+            for r in rows
+        ]
+
+    def move_documents(self, document_ids: Sequence[str], to_resident: str, primary: bool) -> None:
+        """Re-point documents (a merge, or its undo). Aliases are never primary."""
+        if document_ids:
+            self.s.execute(
+                update(_DOC)
+                .where(_DOC.c.id.in_(list(document_ids)))
+                .values(resident_id=to_resident, is_primary=int(primary))
+            )
+
+    def set_primary(self, document_id: str, primary: bool) -> None:
+        self.s.execute(update(_DOC).where(_DOC.c.id == document_id).values(is_primary=int(primary)))
+
+    # -- enrollments -------------------------------------------------------------------------
+    def enroll(self, resident_id: str, tenant_id: str, scope_path: str, now: datetime) -> bool:
+        """True when the enrollment is new."""
+        present = self.s.execute(
+            select(_ENR.c.tenant_id).where(
+                _ENR.c.resident_id == resident_id, _ENR.c.tenant_id == tenant_id
+            )
+        ).first()
+        if present:
+            return False
+        try:
+            with self.s.begin_nested():
+                self.s.execute(
+                    insert(_ENR).values(
+                        resident_id=resident_id,
+                        tenant_id=tenant_id,
+                        scope_path=scope_path,
+                        create_time=now,
+                    )
+                )
+        except IntegrityError:
+            return False  # a concurrent registration at the same tenant enrolled it
+        return True
+
+    def enrollments(self, resident_id: str) -> list[tuple[str, str]]:
+        return [
+            (r.tenant_id, r.scope_path)
+            for r in self.s.execute(
+                select(_ENR.c.tenant_id, _ENR.c.scope_path).where(_ENR.c.resident_id == resident_id)
+            )
+        ]
+
+    def remove_enrollments(self, resident_id: str, tenant_ids: Sequence[str]) -> None:
+        if tenant_ids:
+            self.s.execute(
+                delete(_ENR).where(
+                    _ENR.c.resident_id == resident_id, _ENR.c.tenant_id.in_(list(tenant_ids))
+                )
+            )
+
+    # -- history -----------------------------------------------------------------------------
+    def record(
+        self, resident_id: str, kind: str, actor: str, now: datetime, **detail: object
+    ) -> None:
+        self.s.execute(
+            insert(_EVT).values(
+                id=new_id(),
+                resident_id=resident_id,
+                event_time=now,
+                kind=kind,
+                actor=actor,
+                detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
+            )
+        )
+
+    def history(self, resident_id: str, after: str | None, limit: int) -> list[ResidentEvent]:
+        query = select(_EVT).where(_EVT.c.resident_id == resident_id)
+        if after:
+            query = query.where(_EVT.c.id > after)
+        rows = self.s.execute(query.order_by(_EVT.c.id).limit(limit))
+        return [
+            ResidentEvent(
+                r.id,
+                r.resident_id,
+                _utc(r.event_time),
+                r.kind,
+                r.actor,
+                json.loads(r.detail),
+            )
+            for r in rows
+        ]
+
+    # -- merges ------------------------------------------------------------------------------
+    def add_merge(self, merge: MergeRecord, request_id: str) -> None:
+        self.s.execute(
+            insert(_MRG).values(
+                id=merge.merge_id,
+                survivor_id=merge.survivor_id,
+                merged_id=merge.merged_id,
+                state=merge.state,
+                reason=merge.reason,
+                moved=json.dumps(merge.moved, sort_keys=True),
+                create_time=merge.create_time,
+                undo_time=None,
+                undo_reason="",
+                request_id=request_id or None,
+            )
+        )
+
+    def get_merge(self, merge_id: str, *, for_update: bool = False) -> MergeRecord | None:
+        query = select(_MRG).where(_MRG.c.id == merge_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.s.execute(query).first()
+        return self._merge(row) if row else None
+
+    def merge_by_request(self, request_id: str) -> MergeRecord | None:
+        row = self.s.execute(select(_MRG).where(_MRG.c.request_id == request_id)).first()
+        return self._merge(row) if row else None
+
+    def later_active_merges(self, resident_ids: Sequence[str], since: datetime) -> int:
+        """Active merges after ``since`` that touch these residents (they block an undo)."""
+        query = select(_MRG.c.id).where(
+            _MRG.c.state == "active",
+            _MRG.c.create_time > since,
+            or_(
+                _MRG.c.survivor_id.in_(list(resident_ids)), _MRG.c.merged_id.in_(list(resident_ids))
+            ),
+        )
+        return len(self.s.execute(query).all())
+
+    def mark_merge_undone(self, merge_id: str, reason: str, now: datetime) -> None:
+        self.s.execute(
+            update(_MRG)
+            .where(_MRG.c.id == merge_id)
+            .values(state="undone", undo_time=now, undo_reason=reason)
+        )
+
+    @staticmethod
+    def _merge(row: Any) -> MergeRecord:
+        return MergeRecord(
+            merge_id=row.id,
+            survivor_id=row.survivor_id,
+            merged_id=row.merged_id,
+            state=row.state,
+            reason=row.reason,
+            moved=json.loads(row.moved),
+            create_time=utc(row.create_time),  # type: ignore[arg-type]
+            undo_time=utc(row.undo_time),
+            undo_reason=row.undo_reason,
+        )
+
+    # -- health cards ------------------------------------------------------------------------
+    def card_of(self, resident_id: str, *, for_update: bool = False) -> HealthCard | None:
+        query = select(_CARD).where(_CARD.c.resident_id == resident_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.s.execute(query).first()
+        return self._card(row) if row else None
+
+    def card(self, card_id: str) -> HealthCard | None:
+        row = self.s.execute(select(_CARD).where(_CARD.c.card_id == card_id)).first()
+        return self._card(row) if row else None
+
+    def add_card(self, card: HealthCard) -> bool:
+        """False when the resident already has a card (a concurrent issue won)."""
+        try:
+            with self.s.begin_nested():
+                self.s.execute(
+                    insert(_CARD).values(
+                        card_id=card.card_id,
+                        resident_id=card.resident_id,
+                        generation=card.generation,
+                        state=card.state,
+                        issue_time=card.issue_time,
+                        revoke_time=None,
+                        revoke_reason="",
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def save_card(self, card: HealthCard) -> None:
+        self.s.execute(
+            update(_CARD)
+            .where(_CARD.c.card_id == card.card_id)
+            .values(
+                generation=card.generation,
+                state=card.state,
+                issue_time=card.issue_time,
+                revoke_time=card.revoke_time,
+                revoke_reason=card.revoke_reason,
+            )
+        )
+
+    def use_nonce(self, nonce: str, card_id: str, now: datetime) -> bool:
+        """False when the nonce was used before: the payload is a replay."""
+        try:
+            with self.s.begin_nested():
+                self.s.execute(insert(_QR).values(nonce=nonce, card_id=card_id, used_time=now))
+        except IntegrityError:
+            return False
+        return True
+
+    def forget_nonces_before(self, cutoff: datetime) -> None:
+        """Nonces of expired payloads are no longer needed: expiry refuses them first."""
+        self.s.execute(delete(_QR).where(_QR.c.used_time < cutoff))
+
+    @staticmethod
+    def _card(row: Any) -> HealthCard:
+        return HealthCard(
+            card_id=row.card_id,
+            resident_id=row.resident_id,
+            generation=row.generation,
+            state=row.state,
+            issue_time=utc(row.issue_time),  # type: ignore[arg-type]
+            revoke_time=utc(row.revoke_time),
+            revoke_reason=row.revoke_reason,
+        )
