@@ -90,6 +90,18 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_provision_cell(args: argparse.Namespace) -> int:
+    from rhip.provision.commands import provision_cell
+
+    return provision_cell(args)
+
+
+def cmd_deprovision_cell(args: argparse.Namespace) -> int:
+    from rhip.provision.commands import deprovision_cell
+
+    return deprovision_cell(args)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from rhip.platform import run_demo_platform
 
@@ -143,6 +155,23 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--username", required=True)
     create.add_argument("--display-name", required=True)
     create.set_defaults(func=cmd_create_admin)
+    provision = admin_sub.add_parser(
+        "provision-cell", help="create a cell's namespace, quota, limits, policy and secrets"
+    )
+    deprovision = admin_sub.add_parser(
+        "deprovision-cell", help="delete a cell's namespace; refused while it holds tenants"
+    )
+    for cell_cmd, func in ((provision, cmd_provision_cell), (deprovision, cmd_deprovision_cell)):
+        cell_cmd.add_argument("region", help="region code of the cell, e.g. 320000")
+        cell_cmd.add_argument("--namespace", help="namespace (default: rhip-<region>)")
+        cell_cmd.add_argument("--context", help="kubeconfig context (default: the current one)")
+        cell_cmd.add_argument("--dry-run", action="store_true", help="change nothing; show it")
+        cell_cmd.set_defaults(func=func)
+    deprovision.add_argument(
+        "--tenant-count-from",
+        metavar="DATABASE_URL",
+        help="the cell's identity database (default: RHIP_IDENTITY_DATABASE_URL or its default)",
+    )
 
     demo = sub.add_parser(
         "demo",

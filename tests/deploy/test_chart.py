@@ -1,0 +1,286 @@
+"""helm lint, helm template and Kubernetes schema validation of the rhip chart; the values
+schema refuses bad values; the rendered settings are the ones rhip itself reads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rhip.cli import build_parser
+from rhip.kit.config import SERVICES, load_settings
+from rhip.kit.routing import RoutingTable
+
+from deploy.chart import (
+    CELL_FILES,
+    CI_VALUES,
+    GATEWAY_FILES,
+    VALUES_FILES,
+    by_kind,
+    helm,
+    named,
+    template,
+)
+from deploy.kube import schema_errors
+
+Rendered = dict[str, list[dict[str, Any]]]
+
+
+def test_there_are_several_values_files_for_cells_and_the_gateway() -> None:
+    assert len(CELL_FILES) >= 3 and len(GATEWAY_FILES) >= 1
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES)
+def test_helm_lint_passes(values_file: str) -> None:
+    result = helm("lint", "helm/rhip", "--strict", "--values", str(CI_VALUES / values_file))
+    assert "0 chart(s) failed" in result.stdout
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES)
+def test_every_rendered_object_is_valid_for_kubernetes_1_30_and_later(
+    rendered: Rendered, values_file: str
+) -> None:
+    objects = rendered[values_file]
+    assert objects
+    errors = [e for obj in objects for e in schema_errors(obj)]
+    assert errors == []
+
+
+def test_schema_validation_catches_a_misspelt_field(rendered: Rendered) -> None:
+    deployment = by_kind(rendered["cell-minimal-values.yaml"], "Deployment")[0]
+    deployment["spec"]["replica"] = 2
+    assert schema_errors(deployment)
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES)
+def test_standard_labels_and_no_namespace_in_templates(
+    rendered: Rendered, values_file: str
+) -> None:
+    for obj in rendered[values_file]:
+        meta = obj["metadata"]
+        assert "namespace" not in meta, f"{obj['kind']}/{meta['name']} hard-codes a namespace"
+        labels = meta["labels"]
+        for key in ("name", "instance", "part-of", "version", "managed-by"):
+            assert f"app.kubernetes.io/{key}" in labels, f"{meta['name']} lacks {key}"
+        if obj["kind"] in ("Deployment", "Service", "HorizontalPodAutoscaler", "Job"):
+            assert "app.kubernetes.io/component" in labels
+
+
+@pytest.mark.parametrize("values_file", CELL_FILES)
+def test_a_cell_runs_one_deployment_per_enabled_service_each_with_its_kit(
+    rendered: Rendered, values_file: str
+) -> None:
+    objects = rendered[values_file]
+    values = yaml.safe_load((CI_VALUES / values_file).read_text())
+    enabled = [s for s in SERVICES if values.get("services", {}).get(s, {}).get("enabled")] or [
+        "identity"  # the chart's default
+    ]
+    deployments = by_kind(objects, "Deployment")
+    assert sorted(d["metadata"]["name"] for d in deployments) == sorted(
+        f"rhip-{s}" for s in enabled
+    )
+    pdbs = {p["metadata"]["name"] for p in by_kind(objects, "PodDisruptionBudget")}
+    services = {s["metadata"]["name"] for s in by_kind(objects, "Service")}
+    hpas = {
+        h["spec"]["scaleTargetRef"]["name"] for h in by_kind(objects, "HorizontalPodAutoscaler")
+    }
+    for d in deployments:
+        name, spec = d["metadata"]["name"], d["spec"]
+        assert name in pdbs and name in services
+        # Either the HPA owns the replica count or the Deployment fixes it, never both.
+        assert (name in hpas) != ("replicas" in spec)
+        pod = spec["template"]["spec"]
+        assert {c["topologyKey"] for c in pod["topologySpreadConstraints"]} == {
+            "topology.kubernetes.io/zone",
+            "kubernetes.io/hostname",
+        }
+        assert pod["serviceAccountName"] == "rhip"
+        region = d["metadata"]["labels"]["rhip.io/region"]
+        assert region == values["cell"]["region"]
+    account = named(objects, "ServiceAccount", "rhip")
+    assert account["automountServiceAccountToken"] is False
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES)
+def test_containers_run_rhip_commands_the_cli_accepts(rendered: Rendered, values_file: str) -> None:
+    parser = build_parser()
+    for obj in by_kind(rendered[values_file], "Deployment") + by_kind(rendered[values_file], "Job"):
+        for container in obj["spec"]["template"]["spec"]["containers"]:
+            args = parser.parse_args(container["args"])
+            component = obj["metadata"]["labels"]["app.kubernetes.io/component"]
+            if component == "gateway":
+                assert args.command == "gateway"
+            elif component == "migrate":
+                assert args.command == "migrate"
+            else:
+                assert (args.command, args.services) == ("serve", component)
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES)
+def test_the_config_map_and_secret_refs_make_valid_production_settings(
+    rendered: Rendered, values_file: str
+) -> None:
+    objects = rendered[values_file]
+    config = named(objects, "ConfigMap", "rhip-config")["data"]
+    for d in by_kind(objects, "Deployment"):
+        container = d["spec"]["template"]["spec"]["containers"][0]
+        assert container["envFrom"] == [{"configMapRef": {"name": "rhip-config"}}]
+        refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]}
+        component = d["metadata"]["labels"]["app.kubernetes.io/component"]
+        expected = {"RHIP_SECRET_KEY"} | (
+            set() if component == "gateway" else {f"RHIP_{component.upper()}_DATABASE_URL"}
+        )
+        assert set(refs) == expected
+        # Secret keys are the variable names, and nothing optional: a missing key stops the pod.
+        assert all(r["key"] == name and not r.get("optional") for name, r in refs.items())
+        env = {**config, "RHIP_SECRET_KEY": "A" * 43 + "="}
+        settings = load_settings(env)
+        assert settings.environment == "production"
+        assert settings.listen.endswith(":50051")
+
+
+def test_the_gateway_routing_table_is_in_the_format_rhip_reads(
+    rendered: Rendered, tmp_path: Path
+) -> None:
+    values = yaml.safe_load((CI_VALUES / "gateway-values.yaml").read_text())
+    objects = rendered["gateway-values.yaml"]
+    routes = named(objects, "ConfigMap", "rhip-routes")["data"]["routes.json"]
+    path = tmp_path / "routes.json"
+    path.write_text(routes)
+    table = RoutingTable.from_file(path)
+    assert [(c.name, c.regions, c.address) for c in table.cells] == [
+        (c["name"], tuple(c["regions"]), c["address"]) for c in values["gateway"]["cells"]
+    ]
+    assert set(json.loads(routes)["cells"][0]) == {"name", "regions", "address"}
+    config = named(objects, "ConfigMap", "rhip-config")["data"]
+    gateway = named(objects, "Deployment", "rhip-gateway")["spec"]["template"]["spec"]
+    mount = next(m for m in gateway["containers"][0]["volumeMounts"] if m["name"] == "routes")
+    assert config["RHIP_ROUTES"] == f"{mount['mountPath']}/routes.json"
+    assert "subPath" not in mount  # a subPath mount would never see the ConfigMap change
+
+
+def test_migrations_run_as_a_pre_upgrade_hook_job(rendered: Rendered) -> None:
+    objects = rendered["cell-shandong-all-values.yaml"]
+    job = named(objects, "Job", "rhip-migrate")
+    hooks = job["metadata"]["annotations"]["helm.sh/hook"].split(",")
+    assert "pre-upgrade" in hooks and "pre-install" in hooks
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"] == ["migrate", "--services", "identity,archives,emr,mch,referral"]
+    env_names = {e["name"] for e in container["env"]}
+    assert {f"RHIP_{s.upper()}_DATABASE_URL" for s in SERVICES} <= env_names
+    # Its NetworkPolicy is a hook too, created first: the provisioner's default-deny is
+    # already in force when the Job runs, before the release's own policies exist.
+    policy = named(objects, "NetworkPolicy", "rhip-migrate")
+    assert int(policy["metadata"]["annotations"]["helm.sh/hook-weight"]) < int(
+        job["metadata"]["annotations"]["helm.sh/hook-weight"]
+    )
+    assert not by_kind(rendered["gateway-values.yaml"], "Job")
+
+
+def _egress_namespaces(policy: dict[str, Any]) -> set[str]:
+    return {
+        peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+        for rule in policy["spec"]["egress"]
+        for peer in rule.get("to", [])
+        if "namespaceSelector" in peer
+    }
+
+
+def test_a_cell_accepts_only_the_gateway_and_its_own_namespace(rendered: Rendered) -> None:
+    policy = named(rendered["cell-minimal-values.yaml"], "NetworkPolicy", "rhip")
+    assert policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "rhip"
+    assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    [rule] = policy["spec"]["ingress"]
+    own_namespace, gateway = rule["from"]
+    assert own_namespace == {"podSelector": {}}
+    assert gateway["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "rhip-gateway"
+    }
+    assert gateway["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "gateway"
+    # Egress: DNS and the gateway only, as no database is configured here.
+    assert _egress_namespaces(policy) == {"kube-system", "rhip-gateway"}
+    ports = {(p["port"], p["protocol"]) for r in policy["spec"]["egress"] for p in r["ports"]}
+    assert ports == {(53, "UDP"), (53, "TCP"), (50051, "TCP")}
+
+
+def test_a_cell_reaches_its_database_and_nothing_else_added(rendered: Rendered) -> None:
+    objects = rendered["cell-jiangsu-values.yaml"]
+    policy = named(objects, "NetworkPolicy", "rhip")
+    database = [
+        r for r in policy["spec"]["egress"] if r["ports"] == [{"port": 5432, "protocol": "TCP"}]
+    ]
+    assert len(database) == 1
+    assert {"ipBlock": {"cidr": "10.20.0.0/24"}} in database[0]["to"]
+    # The peer cell is reachable only at its identity service, for its public keys.
+    assert "rhip-370000" in _egress_namespaces(policy)
+    peer_rule = next(
+        r
+        for r in policy["spec"]["egress"]
+        if any(
+            p.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+            == "rhip-370000"
+            for p in r["to"]
+        )
+    )
+    assert (
+        peer_rule["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+        == "identity"
+    )
+    jwks = named(objects, "NetworkPolicy", "rhip-peer-jwks")
+    assert jwks["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "identity"
+
+
+def test_the_gateway_reaches_only_dns_and_its_cells(rendered: Rendered) -> None:
+    policy = named(rendered["gateway-values.yaml"], "NetworkPolicy", "rhip-gateway")
+    assert _egress_namespaces(policy) == {"kube-system", "rhip-320000", "rhip-370000"}
+
+
+BAD_VALUES = {
+    "unknown service": {"cell": {"region": "320000"}, "services": {"billing": {"enabled": True}}},
+    "region code too short": {"cell": {"region": "32000"}},
+    "region code with a leading zero": {"cell": {"region": "032000"}},
+    "region code not digits": {"cell": {"region": "32O000"}},
+    "region code missing": {"cell": {"region": ""}},
+    "unknown role": {"role": "database", "cell": {"region": "320000"}},
+    "latest tag": {"cell": {"region": "320000"}, "image": {"tag": "latest"}},
+    "gateway without cells": {"role": "gateway"},
+    "gateway cell with a bad region": {
+        "role": "gateway",
+        "gateway": {
+            "cells": [{"name": "x", "regions": ["3200"], "address": "x:1", "namespace": "x"}]
+        },
+    },
+    "gateway cell without a port": {
+        "role": "gateway",
+        "gateway": {
+            "cells": [{"name": "x", "regions": ["320000"], "address": "x", "namespace": "x"}]
+        },
+    },
+    "secret as a plain value": {
+        "cell": {"region": "320000"},
+        "config": {"extraEnv": {"RHIP_IDENTITY_DATABASE_URL": "postgresql://u:p@db/x"}},
+    },
+    "unknown top-level value": {"cell": {"region": "320000"}, "replicaCount": 3},
+    "unknown exporter": {"cell": {"region": "320000"}, "config": {"tracesExporter": "jaeger"}},
+    "no resource limits": {"cell": {"region": "320000"}, "serviceDefaults": {"resources": None}},
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_VALUES))
+def test_the_values_schema_refuses_bad_values(case: str, tmp_path: Path) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text(yaml.safe_dump(BAD_VALUES[case]))
+    result = template(path, check=False)
+    assert result.returncode != 0
+    assert "values don't meet the specifications of the schema" in result.stderr, result.stderr
+
+
+def test_a_cell_with_every_service_disabled_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text(
+        yaml.safe_dump({"cell": {"region": "320000"}, "services": {"identity": {"enabled": False}}})
+    )
+    result = template(path, check=False)
+    assert result.returncode != 0 and "at least one service" in result.stderr
