@@ -15,8 +15,8 @@ from rhip.provision.apply import ObjectRef
 
 
 class ClusterApi:
-    def __init__(self, api_client: ApiClient) -> None:
-        self._client = DynamicClient(api_client)
+    def __init__(self, api_client: ApiClient, discovery_cache: str | None = None) -> None:
+        self._client = DynamicClient(api_client, cache_file=discovery_cache)
 
     @classmethod
     def from_config(cls, context: str | None = None) -> ClusterApi:
