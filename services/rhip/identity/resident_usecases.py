@@ -193,7 +193,9 @@ class ResidentUseCases:
         )
         if document is not None and not document.verifies_identity:
             checks.add("document.type", "register newborns with RegisterNewborn", "DOCUMENT_TYPE")
-        name, sex, born = check_demographics(stated, document, sex_override_reason, today, checks)
+        name, sex, born = check_demographics(
+            stated, document, sex_override_reason, today, checks, require_birth_date=bool(document)
+        )
         if not stated.region_code:
             checks.add("resident.region_code", "must be set", "REGION_REQUIRED")
         request_id = checks.check(validate_request_id, request_id) or ""

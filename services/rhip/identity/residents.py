@@ -151,12 +151,14 @@ def check_demographics(
     today: date,
     checks: Violations,
     prefix: str = "resident",
+    require_birth_date: bool = True,
 ) -> tuple[str, Sex, date | None]:
     """Name, sex and birth date after the document's rules (DOMAIN.md §1.1 rules 3 and 5).
 
     The document's birth date wins when none is stated and must agree when one is; a stated
     sex that disagrees with the ID's sex digit needs an explicit override reason (kept on the
-    resident, never silently overwritten)."""
+    resident, never silently overwritten). ``require_birth_date`` is off when the document
+    itself was refused: its birth date is unknown, not missing."""
     name = checks.check(validate_name, stated.name, f"{prefix}.name") or ""
     checks.check(validate_phone, stated.phone, f"{prefix}.phone")
     if stated.ethnicity and stated.ethnicity not in ETHNICITY_CODES:
@@ -184,7 +186,7 @@ def check_demographics(
                 "record it as stated",
                 "ID_SEX_MISMATCH",
             )
-    if born is None:
+    if born is None and require_birth_date:
         checks.add(f"{prefix}.birth_date", "must be set", "BIRTH_DATE_REQUIRED")
     return name, sex, born
 
