@@ -100,9 +100,16 @@ class Database:
         return cls(make_engine(url, pool_size=pool_size))
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """A connection in one transaction: committed on success, rolled back on any error."""
+    def transaction(self, *, durable: bool = True) -> Iterator[Connection]:
+        """A connection in one transaction: committed on success, rolled back on any error.
+
+        ``durable=False`` (PostgreSQL) commits without waiting for the WAL flush: for
+        transactions that only record that a read happened (its audit row), where a server
+        crash may lose the last fraction of a second but the caller should not wait for the
+        disk (measured: ~5 ms per read otherwise, and the audit head serialises them)."""
         with self._translated(), self.engine.begin() as connection:
+            if not durable and connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             yield connection
 
     @contextmanager

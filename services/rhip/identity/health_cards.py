@@ -103,7 +103,7 @@ class HealthCards:
 
     def get(self, name: str) -> HealthCard:
         uc = self.residents
-        with uc._unit() as repo:
+        with uc._unit(durable=False) as repo:
             resident = uc._load(repo, card_owner(name), "GetHealthCard")
             card = repo.card_of(resident.resident_id)
             if card is None:

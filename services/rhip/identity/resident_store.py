@@ -259,6 +259,27 @@ class ResidentRepository:
         ).scalars()
         return [p for p in (home, *tenants) if p]
 
+    def get_visible(
+        self,
+        roots: Sequence[str],
+        *,
+        resident_id: str = "",
+        lookup_hash: str = "",
+        lock: bool = False,
+    ) -> tuple[Resident | None, bool]:
+        """One round trip: the resident (by id or by a document's keyed hash) and whether
+        ``roots`` may see it."""
+        query = select(_RES, visible(roots).label("is_visible"))
+        if lookup_hash:
+            owner = select(_DOC.c.resident_id).where(_DOC.c.lookup_hash == lookup_hash)
+            query = query.where(_RES.c.id == owner.scalar_subquery())
+        else:
+            query = query.where(_RES.c.id == resident_id)
+        if lock:
+            query = query.with_for_update(of=_RES)
+        row = self.s.execute(query).first()
+        return (self._resident(row), bool(row.is_visible)) if row else (None, False)
+
     def is_visible(self, resident_id: str, roots: Sequence[str]) -> bool:
         query = select(_RES.c.id).where(_RES.c.id == resident_id, visible(roots))
         return self.s.execute(query).first() is not None

@@ -113,8 +113,9 @@ class ResidentUseCases:
         return bool(self.authz.scopes(principal.subject, READ_UNMASKED))
 
     @contextmanager
-    def _unit(self) -> Iterator[ResidentRepository]:
-        with self.db.transaction() as tx:
+    def _unit(self, *, durable: bool = True) -> Iterator[ResidentRepository]:
+        """One transaction; ``durable=False`` for reads whose only write is their audit row."""
+        with self.db.transaction(durable=durable) as tx:
             yield ResidentRepository(tx, self.vault)
 
     def _visible(
@@ -122,8 +123,8 @@ class ResidentUseCases:
     ) -> Resident:
         """Permission before existence: a resident outside the caller's roots and a missing one
         look the same (PERMISSION_DENIED), except to callers who reach the whole cell."""
-        resident = repo.get(resident_id, for_update=lock)
-        if resident is not None and repo.is_visible(resident_id, roots):
+        resident, seen = repo.get_visible(roots, resident_id=resident_id, lock=lock)
+        if resident is not None and seen:
             return resident
         if resident is None and any(is_within(self.cell_path, r) for r in roots):
             raise NotFound(f"residents/{resident_id} does not exist")
@@ -413,7 +414,7 @@ class ResidentUseCases:
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, name: str) -> Resident:
-        with self._unit() as repo:
+        with self._unit(durable=False) as repo:
             resident = self._load(repo, name, "GetResident")
             self._audit(repo, "resident.read", resident)
             return resident
@@ -429,10 +430,9 @@ class ResidentUseCases:
         key = self.vault.lookup_hash(
             lookup_key(document.doc_type, document.number, document.issuing_country)
         )
-        with self._unit() as repo:
-            resident_id = repo.resident_by_hash(key)
-            found = resident_id is not None and repo.is_visible(resident_id, roots)
-            resident = repo.get(resident_id) if found and resident_id else None
+        with self._unit(durable=False) as repo:
+            found, seen = repo.get_visible(roots, lookup_hash=key)
+            resident = found if seen else None
             # Committed either way: a miss is audited too.
             self._audit(
                 repo, "resident.lookup", resident, "residents", "OK" if resident else "NOT_FOUND"
@@ -453,14 +453,14 @@ class ResidentUseCases:
             checks.add("page_size", "must not be negative", "PAGE_SIZE_NEGATIVE")
         checks.raise_if_any()
         key = normalise_name(name)
-        with self._unit() as repo:
+        with self._unit(durable=False) as repo:
             rows = repo.candidates(key, surname_prefix(key), born, roots, SEARCH_CANDIDATE_LIMIT)
             ranked = rank([score_candidate(r, key, born, sex) for r in rows], min(limit or 10, 50))
             self._audit(repo, "resident.search", None, "residents", hits=len(ranked))
         return ranked
 
     def history(self, name: str, page: Page) -> tuple[list[ResidentEvent], str]:
-        with self._unit() as repo:
+        with self._unit(durable=False) as repo:
             resident = self._load(repo, name, "ListResidentEvents", field="parent")
             events = repo.history(resident.resident_id, page.after, page.size + 1)
             self._audit(repo, "resident.history", resident)

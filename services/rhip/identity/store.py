@@ -34,6 +34,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    bindparam,
     false,
     insert,
     or_,
@@ -210,6 +211,10 @@ _SERVICE_ACCOUNT = _table(ServiceAccountRow)
 _REFRESH = _table(RefreshTokenRow)
 _SIGNING_KEY = _table(SigningKeyRow)
 
+# Built once: on the hot read path (GetTenant, and every use case that loads a tenant) building
+# the statement and its cache key per call cost more CPU than executing it (tests/perf).
+_TENANT_BY_ID = select(_TENANT).where(_TENANT.c.id == bindparam("tenant_id"))
+
 
 class IdentityRepository:
     """Every query takes the caller's scopes where it lists data."""
@@ -219,7 +224,7 @@ class IdentityRepository:
 
     # -- tenants -------------------------------------------------------------------------
     def get_tenant(self, tenant_id: str) -> Tenant | None:
-        row = self.s.execute(select(_TENANT).where(_TENANT.c.id == tenant_id)).first()
+        row = self.s.execute(_TENANT_BY_ID, {"tenant_id": tenant_id}).first()
         return _tenant(row) if row else None
 
     def tenant_by_request(self, request_id: str) -> Tenant | None:
