@@ -15,21 +15,19 @@ from __future__ import annotations
 
 import argparse
 import base64
-import io
 import os
 import random
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import grpc  # noqa: E402
 import psycopg  # noqa: E402
 from _common import log, percentile, scratch_database, table  # noqa: E402
 
@@ -125,9 +123,8 @@ def timed(calls: list, fn) -> list[float]:  # type: ignore[no-untyped-def]
 def run(*, rows: int = 1_000_000, quick: bool = False) -> dict:
     sys.path.insert(0, str(HERE.parent))
     from conftest import make_settings
-    from rhip.api.identity.v1 import resident_pb2
+    from rhip.api.identity.v1 import resident_pb2, resident_service_pb2_grpc
     from rhip.api.identity.v1 import resident_service_pb2 as pb
-    from rhip.api.identity.v1 import resident_service_pb2_grpc
     from rhip.kit.db import Database, migrate
     from support.cells import build_world, start_cell
 
@@ -183,7 +180,9 @@ def run(*, rows: int = 1_000_000, quick: bool = False) -> dict:
             health = health_pb2_grpc.HealthStub(running.channel)
             for fn in (lookup, search_full, search_name):  # warm caches and connections
                 timed(lookups[:50], fn)
-            results["echo"] = timed(lookups, lambda _: health.Check(health_pb2.HealthCheckRequest()))
+            results["echo"] = timed(
+                lookups, lambda _: health.Check(health_pb2.HealthCheckRequest())
+            )
             results["lookup"] = timed(lookups, lookup)
             results["search_full"] = timed(lookups[: samples // 2], search_full)
             results["search_name"] = timed(lookups[: samples // 2], search_name)
