@@ -2,8 +2,23 @@
 
 request id → telemetry span → error mapping → authentication.
 
-Each interceptor wraps the method's behaviour, so contextvars are set in the thread that runs
-the handler.
+The four steps run as one wrapper around each method's behaviour (plain try/finally, the
+call's metadata read once), in the thread that runs the handler, so contextvars are set
+where the handler reads them. Measured in tests/perf: four stacked ``@contextmanager``
+interceptors cost the gateway about a fifth of its Python time per call.
+
+- request id: taken from the caller's ``x-request-id`` (the gateway sets one) or made here,
+  sent back in the initial metadata, and held in a contextvar for the whole call, so the
+  access log line carries it.
+- telemetry: one server span per RPC (parent from W3C ``traceparent`` metadata), a request
+  counter and a latency histogram by method and status code, and one access log line.
+- error mapping: rhip errors become ``google.rpc.Status`` with details; anything else is
+  INTERNAL with a generic message (the traceback goes to the log only); a status the handler
+  aborted with is kept.
+- authentication: verifies the bearer token (services trust no network position), refuses
+  blocked subjects, honours ``x-rhip-on-behalf-of`` from service accounts only, and puts the
+  Principal in the contextvar for the handler. Public methods (login, JWKS) run without a
+  principal, ignoring any token sent along.
 """
 
 from __future__ import annotations
@@ -11,11 +26,11 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import grpc
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.metrics import Meter
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -49,16 +64,54 @@ def error_domain(method: str) -> str:
     return f"{parts[2]}.rhip" if len(parts) > 3 and parts[:2] == ["rhip", "api"] else "rhip"
 
 
-class _WrappingInterceptor(grpc.ServerInterceptor):
-    """Base: runs each call of a method inside ``around(method, context)``, a context manager
-    entered in the handler's thread; streaming responses stay inside it while they stream.
-    Health and reflection are left alone. Wrapped handlers are cached per method."""
+class _Method:
+    """What the chain needs to know about one method, worked out once."""
 
-    def __init__(self) -> None:
+    __slots__ = ("_labels", "domain", "name", "path", "public", "span_attributes", "span_name")
+
+    def __init__(self, path: str, public: bool) -> None:
+        self.path = path
+        self.span_name = path.lstrip("/")
+        service, _, self.name = self.span_name.partition("/")
+        self.span_attributes = {
+            "rpc.system": "grpc",
+            "rpc.service": service,
+            "rpc.method": self.name,
+        }
+        self.domain = error_domain(path)
+        self.public = public
+        self._labels: dict[str, dict[str, str]] = {}
+
+    def labels(self, code: str) -> dict[str, str]:
+        """Metric attributes for this method and status code (one dict per code)."""
+        labels = self._labels.get(code)
+        if labels is None:
+            labels = self._labels[code] = {"rpc.method": self.path, "rpc.grpc.status_code": code}
+        return labels
+
+
+class ServerInterceptor(grpc.ServerInterceptor):
+    """The whole chain (see the module's docstring) as one wrapper per method, cached per
+    method. Health and reflection are left alone. Streaming responses stay inside the chain
+    while they stream."""
+
+    def __init__(
+        self,
+        verifier: TokenVerifier,
+        authorizer: Authorizer | None,
+        tracer_provider: trace.TracerProvider,
+        meter: Meter,
+        public_methods: Iterable[str] = (),
+    ) -> None:
+        self._verifier = verifier
+        self._authorizer = authorizer
+        self._public = frozenset(public_methods)
+        self._tracer = tracer_provider.get_tracer("rhip.kit.server")
+        self._calls = meter.create_counter("rpc.server.requests", description="RPCs served")
+        self._duration = meter.create_histogram(
+            "rpc.server.duration", unit="ms", description="RPC latency"
+        )
         self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
-
-    def around(self, method: str, context: grpc.ServicerContext) -> AbstractContextManager[None]:
-        raise NotImplementedError
 
     def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
         method = handler_call_details.method
@@ -70,21 +123,8 @@ class _WrappingInterceptor(grpc.ServerInterceptor):
             cached = self._wrapped[method] = self._wrap_handler(handler, method)
         return cached
 
-    def _unary(self, behavior: Behavior, method: str) -> Behavior:
-        def run(request, context):  # type: ignore[no-untyped-def]
-            with self.around(method, context):
-                return behavior(request, context)
-
-        return run
-
-    def _streaming(self, behavior: Behavior, method: str) -> Behavior:
-        def run(request, context):  # type: ignore[no-untyped-def]
-            with self.around(method, context):
-                yield from behavior(request, context)
-
-        return run
-
-    def _wrap_handler(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+    def _wrap_handler(self, handler: grpc.RpcMethodHandler, path: str) -> grpc.RpcMethodHandler:
+        method = _Method(path, path in self._public)
         kwargs = {
             "request_deserializer": handler.request_deserializer,
             "response_serializer": handler.response_serializer,
@@ -105,127 +145,85 @@ class _WrappingInterceptor(grpc.ServerInterceptor):
             self._streaming(handler.stream_stream, method), **kwargs
         )
 
-
-class TelemetryInterceptor(_WrappingInterceptor):
-    """One server span per RPC (parent taken from W3C ``traceparent`` metadata), plus a
-    request counter and a latency histogram by method and status code."""
-
-    def __init__(self, tracer_provider: trace.TracerProvider, meter: Meter) -> None:
-        super().__init__()
-        self._tracer = tracer_provider.get_tracer("rhip.kit.server")
-        self._calls = meter.create_counter("rpc.server.requests", description="RPCs served")
-        self._duration = meter.create_histogram(
-            "rpc.server.duration", unit="ms", description="RPC latency"
-        )
-
-    @contextmanager
-    def around(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
-        service, _, name = method.lstrip("/").partition("/")
-        start = time.perf_counter()
-        code = "OK"
-        with self._tracer.start_as_current_span(
-            method.lstrip("/"),
-            context=extract_context(context.invocation_metadata()),
-            kind=SpanKind.SERVER,
-            attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": name},
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
+    # -- the chain, one call -----------------------------------------------------------------
+    def _unary(self, behavior: Behavior, method: _Method) -> Behavior:
+        def run(request, context):  # type: ignore[no-untyped-def]
+            call = _Call(self, method, context)
             try:
-                yield
+                try:
+                    with acting_as(*self._authenticate(method, call)):
+                        return behavior(request, context)
+                except Exception as error:
+                    self._map_error(method, context, error)
+                    raise  # the handler's own abort: keep its status
             except BaseException:
-                code = context.code().name if context.code() else "UNKNOWN"
-                span.set_status(Status(StatusCode.ERROR, code))
+                call.failed()
                 raise
             finally:
-                elapsed_ms = (time.perf_counter() - start) * 1000
-                span.set_attribute("rpc.grpc.status_code", code)
-                attrs = {"rpc.method": method, "rpc.grpc.status_code": code}
-                self._calls.add(1, attrs)
-                self._duration.record(elapsed_ms, attrs)
-                log.info("rpc %s %s %.1f ms", name, code, elapsed_ms)
+                call.finish()
 
+        return run
 
-class RequestIdInterceptor(_WrappingInterceptor):
-    """Takes ``x-request-id`` from the caller (the gateway sets one) or makes one, and
-    sends it back in the initial metadata."""
+    def _streaming(self, behavior: Behavior, method: _Method) -> Behavior:
+        def run(request, context):  # type: ignore[no-untyped-def]
+            call = _Call(self, method, context)
+            try:
+                try:
+                    with acting_as(*self._authenticate(method, call)):
+                        yield from behavior(request, context)
+                except Exception as error:
+                    self._map_error(method, context, error)
+                    raise  # the handler's own abort: keep its status
+            except BaseException:
+                call.failed()
+                raise
+            finally:
+                call.finish()
 
-    @contextmanager
-    def around(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
-        incoming = dict(context.invocation_metadata()).get(REQUEST_ID_HEADER, "")
-        request_id = str(incoming)[:64] if incoming else uuid.uuid4().hex
-        token = set_request_id(request_id)
-        try:
-            context.send_initial_metadata(((REQUEST_ID_HEADER, request_id),))
-            yield
-        finally:
-            reset_request_id(token)
+        return run
 
-
-class ErrorInterceptor(_WrappingInterceptor):
-    """Maps rhip errors to ``google.rpc.Status`` with details; anything else is INTERNAL
-    with a generic message (the traceback goes to the log only)."""
-
-    @contextmanager
-    def around(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
-        try:
-            yield
-        except RhipError as error:
+    # -- error mapping -----------------------------------------------------------------------
+    @staticmethod
+    def _map_error(method: _Method, context: grpc.ServicerContext, error: Exception) -> None:
+        """Abort with the status for ``error``; returns only when the handler already
+        aborted with a status of its own (the caller re-raises)."""
+        if isinstance(error, RhipError):
             if error.code is grpc.StatusCode.INTERNAL:
-                log.error("internal error in %s: %s", method, error.reason)
-            context.abort_with_status(to_status(error, error_domain(method)))
-        except Exception:
-            if context.code() not in (None, grpc.StatusCode.OK):
-                raise  # the handler aborted with a status of its own: keep it
-            log.exception("unhandled error in %s", method)
-            context.abort_with_status(
-                to_status(
-                    Internal("internal error; the request id identifies it"), error_domain(method)
-                )
-            )
-
-
-class AuthnInterceptor(_WrappingInterceptor):
-    """Verifies the bearer token (services trust no network position), refuses blocked
-    subjects, and puts the Principal in the contextvar for the handler. Public methods
-    (login, JWKS) run without a principal, ignoring any token sent along."""
-
-    def __init__(
-        self,
-        verifier: TokenVerifier,
-        authorizer: Authorizer | None,
-        public_methods: Iterable[str] = (),
-    ) -> None:
-        super().__init__()
-        self._verifier = verifier
-        self._authorizer = authorizer
-        self._public = frozenset(public_methods)
-
-    @contextmanager
-    def around(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
-        if method in self._public:
-            with acting_as(None):
-                yield
+                log.error("internal error in %s: %s", method.path, error.reason)
+            context.abort_with_status(to_status(error, method.domain))
+        if context.code() not in (None, grpc.StatusCode.OK):
             return
-        token = bearer_token(dict(context.invocation_metadata()))
+        log.exception("unhandled error in %s", method.path)
+        context.abort_with_status(
+            to_status(Internal("internal error; the request id identifies it"), method.domain)
+        )
+
+    # -- authentication ----------------------------------------------------------------------
+    def _authenticate(
+        self, method: _Method, call: _Call
+    ) -> tuple[Principal | None, str, Principal | None]:
+        """The verified caller, its token and the original caller it speaks for."""
+        if method.public:
+            return None, "", None
+        metadata = call.metadata
+        token = bearer_token(metadata)
         if token is None:
             raise Unauthenticated("this method needs a bearer token", reason="TOKEN_MISSING")
         principal = self._verifier.verify(token)
         if self._authorizer is not None and self._authorizer.is_blocked(principal.subject):
             raise subject_blocked()
-        original = self._original_caller(principal, context)
-        span = trace.get_current_span()
-        span.set_attribute("rhip.subject", principal.subject)
-        span.set_attribute("rhip.tenant", principal.tenant_id)
-        with acting_as(principal, token, original):
-            yield
+        original = self._original_caller(principal, metadata)
+        if call.recording:
+            call.span.set_attribute("rhip.subject", principal.subject)
+            call.span.set_attribute("rhip.tenant", principal.tenant_id)
+        return principal, token, original
 
     def _original_caller(
-        self, principal: Principal, context: grpc.ServicerContext
+        self, principal: Principal, metadata: Mapping[str, Any]
     ) -> Principal | None:
         """The caller named by ``x-rhip-on-behalf-of`` (cross-cell calls): only a service
         account may speak for someone, and that someone's token must verify too."""
-        token = dict(context.invocation_metadata()).get(ON_BEHALF_OF_HEADER)
+        token = metadata.get(ON_BEHALF_OF_HEADER)
         if not token:
             return None
         if principal.kind is not PrincipalKind.SERVICE_ACCOUNT:
@@ -239,3 +237,70 @@ class AuthnInterceptor(_WrappingInterceptor):
                 f"the on-behalf-of token is not valid ({error.reason})",
                 reason="ON_BEHALF_OF_INVALID",
             ) from None
+
+
+class _Call:
+    """Request id and span of one call: set up on creation, torn down by ``finish``."""
+
+    __slots__ = (
+        "_request_id",
+        "_span_token",
+        "chain",
+        "code",
+        "context",
+        "metadata",
+        "method",
+        "recording",
+        "span",
+        "start",
+    )
+
+    def __init__(self, chain: ServerInterceptor, method: _Method, context: grpc.ServicerContext):
+        self.chain = chain
+        self.method = method
+        self.context = context
+        # Read once: grpc builds a new tuple of tuples on every invocation_metadata() call.
+        self.metadata: dict[str, Any] = dict(context.invocation_metadata())
+        # request id (outermost, so the access log line below carries it)
+        incoming = self.metadata.get(REQUEST_ID_HEADER, "")
+        request_id = str(incoming)[:64] if incoming else uuid.uuid4().hex
+        self._request_id = set_request_id(request_id)
+        try:
+            context.send_initial_metadata(((REQUEST_ID_HEADER, request_id),))
+            # span (not ``start_as_current_span``: two generator context managers per call)
+            parent = extract_context(self.metadata)
+            self.span = chain._tracer.start_span(
+                method.span_name,
+                context=parent,
+                kind=SpanKind.SERVER,
+                attributes=method.span_attributes,
+                record_exception=False,
+                set_status_on_exception=False,
+            )
+            self._span_token = otel_context.attach(trace.set_span_in_context(self.span))
+        except BaseException:
+            reset_request_id(self._request_id)
+            raise
+        self.recording = self.span.is_recording()
+        self.code = "OK"
+        self.start = time.perf_counter()
+
+    def failed(self) -> None:
+        code = self.context.code()
+        self.code = code.name if code else "UNKNOWN"
+        self.span.set_status(Status(StatusCode.ERROR, self.code))
+
+    def finish(self) -> None:
+        try:
+            elapsed_ms = (time.perf_counter() - self.start) * 1000
+            method, code = self.method, self.code
+            if self.recording:
+                self.span.set_attribute("rpc.grpc.status_code", code)
+            labels = method.labels(code)
+            self.chain._calls.add(1, labels)
+            self.chain._duration.record(elapsed_ms, labels)
+            log.info("rpc %s %s %.1f ms", method.name, code, elapsed_ms)
+        finally:
+            self.span.end()
+            otel_context.detach(self._span_token)
+            reset_request_id(self._request_id)

@@ -18,12 +18,7 @@ from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
 from rhip.kit.authn import TokenVerifier
 from rhip.kit.authz import Authorizer
-from rhip.kit.interceptors import (
-    AuthnInterceptor,
-    ErrorInterceptor,
-    RequestIdInterceptor,
-    TelemetryInterceptor,
-)
+from rhip.kit.interceptors import ServerInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +51,8 @@ class RhipServer:
         public = [m for spec in services for m in spec.public_methods]
         self._server = grpc.server(
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rpc"),
-            interceptors=[
-                RequestIdInterceptor(),  # outermost, so the access log line carries it
-                TelemetryInterceptor(tracer_provider, meter),
-                ErrorInterceptor(),
-                AuthnInterceptor(verifier, authorizer, public),
-            ],
+            # request id → telemetry span → error mapping → authentication, in one wrapper
+            interceptors=[ServerInterceptor(verifier, authorizer, tracer_provider, meter, public)],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.metrics import Meter
-from opentelemetry.propagators.textmap import Getter, Setter
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.resources import Resource
@@ -53,31 +53,22 @@ def current_trace_id() -> str:
     return format(context.trace_id, "032x") if context.is_valid else ""
 
 
-class _MetadataGetter(Getter[Sequence[tuple[str, str | bytes]]]):
-    def get(self, carrier, key):  # type: ignore[no-untyped-def]
-        values = [v for k, v in carrier if k == key]
-        return [v if isinstance(v, str) else v.decode() for v in values] or None
-
-    def keys(self, carrier):  # type: ignore[no-untyped-def]
-        return [k for k, _ in carrier]
+_NO_PARENT = Context()
+TRACEPARENT_HEADER = "traceparent"
 
 
-class _MetadataSetter(Setter[MutableMapping[str, str]]):
-    def set(self, carrier, key, value):  # type: ignore[no-untyped-def]
-        carrier[key] = value
-
-
-METADATA_GETTER = _MetadataGetter()
-
-
-def extract_context(metadata: Sequence[tuple[str, str | bytes]]):  # type: ignore[no-untyped-def]
-    return PROPAGATOR.extract(metadata, getter=METADATA_GETTER)
+def extract_context(metadata: Mapping[str, str | bytes]) -> Context:
+    """The caller's trace context from an RPC's metadata (read into a dict once per call);
+    an empty context (a new trace) when the caller sent none."""
+    if TRACEPARENT_HEADER not in metadata:
+        return _NO_PARENT  # the common case at the gateway: skip the propagator
+    return PROPAGATOR.extract(metadata)
 
 
 def outgoing_metadata() -> list[tuple[str, str]]:
     """Trace context and request id to send on an outbound call from inside an RPC."""
     carrier: dict[str, str] = {}
-    PROPAGATOR.inject(carrier, setter=_MetadataSetter())
+    PROPAGATOR.inject(carrier)
     if current_request_id():
         carrier[REQUEST_ID_HEADER] = current_request_id()
     return list(carrier.items())

@@ -28,6 +28,7 @@ ERROR_DOMAIN = "gateway.rhip"
 # Caller metadata passed on to the cell; trace context and request id are set by the gateway.
 NO_DEADLINE = 1e8  # seconds; beyond this the caller set no deadline
 FORWARDED_HEADERS = ("authorization", REGION_HEADER, "x-rhip-on-behalf-of")
+MAX_CACHED_REGIONS = 10_000  # owners remembered; cleared when full
 
 
 def _identity(value: Any) -> Any:
@@ -52,12 +53,25 @@ class CellProxy(grpc.GenericRpcHandler):
         # (channel id, method) → (channel, multi-callable); the channel is kept to detect reuse
         # of an id after a routing reload closed the old channel.
         self._calls: dict[tuple[int, str], tuple[grpc.Channel, Any]] = {}
+        # Looked up on every call, so built once per method (grpc asks for the handler anew
+        # on each call).
+        self._handlers: dict[str, grpc.RpcMethodHandler] = {}
+        # region code → (the routing table's cells when looked up, owner): the lookup walks
+        # every cell's regions; a reload replaces the cells and so retires the entries.
+        self._owners: dict[str, tuple[tuple[CellRoute, ...], CellRoute]] = {}
 
     # -- handler lookup ----------------------------------------------------------------------
     def service(self, handler_call_details):  # type: ignore[no-untyped-def]
-        info = self._methods.get(handler_call_details.method)
-        if info is None:
-            return None  # UNIMPLEMENTED, as from any server
+        method = handler_call_details.method
+        handler = self._handlers.get(method)
+        if handler is None:
+            info = self._methods.get(method)
+            if info is None:
+                return None  # UNIMPLEMENTED, as from any server
+            handler = self._handlers[method] = self._handler(info)
+        return handler
+
+    def _handler(self, info: MethodInfo) -> grpc.RpcMethodHandler:
         if info.client_streaming and info.server_streaming:
             return grpc.stream_stream_rpc_method_handler(self._stream_stream(info))
         if info.client_streaming:
@@ -88,7 +102,7 @@ class CellProxy(grpc.GenericRpcHandler):
                 "name the region (x-rhip-region metadata) until you have a token",
                 "REGION_REQUIRED",
             )
-        cell = self._routes.require_owner(region, REGION_HEADER)
+        cell = self._owner(region)
         if principal is not None:
             self._guard.check(principal, region, info.path)
             self._limiter.take(
@@ -103,6 +117,17 @@ class CellProxy(grpc.GenericRpcHandler):
         no_deadline = remaining is None or remaining > NO_DEADLINE
         timeout = self._default_timeout if no_deadline else max(remaining, 0.001)
         return cell, metadata, timeout
+
+    def _owner(self, region: str) -> CellRoute:
+        cells = self._routes.cells  # read first: an entry is never newer than its tag
+        cached = self._owners.get(region)
+        if cached is not None and cached[0] is cells:
+            return cached[1]
+        cell = self._routes.require_owner(region, REGION_HEADER)  # raises for unserved codes
+        if len(self._owners) >= MAX_CACHED_REGIONS:
+            self._owners.clear()
+        self._owners[region] = (cells, cell)
+        return cell
 
     def _call(self, cell: CellRoute, info: MethodInfo, kind: str):  # type: ignore[no-untyped-def]
         """The (cached) multi-callable for ``info`` on ``cell``'s channel."""
