@@ -35,6 +35,7 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彩春菊兰凤洁梅琳素云莲真环雪荣爱妹霞香月莺媛艳瑞凡佳嘉琼勤珍贞莉桂娣叶璧璐娅琦晶妍茜秋珊莎锦黛青倩婷姣婉娴瑾颖露瑶怡婵雁蓓纨仪荷丹蓉眉君琴蕊薇菁梦岚苑婕馨瑗琰韵融园艺咏卿聪澜纯毓悦昭冰爽琬茗羽希宁欣飘育滢馥筠柔竹霭凝晓欢霄枫芸菲寒伊亚宜可姬舒影荔枝思丽"
 COUNTIES = ["320302", "320303", "320305", "320311", "320312", "320321", "320322", "320324", "320381", "320382"]  # fmt: skip
 CLINIC_COUNTY = "320311"
+RESULTS = HERE / "RESULTS-residents.md"
 
 
 def _id_number(rng: random.Random, county: str, born: date, seq: int) -> str:
@@ -236,9 +237,26 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="residents to load")
     parser.add_argument("--quick", action="store_true", help="50,000 rows, fewer samples")
     args = parser.parse_args()
+    started = datetime.now(UTC)
     res = run(rows=args.rows, quick=args.quick)
-    print(report(res))
-    print("\n".join(summary(res)))
+    text = "\n".join(
+        [
+            "# Resident index benchmark",
+            "",
+            f"Written by `tests/perf/bench_residents.py` (`make bench`) on {started:%Y-%m-%d %H:%M}"
+            f" UTC{' with --quick' if args.quick else ''}. The machine (2 cores) is shared: "
+            "compare the rows of one run, not runs.",
+            "",
+            *summary(res),
+            "",
+            report(res),
+            "",
+        ]
+    )
+    print(text)
+    if not args.quick:
+        RESULTS.write_text(text, encoding="utf-8")
+        log(f"wrote {RESULTS}")
 
 
 if __name__ == "__main__":
