@@ -408,3 +408,28 @@ def test_a_deceased_resident_gets_no_new_card(running: RunningCell, world: World
         grpc.StatusCode.FAILED_PRECONDITION,
         "RESIDENT_DECEASED",
     )
+
+
+def test_reads_are_audited_with_the_caller_and_outcome(running: RunningCell, world: World) -> None:
+    api = stub(running.channel)
+    md = running.md("qs-doctor")
+    resident = api.RegisterResident(register_request(XUZHOU_MAN), metadata=md).resident
+    api.GetResident(pb.GetResidentRequest(name=resident.name), metadata=md)
+    expect_error(
+        lambda: api.LookupResident(
+            pb.LookupResidentRequest(document=document(LHASA_MAN)), metadata=md
+        ),
+        grpc.StatusCode.NOT_FOUND,
+    )
+    assert running.cell.identity.residents.read_audit.flush()
+    with running.cell.identity.db.read() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT action, actor, target, outcome FROM audit_event ORDER BY seq"
+        ).all()
+        assert audit.verify(conn).intact
+    reads = [r for r in rows if r.action in ("resident.read", "resident.lookup")]
+    subject = f"user:{world.users['qs-doctor']}"
+    assert [(r.action, r.actor, r.target, r.outcome) for r in reads] == [
+        ("resident.read", subject, resident.name, "OK"),
+        ("resident.lookup", subject, "residents", "NOT_FOUND"),
+    ]

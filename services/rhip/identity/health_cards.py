@@ -103,13 +103,13 @@ class HealthCards:
 
     def get(self, name: str) -> HealthCard:
         uc = self.residents
-        with uc._unit(durable=False) as repo:
+        with uc._reading() as repo:
             resident = uc._load(repo, card_owner(name), "GetHealthCard")
             card = repo.card_of(resident.resident_id)
-            if card is None:
-                raise NotFound("the resident has no health card")
-            uc._audit(repo, "card.read", resident)
-            return card
+        if card is None:
+            raise NotFound("the resident has no health card")
+        uc._audit_read("card.read", resident)
+        return card
 
     def revoke(self, name: str, reason: str) -> HealthCard:
         principal = current_principal()

@@ -89,12 +89,14 @@ class ResidentUseCases:
         db: Database,
         authorizer: Authorizer,
         vault: PiiVault,
+        read_audit: audit.AuditWriter,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
         self.db = db
         self.authz = authorizer
         self.vault = vault
+        self.read_audit = read_audit
         self.clock = clock
         self.cell_path = region_path(settings.cell)
 
@@ -113,10 +115,16 @@ class ResidentUseCases:
         return bool(self.authz.scopes(principal.subject, READ_UNMASKED))
 
     @contextmanager
-    def _unit(self, *, durable: bool = True) -> Iterator[ResidentRepository]:
-        """One transaction; ``durable=False`` for reads whose only write is their audit row."""
-        with self.db.transaction(durable=durable) as tx:
+    def _unit(self) -> Iterator[ResidentRepository]:
+        """One transaction: the changes and their audit rows commit together."""
+        with self.db.transaction() as tx:
             yield ResidentRepository(tx, self.vault)
+
+    @contextmanager
+    def _reading(self) -> Iterator[ResidentRepository]:
+        """Plain reads; their audit events go through ``read_audit`` (see ``_audit_read``)."""
+        with self.db.read() as conn:
+            yield ResidentRepository(conn, self.vault)
 
     def _visible(
         self, repo: ResidentRepository, resident_id: str, roots: list[str], *, lock: bool = False
@@ -158,6 +166,15 @@ class ResidentUseCases:
             raise PermissionDenied("the residence lies outside the caller's region")
         return region.path
 
+    def _event(
+        self, action: str, resident: Resident | None, target: str, outcome: str, detail: dict
+    ) -> audit.AuditEvent:
+        if resident is not None:
+            target, scope = target or f"residents/{resident.resident_id}", resident.home_path
+        else:
+            scope = self.cell_path
+        return audit.AuditEvent(action, target, scope, outcome, detail=detail)
+
     def _audit(
         self,
         repo: ResidentRepository,
@@ -167,11 +184,19 @@ class ResidentUseCases:
         outcome: str = "OK",
         **detail: object,
     ) -> None:
-        if resident is not None:
-            target, scope = target or f"residents/{resident.resident_id}", resident.home_path
-        else:
-            scope = self.cell_path
-        audit.append(repo.s, audit.AuditEvent(action, target, scope, outcome, detail=detail))
+        """Audit a change in its own transaction."""
+        audit.append(repo.s, self._event(action, resident, target, outcome, detail))
+
+    def _audit_read(
+        self,
+        action: str,
+        resident: Resident | None,
+        target: str = "",
+        outcome: str = "OK",
+        **detail: object,
+    ) -> None:
+        """Audit a read: captured now, appended by the writer off the request path."""
+        self.read_audit.submit(self._event(action, resident, target, outcome, detail))
 
     # -- register ----------------------------------------------------------------------------
     def register(
@@ -414,10 +439,10 @@ class ResidentUseCases:
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, name: str) -> Resident:
-        with self._unit(durable=False) as repo:
+        with self._reading() as repo:
             resident = self._load(repo, name, "GetResident")
-            self._audit(repo, "resident.read", resident)
-            return resident
+        self._audit_read("resident.read", resident)
+        return resident
 
     def lookup(self, doc_type: DocumentType | None, number: str, issuing_country: str) -> Resident:
         """Exact lookup by keyed hash. Unknown and invisible look alike (NOT_FOUND): the
@@ -430,13 +455,12 @@ class ResidentUseCases:
         key = self.vault.lookup_hash(
             lookup_key(document.doc_type, document.number, document.issuing_country)
         )
-        with self._unit(durable=False) as repo:
+        with self._reading() as repo:
             found, seen = repo.get_visible(roots, lookup_hash=key)
-            resident = found if seen else None
-            # Committed either way: a miss is audited too.
-            self._audit(
-                repo, "resident.lookup", resident, "residents", "OK" if resident else "NOT_FOUND"
-            )
+        resident = found if seen else None
+        self._audit_read(
+            "resident.lookup", resident, "residents", "OK" if resident else "NOT_FOUND"
+        )
         if resident is None:
             raise NotFound("no resident you may see holds this document")
         return resident
@@ -453,17 +477,17 @@ class ResidentUseCases:
             checks.add("page_size", "must not be negative", "PAGE_SIZE_NEGATIVE")
         checks.raise_if_any()
         key = normalise_name(name)
-        with self._unit(durable=False) as repo:
+        with self._reading() as repo:
             rows = repo.candidates(key, surname_prefix(key), born, roots, SEARCH_CANDIDATE_LIMIT)
-            ranked = rank([score_candidate(r, key, born, sex) for r in rows], min(limit or 10, 50))
-            self._audit(repo, "resident.search", None, "residents", hits=len(ranked))
+        ranked = rank([score_candidate(r, key, born, sex) for r in rows], min(limit or 10, 50))
+        self._audit_read("resident.search", None, "residents", hits=len(ranked))
         return ranked
 
     def history(self, name: str, page: Page) -> tuple[list[ResidentEvent], str]:
-        with self._unit(durable=False) as repo:
+        with self._reading() as repo:
             resident = self._load(repo, name, "ListResidentEvents", field="parent")
             events = repo.history(resident.resident_id, page.after, page.size + 1)
-            self._audit(repo, "resident.history", resident)
+        self._audit_read("resident.history", resident)
         chunk = events[: page.size]
         return chunk, page.next_token(
             chunk[-1].event_id if chunk else None, len(events) > page.size

@@ -15,6 +15,7 @@ from rhip.identity.resident_usecases import ResidentUseCases
 from rhip.identity.servicer import PUBLIC_METHODS, SERVICE_NAME, IdentityServicer
 from rhip.identity.tokens import KeyRing
 from rhip.identity.usecases import IdentityUseCases
+from rhip.kit.audit import AuditWriter
 from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
@@ -38,6 +39,7 @@ class IdentityService:
     specs: list[ServiceSpec]
 
     def close(self) -> None:
+        self.residents.read_audit.stop()  # flush the audit events of the last reads
         self.authorizer.stop()
         self.db.dispose()
 
@@ -60,7 +62,7 @@ def build_identity(settings: Settings, secret_key: bytes) -> IdentityService:
     usecases = IdentityUseCases(settings, db, authorizer, keys)
     usecases.sync_role_catalog()
     servicer = IdentityServicer(usecases)
-    residents = ResidentUseCases(settings, db, authorizer, PiiVault(secret_key))
+    residents = ResidentUseCases(settings, db, authorizer, PiiVault(secret_key), AuditWriter(db))
     cards = HealthCards(residents, CardSigner(secret_key))
     resident_api = resident_servicer.ResidentServicer(residents, ResidentMerges(residents), cards)
     specs = [
