@@ -54,6 +54,12 @@ def test_zaozhuang_clinician_cannot_find_or_read_a_xuzhou_resident(platform: Pla
         lambda md: gateway.IssueHealthCard(
             pb.IssueHealthCardRequest(parent=registered.name), metadata=md
         ),
+        lambda md: gateway.MergeResidents(
+            pb.MergeResidentsRequest(
+                survivor=registered.name, merged=f"{registered.name}0", reason="same person"
+            ),
+            metadata=md,
+        ),
     ):
         expect_error(lambda c=call: c(_bearer(zaozhuang)), grpc.StatusCode.PERMISSION_DENIED)
         # Naming the Jiangsu region: the gateway's coarse check refuses.
