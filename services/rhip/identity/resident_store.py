@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -143,6 +143,11 @@ _EVT = cast(Any, ResidentEventRow.__table__)
 _MRG = cast(Any, ResidentMergeRow.__table__)
 _CARD = cast(Any, HealthCardRow.__table__)
 _QR = cast(Any, CardQrUseRow.__table__)
+# Document columns labelled for a join with the resident row (``doc_id`` …).
+_DOC_COLUMNS = tuple(
+    _DOC.c[name].label(f"doc_{name}")
+    for name in ("id", "doc_type", "number_sealed", "issuing_country", "is_primary", "origin")
+)
 
 
 @dataclass(frozen=True)
@@ -267,9 +272,13 @@ class ResidentRepository:
         lookup_hash: str = "",
         lock: bool = False,
     ) -> tuple[Resident | None, bool]:
-        """One round trip: the resident (by id or by a document's keyed hash) and whether
-        ``roots`` may see it."""
-        query = select(_RES, visible(roots).label("is_visible"))
+        """One round trip: the resident (by id or by a document's keyed hash) with its
+        documents, and whether ``roots`` may see it."""
+        query = (
+            select(_RES, visible(roots).label("is_visible"), *_DOC_COLUMNS)
+            .select_from(_RES.outerjoin(_DOC, _DOC.c.resident_id == _RES.c.id))
+            .order_by(_DOC.c.id)
+        )
         if lookup_hash:
             owner = select(_DOC.c.resident_id).where(_DOC.c.lookup_hash == lookup_hash)
             query = query.where(_RES.c.id == owner.scalar_subquery())
@@ -277,8 +286,12 @@ class ResidentRepository:
             query = query.where(_RES.c.id == resident_id)
         if lock:
             query = query.with_for_update(of=_RES)
-        row = self.s.execute(query).first()
-        return (self._resident(row), bool(row.is_visible)) if row else (None, False)
+        rows = self.s.execute(query).all()
+        if not rows:
+            return None, False
+        documents = tuple(self._document(r, prefix="doc_") for r in rows if r.doc_id)
+        resident = replace(self._resident(rows[0], with_documents=False), documents=documents)
+        return resident, bool(rows[0].is_visible)
 
     def is_visible(self, resident_id: str, roots: Sequence[str]) -> bool:
         query = select(_RES.c.id).where(_RES.c.id == resident_id, visible(roots))
@@ -379,17 +392,21 @@ class ResidentRepository:
         rows = self.s.execute(
             select(_DOC).where(_DOC.c.resident_id == resident_id).order_by(_DOC.c.id)
         )
-        return [
-            HeldDocument(
-                document_id=r.id,
-                doc_type=DocumentType(r.doc_type),
-                number=self.vault.open(r.number_sealed, f"doc:{r.id}"),
-                issuing_country=r.issuing_country,
-                primary=bool(r.is_primary),
-                origin=r.origin,
-            )
-            for r in rows
-        ]
+        return [self._document(r) for r in rows]
+
+    def _document(self, row: Any, prefix: str = "") -> HeldDocument:
+        def field(name: str) -> Any:
+            return getattr(row, prefix + name)
+
+        document_id = field("id")
+        return HeldDocument(
+            document_id=document_id,
+            doc_type=DocumentType(field("doc_type")),
+            number=self.vault.open(field("number_sealed"), f"doc:{document_id}"),
+            issuing_country=field("issuing_country"),
+            primary=bool(field("is_primary")),
+            origin=field("origin"),
+        )
 
     def move_documents(self, document_ids: Sequence[str], to_resident: str, primary: bool) -> None:
         """Re-point documents (a merge, or its undo). Aliases are never primary."""
