@@ -1,11 +1,17 @@
-"""The gateway's parts alone: routing table, rate limiter, coarse guard."""
+"""The gateway's parts alone: routing table, rate limiter, coarse guard, owner lookup."""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import pytest
 from rhip.gateway.guard import Guard
+from rhip.gateway.proxy import CellProxy
 from rhip.gateway.ratelimit import RateLimiter
 from rhip.kit.authn import Principal, PrincipalKind
+from rhip.kit.channels import ChannelPool
 from rhip.kit.errors import InvalidArgument, PermissionDenied, ResourceExhausted
 from rhip.kit.routing import RoutingError, RoutingTable, parse_routes
 
@@ -81,3 +87,20 @@ def test_guard_keeps_callers_in_their_region_and_auditors_to_reads() -> None:
     assert not guard.allows(auditor, "320311", CREATE)
     with pytest.raises(PermissionDenied):
         guard.check(doctor, "370402", GET)
+
+
+def test_remembered_owners_follow_a_routing_reload(tmp_path: Path) -> None:
+    routes_file = tmp_path / "routes.json"
+    jiangsu = {"name": "jiangsu", "regions": ["320000"], "address": "127.0.0.1:1"}
+    routes_file.write_text(json.dumps({"cells": [jiangsu]}))
+    routes = RoutingTable.from_file(routes_file)
+    proxy = CellProxy(routes, ChannelPool(), Guard(), RateLimiter(rate=1, burst=1), 1.0)
+    assert proxy._owner("320311").name == "jiangsu"
+    assert proxy._owner("320311").name == "jiangsu"  # remembered
+    xuzhou = {"name": "xuzhou", "regions": ["320300"], "address": "127.0.0.1:2"}
+    routes_file.write_text(json.dumps({"cells": [jiangsu, xuzhou]}))
+    os.utime(routes_file, ns=(0, routes_file.stat().st_mtime_ns + 1_000_000))
+    assert routes.reload_if_changed()
+    assert proxy._owner("320311").name == "xuzhou"
+    with pytest.raises(InvalidArgument):
+        proxy._owner("370400")
