@@ -344,6 +344,13 @@ def test_merge_moves_documents_and_undo_restores_them(running: RunningCell, worl
         metadata=md,
     )
     assert undone.state == "undone"
+    missing = "residentMerges/01a20a4e-0000-7000-8000-000000000000"
+    expect_error(
+        lambda: api.UndoResidentMerge(
+            pb.UndoResidentMergeRequest(name=missing, reason="x"), metadata=md
+        ),
+        grpc.StatusCode.PERMISSION_DENIED,  # a county clinician does not reach the whole cell
+    )
     found = api.LookupResident(pb.LookupResidentRequest(document=passport), metadata=md)
     assert found.resident_id == by_passport.resident.resident_id
     assert found.state == resident_pb2.RESIDENT_STATE_VERIFIED

@@ -16,8 +16,9 @@ from rhip.identity.resident_store import HealthCard, MergeRecord
 from rhip.identity.resident_usecases import ResidentUseCases
 from rhip.identity.residents import ResidentState
 from rhip.kit.authn import current_principal
-from rhip.kit.errors import FailedPrecondition, Violations, invalid
+from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid
 from rhip.kit.ids import new_id
+from rhip.kit.tenancy import is_within
 
 
 class ResidentMerges:
@@ -123,8 +124,10 @@ class ResidentMerges:
         now = uc.clock()
         with uc._unit() as repo:
             merge = repo.get_merge(merge_id, for_update=True)
-            if merge is None:
-                raise FailedPrecondition("no such merge", reason="MERGE_NOT_FOUND")
+            if merge is None:  # permission before existence, as for residents
+                if any(is_within(uc.cell_path, r) for r in roots):
+                    raise NotFound(f"residentMerges/{merge_id} does not exist")
+                raise PermissionDenied("not allowed to see this merge")
             first, second = sorted((merge.survivor_id, merge.merged_id))
             locked = {rid: uc._visible(repo, rid, roots, lock=True) for rid in (first, second)}
             if merge.state != "active":
