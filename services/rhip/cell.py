@@ -1,6 +1,7 @@
 """A cell: the services of one region running in one process (all-in-one) or any subset.
 
-For now the cell hosts the identity service; the other services join as they are built.
+The cell hosts identity and archives; the other services join as they are built. Without
+identity in the process, tokens verify against identity's JWKS at ``RHIP_IDENTITY_ADDRESS``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import grpc
 from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
+from rhip.archives.server import ArchivesService, build_archives, migrate_archives
 from rhip.identity.server import IdentityService, build_identity, migrate_identity
 from rhip.kit.authn import KeySource, TokenVerifier
 from rhip.kit.channels import ChannelPool
@@ -26,7 +28,7 @@ from rhip.kit.telemetry import build_meter, build_tracer_provider
 
 log = logging.getLogger(__name__)
 
-AVAILABLE_SERVICES = ("identity",)
+AVAILABLE_SERVICES = ("identity", "archives")
 
 
 def resolve_services(names: str) -> tuple[str, ...]:
@@ -64,20 +66,38 @@ def cell_secret(settings: Settings) -> bytes:
 def migrate_cell(settings: Settings, services: Sequence[str]) -> None:
     if "identity" in services:
         migrate_identity(settings)
+    if "archives" in services:
+        migrate_archives(settings)
 
 
 @dataclass
 class Cell:
     settings: Settings
-    identity: IdentityService
+    services: tuple[str, ...]
     server: RhipServer
     tracer_provider: TracerProvider
     peers: ChannelPool
+    identity_service: IdentityService | None = None
+    archives: ArchivesService | None = None
     port: int = 0
+    # Where the identity service answers: RHIP_IDENTITY_ADDRESS, or this cell's own address
+    # once it is bound (all-in-one mode calls itself on loopback; tests bind port 0).
+    identity_address: str = ""
     _closed: bool = field(default=False, repr=False)
 
+    @property
+    def identity(self) -> IdentityService:
+        if self.identity_service is None:
+            raise ConfigError("this process does not run the identity service")
+        return self.identity_service
+
     def start(self, address: str | None = None) -> int:
-        self.port = self.server.start(address or self.settings.listen)
+        address = address or self.settings.listen
+        self.port = self.server.start(address)
+        if not self.settings.identity_address:
+            host = address.rsplit(":", 1)[0]
+            host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]") else host  # noqa: S104
+            self.identity_address = f"{host}:{self.port}"
         log.info("cell %s serving on port %d", self.settings.cell, self.port)
         return self.port
 
@@ -87,7 +107,10 @@ class Cell:
         self._closed = True
         self.server.stop(grace)
         self.peers.close()
-        self.identity.close()
+        if self.archives is not None:
+            self.archives.close()
+        if self.identity_service is not None:
+            self.identity_service.close()
         self.tracer_provider.shutdown()
 
 
@@ -98,29 +121,49 @@ def build_cell(
     tracer_provider: TracerProvider | None = None,
     meter: Meter | None = None,
 ) -> Cell:
-    resolve_services(",".join(services))
-    identity = build_identity(settings, cell_secret(settings))
+    services = resolve_services(",".join(services))
+    if "identity" not in services and not settings.identity_address:
+        raise ConfigError("RHIP_IDENTITY_ADDRESS is required when identity runs elsewhere")
+    peers = ChannelPool()
+    holder: list[Cell] = []
+
+    def identity_address() -> str:
+        return settings.identity_address or holder[0].identity_address
+
+    identity = build_identity(settings, cell_secret(settings)) if "identity" in services else None
+    archives = (
+        build_archives(settings, identity_address, peers, identity.authorizer if identity else None)
+        if "archives" in services
+        else None
+    )
     tracer_provider = tracer_provider or build_tracer_provider(
         settings.traces_exporter, f"rhip-cell-{settings.cell}"
     )
-    peers = ChannelPool()
-    verifier = TokenVerifier(_key_source(settings, identity, peers))
+    own_keys: KeySource = (
+        identity.keys.public_key
+        if identity is not None
+        else remote_keys(lambda: {"identity": peers.get(settings.identity_address)})
+    )
+    verifier = TokenVerifier(_key_source(settings, own_keys, peers))
+    authorizer = identity.authorizer if identity else archives.authorizer if archives else None
     server = RhipServer(
-        identity.specs,
+        [*(identity.specs if identity else []), *(archives.specs if archives else [])],
         verifier=verifier,
-        authorizer=identity.authorizer,
+        authorizer=authorizer,
         tracer_provider=tracer_provider,
         meter=meter or build_meter(f"rhip-cell-{settings.cell}"),
         workers=settings.grpc_workers,
     )
-    return Cell(settings, identity, server, tracer_provider, peers)
+    cell = Cell(settings, services, server, tracer_provider, peers, identity, archives)
+    holder.append(cell)
+    return cell
 
 
-def _key_source(settings: Settings, identity: IdentityService, peers: ChannelPool) -> KeySource:
+def _key_source(settings: Settings, own_keys: KeySource, peers: ChannelPool) -> KeySource:
     """This cell's own keys, then (with a routing table) every other cell's: cross-cell calls
     carry the original caller's token, issued by the caller's cell."""
     if not settings.routes_file:
-        return identity.keys.public_key
+        return own_keys
     try:
         routes = RoutingTable.from_file(settings.routes_file)
     except (OSError, RoutingError) as error:
@@ -131,4 +174,4 @@ def _key_source(settings: Settings, identity: IdentityService, peers: ChannelPoo
         routes.reload_if_changed()
         return {c.name: peers.get(c.address) for c in routes.cells if c != own}
 
-    return chain_keys(identity.keys.public_key, remote_keys(other_cells))
+    return chain_keys(own_keys, remote_keys(other_cells))

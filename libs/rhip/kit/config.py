@@ -48,6 +48,12 @@ class Settings:
     # no national value exists, so it is configuration).
     card_qr_ttl_seconds: int = 60
     card_qr_ttl_by_region: Mapping[str, int] = field(default_factory=dict)
+    # Where archives calls identity (residents, tenants); empty: this cell's own listen address.
+    identity_address: str = ""
+    # Hypertension follow-up: the BP target from this age (DOMAIN.md §2.6 marks 150/90 for
+    # people aged 65 and over as uncertain, so it is configuration).
+    archives_elderly_age: int = 65
+    archives_elderly_bp_target: tuple[int, int] = (150, 90)
 
     @property
     def development(self) -> bool:
@@ -119,6 +125,18 @@ def _ttl_by_region(env: Mapping[str, str]) -> dict[str, int]:
     return result
 
 
+def _bp_target(env: Mapping[str, str]) -> tuple[int, int]:
+    """``RHIP_ARCHIVES_ELDERLY_BP_TARGET=150/90``."""
+    name = "RHIP_ARCHIVES_ELDERLY_BP_TARGET"
+    raw = env.get(name) or "150/90"
+    systolic, _, diastolic = raw.partition("/")
+    if not (systolic.isdigit() and diastolic.isdigit()) or not (
+        90 <= int(systolic) <= 200 and 50 <= int(diastolic) <= 120
+    ):
+        raise ConfigError(f"{name} must look like 150/90, got {raw!r}")
+    return int(systolic), int(diastolic)
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Settings from ``env``; raises ConfigError naming the first bad variable."""
     environment = _choice(env, "RHIP_ENV", "development", ENVIRONMENTS)
@@ -158,4 +176,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         upstream_timeout_seconds=_int(env, "RHIP_UPSTREAM_TIMEOUT_SECONDS", 30, 1),
         card_qr_ttl_seconds=_int(env, "RHIP_CARD_QR_TTL_SECONDS", 60, 5),
         card_qr_ttl_by_region=_ttl_by_region(env),
+        identity_address=env.get("RHIP_IDENTITY_ADDRESS", ""),
+        archives_elderly_age=_int(env, "RHIP_ARCHIVES_ELDERLY_AGE", 65, 18),
+        archives_elderly_bp_target=_bp_target(env),
     )

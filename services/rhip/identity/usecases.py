@@ -132,10 +132,11 @@ class IdentityUseCases:
 
     # -- setup -------------------------------------------------------------------------------
     def sync_role_catalog(self) -> None:
-        """Make the ``p`` rows match ``roles.py`` (run on start)."""
+        """Make the ``p`` rows of identity's methods match ``roles.py`` (run on start); rows of
+        other services' catalogues (archives syncs its own) are left alone."""
         wanted = set(permission_rules())
         _, current = self.policy.load("p")
-        have = set(current)
+        have = {r for r in current if r.values[1].startswith("rhip.api.identity.")}
         with self.db.transaction() as tx:
             self.policy.remove(tx, have - wanted)
             self.policy.add(tx, wanted - have)

@@ -1,0 +1,301 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from rhip.api.archives.v1 import health_record_pb2 as _health_record_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class TransferState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TRANSFER_STATE_UNSPECIFIED: _ClassVar[TransferState]
+    TRANSFER_STATE_PENDING: _ClassVar[TransferState]
+    TRANSFER_STATE_COMPLETED: _ClassVar[TransferState]
+    TRANSFER_STATE_DECLINED: _ClassVar[TransferState]
+TRANSFER_STATE_UNSPECIFIED: TransferState
+TRANSFER_STATE_PENDING: TransferState
+TRANSFER_STATE_COMPLETED: TransferState
+TRANSFER_STATE_DECLINED: TransferState
+
+class CreateHealthRecordRequest(_message.Message):
+    __slots__ = ("resident", "township_code", "village_code", "basic_info", "request_id")
+    RESIDENT_FIELD_NUMBER: _ClassVar[int]
+    TOWNSHIP_CODE_FIELD_NUMBER: _ClassVar[int]
+    VILLAGE_CODE_FIELD_NUMBER: _ClassVar[int]
+    BASIC_INFO_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    resident: str
+    township_code: str
+    village_code: str
+    basic_info: _health_record_pb2.BasicInfo
+    request_id: str
+    def __init__(self, resident: _Optional[str] = ..., township_code: _Optional[str] = ..., village_code: _Optional[str] = ..., basic_info: _Optional[_Union[_health_record_pb2.BasicInfo, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class GetHealthRecordRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class ListHealthRecordsRequest(_message.Message):
+    __slots__ = ("parent", "state", "record_number", "resident", "page_size", "page_token")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    RECORD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    state: _health_record_pb2.RecordState
+    record_number: str
+    resident: str
+    page_size: int
+    page_token: str
+    def __init__(self, parent: _Optional[str] = ..., state: _Optional[_Union[_health_record_pb2.RecordState, str]] = ..., record_number: _Optional[str] = ..., resident: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListHealthRecordsResponse(_message.Message):
+    __slots__ = ("records", "next_page_token")
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[_health_record_pb2.HealthRecord]
+    next_page_token: str
+    def __init__(self, records: _Optional[_Iterable[_Union[_health_record_pb2.HealthRecord, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class UpdateHealthRecordRequest(_message.Message):
+    __slots__ = ("name", "basic_info", "etag")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    BASIC_INFO_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    basic_info: _health_record_pb2.BasicInfo
+    etag: str
+    def __init__(self, name: _Optional[str] = ..., basic_info: _Optional[_Union[_health_record_pb2.BasicInfo, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+
+class ActivateHealthRecordRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class TerminateHealthRecordRequest(_message.Message):
+    __slots__ = ("name", "reason", "termination_date", "destination", "handover_note")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    TERMINATION_DATE_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_FIELD_NUMBER: _ClassVar[int]
+    HANDOVER_NOTE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    reason: _health_record_pb2.TerminationReason
+    termination_date: str
+    destination: str
+    handover_note: str
+    def __init__(self, name: _Optional[str] = ..., reason: _Optional[_Union[_health_record_pb2.TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., destination: _Optional[str] = ..., handover_note: _Optional[str] = ...) -> None: ...
+
+class ReactivateHealthRecordRequest(_message.Message):
+    __slots__ = ("name", "reason")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    reason: str
+    def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ListRecordEventsRequest(_message.Message):
+    __slots__ = ("parent", "page_size", "page_token")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    page_size: int
+    page_token: str
+    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListRecordEventsResponse(_message.Message):
+    __slots__ = ("events", "next_page_token")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[_health_record_pb2.RecordEvent]
+    next_page_token: str
+    def __init__(self, events: _Optional[_Iterable[_Union[_health_record_pb2.RecordEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CreateCheckUpRequest(_message.Message):
+    __slots__ = ("parent", "check_up", "request_id")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    CHECK_UP_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    check_up: _health_record_pb2.CheckUp
+    request_id: str
+    def __init__(self, parent: _Optional[str] = ..., check_up: _Optional[_Union[_health_record_pb2.CheckUp, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class ListCheckUpsRequest(_message.Message):
+    __slots__ = ("parent",)
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    def __init__(self, parent: _Optional[str] = ...) -> None: ...
+
+class ListCheckUpsResponse(_message.Message):
+    __slots__ = ("check_ups",)
+    CHECK_UPS_FIELD_NUMBER: _ClassVar[int]
+    check_ups: _containers.RepeatedCompositeFieldContainer[_health_record_pb2.CheckUp]
+    def __init__(self, check_ups: _Optional[_Iterable[_Union[_health_record_pb2.CheckUp, _Mapping]]] = ...) -> None: ...
+
+class StartFollowUpPlanRequest(_message.Message):
+    __slots__ = ("parent", "program", "first_due_date")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    PROGRAM_FIELD_NUMBER: _ClassVar[int]
+    FIRST_DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    program: _health_record_pb2.Program
+    first_due_date: str
+    def __init__(self, parent: _Optional[str] = ..., program: _Optional[_Union[_health_record_pb2.Program, str]] = ..., first_due_date: _Optional[str] = ...) -> None: ...
+
+class RecordFollowUpRequest(_message.Message):
+    __slots__ = ("parent", "follow_up", "request_id")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_UP_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    follow_up: _health_record_pb2.FollowUp
+    request_id: str
+    def __init__(self, parent: _Optional[str] = ..., follow_up: _Optional[_Union[_health_record_pb2.FollowUp, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class ListFollowUpsRequest(_message.Message):
+    __slots__ = ("parent",)
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    def __init__(self, parent: _Optional[str] = ...) -> None: ...
+
+class ListFollowUpsResponse(_message.Message):
+    __slots__ = ("follow_ups",)
+    FOLLOW_UPS_FIELD_NUMBER: _ClassVar[int]
+    follow_ups: _containers.RepeatedCompositeFieldContainer[_health_record_pb2.FollowUp]
+    def __init__(self, follow_ups: _Optional[_Iterable[_Union[_health_record_pb2.FollowUp, _Mapping]]] = ...) -> None: ...
+
+class ListTasksRequest(_message.Message):
+    __slots__ = ("parent",)
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    def __init__(self, parent: _Optional[str] = ...) -> None: ...
+
+class ListTasksResponse(_message.Message):
+    __slots__ = ("tasks",)
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[_health_record_pb2.Task]
+    def __init__(self, tasks: _Optional[_Iterable[_Union[_health_record_pb2.Task, _Mapping]]] = ...) -> None: ...
+
+class ListOverdueFollowUpPlansRequest(_message.Message):
+    __slots__ = ("parent", "as_of", "page_size", "page_token")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    as_of: str
+    page_size: int
+    page_token: str
+    def __init__(self, parent: _Optional[str] = ..., as_of: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListOverdueFollowUpPlansResponse(_message.Message):
+    __slots__ = ("plans", "next_page_token")
+    PLANS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    plans: _containers.RepeatedCompositeFieldContainer[_health_record_pb2.FollowUpPlan]
+    next_page_token: str
+    def __init__(self, plans: _Optional[_Iterable[_Union[_health_record_pb2.FollowUpPlan, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class TransferConsent(_message.Message):
+    __slots__ = ("method", "consent_date", "reference")
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    CONSENT_DATE_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    method: str
+    consent_date: str
+    reference: str
+    def __init__(self, method: _Optional[str] = ..., consent_date: _Optional[str] = ..., reference: _Optional[str] = ...) -> None: ...
+
+class RecordTransfer(_message.Message):
+    __slots__ = ("name", "record", "record_number", "resident", "source_tenant", "destination_tenant", "state", "consent", "reason", "decline_reason", "moved_plans", "create_time", "decide_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    RECORD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_TENANT_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_TENANT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CONSENT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    DECLINE_REASON_FIELD_NUMBER: _ClassVar[int]
+    MOVED_PLANS_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    DECIDE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    record: str
+    record_number: str
+    resident: str
+    source_tenant: str
+    destination_tenant: str
+    state: TransferState
+    consent: TransferConsent
+    reason: str
+    decline_reason: str
+    moved_plans: int
+    create_time: _timestamp_pb2.Timestamp
+    decide_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., record: _Optional[str] = ..., record_number: _Optional[str] = ..., resident: _Optional[str] = ..., source_tenant: _Optional[str] = ..., destination_tenant: _Optional[str] = ..., state: _Optional[_Union[TransferState, str]] = ..., consent: _Optional[_Union[TransferConsent, _Mapping]] = ..., reason: _Optional[str] = ..., decline_reason: _Optional[str] = ..., moved_plans: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decide_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RequestRecordTransferRequest(_message.Message):
+    __slots__ = ("resident", "consent", "reason", "request_id")
+    RESIDENT_FIELD_NUMBER: _ClassVar[int]
+    CONSENT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    resident: str
+    consent: TransferConsent
+    reason: str
+    request_id: str
+    def __init__(self, resident: _Optional[str] = ..., consent: _Optional[_Union[TransferConsent, _Mapping]] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class ConfirmRecordTransferRequest(_message.Message):
+    __slots__ = ("name", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class DeclineRecordTransferRequest(_message.Message):
+    __slots__ = ("name", "reason")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    reason: str
+    def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class GetRecordTransferRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class ListRecordTransfersRequest(_message.Message):
+    __slots__ = ("parent", "page_size", "page_token")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    page_size: int
+    page_token: str
+    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListRecordTransfersResponse(_message.Message):
+    __slots__ = ("transfers", "next_page_token")
+    TRANSFERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    transfers: _containers.RepeatedCompositeFieldContainer[RecordTransfer]
+    next_page_token: str
+    def __init__(self, transfers: _Optional[_Iterable[_Union[RecordTransfer, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,36 @@
+"""Archives' role catalogue: which ArchivesService methods each role may call. Synced into
+the cell's policy table as ``p`` rows on start, touching only rows of ``rhip.api.archives.``
+(identity keeps its own); the domain (where) comes from each grant."""
+
+from __future__ import annotations
+
+from rhip.kit.authz import Rule, permission_rule
+
+ARCHIVES = "rhip.api.archives.v1.ArchivesService/"
+CATALOG_PREFIX = "rhip.api.archives."
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    # Grassroots clinicians keep the records of their institution.
+    "practitioner": (ARCHIVES + "*",),
+    # Health commissions read their subtree's records and lists (indicators, escalation later).
+    "regional_admin": (ARCHIVES + "Get*", ARCHIVES + "List*"),
+    # Auditors read, change nothing.
+    "auditor": (ARCHIVES + "Get*", ARCHIVES + "List*"),
+    # Another system for a tenant (its HIS feeds check-ups and follow-ups).
+    "service": (
+        ARCHIVES + "GetHealthRecord",
+        ARCHIVES + "ListHealthRecords",
+        ARCHIVES + "CreateCheckUp",
+        ARCHIVES + "ListCheckUps",
+        ARCHIVES + "RecordFollowUp",
+        ARCHIVES + "ListFollowUps",
+    ),
+}
+
+
+def permission_rules() -> list[Rule]:
+    return [
+        permission_rule(role, action)
+        for role, actions in ROLE_PERMISSIONS.items()
+        for action in actions
+    ]

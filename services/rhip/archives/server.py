@@ -1,0 +1,86 @@
+"""Composition root of the archives service: settings → database → authorizer → identity
+client → use cases → servicer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rhip.api.archives.v1 import archives_service_pb2_grpc
+from rhip.archives.clients import IdentityClient
+from rhip.archives.domain import BloodPressure, FollowUpPolicy
+from rhip.archives.servicer import PUBLIC_METHODS, SERVICE_NAME, ArchivesServicer
+from rhip.archives.usecases import ArchivesUseCases, sync_role_catalog
+from rhip.kit.authz import Authorizer, PolicyStore
+from rhip.kit.channels import ChannelPool
+from rhip.kit.config import Settings
+from rhip.kit.db import Database, migrate
+from rhip.kit.server import ServiceSpec
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
+
+
+@dataclass
+class ArchivesService:
+    """Everything the archives service runs on, built and started."""
+
+    db: Database
+    authorizer: Authorizer
+    owns_authorizer: bool
+    usecases: ArchivesUseCases
+    specs: list[ServiceSpec]
+    policy_db: Database | None = None
+
+    def close(self) -> None:
+        if self.owns_authorizer:
+            self.authorizer.stop()
+        if self.policy_db is not None:
+            self.policy_db.dispose()
+        self.db.dispose()
+
+
+def migrate_archives(settings: Settings) -> None:
+    db = Database.connect(settings.database_url("archives"))
+    try:
+        migrate(db.engine, MIGRATIONS)
+    finally:
+        db.dispose()
+
+
+def build_archives(
+    settings: Settings,
+    identity_address: Callable[[], str],
+    peers: ChannelPool,
+    authorizer: Authorizer | None = None,
+) -> ArchivesService:
+    """``authorizer``: the identity service's, when both run in this process; otherwise
+    archives reads the cell's policy from the identity database itself."""
+    db = Database.connect(settings.database_url("archives"), pool_size=settings.grpc_workers)
+    migrate(db.engine, MIGRATIONS)
+    policy_db = None
+    owns = authorizer is None
+    if authorizer is None:
+        policy_db = Database.connect(settings.database_url("identity"), pool_size=2)
+        authorizer = Authorizer(PolicyStore(policy_db), poll_seconds=settings.authz_poll_seconds)
+        authorizer.start()
+    sync_role_catalog(authorizer)
+    systolic, diastolic = settings.archives_elderly_bp_target
+    policy = FollowUpPolicy(
+        elderly_age=settings.archives_elderly_age,
+        elderly_bp_target=BloodPressure(systolic, diastolic),
+    )
+    usecases = ArchivesUseCases(
+        settings.cell, db, authorizer, IdentityClient(identity_address, peers), policy
+    )
+    servicer = ArchivesServicer(usecases)
+    specs = [
+        ServiceSpec(
+            full_name=SERVICE_NAME,
+            register=lambda server: archives_service_pb2_grpc.add_ArchivesServiceServicer_to_server(
+                servicer, server
+            ),
+            public_methods=PUBLIC_METHODS,
+        )
+    ]
+    return ArchivesService(db, authorizer, owns, usecases, specs, policy_db)

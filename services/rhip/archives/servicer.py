@@ -1,0 +1,323 @@
+"""ArchivesService servicer: proto ⇄ domain conversion only."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.timestamp_pb2 import Timestamp
+from rhip.api.archives.v1 import archives_service_pb2 as pb
+from rhip.api.archives.v1 import archives_service_pb2_grpc
+from rhip.api.archives.v1 import health_record_pb2 as rec
+from rhip.archives import domain
+from rhip.archives.domain import (
+    BloodPressure,
+    EmergencySign,
+    HealthRecord,
+    Program,
+    RecordState,
+    TerminationReason,
+    TransferState,
+    Visit,
+)
+from rhip.archives.store import Plan, RecordEvent, StoredCheckUp, Task, Transfer
+from rhip.archives.usecases import ArchivesUseCases, RecordedFollowUp
+from rhip.kit.apis import public_methods
+from rhip.kit.errors import Violations
+from rhip.kit.pagination import parse_page
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ArchivesService"].full_name
+PUBLIC_METHODS = public_methods(SERVICE_NAME)
+
+_STATES = {s: getattr(rec, f"RECORD_STATE_{s.name}") for s in RecordState}
+_STATES_BACK = {v: k for k, v in _STATES.items()}
+_REASONS = {r: getattr(rec, f"TERMINATION_REASON_{r.name}") for r in TerminationReason}
+_REASONS_BACK = {v: k for k, v in _REASONS.items()}
+_PROGRAMS = {p: getattr(rec, f"PROGRAM_{p.name}") for p in Program}
+_PROGRAMS_BACK = {v: k for k, v in _PROGRAMS.items()}
+_PROGRAMS_BY_VALUE = {p.value: v for p, v in _PROGRAMS.items()}
+_CLASSES = {c: getattr(rec, f"FOLLOW_UP_CLASSIFICATION_{c.name}") for c in domain.Classification}
+_SIGNS = {s: getattr(rec, f"EMERGENCY_SIGN_{s.name}") for s in EmergencySign}
+_SIGNS_BACK = {v: k for k, v in _SIGNS.items()}
+_TASK_KINDS = {
+    "referral_follow_up": rec.TASK_KIND_REFERRAL_FOLLOW_UP,
+    "urgent_referral": rec.TASK_KIND_URGENT_REFERRAL,
+}
+_TRANSFER_STATES = {s: getattr(pb, f"TRANSFER_STATE_{s.name}") for s in TransferState}
+# Output-only fields of the check-up form, never read from a request.
+_CHECK_UP_OUTPUT = ("name", "create_time", "bmi")
+
+
+def _ts(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(value.astimezone(UTC))
+    return stamp
+
+
+def _form(message: Any) -> dict[str, Any]:
+    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+
+
+def record_to_pb(record: HealthRecord) -> rec.HealthRecord:
+    t = record.termination
+    return rec.HealthRecord(
+        name=f"healthRecords/{record.record_id}",
+        record_id=record.record_id,
+        record_number=record.record_number,
+        resident=f"residents/{record.resident_id}",
+        state=_STATES[record.state],
+        managing_tenant=f"tenants/{record.managing_tenant_id}",
+        creating_tenant=f"tenants/{record.creating_tenant_id}",
+        managing_team=f"tenants/{record.managing_tenant_id}/teams/{record.team_id}"
+        if record.team_id
+        else "",
+        basic_info=json_format.ParseDict(record.basic_info, rec.BasicInfo()),
+        termination_reason=_REASONS[t.reason] if t else rec.TERMINATION_REASON_UNSPECIFIED,
+        termination_date=t.day.isoformat() if t else "",
+        termination_destination=t.destination if t else "",
+        handover_note=t.handover_note if t else "",
+        create_time=_ts(record.create_time),
+        update_time=_ts(record.update_time),
+        etag=record.etag,
+        birth_date=record.birth_date.isoformat(),
+    )
+
+
+def event_to_pb(event: RecordEvent) -> rec.RecordEvent:
+    return rec.RecordEvent(
+        event_id=event.event_id,
+        event_time=_ts(event.event_time),
+        kind=event.kind,
+        actor=event.actor,
+        detail_json=json.dumps(event.detail, ensure_ascii=False, sort_keys=True),
+    )
+
+
+def check_up_to_pb(stored: StoredCheckUp) -> rec.CheckUp:
+    message = json_format.ParseDict(stored.form, rec.CheckUp())
+    message.name = f"healthRecords/{stored.record_id}/checkUps/{stored.check_up_id}"
+    message.create_time.FromDatetime(stored.create_time.astimezone(UTC))
+    return message
+
+
+def follow_up_to_pb(recorded: RecordedFollowUp) -> rec.FollowUp:
+    f, a = recorded.follow_up, recorded.assessment
+    bp = f.form.get("blood_pressure")
+    return rec.FollowUp(
+        name=f"healthRecords/{f.record_id}/followUps/{f.follow_up_id}",
+        program=_PROGRAMS_BY_VALUE[f.program],
+        visit_date=f.visit_date.isoformat(),
+        blood_pressure=rec.BloodPressure(**bp) if bp else None,
+        fasting_glucose_mmol=f.form.get("fasting_glucose_mmol", 0.0),
+        heart_rate=f.form.get("heart_rate", 0),
+        adverse_reaction=f.form.get("adverse_reaction", False),
+        complication=f.form.get("complication", False),
+        emergency_signs=[_SIGNS[EmergencySign(s)] for s in f.form.get("emergency_signs", [])],
+        classification=_CLASSES[a.classification],
+        consecutive_uncontrolled=a.consecutive_uncontrolled,
+        referral_suggested=a.referral_suggested,
+        urgent_referral=a.urgent_referral,
+        next_due_date=a.next_due.isoformat(),
+        bp_target=rec.BloodPressure(systolic=a.bp_target.systolic, diastolic=a.bp_target.diastolic),
+        create_time=_ts(f.create_time),
+    )
+
+
+def task_to_pb(task: Task) -> rec.Task:
+    return rec.Task(
+        name=f"healthRecords/{task.record_id}/tasks/{task.task_id}",
+        kind=_TASK_KINDS[task.kind],
+        program=_PROGRAMS_BY_VALUE[task.program],
+        due_date=task.due_date.isoformat(),
+        state=task.state,
+        follow_up=f"healthRecords/{task.record_id}/followUps/{task.follow_up_id}",
+        create_time=_ts(task.create_time),
+    )
+
+
+def plan_to_pb(plan: Plan, as_of: date | None = None) -> rec.FollowUpPlan:
+    overdue = (as_of - plan.next_due_date).days if as_of and as_of > plan.next_due_date else 0
+    return rec.FollowUpPlan(
+        name=f"healthRecords/{plan.record_id}/followUpPlans/{plan.program}",
+        record=f"healthRecords/{plan.record_id}",
+        program=_PROGRAMS_BY_VALUE[plan.program],
+        next_due_date=plan.next_due_date.isoformat(),
+        state=plan.state,
+        managing_tenant=f"tenants/{plan.managing_tenant_id}",
+        managing_team=f"tenants/{plan.managing_tenant_id}/teams/{plan.team_id}"
+        if plan.team_id
+        else "",
+        days_overdue=overdue,
+    )
+
+
+def transfer_to_pb(t: Transfer) -> pb.RecordTransfer:
+    return pb.RecordTransfer(
+        name=f"recordTransfers/{t.transfer_id}",
+        record=f"healthRecords/{t.record_id}",
+        record_number=t.record_number,
+        resident=f"residents/{t.resident_id}",
+        source_tenant=f"tenants/{t.source_tenant_id}",
+        destination_tenant=f"tenants/{t.destination_tenant_id}",
+        state=_TRANSFER_STATES[t.state],
+        consent=pb.TransferConsent(**t.consent),
+        reason=t.reason,
+        decline_reason=t.decline_reason,
+        moved_plans=t.moved_plans,
+        create_time=_ts(t.create_time),
+        decide_time=_ts(t.decide_time),
+    )
+
+
+def _visit(message: rec.FollowUp, checks: Violations) -> Visit | None:
+    program = _PROGRAMS_BACK.get(message.program)
+    if program is None:
+        checks.add(
+            "follow_up.program", "must be hypertension or type 2 diabetes", "PROGRAM_REQUIRED"
+        )
+    visit_date = checks.check(
+        domain.parse_date, message.visit_date, "follow_up.visit_date", required=True
+    )
+    signs = []
+    for sign in message.emergency_signs:
+        if sign not in _SIGNS_BACK:
+            checks.add("follow_up.emergency_signs", "holds an unknown sign", "FORM_CODE")
+        else:
+            signs.append(_SIGNS_BACK[sign])
+    if program is None or visit_date is None:
+        return None
+    bp = message.blood_pressure if message.HasField("blood_pressure") else None
+    return Visit(
+        program=program,
+        visit_date=visit_date,
+        bp=BloodPressure(bp.systolic, bp.diastolic) if bp is not None else None,
+        fasting_glucose=message.fasting_glucose_mmol,
+        heart_rate=message.heart_rate,
+        adverse_reaction=message.adverse_reaction,
+        complication=message.complication,
+        emergency_signs=tuple(signs),
+    )
+
+
+class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
+    def __init__(self, usecases: ArchivesUseCases) -> None:
+        self.uc = usecases
+
+    def CreateHealthRecord(self, request, context):  # type: ignore[no-untyped-def]
+        record = self.uc.create(
+            request.resident,
+            request.township_code,
+            request.village_code,
+            _form(request.basic_info),
+            request.request_id,
+        )
+        return record_to_pb(record)
+
+    def GetHealthRecord(self, request, context):  # type: ignore[no-untyped-def]
+        return record_to_pb(self.uc.get(request.name))
+
+    def ListHealthRecords(self, request, context):  # type: ignore[no-untyped-def]
+        state = _STATES_BACK.get(request.state)
+        page = parse_page(
+            request.page_size, request.page_token, request.parent, request.state,
+            request.record_number, request.resident,
+        )  # fmt: skip
+        records, token = self.uc.list_records(
+            request.parent, state, request.record_number, request.resident, page
+        )
+        return pb.ListHealthRecordsResponse(
+            records=[record_to_pb(r) for r in records], next_page_token=token
+        )
+
+    def UpdateHealthRecord(self, request, context):  # type: ignore[no-untyped-def]
+        return record_to_pb(self.uc.update(request.name, _form(request.basic_info), request.etag))
+
+    def ActivateHealthRecord(self, request, context):  # type: ignore[no-untyped-def]
+        return record_to_pb(self.uc.activate(request.name))
+
+    def TerminateHealthRecord(self, request, context):  # type: ignore[no-untyped-def]
+        record = self.uc.terminate(
+            request.name,
+            _REASONS_BACK.get(request.reason),
+            request.termination_date,
+            request.destination,
+            request.handover_note,
+        )
+        return record_to_pb(record)
+
+    def ReactivateHealthRecord(self, request, context):  # type: ignore[no-untyped-def]
+        return record_to_pb(self.uc.reactivate(request.name, request.reason))
+
+    def ListRecordEvents(self, request, context):  # type: ignore[no-untyped-def]
+        page = parse_page(request.page_size, request.page_token, request.parent)
+        events, token = self.uc.history(request.parent, page)
+        return pb.ListRecordEventsResponse(
+            events=[event_to_pb(e) for e in events], next_page_token=token
+        )
+
+    def CreateCheckUp(self, request, context):  # type: ignore[no-untyped-def]
+        form = {k: v for k, v in _form(request.check_up).items() if k not in _CHECK_UP_OUTPUT}
+        return check_up_to_pb(self.uc.create_check_up(request.parent, form, request.request_id))
+
+    def ListCheckUps(self, request, context):  # type: ignore[no-untyped-def]
+        return pb.ListCheckUpsResponse(
+            check_ups=[check_up_to_pb(c) for c in self.uc.check_ups(request.parent)]
+        )
+
+    def StartFollowUpPlan(self, request, context):  # type: ignore[no-untyped-def]
+        _, plan = self.uc.start_plan(
+            request.parent, _PROGRAMS_BACK.get(request.program), request.first_due_date
+        )
+        return plan_to_pb(plan)
+
+    def RecordFollowUp(self, request, context):  # type: ignore[no-untyped-def]
+        checks = Violations()
+        visit = _visit(request.follow_up, checks)
+        return follow_up_to_pb(
+            self.uc.record_follow_up(request.parent, visit, request.request_id, checks)
+        )
+
+    def ListFollowUps(self, request, context):  # type: ignore[no-untyped-def]
+        return pb.ListFollowUpsResponse(
+            follow_ups=[follow_up_to_pb(f) for f in self.uc.follow_ups(request.parent)]
+        )
+
+    def ListTasks(self, request, context):  # type: ignore[no-untyped-def]
+        return pb.ListTasksResponse(tasks=[task_to_pb(t) for t in self.uc.tasks(request.parent)])
+
+    def ListOverdueFollowUpPlans(self, request, context):  # type: ignore[no-untyped-def]
+        page = parse_page(request.page_size, request.page_token, request.parent, request.as_of)
+        plans, as_of, token = self.uc.overdue(request.parent, request.as_of, page)
+        return pb.ListOverdueFollowUpPlansResponse(
+            plans=[plan_to_pb(p, as_of) for p in plans], next_page_token=token
+        )
+
+    def RequestRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+        consent = request.consent
+        transfer = self.uc.request_transfer(
+            request.resident,
+            (consent.method, consent.consent_date, consent.reference),
+            request.reason,
+            request.request_id,
+        )
+        return transfer_to_pb(transfer)
+
+    def ConfirmRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+        return transfer_to_pb(self.uc.confirm_transfer(request.name, request.request_id))
+
+    def DeclineRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+        return transfer_to_pb(self.uc.decline_transfer(request.name, request.reason))
+
+    def GetRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+        return transfer_to_pb(self.uc.get_transfer(request.name))
+
+    def ListRecordTransfers(self, request, context):  # type: ignore[no-untyped-def]
+        page = parse_page(request.page_size, request.page_token, request.parent)
+        transfers, token = self.uc.transfers(request.parent, page)
+        return pb.ListRecordTransfersResponse(
+            transfers=[transfer_to_pb(t) for t in transfers], next_page_token=token
+        )

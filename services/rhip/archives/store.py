@@ -1,0 +1,765 @@
+"""Archives tables (SQLAlchemy 2 declarative) and the repository over them.
+
+Every query that can return records takes the caller's scopes and filters in SQL. The one-record
+rule is held by the database: ``open_resident_id`` is the resident id while the record is open
+(draft, active, transfer pending) and NULL otherwise, under a unique index. Nothing here
+commits: the use case owns the transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, cast
+
+from rhip.archives.domain import (
+    OPEN_STATES,
+    HealthRecord,
+    RecordState,
+    Termination,
+    TerminationReason,
+    TransferState,
+)
+from rhip.kit.ids import new_id
+from sqlalchemy import (
+    Connection,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class HealthRecordRow(Base):
+    __tablename__ = "health_record"
+    __table_args__ = (
+        Index("ix_health_record_scope_state", "scope_path", "state"),
+        Index("ix_health_record_region", "managing_region", "state"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_number: Mapped[str] = mapped_column(String(17), unique=True)
+    resident_id: Mapped[str] = mapped_column(String(36), index=True)
+    open_resident_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    birth_date: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(20))
+    managing_tenant_id: Mapped[str] = mapped_column(String(36))
+    managing_region: Mapped[str] = mapped_column(String(6))
+    scope_path: Mapped[str] = mapped_column(String(120))
+    creating_tenant_id: Mapped[str] = mapped_column(String(36))
+    team_id: Mapped[str] = mapped_column(String(36), index=True)
+    basic_info: Mapped[str] = mapped_column(Text)
+    termination_reason: Mapped[str] = mapped_column(String(20))
+    termination_date: Mapped[date | None] = mapped_column(Date)
+    termination_destination: Mapped[str] = mapped_column(String(500))
+    handover_note: Mapped[str] = mapped_column(String(500))
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    update_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer)
+    request_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+
+
+class RecordSerialRow(Base):
+    """The next personal serial of each creating institution (§2.3, in creation order)."""
+
+    __tablename__ = "record_serial"
+    tenant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    next_serial: Mapped[int] = mapped_column(Integer)
+
+
+class RecordEventRow(Base):
+    __tablename__ = "record_event"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36), index=True)
+    event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(80))
+    detail: Mapped[str] = mapped_column(Text)
+
+
+class CheckUpRow(Base):
+    __tablename__ = "check_up"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36), index=True)
+    exam_date: Mapped[date] = mapped_column(Date)
+    form: Mapped[str] = mapped_column(Text)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    request_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+
+
+class FollowUpRow(Base):
+    __tablename__ = "follow_up"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36), index=True)
+    program: Mapped[str] = mapped_column(String(20))
+    visit_date: Mapped[date] = mapped_column(Date)
+    form: Mapped[str] = mapped_column(Text)
+    classification: Mapped[str] = mapped_column(String(20))
+    consecutive_uncontrolled: Mapped[int] = mapped_column(Integer)
+    referral_suggested: Mapped[int] = mapped_column(Integer)
+    urgent_referral: Mapped[int] = mapped_column(Integer)
+    next_due_date: Mapped[date] = mapped_column(Date)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    request_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+
+
+class FollowUpPlanRow(Base):
+    """The schedule of one programme for one record; moves with the record."""
+
+    __tablename__ = "follow_up_plan"
+    __table_args__ = (
+        Index("ix_follow_up_plan_scope_due", "scope_path", "state", "next_due_date"),
+        Index("ix_follow_up_plan_team_due", "team_id", "state", "next_due_date"),
+    )
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    program: Mapped[str] = mapped_column(String(20), primary_key=True)
+    next_due_date: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(10))
+    scope_path: Mapped[str] = mapped_column(String(120))
+    managing_tenant_id: Mapped[str] = mapped_column(String(36))
+    team_id: Mapped[str] = mapped_column(String(36))
+
+
+class TaskRow(Base):
+    __tablename__ = "record_task"
+    __table_args__ = (Index("ix_record_task_scope_due", "scope_path", "state", "due_date"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    program: Mapped[str] = mapped_column(String(20))
+    due_date: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(10))
+    follow_up_id: Mapped[str] = mapped_column(String(36))
+    scope_path: Mapped[str] = mapped_column(String(120))
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RecordTransferRow(Base):
+    __tablename__ = "record_transfer"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36), index=True)
+    record_number: Mapped[str] = mapped_column(String(17))
+    resident_id: Mapped[str] = mapped_column(String(36))
+    source_tenant_id: Mapped[str] = mapped_column(String(36), index=True)
+    source_scope: Mapped[str] = mapped_column(String(120), index=True)
+    destination_tenant_id: Mapped[str] = mapped_column(String(36), index=True)
+    destination_region: Mapped[str] = mapped_column(String(6))
+    destination_scope: Mapped[str] = mapped_column(String(120), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    consent: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(500))
+    decline_reason: Mapped[str] = mapped_column(String(500))
+    moved_plans: Mapped[int] = mapped_column(Integer)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decide_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    request_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    decide_request_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+
+
+_REC = cast(Any, HealthRecordRow.__table__)
+_SER = cast(Any, RecordSerialRow.__table__)
+_EVT = cast(Any, RecordEventRow.__table__)
+_CHK = cast(Any, CheckUpRow.__table__)
+_FUP = cast(Any, FollowUpRow.__table__)
+_PLAN = cast(Any, FollowUpPlanRow.__table__)
+_TASK = cast(Any, TaskRow.__table__)
+_XFER = cast(Any, RecordTransferRow.__table__)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _like_prefix(path: str) -> str:
+    return path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+
+
+def within_scopes(column, scopes: Sequence[str]):  # type: ignore[no-untyped-def]
+    """SQL filter: ``column`` equals one of ``scopes`` or lies below it (whole segments)."""
+    if not scopes:
+        return false()
+    return or_(*(or_(column == s, column.like(_like_prefix(s), escape="\\")) for s in scopes))
+
+
+class RecordTaken(Exception):
+    """The resident already has an open record (maybe created concurrently)."""
+
+
+@dataclass(frozen=True)
+class RecordEvent:
+    event_id: str
+    event_time: datetime
+    kind: str
+    actor: str
+    detail: dict[str, object]
+
+
+@dataclass(frozen=True)
+class StoredFollowUp:
+    follow_up_id: str
+    record_id: str
+    program: str
+    visit_date: date
+    form: dict[str, Any]
+    classification: str
+    consecutive_uncontrolled: int
+    referral_suggested: bool
+    urgent_referral: bool
+    next_due_date: date
+    create_time: datetime
+
+
+@dataclass(frozen=True)
+class StoredCheckUp:
+    check_up_id: str
+    record_id: str
+    form: dict[str, Any]
+    create_time: datetime
+
+
+@dataclass(frozen=True)
+class Plan:
+    record_id: str
+    program: str
+    next_due_date: date
+    state: str
+    managing_tenant_id: str
+    team_id: str
+
+
+@dataclass(frozen=True)
+class Task:
+    task_id: str
+    record_id: str
+    kind: str
+    program: str
+    due_date: date
+    state: str
+    follow_up_id: str
+    create_time: datetime
+
+
+@dataclass(frozen=True)
+class Transfer:
+    transfer_id: str
+    record_id: str
+    record_number: str
+    resident_id: str
+    source_tenant_id: str
+    source_scope: str
+    destination_tenant_id: str
+    destination_region: str
+    destination_scope: str
+    state: TransferState
+    consent: dict[str, str]
+    reason: str
+    decline_reason: str
+    moved_plans: int
+    create_time: datetime
+    decide_time: datetime | None
+
+
+def _record(row: Any) -> HealthRecord:
+    termination = None
+    if row.termination_reason:
+        termination = Termination(
+            TerminationReason(row.termination_reason),
+            row.termination_date,
+            row.termination_destination,
+            row.handover_note,
+        )
+    return HealthRecord(
+        record_id=row.id,
+        record_number=row.record_number,
+        resident_id=row.resident_id,
+        birth_date=row.birth_date,
+        state=RecordState(row.state),
+        managing_tenant_id=row.managing_tenant_id,
+        managing_region=row.managing_region,
+        scope_path=row.scope_path,
+        creating_tenant_id=row.creating_tenant_id,
+        team_id=row.team_id,
+        basic_info=json.loads(row.basic_info),
+        termination=termination,
+        create_time=utc(row.create_time),  # type: ignore[arg-type]
+        update_time=utc(row.update_time),  # type: ignore[arg-type]
+        version=row.version,
+    )
+
+
+def _transfer(row: Any) -> Transfer:
+    return Transfer(
+        transfer_id=row.id,
+        record_id=row.record_id,
+        record_number=row.record_number,
+        resident_id=row.resident_id,
+        source_tenant_id=row.source_tenant_id,
+        source_scope=row.source_scope,
+        destination_tenant_id=row.destination_tenant_id,
+        destination_region=row.destination_region,
+        destination_scope=row.destination_scope,
+        state=TransferState(row.state),
+        consent=json.loads(row.consent),
+        reason=row.reason,
+        decline_reason=row.decline_reason,
+        moved_plans=row.moved_plans,
+        create_time=utc(row.create_time),  # type: ignore[arg-type]
+        decide_time=utc(row.decide_time),
+    )
+
+
+class ArchivesRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.s = connection
+
+    # -- records -------------------------------------------------------------------------------
+    def _columns(self, r: HealthRecord) -> dict[str, object]:
+        t = r.termination
+        return {
+            "record_number": r.record_number,
+            "resident_id": r.resident_id,
+            "open_resident_id": r.resident_id if r.state in OPEN_STATES else None,
+            "birth_date": r.birth_date,
+            "state": r.state.value,
+            "managing_tenant_id": r.managing_tenant_id,
+            "managing_region": r.managing_region,
+            "scope_path": r.scope_path,
+            "creating_tenant_id": r.creating_tenant_id,
+            "team_id": r.team_id,
+            "basic_info": json.dumps(r.basic_info, ensure_ascii=False, sort_keys=True),
+            "termination_reason": t.reason.value if t else "",
+            "termination_date": t.day if t else None,
+            "termination_destination": t.destination if t else "",
+            "handover_note": t.handover_note if t else "",
+            "update_time": r.update_time,
+            "version": r.version,
+        }
+
+    def add(self, record: HealthRecord, request_id: str) -> None:
+        """Raises RecordTaken when the resident has an open record; the savepoint keeps the
+        transaction usable."""
+        try:
+            with self.s.begin_nested():
+                self.s.execute(
+                    insert(_REC).values(
+                        id=record.record_id,
+                        **self._columns(record),
+                        create_time=record.create_time,
+                        request_id=request_id or None,
+                    )
+                )
+        except IntegrityError:
+            raise RecordTaken from None
+
+    def save(self, record: HealthRecord, expected_version: int) -> bool:
+        try:
+            with self.s.begin_nested():
+                result = self.s.execute(
+                    update(_REC)
+                    .where(_REC.c.id == record.record_id, _REC.c.version == expected_version)
+                    .values(**self._columns(record))
+                )
+        except IntegrityError:
+            raise RecordTaken from None
+        return bool(cast(CursorResult, result).rowcount)
+
+    def get(self, record_id: str, *, for_update: bool = False) -> HealthRecord | None:
+        query = select(_REC).where(_REC.c.id == record_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.s.execute(query).first()
+        return _record(row) if row else None
+
+    def by_request(self, request_id: str) -> HealthRecord | None:
+        row = self.s.execute(select(_REC).where(_REC.c.request_id == request_id)).first()
+        return _record(row) if row else None
+
+    def open_record_of(self, resident_id: str, *, for_update: bool = False) -> HealthRecord | None:
+        query = select(_REC).where(_REC.c.open_resident_id == resident_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.s.execute(query).first()
+        return _record(row) if row else None
+
+    def list_records(
+        self,
+        scopes: Sequence[str],
+        *,
+        state: RecordState | None,
+        record_number: str,
+        resident_id: str,
+        tenant_id: str,
+        after: str | None,
+        limit: int,
+    ) -> list[HealthRecord]:
+        """Served by ix_health_record_scope_state (the scope filter is a prefix LIKE)."""
+        query = select(_REC).where(within_scopes(_REC.c.scope_path, scopes))
+        if tenant_id:
+            query = query.where(_REC.c.managing_tenant_id == tenant_id)
+        if state is not None:
+            query = query.where(_REC.c.state == state.value)
+        if record_number:
+            query = query.where(_REC.c.record_number == record_number)
+        if resident_id:
+            query = query.where(_REC.c.resident_id == resident_id)
+        if after:
+            query = query.where(_REC.c.id < after)
+        rows = self.s.execute(query.order_by(_REC.c.id.desc()).limit(limit))
+        return [_record(r) for r in rows]
+
+    def next_serial(self, tenant_id: str, prefix: str) -> int:
+        """The creating institution's next serial not yet used by any record of ``prefix``
+        (another institution of the same locality may hold a number already)."""
+        row = self.s.execute(
+            select(_SER.c.next_serial).where(_SER.c.tenant_id == tenant_id).with_for_update()
+        ).first()
+        if row is None:
+            try:
+                with self.s.begin_nested():
+                    self.s.execute(insert(_SER).values(tenant_id=tenant_id, next_serial=1))
+            except IntegrityError:
+                pass  # created by a concurrent first record of the same institution
+            row = self.s.execute(
+                select(_SER.c.next_serial).where(_SER.c.tenant_id == tenant_id).with_for_update()
+            ).one()
+        serial = int(row.next_serial)
+        while self.s.execute(
+            select(_REC.c.id).where(_REC.c.record_number == f"{prefix}{serial:05d}")
+        ).first():
+            serial += 1
+        self.s.execute(
+            update(_SER).where(_SER.c.tenant_id == tenant_id).values(next_serial=serial + 1)
+        )
+        return serial
+
+    # -- history -------------------------------------------------------------------------------
+    def record(
+        self, record_id: str, kind: str, actor: str, now: datetime, **detail: object
+    ) -> None:
+        self.s.execute(
+            insert(_EVT).values(
+                id=new_id(),
+                record_id=record_id,
+                event_time=now,
+                kind=kind,
+                actor=actor,
+                detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
+            )
+        )
+
+    def history(self, record_id: str, after: str | None, limit: int) -> list[RecordEvent]:
+        query = select(_EVT).where(_EVT.c.record_id == record_id)
+        if after:
+            query = query.where(_EVT.c.id > after)
+        rows = self.s.execute(query.order_by(_EVT.c.id).limit(limit))
+        return [
+            RecordEvent(r.id, utc(r.event_time), r.kind, r.actor, json.loads(r.detail))  # type: ignore[arg-type]
+            for r in rows
+        ]
+
+    # -- check-ups -------------------------------------------------------------------------------
+    def add_check_up(
+        self, record_id: str, form: dict[str, Any], exam: date, now: datetime, request_id: str
+    ) -> StoredCheckUp:
+        check_up_id = new_id()
+        self.s.execute(
+            insert(_CHK).values(
+                id=check_up_id,
+                record_id=record_id,
+                exam_date=exam,
+                form=json.dumps(form, ensure_ascii=False, sort_keys=True),
+                create_time=now,
+                request_id=request_id or None,
+            )
+        )
+        return StoredCheckUp(check_up_id, record_id, form, now)
+
+    def check_up_by_request(self, request_id: str) -> StoredCheckUp | None:
+        row = self.s.execute(select(_CHK).where(_CHK.c.request_id == request_id)).first()
+        return self._check_up(row) if row else None
+
+    def check_ups(self, record_id: str) -> list[StoredCheckUp]:
+        rows = self.s.execute(
+            select(_CHK).where(_CHK.c.record_id == record_id).order_by(_CHK.c.id.desc())
+        )
+        return [self._check_up(r) for r in rows]
+
+    @staticmethod
+    def _check_up(row: Any) -> StoredCheckUp:
+        return StoredCheckUp(row.id, row.record_id, json.loads(row.form), utc(row.create_time))  # type: ignore[arg-type]
+
+    # -- follow-ups --------------------------------------------------------------------------------
+    def add_follow_up(self, follow_up: StoredFollowUp, request_id: str) -> None:
+        f = follow_up
+        self.s.execute(
+            insert(_FUP).values(
+                id=f.follow_up_id,
+                record_id=f.record_id,
+                program=f.program,
+                visit_date=f.visit_date,
+                form=json.dumps(f.form, ensure_ascii=False, sort_keys=True),
+                classification=f.classification,
+                consecutive_uncontrolled=f.consecutive_uncontrolled,
+                referral_suggested=int(f.referral_suggested),
+                urgent_referral=int(f.urgent_referral),
+                next_due_date=f.next_due_date,
+                create_time=f.create_time,
+                request_id=request_id or None,
+            )
+        )
+
+    def follow_up_by_request(self, request_id: str) -> StoredFollowUp | None:
+        row = self.s.execute(select(_FUP).where(_FUP.c.request_id == request_id)).first()
+        return self._follow_up(row) if row else None
+
+    def follow_ups(self, record_id: str, program: str = "") -> list[StoredFollowUp]:
+        """Newest visit first."""
+        query = select(_FUP).where(_FUP.c.record_id == record_id)
+        if program:
+            query = query.where(_FUP.c.program == program)
+        rows = self.s.execute(query.order_by(_FUP.c.visit_date.desc(), _FUP.c.id.desc()))
+        return [self._follow_up(r) for r in rows]
+
+    @staticmethod
+    def _follow_up(row: Any) -> StoredFollowUp:
+        return StoredFollowUp(
+            follow_up_id=row.id,
+            record_id=row.record_id,
+            program=row.program,
+            visit_date=row.visit_date,
+            form=json.loads(row.form),
+            classification=row.classification,
+            consecutive_uncontrolled=row.consecutive_uncontrolled,
+            referral_suggested=bool(row.referral_suggested),
+            urgent_referral=bool(row.urgent_referral),
+            next_due_date=row.next_due_date,
+            create_time=utc(row.create_time),  # type: ignore[arg-type]
+        )
+
+    # -- plans and tasks -------------------------------------------------------------------------
+    def plan(self, record_id: str, program: str) -> Plan | None:
+        row = self.s.execute(
+            select(_PLAN).where(_PLAN.c.record_id == record_id, _PLAN.c.program == program)
+        ).first()
+        return self._plan(row) if row else None
+
+    def add_plan(self, record: HealthRecord, program: str, due: date) -> None:
+        self.s.execute(
+            insert(_PLAN).values(
+                record_id=record.record_id,
+                program=program,
+                next_due_date=due,
+                state="open",
+                scope_path=record.scope_path,
+                managing_tenant_id=record.managing_tenant_id,
+                team_id=record.team_id,
+            )
+        )
+
+    def set_plan_due(self, record_id: str, program: str, due: date) -> None:
+        self.s.execute(
+            update(_PLAN)
+            .where(_PLAN.c.record_id == record_id, _PLAN.c.program == program)
+            .values(next_due_date=due, state="open")
+        )
+
+    def set_plans_state(self, record_id: str, state: str) -> None:
+        self.s.execute(update(_PLAN).where(_PLAN.c.record_id == record_id).values(state=state))
+
+    def overdue(
+        self, scope: str, team_id: str, as_of: date, after: tuple[date, str] | None, limit: int
+    ) -> list[Plan]:
+        """Open plans due before ``as_of`` of one institution (or team), most overdue first;
+        served by ix_follow_up_plan_scope_due / ix_follow_up_plan_team_due."""
+        query = select(_PLAN).where(_PLAN.c.state == "open", _PLAN.c.next_due_date < as_of)
+        query = query.where(_PLAN.c.team_id == team_id if team_id else _PLAN.c.scope_path == scope)
+        if team_id:
+            query = query.where(_PLAN.c.scope_path == scope)
+        if after is not None:
+            due, key = after
+            query = query.where(
+                or_(
+                    _PLAN.c.next_due_date > due,
+                    (_PLAN.c.next_due_date == due)
+                    & ((_PLAN.c.record_id + "/" + _PLAN.c.program) > key),
+                )
+            )
+        rows = self.s.execute(
+            query.order_by(_PLAN.c.next_due_date, _PLAN.c.record_id, _PLAN.c.program).limit(limit)
+        )
+        return [self._plan(r) for r in rows]
+
+    @staticmethod
+    def _plan(row: Any) -> Plan:
+        return Plan(
+            row.record_id,
+            row.program,
+            row.next_due_date,
+            row.state,
+            row.managing_tenant_id,
+            row.team_id,
+        )
+
+    def add_task(
+        self,
+        record: HealthRecord,
+        kind: str,
+        program: str,
+        due: date,
+        follow_up_id: str,
+        now: datetime,
+    ) -> None:
+        self.s.execute(
+            insert(_TASK).values(
+                id=new_id(),
+                record_id=record.record_id,
+                kind=kind,
+                program=program,
+                due_date=due,
+                state="open",
+                follow_up_id=follow_up_id,
+                scope_path=record.scope_path,
+                create_time=now,
+            )
+        )
+
+    def tasks(self, record_id: str) -> list[Task]:
+        rows = self.s.execute(
+            select(_TASK).where(_TASK.c.record_id == record_id).order_by(_TASK.c.id)
+        )
+        return [
+            Task(
+                r.id,
+                r.record_id,
+                r.kind,
+                r.program,
+                r.due_date,
+                r.state,
+                r.follow_up_id,
+                utc(r.create_time),  # type: ignore[arg-type]
+            )
+            for r in rows
+        ]
+
+    def move_scope(self, record: HealthRecord) -> int:
+        """Re-point the record's plans and open tasks at its (new) managing institution;
+        returns the number of open plans moved."""
+        moved = self.s.execute(
+            update(_PLAN)
+            .where(_PLAN.c.record_id == record.record_id)
+            .values(
+                scope_path=record.scope_path,
+                managing_tenant_id=record.managing_tenant_id,
+                team_id=record.team_id,
+            )
+        )
+        self.s.execute(
+            update(_TASK)
+            .where(_TASK.c.record_id == record.record_id)
+            .values(scope_path=record.scope_path)
+        )
+        open_plans = self.s.execute(
+            select(_PLAN.c.program).where(
+                _PLAN.c.record_id == record.record_id, _PLAN.c.state == "open"
+            )
+        ).all()
+        del moved
+        return len(open_plans)
+
+    # -- transfers -------------------------------------------------------------------------------
+    def add_transfer(self, t: Transfer, request_id: str) -> None:
+        self.s.execute(
+            insert(_XFER).values(
+                id=t.transfer_id,
+                record_id=t.record_id,
+                record_number=t.record_number,
+                resident_id=t.resident_id,
+                source_tenant_id=t.source_tenant_id,
+                source_scope=t.source_scope,
+                destination_tenant_id=t.destination_tenant_id,
+                destination_region=t.destination_region,
+                destination_scope=t.destination_scope,
+                state=t.state.value,
+                consent=json.dumps(t.consent, ensure_ascii=False, sort_keys=True),
+                reason=t.reason,
+                decline_reason=t.decline_reason,
+                moved_plans=t.moved_plans,
+                create_time=t.create_time,
+                decide_time=t.decide_time,
+                request_id=request_id or None,
+            )
+        )
+
+    def decide_transfer(self, t: Transfer, request_id: str) -> None:
+        self.s.execute(
+            update(_XFER)
+            .where(_XFER.c.id == t.transfer_id)
+            .values(
+                state=t.state.value,
+                decline_reason=t.decline_reason,
+                moved_plans=t.moved_plans,
+                decide_time=t.decide_time,
+                decide_request_id=request_id or None,
+            )
+        )
+
+    def transfer(self, transfer_id: str, *, for_update: bool = False) -> Transfer | None:
+        query = select(_XFER).where(_XFER.c.id == transfer_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.s.execute(query).first()
+        return _transfer(row) if row else None
+
+    def transfer_by_request(self, request_id: str) -> Transfer | None:
+        row = self.s.execute(
+            select(_XFER).where(
+                or_(_XFER.c.request_id == request_id, _XFER.c.decide_request_id == request_id)
+            )
+        ).first()
+        return _transfer(row) if row else None
+
+    def pending_transfer(self, record_id: str) -> Transfer | None:
+        row = self.s.execute(
+            select(_XFER).where(
+                _XFER.c.record_id == record_id, _XFER.c.state == TransferState.PENDING.value
+            )
+        ).first()
+        return _transfer(row) if row else None
+
+    def transfers(
+        self, tenant_id: str, scopes: Sequence[str], after: str | None, limit: int
+    ) -> list[Transfer]:
+        """Transfers into or out of ``tenant_id`` that either side of which ``scopes`` reach:
+        the source keeps this trace of the records it handed over."""
+        query = select(_XFER).where(
+            or_(
+                _XFER.c.source_tenant_id == tenant_id,
+                _XFER.c.destination_tenant_id == tenant_id,
+            ),
+            or_(
+                within_scopes(_XFER.c.source_scope, scopes),
+                within_scopes(_XFER.c.destination_scope, scopes),
+            ),
+        )
+        if after:
+            query = query.where(_XFER.c.id < after)
+        rows = self.s.execute(query.order_by(_XFER.c.id.desc()).limit(limit))
+        return [_transfer(r) for r in rows]

@@ -1,0 +1,833 @@
+"""Archives use cases: one method per use case. Each validates the input (every bad field at
+once, before anything changes), checks the caller's permission on the record's own scope (the
+managing institution's ``tenant_scope``), opens one transaction, applies the domain rules,
+writes, records the history and appends an audit event. Lists filter in SQL by the caller's
+scopes. Audit details carry ids and codes only: never an ID number, a name or a phone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from rhip.archives import domain
+from rhip.archives.clients import IdentityClient, TenantFacts
+from rhip.archives.domain import (
+    Assessment,
+    FollowUpPolicy,
+    HealthRecord,
+    Program,
+    RecordState,
+    TerminationReason,
+    TransferState,
+    Visit,
+)
+from rhip.archives.roles import ARCHIVES, CATALOG_PREFIX, permission_rules
+from rhip.archives.store import (
+    ArchivesRepository,
+    Plan,
+    RecordEvent,
+    RecordTaken,
+    StoredCheckUp,
+    StoredFollowUp,
+    Task,
+    Transfer,
+)
+from rhip.kit import audit
+from rhip.kit.authn import Principal, current_principal
+from rhip.kit.authz import Authorizer, subject_blocked
+from rhip.kit.db import Database
+from rhip.kit.errors import (
+    Aborted,
+    AlreadyExists,
+    FailedPrecondition,
+    NotFound,
+    PermissionDenied,
+    Violations,
+    invalid,
+)
+from rhip.kit.ids import new_id
+from rhip.kit.pagination import Page
+from rhip.kit.tenancy import region_path, tenant_scope
+
+log = logging.getLogger(__name__)
+
+TRANSFER_METHOD = ARCHIVES + "RequestRecordTransfer"
+
+
+@dataclass(frozen=True)
+class RecordedFollowUp:
+    follow_up: StoredFollowUp
+    assessment: Assessment
+
+
+def sync_role_catalog(authz: Authorizer) -> None:
+    """Make the ``p`` rows of ``rhip.api.archives.`` match roles.py; other rows stay."""
+    store = authz.store
+    wanted = set(permission_rules())
+    _, current = store.load("p")
+    have = {r for r in current if r.values[1].startswith(CATALOG_PREFIX)}
+    with store.db.transaction() as tx:
+        store.remove(tx, have - wanted)
+        store.add(tx, wanted - have)
+    authz.refresh()
+
+
+def _etag_version(etag: str) -> int | None:
+    text = etag.removeprefix("W/").strip('"')
+    return int(text) if text.isdigit() else None
+
+
+class ArchivesUseCases:
+    def __init__(
+        self,
+        cell: str,
+        db: Database,
+        authorizer: Authorizer,
+        identity: IdentityClient,
+        policy: FollowUpPolicy | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.db = db
+        self.authz = authorizer
+        self.identity = identity
+        self.policy = policy or FollowUpPolicy()
+        self.clock = clock
+        self.cell_path = region_path(cell)
+
+    # -- access --------------------------------------------------------------------------------
+    @contextmanager
+    def _unit(self, *, durable: bool = True) -> Iterator[ArchivesRepository]:
+        with self.db.transaction(durable=durable) as tx:
+            yield ArchivesRepository(tx)
+
+    def _require(self, principal: Principal, scope: str, method: str) -> None:
+        self.authz.require(principal, scope, ARCHIVES + method)
+
+    def _scopes(self, principal: Principal, method: str) -> list[str]:
+        scopes = self.authz.scopes(principal.subject, ARCHIVES + method)
+        if not scopes:
+            if self.authz.is_blocked(principal.subject):
+                raise subject_blocked()
+            raise PermissionDenied(f"not allowed to call {method} here")
+        return scopes
+
+    def _load(
+        self,
+        repo: ArchivesRepository,
+        name: str,
+        method: str,
+        *,
+        field: str = "name",
+        lock: bool = False,
+    ) -> HealthRecord:
+        """Permission before existence: a record outside the caller's reach and a missing one
+        look alike (PERMISSION_DENIED), except to callers who reach the whole cell."""
+        principal = current_principal()
+        record_id = domain.parse_name(name, "healthRecords", field)
+        record = repo.get(record_id, for_update=lock)
+        if record is None:
+            if self.authz.enforce(principal.subject, self.cell_path, ARCHIVES + method):
+                raise NotFound(f"healthRecords/{record_id} does not exist")
+            raise PermissionDenied(f"not allowed to call {method} here")
+        self._require(principal, record.scope_path, method)
+        return record
+
+    def _own_tenant(self, principal: Principal, method: str) -> tuple[TenantFacts, str]:
+        """The caller's institution (practitioners, service accounts) and its scope, after
+        checking the caller may do ``method`` there."""
+        if not principal.tenant_id:
+            raise PermissionDenied(
+                "only practitioners of an institution do this", reason="TENANT_REQUIRED"
+            )
+        scope = tenant_scope(principal.region_code, principal.tenant_id)
+        self._require(principal, scope, method)
+        tenant = self.identity.tenant(principal.tenant_id)
+        domain.require_grassroots(tenant.type)
+        return tenant, tenant_scope(tenant.region_code, tenant.tenant_id)
+
+    def _audit(
+        self,
+        repo: ArchivesRepository,
+        action: str,
+        target: str,
+        scope: str,
+        outcome: str = "OK",
+        **detail: object,
+    ) -> None:
+        audit.append(repo.s, audit.AuditEvent(action, target, scope, outcome, detail=detail))
+
+    def _record_exists(self, existing: HealthRecord) -> AlreadyExists:
+        return AlreadyExists(
+            "the resident already has a record managed by another institution: request a "
+            "transfer instead",
+            reason="RECORD_EXISTS",
+            metadata={
+                "managing_tenant": f"tenants/{existing.managing_tenant_id}",
+                "transfer_method": TRANSFER_METHOD,
+            },
+        )
+
+    # -- records -------------------------------------------------------------------------------
+    def create(
+        self, resident_name: str, township: str, village: str, form: dict[str, Any], request_id: str
+    ) -> HealthRecord:
+        principal = current_principal()
+        today = self.clock().date()
+        checks = Violations()
+        checks.check(domain.parse_name, resident_name, "residents", "resident")
+        checks.check(domain.validate_township, township)
+        checks.check(domain.validate_village, village)
+        basic = checks.check(domain.check_basic_info, form, today) or {}
+        request_id = checks.check(domain.validate_request_id, request_id) or ""
+        checks.raise_if_any()
+        tenant, scope = self._own_tenant(principal, "CreateHealthRecord")
+        if request_id:
+            with self.db.read() as conn:
+                earlier = ArchivesRepository(conn).by_request(request_id)
+            if earlier is not None:
+                self._require(principal, earlier.scope_path, "GetHealthRecord")
+                return earlier
+        resident = self.identity.resident(resident_name)
+        if resident.state == "DECEASED":
+            raise FailedPrecondition("the resident is deceased", reason="RESIDENT_DECEASED")
+        if resident.state != "VERIFIED":
+            raise FailedPrecondition(
+                "records are created for residents with a verified identity",
+                reason="RESIDENT_NOT_VERIFIED",
+                metadata={"state": resident.state},
+            )
+        now = self.clock()
+        with self._unit() as repo:
+            existing = repo.open_record_of(resident.resident_id)
+            if existing is not None:
+                raise self._record_exists(existing)
+            prefix = f"{tenant.region_code}{township}{village}"
+            serial = repo.next_serial(tenant.tenant_id, prefix)
+            record = HealthRecord(
+                record_id=new_id(),
+                record_number=domain.record_number(tenant.region_code, township, village, serial),
+                resident_id=resident.resident_id,
+                birth_date=resident.birth_date,
+                state=RecordState.DRAFT,
+                managing_tenant_id=tenant.tenant_id,
+                managing_region=tenant.region_code,
+                scope_path=scope,
+                creating_tenant_id=tenant.tenant_id,
+                team_id="",
+                basic_info=basic,
+                termination=None,
+                create_time=now,
+                update_time=now,
+                version=1,
+            )
+            try:
+                repo.add(record, request_id)
+            except RecordTaken:
+                raced = repo.open_record_of(resident.resident_id)
+                if raced is None:
+                    raise Aborted(
+                        "the record raced with another; retry", reason="RECORD_RACE"
+                    ) from None
+                raise self._record_exists(raced) from None
+            repo.record(
+                record.record_id, "CREATED", principal.subject, now, tenant=tenant.tenant_id
+            )
+            self._audit(
+                repo,
+                "record.create",
+                f"healthRecords/{record.record_id}",
+                scope,
+                resident=resident.resident_id,
+            )
+            return record
+
+    def get(self, name: str) -> HealthRecord:
+        with self._unit(durable=False) as repo:
+            record = self._load(repo, name, "GetHealthRecord")
+            self._audit(
+                repo,
+                "record.read",
+                f"healthRecords/{record.record_id}",
+                record.scope_path,
+                resident=record.resident_id,
+            )
+            return record
+
+    def list_records(
+        self, parent: str, state: RecordState | None, record_number: str, resident: str, page: Page
+    ) -> tuple[list[HealthRecord], str]:
+        principal = current_principal()
+        checks = Violations()
+        tenant_id = checks.check(domain.parse_name, parent, "tenants", "parent") if parent else ""
+        if record_number:
+            checks.check(domain.validate_record_number, record_number)
+        resident_id = (
+            checks.check(domain.parse_name, resident, "residents", "resident") if resident else ""
+        )
+        checks.raise_if_any()
+        scopes = self._scopes(principal, "ListHealthRecords")
+        with self._unit(durable=False) as repo:
+            rows = repo.list_records(
+                scopes, state=state, record_number=record_number, resident_id=resident_id or "",
+                tenant_id=tenant_id or "", after=page.after, limit=page.size + 1,
+            )  # fmt: skip
+            chunk = rows[: page.size]
+            self._audit(
+                repo, "record.list", parent or "healthRecords", self.cell_path, hits=len(chunk)
+            )
+        return chunk, page.next_token(chunk[-1].record_id if chunk else None, len(rows) > page.size)
+
+    def update(self, name: str, form: dict[str, Any], etag: str) -> HealthRecord:
+        principal = current_principal()
+        checks = Violations()
+        basic = checks.check(domain.check_basic_info, form, self.clock().date()) or {}
+        version = _etag_version(etag)
+        if version is None:
+            checks.add("etag", "send the etag of the record you read", "ETAG_REQUIRED")
+        checks.raise_if_any()
+        now = self.clock()
+        with self._unit() as repo:
+            record = self._load(repo, name, "UpdateHealthRecord", lock=True)
+            record.require_state(*domain.OPEN_STATES, action="change")
+            if record.version != version:
+                raise Aborted("the record changed since you read it", reason="ETAG_MISMATCH")
+            changed = record.changed(now, basic_info=basic)
+            repo.save(changed, record.version)
+            repo.record(record.record_id, "BASIC_INFO_UPDATED", principal.subject, now)
+            self._audit(
+                repo,
+                "record.update",
+                f"healthRecords/{record.record_id}",
+                record.scope_path,
+                resident=record.resident_id,
+            )
+            return changed
+
+    def activate(self, name: str) -> HealthRecord:
+        principal = current_principal()
+        now = self.clock()
+        with self._unit() as repo:
+            record = self._load(repo, name, "ActivateHealthRecord", lock=True)
+            if record.state is RecordState.ACTIVE:
+                return record  # a retry
+            record.require_state(RecordState.DRAFT, action="activate")
+            missing = domain.missing_items(record.basic_info)
+            if missing:
+                raise FailedPrecondition(
+                    f"the basic information form is incomplete: {', '.join(missing)}",
+                    reason="BASIC_INFO_INCOMPLETE",
+                    metadata={"missing": ",".join(missing)},
+                )
+            active = record.changed(now, state=RecordState.ACTIVE)
+            repo.save(active, record.version)
+            repo.record(record.record_id, "ACTIVATED", principal.subject, now)
+            self._audit(
+                repo,
+                "record.activate",
+                f"healthRecords/{record.record_id}",
+                record.scope_path,
+                resident=record.resident_id,
+            )
+            return active
+
+    def terminate(
+        self, name: str, reason: TerminationReason | None, day: str, destination: str, handover: str
+    ) -> HealthRecord:
+        principal = current_principal()
+        now = self.clock()
+        with self._unit() as repo:
+            record = self._load(repo, name, "TerminateHealthRecord", lock=True)
+            termination = domain.check_termination(
+                reason, day, destination, handover, now.date(), record.birth_date
+            )
+            if record.state is RecordState.TERMINATED and record.termination == termination:
+                return record  # a retry
+            record.require_state(RecordState.ACTIVE, action="terminate")
+            ended = record.changed(now, state=RecordState.TERMINATED, termination=termination)
+            repo.save(ended, record.version)
+            repo.set_plans_state(record.record_id, "closed")
+            repo.record(
+                record.record_id, "TERMINATED", principal.subject, now,
+                reason=termination.reason.value, date=termination.day.isoformat(),
+            )  # fmt: skip
+            self._audit(
+                repo, "record.terminate", f"healthRecords/{record.record_id}", record.scope_path,
+                resident=record.resident_id, reason=termination.reason.value,
+            )  # fmt: skip
+            return ended
+
+    def reactivate(self, name: str, reason: str) -> HealthRecord:
+        principal = current_principal()
+        reason = domain.validate_reason(reason)
+        now = self.clock()
+        with self._unit() as repo:
+            record = self._load(repo, name, "ReactivateHealthRecord", lock=True)
+            record.require_state(RecordState.TERMINATED, action="reactivate")
+            assert record.termination is not None
+            if record.termination.reason is not TerminationReason.LOST_TO_FOLLOW_UP:
+                raise FailedPrecondition(
+                    "only a record lost to follow-up is reactivated",
+                    reason="REACTIVATION_NOT_ALLOWED",
+                    metadata={"termination_reason": record.termination.reason.name},
+                )
+            existing = repo.open_record_of(record.resident_id)
+            if existing is not None:
+                raise self._record_exists(existing)
+            active = record.changed(now, state=RecordState.ACTIVE, termination=None)
+            try:
+                repo.save(active, record.version)
+            except RecordTaken:
+                raise AlreadyExists(
+                    "the resident has another open record", reason="RECORD_EXISTS"
+                ) from None
+            for plan_program in ("hypertension", "type2_diabetes"):
+                if repo.plan(record.record_id, plan_program):
+                    repo.set_plan_due(record.record_id, plan_program, now.date())
+            repo.record(record.record_id, "REACTIVATED", principal.subject, now, reason=reason)
+            self._audit(
+                repo, "record.reactivate", f"healthRecords/{record.record_id}", record.scope_path,
+                resident=record.resident_id, lost_since=record.termination.day.isoformat(),
+            )  # fmt: skip
+            return active
+
+    def history(self, name: str, page: Page) -> tuple[list[RecordEvent], str]:
+        with self._unit(durable=False) as repo:
+            record = self._load(repo, name, "ListRecordEvents", field="parent")
+            events = repo.history(record.record_id, page.after, page.size + 1)
+            self._audit(
+                repo,
+                "record.history",
+                f"healthRecords/{record.record_id}",
+                record.scope_path,
+                resident=record.resident_id,
+            )
+        chunk = events[: page.size]
+        return chunk, page.next_token(
+            chunk[-1].event_id if chunk else None, len(events) > page.size
+        )
+
+    # -- check-ups -----------------------------------------------------------------------------
+    def create_check_up(self, parent: str, form: dict[str, Any], request_id: str) -> StoredCheckUp:
+        principal = current_principal()
+        request_id = domain.validate_request_id(request_id)
+        now = self.clock()
+        with self._unit() as repo:
+            record = self._load(repo, parent, "CreateCheckUp", field="parent", lock=True)
+            if request_id and (earlier := repo.check_up_by_request(request_id)):
+                return earlier
+            valid = domain.check_checkup(form, now.date(), record.birth_date)
+            record.require_state(
+                RecordState.ACTIVE, RecordState.TRANSFER_PENDING, action="add a check-up to"
+            )
+            exam = date.fromisoformat(valid["exam_date"])
+            stored = repo.add_check_up(record.record_id, valid, exam, now, request_id)
+            repo.record(
+                record.record_id, "CHECK_UP", principal.subject, now, check_up=stored.check_up_id
+            )
+            self._audit(
+                repo,
+                "record.check_up",
+                f"healthRecords/{record.record_id}",
+                record.scope_path,
+                resident=record.resident_id,
+            )
+            return stored
+
+    def check_ups(self, parent: str) -> list[StoredCheckUp]:
+        with self._unit(durable=False) as repo:
+            record = self._load(repo, parent, "ListCheckUps", field="parent")
+            self._audit(
+                repo,
+                "record.check_ups",
+                f"healthRecords/{record.record_id}",
+                record.scope_path,
+                resident=record.resident_id,
+            )
+            return repo.check_ups(record.record_id)
+
+    # -- follow-ups ----------------------------------------------------------------------------
+    def start_plan(
+        self, parent: str, program: Program | None, first_due: str
+    ) -> tuple[HealthRecord, Plan]:
+        principal = current_principal()
+        checks = Violations()
+        if program is None:
+            checks.add("program", "must be hypertension or type 2 diabetes", "PROGRAM_REQUIRED")
+        due = checks.check(domain.parse_date, first_due, "first_due_date")
+        checks.raise_if_any()
+        assert program is not None
+        now = self.clock()
+        with self._unit() as repo:
+            record = self._load(repo, parent, "StartFollowUpPlan", field="parent", lock=True)
+            record.require_state(RecordState.ACTIVE, action="start a follow-up plan for")
+            if repo.plan(record.record_id, program.value):
+                raise AlreadyExists("the record is already in this programme", reason="PLAN_EXISTS")
+            repo.add_plan(record, program.value, due or now.date())
+            repo.record(
+                record.record_id, "PLAN_STARTED", principal.subject, now, program=program.value
+            )
+            self._audit(
+                repo,
+                "record.plan_start",
+                f"healthRecords/{record.record_id}",
+                record.scope_path,
+                resident=record.resident_id,
+            )
+            plan = repo.plan(record.record_id, program.value)
+            assert plan is not None
+            return record, plan
+
+    def record_follow_up(
+        self, parent: str, visit: Visit | None, request_id: str, problems: Violations
+    ) -> RecordedFollowUp:
+        """``visit`` is None when the servicer already found bad fields (in ``problems``)."""
+        principal = current_principal()
+        today = self.clock().date()
+        request_id = problems.check(domain.validate_request_id, request_id) or ""
+        if visit is not None:
+            problems.check(domain.check_visit, visit, today)
+        problems.raise_if_any()
+        assert visit is not None
+        now = self.clock()
+        with self._unit() as repo:
+            record = self._load(repo, parent, "RecordFollowUp", field="parent", lock=True)
+            if request_id and (earlier := repo.follow_up_by_request(request_id)):
+                return RecordedFollowUp(earlier, self._assessment_of(earlier, record))
+            record.require_state(
+                RecordState.ACTIVE, RecordState.TRANSFER_PENDING, action="follow up"
+            )
+            if visit.visit_date < record.birth_date:
+                raise invalid(
+                    "follow_up.visit_date", "is before the resident's birth", "DATE_ORDER"
+                )
+            plan = repo.plan(record.record_id, visit.program.value)
+            if plan is None or plan.state != "open":
+                raise FailedPrecondition(
+                    "start a follow-up plan for this programme first", reason="NOT_IN_PROGRAM"
+                )
+            earlier_visits = repo.follow_ups(record.record_id, visit.program.value)
+            if earlier_visits and earlier_visits[0].visit_date > visit.visit_date:
+                raise invalid(
+                    "follow_up.visit_date",
+                    "is before the last recorded visit",
+                    "VISIT_OUT_OF_ORDER",
+                )
+            previous_run = earlier_visits[0].consecutive_uncontrolled if earlier_visits else 0
+            age = domain.age_on(record.birth_date, visit.visit_date)
+            result = domain.assess(visit, age, previous_run, self.policy)
+            stored = StoredFollowUp(
+                follow_up_id=new_id(),
+                record_id=record.record_id,
+                program=visit.program.value,
+                visit_date=visit.visit_date,
+                form=_visit_form(visit, result),
+                classification=result.classification.value,
+                consecutive_uncontrolled=result.consecutive_uncontrolled,
+                referral_suggested=result.referral_suggested,
+                urgent_referral=result.urgent_referral,
+                next_due_date=result.next_due,
+                create_time=now,
+            )
+            repo.add_follow_up(stored, request_id)
+            repo.set_plan_due(record.record_id, visit.program.value, result.next_due)
+            if result.urgent_referral:
+                repo.add_task(
+                    record,
+                    "urgent_referral",
+                    visit.program.value,
+                    visit.visit_date,
+                    stored.follow_up_id,
+                    now,
+                )
+            if result.referral_suggested:
+                repo.add_task(
+                    record,
+                    "referral_follow_up",
+                    visit.program.value,
+                    result.next_due,
+                    stored.follow_up_id,
+                    now,
+                )
+            repo.record(
+                record.record_id, "FOLLOW_UP", principal.subject, now, program=visit.program.value,
+                classification=result.classification.value, referral=result.referral_suggested,
+            )  # fmt: skip
+            self._audit(
+                repo,
+                "record.follow_up",
+                f"healthRecords/{record.record_id}",
+                record.scope_path,
+                resident=record.resident_id,
+            )
+            return RecordedFollowUp(stored, result)
+
+    def _assessment_of(self, stored: StoredFollowUp, record: HealthRecord) -> Assessment:
+        target = stored.form.get("bp_target", {})
+        return Assessment(
+            domain.Classification(stored.classification),
+            stored.consecutive_uncontrolled,
+            stored.referral_suggested,
+            stored.urgent_referral,
+            stored.next_due_date,
+            domain.BloodPressure(int(target.get("systolic", 0)), int(target.get("diastolic", 0))),
+        )
+
+    def follow_ups(self, parent: str) -> list[RecordedFollowUp]:
+        with self._unit(durable=False) as repo:
+            record = self._load(repo, parent, "ListFollowUps", field="parent")
+            self._audit(
+                repo,
+                "record.follow_ups",
+                f"healthRecords/{record.record_id}",
+                record.scope_path,
+                resident=record.resident_id,
+            )
+            return [
+                RecordedFollowUp(f, self._assessment_of(f, record))
+                for f in repo.follow_ups(record.record_id)
+            ]
+
+    def tasks(self, parent: str) -> list[Task]:
+        with self._unit(durable=False) as repo:
+            record = self._load(repo, parent, "ListTasks", field="parent")
+            self._audit(
+                repo,
+                "record.tasks",
+                f"healthRecords/{record.record_id}",
+                record.scope_path,
+                resident=record.resident_id,
+            )
+            return repo.tasks(record.record_id)
+
+    def overdue(self, parent: str, as_of_text: str, page: Page) -> tuple[list[Plan], date, str]:
+        principal = current_principal()
+        checks = Violations()
+        tenant_id, team_id = "", ""
+        parts = parent.split("/")
+        if len(parts) == 2 and parts[0] == "tenants" and parts[1]:
+            tenant_id = parts[1]
+        elif (
+            len(parts) == 4
+            and parts[0] == "tenants"
+            and parts[2] == "teams"
+            and parts[1]
+            and parts[3]
+        ):
+            tenant_id, team_id = parts[1], parts[3]
+        else:
+            checks.add(
+                "parent",
+                "must look like tenants/{id} or tenants/{id}/teams/{team}",
+                "RESOURCE_NAME",
+            )
+        as_of = checks.check(domain.parse_date, as_of_text, "as_of")
+        checks.raise_if_any()
+        as_of = as_of or self.clock().date()
+        tenant = self.identity.tenant(tenant_id)
+        scope = tenant_scope(tenant.region_code, tenant.tenant_id)
+        self._require(principal, scope, "ListOverdueFollowUpPlans")
+        after = None
+        if page.after:
+            due_text, _, key = page.after.partition("|")
+            after = (date.fromisoformat(due_text), key)
+        with self._unit(durable=False) as repo:
+            plans = repo.overdue(scope, team_id, as_of, after, page.size + 1)
+            chunk = plans[: page.size]
+            self._audit(repo, "record.overdue", parent, scope, hits=len(chunk))
+        last = (
+            f"{chunk[-1].next_due_date.isoformat()}|{chunk[-1].record_id}/{chunk[-1].program}"
+            if chunk
+            else None
+        )
+        return chunk, as_of, page.next_token(last, len(plans) > page.size)
+
+    # -- transfers between institutions of the cell --------------------------------------------
+    def request_transfer(
+        self, resident_name: str, consent: tuple[str, str, str], reason: str, request_id: str
+    ) -> Transfer:
+        principal = current_principal()
+        today = self.clock().date()
+        checks = Violations()
+        checks.check(domain.parse_name, resident_name, "residents", "resident")
+        consent_doc = checks.check(domain.check_consent, *consent, today)
+        reason = checks.check(domain.validate_reason, reason) or ""
+        request_id = checks.check(domain.validate_request_id, request_id) or ""
+        checks.raise_if_any()
+        tenant, scope = self._own_tenant(principal, "RequestRecordTransfer")
+        if request_id:
+            with self.db.read() as conn:
+                earlier = ArchivesRepository(conn).transfer_by_request(request_id)
+            if earlier is not None:
+                return earlier
+        resident = self.identity.resident(resident_name)  # the caller must see the resident
+        now = self.clock()
+        with self._unit() as repo:
+            record = repo.open_record_of(resident.resident_id, for_update=True)
+            if record is None:
+                raise NotFound(
+                    "the resident has no open record: create one", reason="RECORD_NOT_FOUND"
+                )
+            if record.managing_tenant_id == tenant.tenant_id:
+                raise FailedPrecondition(
+                    "your institution manages this record", reason="ALREADY_MANAGED"
+                )
+            record.require_state(RecordState.ACTIVE, action="transfer")
+            transfer = Transfer(
+                transfer_id=new_id(),
+                record_id=record.record_id,
+                record_number=record.record_number,
+                resident_id=record.resident_id,
+                source_tenant_id=record.managing_tenant_id,
+                source_scope=record.scope_path,
+                destination_tenant_id=tenant.tenant_id,
+                destination_region=tenant.region_code,
+                destination_scope=scope,
+                state=TransferState.PENDING,
+                consent=consent_doc or {},
+                reason=reason,
+                decline_reason="",
+                moved_plans=0,
+                create_time=now,
+                decide_time=None,
+            )
+            repo.add_transfer(transfer, request_id)
+            repo.save(record.changed(now, state=RecordState.TRANSFER_PENDING), record.version)
+            repo.record(
+                record.record_id, "TRANSFER_REQUESTED", principal.subject, now,
+                transfer=transfer.transfer_id, destination=tenant.tenant_id,
+                consent_method=transfer.consent.get("method", ""),
+            )  # fmt: skip
+            self._audit(
+                repo, "record.transfer_request", f"recordTransfers/{transfer.transfer_id}", scope,
+                record=record.record_id, resident=record.resident_id, source=record.managing_tenant_id,
+            )  # fmt: skip
+            return transfer
+
+    def _load_transfer(
+        self, repo: ArchivesRepository, name: str, method: str, *, lock: bool = False
+    ) -> Transfer:
+        principal = current_principal()
+        transfer_id = domain.parse_name(name, "recordTransfers")
+        transfer = repo.transfer(transfer_id, for_update=lock)
+        if transfer is None:
+            if self.authz.enforce(principal.subject, self.cell_path, ARCHIVES + method):
+                raise NotFound(f"recordTransfers/{transfer_id} does not exist")
+            raise PermissionDenied(f"not allowed to call {method} here")
+        return transfer
+
+    def confirm_transfer(self, name: str, request_id: str) -> Transfer:
+        principal = current_principal()
+        request_id = domain.validate_request_id(request_id)
+        now = self.clock()
+        with self._unit() as repo:
+            transfer = self._load_transfer(repo, name, "ConfirmRecordTransfer", lock=True)
+            self._require(principal, transfer.source_scope, "ConfirmRecordTransfer")
+            if transfer.state is TransferState.COMPLETED:
+                return transfer  # a retry: the record moved once
+            domain.require_transfer_move(transfer.state, TransferState.COMPLETED)
+            record = repo.get(transfer.record_id, for_update=True)
+            assert record is not None
+            record.require_state(RecordState.TRANSFER_PENDING, action="hand over")
+            moved = record.changed(
+                now,
+                state=RecordState.ACTIVE,
+                managing_tenant_id=transfer.destination_tenant_id,
+                managing_region=transfer.destination_region,
+                scope_path=transfer.destination_scope,
+                team_id="",  # the new institution's contract decides the team
+            )
+            repo.save(moved, record.version)
+            plans = repo.move_scope(moved)
+            done = replace(
+                transfer, state=TransferState.COMPLETED, moved_plans=plans, decide_time=now
+            )
+            repo.decide_transfer(done, request_id)
+            repo.record(
+                record.record_id, "TRANSFERRED", principal.subject, now, transfer=transfer.transfer_id,
+                source=transfer.source_tenant_id, destination=transfer.destination_tenant_id, plans=plans,
+            )  # fmt: skip
+            self._audit(
+                repo, "record.transfer_confirm", f"recordTransfers/{transfer.transfer_id}",
+                transfer.source_scope, record=record.record_id, resident=record.resident_id,
+                destination=transfer.destination_tenant_id,
+            )  # fmt: skip
+            return done
+
+    def decline_transfer(self, name: str, reason: str) -> Transfer:
+        principal = current_principal()
+        reason = domain.validate_reason(reason)
+        now = self.clock()
+        with self._unit() as repo:
+            transfer = self._load_transfer(repo, name, "DeclineRecordTransfer", lock=True)
+            self._require(principal, transfer.source_scope, "DeclineRecordTransfer")
+            if transfer.state is TransferState.DECLINED and transfer.decline_reason == reason:
+                return transfer
+            domain.require_transfer_move(transfer.state, TransferState.DECLINED)
+            record = repo.get(transfer.record_id, for_update=True)
+            assert record is not None
+            if record.state is RecordState.TRANSFER_PENDING:
+                repo.save(record.changed(now, state=RecordState.ACTIVE), record.version)
+            done = replace(
+                transfer, state=TransferState.DECLINED, decline_reason=reason, decide_time=now
+            )
+            repo.decide_transfer(done, "")
+            repo.record(
+                record.record_id,
+                "TRANSFER_DECLINED",
+                principal.subject,
+                now,
+                transfer=transfer.transfer_id,
+            )
+            self._audit(
+                repo, "record.transfer_decline", f"recordTransfers/{transfer.transfer_id}",
+                transfer.source_scope, record=record.record_id, resident=record.resident_id,
+            )  # fmt: skip
+            return done
+
+    def get_transfer(self, name: str) -> Transfer:
+        principal = current_principal()
+        with self._unit(durable=False) as repo:
+            transfer = self._load_transfer(repo, name, "GetRecordTransfer")
+            if not any(
+                self.authz.enforce(principal.subject, scope, ARCHIVES + "GetRecordTransfer")
+                for scope in (transfer.source_scope, transfer.destination_scope)
+            ):
+                raise PermissionDenied("not allowed to see this transfer")
+            self._audit(
+                repo, "record.transfer_read", name, transfer.source_scope, record=transfer.record_id
+            )
+            return transfer
+
+    def transfers(self, parent: str, page: Page) -> tuple[list[Transfer], str]:
+        principal = current_principal()
+        tenant_id = domain.parse_name(parent, "tenants", "parent")
+        scopes = self._scopes(principal, "ListRecordTransfers")
+        with self._unit(durable=False) as repo:
+            rows = repo.transfers(tenant_id, scopes, page.after, page.size + 1)
+            chunk = rows[: page.size]
+            self._audit(repo, "record.transfers", parent, self.cell_path, hits=len(chunk))
+        return chunk, page.next_token(
+            chunk[-1].transfer_id if chunk else None, len(rows) > page.size
+        )
+
+
+def _visit_form(visit: Visit, result: Assessment) -> dict[str, Any]:
+    form: dict[str, Any] = {
+        "heart_rate": visit.heart_rate,
+        "fasting_glucose_mmol": visit.fasting_glucose,
+        "adverse_reaction": visit.adverse_reaction,
+        "complication": visit.complication,
+        "emergency_signs": [s.value for s in visit.emergency_signs],
+        "bp_target": {
+            "systolic": result.bp_target.systolic,
+            "diastolic": result.bp_target.diastolic,
+        },
+    }
+    if visit.bp is not None:
+        form["blood_pressure"] = {"systolic": visit.bp.systolic, "diastolic": visit.bp.diastolic}
+    return form

@@ -1,0 +1,112 @@
+"""Fixtures for archives tests: an all-in-one Jiangsu cell (identity + archives, each on its
+own database: an SQLite file each, or a PostgreSQL schema each), the standard world plus a
+county hospital, and a few residents registered through the ResidentService."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from archives.helpers import QUANSHAN_WOMAN, Archives, days_ago
+from conftest import POSTGRES_URL, _psycopg_dsn, make_settings
+from rhip.api.archives.v1 import archives_service_pb2_grpc
+from rhip.api.identity.v1 import resident_pb2
+from rhip.identity.domain import TenantLevel, TenantType
+from rhip.identity.usecases import TenantDraft, UserDraft
+from rhip.kit.authn import Principal, PrincipalKind, acting_as
+from sqlalchemy.engine import make_url
+from support.cells import PASSWORD, RunningCell, World, build_world, start_cell
+from support.residents import XUZHOU_MAN, ZAOZHUANG_WOMAN, register_request
+from support.residents import pb as rpb
+from support.residents import stub as resident_stub
+
+
+@pytest.fixture
+def archives_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """Archives' own database next to identity's: another SQLite file or PostgreSQL schema."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'archives.db'}"
+        return
+    schema = f"a_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def running(tmp_path: Path, database_url: str, archives_url: str) -> Iterator[RunningCell]:
+    settings = make_settings(tmp_path, database_url, RHIP_ARCHIVES_DATABASE_URL=archives_url)
+    running = start_cell(settings)
+    yield running
+    running.channel.close()
+    running.cell.stop(0)
+
+
+def _add_county_hospital(running: RunningCell, world: World) -> None:
+    """A county hospital in Quanshan and its clinician: not a grassroots institution."""
+    uc = running.usecases
+    admin = Principal(f"user:{world.users['xz-admin']}", PrincipalKind.REGIONAL_ADMIN, "", "320300")
+    with acting_as(admin):
+        tenant = uc.create_tenant(
+            TenantDraft(
+                "徐州市泉山区人民医院",
+                TenantType.COUNTY_HOSPITAL,
+                TenantLevel.SECONDARY,
+                "320311",
+                "",
+            ),
+            "",
+        )
+        world.tenants["qs-hosp"] = tenant.tenant_id
+        user = uc.create_user(
+            UserDraft(
+                "qs-hosp-doctor", "qs-hosp-doctor", PrincipalKind.PRACTITIONER, tenant.tenant_id, ""
+            ),
+            PASSWORD,
+            "",
+        )
+        world.users["qs-hosp-doctor"] = user.user_id
+
+
+@pytest.fixture
+def archives(running: RunningCell) -> Archives:
+    world = build_world(running)
+    _add_county_hospital(running, world)
+    result = Archives(
+        running, world, archives_service_pb2_grpc.ArchivesServiceStub(running.channel)
+    )
+    residents = resident_stub(running.channel)
+    md = running.md("qs-doctor")
+    for short, number, name, region in (
+        ("man", XUZHOU_MAN, "张三", "320311"),
+        ("elder", QUANSHAN_WOMAN, "李秀英", "320311"),
+        ("mother", ZAOZHUANG_WOMAN, "王芳", "320311"),
+    ):
+        reply = residents.RegisterResident(
+            register_request(number, name=name, region=region), metadata=md
+        )
+        result.residents[short] = reply.resident.name
+    # The mother presents at Tongshan's township hospital too (enrolled there).
+    residents.RegisterResident(
+        register_request(ZAOZHUANG_WOMAN, name="王芳", region="320312"),
+        metadata=running.md("ts-doctor"),
+    )
+    newborn = residents.RegisterNewborn(
+        rpb.RegisterNewbornRequest(
+            resident=resident_pb2.Resident(
+                display_name="王芳之女",
+                sex=resident_pb2.SEX_FEMALE,
+                birth_date=days_ago(10),
+                mother=result.residents["mother"],
+            )
+        ),
+        metadata=md,
+    )
+    result.residents["newborn"] = newborn.name
+    return result

@@ -1,0 +1,80 @@
+"""How archives joins the cell: its permission catalogue next to identity's, and archives in a
+process of its own (policy from the identity database, residents and keys over gRPC)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+from archives.helpers import Archives
+from conftest import make_settings
+from rhip.api.archives.v1 import archives_service_pb2 as apb
+from rhip.api.archives.v1 import archives_service_pb2_grpc
+from rhip.archives.roles import ARCHIVES
+from rhip.cell import build_cell, resolve_services
+from rhip.identity.roles import IDENTITY
+from support.errors import expect_error
+
+
+def _catalogs(a: Archives) -> tuple[set[str], set[str]]:
+    _, rules = a.running.cell.identity.authorizer.store.load("p")
+    actions = {r.values[1] for r in rules}
+    return {x for x in actions if x.startswith(IDENTITY)}, {
+        x for x in actions if x.startswith(ARCHIVES)
+    }
+
+
+def test_both_permission_catalogues_survive_each_others_start(archives: Archives) -> None:
+    a = archives
+    identity_before, archives_before = _catalogs(a)
+    assert identity_before and archives_before
+    # identity restarting (its sync) keeps archives' rows, and archives' sync keeps identity's.
+    a.running.cell.identity.usecases.sync_role_catalog()
+    assert _catalogs(a) == (identity_before, archives_before)
+    from rhip.archives.usecases import sync_role_catalog
+
+    sync_role_catalog(a.running.cell.identity.authorizer)
+    assert _catalogs(a) == (identity_before, archives_before)
+
+
+def test_services_all_includes_archives() -> None:
+    assert resolve_services("all") == ("identity", "archives")
+    assert resolve_services("archives") == ("archives",)
+
+
+def test_archives_in_its_own_process_reaches_identity_over_grpc(
+    archives: Archives, tmp_path: Path, database_url: str, archives_url: str
+) -> None:
+    """A second cell process hosting only archives, on the same databases: tokens verify with
+    identity's JWKS, the policy comes from the identity database, residents over gRPC."""
+    a = archives
+    identity_address = f"127.0.0.1:{a.running.cell.port}"
+    settings = make_settings(
+        tmp_path / "second",
+        database_url,
+        RHIP_ARCHIVES_DATABASE_URL=archives_url,
+        RHIP_IDENTITY_ADDRESS=identity_address,
+    )
+    cell = build_cell(settings, ("archives",))
+    port = cell.start("127.0.0.1:0")
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            api = archives_service_pb2_grpc.ArchivesServiceStub(channel)
+            created = api.CreateHealthRecord(
+                apb.CreateHealthRecordRequest(
+                    resident=a.residents["man"], township_code="001", village_code="001"
+                ),
+                metadata=a.md("qs-doctor"),
+            )
+            got = a.api.GetHealthRecord(
+                apb.GetHealthRecordRequest(name=created.name), metadata=a.md("qs-doctor")
+            )
+            assert got.record_number == created.record_number
+            expect_error(
+                lambda: api.GetHealthRecord(
+                    apb.GetHealthRecordRequest(name=created.name), metadata=a.md("nj-doctor")
+                ),
+                grpc.StatusCode.PERMISSION_DENIED,
+            )
+    finally:
+        cell.stop(0)
