@@ -651,6 +651,17 @@ def assess(visit: Visit, age: int, previous_run: int, policy: FollowUpPolicy) ->
     return Assessment(classification, run, referral, urgent, next_due, target)
 
 
+# -- family-doctor contracts --------------------------------------------------------------------
+MAX_CONTRACT_YEARS = 3  # contracts run a year as a rule; renewals extend them
+
+
+def check_contract_dates(start: date, end: date) -> None:
+    if end <= start:
+        raise invalid("end_date", "must be after the start date", "CONTRACT_DATES")
+    if end > add_months(start, 12 * MAX_CONTRACT_YEARS):
+        raise invalid("end_date", f"must be within {MAX_CONTRACT_YEARS} years", "CONTRACT_DATES")
+
+
 # -- transfers (档随人走) -----------------------------------------------------------------------
 class TransferState(Enum):
     PENDING = "pending"

@@ -22,7 +22,15 @@ from rhip.archives.domain import (
     TransferState,
     Visit,
 )
-from rhip.archives.store import Plan, RecordEvent, StoredCheckUp, Task, Transfer
+from rhip.archives.store import (
+    CareTeam,
+    Contract,
+    Plan,
+    RecordEvent,
+    StoredCheckUp,
+    Task,
+    Transfer,
+)
 from rhip.archives.usecases import ArchivesUseCases, RecordedFollowUp
 from rhip.kit.apis import public_methods
 from rhip.kit.errors import Violations
@@ -152,6 +160,27 @@ def plan_to_pb(plan: Plan, as_of: date | None = None) -> rec.FollowUpPlan:
         if plan.team_id
         else "",
         days_overdue=overdue,
+    )
+
+
+def team_to_pb(team: CareTeam) -> rec.CareTeam:
+    return rec.CareTeam(
+        name=f"tenants/{team.tenant_id}/teams/{team.team_id}",
+        team_id=team.team_id,
+        display_name=team.display_name,
+        create_time=_ts(team.create_time),
+    )
+
+
+def contract_to_pb(c: Contract) -> rec.Contract:
+    return rec.Contract(
+        name=f"healthRecords/{c.record_id}/contracts/{c.contract_id}",
+        team=f"tenants/{c.tenant_id}/teams/{c.team_id}",
+        state=rec.CONTRACT_STATE_ACTIVE if c.state == "active" else rec.CONTRACT_STATE_ENDED,
+        start_date=c.start_date.isoformat(),
+        end_date=c.end_date.isoformat(),
+        end_reason=c.end_reason,
+        create_time=_ts(c.create_time),
     )
 
 
@@ -295,6 +324,35 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
         return pb.ListOverdueFollowUpPlansResponse(
             plans=[plan_to_pb(p, as_of) for p in plans], next_page_token=token
         )
+
+    def CreateCareTeam(self, request, context):  # type: ignore[no-untyped-def]
+        team = self.uc.create_team(request.parent, request.team.display_name, request.request_id)
+        return team_to_pb(team)
+
+    def ListCareTeams(self, request, context):  # type: ignore[no-untyped-def]
+        return pb.ListCareTeamsResponse(
+            teams=[team_to_pb(t) for t in self.uc.teams(request.parent)]
+        )
+
+    def SignContract(self, request, context):  # type: ignore[no-untyped-def]
+        contract = self.uc.sign_contract(
+            request.parent, request.team, request.start_date, request.end_date, request.request_id
+        )
+        return contract_to_pb(contract)
+
+    def RenewContract(self, request, context):  # type: ignore[no-untyped-def]
+        return contract_to_pb(self.uc.renew_contract(request.name, request.end_date))
+
+    def EndContract(self, request, context):  # type: ignore[no-untyped-def]
+        return contract_to_pb(self.uc.end_contract(request.name, request.reason))
+
+    def ListContracts(self, request, context):  # type: ignore[no-untyped-def]
+        return pb.ListContractsResponse(
+            contracts=[contract_to_pb(c) for c in self.uc.contracts(request.parent)]
+        )
+
+    def MoveRecordToTeam(self, request, context):  # type: ignore[no-untyped-def]
+        return record_to_pb(self.uc.move_to_team(request.name, request.team))
 
     def RequestRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
         consent = request.consent

@@ -299,3 +299,75 @@ class ListRecordTransfersResponse(_message.Message):
     transfers: _containers.RepeatedCompositeFieldContainer[RecordTransfer]
     next_page_token: str
     def __init__(self, transfers: _Optional[_Iterable[_Union[RecordTransfer, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CreateCareTeamRequest(_message.Message):
+    __slots__ = ("parent", "team", "request_id")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    team: _health_record_pb2.CareTeam
+    request_id: str
+    def __init__(self, parent: _Optional[str] = ..., team: _Optional[_Union[_health_record_pb2.CareTeam, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class ListCareTeamsRequest(_message.Message):
+    __slots__ = ("parent",)
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    def __init__(self, parent: _Optional[str] = ...) -> None: ...
+
+class ListCareTeamsResponse(_message.Message):
+    __slots__ = ("teams",)
+    TEAMS_FIELD_NUMBER: _ClassVar[int]
+    teams: _containers.RepeatedCompositeFieldContainer[_health_record_pb2.CareTeam]
+    def __init__(self, teams: _Optional[_Iterable[_Union[_health_record_pb2.CareTeam, _Mapping]]] = ...) -> None: ...
+
+class SignContractRequest(_message.Message):
+    __slots__ = ("parent", "team", "start_date", "end_date", "request_id")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    START_DATE_FIELD_NUMBER: _ClassVar[int]
+    END_DATE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    team: str
+    start_date: str
+    end_date: str
+    request_id: str
+    def __init__(self, parent: _Optional[str] = ..., team: _Optional[str] = ..., start_date: _Optional[str] = ..., end_date: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class RenewContractRequest(_message.Message):
+    __slots__ = ("name", "end_date")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    END_DATE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    end_date: str
+    def __init__(self, name: _Optional[str] = ..., end_date: _Optional[str] = ...) -> None: ...
+
+class EndContractRequest(_message.Message):
+    __slots__ = ("name", "reason")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    reason: str
+    def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ListContractsRequest(_message.Message):
+    __slots__ = ("parent",)
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    def __init__(self, parent: _Optional[str] = ...) -> None: ...
+
+class ListContractsResponse(_message.Message):
+    __slots__ = ("contracts",)
+    CONTRACTS_FIELD_NUMBER: _ClassVar[int]
+    contracts: _containers.RepeatedCompositeFieldContainer[_health_record_pb2.Contract]
+    def __init__(self, contracts: _Optional[_Iterable[_Union[_health_record_pb2.Contract, _Mapping]]] = ...) -> None: ...
+
+class MoveRecordToTeamRequest(_message.Message):
+    __slots__ = ("name", "team")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    team: str
+    def __init__(self, name: _Optional[str] = ..., team: _Optional[str] = ...) -> None: ...

@@ -112,6 +112,41 @@ class ArchivesServiceStub:
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListOverdueFollowUpPlansRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListOverdueFollowUpPlansResponse.FromString,
                 _registered_method=True)
+        self.CreateCareTeam = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/CreateCareTeam',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.CreateCareTeamRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.CareTeam.FromString,
+                _registered_method=True)
+        self.ListCareTeams = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/ListCareTeams',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListCareTeamsRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListCareTeamsResponse.FromString,
+                _registered_method=True)
+        self.SignContract = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/SignContract',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SignContractRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.Contract.FromString,
+                _registered_method=True)
+        self.RenewContract = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/RenewContract',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RenewContractRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.Contract.FromString,
+                _registered_method=True)
+        self.EndContract = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/EndContract',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.EndContractRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.Contract.FromString,
+                _registered_method=True)
+        self.ListContracts = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/ListContracts',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListContractsRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListContractsResponse.FromString,
+                _registered_method=True)
+        self.MoveRecordToTeam = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/MoveRecordToTeam',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.MoveRecordToTeamRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.HealthRecord.FromString,
+                _registered_method=True)
         self.RequestRecordTransfer = channel.unary_unary(
                 '/rhip.api.archives.v1.ArchivesService/RequestRecordTransfer',
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RequestRecordTransferRequest.SerializeToString,
@@ -250,6 +285,55 @@ class ArchivesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateCareTeam(self, request, context):
+        """Creates a family-doctor team of an institution.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCareTeams(self, request, context):
+        """The teams of an institution.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SignContract(self, request, context):
+        """Signs a family-doctor contract: the team manages the record from now on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenewContract(self, request, context):
+        """Extends the active contract to a later end date.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EndContract(self, request, context):
+        """Ends the active contract; the record has no managing team until the next one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListContracts(self, request, context):
+        """A record's contracts, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MoveRecordToTeam(self, request, context):
+        """Moves a record (and its contract and plans) to another team of the same institution.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RequestRecordTransfer(self, request, context):
         """The institution that wants to take over a resident's record asks for it (档随人走).
         """
@@ -362,6 +446,41 @@ def add_ArchivesServiceServicer_to_server(servicer, server):
                     servicer.ListOverdueFollowUpPlans,
                     request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListOverdueFollowUpPlansRequest.FromString,
                     response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListOverdueFollowUpPlansResponse.SerializeToString,
+            ),
+            'CreateCareTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateCareTeam,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.CreateCareTeamRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.CareTeam.SerializeToString,
+            ),
+            'ListCareTeams': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCareTeams,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListCareTeamsRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListCareTeamsResponse.SerializeToString,
+            ),
+            'SignContract': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignContract,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SignContractRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.Contract.SerializeToString,
+            ),
+            'RenewContract': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenewContract,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RenewContractRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.Contract.SerializeToString,
+            ),
+            'EndContract': grpc.unary_unary_rpc_method_handler(
+                    servicer.EndContract,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.EndContractRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.Contract.SerializeToString,
+            ),
+            'ListContracts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListContracts,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListContractsRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListContractsResponse.SerializeToString,
+            ),
+            'MoveRecordToTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.MoveRecordToTeam,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.MoveRecordToTeamRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.HealthRecord.SerializeToString,
             ),
             'RequestRecordTransfer': grpc.unary_unary_rpc_method_handler(
                     servicer.RequestRecordTransfer,
@@ -796,6 +915,195 @@ class ArchivesService:
             '/rhip.api.archives.v1.ArchivesService/ListOverdueFollowUpPlans',
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListOverdueFollowUpPlansRequest.SerializeToString,
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListOverdueFollowUpPlansResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateCareTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/CreateCareTeam',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.CreateCareTeamRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.CareTeam.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCareTeams(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/ListCareTeams',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListCareTeamsRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListCareTeamsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignContract(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/SignContract',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SignContractRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.Contract.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenewContract(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/RenewContract',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RenewContractRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.Contract.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EndContract(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/EndContract',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.EndContractRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.Contract.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListContracts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/ListContracts',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListContractsRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListContractsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MoveRecordToTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/MoveRecordToTeam',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.MoveRecordToTeamRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.HealthRecord.FromString,
             options,
             channel_credentials,
             insecure,

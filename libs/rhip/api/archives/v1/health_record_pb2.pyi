@@ -54,6 +54,12 @@ class TaskKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TASK_KIND_UNSPECIFIED: _ClassVar[TaskKind]
     TASK_KIND_REFERRAL_FOLLOW_UP: _ClassVar[TaskKind]
     TASK_KIND_URGENT_REFERRAL: _ClassVar[TaskKind]
+
+class ContractState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONTRACT_STATE_UNSPECIFIED: _ClassVar[ContractState]
+    CONTRACT_STATE_ACTIVE: _ClassVar[ContractState]
+    CONTRACT_STATE_ENDED: _ClassVar[ContractState]
 RECORD_STATE_UNSPECIFIED: RecordState
 RECORD_STATE_DRAFT: RecordState
 RECORD_STATE_ACTIVE: RecordState
@@ -81,6 +87,9 @@ EMERGENCY_SIGN_PREGNANCY: EmergencySign
 TASK_KIND_UNSPECIFIED: TaskKind
 TASK_KIND_REFERRAL_FOLLOW_UP: TaskKind
 TASK_KIND_URGENT_REFERRAL: TaskKind
+CONTRACT_STATE_UNSPECIFIED: ContractState
+CONTRACT_STATE_ACTIVE: ContractState
+CONTRACT_STATE_ENDED: ContractState
 
 class HistoryItem(_message.Message):
     __slots__ = ("code", "name", "date")
@@ -385,3 +394,33 @@ class FollowUpPlan(_message.Message):
     managing_team: str
     days_overdue: int
     def __init__(self, name: _Optional[str] = ..., record: _Optional[str] = ..., program: _Optional[_Union[Program, str]] = ..., next_due_date: _Optional[str] = ..., state: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., managing_team: _Optional[str] = ..., days_overdue: _Optional[int] = ...) -> None: ...
+
+class CareTeam(_message.Message):
+    __slots__ = ("name", "team_id", "display_name", "create_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    team_id: str
+    display_name: str
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., team_id: _Optional[str] = ..., display_name: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Contract(_message.Message):
+    __slots__ = ("name", "team", "state", "start_date", "end_date", "end_reason", "create_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    START_DATE_FIELD_NUMBER: _ClassVar[int]
+    END_DATE_FIELD_NUMBER: _ClassVar[int]
+    END_REASON_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    team: str
+    state: ContractState
+    start_date: str
+    end_date: str
+    end_reason: str
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., team: _Optional[str] = ..., state: _Optional[_Union[ContractState, str]] = ..., start_date: _Optional[str] = ..., end_date: _Optional[str] = ..., end_reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
