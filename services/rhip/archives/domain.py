@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import Enum
@@ -708,3 +708,70 @@ def completeness(form: Mapping[str, Any]) -> tuple[float, list[str]]:
     """Share of required items filled in, and the missing ones."""
     missing = missing_items(form)
     return round(1 - len(missing) / len(REQUIRED_ITEMS), 4), missing
+
+
+_PROGRAM_DISEASE = {"hypertension": (2, "hypertension"), "type2_diabetes": (3, "diabetes")}
+
+
+def wrong_items(form: Mapping[str, Any], programs: list[str]) -> list[str]:
+    """Items that contradict the rest of the record (不错项): a chronic-disease programme
+    without the disease in the past history."""
+    codes = {item.get("code") for item in form.get("diseases", [])}
+    return [
+        f"diseases: in the {name} programme but {name} is not in the past history"
+        for program in programs
+        for code, name in [_PROGRAM_DISEASE[program]]
+        if code not in codes
+    ]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    kind: str  # filing_rate, electronic_filing_rate, usage_rate, qualified_rate, …
+    numerator: int
+    denominator: int
+
+    @property
+    def rate(self) -> float:
+        return round(self.numerator / self.denominator, 4) if self.denominator else 0.0
+
+
+RANKABLE = ("usage_rate", "qualified_rate", "follow_up_rate", "timely_follow_up_rate")
+_COUNT_KEYS = ("records", "dynamic", "qualified", "plans", "followed", "timely")
+
+
+def sum_counts(parts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    total = dict.fromkeys(_COUNT_KEYS, 0)
+    for part in parts:
+        for key in _COUNT_KEYS:
+            total[key] += part.get(key, 0)
+    return total
+
+
+def indicators(c: Mapping[str, int], population: int) -> list[Indicator]:
+    """§2.8. Every record here is electronic, so both filing rates share their numerator; the
+    qualified rate takes every record in force as the sample (no spot-check sample yet)."""
+    return [
+        Indicator("filing_rate", c["records"], population),
+        Indicator("electronic_filing_rate", c["records"], population),
+        Indicator("usage_rate", c["dynamic"], c["records"]),
+        Indicator("qualified_rate", c["qualified"], c["records"]),
+        Indicator("follow_up_rate", c["followed"], c["plans"]),
+        Indicator("timely_follow_up_rate", c["timely"], c["plans"]),
+    ]
+
+
+def rank(
+    per_tenant: Mapping[str, Mapping[str, int]], kind: str, size: int = 3
+) -> tuple[list[tuple[str, Indicator]], list[tuple[str, Indicator]]]:
+    """Best and bottom ``size`` institutions by ``kind`` (ties by tenant id); institutions
+    without a denominator are not ranked."""
+    scored = [
+        (tenant, indicator)
+        for tenant, counts in per_tenant.items()
+        for indicator in indicators(counts, 0)
+        if indicator.kind == kind and indicator.denominator
+    ]
+    best = sorted(scored, key=lambda x: (-x[1].rate, x[0]))[:size]
+    bottom = sorted(scored, key=lambda x: (x[1].rate, x[0]))[:size]
+    return best, bottom

@@ -10,12 +10,40 @@ ARCHIVES = "rhip.api.archives.v1.ArchivesService/"
 CATALOG_PREFIX = "rhip.api.archives."
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    # Grassroots clinicians keep the records of their institution.
-    "practitioner": (ARCHIVES + "*",),
-    # Health commissions read their subtree's records and lists (indicators, escalation later).
-    "regional_admin": (ARCHIVES + "Get*", ARCHIVES + "List*"),
+    # Grassroots clinicians keep the records of their institution (population figures are
+    # the health commissions').
+    "practitioner": tuple(
+        ARCHIVES + method
+        for method in (
+            "Create*",
+            "Get*",
+            "List*",
+            "Update*",
+            "Activate*",
+            "Terminate*",
+            "Reactivate*",
+            "Start*",
+            "Record*",
+            "Request*",
+            "Confirm*",
+            "Decline*",
+            "Sign*",
+            "Renew*",
+            "End*",
+            "Move*",
+        )
+    ),
+    # Health commissions read their subtree's records, lists and indicators, and set the
+    # population figures of their regions (escalation of transfers comes with the cross-cell
+    # version).
+    "regional_admin": (
+        ARCHIVES + "Get*",
+        ARCHIVES + "List*",
+        ARCHIVES + "RankInstitutions",
+        ARCHIVES + "SetRegionPopulation",
+    ),
     # Auditors read, change nothing.
-    "auditor": (ARCHIVES + "Get*", ARCHIVES + "List*"),
+    "auditor": (ARCHIVES + "Get*", ARCHIVES + "List*", ARCHIVES + "RankInstitutions"),
     # Another system for a tenant (its HIS feeds check-ups and follow-ups).
     "service": (
         ARCHIVES + "GetHealthRecord",

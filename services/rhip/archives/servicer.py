@@ -163,6 +163,26 @@ def plan_to_pb(plan: Plan, as_of: date | None = None) -> rec.FollowUpPlan:
     )
 
 
+_KINDS = {
+    k: getattr(pb, f"INDICATOR_KIND_{k.upper()}")
+    for k in (
+        "filing_rate",
+        "electronic_filing_rate",
+        "usage_rate",
+        "qualified_rate",
+        "follow_up_rate",
+        "timely_follow_up_rate",
+    )
+}
+_KINDS_BACK = {v: k for k, v in _KINDS.items()}
+
+
+def _indicator(i: domain.Indicator) -> pb.Indicator:
+    return pb.Indicator(
+        kind=_KINDS[i.kind], numerator=i.numerator, denominator=i.denominator, rate=i.rate
+    )
+
+
 def team_to_pb(team: CareTeam) -> rec.CareTeam:
     return rec.CareTeam(
         name=f"tenants/{team.tenant_id}/teams/{team.team_id}",
@@ -323,6 +343,48 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
         plans, as_of, token = self.uc.overdue(request.parent, request.as_of, page)
         return pb.ListOverdueFollowUpPlansResponse(
             plans=[plan_to_pb(p, as_of) for p in plans], next_page_token=token
+        )
+
+    def GetRecordCompleteness(self, request, context):  # type: ignore[no-untyped-def]
+        record, score, missing, wrong = self.uc.completeness(request.name)
+        return pb.RecordCompleteness(
+            record=f"healthRecords/{record.record_id}",
+            score=score,
+            missing_items=missing,
+            wrong_items=wrong,
+        )
+
+    def SetRegionPopulation(self, request, context):  # type: ignore[no-untyped-def]
+        p = request.population
+        code, population, as_of = self.uc.set_population(
+            p.region_code, p.permanent_population, p.as_of
+        )
+        return pb.RegionPopulation(
+            name=f"regions/{code}/populations/{as_of.isoformat()}",
+            region_code=code,
+            permanent_population=population,
+            as_of=as_of.isoformat(),
+        )
+
+    def GetIndicators(self, request, context):  # type: ignore[no-untyped-def]
+        as_of, items = self.uc.indicators(request.parent, request.as_of)
+        return pb.Indicators(
+            parent=request.parent,
+            as_of=as_of.isoformat(),
+            indicators=[_indicator(i) for i in items],
+        )
+
+    def RankInstitutions(self, request, context):  # type: ignore[no-untyped-def]
+        kind = _KINDS_BACK.get(request.kind, "")
+        best, bottom = self.uc.rank(request.parent, kind, request.as_of)
+        return pb.RankInstitutionsResponse(
+            best=[
+                pb.InstitutionScore(tenant=f"tenants/{t}", indicator=_indicator(i)) for t, i in best
+            ],
+            bottom=[
+                pb.InstitutionScore(tenant=f"tenants/{t}", indicator=_indicator(i))
+                for t, i in bottom
+            ],
         )
 
     def CreateCareTeam(self, request, context):  # type: ignore[no-untyped-def]

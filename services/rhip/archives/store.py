@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
 from rhip.archives.domain import (
@@ -21,6 +21,7 @@ from rhip.archives.domain import (
     Termination,
     TerminationReason,
     TransferState,
+    missing_items,
 )
 from rhip.kit.ids import new_id
 from sqlalchemy import (
@@ -31,7 +32,12 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    and_,
+    case,
+    delete,
+    exists,
     false,
+    func,
     insert,
     or_,
     select,
@@ -64,6 +70,8 @@ class HealthRecordRow(Base):
     creating_tenant_id: Mapped[str] = mapped_column(String(36))
     team_id: Mapped[str] = mapped_column(String(36), index=True)
     basic_info: Mapped[str] = mapped_column(Text)
+    # Required items of the basic information form still empty (qualified-rate numerator).
+    missing_items: Mapped[int] = mapped_column(Integer, default=0)
     termination_reason: Mapped[str] = mapped_column(String(20))
     termination_date: Mapped[date | None] = mapped_column(Date)
     termination_destination: Mapped[str] = mapped_column(String(500))
@@ -198,7 +206,17 @@ class ContractRow(Base):
     request_id: Mapped[str | None] = mapped_column(String(36), unique=True)
 
 
+class RegionPopulationRow(Base):
+    """Permanent population of a region from a date (filing-rate denominator, §2.8)."""
+
+    __tablename__ = "region_population"
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    population: Mapped[int] = mapped_column(Integer)
+
+
 _REC = cast(Any, HealthRecordRow.__table__)
+_POP = cast(Any, RegionPopulationRow.__table__)
 _TEAM = cast(Any, CareTeamRow.__table__)
 _CON = cast(Any, ContractRow.__table__)
 _SER = cast(Any, RecordSerialRow.__table__)
@@ -402,6 +420,7 @@ class ArchivesRepository:
             "creating_tenant_id": r.creating_tenant_id,
             "team_id": r.team_id,
             "basic_info": json.dumps(r.basic_info, ensure_ascii=False, sort_keys=True),
+            "missing_items": len(missing_items(r.basic_info)),
             "termination_reason": t.reason.value if t else "",
             "termination_date": t.day if t else None,
             "termination_destination": t.destination if t else "",
@@ -896,3 +915,107 @@ class ArchivesRepository:
             select(_CON).where(_CON.c.record_id == record_id).order_by(_CON.c.id.desc())
         )
         return [_contract(r) for r in rows]
+
+    # -- indicators ------------------------------------------------------------------------------
+    def set_population(self, region_code: str, as_of: date, population: int) -> None:
+        self.s.execute(delete(_POP).where(_POP.c.region_code == region_code, _POP.c.as_of == as_of))
+        self.s.execute(
+            insert(_POP).values(region_code=region_code, as_of=as_of, population=population)
+        )
+
+    def population(self, region_code: str, as_of: date) -> int:
+        """The region's latest figure from on or before ``as_of``; 0 when none."""
+        value = self.s.execute(
+            select(_POP.c.population)
+            .where(_POP.c.region_code == region_code, _POP.c.as_of <= as_of)
+            .order_by(_POP.c.as_of.desc())
+            .limit(1)
+        ).scalar()
+        return int(value or 0)
+
+    def indicator_counts(
+        self, scope: str, tenant_id: str, as_of: date
+    ) -> dict[str, dict[str, int]]:
+        """Per managing institution under ``scope`` (or only ``tenant_id``): records in force on
+        ``as_of`` and the numerators, from the records' own dates. Served by
+        ix_health_record_scope_state and the record_id indexes of follow_up / check_up."""
+        year_ago = as_of - timedelta(days=365)
+        end = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=UTC)
+        in_force = and_(
+            within_scopes(_REC.c.scope_path, [scope]),
+            _REC.c.state != RecordState.DRAFT.value,
+            _REC.c.create_time < end,
+            or_(_REC.c.termination_date.is_(None), _REC.c.termination_date > as_of),
+        )
+        if tenant_id:
+            in_force = and_(in_force, _REC.c.managing_tenant_id == tenant_id)
+        dynamic = or_(
+            exists().where(
+                _FUP.c.record_id == _REC.c.id,
+                _FUP.c.visit_date > year_ago,
+                _FUP.c.visit_date <= as_of,
+            ),
+            exists().where(
+                _CHK.c.record_id == _REC.c.id,
+                _CHK.c.exam_date > year_ago,
+                _CHK.c.exam_date <= as_of,
+            ),
+        )
+        rows = self.s.execute(
+            select(
+                _REC.c.managing_tenant_id,
+                func.count().label("records"),
+                func.sum(case((dynamic, 1), else_=0)).label("dynamic"),
+                func.sum(case((_REC.c.missing_items == 0, 1), else_=0)).label("qualified"),
+            )
+            .where(in_force)
+            .group_by(_REC.c.managing_tenant_id)
+        ).all()
+        result = {
+            r.managing_tenant_id: {
+                "records": int(r.records),
+                "dynamic": int(r.dynamic or 0),
+                "qualified": int(r.qualified or 0),
+                "plans": 0,
+                "followed": 0,
+                "timely": 0,
+            }
+            for r in rows
+        }
+        visits = (
+            select(func.count())
+            .where(
+                _FUP.c.record_id == _PLAN.c.record_id,
+                _FUP.c.program == _PLAN.c.program,
+                _FUP.c.visit_date > year_ago,
+                _FUP.c.visit_date <= as_of,
+            )
+            .scalar_subquery()
+        )
+        plans = self.s.execute(
+            select(
+                _REC.c.managing_tenant_id,
+                func.count().label("plans"),
+                func.sum(case((visits >= 4, 1), else_=0)).label("followed"),
+                func.sum(case((_PLAN.c.next_due_date >= as_of, 1), else_=0)).label("timely"),
+            )
+            .select_from(_PLAN.join(_REC, _REC.c.id == _PLAN.c.record_id))
+            .where(in_force, _PLAN.c.state == "open")
+            .group_by(_REC.c.managing_tenant_id)
+        ).all()
+        for r in plans:
+            counts = result.setdefault(
+                r.managing_tenant_id,
+                {
+                    "records": 0,
+                    "dynamic": 0,
+                    "qualified": 0,
+                    "plans": 0,
+                    "followed": 0,
+                    "timely": 0,
+                },
+            )
+            counts.update(
+                plans=int(r.plans), followed=int(r.followed or 0), timely=int(r.timely or 0)
+            )
+        return result

@@ -54,7 +54,7 @@ from rhip.kit.errors import (
 )
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
-from rhip.kit.tenancy import region_path, tenant_scope
+from rhip.kit.tenancy import catalog, region_path, tenant_scope
 
 log = logging.getLogger(__name__)
 
@@ -647,6 +647,79 @@ class ArchivesUseCases:
             else None
         )
         return chunk, as_of, page.next_token(last, len(plans) > page.size)
+
+    # -- completeness and indicators (§2.8) ---------------------------------------------------
+    def completeness(self, name: str) -> tuple[HealthRecord, float, list[str], list[str]]:
+        with self._unit(durable=False) as repo:
+            record = self._load(repo, name, "GetRecordCompleteness")
+            programs = [
+                p for p in ("hypertension", "type2_diabetes") if repo.plan(record.record_id, p)
+            ]
+            self._audit(
+                repo, "record.completeness", name, record.scope_path, resident=record.resident_id
+            )
+        score, missing = domain.completeness(record.basic_info)
+        return record, score, missing, domain.wrong_items(record.basic_info, programs)
+
+    def set_population(self, code: str, population: int, as_of_text: str) -> tuple[str, int, date]:
+        principal = current_principal()
+        checks = Violations()
+        region = checks.check(catalog().require, code, "population.region_code")
+        if population < 1:
+            checks.add(
+                "population.permanent_population", "must be at least 1", "POPULATION_REQUIRED"
+            )
+        as_of = checks.check(domain.parse_date, as_of_text, "population.as_of", required=True)
+        checks.raise_if_any()
+        self._require(principal, region.path, "SetRegionPopulation")
+        with self._unit() as repo:
+            repo.set_population(code, as_of, population)
+            self._audit(
+                repo, "region.population", f"regions/{code}", region.path, population=population
+            )
+        return code, population, as_of
+
+    def _indicator_scope(self, parent: str, method: str) -> tuple[str, str, str]:
+        """(scope path, tenant id or '', region code or '') of ``regions/{code}`` or
+        ``tenants/{id}``, after checking the caller may ``method`` there: a regional
+        administrator reaches exactly their subtree."""
+        principal = current_principal()
+        if parent.startswith("regions/"):
+            code = domain.parse_name(parent, "regions", "parent")
+            region = catalog().require(code, "parent")
+            self._require(principal, region.path, method)
+            return region.path, "", code
+        tenant_id = domain.parse_name(parent, "tenants", "parent")
+        tenant = self.identity.tenant(tenant_id)
+        scope = tenant_scope(tenant.region_code, tenant_id)
+        self._require(principal, scope, method)
+        return scope, tenant_id, ""
+
+    def indicators(self, parent: str, as_of_text: str) -> tuple[date, list[domain.Indicator]]:
+        as_of = domain.parse_date(as_of_text, "as_of") or self.clock().date()
+        scope, tenant_id, code = self._indicator_scope(parent, "GetIndicators")
+        with self._unit(durable=False) as repo:
+            counts = repo.indicator_counts(scope, tenant_id, as_of)
+            population = repo.population(code, as_of) if code else 0
+            self._audit(repo, "indicators.read", parent, scope, as_of=as_of.isoformat())
+        return as_of, domain.indicators(domain.sum_counts(counts.values()), population)
+
+    def rank(
+        self, parent: str, kind: str, as_of_text: str
+    ) -> tuple[list[tuple[str, domain.Indicator]], list[tuple[str, domain.Indicator]]]:
+        checks = Violations()
+        if kind not in domain.RANKABLE:
+            checks.add("kind", "must be a usage, qualified or follow-up rate", "INDICATOR_KIND")
+        if not parent.startswith("regions/"):
+            checks.add("parent", "must look like regions/{code}", "RESOURCE_NAME")
+        as_of = checks.check(domain.parse_date, as_of_text, "as_of")
+        checks.raise_if_any()
+        as_of = as_of or self.clock().date()
+        scope, _, _ = self._indicator_scope(parent, "RankInstitutions")
+        with self._unit(durable=False) as repo:
+            counts = repo.indicator_counts(scope, "", as_of)
+            self._audit(repo, "indicators.rank", parent, scope, kind=kind)
+        return domain.rank(counts, kind)
 
     # -- family-doctor teams and contracts -----------------------------------------------------
     def create_team(self, parent: str, display_name: str, request_id: str) -> CareTeam:

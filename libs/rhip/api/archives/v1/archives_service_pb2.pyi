@@ -17,10 +17,27 @@ class TransferState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRANSFER_STATE_PENDING: _ClassVar[TransferState]
     TRANSFER_STATE_COMPLETED: _ClassVar[TransferState]
     TRANSFER_STATE_DECLINED: _ClassVar[TransferState]
+
+class IndicatorKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    INDICATOR_KIND_UNSPECIFIED: _ClassVar[IndicatorKind]
+    INDICATOR_KIND_FILING_RATE: _ClassVar[IndicatorKind]
+    INDICATOR_KIND_ELECTRONIC_FILING_RATE: _ClassVar[IndicatorKind]
+    INDICATOR_KIND_USAGE_RATE: _ClassVar[IndicatorKind]
+    INDICATOR_KIND_QUALIFIED_RATE: _ClassVar[IndicatorKind]
+    INDICATOR_KIND_FOLLOW_UP_RATE: _ClassVar[IndicatorKind]
+    INDICATOR_KIND_TIMELY_FOLLOW_UP_RATE: _ClassVar[IndicatorKind]
 TRANSFER_STATE_UNSPECIFIED: TransferState
 TRANSFER_STATE_PENDING: TransferState
 TRANSFER_STATE_COMPLETED: TransferState
 TRANSFER_STATE_DECLINED: TransferState
+INDICATOR_KIND_UNSPECIFIED: IndicatorKind
+INDICATOR_KIND_FILING_RATE: IndicatorKind
+INDICATOR_KIND_ELECTRONIC_FILING_RATE: IndicatorKind
+INDICATOR_KIND_USAGE_RATE: IndicatorKind
+INDICATOR_KIND_QUALIFIED_RATE: IndicatorKind
+INDICATOR_KIND_FOLLOW_UP_RATE: IndicatorKind
+INDICATOR_KIND_TIMELY_FOLLOW_UP_RATE: IndicatorKind
 
 class CreateHealthRecordRequest(_message.Message):
     __slots__ = ("resident", "township_code", "village_code", "basic_info", "request_id")
@@ -371,3 +388,95 @@ class MoveRecordToTeamRequest(_message.Message):
     name: str
     team: str
     def __init__(self, name: _Optional[str] = ..., team: _Optional[str] = ...) -> None: ...
+
+class GetRecordCompletenessRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class RecordCompleteness(_message.Message):
+    __slots__ = ("record", "score", "missing_items", "wrong_items")
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    MISSING_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    WRONG_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    record: str
+    score: float
+    missing_items: _containers.RepeatedScalarFieldContainer[str]
+    wrong_items: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, record: _Optional[str] = ..., score: _Optional[float] = ..., missing_items: _Optional[_Iterable[str]] = ..., wrong_items: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RegionPopulation(_message.Message):
+    __slots__ = ("name", "region_code", "permanent_population", "as_of")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REGION_CODE_FIELD_NUMBER: _ClassVar[int]
+    PERMANENT_POPULATION_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    region_code: str
+    permanent_population: int
+    as_of: str
+    def __init__(self, name: _Optional[str] = ..., region_code: _Optional[str] = ..., permanent_population: _Optional[int] = ..., as_of: _Optional[str] = ...) -> None: ...
+
+class SetRegionPopulationRequest(_message.Message):
+    __slots__ = ("population",)
+    POPULATION_FIELD_NUMBER: _ClassVar[int]
+    population: RegionPopulation
+    def __init__(self, population: _Optional[_Union[RegionPopulation, _Mapping]] = ...) -> None: ...
+
+class Indicator(_message.Message):
+    __slots__ = ("kind", "numerator", "denominator", "rate")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NUMERATOR_FIELD_NUMBER: _ClassVar[int]
+    DENOMINATOR_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    kind: IndicatorKind
+    numerator: int
+    denominator: int
+    rate: float
+    def __init__(self, kind: _Optional[_Union[IndicatorKind, str]] = ..., numerator: _Optional[int] = ..., denominator: _Optional[int] = ..., rate: _Optional[float] = ...) -> None: ...
+
+class GetIndicatorsRequest(_message.Message):
+    __slots__ = ("parent", "as_of")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    as_of: str
+    def __init__(self, parent: _Optional[str] = ..., as_of: _Optional[str] = ...) -> None: ...
+
+class Indicators(_message.Message):
+    __slots__ = ("parent", "as_of", "indicators")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    INDICATORS_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    as_of: str
+    indicators: _containers.RepeatedCompositeFieldContainer[Indicator]
+    def __init__(self, parent: _Optional[str] = ..., as_of: _Optional[str] = ..., indicators: _Optional[_Iterable[_Union[Indicator, _Mapping]]] = ...) -> None: ...
+
+class RankInstitutionsRequest(_message.Message):
+    __slots__ = ("parent", "kind", "as_of")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    kind: IndicatorKind
+    as_of: str
+    def __init__(self, parent: _Optional[str] = ..., kind: _Optional[_Union[IndicatorKind, str]] = ..., as_of: _Optional[str] = ...) -> None: ...
+
+class InstitutionScore(_message.Message):
+    __slots__ = ("tenant", "indicator")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    INDICATOR_FIELD_NUMBER: _ClassVar[int]
+    tenant: str
+    indicator: Indicator
+    def __init__(self, tenant: _Optional[str] = ..., indicator: _Optional[_Union[Indicator, _Mapping]] = ...) -> None: ...
+
+class RankInstitutionsResponse(_message.Message):
+    __slots__ = ("best", "bottom")
+    BEST_FIELD_NUMBER: _ClassVar[int]
+    BOTTOM_FIELD_NUMBER: _ClassVar[int]
+    best: _containers.RepeatedCompositeFieldContainer[InstitutionScore]
+    bottom: _containers.RepeatedCompositeFieldContainer[InstitutionScore]
+    def __init__(self, best: _Optional[_Iterable[_Union[InstitutionScore, _Mapping]]] = ..., bottom: _Optional[_Iterable[_Union[InstitutionScore, _Mapping]]] = ...) -> None: ...

@@ -147,6 +147,26 @@ class ArchivesServiceStub:
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.MoveRecordToTeamRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.HealthRecord.FromString,
                 _registered_method=True)
+        self.GetRecordCompleteness = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/GetRecordCompleteness',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.GetRecordCompletenessRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordCompleteness.FromString,
+                _registered_method=True)
+        self.SetRegionPopulation = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/SetRegionPopulation',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SetRegionPopulationRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RegionPopulation.FromString,
+                _registered_method=True)
+        self.GetIndicators = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/GetIndicators',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.GetIndicatorsRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.Indicators.FromString,
+                _registered_method=True)
+        self.RankInstitutions = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/RankInstitutions',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RankInstitutionsRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RankInstitutionsResponse.FromString,
+                _registered_method=True)
         self.RequestRecordTransfer = channel.unary_unary(
                 '/rhip.api.archives.v1.ArchivesService/RequestRecordTransfer',
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RequestRecordTransferRequest.SerializeToString,
@@ -334,6 +354,34 @@ class ArchivesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRecordCompleteness(self, request, context):
+        """A record's completeness (不漏项、不缺项、不错项): score, missing and wrong items.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetRegionPopulation(self, request, context):
+        """Sets a region's permanent population (常住人口) from a date: the filing-rate denominator.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetIndicators(self, request, context):
+        """Indicators of a region subtree or an institution as of a date (§2.8).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RankInstitutions(self, request, context):
+        """The best and bottom three institutions of a region subtree by one indicator.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RequestRecordTransfer(self, request, context):
         """The institution that wants to take over a resident's record asks for it (档随人走).
         """
@@ -481,6 +529,26 @@ def add_ArchivesServiceServicer_to_server(servicer, server):
                     servicer.MoveRecordToTeam,
                     request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.MoveRecordToTeamRequest.FromString,
                     response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.HealthRecord.SerializeToString,
+            ),
+            'GetRecordCompleteness': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRecordCompleteness,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.GetRecordCompletenessRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordCompleteness.SerializeToString,
+            ),
+            'SetRegionPopulation': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetRegionPopulation,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SetRegionPopulationRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RegionPopulation.SerializeToString,
+            ),
+            'GetIndicators': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetIndicators,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.GetIndicatorsRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.Indicators.SerializeToString,
+            ),
+            'RankInstitutions': grpc.unary_unary_rpc_method_handler(
+                    servicer.RankInstitutions,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RankInstitutionsRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RankInstitutionsResponse.SerializeToString,
             ),
             'RequestRecordTransfer': grpc.unary_unary_rpc_method_handler(
                     servicer.RequestRecordTransfer,
@@ -1104,6 +1172,114 @@ class ArchivesService:
             '/rhip.api.archives.v1.ArchivesService/MoveRecordToTeam',
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.MoveRecordToTeamRequest.SerializeToString,
             rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.HealthRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRecordCompleteness(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/GetRecordCompleteness',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.GetRecordCompletenessRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordCompleteness.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetRegionPopulation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/SetRegionPopulation',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SetRegionPopulationRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RegionPopulation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetIndicators(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/GetIndicators',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.GetIndicatorsRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.Indicators.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RankInstitutions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/RankInstitutions',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RankInstitutionsRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RankInstitutionsResponse.FromString,
             options,
             channel_credentials,
             insecure,
