@@ -10,12 +10,14 @@ ARCHIVES = "rhip.api.archives.v1.ArchivesService/"
 CATALOG_PREFIX = "rhip.api.archives."
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    # Grassroots clinicians keep the records of their institution (population figures are
-    # the health commissions').
+    # Grassroots clinicians keep the records of their institution and fix spot-check findings
+    # (population figures and spot checks are the health commissions').
     "practitioner": tuple(
         ARCHIVES + method
         for method in (
-            "Create*",
+            "CreateHealthRecord",
+            "CreateCheckUp",
+            "CreateCareTeam",
             "Get*",
             "List*",
             "Update*",
@@ -23,7 +25,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "Terminate*",
             "Reactivate*",
             "Start*",
-            "Record*",
+            "RecordFollowUp",
             "Request*",
             "Confirm*",
             "Decline*",
@@ -31,6 +33,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "Renew*",
             "End*",
             "Move*",
+            "ResolveSpotCheckFinding",
         )
     ),
     # Health commissions read their subtree's records, lists and indicators, and set the
@@ -41,6 +44,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         ARCHIVES + "List*",
         ARCHIVES + "RankInstitutions",
         ARCHIVES + "SetRegionPopulation",
+        ARCHIVES + "CreateSpotCheck",
+        ARCHIVES + "RecordSpotCheckFinding",
     ),
     # Auditors read, change nothing.
     "auditor": (ARCHIVES + "Get*", ARCHIVES + "List*", ARCHIVES + "RankInstitutions"),

@@ -25,8 +25,10 @@ from rhip.archives.domain import (
 from rhip.archives.store import (
     CareTeam,
     Contract,
+    Finding,
     Plan,
     RecordEvent,
+    SpotCheck,
     StoredCheckUp,
     Task,
     Transfer,
@@ -180,6 +182,31 @@ _KINDS_BACK = {v: k for k, v in _KINDS.items()}
 def _indicator(i: domain.Indicator) -> pb.Indicator:
     return pb.Indicator(
         kind=_KINDS[i.kind], numerator=i.numerator, denominator=i.denominator, rate=i.rate
+    )
+
+
+def finding_to_pb(f: Finding) -> pb.SpotCheckFinding:
+    return pb.SpotCheckFinding(
+        name=f"spotChecks/{f.spot_check_id}/findings/{f.finding_id}",
+        record=f"healthRecords/{f.record_id}",
+        item=f.item,
+        description=f.description,
+        state=f.state,
+        resolution=f.resolution,
+        create_time=_ts(f.create_time),
+        resolve_time=_ts(f.resolve_time),
+    )
+
+
+def spot_check_to_pb(check: SpotCheck, sample: list[str], findings: list[Finding]) -> pb.SpotCheck:
+    flagged = {f.record_id for f in findings}
+    return pb.SpotCheck(
+        name=f"spotChecks/{check.spot_check_id}",
+        parent=check.parent,
+        records=[f"healthRecords/{r}" for r in sample],
+        findings=[finding_to_pb(f) for f in findings],
+        qualified=len([r for r in sample if r not in flagged]),
+        create_time=_ts(check.create_time),
     )
 
 
@@ -353,6 +380,23 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
             missing_items=missing,
             wrong_items=wrong,
         )
+
+    def CreateSpotCheck(self, request, context):  # type: ignore[no-untyped-def]
+        return spot_check_to_pb(
+            *self.uc.create_spot_check(request.parent, request.sample_size, request.request_id)
+        )
+
+    def GetSpotCheck(self, request, context):  # type: ignore[no-untyped-def]
+        return spot_check_to_pb(*self.uc.get_spot_check(request.name))
+
+    def RecordSpotCheckFinding(self, request, context):  # type: ignore[no-untyped-def]
+        f = request.finding
+        return finding_to_pb(
+            self.uc.record_finding(request.parent, f.record, f.item, f.description)
+        )
+
+    def ResolveSpotCheckFinding(self, request, context):  # type: ignore[no-untyped-def]
+        return finding_to_pb(self.uc.resolve_finding(request.name, request.resolution))
 
     def SetRegionPopulation(self, request, context):  # type: ignore[no-untyped-def]
         p = request.population

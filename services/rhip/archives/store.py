@@ -215,7 +215,39 @@ class RegionPopulationRow(Base):
     population: Mapped[int] = mapped_column(Integer)
 
 
+class SpotCheckRow(Base):
+    __tablename__ = "spot_check"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    parent: Mapped[str] = mapped_column(String(80))
+    scope_path: Mapped[str] = mapped_column(String(120), index=True)
+    created_by: Mapped[str] = mapped_column(String(80))
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    request_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+
+
+class SpotCheckItemRow(Base):
+    __tablename__ = "spot_check_item"
+    spot_check_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+
+
+class SpotCheckFindingRow(Base):
+    __tablename__ = "spot_check_finding"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    spot_check_id: Mapped[str] = mapped_column(String(36), index=True)
+    record_id: Mapped[str] = mapped_column(String(36), index=True)
+    item: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(10))
+    resolution: Mapped[str] = mapped_column(String(500))
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolve_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 _REC = cast(Any, HealthRecordRow.__table__)
+_SPOT = cast(Any, SpotCheckRow.__table__)
+_SPOT_ITEM = cast(Any, SpotCheckItemRow.__table__)
+_FIND = cast(Any, SpotCheckFindingRow.__table__)
 _POP = cast(Any, RegionPopulationRow.__table__)
 _TEAM = cast(Any, CareTeamRow.__table__)
 _CON = cast(Any, ContractRow.__table__)
@@ -349,6 +381,34 @@ def _contract(row: Any) -> Contract:
     return Contract(
         row.id, row.record_id, row.team_id, row.tenant_id, row.state, row.start_date,
         row.end_date, row.end_reason, utc(row.create_time),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SpotCheck:
+    spot_check_id: str
+    parent: str
+    scope_path: str
+    create_time: datetime
+
+
+@dataclass(frozen=True)
+class Finding:
+    finding_id: str
+    spot_check_id: str
+    record_id: str
+    item: str
+    description: str
+    state: str  # open, resolved
+    resolution: str
+    create_time: datetime
+    resolve_time: datetime | None
+
+
+def _finding(r: Any) -> Finding:
+    return Finding(
+        r.id, r.spot_check_id, r.record_id, r.item, r.description, r.state, r.resolution,
+        utc(r.create_time), utc(r.resolve_time),  # type: ignore[arg-type]
     )  # fmt: skip
 
 
@@ -1019,3 +1079,86 @@ class ArchivesRepository:
                 plans=int(r.plans), followed=int(r.followed or 0), timely=int(r.timely or 0)
             )
         return result
+
+    # -- spot checks -----------------------------------------------------------------------------
+    def add_spot_check(
+        self, check: SpotCheck, created_by: str, sample_size: int, request_id: str
+    ) -> list[str]:
+        """Store the check and sample up to ``sample_size`` active records under its scope at
+        random; returns the sampled record ids."""
+        self.s.execute(
+            insert(_SPOT).values(
+                id=check.spot_check_id,
+                parent=check.parent,
+                scope_path=check.scope_path,
+                created_by=created_by,
+                create_time=check.create_time,
+                request_id=request_id or None,
+            )
+        )
+        ids = list(
+            self.s.execute(
+                select(_REC.c.id)
+                .where(
+                    within_scopes(_REC.c.scope_path, [check.scope_path]),
+                    _REC.c.state == RecordState.ACTIVE.value,
+                )
+                .order_by(func.random())
+                .limit(sample_size)
+            ).scalars()
+        )
+        if ids:
+            self.s.execute(
+                insert(_SPOT_ITEM),
+                [{"spot_check_id": check.spot_check_id, "record_id": i} for i in ids],
+            )
+        return ids
+
+    def spot_check(self, spot_check_id: str) -> SpotCheck | None:
+        row = self.s.execute(select(_SPOT).where(_SPOT.c.id == spot_check_id)).first()
+        return SpotCheck(row.id, row.parent, row.scope_path, utc(row.create_time)) if row else None  # type: ignore[arg-type]
+
+    def spot_check_by_request(self, request_id: str) -> SpotCheck | None:
+        row = self.s.execute(select(_SPOT.c.id).where(_SPOT.c.request_id == request_id)).first()
+        return self.spot_check(row.id) if row else None
+
+    def sample(self, spot_check_id: str) -> list[str]:
+        return list(
+            self.s.execute(
+                select(_SPOT_ITEM.c.record_id)
+                .where(_SPOT_ITEM.c.spot_check_id == spot_check_id)
+                .order_by(_SPOT_ITEM.c.record_id)
+            ).scalars()
+        )
+
+    def add_finding(self, f: Finding) -> None:
+        self.s.execute(
+            insert(_FIND).values(
+                id=f.finding_id, spot_check_id=f.spot_check_id, record_id=f.record_id, item=f.item,
+                description=f.description, state=f.state, resolution=f.resolution,
+                create_time=f.create_time, resolve_time=f.resolve_time,
+            )
+        )  # fmt: skip
+
+    def resolve_finding(self, f: Finding) -> None:
+        self.s.execute(
+            update(_FIND)
+            .where(_FIND.c.id == f.finding_id)
+            .values(state=f.state, resolution=f.resolution, resolve_time=f.resolve_time)
+        )
+
+    def finding(self, finding_id: str) -> Finding | None:
+        row = self.s.execute(select(_FIND).where(_FIND.c.id == finding_id)).first()
+        return _finding(row) if row else None
+
+    def findings(
+        self, spot_check_id: str = "", record_id: str = "", state: str = ""
+    ) -> list[Finding]:
+        query = select(_FIND)
+        if spot_check_id:
+            query = query.where(_FIND.c.spot_check_id == spot_check_id)
+        if record_id:
+            query = query.where(_FIND.c.record_id == record_id)
+        if state:
+            query = query.where(_FIND.c.state == state)
+        return [_finding(r) for r in self.s.execute(query.order_by(_FIND.c.id))]

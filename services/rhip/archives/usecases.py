@@ -31,9 +31,11 @@ from rhip.archives.store import (
     ArchivesRepository,
     CareTeam,
     Contract,
+    Finding,
     Plan,
     RecordEvent,
     RecordTaken,
+    SpotCheck,
     StoredCheckUp,
     StoredFollowUp,
     Task,
@@ -658,8 +660,125 @@ class ArchivesUseCases:
             self._audit(
                 repo, "record.completeness", name, record.scope_path, resident=record.resident_id
             )
+            findings = repo.findings(record_id=record.record_id, state="open")
         score, missing = domain.completeness(record.basic_info)
-        return record, score, missing, domain.wrong_items(record.basic_info, programs)
+        wrong = domain.wrong_items(record.basic_info, programs)
+        wrong += [f"{f.item}: {f.description} (spot check)" for f in findings]
+        return record, score, missing, wrong
+
+    def create_spot_check(
+        self, parent: str, sample_size: int, request_id: str
+    ) -> tuple[SpotCheck, list[str], list[Finding]]:
+        principal = current_principal()
+        checks = Violations()
+        if not 1 <= sample_size <= 200:
+            checks.add("sample_size", "must be 1–200", "SAMPLE_SIZE")
+        request_id = checks.check(domain.validate_request_id, request_id) or ""
+        checks.raise_if_any()
+        scope, _, _ = self._indicator_scope(parent, "CreateSpotCheck")
+        now = self.clock()
+        with self._unit() as repo:
+            if request_id and (earlier := repo.spot_check_by_request(request_id)):
+                return (
+                    earlier,
+                    repo.sample(earlier.spot_check_id),
+                    repo.findings(earlier.spot_check_id),
+                )
+            check = SpotCheck(new_id(), parent, scope, now)
+            sampled = repo.add_spot_check(check, principal.subject, sample_size, request_id)
+            self._audit(
+                repo,
+                "spot_check.create",
+                f"spotChecks/{check.spot_check_id}",
+                scope,
+                sampled=len(sampled),
+            )
+            return check, sorted(sampled), []
+
+    def _load_spot_check(self, repo: ArchivesRepository, name: str, method: str) -> SpotCheck:
+        principal = current_principal()
+        check_id = domain.parse_name(
+            name, "spotChecks", "name" if method == "GetSpotCheck" else "parent"
+        )
+        check = repo.spot_check(check_id)
+        if check is None:
+            if self.authz.enforce(principal.subject, self.cell_path, ARCHIVES + method):
+                raise NotFound(f"spotChecks/{check_id} does not exist")
+            raise PermissionDenied(f"not allowed to call {method} here")
+        self._require(principal, check.scope_path, method)
+        return check
+
+    def get_spot_check(self, name: str) -> tuple[SpotCheck, list[str], list[Finding]]:
+        with self._unit(durable=False) as repo:
+            check = self._load_spot_check(repo, name, "GetSpotCheck")
+            self._audit(repo, "spot_check.read", name, check.scope_path)
+            return check, repo.sample(check.spot_check_id), repo.findings(check.spot_check_id)
+
+    def record_finding(self, parent: str, record_name: str, item: str, description: str) -> Finding:
+        checks = Violations()
+        record_id = (
+            checks.check(domain.parse_name, record_name, "healthRecords", "finding.record") or ""
+        )
+        item = item.strip()
+        if not item or len(item) > 100:
+            checks.add("finding.item", "must be 1–100 characters", "FINDING_ITEM_REQUIRED")
+        description = checks.check(domain.validate_reason, description, "finding.description") or ""
+        checks.raise_if_any()
+        now = self.clock()
+        with self._unit() as repo:
+            check = self._load_spot_check(repo, parent, "RecordSpotCheckFinding")
+            if record_id not in repo.sample(check.spot_check_id):
+                raise FailedPrecondition(
+                    "the record is not in this sample", reason="RECORD_NOT_SAMPLED"
+                )
+            finding = Finding(
+                new_id(), check.spot_check_id, record_id, item, description, "open", "", now, None
+            )
+            repo.add_finding(finding)
+            record = repo.get(record_id)
+            assert record is not None
+            repo.record(
+                record_id, "SPOT_CHECK_FINDING", current_principal().subject, now, item=item
+            )
+            self._audit(
+                repo,
+                "spot_check.finding",
+                f"{parent}/findings/{finding.finding_id}",
+                record.scope_path,
+                record=record_id,
+            )
+            return finding
+
+    def resolve_finding(self, name: str, resolution: str) -> Finding:
+        principal = current_principal()
+        parts = name.split("/")
+        if len(parts) != 4 or parts[0] != "spotChecks" or parts[2] != "findings" or not parts[3]:
+            raise invalid("name", "must look like spotChecks/{id}/findings/{id}", "RESOURCE_NAME")
+        resolution = domain.validate_reason(resolution, "resolution")
+        now = self.clock()
+        with self._unit() as repo:
+            finding = repo.finding(parts[3])
+            if finding is None or finding.spot_check_id != parts[1]:
+                if self.authz.enforce(
+                    principal.subject, self.cell_path, ARCHIVES + "ResolveSpotCheckFinding"
+                ):
+                    raise NotFound(f"{name} does not exist")
+                raise PermissionDenied("not allowed to call ResolveSpotCheckFinding here")
+            # The institution managing the record fixes it, not the supervisor.
+            record = self._load(
+                repo, f"healthRecords/{finding.record_id}", "ResolveSpotCheckFinding"
+            )
+            if finding.state == "resolved":
+                return finding
+            done = replace(finding, state="resolved", resolution=resolution, resolve_time=now)
+            repo.resolve_finding(done)
+            repo.record(
+                record.record_id, "SPOT_CHECK_RESOLVED", principal.subject, now, item=finding.item
+            )
+            self._audit(
+                repo, "spot_check.resolve", name, record.scope_path, record=record.record_id
+            )
+            return done
 
     def set_population(self, code: str, population: int, as_of_text: str) -> tuple[str, int, date]:
         principal = current_principal()

@@ -480,3 +480,71 @@ class RankInstitutionsResponse(_message.Message):
     best: _containers.RepeatedCompositeFieldContainer[InstitutionScore]
     bottom: _containers.RepeatedCompositeFieldContainer[InstitutionScore]
     def __init__(self, best: _Optional[_Iterable[_Union[InstitutionScore, _Mapping]]] = ..., bottom: _Optional[_Iterable[_Union[InstitutionScore, _Mapping]]] = ...) -> None: ...
+
+class SpotCheckFinding(_message.Message):
+    __slots__ = ("name", "record", "item", "description", "state", "resolution", "create_time", "resolve_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RECORD_FIELD_NUMBER: _ClassVar[int]
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    RESOLUTION_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    RESOLVE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    record: str
+    item: str
+    description: str
+    state: str
+    resolution: str
+    create_time: _timestamp_pb2.Timestamp
+    resolve_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., record: _Optional[str] = ..., item: _Optional[str] = ..., description: _Optional[str] = ..., state: _Optional[str] = ..., resolution: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolve_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class SpotCheck(_message.Message):
+    __slots__ = ("name", "parent", "records", "findings", "qualified", "create_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    QUALIFIED_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    parent: str
+    records: _containers.RepeatedScalarFieldContainer[str]
+    findings: _containers.RepeatedCompositeFieldContainer[SpotCheckFinding]
+    qualified: int
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., parent: _Optional[str] = ..., records: _Optional[_Iterable[str]] = ..., findings: _Optional[_Iterable[_Union[SpotCheckFinding, _Mapping]]] = ..., qualified: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateSpotCheckRequest(_message.Message):
+    __slots__ = ("parent", "sample_size", "request_id")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    sample_size: int
+    request_id: str
+    def __init__(self, parent: _Optional[str] = ..., sample_size: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class GetSpotCheckRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class RecordSpotCheckFindingRequest(_message.Message):
+    __slots__ = ("parent", "finding")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    FINDING_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    finding: SpotCheckFinding
+    def __init__(self, parent: _Optional[str] = ..., finding: _Optional[_Union[SpotCheckFinding, _Mapping]] = ...) -> None: ...
+
+class ResolveSpotCheckFindingRequest(_message.Message):
+    __slots__ = ("name", "resolution")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RESOLUTION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    resolution: str
+    def __init__(self, name: _Optional[str] = ..., resolution: _Optional[str] = ...) -> None: ...

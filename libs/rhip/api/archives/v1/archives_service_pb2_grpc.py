@@ -152,6 +152,26 @@ class ArchivesServiceStub:
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.GetRecordCompletenessRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordCompleteness.FromString,
                 _registered_method=True)
+        self.CreateSpotCheck = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/CreateSpotCheck',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.CreateSpotCheckRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SpotCheck.FromString,
+                _registered_method=True)
+        self.GetSpotCheck = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/GetSpotCheck',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.GetSpotCheckRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SpotCheck.FromString,
+                _registered_method=True)
+        self.RecordSpotCheckFinding = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/RecordSpotCheckFinding',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordSpotCheckFindingRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SpotCheckFinding.FromString,
+                _registered_method=True)
+        self.ResolveSpotCheckFinding = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/ResolveSpotCheckFinding',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ResolveSpotCheckFindingRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SpotCheckFinding.FromString,
+                _registered_method=True)
         self.SetRegionPopulation = channel.unary_unary(
                 '/rhip.api.archives.v1.ArchivesService/SetRegionPopulation',
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SetRegionPopulationRequest.SerializeToString,
@@ -361,6 +381,34 @@ class ArchivesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateSpotCheck(self, request, context):
+        """A supervisor samples records of a region subtree or an institution for a spot check (抽查).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSpotCheck(self, request, context):
+        """Returns a spot check with its sample, findings and qualified count.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordSpotCheckFinding(self, request, context):
+        """The supervisor marks a finding on a sampled record.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResolveSpotCheckFinding(self, request, context):
+        """The managing institution reports the finding fixed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SetRegionPopulation(self, request, context):
         """Sets a region's permanent population (常住人口) from a date: the filing-rate denominator.
         """
@@ -534,6 +582,26 @@ def add_ArchivesServiceServicer_to_server(servicer, server):
                     servicer.GetRecordCompleteness,
                     request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.GetRecordCompletenessRequest.FromString,
                     response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordCompleteness.SerializeToString,
+            ),
+            'CreateSpotCheck': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSpotCheck,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.CreateSpotCheckRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SpotCheck.SerializeToString,
+            ),
+            'GetSpotCheck': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSpotCheck,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.GetSpotCheckRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SpotCheck.SerializeToString,
+            ),
+            'RecordSpotCheckFinding': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordSpotCheckFinding,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordSpotCheckFindingRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SpotCheckFinding.SerializeToString,
+            ),
+            'ResolveSpotCheckFinding': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveSpotCheckFinding,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ResolveSpotCheckFindingRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SpotCheckFinding.SerializeToString,
             ),
             'SetRegionPopulation': grpc.unary_unary_rpc_method_handler(
                     servicer.SetRegionPopulation,
@@ -1199,6 +1267,114 @@ class ArchivesService:
             '/rhip.api.archives.v1.ArchivesService/GetRecordCompleteness',
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.GetRecordCompletenessRequest.SerializeToString,
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordCompleteness.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSpotCheck(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/CreateSpotCheck',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.CreateSpotCheckRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SpotCheck.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSpotCheck(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/GetSpotCheck',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.GetSpotCheckRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SpotCheck.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordSpotCheckFinding(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/RecordSpotCheckFinding',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordSpotCheckFindingRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SpotCheckFinding.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveSpotCheckFinding(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/ResolveSpotCheckFinding',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ResolveSpotCheckFindingRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SpotCheckFinding.FromString,
             options,
             channel_credentials,
             insecure,
