@@ -1,5 +1,6 @@
 """The catalogue of rhip gRPC methods, read from the generated descriptors: every service of
-``rhip.api``, each method's streaming shape, and whether it is public (no token needed)."""
+``rhip.api``, each method's streaming shape, whether it is public (no token needed) and whether another
+cell may call it (``cross_cell``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class MethodInfo:
     client_streaming: bool
     server_streaming: bool
     public: bool
+    cross_cell: bool = False  # callable by another cell's cell account (record migration)
 
 
 @cache
@@ -42,6 +44,7 @@ def methods() -> dict[str, MethodInfo]:
                     client_streaming=method.client_streaming,
                     server_streaming=method.server_streaming,
                     public=bool(method.GetOptions().Extensions[common_pb2.public]),
+                    cross_cell=bool(method.GetOptions().Extensions[common_pb2.cross_cell]),
                 )
     return found
 
@@ -54,3 +57,8 @@ def public_methods(service: str | None = None) -> tuple[str, ...]:
     return tuple(
         m.path for m in methods().values() if m.public and (service is None or m.service == service)
     )
+
+
+def cross_cell_methods() -> frozenset[str]:
+    """Methods another cell's cell account may call (through the gateway, in any region)."""
+    return frozenset(m.path for m in methods().values() if m.cross_cell)

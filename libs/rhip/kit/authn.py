@@ -45,6 +45,13 @@ class Principal:
     region_code: str
     token_id: str = ""
     expires_at: float = 0.0
+    issuer: str = ""  # the issuing cell's identity (``rhip-identity/{cell}``)
+
+    @property
+    def is_cell_account(self) -> bool:
+        """A cell's own service account (no tenant): it speaks for its cell on cross-cell
+        calls. Tenant service accounts always belong to a tenant."""
+        return self.kind is PrincipalKind.SERVICE_ACCOUNT and not self.tenant_id
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, object]) -> Principal:
@@ -56,6 +63,7 @@ class Principal:
                 region_code=str(claims["reg"]),
                 token_id=str(claims.get("jti", "")),
                 expires_at=float(claims["exp"]),  # type: ignore[arg-type]
+                issuer=str(claims.get("iss", "")),
             )
         except (KeyError, ValueError, TypeError):
             raise Unauthenticated("token claims are incomplete", reason="TOKEN_INVALID") from None

@@ -50,6 +50,10 @@ class Settings:
     card_qr_ttl_by_region: Mapping[str, int] = field(default_factory=dict)
     # Where archives calls identity (residents, tenants); empty: this cell's own listen address.
     identity_address: str = ""
+    # The cell's own service account (cross-cell calls) and the gateway it calls through.
+    cell_client_id: str = ""
+    cell_client_secret: str = ""
+    gateway_address: str = ""
     # Hypertension follow-up: the BP target from this age (DOMAIN.md §2.6 marks 150/90 for
     # people aged 65 and over as uncertain, so it is configuration).
     archives_elderly_age: int = 65
@@ -177,6 +181,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         card_qr_ttl_seconds=_int(env, "RHIP_CARD_QR_TTL_SECONDS", 60, 5),
         card_qr_ttl_by_region=_ttl_by_region(env),
         identity_address=env.get("RHIP_IDENTITY_ADDRESS", ""),
+        cell_client_id=env.get("RHIP_CELL_CLIENT_ID", ""),
+        cell_client_secret=env.get("RHIP_CELL_CLIENT_SECRET", ""),
+        gateway_address=env.get("RHIP_GATEWAY_ADDRESS", ""),
         archives_elderly_age=_int(env, "RHIP_ARCHIVES_ELDERLY_AGE", 65, 18),
         archives_elderly_bp_target=_bp_target(env),
     )

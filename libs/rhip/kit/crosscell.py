@@ -17,8 +17,14 @@ from collections.abc import Callable
 
 import grpc
 from rhip.api.identity.v1 import identity_service_pb2, identity_service_pb2_grpc
-from rhip.kit.authn import ON_BEHALF_OF_HEADER, current_token
-from rhip.kit.errors import from_rpc_error
+from rhip.kit.authn import (
+    ON_BEHALF_OF_HEADER,
+    Principal,
+    current_principal,
+    current_token,
+    on_behalf_of,
+)
+from rhip.kit.errors import PermissionDenied, from_rpc_error
 from rhip.kit.telemetry import outgoing_metadata
 
 REGION_HEADER = "x-rhip-region"
@@ -77,3 +83,22 @@ class CrossCellClient:
         if current_token():
             metadata.append((ON_BEHALF_OF_HEADER, current_token()))
         return metadata + outgoing_metadata()
+
+
+def require_peer_cell(own_issuer: str) -> tuple[Principal, Principal]:
+    """The caller of a ``cross_cell`` method and the original caller it speaks for: only
+    another cell's cell account (its token issued by another cell, verified with that cell's
+    keys) with a verified on-behalf-of token of a caller of the same cell."""
+    principal = current_principal()
+    original = on_behalf_of()
+    if (
+        not principal.is_cell_account
+        or principal.issuer == own_issuer
+        or original is None
+        or original.issuer != principal.issuer
+    ):
+        raise PermissionDenied(
+            "only another cell, on behalf of one of its users, calls this",
+            reason="CROSS_CELL_CALLER",
+        )
+    return principal, original

@@ -4,11 +4,15 @@ the caller's own visibility."""
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import grpc
+from rhip.api.archives.v1 import archives_service_pb2, archives_service_pb2_grpc
 from rhip.api.identity.v1 import (
     identity_service_pb2,
     identity_service_pb2_grpc,
@@ -19,10 +23,13 @@ from rhip.api.identity.v1 import (
 )
 from rhip.kit.authn import current_token
 from rhip.kit.channels import ChannelPool
-from rhip.kit.errors import from_rpc_error
+from rhip.kit.config import Settings
+from rhip.kit.crosscell import CrossCellClient, ServiceCredentials
+from rhip.kit.errors import FailedPrecondition, from_rpc_error
 from rhip.kit.telemetry import outgoing_metadata
 
 TIMEOUT_SECONDS = 5.0
+CROSS_CELL_TIMEOUT_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -48,8 +55,21 @@ class IdentityClient:
         self._address = address
         self._pool = pool
 
-    def _metadata(self) -> list[tuple[str, str]]:
-        return [("authorization", f"Bearer {current_token()}"), *outgoing_metadata()]
+    def _metadata(self, token: str = "") -> list[tuple[str, str]]:
+        return [("authorization", f"Bearer {token or current_token()}"), *outgoing_metadata()]
+
+    def lookup(self, document: resident_pb2.IdentityDocument, token: str = "") -> str:
+        """The id of the resident holding ``document`` that the caller (or ``token``) may see."""
+        stub = resident_service_pb2_grpc.ResidentServiceStub(self._pool.get(self._address()))
+        try:
+            reply = stub.LookupResident(
+                resident_service_pb2.LookupResidentRequest(document=document),
+                metadata=self._metadata(token),
+                timeout=TIMEOUT_SECONDS,
+            )
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+        return str(reply.resident_id)
 
     def resident(self, name: str) -> ResidentFacts:
         stub = resident_service_pb2_grpc.ResidentServiceStub(self._pool.get(self._address()))
@@ -82,4 +102,98 @@ class IdentityClient:
             tenant_pb2.TenantType.Name(reply.type),
             reply.region_code,
             reply.state == tenant_pb2.TENANT_STATE_ACTIVE,
+        )
+
+
+class OtherCells:
+    """This cell's own (cell) service account: its token for identity lookups made for
+    another cell, and the archives of other cells through the gateway. Built lazily: the
+    identity address is known once the cell is bound."""
+
+    def __init__(self, settings: Settings, identity_address: Callable[[], str], pool: ChannelPool):
+        self._settings = settings
+        self._identity_address = identity_address
+        self._pool = pool
+        self._lock = threading.Lock()
+        self._own: ServiceCredentials | None = None
+        self._remote: CrossCellClient | None = None
+
+    @property
+    def configured(self) -> bool:
+        s = self._settings
+        return bool(s.cell_client_id and s.cell_client_secret and s.gateway_address)
+
+    def _require(self) -> None:
+        if not self.configured:
+            raise FailedPrecondition(
+                "this cell is not set up for cross-cell transfers", reason="CROSS_CELL_DISABLED"
+            )
+
+    def own_token(self) -> str:
+        """The cell account's token, issued by this cell's identity."""
+        self._require()
+        with self._lock:
+            if self._own is None:
+                s = self._settings
+                channel = self._pool.get(self._identity_address())
+                self._own = ServiceCredentials(
+                    channel, s.cell_client_id, s.cell_client_secret, s.cell
+                )
+        return self._own.token()
+
+    def _client(self) -> CrossCellClient:
+        self._require()
+        with self._lock:
+            if self._remote is None:
+                s = self._settings
+                gateway = self._pool.get(s.gateway_address)
+                self._remote = CrossCellClient(
+                    gateway,
+                    ServiceCredentials(gateway, s.cell_client_id, s.cell_client_secret, s.cell),
+                )
+            return self._remote
+
+    def _call(self, region: str, method: str, request: Any) -> Any:
+        client = self._client()
+        stub = archives_service_pb2_grpc.ArchivesServiceStub(client.channel)
+        try:
+            return getattr(stub, method)(
+                request, metadata=client.metadata(region), timeout=CROSS_CELL_TIMEOUT_SECONDS
+            )
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+
+    def open_transfer(
+        self, region: str, transfer: Any, document: resident_pb2.IdentityDocument
+    ) -> Any:
+        """Open ``transfer`` (the destination's store.Transfer) in the source cell."""
+        api = archives_service_pb2
+        return self._call(
+            region,
+            "OpenRecordTransfer",
+            api.OpenRecordTransferRequest(
+                transfer_id=transfer.transfer_id,
+                document=document,
+                destination_tenant=f"tenants/{transfer.destination_tenant_id}",
+                destination_region=transfer.destination_region,
+                consent=api.TransferConsent(**transfer.consent),
+                reason=transfer.reason,
+            ),
+        )
+
+    def import_record(self, region: str, transfer_id: str, bundle: dict[str, Any]) -> Any:
+        body = json.dumps(bundle, ensure_ascii=False, sort_keys=True).encode()
+        return self._call(
+            region,
+            "ImportHealthRecord",
+            archives_service_pb2.ImportHealthRecordRequest(transfer_id=transfer_id, bundle=body),
+        )
+
+    def close_transfer(self, region: str, transfer_id: str, reason: str) -> Any:
+        return self._call(
+            region,
+            "CloseRecordTransfer",
+            archives_service_pb2.CloseRecordTransferRequest(
+                transfer_id=transfer_id, decline_reason=reason
+            ),
         )

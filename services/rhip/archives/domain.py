@@ -667,12 +667,18 @@ class TransferState(Enum):
     PENDING = "pending"
     COMPLETED = "completed"
     DECLINED = "declined"
+    HANDING_OVER = "handing_over"
 
 
-# The transfer state machine: which decisions a transfer in each state accepts. A later
-# cross-cell version adds EXPORTED/IMPORTED steps between PENDING and COMPLETED.
+# The transfer state machine: which decisions a transfer in each state accepts. Across cells
+# the source passes through HANDING_OVER (confirmed, the bundle on its way to the destination
+# cell): it cannot be declined any more, and a retry of the confirm re-sends the idempotent
+# import and completes it, so the record ends in exactly one place.
 TRANSFER_MOVES: dict[TransferState, frozenset[TransferState]] = {
-    TransferState.PENDING: frozenset({TransferState.COMPLETED, TransferState.DECLINED}),
+    TransferState.PENDING: frozenset(
+        {TransferState.COMPLETED, TransferState.DECLINED, TransferState.HANDING_OVER}
+    ),
+    TransferState.HANDING_OVER: frozenset({TransferState.COMPLETED}),
     TransferState.COMPLETED: frozenset(),
     TransferState.DECLINED: frozenset(),
 }

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rhip.api.archives.v1 import archives_service_pb2_grpc
-from rhip.archives.clients import IdentityClient
+from rhip.archives.clients import IdentityClient, OtherCells
 from rhip.archives.domain import BloodPressure, FollowUpPolicy
 from rhip.archives.servicer import PUBLIC_METHODS, SERVICE_NAME, ArchivesServicer
 from rhip.archives.usecases import ArchivesUseCases, sync_role_catalog
@@ -71,7 +71,13 @@ def build_archives(
         elderly_bp_target=BloodPressure(systolic, diastolic),
     )
     usecases = ArchivesUseCases(
-        settings.cell, db, authorizer, IdentityClient(identity_address, peers), policy
+        settings.cell,
+        db,
+        authorizer,
+        IdentityClient(identity_address, peers),
+        policy,
+        cells=OtherCells(settings, identity_address, peers),
+        issuer=settings.issuer,
     )
     servicer = ArchivesServicer(usecases)
     specs = [

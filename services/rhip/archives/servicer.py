@@ -246,6 +246,7 @@ def transfer_to_pb(t: Transfer) -> pb.RecordTransfer:
         moved_plans=t.moved_plans,
         create_time=_ts(t.create_time),
         decide_time=_ts(t.decide_time),
+        peer_region=t.peer_region,
     )
 
 
@@ -467,8 +468,28 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
             (consent.method, consent.consent_date, consent.reference),
             request.reason,
             request.request_id,
+            request.source_region,
+            request.document if request.HasField("document") else None,
         )
         return transfer_to_pb(transfer)
+
+    def OpenRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+        consent = request.consent
+        transfer = self.uc.open_transfer(
+            request.transfer_id,
+            request.document,
+            request.destination_tenant,
+            request.destination_region,
+            (consent.method, consent.consent_date, consent.reference),
+            request.reason,
+        )
+        return transfer_to_pb(transfer)
+
+    def ImportHealthRecord(self, request, context):  # type: ignore[no-untyped-def]
+        return transfer_to_pb(self.uc.import_record(request.transfer_id, request.bundle))
+
+    def CloseRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+        return transfer_to_pb(self.uc.close_transfer(request.transfer_id, request.decline_reason))
 
     def ConfirmRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
         return transfer_to_pb(self.uc.confirm_transfer(request.name, request.request_id))

@@ -177,6 +177,8 @@ class RecordTransferRow(Base):
     decide_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     request_id: Mapped[str | None] = mapped_column(String(36), unique=True)
     decide_request_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    # Cross-cell: the other side's region (source at the destination and vice versa).
+    peer_region: Mapped[str] = mapped_column(String(6), server_default="")
 
 
 class CareTeamRow(Base):
@@ -354,6 +356,7 @@ class Transfer:
     moved_plans: int
     create_time: datetime
     decide_time: datetime | None
+    peer_region: str = ""  # cross-cell: the other side's region; "" within the cell
 
 
 @dataclass(frozen=True)
@@ -458,7 +461,28 @@ def _transfer(row: Any) -> Transfer:
         moved_plans=row.moved_plans,
         create_time=utc(row.create_time),  # type: ignore[arg-type]
         decide_time=utc(row.decide_time),
+        peer_region=row.peer_region,
     )
+
+
+BUNDLE_FORMAT = "rhip.archives.bundle.v1"
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
+def _from_json(table: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """A bundle row back to column values (dates and times from ISO text); unknown keys fail."""
+    values: dict[str, Any] = {}
+    for key, value in row.items():
+        column = table.c[key]
+        if value is not None and isinstance(column.type, DateTime):
+            value = datetime.fromisoformat(value)
+        elif value is not None and isinstance(column.type, Date):
+            value = date.fromisoformat(value)
+        values[key] = value
+    return values
 
 
 class ArchivesRepository:
@@ -841,8 +865,88 @@ class ArchivesRepository:
                 create_time=t.create_time,
                 decide_time=t.decide_time,
                 request_id=request_id or None,
+                peer_region=t.peer_region,
             )
         )
+
+    def open_transfer_source(self, t: Transfer) -> None:
+        """Cross-cell, destination side: what the source cell answered (record, its number
+        and managing institution)."""
+        self.s.execute(
+            update(_XFER)
+            .where(_XFER.c.id == t.transfer_id)
+            .values(
+                record_id=t.record_id,
+                record_number=t.record_number,
+                source_tenant_id=t.source_tenant_id,
+            )
+        )
+
+    # -- cross-cell bundles ------------------------------------------------------------------------
+    def export_bundle(self, record_id: str) -> dict[str, Any]:
+        """The record and everything that moves with it, as JSON-ready rows."""
+
+        def rows(table: Any, *where: Any) -> list[dict[str, Any]]:
+            found = self.s.execute(select(table).where(*where)).mappings().all()
+            return [{k: _jsonable(v) for k, v in r.items() if k != "request_id"} for r in found]
+
+        record = rows(_REC, _REC.c.id == record_id)[0]
+        return {
+            "format": BUNDLE_FORMAT,
+            "record": record,
+            "check_ups": rows(_CHK, _CHK.c.record_id == record_id),
+            "follow_ups": rows(_FUP, _FUP.c.record_id == record_id),
+            "plans": rows(_PLAN, _PLAN.c.record_id == record_id, _PLAN.c.state == "open"),
+            "events": rows(_EVT, _EVT.c.record_id == record_id),
+        }
+
+    def import_record(
+        self,
+        bundle: dict[str, Any],
+        resident_id: str,
+        tenant_id: str,
+        region: str,
+        scope: str,
+        now: datetime,
+    ) -> HealthRecord:
+        """The bundle's record, ACTIVE under the destination institution: same id, same
+        number, the resident of this cell."""
+        values = _from_json(_REC, bundle["record"])
+        values.update(
+            resident_id=resident_id,
+            open_resident_id=resident_id,
+            state=RecordState.ACTIVE.value,
+            managing_tenant_id=tenant_id,
+            managing_region=region,
+            scope_path=scope,
+            team_id="",
+            update_time=now,
+            version=1,
+            request_id=None,
+        )
+        try:
+            with self.s.begin_nested():
+                self.s.execute(insert(_REC).values(**values))
+        except IntegrityError:
+            raise RecordTaken from None
+        record = self.get(values["id"])
+        assert record is not None
+        return record
+
+    def import_bundle(self, bundle: dict[str, Any], record: HealthRecord) -> int:
+        """Insert the bundle's rows under ``record`` (already added); returns the open plans."""
+        for table, key in ((_CHK, "check_ups"), (_FUP, "follow_ups"), (_EVT, "events")):
+            for row in bundle[key]:
+                self.s.execute(insert(table).values(**_from_json(table, row)))
+        for row in bundle["plans"]:
+            values = _from_json(_PLAN, row)
+            values.update(
+                scope_path=record.scope_path,
+                managing_tenant_id=record.managing_tenant_id,
+                team_id="",
+            )
+            self.s.execute(insert(_PLAN).values(**values))
+        return len(bundle["plans"])
 
     def decide_transfer(self, t: Transfer, request_id: str) -> None:
         self.s.execute(

@@ -7,6 +7,7 @@ scopes. Audit details carry ids and codes only: never an ID number, a name or a 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,8 +15,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from rhip.api.identity.v1 import resident_pb2
 from rhip.archives import domain
-from rhip.archives.clients import IdentityClient, TenantFacts
+from rhip.archives.clients import IdentityClient, OtherCells, TenantFacts
 from rhip.archives.domain import (
     Assessment,
     FollowUpPolicy,
@@ -28,6 +30,7 @@ from rhip.archives.domain import (
 )
 from rhip.archives.roles import ARCHIVES, CATALOG_PREFIX, permission_rules
 from rhip.archives.store import (
+    BUNDLE_FORMAT,
     ArchivesRepository,
     CareTeam,
     Contract,
@@ -44,6 +47,7 @@ from rhip.archives.store import (
 from rhip.kit import audit
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.authz import Authorizer, subject_blocked
+from rhip.kit.crosscell import require_peer_cell
 from rhip.kit.db import Database
 from rhip.kit.errors import (
     Aborted,
@@ -56,7 +60,7 @@ from rhip.kit.errors import (
 )
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
-from rhip.kit.tenancy import catalog, region_path, tenant_scope
+from rhip.kit.tenancy import catalog, is_within, region_path, tenant_scope
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +99,11 @@ class ArchivesUseCases:
         identity: IdentityClient,
         policy: FollowUpPolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        cells: OtherCells | None = None,
+        issuer: str = "",
     ) -> None:
+        self.cells = cells
+        self.issuer = issuer or f"rhip-identity/{cell}"
         self.db = db
         self.authz = authorizer
         self.identity = identity
@@ -1027,7 +1035,13 @@ class ArchivesUseCases:
 
     # -- transfers between institutions of the cell --------------------------------------------
     def request_transfer(
-        self, resident_name: str, consent: tuple[str, str, str], reason: str, request_id: str
+        self,
+        resident_name: str,
+        consent: tuple[str, str, str],
+        reason: str,
+        request_id: str,
+        source_region: str = "",
+        document: resident_pb2.IdentityDocument | None = None,
     ) -> Transfer:
         principal = current_principal()
         today = self.clock().date()
@@ -1036,7 +1050,16 @@ class ArchivesUseCases:
         consent_doc = checks.check(domain.check_consent, *consent, today)
         reason = checks.check(domain.validate_reason, reason) or ""
         request_id = checks.check(domain.validate_request_id, request_id) or ""
+        if source_region:
+            checks.check(self._other_cell_region, source_region, "source_region")
+            if document is None or not document.number:
+                checks.add("document", "name the resident's document", "DOCUMENT_REQUIRED")
         checks.raise_if_any()
+        if source_region:
+            assert document is not None and consent_doc is not None
+            return self._request_across(
+                resident_name, consent_doc, reason, request_id, source_region, document
+            )
         tenant, scope = self._own_tenant(principal, "RequestRecordTransfer")
         if request_id:
             with self.db.read() as conn:
@@ -1087,6 +1110,267 @@ class ArchivesUseCases:
             )  # fmt: skip
             return transfer
 
+    # -- transfers across cells (through the gateway) ------------------------------------------
+    def _other_cell_region(self, code: str, field: str) -> str:
+        region = catalog().require(code, field)
+        if is_within(region.path, self.cell_path):
+            raise invalid(field, "is in this cell: leave it empty", "SOURCE_REGION_LOCAL")
+        return code
+
+    def _other_cells(self) -> OtherCells:
+        if self.cells is None or not self.cells.configured:
+            raise FailedPrecondition(
+                "this cell is not set up for cross-cell transfers", reason="CROSS_CELL_DISABLED"
+            )
+        return self.cells
+
+    def _request_across(
+        self,
+        resident_name: str,
+        consent: dict[str, str],
+        reason: str,
+        request_id: str,
+        source_region: str,
+        document: resident_pb2.IdentityDocument,
+    ) -> Transfer:
+        """Destination side: the practitioner has the resident (registered here) in front of
+        them; the source cell finds its own resident by the document and opens the transfer
+        there under the transfer id chosen here. A retry re-sends the idempotent open."""
+        principal = current_principal()
+        cells = self._other_cells()
+        tenant, scope = self._own_tenant(principal, "RequestRecordTransfer")
+        transfer = None
+        if request_id:
+            with self.db.read() as conn:
+                transfer = ArchivesRepository(conn).transfer_by_request(request_id)
+            if transfer is not None and transfer.record_id:
+                return transfer
+        if transfer is None:
+            resident = self.identity.resident(resident_name)
+            if self.identity.lookup(document) != resident.resident_id:
+                raise invalid("document", "is not a document of this resident", "DOCUMENT_MISMATCH")
+            now = self.clock()
+            with self._unit() as repo:
+                existing = repo.open_record_of(resident.resident_id)
+                if existing is not None:
+                    raise self._record_exists(existing)
+                transfer = Transfer(
+                    transfer_id=new_id(), record_id="", record_number="",
+                    resident_id=resident.resident_id, source_tenant_id="",
+                    source_scope=region_path(source_region), destination_tenant_id=tenant.tenant_id,
+                    destination_region=tenant.region_code, destination_scope=scope,
+                    state=TransferState.PENDING, consent=consent, reason=reason, decline_reason="",
+                    moved_plans=0, create_time=now, decide_time=None, peer_region=source_region,
+                )  # fmt: skip
+                repo.add_transfer(transfer, request_id)
+                self._audit(
+                    repo, "record.transfer_request", f"recordTransfers/{transfer.transfer_id}",
+                    scope, resident=resident.resident_id, source_region=source_region,
+                )  # fmt: skip
+        opened = cells.open_transfer(source_region, transfer, document)
+        answered = replace(
+            transfer,
+            record_id=opened.record.removeprefix("healthRecords/"),
+            record_number=opened.record_number,
+            source_tenant_id=opened.source_tenant.removeprefix("tenants/"),
+        )
+        with self._unit() as repo:
+            repo.open_transfer_source(answered)
+        return answered
+
+    def open_transfer(
+        self,
+        transfer_id: str,
+        document: resident_pb2.IdentityDocument,
+        destination_tenant: str,
+        destination_region: str,
+        consent: tuple[str, str, str],
+        reason: str,
+    ) -> Transfer:
+        """Source side, called by the destination cell: the resident's active record here
+        becomes TRANSFER_PENDING under the destination's transfer id (idempotent)."""
+        caller, original = require_peer_cell(self.issuer)
+        checks = Violations()
+        transfer_id = checks.check(domain.validate_request_id, transfer_id, "transfer_id") or ""
+        if not transfer_id:
+            checks.add("transfer_id", "is required", "TRANSFER_ID_REQUIRED")
+        tenant_id = checks.check(
+            domain.parse_name, destination_tenant, "tenants", "destination_tenant"
+        )
+        region = checks.check(self._other_cell_region, destination_region, "destination_region")
+        consent_doc = checks.check(domain.check_consent, *consent, self.clock().date())
+        reason = checks.check(domain.validate_reason, reason) or ""
+        if not document.number:
+            checks.add("document", "name the resident's document", "DOCUMENT_REQUIRED")
+        checks.raise_if_any()
+        assert region is not None and tenant_id is not None
+        if not is_within(region_path(region), region_path(caller.region_code)):
+            raise PermissionDenied(
+                "the destination lies outside the calling cell", reason="CROSS_CELL_CALLER"
+            )
+        with self.db.read() as conn:
+            earlier = ArchivesRepository(conn).transfer(transfer_id)
+        if earlier is not None:
+            if earlier.peer_region != region:
+                raise AlreadyExists("the transfer id is taken", reason="TRANSFER_ID_TAKEN")
+            return earlier
+        try:
+            resident_id = self.identity.lookup(document, token=self._other_cells().own_token())
+        except NotFound:
+            resident_id = ""
+        now = self.clock()
+        with self._unit() as repo:
+            record = repo.open_record_of(resident_id, for_update=True) if resident_id else None
+            if record is None:
+                raise NotFound("the resident has no open record here", reason="RECORD_NOT_FOUND")
+            record.require_state(RecordState.ACTIVE, action="transfer")
+            transfer = Transfer(
+                transfer_id=transfer_id, record_id=record.record_id,
+                record_number=record.record_number, resident_id=record.resident_id,
+                source_tenant_id=record.managing_tenant_id, source_scope=record.scope_path,
+                destination_tenant_id=tenant_id, destination_region=region,
+                destination_scope=tenant_scope(region, tenant_id), state=TransferState.PENDING,
+                consent=consent_doc or {}, reason=reason, decline_reason="", moved_plans=0,
+                create_time=now, decide_time=None, peer_region=region,
+            )  # fmt: skip
+            repo.add_transfer(transfer, "")
+            repo.save(record.changed(now, state=RecordState.TRANSFER_PENDING), record.version)
+            repo.record(
+                record.record_id, "TRANSFER_REQUESTED", original.subject, now,
+                transfer=transfer_id, destination=tenant_id, destination_region=region,
+                via=caller.subject, consent_method=transfer.consent.get("method", ""),
+            )  # fmt: skip
+            self._audit(
+                repo, "record.transfer_open", f"recordTransfers/{transfer_id}", record.scope_path,
+                record=record.record_id, resident=record.resident_id, on_behalf_of=original.subject,
+                destination_region=region,
+            )  # fmt: skip
+            return transfer
+
+    def _inbound(self, repo: ArchivesRepository, caller: Principal, transfer_id: str) -> Transfer:
+        """Destination side: the transfer ``transfer_id`` whose source lies in the caller's cell."""
+        transfer = repo.transfer(transfer_id, for_update=True)
+        if (
+            transfer is None
+            or not transfer.peer_region
+            or not is_within(region_path(transfer.peer_region), region_path(caller.region_code))
+            or not is_within(transfer.destination_scope, self.cell_path)
+        ):
+            raise NotFound(
+                f"recordTransfers/{transfer_id} does not exist", reason="TRANSFER_NOT_FOUND"
+            )
+        return transfer
+
+    def import_record(self, transfer_id: str, bundle_bytes: bytes) -> Transfer:
+        """Destination side, called by the source cell on confirm: the record arrives once
+        (one transaction; a second import returns the first result)."""
+        caller, original = require_peer_cell(self.issuer)
+        transfer_id = domain.validate_request_id(transfer_id, "transfer_id")
+        try:
+            bundle = json.loads(bundle_bytes)
+            valid = isinstance(bundle, dict) and bundle.get("format") == BUNDLE_FORMAT
+        except ValueError:
+            valid = False
+        if not valid:
+            raise invalid("bundle", f"must be a {BUNDLE_FORMAT} document", "BUNDLE_INVALID")
+        now = self.clock()
+        with self._unit() as repo:
+            transfer = self._inbound(repo, caller, transfer_id)
+            if transfer.state is TransferState.COMPLETED:
+                return transfer  # a retry: the record arrived once
+            domain.require_transfer_move(transfer.state, TransferState.COMPLETED)
+            number = bundle["record"]["record_number"]
+            if transfer.record_number and number != transfer.record_number:
+                raise FailedPrecondition(
+                    "the bundle is not the record of this transfer", reason="BUNDLE_MISMATCH"
+                )
+            existing = repo.open_record_of(transfer.resident_id)
+            if existing is not None:
+                raise self._record_exists(existing)
+            record = repo.import_record(
+                bundle, transfer.resident_id, transfer.destination_tenant_id,
+                transfer.destination_region, transfer.destination_scope, now,
+            )  # fmt: skip
+            plans = repo.import_bundle(bundle, record)
+            done = replace(
+                transfer, state=TransferState.COMPLETED, moved_plans=plans, decide_time=now,
+                record_id=record.record_id, record_number=record.record_number,
+            )  # fmt: skip
+            repo.open_transfer_source(done)
+            repo.decide_transfer(done, "")
+            repo.record(
+                record.record_id, "TRANSFERRED_IN", original.subject, now,
+                transfer=transfer_id, source_region=transfer.peer_region, via=caller.subject,
+                plans=plans,
+            )  # fmt: skip
+            self._audit(
+                repo, "record.transfer_import", f"recordTransfers/{transfer_id}",
+                record.scope_path, record=record.record_id, resident=record.resident_id,
+                on_behalf_of=original.subject,
+            )  # fmt: skip
+            return done
+
+    def close_transfer(self, transfer_id: str, reason: str) -> Transfer:
+        """Destination side, called by the source cell on decline."""
+        caller, original = require_peer_cell(self.issuer)
+        transfer_id = domain.validate_request_id(transfer_id, "transfer_id")
+        reason = domain.validate_reason(reason)
+        now = self.clock()
+        with self._unit() as repo:
+            transfer = self._inbound(repo, caller, transfer_id)
+            if transfer.state is TransferState.DECLINED:
+                return transfer
+            domain.require_transfer_move(transfer.state, TransferState.DECLINED)
+            done = replace(
+                transfer, state=TransferState.DECLINED, decline_reason=reason, decide_time=now
+            )
+            repo.decide_transfer(done, "")
+            self._audit(
+                repo, "record.transfer_closed", f"recordTransfers/{transfer_id}",
+                transfer.destination_scope, on_behalf_of=original.subject,
+            )  # fmt: skip
+            return done
+
+    def _hand_over(self, transfer: Transfer, bundle: dict[str, Any], request_id: str) -> Transfer:
+        """Source side, after HANDING_OVER is committed: the idempotent import at the
+        destination, then (only once it answered) the record here becomes a TRANSFERRED trace.
+        A crash anywhere leaves HANDING_OVER, and a retry of the confirm ends here again."""
+        principal = current_principal()
+        imported = self._other_cells().import_record(
+            transfer.peer_region, transfer.transfer_id, bundle
+        )
+        now = self.clock()
+        with self._unit() as repo:
+            current = repo.transfer(transfer.transfer_id, for_update=True)
+            assert current is not None
+            if current.state is TransferState.COMPLETED:
+                return current
+            record = repo.get(transfer.record_id, for_update=True)
+            assert record is not None
+            repo.save(record.changed(now, state=RecordState.TRANSFERRED), record.version)
+            repo.set_plans_state(record.record_id, "closed")
+            contract = repo.active_contract(record.record_id)
+            if contract is not None:
+                repo.save_contract(
+                    replace(contract, state="ended", end_reason="transferred to another cell")
+                )
+            done = replace(
+                current, state=TransferState.COMPLETED, moved_plans=imported.moved_plans,
+                decide_time=now,
+            )  # fmt: skip
+            repo.decide_transfer(done, request_id)
+            repo.record(
+                record.record_id, "TRANSFERRED", principal.subject, now,
+                transfer=transfer.transfer_id, destination=transfer.destination_tenant_id,
+                destination_region=transfer.peer_region, plans=done.moved_plans,
+            )  # fmt: skip
+            self._audit(
+                repo, "record.transfer_confirm", f"recordTransfers/{transfer.transfer_id}",
+                transfer.source_scope, record=record.record_id, resident=record.resident_id,
+                destination_region=transfer.peer_region,
+            )  # fmt: skip
+            return done
+
     def _load_transfer(
         self, repo: ArchivesRepository, name: str, method: str, *, lock: bool = False
     ) -> Transfer:
@@ -1108,6 +1392,25 @@ class ArchivesUseCases:
             self._require(principal, transfer.source_scope, "ConfirmRecordTransfer")
             if transfer.state is TransferState.COMPLETED:
                 return transfer  # a retry: the record moved once
+            if transfer.peer_region:
+                if transfer.state is not TransferState.HANDING_OVER:
+                    domain.require_transfer_move(transfer.state, TransferState.HANDING_OVER)
+                    transfer = replace(transfer, state=TransferState.HANDING_OVER, decide_time=now)
+                    repo.decide_transfer(transfer, "")
+                    repo.record(
+                        transfer.record_id, "HANDOVER_STARTED", principal.subject, now,
+                        transfer=transfer.transfer_id,
+                    )  # fmt: skip
+                bundle = repo.export_bundle(transfer.record_id)
+                across = True
+            else:
+                across = False
+        if across:
+            return self._hand_over(transfer, bundle, request_id)
+        with self._unit() as repo:
+            transfer = self._load_transfer(repo, name, "ConfirmRecordTransfer", lock=True)
+            if transfer.state is TransferState.COMPLETED:
+                return transfer
             domain.require_transfer_move(transfer.state, TransferState.COMPLETED)
             record = repo.get(transfer.record_id, for_update=True)
             assert record is not None
@@ -1152,6 +1455,10 @@ class ArchivesUseCases:
             transfer = self._load_transfer(repo, name, "DeclineRecordTransfer", lock=True)
             self._require(principal, transfer.source_scope, "DeclineRecordTransfer")
             if transfer.state is TransferState.DECLINED and transfer.decline_reason == reason:
+                if transfer.peer_region:
+                    self._other_cells().close_transfer(
+                        transfer.peer_region, transfer.transfer_id, reason
+                    )
                 return transfer
             domain.require_transfer_move(transfer.state, TransferState.DECLINED)
             record = repo.get(transfer.record_id, for_update=True)
@@ -1173,7 +1480,9 @@ class ArchivesUseCases:
                 repo, "record.transfer_decline", f"recordTransfers/{transfer.transfer_id}",
                 transfer.source_scope, record=record.record_id, resident=record.resident_id,
             )  # fmt: skip
-            return done
+        if done.peer_region:  # a failure here: retry the decline, it re-sends the notice
+            self._other_cells().close_transfer(done.peer_region, done.transfer_id, reason)
+        return done
 
     def get_transfer(self, name: str) -> Transfer:
         principal = current_principal()

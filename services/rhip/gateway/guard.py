@@ -2,7 +2,9 @@
 region at all? The cell decides the rest against its own policy and the data itself.
 
 A caller acts on its home region (the token's ``reg``) and below; what each kind may call
-is in ``GATEWAY_POLICY``.
+is in ``GATEWAY_POLICY``. A cell's own service account (no tenant) may in addition call the
+methods marked ``cross_cell`` in any region: that is how one cell reaches another (record
+migration); everything else it calls stays within its home.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import threading
 
 import casbin
 from casbin import persist
+from rhip.kit.apis import cross_cell_methods
 from rhip.kit.authn import Principal, PrincipalKind
 from rhip.kit.errors import PermissionDenied
 from rhip.kit.tenancy import is_within, region_path
@@ -61,8 +64,11 @@ class Guard:
         self._enforcer.add_function("within", _within)
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str, str, str], bool] = {}
+        self._cross_cell = cross_cell_methods()
 
     def allows(self, principal: Principal, target_region: str, method: str) -> bool:
+        if principal.is_cell_account and method in self._cross_cell:
+            return True
         key = (principal.kind.value, principal.region_code, target_region, method)
         decision = self._cache.get(key)
         if decision is None:

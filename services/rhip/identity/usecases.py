@@ -49,7 +49,7 @@ from rhip.kit.authz import (
     membership_rule,
     subject_blocked,
 )
-from rhip.kit.config import Settings
+from rhip.kit.config import ConfigError, Settings
 from rhip.kit.db import Database
 from rhip.kit.errors import (
     Aborted,
@@ -599,6 +599,52 @@ class IdentityUseCases:
         self.authz.refresh()  # this replica sees its own change at once
         return account, secret
 
+    def ensure_cell_account(self, client_id: str, client_secret: str) -> str:
+        """The cell's own service account (no tenant), from settings, created or its secret
+        updated on start; returns its subject. It speaks for the cell on cross-cell calls
+        (the gateway lets it call ``cross_cell`` methods anywhere) and, in its own cell, looks
+        residents up by document for those calls (the service role at the cell's root)."""
+        if len(client_id) < 8 or len(client_secret) < 16:
+            raise ConfigError(
+                "RHIP_CELL_CLIENT_ID (8+ chars) and RHIP_CELL_CLIENT_SECRET (16+) are required"
+            )
+        now = self.clock()
+        with self.db.transaction() as tx:
+            repo = IdentityRepository(tx)
+            found = repo.cell_account(client_id)
+            if found is not None:
+                if not hmac.compare_digest(found[1], _hash_secret(client_secret)):
+                    repo.set_service_account_secret(found[0], _hash_secret(client_secret))
+                return f"sa:{found[0]}"
+            account = ServiceAccount(
+                service_account_id=new_id(),
+                display_name=f"cell {self.settings.cell}",
+                tenant_id="",
+                client_id=client_id,
+                scope_path=self.cell_path,
+                region_code=self.settings.cell,
+                create_time=now,
+            )
+            repo.add_service_account(account, _hash_secret(client_secret), "")
+            repo.add_grant(
+                RoleGrant(
+                    new_id(), account.subject, Role.SERVICE, self.settings.cell, "",
+                    self.cell_path, now,
+                ),
+                "",
+            )  # fmt: skip
+            self.policy.add(tx, [grant_rule(account.subject, Role.SERVICE.value, self.cell_path)])
+            audit.append(
+                tx,
+                audit.AuditEvent(
+                    "service_account.create_cell",
+                    f"serviceAccounts/{account.service_account_id}",
+                    self.cell_path,
+                ),
+            )
+        self.authz.refresh()
+        return account.subject
+
     # -- login and tokens ----------------------------------------------------------------------
     def login_password(self, username: str, password: str) -> IssuedTokens:
         if not username or not password:
@@ -696,6 +742,14 @@ class IdentityUseCases:
         with self.db.transaction() as tx:
             repo = IdentityRepository(tx)
             found = repo.service_account_for_login(client_id)
+            if found is None and (cell := repo.cell_account(client_id)) is not None:
+                found = (
+                    ServiceAccount(
+                        cell[0], f"cell {self.settings.cell}", "", client_id, self.cell_path,
+                        self.settings.cell, now,
+                    ),
+                    cell[1],
+                )  # fmt: skip
             secret_hash = found[1] if found else _hash_secret(secrets.token_urlsafe(16))
             if found is None or not hmac.compare_digest(secret_hash, _hash_secret(client_secret)):
                 raise Unauthenticated("wrong client id or secret", reason="INVALID_CREDENTIALS")

@@ -2,6 +2,8 @@ import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from rhip.api.archives.v1 import health_record_pb2 as _health_record_pb2
+from rhip.api.common.v1 import common_pb2 as _common_pb2
+from rhip.api.identity.v1 import resident_pb2 as _resident_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -17,6 +19,7 @@ class TransferState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRANSFER_STATE_PENDING: _ClassVar[TransferState]
     TRANSFER_STATE_COMPLETED: _ClassVar[TransferState]
     TRANSFER_STATE_DECLINED: _ClassVar[TransferState]
+    TRANSFER_STATE_HANDING_OVER: _ClassVar[TransferState]
 
 class IndicatorKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -31,6 +34,7 @@ TRANSFER_STATE_UNSPECIFIED: TransferState
 TRANSFER_STATE_PENDING: TransferState
 TRANSFER_STATE_COMPLETED: TransferState
 TRANSFER_STATE_DECLINED: TransferState
+TRANSFER_STATE_HANDING_OVER: TransferState
 INDICATOR_KIND_UNSPECIFIED: IndicatorKind
 INDICATOR_KIND_FILING_RATE: IndicatorKind
 INDICATOR_KIND_ELECTRONIC_FILING_RATE: IndicatorKind
@@ -236,7 +240,7 @@ class TransferConsent(_message.Message):
     def __init__(self, method: _Optional[str] = ..., consent_date: _Optional[str] = ..., reference: _Optional[str] = ...) -> None: ...
 
 class RecordTransfer(_message.Message):
-    __slots__ = ("name", "record", "record_number", "resident", "source_tenant", "destination_tenant", "state", "consent", "reason", "decline_reason", "moved_plans", "create_time", "decide_time")
+    __slots__ = ("name", "record", "record_number", "resident", "source_tenant", "destination_tenant", "state", "consent", "reason", "decline_reason", "moved_plans", "create_time", "decide_time", "peer_region")
     NAME_FIELD_NUMBER: _ClassVar[int]
     RECORD_FIELD_NUMBER: _ClassVar[int]
     RECORD_NUMBER_FIELD_NUMBER: _ClassVar[int]
@@ -250,6 +254,7 @@ class RecordTransfer(_message.Message):
     MOVED_PLANS_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     DECIDE_TIME_FIELD_NUMBER: _ClassVar[int]
+    PEER_REGION_FIELD_NUMBER: _ClassVar[int]
     name: str
     record: str
     record_number: str
@@ -263,19 +268,56 @@ class RecordTransfer(_message.Message):
     moved_plans: int
     create_time: _timestamp_pb2.Timestamp
     decide_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., record: _Optional[str] = ..., record_number: _Optional[str] = ..., resident: _Optional[str] = ..., source_tenant: _Optional[str] = ..., destination_tenant: _Optional[str] = ..., state: _Optional[_Union[TransferState, str]] = ..., consent: _Optional[_Union[TransferConsent, _Mapping]] = ..., reason: _Optional[str] = ..., decline_reason: _Optional[str] = ..., moved_plans: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decide_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    peer_region: str
+    def __init__(self, name: _Optional[str] = ..., record: _Optional[str] = ..., record_number: _Optional[str] = ..., resident: _Optional[str] = ..., source_tenant: _Optional[str] = ..., destination_tenant: _Optional[str] = ..., state: _Optional[_Union[TransferState, str]] = ..., consent: _Optional[_Union[TransferConsent, _Mapping]] = ..., reason: _Optional[str] = ..., decline_reason: _Optional[str] = ..., moved_plans: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decide_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., peer_region: _Optional[str] = ...) -> None: ...
 
 class RequestRecordTransferRequest(_message.Message):
-    __slots__ = ("resident", "consent", "reason", "request_id")
+    __slots__ = ("resident", "consent", "reason", "request_id", "source_region", "document")
     RESIDENT_FIELD_NUMBER: _ClassVar[int]
     CONSENT_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_REGION_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     resident: str
     consent: TransferConsent
     reason: str
     request_id: str
-    def __init__(self, resident: _Optional[str] = ..., consent: _Optional[_Union[TransferConsent, _Mapping]] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    source_region: str
+    document: _resident_pb2.IdentityDocument
+    def __init__(self, resident: _Optional[str] = ..., consent: _Optional[_Union[TransferConsent, _Mapping]] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ..., source_region: _Optional[str] = ..., document: _Optional[_Union[_resident_pb2.IdentityDocument, _Mapping]] = ...) -> None: ...
+
+class OpenRecordTransferRequest(_message.Message):
+    __slots__ = ("transfer_id", "document", "destination_tenant", "destination_region", "consent", "reason")
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_TENANT_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_REGION_FIELD_NUMBER: _ClassVar[int]
+    CONSENT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    transfer_id: str
+    document: _resident_pb2.IdentityDocument
+    destination_tenant: str
+    destination_region: str
+    consent: TransferConsent
+    reason: str
+    def __init__(self, transfer_id: _Optional[str] = ..., document: _Optional[_Union[_resident_pb2.IdentityDocument, _Mapping]] = ..., destination_tenant: _Optional[str] = ..., destination_region: _Optional[str] = ..., consent: _Optional[_Union[TransferConsent, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ImportHealthRecordRequest(_message.Message):
+    __slots__ = ("transfer_id", "bundle")
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    BUNDLE_FIELD_NUMBER: _ClassVar[int]
+    transfer_id: str
+    bundle: bytes
+    def __init__(self, transfer_id: _Optional[str] = ..., bundle: _Optional[bytes] = ...) -> None: ...
+
+class CloseRecordTransferRequest(_message.Message):
+    __slots__ = ("transfer_id", "decline_reason")
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    DECLINE_REASON_FIELD_NUMBER: _ClassVar[int]
+    transfer_id: str
+    decline_reason: str
+    def __init__(self, transfer_id: _Optional[str] = ..., decline_reason: _Optional[str] = ...) -> None: ...
 
 class ConfirmRecordTransferRequest(_message.Message):
     __slots__ = ("name", "request_id")

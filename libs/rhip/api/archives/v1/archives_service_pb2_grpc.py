@@ -212,6 +212,21 @@ class ArchivesServiceStub:
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListRecordTransfersRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListRecordTransfersResponse.FromString,
                 _registered_method=True)
+        self.OpenRecordTransfer = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/OpenRecordTransfer',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.OpenRecordTransferRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
+                _registered_method=True)
+        self.ImportHealthRecord = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/ImportHealthRecord',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ImportHealthRecordRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
+                _registered_method=True)
+        self.CloseRecordTransfer = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/CloseRecordTransfer',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.CloseRecordTransferRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
+                _registered_method=True)
 
 
 class ArchivesServiceServicer:
@@ -465,6 +480,31 @@ class ArchivesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def OpenRecordTransfer(self, request, context):
+        """Cross-cell, called by the destination cell: opens a transfer of the resident's active
+        record here (the record becomes TRANSFER_PENDING). Idempotent by transfer id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportHealthRecord(self, request, context):
+        """Cross-cell, called by the source cell on confirm: creates the record, its check-ups,
+        follow-ups, open plans and history at the destination institution with the same record
+        number. Idempotent by transfer id: a second import returns the first result.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseRecordTransfer(self, request, context):
+        """Cross-cell, called by the source cell on decline: the destination's transfer is declined
+        with the reason. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ArchivesServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -642,6 +682,21 @@ def add_ArchivesServiceServicer_to_server(servicer, server):
                     servicer.ListRecordTransfers,
                     request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListRecordTransfersRequest.FromString,
                     response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListRecordTransfersResponse.SerializeToString,
+            ),
+            'OpenRecordTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenRecordTransfer,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.OpenRecordTransferRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.SerializeToString,
+            ),
+            'ImportHealthRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportHealthRecord,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ImportHealthRecordRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.SerializeToString,
+            ),
+            'CloseRecordTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseRecordTransfer,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.CloseRecordTransferRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1591,6 +1646,87 @@ class ArchivesService:
             '/rhip.api.archives.v1.ArchivesService/ListRecordTransfers',
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListRecordTransfersRequest.SerializeToString,
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListRecordTransfersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenRecordTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/OpenRecordTransfer',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.OpenRecordTransferRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportHealthRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/ImportHealthRecord',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ImportHealthRecordRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseRecordTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/CloseRecordTransfer',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.CloseRecordTransferRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
             options,
             channel_credentials,
             insecure,

@@ -20,6 +20,8 @@ PRINCIPAL_KIND_AUDITOR: PrincipalKind
 PRINCIPAL_KIND_SERVICE_ACCOUNT: PrincipalKind
 PUBLIC_FIELD_NUMBER: _ClassVar[int]
 public: _descriptor.FieldDescriptor
+CROSS_CELL_FIELD_NUMBER: _ClassVar[int]
+cross_cell: _descriptor.FieldDescriptor
 
 class Principal(_message.Message):
     __slots__ = ("subject", "kind", "tenant_id", "region_code", "display_name")
