@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -73,6 +74,10 @@ def run_demo_platform(settings: Settings, cell_base_port: int = 50061) -> int:
                 "RHIP_CELL": code,
                 "RHIP_LISTEN": address,
                 "RHIP_ROUTES": str(routes_path),
+                # The cell's own service account, for record migration through the gateway.
+                "RHIP_CELL_CLIENT_ID": f"cell-{code}",
+                "RHIP_CELL_CLIENT_SECRET": secrets.token_urlsafe(24),
+                "RHIP_GATEWAY_ADDRESS": settings.listen,
             }
             with log_path.open("ab") as log_file:
                 processes.append(

@@ -34,21 +34,28 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         "RHIP_ROUTES": str(routes),
         "RHIP_ARGON2_MEMORY_KIB": "8192",
     }
+    gateway = f"127.0.0.1:{free_port()}"
     processes: dict[str, subprocess.Popen[bytes]] = {}
+    commands: dict[str, tuple[list[str], dict[str, str], str]] = {}
     logs = []
     try:
         for code, address in cells.items():
             log = (work / f"{code}.log").open("wb")
             logs.append(log)
-            processes[code] = subprocess.Popen(
-                [sys.executable, "-m", "rhip.cli", "serve", "--services", "all", "--demo"],
-                env={**base_env, "RHIP_CELL": code, "RHIP_LISTEN": address},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+            argv = [sys.executable, "-m", "rhip.cli", "serve", "--services", "all", "--demo"]
+            env = {
+                **base_env,
+                "RHIP_CELL": code,
+                "RHIP_LISTEN": address,
+                # The cell's own service account: cross-cell calls through the gateway.
+                "RHIP_CELL_CLIENT_ID": f"cell-{code}",
+                "RHIP_CELL_CLIENT_SECRET": f"e2e-cell-secret-{code}",
+                "RHIP_GATEWAY_ADDRESS": gateway,
+            }
+            commands[code] = (argv, env, str(work / f"{code}.log"))
+            processes[code] = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
         for code, address in cells.items():
             wait_healthy(address, processes[code])
-        gateway = f"127.0.0.1:{free_port()}"
         log = (work / "gateway.log").open("wb")
         logs.append(log)
         processes["gateway"] = subprocess.Popen(
@@ -58,7 +65,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
             stderr=subprocess.STDOUT,
         )
         wait_healthy(gateway, processes["gateway"])
-        yield Platform(gateway, cells, processes)
+        yield Platform(gateway, cells, processes, commands)
     finally:
         for process in processes.values():
             if process.poll() is None:

@@ -6,7 +6,7 @@ import signal
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -37,6 +37,22 @@ class Platform:
     gateway: str
     cells: dict[str, str]  # region code → address
     processes: dict[str, subprocess.Popen[bytes]]  # "gateway" or region code → process
+    # How each process was started (argv, environment, log file), so a test can restart one.
+    commands: dict[str, tuple[list[str], dict[str, str], str]] = field(default_factory=dict)
+
+    def kill(self, name: str) -> None:
+        """kill -9: no clean shutdown."""
+        process = self.processes[name]
+        process.kill()
+        process.wait(timeout=20)
+
+    def restart(self, name: str) -> None:
+        argv, env, log_path = self.commands[name]
+        with open(log_path, "ab") as log:
+            self.processes[name] = subprocess.Popen(
+                argv, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        wait_healthy(self.cells.get(name, self.gateway), self.processes[name])
 
     def stop(self, name: str) -> None:
         process = self.processes[name]

@@ -62,7 +62,7 @@ def build_identity(settings: Settings, secret_key: bytes) -> IdentityService:
     usecases = IdentityUseCases(settings, db, authorizer, keys)
     usecases.sync_role_catalog()
     if settings.cell_client_id:
-        usecases.ensure_cell_account(settings.cell_client_id, settings.cell_client_secret)
+        usecases.ensure_cell_account()
     servicer = IdentityServicer(usecases)
     residents = ResidentUseCases(settings, db, authorizer, PiiVault(secret_key), AuditWriter(db))
     cards = HealthCards(residents, CardSigner(secret_key))

@@ -381,23 +381,6 @@ class IdentityRepository:
         row = self.s.execute(self._service_accounts().where(sa.c.client_id == client_id)).first()
         return (_service_account(row), row.secret_hash) if row else None
 
-    def cell_account(self, client_id: str) -> tuple[str, str] | None:
-        """(id, secret hash) of the cell's own service account (no tenant) with this client id."""
-        sa = _SERVICE_ACCOUNT
-        row = self.s.execute(
-            select(sa.c.id, sa.c.secret_hash).where(
-                sa.c.client_id == client_id, sa.c.tenant_id == ""
-            )
-        ).first()
-        return (row.id, row.secret_hash) if row else None
-
-    def set_service_account_secret(self, account_id: str, secret_hash: str) -> None:
-        self.s.execute(
-            update(_SERVICE_ACCOUNT)
-            .where(_SERVICE_ACCOUNT.c.id == account_id)
-            .values(secret_hash=secret_hash)
-        )
-
     def get_service_account(self, account_id: str) -> ServiceAccount | None:
         sa = _SERVICE_ACCOUNT
         row = self.s.execute(self._service_accounts().where(sa.c.id == account_id)).first()

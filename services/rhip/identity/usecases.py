@@ -35,7 +35,7 @@ from rhip.identity.domain import (
     validate_request_id,
     validate_username,
 )
-from rhip.identity.roles import IDENTITY, permission_rules
+from rhip.identity.roles import IDENTITY, RESIDENTS, permission_rules
 from rhip.identity.store import IdentityRepository, utc
 from rhip.identity.tokens import IssuedToken, KeyRing, TokenIssuer
 from rhip.kit import audit
@@ -599,51 +599,30 @@ class IdentityUseCases:
         self.authz.refresh()  # this replica sees its own change at once
         return account, secret
 
-    def ensure_cell_account(self, client_id: str, client_secret: str) -> str:
-        """The cell's own service account (no tenant), from settings, created or its secret
-        updated on start; returns its subject. It speaks for the cell on cross-cell calls
-        (the gateway lets it call ``cross_cell`` methods anywhere) and, in its own cell, looks
-        residents up by document for those calls (the service role at the cell's root)."""
-        if len(client_id) < 8 or len(client_secret) < 16:
+    def ensure_cell_account(self) -> str:
+        """The cell's own service account, ``sa:cell-{cell}``, with its client id and secret
+        from settings (``RHIP_CELL_CLIENT_ID``/``RHIP_CELL_CLIENT_SECRET``; no row, no tenant).
+        It speaks for the cell on cross-cell calls (the gateway lets it call ``cross_cell``
+        methods anywhere) and, in its own cell, looks residents up by document for those calls
+        (the service role at the cell's root, granted here on start)."""
+        settings = self.settings
+        if len(settings.cell_client_id) < 8 or len(settings.cell_client_secret) < 16:
             raise ConfigError(
                 "RHIP_CELL_CLIENT_ID (8+ chars) and RHIP_CELL_CLIENT_SECRET (16+) are required"
             )
-        now = self.clock()
-        with self.db.transaction() as tx:
-            repo = IdentityRepository(tx)
-            found = repo.cell_account(client_id)
-            if found is not None:
-                if not hmac.compare_digest(found[1], _hash_secret(client_secret)):
-                    repo.set_service_account_secret(found[0], _hash_secret(client_secret))
-                return f"sa:{found[0]}"
-            account = ServiceAccount(
-                service_account_id=new_id(),
-                display_name=f"cell {self.settings.cell}",
-                tenant_id="",
-                client_id=client_id,
-                scope_path=self.cell_path,
-                region_code=self.settings.cell,
-                create_time=now,
-            )
-            repo.add_service_account(account, _hash_secret(client_secret), "")
-            repo.add_grant(
-                RoleGrant(
-                    new_id(), account.subject, Role.SERVICE, self.settings.cell, "",
-                    self.cell_path, now,
-                ),
-                "",
-            )  # fmt: skip
-            self.policy.add(tx, [grant_rule(account.subject, Role.SERVICE.value, self.cell_path)])
-            audit.append(
-                tx,
-                audit.AuditEvent(
-                    "service_account.create_cell",
-                    f"serviceAccounts/{account.service_account_id}",
-                    self.cell_path,
-                ),
-            )
-        self.authz.refresh()
-        return account.subject
+        subject = self.cell_subject
+        if not self.authz.enforce(subject, self.cell_path, RESIDENTS + "LookupResident"):
+            with self.db.transaction() as tx:
+                self.policy.add(tx, [grant_rule(subject, Role.SERVICE.value, self.cell_path)])
+                audit.append(
+                    tx, audit.AuditEvent("service_account.cell_grant", subject, self.cell_path)
+                )
+            self.authz.refresh()
+        return subject
+
+    @property
+    def cell_subject(self) -> str:
+        return f"sa:cell-{self.settings.cell}"
 
     # -- login and tokens ----------------------------------------------------------------------
     def login_password(self, username: str, password: str) -> IssuedTokens:
@@ -739,17 +718,18 @@ class IdentityUseCases:
                 "client.client_id", "client id and secret are required", "CREDENTIALS_REQUIRED"
             )
         now = self.clock()
+        cell_id = self.settings.cell_client_id
         with self.db.transaction() as tx:
             repo = IdentityRepository(tx)
-            found = repo.service_account_for_login(client_id)
-            if found is None and (cell := repo.cell_account(client_id)) is not None:
-                found = (
-                    ServiceAccount(
-                        cell[0], f"cell {self.settings.cell}", "", client_id, self.cell_path,
-                        self.settings.cell, now,
-                    ),
-                    cell[1],
+            if cell_id and hmac.compare_digest(client_id.encode(), cell_id.encode()):
+                secret = self.settings.cell_client_secret.encode()
+                if not hmac.compare_digest(client_secret.encode(), secret):
+                    raise Unauthenticated("wrong client id or secret", reason="INVALID_CREDENTIALS")
+                return self._new_session(
+                    repo, self.cell_subject, PrincipalKind.SERVICE_ACCOUNT, "",
+                    self.settings.cell, f"cell {self.settings.cell}", now, refresh=False,
                 )  # fmt: skip
+            found = repo.service_account_for_login(client_id)
             secret_hash = found[1] if found else _hash_secret(secrets.token_urlsafe(16))
             if found is None or not hmac.compare_digest(secret_hash, _hash_secret(client_secret)):
                 raise Unauthenticated("wrong client id or secret", reason="INVALID_CREDENTIALS")
