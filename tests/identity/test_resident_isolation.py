@@ -16,6 +16,7 @@ from rhip.kit.errors import from_rpc_error
 from support.cells import RunningCell, World
 from support.errors import expect_error
 from support.residents import (
+    LHASA_MAN,
     XUZHOU_MAN,
     ZAOZHUANG_WOMAN,
     document,
@@ -189,3 +190,61 @@ def test_no_id_number_name_or_phone_in_logs_or_errors(
     assert any("resident.lookup" in f"{d}{t}" or t == "residents" for d, t in stored)
     for secret in secrets_:
         assert all(secret not in f"{d} {t}" for d, t in stored)
+
+
+def test_the_cell_account_only_looks_residents_up(tmp_path, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    """The cell's own account (cross-cell transfers) finds a resident by document, masked, and
+    can do nothing else with residents; nobody can grant its role to anyone else."""
+    from conftest import make_settings
+    from rhip.api.identity.v1 import identity_service_pb2 as id_pb
+    from rhip.api.identity.v1 import user_pb2
+    from support.cells import build_world, start_cell
+
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        RHIP_CELL_CLIENT_ID="cell-320000",
+        RHIP_CELL_CLIENT_SECRET="cell-secret-0123456789",
+    )
+    running = start_cell(settings)
+    try:
+        world = build_world(running)
+        xz = _xuzhou_residents(running)
+        login = running.stub.Login(
+            id_pb.LoginRequest(
+                client=id_pb.ClientCredentials(
+                    client_id="cell-320000", client_secret="cell-secret-0123456789"
+                )
+            )
+        )
+        md = [("authorization", f"Bearer {login.access_token}")]
+        api = stub(running.channel)
+        found = api.LookupResident(
+            pb.LookupResidentRequest(document=document(XUZHOU_MAN)), metadata=md
+        )
+        assert found.name == xz["man"].name and found.documents[0].masked
+        for call in (
+            lambda: api.GetResident(pb.GetResidentRequest(name=xz["man"].name), metadata=md),
+            lambda: api.RegisterResident(register_request(LHASA_MAN), metadata=md),
+            lambda: api.SearchResidents(
+                pb.SearchResidentsRequest(display_name="张三"), metadata=md
+            ),
+        ):
+            expect_error(call, grpc.StatusCode.PERMISSION_DENIED)
+        expect_error(
+            lambda: running.stub.GrantRole(
+                id_pb.GrantRoleRequest(
+                    grant=user_pb2.RoleGrant(
+                        subject=f"user:{world.users['nj-doctor']}",
+                        role="cell",
+                        region_code="320100",
+                    )
+                ),
+                metadata=running.md("js-admin"),
+            ),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "ROLE_UNKNOWN",
+        )
+    finally:
+        running.channel.close()
+        running.cell.stop(0)

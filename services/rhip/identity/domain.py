@@ -43,6 +43,8 @@ class Role(Enum):
     PRACTITIONER = "practitioner"
     AUDITOR = "auditor"
     SERVICE = "service"
+    # The cell's own account on cross-cell calls; never granted through GrantRole.
+    CELL = "cell"
 
 
 # ---- unified social credit code (统一社会信用代码, GB 32100-2015) ----------------------------

@@ -50,6 +50,9 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
             "ReadUnmasked"
         ),
     ),
+    # The cell's own account: finds its residents by document for a cross-cell transfer, and
+    # nothing else (no unmasked numbers, no registration).
+    Role.CELL: (RESIDENTS + "LookupResident",),
 }
 
 

@@ -35,7 +35,7 @@ from rhip.identity.domain import (
     validate_request_id,
     validate_username,
 )
-from rhip.identity.roles import IDENTITY, RESIDENTS, permission_rules
+from rhip.identity.roles import IDENTITY, permission_rules
 from rhip.identity.store import IdentityRepository, utc
 from rhip.identity.tokens import IssuedToken, KeyRing, TokenIssuer
 from rhip.kit import audit
@@ -461,12 +461,17 @@ class IdentityUseCases:
         self, subject: str, role_name: str, region_code: str, tenant_id: str, request_id: str
     ) -> RoleGrant:
         principal = current_principal()
+        grantable = [r for r in Role if r is not Role.CELL]
         try:
             role = Role(role_name)
         except ValueError:
+            role = None
+        if role not in grantable:
             raise invalid(
-                "grant.role", f"must be one of {', '.join(r.value for r in Role)}", "ROLE_UNKNOWN"
-            ) from None
+                "grant.role",
+                f"must be one of {', '.join(r.value for r in grantable)}",
+                "ROLE_UNKNOWN",
+            )
         if bool(region_code) == bool(tenant_id):
             raise invalid("grant.region_code", "name either a region or a tenant", "GRANT_TARGET")
         request_id = validate_request_id(request_id)
@@ -604,16 +609,21 @@ class IdentityUseCases:
         from settings (``RHIP_CELL_CLIENT_ID``/``RHIP_CELL_CLIENT_SECRET``; no row, no tenant).
         It speaks for the cell on cross-cell calls (the gateway lets it call ``cross_cell``
         methods anywhere) and, in its own cell, looks residents up by document for those calls
-        (the service role at the cell's root, granted here on start)."""
+        (the cell role at the cell's root, granted here on start; the broader service role an
+        earlier version granted is taken back)."""
         settings = self.settings
         if len(settings.cell_client_id) < 8 or len(settings.cell_client_secret) < 16:
             raise ConfigError(
                 "RHIP_CELL_CLIENT_ID (8+ chars) and RHIP_CELL_CLIENT_SECRET (16+) are required"
             )
         subject = self.cell_subject
-        if not self.authz.enforce(subject, self.cell_path, RESIDENTS + "LookupResident"):
+        wanted = grant_rule(subject, Role.CELL.value, self.cell_path)
+        broader = grant_rule(subject, Role.SERVICE.value, self.cell_path)
+        _, grants = self.policy.load("g")
+        if wanted not in grants or broader in grants:
             with self.db.transaction() as tx:
-                self.policy.add(tx, [grant_rule(subject, Role.SERVICE.value, self.cell_path)])
+                self.policy.remove(tx, [broader])
+                self.policy.add(tx, [wanted] if wanted not in grants else [])
                 audit.append(
                     tx, audit.AuditEvent("service_account.cell_grant", subject, self.cell_path)
                 )
