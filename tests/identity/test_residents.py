@@ -440,3 +440,48 @@ def test_reads_are_audited_with_the_caller_and_outcome(running: RunningCell, wor
         ("resident.read", subject, resident.name, "OK"),
         ("resident.lookup", subject, "residents", "NOT_FOUND"),
     ]
+
+
+def test_update_changes_contact_details_with_the_etag(running: RunningCell, world: World) -> None:
+    from google.protobuf.field_mask_pb2 import FieldMask
+
+    api = stub(running.channel)
+    md = running.md("qs-doctor")
+    resident = api.RegisterResident(register_request(XUZHOU_MAN), metadata=md).resident
+
+    def update(paths: list[str], **fields):  # type: ignore[no-untyped-def]
+        message = resident_pb2.Resident(name=resident.name, **fields)
+        return api.UpdateResident(
+            pb.UpdateResidentRequest(resident=message, update_mask=FieldMask(paths=paths)),
+            metadata=md,
+        )
+
+    moved = update(
+        ["phone", "region_code", "address"],
+        phone="13800001111",
+        region_code="320106",
+        address="鼓楼区中山路1号",
+        etag=resident.etag,
+    )
+    assert (moved.phone, moved.region_code, moved.address) == (
+        "13800001111",
+        "320106",
+        "鼓楼区中山路1号",
+    )
+    assert moved.birth_date == resident.birth_date and moved.etag != resident.etag
+    # Now living in Nanjing: Nanjing's administrator sees the resident.
+    api.GetResident(pb.GetResidentRequest(name=resident.name), metadata=running.md("nj-admin"))
+    expect_error(
+        lambda: update(["phone"], phone="13800002222", etag=resident.etag),
+        grpc.StatusCode.ABORTED,
+        "ETAG_MISMATCH",
+    )
+    error = expect_error(
+        lambda: update(["phone", "birth_date"], phone="12345"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "UPDATE_MASK_FIELD",
+    )
+    assert {v.field for v in error.violations} == {"update_mask", "resident.phone"}
+    expect_error(lambda: update([]), grpc.StatusCode.INVALID_ARGUMENT, "UPDATE_MASK_EMPTY")
+    after = api.GetResident(pb.GetResidentRequest(name=resident.name), metadata=md)
+    assert after.phone == "13800001111"  # the refused updates changed nothing

@@ -85,7 +85,7 @@ def resident_to_pb(resident: Resident, unmask: bool) -> resident_pb2.Resident:
         merged_into=f"residents/{resident.merged_into}" if resident.merged_into else "",
         create_time=_ts(resident.create_time),
         update_time=_ts(resident.update_time),
-        etag=f'W/"{resident.version}"',
+        etag=resident.etag,
     )
 
 
@@ -197,6 +197,15 @@ class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
                 for m in matches
             ]
         )
+
+    def UpdateResident(self, request, context):  # type: ignore[no-untyped-def]
+        resident = self.uc.update(
+            request.resident.name,
+            _demographics(request.resident),
+            list(request.update_mask.paths),
+            request.resident.etag,
+        )
+        return self._out(resident)
 
     def VerifyResidentIdentity(self, request, context):  # type: ignore[no-untyped-def]
         doc = request.document

@@ -11,7 +11,7 @@ document number, the name or the phone.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -21,6 +21,7 @@ from rhip.identity.documents import Document, DocumentType, Sex, lookup_key, par
 from rhip.identity.domain import parse_resource_name, validate_request_id
 from rhip.identity.resident_store import DocumentTaken, ResidentEvent, ResidentRepository
 from rhip.identity.residents import (
+    ETHNICITY_CODES,
     Candidate,
     Demographics,
     Resident,
@@ -31,6 +32,7 @@ from rhip.identity.residents import (
     score_candidate,
     surname_prefix,
     validate_name,
+    validate_phone,
 )
 from rhip.identity.roles import READ_UNMASKED, RESIDENTS
 from rhip.kit import audit
@@ -53,6 +55,10 @@ from rhip.kit.pii import PiiVault
 from rhip.kit.tenancy import catalog, is_within, region_path, tenant_scope
 
 log = logging.getLogger(__name__)
+
+UPDATABLE_FIELDS = (
+    "display_name", "phone", "region_code", "address", "ethnicity", "residence_type",
+)  # fmt: skip
 
 SEARCH_CANDIDATE_LIMIT = 200
 
@@ -494,6 +500,55 @@ class ResidentUseCases:
         )
 
     # -- changes -----------------------------------------------------------------------------
+    def update(self, name: str, stated: Demographics, mask: Sequence[str], etag: str) -> Resident:
+        """Contact and residence details change; the document-derived facts (sex, birth date)
+        do not. The etag guards against lost updates."""
+        principal = current_principal()
+        checks = Violations()
+        if not mask:
+            checks.add("update_mask", "name at least one field to change", "UPDATE_MASK_EMPTY")
+        for path in mask:
+            if path not in UPDATABLE_FIELDS:
+                checks.add("update_mask", f"{path} cannot be changed", "UPDATE_MASK_FIELD")
+        updates: dict[str, Any] = {}
+        if "display_name" in mask:
+            updates["name"] = checks.check(validate_name, stated.name, "resident.display_name")
+        if "phone" in mask:
+            updates["phone"] = checks.check(validate_phone, stated.phone, "resident.phone")
+        if "address" in mask:
+            updates["address"] = stated.address.strip()
+        if "ethnicity" in mask:
+            if stated.ethnicity and stated.ethnicity not in ETHNICITY_CODES:
+                checks.add("resident.ethnicity", "must be a GB 3304 code", "ETHNICITY")
+            updates["ethnicity"] = stated.ethnicity
+        if "residence_type" in mask:
+            updates["residence_type"] = stated.residence_type
+        checks.raise_if_any()
+        now = self.clock()
+        with self._unit() as repo:
+            roots = self.roots(principal, "UpdateResident")
+            resident = self._load(repo, name, "UpdateResident", field="resident.name", lock=True)
+            resident.require_living("update the resident")
+            if etag and etag != resident.etag:
+                raise Aborted(
+                    "the resident was changed by someone else; re-read it", reason="ETAG_MISMATCH"
+                )
+            if "region_code" in mask:
+                updates["region_code"] = stated.region_code
+                # Like a registration: a tenant's staff may record a move anywhere in the cell
+                # (their tenant keeps its enrolment); an administrator only within reach.
+                _, scope = self._enrolling_tenant(principal, "")
+                updates["home_path"] = self._home(
+                    stated.region_code, "resident.region_code", roots, scope
+                )
+            updated = replace(resident, **updates, update_time=now, version=resident.version + 1)
+            repo.save(updated, resident.version)
+            repo.record(
+                resident.resident_id, "UPDATED", principal.subject, now, fields=sorted(mask)
+            )
+            self._audit(repo, "resident.update", updated, fields=sorted(mask))
+            return updated
+
     def verify_identity(
         self,
         name: str,

@@ -75,6 +75,10 @@ class Resident:
     documents: tuple[HeldDocument, ...] = field(default=())
 
     @property
+    def etag(self) -> str:
+        return f'W/"{self.version}"'
+
+    @property
     def name_key(self) -> str:
         return normalise_name(self.name)
 

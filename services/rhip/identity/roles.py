@@ -23,7 +23,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         IDENTITY + "*",
         *_residents(
             "RegisterResident RegisterNewborn GetResident LookupResident SearchResidents "
-            "VerifyResidentIdentity LinkBirthCertificate MarkResidentDeceased MergeResidents "
+            "UpdateResident VerifyResidentIdentity LinkBirthCertificate MarkResidentDeceased MergeResidents "
             "UndoResidentMerge ListResidentEvents GetHealthCard RevokeHealthCard"
         ),
     ),
@@ -45,7 +45,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.SERVICE: (
         IDENTITY + "GetTenant",
         *_residents(
-            "RegisterResident GetResident LookupResident SearchResidents IssueHealthCard "
+            "RegisterResident GetResident LookupResident SearchResidents UpdateResident "
+            "IssueHealthCard "
             "GetHealthCard RevokeHealthCard CreateHealthCardQrCode VerifyHealthCardQrCode "
             "ReadUnmasked"
         ),

@@ -22,13 +22,14 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from rhip.api.common.v1 import common_pb2 as rhip_dot_api_dot_common_dot_v1_dot_common__pb2
 from rhip.api.identity.v1 import health_card_pb2 as rhip_dot_api_dot_identity_dot_v1_dot_health__card__pb2
 from rhip.api.identity.v1 import resident_pb2 as rhip_dot_api_dot_identity_dot_v1_dot_resident__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+rhip/api/identity/v1/resident_service.proto\x12\x14rhip.api.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/common/v1/common.proto\x1a&rhip/api/identity/v1/health_card.proto\x1a#rhip/api/identity/v1/resident.proto\"\xa9\x01\n\x17RegisterResidentRequest\x12\x30\n\x08resident\x18\x01 \x01(\x0b\x32\x1e.rhip.api.identity.v1.Resident\x12\x38\n\x08\x64ocument\x18\x02 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\x12\x0e\n\x06tenant\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"]\n\x18RegisterResidentResponse\x12\x30\n\x08resident\x18\x01 \x01(\x0b\x32\x1e.rhip.api.identity.v1.Resident\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\x90\x01\n\x16RegisterNewbornRequest\x12\x30\n\x08resident\x18\x01 \x01(\x0b\x32\x1e.rhip.api.identity.v1.Resident\x12 \n\x18\x62irth_certificate_number\x18\x02 \x01(\t\x12\x0e\n\x06tenant\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"\"\n\x12GetResidentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"Q\n\x15LookupResidentRequest\x12\x38\n\x08\x64ocument\x18\x01 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\"}\n\x16SearchResidentsRequest\x12\x14\n\x0c\x64isplay_name\x18\x01 \x01(\t\x12\x12\n\nbirth_date\x18\x02 \x01(\t\x12&\n\x03sex\x18\x03 \x01(\x0e\x32\x19.rhip.api.identity.v1.Sex\x12\x11\n\tpage_size\x18\x04 \x01(\x05\"O\n\x17SearchResidentsResponse\x12\x34\n\x07matches\x18\x01 \x03(\x0b\x32#.rhip.api.identity.v1.ResidentMatch\"\x84\x01\n\x1dVerifyResidentIdentityRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x38\n\x08\x64ocument\x18\x02 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\x12\x1b\n\x13sex_override_reason\x18\x03 \x01(\t\"M\n\x1bLinkBirthCertificateRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12 \n\x18\x62irth_certificate_number\x18\x02 \x01(\t\"?\n\x1bMarkResidentDeceasedRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\ndeath_date\x18\x02 \x01(\t\"]\n\x15MergeResidentsRequest\x12\x10\n\x08survivor\x18\x01 \x01(\t\x12\x0e\n\x06merged\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"8\n\x18UndoResidentMergeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"R\n\x19ListResidentEventsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"j\n\x1aListResidentEventsResponse\x12\x33\n\x06\x65vents\x18\x01 \x03(\x0b\x32#.rhip.api.identity.v1.ResidentEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"<\n\x16IssueHealthCardRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"$\n\x14GetHealthCardRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"7\n\x17RevokeHealthCardRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"]\n\x1d\x43reateHealthCardQrCodeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12.\n\x04type\x18\x02 \x01(\x0e\x32 .rhip.api.identity.v1.QrCodeType\"\x84\x01\n\x10HealthCardQrCode\x12\x0f\n\x07payload\x18\x01 \x01(\t\x12.\n\x04type\x18\x02 \x01(\x0e\x32 .rhip.api.identity.v1.QrCodeType\x12/\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"0\n\x1dVerifyHealthCardQrCodeRequest\x12\x0f\n\x07payload\x18\x01 \x01(\t\"\xab\x01\n\x1eVerifyHealthCardQrCodeResponse\x12\x36\n\x07outcome\x18\x01 \x01(\x0e\x32%.rhip.api.identity.v1.QrVerifyOutcome\x12\x10\n\x08resident\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61rd_id\x18\x03 \x01(\t\x12.\n\x04type\x18\x04 \x01(\x0e\x32 .rhip.api.identity.v1.QrCodeType\"\x1a\n\x18GetHealthCardKeysRequest\">\n\x19GetHealthCardKeysResponse\x12\x11\n\tkeys_json\x18\x01 \x03(\t\x12\x0e\n\x06region\x18\x02 \x01(\t2\xb9\x0e\n\x0fResidentService\x12q\n\x10RegisterResident\x12-.rhip.api.identity.v1.RegisterResidentRequest\x1a..rhip.api.identity.v1.RegisterResidentResponse\x12_\n\x0fRegisterNewborn\x12,.rhip.api.identity.v1.RegisterNewbornRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12W\n\x0bGetResident\x12(.rhip.api.identity.v1.GetResidentRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12]\n\x0eLookupResident\x12+.rhip.api.identity.v1.LookupResidentRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12n\n\x0fSearchResidents\x12,.rhip.api.identity.v1.SearchResidentsRequest\x1a-.rhip.api.identity.v1.SearchResidentsResponse\x12m\n\x16VerifyResidentIdentity\x12\x33.rhip.api.identity.v1.VerifyResidentIdentityRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12i\n\x14LinkBirthCertificate\x12\x31.rhip.api.identity.v1.LinkBirthCertificateRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12i\n\x14MarkResidentDeceased\x12\x31.rhip.api.identity.v1.MarkResidentDeceasedRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12\x62\n\x0eMergeResidents\x12+.rhip.api.identity.v1.MergeResidentsRequest\x1a#.rhip.api.identity.v1.ResidentMerge\x12h\n\x11UndoResidentMerge\x12..rhip.api.identity.v1.UndoResidentMergeRequest\x1a#.rhip.api.identity.v1.ResidentMerge\x12w\n\x12ListResidentEvents\x12/.rhip.api.identity.v1.ListResidentEventsRequest\x1a\x30.rhip.api.identity.v1.ListResidentEventsResponse\x12\x61\n\x0fIssueHealthCard\x12,.rhip.api.identity.v1.IssueHealthCardRequest\x1a .rhip.api.identity.v1.HealthCard\x12]\n\rGetHealthCard\x12*.rhip.api.identity.v1.GetHealthCardRequest\x1a .rhip.api.identity.v1.HealthCard\x12\x63\n\x10RevokeHealthCard\x12-.rhip.api.identity.v1.RevokeHealthCardRequest\x1a .rhip.api.identity.v1.HealthCard\x12u\n\x16\x43reateHealthCardQrCode\x12\x33.rhip.api.identity.v1.CreateHealthCardQrCodeRequest\x1a&.rhip.api.identity.v1.HealthCardQrCode\x12\x83\x01\n\x16VerifyHealthCardQrCode\x12\x33.rhip.api.identity.v1.VerifyHealthCardQrCodeRequest\x1a\x34.rhip.api.identity.v1.VerifyHealthCardQrCodeResponse\x12z\n\x11GetHealthCardKeys\x12..rhip.api.identity.v1.GetHealthCardKeysRequest\x1a/.rhip.api.identity.v1.GetHealthCardKeysResponse\"\x04\x88\xb5\x18\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+rhip/api/identity/v1/resident_service.proto\x12\x14rhip.api.identity.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/common/v1/common.proto\x1a&rhip/api/identity/v1/health_card.proto\x1a#rhip/api/identity/v1/resident.proto\"\xa9\x01\n\x17RegisterResidentRequest\x12\x30\n\x08resident\x18\x01 \x01(\x0b\x32\x1e.rhip.api.identity.v1.Resident\x12\x38\n\x08\x64ocument\x18\x02 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\x12\x0e\n\x06tenant\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"]\n\x18RegisterResidentResponse\x12\x30\n\x08resident\x18\x01 \x01(\x0b\x32\x1e.rhip.api.identity.v1.Resident\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\x90\x01\n\x16RegisterNewbornRequest\x12\x30\n\x08resident\x18\x01 \x01(\x0b\x32\x1e.rhip.api.identity.v1.Resident\x12 \n\x18\x62irth_certificate_number\x18\x02 \x01(\t\x12\x0e\n\x06tenant\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"\"\n\x12GetResidentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"Q\n\x15LookupResidentRequest\x12\x38\n\x08\x64ocument\x18\x01 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\"}\n\x16SearchResidentsRequest\x12\x14\n\x0c\x64isplay_name\x18\x01 \x01(\t\x12\x12\n\nbirth_date\x18\x02 \x01(\t\x12&\n\x03sex\x18\x03 \x01(\x0e\x32\x19.rhip.api.identity.v1.Sex\x12\x11\n\tpage_size\x18\x04 \x01(\x05\"O\n\x17SearchResidentsResponse\x12\x34\n\x07matches\x18\x01 \x03(\x0b\x32#.rhip.api.identity.v1.ResidentMatch\"z\n\x15UpdateResidentRequest\x12\x30\n\x08resident\x18\x01 \x01(\x0b\x32\x1e.rhip.api.identity.v1.Resident\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"\x84\x01\n\x1dVerifyResidentIdentityRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x38\n\x08\x64ocument\x18\x02 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\x12\x1b\n\x13sex_override_reason\x18\x03 \x01(\t\"M\n\x1bLinkBirthCertificateRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12 \n\x18\x62irth_certificate_number\x18\x02 \x01(\t\"?\n\x1bMarkResidentDeceasedRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\ndeath_date\x18\x02 \x01(\t\"]\n\x15MergeResidentsRequest\x12\x10\n\x08survivor\x18\x01 \x01(\t\x12\x0e\n\x06merged\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"8\n\x18UndoResidentMergeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"R\n\x19ListResidentEventsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"j\n\x1aListResidentEventsResponse\x12\x33\n\x06\x65vents\x18\x01 \x03(\x0b\x32#.rhip.api.identity.v1.ResidentEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"<\n\x16IssueHealthCardRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"$\n\x14GetHealthCardRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"7\n\x17RevokeHealthCardRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"]\n\x1d\x43reateHealthCardQrCodeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12.\n\x04type\x18\x02 \x01(\x0e\x32 .rhip.api.identity.v1.QrCodeType\"\x84\x01\n\x10HealthCardQrCode\x12\x0f\n\x07payload\x18\x01 \x01(\t\x12.\n\x04type\x18\x02 \x01(\x0e\x32 .rhip.api.identity.v1.QrCodeType\x12/\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"0\n\x1dVerifyHealthCardQrCodeRequest\x12\x0f\n\x07payload\x18\x01 \x01(\t\"\xab\x01\n\x1eVerifyHealthCardQrCodeResponse\x12\x36\n\x07outcome\x18\x01 \x01(\x0e\x32%.rhip.api.identity.v1.QrVerifyOutcome\x12\x10\n\x08resident\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61rd_id\x18\x03 \x01(\t\x12.\n\x04type\x18\x04 \x01(\x0e\x32 .rhip.api.identity.v1.QrCodeType\"\x1a\n\x18GetHealthCardKeysRequest\">\n\x19GetHealthCardKeysResponse\x12\x11\n\tkeys_json\x18\x01 \x03(\t\x12\x0e\n\x06region\x18\x02 \x01(\t2\x98\x0f\n\x0fResidentService\x12q\n\x10RegisterResident\x12-.rhip.api.identity.v1.RegisterResidentRequest\x1a..rhip.api.identity.v1.RegisterResidentResponse\x12_\n\x0fRegisterNewborn\x12,.rhip.api.identity.v1.RegisterNewbornRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12W\n\x0bGetResident\x12(.rhip.api.identity.v1.GetResidentRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12]\n\x0eLookupResident\x12+.rhip.api.identity.v1.LookupResidentRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12n\n\x0fSearchResidents\x12,.rhip.api.identity.v1.SearchResidentsRequest\x1a-.rhip.api.identity.v1.SearchResidentsResponse\x12]\n\x0eUpdateResident\x12+.rhip.api.identity.v1.UpdateResidentRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12m\n\x16VerifyResidentIdentity\x12\x33.rhip.api.identity.v1.VerifyResidentIdentityRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12i\n\x14LinkBirthCertificate\x12\x31.rhip.api.identity.v1.LinkBirthCertificateRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12i\n\x14MarkResidentDeceased\x12\x31.rhip.api.identity.v1.MarkResidentDeceasedRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12\x62\n\x0eMergeResidents\x12+.rhip.api.identity.v1.MergeResidentsRequest\x1a#.rhip.api.identity.v1.ResidentMerge\x12h\n\x11UndoResidentMerge\x12..rhip.api.identity.v1.UndoResidentMergeRequest\x1a#.rhip.api.identity.v1.ResidentMerge\x12w\n\x12ListResidentEvents\x12/.rhip.api.identity.v1.ListResidentEventsRequest\x1a\x30.rhip.api.identity.v1.ListResidentEventsResponse\x12\x61\n\x0fIssueHealthCard\x12,.rhip.api.identity.v1.IssueHealthCardRequest\x1a .rhip.api.identity.v1.HealthCard\x12]\n\rGetHealthCard\x12*.rhip.api.identity.v1.GetHealthCardRequest\x1a .rhip.api.identity.v1.HealthCard\x12\x63\n\x10RevokeHealthCard\x12-.rhip.api.identity.v1.RevokeHealthCardRequest\x1a .rhip.api.identity.v1.HealthCard\x12u\n\x16\x43reateHealthCardQrCode\x12\x33.rhip.api.identity.v1.CreateHealthCardQrCodeRequest\x1a&.rhip.api.identity.v1.HealthCardQrCode\x12\x83\x01\n\x16VerifyHealthCardQrCode\x12\x33.rhip.api.identity.v1.VerifyHealthCardQrCodeRequest\x1a\x34.rhip.api.identity.v1.VerifyHealthCardQrCodeResponse\x12z\n\x11GetHealthCardKeys\x12..rhip.api.identity.v1.GetHealthCardKeysRequest\x1a/.rhip.api.identity.v1.GetHealthCardKeysResponse\"\x04\x88\xb5\x18\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,52 +38,54 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_RESIDENTSERVICE'].methods_by_name['GetHealthCardKeys']._loaded_options = None
   _globals['_RESIDENTSERVICE'].methods_by_name['GetHealthCardKeys']._serialized_options = b'\210\265\030\001'
-  _globals['_REGISTERRESIDENTREQUEST']._serialized_start=213
-  _globals['_REGISTERRESIDENTREQUEST']._serialized_end=382
-  _globals['_REGISTERRESIDENTRESPONSE']._serialized_start=384
-  _globals['_REGISTERRESIDENTRESPONSE']._serialized_end=477
-  _globals['_REGISTERNEWBORNREQUEST']._serialized_start=480
-  _globals['_REGISTERNEWBORNREQUEST']._serialized_end=624
-  _globals['_GETRESIDENTREQUEST']._serialized_start=626
-  _globals['_GETRESIDENTREQUEST']._serialized_end=660
-  _globals['_LOOKUPRESIDENTREQUEST']._serialized_start=662
-  _globals['_LOOKUPRESIDENTREQUEST']._serialized_end=743
-  _globals['_SEARCHRESIDENTSREQUEST']._serialized_start=745
-  _globals['_SEARCHRESIDENTSREQUEST']._serialized_end=870
-  _globals['_SEARCHRESIDENTSRESPONSE']._serialized_start=872
-  _globals['_SEARCHRESIDENTSRESPONSE']._serialized_end=951
-  _globals['_VERIFYRESIDENTIDENTITYREQUEST']._serialized_start=954
-  _globals['_VERIFYRESIDENTIDENTITYREQUEST']._serialized_end=1086
-  _globals['_LINKBIRTHCERTIFICATEREQUEST']._serialized_start=1088
-  _globals['_LINKBIRTHCERTIFICATEREQUEST']._serialized_end=1165
-  _globals['_MARKRESIDENTDECEASEDREQUEST']._serialized_start=1167
-  _globals['_MARKRESIDENTDECEASEDREQUEST']._serialized_end=1230
-  _globals['_MERGERESIDENTSREQUEST']._serialized_start=1232
-  _globals['_MERGERESIDENTSREQUEST']._serialized_end=1325
-  _globals['_UNDORESIDENTMERGEREQUEST']._serialized_start=1327
-  _globals['_UNDORESIDENTMERGEREQUEST']._serialized_end=1383
-  _globals['_LISTRESIDENTEVENTSREQUEST']._serialized_start=1385
-  _globals['_LISTRESIDENTEVENTSREQUEST']._serialized_end=1467
-  _globals['_LISTRESIDENTEVENTSRESPONSE']._serialized_start=1469
-  _globals['_LISTRESIDENTEVENTSRESPONSE']._serialized_end=1575
-  _globals['_ISSUEHEALTHCARDREQUEST']._serialized_start=1577
-  _globals['_ISSUEHEALTHCARDREQUEST']._serialized_end=1637
-  _globals['_GETHEALTHCARDREQUEST']._serialized_start=1639
-  _globals['_GETHEALTHCARDREQUEST']._serialized_end=1675
-  _globals['_REVOKEHEALTHCARDREQUEST']._serialized_start=1677
-  _globals['_REVOKEHEALTHCARDREQUEST']._serialized_end=1732
-  _globals['_CREATEHEALTHCARDQRCODEREQUEST']._serialized_start=1734
-  _globals['_CREATEHEALTHCARDQRCODEREQUEST']._serialized_end=1827
-  _globals['_HEALTHCARDQRCODE']._serialized_start=1830
-  _globals['_HEALTHCARDQRCODE']._serialized_end=1962
-  _globals['_VERIFYHEALTHCARDQRCODEREQUEST']._serialized_start=1964
-  _globals['_VERIFYHEALTHCARDQRCODEREQUEST']._serialized_end=2012
-  _globals['_VERIFYHEALTHCARDQRCODERESPONSE']._serialized_start=2015
-  _globals['_VERIFYHEALTHCARDQRCODERESPONSE']._serialized_end=2186
-  _globals['_GETHEALTHCARDKEYSREQUEST']._serialized_start=2188
-  _globals['_GETHEALTHCARDKEYSREQUEST']._serialized_end=2214
-  _globals['_GETHEALTHCARDKEYSRESPONSE']._serialized_start=2216
-  _globals['_GETHEALTHCARDKEYSRESPONSE']._serialized_end=2278
-  _globals['_RESIDENTSERVICE']._serialized_start=2281
-  _globals['_RESIDENTSERVICE']._serialized_end=4130
+  _globals['_REGISTERRESIDENTREQUEST']._serialized_start=247
+  _globals['_REGISTERRESIDENTREQUEST']._serialized_end=416
+  _globals['_REGISTERRESIDENTRESPONSE']._serialized_start=418
+  _globals['_REGISTERRESIDENTRESPONSE']._serialized_end=511
+  _globals['_REGISTERNEWBORNREQUEST']._serialized_start=514
+  _globals['_REGISTERNEWBORNREQUEST']._serialized_end=658
+  _globals['_GETRESIDENTREQUEST']._serialized_start=660
+  _globals['_GETRESIDENTREQUEST']._serialized_end=694
+  _globals['_LOOKUPRESIDENTREQUEST']._serialized_start=696
+  _globals['_LOOKUPRESIDENTREQUEST']._serialized_end=777
+  _globals['_SEARCHRESIDENTSREQUEST']._serialized_start=779
+  _globals['_SEARCHRESIDENTSREQUEST']._serialized_end=904
+  _globals['_SEARCHRESIDENTSRESPONSE']._serialized_start=906
+  _globals['_SEARCHRESIDENTSRESPONSE']._serialized_end=985
+  _globals['_UPDATERESIDENTREQUEST']._serialized_start=987
+  _globals['_UPDATERESIDENTREQUEST']._serialized_end=1109
+  _globals['_VERIFYRESIDENTIDENTITYREQUEST']._serialized_start=1112
+  _globals['_VERIFYRESIDENTIDENTITYREQUEST']._serialized_end=1244
+  _globals['_LINKBIRTHCERTIFICATEREQUEST']._serialized_start=1246
+  _globals['_LINKBIRTHCERTIFICATEREQUEST']._serialized_end=1323
+  _globals['_MARKRESIDENTDECEASEDREQUEST']._serialized_start=1325
+  _globals['_MARKRESIDENTDECEASEDREQUEST']._serialized_end=1388
+  _globals['_MERGERESIDENTSREQUEST']._serialized_start=1390
+  _globals['_MERGERESIDENTSREQUEST']._serialized_end=1483
+  _globals['_UNDORESIDENTMERGEREQUEST']._serialized_start=1485
+  _globals['_UNDORESIDENTMERGEREQUEST']._serialized_end=1541
+  _globals['_LISTRESIDENTEVENTSREQUEST']._serialized_start=1543
+  _globals['_LISTRESIDENTEVENTSREQUEST']._serialized_end=1625
+  _globals['_LISTRESIDENTEVENTSRESPONSE']._serialized_start=1627
+  _globals['_LISTRESIDENTEVENTSRESPONSE']._serialized_end=1733
+  _globals['_ISSUEHEALTHCARDREQUEST']._serialized_start=1735
+  _globals['_ISSUEHEALTHCARDREQUEST']._serialized_end=1795
+  _globals['_GETHEALTHCARDREQUEST']._serialized_start=1797
+  _globals['_GETHEALTHCARDREQUEST']._serialized_end=1833
+  _globals['_REVOKEHEALTHCARDREQUEST']._serialized_start=1835
+  _globals['_REVOKEHEALTHCARDREQUEST']._serialized_end=1890
+  _globals['_CREATEHEALTHCARDQRCODEREQUEST']._serialized_start=1892
+  _globals['_CREATEHEALTHCARDQRCODEREQUEST']._serialized_end=1985
+  _globals['_HEALTHCARDQRCODE']._serialized_start=1988
+  _globals['_HEALTHCARDQRCODE']._serialized_end=2120
+  _globals['_VERIFYHEALTHCARDQRCODEREQUEST']._serialized_start=2122
+  _globals['_VERIFYHEALTHCARDQRCODEREQUEST']._serialized_end=2170
+  _globals['_VERIFYHEALTHCARDQRCODERESPONSE']._serialized_start=2173
+  _globals['_VERIFYHEALTHCARDQRCODERESPONSE']._serialized_end=2344
+  _globals['_GETHEALTHCARDKEYSREQUEST']._serialized_start=2346
+  _globals['_GETHEALTHCARDKEYSREQUEST']._serialized_end=2372
+  _globals['_GETHEALTHCARDKEYSRESPONSE']._serialized_start=2374
+  _globals['_GETHEALTHCARDKEYSRESPONSE']._serialized_end=2436
+  _globals['_RESIDENTSERVICE']._serialized_start=2439
+  _globals['_RESIDENTSERVICE']._serialized_end=4383
 # @@protoc_insertion_point(module_scope)

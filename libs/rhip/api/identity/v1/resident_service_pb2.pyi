@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from rhip.api.common.v1 import common_pb2 as _common_pb2
 from rhip.api.identity.v1 import health_card_pb2 as _health_card_pb2
@@ -73,6 +74,14 @@ class SearchResidentsResponse(_message.Message):
     MATCHES_FIELD_NUMBER: _ClassVar[int]
     matches: _containers.RepeatedCompositeFieldContainer[_resident_pb2.ResidentMatch]
     def __init__(self, matches: _Optional[_Iterable[_Union[_resident_pb2.ResidentMatch, _Mapping]]] = ...) -> None: ...
+
+class UpdateResidentRequest(_message.Message):
+    __slots__ = ("resident", "update_mask")
+    RESIDENT_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    resident: _resident_pb2.Resident
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, resident: _Optional[_Union[_resident_pb2.Resident, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
 
 class VerifyResidentIdentityRequest(_message.Message):
     __slots__ = ("name", "document", "sex_override_reason")

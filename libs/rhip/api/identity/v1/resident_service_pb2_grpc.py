@@ -62,6 +62,11 @@ class ResidentServiceStub:
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.SearchResidentsRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.SearchResidentsResponse.FromString,
                 _registered_method=True)
+        self.UpdateResident = channel.unary_unary(
+                '/rhip.api.identity.v1.ResidentService/UpdateResident',
+                request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.UpdateResidentRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__pb2.Resident.FromString,
+                _registered_method=True)
         self.VerifyResidentIdentity = channel.unary_unary(
                 '/rhip.api.identity.v1.ResidentService/VerifyResidentIdentity',
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.VerifyResidentIdentityRequest.SerializeToString,
@@ -159,6 +164,13 @@ class ResidentServiceServicer:
 
     def SearchResidents(self, request, context):
         """Ranked candidates by name, birth date and sex, among residents the caller may see.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateResident(self, request, context):
+        """Changes a resident's contact and residence details (or name), guarded by the etag.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -275,6 +287,11 @@ def add_ResidentServiceServicer_to_server(servicer, server):
                     servicer.SearchResidents,
                     request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.SearchResidentsRequest.FromString,
                     response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.SearchResidentsResponse.SerializeToString,
+            ),
+            'UpdateResident': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateResident,
+                    request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.UpdateResidentRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__pb2.Resident.SerializeToString,
             ),
             'VerifyResidentIdentity': grpc.unary_unary_rpc_method_handler(
                     servicer.VerifyResidentIdentity,
@@ -473,6 +490,33 @@ class ResidentService:
             '/rhip.api.identity.v1.ResidentService/SearchResidents',
             rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.SearchResidentsRequest.SerializeToString,
             rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.SearchResidentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateResident(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.identity.v1.ResidentService/UpdateResident',
+            rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.UpdateResidentRequest.SerializeToString,
+            rhip_dot_api_dot_identity_dot_v1_dot_resident__pb2.Resident.FromString,
             options,
             channel_credentials,
             insecure,
