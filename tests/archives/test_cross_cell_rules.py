@@ -16,7 +16,7 @@ JS, SD = "rhip-identity/320000", "rhip-identity/370000"
 
 
 def _sa(tenant: str, region: str, issuer: str) -> Principal:
-    return Principal("sa:x", PrincipalKind.SERVICE_ACCOUNT, tenant, region, issuer=issuer)
+    return Principal("sa:cell-x", PrincipalKind.SERVICE_ACCOUNT, tenant, region, issuer=issuer)
 
 
 def test_handing_over_can_only_complete() -> None:
@@ -44,6 +44,9 @@ def test_gateway_lets_cell_accounts_call_cross_cell_methods_anywhere_and_nothing
     assert not guard.allows(cell, "320311", ARCHIVES + "GetHealthRecord")
     assert guard.allows(cell, "370402", ARCHIVES + "GetHealthRecord")  # its home, as before
     assert not guard.allows(tenant_account, "320311", ARCHIVES + "ImportHealthRecord")
+    # Without a tenant but not a cell account by name: no cross-cell reach either.
+    stray = Principal("sa:other", PrincipalKind.SERVICE_ACCOUNT, "", "370000", issuer=SD)
+    assert not guard.allows(stray, "320311", ARCHIVES + "ImportHealthRecord")
     doctor = Principal("user:d", PrincipalKind.PRACTITIONER, "t1", "370402", issuer=SD)
     assert not guard.allows(doctor, "320311", ARCHIVES + "OpenRecordTransfer")
 

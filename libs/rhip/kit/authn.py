@@ -51,7 +51,11 @@ class Principal:
     def is_cell_account(self) -> bool:
         """A cell's own service account (no tenant): it speaks for its cell on cross-cell
         calls. Tenant service accounts always belong to a tenant."""
-        return self.kind is PrincipalKind.SERVICE_ACCOUNT and not self.tenant_id
+        return (
+            self.kind is PrincipalKind.SERVICE_ACCOUNT
+            and not self.tenant_id
+            and self.subject.startswith("sa:cell-")
+        )
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, object]) -> Principal:
