@@ -12,13 +12,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import cache
 from typing import Any, cast
 
 from rhip.identity.documents import DocumentType, Sex
 from rhip.identity.residents import HeldDocument, ResidenceType, Resident, ResidentState
-from rhip.identity.store import Base, utc, within_scopes
+from rhip.identity.store import Base, utc
 from rhip.kit.ids import new_id
 from rhip.kit.pii import PiiVault
+from rhip.kit.scopes import scope_params, within_bound_scopes, within_scopes
 from sqlalchemy import (
     Connection,
     Date,
@@ -29,6 +31,7 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    bindparam,
     delete,
     exists,
     insert,
@@ -192,6 +195,31 @@ class DocumentTaken(Exception):
     """The document's keyed hash is already on file (maybe by a concurrent registration)."""
 
 
+@cache
+def _resident_query(roots: int, by_hash: bool, lock: bool) -> Any:
+    """The resident read of ``get_visible``, built once per shape: building the statement
+    and its cache key per call cost more than running it (as for the tenant read)."""
+    enrolled = exists().where(
+        _ENR.c.resident_id == _RES.c.id, within_bound_scopes(_ENR.c.scope_path, roots)
+    )
+    query = (
+        select(
+            _RES,
+            or_(within_bound_scopes(_RES.c.home_path, roots), enrolled).label("is_visible"),
+            *_DOC_COLUMNS,
+        )
+        .select_from(_RES.outerjoin(_DOC, _DOC.c.resident_id == _RES.c.id))
+        .order_by(_DOC.c.id)
+    )
+    if by_hash:
+        held = _DOC.alias("held")
+        owner = select(held.c.resident_id).where(held.c.lookup_hash == bindparam("key"))
+        query = query.where(_RES.c.id == owner.scalar_subquery())
+    else:
+        query = query.where(_RES.c.id == bindparam("rid"))
+    return query.with_for_update(of=_RES) if lock else query
+
+
 def visible(roots: Sequence[str]) -> Any:
     """SQL filter: the resident lives under one of ``roots`` or enrolled at a tenant there."""
     enrolled = exists().where(
@@ -274,19 +302,10 @@ class ResidentRepository:
     ) -> tuple[Resident | None, bool]:
         """One round trip: the resident (by id or by a document's keyed hash) with its
         documents, and whether ``roots`` may see it."""
-        query = (
-            select(_RES, visible(roots).label("is_visible"), *_DOC_COLUMNS)
-            .select_from(_RES.outerjoin(_DOC, _DOC.c.resident_id == _RES.c.id))
-            .order_by(_DOC.c.id)
-        )
-        if lookup_hash:
-            owner = select(_DOC.c.resident_id).where(_DOC.c.lookup_hash == lookup_hash)
-            query = query.where(_RES.c.id == owner.scalar_subquery())
-        else:
-            query = query.where(_RES.c.id == resident_id)
-        if lock:
-            query = query.with_for_update(of=_RES)
-        rows = self.s.execute(query).all()
+        params = scope_params(roots)
+        params.update({"key": lookup_hash} if lookup_hash else {"rid": resident_id})
+        query = _resident_query(len(roots), bool(lookup_hash), lock)
+        rows = self.s.execute(query, params).all()
         if not rows:
             return None, False
         documents = tuple(self._document(r, prefix="doc_") for r in rows if r.doc_id)

@@ -23,6 +23,7 @@ from rhip.identity.domain import (
 )
 from rhip.kit.authn import PrincipalKind
 from rhip.kit.errors import AlreadyExists
+from rhip.kit.scopes import within_scopes
 from sqlalchemy import (
     Connection,
     DateTime,
@@ -35,9 +36,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     bindparam,
-    false,
     insert,
-    or_,
     select,
     update,
 )
@@ -131,17 +130,6 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _like_prefix(path: str) -> str:
-    return path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
-
-
-def within_scopes(column, scopes: list[str]):  # type: ignore[no-untyped-def]
-    """SQL filter: ``column`` equals one of ``scopes`` or lies below it (whole segments)."""
-    if not scopes:
-        return false()
-    return or_(*(or_(column == s, column.like(_like_prefix(s), escape="\\")) for s in scopes))
 
 
 def _tenant(row) -> Tenant:  # type: ignore[no-untyped-def]
