@@ -33,6 +33,7 @@ def test_the_cross_cell_methods_are_marked_in_proto() -> None:
         "OpenRecordTransfer",
         "ImportHealthRecord",
         "CloseRecordTransfer",
+        "RelayRecordTransferDecision",
     }
 
 

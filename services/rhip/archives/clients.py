@@ -197,3 +197,19 @@ class OtherCells:
                 transfer_id=transfer_id, decline_reason=reason
             ),
         )
+
+    def relay_decision(
+        self, region: str, transfer_id: str, decision: str, side: str, reason: str
+    ) -> Any:
+        """Tell the other side's cell what this side decided about an escalated transfer."""
+        api = archives_service_pb2
+        return self._call(
+            region,
+            "RelayRecordTransferDecision",
+            api.RelayRecordTransferDecisionRequest(
+                transfer_id=transfer_id,
+                decision=f"TRANSFER_DECISION_{decision.upper()}",
+                side=f"TRANSFER_SIDE_{side.upper()}",
+                reason=reason,
+            ),
+        )

@@ -668,20 +668,39 @@ class TransferState(Enum):
     COMPLETED = "completed"
     DECLINED = "declined"
     HANDING_OVER = "handing_over"
+    ESCALATED = "escalated"
+    CLOSED = "closed"
 
 
 # The transfer state machine: which decisions a transfer in each state accepts. Across cells
 # the source passes through HANDING_OVER (confirmed, the bundle on its way to the destination
 # cell): it cannot be declined any more, and a retry of the confirm re-sends the idempotent
 # import and completes it, so the record ends in exactly one place.
+#
+# Escalation (the two institutions cannot agree): after a decline, or a PENDING request left
+# unanswered for ``ESCALATE_AFTER_DAYS``, either institution escalates; an ESCALATED transfer
+# needs the county/district administrators of both sides (or one above them) to approve, and
+# then proceeds like a confirm (HANDING_OVER across cells, COMPLETED within one); either side's
+# rejection with a reason CLOSES it for good.
 TRANSFER_MOVES: dict[TransferState, frozenset[TransferState]] = {
     TransferState.PENDING: frozenset(
-        {TransferState.COMPLETED, TransferState.DECLINED, TransferState.HANDING_OVER}
+        {
+            TransferState.COMPLETED,
+            TransferState.DECLINED,
+            TransferState.HANDING_OVER,
+            TransferState.ESCALATED,
+        }
+    ),
+    TransferState.DECLINED: frozenset({TransferState.ESCALATED}),
+    TransferState.ESCALATED: frozenset(
+        {TransferState.HANDING_OVER, TransferState.COMPLETED, TransferState.CLOSED}
     ),
     TransferState.HANDING_OVER: frozenset({TransferState.COMPLETED}),
     TransferState.COMPLETED: frozenset(),
-    TransferState.DECLINED: frozenset(),
+    TransferState.CLOSED: frozenset(),
 }
+
+ESCALATE_AFTER_DAYS = 14
 
 
 def require_transfer_move(current: TransferState, target: TransferState) -> None:
@@ -691,6 +710,30 @@ def require_transfer_move(current: TransferState, target: TransferState) -> None
             reason="TRANSFER_STATE",
             metadata={"state": current.name},
         )
+
+
+class Side(Enum):
+    """The two sides of a transfer: the institution keeping the record and the one asking."""
+
+    SOURCE = "source"
+    DESTINATION = "destination"
+
+
+def require_escalation(
+    state: TransferState, create_time: datetime, now: datetime, after_days: int
+) -> None:
+    """A transfer escalates after a decline, or when PENDING for ``after_days`` days."""
+    if state is TransferState.PENDING and now - create_time < timedelta(days=after_days):
+        raise FailedPrecondition(
+            f"the managing institution has {after_days} days to answer before escalation",
+            reason="ESCALATION_TOO_EARLY",
+            metadata={"after_days": str(after_days)},
+        )
+    require_transfer_move(state, TransferState.ESCALATED)
+
+
+def approved_by_both(approvals: Mapping[str, str]) -> bool:
+    return all(approvals.get(side.value) for side in Side)
 
 
 CONSENT_METHODS = frozenset({"signed_form", "verbal_witnessed", "app"})

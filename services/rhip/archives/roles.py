@@ -29,6 +29,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "Request*",
             "Confirm*",
             "Decline*",
+            "EscalateRecordTransfer",
             "Sign*",
             "Renew*",
             "End*",
@@ -36,10 +37,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "ResolveSpotCheckFinding",
         )
     ),
-    # Health commissions read their subtree's records, lists and indicators, and set the
-    # population figures of their regions (escalation of transfers comes with the cross-cell
-    # version).
+    # Health commissions read their subtree's records, lists and indicators, set the
+    # population figures of their regions, and decide escalated transfers of their counties.
     "regional_admin": (
+        ARCHIVES + "ApproveRecordTransfer",
+        ARCHIVES + "RejectRecordTransfer",
         ARCHIVES + "Get*",
         ARCHIVES + "List*",
         ARCHIVES + "RankInstitutions",

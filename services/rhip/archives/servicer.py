@@ -247,6 +247,30 @@ def transfer_to_pb(t: Transfer) -> pb.RecordTransfer:
         create_time=_ts(t.create_time),
         decide_time=_ts(t.decide_time),
         peer_region=t.peer_region,
+        escalation=_escalation_to_pb(t.escalation),
+    )
+
+
+_SIDES = {"source": pb.TRANSFER_SIDE_SOURCE, "destination": pb.TRANSFER_SIDE_DESTINATION}
+_DECISIONS = {
+    pb.TRANSFER_DECISION_ESCALATE: "escalate",
+    pb.TRANSFER_DECISION_APPROVE: "approve",
+    pb.TRANSFER_DECISION_REJECT: "reject",
+}
+
+
+def _escalation_to_pb(e: dict[str, Any]) -> pb.TransferEscalation | None:
+    if not e:
+        return None
+    approvals = e.get("approvals", {})
+    return pb.TransferEscalation(
+        escalated_by=_SIDES.get(e.get("by", ""), pb.TRANSFER_SIDE_UNSPECIFIED),
+        reason=e.get("reason", ""),
+        escalate_time=_ts(datetime.fromisoformat(e["time"])) if e.get("time") else None,
+        source_approved=bool(approvals.get("source")),
+        destination_approved=bool(approvals.get("destination")),
+        close_reason=e.get("close_reason", ""),
+        closed_by=_SIDES.get(e.get("closed_by", ""), pb.TRANSFER_SIDE_UNSPECIFIED),
     )
 
 
@@ -505,4 +529,21 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
         transfers, token = self.uc.transfers(request.parent, page)
         return pb.ListRecordTransfersResponse(
             transfers=[transfer_to_pb(t) for t in transfers], next_page_token=token
+        )
+
+    def EscalateRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+        return transfer_to_pb(self.uc.escalate_transfer(request.name, request.reason))
+
+    def ApproveRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+        return transfer_to_pb(self.uc.approve_transfer(request.name))
+
+    def RejectRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+        return transfer_to_pb(self.uc.reject_transfer(request.name, request.reason))
+
+    def RelayRecordTransferDecision(self, request, context):  # type: ignore[no-untyped-def]
+        side = {v: k for k, v in _SIDES.items()}.get(request.side, "")
+        return transfer_to_pb(
+            self.uc.relay_decision(
+                request.transfer_id, _DECISIONS.get(request.decision, ""), side, request.reason
+            )
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
@@ -179,6 +179,9 @@ class RecordTransferRow(Base):
     decide_request_id: Mapped[str | None] = mapped_column(String(36), unique=True)
     # Cross-cell: the other side's region (source at the destination and vice versa).
     peer_region: Mapped[str] = mapped_column(String(6), server_default="")
+    # Escalation to the county administrators of both sides (JSON; "{}" when never escalated):
+    # who escalated and why, each side's approval, the rejection.
+    escalation: Mapped[str] = mapped_column(Text, server_default="{}")
 
 
 class CareTeamRow(Base):
@@ -357,6 +360,9 @@ class Transfer:
     create_time: datetime
     decide_time: datetime | None
     peer_region: str = ""  # cross-cell: the other side's region; "" within the cell
+    # Escalation: by (side), reason, time (ISO), approvals {side: subject}, close_reason,
+    # closed_by (side); empty when never escalated.
+    escalation: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -462,6 +468,7 @@ def _transfer(row: Any) -> Transfer:
         create_time=utc(row.create_time),  # type: ignore[arg-type]
         decide_time=utc(row.decide_time),
         peer_region=row.peer_region,
+        escalation=json.loads(row.escalation or "{}"),
     )
 
 
@@ -866,6 +873,7 @@ class ArchivesRepository:
                 decide_time=t.decide_time,
                 request_id=request_id or None,
                 peer_region=t.peer_region,
+                escalation=json.dumps(t.escalation, ensure_ascii=False, sort_keys=True),
             )
         )
 
@@ -958,6 +966,7 @@ class ArchivesRepository:
                 moved_plans=t.moved_plans,
                 decide_time=t.decide_time,
                 decide_request_id=request_id or None,
+                escalation=json.dumps(t.escalation, ensure_ascii=False, sort_keys=True),
             )
         )
 

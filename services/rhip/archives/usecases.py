@@ -24,6 +24,7 @@ from rhip.archives.domain import (
     HealthRecord,
     Program,
     RecordState,
+    Side,
     TerminationReason,
     TransferState,
     Visit,
@@ -101,7 +102,9 @@ class ArchivesUseCases:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         cells: OtherCells | None = None,
         issuer: str = "",
+        escalate_after_days: int = domain.ESCALATE_AFTER_DAYS,
     ) -> None:
+        self.escalate_after_days = escalate_after_days
         self.cells = cells
         self.issuer = issuer or f"rhip-identity/{cell}"
         self.db = db
@@ -1279,6 +1282,13 @@ class ArchivesUseCases:
             if transfer.state is TransferState.COMPLETED:
                 return transfer  # a retry: the record arrived once
             domain.require_transfer_move(transfer.state, TransferState.COMPLETED)
+            if transfer.state is TransferState.ESCALATED and not domain.approved_by_both(
+                transfer.escalation.get("approvals", {})
+            ):
+                raise FailedPrecondition(
+                    "the escalated transfer awaits the administrators of both sides",
+                    reason="ESCALATION_NOT_APPROVED",
+                )
             number = bundle["record"]["record_number"]
             if transfer.record_number and number != transfer.record_number:
                 raise FailedPrecondition(
@@ -1392,16 +1402,13 @@ class ArchivesUseCases:
             self._require(principal, transfer.source_scope, "ConfirmRecordTransfer")
             if transfer.state is TransferState.COMPLETED:
                 return transfer  # a retry: the record moved once
+            if transfer.state is TransferState.ESCALATED:
+                raise FailedPrecondition(
+                    "an escalated transfer is decided by the administrators of both sides",
+                    reason="TRANSFER_ESCALATED",
+                )
             if transfer.peer_region:
-                if transfer.state is not TransferState.HANDING_OVER:
-                    domain.require_transfer_move(transfer.state, TransferState.HANDING_OVER)
-                    transfer = replace(transfer, state=TransferState.HANDING_OVER, decide_time=now)
-                    repo.decide_transfer(transfer, "")
-                    repo.record(
-                        transfer.record_id, "HANDOVER_STARTED", principal.subject, now,
-                        transfer=transfer.transfer_id,
-                    )  # fmt: skip
-                bundle = repo.export_bundle(transfer.record_id)
+                transfer, bundle = self._start_hand_over(repo, transfer, principal, now)
                 across = True
             else:
                 across = False
@@ -1411,41 +1418,64 @@ class ArchivesUseCases:
             transfer = self._load_transfer(repo, name, "ConfirmRecordTransfer", lock=True)
             if transfer.state is TransferState.COMPLETED:
                 return transfer
-            domain.require_transfer_move(transfer.state, TransferState.COMPLETED)
-            record = repo.get(transfer.record_id, for_update=True)
-            assert record is not None
-            record.require_state(RecordState.TRANSFER_PENDING, action="hand over")
-            moved = record.changed(
-                now,
-                state=RecordState.ACTIVE,
-                managing_tenant_id=transfer.destination_tenant_id,
-                managing_region=transfer.destination_region,
-                scope_path=transfer.destination_scope,
-                team_id="",  # the new institution's contract decides the team
-            )
-            repo.save(moved, record.version)
-            contract = repo.active_contract(record.record_id)
-            if contract is not None:  # the old institution's team no longer manages it
-                repo.save_contract(
-                    replace(
-                        contract, state="ended", end_reason="transferred to another institution"
-                    )
-                )
-            plans = repo.move_scope(moved)
-            done = replace(
-                transfer, state=TransferState.COMPLETED, moved_plans=plans, decide_time=now
-            )
-            repo.decide_transfer(done, request_id)
+            if transfer.state is TransferState.ESCALATED:
+                raise FailedPrecondition("the transfer was escalated", reason="TRANSFER_ESCALATED")
+            return self._move_within(repo, transfer, request_id, principal, now)
+
+    def _start_hand_over(
+        self, repo: ArchivesRepository, transfer: Transfer, principal: Principal, now: datetime
+    ) -> tuple[Transfer, dict[str, Any]]:
+        """Cross-cell, source side: HANDING_OVER (once) and the bundle to send."""
+        if transfer.state is not TransferState.HANDING_OVER:
+            domain.require_transfer_move(transfer.state, TransferState.HANDING_OVER)
+            transfer = replace(transfer, state=TransferState.HANDING_OVER, decide_time=now)
+            repo.decide_transfer(transfer, "")
             repo.record(
-                record.record_id, "TRANSFERRED", principal.subject, now, transfer=transfer.transfer_id,
-                source=transfer.source_tenant_id, destination=transfer.destination_tenant_id, plans=plans,
+                transfer.record_id, "HANDOVER_STARTED", principal.subject, now,
+                transfer=transfer.transfer_id,
             )  # fmt: skip
-            self._audit(
-                repo, "record.transfer_confirm", f"recordTransfers/{transfer.transfer_id}",
-                transfer.source_scope, record=record.record_id, resident=record.resident_id,
-                destination=transfer.destination_tenant_id,
-            )  # fmt: skip
-            return done
+        return transfer, repo.export_bundle(transfer.record_id)
+
+    def _move_within(
+        self,
+        repo: ArchivesRepository,
+        transfer: Transfer,
+        request_id: str,
+        principal: Principal,
+        now: datetime,
+    ) -> Transfer:
+        """Within the cell: the record, its open plans and scope move to the destination."""
+        domain.require_transfer_move(transfer.state, TransferState.COMPLETED)
+        record = repo.get(transfer.record_id, for_update=True)
+        assert record is not None
+        record.require_state(RecordState.TRANSFER_PENDING, action="hand over")
+        moved = record.changed(
+            now,
+            state=RecordState.ACTIVE,
+            managing_tenant_id=transfer.destination_tenant_id,
+            managing_region=transfer.destination_region,
+            scope_path=transfer.destination_scope,
+            team_id="",  # the new institution's contract decides the team
+        )
+        repo.save(moved, record.version)
+        contract = repo.active_contract(record.record_id)
+        if contract is not None:  # the old institution's team no longer manages it
+            repo.save_contract(
+                replace(contract, state="ended", end_reason="transferred to another institution")
+            )
+        plans = repo.move_scope(moved)
+        done = replace(transfer, state=TransferState.COMPLETED, moved_plans=plans, decide_time=now)
+        repo.decide_transfer(done, request_id)
+        repo.record(
+            record.record_id, "TRANSFERRED", principal.subject, now, transfer=transfer.transfer_id,
+            source=transfer.source_tenant_id, destination=transfer.destination_tenant_id, plans=plans,
+        )  # fmt: skip
+        self._audit(
+            repo, "record.transfer_confirm", f"recordTransfers/{transfer.transfer_id}",
+            transfer.source_scope, record=record.record_id, resident=record.resident_id,
+            destination=transfer.destination_tenant_id,
+        )  # fmt: skip
+        return done
 
     def decline_transfer(self, name: str, reason: str) -> Transfer:
         principal = current_principal()
@@ -1483,6 +1513,289 @@ class ArchivesUseCases:
         if done.peer_region:  # a failure here: retry the decline, it re-sends the notice
             self._other_cells().close_transfer(done.peer_region, done.transfer_id, reason)
         return done
+
+    # -- escalation to the county/district administrators of both sides ---------------------
+    def _local_sides(self, transfer: Transfer) -> list[Side]:
+        """The sides of ``transfer`` kept in this cell: both within the cell, else one."""
+        if not transfer.peer_region:
+            return [Side.SOURCE, Side.DESTINATION]
+        return [Side.SOURCE] if self._source_here(transfer) else [Side.DESTINATION]
+
+    def _source_here(self, transfer: Transfer) -> bool:
+        return is_within(transfer.source_scope, self.cell_path)
+
+    @staticmethod
+    def _county_path(transfer: Transfer, side: Side) -> str:
+        """The region path whose administrators decide for ``side``: the institution's
+        county (a city or province administrator above it reaches it too)."""
+        if side is Side.DESTINATION:
+            return region_path(transfer.destination_region)
+        head, _, last = transfer.source_scope.rpartition("/")
+        return head if last.startswith("t-") else transfer.source_scope
+
+    @staticmethod
+    def _institution_scope(transfer: Transfer, side: Side) -> str:
+        return transfer.source_scope if side is Side.SOURCE else transfer.destination_scope
+
+    def _institution_side(self, principal: Principal, transfer: Transfer) -> Side:
+        for side in self._local_sides(transfer):
+            scope = self._institution_scope(transfer, side)
+            if self.authz.enforce(principal.subject, scope, ARCHIVES + "EscalateRecordTransfer"):
+                return side
+        raise PermissionDenied(
+            "only the institutions of the transfer escalate it", reason="NOT_TRANSFER_PARTY"
+        )
+
+    def _admin_sides(self, principal: Principal, transfer: Transfer, method: str) -> list[Side]:
+        sides = [
+            side
+            for side in self._local_sides(transfer)
+            if self.authz.enforce(
+                principal.subject, self._county_path(transfer, side), ARCHIVES + method
+            )
+        ]
+        if not sides:
+            raise PermissionDenied(
+                "only the county/district administrators of either side decide",
+                reason="NOT_SIDE_ADMIN",
+            )
+        return sides
+
+    def _escalate(
+        self,
+        repo: ArchivesRepository,
+        transfer: Transfer,
+        side: Side,
+        reason: str,
+        subject: str,
+        now: datetime,
+    ) -> Transfer:
+        """ESCALATED (the move was checked); at the source the record is held for it again."""
+        if self._source_here(transfer):
+            record = repo.get(transfer.record_id, for_update=True)
+            assert record is not None
+            if record.state is not RecordState.TRANSFER_PENDING:
+                record.require_state(RecordState.ACTIVE, action="escalate a transfer of")
+                repo.save(record.changed(now, state=RecordState.TRANSFER_PENDING), record.version)
+            repo.record(
+                record.record_id, "TRANSFER_ESCALATED", subject, now,
+                transfer=transfer.transfer_id, side=side.value,
+            )  # fmt: skip
+        escalation: dict[str, Any] = {
+            "by": side.value, "reason": reason, "time": now.isoformat(), "approvals": {},
+            "close_reason": "", "closed_by": "",
+        }  # fmt: skip
+        done = replace(transfer, state=TransferState.ESCALATED, escalation=escalation)
+        repo.decide_transfer(done, "")
+        self._audit(
+            repo, "record.transfer_escalate", f"recordTransfers/{transfer.transfer_id}",
+            self._institution_scope(transfer, side), side=side.value, by=subject,
+        )  # fmt: skip
+        return done
+
+    def _approve(
+        self, repo: ArchivesRepository, transfer: Transfer, sides: list[Side], subject: str
+    ) -> Transfer:
+        approvals = dict(transfer.escalation.get("approvals", {}))
+        new = [side for side in sides if not approvals.get(side.value)]
+        if not new:
+            return transfer  # approved before: idempotent
+        for side in new:
+            approvals[side.value] = subject
+        done = replace(transfer, escalation={**transfer.escalation, "approvals": approvals})
+        repo.decide_transfer(done, "")
+        for side in new:
+            self._audit(
+                repo, "record.transfer_approve", f"recordTransfers/{transfer.transfer_id}",
+                self._county_path(transfer, side), side=side.value, by=subject,
+            )  # fmt: skip
+        return done
+
+    def _reject(
+        self,
+        repo: ArchivesRepository,
+        transfer: Transfer,
+        side: Side,
+        reason: str,
+        subject: str,
+        now: datetime,
+    ) -> Transfer:
+        """CLOSED for good; at the source the record is ACTIVE again."""
+        domain.require_transfer_move(transfer.state, TransferState.CLOSED)
+        if self._source_here(transfer):
+            record = repo.get(transfer.record_id, for_update=True)
+            assert record is not None
+            if record.state is RecordState.TRANSFER_PENDING:
+                repo.save(record.changed(now, state=RecordState.ACTIVE), record.version)
+            repo.record(
+                record.record_id, "TRANSFER_CLOSED", subject, now,
+                transfer=transfer.transfer_id, side=side.value,
+            )  # fmt: skip
+        escalation = {**transfer.escalation, "close_reason": reason, "closed_by": side.value}
+        done = replace(transfer, state=TransferState.CLOSED, escalation=escalation, decide_time=now)
+        repo.decide_transfer(done, "")
+        self._audit(
+            repo, "record.transfer_reject", f"recordTransfers/{transfer.transfer_id}",
+            self._county_path(transfer, side), side=side.value, by=subject,
+        )  # fmt: skip
+        return done
+
+    def _relay(self, transfer: Transfer, decision: str, side: Side, reason: str = "") -> Any:
+        return self._other_cells().relay_decision(
+            transfer.peer_region, transfer.transfer_id, decision, side.value, reason
+        )
+
+    def _proceed(self, transfer_id: str) -> Transfer:
+        """After the last approval: the transfer proceeds like a confirm (the same
+        idempotent hand-over across cells, the same move within one)."""
+        principal = current_principal()
+        now = self.clock()
+        with self._unit() as repo:
+            transfer = repo.transfer(transfer_id, for_update=True)
+            assert transfer is not None
+            if transfer.state is TransferState.COMPLETED:
+                return transfer
+            if transfer.state is TransferState.ESCALATED and not domain.approved_by_both(
+                transfer.escalation.get("approvals", {})
+            ):
+                return transfer  # still awaits the other side
+            if not transfer.peer_region:
+                return self._move_within(repo, transfer, "", principal, now)
+            transfer, bundle = self._start_hand_over(repo, transfer, principal, now)
+        return self._hand_over(transfer, bundle, "")
+
+    def escalate_transfer(self, name: str, reason: str) -> Transfer:
+        """Either institution: after a decline, or a request unanswered for the configured
+        days, the transfer goes to the county/district administrators of both sides."""
+        principal = current_principal()
+        reason = domain.validate_reason(reason)
+        now = self.clock()
+        with self._unit() as repo:
+            transfer = self._load_transfer(repo, name, "EscalateRecordTransfer", lock=True)
+            side = self._institution_side(principal, transfer)
+            if transfer.state is not TransferState.ESCALATED:
+                domain.require_escalation(
+                    transfer.state, transfer.create_time, now, self.escalate_after_days
+                )
+                if not transfer.peer_region or self._source_here(transfer):
+                    # The side keeping the record decides first (its record must be ACTIVE).
+                    transfer = self._escalate(repo, transfer, side, reason, principal.subject, now)
+        if not transfer.peer_region:
+            return transfer
+        self._relay(transfer, "escalate", side, reason)  # a retry re-sends it
+        if transfer.state is TransferState.ESCALATED:
+            return transfer
+        with self._unit() as repo:  # destination side: after the source accepted it
+            current = repo.transfer(transfer.transfer_id, for_update=True)
+            assert current is not None
+            if current.state is TransferState.ESCALATED:
+                return current
+            domain.require_transfer_move(current.state, TransferState.ESCALATED)
+            return self._escalate(repo, current, side, reason, principal.subject, now)
+
+    def approve_transfer(self, name: str) -> Transfer:
+        """A county/district administrator of a side (or one above) approves; with both
+        sides approved the transfer proceeds. Approving again changes nothing."""
+        principal = current_principal()
+        with self._unit() as repo:
+            transfer = self._load_transfer(repo, name, "ApproveRecordTransfer", lock=True)
+            sides = self._admin_sides(principal, transfer, "ApproveRecordTransfer")
+            if transfer.state not in (
+                TransferState.ESCALATED, TransferState.HANDING_OVER, TransferState.COMPLETED
+            ):  # fmt: skip
+                raise FailedPrecondition(
+                    "only an escalated transfer is approved",
+                    reason="TRANSFER_STATE",
+                    metadata={"state": transfer.state.name},
+                )
+            if transfer.state is TransferState.ESCALATED:
+                transfer = self._approve(repo, transfer, sides, principal.subject)
+        if transfer.peer_region and transfer.state is TransferState.ESCALATED:
+            for side in sides:  # the other cell learns it (and, at the source, proceeds)
+                self._relay(transfer, "approve", side)
+        if not transfer.peer_region or self._source_here(transfer):
+            return self._proceed(transfer.transfer_id)
+        with self.db.read() as conn:
+            current = ArchivesRepository(conn).transfer(transfer.transfer_id)
+        assert current is not None
+        return current
+
+    def reject_transfer(self, name: str, reason: str) -> Transfer:
+        """A county/district administrator of either side rejects: CLOSED for good."""
+        principal = current_principal()
+        reason = domain.validate_reason(reason)
+        now = self.clock()
+        with self._unit() as repo:
+            transfer = self._load_transfer(repo, name, "RejectRecordTransfer", lock=True)
+            side = self._admin_sides(principal, transfer, "RejectRecordTransfer")[0]
+            if transfer.state is not TransferState.CLOSED:
+                domain.require_transfer_move(transfer.state, TransferState.CLOSED)
+                if not transfer.peer_region or self._source_here(transfer):
+                    transfer = self._reject(repo, transfer, side, reason, principal.subject, now)
+        if not transfer.peer_region:
+            return transfer
+        self._relay(transfer, "reject", side, reason)  # a retry re-sends it
+        if transfer.state is TransferState.CLOSED:
+            return transfer
+        with self._unit() as repo:  # destination side: after the source released the record
+            current = repo.transfer(transfer.transfer_id, for_update=True)
+            assert current is not None
+            if current.state is TransferState.CLOSED:
+                return current
+            return self._reject(repo, current, side, reason, principal.subject, now)
+
+    def relay_decision(
+        self, transfer_id: str, decision: str, side_name: str, reason: str
+    ) -> Transfer:
+        """Cross-cell: the other side's cell escalated, approved or rejected the transfer."""
+        caller, original = require_peer_cell(self.issuer)
+        checks = Violations()
+        transfer_id = checks.check(domain.validate_request_id, transfer_id, "transfer_id") or ""
+        if not transfer_id:
+            checks.add("transfer_id", "is required", "TRANSFER_ID_REQUIRED")
+        if decision not in ("escalate", "approve", "reject"):
+            checks.add("decision", "must be ESCALATE, APPROVE or REJECT", "DECISION_REQUIRED")
+        if side_name not in ("source", "destination"):
+            checks.add("side", "must be SOURCE or DESTINATION", "SIDE_REQUIRED")
+        if decision in ("escalate", "reject"):
+            reason = checks.check(domain.validate_reason, reason) or ""
+        checks.raise_if_any()
+        side = Side(side_name)
+        now = self.clock()
+        with self._unit() as repo:
+            transfer = repo.transfer(transfer_id, for_update=True)
+            if (
+                transfer is None
+                or not transfer.peer_region
+                or not is_within(region_path(transfer.peer_region), region_path(caller.region_code))
+            ):
+                raise NotFound(
+                    f"recordTransfers/{transfer_id} does not exist", reason="TRANSFER_NOT_FOUND"
+                )
+            if side in self._local_sides(transfer):
+                raise PermissionDenied(
+                    "a cell relays only its own side's decisions", reason="CROSS_CELL_CALLER"
+                )
+            if decision == "escalate":
+                if transfer.state is not TransferState.ESCALATED:
+                    domain.require_transfer_move(transfer.state, TransferState.ESCALATED)
+                    transfer = self._escalate(repo, transfer, side, reason, original.subject, now)
+                return transfer
+            if decision == "reject":
+                if transfer.state is not TransferState.CLOSED:
+                    transfer = self._reject(repo, transfer, side, reason, original.subject, now)
+                return transfer
+            if transfer.state is TransferState.ESCALATED:
+                transfer = self._approve(repo, transfer, [side], original.subject)
+            elif transfer.state not in (TransferState.HANDING_OVER, TransferState.COMPLETED):
+                raise FailedPrecondition(
+                    "only an escalated transfer is approved",
+                    reason="TRANSFER_STATE",
+                    metadata={"state": transfer.state.name},
+                )
+        if self._source_here(transfer):
+            return self._proceed(transfer_id)
+        return transfer
 
     def get_transfer(self, name: str) -> Transfer:
         principal = current_principal()
