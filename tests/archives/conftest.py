@@ -19,6 +19,7 @@ from rhip.identity.usecases import TenantDraft, UserDraft
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
 from sqlalchemy.engine import make_url
 from support.cells import PASSWORD, RunningCell, World, build_world, start_cell
+from support.logs import no_id_numbers_in_logs  # noqa: F401  (autouse: no ID number in any log)
 from support.residents import XUZHOU_MAN, ZAOZHUANG_WOMAN, register_request
 from support.residents import pb as rpb
 from support.residents import stub as resident_stub

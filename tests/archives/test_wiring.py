@@ -78,3 +78,11 @@ def test_archives_in_its_own_process_reaches_identity_over_grpc(
             )
     finally:
         cell.stop(0)
+
+
+def test_an_id_shaped_number_in_a_log_line_is_caught() -> None:
+    from support.logs import ID_SHAPED
+
+    assert ID_SHAPED.search("looked up 320311195001010028 today")
+    assert ID_SHAPED.search("old card 320311500101002")
+    assert not ID_SHAPED.search("record 32031100110100001 moved")  # a 17-digit record number
