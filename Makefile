@@ -44,6 +44,7 @@ proto: $(STAMP)
 bench: $(STAMP)
 	$(PY) tests/perf/run_all.py
 	$(PY) tests/perf/bench_residents.py
+	$(PY) tests/perf/bench_archives.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -4,15 +4,18 @@
 # source: rhip/api/archives/v1/archives_service.proto
 # Protobuf Python Version: 7.35.1
 """Generated protocol buffer code."""
-
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
 from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-
 _runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC, 7, 35, 1, "", "rhip/api/archives/v1/archives_service.proto"
+    _runtime_version.Domain.PUBLIC,
+    7,
+    35,
+    1,
+    '',
+    'rhip/api/archives/v1/archives_service.proto'
 )
 # @@protoc_insertion_point(imports)
 
@@ -20,174 +23,158 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
-from rhip.api.archives.v1 import (
-    health_record_pb2 as rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2,
-)
+from rhip.api.archives.v1 import health_record_pb2 as rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2
 from rhip.api.common.v1 import common_pb2 as rhip_dot_api_dot_common_dot_v1_dot_common__pb2
 from rhip.api.identity.v1 import resident_pb2 as rhip_dot_api_dot_identity_dot_v1_dot_resident__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n+rhip/api/archives/v1/archives_service.proto\x12\x14rhip.api.archives.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a(rhip/api/archives/v1/health_record.proto\x1a\x1frhip/api/common/v1/common.proto\x1a#rhip/api/identity/v1/resident.proto"\xa3\x01\n\x19\x43reateHealthRecordRequest\x12\x10\n\x08resident\x18\x01 \x01(\t\x12\x15\n\rtownship_code\x18\x02 \x01(\t\x12\x14\n\x0cvillage_code\x18\x03 \x01(\t\x12\x33\n\nbasic_info\x18\x04 \x01(\x0b\x32\x1f.rhip.api.archives.v1.BasicInfo\x12\x12\n\nrequest_id\x18\x05 \x01(\t"&\n\x16GetHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t"\xac\x01\n\x18ListHealthRecordsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x30\n\x05state\x18\x02 \x01(\x0e\x32!.rhip.api.archives.v1.RecordState\x12\x15\n\rrecord_number\x18\x03 \x01(\t\x12\x10\n\x08resident\x18\x04 \x01(\t\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t"i\n\x19ListHealthRecordsResponse\x12\x33\n\x07records\x18\x01 \x03(\x0b\x32".rhip.api.archives.v1.HealthRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t"l\n\x19UpdateHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x33\n\nbasic_info\x18\x02 \x01(\x0b\x32\x1f.rhip.api.archives.v1.BasicInfo\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t"+\n\x1b\x41\x63tivateHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t"\xab\x01\n\x1cTerminateHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x37\n\x06reason\x18\x02 \x01(\x0e\x32\'.rhip.api.archives.v1.TerminationReason\x12\x18\n\x10termination_date\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65stination\x18\x04 \x01(\t\x12\x15\n\rhandover_note\x18\x05 \x01(\t"=\n\x1dReactivateHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t"P\n\x17ListRecordEventsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t"f\n\x18ListRecordEventsResponse\x12\x31\n\x06\x65vents\x18\x01 \x03(\x0b\x32!.rhip.api.archives.v1.RecordEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t"k\n\x14\x43reateCheckUpRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12/\n\x08\x63heck_up\x18\x02 \x01(\x0b\x32\x1d.rhip.api.archives.v1.CheckUp\x12\x12\n\nrequest_id\x18\x03 \x01(\t"%\n\x13ListCheckUpsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t"H\n\x14ListCheckUpsResponse\x12\x30\n\tcheck_ups\x18\x01 \x03(\x0b\x32\x1d.rhip.api.archives.v1.CheckUp"r\n\x18StartFollowUpPlanRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12.\n\x07program\x18\x02 \x01(\x0e\x32\x1d.rhip.api.archives.v1.Program\x12\x16\n\x0e\x66irst_due_date\x18\x03 \x01(\t"n\n\x15RecordFollowUpRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x31\n\tfollow_up\x18\x02 \x01(\x0b\x32\x1e.rhip.api.archives.v1.FollowUp\x12\x12\n\nrequest_id\x18\x03 \x01(\t"&\n\x14ListFollowUpsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t"K\n\x15ListFollowUpsResponse\x12\x32\n\nfollow_ups\x18\x01 \x03(\x0b\x32\x1e.rhip.api.archives.v1.FollowUp""\n\x10ListTasksRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t">\n\x11ListTasksResponse\x12)\n\x05tasks\x18\x01 \x03(\x0b\x32\x1a.rhip.api.archives.v1.Task"g\n\x1fListOverdueFollowUpPlansRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t"n\n ListOverdueFollowUpPlansResponse\x12\x31\n\x05plans\x18\x01 \x03(\x0b\x32".rhip.api.archives.v1.FollowUpPlan\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t"\x95\x02\n\x12TransferEscalation\x12\x38\n\x0c\x65scalated_by\x18\x01 \x01(\x0e\x32".rhip.api.archives.v1.TransferSide\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x31\n\rescalate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fsource_approved\x18\x04 \x01(\x08\x12\x1c\n\x14\x64\x65stination_approved\x18\x05 \x01(\x08\x12\x14\n\x0c\x63lose_reason\x18\x06 \x01(\t\x12\x35\n\tclosed_by\x18\x07 \x01(\x0e\x32".rhip.api.archives.v1.TransferSide"J\n\x0fTransferConsent\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\x14\n\x0c\x63onsent_date\x18\x02 \x01(\t\x12\x11\n\treference\x18\x03 \x01(\t"\xe8\x03\n\x0eRecordTransfer\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06record\x18\x02 \x01(\t\x12\x15\n\rrecord_number\x18\x03 \x01(\t\x12\x10\n\x08resident\x18\x04 \x01(\t\x12\x15\n\rsource_tenant\x18\x05 \x01(\t\x12\x1a\n\x12\x64\x65stination_tenant\x18\x06 \x01(\t\x12\x32\n\x05state\x18\x07 \x01(\x0e\x32#.rhip.api.archives.v1.TransferState\x12\x36\n\x07\x63onsent\x18\x08 \x01(\x0b\x32%.rhip.api.archives.v1.TransferConsent\x12\x0e\n\x06reason\x18\t \x01(\t\x12\x16\n\x0e\x64\x65\x63line_reason\x18\n \x01(\t\x12\x13\n\x0bmoved_plans\x18\x0b \x01(\x05\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65\x63ide_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpeer_region\x18\x0e \x01(\t\x12<\n\nescalation\x18\x0f \x01(\x0b\x32(.rhip.api.archives.v1.TransferEscalation"\xdd\x01\n\x1cRequestRecordTransferRequest\x12\x10\n\x08resident\x18\x01 \x01(\t\x12\x36\n\x07\x63onsent\x18\x02 \x01(\x0b\x32%.rhip.api.archives.v1.TransferConsent\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x15\n\rsource_region\x18\x05 \x01(\t\x12\x38\n\x08\x64ocument\x18\x06 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument"\xea\x01\n\x19OpenRecordTransferRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x38\n\x08\x64ocument\x18\x02 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\x12\x1a\n\x12\x64\x65stination_tenant\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65stination_region\x18\x04 \x01(\t\x12\x36\n\x07\x63onsent\x18\x05 \x01(\x0b\x32%.rhip.api.archives.v1.TransferConsent\x12\x0e\n\x06reason\x18\x06 \x01(\t"@\n\x19ImportHealthRecordRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x0e\n\x06\x62undle\x18\x02 \x01(\x0c"I\n\x1a\x43loseRecordTransferRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x16\n\x0e\x64\x65\x63line_reason\x18\x02 \x01(\t"=\n\x1d\x45scalateRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t",\n\x1c\x41pproveRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t";\n\x1bRejectRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t"\xb5\x01\n"RelayRecordTransferDecisionRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x38\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32&.rhip.api.archives.v1.TransferDecision\x12\x30\n\x04side\x18\x03 \x01(\x0e\x32".rhip.api.archives.v1.TransferSide\x12\x0e\n\x06reason\x18\x04 \x01(\t"@\n\x1c\x43onfirmRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t"<\n\x1c\x44\x65\x63lineRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t"(\n\x18GetRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t"S\n\x1aListRecordTransfersRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t"o\n\x1bListRecordTransfersResponse\x12\x37\n\ttransfers\x18\x01 \x03(\x0b\x32$.rhip.api.archives.v1.RecordTransfer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t"i\n\x15\x43reateCareTeamRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12,\n\x04team\x18\x02 \x01(\x0b\x32\x1e.rhip.api.archives.v1.CareTeam\x12\x12\n\nrequest_id\x18\x03 \x01(\t"&\n\x14ListCareTeamsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t"F\n\x15ListCareTeamsResponse\x12-\n\x05teams\x18\x01 \x03(\x0b\x32\x1e.rhip.api.archives.v1.CareTeam"m\n\x13SignContractRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x0c\n\x04team\x18\x02 \x01(\t\x12\x12\n\nstart_date\x18\x03 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t"6\n\x14RenewContractRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x02 \x01(\t"2\n\x12\x45ndContractRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t"&\n\x14ListContractsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t"J\n\x15ListContractsResponse\x12\x31\n\tcontracts\x18\x01 \x03(\x0b\x32\x1e.rhip.api.archives.v1.Contract"5\n\x17MoveRecordToTeamRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04team\x18\x02 \x01(\t",\n\x1cGetRecordCompletenessRequest\x12\x0c\n\x04name\x18\x01 \x01(\t"_\n\x12RecordCompleteness\x12\x0e\n\x06record\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x15\n\rmissing_items\x18\x03 \x03(\t\x12\x13\n\x0bwrong_items\x18\x04 \x03(\t"b\n\x10RegionPopulation\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0bregion_code\x18\x02 \x01(\t\x12\x1c\n\x14permanent_population\x18\x03 \x01(\x03\x12\r\n\x05\x61s_of\x18\x04 \x01(\t"X\n\x1aSetRegionPopulationRequest\x12:\n\npopulation\x18\x01 \x01(\x0b\x32&.rhip.api.archives.v1.RegionPopulation"t\n\tIndicator\x12\x31\n\x04kind\x18\x01 \x01(\x0e\x32#.rhip.api.archives.v1.IndicatorKind\x12\x11\n\tnumerator\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65nominator\x18\x03 \x01(\x03\x12\x0c\n\x04rate\x18\x04 \x01(\x01"5\n\x14GetIndicatorsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t"`\n\nIndicators\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t\x12\x33\n\nindicators\x18\x03 \x03(\x0b\x32\x1f.rhip.api.archives.v1.Indicator"k\n\x17RankInstitutionsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x31\n\x04kind\x18\x02 \x01(\x0e\x32#.rhip.api.archives.v1.IndicatorKind\x12\r\n\x05\x61s_of\x18\x03 \x01(\t"V\n\x10InstitutionScore\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x32\n\tindicator\x18\x02 \x01(\x0b\x32\x1f.rhip.api.archives.v1.Indicator"\x88\x01\n\x18RankInstitutionsResponse\x12\x34\n\x04\x62\x65st\x18\x01 \x03(\x0b\x32&.rhip.api.archives.v1.InstitutionScore\x12\x36\n\x06\x62ottom\x18\x02 \x03(\x0b\x32&.rhip.api.archives.v1.InstitutionScore"\xd9\x01\n\x10SpotCheckFinding\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06record\x18\x02 \x01(\t\x12\x0c\n\x04item\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\r\n\x05state\x18\x05 \x01(\t\x12\x12\n\nresolution\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cresolve_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp"\xb8\x01\n\tSpotCheck\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06parent\x18\x02 \x01(\t\x12\x0f\n\x07records\x18\x03 \x03(\t\x12\x38\n\x08\x66indings\x18\x04 \x03(\x0b\x32&.rhip.api.archives.v1.SpotCheckFinding\x12\x11\n\tqualified\x18\x05 \x01(\x05\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp"Q\n\x16\x43reateSpotCheckRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0bsample_size\x18\x02 \x01(\x05\x12\x12\n\nrequest_id\x18\x03 \x01(\t"#\n\x13GetSpotCheckRequest\x12\x0c\n\x04name\x18\x01 \x01(\t"h\n\x1dRecordSpotCheckFindingRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x37\n\x07\x66inding\x18\x02 \x01(\x0b\x32&.rhip.api.archives.v1.SpotCheckFinding"B\n\x1eResolveSpotCheckFindingRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nresolution\x18\x02 \x01(\t*\xe0\x01\n\rTransferState\x12\x1e\n\x1aTRANSFER_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16TRANSFER_STATE_PENDING\x10\x01\x12\x1c\n\x18TRANSFER_STATE_COMPLETED\x10\x02\x12\x1b\n\x17TRANSFER_STATE_DECLINED\x10\x03\x12\x1f\n\x1bTRANSFER_STATE_HANDING_OVER\x10\x04\x12\x1c\n\x18TRANSFER_STATE_ESCALATED\x10\x05\x12\x19\n\x15TRANSFER_STATE_CLOSED\x10\x06*f\n\x0cTransferSide\x12\x1d\n\x19TRANSFER_SIDE_UNSPECIFIED\x10\x00\x12\x18\n\x14TRANSFER_SIDE_SOURCE\x10\x01\x12\x1d\n\x19TRANSFER_SIDE_DESTINATION\x10\x02*\x92\x01\n\x10TransferDecision\x12!\n\x1dTRANSFER_DECISION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aTRANSFER_DECISION_ESCALATE\x10\x01\x12\x1d\n\x19TRANSFER_DECISION_APPROVE\x10\x02\x12\x1c\n\x18TRANSFER_DECISION_REJECT\x10\x03*\x89\x02\n\rIndicatorKind\x12\x1e\n\x1aINDICATOR_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aINDICATOR_KIND_FILING_RATE\x10\x01\x12)\n%INDICATOR_KIND_ELECTRONIC_FILING_RATE\x10\x02\x12\x1d\n\x19INDICATOR_KIND_USAGE_RATE\x10\x03\x12!\n\x1dINDICATOR_KIND_QUALIFIED_RATE\x10\x04\x12!\n\x1dINDICATOR_KIND_FOLLOW_UP_RATE\x10\x05\x12(\n$INDICATOR_KIND_TIMELY_FOLLOW_UP_RATE\x10\x06\x32\xf4#\n\x0f\x41rchivesService\x12i\n\x12\x43reateHealthRecord\x12/.rhip.api.archives.v1.CreateHealthRecordRequest\x1a".rhip.api.archives.v1.HealthRecord\x12\x63\n\x0fGetHealthRecord\x12,.rhip.api.archives.v1.GetHealthRecordRequest\x1a".rhip.api.archives.v1.HealthRecord\x12t\n\x11ListHealthRecords\x12..rhip.api.archives.v1.ListHealthRecordsRequest\x1a/.rhip.api.archives.v1.ListHealthRecordsResponse\x12i\n\x12UpdateHealthRecord\x12/.rhip.api.archives.v1.UpdateHealthRecordRequest\x1a".rhip.api.archives.v1.HealthRecord\x12m\n\x14\x41\x63tivateHealthRecord\x12\x31.rhip.api.archives.v1.ActivateHealthRecordRequest\x1a".rhip.api.archives.v1.HealthRecord\x12o\n\x15TerminateHealthRecord\x12\x32.rhip.api.archives.v1.TerminateHealthRecordRequest\x1a".rhip.api.archives.v1.HealthRecord\x12q\n\x16ReactivateHealthRecord\x12\x33.rhip.api.archives.v1.ReactivateHealthRecordRequest\x1a".rhip.api.archives.v1.HealthRecord\x12q\n\x10ListRecordEvents\x12-.rhip.api.archives.v1.ListRecordEventsRequest\x1a..rhip.api.archives.v1.ListRecordEventsResponse\x12Z\n\rCreateCheckUp\x12*.rhip.api.archives.v1.CreateCheckUpRequest\x1a\x1d.rhip.api.archives.v1.CheckUp\x12\x65\n\x0cListCheckUps\x12).rhip.api.archives.v1.ListCheckUpsRequest\x1a*.rhip.api.archives.v1.ListCheckUpsResponse\x12g\n\x11StartFollowUpPlan\x12..rhip.api.archives.v1.StartFollowUpPlanRequest\x1a".rhip.api.archives.v1.FollowUpPlan\x12]\n\x0eRecordFollowUp\x12+.rhip.api.archives.v1.RecordFollowUpRequest\x1a\x1e.rhip.api.archives.v1.FollowUp\x12h\n\rListFollowUps\x12*.rhip.api.archives.v1.ListFollowUpsRequest\x1a+.rhip.api.archives.v1.ListFollowUpsResponse\x12\\\n\tListTasks\x12&.rhip.api.archives.v1.ListTasksRequest\x1a\'.rhip.api.archives.v1.ListTasksResponse\x12\x89\x01\n\x18ListOverdueFollowUpPlans\x12\x35.rhip.api.archives.v1.ListOverdueFollowUpPlansRequest\x1a\x36.rhip.api.archives.v1.ListOverdueFollowUpPlansResponse\x12]\n\x0e\x43reateCareTeam\x12+.rhip.api.archives.v1.CreateCareTeamRequest\x1a\x1e.rhip.api.archives.v1.CareTeam\x12h\n\rListCareTeams\x12*.rhip.api.archives.v1.ListCareTeamsRequest\x1a+.rhip.api.archives.v1.ListCareTeamsResponse\x12Y\n\x0cSignContract\x12).rhip.api.archives.v1.SignContractRequest\x1a\x1e.rhip.api.archives.v1.Contract\x12[\n\rRenewContract\x12*.rhip.api.archives.v1.RenewContractRequest\x1a\x1e.rhip.api.archives.v1.Contract\x12W\n\x0b\x45ndContract\x12(.rhip.api.archives.v1.EndContractRequest\x1a\x1e.rhip.api.archives.v1.Contract\x12h\n\rListContracts\x12*.rhip.api.archives.v1.ListContractsRequest\x1a+.rhip.api.archives.v1.ListContractsResponse\x12\x65\n\x10MoveRecordToTeam\x12-.rhip.api.archives.v1.MoveRecordToTeamRequest\x1a".rhip.api.archives.v1.HealthRecord\x12u\n\x15GetRecordCompleteness\x12\x32.rhip.api.archives.v1.GetRecordCompletenessRequest\x1a(.rhip.api.archives.v1.RecordCompleteness\x12`\n\x0f\x43reateSpotCheck\x12,.rhip.api.archives.v1.CreateSpotCheckRequest\x1a\x1f.rhip.api.archives.v1.SpotCheck\x12Z\n\x0cGetSpotCheck\x12).rhip.api.archives.v1.GetSpotCheckRequest\x1a\x1f.rhip.api.archives.v1.SpotCheck\x12u\n\x16RecordSpotCheckFinding\x12\x33.rhip.api.archives.v1.RecordSpotCheckFindingRequest\x1a&.rhip.api.archives.v1.SpotCheckFinding\x12w\n\x17ResolveSpotCheckFinding\x12\x34.rhip.api.archives.v1.ResolveSpotCheckFindingRequest\x1a&.rhip.api.archives.v1.SpotCheckFinding\x12o\n\x13SetRegionPopulation\x12\x30.rhip.api.archives.v1.SetRegionPopulationRequest\x1a&.rhip.api.archives.v1.RegionPopulation\x12]\n\rGetIndicators\x12*.rhip.api.archives.v1.GetIndicatorsRequest\x1a .rhip.api.archives.v1.Indicators\x12q\n\x10RankInstitutions\x12-.rhip.api.archives.v1.RankInstitutionsRequest\x1a..rhip.api.archives.v1.RankInstitutionsResponse\x12q\n\x15RequestRecordTransfer\x12\x32.rhip.api.archives.v1.RequestRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12q\n\x15\x43onfirmRecordTransfer\x12\x32.rhip.api.archives.v1.ConfirmRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12q\n\x15\x44\x65\x63lineRecordTransfer\x12\x32.rhip.api.archives.v1.DeclineRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12i\n\x11GetRecordTransfer\x12..rhip.api.archives.v1.GetRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12z\n\x13ListRecordTransfers\x12\x30.rhip.api.archives.v1.ListRecordTransfersRequest\x1a\x31.rhip.api.archives.v1.ListRecordTransfersResponse\x12q\n\x12OpenRecordTransfer\x12/.rhip.api.archives.v1.OpenRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer"\x04\x90\xb5\x18\x01\x12q\n\x12ImportHealthRecord\x12/.rhip.api.archives.v1.ImportHealthRecordRequest\x1a$.rhip.api.archives.v1.RecordTransfer"\x04\x90\xb5\x18\x01\x12s\n\x13\x43loseRecordTransfer\x12\x30.rhip.api.archives.v1.CloseRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer"\x04\x90\xb5\x18\x01\x12s\n\x16\x45scalateRecordTransfer\x12\x33.rhip.api.archives.v1.EscalateRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12q\n\x15\x41pproveRecordTransfer\x12\x32.rhip.api.archives.v1.ApproveRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12o\n\x14RejectRecordTransfer\x12\x31.rhip.api.archives.v1.RejectRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12\x83\x01\n\x1bRelayRecordTransferDecision\x12\x38.rhip.api.archives.v1.RelayRecordTransferDecisionRequest\x1a$.rhip.api.archives.v1.RecordTransfer"\x04\x90\xb5\x18\x01\x62\x06proto3'
-)
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+rhip/api/archives/v1/archives_service.proto\x12\x14rhip.api.archives.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a(rhip/api/archives/v1/health_record.proto\x1a\x1frhip/api/common/v1/common.proto\x1a#rhip/api/identity/v1/resident.proto\"\xa3\x01\n\x19\x43reateHealthRecordRequest\x12\x10\n\x08resident\x18\x01 \x01(\t\x12\x15\n\rtownship_code\x18\x02 \x01(\t\x12\x14\n\x0cvillage_code\x18\x03 \x01(\t\x12\x33\n\nbasic_info\x18\x04 \x01(\x0b\x32\x1f.rhip.api.archives.v1.BasicInfo\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"&\n\x16GetHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xac\x01\n\x18ListHealthRecordsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x30\n\x05state\x18\x02 \x01(\x0e\x32!.rhip.api.archives.v1.RecordState\x12\x15\n\rrecord_number\x18\x03 \x01(\t\x12\x10\n\x08resident\x18\x04 \x01(\t\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"i\n\x19ListHealthRecordsResponse\x12\x33\n\x07records\x18\x01 \x03(\x0b\x32\".rhip.api.archives.v1.HealthRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"l\n\x19UpdateHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x33\n\nbasic_info\x18\x02 \x01(\x0b\x32\x1f.rhip.api.archives.v1.BasicInfo\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"+\n\x1b\x41\x63tivateHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xab\x01\n\x1cTerminateHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x37\n\x06reason\x18\x02 \x01(\x0e\x32\'.rhip.api.archives.v1.TerminationReason\x12\x18\n\x10termination_date\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65stination\x18\x04 \x01(\t\x12\x15\n\rhandover_note\x18\x05 \x01(\t\"=\n\x1dReactivateHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"P\n\x17ListRecordEventsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"f\n\x18ListRecordEventsResponse\x12\x31\n\x06\x65vents\x18\x01 \x03(\x0b\x32!.rhip.api.archives.v1.RecordEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"k\n\x14\x43reateCheckUpRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12/\n\x08\x63heck_up\x18\x02 \x01(\x0b\x32\x1d.rhip.api.archives.v1.CheckUp\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"%\n\x13ListCheckUpsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\"H\n\x14ListCheckUpsResponse\x12\x30\n\tcheck_ups\x18\x01 \x03(\x0b\x32\x1d.rhip.api.archives.v1.CheckUp\"r\n\x18StartFollowUpPlanRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12.\n\x07program\x18\x02 \x01(\x0e\x32\x1d.rhip.api.archives.v1.Program\x12\x16\n\x0e\x66irst_due_date\x18\x03 \x01(\t\"n\n\x15RecordFollowUpRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x31\n\tfollow_up\x18\x02 \x01(\x0b\x32\x1e.rhip.api.archives.v1.FollowUp\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"&\n\x14ListFollowUpsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\"K\n\x15ListFollowUpsResponse\x12\x32\n\nfollow_ups\x18\x01 \x03(\x0b\x32\x1e.rhip.api.archives.v1.FollowUp\"\"\n\x10ListTasksRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\">\n\x11ListTasksResponse\x12)\n\x05tasks\x18\x01 \x03(\x0b\x32\x1a.rhip.api.archives.v1.Task\"g\n\x1fListOverdueFollowUpPlansRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"n\n ListOverdueFollowUpPlansResponse\x12\x31\n\x05plans\x18\x01 \x03(\x0b\x32\".rhip.api.archives.v1.FollowUpPlan\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x95\x02\n\x12TransferEscalation\x12\x38\n\x0c\x65scalated_by\x18\x01 \x01(\x0e\x32\".rhip.api.archives.v1.TransferSide\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x31\n\rescalate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fsource_approved\x18\x04 \x01(\x08\x12\x1c\n\x14\x64\x65stination_approved\x18\x05 \x01(\x08\x12\x14\n\x0c\x63lose_reason\x18\x06 \x01(\t\x12\x35\n\tclosed_by\x18\x07 \x01(\x0e\x32\".rhip.api.archives.v1.TransferSide\"J\n\x0fTransferConsent\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\x14\n\x0c\x63onsent_date\x18\x02 \x01(\t\x12\x11\n\treference\x18\x03 \x01(\t\"\xe8\x03\n\x0eRecordTransfer\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06record\x18\x02 \x01(\t\x12\x15\n\rrecord_number\x18\x03 \x01(\t\x12\x10\n\x08resident\x18\x04 \x01(\t\x12\x15\n\rsource_tenant\x18\x05 \x01(\t\x12\x1a\n\x12\x64\x65stination_tenant\x18\x06 \x01(\t\x12\x32\n\x05state\x18\x07 \x01(\x0e\x32#.rhip.api.archives.v1.TransferState\x12\x36\n\x07\x63onsent\x18\x08 \x01(\x0b\x32%.rhip.api.archives.v1.TransferConsent\x12\x0e\n\x06reason\x18\t \x01(\t\x12\x16\n\x0e\x64\x65\x63line_reason\x18\n \x01(\t\x12\x13\n\x0bmoved_plans\x18\x0b \x01(\x05\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65\x63ide_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpeer_region\x18\x0e \x01(\t\x12<\n\nescalation\x18\x0f \x01(\x0b\x32(.rhip.api.archives.v1.TransferEscalation\"\xdd\x01\n\x1cRequestRecordTransferRequest\x12\x10\n\x08resident\x18\x01 \x01(\t\x12\x36\n\x07\x63onsent\x18\x02 \x01(\x0b\x32%.rhip.api.archives.v1.TransferConsent\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x15\n\rsource_region\x18\x05 \x01(\t\x12\x38\n\x08\x64ocument\x18\x06 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\"\xea\x01\n\x19OpenRecordTransferRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x38\n\x08\x64ocument\x18\x02 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\x12\x1a\n\x12\x64\x65stination_tenant\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65stination_region\x18\x04 \x01(\t\x12\x36\n\x07\x63onsent\x18\x05 \x01(\x0b\x32%.rhip.api.archives.v1.TransferConsent\x12\x0e\n\x06reason\x18\x06 \x01(\t\"@\n\x19ImportHealthRecordRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x0e\n\x06\x62undle\x18\x02 \x01(\x0c\"I\n\x1a\x43loseRecordTransferRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x16\n\x0e\x64\x65\x63line_reason\x18\x02 \x01(\t\"=\n\x1d\x45scalateRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\",\n\x1c\x41pproveRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\";\n\x1bRejectRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\xb5\x01\n\"RelayRecordTransferDecisionRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x38\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32&.rhip.api.archives.v1.TransferDecision\x12\x30\n\x04side\x18\x03 \x01(\x0e\x32\".rhip.api.archives.v1.TransferSide\x12\x0e\n\x06reason\x18\x04 \x01(\t\"@\n\x1c\x43onfirmRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"<\n\x1c\x44\x65\x63lineRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"(\n\x18GetRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"S\n\x1aListRecordTransfersRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"o\n\x1bListRecordTransfersResponse\x12\x37\n\ttransfers\x18\x01 \x03(\x0b\x32$.rhip.api.archives.v1.RecordTransfer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"i\n\x15\x43reateCareTeamRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12,\n\x04team\x18\x02 \x01(\x0b\x32\x1e.rhip.api.archives.v1.CareTeam\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"&\n\x14ListCareTeamsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\"F\n\x15ListCareTeamsResponse\x12-\n\x05teams\x18\x01 \x03(\x0b\x32\x1e.rhip.api.archives.v1.CareTeam\"m\n\x13SignContractRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x0c\n\x04team\x18\x02 \x01(\t\x12\x12\n\nstart_date\x18\x03 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"6\n\x14RenewContractRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x02 \x01(\t\"2\n\x12\x45ndContractRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"&\n\x14ListContractsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\"J\n\x15ListContractsResponse\x12\x31\n\tcontracts\x18\x01 \x03(\x0b\x32\x1e.rhip.api.archives.v1.Contract\"5\n\x17MoveRecordToTeamRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04team\x18\x02 \x01(\t\",\n\x1cGetRecordCompletenessRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"_\n\x12RecordCompleteness\x12\x0e\n\x06record\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x15\n\rmissing_items\x18\x03 \x03(\t\x12\x13\n\x0bwrong_items\x18\x04 \x03(\t\"b\n\x10RegionPopulation\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0bregion_code\x18\x02 \x01(\t\x12\x1c\n\x14permanent_population\x18\x03 \x01(\x03\x12\r\n\x05\x61s_of\x18\x04 \x01(\t\"X\n\x1aSetRegionPopulationRequest\x12:\n\npopulation\x18\x01 \x01(\x0b\x32&.rhip.api.archives.v1.RegionPopulation\"t\n\tIndicator\x12\x31\n\x04kind\x18\x01 \x01(\x0e\x32#.rhip.api.archives.v1.IndicatorKind\x12\x11\n\tnumerator\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65nominator\x18\x03 \x01(\x03\x12\x0c\n\x04rate\x18\x04 \x01(\x01\"5\n\x14GetIndicatorsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t\"`\n\nIndicators\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t\x12\x33\n\nindicators\x18\x03 \x03(\x0b\x32\x1f.rhip.api.archives.v1.Indicator\"k\n\x17RankInstitutionsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x31\n\x04kind\x18\x02 \x01(\x0e\x32#.rhip.api.archives.v1.IndicatorKind\x12\r\n\x05\x61s_of\x18\x03 \x01(\t\"V\n\x10InstitutionScore\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x32\n\tindicator\x18\x02 \x01(\x0b\x32\x1f.rhip.api.archives.v1.Indicator\"\x88\x01\n\x18RankInstitutionsResponse\x12\x34\n\x04\x62\x65st\x18\x01 \x03(\x0b\x32&.rhip.api.archives.v1.InstitutionScore\x12\x36\n\x06\x62ottom\x18\x02 \x03(\x0b\x32&.rhip.api.archives.v1.InstitutionScore\"\xd9\x01\n\x10SpotCheckFinding\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06record\x18\x02 \x01(\t\x12\x0c\n\x04item\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\r\n\x05state\x18\x05 \x01(\t\x12\x12\n\nresolution\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cresolve_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb8\x01\n\tSpotCheck\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06parent\x18\x02 \x01(\t\x12\x0f\n\x07records\x18\x03 \x03(\t\x12\x38\n\x08\x66indings\x18\x04 \x03(\x0b\x32&.rhip.api.archives.v1.SpotCheckFinding\x12\x11\n\tqualified\x18\x05 \x01(\x05\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Q\n\x16\x43reateSpotCheckRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0bsample_size\x18\x02 \x01(\x05\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"#\n\x13GetSpotCheckRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"h\n\x1dRecordSpotCheckFindingRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x37\n\x07\x66inding\x18\x02 \x01(\x0b\x32&.rhip.api.archives.v1.SpotCheckFinding\"B\n\x1eResolveSpotCheckFindingRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nresolution\x18\x02 \x01(\t*\xe0\x01\n\rTransferState\x12\x1e\n\x1aTRANSFER_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16TRANSFER_STATE_PENDING\x10\x01\x12\x1c\n\x18TRANSFER_STATE_COMPLETED\x10\x02\x12\x1b\n\x17TRANSFER_STATE_DECLINED\x10\x03\x12\x1f\n\x1bTRANSFER_STATE_HANDING_OVER\x10\x04\x12\x1c\n\x18TRANSFER_STATE_ESCALATED\x10\x05\x12\x19\n\x15TRANSFER_STATE_CLOSED\x10\x06*f\n\x0cTransferSide\x12\x1d\n\x19TRANSFER_SIDE_UNSPECIFIED\x10\x00\x12\x18\n\x14TRANSFER_SIDE_SOURCE\x10\x01\x12\x1d\n\x19TRANSFER_SIDE_DESTINATION\x10\x02*\x92\x01\n\x10TransferDecision\x12!\n\x1dTRANSFER_DECISION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aTRANSFER_DECISION_ESCALATE\x10\x01\x12\x1d\n\x19TRANSFER_DECISION_APPROVE\x10\x02\x12\x1c\n\x18TRANSFER_DECISION_REJECT\x10\x03*\x89\x02\n\rIndicatorKind\x12\x1e\n\x1aINDICATOR_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aINDICATOR_KIND_FILING_RATE\x10\x01\x12)\n%INDICATOR_KIND_ELECTRONIC_FILING_RATE\x10\x02\x12\x1d\n\x19INDICATOR_KIND_USAGE_RATE\x10\x03\x12!\n\x1dINDICATOR_KIND_QUALIFIED_RATE\x10\x04\x12!\n\x1dINDICATOR_KIND_FOLLOW_UP_RATE\x10\x05\x12(\n$INDICATOR_KIND_TIMELY_FOLLOW_UP_RATE\x10\x06\x32\xf4#\n\x0f\x41rchivesService\x12i\n\x12\x43reateHealthRecord\x12/.rhip.api.archives.v1.CreateHealthRecordRequest\x1a\".rhip.api.archives.v1.HealthRecord\x12\x63\n\x0fGetHealthRecord\x12,.rhip.api.archives.v1.GetHealthRecordRequest\x1a\".rhip.api.archives.v1.HealthRecord\x12t\n\x11ListHealthRecords\x12..rhip.api.archives.v1.ListHealthRecordsRequest\x1a/.rhip.api.archives.v1.ListHealthRecordsResponse\x12i\n\x12UpdateHealthRecord\x12/.rhip.api.archives.v1.UpdateHealthRecordRequest\x1a\".rhip.api.archives.v1.HealthRecord\x12m\n\x14\x41\x63tivateHealthRecord\x12\x31.rhip.api.archives.v1.ActivateHealthRecordRequest\x1a\".rhip.api.archives.v1.HealthRecord\x12o\n\x15TerminateHealthRecord\x12\x32.rhip.api.archives.v1.TerminateHealthRecordRequest\x1a\".rhip.api.archives.v1.HealthRecord\x12q\n\x16ReactivateHealthRecord\x12\x33.rhip.api.archives.v1.ReactivateHealthRecordRequest\x1a\".rhip.api.archives.v1.HealthRecord\x12q\n\x10ListRecordEvents\x12-.rhip.api.archives.v1.ListRecordEventsRequest\x1a..rhip.api.archives.v1.ListRecordEventsResponse\x12Z\n\rCreateCheckUp\x12*.rhip.api.archives.v1.CreateCheckUpRequest\x1a\x1d.rhip.api.archives.v1.CheckUp\x12\x65\n\x0cListCheckUps\x12).rhip.api.archives.v1.ListCheckUpsRequest\x1a*.rhip.api.archives.v1.ListCheckUpsResponse\x12g\n\x11StartFollowUpPlan\x12..rhip.api.archives.v1.StartFollowUpPlanRequest\x1a\".rhip.api.archives.v1.FollowUpPlan\x12]\n\x0eRecordFollowUp\x12+.rhip.api.archives.v1.RecordFollowUpRequest\x1a\x1e.rhip.api.archives.v1.FollowUp\x12h\n\rListFollowUps\x12*.rhip.api.archives.v1.ListFollowUpsRequest\x1a+.rhip.api.archives.v1.ListFollowUpsResponse\x12\\\n\tListTasks\x12&.rhip.api.archives.v1.ListTasksRequest\x1a\'.rhip.api.archives.v1.ListTasksResponse\x12\x89\x01\n\x18ListOverdueFollowUpPlans\x12\x35.rhip.api.archives.v1.ListOverdueFollowUpPlansRequest\x1a\x36.rhip.api.archives.v1.ListOverdueFollowUpPlansResponse\x12]\n\x0e\x43reateCareTeam\x12+.rhip.api.archives.v1.CreateCareTeamRequest\x1a\x1e.rhip.api.archives.v1.CareTeam\x12h\n\rListCareTeams\x12*.rhip.api.archives.v1.ListCareTeamsRequest\x1a+.rhip.api.archives.v1.ListCareTeamsResponse\x12Y\n\x0cSignContract\x12).rhip.api.archives.v1.SignContractRequest\x1a\x1e.rhip.api.archives.v1.Contract\x12[\n\rRenewContract\x12*.rhip.api.archives.v1.RenewContractRequest\x1a\x1e.rhip.api.archives.v1.Contract\x12W\n\x0b\x45ndContract\x12(.rhip.api.archives.v1.EndContractRequest\x1a\x1e.rhip.api.archives.v1.Contract\x12h\n\rListContracts\x12*.rhip.api.archives.v1.ListContractsRequest\x1a+.rhip.api.archives.v1.ListContractsResponse\x12\x65\n\x10MoveRecordToTeam\x12-.rhip.api.archives.v1.MoveRecordToTeamRequest\x1a\".rhip.api.archives.v1.HealthRecord\x12u\n\x15GetRecordCompleteness\x12\x32.rhip.api.archives.v1.GetRecordCompletenessRequest\x1a(.rhip.api.archives.v1.RecordCompleteness\x12`\n\x0f\x43reateSpotCheck\x12,.rhip.api.archives.v1.CreateSpotCheckRequest\x1a\x1f.rhip.api.archives.v1.SpotCheck\x12Z\n\x0cGetSpotCheck\x12).rhip.api.archives.v1.GetSpotCheckRequest\x1a\x1f.rhip.api.archives.v1.SpotCheck\x12u\n\x16RecordSpotCheckFinding\x12\x33.rhip.api.archives.v1.RecordSpotCheckFindingRequest\x1a&.rhip.api.archives.v1.SpotCheckFinding\x12w\n\x17ResolveSpotCheckFinding\x12\x34.rhip.api.archives.v1.ResolveSpotCheckFindingRequest\x1a&.rhip.api.archives.v1.SpotCheckFinding\x12o\n\x13SetRegionPopulation\x12\x30.rhip.api.archives.v1.SetRegionPopulationRequest\x1a&.rhip.api.archives.v1.RegionPopulation\x12]\n\rGetIndicators\x12*.rhip.api.archives.v1.GetIndicatorsRequest\x1a .rhip.api.archives.v1.Indicators\x12q\n\x10RankInstitutions\x12-.rhip.api.archives.v1.RankInstitutionsRequest\x1a..rhip.api.archives.v1.RankInstitutionsResponse\x12q\n\x15RequestRecordTransfer\x12\x32.rhip.api.archives.v1.RequestRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12q\n\x15\x43onfirmRecordTransfer\x12\x32.rhip.api.archives.v1.ConfirmRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12q\n\x15\x44\x65\x63lineRecordTransfer\x12\x32.rhip.api.archives.v1.DeclineRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12i\n\x11GetRecordTransfer\x12..rhip.api.archives.v1.GetRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12z\n\x13ListRecordTransfers\x12\x30.rhip.api.archives.v1.ListRecordTransfersRequest\x1a\x31.rhip.api.archives.v1.ListRecordTransfersResponse\x12q\n\x12OpenRecordTransfer\x12/.rhip.api.archives.v1.OpenRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\"\x04\x90\xb5\x18\x01\x12q\n\x12ImportHealthRecord\x12/.rhip.api.archives.v1.ImportHealthRecordRequest\x1a$.rhip.api.archives.v1.RecordTransfer\"\x04\x90\xb5\x18\x01\x12s\n\x13\x43loseRecordTransfer\x12\x30.rhip.api.archives.v1.CloseRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\"\x04\x90\xb5\x18\x01\x12s\n\x16\x45scalateRecordTransfer\x12\x33.rhip.api.archives.v1.EscalateRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12q\n\x15\x41pproveRecordTransfer\x12\x32.rhip.api.archives.v1.ApproveRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12o\n\x14RejectRecordTransfer\x12\x31.rhip.api.archives.v1.RejectRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12\x83\x01\n\x1bRelayRecordTransferDecision\x12\x38.rhip.api.archives.v1.RelayRecordTransferDecisionRequest\x1a$.rhip.api.archives.v1.RecordTransfer\"\x04\x90\xb5\x18\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(
-    DESCRIPTOR, "rhip.api.archives.v1.archives_service_pb2", _globals
-)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rhip.api.archives.v1.archives_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-    DESCRIPTOR._loaded_options = None
-    _globals["_ARCHIVESSERVICE"].methods_by_name["OpenRecordTransfer"]._loaded_options = None
-    _globals["_ARCHIVESSERVICE"].methods_by_name[
-        "OpenRecordTransfer"
-    ]._serialized_options = b"\220\265\030\001"
-    _globals["_ARCHIVESSERVICE"].methods_by_name["ImportHealthRecord"]._loaded_options = None
-    _globals["_ARCHIVESSERVICE"].methods_by_name[
-        "ImportHealthRecord"
-    ]._serialized_options = b"\220\265\030\001"
-    _globals["_ARCHIVESSERVICE"].methods_by_name["CloseRecordTransfer"]._loaded_options = None
-    _globals["_ARCHIVESSERVICE"].methods_by_name[
-        "CloseRecordTransfer"
-    ]._serialized_options = b"\220\265\030\001"
-    _globals["_ARCHIVESSERVICE"].methods_by_name[
-        "RelayRecordTransferDecision"
-    ]._loaded_options = None
-    _globals["_ARCHIVESSERVICE"].methods_by_name[
-        "RelayRecordTransferDecision"
-    ]._serialized_options = b"\220\265\030\001"
-    _globals["_TRANSFERSTATE"]._serialized_start = 6586
-    _globals["_TRANSFERSTATE"]._serialized_end = 6810
-    _globals["_TRANSFERSIDE"]._serialized_start = 6812
-    _globals["_TRANSFERSIDE"]._serialized_end = 6914
-    _globals["_TRANSFERDECISION"]._serialized_start = 6917
-    _globals["_TRANSFERDECISION"]._serialized_end = 7063
-    _globals["_INDICATORKIND"]._serialized_start = 7066
-    _globals["_INDICATORKIND"]._serialized_end = 7331
-    _globals["_CREATEHEALTHRECORDREQUEST"]._serialized_start = 215
-    _globals["_CREATEHEALTHRECORDREQUEST"]._serialized_end = 378
-    _globals["_GETHEALTHRECORDREQUEST"]._serialized_start = 380
-    _globals["_GETHEALTHRECORDREQUEST"]._serialized_end = 418
-    _globals["_LISTHEALTHRECORDSREQUEST"]._serialized_start = 421
-    _globals["_LISTHEALTHRECORDSREQUEST"]._serialized_end = 593
-    _globals["_LISTHEALTHRECORDSRESPONSE"]._serialized_start = 595
-    _globals["_LISTHEALTHRECORDSRESPONSE"]._serialized_end = 700
-    _globals["_UPDATEHEALTHRECORDREQUEST"]._serialized_start = 702
-    _globals["_UPDATEHEALTHRECORDREQUEST"]._serialized_end = 810
-    _globals["_ACTIVATEHEALTHRECORDREQUEST"]._serialized_start = 812
-    _globals["_ACTIVATEHEALTHRECORDREQUEST"]._serialized_end = 855
-    _globals["_TERMINATEHEALTHRECORDREQUEST"]._serialized_start = 858
-    _globals["_TERMINATEHEALTHRECORDREQUEST"]._serialized_end = 1029
-    _globals["_REACTIVATEHEALTHRECORDREQUEST"]._serialized_start = 1031
-    _globals["_REACTIVATEHEALTHRECORDREQUEST"]._serialized_end = 1092
-    _globals["_LISTRECORDEVENTSREQUEST"]._serialized_start = 1094
-    _globals["_LISTRECORDEVENTSREQUEST"]._serialized_end = 1174
-    _globals["_LISTRECORDEVENTSRESPONSE"]._serialized_start = 1176
-    _globals["_LISTRECORDEVENTSRESPONSE"]._serialized_end = 1278
-    _globals["_CREATECHECKUPREQUEST"]._serialized_start = 1280
-    _globals["_CREATECHECKUPREQUEST"]._serialized_end = 1387
-    _globals["_LISTCHECKUPSREQUEST"]._serialized_start = 1389
-    _globals["_LISTCHECKUPSREQUEST"]._serialized_end = 1426
-    _globals["_LISTCHECKUPSRESPONSE"]._serialized_start = 1428
-    _globals["_LISTCHECKUPSRESPONSE"]._serialized_end = 1500
-    _globals["_STARTFOLLOWUPPLANREQUEST"]._serialized_start = 1502
-    _globals["_STARTFOLLOWUPPLANREQUEST"]._serialized_end = 1616
-    _globals["_RECORDFOLLOWUPREQUEST"]._serialized_start = 1618
-    _globals["_RECORDFOLLOWUPREQUEST"]._serialized_end = 1728
-    _globals["_LISTFOLLOWUPSREQUEST"]._serialized_start = 1730
-    _globals["_LISTFOLLOWUPSREQUEST"]._serialized_end = 1768
-    _globals["_LISTFOLLOWUPSRESPONSE"]._serialized_start = 1770
-    _globals["_LISTFOLLOWUPSRESPONSE"]._serialized_end = 1845
-    _globals["_LISTTASKSREQUEST"]._serialized_start = 1847
-    _globals["_LISTTASKSREQUEST"]._serialized_end = 1881
-    _globals["_LISTTASKSRESPONSE"]._serialized_start = 1883
-    _globals["_LISTTASKSRESPONSE"]._serialized_end = 1945
-    _globals["_LISTOVERDUEFOLLOWUPPLANSREQUEST"]._serialized_start = 1947
-    _globals["_LISTOVERDUEFOLLOWUPPLANSREQUEST"]._serialized_end = 2050
-    _globals["_LISTOVERDUEFOLLOWUPPLANSRESPONSE"]._serialized_start = 2052
-    _globals["_LISTOVERDUEFOLLOWUPPLANSRESPONSE"]._serialized_end = 2162
-    _globals["_TRANSFERESCALATION"]._serialized_start = 2165
-    _globals["_TRANSFERESCALATION"]._serialized_end = 2442
-    _globals["_TRANSFERCONSENT"]._serialized_start = 2444
-    _globals["_TRANSFERCONSENT"]._serialized_end = 2518
-    _globals["_RECORDTRANSFER"]._serialized_start = 2521
-    _globals["_RECORDTRANSFER"]._serialized_end = 3009
-    _globals["_REQUESTRECORDTRANSFERREQUEST"]._serialized_start = 3012
-    _globals["_REQUESTRECORDTRANSFERREQUEST"]._serialized_end = 3233
-    _globals["_OPENRECORDTRANSFERREQUEST"]._serialized_start = 3236
-    _globals["_OPENRECORDTRANSFERREQUEST"]._serialized_end = 3470
-    _globals["_IMPORTHEALTHRECORDREQUEST"]._serialized_start = 3472
-    _globals["_IMPORTHEALTHRECORDREQUEST"]._serialized_end = 3536
-    _globals["_CLOSERECORDTRANSFERREQUEST"]._serialized_start = 3538
-    _globals["_CLOSERECORDTRANSFERREQUEST"]._serialized_end = 3611
-    _globals["_ESCALATERECORDTRANSFERREQUEST"]._serialized_start = 3613
-    _globals["_ESCALATERECORDTRANSFERREQUEST"]._serialized_end = 3674
-    _globals["_APPROVERECORDTRANSFERREQUEST"]._serialized_start = 3676
-    _globals["_APPROVERECORDTRANSFERREQUEST"]._serialized_end = 3720
-    _globals["_REJECTRECORDTRANSFERREQUEST"]._serialized_start = 3722
-    _globals["_REJECTRECORDTRANSFERREQUEST"]._serialized_end = 3781
-    _globals["_RELAYRECORDTRANSFERDECISIONREQUEST"]._serialized_start = 3784
-    _globals["_RELAYRECORDTRANSFERDECISIONREQUEST"]._serialized_end = 3965
-    _globals["_CONFIRMRECORDTRANSFERREQUEST"]._serialized_start = 3967
-    _globals["_CONFIRMRECORDTRANSFERREQUEST"]._serialized_end = 4031
-    _globals["_DECLINERECORDTRANSFERREQUEST"]._serialized_start = 4033
-    _globals["_DECLINERECORDTRANSFERREQUEST"]._serialized_end = 4093
-    _globals["_GETRECORDTRANSFERREQUEST"]._serialized_start = 4095
-    _globals["_GETRECORDTRANSFERREQUEST"]._serialized_end = 4135
-    _globals["_LISTRECORDTRANSFERSREQUEST"]._serialized_start = 4137
-    _globals["_LISTRECORDTRANSFERSREQUEST"]._serialized_end = 4220
-    _globals["_LISTRECORDTRANSFERSRESPONSE"]._serialized_start = 4222
-    _globals["_LISTRECORDTRANSFERSRESPONSE"]._serialized_end = 4333
-    _globals["_CREATECARETEAMREQUEST"]._serialized_start = 4335
-    _globals["_CREATECARETEAMREQUEST"]._serialized_end = 4440
-    _globals["_LISTCARETEAMSREQUEST"]._serialized_start = 4442
-    _globals["_LISTCARETEAMSREQUEST"]._serialized_end = 4480
-    _globals["_LISTCARETEAMSRESPONSE"]._serialized_start = 4482
-    _globals["_LISTCARETEAMSRESPONSE"]._serialized_end = 4552
-    _globals["_SIGNCONTRACTREQUEST"]._serialized_start = 4554
-    _globals["_SIGNCONTRACTREQUEST"]._serialized_end = 4663
-    _globals["_RENEWCONTRACTREQUEST"]._serialized_start = 4665
-    _globals["_RENEWCONTRACTREQUEST"]._serialized_end = 4719
-    _globals["_ENDCONTRACTREQUEST"]._serialized_start = 4721
-    _globals["_ENDCONTRACTREQUEST"]._serialized_end = 4771
-    _globals["_LISTCONTRACTSREQUEST"]._serialized_start = 4773
-    _globals["_LISTCONTRACTSREQUEST"]._serialized_end = 4811
-    _globals["_LISTCONTRACTSRESPONSE"]._serialized_start = 4813
-    _globals["_LISTCONTRACTSRESPONSE"]._serialized_end = 4887
-    _globals["_MOVERECORDTOTEAMREQUEST"]._serialized_start = 4889
-    _globals["_MOVERECORDTOTEAMREQUEST"]._serialized_end = 4942
-    _globals["_GETRECORDCOMPLETENESSREQUEST"]._serialized_start = 4944
-    _globals["_GETRECORDCOMPLETENESSREQUEST"]._serialized_end = 4988
-    _globals["_RECORDCOMPLETENESS"]._serialized_start = 4990
-    _globals["_RECORDCOMPLETENESS"]._serialized_end = 5085
-    _globals["_REGIONPOPULATION"]._serialized_start = 5087
-    _globals["_REGIONPOPULATION"]._serialized_end = 5185
-    _globals["_SETREGIONPOPULATIONREQUEST"]._serialized_start = 5187
-    _globals["_SETREGIONPOPULATIONREQUEST"]._serialized_end = 5275
-    _globals["_INDICATOR"]._serialized_start = 5277
-    _globals["_INDICATOR"]._serialized_end = 5393
-    _globals["_GETINDICATORSREQUEST"]._serialized_start = 5395
-    _globals["_GETINDICATORSREQUEST"]._serialized_end = 5448
-    _globals["_INDICATORS"]._serialized_start = 5450
-    _globals["_INDICATORS"]._serialized_end = 5546
-    _globals["_RANKINSTITUTIONSREQUEST"]._serialized_start = 5548
-    _globals["_RANKINSTITUTIONSREQUEST"]._serialized_end = 5655
-    _globals["_INSTITUTIONSCORE"]._serialized_start = 5657
-    _globals["_INSTITUTIONSCORE"]._serialized_end = 5743
-    _globals["_RANKINSTITUTIONSRESPONSE"]._serialized_start = 5746
-    _globals["_RANKINSTITUTIONSRESPONSE"]._serialized_end = 5882
-    _globals["_SPOTCHECKFINDING"]._serialized_start = 5885
-    _globals["_SPOTCHECKFINDING"]._serialized_end = 6102
-    _globals["_SPOTCHECK"]._serialized_start = 6105
-    _globals["_SPOTCHECK"]._serialized_end = 6289
-    _globals["_CREATESPOTCHECKREQUEST"]._serialized_start = 6291
-    _globals["_CREATESPOTCHECKREQUEST"]._serialized_end = 6372
-    _globals["_GETSPOTCHECKREQUEST"]._serialized_start = 6374
-    _globals["_GETSPOTCHECKREQUEST"]._serialized_end = 6409
-    _globals["_RECORDSPOTCHECKFINDINGREQUEST"]._serialized_start = 6411
-    _globals["_RECORDSPOTCHECKFINDINGREQUEST"]._serialized_end = 6515
-    _globals["_RESOLVESPOTCHECKFINDINGREQUEST"]._serialized_start = 6517
-    _globals["_RESOLVESPOTCHECKFINDINGREQUEST"]._serialized_end = 6583
-    _globals["_ARCHIVESSERVICE"]._serialized_start = 7334
-    _globals["_ARCHIVESSERVICE"]._serialized_end = 11930
+  DESCRIPTOR._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['OpenRecordTransfer']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['OpenRecordTransfer']._serialized_options = b'\220\265\030\001'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ImportHealthRecord']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ImportHealthRecord']._serialized_options = b'\220\265\030\001'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['CloseRecordTransfer']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['CloseRecordTransfer']._serialized_options = b'\220\265\030\001'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['RelayRecordTransferDecision']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['RelayRecordTransferDecision']._serialized_options = b'\220\265\030\001'
+  _globals['_TRANSFERSTATE']._serialized_start=6586
+  _globals['_TRANSFERSTATE']._serialized_end=6810
+  _globals['_TRANSFERSIDE']._serialized_start=6812
+  _globals['_TRANSFERSIDE']._serialized_end=6914
+  _globals['_TRANSFERDECISION']._serialized_start=6917
+  _globals['_TRANSFERDECISION']._serialized_end=7063
+  _globals['_INDICATORKIND']._serialized_start=7066
+  _globals['_INDICATORKIND']._serialized_end=7331
+  _globals['_CREATEHEALTHRECORDREQUEST']._serialized_start=215
+  _globals['_CREATEHEALTHRECORDREQUEST']._serialized_end=378
+  _globals['_GETHEALTHRECORDREQUEST']._serialized_start=380
+  _globals['_GETHEALTHRECORDREQUEST']._serialized_end=418
+  _globals['_LISTHEALTHRECORDSREQUEST']._serialized_start=421
+  _globals['_LISTHEALTHRECORDSREQUEST']._serialized_end=593
+  _globals['_LISTHEALTHRECORDSRESPONSE']._serialized_start=595
+  _globals['_LISTHEALTHRECORDSRESPONSE']._serialized_end=700
+  _globals['_UPDATEHEALTHRECORDREQUEST']._serialized_start=702
+  _globals['_UPDATEHEALTHRECORDREQUEST']._serialized_end=810
+  _globals['_ACTIVATEHEALTHRECORDREQUEST']._serialized_start=812
+  _globals['_ACTIVATEHEALTHRECORDREQUEST']._serialized_end=855
+  _globals['_TERMINATEHEALTHRECORDREQUEST']._serialized_start=858
+  _globals['_TERMINATEHEALTHRECORDREQUEST']._serialized_end=1029
+  _globals['_REACTIVATEHEALTHRECORDREQUEST']._serialized_start=1031
+  _globals['_REACTIVATEHEALTHRECORDREQUEST']._serialized_end=1092
+  _globals['_LISTRECORDEVENTSREQUEST']._serialized_start=1094
+  _globals['_LISTRECORDEVENTSREQUEST']._serialized_end=1174
+  _globals['_LISTRECORDEVENTSRESPONSE']._serialized_start=1176
+  _globals['_LISTRECORDEVENTSRESPONSE']._serialized_end=1278
+  _globals['_CREATECHECKUPREQUEST']._serialized_start=1280
+  _globals['_CREATECHECKUPREQUEST']._serialized_end=1387
+  _globals['_LISTCHECKUPSREQUEST']._serialized_start=1389
+  _globals['_LISTCHECKUPSREQUEST']._serialized_end=1426
+  _globals['_LISTCHECKUPSRESPONSE']._serialized_start=1428
+  _globals['_LISTCHECKUPSRESPONSE']._serialized_end=1500
+  _globals['_STARTFOLLOWUPPLANREQUEST']._serialized_start=1502
+  _globals['_STARTFOLLOWUPPLANREQUEST']._serialized_end=1616
+  _globals['_RECORDFOLLOWUPREQUEST']._serialized_start=1618
+  _globals['_RECORDFOLLOWUPREQUEST']._serialized_end=1728
+  _globals['_LISTFOLLOWUPSREQUEST']._serialized_start=1730
+  _globals['_LISTFOLLOWUPSREQUEST']._serialized_end=1768
+  _globals['_LISTFOLLOWUPSRESPONSE']._serialized_start=1770
+  _globals['_LISTFOLLOWUPSRESPONSE']._serialized_end=1845
+  _globals['_LISTTASKSREQUEST']._serialized_start=1847
+  _globals['_LISTTASKSREQUEST']._serialized_end=1881
+  _globals['_LISTTASKSRESPONSE']._serialized_start=1883
+  _globals['_LISTTASKSRESPONSE']._serialized_end=1945
+  _globals['_LISTOVERDUEFOLLOWUPPLANSREQUEST']._serialized_start=1947
+  _globals['_LISTOVERDUEFOLLOWUPPLANSREQUEST']._serialized_end=2050
+  _globals['_LISTOVERDUEFOLLOWUPPLANSRESPONSE']._serialized_start=2052
+  _globals['_LISTOVERDUEFOLLOWUPPLANSRESPONSE']._serialized_end=2162
+  _globals['_TRANSFERESCALATION']._serialized_start=2165
+  _globals['_TRANSFERESCALATION']._serialized_end=2442
+  _globals['_TRANSFERCONSENT']._serialized_start=2444
+  _globals['_TRANSFERCONSENT']._serialized_end=2518
+  _globals['_RECORDTRANSFER']._serialized_start=2521
+  _globals['_RECORDTRANSFER']._serialized_end=3009
+  _globals['_REQUESTRECORDTRANSFERREQUEST']._serialized_start=3012
+  _globals['_REQUESTRECORDTRANSFERREQUEST']._serialized_end=3233
+  _globals['_OPENRECORDTRANSFERREQUEST']._serialized_start=3236
+  _globals['_OPENRECORDTRANSFERREQUEST']._serialized_end=3470
+  _globals['_IMPORTHEALTHRECORDREQUEST']._serialized_start=3472
+  _globals['_IMPORTHEALTHRECORDREQUEST']._serialized_end=3536
+  _globals['_CLOSERECORDTRANSFERREQUEST']._serialized_start=3538
+  _globals['_CLOSERECORDTRANSFERREQUEST']._serialized_end=3611
+  _globals['_ESCALATERECORDTRANSFERREQUEST']._serialized_start=3613
+  _globals['_ESCALATERECORDTRANSFERREQUEST']._serialized_end=3674
+  _globals['_APPROVERECORDTRANSFERREQUEST']._serialized_start=3676
+  _globals['_APPROVERECORDTRANSFERREQUEST']._serialized_end=3720
+  _globals['_REJECTRECORDTRANSFERREQUEST']._serialized_start=3722
+  _globals['_REJECTRECORDTRANSFERREQUEST']._serialized_end=3781
+  _globals['_RELAYRECORDTRANSFERDECISIONREQUEST']._serialized_start=3784
+  _globals['_RELAYRECORDTRANSFERDECISIONREQUEST']._serialized_end=3965
+  _globals['_CONFIRMRECORDTRANSFERREQUEST']._serialized_start=3967
+  _globals['_CONFIRMRECORDTRANSFERREQUEST']._serialized_end=4031
+  _globals['_DECLINERECORDTRANSFERREQUEST']._serialized_start=4033
+  _globals['_DECLINERECORDTRANSFERREQUEST']._serialized_end=4093
+  _globals['_GETRECORDTRANSFERREQUEST']._serialized_start=4095
+  _globals['_GETRECORDTRANSFERREQUEST']._serialized_end=4135
+  _globals['_LISTRECORDTRANSFERSREQUEST']._serialized_start=4137
+  _globals['_LISTRECORDTRANSFERSREQUEST']._serialized_end=4220
+  _globals['_LISTRECORDTRANSFERSRESPONSE']._serialized_start=4222
+  _globals['_LISTRECORDTRANSFERSRESPONSE']._serialized_end=4333
+  _globals['_CREATECARETEAMREQUEST']._serialized_start=4335
+  _globals['_CREATECARETEAMREQUEST']._serialized_end=4440
+  _globals['_LISTCARETEAMSREQUEST']._serialized_start=4442
+  _globals['_LISTCARETEAMSREQUEST']._serialized_end=4480
+  _globals['_LISTCARETEAMSRESPONSE']._serialized_start=4482
+  _globals['_LISTCARETEAMSRESPONSE']._serialized_end=4552
+  _globals['_SIGNCONTRACTREQUEST']._serialized_start=4554
+  _globals['_SIGNCONTRACTREQUEST']._serialized_end=4663
+  _globals['_RENEWCONTRACTREQUEST']._serialized_start=4665
+  _globals['_RENEWCONTRACTREQUEST']._serialized_end=4719
+  _globals['_ENDCONTRACTREQUEST']._serialized_start=4721
+  _globals['_ENDCONTRACTREQUEST']._serialized_end=4771
+  _globals['_LISTCONTRACTSREQUEST']._serialized_start=4773
+  _globals['_LISTCONTRACTSREQUEST']._serialized_end=4811
+  _globals['_LISTCONTRACTSRESPONSE']._serialized_start=4813
+  _globals['_LISTCONTRACTSRESPONSE']._serialized_end=4887
+  _globals['_MOVERECORDTOTEAMREQUEST']._serialized_start=4889
+  _globals['_MOVERECORDTOTEAMREQUEST']._serialized_end=4942
+  _globals['_GETRECORDCOMPLETENESSREQUEST']._serialized_start=4944
+  _globals['_GETRECORDCOMPLETENESSREQUEST']._serialized_end=4988
+  _globals['_RECORDCOMPLETENESS']._serialized_start=4990
+  _globals['_RECORDCOMPLETENESS']._serialized_end=5085
+  _globals['_REGIONPOPULATION']._serialized_start=5087
+  _globals['_REGIONPOPULATION']._serialized_end=5185
+  _globals['_SETREGIONPOPULATIONREQUEST']._serialized_start=5187
+  _globals['_SETREGIONPOPULATIONREQUEST']._serialized_end=5275
+  _globals['_INDICATOR']._serialized_start=5277
+  _globals['_INDICATOR']._serialized_end=5393
+  _globals['_GETINDICATORSREQUEST']._serialized_start=5395
+  _globals['_GETINDICATORSREQUEST']._serialized_end=5448
+  _globals['_INDICATORS']._serialized_start=5450
+  _globals['_INDICATORS']._serialized_end=5546
+  _globals['_RANKINSTITUTIONSREQUEST']._serialized_start=5548
+  _globals['_RANKINSTITUTIONSREQUEST']._serialized_end=5655
+  _globals['_INSTITUTIONSCORE']._serialized_start=5657
+  _globals['_INSTITUTIONSCORE']._serialized_end=5743
+  _globals['_RANKINSTITUTIONSRESPONSE']._serialized_start=5746
+  _globals['_RANKINSTITUTIONSRESPONSE']._serialized_end=5882
+  _globals['_SPOTCHECKFINDING']._serialized_start=5885
+  _globals['_SPOTCHECKFINDING']._serialized_end=6102
+  _globals['_SPOTCHECK']._serialized_start=6105
+  _globals['_SPOTCHECK']._serialized_end=6289
+  _globals['_CREATESPOTCHECKREQUEST']._serialized_start=6291
+  _globals['_CREATESPOTCHECKREQUEST']._serialized_end=6372
+  _globals['_GETSPOTCHECKREQUEST']._serialized_start=6374
+  _globals['_GETSPOTCHECKREQUEST']._serialized_end=6409
+  _globals['_RECORDSPOTCHECKFINDINGREQUEST']._serialized_start=6411
+  _globals['_RECORDSPOTCHECKFINDINGREQUEST']._serialized_end=6515
+  _globals['_RESOLVESPOTCHECKFINDINGREQUEST']._serialized_start=6517
+  _globals['_RESOLVESPOTCHECKFINDINGREQUEST']._serialized_end=6583
+  _globals['_ARCHIVESSERVICE']._serialized_start=7334
+  _globals['_ARCHIVESSERVICE']._serialized_end=11930
 # @@protoc_insertion_point(module_scope)

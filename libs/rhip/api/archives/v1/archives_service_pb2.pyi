@@ -45,7 +45,6 @@ class IndicatorKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INDICATOR_KIND_QUALIFIED_RATE: _ClassVar[IndicatorKind]
     INDICATOR_KIND_FOLLOW_UP_RATE: _ClassVar[IndicatorKind]
     INDICATOR_KIND_TIMELY_FOLLOW_UP_RATE: _ClassVar[IndicatorKind]
-
 TRANSFER_STATE_UNSPECIFIED: TransferState
 TRANSFER_STATE_PENDING: TransferState
 TRANSFER_STATE_COMPLETED: TransferState
@@ -80,14 +79,7 @@ class CreateHealthRecordRequest(_message.Message):
     village_code: str
     basic_info: _health_record_pb2.BasicInfo
     request_id: str
-    def __init__(
-        self,
-        resident: _Optional[str] = ...,
-        township_code: _Optional[str] = ...,
-        village_code: _Optional[str] = ...,
-        basic_info: _Optional[_Union[_health_record_pb2.BasicInfo, _Mapping]] = ...,
-        request_id: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, resident: _Optional[str] = ..., township_code: _Optional[str] = ..., village_code: _Optional[str] = ..., basic_info: _Optional[_Union[_health_record_pb2.BasicInfo, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class GetHealthRecordRequest(_message.Message):
     __slots__ = ("name",)
@@ -109,15 +101,7 @@ class ListHealthRecordsRequest(_message.Message):
     resident: str
     page_size: int
     page_token: str
-    def __init__(
-        self,
-        parent: _Optional[str] = ...,
-        state: _Optional[_Union[_health_record_pb2.RecordState, str]] = ...,
-        record_number: _Optional[str] = ...,
-        resident: _Optional[str] = ...,
-        page_size: _Optional[int] = ...,
-        page_token: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, parent: _Optional[str] = ..., state: _Optional[_Union[_health_record_pb2.RecordState, str]] = ..., record_number: _Optional[str] = ..., resident: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListHealthRecordsResponse(_message.Message):
     __slots__ = ("records", "next_page_token")
@@ -125,11 +109,7 @@ class ListHealthRecordsResponse(_message.Message):
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     records: _containers.RepeatedCompositeFieldContainer[_health_record_pb2.HealthRecord]
     next_page_token: str
-    def __init__(
-        self,
-        records: _Optional[_Iterable[_Union[_health_record_pb2.HealthRecord, _Mapping]]] = ...,
-        next_page_token: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, records: _Optional[_Iterable[_Union[_health_record_pb2.HealthRecord, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class UpdateHealthRecordRequest(_message.Message):
     __slots__ = ("name", "basic_info", "etag")
@@ -139,12 +119,7 @@ class UpdateHealthRecordRequest(_message.Message):
     name: str
     basic_info: _health_record_pb2.BasicInfo
     etag: str
-    def __init__(
-        self,
-        name: _Optional[str] = ...,
-        basic_info: _Optional[_Union[_health_record_pb2.BasicInfo, _Mapping]] = ...,
-        etag: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., basic_info: _Optional[_Union[_health_record_pb2.BasicInfo, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
 
 class ActivateHealthRecordRequest(_message.Message):
     __slots__ = ("name",)
@@ -164,14 +139,7 @@ class TerminateHealthRecordRequest(_message.Message):
     termination_date: str
     destination: str
     handover_note: str
-    def __init__(
-        self,
-        name: _Optional[str] = ...,
-        reason: _Optional[_Union[_health_record_pb2.TerminationReason, str]] = ...,
-        termination_date: _Optional[str] = ...,
-        destination: _Optional[str] = ...,
-        handover_note: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., reason: _Optional[_Union[_health_record_pb2.TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., destination: _Optional[str] = ..., handover_note: _Optional[str] = ...) -> None: ...
 
 class ReactivateHealthRecordRequest(_message.Message):
     __slots__ = ("name", "reason")
@@ -189,12 +157,7 @@ class ListRecordEventsRequest(_message.Message):
     parent: str
     page_size: int
     page_token: str
-    def __init__(
-        self,
-        parent: _Optional[str] = ...,
-        page_size: _Optional[int] = ...,
-        page_token: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListRecordEventsResponse(_message.Message):
     __slots__ = ("events", "next_page_token")
@@ -202,11 +165,7 @@ class ListRecordEventsResponse(_message.Message):
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     events: _containers.RepeatedCompositeFieldContainer[_health_record_pb2.RecordEvent]
     next_page_token: str
-    def __init__(
-        self,
-        events: _Optional[_Iterable[_Union[_health_record_pb2.RecordEvent, _Mapping]]] = ...,
-        next_page_token: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, events: _Optional[_Iterable[_Union[_health_record_pb2.RecordEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class CreateCheckUpRequest(_message.Message):
     __slots__ = ("parent", "check_up", "request_id")
@@ -216,12 +175,7 @@ class CreateCheckUpRequest(_message.Message):
     parent: str
     check_up: _health_record_pb2.CheckUp
     request_id: str
-    def __init__(
-        self,
-        parent: _Optional[str] = ...,
-        check_up: _Optional[_Union[_health_record_pb2.CheckUp, _Mapping]] = ...,
-        request_id: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, parent: _Optional[str] = ..., check_up: _Optional[_Union[_health_record_pb2.CheckUp, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class ListCheckUpsRequest(_message.Message):
     __slots__ = ("parent",)
@@ -233,9 +187,7 @@ class ListCheckUpsResponse(_message.Message):
     __slots__ = ("check_ups",)
     CHECK_UPS_FIELD_NUMBER: _ClassVar[int]
     check_ups: _containers.RepeatedCompositeFieldContainer[_health_record_pb2.CheckUp]
-    def __init__(
-        self, check_ups: _Optional[_Iterable[_Union[_health_record_pb2.CheckUp, _Mapping]]] = ...
-    ) -> None: ...
+    def __init__(self, check_ups: _Optional[_Iterable[_Union[_health_record_pb2.CheckUp, _Mapping]]] = ...) -> None: ...
 
 class StartFollowUpPlanRequest(_message.Message):
     __slots__ = ("parent", "program", "first_due_date")
@@ -245,12 +197,7 @@ class StartFollowUpPlanRequest(_message.Message):
     parent: str
     program: _health_record_pb2.Program
     first_due_date: str
-    def __init__(
-        self,
-        parent: _Optional[str] = ...,
-        program: _Optional[_Union[_health_record_pb2.Program, str]] = ...,
-        first_due_date: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, parent: _Optional[str] = ..., program: _Optional[_Union[_health_record_pb2.Program, str]] = ..., first_due_date: _Optional[str] = ...) -> None: ...
 
 class RecordFollowUpRequest(_message.Message):
     __slots__ = ("parent", "follow_up", "request_id")
@@ -260,12 +207,7 @@ class RecordFollowUpRequest(_message.Message):
     parent: str
     follow_up: _health_record_pb2.FollowUp
     request_id: str
-    def __init__(
-        self,
-        parent: _Optional[str] = ...,
-        follow_up: _Optional[_Union[_health_record_pb2.FollowUp, _Mapping]] = ...,
-        request_id: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, parent: _Optional[str] = ..., follow_up: _Optional[_Union[_health_record_pb2.FollowUp, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class ListFollowUpsRequest(_message.Message):
     __slots__ = ("parent",)
@@ -277,9 +219,7 @@ class ListFollowUpsResponse(_message.Message):
     __slots__ = ("follow_ups",)
     FOLLOW_UPS_FIELD_NUMBER: _ClassVar[int]
     follow_ups: _containers.RepeatedCompositeFieldContainer[_health_record_pb2.FollowUp]
-    def __init__(
-        self, follow_ups: _Optional[_Iterable[_Union[_health_record_pb2.FollowUp, _Mapping]]] = ...
-    ) -> None: ...
+    def __init__(self, follow_ups: _Optional[_Iterable[_Union[_health_record_pb2.FollowUp, _Mapping]]] = ...) -> None: ...
 
 class ListTasksRequest(_message.Message):
     __slots__ = ("parent",)
@@ -291,9 +231,7 @@ class ListTasksResponse(_message.Message):
     __slots__ = ("tasks",)
     TASKS_FIELD_NUMBER: _ClassVar[int]
     tasks: _containers.RepeatedCompositeFieldContainer[_health_record_pb2.Task]
-    def __init__(
-        self, tasks: _Optional[_Iterable[_Union[_health_record_pb2.Task, _Mapping]]] = ...
-    ) -> None: ...
+    def __init__(self, tasks: _Optional[_Iterable[_Union[_health_record_pb2.Task, _Mapping]]] = ...) -> None: ...
 
 class ListOverdueFollowUpPlansRequest(_message.Message):
     __slots__ = ("parent", "as_of", "page_size", "page_token")
@@ -305,13 +243,7 @@ class ListOverdueFollowUpPlansRequest(_message.Message):
     as_of: str
     page_size: int
     page_token: str
-    def __init__(
-        self,
-        parent: _Optional[str] = ...,
-        as_of: _Optional[str] = ...,
-        page_size: _Optional[int] = ...,
-        page_token: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, parent: _Optional[str] = ..., as_of: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListOverdueFollowUpPlansResponse(_message.Message):
     __slots__ = ("plans", "next_page_token")
@@ -319,22 +251,10 @@ class ListOverdueFollowUpPlansResponse(_message.Message):
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     plans: _containers.RepeatedCompositeFieldContainer[_health_record_pb2.FollowUpPlan]
     next_page_token: str
-    def __init__(
-        self,
-        plans: _Optional[_Iterable[_Union[_health_record_pb2.FollowUpPlan, _Mapping]]] = ...,
-        next_page_token: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, plans: _Optional[_Iterable[_Union[_health_record_pb2.FollowUpPlan, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class TransferEscalation(_message.Message):
-    __slots__ = (
-        "escalated_by",
-        "reason",
-        "escalate_time",
-        "source_approved",
-        "destination_approved",
-        "close_reason",
-        "closed_by",
-    )
+    __slots__ = ("escalated_by", "reason", "escalate_time", "source_approved", "destination_approved", "close_reason", "closed_by")
     ESCALATED_BY_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     ESCALATE_TIME_FIELD_NUMBER: _ClassVar[int]
@@ -349,18 +269,7 @@ class TransferEscalation(_message.Message):
     destination_approved: bool
     close_reason: str
     closed_by: TransferSide
-    def __init__(
-        self,
-        escalated_by: _Optional[_Union[TransferSide, str]] = ...,
-        reason: _Optional[str] = ...,
-        escalate_time: _Optional[
-            _Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]
-        ] = ...,
-        source_approved: _Optional[bool] = ...,
-        destination_approved: _Optional[bool] = ...,
-        close_reason: _Optional[str] = ...,
-        closed_by: _Optional[_Union[TransferSide, str]] = ...,
-    ) -> None: ...
+    def __init__(self, escalated_by: _Optional[_Union[TransferSide, str]] = ..., reason: _Optional[str] = ..., escalate_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source_approved: _Optional[bool] = ..., destination_approved: _Optional[bool] = ..., close_reason: _Optional[str] = ..., closed_by: _Optional[_Union[TransferSide, str]] = ...) -> None: ...
 
 class TransferConsent(_message.Message):
     __slots__ = ("method", "consent_date", "reference")
@@ -370,31 +279,10 @@ class TransferConsent(_message.Message):
     method: str
     consent_date: str
     reference: str
-    def __init__(
-        self,
-        method: _Optional[str] = ...,
-        consent_date: _Optional[str] = ...,
-        reference: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, method: _Optional[str] = ..., consent_date: _Optional[str] = ..., reference: _Optional[str] = ...) -> None: ...
 
 class RecordTransfer(_message.Message):
-    __slots__ = (
-        "name",
-        "record",
-        "record_number",
-        "resident",
-        "source_tenant",
-        "destination_tenant",
-        "state",
-        "consent",
-        "reason",
-        "decline_reason",
-        "moved_plans",
-        "create_time",
-        "decide_time",
-        "peer_region",
-        "escalation",
-    )
+    __slots__ = ("name", "record", "record_number", "resident", "source_tenant", "destination_tenant", "state", "consent", "reason", "decline_reason", "moved_plans", "create_time", "decide_time", "peer_region", "escalation")
     NAME_FIELD_NUMBER: _ClassVar[int]
     RECORD_FIELD_NUMBER: _ClassVar[int]
     RECORD_NUMBER_FIELD_NUMBER: _ClassVar[int]
@@ -425,24 +313,7 @@ class RecordTransfer(_message.Message):
     decide_time: _timestamp_pb2.Timestamp
     peer_region: str
     escalation: TransferEscalation
-    def __init__(
-        self,
-        name: _Optional[str] = ...,
-        record: _Optional[str] = ...,
-        record_number: _Optional[str] = ...,
-        resident: _Optional[str] = ...,
-        source_tenant: _Optional[str] = ...,
-        destination_tenant: _Optional[str] = ...,
-        state: _Optional[_Union[TransferState, str]] = ...,
-        consent: _Optional[_Union[TransferConsent, _Mapping]] = ...,
-        reason: _Optional[str] = ...,
-        decline_reason: _Optional[str] = ...,
-        moved_plans: _Optional[int] = ...,
-        create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...,
-        decide_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...,
-        peer_region: _Optional[str] = ...,
-        escalation: _Optional[_Union[TransferEscalation, _Mapping]] = ...,
-    ) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., record: _Optional[str] = ..., record_number: _Optional[str] = ..., resident: _Optional[str] = ..., source_tenant: _Optional[str] = ..., destination_tenant: _Optional[str] = ..., state: _Optional[_Union[TransferState, str]] = ..., consent: _Optional[_Union[TransferConsent, _Mapping]] = ..., reason: _Optional[str] = ..., decline_reason: _Optional[str] = ..., moved_plans: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decide_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., peer_region: _Optional[str] = ..., escalation: _Optional[_Union[TransferEscalation, _Mapping]] = ...) -> None: ...
 
 class RequestRecordTransferRequest(_message.Message):
     __slots__ = ("resident", "consent", "reason", "request_id", "source_region", "document")
@@ -458,25 +329,10 @@ class RequestRecordTransferRequest(_message.Message):
     request_id: str
     source_region: str
     document: _resident_pb2.IdentityDocument
-    def __init__(
-        self,
-        resident: _Optional[str] = ...,
-        consent: _Optional[_Union[TransferConsent, _Mapping]] = ...,
-        reason: _Optional[str] = ...,
-        request_id: _Optional[str] = ...,
-        source_region: _Optional[str] = ...,
-        document: _Optional[_Union[_resident_pb2.IdentityDocument, _Mapping]] = ...,
-    ) -> None: ...
+    def __init__(self, resident: _Optional[str] = ..., consent: _Optional[_Union[TransferConsent, _Mapping]] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ..., source_region: _Optional[str] = ..., document: _Optional[_Union[_resident_pb2.IdentityDocument, _Mapping]] = ...) -> None: ...
 
 class OpenRecordTransferRequest(_message.Message):
-    __slots__ = (
-        "transfer_id",
-        "document",
-        "destination_tenant",
-        "destination_region",
-        "consent",
-        "reason",
-    )
+    __slots__ = ("transfer_id", "document", "destination_tenant", "destination_region", "consent", "reason")
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     DESTINATION_TENANT_FIELD_NUMBER: _ClassVar[int]
@@ -489,15 +345,7 @@ class OpenRecordTransferRequest(_message.Message):
     destination_region: str
     consent: TransferConsent
     reason: str
-    def __init__(
-        self,
-        transfer_id: _Optional[str] = ...,
-        document: _Optional[_Union[_resident_pb2.IdentityDocument, _Mapping]] = ...,
-        destination_tenant: _Optional[str] = ...,
-        destination_region: _Optional[str] = ...,
-        consent: _Optional[_Union[TransferConsent, _Mapping]] = ...,
-        reason: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, transfer_id: _Optional[str] = ..., document: _Optional[_Union[_resident_pb2.IdentityDocument, _Mapping]] = ..., destination_tenant: _Optional[str] = ..., destination_region: _Optional[str] = ..., consent: _Optional[_Union[TransferConsent, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ImportHealthRecordRequest(_message.Message):
     __slots__ = ("transfer_id", "bundle")
@@ -505,9 +353,7 @@ class ImportHealthRecordRequest(_message.Message):
     BUNDLE_FIELD_NUMBER: _ClassVar[int]
     transfer_id: str
     bundle: bytes
-    def __init__(
-        self, transfer_id: _Optional[str] = ..., bundle: _Optional[bytes] = ...
-    ) -> None: ...
+    def __init__(self, transfer_id: _Optional[str] = ..., bundle: _Optional[bytes] = ...) -> None: ...
 
 class CloseRecordTransferRequest(_message.Message):
     __slots__ = ("transfer_id", "decline_reason")
@@ -515,9 +361,7 @@ class CloseRecordTransferRequest(_message.Message):
     DECLINE_REASON_FIELD_NUMBER: _ClassVar[int]
     transfer_id: str
     decline_reason: str
-    def __init__(
-        self, transfer_id: _Optional[str] = ..., decline_reason: _Optional[str] = ...
-    ) -> None: ...
+    def __init__(self, transfer_id: _Optional[str] = ..., decline_reason: _Optional[str] = ...) -> None: ...
 
 class EscalateRecordTransferRequest(_message.Message):
     __slots__ = ("name", "reason")
@@ -551,13 +395,7 @@ class RelayRecordTransferDecisionRequest(_message.Message):
     decision: TransferDecision
     side: TransferSide
     reason: str
-    def __init__(
-        self,
-        transfer_id: _Optional[str] = ...,
-        decision: _Optional[_Union[TransferDecision, str]] = ...,
-        side: _Optional[_Union[TransferSide, str]] = ...,
-        reason: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, transfer_id: _Optional[str] = ..., decision: _Optional[_Union[TransferDecision, str]] = ..., side: _Optional[_Union[TransferSide, str]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ConfirmRecordTransferRequest(_message.Message):
     __slots__ = ("name", "request_id")
@@ -589,12 +427,7 @@ class ListRecordTransfersRequest(_message.Message):
     parent: str
     page_size: int
     page_token: str
-    def __init__(
-        self,
-        parent: _Optional[str] = ...,
-        page_size: _Optional[int] = ...,
-        page_token: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListRecordTransfersResponse(_message.Message):
     __slots__ = ("transfers", "next_page_token")
@@ -602,11 +435,7 @@ class ListRecordTransfersResponse(_message.Message):
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     transfers: _containers.RepeatedCompositeFieldContainer[RecordTransfer]
     next_page_token: str
-    def __init__(
-        self,
-        transfers: _Optional[_Iterable[_Union[RecordTransfer, _Mapping]]] = ...,
-        next_page_token: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, transfers: _Optional[_Iterable[_Union[RecordTransfer, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class CreateCareTeamRequest(_message.Message):
     __slots__ = ("parent", "team", "request_id")
@@ -616,12 +445,7 @@ class CreateCareTeamRequest(_message.Message):
     parent: str
     team: _health_record_pb2.CareTeam
     request_id: str
-    def __init__(
-        self,
-        parent: _Optional[str] = ...,
-        team: _Optional[_Union[_health_record_pb2.CareTeam, _Mapping]] = ...,
-        request_id: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, parent: _Optional[str] = ..., team: _Optional[_Union[_health_record_pb2.CareTeam, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class ListCareTeamsRequest(_message.Message):
     __slots__ = ("parent",)
@@ -633,9 +457,7 @@ class ListCareTeamsResponse(_message.Message):
     __slots__ = ("teams",)
     TEAMS_FIELD_NUMBER: _ClassVar[int]
     teams: _containers.RepeatedCompositeFieldContainer[_health_record_pb2.CareTeam]
-    def __init__(
-        self, teams: _Optional[_Iterable[_Union[_health_record_pb2.CareTeam, _Mapping]]] = ...
-    ) -> None: ...
+    def __init__(self, teams: _Optional[_Iterable[_Union[_health_record_pb2.CareTeam, _Mapping]]] = ...) -> None: ...
 
 class SignContractRequest(_message.Message):
     __slots__ = ("parent", "team", "start_date", "end_date", "request_id")
@@ -649,14 +471,7 @@ class SignContractRequest(_message.Message):
     start_date: str
     end_date: str
     request_id: str
-    def __init__(
-        self,
-        parent: _Optional[str] = ...,
-        team: _Optional[str] = ...,
-        start_date: _Optional[str] = ...,
-        end_date: _Optional[str] = ...,
-        request_id: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, parent: _Optional[str] = ..., team: _Optional[str] = ..., start_date: _Optional[str] = ..., end_date: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class RenewContractRequest(_message.Message):
     __slots__ = ("name", "end_date")
@@ -684,9 +499,7 @@ class ListContractsResponse(_message.Message):
     __slots__ = ("contracts",)
     CONTRACTS_FIELD_NUMBER: _ClassVar[int]
     contracts: _containers.RepeatedCompositeFieldContainer[_health_record_pb2.Contract]
-    def __init__(
-        self, contracts: _Optional[_Iterable[_Union[_health_record_pb2.Contract, _Mapping]]] = ...
-    ) -> None: ...
+    def __init__(self, contracts: _Optional[_Iterable[_Union[_health_record_pb2.Contract, _Mapping]]] = ...) -> None: ...
 
 class MoveRecordToTeamRequest(_message.Message):
     __slots__ = ("name", "team")
@@ -712,13 +525,7 @@ class RecordCompleteness(_message.Message):
     score: float
     missing_items: _containers.RepeatedScalarFieldContainer[str]
     wrong_items: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(
-        self,
-        record: _Optional[str] = ...,
-        score: _Optional[float] = ...,
-        missing_items: _Optional[_Iterable[str]] = ...,
-        wrong_items: _Optional[_Iterable[str]] = ...,
-    ) -> None: ...
+    def __init__(self, record: _Optional[str] = ..., score: _Optional[float] = ..., missing_items: _Optional[_Iterable[str]] = ..., wrong_items: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RegionPopulation(_message.Message):
     __slots__ = ("name", "region_code", "permanent_population", "as_of")
@@ -730,13 +537,7 @@ class RegionPopulation(_message.Message):
     region_code: str
     permanent_population: int
     as_of: str
-    def __init__(
-        self,
-        name: _Optional[str] = ...,
-        region_code: _Optional[str] = ...,
-        permanent_population: _Optional[int] = ...,
-        as_of: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., region_code: _Optional[str] = ..., permanent_population: _Optional[int] = ..., as_of: _Optional[str] = ...) -> None: ...
 
 class SetRegionPopulationRequest(_message.Message):
     __slots__ = ("population",)
@@ -754,13 +555,7 @@ class Indicator(_message.Message):
     numerator: int
     denominator: int
     rate: float
-    def __init__(
-        self,
-        kind: _Optional[_Union[IndicatorKind, str]] = ...,
-        numerator: _Optional[int] = ...,
-        denominator: _Optional[int] = ...,
-        rate: _Optional[float] = ...,
-    ) -> None: ...
+    def __init__(self, kind: _Optional[_Union[IndicatorKind, str]] = ..., numerator: _Optional[int] = ..., denominator: _Optional[int] = ..., rate: _Optional[float] = ...) -> None: ...
 
 class GetIndicatorsRequest(_message.Message):
     __slots__ = ("parent", "as_of")
@@ -778,12 +573,7 @@ class Indicators(_message.Message):
     parent: str
     as_of: str
     indicators: _containers.RepeatedCompositeFieldContainer[Indicator]
-    def __init__(
-        self,
-        parent: _Optional[str] = ...,
-        as_of: _Optional[str] = ...,
-        indicators: _Optional[_Iterable[_Union[Indicator, _Mapping]]] = ...,
-    ) -> None: ...
+    def __init__(self, parent: _Optional[str] = ..., as_of: _Optional[str] = ..., indicators: _Optional[_Iterable[_Union[Indicator, _Mapping]]] = ...) -> None: ...
 
 class RankInstitutionsRequest(_message.Message):
     __slots__ = ("parent", "kind", "as_of")
@@ -793,12 +583,7 @@ class RankInstitutionsRequest(_message.Message):
     parent: str
     kind: IndicatorKind
     as_of: str
-    def __init__(
-        self,
-        parent: _Optional[str] = ...,
-        kind: _Optional[_Union[IndicatorKind, str]] = ...,
-        as_of: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, parent: _Optional[str] = ..., kind: _Optional[_Union[IndicatorKind, str]] = ..., as_of: _Optional[str] = ...) -> None: ...
 
 class InstitutionScore(_message.Message):
     __slots__ = ("tenant", "indicator")
@@ -806,9 +591,7 @@ class InstitutionScore(_message.Message):
     INDICATOR_FIELD_NUMBER: _ClassVar[int]
     tenant: str
     indicator: Indicator
-    def __init__(
-        self, tenant: _Optional[str] = ..., indicator: _Optional[_Union[Indicator, _Mapping]] = ...
-    ) -> None: ...
+    def __init__(self, tenant: _Optional[str] = ..., indicator: _Optional[_Union[Indicator, _Mapping]] = ...) -> None: ...
 
 class RankInstitutionsResponse(_message.Message):
     __slots__ = ("best", "bottom")
@@ -816,23 +599,10 @@ class RankInstitutionsResponse(_message.Message):
     BOTTOM_FIELD_NUMBER: _ClassVar[int]
     best: _containers.RepeatedCompositeFieldContainer[InstitutionScore]
     bottom: _containers.RepeatedCompositeFieldContainer[InstitutionScore]
-    def __init__(
-        self,
-        best: _Optional[_Iterable[_Union[InstitutionScore, _Mapping]]] = ...,
-        bottom: _Optional[_Iterable[_Union[InstitutionScore, _Mapping]]] = ...,
-    ) -> None: ...
+    def __init__(self, best: _Optional[_Iterable[_Union[InstitutionScore, _Mapping]]] = ..., bottom: _Optional[_Iterable[_Union[InstitutionScore, _Mapping]]] = ...) -> None: ...
 
 class SpotCheckFinding(_message.Message):
-    __slots__ = (
-        "name",
-        "record",
-        "item",
-        "description",
-        "state",
-        "resolution",
-        "create_time",
-        "resolve_time",
-    )
+    __slots__ = ("name", "record", "item", "description", "state", "resolution", "create_time", "resolve_time")
     NAME_FIELD_NUMBER: _ClassVar[int]
     RECORD_FIELD_NUMBER: _ClassVar[int]
     ITEM_FIELD_NUMBER: _ClassVar[int]
@@ -849,19 +619,7 @@ class SpotCheckFinding(_message.Message):
     resolution: str
     create_time: _timestamp_pb2.Timestamp
     resolve_time: _timestamp_pb2.Timestamp
-    def __init__(
-        self,
-        name: _Optional[str] = ...,
-        record: _Optional[str] = ...,
-        item: _Optional[str] = ...,
-        description: _Optional[str] = ...,
-        state: _Optional[str] = ...,
-        resolution: _Optional[str] = ...,
-        create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...,
-        resolve_time: _Optional[
-            _Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]
-        ] = ...,
-    ) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., record: _Optional[str] = ..., item: _Optional[str] = ..., description: _Optional[str] = ..., state: _Optional[str] = ..., resolution: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolve_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SpotCheck(_message.Message):
     __slots__ = ("name", "parent", "records", "findings", "qualified", "create_time")
@@ -877,15 +635,7 @@ class SpotCheck(_message.Message):
     findings: _containers.RepeatedCompositeFieldContainer[SpotCheckFinding]
     qualified: int
     create_time: _timestamp_pb2.Timestamp
-    def __init__(
-        self,
-        name: _Optional[str] = ...,
-        parent: _Optional[str] = ...,
-        records: _Optional[_Iterable[str]] = ...,
-        findings: _Optional[_Iterable[_Union[SpotCheckFinding, _Mapping]]] = ...,
-        qualified: _Optional[int] = ...,
-        create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...,
-    ) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., parent: _Optional[str] = ..., records: _Optional[_Iterable[str]] = ..., findings: _Optional[_Iterable[_Union[SpotCheckFinding, _Mapping]]] = ..., qualified: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateSpotCheckRequest(_message.Message):
     __slots__ = ("parent", "sample_size", "request_id")
@@ -895,12 +645,7 @@ class CreateSpotCheckRequest(_message.Message):
     parent: str
     sample_size: int
     request_id: str
-    def __init__(
-        self,
-        parent: _Optional[str] = ...,
-        sample_size: _Optional[int] = ...,
-        request_id: _Optional[str] = ...,
-    ) -> None: ...
+    def __init__(self, parent: _Optional[str] = ..., sample_size: _Optional[int] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class GetSpotCheckRequest(_message.Message):
     __slots__ = ("name",)
@@ -914,11 +659,7 @@ class RecordSpotCheckFindingRequest(_message.Message):
     FINDING_FIELD_NUMBER: _ClassVar[int]
     parent: str
     finding: SpotCheckFinding
-    def __init__(
-        self,
-        parent: _Optional[str] = ...,
-        finding: _Optional[_Union[SpotCheckFinding, _Mapping]] = ...,
-    ) -> None: ...
+    def __init__(self, parent: _Optional[str] = ..., finding: _Optional[_Union[SpotCheckFinding, _Mapping]] = ...) -> None: ...
 
 class ResolveSpotCheckFindingRequest(_message.Message):
     __slots__ = ("name", "resolution")
