@@ -46,11 +46,11 @@ class RunningCell:
         return [("authorization", f"Bearer {token}")]
 
 
-def start_cell(settings: Settings) -> RunningCell:
+def start_cell(settings: Settings, address: str = "127.0.0.1:0") -> RunningCell:
     spans = InMemorySpanExporter()
     provider = build_tracer_provider("memory", "test-cell", memory=spans)
     cell = build_cell(settings, tracer_provider=provider)
-    port = cell.start("127.0.0.1:0")
+    port = cell.start(address)
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     return RunningCell(cell, channel, identity_service_pb2_grpc.IdentityServiceStub(channel), spans)
 

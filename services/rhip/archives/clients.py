@@ -21,10 +21,10 @@ from rhip.api.identity.v1 import (
     resident_service_pb2_grpc,
     tenant_pb2,
 )
-from rhip.kit.authn import current_token
+from rhip.kit.authn import ON_BEHALF_OF_HEADER, current_token
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
-from rhip.kit.crosscell import CrossCellClient, ServiceCredentials
+from rhip.kit.crosscell import REGION_HEADER, CrossCellClient, ServiceCredentials
 from rhip.kit.errors import FailedPrecondition, from_rpc_error
 from rhip.kit.telemetry import outgoing_metadata
 
@@ -153,12 +153,23 @@ class OtherCells:
                 )
             return self._remote
 
-    def _call(self, region: str, method: str, request: Any) -> Any:
+    def _call(self, region: str, method: str, request: Any, *, as_cell: bool = False) -> Any:
+        """``as_cell``: the cell acts for itself (on behalf of its own account), as when the
+        last approval of an escalated transfer arrives from the other cell."""
         client = self._client()
         stub = archives_service_pb2_grpc.ArchivesServiceStub(client.channel)
+        metadata = client.metadata(region)
+        if as_cell:
+            token = metadata[0][1].removeprefix("Bearer ")
+            metadata = [
+                ("authorization", f"Bearer {token}"),
+                (REGION_HEADER, region),
+                (ON_BEHALF_OF_HEADER, token),
+                *outgoing_metadata(),
+            ]
         try:
             return getattr(stub, method)(
-                request, metadata=client.metadata(region), timeout=CROSS_CELL_TIMEOUT_SECONDS
+                request, metadata=metadata, timeout=CROSS_CELL_TIMEOUT_SECONDS
             )
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
@@ -181,12 +192,15 @@ class OtherCells:
             ),
         )
 
-    def import_record(self, region: str, transfer_id: str, bundle: dict[str, Any]) -> Any:
+    def import_record(
+        self, region: str, transfer_id: str, bundle: dict[str, Any], *, as_cell: bool = False
+    ) -> Any:
         body = json.dumps(bundle, ensure_ascii=False, sort_keys=True).encode()
         return self._call(
             region,
             "ImportHealthRecord",
             archives_service_pb2.ImportHealthRecordRequest(transfer_id=transfer_id, bundle=body),
+            as_cell=as_cell,
         )
 
     def close_transfer(self, region: str, transfer_id: str, reason: str) -> Any:

@@ -1281,6 +1281,12 @@ class ArchivesUseCases:
             transfer = self._inbound(repo, caller, transfer_id)
             if transfer.state is TransferState.COMPLETED:
                 return transfer  # a retry: the record arrived once
+            if original.subject == caller.subject and transfer.state is not TransferState.ESCALATED:
+                # A cell acting for itself only finishes a transfer both sides approved.
+                raise PermissionDenied(
+                    "only another cell, on behalf of one of its users, calls this",
+                    reason="CROSS_CELL_CALLER",
+                )
             domain.require_transfer_move(transfer.state, TransferState.COMPLETED)
             if transfer.state is TransferState.ESCALATED and not domain.approved_by_both(
                 transfer.escalation.get("approvals", {})
@@ -1341,13 +1347,15 @@ class ArchivesUseCases:
             )  # fmt: skip
             return done
 
-    def _hand_over(self, transfer: Transfer, bundle: dict[str, Any], request_id: str) -> Transfer:
+    def _hand_over(
+        self, transfer: Transfer, bundle: dict[str, Any], request_id: str, *, as_cell: bool = False
+    ) -> Transfer:
         """Source side, after HANDING_OVER is committed: the idempotent import at the
         destination, then (only once it answered) the record here becomes a TRANSFERRED trace.
         A crash anywhere leaves HANDING_OVER, and a retry of the confirm ends here again."""
         principal = current_principal()
         imported = self._other_cells().import_record(
-            transfer.peer_region, transfer.transfer_id, bundle
+            transfer.peer_region, transfer.transfer_id, bundle, as_cell=as_cell
         )
         now = self.clock()
         with self._unit() as repo:
@@ -1645,7 +1653,7 @@ class ArchivesUseCases:
             transfer.peer_region, transfer.transfer_id, decision, side.value, reason
         )
 
-    def _proceed(self, transfer_id: str) -> Transfer:
+    def _proceed(self, transfer_id: str, *, as_cell: bool = False) -> Transfer:
         """After the last approval: the transfer proceeds like a confirm (the same
         idempotent hand-over across cells, the same move within one)."""
         principal = current_principal()
@@ -1662,7 +1670,7 @@ class ArchivesUseCases:
             if not transfer.peer_region:
                 return self._move_within(repo, transfer, "", principal, now)
             transfer, bundle = self._start_hand_over(repo, transfer, principal, now)
-        return self._hand_over(transfer, bundle, "")
+        return self._hand_over(transfer, bundle, "", as_cell=as_cell)
 
     def escalate_transfer(self, name: str, reason: str) -> Transfer:
         """Either institution: after a decline, or a request unanswered for the configured
@@ -1794,7 +1802,8 @@ class ArchivesUseCases:
                     metadata={"state": transfer.state.name},
                 )
         if self._source_here(transfer):
-            return self._proceed(transfer_id)
+            # The other cell's administrator approved last: this cell hands over for itself.
+            return self._proceed(transfer_id, as_cell=True)
         return transfer
 
     def get_transfer(self, name: str) -> Transfer:
