@@ -266,3 +266,102 @@ def test_a_cross_cell_escalation_rejected_closes_both_sides(two_cells: TwoCells)
         grpc.StatusCode.FAILED_PRECONDITION,
         "TRANSFER_STATE",
     )
+
+
+def _as_xuzhou_doctor(t: TwoCells):  # type: ignore[no-untyped-def]
+    """The Jiangsu cell's cross-cell client, serving a Xuzhou clinician (their token travels
+    as on-behalf-of, as while serving their RPC)."""
+    from rhip.kit.authn import Principal, PrincipalKind, acting_as
+
+    token = t.md("xz-doctor-1", "320300")[0][1].removeprefix("Bearer ")
+    caller = Principal("user:xz", PrincipalKind.PRACTITIONER, "t", "320311")
+    return t.cells["320000"].cell.archives.usecases.cells, acting_as(caller, token)
+
+
+def test_bad_cross_cell_input_changes_nothing(two_cells: TwoCells) -> None:
+    from rhip.kit.errors import RhipError
+
+    t = two_cells
+    xz, zz = t.md("xz-doctor-1", "320300"), t.md("zz-doctor-1", "370400")
+    record = _record_in_xuzhou(t, xz)
+    transfer = _request(t, zz)
+    transfer_id = transfer.name.removeprefix("recordTransfers/")
+    cells, acting = _as_xuzhou_doctor(t)
+    with acting:
+        for transfer_id_sent, bundle, code, reason in (
+            (transfer_id, b"not json", grpc.StatusCode.INVALID_ARGUMENT, "BUNDLE_INVALID"),
+            ("", b"{}", grpc.StatusCode.INVALID_ARGUMENT, None),
+            (str(uuid.uuid4()), None, grpc.StatusCode.NOT_FOUND, "TRANSFER_NOT_FOUND"),
+        ):
+            with pytest.raises(RhipError) as error:
+                if bundle is None:
+                    cells.import_record("370402", transfer_id_sent, {"format": "rhip.archives.bundle.v1", "record": {"record_number": record.record_number}})  # fmt: skip
+                else:
+                    cells._call(
+                        "370402", "ImportHealthRecord",
+                        apb.ImportHealthRecordRequest(transfer_id=transfer_id_sent, bundle=bundle),
+                    )  # fmt: skip
+            assert error.value.code == code, error.value
+            if reason:
+                assert error.value.reason == reason
+        with pytest.raises(RhipError) as error:
+            cells.import_record(
+                "370402", transfer_id,
+                {"format": "rhip.archives.bundle.v1", "record": {"record_number": "3203110011010009"}},
+            )  # fmt: skip
+        assert error.value.reason == "BUNDLE_MISMATCH"
+        with pytest.raises(RhipError) as error:
+            cells._call(
+                "370402", "OpenRecordTransfer",
+                apb.OpenRecordTransferRequest(transfer_id="x", destination_region="320311"),
+            )  # fmt: skip
+        assert error.value.code == grpc.StatusCode.INVALID_ARGUMENT
+        assert {"transfer_id", "destination_tenant", "reason", "document"} <= {
+            v.field for v in error.value.violations
+        }
+    # Nothing changed on either side.
+    assert _get(t, transfer.name, zz).state == apb.TRANSFER_STATE_PENDING
+    assert _get(t, transfer.name, xz).state == apb.TRANSFER_STATE_PENDING
+    assert not t.api.ListHealthRecords(
+        apb.ListHealthRecordsRequest(record_number=record.record_number), metadata=zz
+    ).records
+
+
+def test_source_fails_after_the_destination_imported_and_a_retry_ends_in_one_place(
+    two_cells: TwoCells,
+) -> None:
+    """The source cell loses the import's answer (it failed after the destination committed:
+    as if it crashed there); the same confirm again finishes, the record in one place."""
+    from rhip.kit.errors import Unavailable
+
+    t = two_cells
+    xz, zz = t.md("xz-doctor-1", "320300"), t.md("zz-doctor-1", "370400")
+    record = _record_in_xuzhou(t, xz)
+    transfer = _request(t, zz)
+    cells = t.cells["320000"].cell.archives.usecases.cells
+    real_import = cells.import_record
+
+    def import_then_fail(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real_import(*args, **kwargs)  # the destination imports and commits
+        raise Unavailable("the source lost the answer")
+
+    cells.import_record = import_then_fail
+    confirm = apb.ConfirmRecordTransferRequest(name=transfer.name, request_id=str(uuid.uuid4()))
+    try:
+        expect_error(
+            lambda: t.api.ConfirmRecordTransfer(confirm, metadata=xz, timeout=TIMEOUT),
+            grpc.StatusCode.UNAVAILABLE,
+        )
+    finally:
+        cells.import_record = real_import
+    assert _get(t, transfer.name, xz).state == apb.TRANSFER_STATE_HANDING_OVER
+    assert _get(t, transfer.name, zz).state == apb.TRANSFER_STATE_COMPLETED
+    done = t.api.ConfirmRecordTransfer(confirm, metadata=xz, timeout=TIMEOUT)
+    assert done.state == apb.TRANSFER_STATE_COMPLETED
+    assert t.api.ConfirmRecordTransfer(confirm, metadata=xz).state == apb.TRANSFER_STATE_COMPLETED
+    arrived = t.api.ListHealthRecords(
+        apb.ListHealthRecordsRequest(record_number=record.record_number), metadata=zz
+    ).records
+    assert [r.state for r in arrived] == [rec.RECORD_STATE_ACTIVE]
+    trace = t.api.GetHealthRecord(apb.GetHealthRecordRequest(name=record.name), metadata=xz)
+    assert trace.state == rec.RECORD_STATE_TRANSFERRED
