@@ -6,6 +6,7 @@ Zaozhuang clinician cannot read, list or migrate the Xuzhou record by any other 
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import grpc
@@ -187,7 +188,9 @@ def test_record_migrates_once_and_survives_a_killed_destination(platform: Platfo
     # Restart it and retry the same confirm: the record arrives once; a second retry changes nothing.
     platform.restart("370000")
     zz = _token(platform, "zz-doctor-1", "370400")
-    done = archives.ConfirmRecordTransfer(confirm, metadata=xz, timeout=TIMEOUT)
+    done = _until_reachable(
+        lambda: archives.ConfirmRecordTransfer(confirm, metadata=xz, timeout=TIMEOUT)
+    )
     assert done.state == apb.TRANSFER_STATE_COMPLETED and done.moved_plans == 1
     again = archives.ConfirmRecordTransfer(confirm, metadata=xz, timeout=TIMEOUT)
     assert again.state == apb.TRANSFER_STATE_COMPLETED
@@ -232,3 +235,16 @@ def test_record_migrates_once_and_survives_a_killed_destination(platform: Platfo
         ),
         grpc.StatusCode.FAILED_PRECONDITION,
     )
+
+
+def _until_reachable(call, seconds: float = 20.0):  # type: ignore[no-untyped-def]
+    """Retry an idempotent call while the path to a just-restarted cell still reconnects
+    (channels back off up to 2 s after the kill): what any client of a retried confirm does."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return call()
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
