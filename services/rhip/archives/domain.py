@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import calendar
 import re
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -18,6 +17,13 @@ from enum import Enum
 from typing import Any
 
 from rhip.kit.errors import FailedPrecondition, Violations, invalid
+
+# Shared request checks, re-exported for the archives modules (``domain.validate_reason`` …).
+from rhip.kit.requests import parse_resource_name
+from rhip.kit.requests import validate_reason as validate_reason
+from rhip.kit.requests import validate_request_id as validate_request_id
+
+parse_name = parse_resource_name  # the archives modules' name for it
 
 # -- grassroots institutions (§2.2) -------------------------------------------------------------
 # Tenant types (identity's TenantType values) that create, update and keep records.
@@ -121,23 +127,6 @@ def add_months(day: date, months: int) -> date:
 
 def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
-
-def validate_request_id(request_id: str, field: str = "request_id") -> str:
-    if not request_id:
-        return ""
-    try:
-        return str(uuid.UUID(request_id))
-    except ValueError:
-        raise invalid(field, "must be a UUID", "REQUEST_ID_FORMAT") from None
-
-
-def parse_name(name: str, collection: str, field: str = "name") -> str:
-    prefix = f"{collection}/"
-    value = name[len(prefix) :] if name.startswith(prefix) else ""
-    if not value or "/" in value:
-        raise invalid(field, f"must look like {collection}/{{id}}", "RESOURCE_NAME")
-    return value
 
 
 # -- personal basic information form (§2.4) --------------------------------------------------
@@ -380,15 +369,6 @@ def check_termination(
     checks.raise_if_any()
     assert reason is not None and day is not None
     return Termination(reason, day, destination, handover_note)
-
-
-def validate_reason(reason: str, field: str = "reason") -> str:
-    reason = reason.strip()
-    if not reason:
-        raise invalid(field, "a reason is required", "REASON_REQUIRED")
-    if len(reason) > 500:
-        raise invalid(field, "must be at most 500 characters", "TEXT_TOO_LONG")
-    return reason
 
 
 # -- check-ups (§2.5) -------------------------------------------------------------------------

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
 from rhip.kit.authn import PrincipalKind
 from rhip.kit.errors import FieldViolation, InvalidArgument, invalid
+
+# Shared request checks, re-exported for the identity modules.
+from rhip.kit.requests import parse_resource_name as parse_resource_name
+from rhip.kit.requests import validate_reason as validate_reason
+from rhip.kit.requests import validate_request_id as validate_request_id
 
 
 class TenantType(Enum):
@@ -129,34 +133,6 @@ def validate_display_name(name: str, field: str) -> str:
     if len(name) > MAX_NAME_LENGTH:
         raise invalid(field, f"must be at most {MAX_NAME_LENGTH} characters", "NAME_TOO_LONG")
     return name
-
-
-def validate_reason(reason: str, field: str = "reason") -> str:
-    reason = reason.strip()
-    if not reason:
-        raise invalid(field, "a reason is required", "REASON_REQUIRED")
-    if len(reason) > 500:
-        raise invalid(field, "must be at most 500 characters", "REASON_TOO_LONG")
-    return reason
-
-
-def validate_request_id(request_id: str, field: str = "request_id") -> str:
-    """Empty (no idempotency) or a UUID in canonical form."""
-    if not request_id:
-        return ""
-    try:
-        return str(uuid.UUID(request_id))
-    except ValueError:
-        raise invalid(field, "must be a UUID", "REQUEST_ID_FORMAT") from None
-
-
-def parse_resource_name(name: str, collection: str, field: str = "name") -> str:
-    """The id from ``{collection}/{id}``; INVALID_ARGUMENT when the shape is wrong."""
-    prefix = f"{collection}/"
-    value = name[len(prefix) :] if name.startswith(prefix) else ""
-    if not value or "/" in value:
-        raise invalid(field, f"must look like {collection}/{{id}}", "RESOURCE_NAME")
-    return value
 
 
 # ---- users and credentials ----------------------------------------------------------------
