@@ -12,6 +12,7 @@ import os
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -25,6 +26,13 @@ log = logging.getLogger(__name__)
 
 KIT_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 READ_ONLY = "rhip_read_only"  # execution option: this connection only reads
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def normalise_url(url: str) -> str:

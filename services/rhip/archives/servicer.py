@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from google.protobuf import json_format
-from google.protobuf.timestamp_pb2 import Timestamp
 from rhip.api.archives.v1 import archives_service_pb2 as pb
 from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.api.archives.v1 import health_record_pb2 as rec
@@ -37,6 +36,7 @@ from rhip.archives.usecases import ArchivesUseCases, RecordedFollowUp
 from rhip.kit.apis import public_methods
 from rhip.kit.errors import Violations
 from rhip.kit.pagination import parse_page
+from rhip.kit.timestamps import to_timestamp
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ArchivesService"].full_name
 PUBLIC_METHODS = public_methods(SERVICE_NAME)
@@ -58,14 +58,6 @@ _TASK_KINDS = {
 _TRANSFER_STATES = {s: getattr(pb, f"TRANSFER_STATE_{s.name}") for s in TransferState}
 # Output-only fields of the check-up form, never read from a request.
 _CHECK_UP_OUTPUT = ("name", "create_time", "bmi")
-
-
-def _ts(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value.astimezone(UTC))
-    return stamp
 
 
 def _form(message: Any) -> dict[str, Any]:
@@ -90,8 +82,8 @@ def record_to_pb(record: HealthRecord) -> rec.HealthRecord:
         termination_date=t.day.isoformat() if t else "",
         termination_destination=t.destination if t else "",
         handover_note=t.handover_note if t else "",
-        create_time=_ts(record.create_time),
-        update_time=_ts(record.update_time),
+        create_time=to_timestamp(record.create_time),
+        update_time=to_timestamp(record.update_time),
         etag=record.etag,
         birth_date=record.birth_date.isoformat(),
     )
@@ -100,7 +92,7 @@ def record_to_pb(record: HealthRecord) -> rec.HealthRecord:
 def event_to_pb(event: RecordEvent) -> rec.RecordEvent:
     return rec.RecordEvent(
         event_id=event.event_id,
-        event_time=_ts(event.event_time),
+        event_time=to_timestamp(event.event_time),
         kind=event.kind,
         actor=event.actor,
         detail_json=json.dumps(event.detail, ensure_ascii=False, sort_keys=True),
@@ -133,7 +125,7 @@ def follow_up_to_pb(recorded: RecordedFollowUp) -> rec.FollowUp:
         urgent_referral=a.urgent_referral,
         next_due_date=a.next_due.isoformat(),
         bp_target=rec.BloodPressure(systolic=a.bp_target.systolic, diastolic=a.bp_target.diastolic),
-        create_time=_ts(f.create_time),
+        create_time=to_timestamp(f.create_time),
     )
 
 
@@ -145,7 +137,7 @@ def task_to_pb(task: Task) -> rec.Task:
         due_date=task.due_date.isoformat(),
         state=task.state,
         follow_up=f"healthRecords/{task.record_id}/followUps/{task.follow_up_id}",
-        create_time=_ts(task.create_time),
+        create_time=to_timestamp(task.create_time),
     )
 
 
@@ -193,8 +185,8 @@ def finding_to_pb(f: Finding) -> pb.SpotCheckFinding:
         description=f.description,
         state=f.state,
         resolution=f.resolution,
-        create_time=_ts(f.create_time),
-        resolve_time=_ts(f.resolve_time),
+        create_time=to_timestamp(f.create_time),
+        resolve_time=to_timestamp(f.resolve_time),
     )
 
 
@@ -206,7 +198,7 @@ def spot_check_to_pb(check: SpotCheck, sample: list[str], findings: list[Finding
         records=[f"healthRecords/{r}" for r in sample],
         findings=[finding_to_pb(f) for f in findings],
         qualified=len([r for r in sample if r not in flagged]),
-        create_time=_ts(check.create_time),
+        create_time=to_timestamp(check.create_time),
     )
 
 
@@ -215,7 +207,7 @@ def team_to_pb(team: CareTeam) -> rec.CareTeam:
         name=f"tenants/{team.tenant_id}/teams/{team.team_id}",
         team_id=team.team_id,
         display_name=team.display_name,
-        create_time=_ts(team.create_time),
+        create_time=to_timestamp(team.create_time),
     )
 
 
@@ -227,7 +219,7 @@ def contract_to_pb(c: Contract) -> rec.Contract:
         start_date=c.start_date.isoformat(),
         end_date=c.end_date.isoformat(),
         end_reason=c.end_reason,
-        create_time=_ts(c.create_time),
+        create_time=to_timestamp(c.create_time),
     )
 
 
@@ -244,8 +236,8 @@ def transfer_to_pb(t: Transfer) -> pb.RecordTransfer:
         reason=t.reason,
         decline_reason=t.decline_reason,
         moved_plans=t.moved_plans,
-        create_time=_ts(t.create_time),
-        decide_time=_ts(t.decide_time),
+        create_time=to_timestamp(t.create_time),
+        decide_time=to_timestamp(t.decide_time),
         peer_region=t.peer_region,
         escalation=_escalation_to_pb(t.escalation),
     )
@@ -266,7 +258,7 @@ def _escalation_to_pb(e: dict[str, Any]) -> pb.TransferEscalation | None:
     return pb.TransferEscalation(
         escalated_by=_SIDES.get(e.get("by", ""), pb.TRANSFER_SIDE_UNSPECIFIED),
         reason=e.get("reason", ""),
-        escalate_time=_ts(datetime.fromisoformat(e["time"])) if e.get("time") else None,
+        escalate_time=to_timestamp(datetime.fromisoformat(e["time"])) if e.get("time") else None,
         source_approved=bool(approvals.get("source")),
         destination_approved=bool(approvals.get("destination")),
         close_reason=e.get("close_reason", ""),

@@ -23,7 +23,9 @@ from rhip.archives.domain import (
     TransferState,
     missing_items,
 )
+from rhip.kit.db import utc
 from rhip.kit.ids import new_id
+from rhip.kit.scopes import like_prefix, within_scopes
 from sqlalchemy import (
     Connection,
     Date,
@@ -36,7 +38,6 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
-    false,
     func,
     insert,
     or_,
@@ -279,24 +280,6 @@ _FUP = cast(Any, FollowUpRow.__table__)
 _PLAN = cast(Any, FollowUpPlanRow.__table__)
 _TASK = cast(Any, TaskRow.__table__)
 _XFER = cast(Any, RecordTransferRow.__table__)
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _like_prefix(path: str) -> str:
-    return path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
-
-
-def within_scopes(column, scopes: Sequence[str]):  # type: ignore[no-untyped-def]
-    """SQL filter: ``column`` equals one of ``scopes`` or lies below it (whole segments)."""
-    if not scopes:
-        return false()
-    return or_(*(or_(column == s, column.like(_like_prefix(s), escape="\\")) for s in scopes))
 
 
 class RecordTaken(Exception):
@@ -1149,7 +1132,7 @@ class ArchivesRepository:
         in_force = and_(
             or_(
                 _REC.c.scope_path == lit("scope", scope),
-                _REC.c.scope_path.like(lit("below", _like_prefix(scope)), escape="\\"),
+                _REC.c.scope_path.like(lit("below", like_prefix(scope)), escape="\\"),
             ),
             _REC.c.state != RecordState.DRAFT.value,
             _REC.c.create_time < end,

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from rhip.api.identity.v1 import health_card_pb2, resident_pb2, resident_service_pb2_grpc
 from rhip.api.identity.v1 import resident_service_pb2 as pb
 from rhip.identity.documents import DocumentType, Sex, mask_number
@@ -18,6 +16,7 @@ from rhip.kit.apis import public_methods
 from rhip.kit.authn import current_principal
 from rhip.kit.healthcard import QrOutcome, QrType
 from rhip.kit.pagination import parse_page
+from rhip.kit.timestamps import to_timestamp
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ResidentService"].full_name
 PUBLIC_METHODS = public_methods(SERVICE_NAME)
@@ -40,14 +39,6 @@ _QR_TYPES = {
 }
 _QR_TYPES_BACK = {v: k for k, v in _QR_TYPES.items()}
 _OUTCOMES = {o: getattr(health_card_pb2, f"QR_VERIFY_OUTCOME_{o.name}") for o in QrOutcome}
-
-
-def _ts(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value.astimezone(UTC))
-    return stamp
 
 
 def _mask_phone(phone: str) -> str:
@@ -83,8 +74,8 @@ def resident_to_pb(resident: Resident, unmask: bool) -> resident_pb2.Resident:
         sex_override_reason=resident.sex_override_reason,
         death_date=resident.death_date.isoformat() if resident.death_date else "",
         merged_into=f"residents/{resident.merged_into}" if resident.merged_into else "",
-        create_time=_ts(resident.create_time),
-        update_time=_ts(resident.update_time),
+        create_time=to_timestamp(resident.create_time),
+        update_time=to_timestamp(resident.update_time),
         etag=resident.etag,
     )
 
@@ -110,8 +101,8 @@ def merge_to_pb(merge: MergeRecord) -> resident_pb2.ResidentMerge:
         state=merge.state,
         reason=merge.reason,
         moved_documents=len(merge.moved.get("documents", [])),
-        create_time=_ts(merge.create_time),
-        undo_time=_ts(merge.undo_time),
+        create_time=to_timestamp(merge.create_time),
+        undo_time=to_timestamp(merge.undo_time),
         undo_reason=merge.undo_reason,
     )
 
@@ -125,8 +116,8 @@ def card_to_pb(card: HealthCard) -> health_card_pb2.HealthCard:
         if card.state == "active"
         else health_card_pb2.HEALTH_CARD_STATE_REVOKED,
         generation=card.generation,
-        issue_time=_ts(card.issue_time),
-        revoke_time=_ts(card.revoke_time),
+        issue_time=to_timestamp(card.issue_time),
+        revoke_time=to_timestamp(card.revoke_time),
         revoke_reason=card.revoke_reason,
     )
 
@@ -134,7 +125,7 @@ def card_to_pb(card: HealthCard) -> health_card_pb2.HealthCard:
 def event_to_pb(event: ResidentEvent) -> resident_pb2.ResidentEvent:
     return resident_pb2.ResidentEvent(
         event_id=event.event_id,
-        event_time=_ts(event.event_time),
+        event_time=to_timestamp(event.event_time),
         kind=event.kind,
         actor=event.actor,
         detail_json=json.dumps(event.detail, ensure_ascii=False, sort_keys=True),
@@ -254,7 +245,9 @@ class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
     def CreateHealthCardQrCode(self, request, context):  # type: ignore[no-untyped-def]
         code = self.cards.create_qr(request.name, _QR_TYPES_BACK.get(request.type))
         return pb.HealthCardQrCode(
-            payload=code.payload, type=_QR_TYPES[code.qr_type], expire_time=_ts(code.expire_time)
+            payload=code.payload,
+            type=_QR_TYPES[code.qr_type],
+            expire_time=to_timestamp(code.expire_time),
         )
 
     def VerifyHealthCardQrCode(self, request, context):  # type: ignore[no-untyped-def]

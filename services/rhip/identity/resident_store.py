@@ -17,7 +17,8 @@ from typing import Any, cast
 
 from rhip.identity.documents import DocumentType, Sex
 from rhip.identity.residents import HeldDocument, ResidenceType, Resident, ResidentState
-from rhip.identity.store import Base, utc
+from rhip.identity.store import Base
+from rhip.kit.db import utc
 from rhip.kit.ids import new_id
 from rhip.kit.pii import PiiVault
 from rhip.kit.scopes import scope_params, within_bound_scopes, within_scopes

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from rhip.api.common.v1 import common_pb2
 from rhip.api.identity.v1 import (
     identity_service_pb2 as pb,
@@ -23,6 +22,7 @@ from rhip.kit.apis import public_methods
 from rhip.kit.authn import PrincipalKind
 from rhip.kit.pagination import parse_page
 from rhip.kit.tenancy import Region, RegionLevel
+from rhip.kit.timestamps import to_timestamp
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IdentityService"].full_name
 PUBLIC_METHODS = public_methods(SERVICE_NAME)  # marked `(rhip.api.common.v1.public)` in proto
@@ -47,14 +47,6 @@ _REGION_LEVELS = {
     RegionLevel.PREFECTURE: region_pb2.REGION_LEVEL_PREFECTURE,
     RegionLevel.COUNTY: region_pb2.REGION_LEVEL_COUNTY,
 }
-
-
-def _ts(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 def region_to_pb(region: Region) -> region_pb2.Region:
@@ -83,8 +75,8 @@ def tenant_to_pb(tenant: Tenant) -> tenant_pb2.Tenant:
         if tenant.state.value == "active"
         else tenant_pb2.TENANT_STATE_SUSPENDED,
         suspend_reason=tenant.suspend_reason,
-        create_time=_ts(tenant.create_time),
-        update_time=_ts(tenant.update_time),
+        create_time=to_timestamp(tenant.create_time),
+        update_time=to_timestamp(tenant.update_time),
         etag=tenant.etag,
     )
 
@@ -100,8 +92,8 @@ def user_to_pb(user: User) -> user_pb2.User:
         tenant_id=user.tenant_id,
         region_code=user.region_code,
         state=user_pb2.USER_STATE_LOCKED if locked else user_pb2.USER_STATE_ACTIVE,
-        locked_until=_ts(user.locked_until) if locked else None,
-        create_time=_ts(user.create_time),
+        locked_until=to_timestamp(user.locked_until) if locked else None,
+        create_time=to_timestamp(user.create_time),
     )
 
 
@@ -114,7 +106,7 @@ def grant_to_pb(grant: RoleGrant) -> user_pb2.RoleGrant:
         region_code=grant.region_code if not grant.tenant_id else "",
         tenant_id=grant.tenant_id,
         scope_path=grant.scope_path,
-        create_time=_ts(grant.create_time),
+        create_time=to_timestamp(grant.create_time),
     )
 
 
@@ -126,7 +118,7 @@ def service_account_to_pb(account: ServiceAccount, secret: str) -> user_pb2.Serv
         tenant_id=account.tenant_id,
         client_id=account.client_id,
         client_secret=secret,
-        create_time=_ts(account.create_time),
+        create_time=to_timestamp(account.create_time),
     )
 
 
@@ -134,9 +126,9 @@ def session_to_pb(session: IssuedTokens) -> pb.LoginResponse:
     principal = session.principal
     return pb.LoginResponse(
         access_token=session.access.token,
-        access_token_expire_time=_ts(session.access.expire_time),
+        access_token_expire_time=to_timestamp(session.access.expire_time),
         refresh_token=session.refresh_token,
-        refresh_token_expire_time=_ts(session.refresh_expire_time),
+        refresh_token_expire_time=to_timestamp(session.refresh_expire_time),
         principal=common_pb2.Principal(
             subject=principal.subject,
             kind=_KINDS[principal.kind],
@@ -273,7 +265,7 @@ class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
 
     def RotateSigningKey(self, request, context):  # type: ignore[no-untyped-def]
         kid, created = self.uc.rotate_signing_key()
-        return pb.RotateSigningKeyResponse(kid=kid, create_time=_ts(created))
+        return pb.RotateSigningKeyResponse(kid=kid, create_time=to_timestamp(created))
 
     def VerifyAuditChain(self, request, context):  # type: ignore[no-untyped-def]
         report = self.uc.verify_audit_chain()

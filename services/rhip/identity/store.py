@@ -8,7 +8,7 @@ commits.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import cast
 
 from rhip.identity.domain import (
@@ -22,6 +22,7 @@ from rhip.identity.domain import (
     User,
 )
 from rhip.kit.authn import PrincipalKind
+from rhip.kit.db import utc
 from rhip.kit.errors import AlreadyExists
 from rhip.kit.scopes import within_scopes
 from sqlalchemy import (
@@ -123,13 +124,6 @@ class SigningKeyRow(Base):
     public_jwk: Mapped[str] = mapped_column(Text)
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     retire_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _tenant(row) -> Tenant:  # type: ignore[no-untyped-def]

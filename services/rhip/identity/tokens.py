@@ -26,9 +26,9 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     PublicFormat,
 )
-from rhip.identity.store import IdentityRepository, utc
+from rhip.identity.store import IdentityRepository
 from rhip.kit.authn import ALGORITHM, AUDIENCE, PrincipalKind, public_key_from_jwk
-from rhip.kit.db import Database
+from rhip.kit.db import Database, utc
 from rhip.kit.ids import new_id
 
 

@@ -36,7 +36,7 @@ from rhip.identity.domain import (
     validate_username,
 )
 from rhip.identity.roles import IDENTITY, permission_rules
-from rhip.identity.store import IdentityRepository, utc
+from rhip.identity.store import IdentityRepository
 from rhip.identity.tokens import IssuedToken, KeyRing, TokenIssuer
 from rhip.kit import audit
 from rhip.kit.authn import Principal, PrincipalKind, acting_as, current_principal
@@ -50,7 +50,7 @@ from rhip.kit.authz import (
     subject_blocked,
 )
 from rhip.kit.config import ConfigError, Settings
-from rhip.kit.db import Database
+from rhip.kit.db import Database, utc
 from rhip.kit.errors import (
     Aborted,
     FailedPrecondition,
