@@ -71,8 +71,8 @@ class HealthCards:
         principal = current_principal()
         uc = self.residents
         now = uc.clock()
-        with uc._unit() as repo:
-            resident = uc._load(repo, parent, "IssueHealthCard", field="parent", lock=True)
+        with uc.unit() as repo:
+            resident = uc.load(repo, parent, "IssueHealthCard", field="parent", lock=True)
             resident.require_living("issue a health card")
             if resident.state is not ResidentState.VERIFIED:
                 raise FailedPrecondition(
@@ -98,17 +98,17 @@ class HealthCards:
                 resident.resident_id, "CARD_ISSUED", principal.subject, now,
                 generation=card.generation,
             )  # fmt: skip
-            uc._audit(repo, "card.issue", resident, generation=card.generation)
+            uc.audit_change(repo, "card.issue", resident, generation=card.generation)
             return card
 
     def get(self, name: str) -> HealthCard:
         uc = self.residents
-        with uc._reading() as repo:
-            resident = uc._load(repo, card_owner(name), "GetHealthCard")
+        with uc.reading() as repo:
+            resident = uc.load(repo, card_owner(name), "GetHealthCard")
             card = repo.card_of(resident.resident_id)
         if card is None:
             raise NotFound("the resident has no health card")
-        uc._audit_read("card.read", resident)
+        uc.audit_read("card.read", resident)
         return card
 
     def revoke(self, name: str, reason: str) -> HealthCard:
@@ -116,14 +116,14 @@ class HealthCards:
         uc = self.residents
         reason = validate_reason(reason)
         now = uc.clock()
-        with uc._unit() as repo:
-            resident = uc._load(repo, card_owner(name), "RevokeHealthCard", lock=True)
+        with uc.unit() as repo:
+            resident = uc.load(repo, card_owner(name), "RevokeHealthCard", lock=True)
             card = self._require_card(repo, resident)
             if card.state == "revoked":
                 return card
             card = revoke_card(repo, card, reason, now)
             repo.record(resident.resident_id, "CARD_REVOKED", principal.subject, now)
-            uc._audit(repo, "card.revoke", resident, generation=card.generation)
+            uc.audit_change(repo, "card.revoke", resident, generation=card.generation)
             return card
 
     def create_qr(self, name: str, qr_type: QrType | None) -> QrCode:
@@ -131,8 +131,8 @@ class HealthCards:
             raise invalid("type", "must be dynamic or static", "QR_TYPE_REQUIRED")
         uc = self.residents
         now = uc.clock()
-        with uc._unit() as repo:
-            resident = uc._load(repo, card_owner(name), "CreateHealthCardQrCode")
+        with uc.unit() as repo:
+            resident = uc.load(repo, card_owner(name), "CreateHealthCardQrCode")
             resident.require_living("show a health card")
             card = repo.card_of(resident.resident_id)
             if card is None or card.state != "active":
@@ -169,7 +169,7 @@ class HealthCards:
             verify_offline(payload, {self.signer.kid: self.signer.public}, now.timestamp())
         except QrRejected as rejected:
             return self._scan_audited(replace(seen, outcome=rejected.outcome))
-        with uc._unit() as repo:
+        with uc.unit() as repo:
             card = repo.card(claims.card_id)
             if card is None:
                 outcome = QrOutcome.FORGED
@@ -210,13 +210,13 @@ class HealthCards:
 
     def _record_scan(self, repo: ResidentRepository, result: ScanResult) -> None:
         resident = repo.get(result.resident_id) if result.resident_id else None
-        self.residents._audit(
+        self.residents.audit_change(
             repo, "card.scan", resident, f"healthCards/{result.card_id or '-'}",
             "OK" if result.outcome is QrOutcome.VALID else result.outcome.value.upper(),
         )  # fmt: skip
 
     def _scan_audited(self, result: ScanResult) -> ScanResult:
-        with self.residents._unit() as repo:
+        with self.residents.unit() as repo:
             self._record_scan(repo, result)
         return result
 

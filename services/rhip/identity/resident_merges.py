@@ -40,12 +40,14 @@ class ResidentMerges:
         if survivor_id == merged_id:
             raise invalid("merged", "must differ from the survivor", "MERGE_SAME_RESIDENT")
         now = uc.clock()
-        with uc._unit() as repo:
+        with uc.unit() as repo:
             if request_id and (earlier := repo.merge_by_request(request_id)):
                 return earlier
             # Lock both rows in id order so two merges of the same pair cannot deadlock.
             first, second = sorted((survivor_id, merged_id))
-            locked = {rid: uc._visible(repo, rid, roots, lock=True) for rid in (first, second)}
+            locked = {
+                rid: uc.visible_resident(repo, rid, roots, lock=True) for rid in (first, second)
+            }
             survivor, merged = locked[survivor_id], locked[merged_id]
             for who, field in ((survivor, "survivor"), (merged, "merged")):
                 if who.state is ResidentState.MERGED:
@@ -110,7 +112,7 @@ class ResidentMerges:
                 survivor_id, "ABSORBED", actor, now, merged=merged_id, merge=record.merge_id
             )
             for resident in (survivor, merged):
-                uc._audit(repo, "resident.merge", resident, merge=record.merge_id)
+                uc.audit_change(repo, "resident.merge", resident, merge=record.merge_id)
             return record
 
     def undo(self, name: str, reason: str) -> MergeRecord:
@@ -122,14 +124,16 @@ class ResidentMerges:
         reason = checks.check(validate_reason, reason) or ""
         checks.raise_if_any()
         now = uc.clock()
-        with uc._unit() as repo:
+        with uc.unit() as repo:
             merge = repo.get_merge(merge_id, for_update=True)
             if merge is None:  # permission before existence, as for residents
                 if any(is_within(uc.cell_path, r) for r in roots):
                     raise NotFound(f"residentMerges/{merge_id} does not exist")
                 raise PermissionDenied("not allowed to see this merge")
             first, second = sorted((merge.survivor_id, merge.merged_id))
-            locked = {rid: uc._visible(repo, rid, roots, lock=True) for rid in (first, second)}
+            locked = {
+                rid: uc.visible_resident(repo, rid, roots, lock=True) for rid in (first, second)
+            }
             if merge.state != "active":
                 return merge  # already undone: a retry
             if repo.later_active_merges([merge.survivor_id, merge.merged_id], merge.create_time):
@@ -172,7 +176,7 @@ class ResidentMerges:
             for resident_id in (merge.survivor_id, merge.merged_id):
                 repo.record(resident_id, "MERGE_UNDONE", actor, now, merge=merge_id)
             for resident in (survivor, merged):
-                uc._audit(repo, "resident.merge_undo", resident, merge=merge_id)
+                uc.audit_change(repo, "resident.merge_undo", resident, merge=merge_id)
             return replace(merge, state="undone", undo_time=now, undo_reason=reason)
 
 

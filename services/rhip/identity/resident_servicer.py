@@ -7,7 +7,7 @@ import json
 from rhip.api.identity.v1 import health_card_pb2, resident_pb2, resident_service_pb2_grpc
 from rhip.api.identity.v1 import resident_service_pb2 as pb
 from rhip.identity.documents import DocumentType, Sex, mask_number
-from rhip.identity.health_cards import HealthCards, revoke_on_death
+from rhip.identity.health_cards import HealthCards
 from rhip.identity.resident_merges import ResidentMerges
 from rhip.identity.resident_store import HealthCard, MergeRecord, ResidentEvent
 from rhip.identity.resident_usecases import ResidentUseCases, parse_date
@@ -215,7 +215,7 @@ class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
         )
 
     def MarkResidentDeceased(self, request, context):  # type: ignore[no-untyped-def]
-        return self._out(self.uc.mark_deceased(request.name, request.death_date, revoke_on_death))
+        return self._out(self.uc.mark_deceased(request.name, request.death_date))
 
     def MergeResidents(self, request, context):  # type: ignore[no-untyped-def]
         merge = self.merges.merge(

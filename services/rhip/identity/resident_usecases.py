@@ -97,12 +97,15 @@ class ResidentUseCases:
         vault: PiiVault,
         read_audit: audit.AuditWriter,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_death: Callable[[ResidentRepository, Resident, datetime], None] = lambda *_: None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.authz = authorizer
         self.vault = vault
         self.read_audit = read_audit
+        # What else a death changes in the same transaction (the card is revoked: server.py).
+        self.on_death = on_death
         self.clock = clock
         self.cell_path = region_path(settings.cell)
 
@@ -121,18 +124,18 @@ class ResidentUseCases:
         return bool(self.authz.scopes(principal.subject, READ_UNMASKED))
 
     @contextmanager
-    def _unit(self) -> Iterator[ResidentRepository]:
+    def unit(self) -> Iterator[ResidentRepository]:
         """One transaction: the changes and their audit rows commit together."""
         with self.db.transaction() as tx:
             yield ResidentRepository(tx, self.vault)
 
     @contextmanager
-    def _reading(self) -> Iterator[ResidentRepository]:
+    def reading(self) -> Iterator[ResidentRepository]:
         """Plain reads; their audit events go through ``read_audit`` (see ``_audit_read``)."""
         with self.db.read() as conn:
             yield ResidentRepository(conn, self.vault)
 
-    def _visible(
+    def visible_resident(
         self, repo: ResidentRepository, resident_id: str, roots: list[str], *, lock: bool = False
     ) -> Resident:
         """Permission before existence: a resident outside the caller's roots and a missing one
@@ -144,10 +147,10 @@ class ResidentUseCases:
             raise NotFound(f"residents/{resident_id} does not exist")
         raise PermissionDenied("not allowed to see this resident")
 
-    def _load(self, repo: ResidentRepository, name: str, method: str, **kw: Any) -> Resident:
+    def load(self, repo: ResidentRepository, name: str, method: str, **kw: Any) -> Resident:
         principal = current_principal()
         resident_id = parse_resource_name(name, "residents", kw.pop("field", "name"))
-        return self._visible(repo, resident_id, self.roots(principal, method), **kw)
+        return self.visible_resident(repo, resident_id, self.roots(principal, method), **kw)
 
     def _enrolling_tenant(self, principal: Principal, tenant_name: str) -> tuple[str, str]:
         """(tenant id, tenant scope) where the resident presents: the caller's own tenant for
@@ -181,7 +184,7 @@ class ResidentUseCases:
             scope = self.cell_path
         return audit.AuditEvent(action, target, scope, outcome, detail=detail)
 
-    def _audit(
+    def audit_change(
         self,
         repo: ResidentRepository,
         action: str,
@@ -193,7 +196,7 @@ class ResidentUseCases:
         """Audit a change in its own transaction."""
         audit.append(repo.s, self._event(action, resident, target, outcome, detail))
 
-    def _audit_read(
+    def audit_read(
         self,
         action: str,
         resident: Resident | None,
@@ -262,9 +265,9 @@ class ResidentUseCases:
         key = self.vault.lookup_hash(
             lookup_key(document.doc_type, document.number, document.issuing_country)
         )
-        with self._unit() as repo:
+        with self.unit() as repo:
             if request_id and (earlier := repo.by_request(request_id)):
-                return Registration(self._visible(repo, earlier.resident_id, roots), True)
+                return Registration(self.visible_resident(repo, earlier.resident_id, roots), True)
             existing_id = repo.resident_by_hash(key)
             if existing_id is not None:
                 return Registration(
@@ -314,7 +317,7 @@ class ResidentUseCases:
                 doc_type=document.doc_type.value, tenant=tenant_id,
                 sex_override=bool(resident.sex_override_reason),
             )  # fmt: skip
-            self._audit(repo, "resident.register", resident, doc_type=document.doc_type.value)
+            self.audit_change(repo, "resident.register", resident, doc_type=document.doc_type.value)
             return Registration(
                 replace(resident, documents=tuple(repo.documents(resident.resident_id))), True
             )
@@ -343,7 +346,7 @@ class ResidentUseCases:
             )
         if tenant_id and repo.enroll(resident_id, tenant_id, scope, now):
             repo.record(resident_id, "ENROLLED", current_principal().subject, now, tenant=tenant_id)
-        self._audit(repo, "resident.register", resident, existing=True)
+        self.audit_change(repo, "resident.register", resident, existing=True)
         return resident
 
     def register_newborn(
@@ -381,10 +384,10 @@ class ResidentUseCases:
         checks.raise_if_any()
         assert stated.birth_date is not None
         now = self.clock()
-        with self._unit() as repo:
+        with self.unit() as repo:
             if request_id and (earlier := repo.by_request(request_id)):
-                return self._visible(repo, earlier.resident_id, roots)
-            mother = self._load(repo, mother_name, "RegisterNewborn", field="resident.mother")
+                return self.visible_resident(repo, earlier.resident_id, roots)
+            mother = self.load(repo, mother_name, "RegisterNewborn", field="resident.mother")
             mother.require_living("register a newborn to her")
             if stated.birth_date < mother.birth_date:
                 raise invalid(
@@ -421,7 +424,7 @@ class ResidentUseCases:
                 child.resident_id, "REGISTERED", principal.subject, now,
                 newborn=True, mother=mother.resident_id, tenant=tenant_id,
             )  # fmt: skip
-            self._audit(repo, "resident.register_newborn", child, mother=mother.resident_id)
+            self.audit_change(repo, "resident.register_newborn", child, mother=mother.resident_id)
             return replace(child, documents=tuple(repo.documents(child.resident_id)))
 
     def _add_certificate(
@@ -445,9 +448,9 @@ class ResidentUseCases:
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, name: str) -> Resident:
-        with self._reading() as repo:
-            resident = self._load(repo, name, "GetResident")
-        self._audit_read("resident.read", resident)
+        with self.reading() as repo:
+            resident = self.load(repo, name, "GetResident")
+        self.audit_read("resident.read", resident)
         return resident
 
     def lookup(self, doc_type: DocumentType | None, number: str, issuing_country: str) -> Resident:
@@ -461,12 +464,10 @@ class ResidentUseCases:
         key = self.vault.lookup_hash(
             lookup_key(document.doc_type, document.number, document.issuing_country)
         )
-        with self._reading() as repo:
+        with self.reading() as repo:
             found, seen = repo.get_visible(roots, lookup_hash=key)
         resident = found if seen else None
-        self._audit_read(
-            "resident.lookup", resident, "residents", "OK" if resident else "NOT_FOUND"
-        )
+        self.audit_read("resident.lookup", resident, "residents", "OK" if resident else "NOT_FOUND")
         if resident is None:
             raise NotFound("no resident you may see holds this document")
         return resident
@@ -483,17 +484,17 @@ class ResidentUseCases:
             checks.add("page_size", "must not be negative", "PAGE_SIZE_NEGATIVE")
         checks.raise_if_any()
         key = normalise_name(name)
-        with self._reading() as repo:
+        with self.reading() as repo:
             rows = repo.candidates(key, surname_prefix(key), born, roots, SEARCH_CANDIDATE_LIMIT)
         ranked = rank([score_candidate(r, key, born, sex) for r in rows], min(limit or 10, 50))
-        self._audit_read("resident.search", None, "residents", hits=len(ranked))
+        self.audit_read("resident.search", None, "residents", hits=len(ranked))
         return ranked
 
     def history(self, name: str, page: Page) -> tuple[list[ResidentEvent], str]:
-        with self._reading() as repo:
-            resident = self._load(repo, name, "ListResidentEvents", field="parent")
+        with self.reading() as repo:
+            resident = self.load(repo, name, "ListResidentEvents", field="parent")
             events = repo.history(resident.resident_id, page.after, page.size + 1)
-        self._audit_read("resident.history", resident)
+        self.audit_read("resident.history", resident)
         chunk = events[: page.size]
         return chunk, page.next_token(
             chunk[-1].event_id if chunk else None, len(events) > page.size
@@ -525,9 +526,9 @@ class ResidentUseCases:
             updates["residence_type"] = stated.residence_type
         checks.raise_if_any()
         now = self.clock()
-        with self._unit() as repo:
+        with self.unit() as repo:
             roots = self.roots(principal, "UpdateResident")
-            resident = self._load(repo, name, "UpdateResident", field="resident.name", lock=True)
+            resident = self.load(repo, name, "UpdateResident", field="resident.name", lock=True)
             resident.require_living("update the resident")
             if etag and etag != resident.etag:
                 raise Aborted(
@@ -546,7 +547,7 @@ class ResidentUseCases:
             repo.record(
                 resident.resident_id, "UPDATED", principal.subject, now, fields=sorted(mask)
             )
-            self._audit(repo, "resident.update", updated, fields=sorted(mask))
+            self.audit_change(repo, "resident.update", updated, fields=sorted(mask))
             return updated
 
     def verify_identity(
@@ -561,8 +562,8 @@ class ResidentUseCases:
         principal = current_principal()
         today = self.clock().date()
         now = self.clock()
-        with self._unit() as repo:
-            resident = self._load(repo, name, "VerifyResidentIdentity", lock=True)
+        with self.unit() as repo:
+            resident = self.load(repo, name, "VerifyResidentIdentity", lock=True)
             if resident.state is not ResidentState.PROVISIONAL:
                 raise FailedPrecondition(
                     "only a provisional resident is verified", reason="RESIDENT_NOT_PROVISIONAL"
@@ -604,14 +605,14 @@ class ResidentUseCases:
                 resident.resident_id, "VERIFIED", principal.subject, now,
                 doc_type=document.doc_type.value,
             )  # fmt: skip
-            self._audit(repo, "resident.verify", verified, doc_type=document.doc_type.value)
+            self.audit_change(repo, "resident.verify", verified, doc_type=document.doc_type.value)
             return replace(verified, documents=tuple(repo.documents(resident.resident_id)))
 
     def link_birth_certificate(self, name: str, number: str) -> Resident:
         principal = current_principal()
         now = self.clock()
-        with self._unit() as repo:
-            resident = self._load(repo, name, "LinkBirthCertificate", lock=True)
+        with self.unit() as repo:
+            resident = self.load(repo, name, "LinkBirthCertificate", lock=True)
             resident.require_living("link a birth certificate")
             certificate = parse_document(
                 DocumentType.BIRTH_CERTIFICATE,
@@ -621,17 +622,14 @@ class ResidentUseCases:
             )
             self._add_certificate(repo, resident, certificate, now)
             repo.record(resident.resident_id, "BIRTH_CERTIFICATE_LINKED", principal.subject, now)
-            self._audit(repo, "resident.link_birth_certificate", resident)
+            self.audit_change(repo, "resident.link_birth_certificate", resident)
             return replace(resident, documents=tuple(repo.documents(resident.resident_id)))
 
-    def mark_deceased(
-        self, name: str, death_date_text: str, on_death: Callable[..., None]
-    ) -> Resident:
-        """``on_death(repo, resident, now)`` revokes the resident's card in the same unit."""
+    def mark_deceased(self, name: str, death_date_text: str) -> Resident:
         principal = current_principal()
         now = self.clock()
-        with self._unit() as repo:
-            resident = self._load(repo, name, "MarkResidentDeceased", lock=True)
+        with self.unit() as repo:
+            resident = self.load(repo, name, "MarkResidentDeceased", lock=True)
             died = parse_date(death_date_text, "death_date")
             if died is None:
                 raise invalid("death_date", "must be set", "DEATH_DATE_REQUIRED")
@@ -644,7 +642,7 @@ class ResidentUseCases:
             resident.require_living("record a death")
             deceased = resident.deceased(died, now)
             repo.save(deceased, resident.version)
-            on_death(repo, deceased, now)
+            self.on_death(repo, deceased, now)
             repo.record(resident.resident_id, "DECEASED", principal.subject, now)
-            self._audit(repo, "resident.deceased", deceased)
+            self.audit_change(repo, "resident.deceased", deceased)
             return deceased
