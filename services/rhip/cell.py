@@ -21,6 +21,7 @@ from rhip.identity.server import IdentityService, build_identity, migrate_identi
 from rhip.kit.authn import KeySource, TokenVerifier
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import ConfigError, Settings
+from rhip.kit.interceptors import AccessLog
 from rhip.kit.peers import chain_keys, remote_keys
 from rhip.kit.routing import RoutingError, RoutingTable
 from rhip.kit.server import RhipServer
@@ -153,6 +154,7 @@ def build_cell(
         tracer_provider=tracer_provider,
         meter=meter or build_meter(f"rhip-cell-{settings.cell}"),
         workers=settings.grpc_workers,
+        access_log=AccessLog(settings.access_log, settings.access_log_slow_ms),
     )
     cell = Cell(settings, services, server, tracer_provider, peers, identity, archives)
     holder.append(cell)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import grpc
@@ -15,8 +16,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from rhip.kit.authn import TokenVerifier, optional_principal
 from rhip.kit.errors import NotFound
+from rhip.kit.interceptors import AccessLog
 from rhip.kit.server import RhipServer, ServiceSpec
-from rhip.kit.telemetry import build_meter, build_tracer_provider, current_request_id
+from rhip.kit.telemetry import (
+    build_meter,
+    build_tracer_provider,
+    current_request_id,
+    current_trace_id,
+    outgoing_metadata,
+)
 
 SERVICE = "rhip.api.probe.v1.ProbeService"
 KEY = Ed25519PrivateKey.generate()
@@ -41,6 +49,11 @@ def _count(request: bytes, context: Any) -> Iterator[bytes]:
         yield f"{i}:{principal.subject if principal else '-'}".encode()
 
 
+def _trace(request: bytes, context: Any) -> bytes:
+    """The trace the handler runs in, and the traceparent it would send onward."""
+    return f"{current_trace_id()}|{dict(outgoing_metadata()).get('traceparent', '')}".encode()
+
+
 def _missing(request: bytes, context: Any) -> bytes:
     raise NotFound("no such thing", reason="THING_MISSING")
 
@@ -61,16 +74,16 @@ class _RequestIds(logging.Handler):
         self.lines.append((record.getMessage(), current_request_id()))
 
 
-@pytest.fixture
-def server() -> Iterator[tuple[grpc.Channel, InMemorySpanExporter]]:
+@contextmanager
+def _serving(tracer_provider: Any, access_log: AccessLog) -> Iterator[grpc.Channel]:
     handlers = {
         "Who": grpc.unary_unary_rpc_method_handler(_who),
         "Open": grpc.unary_unary_rpc_method_handler(_who),
         "Count": grpc.unary_stream_rpc_method_handler(_count),
         "Missing": grpc.unary_unary_rpc_method_handler(_missing),
         "OwnAbort": grpc.unary_unary_rpc_method_handler(_own_abort),
+        "Trace": grpc.unary_unary_rpc_method_handler(_trace),
     }
-    spans = InMemorySpanExporter()
     rhip_server = RhipServer(
         [
             ServiceSpec(
@@ -83,15 +96,37 @@ def server() -> Iterator[tuple[grpc.Channel, InMemorySpanExporter]]:
         ],
         verifier=TokenVerifier(lambda kid: KEY.public_key() if kid == "k1" else None),
         authorizer=None,
-        tracer_provider=build_tracer_provider("memory", "test", spans),
+        tracer_provider=tracer_provider,
         meter=build_meter("test"),
+        access_log=access_log,
     )
     port = rhip_server.start("127.0.0.1:0")
     try:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield channel, spans
+            yield channel
     finally:
         rhip_server.stop(0)
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[grpc.Channel, InMemorySpanExporter]]:
+    spans = InMemorySpanExporter()
+    with _serving(build_tracer_provider("memory", "test", spans), AccessLog("all")) as channel:
+        yield channel, spans
+
+
+@contextmanager
+def _access_lines() -> Iterator[_RequestIds]:
+    access = _RequestIds()
+    chain_log = logging.getLogger("rhip.kit.interceptors")
+    chain_log.addHandler(access)
+    level = chain_log.level
+    chain_log.setLevel(logging.INFO)
+    try:
+        yield access
+    finally:
+        chain_log.removeHandler(access)
+        chain_log.setLevel(level)
 
 
 def _md(*extra: tuple[str, str]) -> list[tuple[str, str]]:
@@ -102,19 +137,11 @@ def test_request_id_is_echoed_set_for_the_handler_and_carried_by_the_access_log(
     server: tuple[grpc.Channel, InMemorySpanExporter],
 ) -> None:
     channel, _ = server
-    access = _RequestIds()
-    chain_log = logging.getLogger("rhip.kit.interceptors")
-    chain_log.addHandler(access)
-    level = chain_log.level
-    chain_log.setLevel(logging.INFO)
-    try:
+    with _access_lines() as access:
         reply, call = channel.unary_unary(f"/{SERVICE}/Who").with_call(
             b"", metadata=_md(("x-request-id", "req-42"))
         )
         made, made_call = channel.unary_unary(f"/{SERVICE}/Who").with_call(b"", metadata=_md())
-    finally:
-        chain_log.removeHandler(access)
-        chain_log.setLevel(level)
     assert reply == b"user:doc|req-42"
     assert ("x-request-id", "req-42") in call.initial_metadata()
     new_id = dict(made_call.initial_metadata())["x-request-id"]
@@ -169,3 +196,35 @@ def test_streaming_responses_stay_inside_the_chain(
     channel, _ = server
     replies = list(channel.unary_stream(f"/{SERVICE}/Count")(b"", metadata=_md()))
     assert replies == [b"0:user:doc", b"1:user:doc", b"2:user:doc"]
+
+
+def test_by_default_only_failed_and_slow_calls_get_an_access_log_line() -> None:
+    provider = build_tracer_provider("none", "test")
+    with _serving(provider, AccessLog()) as channel, _access_lines() as access:
+        channel.unary_unary(f"/{SERVICE}/Who")(b"", metadata=_md())
+        with pytest.raises(grpc.RpcError):
+            channel.unary_unary(f"/{SERVICE}/Missing")(b"", metadata=_md())
+    assert [message.split(" ")[:3] for message, _ in access.lines] == [
+        ["rpc", "Missing", "NOT_FOUND"]
+    ]
+    assert AccessLog("errors", slow_ms=50).wants("OK", 50.0)  # slow: logged
+    assert not AccessLog("errors", slow_ms=50).wants("OK", 49.9)
+    assert not AccessLog("off").wants("INTERNAL", 10_000.0)
+    assert AccessLog("all").wants("OK", 0.1)
+
+
+def test_without_an_exporter_the_call_still_runs_in_the_callers_trace() -> None:
+    provider = build_tracer_provider("none", "test")  # ALWAYS_OFF: spans are not recorded
+    caller_span = "00f067aa0ba902b7"
+    with _serving(provider, AccessLog()) as channel:
+        joined = channel.unary_unary(f"/{SERVICE}/Trace")(
+            b"", metadata=_md(("traceparent", f"00-{TRACE_ID}-{caller_span}-00"))
+        )
+        fresh = [channel.unary_unary(f"/{SERVICE}/Trace")(b"", metadata=_md()) for _ in range(2)]
+    trace_id, onward = joined.decode().split("|")
+    assert trace_id == TRACE_ID
+    _version, onward_trace, onward_span, flags = onward.split("-")
+    assert (onward_trace, flags) == (TRACE_ID, "00")  # same trace, not sampled
+    assert onward_span != caller_span and int(onward_span, 16) != 0  # a span of its own
+    new_ids = [reply.decode().split("|")[0] for reply in fresh]
+    assert all(len(i) == 32 and int(i, 16) for i in new_ids) and new_ids[0] != new_ids[1]

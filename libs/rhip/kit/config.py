@@ -17,6 +17,7 @@ from rhip.kit.tenancy import is_region_code
 SERVICES = ("identity", "archives", "emr", "mch", "referral")
 ENVIRONMENTS = ("development", "production")
 TRACE_EXPORTERS = ("none", "console", "memory", "otlp")
+ACCESS_LOG_MODES = ("all", "errors", "off")
 
 
 class ConfigError(ValueError):
@@ -40,6 +41,9 @@ class Settings:
     grpc_workers: int = 4
     authz_poll_seconds: float = 0.25
     traces_exporter: str = "none"
+    # Access log lines: every call, failed and slow calls only, or none (rhip.kit.interceptors).
+    access_log: str = "errors"
+    access_log_slow_ms: int = 1000
     routes_file: str = ""
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
@@ -174,6 +178,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         grpc_workers=_int(env, "RHIP_GRPC_WORKERS", 4, 1),
         authz_poll_seconds=_int(env, "RHIP_AUTHZ_POLL_MS", 250, 10) / 1000,
         traces_exporter=exporter,
+        access_log=_choice(env, "RHIP_ACCESS_LOG", "errors", ACCESS_LOG_MODES),
+        access_log_slow_ms=_int(env, "RHIP_ACCESS_LOG_SLOW_MS", 1000, 1),
         routes_file=env.get("RHIP_ROUTES", ""),
         rate_limit_per_second=_int(env, "RHIP_RATE_LIMIT_PER_SECOND", 50, 1),
         rate_limit_burst=_int(env, "RHIP_RATE_LIMIT_BURST", 100, 1),

@@ -18,11 +18,12 @@ from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
 from rhip.kit.authn import TokenVerifier
 from rhip.kit.authz import Authorizer
-from rhip.kit.interceptors import ServerInterceptor
+from rhip.kit.interceptors import AccessLog, ServerInterceptor
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+DEFAULT_ACCESS_LOG = AccessLog()
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,14 @@ class RhipServer:
         meter: Meter,
         workers: int = 4,
         on_stop: Iterable[Callable[[], None]] = (),
+        access_log: AccessLog = DEFAULT_ACCESS_LOG,
     ) -> None:
         public = [m for spec in services for m in spec.public_methods]
+        chain = ServerInterceptor(verifier, authorizer, tracer_provider, meter, public, access_log)
         self._server = grpc.server(
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rpc"),
             # request id → telemetry span → error mapping → authentication, in one wrapper
-            interceptors=[ServerInterceptor(verifier, authorizer, tracer_provider, meter, public)],
+            interceptors=[chain],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

@@ -17,6 +17,7 @@ from rhip.kit.apis import public_methods, service_names
 from rhip.kit.authn import TokenVerifier
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
+from rhip.kit.interceptors import AccessLog
 from rhip.kit.peers import remote_keys
 from rhip.kit.routing import RoutingTable
 from rhip.kit.server import RhipServer, ServiceSpec
@@ -95,5 +96,6 @@ def build_gateway(
         tracer_provider=tracer_provider,
         meter=meter or build_meter("rhip-gateway"),
         workers=settings.grpc_workers,
+        access_log=AccessLog(settings.access_log, settings.access_log_slow_ms),
     )
     return Gateway(server, routes, channels, tracer_provider)
