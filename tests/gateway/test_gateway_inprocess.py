@@ -84,7 +84,7 @@ def test_one_trace_id_across_gateway_and_cell(
     _, call = stub.ListTenants.with_call(
         pb.ListTenantsRequest(parent="regions/320300"), metadata=metadata
     )
-    request_id = dict(call.initial_metadata())["x-request-id"]
+    request_id = dict(call.trailing_metadata())["x-request-id"]
     outer = [s for s in gateway_spans.get_finished_spans() if s.name.endswith("/ListTenants")]
     inner = [s for s in cell_spans.get_finished_spans() if s.name.endswith("/ListTenants")]
     assert len(outer) == 1 and len(inner) == 1

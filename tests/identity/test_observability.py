@@ -28,7 +28,7 @@ def test_server_span_joins_the_callers_trace_and_request_id_is_echoed(world: Wor
     _, call = running.stub.ListTenants.with_call(
         pb.ListTenantsRequest(parent="regions/320300"), metadata=metadata
     )
-    assert ("x-request-id", "req-123") in call.initial_metadata()
+    assert ("x-request-id", "req-123") in call.trailing_metadata()
     spans = [s for s in running.spans.get_finished_spans() if s.name.endswith("/ListTenants")]
     assert len(spans) == 1
     span = spans[0]

@@ -143,8 +143,8 @@ def test_request_id_is_echoed_set_for_the_handler_and_carried_by_the_access_log(
         )
         made, made_call = channel.unary_unary(f"/{SERVICE}/Who").with_call(b"", metadata=_md())
     assert reply == b"user:doc|req-42"
-    assert ("x-request-id", "req-42") in call.initial_metadata()
-    new_id = dict(made_call.initial_metadata())["x-request-id"]
+    assert ("x-request-id", "req-42") in call.trailing_metadata()
+    new_id = dict(made_call.trailing_metadata())["x-request-id"]
     assert len(new_id) == 32 and made == f"user:doc|{new_id}".encode()
     assert [request_id for _, request_id in access.lines] == ["req-42", new_id]
     assert all(message.startswith("rpc Who OK ") for message, _ in access.lines)
@@ -228,3 +228,18 @@ def test_without_an_exporter_the_call_still_runs_in_the_callers_trace() -> None:
     assert onward_span != caller_span and int(onward_span, 16) != 0  # a span of its own
     new_ids = [reply.decode().split("|")[0] for reply in fresh]
     assert all(len(i) == 32 and int(i, 16) for i in new_ids) and new_ids[0] != new_ids[1]
+
+
+def test_a_failed_call_carries_its_request_id_beside_the_error_details(
+    server: tuple[grpc.Channel, InMemorySpanExporter],
+) -> None:
+    channel, _ = server
+    for method in ("Missing", "OwnAbort"):
+        with pytest.raises(grpc.RpcError) as failed:
+            channel.unary_unary(f"/{SERVICE}/{method}")(
+                b"", metadata=_md(("x-request-id", f"req-{method}"))
+            )
+        trailers = dict(failed.value.trailing_metadata())
+        assert trailers["x-request-id"] == f"req-{method}"
+        # the rich error details survive beside it (only rhip errors carry them)
+        assert ("grpc-status-details-bin" in trailers) == (method == "Missing")
