@@ -100,12 +100,16 @@ class Cell:
             host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]") else host  # noqa: S104
             self.identity_address = f"{host}:{self.port}"
         log.info("cell %s serving on port %d", self.settings.cell, self.port)
+        if self.archives is not None:
+            self.archives.start_background()  # follows identity's resident changes
         return self.port
 
     def stop(self, grace: float = 2.0) -> None:
         if self._closed:
             return
         self._closed = True
+        if self.archives is not None:
+            self.archives.stop_background()  # before identity stops answering it
         self.server.stop(grace)
         self.peers.close()
         if self.archives is not None:

@@ -62,6 +62,8 @@ class Settings:
     # people aged 65 and over as uncertain, so it is configuration).
     archives_elderly_age: int = 65
     archives_elderly_bp_target: tuple[int, int] = (150, 90)
+    # How often archives reads identity's resident change feed (deaths, merges).
+    archives_resident_events_interval_seconds: float = 5.0
 
     @property
     def development(self) -> bool:
@@ -145,6 +147,15 @@ def _bp_target(env: Mapping[str, str]) -> tuple[int, int]:
     return int(systolic), int(diastolic)
 
 
+def _resident_events_interval(env: Mapping[str, str]) -> float:
+    """``RHIP_ARCHIVES_RESIDENT_EVENTS_INTERVAL_MS``: 50 ms to 1 hour, default 5 s."""
+    name = "RHIP_ARCHIVES_RESIDENT_EVENTS_INTERVAL_MS"
+    millis = _int(env, name, 5000, 50)
+    if millis > 3_600_000:
+        raise ConfigError(f"{name} must be at most 3600000 (one hour)")
+    return millis / 1000
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Settings from ``env``; raises ConfigError naming the first bad variable."""
     environment = _choice(env, "RHIP_ENV", "development", ENVIRONMENTS)
@@ -192,4 +203,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         gateway_address=env.get("RHIP_GATEWAY_ADDRESS", ""),
         archives_elderly_age=_int(env, "RHIP_ARCHIVES_ELDERLY_AGE", 65, 18),
         archives_elderly_bp_target=_bp_target(env),
+        archives_resident_events_interval_seconds=_resident_events_interval(env),
     )

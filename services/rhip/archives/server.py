@@ -3,6 +3,7 @@ client → use cases → servicer."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,9 @@ from pathlib import Path
 from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.archives.clients import IdentityClient, OtherCells
 from rhip.archives.domain import BloodPressure, FollowUpPolicy
+from rhip.archives.resident_events import ResidentEvents
+from rhip.archives.resident_events_consumer import ResidentEventsConsumer
+from rhip.archives.resident_feed import ResidentFeed
 from rhip.archives.servicer import PUBLIC_METHODS, SERVICE_NAME, ArchivesServicer
 from rhip.archives.usecases import ArchivesUseCases, sync_role_catalog
 from rhip.kit.authz import Authorizer, PolicyStore
@@ -17,6 +21,8 @@ from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
 from rhip.kit.server import ServiceSpec
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
 
@@ -31,8 +37,20 @@ class ArchivesService:
     usecases: ArchivesUseCases
     specs: list[ServiceSpec]
     policy_db: Database | None = None
+    # Follows identity's resident change feed (deaths, merges); None without a cell account.
+    resident_events: ResidentEventsConsumer | None = None
+
+    def start_background(self) -> None:
+        """Start the background work once the cell serves (identity's address is known)."""
+        if self.resident_events is not None:
+            self.resident_events.start()
+
+    def stop_background(self) -> None:
+        if self.resident_events is not None:
+            self.resident_events.stop()
 
     def close(self) -> None:
+        self.stop_background()
         if self.owns_authorizer:
             self.authorizer.stop()
         if self.policy_db is not None:
@@ -89,4 +107,22 @@ def build_archives(
             public_methods=PUBLIC_METHODS,
         )
     ]
-    return ArchivesService(db, authorizer, owns, usecases, specs, policy_db)
+    return ArchivesService(
+        db, authorizer, owns, usecases, specs, policy_db,
+        resident_events=_resident_events(settings, db, identity_address, peers),
+    )  # fmt: skip
+
+
+def _resident_events(
+    settings: Settings, db: Database, identity_address: Callable[[], str], peers: ChannelPool
+) -> ResidentEventsConsumer | None:
+    feed = ResidentFeed(settings, identity_address, peers)
+    if not feed.configured:
+        log.warning(
+            "resident changes: not followed (deaths and merges do not reach health records): "
+            "set RHIP_CELL_CLIENT_ID and RHIP_CELL_CLIENT_SECRET"
+        )
+        return None
+    return ResidentEventsConsumer(
+        ResidentEvents(db), feed, settings.archives_resident_events_interval_seconds
+    )

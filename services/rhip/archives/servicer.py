@@ -54,6 +54,7 @@ _SIGNS_BACK = {v: k for k, v in _SIGNS.items()}
 _TASK_KINDS = {
     "referral_follow_up": rec.TASK_KIND_REFERRAL_FOLLOW_UP,
     "urgent_referral": rec.TASK_KIND_URGENT_REFERRAL,
+    "duplicate_record": rec.TASK_KIND_DUPLICATE_RECORD,  # resident_events.py
 }
 _TRANSFER_STATES = {s: getattr(pb, f"TRANSFER_STATE_{s.name}") for s in TransferState}
 # Output-only fields of the check-up form, never read from a request.
@@ -133,11 +134,14 @@ def task_to_pb(task: Task) -> rec.Task:
     return rec.Task(
         name=f"healthRecords/{task.record_id}/tasks/{task.task_id}",
         kind=_TASK_KINDS[task.kind],
-        program=_PROGRAMS_BY_VALUE[task.program],
+        program=_PROGRAMS_BY_VALUE.get(task.program, rec.PROGRAM_UNSPECIFIED),
         due_date=task.due_date.isoformat(),
         state=task.state,
-        follow_up=f"healthRecords/{task.record_id}/followUps/{task.follow_up_id}",
+        follow_up=f"healthRecords/{task.record_id}/followUps/{task.follow_up_id}"
+        if task.follow_up_id
+        else "",
         create_time=to_timestamp(task.create_time),
+        related_record=f"healthRecords/{task.related_record_id}" if task.related_record_id else "",
     )
 
 

@@ -172,6 +172,8 @@ class TaskRow(Base):
     follow_up_id: Mapped[str] = mapped_column(String(36))
     scope_path: Mapped[str] = mapped_column(String(120))
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A duplicate-record task (resident_events.py): the other open record of the same person.
+    related_record_id: Mapped[str] = mapped_column(String(36), server_default="")
 
 
 class RecordTransferRow(Base):
@@ -338,6 +340,7 @@ class Task:
     state: str
     follow_up_id: str
     create_time: datetime
+    related_record_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -557,6 +560,13 @@ class ArchivesRepository:
     def by_request(self, request_id: str) -> HealthRecord | None:
         row = self.s.execute(select(_REC).where(_REC.c.request_id == request_id)).first()
         return _record(row) if row else None
+
+    def records_of(self, resident_id: str, *, for_update: bool = False) -> list[HealthRecord]:
+        """Every record of the resident, open or closed, oldest first (resident_events.py)."""
+        query = select(_REC).where(_REC.c.resident_id == resident_id).order_by(_REC.c.id)
+        if for_update:
+            query = query.with_for_update()
+        return [_record(row) for row in self.s.execute(query)]
 
     def open_record_of(self, resident_id: str, *, for_update: bool = False) -> HealthRecord | None:
         query = select(_REC).where(_REC.c.open_resident_id == resident_id)
@@ -792,6 +802,7 @@ class ArchivesRepository:
         due: date,
         follow_up_id: str,
         now: datetime,
+        related_record_id: str = "",
     ) -> None:
         self.s.execute(
             insert(_TASK).values(
@@ -804,6 +815,7 @@ class ArchivesRepository:
                 follow_up_id=follow_up_id,
                 scope_path=record.scope_path,
                 create_time=now,
+                related_record_id=related_record_id,
             )
         )
 
@@ -821,6 +833,7 @@ class ArchivesRepository:
                 r.state,
                 r.follow_up_id,
                 utc(r.create_time),  # type: ignore[arg-type]
+                r.related_record_id,
             )
             for r in rows
         ]

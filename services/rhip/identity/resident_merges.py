@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from rhip.identity.domain import parse_resource_name, validate_reason, validate_request_id
+from rhip.identity.resident_change_store import ChangeKind, publish
 from rhip.identity.resident_store import HealthCard, MergeRecord
 from rhip.identity.resident_usecases import ResidentUseCases
 from rhip.identity.residents import ResidentState
@@ -111,6 +112,10 @@ class ResidentMerges:
             repo.record(
                 survivor_id, "ABSORBED", actor, now, merged=merged_id, merge=record.merge_id
             )
+            publish(  # the cell's change feed: archives moves the merged resident's records
+                repo.s, ChangeKind.MERGED, merged_id, actor, now,
+                survivor_id=survivor_id, merge_id=record.merge_id,
+            )  # fmt: skip
             for resident in (survivor, merged):
                 uc.audit_change(repo, "resident.merge", resident, merge=record.merge_id)
             return record
@@ -175,6 +180,10 @@ class ResidentMerges:
             actor = principal.subject
             for resident_id in (merge.survivor_id, merge.merged_id):
                 repo.record(resident_id, "MERGE_UNDONE", actor, now, merge=merge_id)
+            publish(  # the cell's change feed: archives moves back what the merge moved
+                repo.s, ChangeKind.MERGE_UNDONE, merge.merged_id, actor, now,
+                survivor_id=merge.survivor_id, merge_id=merge_id,
+            )  # fmt: skip
             for resident in (survivor, merged):
                 uc.audit_change(repo, "resident.merge_undo", resident, merge=merge_id)
             return replace(merge, state="undone", undo_time=now, undo_reason=reason)

@@ -8,6 +8,8 @@ from rhip.api.identity.v1 import health_card_pb2, resident_pb2, resident_service
 from rhip.api.identity.v1 import resident_service_pb2 as pb
 from rhip.identity.documents import DocumentType, Sex, mask_number
 from rhip.identity.health_cards import HealthCards
+from rhip.identity.resident_change_store import ResidentChange
+from rhip.identity.resident_changes import ResidentChangeFeed
 from rhip.identity.resident_merges import ResidentMerges
 from rhip.identity.resident_store import HealthCard, MergeRecord, ResidentEvent
 from rhip.identity.resident_usecases import ResidentUseCases, parse_date
@@ -122,6 +124,19 @@ def card_to_pb(card: HealthCard) -> health_card_pb2.HealthCard:
     )
 
 
+def change_to_pb(change: ResidentChange) -> resident_pb2.ResidentChange:
+    return resident_pb2.ResidentChange(
+        sequence=change.seq,
+        kind=getattr(resident_pb2, f"RESIDENT_CHANGE_KIND_{change.kind.value}"),
+        resident=f"residents/{change.resident_id}",
+        death_date=change.death_date.isoformat() if change.death_date else "",
+        survivor=f"residents/{change.survivor_id}" if change.survivor_id else "",
+        merge=f"residentMerges/{change.merge_id}" if change.merge_id else "",
+        change_time=to_timestamp(change.change_time),
+        actor=change.actor,
+    )
+
+
 def event_to_pb(event: ResidentEvent) -> resident_pb2.ResidentEvent:
     return resident_pb2.ResidentEvent(
         event_id=event.event_id,
@@ -134,11 +149,16 @@ def event_to_pb(event: ResidentEvent) -> resident_pb2.ResidentEvent:
 
 class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
     def __init__(
-        self, residents: ResidentUseCases, merges: ResidentMerges, cards: HealthCards
+        self,
+        residents: ResidentUseCases,
+        merges: ResidentMerges,
+        cards: HealthCards,
+        changes: ResidentChangeFeed,
     ) -> None:
         self.uc = residents
         self.merges = merges
         self.cards = cards
+        self.changes = changes
 
     def _out(self, resident: Resident) -> resident_pb2.Resident:
         return resident_to_pb(resident, self.uc.may_unmask(current_principal()))
@@ -231,6 +251,12 @@ class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
         events, token = self.uc.history(request.parent, page)
         return pb.ListResidentEventsResponse(
             events=[event_to_pb(e) for e in events], next_page_token=token
+        )
+
+    def ListResidentChanges(self, request, context):  # type: ignore[no-untyped-def]
+        changes, head = self.changes.list(request.after_sequence, request.page_size)
+        return pb.ListResidentChangesResponse(
+            changes=[change_to_pb(c) for c in changes], head_sequence=head
         )
 
     def IssueHealthCard(self, request, context):  # type: ignore[no-untyped-def]

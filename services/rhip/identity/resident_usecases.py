@@ -19,6 +19,7 @@ from typing import Any
 
 from rhip.identity.documents import Document, DocumentType, Sex, lookup_key, parse_document
 from rhip.identity.domain import parse_resource_name, validate_request_id
+from rhip.identity.resident_change_store import ChangeKind, publish
 from rhip.identity.resident_store import DocumentTaken, ResidentEvent, ResidentRepository
 from rhip.identity.residents import (
     ETHNICITY_CODES,
@@ -644,5 +645,9 @@ class ResidentUseCases:
             repo.save(deceased, resident.version)
             self.on_death(repo, deceased, now)
             repo.record(resident.resident_id, "DECEASED", principal.subject, now)
+            publish(  # the cell's change feed: archives terminates the record (DOMAIN.md §2.7)
+                repo.s, ChangeKind.DECEASED, resident.resident_id, principal.subject, now,
+                death_date=died,
+            )  # fmt: skip
             self.audit_change(repo, "resident.deceased", deceased)
             return deceased

@@ -52,8 +52,9 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         ),
     ),
     # The cell's own account: finds its residents by document for a cross-cell transfer, and
-    # nothing else (no unmasked numbers, no registration).
-    Role.CELL: (RESIDENTS + "LookupResident",),
+    # reads the cell's resident change feed for the cell's other services (archives follows
+    # deaths and merges); nothing else (no unmasked numbers, no registration).
+    Role.CELL: (RESIDENTS + "LookupResident", RESIDENTS + "ListResidentChanges"),
 }
 
 

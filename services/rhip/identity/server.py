@@ -10,6 +10,7 @@ from pathlib import Path
 from rhip.api.identity.v1 import identity_service_pb2_grpc, resident_service_pb2_grpc
 from rhip.identity import resident_servicer
 from rhip.identity.health_cards import HealthCards, revoke_on_death
+from rhip.identity.resident_changes import ResidentChangeFeed
 from rhip.identity.resident_merges import ResidentMerges
 from rhip.identity.resident_usecases import ResidentUseCases
 from rhip.identity.servicer import PUBLIC_METHODS, SERVICE_NAME, IdentityServicer
@@ -68,7 +69,9 @@ def build_identity(settings: Settings, secret_key: bytes) -> IdentityService:
         settings, db, authorizer, PiiVault(secret_key), AuditWriter(db), on_death=revoke_on_death
     )
     cards = HealthCards(residents, CardSigner(secret_key))
-    resident_api = resident_servicer.ResidentServicer(residents, ResidentMerges(residents), cards)
+    resident_api = resident_servicer.ResidentServicer(
+        residents, ResidentMerges(residents), cards, ResidentChangeFeed(residents)
+    )
     specs = [
         ServiceSpec(
             full_name=SERVICE_NAME,

@@ -40,6 +40,13 @@ class ResidenceType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RESIDENCE_TYPE_UNSPECIFIED: _ClassVar[ResidenceType]
     RESIDENCE_TYPE_HOUSEHOLD: _ClassVar[ResidenceType]
     RESIDENCE_TYPE_NON_HOUSEHOLD: _ClassVar[ResidenceType]
+
+class ResidentChangeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESIDENT_CHANGE_KIND_UNSPECIFIED: _ClassVar[ResidentChangeKind]
+    RESIDENT_CHANGE_KIND_DECEASED: _ClassVar[ResidentChangeKind]
+    RESIDENT_CHANGE_KIND_MERGED: _ClassVar[ResidentChangeKind]
+    RESIDENT_CHANGE_KIND_MERGE_UNDONE: _ClassVar[ResidentChangeKind]
 DOCUMENT_TYPE_UNSPECIFIED: DocumentType
 DOCUMENT_TYPE_RESIDENT_ID_CARD: DocumentType
 DOCUMENT_TYPE_HMT_RESIDENCE_PERMIT: DocumentType
@@ -59,6 +66,10 @@ RESIDENT_STATE_DECEASED: ResidentState
 RESIDENCE_TYPE_UNSPECIFIED: ResidenceType
 RESIDENCE_TYPE_HOUSEHOLD: ResidenceType
 RESIDENCE_TYPE_NON_HOUSEHOLD: ResidenceType
+RESIDENT_CHANGE_KIND_UNSPECIFIED: ResidentChangeKind
+RESIDENT_CHANGE_KIND_DECEASED: ResidentChangeKind
+RESIDENT_CHANGE_KIND_MERGED: ResidentChangeKind
+RESIDENT_CHANGE_KIND_MERGE_UNDONE: ResidentChangeKind
 
 class IdentityDocument(_message.Message):
     __slots__ = ("type", "number", "issuing_country", "primary", "origin", "masked")
@@ -141,6 +152,26 @@ class ResidentEvent(_message.Message):
     actor: str
     detail_json: str
     def __init__(self, event_id: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[str] = ..., actor: _Optional[str] = ..., detail_json: _Optional[str] = ...) -> None: ...
+
+class ResidentChange(_message.Message):
+    __slots__ = ("sequence", "kind", "resident", "death_date", "survivor", "merge", "change_time", "actor")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_FIELD_NUMBER: _ClassVar[int]
+    DEATH_DATE_FIELD_NUMBER: _ClassVar[int]
+    SURVIVOR_FIELD_NUMBER: _ClassVar[int]
+    MERGE_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    kind: ResidentChangeKind
+    resident: str
+    death_date: str
+    survivor: str
+    merge: str
+    change_time: _timestamp_pb2.Timestamp
+    actor: str
+    def __init__(self, sequence: _Optional[int] = ..., kind: _Optional[_Union[ResidentChangeKind, str]] = ..., resident: _Optional[str] = ..., death_date: _Optional[str] = ..., survivor: _Optional[str] = ..., merge: _Optional[str] = ..., change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ...) -> None: ...
 
 class ResidentMerge(_message.Message):
     __slots__ = ("name", "survivor", "merged", "state", "reason", "moved_documents", "create_time", "undo_time", "undo_reason")

@@ -147,6 +147,22 @@ class ListResidentEventsResponse(_message.Message):
     next_page_token: str
     def __init__(self, events: _Optional[_Iterable[_Union[_resident_pb2.ResidentEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class ListResidentChangesRequest(_message.Message):
+    __slots__ = ("after_sequence", "page_size")
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    after_sequence: int
+    page_size: int
+    def __init__(self, after_sequence: _Optional[int] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class ListResidentChangesResponse(_message.Message):
+    __slots__ = ("changes", "head_sequence")
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    HEAD_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[_resident_pb2.ResidentChange]
+    head_sequence: int
+    def __init__(self, changes: _Optional[_Iterable[_Union[_resident_pb2.ResidentChange, _Mapping]]] = ..., head_sequence: _Optional[int] = ...) -> None: ...
+
 class IssueHealthCardRequest(_message.Message):
     __slots__ = ("parent", "request_id")
     PARENT_FIELD_NUMBER: _ClassVar[int]

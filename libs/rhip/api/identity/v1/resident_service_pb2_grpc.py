@@ -97,6 +97,11 @@ class ResidentServiceStub:
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.ListResidentEventsRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.ListResidentEventsResponse.FromString,
                 _registered_method=True)
+        self.ListResidentChanges = channel.unary_unary(
+                '/rhip.api.identity.v1.ResidentService/ListResidentChanges',
+                request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.ListResidentChangesRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.ListResidentChangesResponse.FromString,
+                _registered_method=True)
         self.IssueHealthCard = channel.unary_unary(
                 '/rhip.api.identity.v1.ResidentService/IssueHealthCard',
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.IssueHealthCardRequest.SerializeToString,
@@ -218,6 +223,14 @@ class ResidentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListResidentChanges(self, request, context):
+        """The cell's ordered, durable feed of resident changes (deaths, merges, undone merges) after
+        a sequence number, oldest first. Only the cell's own service account may call it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def IssueHealthCard(self, request, context):
         """Issues the resident's electronic health card (or re-issues a revoked one).
         """
@@ -322,6 +335,11 @@ def add_ResidentServiceServicer_to_server(servicer, server):
                     servicer.ListResidentEvents,
                     request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.ListResidentEventsRequest.FromString,
                     response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.ListResidentEventsResponse.SerializeToString,
+            ),
+            'ListResidentChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListResidentChanges,
+                    request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.ListResidentChangesRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.ListResidentChangesResponse.SerializeToString,
             ),
             'IssueHealthCard': grpc.unary_unary_rpc_method_handler(
                     servicer.IssueHealthCard,
@@ -679,6 +697,33 @@ class ResidentService:
             '/rhip.api.identity.v1.ResidentService/ListResidentEvents',
             rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.ListResidentEventsRequest.SerializeToString,
             rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.ListResidentEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListResidentChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.identity.v1.ResidentService/ListResidentChanges',
+            rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.ListResidentChangesRequest.SerializeToString,
+            rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.ListResidentChangesResponse.FromString,
             options,
             channel_credentials,
             insecure,
