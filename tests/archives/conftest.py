@@ -41,8 +41,14 @@ def archives_url(database_url: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def running(tmp_path: Path, database_url: str, archives_url: str) -> Iterator[RunningCell]:
-    settings = make_settings(tmp_path, database_url, RHIP_ARCHIVES_DATABASE_URL=archives_url)
+def running(
+    request: pytest.FixtureRequest, tmp_path: Path, database_url: str, archives_url: str
+) -> Iterator[RunningCell]:
+    marker = request.node.get_closest_marker("cell_env")
+    extra = marker.kwargs if marker else {}
+    settings = make_settings(
+        tmp_path, database_url, RHIP_ARCHIVES_DATABASE_URL=archives_url, **extra
+    )
     running = start_cell(settings)
     yield running
     running.channel.close()

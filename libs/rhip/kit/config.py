@@ -58,6 +58,10 @@ class Settings:
     # people aged 65 and over as uncertain, so it is configuration).
     archives_elderly_age: int = 65
     archives_elderly_bp_target: tuple[int, int] = (150, 90)
+    # Record transfers: the days a managing institution has to answer a transfer request
+    # before either institution may escalate it to the county administrators of both sides
+    # (a platform rule, not a national one, so it is configuration).
+    archives_transfer_escalation_days: int = 14
 
     @property
     def development(self) -> bool:
@@ -82,7 +86,9 @@ class Settings:
         return f"sqlite:///{self.data_dir / self.cell / service}.db"
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def _int(
+    env: Mapping[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None
+) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -92,6 +98,8 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}")
     return value
 
 
@@ -186,4 +194,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         gateway_address=env.get("RHIP_GATEWAY_ADDRESS", ""),
         archives_elderly_age=_int(env, "RHIP_ARCHIVES_ELDERLY_AGE", 65, 18),
         archives_elderly_bp_target=_bp_target(env),
+        archives_transfer_escalation_days=_int(
+            env, "RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS", 14, 1, 365
+        ),
     )

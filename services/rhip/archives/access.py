@@ -16,6 +16,7 @@ from rhip.archives.store import ArchivesRepository
 from rhip.kit import audit
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.authz import Authorizer, subject_blocked
+from rhip.kit.config import Settings
 from rhip.kit.db import Database
 from rhip.kit.errors import AlreadyExists, NotFound, PermissionDenied
 from rhip.kit.tenancy import region_path, tenant_scope
@@ -34,7 +35,7 @@ class UseCaseBase:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         cells: OtherCells | None = None,
         issuer: str = "",
-        escalate_after_days: int = domain.ESCALATE_AFTER_DAYS,
+        escalate_after_days: int = Settings.archives_transfer_escalation_days,
     ) -> None:
         self.escalate_after_days = escalate_after_days
         self.cells = cells

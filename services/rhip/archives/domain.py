@@ -658,9 +658,9 @@ class TransferState(Enum):
 # import and completes it, so the record ends in exactly one place.
 #
 # Escalation (the two institutions cannot agree): after a decline, or a PENDING request left
-# unanswered for ``ESCALATE_AFTER_DAYS``, either institution escalates; an ESCALATED transfer
-# needs the county/district administrators of both sides (or one above them) to approve, and
-# then proceeds like a confirm (HANDING_OVER across cells, COMPLETED within one); either side's
+# unanswered for RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS, either institution escalates; an
+# ESCALATED transfer needs the county/district administrators of both sides (or one above
+# them) to approve, and then proceeds like a confirm (HANDING_OVER across cells, COMPLETED within one); either side's
 # rejection with a reason CLOSES it for good.
 TRANSFER_MOVES: dict[TransferState, frozenset[TransferState]] = {
     TransferState.PENDING: frozenset(
@@ -679,8 +679,6 @@ TRANSFER_MOVES: dict[TransferState, frozenset[TransferState]] = {
     TransferState.COMPLETED: frozenset(),
     TransferState.CLOSED: frozenset(),
 }
-
-ESCALATE_AFTER_DAYS = 14
 
 
 def require_transfer_move(current: TransferState, target: TransferState) -> None:

@@ -78,6 +78,7 @@ def build_archives(
         policy,
         cells=OtherCells(settings, identity_address, peers),
         issuer=settings.issuer,
+        escalate_after_days=settings.archives_transfer_escalation_days,
     )
     servicer = ArchivesServicer(usecases)
     specs = [
