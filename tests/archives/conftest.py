@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from archives.helpers import QUANSHAN_WOMAN, Archives, days_ago
+from archives.two_cells import two_cells  # noqa: F401  (the two-cell fixture)
 from conftest import POSTGRES_URL, _psycopg_dsn, make_settings
 from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.api.identity.v1 import resident_pb2
