@@ -74,9 +74,18 @@ class HealthRecordRow(Base):
                 "id",
             ],
         ),
+        Index(
+            "uq_health_record_number_in_force",
+            "record_number",
+            unique=True,
+            postgresql_where=text("state <> 'transferred'"),
+            sqlite_where=text("state <> 'transferred'"),
+        ),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    record_number: Mapped[str] = mapped_column(String(17), unique=True)
+    # Unique among the records in force (uq_health_record_number_in_force): a cell may also
+    # keep traces of the same number (the record left and came back).
+    record_number: Mapped[str] = mapped_column(String(17))
     resident_id: Mapped[str] = mapped_column(String(36), index=True)
     open_resident_id: Mapped[str | None] = mapped_column(String(36), unique=True)
     birth_date: Mapped[date] = mapped_column(Date)
@@ -471,7 +480,9 @@ def _transfer(row: Any) -> Transfer:
     )
 
 
-BUNDLE_FORMAT = "rhip.archives.bundle.v1"
+# v2 carries the record's open tasks; a v1 bundle (from a cell not yet upgraded) has none.
+BUNDLE_FORMAT = "rhip.archives.bundle.v2"
+BUNDLE_FORMATS = frozenset({"rhip.archives.bundle.v1", BUNDLE_FORMAT})
 
 
 def _jsonable(value: Any) -> Any:
@@ -891,7 +902,8 @@ class ArchivesRepository:
 
     # -- cross-cell bundles ------------------------------------------------------------------------
     def export_bundle(self, record_id: str) -> dict[str, Any]:
-        """The record and everything that moves with it, as JSON-ready rows."""
+        """The record and everything that moves with it, as JSON-ready rows: its history,
+        check-ups and follow-ups, and its open work (plans and tasks)."""
 
         def rows(table: Any, *where: Any) -> list[dict[str, Any]]:
             found = self.s.execute(select(table).where(*where)).mappings().all()
@@ -905,6 +917,7 @@ class ArchivesRepository:
             "follow_ups": rows(_FUP, _FUP.c.record_id == record_id),
             "plans": rows(_PLAN, _PLAN.c.record_id == record_id, _PLAN.c.state == "open"),
             "events": rows(_EVT, _EVT.c.record_id == record_id),
+            "tasks": rows(_TASK, _TASK.c.record_id == record_id, _TASK.c.state == "open"),
         }
 
     def import_record(
@@ -916,9 +929,13 @@ class ArchivesRepository:
         scope: str,
         now: datetime,
     ) -> HealthRecord:
-        """The bundle's record, ACTIVE under the destination institution: same id, same
-        number, the resident of this cell."""
+        """The bundle's record, ACTIVE under the destination institution: same number, the
+        resident of this cell, and the same id, unless this cell keeps a trace under that id
+        (the record left from here once and now comes back): then the record gets a new id
+        here and the trace stays the trace of the earlier move."""
         values = _from_json(_REC, bundle["record"])
+        if self.get(values["id"]) is not None:
+            values["id"] = new_id()
         values.update(
             resident_id=resident_id,
             open_resident_id=resident_id,
@@ -941,19 +958,52 @@ class ArchivesRepository:
         return record
 
     def import_bundle(self, bundle: dict[str, Any], record: HealthRecord) -> int:
-        """Insert the bundle's rows under ``record`` (already added); returns the open plans."""
+        """Insert the bundle's rows under ``record`` (already added); returns the open plans.
+        When the record came back under a new id (``import_record``), every row gets a new
+        id too, in the bundle's order (ids sort by creation, so the history keeps its order),
+        since the trace here still holds its copies under the old ones."""
+        renew = record.record_id != bundle["record"]["id"]
+        new_ids: dict[str, str] = {}
+
+        def local(row_id: str) -> str:
+            if not renew:
+                return row_id
+            return new_ids.setdefault(row_id, new_id())
+
         for table, key in ((_CHK, "check_ups"), (_FUP, "follow_ups"), (_EVT, "events")):
-            for row in bundle[key]:
-                self.s.execute(insert(table).values(**_from_json(table, row)))
+            for row in sorted(bundle[key], key=lambda r: str(r["id"])):
+                values = _from_json(table, row)
+                values.update(id=local(values["id"]), record_id=record.record_id)
+                self.s.execute(insert(table).values(**values))
+        for row in bundle.get("tasks", []):
+            values = _from_json(_TASK, row)
+            values.update(
+                id=local(values["id"]),
+                record_id=record.record_id,
+                follow_up_id=local(values["follow_up_id"]) if values["follow_up_id"] else "",
+                scope_path=record.scope_path,
+            )
+            self.s.execute(insert(_TASK).values(**values))
         for row in bundle["plans"]:
             values = _from_json(_PLAN, row)
             values.update(
+                record_id=record.record_id,
                 scope_path=record.scope_path,
                 managing_tenant_id=record.managing_tenant_id,
                 team_id="",
             )
             self.s.execute(insert(_PLAN).values(**values))
         return len(bundle["plans"])
+
+    def hand_over_tasks(self, record_id: str) -> int:
+        """The record's open tasks went to another cell with it: ``moved`` here, no longer
+        open work of this cell's institution; returns how many."""
+        result = self.s.execute(
+            update(_TASK)
+            .where(_TASK.c.record_id == record_id, _TASK.c.state == "open")
+            .values(state="moved")
+        )
+        return int(cast(CursorResult, result).rowcount)
 
     def decide_transfer(self, t: Transfer, request_id: str) -> None:
         self.s.execute(

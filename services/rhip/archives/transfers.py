@@ -16,7 +16,13 @@ from rhip.archives.access import UseCaseBase
 from rhip.archives.clients import OtherCells
 from rhip.archives.domain import RecordState, Side, TransferState
 from rhip.archives.roles import ARCHIVES
-from rhip.archives.store import BUNDLE_FORMAT, ArchivesRepository, Transfer
+from rhip.archives.store import (
+    BUNDLE_FORMAT,
+    BUNDLE_FORMATS,
+    ArchivesRepository,
+    RecordTaken,
+    Transfer,
+)
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.crosscell import require_peer_cell
 from rhip.kit.errors import (
@@ -268,7 +274,7 @@ class TransferUseCases(UseCaseBase):
         transfer_id = domain.validate_request_id(transfer_id, "transfer_id")
         try:
             bundle = json.loads(bundle_bytes)
-            valid = isinstance(bundle, dict) and bundle.get("format") == BUNDLE_FORMAT
+            valid = isinstance(bundle, dict) and bundle.get("format") in BUNDLE_FORMATS
         except ValueError:
             valid = False
         if not valid:
@@ -300,11 +306,19 @@ class TransferUseCases(UseCaseBase):
             existing = repo.open_record_of(transfer.resident_id)
             if existing is not None:
                 raise self._record_exists(existing)
-            record = repo.import_record(
-                bundle, transfer.resident_id, transfer.destination_tenant_id,
-                transfer.destination_region, transfer.destination_scope, now,
-            )  # fmt: skip
+            try:
+                record = repo.import_record(
+                    bundle, transfer.resident_id, transfer.destination_tenant_id,
+                    transfer.destination_region, transfer.destination_scope, now,
+                )  # fmt: skip
+            except RecordTaken:
+                raise AlreadyExists(
+                    "a record in force here already has this number", reason="RECORD_EXISTS"
+                ) from None
             plans = repo.import_bundle(bundle, record)
+            # The record came back to a cell that keeps the trace of its earlier move: the
+            # trace keeps its id, the record here has a new one (its number is the same).
+            trace = bundle["record"]["id"] if bundle["record"]["id"] != record.record_id else ""
             done = replace(
                 transfer, state=TransferState.COMPLETED, moved_plans=plans, decide_time=now,
                 record_id=record.record_id, record_number=record.record_number,
@@ -314,7 +328,7 @@ class TransferUseCases(UseCaseBase):
             repo.record(
                 record.record_id, "TRANSFERRED_IN", original.subject, now,
                 transfer=transfer_id, source_region=transfer.peer_region, via=caller.subject,
-                plans=plans,
+                plans=plans, **({"trace": f"healthRecords/{trace}"} if trace else {}),
             )  # fmt: skip
             self._audit(
                 repo, "record.transfer_import", f"recordTransfers/{transfer_id}",
@@ -364,6 +378,7 @@ class TransferUseCases(UseCaseBase):
             assert record is not None
             repo.save(record.changed(now, state=RecordState.TRANSFERRED), record.version)
             repo.set_plans_state(record.record_id, "closed")
+            repo.hand_over_tasks(record.record_id)
             contract = repo.active_contract(record.record_id)
             if contract is not None:
                 repo.save_contract(
