@@ -4,6 +4,7 @@ between them; helpers to make a Xuzhou record and request it from Zaozhuang."""
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import Iterator
@@ -156,3 +157,10 @@ def _get(t: TwoCells, name: str, md: list[tuple[str, str]]) -> apb.RecordTransfe
     return t.api.GetRecordTransfer(
         apb.GetRecordTransferRequest(name=name), metadata=md, timeout=TIMEOUT
     )
+
+
+def tenant_of(md: list[tuple[str, str]]) -> str:
+    """The tenant id in the (unverified) claims of the caller's token."""
+    payload = md[0][1].removeprefix("Bearer ").split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return str(claims["tid"])

@@ -11,6 +11,7 @@ from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.archives.clients import IdentityClient, OtherCells
 from rhip.archives.domain import BloodPressure, FollowUpPolicy
 from rhip.archives.servicer import PUBLIC_METHODS, SERVICE_NAME, ArchivesServicer
+from rhip.archives.sweeper import TransferSweeper
 from rhip.archives.usecases import ArchivesUseCases, sync_role_catalog
 from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.channels import ChannelPool
@@ -31,8 +32,11 @@ class ArchivesService:
     usecases: ArchivesUseCases
     specs: list[ServiceSpec]
     policy_db: Database | None = None
+    sweeper: TransferSweeper | None = None
 
     def close(self) -> None:
+        if self.sweeper is not None:
+            self.sweeper.stop()
         if self.owns_authorizer:
             self.authorizer.stop()
         if self.policy_db is not None:
@@ -80,6 +84,10 @@ def build_archives(
         issuer=settings.issuer,
         escalate_after_days=settings.archives_transfer_escalation_days,
     )
+    sweeper = None
+    if usecases.cells is not None and usecases.cells.configured:
+        sweeper = TransferSweeper(usecases, settings.cell)
+        sweeper.start()
     servicer = ArchivesServicer(usecases)
     specs = [
         ServiceSpec(
@@ -90,4 +98,4 @@ def build_archives(
             public_methods=PUBLIC_METHODS,
         )
     ]
-    return ArchivesService(db, authorizer, owns, usecases, specs, policy_db)
+    return ArchivesService(db, authorizer, owns, usecases, specs, policy_db, sweeper)

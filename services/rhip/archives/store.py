@@ -208,6 +208,8 @@ class RecordTransferRow(Base):
     # Escalation to the county administrators of both sides (JSON; "{}" when never escalated):
     # who escalated and why, each side's approval, the rejection.
     escalation: Mapped[str] = mapped_column(Text, server_default="{}")
+    # Why an unacknowledged cross-cell request was abandoned (the source's error reason).
+    abandon_reason: Mapped[str] = mapped_column(String(100), server_default="")
 
 
 class CareTeamRow(Base):
@@ -371,6 +373,7 @@ class Transfer:
     # Escalation: by (side), reason, time (ISO), approvals {side: subject}, close_reason,
     # closed_by (side); empty when never escalated.
     escalation: dict[str, Any] = field(default_factory=dict)
+    abandon_reason: str = ""  # ABANDONED: why (the source's error reason)
 
 
 @dataclass(frozen=True)
@@ -477,6 +480,7 @@ def _transfer(row: Any) -> Transfer:
         decide_time=utc(row.decide_time),
         peer_region=row.peer_region,
         escalation=json.loads(row.escalation or "{}"),
+        abandon_reason=row.abandon_reason,
     )
 
 
@@ -884,8 +888,19 @@ class ArchivesRepository:
                 request_id=request_id or None,
                 peer_region=t.peer_region,
                 escalation=json.dumps(t.escalation, ensure_ascii=False, sort_keys=True),
+                abandon_reason=t.abandon_reason,
             )
         )
+
+    def add_transfer_once(self, t: Transfer) -> bool:
+        """``add_transfer`` (no request id); False when the id was just taken by a concurrent
+        insert (an open and a withdrawal of the same transfer racing)."""
+        try:
+            with self.s.begin_nested():
+                self.add_transfer(t, "")
+        except IntegrityError:
+            return False
+        return True
 
     def open_transfer_source(self, t: Transfer) -> None:
         """Cross-cell, destination side: what the source cell answered (record, its number
@@ -1016,6 +1031,7 @@ class ArchivesRepository:
                 decide_time=t.decide_time,
                 decide_request_id=request_id or None,
                 escalation=json.dumps(t.escalation, ensure_ascii=False, sort_keys=True),
+                abandon_reason=t.abandon_reason,
             )
         )
 
@@ -1033,6 +1049,19 @@ class ArchivesRepository:
             )
         ).first()
         return _transfer(row) if row else None
+
+    def unacknowledged_inbound(self, before: datetime) -> list[Transfer]:
+        """Cross-cell, destination side: PENDING requests made before ``before`` that the
+        source cell never answered (no record id yet)."""
+        rows = self.s.execute(
+            select(_XFER).where(
+                _XFER.c.record_id == "",
+                _XFER.c.state == TransferState.PENDING.value,
+                _XFER.c.peer_region != "",
+                _XFER.c.create_time < before,
+            )
+        )
+        return [_transfer(r) for r in rows]
 
     def pending_transfer(self, record_id: str) -> Transfer | None:
         row = self.s.execute(

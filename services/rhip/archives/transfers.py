@@ -6,10 +6,12 @@ to the county/district administrators of both sides."""
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from rhip.api.archives.v1 import archives_service_pb2 as api
 from rhip.api.identity.v1 import resident_pb2
 from rhip.archives import domain
 from rhip.archives.access import UseCaseBase
@@ -26,16 +28,33 @@ from rhip.archives.store import (
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.crosscell import require_peer_cell
 from rhip.kit.errors import (
+    Aborted,
     AlreadyExists,
     FailedPrecondition,
+    InvalidArgument,
     NotFound,
     PermissionDenied,
+    RhipError,
+    Unauthenticated,
     Violations,
     invalid,
 )
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.tenancy import catalog, is_within, region_path, tenant_scope
+
+log = logging.getLogger(__name__)
+
+# Errors the source cell answered with (its transaction rolled back, so it opened nothing);
+# any other failure (unavailable, deadline exceeded, internal) leaves it unknown.
+ANSWERED = (
+    InvalidArgument,
+    NotFound,
+    AlreadyExists,
+    PermissionDenied,
+    FailedPrecondition,
+    Unauthenticated,
+)
 
 
 class TransferUseCases(UseCaseBase):
@@ -149,7 +168,9 @@ class TransferUseCases(UseCaseBase):
         if request_id:
             with self.db.read() as conn:
                 transfer = ArchivesRepository(conn).transfer_by_request(request_id)
-            if transfer is not None and transfer.record_id:
+            if transfer is not None and (
+                transfer.record_id or transfer.state is not TransferState.PENDING
+            ):
                 return transfer
         if transfer is None:
             resident = self.identity.resident(resident_name)
@@ -173,7 +194,13 @@ class TransferUseCases(UseCaseBase):
                     repo, "record.transfer_request", f"recordTransfers/{transfer.transfer_id}",
                     scope, resident=resident.resident_id, source_region=source_region,
                 )  # fmt: skip
-        opened = cells.open_transfer(source_region, transfer, document)
+        try:
+            opened = cells.open_transfer(source_region, transfer, document)
+        except RhipError as error:
+            self._not_acknowledged(transfer, error, retried=bool(request_id))
+            raise
+        if opened.state == api.TRANSFER_STATE_ABANDONED:  # withdrawn before it arrived there
+            return self._abandon(transfer.transfer_id, opened.abandon_reason or "WITHDRAWN")
         answered = replace(
             transfer,
             record_id=opened.record.removeprefix("healthRecords/"),
@@ -181,8 +208,170 @@ class TransferUseCases(UseCaseBase):
             source_tenant_id=opened.source_tenant.removeprefix("tenants/"),
         )
         with self._unit() as repo:
+            current = repo.transfer(transfer.transfer_id, for_update=True)
+            assert current is not None
+            if current.state is not TransferState.PENDING:
+                return current  # abandoned meanwhile: the source withdrew it as well
             repo.open_transfer_source(answered)
         return answered
+
+    # -- requests the source cell never acknowledged ----------------------------------------
+    def _not_acknowledged(self, transfer: Transfer, error: RhipError, *, retried: bool) -> None:
+        """Destination side, the open failed. An answer from the source (an error it returned:
+        it opened nothing, its transaction rolled back) abandons the request at once. No
+        answer (unreachable, timed out: it may have opened it) and no request id to retry with:
+        the request is withdrawn at the source now, which releases an open that did arrive;
+        if the source is still unreachable the sweep (``expire_unacknowledged``) does it."""
+        if isinstance(error, ANSWERED):
+            self._abandon(transfer.transfer_id, error.reason)
+            return
+        if retried:
+            return  # the caller retries with its request id; the sweep covers one who never does
+        try:
+            self._withdraw(transfer, "SOURCE_UNREACHABLE", as_cell=False)
+        except RhipError:
+            log.info("transfer %s: the source is still unreachable", transfer.transfer_id)
+
+    def _abandon(self, transfer_id: str, reason: str) -> Transfer:
+        """Destination side: a request the source never acknowledged ends ABANDONED."""
+        now = self.clock()
+        with self._unit() as repo:
+            transfer = repo.transfer(transfer_id, for_update=True)
+            assert transfer is not None
+            if transfer.state is not TransferState.PENDING or transfer.record_id:
+                return transfer
+            done = replace(
+                transfer, state=TransferState.ABANDONED, abandon_reason=reason[:100],
+                decide_time=now,
+            )  # fmt: skip
+            repo.decide_transfer(done, "")
+            self._audit(
+                repo, "record.transfer_abandon", f"recordTransfers/{transfer_id}",
+                transfer.destination_scope, reason=done.abandon_reason,
+                source_region=transfer.peer_region,
+            )  # fmt: skip
+            return done
+
+    def _withdraw(self, transfer: Transfer, reason: str, *, as_cell: bool) -> Transfer:
+        """Destination side: withdraw the request at the source, then mirror what the source
+        answered (abandoned, or declined before); anything else there (handing over, escalated)
+        is answered with an error and the request stays PENDING here."""
+        answer = self._other_cells().withdraw_transfer(
+            transfer.peer_region, transfer, reason, as_cell=as_cell
+        )
+        if answer.state == api.TRANSFER_STATE_ABANDONED:
+            return self._abandon(transfer.transfer_id, answer.abandon_reason or reason)
+        if answer.state == api.TRANSFER_STATE_DECLINED:
+            return self._mirror_decline(transfer.transfer_id, answer.decline_reason)
+        return transfer
+
+    def _mirror_decline(self, transfer_id: str, reason: str) -> Transfer:
+        """Destination side: the source declined the request (its notice did not arrive)."""
+        now = self.clock()
+        with self._unit() as repo:
+            transfer = repo.transfer(transfer_id, for_update=True)
+            assert transfer is not None
+            if transfer.state is not TransferState.PENDING:
+                return transfer
+            done = replace(
+                transfer, state=TransferState.DECLINED, decline_reason=reason, decide_time=now
+            )
+            repo.decide_transfer(done, "")
+            self._audit(
+                repo, "record.transfer_closed", f"recordTransfers/{transfer_id}",
+                transfer.destination_scope,
+            )  # fmt: skip
+            return done
+
+    def expire_unacknowledged(self, grace: timedelta = domain.UNACKNOWLEDGED_AFTER) -> int:
+        """Destination side, run by the sweep as the cell itself: requests the source has not
+        acknowledged for ``grace`` are withdrawn there and abandoned here; a source still
+        unreachable is asked again on the next run. Returns how many were settled."""
+        with self.db.read() as conn:
+            stale = ArchivesRepository(conn).unacknowledged_inbound(self.clock() - grace)
+        settled = 0
+        for transfer in stale:
+            try:
+                done = self._withdraw(transfer, "SOURCE_NEVER_ACKNOWLEDGED", as_cell=True)
+            except RhipError as error:
+                log.info("transfer %s not withdrawn yet: %s", transfer.transfer_id, error.reason)
+                continue
+            settled += done.state is not TransferState.PENDING
+        return settled
+
+    def withdraw_transfer(
+        self, transfer_id: str, destination_tenant: str, destination_region: str, reason: str
+    ) -> Transfer:
+        """Source side, called by the destination cell (for itself, or for the requesting
+        user): a PENDING transfer here is ABANDONED and its record ACTIVE again; one never
+        seen here is remembered as ABANDONED, so that an open still on its way opens nothing.
+        A transfer that moved on (handing over, escalated, completed) cannot be withdrawn."""
+        caller, original = require_peer_cell(self.issuer)
+        checks = Violations()
+        transfer_id = checks.check(domain.validate_request_id, transfer_id, "transfer_id") or ""
+        if not transfer_id:
+            checks.add("transfer_id", "is required", "TRANSFER_ID_REQUIRED")
+        tenant_id = checks.check(
+            domain.parse_name, destination_tenant, "tenants", "destination_tenant"
+        )
+        region = checks.check(self._other_cell_region, destination_region, "destination_region")
+        reason = checks.check(domain.validate_reason_code, reason) or ""
+        checks.raise_if_any()
+        assert region is not None and tenant_id is not None
+        if not is_within(region_path(region), region_path(caller.region_code)):
+            raise PermissionDenied(
+                "the destination lies outside the calling cell", reason="CROSS_CELL_CALLER"
+            )
+        now = self.clock()
+        with self._unit() as repo:
+            transfer = repo.transfer(transfer_id, for_update=True)
+            if transfer is None:
+                tombstone = Transfer(
+                    transfer_id=transfer_id, record_id="", record_number="", resident_id="",
+                    source_tenant_id="", source_scope=self.cell_path,
+                    destination_tenant_id=tenant_id, destination_region=region,
+                    destination_scope=tenant_scope(region, tenant_id),
+                    state=TransferState.ABANDONED, consent={}, reason="", decline_reason="",
+                    moved_plans=0, create_time=now, decide_time=now, peer_region=region,
+                    abandon_reason=reason,
+                )  # fmt: skip
+                if not repo.add_transfer_once(tombstone):
+                    raise Aborted("the transfer is being opened: try again")
+                self._audit(
+                    repo, "record.transfer_withdraw", f"recordTransfers/{transfer_id}",
+                    self.cell_path, on_behalf_of=original.subject, reason=reason, opened=False,
+                )  # fmt: skip
+                return tombstone
+            if (
+                transfer.peer_region != region
+                or transfer.destination_tenant_id != tenant_id
+                or not self._source_here(transfer)
+            ):
+                raise NotFound(
+                    f"recordTransfers/{transfer_id} does not exist", reason="TRANSFER_NOT_FOUND"
+                )
+            if transfer.state in (TransferState.ABANDONED, TransferState.DECLINED):
+                return transfer  # withdrawn before, or declined: nothing is held for it
+            domain.require_transfer_move(transfer.state, TransferState.ABANDONED)
+            if transfer.record_id:
+                record = repo.get(transfer.record_id, for_update=True)
+                assert record is not None
+                if record.state is RecordState.TRANSFER_PENDING:
+                    repo.save(record.changed(now, state=RecordState.ACTIVE), record.version)
+                repo.record(
+                    record.record_id, "TRANSFER_WITHDRAWN", original.subject, now,
+                    transfer=transfer_id, reason=reason, via=caller.subject,
+                )  # fmt: skip
+            done = replace(
+                transfer, state=TransferState.ABANDONED, abandon_reason=reason, decide_time=now
+            )
+            repo.decide_transfer(done, "")
+            self._audit(
+                repo, "record.transfer_withdraw", f"recordTransfers/{transfer_id}",
+                transfer.source_scope, on_behalf_of=original.subject, reason=reason, opened=True,
+                record=transfer.record_id,
+            )  # fmt: skip
+            return done
 
     def open_transfer(
         self,
@@ -239,7 +428,8 @@ class TransferUseCases(UseCaseBase):
                 consent=consent_doc or {}, reason=reason, decline_reason="", moved_plans=0,
                 create_time=now, decide_time=None, peer_region=region,
             )  # fmt: skip
-            repo.add_transfer(transfer, "")
+            if not repo.add_transfer_once(transfer):
+                raise Aborted("the transfer is being withdrawn: try again")
             repo.save(record.changed(now, state=RecordState.TRANSFER_PENDING), record.version)
             repo.record(
                 record.record_id, "TRANSFER_REQUESTED", original.subject, now,

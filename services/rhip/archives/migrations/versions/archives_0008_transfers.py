@@ -3,6 +3,8 @@ the record itself again when the resident moves back, both under the same record
 (DOMAIN.md §2.3: the number never changes). The number stays unique among the records in
 force; traces (TRANSFERRED) are left out of the unique index.
 
+Cross-cell requests the source never acknowledged end ABANDONED, with the reason.
+
 Revision ID: archives_0008
 Revises: archives_0007
 """
@@ -45,9 +47,15 @@ def upgrade() -> None:
         postgresql_where=IN_FORCE,
         sqlite_where=IN_FORCE,
     )
+    with op.batch_alter_table("record_transfer") as batch:
+        batch.add_column(
+            sa.Column("abandon_reason", sa.String(length=100), nullable=False, server_default="")
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("record_transfer") as batch:
+        batch.drop_column("abandon_reason")
     op.drop_index("uq_health_record_number_in_force", table_name="health_record")
     with op.batch_alter_table("health_record") as batch:
         batch.create_unique_constraint("uq_health_record_record_number", ["record_number"])
