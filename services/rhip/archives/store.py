@@ -370,8 +370,8 @@ class Transfer:
     create_time: datetime
     decide_time: datetime | None
     peer_region: str = ""  # cross-cell: the other side's region; "" within the cell
-    # Escalation: by (side), reason, time (ISO), approvals {side: subject}, close_reason,
-    # closed_by (side); empty when never escalated.
+    # Escalation: by (side), reason, time (ISO), approvals {side: subject}, last_approval
+    # (side), close_reason, closed_by (side); empty when never escalated.
     escalation: dict[str, Any] = field(default_factory=dict)
     abandon_reason: str = ""  # ABANDONED: why (the source's error reason)
 

@@ -215,6 +215,35 @@ class TransferUseCases(UseCaseBase):
             repo.open_transfer_source(answered)
         return answered
 
+    # -- who may call the cross-cell methods --------------------------------------------------
+    # Another cell's own account calls them, on behalf of one of its users whose decision it
+    # carries (the requesting practitioner, the declining one, the approving administrator).
+    # The cell acting for itself, with no user behind it, is accepted in exactly two places:
+    # ImportHealthRecord after the destination's administrator approved an escalated transfer
+    # last (the source hands over on its own behalf, ``_cell_may_hand_over``), and
+    # WithdrawRecordTransfer (the destination's sweep). Nowhere else: a cell's account must not
+    # open, decline, escalate, approve or reject anything by itself.
+    def _for_a_user(self) -> tuple[Principal, Principal]:
+        caller, original = require_peer_cell(self.issuer)
+        if original.subject == caller.subject:
+            raise PermissionDenied(
+                "only another cell, on behalf of one of its users, calls this",
+                reason="CROSS_CELL_CALLER",
+            )
+        return caller, original
+
+    @staticmethod
+    def _cell_may_hand_over(transfer: Transfer) -> bool:
+        """Destination side: the source cell may hand over on its own behalf only what both
+        sides' administrators approved, the destination's last (its approval reached the
+        source as a relay, which then proceeds as the cell). When the source's administrator
+        approved last, the source hands over on their behalf, so nothing needs the cell."""
+        return (
+            transfer.state is TransferState.ESCALATED
+            and domain.approved_by_both(transfer.escalation.get("approvals", {}))
+            and transfer.escalation.get("last_approval") == Side.DESTINATION.value
+        )
+
     # -- requests the source cell never acknowledged ----------------------------------------
     def _not_acknowledged(self, transfer: Transfer, error: RhipError, *, retried: bool) -> None:
         """Destination side, the open failed. An answer from the source (an error it returned:
@@ -384,7 +413,7 @@ class TransferUseCases(UseCaseBase):
     ) -> Transfer:
         """Source side, called by the destination cell: the resident's active record here
         becomes TRANSFER_PENDING under the destination's transfer id (idempotent)."""
-        caller, original = require_peer_cell(self.issuer)
+        caller, original = self._for_a_user()
         checks = Violations()
         transfer_id = checks.check(domain.validate_request_id, transfer_id, "transfer_id") or ""
         if not transfer_id:
@@ -474,8 +503,7 @@ class TransferUseCases(UseCaseBase):
             transfer = self._inbound(repo, caller, transfer_id)
             if transfer.state is TransferState.COMPLETED:
                 return transfer  # a retry: the record arrived once
-            if original.subject == caller.subject and transfer.state is not TransferState.ESCALATED:
-                # A cell acting for itself only finishes a transfer both sides approved.
+            if original.subject == caller.subject and not self._cell_may_hand_over(transfer):
                 raise PermissionDenied(
                     "only another cell, on behalf of one of its users, calls this",
                     reason="CROSS_CELL_CALLER",
@@ -529,7 +557,7 @@ class TransferUseCases(UseCaseBase):
 
     def close_transfer(self, transfer_id: str, reason: str) -> Transfer:
         """Destination side, called by the source cell on decline."""
-        caller, original = require_peer_cell(self.issuer)
+        caller, original = self._for_a_user()
         transfer_id = domain.validate_request_id(transfer_id, "transfer_id")
         reason = domain.validate_reason(reason)
         now = self.clock()
@@ -812,7 +840,8 @@ class TransferUseCases(UseCaseBase):
             return transfer  # approved before: idempotent
         for side in new:
             approvals[side.value] = subject
-        done = replace(transfer, escalation={**transfer.escalation, "approvals": approvals})
+        escalation = {**transfer.escalation, "approvals": approvals, "last_approval": new[-1].value}
+        done = replace(transfer, escalation=escalation)
         repo.decide_transfer(done, "")
         for side in new:
             self._audit(
@@ -958,7 +987,7 @@ class TransferUseCases(UseCaseBase):
         self, transfer_id: str, decision: str, side_name: str, reason: str
     ) -> Transfer:
         """Cross-cell: the other side's cell escalated, approved or rejected the transfer."""
-        caller, original = require_peer_cell(self.issuer)
+        caller, original = self._for_a_user()
         checks = Violations()
         transfer_id = checks.check(domain.validate_request_id, transfer_id, "transfer_id") or ""
         if not transfer_id:
