@@ -723,33 +723,43 @@ class TransferUseCases(UseCaseBase):
             transfer = self._load_transfer(repo, name, "DeclineRecordTransfer", lock=True)
             self._require(principal, transfer.source_scope, "DeclineRecordTransfer")
             if transfer.state is TransferState.DECLINED and transfer.decline_reason == reason:
-                if transfer.peer_region:
-                    self._other_cells().close_transfer(
-                        transfer.peer_region, transfer.transfer_id, reason
-                    )
-                return transfer
-            domain.require_transfer_move(transfer.state, TransferState.DECLINED)
-            record = repo.get(transfer.record_id, for_update=True)
-            assert record is not None
-            if record.state is RecordState.TRANSFER_PENDING:
-                repo.save(record.changed(now, state=RecordState.ACTIVE), record.version)
-            done = replace(
-                transfer, state=TransferState.DECLINED, decline_reason=reason, decide_time=now
-            )
-            repo.decide_transfer(done, "")
-            repo.record(
-                record.record_id,
-                "TRANSFER_DECLINED",
-                principal.subject,
-                now,
-                transfer=transfer.transfer_id,
-            )
-            self._audit(
-                repo, "record.transfer_decline", f"recordTransfers/{transfer.transfer_id}",
-                transfer.source_scope, record=record.record_id, resident=record.resident_id,
-            )  # fmt: skip
-        if done.peer_region:  # a failure here: retry the decline, it re-sends the notice
+                done = transfer  # a retry: only the notice below is sent again
+            else:
+                done = self._decline(repo, transfer, reason, principal, now)
+        # Outside the transaction: no lock is held while the other cell is called (it may call
+        # back about this very transfer). A failure here: retry the decline, it re-sends.
+        if done.peer_region:
             self._other_cells().close_transfer(done.peer_region, done.transfer_id, reason)
+        return done
+
+    def _decline(
+        self,
+        repo: ArchivesRepository,
+        transfer: Transfer,
+        reason: str,
+        principal: Principal,
+        now: datetime,
+    ) -> Transfer:
+        domain.require_transfer_move(transfer.state, TransferState.DECLINED)
+        record = repo.get(transfer.record_id, for_update=True)
+        assert record is not None
+        if record.state is RecordState.TRANSFER_PENDING:
+            repo.save(record.changed(now, state=RecordState.ACTIVE), record.version)
+        done = replace(
+            transfer, state=TransferState.DECLINED, decline_reason=reason, decide_time=now
+        )
+        repo.decide_transfer(done, "")
+        repo.record(
+            record.record_id,
+            "TRANSFER_DECLINED",
+            principal.subject,
+            now,
+            transfer=transfer.transfer_id,
+        )
+        self._audit(
+            repo, "record.transfer_decline", f"recordTransfers/{transfer.transfer_id}",
+            transfer.source_scope, record=record.record_id, resident=record.resident_id,
+        )  # fmt: skip
         return done
 
     # -- escalation to the county/district administrators of both sides ---------------------
