@@ -174,6 +174,17 @@ def test_bad_cross_cell_input_changes_nothing(two_cells: TwoCells) -> None:
         assert {"transfer_id", "destination_tenant", "reason", "document"} <= {
             v.field for v in error.value.violations
         }
+        with pytest.raises(RhipError) as error:
+            cells._call(
+                "370402", "WithdrawRecordTransfer",
+                apb.WithdrawRecordTransferRequest(
+                    transfer_id="x", destination_region="370402", reason="not a code"
+                ),
+            )  # fmt: skip
+        assert error.value.code == grpc.StatusCode.INVALID_ARGUMENT
+        assert {"transfer_id", "destination_tenant", "destination_region", "reason"} <= {
+            v.field for v in error.value.violations
+        }
     # Nothing changed on either side.
     assert _get(t, transfer.name, zz).state == apb.TRANSFER_STATE_PENDING
     assert _get(t, transfer.name, xz).state == apb.TRANSFER_STATE_PENDING
