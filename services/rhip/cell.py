@@ -101,7 +101,7 @@ class Cell:
             self.identity_address = f"{host}:{self.port}"
         log.info("cell %s serving on port %d", self.settings.cell, self.port)
         if self.archives is not None:
-            self.archives.start_background()  # follows identity's resident changes
+            self.archives.start_background()  # resident changes, the transfer sweep
         return self.port
 
     def stop(self, grace: float = 2.0) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from archives.helpers import QUANSHAN_WOMAN, Archives, days_ago
+from archives.two_cells import two_cells  # noqa: F401  (the two-cell fixture)
 from conftest import POSTGRES_URL, _psycopg_dsn, make_settings
 from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.api.identity.v1 import resident_pb2
@@ -41,8 +42,14 @@ def archives_url(database_url: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def running(tmp_path: Path, database_url: str, archives_url: str) -> Iterator[RunningCell]:
-    settings = make_settings(tmp_path, database_url, RHIP_ARCHIVES_DATABASE_URL=archives_url)
+def running(
+    request: pytest.FixtureRequest, tmp_path: Path, database_url: str, archives_url: str
+) -> Iterator[RunningCell]:
+    marker = request.node.get_closest_marker("cell_env")
+    extra = marker.kwargs if marker else {}
+    settings = make_settings(
+        tmp_path, database_url, RHIP_ARCHIVES_DATABASE_URL=archives_url, **extra
+    )
     running = start_cell(settings)
     yield running
     running.channel.close()

@@ -34,6 +34,7 @@ def test_the_cross_cell_methods_are_marked_in_proto() -> None:
         "ImportHealthRecord",
         "CloseRecordTransfer",
         "RelayRecordTransferDecision",
+        "WithdrawRecordTransfer",
     }
 
 

@@ -211,6 +211,20 @@ def test_an_unanswered_request_escalates_only_after_the_configured_days(
     assert _record(a, record.name).state == rec.RECORD_STATE_TRANSFER_PENDING
 
 
+@pytest.mark.cell_env(RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS="3")
+def test_the_escalation_deadline_comes_from_the_setting(archives: Archives) -> None:
+    a = archives
+    _setup(a)
+    transfer = _request(a)
+    error = expect_error(
+        lambda: _escalate(a, transfer.name),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "ESCALATION_TOO_EARLY",
+    )
+    assert error.metadata["after_days"] == "3"
+    assert a.running.cell.archives.usecases.escalate_after_days == 3
+
+
 def test_escalating_a_missing_transfer_reveals_nothing(archives: Archives) -> None:
     a = archives
     missing = "recordTransfers/01890000-0000-7000-8000-000000000000"

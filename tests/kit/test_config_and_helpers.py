@@ -23,6 +23,12 @@ def test_defaults_and_per_service_database_urls() -> None:
     assert settings.database_url("archives") == "sqlite:///var/370000/archives.db"
 
 
+def test_the_transfer_escalation_days_default_to_14_and_are_read_from_the_environment() -> None:
+    assert load_settings({}).archives_transfer_escalation_days == 14
+    env = {"RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS": "30"}
+    assert load_settings(env).archives_transfer_escalation_days == 30
+
+
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
@@ -34,6 +40,9 @@ def test_defaults_and_per_service_database_urls() -> None:
         ({"RHIP_SECRET_KEY": base64.b64encode(b"short").decode()}, "RHIP_SECRET_KEY"),
         ({"RHIP_ENV": "production"}, "RHIP_SECRET_KEY"),
         ({"RHIP_TRACES_EXPORTER": "jaeger"}, "RHIP_TRACES_EXPORTER"),
+        ({"RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS": "two weeks"}, "ESCALATION_DAYS"),
+        ({"RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS": "0"}, "ESCALATION_DAYS"),
+        ({"RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS": "366"}, "ESCALATION_DAYS"),
     ],
 )
 def test_bad_settings_fail_fast_naming_the_variable(env: dict[str, str], variable: str) -> None:

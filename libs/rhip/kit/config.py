@@ -64,6 +64,10 @@ class Settings:
     archives_elderly_bp_target: tuple[int, int] = (150, 90)
     # How often archives reads identity's resident change feed (deaths, merges).
     archives_resident_events_interval_seconds: float = 5.0
+    # Record transfers: the days a managing institution has to answer a transfer request
+    # before either institution may escalate it to the county administrators of both sides
+    # (a platform rule, not a national one, so it is configuration).
+    archives_transfer_escalation_days: int = 14
 
     @property
     def development(self) -> bool:
@@ -88,7 +92,9 @@ class Settings:
         return f"sqlite:///{self.data_dir / self.cell / service}.db"
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def _int(
+    env: Mapping[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None
+) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -98,6 +104,8 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}")
     return value
 
 
@@ -204,4 +212,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         archives_elderly_age=_int(env, "RHIP_ARCHIVES_ELDERLY_AGE", 65, 18),
         archives_elderly_bp_target=_bp_target(env),
         archives_resident_events_interval_seconds=_resident_events_interval(env),
+        archives_transfer_escalation_days=_int(
+            env, "RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS", 14, 1, 365
+        ),
     )

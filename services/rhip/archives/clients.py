@@ -212,6 +212,23 @@ class OtherCells:
             ),
         )
 
+    def withdraw_transfer(
+        self, region: str, transfer: Any, reason: str, *, as_cell: bool = False
+    ) -> Any:
+        """Withdraw ``transfer`` (the destination's store.Transfer), never acknowledged, at
+        the source cell; ``as_cell`` for the sweep, which has no user behind it."""
+        return self._call(
+            region,
+            "WithdrawRecordTransfer",
+            archives_service_pb2.WithdrawRecordTransferRequest(
+                transfer_id=transfer.transfer_id,
+                destination_tenant=f"tenants/{transfer.destination_tenant_id}",
+                destination_region=transfer.destination_region,
+                reason=reason,
+            ),
+            as_cell=as_cell,
+        )
+
     def relay_decision(
         self, region: str, transfer_id: str, decision: str, side: str, reason: str
     ) -> Any:

@@ -650,6 +650,7 @@ class TransferState(Enum):
     HANDING_OVER = "handing_over"
     ESCALATED = "escalated"
     CLOSED = "closed"
+    ABANDONED = "abandoned"
 
 
 # The transfer state machine: which decisions a transfer in each state accepts. Across cells
@@ -658,10 +659,14 @@ class TransferState(Enum):
 # import and completes it, so the record ends in exactly one place.
 #
 # Escalation (the two institutions cannot agree): after a decline, or a PENDING request left
-# unanswered for ``ESCALATE_AFTER_DAYS``, either institution escalates; an ESCALATED transfer
-# needs the county/district administrators of both sides (or one above them) to approve, and
-# then proceeds like a confirm (HANDING_OVER across cells, COMPLETED within one); either side's
+# unanswered for RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS, either institution escalates; an
+# ESCALATED transfer needs the county/district administrators of both sides (or one above
+# them) to approve, and then proceeds like a confirm (HANDING_OVER across cells, COMPLETED within one); either side's
 # rejection with a reason CLOSES it for good.
+#
+# ABANDONED (cross-cell): a PENDING request the source cell never acknowledged, because it
+# refused to open it or could not be reached and then withdrew it (or, never having seen it,
+# remembers it as abandoned so a late open opens nothing). Nothing is held for it anywhere.
 TRANSFER_MOVES: dict[TransferState, frozenset[TransferState]] = {
     TransferState.PENDING: frozenset(
         {
@@ -669,6 +674,7 @@ TRANSFER_MOVES: dict[TransferState, frozenset[TransferState]] = {
             TransferState.DECLINED,
             TransferState.HANDING_OVER,
             TransferState.ESCALATED,
+            TransferState.ABANDONED,
         }
     ),
     TransferState.DECLINED: frozenset({TransferState.ESCALATED}),
@@ -678,9 +684,20 @@ TRANSFER_MOVES: dict[TransferState, frozenset[TransferState]] = {
     TransferState.HANDING_OVER: frozenset({TransferState.COMPLETED}),
     TransferState.COMPLETED: frozenset(),
     TransferState.CLOSED: frozenset(),
+    TransferState.ABANDONED: frozenset(),
 }
 
-ESCALATE_AFTER_DAYS = 14
+
+# A cross-cell request the source has not acknowledged for this long is withdrawn there by
+# the destination's sweep (far longer than a cross-cell call may take).
+UNACKNOWLEDGED_AFTER = timedelta(minutes=10)
+
+
+def validate_reason_code(value: str, field: str = "reason") -> str:
+    """An UPPER_SNAKE reason code (``SOURCE_UNREACHABLE``), at most 100 characters."""
+    if not re.fullmatch(r"[A-Z][A-Z0-9_]{0,99}", value):
+        raise invalid(field, "must be an UPPER_SNAKE code of at most 100 characters", "REASON_CODE")
+    return value
 
 
 def require_transfer_move(current: TransferState, target: TransferState) -> None:

@@ -15,6 +15,7 @@ from rhip.archives.resident_events import ResidentEvents
 from rhip.archives.resident_events_consumer import ResidentEventsConsumer
 from rhip.archives.resident_feed import ResidentFeed
 from rhip.archives.servicer import PUBLIC_METHODS, SERVICE_NAME, ArchivesServicer
+from rhip.archives.sweeper import TransferSweeper
 from rhip.archives.usecases import ArchivesUseCases, sync_role_catalog
 from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.channels import ChannelPool
@@ -39,15 +40,19 @@ class ArchivesService:
     policy_db: Database | None = None
     # Follows identity's resident change feed (deaths, merges); None without a cell account.
     resident_events: ResidentEventsConsumer | None = None
+    # Withdraws cross-cell requests the source never acknowledged; None without cross-cell.
+    sweeper: TransferSweeper | None = None
 
     def start_background(self) -> None:
         """Start the background work once the cell serves (identity's address is known)."""
-        if self.resident_events is not None:
-            self.resident_events.start()
+        for worker in (self.resident_events, self.sweeper):
+            if worker is not None:
+                worker.start()
 
     def stop_background(self) -> None:
-        if self.resident_events is not None:
-            self.resident_events.stop()
+        for worker in (self.resident_events, self.sweeper):
+            if worker is not None:
+                worker.stop()
 
     def close(self) -> None:
         self.stop_background()
@@ -96,7 +101,11 @@ def build_archives(
         policy,
         cells=OtherCells(settings, identity_address, peers),
         issuer=settings.issuer,
+        escalate_after_days=settings.archives_transfer_escalation_days,
     )
+    sweeper = None
+    if usecases.cells is not None and usecases.cells.configured:
+        sweeper = TransferSweeper(usecases, settings.cell)
     servicer = ArchivesServicer(usecases)
     specs = [
         ServiceSpec(
@@ -110,6 +119,7 @@ def build_archives(
     return ArchivesService(
         db, authorizer, owns, usecases, specs, policy_db,
         resident_events=_resident_events(settings, db, identity_address, peers),
+        sweeper=sweeper,
     )  # fmt: skip
 
 

@@ -244,6 +244,7 @@ def transfer_to_pb(t: Transfer) -> pb.RecordTransfer:
         decide_time=to_timestamp(t.decide_time),
         peer_region=t.peer_region,
         escalation=_escalation_to_pb(t.escalation),
+        abandon_reason=t.abandon_reason,
     )
 
 
@@ -535,6 +536,16 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
 
     def RejectRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
         return transfer_to_pb(self.uc.reject_transfer(request.name, request.reason))
+
+    def WithdrawRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+        return transfer_to_pb(
+            self.uc.withdraw_transfer(
+                request.transfer_id,
+                request.destination_tenant,
+                request.destination_region,
+                request.reason,
+            )
+        )
 
     def RelayRecordTransferDecision(self, request, context):  # type: ignore[no-untyped-def]
         side = {v: k for k, v in _SIDES.items()}.get(request.side, "")

@@ -74,9 +74,18 @@ class HealthRecordRow(Base):
                 "id",
             ],
         ),
+        Index(
+            "uq_health_record_number_in_force",
+            "record_number",
+            unique=True,
+            postgresql_where=text("state <> 'transferred'"),
+            sqlite_where=text("state <> 'transferred'"),
+        ),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    record_number: Mapped[str] = mapped_column(String(17), unique=True)
+    # Unique among the records in force (uq_health_record_number_in_force): a cell may also
+    # keep traces of the same number (the record left and came back).
+    record_number: Mapped[str] = mapped_column(String(17))
     resident_id: Mapped[str] = mapped_column(String(36), index=True)
     open_resident_id: Mapped[str | None] = mapped_column(String(36), unique=True)
     birth_date: Mapped[date] = mapped_column(Date)
@@ -201,6 +210,8 @@ class RecordTransferRow(Base):
     # Escalation to the county administrators of both sides (JSON; "{}" when never escalated):
     # who escalated and why, each side's approval, the rejection.
     escalation: Mapped[str] = mapped_column(Text, server_default="{}")
+    # Why an unacknowledged cross-cell request was abandoned (the source's error reason).
+    abandon_reason: Mapped[str] = mapped_column(String(100), server_default="")
 
 
 class CareTeamRow(Base):
@@ -362,9 +373,10 @@ class Transfer:
     create_time: datetime
     decide_time: datetime | None
     peer_region: str = ""  # cross-cell: the other side's region; "" within the cell
-    # Escalation: by (side), reason, time (ISO), approvals {side: subject}, close_reason,
-    # closed_by (side); empty when never escalated.
+    # Escalation: by (side), reason, time (ISO), approvals {side: subject}, last_approval
+    # (side), close_reason, closed_by (side); empty when never escalated.
     escalation: dict[str, Any] = field(default_factory=dict)
+    abandon_reason: str = ""  # ABANDONED: why (the source's error reason)
 
 
 @dataclass(frozen=True)
@@ -471,10 +483,13 @@ def _transfer(row: Any) -> Transfer:
         decide_time=utc(row.decide_time),
         peer_region=row.peer_region,
         escalation=json.loads(row.escalation or "{}"),
+        abandon_reason=row.abandon_reason,
     )
 
 
-BUNDLE_FORMAT = "rhip.archives.bundle.v1"
+# v2 carries the record's open tasks; a v1 bundle (from a cell not yet upgraded) has none.
+BUNDLE_FORMAT = "rhip.archives.bundle.v2"
+BUNDLE_FORMATS = frozenset({"rhip.archives.bundle.v1", BUNDLE_FORMAT})
 
 
 def _jsonable(value: Any) -> Any:
@@ -886,8 +901,19 @@ class ArchivesRepository:
                 request_id=request_id or None,
                 peer_region=t.peer_region,
                 escalation=json.dumps(t.escalation, ensure_ascii=False, sort_keys=True),
+                abandon_reason=t.abandon_reason,
             )
         )
+
+    def add_transfer_once(self, t: Transfer) -> bool:
+        """``add_transfer`` (no request id); False when the id was just taken by a concurrent
+        insert (an open and a withdrawal of the same transfer racing)."""
+        try:
+            with self.s.begin_nested():
+                self.add_transfer(t, "")
+        except IntegrityError:
+            return False
+        return True
 
     def open_transfer_source(self, t: Transfer) -> None:
         """Cross-cell, destination side: what the source cell answered (record, its number
@@ -904,7 +930,8 @@ class ArchivesRepository:
 
     # -- cross-cell bundles ------------------------------------------------------------------------
     def export_bundle(self, record_id: str) -> dict[str, Any]:
-        """The record and everything that moves with it, as JSON-ready rows."""
+        """The record and everything that moves with it, as JSON-ready rows: its history,
+        check-ups and follow-ups, and its open work (plans and tasks)."""
 
         def rows(table: Any, *where: Any) -> list[dict[str, Any]]:
             found = self.s.execute(select(table).where(*where)).mappings().all()
@@ -918,6 +945,7 @@ class ArchivesRepository:
             "follow_ups": rows(_FUP, _FUP.c.record_id == record_id),
             "plans": rows(_PLAN, _PLAN.c.record_id == record_id, _PLAN.c.state == "open"),
             "events": rows(_EVT, _EVT.c.record_id == record_id),
+            "tasks": rows(_TASK, _TASK.c.record_id == record_id, _TASK.c.state == "open"),
         }
 
     def import_record(
@@ -929,9 +957,13 @@ class ArchivesRepository:
         scope: str,
         now: datetime,
     ) -> HealthRecord:
-        """The bundle's record, ACTIVE under the destination institution: same id, same
-        number, the resident of this cell."""
+        """The bundle's record, ACTIVE under the destination institution: same number, the
+        resident of this cell, and the same id, unless this cell keeps a trace under that id
+        (the record left from here once and now comes back): then the record gets a new id
+        here and the trace stays the trace of the earlier move."""
         values = _from_json(_REC, bundle["record"])
+        if self.get(values["id"]) is not None:
+            values["id"] = new_id()
         values.update(
             resident_id=resident_id,
             open_resident_id=resident_id,
@@ -954,19 +986,52 @@ class ArchivesRepository:
         return record
 
     def import_bundle(self, bundle: dict[str, Any], record: HealthRecord) -> int:
-        """Insert the bundle's rows under ``record`` (already added); returns the open plans."""
+        """Insert the bundle's rows under ``record`` (already added); returns the open plans.
+        When the record came back under a new id (``import_record``), every row gets a new
+        id too, in the bundle's order (ids sort by creation, so the history keeps its order),
+        since the trace here still holds its copies under the old ones."""
+        renew = record.record_id != bundle["record"]["id"]
+        new_ids: dict[str, str] = {}
+
+        def local(row_id: str) -> str:
+            if not renew:
+                return row_id
+            return new_ids.setdefault(row_id, new_id())
+
         for table, key in ((_CHK, "check_ups"), (_FUP, "follow_ups"), (_EVT, "events")):
-            for row in bundle[key]:
-                self.s.execute(insert(table).values(**_from_json(table, row)))
+            for row in sorted(bundle[key], key=lambda r: str(r["id"])):
+                values = _from_json(table, row)
+                values.update(id=local(values["id"]), record_id=record.record_id)
+                self.s.execute(insert(table).values(**values))
+        for row in bundle.get("tasks", []):
+            values = _from_json(_TASK, row)
+            values.update(
+                id=local(values["id"]),
+                record_id=record.record_id,
+                follow_up_id=local(values["follow_up_id"]) if values["follow_up_id"] else "",
+                scope_path=record.scope_path,
+            )
+            self.s.execute(insert(_TASK).values(**values))
         for row in bundle["plans"]:
             values = _from_json(_PLAN, row)
             values.update(
+                record_id=record.record_id,
                 scope_path=record.scope_path,
                 managing_tenant_id=record.managing_tenant_id,
                 team_id="",
             )
             self.s.execute(insert(_PLAN).values(**values))
         return len(bundle["plans"])
+
+    def hand_over_tasks(self, record_id: str) -> int:
+        """The record's open tasks went to another cell with it: ``moved`` here, no longer
+        open work of this cell's institution; returns how many."""
+        result = self.s.execute(
+            update(_TASK)
+            .where(_TASK.c.record_id == record_id, _TASK.c.state == "open")
+            .values(state="moved")
+        )
+        return int(cast(CursorResult, result).rowcount)
 
     def decide_transfer(self, t: Transfer, request_id: str) -> None:
         self.s.execute(
@@ -979,6 +1044,7 @@ class ArchivesRepository:
                 decide_time=t.decide_time,
                 decide_request_id=request_id or None,
                 escalation=json.dumps(t.escalation, ensure_ascii=False, sort_keys=True),
+                abandon_reason=t.abandon_reason,
             )
         )
 
@@ -996,6 +1062,19 @@ class ArchivesRepository:
             )
         ).first()
         return _transfer(row) if row else None
+
+    def unacknowledged_inbound(self, before: datetime) -> list[Transfer]:
+        """Cross-cell, destination side: PENDING requests made before ``before`` that the
+        source cell never answered (no record id yet)."""
+        rows = self.s.execute(
+            select(_XFER).where(
+                _XFER.c.record_id == "",
+                _XFER.c.state == TransferState.PENDING.value,
+                _XFER.c.peer_region != "",
+                _XFER.c.create_time < before,
+            )
+        )
+        return [_transfer(r) for r in rows]
 
     def pending_transfer(self, record_id: str) -> Transfer | None:
         row = self.s.execute(

@@ -22,6 +22,7 @@ class TransferState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRANSFER_STATE_HANDING_OVER: _ClassVar[TransferState]
     TRANSFER_STATE_ESCALATED: _ClassVar[TransferState]
     TRANSFER_STATE_CLOSED: _ClassVar[TransferState]
+    TRANSFER_STATE_ABANDONED: _ClassVar[TransferState]
 
 class TransferSide(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -52,6 +53,7 @@ TRANSFER_STATE_DECLINED: TransferState
 TRANSFER_STATE_HANDING_OVER: TransferState
 TRANSFER_STATE_ESCALATED: TransferState
 TRANSFER_STATE_CLOSED: TransferState
+TRANSFER_STATE_ABANDONED: TransferState
 TRANSFER_SIDE_UNSPECIFIED: TransferSide
 TRANSFER_SIDE_SOURCE: TransferSide
 TRANSFER_SIDE_DESTINATION: TransferSide
@@ -282,7 +284,7 @@ class TransferConsent(_message.Message):
     def __init__(self, method: _Optional[str] = ..., consent_date: _Optional[str] = ..., reference: _Optional[str] = ...) -> None: ...
 
 class RecordTransfer(_message.Message):
-    __slots__ = ("name", "record", "record_number", "resident", "source_tenant", "destination_tenant", "state", "consent", "reason", "decline_reason", "moved_plans", "create_time", "decide_time", "peer_region", "escalation")
+    __slots__ = ("name", "record", "record_number", "resident", "source_tenant", "destination_tenant", "state", "consent", "reason", "decline_reason", "moved_plans", "create_time", "decide_time", "peer_region", "escalation", "abandon_reason")
     NAME_FIELD_NUMBER: _ClassVar[int]
     RECORD_FIELD_NUMBER: _ClassVar[int]
     RECORD_NUMBER_FIELD_NUMBER: _ClassVar[int]
@@ -298,6 +300,7 @@ class RecordTransfer(_message.Message):
     DECIDE_TIME_FIELD_NUMBER: _ClassVar[int]
     PEER_REGION_FIELD_NUMBER: _ClassVar[int]
     ESCALATION_FIELD_NUMBER: _ClassVar[int]
+    ABANDON_REASON_FIELD_NUMBER: _ClassVar[int]
     name: str
     record: str
     record_number: str
@@ -313,7 +316,8 @@ class RecordTransfer(_message.Message):
     decide_time: _timestamp_pb2.Timestamp
     peer_region: str
     escalation: TransferEscalation
-    def __init__(self, name: _Optional[str] = ..., record: _Optional[str] = ..., record_number: _Optional[str] = ..., resident: _Optional[str] = ..., source_tenant: _Optional[str] = ..., destination_tenant: _Optional[str] = ..., state: _Optional[_Union[TransferState, str]] = ..., consent: _Optional[_Union[TransferConsent, _Mapping]] = ..., reason: _Optional[str] = ..., decline_reason: _Optional[str] = ..., moved_plans: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decide_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., peer_region: _Optional[str] = ..., escalation: _Optional[_Union[TransferEscalation, _Mapping]] = ...) -> None: ...
+    abandon_reason: str
+    def __init__(self, name: _Optional[str] = ..., record: _Optional[str] = ..., record_number: _Optional[str] = ..., resident: _Optional[str] = ..., source_tenant: _Optional[str] = ..., destination_tenant: _Optional[str] = ..., state: _Optional[_Union[TransferState, str]] = ..., consent: _Optional[_Union[TransferConsent, _Mapping]] = ..., reason: _Optional[str] = ..., decline_reason: _Optional[str] = ..., moved_plans: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decide_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., peer_region: _Optional[str] = ..., escalation: _Optional[_Union[TransferEscalation, _Mapping]] = ..., abandon_reason: _Optional[str] = ...) -> None: ...
 
 class RequestRecordTransferRequest(_message.Message):
     __slots__ = ("resident", "consent", "reason", "request_id", "source_region", "document")
@@ -396,6 +400,18 @@ class RelayRecordTransferDecisionRequest(_message.Message):
     side: TransferSide
     reason: str
     def __init__(self, transfer_id: _Optional[str] = ..., decision: _Optional[_Union[TransferDecision, str]] = ..., side: _Optional[_Union[TransferSide, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class WithdrawRecordTransferRequest(_message.Message):
+    __slots__ = ("transfer_id", "destination_tenant", "destination_region", "reason")
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_TENANT_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_REGION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    transfer_id: str
+    destination_tenant: str
+    destination_region: str
+    reason: str
+    def __init__(self, transfer_id: _Optional[str] = ..., destination_tenant: _Optional[str] = ..., destination_region: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ConfirmRecordTransferRequest(_message.Message):
     __slots__ = ("name", "request_id")

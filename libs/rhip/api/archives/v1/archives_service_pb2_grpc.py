@@ -247,6 +247,11 @@ class ArchivesServiceStub:
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RelayRecordTransferDecisionRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
                 _registered_method=True)
+        self.WithdrawRecordTransfer = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/WithdrawRecordTransfer',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.WithdrawRecordTransferRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
+                _registered_method=True)
 
 
 class ArchivesServiceServicer:
@@ -557,6 +562,15 @@ class ArchivesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WithdrawRecordTransfer(self, request, context):
+        """Cross-cell, called by the destination cell for a request the source never acknowledged:
+        a PENDING transfer here is abandoned and its record ACTIVE again; an unknown one is
+        remembered as abandoned, so that a late open of it opens nothing. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ArchivesServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -768,6 +782,11 @@ def add_ArchivesServiceServicer_to_server(servicer, server):
             'RelayRecordTransferDecision': grpc.unary_unary_rpc_method_handler(
                     servicer.RelayRecordTransferDecision,
                     request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RelayRecordTransferDecisionRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.SerializeToString,
+            ),
+            'WithdrawRecordTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.WithdrawRecordTransfer,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.WithdrawRecordTransferRequest.FromString,
                     response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.SerializeToString,
             ),
     }
@@ -1906,6 +1925,33 @@ class ArchivesService:
             target,
             '/rhip.api.archives.v1.ArchivesService/RelayRecordTransferDecision',
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RelayRecordTransferDecisionRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WithdrawRecordTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/WithdrawRecordTransfer',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.WithdrawRecordTransferRequest.SerializeToString,
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
             options,
             channel_credentials,

@@ -1,0 +1,121 @@
+"""What every archives use case starts from: the cell, the database, the authorizer and the
+identity client, and the access checks (permission before existence, the caller's own
+institution, scoped loads) and the audit append they share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from rhip.archives import domain
+from rhip.archives.clients import IdentityClient, OtherCells, TenantFacts
+from rhip.archives.domain import FollowUpPolicy, HealthRecord
+from rhip.archives.roles import ARCHIVES
+from rhip.archives.store import ArchivesRepository
+from rhip.kit import audit
+from rhip.kit.authn import Principal, current_principal
+from rhip.kit.authz import Authorizer, subject_blocked
+from rhip.kit.config import Settings
+from rhip.kit.db import Database
+from rhip.kit.errors import AlreadyExists, NotFound, PermissionDenied
+from rhip.kit.tenancy import region_path, tenant_scope
+
+TRANSFER_METHOD = ARCHIVES + "RequestRecordTransfer"
+
+
+class UseCaseBase:
+    def __init__(
+        self,
+        cell: str,
+        db: Database,
+        authorizer: Authorizer,
+        identity: IdentityClient,
+        policy: FollowUpPolicy | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        cells: OtherCells | None = None,
+        issuer: str = "",
+        escalate_after_days: int = Settings.archives_transfer_escalation_days,
+    ) -> None:
+        self.escalate_after_days = escalate_after_days
+        self.cells = cells
+        self.issuer = issuer or f"rhip-identity/{cell}"
+        self.db = db
+        self.authz = authorizer
+        self.identity = identity
+        self.policy = policy or FollowUpPolicy()
+        self.clock = clock
+        self.cell_path = region_path(cell)
+
+    # -- access --------------------------------------------------------------------------------
+    @contextmanager
+    def _unit(self, *, durable: bool = True) -> Iterator[ArchivesRepository]:
+        with self.db.transaction(durable=durable) as tx:
+            yield ArchivesRepository(tx)
+
+    def _require(self, principal: Principal, scope: str, method: str) -> None:
+        self.authz.require(principal, scope, ARCHIVES + method)
+
+    def _scopes(self, principal: Principal, method: str) -> list[str]:
+        scopes = self.authz.scopes(principal.subject, ARCHIVES + method)
+        if not scopes:
+            if self.authz.is_blocked(principal.subject):
+                raise subject_blocked()
+            raise PermissionDenied(f"not allowed to call {method} here")
+        return scopes
+
+    def _load(
+        self,
+        repo: ArchivesRepository,
+        name: str,
+        method: str,
+        *,
+        field: str = "name",
+        lock: bool = False,
+    ) -> HealthRecord:
+        """Permission before existence: a record outside the caller's reach and a missing one
+        look alike (PERMISSION_DENIED), except to callers who reach the whole cell."""
+        principal = current_principal()
+        record_id = domain.parse_name(name, "healthRecords", field)
+        record = repo.get(record_id, for_update=lock)
+        if record is None:
+            if self.authz.enforce(principal.subject, self.cell_path, ARCHIVES + method):
+                raise NotFound(f"healthRecords/{record_id} does not exist")
+            raise PermissionDenied(f"not allowed to call {method} here")
+        self._require(principal, record.scope_path, method)
+        return record
+
+    def _own_tenant(self, principal: Principal, method: str) -> tuple[TenantFacts, str]:
+        """The caller's institution (practitioners, service accounts) and its scope, after
+        checking the caller may do ``method`` there."""
+        if not principal.tenant_id:
+            raise PermissionDenied(
+                "only practitioners of an institution do this", reason="TENANT_REQUIRED"
+            )
+        scope = tenant_scope(principal.region_code, principal.tenant_id)
+        self._require(principal, scope, method)
+        tenant = self.identity.tenant(principal.tenant_id)
+        domain.require_grassroots(tenant.type)
+        return tenant, tenant_scope(tenant.region_code, tenant.tenant_id)
+
+    def _audit(
+        self,
+        repo: ArchivesRepository,
+        action: str,
+        target: str,
+        scope: str,
+        outcome: str = "OK",
+        **detail: object,
+    ) -> None:
+        audit.append(repo.s, audit.AuditEvent(action, target, scope, outcome, detail=detail))
+
+    def _record_exists(self, existing: HealthRecord) -> AlreadyExists:
+        return AlreadyExists(
+            "the resident already has a record managed by another institution: request a "
+            "transfer instead",
+            reason="RECORD_EXISTS",
+            metadata={
+                "managing_tenant": f"tenants/{existing.managing_tenant_id}",
+                "transfer_method": TRANSFER_METHOD,
+            },
+        )

@@ -1,0 +1,166 @@
+"""Two cells in one process for archives tests, on SQLite and PostgreSQL: a Jiangsu and a
+Shandong cell (demo worlds, each with its own identity and archives databases) and a gateway
+between them; helpers to make a Xuzhou record and request it from Zaozhuang."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import psycopg
+import pytest
+from archives.helpers import complete_form, days_ago
+from conftest import POSTGRES_URL, _psycopg_dsn, make_settings
+from rhip.api.archives.v1 import archives_service_pb2 as apb
+from rhip.api.archives.v1 import archives_service_pb2_grpc
+from rhip.api.archives.v1 import health_record_pb2 as rec
+from rhip.api.identity.v1 import identity_service_pb2 as id_pb
+from rhip.api.identity.v1 import identity_service_pb2_grpc
+from rhip.demo import DEMO_PASSWORD, seed_demo
+from rhip.gateway.server import build_gateway
+from rhip.kit.routing import RoutingTable
+from sqlalchemy.engine import make_url
+from support.cells import RunningCell, start_cell
+from support.platform import free_port
+from support.residents import XUZHOU_MAN, document, register_request, stub
+
+TIMEOUT = 15
+
+
+@dataclass
+class TwoCells:
+    channel: grpc.Channel  # to the gateway
+    api: archives_service_pb2_grpc.ArchivesServiceStub
+    cells: dict[str, RunningCell]
+
+    def md(self, username: str, region: str) -> list[tuple[str, str]]:
+        login = identity_service_pb2_grpc.IdentityServiceStub(self.channel).Login(
+            id_pb.LoginRequest(
+                password=id_pb.PasswordCredentials(username=username, password=DEMO_PASSWORD)
+            ),
+            metadata=[("x-rhip-region", region)],
+            timeout=TIMEOUT,
+        )
+        return [("authorization", f"Bearer {login.access_token}")]
+
+
+@pytest.fixture
+def two_cells(tmp_path: Path, database_url: str) -> Iterator[TwoCells]:
+    schemas: list[str] = []
+
+    def url(name: str) -> str:
+        if database_url.startswith("sqlite"):
+            return f"sqlite:///{tmp_path / name}.db"
+        schema = f"x_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+        schemas.append(schema)
+        return (
+            make_url(POSTGRES_URL)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
+
+    gateway_address = f"127.0.0.1:{free_port()}"
+    addresses = {code: f"127.0.0.1:{free_port()}" for code in ("320000", "370000")}
+    routes = tmp_path / "routes.json"
+    routes.write_text(
+        json.dumps(
+            {
+                "cells": [
+                    {"name": f"cell-{c}", "regions": [c], "address": a}
+                    for c, a in addresses.items()
+                ]
+            }
+        )
+    )
+    cells: dict[str, RunningCell] = {}
+    gateway = None
+    try:
+        for code, address in addresses.items():
+            settings = make_settings(
+                tmp_path / code, url(f"identity-{code}"), cell=code,
+                RHIP_ARCHIVES_DATABASE_URL=url(f"archives-{code}"),
+                RHIP_CELL_CLIENT_ID=f"cell-{code}",
+                RHIP_CELL_CLIENT_SECRET=f"inprocess-cell-secret-{code}",
+                RHIP_GATEWAY_ADDRESS=gateway_address, RHIP_ROUTES=str(routes),
+            )  # fmt: skip
+            cells[code] = start_cell(settings, address)
+            seed_demo(cells[code].usecases)
+        gateway = build_gateway(
+            make_settings(tmp_path / "gw", url("gateway")), RoutingTable.from_file(routes)
+        )
+        gateway.start(gateway_address)
+        channel = grpc.insecure_channel(gateway_address)
+        yield TwoCells(channel, archives_service_pb2_grpc.ArchivesServiceStub(channel), cells)
+        channel.close()
+    finally:
+        if gateway is not None:
+            gateway.stop(0)
+        for running in cells.values():
+            running.channel.close()
+            running.cell.stop(0)
+        for schema in schemas:
+            with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def _record_in_xuzhou(t: TwoCells, xz: list[tuple[str, str]]) -> rec.HealthRecord:
+    residents = stub(t.channel)
+    resident = residents.RegisterResident(
+        register_request(XUZHOU_MAN, region="320311"), metadata=xz, timeout=TIMEOUT
+    ).resident
+    record = t.api.CreateHealthRecord(
+        apb.CreateHealthRecordRequest(
+            resident=resident.name, township_code="001", village_code="101",
+            basic_info=complete_form(),
+        ),
+        metadata=xz, timeout=TIMEOUT,
+    )  # fmt: skip
+    record = t.api.ActivateHealthRecord(
+        apb.ActivateHealthRecordRequest(name=record.name), metadata=xz, timeout=TIMEOUT
+    )
+    t.api.StartFollowUpPlan(
+        apb.StartFollowUpPlanRequest(parent=record.name, program=rec.PROGRAM_HYPERTENSION),
+        metadata=xz, timeout=TIMEOUT,
+    )  # fmt: skip
+    return record
+
+
+def _request(t: TwoCells, zz: list[tuple[str, str]]) -> apb.RecordTransfer:
+    resident = (
+        stub(t.channel)
+        .RegisterResident(
+            register_request(XUZHOU_MAN, region="370402"), metadata=zz, timeout=TIMEOUT
+        )
+        .resident
+    )
+    return t.api.RequestRecordTransfer(
+        apb.RequestRecordTransferRequest(
+            resident=resident.name,
+            consent=apb.TransferConsent(
+                method="signed_form", consent_date=days_ago(1), reference="F-1"
+            ),
+            reason="迁居枣庄", request_id=str(uuid.uuid4()), source_region="320311",
+            document=document(XUZHOU_MAN),
+        ),
+        metadata=zz, timeout=TIMEOUT,
+    )  # fmt: skip
+
+
+def _get(t: TwoCells, name: str, md: list[tuple[str, str]]) -> apb.RecordTransfer:
+    return t.api.GetRecordTransfer(
+        apb.GetRecordTransferRequest(name=name), metadata=md, timeout=TIMEOUT
+    )
+
+
+def tenant_of(md: list[tuple[str, str]]) -> str:
+    """The tenant id in the (unverified) claims of the caller's token."""
+    payload = md[0][1].removeprefix("Bearer ").split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return str(claims["tid"])
