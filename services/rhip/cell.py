@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import grpc
 from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
 from rhip.archives.server import ArchivesService, build_archives, migrate_archives
@@ -21,7 +20,7 @@ from rhip.identity.server import IdentityService, build_identity, migrate_identi
 from rhip.kit.authn import KeySource, TokenVerifier
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import ConfigError, Settings
-from rhip.kit.peers import chain_keys, remote_keys
+from rhip.kit.peers import chain_keys, identity_channels, remote_keys
 from rhip.kit.routing import RoutingError, RoutingTable
 from rhip.kit.server import RhipServer
 from rhip.kit.telemetry import build_meter, build_tracer_provider
@@ -169,9 +168,6 @@ def _key_source(settings: Settings, own_keys: KeySource, peers: ChannelPool) -> 
     except (OSError, RoutingError) as error:
         raise ConfigError(f"RHIP_ROUTES {settings.routes_file}: {error}") from None
     own = routes.owner(settings.cell)
-
-    def other_cells() -> dict[str, grpc.Channel]:
-        routes.reload_if_changed()
-        return {c.name: peers.get(c.address) for c in routes.cells if c != own}
-
-    return chain_keys(own_keys, remote_keys(other_cells))
+    return chain_keys(
+        own_keys, remote_keys(identity_channels(routes, peers, skip=own, reload=True))
+    )
