@@ -90,9 +90,9 @@ class Cell:
             raise ConfigError("this process does not run the identity service")
         return self.identity_service
 
-    def start(self, address: str | None = None) -> int:
+    def start(self, address: str | None = None, *, serving: bool = True) -> int:
         address = address or self.settings.listen
-        self.port = self.server.start(address)
+        self.port = self.server.start(address, serving=serving)
         if not self.settings.identity_address:
             host = address.rsplit(":", 1)[0]
             host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]") else host  # noqa: S104
