@@ -92,7 +92,7 @@ def seed_archives_demo(
     demo = CELLS[settings.cell]
     today = today or date.today()
     seeded = ArchivesDemo(0, 0, 0)
-    for index in _grassroots(demo):
+    for index in grassroots_tenants(demo):
         doctor = next(a for a in demo.accounts if a.scope == f"t{index}")
         tokens = identity.login_password(doctor.username, DEMO_PASSWORD)
         with acting_as(tokens.principal, tokens.access.token):
@@ -104,7 +104,8 @@ def seed_archives_demo(
     return seeded
 
 
-def _grassroots(demo: DemoCell) -> list[int]:
+def grassroots_tenants(demo: DemoCell) -> list[int]:
+    """Indexes of the demo tenants that keep health records (grassroots institutions)."""
     return [
         i for i, t in enumerate(demo.tenants) if f"TENANT_TYPE_{t.type.name}" in GRASSROOTS_TYPES
     ]
