@@ -34,6 +34,7 @@ TIMEOUT = 15
 @dataclass
 class SplitCell:
     world: World
+    identity: Cell
     archives: Cell
     archives_spans: InMemorySpanExporter
     gateway: Gateway
@@ -48,14 +49,8 @@ class SplitCell:
         )
         return [("authorization", f"Bearer {reply.access_token}")]
 
-    def write_routes(self, archives_listed: bool) -> None:
-        identity = f"127.0.0.1:{self.world.running.cell.port}"
-        cell = {"name": "jiangsu", "regions": ["320000"], "address": identity}
-        if archives_listed:
-            cell["services"] = {"archives": f"127.0.0.1:{self.archives.port}"}  # type: ignore[assignment]
-        self.routes.write_text(json.dumps({"cells": [cell]}))
-        stamp = self.routes.stat().st_mtime_ns + 1_000_000 * (2 if archives_listed else 1)
-        os.utime(self.routes, ns=(0, stamp))  # a new mtime, however coarse the clock
+    def write_routes(self, *, archives_listed: bool) -> None:
+        _write_routes(self.routes, self.identity, self.archives, archives_listed=archives_listed)
 
 
 @pytest.fixture
@@ -69,52 +64,60 @@ def split_cell(tmp_path: Path, database_url: str, archives_url: str) -> Iterator
     )
     identity.start("127.0.0.1:0")
     channel = grpc.insecure_channel(f"127.0.0.1:{identity.port}")
-    running = RunningCell(
-        identity, channel, identity_service_pb2_grpc.IdentityServiceStub(channel), spans
-    )
-    archives_spans = InMemorySpanExporter()
-    archives = build_cell(
-        make_settings(
-            tmp_path / "archives",
-            database_url,
-            RHIP_ARCHIVES_DATABASE_URL=archives_url,
-            RHIP_IDENTITY_ADDRESS=f"127.0.0.1:{identity.port}",
-        ),
-        ("archives",),
-        tracer_provider=build_tracer_provider("memory", "archives", memory=archives_spans),
-    )
-    archives.start("127.0.0.1:0")
-    gateway: Gateway | None = None
-    gateway_channel: grpc.Channel | None = None
+    stoppable: list[Cell | Gateway] = [identity]
     try:
-        routes = tmp_path / "routes.json"
-        split = SplitCell(
-            build_world(running),
-            archives,
-            archives_spans,
-            None,
-            routes,
-            None,  # type: ignore[arg-type]
+        # The world first: archives, started next, loads the role grants from the identity
+        # database when it starts (then polls it).
+        world = build_world(
+            RunningCell(
+                identity, channel, identity_service_pb2_grpc.IdentityServiceStub(channel), spans
+            )
         )
-        split.write_routes(archives_listed=True)
+        archives_spans = InMemorySpanExporter()
+        archives = build_cell(
+            make_settings(
+                tmp_path / "archives",
+                database_url,
+                RHIP_ARCHIVES_DATABASE_URL=archives_url,
+                RHIP_IDENTITY_ADDRESS=f"127.0.0.1:{identity.port}",
+            ),
+            ("archives",),
+            tracer_provider=build_tracer_provider("memory", "archives", memory=archives_spans),
+        )
+        stoppable.append(archives)
+        archives.start("127.0.0.1:0")
+        routes = tmp_path / "routes.json"
         gateway = build_gateway(
             identity_settings,
-            RoutingTable.from_file(routes),
+            RoutingTable.from_file(_write_routes(routes, identity, archives, archives_listed=True)),
             # Sampled at the gateway, so the cells' (parent-based) spans are recorded too.
             tracer_provider=build_tracer_provider("memory", "gateway"),
         )
+        stoppable.append(gateway)
         gateway.start("127.0.0.1:0")
-        gateway_channel = grpc.insecure_channel(f"127.0.0.1:{gateway.port}")
-        split.gateway, split.channel = gateway, gateway_channel
-        yield split
+        with grpc.insecure_channel(f"127.0.0.1:{gateway.port}") as gateway_channel:
+            yield SplitCell(
+                world, identity, archives, archives_spans, gateway, routes, gateway_channel
+            )
     finally:
-        if gateway_channel is not None:
-            gateway_channel.close()
-        if gateway is not None:
-            gateway.stop(0)
         channel.close()
-        archives.stop(0)
-        identity.stop(0)
+        for part in reversed(stoppable):
+            part.stop(0)
+
+
+def _write_routes(path: Path, identity: Cell, archives: Cell, *, archives_listed: bool) -> Path:
+    """The cell at identity's address, and (when listed) archives at its own."""
+    cell: dict[str, object] = {
+        "name": "jiangsu",
+        "regions": ["320000"],
+        "address": f"127.0.0.1:{identity.port}",
+    }
+    if archives_listed:
+        cell["services"] = {"archives": f"127.0.0.1:{archives.port}"}
+    mtime = path.stat().st_mtime_ns if path.exists() else 0
+    path.write_text(json.dumps({"cells": [cell]}))
+    os.utime(path, ns=(0, max(path.stat().st_mtime_ns, mtime + 1_000_000)))  # seen as changed
+    return path
 
 
 def test_identity_and_archives_of_one_cell_answer_through_the_gateway(
