@@ -71,10 +71,14 @@ class ArchivesDemo:
     overdue_plans: int
 
 
-def fictional_id_number(county: str, person: DemoResident) -> str:
-    """A made-up resident ID number: county, birth date, a random sequence with the sex digit
-    (odd for men), and its check character."""
-    sequence = secrets.randbelow(50) * 2 + (1 if person.sex is Sex.MALE else 2)
+def fictional_id_number(county: str, person: DemoResident, slot: int) -> str:
+    """A made-up resident ID number: county, birth date, a sequence (a random hundreds digit,
+    ``slot`` 0–9 as the tens digit so that the people of one seed never share a number, and
+    the sex digit: odd for men), and its check character."""
+    if not 0 <= slot <= 9:
+        raise ValueError("slot is one digit")
+    sex_digit = 1 if person.sex is Sex.MALE else 2
+    sequence = 100 * secrets.randbelow(10) + 10 * slot + sex_digit
     body = f"{county}{person.birth_date:%Y%m%d}{sequence:03d}"
     return body + id_check_char(body)
 
@@ -131,7 +135,7 @@ def _seed_institution(
         registration = residents.register(
             Demographics(person.name, person.sex, person.birth_date, region_code=county),
             DocumentType.RESIDENT_ID_CARD,
-            fictional_id_number(county, person),
+            fictional_id_number(county, person, slot=index * len(RESIDENTS) + n),
             "",
             "",
             "",

@@ -101,10 +101,11 @@ def test_demo_doctors_find_records_teams_contracts_and_one_overdue_plan(
         cell.stop(0)
 
 
-def test_the_fictional_id_numbers_are_valid_and_match_the_person() -> None:
+def test_the_fictional_id_numbers_are_valid_match_the_person_and_differ_by_slot() -> None:
     for person in RESIDENTS:
-        number = fictional_id_number("320311", person)
-        assert ID_SHAPED.fullmatch(number)
-        document = parse_document(DocumentType.RESIDENT_ID_CARD, number, today=date.today())
-        assert (document.sex, document.birth_date) == (person.sex, person.birth_date)
-        assert number[:6] == "320311"
+        numbers = {fictional_id_number("320311", person, slot) for slot in range(10)}
+        assert len(numbers) == 10  # one seed's people (slots) never share a number
+        for number in numbers:
+            assert ID_SHAPED.fullmatch(number) and number[:6] == "320311"
+            document = parse_document(DocumentType.RESIDENT_ID_CARD, number, today=date.today())
+            assert (document.sex, document.birth_date) == (person.sex, person.birth_date)
