@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import grpc
 from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
 from rhip.archives.server import ArchivesService, build_archives, migrate_archives
@@ -22,7 +21,7 @@ from rhip.kit.authn import KeySource, TokenVerifier
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.interceptors import AccessLog
-from rhip.kit.peers import chain_keys, remote_keys
+from rhip.kit.peers import chain_keys, identity_channels, remote_keys
 from rhip.kit.routing import RoutingError, RoutingTable
 from rhip.kit.server import RhipServer
 from rhip.kit.telemetry import build_meter, build_tracer_provider
@@ -92,9 +91,9 @@ class Cell:
             raise ConfigError("this process does not run the identity service")
         return self.identity_service
 
-    def start(self, address: str | None = None) -> int:
+    def start(self, address: str | None = None, *, serving: bool = True) -> int:
         address = address or self.settings.listen
-        self.port = self.server.start(address)
+        self.port = self.server.start(address, serving=serving)
         if not self.settings.identity_address:
             host = address.rsplit(":", 1)[0]
             host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]") else host  # noqa: S104
@@ -175,9 +174,6 @@ def _key_source(settings: Settings, own_keys: KeySource, peers: ChannelPool) -> 
     except (OSError, RoutingError) as error:
         raise ConfigError(f"RHIP_ROUTES {settings.routes_file}: {error}") from None
     own = routes.owner(settings.cell)
-
-    def other_cells() -> dict[str, grpc.Channel]:
-        routes.reload_if_changed()
-        return {c.name: peers.get(c.address) for c in routes.cells if c != own}
-
-    return chain_keys(own_keys, remote_keys(other_cells))
+    return chain_keys(
+        own_keys, remote_keys(identity_channels(routes, peers, skip=own, reload=True))
+    )

@@ -34,7 +34,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from rhip.demo import seed_demo
 
         seed_demo(cell.identity.usecases)
-    port = cell.start()
+    # Archives' demo data goes through the running cell (archives asks identity over gRPC):
+    # health says NOT_SERVING until it is in.
+    seed_archives = args.demo and cell.archives is not None
+    port = cell.start(serving=not seed_archives)
+    if seed_archives:
+        from rhip.demo_archives import seed_archives_demo
+
+        assert cell.archives is not None
+        seeded = seed_archives_demo(
+            cell.identity.usecases, cell.identity.residents, cell.archives.usecases
+        )
+        print(
+            f"archives demo data: {seeded.records} records in {seeded.institutions} "
+            f"institutions, {seeded.overdue_plans} overdue follow-up plan(s)",
+            flush=True,
+        )
+        cell.server.set_serving()
     host = settings.listen.rsplit(":", 1)[0]
     print(f"rhip cell {settings.cell} serving {args.services} on {host}:{port}", flush=True)
     run_until_signal(cell.server)

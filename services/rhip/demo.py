@@ -89,7 +89,7 @@ CELLS: dict[str, DemoCell] = {
 }  # fmt: skip
 
 
-def _request_id(cell: str, kind: int, index: int) -> str:
+def request_id(cell: str, kind: int, index: int) -> str:
     """A fixed UUID per demo object, so reseeding is a no-op."""
     return f"0193a000-{cell[:4]}-7000-8000-{kind:04d}{index:08d}"
 
@@ -106,7 +106,7 @@ def seed_demo(usecases: IdentityUseCases) -> DemoCell:
     with acting_as(Principal(admin.subject, admin.kind, "", admin.region_code)):
         tenants = [
             usecases.create_tenant(
-                TenantDraft(t.name, t.type, t.level, t.county, ""), _request_id(settings.cell, 1, i)
+                TenantDraft(t.name, t.type, t.level, t.county, ""), request_id(settings.cell, 1, i)
             )
             for i, t in enumerate(demo.tenants)
         ]
@@ -124,6 +124,6 @@ def seed_demo(usecases: IdentityUseCases) -> DemoCell:
                     "" if tenant else account.scope,
                 ),
                 DEMO_PASSWORD,
-                _request_id(settings.cell, 2, i),
+                request_id(settings.cell, 2, i),
             )
     return demo

@@ -16,7 +16,9 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from rhip.demo import CELLS, DEMO_PASSWORD
+from rhip.demo_archives import RESIDENTS, grassroots_tenants
 from rhip.gateway.server import build_gateway
+from rhip.identity.domain import TenantType
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.routing import RoutingTable
 from rhip.kit.server import run_until_signal
@@ -111,7 +113,7 @@ def run_demo_platform(settings: Settings, cell_base_port: int = 50061) -> int:
 def _print_welcome(gateway: str, cells: list[tuple[str, str]]) -> None:
     print(f"\nrhip demo platform: gateway on {gateway}")
     for code, address in cells:
-        print(f"  cell {code} {CELLS[code].name:<14} {address} (identity; SQLite)")
+        print(f"  cell {code} {CELLS[code].name:<14} {address} (identity, archives; SQLite)")
     print(f"\ndemo password for every account: {DEMO_PASSWORD}")
     for code, _ in cells:
         demo = CELLS[code]
@@ -124,4 +126,29 @@ def _print_welcome(gateway: str, cells: list[tuple[str, str]]) -> None:
     print("\nlog in through the gateway (name your region until you have a token):")
     print("  buf curl --protocol grpc --http2-prior-knowledge -H 'x-rhip-region: 320300' \\")
     print(f"    -d '{login}' http://{gateway}/rhip.api.identity.v1.IdentityService/Login")
+    _print_archives_hints(gateway, [code for code, _ in cells])
     print("Ctrl-C stops the platform.", flush=True)
+
+
+def _print_archives_hints(gateway: str, codes: list[str]) -> None:
+    """What the archives demo data lets a doctor try (rhip.demo_archives); nothing personal."""
+    doctors, follow_ups = [], []
+    for code in codes:
+        demo = CELLS[code]
+        for index in grassroots_tenants(demo):
+            doctor = next(a.username for a in demo.accounts if a.scope == f"t{index}")
+            doctors.append(doctor)
+            if demo.tenants[index].type is TenantType.COMMUNITY_HEALTH_CENTER:
+                follow_ups.append(doctor)
+    print("\nhealth records (archives) of each grassroots institution, for its doctor:")
+    print(f"  {', '.join(doctors)}:")
+    print(f"    {len(RESIDENTS)} verified residents with active records, a family-doctor team,")
+    print("    a check-up and a contract")
+    print(f"  {', '.join(follow_ups)}: also a hypertension plan followed up on time and")
+    print("    a type 2 diabetes plan whose follow-up is overdue")
+    print("log in as one of them (x-rhip-region: the city); with TOKEN (accessToken) and TENANT")
+    print("(principal.tenantId) from the reply, list the institution's records:")
+    print('  buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer $TOKEN" \\')
+    print("""    -d '{"parent":"tenants/'$TENANT'"}' \\""")
+    print(f"    http://{gateway}/rhip.api.archives.v1.ArchivesService/ListHealthRecords")
+    print("  (ListOverdueFollowUpPlans and ListCareTeams take the same parent)")

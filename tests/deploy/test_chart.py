@@ -3,7 +3,6 @@ schema refuses bad values; the rendered settings are the ones rhip itself reads.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from deploy.chart import (
     by_kind,
     helm,
     named,
+    render,
     template,
 )
 from deploy.kube import schema_errors
@@ -141,24 +141,102 @@ def test_the_config_map_and_secret_refs_make_valid_production_settings(
         assert settings.listen.endswith(":50051")
 
 
+def _routing_table(objects: list[dict[str, Any]], tmp_path: Path) -> RoutingTable:
+    path = tmp_path / "routes.json"
+    path.write_text(named(objects, "ConfigMap", "rhip-routes")["data"]["routes.json"])
+    return RoutingTable.from_file(path)
+
+
 def test_the_gateway_routing_table_is_in_the_format_rhip_reads(
     rendered: Rendered, tmp_path: Path
 ) -> None:
     values = yaml.safe_load((CI_VALUES / "gateway-values.yaml").read_text())
     objects = rendered["gateway-values.yaml"]
-    routes = named(objects, "ConfigMap", "rhip-routes")["data"]["routes.json"]
-    path = tmp_path / "routes.json"
-    path.write_text(routes)
-    table = RoutingTable.from_file(path)
-    assert [(c.name, c.regions, c.address) for c in table.cells] == [
-        (c["name"], tuple(c["regions"]), c["address"]) for c in values["gateway"]["cells"]
+    table = _routing_table(objects, tmp_path)
+    assert [(c.name, c.regions) for c in table.cells] == [
+        (c["name"], tuple(c["regions"])) for c in values["gateway"]["cells"]
     ]
-    assert set(json.loads(routes)["cells"][0]) == {"name", "regions", "address"}
+    for cell, given in zip(table.cells, values["gateway"]["cells"], strict=True):
+        namespace = given["namespace"]
+        assert dict(cell.services) == {
+            s: f"rhip-{s}.{namespace}.svc.cluster.local:50051" for s in given["services"]
+        }
+        assert cell.address == cell.services["identity"]  # the default for unlisted services
     config = named(objects, "ConfigMap", "rhip-config")["data"]
     gateway = named(objects, "Deployment", "rhip-gateway")["spec"]["template"]["spec"]
     mount = next(m for m in gateway["containers"][0]["volumeMounts"] if m["name"] == "routes")
     assert config["RHIP_ROUTES"] == f"{mount['mountPath']}/routes.json"
     assert "subPath" not in mount  # a subPath mount would never see the ConfigMap change
+
+
+# Each cell of the gateway's CI values, the cell release it stands for (its CI values file).
+GATEWAY_CELLS = {
+    "jiangsu": ("cell-jiangsu-values.yaml", "rhip-320000"),
+    "shandong": ("cell-shandong-all-values.yaml", "rhip-370000"),
+}
+
+
+@pytest.mark.parametrize("cell_name", sorted(GATEWAY_CELLS))
+def test_the_gateway_routes_each_service_to_the_service_its_cell_release_renders(
+    rendered: Rendered, tmp_path: Path, cell_name: str
+) -> None:
+    """Rendered side by side, the cell release's Services are exactly the addresses the
+    gateway's table names for that cell, one per enabled service (its Deployment)."""
+    values_file, namespace = GATEWAY_CELLS[cell_name]
+    table = _routing_table(rendered["gateway-values.yaml"], tmp_path)
+    [cell] = [c for c in table.cells if c.name == cell_name]
+    objects = render(values_file, namespace=namespace)
+    components = {
+        d["metadata"]["labels"]["app.kubernetes.io/component"]: d["metadata"]["name"]
+        for d in by_kind(objects, "Deployment")
+    }
+    services = {s["metadata"]["name"]: s for s in by_kind(objects, "Service")}
+    assert set(cell.services) == set(components)
+    for component, name in components.items():
+        port = services[name]["spec"]["ports"][0]["port"]
+        assert cell.address_of(component) == f"{name}.{namespace}.svc.cluster.local:{port}"
+
+
+def test_a_cell_given_one_address_is_routed_there_for_every_service(tmp_path: Path) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "role": "gateway",
+                "gateway": {
+                    "cells": [
+                        {"name": "js", "regions": ["320000"], "namespace": "rhip-320000",
+                         "address": "cell.example:50061"},
+                        {"name": "sd", "regions": ["370000"], "namespace": "rhip-370000",
+                         "services": ["archives", "identity"], "fullname": "sd-rhip",
+                         "address": "front.example:50051"},
+                    ]
+                },
+            }
+        )
+    )  # fmt: skip
+    objects = [d for d in yaml.safe_load_all(template(path).stdout) if d]
+    js, sd = _routing_table(objects, tmp_path).cells
+    assert (js.address, dict(js.services)) == ("cell.example:50061", {})
+    assert sd.address_of("archives") == "sd-rhip-archives.rhip-370000.svc.cluster.local:50051"
+    assert sd.address_of("emr") == "front.example:50051"  # the given address stays the default
+
+
+def test_a_cells_services_reach_identity_at_its_service(rendered: Rendered) -> None:
+    objects = rendered["cell-jiangsu-values.yaml"]
+    config = named(objects, "ConfigMap", "rhip-config")["data"]
+    identity = named(objects, "Service", "rhip-identity")
+    assert (
+        config["RHIP_IDENTITY_ADDRESS"] == f"rhip-identity:{identity['spec']['ports'][0]['port']}"
+    )
+    assert load_settings({**config, "RHIP_SECRET_KEY": "A" * 43 + "="}).identity_address == (
+        "rhip-identity:50051"
+    )
+    # The release's NetworkPolicy lets its pods call identity's pods in the namespace.
+    policy = named(objects, "NetworkPolicy", "rhip")
+    selectors = [p["podSelector"] for r in policy["spec"]["egress"] for p in r.get("to", [])
+                 if set(p) == {"podSelector"}]  # fmt: skip
+    assert {"matchLabels": identity["spec"]["selector"]} in selectors
 
 
 def test_migrations_run_as_a_pre_upgrade_hook_job(rendered: Rendered) -> None:
@@ -250,6 +328,18 @@ BAD_VALUES = {
         "role": "gateway",
         "gateway": {
             "cells": [{"name": "x", "regions": ["3200"], "address": "x:1", "namespace": "x"}]
+        },
+    },
+    "gateway cell with neither services nor an address": {
+        "role": "gateway",
+        "gateway": {"cells": [{"name": "x", "regions": ["320000"], "namespace": "x"}]},
+    },
+    "gateway cell with an unknown service": {
+        "role": "gateway",
+        "gateway": {
+            "cells": [
+                {"name": "x", "regions": ["320000"], "namespace": "x", "services": ["billing"]}
+            ]
         },
     },
     "gateway cell without a port": {

@@ -60,7 +60,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         logs.append(log)
         processes["gateway"] = subprocess.Popen(
             [sys.executable, "-m", "rhip.cli", "gateway", "--listen", gateway],
-            env={**base_env, "RHIP_RATE_LIMIT_PER_SECOND": "5", "RHIP_RATE_LIMIT_BURST": "10"},
+            # Low enough for test_gateway to trip it; a burst above the dozen quick calls one
+            # clinician makes in test_migration_across_cells (at 10 it tripped when they ran
+            # within 0.2 s).
+            env={**base_env, "RHIP_RATE_LIMIT_PER_SECOND": "5", "RHIP_RATE_LIMIT_BURST": "20"},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

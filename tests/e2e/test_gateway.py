@@ -112,7 +112,7 @@ def test_rate_limit_trips_and_recovers(platform: Platform) -> None:
     gateway = _stub(platform.gateway)
     request = pb.GetTenantRequest(name=f"tenants/{login.principal.tenant_id}")
     refused = None
-    for _ in range(40):  # the gateway under test allows 5/s with bursts of 10
+    for _ in range(80):  # the gateway under test allows 5/s with bursts of 20
         try:
             gateway.GetTenant(request, metadata=_bearer(login), timeout=10)
         except grpc.RpcError as error:

@@ -187,7 +187,9 @@ def test_record_migrates_once_and_survives_a_killed_destination(platform: Platfo
 
     # Restart it and retry the same confirm: the record arrives once; a second retry changes nothing.
     platform.restart("370000")
-    zz = _token(platform, "zz-doctor-1", "370400")
+    # The gateway's own channel to the restarted cell may still be backing off, as for the
+    # confirm below: the login (Shandong's identity, through the gateway) retries too.
+    zz = _until_reachable(lambda: _token(platform, "zz-doctor-1", "370400"))
     done = _until_reachable(
         lambda: archives.ConfirmRecordTransfer(confirm, metadata=xz, timeout=TIMEOUT)
     )

@@ -1,6 +1,8 @@
 """The README's newcomer session against a real `rhip demo` platform (gateway process plus two
 cell processes): log in through the gateway with `buf curl` (server reflection) as the seeded
-administrator, list tenants, check health, then stop it with SIGTERM."""
+administrator, list tenants, log in as a demo doctor and list the institution's health records
+and overdue follow-ups (archives, through the gateway), check health, then stop it with
+SIGTERM."""
 
 from __future__ import annotations
 
@@ -28,13 +30,19 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+IDENTITY = "rhip.api.identity.v1.IdentityService"
+ARCHIVES = "rhip.api.archives.v1.ArchivesService"
+
+
 def _buf_curl(address: str, method: str, body: dict, token: str = "", region: str = "") -> dict:  # type: ignore[type-arg]
+    """``method``: ``Login`` (IdentityService) or ``Service/Method``."""
     command = [BUF, "curl", "--protocol", "grpc", "--http2-prior-knowledge", "-d", json.dumps(body)]
     if token:
         command += ["-H", f"authorization: Bearer {token}"]
     if region:
         command += ["-H", f"x-rhip-region: {region}"]
-    command.append(f"http://{address}/rhip.api.identity.v1.IdentityService/{method}")
+    path = method if "/" in method else f"{IDENTITY}/{method}"
+    command.append(f"http://{address}/{path}")
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -76,11 +84,33 @@ def test_demo_login_and_list_tenants_with_buf_curl(tmp_path: Path) -> None:
         )
         assert len(listed["tenants"]) == 5
         assert {t["regionCode"][:4] for t in listed["tenants"]} == {"3203"}
+        # The README's health-records session: the community health centre's doctor.
+        doctor = _buf_curl(
+            address,
+            "Login",
+            {"password": {"username": "xz-doctor-1", "password": "Demo-Passw0rd-2026"}},
+            region="320300",
+        )
+        tenant = f"tenants/{doctor['principal']['tenantId']}"
+        records = _buf_curl(
+            address, f"{ARCHIVES}/ListHealthRecords", {"parent": tenant}, doctor["accessToken"]
+        )
+        assert len(records["records"]) == 3
+        assert {r["state"] for r in records["records"]} == {"RECORD_STATE_ACTIVE"}
+        assert {r["managingTenant"] for r in records["records"]} == {tenant}
+        overdue = _buf_curl(
+            address,
+            f"{ARCHIVES}/ListOverdueFollowUpPlans",
+            {"parent": tenant},
+            doctor["accessToken"],
+        )
+        assert [p["program"] for p in overdue["plans"]] == ["PROGRAM_TYPE2_DIABETES"]
         with grpc.insecure_channel(address) as channel:
-            health = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service="rhip.api.identity.v1.IdentityService")
-            )
-        assert health.status == health_pb2.HealthCheckResponse.SERVING
+            for service in (IDENTITY, ARCHIVES):
+                health = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(service=service)
+                )
+                assert health.status == health_pb2.HealthCheckResponse.SERVING
     finally:
         process.send_signal(signal.SIGTERM)  # what Kubernetes sends: graceful shutdown, exit 0
         assert process.wait(timeout=20) == 0

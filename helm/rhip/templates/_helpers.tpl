@@ -99,6 +99,10 @@ RHIP_LOG_JSON: "1"
 {{- end }}
 {{- if eq .Values.role "cell" }}
 RHIP_CELL: {{ .Values.cell.region | quote }}
+{{- if .Values.services.identity.enabled }}
+{{- /* Each service runs in its own pods: archives (and the others) call identity at its Service. */}}
+RHIP_IDENTITY_ADDRESS: {{ printf "%s-identity:%d" (include "rhip.fullname" .) (int .Values.grpcPort) | quote }}
+{{- end }}
 {{- if .Values.cell.peers }}
 RHIP_ROUTES: /etc/rhip/routes/routes.json
 {{- end }}
@@ -113,12 +117,31 @@ RHIP_UPSTREAM_TIMEOUT_SECONDS: {{ .Values.gateway.upstreamTimeoutSeconds | quote
 {{- end }}
 {{- end -}}
 
-{{/* The routing table in RoutingTable.from_file's format (rhip.kit.routing). */}}
+{{/*
+The routing table in RoutingTable.from_file's format (rhip.kit.routing). Each service a cell
+lists under `services` runs as its own Deployment and Service in the cell's namespace, so it
+is routed to that Service's DNS name, <fullname>-<service>.<namespace>.svc.cluster.local:<grpcPort>;
+`address` (for services not listed) is the one given, else identity's, else the first service's.
+*/}}
 {{- define "rhip.routes" -}}
 {{- $cells := list -}}
+{{- $port := int .Values.grpcPort -}}
 {{- $source := ternary .Values.gateway.cells .Values.cell.peers (eq .Values.role "gateway") -}}
-{{- range $source -}}
-{{- $cells = append $cells (dict "name" .name "regions" .regions "address" .address) -}}
+{{- range $cell := $source -}}
+{{- $services := dict -}}
+{{- $default := "" -}}
+{{- range $name := $cell.services | default list -}}
+{{- $dns := printf "%s-%s.%s.svc.cluster.local:%d" ($cell.fullname | default "rhip") $name $cell.namespace $port -}}
+{{- $_ := set $services $name $dns -}}
+{{- if or (not $default) (eq $name "identity") -}}
+{{- $default = $dns -}}
+{{- end -}}
+{{- end -}}
+{{- $route := dict "name" $cell.name "regions" $cell.regions "address" ($cell.address | default $default) -}}
+{{- if $services -}}
+{{- $_ := set $route "services" $services -}}
+{{- end -}}
+{{- $cells = append $cells $route -}}
 {{- end -}}
 {{- dict "cells" $cells | toPrettyJson -}}
 {{- end -}}

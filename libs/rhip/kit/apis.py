@@ -17,6 +17,7 @@ from rhip.api.common.v1 import common_pb2
 class MethodInfo:
     path: str  # "/rhip.api.identity.v1.IdentityService/Login"
     service: str  # "rhip.api.identity.v1.IdentityService"
+    api: str  # "identity": the rhip service serving it (package rhip.api.<api>.v1); routes by it
     client_streaming: bool
     server_streaming: bool
     public: bool
@@ -41,6 +42,7 @@ def methods() -> dict[str, MethodInfo]:
                 found[path] = MethodInfo(
                     path=path,
                     service=service.full_name,
+                    api=service.full_name.split(".")[2],
                     client_streaming=method.client_streaming,
                     server_streaming=method.server_streaming,
                     public=bool(method.GetOptions().Extensions[common_pb2.public]),

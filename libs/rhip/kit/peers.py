@@ -11,6 +11,8 @@ import grpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rhip.api.identity.v1 import identity_service_pb2, identity_service_pb2_grpc
 from rhip.kit.authn import JwksKeySource, KeySource
+from rhip.kit.channels import ChannelPool
+from rhip.kit.routing import CellRoute, RoutingTable
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,21 @@ def chain_keys(*sources: KeySource) -> KeySource:
         return None
 
     return lookup
+
+
+def identity_channels(
+    routes: RoutingTable, pool: ChannelPool, *, skip: CellRoute | None = None, reload: bool = False
+) -> Callable[[], dict[str, grpc.Channel]]:
+    """Cell name → a channel to that cell's identity service (where its JWKS is), for every
+    cell of ``routes`` but ``skip``. ``reload``: re-read the table first if its file changed
+    (for processes without a watcher thread of their own, like the gateway's)."""
+
+    def channels() -> dict[str, grpc.Channel]:
+        if reload:
+            routes.reload_if_changed()
+        return {c.name: pool.get(c.address_of("identity")) for c in routes.cells if c != skip}
+
+    return channels
 
 
 def remote_keys(channels: Callable[[], Mapping[str, grpc.Channel]]) -> JwksKeySource:

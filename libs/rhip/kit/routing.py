@@ -3,10 +3,13 @@
 Loaded from a JSON file (``RHIP_ROUTES``), reloaded when the file changes, without a restart::
 
     {"cells": [{"name": "jiangsu", "regions": ["320000"], "address": "127.0.0.1:50061"},
-               {"name": "shandong", "regions": ["370000"], "address": "127.0.0.1:50062"}]}
+               {"name": "shandong", "regions": ["370000"], "address": "rhip-identity.rhip-370000:50051",
+                "services": {"archives": "rhip-archives.rhip-370000:50051"}}]}
 
 A cell owns the subtree of each region it lists; the most specific owner wins, so a large
-city can run as a cell of its own inside its province's.
+city can run as a cell of its own inside its province's. ``address`` is where the cell answers
+for every service (an all-in-one cell); ``services`` names another address for a service that
+runs on its own (one Deployment and Service per service, as the Helm chart deploys a cell).
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ import json
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeGuard
 
+from rhip.kit.config import SERVICES
 from rhip.kit.errors import InvalidArgument, invalid
 from rhip.kit.tenancy import is_region_code, is_within, region_path
 
@@ -27,12 +33,24 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class CellRoute:
     name: str
-    address: str
+    address: str  # host:port of every service not named in ``services``
     regions: tuple[str, ...]
+    # service ("identity", "archives", …) → host:port, for services running on their own.
+    # Read on every forwarded call as ``services.get(service, address)``: one dict lookup.
+    services: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def paths(self) -> tuple[str, ...]:
         return tuple(region_path(code) for code in self.regions)
+
+    def address_of(self, service: str) -> str:
+        """Where this cell's ``service`` answers."""
+        return self.services.get(service, self.address)
+
+    @property
+    def addresses(self) -> frozenset[str]:
+        """Every address of the cell (the default and each service's)."""
+        return frozenset((self.address, *self.services.values()))
 
 
 class RoutingError(ValueError):
@@ -51,7 +69,7 @@ def parse_routes(data: object) -> tuple[CellRoute, ...]:
         name, address, regions = cell.get("name"), cell.get("address"), cell.get("regions")
         if not isinstance(name, str) or not name:
             raise RoutingError(f"{where}.name must be a non-empty string")
-        if not isinstance(address, str) or ":" not in address:
+        if not _is_address(address):
             raise RoutingError(f"{where}.address must be host:port")
         if not isinstance(regions, list) or not regions:
             raise RoutingError(f"{where}.regions must list region codes")
@@ -61,8 +79,31 @@ def parse_routes(data: object) -> tuple[CellRoute, ...]:
             if code in owners:
                 raise RoutingError(f"{where}: region {code} is already owned by {owners[code]}")
             owners[code] = name
-        cells.append(CellRoute(name, address, tuple(regions)))
+        services = _parse_services(cell.get("services", {}), f"{where}.services")
+        cells.append(CellRoute(name, address, tuple(regions), services))
     return tuple(cells)
+
+
+def _is_address(value: object) -> TypeGuard[str]:
+    if not isinstance(value, str):
+        return False
+    host, _, port = value.rpartition(":")
+    return bool(host) and port.isdigit() and 0 < int(port) < 65536
+
+
+def _parse_services(data: object, where: str) -> dict[str, str]:
+    if not isinstance(data, dict):
+        raise RoutingError(
+            f'{where} must map service names to host:port, e.g. {{"archives": "h:1"}}'
+        )
+    for service, address in data.items():
+        if service not in SERVICES:
+            raise RoutingError(
+                f"{where}: {service!r} is not a service; services: {', '.join(SERVICES)}"
+            )
+        if not _is_address(address):
+            raise RoutingError(f"{where}.{service} must be host:port, not {address!r}")
+    return dict(data)
 
 
 class RoutingTable:
@@ -82,6 +123,10 @@ class RoutingTable:
     @property
     def cells(self) -> tuple[CellRoute, ...]:
         return self._cells
+
+    def addresses(self) -> set[str]:
+        """Every address of every cell: the channels worth keeping open."""
+        return {address for cell in self._cells for address in cell.addresses}
 
     def owner(self, region_code: str) -> CellRoute | None:
         """The cell owning ``region_code`` (most specific region wins), or None."""

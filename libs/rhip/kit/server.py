@@ -81,15 +81,24 @@ class RhipServer:
         self._stopped = threading.Event()
         self.port = 0
 
-    def start(self, address: str) -> int:
-        """Bind ``address`` (``host:port``, port 0 picks one) and start serving."""
+    def start(self, address: str, *, serving: bool = True) -> int:
+        """Bind ``address`` (``host:port``, port 0 picks one) and start serving. ``serving``
+        False: health reports NOT_SERVING until ``set_serving`` (e.g. while demo data is
+        seeded through the running server)."""
         self.port = self._server.add_insecure_port(address)
         if self.port == 0:
             raise RuntimeError(f"cannot listen on {address}")
+        if not serving:
+            for name in ["", *self._names]:
+                self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         self._server.start()
+        if serving:
+            self.set_serving()
+        return self.port
+
+    def set_serving(self) -> None:
         for name in ["", *self._names]:
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        return self.port
 
     def stop(self, grace: float = 5.0) -> None:
         """Report NOT_SERVING, let calls in flight finish for ``grace`` seconds, then stop."""

@@ -1,5 +1,6 @@
 """Forwarding: a generic handler that passes each call's bytes, untouched, to the cell that
-owns the call's region, with the caller's deadline, a request id and trace context.
+owns the call's region (at the address the routing table gives for the method's service),
+with the caller's deadline, a request id and trace context.
 
 The target region is ``x-rhip-region`` when the caller names one (required before a token
 exists, e.g. Login), otherwise the home region in the caller's token.
@@ -130,8 +131,8 @@ class CellProxy(grpc.GenericRpcHandler):
         return cell
 
     def _call(self, cell: CellRoute, info: MethodInfo, kind: str):  # type: ignore[no-untyped-def]
-        """The (cached) multi-callable for ``info`` on ``cell``'s channel."""
-        channel = self._channels.get(cell.address)
+        """The (cached) multi-callable for ``info`` on the channel of the cell's service."""
+        channel = self._channels.get(cell.services.get(info.api, cell.address))
         key = (id(channel), info.path)
         call = self._calls.get(key)
         if call is None or call[0] is not channel:

@@ -18,7 +18,7 @@ from rhip.kit.authn import TokenVerifier
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.interceptors import AccessLog
-from rhip.kit.peers import remote_keys
+from rhip.kit.peers import identity_channels, remote_keys
 from rhip.kit.routing import RoutingTable
 from rhip.kit.server import RhipServer, ServiceSpec
 from rhip.kit.telemetry import build_meter, build_tracer_provider
@@ -48,7 +48,7 @@ class Gateway:
     def _watch_routes(self) -> None:
         while not self._stop.wait(1.0):
             if self.routes.reload_if_changed():
-                self.channels.retain({c.address for c in self.routes.cells})
+                self.channels.retain(self.routes.addresses())
 
     def stop(self, grace: float = 2.0) -> None:
         self._stop.set()
@@ -65,7 +65,7 @@ def build_gateway(
     meter: Meter | None = None,
 ) -> Gateway:
     channels = ChannelPool()
-    keys = remote_keys(lambda: {c.name: channels.get(c.address) for c in routes.cells})
+    keys = remote_keys(identity_channels(routes, channels))
     proxy = CellProxy(
         routes,
         channels,
