@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -38,7 +39,6 @@ METRICS = ("records", "dynamic", "qualified", "plans", "followed", "timely")
 USE_WINDOW = timedelta(days=365)
 FOLLOWED_VISITS = 4  # visits of a programme within the window for a plan to count as followed
 GRAINS = ("year", "month", "day")
-_ROWS_PER_STATEMENT = 1000  # 10 parameters a row: under both databases' parameter limits
 
 # The columns the counts read and write, as plain table clauses: the migration that creates
 # the table runs this code too, so it must not depend on the service's latest table classes.
@@ -224,32 +224,35 @@ def as_of_rows(table: sa.TableClause, as_of: date) -> sa.ColumnElement[bool]:
 
 # -- reading facts and writing rows ------------------------------------------------------------
 def load_facts(
-    connection: Connection, record_ids: Sequence[str], *, lock: bool = False
+    connection: Connection, first: str, last: str = "", *, lock: bool = False
 ) -> dict[str, RecordFacts]:
-    """The facts of these records (those that exist). ``lock`` takes the records' row locks
-    first, so that concurrent writes of one record recompute its contribution one at a time."""
-    query = sa.select(_REC).where(_REC.c.id.in_(record_ids))
+    """The facts of the records with ids from ``first`` to ``last`` (only ``first`` without
+    it). ``lock`` takes the records' row locks first, so that concurrent writes of one record
+    recompute its contribution one at a time. (A range, not a list of ids: a few index range
+    scans instead of thousands of parameters per batch of the backfill.)"""
+
+    def ids(column: Any) -> Any:
+        return column == first if not last else sa.and_(column >= first, column <= last)
+
+    query = sa.select(_REC).where(ids(_REC.c.id))
     if lock:
         query = query.with_for_update()
     records = connection.execute(query).all()
     if not records:
         return {}
-    ids = [r.id for r in records]
-    visits: dict[str, list[date]] = {i: [] for i in ids}
+    visits: dict[str, list[date]] = {r.id: [] for r in records}
     by_program: dict[tuple[str, str], list[date]] = {}
     for f in connection.execute(
-        sa.select(_FUP.c.record_id, _FUP.c.program, _FUP.c.visit_date).where(
-            _FUP.c.record_id.in_(ids)
-        )
+        sa.select(_FUP.c.record_id, _FUP.c.program, _FUP.c.visit_date).where(ids(_FUP.c.record_id))
     ):
         visits[f.record_id].append(f.visit_date)
         by_program.setdefault((f.record_id, f.program), []).append(f.visit_date)
     for c in connection.execute(
-        sa.select(_CHK.c.record_id, _CHK.c.exam_date).where(_CHK.c.record_id.in_(ids))
+        sa.select(_CHK.c.record_id, _CHK.c.exam_date).where(ids(_CHK.c.record_id))
     ):
         visits[c.record_id].append(c.exam_date)
-    plans: dict[str, list[PlanFacts]] = {i: [] for i in ids}
-    for p in connection.execute(sa.select(_PLAN).where(_PLAN.c.record_id.in_(ids))):
+    plans: dict[str, list[PlanFacts]] = {r.id: [] for r in records}
+    for p in connection.execute(sa.select(_PLAN).where(ids(_PLAN.c.record_id))):
         plans[p.record_id].append(
             PlanFacts(
                 p.state == "open",
@@ -294,22 +297,18 @@ def add(connection: Connection, changes: Mapping[Change, int]) -> None:
                 sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
                 {"key": f"rhip.archives.indicator_count/{tenant}"},
             )
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    ordered = sorted(keyed)
-    for start in range(0, len(ordered), _ROWS_PER_STATEMENT):
-        chunk = ordered[start : start + _ROWS_PER_STATEMENT]
-        statement = make(COUNT).values(
-            [dict(zip(COUNT_KEY, key, strict=True), **keyed[key]) for key in chunk]
-        )
-        connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=list(COUNT_KEY),
-                set_={m: COUNT.c[m] + statement.excluded[m] for m in METRICS},
-            )
-        )
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(COUNT)
+    upsert = statement.on_conflict_do_update(
+        index_elements=list(COUNT_KEY),
+        set_={m: COUNT.c[m] + statement.excluded[m] for m in METRICS},
+    )
+    # One statement, many parameter sets (compiled once), in key order.
+    connection.execute(
+        upsert, [dict(zip(COUNT_KEY, key, strict=True), **keyed[key]) for key in sorted(keyed)]
+    )
 
 
-def backfill(connection: Connection, batch: int = 500) -> int:
+def backfill(connection: Connection, batch: int = 2000, pending_limit: int = 500_000) -> int:
     """Fill empty count rows from every record (what the writes would have added); returns
     the records read. Reads in batches by id and writes whenever enough changes gathered."""
     pending: Counter[Change] = Counter()
@@ -322,10 +321,10 @@ def backfill(connection: Connection, batch: int = 500) -> int:
         )
         if not ids:
             break
-        for facts in load_facts(connection, ids).values():
+        for facts in load_facts(connection, ids[0], ids[-1]).values():
             pending.update(contribution(facts))
         done, after = done + len(ids), ids[-1]
-        if len(pending) > 50_000:
+        if len(pending) > pending_limit:  # bounded memory for a cell of many institutions
             add(connection, pending)
             pending.clear()
     add(connection, pending)

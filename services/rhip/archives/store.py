@@ -531,9 +531,9 @@ class ArchivesRepository:
         """Around every write of a record, its visits or its plans: add the change of the
         record's contribution to the indicator counts, in the same transaction. The record's
         row lock (taken first) makes concurrent writes of one record take turns."""
-        before = indicator_counts.load_facts(self.s, [record_id], lock=True).get(record_id)
+        before = indicator_counts.load_facts(self.s, record_id, lock=True).get(record_id)
         yield
-        after = indicator_counts.load_facts(self.s, [record_id]).get(record_id)
+        after = indicator_counts.load_facts(self.s, record_id).get(record_id)
         indicator_counts.add(self.s, indicator_counts.change(before, after))
 
     # -- records -------------------------------------------------------------------------------
