@@ -20,6 +20,12 @@ one row per institution and day, and the same changes rolled up per month and pe
 read takes at most ~50 rows per institution (earlier years, earlier months of D's year,
 days of D's month) however long the history. The migration that creates the table fills it
 with ``backfill``.
+
+Concurrent writers add with UPSERTs that increment (``ON CONFLICT DO UPDATE SET n = n +
+excluded.n``), never read-modify-write, so no increment is lost, and a read stays a handful of
+rows (append-only delta rows aggregated on read would grow with every write and need a
+compactor). The record's row lock makes the before/after of one record's writes take turns;
+``add`` explains how the count rows avoid deadlocks.
 """
 
 from __future__ import annotations
