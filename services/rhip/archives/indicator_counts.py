@@ -229,6 +229,33 @@ def as_of_rows(table: sa.TableClause, as_of: date) -> sa.ColumnElement[bool]:
 
 
 # -- reading facts and writing rows ------------------------------------------------------------
+def _ids(column: Any, ranged: bool) -> Any:
+    first = sa.bindparam("first", type_=sa.String)
+    return (
+        sa.and_(column >= first, column <= sa.bindparam("last", type_=sa.String))
+        if ranged
+        else column == first
+    )
+
+
+def _statements(ranged: bool) -> dict[str, Any]:
+    """The reads of ``load_facts``, built once (a write runs them twice)."""
+    records = sa.select(_REC).where(_ids(_REC.c.id, ranged))
+    rows_of = sa.union_all(  # visits, check-ups and plans in one round trip
+        sa.select(_FUP.c.record_id, sa.literal_column("'visit'").label("kind"), _FUP.c.program,
+                  _FUP.c.visit_date.label("day"), sa.literal_column("''").label("state"))
+        .where(_ids(_FUP.c.record_id, ranged)),
+        sa.select(_CHK.c.record_id, sa.literal_column("'check_up'"), sa.literal_column("''"),
+                  _CHK.c.exam_date, sa.literal_column("''")).where(_ids(_CHK.c.record_id, ranged)),
+        sa.select(_PLAN.c.record_id, sa.literal_column("'plan'"), _PLAN.c.program,
+                  _PLAN.c.next_due_date, _PLAN.c.state).where(_ids(_PLAN.c.record_id, ranged)),
+    )  # fmt: skip
+    return {"records": records, "locked": records.with_for_update(), "rows_of": rows_of}
+
+
+_ONE, _RANGE = _statements(False), _statements(True)
+
+
 def load_facts(
     connection: Connection, first: str, last: str = "", *, lock: bool = False
 ) -> dict[str, RecordFacts]:
@@ -236,35 +263,26 @@ def load_facts(
     it). ``lock`` takes the records' row locks first, so that concurrent writes of one record
     recompute its contribution one at a time. (A range, not a list of ids: a few index range
     scans instead of thousands of parameters per batch of the backfill.)"""
-
-    def ids(column: Any) -> Any:
-        return column == first if not last else sa.and_(column >= first, column <= last)
-
-    query = sa.select(_REC).where(ids(_REC.c.id))
-    if lock:
-        query = query.with_for_update()
-    records = connection.execute(query).all()
+    statements, params = (
+        (_RANGE, {"first": first, "last": last}) if last else (_ONE, {"first": first})
+    )
+    records = connection.execute(statements["locked" if lock else "records"], params).all()
     if not records:
         return {}
     visits: dict[str, list[date]] = {r.id: [] for r in records}
     by_program: dict[tuple[str, str], list[date]] = {}
-    for f in connection.execute(
-        sa.select(_FUP.c.record_id, _FUP.c.program, _FUP.c.visit_date).where(ids(_FUP.c.record_id))
-    ):
-        visits[f.record_id].append(f.visit_date)
-        by_program.setdefault((f.record_id, f.program), []).append(f.visit_date)
-    for c in connection.execute(
-        sa.select(_CHK.c.record_id, _CHK.c.exam_date).where(ids(_CHK.c.record_id))
-    ):
-        visits[c.record_id].append(c.exam_date)
+    plan_rows: list[Any] = []
+    for row in connection.execute(statements["rows_of"], params):
+        if row.kind == "plan":
+            plan_rows.append(row)
+            continue
+        visits[row.record_id].append(row.day)
+        if row.kind == "visit":
+            by_program.setdefault((row.record_id, row.program), []).append(row.day)
     plans: dict[str, list[PlanFacts]] = {r.id: [] for r in records}
-    for p in connection.execute(sa.select(_PLAN).where(ids(_PLAN.c.record_id))):
+    for p in plan_rows:
         plans[p.record_id].append(
-            PlanFacts(
-                p.state == "open",
-                p.next_due_date,
-                tuple(by_program.get((p.record_id, p.program), ())),
-            )
+            PlanFacts(p.state == "open", p.day, tuple(by_program.get((p.record_id, p.program), ())))
         )
     return {
         r.id: RecordFacts(
@@ -299,19 +317,24 @@ def add(connection: Connection, changes: Mapping[Change, int]) -> None:
     dialect = connection.dialect.name
     if dialect == "postgresql":
         for tenant in sorted({key[1] for key in keyed}):
-            connection.execute(
-                sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                {"key": f"rhip.archives.indicator_count/{tenant}"},
-            )
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(COUNT)
-    upsert = statement.on_conflict_do_update(
+            connection.execute(_ADVISORY, {"key": f"rhip.archives.indicator_count/{tenant}"})
+    # One statement, many parameter sets, in key order.
+    connection.execute(
+        _UPSERTS[dialect],
+        [dict(zip(COUNT_KEY, key, strict=True), **keyed[key]) for key in sorted(keyed)],
+    )
+
+
+def _upsert(insert: Any) -> Any:
+    statement = insert(COUNT)
+    return statement.on_conflict_do_update(
         index_elements=list(COUNT_KEY),
         set_={m: COUNT.c[m] + statement.excluded[m] for m in METRICS},
     )
-    # One statement, many parameter sets (compiled once), in key order.
-    connection.execute(
-        upsert, [dict(zip(COUNT_KEY, key, strict=True), **keyed[key]) for key in sorted(keyed)]
-    )
+
+
+_UPSERTS = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+_ADVISORY = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
 def backfill(connection: Connection, batch: int = 2000, pending_limit: int = 500_000) -> int:
