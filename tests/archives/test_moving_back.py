@@ -86,6 +86,15 @@ def _confirm(t: TwoCells, transfer: apb.RecordTransfer, md: Metadata) -> apb.Rec
     return done
 
 
+def _in_force(t: TwoCells, region: str, md: Metadata) -> int:
+    """Records in force in the region (the usage rate's denominator): a trace is not one."""
+    reply = t.api.GetIndicators(
+        apb.GetIndicatorsRequest(parent=f"regions/{region}"), metadata=md, timeout=TIMEOUT
+    )
+    [usage] = [i for i in reply.indicators if i.kind == apb.INDICATOR_KIND_USAGE_RATE]
+    return int(usage.denominator)
+
+
 def _back_to_xuzhou(t: TwoCells, resident: str, xz: Metadata) -> apb.RecordTransfer:
     return t.api.RequestRecordTransfer(
         apb.RequestRecordTransferRequest(
@@ -105,8 +114,9 @@ def test_a_record_moves_to_zaozhuang_and_back_and_keeps_everything_once(
 ) -> None:
     t = two_cells
     xz, zz = t.md("xz-doctor-1", "320300"), t.md("zz-doctor-1", "370400")
-    city = t.md("xz-admin", "320300")
+    city, zz_city = t.md("xz-admin", "320300"), t.md("zz-admin", "370400")
     record = _record_in_xuzhou(t, xz)
+    counted = {"320300": _in_force(t, "320300", city), "370400": _in_force(t, "370400", zz_city)}
     number = record.record_number
     _urgent_visit(t, record.name, xz)
     assert _tasks(t, record.name, xz) == _both("open")
@@ -119,6 +129,9 @@ def test_a_record_moves_to_zaozhuang_and_back_and_keeps_everything_once(
     assert _tasks(t, in_zaozhuang.name, zz) == _both("open")
     assert _tasks(t, record.name, xz) == _both("moved")
     _visit(t, in_zaozhuang.name, zz)  # what happens in Zaozhuang meanwhile
+    # Counted where it is in force, once: the Xuzhou trace no longer counts.
+    assert _in_force(t, "320300", city) == counted["320300"] - 1
+    assert _in_force(t, "370400", zz_city) == counted["370400"] + 1
 
     # … and back to Xuzhou, where the trace of the first move still lies under its id.
     back = _back_to_xuzhou(t, record.resident, xz)
@@ -141,6 +154,8 @@ def test_a_record_moves_to_zaozhuang_and_back_and_keeps_everything_once(
     assert history.count("TRANSFERRED_IN") == 2 and history.count("FOLLOW_UP") == 2
     assert history[-1] == "TRANSFERRED_IN"
     assert _kinds(t, trace.name, xz)[-1] == "TRANSFERRED"
+    assert _in_force(t, "320300", city) == counted["320300"]  # the returned one, not the trace
+    assert _in_force(t, "370400", zz_city) == counted["370400"]
     [zaozhuang_trace] = _by_number(t, number, zz)
     assert zaozhuang_trace.state == rec.RECORD_STATE_TRANSFERRED
     assert _tasks(t, zaozhuang_trace.name, zz) == _both("moved")

@@ -6,6 +6,7 @@ this folder (``norecursedirs``).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import atexit
 import math
@@ -14,11 +15,13 @@ import random
 import re
 import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +100,82 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
         return float("nan")
     rank = max(1, math.ceil(q / 100 * len(sorted_values)))
     return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def timed(calls: Sequence[Any], fn: Callable[[Any], object]) -> list[float]:
+    """Milliseconds of ``fn(arg)`` for each of ``calls``, one at a time, sorted."""
+    out = []
+    for arg in calls:
+        t0 = time.perf_counter()
+        fn(arg)
+        out.append((time.perf_counter() - t0) * 1000)
+    return sorted(out)
+
+
+def machine() -> str:
+    """The CPU model and count, for a results page."""
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} × {model}"
+
+
+def commit() -> str:
+    """The short commit measured: ``RHIP_BENCH_COMMIT`` (set it when running a clean export),
+    else the checkout's HEAD."""
+    if os.environ.get("RHIP_BENCH_COMMIT"):
+        return os.environ["RHIP_BENCH_COMMIT"]
+    found = subprocess.run(
+        ["git", "-C", str(Path(__file__).parent), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found.stdout.strip() or "unknown"
+
+
+def data_bench_main(
+    doc: str,
+    *,
+    title: str,
+    script: str,
+    results: Path,
+    what: str,
+    run: Callable[..., dict],
+    summary: Callable[[dict], list[str]],
+    report: Callable[[dict], str],
+) -> tuple[dict, bool]:
+    """The command line of the benchmarks that load a table of ``what`` (``--rows``,
+    ``--quick``): run, print the results page and write it to ``results`` (not with
+    ``--quick``). Returns the results and whether the run was quick."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help=f"{what} to load")
+    parser.add_argument("--quick", action="store_true", help="50,000 rows, fewer samples")
+    args = parser.parse_args()
+    started = datetime.now(UTC)
+    res = run(rows=args.rows, quick=args.quick)
+    text = "\n".join(
+        [
+            f"# {title}",
+            "",
+            f"Written by `tests/perf/{script}` (`make bench`) on {started:%Y-%m-%d %H:%M}"
+            f" UTC{' with --quick' if args.quick else ''}, commit {commit()}, on {machine()}. "
+            "The machine is shared: compare the rows of one run, not runs.",
+            "",
+            *summary(res),
+            "",
+            report(res),
+            "",
+        ]
+    )
+    print(text)
+    if not args.quick:
+        results.write_text(text, encoding="utf-8")
+        log(f"wrote {results}")
+    return res, args.quick
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -8,14 +8,19 @@ cell on the database and times over gRPC on loopback, one call in flight:
 
 * ``GetHealthRecord`` of one record by a clinician of its institution;
 * ``ListOverdueFollowUpPlans`` of that institution, first page;
-* ``GetIndicators`` of the city (``regions/320300``) by the city administrator.
+* ``GetIndicators`` of the city (``regions/320300``) by the city administrator, and of the
+  institution by its clinician;
+* ``RankInstitutions`` of the city (usage rate) by the city administrator.
 
-Every call runs the real interceptor chain (token, Casbin) and appends its audit row.
+Every call runs the real interceptor chain (token, Casbin) and appends its audit row. The
+bulk load bypasses the repository, so the indicator counts are then rebuilt from the records
+(what migration archives_0009 does for an existing database), and timed. For the ratio in
+the same run, the exact recomputation those counts replace (``exact_indicator_counts``, the
+former GetIndicators query) is timed at the store for the city too.
 """
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import tempfile
@@ -28,7 +33,14 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import psycopg  # noqa: E402
-from _common import log, percentile, scratch_database, table  # noqa: E402
+from _common import (  # noqa: E402
+    data_bench_main,
+    log,
+    percentile,
+    scratch_database,
+    table,
+    timed,
+)
 
 COUNTIES = ["320302", "320303", "320305", "320311", "320312", "320321", "320322", "320324", "320381", "320382"]  # fmt: skip
 RESULTS = HERE / "RESULTS-archives.md"
@@ -52,9 +64,9 @@ def _template(dsn: str, table_name: str, key: str, value: str) -> dict:
     return row
 
 
-def load(dsn: str, rows: int, tenants: list[tuple[str, str]], templates: dict) -> dict:
+def load(url: str, dsn: str, rows: int, tenants: list[tuple[str, str]], templates: dict) -> dict:
     """COPY ``rows`` records (round robin over ``tenants``: (tenant id, county)), their
-    plans and follow-ups. Returns what it loaded."""
+    plans and follow-ups, then rebuild the indicator counts. Returns what it loaded."""
     from rhip.kit.ids import new_id
     from rhip.kit.tenancy import tenant_scope
 
@@ -63,7 +75,7 @@ def load(dsn: str, rows: int, tenants: list[tuple[str, str]], templates: dict) -
     rec_t, plan_t, fup_t = templates["record"], templates["plan"], templates["follow_up"]
     rec_cols, plan_cols, fup_cols = list(rec_t), list(plan_t), list(fup_t)
     serial = {county: 0 for _, county in tenants}
-    loaded = {"records": 0, "plans": 0, "overdue": 0, "follow_ups": 0}
+    loaded: dict[str, float] = {"records": 0, "plans": 0, "overdue": 0, "follow_ups": 0}
     started = time.perf_counter()
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
         for chunk_start in range(0, rows, 100_000):
@@ -133,22 +145,33 @@ def load(dsn: str, rows: int, tenants: list[tuple[str, str]], templates: dict) -
             loaded["follow_ups"] += len(fups)
             log(f"loaded {loaded['records']:,} records")
         conn.commit()
-    # What autovacuum does after a bulk load: statistics, and the visibility map that lets
-    # the indicator counts read only the covering index.
+    # What autovacuum does after a bulk load: statistics and the visibility map.
     with psycopg.connect(dsn, autocommit=True) as conn:
         for name in ("health_record", "follow_up_plan", "follow_up", "check_up"):
             conn.execute(f"VACUUM ANALYZE {name}")
     loaded["seconds"] = time.perf_counter() - started
+    log(f"loaded in {loaded['seconds']:.0f} s; rebuilding the indicator counts")
+    loaded["counts_seconds"] = rebuild_counts(url)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE indicator_count")
+        counted = conn.execute("SELECT count(*) FROM indicator_count").fetchone()
+        loaded["count_rows"] = counted[0] if counted else 0
     return loaded
 
 
-def timed(calls: list, fn) -> list[float]:  # type: ignore[no-untyped-def]
-    out = []
-    for arg in calls:
-        t0 = time.perf_counter()
-        fn(arg)
-        out.append((time.perf_counter() - t0) * 1000)
-    return sorted(out)
+def rebuild_counts(url: str) -> float:
+    """Rebuild the indicator counts from the loaded records; returns the seconds taken."""
+    from rhip.archives.store import ArchivesRepository
+    from rhip.kit.db import Database
+
+    db = Database.connect(url)
+    try:
+        started = time.perf_counter()
+        with db.transaction() as tx:
+            ArchivesRepository(tx).rebuild_indicator_counts()
+        return time.perf_counter() - started
+    finally:
+        db.dispose()
 
 
 def _world(running) -> tuple[list[tuple[str, str]], dict]:  # type: ignore[no-untyped-def]
@@ -244,8 +267,8 @@ def run(*, rows: int = 1_000_000, quick: bool = False) -> dict:
             dsn = _dsn(archives_url)
             templates = _templates(running, dsn)
             log(f"loading {rows:,} records over {len(tenants)} institutions")
-            results["loaded"] = load(dsn, rows, tenants, templates)
-            log(f"loaded in {results['loaded']['seconds']:.0f} s")
+            results["loaded"] = load(archives_url, dsn, rows, tenants, templates)
+            log(f"counts rebuilt in {results['loaded']['counts_seconds']:.0f} s")
             api = archives_service_pb2_grpc.ArchivesServiceStub(running.channel)
             doctor, city = running.md("qs-doctor"), running.md("xz-admin")
             api.SetRegionPopulation(
@@ -289,12 +312,31 @@ def run(*, rows: int = 1_000_000, quick: bool = False) -> dict:
                 reply = api.GetIndicators(indicators_request, metadata=city, timeout=600)
                 assert reply.indicators
 
+            own_request = apb.GetIndicatorsRequest(parent=f"tenants/{qs}")
+
+            def own_indicators(_: object) -> None:
+                assert api.GetIndicators(own_request, metadata=doctor).indicators
+
+            rank_request = apb.RankInstitutionsRequest(
+                parent="regions/320300", kind=apb.INDICATOR_KIND_USAGE_RATE
+            )
+
+            def rank(_: object) -> None:
+                assert len(api.RankInstitutions(rank_request, metadata=city).best) == 3
+
+            exact = _exact_city(running)
             timed(picks[:50], get)  # warm caches and connections
             timed(picks[:20], overdue)
-            timed(picks[:2], indicators)
+            timed(picks[:20], indicators)
+            timed(picks[:20], own_indicators)
+            timed(picks[:20], rank)
+            timed(picks[:1], exact)
             results["get"] = timed(picks, get)
             results["overdue"] = timed(picks[: samples // 4], overdue)
-            results["indicators"] = timed(picks[: 10 if quick else 20], indicators)
+            results["indicators"] = timed(picks[: samples // 4], indicators)
+            results["own_indicators"] = timed(picks[: samples // 4], own_indicators)
+            results["rank"] = timed(picks[: samples // 4], rank)
+            results["exact"] = timed(picks[: 3 if quick else 5], exact)
             reply = api.GetIndicators(indicators_request, metadata=city, timeout=600)
             results["indicator_values"] = [
                 (
@@ -305,11 +347,23 @@ def run(*, rows: int = 1_000_000, quick: bool = False) -> dict:
                 for i in reply.indicators
             ]
             with psycopg.connect(dsn) as conn:
+                month = date.today().replace(day=1)
                 results["plan"] = "\n".join(
                     r[0]
                     for r in conn.execute(
-                        "EXPLAIN ANALYZE SELECT count(*) FROM health_record"
-                        " WHERE scope_path LIKE '86/32/3203/%%' AND state <> 'draft'"
+                        "EXPLAIN ANALYZE SELECT managing_tenant_id, sum(records)"
+                        " FROM indicator_count WHERE scope_path LIKE '86/32/3203/%%'"
+                        " AND ((grain = 'year' AND period < %s)"
+                        " OR (grain = 'month' AND period >= %s AND period < %s)"
+                        " OR (grain = 'day' AND period >= %s AND period <= %s))"
+                        " GROUP BY managing_tenant_id",
+                        (
+                            month.replace(month=1),
+                            month.replace(month=1),
+                            month,
+                            month,
+                            date.today(),
+                        ),
                     )
                 )
         finally:
@@ -318,12 +372,28 @@ def run(*, rows: int = 1_000_000, quick: bool = False) -> dict:
     return results
 
 
+def _exact_city(running):  # type: ignore[no-untyped-def]
+    """The city's counts by the exact recomputation, at the store (no gRPC, no audit)."""
+    from rhip.archives.store import ArchivesRepository
+
+    db = running.cell.archives.db
+
+    def exact(_: object) -> None:
+        with db.transaction() as tx:
+            assert ArchivesRepository(tx).exact_indicator_counts("86/32/3203", "", date.today())
+
+    return exact
+
+
 def report(res: dict) -> str:
     rows = []
     for key, label in (
         ("get", "GetHealthRecord, one record (clinician of its institution)"),
         ("overdue", "ListOverdueFollowUpPlans, an institution's first page of 20"),
         ("indicators", "GetIndicators of the city regions/320300 (city administrator)"),
+        ("own_indicators", "GetIndicators of the institution (its clinician)"),
+        ("rank", "RankInstitutions of the city, usage rate (city administrator)"),
+        ("exact", "at the store: the city's counts recomputed exactly (the former query)"),
     ):
         values = res[key]
         rows.append(
@@ -334,12 +404,20 @@ def report(res: dict) -> str:
         f"{loaded['records']:,} records in PostgreSQL over 10 Xuzhou institutions "
         f"({res['institution_records']:,} at the measured one), {loaded['plans']:,} open "
         f"hypertension plans ({loaded['overdue']:,} overdue), {loaded['follow_ups']:,} follow-up "
-        f"visits; COPY in {loaded['seconds']:.0f} s. One call in flight over loopback gRPC with "
-        "the real interceptor chain (token, Casbin, audit row per call).\n\n"
+        f"visits; COPY in {loaded['seconds']:.0f} s, indicator counts rebuilt from them in "
+        f"{loaded['counts_seconds']:.0f} s ({loaded['count_rows']:,} count rows). One call in "
+        "flight over loopback gRPC with the real interceptor chain (token, Casbin, audit row per "
+        "call).\n\n"
         + table(["call", "n", "p50 ms", "p99 ms"], rows)
+        + f"\n\nIn this run the city's indicators from the counts took 1/{_ratio(res):,.0f} of "
+        "the exact recomputation's p50 (which is what GetIndicators ran before)."
         + "\n\nCity indicators (numerator / denominator): "
         + ", ".join(f"{k} {n}/{d}" for k, n, d in res["indicator_values"])
     )
+
+
+def _ratio(res: dict) -> float:
+    return percentile(res["exact"], 50) / percentile(res["indicators"], 50)
 
 
 def summary(res: dict) -> list[str]:
@@ -348,38 +426,27 @@ def summary(res: dict) -> list[str]:
         f"- Archives, {res['rows']:,} records on PostgreSQL, over gRPC: get one record p50 "
         f"{percentile(get, 50):.2f} / p99 {percentile(get, 99):.2f} ms; an institution's overdue "
         f"follow-ups (first page) p50 {percentile(overdue, 50):.2f} / p99 "
-        f"{percentile(overdue, 99):.2f} ms; the city's indicators p50 {percentile(ind, 50):.0f} / "
-        f"p99 {percentile(ind, 99):.0f} ms."
+        f"{percentile(overdue, 99):.2f} ms; the city's indicators p50 {percentile(ind, 50):.2f} / "
+        f"p99 {percentile(ind, 99):.2f} ms (the exact recomputation they replace: p50 "
+        f"{percentile(res['exact'], 50):.0f} ms in the same run); an institution's indicators p99 "
+        f"{percentile(res['own_indicators'], 99):.2f} ms; the city's ranking p99 "
+        f"{percentile(res['rank'], 99):.2f} ms."
     ]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000, help="records to load")
-    parser.add_argument("--quick", action="store_true", help="50,000 rows, fewer samples")
-    args = parser.parse_args()
-    started = datetime.now(UTC)
-    res = run(rows=args.rows, quick=args.quick)
-    text = "\n".join(
-        [
-            "# Archives benchmark",
-            "",
-            f"Written by `tests/perf/bench_archives.py` (`make bench`) on {started:%Y-%m-%d %H:%M}"
-            f" UTC{' with --quick' if args.quick else ''}. The machine (2 cores) is shared: "
-            "compare the rows of one run, not runs.",
-            "",
-            *summary(res),
-            "",
-            report(res),
-            "",
-        ]
+    res, quick = data_bench_main(
+        __doc__ or "",
+        title="Archives benchmark",
+        script="bench_archives.py",
+        results=RESULTS,
+        what="records",
+        run=run,
+        summary=summary,
+        report=report,
     )
-    print(text)
-    if not args.quick:
-        RESULTS.write_text(text, encoding="utf-8")
-        log(f"wrote {RESULTS}")
-    else:
-        log("query plan of the in-force count:\n" + res["plan"])
+    if quick:
+        log("query plan of the city's counts:\n" + res["plan"])
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ Targets (issue 4): exact p99 < 5 ms, name search p99 < 50 ms at the service.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import os
 import random
@@ -29,7 +28,14 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import psycopg  # noqa: E402
-from _common import log, percentile, scratch_database, table  # noqa: E402
+from _common import (  # noqa: E402
+    data_bench_main,
+    log,
+    percentile,
+    scratch_database,
+    table,
+    timed,
+)
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彩春菊兰凤洁梅琳素云莲真环雪荣爱妹霞香月莺媛艳瑞凡佳嘉琼勤珍贞莉桂娣叶璧璐娅琦晶妍茜秋珊莎锦黛青倩婷姣婉娴瑾颖露瑶怡婵雁蓓纨仪荷丹蓉眉君琴蕊薇菁梦岚苑婕馨瑗琰韵融园艺咏卿聪澜纯毓悦昭冰爽琬茗羽希宁欣飘育滢馥筠柔竹霭凝晓欢霄枫芸菲寒伊亚宜可姬舒影荔枝思丽"
@@ -110,15 +116,6 @@ def load(url: str, secret: bytes, people: list[tuple[str, str, str, date, str]])
         cur.execute("ANALYZE resident_document")
         conn.commit()
     return time.perf_counter() - started
-
-
-def timed(calls: list, fn) -> list[float]:  # type: ignore[no-untyped-def]
-    out = []
-    for arg in calls:
-        t0 = time.perf_counter()
-        fn(arg)
-        out.append((time.perf_counter() - t0) * 1000)
-    return sorted(out)
 
 
 def run(*, rows: int = 1_000_000, quick: bool = False) -> dict:
@@ -254,30 +251,16 @@ def summary(res: dict) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000, help="residents to load")
-    parser.add_argument("--quick", action="store_true", help="50,000 rows, fewer samples")
-    args = parser.parse_args()
-    started = datetime.now(UTC)
-    res = run(rows=args.rows, quick=args.quick)
-    text = "\n".join(
-        [
-            "# Resident index benchmark",
-            "",
-            f"Written by `tests/perf/bench_residents.py` (`make bench`) on {started:%Y-%m-%d %H:%M}"
-            f" UTC{' with --quick' if args.quick else ''}. The machine (2 cores) is shared: "
-            "compare the rows of one run, not runs.",
-            "",
-            *summary(res),
-            "",
-            report(res),
-            "",
-        ]
+    data_bench_main(
+        __doc__ or "",
+        title="Resident index benchmark",
+        script="bench_residents.py",
+        results=RESULTS,
+        what="residents",
+        run=run,
+        summary=summary,
+        report=report,
     )
-    print(text)
-    if not args.quick:
-        RESULTS.write_text(text, encoding="utf-8")
-        log(f"wrote {RESULTS}")
 
 
 if __name__ == "__main__":

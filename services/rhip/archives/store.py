@@ -9,11 +9,13 @@ commits: the use case owns the transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
+from rhip.archives import indicator_counts
 from rhip.archives.domain import (
     OPEN_STATES,
     HealthRecord,
@@ -250,6 +252,34 @@ class RegionPopulationRow(Base):
     population: Mapped[int] = mapped_column(Integer)
 
 
+def _scope_type() -> Any:
+    # Byte order on PostgreSQL, so that a prefix LIKE on the scope is an index range whatever
+    # the database's collation.
+    return String(120).with_variant(String(120, collation="C"), "postgresql")
+
+
+class IndicatorCountRow(Base):
+    """What the records of one institution add to each indicator count on one day, and the
+    same rolled up per month and per year (indicator_counts.py). Maintained by every write
+    of a record, its visits or its plans, in the same transaction."""
+
+    __tablename__ = "indicator_count"
+    __table_args__ = (
+        # A region's read: a few periods of every institution in the cell, filtered by scope.
+        Index("ix_indicator_count_period", "grain", "period", "scope_path"),
+    )
+    scope_path: Mapped[str] = mapped_column(_scope_type(), primary_key=True)
+    managing_tenant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(5), primary_key=True)  # year, month or day
+    period: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+    records: Mapped[int] = mapped_column(Integer)
+    dynamic: Mapped[int] = mapped_column(Integer)
+    qualified: Mapped[int] = mapped_column(Integer)
+    plans: Mapped[int] = mapped_column(Integer)
+    followed: Mapped[int] = mapped_column(Integer)
+    timely: Mapped[int] = mapped_column(Integer)
+
+
 class SpotCheckRow(Base):
     __tablename__ = "spot_check"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -293,6 +323,7 @@ _FUP = cast(Any, FollowUpRow.__table__)
 _PLAN = cast(Any, FollowUpPlanRow.__table__)
 _TASK = cast(Any, TaskRow.__table__)
 _XFER = cast(Any, RecordTransferRow.__table__)
+_COUNT = cast(Any, IndicatorCountRow.__table__)
 
 
 class RecordTaken(Exception):
@@ -513,6 +544,16 @@ class ArchivesRepository:
     def __init__(self, connection: Connection) -> None:
         self.s = connection
 
+    @contextmanager
+    def _counted(self, record_id: str) -> Iterator[None]:
+        """Around every write of a record, its visits or its plans: add the change of the
+        record's contribution to the indicator counts, in the same transaction. The record's
+        row lock (taken first) makes concurrent writes of one record take turns."""
+        before = indicator_counts.load_facts(self.s, record_id, lock=True).get(record_id)
+        yield
+        after = indicator_counts.load_facts(self.s, record_id).get(record_id)
+        indicator_counts.add(self.s, indicator_counts.change(before, after))
+
     # -- records -------------------------------------------------------------------------------
     def _columns(self, r: HealthRecord) -> dict[str, object]:
         t = r.termination
@@ -541,7 +582,7 @@ class ArchivesRepository:
         """Raises RecordTaken when the resident has an open record; the savepoint keeps the
         transaction usable."""
         try:
-            with self.s.begin_nested():
+            with self._counted(record.record_id), self.s.begin_nested():
                 self.s.execute(
                     insert(_REC).values(
                         id=record.record_id,
@@ -555,7 +596,7 @@ class ArchivesRepository:
 
     def save(self, record: HealthRecord, expected_version: int) -> bool:
         try:
-            with self.s.begin_nested():
+            with self._counted(record.record_id), self.s.begin_nested():
                 result = self.s.execute(
                     update(_REC)
                     .where(_REC.c.id == record.record_id, _REC.c.version == expected_version)
@@ -671,16 +712,17 @@ class ArchivesRepository:
         self, record_id: str, form: dict[str, Any], exam: date, now: datetime, request_id: str
     ) -> StoredCheckUp:
         check_up_id = new_id()
-        self.s.execute(
-            insert(_CHK).values(
-                id=check_up_id,
-                record_id=record_id,
-                exam_date=exam,
-                form=json.dumps(form, ensure_ascii=False, sort_keys=True),
-                create_time=now,
-                request_id=request_id or None,
+        with self._counted(record_id):
+            self.s.execute(
+                insert(_CHK).values(
+                    id=check_up_id,
+                    record_id=record_id,
+                    exam_date=exam,
+                    form=json.dumps(form, ensure_ascii=False, sort_keys=True),
+                    create_time=now,
+                    request_id=request_id or None,
+                )
             )
-        )
         return StoredCheckUp(check_up_id, record_id, form, now)
 
     def check_up_by_request(self, request_id: str) -> StoredCheckUp | None:
@@ -700,22 +742,23 @@ class ArchivesRepository:
     # -- follow-ups --------------------------------------------------------------------------------
     def add_follow_up(self, follow_up: StoredFollowUp, request_id: str) -> None:
         f = follow_up
-        self.s.execute(
-            insert(_FUP).values(
-                id=f.follow_up_id,
-                record_id=f.record_id,
-                program=f.program,
-                visit_date=f.visit_date,
-                form=json.dumps(f.form, ensure_ascii=False, sort_keys=True),
-                classification=f.classification,
-                consecutive_uncontrolled=f.consecutive_uncontrolled,
-                referral_suggested=int(f.referral_suggested),
-                urgent_referral=int(f.urgent_referral),
-                next_due_date=f.next_due_date,
-                create_time=f.create_time,
-                request_id=request_id or None,
+        with self._counted(f.record_id):
+            self.s.execute(
+                insert(_FUP).values(
+                    id=f.follow_up_id,
+                    record_id=f.record_id,
+                    program=f.program,
+                    visit_date=f.visit_date,
+                    form=json.dumps(f.form, ensure_ascii=False, sort_keys=True),
+                    classification=f.classification,
+                    consecutive_uncontrolled=f.consecutive_uncontrolled,
+                    referral_suggested=int(f.referral_suggested),
+                    urgent_referral=int(f.urgent_referral),
+                    next_due_date=f.next_due_date,
+                    create_time=f.create_time,
+                    request_id=request_id or None,
+                )
             )
-        )
 
     def follow_up_by_request(self, request_id: str) -> StoredFollowUp | None:
         row = self.s.execute(select(_FUP).where(_FUP.c.request_id == request_id)).first()
@@ -753,27 +796,30 @@ class ArchivesRepository:
         return self._plan(row) if row else None
 
     def add_plan(self, record: HealthRecord, program: str, due: date) -> None:
-        self.s.execute(
-            insert(_PLAN).values(
-                record_id=record.record_id,
-                program=program,
-                next_due_date=due,
-                state="open",
-                scope_path=record.scope_path,
-                managing_tenant_id=record.managing_tenant_id,
-                team_id=record.team_id,
+        with self._counted(record.record_id):
+            self.s.execute(
+                insert(_PLAN).values(
+                    record_id=record.record_id,
+                    program=program,
+                    next_due_date=due,
+                    state="open",
+                    scope_path=record.scope_path,
+                    managing_tenant_id=record.managing_tenant_id,
+                    team_id=record.team_id,
+                )
             )
-        )
 
     def set_plan_due(self, record_id: str, program: str, due: date) -> None:
-        self.s.execute(
-            update(_PLAN)
-            .where(_PLAN.c.record_id == record_id, _PLAN.c.program == program)
-            .values(next_due_date=due, state="open")
-        )
+        with self._counted(record_id):
+            self.s.execute(
+                update(_PLAN)
+                .where(_PLAN.c.record_id == record_id, _PLAN.c.program == program)
+                .values(next_due_date=due, state="open")
+            )
 
     def set_plans_state(self, record_id: str, state: str) -> None:
-        self.s.execute(update(_PLAN).where(_PLAN.c.record_id == record_id).values(state=state))
+        with self._counted(record_id):
+            self.s.execute(update(_PLAN).where(_PLAN.c.record_id == record_id).values(state=state))
 
     def overdue(
         self, scope: str, team_id: str, as_of: date, after: tuple[date, str] | None, limit: int
@@ -855,7 +901,8 @@ class ArchivesRepository:
 
     def move_scope(self, record: HealthRecord) -> int:
         """Re-point the record's plans and open tasks at its (new) managing institution;
-        returns the number of open plans moved."""
+        returns the number of open plans moved. (The indicator counts follow the record's
+        own institution, moved by ``save``: nothing to recount here.)"""
         moved = self.s.execute(
             update(_PLAN)
             .where(_PLAN.c.record_id == record.record_id)
@@ -977,7 +1024,7 @@ class ArchivesRepository:
             request_id=None,
         )
         try:
-            with self.s.begin_nested():
+            with self._counted(values["id"]), self.s.begin_nested():
                 self.s.execute(insert(_REC).values(**values))
         except IntegrityError:
             raise RecordTaken from None
@@ -990,37 +1037,38 @@ class ArchivesRepository:
         When the record came back under a new id (``import_record``), every row gets a new
         id too, in the bundle's order (ids sort by creation, so the history keeps its order),
         since the trace here still holds its copies under the old ones."""
-        renew = record.record_id != bundle["record"]["id"]
-        new_ids: dict[str, str] = {}
+        with self._counted(record.record_id):
+            renew = record.record_id != bundle["record"]["id"]
+            new_ids: dict[str, str] = {}
 
-        def local(row_id: str) -> str:
-            if not renew:
-                return row_id
-            return new_ids.setdefault(row_id, new_id())
+            def local(row_id: str) -> str:
+                if not renew:
+                    return row_id
+                return new_ids.setdefault(row_id, new_id())
 
-        for table, key in ((_CHK, "check_ups"), (_FUP, "follow_ups"), (_EVT, "events")):
-            for row in sorted(bundle[key], key=lambda r: str(r["id"])):
-                values = _from_json(table, row)
-                values.update(id=local(values["id"]), record_id=record.record_id)
-                self.s.execute(insert(table).values(**values))
-        for row in bundle.get("tasks", []):
-            values = _from_json(_TASK, row)
-            values.update(
-                id=local(values["id"]),
-                record_id=record.record_id,
-                follow_up_id=local(values["follow_up_id"]) if values["follow_up_id"] else "",
-                scope_path=record.scope_path,
-            )
-            self.s.execute(insert(_TASK).values(**values))
-        for row in bundle["plans"]:
-            values = _from_json(_PLAN, row)
-            values.update(
-                record_id=record.record_id,
-                scope_path=record.scope_path,
-                managing_tenant_id=record.managing_tenant_id,
-                team_id="",
-            )
-            self.s.execute(insert(_PLAN).values(**values))
+            for table, key in ((_CHK, "check_ups"), (_FUP, "follow_ups"), (_EVT, "events")):
+                for row in sorted(bundle[key], key=lambda r: str(r["id"])):
+                    values = _from_json(table, row)
+                    values.update(id=local(values["id"]), record_id=record.record_id)
+                    self.s.execute(insert(table).values(**values))
+            for row in bundle.get("tasks", []):
+                values = _from_json(_TASK, row)
+                values.update(
+                    id=local(values["id"]),
+                    record_id=record.record_id,
+                    follow_up_id=local(values["follow_up_id"]) if values["follow_up_id"] else "",
+                    scope_path=record.scope_path,
+                )
+                self.s.execute(insert(_TASK).values(**values))
+            for row in bundle["plans"]:
+                values = _from_json(_PLAN, row)
+                values.update(
+                    record_id=record.record_id,
+                    scope_path=record.scope_path,
+                    managing_tenant_id=record.managing_tenant_id,
+                    team_id="",
+                )
+                self.s.execute(insert(_PLAN).values(**values))
         return len(bundle["plans"])
 
     def hand_over_tasks(self, record_id: str) -> int:
@@ -1200,10 +1248,47 @@ class ArchivesRepository:
     def indicator_counts(
         self, scope: str, tenant_id: str, as_of: date
     ) -> dict[str, dict[str, int]]:
-        """Per managing institution under ``scope`` (or only ``tenant_id``): records in force on
-        ``as_of`` and the numerators, from the records' own dates. Served by
-        ix_health_record_indicators (index-only on PostgreSQL) and one pass over the visits
-        and check-ups of the year."""
+        """Per managing institution under ``scope`` (or only ``tenant_id``) with records in
+        force on ``as_of``: the six counts, summed from ``indicator_count`` (at most ~50 rows
+        per institution). Equal to ``exact_indicator_counts`` for every date."""
+
+        def lit(name: str, value: object) -> Any:
+            # Rendered into the statement: a prepared generic plan cannot turn a bound LIKE
+            # prefix into an index range.
+            return bindparam(name, value, String, literal_execute=True)
+
+        in_scope = or_(
+            _COUNT.c.scope_path == lit("scope", scope),
+            _COUNT.c.scope_path.like(lit("below", like_prefix(scope)), escape="\\"),
+        )
+        if tenant_id:
+            in_scope = and_(in_scope, _COUNT.c.managing_tenant_id == lit("tenant", tenant_id))
+        sums = [func.sum(_COUNT.c[m]).label(m) for m in indicator_counts.METRICS]
+        rows = self.s.execute(
+            select(_COUNT.c.managing_tenant_id, *sums)
+            .where(in_scope, indicator_counts.as_of_rows(_COUNT, as_of))
+            .group_by(_COUNT.c.managing_tenant_id)
+            .having(func.sum(_COUNT.c.records) > 0)
+        ).all()
+        return {
+            r.managing_tenant_id: {m: int(getattr(r, m)) for m in indicator_counts.METRICS}
+            for r in rows
+        }
+
+    def rebuild_indicator_counts(self) -> int:
+        """Recompute every count row from the records (after a bulk load that bypassed the
+        repository); returns the records read."""
+        self.s.execute(delete(_COUNT))
+        return indicator_counts.backfill(self.s)
+
+    def exact_indicator_counts(
+        self, scope: str, tenant_id: str, as_of: date
+    ) -> dict[str, dict[str, int]]:
+        """The same counts recomputed from the records' own dates, a pass over every record,
+        plan and visit of the year under ``scope``: what ``indicator_count`` must always sum
+        to (tests check it after every kind of write). Not on any request path: at a million
+        records it takes seconds. Served by ix_health_record_indicators (index-only on
+        PostgreSQL) and one pass over the visits and check-ups of the year."""
 
         # The scope and the dates are rendered into the statements (literal_execute): once
         # prepared, a generic plan guesses the selectivity of a bound LIKE and of the visit
@@ -1214,7 +1299,7 @@ class ArchivesRepository:
         def lit(name: str, value: object, type_: Any = String) -> Any:
             return bindparam(name, value, type_, literal_execute=True)
 
-        year_ago = lit("year_ago", as_of - timedelta(days=365), Date)
+        year_ago = lit("year_ago", as_of - indicator_counts.USE_WINDOW, Date)
         day = lit("as_of", as_of, Date)
         end = lit(
             "end",
@@ -1226,7 +1311,8 @@ class ArchivesRepository:
                 _REC.c.scope_path == lit("scope", scope),
                 _REC.c.scope_path.like(lit("below", like_prefix(scope)), escape="\\"),
             ),
-            _REC.c.state != RecordState.DRAFT.value,
+            # drafts are not records yet; a record handed over to another cell counts there
+            _REC.c.state.notin_([RecordState.DRAFT.value, RecordState.TRANSFERRED.value]),
             _REC.c.create_time < end,
             or_(_REC.c.termination_date.is_(None), _REC.c.termination_date > day),
         )
@@ -1281,7 +1367,12 @@ class ArchivesRepository:
             select(
                 _REC.c.managing_tenant_id,
                 func.count().label("plans"),
-                func.sum(case((func.coalesce(visits.c.n, 0) >= 4, 1), else_=0)).label("followed"),
+                func.sum(
+                    case(
+                        (func.coalesce(visits.c.n, 0) >= indicator_counts.FOLLOWED_VISITS, 1),
+                        else_=0,
+                    )
+                ).label("followed"),
                 func.sum(case((_PLAN.c.next_due_date >= day, 1), else_=0)).label("timely"),
             )
             .select_from(

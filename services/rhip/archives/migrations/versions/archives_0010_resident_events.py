@@ -3,14 +3,14 @@ applied (a replay after a cursor reset changes nothing), the records each merge 
 its undo moves back exactly those), and the other record of a duplicate-record task.
 
 Revision ID: archives_0010
-Revises: archives_0008
+Revises: archives_0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "archives_0010"
-down_revision = "archives_0008"
+down_revision = "archives_0009"
 branch_labels = None
 depends_on = None
 

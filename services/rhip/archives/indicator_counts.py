@@ -1,0 +1,360 @@
+"""The indicator counts (§2.8) kept per institution and date, so that a region's indicators on
+any as-of date are a sum of a few rows instead of a pass over every record.
+
+The indicators of a region on a date D add up six counts over its institutions: records in
+force, dynamic (used) records, qualified records, open follow-up plans, plans followed (at
+least four visits of the programme within the year) and plans timely (next due on or after D).
+Each count of one record is 1 on a set of days that follows from the record's own rows — a
+union of day intervals — and 0 elsewhere. So a record contributes +1 on the day an interval
+opens and -1 on the day it closes, and the count on D is the sum of every change on or before
+D: past, present and future as-of dates alike, with no fallback.
+
+The rules mirror the exact recomputation (``ArchivesRepository.exact_indicator_counts``) and
+use only the current rows, as it does: a record counts for its current managing institution,
+its current state (not a draft, not handed over to another cell), qualification and plans, from
+the UTC day of its ``create_time`` until its ``termination_date``.
+
+The store recomputes a record's contribution before and after each write of its record,
+visits or plans, in the same transaction, and adds the difference to ``indicator_count``:
+one row per institution and day, and the same changes rolled up per month and per year, so a
+read takes at most ~50 rows per institution (earlier years, earlier months of D's year,
+days of D's month) however long the history. The migration that creates the table fills it
+with ``backfill``.
+
+Concurrent writers add with UPSERTs that increment (``ON CONFLICT DO UPDATE SET n = n +
+excluded.n``), never read-modify-write, so no increment is lost, and a read stays a handful of
+rows (append-only delta rows aggregated on read would grow with every write and need a
+compactor). The record's row lock makes the before/after of one record's writes take turns;
+``add`` explains how the count rows avoid deadlocks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+
+METRICS = ("records", "dynamic", "qualified", "plans", "followed", "timely")
+# A visit or check-up on day v makes the record dynamic (used) on [v, v + 365).
+USE_WINDOW = timedelta(days=365)
+FOLLOWED_VISITS = 4  # visits of a programme within the window for a plan to count as followed
+GRAINS = ("year", "month", "day")
+
+# The columns the counts read and write, as plain table clauses: the migration that creates
+# the table runs this code too, so it must not depend on the service's latest table classes.
+_REC = sa.table(
+    "health_record",
+    sa.column("id", sa.String),
+    sa.column("managing_tenant_id", sa.String),
+    sa.column("scope_path", sa.String),
+    sa.column("state", sa.String),
+    sa.column("create_time", sa.DateTime(timezone=True)),
+    sa.column("termination_date", sa.Date),
+    sa.column("missing_items", sa.Integer),
+)
+_FUP = sa.table(
+    "follow_up",
+    sa.column("record_id", sa.String),
+    sa.column("program", sa.String),
+    sa.column("visit_date", sa.Date),
+)
+_CHK = sa.table("check_up", sa.column("record_id", sa.String), sa.column("exam_date", sa.Date))
+_PLAN = sa.table(
+    "follow_up_plan",
+    sa.column("record_id", sa.String),
+    sa.column("program", sa.String),
+    sa.column("state", sa.String),
+    sa.column("next_due_date", sa.Date),
+)
+COUNT_KEY = ("scope_path", "managing_tenant_id", "grain", "period")
+COUNT = sa.table(
+    "indicator_count",
+    sa.column("scope_path", sa.String),
+    sa.column("managing_tenant_id", sa.String),
+    sa.column("grain", sa.String),
+    sa.column("period", sa.Date),
+    *(sa.column(m, sa.Integer) for m in METRICS),
+)
+
+Interval = tuple[date, date | None]  # [start, end); None: open-ended
+Change = tuple[str, str, date, str]  # (scope path, tenant, day, metric)
+RowKey = tuple[str, str, str, date]  # (scope path, tenant, grain, period)
+
+
+@dataclass(frozen=True)
+class PlanFacts:
+    open: bool
+    next_due: date
+    visits: tuple[date, ...]  # this programme's follow-up visits, repeats kept
+
+
+@dataclass(frozen=True)
+class RecordFacts:
+    """What the counts of one record depend on."""
+
+    tenant_id: str
+    scope_path: str
+    counted: bool  # not a draft
+    created: date  # UTC day of create_time
+    terminated: date | None
+    qualified: bool  # no required item missing
+    visits: tuple[date, ...]  # follow-up visits and check-ups of every programme
+    plans: tuple[PlanFacts, ...]
+
+
+# -- the contribution of one record ------------------------------------------------------------
+def _union(intervals: Iterable[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for start, end in sorted(intervals, key=lambda i: i[0]):
+        if merged and (merged[-1][1] is None or start <= merged[-1][1]):
+            last_start, last_end = merged[-1]
+            wider = None if end is None or last_end is None else max(end, last_end)
+            merged[-1] = (last_start, wider)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _clip(intervals: Iterable[Interval], bounds: Interval) -> list[Interval]:
+    low, high = bounds
+    out: list[Interval] = []
+    for start, end in intervals:
+        start = max(start, low)
+        if end is None or (high is not None and high < end):
+            end = high
+        if end is None or start < end:
+            out.append((start, end))
+    return out
+
+
+def _windows(days: Sequence[date]) -> list[Interval]:
+    """Days with a visit within the window: the union of [v, v + window)."""
+    return _union((v, v + USE_WINDOW) for v in days)
+
+
+def _followed(visits: Sequence[date]) -> list[Interval]:
+    """Days on which at least FOLLOWED_VISITS visits fall within the window: for visits sorted
+    v1 ≤ v2 ≤ …, on D ≥ vk (the latest visit by D) the count reaches four exactly while
+    v(k-3) is in the window, so the days are the union of [vk, v(k-3) + window)."""
+    ordered = sorted(visits)
+    n = FOLLOWED_VISITS - 1
+    return _union(
+        (ordered[k], ordered[k - n] + USE_WINDOW)
+        for k in range(n, len(ordered))
+        if ordered[k] < ordered[k - n] + USE_WINDOW
+    )
+
+
+def _changes_of(intervals: Iterable[Interval]) -> Iterator[tuple[date, int]]:
+    for start, end in intervals:
+        yield start, 1
+        if end is not None:
+            yield end, -1
+
+
+def contribution(facts: RecordFacts | None) -> Counter[Change]:
+    """The record's changes per (scope, tenant, day, metric); empty for a record that never
+    counts (a draft, missing, or terminated on or before its creation day)."""
+    out: Counter[Change] = Counter()
+    if facts is None or not facts.counted:
+        return out
+    in_force: Interval = (facts.created, facts.terminated)
+    if facts.terminated is not None and facts.terminated <= facts.created:
+        return out
+    by_metric: dict[str, list[Interval]] = {
+        "records": [in_force],
+        "qualified": [in_force] if facts.qualified else [],
+        "dynamic": _clip(_windows(sorted(set(facts.visits))), in_force),
+        "plans": [],
+        "followed": [],
+        "timely": [],
+    }
+    for plan in facts.plans:
+        if not plan.open:
+            continue
+        by_metric["plans"].append(in_force)
+        by_metric["followed"] += _clip(_followed(plan.visits), in_force)
+        by_metric["timely"] += _clip([(date.min, plan.next_due + timedelta(days=1))], in_force)
+    for metric, intervals in by_metric.items():
+        for day, step in _changes_of(intervals):
+            out[(facts.scope_path, facts.tenant_id, day, metric)] += step
+    return out
+
+
+def change(before: RecordFacts | None, after: RecordFacts | None) -> Counter[Change]:
+    """What a write that turned ``before`` into ``after`` adds to the counts."""
+    diff = contribution(after)
+    diff.subtract(contribution(before))
+    return diff
+
+
+def period(grain: str, day: date) -> date:
+    if grain == "year":
+        return day.replace(month=1, day=1)
+    if grain == "month":
+        return day.replace(day=1)
+    return day
+
+
+def rows(changes: Mapping[Change, int]) -> dict[RowKey, dict[str, int]]:
+    """The changes rolled into their day, month and year rows; rows that add nothing left out."""
+    out: dict[RowKey, dict[str, int]] = {}
+    for (scope, tenant, day, metric), step in changes.items():
+        if not step:
+            continue
+        for grain in GRAINS:
+            row = out.setdefault(
+                (scope, tenant, grain, period(grain, day)), dict.fromkeys(METRICS, 0)
+            )
+            row[metric] += step
+    return {key: row for key, row in out.items() if any(row.values())}
+
+
+def as_of_rows(table: sa.TableClause, as_of: date) -> sa.ColumnElement[bool]:
+    """The rows of ``table`` (indicator_count) whose sum is the counts on ``as_of``: every
+    change on or before it, once."""
+    year, month = period("year", as_of), period("month", as_of)
+    grain, day = table.c.grain, table.c.period
+    return sa.or_(
+        sa.and_(grain == "year", day < year),
+        sa.and_(grain == "month", day >= year, day < month),
+        sa.and_(grain == "day", day >= month, day <= as_of),
+    )
+
+
+# -- reading facts and writing rows ------------------------------------------------------------
+def _ids(column: Any, ranged: bool) -> Any:
+    first = sa.bindparam("first", type_=sa.String)
+    return (
+        sa.and_(column >= first, column <= sa.bindparam("last", type_=sa.String))
+        if ranged
+        else column == first
+    )
+
+
+def _statements(ranged: bool) -> dict[str, Any]:
+    """The reads of ``load_facts``, built once (a write runs them twice)."""
+    records = sa.select(_REC).where(_ids(_REC.c.id, ranged))
+    rows_of = sa.union_all(  # visits, check-ups and plans in one round trip
+        sa.select(_FUP.c.record_id, sa.literal_column("'visit'").label("kind"), _FUP.c.program,
+                  _FUP.c.visit_date.label("day"), sa.literal_column("''").label("state"))
+        .where(_ids(_FUP.c.record_id, ranged)),
+        sa.select(_CHK.c.record_id, sa.literal_column("'check_up'"), sa.literal_column("''"),
+                  _CHK.c.exam_date, sa.literal_column("''")).where(_ids(_CHK.c.record_id, ranged)),
+        sa.select(_PLAN.c.record_id, sa.literal_column("'plan'"), _PLAN.c.program,
+                  _PLAN.c.next_due_date, _PLAN.c.state).where(_ids(_PLAN.c.record_id, ranged)),
+    )  # fmt: skip
+    return {"records": records, "locked": records.with_for_update(), "rows_of": rows_of}
+
+
+_ONE, _RANGE = _statements(False), _statements(True)
+
+
+def load_facts(
+    connection: Connection, first: str, last: str = "", *, lock: bool = False
+) -> dict[str, RecordFacts]:
+    """The facts of the records with ids from ``first`` to ``last`` (only ``first`` without
+    it). ``lock`` takes the records' row locks first, so that concurrent writes of one record
+    recompute its contribution one at a time. (A range, not a list of ids: a few index range
+    scans instead of thousands of parameters per batch of the backfill.)"""
+    statements, params = (
+        (_RANGE, {"first": first, "last": last}) if last else (_ONE, {"first": first})
+    )
+    records = connection.execute(statements["locked" if lock else "records"], params).all()
+    if not records:
+        return {}
+    visits: dict[str, list[date]] = {r.id: [] for r in records}
+    by_program: dict[tuple[str, str], list[date]] = {}
+    plan_rows: list[Any] = []
+    for row in connection.execute(statements["rows_of"], params):
+        if row.kind == "plan":
+            plan_rows.append(row)
+            continue
+        visits[row.record_id].append(row.day)
+        if row.kind == "visit":
+            by_program.setdefault((row.record_id, row.program), []).append(row.day)
+    plans: dict[str, list[PlanFacts]] = {r.id: [] for r in records}
+    for p in plan_rows:
+        plans[p.record_id].append(
+            PlanFacts(p.state == "open", p.day, tuple(by_program.get((p.record_id, p.program), ())))
+        )
+    return {
+        r.id: RecordFacts(
+            tenant_id=r.managing_tenant_id,
+            scope_path=r.scope_path,
+            counted=r.state not in ("draft", "transferred"),  # a handed-over record counts there
+            created=_utc_day(r.create_time),
+            terminated=r.termination_date,
+            qualified=r.missing_items == 0,
+            visits=tuple(visits[r.id]),
+            plans=tuple(plans[r.id]),
+        )
+        for r in records
+    }
+
+
+def _utc_day(value: datetime) -> date:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return (value.astimezone(UTC) if value.tzinfo else value).date()
+
+
+def add(connection: Connection, changes: Mapping[Change, int]) -> None:
+    """Add ``changes`` to the count rows: one UPSERT that increments (a concurrent writer's
+    increments are never lost: PostgreSQL re-reads the row it conflicts with under its row
+    lock). Rows go in key order, and on PostgreSQL each institution's counts are first taken
+    by a transaction-scoped advisory lock (institutions in order): transactions that write
+    several times for one institution then cannot lock its rows in opposite orders and
+    deadlock; they queue, as their writes of one institution's day rows would anyway."""
+    keyed = rows(changes)
+    if not keyed:
+        return
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        for tenant in sorted({key[1] for key in keyed}):
+            connection.execute(_ADVISORY, {"key": f"rhip.archives.indicator_count/{tenant}"})
+    # One statement, many parameter sets, in key order.
+    connection.execute(
+        _UPSERTS[dialect],
+        [dict(zip(COUNT_KEY, key, strict=True), **keyed[key]) for key in sorted(keyed)],
+    )
+
+
+def _upsert(insert: Any) -> Any:
+    statement = insert(COUNT)
+    return statement.on_conflict_do_update(
+        index_elements=list(COUNT_KEY),
+        set_={m: COUNT.c[m] + statement.excluded[m] for m in METRICS},
+    )
+
+
+_UPSERTS = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+_ADVISORY = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
+def backfill(connection: Connection, batch: int = 2000, pending_limit: int = 500_000) -> int:
+    """Fill empty count rows from every record (what the writes would have added); returns
+    the records read. Reads in batches by id and writes whenever enough changes gathered."""
+    pending: Counter[Change] = Counter()
+    done, after = 0, ""
+    while True:
+        ids = list(
+            connection.execute(
+                sa.select(_REC.c.id).where(_REC.c.id > after).order_by(_REC.c.id).limit(batch)
+            ).scalars()
+        )
+        if not ids:
+            break
+        for facts in load_facts(connection, ids[0], ids[-1]).values():
+            pending.update(contribution(facts))
+        done, after = done + len(ids), ids[-1]
+        if len(pending) > pending_limit:  # bounded memory for a cell of many institutions
+            add(connection, pending)
+            pending.clear()
+    add(connection, pending)
+    return done
