@@ -79,9 +79,14 @@ class Cell:
     peers: ChannelPool
     identity_service: IdentityService | None = None
     archives: ArchivesService | None = None
+    # All-in-one (identity and archives here): identity again on a loopback port with a
+    # thread pool of its own, for archives' calls to identity. Served from the public pool,
+    # those calls starved: with every worker busy in an archives call waiting on identity,
+    # none was left to answer identity, and each call ran into its deadline.
+    internal_identity: RhipServer | None = None
     port: int = 0
-    # Where the identity service answers: RHIP_IDENTITY_ADDRESS, or this cell's own address
-    # once it is bound (all-in-one mode calls itself on loopback; tests bind port 0).
+    # Where the identity service answers: RHIP_IDENTITY_ADDRESS, or the internal identity
+    # server once it is bound (tests bind port 0).
     identity_address: str = ""
     _closed: bool = field(default=False, repr=False)
 
@@ -93,8 +98,11 @@ class Cell:
 
     def start(self, address: str | None = None, *, serving: bool = True) -> int:
         address = address or self.settings.listen
+        if self.internal_identity is not None:
+            internal_port = self.internal_identity.start("127.0.0.1:0")
+            self.identity_address = f"127.0.0.1:{internal_port}"
         self.port = self.server.start(address, serving=serving)
-        if not self.settings.identity_address:
+        if not self.settings.identity_address and self.internal_identity is None:
             host = address.rsplit(":", 1)[0]
             host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]") else host  # noqa: S104
             self.identity_address = f"{host}:{self.port}"
@@ -110,6 +118,8 @@ class Cell:
         if self.archives is not None:
             self.archives.stop_background()  # before identity stops answering it
         self.server.stop(grace)
+        if self.internal_identity is not None:  # after the calls in flight that need it
+            self.internal_identity.stop(grace)
         self.peers.close()
         if self.archives is not None:
             self.archives.close()
@@ -150,6 +160,7 @@ def build_cell(
     )
     verifier = TokenVerifier(_key_source(settings, own_keys, peers))
     authorizer = identity.authorizer if identity else archives.authorizer if archives else None
+    access_log = AccessLog(settings.access_log, settings.access_log_slow_ms)
     server = RhipServer(
         [*(identity.specs if identity else []), *(archives.specs if archives else [])],
         verifier=verifier,
@@ -157,9 +168,20 @@ def build_cell(
         tracer_provider=tracer_provider,
         meter=meter or build_meter(f"rhip-cell-{settings.cell}"),
         workers=settings.grpc_workers,
-        access_log=AccessLog(settings.access_log, settings.access_log_slow_ms),
+        access_log=access_log,
     )
-    cell = Cell(settings, services, server, tracer_provider, peers, identity, archives)
+    internal = None
+    if identity is not None and archives is not None and not settings.identity_address:
+        internal = RhipServer(
+            identity.specs,
+            verifier=verifier,
+            authorizer=authorizer,
+            tracer_provider=tracer_provider,
+            meter=build_meter(f"rhip-cell-{settings.cell}-internal"),
+            workers=settings.grpc_workers,
+            access_log=access_log,
+        )
+    cell = Cell(settings, services, server, tracer_provider, peers, identity, archives, internal)
     holder.append(cell)
     return cell
 

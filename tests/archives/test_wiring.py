@@ -3,10 +3,12 @@ process of its own (policy from the identity database, residents and keys over g
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
-from archives.helpers import Archives
+import pytest
+from archives.helpers import Archives, complete_form
 from conftest import make_settings
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import archives_service_pb2_grpc
@@ -86,3 +88,28 @@ def test_an_id_shaped_number_in_a_log_line_is_caught() -> None:
     assert ID_SHAPED.search("looked up 320311195001010028 today")
     assert ID_SHAPED.search("old card 320311500101002")
     assert not ID_SHAPED.search("record 32031100110100001 moved")  # a 17-digit record number
+
+
+@pytest.mark.cell_env(RHIP_GRPC_WORKERS="2")
+def test_an_all_in_one_cell_answers_more_archives_calls_than_it_has_workers(
+    archives: Archives,
+) -> None:
+    """Each CreateHealthRecord asks identity (over gRPC) for the resident. With identity
+    answering from the same thread pool, calls beyond the pool's size left no worker for
+    identity and all ran into their deadline; identity's own loopback server answers them."""
+    a = archives
+    request = apb.CreateHealthRecordRequest(
+        resident=a.residents["man"], township_code="001", village_code="101",
+        basic_info=complete_form(),
+    )  # fmt: skip
+
+    def create() -> grpc.StatusCode:
+        try:
+            a.api.CreateHealthRecord(request, metadata=a.md("qs-doctor"), timeout=20)
+        except grpc.RpcError as error:
+            return error.code()
+        return grpc.StatusCode.OK
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda _: create(), range(8)))
+    assert sorted(c.name for c in codes) == ["ALREADY_EXISTS"] * 7 + ["OK"]
