@@ -129,16 +129,26 @@ def test_the_config_map_and_secret_refs_make_valid_production_settings(
         assert container["envFrom"] == [{"configMapRef": {"name": "rhip-config"}}]
         refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]}
         component = d["metadata"]["labels"]["app.kubernetes.io/component"]
-        expected = {"RHIP_SECRET_KEY"} | (
+        required = {"RHIP_SECRET_KEY"} | (
             set() if component == "gateway" else {f"RHIP_{component.upper()}_DATABASE_URL"}
         )
-        assert set(refs) == expected
-        # Secret keys are the variable names, and nothing optional: a missing key stops the pod.
-        assert all(r["key"] == name and not r.get("optional") for name, r in refs.items())
+        # The cell's own account is optional (without it cross-cell migration stays off).
+        optional = set() if component == "gateway" else set(CELL_ACCOUNT)
+        assert set(refs) == required | optional
+        # Secret keys are the variable names; a missing required key stops the pod.
+        assert all(r["key"] == name for name, r in refs.items())
+        assert {name for name, r in refs.items() if r.get("optional")} == optional
         env = {**config, "RHIP_SECRET_KEY": "A" * 43 + "="}
+        env |= {"RHIP_CELL_CLIENT_ID": "cell-320000", "RHIP_CELL_CLIENT_SECRET": "s" * 43}
         settings = load_settings(env)
         assert settings.environment == "production"
         assert settings.listen.endswith(":50051")
+        if component != "gateway" and "cell-jiangsu" in values_file:
+            assert settings.gateway_address == JIANGSU_GATEWAY
+
+
+CELL_ACCOUNT = ("RHIP_CELL_CLIENT_ID", "RHIP_CELL_CLIENT_SECRET")
+JIANGSU_GATEWAY = "rhip-gateway.rhip-gateway.svc.cluster.local:50051"
 
 
 def _routing_table(objects: list[dict[str, Any]], tmp_path: Path) -> RoutingTable:

@@ -19,7 +19,10 @@ def cluster(server: LoopbackApiServer, tmp_path: Path) -> ClusterApi:
 
 
 def test_apply_is_server_side_with_the_provisioners_field_manager(tmp_path: Path) -> None:
-    manifests = [to_manifest(o) for o in cell_objects("320000", secret_values({}, dry_run=False))]
+    manifests = [
+        to_manifest(o)
+        for o in cell_objects("320000", secret_values({}, region="320000", dry_run=False))
+    ]
     with LoopbackApiServer() as server:
         api = cluster(server, tmp_path)
         first = apply_all(api, manifests)

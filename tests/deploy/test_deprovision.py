@@ -24,7 +24,7 @@ NAMESPACE = ObjectRef("v1", "Namespace", "rhip-320000")
 
 def provisioned() -> RecordingKubernetesApi:
     api = RecordingKubernetesApi()
-    objects = cell_objects("320000", secret_values({}, dry_run=False))
+    objects = cell_objects("320000", secret_values({}, region="320000", dry_run=False))
     apply_all(api, [to_manifest(o) for o in objects])
     return api
 

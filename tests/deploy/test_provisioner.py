@@ -31,7 +31,10 @@ ENV = {"RHIP_IDENTITY_DATABASE_URL": DB_URL}
 
 
 def manifests(region: str = "320000", env: dict[str, str] = ENV, **kw: Any) -> list[dict[str, Any]]:
-    return [to_manifest(o) for o in cell_objects(region, secret_values(env, dry_run=False), **kw)]
+    return [
+        to_manifest(o)
+        for o in cell_objects(region, secret_values(env, region=region, dry_run=False), **kw)
+    ]
 
 
 def args(*argv: str) -> argparse.Namespace:
@@ -76,7 +79,12 @@ def test_the_secret_holds_a_fresh_key_and_the_database_urls_from_the_environment
     data = {k: base64.b64decode(v) for k, v in secret["data"].items()}
     assert len(base64.b64decode(data["RHIP_SECRET_KEY"])) == 32
     assert data["RHIP_IDENTITY_DATABASE_URL"].decode() == DB_URL
-    assert manifests()[-1]["data"]["RHIP_SECRET_KEY"] != secret["data"]["RHIP_SECRET_KEY"]
+    # the cell's own account: a fixed client id per region, a fresh secret
+    assert data["RHIP_CELL_CLIENT_ID"] == b"cell-320000"
+    assert len(data["RHIP_CELL_CLIENT_SECRET"]) >= 32
+    again = manifests()[-1]["data"]
+    assert again["RHIP_SECRET_KEY"] != secret["data"]["RHIP_SECRET_KEY"]
+    assert again["RHIP_CELL_CLIENT_SECRET"] != secret["data"]["RHIP_CELL_CLIENT_SECRET"]
 
 
 def test_a_bad_region_code_is_refused() -> None:
@@ -95,6 +103,8 @@ def test_dry_run_prints_the_objects_as_yaml_without_any_secret(
     assert objects[0]["kind"] == "Namespace" and len(objects) == 5
     secret = objects[-1]
     assert secret["data"] == {
+        "RHIP_CELL_CLIENT_ID": base64.b64encode(b"cell-320000").decode(),
+        "RHIP_CELL_CLIENT_SECRET": PLACEHOLDER,
         "RHIP_IDENTITY_DATABASE_URL": FROM_ENV,
         "RHIP_SECRET_KEY": PLACEHOLDER,
     }

@@ -106,6 +106,9 @@ RHIP_IDENTITY_ADDRESS: {{ printf "%s-identity:%d" (include "rhip.fullname" .) (i
 {{- if .Values.cell.peers }}
 RHIP_ROUTES: /etc/rhip/routes/routes.json
 {{- end }}
+{{- with .Values.cell.gatewayAddress }}
+RHIP_GATEWAY_ADDRESS: {{ . | quote }}
+{{- end }}
 {{- else }}
 RHIP_ROUTES: /etc/rhip/routes/routes.json
 RHIP_RATE_LIMIT_PER_SECOND: {{ .Values.gateway.rateLimitPerSecond | quote }}
@@ -164,6 +167,18 @@ is routed to that Service's DNS name, <fullname>-<service>.<namespace>.svc.clust
     secretKeyRef:
       name: {{ $.root.Values.existingSecret }}
       key: {{ printf "RHIP_%s_DATABASE_URL" (upper .) }}
+{{- end }}
+{{- if and (eq .root.Values.role "cell") .services }}
+{{- /* The cell's own service account (identity creates it; archives uses it for cross-cell
+migration and to follow identity's resident changes). Optional: without it both stay off. */}}
+{{- range list "RHIP_CELL_CLIENT_ID" "RHIP_CELL_CLIENT_SECRET" }}
+- name: {{ . }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $.root.Values.existingSecret }}
+      key: {{ . }}
+      optional: true
+{{- end }}
 {{- end }}
 {{- end -}}
 

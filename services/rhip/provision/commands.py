@@ -42,7 +42,7 @@ def provision_cell(
     env = os.environ if env is None else env
     out = sys.stdout if out is None else out
     region = _region(args)
-    secrets = secret_values(env, dry_run=args.dry_run)
+    secrets = secret_values(env, region=region, dry_run=args.dry_run)
     manifests = [to_manifest(o) for o in cell_objects(region, secrets, ns=args.namespace)]
     if args.dry_run:
         dump_yaml(manifests, out)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,8 @@ from rhip.kit.tenancy import is_region_code
 FIELD_MANAGER = "rhip-provisioner"
 SECRET_NAME = "rhip-cell"
 SECRET_KEY_VAR = "RHIP_SECRET_KEY"
+CELL_CLIENT_ID_VAR = "RHIP_CELL_CLIENT_ID"
+CELL_CLIENT_SECRET_VAR = "RHIP_CELL_CLIENT_SECRET"
 # Shown instead of secret values by --dry-run: the key is generated at apply time only, and
 # database URLs (which hold passwords) are never printed.
 PLACEHOLDER = "<generated>"
@@ -134,10 +137,17 @@ def cell_secret(region: str, ns: str, values: Mapping[str, str]) -> k8s.V1Secret
     )
 
 
-def secret_values(env: Mapping[str, str], *, dry_run: bool) -> dict[str, str]:
-    """The cell secret (fresh random 32 bytes, base64) and each database URL the operator's
-    environment names (``RHIP_<SVC>_DATABASE_URL``). A dry run shows placeholders only."""
-    values = {SECRET_KEY_VAR: PLACEHOLDER if dry_run else _new_secret_key()}
+def secret_values(env: Mapping[str, str], *, region: str, dry_run: bool) -> dict[str, str]:
+    """The cell secret (fresh random 32 bytes, base64), the cell's own service account (client
+    id ``cell-<region>`` and a fresh random secret: cross-cell record migration, and archives
+    following identity's resident changes) and each database URL the operator's environment
+    names (``RHIP_<SVC>_DATABASE_URL``). A dry run shows placeholders only. Values already in
+    the live Secret are kept when it is applied again (``apply.keep_live_secret_data``)."""
+    values = {
+        SECRET_KEY_VAR: PLACEHOLDER if dry_run else _new_secret_key(),
+        CELL_CLIENT_ID_VAR: f"cell-{region}",
+        CELL_CLIENT_SECRET_VAR: PLACEHOLDER if dry_run else secrets.token_urlsafe(32),
+    }
     for service in SERVICES:
         var = database_url_var(service)
         if env.get(var):
