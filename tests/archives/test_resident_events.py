@@ -299,6 +299,8 @@ def test_the_consumer_survives_identity_being_down_and_catches_up_in_pages(
     archives_cell = _start(ar_settings, ("archives",), "127.0.0.1:0")
     try:
         world: World = build_world(identity)
+        # The archives process reads the grants from identity's database on its own schedule.
+        archives_cell.cell.archives.authorizer.refresh()
         consumer = archives_cell.cell.archives.resident_events
         assert consumer is not None
         consumer.page_size = 2
