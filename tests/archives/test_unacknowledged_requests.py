@@ -13,38 +13,16 @@ from datetime import timedelta
 from typing import Any
 
 import grpc
-from archives.helpers import days_ago
-from archives.two_cells import TIMEOUT, TwoCells, _get, _record_in_xuzhou, tenant_of
+from archives.two_cells import TIMEOUT, TwoCells, _get, _record_in_xuzhou, _request, tenant_of
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
 from rhip.archives.store import ArchivesRepository
 from rhip.kit.authn import acting_as
 from rhip.kit.errors import Unavailable
 from support.errors import expect_error
-from support.residents import XUZHOU_MAN, document, register_request, stub
+from support.residents import XUZHOU_MAN, document
 
 Metadata = list[tuple[str, str]]
-
-
-def _ask(t: TwoCells, zz: Metadata, request_id: str = "") -> apb.RecordTransfer:
-    resident = (
-        stub(t.channel)
-        .RegisterResident(
-            register_request(XUZHOU_MAN, region="370402"), metadata=zz, timeout=TIMEOUT
-        )
-        .resident
-    )
-    return t.api.RequestRecordTransfer(
-        apb.RequestRecordTransferRequest(
-            resident=resident.name,
-            consent=apb.TransferConsent(
-                method="signed_form", consent_date=days_ago(1), reference="F-9"
-            ),
-            reason="迁居枣庄", request_id=request_id, source_region="320311",
-            document=document(XUZHOU_MAN),
-        ),
-        metadata=zz, timeout=TIMEOUT,
-    )  # fmt: skip
 
 
 def _inbound(t: TwoCells, zz: Metadata) -> list[apb.RecordTransfer]:
@@ -88,7 +66,9 @@ def test_a_refused_open_is_abandoned_at_once_with_the_source_reason(two_cells: T
     t = two_cells
     zz = t.md("zz-doctor-1", "370400")
     # The resident has no record in Xuzhou: the source cell refuses to open anything.
-    expect_error(lambda: _ask(t, zz), grpc.StatusCode.NOT_FOUND, "RECORD_NOT_FOUND")
+    expect_error(
+        lambda: _request(t, zz, request_id=""), grpc.StatusCode.NOT_FOUND, "RECORD_NOT_FOUND"
+    )
     [abandoned] = _inbound(t, zz)
     assert abandoned.state == apb.TRANSFER_STATE_ABANDONED
     assert abandoned.abandon_reason == "RECORD_NOT_FOUND"
@@ -102,7 +82,7 @@ def test_a_lost_answer_without_request_id_is_withdrawn_in_the_same_request(
     record = _record_in_xuzhou(t, xz)
     zaozhuang = t.cells["370000"].cell.archives.usecases.cells
     with _patched(zaozhuang, "open_transfer", _answer_lost):
-        expect_error(lambda: _ask(t, zz), grpc.StatusCode.UNAVAILABLE)
+        expect_error(lambda: _request(t, zz, request_id=""), grpc.StatusCode.UNAVAILABLE)
     [abandoned] = _inbound(t, zz)
     assert abandoned.state == apb.TRANSFER_STATE_ABANDONED
     assert abandoned.abandon_reason == "SOURCE_UNREACHABLE"
@@ -111,7 +91,7 @@ def test_a_lost_answer_without_request_id_is_withdrawn_in_the_same_request(
     assert at_source.state == apb.TRANSFER_STATE_ABANDONED
     assert _xuzhou_record(t, record.name).state == rec.RECORD_STATE_ACTIVE
     # Nothing is stuck: the resident can be asked for again.
-    again = _ask(t, zz, str(uuid.uuid4()))
+    again = _request(t, zz, str(uuid.uuid4()))
     assert again.state == apb.TRANSFER_STATE_PENDING and again.record == record.name
 
 
@@ -127,7 +107,7 @@ def test_an_unreachable_source_is_withdrawn_by_the_sweep_and_a_late_open_opens_n
         _patched(zaozhuang, "open_transfer", _unreachable),
         _patched(zaozhuang, "withdraw_transfer", _unreachable),
     ):
-        expect_error(lambda: _ask(t, zz), grpc.StatusCode.UNAVAILABLE)
+        expect_error(lambda: _request(t, zz, request_id=""), grpc.StatusCode.UNAVAILABLE)
         [waiting] = _inbound(t, zz)
         assert waiting.state == apb.TRANSFER_STATE_PENDING and waiting.record == "healthRecords/"
         assert archives.sweeper is not None

@@ -132,7 +132,10 @@ def _record_in_xuzhou(t: TwoCells, xz: list[tuple[str, str]]) -> rec.HealthRecor
     return record
 
 
-def _request(t: TwoCells, zz: list[tuple[str, str]]) -> apb.RecordTransfer:
+def _request(
+    t: TwoCells, zz: list[tuple[str, str]], request_id: str | None = None
+) -> apb.RecordTransfer:
+    """Zaozhuang asks for the Xuzhou man's record (``request_id`` "": a caller sending none)."""
     resident = (
         stub(t.channel)
         .RegisterResident(
@@ -146,7 +149,8 @@ def _request(t: TwoCells, zz: list[tuple[str, str]]) -> apb.RecordTransfer:
             consent=apb.TransferConsent(
                 method="signed_form", consent_date=days_ago(1), reference="F-1"
             ),
-            reason="迁居枣庄", request_id=str(uuid.uuid4()), source_region="320311",
+            reason="迁居枣庄", source_region="320311",
+            request_id=str(uuid.uuid4()) if request_id is None else request_id,
             document=document(XUZHOU_MAN),
         ),
         metadata=zz, timeout=TIMEOUT,
