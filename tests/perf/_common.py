@@ -235,7 +235,20 @@ def context_switches(pid: int) -> int:
 
 
 def postgres_cpu_seconds(database: str | None = None) -> float:
-    """CPU seconds of the local PostgreSQL. Use differences only.
+    """CPU seconds of the local PostgreSQL (see ``postgres_cpu_by_process``). Use differences
+    only, and only without ``database`` (with it, prefer ``postgres_cpu_between``)."""
+    return sum(postgres_cpu_by_process(database).values())
+
+
+def postgres_cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two ``postgres_cpu_by_process`` readings: per process, so a
+    backend that exits in between is missed (never subtracted: a sum of totals went negative
+    when one did) and a backend started in between counts from its start."""
+    return sum(max(0.0, spent - before.get(pid, 0.0)) for pid, spent in after.items())
+
+
+def postgres_cpu_by_process(database: str | None = None) -> dict[int, float]:
+    """CPU seconds of each local PostgreSQL process, by pid.
 
     Without ``database``: every live postgres process plus what the postmaster has reaped
     from exited backends (cutime+cstime), so backends that a churning pool opens and closes
@@ -243,7 +256,7 @@ def postgres_cpu_seconds(database: str | None = None) -> float:
     processes (WAL writer, checkpointer, ...) and only the client backends connected to that
     database, so other databases' clients on a shared server do not count (backends of that
     database that exit during the window are then missed)."""
-    total = 0.0
+    spent: dict[int, float] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -262,10 +275,11 @@ def postgres_cpu_seconds(database: str | None = None) -> float:
                     continue  # a client of another database
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+        seconds = (int(fields[11]) + int(fields[12])) / CLK_TCK
         if not parent_is_postgres and database is None:  # the postmaster: its reaped children
-            total += (int(fields[13]) + int(fields[14])) / CLK_TCK
-    return total
+            seconds += (int(fields[13]) + int(fields[14])) / CLK_TCK
+        spent[int(entry)] = seconds
+    return spent
 
 
 def machine_busy() -> tuple[int, int]:
@@ -339,7 +353,7 @@ async def drive_load(
     tasks = [asyncio.create_task(worker(k)) for k in range(concurrency)]
     await asyncio.sleep(warmup)
     counters0 = dict(await snapshot()) if snapshot else {}
-    pg0 = postgres_cpu_seconds(postgres_database) if measure_postgres else 0.0
+    pg0 = postgres_cpu_by_process(postgres_database) if measure_postgres else {}
     busy0 = machine_busy()
     srv0 = cpu()
     sw0 = switches()
@@ -353,7 +367,7 @@ async def drive_load(
     sw1 = switches()
     me1 = resource.getrusage(resource.RUSAGE_SELF)
     busy1 = machine_busy()
-    pg1 = postgres_cpu_seconds(postgres_database) if measure_postgres else float("nan")
+    pg1 = postgres_cpu_by_process(postgres_database) if measure_postgres else {}
     counters1 = dict(await snapshot()) if snapshot else {}
     state["stop"] = True
     await asyncio.gather(*tasks)
@@ -365,7 +379,7 @@ async def drive_load(
         return seconds / n * 1e6 if n else float("nan")
 
     server = {name: srv1[name] - srv0[name] for name in server_pids}
-    pg = pg1 - pg0
+    pg = postgres_cpu_between(pg0, pg1) if measure_postgres else float("nan")
     me = (me1.ru_utime + me1.ru_stime) - (me0.ru_utime + me0.ru_stime)
     by_kind = {}
     for kind, lat in sorted(latencies.items()):
