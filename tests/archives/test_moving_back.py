@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import uuid
 
+import grpc
 from archives.helpers import Archives, days_ago
 from archives.test_transfers import _consent, _setup
 from archives.test_transfers import _request as _request_within
-from archives.two_cells import TIMEOUT, TwoCells, _get, _record_in_xuzhou, _request
+from archives.two_cells import TIMEOUT, TwoCells, _get, _record_in_xuzhou, _request, tenant_of
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
+from support.errors import expect_error
 from support.residents import XUZHOU_MAN, document
 
 Metadata = list[tuple[str, str]]
@@ -207,3 +209,47 @@ def test_a_record_moves_to_tongshan_and_back_within_the_cell(archives: Archives)
         apb.ListHealthRecordsRequest(record_number=record.record_number), metadata=a.md("xz-admin")
     ).records
     assert [r.name for r in records] == [record.name]
+
+
+def test_a_finding_on_a_record_that_left_the_cell_is_not_fixed_on_its_trace(
+    two_cells: TwoCells,
+) -> None:
+    """A spot-check finding stays with the cell that marked it; once the record has gone to
+    Zaozhuang, neither fixing that finding nor marking another may write onto the trace."""
+    t = two_cells
+    xz, zz = t.md("xz-doctor-1", "320300"), t.md("zz-doctor-1", "370400")
+    admin = t.md("xz-admin", "320300")
+    record = _record_in_xuzhou(t, xz)
+    check = t.api.CreateSpotCheck(
+        apb.CreateSpotCheckRequest(
+            parent=f"tenants/{tenant_of(xz)}", sample_size=5, request_id=str(uuid.uuid4())
+        ),
+        metadata=admin, timeout=TIMEOUT,
+    )  # fmt: skip
+    assert record.name in check.records
+
+    def mark(item: str) -> apb.SpotCheckFinding:
+        finding = apb.SpotCheckFinding(record=record.name, item=item, description="与化验单不符")
+        return t.api.RecordSpotCheckFinding(
+            apb.RecordSpotCheckFindingRequest(parent=check.name, finding=finding),
+            metadata=admin, timeout=TIMEOUT,
+        )  # fmt: skip
+
+    marked = mark("basic_info.blood_type_abo")
+    _confirm(t, _request(t, zz), xz)
+    history = _kinds(t, record.name, xz)
+    expect_error(
+        lambda: t.api.ResolveSpotCheckFinding(
+            apb.ResolveSpotCheckFindingRequest(name=marked.name, resolution="已更正"),
+            metadata=xz,
+            timeout=TIMEOUT,
+        ),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "RECORD_STATE",
+    )
+    expect_error(
+        lambda: mark("basic_info.blood_type_rh"),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "RECORD_STATE",
+    )
+    assert _kinds(t, record.name, xz) == history  # nothing written onto the trace

@@ -636,12 +636,13 @@ class ArchivesUseCases(TransferUseCases):
                 raise FailedPrecondition(
                     "the record is not in this sample", reason="RECORD_NOT_SAMPLED"
                 )
+            record = repo.get(record_id)
+            assert record is not None
+            _require_not_a_trace(record, "mark a finding on")
             finding = Finding(
                 new_id(), check.spot_check_id, record_id, item, description, "open", "", now, None
             )
             repo.add_finding(finding)
-            record = repo.get(record_id)
-            assert record is not None
             repo.record(
                 record_id, "SPOT_CHECK_FINDING", current_principal().subject, now, item=item
             )
@@ -675,6 +676,7 @@ class ArchivesUseCases(TransferUseCases):
             )
             if finding.state == "resolved":
                 return finding
+            _require_not_a_trace(record, "fix a finding on")
             done = replace(finding, state="resolved", resolution=resolution, resolve_time=now)
             repo.resolve_finding(done)
             repo.record(
@@ -929,6 +931,17 @@ class ArchivesUseCases(TransferUseCases):
                 repo, "record.team_move", name, record.scope_path, resident=record.resident_id
             )
             return moved
+
+
+def _require_not_a_trace(record: HealthRecord, action: str) -> None:
+    """A record handed over to another cell stays here as a read-only trace: its findings are
+    for the institution that manages it now (a finding does not travel with the record)."""
+    if record.state is RecordState.TRANSFERRED:
+        raise FailedPrecondition(
+            f"cannot {action} a record handed over to another cell (a read-only trace)",
+            reason="RECORD_STATE",
+            metadata={"state": record.state.name},
+        )
 
 
 def _visit_form(visit: Visit, result: Assessment) -> dict[str, Any]:
