@@ -15,6 +15,8 @@ from typing import Any
 import grpc
 import pytest
 from archives.helpers import QUANSHAN_WOMAN, TONGSHAN_MAN, Archives, days_ago
+from archives.test_transfers import _request as _request_transfer
+from archives.test_transfers import _setup as _setup_transfer
 from conftest import make_settings
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from rhip.api.archives.v1 import archives_service_pb2 as apb
@@ -147,6 +149,30 @@ def test_a_death_terminates_the_open_record_and_closes_its_plans(archives: Archi
             audit_event.select().where(audit_event.c.action == "record.terminate")
         ).all()
     assert [(r.actor, r.target) for r in rows] == [(SYSTEM, record.name)]
+
+
+def test_a_death_declines_a_transfer_pending_within_the_cell(archives: Archives) -> None:
+    """The man's record is asked for by Tongshan when he dies: the record ends, and the
+    transfer with it (Quanshan cannot confirm what no longer moves)."""
+    a = archives
+    record = _setup_transfer(a)
+    transfer = _request_transfer(a, str(uuid.uuid4()))
+    assert _get(a, record.name).state == rec.RECORD_STATE_TRANSFER_PENDING
+    _die(a, "man", days_ago(1))
+    eventually(
+        lambda: _get(a, record.name).state == rec.RECORD_STATE_TERMINATED,
+        "the record to be terminated",
+    )
+    got = a.api.GetRecordTransfer(
+        apb.GetRecordTransferRequest(name=transfer.name), metadata=a.md("qs-doctor")
+    )
+    assert got.state == apb.TRANSFER_STATE_DECLINED and "died" in got.decline_reason
+    kinds = [(e.kind, e.actor) for e in _events(a, record.name)][-2:]
+    assert kinds == [("TERMINATED", SYSTEM), ("TRANSFER_DECLINED", SYSTEM)]
+    confirm = apb.ConfirmRecordTransferRequest(name=transfer.name, request_id=str(uuid.uuid4()))
+    with pytest.raises(grpc.RpcError) as refused:
+        a.api.ConfirmRecordTransfer(confirm, metadata=a.md("qs-doctor"))
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
 def test_a_death_without_an_open_record_changes_nothing_and_moves_on(archives: Archives) -> None:

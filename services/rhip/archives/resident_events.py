@@ -2,7 +2,9 @@
 (resident_events_consumer.py).
 
 - A death terminates the resident's open record (DOMAIN.md §2.7: reason death, with the date of
-  death) and closes its open follow-up plans.
+  death) and closes its open follow-up plans. A transfer of the record pending between two
+  institutions of this cell is declined with it (nothing is left to move); one with another
+  cell is left to its institutions, since a cell may not decline across cells on its own.
 - A merge moves the merged resident's records to the survivor (DOMAIN.md §9: "a merge keeps
   aliases and moves records"). When both have an open record, neither is dropped: the merged
   resident's open record stays where it is (one open record per resident holds), and each
@@ -21,9 +23,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from rhip.archives.domain import HealthRecord, RecordState, Termination, TerminationReason
+from rhip.archives.domain import (
+    HealthRecord,
+    RecordState,
+    Termination,
+    TerminationReason,
+    TransferState,
+)
 from rhip.archives.resident_events_store import (
     DUPLICATE_TASK,
     MergeMove,
@@ -37,6 +46,7 @@ from rhip.kit.db import Database
 log = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "system:resident-events"
+DECEASED_DECLINE_REASON = "居民已死亡，档案已终止 (the resident died; the record is terminated)"
 # No national deadline exists for resolving a duplicate record: two weeks, as for the other
 # follow-up tasks of §2.6.
 DUPLICATE_REVIEW_DAYS = 14
@@ -100,6 +110,19 @@ class ResidentEvents:
             reason=TerminationReason.DEATH.value, date=change.death_date.isoformat(),
         )  # fmt: skip
         self._audit(records, "record.terminate", record, change, reason="death")
+        pending = records.pending_transfer(record.record_id)
+        if pending is not None and not pending.peer_region:
+            declined = replace(
+                pending,
+                state=TransferState.DECLINED,
+                decline_reason=DECEASED_DECLINE_REASON,
+                decide_time=now,
+            )
+            records.decide_transfer(declined, "")
+            self._history(
+                records, record, "TRANSFER_DECLINED", change, now, transfer=pending.transfer_id
+            )
+            self._audit(records, "record.transfer_decline", record, change, reason="death")
         return f"terminated {record.record_id}"
 
     def _merge(
