@@ -16,6 +16,7 @@ import grpc
 from archives.two_cells import TIMEOUT, TwoCells, _get, _record_in_xuzhou, _request, tenant_of
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
+from rhip.archives.domain import TransferState
 from rhip.archives.store import ArchivesRepository
 from rhip.kit.authn import acting_as
 from rhip.kit.errors import Unavailable
@@ -129,5 +130,5 @@ def test_an_unreachable_source_is_withdrawn_by_the_sweep_and_a_late_open_opens_n
     assert stored is not None
     with acting_as(None, zz[0][1].removeprefix("Bearer ")):
         late = zaozhuang.open_transfer("320311", stored, document(XUZHOU_MAN))
-    assert late.state == apb.TRANSFER_STATE_ABANDONED
+    assert late.state is TransferState.ABANDONED  # the client answers in domain terms
     assert _xuzhou_record(t, record.name).state == rec.RECORD_STATE_ACTIVE

@@ -21,6 +21,7 @@ from rhip.api.identity.v1 import (
     resident_service_pb2_grpc,
     tenant_pb2,
 )
+from rhip.archives.domain import TransferState
 from rhip.kit.authn import ON_BEHALF_OF_HEADER, current_token
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
@@ -45,6 +46,32 @@ class TenantFacts:
     type: str  # TENANT_TYPE_…
     region_code: str
     active: bool
+
+
+@dataclass(frozen=True)
+class PeerTransfer:
+    """What the other cell answered about a transfer, in archives' own terms."""
+
+    state: TransferState
+    record_id: str
+    record_number: str
+    source_tenant_id: str
+    moved_plans: int
+    decline_reason: str
+    abandon_reason: str
+
+
+def _peer_transfer(answer: archives_service_pb2.RecordTransfer) -> PeerTransfer:
+    state = archives_service_pb2.TransferState.Name(answer.state)
+    return PeerTransfer(
+        state=TransferState[state.removeprefix("TRANSFER_STATE_")],
+        record_id=answer.record.removeprefix("healthRecords/"),
+        record_number=answer.record_number,
+        source_tenant_id=answer.source_tenant.removeprefix("tenants/"),
+        moved_plans=answer.moved_plans,
+        decline_reason=answer.decline_reason,
+        abandon_reason=answer.abandon_reason,
+    )
 
 
 class IdentityClient:
@@ -176,10 +203,10 @@ class OtherCells:
 
     def open_transfer(
         self, region: str, transfer: Any, document: resident_pb2.IdentityDocument
-    ) -> Any:
+    ) -> PeerTransfer:
         """Open ``transfer`` (the destination's store.Transfer) in the source cell."""
         api = archives_service_pb2
-        return self._call(
+        answer = self._call(
             region,
             "OpenRecordTransfer",
             api.OpenRecordTransferRequest(
@@ -191,20 +218,22 @@ class OtherCells:
                 reason=transfer.reason,
             ),
         )
+        return _peer_transfer(answer)
 
     def import_record(
         self, region: str, transfer_id: str, bundle: dict[str, Any], *, as_cell: bool = False
-    ) -> Any:
+    ) -> PeerTransfer:
         body = json.dumps(bundle, ensure_ascii=False, sort_keys=True).encode()
-        return self._call(
+        answer = self._call(
             region,
             "ImportHealthRecord",
             archives_service_pb2.ImportHealthRecordRequest(transfer_id=transfer_id, bundle=body),
             as_cell=as_cell,
         )
+        return _peer_transfer(answer)
 
-    def close_transfer(self, region: str, transfer_id: str, reason: str) -> Any:
-        return self._call(
+    def close_transfer(self, region: str, transfer_id: str, reason: str) -> None:
+        self._call(
             region,
             "CloseRecordTransfer",
             archives_service_pb2.CloseRecordTransferRequest(
@@ -214,10 +243,10 @@ class OtherCells:
 
     def withdraw_transfer(
         self, region: str, transfer: Any, reason: str, *, as_cell: bool = False
-    ) -> Any:
+    ) -> PeerTransfer:
         """Withdraw ``transfer`` (the destination's store.Transfer), never acknowledged, at
         the source cell; ``as_cell`` for the sweep, which has no user behind it."""
-        return self._call(
+        answer = self._call(
             region,
             "WithdrawRecordTransfer",
             archives_service_pb2.WithdrawRecordTransferRequest(
@@ -228,13 +257,14 @@ class OtherCells:
             ),
             as_cell=as_cell,
         )
+        return _peer_transfer(answer)
 
     def relay_decision(
         self, region: str, transfer_id: str, decision: str, side: str, reason: str
-    ) -> Any:
+    ) -> None:
         """Tell the other side's cell what this side decided about an escalated transfer."""
         api = archives_service_pb2
-        return self._call(
+        self._call(
             region,
             "RelayRecordTransferDecision",
             api.RelayRecordTransferDecisionRequest(

@@ -11,7 +11,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from rhip.api.archives.v1 import archives_service_pb2 as api
 from rhip.api.identity.v1 import resident_pb2
 from rhip.archives import domain
 from rhip.archives.access import UseCaseBase
@@ -199,13 +198,13 @@ class TransferUseCases(UseCaseBase):
         except RhipError as error:
             self._not_acknowledged(transfer, error, retried=bool(request_id))
             raise
-        if opened.state == api.TRANSFER_STATE_ABANDONED:  # withdrawn before it arrived there
+        if opened.state is TransferState.ABANDONED:  # withdrawn before it arrived there
             return self._abandon(transfer.transfer_id, opened.abandon_reason or "WITHDRAWN")
         answered = replace(
             transfer,
-            record_id=opened.record.removeprefix("healthRecords/"),
+            record_id=opened.record_id,
             record_number=opened.record_number,
-            source_tenant_id=opened.source_tenant.removeprefix("tenants/"),
+            source_tenant_id=opened.source_tenant_id,
         )
         with self._unit() as repo:
             current = repo.transfer(transfer.transfer_id, for_update=True)
@@ -288,9 +287,9 @@ class TransferUseCases(UseCaseBase):
         answer = self._other_cells().withdraw_transfer(
             transfer.peer_region, transfer, reason, as_cell=as_cell
         )
-        if answer.state == api.TRANSFER_STATE_ABANDONED:
+        if answer.state is TransferState.ABANDONED:
             return self._abandon(transfer.transfer_id, answer.abandon_reason or reason)
-        if answer.state == api.TRANSFER_STATE_DECLINED:
+        if answer.state is TransferState.DECLINED:
             return self._mirror_decline(transfer.transfer_id, answer.decline_reason)
         return transfer
 
@@ -889,8 +888,8 @@ class TransferUseCases(UseCaseBase):
         )  # fmt: skip
         return done
 
-    def _relay(self, transfer: Transfer, decision: str, side: Side, reason: str = "") -> Any:
-        return self._other_cells().relay_decision(
+    def _relay(self, transfer: Transfer, decision: str, side: Side, reason: str = "") -> None:
+        self._other_cells().relay_decision(
             transfer.peer_region, transfer.transfer_id, decision, side.value, reason
         )
 
