@@ -234,12 +234,6 @@ def context_switches(pid: int) -> int:
     return total
 
 
-def postgres_cpu_seconds(database: str | None = None) -> float:
-    """CPU seconds of the local PostgreSQL (see ``postgres_cpu_by_process``). Use differences
-    only, and only without ``database`` (with it, prefer ``postgres_cpu_between``)."""
-    return sum(postgres_cpu_by_process(database).values())
-
-
 def postgres_cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU seconds spent between two ``postgres_cpu_by_process`` readings: per process, so a
     backend that exits in between is missed (never subtracted: a sum of totals went negative
@@ -311,7 +305,7 @@ async def drive_load(
     ``warmup`` + ``duration`` seconds and measure the ``duration`` part: calls/s, p50/p99
     (overall and per kind), gRPC errors by code, and CPU time per call of each server process
     (``/proc``) and their context switches per call, of PostgreSQL (unless ``measure_postgres`` is false; see
-    ``postgres_cpu_seconds`` for ``postgres_database``), of this process, and the machine's busy share. ``snapshot``
+    ``postgres_cpu_by_process`` for ``postgres_database``), of this process, and the machine's busy share. ``snapshot``
     (optional) reads server-side counters before and after; their differences are returned
     under ``counters``. Failed calls are counted, not timed."""
     import resource

@@ -42,10 +42,7 @@ import grpc
 from _common import (
     drive_load,
     log,
-    machine_busy,  # noqa: F401 (kept importable from here)
     percentile,
-    postgres_cpu_seconds,  # noqa: F401
-    proc_cpu_seconds,  # noqa: F401
     scratch_database,
     serve_sync_forever,
     table,
