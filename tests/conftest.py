@@ -12,6 +12,7 @@ import base64
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -27,6 +28,20 @@ def _psycopg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+@contextmanager
+def postgres_schema(prefix: str = "t") -> Iterator[str]:
+    """The URL of a PostgreSQL schema of its own on RHIP_TEST_POSTGRES_URL, dropped after."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database: an SQLite file, or a PostgreSQL schema of its own."""
@@ -37,13 +52,8 @@ def database_url(request, tmp_path: Path) -> Iterator[str]:
         if REQUIRE_POSTGRES:
             pytest.fail("RHIP_TEST_POSTGRES_URL is not set but RHIP_TEST_REQUIRE_POSTGRES=1")
         pytest.skip("PostgreSQL case: set RHIP_TEST_POSTGRES_URL to run it")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
-    with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema() as url:
+        yield url
 
 
 def make_settings(tmp_path: Path, database_url: str, cell: str = "320000", **env: str) -> Settings:

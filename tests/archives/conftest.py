@@ -4,21 +4,18 @@ county hospital, and a few residents registered through the ResidentService."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from archives.helpers import QUANSHAN_WOMAN, Archives, days_ago
 from archives.two_cells import two_cells  # noqa: F401  (the two-cell fixture)
-from conftest import POSTGRES_URL, _psycopg_dsn, make_settings
+from conftest import make_settings, postgres_schema
 from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.api.identity.v1 import resident_pb2
 from rhip.identity.domain import TenantLevel, TenantType
 from rhip.identity.usecases import TenantDraft, UserDraft
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
-from sqlalchemy.engine import make_url
 from support.cells import PASSWORD, RunningCell, World, build_world, start_cell
 from support.logs import no_id_numbers_in_logs  # noqa: F401  (autouse: no ID number in any log)
 from support.residents import XUZHOU_MAN, ZAOZHUANG_WOMAN, register_request
@@ -32,13 +29,8 @@ def archives_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'archives.db'}"
         return
-    schema = f"a_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
-    with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema("a") as url:
+        yield url
 
 
 @pytest.fixture

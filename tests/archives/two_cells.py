@@ -8,14 +8,14 @@ import base64
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
-import psycopg
 import pytest
 from archives.helpers import complete_form, days_ago
-from conftest import POSTGRES_URL, _psycopg_dsn, make_settings
+from conftest import make_settings, postgres_schema
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.api.archives.v1 import health_record_pb2 as rec
@@ -24,9 +24,8 @@ from rhip.api.identity.v1 import identity_service_pb2_grpc
 from rhip.demo import DEMO_PASSWORD, seed_demo
 from rhip.gateway.server import build_gateway
 from rhip.kit.routing import RoutingTable
-from sqlalchemy.engine import make_url
 from support.cells import RunningCell, start_cell
-from support.platform import free_port
+from support.platform import free_port, write_routes
 from support.residents import XUZHOU_MAN, document, register_request, stub
 
 TIMEOUT = 15
@@ -51,34 +50,16 @@ class TwoCells:
 
 @pytest.fixture
 def two_cells(tmp_path: Path, database_url: str) -> Iterator[TwoCells]:
-    schemas: list[str] = []
+    schemas = ExitStack()
 
     def url(name: str) -> str:
         if database_url.startswith("sqlite"):
             return f"sqlite:///{tmp_path / name}.db"
-        schema = f"x_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-        schemas.append(schema)
-        return (
-            make_url(POSTGRES_URL)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
+        return schemas.enter_context(postgres_schema("x"))
 
     gateway_address = f"127.0.0.1:{free_port()}"
     addresses = {code: f"127.0.0.1:{free_port()}" for code in ("320000", "370000")}
-    routes = tmp_path / "routes.json"
-    routes.write_text(
-        json.dumps(
-            {
-                "cells": [
-                    {"name": f"cell-{c}", "regions": [c], "address": a}
-                    for c, a in addresses.items()
-                ]
-            }
-        )
-    )
+    routes = write_routes(tmp_path / "routes.json", addresses)
     cells: dict[str, RunningCell] = {}
     gateway = None
     try:
@@ -105,9 +86,7 @@ def two_cells(tmp_path: Path, database_url: str) -> Iterator[TwoCells]:
         for running in cells.values():
             running.channel.close()
             running.cell.stop(0)
-        for schema in schemas:
-            with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as conn:
-                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        schemas.close()
 
 
 def _record_in_xuzhou(t: TwoCells, xz: list[tuple[str, str]]) -> rec.HealthRecord:

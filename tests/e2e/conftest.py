@@ -3,31 +3,20 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 
 import pytest
-from support.platform import Platform, free_port, wait_healthy
+from support.platform import Platform, free_port, wait_healthy, write_routes
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     work = tmp_path_factory.mktemp("platform")
     cells = {"320000": f"127.0.0.1:{free_port()}", "370000": f"127.0.0.1:{free_port()}"}
-    routes = work / "routes.json"
-    routes.write_text(
-        json.dumps(
-            {
-                "cells": [
-                    {"name": f"cell-{code}", "regions": [code], "address": a}
-                    for code, a in cells.items()
-                ]
-            }
-        )
-    )
+    routes = write_routes(work / "routes.json", cells)
     base_env = {
         **os.environ,
         "RHIP_DATA_DIR": str(work / "var"),

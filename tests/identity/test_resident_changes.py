@@ -5,7 +5,6 @@ the feed from the history recorded before it."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -27,7 +26,7 @@ from rhip.identity.server import MIGRATIONS
 from rhip.kit.db import alembic_config
 from support.cells import RunningCell, World, start_cell
 from support.errors import expect_error
-from support.platform import free_port
+from support.platform import free_port, write_routes
 from support.residents import (
     LHASA_MAN,
     XUZHOU_MAN,
@@ -170,17 +169,7 @@ def test_another_cells_account_is_refused(tmp_path: Path) -> None:
     Jiangsu's feed, calling the Jiangsu cell directly. (Two cells, two SQLite files: the
     rule is in the use case, not the database.)"""
     addresses = {code: f"127.0.0.1:{free_port()}" for code in ("320000", "370000")}
-    routes = tmp_path / "routes.json"
-    routes.write_text(
-        json.dumps(
-            {
-                "cells": [
-                    {"name": f"cell-{c}", "regions": [c], "address": a}
-                    for c, a in addresses.items()
-                ]
-            }
-        )
-    )
+    routes = write_routes(tmp_path / "routes.json", addresses)
     cells: dict[str, RunningCell] = {}
     try:
         for code, address in addresses.items():

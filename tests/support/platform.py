@@ -1,12 +1,15 @@
-"""Test support for real processes: free ports, health waits, and the platform handle."""
+"""Test support for real processes: free ports, health waits, routing files and the platform
+handle."""
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -16,6 +19,14 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def write_routes(path: Path, cells: dict[str, str]) -> Path:
+    """A routing table (RHIP_ROUTES) with one all-in-one cell ``cell-<code>`` per region code
+    → address in ``cells``."""
+    routes = [{"name": f"cell-{c}", "regions": [c], "address": a} for c, a in cells.items()]
+    path.write_text(json.dumps({"cells": routes}))
+    return path
 
 
 def wait_healthy(address: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
