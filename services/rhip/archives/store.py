@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
@@ -1221,6 +1221,12 @@ class ArchivesRepository:
     def active_contract(self, record_id: str) -> Contract | None:
         row = self.s.execute(select(_CON).where(_CON.c.active_record_id == record_id)).first()
         return _contract(row) if row else None
+
+    def end_active_contract(self, record_id: str, reason: str) -> None:
+        """The record left its institution: the contract with that institution's team ends."""
+        contract = self.active_contract(record_id)
+        if contract is not None:
+            self.save_contract(replace(contract, state="ended", end_reason=reason))
 
     def contracts(self, record_id: str) -> list[Contract]:
         rows = self.s.execute(

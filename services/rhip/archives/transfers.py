@@ -596,11 +596,7 @@ class TransferUseCases(UseCaseBase):
             repo.save(record.changed(now, state=RecordState.TRANSFERRED), record.version)
             repo.set_plans_state(record.record_id, "closed")
             repo.hand_over_tasks(record.record_id)
-            contract = repo.active_contract(record.record_id)
-            if contract is not None:
-                repo.save_contract(
-                    replace(contract, state="ended", end_reason="transferred to another cell")
-                )
+            repo.end_active_contract(record.record_id, "transferred to another cell")
             done = replace(
                 current, state=TransferState.COMPLETED, moved_plans=imported.moved_plans,
                 decide_time=now,
@@ -695,11 +691,8 @@ class TransferUseCases(UseCaseBase):
             team_id="",  # the new institution's contract decides the team
         )
         repo.save(moved, record.version)
-        contract = repo.active_contract(record.record_id)
-        if contract is not None:  # the old institution's team no longer manages it
-            repo.save_contract(
-                replace(contract, state="ended", end_reason="transferred to another institution")
-            )
+        # the old institution's team no longer manages it
+        repo.end_active_contract(record.record_id, "transferred to another institution")
         plans = repo.move_scope(moved)
         done = replace(transfer, state=TransferState.COMPLETED, moved_plans=plans, decide_time=now)
         repo.decide_transfer(done, request_id)
