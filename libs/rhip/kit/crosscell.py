@@ -73,15 +73,17 @@ class CrossCellClient:
         self.channel = gateway
         self._credentials = credentials
 
-    def metadata(self, target_region: str) -> list[tuple[str, str]]:
+    def metadata(self, target_region: str, *, as_itself: bool = False) -> list[tuple[str, str]]:
         """Metadata for a call about ``target_region``, made while serving an RPC: the
-        service's token, the original caller's token, trace context and request id."""
-        metadata = [
-            ("authorization", f"Bearer {self._credentials.token()}"),
-            (REGION_HEADER, target_region),
-        ]
-        if current_token():
-            metadata.append((ON_BEHALF_OF_HEADER, current_token()))
+        service's token, the original caller's token, trace context and request id.
+        ``as_itself``: no user behind the call (a background sweep, a hand-over the other
+        cell's approval completes): the service speaks for itself, its own token in both
+        places; the receiving cell decides where it accepts that."""
+        token = self._credentials.token()
+        metadata = [("authorization", f"Bearer {token}"), (REGION_HEADER, target_region)]
+        original = token if as_itself else current_token()
+        if original:
+            metadata.append((ON_BEHALF_OF_HEADER, original))
         return metadata + outgoing_metadata()
 
 

@@ -22,10 +22,10 @@ from rhip.api.identity.v1 import (
     tenant_pb2,
 )
 from rhip.archives.domain import TransferState
-from rhip.kit.authn import ON_BEHALF_OF_HEADER, current_token
+from rhip.kit.authn import current_token
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
-from rhip.kit.crosscell import REGION_HEADER, CrossCellClient, ServiceCredentials
+from rhip.kit.crosscell import CrossCellClient, ServiceCredentials
 from rhip.kit.errors import FailedPrecondition, from_rpc_error
 from rhip.kit.telemetry import outgoing_metadata
 
@@ -185,15 +185,7 @@ class OtherCells:
         last approval of an escalated transfer arrives from the other cell."""
         client = self._client()
         stub = archives_service_pb2_grpc.ArchivesServiceStub(client.channel)
-        metadata = client.metadata(region)
-        if as_cell:
-            token = metadata[0][1].removeprefix("Bearer ")
-            metadata = [
-                ("authorization", f"Bearer {token}"),
-                (REGION_HEADER, region),
-                (ON_BEHALF_OF_HEADER, token),
-                *outgoing_metadata(),
-            ]
+        metadata = client.metadata(region, as_itself=as_cell)
         try:
             return getattr(stub, method)(
                 request, metadata=metadata, timeout=CROSS_CELL_TIMEOUT_SECONDS
