@@ -63,6 +63,7 @@ from rhip.kit.authn import (
 )
 from rhip.kit.authz import Authorizer, subject_blocked
 from rhip.kit.errors import Internal, PermissionDenied, RhipError, Unauthenticated, to_status
+from rhip.kit.idempotency import holding_request
 from rhip.kit.telemetry import (
     REQUEST_ID_HEADER,
     current_request_id,
@@ -193,7 +194,10 @@ class ServerInterceptor(grpc.ServerInterceptor):
             call = _Call(self, method, context)
             try:
                 try:
-                    with acting_as(*self._authenticate(method, call)):
+                    with (
+                        acting_as(*self._authenticate(method, call)),
+                        holding_request(method.path, request),
+                    ):
                         return behavior(request, context)
                 except Exception as error:
                     self._map_error(method, context, error)
@@ -211,7 +215,10 @@ class ServerInterceptor(grpc.ServerInterceptor):
             call = _Call(self, method, context)
             try:
                 try:
-                    with acting_as(*self._authenticate(method, call)):
+                    with (
+                        acting_as(*self._authenticate(method, call)),
+                        holding_request(method.path, request),
+                    ):
                         yield from behavior(request, context)
                 except Exception as error:
                     self._map_error(method, context, error)

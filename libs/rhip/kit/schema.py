@@ -1,8 +1,8 @@
-"""SQLAlchemy table objects for the kit's own tables (created by ``kit_0001``)."""
+"""SQLAlchemy table objects for the kit's own tables (created by the kit migrations)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -50,4 +50,12 @@ authz_version = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("version", BigInteger, nullable=False),
+)
+
+request_key = Table(
+    "request_key",
+    metadata,
+    Column("key", String(36), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("create_time", DateTime(timezone=True), nullable=False),
 )

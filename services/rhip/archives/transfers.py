@@ -38,6 +38,7 @@ from rhip.kit.errors import (
     Violations,
     invalid,
 )
+from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.tenancy import catalog, is_within, region_path, tenant_scope
@@ -73,7 +74,7 @@ class TransferUseCases(UseCaseBase):
         checks.check(domain.parse_name, resident_name, "residents", "resident")
         consent_doc = checks.check(domain.check_consent, *consent, today)
         reason = checks.check(domain.validate_reason, reason) or ""
-        request_id = checks.check(domain.validate_request_id, request_id) or ""
+        request_id = checks.check(request_key, request_id) or ""
         if source_region:
             checks.check(self._other_cell_region, source_region, "source_region")
             if document is None or not document.number:
@@ -87,12 +88,14 @@ class TransferUseCases(UseCaseBase):
         tenant, scope = self._own_tenant(principal, "RequestRecordTransfer")
         if request_id:
             with self.db.read() as conn:
+                check_reuse(conn, request_id)
                 earlier = ArchivesRepository(conn).transfer_by_request(request_id)
             if earlier is not None:
                 return earlier
         resident = self.identity.resident(resident_name)  # the caller must see the resident
         now = self.clock()
         with self._unit() as repo:
+            claim(repo.s, request_id)
             record = repo.open_record_of(resident.resident_id, for_update=True)
             if record is None:
                 raise NotFound(
@@ -166,6 +169,7 @@ class TransferUseCases(UseCaseBase):
         transfer = None
         if request_id:
             with self.db.read() as conn:
+                check_reuse(conn, request_id)
                 transfer = ArchivesRepository(conn).transfer_by_request(request_id)
             if transfer is not None and (
                 transfer.record_id or transfer.state is not TransferState.PENDING
@@ -177,6 +181,7 @@ class TransferUseCases(UseCaseBase):
                 raise invalid("document", "is not a document of this resident", "DOCUMENT_MISMATCH")
             now = self.clock()
             with self._unit() as repo:
+                claim(repo.s, request_id)
                 existing = repo.open_record_of(resident.resident_id)
                 if existing is not None:
                     raise self._record_exists(existing)
@@ -628,7 +633,7 @@ class TransferUseCases(UseCaseBase):
 
     def confirm_transfer(self, name: str, request_id: str) -> Transfer:
         principal = current_principal()
-        request_id = domain.validate_request_id(request_id)
+        request_id = request_key(request_id)
         now = self.clock()
         with self._unit() as repo:
             transfer = self._load_transfer(repo, name, "ConfirmRecordTransfer", lock=True)

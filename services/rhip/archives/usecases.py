@@ -47,6 +47,7 @@ from rhip.kit.errors import (
     Violations,
     invalid,
 )
+from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.tenancy import catalog, tenant_scope
@@ -92,11 +93,12 @@ class ArchivesUseCases(TransferUseCases):
         checks.check(domain.validate_township, township)
         checks.check(domain.validate_village, village)
         basic = checks.check(domain.check_basic_info, form, today) or {}
-        request_id = checks.check(domain.validate_request_id, request_id) or ""
+        request_id = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
         tenant, scope = self._own_tenant(principal, "CreateHealthRecord")
         if request_id:
             with self.db.read() as conn:
+                check_reuse(conn, request_id)
                 earlier = ArchivesRepository(conn).by_request(request_id)
             if earlier is not None:
                 self._require(principal, earlier.scope_path, "GetHealthRecord")
@@ -112,6 +114,7 @@ class ArchivesUseCases(TransferUseCases):
             )
         now = self.clock()
         with self._unit() as repo:
+            claim(repo.s, request_id)
             existing = repo.open_record_of(resident.resident_id)
             if existing is not None:
                 raise self._record_exists(existing)
@@ -323,10 +326,11 @@ class ArchivesUseCases(TransferUseCases):
     # -- check-ups -----------------------------------------------------------------------------
     def create_check_up(self, parent: str, form: dict[str, Any], request_id: str) -> StoredCheckUp:
         principal = current_principal()
-        request_id = domain.validate_request_id(request_id)
+        request_id = request_key(request_id)
         now = self.clock()
         with self._unit() as repo:
             record = self._load(repo, parent, "CreateCheckUp", field="parent", lock=True)
+            claim(repo.s, request_id)
             if request_id and (earlier := repo.check_up_by_request(request_id)):
                 return earlier
             valid = domain.check_checkup(form, now.date(), record.birth_date)
@@ -397,7 +401,7 @@ class ArchivesUseCases(TransferUseCases):
         """``visit`` is None when the servicer already found bad fields (in ``problems``)."""
         principal = current_principal()
         today = self.clock().date()
-        request_id = problems.check(domain.validate_request_id, request_id) or ""
+        request_id = problems.check(request_key, request_id) or ""
         if visit is not None:
             problems.check(domain.check_visit, visit, today)
         problems.raise_if_any()
@@ -405,6 +409,7 @@ class ArchivesUseCases(TransferUseCases):
         now = self.clock()
         with self._unit() as repo:
             record = self._load(repo, parent, "RecordFollowUp", field="parent", lock=True)
+            claim(repo.s, request_id)
             if request_id and (earlier := repo.follow_up_by_request(request_id)):
                 return RecordedFollowUp(earlier, self._assessment_of(earlier, record))
             record.require_state(
@@ -578,11 +583,12 @@ class ArchivesUseCases(TransferUseCases):
         checks = Violations()
         if not 1 <= sample_size <= 200:
             checks.add("sample_size", "must be 1–200", "SAMPLE_SIZE")
-        request_id = checks.check(domain.validate_request_id, request_id) or ""
+        request_id = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
         scope, _, _ = self._indicator_scope(parent, "CreateSpotCheck")
         now = self.clock()
         with self._unit() as repo:
+            claim(repo.s, request_id)
             if request_id and (earlier := repo.spot_check_by_request(request_id)):
                 return (
                     earlier,
@@ -755,13 +761,14 @@ class ArchivesUseCases(TransferUseCases):
         name = display_name.strip()
         if not name or len(name) > 100:
             checks.add("team.display_name", "must be 1–100 characters", "NAME_REQUIRED")
-        request_id = checks.check(domain.validate_request_id, request_id) or ""
+        request_id = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
         if tenant_id != principal.tenant_id:
             raise PermissionDenied("teams are created in the caller's own institution")
         tenant, scope = self._own_tenant(principal, "CreateCareTeam")
         now = self.clock()
         with self._unit() as repo:
+            claim(repo.s, request_id)
             if request_id and (earlier := repo.team_by_request(request_id)):
                 return earlier
             team = CareTeam(new_id(), tenant.tenant_id, name, now)
@@ -806,7 +813,7 @@ class ArchivesUseCases(TransferUseCases):
         checks = Violations()
         start_day = checks.check(domain.parse_date, start, "start_date")
         end_day = checks.check(domain.parse_date, end, "end_date")
-        request_id = checks.check(domain.validate_request_id, request_id) or ""
+        request_id = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
         start_day = start_day or today
         end_day = end_day or domain.add_months(start_day, 12) - timedelta(days=1)
@@ -814,6 +821,7 @@ class ArchivesUseCases(TransferUseCases):
         now = self.clock()
         with self._unit() as repo:
             record = self._load(repo, parent, "SignContract", field="parent", lock=True)
+            claim(repo.s, request_id)
             if request_id and (earlier := repo.contract_by_request(request_id)):
                 return earlier
             record.require_state(RecordState.ACTIVE, action="sign a contract for")

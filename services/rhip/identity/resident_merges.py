@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from rhip.identity.domain import parse_resource_name, validate_reason, validate_request_id
+from rhip.identity.domain import parse_resource_name, validate_reason
 from rhip.identity.resident_change_store import ChangeKind, publish
 from rhip.identity.resident_store import HealthCard, MergeRecord
 from rhip.identity.resident_usecases import ResidentUseCases
 from rhip.identity.residents import ResidentState
 from rhip.kit.authn import current_principal
 from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid
+from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.tenancy import is_within
 
@@ -36,12 +37,13 @@ class ResidentMerges:
         survivor_id = checks.check(parse_resource_name, survivor_name, "residents", "survivor")
         merged_id = checks.check(parse_resource_name, merged_name, "residents", "merged")
         reason = checks.check(validate_reason, reason) or ""
-        request_id = checks.check(validate_request_id, request_id) or ""
+        request_id = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
         if survivor_id == merged_id:
             raise invalid("merged", "must differ from the survivor", "MERGE_SAME_RESIDENT")
         now = uc.clock()
         with uc.unit() as repo:
+            claim(repo.s, request_id)
             if request_id and (earlier := repo.merge_by_request(request_id)):
                 return earlier
             # Lock both rows in id order so two merges of the same pair cannot deadlock.

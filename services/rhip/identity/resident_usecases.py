@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from rhip.identity.documents import Document, DocumentType, Sex, lookup_key, parse_document
-from rhip.identity.domain import parse_resource_name, validate_request_id
+from rhip.identity.domain import parse_resource_name
 from rhip.identity.resident_change_store import ChangeKind, publish
 from rhip.identity.resident_store import DocumentTaken, ResidentEvent, ResidentRepository
 from rhip.identity.residents import (
@@ -50,6 +50,7 @@ from rhip.kit.errors import (
     Violations,
     invalid,
 )
+from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.pii import PiiVault
@@ -234,7 +235,7 @@ class ResidentUseCases:
         )
         if not stated.region_code:
             checks.add("resident.region_code", "must be set", "REGION_REQUIRED")
-        request_id = checks.check(validate_request_id, request_id) or ""
+        request_id = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
         assert document is not None and born is not None
         home = self._home(stated.region_code, "resident.region_code", roots, scope)
@@ -267,6 +268,7 @@ class ResidentUseCases:
             lookup_key(document.doc_type, document.number, document.issuing_country)
         )
         with self.unit() as repo:
+            claim(repo.s, request_id)
             if request_id and (earlier := repo.by_request(request_id)):
                 return Registration(self.visible_resident(repo, earlier.resident_id, roots), True)
             existing_id = repo.resident_by_hash(key)
@@ -381,11 +383,12 @@ class ResidentUseCases:
             checks.add("resident.sex", "must be male, female or unknown", "SEX_REQUIRED")
         if not mother_name:
             checks.add("resident.mother", "must name the mother", "MOTHER_REQUIRED")
-        request_id = checks.check(validate_request_id, request_id) or ""
+        request_id = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
         assert stated.birth_date is not None
         now = self.clock()
         with self.unit() as repo:
+            claim(repo.s, request_id)
             if request_id and (earlier := repo.by_request(request_id)):
                 return self.visible_resident(repo, earlier.resident_id, roots)
             mother = self.load(repo, mother_name, "RegisterNewborn", field="resident.mother")

@@ -32,7 +32,6 @@ from rhip.identity.domain import (
     validate_display_name,
     validate_password,
     validate_reason,
-    validate_request_id,
     validate_username,
 )
 from rhip.identity.roles import IDENTITY, permission_rules
@@ -61,6 +60,7 @@ from rhip.kit.errors import (
     Violations,
     invalid,
 )
+from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.tenancy import Region, catalog, is_within, region_path, tenant_scope
@@ -195,12 +195,13 @@ class IdentityUseCases:
         credit = ""
         if draft.credit_code:
             credit = checks.check(validate_credit_code, draft.credit_code, "tenant.credit_code")
-        request_id = checks.check(validate_request_id, request_id) or ""
+        request_id = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
         self._in_cell(region.path, "tenant.region_code")
         now = self.clock()
         with self.db.transaction() as tx:
             repo = IdentityRepository(tx)
+            claim(tx, request_id)
             if request_id and (existing := repo.tenant_by_request(request_id)):
                 self._require(principal, existing.scope_path, "GetTenant")
                 return existing
@@ -374,8 +375,9 @@ class IdentityUseCases:
             username = checks.check(validate_username, draft.username, "user.username")
             display = checks.check(validate_display_name, draft.display_name, "user.display_name")
             checks.check(validate_password, password, "password")
-            request_id = checks.check(validate_request_id, request_id) or ""
+            request_id = checks.check(request_key, request_id) or ""
             checks.raise_if_any()
+            claim(tx, request_id)
             if request_id and (existing := repo.user_by_request(request_id)):
                 return existing
             user = User(
@@ -474,7 +476,7 @@ class IdentityUseCases:
             )
         if bool(region_code) == bool(tenant_id):
             raise invalid("grant.region_code", "name either a region or a tenant", "GRANT_TARGET")
-        request_id = validate_request_id(request_id)
+        request_id = request_key(request_id)
         with self.db.transaction() as tx:
             repo = IdentityRepository(tx)
             if tenant_id:
@@ -488,6 +490,7 @@ class IdentityUseCases:
             self._in_cell(scope, "grant.region_code")
             subject_scope, _ = self._subject_scope(repo, subject)
             self._require(principal, subject_scope, "GrantRole")
+            claim(tx, request_id)
             if request_id and (existing := repo.grant_by_request(request_id)):
                 return existing
             if existing := repo.find_grant(subject, role, scope):
@@ -556,11 +559,12 @@ class IdentityUseCases:
             raise invalid("service_account.tenant_id", "must name a tenant", "TENANT_REQUIRED")
         checks = Violations()
         display = checks.check(validate_display_name, display_name, "service_account.display_name")
-        request_id = checks.check(validate_request_id, request_id) or ""
+        request_id = checks.check(request_key, request_id) or ""
         with self.db.transaction() as tx:
             repo = IdentityRepository(tx)
             tenant = self._load_tenant(repo, tenant_id, "CreateServiceAccount")
             checks.raise_if_any()
+            claim(tx, request_id)
             if request_id and (existing := repo.service_account_by_request(request_id)):
                 return existing, ""
             secret = secrets.token_urlsafe(32)
