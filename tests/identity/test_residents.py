@@ -442,6 +442,23 @@ def test_reads_are_audited_with_the_caller_and_outcome(running: RunningCell, wor
     ]
 
 
+def test_a_search_is_audited_per_resident_it_returned(running: RunningCell, world: World) -> None:
+    """Issue 12: "who viewed this resident" must find searches too, and the answer leaves only
+    once its events are written (no flush needed before reading them)."""
+    api = stub(running.channel)
+    md = running.md("qs-doctor")
+    wang = api.RegisterResident(
+        register_request(ZAOZHUANG_WOMAN, name="王芳", region="320311"), metadata=md
+    ).resident
+    api.SearchResidents(pb.SearchResidentsRequest(display_name="王芳"), metadata=md)
+    api.SearchResidents(pb.SearchResidentsRequest(display_name="赵无名"), metadata=md)
+    with running.cell.identity.db.read() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT target, outcome FROM audit_event WHERE action = 'resident.search' ORDER BY seq"
+        ).all()
+    assert [(r.target, r.outcome) for r in rows] == [(wang.name, "OK"), ("residents", "OK")]
+
+
 def test_update_changes_contact_details_with_the_etag(running: RunningCell, world: World) -> None:
     from google.protobuf.field_mask_pb2 import FieldMask
 

@@ -13,13 +13,13 @@ import json
 import logging
 import queue
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from rhip.kit.authn import optional_principal
+from rhip.kit.errors import Unavailable
 from rhip.kit.schema import audit_event, audit_head
 from rhip.kit.telemetry import current_request_id, current_trace_id
 from sqlalchemy import Connection, insert, select, update
@@ -136,43 +136,70 @@ def append_many(tx: Connection, events: Sequence[AuditEvent]) -> int:
 
 
 class AuditWriter:
-    """Appends audit events of reads off the request path, in batches (group commit).
+    """Appends the audit events of reads, many reads per transaction (group commit), and lets
+    each read answer only once its event is written (ARCHITECTURE §3.5).
 
-    A read has nothing to commit but its audit row, and appending it in the request would
-    serialise every read on the chain's head and wait for the disk. The event is captured
-    (who, when, trace and request id) when the read happens and appended here within
-    ``interval`` seconds, in one transaction per batch. The queue is bounded: when it is
-    full, readers wait (back-pressure), so events are never dropped. ``stop`` flushes; a
-    process killed outright can lose at most the events of the last interval.
+    A read has nothing to commit but its audit row; appending it in the request would
+    serialise every read on the chain's head. Instead the event is captured (who, when, trace
+    and request id) when the read happens and queued; one writer thread appends whatever is
+    queued in one transaction, and every reader whose event was in it goes on. While one batch
+    commits the next gathers, so the batches grow with the load and a read waits for about one
+    commit. A process killed outright loses no answered read's event: the answer has not left
+    before its row is committed. The queue is bounded: when it is full, readers wait
+    (back-pressure), so events are never dropped. When the audit log cannot be written within
+    ``wait_seconds``, the read fails with UNAVAILABLE ``AUDIT_UNAVAILABLE`` rather than answer
+    unaudited (its event is still written once the database is back).
     """
 
     def __init__(
-        self, db: Database, *, interval: float = 0.05, batch: int = 500, capacity: int = 10_000
+        self,
+        db: Database,
+        *,
+        interval: float = 0.05,
+        batch: int = 500,
+        capacity: int = 10_000,
+        wait_seconds: float = 5.0,
     ) -> None:
         self._db = db
         self._interval = interval
         self._batch = batch
+        self._wait_seconds = wait_seconds
         self._queue: queue.Queue[AuditEvent] = queue.Queue(capacity)
+        self._order = threading.Lock()  # tickets in queue order
         self._idle = threading.Condition()
-        self._pending = 0
+        self._queued = 0  # events ever queued: the ticket of the last one
+        self._written = 0  # events ever written (the queue is FIFO: tickets up to here)
         self._stopping = threading.Event()
-        self._flushing = False
         self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._thread.start()
 
     def submit(self, event: AuditEvent) -> None:
+        """Append ``event``; returns once it is written."""
+        self.submit_all([event])
+
+    def submit_all(self, events: Sequence[AuditEvent]) -> None:
+        """Append ``events`` (one read's, say one per resident a search returned); returns
+        once all are written, UNAVAILABLE when the audit log does not answer in time."""
+        captured = [event.captured() for event in events]
+        if not captured:
+            return
+        with self._order:
+            for event in captured:
+                self._queue.put(event)
+            self._queued += len(captured)
+            ticket = self._queued
         with self._idle:
-            self._pending += 1
-        self._queue.put(event.captured())
+            if not self._idle.wait_for(lambda: self._written >= ticket, self._wait_seconds):
+                raise Unavailable(
+                    "the audit log is not answering; retry", reason="AUDIT_UNAVAILABLE"
+                )
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every submitted event is appended; False on timeout."""
-        self._flushing = True  # no gathering wait while someone waits for the events
-        try:
-            with self._idle:
-                return self._idle.wait_for(lambda: self._pending == 0, timeout)
-        finally:
-            self._flushing = False
+        with self._order:
+            ticket = self._queued
+        with self._idle:
+            return self._idle.wait_for(lambda: self._written >= ticket, timeout)
 
     def stop(self) -> None:
         self.flush()
@@ -185,27 +212,25 @@ class AuditWriter:
                 events = [self._queue.get(timeout=self._interval)]
             except queue.Empty:
                 continue
-            # Gather what arrives within one interval of the first event: one transaction
-            # per batch instead of per read (the writer's CPU competes with the readers').
-            deadline = time.monotonic() + self._interval
+            # No gathering wait: readers wait for this batch, and what arrives while it
+            # commits forms the next one.
             while len(events) < self._batch:
-                remaining = deadline - time.monotonic()
                 try:
-                    if remaining > 0 and not self._stopping.is_set() and not self._flushing:
-                        events.append(self._queue.get(timeout=remaining))
-                    else:
-                        events.append(self._queue.get_nowait())
+                    events.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
             self._write(events)
             with self._idle:
-                self._pending -= len(events)
+                self._written += len(events)
                 self._idle.notify_all()
 
     def _write(self, events: list[AuditEvent]) -> None:
         delay = 0.05
         while True:
             try:
+                # Not waiting for the WAL flush (PostgreSQL): a committed row survives this
+                # process being killed; only a crash of the database server itself could
+                # lose the last fraction of a second.
                 with self._db.transaction(durable=False) as tx:
                     append_many(tx, events)
                 return

@@ -206,8 +206,22 @@ class ResidentUseCases:
         outcome: str = "OK",
         **detail: object,
     ) -> None:
-        """Audit a read: captured now, appended by the writer off the request path."""
+        """Audit a read: captured now, appended by the writer with other reads' events; the
+        answer waits until it is written."""
         self.read_audit.submit(self._event(action, resident, target, outcome, detail))
+
+    def audit_reads(self, action: str, residents: list[Resident], **detail: object) -> None:
+        """Audit a read that returned several residents: one event per resident (so "who
+        viewed this resident" finds a search too), or one for the call when none."""
+        if not residents:
+            self.audit_read(action, None, "residents", hits=0, **detail)
+            return
+        self.read_audit.submit_all(
+            [
+                self._event(action, r, "", "OK", {"hits": len(residents), **detail})
+                for r in residents
+            ]
+        )
 
     # -- register ----------------------------------------------------------------------------
     def register(
@@ -491,7 +505,7 @@ class ResidentUseCases:
         with self.reading() as repo:
             rows = repo.candidates(key, surname_prefix(key), born, roots, SEARCH_CANDIDATE_LIMIT)
         ranked = rank([score_candidate(r, key, born, sex) for r in rows], min(limit or 10, 50))
-        self.audit_read("resident.search", None, "residents", hits=len(ranked))
+        self.audit_reads("resident.search", [c.resident for c in ranked])
         return ranked
 
     def history(self, name: str, page: Page) -> tuple[list[ResidentEvent], str]:
