@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from rhip.kit.authn import optional_principal
+from rhip.kit.authn import Principal, PrincipalKind, optional_principal
 from rhip.kit.errors import Unavailable
-from rhip.kit.schema import audit_event, audit_head
+from rhip.kit.schema import audit_event, audit_head, audit_resident
 from rhip.kit.telemetry import current_request_id, current_trace_id
 from sqlalchemy import Connection, insert, select, update
 
@@ -67,8 +67,12 @@ class AuditEvent:
         """The event with who, when and which call filled in now, from this thread's context,
         so another thread can append it later unchanged."""
         principal = optional_principal()
+        detail = self.detail
+        if "basis" not in detail:
+            detail = {**detail, "basis": access_basis(principal)}
         return replace(
             self,
+            detail=detail,
             actor=self.actor or (principal.subject if principal else "anonymous"),
             actor_tenant=self.actor_tenant
             if self.actor_tenant is not None
@@ -77,6 +81,38 @@ class AuditEvent:
             trace_id=self.trace_id if self.trace_id is not None else current_trace_id(),
             request_id=self.request_id if self.request_id is not None else current_request_id(),
         )
+
+
+def access_basis(principal: Principal | None) -> str:
+    """Under which basis the actor touched the data, as "who viewed me" answers it: a
+    clinician's treatment relationship, a health commission's administration, an auditor's
+    audit, another system acting for a tenant, a cell acting for itself, or the platform."""
+    if principal is None:
+        return "system"
+    if principal.is_cell_account:
+        return "cell"
+    return _BASIS[principal.kind]
+
+
+_BASIS = {
+    PrincipalKind.PRACTITIONER: "treatment",
+    PrincipalKind.REGIONAL_ADMIN: "administration",
+    PrincipalKind.AUDITOR: "audit",
+    PrincipalKind.SERVICE_ACCOUNT: "service",
+}
+
+
+def residents_named(target: str, detail: Mapping[str, object]) -> set[str]:
+    """The residents an event is about: its target (``residents/{id}[/…]``) and its detail's
+    ``resident``; indexed in ``audit_resident`` for searches by resident."""
+    found = set()
+    parts = target.split("/")
+    if len(parts) >= 2 and parts[0] == "residents" and parts[1]:
+        found.add(parts[1])
+    named = detail.get("resident")
+    if isinstance(named, str) and named:
+        found.add(named)
+    return found
 
 
 @dataclass(frozen=True)
@@ -110,8 +146,8 @@ def append_many(tx: Connection, events: Sequence[AuditEvent]) -> int:
     ).one()
     seq, prev = head.seq, head.hash
     rows: list[dict[str, object]] = []
-    for event in events:
-        event = event.captured()
+    captured = [event.captured() for event in events]
+    for event in captured:
         seq += 1
         row: dict[str, object] = {
             "seq": seq,
@@ -131,6 +167,13 @@ def append_many(tx: Connection, events: Sequence[AuditEvent]) -> int:
         rows.append(row)
     if rows:
         tx.execute(insert(audit_event), rows)
+        about = [
+            {"resident_id": resident, "seq": row["seq"]}
+            for event, row in zip(captured, rows, strict=True)
+            for resident in sorted(residents_named(event.target, event.detail))
+        ]
+        if about:
+            tx.execute(insert(audit_resident), about)
         tx.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=prev))
     return seq
 

@@ -59,3 +59,10 @@ request_key = Table(
     Column("digest", String(64), nullable=False),
     Column("create_time", DateTime(timezone=True), nullable=False),
 )
+
+audit_resident = Table(
+    "audit_resident",
+    metadata,
+    Column("resident_id", String(64), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+)

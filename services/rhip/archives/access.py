@@ -14,11 +14,13 @@ from rhip.archives.domain import FollowUpPolicy, HealthRecord
 from rhip.archives.roles import ARCHIVES
 from rhip.archives.store import ArchivesRepository
 from rhip.kit import audit
+from rhip.kit.audit_query import AuditFilter, AuditRecord, search_region
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.authz import Authorizer, subject_blocked
 from rhip.kit.config import Settings
 from rhip.kit.db import Database
 from rhip.kit.errors import AlreadyExists, NotFound, PermissionDenied
+from rhip.kit.pagination import Page
 from rhip.kit.tenancy import region_path, tenant_scope
 
 TRANSFER_METHOD = ARCHIVES + "RequestRecordTransfer"
@@ -52,6 +54,14 @@ class UseCaseBase:
     def _unit(self, *, durable: bool = True) -> Iterator[ArchivesRepository]:
         with self.db.transaction(durable=durable) as tx:
             yield ArchivesRepository(tx)
+
+    def search_audit(
+        self, parent: str, where: AuditFilter, page: Page
+    ) -> tuple[list[AuditRecord], str]:
+        """Who read or changed what in this cell's archives (``SearchAuditEvents``)."""
+        return search_region(
+            self.db, self.authz, ARCHIVES + "SearchAuditEvents", parent, where, page
+        )
 
     def _require(self, principal: Principal, scope: str, method: str) -> None:
         self.authz.require(principal, scope, ARCHIVES + method)

@@ -48,9 +48,15 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         ARCHIVES + "SetRegionPopulation",
         ARCHIVES + "CreateSpotCheck",
         ARCHIVES + "RecordSpotCheckFinding",
+        ARCHIVES + "SearchAuditEvents",
     ),
-    # Auditors read, change nothing.
-    "auditor": (ARCHIVES + "Get*", ARCHIVES + "List*", ARCHIVES + "RankInstitutions"),
+    # Auditors read, change nothing, and search the audit log.
+    "auditor": (
+        ARCHIVES + "Get*",
+        ARCHIVES + "List*",
+        ARCHIVES + "RankInstitutions",
+        ARCHIVES + "SearchAuditEvents",
+    ),
     # Another system for a tenant (its HIS feeds check-ups and follow-ups).
     "service": (
         ARCHIVES + "GetHealthRecord",

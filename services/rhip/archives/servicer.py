@@ -34,6 +34,7 @@ from rhip.archives.store import (
 )
 from rhip.archives.usecases import ArchivesUseCases, RecordedFollowUp
 from rhip.kit.apis import public_methods
+from rhip.kit.audit_api import audit_event_to_pb, search_request
 from rhip.kit.errors import Violations
 from rhip.kit.pagination import parse_page
 from rhip.kit.timestamps import to_timestamp
@@ -553,4 +554,10 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
             self.uc.relay_decision(
                 request.transfer_id, _DECISIONS.get(request.decision, ""), side, request.reason
             )
+        )
+
+    def SearchAuditEvents(self, request, context):  # type: ignore[no-untyped-def]
+        events, token = self.uc.search_audit(*search_request(request))
+        return pb.SearchAuditEventsResponse(
+            events=[audit_event_to_pb(e) for e in events], next_page_token=token
         )

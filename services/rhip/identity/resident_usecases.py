@@ -214,7 +214,9 @@ class ResidentUseCases:
         """Audit a read that returned several residents: one event per resident (so "who
         viewed this resident" finds a search too), or one for the call when none."""
         if not residents:
-            self.audit_read(action, None, "residents", hits=0, **detail)
+            self.read_audit.submit(
+                self._event(action, None, "residents", "OK", {"hits": 0, **detail})
+            )
             return
         self.read_audit.submit_all(
             [

@@ -39,6 +39,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         IDENTITY + "Get*",
         IDENTITY + "List*",
         IDENTITY + "VerifyAuditChain",
+        IDENTITY + "SearchAuditEvents",
         *_residents("Get* List* Lookup* Search*"),
     ),
     # Another system acting for a tenant (an HIS, the resident's health-card app).

@@ -19,6 +19,7 @@ from rhip.api.identity.v1 import (
 from rhip.identity.domain import RoleGrant, ServiceAccount, Tenant, TenantLevel, TenantType, User
 from rhip.identity.usecases import IdentityUseCases, IssuedTokens, TenantDraft, UserDraft
 from rhip.kit.apis import public_methods
+from rhip.kit.audit_api import audit_event_to_pb, search_request
 from rhip.kit.authn import PrincipalKind
 from rhip.kit.pagination import parse_page
 from rhip.kit.tenancy import Region, RegionLevel
@@ -266,6 +267,12 @@ class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
     def RotateSigningKey(self, request, context):  # type: ignore[no-untyped-def]
         kid, created = self.uc.rotate_signing_key()
         return pb.RotateSigningKeyResponse(kid=kid, create_time=to_timestamp(created))
+
+    def SearchAuditEvents(self, request, context):  # type: ignore[no-untyped-def]
+        events, token = self.uc.search_audit(*search_request(request))
+        return pb.SearchAuditEventsResponse(
+            events=[audit_event_to_pb(e) for e in events], next_page_token=token
+        )
 
     def VerifyAuditChain(self, request, context):  # type: ignore[no-untyped-def]
         report = self.uc.verify_audit_chain()

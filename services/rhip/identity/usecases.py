@@ -38,6 +38,7 @@ from rhip.identity.roles import IDENTITY, permission_rules
 from rhip.identity.store import IdentityRepository
 from rhip.identity.tokens import IssuedToken, KeyRing, TokenIssuer
 from rhip.kit import audit
+from rhip.kit.audit_query import AuditFilter, AuditRecord, search_region
 from rhip.kit.authn import Principal, PrincipalKind, acting_as, current_principal
 from rhip.kit.authz import (
     Authorizer,
@@ -844,6 +845,13 @@ class IdentityUseCases:
                 audit.AuditEvent("signing_key.rotate", f"signingKeys/{kid}", self.cell_path),
             )
         return kid, created
+
+    def search_audit(
+        self, parent: str, where: AuditFilter, page: Page
+    ) -> tuple[list[AuditRecord], str]:
+        return search_region(
+            self.db, self.authz, IDENTITY + "SearchAuditEvents", parent, where, page
+        )
 
     def verify_audit_chain(self) -> audit.ChainReport:
         principal = current_principal()

@@ -252,6 +252,11 @@ class ArchivesServiceStub:
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.WithdrawRecordTransferRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
                 _registered_method=True)
+        self.SearchAuditEvents = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/SearchAuditEvents',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SearchAuditEventsRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SearchAuditEventsResponse.FromString,
+                _registered_method=True)
 
 
 class ArchivesServiceServicer:
@@ -571,6 +576,15 @@ class ArchivesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SearchAuditEvents(self, request, context):
+        """Searches this cell's archives audit log inside a region subtree, newest first: who read
+        or changed which resident's record, when, under which basis (auditors and the
+        administrators of the region chain).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ArchivesServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -788,6 +802,11 @@ def add_ArchivesServiceServicer_to_server(servicer, server):
                     servicer.WithdrawRecordTransfer,
                     request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.WithdrawRecordTransferRequest.FromString,
                     response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.SerializeToString,
+            ),
+            'SearchAuditEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchAuditEvents,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SearchAuditEventsRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SearchAuditEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1953,6 +1972,33 @@ class ArchivesService:
             '/rhip.api.archives.v1.ArchivesService/WithdrawRecordTransfer',
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.WithdrawRecordTransferRequest.SerializeToString,
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchAuditEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/SearchAuditEvents',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SearchAuditEventsRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SearchAuditEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

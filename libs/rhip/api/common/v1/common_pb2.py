@@ -23,19 +23,26 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1frhip/api/common/v1/common.proto\x12\x12rhip.api.common.v1\x1a google/protobuf/descriptor.proto\"\x8b\x01\n\tPrincipal\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12/\n\x04kind\x18\x02 \x01(\x0e\x32!.rhip.api.common.v1.PrincipalKind\x12\x11\n\ttenant_id\x18\x03 \x01(\t\x12\x13\n\x0bregion_code\x18\x04 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x05 \x01(\t\"c\n\x10\x41uditChainReport\x12\x0e\n\x06intact\x18\x01 \x01(\x08\x12\x14\n\x0crows_checked\x18\x02 \x01(\x03\x12\x18\n\x10\x66irst_broken_seq\x18\x03 \x01(\x03\x12\x0f\n\x07problem\x18\x04 \x01(\t*\xb3\x01\n\rPrincipalKind\x12\x1e\n\x1aPRINCIPAL_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1bPRINCIPAL_KIND_PRACTITIONER\x10\x01\x12!\n\x1dPRINCIPAL_KIND_REGIONAL_ADMIN\x10\x02\x12\x1a\n\x16PRINCIPAL_KIND_AUDITOR\x10\x03\x12\"\n\x1ePRINCIPAL_KIND_SERVICE_ACCOUNT\x10\x04:0\n\x06public\x12\x1e.google.protobuf.MethodOptions\x18\xd1\x86\x03 \x01(\x08:4\n\ncross_cell\x12\x1e.google.protobuf.MethodOptions\x18\xd2\x86\x03 \x01(\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1frhip/api/common/v1/common.proto\x12\x12rhip.api.common.v1\x1a google/protobuf/descriptor.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8b\x01\n\tPrincipal\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12/\n\x04kind\x18\x02 \x01(\x0e\x32!.rhip.api.common.v1.PrincipalKind\x12\x11\n\ttenant_id\x18\x03 \x01(\t\x12\x13\n\x0bregion_code\x18\x04 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x05 \x01(\t\"c\n\x10\x41uditChainReport\x12\x0e\n\x06intact\x18\x01 \x01(\x08\x12\x14\n\x0crows_checked\x18\x02 \x01(\x03\x12\x18\n\x10\x66irst_broken_seq\x18\x03 \x01(\x03\x12\x0f\n\x07problem\x18\x04 \x01(\t\"\xd3\x02\n\nAuditEvent\x12\x0b\n\x03seq\x18\x01 \x01(\x03\x12.\n\nevent_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x14\n\x0c\x61\x63tor_tenant\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12\x0e\n\x06target\x18\x06 \x01(\t\x12\x12\n\nscope_path\x18\x07 \x01(\t\x12\x0f\n\x07outcome\x18\x08 \x01(\t\x12\r\n\x05\x62\x61sis\x18\t \x01(\t\x12\x10\n\x08trace_id\x18\n \x01(\t\x12\x12\n\nrequest_id\x18\x0b \x01(\t\x12:\n\x06\x64\x65tail\x18\x0c \x03(\x0b\x32*.rhip.api.common.v1.AuditEvent.DetailEntry\x1a-\n\x0b\x44\x65tailEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\xb3\x01\n\rPrincipalKind\x12\x1e\n\x1aPRINCIPAL_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1bPRINCIPAL_KIND_PRACTITIONER\x10\x01\x12!\n\x1dPRINCIPAL_KIND_REGIONAL_ADMIN\x10\x02\x12\x1a\n\x16PRINCIPAL_KIND_AUDITOR\x10\x03\x12\"\n\x1ePRINCIPAL_KIND_SERVICE_ACCOUNT\x10\x04:0\n\x06public\x12\x1e.google.protobuf.MethodOptions\x18\xd1\x86\x03 \x01(\x08:4\n\ncross_cell\x12\x1e.google.protobuf.MethodOptions\x18\xd2\x86\x03 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rhip.api.common.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PRINCIPALKIND']._serialized_start=333
-  _globals['_PRINCIPALKIND']._serialized_end=512
-  _globals['_PRINCIPAL']._serialized_start=90
-  _globals['_PRINCIPAL']._serialized_end=229
-  _globals['_AUDITCHAINREPORT']._serialized_start=231
-  _globals['_AUDITCHAINREPORT']._serialized_end=330
+  _globals['_AUDITEVENT_DETAILENTRY']._loaded_options = None
+  _globals['_AUDITEVENT_DETAILENTRY']._serialized_options = b'8\001'
+  _globals['_PRINCIPALKIND']._serialized_start=708
+  _globals['_PRINCIPALKIND']._serialized_end=887
+  _globals['_PRINCIPAL']._serialized_start=123
+  _globals['_PRINCIPAL']._serialized_end=262
+  _globals['_AUDITCHAINREPORT']._serialized_start=264
+  _globals['_AUDITCHAINREPORT']._serialized_end=363
+  _globals['_AUDITEVENT']._serialized_start=366
+  _globals['_AUDITEVENT']._serialized_end=705
+  _globals['_AUDITEVENT_DETAILENTRY']._serialized_start=660
+  _globals['_AUDITEVENT_DETAILENTRY']._serialized_end=705
 # @@protoc_insertion_point(module_scope)

@@ -139,6 +139,11 @@ class IdentityServiceStub:
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.VerifyAuditChainRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_common_dot_v1_dot_common__pb2.AuditChainReport.FromString,
                 _registered_method=True)
+        self.SearchAuditEvents = channel.unary_unary(
+                '/rhip.api.identity.v1.IdentityService/SearchAuditEvents',
+                request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.SearchAuditEventsRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.SearchAuditEventsResponse.FromString,
+                _registered_method=True)
 
 
 class IdentityServiceServicer:
@@ -285,6 +290,15 @@ class IdentityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SearchAuditEvents(self, request, context):
+        """Searches this cell's identity audit log inside a region subtree, newest first: who read
+        or changed which resident, user or tenant, when, under which basis (auditors and the
+        administrators of the region chain).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IdentityServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -387,6 +401,11 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.VerifyAuditChain,
                     request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.VerifyAuditChainRequest.FromString,
                     response_serializer=rhip_dot_api_dot_common_dot_v1_dot_common__pb2.AuditChainReport.SerializeToString,
+            ),
+            'SearchAuditEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchAuditEvents,
+                    request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.SearchAuditEventsRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.SearchAuditEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -930,6 +949,33 @@ class IdentityService:
             '/rhip.api.identity.v1.IdentityService/VerifyAuditChain',
             rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.VerifyAuditChainRequest.SerializeToString,
             rhip_dot_api_dot_common_dot_v1_dot_common__pb2.AuditChainReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchAuditEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.identity.v1.IdentityService/SearchAuditEvents',
+            rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.SearchAuditEventsRequest.SerializeToString,
+            rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.SearchAuditEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,
