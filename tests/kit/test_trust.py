@@ -5,6 +5,7 @@ routing reload that changes it."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import time
@@ -141,3 +142,12 @@ def test_a_cell_without_a_routing_table_trusts_its_own_keys_for_its_own_regions(
     assert _reason(verifier, _token("jiangsu", "320000", issuer=ISSUER["shandong"])) == (
         "TOKEN_ISSUER"
     )
+
+
+def test_a_payload_that_is_no_json_object_is_malformed(routes: RoutingTable) -> None:
+    verifier = TokenVerifier(CellKeys(routes, _Lookups()))
+    header = _token("jiangsu", "320000").split(".")[0]
+    for payload in (b"[1]", b"{", b"\xff", b"[" * 100_000 + b"]" * 100_000):
+        segment = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+        assert _reason(verifier, f"{header}.{segment}.c2ln") == "TOKEN_MALFORMED", payload[:8]
+    assert _reason(verifier, f"{header}") == "TOKEN_MALFORMED"

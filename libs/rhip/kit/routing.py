@@ -20,6 +20,7 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TypeGuard
 
@@ -39,8 +40,9 @@ class CellRoute:
     # Read on every forwarded call as ``services.get(service, address)``: one dict lookup.
     services: Mapping[str, str] = field(default_factory=dict, hash=False)
 
-    @property
+    @cached_property
     def paths(self) -> tuple[str, ...]:
+        # Computed once: every token verified and every call routed asks (owner()).
         return tuple(region_path(code) for code in self.regions)
 
     def address_of(self, service: str) -> str:
