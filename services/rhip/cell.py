@@ -189,16 +189,14 @@ def build_cell(
 
 def _trust(settings: Settings, own_keys: KeySource, peers: ChannelPool) -> CellKeys:
     """Which keys vouch for whom. Without a routing table the cell knows only itself: its own
-    keys, for its own regions. With one, every cell's keys, each for its own cell's regions
-    (this cell's too): cross-cell calls carry the original caller's token, issued by the
-    caller's cell, and a cell account's, issued by its cell."""
+    keys, for its own regions. With one (listing this cell, or only its peers as the chart
+    renders it), every cell's keys, each for its own cell's regions, this cell's too:
+    cross-cell calls carry the original caller's token, issued by the caller's cell, and a
+    cell account's, issued by its cell."""
     if not settings.routes_file:
         return single_cell(settings.cell, own_keys)
     try:
         routes = RoutingTable.from_file(settings.routes_file)
     except (OSError, RoutingError) as error:
         raise ConfigError(f"RHIP_ROUTES {settings.routes_file}: {error}") from None
-    own = routes.owner(settings.cell)
-    if own is None:
-        raise ConfigError(f"RHIP_ROUTES {settings.routes_file}: no cell owns {settings.cell}")
-    return cell_keys(routes, peers, own=(own.name, own_keys), reload=True)
+    return cell_keys(routes, peers, own=(settings.cell, own_keys), reload=True)

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import grpc
 import jwt
 import pytest
 from archives.two_cells import TIMEOUT, TwoCells, _record_in_xuzhou
+from conftest import make_settings
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.api.identity.v1 import identity_service_pb2 as ipb
 from rhip.api.identity.v1 import identity_service_pb2_grpc, resident_service_pb2_grpc
 from rhip.api.identity.v1 import resident_service_pb2 as rpb
+from support.cells import build_world, start_cell
 from support.errors import expect_error
+from support.platform import free_port, write_routes
 
 UNAUTH = grpc.StatusCode.UNAUTHENTICATED
 # The issuer a forged token names → the reason it is refused for.
@@ -131,3 +135,21 @@ def test_a_cells_own_key_vouches_for_its_own_principals_and_account(
             UNAUTH,
             reason,
         )
+
+
+def test_a_cell_whose_table_lists_only_its_peers_accepts_its_own_tokens(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The Helm chart renders a cell's routing table from its peers alone: the cell still
+    owns its own region, and its own keys vouch for it."""
+    routes = write_routes(tmp_path / "routes.json", {"370000": f"127.0.0.1:{free_port()}"})
+    running = start_cell(make_settings(tmp_path, database_url, RHIP_ROUTES=str(routes)))
+    try:
+        build_world(running)
+        listed = running.stub.ListUsers(
+            ipb.ListUsersRequest(parent="regions/320300"), metadata=running.md("xz-admin")
+        )
+        assert listed.users
+    finally:
+        running.channel.close()
+        running.cell.stop(0)

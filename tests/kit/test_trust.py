@@ -21,9 +21,9 @@ from rhip.kit.routing import RoutingTable
 from rhip.kit.trust import CellKeys, single_cell
 
 KEYS = {"jiangsu": Ed25519PrivateKey.generate(), "shandong": Ed25519PrivateKey.generate(),
-        "xuzhou": Ed25519PrivateKey.generate()}  # fmt: skip
+        "xuzhou": Ed25519PrivateKey.generate(), "nanjing": Ed25519PrivateKey.generate()}  # fmt: skip
 ISSUER = {"jiangsu": "rhip-identity/320000", "shandong": "rhip-identity/370000",
-          "xuzhou": "rhip-identity/320300"}  # fmt: skip
+          "xuzhou": "rhip-identity/320300", "nanjing": "rhip-identity/320100"}  # fmt: skip
 CELLS = [
     {"name": "jiangsu", "regions": ["320000"], "address": "127.0.0.1:1"},
     {"name": "shandong", "regions": ["370000"], "address": "127.0.0.1:2"},
@@ -132,6 +132,28 @@ def test_the_most_specific_cell_owns_and_a_reload_ends_cached_verdicts(
     assert verifier.verify(_token("xuzhou", "320311")).region_code == "320311"
     assert verifier.verify(_token("jiangsu", "320100")).region_code == "320100"  # still Jiangsu's
     assert _reason(verifier, _token("xuzhou", "320100")) == "TOKEN_KEY_NOT_TRUSTED_FOR_REGION"
+
+
+def test_a_cell_whose_table_lists_only_its_peers_owns_its_own_region(tmp_path: Path) -> None:
+    """As the Helm chart renders a cell's table (``cell.peers``): this cell is not in it."""
+    lookups = _Lookups()
+    routes = RoutingTable.from_file(_write(tmp_path / "routes.json", CELLS))  # the peers
+    nanjing = TokenVerifier(CellKeys(routes, lookups, own=("320100", lookups("nanjing"))))
+    # Its own keys, for its own subtree: the most specific owner, inside Jiangsu's.
+    assert nanjing.verify(_token("nanjing", "320106")).region_code == "320106"
+    assert _reason(nanjing, _token("nanjing", "320300")) == "TOKEN_KEY_NOT_TRUSTED_FOR_REGION"
+    # Jiangsu's keys for the rest of Jiangsu only; Shandong's for Shandong.
+    assert nanjing.verify(_token("jiangsu", "320300")).region_code == "320300"
+    assert _reason(nanjing, _token("jiangsu", "320106")) == "TOKEN_KEY_NOT_TRUSTED_FOR_REGION"
+    assert nanjing.verify(_token("shandong", "370402")).region_code == "370402"
+    assert _reason(nanjing, _token("shandong", "320106")) == "TOKEN_KEY_NOT_TRUSTED_FOR_REGION"
+    assert _reason(nanjing, _token("shandong", "320106", issuer=ISSUER["nanjing"])) == (
+        "TOKEN_ISSUER"
+    )
+    # Listed in its own table, a cell is that entry (by the region code it lists).
+    jiangsu = TokenVerifier(CellKeys(routes, lookups, own=("320000", lookups("jiangsu"))))
+    assert jiangsu.verify(_token("jiangsu", "320311")).region_code == "320311"
+    assert _reason(jiangsu, _token("shandong", "320311")) == "TOKEN_KEY_NOT_TRUSTED_FOR_REGION"
 
 
 def test_a_cell_without_a_routing_table_trusts_its_own_keys_for_its_own_regions() -> None:

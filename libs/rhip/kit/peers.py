@@ -66,13 +66,13 @@ def cell_keys(
     own: tuple[str, KeySource] | None = None,
     reload: bool = False,
 ) -> CellKeys:
-    """The keys of every cell of ``routes``, each tied to its cell: ``own`` (this cell's name
-    and key source) for this cell, every other cell's from its identity's JWKS. ``reload``:
-    re-read the table when it changed (processes without a watcher thread of their own)."""
-
-    def keys_of(name: str) -> KeySource:
-        if own is not None and name == own[0]:
-            return own[1]
-        return remote_keys(identity_channel(routes, pool, name), name)
-
-    return CellKeys(routes, keys_of, reload=reload)
+    """The keys of every cell of ``routes``, each tied to its cell: every other cell's from
+    its identity's JWKS, and ``own`` (this cell's region code and key source) for this cell.
+    ``reload``: re-read the table when it changed (processes without a watcher thread of
+    their own)."""
+    return CellKeys(
+        routes,
+        lambda name: remote_keys(identity_channel(routes, pool, name), name),
+        own=own,
+        reload=reload,
+    )

@@ -40,27 +40,32 @@ def issuer_code(issuer: object) -> str | None:
 class CellKeys:
     """The signing keys of every cell of a routing table, each tied to its cell.
 
-    ``keys_of(name)`` gives the KeySource of the cell so named (this cell's own key ring, or
-    a peer's JWKS); it is asked once per cell. ``reload``: re-read the table (at most once a
-    second) for processes with no watcher thread of their own; the gateway's watcher reloads
-    its table itself.
+    ``remote(name)`` gives the KeySource of the cell so named (its identity's JWKS); it is
+    asked once per cell. ``own``: this cell's region code (RHIP_CELL) and its own key source
+    (the gateway has none). The table may list this cell (the entry listing its code) or only
+    its peers, as the Helm chart renders it: then this cell joins it as owning its code's
+    subtree. ``reload``: re-read the table (at most once a second) for processes with no
+    watcher thread of their own; the gateway's watcher reloads its table itself.
     """
 
     def __init__(
         self,
         routes: RoutingTable,
-        keys_of: Callable[[str], KeySource],
+        remote: Callable[[str], KeySource],
         *,
+        own: tuple[str, KeySource] | None = None,
         reload: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._routes = routes
-        self._keys_of = keys_of
+        self._remote = remote
+        self._own = own
         self._sources: dict[str, KeySource] = {}
         self._lock = threading.Lock()
         self._reload = reload
         self._clock = clock
         self._checked_at = float("-inf")
+        self._view: tuple[int, RoutingTable, str] = self._make_view()
 
     @property
     def version(self) -> int:
@@ -71,16 +76,36 @@ class CellKeys:
             self._routes.reload_if_changed()
         return self._routes.version
 
+    def _make_view(self) -> tuple[int, RoutingTable, str]:
+        """The table as of its current version, with this cell in it, and this cell's name."""
+        version, table = self._routes.version, self._routes
+        if self._own is None:
+            return version, table, ""
+        code = self._own[0]
+        entry = next((c for c in table.cells if code in c.regions), None)
+        if entry is None:
+            # No address: nothing routes to this entry, it only says what the cell owns.
+            entry = CellRoute(f"cell-{code}", "", (code,))
+            table = RoutingTable((entry, *table.cells))
+        return version, table, entry.name
+
+    def _table(self) -> RoutingTable:
+        if self._view[0] != self._routes.version:
+            self._view = self._make_view()
+        return self._view[1]
+
     def _source(self, cell: str) -> KeySource:
+        if self._own is not None and cell == self._view[2]:
+            return self._own[1]
         source = self._sources.get(cell)
         if source is None:
             with self._lock:
-                source = self._sources.setdefault(cell, self._keys_of(cell))
+                source = self._sources.setdefault(cell, self._remote(cell))
         return source
 
-    def _issuing_cell(self, issuer: object) -> tuple[str, CellRoute]:
+    def _issuing_cell(self, table: RoutingTable, issuer: object) -> tuple[str, CellRoute]:
         code = issuer_code(issuer)
-        cell = self._routes.owner(code) if code is not None else None
+        cell = table.owner(code) if code is not None else None
         if code is None or cell is None:
             raise Unauthenticated(
                 "the token names no issuer of this platform", reason="TOKEN_ISSUER"
@@ -90,12 +115,13 @@ class CellKeys:
     def signing_key(self, issuer: object, kid: str) -> SigningKey:
         """The key ``kid`` of the cell that ``issuer`` names; UNAUTHENTICATED when that cell
         holds no such key (TOKEN_ISSUER when another cell does)."""
-        code, cell = self._issuing_cell(issuer)
+        table = self._table()
+        code, cell = self._issuing_cell(table, issuer)
         public = self._source(cell.name)(kid)
         if public is not None:
             return SigningKey(public, cell.name, code)
         # Only on the way to a refusal: say whether the key is another cell's.
-        if any(self._source(c.name)(kid) is not None for c in self._routes.cells if c != cell):
+        if any(self._source(c.name)(kid) is not None for c in table.cells if c != cell):
             raise Unauthenticated(
                 "the token was signed by another cell than its issuer", reason="TOKEN_ISSUER"
             )
@@ -112,7 +138,7 @@ class CellKeys:
         ):
             return
         region = principal.region_code
-        owner = self._routes.owner(region) if is_region_code(region) else None
+        owner = self._table().owner(region) if is_region_code(region) else None
         if owner is None or owner.name != key.cell:
             raise Unauthenticated(
                 "the token's key does not vouch for principals of its region",
@@ -123,6 +149,8 @@ class CellKeys:
 def single_cell(code: str, keys: KeySource) -> CellKeys:
     """One cell owning ``code`` (and its subtree) with ``keys``: a cell without a routing
     table, where no other cell's token is expected, and tests."""
-    # No address: nothing routes to this entry, it only says what the cell owns.
-    routes = RoutingTable((CellRoute(f"cell-{code}", "", (code,)),))
-    return CellKeys(routes, lambda _name: keys)
+    return CellKeys(RoutingTable(()), lambda _name: _no_keys, own=(code, keys))
+
+
+def _no_keys(kid: str) -> None:
+    return None
