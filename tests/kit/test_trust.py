@@ -89,7 +89,13 @@ def test_a_key_vouches_only_for_its_own_cells_principals(routes: RoutingTable) -
         "TOKEN_KEY_NOT_TRUSTED_FOR_REGION"
     )
     # An issuer that is no cell of the table, or none at all.
-    for issuer in ("rhip-identity/440000", "rhip-identity/nope", "test", ""):
+    for issuer in (
+        "rhip-identity/440000",
+        "rhip-identity/320300",
+        "rhip-identity/nope",
+        "test",
+        "",
+    ):
         assert _reason(verifier, _token("jiangsu", "320000", issuer=issuer)) == "TOKEN_ISSUER"
     assert _reason(verifier, _token("jiangsu", "320000", issuer="", iss=None)) == "TOKEN_ISSUER"
     # A key no cell published.

@@ -106,7 +106,9 @@ class CellKeys:
     def _issuing_cell(self, table: RoutingTable, issuer: object) -> tuple[str, CellRoute]:
         code = issuer_code(issuer)
         cell = table.owner(code) if code is not None else None
-        if code is None or cell is None:
+        # A cell issues as the region code it is listed under, never as one below it: one
+        # spelling per cell, so comparing issuers (rhip.kit.crosscell) compares cells.
+        if code is None or cell is None or code not in cell.regions:
             raise Unauthenticated(
                 "the token names no issuer of this platform", reason="TOKEN_ISSUER"
             )
