@@ -21,10 +21,11 @@ from rhip.kit.authn import KeySource, TokenVerifier
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.interceptors import AccessLog
-from rhip.kit.peers import chain_keys, identity_channels, remote_keys
+from rhip.kit.peers import cell_keys, remote_keys
 from rhip.kit.routing import RoutingError, RoutingTable
 from rhip.kit.server import RhipServer
 from rhip.kit.telemetry import build_meter, build_tracer_provider
+from rhip.kit.trust import CellKeys, single_cell
 
 log = logging.getLogger(__name__)
 
@@ -156,9 +157,9 @@ def build_cell(
     own_keys: KeySource = (
         identity.keys.public_key
         if identity is not None
-        else remote_keys(lambda: {"identity": peers.get(settings.identity_address)})
+        else remote_keys(lambda: peers.get(settings.identity_address), settings.cell)
     )
-    verifier = TokenVerifier(_key_source(settings, own_keys, peers))
+    verifier = TokenVerifier(_trust(settings, own_keys, peers))
     authorizer = identity.authorizer if identity else archives.authorizer if archives else None
     access_log = AccessLog(settings.access_log, settings.access_log_slow_ms)
     server = RhipServer(
@@ -186,16 +187,16 @@ def build_cell(
     return cell
 
 
-def _key_source(settings: Settings, own_keys: KeySource, peers: ChannelPool) -> KeySource:
-    """This cell's own keys, then (with a routing table) every other cell's: cross-cell calls
-    carry the original caller's token, issued by the caller's cell."""
+def _trust(settings: Settings, own_keys: KeySource, peers: ChannelPool) -> CellKeys:
+    """Which keys vouch for whom. Without a routing table the cell knows only itself: its own
+    keys, for its own regions. With one (listing this cell, or only its peers as the chart
+    renders it), every cell's keys, each for its own cell's regions, this cell's too:
+    cross-cell calls carry the original caller's token, issued by the caller's cell, and a
+    cell account's, issued by its cell."""
     if not settings.routes_file:
-        return own_keys
+        return single_cell(settings.cell, own_keys)
     try:
         routes = RoutingTable.from_file(settings.routes_file)
     except (OSError, RoutingError) as error:
         raise ConfigError(f"RHIP_ROUTES {settings.routes_file}: {error}") from None
-    own = routes.owner(settings.cell)
-    return chain_keys(
-        own_keys, remote_keys(identity_channels(routes, peers, skip=own, reload=True))
-    )
+    return cell_keys(routes, peers, own=(settings.cell, own_keys), reload=True)

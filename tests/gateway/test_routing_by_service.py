@@ -13,7 +13,7 @@ from rhip.gateway.proxy import CellProxy
 from rhip.gateway.ratelimit import RateLimiter
 from rhip.kit.apis import methods
 from rhip.kit.channels import ChannelPool
-from rhip.kit.peers import identity_channels
+from rhip.kit.peers import identity_channel
 from rhip.kit.routing import RoutingError, RoutingTable, parse_routes
 
 LOGIN = "/rhip.api.identity.v1.IdentityService/Login"
@@ -121,8 +121,8 @@ def test_keys_are_fetched_from_each_cells_identity_address() -> None:
     routes = RoutingTable(parse_routes({"cells": [SPLIT, ALL_IN_ONE]}))
     pool = ChannelPool()
     try:
-        channels = identity_channels(routes, pool, skip=routes.cells[1])()
-        assert channels == {"jiangsu": pool.get("identity.js:50051")}
+        assert identity_channel(routes, pool, "jiangsu")() == pool.get("identity.js:50051")
         assert set(pool._channels) == {"identity.js:50051"}
+        assert identity_channel(routes, pool, "anhui")() is None  # not a cell of the table
     finally:
         pool.close()

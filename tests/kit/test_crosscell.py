@@ -27,7 +27,7 @@ KEY = Ed25519PrivateKey.generate()
 
 def _token(subject: str, kind: str, region: str = "320311") -> str:
     now = int(time.time())
-    claims = {"iss": "test", "aud": "rhip", "sub": subject, "kind": kind, "tid": "t1", "reg": region,
+    claims = {"iss": "rhip-identity/320000", "aud": "rhip", "sub": subject, "kind": kind, "tid": "t1", "reg": region,
               "iat": now, "exp": now + 300}  # fmt: skip
     return jwt.encode(claims, KEY, algorithm="EdDSA", headers={"kid": "k1"})
 

@@ -25,6 +25,7 @@ from rhip.kit.telemetry import (
     current_trace_id,
     outgoing_metadata,
 )
+from rhip.kit.trust import single_cell
 
 SERVICE = "rhip.api.probe.v1.ProbeService"
 KEY = Ed25519PrivateKey.generate()
@@ -33,7 +34,7 @@ TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 def _token() -> str:
     now = int(time.time())
-    claims = {"iss": "test", "aud": "rhip", "sub": "user:doc", "kind": "practitioner",
+    claims = {"iss": "rhip-identity/320000", "aud": "rhip", "sub": "user:doc", "kind": "practitioner",
               "tid": "t1", "reg": "320311", "iat": now, "exp": now + 300}  # fmt: skip
     return jwt.encode(claims, KEY, algorithm="EdDSA", headers={"kid": "k1"})
 
@@ -94,7 +95,9 @@ def _serving(tracer_provider: Any, access_log: AccessLog) -> Iterator[grpc.Chann
                 public_methods=[f"/{SERVICE}/Open"],
             )
         ],
-        verifier=TokenVerifier(lambda kid: KEY.public_key() if kid == "k1" else None),
+        verifier=TokenVerifier(
+            single_cell("320000", lambda kid: KEY.public_key() if kid == "k1" else None)
+        ),
         authorizer=None,
         tracer_provider=tracer_provider,
         meter=build_meter("test"),

@@ -63,7 +63,7 @@ SERVICE = "rhip.bench.v1.Bench"
 METHOD = f"/{SERVICE}/Get"
 ACTION = "rhip.api.identity.v1.IdentityService/GetTenant"
 KID = "bench-1"
-ISSUER = "rhip-bench"
+ISSUER = "rhip-identity/110000"  # a cell of the platform (make_verifier)
 SYNC_WORKERS = (
     16  # as in the sync-vs-async decision; the platform now defaults to 4 (bench_gateway)
 )
@@ -116,11 +116,19 @@ def _count_connects(sync_engine, counters: dict) -> None:  # type: ignore[no-unt
 def make_verifier(cfg: dict, token_cache: bool):  # type: ignore[no-untyped-def]
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from rhip.kit.authn import TokenVerifier
+    from rhip.kit.routing import CellRoute, RoutingTable
+    from rhip.kit.tenancy import RegionLevel, catalog
+    from rhip.kit.trust import CellKeys
 
     public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(cfg["public_key"]))
+    # One cell owning every province (the bench's tenants are spread over the country),
+    # issuing as ISSUER: the real trust check on the uncached path.
+    provinces = tuple(
+        r.code for r in catalog()._by_code.values() if r.level is RegionLevel.PROVINCE
+    )
+    cell = CellRoute("bench", "", provinces)
     return TokenVerifier(
-        lambda kid: public if kid == KID else None,
-        issuers=frozenset({ISSUER}),
+        CellKeys(RoutingTable((cell,)), lambda _cell: lambda kid: public if kid == KID else None),
         cache_size=50_000 if token_cache else 0,
     )
 

@@ -11,6 +11,7 @@ import grpc
 from rhip.kit.authn import KeySource, TokenVerifier
 from rhip.kit.server import RhipServer, ServiceSpec
 from rhip.kit.telemetry import build_meter, build_tracer_provider
+from rhip.kit.trust import single_cell
 
 PROBE_SERVICE = "rhip.api.probe.v1.ProbeService"
 
@@ -22,7 +23,8 @@ def probe_channel(
     public: bool = False,
 ) -> Iterator[grpc.Channel]:
     """A channel to a server whose methods ``/rhip.api.probe.v1.ProbeService/<name>`` run
-    ``behaviours[name]`` (bytes in, bytes out); ``public`` methods need no token."""
+    ``behaviours[name]`` (bytes in, bytes out); ``public`` methods need no token. Tokens
+    verify with ``keys`` as the Jiangsu cell's (issuer ``rhip-identity/320000``)."""
     handlers = {name: grpc.unary_unary_rpc_method_handler(fn) for name, fn in behaviours.items()}
     spec = ServiceSpec(
         PROBE_SERVICE,
@@ -33,7 +35,7 @@ def probe_channel(
     )
     server = RhipServer(
         [spec],
-        verifier=TokenVerifier(keys),
+        verifier=TokenVerifier(single_cell("320000", keys)),
         authorizer=None,
         tracer_provider=build_tracer_provider("none", "test"),
         meter=build_meter("test"),

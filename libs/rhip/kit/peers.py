@@ -1,5 +1,7 @@
-"""Public keys of every cell, so a token issued by one cell verifies in any other (cross-cell
-calls carry the original caller's token) and at the gateway."""
+"""Public keys of every cell, each fetched from that cell's own identity (its JWKS) and kept
+as that cell's: a token issued by one cell verifies in any other (cross-cell calls carry the
+original caller's token) and at the gateway, for the principals that cell vouches for
+(``rhip.kit.trust``)."""
 
 from __future__ import annotations
 
@@ -8,63 +10,69 @@ import logging
 from collections.abc import Callable, Mapping
 
 import grpc
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rhip.api.identity.v1 import identity_service_pb2, identity_service_pb2_grpc
 from rhip.kit.authn import JwksKeySource, KeySource
 from rhip.kit.channels import ChannelPool
-from rhip.kit.routing import CellRoute, RoutingTable
+from rhip.kit.routing import RoutingTable
+from rhip.kit.trust import CellKeys
 
 log = logging.getLogger(__name__)
 
 
 def jwks_fetcher(
-    channels: Callable[[], Mapping[str, grpc.Channel]], timeout: float = 2.0
-) -> Callable[[], list[Mapping[str, str]]]:
-    """Fetch the JWKS of every cell (``channels`` maps cell name → channel). A cell that does
-    not answer is skipped: its tokens fail until the next fetch, nobody else's do."""
+    channel: Callable[[], grpc.Channel | None], cell: str, timeout: float = 2.0
+) -> Callable[[], list[Mapping[str, str]] | None]:
+    """Fetch the JWKS of one cell's identity; None when it does not answer (its tokens fail
+    until the next fetch, nobody else's do)."""
 
-    def fetch() -> list[Mapping[str, str]]:
-        keys: list[Mapping[str, str]] = []
-        for name, channel in channels().items():
-            stub = identity_service_pb2_grpc.IdentityServiceStub(channel)
-            try:
-                reply = stub.GetJwks(identity_service_pb2.GetJwksRequest(), timeout=timeout)
-            except grpc.RpcError as error:
-                log.warning("JWKS of cell %s not fetched: %s", name, error.code())
-                continue
-            keys.extend(json.loads(reply.jwks_json)["keys"])
+    def fetch() -> list[Mapping[str, str]] | None:
+        target = channel()
+        if target is None:
+            return None
+        stub = identity_service_pb2_grpc.IdentityServiceStub(target)
+        try:
+            reply = stub.GetJwks(identity_service_pb2.GetJwksRequest(), timeout=timeout)
+        except grpc.RpcError as error:
+            log.warning("JWKS of cell %s not fetched: %s", cell, error.code())
+            return None
+        keys: list[Mapping[str, str]] = json.loads(reply.jwks_json)["keys"]
         return keys
 
     return fetch
 
 
-def chain_keys(*sources: KeySource) -> KeySource:
-    """A KeySource asking each source in turn."""
-
-    def lookup(kid: str) -> Ed25519PublicKey | None:
-        for source in sources:
-            key = source(kid)
-            if key is not None:
-                return key
-        return None
-
-    return lookup
+def remote_keys(channel: Callable[[], grpc.Channel | None], cell: str) -> JwksKeySource:
+    """One cell's keys from its identity's JWKS."""
+    return JwksKeySource(jwks_fetcher(channel, cell), min_refresh_seconds=2)
 
 
-def identity_channels(
-    routes: RoutingTable, pool: ChannelPool, *, skip: CellRoute | None = None, reload: bool = False
-) -> Callable[[], dict[str, grpc.Channel]]:
-    """Cell name → a channel to that cell's identity service (where its JWKS is), for every
-    cell of ``routes`` but ``skip``. ``reload``: re-read the table first if its file changed
-    (for processes without a watcher thread of their own, like the gateway's)."""
+def identity_channel(
+    routes: RoutingTable, pool: ChannelPool, cell: str
+) -> Callable[[], grpc.Channel | None]:
+    """A channel to ``cell``'s identity service (where its JWKS is), at the address its
+    routing entry names when asked; None once the cell has left the table."""
 
-    def channels() -> dict[str, grpc.Channel]:
-        if reload:
-            routes.reload_if_changed()
-        return {c.name: pool.get(c.address_of("identity")) for c in routes.cells if c != skip}
+    def channel() -> grpc.Channel | None:
+        route = routes.named(cell)
+        return pool.get(route.address_of("identity")) if route is not None else None
 
-    return channels
+    return channel
 
 
-def remote_keys(channels: Callable[[], Mapping[str, grpc.Channel]]) -> JwksKeySource:
-    return JwksKeySource(jwks_fetcher(channels), min_refresh_seconds=2)
+def cell_keys(
+    routes: RoutingTable,
+    pool: ChannelPool,
+    *,
+    own: tuple[str, KeySource] | None = None,
+    reload: bool = False,
+) -> CellKeys:
+    """The keys of every cell of ``routes``, each tied to its cell: every other cell's from
+    its identity's JWKS, and ``own`` (this cell's region code and key source) for this cell.
+    ``reload``: re-read the table when it changed (processes without a watcher thread of
+    their own)."""
+    return CellKeys(
+        routes,
+        lambda name: remote_keys(identity_channel(routes, pool, name), name),
+        own=own,
+        reload=reload,
+    )

@@ -20,6 +20,7 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TypeGuard
 
@@ -39,8 +40,9 @@ class CellRoute:
     # Read on every forwarded call as ``services.get(service, address)``: one dict lookup.
     services: Mapping[str, str] = field(default_factory=dict, hash=False)
 
-    @property
+    @cached_property
     def paths(self) -> tuple[str, ...]:
+        # Computed once: every token verified and every call routed asks (owner()).
         return tuple(region_path(code) for code in self.regions)
 
     def address_of(self, service: str) -> str:
@@ -114,6 +116,9 @@ class RoutingTable:
         self._source = source
         self._mtime = source.stat().st_mtime_ns if source else 0
         self._lock = threading.Lock()
+        # Counts reloads: whoever caches a decision made from the table (the token verifier's
+        # "this key vouches for that region") compares it to know the decision may be stale.
+        self.version = 0
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> RoutingTable:
@@ -123,6 +128,9 @@ class RoutingTable:
     @property
     def cells(self) -> tuple[CellRoute, ...]:
         return self._cells
+
+    def named(self, name: str) -> CellRoute | None:
+        return next((cell for cell in self._cells if cell.name == name), None)
 
     def addresses(self) -> set[str]:
         """Every address of every cell: the channels worth keeping open."""
@@ -161,6 +169,7 @@ class RoutingTable:
                     return False
                 self._cells = _read(self._source)
                 self._mtime = mtime
+                self.version += 1
             except (OSError, RoutingError) as error:
                 log.error("routing table not reloaded, keeping the old one: %s", error)
                 return False

@@ -1,6 +1,6 @@
-"""Composition root of the gateway: routing table → channels → key source (every cell's
-JWKS) → guard and rate limiter → the forwarding handler on a RhipServer, with health and
-reflection for every service it forwards."""
+"""Composition root of the gateway: routing table → channels → trust (every cell's JWKS,
+each key for its own cell's principals) → guard and rate limiter → the forwarding handler on
+a RhipServer, with health and reflection for every service it forwards."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from rhip.kit.authn import TokenVerifier
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.interceptors import AccessLog
-from rhip.kit.peers import identity_channels, remote_keys
+from rhip.kit.peers import cell_keys
 from rhip.kit.routing import RoutingTable
 from rhip.kit.server import RhipServer, ServiceSpec
 from rhip.kit.telemetry import build_meter, build_tracer_provider
@@ -65,7 +65,9 @@ def build_gateway(
     meter: Meter | None = None,
 ) -> Gateway:
     channels = ChannelPool()
-    keys = remote_keys(identity_channels(routes, channels))
+    # Every cell's keys, each vouching for its own cell's principals only; the routes
+    # watcher (Gateway.start) reloads the table they follow.
+    trust = cell_keys(routes, channels)
     proxy = CellProxy(
         routes,
         channels,
@@ -91,7 +93,7 @@ def build_gateway(
     )
     server = RhipServer(
         specs,
-        verifier=TokenVerifier(keys),
+        verifier=TokenVerifier(trust),
         authorizer=None,
         tracer_provider=tracer_provider,
         meter=meter or build_meter("rhip-gateway"),
