@@ -163,7 +163,11 @@ def test_reads_and_lists_follow_the_record_scope(archives: Archives) -> None:
     assert len(_records(a, "xz-admin")) == 2
     assert _records(a, "nj-admin") == []
     assert len(_records(a, "xz-admin", parent=a.tenant("ts-th"))) == 1
-    assert _records(a, "qs-doctor", parent=a.tenant("ts-th")) == []
+    expect_error(  # another institution is refused, not listed empty (AIP-211)
+        lambda: _records(a, "qs-doctor", parent=a.tenant("ts-th")),
+        grpc.StatusCode.PERMISSION_DENIED,
+        "PERMISSION_DENIED",
+    )
     assert len(_records(a, "xz-admin", state=rec.RECORD_STATE_ACTIVE)) == 1
     assert [r.name for r in _records(a, "xz-admin", record_number=record.record_number)] == [
         record.name

@@ -1,19 +1,25 @@
 """Gateway and a cell in one process (so both span exporters can be read): one trace id
-across the hop, request ids, reflection, and routing-table reloads."""
+across the hop, request ids, reflection (v1alpha and v1), health (Check and List), and
+routing-table reloads."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from rhip.api.identity.v1 import identity_service_pb2 as pb
 from rhip.api.identity.v1 import identity_service_pb2_grpc
 from rhip.gateway.server import Gateway, build_gateway
+from rhip.kit.apis import service_names
 from rhip.kit.config import Settings
 from rhip.kit.routing import RoutingTable
 from rhip.kit.telemetry import build_tracer_provider
@@ -128,6 +134,67 @@ def test_reflection_lists_the_forwarded_services(
     )
     names = {s.name for s in replies[0].list_services_response.service}
     assert "rhip.api.identity.v1.IdentityService" in names and "grpc.health.v1.Health" in names
+
+
+BUF = shutil.which("buf", path=str(Path(sys.executable).parent)) or shutil.which("buf")
+SERVING = health_pb2.HealthCheckResponse.SERVING
+
+
+def _addresses(world: World, gateway: Gateway) -> dict[str, str]:
+    return {
+        "cell": f"127.0.0.1:{world.running.cell.port}",
+        "gateway": f"127.0.0.1:{gateway.port}",
+    }
+
+
+def test_health_list_answers_every_service_on_the_cell_and_the_gateway(
+    world: World, gateway: tuple[Gateway, InMemorySpanExporter]
+) -> None:
+    expected = {
+        "cell": {"", "rhip.api.identity.v1.IdentityService"},
+        "gateway": {"", *service_names()},  # every service it forwards
+    }
+    for where, address in _addresses(world, gateway[0]).items():
+        with grpc.insecure_channel(address) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            listed = health.List(health_pb2.HealthListRequest(), timeout=5)
+            statuses = {name: reply.status for name, reply in listed.statuses.items()}
+            assert expected[where] <= set(statuses), (where, sorted(statuses))
+            assert all(status == SERVING for status in statuses.values()), (where, statuses)
+            # List and Check tell the same.
+            for name in statuses:
+                checked = health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5)
+                assert checked.status == statuses[name], (where, name)
+
+
+def _buf_curl(*arguments: str) -> str:
+    assert BUF is not None
+    command = [BUF, "curl", "--protocol", "grpc", "--http2-prior-knowledge", *arguments]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.skipif(BUF is None, reason="buf (buf-bin) is not installed")
+def test_reflection_v1_serves_a_real_client_on_the_cell_and_the_gateway(
+    world: World, gateway: tuple[Gateway, InMemorySpanExporter]
+) -> None:
+    """``buf curl`` speaks reflection v1 only (``--reflect-protocol grpc-v1``): it lists
+    every method (which describes every listed service, the reflection services included)
+    and calls one through the descriptors it downloaded."""
+    login = json.dumps({"password": {"username": "xz-admin", "password": PASSWORD}})
+    for where, address in _addresses(world, gateway[0]).items():
+        methods = _buf_curl("--reflect-protocol", "grpc-v1", "--list-methods", f"http://{address}")
+        listed = set(methods.split())
+        assert "rhip.api.identity.v1.IdentityService/Login" in listed, where
+        assert "grpc.health.v1.Health/List" in listed, where
+        assert "grpc.reflection.v1.ServerReflection/ServerReflectionInfo" in listed, where
+        assert "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo" in listed, where
+        answer = _buf_curl(
+            "--reflect-protocol", "grpc-v1", "-H", "x-rhip-region: 320300", "-d", login,
+            f"http://{address}/rhip.api.identity.v1.IdentityService/Login",
+        )  # fmt: skip
+        assert json.loads(answer)["principal"]["regionCode"] == "320300", where
 
 
 def test_routing_table_reloads_without_restart(

@@ -307,9 +307,14 @@ class Authorizer:
         """Raise PERMISSION_DENIED unless the principal may do ``action`` on ``domain``."""
         if self.enforce(principal.subject, domain, action):
             return
+        raise self.denial(principal, action)
+
+    def denial(self, principal: Principal, action: str) -> PermissionDenied:
+        """The refusal of ``action`` to ``principal``: the same wherever it is refused (a
+        target out of reach and a missing one must not be told apart)."""
         if self.is_blocked(principal.subject):
-            raise subject_blocked()
-        raise PermissionDenied(f"not allowed to call {action.rsplit('/', 1)[-1]} here")
+            return subject_blocked()
+        return PermissionDenied(f"not allowed to call {action.rsplit('/', 1)[-1]} here")
 
     def scopes(self, subject: str, action: str) -> list[str]:
         """Every domain path where ``subject`` may do ``action``, outermost only: the SQL

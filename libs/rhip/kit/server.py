@@ -1,6 +1,6 @@
 """The gRPC server every rhip service runs: a thread pool (sync grpcio, chosen over grpc.aio
-by measurement, see tests/perf), the interceptor chain, ``grpc.health.v1``, server reflection,
-and graceful shutdown on SIGTERM."""
+by measurement, see tests/perf), the interceptor chain, ``grpc.health.v1`` (with List), server
+reflection (v1 and v1alpha), and graceful shutdown on SIGTERM."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
 from rhip.kit.authn import TokenVerifier
 from rhip.kit.authz import Authorizer
+from rhip.kit.health import HealthServicer
 from rhip.kit.interceptors import AccessLog, ServerInterceptor
+from rhip.kit.reflection import enable_server_reflection
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +64,13 @@ class RhipServer:
             ],
             maximum_concurrent_rpcs=workers * 64,  # beyond the pool, calls queue
         )
-        self.health = health.HealthServicer(experimental_non_blocking=True)
+        self.health = HealthServicer(experimental_non_blocking=True)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         for spec in services:
             spec.register(self._server)
         names = [spec.full_name for spec in services]
-        reflection.enable_server_reflection(
-            [
-                *names,
-                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                reflection.SERVICE_NAME,
-            ],
-            self._server,
+        enable_server_reflection(  # v1 and v1alpha (rhip.kit.reflection)
+            [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name], self._server
         )
         self._names = names
         self._on_stop = list(on_stop)

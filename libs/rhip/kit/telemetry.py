@@ -2,7 +2,8 @@
 metadata, request ids, and log records that carry both ids.
 
 Exporter from settings: ``none`` (default), ``console``, ``memory`` (tests read the spans),
-``otlp`` (production, when the OTLP exporter package is installed).
+``otlp`` (production: OTLP over gRPC, configured by the standard ``OTEL_EXPORTER_OTLP_*``
+variables, e.g. ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://collector:4317``).
 """
 
 from __future__ import annotations
@@ -89,9 +90,8 @@ def build_tracer_provider(
     elif exporter == "memory":
         span_exporter = memory or InMemorySpanExporter()
     elif exporter == "otlp":
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # type: ignore[import-not-found]
-            OTLPSpanExporter,
-        )
+        # Imported only when chosen: it loads the OTLP protos and a gRPC channel.
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
         span_exporter = OTLPSpanExporter()
     if span_exporter is not None:

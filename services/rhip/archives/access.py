@@ -21,7 +21,8 @@ from rhip.kit.config import Settings
 from rhip.kit.db import Database
 from rhip.kit.errors import AlreadyExists, NotFound, PermissionDenied
 from rhip.kit.pagination import Page
-from rhip.kit.tenancy import region_path, tenant_scope
+from rhip.kit.parents import ListParents
+from rhip.kit.tenancy import Region, region_path, tenant_scope
 
 TRANSFER_METHOD = ARCHIVES + "RequestRecordTransfer"
 
@@ -48,6 +49,7 @@ class UseCaseBase:
         self.policy = policy or FollowUpPolicy()
         self.clock = clock
         self.cell_path = region_path(cell)
+        self.parents = ListParents(authorizer, self.cell_path)
 
     # -- access --------------------------------------------------------------------------------
     @contextmanager
@@ -73,6 +75,27 @@ class UseCaseBase:
                 raise subject_blocked()
             raise PermissionDenied(f"not allowed to call {method} here")
         return scopes
+
+    def _tenant_parent(self, principal: Principal, tenant_id: str, method: str) -> str:
+        """The scope of the list parent ``tenants/{tenant_id}``, once the caller may ``method``
+        there (PERMISSION_DENIED alike for a tenant out of reach and a missing one)."""
+        action = ARCHIVES + method
+
+        def scope_of(tenant_id: str) -> str | None:
+            # Identity answers with the caller's own token: it refuses a tenant the caller may
+            # not see, and tells only those who reach the whole cell that it does not exist.
+            try:
+                tenant = self.identity.tenant(tenant_id)
+            except NotFound:
+                return None
+            except PermissionDenied:
+                raise self.authz.denial(principal, action) from None
+            return tenant_scope(tenant.region_code, tenant.tenant_id)
+
+        return self.parents.tenant(principal, tenant_id, action, scope_of)
+
+    def _region_parent(self, principal: Principal, code: str, method: str) -> Region:
+        return self.parents.region(principal, code, ARCHIVES + method)
 
     def _load(
         self,

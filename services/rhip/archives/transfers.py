@@ -1061,6 +1061,7 @@ class TransferUseCases(UseCaseBase):
     def transfers(self, parent: str, page: Page) -> tuple[list[Transfer], str]:
         principal = current_principal()
         tenant_id = domain.parse_name(parent, "tenants", "parent")
+        self._tenant_parent(principal, tenant_id, "ListRecordTransfers")
         scopes = self._scopes(principal, "ListRecordTransfers")
         with self._unit(durable=False) as repo:
             rows = repo.transfers(tenant_id, scopes, page.after, page.size + 1)

@@ -50,7 +50,7 @@ from rhip.kit.errors import (
 from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
-from rhip.kit.tenancy import catalog, tenant_scope
+from rhip.kit.tenancy import catalog
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +182,8 @@ class ArchivesUseCases(TransferUseCases):
             checks.check(domain.parse_name, resident, "residents", "resident") if resident else ""
         )
         checks.raise_if_any()
+        if tenant_id:
+            self._tenant_parent(principal, tenant_id, "ListHealthRecords")
         scopes = self._scopes(principal, "ListHealthRecords")
         with self._unit(durable=False) as repo:
             rows = repo.list_records(
@@ -542,9 +544,7 @@ class ArchivesUseCases(TransferUseCases):
         as_of = checks.check(domain.parse_date, as_of_text, "as_of")
         checks.raise_if_any()
         as_of = as_of or self.clock().date()
-        tenant = self.identity.tenant(tenant_id)
-        scope = tenant_scope(tenant.region_code, tenant.tenant_id)
-        self._require(principal, scope, "ListOverdueFollowUpPlans")
+        scope = self._tenant_parent(principal, tenant_id, "ListOverdueFollowUpPlans")
         after = None
         if page.after:
             due_text, _, key = page.after.partition("|")
@@ -718,14 +718,9 @@ class ArchivesUseCases(TransferUseCases):
         principal = current_principal()
         if parent.startswith("regions/"):
             code = domain.parse_name(parent, "regions", "parent")
-            region = catalog().require(code, "parent")
-            self._require(principal, region.path, method)
-            return region.path, "", code
+            return self._region_parent(principal, code, method).path, "", code
         tenant_id = domain.parse_name(parent, "tenants", "parent")
-        tenant = self.identity.tenant(tenant_id)
-        scope = tenant_scope(tenant.region_code, tenant_id)
-        self._require(principal, scope, method)
-        return scope, tenant_id, ""
+        return self._tenant_parent(principal, tenant_id, method), tenant_id, ""
 
     def indicators(self, parent: str, as_of_text: str) -> tuple[date, list[domain.Indicator]]:
         as_of = domain.parse_date(as_of_text, "as_of") or self.clock().date()
@@ -779,8 +774,7 @@ class ArchivesUseCases(TransferUseCases):
     def teams(self, parent: str) -> list[CareTeam]:
         principal = current_principal()
         tenant_id = domain.parse_name(parent, "tenants", "parent")
-        tenant = self.identity.tenant(tenant_id)
-        self._require(principal, tenant_scope(tenant.region_code, tenant_id), "ListCareTeams")
+        self._tenant_parent(principal, tenant_id, "ListCareTeams")
         with self.db.read() as conn:
             return ArchivesRepository(conn).teams(tenant_id)
 

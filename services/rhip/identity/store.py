@@ -211,6 +211,11 @@ class IdentityRepository:
         row = _TENANT_BY_ID.first(self.s, {"tenant_id": tenant_id})
         return _tenant(row) if row else None
 
+    def tenant_scope(self, tenant_id: str) -> str | None:
+        """The tenant's scope path; None when there is no such tenant."""
+        tenant = self.get_tenant(tenant_id)
+        return tenant.scope_path if tenant else None
+
     def tenant_by_request(self, request_id: str) -> Tenant | None:
         row = self.s.execute(select(_TENANT).where(_TENANT.c.request_id == request_id)).first()
         return _tenant(row) if row else None

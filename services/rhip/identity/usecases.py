@@ -64,6 +64,7 @@ from rhip.kit.errors import (
 from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
+from rhip.kit.parents import ListParents
 from rhip.kit.tenancy import Region, catalog, is_within, region_path, tenant_scope
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,7 @@ class IdentityUseCases:
         # Checked against when the username is unknown, so both paths cost the same.
         self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
         self.cell_path = region_path(settings.cell)
+        self.parents = ListParents(authorizer, self.cell_path)
 
     # -- setup -------------------------------------------------------------------------------
     def sync_role_catalog(self) -> None:
@@ -249,8 +251,7 @@ class IdentityUseCases:
     ) -> tuple[list[Tenant], str]:
         principal = current_principal()
         code = parse_resource_name(parent, "regions", "parent")
-        region = catalog().require(code, "parent")
-        self._require(principal, region.path, "ListTenants")
+        region = self.parents.region(principal, code, IDENTITY + "ListTenants")
         scopes = self.authz.scopes(principal.subject, IDENTITY + "ListTenants")
         with self.db.read() as tx:
             rows = IdentityRepository(tx).list_tenants(
@@ -432,13 +433,13 @@ class IdentityUseCases:
         with self.db.read() as tx:
             repo = IdentityRepository(tx)
             if parent.startswith("tenants/"):
-                under = self._load_tenant(
-                    repo, parse_resource_name(parent, "tenants", "parent"), "ListUsers"
-                ).scope_path
+                tenant_id = parse_resource_name(parent, "tenants", "parent")
+                under = self.parents.tenant(
+                    principal, tenant_id, IDENTITY + "ListUsers", repo.tenant_scope
+                )
             else:
                 code = parse_resource_name(parent, "regions", "parent")
-                under = catalog().require(code, "parent").path
-                self._require(principal, under, "ListUsers")
+                under = self.parents.region(principal, code, IDENTITY + "ListUsers").path
             scopes = self.authz.scopes(principal.subject, IDENTITY + "ListUsers")
             rows = repo.list_users(under, scopes, page.after, page.size + 1)
         chunk = rows[: page.size]
@@ -538,10 +539,9 @@ class IdentityUseCases:
     ) -> tuple[list[RoleGrant], str]:
         principal = current_principal()
         code = parse_resource_name(parent, "regions", "parent")
-        region = catalog().require(code, "parent")
         if subject:
             parse_subject(subject, "subject")
-        self._require(principal, region.path, "ListRoleGrants")
+        region = self.parents.region(principal, code, IDENTITY + "ListRoleGrants")
         scopes = self.authz.scopes(principal.subject, IDENTITY + "ListRoleGrants")
         with self.db.read() as tx:
             rows = IdentityRepository(tx).list_grants(
