@@ -11,6 +11,7 @@ requester sees nothing of the record until the source institution accepts."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -23,6 +24,8 @@ from rhip.api.archives.v1 import health_record_pb2 as rec
 from rhip.api.identity.v1 import health_card_pb2, resident_pb2, resident_service_pb2
 from rhip.archives.store import ArchivesRepository
 from rhip.kit.errors import from_rpc_error
+from rhip.kit.schema import audit_event
+from sqlalchemy import select
 from support.errors import expect_error
 from support.residents import (
     XUZHOU_MAN,
@@ -133,6 +136,15 @@ def test_a_wrong_name_an_unknown_id_and_anothers_card_get_one_refusal(two_cells:
     assert anothers == by_wrong_name
     assert _state_in_xuzhou(t, record.name, xz) == rec.RECORD_STATE_ACTIVE
 
+    # Xuzhou keeps a trace of every refused open, with the evidence the requester gave.
+    with t.cells["320000"].cell.archives.db.read() as conn:
+        refused = conn.execute(
+            select(audit_event.c.detail).where(
+                audit_event.c.action == "record.transfer_open", audit_event.c.outcome == "NOT_FOUND"
+            )
+        ).all()
+    kinds = sorted(json.loads(r.detail)["evidence"] for r in refused)
+    assert kinds == ["consent_form", "consent_form", "health_card", "health_card"]
     # Every refused request is kept here as ABANDONED, and none shows anything of the record.
     kept = _listed(t, zz)
     assert len(kept) == 4 and {k.state for k in kept} == {apb.TRANSFER_STATE_ABANDONED}

@@ -511,11 +511,17 @@ class TransferUseCases(UseCaseBase):
         with self._unit() as repo:
             record = repo.open_record_of(resident_id, for_update=True) if resident_id else None
             if record is None:
+                # Kept (committed) before refusing: probing leaves a trace with the reference.
                 self._audit(
                     repo, "record.transfer_open", f"recordTransfers/{transfer_id}",
                     self.cell_path, "NOT_FOUND", on_behalf_of=original.subject,
                     destination_region=region, **proof.recorded(),
                 )  # fmt: skip
+        if record is None:
+            raise no_matching_record()
+        with self._unit() as repo:
+            record = repo.open_record_of(resident_id, for_update=True)
+            if record is None:  # gone meanwhile (terminated, merged): the same answer
                 raise no_matching_record()
             record.require_state(RecordState.ACTIVE, action="transfer")
             consent_doc = {**(consent_doc or {}), **proof.recorded()}
