@@ -105,7 +105,7 @@ def _back_to_xuzhou(t: TwoCells, resident: str, xz: Metadata) -> apb.RecordTrans
                 method="signed_form", consent_date=days_ago(0), reference="F-2"
             ),
             reason="迁回徐州", request_id=str(uuid.uuid4()), source_region="370402",
-            document=document(XUZHOU_MAN),
+            document=document(XUZHOU_MAN), consent_form_reference="F-2",
         ),
         metadata=xz, timeout=TIMEOUT,
     )  # fmt: skip

@@ -47,7 +47,7 @@ def _escalated(t: TwoCells, source: Side, destination: Side, approved_by: Side) 
             resident=resident.resident.name,
             consent=apb.TransferConsent(method="signed_form", consent_date=days_ago(0)),
             reason="迁居", request_id=str(uuid.uuid4()), source_region=source.county,
-            document=document(XUZHOU_MAN),
+            document=document(XUZHOU_MAN), consent_form_reference="知情同意书-1",
         ),
         metadata=dest, timeout=TIMEOUT,
     )  # fmt: skip

@@ -18,6 +18,7 @@ from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
 from rhip.archives.domain import TransferState
 from rhip.archives.store import ArchivesRepository
+from rhip.archives.transfer_evidence import CONSENT_FORM, Evidence
 from rhip.kit.authn import acting_as
 from rhip.kit.errors import Unavailable
 from support.errors import expect_error
@@ -91,9 +92,10 @@ def test_a_lost_answer_without_request_id_is_withdrawn_in_the_same_request(
     at_source = _get(t, abandoned.name, xz)
     assert at_source.state == apb.TRANSFER_STATE_ABANDONED
     assert _xuzhou_record(t, record.name).state == rec.RECORD_STATE_ACTIVE
-    # Nothing is stuck: the resident can be asked for again.
+    # Nothing is stuck: the resident can be asked for again (the source holds it for it).
     again = _request(t, zz, str(uuid.uuid4()))
-    assert again.state == apb.TRANSFER_STATE_PENDING and again.record == record.name
+    assert again.state == apb.TRANSFER_STATE_PENDING
+    assert _get(t, again.name, xz).record == record.name
 
 
 def test_an_unreachable_source_is_withdrawn_by_the_sweep_and_a_late_open_opens_nothing(
@@ -110,7 +112,7 @@ def test_an_unreachable_source_is_withdrawn_by_the_sweep_and_a_late_open_opens_n
     ):
         expect_error(lambda: _request(t, zz, request_id=""), grpc.StatusCode.UNAVAILABLE)
         [waiting] = _inbound(t, zz)
-        assert waiting.state == apb.TRANSFER_STATE_PENDING and waiting.record == "healthRecords/"
+        assert waiting.state == apb.TRANSFER_STATE_PENDING and waiting.record == ""
         assert archives.sweeper is not None
         moved_on = archives.usecases.clock() + timedelta(minutes=11)
         archives.usecases.clock = lambda: moved_on
@@ -129,6 +131,8 @@ def test_an_unreachable_source_is_withdrawn_by_the_sweep_and_a_late_open_opens_n
         stored = ArchivesRepository(conn).transfer(waiting.name.removeprefix("recordTransfers/"))
     assert stored is not None
     with acting_as(None, zz[0][1].removeprefix("Bearer ")):
-        late = zaozhuang.open_transfer("320311", stored, document(XUZHOU_MAN))
+        late = zaozhuang.open_transfer(
+            "320311", stored, document(XUZHOU_MAN), "张三", Evidence(CONSENT_FORM, "F-1")
+        )
     assert late.state is TransferState.ABANDONED  # the client answers in domain terms
     assert _xuzhou_record(t, record.name).state == rec.RECORD_STATE_ACTIVE

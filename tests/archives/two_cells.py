@@ -130,7 +130,7 @@ def _request(
             ),
             reason="迁居枣庄", source_region="320311",
             request_id=str(uuid.uuid4()) if request_id is None else request_id,
-            document=document(XUZHOU_MAN),
+            document=document(XUZHOU_MAN), consent_form_reference="F-1",
         ),
         metadata=zz, timeout=TIMEOUT,
     )  # fmt: skip

@@ -17,7 +17,7 @@ from rhip.api.identity.v1 import identity_service_pb2 as id_pb
 from rhip.api.identity.v1 import identity_service_pb2_grpc
 from support.errors import expect_error
 from support.platform import Platform
-from support.residents import XUZHOU_MAN, document, register_request, stub
+from support.residents import XUZHOU_MAN, document, dynamic_qr, register_request, stub
 
 PASSWORD = "Demo-Passw0rd-2026"
 TIMEOUT = 15
@@ -134,10 +134,12 @@ def test_record_migrates_once_and_survives_a_killed_destination(platform: Platfo
     )
     assert opened.reason == "CROSS_CELL_CALLER"
 
-    # Zaozhuang: the resident presents, is registered there, and the clinic requests the record.
+    # Zaozhuang: the resident presents, is registered there, shows the e-health-card code of
+    # their app (issued in Jiangsu), and the clinic requests the record with the code scanned.
     zz_resident = residents.RegisterResident(
         register_request(XUZHOU_MAN, region="370402"), metadata=zz, timeout=TIMEOUT
     ).resident
+    scanned = dynamic_qr(gateway, xz_resident.name, xz)
     request_id = str(uuid.uuid4())
     requested = archives.RequestRecordTransfer(
         apb.RequestRecordTransferRequest(
@@ -149,12 +151,14 @@ def test_record_migrates_once_and_survives_a_killed_destination(platform: Platfo
             request_id=request_id,
             source_region="320311",
             document=document(XUZHOU_MAN),
+            health_card_qr=scanned,
         ),
         metadata=zz,
         timeout=TIMEOUT,
     )
-    assert requested.state == apb.TRANSFER_STATE_PENDING
-    assert requested.record_number == record.record_number and requested.peer_region == "320311"
+    assert requested.state == apb.TRANSFER_STATE_PENDING and requested.peer_region == "320311"
+    # Nothing of the Xuzhou record reaches Zaozhuang before Xuzhou accepts.
+    assert (requested.record, requested.record_number, requested.source_tenant) == ("", "", "")
     at_source = archives.GetRecordTransfer(
         apb.GetRecordTransferRequest(name=requested.name), metadata=xz, timeout=TIMEOUT
     )

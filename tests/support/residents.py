@@ -43,3 +43,22 @@ def register_request(
         document=document(number, doc_type, country),
         request_id=request_id,
     )
+
+
+def dynamic_qr(channel: grpc.Channel, resident: str, metadata: list[tuple[str, str]]) -> str:
+    """The resident's card (issued once) and a fresh dynamic QR payload from it: what the
+    resident's health-card app shows, here made by a practitioner of the issuing cell."""
+    from rhip.api.identity.v1 import health_card_pb2
+
+    residents = stub(channel)
+    residents.IssueHealthCard(
+        pb.IssueHealthCardRequest(parent=resident), metadata=metadata, timeout=15
+    )
+    code = residents.CreateHealthCardQrCode(
+        pb.CreateHealthCardQrCodeRequest(
+            name=f"{resident}/healthCard", type=health_card_pb2.QR_CODE_TYPE_DYNAMIC
+        ),
+        metadata=metadata,
+        timeout=15,
+    )
+    return str(code.payload)

@@ -14,6 +14,7 @@ from typing import Any
 import grpc
 from rhip.api.archives.v1 import archives_service_pb2, archives_service_pb2_grpc
 from rhip.api.identity.v1 import (
+    health_card_pb2,
     identity_service_pb2,
     identity_service_pb2_grpc,
     resident_pb2,
@@ -22,6 +23,7 @@ from rhip.api.identity.v1 import (
     tenant_pb2,
 )
 from rhip.archives.domain import TransferState
+from rhip.archives.transfer_evidence import FIELDS, Evidence
 from rhip.kit.authn import current_token
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
@@ -38,6 +40,16 @@ class ResidentFacts:
     resident_id: str
     state: str  # VERIFIED, PROVISIONAL, MERGED, DECEASED
     birth_date: date
+    display_name: str = ""  # never logged
+
+
+@dataclass(frozen=True)
+class CardScan:
+    """What this cell's identity answered about a scanned e-health-card code."""
+
+    outcome: str  # VALID, EXPIRED, REUSED, REVOKED, FORGED, WRONG_REGION, MALFORMED
+    resident_id: str  # the card's holder, for a VALID code
+    dynamic: bool
 
 
 @dataclass(frozen=True)
@@ -85,12 +97,15 @@ class IdentityClient:
     def _metadata(self, token: str = "") -> list[tuple[str, str]]:
         return [("authorization", f"Bearer {token or current_token()}"), *outgoing_metadata()]
 
-    def lookup(self, document: resident_pb2.IdentityDocument, token: str = "") -> str:
-        """The id of the resident holding ``document`` that the caller (or ``token``) may see."""
+    def lookup(
+        self, document: resident_pb2.IdentityDocument, token: str = "", name: str = ""
+    ) -> str:
+        """The id of the resident holding ``document`` that the caller (or ``token``) may see;
+        with ``name``, only if the resident also carries that name (NOT_FOUND otherwise)."""
         stub = resident_service_pb2_grpc.ResidentServiceStub(self._pool.get(self._address()))
         try:
             reply = stub.LookupResident(
-                resident_service_pb2.LookupResidentRequest(document=document),
+                resident_service_pb2.LookupResidentRequest(document=document, display_name=name),
                 metadata=self._metadata(token),
                 timeout=TIMEOUT_SECONDS,
             )
@@ -112,6 +127,26 @@ class IdentityClient:
             reply.resident_id,
             resident_pb2.ResidentState.Name(reply.state).removeprefix("RESIDENT_STATE_"),
             date.fromisoformat(reply.birth_date),
+            reply.display_name,
+        )
+
+    def verify_card(self, payload: str, token: str) -> CardScan:
+        """Checks a scanned e-health-card code with this cell's identity (which issued it):
+        signature, expiry, revocation and single use; a valid dynamic code is used up."""
+        stub = resident_service_pb2_grpc.ResidentServiceStub(self._pool.get(self._address()))
+        try:
+            reply = stub.VerifyHealthCardQrCode(
+                resident_service_pb2.VerifyHealthCardQrCodeRequest(payload=payload),
+                metadata=self._metadata(token),
+                timeout=TIMEOUT_SECONDS,
+            )
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+        outcome = health_card_pb2.QrVerifyOutcome.Name(reply.outcome)
+        return CardScan(
+            outcome.removeprefix("QR_VERIFY_OUTCOME_"),
+            reply.resident.removeprefix("residents/"),
+            reply.type == health_card_pb2.QR_CODE_TYPE_DYNAMIC,
         )
 
     def tenant(self, tenant_id: str) -> TenantFacts:
@@ -194,10 +229,17 @@ class OtherCells:
             raise from_rpc_error(error) from None
 
     def open_transfer(
-        self, region: str, transfer: Any, document: resident_pb2.IdentityDocument
+        self,
+        region: str,
+        transfer: Any,
+        document: resident_pb2.IdentityDocument,
+        name: str,
+        evidence: Evidence,
     ) -> PeerTransfer:
-        """Open ``transfer`` (the destination's store.Transfer) in the source cell."""
+        """Open ``transfer`` (the destination's store.Transfer) in the source cell, for the
+        resident holding ``document`` under ``name`` there, with the requester's evidence."""
         api = archives_service_pb2
+        consent = transfer.consent
         answer = self._call(
             region,
             "OpenRecordTransfer",
@@ -206,8 +248,14 @@ class OtherCells:
                 document=document,
                 destination_tenant=f"tenants/{transfer.destination_tenant_id}",
                 destination_region=transfer.destination_region,
-                consent=api.TransferConsent(**transfer.consent),
+                consent=api.TransferConsent(
+                    method=consent.get("method", ""),
+                    consent_date=consent.get("consent_date", ""),
+                    reference=consent.get("reference", ""),
+                ),
                 reason=transfer.reason,
+                display_name=name,
+                **{FIELDS[evidence.kind]: evidence.value},
             ),
         )
         return _peer_transfer(answer)

@@ -231,13 +231,17 @@ def contract_to_pb(c: Contract) -> rec.Contract:
 def transfer_to_pb(t: Transfer) -> pb.RecordTransfer:
     return pb.RecordTransfer(
         name=f"recordTransfers/{t.transfer_id}",
-        record=f"healthRecords/{t.record_id}",
+        record=f"healthRecords/{t.record_id}" if t.record_id else "",
         record_number=t.record_number,
         resident=f"residents/{t.resident_id}",
-        source_tenant=f"tenants/{t.source_tenant_id}",
+        source_tenant=f"tenants/{t.source_tenant_id}" if t.source_tenant_id else "",
         destination_tenant=f"tenants/{t.destination_tenant_id}",
         state=_TRANSFER_STATES[t.state],
-        consent=pb.TransferConsent(**t.consent),
+        consent=pb.TransferConsent(
+            method=t.consent.get("method", ""),
+            consent_date=t.consent.get("consent_date", ""),
+            reference=t.consent.get("reference", ""),
+        ),
         reason=t.reason,
         decline_reason=t.decline_reason,
         moved_plans=t.moved_plans,
@@ -483,8 +487,13 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
     def MoveRecordToTeam(self, request, context):  # type: ignore[no-untyped-def]
         return record_to_pb(self.uc.move_to_team(request.name, request.team))
 
+    def _transfer(self, transfer: Transfer) -> pb.RecordTransfer:
+        """Every transfer answer goes out as its requester may see it (``requester_view``)."""
+        return transfer_to_pb(self.uc.requester_view(transfer))
+
     def RequestRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
         consent = request.consent
+        evidence = request.WhichOneof("evidence") or ""
         transfer = self.uc.request_transfer(
             request.resident,
             (consent.method, consent.consent_date, consent.reference),
@@ -492,11 +501,13 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
             request.request_id,
             request.source_region,
             request.document if request.HasField("document") else None,
+            (evidence, getattr(request, evidence) if evidence else ""),
         )
-        return transfer_to_pb(transfer)
+        return self._transfer(transfer)
 
     def OpenRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
         consent = request.consent
+        evidence = request.WhichOneof("evidence") or ""
         transfer = self.uc.open_transfer(
             request.transfer_id,
             request.document,
@@ -504,42 +515,44 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
             request.destination_region,
             (consent.method, consent.consent_date, consent.reference),
             request.reason,
+            request.display_name,
+            (evidence, getattr(request, evidence) if evidence else ""),
         )
-        return transfer_to_pb(transfer)
+        return self._transfer(transfer)
 
     def ImportHealthRecord(self, request, context):  # type: ignore[no-untyped-def]
-        return transfer_to_pb(self.uc.import_record(request.transfer_id, request.bundle))
+        return self._transfer(self.uc.import_record(request.transfer_id, request.bundle))
 
     def CloseRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
-        return transfer_to_pb(self.uc.close_transfer(request.transfer_id, request.decline_reason))
+        return self._transfer(self.uc.close_transfer(request.transfer_id, request.decline_reason))
 
     def ConfirmRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
-        return transfer_to_pb(self.uc.confirm_transfer(request.name, request.request_id))
+        return self._transfer(self.uc.confirm_transfer(request.name, request.request_id))
 
     def DeclineRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
-        return transfer_to_pb(self.uc.decline_transfer(request.name, request.reason))
+        return self._transfer(self.uc.decline_transfer(request.name, request.reason))
 
     def GetRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
-        return transfer_to_pb(self.uc.get_transfer(request.name))
+        return self._transfer(self.uc.get_transfer(request.name))
 
     def ListRecordTransfers(self, request, context):  # type: ignore[no-untyped-def]
         page = parse_page(request.page_size, request.page_token, request.parent)
         transfers, token = self.uc.transfers(request.parent, page)
         return pb.ListRecordTransfersResponse(
-            transfers=[transfer_to_pb(t) for t in transfers], next_page_token=token
+            transfers=[self._transfer(t) for t in transfers], next_page_token=token
         )
 
     def EscalateRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
-        return transfer_to_pb(self.uc.escalate_transfer(request.name, request.reason))
+        return self._transfer(self.uc.escalate_transfer(request.name, request.reason))
 
     def ApproveRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
-        return transfer_to_pb(self.uc.approve_transfer(request.name))
+        return self._transfer(self.uc.approve_transfer(request.name))
 
     def RejectRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
-        return transfer_to_pb(self.uc.reject_transfer(request.name, request.reason))
+        return self._transfer(self.uc.reject_transfer(request.name, request.reason))
 
     def WithdrawRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
-        return transfer_to_pb(
+        return self._transfer(
             self.uc.withdraw_transfer(
                 request.transfer_id,
                 request.destination_tenant,
@@ -550,7 +563,7 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
 
     def RelayRecordTransferDecision(self, request, context):  # type: ignore[no-untyped-def]
         side = {v: k for k, v in _SIDES.items()}.get(request.side, "")
-        return transfer_to_pb(
+        return self._transfer(
             self.uc.relay_decision(
                 request.transfer_id, _DECISIONS.get(request.decision, ""), side, request.reason
             )

@@ -24,6 +24,14 @@ from rhip.archives.store import (
     RecordTaken,
     Transfer,
 )
+from rhip.archives.transfer_evidence import (
+    HEALTH_CARD,
+    Evidence,
+    check_evidence,
+    evidence_invalid,
+    evidence_required,
+    no_matching_record,
+)
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.crosscell import require_peer_cell
 from rhip.kit.errors import (
@@ -67,7 +75,14 @@ class TransferUseCases(UseCaseBase):
         request_id: str,
         source_region: str = "",
         document: resident_pb2.IdentityDocument | None = None,
+        evidence: tuple[str, str] = ("", ""),
     ) -> Transfer:
+        """``evidence``: the oneof member sent (``health_card_qr``, ``consent_form_reference``
+        or "") and its text. Required across cells only: within the cell, identity already
+        made the requester prove presence before it lets them see the resident (the exact
+        name at registration, or a card scan, enrols the resident at their institution), so
+        in-cell requests keep working as before; evidence sent with one is checked for form
+        and otherwise not used."""
         principal = current_principal()
         today = self.clock().date()
         checks = Violations()
@@ -75,15 +90,18 @@ class TransferUseCases(UseCaseBase):
         consent_doc = checks.check(domain.check_consent, *consent, today)
         reason = checks.check(domain.validate_reason, reason) or ""
         request_id = checks.check(request_key, request_id) or ""
+        proof = checks.check(check_evidence, *evidence)
         if source_region:
             checks.check(self._other_cell_region, source_region, "source_region")
             if document is None or not document.number:
                 checks.add("document", "name the resident's document", "DOCUMENT_REQUIRED")
         checks.raise_if_any()
         if source_region:
+            if proof is None:
+                raise evidence_required()
             assert document is not None and consent_doc is not None
             return self._request_across(
-                resident_name, consent_doc, reason, request_id, source_region, document
+                resident_name, consent_doc, reason, request_id, source_region, document, proof
             )
         tenant, scope = self._own_tenant(principal, "RequestRecordTransfer")
         if request_id:
@@ -159,10 +177,14 @@ class TransferUseCases(UseCaseBase):
         request_id: str,
         source_region: str,
         document: resident_pb2.IdentityDocument,
+        evidence: Evidence,
     ) -> Transfer:
         """Destination side: the practitioner has the resident (registered here) in front of
-        them; the source cell finds its own resident by the document and opens the transfer
-        there under the transfer id chosen here. A retry re-sends the idempotent open."""
+        them; the source cell finds its own resident by the document and the name registered
+        here, checks the evidence, and opens the transfer there under the transfer id chosen
+        here. A retry re-sends the idempotent open (with the evidence of the retried call).
+        What the source answers (its record, number and institution) is kept here but shown
+        to nobody before the source accepts (``requester_view``)."""
         principal = current_principal()
         cells = self._other_cells()
         tenant, scope = self._own_tenant(principal, "RequestRecordTransfer")
@@ -179,6 +201,8 @@ class TransferUseCases(UseCaseBase):
             resident = self.identity.resident(resident_name)
             if self.identity.lookup(document) != resident.resident_id:
                 raise invalid("document", "is not a document of this resident", "DOCUMENT_MISMATCH")
+            name = resident.display_name
+            consent = {**consent, **evidence.recorded()}
             now = self.clock()
             with self._unit() as repo:
                 claim(repo.s, request_id)
@@ -197,9 +221,12 @@ class TransferUseCases(UseCaseBase):
                 self._audit(
                     repo, "record.transfer_request", f"recordTransfers/{transfer.transfer_id}",
                     scope, resident=resident.resident_id, source_region=source_region,
+                    **evidence.recorded(),
                 )  # fmt: skip
+        else:  # a retry of a request the source has not acknowledged yet
+            name = self.identity.resident(f"residents/{transfer.resident_id}").display_name
         try:
-            opened = cells.open_transfer(source_region, transfer, document)
+            opened = cells.open_transfer(source_region, transfer, document, name, evidence)
         except RhipError as error:
             self._not_acknowledged(transfer, error, retried=bool(request_id))
             raise
@@ -218,6 +245,20 @@ class TransferUseCases(UseCaseBase):
                 return current  # abandoned meanwhile: the source withdrew it as well
             repo.open_transfer_source(answered)
         return answered
+
+    def requester_view(self, transfer: Transfer) -> Transfer:
+        """What a transfer shows in this cell's answers (the request's own, Get, List and every
+        other). At the destination of a cross-cell transfer the source's record id, record
+        number and managing institution are withheld until the source accepted (COMPLETED:
+        the record is then this cell's own); declined, abandoned or closed, never shown. The
+        source cell's own views show its own record in full."""
+        if (
+            not transfer.peer_region
+            or self._source_here(transfer)
+            or transfer.state is TransferState.COMPLETED
+        ):
+            return transfer
+        return replace(transfer, record_id="", record_number="", source_tenant_id="")
 
     # -- who may call the cross-cell methods --------------------------------------------------
     # Another cell's own account calls them, on behalf of one of its users whose decision it
@@ -414,9 +455,27 @@ class TransferUseCases(UseCaseBase):
         destination_region: str,
         consent: tuple[str, str, str],
         reason: str,
+        display_name: str = "",
+        evidence: tuple[str, str] = ("", ""),
     ) -> Transfer:
         """Source side, called by the destination cell: the resident's active record here
-        becomes TRANSFER_PENDING under the destination's transfer id (idempotent)."""
+        becomes TRANSFER_PENDING under the destination's transfer id (idempotent).
+
+        The requester must show what a practitioner of this cell would: the exact name this
+        cell holds for the document (the destination sends the name it registered), plus
+        evidence of presence or consent. What the requester can learn from the answer, by
+        design: evidence is checked first (missing: EVIDENCE_REQUIRED; a scanned code that
+        does not verify: EVIDENCE_INVALID), and neither answer depends on the document or
+        the name. Then an unknown document, another name, a card of another resident and no
+        open record all get the one answer ``no_matching_record`` (the code scanned is used
+        up all the same), and only a full match opens the transfer. We refuse rather than
+        answer a mismatch as if it were pending: a pending request with nothing behind it
+        would wait on nobody, and the requester could tell them apart later anyway. So a
+        request only tells (document, exact name, evidence) matched or not: with a card the
+        resident is in front of the requester and nothing is learnt; with a consent-form
+        reference (a claim we cannot check) every attempt, refused or not, is recorded with
+        the reference and the requester in both cells' audit, and a match reveals nothing of
+        the record until this cell's institution accepts."""
         caller, original = self._for_a_user()
         checks = Violations()
         transfer_id = checks.check(domain.validate_request_id, transfer_id, "transfer_id") or ""
@@ -430,28 +489,42 @@ class TransferUseCases(UseCaseBase):
         reason = checks.check(domain.validate_reason, reason) or ""
         if not document.number:
             checks.add("document", "name the resident's document", "DOCUMENT_REQUIRED")
+        if not display_name.strip():
+            checks.add("display_name", "name the resident as registered", "NAME_REQUIRED")
+        proof = checks.check(check_evidence, *evidence)
         checks.raise_if_any()
         assert region is not None and tenant_id is not None
         if not is_within(region_path(region), region_path(caller.region_code)):
             raise PermissionDenied(
                 "the destination lies outside the calling cell", reason="CROSS_CELL_CALLER"
             )
+        if proof is None:
+            raise evidence_required()
         with self.db.read() as conn:
             earlier = ArchivesRepository(conn).transfer(transfer_id)
         if earlier is not None:
             if earlier.peer_region != region:
                 raise AlreadyExists("the transfer id is taken", reason="TRANSFER_ID_TAKEN")
             return earlier
-        try:
-            resident_id = self.identity.lookup(document, token=self._other_cells().own_token())
-        except NotFound:
-            resident_id = ""
+        resident_id = self._requested_resident(document, display_name, proof)
         now = self.clock()
         with self._unit() as repo:
             record = repo.open_record_of(resident_id, for_update=True) if resident_id else None
             if record is None:
-                raise NotFound("the resident has no open record here", reason="RECORD_NOT_FOUND")
+                # Kept (committed) before refusing: probing leaves a trace with the reference.
+                self._audit(
+                    repo, "record.transfer_open", f"recordTransfers/{transfer_id}",
+                    self.cell_path, "NOT_FOUND", on_behalf_of=original.subject,
+                    destination_region=region, **proof.recorded(),
+                )  # fmt: skip
+        if record is None:
+            raise no_matching_record()
+        with self._unit() as repo:
+            record = repo.open_record_of(resident_id, for_update=True)
+            if record is None:  # gone meanwhile (terminated, merged): the same answer
+                raise no_matching_record()
             record.require_state(RecordState.ACTIVE, action="transfer")
+            consent_doc = {**(consent_doc or {}), **proof.recorded()}
             transfer = Transfer(
                 transfer_id=transfer_id, record_id=record.record_id,
                 record_number=record.record_number, resident_id=record.resident_id,
@@ -468,13 +541,39 @@ class TransferUseCases(UseCaseBase):
                 record.record_id, "TRANSFER_REQUESTED", original.subject, now,
                 transfer=transfer_id, destination=tenant_id, destination_region=region,
                 via=caller.subject, consent_method=transfer.consent.get("method", ""),
+                evidence=proof.kind,
             )  # fmt: skip
             self._audit(
                 repo, "record.transfer_open", f"recordTransfers/{transfer_id}", record.scope_path,
                 record=record.record_id, resident=record.resident_id, on_behalf_of=original.subject,
-                destination_region=region,
+                destination_region=region, **proof.recorded(),
             )  # fmt: skip
             return transfer
+
+    def _requested_resident(
+        self,
+        document: resident_pb2.IdentityDocument,
+        name: str,
+        evidence: Evidence,
+    ) -> str:
+        """Source side: the id of this cell's resident the request names, or "" when the
+        document, the name and the card do not all point at one resident. A scanned code is
+        checked (and used up) first, so that its answer says nothing about the record."""
+        token = self._other_cells().own_token()
+        holder = ""
+        if evidence.kind == HEALTH_CARD:
+            scan = self.identity.verify_card(evidence.value, token)
+            if scan.outcome != "VALID" or not scan.dynamic:
+                log.info("cross-cell transfer: card code refused (%s)", scan.outcome)
+                raise evidence_invalid(scan.outcome if scan.outcome != "VALID" else "STATIC")
+            holder = scan.resident_id
+        try:
+            resident_id = self.identity.lookup(document, token=token, name=name)
+        except (NotFound, InvalidArgument):
+            return ""  # an unknown document and a name that cannot be this resident's alike
+        if holder and holder != resident_id:
+            return ""
+        return resident_id
 
     def _inbound(self, repo: ArchivesRepository, caller: Principal, transfer_id: str) -> Transfer:
         """Destination side: the transfer ``transfer_id`` whose source lies in the caller's cell."""

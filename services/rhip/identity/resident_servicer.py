@@ -193,7 +193,9 @@ class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
 
     def LookupResident(self, request, context):  # type: ignore[no-untyped-def]
         doc = request.document
-        resident = self.uc.lookup(_DOC_TYPES_BACK.get(doc.type), doc.number, doc.issuing_country)
+        resident = self.uc.lookup(
+            _DOC_TYPES_BACK.get(doc.type), doc.number, doc.issuing_country, request.display_name
+        )
         return self._out(resident)
 
     def SearchResidents(self, request, context):  # type: ignore[no-untyped-def]

@@ -473,11 +473,18 @@ class ResidentUseCases:
         self.audit_read("resident.read", resident)
         return resident
 
-    def lookup(self, doc_type: DocumentType | None, number: str, issuing_country: str) -> Resident:
+    def lookup(
+        self, doc_type: DocumentType | None, number: str, issuing_country: str, name: str = ""
+    ) -> Resident:
         """Exact lookup by keyed hash. Unknown and invisible look alike (NOT_FOUND): the
-        answer must not tell whether another region holds the document."""
+        answer must not tell whether another region holds the document. With ``name`` the
+        holder must also carry that name, compared as registration compares it
+        (``_join_existing``): another name looks like an unknown document too, so the caller
+        cannot tell a wrong name from a missing resident."""
         principal = current_principal()
         roots = self.roots(principal, "LookupResident")
+        if name:
+            name = validate_name(name, "display_name")
         document = parse_document(
             doc_type, number, today=self.clock().date(), issuing_country=issuing_country
         )
@@ -487,6 +494,8 @@ class ResidentUseCases:
         with self.reading() as repo:
             found, seen = repo.get_visible(roots, lookup_hash=key)
         resident = found if seen else None
+        if resident is not None and name and resident.name_key != normalise_name(name):
+            resident = None
         self.audit_read("resident.lookup", resident, "residents", "OK" if resident else "NOT_FOUND")
         if resident is None:
             raise NotFound("no resident you may see holds this document")

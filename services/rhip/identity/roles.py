@@ -52,10 +52,16 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
             "ReadUnmasked"
         ),
     ),
-    # The cell's own account: finds its residents by document for a cross-cell transfer, and
-    # reads the cell's resident change feed for the cell's other services (archives follows
-    # deaths and merges); nothing else (no unmasked numbers, no registration).
-    Role.CELL: (RESIDENTS + "LookupResident", RESIDENTS + "ListResidentChanges"),
+    # The cell's own account: finds its residents by document (and name) for a cross-cell
+    # transfer and checks the e-health-card code scanned for it in the other cell (a code this
+    # cell issued; the scan uses it up), and reads the cell's resident change feed for the
+    # cell's other services (archives follows deaths and merges); nothing else (no unmasked
+    # numbers, no registration).
+    Role.CELL: (
+        RESIDENTS + "LookupResident",
+        RESIDENTS + "VerifyHealthCardQrCode",
+        RESIDENTS + "ListResidentChanges",
+    ),
 }
 
 

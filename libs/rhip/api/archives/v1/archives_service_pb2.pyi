@@ -320,36 +320,46 @@ class RecordTransfer(_message.Message):
     def __init__(self, name: _Optional[str] = ..., record: _Optional[str] = ..., record_number: _Optional[str] = ..., resident: _Optional[str] = ..., source_tenant: _Optional[str] = ..., destination_tenant: _Optional[str] = ..., state: _Optional[_Union[TransferState, str]] = ..., consent: _Optional[_Union[TransferConsent, _Mapping]] = ..., reason: _Optional[str] = ..., decline_reason: _Optional[str] = ..., moved_plans: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decide_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., peer_region: _Optional[str] = ..., escalation: _Optional[_Union[TransferEscalation, _Mapping]] = ..., abandon_reason: _Optional[str] = ...) -> None: ...
 
 class RequestRecordTransferRequest(_message.Message):
-    __slots__ = ("resident", "consent", "reason", "request_id", "source_region", "document")
+    __slots__ = ("resident", "consent", "reason", "request_id", "source_region", "document", "health_card_qr", "consent_form_reference")
     RESIDENT_FIELD_NUMBER: _ClassVar[int]
     CONSENT_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_REGION_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_CARD_QR_FIELD_NUMBER: _ClassVar[int]
+    CONSENT_FORM_REFERENCE_FIELD_NUMBER: _ClassVar[int]
     resident: str
     consent: TransferConsent
     reason: str
     request_id: str
     source_region: str
     document: _resident_pb2.IdentityDocument
-    def __init__(self, resident: _Optional[str] = ..., consent: _Optional[_Union[TransferConsent, _Mapping]] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ..., source_region: _Optional[str] = ..., document: _Optional[_Union[_resident_pb2.IdentityDocument, _Mapping]] = ...) -> None: ...
+    health_card_qr: str
+    consent_form_reference: str
+    def __init__(self, resident: _Optional[str] = ..., consent: _Optional[_Union[TransferConsent, _Mapping]] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ..., source_region: _Optional[str] = ..., document: _Optional[_Union[_resident_pb2.IdentityDocument, _Mapping]] = ..., health_card_qr: _Optional[str] = ..., consent_form_reference: _Optional[str] = ...) -> None: ...
 
 class OpenRecordTransferRequest(_message.Message):
-    __slots__ = ("transfer_id", "document", "destination_tenant", "destination_region", "consent", "reason")
+    __slots__ = ("transfer_id", "document", "destination_tenant", "destination_region", "consent", "reason", "display_name", "health_card_qr", "consent_form_reference")
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     DESTINATION_TENANT_FIELD_NUMBER: _ClassVar[int]
     DESTINATION_REGION_FIELD_NUMBER: _ClassVar[int]
     CONSENT_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_CARD_QR_FIELD_NUMBER: _ClassVar[int]
+    CONSENT_FORM_REFERENCE_FIELD_NUMBER: _ClassVar[int]
     transfer_id: str
     document: _resident_pb2.IdentityDocument
     destination_tenant: str
     destination_region: str
     consent: TransferConsent
     reason: str
-    def __init__(self, transfer_id: _Optional[str] = ..., document: _Optional[_Union[_resident_pb2.IdentityDocument, _Mapping]] = ..., destination_tenant: _Optional[str] = ..., destination_region: _Optional[str] = ..., consent: _Optional[_Union[TransferConsent, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+    display_name: str
+    health_card_qr: str
+    consent_form_reference: str
+    def __init__(self, transfer_id: _Optional[str] = ..., document: _Optional[_Union[_resident_pb2.IdentityDocument, _Mapping]] = ..., destination_tenant: _Optional[str] = ..., destination_region: _Optional[str] = ..., consent: _Optional[_Union[TransferConsent, _Mapping]] = ..., reason: _Optional[str] = ..., display_name: _Optional[str] = ..., health_card_qr: _Optional[str] = ..., consent_form_reference: _Optional[str] = ...) -> None: ...
 
 class ImportHealthRecordRequest(_message.Message):
     __slots__ = ("transfer_id", "bundle")

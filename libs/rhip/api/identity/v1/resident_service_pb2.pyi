@@ -52,10 +52,12 @@ class GetResidentRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class LookupResidentRequest(_message.Message):
-    __slots__ = ("document",)
+    __slots__ = ("document", "display_name")
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     document: _resident_pb2.IdentityDocument
-    def __init__(self, document: _Optional[_Union[_resident_pb2.IdentityDocument, _Mapping]] = ...) -> None: ...
+    display_name: str
+    def __init__(self, document: _Optional[_Union[_resident_pb2.IdentityDocument, _Mapping]] = ..., display_name: _Optional[str] = ...) -> None: ...
 
 class SearchResidentsRequest(_message.Message):
     __slots__ = ("display_name", "birth_date", "sex", "page_size")
