@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import grpc
@@ -14,7 +15,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from google.protobuf.wrappers_pb2 import StringValue
+from rhip.api.archives.v1 import archives_service_pb2, health_record_pb2
+from rhip.api.identity.v1 import identity_service_pb2, tenant_pb2
 from rhip.kit.authn import TokenVerifier, optional_principal
+from rhip.kit.enums import unknown_enum_values
 from rhip.kit.errors import from_rpc_error
 from rhip.kit.server import RhipServer, ServiceSpec
 from rhip.kit.telemetry import build_meter, build_tracer_provider, current_request_id
@@ -45,14 +49,23 @@ def _request_id(request: StringValue, context: Any) -> StringValue:
     return StringValue(value=current_request_id())
 
 
+_write = StringValue.SerializeToString
+
+
 @pytest.fixture
 def channel() -> Iterator[grpc.Channel]:
-    parse, write = StringValue.FromString, StringValue.SerializeToString
+    parse = StringValue.FromString
     handlers = {
-        "Echo": grpc.unary_unary_rpc_method_handler(_echo, parse, write),
-        "Join": grpc.stream_unary_rpc_method_handler(_join, parse, write),
-        "RequestId": grpc.unary_unary_rpc_method_handler(_request_id, parse, write),
+        "Echo": grpc.unary_unary_rpc_method_handler(_echo, parse, _write),
+        "Join": grpc.stream_unary_rpc_method_handler(_join, parse, _write),
+        "RequestId": grpc.unary_unary_rpc_method_handler(_request_id, parse, _write),
     }
+    with _serving_handlers(handlers) as channel:
+        yield channel
+
+
+@contextmanager
+def _serving_handlers(handlers: dict[str, grpc.RpcMethodHandler]) -> Iterator[grpc.Channel]:
     server = RhipServer(
         [
             ServiceSpec(
@@ -150,3 +163,40 @@ def test_a_callers_request_id_is_adopted_only_when_short_and_printable(
         assert echoed == incoming
     else:
         assert echoed != incoming and len(echoed) == 32 and int(echoed, 16) >= 0
+
+
+def _tenant(request: Any, context: Any) -> StringValue:
+    return StringValue(value=str(request.tenant.level))
+
+
+def test_unknown_enum_values_are_refused_with_their_paths() -> None:
+    request = identity_service_pb2.CreateTenantRequest.FromString(
+        identity_service_pb2.CreateTenantRequest(
+            tenant=tenant_pb2.Tenant(type=tenant_pb2.TENANT_TYPE_VILLAGE_CLINIC, level=999)
+        ).SerializeToString()
+    )
+    assert [v.field for v in unknown_enum_values(request)] == ["tenant.level"]
+    visit = archives_service_pb2.RecordFollowUpRequest(
+        follow_up=health_record_pb2.FollowUp(program=1, emergency_signs=[1, 77, 2, 78])
+    )
+    assert [v.field for v in unknown_enum_values(visit)] == [
+        "follow_up.emergency_signs[1]",
+        "follow_up.emergency_signs[3]",
+    ]
+    assert unknown_enum_values(identity_service_pb2.GetTenantRequest(name="tenants/x")) == ()
+
+
+def test_the_chain_refuses_unknown_enum_values_before_the_handler() -> None:
+    parse = identity_service_pb2.CreateTenantRequest.FromString
+    handlers = {"Tenant": grpc.unary_unary_rpc_method_handler(_tenant, parse, _write)}
+    with _serving_handlers(handlers) as channel:
+        call = _raw(channel, "Tenant")
+        ok = identity_service_pb2.CreateTenantRequest(tenant=tenant_pb2.Tenant(level=2))
+        assert StringValue.FromString(call(ok.SerializeToString(), metadata=_md())).value == "2"
+        bad = identity_service_pb2.CreateTenantRequest(tenant=tenant_pb2.Tenant(level=999))
+        with pytest.raises(grpc.RpcError) as caught:
+            call(bad.SerializeToString(), metadata=_md())
+    error = from_rpc_error(caught.value)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.reason == "ENUM_UNKNOWN"
+    assert [v.field for v in error.violations] == ["tenant.level"]

@@ -19,7 +19,8 @@ interceptors and their context managers were a sixth of the gateway's Python tim
   configured (sampler ALWAYS_OFF) the span is a bare non-recording span carrying the trace id,
   made without the SDK's sampling machinery.
 - request parsing: grpc hands the chain the request's bytes and the chain parses them, so a
-  message that does not decode is INVALID_ARGUMENT ``REQUEST_MALFORMED`` (``parse_request``).
+  message that does not decode is INVALID_ARGUMENT ``REQUEST_MALFORMED`` and an enum value
+  that its enum does not define is ``ENUM_UNKNOWN`` (``parse_request``).
 - error mapping: rhip errors become ``google.rpc.Status`` with details; anything else is
   INTERNAL with a generic message (the traceback goes to the log only); a status the handler
   aborted with is kept.
@@ -66,6 +67,7 @@ from rhip.kit.authn import (
     bearer_token,
 )
 from rhip.kit.authz import Authorizer, subject_blocked
+from rhip.kit.enums import unknown_enum_values
 from rhip.kit.errors import (
     Internal,
     InvalidArgument,
@@ -186,7 +188,8 @@ class ServerInterceptor(grpc.ServerInterceptor):
         handlers take bytes (no deserializer) and get none."""
         method = _Method(path, path in self._public)
         kwargs = {"response_serializer": handler.response_serializer}
-        parse = handler.request_deserializer
+        deserializer = handler.request_deserializer
+        parse = deserializer and _parsed(deserializer)
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 self._unary(handler.unary_unary, method, parse), **kwargs
@@ -195,7 +198,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
             return grpc.unary_stream_rpc_method_handler(
                 self._streaming(handler.unary_stream, method, parse), **kwargs
             )
-        each = parse and _each_parsed(parse)
+        each = deserializer and _each_parsed(deserializer)
         if handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(
                 self._unary(handler.stream_unary, method, each), **kwargs
@@ -212,7 +215,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
                 try:
                     with acting_as(*self._authenticate(method, call)):
                         if parse is not None:
-                            request = parse_request(parse, request)
+                            request = parse(request)
                         return behavior(request, context)
                 except Exception as error:
                     self._map_error(method, context, error)
@@ -232,7 +235,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
                 try:
                     with acting_as(*self._authenticate(method, call)):
                         if parse is not None:
-                            request = parse_request(parse, request)
+                            request = parse(request)
                         yield from behavior(request, context)
                 except Exception as error:
                     self._map_error(method, context, error)
@@ -374,14 +377,30 @@ class _Call:
 def parse_request(parse: Parser, data: Any) -> Any:
     """The request message from its wire bytes; a message that does not decode (corrupt or
     truncated bytes, invalid UTF-8 in a string field or map key, nesting beyond protobuf's
-    recursion limit) is the caller's error."""
+    recursion limit) is the caller's error, and so is a number an enum field does not define
+    (proto3 parses it without complaint: ``rhip.kit.enums``)."""
     try:
-        return parse(data)
+        message = parse(data)
     except DecodeError:
         raise InvalidArgument(
             "the request is not a valid message of this method's request type",
             reason="REQUEST_MALFORMED",
         ) from None
+    unknown = unknown_enum_values(message)
+    if unknown:
+        raise InvalidArgument(
+            f"{unknown[0].field}: {unknown[0].description}",
+            reason="ENUM_UNKNOWN",
+            violations=unknown,
+        )
+    return message
+
+
+def _parsed(parse: Parser) -> Parser:
+    def parse_one(data: Any) -> Any:
+        return parse_request(parse, data)
+
+    return parse_one
 
 
 def _each_parsed(parse: Parser) -> Parser:

@@ -22,6 +22,7 @@ from rhip.kit.errors import FailedPrecondition, Violations, invalid
 from rhip.kit.requests import parse_resource_name
 from rhip.kit.requests import validate_reason as validate_reason
 from rhip.kit.requests import validate_request_id as validate_request_id
+from rhip.kit.timestamps import parse_iso_date
 
 parse_name = parse_resource_name  # the archives modules' name for it
 
@@ -102,10 +103,7 @@ def parse_date(
         if required:
             raise invalid(field, "must be set", "DATE_REQUIRED")
         return None
-    try:
-        value = date.fromisoformat(text)
-    except ValueError:
-        raise invalid(field, "must be a date YYYY-MM-DD", "DATE_FORMAT") from None
+    value = parse_iso_date(text, field)  # strict YYYY-MM-DD in a sane range
     if today is not None and value > today:
         raise invalid(field, "must not be in the future", "DATE_IN_FUTURE")
     return value

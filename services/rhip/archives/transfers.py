@@ -5,7 +5,6 @@ to the county/district administrators of both sides."""
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -40,6 +39,7 @@ from rhip.kit.errors import (
 )
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
+from rhip.kit.requests import parse_json_document
 from rhip.kit.tenancy import catalog, is_within, region_path, tenant_scope
 
 log = logging.getLogger(__name__)
@@ -490,12 +490,14 @@ class TransferUseCases(UseCaseBase):
         (one transaction; a second import returns the first result)."""
         caller, original = require_peer_cell(self.issuer)
         transfer_id = domain.validate_request_id(transfer_id, "transfer_id")
-        try:
-            bundle = json.loads(bundle_bytes)
-            valid = isinstance(bundle, dict) and bundle.get("format") in BUNDLE_FORMATS
-        except ValueError:
-            valid = False
-        if not valid:
+        # Bounded nesting (a deeply nested bundle raised RecursionError), then its shape.
+        bundle = parse_json_document(bundle_bytes, "bundle", reason="BUNDLE_INVALID")
+        head = bundle.get("record") if isinstance(bundle, dict) else None
+        if not (
+            isinstance(head, dict)
+            and bundle.get("format") in BUNDLE_FORMATS
+            and isinstance(head.get("record_number"), str)
+        ):
             raise invalid("bundle", f"must be a {BUNDLE_FORMAT} document", "BUNDLE_INVALID")
         now = self.clock()
         with self._unit() as repo:

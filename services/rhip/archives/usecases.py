@@ -48,7 +48,8 @@ from rhip.kit.errors import (
     invalid,
 )
 from rhip.kit.ids import new_id
-from rhip.kit.pagination import Page
+from rhip.kit.pagination import Page, foreign_page_token
+from rhip.kit.requests import check_no_controls
 from rhip.kit.tenancy import catalog, tenant_scope
 
 log = logging.getLogger(__name__)
@@ -543,7 +544,10 @@ class ArchivesUseCases(TransferUseCases):
         after = None
         if page.after:
             due_text, _, key = page.after.partition("|")
-            after = (date.fromisoformat(due_text), key)
+            try:
+                after = (date.fromisoformat(due_text), key)
+            except ValueError:  # a forged token with the right fingerprint
+                raise foreign_page_token() from None
         with self._unit(durable=False) as repo:
             plans = repo.overdue(scope, team_id, as_of, after, page.size + 1)
             chunk = plans[: page.size]
@@ -755,6 +759,7 @@ class ArchivesUseCases(TransferUseCases):
         name = display_name.strip()
         if not name or len(name) > 100:
             checks.add("team.display_name", "must be 1–100 characters", "NAME_REQUIRED")
+        checks.check(check_no_controls, name, "team.display_name")
         request_id = checks.check(domain.validate_request_id, request_id) or ""
         checks.raise_if_any()
         if tenant_id != principal.tenant_id:

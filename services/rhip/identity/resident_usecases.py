@@ -54,6 +54,7 @@ from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.pii import PiiVault
 from rhip.kit.tenancy import catalog, is_within, region_path, tenant_scope
+from rhip.kit.timestamps import parse_iso_date
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +78,7 @@ class Registration:
 def parse_date(text: str, field: str) -> date | None:
     if not text:
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise invalid(field, "must be a date YYYY-MM-DD", "DATE_FORMAT") from None
+    return parse_iso_date(text, field)  # strict YYYY-MM-DD in a sane range
 
 
 def widen_to_region(scope: str) -> str:
