@@ -17,6 +17,7 @@ from typing import Any
 from rhip.kit.errors import invalid
 
 REASON_MAX = 500
+MAX_MASK_PATHS = 20  # paths of an update_mask (FieldMask) in any request
 
 
 def parse_resource_name(name: str, collection: str, field: str = "name") -> str:
