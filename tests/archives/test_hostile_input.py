@@ -203,3 +203,20 @@ def test_page_tokens_of_deeply_nested_json_are_refused(archives: Archives) -> No
             ),
             INVALID, "PAGE_TOKEN_INVALID", "page_token",
         )  # fmt: skip
+
+
+def test_extreme_numbers_are_refused_not_overflowed(archives: Archives) -> None:
+    a = archives
+    before = _counts(a)
+    expect_error(
+        lambda: a.api.SetRegionPopulation(
+            apb.SetRegionPopulationRequest(
+                population=apb.RegionPopulation(
+                    region_code="320311", permanent_population=2**62, as_of=days_ago(1)
+                )
+            ),
+            metadata=a.md("xz-admin"),
+        ),
+        INVALID, "POPULATION_TOO_LARGE", "population.permanent_population",
+    )  # fmt: skip
+    assert _counts(a) == before

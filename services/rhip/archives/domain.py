@@ -207,6 +207,7 @@ CHECK_UP_MAXIMA: dict[str, int] = {
     "guidance": 3,
 }
 MAX_EMERGENCY_SIGNS = 5
+MAX_POPULATION = 2_000_000_000  # permanent population of one region
 FORM_TEXT_MAX = 500  # characters of one free-text entry (a map key: FORM_KEY_MAX)
 FORM_KEY_MAX = 50
 
@@ -428,6 +429,7 @@ def check_termination(
     for field, text in (("destination", destination), ("handover_note", handover_note)):
         if len(text) > 500:
             checks.add(field, "must be at most 500 characters", "TEXT_TOO_LONG")
+        checks.check(check_no_controls, text, field, multiline=field == "handover_note")
     checks.raise_if_any()
     assert reason is not None and day is not None
     return Termination(reason, day, destination, handover_note)

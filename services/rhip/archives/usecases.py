@@ -699,6 +699,12 @@ class ArchivesUseCases(TransferUseCases):
             checks.add(
                 "population.permanent_population", "must be at least 1", "POPULATION_REQUIRED"
             )
+        elif population > domain.MAX_POPULATION:  # the column is a 32-bit integer
+            checks.add(
+                "population.permanent_population",
+                f"must be at most {domain.MAX_POPULATION}",
+                "POPULATION_TOO_LARGE",
+            )
         as_of = checks.check(domain.parse_date, as_of_text, "population.as_of", required=True)
         checks.raise_if_any()
         self._require(principal, region.path, "SetRegionPopulation")
