@@ -1,7 +1,8 @@
 """Every method of every service the cell serves (read from the rhip.api descriptors, so a new
 RPC is covered the day it lands) answers bytes that are not its request message with
 INVALID_ARGUMENT ``REQUEST_MALFORMED``, never grpcio's INTERNAL "Exception deserializing
-request!": directly and through the gateway, which forwards the bytes unparsed."""
+request!", and an enum value its enum does not define with ``ENUM_UNKNOWN``: directly and
+through the gateway, which forwards the bytes unparsed."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from support.platform import write_routes
 
 CORRUPT = b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"  # a varint that never ends
 TRUNCATED = b"\x0a\x20abc"  # field 1, 32 bytes announced, 3 sent
+MALFORMED = "REQUEST_MALFORMED"
 
 
 def _identity(value: bytes) -> bytes:
@@ -74,11 +76,31 @@ def _bad_utf8(message: Descriptor, depth: int = 0) -> bytes | None:
     return None
 
 
-def _payloads(info: MethodInfo) -> dict[str, bytes]:
-    payloads = {"corrupt": CORRUPT, "truncated": TRUNCATED}
-    bad_utf8 = _bad_utf8(_request_type(info))
+def _unknown_enum(message: Descriptor, depth: int = 0) -> bytes | None:
+    """Wire bytes of ``message`` whose first reachable enum field holds 999 (no rhip enum
+    defines it); None when there is none within a few levels."""
+    for field in message.fields:
+        if field.type == FieldDescriptor.TYPE_ENUM:
+            return _varint(field.number << 3) + _varint(999)
+    if depth < 3:
+        for field in message.fields:
+            if field.type == FieldDescriptor.TYPE_MESSAGE:
+                inner = _unknown_enum(field.message_type, depth + 1)
+                if inner is not None:
+                    return _length_delimited(field.number, inner)
+    return None
+
+
+def _payloads(info: MethodInfo) -> dict[str, tuple[bytes, str]]:
+    """What to send (by name) and the reason it must be refused with."""
+    payloads = {"corrupt": (CORRUPT, MALFORMED), "truncated": (TRUNCATED, MALFORMED)}
+    request = _request_type(info)
+    bad_utf8 = _bad_utf8(request)
     if bad_utf8 is not None:
-        payloads["invalid utf-8"] = bad_utf8
+        payloads["invalid utf-8"] = (bad_utf8, MALFORMED)
+    unknown_enum = _unknown_enum(request)
+    if unknown_enum is not None:
+        payloads["unknown enum value"] = (unknown_enum, "ENUM_UNKNOWN")
     return payloads
 
 
@@ -97,21 +119,18 @@ def _sweep(channel: grpc.Channel, metadata: list[tuple[str, str]]) -> list[str]:
         call = channel.unary_unary(
             info.path, request_serializer=_identity, response_deserializer=_identity
         )
-        for kind, payload in _payloads(info).items():
+        for kind, (payload, expected) in _payloads(info).items():
             swept += 1
             try:
                 call(payload, metadata=metadata, timeout=10)
             except grpc.RpcError as error:
                 reason = from_rpc_error(error).reason
-                if (error.code(), reason) == (
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    "REQUEST_MALFORMED",
-                ):
+                if (error.code(), reason) == (grpc.StatusCode.INVALID_ARGUMENT, expected):
                     continue
                 wrong.append(f"{info.path} {kind}: {error.code().name} {reason} {error.details()}")
             else:
                 wrong.append(f"{info.path} {kind}: OK")
-    assert swept > 100  # every method, two or three payloads each
+    assert swept > 150  # every method, two to four payloads each
     return wrong
 
 
@@ -152,3 +171,20 @@ def test_every_method_through_the_gateway_answers_undecodable_bytes_with_invalid
 ) -> None:
     # Public methods (login) are routed by the region the caller names.
     assert _sweep(gateway_channel, [*admin, ("x-rhip-region", "320000")]) == []
+
+
+def test_the_gateway_mints_its_own_id_for_a_long_client_request_id(
+    running: RunningCell, gateway_channel: grpc.Channel
+) -> None:
+    jwks = gateway_channel.unary_unary(
+        "/rhip.api.identity.v1.IdentityService/GetJwks",
+        request_serializer=_identity,
+        response_deserializer=_identity,
+    )
+    for incoming, adopted in (("r" * 5000, False), ("a b", False), ("his-7:a.b_c", True)):
+        _, call = jwks.with_call(
+            b"", metadata=[("x-rhip-region", "320000"), ("x-request-id", incoming)], timeout=10
+        )
+        echoed = dict(call.trailing_metadata())["x-request-id"]
+        assert (echoed == incoming) is adopted
+        assert adopted or (len(echoed) == 32 and int(echoed, 16) >= 0)
