@@ -490,14 +490,9 @@ class TransferUseCases(UseCaseBase):
         (one transaction; a second import returns the first result)."""
         caller, original = require_peer_cell(self.issuer)
         transfer_id = domain.validate_request_id(transfer_id, "transfer_id")
-        # Bounded nesting (a deeply nested bundle raised RecursionError), then its shape.
+        # Bounded nesting: a deeply nested bundle raised RecursionError.
         bundle = parse_json_document(bundle_bytes, "bundle", reason="BUNDLE_INVALID")
-        head = bundle.get("record") if isinstance(bundle, dict) else None
-        if not (
-            isinstance(head, dict)
-            and bundle.get("format") in BUNDLE_FORMATS
-            and isinstance(head.get("record_number"), str)
-        ):
+        if not (isinstance(bundle, dict) and bundle.get("format") in BUNDLE_FORMATS):
             raise invalid("bundle", f"must be a {BUNDLE_FORMAT} document", "BUNDLE_INVALID")
         now = self.clock()
         with self._unit() as repo:
@@ -517,7 +512,7 @@ class TransferUseCases(UseCaseBase):
                     "the escalated transfer awaits the administrators of both sides",
                     reason="ESCALATION_NOT_APPROVED",
                 )
-            number = bundle["record"]["record_number"]
+            number = _bundle_record_number(bundle)
             if transfer.record_number and number != transfer.record_number:
                 raise FailedPrecondition(
                     "the bundle is not the record of this transfer", reason="BUNDLE_MISMATCH"
@@ -1066,3 +1061,11 @@ class TransferUseCases(UseCaseBase):
         return chunk, page.next_token(
             chunk[-1].transfer_id if chunk else None, len(rows) > page.size
         )
+
+
+def _bundle_record_number(bundle: dict[str, Any]) -> str:
+    head = bundle.get("record")
+    number = head.get("record_number") if isinstance(head, dict) else None
+    if not isinstance(number, str):
+        raise invalid("bundle", f"must be a {BUNDLE_FORMAT} document", "BUNDLE_INVALID")
+    return number
