@@ -141,7 +141,7 @@ def test_impossible_values_are_refused_with_every_field_and_change_nothing(
     record = a.active("man")
     _plan(a, record)
     error = expect_error(
-        lambda: _visit(a, record, "2999-01-01", bp=(400, 250), heart_rate=900),
+        lambda: _visit(a, record, days_ago(-30), bp=(400, 250), heart_rate=900),
         grpc.StatusCode.INVALID_ARGUMENT,
     )
     assert {v.field for v in error.violations} == {

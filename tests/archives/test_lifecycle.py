@@ -63,7 +63,7 @@ def test_termination_needs_a_date_and_a_move_out_its_destination(archives: Archi
         "destination",
     )
     expect_error(
-        lambda: _terminate(a, record.name, reason=DEATH, termination_date="2999-01-01"),
+        lambda: _terminate(a, record.name, reason=DEATH, termination_date=days_ago(-30)),
         grpc.StatusCode.INVALID_ARGUMENT,
         "DATE_IN_FUTURE",
     )

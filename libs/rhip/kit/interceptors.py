@@ -7,7 +7,8 @@ call's metadata read once), in the thread that runs the handler, so contextvars 
 where the handler reads them. Measured in tests/perf: four stacked ``@contextmanager``
 interceptors and their context managers were a sixth of the gateway's Python time per call.
 
-- request id: taken from the caller's ``x-request-id`` (the gateway sets one) or made here,
+- request id: taken from the caller's ``x-request-id`` (the gateway sets one) when it is a
+  short printable id (``adopted_request_id``), otherwise made here,
   sent back in the trailing metadata (with the status, on success and on error: sending it
   as initial metadata is a separate operation per call, ~8 % of the CPU of a read through
   the gateway, tests/perf), and held in a contextvar for the whole call, so the access log
@@ -17,6 +18,9 @@ interceptors and their context managers were a sixth of the gateway's Python tim
   line per ``AccessLog``: by default only for failed and slow calls. When no trace exporter is
   configured (sampler ALWAYS_OFF) the span is a bare non-recording span carrying the trace id,
   made without the SDK's sampling machinery.
+- request parsing: grpc hands the chain the request's bytes and the chain parses them, so a
+  message that does not decode is INVALID_ARGUMENT ``REQUEST_MALFORMED`` and an enum value
+  that its enum does not define is ``ENUM_UNKNOWN`` (``parse_request``).
 - error mapping: rhip errors become ``google.rpc.Status`` with details; anything else is
   INTERNAL with a generic message (the traceback goes to the log only); a status the handler
   aborted with is kept.
@@ -33,11 +37,12 @@ import os
 import random
 import time
 from collections import namedtuple
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.metrics import Meter
@@ -62,10 +67,19 @@ from rhip.kit.authn import (
     bearer_token,
 )
 from rhip.kit.authz import Authorizer, subject_blocked
-from rhip.kit.errors import Internal, PermissionDenied, RhipError, Unauthenticated, to_status
+from rhip.kit.enums import unknown_enum_values
+from rhip.kit.errors import (
+    Internal,
+    InvalidArgument,
+    PermissionDenied,
+    RhipError,
+    Unauthenticated,
+    to_status,
+)
 from rhip.kit.idempotency import holding_request
 from rhip.kit.telemetry import (
     REQUEST_ID_HEADER,
+    adopted_request_id,
     current_request_id,
     extract_context,
     reset_request_id,
@@ -75,6 +89,7 @@ from rhip.kit.telemetry import (
 log = logging.getLogger(__name__)
 
 Behavior = Callable[[Any, grpc.ServicerContext], Any]
+Parser = Callable[[Any], Any]
 
 INFRASTRUCTURE_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 
@@ -167,38 +182,43 @@ class ServerInterceptor(grpc.ServerInterceptor):
         return cached
 
     def _wrap_handler(self, handler: grpc.RpcMethodHandler, path: str) -> grpc.RpcMethodHandler:
+        """The chain around ``handler``. grpc receives the request as bytes (no
+        ``request_deserializer``) and the chain parses it (``parse_request``), so that a
+        message that does not decode is INVALID_ARGUMENT from inside the chain instead of
+        grpcio's INTERNAL "Exception deserializing request!" before it. The gateway's
+        handlers take bytes (no deserializer) and get none."""
         method = _Method(path, path in self._public)
-        kwargs = {
-            "request_deserializer": handler.request_deserializer,
-            "response_serializer": handler.response_serializer,
-        }
+        kwargs = {"response_serializer": handler.response_serializer}
+        deserializer = handler.request_deserializer
+        parse = deserializer and _parsed(deserializer)
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                self._unary(handler.unary_unary, method), **kwargs
+                self._unary(handler.unary_unary, method, parse), **kwargs
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                self._streaming(handler.unary_stream, method), **kwargs
+                self._streaming(handler.unary_stream, method, parse), **kwargs
             )
+        each = deserializer and _each_parsed(deserializer)
         if handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(
-                self._unary(handler.stream_unary, method), **kwargs
+                self._unary(handler.stream_unary, method, each), **kwargs
             )
         return grpc.stream_stream_rpc_method_handler(
-            self._streaming(handler.stream_stream, method), **kwargs
+            self._streaming(handler.stream_stream, method, each), **kwargs
         )
 
     # -- the chain, one call -----------------------------------------------------------------
-    def _unary(self, behavior: Behavior, method: _Method) -> Behavior:
+    def _unary(self, behavior: Behavior, method: _Method, parse: Parser | None) -> Behavior:
         def run(request, context):  # type: ignore[no-untyped-def]
             call = _Call(self, method, context)
             try:
                 try:
-                    with (
-                        acting_as(*self._authenticate(method, call)),
-                        holding_request(method.path, request),
-                    ):
-                        return behavior(request, context)
+                    with acting_as(*self._authenticate(method, call)):
+                        if parse is not None:
+                            request = parse(request)
+                        with holding_request(method.path, request):
+                            return behavior(request, context)
                 except Exception as error:
                     self._map_error(method, context, error)
                     raise  # the handler's own abort: keep its status
@@ -210,16 +230,16 @@ class ServerInterceptor(grpc.ServerInterceptor):
 
         return run
 
-    def _streaming(self, behavior: Behavior, method: _Method) -> Behavior:
+    def _streaming(self, behavior: Behavior, method: _Method, parse: Parser | None) -> Behavior:
         def run(request, context):  # type: ignore[no-untyped-def]
             call = _Call(self, method, context)
             try:
                 try:
-                    with (
-                        acting_as(*self._authenticate(method, call)),
-                        holding_request(method.path, request),
-                    ):
-                        yield from behavior(request, context)
+                    with acting_as(*self._authenticate(method, call)):
+                        if parse is not None:
+                            request = parse(request)
+                        with holding_request(method.path, request):
+                            yield from behavior(request, context)
                 except Exception as error:
                     self._map_error(method, context, error)
                     raise  # the handler's own abort: keep its status
@@ -310,8 +330,9 @@ class _Call:
         # Read once: grpc builds a new tuple of tuples on every invocation_metadata() call.
         self.metadata: dict[str, Any] = dict(context.invocation_metadata())
         # request id (outermost, so the access log line below carries it)
-        incoming = self.metadata.get(REQUEST_ID_HEADER, "")
-        request_id = str(incoming)[:64] if incoming else os.urandom(16).hex()
+        request_id = adopted_request_id(self.metadata.get(REQUEST_ID_HEADER)) or (
+            os.urandom(16).hex()
+        )
         self._request_id = set_request_id(request_id)
         try:
             context.set_trailing_metadata(((REQUEST_ID_HEADER, request_id),))
@@ -354,6 +375,46 @@ class _Call:
             self.span.end()
             otel_context.detach(self._span_token)
             reset_request_id(self._request_id)
+
+
+def parse_request(parse: Parser, data: Any) -> Any:
+    """The request message from its wire bytes; a message that does not decode (corrupt or
+    truncated bytes, invalid UTF-8 in a string field or map key, nesting beyond protobuf's
+    recursion limit) is the caller's error, and so is a number an enum field does not define
+    (proto3 parses it without complaint: ``rhip.kit.enums``)."""
+    try:
+        message = parse(data)
+    except DecodeError:
+        raise InvalidArgument(
+            "the request is not a valid message of this method's request type",
+            reason="REQUEST_MALFORMED",
+        ) from None
+    unknown = unknown_enum_values(message)
+    if unknown:
+        raise InvalidArgument(
+            f"{unknown[0].field}: {unknown[0].description}",
+            reason="ENUM_UNKNOWN",
+            violations=unknown,
+        )
+    return message
+
+
+def _parsed(parse: Parser) -> Parser:
+    def parse_one(data: Any) -> Any:
+        return parse_request(parse, data)
+
+    return parse_one
+
+
+def _each_parsed(parse: Parser) -> Parser:
+    """For client-streaming methods: the request iterator, each message parsed as it is read
+    (a bad one raises INVALID_ARGUMENT in the handler, which the chain maps)."""
+
+    def parse_stream(requests: Iterable[Any]) -> Iterator[Any]:
+        for data in requests:
+            yield parse_request(parse, data)
+
+    return parse_stream
 
 
 class _Status(namedtuple("_Status", ("code", "details", "trailing_metadata")), grpc.Status):

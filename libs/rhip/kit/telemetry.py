@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
@@ -32,8 +33,20 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 REQUEST_ID_HEADER = "x-request-id"
+# A caller's request id is adopted only when it looks like an id: it is echoed in trailers,
+# logged on every line and forwarded to other cells, so a 5 KB or control-character value
+# would be carried everywhere (issue 12).
+_ADOPTABLE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _request_id: ContextVar[str] = ContextVar("rhip_request_id", default="")
 PROPAGATOR = TraceContextTextMapPropagator()
+
+
+def adopted_request_id(incoming: object) -> str | None:
+    """The caller's ``x-request-id`` when it is at most 64 characters of ``[A-Za-z0-9._:-]``;
+    None (the server mints its own) otherwise."""
+    if isinstance(incoming, str) and _ADOPTABLE_REQUEST_ID.fullmatch(incoming):
+        return incoming
+    return None
 
 
 def current_request_id() -> str:

@@ -16,12 +16,18 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from rhip.kit.errors import FailedPrecondition, Violations, invalid
+from rhip.kit.errors import FailedPrecondition, Violations, clip, invalid
 
 # Shared request checks, re-exported for the archives modules (``domain.validate_reason`` …).
-from rhip.kit.requests import parse_resource_name
+from rhip.kit.requests import (
+    check_count,
+    check_no_controls,
+    is_finite_number,
+    parse_resource_name,
+)
 from rhip.kit.requests import validate_reason as validate_reason
 from rhip.kit.requests import validate_request_id as validate_request_id
+from rhip.kit.timestamps import parse_iso_date
 
 parse_name = parse_resource_name  # the archives modules' name for it
 
@@ -102,10 +108,7 @@ def parse_date(
         if required:
             raise invalid(field, "must be set", "DATE_REQUIRED")
         return None
-    try:
-        value = date.fromisoformat(text)
-    except ValueError:
-        raise invalid(field, "must be a date YYYY-MM-DD", "DATE_FORMAT") from None
+    value = parse_iso_date(text, field)  # strict YYYY-MM-DD in a sane range
     if today is not None and value > today:
         raise invalid(field, "must not be in the future", "DATE_IN_FUTURE")
     return value
@@ -182,6 +185,63 @@ _ETHNICITY = re.compile(r"^(0[1-9]|[1-4]\d|5[0-6]|9[78])$")  # GB/T 3304: 01–5
 _TEXT_LIMITS = {"work_unit": 100, "genetic_disease": 200}
 
 
+# The most entries each repeated field and map of a form may hold, as documented in
+# health_record.proto. Checked before the entries: 10,000 items gave 10,000 violations and an
+# error too large to deliver (issue 12).
+BASIC_INFO_MAXIMA: dict[str, int] = {
+    **{field: len(allowed) for field, (allowed, _none) in _MULTI_CODES.items()},
+    "diseases": 20,
+    "surgeries": 20,
+    "traumas": 20,
+    "transfusions": 20,
+}
+CHECK_UP_MAXIMA: dict[str, int] = {
+    "symptoms": 25,
+    "physical_exam": 50,
+    "ancillary": 50,
+    "health_problems": 20,
+    "hospitalisations": 20,
+    "medications": 30,
+    "vaccinations": 20,
+    "abnormalities": 20,
+    "guidance": 3,
+}
+MAX_EMERGENCY_SIGNS = 5
+MAX_POPULATION = 2_000_000_000  # permanent population of one region
+FORM_TEXT_MAX = 500  # characters of one free-text entry (a map key: FORM_KEY_MAX)
+FORM_KEY_MAX = 50
+
+
+def check_form_counts(form: Mapping[str, Any], maxima: Mapping[str, int], prefix: str) -> None:
+    """INVALID_ARGUMENT ``TOO_MANY_ITEMS`` naming every repeated field or map of ``form``
+    longer than its maximum."""
+    checks = Violations()
+    for field, maximum in maxima.items():
+        checks.check(check_count, form.get(field) or (), maximum, f"{prefix}.{field}")
+    checks.raise_if_any()
+
+
+def _check_texts(form: Mapping[str, Any], prefix: str, checks: Violations) -> None:
+    """The free-text entries of a check-up: lists of strings and string maps, each entry at
+    most ``FORM_TEXT_MAX`` characters, without control characters but line breaks."""
+    for field in ("health_problems", "hospitalisations", "abnormalities"):
+        for i, text in enumerate(form.get(field) or ()):
+            _check_text(str(text), f"{prefix}.{field}[{i}]", FORM_TEXT_MAX, checks)
+    for field in ("physical_exam", "ancillary"):
+        for key, text in (form.get(field) or {}).items():
+            _check_text(str(key), f"{prefix}.{field}", FORM_KEY_MAX, checks, multiline=False)
+            _check_text(str(text), f"{prefix}.{field}[{clip(str(key), FORM_KEY_MAX)!r}]",
+                        FORM_TEXT_MAX, checks)  # fmt: skip
+
+
+def _check_text(
+    text: str, field: str, maximum: int, checks: Violations, *, multiline: bool = True
+) -> None:
+    if len(text) > maximum:
+        checks.add(field, f"must be at most {maximum} characters", "TEXT_TOO_LONG")
+    checks.check(check_no_controls, text, field, multiline=multiline)
+
+
 def _codes_wrong(field: str, value: Any) -> str:
     """What is wrong with one coded item, or ''."""
     if field in _SINGLE_CODES:
@@ -202,6 +262,7 @@ def check_basic_info(
 ) -> dict[str, Any]:
     """The normalised form; INVALID_ARGUMENT listing every wrong item (不错项). Missing items
     are allowed here (a DRAFT may be incomplete); ``missing_items`` lists them."""
+    check_form_counts(form, BASIC_INFO_MAXIMA, prefix)
     checks = Violations()
     result: dict[str, Any] = {}
     for field, value in form.items():
@@ -229,6 +290,7 @@ def check_basic_info(
                 checks.add(
                     path, f"must be at most {_TEXT_LIMITS[field]} characters", "TEXT_TOO_LONG"
                 )
+            checks.check(check_no_controls, text, path)
             if text:
                 result[field] = text
         elif field in ("diseases", "surgeries", "traumas", "transfusions"):
@@ -247,6 +309,7 @@ def check_basic_info(
                     checks.add(
                         f"{item_path}.name", "must be at most 100 characters", "TEXT_TOO_LONG"
                     )
+                checks.check(check_no_controls, name, f"{item_path}.name")
                 if not (field == "diseases" and code == 1):
                     checks.check(
                         _partial_date, str(item.get("date", "")), f"{item_path}.date", today
@@ -366,6 +429,7 @@ def check_termination(
     for field, text in (("destination", destination), ("handover_note", handover_note)):
         if len(text) > 500:
             checks.add(field, "must be at most 500 characters", "TEXT_TOO_LONG")
+        checks.check(check_no_controls, text, field, multiline=field == "handover_note")
     checks.raise_if_any()
     assert reason is not None and day is not None
     return Termination(reason, day, destination, handover_note)
@@ -411,6 +475,9 @@ def check_range(
         if required:
             checks.add(field, "must be set", "MEASUREMENT_REQUIRED")
         return
+    if not is_finite_number(value):  # NaN, ±Infinity ("NaN" once the form is a dict)
+        checks.add(field, "must be a finite number", "NUMBER_NOT_FINITE")
+        return
     low, high = RANGES[key]
     if not low <= value <= high:
         checks.add(field, f"must be between {low:g} and {high:g}", "MEASUREMENT_OUT_OF_RANGE")
@@ -450,7 +517,9 @@ def check_checkup(
     form: Mapping[str, Any], today: date, birth: date, prefix: str = "check_up"
 ) -> dict[str, Any]:
     """Validated check-up form (dates, ranges, codes); BMI computed. Raises with every bad field."""
+    check_form_counts(form, CHECK_UP_MAXIMA, prefix)
     checks = Violations()
+    _check_texts(form, prefix, checks)
     exam = checks.check(
         parse_date,
         str(form.get("exam_date", "")),
@@ -485,8 +554,10 @@ def check_checkup(
             f"{prefix}.symptoms", "codes are 1 (none) … 25; 'none' stands alone", "FORM_CODE"
         )
     for i, med in enumerate(form.get("medications") or []):
-        if not str(med.get("drug", "")).strip():
+        drug = str(med.get("drug", "")).strip()
+        if not drug:
             checks.add(f"{prefix}.medications[{i}].drug", "must be set", "FORM_ITEM_REQUIRED")
+        _check_text(drug, f"{prefix}.medications[{i}].drug", 100, checks, multiline=False)
         if med.get("adherence") and med["adherence"] not in (1, 2, 3):
             checks.add(
                 f"{prefix}.medications[{i}].adherence", "is not a code of the form", "FORM_CODE"

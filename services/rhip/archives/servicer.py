@@ -12,6 +12,7 @@ from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.api.archives.v1 import health_record_pb2 as rec
 from rhip.archives import domain
 from rhip.archives.domain import (
+    MAX_EMERGENCY_SIGNS,
     BloodPressure,
     EmergencySign,
     HealthRecord,
@@ -62,7 +63,15 @@ _TRANSFER_STATES = {s: getattr(pb, f"TRANSFER_STATE_{s.name}") for s in Transfer
 _CHECK_UP_OUTPUT = ("name", "create_time", "bmi")
 
 
-def _form(message: Any) -> dict[str, Any]:
+def _form(message: Any, output_only: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A request's form as a dict, output-only fields dropped first (unread, and a timestamp
+    of 10^15 seconds in one made the JSON conversion fail: issue 12)."""
+    if output_only:
+        copy = type(message)()
+        copy.CopyFrom(message)
+        for field in output_only:
+            copy.ClearField(field)
+        message = copy
     return json_format.MessageToDict(message, preserving_proto_field_name=True)
 
 
@@ -286,6 +295,13 @@ def _visit(message: rec.FollowUp, checks: Violations) -> Visit | None:
         domain.parse_date, message.visit_date, "follow_up.visit_date", required=True
     )
     signs = []
+    if len(message.emergency_signs) > MAX_EMERGENCY_SIGNS:  # counted, not each one reported
+        checks.add(
+            "follow_up.emergency_signs",
+            f"must have at most {MAX_EMERGENCY_SIGNS} entries",
+            "TOO_MANY_ITEMS",
+        )
+        return None
     for sign in message.emergency_signs:
         if sign not in _SIGNS_BACK:
             checks.add("follow_up.emergency_signs", "holds an unknown sign", "FORM_CODE")
@@ -363,7 +379,7 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
         )
 
     def CreateCheckUp(self, request, context):  # type: ignore[no-untyped-def]
-        form = {k: v for k, v in _form(request.check_up).items() if k not in _CHECK_UP_OUTPUT}
+        form = _form(request.check_up, _CHECK_UP_OUTPUT)
         return check_up_to_pb(self.uc.create_check_up(request.parent, form, request.request_id))
 
     def ListCheckUps(self, request, context):  # type: ignore[no-untyped-def]

@@ -5,7 +5,6 @@ to the county/district administrators of both sides."""
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -49,6 +48,7 @@ from rhip.kit.errors import (
 from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
+from rhip.kit.requests import parse_json_document
 from rhip.kit.tenancy import catalog, is_within, region_path, tenant_scope
 
 log = logging.getLogger(__name__)
@@ -594,12 +594,9 @@ class TransferUseCases(UseCaseBase):
         (one transaction; a second import returns the first result)."""
         caller, original = require_peer_cell(self.issuer)
         transfer_id = domain.validate_request_id(transfer_id, "transfer_id")
-        try:
-            bundle = json.loads(bundle_bytes)
-            valid = isinstance(bundle, dict) and bundle.get("format") in BUNDLE_FORMATS
-        except ValueError:
-            valid = False
-        if not valid:
+        # Bounded nesting: a deeply nested bundle raised RecursionError.
+        bundle = parse_json_document(bundle_bytes, "bundle", reason="BUNDLE_INVALID")
+        if not (isinstance(bundle, dict) and bundle.get("format") in BUNDLE_FORMATS):
             raise invalid("bundle", f"must be a {BUNDLE_FORMAT} document", "BUNDLE_INVALID")
         now = self.clock()
         with self._unit() as repo:
@@ -619,7 +616,7 @@ class TransferUseCases(UseCaseBase):
                     "the escalated transfer awaits the administrators of both sides",
                     reason="ESCALATION_NOT_APPROVED",
                 )
-            number = bundle["record"]["record_number"]
+            number = _bundle_record_number(bundle)
             if transfer.record_number and number != transfer.record_number:
                 raise FailedPrecondition(
                     "the bundle is not the record of this transfer", reason="BUNDLE_MISMATCH"
@@ -1169,3 +1166,11 @@ class TransferUseCases(UseCaseBase):
         return chunk, page.next_token(
             chunk[-1].transfer_id if chunk else None, len(rows) > page.size
         )
+
+
+def _bundle_record_number(bundle: dict[str, Any]) -> str:
+    head = bundle.get("record")
+    number = head.get("record_number") if isinstance(head, dict) else None
+    if not isinstance(number, str):
+        raise invalid("bundle", f"must be a {BUNDLE_FORMAT} document", "BUNDLE_INVALID")
+    return number

@@ -49,7 +49,8 @@ from rhip.kit.errors import (
 )
 from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
-from rhip.kit.pagination import Page
+from rhip.kit.pagination import Page, foreign_page_token
+from rhip.kit.requests import check_no_controls
 from rhip.kit.tenancy import catalog
 
 log = logging.getLogger(__name__)
@@ -548,7 +549,10 @@ class ArchivesUseCases(TransferUseCases):
         after = None
         if page.after:
             due_text, _, key = page.after.partition("|")
-            after = (date.fromisoformat(due_text), key)
+            try:
+                after = (date.fromisoformat(due_text), key)
+            except ValueError:  # a forged token with the right fingerprint
+                raise foreign_page_token() from None
         with self._unit(durable=False) as repo:
             plans = repo.overdue(scope, team_id, as_of, after, page.size + 1)
             chunk = plans[: page.size]
@@ -701,6 +705,12 @@ class ArchivesUseCases(TransferUseCases):
             checks.add(
                 "population.permanent_population", "must be at least 1", "POPULATION_REQUIRED"
             )
+        elif population > domain.MAX_POPULATION:  # the column is a 32-bit integer
+            checks.add(
+                "population.permanent_population",
+                f"must be at most {domain.MAX_POPULATION}",
+                "POPULATION_TOO_LARGE",
+            )
         as_of = checks.check(domain.parse_date, as_of_text, "population.as_of", required=True)
         checks.raise_if_any()
         self._require(principal, region.path, "SetRegionPopulation")
@@ -756,6 +766,7 @@ class ArchivesUseCases(TransferUseCases):
         name = display_name.strip()
         if not name or len(name) > 100:
             checks.add("team.display_name", "must be 1–100 characters", "NAME_REQUIRED")
+        checks.check(check_no_controls, name, "team.display_name")
         request_id = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
         if tenant_id != principal.tenant_id:

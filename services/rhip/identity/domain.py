@@ -11,6 +11,7 @@ from rhip.kit.authn import PrincipalKind
 from rhip.kit.errors import FieldViolation, InvalidArgument, invalid
 
 # Shared request checks, re-exported for the identity modules.
+from rhip.kit.requests import check_no_controls
 from rhip.kit.requests import parse_resource_name as parse_resource_name
 from rhip.kit.requests import validate_reason as validate_reason
 from rhip.kit.requests import validate_request_id as validate_request_id
@@ -132,7 +133,7 @@ def validate_display_name(name: str, field: str) -> str:
         raise invalid(field, "must not be empty", "NAME_REQUIRED")
     if len(name) > MAX_NAME_LENGTH:
         raise invalid(field, f"must be at most {MAX_NAME_LENGTH} characters", "NAME_TOO_LONG")
-    return name
+    return check_no_controls(name, field)  # one line, printable
 
 
 # ---- users and credentials ----------------------------------------------------------------

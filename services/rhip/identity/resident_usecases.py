@@ -32,6 +32,7 @@ from rhip.identity.residents import (
     rank,
     score_candidate,
     surname_prefix,
+    validate_address,
     validate_name,
     validate_phone,
 )
@@ -54,7 +55,9 @@ from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.pii import PiiVault
+from rhip.kit.requests import MAX_MASK_PATHS, check_count
 from rhip.kit.tenancy import catalog, is_within, region_path, tenant_scope
+from rhip.kit.timestamps import parse_iso_date
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +81,7 @@ class Registration:
 def parse_date(text: str, field: str) -> date | None:
     if not text:
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise invalid(field, "must be a date YYYY-MM-DD", "DATE_FORMAT") from None
+    return parse_iso_date(text, field)  # strict YYYY-MM-DD in a sane range
 
 
 def widen_to_region(scope: str) -> str:
@@ -382,6 +382,7 @@ class ResidentUseCases:
         today = self.clock().date()
         checks = Violations()
         name = checks.check(validate_name, stated.name, "resident.display_name") or ""
+        checks.check(validate_address, stated.address, "resident.address")
         certificate = None
         if certificate_number:
             certificate = checks.check(
@@ -537,7 +538,8 @@ class ResidentUseCases:
         checks = Violations()
         if not mask:
             checks.add("update_mask", "name at least one field to change", "UPDATE_MASK_EMPTY")
-        for path in mask:
+        checks.check(check_count, mask, MAX_MASK_PATHS, "update_mask.paths")
+        for path in mask[:MAX_MASK_PATHS]:
             if path not in UPDATABLE_FIELDS:
                 checks.add("update_mask", f"{path} cannot be changed", "UPDATE_MASK_FIELD")
         updates: dict[str, Any] = {}
@@ -546,7 +548,7 @@ class ResidentUseCases:
         if "phone" in mask:
             updates["phone"] = checks.check(validate_phone, stated.phone, "resident.phone")
         if "address" in mask:
-            updates["address"] = stated.address.strip()
+            updates["address"] = checks.check(validate_address, stated.address, "resident.address")
         if "ethnicity" in mask:
             if stated.ethnicity and stated.ethnicity not in ETHNICITY_CODES:
                 checks.add("resident.ethnicity", "must be a GB 3304 code", "ETHNICITY")

@@ -16,6 +16,7 @@ from enum import Enum
 
 from rhip.identity.documents import Document, DocumentType, Sex
 from rhip.kit.errors import FailedPrecondition, Violations, invalid
+from rhip.kit.requests import check_no_controls
 
 
 class ResidentState(Enum):
@@ -139,6 +140,17 @@ def validate_name(name: str, field: str) -> str:
     return name
 
 
+ADDRESS_MAX = 200
+
+
+def validate_address(address: str, field: str) -> str:
+    """A street address: one line of at most ``ADDRESS_MAX`` characters."""
+    address = address.strip()
+    if len(address) > ADDRESS_MAX:
+        raise invalid(field, f"must be at most {ADDRESS_MAX} characters", "ADDRESS_TOO_LONG")
+    return check_no_controls(address, field)
+
+
 def validate_phone(phone: str, field: str) -> str:
     phone = phone.strip().replace(" ", "")
     if phone and not (_MOBILE.match(phone) or _LANDLINE.match(phone)):
@@ -165,6 +177,7 @@ def check_demographics(
     itself was refused: its birth date is unknown, not missing."""
     name = checks.check(validate_name, stated.name, f"{prefix}.name") or ""
     checks.check(validate_phone, stated.phone, f"{prefix}.phone")
+    checks.check(validate_address, stated.address, f"{prefix}.address")
     if stated.ethnicity and stated.ethnicity not in ETHNICITY_CODES:
         checks.add(f"{prefix}.ethnicity", "must be a GB 3304 code 01–56, 97 or 98", "ETHNICITY")
     born = stated.birth_date

@@ -65,6 +65,7 @@ from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.parents import ListParents
+from rhip.kit.requests import MAX_MASK_PATHS, check_count
 from rhip.kit.tenancy import Region, catalog, is_within, region_path, tenant_scope
 
 log = logging.getLogger(__name__)
@@ -268,7 +269,8 @@ class IdentityUseCases:
         checks = Violations()
         if not mask:
             checks.add("update_mask", "name at least one field to change", "UPDATE_MASK_EMPTY")
-        for path in mask:
+        checks.check(check_count, mask, MAX_MASK_PATHS, "update_mask.paths")
+        for path in mask[:MAX_MASK_PATHS]:
             if path not in TENANT_FIELDS:
                 checks.add("update_mask", f"{path} cannot be changed", "UPDATE_MASK_FIELD")
         updates: dict[str, Any] = {}
