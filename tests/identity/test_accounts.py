@@ -62,10 +62,9 @@ def _all_audit_text(world: World) -> str:
 
 def _lock(running: RunningCell, username: str) -> None:
     for _ in range(running.usecases.settings.login_max_failures):
-        try:
-            _login(running, username, "Wrong-Passw0rd-00")
-        except grpc.RpcError:
-            pass
+        expect_error(
+            lambda: _login(running, username, "Wrong-Passw0rd-00"), grpc.StatusCode.UNAUTHENTICATED
+        )
 
 
 def test_county_admin_unlocks_a_locked_practitioner_of_its_county(world: World) -> None:
@@ -204,9 +203,7 @@ def test_bad_input_is_invalid_argument_with_reasons(world: World) -> None:
         "reason",
     )
     expect_error(
-        lambda: stub.DisableUser(
-            pb.DisableUserRequest(name=name, reason="x" * 501), metadata=md
-        ),
+        lambda: stub.DisableUser(pb.DisableUserRequest(name=name, reason="x" * 501), metadata=md),
         INVALID,
         "REASON_TOO_LONG",
         "reason",
@@ -303,9 +300,7 @@ def test_reset_password_must_be_changed_before_anything_else(world: World) -> No
     expect_error(lambda: change("Wrong-Passw0rd-00", NEW), INVALID, "CURRENT_PASSWORD_WRONG")
     expect_error(lambda: change(TEMPORARY, TEMPORARY), INVALID, "PASSWORD_REUSED", "new_password")
     expect_error(lambda: change(TEMPORARY, "weak"), INVALID, "PASSWORD_WEAK", "new_password")
-    expect_error(
-        lambda: change("", NEW), INVALID, "CURRENT_PASSWORD_REQUIRED", "current_password"
-    )
+    expect_error(lambda: change("", NEW), INVALID, "CURRENT_PASSWORD_REQUIRED", "current_password")
     expect_error(
         lambda: change(TEMPORARY, NEW, name=_name(world, "qs-doctor")), DENIED, "NOT_OWN_ACCOUNT"
     )
@@ -357,17 +352,18 @@ def test_wrong_current_passwords_count_towards_the_lockout(world: World) -> None
     running = world.running
     md = _bearer(_login(running, "nj-doctor"))
     for _ in range(running.usecases.settings.login_max_failures):
-        try:
-            running.stub.ChangePassword(
+        expect_error(
+            lambda: running.stub.ChangePassword(
                 pb.ChangePasswordRequest(
                     name=_name(world, "nj-doctor"),
                     current_password="Wrong-Passw0rd-00",
                     new_password=NEW,
                 ),
                 metadata=md,
-            )
-        except grpc.RpcError:
-            pass
+            ),
+            INVALID,
+            "CURRENT_PASSWORD_WRONG",
+        )
     expect_error(
         lambda: _login(running, "nj-doctor"), grpc.StatusCode.UNAUTHENTICATED, "ACCOUNT_LOCKED"
     )

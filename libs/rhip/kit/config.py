@@ -159,9 +159,7 @@ def _password_classes(env: Mapping[str, str]) -> tuple[str, ...]:
     classes = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
     unknown = [c for c in classes if c not in PASSWORD_CLASSES]
     if unknown or not classes:
-        raise ConfigError(
-            f"{name} must list classes of {', '.join(PASSWORD_CLASSES)}, got {raw!r}"
-        )
+        raise ConfigError(f"{name} must list classes of {', '.join(PASSWORD_CLASSES)}, got {raw!r}")
     return classes
 
 

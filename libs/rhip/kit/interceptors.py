@@ -53,6 +53,7 @@ from opentelemetry.trace import (
     StatusCode,
     TraceFlags,
 )
+from rhip.kit.apis import password_change_methods
 from rhip.kit.authn import (
     ON_BEHALF_OF_HEADER,
     Principal,
@@ -61,7 +62,6 @@ from rhip.kit.authn import (
     acting_as,
     bearer_token,
 )
-from rhip.kit.apis import password_change_methods
 from rhip.kit.authz import Authorizer, password_change_required, subject_blocked
 from rhip.kit.errors import Internal, PermissionDenied, RhipError, Unauthenticated, to_status
 from rhip.kit.idempotency import holding_request

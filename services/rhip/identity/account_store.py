@@ -11,7 +11,17 @@ from rhip.identity.domain import User
 from rhip.identity.store import Base, RefreshTokenRow, UserRow
 from rhip.kit.config import PASSWORD_HISTORY_MAX
 from rhip.kit.ids import new_id
-from sqlalchemy import Connection, DateTime, ForeignKey, String, Table, delete, insert, select, update
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    ForeignKey,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -97,4 +107,3 @@ class AccountRepository:
             .where(_REFRESH.c.subject == subject, _REFRESH.c.revoked == 0)
             .values(revoked=1)
         )
-

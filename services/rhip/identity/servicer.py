@@ -248,9 +248,7 @@ class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
         return user_to_pb(self.accounts.enable_user(request.name, request.request_id))
 
     def ResetUserPassword(self, request, context):  # type: ignore[no-untyped-def]
-        user = self.accounts.reset_user_password(
-            request.name, request.password, request.request_id
-        )
+        user = self.accounts.reset_user_password(request.name, request.password, request.request_id)
         return user_to_pb(user)
 
     def ChangePassword(self, request, context):  # type: ignore[no-untyped-def]

@@ -17,16 +17,12 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("app_user") as batch:
-        batch.add_column(
-            sa.Column("state", sa.String(20), nullable=False, server_default="active")
-        )
+        batch.add_column(sa.Column("state", sa.String(20), nullable=False, server_default="active"))
         batch.add_column(
             sa.Column("disable_reason", sa.String(500), nullable=False, server_default="")
         )
         batch.add_column(
-            sa.Column(
-                "password_change_required", sa.Integer(), nullable=False, server_default="0"
-            )
+            sa.Column("password_change_required", sa.Integer(), nullable=False, server_default="0")
         )
     op.create_table(
         "password_history",
