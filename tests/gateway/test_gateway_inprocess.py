@@ -212,9 +212,14 @@ def test_routing_table_reloads_without_restart(
     data["cells"][0]["regions"] = ["320000", "370000"]  # this cell now also serves Shandong
     routes_file.write_text(json.dumps(data))
     assert proxy.routes.reload_if_changed()
-    # Routed now: the cell itself refuses a region outside it (the user lives in Jiangsu).
-    reply = stub.Login(login, metadata=[("x-rhip-region", "370400")])
-    assert reply.principal.region_code == "320300"
+    # Routed now: the cell itself answers that the user (who proved the password) lives in
+    # Xuzhou, not in the region the login was aimed at.
+    error = expect_error(
+        lambda: stub.Login(login, metadata=[("x-rhip-region", "370400")]),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "WRONG_REGION",
+    )
+    assert error.metadata["region"] == "320300"
     routes_file.write_text("{not json")
     assert not proxy.routes.reload_if_changed()  # a broken file keeps the last good table
     assert proxy.routes.owner("370400") is not None

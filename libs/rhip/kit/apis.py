@@ -1,6 +1,7 @@
 """The catalogue of rhip gRPC methods, read from the generated descriptors: every service of
 ``rhip.api``, each method's streaming shape, whether it is public (no token needed) and whether another
-cell may call it (``cross_cell``)."""
+cell may call it (``cross_cell``) and whether a user whose password must be changed may call it
+(``password_change``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ class MethodInfo:
     server_streaming: bool
     public: bool
     cross_cell: bool = False  # callable by another cell's cell account (record migration)
+    # callable by a user whose password must be changed (ChangePassword); nothing else is
+    password_change: bool = False
 
 
 @cache
@@ -47,6 +50,9 @@ def methods() -> dict[str, MethodInfo]:
                     server_streaming=method.server_streaming,
                     public=bool(method.GetOptions().Extensions[common_pb2.public]),
                     cross_cell=bool(method.GetOptions().Extensions[common_pb2.cross_cell]),
+                    password_change=bool(
+                        method.GetOptions().Extensions[common_pb2.password_change]
+                    ),
                 )
     return found
 
@@ -64,3 +70,8 @@ def public_methods(service: str | None = None) -> tuple[str, ...]:
 def cross_cell_methods() -> frozenset[str]:
     """Methods another cell's cell account may call (through the gateway, in any region)."""
     return frozenset(m.path for m in methods().values() if m.cross_cell)
+
+
+def password_change_methods() -> frozenset[str]:
+    """Methods a user whose password must be changed may still call (ChangePassword)."""
+    return frozenset(m.path for m in methods().values() if m.password_change)

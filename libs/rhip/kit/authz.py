@@ -8,7 +8,10 @@ Policy rows (table ``authz_rule``):
 * ``g, <subject>, role:<role>, <domain path>``: a subject holds a role over a region path
   (``86/32/3203``) or a tenant path (``86/32/3203/320311/t-{id}``);
 * ``g2, <subject>, tenant:<id>`` (membership) and ``g2, <subject or tenant>, blocked``:
-  a blocked tenant or user is refused everything.
+  a blocked tenant or user is refused everything;
+* ``g2, <subject>, password_change``: the user's password was reset by an administrator and
+  must be changed; the server interceptor refuses every method but ChangePassword (the
+  decisions here are unchanged: that one method is the user's own, checked without a grant).
 
 Decisions never scan for subtrees: ``inScope`` walks the target's ancestors (at most six
 segments) and asks the role manager for an exact link at each. Decisions are cached by request
@@ -40,6 +43,7 @@ log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "rhip_authz"
 BLOCKED = "blocked"
+PASSWORD_CHANGE = "password_change"
 
 MODEL_TEXT = """
 [request_definition]
@@ -71,6 +75,14 @@ def subject_blocked() -> PermissionDenied:
     return PermissionDenied("the account or its tenant is suspended", reason="SUBJECT_BLOCKED")
 
 
+def password_change_required() -> PermissionDenied:
+    """The error for a user who must change a reset password before anything else."""
+    return PermissionDenied(
+        "the password was reset: change it (ChangePassword) before anything else",
+        reason="PASSWORD_CHANGE_REQUIRED",
+    )
+
+
 def role_subject(role: str) -> str:
     return f"role:{role}"
 
@@ -89,6 +101,10 @@ def membership_rule(subject: str, tenant_id: str) -> Rule:
 
 def block_rule(subject_or_tenant: str) -> Rule:
     return Rule("g2", (subject_or_tenant, BLOCKED))
+
+
+def password_change_rule(subject: str) -> Rule:
+    return Rule("g2", (subject, PASSWORD_CHANGE))
 
 
 class _RowsAdapter(persist.Adapter):
@@ -203,6 +219,12 @@ class _Snapshot:
         with self.lock:
             return self._is_blocked_locked(subject)
 
+    def must_change_password(self, subject: str) -> bool:
+        with self.lock:
+            return subject in self._blocked.all_roles and bool(
+                self._blocked.has_link(subject, PASSWORD_CHANGE)
+            )
+
     def roles_for(self, action: str) -> tuple[str, ...]:
         roles = self._action_roles.get(action)
         if roles is None:
@@ -302,6 +324,10 @@ class Authorizer:
 
     def is_blocked(self, subject: str) -> bool:
         return self._snapshot.is_blocked(subject)
+
+    def must_change_password(self, subject: str) -> bool:
+        """True while the subject's password, reset by an administrator, is not changed."""
+        return self._snapshot.must_change_password(subject)
 
     def require(self, principal: Principal, domain: str, action: str) -> None:
         """Raise PERMISSION_DENIED unless the principal may do ``action`` on ``domain``."""

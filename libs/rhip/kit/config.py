@@ -18,6 +18,9 @@ SERVICES = ("identity", "archives", "emr", "mch", "referral")
 ENVIRONMENTS = ("development", "production")
 TRACE_EXPORTERS = ("none", "console", "memory", "otlp")
 ACCESS_LOG_MODES = ("all", "errors", "off")
+# Character classes a password policy may require (identity's PasswordPolicy checks them).
+PASSWORD_CLASSES = ("letter", "lower", "upper", "digit", "symbol")
+PASSWORD_HISTORY_MAX = 24
 
 
 class ConfigError(ValueError):
@@ -37,6 +40,12 @@ class Settings:
     login_max_failures: int = 5
     lockout_seconds: int = 900
     argon2_time_cost: int = 3
+    # Identity's password policy (rhip.identity.passwords): minimum length, the character
+    # classes every password must contain, and how many recent passwords (the current one
+    # included) a change may not reuse; 0 refuses only the current one.
+    password_min_length: int = 12
+    password_character_classes: tuple[str, ...] = ("letter", "digit")
+    password_history: int = 0
     argon2_memory_kib: int = 65536
     grpc_workers: int = 4
     authz_poll_seconds: float = 0.25
@@ -143,6 +152,17 @@ def _ttl_by_region(env: Mapping[str, str]) -> dict[str, int]:
     return result
 
 
+def _password_classes(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``RHIP_PASSWORD_CHARACTER_CLASSES=lower,upper,digit,symbol`` (default ``letter,digit``)."""
+    name = "RHIP_PASSWORD_CHARACTER_CLASSES"
+    raw = env.get(name) or "letter,digit"
+    classes = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    unknown = [c for c in classes if c not in PASSWORD_CLASSES]
+    if unknown or not classes:
+        raise ConfigError(f"{name} must list classes of {', '.join(PASSWORD_CLASSES)}, got {raw!r}")
+    return classes
+
+
 def _bp_target(env: Mapping[str, str]) -> tuple[int, int]:
     """``RHIP_ARCHIVES_ELDERLY_BP_TARGET=150/90``."""
     name = "RHIP_ARCHIVES_ELDERLY_BP_TARGET"
@@ -193,6 +213,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         login_max_failures=_int(env, "RHIP_LOGIN_MAX_FAILURES", 5, 1),
         lockout_seconds=_int(env, "RHIP_LOCKOUT_SECONDS", 900, 1),
         argon2_time_cost=_int(env, "RHIP_ARGON2_TIME_COST", 3, 1),
+        password_min_length=_int(env, "RHIP_PASSWORD_MIN_LENGTH", 12, 8, 128),
+        password_character_classes=_password_classes(env),
+        password_history=_int(env, "RHIP_PASSWORD_HISTORY", 0, 0, PASSWORD_HISTORY_MAX),
         argon2_memory_kib=_int(env, "RHIP_ARGON2_MEMORY_KIB", 65536, 8),
         grpc_workers=_int(env, "RHIP_GRPC_WORKERS", 4, 1),
         authz_poll_seconds=_int(env, "RHIP_AUTHZ_POLL_MS", 250, 10) / 1000,

@@ -83,23 +83,26 @@ def _is_credential(name: str) -> bool:
     return any(word in name for word in _CREDENTIAL_WORDS)
 
 
-def claim(conn: Connection, key: str, field: str = "request_id") -> None:
+def claim(conn: Connection, key: str, field: str = "request_id") -> bool:
     """Remember ``key`` for the request being served, in the caller's transaction (so it is
     kept exactly when the change is). A key remembered for a different request is refused
     with INVALID_ARGUMENT ``REQUEST_ID_REUSED``; the same request passes, and the use case
-    answers it from what it stored under the key."""
-    if key and not _check(conn, key, field):
-        conn.execute(
-            insert(_REQUEST_KEY).values(
-                key=key, digest=request_digest(), create_time=datetime.now(UTC)
-            )
-        )
+    answers it from what it stored under the key. True when the key was already remembered
+    (a retry of a request that was carried out)."""
+    if not key:
+        return False
+    if _check(conn, key, field):
+        return True
+    conn.execute(
+        insert(_REQUEST_KEY).values(key=key, digest=request_digest(), create_time=datetime.now(UTC))
+    )
+    return False
 
 
-def check_reuse(conn: Connection, key: str, field: str = "request_id") -> None:
-    """``claim``'s refusal without remembering anything (for a look-up before the write)."""
-    if key:
-        _check(conn, key, field)
+def check_reuse(conn: Connection, key: str, field: str = "request_id") -> bool:
+    """``claim``'s refusal without remembering anything (for a look-up before the write);
+    True when the key is remembered for this request (a retry)."""
+    return bool(key) and _check(conn, key, field)
 
 
 def _check(conn: Connection, key: str, field: str) -> bool:

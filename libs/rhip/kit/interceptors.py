@@ -25,7 +25,7 @@ interceptors and their context managers were a sixth of the gateway's Python tim
   INTERNAL with a generic message (the traceback goes to the log only); a status the handler
   aborted with is kept.
 - authentication: verifies the bearer token (services trust no network position), refuses
-  blocked subjects, honours ``x-rhip-on-behalf-of`` from service accounts only, and puts the
+  blocked subjects and, but for ChangePassword, users whose password must be changed; honours ``x-rhip-on-behalf-of`` from service accounts only, and puts the
   Principal in the contextvar for the handler. Public methods (login, JWKS) run without a
   principal, ignoring any token sent along.
 """
@@ -58,6 +58,7 @@ from opentelemetry.trace import (
     StatusCode,
     TraceFlags,
 )
+from rhip.kit.apis import password_change_methods
 from rhip.kit.authn import (
     ON_BEHALF_OF_HEADER,
     Principal,
@@ -66,7 +67,7 @@ from rhip.kit.authn import (
     acting_as,
     bearer_token,
 )
-from rhip.kit.authz import Authorizer, subject_blocked
+from rhip.kit.authz import Authorizer, password_change_required, subject_blocked
 from rhip.kit.enums import unknown_enum_values
 from rhip.kit.errors import (
     Internal,
@@ -123,9 +124,18 @@ def error_domain(method: str) -> str:
 class _Method:
     """What the chain needs to know about one method, worked out once."""
 
-    __slots__ = ("_labels", "domain", "name", "path", "public", "span_attributes", "span_name")
+    __slots__ = (
+        "_labels",
+        "domain",
+        "name",
+        "password_change",
+        "path",
+        "public",
+        "span_attributes",
+        "span_name",
+    )
 
-    def __init__(self, path: str, public: bool) -> None:
+    def __init__(self, path: str, public: bool, password_change: bool = False) -> None:
         self.path = path
         self.span_name = path.lstrip("/")
         service, _, self.name = self.span_name.partition("/")
@@ -136,6 +146,7 @@ class _Method:
         }
         self.domain = error_domain(path)
         self.public = public
+        self.password_change = password_change
         self._labels: dict[str, dict[str, str]] = {}
 
     def labels(self, code: str) -> dict[str, str]:
@@ -187,7 +198,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
         message that does not decode is INVALID_ARGUMENT from inside the chain instead of
         grpcio's INTERNAL "Exception deserializing request!" before it. The gateway's
         handlers take bytes (no deserializer) and get none."""
-        method = _Method(path, path in self._public)
+        method = _Method(path, path in self._public, path in password_change_methods())
         kwargs = {"response_serializer": handler.response_serializer}
         deserializer = handler.request_deserializer
         parse = deserializer and _parsed(deserializer)
@@ -278,8 +289,13 @@ class ServerInterceptor(grpc.ServerInterceptor):
         if token is None:
             raise Unauthenticated("this method needs a bearer token", reason="TOKEN_MISSING")
         principal = self._verifier.verify(token)
-        if self._authorizer is not None and self._authorizer.is_blocked(principal.subject):
-            raise subject_blocked()
+        if self._authorizer is not None:
+            if self._authorizer.is_blocked(principal.subject):
+                raise subject_blocked()
+            if not method.password_change and self._authorizer.must_change_password(
+                principal.subject
+            ):
+                raise password_change_required()
         original = self._original_caller(principal, metadata)
         if call.recording:
             call.span.set_attribute("rhip.subject", principal.subject)

@@ -34,12 +34,15 @@ m = r.kind == p.kind && regexMatch(r.act, p.act) && within(r.target, r.home)
 
 ANY_METHOD = r"^/rhip\.api\.[a-z]+\.v1\.[A-Za-z]+Service/[A-Za-z]+$"
 READ_METHOD = r"^/rhip\.api\.[a-z]+\.v1\.[A-Za-z]+Service/(Get|List|Search|Verify)[A-Za-z]*$"
+# Every user's own: an auditor changes their password too (the cell checks it is their own).
+OWN_PASSWORD = r"^/rhip\.api\.identity\.v1\.IdentityService/ChangePassword$"
 
 GATEWAY_POLICY: tuple[tuple[str, str], ...] = (
     (PrincipalKind.PRACTITIONER.value, ANY_METHOD),
     (PrincipalKind.REGIONAL_ADMIN.value, ANY_METHOD),
     (PrincipalKind.SERVICE_ACCOUNT.value, ANY_METHOD),
     (PrincipalKind.AUDITOR.value, READ_METHOD),
+    (PrincipalKind.AUDITOR.value, OWN_PASSWORD),
 )
 
 

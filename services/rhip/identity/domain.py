@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from rhip.kit.authn import PrincipalKind
-from rhip.kit.errors import FieldViolation, InvalidArgument, invalid
+from rhip.kit.errors import invalid
 
 # Shared request checks, re-exported for the identity modules.
 from rhip.kit.requests import check_no_controls
@@ -138,7 +138,12 @@ def validate_display_name(name: str, field: str) -> str:
 
 # ---- users and credentials ----------------------------------------------------------------
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
-MIN_PASSWORD_LENGTH = 12
+# Passwords are checked by the configured policy: rhip.identity.passwords.
+
+
+class UserState(Enum):
+    ACTIVE = "active"
+    DISABLED = "disabled"  # by an administrator (DisableUser): blocked in the policy
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,10 @@ class User:
     failed_logins: int
     locked_until: datetime | None
     create_time: datetime
+    state: UserState = UserState.ACTIVE
+    disable_reason: str = ""
+    # Set by an administrator's password reset, cleared by the user's ChangePassword.
+    password_change_required: bool = False
 
     @property
     def subject(self) -> str:
@@ -160,6 +169,24 @@ class User:
 
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now
+
+    # Account administration (rhip.identity.accounts); each returns the changed user.
+    def unlocked(self) -> User:
+        return replace(self, failed_logins=0, locked_until=None)
+
+    def disabled(self, reason: str) -> User:
+        return replace(self, state=UserState.DISABLED, disable_reason=reason)
+
+    def enabled(self) -> User:
+        return replace(self, state=UserState.ACTIVE, disable_reason="")
+
+    def password_reset(self) -> User:
+        """A temporary password set by an administrator: it must be changed, and it ends any
+        lockout (the administrator vouches for the person)."""
+        return replace(self.unlocked(), password_change_required=True)
+
+    def password_changed(self) -> User:
+        return replace(self.unlocked(), password_change_required=False)
 
 
 def validate_username(username: str, field: str) -> str:
@@ -169,20 +196,6 @@ def validate_username(username: str, field: str) -> str:
             field, "must be 3-64 characters of a-z, 0-9, '.', '_' or '-'", "USERNAME_FORMAT"
         )
     return username
-
-
-def validate_password(password: str, field: str) -> None:
-    problems = []
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters")
-    if not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
-        problems.append("must contain letters and digits")
-    if problems:
-        raise InvalidArgument(
-            "password is too weak",
-            reason="PASSWORD_WEAK",
-            violations=[FieldViolation(field, p) for p in problems],
-        )
 
 
 def role_for_kind(kind: PrincipalKind) -> Role:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rhip.api.identity.v1 import identity_service_pb2_grpc, resident_service_pb2_grpc
 from rhip.identity import resident_servicer
+from rhip.identity.accounts import AccountUseCases
 from rhip.identity.health_cards import HealthCards, revoke_on_death
 from rhip.identity.resident_changes import ResidentChangeFeed
 from rhip.identity.resident_merges import ResidentMerges
@@ -64,7 +65,7 @@ def build_identity(settings: Settings, secret_key: bytes) -> IdentityService:
     usecases.sync_role_catalog()
     if settings.cell_client_id:
         usecases.ensure_cell_account()
-    servicer = IdentityServicer(usecases)
+    servicer = IdentityServicer(usecases, AccountUseCases(usecases, usecases.password_policy))
     residents = ResidentUseCases(
         settings, db, authorizer, PiiVault(secret_key), AuditWriter(db), on_death=revoke_on_death
     )

@@ -16,7 +16,16 @@ from rhip.api.identity.v1 import (
     tenant_pb2,
     user_pb2,
 )
-from rhip.identity.domain import RoleGrant, ServiceAccount, Tenant, TenantLevel, TenantType, User
+from rhip.identity.accounts import AccountUseCases
+from rhip.identity.domain import (
+    RoleGrant,
+    ServiceAccount,
+    Tenant,
+    TenantLevel,
+    TenantType,
+    User,
+    UserState,
+)
 from rhip.identity.usecases import IdentityUseCases, IssuedTokens, TenantDraft, UserDraft
 from rhip.kit.apis import public_methods
 from rhip.kit.audit_api import audit_event_to_pb, search_request
@@ -25,6 +34,7 @@ from rhip.kit.pagination import parse_page
 from rhip.kit.tenancy import Region, RegionLevel
 from rhip.kit.timestamps import to_timestamp
 
+REGION_HEADER = "x-rhip-region"  # where a login was aimed (the gateway routed it by this)
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IdentityService"].full_name
 PUBLIC_METHODS = public_methods(SERVICE_NAME)  # marked `(rhip.api.common.v1.public)` in proto
 
@@ -84,6 +94,10 @@ def tenant_to_pb(tenant: Tenant) -> tenant_pb2.Tenant:
 
 def user_to_pb(user: User) -> user_pb2.User:
     locked = user.is_locked(datetime.now(UTC))
+    if user.state is UserState.DISABLED:
+        state = user_pb2.USER_STATE_DISABLED
+    else:
+        state = user_pb2.USER_STATE_LOCKED if locked else user_pb2.USER_STATE_ACTIVE
     return user_pb2.User(
         name=f"users/{user.user_id}",
         user_id=user.user_id,
@@ -92,9 +106,11 @@ def user_to_pb(user: User) -> user_pb2.User:
         kind=_KINDS[user.kind],
         tenant_id=user.tenant_id,
         region_code=user.region_code,
-        state=user_pb2.USER_STATE_LOCKED if locked else user_pb2.USER_STATE_ACTIVE,
+        state=state,
         locked_until=to_timestamp(user.locked_until) if locked else None,
         create_time=to_timestamp(user.create_time),
+        disable_reason=user.disable_reason,
+        password_change_required=user.password_change_required,
     )
 
 
@@ -137,6 +153,7 @@ def session_to_pb(session: IssuedTokens) -> pb.LoginResponse:
             region_code=principal.region_code,
             display_name=session.display_name,
         ),
+        password_change_required=session.password_change_required,
     )
 
 
@@ -151,8 +168,9 @@ def _tenant_draft(tenant: tenant_pb2.Tenant) -> TenantDraft:
 
 
 class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
-    def __init__(self, usecases: IdentityUseCases) -> None:
+    def __init__(self, usecases: IdentityUseCases, accounts: AccountUseCases) -> None:
         self.uc = usecases
+        self.accounts = accounts
 
     # regions
     def GetRegion(self, request, context):  # type: ignore[no-untyped-def]
@@ -219,6 +237,27 @@ class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
         users, token = self.uc.list_users(request.parent, page)
         return pb.ListUsersResponse(users=[user_to_pb(u) for u in users], next_page_token=token)
 
+    # account administration (rhip.identity.accounts)
+    def UnlockUser(self, request, context):  # type: ignore[no-untyped-def]
+        return user_to_pb(self.accounts.unlock_user(request.name, request.request_id))
+
+    def DisableUser(self, request, context):  # type: ignore[no-untyped-def]
+        user = self.accounts.disable_user(request.name, request.reason, request.request_id)
+        return user_to_pb(user)
+
+    def EnableUser(self, request, context):  # type: ignore[no-untyped-def]
+        return user_to_pb(self.accounts.enable_user(request.name, request.request_id))
+
+    def ResetUserPassword(self, request, context):  # type: ignore[no-untyped-def]
+        user = self.accounts.reset_user_password(request.name, request.password, request.request_id)
+        return user_to_pb(user)
+
+    def ChangePassword(self, request, context):  # type: ignore[no-untyped-def]
+        user = self.accounts.change_password(
+            request.name, request.current_password, request.new_password, request.request_id
+        )
+        return user_to_pb(user)
+
     # grants
     def GrantRole(self, request, context):  # type: ignore[no-untyped-def]
         g = request.grant
@@ -252,7 +291,10 @@ class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
         if request.WhichOneof("credentials") == "client":
             session = self.uc.login_client(request.client.client_id, request.client.client_secret)
         else:
-            session = self.uc.login_password(request.password.username, request.password.password)
+            region = str(dict(context.invocation_metadata()).get(REGION_HEADER, ""))
+            session = self.uc.login_password(
+                request.password.username, request.password.password, region
+            )
         return session_to_pb(session)
 
     def RefreshAccessToken(self, request, context):  # type: ignore[no-untyped-def]

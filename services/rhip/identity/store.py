@@ -20,6 +20,7 @@ from rhip.identity.domain import (
     TenantState,
     TenantType,
     User,
+    UserState,
 )
 from rhip.kit.authn import PrincipalKind
 from rhip.kit.db import utc
@@ -82,6 +83,10 @@ class UserRow(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     request_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    # identity_0004: account administration (rhip.identity.accounts).
+    state: Mapped[str] = mapped_column(String(20), default="active")
+    disable_reason: Mapped[str] = mapped_column(String(500), default="")
+    password_change_required: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ServiceAccountRow(Base):
@@ -112,7 +117,7 @@ class RefreshTokenRow(Base):
     __tablename__ = "refresh_token"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     family_id: Mapped[str] = mapped_column(String(36), index=True)
-    subject: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(64), index=True)  # identity_0004
     expire_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used: Mapped[int] = mapped_column(Integer, default=0)
     revoked: Mapped[int] = mapped_column(Integer, default=0)
@@ -156,6 +161,9 @@ def _user(row) -> User:  # type: ignore[no-untyped-def]
         failed_logins=row.failed_logins,
         locked_until=utc(row.locked_until),
         create_time=utc(row.create_time),  # type: ignore[arg-type]
+        state=UserState(row.state),
+        disable_reason=row.disable_reason,
+        password_change_required=bool(row.password_change_required),
     )
 
 
@@ -315,6 +323,9 @@ class IdentityRepository:
                         locked_until=None,
                         create_time=user.create_time,
                         request_id=request_id or None,
+                        state=user.state.value,
+                        disable_reason=user.disable_reason,
+                        password_change_required=int(user.password_change_required),
                     )
                 )
         except IntegrityError:

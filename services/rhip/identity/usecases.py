@@ -24,16 +24,17 @@ from rhip.identity.domain import (
     TenantState,
     TenantType,
     User,
+    UserState,
     after_failed_login,
     parse_resource_name,
     parse_subject,
     role_for_kind,
     validate_credit_code,
     validate_display_name,
-    validate_password,
     validate_reason,
     validate_username,
 )
+from rhip.identity.passwords import PasswordPolicy
 from rhip.identity.roles import IDENTITY, permission_rules
 from rhip.identity.store import IdentityRepository
 from rhip.identity.tokens import IssuedToken, KeyRing, TokenIssuer
@@ -66,7 +67,7 @@ from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.parents import ListParents
 from rhip.kit.requests import MAX_MASK_PATHS, check_count
-from rhip.kit.tenancy import Region, catalog, is_within, region_path, tenant_scope
+from rhip.kit.tenancy import Region, catalog, is_region_code, is_within, region_path, tenant_scope
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,8 @@ class IssuedTokens:
     refresh_expire_time: datetime | None
     principal: Principal
     display_name: str
+    # The password was reset: the token allows only ChangePassword (and no refresh token).
+    password_change_required: bool = False
 
 
 def _hash_secret(secret: str) -> str:
@@ -131,6 +134,7 @@ class IdentityUseCases:
         )
         # Checked against when the username is unknown, so both paths cost the same.
         self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
+        self.password_policy = PasswordPolicy.from_settings(settings)
         self.cell_path = region_path(settings.cell)
         self.parents = ListParents(authorizer, self.cell_path)
 
@@ -378,7 +382,7 @@ class IdentityUseCases:
             checks = Violations()
             username = checks.check(validate_username, draft.username, "user.username")
             display = checks.check(validate_display_name, draft.display_name, "user.display_name")
-            checks.check(validate_password, password, "password")
+            checks.check(self.password_policy.validate, password, "password")
             request_id = checks.check(request_key, request_id) or ""
             checks.raise_if_any()
             claim(tx, request_id)
@@ -642,11 +646,19 @@ class IdentityUseCases:
         return f"sa:cell-{self.settings.cell}"
 
     # -- login and tokens ----------------------------------------------------------------------
-    def login_password(self, username: str, password: str) -> IssuedTokens:
+    def login_password(self, username: str, password: str, region: str = "") -> IssuedTokens:
+        """``region``: where the caller meant to log in (``x-rhip-region``, which routed the
+        call here). A user of another region learns the right one only once the password
+        verified; an unknown username or a wrong password get the same generic answer
+        wherever they were aimed (a user of another cell is unknown here: that cell alone
+        could check the password, so nothing more can be said without telling which
+        usernames exist)."""
         if not username or not password:
             raise invalid(
                 "password.username", "username and password are required", "CREDENTIALS_REQUIRED"
             )
+        if region and not is_region_code(region):
+            raise invalid("x-rhip-region", "must be a 6-digit region code", "REGION_CODE_FORMAT")
         now = self.clock()
         failure: RhipError | None = None
         with self.db.transaction() as tx:
@@ -701,7 +713,13 @@ class IdentityUseCases:
                         else None
                     )
                     repo.record_login(user.user_id, 0, None, rehash)
-                    outcome = "OK"
+                    # The password verified: only now may the answer say more than "wrong".
+                    if user.state is UserState.DISABLED or self.authz.is_blocked(user.subject):
+                        failure, outcome = subject_blocked(), "BLOCKED"
+                    elif region and not _on_one_chain(user.region_code, region):
+                        failure, outcome = _wrong_region(user.region_code), "WRONG_REGION"
+                    else:
+                        outcome = "OK"
                 audit.append(
                     tx,
                     audit.AuditEvent(
@@ -714,10 +732,7 @@ class IdentityUseCases:
                     ),
                 )
                 if failure is None:
-                    if self.authz.is_blocked(user.subject):
-                        failure = subject_blocked()
-                    else:
-                        return self._user_session(repo, user, now)
+                    return self._user_session(repo, user, now)
         # Raised after the commit, so failure counts and audit rows are kept.
         assert failure is not None
         log.warning("login refused: %s", failure.reason)
@@ -776,6 +791,7 @@ class IdentityUseCases:
         *,
         refresh: bool,
         family_id: str | None = None,
+        password_change_required: bool = False,
     ) -> IssuedTokens:
         access = self.tokens.issue(subject, kind, tenant_id, region_code, now)
         refresh_token, refresh_expire = "", None
@@ -788,11 +804,16 @@ class IdentityUseCases:
         principal = Principal(
             subject, kind, tenant_id, region_code, expires_at=access.expire_time.timestamp()
         )
-        return IssuedTokens(access, refresh_token, refresh_expire, principal, display_name)
+        return IssuedTokens(
+            access, refresh_token, refresh_expire, principal, display_name, password_change_required
+        )
 
     def _user_session(
         self, repo: IdentityRepository, user: User, now: datetime, family_id: str | None = None
     ) -> IssuedTokens:
+        # A reset password: the token is good for ChangePassword only (the policy's
+        # password_change row, rhip.identity.accounts), and there is no session to refresh.
+        must_change = user.password_change_required
         return self._new_session(
             repo,
             user.subject,
@@ -801,8 +822,9 @@ class IdentityUseCases:
             user.region_code,
             user.display_name,
             now,
-            refresh=True,
+            refresh=not must_change,
             family_id=family_id,
+            password_change_required=must_change,
         )
 
     def refresh(self, refresh_token: str) -> IssuedTokens:
@@ -825,7 +847,12 @@ class IdentityUseCases:
             else:
                 _, user_id = parse_subject(row.subject, "refresh_token")
                 user = repo.get_user(user_id)
-                if user is None or self.authz.is_blocked(user.subject):
+                if (
+                    user is None
+                    or user.state is UserState.DISABLED
+                    or self.authz.is_blocked(user.subject)
+                    or user.password_change_required
+                ):
                     raise Unauthenticated(
                         "the refresh token is not valid", reason="REFRESH_TOKEN_INVALID"
                     )
@@ -860,6 +887,21 @@ class IdentityUseCases:
         self._require(principal, self.cell_path, "VerifyAuditChain")
         with self.db.read() as tx:
             return audit.verify(tx)
+
+
+def _on_one_chain(home: str, named: str) -> bool:
+    """Whether a login aimed at region ``named`` reached the account of region ``home``:
+    the same region, one above it (the province of a city's user) or one below it."""
+    home_path, named_path = region_path(home), region_path(named)
+    return is_within(home_path, named_path) or is_within(named_path, home_path)
+
+
+def _wrong_region(home: str) -> FailedPrecondition:
+    return FailedPrecondition(
+        f"this account belongs to region {home}: log in there (x-rhip-region: {home})",
+        reason="WRONG_REGION",
+        metadata={"region": home},
+    )
 
 
 def bootstrap_admin(

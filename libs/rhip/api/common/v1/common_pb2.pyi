@@ -27,6 +27,8 @@ PUBLIC_FIELD_NUMBER: _ClassVar[int]
 public: _descriptor.FieldDescriptor
 CROSS_CELL_FIELD_NUMBER: _ClassVar[int]
 cross_cell: _descriptor.FieldDescriptor
+PASSWORD_CHANGE_FIELD_NUMBER: _ClassVar[int]
+password_change: _descriptor.FieldDescriptor
 
 class Principal(_message.Message):
     __slots__ = ("subject", "kind", "tenant_id", "region_code", "display_name")

@@ -94,6 +94,31 @@ class IdentityServiceStub:
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.ListUsersRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.ListUsersResponse.FromString,
                 _registered_method=True)
+        self.UnlockUser = channel.unary_unary(
+                '/rhip.api.identity.v1.IdentityService/UnlockUser',
+                request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.UnlockUserRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.FromString,
+                _registered_method=True)
+        self.DisableUser = channel.unary_unary(
+                '/rhip.api.identity.v1.IdentityService/DisableUser',
+                request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.DisableUserRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.FromString,
+                _registered_method=True)
+        self.EnableUser = channel.unary_unary(
+                '/rhip.api.identity.v1.IdentityService/EnableUser',
+                request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.EnableUserRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.FromString,
+                _registered_method=True)
+        self.ResetUserPassword = channel.unary_unary(
+                '/rhip.api.identity.v1.IdentityService/ResetUserPassword',
+                request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.ResetUserPasswordRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.FromString,
+                _registered_method=True)
+        self.ChangePassword = channel.unary_unary(
+                '/rhip.api.identity.v1.IdentityService/ChangePassword',
+                request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.ChangePasswordRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.FromString,
+                _registered_method=True)
         self.GrantRole = channel.unary_unary(
                 '/rhip.api.identity.v1.IdentityService/GrantRole',
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.GrantRoleRequest.SerializeToString,
@@ -222,6 +247,41 @@ class IdentityServiceServicer:
 
     def ListUsers(self, request, context):
         """Lists users of a tenant or a region subtree.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnlockUser(self, request, context):
+        """Ends a lockout after failed logins at once (the failure count starts again).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DisableUser(self, request, context):
+        """Disables a user: logins and refreshes are refused, and existing tokens within a second.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EnableUser(self, request, context):
+        """Re-enables a disabled user (old refresh tokens stay revoked: the user logs in again).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResetUserPassword(self, request, context):
+        """Sets a temporary password the user must change at the next login (ChangePassword).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangePassword(self, request, context):
+        """Changes the caller's own password (current and new password); ends a required change.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -356,6 +416,31 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.ListUsers,
                     request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.ListUsersRequest.FromString,
                     response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.ListUsersResponse.SerializeToString,
+            ),
+            'UnlockUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnlockUser,
+                    request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.UnlockUserRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.SerializeToString,
+            ),
+            'DisableUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.DisableUser,
+                    request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.DisableUserRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.SerializeToString,
+            ),
+            'EnableUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnableUser,
+                    request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.EnableUserRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.SerializeToString,
+            ),
+            'ResetUserPassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetUserPassword,
+                    request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.ResetUserPasswordRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.SerializeToString,
+            ),
+            'ChangePassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangePassword,
+                    request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.ChangePasswordRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.SerializeToString,
             ),
             'GrantRole': grpc.unary_unary_rpc_method_handler(
                     servicer.GrantRole,
@@ -706,6 +791,141 @@ class IdentityService:
             '/rhip.api.identity.v1.IdentityService/ListUsers',
             rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.ListUsersRequest.SerializeToString,
             rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.ListUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnlockUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.identity.v1.IdentityService/UnlockUser',
+            rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.UnlockUserRequest.SerializeToString,
+            rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DisableUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.identity.v1.IdentityService/DisableUser',
+            rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.DisableUserRequest.SerializeToString,
+            rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnableUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.identity.v1.IdentityService/EnableUser',
+            rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.EnableUserRequest.SerializeToString,
+            rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetUserPassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.identity.v1.IdentityService/ResetUserPassword',
+            rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.ResetUserPasswordRequest.SerializeToString,
+            rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangePassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.identity.v1.IdentityService/ChangePassword',
+            rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.ChangePasswordRequest.SerializeToString,
+            rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.FromString,
             options,
             channel_credentials,
             insecure,

@@ -15,12 +15,14 @@ class UserState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     USER_STATE_UNSPECIFIED: _ClassVar[UserState]
     USER_STATE_ACTIVE: _ClassVar[UserState]
     USER_STATE_LOCKED: _ClassVar[UserState]
+    USER_STATE_DISABLED: _ClassVar[UserState]
 USER_STATE_UNSPECIFIED: UserState
 USER_STATE_ACTIVE: UserState
 USER_STATE_LOCKED: UserState
+USER_STATE_DISABLED: UserState
 
 class User(_message.Message):
-    __slots__ = ("name", "user_id", "username", "display_name", "kind", "tenant_id", "region_code", "state", "locked_until", "create_time")
+    __slots__ = ("name", "user_id", "username", "display_name", "kind", "tenant_id", "region_code", "state", "locked_until", "create_time", "disable_reason", "password_change_required")
     NAME_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     USERNAME_FIELD_NUMBER: _ClassVar[int]
@@ -31,6 +33,8 @@ class User(_message.Message):
     STATE_FIELD_NUMBER: _ClassVar[int]
     LOCKED_UNTIL_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    DISABLE_REASON_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_CHANGE_REQUIRED_FIELD_NUMBER: _ClassVar[int]
     name: str
     user_id: str
     username: str
@@ -41,7 +45,9 @@ class User(_message.Message):
     state: UserState
     locked_until: _timestamp_pb2.Timestamp
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., user_id: _Optional[str] = ..., username: _Optional[str] = ..., display_name: _Optional[str] = ..., kind: _Optional[_Union[_common_pb2.PrincipalKind, str]] = ..., tenant_id: _Optional[str] = ..., region_code: _Optional[str] = ..., state: _Optional[_Union[UserState, str]] = ..., locked_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    disable_reason: str
+    password_change_required: bool
+    def __init__(self, name: _Optional[str] = ..., user_id: _Optional[str] = ..., username: _Optional[str] = ..., display_name: _Optional[str] = ..., kind: _Optional[_Union[_common_pb2.PrincipalKind, str]] = ..., tenant_id: _Optional[str] = ..., region_code: _Optional[str] = ..., state: _Optional[_Union[UserState, str]] = ..., locked_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., disable_reason: _Optional[str] = ..., password_change_required: _Optional[bool] = ...) -> None: ...
 
 class RoleGrant(_message.Message):
     __slots__ = ("name", "grant_id", "subject", "role", "region_code", "tenant_id", "scope_path", "create_time")

@@ -1,0 +1,228 @@
+"""Account administration use cases: an administrator unlocks, disables, re-enables a user of
+their subtree and resets a password; a user changes their own password.
+
+Scope: the administrator's grant must cover the user's own scope (a practitioner's tenant
+path, an administrator's or auditor's region path), so a county administrator touches
+neither another county's users nor the city administrator above. Permission before
+existence: a missing user is NOT_FOUND only to callers who may act on the whole cell.
+
+Enforcement reuses the policy's ``g2`` rows, which every replica and every service of the
+cell reloads within a second: a disabled user is ``blocked`` (its tokens are refused by the
+interceptor, logins and refreshes by identity), a user whose password was reset carries
+``password_change`` (every method but ChangePassword is refused, for tokens issued before the
+reset as well). Passwords never reach the audit log, the request-key digest or a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from rhip.identity.account_store import AccountRepository
+from rhip.identity.domain import User, UserState, after_failed_login, parse_resource_name
+from rhip.identity.passwords import PasswordPolicy
+from rhip.identity.roles import IDENTITY
+from rhip.identity.store import IdentityRepository
+from rhip.identity.usecases import IdentityUseCases
+from rhip.kit import audit
+from rhip.kit.authn import current_principal
+from rhip.kit.authz import block_rule, password_change_rule
+from rhip.kit.errors import (
+    FailedPrecondition,
+    NotFound,
+    PermissionDenied,
+    RhipError,
+    Violations,
+    invalid,
+)
+from rhip.kit.idempotency import check_reuse, claim, request_key
+from rhip.kit.requests import validate_reason
+from sqlalchemy import Connection
+
+log = logging.getLogger(__name__)
+
+
+class AccountUseCases:
+    def __init__(self, core: IdentityUseCases, policy: PasswordPolicy) -> None:
+        self.core = core
+        self.policy = policy
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _load(self, tx: Connection, name: str, method: str) -> User:
+        """The user named ``name``, locked for this transaction, once the caller may call
+        ``method`` on the user's own scope (permission before existence)."""
+        principal = current_principal()
+        user_id = parse_resource_name(name, "users")
+        AccountRepository(tx).lock_for_update(user_id)
+        user = IdentityRepository(tx).get_user(user_id)
+        if user is None:
+            if self.core.authz.enforce(principal.subject, self.core.cell_path, IDENTITY + method):
+                raise NotFound(f"users/{user_id} does not exist")
+            raise PermissionDenied(f"not allowed to call {method} here")
+        self.core.authz.require(principal, user.scope_path, IDENTITY + method)
+        return user
+
+    @staticmethod
+    def _not_self(user: User, what: str) -> None:
+        if user.subject == current_principal().subject:
+            raise FailedPrecondition(
+                f"an administrator cannot {what} their own account", reason="OWN_ACCOUNT"
+            )
+
+    @staticmethod
+    def _audit(tx: Connection, action: str, user: User, detail: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
+        audit.append(
+            tx,
+            audit.AuditEvent(action, f"users/{user.user_id}", user.scope_path, detail=detail or {}),
+        )
+
+    # -- administrator's methods -------------------------------------------------------------
+    def unlock_user(self, name: str, request_id: str) -> User:
+        with self.core.db.transaction() as tx:
+            user = self._load(tx, name, "UnlockUser")
+            key = request_key(request_id)
+            if claim(tx, key) or (user.failed_logins == 0 and user.locked_until is None):
+                return user  # a retry, or nothing to unlock: nothing changes
+            was_locked = user.is_locked(self.core.clock())
+            user = user.unlocked()
+            AccountRepository(tx).save_user(user)
+            self._audit(tx, "user.unlock", user, {"was_locked": was_locked})
+        return user
+
+    def disable_user(self, name: str, reason: str, request_id: str) -> User:
+        with self.core.db.transaction() as tx:
+            user = self._load(tx, name, "DisableUser")
+            checks = Violations()
+            reason = checks.check(validate_reason, reason) or ""
+            key = checks.check(request_key, request_id) or ""
+            checks.raise_if_any()
+            self._not_self(user, "disable")
+            if claim(tx, key) or user.state is UserState.DISABLED:
+                return user  # already disabled: a retry changes nothing
+            user = user.disabled(reason)
+            accounts = AccountRepository(tx)
+            accounts.save_user(user)
+            accounts.revoke_refresh_tokens(user.subject)  # re-enabling starts new sessions
+            self.core.policy.add(tx, [block_rule(user.subject)])
+            self._audit(tx, "user.disable", user, {"reason": reason})
+        self.core.authz.refresh()  # this replica refuses the user's tokens at once
+        return user
+
+    def enable_user(self, name: str, request_id: str) -> User:
+        with self.core.db.transaction() as tx:
+            user = self._load(tx, name, "EnableUser")
+            key = request_key(request_id)
+            if claim(tx, key) or user.state is UserState.ACTIVE:
+                return user
+            user = user.enabled()
+            AccountRepository(tx).save_user(user)
+            self.core.policy.remove(tx, [block_rule(user.subject)])
+            self._audit(tx, "user.enable", user)
+        self.core.authz.refresh()
+        return user
+
+    def reset_user_password(self, name: str, password: str, request_id: str) -> User:
+        with self.core.db.transaction() as tx:
+            user = self._load(tx, name, "ResetUserPassword")
+            checks = Violations()
+            checks.check(self.policy.validate, password, "password")
+            key = checks.check(request_key, request_id) or ""
+            checks.raise_if_any()
+            self._not_self(user, "reset (use ChangePassword for)")
+            if claim(tx, key):
+                return user  # a retry: the user may have changed the password since
+            now = self.core.clock()
+            accounts = AccountRepository(tx)
+            accounts.set_password(user, self.core.hasher.hash(password), now)
+            marked = user.password_change_required
+            user = user.password_reset()
+            accounts.save_user(user)
+            accounts.revoke_refresh_tokens(user.subject)
+            if not marked:
+                self.core.policy.add(tx, [password_change_rule(user.subject)])
+            self._audit(tx, "user.password_reset", user)
+        self.core.authz.refresh()
+        return user
+
+    # -- the user's own ------------------------------------------------------------------------
+    def change_password(
+        self, name: str, current_password: str, new_password: str, request_id: str
+    ) -> User:
+        principal = current_principal()
+        user_id = parse_resource_name(name, "users")
+        if principal.subject != f"user:{user_id}":
+            raise PermissionDenied(
+                "a user changes only their own password", reason="NOT_OWN_ACCOUNT"
+            )
+        checks = Violations()
+        if not current_password:
+            checks.add("current_password", "must not be empty", "CURRENT_PASSWORD_REQUIRED")
+        checks.check(self.policy.validate, new_password, "new_password")
+        key = checks.check(request_key, request_id) or ""
+        checks.raise_if_any()
+        core = self.core
+        now = core.clock()
+        failure: RhipError | None = None
+        with core.db.transaction() as tx:
+            accounts = AccountRepository(tx)
+            accounts.lock_for_update(user_id)
+            user = IdentityRepository(tx).get_user(user_id)
+            if user is None:  # a token outliving its user
+                raise PermissionDenied("the account no longer exists")
+            if check_reuse(tx, key):
+                return user  # a retry of a change made: the "current" password is old now
+            if user.is_locked(now):
+                raise FailedPrecondition(
+                    "the account is locked after repeated failures; try again later",
+                    reason="ACCOUNT_LOCKED",
+                )
+            stored = accounts.password_hash(user_id)
+            if not core._verify_password(stored, current_password):
+                # Counted like a failed login: a stolen token is no password oracle.
+                attempt = after_failed_login(
+                    user,
+                    now,
+                    core.settings.login_max_failures,
+                    timedelta(seconds=core.settings.lockout_seconds),
+                )
+                IdentityRepository(tx).record_login(
+                    user_id, attempt.failed_logins, attempt.locked_until, None
+                )
+                self._audit(tx, "user.password_change", user, {"outcome": "DENIED"})
+                failure = invalid(
+                    "current_password", "is not the password in force", "CURRENT_PASSWORD_WRONG"
+                )
+            else:
+                # Only now, with the current password proven: which earlier ones match.
+                self._refuse_reuse(accounts, user_id, current_password, new_password)
+                claim(tx, key)
+                accounts.set_password(user, core.hasher.hash(new_password), now)
+                changed = user.password_changed()
+                accounts.save_user(changed)
+                accounts.revoke_refresh_tokens(user.subject)
+                core.policy.remove(tx, [password_change_rule(user.subject)])
+                self._audit(
+                    tx,
+                    "user.password_change",
+                    changed,
+                    {"was_required": user.password_change_required},
+                )
+        if failure is not None:  # raised after the commit: the failure count is kept
+            log.warning("password change refused: %s", failure.reason)
+            raise failure
+        core.authz.refresh()  # the token in hand works for everything again at once
+        return changed
+
+    def _refuse_reuse(
+        self, accounts: AccountRepository, user_id: str, current: str, new: str
+    ) -> None:
+        earlier = accounts.earlier_hashes(user_id, self.policy.history - 1)
+        if new == current or any(self.core._verify_password(h, new) for h in earlier):
+            count = max(self.policy.history, 1)
+            raise invalid(
+                "new_password",
+                "must differ from the current password"
+                if count == 1
+                else f"must differ from the last {count} passwords",
+                "PASSWORD_REUSED",
+            )
