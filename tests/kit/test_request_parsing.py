@@ -22,6 +22,7 @@ from rhip.kit.enums import unknown_enum_values
 from rhip.kit.errors import from_rpc_error
 from rhip.kit.server import RhipServer, ServiceSpec
 from rhip.kit.telemetry import build_meter, build_tracer_provider, current_request_id
+from rhip.kit.trust import single_cell
 
 SERVICE = "rhip.api.probe.v1.ParseService"
 KEY = Ed25519PrivateKey.generate()
@@ -31,7 +32,7 @@ CORRUPT = b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
 
 def _token() -> str:
     now = int(time.time())
-    claims = {"iss": "test", "aud": "rhip", "sub": "user:doc", "kind": "practitioner",
+    claims = {"iss": "rhip-identity/320000", "aud": "rhip", "sub": "user:doc", "kind": "practitioner",
               "tid": "t1", "reg": "320311", "iat": now, "exp": now + 300}  # fmt: skip
     return jwt.encode(claims, KEY, algorithm="EdDSA", headers={"kid": "k1"})
 
@@ -75,7 +76,9 @@ def _serving_handlers(handlers: dict[str, grpc.RpcMethodHandler]) -> Iterator[gr
                 ),
             )
         ],
-        verifier=TokenVerifier(lambda kid: KEY.public_key() if kid == "k1" else None),
+        verifier=TokenVerifier(
+            single_cell("320000", lambda kid: KEY.public_key() if kid == "k1" else None)
+        ),
         authorizer=None,
         tracer_provider=build_tracer_provider("none", "test"),
         meter=build_meter("test"),
