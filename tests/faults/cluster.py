@@ -7,6 +7,7 @@ Run as root (this machine, CI containers), the server runs as the ``postgres`` O
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -106,7 +107,9 @@ class PrivatePostgres:
         for status in Path("/proc").glob("[0-9]*/status"):
             try:
                 fields = dict(
-                    line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
+                    line.split(":\t", 1)
+                    for line in status.read_text().splitlines()
+                    if ":\t" in line
                 )
             except OSError:
                 continue
@@ -125,7 +128,5 @@ class PrivatePostgres:
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # ended meanwhile
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import grpc
 import pytest
-from faults.cluster import PrivatePostgres
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from rhip.api.identity.v1 import identity_service_pb2 as pb
 from rhip.api.identity.v1 import identity_service_pb2_grpc
 from support.platform import free_port, write_routes
+
+from faults.cluster import PrivatePostgres
 
 ADMIN, PASSWORD = "faults-admin", "Faults-Passw0rd-2026"
 PG_CELL, SQLITE_CELL = "320000", "370000"

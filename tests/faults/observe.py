@@ -52,7 +52,11 @@ class HealthPoller:
                     self.results.append((now, label, service, answer))
 
     def answers(self, label: str, service: str, start: float = 0.0, end: float = 1e18) -> set[str]:
-        return {a for t, lab, s, a in self.results if lab == label and s == service and start <= t <= end}
+        return {
+            a
+            for t, lab, s, a in self.results
+            if lab == label and s == service and start <= t <= end
+        }
 
 
 def lines_with(log: str, request_id: str) -> list[str]:
