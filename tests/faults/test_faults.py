@@ -209,9 +209,13 @@ def test_postgres_pause_leaves_health_answering_and_is_not_silent(platform: Faul
     assert poller.answers("cell", "") <= {"SERVING", "NOT_SERVING"}
     assert "NOT_SERVING" in poller.answers("cell", "", start=paused, end=resumed)
     # Not silent: a WARNING when the database stopped answering and when it answered again.
+    _wait_for(
+        lambda: "answers again after" in platform.cell.log_text()[cell_log_start:],
+        BACK_WITHIN,
+        "the WARNING that the database answers again",
+    )
     cell_log = platform.cell.log_text()[cell_log_start:]
     assert "WARNING rhip.kit.dbwatch" in cell_log and "is not answering" in cell_log
-    assert "answers again after" in cell_log
     # Background work resumes: a resident-change pass that failed meanwhile succeeds again.
     if "resident changes: pass failed" in cell_log:
         _wait_for(
