@@ -4,6 +4,7 @@ terminate) are replaced before they are handed out: not one request fails on the
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 
@@ -52,6 +53,13 @@ def test_connections_ended_while_idle_in_the_pool_cost_no_request(db: Database) 
     with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as admin:
         for pid in pids:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        # pg_terminate_backend only signals; a restart is over once the backends are gone.
+        deadline = time.monotonic() + 10
+        while admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)
+        ).fetchone()[0]:  # type: ignore[index]
+            assert time.monotonic() < deadline, "backends did not end"
+            time.sleep(0.01)
     read = DriverRead(select(ITEM.c.id).where(ITEM.c.id >= bindparam("low")))
     for i in range(POOL * 2):  # more than the pool holds: every old connection is met
         with db.transaction() as tx:
