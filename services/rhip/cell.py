@@ -20,6 +20,7 @@ from rhip.identity.server import IdentityService, build_identity, migrate_identi
 from rhip.kit.authn import KeySource, TokenVerifier
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import ConfigError, Settings
+from rhip.kit.dbwatch import DatabaseWatch, WatchMetrics
 from rhip.kit.interceptors import AccessLog
 from rhip.kit.peers import cell_keys, remote_keys
 from rhip.kit.routing import RoutingError, RoutingTable
@@ -86,6 +87,9 @@ class Cell:
     # none was left to answer identity, and each call ran into its deadline.
     internal_identity: RhipServer | None = None
     port: int = 0
+    # Each service's database, checked in the background: its health NOT_SERVING and a
+    # WARNING while it does not answer (rhip.kit.dbwatch).
+    watches: list[DatabaseWatch] = field(default_factory=list)
     # Where the identity service answers: RHIP_IDENTITY_ADDRESS, or the internal identity
     # server once it is bound (tests bind port 0).
     identity_address: str = ""
@@ -102,7 +106,11 @@ class Cell:
         if self.internal_identity is not None:
             internal_port = self.internal_identity.start("127.0.0.1:0")
             self.identity_address = f"127.0.0.1:{internal_port}"
-        self.port = self.server.start(address, serving=serving)
+        self.port = self.server.start(
+            address, serving=serving, health_address=self.settings.health_listen
+        )
+        for watch in self.watches:
+            watch.start()
         if not self.settings.identity_address and self.internal_identity is None:
             host = address.rsplit(":", 1)[0]
             host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]") else host  # noqa: S104
@@ -116,6 +124,8 @@ class Cell:
         if self._closed:
             return
         self._closed = True
+        for watch in self.watches:
+            watch.stop()
         if self.archives is not None:
             self.archives.stop_background()  # before identity stops answering it
         self.server.stop(grace)
@@ -162,12 +172,13 @@ def build_cell(
     verifier = TokenVerifier(_trust(settings, own_keys, peers))
     authorizer = identity.authorizer if identity else archives.authorizer if archives else None
     access_log = AccessLog(settings.access_log, settings.access_log_slow_ms)
+    meter = meter or build_meter(f"rhip-cell-{settings.cell}")
     server = RhipServer(
         [*(identity.specs if identity else []), *(archives.specs if archives else [])],
         verifier=verifier,
         authorizer=authorizer,
         tracer_provider=tracer_provider,
-        meter=meter or build_meter(f"rhip-cell-{settings.cell}"),
+        meter=meter,
         workers=settings.grpc_workers,
         access_log=access_log,
     )
@@ -183,6 +194,7 @@ def build_cell(
             access_log=access_log,
         )
     cell = Cell(settings, services, server, tracer_provider, peers, identity, archives, internal)
+    cell.watches = _database_watches(settings, server, meter, identity, archives)
     holder.append(cell)
     return cell
 
@@ -200,3 +212,30 @@ def _trust(settings: Settings, own_keys: KeySource, peers: ChannelPool) -> CellK
     except (OSError, RoutingError) as error:
         raise ConfigError(f"RHIP_ROUTES {settings.routes_file}: {error}") from None
     return cell_keys(routes, peers, own=(settings.cell, own_keys), reload=True)
+
+
+def _database_watches(
+    settings: Settings,
+    server: RhipServer,
+    meter: Meter,
+    identity: IdentityService | None,
+    archives: ArchivesService | None,
+) -> list[DatabaseWatch]:
+    """One watch per service database; while one does not answer, that service (and the
+    cell as a whole, the readiness probe) reports NOT_SERVING."""
+    watches: list[DatabaseWatch] = []
+    metrics = WatchMetrics(meter)
+    for name, service in (("identity", identity), ("archives", archives)):
+        if service is None:
+            continue
+        names = [spec.full_name for spec in service.specs]
+
+        def on_change(ok: bool, part: str = f"database:{name}", names: list[str] = names) -> None:
+            server.readiness.set_ready(part, names, ok)
+
+        watches.append(
+            DatabaseWatch(
+                name, service.db, on_change, metrics, timeout=settings.db_check_timeout_seconds
+            )
+        )
+    return watches

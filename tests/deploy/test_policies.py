@@ -31,9 +31,20 @@ def test_deployments_have_native_grpc_liveness_and_readiness_probes(rendered: Re
     for values_file in VALUES_FILES:
         for d in by_kind(rendered[values_file], "Deployment"):
             container = d["spec"]["template"]["spec"]["containers"][0]
-            port = container["ports"][0]["containerPort"]
-            for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
-                assert container[probe]["grpc"] == {"port": port}
+            ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+            # Probes ask the health port (a thread pool of its own, rhip.kit.health), and
+            # liveness asks for "liveness", which a stalled database leaves SERVING.
+            assert ports["health"] != ports["grpc"]
+            assert container["startupProbe"]["grpc"] == {"port": ports["health"]}
+            assert container["readinessProbe"]["grpc"] == {"port": ports["health"]}
+            assert container["livenessProbe"]["grpc"] == {
+                "port": ports["health"],
+                "service": "liveness",
+            }
+            [config] = [
+                c for c in by_kind(rendered[values_file], "ConfigMap") if "RHIP_LISTEN" in c["data"]
+            ]
+            assert config["data"]["RHIP_HEALTH_LISTEN"] == f"[::]:{ports['health']}"
 
 
 BAD_DEPLOYMENT: dict[str, Any] = {

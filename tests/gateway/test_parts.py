@@ -7,12 +7,13 @@ import os
 from pathlib import Path
 
 import pytest
+from rhip.gateway.bulkhead import Bulkheads
 from rhip.gateway.guard import Guard
 from rhip.gateway.proxy import CellProxy
 from rhip.gateway.ratelimit import RateLimiter
 from rhip.kit.authn import Principal, PrincipalKind
 from rhip.kit.channels import ChannelPool
-from rhip.kit.errors import InvalidArgument, PermissionDenied, ResourceExhausted
+from rhip.kit.errors import InvalidArgument, PermissionDenied, ResourceExhausted, Unavailable
 from rhip.kit.routing import RoutingError, RoutingTable, parse_routes
 
 GET = "/rhip.api.identity.v1.IdentityService/GetTenant"
@@ -104,3 +105,21 @@ def test_remembered_owners_follow_a_routing_reload(tmp_path: Path) -> None:
     assert proxy._owner("320311").name == "xuzhou"
     with pytest.raises(InvalidArgument):
         proxy._owner("370400")
+
+
+def test_a_cells_bulkhead_refuses_beyond_its_limit_at_once_and_frees_on_exit() -> None:
+    heads = Bulkheads(2)
+    with heads.enter("jiangsu", 2, "gateway.rhip"), heads.enter("jiangsu", 2, "gateway.rhip"):
+        with pytest.raises(Unavailable) as refused, heads.enter("jiangsu", 2, "gateway.rhip"):
+            pass
+        assert refused.value.reason == "CELL_BUSY" and refused.value.retry_after_seconds
+        assert refused.value.domain == "gateway.rhip"
+        with heads.enter("shandong", 2, "gateway.rhip"):  # another cell is not held up
+            assert heads.inflight("shandong") == 1
+        # a single routed cell: no other cell to protect, no limit
+        with heads.enter("jiangsu", 1, "gateway.rhip"):
+            assert heads.inflight("jiangsu") == 3
+    assert heads.inflight("jiangsu") == 0
+    with pytest.raises(RuntimeError), heads.enter("jiangsu", 2, "gateway.rhip"):
+        raise RuntimeError("a forward that failed still leaves the bulkhead")
+    assert heads.inflight("jiangsu") == 0

@@ -29,6 +29,21 @@ def test_the_transfer_escalation_days_default_to_14_and_are_read_from_the_enviro
     assert load_settings(env).archives_transfer_escalation_days == 30
 
 
+def test_health_port_database_check_and_cell_bulkhead_settings() -> None:
+    settings = load_settings({})
+    assert settings.health_listen == "" and settings.db_check_timeout_seconds == 1.0
+    assert settings.gateway_cell_inflight == 0  # the gateway's default: all workers but one
+    settings = load_settings(
+        {
+            "RHIP_HEALTH_LISTEN": "[::]:50052",
+            "RHIP_DB_CHECK_TIMEOUT_MS": "500",
+            "RHIP_GATEWAY_CELL_INFLIGHT": "8",
+        }
+    )
+    assert settings.health_listen == "[::]:50052" and settings.db_check_timeout_seconds == 0.5
+    assert settings.gateway_cell_inflight == 8
+
+
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
@@ -43,6 +58,8 @@ def test_the_transfer_escalation_days_default_to_14_and_are_read_from_the_enviro
         ({"RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS": "two weeks"}, "ESCALATION_DAYS"),
         ({"RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS": "0"}, "ESCALATION_DAYS"),
         ({"RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS": "366"}, "ESCALATION_DAYS"),
+        ({"RHIP_DB_CHECK_TIMEOUT_MS": "10"}, "RHIP_DB_CHECK_TIMEOUT_MS"),
+        ({"RHIP_GATEWAY_CELL_INFLIGHT": "-1"}, "RHIP_GATEWAY_CELL_INFLIGHT"),
     ],
 )
 def test_bad_settings_fail_fast_naming_the_variable(env: dict[str, str], variable: str) -> None:

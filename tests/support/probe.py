@@ -21,6 +21,7 @@ def probe_channel(
     behaviours: dict[str, Callable[[bytes, Any], bytes]],
     keys: KeySource = lambda kid: None,
     public: bool = False,
+    workers: int = 4,
 ) -> Iterator[grpc.Channel]:
     """A channel to a server whose methods ``/rhip.api.probe.v1.ProbeService/<name>`` run
     ``behaviours[name]`` (bytes in, bytes out); ``public`` methods need no token. Tokens
@@ -39,6 +40,7 @@ def probe_channel(
         authorizer=None,
         tracer_provider=build_tracer_provider("none", "test"),
         meter=build_meter("test"),
+        workers=workers,
     )
     port = server.start("127.0.0.1:0")
     try:

@@ -91,6 +91,7 @@ service's own values merged over them.
 {{- define "rhip.config" -}}
 RHIP_ENV: production
 RHIP_LISTEN: {{ printf "[::]:%d" (int .Values.grpcPort) | quote }}
+RHIP_HEALTH_LISTEN: {{ printf "[::]:%d" (int .Values.healthPort) | quote }}
 RHIP_DATA_DIR: /tmp/rhip
 RHIP_GRPC_WORKERS: {{ .Values.config.grpcWorkers | quote }}
 RHIP_TRACES_EXPORTER: {{ .Values.config.tracesExporter | quote }}

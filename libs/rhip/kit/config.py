@@ -53,6 +53,14 @@ class Settings:
     # Access log lines: every call, failed and slow calls only, or none (rhip.kit.interceptors).
     access_log: str = "errors"
     access_log_slow_ms: int = 1000
+    # grpc.health.v1 on a port and thread pool of its own, for the probes (rhip.kit.health);
+    # empty: health only on the main port, from the shared pool.
+    health_listen: str = ""
+    # A database slower than this to answer SELECT 1 is "not answering" (rhip.kit.dbwatch).
+    db_check_timeout_seconds: float = 1.0
+    # Gateway: forwards in flight to one cell at most (a bulkhead, rhip.gateway.bulkhead);
+    # 0: one less than the workers, so one slow cell leaves a worker to the others.
+    gateway_cell_inflight: int = 0
     routes_file: str = ""
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
@@ -222,6 +230,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         traces_exporter=exporter,
         access_log=_choice(env, "RHIP_ACCESS_LOG", "errors", ACCESS_LOG_MODES),
         access_log_slow_ms=_int(env, "RHIP_ACCESS_LOG_SLOW_MS", 1000, 1),
+        health_listen=env.get("RHIP_HEALTH_LISTEN", ""),
+        db_check_timeout_seconds=_int(env, "RHIP_DB_CHECK_TIMEOUT_MS", 1000, 50, 60_000) / 1000,
+        gateway_cell_inflight=_int(env, "RHIP_GATEWAY_CELL_INFLIGHT", 0, 0),
         routes_file=env.get("RHIP_ROUTES", ""),
         rate_limit_per_second=_int(env, "RHIP_RATE_LIMIT_PER_SECOND", 50, 1),
         rate_limit_burst=_int(env, "RHIP_RATE_LIMIT_BURST", 100, 1),

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from rhip.kit.dbpool import check_on_checkout
+from rhip.kit.deadlines import not_committed, passed, require_time
 from rhip.kit.errors import AlreadyExists, Unavailable
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -49,7 +51,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         return _sqlite_engine(url)
     # Keep a connection per worker thread: connections beyond the pool are closed on return,
     # and reconnecting per call doubled PostgreSQL's CPU per read (tests/perf).
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    check_on_checkout(engine)  # a restarted server costs no request (rhip.kit.dbpool)
+    return engine
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -86,7 +90,7 @@ def _autocommit_twin(engine: Engine) -> Engine:
     from the start and are not reset on return. Switching one pool's connections to
     AUTOCOMMIT per read costs round trips to read, set and restore the isolation level and
     to roll back on return: 5 of the 6 waits of a one-statement read (tests/perf)."""
-    return create_engine(
+    twin = create_engine(
         engine.url,
         isolation_level="AUTOCOMMIT",
         pool_reset_on_return=None,
@@ -94,6 +98,8 @@ def _autocommit_twin(engine: Engine) -> Engine:
         max_overflow=engine.pool.size(),  # type: ignore[attr-defined]
         pool_recycle=1800,
     )
+    check_on_checkout(twin)
+    return twin
 
 
 def is_postgres(engine: Engine) -> bool:
@@ -130,10 +136,15 @@ class Database:
         transactions that only record that a read happened (its audit row), where a server
         crash may lose the last fraction of a second but the caller should not wait for the
         disk (measured: ~5 ms per read otherwise, and the audit head serialises them)."""
+        # The caller's deadline (rhip.kit.deadlines): no transaction opened with too little
+        # time left, none committed after the caller was told DEADLINE_EXCEEDED.
+        require_time("open a transaction")
         with self._translated(), self.engine.begin() as connection:
             if not durable and connection.dialect.name == "postgresql":
                 connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             yield connection
+            if passed():
+                raise not_committed()  # rolls back
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -155,6 +166,12 @@ class Database:
         except OperationalError as exc:
             log.warning("database unavailable: %s", type(exc.orig).__name__)
             raise Unavailable("the database is not available, retry later") from exc
+
+    def ping(self) -> None:
+        """One ``SELECT 1`` on a pooled read connection; errors as the driver raises them
+        (rhip.kit.dbwatch tells callers, not this)."""
+        with self._reader.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
 
     def dispose(self) -> None:
         self.engine.dispose()

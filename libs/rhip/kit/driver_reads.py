@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import psycopg
+from rhip.kit.dbpool import retire_pool
 from rhip.kit.errors import Unavailable
 from sqlalchemy import Connection
 from sqlalchemy.sql import Select
@@ -98,7 +99,8 @@ class DriverRead:
         try:
             return driver.execute(plan.sql, {**plan.defaults, **params})
         except psycopg.OperationalError as error:
-            # The connection is gone: tell the pool not to hand it out again.
-            connection.invalidate()
+            # The connection is gone, and so is every other one to the same server: not
+            # only this one, or each would fail one more request (rhip.kit.dbpool).
+            retire_pool(connection)
             log.warning("database unavailable: %s", type(error).__name__)
             raise Unavailable("the database is not available, retry later") from error

@@ -97,6 +97,11 @@ class Unavailable(RhipError):
     default_reason = "UNAVAILABLE"
 
 
+class DeadlineExceeded(RhipError):
+    code = grpc.StatusCode.DEADLINE_EXCEEDED
+    default_reason = "DEADLINE_EXCEEDED"
+
+
 class Internal(RhipError):
     code = grpc.StatusCode.INTERNAL
     default_reason = "INTERNAL"
@@ -114,6 +119,7 @@ _BY_CODE: dict[grpc.StatusCode, type[RhipError]] = {
         Aborted,
         ResourceExhausted,
         Unavailable,
+        DeadlineExceeded,
         Internal,
     )
 }

@@ -68,6 +68,12 @@ from rhip.kit.authn import (
     bearer_token,
 )
 from rhip.kit.authz import Authorizer, password_change_required, subject_blocked
+from rhip.kit.deadlines import (
+    deadline_from_remaining,
+    require_time,
+    reset_deadline,
+    set_deadline,
+)
 from rhip.kit.enums import unknown_enum_values
 from rhip.kit.errors import (
     Internal,
@@ -225,6 +231,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
             call = _Call(self, method, context)
             try:
                 try:
+                    require_time("start it")  # its caller's deadline (rhip.kit.deadlines)
                     with acting_as(*self._authenticate(method, call)):
                         if parse is not None:
                             request = parse(request)
@@ -246,6 +253,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
             call = _Call(self, method, context)
             try:
                 try:
+                    require_time("start it")  # its caller's deadline (rhip.kit.deadlines)
                     with acting_as(*self._authenticate(method, call)):
                         if parse is not None:
                             request = parse(request)
@@ -327,6 +335,8 @@ class _Call:
     """Request id and span of one call: set up on creation, torn down by ``finish``."""
 
     __slots__ = (
+        "_deadline",
+        "_deadline_token",
         "_request_id",
         "_span_token",
         "chain",
@@ -350,6 +360,8 @@ class _Call:
             os.urandom(16).hex()
         )
         self._request_id = set_request_id(request_id)
+        self._deadline = deadline_from_remaining(context.time_remaining())
+        self._deadline_token = set_deadline(self._deadline)
         try:
             context.set_trailing_metadata(((REQUEST_ID_HEADER, request_id),))
             # span (not ``start_as_current_span``: two generator context managers per call)
@@ -367,6 +379,7 @@ class _Call:
                 )
             self._span_token = otel_context.attach(trace.set_span_in_context(self.span))
         except BaseException:
+            reset_deadline(self._deadline_token)
             reset_request_id(self._request_id)
             raise
         self.recording = self.span.is_recording()
@@ -385,11 +398,20 @@ class _Call:
             if self.recording:
                 self.span.set_attribute("rpc.grpc.status_code", code)
             self.chain._duration.record(elapsed_ms, method.labels(code))
-            if self.chain._access_log.wants(code, elapsed_ms):
+            if code == "OK" and self._deadline is not None and time.monotonic() > self._deadline:
+                # Done, but too late: the caller (the gateway) has answered DEADLINE_EXCEEDED
+                # already. Said here so that both logs tell the same story of this request id.
+                log.warning(
+                    "rpc %s OK %.1f ms, after its deadline: the caller was told DEADLINE_EXCEEDED",
+                    method.name,
+                    elapsed_ms,
+                )
+            elif self.chain._access_log.wants(code, elapsed_ms):
                 log.info("rpc %s %s %.1f ms", method.name, code, elapsed_ms)
         finally:
             self.span.end()
             otel_context.detach(self._span_token)
+            reset_deadline(self._deadline_token)
             reset_request_id(self._request_id)
 
 

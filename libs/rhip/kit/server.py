@@ -17,7 +17,7 @@ from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
 from rhip.kit.authn import TokenVerifier
 from rhip.kit.authz import Authorizer
-from rhip.kit.health import HealthServicer
+from rhip.kit.health import HealthPort, Readiness
 from rhip.kit.interceptors import AccessLog, ServerInterceptor
 from rhip.kit.reflection import enable_server_reflection
 
@@ -64,11 +64,15 @@ class RhipServer:
             ],
             maximum_concurrent_rpcs=workers * 64,  # beyond the pool, calls queue
         )
-        self.health = HealthServicer(experimental_non_blocking=True)
+        names = [spec.full_name for spec in services]
+        # Statuses set in the background, read by probes (rhip.kit.health); served here and,
+        # with a thread pool of its own, on the health port.
+        self.readiness = Readiness(names)
+        self.health = self.readiness.servicer
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
+        self._health_port: HealthPort | None = None
         for spec in services:
             spec.register(self._server)
-        names = [spec.full_name for spec in services]
         enable_server_reflection(  # v1 and v1alpha (rhip.kit.reflection)
             [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name], self._server
         )
@@ -77,32 +81,38 @@ class RhipServer:
         self._stopped = threading.Event()
         self.port = 0
 
-    def start(self, address: str, *, serving: bool = True) -> int:
+    def start(self, address: str, *, serving: bool = True, health_address: str = "") -> int:
         """Bind ``address`` (``host:port``, port 0 picks one) and start serving. ``serving``
         False: health reports NOT_SERVING until ``set_serving`` (e.g. while demo data is
-        seeded through the running server)."""
+        seeded through the running server). ``health_address``: also answer health there,
+        from a thread pool of its own (``health_port`` tells the port bound)."""
+        if health_address:
+            self._health_port = HealthPort(self.readiness)
+            self._health_port.start(health_address)
         self.port = self._server.add_insecure_port(address)
         if self.port == 0:
             raise RuntimeError(f"cannot listen on {address}")
-        if not serving:
-            for name in ["", *self._names]:
-                self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         self._server.start()
         if serving:
             self.set_serving()
         return self.port
 
+    @property
+    def health_port(self) -> int:
+        return self._health_port.port if self._health_port is not None else 0
+
     def set_serving(self) -> None:
-        for name in ["", *self._names]:
-            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self.readiness.set_started(True)
 
     def stop(self, grace: float = 5.0) -> None:
         """Report NOT_SERVING, let calls in flight finish for ``grace`` seconds, then stop."""
         if self._stopped.is_set():
             return
         self._stopped.set()
-        self.health.enter_graceful_shutdown()
+        self.readiness.shutdown()
         self._server.stop(grace).wait()
+        if self._health_port is not None:
+            self._health_port.stop()
         for callback in self._on_stop:
             callback()
 

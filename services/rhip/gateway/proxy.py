@@ -13,11 +13,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import grpc
+from rhip.gateway.bulkhead import Bulkheads
 from rhip.gateway.guard import Guard
 from rhip.gateway.ratelimit import RateLimiter
 from rhip.kit.apis import MethodInfo, methods
 from rhip.kit.authn import optional_principal
 from rhip.kit.channels import ChannelPool
+from rhip.kit.deadlines import MIN_USEFUL_SECONDS, too_late
 from rhip.kit.errors import RhipError, Unavailable, from_rpc_error, invalid
 from rhip.kit.routing import CellRoute, RoutingTable
 from rhip.kit.telemetry import outgoing_metadata
@@ -28,6 +30,10 @@ REGION_HEADER = "x-rhip-region"
 ERROR_DOMAIN = "gateway.rhip"
 # Caller metadata passed on to the cell; trace context and request id are set by the gateway.
 NO_DEADLINE = 1e8  # seconds; beyond this the caller set no deadline
+# The cell is given this much less time than the caller gave the gateway: its answer must
+# still travel back, and the gateway must relay it before the caller's own deadline.
+FORWARD_MARGIN_SECONDS = 0.02
+NO_LIMIT = 1 << 30
 FORWARDED_HEADERS = ("authorization", REGION_HEADER, "x-rhip-on-behalf-of")
 MAX_CACHED_REGIONS = 10_000  # owners remembered; cleared when full
 
@@ -44,12 +50,14 @@ class CellProxy(grpc.GenericRpcHandler):
         guard: Guard,
         limiter: RateLimiter,
         default_timeout: float,
+        bulkheads: Bulkheads | None = None,
     ) -> None:
         self._routes = routes
         self._channels = channels
         self._guard = guard
         self._limiter = limiter
         self._default_timeout = default_timeout
+        self._bulkheads = bulkheads or Bulkheads(NO_LIMIT)
         self._methods = methods()
         # (channel id, method) → (channel, multi-callable); the channel is kept to detect reuse
         # of an id after a routing reload closed the old channel.
@@ -115,9 +123,18 @@ class CellProxy(grpc.GenericRpcHandler):
         metadata += outgoing_metadata()
         # Without a client deadline grpcio reports ~9.2e18 s remaining (not None).
         remaining = context.time_remaining()
-        no_deadline = remaining is None or remaining > NO_DEADLINE
-        timeout = self._default_timeout if no_deadline else max(remaining, 0.001)
+        if remaining is None or remaining > NO_DEADLINE:
+            return cell, metadata, self._default_timeout
+        # The cell's deadline ends a little before the caller's, so that the cell's own
+        # answer (DEADLINE_EXCEEDED, nothing committed) is what the caller hears, and a call
+        # that cannot be served in the time left is not forwarded at all.
+        timeout = remaining - FORWARD_MARGIN_SECONDS
+        if timeout < MIN_USEFUL_SECONDS:
+            raise too_late(f"forward it to cell {cell.name}", remaining)
         return cell, metadata, timeout
+
+    def _bulkhead(self, cell: CellRoute):  # type: ignore[no-untyped-def]
+        return self._bulkheads.enter(cell.name, len(self._routes.cells), ERROR_DOMAIN)
 
     def _owner(self, region: str) -> CellRoute:
         cells = self._routes.cells  # read first: an entry is never newer than its tag
@@ -159,47 +176,51 @@ class CellProxy(grpc.GenericRpcHandler):
     def _unary_unary(self, info: MethodInfo):  # type: ignore[no-untyped-def]
         def forward(request: bytes, context: grpc.ServicerContext) -> bytes:
             cell, metadata, timeout = self._prepare(info, context)
-            try:
-                return self._call(cell, info, "unary_unary")(
-                    request, metadata=metadata, timeout=timeout
-                )
-            except grpc.RpcError as error:
-                raise self._upstream_error(cell, error) from None
+            with self._bulkhead(cell):
+                try:
+                    return self._call(cell, info, "unary_unary")(
+                        request, metadata=metadata, timeout=timeout
+                    )
+                except grpc.RpcError as error:
+                    raise self._upstream_error(cell, error) from None
 
         return forward
 
     def _unary_stream(self, info: MethodInfo):  # type: ignore[no-untyped-def]
         def forward(request: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
             cell, metadata, timeout = self._prepare(info, context)
-            try:
-                yield from self._call(cell, info, "unary_stream")(
-                    request, metadata=metadata, timeout=timeout
-                )
-            except grpc.RpcError as error:
-                raise self._upstream_error(cell, error) from None
+            with self._bulkhead(cell):
+                try:
+                    yield from self._call(cell, info, "unary_stream")(
+                        request, metadata=metadata, timeout=timeout
+                    )
+                except grpc.RpcError as error:
+                    raise self._upstream_error(cell, error) from None
 
         return forward
 
     def _stream_unary(self, info: MethodInfo):  # type: ignore[no-untyped-def]
         def forward(requests: Iterator[bytes], context: grpc.ServicerContext) -> bytes:
             cell, metadata, timeout = self._prepare(info, context)
-            try:
-                return self._call(cell, info, "stream_unary")(
-                    requests, metadata=metadata, timeout=timeout
-                )
-            except grpc.RpcError as error:
-                raise self._upstream_error(cell, error) from None
+            with self._bulkhead(cell):
+                try:
+                    return self._call(cell, info, "stream_unary")(
+                        requests, metadata=metadata, timeout=timeout
+                    )
+                except grpc.RpcError as error:
+                    raise self._upstream_error(cell, error) from None
 
         return forward
 
     def _stream_stream(self, info: MethodInfo):  # type: ignore[no-untyped-def]
         def forward(requests: Iterator[bytes], context: grpc.ServicerContext) -> Iterator[bytes]:
             cell, metadata, timeout = self._prepare(info, context)
-            try:
-                yield from self._call(cell, info, "stream_stream")(
-                    requests, metadata=metadata, timeout=timeout
-                )
-            except grpc.RpcError as error:
-                raise self._upstream_error(cell, error) from None
+            with self._bulkhead(cell):
+                try:
+                    yield from self._call(cell, info, "stream_stream")(
+                        requests, metadata=metadata, timeout=timeout
+                    )
+                except grpc.RpcError as error:
+                    raise self._upstream_error(cell, error) from None
 
         return forward

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
+from rhip.gateway.bulkhead import Bulkheads
 from rhip.gateway.guard import Guard
 from rhip.gateway.proxy import CellProxy
 from rhip.gateway.ratelimit import RateLimiter
@@ -33,10 +34,11 @@ class Gateway:
     channels: ChannelPool
     tracer_provider: TracerProvider
     port: int = 0
+    health_listen: str = ""  # health on a port and thread pool of its own (rhip.kit.health)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def start(self, address: str) -> int:
-        self.port = self.server.start(address)
+        self.port = self.server.start(address, health_address=self.health_listen)
         threading.Thread(target=self._watch_routes, name="routes-watcher", daemon=True).start()
         log.info(
             "gateway serving on port %d for cells %s",
@@ -74,6 +76,8 @@ def build_gateway(
         Guard(),
         RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         settings.upstream_timeout_seconds,
+        # One slow cell keeps at most this many workers (by default all but one).
+        Bulkheads(settings.gateway_cell_inflight or max(1, settings.grpc_workers - 1)),
     )
     names = service_names()
     # One generic handler serves every forwarded service; each still gets its own health
@@ -100,4 +104,4 @@ def build_gateway(
         workers=settings.grpc_workers,
         access_log=AccessLog(settings.access_log, settings.access_log_slow_ms),
     )
-    return Gateway(server, routes, channels, tracer_provider)
+    return Gateway(server, routes, channels, tracer_provider, health_listen=settings.health_listen)

@@ -1,0 +1,89 @@
+"""Work whose caller's deadline cannot be met is not started, and a transaction whose caller
+has given up is not committed (rhip.kit.deadlines, issue 12)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from rhip.kit.db import Database
+from rhip.kit.deadlines import current_deadline
+from sqlalchemy import text
+from support.probe import PROBE_SERVICE, probe_channel
+
+
+def test_a_call_with_too_little_time_left_when_its_turn_comes_is_not_run() -> None:
+    """One worker, busy until 25 ms before the deadline of a call queued behind it (as the
+    gateway forwarded a call with 16 ms left after ~5 s in its queue): that call is refused
+    with DEADLINE_EXCEEDED instead of being started with nobody left to wait for it."""
+    ran: list[str] = []
+    free_at: list[float] = []
+
+    def busy(request: bytes, _context: Any) -> bytes:
+        while not free_at or time.monotonic() < free_at[0]:
+            time.sleep(0.001)
+        return b""
+
+    def late(request: bytes, _context: Any) -> bytes:
+        ran.append("late")
+        return b""
+
+    with probe_channel({"Busy": busy, "Late": late}, public=True, workers=1) as channel:
+        first = channel.unary_unary(f"/{PROBE_SERVICE}/Busy").future(b"", timeout=5)
+        time.sleep(0.2)  # the only worker is taken
+        free_at.append(time.monotonic() + 1.0 - 0.025)
+        with pytest.raises(grpc.RpcError) as caught:
+            channel.unary_unary(f"/{PROBE_SERVICE}/Late")(b"", timeout=1.0)
+        first.result()
+        time.sleep(0.2)
+    assert caught.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+    assert ran == []
+
+
+def test_a_transaction_past_its_deadline_is_rolled_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = Database.connect(f"sqlite:///{tmp_path / 'deadline.db'}")
+    with db.transaction() as tx:
+        tx.execute(text("CREATE TABLE t (v INTEGER)"))
+
+    def write(request: bytes, context: Any) -> bytes:
+        assert current_deadline() is not None  # the caller's deadline, for the whole call
+        with db.transaction() as tx:
+            tx.execute(text("INSERT INTO t VALUES (1)"))
+            time.sleep(0.6)  # the caller gives up meanwhile
+        return b"done"
+
+    caplog.set_level(logging.INFO)
+    with probe_channel({"Write": write}, public=True) as channel:
+        with pytest.raises(grpc.RpcError) as caught:
+            channel.unary_unary(f"/{PROBE_SERVICE}/Write")(b"", timeout=0.3)
+        assert caught.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+        time.sleep(0.6)  # the handler finishes
+    with db.read() as connection:
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 0
+    # and the server's log says what the caller heard
+    lines = [r.getMessage() for r in caplog.records if "rpc Write" in r.getMessage()]
+    assert lines == [lines[0]] and "DEADLINE_EXCEEDED" in lines[0]
+    db.dispose()
+
+
+def test_done_after_the_deadline_is_logged_as_what_the_caller_heard(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def slow(request: bytes, _context: Any) -> bytes:
+        time.sleep(0.5)
+        return b""
+
+    caplog.set_level(logging.INFO)
+    with probe_channel({"Slow": slow}, public=True) as channel:
+        with pytest.raises(grpc.RpcError):
+            channel.unary_unary(f"/{PROBE_SERVICE}/Slow")(b"", timeout=0.2)
+        time.sleep(0.5)
+    [line] = [r for r in caplog.records if "rpc Slow" in r.getMessage()]
+    assert line.levelname == "WARNING"
+    assert "after its deadline: the caller was told DEADLINE_EXCEEDED" in line.getMessage()
