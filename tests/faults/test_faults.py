@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 
 import grpc
 from rhip.api.identity.v1 import identity_service_pb2 as pb
@@ -177,6 +178,7 @@ def test_postgres_pause_leaves_health_answering_and_is_not_silent(platform: Faul
     try:
         _wait_for(lambda: len(load.acknowledged) >= 30, what="writes before the pause")
         paused = time.monotonic()
+        paused_at = datetime.now() - timedelta(seconds=1)  # the cell logs local time
         platform.postgres.pause()
         try:
             time.sleep(2.5)
@@ -215,7 +217,14 @@ def test_postgres_pause_leaves_health_answering_and_is_not_silent(platform: Faul
         "the WARNING that the database answers again",
     )
     cell_log = platform.cell.log_text()[cell_log_start:]
-    assert "WARNING rhip.kit.dbwatch" in cell_log and "is not answering" in cell_log
+    # Found by the time on the line rather than by the offset alone: a log read mid-write
+    # (errors="replace") can shift character offsets, and once the line fell before them.
+    assert any(
+        "WARNING rhip.kit.dbwatch" in line
+        and "is not answering" in line
+        and line[:19] >= paused_at.strftime("%Y-%m-%d %H:%M:%S")
+        for line in platform.cell.log_text().splitlines()
+    ), cell_log[-2000:]
     # Background work resumes: a resident-change pass that failed meanwhile succeeds again.
     if "resident changes: pass failed" in cell_log:
         _wait_for(
