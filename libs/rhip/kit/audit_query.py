@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 _ACTOR = re.compile(r"^(user|sa):[0-9A-Za-z-]{1,64}$")
 _ACTION = re.compile(r"^[a-z_]+(\.[a-z_]+)*(\.\*)?$")
-_ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -76,8 +75,12 @@ def parse_filter(
 ) -> AuditFilter:
     """The filter from a request's fields; INVALID_ARGUMENT naming each bad one."""
     checks = Violations()
-    resident_id = _name(checks, resident, "residents", "resident")
-    tenant_id = _name(checks, tenant, "tenants", "tenant")
+    resident_id = (
+        checks.check(parse_resource_name, resident, "residents", "resident") if resident else ""
+    ) or ""
+    tenant_id = (
+        checks.check(parse_resource_name, tenant, "tenants", "tenant") if tenant else ""
+    ) or ""
     if actor and not _ACTOR.match(actor):
         checks.add("actor", "must look like user:{id} or sa:{id}", "ACTOR_FORMAT")
     if action and not _ACTION.match(action):
@@ -86,16 +89,6 @@ def parse_filter(
         checks.add("end_time", "must not be before start_time", "TIME_RANGE")
     checks.raise_if_any()
     return AuditFilter(resident_id, actor, tenant_id, action, start, end)
-
-
-def _name(checks: Violations, value: str, collection: str, field: str) -> str:
-    if not value:
-        return ""
-    prefix = f"{collection}/"
-    found = value[len(prefix) :] if value.startswith(prefix) else ""
-    if not _ID.match(found):
-        checks.add(field, f"must look like {collection}/{{id}}", "RESOURCE_NAME")
-    return found
 
 
 def search(
