@@ -19,12 +19,14 @@ from alembic import command
 from archives.helpers import Archives, complete_form
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
+from rhip.archives import indicator_counts
 from rhip.archives.domain import HealthRecord, RecordState, Termination, TerminationReason
-from rhip.archives.server import MIGRATIONS
+from rhip.archives.server import MIGRATIONS, bring_schema_up_to_date
 from rhip.archives.store import ArchivesRepository, StoredFollowUp
 from rhip.kit.db import Database, alembic_config
 from rhip.kit.ids import new_id
 from rhip.kit.tenancy import region_path, tenant_scope
+from sqlalchemy import text
 from support.residents import register_request, with_check
 from support.residents import stub as resident_stub
 
@@ -293,15 +295,22 @@ def test_counts_equal_the_exact_recount_over_random_writes(archives: Archives) -
         city = ArchivesRepository(tx).indicator_counts(region_path("320300"), "", date.today())
     assert all(sum(c[m] for c in city.values()) for m in ("records", "dynamic", "plans", "timely"))
 
-    # An existing database: the migration creates and fills the counts from the records.
+    # An existing database from before the counts: migrating creates them, and the service
+    # fills them from the records once because no rules version is stored yet.
     cfg = alembic_config(MIGRATIONS)
     with db.engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.downgrade(cfg, "archives_0009-1")
-    with db.engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "heads")
+    bring_schema_up_to_date(db)
     assert_counts_exact(db, scopes, _days(rng, start, 4))
+    # Rules that changed (another stored version): the counts are recomputed, not kept.
+    with db.engine.begin() as connection:
+        connection.execute(text("DELETE FROM indicator_count WHERE grain = 'day'"))
+        connection.execute(text("UPDATE indicator_rules SET version = version - 1"))
+    bring_schema_up_to_date(db)
+    assert_counts_exact(db, scopes, _days(rng, start, 4))
+    with db.engine.begin() as connection:  # current rules: the counts are left alone
+        assert indicator_counts.bring_up_to_date(connection) is None
 
 
 def test_concurrent_writers_lose_no_count(archives: Archives) -> None:

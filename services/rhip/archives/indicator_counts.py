@@ -41,6 +41,10 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
 METRICS = ("records", "dynamic", "qualified", "plans", "followed", "timely")
+# Bump whenever a rule below changes what a record counts for: the service then recomputes
+# every count row once after migrating (``bring_up_to_date``), instead of a migration
+# importing this module and freezing whatever it said on the day it ran.
+RULES_VERSION = 1
 # A visit or check-up on day v makes the record dynamic (used) on [v, v + 365).
 USE_WINDOW = timedelta(days=365)
 FOLLOWED_VISITS = 4  # visits of a programme within the window for a plan to count as followed
@@ -81,6 +85,16 @@ COUNT = sa.table(
     sa.column("period", sa.Date),
     *(sa.column(m, sa.Integer) for m in METRICS),
 )
+
+_RULES = sa.table(
+    "indicator_rules",
+    sa.column("id", sa.Integer),
+    sa.column("version", sa.Integer),
+    sa.column("update_time", sa.DateTime(timezone=True)),
+)
+# Replicas that start together: one recomputes, the others wait and then find it done.
+_RULES_LOCK = 0x1D1C
+
 
 Interval = tuple[date, date | None]  # [start, end); None: open-ended
 Change = tuple[str, str, date, str]  # (scope path, tenant, day, metric)
@@ -357,4 +371,22 @@ def backfill(connection: Connection, batch: int = 2000, pending_limit: int = 500
             add(connection, pending)
             pending.clear()
     add(connection, pending)
+    return done
+
+
+def bring_up_to_date(connection: Connection) -> int | None:
+    """Recompute every count row when the stored rules version is not ``RULES_VERSION``
+    (a database upgraded past the migrations that create the tables, or rules that changed);
+    returns the records read, or None when the counts were already current. Run in one
+    transaction after migrating, so readers see the old counts or the new, never half."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _RULES_LOCK})
+    stored = connection.execute(sa.select(_RULES.c.version).where(_RULES.c.id == 1)).scalar()
+    if stored == RULES_VERSION:
+        return None
+    connection.execute(sa.delete(COUNT))
+    done = backfill(connection)
+    now = datetime.now(UTC)
+    connection.execute(sa.delete(_RULES))
+    connection.execute(sa.insert(_RULES).values(id=1, version=RULES_VERSION, update_time=now))
     return done

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rhip.api.archives.v1 import archives_service_pb2_grpc
+from rhip.archives import indicator_counts
 from rhip.archives.clients import IdentityClient, OtherCells
 from rhip.archives.domain import BloodPressure, FollowUpPolicy
 from rhip.archives.resident_events import ResidentEvents
@@ -66,9 +67,18 @@ class ArchivesService:
 def migrate_archives(settings: Settings) -> None:
     db = Database.connect(settings.database_url("archives"))
     try:
-        migrate(db.engine, MIGRATIONS)
+        bring_schema_up_to_date(db)
     finally:
         db.dispose()
+
+
+def bring_schema_up_to_date(db: Database) -> None:
+    """Migrate, then recompute the derived indicator counts if their rules changed."""
+    migrate(db.engine, MIGRATIONS)
+    with db.engine.begin() as connection:
+        records = indicator_counts.bring_up_to_date(connection)
+    if records is not None:
+        log.info("indicator counts recomputed from %d records", records)
 
 
 def build_archives(
@@ -80,7 +90,7 @@ def build_archives(
     """``authorizer``: the identity service's, when both run in this process; otherwise
     archives reads the cell's policy from the identity database itself."""
     db = Database.connect(settings.database_url("archives"), pool_size=settings.grpc_workers)
-    migrate(db.engine, MIGRATIONS)
+    bring_schema_up_to_date(db)
     policy_db = None
     owns = authorizer is None
     if authorizer is None:

@@ -1,11 +1,11 @@
 """Indicator counts per institution and day (rolled up per month and year), maintained by every
 write of a record, its visits or its plans, so a region's indicators sum a few rows instead of
-a pass over every record; filled here from the existing records.
+a pass over every record.
 
-The backfill runs rhip.archives.indicator_counts, the same code the writes run, so an
-upgraded database holds exactly the counts the writes would have kept. That module reads and
-writes through plain table clauses naming only the columns it needs (all present at this
-revision), not the service's table classes.
+Frozen like every migration: it creates the table only. The counts are derived data whose
+rules live in rhip.archives.indicator_counts; the service fills them after migrating whenever
+the rules version stored in ``indicator_rules`` (archives_0011) is not the code's, so an
+upgraded database holds exactly the counts the writes would have kept under today's rules.
 
 Revision ID: archives_0009
 Revises: archives_0008
@@ -13,7 +13,6 @@ Revises: archives_0008
 
 import sqlalchemy as sa
 from alembic import op
-from rhip.archives import indicator_counts
 
 revision = "archives_0009"
 down_revision = "archives_0008"
@@ -29,13 +28,16 @@ def upgrade() -> None:
         sa.Column("managing_tenant_id", sa.String(length=36), nullable=False),
         sa.Column("grain", sa.String(length=5), nullable=False),
         sa.Column("period", sa.Date(), nullable=False),
-        *(sa.Column(m, sa.Integer(), nullable=False) for m in indicator_counts.METRICS),
-        sa.PrimaryKeyConstraint(*indicator_counts.COUNT_KEY),
+        # The six counts of this revision, written out: a migration never imports live code.
+        *(
+            sa.Column(m, sa.Integer(), nullable=False)
+            for m in ("records", "dynamic", "qualified", "plans", "followed", "timely")
+        ),
+        sa.PrimaryKeyConstraint("scope_path", "managing_tenant_id", "grain", "period"),
     )
     op.create_index(
         "ix_indicator_count_period", "indicator_count", ["grain", "period", "scope_path"]
     )
-    indicator_counts.backfill(op.get_bind())
 
 
 def downgrade() -> None:
