@@ -4,13 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint proto proto-check bench clean
+.PHONY: help install run test lint proto proto-check proto-baseline bench clean
 
 help:
 	@echo "make run    - set up and start the demo platform (SQLite, demo data)"
 	@echo "make test   - run the test suite (PostgreSQL too when RHIP_TEST_POSTGRES_URL is set)"
 	@echo "make lint   - ruff, mypy, buf lint, stale-stub check"
 	@echo "make proto  - regenerate the gRPC stubs under libs/rhip/api"
+	@echo "make proto-baseline - accept the current protos as the API that must not break"
 	@echo "make bench  - run the benchmarks and write tests/perf/RESULTS*.md"
 
 $(STAMP): pyproject.toml
@@ -36,10 +37,16 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check libs services scripts tests
 	$(VENV)/bin/mypy libs/rhip/kit services/rhip
 	cd proto && ../$(VENV)/bin/buf lint
+	# No wire- or source-breaking change against the accepted API (proto/api-baseline.binpb).
+	cd proto && ../$(VENV)/bin/buf breaking --against api-baseline.binpb
 	$(PY) scripts/gen_proto.py --check
 
 proto: $(STAMP)
 	$(PY) scripts/gen_proto.py
+
+# Run only when a breaking change is deliberate (a new major version, or an API never released).
+proto-baseline: $(STAMP)
+	cd proto && ../$(VENV)/bin/buf build --exclude-source-info -o api-baseline.binpb
 
 bench: $(STAMP)
 	$(PY) tests/perf/run_all.py

@@ -113,7 +113,7 @@ class _RowsAdapter(persist.Adapter):
     def __init__(self, rules: Sequence[Rule]) -> None:
         self._rules = rules
 
-    def load_policy(self, model):  # type: ignore[no-untyped-def]
+    def load_policy(self, model):
         sections = model.model
         for rule in self._rules:
             sections[rule.ptype[0]][rule.ptype].policy.append(list(rule.values))

@@ -43,7 +43,7 @@ def check_on_checkout(engine: Engine) -> None:
     """Replace, at checkout, pooled connections the server has ended (restart, terminate)."""
 
     @event.listens_for(engine, "checkout")
-    def _checkout(dbapi_connection, _record, _proxy):  # type: ignore[no-untyped-def]
+    def _checkout(dbapi_connection, _record, _proxy):
         if _ended(dbapi_connection):
             log.info("pooled database connection ended by the server: replaced")
             # The pool invalidates this connection and opens a new one in its place.

@@ -63,7 +63,7 @@ def _driver_plan(statement: Select[Any], connection: Connection) -> _Plan | None
         not k.isidentifier() or keyword.iskeyword(k) or k.startswith("_") for k in keys
     ):
         return None
-    return _Plan(compiled.string, dict(compiled.params), namedtuple("Row", keys))  # type: ignore[misc]
+    return _Plan(compiled.string, dict(compiled.params), namedtuple("Row", keys))
 
 
 class DriverRead:

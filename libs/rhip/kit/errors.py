@@ -168,7 +168,7 @@ def _deliverable(violations: Sequence[FieldViolation]) -> list[FieldViolation]:
     return kept
 
 
-def _pack(message) -> any_pb2.Any:  # type: ignore[no-untyped-def]
+def _pack(message) -> any_pb2.Any:
     packed = any_pb2.Any()
     packed.Pack(message)
     return packed
@@ -253,7 +253,7 @@ class Violations:
         self._items: list[FieldViolation] = []
         self._reason: str | None = None
 
-    def check(self, validator, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def check(self, validator, *args, **kwargs):
         try:
             return validator(*args, **kwargs)
         except InvalidArgument as error:

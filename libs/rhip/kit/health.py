@@ -43,7 +43,7 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 class HealthServicer(health.HealthServicer):
-    def List(self, request, context):  # type: ignore[no-untyped-def]
+    def List(self, request, context):
         with self._lock:
             statuses = dict(self._server_status)
         return health_pb2.HealthListResponse(

@@ -188,7 +188,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
         )
         self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
-    def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
+    def intercept_service(self, continuation, handler_call_details):
         method = handler_call_details.method
         handler = continuation(handler_call_details)
         if handler is None or method.startswith(INFRASTRUCTURE_PREFIXES):
@@ -227,7 +227,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
 
     # -- the chain, one call -----------------------------------------------------------------
     def _unary(self, behavior: Behavior, method: _Method, parse: Parser | None) -> Behavior:
-        def run(request, context):  # type: ignore[no-untyped-def]
+        def run(request, context):
             call = _Call(self, method, context)
             try:
                 try:
@@ -249,7 +249,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
         return run
 
     def _streaming(self, behavior: Behavior, method: _Method, parse: Parser | None) -> Behavior:
-        def run(request, context):  # type: ignore[no-untyped-def]
+        def run(request, context):
             call = _Call(self, method, context)
             try:
                 try:

@@ -124,7 +124,7 @@ def run_until_signal(server: RhipServer, grace: float = 10.0) -> None:
     """Serve until SIGTERM or SIGINT, then shut down gracefully."""
     done = threading.Event()
 
-    def _handle(signum, _frame):  # type: ignore[no-untyped-def]
+    def _handle(signum, _frame):
         log.info("signal %s received: shutting down", signal.Signals(signum).name)
         done.set()
 

@@ -53,12 +53,12 @@ def current_request_id() -> str:
     return _request_id.get()
 
 
-def set_request_id(value: str):  # type: ignore[no-untyped-def]
+def set_request_id(value: str):
     """Set the request id for this call; returns the token to reset it."""
     return _request_id.set(value)
 
 
-def reset_request_id(token) -> None:  # type: ignore[no-untyped-def]
+def reset_request_id(token) -> None:
     _request_id.reset(token)
 
 

@@ -326,7 +326,7 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
     def __init__(self, usecases: ArchivesUseCases) -> None:
         self.uc = usecases
 
-    def CreateHealthRecord(self, request, context):  # type: ignore[no-untyped-def]
+    def CreateHealthRecord(self, request, context):
         record = self.uc.create(
             request.resident,
             request.township_code,
@@ -336,10 +336,10 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
         )
         return record_to_pb(record)
 
-    def GetHealthRecord(self, request, context):  # type: ignore[no-untyped-def]
+    def GetHealthRecord(self, request, context):
         return record_to_pb(self.uc.get(request.name))
 
-    def ListHealthRecords(self, request, context):  # type: ignore[no-untyped-def]
+    def ListHealthRecords(self, request, context):
         state = _STATES_BACK.get(request.state)
         page = parse_page(
             request.page_size, request.page_token, request.parent, request.state,
@@ -352,13 +352,13 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
             records=[record_to_pb(r) for r in records], next_page_token=token
         )
 
-    def UpdateHealthRecord(self, request, context):  # type: ignore[no-untyped-def]
+    def UpdateHealthRecord(self, request, context):
         return record_to_pb(self.uc.update(request.name, _form(request.basic_info), request.etag))
 
-    def ActivateHealthRecord(self, request, context):  # type: ignore[no-untyped-def]
+    def ActivateHealthRecord(self, request, context):
         return record_to_pb(self.uc.activate(request.name))
 
-    def TerminateHealthRecord(self, request, context):  # type: ignore[no-untyped-def]
+    def TerminateHealthRecord(self, request, context):
         record = self.uc.terminate(
             request.name,
             _REASONS_BACK.get(request.reason),
@@ -368,54 +368,54 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
         )
         return record_to_pb(record)
 
-    def ReactivateHealthRecord(self, request, context):  # type: ignore[no-untyped-def]
+    def ReactivateHealthRecord(self, request, context):
         return record_to_pb(self.uc.reactivate(request.name, request.reason))
 
-    def ListRecordEvents(self, request, context):  # type: ignore[no-untyped-def]
+    def ListRecordEvents(self, request, context):
         page = parse_page(request.page_size, request.page_token, request.parent)
         events, token = self.uc.history(request.parent, page)
         return pb.ListRecordEventsResponse(
             events=[event_to_pb(e) for e in events], next_page_token=token
         )
 
-    def CreateCheckUp(self, request, context):  # type: ignore[no-untyped-def]
+    def CreateCheckUp(self, request, context):
         form = _form(request.check_up, _CHECK_UP_OUTPUT)
         return check_up_to_pb(self.uc.create_check_up(request.parent, form, request.request_id))
 
-    def ListCheckUps(self, request, context):  # type: ignore[no-untyped-def]
+    def ListCheckUps(self, request, context):
         return pb.ListCheckUpsResponse(
             check_ups=[check_up_to_pb(c) for c in self.uc.check_ups(request.parent)]
         )
 
-    def StartFollowUpPlan(self, request, context):  # type: ignore[no-untyped-def]
+    def StartFollowUpPlan(self, request, context):
         _, plan = self.uc.start_plan(
             request.parent, _PROGRAMS_BACK.get(request.program), request.first_due_date
         )
         return plan_to_pb(plan)
 
-    def RecordFollowUp(self, request, context):  # type: ignore[no-untyped-def]
+    def RecordFollowUp(self, request, context):
         checks = Violations()
         visit = _visit(request.follow_up, checks)
         return follow_up_to_pb(
             self.uc.record_follow_up(request.parent, visit, request.request_id, checks)
         )
 
-    def ListFollowUps(self, request, context):  # type: ignore[no-untyped-def]
+    def ListFollowUps(self, request, context):
         return pb.ListFollowUpsResponse(
             follow_ups=[follow_up_to_pb(f) for f in self.uc.follow_ups(request.parent)]
         )
 
-    def ListTasks(self, request, context):  # type: ignore[no-untyped-def]
+    def ListTasks(self, request, context):
         return pb.ListTasksResponse(tasks=[task_to_pb(t) for t in self.uc.tasks(request.parent)])
 
-    def ListOverdueFollowUpPlans(self, request, context):  # type: ignore[no-untyped-def]
+    def ListOverdueFollowUpPlans(self, request, context):
         page = parse_page(request.page_size, request.page_token, request.parent, request.as_of)
         plans, as_of, token = self.uc.overdue(request.parent, request.as_of, page)
         return pb.ListOverdueFollowUpPlansResponse(
             plans=[plan_to_pb(p, as_of) for p in plans], next_page_token=token
         )
 
-    def GetRecordCompleteness(self, request, context):  # type: ignore[no-untyped-def]
+    def GetRecordCompleteness(self, request, context):
         record, score, missing, wrong = self.uc.completeness(request.name)
         return pb.RecordCompleteness(
             record=f"healthRecords/{record.record_id}",
@@ -424,24 +424,24 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
             wrong_items=wrong,
         )
 
-    def CreateSpotCheck(self, request, context):  # type: ignore[no-untyped-def]
+    def CreateSpotCheck(self, request, context):
         return spot_check_to_pb(
             *self.uc.create_spot_check(request.parent, request.sample_size, request.request_id)
         )
 
-    def GetSpotCheck(self, request, context):  # type: ignore[no-untyped-def]
+    def GetSpotCheck(self, request, context):
         return spot_check_to_pb(*self.uc.get_spot_check(request.name))
 
-    def RecordSpotCheckFinding(self, request, context):  # type: ignore[no-untyped-def]
+    def RecordSpotCheckFinding(self, request, context):
         f = request.finding
         return finding_to_pb(
             self.uc.record_finding(request.parent, f.record, f.item, f.description)
         )
 
-    def ResolveSpotCheckFinding(self, request, context):  # type: ignore[no-untyped-def]
+    def ResolveSpotCheckFinding(self, request, context):
         return finding_to_pb(self.uc.resolve_finding(request.name, request.resolution))
 
-    def SetRegionPopulation(self, request, context):  # type: ignore[no-untyped-def]
+    def SetRegionPopulation(self, request, context):
         p = request.population
         code, population, as_of = self.uc.set_population(
             p.region_code, p.permanent_population, p.as_of
@@ -453,7 +453,7 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
             as_of=as_of.isoformat(),
         )
 
-    def GetIndicators(self, request, context):  # type: ignore[no-untyped-def]
+    def GetIndicators(self, request, context):
         as_of, items = self.uc.indicators(request.parent, request.as_of)
         return pb.Indicators(
             parent=request.parent,
@@ -461,7 +461,7 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
             indicators=[_indicator(i) for i in items],
         )
 
-    def RankInstitutions(self, request, context):  # type: ignore[no-untyped-def]
+    def RankInstitutions(self, request, context):
         kind = _KINDS_BACK.get(request.kind, "")
         best, bottom = self.uc.rank(request.parent, kind, request.as_of)
         return pb.RankInstitutionsResponse(
@@ -474,40 +474,40 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
             ],
         )
 
-    def CreateCareTeam(self, request, context):  # type: ignore[no-untyped-def]
+    def CreateCareTeam(self, request, context):
         team = self.uc.create_team(request.parent, request.team.display_name, request.request_id)
         return team_to_pb(team)
 
-    def ListCareTeams(self, request, context):  # type: ignore[no-untyped-def]
+    def ListCareTeams(self, request, context):
         return pb.ListCareTeamsResponse(
             teams=[team_to_pb(t) for t in self.uc.teams(request.parent)]
         )
 
-    def SignContract(self, request, context):  # type: ignore[no-untyped-def]
+    def SignContract(self, request, context):
         contract = self.uc.sign_contract(
             request.parent, request.team, request.start_date, request.end_date, request.request_id
         )
         return contract_to_pb(contract)
 
-    def RenewContract(self, request, context):  # type: ignore[no-untyped-def]
+    def RenewContract(self, request, context):
         return contract_to_pb(self.uc.renew_contract(request.name, request.end_date))
 
-    def EndContract(self, request, context):  # type: ignore[no-untyped-def]
+    def EndContract(self, request, context):
         return contract_to_pb(self.uc.end_contract(request.name, request.reason))
 
-    def ListContracts(self, request, context):  # type: ignore[no-untyped-def]
+    def ListContracts(self, request, context):
         return pb.ListContractsResponse(
             contracts=[contract_to_pb(c) for c in self.uc.contracts(request.parent)]
         )
 
-    def MoveRecordToTeam(self, request, context):  # type: ignore[no-untyped-def]
+    def MoveRecordToTeam(self, request, context):
         return record_to_pb(self.uc.move_to_team(request.name, request.team))
 
     def _transfer(self, transfer: Transfer) -> pb.RecordTransfer:
         """Every transfer answer goes out as its requester may see it (``requester_view``)."""
         return transfer_to_pb(self.uc.requester_view(transfer))
 
-    def RequestRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+    def RequestRecordTransfer(self, request, context):
         consent = request.consent
         evidence = request.WhichOneof("evidence") or ""
         transfer = self.uc.request_transfer(
@@ -521,7 +521,7 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
         )
         return self._transfer(transfer)
 
-    def OpenRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+    def OpenRecordTransfer(self, request, context):
         consent = request.consent
         evidence = request.WhichOneof("evidence") or ""
         transfer = self.uc.open_transfer(
@@ -536,38 +536,38 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
         )
         return self._transfer(transfer)
 
-    def ImportHealthRecord(self, request, context):  # type: ignore[no-untyped-def]
+    def ImportHealthRecord(self, request, context):
         return self._transfer(self.uc.import_record(request.transfer_id, request.bundle))
 
-    def CloseRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+    def CloseRecordTransfer(self, request, context):
         return self._transfer(self.uc.close_transfer(request.transfer_id, request.decline_reason))
 
-    def ConfirmRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+    def ConfirmRecordTransfer(self, request, context):
         return self._transfer(self.uc.confirm_transfer(request.name, request.request_id))
 
-    def DeclineRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+    def DeclineRecordTransfer(self, request, context):
         return self._transfer(self.uc.decline_transfer(request.name, request.reason))
 
-    def GetRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+    def GetRecordTransfer(self, request, context):
         return self._transfer(self.uc.get_transfer(request.name))
 
-    def ListRecordTransfers(self, request, context):  # type: ignore[no-untyped-def]
+    def ListRecordTransfers(self, request, context):
         page = parse_page(request.page_size, request.page_token, request.parent)
         transfers, token = self.uc.transfers(request.parent, page)
         return pb.ListRecordTransfersResponse(
             transfers=[self._transfer(t) for t in transfers], next_page_token=token
         )
 
-    def EscalateRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+    def EscalateRecordTransfer(self, request, context):
         return self._transfer(self.uc.escalate_transfer(request.name, request.reason))
 
-    def ApproveRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+    def ApproveRecordTransfer(self, request, context):
         return self._transfer(self.uc.approve_transfer(request.name))
 
-    def RejectRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+    def RejectRecordTransfer(self, request, context):
         return self._transfer(self.uc.reject_transfer(request.name, request.reason))
 
-    def WithdrawRecordTransfer(self, request, context):  # type: ignore[no-untyped-def]
+    def WithdrawRecordTransfer(self, request, context):
         return self._transfer(
             self.uc.withdraw_transfer(
                 request.transfer_id,
@@ -577,7 +577,7 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
             )
         )
 
-    def RelayRecordTransferDecision(self, request, context):  # type: ignore[no-untyped-def]
+    def RelayRecordTransferDecision(self, request, context):
         side = {v: k for k, v in _SIDES.items()}.get(request.side, "")
         return self._transfer(
             self.uc.relay_decision(
@@ -585,7 +585,7 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
             )
         )
 
-    def SearchAuditEvents(self, request, context):  # type: ignore[no-untyped-def]
+    def SearchAuditEvents(self, request, context):
         events, token = self.uc.search_audit(*search_request(request))
         return pb.SearchAuditEventsResponse(
             events=[audit_event_to_pb(e) for e in events], next_page_token=token

@@ -47,7 +47,7 @@ GATEWAY_POLICY: tuple[tuple[str, str], ...] = (
 
 
 class _StaticAdapter(persist.Adapter):
-    def load_policy(self, model):  # type: ignore[no-untyped-def]
+    def load_policy(self, model):
         for kind, pattern in GATEWAY_POLICY:
             model.model["p"]["p"].policy.append([kind, pattern])
 

@@ -70,7 +70,7 @@ class CellProxy(grpc.GenericRpcHandler):
         self._owners: dict[str, tuple[tuple[CellRoute, ...], CellRoute]] = {}
 
     # -- handler lookup ----------------------------------------------------------------------
-    def service(self, handler_call_details):  # type: ignore[no-untyped-def]
+    def service(self, handler_call_details):
         method = handler_call_details.method
         handler = self._handlers.get(method)
         if handler is None:
@@ -133,7 +133,7 @@ class CellProxy(grpc.GenericRpcHandler):
             raise too_late(f"forward it to cell {cell.name}", remaining)
         return cell, metadata, timeout
 
-    def _bulkhead(self, cell: CellRoute):  # type: ignore[no-untyped-def]
+    def _bulkhead(self, cell: CellRoute):
         return self._bulkheads.enter(cell.name, len(self._routes.cells), ERROR_DOMAIN)
 
     def _owner(self, region: str) -> CellRoute:
@@ -147,7 +147,7 @@ class CellProxy(grpc.GenericRpcHandler):
         self._owners[region] = (cells, cell)
         return cell
 
-    def _call(self, cell: CellRoute, info: MethodInfo, kind: str):  # type: ignore[no-untyped-def]
+    def _call(self, cell: CellRoute, info: MethodInfo, kind: str):
         """The (cached) multi-callable for ``info`` on the channel of the cell's service."""
         channel = self._channels.get(cell.services.get(info.api, cell.address))
         key = (id(channel), info.path)
@@ -173,7 +173,7 @@ class CellProxy(grpc.GenericRpcHandler):
         return from_rpc_error(error)
 
     # -- the four shapes -----------------------------------------------------------------------
-    def _unary_unary(self, info: MethodInfo):  # type: ignore[no-untyped-def]
+    def _unary_unary(self, info: MethodInfo):
         def forward(request: bytes, context: grpc.ServicerContext) -> bytes:
             cell, metadata, timeout = self._prepare(info, context)
             with self._bulkhead(cell):
@@ -186,7 +186,7 @@ class CellProxy(grpc.GenericRpcHandler):
 
         return forward
 
-    def _unary_stream(self, info: MethodInfo):  # type: ignore[no-untyped-def]
+    def _unary_stream(self, info: MethodInfo):
         def forward(request: bytes, context: grpc.ServicerContext) -> Iterator[bytes]:
             cell, metadata, timeout = self._prepare(info, context)
             with self._bulkhead(cell):
@@ -199,7 +199,7 @@ class CellProxy(grpc.GenericRpcHandler):
 
         return forward
 
-    def _stream_unary(self, info: MethodInfo):  # type: ignore[no-untyped-def]
+    def _stream_unary(self, info: MethodInfo):
         def forward(requests: Iterator[bytes], context: grpc.ServicerContext) -> bytes:
             cell, metadata, timeout = self._prepare(info, context)
             with self._bulkhead(cell):
@@ -212,7 +212,7 @@ class CellProxy(grpc.GenericRpcHandler):
 
         return forward
 
-    def _stream_stream(self, info: MethodInfo):  # type: ignore[no-untyped-def]
+    def _stream_stream(self, info: MethodInfo):
         def forward(requests: Iterator[bytes], context: grpc.ServicerContext) -> Iterator[bytes]:
             cell, metadata, timeout = self._prepare(info, context)
             with self._bulkhead(cell):

@@ -70,7 +70,7 @@ class AccountUseCases:
             )
 
     @staticmethod
-    def _audit(tx: Connection, action: str, user: User, detail: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
+    def _audit(tx: Connection, action: str, user: User, detail: dict[str, object] | None = None):
         audit.append(
             tx,
             audit.AuditEvent(action, f"users/{user.user_id}", user.scope_path, detail=detail or {}),

@@ -163,7 +163,7 @@ class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
     def _out(self, resident: Resident) -> resident_pb2.Resident:
         return resident_to_pb(resident, self.uc.may_unmask(current_principal()))
 
-    def RegisterResident(self, request, context):  # type: ignore[no-untyped-def]
+    def RegisterResident(self, request, context):
         doc = request.document
         result = self.uc.register(
             _demographics(request.resident),
@@ -178,7 +178,7 @@ class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
             resident=self._out(result.resident), created=result.created
         )
 
-    def RegisterNewborn(self, request, context):  # type: ignore[no-untyped-def]
+    def RegisterNewborn(self, request, context):
         resident = self.uc.register_newborn(
             _demographics(request.resident),
             request.resident.mother,
@@ -188,17 +188,17 @@ class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
         )
         return self._out(resident)
 
-    def GetResident(self, request, context):  # type: ignore[no-untyped-def]
+    def GetResident(self, request, context):
         return self._out(self.uc.get(request.name))
 
-    def LookupResident(self, request, context):  # type: ignore[no-untyped-def]
+    def LookupResident(self, request, context):
         doc = request.document
         resident = self.uc.lookup(
             _DOC_TYPES_BACK.get(doc.type), doc.number, doc.issuing_country, request.display_name
         )
         return self._out(resident)
 
-    def SearchResidents(self, request, context):  # type: ignore[no-untyped-def]
+    def SearchResidents(self, request, context):
         sex = _SEX_IN.get(request.sex) if request.sex else None
         matches = self.uc.search(request.display_name, request.birth_date, sex, request.page_size)
         unmask = self.uc.may_unmask(current_principal())
@@ -211,7 +211,7 @@ class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
             ]
         )
 
-    def UpdateResident(self, request, context):  # type: ignore[no-untyped-def]
+    def UpdateResident(self, request, context):
         resident = self.uc.update(
             request.resident.name,
             _demographics(request.resident),
@@ -220,7 +220,7 @@ class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
         )
         return self._out(resident)
 
-    def VerifyResidentIdentity(self, request, context):  # type: ignore[no-untyped-def]
+    def VerifyResidentIdentity(self, request, context):
         doc = request.document
         resident = self.uc.verify_identity(
             request.name,
@@ -231,46 +231,46 @@ class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
         )
         return self._out(resident)
 
-    def LinkBirthCertificate(self, request, context):  # type: ignore[no-untyped-def]
+    def LinkBirthCertificate(self, request, context):
         return self._out(
             self.uc.link_birth_certificate(request.name, request.birth_certificate_number)
         )
 
-    def MarkResidentDeceased(self, request, context):  # type: ignore[no-untyped-def]
+    def MarkResidentDeceased(self, request, context):
         return self._out(self.uc.mark_deceased(request.name, request.death_date))
 
-    def MergeResidents(self, request, context):  # type: ignore[no-untyped-def]
+    def MergeResidents(self, request, context):
         merge = self.merges.merge(
             request.survivor, request.merged, request.reason, request.request_id
         )
         return merge_to_pb(merge)
 
-    def UndoResidentMerge(self, request, context):  # type: ignore[no-untyped-def]
+    def UndoResidentMerge(self, request, context):
         return merge_to_pb(self.merges.undo(request.name, request.reason))
 
-    def ListResidentEvents(self, request, context):  # type: ignore[no-untyped-def]
+    def ListResidentEvents(self, request, context):
         page = parse_page(request.page_size, request.page_token, request.parent)
         events, token = self.uc.history(request.parent, page)
         return pb.ListResidentEventsResponse(
             events=[event_to_pb(e) for e in events], next_page_token=token
         )
 
-    def ListResidentChanges(self, request, context):  # type: ignore[no-untyped-def]
+    def ListResidentChanges(self, request, context):
         changes, head = self.changes.list(request.after_sequence, request.page_size)
         return pb.ListResidentChangesResponse(
             changes=[change_to_pb(c) for c in changes], head_sequence=head
         )
 
-    def IssueHealthCard(self, request, context):  # type: ignore[no-untyped-def]
+    def IssueHealthCard(self, request, context):
         return card_to_pb(self.cards.issue(request.parent, request.request_id))
 
-    def GetHealthCard(self, request, context):  # type: ignore[no-untyped-def]
+    def GetHealthCard(self, request, context):
         return card_to_pb(self.cards.get(request.name))
 
-    def RevokeHealthCard(self, request, context):  # type: ignore[no-untyped-def]
+    def RevokeHealthCard(self, request, context):
         return card_to_pb(self.cards.revoke(request.name, request.reason))
 
-    def CreateHealthCardQrCode(self, request, context):  # type: ignore[no-untyped-def]
+    def CreateHealthCardQrCode(self, request, context):
         code = self.cards.create_qr(request.name, _QR_TYPES_BACK.get(request.type))
         return pb.HealthCardQrCode(
             payload=code.payload,
@@ -278,7 +278,7 @@ class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
             expire_time=to_timestamp(code.expire_time),
         )
 
-    def VerifyHealthCardQrCode(self, request, context):  # type: ignore[no-untyped-def]
+    def VerifyHealthCardQrCode(self, request, context):
         result = self.cards.verify(request.payload)
         return pb.VerifyHealthCardQrCodeResponse(
             outcome=_OUTCOMES[result.outcome],
@@ -287,7 +287,7 @@ class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
             type=_QR_TYPES[result.qr_type] if result.qr_type else None,
         )
 
-    def GetHealthCardKeys(self, request, context):  # type: ignore[no-untyped-def]
+    def GetHealthCardKeys(self, request, context):
         return pb.GetHealthCardKeysResponse(
             keys_json=[json.dumps(k, sort_keys=True) for k in self.cards.public_keys()],
             region=self.uc.settings.cell,

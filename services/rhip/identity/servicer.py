@@ -173,11 +173,11 @@ class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
         self.accounts = accounts
 
     # regions
-    def GetRegion(self, request, context):  # type: ignore[no-untyped-def]
+    def GetRegion(self, request, context):
         code = request.name.removeprefix("regions/")
         return region_to_pb(self.uc.get_region(code))
 
-    def ListRegions(self, request, context):  # type: ignore[no-untyped-def]
+    def ListRegions(self, request, context):
         parent = request.parent.removeprefix("regions/")
         page = parse_page(request.page_size, request.page_token, "regions", parent)
         regions, token = self.uc.list_regions(parent, page)
@@ -186,15 +186,15 @@ class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
         )
 
     # tenants
-    def CreateTenant(self, request, context):  # type: ignore[no-untyped-def]
+    def CreateTenant(self, request, context):
         return tenant_to_pb(
             self.uc.create_tenant(_tenant_draft(request.tenant), request.request_id)
         )
 
-    def GetTenant(self, request, context):  # type: ignore[no-untyped-def]
+    def GetTenant(self, request, context):
         return tenant_to_pb(self.uc.get_tenant(request.name))
 
-    def ListTenants(self, request, context):  # type: ignore[no-untyped-def]
+    def ListTenants(self, request, context):
         type_ = _TENANT_TYPES_BACK.get(request.type)
         page = parse_page(request.page_size, request.page_token, "tenants", request.parent, type_)
         tenants, token = self.uc.list_tenants(request.parent, type_, page)
@@ -202,7 +202,7 @@ class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
             tenants=[tenant_to_pb(t) for t in tenants], next_page_token=token
         )
 
-    def UpdateTenant(self, request, context):  # type: ignore[no-untyped-def]
+    def UpdateTenant(self, request, context):
         tenant = self.uc.update_tenant(
             request.tenant.name,
             _tenant_draft(request.tenant),
@@ -211,14 +211,14 @@ class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
         )
         return tenant_to_pb(tenant)
 
-    def SuspendTenant(self, request, context):  # type: ignore[no-untyped-def]
+    def SuspendTenant(self, request, context):
         return tenant_to_pb(self.uc.set_tenant_suspended(request.name, True, request.reason))
 
-    def ReactivateTenant(self, request, context):  # type: ignore[no-untyped-def]
+    def ReactivateTenant(self, request, context):
         return tenant_to_pb(self.uc.set_tenant_suspended(request.name, False))
 
     # users
-    def CreateUser(self, request, context):  # type: ignore[no-untyped-def]
+    def CreateUser(self, request, context):
         user = request.user
         draft = UserDraft(
             username=user.username,
@@ -229,47 +229,47 @@ class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
         )
         return user_to_pb(self.uc.create_user(draft, request.password, request.request_id))
 
-    def GetUser(self, request, context):  # type: ignore[no-untyped-def]
+    def GetUser(self, request, context):
         return user_to_pb(self.uc.get_user(request.name))
 
-    def ListUsers(self, request, context):  # type: ignore[no-untyped-def]
+    def ListUsers(self, request, context):
         page = parse_page(request.page_size, request.page_token, "users", request.parent)
         users, token = self.uc.list_users(request.parent, page)
         return pb.ListUsersResponse(users=[user_to_pb(u) for u in users], next_page_token=token)
 
     # account administration (rhip.identity.accounts)
-    def UnlockUser(self, request, context):  # type: ignore[no-untyped-def]
+    def UnlockUser(self, request, context):
         return user_to_pb(self.accounts.unlock_user(request.name, request.request_id))
 
-    def DisableUser(self, request, context):  # type: ignore[no-untyped-def]
+    def DisableUser(self, request, context):
         user = self.accounts.disable_user(request.name, request.reason, request.request_id)
         return user_to_pb(user)
 
-    def EnableUser(self, request, context):  # type: ignore[no-untyped-def]
+    def EnableUser(self, request, context):
         return user_to_pb(self.accounts.enable_user(request.name, request.request_id))
 
-    def ResetUserPassword(self, request, context):  # type: ignore[no-untyped-def]
+    def ResetUserPassword(self, request, context):
         user = self.accounts.reset_user_password(request.name, request.password, request.request_id)
         return user_to_pb(user)
 
-    def ChangePassword(self, request, context):  # type: ignore[no-untyped-def]
+    def ChangePassword(self, request, context):
         user = self.accounts.change_password(
             request.name, request.current_password, request.new_password, request.request_id
         )
         return user_to_pb(user)
 
     # grants
-    def GrantRole(self, request, context):  # type: ignore[no-untyped-def]
+    def GrantRole(self, request, context):
         g = request.grant
         grant = self.uc.grant_role(
             g.subject, g.role, g.region_code, g.tenant_id, request.request_id
         )
         return grant_to_pb(grant)
 
-    def RevokeRole(self, request, context):  # type: ignore[no-untyped-def]
+    def RevokeRole(self, request, context):
         return grant_to_pb(self.uc.revoke_role(request.name))
 
-    def ListRoleGrants(self, request, context):  # type: ignore[no-untyped-def]
+    def ListRoleGrants(self, request, context):
         page = parse_page(
             request.page_size, request.page_token, "grants", request.parent, request.subject
         )
@@ -279,7 +279,7 @@ class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
         )
 
     # service accounts
-    def CreateServiceAccount(self, request, context):  # type: ignore[no-untyped-def]
+    def CreateServiceAccount(self, request, context):
         sa = request.service_account
         account, secret = self.uc.create_service_account(
             sa.display_name, sa.tenant_id, request.request_id
@@ -287,7 +287,7 @@ class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
         return service_account_to_pb(account, secret)
 
     # tokens
-    def Login(self, request, context):  # type: ignore[no-untyped-def]
+    def Login(self, request, context):
         if request.WhichOneof("credentials") == "client":
             session = self.uc.login_client(request.client.client_id, request.client.client_secret)
         else:
@@ -297,26 +297,26 @@ class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
             )
         return session_to_pb(session)
 
-    def RefreshAccessToken(self, request, context):  # type: ignore[no-untyped-def]
+    def RefreshAccessToken(self, request, context):
         return session_to_pb(self.uc.refresh(request.refresh_token))
 
-    def GetJwks(self, request, context):  # type: ignore[no-untyped-def]
+    def GetJwks(self, request, context):
         keys = self.uc.jwks()
         return pb.GetJwksResponse(
             keys=[pb.JsonWebKey(**k) for k in keys], jwks_json=json.dumps({"keys": keys})
         )
 
-    def RotateSigningKey(self, request, context):  # type: ignore[no-untyped-def]
+    def RotateSigningKey(self, request, context):
         kid, created = self.uc.rotate_signing_key()
         return pb.RotateSigningKeyResponse(kid=kid, create_time=to_timestamp(created))
 
-    def SearchAuditEvents(self, request, context):  # type: ignore[no-untyped-def]
+    def SearchAuditEvents(self, request, context):
         events, token = self.uc.search_audit(*search_request(request))
         return pb.SearchAuditEventsResponse(
             events=[audit_event_to_pb(e) for e in events], next_page_token=token
         )
 
-    def VerifyAuditChain(self, request, context):  # type: ignore[no-untyped-def]
+    def VerifyAuditChain(self, request, context):
         report = self.uc.verify_audit_chain()
         return common_pb2.AuditChainReport(
             intact=report.intact,

@@ -132,7 +132,7 @@ class SigningKeyRow(Base):
     retire_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-def _tenant(row) -> Tenant:  # type: ignore[no-untyped-def]
+def _tenant(row) -> Tenant:
     return Tenant(
         tenant_id=row.id,
         display_name=row.display_name,
@@ -149,7 +149,7 @@ def _tenant(row) -> Tenant:  # type: ignore[no-untyped-def]
     )
 
 
-def _user(row) -> User:  # type: ignore[no-untyped-def]
+def _user(row) -> User:
     return User(
         user_id=row.id,
         username=row.username,
@@ -167,7 +167,7 @@ def _user(row) -> User:  # type: ignore[no-untyped-def]
     )
 
 
-def _grant(row) -> RoleGrant:  # type: ignore[no-untyped-def]
+def _grant(row) -> RoleGrant:
     return RoleGrant(
         grant_id=row.id,
         subject=row.subject,
@@ -179,7 +179,7 @@ def _grant(row) -> RoleGrant:  # type: ignore[no-untyped-def]
     )
 
 
-def _service_account(row) -> ServiceAccount:  # type: ignore[no-untyped-def]
+def _service_account(row) -> ServiceAccount:
     return ServiceAccount(
         service_account_id=row.id,
         display_name=row.display_name,
@@ -365,7 +365,7 @@ class IdentityRepository:
             )
         )
 
-    def _service_accounts(self):  # type: ignore[no-untyped-def]
+    def _service_accounts(self):
         sa = _SERVICE_ACCOUNT
         return select(sa, _TENANT.c.scope_path, _TENANT.c.region_code).join(
             _TENANT, _TENANT.c.id == sa.c.tenant_id
@@ -451,7 +451,7 @@ class IdentityRepository:
             )
         )
 
-    def take_refresh_token(self, token_hash: str):  # type: ignore[no-untyped-def]
+    def take_refresh_token(self, token_hash: str):
         """The token row (locked for this transaction), or None."""
         table = _REFRESH
         return self.s.execute(

@@ -68,7 +68,7 @@ def _history() -> list[dict[str, object]]:
             sa.select(resident.c.id, resident.c.death_date).where(
                 resident.c.death_date.is_not(None)
             )
-        ).all()  # type: ignore[arg-type]
+        ).all()
     )
     query = (
         sa.select(event)
