@@ -36,6 +36,7 @@ from rhip.kit.db import Database, is_postgres
 from rhip.kit.errors import PermissionDenied
 from rhip.kit.schema import authz_rule, authz_version
 from rhip.kit.tenancy import ancestors, is_within
+from rhip.kit.workers import PeriodicWorker
 from sqlalchemy import Connection, delete, insert, select, text, update
 from sqlalchemy.engine import CursorResult
 
@@ -257,26 +258,26 @@ class Authorizer:
         self, store: PolicyStore, *, poll_seconds: float = 0.25, cache_size: int = 200_000
     ):
         self.store = store
-        self._poll = poll_seconds
         self._cache_size = cache_size
         self._cache: dict[tuple[str, str, str], bool] = {}
         self._snapshot = _Snapshot(0, [])
         self._reload_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # On SQLite a pass is one poll; on PostgreSQL it is a LISTEN session that lasts until
+        # stopped or broken (then retried with backoff: a lost connection must not stop reloads).
+        self._watcher = PeriodicWorker(
+            "authz-watcher", self._watch_pass, poll_seconds, max_backoff=5.0
+        )
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
         self.refresh(force=True)
-        self._thread = threading.Thread(target=self._watch, name="authz-watcher", daemon=True)
-        self._thread.start()
+        self._watcher.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            if is_postgres(self.store.db.engine):
-                self._wake_listener()
-            self._thread.join(timeout=5)
+        if self._watcher.health().running and is_postgres(self.store.db.engine):
+            self._watcher.request_stop()  # seen by the listener once woken
+            self._wake_listener()
+        self._watcher.stop(timeout=5)
 
     def _wake_listener(self) -> None:
         try:
@@ -358,17 +359,11 @@ class Authorizer:
         return [r for r in roots if not any(r != o and is_within(r, o) for o in roots)]
 
     # -- watcher --------------------------------------------------------------------------
-    def _watch(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if is_postgres(self.store.db.engine):
-                    self._listen_postgres()
-                else:
-                    self._stop.wait(self._poll)
-                    self.refresh()
-            except Exception:  # keep watching: a lost connection must not stop reloads
-                log.exception("authorization watcher failed; retrying")
-                self._stop.wait(1)
+    def _watch_pass(self) -> None:
+        if is_postgres(self.store.db.engine):
+            self._listen_postgres()
+        else:
+            self.refresh()
 
     def _listen_postgres(self) -> None:
         url = self.store.db.engine.url.set(drivername="postgresql")
@@ -376,7 +371,7 @@ class Authorizer:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
             self.refresh()  # catch changes made while not listening
-            while not self._stop.is_set():
+            while not self._watcher.stopping:
                 for _ in conn.notifies(timeout=1.0, stop_after=1):
                     break
                 # A safety poll every second as well, so a missed NOTIFY costs at most that.

@@ -11,11 +11,10 @@ Started and stopped with the archives server (cell.py).
 from __future__ import annotations
 
 import logging
-import threading
 
 from rhip.archives.resident_events import ResidentEvents
 from rhip.archives.resident_feed import ResidentFeed
-from rhip.kit.errors import RhipError
+from rhip.kit.workers import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
@@ -35,35 +34,34 @@ class ResidentEventsConsumer:
     ) -> None:
         self.events = events
         self.feed = feed
-        self.interval = interval_seconds
         self.page_size = page_size
-        self.max_backoff = max(max_backoff_seconds, interval_seconds)
-        self.failures = 0  # consecutive failed passes (0 when the last pass succeeded)
-        self.passes = 0  # completed passes, failed or not
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # First pass at once: catch up with what happened while this cell was down.
+        self.worker = PeriodicWorker(
+            "resident-events",
+            self.run_once,
+            interval_seconds,
+            first_delay=0.0,
+            max_backoff=max_backoff_seconds,
+        )
+
+    @property
+    def failures(self) -> int:
+        """Consecutive failed passes (0 when the last pass succeeded)."""
+        return self.worker.failures
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._run, name="resident-events", daemon=True)
-        self._thread.start()
-        log.info("resident changes: consumer started (every %.2f s)", self.interval)
+        self.worker.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the thread (a pass in progress ends after the change it is applying)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-        self._stop = threading.Event()  # ready for start() or a pass run by hand
+        self.worker.stop(timeout)
 
     def run_once(self) -> int:
         """One pass: apply every change after the cursor, a page at a time, until caught up;
         returns how many changes were read."""
         cursor = self.events.cursor()
         read, head = 0, cursor
-        while not self._stop.is_set():
+        while not self.worker.stopping:
             changes, head = self.feed.read(cursor, self.page_size)
             for change in changes:
                 outcome = self.events.apply(change)
@@ -78,31 +76,3 @@ class ResidentEventsConsumer:
         if read:
             log.info("resident changes: %d read, cursor %d, feed head %d", read, cursor, head)
         return read
-
-    def backoff(self) -> float:
-        """The wait after ``failures`` consecutive failed passes."""
-        return min(self.interval * 2 ** min(self.failures, 30), self.max_backoff)
-
-    def _run(self) -> None:
-        delay = 0.0  # first pass at once: catch up with what happened while we were down
-        while not self._stop.wait(delay):
-            try:
-                self.run_once()
-            except Exception as error:  # logged and retried: the thread must live on
-                self.failures += 1
-                delay = self.backoff()
-                reason = error.reason if isinstance(error, RhipError) else ""
-                log.warning(
-                    "resident changes: pass failed (%s %s), %d in a row; retrying in %.1f s",
-                    type(error).__name__, reason, self.failures, delay,
-                    exc_info=not isinstance(error, RhipError),
-                )  # fmt: skip
-            else:
-                if self.failures:
-                    log.info(
-                        "resident changes: reading again after %d failed passes", self.failures
-                    )
-                self.failures = 0
-                delay = self.interval
-            finally:
-                self.passes += 1

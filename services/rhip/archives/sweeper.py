@@ -5,10 +5,10 @@ them at the source and abandon them here (``expire_unacknowledged``), acting as 
 from __future__ import annotations
 
 import logging
-import threading
 
 from rhip.archives.transfers import TransferUseCases
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
+from rhip.kit.workers import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
@@ -23,27 +23,22 @@ class TransferSweeper:
         self._principal = Principal(
             f"system:archives/{cell}", PrincipalKind.SERVICE_ACCOUNT, "", cell
         )
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="transfer-sweep", daemon=True)
+        self.worker = PeriodicWorker(
+            "transfer-sweep",
+            self.sweep,
+            interval,
+            max_backoff=10 * interval,
+            report=lambda settled: (
+                f"{settled} unacknowledged requests settled" if settled else None
+            ),
+        )
 
     def start(self) -> None:
-        self._thread.start()
+        self.worker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
+        self.worker.stop(timeout=5)
 
     def sweep(self) -> int:
         with acting_as(self._principal):
             return self._usecases.expire_unacknowledged()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                settled = self.sweep()
-            except Exception:  # the next run tries again; never let the thread die
-                log.exception("transfer sweep failed")
-                continue
-            if settled:
-                log.info("transfer sweep: %d unacknowledged requests settled", settled)

@@ -5,8 +5,7 @@ a RhipServer, with health and reflection for every service it forwards."""
 from __future__ import annotations
 
 import logging
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
@@ -23,6 +22,7 @@ from rhip.kit.peers import cell_keys
 from rhip.kit.routing import RoutingTable
 from rhip.kit.server import RhipServer, ServiceSpec
 from rhip.kit.telemetry import build_meter, build_tracer_provider
+from rhip.kit.workers import PeriodicWorker
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +35,13 @@ class Gateway:
     tracer_provider: TracerProvider
     port: int = 0
     health_listen: str = ""  # health on a port and thread pool of its own (rhip.kit.health)
-    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self._routes_watcher = PeriodicWorker("routes-watcher", self._reload_routes, 1.0)
 
     def start(self, address: str) -> int:
         self.port = self.server.start(address, health_address=self.health_listen)
-        threading.Thread(target=self._watch_routes, name="routes-watcher", daemon=True).start()
+        self._routes_watcher.start()
         log.info(
             "gateway serving on port %d for cells %s",
             self.port,
@@ -47,13 +49,12 @@ class Gateway:
         )
         return self.port
 
-    def _watch_routes(self) -> None:
-        while not self._stop.wait(1.0):
-            if self.routes.reload_if_changed():
-                self.channels.retain(self.routes.addresses())
+    def _reload_routes(self) -> None:
+        if self.routes.reload_if_changed():
+            self.channels.retain(self.routes.addresses())
 
     def stop(self, grace: float = 2.0) -> None:
-        self._stop.set()
+        self._routes_watcher.stop(timeout=2.0)
         self.server.stop(grace)
         self.channels.close()
         self.tracer_provider.shutdown()
