@@ -160,3 +160,30 @@ def test_decisions_equal_casbins_own_enforce_on_every_request(authorizer: Author
                 )
                 checked += 1
     assert checked == len(subjects) * len(domains) * len(actions)
+
+
+def test_a_services_catalogue_sync_leaves_every_other_row_alone(authorizer: Authorizer) -> None:
+    """Each service syncs its own prefix on start: its rows become exactly its catalogue,
+    and another service's rows, grants and memberships stay (services start in any order)."""
+    archives = "rhip.api.archives.v1.ArchivesService/"
+    before = set(authorizer.store.load()[1])
+    authorizer.sync_catalog(
+        archives, [permission_rule("practitioner", archives + "GetHealthRecord")]
+    )
+    authorizer.sync_catalog(
+        archives, [permission_rule("practitioner", archives + "ListHealthRecords")]
+    )
+    after = set(authorizer.store.load()[1])
+    assert after - before == {permission_rule("practitioner", archives + "ListHealthRecords")}
+    assert before <= after
+    assert authorizer.enforce("user:doc", T1, archives + "ListHealthRecords")
+    assert not authorizer.enforce("user:doc", T1, archives + "GetHealthRecord")
+
+
+def test_a_catalogue_naming_another_services_actions_is_refused(authorizer: Authorizer) -> None:
+    """A catalogue that names another service's methods would delete that service's rows on
+    the next start, so it is refused before anything changes."""
+    before = authorizer.store.load()[1]
+    with pytest.raises(ValueError, match="other actions"):
+        authorizer.sync_catalog("rhip.api.archives.", [permission_rule("practitioner", WRITE)])
+    assert authorizer.store.load()[1] == before

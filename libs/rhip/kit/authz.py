@@ -302,6 +302,22 @@ class Authorizer:
             log.info("authorization policy v%d loaded: %d rules", version, len(rules))
             return True
 
+    def sync_catalog(self, prefix: str, wanted: Iterable[Rule]) -> None:
+        """Make the permission (``p``) rows whose action starts with ``prefix`` (one service's
+        methods, e.g. ``rhip.api.archives.``) exactly ``wanted``; run by each service on start.
+        Other services' rows, role grants and blocks are left alone, so services sharing a
+        policy can start in any order."""
+        want = set(wanted)
+        stray = [r.values[1] for r in want if not r.values[1].startswith(prefix)]
+        if stray:
+            raise ValueError(f"catalogue of {prefix!r} names other actions: {stray[:3]}")
+        _, current = self.store.load("p")
+        have = {r for r in current if r.values[1].startswith(prefix)}
+        with self.store.db.transaction() as tx:
+            self.store.remove(tx, have - want)
+            self.store.add(tx, want - have)
+        self.refresh()
+
     @property
     def version(self) -> int:
         return self._snapshot.version

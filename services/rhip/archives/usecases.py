@@ -64,14 +64,7 @@ class RecordedFollowUp:
 
 def sync_role_catalog(authz: Authorizer) -> None:
     """Make the ``p`` rows of ``rhip.api.archives.`` match roles.py; other rows stay."""
-    store = authz.store
-    wanted = set(permission_rules())
-    _, current = store.load("p")
-    have = {r for r in current if r.values[1].startswith(CATALOG_PREFIX)}
-    with store.db.transaction() as tx:
-        store.remove(tx, have - wanted)
-        store.add(tx, wanted - have)
-    authz.refresh()
+    authz.sync_catalog(CATALOG_PREFIX, permission_rules())
 
 
 def _etag_version(etag: str) -> int | None:

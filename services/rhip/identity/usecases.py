@@ -142,13 +142,7 @@ class IdentityUseCases:
     def sync_role_catalog(self) -> None:
         """Make the ``p`` rows of identity's methods match ``roles.py`` (run on start); rows of
         other services' catalogues (archives syncs its own) are left alone."""
-        wanted = set(permission_rules())
-        _, current = self.policy.load("p")
-        have = {r for r in current if r.values[1].startswith("rhip.api.identity.")}
-        with self.db.transaction() as tx:
-            self.policy.remove(tx, have - wanted)
-            self.policy.add(tx, wanted - have)
-        self.authz.refresh()
+        self.authz.sync_catalog("rhip.api.identity.", permission_rules())
 
     # -- helpers -----------------------------------------------------------------------------
     def _require(self, principal: Principal, scope: str, method: str) -> None:
