@@ -4,6 +4,7 @@ handle."""
 from __future__ import annotations
 
 import json
+import random
 import signal
 import socket
 import subprocess
@@ -15,10 +16,30 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 
+def _ephemeral_floor() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_EPHEMERAL_FLOOR = _ephemeral_floor()
+_PICK = random.Random()  # seeded from the OS: parallel test processes pick differently
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port to bind a moment later. Picked below the kernel's ephemeral range, so that the
+    outbound connections of this and other processes (clients of PostgreSQL and of the
+    servers under test take ephemeral ports) cannot take it in the meantime."""
+    for _ in range(200):
+        port = _PICK.randrange(10_000, _EPHEMERAL_FLOOR)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def write_routes(path: Path, cells: dict[str, str]) -> Path:
