@@ -1,7 +1,6 @@
-"""A cell: the services of one region running in one process (all-in-one) or any subset.
-
-The cell hosts identity and archives; the other services join as they are built. Without
-identity in the process, tokens verify against identity's JWKS at ``RHIP_IDENTITY_ADDRESS``.
+"""A cell: the services of one region running in one process (all-in-one) or any subset,
+built from the registry of service modules (rhip.modules). Without identity in the process,
+tokens verify against identity's JWKS at ``RHIP_IDENTITY_ADDRESS``.
 """
 
 from __future__ import annotations
@@ -9,43 +8,37 @@ from __future__ import annotations
 import base64
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
-from rhip.archives.server import ArchivesService, build_archives, migrate_archives
-from rhip.identity.server import IdentityService, build_identity, migrate_identity
 from rhip.kit.authn import KeySource, TokenVerifier
+from rhip.kit.authz import Authorizer
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.dbwatch import DatabaseWatch, WatchMetrics
 from rhip.kit.interceptors import AccessLog
+from rhip.kit.modules import Built, CellContext, Registry
 from rhip.kit.peers import cell_keys, remote_keys
 from rhip.kit.routing import RoutingError, RoutingTable
-from rhip.kit.server import RhipServer
+from rhip.kit.server import RhipServer, ServiceSpec
 from rhip.kit.telemetry import build_meter, build_tracer_provider
 from rhip.kit.trust import CellKeys, single_cell
+from rhip.modules import REGISTRY
 
 log = logging.getLogger(__name__)
 
-AVAILABLE_SERVICES = ("identity", "archives")
+AVAILABLE_SERVICES = REGISTRY.names
+# The service that signs this cell's tokens and publishes their keys.
+ISSUER = "identity"
 
 
 def resolve_services(names: str) -> tuple[str, ...]:
-    """``all`` or a comma-separated list → the service names, validated."""
-    wanted = (
-        AVAILABLE_SERVICES
-        if names == "all"
-        else tuple(n.strip() for n in names.split(",") if n.strip())
-    )
-    unknown = [n for n in wanted if n not in AVAILABLE_SERVICES]
-    if unknown or not wanted:
-        raise ConfigError(
-            f"unknown service(s) {', '.join(unknown) or '(none)'}; available: {', '.join(AVAILABLE_SERVICES)}"
-        )
-    return wanted
+    """``all`` or a comma-separated list → the service names in build order, validated."""
+    return REGISTRY.resolve(names)
 
 
 def cell_secret(settings: Settings) -> bytes:
@@ -65,11 +58,11 @@ def cell_secret(settings: Settings) -> bytes:
     return key
 
 
-def migrate_cell(settings: Settings, services: Sequence[str]) -> None:
-    if "identity" in services:
-        migrate_identity(settings)
-    if "archives" in services:
-        migrate_archives(settings)
+def migrate_cell(
+    settings: Settings, services: Sequence[str], registry: Registry = REGISTRY
+) -> None:
+    for name in registry.resolve(",".join(services)):
+        registry.modules[name].migrate(settings)
 
 
 @dataclass
@@ -79,46 +72,64 @@ class Cell:
     server: RhipServer
     tracer_provider: TracerProvider
     peers: ChannelPool
-    identity_service: IdentityService | None = None
-    archives: ArchivesService | None = None
-    # All-in-one (identity and archives here): identity again on a loopback port with a
-    # thread pool of its own, for archives' calls to identity. Served from the public pool,
-    # those calls starved: with every worker busy in an archives call waiting on identity,
-    # none was left to answer identity, and each call ran into its deadline.
-    internal_identity: RhipServer | None = None
+    built: dict[str, Built]
+    # Every service that another service of this process calls, served again on a loopback
+    # port with a thread pool of its own, for those calls. Served from the public pool they
+    # starved: with every worker busy in an archives call waiting on identity, none was left
+    # to answer identity, and each call ran into its deadline.
+    internal: dict[str, RhipServer] = field(default_factory=dict)
+    registry: Registry = REGISTRY
     port: int = 0
     # Each service's database, checked in the background: its health NOT_SERVING and a
     # WARNING while it does not answer (rhip.kit.dbwatch).
     watches: list[DatabaseWatch] = field(default_factory=list)
-    # Where the identity service answers: RHIP_IDENTITY_ADDRESS, or the internal identity
-    # server once it is bound (tests bind port 0).
-    identity_address: str = ""
+    _addresses: dict[str, str] = field(default_factory=dict, repr=False)
     _closed: bool = field(default=False, repr=False)
 
-    @property
-    def identity(self) -> IdentityService:
-        if self.identity_service is None:
-            raise ConfigError("this process does not run the identity service")
-        return self.identity_service
+    def part(self, name: str) -> Any:
+        """A service's own objects (its use cases, database…), for the CLI, the demo and tests."""
+        if name not in self.built:
+            raise ConfigError(f"this process does not run the {name} service")
+        return self.built[name].parts
+
+    def address_of(self, service: str) -> str:
+        """Where ``service`` answers for this cell's own calls: its configured address when it
+        runs elsewhere, its loopback port, or this cell's port; known once the cell serves."""
+        configured = self.settings.address_of(service)
+        if configured:
+            return configured
+        if service in self._addresses:
+            return self._addresses[service]
+        raise ConfigError(f"{service} has no address: set RHIP_{service.upper()}_ADDRESS")
 
     def start(self, address: str | None = None, *, serving: bool = True) -> int:
         address = address or self.settings.listen
-        if self.internal_identity is not None:
-            internal_port = self.internal_identity.start("127.0.0.1:0")
-            self.identity_address = f"127.0.0.1:{internal_port}"
+        for name, internal in self.internal.items():
+            self._addresses[name] = f"127.0.0.1:{internal.start('127.0.0.1:0')}"
         self.port = self.server.start(
             address, serving=serving, health_address=self.settings.health_listen
         )
         for watch in self.watches:
             watch.start()
-        if not self.settings.identity_address and self.internal_identity is None:
-            host = address.rsplit(":", 1)[0]
-            host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]") else host  # noqa: S104
-            self.identity_address = f"{host}:{self.port}"
+        host = address.rsplit(":", 1)[0]
+        host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]") else host  # noqa: S104
+        for name in self.built:
+            self._addresses.setdefault(name, f"{host}:{self.port}")
         log.info("cell %s serving on port %d", self.settings.cell, self.port)
-        if self.archives is not None:
-            self.archives.start_background()  # resident changes, the transfer sweep
+        for service in self.built.values():  # resident changes, the transfer sweep…
+            for worker in service.workers:
+                worker.start()
         return self.port
+
+    def seed_demo(self) -> list[str]:
+        """Each service's demo data, in registry order (development only); lines to print."""
+        lines = []
+        for name in self.services:
+            seed = self.registry.modules[name].seed_demo
+            line = seed(self.built, self.settings) if seed is not None else None
+            if line:
+                lines.append(line)
+        return lines
 
     def stop(self, grace: float = 2.0) -> None:
         if self._closed:
@@ -126,16 +137,15 @@ class Cell:
         self._closed = True
         for watch in self.watches:
             watch.stop()
-        if self.archives is not None:
-            self.archives.stop_background()  # before identity stops answering it
+        for service in reversed(self.built.values()):  # before what they call stops answering
+            for worker in service.workers:
+                worker.stop()
         self.server.stop(grace)
-        if self.internal_identity is not None:  # after the calls in flight that need it
-            self.internal_identity.stop(grace)
+        for internal in self.internal.values():  # after the calls in flight that need them
+            internal.stop(grace)
         self.peers.close()
-        if self.archives is not None:
-            self.archives.close()
-        if self.identity_service is not None:
-            self.identity_service.close()
+        for service in reversed(self.built.values()):
+            service.close()
         self.tracer_provider.shutdown()
 
 
@@ -145,58 +155,84 @@ def build_cell(
     *,
     tracer_provider: TracerProvider | None = None,
     meter: Meter | None = None,
+    registry: Registry = REGISTRY,
 ) -> Cell:
-    services = resolve_services(",".join(services))
-    if "identity" not in services and not settings.identity_address:
-        raise ConfigError("RHIP_IDENTITY_ADDRESS is required when identity runs elsewhere")
+    names = registry.resolve(",".join(services))
+    for needed in sorted({ISSUER, *(r for n in names for r in registry.modules[n].requires)}):
+        if needed not in names and not settings.address_of(needed):
+            raise ConfigError(
+                f"RHIP_{needed.upper()}_ADDRESS is required when {needed} runs elsewhere"
+            )
     peers = ChannelPool()
     holder: list[Cell] = []
-
-    def identity_address() -> str:
-        return settings.identity_address or holder[0].identity_address
-
-    identity = build_identity(settings, cell_secret(settings)) if "identity" in services else None
-    archives = (
-        build_archives(settings, identity_address, peers, identity.authorizer if identity else None)
-        if "archives" in services
-        else None
+    built = _build_services(
+        registry, settings, names, peers, lambda name: holder[0].address_of(name)
     )
     tracer_provider = tracer_provider or build_tracer_provider(
         settings.traces_exporter, f"rhip-cell-{settings.cell}"
     )
-    own_keys: KeySource = (
-        identity.keys.public_key
-        if identity is not None
-        else remote_keys(lambda: peers.get(settings.identity_address), settings.cell)
-    )
+    own_keys: KeySource = next(
+        (b.token_keys for b in built.values() if b.token_keys is not None),
+        None,
+    ) or remote_keys(lambda: peers.get(settings.address_of(ISSUER)), settings.cell)
     verifier = TokenVerifier(_trust(settings, own_keys, peers))
-    authorizer = identity.authorizer if identity else archives.authorizer if archives else None
+    authorizer = _first_authorizer(built)
     access_log = AccessLog(settings.access_log, settings.access_log_slow_ms)
     meter = meter or build_meter(f"rhip-cell-{settings.cell}")
-    server = RhipServer(
-        [*(identity.specs if identity else []), *(archives.specs if archives else [])],
-        verifier=verifier,
-        authorizer=authorizer,
-        tracer_provider=tracer_provider,
-        meter=meter,
-        workers=settings.grpc_workers,
-        access_log=access_log,
-    )
-    internal = None
-    if identity is not None and archives is not None and not settings.identity_address:
-        internal = RhipServer(
-            identity.specs,
+
+    def server(specs: list[ServiceSpec], meter: Meter) -> RhipServer:
+        return RhipServer(
+            specs,
             verifier=verifier,
             authorizer=authorizer,
             tracer_provider=tracer_provider,
-            meter=build_meter(f"rhip-cell-{settings.cell}-internal"),
+            meter=meter,
             workers=settings.grpc_workers,
             access_log=access_log,
         )
-    cell = Cell(settings, services, server, tracer_provider, peers, identity, archives, internal)
-    cell.watches = _database_watches(settings, server, meter, identity, archives)
+
+    public = server([spec for b in built.values() for spec in b.specs], meter)
+    internal = {
+        name: server(built[name].specs, build_meter(f"rhip-cell-{settings.cell}-internal-{name}"))
+        for name in registry.required_in_process(names)
+        if not settings.address_of(name)
+    }
+    cell = Cell(settings, names, public, tracer_provider, peers, built, internal, registry)
+    cell.watches = _database_watches(settings, public, meter, built)
     holder.append(cell)
     return cell
+
+
+def _build_services(
+    registry: Registry,
+    settings: Settings,
+    names: Sequence[str],
+    peers: ChannelPool,
+    address_of: Callable[[str], str],
+) -> dict[str, Built]:
+    """Each module in build order, given those built before it; on a failure the services
+    already built are closed again."""
+    built: dict[str, Built] = {}
+    try:
+        for name in names:
+            context = CellContext(
+                settings,
+                peers,
+                lambda: cell_secret(settings),
+                address_of,
+                _first_authorizer(built),
+                dict(built),
+            )
+            built[name] = registry.modules[name].build(context)
+    except BaseException:
+        for service in reversed(built.values()):
+            service.close()
+        raise
+    return built
+
+
+def _first_authorizer(built: Mapping[str, Built]) -> Authorizer | None:
+    return next((b.authorizer for b in built.values() if b.authorizer is not None), None)
 
 
 def _trust(settings: Settings, own_keys: KeySource, peers: ChannelPool) -> CellKeys:
@@ -215,27 +251,24 @@ def _trust(settings: Settings, own_keys: KeySource, peers: ChannelPool) -> CellK
 
 
 def _database_watches(
-    settings: Settings,
-    server: RhipServer,
-    meter: Meter,
-    identity: IdentityService | None,
-    archives: ArchivesService | None,
+    settings: Settings, server: RhipServer, meter: Meter, built: Mapping[str, Built]
 ) -> list[DatabaseWatch]:
     """One watch per service database; while one does not answer, that service (and the
     cell as a whole, the readiness probe) reports NOT_SERVING."""
     watches: list[DatabaseWatch] = []
     metrics = WatchMetrics(meter)
-    for name, service in (("identity", identity), ("archives", archives)):
-        if service is None:
-            continue
+    for service in built.values():
         names = [spec.full_name for spec in service.specs]
+        for db_name, database in service.databases.items():
 
-        def on_change(ok: bool, part: str = f"database:{name}", names: list[str] = names) -> None:
-            server.readiness.set_ready(part, names, ok)
+            def on_change(
+                ok: bool, part: str = f"database:{db_name}", names: list[str] = names
+            ) -> None:
+                server.readiness.set_ready(part, names, ok)
 
-        watches.append(
-            DatabaseWatch(
-                name, service.db, on_change, metrics, timeout=settings.db_check_timeout_seconds
+            watches.append(
+                DatabaseWatch(
+                    db_name, database, on_change, metrics, timeout=settings.db_check_timeout_seconds
+                )
             )
-        )
     return watches

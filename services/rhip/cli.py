@@ -30,26 +30,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     cell = build_cell(settings, resolve_services(args.services))
+    # Demo data goes in while the cell listens (archives asks identity over gRPC) but before
+    # it reports SERVING.
+    port = cell.start(serving=not args.demo)
     if args.demo:
-        from rhip.demo import seed_demo
-
-        seed_demo(cell.identity.usecases)
-    # Archives' demo data goes through the running cell (archives asks identity over gRPC):
-    # health says NOT_SERVING until it is in.
-    seed_archives = args.demo and cell.archives is not None
-    port = cell.start(serving=not seed_archives)
-    if seed_archives:
-        from rhip.demo_archives import seed_archives_demo
-
-        assert cell.archives is not None
-        seeded = seed_archives_demo(
-            cell.identity.usecases, cell.identity.residents, cell.archives.usecases
-        )
-        print(
-            f"archives demo data: {seeded.records} records in {seeded.institutions} "
-            f"institutions, {seeded.overdue_plans} overdue follow-up plan(s)",
-            flush=True,
-        )
+        for line in cell.seed_demo():
+            print(line, flush=True)
         cell.server.set_serving()
     host = settings.listen.rsplit(":", 1)[0]
     print(f"rhip cell {settings.cell} serving {args.services} on {host}:{port}", flush=True)
@@ -99,7 +85,9 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     )
     cell = build_cell(settings, ("identity",))
     try:
-        user = bootstrap_admin(cell.identity.usecases, args.username, args.display_name, password)
+        user = bootstrap_admin(
+            cell.part("identity").usecases, args.username, args.display_name, password
+        )
     finally:
         cell.stop(0)
     print(f"administrator {user.username} (users/{user.user_id}) manages region {settings.cell}")

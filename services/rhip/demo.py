@@ -8,12 +8,14 @@ run adds nothing. Development mode only: the demo password is public.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rhip.identity.domain import TenantLevel, TenantType
 from rhip.identity.usecases import IdentityUseCases, TenantDraft, UserDraft, bootstrap_admin
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
-from rhip.kit.config import ConfigError
+from rhip.kit.config import ConfigError, Settings
+from rhip.kit.modules import Built
 
 DEMO_PASSWORD = "Demo-Passw0rd-2026"
 
@@ -127,3 +129,9 @@ def seed_demo(usecases: IdentityUseCases) -> DemoCell:
                 request_id(settings.cell, 2, i),
             )
     return demo
+
+
+def seed_identity_demo(built: Mapping[str, Built], settings: Settings) -> str | None:
+    """The identity module's demo seeding (rhip.modules): tenants and accounts of the cell."""
+    demo = seed_demo(built["identity"].parts.usecases)
+    return f"demo data: {len(demo.tenants)} institutions, {len(demo.accounts)} accounts"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -31,8 +32,9 @@ from rhip.identity.resident_usecases import ResidentUseCases
 from rhip.identity.residents import Demographics
 from rhip.identity.usecases import IdentityUseCases
 from rhip.kit.authn import acting_as, current_principal
-from rhip.kit.config import ConfigError
+from rhip.kit.config import ConfigError, Settings
 from rhip.kit.errors import AlreadyExists, Violations
+from rhip.kit.modules import Built
 
 # Request-id kinds (rhip.demo uses 1 for tenants and 2 for users).
 RESIDENT, TEAM, RECORD, CHECK_UP, FOLLOW_UP, CONTRACT = 3, 4, 5, 6, 7, 8
@@ -106,6 +108,21 @@ def seed_archives_demo(
                 follows_up=tenant.type is TenantType.COMMUNITY_HEALTH_CENTER,
             )  # fmt: skip
     return seeded
+
+
+def seed_archives_module_demo(built: Mapping[str, Built], settings: Settings) -> str | None:
+    """The archives module's demo seeding (rhip.modules), through identity's use cases in the
+    same process: the demo doctors log in, and their residents are registered there."""
+    if "identity" not in built:
+        raise ConfigError("archives demo data needs identity in the same process")
+    identity = built["identity"].parts
+    seeded = seed_archives_demo(
+        identity.usecases, identity.residents, built["archives"].parts.usecases
+    )
+    return (
+        f"archives demo data: {seeded.records} records in {seeded.institutions} "
+        f"institutions, {seeded.overdue_plans} overdue follow-up plan(s)"
+    )
 
 
 def grassroots_tenants(demo: DemoCell) -> list[int]:

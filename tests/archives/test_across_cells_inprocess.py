@@ -130,7 +130,7 @@ def _as_xuzhou_doctor(t: TwoCells):  # type: ignore[no-untyped-def]
 
     token = t.md("xz-doctor-1", "320300")[0][1].removeprefix("Bearer ")
     caller = Principal("user:xz", PrincipalKind.PRACTITIONER, "t", "320311")
-    return t.cells["320000"].cell.archives.usecases.cells, acting_as(caller, token)
+    return t.cells["320000"].cell.part("archives").usecases.cells, acting_as(caller, token)
 
 
 def test_bad_cross_cell_input_changes_nothing(two_cells: TwoCells) -> None:
@@ -204,7 +204,7 @@ def test_source_fails_after_the_destination_imported_and_a_retry_ends_in_one_pla
     xz, zz = t.md("xz-doctor-1", "320300"), t.md("zz-doctor-1", "370400")
     record = _record_in_xuzhou(t, xz)
     transfer = _request(t, zz)
-    cells = t.cells["320000"].cell.archives.usecases.cells
+    cells = t.cells["320000"].cell.part("archives").usecases.cells
     real_import = cells.import_record
 
     def import_then_fail(*args, **kwargs):  # type: ignore[no-untyped-def]

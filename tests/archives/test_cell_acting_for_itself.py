@@ -22,7 +22,7 @@ from support.residents import XUZHOU_MAN, document
 
 def _as_cell(t: TwoCells, cell: str, region: str, method: str, request: Any) -> None:
     """``method`` called by ``cell``'s own account for itself; it must be refused."""
-    cells = t.cells[cell].cell.archives.usecases.cells
+    cells = t.cells[cell].cell.part("archives").usecases.cells
     with pytest.raises(PermissionDenied) as error:
         cells._call(region, method, request, as_cell=True)
     assert error.value.reason == "CROSS_CELL_CALLER", (method, error.value)
@@ -89,7 +89,7 @@ def test_the_source_cell_hands_over_for_itself_only_after_the_destination_approv
     first = t.api.ApproveRecordTransfer(approve, metadata=t.md("szq-admin", "370400"))
     assert first.state == apb.TRANSFER_STATE_ESCALATED
     # The source's administrator approves last; its hand-over does not reach the destination.
-    jiangsu = t.cells["320000"].cell.archives.usecases
+    jiangsu = t.cells["320000"].cell.part("archives").usecases
     real_import = jiangsu.cells.import_record
 
     def unreachable(*args: Any, **kwargs: Any) -> Any:

@@ -25,11 +25,12 @@ TIMEOUT = 15
 
 def _serve_and_seed(settings: Settings) -> tuple[Cell, ArchivesDemo]:
     cell = build_cell(settings)
-    seed_demo(cell.identity.usecases)
+    seed_demo(cell.part("identity").usecases)
     cell.start("127.0.0.1:0", serving=False)
-    assert cell.archives is not None
     seeded = seed_archives_demo(
-        cell.identity.usecases, cell.identity.residents, cell.archives.usecases
+        cell.part("identity").usecases,
+        cell.part("identity").residents,
+        cell.part("archives").usecases,
     )
     cell.server.set_serving()
     return cell, seeded

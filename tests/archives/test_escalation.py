@@ -204,7 +204,7 @@ def test_an_unanswered_request_escalates_only_after_the_configured_days(
         "ESCALATION_TOO_EARLY",
     )
     assert _record(a, record.name).state == rec.RECORD_STATE_TRANSFER_PENDING
-    uc = a.running.cell.archives.usecases
+    uc = a.running.cell.part("archives").usecases
     uc.escalate_after_days = 0
     escalated = _escalate(a, transfer.name)
     assert escalated.state == apb.TRANSFER_STATE_ESCALATED
@@ -222,7 +222,7 @@ def test_the_escalation_deadline_comes_from_the_setting(archives: Archives) -> N
         "ESCALATION_TOO_EARLY",
     )
     assert error.metadata["after_days"] == "3"
-    assert a.running.cell.archives.usecases.escalate_after_days == 3
+    assert a.running.cell.part("archives").usecases.escalate_after_days == 3
 
 
 def test_escalating_a_missing_transfer_reveals_nothing(archives: Archives) -> None:

@@ -20,7 +20,7 @@ def test_a_deeply_nested_bundle_is_refused_and_changes_nothing(two_cells: TwoCel
     transfer_id = transfer.name.removeprefix("recordTransfers/")
     # The Jiangsu cell's cross-cell client, serving a Xuzhou clinician.
     token = xz[0][1].removeprefix("Bearer ")
-    cells = t.cells["320000"].cell.archives.usecases.cells
+    cells = t.cells["320000"].cell.part("archives").usecases.cells
     depth = 50_000
     caller = Principal("user:xz", PrincipalKind.PRACTITIONER, "t", "320311")
     for bundle in (

@@ -27,7 +27,7 @@ ROWS = (HealthRecordRow, CheckUpRow, FollowUpRow, CareTeamRow, RegionPopulationR
 
 
 def _counts(a: Archives) -> dict[str, int]:
-    with a.running.cell.archives.usecases.db.transaction() as session:
+    with a.running.cell.part("archives").usecases.db.transaction() as session:
         return {
             row.__tablename__: session.execute(select(func.count()).select_from(row)).scalar_one()
             for row in ROWS

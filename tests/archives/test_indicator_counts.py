@@ -47,7 +47,7 @@ class Walk:
         self.a, self.residents, self.rng, self.today = a, residents, rng, start
         self.records: dict[str, dict] = {}  # resident short name → record facts
         self.done: Counter[str] = Counter()
-        uc = a.running.cell.archives.usecases
+        uc = a.running.cell.part("archives").usecases
         # The service's clock walks with the test, so records are created, visited and ended
         # on many different days (the counts change per day).
         uc.clock = lambda: datetime.combine(self.today, time(9, 30), tzinfo=UTC)
@@ -280,7 +280,7 @@ def test_counts_equal_the_exact_recount_over_random_writes(archives: Archives) -
     residents = _residents(a, 10, rng)
     start = date.today() - timedelta(days=730)
     walk = Walk(a, residents, rng, start)
-    db = a.running.cell.archives.db
+    db = a.running.cell.part("archives").db
     scopes = _scopes(a)
     for n in range(1, 241):
         walk.step()
@@ -350,8 +350,8 @@ def test_concurrent_writers_lose_no_count(archives: Archives) -> None:
         t.join()
     assert not errors, errors
     scopes = _scopes(a)
-    assert_counts_exact(a.running.cell.archives.db, scopes, _days(rng, date.today(), 3))
-    with a.running.cell.archives.db.transaction() as tx:
+    assert_counts_exact(a.running.cell.part("archives").db, scopes, _days(rng, date.today(), 3))
+    with a.running.cell.part("archives").db.transaction() as tx:
         qs = ArchivesRepository(tx).indicator_counts(scopes[-2][0], scopes[-2][1], date.today())
     assert qs[a.world.tenants["qs-chc"]]["followed"] == len(shorts)
 
@@ -361,7 +361,7 @@ def test_every_repository_write_keeps_the_counts(archives: Archives) -> None:
     each, the counts are exact. A record added already active (no use case does it yet) and
     one imported from another cell with its visits and plans, as the destination cell does."""
     a = archives
-    db = a.running.cell.archives.db
+    db = a.running.cell.part("archives").db
     scopes = _scopes(a)[:2] + _scopes(a)[-2:]  # the cell, the city, both institutions
     qs, ts = a.world.tenants["qs-chc"], a.world.tenants["ts-th"]
     today = date.today()

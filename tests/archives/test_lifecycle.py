@@ -119,7 +119,7 @@ def test_lost_to_follow_up_is_reactivated_with_an_audited_reason(archives: Archi
     back = a.api.ReactivateHealthRecord(reactivate, metadata=a.md("qs-doctor"))
     assert back.state == rec.RECORD_STATE_ACTIVE and back.record_number == record.record_number
     assert back.termination_reason == rec.TERMINATION_REASON_UNSPECIFIED
-    with a.running.cell.archives.db.read() as conn:
+    with a.running.cell.part("archives").db.read() as conn:
         rows = conn.execute(
             select(audit_event.c.detail).where(audit_event.c.action == "record.reactivate")
         ).all()

@@ -214,7 +214,7 @@ def test_every_read_and_write_is_audited_without_personal_identifiers(archives: 
     a = archives
     record = a.active("man")
     a.api.GetHealthRecord(apb.GetHealthRecordRequest(name=record.name), metadata=a.md("xz-admin"))
-    db = a.running.cell.archives.db
+    db = a.running.cell.part("archives").db
     with db.read() as conn:
         assert audit.verify(conn).intact
         rows = conn.execute(

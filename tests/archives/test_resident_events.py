@@ -67,7 +67,7 @@ def eventually(check: Callable[[], Any], what: str, timeout: float = 30) -> Any:
 
 
 def _consumer(a: Archives) -> ResidentEventsConsumer:
-    consumer = a.running.cell.archives.resident_events
+    consumer = a.running.cell.part("archives").resident_events
     assert consumer is not None
     return consumer
 
@@ -90,7 +90,7 @@ def _tasks(a: Archives, name: str) -> list[rec.Task]:
 
 def _caught_up(a: Archives) -> bool:
     """The consumer's cursor reached identity's feed head."""
-    with a.running.cell.identity.db.read() as conn:
+    with a.running.cell.part("identity").db.read() as conn:
         head = head_sequence(conn)
     return _consumer(a).events.cursor() == head
 
@@ -144,7 +144,7 @@ def test_a_death_terminates_the_open_record_and_closes_its_plans(archives: Archi
     last = _events(archives, record.name)[-1]
     assert (last.kind, last.actor) == ("TERMINATED", SYSTEM)
     assert f"user:{archives.world.users['qs-admin']}" in last.detail_json  # on whose behalf
-    with archives.running.cell.archives.db.read() as conn:
+    with archives.running.cell.part("archives").db.read() as conn:
         rows = conn.execute(
             audit_event.select().where(audit_event.c.action == "record.terminate")
         ).all()
@@ -277,7 +277,7 @@ def test_replayed_changes_change_nothing(archives: Archives) -> None:
     )
 
     def snapshot() -> tuple[Any, ...]:
-        with archives.running.cell.archives.db.read() as conn:
+        with archives.running.cell.part("archives").db.read() as conn:
             audited = audit.verify(conn).rows_checked
         return (
             audited,
@@ -326,8 +326,8 @@ def test_the_consumer_survives_identity_being_down_and_catches_up_in_pages(
     try:
         world: World = build_world(identity)
         # The archives process reads the grants from identity's database on its own schedule.
-        archives_cell.cell.archives.authorizer.refresh()
-        consumer = archives_cell.cell.archives.resident_events
+        archives_cell.cell.part("archives").authorizer.refresh()
+        consumer = archives_cell.cell.part("archives").resident_events
         assert consumer is not None
         consumer.page_size = 2
         a = Archives(

@@ -137,7 +137,7 @@ def test_a_wrong_name_an_unknown_id_and_anothers_card_get_one_refusal(two_cells:
     assert _state_in_xuzhou(t, record.name, xz) == rec.RECORD_STATE_ACTIVE
 
     # Xuzhou keeps a trace of every refused open, with the evidence the requester gave.
-    with t.cells["320000"].cell.archives.db.read() as conn:
+    with t.cells["320000"].cell.part("archives").db.read() as conn:
         refused = conn.execute(
             select(audit_event.c.detail).where(
                 audit_event.c.action == "record.transfer_open", audit_event.c.outcome == "NOT_FOUND"
@@ -228,7 +228,7 @@ def test_a_consent_form_reference_is_kept_with_the_request_in_both_cells(
     assert requested.state == apb.TRANSFER_STATE_PENDING
     _hides_the_record(requested)
     for code, cell in t.cells.items():
-        with cell.cell.archives.usecases.db.read() as conn:
+        with cell.cell.part("archives").usecases.db.read() as conn:
             stored = ArchivesRepository(conn).transfer(requested.name.split("/")[1])
         assert stored is not None, code
         assert stored.consent["evidence"] == "consent_form"

@@ -82,7 +82,7 @@ def test_a_lost_answer_without_request_id_is_withdrawn_in_the_same_request(
     t = two_cells
     xz, zz = t.md("xz-doctor-1", "320300"), t.md("zz-doctor-1", "370400")
     record = _record_in_xuzhou(t, xz)
-    zaozhuang = t.cells["370000"].cell.archives.usecases.cells
+    zaozhuang = t.cells["370000"].cell.part("archives").usecases.cells
     with _patched(zaozhuang, "open_transfer", _answer_lost):
         expect_error(lambda: _request(t, zz, request_id=""), grpc.StatusCode.UNAVAILABLE)
     [abandoned] = _inbound(t, zz)
@@ -104,7 +104,7 @@ def test_an_unreachable_source_is_withdrawn_by_the_sweep_and_a_late_open_opens_n
     t = two_cells
     xz, zz = t.md("xz-doctor-1", "320300"), t.md("zz-doctor-1", "370400")
     record = _record_in_xuzhou(t, xz)
-    archives = t.cells["370000"].cell.archives
+    archives = t.cells["370000"].cell.part("archives")
     zaozhuang = archives.usecases.cells
     with (
         _patched(zaozhuang, "open_transfer", _unreachable),

@@ -19,7 +19,7 @@ from support.errors import expect_error
 
 
 def _catalogs(a: Archives) -> tuple[set[str], set[str]]:
-    _, rules = a.running.cell.identity.authorizer.store.load("p")
+    _, rules = a.running.cell.part("identity").authorizer.store.load("p")
     actions = {r.values[1] for r in rules}
     return {x for x in actions if x.startswith(IDENTITY)}, {
         x for x in actions if x.startswith(ARCHIVES)
@@ -31,11 +31,11 @@ def test_both_permission_catalogues_survive_each_others_start(archives: Archives
     identity_before, archives_before = _catalogs(a)
     assert identity_before and archives_before
     # identity restarting (its sync) keeps archives' rows, and archives' sync keeps identity's.
-    a.running.cell.identity.usecases.sync_role_catalog()
+    a.running.cell.part("identity").usecases.sync_role_catalog()
     assert _catalogs(a) == (identity_before, archives_before)
     from rhip.archives.usecases import sync_role_catalog
 
-    sync_role_catalog(a.running.cell.identity.authorizer)
+    sync_role_catalog(a.running.cell.part("identity").authorizer)
     assert _catalogs(a) == (identity_before, archives_before)
 
 

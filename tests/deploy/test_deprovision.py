@@ -43,7 +43,7 @@ def make_identity_database(settings: Settings, tenants: int) -> None:
     through the use cases."""
     cell = build_cell(settings, ("identity",))
     try:
-        uc = cell.identity.usecases
+        uc = cell.part("identity").usecases
         admin = bootstrap_admin(uc, "js-admin", "江苏省管理员", "Bootstrap-Passw0rd-1")
         with acting_as(Principal(admin.subject, PrincipalKind.REGIONAL_ADMIN, "", "320000")):
             for i in range(tenants):

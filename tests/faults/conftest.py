@@ -180,6 +180,6 @@ def _bootstrap_admin(env: dict[str, str]) -> None:
     the other cell starts: one Python process fewer to start on a busy machine."""
     cell = build_cell(load_settings(env), ("identity",))
     try:
-        bootstrap_admin(cell.identity.usecases, ADMIN, "故障测试管理员", PASSWORD)
+        bootstrap_admin(cell.part("identity").usecases, ADMIN, "故障测试管理员", PASSWORD)
     finally:
         cell.stop(0)

@@ -43,7 +43,7 @@ def _claims(md: list[tuple[str, str]]) -> dict[str, Any]:
 
 def _forge(t: TwoCells, claims: dict[str, Any], issuer: str) -> list[tuple[str, str]]:
     """``claims`` re-signed with the Shandong cell's current signing key, naming ``issuer``."""
-    key = t.cells["370000"].cell.identity.keys.current()
+    key = t.cells["370000"].cell.part("identity").keys.current()
     forged = {**claims, "iss": issuer, "jti": str(uuid.uuid4())}
     token = jwt.encode(forged, key.private, algorithm="EdDSA", headers={"kid": key.kid})
     return [("authorization", f"Bearer {token}")]

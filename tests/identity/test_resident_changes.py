@@ -221,7 +221,7 @@ def test_a_change_committed_late_never_slips_behind_the_cursor(
     place in the feed and has not committed yet (held open here) must not let a later death
     become visible first: a reader that advanced its cursor past it would never see it."""
     resident = _register(running, XUZHOU_MAN, "张三")
-    residents = running.cell.identity.residents
+    residents = running.cell.part("identity").residents
     taken, release = threading.Event(), threading.Event()
 
     def held_writer() -> None:
@@ -265,7 +265,7 @@ def test_the_migration_fills_the_feed_from_recorded_history(
     built = [(c.sequence, c.kind, c.resident, c.survivor, c.merge, c.death_date, c.actor)
              for c in _changes(running, md).changes]  # fmt: skip
     cfg = alembic_config(MIGRATIONS)
-    with running.cell.identity.db.engine.begin() as connection:
+    with running.cell.part("identity").db.engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.downgrade(cfg, "identity_0002")  # a cell from before the feed…
         command.upgrade(cfg, "heads")  # …upgraded: the feed is rebuilt from the history

@@ -184,8 +184,8 @@ def test_no_id_number_name_or_phone_in_logs_or_errors(
         assert secret not in logged
         for message in errors:
             assert secret not in message
-    assert running.cell.identity.residents.read_audit.flush()
-    with running.cell.identity.db.read() as conn:
+    assert running.cell.part("identity").residents.read_audit.flush()
+    with running.cell.part("identity").db.read() as conn:
         stored = conn.exec_driver_sql("SELECT detail, target FROM audit_event").all()
     assert any("resident.lookup" in f"{d}{t}" or t == "residents" for d, t in stored)
     for secret in secrets_:

@@ -28,7 +28,7 @@ FPR = resident_pb2.DOCUMENT_TYPE_FOREIGN_PERMANENT_RESIDENT_ID
 
 
 def _audit_rows(running: RunningCell) -> int:
-    with running.cell.identity.db.read() as conn:
+    with running.cell.part("identity").db.read() as conn:
         return audit.verify(conn).rows_checked
 
 
@@ -428,8 +428,8 @@ def test_reads_are_audited_with_the_caller_and_outcome(running: RunningCell, wor
         ),
         grpc.StatusCode.NOT_FOUND,
     )
-    assert running.cell.identity.residents.read_audit.flush()
-    with running.cell.identity.db.read() as conn:
+    assert running.cell.part("identity").residents.read_audit.flush()
+    with running.cell.part("identity").db.read() as conn:
         rows = conn.exec_driver_sql(
             "SELECT action, actor, target, outcome FROM audit_event ORDER BY seq"
         ).all()
@@ -452,7 +452,7 @@ def test_a_search_is_audited_per_resident_it_returned(running: RunningCell, worl
     ).resident
     api.SearchResidents(pb.SearchResidentsRequest(display_name="王芳"), metadata=md)
     api.SearchResidents(pb.SearchResidentsRequest(display_name="赵无名"), metadata=md)
-    with running.cell.identity.db.read() as conn:
+    with running.cell.part("identity").db.read() as conn:
         rows = conn.exec_driver_sql(
             "SELECT target, outcome FROM audit_event WHERE action = 'resident.search' ORDER BY seq"
         ).all()

@@ -376,7 +376,7 @@ def _exact_city(running):  # type: ignore[no-untyped-def]
     """The city's counts by the exact recomputation, at the store (no gRPC, no audit)."""
     from rhip.archives.store import ArchivesRepository
 
-    db = running.cell.archives.db
+    db = running.cell.part("archives").db
 
     def exact(_: object) -> None:
         with db.transaction() as tx:

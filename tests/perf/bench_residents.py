@@ -191,10 +191,12 @@ def run(*, rows: int = 1_000_000, quick: bool = False) -> dict:
             from rhip.kit.authn import TokenVerifier, acting_as
             from rhip.kit.trust import single_cell
 
-            residents = running.cell.identity.residents
+            residents = running.cell.part("identity").residents
             token = md[0][1].split()[1]
             principal = TokenVerifier(
-                single_cell(running.cell.settings.cell, running.cell.identity.keys.public_key)
+                single_cell(
+                    running.cell.settings.cell, running.cell.part("identity").keys.public_key
+                )
             ).verify(token)
             with acting_as(principal, token):
                 results["lookup_service"] = timed(

@@ -32,7 +32,7 @@ class RunningCell:
 
     @property
     def usecases(self):  # type: ignore[no-untyped-def]
-        return self.cell.identity.usecases
+        return self.cell.part("identity").usecases
 
     def login(self, username: str, password: str = PASSWORD) -> str:
         reply = self.stub.Login(

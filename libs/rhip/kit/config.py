@@ -102,6 +102,11 @@ class Settings:
     def issuer(self) -> str:
         return f"rhip-identity/{self.cell}"
 
+    def address_of(self, service: str) -> str:
+        """Where ``service`` answers when it runs in another process (``RHIP_<SVC>_ADDRESS``;
+        only identity's is configurable today), or "" when it runs in this one."""
+        return self.identity_address if service == "identity" else ""
+
     def database_url(self, service: str) -> str:
         """``RHIP_<SVC>_DATABASE_URL`` or an SQLite file per service and cell under data_dir."""
         if service in self.database_urls:

@@ -1,0 +1,28 @@
+"""The archives service as a module of a cell (rhip.kit.modules): it calls identity (residents,
+the cell's policy when identity runs elsewhere) and runs the resident-events consumer and the
+cross-cell transfer sweep while the cell serves."""
+
+from __future__ import annotations
+
+from rhip.archives.server import build_archives, migrate_archives
+from rhip.kit.modules import Built, CellContext, ServiceModule
+
+
+def build(context: CellContext) -> Built:
+    archives = build_archives(
+        context.settings,
+        lambda: context.address_of("identity"),
+        context.peers,
+        context.authorizer,
+    )
+    return Built(
+        archives.specs,
+        databases={"archives": archives.db},
+        workers=[w for w in (archives.resident_events, archives.sweeper) if w is not None],
+        authorizer=archives.authorizer,
+        close=archives.close,
+        parts=archives,
+    )
+
+
+MODULE = ServiceModule("archives", build, migrate_archives, requires=("identity",))
