@@ -112,6 +112,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo_platform(_settings(args), cell_base_port=args.cell_base_port)
 
 
+def _service_names() -> tuple[str, ...]:
+    from rhip.modules import REGISTRY
+
+    return REGISTRY.names
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rhip", description="rhip: regional health information platform (区域全民健康信息平台)"
@@ -127,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run a cell's services (all-in-one or a subset)")
     cell_args(serve)
     serve.add_argument(
-        "--services", default="all", help="'all' or a comma-separated list (default: all)"
+        "--services",
+        default="all",
+        help=f"'all' or a comma-separated list of {', '.join(_service_names())} (default: all)",
     )
     serve.add_argument(
         "--listen", help="host:port to listen on (default: RHIP_LISTEN or 127.0.0.1:50051)"
@@ -146,7 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
         "migrate", help="bring the databases of a cell's services to the newest schema"
     )
     cell_args(mig)
-    mig.add_argument("--services", default="all", help="'all' or a comma-separated list")
+    mig.add_argument(
+        "--services",
+        default="all",
+        help=f"'all' or a comma-separated list of {', '.join(_service_names())}",
+    )
     mig.set_defaults(func=cmd_migrate)
 
     admin = sub.add_parser("admin", help="administration commands")

@@ -22,6 +22,7 @@ from rhip.identity.domain import TenantType
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.routing import RoutingTable
 from rhip.kit.server import run_until_signal
+from rhip.modules import REGISTRY
 
 
 def _free_port(host: str) -> int:
@@ -113,7 +114,9 @@ def run_demo_platform(settings: Settings, cell_base_port: int = 50061) -> int:
 def _print_welcome(gateway: str, cells: list[tuple[str, str]]) -> None:
     print(f"\nrhip demo platform: gateway on {gateway}")
     for code, address in cells:
-        print(f"  cell {code} {CELLS[code].name:<14} {address} (identity, archives; SQLite)")
+        print(
+            f"  cell {code} {CELLS[code].name:<14} {address} ({', '.join(REGISTRY.names)}; SQLite)"
+        )
     print(f"\ndemo password for every account: {DEMO_PASSWORD}")
     for code, _ in cells:
         demo = CELLS[code]

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import yaml
 from rhip.cli import build_parser
-from rhip.kit.config import SERVICES, load_settings
+from rhip.kit.apis import api_names
+from rhip.kit.config import load_settings
 from rhip.kit.routing import RoutingTable
 
 from deploy.chart import (
@@ -74,7 +75,7 @@ def test_a_cell_runs_one_deployment_per_enabled_service_each_with_its_kit(
 ) -> None:
     objects = rendered[values_file]
     values = yaml.safe_load((CI_VALUES / values_file).read_text())
-    enabled = [s for s in SERVICES if values.get("services", {}).get(s, {}).get("enabled")] or [
+    enabled = [s for s in api_names() if values.get("services", {}).get(s, {}).get("enabled")] or [
         "identity"  # the chart's default
     ]
     deployments = by_kind(objects, "Deployment")
@@ -218,7 +219,7 @@ def test_a_cell_given_one_address_is_routed_there_for_every_service(tmp_path: Pa
                         {"name": "js", "regions": ["320000"], "namespace": "rhip-320000",
                          "address": "cell.example:50061"},
                         {"name": "sd", "regions": ["370000"], "namespace": "rhip-370000",
-                         "services": ["archives", "identity"], "fullname": "sd-rhip",
+                         "services": ["archives"], "fullname": "sd-rhip",
                          "address": "front.example:50051"},
                     ]
                 },
@@ -229,7 +230,7 @@ def test_a_cell_given_one_address_is_routed_there_for_every_service(tmp_path: Pa
     js, sd = _routing_table(objects, tmp_path).cells
     assert (js.address, dict(js.services)) == ("cell.example:50061", {})
     assert sd.address_of("archives") == "sd-rhip-archives.rhip-370000.svc.cluster.local:50051"
-    assert sd.address_of("emr") == "front.example:50051"  # the given address stays the default
+    assert sd.address_of("identity") == "front.example:50051"  # the given address: the rest
 
 
 def test_a_cells_services_reach_identity_at_its_service(rendered: Rendered) -> None:
@@ -255,9 +256,9 @@ def test_migrations_run_as_a_pre_upgrade_hook_job(rendered: Rendered) -> None:
     hooks = job["metadata"]["annotations"]["helm.sh/hook"].split(",")
     assert "pre-upgrade" in hooks and "pre-install" in hooks
     container = job["spec"]["template"]["spec"]["containers"][0]
-    assert container["args"] == ["migrate", "--services", "identity,archives,emr,mch,referral"]
+    assert container["args"] == ["migrate", "--services", "archives,identity"]
     env_names = {e["name"] for e in container["env"]}
-    assert {f"RHIP_{s.upper()}_DATABASE_URL" for s in SERVICES} <= env_names
+    assert {f"RHIP_{s.upper()}_DATABASE_URL" for s in api_names()} <= env_names
     # Its NetworkPolicy is a hook too, created first: the provisioner's default-deny is
     # already in force when the Job runs, before the release's own policies exist.
     policy = named(objects, "NetworkPolicy", "rhip-migrate")

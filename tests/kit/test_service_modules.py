@@ -5,6 +5,7 @@ the registry, the APIs and the chart list the same services."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -111,7 +112,7 @@ def test_a_module_whose_required_service_is_elsewhere_needs_its_address(
 
 
 def test_registry_refuses_unknown_services_and_modules_before_their_requirements() -> None:
-    with pytest.raises(ConfigError, match="unknown service.*archive\\b.*available: identity"):
+    with pytest.raises(ConfigError, match=r"unknown service.*archive\b.*available: identity"):
         REGISTRY.resolve("identity,archive")
     assert REGISTRY.resolve("archives,identity") == ("identity", "archives")  # build order
     skeleton = ServiceModule("skeleton", lambda c: Built([]), lambda s: None, requires=("x",))
@@ -124,3 +125,7 @@ def test_the_registry_serves_every_api_and_the_chart_lists_the_same_services() -
     assert set(REGISTRY.names) == apis
     values = yaml.safe_load((CHART / "values.yaml").read_text())
     assert set(values["services"]) == set(REGISTRY.names)
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    assert set(schema["properties"]["services"]["properties"]) == set(REGISTRY.names)
+    route = schema["definitions"]["cellRoute"]["properties"]
+    assert set(route["services"]["items"]["enum"]) == set(REGISTRY.names)

@@ -62,7 +62,7 @@ service's own values merged over them.
 {{- $values := mergeOverwrite (deepCopy .Values.serviceDefaults) (omit (deepCopy .Values.gateway) "cells" "service") -}}
 {{- $items = append $items (dict "name" "gateway" "args" (list "gateway") "values" $values) -}}
 {{- else -}}
-{{- range $name := list "identity" "archives" "emr" "mch" "referral" -}}
+{{- range $name := keys .Values.services | sortAlpha -}}
 {{- $own := get $.Values.services $name | default dict -}}
 {{- if $own.enabled -}}
 {{- $values := mergeOverwrite (deepCopy $.Values.serviceDefaults) (deepCopy $own) -}}
@@ -79,7 +79,7 @@ service's own values merged over them.
 {{/* The enabled services of a cell, comma-separated (for `rhip migrate --services`). */}}
 {{- define "rhip.enabledServices" -}}
 {{- $names := list -}}
-{{- range $name := list "identity" "archives" "emr" "mch" "referral" -}}
+{{- range $name := keys .Values.services | sortAlpha -}}
 {{- if (get $.Values.services $name | default dict).enabled -}}
 {{- $names = append $names $name -}}
 {{- end -}}

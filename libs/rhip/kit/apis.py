@@ -57,6 +57,13 @@ def methods() -> dict[str, MethodInfo]:
     return found
 
 
+def api_names() -> tuple[str, ...]:
+    """The rhip services with an API (``rhip.api.<name>.v1``), sorted: what a cell can serve,
+    a routing table can name and ``RHIP_<NAME>_DATABASE_URL`` can configure. The registry of
+    service modules (rhip.modules) serves exactly these (tests/kit/test_service_modules.py)."""
+    return tuple(sorted({m.api for m in methods().values()}))
+
+
 def service_names() -> list[str]:
     return sorted({m.service for m in methods().values()})
 

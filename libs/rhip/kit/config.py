@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rhip.kit.apis import api_names
 from rhip.kit.tenancy import is_region_code
 
-SERVICES = ("identity", "archives", "emr", "mch", "referral")
 ENVIRONMENTS = ("development", "production")
 TRACE_EXPORTERS = ("none", "console", "memory", "otlp")
 ACCESS_LOG_MODES = ("all", "errors", "off")
@@ -208,7 +208,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         raise ConfigError("RHIP_SECRET_KEY is required outside development mode")
     urls = {
         svc: env[f"RHIP_{svc.upper()}_DATABASE_URL"]
-        for svc in SERVICES
+        for svc in api_names()
         if env.get(f"RHIP_{svc.upper()}_DATABASE_URL")
     }
     exporter = env.get("RHIP_TRACES_EXPORTER") or env.get("OTEL_TRACES_EXPORTER") or "none"

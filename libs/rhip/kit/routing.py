@@ -24,7 +24,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TypeGuard
 
-from rhip.kit.config import SERVICES
+from rhip.kit.apis import api_names
 from rhip.kit.errors import InvalidArgument, invalid
 from rhip.kit.tenancy import is_region_code, is_within, region_path
 
@@ -99,9 +99,9 @@ def _parse_services(data: object, where: str) -> dict[str, str]:
             f'{where} must map service names to host:port, e.g. {{"archives": "h:1"}}'
         )
     for service, address in data.items():
-        if service not in SERVICES:
+        if service not in api_names():
             raise RoutingError(
-                f"{where}: {service!r} is not a service; services: {', '.join(SERVICES)}"
+                f"{where}: {service!r} is not a service; services: {', '.join(api_names())}"
             )
         if not _is_address(address):
             raise RoutingError(f"{where}.{service} must be host:port, not {address!r}")

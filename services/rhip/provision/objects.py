@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubernetes import client as k8s
-from rhip.kit.config import SERVICES
+from rhip.kit.apis import api_names
 from rhip.kit.tenancy import is_region_code
 
 FIELD_MANAGER = "rhip-provisioner"
@@ -148,7 +148,7 @@ def secret_values(env: Mapping[str, str], *, region: str, dry_run: bool) -> dict
         CELL_CLIENT_ID_VAR: f"cell-{region}",
         CELL_CLIENT_SECRET_VAR: PLACEHOLDER if dry_run else secrets.token_urlsafe(32),
     }
-    for service in SERVICES:
+    for service in api_names():
         var = database_url_var(service)
         if env.get(var):
             values[var] = FROM_ENV if dry_run else env[var]
