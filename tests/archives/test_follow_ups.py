@@ -1,6 +1,6 @@
 """Check-ups (§2.5) and hypertension / type 2 diabetes follow-ups (§2.6): impossible values
 refused with every field named, classification, next-due dates, the 14-day rules, referral and
-urgent tasks, overdue lists. DOMAIN.md §10 scenario 10."""
+urgent tasks, overdue lists. docs/domain §10 scenario 10."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Record lifecycle (DOMAIN.md §2.7, scenario 8): draft → active once the form is complete;
+"""Record lifecycle (docs/domain §2.7, scenario 8): draft → active once the form is complete;
 termination needs a date (and a destination or handover for a move-out); a record lost to
 follow-up is reactivated with an audited reason; terminated records stay readable."""
 
@@ -47,7 +47,7 @@ def test_a_draft_becomes_active_only_with_a_complete_form(archives: Archives) ->
 
 
 def test_termination_needs_a_date_and_a_move_out_its_destination(archives: Archives) -> None:
-    """DOMAIN.md §10 scenario 8; nothing changes on a refusal."""
+    """docs/domain §10 scenario 8; nothing changes on a refusal."""
     a = archives
     record = a.active("man")
     expect_error(

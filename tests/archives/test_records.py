@@ -107,7 +107,7 @@ def test_records_need_a_verified_living_resident(archives: Archives) -> None:
 
 
 def test_a_second_record_is_refused_naming_the_manager_and_the_transfer(archives: Archives) -> None:
-    """DOMAIN.md §10 scenario 5."""
+    """docs/domain §10 scenario 5."""
     a = archives
     first = a.active("man")
     from support.residents import register_request

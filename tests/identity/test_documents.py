@@ -1,5 +1,5 @@
-"""Identity-document rules (DOMAIN.md §1.1), one test per rule, on the synthetic numbers of
-DOMAIN.md (never a real person's). Each would fail without its rule."""
+"""Identity-document rules (docs/domain §1.1), one test per rule, on the synthetic numbers of
+docs/domain §1.1 (never a real person's). Each would fail without its rule."""
 
 from __future__ import annotations
 

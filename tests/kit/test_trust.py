@@ -1,4 +1,4 @@
-"""The token verifier and the trust between cells (issue 12 item 2, ARCHITECTURE §4): a
+"""The token verifier and the trust between cells (issue 12 item 2, docs/architecture.md §4): a
 signing key vouches only for principals of the regions its cell owns and for that cell's own
 account, and only in tokens naming that cell as issuer; a cached verdict does not outlive a
 routing reload that changes it."""

@@ -395,7 +395,7 @@ m = keyMatch(r.dom + "/", p.dom) && r.sub == p.sub && keyMatch(r.act, p.act)
 
 
 def naive_enforcer(policy: Policy, rows: int) -> tuple[casbin.Enforcer, list[tuple[str, str]]]:
-    """The design rejected in ARCHITECTURE §4: every grant flattened into ``p`` rows
+    """The design rejected in docs/architecture.md §4: every grant flattened into ``p`` rows
     ``(subject, <path>/*, action pattern)``; a decision scans the rows in order, testing the
     region prefix first. Returns the enforcer and the (subject, domain) pairs it grants."""
     actions = {f"role:{r.value}": a for r, a in ROLE_PERMISSIONS.items()}

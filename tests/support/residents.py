@@ -9,7 +9,7 @@ from rhip.identity.documents import id_check_char
 pb = resident_service_pb2
 ID_CARD = resident_pb2.DOCUMENT_TYPE_RESIDENT_ID_CARD
 
-# Synthetic numbers from DOMAIN.md §1.1 (not real people).
+# Synthetic numbers from docs/domain §1.1 (not real people).
 XUZHOU_MAN = "320302198512070310"
 ZAOZHUANG_WOMAN = "370402200002290043"
 LHASA_MAN = "540102199003071213"

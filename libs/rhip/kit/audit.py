@@ -180,7 +180,7 @@ def append_many(tx: Connection, events: Sequence[AuditEvent]) -> int:
 
 class AuditWriter:
     """Appends the audit events of reads, many reads per transaction (group commit), and lets
-    each read answer only once its event is written (ARCHITECTURE §3.5).
+    each read answer only once its event is written (docs/architecture.md §3.5).
 
     A read has nothing to commit but its audit row; appending it in the request would
     serialise every read on the chain's head. Instead the event is captured (who, when, trace

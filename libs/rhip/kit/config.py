@@ -65,7 +65,7 @@ class Settings:
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
     upstream_timeout_seconds: float = 30.0
-    # Dynamic e-health-card QR codes: default TTL and per-region overrides (DOMAIN.md §7.1:
+    # Dynamic e-health-card QR codes: default TTL and per-region overrides (docs/domain §7.1:
     # no national value exists, so it is configuration).
     card_qr_ttl_seconds: int = 60
     card_qr_ttl_by_region: Mapping[str, int] = field(default_factory=dict)
@@ -75,7 +75,7 @@ class Settings:
     cell_client_id: str = ""
     cell_client_secret: str = ""
     gateway_address: str = ""
-    # Hypertension follow-up: the BP target from this age (DOMAIN.md §2.6 marks 150/90 for
+    # Hypertension follow-up: the BP target from this age (docs/domain §2.6 marks 150/90 for
     # people aged 65 and over as uncertain, so it is configuration).
     archives_elderly_age: int = 65
     archives_elderly_bp_target: tuple[int, int] = (150, 90)

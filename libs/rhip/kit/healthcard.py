@@ -1,4 +1,4 @@
-"""Electronic health card QR payloads (DOMAIN.md §7.1): format, signing and offline checks.
+"""Electronic health card QR payloads (docs/domain §7.1): format, signing and offline checks.
 
 Text of a payload, fields joined by ``:``::
 

@@ -1,4 +1,4 @@
-"""Idempotent retries, one key space per caller (AIP-155, ARCHITECTURE §4).
+"""Idempotent retries, one key space per caller (AIP-155, docs/architecture.md §4).
 
 A ``request_id`` is the caller's own name for one attempt at a change. Two callers choosing
 the same id (by accident, or by guessing another caller's, as deterministic demo ids allow)

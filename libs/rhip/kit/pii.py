@@ -1,4 +1,4 @@
-"""Personal identifiers at rest (ARCHITECTURE §5): ID and phone numbers are stored sealed
+"""Personal identifiers at rest (docs/architecture.md §5): ID and phone numbers are stored sealed
 with AES-GCM and found again through a keyed hash (HMAC-SHA-256), so the database never holds
 them in the clear and an exact lookup needs no decryption.
 

@@ -1,7 +1,7 @@
 """SQL filters by region scope: a path column equal to a scope or below it (whole segments).
 
 Every list and search query of every service filters with these, so a caller never receives
-a row outside the subtrees the authorizer gives them (ARCHITECTURE §4, defense in depth).
+a row outside the subtrees the authorizer gives them (docs/architecture.md §4, defense in depth).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Which cell's signing keys vouch for whom (ARCHITECTURE §4, trust between cells).
+"""Which cell's signing keys vouch for whom (docs/architecture.md §4, trust between cells).
 
 Each cell's identity signs its tokens with keys of its own and names itself as issuer
 (``rhip-identity/{cell}``, the cell's region code). Every key the verifier knows is tied to

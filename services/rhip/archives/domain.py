@@ -1,4 +1,4 @@
-"""Health-record rules as plain Python (DOMAIN.md §2): record numbers, the personal basic
+"""Health-record rules as plain Python (docs/domain §2): record numbers, the personal basic
 information form, the record lifecycle, check-up ranges, chronic-disease follow-up
 classification and the transfer state machine. No gRPC, no SQL.
 

@@ -1,11 +1,11 @@
 """Applying identity's resident changes to health records: the use case behind the consumer
 (resident_events_consumer.py).
 
-- A death terminates the resident's open record (DOMAIN.md §2.7: reason death, with the date of
+- A death terminates the resident's open record (docs/domain §2.7: reason death, with the date of
   death) and closes its open follow-up plans. A transfer of the record pending between two
   institutions of this cell is declined with it (nothing is left to move); one with another
   cell is left to its institutions, since a cell may not decline across cells on its own.
-- A merge moves the merged resident's records to the survivor (DOMAIN.md §9: "a merge keeps
+- A merge moves the merged resident's records to the survivor (docs/domain §9: "a merge keeps
   aliases and moves records"). When both have an open record, neither is dropped: the merged
   resident's open record stays where it is (one open record per resident holds), and each
   managing institution gets a duplicate-record task naming the other record, to agree which

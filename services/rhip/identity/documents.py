@@ -1,4 +1,4 @@
-"""Identity documents of residents (DOMAIN.md §1.1, §7.1): validation and normalisation.
+"""Identity documents of residents (docs/domain §1.1, §7.1): validation and normalisation.
 
 A document is a ``(doc_type, number)`` pair. The 18-character citizen ID number (GB 11643-1999)
 is the master key; other documents are aliases. Every rule here raises INVALID_ARGUMENT with
@@ -47,9 +47,9 @@ MAINLAND_PROVINCES = frozenset(
     | {"65"}
 )
 # Residence permits for Hong Kong, Macao and Taiwan residents use these address codes with
-# the same check algorithm (DOMAIN.md §1.1, tagged [U]).
+# the same check algorithm (docs/domain §1.1, tagged [U]).
 HMT_ADDRESS_CODES = frozenset({"810000", "820000", "830000"})
-# Practical lower bound for a birth date on a living person's document (DOMAIN.md: [U]).
+# Practical lower bound for a birth date on a living person's document (docs/domain §1.1: [U]).
 EARLIEST_BIRTH = date(1880, 1, 1)
 
 _ID18 = re.compile(r"^\d{17}[\dX]$")
@@ -57,7 +57,7 @@ _ID15 = re.compile(r"^\d{15}$")
 _FPR_OLD = re.compile(r"^[A-Z]{3}\d{12}$")  # 2004 card: three letters + 12 digits
 _PASSPORT = re.compile(r"^[A-Z0-9]{5,17}$")
 _COUNTRY = re.compile(r"^[A-Z]{3}$")
-_BIRTH_CERT = re.compile(r"^[A-Z]\d{9}$")  # DOMAIN.md §4.1: one letter and nine digits
+_BIRTH_CERT = re.compile(r"^[A-Z]\d{9}$")  # docs/domain §4.1: one letter and nine digits
 
 
 def id_check_char(body17: str) -> str:

@@ -1,4 +1,4 @@
-"""Electronic health cards (DOMAIN.md §7.1): issue, revoke, re-issue, QR payloads, scans.
+"""Electronic health cards (docs/domain §7.1): issue, revoke, re-issue, QR payloads, scans.
 
 One card per resident with a stable id; revoking and re-issuing moves the card to a new
 generation, so payloads of the old one fail. A dynamic payload expires after the TTL of the

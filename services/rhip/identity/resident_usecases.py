@@ -675,7 +675,7 @@ class ResidentUseCases:
             repo.save(deceased, resident.version)
             self.on_death(repo, deceased, now)
             repo.record(resident.resident_id, "DECEASED", principal.subject, now)
-            publish(  # the cell's change feed: archives terminates the record (DOMAIN.md §2.7)
+            publish(  # the cell's change feed: archives terminates the record (docs/domain §2.7)
                 repo.s, ChangeKind.DECEASED, resident.resident_id, principal.subject, now,
                 death_date=died,
             )  # fmt: skip

@@ -1,4 +1,4 @@
-"""The resident master index (DOMAIN.md §1.4, §9): one person, one resident, keyed by the
+"""The resident master index (docs/domain §1.4, §9): one person, one resident, keyed by the
 citizen ID number with other documents as aliases. Rules and state as plain Python.
 
 States: PROVISIONAL (no identity document yet, e.g. a newborn) → VERIFIED → MERGED (an alias
@@ -169,7 +169,7 @@ def check_demographics(
     prefix: str = "resident",
     require_birth_date: bool = True,
 ) -> tuple[str, Sex, date | None]:
-    """Name, sex and birth date after the document's rules (DOMAIN.md §1.1 rules 3 and 5).
+    """Name, sex and birth date after the document's rules (docs/domain §1.1 rules 3 and 5).
 
     The document's birth date wins when none is stated and must agree when one is; a stated
     sex that disagrees with the ID's sex digit needs an explicit override reason (kept on the

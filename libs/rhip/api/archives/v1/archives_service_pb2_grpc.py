@@ -27,7 +27,7 @@ if _version_not_supported:
 
 
 class ArchivesServiceStub:
-    """Resident health records of one region cell (城乡居民健康档案, DOMAIN.md §2): records, their
+    """Resident health records of one region cell (城乡居民健康档案, docs/domain §2): records, their
     lifecycle, check-ups, chronic-disease follow-ups and moves between institutions.
     """
 
@@ -260,7 +260,7 @@ class ArchivesServiceStub:
 
 
 class ArchivesServiceServicer:
-    """Resident health records of one region cell (城乡居民健康档案, DOMAIN.md §2): records, their
+    """Resident health records of one region cell (城乡居民健康档案, docs/domain §2): records, their
     lifecycle, check-ups, chronic-disease follow-ups and moves between institutions.
     """
 
@@ -817,7 +817,7 @@ def add_ArchivesServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ArchivesService:
-    """Resident health records of one region cell (城乡居民健康档案, DOMAIN.md §2): records, their
+    """Resident health records of one region cell (城乡居民健康档案, docs/domain §2): records, their
     lifecycle, check-ups, chronic-disease follow-ups and moves between institutions.
     """
 

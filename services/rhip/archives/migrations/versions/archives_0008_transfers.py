@@ -1,6 +1,6 @@
 """Records that come back: a cell may keep the read-only trace of a record that left it and
 the record itself again when the resident moves back, both under the same record number
-(DOMAIN.md §2.3: the number never changes). The number stays unique among the records in
+(docs/domain §2.3: the number never changes). The number stays unique among the records in
 force; traces (TRANSFERRED) are left out of the unique index.
 
 Cross-cell requests the source never acknowledged end ABANDONED, with the reason.
