@@ -13,7 +13,8 @@ from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
 from rhip.archives import domain
 from rhip.archives.domain import BloodPressure, FollowUpPolicy, Program, Visit
-from rhip.kit.config import ConfigError, load_settings
+from rhip.archives.settings import load_archives_settings
+from rhip.kit.config import ConfigError
 from support.errors import expect_error
 
 HTN = rec.PROGRAM_HYPERTENSION
@@ -107,12 +108,12 @@ def test_elderly_target_is_configuration(archives: Archives) -> None:
     strict = FollowUpPolicy(elderly_bp_target=BloodPressure(140, 90))
     same = Visit(Program.HYPERTENSION, date.today(), BloodPressure(145, 85), 0, 0, False, False, ())
     assert domain.assess(same, 76, 0, strict).classification is domain.Classification.UNCONTROLLED
-    settings = load_settings(
+    options = load_archives_settings(
         {"RHIP_ARCHIVES_ELDERLY_BP_TARGET": "140/90", "RHIP_ARCHIVES_ELDERLY_AGE": "70"}
     )
-    assert settings.archives_elderly_bp_target == (140, 90) and settings.archives_elderly_age == 70
+    assert options.elderly_bp_target == (140, 90) and options.elderly_age == 70
     with pytest.raises(ConfigError):
-        load_settings({"RHIP_ARCHIVES_ELDERLY_BP_TARGET": "high"})
+        load_archives_settings({"RHIP_ARCHIVES_ELDERLY_BP_TARGET": "high"})
 
 
 def test_emergency_criteria_create_an_urgent_referral_task(archives: Archives) -> None:

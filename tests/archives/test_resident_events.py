@@ -24,10 +24,11 @@ from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.api.archives.v1 import health_record_pb2 as rec
 from rhip.api.identity.v1 import identity_service_pb2_grpc
 from rhip.archives.resident_events_consumer import ResidentEventsConsumer
+from rhip.archives.settings import load_archives_settings
 from rhip.cell import build_cell
 from rhip.identity.resident_change_store import head_sequence
 from rhip.kit import audit
-from rhip.kit.config import ConfigError, Settings, load_settings
+from rhip.kit.config import ConfigError, Settings
 from rhip.kit.schema import audit_event
 from rhip.kit.telemetry import build_tracer_provider
 from support.cells import RunningCell, World, build_world, start_cell
@@ -365,7 +366,7 @@ def test_the_consumer_survives_identity_being_down_and_catches_up_in_pages(
 
 @pytest.mark.parametrize("millis", ["soon", "10", "3600001"])
 def test_the_interval_setting_is_validated(millis: str) -> None:
-    assert load_settings({}).archives_resident_events_interval_seconds == 5.0
-    assert load_settings(INTERVAL).archives_resident_events_interval_seconds == 0.1  # 100 ms
+    assert load_archives_settings({}).resident_events_interval_seconds == 5.0
+    assert load_archives_settings(INTERVAL).resident_events_interval_seconds == 0.1  # 100 ms
     with pytest.raises(ConfigError, match="RHIP_ARCHIVES_RESIDENT_EVENTS_INTERVAL_MS"):
-        load_settings({"RHIP_ARCHIVES_RESIDENT_EVENTS_INTERVAL_MS": millis})
+        load_archives_settings({"RHIP_ARCHIVES_RESIDENT_EVENTS_INTERVAL_MS": millis})

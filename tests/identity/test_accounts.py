@@ -61,7 +61,7 @@ def _all_audit_text(world: World) -> str:
 
 
 def _lock(running: RunningCell, username: str) -> None:
-    for _ in range(running.usecases.settings.login_max_failures):
+    for _ in range(running.usecases.options.login_max_failures):
         expect_error(
             lambda: _login(running, username, "Wrong-Passw0rd-00"), grpc.StatusCode.UNAUTHENTICATED
         )
@@ -351,7 +351,7 @@ def test_every_kind_of_user_changes_their_own_password_through_the_guard(world: 
 def test_wrong_current_passwords_count_towards_the_lockout(world: World) -> None:
     running = world.running
     md = _bearer(_login(running, "nj-doctor"))
-    for _ in range(running.usecases.settings.login_max_failures):
+    for _ in range(running.usecases.options.login_max_failures):
         expect_error(
             lambda: running.stub.ChangePassword(
                 pb.ChangePasswordRequest(

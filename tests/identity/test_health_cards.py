@@ -10,6 +10,7 @@ from pathlib import Path
 
 import grpc
 from rhip.api.identity.v1 import health_card_pb2 as card_pb
+from rhip.identity.settings import load_identity_settings
 from rhip.kit.authn import public_key_from_jwk
 from rhip.kit.config import Settings
 from rhip.kit.healthcard import CardSigner, QrClaims, QrType, parse, verify_offline
@@ -151,7 +152,8 @@ def test_dynamic_ttl_follows_region_config(tmp_path: Path, database_url: str) ->
         RHIP_CARD_QR_TTL_BY_REGION="320300=30",
         RHIP_CARD_QR_TTL_SECONDS="90",
     )
-    assert settings.card_qr_ttl("320311") == 30 and settings.card_qr_ttl("320106") == 90
+    options = load_identity_settings(settings.env)
+    assert options.card_qr_ttl("320311") == 30 and options.card_qr_ttl("320106") == 90
     running = start_cell(settings)
     try:
         build_world(running)

@@ -14,7 +14,8 @@ from rhip.api.common.v1 import common_pb2
 from rhip.api.identity.v1 import identity_service_pb2 as pb
 from rhip.api.identity.v1 import user_pb2
 from rhip.identity.passwords import PasswordPolicy
-from rhip.kit.config import ConfigError, load_settings
+from rhip.identity.settings import load_identity_settings
+from rhip.kit.config import ConfigError
 from rhip.kit.errors import InvalidArgument
 from support.cells import PASSWORD, RunningCell, World, build_world, start_cell
 from support.errors import expect_error
@@ -27,7 +28,7 @@ STRICT = {
 
 
 def test_defaults_are_the_rule_from_before() -> None:
-    settings = load_settings({})
+    settings = load_identity_settings({})
     policy = PasswordPolicy.from_settings(settings)
     assert policy == PasswordPolicy(12, ("letter", "digit"), 0)
     policy.validate("abcdefghijk1", "password")  # 12, letters and digits: enough
@@ -38,7 +39,7 @@ def test_defaults_are_the_rule_from_before() -> None:
 
 
 def test_settings_are_checked_when_loaded() -> None:
-    strict = load_settings(STRICT)
+    strict = load_identity_settings(STRICT)
     assert (strict.password_min_length, strict.password_history) == (16, 3)
     assert strict.password_character_classes == ("lower", "upper", "digit", "symbol")
     for name, value in (
@@ -50,11 +51,11 @@ def test_settings_are_checked_when_loaded() -> None:
         ("RHIP_PASSWORD_HISTORY", "-1"),
     ):
         with pytest.raises(ConfigError, match=name):
-            load_settings({name: value})
+            load_identity_settings({name: value})
 
 
 def test_every_violation_is_named() -> None:
-    policy = PasswordPolicy.from_settings(load_settings(STRICT))
+    policy = PasswordPolicy.from_settings(load_identity_settings(STRICT))
     with pytest.raises(InvalidArgument) as caught:
         policy.validate("abc", "new_password")
     descriptions = [v.description for v in caught.value.violations]

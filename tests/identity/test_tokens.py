@@ -81,7 +81,7 @@ def test_lockout_after_repeated_failures(world: World) -> None:
     bad = pb.LoginRequest(
         password=pb.PasswordCredentials(username="qs-doctor", password="Wrong-Passw0rd-1")
     )
-    limit = world.running.usecases.settings.login_max_failures
+    limit = world.running.usecases.options.login_max_failures
     for _ in range(limit - 1):
         expect_error(lambda: stub.Login(bad), UNAUTH, "INVALID_CREDENTIALS")
     expect_error(lambda: stub.Login(bad), UNAUTH, "ACCOUNT_LOCKED")

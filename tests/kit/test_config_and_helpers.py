@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import uuid
+from pathlib import Path
 
 import pytest
+from rhip.archives.settings import load_archives_settings
+from rhip.cell import build_cell
 from rhip.kit.config import ConfigError, load_settings
 from rhip.kit.errors import InvalidArgument
 from rhip.kit.ids import new_id, uuid7
@@ -24,9 +27,13 @@ def test_defaults_and_per_service_database_urls() -> None:
 
 
 def test_the_transfer_escalation_days_default_to_14_and_are_read_from_the_environment() -> None:
-    assert load_settings({}).archives_transfer_escalation_days == 14
+    assert load_archives_settings({}).transfer_escalation_days == 14
     env = {"RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS": "30"}
-    assert load_settings(env).archives_transfer_escalation_days == 30
+    assert load_archives_settings(env).transfer_escalation_days == 30
+    # carried to the service through the shared settings, which keep only RHIP_* variables
+    shared = load_settings({**env, "HOME": "/root"})
+    assert load_archives_settings(shared.env).transfer_escalation_days == 30
+    assert "HOME" not in shared.env and "RHIP_ARCHIVES" not in repr(shared)
 
 
 def test_health_port_database_check_and_cell_bulkhead_settings() -> None:
@@ -49,15 +56,10 @@ def test_health_port_database_check_and_cell_bulkhead_settings() -> None:
     [
         ({"RHIP_CELL": "32"}, "RHIP_CELL"),
         ({"RHIP_ENV": "staging"}, "RHIP_ENV"),
-        ({"RHIP_ACCESS_TOKEN_TTL_SECONDS": "soon"}, "RHIP_ACCESS_TOKEN_TTL_SECONDS"),
-        ({"RHIP_ACCESS_TOKEN_TTL_SECONDS": "0"}, "RHIP_ACCESS_TOKEN_TTL_SECONDS"),
         ({"RHIP_SECRET_KEY": "!!"}, "RHIP_SECRET_KEY"),
         ({"RHIP_SECRET_KEY": base64.b64encode(b"short").decode()}, "RHIP_SECRET_KEY"),
         ({"RHIP_ENV": "production"}, "RHIP_SECRET_KEY"),
         ({"RHIP_TRACES_EXPORTER": "jaeger"}, "RHIP_TRACES_EXPORTER"),
-        ({"RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS": "two weeks"}, "ESCALATION_DAYS"),
-        ({"RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS": "0"}, "ESCALATION_DAYS"),
-        ({"RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS": "366"}, "ESCALATION_DAYS"),
         ({"RHIP_DB_CHECK_TIMEOUT_MS": "10"}, "RHIP_DB_CHECK_TIMEOUT_MS"),
         ({"RHIP_GATEWAY_CELL_INFLIGHT": "-1"}, "RHIP_GATEWAY_CELL_INFLIGHT"),
     ],
@@ -65,6 +67,26 @@ def test_health_port_database_check_and_cell_bulkhead_settings() -> None:
 def test_bad_settings_fail_fast_naming_the_variable(env: dict[str, str], variable: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         load_settings(env)
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"RHIP_ACCESS_TOKEN_TTL_SECONDS": "soon"}, "RHIP_ACCESS_TOKEN_TTL_SECONDS"),
+        ({"RHIP_ACCESS_TOKEN_TTL_SECONDS": "0"}, "RHIP_ACCESS_TOKEN_TTL_SECONDS"),
+        ({"RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS": "two weeks"}, "ESCALATION_DAYS"),
+        ({"RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS": "0"}, "ESCALATION_DAYS"),
+        ({"RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS": "366"}, "ESCALATION_DAYS"),
+    ],
+)
+def test_a_services_bad_setting_fails_the_cell_before_it_starts(
+    env: dict[str, str], variable: str, tmp_path: Path
+) -> None:
+    """Each service reads its own settings when the cell builds it: a bad one stops
+    ``rhip serve`` with the variable's name, before anything listens."""
+    settings = load_settings({**env, "RHIP_DATA_DIR": str(tmp_path)})
+    with pytest.raises(ConfigError, match=variable):
+        build_cell(settings)
 
 
 def test_page_tokens_round_trip_and_are_bound_to_the_query() -> None:

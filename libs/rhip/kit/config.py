@@ -18,9 +18,6 @@ from rhip.kit.tenancy import is_region_code
 ENVIRONMENTS = ("development", "production")
 TRACE_EXPORTERS = ("none", "console", "memory", "otlp")
 ACCESS_LOG_MODES = ("all", "errors", "off")
-# Character classes a password policy may require (identity's PasswordPolicy checks them).
-PASSWORD_CLASSES = ("letter", "lower", "upper", "digit", "symbol")
-PASSWORD_HISTORY_MAX = 24
 
 
 class ConfigError(ValueError):
@@ -35,18 +32,6 @@ class Settings:
     data_dir: Path = Path("var")
     database_urls: Mapping[str, str] = field(default_factory=dict)
     secret_key: bytes | None = None
-    access_token_ttl_seconds: int = 900
-    refresh_token_ttl_seconds: int = 12 * 3600
-    login_max_failures: int = 5
-    lockout_seconds: int = 900
-    argon2_time_cost: int = 3
-    # Identity's password policy (rhip.identity.passwords): minimum length, the character
-    # classes every password must contain, and how many recent passwords (the current one
-    # included) a change may not reuse; 0 refuses only the current one.
-    password_min_length: int = 12
-    password_character_classes: tuple[str, ...] = ("letter", "digit")
-    password_history: int = 0
-    argon2_memory_kib: int = 65536
     grpc_workers: int = 4
     authz_poll_seconds: float = 0.25
     traces_exporter: str = "none"
@@ -65,38 +50,19 @@ class Settings:
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
     upstream_timeout_seconds: float = 30.0
-    # Dynamic e-health-card QR codes: default TTL and per-region overrides (docs/domain §7.1:
-    # no national value exists, so it is configuration).
-    card_qr_ttl_seconds: int = 60
-    card_qr_ttl_by_region: Mapping[str, int] = field(default_factory=dict)
     # Where archives calls identity (residents, tenants); empty: this cell's own listen address.
     identity_address: str = ""
     # The cell's own service account (cross-cell calls) and the gateway it calls through.
     cell_client_id: str = ""
     cell_client_secret: str = ""
     gateway_address: str = ""
-    # Hypertension follow-up: the BP target from this age (docs/domain §2.6 marks 150/90 for
-    # people aged 65 and over as uncertain, so it is configuration).
-    archives_elderly_age: int = 65
-    archives_elderly_bp_target: tuple[int, int] = (150, 90)
-    # How often archives reads identity's resident change feed (deaths, merges).
-    archives_resident_events_interval_seconds: float = 5.0
-    # Record transfers: the days a managing institution has to answer a transfer request
-    # before either institution may escalate it to the county administrators of both sides
-    # (a platform rule, not a national one, so it is configuration).
-    archives_transfer_escalation_days: int = 14
+    # The RHIP_* variables as given, for each service's own settings (rhip.<svc>.settings);
+    # never printed (they hold the secret key and database passwords).
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def development(self) -> bool:
         return self.environment == "development"
-
-    def card_qr_ttl(self, region_code: str) -> int:
-        """The TTL of the most specific region at or above ``region_code`` that has one."""
-        for prefix_len in (6, 4, 2):
-            code = region_code[:prefix_len].ljust(6, "0")
-            if code in self.card_qr_ttl_by_region:
-                return self.card_qr_ttl_by_region[code]
-        return self.card_qr_ttl_seconds
 
     @property
     def issuer(self) -> str:
@@ -114,7 +80,7 @@ class Settings:
         return f"sqlite:///{self.data_dir / self.cell / service}.db"
 
 
-def _int(
+def env_int(
     env: Mapping[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None
 ) -> int:
     raw = env.get(name)
@@ -131,7 +97,7 @@ def _int(
     return value
 
 
-def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+def env_choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
     value = env.get(name) or default
     if value not in allowed:
         raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
@@ -151,55 +117,9 @@ def _secret_key(env: Mapping[str, str]) -> bytes | None:
     return key
 
 
-def _ttl_by_region(env: Mapping[str, str]) -> dict[str, int]:
-    """``RHIP_CARD_QR_TTL_BY_REGION=320300=30,370000=90``."""
-    name = "RHIP_CARD_QR_TTL_BY_REGION"
-    result: dict[str, int] = {}
-    for item in filter(None, (part.strip() for part in env.get(name, "").split(","))):
-        code, _, seconds = item.partition("=")
-        if not is_region_code(code.strip()) or not seconds.strip().isdigit():
-            raise ConfigError(f"{name} must look like 320300=30,370000=90, got {item!r}")
-        if not 5 <= int(seconds) <= 3600:
-            raise ConfigError(f"{name}: a TTL must be 5–3600 seconds, got {item!r}")
-        result[code.strip()] = int(seconds)
-    return result
-
-
-def _password_classes(env: Mapping[str, str]) -> tuple[str, ...]:
-    """``RHIP_PASSWORD_CHARACTER_CLASSES=lower,upper,digit,symbol`` (default ``letter,digit``)."""
-    name = "RHIP_PASSWORD_CHARACTER_CLASSES"
-    raw = env.get(name) or "letter,digit"
-    classes = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
-    unknown = [c for c in classes if c not in PASSWORD_CLASSES]
-    if unknown or not classes:
-        raise ConfigError(f"{name} must list classes of {', '.join(PASSWORD_CLASSES)}, got {raw!r}")
-    return classes
-
-
-def _bp_target(env: Mapping[str, str]) -> tuple[int, int]:
-    """``RHIP_ARCHIVES_ELDERLY_BP_TARGET=150/90``."""
-    name = "RHIP_ARCHIVES_ELDERLY_BP_TARGET"
-    raw = env.get(name) or "150/90"
-    systolic, _, diastolic = raw.partition("/")
-    if not (systolic.isdigit() and diastolic.isdigit()) or not (
-        90 <= int(systolic) <= 200 and 50 <= int(diastolic) <= 120
-    ):
-        raise ConfigError(f"{name} must look like 150/90, got {raw!r}")
-    return int(systolic), int(diastolic)
-
-
-def _resident_events_interval(env: Mapping[str, str]) -> float:
-    """``RHIP_ARCHIVES_RESIDENT_EVENTS_INTERVAL_MS``: 50 ms to 1 hour, default 5 s."""
-    name = "RHIP_ARCHIVES_RESIDENT_EVENTS_INTERVAL_MS"
-    millis = _int(env, name, 5000, 50)
-    if millis > 3_600_000:
-        raise ConfigError(f"{name} must be at most 3600000 (one hour)")
-    return millis / 1000
-
-
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Settings from ``env``; raises ConfigError naming the first bad variable."""
-    environment = _choice(env, "RHIP_ENV", "development", ENVIRONMENTS)
+    environment = env_choice(env, "RHIP_ENV", "development", ENVIRONMENTS)
     cell = env.get("RHIP_CELL", "320000")
     if not is_region_code(cell):
         raise ConfigError(f"RHIP_CELL must be a 6-digit region code, got {cell!r}")
@@ -221,37 +141,21 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         data_dir=Path(env.get("RHIP_DATA_DIR", "var")),
         database_urls=urls,
         secret_key=secret,
-        access_token_ttl_seconds=_int(env, "RHIP_ACCESS_TOKEN_TTL_SECONDS", 900, 1),
-        refresh_token_ttl_seconds=_int(env, "RHIP_REFRESH_TOKEN_TTL_SECONDS", 12 * 3600, 1),
-        login_max_failures=_int(env, "RHIP_LOGIN_MAX_FAILURES", 5, 1),
-        lockout_seconds=_int(env, "RHIP_LOCKOUT_SECONDS", 900, 1),
-        argon2_time_cost=_int(env, "RHIP_ARGON2_TIME_COST", 3, 1),
-        password_min_length=_int(env, "RHIP_PASSWORD_MIN_LENGTH", 12, 8, 128),
-        password_character_classes=_password_classes(env),
-        password_history=_int(env, "RHIP_PASSWORD_HISTORY", 0, 0, PASSWORD_HISTORY_MAX),
-        argon2_memory_kib=_int(env, "RHIP_ARGON2_MEMORY_KIB", 65536, 8),
-        grpc_workers=_int(env, "RHIP_GRPC_WORKERS", 4, 1),
-        authz_poll_seconds=_int(env, "RHIP_AUTHZ_POLL_MS", 250, 10) / 1000,
+        grpc_workers=env_int(env, "RHIP_GRPC_WORKERS", 4, 1),
+        authz_poll_seconds=env_int(env, "RHIP_AUTHZ_POLL_MS", 250, 10) / 1000,
         traces_exporter=exporter,
-        access_log=_choice(env, "RHIP_ACCESS_LOG", "errors", ACCESS_LOG_MODES),
-        access_log_slow_ms=_int(env, "RHIP_ACCESS_LOG_SLOW_MS", 1000, 1),
+        access_log=env_choice(env, "RHIP_ACCESS_LOG", "errors", ACCESS_LOG_MODES),
+        access_log_slow_ms=env_int(env, "RHIP_ACCESS_LOG_SLOW_MS", 1000, 1),
         health_listen=env.get("RHIP_HEALTH_LISTEN", ""),
-        db_check_timeout_seconds=_int(env, "RHIP_DB_CHECK_TIMEOUT_MS", 1000, 50, 60_000) / 1000,
-        gateway_cell_inflight=_int(env, "RHIP_GATEWAY_CELL_INFLIGHT", 0, 0),
+        db_check_timeout_seconds=env_int(env, "RHIP_DB_CHECK_TIMEOUT_MS", 1000, 50, 60_000) / 1000,
+        gateway_cell_inflight=env_int(env, "RHIP_GATEWAY_CELL_INFLIGHT", 0, 0),
         routes_file=env.get("RHIP_ROUTES", ""),
-        rate_limit_per_second=_int(env, "RHIP_RATE_LIMIT_PER_SECOND", 50, 1),
-        rate_limit_burst=_int(env, "RHIP_RATE_LIMIT_BURST", 100, 1),
-        upstream_timeout_seconds=_int(env, "RHIP_UPSTREAM_TIMEOUT_SECONDS", 30, 1),
-        card_qr_ttl_seconds=_int(env, "RHIP_CARD_QR_TTL_SECONDS", 60, 5),
-        card_qr_ttl_by_region=_ttl_by_region(env),
+        rate_limit_per_second=env_int(env, "RHIP_RATE_LIMIT_PER_SECOND", 50, 1),
+        rate_limit_burst=env_int(env, "RHIP_RATE_LIMIT_BURST", 100, 1),
+        upstream_timeout_seconds=env_int(env, "RHIP_UPSTREAM_TIMEOUT_SECONDS", 30, 1),
         identity_address=env.get("RHIP_IDENTITY_ADDRESS", ""),
         cell_client_id=env.get("RHIP_CELL_CLIENT_ID", ""),
         cell_client_secret=env.get("RHIP_CELL_CLIENT_SECRET", ""),
         gateway_address=env.get("RHIP_GATEWAY_ADDRESS", ""),
-        archives_elderly_age=_int(env, "RHIP_ARCHIVES_ELDERLY_AGE", 65, 18),
-        archives_elderly_bp_target=_bp_target(env),
-        archives_resident_events_interval_seconds=_resident_events_interval(env),
-        archives_transfer_escalation_days=_int(
-            env, "RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS", 14, 1, 365
-        ),
+        env={k: v for k, v in env.items() if k.startswith(("RHIP_", "OTEL_"))},
     )

@@ -12,12 +12,12 @@ from rhip.archives import domain
 from rhip.archives.clients import IdentityClient, OtherCells, TenantFacts
 from rhip.archives.domain import FollowUpPolicy, HealthRecord
 from rhip.archives.roles import ARCHIVES
+from rhip.archives.settings import ArchivesSettings
 from rhip.archives.store import ArchivesRepository
 from rhip.kit import audit
 from rhip.kit.audit_query import AuditFilter, AuditRecord, search_region
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.authz import Authorizer, subject_blocked
-from rhip.kit.config import Settings
 from rhip.kit.db import Database
 from rhip.kit.errors import AlreadyExists, NotFound, PermissionDenied
 from rhip.kit.pagination import Page
@@ -38,7 +38,7 @@ class UseCaseBase:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         cells: OtherCells | None = None,
         issuer: str = "",
-        escalate_after_days: int = Settings.archives_transfer_escalation_days,
+        escalate_after_days: int = ArchivesSettings.transfer_escalation_days,
     ) -> None:
         self.escalate_after_days = escalate_after_days
         self.cells = cells

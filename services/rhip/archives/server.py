@@ -16,6 +16,7 @@ from rhip.archives.resident_events import ResidentEvents
 from rhip.archives.resident_events_consumer import ResidentEventsConsumer
 from rhip.archives.resident_feed import ResidentFeed
 from rhip.archives.servicer import PUBLIC_METHODS, SERVICE_NAME, ArchivesServicer
+from rhip.archives.settings import ArchivesSettings, load_archives_settings
 from rhip.archives.sweeper import TransferSweeper
 from rhip.archives.usecases import ArchivesUseCases, sync_role_catalog
 from rhip.kit.authz import Authorizer, PolicyStore
@@ -89,6 +90,7 @@ def build_archives(
 ) -> ArchivesService:
     """``authorizer``: the identity service's, when both run in this process; otherwise
     archives reads the cell's policy from the identity database itself."""
+    options = load_archives_settings(settings.env)  # a bad value fails before anything starts
     db = Database.connect(settings.database_url("archives"), pool_size=settings.grpc_workers)
     bring_schema_up_to_date(db)
     policy_db = None
@@ -98,9 +100,9 @@ def build_archives(
         authorizer = Authorizer(PolicyStore(policy_db), poll_seconds=settings.authz_poll_seconds)
         authorizer.start()
     sync_role_catalog(authorizer)
-    systolic, diastolic = settings.archives_elderly_bp_target
+    systolic, diastolic = options.elderly_bp_target
     policy = FollowUpPolicy(
-        elderly_age=settings.archives_elderly_age,
+        elderly_age=options.elderly_age,
         elderly_bp_target=BloodPressure(systolic, diastolic),
     )
     usecases = ArchivesUseCases(
@@ -111,7 +113,7 @@ def build_archives(
         policy,
         cells=OtherCells(settings, identity_address, peers),
         issuer=settings.issuer,
-        escalate_after_days=settings.archives_transfer_escalation_days,
+        escalate_after_days=options.transfer_escalation_days,
     )
     sweeper = None
     if usecases.cells is not None and usecases.cells.configured:
@@ -128,13 +130,17 @@ def build_archives(
     ]
     return ArchivesService(
         db, authorizer, owns, usecases, specs, policy_db,
-        resident_events=_resident_events(settings, db, identity_address, peers),
+        resident_events=_resident_events(settings, options, db, identity_address, peers),
         sweeper=sweeper,
     )  # fmt: skip
 
 
 def _resident_events(
-    settings: Settings, db: Database, identity_address: Callable[[], str], peers: ChannelPool
+    settings: Settings,
+    options: ArchivesSettings,
+    db: Database,
+    identity_address: Callable[[], str],
+    peers: ChannelPool,
 ) -> ResidentEventsConsumer | None:
     feed = ResidentFeed(settings, identity_address, peers)
     if not feed.configured:
@@ -144,5 +150,5 @@ def _resident_events(
         )
         return None
     return ResidentEventsConsumer(
-        ResidentEvents(db), feed, settings.archives_resident_events_interval_seconds
+        ResidentEvents(db), feed, options.resident_events_interval_seconds
     )

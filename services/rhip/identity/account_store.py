@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import cast
 
 from rhip.identity.domain import User
+from rhip.identity.settings import PASSWORD_HISTORY_MAX
 from rhip.identity.store import Base, RefreshTokenRow, UserRow
-from rhip.kit.config import PASSWORD_HISTORY_MAX
 from rhip.kit.ids import new_id
 from sqlalchemy import (
     Connection,

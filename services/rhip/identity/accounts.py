@@ -182,8 +182,8 @@ class AccountUseCases:
                 attempt = after_failed_login(
                     user,
                     now,
-                    core.settings.login_max_failures,
-                    timedelta(seconds=core.settings.lockout_seconds),
+                    core.options.login_max_failures,
+                    timedelta(seconds=core.options.lockout_seconds),
                 )
                 IdentityRepository(tx).record_login(
                     user_id, attempt.failed_logins, attempt.locked_until, None

@@ -140,7 +140,7 @@ class HealthCards:
         expire = None
         valid_until, nonce = 0, "-"
         if qr_type is QrType.DYNAMIC:
-            ttl = uc.settings.card_qr_ttl(resident.region_code)
+            ttl = uc.options.card_qr_ttl(resident.region_code)
             expire = now + timedelta(seconds=ttl)
             valid_until, nonce = int(expire.timestamp()), secrets.token_hex(8)
         claims = QrClaims(

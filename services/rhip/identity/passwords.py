@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rhip.kit.config import Settings
+from rhip.identity.settings import IdentitySettings
 from rhip.kit.errors import FieldViolation, InvalidArgument
 
 # Not configurable: argon2 hashes any length, but nobody types more, and a bound keeps a
@@ -33,7 +33,7 @@ class PasswordPolicy:
     history: int = 0
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> PasswordPolicy:
+    def from_settings(cls, settings: IdentitySettings) -> PasswordPolicy:
         return cls(
             settings.password_min_length,
             settings.password_character_classes,

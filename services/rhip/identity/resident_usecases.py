@@ -37,6 +37,7 @@ from rhip.identity.residents import (
     validate_phone,
 )
 from rhip.identity.roles import READ_UNMASKED, RESIDENTS
+from rhip.identity.settings import IdentitySettings, load_identity_settings
 from rhip.kit import audit
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.authz import Authorizer, subject_blocked
@@ -100,8 +101,10 @@ class ResidentUseCases:
         read_audit: audit.AuditWriter,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_death: Callable[[ResidentRepository, Resident, datetime], None] = lambda *_: None,
+        options: IdentitySettings | None = None,
     ) -> None:
         self.settings = settings
+        self.options = options or load_identity_settings(settings.env)
         self.db = db
         self.authz = authorizer
         self.vault = vault

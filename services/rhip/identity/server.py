@@ -15,6 +15,7 @@ from rhip.identity.resident_changes import ResidentChangeFeed
 from rhip.identity.resident_merges import ResidentMerges
 from rhip.identity.resident_usecases import ResidentUseCases
 from rhip.identity.servicer import PUBLIC_METHODS, SERVICE_NAME, IdentityServicer
+from rhip.identity.settings import load_identity_settings
 from rhip.identity.tokens import KeyRing
 from rhip.identity.usecases import IdentityUseCases
 from rhip.kit.audit import AuditWriter
@@ -55,19 +56,26 @@ def migrate_identity(settings: Settings) -> None:
 
 
 def build_identity(settings: Settings, secret_key: bytes) -> IdentityService:
+    options = load_identity_settings(settings.env)  # a bad value fails before anything starts
     db = Database.connect(settings.database_url("identity"), pool_size=settings.grpc_workers)
     migrate(db.engine, MIGRATIONS)
     authorizer = Authorizer(PolicyStore(db), poll_seconds=settings.authz_poll_seconds)
     authorizer.start()
-    keys = KeyRing(db, secret_key, timedelta(seconds=settings.access_token_ttl_seconds))
+    keys = KeyRing(db, secret_key, timedelta(seconds=options.access_token_ttl_seconds))
     keys.ensure_key()
-    usecases = IdentityUseCases(settings, db, authorizer, keys)
+    usecases = IdentityUseCases(settings, db, authorizer, keys, options=options)
     usecases.sync_role_catalog()
     if settings.cell_client_id:
         usecases.ensure_cell_account()
     servicer = IdentityServicer(usecases, AccountUseCases(usecases, usecases.password_policy))
     residents = ResidentUseCases(
-        settings, db, authorizer, PiiVault(secret_key), AuditWriter(db), on_death=revoke_on_death
+        settings,
+        db,
+        authorizer,
+        PiiVault(secret_key),
+        AuditWriter(db),
+        on_death=revoke_on_death,
+        options=options,
     )
     cards = HealthCards(residents, CardSigner(secret_key))
     resident_api = resident_servicer.ResidentServicer(

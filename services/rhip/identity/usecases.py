@@ -36,6 +36,7 @@ from rhip.identity.domain import (
 )
 from rhip.identity.passwords import PasswordPolicy
 from rhip.identity.roles import IDENTITY, permission_rules
+from rhip.identity.settings import IdentitySettings, load_identity_settings
 from rhip.identity.store import IdentityRepository
 from rhip.identity.tokens import IssuedToken, KeyRing, TokenIssuer
 from rhip.kit import audit
@@ -117,24 +118,29 @@ class IdentityUseCases:
         authorizer: Authorizer,
         keys: KeyRing,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        options: IdentitySettings | None = None,
     ) -> None:
         self.settings = settings
+        # Identity's own settings (tokens, lockout, passwords); read from the environment the
+        # shared settings carry unless given.
+        self.options = options or load_identity_settings(settings.env)
+        options = self.options
         self.db = db
         self.authz = authorizer
         self.policy: PolicyStore = authorizer.store
         self.keys = keys
         self.clock = clock
         self.tokens = TokenIssuer(
-            keys, settings.issuer, timedelta(seconds=settings.access_token_ttl_seconds)
+            keys, settings.issuer, timedelta(seconds=options.access_token_ttl_seconds)
         )
         self.hasher = PasswordHasher(
-            time_cost=settings.argon2_time_cost,
-            memory_cost=settings.argon2_memory_kib,
+            time_cost=options.argon2_time_cost,
+            memory_cost=options.argon2_memory_kib,
             parallelism=1,
         )
         # Checked against when the username is unknown, so both paths cost the same.
         self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
-        self.password_policy = PasswordPolicy.from_settings(settings)
+        self.password_policy = PasswordPolicy.from_settings(options)
         self.cell_path = region_path(settings.cell)
         self.parents = ListParents(authorizer, self.cell_path)
 
@@ -686,8 +692,8 @@ class IdentityUseCases:
                     attempt = after_failed_login(
                         user,
                         now,
-                        self.settings.login_max_failures,
-                        timedelta(seconds=self.settings.lockout_seconds),
+                        self.options.login_max_failures,
+                        timedelta(seconds=self.options.lockout_seconds),
                     )
                     repo.record_login(
                         user.user_id, attempt.failed_logins, attempt.locked_until, None
@@ -791,7 +797,7 @@ class IdentityUseCases:
         refresh_token, refresh_expire = "", None
         if refresh:
             refresh_token = secrets.token_urlsafe(32)
-            refresh_expire = now + timedelta(seconds=self.settings.refresh_token_ttl_seconds)
+            refresh_expire = now + timedelta(seconds=self.options.refresh_token_ttl_seconds)
             repo.add_refresh_token(
                 _hash_secret(refresh_token), family_id or new_id(), subject, refresh_expire
             )
