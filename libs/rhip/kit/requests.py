@@ -11,10 +11,10 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Container, Sized
+from collections.abc import Container, Sequence, Sized
 from typing import Any
 
-from rhip.kit.errors import invalid
+from rhip.kit.errors import Violations, invalid
 
 REASON_MAX = 500
 MAX_MASK_PATHS = 20  # paths of an update_mask (FieldMask) in any request
@@ -112,3 +112,14 @@ def parse_json_document(
         return json.loads(data)
     except ValueError:  # includes UnicodeDecodeError
         raise invalid(field, "is not a JSON document", reason) from None
+
+
+def check_update_mask(checks: Violations, mask: Sequence[str], allowed: Container[str]) -> None:
+    """An Update's field mask (AIP-134): at least one path, at most ``MAX_MASK_PATHS``, each
+    one a field the method may change; every problem is added to ``checks``."""
+    if not mask:
+        checks.add("update_mask", "name at least one field to change", "UPDATE_MASK_EMPTY")
+    checks.check(check_count, mask, MAX_MASK_PATHS, "update_mask.paths")
+    for path in mask[:MAX_MASK_PATHS]:
+        if path not in allowed:
+            checks.add("update_mask", f"{path} cannot be changed", "UPDATE_MASK_FIELD")

@@ -56,7 +56,7 @@ from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.pii import PiiVault
-from rhip.kit.requests import MAX_MASK_PATHS, check_count
+from rhip.kit.requests import check_update_mask
 from rhip.kit.tenancy import catalog, is_within, region_path, tenant_scope
 from rhip.kit.timestamps import parse_iso_date
 
@@ -539,12 +539,7 @@ class ResidentUseCases:
         do not. The etag guards against lost updates."""
         principal = current_principal()
         checks = Violations()
-        if not mask:
-            checks.add("update_mask", "name at least one field to change", "UPDATE_MASK_EMPTY")
-        checks.check(check_count, mask, MAX_MASK_PATHS, "update_mask.paths")
-        for path in mask[:MAX_MASK_PATHS]:
-            if path not in UPDATABLE_FIELDS:
-                checks.add("update_mask", f"{path} cannot be changed", "UPDATE_MASK_FIELD")
+        check_update_mask(checks, mask, UPDATABLE_FIELDS)
         updates: dict[str, Any] = {}
         if "display_name" in mask:
             updates["name"] = checks.check(validate_name, stated.name, "resident.display_name")

@@ -67,7 +67,7 @@ from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.parents import ListParents
-from rhip.kit.requests import MAX_MASK_PATHS, check_count
+from rhip.kit.requests import check_update_mask
 from rhip.kit.tenancy import Region, catalog, is_region_code, is_within, region_path, tenant_scope
 
 log = logging.getLogger(__name__)
@@ -271,12 +271,7 @@ class IdentityUseCases:
     ) -> Tenant:
         tenant_id = parse_resource_name(name, "tenants", "tenant.name")
         checks = Violations()
-        if not mask:
-            checks.add("update_mask", "name at least one field to change", "UPDATE_MASK_EMPTY")
-        checks.check(check_count, mask, MAX_MASK_PATHS, "update_mask.paths")
-        for path in mask[:MAX_MASK_PATHS]:
-            if path not in TENANT_FIELDS:
-                checks.add("update_mask", f"{path} cannot be changed", "UPDATE_MASK_FIELD")
+        check_update_mask(checks, mask, TENANT_FIELDS)
         updates: dict[str, Any] = {}
         if "display_name" in mask:
             updates["display_name"] = checks.check(
