@@ -16,7 +16,7 @@ from rhip.kit.authz import (
     permission_rule,
 )
 from rhip.kit.db import Database, migrate
-from rhip.kit.errors import PermissionDenied
+from rhip.kit.errors import NotFound, PermissionDenied
 
 READ = "rhip.api.identity.v1.IdentityService/GetTenant"
 WRITE = "rhip.api.identity.v1.IdentityService/UpdateTenant"
@@ -187,3 +187,22 @@ def test_a_catalogue_naming_another_services_actions_is_refused(authorizer: Auth
     with pytest.raises(ValueError, match="other actions"):
         authorizer.sync_catalog("rhip.api.archives.", [permission_rule("practitioner", WRITE)])
     assert authorizer.store.load()[1] == before
+
+
+def test_permission_before_existence_hides_missing_targets_from_callers_of_one_region(
+    authorizer: Authorizer,
+) -> None:
+    """require_found: a missing target is NOT_FOUND only to a caller who may act anywhere in
+    the cell; a county administrator gets the same PERMISSION_DENIED for a missing target as
+    for one outside its county."""
+    province = Principal("user:admin", PrincipalKind.REGIONAL_ADMIN, "", "320300")
+    county = Principal("user:county", PrincipalKind.REGIONAL_ADMIN, "", "320311")
+    cell = "86/32/3203"
+    with pytest.raises(NotFound):
+        authorizer.require_found(province, None, WRITE, cell, "tenants/x does not exist")
+    with pytest.raises(PermissionDenied) as missing:
+        authorizer.require_found(county, None, WRITE, cell, "tenants/x does not exist")
+    with pytest.raises(PermissionDenied) as elsewhere:
+        authorizer.require_found(county, "86/32/3203/320312", WRITE, cell, "unused")
+    assert str(missing.value) == str(elsewhere.value)
+    authorizer.require_found(county, T1, WRITE, cell, "unused")  # its own county: allowed

@@ -33,7 +33,7 @@ from casbin import persist
 from casbin.util import key_match
 from rhip.kit.authn import Principal
 from rhip.kit.db import Database, is_postgres
-from rhip.kit.errors import PermissionDenied
+from rhip.kit.errors import NotFound, PermissionDenied
 from rhip.kit.schema import authz_rule, authz_version
 from rhip.kit.tenancy import ancestors, is_within
 from rhip.kit.workers import PeriodicWorker
@@ -351,6 +351,19 @@ class Authorizer:
         if self.enforce(principal.subject, domain, action):
             return
         raise self.denial(principal, action)
+
+    def require_found(
+        self, principal: Principal, scope: str | None, action: str, cell_path: str, missing: str
+    ) -> None:
+        """Permission before existence (AIP-211): ``scope`` is the owning region of the target,
+        None when it does not exist. A missing target is NOT_FOUND (``missing``) only to a
+        caller who may do ``action`` anywhere in the cell; to everybody else a missing target
+        and one out of reach are the same PERMISSION_DENIED."""
+        if scope is None:
+            if self.enforce(principal.subject, cell_path, action):
+                raise NotFound(missing)
+            raise self.denial(principal, action)
+        self.require(principal, scope, action)
 
     def denial(self, principal: Principal, action: str) -> PermissionDenied:
         """The refusal of ``action`` to ``principal``: the same wherever it is refused (a

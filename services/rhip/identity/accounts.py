@@ -29,7 +29,6 @@ from rhip.kit.authn import current_principal
 from rhip.kit.authz import block_rule, password_change_rule
 from rhip.kit.errors import (
     FailedPrecondition,
-    NotFound,
     PermissionDenied,
     RhipError,
     Violations,
@@ -55,11 +54,14 @@ class AccountUseCases:
         user_id = parse_resource_name(name, "users")
         AccountRepository(tx).lock_for_update(user_id)
         user = IdentityRepository(tx).get_user(user_id)
-        if user is None:
-            if self.core.authz.enforce(principal.subject, self.core.cell_path, IDENTITY + method):
-                raise NotFound(f"users/{user_id} does not exist")
-            raise PermissionDenied(f"not allowed to call {method} here")
-        self.core.authz.require(principal, user.scope_path, IDENTITY + method)
+        self.core.authz.require_found(
+            principal,
+            user.scope_path if user else None,
+            IDENTITY + method,
+            self.core.cell_path,
+            f"users/{user_id} does not exist",
+        )
+        assert user is not None  # require_found raised otherwise
         return user
 
     @staticmethod

@@ -57,7 +57,6 @@ from rhip.kit.errors import (
     Aborted,
     FailedPrecondition,
     NotFound,
-    PermissionDenied,
     RhipError,
     Unauthenticated,
     Violations,
@@ -157,11 +156,9 @@ class IdentityUseCases:
     def _require_found(self, principal: Principal, scope: str | None, method: str) -> None:
         """Permission before existence: a missing resource is NOT_FOUND only to callers who
         could see any resource of the cell; everybody else gets PERMISSION_DENIED."""
-        if scope is None:
-            if self.authz.enforce(principal.subject, self.cell_path, IDENTITY + method):
-                raise NotFound("no such resource")
-            raise PermissionDenied(f"not allowed to call {method} here")
-        self._require(principal, scope, method)
+        self.authz.require_found(
+            principal, scope, IDENTITY + method, self.cell_path, "no such resource"
+        )
 
     def _in_cell(self, scope: str, field: str) -> None:
         """Checked after authorization (permission before existence)."""
