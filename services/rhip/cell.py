@@ -17,6 +17,7 @@ from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
 from rhip.archives.server import ArchivesService, build_archives, migrate_archives
 from rhip.identity.server import IdentityService, build_identity, migrate_identity
+from rhip.kit.audit_purge import AuditPurgeWorker, cell_purges
 from rhip.kit.authn import KeySource, TokenVerifier
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import ConfigError, Settings
@@ -93,6 +94,8 @@ class Cell:
     # Where the identity service answers: RHIP_IDENTITY_ADDRESS, or the internal identity
     # server once it is bound (tests bind port 0).
     identity_address: str = ""
+    # Purges audit events past the retention from each service's log (rhip.kit.audit_purge).
+    audit_purge: AuditPurgeWorker | None = None
     _closed: bool = field(default=False, repr=False)
 
     @property
@@ -118,6 +121,8 @@ class Cell:
         log.info("cell %s serving on port %d", self.settings.cell, self.port)
         if self.archives is not None:
             self.archives.start_background()  # resident changes, the transfer sweep
+        if self.audit_purge is not None:
+            self.audit_purge.start()
         return self.port
 
     def stop(self, grace: float = 2.0) -> None:
@@ -126,6 +131,8 @@ class Cell:
         self._closed = True
         for watch in self.watches:
             watch.stop()
+        if self.audit_purge is not None:
+            self.audit_purge.stop()
         if self.archives is not None:
             self.archives.stop_background()  # before identity stops answering it
         self.server.stop(grace)
@@ -195,6 +202,10 @@ def build_cell(
         )
     cell = Cell(settings, services, server, tracer_provider, peers, identity, archives, internal)
     cell.watches = _database_watches(settings, server, meter, identity, archives)
+    logs = {name: svc.db for name, svc in (("identity", identity), ("archives", archives)) if svc}
+    cell.audit_purge = AuditPurgeWorker(
+        cell_purges(settings, cell_secret(settings), logs), settings.audit_purge_interval_seconds
+    )
     holder.append(cell)
     return cell
 

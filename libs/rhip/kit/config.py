@@ -21,6 +21,8 @@ ACCESS_LOG_MODES = ("all", "errors", "off")
 # Character classes a password policy may require (identity's PasswordPolicy checks them).
 PASSWORD_CLASSES = ("letter", "lower", "upper", "digit", "symbol")
 PASSWORD_HISTORY_MAX = 24
+# The Cybersecurity Law's six months online (DOMAIN.md §8.1): never keep audit events less.
+AUDIT_RETENTION_MIN_DAYS = 180
 
 
 class ConfigError(ValueError):
@@ -85,6 +87,10 @@ class Settings:
     # before either institution may escalate it to the county administrators of both sides
     # (a platform rule, not a national one, so it is configuration).
     archives_transfer_escalation_days: int = 14
+    # Audit retention (rhip.kit.audit_purge): events older than this many days are purged
+    # behind a signed checkpoint, every audit_purge_interval_seconds.
+    audit_retention_days: int = AUDIT_RETENTION_MIN_DAYS
+    audit_purge_interval_seconds: float = 3600.0
 
     @property
     def development(self) -> bool:
@@ -192,6 +198,18 @@ def _resident_events_interval(env: Mapping[str, str]) -> float:
     return millis / 1000
 
 
+def _audit_retention_days(env: Mapping[str, str]) -> int:
+    """``RHIP_AUDIT_RETENTION_DAYS``: at least 180 (default 180), at most 100 years."""
+    name = "RHIP_AUDIT_RETENTION_DAYS"
+    days = _int(env, name, AUDIT_RETENTION_MIN_DAYS, -(10**9), 36_500)
+    if days < AUDIT_RETENTION_MIN_DAYS:
+        raise ConfigError(
+            f"{name} must be at least {AUDIT_RETENTION_MIN_DAYS} (audit events are kept six "
+            f"months online, Cybersecurity Law art. 21), got {days}"
+        )
+    return days
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Settings from ``env``; raises ConfigError naming the first bad variable."""
     environment = _choice(env, "RHIP_ENV", "development", ENVIRONMENTS)
@@ -248,5 +266,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         archives_resident_events_interval_seconds=_resident_events_interval(env),
         archives_transfer_escalation_days=_int(
             env, "RHIP_ARCHIVES_TRANSFER_ESCALATION_DAYS", 14, 1, 365
+        ),
+        audit_retention_days=_audit_retention_days(env),
+        audit_purge_interval_seconds=_int(
+            env, "RHIP_AUDIT_PURGE_INTERVAL_SECONDS", 3600, 1, 7 * 24 * 3600
         ),
     )
