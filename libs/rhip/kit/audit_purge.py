@@ -97,8 +97,10 @@ class AuditPurge:
         scope_path: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         via: str = "worker",
+        per_checkpoint: int = MAX_PER_CHECKPOINT,
     ) -> None:
         self.db = db
+        self.per_checkpoint = per_checkpoint
         self.seal = seal
         self.retention_days = retention_days
         self.scope_path = scope_path
@@ -114,7 +116,7 @@ class AuditPurge:
         while True:
             with self.db.read() as conn:
                 base = virtual or latest(conn)
-                run = _read_run(conn, base, cutoff)
+                run = _read_run(conn, base, cutoff, self.per_checkpoint)
             if isinstance(run, str):
                 return replace(total, problem=run)
             if run is None:
@@ -122,7 +124,7 @@ class AuditPurge:
             total = _add(total, run)
             if dry_run:
                 progress(_describe("would seal", run))
-                if run.count < MAX_PER_CHECKPOINT:
+                if run.count < self.per_checkpoint:
                     break
                 # Later runs would start from this one's anchor: keep counting from there.
                 virtual = _virtual(base, run, cutoff)
@@ -134,7 +136,7 @@ class AuditPurge:
                 continue
             total = replace(total, checkpoints=total.checkpoints + 1)
             progress(_describe(f"checkpoint {checkpoint.number} sealed", run))
-            if run.count < MAX_PER_CHECKPOINT:
+            if run.count < self.per_checkpoint:
                 break
         if dry_run:
             return total
@@ -217,8 +219,10 @@ def _lock(tx: Connection) -> None:
         tx.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
 
 
-def _read_run(conn: Connection, base: Checkpoint | None, cutoff: str) -> _Run | str | None:
-    """The events after ``base`` older than ``cutoff`` (at most MAX_PER_CHECKPOINT), checked
+def _read_run(
+    conn: Connection, base: Checkpoint | None, cutoff: str, most: int
+) -> _Run | str | None:
+    """The events after ``base`` older than ``cutoff`` (at most ``most``), checked
     to chain from its anchor; None when there are none, ``CHAIN_BROKEN`` when they do not
     chain (never seal what was tampered with)."""
     after = base.last_seq if base else 0
@@ -228,13 +232,13 @@ def _read_run(conn: Connection, base: Checkpoint | None, cutoff: str) -> _Run | 
     first: dict | None = None
     last: dict | None = None
     count = 0
-    while count < MAX_PER_CHECKPOINT:
+    while count < most:
         rows = (
             conn.execute(
                 select(audit_event)
                 .where(audit_event.c.seq > after, audit_event.c.seq <= head)
                 .order_by(audit_event.c.seq)
-                .limit(min(READ_BATCH, MAX_PER_CHECKPOINT - count))
+                .limit(min(READ_BATCH, most - count))
             )
             .mappings()
             .all()
