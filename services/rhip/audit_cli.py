@@ -116,7 +116,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
             if report.intact:
                 print(
                     f"{name}: intact: {report.checkpoints} checkpoint(s), anchor seq "
-                    f"{report.anchor_seq}, {report.rows_checked} events checked after it"
+                    f"{report.anchor_seq}, {report.rows_checked} event(s) checked after it"
                 )
             else:
                 broken += 1

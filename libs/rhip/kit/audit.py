@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from rhip.kit.audit_checkpoint import AuditSeal, verified_anchor
+from rhip.kit.audit_checkpoint import AuditSeal, latest_number, verified_anchor
 from rhip.kit.authn import Principal, PrincipalKind, optional_principal
 from rhip.kit.errors import Unavailable
 from rhip.kit.schema import audit_event, audit_head, audit_resident
@@ -297,8 +297,19 @@ def verify(conn: Connection, batch: int = 5000, seal: AuditSeal | None = None) -
 
     The head is read first and rows after it are ignored: they were appended while this ran
     (a row and the head move in one transaction), so no snapshot is needed. Rows at or below
-    the anchor still present are a purge under way: the checkpoint already seals them.
+    the anchor still present are a purge under way: the checkpoint already seals them. A purge
+    that sealed and deleted rows while this ran makes them look missing: then it starts again
+    from the new checkpoint.
     """
+    for _attempt in range(3):
+        before = latest_number(conn)
+        report = _verify_once(conn, batch, seal)
+        if report.intact or report.problem != "ROW_MISSING" or latest_number(conn) == before:
+            return report
+    return report
+
+
+def _verify_once(conn: Connection, batch: int, seal: AuditSeal | None) -> ChainReport:
     head = conn.execute(
         select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
     ).one()

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from rhip.kit.pii import derive_key
 from rhip.kit.schema import audit_checkpoint
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 SIGNING_LABEL = b"rhip/audit/checkpoint/ed25519/v1"
 FORMAT = "rhip-audit-checkpoint/1"
@@ -111,6 +111,10 @@ def latest(conn: Connection) -> Checkpoint | None:
         .first()
     )
     return _checkpoint(row) if row else None
+
+
+def latest_number(conn: Connection) -> int:
+    return conn.execute(select(func.max(audit_checkpoint.c.number))).scalar() or 0
 
 
 def insert(conn: Connection, checkpoint: Checkpoint) -> None:
