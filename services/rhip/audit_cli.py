@@ -83,9 +83,11 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
         print(f"cell {settings.cell}: retention {settings.audit_retention_days} days ({mode})")
         for purge in purges:
             name = purge.seal.log
-            result = purge.run(
-                dry_run=args.dry_run, progress=lambda line, n=name: print(f"  {n}: {line}")
-            )
+
+            def progress(line: str, name: str = name) -> None:
+                print(f"  {name}: {line}", flush=True)
+
+            result = purge.run(dry_run=args.dry_run, progress=progress)
             if result.problem:
                 failed += 1
                 print(f"{name}: REFUSED ({result.problem}): the events to seal do not chain; "

@@ -22,8 +22,8 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -100,8 +100,8 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def _checkpoint(row: Mapping[str, object]) -> Checkpoint:
-    return Checkpoint(**{k: row[k] for k in Checkpoint.__dataclass_fields__})  # type: ignore[arg-type]
+def _checkpoint(row: Any) -> Checkpoint:
+    return Checkpoint(**{k: row[k] for k in Checkpoint.__dataclass_fields__})
 
 
 def latest(conn: Connection) -> Checkpoint | None:
