@@ -90,8 +90,8 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
             result = purge.run(dry_run=args.dry_run, progress=progress)
             if result.problem:
                 failed += 1
-                print(f"{name}: REFUSED ({result.problem}): the events to seal do not chain; "
-                      "nothing was purged. Run: rhip audit verify")  # fmt: skip
+                print(f"{name}: REFUSED ({result.problem}): the log does not verify, so nothing "
+                      "was purged. Run: rhip audit verify")  # fmt: skip
             elif args.dry_run:
                 print(f"{name}: {result.events} events older than {result.cutoff} would be purged")
             else:

@@ -222,6 +222,19 @@ def test_a_checkpoint_re_signed_by_an_intruder_with_other_events_fails(
     assert _verify(db).problem == "CHECKPOINT_FORGED"
 
 
+def test_a_purge_never_builds_on_a_checkpoint_that_does_not_verify(
+    database_url: str, tmp_path: Path
+) -> None:
+    db = _database(database_url, tmp_path)
+    _append(db, OLD + YOUNG)
+    intruder = AuditSeal(os.urandom(32), "320000", "identity")
+    _purge(db, seal=intruder, now=NOW - timedelta(days=100)).run()  # seals seq 1–2
+    before = _rows(db)
+    result = _purge(db).run()
+    assert result.problem == "CHECKPOINT_FORGED" and result.deleted == 0
+    assert _rows(db) == before
+
+
 def test_a_gap_after_the_anchor_fails(database_url: str, tmp_path: Path) -> None:
     db = _database(database_url, tmp_path)
     _append(db, OLD + YOUNG)

@@ -35,7 +35,14 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rhip.kit import audit
-from rhip.kit.audit_checkpoint import GENESIS, AuditSeal, Checkpoint, insert, latest
+from rhip.kit.audit_checkpoint import (
+    GENESIS,
+    AuditSeal,
+    Checkpoint,
+    insert,
+    latest,
+    verified_anchor,
+)
 from rhip.kit.config import Settings
 from rhip.kit.schema import audit_event, audit_resident
 from rhip.kit.tenancy import region_path
@@ -65,7 +72,9 @@ class PurgeResult:
     last_seq: int = 0
     first_time: str = ""
     last_time: str = ""
-    problem: str = ""  # CHAIN_BROKEN: the events to seal do not chain; nothing was purged
+    # Nothing was purged because CHAIN_BROKEN: the events to seal do not chain, or
+    # CHECKPOINT_*: the checkpoints so far do not verify (audit_checkpoint.verified_anchor).
+    problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,10 @@ class AuditPurge:
         virtual: Checkpoint | None = None  # a dry run's last checkpoint, had it written it
         while True:
             with self.db.read() as conn:
+                # Never build on (or delete behind) a checkpoint that does not verify.
+                checked = verified_anchor(conn, self.seal) if virtual is None else None
+                if checked is not None and checked.problem:
+                    return replace(total, problem=checked.problem)
                 base = virtual or latest(conn)
                 run = _read_run(conn, base, cutoff, self.per_checkpoint)
             if isinstance(run, str):
