@@ -17,7 +17,8 @@ from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
 from rhip.archives.server import ArchivesService, build_archives, migrate_archives
 from rhip.identity.server import IdentityService, build_identity, migrate_identity
-from rhip.kit.audit_purge import AuditPurgeWorker, cell_purges
+from rhip.kit.audit_purge import cell_purges
+from rhip.kit.audit_purge_worker import AuditPurgeWorker
 from rhip.kit.authn import KeySource, TokenVerifier
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import ConfigError, Settings

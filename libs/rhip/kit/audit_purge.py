@@ -26,8 +26,6 @@ left to seal. (SQLite writers are serialised by ``BEGIN IMMEDIATE``.)
 from __future__ import annotations
 
 import hashlib
-import logging
-import threading
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -51,7 +49,6 @@ from sqlalchemy import Connection, delete, func, select, text
 if TYPE_CHECKING:
     from rhip.kit.db import Database
 
-log = logging.getLogger(__name__)
 
 ACTOR = "system:audit-purge"
 LOCK_ID = zlib.crc32(b"rhip.kit.audit_purge") & 0x7FFFFFFF
@@ -316,61 +313,6 @@ def _describe(what: str, run: _Run) -> str:
         f"{what}: {run.count} events, seq {run.first_seq}–{run.last_seq}, "
         f"{run.first_time} – {run.last_time}"
     )
-
-
-class AuditPurgeWorker:
-    """Runs the purges of a cell's logs every ``interval`` seconds in a background thread,
-    the first run at once (a cell that was down catches up when it starts)."""
-
-    def __init__(self, purges: list[AuditPurge], interval: float) -> None:
-        self.purges = purges
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is None and self.purges:
-            self._thread = threading.Thread(target=self._loop, name="audit-purge", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def run_once(self) -> list[PurgeResult]:
-        results = []
-        for purge in self.purges:
-            if self._stop.is_set():
-                break
-            try:
-                result = purge.run()
-            except Exception:  # the next run tries again; never let the thread die
-                log.exception("audit purge of the %s log failed", purge.seal.log)
-                continue
-            results.append(result)
-            if result.problem:
-                log.error(
-                    "audit purge of the %s log refused: %s (nothing deleted; run rhip audit "
-                    "verify)",
-                    purge.seal.log,
-                    result.problem,
-                )
-            elif result.events or result.deleted:
-                log.info(
-                    "audit purge of the %s log: %d events sealed in %d checkpoint(s), "
-                    "%d deleted (older than %s)",
-                    purge.seal.log, result.events, result.checkpoints, result.deleted,
-                    result.cutoff,
-                )  # fmt: skip
-        return results
-
-    def _loop(self) -> None:
-        delay = 0.0
-        while not self._stop.wait(delay):
-            self.run_once()
-            delay = self.interval
 
 
 def cell_purges(
