@@ -242,13 +242,14 @@ def _read_run(
     first: dict | None = None
     last: dict | None = None
     count = 0
+    size = 64  # usually the first event is young (nothing to purge): read few until not
     while count < most:
         rows = (
             conn.execute(
                 select(audit_event)
                 .where(audit_event.c.seq > after, audit_event.c.seq <= head)
                 .order_by(audit_event.c.seq)
-                .limit(min(READ_BATCH, most - count))
+                .limit(min(size, most - count))
             )
             .mappings()
             .all()
@@ -265,6 +266,7 @@ def _read_run(
             digest.update(row["hash"].encode() + b"\n")
             first = first or dict(row)
             last, after, prev, count = dict(row), row["seq"], row["hash"], count + 1
+        size = min(size * 4, READ_BATCH)
     return _run(first, last, count, digest)
 
 
