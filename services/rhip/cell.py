@@ -15,6 +15,8 @@ from typing import Any
 
 from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
+from rhip.kit.audit_purge import cell_purges
+from rhip.kit.audit_purge_worker import AuditPurgeWorker
 from rhip.kit.authn import KeySource, TokenVerifier
 from rhip.kit.authz import Authorizer
 from rhip.kit.channels import ChannelPool
@@ -83,6 +85,8 @@ class Cell:
     # Each service's database, checked in the background: its health NOT_SERVING and a
     # WARNING while it does not answer (rhip.kit.dbwatch).
     watches: list[DatabaseWatch] = field(default_factory=list)
+    # Purges audit events past the retention from each service's log (rhip.kit.audit_purge).
+    audit_purge: AuditPurgeWorker | None = None
     _addresses: dict[str, str] = field(default_factory=dict, repr=False)
     _closed: bool = field(default=False, repr=False)
 
@@ -119,6 +123,8 @@ class Cell:
         for service in self.built.values():  # resident changes, the transfer sweep…
             for worker in service.workers:
                 worker.start()
+        if self.audit_purge is not None:
+            self.audit_purge.start()
         return self.port
 
     def seed_demo(self) -> list[str]:
@@ -137,6 +143,8 @@ class Cell:
         self._closed = True
         for watch in self.watches:
             watch.stop()
+        if self.audit_purge is not None:
+            self.audit_purge.stop()
         for service in reversed(self.built.values()):  # before what they call stops answering
             for worker in service.workers:
                 worker.stop()
@@ -199,6 +207,11 @@ def build_cell(
     }
     cell = Cell(settings, names, public, tracer_provider, peers, built, internal, registry)
     cell.watches = _database_watches(settings, public, meter, built)
+    # Every service database holds that service's audit log (the kit's tables).
+    logs = {name: db for b in built.values() for name, db in b.databases.items()}
+    cell.audit_purge = AuditPurgeWorker(
+        cell_purges(settings, cell_secret(settings), logs), settings.audit_purge_interval_seconds
+    )
     holder.append(cell)
     return cell
 

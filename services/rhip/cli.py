@@ -189,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the cell's identity database (default: RHIP_IDENTITY_DATABASE_URL or its default)",
     )
 
+    from rhip.audit_cli import add_audit_commands
+
+    add_audit_commands(sub, cell_args, _settings)
+
     demo = sub.add_parser(
         "demo",
         help="run the embedded platform: a gateway and the Jiangsu and Shandong cells with demo data",

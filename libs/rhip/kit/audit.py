@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from rhip.kit.audit_checkpoint import AuditSeal, latest_number, verified_anchor
 from rhip.kit.authn import Principal, PrincipalKind, optional_principal
 from rhip.kit.errors import Unavailable
 from rhip.kit.schema import audit_event, audit_head, audit_resident
@@ -120,7 +121,11 @@ class ChainReport:
     intact: bool
     rows_checked: int
     first_broken_seq: int = 0
+    # CHECKPOINT_{UNVERIFIED,MISSING,FORGED,CHAIN} (first_broken_seq: the checkpoint's
+    # number), ROW_MISSING, ROW_CHANGED, HEAD_MISMATCH
     problem: str = ""
+    checkpoints: int = 0  # signed checkpoints of purged events, all verified
+    anchor_seq: int = 0  # the last purged event: the chain was walked from the one after
 
 
 def row_hash(row: Mapping[str, object]) -> str:
@@ -285,17 +290,36 @@ class AuditWriter:
                 delay = min(delay * 2, 10)
 
 
-def verify(conn: Connection, batch: int = 5000) -> ChainReport:
-    """Walk the chain from the first row and check every hash, link and the head.
+def verify(conn: Connection, batch: int = 5000, seal: AuditSeal | None = None) -> ChainReport:
+    """Check the checkpoints of purged events (``seal``: this log's key; needed once a purge
+    ran), then walk the chain from the newest checkpoint's anchor, or from the first row, and
+    check every hash, link and the head.
 
     The head is read first and rows after it are ignored: they were appended while this ran
-    (a row and the head move in one transaction), so no snapshot is needed.
+    (a row and the head move in one transaction), so no snapshot is needed. Rows at or below
+    the anchor still present are a purge under way: the checkpoint already seals them. A purge
+    that sealed and deleted rows while this ran makes them look missing: then it starts again
+    from the new checkpoint.
     """
+    for _attempt in range(3):
+        before = latest_number(conn)
+        report = _verify_once(conn, batch, seal)
+        if report.intact or report.problem != "ROW_MISSING" or latest_number(conn) == before:
+            return report
+    return report
+
+
+def _verify_once(conn: Connection, batch: int, seal: AuditSeal | None) -> ChainReport:
     head = conn.execute(
         select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
     ).one()
-    expected_prev, expected_seq, checked = GENESIS, 1, 0
-    last_seq = 0
+    anchor = verified_anchor(conn, seal)
+    if anchor.problem:
+        return ChainReport(False, 0, anchor.bad_checkpoint, anchor.problem)
+    if anchor.seq > head.seq:
+        return ChainReport(False, 0, head.seq + 1, "HEAD_MISMATCH")
+    expected_prev, expected_seq, checked = anchor.hash, anchor.seq + 1, 0
+    last_seq = anchor.seq
     while last_seq < head.seq:
         rows = (
             conn.execute(
@@ -319,4 +343,4 @@ def verify(conn: Connection, batch: int = 5000) -> ChainReport:
             last_seq = row["seq"]
     if head.seq != last_seq or head.hash != expected_prev:
         return ChainReport(False, checked, last_seq + 1, "HEAD_MISMATCH")
-    return ChainReport(True, checked)
+    return ChainReport(True, checked, checkpoints=anchor.checkpoints, anchor_seq=anchor.seq)

@@ -18,6 +18,8 @@ from rhip.kit.tenancy import is_region_code
 ENVIRONMENTS = ("development", "production")
 TRACE_EXPORTERS = ("none", "console", "memory", "otlp")
 ACCESS_LOG_MODES = ("all", "errors", "off")
+# The Cybersecurity Law's six months online (DOMAIN.md §8.1): never keep audit events less.
+AUDIT_RETENTION_MIN_DAYS = 180
 
 
 class ConfigError(ValueError):
@@ -56,6 +58,10 @@ class Settings:
     cell_client_id: str = ""
     cell_client_secret: str = ""
     gateway_address: str = ""
+    # Audit retention (rhip.kit.audit_purge): events older than this many days are purged
+    # behind a signed checkpoint, every audit_purge_interval_seconds.
+    audit_retention_days: int = AUDIT_RETENTION_MIN_DAYS
+    audit_purge_interval_seconds: float = 3600.0
     # The RHIP_* variables as given, for each service's own settings (rhip.<svc>.settings);
     # never printed (they hold the secret key and database passwords).
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -117,6 +123,18 @@ def _secret_key(env: Mapping[str, str]) -> bytes | None:
     return key
 
 
+def _audit_retention_days(env: Mapping[str, str]) -> int:
+    """``RHIP_AUDIT_RETENTION_DAYS``: at least 180 (default 180), at most 100 years."""
+    name = "RHIP_AUDIT_RETENTION_DAYS"
+    days = env_int(env, name, AUDIT_RETENTION_MIN_DAYS, -(10**9), 36_500)
+    if days < AUDIT_RETENTION_MIN_DAYS:
+        raise ConfigError(
+            f"{name} must be at least {AUDIT_RETENTION_MIN_DAYS} (audit events are kept six "
+            f"months online, Cybersecurity Law art. 21), got {days}"
+        )
+    return days
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Settings from ``env``; raises ConfigError naming the first bad variable."""
     environment = env_choice(env, "RHIP_ENV", "development", ENVIRONMENTS)
@@ -157,5 +175,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         cell_client_id=env.get("RHIP_CELL_CLIENT_ID", ""),
         cell_client_secret=env.get("RHIP_CELL_CLIENT_SECRET", ""),
         gateway_address=env.get("RHIP_GATEWAY_ADDRESS", ""),
+        audit_retention_days=_audit_retention_days(env),
+        audit_purge_interval_seconds=env_int(
+            env, "RHIP_AUDIT_PURGE_INTERVAL_SECONDS", 3600, 1, 7 * 24 * 3600
+        ),
         env={k: v for k, v in env.items() if k.startswith(("RHIP_", "OTEL_"))},
     )

@@ -66,3 +66,23 @@ audit_resident = Table(
     Column("resident_id", String(64), primary_key=True),
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
 )
+
+# Signed checkpoints of purged audit events (rhip.kit.audit_checkpoint): the chain's new
+# anchor once the events before it are deleted.
+audit_checkpoint = Table(
+    "audit_checkpoint",
+    metadata,
+    Column("number", BigInteger, primary_key=True, autoincrement=False),
+    Column("first_seq", BigInteger, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("anchor_hash", String(64), nullable=False),
+    Column("event_count", BigInteger, nullable=False),
+    Column("first_time", String(32), nullable=False),
+    Column("last_time", String(32), nullable=False),
+    Column("cutoff", String(32), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("prev_digest", String(64), nullable=False),
+    Column("create_time", String(32), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("signature", String(128), nullable=False),
+)

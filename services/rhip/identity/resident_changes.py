@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from rhip.identity.resident_change_store import ResidentChange, changes_after, head_sequence
 from rhip.identity.resident_usecases import ResidentUseCases
+from rhip.kit import audit
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.errors import PermissionDenied, Violations
 from rhip.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -50,7 +51,25 @@ class ResidentChangeFeed:
         with self.residents.reading() as repo:
             changes = changes_after(repo.s, after_sequence, size)
             head = head_sequence(repo.s)
-        self.residents.audit_read(
-            "resident.changes", None, "residentChanges", after=after_sequence, hits=len(changes)
+            homes = repo.home_paths(_residents_of(changes)) if changes else {}
+        # The consumer polls every few seconds: a poll that read nothing new read no personal
+        # data and is not audited (it would bury the log in polls). What it did read is
+        # audited per resident, so "who viewed me" finds it.
+        self.residents.read_audit.submit_all(
+            [
+                audit.AuditEvent(
+                    "resident.changes",
+                    f"residents/{resident}",
+                    homes.get(resident) or self.residents.cell_path,
+                    detail={"after": after_sequence, "hits": len(changes)},
+                )
+                for resident in _residents_of(changes)
+            ]
         )
         return changes, max(head, changes[-1].seq if changes else 0)
+
+
+def _residents_of(changes: list[ResidentChange]) -> list[str]:
+    """The residents a page of changes is about (the merged and the surviving), in order."""
+    named = (r for c in changes for r in (c.resident_id, c.survivor_id) if r)
+    return list(dict.fromkeys(named))

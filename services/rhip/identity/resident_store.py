@@ -295,6 +295,13 @@ class ResidentRepository:
         ).scalars()
         return [p for p in (home, *tenants) if p]
 
+    def home_paths(self, resident_ids: Sequence[str]) -> dict[str, str]:
+        """Each resident's home region path (audit scopes), by id; unknown ids left out."""
+        rows = self.s.execute(
+            select(_RES.c.id, _RES.c.home_path).where(_RES.c.id.in_(list(resident_ids)))
+        ).all()
+        return {row.id: row.home_path for row in rows}
+
     def get_visible(
         self,
         roots: Sequence[str],

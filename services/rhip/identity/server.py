@@ -19,6 +19,7 @@ from rhip.identity.settings import load_identity_settings
 from rhip.identity.tokens import KeyRing
 from rhip.identity.usecases import IdentityUseCases
 from rhip.kit.audit import AuditWriter
+from rhip.kit.audit_checkpoint import AuditSeal
 from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
@@ -64,6 +65,7 @@ def build_identity(settings: Settings, secret_key: bytes) -> IdentityService:
     keys = KeyRing(db, secret_key, timedelta(seconds=options.access_token_ttl_seconds))
     keys.ensure_key()
     usecases = IdentityUseCases(settings, db, authorizer, keys, options=options)
+    usecases.audit_seal = AuditSeal(secret_key, settings.cell, "identity")
     usecases.sync_role_catalog()
     if settings.cell_client_id:
         usecases.ensure_cell_account()

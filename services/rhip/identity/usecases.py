@@ -40,6 +40,7 @@ from rhip.identity.settings import IdentitySettings, load_identity_settings
 from rhip.identity.store import IdentityRepository
 from rhip.identity.tokens import IssuedToken, KeyRing, TokenIssuer
 from rhip.kit import audit
+from rhip.kit.audit_checkpoint import AuditSeal
 from rhip.kit.audit_query import AuditFilter, AuditRecord, search_region
 from rhip.kit.authn import Principal, PrincipalKind, acting_as, current_principal
 from rhip.kit.authz import (
@@ -142,6 +143,8 @@ class IdentityUseCases:
         self.password_policy = PasswordPolicy.from_settings(options)
         self.cell_path = region_path(settings.cell)
         self.parents = ListParents(authorizer, self.cell_path)
+        # Checks the signed checkpoints of purged audit events (server.py sets it).
+        self.audit_seal: AuditSeal | None = None
 
     # -- setup -------------------------------------------------------------------------------
     def sync_role_catalog(self) -> None:
@@ -878,7 +881,7 @@ class IdentityUseCases:
         principal = current_principal()
         self._require(principal, self.cell_path, "VerifyAuditChain")
         with self.db.read() as tx:
-            return audit.verify(tx)
+            return audit.verify(tx, seal=self.audit_seal)
 
 
 def _on_one_chain(home: str, named: str) -> bool:
