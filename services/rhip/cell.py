@@ -26,6 +26,7 @@ from rhip.kit.peers import cell_keys, remote_keys
 from rhip.kit.routing import RoutingError, RoutingTable
 from rhip.kit.server import RhipServer
 from rhip.kit.telemetry import build_meter, build_tracer_provider
+from rhip.kit.transport import CELL, Transport
 from rhip.kit.trust import CellKeys, single_cell
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,8 @@ class Cell:
         if self.internal_identity is not None:
             internal_port = self.internal_identity.start("127.0.0.1:0")
             self.identity_address = f"127.0.0.1:{internal_port}"
+            # Our own listener presents our own certificate, which need not name 127.0.0.1.
+            self.peers.expect_name(self.identity_address, self.peers.transport.own_name)
         self.port = self.server.start(
             address, serving=serving, health_address=self.settings.health_listen
         )
@@ -149,7 +152,10 @@ def build_cell(
     services = resolve_services(",".join(services))
     if "identity" not in services and not settings.identity_address:
         raise ConfigError("RHIP_IDENTITY_ADDRESS is required when identity runs elsewhere")
-    peers = ChannelPool()
+    # Every listener of the cell requires a client certificate (mutual TLS) when TLS is on;
+    # its calls (identity, other cells' JWKS, the gateway) present its own.
+    transport = Transport.from_settings(settings, CELL)
+    peers = ChannelPool(transport)
     holder: list[Cell] = []
 
     def identity_address() -> str:
@@ -179,6 +185,7 @@ def build_cell(
         authorizer=authorizer,
         tracer_provider=tracer_provider,
         meter=meter,
+        transport=transport,
         workers=settings.grpc_workers,
         access_log=access_log,
     )
@@ -190,6 +197,7 @@ def build_cell(
             authorizer=authorizer,
             tracer_provider=tracer_provider,
             meter=build_meter(f"rhip-cell-{settings.cell}-internal"),
+            transport=transport,
             workers=settings.grpc_workers,
             access_log=access_log,
         )
