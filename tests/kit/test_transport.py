@@ -147,3 +147,21 @@ def test_the_channel_pool_presents_a_rotated_client_certificate(
     _replace(caller, ca.issue("caller-renewed"))
     assert pool.get("127.0.0.1:1") is not before
     pool.close()
+
+
+MAKERS = ("insecure_channel(", "secure_channel(", "add_insecure_port(", "add_secure_port(")
+
+
+def test_no_listener_or_channel_is_made_outside_the_transport() -> None:
+    """Every port and channel of libs/ and services/ goes through rhip.kit.transport, so TLS
+    settings reach all of them."""
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        f"{path.relative_to(root)}: {maker}"
+        for base in ("libs/rhip", "services/rhip")
+        for path in (root / base).rglob("*.py")
+        if "api" not in path.relative_to(root / base).parts[:1] and path.name != "transport.py"
+        for maker in MAKERS
+        if maker in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
