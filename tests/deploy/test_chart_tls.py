@@ -109,3 +109,28 @@ def test_the_values_schema_refuses_bad_tls_values(tls: dict[str, Any], tmp_path:
     result = template(path, check=False)
     assert result.returncode != 0
     assert "values don't meet the specifications of the schema" in result.stderr, result.stderr
+
+
+def test_the_provisioner_names_the_hosts_the_chart_routes_to(
+    rendered: Rendered, tmp_path: Path
+) -> None:
+    """A cell's certificate must name every host the gateway's table and the cell's own
+    settings call it by; the provisioner's reminder lists them."""
+    import json
+
+    from rhip.provision.objects import TLS_SECRET_NAME, tls_reminder
+
+    values = yaml.safe_load((CI_VALUES / "gateway-values.yaml").read_text())
+    table = json.loads(
+        named(rendered["gateway-values.yaml"], "ConfigMap", "rhip-routes")["data"]["routes.json"]
+    )
+    for cell, given in zip(table["cells"], values["gateway"]["cells"], strict=True):
+        region, namespace = given["regions"][0], given["namespace"]
+        reminder = tls_reminder(region, namespace)
+        assert f"{namespace}/{TLS_SECRET_NAME}" in reminder
+        for address in [cell["address"], *cell["services"].values()]:
+            assert address.rsplit(":", 1)[0] in reminder
+    identity = _settings(rendered["cell-jiangsu-values.yaml"]).identity_address
+    assert identity.rsplit(":", 1)[0] + "," in tls_reminder("320000")
+    chart_default = yaml.safe_load((CI_VALUES.parent / "values.yaml").read_text())["tls"]
+    assert chart_default["existingSecret"] == TLS_SECRET_NAME
