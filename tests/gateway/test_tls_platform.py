@@ -19,10 +19,14 @@ from conftest import make_settings
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import archives_service_pb2_grpc
+from rhip.api.identity.v1 import identity_service_pb2 as id_pb
+from rhip.api.identity.v1 import identity_service_pb2_grpc
 from rhip.cell import Cell, build_cell
 from rhip.demo import seed_demo
 from rhip.gateway.server import Gateway, build_gateway
+from rhip.kit.errors import from_rpc_error
 from rhip.kit.routing import RoutingTable
+from support.errors import expect_error
 from support.platform import free_port, write_routes
 from support.tls import Issued, LocalCA
 
@@ -163,3 +167,46 @@ def test_the_probes_health_port_stays_plaintext(tls_platform: TlsPlatform) -> No
         with pytest.raises(grpc.RpcError) as caught:
             stub.GetHealthRecord(apb.GetHealthRecordRequest(name="healthRecords/x"), timeout=5)
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_speaking_for_others_needs_the_internal_mutual_tls_port(tls_platform: TlsPlatform) -> None:
+    """A cell account's secret used from outside (the public port, no client certificate)
+    cannot call on behalf of someone; the same call over mutual TLS gets past the gateway."""
+    p = tls_platform
+    public = p.channel(p.gateway_address)
+    identity = identity_service_pb2_grpc.IdentityServiceStub(public)
+    cell_token = identity.Login(
+        id_pb.LoginRequest(
+            client=id_pb.ClientCredentials(
+                client_id="cell-370000", client_secret="tls-cell-secret-370000"
+            )
+        ),
+        metadata=[("x-rhip-region", "370000")],
+        timeout=15,
+    ).access_token
+    user = TwoCells(public, archives_service_pb2_grpc.ArchivesServiceStub(public), {})
+    on_behalf = user.md("zz-doctor-1", "370400")[0][1].removeprefix("Bearer ")
+    metadata = [
+        ("authorization", f"Bearer {cell_token}"),
+        ("x-rhip-on-behalf-of", on_behalf),
+        ("x-rhip-region", "320000"),
+    ]
+    # A cross-cell method (what a cell calls on the other through the gateway).
+    request = apb.CloseRecordTransferRequest(
+        transfer_id="0193a000-0000-7000-8000-000000000000", decline_reason="不再需要"
+    )
+    expect_error(
+        lambda: user.api.CloseRecordTransfer(request, metadata=metadata, timeout=15),
+        grpc.StatusCode.PERMISSION_DENIED,
+        "ON_BEHALF_OF_NEEDS_MUTUAL_TLS",
+    )
+    internal = p.channel(p.internal_address, p.ca.issue("cell-370000-again"))
+    with pytest.raises(grpc.RpcError) as caught:  # past the gateway: the Jiangsu cell answers
+        archives_service_pb2_grpc.ArchivesServiceStub(internal).CloseRecordTransfer(
+            request, metadata=metadata, timeout=15
+        )
+    error = from_rpc_error(caught.value)
+    assert caught.value.code() != grpc.StatusCode.UNAVAILABLE
+    assert error.reason != "ON_BEHALF_OF_NEEDS_MUTUAL_TLS" and error.domain != "gateway.rhip"
+    public.close()
+    internal.close()

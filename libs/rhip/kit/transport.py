@@ -7,6 +7,8 @@ probes' health port, and with TLS off (development) every listener says so in th
 - The gateway's public listener presents its certificate and asks for none (external callers
   authenticate with bearer tokens); its internal listener (``RHIP_INTERNAL_LISTEN``), where
   cells call it for cross-cell work, requires one like a cell's.
+- A call on behalf of another caller (``x-rhip-on-behalf-of``) reaches the gateway only
+  over mutual TLS (``rhip.gateway.proxy``): a cell account's secret alone is not enough.
 - Outbound channels verify the server against the CA and its name against the address's
   host (the Service DNS names the chart routes to; 127.0.0.1/localhost in tests), and present
   this process's client certificate.
@@ -137,7 +139,9 @@ class Transport:
     def __init__(self, tls: TlsSettings, role: str) -> None:
         self.tls = tls
         self.role = role
-        self._client_auth = tls.client_auth or ("require" if role == CELL else "none")
+        # Every internal listener (a cell's; the resident locator's to come) requires a client
+        # certificate; only the gateway's public one does not ask for one.
+        self._client_auth = tls.client_auth or ("none" if role == GATEWAY else "require")
         self._server: _Files | None = None
         self._client: _Files | None = None
         self._client_creds: grpc.ChannelCredentials | None = None
