@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(PY) tests/perf/run_all.py
 	$(PY) tests/perf/bench_residents.py
 	$(PY) tests/perf/bench_archives.py
+	$(PY) tests/perf/bench_tls.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -28,6 +28,7 @@ from rhip.kit.peers import cell_keys, remote_keys
 from rhip.kit.routing import RoutingError, RoutingTable
 from rhip.kit.server import RhipServer, ServiceSpec
 from rhip.kit.telemetry import build_meter, build_tracer_provider
+from rhip.kit.transport import CELL, Transport
 from rhip.kit.trust import CellKeys, single_cell
 from rhip.modules import REGISTRY
 
@@ -110,6 +111,8 @@ class Cell:
         address = address or self.settings.listen
         for name, internal in self.internal.items():
             self._addresses[name] = f"127.0.0.1:{internal.start('127.0.0.1:0')}"
+            # Our own listener presents our own certificate, which need not name 127.0.0.1.
+            self.peers.expect_name(self._addresses[name], self.peers.transport.own_name)
         self.port = self.server.start(
             address, serving=serving, health_address=self.settings.health_listen
         )
@@ -171,7 +174,10 @@ def build_cell(
             raise ConfigError(
                 f"RHIP_{needed.upper()}_ADDRESS is required when {needed} runs elsewhere"
             )
-    peers = ChannelPool()
+    # Every listener of the cell requires a client certificate (mutual TLS) when TLS is on;
+    # its calls (identity, other cells' JWKS, the gateway) present its own.
+    transport = Transport.from_settings(settings, CELL)
+    peers = ChannelPool(transport)
     holder: list[Cell] = []
     built = _build_services(
         registry, settings, names, peers, lambda name: holder[0].address_of(name)
@@ -195,6 +201,7 @@ def build_cell(
             authorizer=authorizer,
             tracer_provider=tracer_provider,
             meter=meter,
+            transport=transport,
             workers=settings.grpc_workers,
             access_log=access_log,
         )

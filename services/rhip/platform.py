@@ -22,6 +22,7 @@ from rhip.identity.domain import TenantType
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.routing import RoutingTable
 from rhip.kit.server import run_until_signal
+from rhip.kit.transport import GATEWAY, Transport
 from rhip.modules import REGISTRY
 
 
@@ -32,10 +33,14 @@ def _free_port(host: str) -> int:
 
 
 def _wait_healthy(
-    address: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 120
+    transport: Transport,
+    address: str,
+    process: subprocess.Popen[bytes],
+    log_path: Path,
+    timeout: float = 120,
 ) -> None:
     deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(address) as channel:
+    with transport.channel(address) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -93,7 +98,13 @@ def run_demo_platform(settings: Settings, cell_base_port: int = 50061) -> int:
                 )
             print(f"starting cell {code} on {address} (log: {log_path})", flush=True)
         for (code, address), process in zip(cells, processes, strict=True):
-            _wait_healthy(address, process, data_dir / code / "cell.log")
+            # As the gateway will call the cell: with its certificate when TLS is on.
+            _wait_healthy(
+                Transport.from_settings(settings, GATEWAY),
+                address,
+                process,
+                data_dir / code / "cell.log",
+            )
         gateway = build_gateway(settings, RoutingTable.from_file(routes_path))
         port = gateway.start(settings.listen)
         _print_welcome(f"{host}:{port}", cells)

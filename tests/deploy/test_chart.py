@@ -149,7 +149,7 @@ def test_the_config_map_and_secret_refs_make_valid_production_settings(
 
 
 CELL_ACCOUNT = ("RHIP_CELL_CLIENT_ID", "RHIP_CELL_CLIENT_SECRET")
-JIANGSU_GATEWAY = "rhip-gateway.rhip-gateway.svc.cluster.local:50051"
+JIANGSU_GATEWAY = "rhip-gateway-internal.rhip-gateway.svc.cluster.local:50053"
 
 
 def _routing_table(objects: list[dict[str, Any]], tmp_path: Path) -> RoutingTable:
@@ -288,10 +288,11 @@ def test_a_cell_accepts_only_the_gateway_and_its_own_namespace(rendered: Rendere
         "kubernetes.io/metadata.name": "rhip-gateway"
     }
     assert gateway["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "gateway"
-    # Egress: DNS and the gateway only, as no database is configured here.
+    # Egress: DNS and the gateway only (its public and internal ports), as no database is
+    # configured here.
     assert _egress_namespaces(policy) == {"kube-system", "rhip-gateway"}
     ports = {(p["port"], p["protocol"]) for r in policy["spec"]["egress"] for p in r["ports"]}
-    assert ports == {(53, "UDP"), (53, "TCP"), (50051, "TCP")}
+    assert ports == {(53, "UDP"), (53, "TCP"), (50051, "TCP"), (50053, "TCP")}
 
 
 def test_a_cell_reaches_its_database_and_nothing_else_added(rendered: Rendered) -> None:

@@ -15,6 +15,7 @@ from rhip.kit.authn import Principal, PrincipalKind
 from rhip.kit.channels import ChannelPool
 from rhip.kit.errors import InvalidArgument, PermissionDenied, ResourceExhausted, Unavailable
 from rhip.kit.routing import RoutingError, RoutingTable, parse_routes
+from rhip.kit.transport import Transport
 
 GET = "/rhip.api.identity.v1.IdentityService/GetTenant"
 CREATE = "/rhip.api.identity.v1.IdentityService/CreateTenant"
@@ -95,7 +96,9 @@ def test_remembered_owners_follow_a_routing_reload(tmp_path: Path) -> None:
     jiangsu = {"name": "jiangsu", "regions": ["320000"], "address": "127.0.0.1:1"}
     routes_file.write_text(json.dumps({"cells": [jiangsu]}))
     routes = RoutingTable.from_file(routes_file)
-    proxy = CellProxy(routes, ChannelPool(), Guard(), RateLimiter(rate=1, burst=1), 1.0)
+    proxy = CellProxy(
+        routes, ChannelPool(Transport.plaintext()), Guard(), RateLimiter(rate=1, burst=1), 1.0
+    )
     assert proxy._owner("320311").name == "jiangsu"
     assert proxy._owner("320311").name == "jiangsu"  # remembered
     xuzhou = {"name": "xuzhou", "regions": ["320300"], "address": "127.0.0.1:2"}

@@ -15,6 +15,7 @@ from rhip.kit.apis import methods
 from rhip.kit.channels import ChannelPool
 from rhip.kit.peers import identity_channel
 from rhip.kit.routing import RoutingError, RoutingTable, parse_routes
+from rhip.kit.transport import Transport
 
 LOGIN = "/rhip.api.identity.v1.IdentityService/Login"
 REGISTER = "/rhip.api.identity.v1.ResidentService/RegisterResident"
@@ -81,7 +82,7 @@ def _target(proxy: CellProxy, pool: ChannelPool, region: str, path: str) -> str:
 
 
 def test_each_call_goes_to_the_address_of_its_methods_service() -> None:
-    pool = ChannelPool()
+    pool = ChannelPool(Transport.plaintext())
     proxy = _proxy(RoutingTable(parse_routes({"cells": [SPLIT, ALL_IN_ONE]})), pool)
     try:
         assert methods()[LIST_RECORDS].api == "archives"
@@ -98,7 +99,7 @@ def test_a_reload_moves_a_service_to_its_new_address(tmp_path: Path) -> None:
     path = tmp_path / "routes.json"
     path.write_text(json.dumps({"cells": [ALL_IN_ONE]}))
     routes = RoutingTable.from_file(path)
-    pool = ChannelPool()
+    pool = ChannelPool(Transport.plaintext())
     proxy = _proxy(routes, pool)
     try:
         assert _target(proxy, pool, "370402", LIST_RECORDS) == "cell.sd:50051"
@@ -119,7 +120,7 @@ def test_a_reload_moves_a_service_to_its_new_address(tmp_path: Path) -> None:
 
 def test_keys_are_fetched_from_each_cells_identity_address() -> None:
     routes = RoutingTable(parse_routes({"cells": [SPLIT, ALL_IN_ONE]}))
-    pool = ChannelPool()
+    pool = ChannelPool(Transport.plaintext())
     try:
         assert identity_channel(routes, pool, "jiangsu")() == pool.get("identity.js:50051")
         assert set(pool._channels) == {"identity.js:50051"}

@@ -16,6 +16,7 @@ from rhip.kit.dbwatch import DatabaseWatch, WatchMetrics
 from rhip.kit.health import LIVENESS
 from rhip.kit.server import RhipServer, ServiceSpec
 from rhip.kit.telemetry import build_meter, build_tracer_provider
+from rhip.kit.transport import Transport
 from support.platform import free_port
 from support.probe import PROBE_SERVICE
 
@@ -44,6 +45,7 @@ def _server(busy: threading.Event, running: threading.Semaphore | None = None) -
         authorizer=None,
         tracer_provider=build_tracer_provider("none", "test"),
         meter=build_meter("test"),
+        transport=Transport.plaintext(),
         workers=2,
     )
 

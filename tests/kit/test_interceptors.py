@@ -25,6 +25,7 @@ from rhip.kit.telemetry import (
     current_trace_id,
     outgoing_metadata,
 )
+from rhip.kit.transport import Transport
 from rhip.kit.trust import single_cell
 
 SERVICE = "rhip.api.probe.v1.ProbeService"
@@ -101,6 +102,7 @@ def _serving(tracer_provider: Any, access_log: AccessLog) -> Iterator[grpc.Chann
         authorizer=None,
         tracer_provider=tracer_provider,
         meter=build_meter("test"),
+        transport=Transport.plaintext(),
         access_log=access_log,
     )
     port = rhip_server.start("127.0.0.1:0")

@@ -22,6 +22,7 @@ from rhip.kit.enums import unknown_enum_values
 from rhip.kit.errors import from_rpc_error
 from rhip.kit.server import RhipServer, ServiceSpec
 from rhip.kit.telemetry import build_meter, build_tracer_provider, current_request_id
+from rhip.kit.transport import Transport
 from rhip.kit.trust import single_cell
 
 SERVICE = "rhip.api.probe.v1.ParseService"
@@ -82,6 +83,7 @@ def _serving_handlers(handlers: dict[str, grpc.RpcMethodHandler]) -> Iterator[gr
         authorizer=None,
         tracer_provider=build_tracer_provider("none", "test"),
         meter=build_meter("test"),
+        transport=Transport.plaintext(),
     )
     port = server.start("127.0.0.1:0")
     try:

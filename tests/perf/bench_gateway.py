@@ -128,7 +128,13 @@ def serve_pk(db_url: str) -> None:
 async def generate_load(plan: dict) -> dict:
     """Reads drawn at random from ``plan["reads"]``; with ``write_share``, a write instead:
     worker k always writes slot k (mod the slots), alternating its two requests."""
-    channel = grpc.aio.insecure_channel(plan["target"], options=[("grpc.so_reuseport", 0)])
+    options = [("grpc.so_reuseport", 0)]
+    if plan.get("tls_ca"):  # a public client of a gateway on TLS: trusts its CA, no certificate
+        ca = Path(plan["tls_ca"]).read_bytes()
+        credentials = grpc.ssl_channel_credentials(root_certificates=ca)
+        channel = grpc.aio.secure_channel(plan["target"], credentials, options=options)
+    else:
+        channel = grpc.aio.insecure_channel(plan["target"], options=options)
     await asyncio.wait_for(channel.channel_ready(), 30)
     calls: dict[str, grpc.aio.UnaryUnaryMultiCallable] = {}
 
@@ -198,11 +204,16 @@ def _pb():  # type: ignore[no-untyped-def]
 
 class Platform:
     """A demo cell (``rhip serve --services all --demo``) and a gateway in front of it, with
-    tokens for the demo doctors and the Xuzhou administrator and tenants to write to."""
+    tokens for the demo doctors and the Xuzhou administrator and tenants to write to.
+    ``tls``: ``RHIP_TLS_*`` of the cell and of the gateway and the CA file clients trust
+    (bench_tls.py); both then answer health on a plaintext port of their own."""
 
-    def __init__(self, backend: str, db_url: str | None, folder: Path) -> None:
+    def __init__(
+        self, backend: str, db_url: str | None, folder: Path, tls: dict | None = None
+    ) -> None:
         self.backend = backend
         self.folder = folder
+        self.tls_ca: str | None = tls["ca"] if tls else None
         self.cell_address = f"127.0.0.1:{free_port()}"
         self.gateway_address = f"127.0.0.1:{free_port()}"
         routes = folder / "routes.json"
@@ -231,15 +242,21 @@ class Platform:
         if db_url:
             env["RHIP_IDENTITY_DATABASE_URL"] = db_url
         python = sys.executable
+        health = {"cell": self.cell_address, "gateway": self.gateway_address}
+        extra: dict[str, dict[str, str]] = {"cell": {}, "gateway": {}}
+        if tls:
+            for name in extra:
+                health[name] = f"127.0.0.1:{free_port()}"
+                extra[name] = {**tls[name], "RHIP_HEALTH_LISTEN": health[name]}
         self.cell = Child(
             f"cell-{backend}",
             [python, "-m", "rhip.cli", "serve", "--services", "all", "--demo"],
             folder,
-            {**env, "RHIP_LISTEN": self.cell_address},
+            {**env, "RHIP_LISTEN": self.cell_address, **extra["cell"]},
         )
         self.gateway: Child | None = None
         try:
-            self.cell.wait_serving(self.cell_address)
+            self.cell.wait_serving(health["cell"])
             self.gateway = Child(
                 f"gateway-{backend}",
                 [python, "-m", "rhip.cli", "gateway", "--listen", self.gateway_address],
@@ -248,9 +265,10 @@ class Platform:
                     **env,
                     "RHIP_RATE_LIMIT_PER_SECOND": "1000000",
                     "RHIP_RATE_LIMIT_BURST": "1000000",
+                    **extra["gateway"],
                 },
             )
-            self.gateway.wait_serving(self.gateway_address)
+            self.gateway.wait_serving(health["gateway"])
             self._prepare()
         except BaseException:
             self.stop()
@@ -261,7 +279,12 @@ class Platform:
         from google.protobuf.field_mask_pb2 import FieldMask
         from rhip.api.identity.v1 import tenant_pb2
 
-        with grpc.insecure_channel(self.gateway_address) as channel:
+        if self.tls_ca:
+            credentials = grpc.ssl_channel_credentials(Path(self.tls_ca).read_bytes())
+            channel = grpc.secure_channel(self.gateway_address, credentials)
+        else:
+            channel = grpc.insecure_channel(self.gateway_address)
+        with channel:
             stub = pb_grpc.IdentityServiceStub(channel)
 
             def login(username: str):  # type: ignore[no-untyped-def]
@@ -588,6 +611,7 @@ def _plan(
         return plan
     assert platform is not None and platform.gateway is not None
     plan["reads"] = platform.read_items
+    plan["tls_ca"] = platform.tls_ca
     plan["postgres_database"] = platform.pg_database
     plan["measure_postgres"] = platform.pg_database is not None
     if scenario == "b":

@@ -11,6 +11,7 @@ import grpc
 from rhip.kit.authn import KeySource, TokenVerifier
 from rhip.kit.server import RhipServer, ServiceSpec
 from rhip.kit.telemetry import build_meter, build_tracer_provider
+from rhip.kit.transport import Transport
 from rhip.kit.trust import single_cell
 
 PROBE_SERVICE = "rhip.api.probe.v1.ProbeService"
@@ -40,6 +41,7 @@ def probe_channel(
         authorizer=None,
         tracer_provider=build_tracer_provider("none", "test"),
         meter=build_meter("test"),
+        transport=Transport.plaintext(),
         workers=workers,
     )
     port = server.start("127.0.0.1:0")

@@ -112,9 +112,22 @@ RHIP_GATEWAY_ADDRESS: {{ . | quote }}
 {{- end }}
 {{- else }}
 RHIP_ROUTES: /etc/rhip/routes/routes.json
+RHIP_INTERNAL_LISTEN: {{ printf "[::]:%d" (int .Values.gatewayInternalPort) | quote }}
 RHIP_RATE_LIMIT_PER_SECOND: {{ .Values.gateway.rateLimitPerSecond | quote }}
 RHIP_RATE_LIMIT_BURST: {{ .Values.gateway.rateLimitBurst | quote }}
 RHIP_UPSTREAM_TIMEOUT_SECONDS: {{ .Values.gateway.upstreamTimeoutSeconds | quote }}
+{{- end }}
+{{- if .Values.tls.enabled }}
+{{- /* The files of the Secrets rhip.tlsVolumes mounts (rhip.kit.tls). */}}
+RHIP_TLS_CERT_FILE: /etc/rhip/tls/tls.crt
+RHIP_TLS_KEY_FILE: /etc/rhip/tls/tls.key
+RHIP_TLS_CA_FILE: /etc/rhip/tls-ca/ca.crt
+{{- if and (eq .Values.role "gateway") .Values.tls.clientSecret }}
+RHIP_TLS_CLIENT_CERT_FILE: /etc/rhip/tls-client/tls.crt
+RHIP_TLS_CLIENT_KEY_FILE: /etc/rhip/tls-client/tls.key
+{{- end }}
+{{- else }}
+RHIP_TLS: "off"
 {{- end }}
 {{- range $key, $value := .Values.config.extraEnv }}
 {{ $key }}: {{ $value | quote }}
@@ -148,6 +161,56 @@ is routed to that Service's DNS name, <fullname>-<service>.<namespace>.svc.clust
 {{- $cells = append $cells $route -}}
 {{- end -}}
 {{- dict "cells" $cells | toPrettyJson -}}
+{{- end -}}
+
+{{/* The TLS Secrets' volumes (rhip.tlsMounts mounts them): whole Secrets, never subPath, so
+that a renewed certificate reaches the running pod; readable by the rhip group only. */}}
+{{- define "rhip.tlsVolumes" -}}
+{{- if .Values.tls.enabled -}}
+- name: tls
+  secret:
+    secretName: {{ .Values.tls.existingSecret }}
+    defaultMode: 288  # 0440
+    items:
+      - key: tls.crt
+        path: tls.crt
+      - key: tls.key
+        path: tls.key
+- name: tls-ca
+  secret:
+    secretName: {{ .Values.tls.caSecret | default .Values.tls.existingSecret }}
+    defaultMode: 288
+    items:
+      - key: ca.crt
+        path: ca.crt
+{{- if and (eq .Values.role "gateway") .Values.tls.clientSecret }}
+- name: tls-client
+  secret:
+    secretName: {{ .Values.tls.clientSecret }}
+    defaultMode: 288
+    items:
+      - key: tls.crt
+        path: tls.crt
+      - key: tls.key
+        path: tls.key
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "rhip.tlsMounts" -}}
+{{- if .Values.tls.enabled -}}
+- name: tls
+  mountPath: /etc/rhip/tls
+  readOnly: true
+- name: tls-ca
+  mountPath: /etc/rhip/tls-ca
+  readOnly: true
+{{- if and (eq .Values.role "gateway") .Values.tls.clientSecret }}
+- name: tls-client
+  mountPath: /etc/rhip/tls-client
+  readOnly: true
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{/* Whether the release mounts a routing table. */}}

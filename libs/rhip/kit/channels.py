@@ -1,10 +1,12 @@
-"""Outbound gRPC channels, one per address, shared by every caller in the process."""
+"""Outbound gRPC channels, one per address, shared by every caller in the process; made by
+the process's transport (TLS or plaintext, rhip.kit.transport)."""
 
 from __future__ import annotations
 
 import threading
 
 import grpc
+from rhip.kit.transport import Transport
 
 # Reconnect quickly after a cell restarts; the default backoff grows to two minutes.
 CHANNEL_OPTIONS = (
@@ -16,19 +18,41 @@ CHANNEL_OPTIONS = (
 
 
 class ChannelPool:
-    def __init__(self) -> None:
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
         self._channels: dict[str, grpc.Channel] = {}
+        self._names: dict[str, str] = {}  # address → the server name its certificate carries
+        self._generation = transport.credentials_generation()
         self._lock = threading.Lock()
 
+    def expect_name(self, address: str, server_name: str) -> None:
+        """Calls to ``address`` verify the server's certificate for ``server_name`` instead of
+        the address's host: for this process's own loopback listener only."""
+        with self._lock:
+            self._names[address] = server_name
+
     def get(self, address: str) -> grpc.Channel:
+        if self.transport.credentials_generation() != self._generation:
+            self._renew()
         channel = self._channels.get(address)
         if channel is None:
             with self._lock:
                 channel = self._channels.get(address)
                 if channel is None:
-                    channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
+                    channel = self.transport.channel(
+                        address, CHANNEL_OPTIONS, server_name=self._names.get(address, "")
+                    )
                     self._channels[address] = channel
         return channel
+
+    def _renew(self) -> None:
+        """The client certificate was rotated: new calls get new channels presenting it. The
+        old channels are left to their calls in flight (closed once unreferenced)."""
+        with self._lock:
+            generation = self.transport.credentials_generation()
+            if generation != self._generation:
+                self._generation = generation
+                self._channels = {}
 
     def retain(self, addresses: set[str]) -> None:
         """Close the channels of addresses no longer in use (after a routing reload)."""

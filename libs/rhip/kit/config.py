@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rhip.kit.apis import api_names
 from rhip.kit.tenancy import is_region_code
+from rhip.kit.tls import TlsConfigError, TlsSettings, load_tls_settings
 
 ENVIRONMENTS = ("development", "production")
 TRACE_EXPORTERS = ("none", "console", "memory", "otlp")
@@ -43,6 +44,11 @@ class Settings:
     # grpc.health.v1 on a port and thread pool of its own, for the probes (rhip.kit.health);
     # empty: health only on the main port, from the shared pool.
     health_listen: str = ""
+    # A second listener for internal callers (cells calling the gateway for cross-cell work,
+    # the locator), mutual TLS required when TLS is on; empty: none (rhip.kit.transport).
+    internal_listen: str = ""
+    # Certificates and trust for every listener and outbound channel (rhip.kit.tls).
+    tls: TlsSettings = field(default_factory=TlsSettings)
     # A database slower than this to answer SELECT 1 is "not answering" (rhip.kit.dbwatch).
     db_check_timeout_seconds: float = 1.0
     # Gateway: forwards in flight to one cell at most (a bulkhead, rhip.gateway.bulkhead);
@@ -152,6 +158,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     exporter = env.get("RHIP_TRACES_EXPORTER") or env.get("OTEL_TRACES_EXPORTER") or "none"
     if exporter not in TRACE_EXPORTERS:
         raise ConfigError(f"RHIP_TRACES_EXPORTER must be one of {', '.join(TRACE_EXPORTERS)}")
+    try:
+        tls = load_tls_settings(env, development=environment == "development")
+    except TlsConfigError as error:
+        raise ConfigError(str(error)) from None
     return Settings(
         environment=environment,
         cell=cell,
@@ -165,6 +175,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         access_log=env_choice(env, "RHIP_ACCESS_LOG", "errors", ACCESS_LOG_MODES),
         access_log_slow_ms=env_int(env, "RHIP_ACCESS_LOG_SLOW_MS", 1000, 1),
         health_listen=env.get("RHIP_HEALTH_LISTEN", ""),
+        internal_listen=env.get("RHIP_INTERNAL_LISTEN", ""),
+        tls=tls,
         db_check_timeout_seconds=env_int(env, "RHIP_DB_CHECK_TIMEOUT_MS", 1000, 50, 60_000) / 1000,
         gateway_cell_inflight=env_int(env, "RHIP_GATEWAY_CELL_INFLIGHT", 0, 0),
         routes_file=env.get("RHIP_ROUTES", ""),

@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from rhip.kit.transport import Transport
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +99,11 @@ class Readiness:
 
 
 class HealthPort:
-    """``grpc.health.v1`` on its own port and thread pool, answering from ``readiness``."""
+    """``grpc.health.v1`` on its own port and thread pool, answering from ``readiness``;
+    plaintext even with TLS on, for Kubernetes' gRPC probes (``Transport.listen_probes``)."""
 
-    def __init__(self, readiness: Readiness) -> None:
+    def __init__(self, readiness: Readiness, transport: Transport) -> None:
+        self._transport = transport
         self._server = grpc.server(
             ThreadPoolExecutor(max_workers=HEALTH_WORKERS, thread_name_prefix="health"),
             options=[("grpc.so_reuseport", 0)],
@@ -110,7 +113,7 @@ class HealthPort:
         self.port = 0
 
     def start(self, address: str) -> int:
-        self.port = self._server.add_insecure_port(address)
+        self.port = self._transport.listen_probes(self._server, address)
         if self.port == 0:
             raise RuntimeError(f"cannot listen on {address} (health)")
         self._server.start()

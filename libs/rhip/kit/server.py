@@ -20,6 +20,7 @@ from rhip.kit.authz import Authorizer
 from rhip.kit.health import HealthPort, Readiness
 from rhip.kit.interceptors import AccessLog, ServerInterceptor
 from rhip.kit.reflection import enable_server_reflection
+from rhip.kit.transport import Transport
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class RhipServer:
         authorizer: Authorizer | None,
         tracer_provider: TracerProvider,
         meter: Meter,
+        transport: Transport,
         workers: int = 4,
         on_stop: Iterable[Callable[[], None]] = (),
         access_log: AccessLog = DEFAULT_ACCESS_LOG,
@@ -77,21 +79,38 @@ class RhipServer:
             [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name], self._server
         )
         self._names = names
+        self._transport = transport  # TLS or plaintext on every port (rhip.kit.transport)
+        self.internal_port = 0
         self._on_stop = list(on_stop)
         self._stopped = threading.Event()
         self.port = 0
 
-    def start(self, address: str, *, serving: bool = True, health_address: str = "") -> int:
+    def start(
+        self,
+        address: str,
+        *,
+        serving: bool = True,
+        health_address: str = "",
+        internal_address: str = "",
+    ) -> int:
         """Bind ``address`` (``host:port``, port 0 picks one) and start serving. ``serving``
         False: health reports NOT_SERVING until ``set_serving`` (e.g. while demo data is
         seeded through the running server). ``health_address``: also answer health there,
-        from a thread pool of its own (``health_port`` tells the port bound)."""
+        from a thread pool of its own (``health_port`` tells the port bound).
+        ``internal_address``: the same services for internal callers, mutual TLS required
+        (``internal_port`` tells the port bound)."""
         if health_address:
-            self._health_port = HealthPort(self.readiness)
+            self._health_port = HealthPort(self.readiness, self._transport)
             self._health_port.start(health_address)
-        self.port = self._server.add_insecure_port(address)
+        self.port = self._transport.listen(self._server, address)
         if self.port == 0:
             raise RuntimeError(f"cannot listen on {address}")
+        if internal_address:
+            self.internal_port = self._transport.listen(
+                self._server, internal_address, internal=True
+            )
+            if self.internal_port == 0:
+                raise RuntimeError(f"cannot listen on {internal_address} (internal)")
         self._server.start()
         if serving:
             self.set_serving()

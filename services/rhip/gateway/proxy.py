@@ -20,7 +20,7 @@ from rhip.kit.apis import MethodInfo, methods
 from rhip.kit.authn import optional_principal
 from rhip.kit.channels import ChannelPool
 from rhip.kit.deadlines import MIN_USEFUL_SECONDS, too_late
-from rhip.kit.errors import RhipError, Unavailable, from_rpc_error, invalid
+from rhip.kit.errors import PermissionDenied, RhipError, Unavailable, from_rpc_error, invalid
 from rhip.kit.routing import CellRoute, RoutingTable
 from rhip.kit.telemetry import outgoing_metadata
 
@@ -34,12 +34,24 @@ NO_DEADLINE = 1e8  # seconds; beyond this the caller set no deadline
 # still travel back, and the gateway must relay it before the caller's own deadline.
 FORWARD_MARGIN_SECONDS = 0.02
 NO_LIMIT = 1 << 30
-FORWARDED_HEADERS = ("authorization", REGION_HEADER, "x-rhip-on-behalf-of")
+ON_BEHALF_OF = "x-rhip-on-behalf-of"
+FORWARDED_HEADERS = ("authorization", REGION_HEADER, ON_BEHALF_OF)
 MAX_CACHED_REGIONS = 10_000  # owners remembered; cleared when full
 
 
 def _identity(value: Any) -> Any:
     return value
+
+
+def _require_peer_certificate(context: grpc.ServicerContext) -> None:
+    """With TLS on, a call made on behalf of another caller (a cell's cross-cell call) must
+    come over mutual TLS (the internal port): a cell account's secret alone, used from
+    outside, does not let anyone speak for others."""
+    if not context.auth_context().get("x509_pem_cert"):
+        raise PermissionDenied(
+            "calls on behalf of another caller come from cells, over mutual TLS",
+            reason="ON_BEHALF_OF_NEEDS_MUTUAL_TLS",
+        )
 
 
 class CellProxy(grpc.GenericRpcHandler):
@@ -103,6 +115,8 @@ class CellProxy(grpc.GenericRpcHandler):
         self, info: MethodInfo, context: grpc.ServicerContext
     ) -> tuple[CellRoute, list[tuple[str, str]], float]:
         incoming = dict(context.invocation_metadata())
+        if ON_BEHALF_OF in incoming and self._channels.transport.enabled:
+            _require_peer_certificate(context)
         principal = optional_principal()
         region = str(incoming.get(REGION_HEADER) or (principal.region_code if principal else ""))
         if not region:

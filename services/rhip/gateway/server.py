@@ -22,6 +22,7 @@ from rhip.kit.peers import cell_keys
 from rhip.kit.routing import RoutingTable
 from rhip.kit.server import RhipServer, ServiceSpec
 from rhip.kit.telemetry import build_meter, build_tracer_provider
+from rhip.kit.transport import GATEWAY, Transport
 from rhip.kit.workers import PeriodicWorker
 
 log = logging.getLogger(__name__)
@@ -35,12 +36,16 @@ class Gateway:
     tracer_provider: TracerProvider
     port: int = 0
     health_listen: str = ""  # health on a port and thread pool of its own (rhip.kit.health)
+    # Where cells call the gateway for cross-cell work: mutual TLS (rhip.kit.transport).
+    internal_listen: str = ""
 
     def __post_init__(self) -> None:
         self._routes_watcher = PeriodicWorker("routes-watcher", self._reload_routes, 1.0)
 
     def start(self, address: str) -> int:
-        self.port = self.server.start(address, health_address=self.health_listen)
+        self.port = self.server.start(
+            address, health_address=self.health_listen, internal_address=self.internal_listen
+        )
         self._routes_watcher.start()
         log.info(
             "gateway serving on port %d for cells %s",
@@ -67,7 +72,10 @@ def build_gateway(
     tracer_provider: TracerProvider | None = None,
     meter: Meter | None = None,
 ) -> Gateway:
-    channels = ChannelPool()
+    # TLS on the public port (no client certificate asked), mutual TLS on the internal port
+    # and towards the cells.
+    transport = Transport.from_settings(settings, GATEWAY)
+    channels = ChannelPool(transport)
     # Every cell's keys, each vouching for its own cell's principals only; the routes
     # watcher (Gateway.start) reloads the table they follow.
     trust = cell_keys(routes, channels)
@@ -102,7 +110,15 @@ def build_gateway(
         authorizer=None,
         tracer_provider=tracer_provider,
         meter=meter or build_meter("rhip-gateway"),
+        transport=transport,
         workers=settings.grpc_workers,
         access_log=AccessLog(settings.access_log, settings.access_log_slow_ms),
     )
-    return Gateway(server, routes, channels, tracer_provider, health_listen=settings.health_listen)
+    return Gateway(
+        server,
+        routes,
+        channels,
+        tracer_provider,
+        health_listen=settings.health_listen,
+        internal_listen=settings.internal_listen,
+    )

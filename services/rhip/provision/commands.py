@@ -12,7 +12,13 @@ import yaml
 from rhip.kit.config import ConfigError, load_settings
 from rhip.kit.tenancy import is_region_code
 from rhip.provision.apply import KubernetesApi, ObjectRef, apply_all
-from rhip.provision.objects import cell_objects, namespace_for, secret_values, to_manifest
+from rhip.provision.objects import (
+    cell_objects,
+    namespace_for,
+    secret_values,
+    tls_reminder,
+    to_manifest,
+)
 
 ApiFactory = Callable[[str | None], KubernetesApi]
 
@@ -44,6 +50,7 @@ def provision_cell(
     region = _region(args)
     secrets = secret_values(env, region=region, dry_run=args.dry_run)
     manifests = [to_manifest(o) for o in cell_objects(region, secrets, ns=args.namespace)]
+    print(tls_reminder(region, args.namespace), file=sys.stderr)
     if args.dry_run:
         dump_yaml(manifests, out)
         return 0

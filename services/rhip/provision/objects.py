@@ -179,6 +179,26 @@ def cell_objects(
     ]
 
 
+TLS_SECRET_NAME = "rhip-tls"  # the chart's tls.existingSecret default
+
+
+def tls_reminder(region: str, ns: str | None = None, release: str = "rhip") -> str:
+    """What the cell's release expects for TLS, which the provisioner does not make: a CA
+    (and so every cell's certificate) belongs to the platform's PKI (e.g. a cert-manager
+    Issuer), not to one command run per cell."""
+    ns = ns or namespace_for(region)
+    names = [
+        name
+        for service in api_names()
+        for name in (f"{release}-{service}", f"{release}-{service}.{ns}.svc.cluster.local")
+    ]
+    return (
+        f"TLS: the chart mounts Secret {ns}/{TLS_SECRET_NAME} (tls.crt, tls.key, ca.crt; "
+        "tls.existingSecret), not created here: issue it from the internal CA with the "
+        f"serverAuth and clientAuth usages for {', '.join(names)}"
+    )
+
+
 def to_manifest(obj: Any) -> dict[str, Any]:
     """A model as the API would take it: camelCase keys, no unset fields."""
     manifest: dict[str, Any] = k8s.ApiClient().sanitize_for_serialization(obj)
