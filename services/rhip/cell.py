@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from opentelemetry.metrics import Meter
@@ -22,6 +23,7 @@ from rhip.kit.channels import ChannelPool
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.dbwatch import DatabaseWatch, WatchMetrics
 from rhip.kit.interceptors import AccessLog
+from rhip.kit.metrics import Metrics
 from rhip.kit.peers import cell_keys, remote_keys
 from rhip.kit.routing import RoutingError, RoutingTable
 from rhip.kit.server import RhipServer
@@ -93,6 +95,8 @@ class Cell:
     # Where the identity service answers: RHIP_IDENTITY_ADDRESS, or the internal identity
     # server once it is bound (tests bind port 0).
     identity_address: str = ""
+    # Prometheus metrics, served on RHIP_METRICS_LISTEN when set (rhip.kit.metrics).
+    metrics: Metrics = field(default_factory=Metrics)
     _closed: bool = field(default=False, repr=False)
 
     @property
@@ -111,6 +115,8 @@ class Cell:
         )
         for watch in self.watches:
             watch.start()
+        if self.settings.metrics_listen:
+            self.metrics.serve(self.settings.metrics_listen)
         if not self.settings.identity_address and self.internal_identity is None:
             host = address.rsplit(":", 1)[0]
             host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]") else host  # noqa: S104
@@ -124,6 +130,7 @@ class Cell:
         if self._closed:
             return
         self._closed = True
+        self.metrics.stop()
         for watch in self.watches:
             watch.stop()
         if self.archives is not None:
@@ -173,6 +180,7 @@ def build_cell(
     authorizer = identity.authorizer if identity else archives.authorizer if archives else None
     access_log = AccessLog(settings.access_log, settings.access_log_slow_ms)
     meter = meter or build_meter(f"rhip-cell-{settings.cell}")
+    metrics = Metrics()
     server = RhipServer(
         [*(identity.specs if identity else []), *(archives.specs if archives else [])],
         verifier=verifier,
@@ -181,6 +189,7 @@ def build_cell(
         meter=meter,
         workers=settings.grpc_workers,
         access_log=access_log,
+        metrics=metrics,
     )
     internal = None
     if identity is not None and archives is not None and not settings.identity_address:
@@ -192,11 +201,27 @@ def build_cell(
             meter=build_meter(f"rhip-cell-{settings.cell}-internal"),
             workers=settings.grpc_workers,
             access_log=access_log,
+            metrics=metrics,
+            metrics_name="internal",
         )
     cell = Cell(settings, services, server, tracer_provider, peers, identity, archives, internal)
     cell.watches = _database_watches(settings, server, meter, identity, archives)
+    cell.metrics = metrics
+    _count(metrics, cell)
     holder.append(cell)
     return cell
+
+
+def _count(metrics: Metrics, cell: Cell) -> None:
+    """Pool, database-watch and read-audit gauges of the cell's services."""
+    if cell.identity_service is not None:
+        metrics.database("identity", cell.identity_service.db.pools())
+        writer = cell.identity_service.residents.read_audit
+        writer.on_flush = metrics.audit_writer("identity", writer.depth)
+    if cell.archives is not None:
+        metrics.database("archives", cell.archives.db.pools())
+    for watch in cell.watches:
+        metrics.database_watch(watch.service, partial(getattr, watch, "available"))
 
 
 def _trust(settings: Settings, own_keys: KeySource, peers: ChannelPool) -> CellKeys:

@@ -56,6 +56,8 @@ class Settings:
     # grpc.health.v1 on a port and thread pool of its own, for the probes (rhip.kit.health);
     # empty: health only on the main port, from the shared pool.
     health_listen: str = ""
+    # Prometheus metrics (rhip.kit.metrics) on a port and threads of their own; empty: off.
+    metrics_listen: str = ""
     # A database slower than this to answer SELECT 1 is "not answering" (rhip.kit.dbwatch).
     db_check_timeout_seconds: float = 1.0
     # Gateway: forwards in flight to one cell at most (a bulkhead, rhip.gateway.bulkhead);
@@ -231,6 +233,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         access_log=_choice(env, "RHIP_ACCESS_LOG", "errors", ACCESS_LOG_MODES),
         access_log_slow_ms=_int(env, "RHIP_ACCESS_LOG_SLOW_MS", 1000, 1),
         health_listen=env.get("RHIP_HEALTH_LISTEN", ""),
+        metrics_listen=env.get("RHIP_METRICS_LISTEN", ""),
         db_check_timeout_seconds=_int(env, "RHIP_DB_CHECK_TIMEOUT_MS", 1000, 50, 60_000) / 1000,
         gateway_cell_inflight=_int(env, "RHIP_GATEWAY_CELL_INFLIGHT", 0, 0),
         routes_file=env.get("RHIP_ROUTES", ""),

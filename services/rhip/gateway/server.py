@@ -19,6 +19,7 @@ from rhip.kit.authn import TokenVerifier
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.interceptors import AccessLog
+from rhip.kit.metrics import Metrics
 from rhip.kit.peers import cell_keys
 from rhip.kit.routing import RoutingTable
 from rhip.kit.server import RhipServer, ServiceSpec
@@ -35,10 +36,14 @@ class Gateway:
     tracer_provider: TracerProvider
     port: int = 0
     health_listen: str = ""  # health on a port and thread pool of its own (rhip.kit.health)
+    metrics: Metrics = field(default_factory=Metrics)
+    metrics_listen: str = ""  # Prometheus metrics on a port of their own (rhip.kit.metrics)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def start(self, address: str) -> int:
         self.port = self.server.start(address, health_address=self.health_listen)
+        if self.metrics_listen:
+            self.metrics.serve(self.metrics_listen)
         threading.Thread(target=self._watch_routes, name="routes-watcher", daemon=True).start()
         log.info(
             "gateway serving on port %d for cells %s",
@@ -54,6 +59,7 @@ class Gateway:
 
     def stop(self, grace: float = 2.0) -> None:
         self._stop.set()
+        self.metrics.stop()
         self.server.stop(grace)
         self.channels.close()
         self.tracer_provider.shutdown()
@@ -67,17 +73,20 @@ def build_gateway(
     meter: Meter | None = None,
 ) -> Gateway:
     channels = ChannelPool()
+    metrics = Metrics()
     # Every cell's keys, each vouching for its own cell's principals only; the routes
     # watcher (Gateway.start) reloads the table they follow.
     trust = cell_keys(routes, channels)
+    # One slow cell keeps at most this many workers (by default all but one).
+    bulkheads = Bulkheads(settings.gateway_cell_inflight or max(1, settings.grpc_workers - 1))
+    metrics.bulkheads(bulkheads.snapshot, bulkheads.limit)
     proxy = CellProxy(
         routes,
         channels,
         Guard(),
         RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         settings.upstream_timeout_seconds,
-        # One slow cell keeps at most this many workers (by default all but one).
-        Bulkheads(settings.gateway_cell_inflight or max(1, settings.grpc_workers - 1)),
+        bulkheads,
     )
     names = service_names()
     # One generic handler serves every forwarded service; each still gets its own health
@@ -103,5 +112,14 @@ def build_gateway(
         meter=meter or build_meter("rhip-gateway"),
         workers=settings.grpc_workers,
         access_log=AccessLog(settings.access_log, settings.access_log_slow_ms),
+        metrics=metrics,
     )
-    return Gateway(server, routes, channels, tracer_provider, health_listen=settings.health_listen)
+    return Gateway(
+        server,
+        routes,
+        channels,
+        tracer_provider,
+        health_listen=settings.health_listen,
+        metrics=metrics,
+        metrics_listen=settings.metrics_listen,
+    )
