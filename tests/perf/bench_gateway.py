@@ -49,6 +49,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import audit_ab
 import grpc
 from _common import (
     Child,
@@ -67,6 +68,8 @@ from _common import (
 IDENTITY = "/rhip.api.identity.v1.IdentityService/"
 READ_METHOD = IDENTITY + "GetTenant"
 WRITE_METHOD = IDENTITY + "UpdateTenant"
+RESIDENT_METHOD = "/rhip.api.identity.v1.ResidentService/GetResident"
+RESIDENTS_PER_DOCTOR = 8
 DEMO_PASSWORD = "Demo-Passw0rd-2026"
 DOCTORS = tuple(f"xz-doctor-{i}" for i in range(1, 6))
 WRITER = "xz-admin"
@@ -162,6 +165,7 @@ async def generate_load(plan: dict) -> dict:
             server_pids=plan["server_pids"],
             postgres_database=plan.get("postgres_database"),
             measure_postgres=plan.get("measure_postgres", True),
+            snapshot=audit_ab.flush_counters(plan["metrics"]) if plan.get("metrics") else None,
         )
     finally:
         await channel.close()
@@ -231,12 +235,13 @@ class Platform:
         if db_url:
             env["RHIP_IDENTITY_DATABASE_URL"] = db_url
         python = sys.executable
-        self.cell = Child(
-            f"cell-{backend}",
-            [python, "-m", "rhip.cli", "serve", "--services", "all", "--demo"],
-            folder,
-            {**env, "RHIP_LISTEN": self.cell_address},
-        )
+        # The cell's Prometheus endpoint: the audit writer's group commits (audit_ab).
+        self.cell_metrics = f"127.0.0.1:{free_port()}"
+        self._cell_env = {**env, "RHIP_LISTEN": self.cell_address}
+        self._cell_env["RHIP_METRICS_LISTEN"] = self.cell_metrics
+        self._cell_cmd = [python, "-m", "rhip.cli", "serve", "--services", "all"]
+        self.cell = Child(f"cell-{backend}", [*self._cell_cmd, "--demo"], folder, self._cell_env)
+        self.cell_restarts = 0
         self.gateway: Child | None = None
         try:
             self.cell.wait_serving(self.cell_address)
@@ -255,6 +260,19 @@ class Platform:
         except BaseException:
             self.stop()
             raise
+
+    def restart_cell(self, extra_env: dict[str, str]) -> None:
+        """The cell again, on the same address and database (demo data already in), with
+        ``extra_env`` on top of its settings; the gateway reconnects by itself."""
+        self.cell.stop()
+        self.cell_restarts += 1
+        self.cell = Child(
+            f"cell-{self.backend}-{self.cell_restarts}",
+            self._cell_cmd,
+            self.folder,
+            {**self._cell_env, **extra_env},
+        )
+        self.cell.wait_serving(self.cell_address)
 
     def _prepare(self) -> None:
         pb, pb_grpc = _pb()
@@ -296,12 +314,15 @@ class Platform:
                 )
                 self.write_tenants.append(created.tenant_id)
             # every read and write of the plans, once, so a misconfiguration fails here
+            regions = []
             for token, tenant_id in self.doctors:
-                stub.GetTenant(
+                tenant = stub.GetTenant(
                     pb.GetTenantRequest(name=f"tenants/{tenant_id}"),
                     metadata=[("authorization", "Bearer " + token)],
                     timeout=30,
                 )
+                regions.append(tenant.region_code)
+            self.resident_items = register_residents(channel, self.doctors, regions)
         self.read_items = [
             {
                 "method": READ_METHOD,
@@ -349,6 +370,45 @@ class Platform:
         for child in (self.gateway, self.cell):
             if child is not None:
                 child.stop()
+
+
+def register_residents(
+    channel: grpc.Channel, doctors: list[tuple[str, str]], regions: list[str]
+) -> list[dict]:
+    """Residents for (e): each doctor registers RESIDENTS_PER_DOCTOR synthetic residents of
+    its own tenant's region (valid check digits, not real people) and reads them back by
+    ``GetResident``, an audited read of personal data."""
+    from rhip.api.identity.v1 import resident_pb2, resident_service_pb2, resident_service_pb2_grpc
+    from rhip.identity.documents import id_check_char
+
+    stub = resident_service_pb2_grpc.ResidentServiceStub(channel)
+    items = []
+    for d, ((token, _tenant), region) in enumerate(zip(doctors, regions, strict=True)):
+        md = [("authorization", "Bearer " + token)]
+        for i in range(RESIDENTS_PER_DOCTOR):
+            body = f"{region[:6]}1980{d + 1:02d}{i + 1:02d}{900 + i:03d}"
+            reply = stub.RegisterResident(
+                resident_service_pb2.RegisterResidentRequest(
+                    resident=resident_pb2.Resident(display_name="压测居民", region_code=region),
+                    document=resident_pb2.IdentityDocument(
+                        type=resident_pb2.DOCUMENT_TYPE_RESIDENT_ID_CARD,
+                        number=body + id_check_char(body),
+                    ),
+                    request_id=str(uuid.uuid4()),
+                ),
+                metadata=md,
+                timeout=30,
+            )
+            request = resident_service_pb2.GetResidentRequest(name=reply.resident.name)
+            stub.GetResident(request, metadata=md, timeout=30)
+            items.append(
+                {
+                    "method": RESIDENT_METHOD,
+                    "metadata": [list(pair) for pair in md],
+                    "request": _b64(request),
+                }
+            )
+    return items
 
 
 def _b64(message) -> str:  # type: ignore[no-untyped-def]
@@ -599,6 +659,8 @@ def _plan(
         )
     if scenario == "d":
         plan.update(writes=platform.write_slots, write_share=WRITE_SHARE)
+    if scenario == "e":
+        plan["reads"] = platform.resident_items
     return plan
 
 
@@ -646,6 +708,7 @@ def run(
     postgres_url: str | None = None,
     sqlite: bool = True,
     profile: bool = True,
+    only_audit_ab: bool = False,
 ) -> dict:
     duration = 2.0 if quick else 10.0
     warmup = 0.5 if quick else 2.0
@@ -684,16 +747,27 @@ def run(
                 platform = Platform("postgresql", url, pg_folder)
                 log(f"gateway: PostgreSQL cell and gateway up in {time.perf_counter() - t0:.1f} s")
                 try:
-                    bare(platform, results, record, duration, warmup, pg_folder)
-                    real(platform, results, record, duration, warmup, pg_folder)
-                    if profile:
-                        log(f"gateway: profiling (c) @{PROFILE_CONCURRENCY} for {profile_s:g} s")
-                        results["profile"] = profile_c(platform, profile_s, warmup, pg_folder)
-                    real(platform, results, record, duration, warmup, pg_folder, ("d",))
-                    results["audit"]["postgresql"] = audit_check(results, "postgresql")
+                    if not only_audit_ab:
+                        bare(platform, results, record, duration, warmup, pg_folder)
+                        real(platform, results, record, duration, warmup, pg_folder)
+                        if profile:
+                            log(
+                                f"gateway: profiling (c) @{PROFILE_CONCURRENCY} for {profile_s:g} s"
+                            )
+                            results["profile"] = profile_c(platform, profile_s, warmup, pg_folder)
+                        real(platform, results, record, duration, warmup, pg_folder, ("d",))
+                        results["audit"]["postgresql"] = audit_check(results, "postgresql")
+                    results["audit_ab"] = audit_ab.run(
+                        platform,
+                        measure,
+                        lambda c: _plan(platform, "e", c, duration, warmup),
+                        CONCURRENCIES,
+                        pg_folder,
+                    )
+                    results["audit_ab"]["residents"] = len(platform.resident_items)
                 finally:
                     platform.stop()
-            if sqlite:
+            if sqlite and not only_audit_ab:
                 lite_folder = folder / "sqlite"
                 lite_folder.mkdir()
                 platform = Platform("sqlite", None, lite_folder)
@@ -989,6 +1063,7 @@ def report(results: dict) -> str:
             "the gateway and the cell each build and end a full span per call that nobody "
             "reads (OpenTelemetry's share in the profile below).",
         ]
+    lines += ["", *audit_ab.report(results.get("audit_ab"), results["duration_s"])]
     lines += ["", *profile_report(results.get("profile"))]
     return "\n".join(lines)
 
@@ -1104,6 +1179,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="2 s per row (smoke run)")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL rows only")
     parser.add_argument("--no-profile", action="store_true", help="skip py-spy")
+    parser.add_argument(
+        "--audit-ab-only", action="store_true", help="only (e), the read-audit A/B (PostgreSQL)"
+    )
     parser.add_argument("--serve", choices=["echo", "pk"], help=argparse.SUPPRESS)
     parser.add_argument("--db-url", help=argparse.SUPPRESS)
     parser.add_argument("--load", type=Path, help=argparse.SUPPRESS)
@@ -1127,7 +1205,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         postgres_url=postgres_url(),
         sqlite=not args.no_sqlite,
         profile=not args.no_profile,
+        only_audit_ab=args.audit_ab_only,
     )
+    if args.audit_ab_only:
+        print("\n".join(audit_ab.report(results.get("audit_ab"), results["duration_s"])))
+        return
     print(report(results))
 
 
