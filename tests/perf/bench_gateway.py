@@ -19,11 +19,17 @@ servers' context switches per call).
   Xuzhou created for the run, one tenant per load worker, so two writes never race for the
   same row's version (each write is audited, hash-chained).
 
-(a)-(d) on PostgreSQL (a scratch database, dropped afterwards); (b)-(d) also on SQLite.
+* ``(e)`` the read-audit A/B (``audit_ab``): ``GetResident``, an audited read, through the
+  gateway with reads that wait for their audit event to be committed (the default) and, in
+  the same run, reads that do not (``RHIP_AUDIT_READS_WAIT=false``) and the writer's former
+  one-round-trip-per-statement commit (``RHIP_AUDIT_PIPELINE=false``).
+
+(a)-(e) on PostgreSQL (a scratch database, dropped afterwards); (b)-(d) also on SQLite.
 While (c) runs on PostgreSQL at 64 in flight once more (not measured), py-spy samples the
 gateway and the cell (``--gil``: where the interpreter's time goes).
 
-Run alone: ``.venv/bin/python tests/perf/bench_gateway.py [--quick] [--no-sqlite]``.
+Run alone: ``.venv/bin/python tests/perf/bench_gateway.py [--quick] [--no-sqlite]
+[--audit-ab-only]``.
 """
 
 from __future__ import annotations
@@ -171,11 +177,13 @@ async def generate_load(plan: dict) -> dict:
         await channel.close()
 
 
-def start_load(plan: dict, folder: Path) -> subprocess.Popen:
+def start_load(plan: dict, folder: Path, script: Path | None = None) -> subprocess.Popen:
+    """``script --load plan.json`` (this file's generator by default) in its own process."""
     path = folder / f"plan-{uuid.uuid4().hex[:8]}.json"
     path.write_text(json.dumps(plan))
+    script = script or Path(__file__).resolve()
     return subprocess.Popen(
-        [*dies_with_parent(), sys.executable, os.path.abspath(__file__), "--load", str(path)],
+        [*dies_with_parent(), sys.executable, str(script), "--load", str(path)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -245,6 +253,7 @@ class Platform:
         self.gateway: Child | None = None
         try:
             self.cell.wait_serving(self.cell_address)
+            self.gateway_metrics = f"127.0.0.1:{free_port()}"
             self.gateway = Child(
                 f"gateway-{backend}",
                 [python, "-m", "rhip.cli", "gateway", "--listen", self.gateway_address],
@@ -253,6 +262,7 @@ class Platform:
                     **env,
                     "RHIP_RATE_LIMIT_PER_SECOND": "1000000",
                     "RHIP_RATE_LIMIT_BURST": "1000000",
+                    "RHIP_METRICS_LISTEN": self.gateway_metrics,
                 },
             )
             self.gateway.wait_serving(self.gateway_address)
@@ -1117,6 +1127,7 @@ def summary(results: dict) -> list[str]:
             "  On SQLite every transaction, reads included, takes the write lock (`BEGIN "
             "IMMEDIATE`): reads run one at a time, hence p99 ≫ p50 on the SQLite rows."
         )
+    out += audit_ab.summary(results.get("audit_ab"))
     profile = results.get("profile") or {}
     for name, p in profile.get("processes", {}).items():
         if "categories" not in p:
