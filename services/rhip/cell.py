@@ -204,9 +204,18 @@ def build_cell(
             metrics=metrics,
             metrics_name="internal",
         )
-    cell = Cell(settings, services, server, tracer_provider, peers, identity, archives, internal)
+    cell = Cell(
+        settings,
+        services,
+        server,
+        tracer_provider,
+        peers,
+        identity,
+        archives,
+        internal,
+        metrics=metrics,
+    )
     cell.watches = _database_watches(settings, server, meter, identity, archives)
-    cell.metrics = metrics
     _count(metrics, cell)
     holder.append(cell)
     return cell

@@ -1219,7 +1219,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         only_audit_ab=args.audit_ab_only,
     )
     if args.audit_ab_only:
-        print("\n".join(audit_ab.report(results.get("audit_ab"), results["duration_s"])))
+        given = list(argv) if argv is not None else sys.argv[1:]
+        text = audit_ab.write_results(results, " ".join(["tests/perf/bench_gateway.py", *given]))
+        print(text)
         return
     print(report(results))
 

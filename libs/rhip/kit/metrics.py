@@ -5,7 +5,8 @@ in ``rhip.kit.telemetry`` has no reader (nothing exported its instruments), the 
 still a pre-1.0 beta that registers into prometheus-client's process-wide registry, and tests
 and benchmarks host a gateway and several cells in one process, each needing a registry and a
 port of its own. prometheus-client (what the exporter runs on anyway) gives each ``Metrics``
-its own ``CollectorRegistry``; counting a call is a dict lookup and two locked additions.
+its own ``CollectorRegistry``; counting a call is a dict lookup and a few locked additions
+(~2 µs of CPU per call, measured).
 
 What is counted (names follow grpc-ecosystem's go-grpc-prometheus, so its dashboards work):
 
