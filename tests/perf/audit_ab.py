@@ -174,8 +174,9 @@ def report(ab: dict | None, duration: float) -> list[str]:
         "ms after a batch's first event for more) was measured in a `--quick` run of this A/B "
         "and lowered calls/s (every reader waits through the window), so the writer does not "
         "wait; each commit was made cheaper instead (two round trips, `rhip.kit.audit_pipeline`). "
-        "A waiting reader holds a gRPC worker of the cell and of the gateway but no CPU: the "
-        "rest of the gap to `no wait` is throughput lost to workers waiting, not CPU.",
+        "The rest of the gap to `no wait` is partly CPU (more and smaller commits, and waking "
+        "each reader: see events/flush and the cell's and PostgreSQL's µs) and partly a gRPC "
+        "worker of the cell and of the gateway held by each reader while it waits.",
         "",
         table(
             [
