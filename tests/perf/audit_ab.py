@@ -234,8 +234,7 @@ def write_results(results: dict, command: str) -> str:
         f"Machine: {machine()}. Code: {commit()}. Command: `{command}` (PostgreSQL part of "
         "`bench_gateway.py`, (e) only).",
         "",
-        *summary(results.get("audit_ab")),
-        "",
+        *(line.strip() for line in summary(results.get("audit_ab"))),
         *report(results.get("audit_ab"), results["duration_s"])[1:],
     ]
     text = "\n".join(lines) + "\n"
