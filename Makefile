@@ -12,7 +12,7 @@ help:
 	@echo "make lint   - ruff, mypy, buf lint, stale-stub check"
 	@echo "make proto  - regenerate the gRPC stubs under libs/rhip/api"
 	@echo "make proto-baseline - accept the current protos as the API that must not break"
-	@echo "make bench  - run the benchmarks and write tests/perf/RESULTS*.md"
+	@echo "make bench  - run the benchmarks and a 30-minute soak, write tests/perf/RESULTS*.md"
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -53,6 +53,8 @@ bench: $(STAMP)
 	$(PY) tests/perf/bench_residents.py
 	$(PY) tests/perf/bench_archives.py
 	$(PY) tests/perf/bench_tls.py
+	# mixed load through the gateway; RHIP_SOAK_MINUTES=5 make bench for a shorter soak
+	RHIP_SOAK_MINUTES=$${RHIP_SOAK_MINUTES:-30} $(PY) tests/perf/bench_soak.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -10,6 +10,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from rhip.kit.channels import ChannelPool
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.dbwatch import DatabaseWatch, WatchMetrics
 from rhip.kit.interceptors import AccessLog
+from rhip.kit.metrics import Metrics
 from rhip.kit.modules import Built, CellContext, Registry
 from rhip.kit.peers import cell_keys, remote_keys
 from rhip.kit.routing import RoutingError, RoutingTable
@@ -88,6 +90,8 @@ class Cell:
     watches: list[DatabaseWatch] = field(default_factory=list)
     # Purges audit events past the retention from each service's log (rhip.kit.audit_purge).
     audit_purge: AuditPurgeWorker | None = None
+    # Prometheus metrics, served on RHIP_METRICS_LISTEN when set (rhip.kit.metrics).
+    metrics: Metrics = field(default_factory=Metrics)
     _addresses: dict[str, str] = field(default_factory=dict, repr=False)
     _closed: bool = field(default=False, repr=False)
 
@@ -118,6 +122,8 @@ class Cell:
         )
         for watch in self.watches:
             watch.start()
+        if self.settings.metrics_listen:
+            self.metrics.serve(self.settings.metrics_listen)
         host = address.rsplit(":", 1)[0]
         host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]") else host  # noqa: S104
         for name in self.built:
@@ -144,6 +150,7 @@ class Cell:
         if self._closed:
             return
         self._closed = True
+        self.metrics.stop()
         for watch in self.watches:
             watch.stop()
         if self.audit_purge is not None:
@@ -193,8 +200,9 @@ def build_cell(
     authorizer = _first_authorizer(built)
     access_log = AccessLog(settings.access_log, settings.access_log_slow_ms)
     meter = meter or build_meter(f"rhip-cell-{settings.cell}")
+    metrics = Metrics()
 
-    def server(specs: list[ServiceSpec], meter: Meter) -> RhipServer:
+    def server(specs: list[ServiceSpec], meter: Meter, name: str = "public") -> RhipServer:
         return RhipServer(
             specs,
             verifier=verifier,
@@ -204,16 +212,25 @@ def build_cell(
             transport=transport,
             workers=settings.grpc_workers,
             access_log=access_log,
+            metrics=metrics,
+            metrics_name=name,
         )
 
     public = server([spec for b in built.values() for spec in b.specs], meter)
     internal = {
-        name: server(built[name].specs, build_meter(f"rhip-cell-{settings.cell}-internal-{name}"))
+        name: server(
+            built[name].specs,
+            build_meter(f"rhip-cell-{settings.cell}-internal-{name}"),
+            "internal" if name == ISSUER else f"internal-{name}",
+        )
         for name in registry.required_in_process(names)
         if not settings.address_of(name)
     }
-    cell = Cell(settings, names, public, tracer_provider, peers, built, internal, registry)
+    cell = Cell(
+        settings, names, public, tracer_provider, peers, built, internal, registry, metrics=metrics
+    )
     cell.watches = _database_watches(settings, public, meter, built)
+    _count(metrics, cell)
     # Every service database holds that service's audit log (the kit's tables).
     logs = {name: db for b in built.values() for name, db in b.databases.items()}
     cell.audit_purge = AuditPurgeWorker(
@@ -253,6 +270,17 @@ def _build_services(
 
 def _first_authorizer(built: Mapping[str, Built]) -> Authorizer | None:
     return next((b.authorizer for b in built.values() if b.authorizer is not None), None)
+
+
+def _count(metrics: Metrics, cell: Cell) -> None:
+    """Pool, database-watch and read-audit gauges of the cell's services."""
+    for service in cell.built.values():
+        for name, database in service.databases.items():
+            metrics.database(name, database.pools())
+        for name, writer in service.audit_writers.items():
+            writer.on_flush = metrics.audit_writer(name, writer.depth)
+    for watch in cell.watches:
+        metrics.database_watch(watch.service, partial(getattr, watch, "available"))
 
 
 def _trust(settings: Settings, own_keys: KeySource, peers: ChannelPool) -> CellKeys:

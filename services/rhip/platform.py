@@ -54,6 +54,14 @@ def _wait_healthy(
     raise ConfigError(f"cell at {address} did not become healthy; see {log_path}")
 
 
+def _next_port(address: str, step: int) -> str:
+    """``host:port`` ``step`` ports further (port 0 stays 0; empty stays empty: off)."""
+    if not address:
+        return ""
+    host, _, port = address.rpartition(":")
+    return f"{host}:{int(port) + step if int(port) else 0}"
+
+
 def run_demo_platform(settings: Settings, cell_base_port: int = 50061) -> int:
     if not settings.development:
         raise ConfigError("the demo platform runs in development mode only")
@@ -74,7 +82,7 @@ def run_demo_platform(settings: Settings, cell_base_port: int = 50061) -> int:
     )  # fmt: skip
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        for code, address in cells:
+        for i, (code, address) in enumerate(cells):
             log_path = data_dir / code / "cell.log"
             log_path.parent.mkdir(parents=True, exist_ok=True)
             env = {
@@ -86,6 +94,8 @@ def run_demo_platform(settings: Settings, cell_base_port: int = 50061) -> int:
                 "RHIP_CELL_CLIENT_ID": f"cell-{code}",
                 "RHIP_CELL_CLIENT_SECRET": secrets.token_urlsafe(24),
                 "RHIP_GATEWAY_ADDRESS": settings.listen,
+                # The gateway's metrics on RHIP_METRICS_LISTEN, each cell's on the next ports.
+                "RHIP_METRICS_LISTEN": _next_port(settings.metrics_listen, i + 1),
             }
             with log_path.open("ab") as log_file:
                 processes.append(

@@ -7,12 +7,18 @@ from typing import Any
 import kubernetes_validate
 from kubernetes_validate.utils import latest_version
 
+from deploy.crds import custom_errors, custom_schema
+
 # The oldest version the chart supports (Chart.yaml kubeVersion) and the newest schemas shipped.
 K8S_VERSIONS = ("1.30.0", latest_version())
 
 
 def schema_errors(obj: dict[str, Any]) -> list[str]:
-    """Every way ``obj`` fails the strict schemas (unknown fields refused) of K8S_VERSIONS."""
+    """Every way ``obj`` fails the strict schemas (unknown fields refused) of K8S_VERSIONS, or
+    for a custom resource (a ServiceMonitor) its schema in ``deploy.crds``."""
+    custom = custom_schema(obj)
+    if custom is not None:
+        return custom_errors(obj, custom)
     errors = []
     for version in K8S_VERSIONS:
         try:

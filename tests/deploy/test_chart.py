@@ -281,7 +281,8 @@ def test_a_cell_accepts_only_the_gateway_and_its_own_namespace(rendered: Rendere
     policy = named(rendered["cell-minimal-values.yaml"], "NetworkPolicy", "rhip")
     assert policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "rhip"
     assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
-    [rule] = policy["spec"]["ingress"]
+    rule, metrics = policy["spec"]["ingress"]  # gRPC; the metrics port (test_chart_metrics)
+    assert metrics["ports"] == [{"port": 9090, "protocol": "TCP"}]
     own_namespace, gateway = rule["from"]
     assert own_namespace == {"podSelector": {}}
     assert gateway["namespaceSelector"]["matchLabels"] == {

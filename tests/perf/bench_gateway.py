@@ -19,11 +19,17 @@ servers' context switches per call).
   Xuzhou created for the run, one tenant per load worker, so two writes never race for the
   same row's version (each write is audited, hash-chained).
 
-(a)-(d) on PostgreSQL (a scratch database, dropped afterwards); (b)-(d) also on SQLite.
+* ``(e)`` the read-audit A/B (``audit_ab``): ``GetResident``, an audited read, through the
+  gateway with reads that wait for their audit event to be committed (the default) and, in
+  the same run, reads that do not (``RHIP_AUDIT_READS_WAIT=false``) and the writer's former
+  one-round-trip-per-statement commit (``RHIP_AUDIT_PIPELINE=false``).
+
+(a)-(e) on PostgreSQL (a scratch database, dropped afterwards); (b)-(d) also on SQLite.
 While (c) runs on PostgreSQL at 64 in flight once more (not measured), py-spy samples the
 gateway and the cell (``--gil``: where the interpreter's time goes).
 
-Run alone: ``.venv/bin/python tests/perf/bench_gateway.py [--quick] [--no-sqlite]``.
+Run alone: ``.venv/bin/python tests/perf/bench_gateway.py [--quick] [--no-sqlite]
+[--audit-ab-only]``.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import audit_ab
 import grpc
 from _common import (
     Child,
@@ -67,6 +74,8 @@ from _common import (
 IDENTITY = "/rhip.api.identity.v1.IdentityService/"
 READ_METHOD = IDENTITY + "GetTenant"
 WRITE_METHOD = IDENTITY + "UpdateTenant"
+RESIDENT_METHOD = "/rhip.api.identity.v1.ResidentService/GetResident"
+RESIDENTS_PER_DOCTOR = 8
 DEMO_PASSWORD = "Demo-Passw0rd-2026"
 DOCTORS = tuple(f"xz-doctor-{i}" for i in range(1, 6))
 WRITER = "xz-admin"
@@ -168,16 +177,19 @@ async def generate_load(plan: dict) -> dict:
             server_pids=plan["server_pids"],
             postgres_database=plan.get("postgres_database"),
             measure_postgres=plan.get("measure_postgres", True),
+            snapshot=audit_ab.flush_counters(plan["metrics"]) if plan.get("metrics") else None,
         )
     finally:
         await channel.close()
 
 
-def start_load(plan: dict, folder: Path) -> subprocess.Popen:
+def start_load(plan: dict, folder: Path, script: Path | None = None) -> subprocess.Popen:
+    """``script --load plan.json`` (this file's generator by default) in its own process."""
     path = folder / f"plan-{uuid.uuid4().hex[:8]}.json"
     path.write_text(json.dumps(plan))
+    script = script or Path(__file__).resolve()
     return subprocess.Popen(
-        [*dies_with_parent(), sys.executable, os.path.abspath(__file__), "--load", str(path)],
+        [*dies_with_parent(), sys.executable, str(script), "--load", str(path)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -248,15 +260,18 @@ class Platform:
             for name in extra:
                 health[name] = f"127.0.0.1:{free_port()}"
                 extra[name] = {**tls[name], "RHIP_HEALTH_LISTEN": health[name]}
-        self.cell = Child(
-            f"cell-{backend}",
-            [python, "-m", "rhip.cli", "serve", "--services", "all", "--demo"],
-            folder,
-            {**env, "RHIP_LISTEN": self.cell_address, **extra["cell"]},
-        )
+        self._health = health
+        # The cell's Prometheus endpoint: the audit writer's group commits (audit_ab).
+        self.cell_metrics = f"127.0.0.1:{free_port()}"
+        self._cell_env = {**env, "RHIP_LISTEN": self.cell_address, **extra["cell"]}
+        self._cell_env["RHIP_METRICS_LISTEN"] = self.cell_metrics
+        self._cell_cmd = [python, "-m", "rhip.cli", "serve", "--services", "all"]
+        self.cell = Child(f"cell-{backend}", [*self._cell_cmd, "--demo"], folder, self._cell_env)
+        self.cell_restarts = 0
         self.gateway: Child | None = None
         try:
             self.cell.wait_serving(health["cell"])
+            self.gateway_metrics = f"127.0.0.1:{free_port()}"
             self.gateway = Child(
                 f"gateway-{backend}",
                 [python, "-m", "rhip.cli", "gateway", "--listen", self.gateway_address],
@@ -266,6 +281,7 @@ class Platform:
                     "RHIP_RATE_LIMIT_PER_SECOND": "1000000",
                     "RHIP_RATE_LIMIT_BURST": "1000000",
                     **extra["gateway"],
+                    "RHIP_METRICS_LISTEN": self.gateway_metrics,
                 },
             )
             self.gateway.wait_serving(health["gateway"])
@@ -273,6 +289,19 @@ class Platform:
         except BaseException:
             self.stop()
             raise
+
+    def restart_cell(self, extra_env: dict[str, str]) -> None:
+        """The cell again, on the same address and database (demo data already in), with
+        ``extra_env`` on top of its settings; the gateway reconnects by itself."""
+        self.cell.stop()
+        self.cell_restarts += 1
+        self.cell = Child(
+            f"cell-{self.backend}-{self.cell_restarts}",
+            self._cell_cmd,
+            self.folder,
+            {**self._cell_env, **extra_env},
+        )
+        self.cell.wait_serving(self._health["cell"])
 
     def _prepare(self) -> None:
         pb, pb_grpc = _pb()
@@ -319,12 +348,15 @@ class Platform:
                 )
                 self.write_tenants.append(created.tenant_id)
             # every read and write of the plans, once, so a misconfiguration fails here
+            regions = []
             for token, tenant_id in self.doctors:
-                stub.GetTenant(
+                tenant = stub.GetTenant(
                     pb.GetTenantRequest(name=f"tenants/{tenant_id}"),
                     metadata=[("authorization", "Bearer " + token)],
                     timeout=30,
                 )
+                regions.append(tenant.region_code)
+            self.resident_items = register_residents(channel, self.doctors, regions)
         self.read_items = [
             {
                 "method": READ_METHOD,
@@ -372,6 +404,45 @@ class Platform:
         for child in (self.gateway, self.cell):
             if child is not None:
                 child.stop()
+
+
+def register_residents(
+    channel: grpc.Channel, doctors: list[tuple[str, str]], regions: list[str]
+) -> list[dict]:
+    """Residents for (e): each doctor registers RESIDENTS_PER_DOCTOR synthetic residents of
+    its own tenant's region (valid check digits, not real people) and reads them back by
+    ``GetResident``, an audited read of personal data."""
+    from rhip.api.identity.v1 import resident_pb2, resident_service_pb2, resident_service_pb2_grpc
+    from rhip.identity.documents import id_check_char
+
+    stub = resident_service_pb2_grpc.ResidentServiceStub(channel)
+    items = []
+    for d, ((token, _tenant), region) in enumerate(zip(doctors, regions, strict=True)):
+        md = [("authorization", "Bearer " + token)]
+        for i in range(RESIDENTS_PER_DOCTOR):
+            body = f"{region[:6]}1980{d + 1:02d}{i + 1:02d}{900 + i:03d}"
+            reply = stub.RegisterResident(
+                resident_service_pb2.RegisterResidentRequest(
+                    resident=resident_pb2.Resident(display_name="压测居民", region_code=region),
+                    document=resident_pb2.IdentityDocument(
+                        type=resident_pb2.DOCUMENT_TYPE_RESIDENT_ID_CARD,
+                        number=body + id_check_char(body),
+                    ),
+                    request_id=str(uuid.uuid4()),
+                ),
+                metadata=md,
+                timeout=30,
+            )
+            request = resident_service_pb2.GetResidentRequest(name=reply.resident.name)
+            stub.GetResident(request, metadata=md, timeout=30)
+            items.append(
+                {
+                    "method": RESIDENT_METHOD,
+                    "metadata": [list(pair) for pair in md],
+                    "request": _b64(request),
+                }
+            )
+    return items
 
 
 def _b64(message) -> str:  # type: ignore[no-untyped-def]
@@ -623,6 +694,8 @@ def _plan(
         )
     if scenario == "d":
         plan.update(writes=platform.write_slots, write_share=WRITE_SHARE)
+    if scenario == "e":
+        plan["reads"] = platform.resident_items
     return plan
 
 
@@ -670,6 +743,7 @@ def run(
     postgres_url: str | None = None,
     sqlite: bool = True,
     profile: bool = True,
+    only_audit_ab: bool = False,
 ) -> dict:
     duration = 2.0 if quick else 10.0
     warmup = 0.5 if quick else 2.0
@@ -708,16 +782,27 @@ def run(
                 platform = Platform("postgresql", url, pg_folder)
                 log(f"gateway: PostgreSQL cell and gateway up in {time.perf_counter() - t0:.1f} s")
                 try:
-                    bare(platform, results, record, duration, warmup, pg_folder)
-                    real(platform, results, record, duration, warmup, pg_folder)
-                    if profile:
-                        log(f"gateway: profiling (c) @{PROFILE_CONCURRENCY} for {profile_s:g} s")
-                        results["profile"] = profile_c(platform, profile_s, warmup, pg_folder)
-                    real(platform, results, record, duration, warmup, pg_folder, ("d",))
-                    results["audit"]["postgresql"] = audit_check(results, "postgresql")
+                    if not only_audit_ab:
+                        bare(platform, results, record, duration, warmup, pg_folder)
+                        real(platform, results, record, duration, warmup, pg_folder)
+                        if profile:
+                            log(
+                                f"gateway: profiling (c) @{PROFILE_CONCURRENCY} for {profile_s:g} s"
+                            )
+                            results["profile"] = profile_c(platform, profile_s, warmup, pg_folder)
+                        real(platform, results, record, duration, warmup, pg_folder, ("d",))
+                        results["audit"]["postgresql"] = audit_check(results, "postgresql")
+                    results["audit_ab"] = audit_ab.run(
+                        platform,
+                        measure,
+                        lambda c: _plan(platform, "e", c, duration, warmup),
+                        CONCURRENCIES,
+                        pg_folder,
+                    )
+                    results["audit_ab"]["residents"] = len(platform.resident_items)
                 finally:
                     platform.stop()
-            if sqlite:
+            if sqlite and not only_audit_ab:
                 lite_folder = folder / "sqlite"
                 lite_folder.mkdir()
                 platform = Platform("sqlite", None, lite_folder)
@@ -1013,6 +1098,7 @@ def report(results: dict) -> str:
             "the gateway and the cell each build and end a full span per call that nobody "
             "reads (OpenTelemetry's share in the profile below).",
         ]
+    lines += ["", *audit_ab.report(results.get("audit_ab"), results["duration_s"])]
     lines += ["", *profile_report(results.get("profile"))]
     return "\n".join(lines)
 
@@ -1066,6 +1152,7 @@ def summary(results: dict) -> list[str]:
             "  On SQLite every transaction, reads included, takes the write lock (`BEGIN "
             "IMMEDIATE`): reads run one at a time, hence p99 ≫ p50 on the SQLite rows."
         )
+    out += audit_ab.summary(results.get("audit_ab"))
     profile = results.get("profile") or {}
     for name, p in profile.get("processes", {}).items():
         if "categories" not in p:
@@ -1128,6 +1215,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="2 s per row (smoke run)")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL rows only")
     parser.add_argument("--no-profile", action="store_true", help="skip py-spy")
+    parser.add_argument(
+        "--audit-ab-only", action="store_true", help="only (e), the read-audit A/B (PostgreSQL)"
+    )
     parser.add_argument("--serve", choices=["echo", "pk"], help=argparse.SUPPRESS)
     parser.add_argument("--db-url", help=argparse.SUPPRESS)
     parser.add_argument("--load", type=Path, help=argparse.SUPPRESS)
@@ -1151,7 +1241,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         postgres_url=postgres_url(),
         sqlite=not args.no_sqlite,
         profile=not args.no_profile,
+        only_audit_ab=args.audit_ab_only,
     )
+    if args.audit_ab_only:
+        given = list(argv) if argv is not None else sys.argv[1:]
+        text = audit_ab.write_results(results, " ".join(["tests/perf/bench_gateway.py", *given]))
+        print(text)
+        return
     print(report(results))
 
 

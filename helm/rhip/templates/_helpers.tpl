@@ -92,6 +92,9 @@ service's own values merged over them.
 RHIP_ENV: production
 RHIP_LISTEN: {{ printf "[::]:%d" (int .Values.grpcPort) | quote }}
 RHIP_HEALTH_LISTEN: {{ printf "[::]:%d" (int .Values.healthPort) | quote }}
+{{- if .Values.metrics.enabled }}
+RHIP_METRICS_LISTEN: {{ printf "[::]:%d" (int .Values.metrics.port) | quote }}
+{{- end }}
 RHIP_DATA_DIR: /tmp/rhip
 RHIP_GRPC_WORKERS: {{ .Values.config.grpcWorkers | quote }}
 RHIP_TRACES_EXPORTER: {{ .Values.config.tracesExporter | quote }}
@@ -308,3 +311,14 @@ seccompProfile:
       app.kubernetes.io/component: {{ . }}
       {{- end }}
 {{- end -}}
+
+{{- /* Ingress to the metrics port from metrics.allowFrom (the Prometheus scraping it). */}}
+{{- define "rhip.metricsIngress" -}}
+{{- if and .Values.metrics.enabled .Values.metrics.allowFrom }}
+- from:
+    {{- toYaml .Values.metrics.allowFrom | nindent 4 }}
+  ports:
+    - port: {{ .Values.metrics.port }}
+      protocol: TCP
+{{- end }}
+{{- end }}

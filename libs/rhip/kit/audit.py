@@ -13,12 +13,14 @@ import json
 import logging
 import queue
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from rhip.kit.audit_checkpoint import AuditSeal, latest_number, verified_anchor
+from rhip.kit.audit_pipeline import append_pipelined, pipeline_supported
 from rhip.kit.authn import Principal, PrincipalKind, optional_principal
 from rhip.kit.errors import Unavailable
 from rhip.kit.schema import audit_event, audit_head, audit_resident
@@ -149,7 +151,25 @@ def append_many(tx: Connection, events: Sequence[AuditEvent]) -> int:
     head = tx.execute(
         select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
     ).one()
-    seq, prev = head.seq, head.hash
+    rows, about = chained_rows(head.seq, head.hash, events)
+    if not rows:
+        return int(head.seq)
+    tx.execute(insert(audit_event), rows)
+    if about:
+        tx.execute(insert(audit_resident), about)
+    last = rows[-1]
+    tx.execute(
+        update(audit_head).where(audit_head.c.id == 1).values(seq=last["seq"], hash=last["hash"])
+    )
+    return int(last["seq"])  # type: ignore[call-overload]
+
+
+def chained_rows(
+    seq: int, prev: str, events: Sequence[AuditEvent]
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """The ``audit_event`` rows that append ``events`` after the head (``seq``, ``prev``),
+    each hashed over its fields and the previous row's hash, and the ``audit_resident`` rows
+    indexing the residents each is about."""
     rows: list[dict[str, object]] = []
     captured = [event.captured() for event in events]
     for event in captured:
@@ -170,17 +190,12 @@ def append_many(tx: Connection, events: Sequence[AuditEvent]) -> int:
         }
         row["hash"] = prev = row_hash(row)
         rows.append(row)
-    if rows:
-        tx.execute(insert(audit_event), rows)
-        about = [
-            {"resident_id": resident, "seq": row["seq"]}
-            for event, row in zip(captured, rows, strict=True)
-            for resident in sorted(residents_named(event.target, event.detail))
-        ]
-        if about:
-            tx.execute(insert(audit_resident), about)
-        tx.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=prev))
-    return seq
+    about: list[dict[str, object]] = [
+        {"resident_id": resident, "seq": row["seq"]}
+        for event, row in zip(captured, rows, strict=True)
+        for resident in sorted(residents_named(event.target, event.detail))
+    ]
+    return rows, about
 
 
 class AuditWriter:
@@ -207,8 +222,15 @@ class AuditWriter:
         batch: int = 500,
         capacity: int = 10_000,
         wait_seconds: float = 5.0,
+        wait: bool = True,
+        pipelined: bool = True,
     ) -> None:
         self._db = db
+        # PostgreSQL: each group commit in two round trips (rhip.kit.audit_pipeline).
+        self._pipelined = pipelined and pipeline_supported(db.engine)
+        # False: submit returns once the events are queued (RHIP_AUDIT_READS_WAIT, benchmarks
+        # in development mode only: a process killed then loses answered reads' events).
+        self._wait = wait
         self._interval = interval
         self._batch = batch
         self._wait_seconds = wait_seconds
@@ -218,6 +240,8 @@ class AuditWriter:
         self._queued = 0  # events ever queued: the ticket of the last one
         self._written = 0  # events ever written (the queue is FIFO: tickets up to here)
         self._stopping = threading.Event()
+        # Told (events, seconds) after each group commit: batch sizes for rhip.kit.metrics.
+        self.on_flush: Callable[[int, float], None] | None = None
         self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._thread.start()
 
@@ -236,11 +260,17 @@ class AuditWriter:
                 self._queue.put(event)
             self._queued += len(captured)
             ticket = self._queued
+        if not self._wait:
+            return
         with self._idle:
             if not self._idle.wait_for(lambda: self._written >= ticket, self._wait_seconds):
                 raise Unavailable(
                     "the audit log is not answering; retry", reason="AUDIT_UNAVAILABLE"
                 )
+
+    def depth(self) -> int:
+        """Events queued and not yet being written."""
+        return self._queue.qsize()
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every submitted event is appended; False on timeout."""
@@ -261,16 +291,20 @@ class AuditWriter:
             except queue.Empty:
                 continue
             # No gathering wait: readers wait for this batch, and what arrives while it
-            # commits forms the next one.
+            # commits forms the next one. (Measured, tests/perf/audit_ab.py: waiting 0.5 or
+            # 2 ms for more events lowered calls/s, as every reader waited through it.)
             while len(events) < self._batch:
                 try:
                     events.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            started = time.perf_counter()
             self._write(events)
             with self._idle:
                 self._written += len(events)
                 self._idle.notify_all()
+            if self.on_flush is not None:
+                self.on_flush(len(events), time.perf_counter() - started)
 
     def _write(self, events: list[AuditEvent]) -> None:
         delay = 0.05
@@ -279,6 +313,9 @@ class AuditWriter:
                 # Not waiting for the WAL flush (PostgreSQL): a committed row survives this
                 # process being killed; only a crash of the database server itself could
                 # lose the last fraction of a second.
+                if self._pipelined:
+                    append_pipelined(self._db.engine, events, chained_rows)
+                    return
                 with self._db.transaction(durable=False) as tx:
                     append_many(tx, events)
                 return

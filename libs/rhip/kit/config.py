@@ -49,6 +49,16 @@ class Settings:
     internal_listen: str = ""
     # Certificates and trust for every listener and outbound channel (rhip.kit.tls).
     tls: TlsSettings = field(default_factory=TlsSettings)
+    # Prometheus metrics (rhip.kit.metrics) on a port and threads of their own; empty: off.
+    metrics_listen: str = ""
+    # Reads of personal data answer only once their audit event is durable (ARCHITECTURE §3.5).
+    # False (RHIP_AUDIT_READS_WAIT=false, development only) answers once the event is queued:
+    # for the gateway benchmark's A/B of what the wait costs, never for production.
+    audit_reads_wait: bool = True
+    # PostgreSQL: the read-audit writer commits in two round trips (rhip.kit.audit_pipeline);
+    # false (RHIP_AUDIT_PIPELINE): one per statement through SQLAlchemy, the path before
+    # (kept as a fallback, e.g. behind a pooler without pipelining, and for tests/perf's A/B).
+    audit_pipeline: bool = True
     # A database slower than this to answer SELECT 1 is "not answering" (rhip.kit.dbwatch).
     db_check_timeout_seconds: float = 1.0
     # Gateway: forwards in flight to one cell at most (a bulkhead, rhip.gateway.bulkhead);
@@ -141,6 +151,16 @@ def _audit_retention_days(env: Mapping[str, str]) -> int:
     return days
 
 
+def _audit_reads_wait(env: Mapping[str, str], environment: str) -> bool:
+    name = "RHIP_AUDIT_READS_WAIT"
+    value = env_choice(env, name, "true", ("true", "false"))
+    if value == "false" and environment != "development":
+        raise ConfigError(
+            f"{name}=false (reads answer before their audit is durable) is for benchmarks in development mode only"
+        )
+    return value == "true"
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Settings from ``env``; raises ConfigError naming the first bad variable."""
     environment = env_choice(env, "RHIP_ENV", "development", ENVIRONMENTS)
@@ -177,6 +197,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         health_listen=env.get("RHIP_HEALTH_LISTEN", ""),
         internal_listen=env.get("RHIP_INTERNAL_LISTEN", ""),
         tls=tls,
+        metrics_listen=env.get("RHIP_METRICS_LISTEN", ""),
+        audit_reads_wait=_audit_reads_wait(env, environment),
+        audit_pipeline=env_choice(env, "RHIP_AUDIT_PIPELINE", "true", ("true", "false")) == "true",
         db_check_timeout_seconds=env_int(env, "RHIP_DB_CHECK_TIMEOUT_MS", 1000, 50, 60_000) / 1000,
         gateway_cell_inflight=env_int(env, "RHIP_GATEWAY_CELL_INFLIGHT", 0, 0),
         routes_file=env.get("RHIP_ROUTES", ""),

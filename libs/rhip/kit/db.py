@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -123,6 +124,14 @@ class Database:
             if engine.dialect.name == "sqlite"
             else _autocommit_twin(engine)
         )
+
+    def pools(self) -> dict[str, Any]:
+        """The connection pools, by use: ``write`` (transactions) and, on PostgreSQL, ``read``
+        (the autocommit twin); for the pool gauges of rhip.kit.metrics."""
+        pools = {"write": self.engine.pool}
+        if self._reader is not self.engine and self._reader.pool is not self.engine.pool:
+            pools["read"] = self._reader.pool
+        return pools
 
     @classmethod
     def connect(cls, url: str, pool_size: int = 10) -> Database:

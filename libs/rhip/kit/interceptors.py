@@ -84,6 +84,7 @@ from rhip.kit.errors import (
     to_status,
 )
 from rhip.kit.idempotency import holding_request
+from rhip.kit.metrics import RpcObserver
 from rhip.kit.telemetry import (
     REQUEST_ID_HEADER,
     adopted_request_id,
@@ -176,8 +177,10 @@ class ServerInterceptor(grpc.ServerInterceptor):
         meter: Meter,
         public_methods: Iterable[str] = (),
         access_log: AccessLog | None = None,
+        observer: RpcObserver | None = None,
     ) -> None:
         self._verifier = verifier
+        self._observer = observer  # Prometheus counts (rhip.kit.metrics), when served
         self._authorizer = authorizer
         self._public = frozenset(public_methods)
         self._tracer = tracer_provider.get_tracer("rhip.kit.server")
@@ -384,6 +387,8 @@ class _Call:
             raise
         self.recording = self.span.is_recording()
         self.code = "OK"
+        if chain._observer is not None:
+            chain._observer.started()
         self.start = time.perf_counter()
 
     def failed(self) -> None:
@@ -398,6 +403,8 @@ class _Call:
             if self.recording:
                 self.span.set_attribute("rpc.grpc.status_code", code)
             self.chain._duration.record(elapsed_ms, method.labels(code))
+            if self.chain._observer is not None:
+                self.chain._observer.finished(method.path, code, elapsed_ms / 1000)
             if code == "OK" and self._deadline is not None and time.monotonic() > self._deadline:
                 # Done, but too late: the caller (the gateway) has answered DEADLINE_EXCEEDED
                 # already. Said here so that both logs tell the same story of this request id.

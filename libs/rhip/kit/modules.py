@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from rhip.kit.audit import AuditWriter
 from rhip.kit.authn import KeySource
 from rhip.kit.authz import Authorizer
 from rhip.kit.channels import ChannelPool
@@ -39,6 +40,8 @@ class Built:
     databases: Mapping[str, Database] = field(default_factory=dict)
     # Started once the cell serves, stopped before anything it calls goes away.
     workers: Sequence[Worker] = ()
+    # Its read-audit writers (group commit of reads' audit events), by log, for the metrics.
+    audit_writers: Mapping[str, AuditWriter] = field(default_factory=dict)
     # The policy decisions of the cell, when this service holds them (identity does).
     authorizer: Authorizer | None = None
     # The keys that sign this cell's tokens, when this service issues them (identity does).

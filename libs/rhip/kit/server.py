@@ -19,6 +19,7 @@ from rhip.kit.authn import TokenVerifier
 from rhip.kit.authz import Authorizer
 from rhip.kit.health import HealthPort, Readiness
 from rhip.kit.interceptors import AccessLog, ServerInterceptor
+from rhip.kit.metrics import Metrics
 from rhip.kit.reflection import enable_server_reflection
 from rhip.kit.transport import Transport
 
@@ -52,11 +53,18 @@ class RhipServer:
         workers: int = 4,
         on_stop: Iterable[Callable[[], None]] = (),
         access_log: AccessLog = DEFAULT_ACCESS_LOG,
+        metrics: Metrics | None = None,
+        metrics_name: str = "public",
     ) -> None:
         public = [m for spec in services for m in spec.public_methods]
-        chain = ServerInterceptor(verifier, authorizer, tracer_provider, meter, public, access_log)
+        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rpc")
+        # Calls, workers busy and calls waiting for one (the executor's queue), when counted.
+        observer = metrics.server(metrics_name, workers, executor._work_queue) if metrics else None
+        chain = ServerInterceptor(
+            verifier, authorizer, tracer_provider, meter, public, access_log, observer
+        )
         self._server = grpc.server(
-            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rpc"),
+            executor,
             # request id → telemetry span → error mapping → authentication, in one wrapper
             interceptors=[chain],
             options=[

@@ -47,6 +47,15 @@ class Bulkheads:
             with self._lock:
                 self._inflight[cell] -= 1
 
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    def snapshot(self) -> dict[str, int]:
+        """In-flight forwards of every cell forwarded to so far (for rhip.kit.metrics)."""
+        with self._lock:
+            return dict(self._inflight)
+
     def inflight(self, cell: str) -> int:
         with self._lock:
             return self._inflight.get(cell, 0)

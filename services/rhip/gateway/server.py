@@ -5,7 +5,7 @@ a RhipServer, with health and reflection for every service it forwards."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
@@ -18,6 +18,7 @@ from rhip.kit.authn import TokenVerifier
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.interceptors import AccessLog
+from rhip.kit.metrics import Metrics
 from rhip.kit.peers import cell_keys
 from rhip.kit.routing import RoutingTable
 from rhip.kit.server import RhipServer, ServiceSpec
@@ -38,6 +39,8 @@ class Gateway:
     health_listen: str = ""  # health on a port and thread pool of its own (rhip.kit.health)
     # Where cells call the gateway for cross-cell work: mutual TLS (rhip.kit.transport).
     internal_listen: str = ""
+    metrics: Metrics = field(default_factory=Metrics)
+    metrics_listen: str = ""  # Prometheus metrics on a port of their own (rhip.kit.metrics)
 
     def __post_init__(self) -> None:
         self._routes_watcher = PeriodicWorker("routes-watcher", self._reload_routes, 1.0)
@@ -46,6 +49,8 @@ class Gateway:
         self.port = self.server.start(
             address, health_address=self.health_listen, internal_address=self.internal_listen
         )
+        if self.metrics_listen:
+            self.metrics.serve(self.metrics_listen)
         self._routes_watcher.start()
         log.info(
             "gateway serving on port %d for cells %s",
@@ -60,6 +65,7 @@ class Gateway:
 
     def stop(self, grace: float = 2.0) -> None:
         self._routes_watcher.stop(timeout=2.0)
+        self.metrics.stop()
         self.server.stop(grace)
         self.channels.close()
         self.tracer_provider.shutdown()
@@ -76,17 +82,20 @@ def build_gateway(
     # and towards the cells.
     transport = Transport.from_settings(settings, GATEWAY)
     channels = ChannelPool(transport)
+    metrics = Metrics()
     # Every cell's keys, each vouching for its own cell's principals only; the routes
     # watcher (Gateway.start) reloads the table they follow.
     trust = cell_keys(routes, channels)
+    # One slow cell keeps at most this many workers (by default all but one).
+    bulkheads = Bulkheads(settings.gateway_cell_inflight or max(1, settings.grpc_workers - 1))
+    metrics.bulkheads(bulkheads.snapshot, bulkheads.limit)
     proxy = CellProxy(
         routes,
         channels,
         Guard(),
         RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         settings.upstream_timeout_seconds,
-        # One slow cell keeps at most this many workers (by default all but one).
-        Bulkheads(settings.gateway_cell_inflight or max(1, settings.grpc_workers - 1)),
+        bulkheads,
     )
     names = service_names()
     # One generic handler serves every forwarded service; each still gets its own health
@@ -113,6 +122,7 @@ def build_gateway(
         transport=transport,
         workers=settings.grpc_workers,
         access_log=AccessLog(settings.access_log, settings.access_log_slow_ms),
+        metrics=metrics,
     )
     return Gateway(
         server,
@@ -121,4 +131,6 @@ def build_gateway(
         tracer_provider,
         health_listen=settings.health_listen,
         internal_listen=settings.internal_listen,
+        metrics=metrics,
+        metrics_listen=settings.metrics_listen,
     )

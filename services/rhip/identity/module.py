@@ -12,6 +12,7 @@ def build(context: CellContext) -> Built:
     return Built(
         identity.specs,
         databases={"identity": identity.db},
+        audit_writers={"identity": identity.residents.read_audit},
         authorizer=identity.authorizer,
         token_keys=identity.keys.public_key,
         close=identity.close,

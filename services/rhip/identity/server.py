@@ -70,12 +70,13 @@ def build_identity(settings: Settings, secret_key: bytes) -> IdentityService:
     if settings.cell_client_id:
         usecases.ensure_cell_account()
     servicer = IdentityServicer(usecases, AccountUseCases(usecases, usecases.password_policy))
+    read_audit = AuditWriter(db, wait=settings.audit_reads_wait, pipelined=settings.audit_pipeline)
     residents = ResidentUseCases(
         settings,
         db,
         authorizer,
         PiiVault(secret_key),
-        AuditWriter(db),
+        read_audit,
         on_death=revoke_on_death,
         options=options,
     )

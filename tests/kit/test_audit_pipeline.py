@@ -1,0 +1,115 @@
+"""The read-audit writer's pipelined group commit on PostgreSQL (rhip.kit.audit_pipeline):
+the same chain as ``append_many``, interleaved with it; a failed commit leaves nothing
+half-written and the next one goes through; SQLite keeps the SQLAlchemy path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import POSTGRES_URL, REQUIRE_POSTGRES, postgres_schema
+from rhip.kit import audit
+from rhip.kit.audit_pipeline import append_pipelined, pipeline_supported
+from rhip.kit.db import Database, migrate
+
+
+def _migrated(url: str, tmp_path: Path) -> Database:
+    db = Database.connect(url, pool_size=2)
+    empty = tmp_path / "no-service-migrations"
+    empty.mkdir()
+    migrate(db.engine, empty)  # the kit's own tables only
+    return db
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("RHIP_TEST_POSTGRES_URL is not set but RHIP_TEST_REQUIRE_POSTGRES=1")
+        pytest.skip("PostgreSQL case: set RHIP_TEST_POSTGRES_URL to run it")
+    with postgres_schema("ap") as url:
+        database = _migrated(url, tmp_path)
+        yield database
+        database.dispose()
+
+
+def _event(n: int, resident: str = "") -> audit.AuditEvent:
+    return audit.AuditEvent(
+        "resident.get",
+        f"residents/r{n}" if not resident else "residents",
+        "86/32",
+        detail={"resident": resident} if resident else {},
+    )
+
+
+def _rows(db: Database) -> list[tuple]:
+    with db.read() as conn:
+        return [
+            tuple(r)
+            for r in conn.exec_driver_sql(
+                "SELECT seq, target, prev_hash, hash FROM audit_event ORDER BY seq"
+            ).all()
+        ]
+
+
+def test_pipelined_and_statement_appends_make_one_chain(db: Database) -> None:
+    assert pipeline_supported(db.engine)
+    for round_ in range(3):
+        append_pipelined(db.engine, [_event(10 * round_ + i) for i in range(3)], audit.chained_rows)
+        with db.transaction() as tx:  # a change's own audit, between two group commits
+            audit.append(tx, _event(10 * round_ + 9))
+    append_pipelined(db.engine, [_event(99, resident="r-named")], audit.chained_rows)
+    rows = _rows(db)
+    assert [r[0] for r in rows] == list(range(1, 14))
+    with db.read() as conn:
+        assert audit.verify(conn).intact
+        indexed = conn.exec_driver_sql(
+            "SELECT resident_id, seq FROM audit_resident ORDER BY seq"
+        ).all()
+        head = conn.exec_driver_sql("SELECT seq, hash FROM audit_head").one()
+    assert [r.resident_id for r in indexed] == [
+        *(f"r{10 * k + i}" for k in range(3) for i in (0, 1, 2, 9)),
+        "r-named",
+    ]
+    assert tuple(head) == (13, rows[-1][3])
+
+
+def test_a_failed_pipelined_commit_writes_nothing_and_the_next_goes_through(
+    db: Database,
+) -> None:
+    append_pipelined(db.engine, [_event(1)], audit.chained_rows)
+    too_long = audit.AuditEvent("resident.get", "residents/" + "x" * 300, "86")  # column: 200
+    with pytest.raises(Exception, match="too long"):
+        append_pipelined(db.engine, [_event(2), too_long], audit.chained_rows)
+    assert [r[1] for r in _rows(db)] == ["residents/r1"]
+    append_pipelined(db.engine, [_event(3)], audit.chained_rows)
+    assert [r[1] for r in _rows(db)] == ["residents/r1", "residents/r3"]
+    with db.read() as conn:
+        assert audit.verify(conn).intact
+
+
+def test_the_writer_group_commits_through_the_pipeline_on_postgresql(db: Database) -> None:
+    writer = audit.AuditWriter(db)
+    try:
+        writer.submit_all([_event(i) for i in range(5)])
+        sizes: list[int] = []
+        writer.on_flush = lambda events, _seconds: sizes.append(events)
+        writer.submit(_event(5))
+    finally:
+        writer.stop()
+    assert writer._pipelined and sizes == [1]
+    assert len(_rows(db)) == 6
+
+
+def test_sqlite_keeps_the_statement_path(tmp_path: Path) -> None:
+    db = _migrated(f"sqlite:///{tmp_path / 'a.db'}", tmp_path)
+    writer = audit.AuditWriter(db)
+    try:
+        writer.submit(_event(1))
+    finally:
+        writer.stop()
+        assert not writer._pipelined
+    with db.read() as conn:
+        assert audit.verify(conn).intact
+    db.dispose()
