@@ -387,3 +387,17 @@ def test_a_cell_with_every_service_disabled_is_refused(tmp_path: Path) -> None:
     )
     result = template(path, check=False)
     assert result.returncode != 0 and "at least one service" in result.stderr
+
+
+def test_the_audit_retention_reaches_every_process_and_is_never_below_180_days(
+    rendered: Rendered, tmp_path: Path
+) -> None:
+    config = named(rendered["cell-jiangsu-values.yaml"], "ConfigMap", "rhip-config")["data"]
+    settings = load_settings({**config, "RHIP_SECRET_KEY": "A" * 43 + "="})
+    assert (settings.audit_retention_days, settings.audit_purge_interval_seconds) == (180, 3600)
+    path = tmp_path / "short.yaml"
+    path.write_text(
+        yaml.safe_dump({"config": {"auditRetentionDays": 90}, "cell": {"region": "320000"}})
+    )
+    refused = template(path, check=False)
+    assert refused.returncode != 0 and "auditRetentionDays" in refused.stderr

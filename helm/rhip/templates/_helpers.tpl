@@ -98,6 +98,8 @@ RHIP_METRICS_LISTEN: {{ printf "[::]:%d" (int .Values.metrics.port) | quote }}
 RHIP_DATA_DIR: /tmp/rhip
 RHIP_GRPC_WORKERS: {{ .Values.config.grpcWorkers | quote }}
 RHIP_TRACES_EXPORTER: {{ .Values.config.tracesExporter | quote }}
+RHIP_AUDIT_RETENTION_DAYS: {{ .Values.config.auditRetentionDays | quote }}
+RHIP_AUDIT_PURGE_INTERVAL_SECONDS: {{ .Values.config.auditPurgeIntervalSeconds | quote }}
 {{- if .Values.config.logJson }}
 RHIP_LOG_JSON: "1"
 {{- end }}
