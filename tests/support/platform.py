@@ -4,6 +4,7 @@ handle."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import socket
@@ -27,12 +28,25 @@ _EPHEMERAL_FLOOR = _ephemeral_floor()
 _PICK = random.Random()  # seeded from the OS: parallel test processes pick differently
 
 
+def _worker_range() -> tuple[int, int]:
+    """This test process's share of the ports below the ephemeral range: pytest-xdist's
+    workers (gw0, gw1…) each pick from their own slice, so two of them never pick one port
+    between a pick and its bind."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    span = (_EPHEMERAL_FLOOR - 10_000) // max(count, 1)
+    low = 10_000 + span * (index % max(count, 1))
+    return low, low + span
+
+
 def free_port() -> int:
     """A port to bind a moment later. Picked below the kernel's ephemeral range, so that the
     outbound connections of this and other processes (clients of PostgreSQL and of the
     servers under test take ephemeral ports) cannot take it in the meantime."""
+    low, high = _worker_range()
     for _ in range(200):
-        port = _PICK.randrange(10_000, _EPHEMERAL_FLOOR)
+        port = _PICK.randrange(low, high)
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
