@@ -10,30 +10,24 @@ from google.protobuf import json_format
 from rhip.api.archives.v1 import archives_service_pb2 as pb
 from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.api.archives.v1 import health_record_pb2 as rec
-from rhip.archives import domain
-from rhip.archives.domain import (
+from rhip.archives import common
+from rhip.archives.follow_ups.domain import (
     MAX_EMERGENCY_SIGNS,
     BloodPressure,
+    Classification,
     EmergencySign,
-    HealthRecord,
-    Program,
-    RecordState,
-    TerminationReason,
-    TransferState,
-    Visit,
-)
-from rhip.archives.store import (
-    CareTeam,
-    Contract,
-    Finding,
     Plan,
-    RecordEvent,
-    SpotCheck,
+    Program,
+    RecordedFollowUp,
     StoredCheckUp,
     Task,
-    Transfer,
+    Visit,
 )
-from rhip.archives.usecases import ArchivesUseCases, RecordedFollowUp
+from rhip.archives.quality.domain import Finding, Indicator, SpotCheck
+from rhip.archives.records.domain import HealthRecord, RecordEvent, RecordState, TerminationReason
+from rhip.archives.teams.domain import CareTeam, Contract
+from rhip.archives.transfers.domain import IdentityDocument, Transfer, TransferState
+from rhip.archives.usecases import ArchivesUseCases
 from rhip.kit.apis import public_methods
 from rhip.kit.audit_api import audit_event_to_pb, search_request
 from rhip.kit.errors import Violations
@@ -50,7 +44,7 @@ _REASONS_BACK = {v: k for k, v in _REASONS.items()}
 _PROGRAMS = {p: getattr(rec, f"PROGRAM_{p.name}") for p in Program}
 _PROGRAMS_BACK = {v: k for k, v in _PROGRAMS.items()}
 _PROGRAMS_BY_VALUE = {p.value: v for p, v in _PROGRAMS.items()}
-_CLASSES = {c: getattr(rec, f"FOLLOW_UP_CLASSIFICATION_{c.name}") for c in domain.Classification}
+_CLASSES = {c: getattr(rec, f"FOLLOW_UP_CLASSIFICATION_{c.name}") for c in Classification}
 _SIGNS = {s: getattr(rec, f"EMERGENCY_SIGN_{s.name}") for s in EmergencySign}
 _SIGNS_BACK = {v: k for k, v in _SIGNS.items()}
 _TASK_KINDS = {
@@ -115,6 +109,10 @@ def check_up_to_pb(stored: StoredCheckUp) -> rec.CheckUp:
     message.name = f"healthRecords/{stored.record_id}/checkUps/{stored.check_up_id}"
     message.create_time.FromDatetime(stored.create_time.astimezone(UTC))
     return message
+
+
+def document_from_pb(document: Any) -> IdentityDocument:
+    return IdentityDocument(document.type, document.number, document.issuing_country)
 
 
 def follow_up_to_pb(recorded: RecordedFollowUp) -> rec.FollowUp:
@@ -185,7 +183,7 @@ _KINDS = {
 _KINDS_BACK = {v: k for k, v in _KINDS.items()}
 
 
-def _indicator(i: domain.Indicator) -> pb.Indicator:
+def _indicator(i: Indicator) -> pb.Indicator:
     return pb.Indicator(
         kind=_KINDS[i.kind], numerator=i.numerator, denominator=i.denominator, rate=i.rate
     )
@@ -292,7 +290,7 @@ def _visit(message: rec.FollowUp, checks: Violations) -> Visit | None:
             "follow_up.program", "must be hypertension or type 2 diabetes", "PROGRAM_REQUIRED"
         )
     visit_date = checks.check(
-        domain.parse_date, message.visit_date, "follow_up.visit_date", required=True
+        common.parse_date, message.visit_date, "follow_up.visit_date", required=True
     )
     signs = []
     if len(message.emergency_signs) > MAX_EMERGENCY_SIGNS:  # counted, not each one reported
@@ -516,7 +514,7 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
             request.reason,
             request.request_id,
             request.source_region,
-            request.document if request.HasField("document") else None,
+            document_from_pb(request.document) if request.HasField("document") else None,
             (evidence, getattr(request, evidence) if evidence else ""),
         )
         return self._transfer(transfer)
@@ -526,7 +524,7 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
         evidence = request.WhichOneof("evidence") or ""
         transfer = self.uc.open_transfer(
             request.transfer_id,
-            request.document,
+            document_from_pb(request.document),
             request.destination_tenant,
             request.destination_region,
             (consent.method, consent.consent_date, consent.reference),

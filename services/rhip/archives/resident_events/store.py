@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from rhip.archives.store import Base, TaskRow
+from rhip.archives.follow_ups.store import TaskRow
+from rhip.archives.store import Base
 from sqlalchemy import BigInteger, Connection, DateTime, String, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
