@@ -86,10 +86,10 @@ class TaskRow(Base):
     related_record_id: Mapped[str] = mapped_column(String(36), server_default="")
 
 
-_CHK = cast(Any, CheckUpRow.__table__)
-_FUP = cast(Any, FollowUpRow.__table__)
-_PLAN = cast(Any, FollowUpPlanRow.__table__)
-_TASK = cast(Any, TaskRow.__table__)
+CHECK_UPS = cast(Any, CheckUpRow.__table__)
+FOLLOW_UPS = cast(Any, FollowUpRow.__table__)
+PLANS = cast(Any, FollowUpPlanRow.__table__)
+TASKS = cast(Any, TaskRow.__table__)
 
 
 class FollowUpsStore(StoreBase):
@@ -100,7 +100,7 @@ class FollowUpsStore(StoreBase):
         check_up_id = new_id()
         with self._counted(record_id):
             self.s.execute(
-                insert(_CHK).values(
+                insert(CHECK_UPS).values(
                     id=check_up_id,
                     record_id=record_id,
                     exam_date=exam,
@@ -112,12 +112,14 @@ class FollowUpsStore(StoreBase):
         return StoredCheckUp(check_up_id, record_id, form, now)
 
     def check_up_by_request(self, request_id: str) -> StoredCheckUp | None:
-        row = self.s.execute(select(_CHK).where(_CHK.c.request_id == request_id)).first()
+        row = self.s.execute(select(CHECK_UPS).where(CHECK_UPS.c.request_id == request_id)).first()
         return self._check_up(row) if row else None
 
     def check_ups(self, record_id: str) -> list[StoredCheckUp]:
         rows = self.s.execute(
-            select(_CHK).where(_CHK.c.record_id == record_id).order_by(_CHK.c.id.desc())
+            select(CHECK_UPS)
+            .where(CHECK_UPS.c.record_id == record_id)
+            .order_by(CHECK_UPS.c.id.desc())
         )
         return [self._check_up(r) for r in rows]
 
@@ -130,7 +132,7 @@ class FollowUpsStore(StoreBase):
         f = follow_up
         with self._counted(f.record_id):
             self.s.execute(
-                insert(_FUP).values(
+                insert(FOLLOW_UPS).values(
                     id=f.follow_up_id,
                     record_id=f.record_id,
                     program=f.program,
@@ -147,15 +149,19 @@ class FollowUpsStore(StoreBase):
             )
 
     def follow_up_by_request(self, request_id: str) -> StoredFollowUp | None:
-        row = self.s.execute(select(_FUP).where(_FUP.c.request_id == request_id)).first()
+        row = self.s.execute(
+            select(FOLLOW_UPS).where(FOLLOW_UPS.c.request_id == request_id)
+        ).first()
         return self._follow_up(row) if row else None
 
     def follow_ups(self, record_id: str, program: str = "") -> list[StoredFollowUp]:
         """Newest visit first."""
-        query = select(_FUP).where(_FUP.c.record_id == record_id)
+        query = select(FOLLOW_UPS).where(FOLLOW_UPS.c.record_id == record_id)
         if program:
-            query = query.where(_FUP.c.program == program)
-        rows = self.s.execute(query.order_by(_FUP.c.visit_date.desc(), _FUP.c.id.desc()))
+            query = query.where(FOLLOW_UPS.c.program == program)
+        rows = self.s.execute(
+            query.order_by(FOLLOW_UPS.c.visit_date.desc(), FOLLOW_UPS.c.id.desc())
+        )
         return [self._follow_up(r) for r in rows]
 
     @staticmethod
@@ -177,14 +183,14 @@ class FollowUpsStore(StoreBase):
     # -- plans and tasks -------------------------------------------------------------------------
     def plan(self, record_id: str, program: str) -> Plan | None:
         row = self.s.execute(
-            select(_PLAN).where(_PLAN.c.record_id == record_id, _PLAN.c.program == program)
+            select(PLANS).where(PLANS.c.record_id == record_id, PLANS.c.program == program)
         ).first()
         return self._plan(row) if row else None
 
     def add_plan(self, record: HealthRecord, program: str, due: date) -> None:
         with self._counted(record.record_id):
             self.s.execute(
-                insert(_PLAN).values(
+                insert(PLANS).values(
                     record_id=record.record_id,
                     program=program,
                     next_due_date=due,
@@ -198,35 +204,35 @@ class FollowUpsStore(StoreBase):
     def set_plan_due(self, record_id: str, program: str, due: date) -> None:
         with self._counted(record_id):
             self.s.execute(
-                update(_PLAN)
-                .where(_PLAN.c.record_id == record_id, _PLAN.c.program == program)
+                update(PLANS)
+                .where(PLANS.c.record_id == record_id, PLANS.c.program == program)
                 .values(next_due_date=due, state="open")
             )
 
     def set_plans_state(self, record_id: str, state: str) -> None:
         with self._counted(record_id):
-            self.s.execute(update(_PLAN).where(_PLAN.c.record_id == record_id).values(state=state))
+            self.s.execute(update(PLANS).where(PLANS.c.record_id == record_id).values(state=state))
 
     def overdue(
         self, scope: str, team_id: str, as_of: date, after: tuple[date, str] | None, limit: int
     ) -> list[Plan]:
         """Open plans due before ``as_of`` of one institution (or team), most overdue first;
         served by ix_follow_up_plan_scope_due / ix_follow_up_plan_team_due."""
-        query = select(_PLAN).where(_PLAN.c.state == "open", _PLAN.c.next_due_date < as_of)
-        query = query.where(_PLAN.c.team_id == team_id if team_id else _PLAN.c.scope_path == scope)
+        query = select(PLANS).where(PLANS.c.state == "open", PLANS.c.next_due_date < as_of)
+        query = query.where(PLANS.c.team_id == team_id if team_id else PLANS.c.scope_path == scope)
         if team_id:
-            query = query.where(_PLAN.c.scope_path == scope)
+            query = query.where(PLANS.c.scope_path == scope)
         if after is not None:
             due, key = after
             query = query.where(
                 or_(
-                    _PLAN.c.next_due_date > due,
-                    (_PLAN.c.next_due_date == due)
-                    & ((_PLAN.c.record_id + "/" + _PLAN.c.program) > key),
+                    PLANS.c.next_due_date > due,
+                    (PLANS.c.next_due_date == due)
+                    & ((PLANS.c.record_id + "/" + PLANS.c.program) > key),
                 )
             )
         rows = self.s.execute(
-            query.order_by(_PLAN.c.next_due_date, _PLAN.c.record_id, _PLAN.c.program).limit(limit)
+            query.order_by(PLANS.c.next_due_date, PLANS.c.record_id, PLANS.c.program).limit(limit)
         )
         return [self._plan(r) for r in rows]
 
@@ -252,7 +258,7 @@ class FollowUpsStore(StoreBase):
         related_record_id: str = "",
     ) -> None:
         self.s.execute(
-            insert(_TASK).values(
+            insert(TASKS).values(
                 id=new_id(),
                 record_id=record.record_id,
                 kind=kind,
@@ -268,7 +274,7 @@ class FollowUpsStore(StoreBase):
 
     def tasks(self, record_id: str) -> list[Task]:
         rows = self.s.execute(
-            select(_TASK).where(_TASK.c.record_id == record_id).order_by(_TASK.c.id)
+            select(TASKS).where(TASKS.c.record_id == record_id).order_by(TASKS.c.id)
         )
         return [
             Task(
@@ -290,8 +296,8 @@ class FollowUpsStore(StoreBase):
         returns the number of open plans moved. (The indicator counts follow the record's
         own institution, moved by ``save``: nothing to recount here.)"""
         moved = self.s.execute(
-            update(_PLAN)
-            .where(_PLAN.c.record_id == record.record_id)
+            update(PLANS)
+            .where(PLANS.c.record_id == record.record_id)
             .values(
                 scope_path=record.scope_path,
                 managing_tenant_id=record.managing_tenant_id,
@@ -299,13 +305,13 @@ class FollowUpsStore(StoreBase):
             )
         )
         self.s.execute(
-            update(_TASK)
-            .where(_TASK.c.record_id == record.record_id)
+            update(TASKS)
+            .where(TASKS.c.record_id == record.record_id)
             .values(scope_path=record.scope_path)
         )
         open_plans = self.s.execute(
-            select(_PLAN.c.program).where(
-                _PLAN.c.record_id == record.record_id, _PLAN.c.state == "open"
+            select(PLANS.c.program).where(
+                PLANS.c.record_id == record.record_id, PLANS.c.state == "open"
             )
         ).all()
         del moved

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
-from rhip.archives.follow_ups.store import _CHK, _FUP, _PLAN
+from rhip.archives.follow_ups.store import CHECK_UPS, FOLLOW_UPS, PLANS
 from rhip.archives.quality import indicator_counts
 from rhip.archives.quality.domain import Finding, SpotCheck
 from rhip.archives.records.domain import RecordState
-from rhip.archives.records.store import _REC
+from rhip.archives.records.store import RECORDS
 from rhip.archives.store import Base, StoreBase
 from rhip.kit.db import utc
 from rhip.kit.scopes import like_prefix, within_scopes
@@ -195,42 +195,42 @@ class QualityStore(StoreBase):
         )
         in_force = and_(
             or_(
-                _REC.c.scope_path == lit("scope", scope),
-                _REC.c.scope_path.like(lit("below", like_prefix(scope)), escape="\\"),
+                RECORDS.c.scope_path == lit("scope", scope),
+                RECORDS.c.scope_path.like(lit("below", like_prefix(scope)), escape="\\"),
             ),
             # drafts are not records yet; a record handed over to another cell counts there
-            _REC.c.state.notin_([RecordState.DRAFT.value, RecordState.TRANSFERRED.value]),
-            _REC.c.create_time < end,
-            or_(_REC.c.termination_date.is_(None), _REC.c.termination_date > day),
+            RECORDS.c.state.notin_([RecordState.DRAFT.value, RecordState.TRANSFERRED.value]),
+            RECORDS.c.create_time < end,
+            or_(RECORDS.c.termination_date.is_(None), RECORDS.c.termination_date > day),
         )
         if tenant_id:
-            in_force = and_(in_force, _REC.c.managing_tenant_id == lit("tenant", tenant_id))
+            in_force = and_(in_force, RECORDS.c.managing_tenant_id == lit("tenant", tenant_id))
         # Records with a follow-up visit or a check-up within the year: one pass over the
         # visits of the window joined to the records (not two probes per record).
         used = union(
-            select(_FUP.c.record_id.label("record_id")).where(
-                _FUP.c.visit_date > year_ago, _FUP.c.visit_date <= day
+            select(FOLLOW_UPS.c.record_id.label("record_id")).where(
+                FOLLOW_UPS.c.visit_date > year_ago, FOLLOW_UPS.c.visit_date <= day
             ),
-            select(_CHK.c.record_id.label("record_id")).where(
-                _CHK.c.exam_date > year_ago, _CHK.c.exam_date <= day
+            select(CHECK_UPS.c.record_id.label("record_id")).where(
+                CHECK_UPS.c.exam_date > year_ago, CHECK_UPS.c.exam_date <= day
             ),
         ).subquery("used")
         rows = self.s.execute(
             select(
-                _REC.c.managing_tenant_id,
+                RECORDS.c.managing_tenant_id,
                 func.count().label("records"),
-                func.sum(case((_REC.c.missing_items == 0, 1), else_=0)).label("qualified"),
+                func.sum(case((RECORDS.c.missing_items == 0, 1), else_=0)).label("qualified"),
             )
             .where(in_force)
-            .group_by(_REC.c.managing_tenant_id)
+            .group_by(RECORDS.c.managing_tenant_id)
         ).all()
         dynamic: dict[str, int] = {
             tenant: int(count)
             for tenant, count in self.s.execute(
-                select(_REC.c.managing_tenant_id, func.count())
-                .select_from(_REC.join(used, used.c.record_id == _REC.c.id))
+                select(RECORDS.c.managing_tenant_id, func.count())
+                .select_from(RECORDS.join(used, used.c.record_id == RECORDS.c.id))
                 .where(in_force)
-                .group_by(_REC.c.managing_tenant_id)
+                .group_by(RECORDS.c.managing_tenant_id)
             ).all()
         }
         result = {
@@ -245,14 +245,14 @@ class QualityStore(StoreBase):
             for r in rows
         }
         visits = (
-            select(_FUP.c.record_id, _FUP.c.program, func.count().label("n"))
-            .where(_FUP.c.visit_date > year_ago, _FUP.c.visit_date <= day)
-            .group_by(_FUP.c.record_id, _FUP.c.program)
+            select(FOLLOW_UPS.c.record_id, FOLLOW_UPS.c.program, func.count().label("n"))
+            .where(FOLLOW_UPS.c.visit_date > year_ago, FOLLOW_UPS.c.visit_date <= day)
+            .group_by(FOLLOW_UPS.c.record_id, FOLLOW_UPS.c.program)
             .subquery("visits")
         )
         plans = self.s.execute(
             select(
-                _REC.c.managing_tenant_id,
+                RECORDS.c.managing_tenant_id,
                 func.count().label("plans"),
                 func.sum(
                     case(
@@ -260,19 +260,19 @@ class QualityStore(StoreBase):
                         else_=0,
                     )
                 ).label("followed"),
-                func.sum(case((_PLAN.c.next_due_date >= day, 1), else_=0)).label("timely"),
+                func.sum(case((PLANS.c.next_due_date >= day, 1), else_=0)).label("timely"),
             )
             .select_from(
-                _PLAN.join(_REC, _REC.c.id == _PLAN.c.record_id).outerjoin(
+                PLANS.join(RECORDS, RECORDS.c.id == PLANS.c.record_id).outerjoin(
                     visits,
                     and_(
-                        visits.c.record_id == _PLAN.c.record_id,
-                        visits.c.program == _PLAN.c.program,
+                        visits.c.record_id == PLANS.c.record_id,
+                        visits.c.program == PLANS.c.program,
                     ),
                 )
             )
-            .where(in_force, _PLAN.c.state == "open")
-            .group_by(_REC.c.managing_tenant_id)
+            .where(in_force, PLANS.c.state == "open")
+            .group_by(RECORDS.c.managing_tenant_id)
         ).all()
         for r in plans:
             counts = result.setdefault(
@@ -309,10 +309,10 @@ class QualityStore(StoreBase):
         )
         ids = list(
             self.s.execute(
-                select(_REC.c.id)
+                select(RECORDS.c.id)
                 .where(
-                    within_scopes(_REC.c.scope_path, [check.scope_path]),
-                    _REC.c.state == RecordState.ACTIVE.value,
+                    within_scopes(RECORDS.c.scope_path, [check.scope_path]),
+                    RECORDS.c.state == RecordState.ACTIVE.value,
                 )
                 .order_by(func.random())
                 .limit(sample_size)

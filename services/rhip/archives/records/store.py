@@ -114,9 +114,9 @@ class RecordEventRow(Base):
     detail: Mapped[str] = mapped_column(Text)
 
 
-_REC = cast(Any, HealthRecordRow.__table__)
+RECORDS = cast(Any, HealthRecordRow.__table__)
 _SER = cast(Any, RecordSerialRow.__table__)
-_EVT = cast(Any, RecordEventRow.__table__)
+RECORD_EVENTS = cast(Any, RecordEventRow.__table__)
 
 
 def _record(row: Any) -> HealthRecord:
@@ -177,7 +177,7 @@ class RecordsStore(StoreBase):
         try:
             with self._counted(record.record_id), self.s.begin_nested():
                 self.s.execute(
-                    insert(_REC).values(
+                    insert(RECORDS).values(
                         id=record.record_id,
                         **self._columns(record),
                         create_time=record.create_time,
@@ -191,8 +191,8 @@ class RecordsStore(StoreBase):
         try:
             with self._counted(record.record_id), self.s.begin_nested():
                 result = self.s.execute(
-                    update(_REC)
-                    .where(_REC.c.id == record.record_id, _REC.c.version == expected_version)
+                    update(RECORDS)
+                    .where(RECORDS.c.id == record.record_id, RECORDS.c.version == expected_version)
                     .values(**self._columns(record))
                 )
         except IntegrityError:
@@ -200,25 +200,25 @@ class RecordsStore(StoreBase):
         return bool(cast(CursorResult, result).rowcount)
 
     def get(self, record_id: str, *, for_update: bool = False) -> HealthRecord | None:
-        query = select(_REC).where(_REC.c.id == record_id)
+        query = select(RECORDS).where(RECORDS.c.id == record_id)
         if for_update:
             query = query.with_for_update()
         row = self.s.execute(query).first()
         return _record(row) if row else None
 
     def by_request(self, request_id: str) -> HealthRecord | None:
-        row = self.s.execute(select(_REC).where(_REC.c.request_id == request_id)).first()
+        row = self.s.execute(select(RECORDS).where(RECORDS.c.request_id == request_id)).first()
         return _record(row) if row else None
 
     def records_of(self, resident_id: str, *, for_update: bool = False) -> list[HealthRecord]:
         """Every record of the resident, open or closed, oldest first (resident_events.py)."""
-        query = select(_REC).where(_REC.c.resident_id == resident_id).order_by(_REC.c.id)
+        query = select(RECORDS).where(RECORDS.c.resident_id == resident_id).order_by(RECORDS.c.id)
         if for_update:
             query = query.with_for_update()
         return [_record(row) for row in self.s.execute(query)]
 
     def open_record_of(self, resident_id: str, *, for_update: bool = False) -> HealthRecord | None:
-        query = select(_REC).where(_REC.c.open_resident_id == resident_id)
+        query = select(RECORDS).where(RECORDS.c.open_resident_id == resident_id)
         if for_update:
             query = query.with_for_update()
         row = self.s.execute(query).first()
@@ -236,18 +236,18 @@ class RecordsStore(StoreBase):
         limit: int,
     ) -> list[HealthRecord]:
         """Served by ix_health_record_scope_state (the scope filter is a prefix LIKE)."""
-        query = select(_REC).where(within_scopes(_REC.c.scope_path, scopes))
+        query = select(RECORDS).where(within_scopes(RECORDS.c.scope_path, scopes))
         if tenant_id:
-            query = query.where(_REC.c.managing_tenant_id == tenant_id)
+            query = query.where(RECORDS.c.managing_tenant_id == tenant_id)
         if state is not None:
-            query = query.where(_REC.c.state == state.value)
+            query = query.where(RECORDS.c.state == state.value)
         if record_number:
-            query = query.where(_REC.c.record_number == record_number)
+            query = query.where(RECORDS.c.record_number == record_number)
         if resident_id:
-            query = query.where(_REC.c.resident_id == resident_id)
+            query = query.where(RECORDS.c.resident_id == resident_id)
         if after:
-            query = query.where(_REC.c.id < after)
-        rows = self.s.execute(query.order_by(_REC.c.id.desc()).limit(limit))
+            query = query.where(RECORDS.c.id < after)
+        rows = self.s.execute(query.order_by(RECORDS.c.id.desc()).limit(limit))
         return [_record(r) for r in rows]
 
     def next_serial(self, tenant_id: str, prefix: str) -> int:
@@ -267,7 +267,7 @@ class RecordsStore(StoreBase):
             ).one()
         serial = int(row.next_serial)
         while self.s.execute(
-            select(_REC.c.id).where(_REC.c.record_number == f"{prefix}{serial:05d}")
+            select(RECORDS.c.id).where(RECORDS.c.record_number == f"{prefix}{serial:05d}")
         ).first():
             serial += 1
         self.s.execute(
@@ -280,7 +280,7 @@ class RecordsStore(StoreBase):
         self, record_id: str, kind: str, actor: str, now: datetime, **detail: object
     ) -> None:
         self.s.execute(
-            insert(_EVT).values(
+            insert(RECORD_EVENTS).values(
                 id=new_id(),
                 record_id=record_id,
                 event_time=now,
@@ -291,10 +291,10 @@ class RecordsStore(StoreBase):
         )
 
     def history(self, record_id: str, after: str | None, limit: int) -> list[RecordEvent]:
-        query = select(_EVT).where(_EVT.c.record_id == record_id)
+        query = select(RECORD_EVENTS).where(RECORD_EVENTS.c.record_id == record_id)
         if after:
-            query = query.where(_EVT.c.id > after)
-        rows = self.s.execute(query.order_by(_EVT.c.id).limit(limit))
+            query = query.where(RECORD_EVENTS.c.id > after)
+        rows = self.s.execute(query.order_by(RECORD_EVENTS.c.id).limit(limit))
         return [
             RecordEvent(r.id, utc(r.event_time), r.kind, r.actor, json.loads(r.detail))  # type: ignore[arg-type]
             for r in rows

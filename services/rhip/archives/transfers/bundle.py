@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, cast
 
-from rhip.archives.follow_ups.store import _CHK, _FUP, _PLAN, _TASK
+from rhip.archives.follow_ups.store import CHECK_UPS, FOLLOW_UPS, PLANS, TASKS
 from rhip.archives.records.domain import HealthRecord, RecordState, RecordTaken
-from rhip.archives.records.store import _EVT, _REC, RecordsStore
+from rhip.archives.records.store import RECORD_EVENTS, RECORDS, RecordsStore
 from rhip.archives.store import StoreBase
 from rhip.kit.errors import invalid
 from rhip.kit.ids import new_id
@@ -63,15 +63,15 @@ class BundleStore(StoreBase):
             found = self.s.execute(select(table).where(*where)).mappings().all()
             return [{k: _jsonable(v) for k, v in r.items() if k != "request_id"} for r in found]
 
-        record = rows(_REC, _REC.c.id == record_id)[0]
+        record = rows(RECORDS, RECORDS.c.id == record_id)[0]
         return {
             "format": BUNDLE_FORMAT,
             "record": record,
-            "check_ups": rows(_CHK, _CHK.c.record_id == record_id),
-            "follow_ups": rows(_FUP, _FUP.c.record_id == record_id),
-            "plans": rows(_PLAN, _PLAN.c.record_id == record_id, _PLAN.c.state == "open"),
-            "events": rows(_EVT, _EVT.c.record_id == record_id),
-            "tasks": rows(_TASK, _TASK.c.record_id == record_id, _TASK.c.state == "open"),
+            "check_ups": rows(CHECK_UPS, CHECK_UPS.c.record_id == record_id),
+            "follow_ups": rows(FOLLOW_UPS, FOLLOW_UPS.c.record_id == record_id),
+            "plans": rows(PLANS, PLANS.c.record_id == record_id, PLANS.c.state == "open"),
+            "events": rows(RECORD_EVENTS, RECORD_EVENTS.c.record_id == record_id),
+            "tasks": rows(TASKS, TASKS.c.record_id == record_id, TASKS.c.state == "open"),
         }
 
     def import_record(
@@ -87,7 +87,7 @@ class BundleStore(StoreBase):
         resident of this cell, and the same id, unless this cell keeps a trace under that id
         (the record left from here once and now comes back): then the record gets a new id
         here and the trace stays the trace of the earlier move."""
-        values = _from_json(_REC, bundle["record"])
+        values = _from_json(RECORDS, bundle["record"])
         if RecordsStore(self.s).get(values["id"]) is not None:
             values["id"] = new_id()
         values.update(
@@ -104,7 +104,7 @@ class BundleStore(StoreBase):
         )
         try:
             with self._counted(values["id"]), self.s.begin_nested():
-                self.s.execute(insert(_REC).values(**values))
+                self.s.execute(insert(RECORDS).values(**values))
         except IntegrityError:
             raise RecordTaken from None
         record = RecordsStore(self.s).get(values["id"])
@@ -125,37 +125,41 @@ class BundleStore(StoreBase):
                     return row_id
                 return new_ids.setdefault(row_id, new_id())
 
-            for table, key in ((_CHK, "check_ups"), (_FUP, "follow_ups"), (_EVT, "events")):
+            for table, key in (
+                (CHECK_UPS, "check_ups"),
+                (FOLLOW_UPS, "follow_ups"),
+                (RECORD_EVENTS, "events"),
+            ):
                 for row in sorted(bundle[key], key=lambda r: str(r["id"])):
                     values = _from_json(table, row)
                     values.update(id=local(values["id"]), record_id=record.record_id)
                     self.s.execute(insert(table).values(**values))
             for row in bundle.get("tasks", []):
-                values = _from_json(_TASK, row)
+                values = _from_json(TASKS, row)
                 values.update(
                     id=local(values["id"]),
                     record_id=record.record_id,
                     follow_up_id=local(values["follow_up_id"]) if values["follow_up_id"] else "",
                     scope_path=record.scope_path,
                 )
-                self.s.execute(insert(_TASK).values(**values))
+                self.s.execute(insert(TASKS).values(**values))
             for row in bundle["plans"]:
-                values = _from_json(_PLAN, row)
+                values = _from_json(PLANS, row)
                 values.update(
                     record_id=record.record_id,
                     scope_path=record.scope_path,
                     managing_tenant_id=record.managing_tenant_id,
                     team_id="",
                 )
-                self.s.execute(insert(_PLAN).values(**values))
+                self.s.execute(insert(PLANS).values(**values))
         return len(bundle["plans"])
 
     def hand_over_tasks(self, record_id: str) -> int:
         """The record's open tasks went to another cell with it: ``moved`` here, no longer
         open work of this cell's institution; returns how many."""
         result = self.s.execute(
-            update(_TASK)
-            .where(_TASK.c.record_id == record_id, _TASK.c.state == "open")
+            update(TASKS)
+            .where(TASKS.c.record_id == record_id, TASKS.c.state == "open")
             .values(state="moved")
         )
         return int(cast(CursorResult, result).rowcount)
