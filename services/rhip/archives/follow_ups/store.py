@@ -12,18 +12,7 @@ from rhip.archives.records.domain import HealthRecord
 from rhip.archives.store import Base, StoreBase
 from rhip.kit.db import utc
 from rhip.kit.ids import new_id
-from sqlalchemy import (
-    Date,
-    DateTime,
-    Index,
-    Integer,
-    String,
-    Text,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Date, DateTime, Index, Integer, String, Text, insert, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 

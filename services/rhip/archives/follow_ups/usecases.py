@@ -21,12 +21,7 @@ from rhip.archives.follow_ups.domain import (
 )
 from rhip.archives.records.domain import HealthRecord, RecordState
 from rhip.kit.authn import current_principal
-from rhip.kit.errors import (
-    AlreadyExists,
-    FailedPrecondition,
-    Violations,
-    invalid,
-)
+from rhip.kit.errors import AlreadyExists, FailedPrecondition, Violations, invalid
 from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page, foreign_page_token

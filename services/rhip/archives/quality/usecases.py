@@ -13,13 +13,7 @@ from rhip.archives.records.domain import HealthRecord, RecordState
 from rhip.archives.repository import ArchivesRepository
 from rhip.archives.roles import ARCHIVES
 from rhip.kit.authn import current_principal
-from rhip.kit.errors import (
-    FailedPrecondition,
-    NotFound,
-    PermissionDenied,
-    Violations,
-    invalid,
-)
+from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid
 from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.tenancy import catalog

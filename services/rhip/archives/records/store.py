@@ -26,18 +26,7 @@ from rhip.archives.store import Base, StoreBase
 from rhip.kit.db import utc
 from rhip.kit.ids import new_id
 from rhip.kit.scopes import within_scopes
-from sqlalchemy import (
-    Date,
-    DateTime,
-    Index,
-    Integer,
-    String,
-    Text,
-    insert,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import Date, DateTime, Index, Integer, String, Text, insert, select, text, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column

@@ -21,12 +21,7 @@ from rhip.archives.records.domain import (
 )
 from rhip.archives.repository import ArchivesRepository
 from rhip.kit.authn import current_principal
-from rhip.kit.errors import (
-    Aborted,
-    AlreadyExists,
-    FailedPrecondition,
-    Violations,
-)
+from rhip.kit.errors import Aborted, AlreadyExists, FailedPrecondition, Violations
 from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page

@@ -25,19 +25,10 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from rhip.archives.records.domain import (
-    HealthRecord,
-    RecordState,
-    Termination,
-    TerminationReason,
-)
+from rhip.archives.records.domain import HealthRecord, RecordState, Termination, TerminationReason
 from rhip.archives.repository import ArchivesRepository
 from rhip.archives.resident_events.feed import FeedChange
-from rhip.archives.resident_events.store import (
-    DUPLICATE_TASK,
-    MergeMove,
-    ResidentEventsRepository,
-)
+from rhip.archives.resident_events.store import DUPLICATE_TASK, MergeMove, ResidentEventsRepository
 from rhip.kit import audit
 from rhip.kit.db import Database
 

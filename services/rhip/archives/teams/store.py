@@ -8,14 +8,7 @@ from typing import Any, cast
 from rhip.archives.store import Base, StoreBase
 from rhip.archives.teams.domain import CareTeam, Contract
 from rhip.kit.db import utc
-from sqlalchemy import (
-    Date,
-    DateTime,
-    String,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Date, DateTime, String, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 

@@ -13,13 +13,7 @@ from rhip.archives.records.store import RECORD_EVENTS, RECORDS, RecordsStore
 from rhip.archives.store import StoreBase
 from rhip.kit.errors import invalid
 from rhip.kit.ids import new_id
-from sqlalchemy import (
-    Date,
-    DateTime,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Date, DateTime, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 

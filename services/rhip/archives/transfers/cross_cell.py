@@ -16,9 +16,7 @@ from rhip.archives.repository import ArchivesRepository
 from rhip.archives.transfers import domain
 from rhip.archives.transfers.bundle import BUNDLE_FORMAT, BUNDLE_FORMATS, bundle_record_number
 from rhip.archives.transfers.domain import IdentityDocument, Side, Transfer, TransferState
-from rhip.archives.transfers.evidence import (
-    Evidence,
-)
+from rhip.archives.transfers.evidence import Evidence
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.crosscell import require_peer_cell
 from rhip.kit.errors import (

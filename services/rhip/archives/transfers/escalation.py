@@ -15,12 +15,7 @@ from rhip.archives.transfers import domain
 from rhip.archives.transfers.domain import Side, Transfer, TransferState
 from rhip.archives.transfers.usecases import TransferUseCases
 from rhip.kit.authn import Principal, current_principal
-from rhip.kit.errors import (
-    FailedPrecondition,
-    NotFound,
-    PermissionDenied,
-    Violations,
-)
+from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations
 from rhip.kit.tenancy import is_within, region_path
 
 

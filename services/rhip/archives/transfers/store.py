@@ -11,16 +11,7 @@ from rhip.archives.store import Base, StoreBase
 from rhip.archives.transfers.domain import Transfer, TransferState
 from rhip.kit.db import utc
 from rhip.kit.scopes import within_scopes
-from sqlalchemy import (
-    DateTime,
-    Integer,
-    String,
-    Text,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import DateTime, Integer, String, Text, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 

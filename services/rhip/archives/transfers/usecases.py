@@ -14,17 +14,9 @@ from rhip.archives.roles import ARCHIVES
 from rhip.archives.transfers import domain
 from rhip.archives.transfers.cross_cell_source import CrossCellSource
 from rhip.archives.transfers.domain import IdentityDocument, Transfer, TransferState
-from rhip.archives.transfers.evidence import (
-    check_evidence,
-    evidence_required,
-)
+from rhip.archives.transfers.evidence import check_evidence, evidence_required
 from rhip.kit.authn import Principal, current_principal
-from rhip.kit.errors import (
-    FailedPrecondition,
-    NotFound,
-    PermissionDenied,
-    Violations,
-)
+from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations
 from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
