@@ -65,6 +65,7 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+# -- forms -----------------------------------------------------------------------------------------
 def check_form_counts(form: Mapping[str, Any], maxima: Mapping[str, int], prefix: str) -> None:
     """INVALID_ARGUMENT ``TOO_MANY_ITEMS`` naming every repeated field or map of ``form``
     longer than its maximum."""

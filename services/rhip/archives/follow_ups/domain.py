@@ -15,6 +15,7 @@ from rhip.archives.common import add_months, check_form_counts, parse_date
 from rhip.kit.errors import Violations, clip
 from rhip.kit.requests import check_no_controls, is_finite_number
 
+# -- check-ups (§2.5) -------------------------------------------------------------------------
 # The most entries each repeated field and map of a form may hold, as documented in
 # health_record.proto. Checked before the entries: 10,000 items gave 10,000 violations and an
 # error too large to deliver (issue 12).
@@ -55,7 +56,6 @@ def _check_text(
     checks.check(check_no_controls, text, field, multiline=multiline)
 
 
-# -- check-ups (§2.5) -------------------------------------------------------------------------
 # Plausible ranges: a value outside is an impossible measurement, not a clinical finding.
 RANGES: dict[str, tuple[float, float]] = {
     "temperature_celsius": (34.0, 43.0),
@@ -322,6 +322,7 @@ def assess(visit: Visit, age: int, previous_run: int, policy: FollowUpPolicy) ->
     return Assessment(classification, run, referral, urgent, next_due, target)
 
 
+# -- as kept: visits, check-ups, plans and the tasks they raise -------------------------------
 @dataclass(frozen=True)
 class StoredFollowUp:
     follow_up_id: str

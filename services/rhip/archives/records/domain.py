@@ -332,6 +332,7 @@ def check_termination(
     return Termination(reason, day, destination, handover_note)
 
 
+# -- as kept: the one-record rule as the store reports it, the record's history -------------
 class RecordTaken(Exception):
     """The resident already has an open record (maybe created concurrently)."""
 
