@@ -22,8 +22,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from rhip.archives.domain import GRASSROOTS_TYPES, Program, Visit
-from rhip.archives.domain import BloodPressure as Bp
+from rhip.archives.common import GRASSROOTS_TYPES
+from rhip.archives.follow_ups.domain import BloodPressure as Bp
+from rhip.archives.follow_ups.domain import Program, Visit
 from rhip.archives.usecases import ArchivesUseCases
 from rhip.demo import CELLS, DEMO_PASSWORD, DemoCell, request_id
 from rhip.identity.documents import DocumentType, Sex, id_check_char

@@ -14,7 +14,7 @@ import pytest
 from archives.two_cells import TIMEOUT, TwoCells, _get, _record_in_xuzhou, _request, tenant_of
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
-from rhip.archives.store import ArchivesRepository
+from rhip.archives.repository import ArchivesRepository
 from rhip.kit.errors import PermissionDenied, RhipError, Unavailable
 from support.errors import expect_error
 from support.residents import XUZHOU_MAN, document

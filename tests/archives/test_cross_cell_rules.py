@@ -4,7 +4,7 @@ HANDING_OVER, the gateway's allowance for cell accounts, and who may call a cros
 from __future__ import annotations
 
 import pytest
-from rhip.archives.domain import TransferState, require_transfer_move
+from rhip.archives.transfers.domain import TransferState, require_transfer_move
 from rhip.gateway.guard import Guard
 from rhip.kit.apis import cross_cell_methods
 from rhip.kit.authn import Principal, PrincipalKind, acting_as

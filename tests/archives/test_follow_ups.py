@@ -11,8 +11,9 @@ import pytest
 from archives.helpers import Archives, days_ago
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
-from rhip.archives import domain
-from rhip.archives.domain import BloodPressure, FollowUpPolicy, Program, Visit
+from rhip.archives import common
+from rhip.archives.follow_ups import domain
+from rhip.archives.follow_ups.domain import BloodPressure, FollowUpPolicy, Program, Visit
 from rhip.archives.settings import load_archives_settings
 from rhip.kit.config import ConfigError
 from support.errors import expect_error
@@ -74,7 +75,7 @@ def test_scenario_10_hypertension_uncontrolled_once_then_twice(archives: Archive
     # Controlled again: the run ends and the next visit is a quarter away.
     third = _visit(a, record, (second_day + timedelta(days=7)).isoformat(), bp=(132, 84))
     assert third.classification == CONTROLLED and third.consecutive_uncontrolled == 0
-    assert third.next_due_date == domain.add_months(second_day + timedelta(days=7), 3).isoformat()
+    assert third.next_due_date == common.add_months(second_day + timedelta(days=7), 3).isoformat()
     history = a.api.ListFollowUps(
         apb.ListFollowUpsRequest(parent=record.name), metadata=a.md("qs-doctor")
     )

@@ -12,13 +12,10 @@ from archives.helpers import Archives, complete_form, days_ago
 from google.protobuf.timestamp_pb2 import Timestamp
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
-from rhip.archives.store import (
-    CareTeamRow,
-    CheckUpRow,
-    FollowUpRow,
-    HealthRecordRow,
-    RegionPopulationRow,
-)
+from rhip.archives.follow_ups.store import CheckUpRow, FollowUpRow
+from rhip.archives.quality.store import RegionPopulationRow
+from rhip.archives.records.store import HealthRecordRow
+from rhip.archives.teams.store import CareTeamRow
 from sqlalchemy import func, select
 from support.errors import expect_error
 

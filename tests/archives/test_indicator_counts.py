@@ -19,10 +19,11 @@ from alembic import command
 from archives.helpers import Archives, complete_form
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
-from rhip.archives import indicator_counts
-from rhip.archives.domain import HealthRecord, RecordState, Termination, TerminationReason
+from rhip.archives.follow_ups.domain import StoredFollowUp
+from rhip.archives.quality import indicator_counts
+from rhip.archives.records.domain import HealthRecord, RecordState, Termination, TerminationReason
+from rhip.archives.repository import ArchivesRepository
 from rhip.archives.server import MIGRATIONS, bring_schema_up_to_date
-from rhip.archives.store import ArchivesRepository, StoredFollowUp
 from rhip.kit.db import Database, alembic_config
 from rhip.kit.ids import new_id
 from rhip.kit.tenancy import region_path, tenant_scope

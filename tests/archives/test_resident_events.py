@@ -23,7 +23,7 @@ from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.api.archives.v1 import health_record_pb2 as rec
 from rhip.api.identity.v1 import identity_service_pb2_grpc
-from rhip.archives.resident_events_consumer import ResidentEventsConsumer
+from rhip.archives.resident_events.consumer import ResidentEventsConsumer
 from rhip.archives.settings import load_archives_settings
 from rhip.cell import build_cell
 from rhip.identity.resident_change_store import head_sequence

@@ -22,7 +22,7 @@ from google.protobuf import field_mask_pb2
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
 from rhip.api.identity.v1 import health_card_pb2, resident_pb2, resident_service_pb2
-from rhip.archives.store import ArchivesRepository
+from rhip.archives.repository import ArchivesRepository
 from rhip.kit.errors import from_rpc_error
 from rhip.kit.schema import audit_event
 from sqlalchemy import select

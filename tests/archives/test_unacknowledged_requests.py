@@ -16,9 +16,9 @@ import grpc
 from archives.two_cells import TIMEOUT, TwoCells, _get, _record_in_xuzhou, _request, tenant_of
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
-from rhip.archives.domain import TransferState
-from rhip.archives.store import ArchivesRepository
-from rhip.archives.transfer_evidence import CONSENT_FORM, Evidence
+from rhip.archives.repository import ArchivesRepository
+from rhip.archives.transfers.domain import TransferState
+from rhip.archives.transfers.evidence import CONSENT_FORM, Evidence
 from rhip.kit.authn import acting_as
 from rhip.kit.errors import Unavailable
 from support.errors import expect_error

@@ -161,7 +161,7 @@ def load(url: str, dsn: str, rows: int, tenants: list[tuple[str, str]], template
 
 def rebuild_counts(url: str) -> float:
     """Rebuild the indicator counts from the loaded records; returns the seconds taken."""
-    from rhip.archives.store import ArchivesRepository
+    from rhip.archives.repository import ArchivesRepository
     from rhip.kit.db import Database
 
     db = Database.connect(url)
@@ -374,7 +374,7 @@ def run(*, rows: int = 1_000_000, quick: bool = False) -> dict:
 
 def _exact_city(running):  # type: ignore[no-untyped-def]
     """The city's counts by the exact recomputation, at the store (no gRPC, no audit)."""
-    from rhip.archives.store import ArchivesRepository
+    from rhip.archives.repository import ArchivesRepository
 
     db = running.cell.part("archives").db
 

@@ -8,12 +8,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from rhip.archives import domain
+from rhip.archives import common
 from rhip.archives.clients import IdentityClient, OtherCells, TenantFacts
-from rhip.archives.domain import FollowUpPolicy, HealthRecord
+from rhip.archives.follow_ups.domain import FollowUpPolicy
+from rhip.archives.records.domain import HealthRecord
+from rhip.archives.repository import ArchivesRepository
 from rhip.archives.roles import ARCHIVES
 from rhip.archives.settings import ArchivesSettings
-from rhip.archives.store import ArchivesRepository
 from rhip.kit import audit
 from rhip.kit.audit_query import AuditFilter, AuditRecord, search_region
 from rhip.kit.authn import Principal, current_principal
@@ -109,7 +110,7 @@ class UseCaseBase:
         """Permission before existence: a record outside the caller's reach and a missing one
         look alike (PERMISSION_DENIED), except to callers who reach the whole cell."""
         principal = current_principal()
-        record_id = domain.parse_name(name, "healthRecords", field)
+        record_id = common.parse_name(name, "healthRecords", field)
         record = repo.get(record_id, for_update=lock)
         if record is None:
             if self.authz.enforce(principal.subject, self.cell_path, ARCHIVES + method):
@@ -128,7 +129,7 @@ class UseCaseBase:
         scope = tenant_scope(principal.region_code, principal.tenant_id)
         self._require(principal, scope, method)
         tenant = self.identity.tenant(principal.tenant_id)
-        domain.require_grassroots(tenant.type)
+        common.require_grassroots(tenant.type)
         return tenant, tenant_scope(tenant.region_code, tenant.tenant_id)
 
     def _audit(

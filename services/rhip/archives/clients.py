@@ -22,8 +22,8 @@ from rhip.api.identity.v1 import (
     resident_service_pb2_grpc,
     tenant_pb2,
 )
-from rhip.archives.domain import TransferState
-from rhip.archives.transfer_evidence import FIELDS, Evidence
+from rhip.archives.transfers.domain import IdentityDocument, TransferState
+from rhip.archives.transfers.evidence import FIELDS, Evidence
 from rhip.kit.authn import current_token
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
@@ -97,15 +97,15 @@ class IdentityClient:
     def _metadata(self, token: str = "") -> list[tuple[str, str]]:
         return [("authorization", f"Bearer {token or current_token()}"), *outgoing_metadata()]
 
-    def lookup(
-        self, document: resident_pb2.IdentityDocument, token: str = "", name: str = ""
-    ) -> str:
+    def lookup(self, document: IdentityDocument, token: str = "", name: str = "") -> str:
         """The id of the resident holding ``document`` that the caller (or ``token``) may see;
         with ``name``, only if the resident also carries that name (NOT_FOUND otherwise)."""
         stub = resident_service_pb2_grpc.ResidentServiceStub(self._pool.get(self._address()))
         try:
             reply = stub.LookupResident(
-                resident_service_pb2.LookupResidentRequest(document=document, display_name=name),
+                resident_service_pb2.LookupResidentRequest(
+                    document=document_to_pb(document), display_name=name
+                ),
                 metadata=self._metadata(token),
                 timeout=TIMEOUT_SECONDS,
             )
@@ -232,7 +232,7 @@ class OtherCells:
         self,
         region: str,
         transfer: Any,
-        document: resident_pb2.IdentityDocument,
+        document: IdentityDocument,
         name: str,
         evidence: Evidence,
     ) -> PeerTransfer:
@@ -245,7 +245,7 @@ class OtherCells:
             "OpenRecordTransfer",
             api.OpenRecordTransferRequest(
                 transfer_id=transfer.transfer_id,
-                document=document,
+                document=document_to_pb(document),
                 destination_tenant=f"tenants/{transfer.destination_tenant_id}",
                 destination_region=transfer.destination_region,
                 consent=api.TransferConsent(
@@ -314,3 +314,11 @@ class OtherCells:
                 reason=reason,
             ),
         )
+
+
+def document_to_pb(document: IdentityDocument) -> resident_pb2.IdentityDocument:
+    return resident_pb2.IdentityDocument(
+        type=document.type,  # type: ignore[arg-type]  # an enum value, kept as sent
+        number=document.number,
+        issuing_country=document.issuing_country,
+    )

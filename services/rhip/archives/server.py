@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rhip.api.archives.v1 import archives_service_pb2_grpc
-from rhip.archives import indicator_counts
 from rhip.archives.clients import IdentityClient, OtherCells
-from rhip.archives.domain import BloodPressure, FollowUpPolicy
-from rhip.archives.resident_events import ResidentEvents
-from rhip.archives.resident_events_consumer import ResidentEventsConsumer
-from rhip.archives.resident_feed import ResidentFeed
+from rhip.archives.follow_ups.domain import BloodPressure, FollowUpPolicy
+from rhip.archives.quality import indicator_counts
+from rhip.archives.resident_events.consumer import ResidentEventsConsumer
+from rhip.archives.resident_events.feed import ResidentFeed
+from rhip.archives.resident_events.usecases import ResidentEvents
 from rhip.archives.servicer import PUBLIC_METHODS, SERVICE_NAME, ArchivesServicer
 from rhip.archives.settings import ArchivesSettings, load_archives_settings
-from rhip.archives.sweeper import TransferSweeper
+from rhip.archives.transfers.sweeper import TransferSweeper
 from rhip.archives.usecases import ArchivesUseCases, sync_role_catalog
 from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.channels import ChannelPool

@@ -1,325 +1,43 @@
-"""ArchivesService servicer: proto ⇄ domain conversion only."""
+"""ArchivesService servicer: each RPC converts its request (convert.py), calls its use case
+and converts the answer; no try/except for domain errors."""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, date, datetime
-from typing import Any
-
-from google.protobuf import json_format
 from rhip.api.archives.v1 import archives_service_pb2 as pb
 from rhip.api.archives.v1 import archives_service_pb2_grpc
-from rhip.api.archives.v1 import health_record_pb2 as rec
-from rhip.archives import domain
-from rhip.archives.domain import (
-    MAX_EMERGENCY_SIGNS,
-    BloodPressure,
-    EmergencySign,
-    HealthRecord,
-    Program,
-    RecordState,
-    TerminationReason,
-    TransferState,
-    Visit,
+from rhip.archives.convert import (
+    CHECK_UP_OUTPUT,
+    DECISIONS,
+    KINDS_BACK,
+    PROGRAMS_BACK,
+    REASONS_BACK,
+    SIDES,
+    STATES_BACK,
+    check_up_to_pb,
+    contract_to_pb,
+    document_from_pb,
+    event_to_pb,
+    finding_to_pb,
+    follow_up_to_pb,
+    form_of,
+    indicator_to_pb,
+    plan_to_pb,
+    record_to_pb,
+    spot_check_to_pb,
+    task_to_pb,
+    team_to_pb,
+    transfer_to_pb,
+    visit_from_pb,
 )
-from rhip.archives.store import (
-    CareTeam,
-    Contract,
-    Finding,
-    Plan,
-    RecordEvent,
-    SpotCheck,
-    StoredCheckUp,
-    Task,
-    Transfer,
-)
-from rhip.archives.usecases import ArchivesUseCases, RecordedFollowUp
+from rhip.archives.transfers.domain import Transfer
+from rhip.archives.usecases import ArchivesUseCases
 from rhip.kit.apis import public_methods
 from rhip.kit.audit_api import audit_event_to_pb, search_request
 from rhip.kit.errors import Violations
 from rhip.kit.pagination import parse_page
-from rhip.kit.timestamps import to_timestamp
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ArchivesService"].full_name
 PUBLIC_METHODS = public_methods(SERVICE_NAME)
-
-_STATES = {s: getattr(rec, f"RECORD_STATE_{s.name}") for s in RecordState}
-_STATES_BACK = {v: k for k, v in _STATES.items()}
-_REASONS = {r: getattr(rec, f"TERMINATION_REASON_{r.name}") for r in TerminationReason}
-_REASONS_BACK = {v: k for k, v in _REASONS.items()}
-_PROGRAMS = {p: getattr(rec, f"PROGRAM_{p.name}") for p in Program}
-_PROGRAMS_BACK = {v: k for k, v in _PROGRAMS.items()}
-_PROGRAMS_BY_VALUE = {p.value: v for p, v in _PROGRAMS.items()}
-_CLASSES = {c: getattr(rec, f"FOLLOW_UP_CLASSIFICATION_{c.name}") for c in domain.Classification}
-_SIGNS = {s: getattr(rec, f"EMERGENCY_SIGN_{s.name}") for s in EmergencySign}
-_SIGNS_BACK = {v: k for k, v in _SIGNS.items()}
-_TASK_KINDS = {
-    "referral_follow_up": rec.TASK_KIND_REFERRAL_FOLLOW_UP,
-    "urgent_referral": rec.TASK_KIND_URGENT_REFERRAL,
-    "duplicate_record": rec.TASK_KIND_DUPLICATE_RECORD,  # resident_events.py
-}
-_TRANSFER_STATES = {s: getattr(pb, f"TRANSFER_STATE_{s.name}") for s in TransferState}
-# Output-only fields of the check-up form, never read from a request.
-_CHECK_UP_OUTPUT = ("name", "create_time", "bmi")
-
-
-def _form(message: Any, output_only: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A request's form as a dict, output-only fields dropped first (unread, and a timestamp
-    of 10^15 seconds in one made the JSON conversion fail: issue 12)."""
-    if output_only:
-        copy = type(message)()
-        copy.CopyFrom(message)
-        for field in output_only:
-            copy.ClearField(field)
-        message = copy
-    return json_format.MessageToDict(message, preserving_proto_field_name=True)
-
-
-def record_to_pb(record: HealthRecord) -> rec.HealthRecord:
-    t = record.termination
-    return rec.HealthRecord(
-        name=f"healthRecords/{record.record_id}",
-        record_id=record.record_id,
-        record_number=record.record_number,
-        resident=f"residents/{record.resident_id}",
-        state=_STATES[record.state],
-        managing_tenant=f"tenants/{record.managing_tenant_id}",
-        creating_tenant=f"tenants/{record.creating_tenant_id}",
-        managing_team=f"tenants/{record.managing_tenant_id}/teams/{record.team_id}"
-        if record.team_id
-        else "",
-        basic_info=json_format.ParseDict(record.basic_info, rec.BasicInfo()),
-        termination_reason=_REASONS[t.reason] if t else rec.TERMINATION_REASON_UNSPECIFIED,
-        termination_date=t.day.isoformat() if t else "",
-        termination_destination=t.destination if t else "",
-        handover_note=t.handover_note if t else "",
-        create_time=to_timestamp(record.create_time),
-        update_time=to_timestamp(record.update_time),
-        etag=record.etag,
-        birth_date=record.birth_date.isoformat(),
-    )
-
-
-def event_to_pb(event: RecordEvent) -> rec.RecordEvent:
-    return rec.RecordEvent(
-        event_id=event.event_id,
-        event_time=to_timestamp(event.event_time),
-        kind=event.kind,
-        actor=event.actor,
-        detail_json=json.dumps(event.detail, ensure_ascii=False, sort_keys=True),
-    )
-
-
-def check_up_to_pb(stored: StoredCheckUp) -> rec.CheckUp:
-    message = json_format.ParseDict(stored.form, rec.CheckUp())
-    message.name = f"healthRecords/{stored.record_id}/checkUps/{stored.check_up_id}"
-    message.create_time.FromDatetime(stored.create_time.astimezone(UTC))
-    return message
-
-
-def follow_up_to_pb(recorded: RecordedFollowUp) -> rec.FollowUp:
-    f, a = recorded.follow_up, recorded.assessment
-    bp = f.form.get("blood_pressure")
-    return rec.FollowUp(
-        name=f"healthRecords/{f.record_id}/followUps/{f.follow_up_id}",
-        program=_PROGRAMS_BY_VALUE[f.program],
-        visit_date=f.visit_date.isoformat(),
-        blood_pressure=rec.BloodPressure(**bp) if bp else None,
-        fasting_glucose_mmol=f.form.get("fasting_glucose_mmol", 0.0),
-        heart_rate=f.form.get("heart_rate", 0),
-        adverse_reaction=f.form.get("adverse_reaction", False),
-        complication=f.form.get("complication", False),
-        emergency_signs=[_SIGNS[EmergencySign(s)] for s in f.form.get("emergency_signs", [])],
-        classification=_CLASSES[a.classification],
-        consecutive_uncontrolled=a.consecutive_uncontrolled,
-        referral_suggested=a.referral_suggested,
-        urgent_referral=a.urgent_referral,
-        next_due_date=a.next_due.isoformat(),
-        bp_target=rec.BloodPressure(systolic=a.bp_target.systolic, diastolic=a.bp_target.diastolic),
-        create_time=to_timestamp(f.create_time),
-    )
-
-
-def task_to_pb(task: Task) -> rec.Task:
-    return rec.Task(
-        name=f"healthRecords/{task.record_id}/tasks/{task.task_id}",
-        kind=_TASK_KINDS[task.kind],
-        program=_PROGRAMS_BY_VALUE.get(task.program, rec.PROGRAM_UNSPECIFIED),
-        due_date=task.due_date.isoformat(),
-        state=task.state,
-        follow_up=f"healthRecords/{task.record_id}/followUps/{task.follow_up_id}"
-        if task.follow_up_id
-        else "",
-        create_time=to_timestamp(task.create_time),
-        related_record=f"healthRecords/{task.related_record_id}" if task.related_record_id else "",
-    )
-
-
-def plan_to_pb(plan: Plan, as_of: date | None = None) -> rec.FollowUpPlan:
-    overdue = (as_of - plan.next_due_date).days if as_of and as_of > plan.next_due_date else 0
-    return rec.FollowUpPlan(
-        name=f"healthRecords/{plan.record_id}/followUpPlans/{plan.program}",
-        record=f"healthRecords/{plan.record_id}",
-        program=_PROGRAMS_BY_VALUE[plan.program],
-        next_due_date=plan.next_due_date.isoformat(),
-        state=plan.state,
-        managing_tenant=f"tenants/{plan.managing_tenant_id}",
-        managing_team=f"tenants/{plan.managing_tenant_id}/teams/{plan.team_id}"
-        if plan.team_id
-        else "",
-        days_overdue=overdue,
-    )
-
-
-_KINDS = {
-    k: getattr(pb, f"INDICATOR_KIND_{k.upper()}")
-    for k in (
-        "filing_rate",
-        "electronic_filing_rate",
-        "usage_rate",
-        "qualified_rate",
-        "follow_up_rate",
-        "timely_follow_up_rate",
-    )
-}
-_KINDS_BACK = {v: k for k, v in _KINDS.items()}
-
-
-def _indicator(i: domain.Indicator) -> pb.Indicator:
-    return pb.Indicator(
-        kind=_KINDS[i.kind], numerator=i.numerator, denominator=i.denominator, rate=i.rate
-    )
-
-
-def finding_to_pb(f: Finding) -> pb.SpotCheckFinding:
-    return pb.SpotCheckFinding(
-        name=f"spotChecks/{f.spot_check_id}/findings/{f.finding_id}",
-        record=f"healthRecords/{f.record_id}",
-        item=f.item,
-        description=f.description,
-        state=f.state,
-        resolution=f.resolution,
-        create_time=to_timestamp(f.create_time),
-        resolve_time=to_timestamp(f.resolve_time),
-    )
-
-
-def spot_check_to_pb(check: SpotCheck, sample: list[str], findings: list[Finding]) -> pb.SpotCheck:
-    flagged = {f.record_id for f in findings}
-    return pb.SpotCheck(
-        name=f"spotChecks/{check.spot_check_id}",
-        parent=check.parent,
-        records=[f"healthRecords/{r}" for r in sample],
-        findings=[finding_to_pb(f) for f in findings],
-        qualified=len([r for r in sample if r not in flagged]),
-        create_time=to_timestamp(check.create_time),
-    )
-
-
-def team_to_pb(team: CareTeam) -> rec.CareTeam:
-    return rec.CareTeam(
-        name=f"tenants/{team.tenant_id}/teams/{team.team_id}",
-        team_id=team.team_id,
-        display_name=team.display_name,
-        create_time=to_timestamp(team.create_time),
-    )
-
-
-def contract_to_pb(c: Contract) -> rec.Contract:
-    return rec.Contract(
-        name=f"healthRecords/{c.record_id}/contracts/{c.contract_id}",
-        team=f"tenants/{c.tenant_id}/teams/{c.team_id}",
-        state=rec.CONTRACT_STATE_ACTIVE if c.state == "active" else rec.CONTRACT_STATE_ENDED,
-        start_date=c.start_date.isoformat(),
-        end_date=c.end_date.isoformat(),
-        end_reason=c.end_reason,
-        create_time=to_timestamp(c.create_time),
-    )
-
-
-def transfer_to_pb(t: Transfer) -> pb.RecordTransfer:
-    return pb.RecordTransfer(
-        name=f"recordTransfers/{t.transfer_id}",
-        record=f"healthRecords/{t.record_id}" if t.record_id else "",
-        record_number=t.record_number,
-        resident=f"residents/{t.resident_id}",
-        source_tenant=f"tenants/{t.source_tenant_id}" if t.source_tenant_id else "",
-        destination_tenant=f"tenants/{t.destination_tenant_id}",
-        state=_TRANSFER_STATES[t.state],
-        consent=pb.TransferConsent(
-            method=t.consent.get("method", ""),
-            consent_date=t.consent.get("consent_date", ""),
-            reference=t.consent.get("reference", ""),
-        ),
-        reason=t.reason,
-        decline_reason=t.decline_reason,
-        moved_plans=t.moved_plans,
-        create_time=to_timestamp(t.create_time),
-        decide_time=to_timestamp(t.decide_time),
-        peer_region=t.peer_region,
-        escalation=_escalation_to_pb(t.escalation),
-        abandon_reason=t.abandon_reason,
-    )
-
-
-_SIDES = {"source": pb.TRANSFER_SIDE_SOURCE, "destination": pb.TRANSFER_SIDE_DESTINATION}
-_DECISIONS = {
-    pb.TRANSFER_DECISION_ESCALATE: "escalate",
-    pb.TRANSFER_DECISION_APPROVE: "approve",
-    pb.TRANSFER_DECISION_REJECT: "reject",
-}
-
-
-def _escalation_to_pb(e: dict[str, Any]) -> pb.TransferEscalation | None:
-    if not e:
-        return None
-    approvals = e.get("approvals", {})
-    return pb.TransferEscalation(
-        escalated_by=_SIDES.get(e.get("by", ""), pb.TRANSFER_SIDE_UNSPECIFIED),
-        reason=e.get("reason", ""),
-        escalate_time=to_timestamp(datetime.fromisoformat(e["time"])) if e.get("time") else None,
-        source_approved=bool(approvals.get("source")),
-        destination_approved=bool(approvals.get("destination")),
-        close_reason=e.get("close_reason", ""),
-        closed_by=_SIDES.get(e.get("closed_by", ""), pb.TRANSFER_SIDE_UNSPECIFIED),
-    )
-
-
-def _visit(message: rec.FollowUp, checks: Violations) -> Visit | None:
-    program = _PROGRAMS_BACK.get(message.program)
-    if program is None:
-        checks.add(
-            "follow_up.program", "must be hypertension or type 2 diabetes", "PROGRAM_REQUIRED"
-        )
-    visit_date = checks.check(
-        domain.parse_date, message.visit_date, "follow_up.visit_date", required=True
-    )
-    signs = []
-    if len(message.emergency_signs) > MAX_EMERGENCY_SIGNS:  # counted, not each one reported
-        checks.add(
-            "follow_up.emergency_signs",
-            f"must have at most {MAX_EMERGENCY_SIGNS} entries",
-            "TOO_MANY_ITEMS",
-        )
-        return None
-    for sign in message.emergency_signs:
-        if sign not in _SIGNS_BACK:
-            checks.add("follow_up.emergency_signs", "holds an unknown sign", "FORM_CODE")
-        else:
-            signs.append(_SIGNS_BACK[sign])
-    if program is None or visit_date is None:
-        return None
-    bp = message.blood_pressure if message.HasField("blood_pressure") else None
-    return Visit(
-        program=program,
-        visit_date=visit_date,
-        bp=BloodPressure(bp.systolic, bp.diastolic) if bp is not None else None,
-        fasting_glucose=message.fasting_glucose_mmol,
-        heart_rate=message.heart_rate,
-        adverse_reaction=message.adverse_reaction,
-        complication=message.complication,
-        emergency_signs=tuple(signs),
-    )
 
 
 class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
@@ -331,7 +49,7 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
             request.resident,
             request.township_code,
             request.village_code,
-            _form(request.basic_info),
+            form_of(request.basic_info),
             request.request_id,
         )
         return record_to_pb(record)
@@ -340,7 +58,7 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
         return record_to_pb(self.uc.get(request.name))
 
     def ListHealthRecords(self, request, context):
-        state = _STATES_BACK.get(request.state)
+        state = STATES_BACK.get(request.state)
         page = parse_page(
             request.page_size, request.page_token, request.parent, request.state,
             request.record_number, request.resident,
@@ -353,7 +71,7 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
         )
 
     def UpdateHealthRecord(self, request, context):
-        return record_to_pb(self.uc.update(request.name, _form(request.basic_info), request.etag))
+        return record_to_pb(self.uc.update(request.name, form_of(request.basic_info), request.etag))
 
     def ActivateHealthRecord(self, request, context):
         return record_to_pb(self.uc.activate(request.name))
@@ -361,7 +79,7 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
     def TerminateHealthRecord(self, request, context):
         record = self.uc.terminate(
             request.name,
-            _REASONS_BACK.get(request.reason),
+            REASONS_BACK.get(request.reason),
             request.termination_date,
             request.destination,
             request.handover_note,
@@ -379,7 +97,7 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
         )
 
     def CreateCheckUp(self, request, context):
-        form = _form(request.check_up, _CHECK_UP_OUTPUT)
+        form = form_of(request.check_up, CHECK_UP_OUTPUT)
         return check_up_to_pb(self.uc.create_check_up(request.parent, form, request.request_id))
 
     def ListCheckUps(self, request, context):
@@ -389,13 +107,13 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
 
     def StartFollowUpPlan(self, request, context):
         _, plan = self.uc.start_plan(
-            request.parent, _PROGRAMS_BACK.get(request.program), request.first_due_date
+            request.parent, PROGRAMS_BACK.get(request.program), request.first_due_date
         )
         return plan_to_pb(plan)
 
     def RecordFollowUp(self, request, context):
         checks = Violations()
-        visit = _visit(request.follow_up, checks)
+        visit = visit_from_pb(request.follow_up, checks)
         return follow_up_to_pb(
             self.uc.record_follow_up(request.parent, visit, request.request_id, checks)
         )
@@ -458,18 +176,19 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
         return pb.Indicators(
             parent=request.parent,
             as_of=as_of.isoformat(),
-            indicators=[_indicator(i) for i in items],
+            indicators=[indicator_to_pb(i) for i in items],
         )
 
     def RankInstitutions(self, request, context):
-        kind = _KINDS_BACK.get(request.kind, "")
+        kind = KINDS_BACK.get(request.kind, "")
         best, bottom = self.uc.rank(request.parent, kind, request.as_of)
         return pb.RankInstitutionsResponse(
             best=[
-                pb.InstitutionScore(tenant=f"tenants/{t}", indicator=_indicator(i)) for t, i in best
+                pb.InstitutionScore(tenant=f"tenants/{t}", indicator=indicator_to_pb(i))
+                for t, i in best
             ],
             bottom=[
-                pb.InstitutionScore(tenant=f"tenants/{t}", indicator=_indicator(i))
+                pb.InstitutionScore(tenant=f"tenants/{t}", indicator=indicator_to_pb(i))
                 for t, i in bottom
             ],
         )
@@ -516,7 +235,7 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
             request.reason,
             request.request_id,
             request.source_region,
-            request.document if request.HasField("document") else None,
+            document_from_pb(request.document) if request.HasField("document") else None,
             (evidence, getattr(request, evidence) if evidence else ""),
         )
         return self._transfer(transfer)
@@ -526,7 +245,7 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
         evidence = request.WhichOneof("evidence") or ""
         transfer = self.uc.open_transfer(
             request.transfer_id,
-            request.document,
+            document_from_pb(request.document),
             request.destination_tenant,
             request.destination_region,
             (consent.method, consent.consent_date, consent.reference),
@@ -578,10 +297,10 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
         )
 
     def RelayRecordTransferDecision(self, request, context):
-        side = {v: k for k, v in _SIDES.items()}.get(request.side, "")
+        side = {v: k for k, v in SIDES.items()}.get(request.side, "")
         return self._transfer(
             self.uc.relay_decision(
-                request.transfer_id, _DECISIONS.get(request.decision, ""), side, request.reason
+                request.transfer_id, DECISIONS.get(request.decision, ""), side, request.reason
             )
         )
 

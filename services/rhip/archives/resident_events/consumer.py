@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 
-from rhip.archives.resident_events import ResidentEvents
-from rhip.archives.resident_feed import ResidentFeed
+from rhip.archives.resident_events.feed import ResidentFeed
+from rhip.archives.resident_events.usecases import ResidentEvents
 from rhip.kit.workers import PeriodicWorker
 
 log = logging.getLogger(__name__)

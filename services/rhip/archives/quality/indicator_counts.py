@@ -52,7 +52,7 @@ GRAINS = ("year", "month", "day")
 
 # The columns the counts read and write, as plain table clauses: the migration that creates
 # the table runs this code too, so it must not depend on the service's latest table classes.
-_REC = sa.table(
+RECORDS = sa.table(
     "health_record",
     sa.column("id", sa.String),
     sa.column("managing_tenant_id", sa.String),
@@ -62,14 +62,14 @@ _REC = sa.table(
     sa.column("termination_date", sa.Date),
     sa.column("missing_items", sa.Integer),
 )
-_FUP = sa.table(
+FOLLOW_UPS = sa.table(
     "follow_up",
     sa.column("record_id", sa.String),
     sa.column("program", sa.String),
     sa.column("visit_date", sa.Date),
 )
-_CHK = sa.table("check_up", sa.column("record_id", sa.String), sa.column("exam_date", sa.Date))
-_PLAN = sa.table(
+CHECK_UPS = sa.table("check_up", sa.column("record_id", sa.String), sa.column("exam_date", sa.Date))
+PLANS = sa.table(
     "follow_up_plan",
     sa.column("record_id", sa.String),
     sa.column("program", sa.String),
@@ -254,15 +254,15 @@ def _ids(column: Any, ranged: bool) -> Any:
 
 def _statements(ranged: bool) -> dict[str, Any]:
     """The reads of ``load_facts``, built once (a write runs them twice)."""
-    records = sa.select(_REC).where(_ids(_REC.c.id, ranged))
+    records = sa.select(RECORDS).where(_ids(RECORDS.c.id, ranged))
     rows_of = sa.union_all(  # visits, check-ups and plans in one round trip
-        sa.select(_FUP.c.record_id, sa.literal_column("'visit'").label("kind"), _FUP.c.program,
-                  _FUP.c.visit_date.label("day"), sa.literal_column("''").label("state"))
-        .where(_ids(_FUP.c.record_id, ranged)),
-        sa.select(_CHK.c.record_id, sa.literal_column("'check_up'"), sa.literal_column("''"),
-                  _CHK.c.exam_date, sa.literal_column("''")).where(_ids(_CHK.c.record_id, ranged)),
-        sa.select(_PLAN.c.record_id, sa.literal_column("'plan'"), _PLAN.c.program,
-                  _PLAN.c.next_due_date, _PLAN.c.state).where(_ids(_PLAN.c.record_id, ranged)),
+        sa.select(FOLLOW_UPS.c.record_id, sa.literal_column("'visit'").label("kind"), FOLLOW_UPS.c.program,
+                  FOLLOW_UPS.c.visit_date.label("day"), sa.literal_column("''").label("state"))
+        .where(_ids(FOLLOW_UPS.c.record_id, ranged)),
+        sa.select(CHECK_UPS.c.record_id, sa.literal_column("'check_up'"), sa.literal_column("''"),
+                  CHECK_UPS.c.exam_date, sa.literal_column("''")).where(_ids(CHECK_UPS.c.record_id, ranged)),
+        sa.select(PLANS.c.record_id, sa.literal_column("'plan'"), PLANS.c.program,
+                  PLANS.c.next_due_date, PLANS.c.state).where(_ids(PLANS.c.record_id, ranged)),
     )  # fmt: skip
     return {"records": records, "locked": records.with_for_update(), "rows_of": rows_of}
 
@@ -359,7 +359,10 @@ def backfill(connection: Connection, batch: int = 2000, pending_limit: int = 500
     while True:
         ids = list(
             connection.execute(
-                sa.select(_REC.c.id).where(_REC.c.id > after).order_by(_REC.c.id).limit(batch)
+                sa.select(RECORDS.c.id)
+                .where(RECORDS.c.id > after)
+                .order_by(RECORDS.c.id)
+                .limit(batch)
             ).scalars()
         )
         if not ids:

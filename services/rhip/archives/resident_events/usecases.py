@@ -1,5 +1,5 @@
 """Applying identity's resident changes to health records: the use case behind the consumer
-(resident_events_consumer.py).
+(consumer.py).
 
 - A death terminates the resident's open record (docs/domain §2.7: reason death, with the date of
   death) and closes its open follow-up plans. A transfer of the record pending between two
@@ -23,23 +23,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from rhip.archives.domain import (
-    HealthRecord,
-    RecordState,
-    Termination,
-    TerminationReason,
-    TransferState,
-)
-from rhip.archives.resident_events_store import (
-    DUPLICATE_TASK,
-    MergeMove,
-    ResidentEventsRepository,
-)
-from rhip.archives.resident_feed import FeedChange
-from rhip.archives.store import ArchivesRepository
+from rhip.archives.records.domain import HealthRecord, RecordState, Termination, TerminationReason
+from rhip.archives.repository import ArchivesRepository
+from rhip.archives.resident_events.feed import FeedChange
+from rhip.archives.resident_events.store import DUPLICATE_TASK, MergeMove, ResidentEventsRepository
 from rhip.kit import audit
 from rhip.kit.db import Database
 
@@ -112,12 +101,7 @@ class ResidentEvents:
         self._audit(records, "record.terminate", record, change, reason="death")
         pending = records.pending_transfer(record.record_id)
         if pending is not None and not pending.peer_region:
-            declined = replace(
-                pending,
-                state=TransferState.DECLINED,
-                decline_reason=DECEASED_DECLINE_REASON,
-                decide_time=now,
-            )
+            declined = pending.declined(DECEASED_DECLINE_REASON, now)
             records.decide_transfer(declined, "")
             self._history(
                 records, record, "TRANSFER_DECLINED", change, now, transfer=pending.transfer_id

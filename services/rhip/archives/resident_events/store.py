@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from rhip.archives.store import Base, TaskRow
+from rhip.archives.follow_ups.store import TaskRow
+from rhip.archives.store import Base
 from sqlalchemy import BigInteger, Connection, DateTime, String, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -55,7 +56,7 @@ class ResidentMergeMoveRow(Base):
 _CUR = cast(Any, ResidentChangeCursorRow.__table__)
 _APPLIED = cast(Any, ResidentChangeAppliedRow.__table__)
 _MOVE = cast(Any, ResidentMergeMoveRow.__table__)
-_TASK = cast(Any, TaskRow.__table__)
+TASKS = cast(Any, TaskRow.__table__)
 DUPLICATE_TASK = "duplicate_record"
 
 
@@ -147,12 +148,12 @@ class ResidentEventsRepository:
     def cancel_duplicate_task(self, record_id: str, related_record_id: str) -> None:
         """The open duplicate-record task of ``record_id`` about ``related_record_id``."""
         self.s.execute(
-            update(_TASK)
+            update(TASKS)
             .where(
-                _TASK.c.record_id == record_id,
-                _TASK.c.related_record_id == related_record_id,
-                _TASK.c.kind == DUPLICATE_TASK,
-                _TASK.c.state == "open",
+                TASKS.c.record_id == record_id,
+                TASKS.c.related_record_id == related_record_id,
+                TASKS.c.kind == DUPLICATE_TASK,
+                TASKS.c.state == "open",
             )
             .values(state="cancelled")
         )

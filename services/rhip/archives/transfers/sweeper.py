@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from rhip.archives.transfers import TransferUseCases
+from rhip.archives.transfers.cross_cell import CrossCellTransfers
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
 from rhip.kit.workers import PeriodicWorker
 
@@ -16,7 +16,7 @@ SWEEP_SECONDS = 60.0
 
 
 class TransferSweeper:
-    def __init__(self, usecases: TransferUseCases, cell: str, interval: float = SWEEP_SECONDS):
+    def __init__(self, usecases: CrossCellTransfers, cell: str, interval: float = SWEEP_SECONDS):
         self._usecases = usecases
         self._interval = interval
         # Audit events of the sweep name the cell's archives service as the actor.

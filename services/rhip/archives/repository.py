@@ -1,0 +1,18 @@
+"""The archives repository a use case works with: every feature's store over the one
+connection of its transaction (the use case owns it; nothing here commits)."""
+
+from __future__ import annotations
+
+from rhip.archives.follow_ups.store import FollowUpsStore
+from rhip.archives.quality.store import QualityStore
+from rhip.archives.records.store import RecordsStore
+from rhip.archives.teams.store import TeamsStore
+from rhip.archives.transfers.bundle import BundleStore
+from rhip.archives.transfers.store import TransfersStore
+
+
+class ArchivesRepository(
+    RecordsStore, FollowUpsStore, TeamsStore, QualityStore, TransfersStore, BundleStore
+):
+    """One object for a unit of work: a use case touching a record, its plans and its
+    transfer in one transaction reaches them all here."""
