@@ -5,10 +5,16 @@ served (a renamed RPC would leave a stale line and an untested method)."""
 from __future__ import annotations
 
 import pytest
+from rhip.kit.apis import methods
 
 from security.catalog import ACCESS, RULES, Unclassified, rule_for
 from security.rpcs import Rpc
 from security.world import World
+
+# Public in the table though they need a token, because no answer depends on the caller's
+# scope: a scanner anywhere verifies the code a resident shows (DOMAIN §7.1); the region
+# catalogue (GB/T 2260) is the same for everyone.
+SCANS = frozenset({"VerifyHealthCardQrCode", "GetRegion", "ListRegions"})
 
 
 def test_every_served_rpc_is_classified(rpcs: list[Rpc], world: World) -> None:
@@ -36,3 +42,19 @@ def test_every_served_rpc_is_classified(rpcs: list[Rpc], world: World) -> None:
 def test_an_rpc_without_a_rule_fails_the_suite() -> None:
     with pytest.raises(Unclassified, match="tests/security/catalog.py"):
         rule_for("rhip.api.emr.v1.EmrService.GetClinicalDocument")
+
+
+def test_the_table_agrees_with_what_the_protos_declare(rpcs: list[Rpc]) -> None:
+    """A method the protos mark public (no token) is ``public`` here, and one another cell
+    calls (``cross_cell``) is not public: the table cannot hide a method from the matrix by
+    calling it public."""
+    declared = methods()
+    for rpc in rpcs:
+        info = declared[rpc.path]
+        access = rule_for(rpc.full_name).access
+        if info.public:
+            assert access == "public", rpc.full_name
+        else:
+            assert access != "public" or rpc.name in SCANS, rpc.full_name
+        if info.cross_cell:
+            assert access != "public", rpc.full_name
