@@ -30,6 +30,7 @@ class Platform:
     gateway: str  # address
     channel: grpc.Channel  # to the gateway
     cells: dict[str, RunningCell]  # cell code → the running cell (its keys, its use cases)
+    databases: list[str]  # every database URL of every cell (to count rows)
 
     def cell_channel(self, code: str) -> grpc.Channel:
         return self.cells[code].channel
@@ -38,11 +39,15 @@ class Platform:
 @contextmanager
 def running_platform(backend: str, postgres_url: str, work: Path) -> Iterator[Platform]:
     schemas = ExitStack()
+    databases: list[str] = []
 
     def url(name: str) -> str:
         if backend == "sqlite":
-            return f"sqlite:///{work / name}.db"
-        return schemas.enter_context(postgres_schema("sec"))
+            made = f"sqlite:///{work / name}.db"
+        else:
+            made = schemas.enter_context(postgres_schema("sec"))
+        databases.append(made)
+        return made
 
     gateway_address = f"127.0.0.1:{free_port()}"
     addresses = {code: f"127.0.0.1:{free_port()}" for code in (JIANGSU, SHANDONG)}
@@ -69,7 +74,7 @@ def running_platform(backend: str, postgres_url: str, work: Path) -> Iterator[Pl
         )  # fmt: skip
         gateway.start(gateway_address)
         channel = grpc.insecure_channel(gateway_address)
-        yield Platform(backend, gateway_address, channel, cells)
+        yield Platform(backend, gateway_address, channel, cells, databases[:-1])
         channel.close()
     finally:
         if gateway is not None:
