@@ -15,7 +15,6 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import POSTGRES_URL, REQUIRE_POSTGRES
-
 from security.platform import Platform, running_platform
 from security.rpcs import Caller, Rpc, discover
 from security.world import World, build_world

@@ -13,7 +13,6 @@ from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
-
 from security.rpcs import message_class
 
 HUGE = 100_000
@@ -92,13 +91,20 @@ def _nested(descriptor: Descriptor, depth: int) -> bytes:
     return data
 
 
-def _paths(descriptor: Descriptor, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, FieldDescriptor]]:
+def _paths(
+    descriptor: Descriptor, prefix: str = "", depth: int = 0
+) -> Iterator[tuple[str, FieldDescriptor]]:
     for field in descriptor.fields:
         path = f"{prefix}{field.name}"
         yield path, field
-        if field.message_type is not None and not field.message_type.GetOptions().map_entry:
-            if depth < 1 and not field.message_type.full_name.startswith("google.protobuf."):
-                yield from _paths(field.message_type, f"{path}.", depth + 1)
+        inner = field.message_type
+        if (
+            inner is not None
+            and not inner.GetOptions().map_entry
+            and depth < 1
+            and not inner.full_name.startswith("google.protobuf.")
+        ):
+            yield from _paths(inner, f"{path}.", depth + 1)
 
 
 def _with(valid: Message, path: str, setter: Any) -> Message:
@@ -125,32 +131,61 @@ def field_mutations(valid: Message) -> Iterator[tuple[str, Message]]:
                     getattr(m, last).update({f"k{i}": v for i in range(MANY)})
 
                 yield f"{path}: {MANY} map entries", _with(valid, path, fill_map)
-                yield f"{path}: NUL map key", _with(valid, path, lambda m, last, v=filler: getattr(m, last).update({"a\x00": v}))
+                yield (
+                    f"{path}: NUL map key",
+                    _with(
+                        valid, path, lambda m, last, v=filler: getattr(m, last).update({"a\x00": v})
+                    ),
+                )
             continue
         if field.is_repeated:
             item: Any = _item(field)
             if item is not None:
-                yield f"{path}: {MANY} items", _with(valid, path, lambda m, last, i=item: getattr(m, last).extend([i] * MANY))
+                yield (
+                    f"{path}: {MANY} items",
+                    _with(valid, path, lambda m, last, i=item: getattr(m, last).extend([i] * MANY)),
+                )
             continue
         if field.type == FieldDescriptor.TYPE_STRING:
             texts = dict(STRINGS)
-            if name in ("name", "parent") or name.endswith(("resident", "record", "team", "tenant", "survivor", "merged")):
+            if name in ("name", "parent") or name.endswith(
+                ("resident", "record", "team", "tenant", "survivor", "merged")
+            ):
                 texts.update(NAMES)
             if name == "page_token":
                 texts.update(TOKENS)
             if name == "request_id":
                 texts.update({"not a UUID": "0193a000-3200-7000-8000-00020000000Z"})
             for label, text in texts.items():
-                yield f"{path}: {label}", _with(valid, path, lambda m, last, t=text: setattr(m, last, t))
+                yield (
+                    f"{path}: {label}",
+                    _with(valid, path, lambda m, last, t=text: setattr(m, last, t)),
+                )
         elif field.type == FieldDescriptor.TYPE_ENUM:
             for number in (999, -1):
-                yield f"{path}: enum {number}", _with(valid, path, lambda m, last, n=number: setattr(m, last, n))
+                yield (
+                    f"{path}: enum {number}",
+                    _with(valid, path, lambda m, last, n=number: setattr(m, last, n)),
+                )
         elif field.type in NUMBERS:
             for label, number in NUMBERS[field.type].items():
-                yield f"{path}: {label}", _with(valid, path, lambda m, last, n=number: setattr(m, last, n))
-        elif field.message_type is not None and field.message_type.full_name == "google.protobuf.Timestamp":
+                yield (
+                    f"{path}: {label}",
+                    _with(valid, path, lambda m, last, n=number: setattr(m, last, n)),
+                )
+        elif (
+            field.message_type is not None
+            and field.message_type.full_name == "google.protobuf.Timestamp"
+        ):
             for label, seconds in (("year 9999+", 10**15), ("before year 1", -(10**15))):
-                yield f"{path}: {label}", _with(valid, path, lambda m, last, s=seconds: setattr(getattr(m, last), "seconds", s))
+                yield (
+                    f"{path}: {label}",
+                    _with(
+                        valid,
+                        path,
+                        lambda m, last, s=seconds: setattr(getattr(m, last), "seconds", s),
+                    ),
+                )
 
 
 def _item(field: FieldDescriptor) -> Any:

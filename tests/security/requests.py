@@ -10,7 +10,6 @@ from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
-
 from security.rpcs import Rpc, set_path
 
 TEXT = "安全测试"

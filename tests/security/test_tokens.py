@@ -20,7 +20,6 @@ import grpc
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
 from security.catalog import rule_for
 from security.conftest import report
 from security.platform import JIANGSU, SHANDONG
@@ -50,11 +49,19 @@ def forgeries(world: World) -> dict[str, str]:
     claims: dict[str, Any] = jwt.decode(genuine, options={"verify_signature": False})
     header = jwt.get_unverified_header(genuine)
     cells = world.platform.cells
-    jiangsu, shandong = cells[JIANGSU].cell.identity.keys.current(), cells[SHANDONG].cell.identity.keys.current()
+    jiangsu, shandong = (
+        cells[JIANGSU].cell.identity.keys.current(),
+        cells[SHANDONG].cell.identity.keys.current(),
+    )
     now = int(time.time())
 
     def signed(key: Any, kid: str, **changes: Any) -> str:
-        return jwt.encode({**claims, "jti": str(uuid.uuid4()), **changes}, key, algorithm="EdDSA", headers={"kid": kid})
+        return jwt.encode(
+            {**claims, "jti": str(uuid.uuid4()), **changes},
+            key,
+            algorithm="EdDSA",
+            headers={"kid": kid},
+        )
 
     public_pem = jiangsu.public.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
     public_raw = jiangsu.public.public_bytes(Encoding.Raw, PublicFormat.Raw)
@@ -62,20 +69,30 @@ def forgeries(world: World) -> dict[str, str]:
     edited = {**claims, "region": "370000", "tid": "", "sub": claims["sub"]}
     edited["sub"] = "user:" + str(uuid.uuid4())
     return {
-        "foreign cell key, foreign issuer": signed(shandong.private, shandong.kid, iss=f"rhip-identity/{SHANDONG}"),
+        "foreign cell key, foreign issuer": signed(
+            shandong.private, shandong.kid, iss=f"rhip-identity/{SHANDONG}"
+        ),
         "foreign cell key, own issuer": signed(shandong.private, shandong.kid),
         "foreign cell key under the own kid": signed(shandong.private, jiangsu.kid),
         "a key no cell has": signed(Ed25519PrivateKey.generate(), jiangsu.kid),
-        "expired": signed(jiangsu.private, jiangsu.kid, iat=now - 7200, nbf=now - 7200, exp=now - 3600),
-        "not yet valid": signed(jiangsu.private, jiangsu.kid, iat=now + 3600, nbf=now + 3600, exp=now + 7200),
+        "expired": signed(
+            jiangsu.private, jiangsu.kid, iat=now - 7200, nbf=now - 7200, exp=now - 3600
+        ),
+        "not yet valid": signed(
+            jiangsu.private, jiangsu.kid, iat=now + 3600, nbf=now + 3600, exp=now + 7200
+        ),
         "other audience": signed(jiangsu.private, jiangsu.kid, aud="another-platform"),
         "no expiry": signed(jiangsu.private, jiangsu.kid, exp=None),
         "edited claims, genuine signature": f"{head}.{_b64(json.dumps(edited).encode())}.{signature}",
         "genuine claims, signature of another token": f"{head}.{payload}.{_b64(b'x' * 64)}",
         "alg none": _unsigned({**header, "alg": "none"}, claims),
         "alg None, empty signature": _unsigned({**header, "alg": "None"}, claims),
-        "HS256 with the public key (PEM)": _unsigned({**header, "alg": "HS256"}, claims, public_pem),
-        "HS256 with the public key (raw)": _unsigned({**header, "alg": "HS256"}, claims, public_raw),
+        "HS256 with the public key (PEM)": _unsigned(
+            {**header, "alg": "HS256"}, claims, public_pem
+        ),
+        "HS256 with the public key (raw)": _unsigned(
+            {**header, "alg": "HS256"}, claims, public_raw
+        ),
         "not a JWT": "not-a-token",
         "empty": "",
     }
@@ -102,7 +119,9 @@ def test_no_forged_token_is_accepted_anywhere(world: World, rpcs: list[Rpc]) -> 
                 outcome = through.call(rpc, request, md, label=name)
                 answers[outcome.code.name] += 1
                 if outcome.code is not UNAUTH:
-                    wrong.append(f"{where} {rpc.name} with {name}: {outcome.code.name} {outcome.details[:100]}")
+                    wrong.append(
+                        f"{where} {rpc.name} with {name}: {outcome.code.name} {outcome.details[:100]}"
+                    )
     # Control: the genuine token of the same claims gets past authentication everywhere.
     genuine = [*world.admin, ("x-rhip-region", "320311")]
     for where, through in callers.items():
@@ -116,4 +135,6 @@ def test_no_forged_token_is_accepted_anywhere(world: World, rpcs: list[Rpc]) -> 
         requests=sum(answers.values()), accepted=len(wrong), internal=len(faults), answers=dict(answers),
     )  # fmt: skip
     assert not faults, "\n".join(faults[:20])
-    assert not wrong, f"{len(wrong)} forged calls not refused as UNAUTHENTICATED:\n" + "\n".join(wrong[:40])
+    assert not wrong, f"{len(wrong)} forged calls not refused as UNAUTHENTICATED:\n" + "\n".join(
+        wrong[:40]
+    )

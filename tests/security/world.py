@@ -17,15 +17,14 @@ import grpc
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.api.archives.v1 import health_record_pb2 as rec
-from rhip.api.identity.v1 import identity_service_pb2 as ipb
 from rhip.api.common.v1 import common_pb2
+from rhip.api.identity.v1 import identity_service_pb2 as ipb
 from rhip.api.identity.v1 import identity_service_pb2_grpc, tenant_pb2, user_pb2
 from rhip.api.identity.v1 import resident_service_pb2 as rpb
 from rhip.demo import DEMO_PASSWORD
-from support.residents import register_request, stub, with_check
-
 from security.platform import JIANGSU, SHANDONG, Platform
 from security.rpcs import TIMEOUT
+from support.residents import register_request, stub, with_check
 
 NEW_PASSWORD = "Security-Suite-Passw0rd-1"
 # Marker names: a search that returns them to a foreign caller has leaked.
@@ -121,8 +120,10 @@ def build_world(platform: Platform) -> World:
     archives = archives_service_pb2_grpc.ArchivesServiceStub(channel)
     logins = {
         u: _login(platform, JIANGSU, username=u, password=DEMO_PASSWORD)
-        for u in ("js-admin", "xz-admin", "qs-admin", "js-auditor", "xz-doctor-1", "xz-doctor-2")
-        + ("xz-doctor-3", "xz-doctor-5")
+        for u in (
+            *("js-admin", "xz-admin", "qs-admin", "js-auditor"),
+            *("xz-doctor-1", "xz-doctor-2", "xz-doctor-3", "xz-doctor-5"),
+        )
     }
     for u in ("zz-doctor-1", "zz-admin", "sd-admin"):
         logins[u] = _login(platform, SHANDONG, username=u, password=DEMO_PASSWORD)
@@ -171,7 +172,9 @@ def build_world(platform: Platform) -> World:
     grant = call(
         identity.GrantRole,
         ipb.GrantRoleRequest(
-            grant=user_pb2.RoleGrant(subject=f"user:{revoked_id}", role="practitioner", tenant_id=t1)
+            grant=user_pb2.RoleGrant(
+                subject=f"user:{revoked_id}", role="practitioner", tenant_id=t1
+            )
         ),
         "xz-admin",
     )
@@ -240,7 +243,9 @@ def build_world(platform: Platform) -> World:
         identity.GrantRole,
         ipb.GrantRoleRequest(
             grant=user_pb2.RoleGrant(
-                subject=logins["xz-doctor-1"].principal.subject, role="auditor", region_code="320311"
+                subject=logins["xz-doctor-1"].principal.subject,
+                role="auditor",
+                region_code="320311",
             )
         ),
         "qs-admin",
@@ -306,7 +311,9 @@ def build_world(platform: Platform) -> World:
         "xz-doctor-1",
     )
     world.add("contract", contract.name, t1_scope, "320311")
-    card = call(residents.IssueHealthCard, rpb.IssueHealthCardRequest(parent=resident.name), "xz-doctor-1")
+    card = call(
+        residents.IssueHealthCard, rpb.IssueHealthCardRequest(parent=resident.name), "xz-doctor-1"
+    )
     world.add("card", card.name, county, "320311", marker=False)
     check = call(
         archives.CreateSpotCheck,
@@ -319,7 +326,9 @@ def build_world(platform: Platform) -> World:
         apb.RecordSpotCheckFindingRequest(
             parent=check.name,
             finding=apb.SpotCheckFinding(
-                record=check.records[0], item="basic_info.blood_type_abo", description="与化验单不符"
+                record=check.records[0],
+                item="basic_info.blood_type_abo",
+                description="与化验单不符",
             ),
         ),
         "qs-admin",
@@ -350,8 +359,8 @@ def build_world(platform: Platform) -> World:
     world.markers[resident2.name.rsplit("/", 1)[-1]] = world.markers[OWNER_NAMES[1]] = Target(
         resident2.name, (county, tenant_scope("xz-doctor-3")), "320311", index=True
     )
-    world.markers[record2.record_number] = world.markers[record2.name.rsplit("/", 1)[-1]] = (
-        Target(record2.name, parties, "320311")
+    world.markers[record2.record_number] = world.markers[record2.name.rsplit("/", 1)[-1]] = Target(
+        record2.name, parties, "320311"
     )
     _await_revocation(world, archives, record.name)
     return world
@@ -364,7 +373,9 @@ def _await_revocation(world: World, archives, record: str) -> None:  # type: ign
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
-            archives.GetHealthRecord(apb.GetHealthRecordRequest(name=record), metadata=md, timeout=5)
+            archives.GetHealthRecord(
+                apb.GetHealthRecordRequest(name=record), metadata=md, timeout=5
+            )
         except grpc.RpcError:
             return
         time.sleep(0.1)
