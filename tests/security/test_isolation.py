@@ -23,7 +23,7 @@ from rhip.kit.apis import methods
 from security.catalog import ACCESS, RULES, Unclassified, rule_for
 from security.conftest import report
 from security.requests import aimed, fill
-from security.rpcs import Caller, Outcome, Rpc, strings_of
+from security.rpcs import SERVER_FAULTS, Caller, Outcome, Rpc, strings_of
 from security.world import Caller as Principal
 from security.world import World
 
@@ -73,6 +73,14 @@ def _cases(rpc: Rpc, world: World, principal: Principal) -> list[tuple[str, Mess
             return []
         return [("query", _search_query(rpc, world), "320311")]
     cases = []
+    # Another caller's request, replayed: the same body and request id. The first answer
+    # must not come back (a request id is unique per caller, AIP-155).
+    for by, data in world.replays.get(rpc.input.full_name, []):
+        if not principal.outside(by, "write"):
+            continue  # a caller who may make the request itself: a request of its own
+        replay = rpc.request()
+        replay.ParseFromString(data)
+        cases.append((f"replay={replay.request_id}", replay, ""))  # type: ignore[attr-defined]
     for path, kind in rule.targets or (("", "cell"),):
         for target in world.targets[kind]:
             if principal.outside(target, rule.access):
@@ -94,6 +102,12 @@ def _judge(
     leaked = _leaked(world, principal, outcome.response)
     if leaked:
         return f"answer carries {leaked}"
+    if path_label.startswith("replay="):
+        t1 = world.targets["tenant"][0]
+        answer = strings_of(outcome.response) if outcome.response is not None else []
+        if principal.outside(t1, "read") and any(t1.value.split("/")[1] in s for s in answer):
+            return "a replay answered with the owner's tenant"
+        return None if outcome.code not in SERVER_FAULTS else outcome.code.name
     if access in ("read", "write", "cell") and outcome.ok:
         return "OK"
     if (
@@ -156,29 +170,43 @@ def test_no_principal_reaches_a_target_outside_its_scope(
     refusals: Counter[str] = Counter()
     answered: list[str] = []  # OK to a caller outside the target: lists and searches only
     covered = set()
+
+    def send(principal: Principal, rpc: Rpc, label: str, request: Message, md: list) -> None:  # type: ignore[type-arg]
+        forged = any(k == "x-rhip-region" for k, _ in md[len(principal.md) :])
+        outcome = caller.call(rpc, request, md, label=f"{principal.name} {label}")
+        refusals[outcome.code.name] += 1
+        if outcome.ok:
+            answered.append(f"{principal.name} → {rpc.name} {label} {forged}")
+        problem = _judge(rpc, world, principal, label, outcome)
+        if problem:
+            header = " (forged x-rhip-region)" if forged else ""
+            leaks.append(f"{principal.name} → {rpc.name} {label}{header}: {problem}")
+
+    replays = []
     for principal in world.callers.values():
         for rpc in rpcs:
             for label, request, region in _cases(rpc, world, principal):
                 covered.add(rpc.name)
+                if label.startswith("replay="):
+                    replays.append((principal, rpc, label, request))
+                    continue
                 # A call naming no target goes where the token routes it: only the forged
                 # header aims it at the target's cell.
                 for forged in (True,) if label.startswith("cell=") else (False, True):
                     md = list(principal.md) + ([("x-rhip-region", region)] if forged else [])
-                    outcome = caller.call(rpc, request, md, label=f"{principal.name} {label}")
-                    refusals[outcome.code.name] += 1
-                    if outcome.ok:
-                        answered.append(f"{principal.name} → {rpc.name} {label} {forged}")
-                    problem = _judge(rpc, world, principal, label, outcome)
-                    if problem:
-                        header = " (forged x-rhip-region)" if forged else ""
-                        leaks.append(f"{principal.name} → {rpc.name} {label}{header}: {problem}")
+                    send(principal, rpc, label, request, md)
     after = _insiders_view(world, rpcs, caller)
     changed = sorted(k for k in before if after.get(k) != before[k])
+    # Replays last: another caller's request replayed is that caller's own request, and may
+    # be carried out when its body is within the caller's reach (a write of its own, not a
+    # refused call); only the first answer must never come back.
+    for principal, rpc, label, request in replays:
+        send(principal, rpc, label, request, list(principal.md))
     report(
         "isolation-matrix", world.platform.backend, Counter(),
         rpcs=len(covered), principals=len(world.callers), requests=sum(refusals.values()),
         leaks=len(leaks), half_writes=len(changed), internal=len(caller.faults),
-        answers=dict(refusals), ok_outside=len(answered),
+        answers=dict(refusals), ok_outside=len(answered), replays=len(replays),
     )  # fmt: skip
     assert not caller.faults, "\n".join(caller.faults[:40])
     assert not leaks, f"{len(leaks)} leaks:\n" + "\n".join(leaks[:60])

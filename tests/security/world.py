@@ -22,6 +22,7 @@ from rhip.api.identity.v1 import identity_service_pb2 as ipb
 from rhip.api.identity.v1 import identity_service_pb2_grpc, tenant_pb2, user_pb2
 from rhip.api.identity.v1 import resident_service_pb2 as rpb
 from rhip.demo import DEMO_PASSWORD
+from rhip.demo import request_id as demo_request_id
 from security.platform import JIANGSU, SHANDONG, Platform
 from security.rpcs import TIMEOUT
 from support.residents import register_request, stub, with_check
@@ -72,6 +73,10 @@ class World:
     # ids and names in the answers of those who may see them only → what they belong to
     markers: dict[str, Target] = field(default_factory=dict)
     residents: list[tuple[str, str]] = field(default_factory=list)  # (display name, ID number)
+    # Requests the owners made with a request id, by request type (serialized): another
+    # caller's replay of one, the same body and id, sees nothing of the first answer.
+    # request type → (its maker: token and scope, the serialized request)
+    replays: dict[str, list[tuple[Target, bytes]]] = field(default_factory=dict)
 
     def add(
         self, kind: str, value: str, scope: str | tuple[str, ...], region: str, marker: bool = True
@@ -134,6 +139,18 @@ def build_world(platform: Platform) -> World:
     world.owner, world.admin = md["xz-doctor-1"], md["js-admin"]
 
     def call(method, request, who: str):  # type: ignore[no-untyped-def]
+        if "request_id" in request.DESCRIPTOR.fields_by_name:
+            request.request_id = request.request_id or str(uuid.uuid4())
+            kind = request.DESCRIPTOR.full_name
+            # Not a registration: another clinician sending the same document and exact name
+            # registers (enrolls) the same person, by design (DOMAIN §1.4, one index).
+            if kind != rpb.RegisterResidentRequest.DESCRIPTOR.full_name:
+                p = logins[who].principal
+                scope = _path(p.region_code) + (f"/t-{p.tenant_id}" if p.tenant_id else "")
+                index = request.DESCRIPTOR.file.name.endswith("resident_service.proto")
+                world.replays.setdefault(kind, []).append(
+                    (Target(md[who][0][1], (scope,), "", index), request.SerializeToString())
+                )
         return method(request, metadata=md[who], timeout=TIMEOUT)
 
     def new_user(who: str, username: str, kind: int, region: str = "", tenant: str = "") -> str:
@@ -286,7 +303,7 @@ def build_world(platform: Platform) -> World:
         apb.StartFollowUpPlanRequest(parent=record.name, program=rec.PROGRAM_HYPERTENSION),
         "xz-doctor-1",
     )
-    call(
+    check_up = call(
         archives.CreateCheckUp,
         apb.CreateCheckUpRequest(
             parent=record.name,
@@ -297,6 +314,7 @@ def build_world(platform: Platform) -> World:
         ),
         "xz-doctor-1",
     )  # fmt: skip
+    world.markers[check_up.name.rsplit("/", 1)[-1]] = world.targets["record"][-1]
     team = call(
         archives.CreateCareTeam,
         apb.CreateCareTeamRequest(
@@ -362,6 +380,15 @@ def build_world(platform: Platform) -> World:
     world.markers[record2.record_number] = world.markers[record2.name.rsplit("/", 1)[-1]] = Target(
         record2.name, parties, "320311"
     )
+    # The demo seed's ids follow a formula (tenants are kind 1, users kind 2): guessable.
+    for kind, count, message in ((1, 5, ipb.CreateTenantRequest), (2, 13, ipb.CreateUserRequest)):
+        world.replays.setdefault(message.DESCRIPTOR.full_name, []).extend(
+            (
+                Target("", (province,), ""),
+                message(request_id=demo_request_id(JIANGSU, kind, i)).SerializeToString(),
+            )
+            for i in range(count)
+        )
     _await_revocation(world, archives, record.name)
     return world
 
