@@ -21,13 +21,25 @@ def _filler(field: FieldDescriptor) -> Any:
     name = field.name
     if field.type == FieldDescriptor.TYPE_ENUM:
         values = [v.number for v in field.enum_type.values if v.number]
-        return values[-1] if values else None
+        # The middle value: past the special first ones (a filing rate cannot be ranked, a
+        # user cannot be made a service account) without being the newest, rarest one.
+        return values[len(values) // 2] if values else None
+    if name in ("sample_size", "permanent_population"):
+        return 1
     if field.type != FieldDescriptor.TYPE_STRING:
         return None
+    if name in ("township_code", "village_code"):
+        return "001"
+    if name == "role":
+        return "practitioner"
     if name == "request_id":
         return str(uuid.uuid4())
+    if name == "end_date":
+        return date.today().replace(year=date.today().year + 1).isoformat()
     if name.endswith("date") or name == "as_of":
         return date.today().isoformat()
+    if name == "method":
+        return "signed_form"
     if "password" in name:
         return PASSWORD
     if name in ("reason", "resolution", "description", "display_name", "handover_note", "item"):
@@ -44,7 +56,10 @@ def fill(message: Message, depth: int = 0) -> Message:
         if field.is_repeated:
             continue
         if field.message_type is not None:
-            if depth < 2 and message.HasField(field.name):
+            inner = field.message_type.full_name
+            # The request's own sub-messages (a team, a consent, a follow-up) are made and
+            # filled; timestamps and masks are left unset.
+            if depth < 2 and (message.HasField(field.name) or not inner.startswith("google.")):
                 fill(getattr(message, field.name), depth + 1)
             continue
         if getattr(message, field.name):
