@@ -4,11 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint proto proto-check proto-baseline bench clean
+.PHONY: help install run test fuzz lint proto proto-check proto-baseline bench clean
 
 help:
 	@echo "make run    - set up and start the demo platform (SQLite, demo data)"
 	@echo "make test   - run the test suite (PostgreSQL too when RHIP_TEST_POSTGRES_URL is set)"
+	@echo "make fuzz   - the security suite's long property-based run (FUZZ_EXAMPLES, new draws each run)"
 	@echo "make lint   - ruff, mypy, buf lint, stale-stub check"
 	@echo "make proto  - regenerate the gRPC stubs under libs/rhip/api"
 	@echo "make proto-baseline - accept the current protos as the API that must not break"
@@ -31,6 +32,13 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile -q
+
+# The property-based tests of tests/security with many examples and a fresh seed (make test runs
+# them seeded and bounded); PostgreSQL too when RHIP_TEST_POSTGRES_URL is set.
+FUZZ_EXAMPLES ?= 5000
+fuzz: $(STAMP)
+	RHIP_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) RHIP_FUZZ_SEED=$${RHIP_FUZZ_SEED:-$$(date +%s)} \
+		$(PY) -m pytest tests/security -k property -q -s
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check libs services scripts tests

@@ -85,6 +85,7 @@ from rhip.kit.errors import (
 )
 from rhip.kit.idempotency import holding_request
 from rhip.kit.metrics import RpcObserver
+from rhip.kit.strings import CONTROL, string_violations
 from rhip.kit.telemetry import (
     REQUEST_ID_HEADER,
     adopted_request_id,
@@ -426,7 +427,8 @@ def parse_request(parse: Parser, data: Any) -> Any:
     """The request message from its wire bytes; a message that does not decode (corrupt or
     truncated bytes, invalid UTF-8 in a string field or map key, nesting beyond protobuf's
     recursion limit) is the caller's error, and so is a number an enum field does not define
-    (proto3 parses it without complaint: ``rhip.kit.enums``)."""
+    (proto3 parses it without complaint: ``rhip.kit.enums``) and a control character or an
+    oversized string in any string field (``rhip.kit.strings``)."""
     try:
         message = parse(data)
     except DecodeError:
@@ -440,6 +442,14 @@ def parse_request(parse: Parser, data: Any) -> Any:
             f"{unknown[0].field}: {unknown[0].description}",
             reason="ENUM_UNKNOWN",
             violations=unknown,
+        )
+    # Every string field, once (rhip.kit.strings): a NUL reached PostgreSQL and failed there.
+    bad = string_violations(message)
+    if bad:
+        raise InvalidArgument(
+            f"{bad[0].field}: {bad[0].description}",
+            reason="CONTROL_CHARACTER" if bad[0].description == CONTROL else "STRING_TOO_LONG",
+            violations=bad,
         )
     return message
 

@@ -493,11 +493,18 @@ class IdentityUseCases:
             self._in_cell(scope, "grant.region_code")
             subject_scope, _ = self._subject_scope(repo, subject)
             self._require(principal, subject_scope, "GrantRole")
-            claim(tx, request_id)
+            retry = claim(tx, request_id)
             if request_id and (existing := repo.grant_by_request(request_id)):
                 return existing
             if existing := repo.find_grant(subject, role, scope):
                 return existing
+            if retry:
+                # Carried out before, and its grant revoked since (RevokeRole deletes it): a
+                # late retry must not bring revoked access back (issue 12).
+                raise FailedPrecondition(
+                    "this request_id's grant was revoked; a new grant needs a new request_id",
+                    reason="GRANT_REVOKED",
+                )
             grant = RoleGrant(new_id(), subject, role, region_code, tenant_id, scope, self.clock())
             repo.add_grant(grant, request_id)
             self.policy.add(tx, [grant_rule(subject, role.value, scope)])

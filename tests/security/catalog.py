@@ -1,0 +1,154 @@
+"""What the suite must know about each RPC, and nothing more: how it touches data and which
+request field names its target. The RPCs themselves come from the gateway's reflection
+(``rpcs.discover``); an RPC missing from this table fails the suite (test_catalog), so whoever
+adds one classifies it here, in one line.
+
+Access:
+- ``read``/``write``: names one target; a caller outside the target's scope gets no OK (an
+  auditor gets no OK on any write).
+- ``list``: lists under a parent; a parent the caller may not see is PERMISSION_DENIED
+  (AIP-211), and no answer carries another scope's data.
+- ``search``: finds by content (a name, a document); no answer carries another scope's data.
+- ``cell``: cell-to-cell (called by cell accounts through the gateway); no user gets an OK.
+- ``public``: no caller data (login, public keys, region names): only bad input applies.
+
+Targets (the kinds ``world.World`` builds, each at the levels it has): ``tenant``
+(``tenants/{id}``), ``tenant_id``, ``region`` (``regions/{code}``), ``region_code``, ``user``,
+``grant``, ``resident``, ``card``, ``record``, ``contract``, ``team``, ``spot_check``,
+``finding``, ``transfer``, ``transfer_id``, ``merge``, ``cell`` (no field: the cell itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    access: str
+    targets: tuple[tuple[str, str], ...] = ()  # (request field path, target kind), each tried
+
+
+def _r(access: str, *targets: str) -> Rule:
+    """``_r("read", "name:record")``."""
+    return Rule(access, tuple(tuple(t.split(":")) for t in targets))  # type: ignore[misc]
+
+
+ID = "rhip.api.identity.v1.IdentityService."
+RES = "rhip.api.identity.v1.ResidentService."
+ARC = "rhip.api.archives.v1.ArchivesService."
+
+RULES: dict[str, Rule] = {
+    # identity: regions, tenants, users, grants, tokens, audit
+    ID + "GetRegion": _r("public"),
+    ID + "ListRegions": _r("public"),
+    ID + "CreateTenant": _r("write", "tenant.region_code:region_code"),
+    ID + "GetTenant": _r("read", "name:tenant"),
+    ID + "ListTenants": _r("list", "parent:region"),
+    ID + "UpdateTenant": _r("write", "tenant.name:tenant"),
+    ID + "SuspendTenant": _r("write", "name:tenant"),
+    ID + "ReactivateTenant": _r("write", "name:tenant"),
+    ID + "CreateUser": _r("write", "user.tenant_id:tenant_id", "user.region_code:region_code"),
+    ID + "GetUser": _r("read", "name:user"),
+    ID + "ListUsers": _r("list", "parent:region", "parent:tenant"),
+    ID + "UnlockUser": _r("write", "name:user"),
+    ID + "DisableUser": _r("write", "name:user"),
+    ID + "EnableUser": _r("write", "name:user"),
+    ID + "ResetUserPassword": _r("write", "name:user"),
+    ID + "ChangePassword": _r("write", "name:user"),
+    ID + "GrantRole": _r("write", "grant.tenant_id:tenant_id", "grant.region_code:region_code"),
+    ID + "RevokeRole": _r("write", "name:grant"),
+    ID + "ListRoleGrants": _r("list", "parent:region"),
+    ID + "CreateServiceAccount": _r("write", "service_account.tenant_id:tenant_id"),
+    ID + "Login": _r("public"),
+    ID + "RefreshAccessToken": _r("public"),
+    ID + "GetJwks": _r("public"),
+    ID + "RotateSigningKey": _r("write", ":cell"),
+    ID + "VerifyAuditChain": _r("read", ":cell"),
+    ID + "SearchAuditEvents": _r("list", "parent:region"),
+    # identity: the resident index and e-health cards
+    RES + "RegisterResident": _r("write", "tenant:tenant"),
+    RES + "RegisterNewborn": _r("write", "tenant:tenant"),
+    RES + "GetResident": _r("read", "name:resident"),
+    RES + "LookupResident": _r("search"),
+    RES + "SearchResidents": _r("search"),
+    RES + "UpdateResident": _r("write", "resident.name:resident"),
+    RES + "VerifyResidentIdentity": _r("write", "name:resident"),
+    RES + "LinkBirthCertificate": _r("write", "name:resident"),
+    RES + "MarkResidentDeceased": _r("write", "name:resident"),
+    RES + "MergeResidents": _r("write", "survivor:resident", "merged:resident"),
+    RES + "UndoResidentMerge": _r("write", "name:merge"),
+    RES + "ListResidentEvents": _r("list", "parent:resident"),
+    RES + "ListResidentChanges": _r("cell"),
+    RES + "IssueHealthCard": _r("write", "parent:resident"),
+    RES + "GetHealthCard": _r("read", "name:card"),
+    RES + "RevokeHealthCard": _r("write", "name:card"),
+    RES + "CreateHealthCardQrCode": _r("write", "name:card"),
+    # A scanner anywhere verifies a code the resident shows (DOMAIN §7.1): no caller scope.
+    RES + "VerifyHealthCardQrCode": _r("public"),
+    RES + "GetHealthCardKeys": _r("public"),
+    # archives: records and what hangs on them
+    ARC + "CreateHealthRecord": _r("write", "resident:resident"),
+    ARC + "GetHealthRecord": _r("read", "name:record"),
+    ARC + "ListHealthRecords": _r("list", "parent:tenant", "resident:resident"),
+    ARC + "UpdateHealthRecord": _r("write", "name:record"),
+    ARC + "ActivateHealthRecord": _r("write", "name:record"),
+    ARC + "TerminateHealthRecord": _r("write", "name:record"),
+    ARC + "ReactivateHealthRecord": _r("write", "name:record"),
+    ARC + "ListRecordEvents": _r("list", "parent:record"),
+    ARC + "CreateCheckUp": _r("write", "parent:record"),
+    ARC + "ListCheckUps": _r("list", "parent:record"),
+    ARC + "StartFollowUpPlan": _r("write", "parent:record"),
+    ARC + "RecordFollowUp": _r("write", "parent:record"),
+    ARC + "ListFollowUps": _r("list", "parent:record"),
+    ARC + "ListTasks": _r("list", "parent:record"),
+    ARC + "ListOverdueFollowUpPlans": _r("list", "parent:tenant", "parent:team"),
+    ARC + "CreateCareTeam": _r("write", "parent:tenant"),
+    ARC + "ListCareTeams": _r("list", "parent:tenant"),
+    ARC + "SignContract": _r("write", "parent:record"),
+    ARC + "RenewContract": _r("write", "name:contract"),
+    ARC + "EndContract": _r("write", "name:contract"),
+    ARC + "ListContracts": _r("list", "parent:record"),
+    ARC + "MoveRecordToTeam": _r("write", "name:record"),
+    ARC + "GetRecordCompleteness": _r("read", "name:record"),
+    ARC + "CreateSpotCheck": _r("write", "parent:tenant"),
+    ARC + "GetSpotCheck": _r("read", "name:spot_check"),
+    ARC + "RecordSpotCheckFinding": _r("write", "parent:spot_check"),
+    ARC + "ResolveSpotCheckFinding": _r("write", "name:finding"),
+    ARC + "SetRegionPopulation": _r("write", "population.region_code:region_code"),
+    ARC + "GetIndicators": _r("list", "parent:region", "parent:tenant"),
+    ARC + "RankInstitutions": _r("list", "parent:region"),
+    ARC + "SearchAuditEvents": _r("list", "parent:region"),
+    # archives: transfers (档随人走)
+    ARC + "RequestRecordTransfer": _r("write", "resident:resident"),
+    ARC + "ConfirmRecordTransfer": _r("write", "name:transfer"),
+    ARC + "DeclineRecordTransfer": _r("write", "name:transfer"),
+    ARC + "GetRecordTransfer": _r("read", "name:transfer"),
+    ARC + "ListRecordTransfers": _r("list", "parent:tenant"),
+    ARC + "EscalateRecordTransfer": _r("write", "name:transfer"),
+    ARC + "ApproveRecordTransfer": _r("write", "name:transfer"),
+    ARC + "RejectRecordTransfer": _r("write", "name:transfer"),
+    ARC + "OpenRecordTransfer": _r("cell", "transfer_id:transfer_id"),
+    ARC + "ImportHealthRecord": _r("cell", "transfer_id:transfer_id"),
+    ARC + "CloseRecordTransfer": _r("cell", "transfer_id:transfer_id"),
+    ARC + "RelayRecordTransferDecision": _r("cell", "transfer_id:transfer_id"),
+    ARC + "WithdrawRecordTransfer": _r("cell", "transfer_id:transfer_id"),
+}
+
+ACCESS = frozenset({"read", "write", "list", "search", "cell", "public"})
+
+
+class Unclassified(AssertionError):
+    pass
+
+
+def rule_for(full_name: str) -> Rule:
+    """The rule of an RPC; an RPC without one fails the suite, saying what to add."""
+    rule = RULES.get(full_name)
+    if rule is None:
+        raise Unclassified(
+            f"{full_name} is not classified: add it to tests/security/catalog.py RULES "
+            "(access read/write/list/search/cell/public, and the request field naming its "
+            "target) so that the security suite covers it"
+        )
+    return rule
