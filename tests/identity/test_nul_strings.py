@@ -1,7 +1,7 @@
 """Issue 12: a NUL in any string field reached PostgreSQL, which refuses NUL in text, and the
 caller got INTERNAL (Login's username, CreateServiceAccount's tenant id, resource names);
 SQLite stored it. Every string of every request is checked once in the server chain
-(rhip.kit.strings): a control character or more than 64 Ki characters is INVALID_ARGUMENT
+(rhip.kit.request_fields): a control character or more than 64 Ki characters is INVALID_ARGUMENT
 naming the field, on both databases, and nothing is written."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import grpc
 from rhip.api.identity.v1 import identity_service_pb2 as pb
 from rhip.api.identity.v1 import user_pb2
-from rhip.kit.strings import MAX_STRING
+from rhip.kit.request_fields import MAX_STRING
 from support.cells import World
 from support.errors import expect_error
 

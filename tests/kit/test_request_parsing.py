@@ -18,8 +18,8 @@ from google.protobuf.wrappers_pb2 import StringValue
 from rhip.api.archives.v1 import archives_service_pb2, health_record_pb2
 from rhip.api.identity.v1 import identity_service_pb2, tenant_pb2
 from rhip.kit.authn import TokenVerifier, optional_principal
-from rhip.kit.enums import unknown_enum_values
 from rhip.kit.errors import from_rpc_error
+from rhip.kit.request_fields import unknown_enum_values
 from rhip.kit.server import RhipServer, ServiceSpec
 from rhip.kit.telemetry import build_meter, build_tracer_provider, current_request_id
 from rhip.kit.transport import Transport
@@ -188,7 +188,7 @@ def test_unknown_enum_values_are_refused_with_their_paths() -> None:
         "follow_up.emergency_signs[1]",
         "follow_up.emergency_signs[3]",
     ]
-    assert unknown_enum_values(identity_service_pb2.GetTenantRequest(name="tenants/x")) == ()
+    assert unknown_enum_values(identity_service_pb2.GetTenantRequest(name="tenants/x")) == []
 
 
 def test_the_chain_refuses_unknown_enum_values_before_the_handler() -> None:

@@ -1,11 +1,11 @@
-"""rhip.kit.strings: every string of a request, nested messages, repeated fields and map keys
+"""rhip.kit.request_fields: every string of a request, nested messages, repeated fields and map keys
 and values included, is checked for control characters and length, and named by its path."""
 
 from __future__ import annotations
 
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
-from rhip.kit.strings import CONTROL, MAX_STRING, TOO_LONG, string_violations
+from rhip.kit.request_fields import CONTROL, MAX_STRING, TOO_LONG, string_violations
 
 
 def _fields(message: object) -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""Property-based: the server chain's string rule (rhip.kit.strings) flags exactly the text
+"""Property-based: the server chain's string rule (rhip.kit.request_fields) flags exactly the text
 it should, for any text (the server-side property, any message of any request type, runs in
 test_bad_input with its platform). Seeded and bounded in ``make test``; ``make fuzz`` runs
 more examples with a new seed."""
@@ -10,7 +10,7 @@ import re
 from hypothesis import given, seed
 from hypothesis import strategies as st
 from rhip.api.identity.v1 import identity_service_pb2 as pb
-from rhip.kit.strings import MAX_STRING, string_violations
+from rhip.kit.request_fields import MAX_STRING, string_violations
 from security.strategies import PROFILE, SEED
 
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

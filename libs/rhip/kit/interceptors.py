@@ -74,7 +74,6 @@ from rhip.kit.deadlines import (
     reset_deadline,
     set_deadline,
 )
-from rhip.kit.enums import unknown_enum_values
 from rhip.kit.errors import (
     Internal,
     InvalidArgument,
@@ -85,7 +84,7 @@ from rhip.kit.errors import (
 )
 from rhip.kit.idempotency import holding_request
 from rhip.kit.metrics import RpcObserver
-from rhip.kit.strings import CONTROL, string_violations
+from rhip.kit.request_fields import CONTROL, check_fields
 from rhip.kit.telemetry import (
     REQUEST_ID_HEADER,
     adopted_request_id,
@@ -427,8 +426,8 @@ def parse_request(parse: Parser, data: Any) -> Any:
     """The request message from its wire bytes; a message that does not decode (corrupt or
     truncated bytes, invalid UTF-8 in a string field or map key, nesting beyond protobuf's
     recursion limit) is the caller's error, and so is a number an enum field does not define
-    (proto3 parses it without complaint: ``rhip.kit.enums``) and a control character or an
-    oversized string in any string field (``rhip.kit.strings``)."""
+    (proto3 parses it without complaint: ``rhip.kit.request_fields``) and a control character or an
+    oversized string in any string field (``rhip.kit.request_fields``)."""
     try:
         message = parse(data)
     except DecodeError:
@@ -436,15 +435,15 @@ def parse_request(parse: Parser, data: Any) -> Any:
             "the request is not a valid message of this method's request type",
             reason="REQUEST_MALFORMED",
         ) from None
-    unknown = unknown_enum_values(message)
-    if unknown:
+    # Every enum and string field, in one walk (rhip.kit.request_fields).
+    found = check_fields(message)
+    if found.enums:
         raise InvalidArgument(
-            f"{unknown[0].field}: {unknown[0].description}",
+            f"{found.enums[0].field}: {found.enums[0].description}",
             reason="ENUM_UNKNOWN",
-            violations=unknown,
+            violations=found.enums,
         )
-    # Every string field, once (rhip.kit.strings): a NUL reached PostgreSQL and failed there.
-    bad = string_violations(message)
+    bad = found.strings
     if bad:
         raise InvalidArgument(
             f"{bad[0].field}: {bad[0].description}",
