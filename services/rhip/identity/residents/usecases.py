@@ -17,15 +17,21 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from rhip.identity.documents import Document, DocumentType, Sex, lookup_key, parse_document
-from rhip.identity.domain import parse_resource_name
-from rhip.identity.resident_change_store import ChangeKind, publish
-from rhip.identity.resident_store import DocumentTaken, ResidentEvent, ResidentRepository
-from rhip.identity.residents import (
+from rhip.identity.directory.domain import parse_resource_name
+from rhip.identity.residents.change_store import ChangeKind, publish
+from rhip.identity.residents.documents import (
+    Document,
+    DocumentType,
+    Sex,
+    lookup_key,
+    parse_document,
+)
+from rhip.identity.residents.domain import (
     ETHNICITY_CODES,
     Candidate,
     Demographics,
     Resident,
+    ResidentEvent,
     ResidentState,
     check_demographics,
     normalise_name,
@@ -36,6 +42,7 @@ from rhip.identity.residents import (
     validate_name,
     validate_phone,
 )
+from rhip.identity.residents.store import DocumentTaken, ResidentRepository
 from rhip.identity.roles import READ_UNMASKED, RESIDENTS
 from rhip.identity.settings import IdentitySettings, load_identity_settings
 from rhip.kit import audit

@@ -1,5 +1,6 @@
-"""The password policy: minimum length, required character classes, and how many recent
-passwords a change may not reuse. Plain Python; the values come from ``RHIP_PASSWORD_*``
+"""Auth rules as plain Python: the lockout after repeated failed logins, and the password
+policy (minimum length, required character classes, and how many recent passwords a change may
+not reuse). Plain Python; the values come from ``RHIP_PASSWORD_*``
 (rhip.kit.config), the defaults being the rule every password met before the policy was
 configurable: at least 12 characters with letters and digits."""
 
@@ -7,7 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from rhip.identity.directory.domain import User
 from rhip.identity.settings import IdentitySettings
 from rhip.kit.errors import FieldViolation, InvalidArgument
 
@@ -63,3 +66,21 @@ class PasswordPolicy:
 
 
 DEFAULT_POLICY = PasswordPolicy()
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """Outcome of checking a password against the lockout policy."""
+
+    failed_logins: int
+    locked_until: datetime | None
+
+
+def after_failed_login(
+    user: User, now: datetime, max_failures: int, lockout: timedelta
+) -> LoginAttempt:
+    """Count a failure; the ``max_failures``-th consecutive one locks the account."""
+    failures = user.failed_logins + 1
+    if failures >= max_failures:
+        return LoginAttempt(0, now + lockout)
+    return LoginAttempt(failures, user.locked_until)

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, cast
 
-from rhip.identity.store import Base
+from rhip.identity.directory.store import Base
 from rhip.kit.db import utc
 from sqlalchemy import BigInteger, Connection, Date, DateTime, Integer, String, func, insert, select
 from sqlalchemy import update as sql_update

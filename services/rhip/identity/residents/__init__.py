@@ -1,0 +1,1 @@
+"""identity residents: the resident master index, documents, merges, the change feed, health cards."""
