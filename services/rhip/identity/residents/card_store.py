@@ -9,16 +9,7 @@ from typing import Any, cast
 from rhip.identity.directory.store import Base
 from rhip.identity.residents.domain import HealthCard
 from rhip.kit.db import utc
-from sqlalchemy import (
-    Connection,
-    DateTime,
-    Integer,
-    String,
-    delete,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Connection, DateTime, Integer, String, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 

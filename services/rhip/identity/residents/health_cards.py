@@ -14,10 +14,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from rhip.identity.directory.domain import validate_reason
+from rhip.identity.residents.access import ResidentAccess
 from rhip.identity.residents.card_store import CardRepository
 from rhip.identity.residents.domain import HealthCard, Resident, ResidentState
 from rhip.identity.residents.store import ResidentRepository
-from rhip.identity.residents.usecases import ResidentUseCases
 from rhip.kit.authn import current_principal
 from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, invalid
 from rhip.kit.healthcard import (
@@ -57,7 +57,7 @@ def card_owner(name: str, field: str = "name") -> str:
 
 
 class HealthCards:
-    def __init__(self, residents: ResidentUseCases, signer: CardSigner) -> None:
+    def __init__(self, residents: ResidentAccess, signer: CardSigner) -> None:
         self.residents = residents
         self.signer = signer
 

@@ -11,16 +11,7 @@ from typing import Any, cast
 from rhip.identity.directory.store import Base
 from rhip.identity.residents.domain import MergeRecord
 from rhip.kit.db import utc
-from sqlalchemy import (
-    Connection,
-    DateTime,
-    String,
-    Text,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, DateTime, String, Text, insert, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 

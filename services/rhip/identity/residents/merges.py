@@ -12,11 +12,11 @@ from dataclasses import replace
 from typing import Any
 
 from rhip.identity.directory.domain import parse_resource_name, validate_reason
+from rhip.identity.residents.access import ResidentAccess
 from rhip.identity.residents.card_store import CardRepository
 from rhip.identity.residents.change_store import ChangeKind, publish
 from rhip.identity.residents.domain import HealthCard, MergeRecord, ResidentState
 from rhip.identity.residents.merge_store import MergeRepository
-from rhip.identity.residents.usecases import ResidentUseCases
 from rhip.kit.authn import current_principal
 from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid
 from rhip.kit.idempotency import claim, request_key
@@ -25,7 +25,7 @@ from rhip.kit.tenancy import is_within
 
 
 class ResidentMerges:
-    def __init__(self, residents: ResidentUseCases) -> None:
+    def __init__(self, residents: ResidentAccess) -> None:
         self.residents = residents
 
     def merge(
