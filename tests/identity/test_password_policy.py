@@ -13,7 +13,7 @@ from conftest import make_settings
 from rhip.api.common.v1 import common_pb2
 from rhip.api.identity.v1 import identity_service_pb2 as pb
 from rhip.api.identity.v1 import user_pb2
-from rhip.identity.auth.domain import PasswordPolicy
+from rhip.identity.passwords import PasswordPolicy
 from rhip.identity.settings import load_identity_settings
 from rhip.kit.config import ConfigError
 from rhip.kit.errors import InvalidArgument

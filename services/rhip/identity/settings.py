@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from rhip.kit.config import ConfigError, env_int
 from rhip.kit.tenancy import is_region_code
 
-# Character classes a password policy may require (rhip.identity.auth.domain checks them).
+# Character classes a password policy may require (rhip.identity.passwords checks them).
 PASSWORD_CLASSES = ("letter", "lower", "upper", "digit", "symbol")
 PASSWORD_HISTORY_MAX = 24
 

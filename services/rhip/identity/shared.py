@@ -1,19 +1,18 @@
 """What every use case of identity's IdentityService stands on: the settings, the database,
-the authorizer, the signing keys and the password hasher, with the scope checks every feature
-makes (permission before existence, "this region is in our cell"). The directory's and auth's
-use cases extend it; ``rhip.identity.usecases.IdentityUseCases`` joins them."""
+the authorizer, the password hasher and policy, and the scope checks every feature makes
+(permission before existence, "this region is in our cell"). The directory's and auth's use
+cases extend it; ``rhip.identity.usecases.IdentityUseCases`` joins them."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from rhip.identity.auth.domain import PasswordPolicy
-from rhip.identity.auth.tokens import KeyRing, TokenIssuer
+from rhip.identity.passwords import PasswordPolicy
 from rhip.identity.roles import IDENTITY
 from rhip.identity.settings import IdentitySettings, load_identity_settings
 from rhip.kit.audit_checkpoint import AuditSeal
@@ -27,16 +26,18 @@ from rhip.kit.tenancy import is_within, region_path
 
 
 def hash_secret(secret: str) -> str:
+    """Client secrets and refresh tokens are stored only as this digest."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class IdentityCore:
+    """State and checks shared by DirectoryUseCases, GrantUseCases and AuthUseCases."""
+
     def __init__(
         self,
         settings: Settings,
         db: Database,
         authorizer: Authorizer,
-        keys: KeyRing,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         options: IdentitySettings | None = None,
     ) -> None:
@@ -48,11 +49,7 @@ class IdentityCore:
         self.db = db
         self.authz = authorizer
         self.policy: PolicyStore = authorizer.store
-        self.keys = keys
         self.clock = clock
-        self.tokens = TokenIssuer(
-            keys, settings.issuer, timedelta(seconds=options.access_token_ttl_seconds)
-        )
         self.hasher = PasswordHasher(
             time_cost=options.argon2_time_cost,
             memory_cost=options.argon2_memory_kib,

@@ -18,10 +18,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from rhip.identity.auth.domain import PasswordPolicy, after_failed_login
+from rhip.identity.auth.domain import after_failed_login
 from rhip.identity.auth.store import AccountRepository
 from rhip.identity.directory.domain import User, UserState, parse_resource_name
 from rhip.identity.directory.store import DirectoryRepository
+from rhip.identity.passwords import PasswordPolicy
 from rhip.identity.roles import IDENTITY
 from rhip.identity.shared import IdentityCore
 from rhip.kit import audit

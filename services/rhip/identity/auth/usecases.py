@@ -7,19 +7,22 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from rhip.identity.auth.domain import after_failed_login
 from rhip.identity.auth.store import TokenRepository
-from rhip.identity.auth.tokens import IssuedToken
+from rhip.identity.auth.tokens import IssuedToken, KeyRing, TokenIssuer
 from rhip.identity.directory.domain import User, UserState, parse_subject
 from rhip.identity.directory.store import DirectoryRepository
+from rhip.identity.settings import IdentitySettings
 from rhip.identity.shared import IdentityCore, hash_secret
 from rhip.kit import audit
 from rhip.kit.authn import Principal, PrincipalKind, current_principal
-from rhip.kit.authz import subject_blocked
-from rhip.kit.db import utc
+from rhip.kit.authz import Authorizer, subject_blocked
+from rhip.kit.config import Settings
+from rhip.kit.db import Database, utc
 from rhip.kit.errors import FailedPrecondition, RhipError, Unauthenticated, invalid
 from rhip.kit.ids import new_id
 from rhip.kit.tenancy import is_region_code, is_within, region_path
@@ -41,6 +44,23 @@ class IssuedTokens:
 
 
 class AuthUseCases(IdentityCore):
+    """Logins, refreshes and signing keys; it alone holds the keys and the token issuer."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        authorizer: Authorizer,
+        keys: KeyRing,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        options: IdentitySettings | None = None,
+    ) -> None:
+        super().__init__(settings, db, authorizer, clock, options)
+        self.keys = keys
+        self.tokens = TokenIssuer(
+            keys, settings.issuer, timedelta(seconds=self.options.access_token_ttl_seconds)
+        )
+
     # -- login and tokens ----------------------------------------------------------------------
     def login_password(self, username: str, password: str, region: str = "") -> IssuedTokens:
         """``region``: where the caller meant to log in (``x-rhip-region``, which routed the

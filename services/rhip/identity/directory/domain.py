@@ -138,7 +138,7 @@ def validate_display_name(name: str, field: str) -> str:
 
 # ---- users and credentials ----------------------------------------------------------------
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
-# Passwords are checked by the configured policy: rhip.identity.auth.domain.
+# Passwords are checked by the configured policy: rhip.identity.passwords.
 
 
 class UserState(Enum):

@@ -29,6 +29,8 @@ from rhip.kit.tenancy import catalog
 
 
 class GrantUseCases(DirectoryUseCases):
+    """Role grants and service accounts (they load tenants as the directory does)."""
+
     # -- role grants ---------------------------------------------------------------------------
     def _subject_scope(self, repo: DirectoryRepository, subject: str) -> tuple[str, str]:
         """(scope path, display kind) of a user or service account of this cell."""

@@ -58,6 +58,8 @@ class UserDraft:
 
 
 class DirectoryUseCases(IdentityCore):
+    """Regions, tenants and users."""
+
     # -- regions -----------------------------------------------------------------------------
     def get_region(self, code: str) -> Region:
         current_principal()

@@ -1,1 +1,1 @@
-"""identity residents: the resident master index, documents, merges, the change feed, health cards."""
+"""identity residents: the resident master index, documents, merges, change feed, health cards."""
