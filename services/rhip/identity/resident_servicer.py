@@ -6,7 +6,6 @@ import json
 
 from rhip.api.identity.v1 import health_card_pb2, resident_pb2, resident_service_pb2_grpc
 from rhip.api.identity.v1 import resident_service_pb2 as pb
-from rhip.identity.residents.change_store import ResidentChange
 from rhip.identity.residents.changes import ResidentChangeFeed
 from rhip.identity.residents.documents import DocumentType, Sex, mask_number
 from rhip.identity.residents.domain import (
@@ -15,6 +14,7 @@ from rhip.identity.residents.domain import (
     MergeRecord,
     ResidenceType,
     Resident,
+    ResidentChange,
     ResidentEvent,
     ResidentState,
 )

@@ -10,7 +10,8 @@ cell's account is refused whatever the policy says. Reads are audited like any o
 from __future__ import annotations
 
 from rhip.identity.residents.access import ResidentAccess
-from rhip.identity.residents.change_store import ResidentChange, changes_after, head_sequence
+from rhip.identity.residents.change_store import changes_after, head_sequence
+from rhip.identity.residents.domain import ResidentChange
 from rhip.kit import audit
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.errors import PermissionDenied, Violations

@@ -293,3 +293,22 @@ class HealthCard:
     issue_time: datetime
     revoke_time: datetime | None
     revoke_reason: str
+
+
+# ---- the cell's resident change feed (change_store.py writes and reads it) ---------------------
+class ChangeKind(Enum):
+    DECEASED = "DECEASED"
+    MERGED = "MERGED"
+    MERGE_UNDONE = "MERGE_UNDONE"
+
+
+@dataclass(frozen=True)
+class ResidentChange:
+    seq: int
+    kind: ChangeKind
+    resident_id: str
+    change_time: datetime
+    actor: str
+    death_date: date | None = None
+    survivor_id: str = ""
+    merge_id: str = ""

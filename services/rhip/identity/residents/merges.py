@@ -14,8 +14,8 @@ from typing import Any
 from rhip.identity.directory.domain import parse_resource_name, validate_reason
 from rhip.identity.residents.access import ResidentAccess
 from rhip.identity.residents.card_store import CardRepository
-from rhip.identity.residents.change_store import ChangeKind, publish
-from rhip.identity.residents.domain import HealthCard, MergeRecord, ResidentState
+from rhip.identity.residents.change_store import publish
+from rhip.identity.residents.domain import ChangeKind, HealthCard, MergeRecord, ResidentState
 from rhip.identity.residents.merge_store import MergeRepository
 from rhip.kit.authn import current_principal
 from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid

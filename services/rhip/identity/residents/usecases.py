@@ -8,11 +8,12 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from rhip.identity.residents.change_store import ChangeKind, publish
+from rhip.identity.residents.change_store import publish
 from rhip.identity.residents.documents import DocumentType, Sex, lookup_key, parse_document
 from rhip.identity.residents.domain import (
     ETHNICITY_CODES,
     Candidate,
+    ChangeKind,
     Demographics,
     Resident,
     ResidentEvent,
