@@ -77,7 +77,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
     from rhip.cell import build_cell
-    from rhip.identity.usecases import bootstrap_admin
+    from rhip.identity.directory.usecases import bootstrap_admin
 
     settings = _settings(args)
     password = os.environ.get("RHIP_ADMIN_PASSWORD") or getpass.getpass(

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from rhip.identity.domain import TenantLevel, TenantType
-from rhip.identity.usecases import IdentityUseCases, TenantDraft, UserDraft, bootstrap_admin
+from rhip.identity.directory.domain import TenantLevel, TenantType
+from rhip.identity.directory.usecases import TenantDraft, UserDraft, bootstrap_admin
+from rhip.identity.usecases import IdentityUseCases
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.modules import Built

@@ -27,10 +27,10 @@ from rhip.archives.follow_ups.domain import BloodPressure as Bp
 from rhip.archives.follow_ups.domain import Program, Visit
 from rhip.archives.usecases import ArchivesUseCases
 from rhip.demo import CELLS, DEMO_PASSWORD, DemoCell, request_id
-from rhip.identity.documents import DocumentType, Sex, id_check_char
-from rhip.identity.domain import TenantType
-from rhip.identity.resident_usecases import ResidentUseCases
-from rhip.identity.residents import Demographics
+from rhip.identity.directory.domain import TenantType
+from rhip.identity.residents.documents import DocumentType, Sex, id_check_char
+from rhip.identity.residents.domain import Demographics
+from rhip.identity.residents.usecases import ResidentUseCases
 from rhip.identity.usecases import IdentityUseCases
 from rhip.kit.authn import acting_as, current_principal
 from rhip.kit.config import ConfigError, Settings

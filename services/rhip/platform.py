@@ -18,7 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from rhip.demo import CELLS, DEMO_PASSWORD
 from rhip.demo_archives import RESIDENTS, grassroots_tenants
 from rhip.gateway.server import build_gateway
-from rhip.identity.domain import TenantType
+from rhip.identity.directory.domain import TenantType
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.routing import RoutingTable
 from rhip.kit.server import run_until_signal

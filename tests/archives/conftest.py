@@ -13,8 +13,8 @@ from archives.two_cells import two_cells  # noqa: F401  (the two-cell fixture)
 from conftest import make_settings, postgres_schema
 from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.api.identity.v1 import resident_pb2
-from rhip.identity.domain import TenantLevel, TenantType
-from rhip.identity.usecases import TenantDraft, UserDraft
+from rhip.identity.directory.domain import TenantLevel, TenantType
+from rhip.identity.directory.usecases import TenantDraft, UserDraft
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
 from support.cells import PASSWORD, RunningCell, World, build_world, start_cell
 from support.logs import no_id_numbers_in_logs  # noqa: F401  (autouse: no ID number in any log)

@@ -16,7 +16,7 @@ from rhip.api.identity.v1 import identity_service_pb2_grpc
 from rhip.cell import Cell, build_cell
 from rhip.demo import DEMO_PASSWORD, seed_demo
 from rhip.demo_archives import RESIDENTS, ArchivesDemo, fictional_id_number, seed_archives_demo
-from rhip.identity.documents import DocumentType, parse_document
+from rhip.identity.residents.documents import DocumentType, parse_document
 from rhip.kit.config import Settings
 from support.logs import ID_SHAPED
 

@@ -12,7 +12,7 @@ from archives.test_transfers import _request, _setup
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
 from rhip.archives.transfers.domain import TransferState, require_escalation, require_transfer_move
-from rhip.identity.usecases import UserDraft
+from rhip.identity.directory.usecases import UserDraft
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
 from rhip.kit.errors import FailedPrecondition
 from support.cells import PASSWORD

@@ -26,7 +26,7 @@ from rhip.api.identity.v1 import identity_service_pb2_grpc
 from rhip.archives.resident_events.consumer import ResidentEventsConsumer
 from rhip.archives.settings import load_archives_settings
 from rhip.cell import build_cell
-from rhip.identity.resident_change_store import head_sequence
+from rhip.identity.residents.change_store import head_sequence
 from rhip.kit import audit
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.schema import audit_event

@@ -15,8 +15,8 @@ from archives.two_cells import TIMEOUT, TwoCells, _get, _record_in_xuzhou
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
 from rhip.demo import DEMO_PASSWORD
-from rhip.identity.domain import TenantLevel, TenantType
-from rhip.identity.usecases import TenantDraft, UserDraft, bootstrap_admin
+from rhip.identity.directory.domain import TenantLevel, TenantType
+from rhip.identity.directory.usecases import TenantDraft, UserDraft, bootstrap_admin
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
 from rhip.kit.errors import from_rpc_error
 from support.residents import XUZHOU_MAN, register_request, stub

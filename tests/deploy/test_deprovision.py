@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from rhip.cell import build_cell
 from rhip.cli import build_parser
-from rhip.identity.domain import TenantLevel, TenantType
-from rhip.identity.usecases import TenantDraft, bootstrap_admin
+from rhip.identity.directory.domain import TenantLevel, TenantType
+from rhip.identity.directory.usecases import TenantDraft, bootstrap_admin
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
 from rhip.kit.config import Settings
 from rhip.provision.apply import ObjectRef, apply_all

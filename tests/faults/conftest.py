@@ -19,7 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from rhip.api.identity.v1 import identity_service_pb2 as pb
 from rhip.api.identity.v1 import identity_service_pb2_grpc
 from rhip.cell import build_cell
-from rhip.identity.usecases import bootstrap_admin
+from rhip.identity.directory.usecases import bootstrap_admin
 from rhip.kit.config import load_settings
 from support.platform import free_port, write_routes
 

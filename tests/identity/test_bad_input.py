@@ -6,7 +6,7 @@ import grpc
 from google.protobuf.field_mask_pb2 import FieldMask
 from rhip.api.identity.v1 import identity_service_pb2 as pb
 from rhip.api.identity.v1 import tenant_pb2, user_pb2
-from rhip.identity.store import TenantRow, UserRow
+from rhip.identity.directory.store import TenantRow, UserRow
 from rhip.kit.schema import audit_event
 from sqlalchemy import func, select
 from support.cells import VALID_CREDIT_CODE, World, tenant_msg

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from rhip.identity.documents import (
+from rhip.identity.residents.documents import (
     DocumentType,
     Sex,
     id_check_char,
     mask_number,
     parse_document,
 )
-from rhip.identity.residents import Demographics, check_demographics
+from rhip.identity.residents.domain import Demographics, check_demographics
 from rhip.kit.errors import InvalidArgument, Violations
 
 TODAY = date(2026, 11, 23)

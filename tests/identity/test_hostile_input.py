@@ -8,8 +8,8 @@ import grpc
 from google.protobuf.field_mask_pb2 import FieldMask
 from rhip.api.identity.v1 import identity_service_pb2 as pb
 from rhip.api.identity.v1 import tenant_pb2, user_pb2
-from rhip.identity.resident_store import ResidentRow
-from rhip.identity.store import ServiceAccountRow, TenantRow, UserRow
+from rhip.identity.directory.store import ServiceAccountRow, TenantRow, UserRow
+from rhip.identity.residents.store import ResidentRow
 from sqlalchemy import func, select
 from support.cells import World, tenant_msg
 from support.errors import expect_error

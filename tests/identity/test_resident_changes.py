@@ -21,7 +21,8 @@ from alembic import command
 from conftest import POSTGRES_URL, _psycopg_dsn, make_settings
 from rhip.api.identity.v1 import identity_service_pb2 as id_pb
 from rhip.api.identity.v1 import resident_pb2
-from rhip.identity.resident_change_store import ChangeKind, publish
+from rhip.identity.residents.change_store import publish
+from rhip.identity.residents.domain import ChangeKind
 from rhip.identity.server import MIGRATIONS
 from rhip.kit.db import alembic_config
 from support.cells import RunningCell, World, start_cell

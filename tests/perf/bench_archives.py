@@ -176,8 +176,8 @@ def rebuild_counts(url: str) -> float:
 
 def _world(running) -> tuple[list[tuple[str, str]], dict]:  # type: ignore[no-untyped-def]
     """build_world plus community health centres in the other Xuzhou counties."""
-    from rhip.identity.domain import TenantLevel, TenantType
-    from rhip.identity.usecases import TenantDraft
+    from rhip.identity.directory.domain import TenantLevel, TenantType
+    from rhip.identity.directory.usecases import TenantDraft
     from rhip.kit.authn import Principal, PrincipalKind, acting_as
     from support.cells import build_world
 

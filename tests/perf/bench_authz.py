@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import casbin
 from _common import log, migrate_kit, percentile, scratch_database, table
-from rhip.identity.domain import Role
+from rhip.identity.directory.domain import Role
 from rhip.identity.roles import IDENTITY, ROLE_PERMISSIONS, permission_rules
 from rhip.kit.authz import (
     Authorizer,

@@ -413,7 +413,7 @@ def register_residents(
     its own tenant's region (valid check digits, not real people) and reads them back by
     ``GetResident``, an audited read of personal data."""
     from rhip.api.identity.v1 import resident_pb2, resident_service_pb2, resident_service_pb2_grpc
-    from rhip.identity.documents import id_check_char
+    from rhip.identity.residents.documents import id_check_char
 
     stub = resident_service_pb2_grpc.ResidentServiceStub(channel)
     items = []

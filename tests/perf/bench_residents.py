@@ -45,7 +45,7 @@ RESULTS = HERE / "RESULTS-residents.md"
 
 
 def _id_number(rng: random.Random, county: str, born: date, seq: int) -> str:
-    from rhip.identity.documents import id_check_char
+    from rhip.identity.residents.documents import id_check_char
 
     body = f"{county}{born:%Y%m%d}{seq:03d}"
     return body + id_check_char(body)
@@ -73,8 +73,8 @@ def generate(rows: int, seed: int = 20261123) -> list[tuple[str, str, str, date,
 
 def load(url: str, secret: bytes, people: list[tuple[str, str, str, date, str]]) -> float:
     """COPY residents and their documents in, the way the service stores them."""
-    from rhip.identity.documents import DocumentType, lookup_key
-    from rhip.identity.residents import normalise_name
+    from rhip.identity.residents.documents import DocumentType, lookup_key
+    from rhip.identity.residents.domain import normalise_name
     from rhip.kit.db import normalise_url
     from rhip.kit.ids import new_id
     from rhip.kit.pii import PiiVault
@@ -187,7 +187,7 @@ def run(*, rows: int = 1_000_000, quick: bool = False) -> dict:
             results["visible_rows"] = len(mine)
             # The same calls at the service itself: the use case under the clinician's
             # principal, without client, transport and interceptors.
-            from rhip.identity.documents import DocumentType, Sex
+            from rhip.identity.residents.documents import DocumentType, Sex
             from rhip.kit.authn import TokenVerifier, acting_as
             from rhip.kit.trust import single_cell
 

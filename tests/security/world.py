@@ -38,7 +38,7 @@ class Target:
     scopes: tuple[str, ...]  # the scope paths that own it ("86/32/3203/320311/t-…")
     region: str  # the region code a forged x-rhip-region names for it
     # In the resident index: a practitioner reaches it from any institution of its county
-    # (residents move between the clinics of a county; rhip.identity.resident_usecases).
+    # (residents move between the clinics of a county; rhip.identity.residents.access).
     index: bool = False
 
 

@@ -10,8 +10,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from rhip.api.identity.v1 import identity_service_pb2 as pb
 from rhip.api.identity.v1 import identity_service_pb2_grpc, tenant_pb2
 from rhip.cell import Cell, build_cell
-from rhip.identity.domain import TenantLevel, TenantType
-from rhip.identity.usecases import TenantDraft, UserDraft, bootstrap_admin
+from rhip.identity.directory.domain import TenantLevel, TenantType
+from rhip.identity.directory.usecases import TenantDraft, UserDraft, bootstrap_admin
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
 from rhip.kit.config import Settings
 from rhip.kit.telemetry import build_tracer_provider

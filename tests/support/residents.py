@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grpc
 from rhip.api.identity.v1 import resident_pb2, resident_service_pb2, resident_service_pb2_grpc
-from rhip.identity.documents import id_check_char
+from rhip.identity.residents.documents import id_check_char
 
 pb = resident_service_pb2
 ID_CARD = resident_pb2.DOCUMENT_TYPE_RESIDENT_ID_CARD

@@ -6,14 +6,21 @@ import json
 
 from rhip.api.identity.v1 import health_card_pb2, resident_pb2, resident_service_pb2_grpc
 from rhip.api.identity.v1 import resident_service_pb2 as pb
-from rhip.identity.documents import DocumentType, Sex, mask_number
-from rhip.identity.health_cards import HealthCards
-from rhip.identity.resident_change_store import ResidentChange
-from rhip.identity.resident_changes import ResidentChangeFeed
-from rhip.identity.resident_merges import ResidentMerges
-from rhip.identity.resident_store import HealthCard, MergeRecord, ResidentEvent
-from rhip.identity.resident_usecases import ResidentUseCases, parse_date
-from rhip.identity.residents import Demographics, ResidenceType, Resident, ResidentState
+from rhip.identity.residents.changes import ResidentChangeFeed
+from rhip.identity.residents.documents import DocumentType, Sex, mask_number
+from rhip.identity.residents.domain import (
+    Demographics,
+    HealthCard,
+    MergeRecord,
+    ResidenceType,
+    Resident,
+    ResidentChange,
+    ResidentEvent,
+    ResidentState,
+)
+from rhip.identity.residents.health_cards import HealthCards
+from rhip.identity.residents.merges import ResidentMerges
+from rhip.identity.residents.usecases import ResidentUseCases, parse_date
 from rhip.kit.apis import public_methods
 from rhip.kit.authn import current_principal
 from rhip.kit.healthcard import QrOutcome, QrType

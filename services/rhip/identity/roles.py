@@ -3,7 +3,7 @@ as ``p`` rows on start; the domain (where) comes from each grant."""
 
 from __future__ import annotations
 
-from rhip.identity.domain import Role
+from rhip.identity.directory.domain import Role
 from rhip.kit.authz import Rule, permission_rule
 
 IDENTITY = "rhip.api.identity.v1.IdentityService/"

@@ -9,14 +9,14 @@ from pathlib import Path
 
 from rhip.api.identity.v1 import identity_service_pb2_grpc, resident_service_pb2_grpc
 from rhip.identity import resident_servicer
-from rhip.identity.accounts import AccountUseCases
-from rhip.identity.health_cards import HealthCards, revoke_on_death
-from rhip.identity.resident_changes import ResidentChangeFeed
-from rhip.identity.resident_merges import ResidentMerges
-from rhip.identity.resident_usecases import ResidentUseCases
+from rhip.identity.auth.accounts import AccountUseCases
+from rhip.identity.auth.tokens import KeyRing
+from rhip.identity.residents.changes import ResidentChangeFeed
+from rhip.identity.residents.health_cards import HealthCards, revoke_on_death
+from rhip.identity.residents.merges import ResidentMerges
+from rhip.identity.residents.usecases import ResidentUseCases
 from rhip.identity.servicer import PUBLIC_METHODS, SERVICE_NAME, IdentityServicer
 from rhip.identity.settings import load_identity_settings
-from rhip.identity.tokens import KeyRing
 from rhip.identity.usecases import IdentityUseCases
 from rhip.kit.audit import AuditWriter
 from rhip.kit.audit_checkpoint import AuditSeal

@@ -16,8 +16,9 @@ from rhip.api.identity.v1 import (
     tenant_pb2,
     user_pb2,
 )
-from rhip.identity.accounts import AccountUseCases
-from rhip.identity.domain import (
+from rhip.identity.auth.accounts import AccountUseCases
+from rhip.identity.auth.usecases import IssuedTokens
+from rhip.identity.directory.domain import (
     RoleGrant,
     ServiceAccount,
     Tenant,
@@ -26,7 +27,8 @@ from rhip.identity.domain import (
     User,
     UserState,
 )
-from rhip.identity.usecases import IdentityUseCases, IssuedTokens, TenantDraft, UserDraft
+from rhip.identity.directory.usecases import TenantDraft, UserDraft
+from rhip.identity.usecases import IdentityUseCases
 from rhip.kit.apis import public_methods
 from rhip.kit.audit_api import audit_event_to_pb, search_request
 from rhip.kit.authn import PrincipalKind
@@ -237,7 +239,7 @@ class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
         users, token = self.uc.list_users(request.parent, page)
         return pb.ListUsersResponse(users=[user_to_pb(u) for u in users], next_page_token=token)
 
-    # account administration (rhip.identity.accounts)
+    # account administration (rhip.identity.auth.accounts)
     def UnlockUser(self, request, context):
         return user_to_pb(self.accounts.unlock_user(request.name, request.request_id))
 

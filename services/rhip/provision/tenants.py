@@ -1,9 +1,9 @@
 """Does a cell still hold tenants? Asked of the cell's identity database, read-only.
 
-The ``tenant`` table is identity's (rhip.identity.store); the provisioner is an operator tool,
-not a service, and reads it by name rather than through identity's code so a change inside
-identity never has to touch this. Every row counts, suspended tenants included: their
-records still live in the cell.
+The ``tenant`` table is identity's (rhip.identity.directory.store); the provisioner is an
+operator tool, not a service, and reads it by name rather than through identity's code so a
+change inside identity never has to touch this. Every row counts, suspended tenants included:
+their records still live in the cell.
 """
 
 from __future__ import annotations

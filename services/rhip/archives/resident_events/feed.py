@@ -1,6 +1,6 @@
 """Reading identity's resident change feed over gRPC (never its tables), as the cell's own
 service account: ``RHIP_CELL_CLIENT_ID``/``RHIP_CELL_CLIENT_SECRET``, the one principal
-identity lets read the feed (identity/resident_changes.py)."""
+identity lets read the feed (identity/residents/changes.py)."""
 
 from __future__ import annotations
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from rhip.identity.account_store import AccountRepository
-from rhip.identity.domain import User, UserState, after_failed_login, parse_resource_name
+from rhip.identity.auth.domain import after_failed_login
+from rhip.identity.auth.store import AccountRepository
+from rhip.identity.directory.domain import User, UserState, parse_resource_name
+from rhip.identity.directory.store import DirectoryRepository
 from rhip.identity.passwords import PasswordPolicy
 from rhip.identity.roles import IDENTITY
-from rhip.identity.store import IdentityRepository
-from rhip.identity.usecases import IdentityUseCases
+from rhip.identity.shared import IdentityCore
 from rhip.kit import audit
 from rhip.kit.authn import current_principal
 from rhip.kit.authz import block_rule, password_change_rule
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 
 
 class AccountUseCases:
-    def __init__(self, core: IdentityUseCases, policy: PasswordPolicy) -> None:
+    def __init__(self, core: IdentityCore, policy: PasswordPolicy) -> None:
         self.core = core
         self.policy = policy
 
@@ -53,7 +54,7 @@ class AccountUseCases:
         principal = current_principal()
         user_id = parse_resource_name(name, "users")
         AccountRepository(tx).lock_for_update(user_id)
-        user = IdentityRepository(tx).get_user(user_id)
+        user = DirectoryRepository(tx).get_user(user_id)
         self.core.authz.require_found(
             principal,
             user.scope_path if user else None,
@@ -168,7 +169,7 @@ class AccountUseCases:
         with core.db.transaction() as tx:
             accounts = AccountRepository(tx)
             accounts.lock_for_update(user_id)
-            user = IdentityRepository(tx).get_user(user_id)
+            user = DirectoryRepository(tx).get_user(user_id)
             if user is None:  # a token outliving its user
                 raise PermissionDenied("the account no longer exists")
             if check_reuse(tx, key):
@@ -187,7 +188,7 @@ class AccountUseCases:
                     core.options.login_max_failures,
                     timedelta(seconds=core.options.lockout_seconds),
                 )
-                IdentityRepository(tx).record_login(
+                DirectoryRepository(tx).record_login(
                     user_id, attempt.failed_logins, attempt.locked_until, None
                 )
                 self._audit(tx, "user.password_change", user, {"outcome": "DENIED"})

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     PublicFormat,
 )
-from rhip.identity.store import IdentityRepository
+from rhip.identity.auth.store import TokenRepository
 from rhip.kit.authn import ALGORITHM, AUDIENCE, PrincipalKind, public_key_from_jwk
 from rhip.kit.db import Database, utc
 from rhip.kit.ids import new_id
@@ -88,7 +88,7 @@ class KeyRing:
 
     def _load(self) -> None:
         with self._db.read() as tx:
-            rows = IdentityRepository(tx).signing_keys()
+            rows = TokenRepository(tx).signing_keys()
         self._keys = [
             _Key(
                 kid=row.kid,
@@ -119,7 +119,7 @@ class KeyRing:
         raw_public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         kid = _b64url(hashlib.sha256(raw_public).digest())[:22]
         with self._db.transaction() as tx:
-            repo = IdentityRepository(tx)
+            repo = TokenRepository(tx)
             repo.add_signing_key(
                 kid,
                 self._seal(kid, private),

@@ -1,4 +1,5 @@
-"""Tables and repository of the resident master index and the electronic health card.
+"""Tables and repository of the resident master index: residents, their documents, enrollments
+and history (merges: merge_store.py; health cards: card_store.py).
 
 Document and phone numbers are stored sealed (``PiiVault``) and found by their keyed hash; the
 unique index on that hash is what makes "one resident per document" hold under concurrent
@@ -10,14 +11,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from functools import cache
 from typing import Any, cast
 
-from rhip.identity.documents import DocumentType, Sex
-from rhip.identity.residents import HeldDocument, ResidenceType, Resident, ResidentState
-from rhip.identity.store import Base
+from rhip.identity.directory.store import Base
+from rhip.identity.residents.documents import DocumentType, Sex
+from rhip.identity.residents.domain import (
+    HeldDocument,
+    ResidenceType,
+    Resident,
+    ResidentEvent,
+    ResidentState,
+)
 from rhip.kit.db import utc
 from rhip.kit.driver_reads import DriverRead
 from rhip.kit.ids import new_id
@@ -107,86 +114,15 @@ class ResidentEventRow(Base):
     detail: Mapped[str] = mapped_column(Text)
 
 
-class ResidentMergeRow(Base):
-    __tablename__ = "resident_merge"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    survivor_id: Mapped[str] = mapped_column(String(36), index=True)
-    merged_id: Mapped[str] = mapped_column(String(36), index=True)
-    state: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str] = mapped_column(String(500))
-    moved: Mapped[str] = mapped_column(Text)  # JSON: what moved, so an undo restores it
-    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    undo_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    undo_reason: Mapped[str] = mapped_column(String(500))
-    request_id: Mapped[str | None] = mapped_column(String(36), unique=True)
-
-
-class HealthCardRow(Base):
-    __tablename__ = "health_card"
-    card_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    resident_id: Mapped[str] = mapped_column(String(36), unique=True)
-    generation: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16))
-    issue_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoke_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoke_reason: Mapped[str] = mapped_column(String(500))
-
-
-class CardQrUseRow(Base):
-    """Nonces of dynamic QR payloads already scanned: a second scan is a reuse."""
-
-    __tablename__ = "card_qr_use"
-    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
-    card_id: Mapped[str] = mapped_column(String(64))
-    used_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-
-
 _RES = cast(Any, ResidentRow.__table__)
 _DOC = cast(Any, ResidentDocumentRow.__table__)
 _ENR = cast(Any, ResidentEnrollmentRow.__table__)
 _EVT = cast(Any, ResidentEventRow.__table__)
-_MRG = cast(Any, ResidentMergeRow.__table__)
-_CARD = cast(Any, HealthCardRow.__table__)
-_QR = cast(Any, CardQrUseRow.__table__)
 # Document columns labelled for a join with the resident row (``doc_id`` …).
 _DOC_COLUMNS = tuple(
     _DOC.c[name].label(f"doc_{name}")
     for name in ("id", "doc_type", "number_sealed", "issuing_country", "is_primary", "origin")
 )
-
-
-@dataclass(frozen=True)
-class ResidentEvent:
-    event_id: str
-    resident_id: str
-    event_time: datetime
-    kind: str
-    actor: str
-    detail: dict[str, object]
-
-
-@dataclass(frozen=True)
-class MergeRecord:
-    merge_id: str
-    survivor_id: str
-    merged_id: str
-    state: str  # "active" or "undone"
-    reason: str
-    moved: dict[str, Any]
-    create_time: datetime
-    undo_time: datetime | None
-    undo_reason: str
-
-
-@dataclass(frozen=True)
-class HealthCard:
-    card_id: str
-    resident_id: str
-    generation: int
-    state: str  # "active" or "revoked"
-    issue_time: datetime
-    revoke_time: datetime | None
-    revoke_reason: str
 
 
 def _utc(value: datetime) -> datetime:
@@ -520,132 +456,3 @@ class ResidentRepository:
             )
             for r in rows
         ]
-
-    # -- merges ------------------------------------------------------------------------------
-    def add_merge(self, merge: MergeRecord, request_id: str) -> None:
-        self.s.execute(
-            insert(_MRG).values(
-                id=merge.merge_id,
-                survivor_id=merge.survivor_id,
-                merged_id=merge.merged_id,
-                state=merge.state,
-                reason=merge.reason,
-                moved=json.dumps(merge.moved, sort_keys=True),
-                create_time=merge.create_time,
-                undo_time=None,
-                undo_reason="",
-                request_id=request_id or None,
-            )
-        )
-
-    def get_merge(self, merge_id: str, *, for_update: bool = False) -> MergeRecord | None:
-        query = select(_MRG).where(_MRG.c.id == merge_id)
-        if for_update:
-            query = query.with_for_update()
-        row = self.s.execute(query).first()
-        return self._merge(row) if row else None
-
-    def merge_by_request(self, request_id: str) -> MergeRecord | None:
-        row = self.s.execute(select(_MRG).where(_MRG.c.request_id == request_id)).first()
-        return self._merge(row) if row else None
-
-    def later_active_merges(self, resident_ids: Sequence[str], since: datetime) -> int:
-        """Active merges after ``since`` that touch these residents (they block an undo)."""
-        query = select(_MRG.c.id).where(
-            _MRG.c.state == "active",
-            _MRG.c.create_time > since,
-            or_(
-                _MRG.c.survivor_id.in_(list(resident_ids)), _MRG.c.merged_id.in_(list(resident_ids))
-            ),
-        )
-        return len(self.s.execute(query).all())
-
-    def mark_merge_undone(self, merge_id: str, reason: str, now: datetime) -> None:
-        self.s.execute(
-            update(_MRG)
-            .where(_MRG.c.id == merge_id)
-            .values(state="undone", undo_time=now, undo_reason=reason)
-        )
-
-    @staticmethod
-    def _merge(row: Any) -> MergeRecord:
-        return MergeRecord(
-            merge_id=row.id,
-            survivor_id=row.survivor_id,
-            merged_id=row.merged_id,
-            state=row.state,
-            reason=row.reason,
-            moved=json.loads(row.moved),
-            create_time=utc(row.create_time),  # type: ignore[arg-type]
-            undo_time=utc(row.undo_time),
-            undo_reason=row.undo_reason,
-        )
-
-    # -- health cards ------------------------------------------------------------------------
-    def card_of(self, resident_id: str, *, for_update: bool = False) -> HealthCard | None:
-        query = select(_CARD).where(_CARD.c.resident_id == resident_id)
-        if for_update:
-            query = query.with_for_update()
-        row = self.s.execute(query).first()
-        return self._card(row) if row else None
-
-    def card(self, card_id: str) -> HealthCard | None:
-        row = self.s.execute(select(_CARD).where(_CARD.c.card_id == card_id)).first()
-        return self._card(row) if row else None
-
-    def add_card(self, card: HealthCard) -> bool:
-        """False when the resident already has a card (a concurrent issue won)."""
-        try:
-            with self.s.begin_nested():
-                self.s.execute(
-                    insert(_CARD).values(
-                        card_id=card.card_id,
-                        resident_id=card.resident_id,
-                        generation=card.generation,
-                        state=card.state,
-                        issue_time=card.issue_time,
-                        revoke_time=None,
-                        revoke_reason="",
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
-
-    def save_card(self, card: HealthCard) -> None:
-        self.s.execute(
-            update(_CARD)
-            .where(_CARD.c.card_id == card.card_id)
-            .values(
-                generation=card.generation,
-                state=card.state,
-                issue_time=card.issue_time,
-                revoke_time=card.revoke_time,
-                revoke_reason=card.revoke_reason,
-            )
-        )
-
-    def use_nonce(self, nonce: str, card_id: str, now: datetime) -> bool:
-        """False when the nonce was used before: the payload is a replay."""
-        try:
-            with self.s.begin_nested():
-                self.s.execute(insert(_QR).values(nonce=nonce, card_id=card_id, used_time=now))
-        except IntegrityError:
-            return False
-        return True
-
-    def forget_nonces_before(self, cutoff: datetime) -> None:
-        """Nonces of expired payloads are no longer needed: expiry refuses them first."""
-        self.s.execute(delete(_QR).where(_QR.c.used_time < cutoff))
-
-    @staticmethod
-    def _card(row: Any) -> HealthCard:
-        return HealthCard(
-            card_id=row.card_id,
-            resident_id=row.resident_id,
-            generation=row.generation,
-            state=row.state,
-            issue_time=utc(row.issue_time),  # type: ignore[arg-type]
-            revoke_time=utc(row.revoke_time),
-            revoke_reason=row.revoke_reason,
-        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum
 
 from rhip.kit.authn import PrincipalKind
@@ -170,7 +170,7 @@ class User:
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now
 
-    # Account administration (rhip.identity.accounts); each returns the changed user.
+    # Account administration (rhip.identity.auth.accounts); each returns the changed user.
     def unlocked(self) -> User:
         return replace(self, failed_logins=0, locked_until=None)
 
@@ -205,24 +205,6 @@ def role_for_kind(kind: PrincipalKind) -> Role:
         PrincipalKind.AUDITOR: Role.AUDITOR,
         PrincipalKind.SERVICE_ACCOUNT: Role.SERVICE,
     }[kind]
-
-
-@dataclass(frozen=True)
-class LoginAttempt:
-    """Outcome of checking a password against the lockout policy."""
-
-    failed_logins: int
-    locked_until: datetime | None
-
-
-def after_failed_login(
-    user: User, now: datetime, max_failures: int, lockout: timedelta
-) -> LoginAttempt:
-    """Count a failure; the ``max_failures``-th consecutive one locks the account."""
-    failures = user.failed_logins + 1
-    if failures >= max_failures:
-        return LoginAttempt(0, now + lockout)
-    return LoginAttempt(failures, user.locked_until)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""Writes of account administration (rhip.identity.accounts): lock, state, password and its
-history, refresh tokens of one user. The use case owns the transaction; nothing here commits.
+"""Auth tables and repositories: refresh tokens and signing keys (``TokenRepository``), and the
+writes of account administration (rhip.identity.auth.accounts: lock, state, password and its
+history, refresh tokens of one user). The use case owns the transaction; nothing here commits.
 """
 
 from __future__ import annotations
@@ -7,22 +8,44 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from rhip.identity.domain import User
+from rhip.identity.directory.domain import User
+from rhip.identity.directory.store import Base, UserRow
 from rhip.identity.settings import PASSWORD_HISTORY_MAX
-from rhip.identity.store import Base, RefreshTokenRow, UserRow
 from rhip.kit.ids import new_id
 from sqlalchemy import (
     Connection,
     DateTime,
     ForeignKey,
+    Integer,
+    LargeBinary,
     String,
     Table,
+    Text,
     delete,
     insert,
     select,
     update,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+
+
+class RefreshTokenRow(Base):
+    __tablename__ = "refresh_token"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    family_id: Mapped[str] = mapped_column(String(36), index=True)
+    subject: Mapped[str] = mapped_column(String(64), index=True)  # identity_0004
+    expire_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    revoked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SigningKeyRow(Base):
+    __tablename__ = "signing_key"
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    public_jwk: Mapped[str] = mapped_column(Text)
+    create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retire_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class PasswordHistoryRow(Base):
@@ -106,4 +129,68 @@ class AccountRepository:
             update(_REFRESH)
             .where(_REFRESH.c.subject == subject, _REFRESH.c.revoked == 0)
             .values(revoked=1)
+        )
+
+
+_SIGNING_KEY = cast(Table, SigningKeyRow.__table__)
+
+
+class TokenRepository:
+    """Refresh tokens and signing keys."""
+
+    def __init__(self, tx: Connection) -> None:
+        self.s = tx
+
+    # -- refresh tokens --------------------------------------------------------------------
+    def add_refresh_token(
+        self, token_hash: str, family_id: str, subject: str, expire_time: datetime
+    ) -> None:
+        self.s.execute(
+            insert(_REFRESH).values(
+                token_hash=token_hash,
+                family_id=family_id,
+                subject=subject,
+                expire_time=expire_time,
+                used=0,
+                revoked=0,
+            )
+        )
+
+    def take_refresh_token(self, token_hash: str):
+        """The token row (locked for this transaction), or None."""
+        table = _REFRESH
+        return self.s.execute(
+            select(table).where(table.c.token_hash == token_hash).with_for_update()
+        ).first()
+
+    def mark_refresh_used(self, token_hash: str) -> None:
+        table = _REFRESH
+        self.s.execute(update(table).where(table.c.token_hash == token_hash).values(used=1))
+
+    def revoke_refresh_family(self, family_id: str) -> None:
+        table = _REFRESH
+        self.s.execute(update(table).where(table.c.family_id == family_id).values(revoked=1))
+
+    # -- signing keys ----------------------------------------------------------------------
+    def signing_keys(self) -> list[SigningKeyRow]:
+        table = _SIGNING_KEY
+        return list(self.s.execute(select(table).order_by(table.c.create_time.desc())).all())  # type: ignore[arg-type]
+
+    def add_signing_key(self, kid: str, private_key: bytes, public_jwk: str, now: datetime) -> None:
+        self.s.execute(
+            insert(_SIGNING_KEY).values(
+                kid=kid,
+                private_key=private_key,
+                public_jwk=public_jwk,
+                create_time=now,
+                retire_time=None,
+            )
+        )
+
+    def retire_signing_keys(self, except_kid: str, now: datetime) -> None:
+        table = _SIGNING_KEY
+        self.s.execute(
+            update(table)
+            .where(table.c.kid != except_kid, table.c.retire_time.is_(None))
+            .values(retire_time=now)
         )

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from difflib import SequenceMatcher
 from enum import Enum
+from typing import Any
 
-from rhip.identity.documents import Document, DocumentType, Sex
+from rhip.identity.residents.documents import Document, DocumentType, Sex
 from rhip.kit.errors import FailedPrecondition, Violations, invalid
 from rhip.kit.requests import check_no_controls
 
@@ -257,3 +258,57 @@ def surname_prefix(name_key: str) -> str:
     """The first character: most Chinese surnames are one character, and a misspelt given
     name still shares it."""
     return name_key[:1]
+
+
+# ---- read models (the store returns them; the use cases hand them on) ------------------------
+@dataclass(frozen=True)
+class ResidentEvent:
+    event_id: str
+    resident_id: str
+    event_time: datetime
+    kind: str
+    actor: str
+    detail: dict[str, object]
+
+
+@dataclass(frozen=True)
+class MergeRecord:
+    merge_id: str
+    survivor_id: str
+    merged_id: str
+    state: str  # "active" or "undone"
+    reason: str
+    moved: dict[str, Any]
+    create_time: datetime
+    undo_time: datetime | None
+    undo_reason: str
+
+
+@dataclass(frozen=True)
+class HealthCard:
+    card_id: str
+    resident_id: str
+    generation: int
+    state: str  # "active" or "revoked"
+    issue_time: datetime
+    revoke_time: datetime | None
+    revoke_reason: str
+
+
+# ---- the cell's resident change feed (change_store.py writes and reads it) ---------------------
+class ChangeKind(Enum):
+    DECEASED = "DECEASED"
+    MERGED = "MERGED"
+    MERGE_UNDONE = "MERGE_UNDONE"
+
+
+@dataclass(frozen=True)
+class ResidentChange:
+    seq: int
+    kind: ChangeKind
+    resident_id: str
+    change_time: datetime
+    actor: str
+    death_date: date | None = None
+    survivor_id: str = ""
+    merge_id: str = ""

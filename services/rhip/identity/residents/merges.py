@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from rhip.identity.domain import parse_resource_name, validate_reason
-from rhip.identity.resident_change_store import ChangeKind, publish
-from rhip.identity.resident_store import HealthCard, MergeRecord
-from rhip.identity.resident_usecases import ResidentUseCases
-from rhip.identity.residents import ResidentState
+from rhip.identity.directory.domain import parse_resource_name, validate_reason
+from rhip.identity.residents.access import ResidentAccess
+from rhip.identity.residents.card_store import CardRepository
+from rhip.identity.residents.change_store import publish
+from rhip.identity.residents.domain import ChangeKind, HealthCard, MergeRecord, ResidentState
+from rhip.identity.residents.merge_store import MergeRepository
 from rhip.kit.authn import current_principal
 from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid
 from rhip.kit.idempotency import claim, request_key
@@ -24,7 +25,7 @@ from rhip.kit.tenancy import is_within
 
 
 class ResidentMerges:
-    def __init__(self, residents: ResidentUseCases) -> None:
+    def __init__(self, residents: ResidentAccess) -> None:
         self.residents = residents
 
     def merge(
@@ -43,8 +44,9 @@ class ResidentMerges:
             raise invalid("merged", "must differ from the survivor", "MERGE_SAME_RESIDENT")
         now = uc.clock()
         with uc.unit() as repo:
+            merges, cards = MergeRepository(repo.s), CardRepository(repo.s)
             claim(repo.s, request_id)
-            if request_id and (earlier := repo.merge_by_request(request_id)):
+            if request_id and (earlier := merges.merge_by_request(request_id)):
                 return earlier
             # Lock both rows in id order so two merges of the same pair cannot deadlock.
             first, second = sorted((survivor_id, merged_id))
@@ -74,10 +76,10 @@ class ResidentMerges:
                     repo.enroll(survivor_id, tenant_id, scope, now)
                     moved["enrollments"].append(tenant_id)
             repo.set_mother(moved["children"], survivor_id)
-            card = repo.card_of(merged_id, for_update=True)
+            card = cards.card_of(merged_id, for_update=True)
             if card is not None and card.state == "active":
                 moved["card"] = card.generation
-                repo.save_card(
+                cards.save_card(
                     replace(card, state="revoked", revoke_time=now, revoke_reason="merged")
                 )
             repo.save(
@@ -106,7 +108,7 @@ class ResidentMerges:
             record = MergeRecord(
                 new_id(), survivor_id, merged_id, "active", reason, moved, now, None, ""
             )
-            repo.add_merge(record, request_id)
+            merges.add_merge(record, request_id)
             actor = principal.subject
             repo.record(
                 merged_id, "MERGED_INTO", actor, now, survivor=survivor_id, merge=record.merge_id
@@ -132,7 +134,8 @@ class ResidentMerges:
         checks.raise_if_any()
         now = uc.clock()
         with uc.unit() as repo:
-            merge = repo.get_merge(merge_id, for_update=True)
+            merges, cards = MergeRepository(repo.s), CardRepository(repo.s)
+            merge = merges.get_merge(merge_id, for_update=True)
             if merge is None:  # permission before existence, as for residents
                 if any(is_within(uc.cell_path, r) for r in roots):
                     raise NotFound(f"residentMerges/{merge_id} does not exist")
@@ -143,7 +146,7 @@ class ResidentMerges:
             }
             if merge.state != "active":
                 return merge  # already undone: a retry
-            if repo.later_active_merges([merge.survivor_id, merge.merged_id], merge.create_time):
+            if merges.later_active_merges([merge.survivor_id, merge.merged_id], merge.create_time):
                 raise FailedPrecondition(
                     "a later merge involves these residents: undo that one first",
                     reason="MERGE_NOT_LATEST",
@@ -155,9 +158,9 @@ class ResidentMerges:
             repo.remove_enrollments(merge.survivor_id, moved["enrollments"])
             repo.set_mother(moved["children"], merge.merged_id)
             if moved.get("card") is not None:
-                card = repo.card_of(merge.merged_id, for_update=True)
+                card = cards.card_of(merge.merged_id, for_update=True)
                 if card is not None:
-                    repo.save_card(_restored(card))
+                    cards.save_card(_restored(card))
             repo.save(
                 replace(
                     merged,
@@ -178,7 +181,7 @@ class ResidentMerges:
                     ),
                     survivor.version,
                 )
-            repo.mark_merge_undone(merge_id, reason, now)
+            merges.mark_merge_undone(merge_id, reason, now)
             actor = principal.subject
             for resident_id in (merge.survivor_id, merge.merged_id):
                 repo.record(resident_id, "MERGE_UNDONE", actor, now, merge=merge_id)

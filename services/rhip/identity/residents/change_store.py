@@ -15,22 +15,15 @@ Entries carry ids, kinds and dates only, never a name, a document number or a ph
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
-from enum import Enum
 from typing import Any, cast
 
-from rhip.identity.store import Base
+from rhip.identity.directory.store import Base
+from rhip.identity.residents.domain import ChangeKind, ResidentChange
 from rhip.kit.db import utc
 from sqlalchemy import BigInteger, Connection, Date, DateTime, Integer, String, func, insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Mapped, mapped_column
-
-
-class ChangeKind(Enum):
-    DECEASED = "DECEASED"
-    MERGED = "MERGED"
-    MERGE_UNDONE = "MERGE_UNDONE"
 
 
 class ResidentChangeRow(Base):
@@ -55,18 +48,6 @@ class ResidentChangeHeadRow(Base):
 
 _CHG = cast(Any, ResidentChangeRow.__table__)
 _HEAD = cast(Any, ResidentChangeHeadRow.__table__)
-
-
-@dataclass(frozen=True)
-class ResidentChange:
-    seq: int
-    kind: ChangeKind
-    resident_id: str
-    change_time: datetime
-    actor: str
-    death_date: date | None = None
-    survivor_id: str = ""
-    merge_id: str = ""
 
 
 def publish(

@@ -13,10 +13,11 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from rhip.identity.domain import validate_reason
-from rhip.identity.resident_store import HealthCard, ResidentRepository
-from rhip.identity.resident_usecases import ResidentUseCases
-from rhip.identity.residents import Resident, ResidentState
+from rhip.identity.directory.domain import validate_reason
+from rhip.identity.residents.access import ResidentAccess
+from rhip.identity.residents.card_store import CardRepository
+from rhip.identity.residents.domain import HealthCard, Resident, ResidentState
+from rhip.identity.residents.store import ResidentRepository
 from rhip.kit.authn import current_principal
 from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, invalid
 from rhip.kit.healthcard import (
@@ -56,12 +57,12 @@ def card_owner(name: str, field: str = "name") -> str:
 
 
 class HealthCards:
-    def __init__(self, residents: ResidentUseCases, signer: CardSigner) -> None:
+    def __init__(self, residents: ResidentAccess, signer: CardSigner) -> None:
         self.residents = residents
         self.signer = signer
 
-    def _require_card(self, repo: ResidentRepository, resident: Resident) -> HealthCard:
-        card = repo.card_of(resident.resident_id, for_update=True)
+    def _require_card(self, cards: CardRepository, resident: Resident) -> HealthCard:
+        card = cards.card_of(resident.resident_id, for_update=True)
         if card is None:
             raise NotFound("the resident has no health card")
         return card
@@ -73,12 +74,13 @@ class HealthCards:
         now = uc.clock()
         with uc.unit() as repo:
             resident = uc.load(repo, parent, "IssueHealthCard", field="parent", lock=True)
+            cards = CardRepository(repo.s)
             resident.require_living("issue a health card")
             if resident.state is not ResidentState.VERIFIED:
                 raise FailedPrecondition(
                     "a card needs a verified resident", reason="RESIDENT_NOT_VERIFIED"
                 )
-            card = repo.card_of(resident.resident_id, for_update=True)
+            card = cards.card_of(resident.resident_id, for_update=True)
             if card is not None and card.state == "active":
                 return card
             if card is None:
@@ -86,14 +88,14 @@ class HealthCards:
                     self.signer.card_id(resident.resident_id), resident.resident_id, 1,
                     "active", now, None, "",
                 )  # fmt: skip
-                if not repo.add_card(card):
+                if not cards.add_card(card):
                     raise FailedPrecondition("the card is being issued; retry", reason="CARD_RACE")
             else:
                 card = replace(
                     card, state="active", generation=card.generation + 1, issue_time=now,
                     revoke_time=None, revoke_reason="",
                 )  # fmt: skip
-                repo.save_card(card)
+                cards.save_card(card)
             repo.record(
                 resident.resident_id, "CARD_ISSUED", principal.subject, now,
                 generation=card.generation,
@@ -105,7 +107,7 @@ class HealthCards:
         uc = self.residents
         with uc.reading() as repo:
             resident = uc.load(repo, card_owner(name), "GetHealthCard")
-            card = repo.card_of(resident.resident_id)
+            card = CardRepository(repo.s).card_of(resident.resident_id)
         if card is None:
             raise NotFound("the resident has no health card")
         uc.audit_read("card.read", resident)
@@ -118,10 +120,11 @@ class HealthCards:
         now = uc.clock()
         with uc.unit() as repo:
             resident = uc.load(repo, card_owner(name), "RevokeHealthCard", lock=True)
-            card = self._require_card(repo, resident)
+            cards = CardRepository(repo.s)
+            card = self._require_card(cards, resident)
             if card.state == "revoked":
                 return card
-            card = revoke_card(repo, card, reason, now)
+            card = revoke_card(cards, card, reason, now)
             repo.record(resident.resident_id, "CARD_REVOKED", principal.subject, now)
             uc.audit_change(repo, "card.revoke", resident, generation=card.generation)
             return card
@@ -134,7 +137,7 @@ class HealthCards:
         with uc.unit() as repo:
             resident = uc.load(repo, card_owner(name), "CreateHealthCardQrCode")
             resident.require_living("show a health card")
-            card = repo.card_of(resident.resident_id)
+            card = CardRepository(repo.s).card_of(resident.resident_id)
             if card is None or card.state != "active":
                 raise FailedPrecondition("the card is not active", reason="CARD_NOT_ACTIVE")
         expire = None
@@ -170,12 +173,13 @@ class HealthCards:
         except QrRejected as rejected:
             return self._scan_audited(replace(seen, outcome=rejected.outcome))
         with uc.unit() as repo:
-            card = repo.card(claims.card_id)
+            cards = CardRepository(repo.s)
+            card = cards.card(claims.card_id)
             if card is None:
                 outcome = QrOutcome.FORGED
             elif card.state != "active" or card.generation != claims.generation:
                 outcome = QrOutcome.REVOKED
-            elif claims.qr_type is QrType.DYNAMIC and not repo.use_nonce(
+            elif claims.qr_type is QrType.DYNAMIC and not cards.use_nonce(
                 claims.nonce, card.card_id, now
             ):
                 outcome = QrOutcome.REUSED
@@ -224,16 +228,15 @@ class HealthCards:
         return [self.signer.public_jwk()]
 
 
-def revoke_card(
-    repo: ResidentRepository, card: HealthCard, reason: str, now: datetime
-) -> HealthCard:
+def revoke_card(cards: CardRepository, card: HealthCard, reason: str, now: datetime) -> HealthCard:
     revoked = replace(card, state="revoked", revoke_time=now, revoke_reason=reason)
-    repo.save_card(revoked)
+    cards.save_card(revoked)
     return revoked
 
 
 def revoke_on_death(repo: ResidentRepository, resident: Resident, now: datetime) -> None:
     """A deceased resident's card stops working at once."""
-    card = repo.card_of(resident.resident_id, for_update=True)
+    cards = CardRepository(repo.s)
+    card = cards.card_of(resident.resident_id, for_update=True)
     if card is not None and card.state == "active":
-        revoke_card(repo, card, "deceased", now)
+        revoke_card(cards, card, "deceased", now)

@@ -9,8 +9,9 @@ cell's account is refused whatever the policy says. Reads are audited like any o
 
 from __future__ import annotations
 
-from rhip.identity.resident_change_store import ResidentChange, changes_after, head_sequence
-from rhip.identity.resident_usecases import ResidentUseCases
+from rhip.identity.residents.access import ResidentAccess
+from rhip.identity.residents.change_store import changes_after, head_sequence
+from rhip.identity.residents.domain import ResidentChange
 from rhip.kit import audit
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.errors import PermissionDenied, Violations
@@ -21,7 +22,7 @@ METHOD = "ListResidentChanges"
 
 
 class ResidentChangeFeed:
-    def __init__(self, residents: ResidentUseCases) -> None:
+    def __init__(self, residents: ResidentAccess) -> None:
         self.residents = residents
 
     def _require_cell_service(self, principal: Principal) -> None:

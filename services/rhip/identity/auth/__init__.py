@@ -1,0 +1,1 @@
+"""identity auth: login, tokens and signing keys, passwords, account administration."""

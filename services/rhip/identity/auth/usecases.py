@@ -1,0 +1,301 @@
+"""Login and token use cases: password and client-credential logins (with lockout), the
+refresh-token rotation, the signing keys. Failures are audited and committed before they are
+raised."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from rhip.identity.auth.domain import after_failed_login
+from rhip.identity.auth.store import TokenRepository
+from rhip.identity.auth.tokens import IssuedToken, KeyRing, TokenIssuer
+from rhip.identity.directory.domain import User, UserState, parse_subject
+from rhip.identity.directory.store import DirectoryRepository
+from rhip.identity.settings import IdentitySettings
+from rhip.identity.shared import IdentityCore, hash_secret
+from rhip.kit import audit
+from rhip.kit.authn import Principal, PrincipalKind, current_principal
+from rhip.kit.authz import Authorizer, subject_blocked
+from rhip.kit.config import Settings
+from rhip.kit.db import Database, utc
+from rhip.kit.errors import FailedPrecondition, RhipError, Unauthenticated, invalid
+from rhip.kit.ids import new_id
+from rhip.kit.tenancy import is_region_code, is_within, region_path
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    """Tokens handed out by a login or refresh."""
+
+    access: IssuedToken
+    refresh_token: str
+    refresh_expire_time: datetime | None
+    principal: Principal
+    display_name: str
+    # The password was reset: the token allows only ChangePassword (and no refresh token).
+    password_change_required: bool = False
+
+
+class AuthUseCases(IdentityCore):
+    """Logins, refreshes and signing keys; it alone holds the keys and the token issuer."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        authorizer: Authorizer,
+        keys: KeyRing,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        options: IdentitySettings | None = None,
+    ) -> None:
+        super().__init__(settings, db, authorizer, clock, options)
+        self.keys = keys
+        self.tokens = TokenIssuer(
+            keys, settings.issuer, timedelta(seconds=self.options.access_token_ttl_seconds)
+        )
+
+    # -- login and tokens ----------------------------------------------------------------------
+    def login_password(self, username: str, password: str, region: str = "") -> IssuedTokens:
+        """``region``: where the caller meant to log in (``x-rhip-region``, which routed the
+        call here). A user of another region learns the right one only once the password
+        verified; an unknown username or a wrong password get the same generic answer
+        wherever they were aimed (a user of another cell is unknown here: that cell alone
+        could check the password, so nothing more can be said without telling which
+        usernames exist)."""
+        if not username or not password:
+            raise invalid(
+                "password.username", "username and password are required", "CREDENTIALS_REQUIRED"
+            )
+        if region and not is_region_code(region):
+            raise invalid("x-rhip-region", "must be a 6-digit region code", "REGION_CODE_FORMAT")
+        now = self.clock()
+        failure: RhipError | None = None
+        with self.db.transaction() as tx:
+            repo = DirectoryRepository(tx)
+            found = repo.user_for_login(username.strip().lower())
+            if found is None:
+                self._verify_password(self._dummy_hash, password)
+                failure = Unauthenticated(
+                    "wrong username or password", reason="INVALID_CREDENTIALS"
+                )
+                audit.append(
+                    tx,
+                    audit.AuditEvent(
+                        "login",
+                        "users/-",
+                        self.cell_path,
+                        "DENIED",
+                        actor="anonymous",
+                        actor_tenant="",
+                    ),
+                )
+            else:
+                user, stored_hash = found
+                if user.is_locked(now):
+                    failure = Unauthenticated(
+                        "the account is locked after repeated failures; try again later",
+                        reason="ACCOUNT_LOCKED",
+                    )
+                    outcome = "LOCKED"
+                elif not self._verify_password(stored_hash, password):
+                    attempt = after_failed_login(
+                        user,
+                        now,
+                        self.options.login_max_failures,
+                        timedelta(seconds=self.options.lockout_seconds),
+                    )
+                    repo.record_login(
+                        user.user_id, attempt.failed_logins, attempt.locked_until, None
+                    )
+                    locked_now = attempt.locked_until is not None and attempt.locked_until > now
+                    failure = Unauthenticated(
+                        "the account is locked after repeated failures; try again later"
+                        if locked_now
+                        else "wrong username or password",
+                        reason="ACCOUNT_LOCKED" if locked_now else "INVALID_CREDENTIALS",
+                    )
+                    outcome = "LOCKED" if locked_now else "DENIED"
+                else:
+                    rehash = (
+                        self.hasher.hash(password)
+                        if self.hasher.check_needs_rehash(stored_hash)
+                        else None
+                    )
+                    repo.record_login(user.user_id, 0, None, rehash)
+                    # The password verified: only now may the answer say more than "wrong".
+                    if user.state is UserState.DISABLED or self.authz.is_blocked(user.subject):
+                        failure, outcome = subject_blocked(), "BLOCKED"
+                    elif region and not _on_one_chain(user.region_code, region):
+                        failure, outcome = _wrong_region(user.region_code), "WRONG_REGION"
+                    else:
+                        outcome = "OK"
+                audit.append(
+                    tx,
+                    audit.AuditEvent(
+                        "login",
+                        f"users/{user.user_id}",
+                        user.scope_path,
+                        outcome,
+                        actor=user.subject,
+                        actor_tenant=user.tenant_id,
+                    ),
+                )
+                if failure is None:
+                    return self._user_session(TokenRepository(tx), user, now)
+        # Raised after the commit, so failure counts and audit rows are kept.
+        assert failure is not None
+        log.warning("login refused: %s", failure.reason)
+        raise failure
+
+    def login_client(self, client_id: str, client_secret: str) -> IssuedTokens:
+        if not client_id or not client_secret:
+            raise invalid(
+                "client.client_id", "client id and secret are required", "CREDENTIALS_REQUIRED"
+            )
+        now = self.clock()
+        cell_id = self.settings.cell_client_id
+        with self.db.transaction() as tx:
+            repo = DirectoryRepository(tx)
+            if cell_id and hmac.compare_digest(client_id.encode(), cell_id.encode()):
+                secret = self.settings.cell_client_secret.encode()
+                if not hmac.compare_digest(client_secret.encode(), secret):
+                    raise Unauthenticated("wrong client id or secret", reason="INVALID_CREDENTIALS")
+                return self._new_session(
+                    TokenRepository(tx), self.cell_subject, PrincipalKind.SERVICE_ACCOUNT, "",
+                    self.settings.cell, f"cell {self.settings.cell}", now, refresh=False,
+                )  # fmt: skip
+            found = repo.service_account_for_login(client_id)
+            secret_hash = found[1] if found else hash_secret(secrets.token_urlsafe(16))
+            if found is None or not hmac.compare_digest(secret_hash, hash_secret(client_secret)):
+                raise Unauthenticated("wrong client id or secret", reason="INVALID_CREDENTIALS")
+            account = found[0]
+            if self.authz.is_blocked(account.subject):
+                raise subject_blocked()
+            return self._new_session(
+                TokenRepository(tx),
+                account.subject,
+                PrincipalKind.SERVICE_ACCOUNT,
+                account.tenant_id,
+                account.region_code,
+                account.display_name,
+                now,
+                refresh=False,
+            )
+
+    def _new_session(
+        self,
+        tokens: TokenRepository,
+        subject: str,
+        kind: PrincipalKind,
+        tenant_id: str,
+        region_code: str,
+        display_name: str,
+        now: datetime,
+        *,
+        refresh: bool,
+        family_id: str | None = None,
+        password_change_required: bool = False,
+    ) -> IssuedTokens:
+        access = self.tokens.issue(subject, kind, tenant_id, region_code, now)
+        refresh_token, refresh_expire = "", None
+        if refresh:
+            refresh_token = secrets.token_urlsafe(32)
+            refresh_expire = now + timedelta(seconds=self.options.refresh_token_ttl_seconds)
+            tokens.add_refresh_token(
+                hash_secret(refresh_token), family_id or new_id(), subject, refresh_expire
+            )
+        principal = Principal(
+            subject, kind, tenant_id, region_code, expires_at=access.expire_time.timestamp()
+        )
+        return IssuedTokens(
+            access, refresh_token, refresh_expire, principal, display_name, password_change_required
+        )
+
+    def _user_session(
+        self, tokens: TokenRepository, user: User, now: datetime, family_id: str | None = None
+    ) -> IssuedTokens:
+        # A reset password: the token is good for ChangePassword only (the policy's
+        # password_change row, rhip.identity.auth.accounts), and there is no session to refresh.
+        must_change = user.password_change_required
+        return self._new_session(
+            tokens,
+            user.subject,
+            user.kind,
+            user.tenant_id,
+            user.region_code,
+            user.display_name,
+            now,
+            refresh=not must_change,
+            family_id=family_id,
+            password_change_required=must_change,
+        )
+
+    def refresh(self, refresh_token: str) -> IssuedTokens:
+        if not refresh_token:
+            raise invalid("refresh_token", "must not be empty", "REFRESH_TOKEN_REQUIRED")
+        now = self.clock()
+        reused = False
+        with self.db.transaction() as tx:
+            tokens = TokenRepository(tx)
+            token_hash = hash_secret(refresh_token)
+            row = tokens.take_refresh_token(token_hash)
+            if row is None or row.revoked or utc(row.expire_time) <= now:  # type: ignore[operator]
+                raise Unauthenticated(
+                    "the refresh token is not valid", reason="REFRESH_TOKEN_INVALID"
+                )
+            if row.used:
+                # A used token presented again means it leaked: end the whole family.
+                tokens.revoke_refresh_family(row.family_id)
+                reused = True
+            else:
+                _, user_id = parse_subject(row.subject, "refresh_token")
+                user = DirectoryRepository(tx).get_user(user_id)
+                if (
+                    user is None
+                    or user.state is UserState.DISABLED
+                    or self.authz.is_blocked(user.subject)
+                    or user.password_change_required
+                ):
+                    raise Unauthenticated(
+                        "the refresh token is not valid", reason="REFRESH_TOKEN_INVALID"
+                    )
+                tokens.mark_refresh_used(token_hash)
+                return self._user_session(tokens, user, now, family_id=row.family_id)
+        assert reused
+        raise Unauthenticated("the refresh token was already used", reason="REFRESH_TOKEN_REUSED")
+
+    def jwks(self) -> list[dict[str, str]]:
+        return self.keys.jwks()
+
+    def rotate_signing_key(self) -> tuple[str, datetime]:
+        principal = current_principal()
+        self._require(principal, self.cell_path, "RotateSigningKey")
+        kid, created = self.keys.rotate()
+        with self.db.transaction() as tx:
+            audit.append(
+                tx,
+                audit.AuditEvent("signing_key.rotate", f"signingKeys/{kid}", self.cell_path),
+            )
+        return kid, created
+
+
+def _on_one_chain(home: str, named: str) -> bool:
+    """Whether a login aimed at region ``named`` reached the account of region ``home``:
+    the same region, one above it (the province of a city's user) or one below it."""
+    home_path, named_path = region_path(home), region_path(named)
+    return is_within(home_path, named_path) or is_within(named_path, home_path)
+
+
+def _wrong_region(home: str) -> FailedPrecondition:
+    return FailedPrecondition(
+        f"this account belongs to region {home}: log in there (x-rhip-region: {home})",
+        reason="WRONG_REGION",
+        metadata={"region": home},
+    )

@@ -1,0 +1,1 @@
+"""identity directory: regions, tenants, users, role grants and service accounts."""

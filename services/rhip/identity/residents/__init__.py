@@ -1,0 +1,1 @@
+"""identity residents: the resident master index, documents, merges, change feed, health cards."""
