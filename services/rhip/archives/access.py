@@ -112,11 +112,14 @@ class UseCaseBase:
         principal = current_principal()
         record_id = common.parse_name(name, "healthRecords", field)
         record = repo.get(record_id, for_update=lock)
-        if record is None:
-            if self.authz.enforce(principal.subject, self.cell_path, ARCHIVES + method):
-                raise NotFound(f"healthRecords/{record_id} does not exist")
-            raise PermissionDenied(f"not allowed to call {method} here")
-        self._require(principal, record.scope_path, method)
+        self.authz.require_found(
+            principal,
+            record.scope_path if record else None,
+            ARCHIVES + method,
+            self.cell_path,
+            f"healthRecords/{record_id} does not exist",
+        )
+        assert record is not None  # require_found raised otherwise
         return record
 
     def _own_tenant(self, principal: Principal, method: str) -> tuple[TenantFacts, str]:
