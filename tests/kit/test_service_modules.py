@@ -36,7 +36,6 @@ class Skeleton:
     def __init__(self, context: CellContext) -> None:
         self.context = context
         self.all_held = threading.Barrier(WORKERS)
-        self.migrated: list[str] = []
         self.seeded = 0
 
     def call(self, request: bytes, rpc: grpc.ServicerContext) -> bytes:

@@ -18,7 +18,7 @@ def build(context: CellContext) -> Built:
     return Built(
         archives.specs,
         databases={"archives": archives.db},
-        workers=[w for w in (archives.resident_events, archives.sweeper) if w is not None],
+        workers=archives.workers,
         authorizer=archives.authorizer,
         close=archives.close,
         parts=archives,

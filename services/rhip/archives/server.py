@@ -45,19 +45,14 @@ class ArchivesService:
     # Withdraws cross-cell requests the source never acknowledged; None without cross-cell.
     sweeper: TransferSweeper | None = None
 
-    def start_background(self) -> None:
-        """Start the background work once the cell serves (identity's address is known)."""
-        for worker in (self.resident_events, self.sweeper):
-            if worker is not None:
-                worker.start()
-
-    def stop_background(self) -> None:
-        for worker in (self.resident_events, self.sweeper):
-            if worker is not None:
-                worker.stop()
+    @property
+    def workers(self) -> list[ResidentEventsConsumer | TransferSweeper]:
+        """The background work the cell starts once it serves (identity's address is known)."""
+        return [w for w in (self.resident_events, self.sweeper) if w is not None]
 
     def close(self) -> None:
-        self.stop_background()
+        for worker in self.workers:  # stopped by the cell already; stopping again is a no-op
+            worker.stop()
         if self.owns_authorizer:
             self.authorizer.stop()
         if self.policy_db is not None:
