@@ -15,18 +15,16 @@ from pathlib import Path
 import grpc
 import pytest
 from archives.helpers import complete_form, days_ago
-from conftest import make_settings, postgres_schema
+from conftest import postgres_schema
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.api.archives.v1 import health_record_pb2 as rec
 from rhip.api.identity.v1 import identity_service_pb2 as id_pb
 from rhip.api.identity.v1 import identity_service_pb2_grpc
-from rhip.demo import DEMO_PASSWORD, seed_demo
-from rhip.gateway.server import build_gateway
-from rhip.kit.routing import RoutingTable
-from support.cells import RunningCell, start_cell
-from support.platform import free_port, write_routes
+from rhip.demo import DEMO_PASSWORD
+from support.cells import RunningCell
 from support.residents import XUZHOU_MAN, document, register_request, stub
+from support.two_cells import cells_behind_gateway
 
 TIMEOUT = 15
 
@@ -57,36 +55,10 @@ def two_cells(tmp_path: Path, database_url: str) -> Iterator[TwoCells]:
             return f"sqlite:///{tmp_path / name}.db"
         return schemas.enter_context(postgres_schema("x"))
 
-    gateway_address = f"127.0.0.1:{free_port()}"
-    addresses = {code: f"127.0.0.1:{free_port()}" for code in ("320000", "370000")}
-    routes = write_routes(tmp_path / "routes.json", addresses)
-    cells: dict[str, RunningCell] = {}
-    gateway = None
-    try:
-        for code, address in addresses.items():
-            settings = make_settings(
-                tmp_path / code, url(f"identity-{code}"), cell=code,
-                RHIP_ARCHIVES_DATABASE_URL=url(f"archives-{code}"),
-                RHIP_CELL_CLIENT_ID=f"cell-{code}",
-                RHIP_CELL_CLIENT_SECRET=f"inprocess-cell-secret-{code}",
-                RHIP_GATEWAY_ADDRESS=gateway_address, RHIP_ROUTES=str(routes),
-            )  # fmt: skip
-            cells[code] = start_cell(settings, address)
-            seed_demo(cells[code].usecases)
-        gateway = build_gateway(
-            make_settings(tmp_path / "gw", url("gateway")), RoutingTable.from_file(routes)
-        )
-        gateway.start(gateway_address)
+    with schemas, cells_behind_gateway(tmp_path, url) as (gateway_address, cells):
         channel = grpc.insecure_channel(gateway_address)
         yield TwoCells(channel, archives_service_pb2_grpc.ArchivesServiceStub(channel), cells)
         channel.close()
-    finally:
-        if gateway is not None:
-            gateway.stop(0)
-        for running in cells.values():
-            running.channel.close()
-            running.cell.stop(0)
-        schemas.close()
 
 
 def _record_in_xuzhou(t: TwoCells, xz: list[tuple[str, str]]) -> rec.HealthRecord:

@@ -14,14 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
-from conftest import make_settings, postgres_schema
-from rhip.demo import seed_demo
-from rhip.gateway.server import build_gateway
-from rhip.kit.routing import RoutingTable
-from support.cells import RunningCell, start_cell
-from support.platform import free_port, write_routes
+from conftest import postgres_schema
+from support.cells import RunningCell
+from support.two_cells import JIANGSU, SHANDONG, cells_behind_gateway
 
-JIANGSU, SHANDONG = "320000", "370000"
+__all__ = ["JIANGSU", "SHANDONG", "Platform", "running_platform"]
 
 
 @dataclass
@@ -49,37 +46,12 @@ def running_platform(backend: str, postgres_url: str, work: Path) -> Iterator[Pl
         databases.append(made)
         return made
 
-    gateway_address = f"127.0.0.1:{free_port()}"
-    addresses = {code: f"127.0.0.1:{free_port()}" for code in (JIANGSU, SHANDONG)}
-    routes = write_routes(work / "routes.json", addresses)
-    cells: dict[str, RunningCell] = {}
-    gateway = None
-    try:
-        for code, address in addresses.items():
-            settings = make_settings(
-                work / code, url(f"identity-{code}"), cell=code,
-                RHIP_ARCHIVES_DATABASE_URL=url(f"archives-{code}"),
-                RHIP_CELL_CLIENT_ID=f"cell-{code}",
-                RHIP_CELL_CLIENT_SECRET=f"security-cell-secret-{code}",
-                RHIP_GATEWAY_ADDRESS=gateway_address, RHIP_ROUTES=str(routes),
-            )  # fmt: skip
-            cells[code] = start_cell(settings, address)
-            seed_demo(cells[code].usecases)
-        gateway = build_gateway(
-            make_settings(
-                work / "gw", url("gateway"),
-                RHIP_RATE_LIMIT_PER_SECOND="100000", RHIP_RATE_LIMIT_BURST="100000",
-            ),
-            RoutingTable.from_file(routes),
-        )  # fmt: skip
-        gateway.start(gateway_address)
+    with (
+        schemas,
+        cells_behind_gateway(
+            work, url, RHIP_RATE_LIMIT_PER_SECOND="100000", RHIP_RATE_LIMIT_BURST="100000"
+        ) as (gateway_address, cells),
+    ):
         channel = grpc.insecure_channel(gateway_address)
         yield Platform(backend, gateway_address, channel, cells, databases[:-1])
         channel.close()
-    finally:
-        if gateway is not None:
-            gateway.stop(0)
-        for running in cells.values():
-            running.channel.close()
-            running.cell.stop(0)
-        schemas.close()
