@@ -258,7 +258,8 @@ def soak_items(platform) -> dict:  # type: ignore[no-untyped-def]
 
 
 def run(minutes: float, concurrency: int) -> dict:
-    from bench_gateway import Platform, finish_load, start_load
+    from gateway_load import finish_load, start_load
+    from gateway_platform import Platform
 
     window = window_seconds(minutes)
     duration = minutes * 60

@@ -25,7 +25,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from _common import commit, log, machine, scratch_database, stop_children, table  # noqa: E402
-from bench_gateway import Platform, _plan, finish_load, start_load  # noqa: E402
+from gateway_load import _plan, finish_load, start_load  # noqa: E402
+from gateway_platform import Platform  # noqa: E402
 from support.tls import LocalCA  # noqa: E402
 
 RESULTS = HERE / "RESULTS-tls.md"

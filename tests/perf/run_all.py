@@ -30,6 +30,7 @@ sys.path.insert(0, str(HERE))
 import bench_authz  # noqa: E402
 import bench_gateway  # noqa: E402
 import bench_transport  # noqa: E402
+import gateway_report  # noqa: E402
 from _common import log, postgres_url, table  # noqa: E402
 
 RESULTS = HERE / "RESULTS.md"
@@ -282,7 +283,7 @@ def part_summary(part: str, res: dict) -> list[str]:
         return summary_authz(res)
     if part == "transport":
         return summary_transport(res)
-    return bench_gateway.summary(res)
+    return gateway_report.summary(res)
 
 
 def write_results(
