@@ -26,6 +26,7 @@ def _ephemeral_floor() -> int:
 
 _EPHEMERAL_FLOOR = _ephemeral_floor()
 _PICK = random.Random()  # seeded from the OS: parallel test processes pick differently
+_GIVEN: set[int] = set()  # never the same port twice in one test process
 
 
 def _worker_range() -> tuple[int, int]:
@@ -47,11 +48,14 @@ def free_port() -> int:
     low, high = _worker_range()
     for _ in range(200):
         port = _PICK.randrange(low, high)
+        if port in _GIVEN:  # handed out already: its server may not be bound yet
+            continue
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            _GIVEN.add(port)
             return port
     raise RuntimeError("no free port below the ephemeral range")
 
