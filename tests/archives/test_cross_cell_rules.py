@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 from rhip.archives.transfers.domain import TransferState, require_transfer_move
 from rhip.gateway.guard import Guard
-from rhip.kit.apis import cross_cell_methods
+from rhip.kit.apis import cross_cell_methods, methods
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
 from rhip.kit.crosscell import require_peer_cell
 from rhip.kit.errors import FailedPrecondition, PermissionDenied
 
 ARCHIVES = "/rhip.api.archives.v1.ArchivesService/"
+PEER = "/rhip.api.archives.v1.ArchivesPeerService/"
 JS, SD = "rhip-identity/320000", "rhip-identity/370000"
 
 
@@ -28,8 +29,12 @@ def test_handing_over_can_only_complete() -> None:
         assert error.value.reason == "TRANSFER_STATE"
 
 
-def test_the_cross_cell_methods_are_marked_in_proto() -> None:
-    assert {m.rsplit("/", 1)[-1] for m in cross_cell_methods()} == {
+def test_the_cross_cell_methods_are_the_peer_service_and_marked_in_proto() -> None:
+    peer_methods = {
+        path for path, info in methods().items() if info.service.endswith("PeerService")
+    }
+    assert cross_cell_methods() == peer_methods
+    assert {m.rsplit("/", 1)[-1] for m in peer_methods if m.startswith(PEER)} == {
         "OpenRecordTransfer",
         "ImportHealthRecord",
         "CloseRecordTransfer",
@@ -42,15 +47,15 @@ def test_gateway_lets_cell_accounts_call_cross_cell_methods_anywhere_and_nothing
     guard = Guard()
     cell = _sa("", "370000", SD)
     tenant_account = _sa("t1", "370402", SD)
-    assert guard.allows(cell, "320311", ARCHIVES + "ImportHealthRecord")
+    assert guard.allows(cell, "320311", PEER + "ImportHealthRecord")
     assert not guard.allows(cell, "320311", ARCHIVES + "GetHealthRecord")
     assert guard.allows(cell, "370402", ARCHIVES + "GetHealthRecord")  # its home, as before
-    assert not guard.allows(tenant_account, "320311", ARCHIVES + "ImportHealthRecord")
+    assert not guard.allows(tenant_account, "320311", PEER + "ImportHealthRecord")
     # Without a tenant but not a cell account by name: no cross-cell reach either.
     stray = Principal("sa:other", PrincipalKind.SERVICE_ACCOUNT, "", "370000", issuer=SD)
-    assert not guard.allows(stray, "320311", ARCHIVES + "ImportHealthRecord")
+    assert not guard.allows(stray, "320311", PEER + "ImportHealthRecord")
     doctor = Principal("user:d", PrincipalKind.PRACTITIONER, "t1", "370402", issuer=SD)
-    assert not guard.allows(doctor, "320311", ARCHIVES + "OpenRecordTransfer")
+    assert not guard.allows(doctor, "320311", PEER + "OpenRecordTransfer")
 
 
 @pytest.mark.parametrize(

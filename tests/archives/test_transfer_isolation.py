@@ -12,6 +12,7 @@ from typing import Any
 import grpc
 from archives.helpers import days_ago
 from archives.two_cells import TIMEOUT, TwoCells, _get, _record_in_xuzhou
+from rhip.api.archives.v1 import archives_peer_service_pb2_grpc
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
 from rhip.demo import DEMO_PASSWORD
@@ -75,6 +76,7 @@ def _calls(t: TwoCells, transfer: apb.RecordTransfer) -> dict[str, Callable[[Met
     """Every transfer method, aimed at ``transfer`` (or at its institutions' lists)."""
     name, transfer_id = transfer.name, transfer.name.removeprefix("recordTransfers/")
     api = t.api
+    peer = archives_peer_service_pb2_grpc.ArchivesPeerServiceStub(t.channel)
     return {
         "Get": lambda md: api.GetRecordTransfer(
             apb.GetRecordTransferRequest(name=name), metadata=md
@@ -100,17 +102,17 @@ def _calls(t: TwoCells, transfer: apb.RecordTransfer) -> dict[str, Callable[[Met
         "Reject": lambda md: api.RejectRecordTransfer(
             apb.RejectRecordTransferRequest(name=name, reason="未实际迁居"), metadata=md
         ),
-        "Open": lambda md: api.OpenRecordTransfer(
+        "Open": lambda md: peer.OpenRecordTransfer(
             apb.OpenRecordTransferRequest(transfer_id=transfer_id), metadata=md
         ),
-        "Import": lambda md: api.ImportHealthRecord(
+        "Import": lambda md: peer.ImportHealthRecord(
             apb.ImportHealthRecordRequest(transfer_id=transfer_id, bundle=b"{}"), metadata=md
         ),
-        "Close": lambda md: api.CloseRecordTransfer(
+        "Close": lambda md: peer.CloseRecordTransfer(
             apb.CloseRecordTransferRequest(transfer_id=transfer_id, decline_reason="x"),
             metadata=md,
         ),
-        "Relay": lambda md: api.RelayRecordTransferDecision(
+        "Relay": lambda md: peer.RelayRecordTransferDecision(
             apb.RelayRecordTransferDecisionRequest(
                 transfer_id=transfer_id,
                 decision=apb.TRANSFER_DECISION_APPROVE,
@@ -118,7 +120,7 @@ def _calls(t: TwoCells, transfer: apb.RecordTransfer) -> dict[str, Callable[[Met
             ),
             metadata=md,
         ),
-        "Withdraw": lambda md: api.WithdrawRecordTransfer(
+        "Withdraw": lambda md: peer.WithdrawRecordTransfer(
             apb.WithdrawRecordTransferRequest(
                 transfer_id=transfer_id,
                 destination_tenant=transfer.destination_tenant,

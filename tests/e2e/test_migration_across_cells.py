@@ -10,8 +10,8 @@ import time
 import uuid
 
 import grpc
+from rhip.api.archives.v1 import archives_peer_service_pb2_grpc, archives_service_pb2_grpc
 from rhip.api.archives.v1 import archives_service_pb2 as apb
-from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.api.archives.v1 import health_record_pb2 as rec
 from rhip.api.identity.v1 import identity_service_pb2 as id_pb
 from rhip.api.identity.v1 import identity_service_pb2_grpc
@@ -50,6 +50,7 @@ def test_record_migrates_once_and_survives_a_killed_destination(platform: Platfo
     zz = _token(platform, "zz-doctor-1", "370400")
     gateway = grpc.insecure_channel(platform.gateway)
     archives = archives_service_pb2_grpc.ArchivesServiceStub(gateway)
+    peer = archives_peer_service_pb2_grpc.ArchivesPeerServiceStub(gateway)
     residents = stub(gateway)
 
     # Xuzhou: the resident, an active record, a check-up, a follow-up and an open plan.
@@ -111,7 +112,7 @@ def test_record_migrates_once_and_survives_a_killed_destination(platform: Platfo
             grpc.StatusCode.PERMISSION_DENIED,
         )
         expect_error(
-            lambda md=md: archives.OpenRecordTransfer(apb.OpenRecordTransferRequest(), metadata=md),
+            lambda md=md: peer.OpenRecordTransfer(apb.OpenRecordTransferRequest(), metadata=md),
             grpc.StatusCode.PERMISSION_DENIED,
         )
     listed = archives.ListHealthRecords(
@@ -120,14 +121,14 @@ def test_record_migrates_once_and_survives_a_killed_destination(platform: Platfo
         timeout=TIMEOUT,
     )
     assert not listed.records
-    jiangsu = archives_service_pb2_grpc.ArchivesServiceStub(
-        grpc.insecure_channel(platform.cells["320000"])
-    )
+    jiangsu_channel = grpc.insecure_channel(platform.cells["320000"])
+    jiangsu = archives_service_pb2_grpc.ArchivesServiceStub(jiangsu_channel)
+    jiangsu_peer = archives_peer_service_pb2_grpc.ArchivesPeerServiceStub(jiangsu_channel)
     expect_error(
         lambda: jiangsu.GetHealthRecord(get, metadata=zz), grpc.StatusCode.PERMISSION_DENIED
     )
     opened = expect_error(
-        lambda: jiangsu.OpenRecordTransfer(
+        lambda: jiangsu_peer.OpenRecordTransfer(
             apb.OpenRecordTransferRequest(transfer_id=str(uuid.uuid4())), metadata=zz
         ),
         grpc.StatusCode.PERMISSION_DENIED,

@@ -17,8 +17,8 @@ import pytest
 from archives.two_cells import TwoCells, _record_in_xuzhou, _request
 from conftest import make_settings
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from rhip.api.archives.v1 import archives_peer_service_pb2_grpc, archives_service_pb2_grpc
 from rhip.api.archives.v1 import archives_service_pb2 as apb
-from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.api.identity.v1 import identity_service_pb2 as id_pb
 from rhip.api.identity.v1 import identity_service_pb2_grpc
 from rhip.cell import Cell, build_cell
@@ -192,17 +192,18 @@ def test_speaking_for_others_needs_the_internal_mutual_tls_port(tls_platform: Tl
         ("x-rhip-region", "320000"),
     ]
     # A cross-cell method (what a cell calls on the other through the gateway).
+    peer = archives_peer_service_pb2_grpc.ArchivesPeerServiceStub(public)
     request = apb.CloseRecordTransferRequest(
         transfer_id="0193a000-0000-7000-8000-000000000000", decline_reason="不再需要"
     )
     expect_error(
-        lambda: user.api.CloseRecordTransfer(request, metadata=metadata, timeout=15),
+        lambda: peer.CloseRecordTransfer(request, metadata=metadata, timeout=15),
         grpc.StatusCode.PERMISSION_DENIED,
         "ON_BEHALF_OF_NEEDS_MUTUAL_TLS",
     )
     internal = p.channel(p.internal_address, p.ca.issue("cell-370000-again"))
     with pytest.raises(grpc.RpcError) as caught:  # past the gateway: the Jiangsu cell answers
-        archives_service_pb2_grpc.ArchivesServiceStub(internal).CloseRecordTransfer(
+        archives_peer_service_pb2_grpc.ArchivesPeerServiceStub(internal).CloseRecordTransfer(
             request, metadata=metadata, timeout=15
         )
     error = from_rpc_error(caught.value)

@@ -37,6 +37,7 @@ def _r(access: str, *targets: str) -> Rule:
 ID = "rhip.api.identity.v1.IdentityService."
 RES = "rhip.api.identity.v1.ResidentService."
 ARC = "rhip.api.archives.v1.ArchivesService."
+PEER = "rhip.api.archives.v1.ArchivesPeerService."
 
 RULES: dict[str, Rule] = {
     # identity: regions, tenants, users, grants, tokens, audit
@@ -128,11 +129,11 @@ RULES: dict[str, Rule] = {
     ARC + "EscalateRecordTransfer": _r("write", "name:transfer"),
     ARC + "ApproveRecordTransfer": _r("write", "name:transfer"),
     ARC + "RejectRecordTransfer": _r("write", "name:transfer"),
-    ARC + "OpenRecordTransfer": _r("cell", "transfer_id:transfer_id"),
-    ARC + "ImportHealthRecord": _r("cell", "transfer_id:transfer_id"),
-    ARC + "CloseRecordTransfer": _r("cell", "transfer_id:transfer_id"),
-    ARC + "RelayRecordTransferDecision": _r("cell", "transfer_id:transfer_id"),
-    ARC + "WithdrawRecordTransfer": _r("cell", "transfer_id:transfer_id"),
+    PEER + "OpenRecordTransfer": _r("cell", "transfer_id:transfer_id"),
+    PEER + "ImportHealthRecord": _r("cell", "transfer_id:transfer_id"),
+    PEER + "CloseRecordTransfer": _r("cell", "transfer_id:transfer_id"),
+    PEER + "RelayRecordTransferDecision": _r("cell", "transfer_id:transfer_id"),
+    PEER + "WithdrawRecordTransfer": _r("cell", "transfer_id:transfer_id"),
 }
 
 ACCESS = frozenset({"read", "write", "list", "search", "cell", "public"})

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import grpc
-from rhip.api.archives.v1 import archives_service_pb2, archives_service_pb2_grpc
+from rhip.api.archives.v1 import archives_peer_service_pb2_grpc, archives_service_pb2
 from rhip.api.identity.v1 import (
     health_card_pb2,
     identity_service_pb2,
@@ -219,7 +219,7 @@ class OtherCells:
         """``as_cell``: the cell acts for itself (on behalf of its own account), as when the
         last approval of an escalated transfer arrives from the other cell."""
         client = self._client()
-        stub = archives_service_pb2_grpc.ArchivesServiceStub(client.channel)
+        stub = archives_peer_service_pb2_grpc.ArchivesPeerServiceStub(client.channel)
         metadata = client.metadata(region, as_itself=as_cell)
         try:
             return getattr(stub, method)(

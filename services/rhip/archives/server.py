@@ -8,9 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rhip.api.archives.v1 import archives_service_pb2_grpc
+from rhip.api.archives.v1 import archives_peer_service_pb2_grpc, archives_service_pb2_grpc
 from rhip.archives.clients import IdentityClient, OtherCells
 from rhip.archives.follow_ups.domain import BloodPressure, FollowUpPolicy
+from rhip.archives.peer_servicer import PEER_SERVICE_NAME, ArchivesPeerServicer
 from rhip.archives.quality import indicator_counts
 from rhip.archives.resident_events.consumer import ResidentEventsConsumer
 from rhip.archives.resident_events.feed import ResidentFeed
@@ -114,6 +115,7 @@ def build_archives(
     if usecases.cells is not None and usecases.cells.configured:
         sweeper = TransferSweeper(usecases, settings.cell)
     servicer = ArchivesServicer(usecases)
+    peer_servicer = ArchivesPeerServicer(usecases)
     specs = [
         ServiceSpec(
             full_name=SERVICE_NAME,
@@ -121,7 +123,15 @@ def build_archives(
                 servicer, server
             ),
             public_methods=PUBLIC_METHODS,
-        )
+        ),
+        ServiceSpec(
+            full_name=PEER_SERVICE_NAME,
+            register=lambda server: (
+                archives_peer_service_pb2_grpc.add_ArchivesPeerServiceServicer_to_server(
+                    peer_servicer, server
+                )
+            ),
+        ),
     ]
     return ArchivesService(
         db, authorizer, owns, usecases, specs, policy_db,

@@ -7,11 +7,9 @@ from rhip.api.archives.v1 import archives_service_pb2 as pb
 from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.archives.convert import (
     CHECK_UP_OUTPUT,
-    DECISIONS,
     KINDS_BACK,
     PROGRAMS_BACK,
     REASONS_BACK,
-    SIDES,
     STATES_BACK,
     check_up_to_pb,
     contract_to_pb,
@@ -240,27 +238,6 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
         )
         return self._transfer(transfer)
 
-    def OpenRecordTransfer(self, request, context):
-        consent = request.consent
-        evidence = request.WhichOneof("evidence") or ""
-        transfer = self.uc.open_transfer(
-            request.transfer_id,
-            document_from_pb(request.document),
-            request.destination_tenant,
-            request.destination_region,
-            (consent.method, consent.consent_date, consent.reference),
-            request.reason,
-            request.display_name,
-            (evidence, getattr(request, evidence) if evidence else ""),
-        )
-        return self._transfer(transfer)
-
-    def ImportHealthRecord(self, request, context):
-        return self._transfer(self.uc.import_record(request.transfer_id, request.bundle))
-
-    def CloseRecordTransfer(self, request, context):
-        return self._transfer(self.uc.close_transfer(request.transfer_id, request.decline_reason))
-
     def ConfirmRecordTransfer(self, request, context):
         return self._transfer(self.uc.confirm_transfer(request.name, request.request_id))
 
@@ -285,24 +262,6 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
 
     def RejectRecordTransfer(self, request, context):
         return self._transfer(self.uc.reject_transfer(request.name, request.reason))
-
-    def WithdrawRecordTransfer(self, request, context):
-        return self._transfer(
-            self.uc.withdraw_transfer(
-                request.transfer_id,
-                request.destination_tenant,
-                request.destination_region,
-                request.reason,
-            )
-        )
-
-    def RelayRecordTransferDecision(self, request, context):
-        side = {v: k for k, v in SIDES.items()}.get(request.side, "")
-        return self._transfer(
-            self.uc.relay_decision(
-                request.transfer_id, DECISIONS.get(request.decision, ""), side, request.reason
-            )
-        )
 
     def SearchAuditEvents(self, request, context):
         events, token = self.uc.search_audit(*search_request(request))

@@ -212,21 +212,6 @@ class ArchivesServiceStub:
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListRecordTransfersRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListRecordTransfersResponse.FromString,
                 _registered_method=True)
-        self.OpenRecordTransfer = channel.unary_unary(
-                '/rhip.api.archives.v1.ArchivesService/OpenRecordTransfer',
-                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.OpenRecordTransferRequest.SerializeToString,
-                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
-                _registered_method=True)
-        self.ImportHealthRecord = channel.unary_unary(
-                '/rhip.api.archives.v1.ArchivesService/ImportHealthRecord',
-                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ImportHealthRecordRequest.SerializeToString,
-                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
-                _registered_method=True)
-        self.CloseRecordTransfer = channel.unary_unary(
-                '/rhip.api.archives.v1.ArchivesService/CloseRecordTransfer',
-                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.CloseRecordTransferRequest.SerializeToString,
-                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
-                _registered_method=True)
         self.EscalateRecordTransfer = channel.unary_unary(
                 '/rhip.api.archives.v1.ArchivesService/EscalateRecordTransfer',
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.EscalateRecordTransferRequest.SerializeToString,
@@ -240,16 +225,6 @@ class ArchivesServiceStub:
         self.RejectRecordTransfer = channel.unary_unary(
                 '/rhip.api.archives.v1.ArchivesService/RejectRecordTransfer',
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RejectRecordTransferRequest.SerializeToString,
-                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
-                _registered_method=True)
-        self.RelayRecordTransferDecision = channel.unary_unary(
-                '/rhip.api.archives.v1.ArchivesService/RelayRecordTransferDecision',
-                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RelayRecordTransferDecisionRequest.SerializeToString,
-                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
-                _registered_method=True)
-        self.WithdrawRecordTransfer = channel.unary_unary(
-                '/rhip.api.archives.v1.ArchivesService/WithdrawRecordTransfer',
-                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.WithdrawRecordTransferRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
                 _registered_method=True)
         self.SearchAuditEvents = channel.unary_unary(
@@ -510,31 +485,6 @@ class ArchivesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def OpenRecordTransfer(self, request, context):
-        """Cross-cell, called by the destination cell: opens a transfer of the resident's active
-        record here (the record becomes TRANSFER_PENDING). Idempotent by transfer id.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def ImportHealthRecord(self, request, context):
-        """Cross-cell, called by the source cell on confirm: creates the record, its check-ups,
-        follow-ups, open plans and history at the destination institution with the same record
-        number. Idempotent by transfer id: a second import returns the first result.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def CloseRecordTransfer(self, request, context):
-        """Cross-cell, called by the source cell on decline: the destination's transfer is declined
-        with the reason. Idempotent.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
     def EscalateRecordTransfer(self, request, context):
         """Either institution escalates a declined transfer, or one left PENDING for the configured
         number of days, to the county/district administrators of both sides.
@@ -554,23 +504,6 @@ class ArchivesServiceServicer:
     def RejectRecordTransfer(self, request, context):
         """A county/district administrator of either side rejects an escalated transfer with a
         reason: CLOSED for good. Idempotent.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def RelayRecordTransferDecision(self, request, context):
-        """Cross-cell, called by the other side's cell: that side escalated, approved or rejected
-        the transfer. Idempotent.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def WithdrawRecordTransfer(self, request, context):
-        """Cross-cell, called by the destination cell for a request the source never acknowledged:
-        a PENDING transfer here is abandoned and its record ACTIVE again; an unknown one is
-        remembered as abandoned, so that a late open of it opens nothing. Idempotent.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -763,21 +696,6 @@ def add_ArchivesServiceServicer_to_server(servicer, server):
                     request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListRecordTransfersRequest.FromString,
                     response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListRecordTransfersResponse.SerializeToString,
             ),
-            'OpenRecordTransfer': grpc.unary_unary_rpc_method_handler(
-                    servicer.OpenRecordTransfer,
-                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.OpenRecordTransferRequest.FromString,
-                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.SerializeToString,
-            ),
-            'ImportHealthRecord': grpc.unary_unary_rpc_method_handler(
-                    servicer.ImportHealthRecord,
-                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ImportHealthRecordRequest.FromString,
-                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.SerializeToString,
-            ),
-            'CloseRecordTransfer': grpc.unary_unary_rpc_method_handler(
-                    servicer.CloseRecordTransfer,
-                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.CloseRecordTransferRequest.FromString,
-                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.SerializeToString,
-            ),
             'EscalateRecordTransfer': grpc.unary_unary_rpc_method_handler(
                     servicer.EscalateRecordTransfer,
                     request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.EscalateRecordTransferRequest.FromString,
@@ -791,16 +709,6 @@ def add_ArchivesServiceServicer_to_server(servicer, server):
             'RejectRecordTransfer': grpc.unary_unary_rpc_method_handler(
                     servicer.RejectRecordTransfer,
                     request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RejectRecordTransferRequest.FromString,
-                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.SerializeToString,
-            ),
-            'RelayRecordTransferDecision': grpc.unary_unary_rpc_method_handler(
-                    servicer.RelayRecordTransferDecision,
-                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RelayRecordTransferDecisionRequest.FromString,
-                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.SerializeToString,
-            ),
-            'WithdrawRecordTransfer': grpc.unary_unary_rpc_method_handler(
-                    servicer.WithdrawRecordTransfer,
-                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.WithdrawRecordTransferRequest.FromString,
                     response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.SerializeToString,
             ),
             'SearchAuditEvents': grpc.unary_unary_rpc_method_handler(
@@ -1767,87 +1675,6 @@ class ArchivesService:
             _registered_method=True)
 
     @staticmethod
-    def OpenRecordTransfer(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/rhip.api.archives.v1.ArchivesService/OpenRecordTransfer',
-            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.OpenRecordTransferRequest.SerializeToString,
-            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def ImportHealthRecord(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/rhip.api.archives.v1.ArchivesService/ImportHealthRecord',
-            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ImportHealthRecordRequest.SerializeToString,
-            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def CloseRecordTransfer(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/rhip.api.archives.v1.ArchivesService/CloseRecordTransfer',
-            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.CloseRecordTransferRequest.SerializeToString,
-            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
     def EscalateRecordTransfer(request,
             target,
             options=(),
@@ -1917,60 +1744,6 @@ class ArchivesService:
             target,
             '/rhip.api.archives.v1.ArchivesService/RejectRecordTransfer',
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RejectRecordTransferRequest.SerializeToString,
-            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def RelayRecordTransferDecision(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/rhip.api.archives.v1.ArchivesService/RelayRecordTransferDecision',
-            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RelayRecordTransferDecisionRequest.SerializeToString,
-            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def WithdrawRecordTransfer(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/rhip.api.archives.v1.ArchivesService/WithdrawRecordTransfer',
-            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.WithdrawRecordTransferRequest.SerializeToString,
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordTransfer.FromString,
             options,
             channel_credentials,
