@@ -1,24 +1,26 @@
-"""Demo data for the embedded platform (``make run``): a Jiangsu cell centred on Xuzhou and a
-Shandong cell centred on Zaozhuang.
+"""The demo world every service's demo data lives in (``make run``): a Jiangsu cell centred
+on Xuzhou and a Shandong cell centred on Zaozhuang, their institutions and accounts.
 
-Seeded through the use cases, as each province's administrator, so it goes through the same
-validation, authorization and audit as real calls. Idempotent (fixed request ids): a second
-run adds nothing. Development mode only: the demo password is public.
+Each service seeds its own part (``<svc>/demo.py``, hooked in its module) through its use
+cases, so demo data goes through the same validation, authorization and audit as real calls,
+with request ids derived from names (``request_id``): a second run adds nothing.
+Development mode only: the demo password is public.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
 from dataclasses import dataclass
 
 from rhip.identity.directory.domain import TenantLevel, TenantType
-from rhip.identity.directory.usecases import TenantDraft, UserDraft, bootstrap_admin
-from rhip.identity.usecases import IdentityUseCases
-from rhip.kit.authn import Principal, PrincipalKind, acting_as
+from rhip.kit.authn import PrincipalKind
 from rhip.kit.config import ConfigError, Settings
-from rhip.kit.modules import Built
 
 DEMO_PASSWORD = "Demo-Passw0rd-2026"
+# The layout of the demo world: a data directory seeded under another version is set aside
+# (rhip.platform), since its objects carry other request ids and would be seeded twice.
+DEMO_WORLD_VERSION = 2
+DEMO_NAMESPACE = uuid.UUID("0193a000-3200-7000-8000-000000000000")
 
 
 @dataclass(frozen=True)
@@ -92,47 +94,23 @@ CELLS: dict[str, DemoCell] = {
 }  # fmt: skip
 
 
-def request_id(cell: str, kind: int, index: int) -> str:
-    """A fixed UUID per demo object, so reseeding is a no-op."""
-    return f"0193a000-{cell[:4]}-7000-8000-{kind:04d}{index:08d}"
+def request_id(cell: str, *names: str) -> str:
+    """The request id of one demo object, derived from what it is (``request_id(cell,
+    "tenant", name)``), so that reseeding is a no-op and a service adding demo data needs no
+    number from anyone else."""
+    return str(uuid.uuid5(DEMO_NAMESPACE, "/".join((cell, *names))))
 
 
-def seed_demo(usecases: IdentityUseCases) -> DemoCell:
-    """Seed this cell's demo data; returns what was seeded (for printing)."""
-    settings = usecases.settings
+def demo_cell(settings: Settings) -> DemoCell:
+    """This cell's part of the demo world; refuses outside development mode."""
     if not settings.development:
         raise ConfigError("demo data is only seeded in development mode")
     demo = CELLS.get(settings.cell)
     if demo is None:
         raise ConfigError(f"no demo data for cell {settings.cell}; demo cells: {', '.join(CELLS)}")
-    admin = bootstrap_admin(usecases, demo.admin, f"{demo.name} 管理员", DEMO_PASSWORD)
-    with acting_as(Principal(admin.subject, admin.kind, "", admin.region_code)):
-        tenants = [
-            usecases.create_tenant(
-                TenantDraft(t.name, t.type, t.level, t.county, ""), request_id(settings.cell, 1, i)
-            )
-            for i, t in enumerate(demo.tenants)
-        ]
-        for i, account in enumerate(demo.accounts):
-            if account.username == demo.admin:
-                continue
-            tenant = tenants[int(account.scope[1:])] if account.scope.startswith("t") else None
-            display = f"{tenant.display_name}医生" if tenant else account.username
-            usecases.create_user(
-                UserDraft(
-                    account.username,
-                    display,
-                    account.kind,
-                    tenant.tenant_id if tenant else "",
-                    "" if tenant else account.scope,
-                ),
-                DEMO_PASSWORD,
-                request_id(settings.cell, 2, i),
-            )
     return demo
 
 
-def seed_identity_demo(built: Mapping[str, Built], settings: Settings) -> str | None:
-    """The identity module's demo seeding (rhip.modules): tenants and accounts of the cell."""
-    demo = seed_demo(built["identity"].parts.usecases)
-    return f"demo data: {len(demo.tenants)} institutions, {len(demo.accounts)} accounts"
+def doctor_of(demo: DemoCell, index: int) -> DemoAccount:
+    """The demo doctor of the tenant at ``index``."""
+    return next(a for a in demo.accounts if a.scope == f"t{index}")

@@ -5,14 +5,13 @@ package plus one line here."""
 
 from __future__ import annotations
 
-from rhip import demo, demo_archives
 from rhip.archives import module as archives
 from rhip.identity import module as identity
 from rhip.kit.modules import Registry
 
 REGISTRY = Registry(
     [
-        identity.MODULE.with_demo(demo.seed_identity_demo),
-        archives.MODULE.with_demo(demo_archives.seed_archives_module_demo),
+        identity.MODULE,
+        archives.MODULE,
     ]
 )

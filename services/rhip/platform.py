@@ -15,10 +15,8 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from rhip.demo import CELLS, DEMO_PASSWORD
-from rhip.demo_archives import RESIDENTS, grassroots_tenants
+from rhip.demo import CELLS, DEMO_PASSWORD, DEMO_WORLD_VERSION
 from rhip.gateway.server import build_gateway
-from rhip.identity.directory.domain import TenantType
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.routing import RoutingTable
 from rhip.kit.server import run_until_signal
@@ -62,12 +60,29 @@ def _next_port(address: str, step: int) -> str:
     return f"{host}:{int(port) + step if int(port) else 0}"
 
 
+def _set_aside_another_demo_world(data_dir: Path) -> None:
+    """Cells seeded under another layout of the demo world (rhip.demo.DEMO_WORLD_VERSION) are
+    moved aside, not reseeded: their objects carry other request ids, so seeding them again
+    would add a second copy of everything. Nothing is deleted."""
+    stamp = data_dir / "demo-world"
+    seen = stamp.read_text().strip() if stamp.exists() else "1"
+    seeded = [code for code in CELLS if (data_dir / code).exists()]
+    if seeded and seen != str(DEMO_WORLD_VERSION):
+        aside = data_dir / f"demo-world-{seen}.{time.strftime('%Y%m%d%H%M%S')}"
+        aside.mkdir()
+        for code in seeded:
+            (data_dir / code).rename(aside / code)
+        print(f"demo data of an older layout moved to {aside}; seeding the current one")
+    stamp.write_text(f"{DEMO_WORLD_VERSION}\n")
+
+
 def run_demo_platform(settings: Settings, cell_base_port: int = 50061) -> int:
     if not settings.development:
         raise ConfigError("the demo platform runs in development mode only")
     host = settings.listen.rsplit(":", 1)[0]
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+    _set_aside_another_demo_world(data_dir)
     cells = [
         (code, f"{host}:{cell_base_port + i if cell_base_port else _free_port(host)}")
         for i, code in enumerate(CELLS)
@@ -150,29 +165,8 @@ def _print_welcome(gateway: str, cells: list[tuple[str, str]]) -> None:
     print("\nlog in through the gateway (name your region until you have a token):")
     print("  buf curl --protocol grpc --http2-prior-knowledge -H 'x-rhip-region: 320300' \\")
     print(f"    -d '{login}' http://{gateway}/rhip.api.identity.v1.IdentityService/Login")
-    _print_archives_hints(gateway, [code for code, _ in cells])
+    for module in REGISTRY.modules.values():
+        if module.demo_hints is not None:
+            print()
+            print("\n".join(module.demo_hints(gateway, [code for code, _ in cells])))
     print("Ctrl-C stops the platform.", flush=True)
-
-
-def _print_archives_hints(gateway: str, codes: list[str]) -> None:
-    """What the archives demo data lets a doctor try (rhip.demo_archives); nothing personal."""
-    doctors, follow_ups = [], []
-    for code in codes:
-        demo = CELLS[code]
-        for index in grassroots_tenants(demo):
-            doctor = next(a.username for a in demo.accounts if a.scope == f"t{index}")
-            doctors.append(doctor)
-            if demo.tenants[index].type is TenantType.COMMUNITY_HEALTH_CENTER:
-                follow_ups.append(doctor)
-    print("\nhealth records (archives) of each grassroots institution, for its doctor:")
-    print(f"  {', '.join(doctors)}:")
-    print(f"    {len(RESIDENTS)} verified residents with active records, a family-doctor team,")
-    print("    a check-up and a contract")
-    print(f"  {', '.join(follow_ups)}: also a hypertension plan followed up on time and")
-    print("    a type 2 diabetes plan whose follow-up is overdue")
-    print("log in as one of them (x-rhip-region: the city); with TOKEN (accessToken) and TENANT")
-    print("(principal.tenantId) from the reply, list the institution's records:")
-    print('  buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer $TOKEN" \\')
-    print("""    -d '{"parent":"tenants/'$TENANT'"}' \\""")
-    print(f"    http://{gateway}/rhip.api.archives.v1.ArchivesService/ListHealthRecords")
-    print("  (ListOverdueFollowUpPlans and ListCareTeams take the same parent)")

@@ -13,9 +13,10 @@ from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.api.archives.v1 import health_record_pb2 as rec
 from rhip.api.identity.v1 import identity_service_pb2 as pb
 from rhip.api.identity.v1 import identity_service_pb2_grpc
+from rhip.archives.demo import RESIDENTS, ArchivesDemo, fictional_id_number, seed_archives_demo
 from rhip.cell import Cell, build_cell
-from rhip.demo import DEMO_PASSWORD, seed_demo
-from rhip.demo_archives import RESIDENTS, ArchivesDemo, fictional_id_number, seed_archives_demo
+from rhip.demo import DEMO_PASSWORD
+from rhip.identity.demo import seed_demo
 from rhip.identity.residents.documents import DocumentType, parse_document
 from rhip.kit.config import Settings
 from support.logs import ID_SHAPED

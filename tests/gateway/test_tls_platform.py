@@ -22,8 +22,8 @@ from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.identity.v1 import identity_service_pb2 as id_pb
 from rhip.api.identity.v1 import identity_service_pb2_grpc
 from rhip.cell import Cell, build_cell
-from rhip.demo import seed_demo
 from rhip.gateway.server import Gateway, build_gateway
+from rhip.identity.demo import seed_demo
 from rhip.kit.errors import from_rpc_error
 from rhip.kit.routing import RoutingTable
 from support.errors import expect_error

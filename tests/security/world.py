@@ -21,7 +21,7 @@ from rhip.api.common.v1 import common_pb2
 from rhip.api.identity.v1 import identity_service_pb2 as ipb
 from rhip.api.identity.v1 import identity_service_pb2_grpc, tenant_pb2, user_pb2
 from rhip.api.identity.v1 import resident_service_pb2 as rpb
-from rhip.demo import DEMO_PASSWORD
+from rhip.demo import CELLS, DEMO_PASSWORD
 from rhip.demo import request_id as demo_request_id
 from security.platform import JIANGSU, SHANDONG, Platform
 from security.rpcs import TIMEOUT
@@ -380,14 +380,18 @@ def build_world(platform: Platform) -> World:
     world.markers[record2.record_number] = world.markers[record2.name.rsplit("/", 1)[-1]] = Target(
         record2.name, parties, "320311"
     )
-    # The demo seed's ids follow a formula (tenants are kind 1, users kind 2): guessable.
-    for kind, count, message in ((1, 5, ipb.CreateTenantRequest), (2, 13, ipb.CreateUserRequest)):
+    # The demo seed's ids are derived from names anyone can read (rhip.demo): guessable.
+    demo = CELLS[JIANGSU]
+    for message, names in (
+        (ipb.CreateTenantRequest, [("tenant", t.name) for t in demo.tenants]),
+        (ipb.CreateUserRequest, [("user", a.username) for a in demo.accounts]),
+    ):
         world.replays.setdefault(message.DESCRIPTOR.full_name, []).extend(
             (
                 Target("", (province,), ""),
-                message(request_id=demo_request_id(JIANGSU, kind, i)).SerializeToString(),
+                message(request_id=demo_request_id(JIANGSU, *name)).SerializeToString(),
             )
-            for i in range(count)
+            for name in names
         )
     _await_revocation(world, archives, record.name)
     return world

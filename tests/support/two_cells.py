@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from conftest import make_settings
-from rhip.demo import seed_demo
 from rhip.gateway.server import build_gateway
+from rhip.identity.demo import seed_demo
 from rhip.kit.routing import RoutingTable
 
 from support.cells import RunningCell, start_cell

@@ -72,11 +72,16 @@ class ServiceModule:
     # Demo data for this service (development only), run in registry order once the cell
     # listens but before it reports SERVING; returns a line for the operator, or None.
     seed_demo: Callable[[Mapping[str, Built], Settings], str | None] | None = None
+    # What its demo data lets a user try, printed by ``rhip demo``: lines, given the gateway's
+    # address and the demo cells' region codes.
+    demo_hints: Callable[[str, Sequence[str]], Sequence[str]] | None = None
 
     def with_demo(
-        self, seed: Callable[[Mapping[str, Built], Settings], str | None]
+        self,
+        seed: Callable[[Mapping[str, Built], Settings], str | None],
+        hints: Callable[[str, Sequence[str]], Sequence[str]] | None = None,
     ) -> ServiceModule:
-        return replace(self, seed_demo=seed)
+        return replace(self, seed_demo=seed, demo_hints=hints)
 
 
 class Registry:

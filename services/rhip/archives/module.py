@@ -4,6 +4,7 @@ cross-cell transfer sweep while the cell serves."""
 
 from __future__ import annotations
 
+from rhip.archives.demo import archives_demo_hints, seed_archives_module_demo
 from rhip.archives.server import build_archives, migrate_archives
 from rhip.kit.modules import Built, CellContext, ServiceModule
 
@@ -25,4 +26,6 @@ def build(context: CellContext) -> Built:
     )
 
 
-MODULE = ServiceModule("archives", build, migrate_archives, requires=("identity",))
+MODULE = ServiceModule("archives", build, migrate_archives, requires=("identity",)).with_demo(
+    seed_archives_module_demo, archives_demo_hints
+)

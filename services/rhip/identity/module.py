@@ -3,6 +3,7 @@ and signs its tokens, so the other services of its process share both."""
 
 from __future__ import annotations
 
+from rhip.identity.demo import seed_identity_demo
 from rhip.identity.server import build_identity, migrate_identity
 from rhip.kit.modules import Built, CellContext, ServiceModule
 
@@ -20,4 +21,4 @@ def build(context: CellContext) -> Built:
     )
 
 
-MODULE = ServiceModule("identity", build, migrate_identity)
+MODULE = ServiceModule("identity", build, migrate_identity).with_demo(seed_identity_demo)

@@ -1,13 +1,13 @@
-"""Archives demo data for the embedded platform (``make run``), seeded after the identity demo
-data (rhip.demo) once the cell is serving: archives asks identity over gRPC, with the
-caller's own token, about residents and tenants.
+"""Archives demo data for the embedded platform (``make run``), seeded after identity's
+(rhip.identity.demo, in the world of rhip.demo) once the cell is serving: archives asks
+identity over gRPC, with the caller's own token, about residents and tenants.
 
 For each grassroots institution of the demo city (community health centre, township
 hospital, village clinic), as its demo doctor: a few verified residents, a family-doctor
 team, an active health record per resident, a check-up, a contract with the team; at the
 community health centre also a hypertension plan followed up on time and a type 2 diabetes
 plan whose first follow-up is overdue. All through the use cases (validation, scope checks,
-audit), with fixed request ids, so a restart adds nothing.
+audit), with request ids derived from names, so a restart adds nothing.
 
 The residents' ID numbers are made up when first seeded (valid check character, county of
 the institution, a plausible birth date) and never printed or logged; a restart finds the
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -26,7 +26,7 @@ from rhip.archives.common import GRASSROOTS_TYPES
 from rhip.archives.follow_ups.domain import BloodPressure as Bp
 from rhip.archives.follow_ups.domain import Program, Visit
 from rhip.archives.usecases import ArchivesUseCases
-from rhip.demo import CELLS, DEMO_PASSWORD, DemoCell, request_id
+from rhip.demo import CELLS, DEMO_PASSWORD, DemoCell, demo_cell, doctor_of, request_id
 from rhip.identity.directory.domain import TenantType
 from rhip.identity.residents.documents import DocumentType, Sex, id_check_char
 from rhip.identity.residents.domain import Demographics
@@ -37,8 +37,6 @@ from rhip.kit.config import ConfigError, Settings
 from rhip.kit.errors import AlreadyExists, Violations
 from rhip.kit.modules import Built
 
-# Request-id kinds (rhip.demo uses 1 for tenants and 2 for users).
-RESIDENT, TEAM, RECORD, CHECK_UP, FOLLOW_UP, CONTRACT = 3, 4, 5, 6, 7, 8
 OVERDUE_DAYS = 10  # the diabetes plan's first follow-up was due this many days ago
 
 
@@ -92,20 +90,18 @@ def seed_archives_demo(
     archives: ArchivesUseCases,
     today: date | None = None,
 ) -> ArchivesDemo:
-    """Seed this cell's archives demo data (after rhip.demo.seed_demo, while serving)."""
+    """Seed this cell's archives demo data (after rhip.identity.demo.seed_demo, while serving)."""
     settings = identity.settings
-    if not settings.development:
-        raise ConfigError("demo data is only seeded in development mode")
-    demo = CELLS[settings.cell]
+    demo = demo_cell(settings)
     today = today or date.today()
     seeded = ArchivesDemo(0, 0, 0)
     for index in grassroots_tenants(demo):
-        doctor = next(a for a in demo.accounts if a.scope == f"t{index}")
+        doctor = doctor_of(demo, index)
         tokens = identity.login_password(doctor.username, DEMO_PASSWORD)
         with acting_as(tokens.principal, tokens.access.token):
             tenant = demo.tenants[index]
             seeded = _seed_institution(
-                residents, archives, settings.cell, index, tenant.county, today, seeded,
+                residents, archives, settings.cell, index, tenant.name, tenant.county, today, seeded,
                 follows_up=tenant.type is TenantType.COMMUNITY_HEALTH_CENTER,
             )  # fmt: skip
     return seeded
@@ -138,14 +134,15 @@ def _seed_institution(
     archives: ArchivesUseCases,
     cell: str,
     index: int,
+    tenant_name: str,
     county: str,
     today: date,
     seeded: ArchivesDemo,
     *,
     follows_up: bool,
 ) -> ArchivesDemo:
-    def rid(kind: int, n: int = 0) -> str:
-        return request_id(cell, kind, index * 10 + n)
+    def rid(kind: str, *names: str) -> str:
+        return request_id(cell, kind, tenant_name, *names)
 
     tenant = f"tenants/{current_principal().tenant_id}"  # the doctor's institution
     records: list[str] = []
@@ -157,17 +154,17 @@ def _seed_institution(
             "",
             "",
             "",
-            rid(RESIDENT, n),
+            rid("resident", person.name),
         )
         record = archives.create(
             f"residents/{registration.resident.resident_id}",
             "001",
             person.village,
             BASIC_INFO,
-            rid(RECORD, n),
+            rid("record", person.name),
         )
         records.append(archives.activate(f"healthRecords/{record.record_id}").record_id)
-    team = archives.create_team(tenant, "家庭医生签约服务团队", rid(TEAM))
+    team = archives.create_team(tenant, "家庭医生签约服务团队", rid("team"))
     team_name = f"{tenant}/teams/{team.team_id}"
     elder, diabetic = (f"healthRecords/{r}" for r in records[:2])
     archives.create_check_up(
@@ -179,16 +176,16 @@ def _seed_institution(
             "weight_kg": 69.5, "waist_cm": 88.0, "smoking_status": 1,
             "fasting_glucose_mmol": 5.6,
         },
-        rid(CHECK_UP),
+        rid("check-up", RESIDENTS[0].name),
     )  # fmt: skip
-    archives.sign_contract(elder, team_name, "", "", rid(CONTRACT))
+    archives.sign_contract(elder, team_name, "", "", rid("contract", RESIDENTS[0].name))
     overdue = 0
     if follows_up:  # the community health centre's chronic-disease programmes
         _start_plan(archives, elder, Program.HYPERTENSION, today - timedelta(days=20))
         visit = Visit(
             Program.HYPERTENSION, today - timedelta(days=7), Bp(138, 84), 0.0, 72, False, False, ()
         )
-        archives.record_follow_up(elder, visit, rid(FOLLOW_UP), Violations())
+        archives.record_follow_up(elder, visit, rid("follow-up", RESIDENTS[0].name), Violations())
         _start_plan(
             archives, diabetic, Program.TYPE2_DIABETES, today - timedelta(days=OVERDUE_DAYS)
         )
@@ -201,3 +198,29 @@ def _seed_institution(
 def _start_plan(archives: ArchivesUseCases, record: str, program: Program, due: date) -> None:
     with contextlib.suppress(AlreadyExists):  # seeded before: PLAN_EXISTS
         archives.start_plan(record, program, due.isoformat())
+
+
+def archives_demo_hints(gateway: str, codes: Sequence[str]) -> list[str]:
+    """What the archives demo data lets a doctor try, for the operator; nothing personal."""
+    doctors, follow_ups = [], []
+    for code in codes:
+        demo = CELLS[code]
+        for index in grassroots_tenants(demo):
+            doctor = doctor_of(demo, index).username
+            doctors.append(doctor)
+            if demo.tenants[index].type is TenantType.COMMUNITY_HEALTH_CENTER:
+                follow_ups.append(doctor)
+    return [
+        "health records (archives) of each grassroots institution, for its doctor:",
+        f"  {', '.join(doctors)}:",
+        f"    {len(RESIDENTS)} verified residents with active records, a family-doctor team,",
+        "    a check-up and a contract",
+        f"  {', '.join(follow_ups)}: also a hypertension plan followed up on time and",
+        "    a type 2 diabetes plan whose follow-up is overdue",
+        "log in as one of them (x-rhip-region: the city); with TOKEN (accessToken) and TENANT",
+        "(principal.tenantId) from the reply, list the institution's records:",
+        '  buf curl --protocol grpc --http2-prior-knowledge -H "authorization: Bearer $TOKEN" \\',
+        """    -d '{"parent":"tenants/'$TENANT'"}' \\""",
+        f"    http://{gateway}/rhip.api.archives.v1.ArchivesService/ListHealthRecords",
+        "  (ListOverdueFollowUpPlans and ListCareTeams take the same parent)",
+    ]
