@@ -3,7 +3,6 @@ reads, converted at the edge (no protobuf type goes further in)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -24,10 +23,11 @@ from rhip.archives.follow_ups.domain import (
     Visit,
 )
 from rhip.archives.quality.domain import Finding, Indicator, SpotCheck
-from rhip.archives.records.domain import HealthRecord, RecordEvent, RecordState, TerminationReason
+from rhip.archives.records.domain import HealthRecord, RecordState, TerminationReason
 from rhip.archives.teams.domain import CareTeam, Contract
 from rhip.archives.transfers.domain import IdentityDocument, Transfer, TransferState
 from rhip.kit.errors import Violations
+from rhip.kit.history import ResourceEvent, event_fields
 from rhip.kit.timestamps import to_timestamp
 
 _STATES = {s: getattr(rec, f"RECORD_STATE_{s.name}") for s in RecordState}
@@ -87,14 +87,8 @@ def record_to_pb(record: HealthRecord) -> rec.HealthRecord:
     )
 
 
-def event_to_pb(event: RecordEvent) -> rec.RecordEvent:
-    return rec.RecordEvent(
-        event_id=event.event_id,
-        event_time=to_timestamp(event.event_time),
-        kind=event.kind,
-        actor=event.actor,
-        detail_json=json.dumps(event.detail, ensure_ascii=False, sort_keys=True),
-    )
+def event_to_pb(event: ResourceEvent) -> rec.RecordEvent:
+    return rec.RecordEvent(**event_fields(event))
 
 
 def check_up_to_pb(stored: StoredCheckUp) -> rec.CheckUp:

@@ -15,7 +15,6 @@ from rhip.identity.residents.domain import (
     ResidenceType,
     Resident,
     ResidentChange,
-    ResidentEvent,
     ResidentState,
 )
 from rhip.identity.residents.health_cards import HealthCards
@@ -24,6 +23,7 @@ from rhip.identity.residents.usecases import ResidentUseCases, parse_date
 from rhip.kit.apis import public_methods
 from rhip.kit.authn import current_principal
 from rhip.kit.healthcard import QrOutcome, QrType
+from rhip.kit.history import ResourceEvent, event_fields
 from rhip.kit.pagination import parse_page
 from rhip.kit.timestamps import to_timestamp
 
@@ -144,14 +144,8 @@ def change_to_pb(change: ResidentChange) -> resident_pb2.ResidentChange:
     )
 
 
-def event_to_pb(event: ResidentEvent) -> resident_pb2.ResidentEvent:
-    return resident_pb2.ResidentEvent(
-        event_id=event.event_id,
-        event_time=to_timestamp(event.event_time),
-        kind=event.kind,
-        actor=event.actor,
-        detail_json=json.dumps(event.detail, ensure_ascii=False, sort_keys=True),
-    )
+def event_to_pb(event: ResourceEvent) -> resident_pb2.ResidentEvent:
+    return resident_pb2.ResidentEvent(**event_fields(event))
 
 
 class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):

@@ -337,15 +337,6 @@ class RecordTaken(Exception):
     """The resident already has an open record (maybe created concurrently)."""
 
 
-@dataclass(frozen=True)
-class RecordEvent:
-    event_id: str
-    event_time: datetime
-    kind: str
-    actor: str
-    detail: dict[str, object]
-
-
 # -- completeness (§2.8) ---------------------------------------------------------------------
 def completeness(form: Mapping[str, Any]) -> tuple[float, list[str]]:
     """Share of required items filled in, and the missing ones."""

@@ -15,7 +15,6 @@ from typing import Any, cast
 from rhip.archives.records.domain import (
     OPEN_STATES,
     HealthRecord,
-    RecordEvent,
     RecordState,
     RecordTaken,
     Termination,
@@ -24,7 +23,8 @@ from rhip.archives.records.domain import (
 )
 from rhip.archives.store import Base, StoreBase
 from rhip.kit.db import utc
-from rhip.kit.ids import new_id
+from rhip.kit.history import EventHistory, ResourceEvent
+from rhip.kit.pagination import Page
 from rhip.kit.scopes import within_scopes
 from sqlalchemy import Date, DateTime, Index, Integer, String, Text, insert, select, text, update
 from sqlalchemy.engine import CursorResult
@@ -106,6 +106,7 @@ class RecordEventRow(Base):
 RECORDS = cast(Any, HealthRecordRow.__table__)
 _SER = cast(Any, RecordSerialRow.__table__)
 RECORD_EVENTS = cast(Any, RecordEventRow.__table__)
+HISTORY = EventHistory(RECORD_EVENTS, "record_id")
 
 
 def _record(row: Any) -> HealthRecord:
@@ -268,23 +269,7 @@ class RecordsStore(StoreBase):
     def record(
         self, record_id: str, kind: str, actor: str, now: datetime, **detail: object
     ) -> None:
-        self.s.execute(
-            insert(RECORD_EVENTS).values(
-                id=new_id(),
-                record_id=record_id,
-                event_time=now,
-                kind=kind,
-                actor=actor,
-                detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
-            )
-        )
+        HISTORY.append(self.s, record_id, kind, actor, now, detail)
 
-    def history(self, record_id: str, after: str | None, limit: int) -> list[RecordEvent]:
-        query = select(RECORD_EVENTS).where(RECORD_EVENTS.c.record_id == record_id)
-        if after:
-            query = query.where(RECORD_EVENTS.c.id > after)
-        rows = self.s.execute(query.order_by(RECORD_EVENTS.c.id).limit(limit))
-        return [
-            RecordEvent(r.id, utc(r.event_time), r.kind, r.actor, json.loads(r.detail))  # type: ignore[arg-type]
-            for r in rows
-        ]
+    def history(self, record_id: str, page: Page) -> tuple[list[ResourceEvent], str]:
+        return HISTORY.page(self.s, record_id, page)

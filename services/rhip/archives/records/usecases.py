@@ -14,7 +14,6 @@ from rhip.archives.access import UseCaseBase
 from rhip.archives.records import domain
 from rhip.archives.records.domain import (
     HealthRecord,
-    RecordEvent,
     RecordState,
     RecordTaken,
     TerminationReason,
@@ -22,6 +21,7 @@ from rhip.archives.records.domain import (
 from rhip.archives.repository import ArchivesRepository
 from rhip.kit.authn import current_principal
 from rhip.kit.errors import Aborted, AlreadyExists, FailedPrecondition, Violations
+from rhip.kit.history import ResourceEvent
 from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
@@ -263,10 +263,10 @@ class RecordUseCases(UseCaseBase):
             )  # fmt: skip
             return active
 
-    def history(self, name: str, page: Page) -> tuple[list[RecordEvent], str]:
+    def history(self, name: str, page: Page) -> tuple[list[ResourceEvent], str]:
         with self._unit(durable=False) as repo:
             record = self._load(repo, name, "ListRecordEvents", field="parent")
-            events = repo.history(record.record_id, page.after, page.size + 1)
+            events, token = repo.history(record.record_id, page)
             self._audit(
                 repo,
                 "record.history",
@@ -274,10 +274,7 @@ class RecordUseCases(UseCaseBase):
                 record.scope_path,
                 resident=record.resident_id,
             )
-        chunk = events[: page.size]
-        return chunk, page.next_token(
-            chunk[-1].event_id if chunk else None, len(events) > page.size
-        )
+        return events, token
 
     # -- completeness and indicators (§2.8) ---------------------------------------------------
     def completeness(self, name: str) -> tuple[HealthRecord, float, list[str], list[str]]:

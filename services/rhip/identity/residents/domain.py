@@ -262,16 +262,6 @@ def surname_prefix(name_key: str) -> str:
 
 # ---- read models (the store returns them; the use cases hand them on) ------------------------
 @dataclass(frozen=True)
-class ResidentEvent:
-    event_id: str
-    resident_id: str
-    event_time: datetime
-    kind: str
-    actor: str
-    detail: dict[str, object]
-
-
-@dataclass(frozen=True)
 class MergeRecord:
     merge_id: str
     survivor_id: str

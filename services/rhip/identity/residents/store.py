@@ -9,7 +9,6 @@ filters in SQL. Nothing here commits: the use case owns the transaction.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
@@ -22,12 +21,13 @@ from rhip.identity.residents.domain import (
     HeldDocument,
     ResidenceType,
     Resident,
-    ResidentEvent,
     ResidentState,
 )
 from rhip.kit.db import utc
 from rhip.kit.driver_reads import DriverRead
+from rhip.kit.history import EventHistory, ResourceEvent
 from rhip.kit.ids import new_id
+from rhip.kit.pagination import Page
 from rhip.kit.pii import PiiVault
 from rhip.kit.scopes import scope_params, within_bound_scopes, within_scopes
 from sqlalchemy import (
@@ -117,7 +117,7 @@ class ResidentEventRow(Base):
 _RES = cast(Any, ResidentRow.__table__)
 _DOC = cast(Any, ResidentDocumentRow.__table__)
 _ENR = cast(Any, ResidentEnrollmentRow.__table__)
-_EVT = cast(Any, ResidentEventRow.__table__)
+HISTORY = EventHistory(cast(Any, ResidentEventRow.__table__), "resident_id")
 # Document columns labelled for a join with the resident row (``doc_id`` …).
 _DOC_COLUMNS = tuple(
     _DOC.c[name].label(f"doc_{name}")
@@ -429,30 +429,7 @@ class ResidentRepository:
     def record(
         self, resident_id: str, kind: str, actor: str, now: datetime, **detail: object
     ) -> None:
-        self.s.execute(
-            insert(_EVT).values(
-                id=new_id(),
-                resident_id=resident_id,
-                event_time=now,
-                kind=kind,
-                actor=actor,
-                detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
-            )
-        )
+        HISTORY.append(self.s, resident_id, kind, actor, now, detail)
 
-    def history(self, resident_id: str, after: str | None, limit: int) -> list[ResidentEvent]:
-        query = select(_EVT).where(_EVT.c.resident_id == resident_id)
-        if after:
-            query = query.where(_EVT.c.id > after)
-        rows = self.s.execute(query.order_by(_EVT.c.id).limit(limit))
-        return [
-            ResidentEvent(
-                r.id,
-                r.resident_id,
-                _utc(r.event_time),
-                r.kind,
-                r.actor,
-                json.loads(r.detail),
-            )
-            for r in rows
-        ]
+    def history(self, resident_id: str, page: Page) -> tuple[list[ResourceEvent], str]:
+        return HISTORY.page(self.s, resident_id, page)

@@ -16,7 +16,6 @@ from rhip.identity.residents.domain import (
     ChangeKind,
     Demographics,
     Resident,
-    ResidentEvent,
     ResidentState,
     check_demographics,
     normalise_name,
@@ -31,6 +30,7 @@ from rhip.identity.residents.registration import ResidentRegistration
 from rhip.identity.residents.store import DocumentTaken
 from rhip.kit.authn import current_principal
 from rhip.kit.errors import Aborted, FailedPrecondition, NotFound, Violations, invalid
+from rhip.kit.history import ResourceEvent
 from rhip.kit.pagination import Page
 from rhip.kit.requests import check_update_mask
 from rhip.kit.timestamps import parse_iso_date
@@ -102,15 +102,12 @@ class ResidentUseCases(ResidentRegistration):
         self.audit_reads("resident.search", [c.resident for c in ranked])
         return ranked
 
-    def history(self, name: str, page: Page) -> tuple[list[ResidentEvent], str]:
+    def history(self, name: str, page: Page) -> tuple[list[ResourceEvent], str]:
         with self.reading() as repo:
             resident = self.load(repo, name, "ListResidentEvents", field="parent")
-            events = repo.history(resident.resident_id, page.after, page.size + 1)
+            events, token = repo.history(resident.resident_id, page)
         self.audit_read("resident.history", resident)
-        chunk = events[: page.size]
-        return chunk, page.next_token(
-            chunk[-1].event_id if chunk else None, len(events) > page.size
-        )
+        return events, token
 
     # -- changes -----------------------------------------------------------------------------
     def update(self, name: str, stated: Demographics, mask: Sequence[str], etag: str) -> Resident:
