@@ -305,3 +305,16 @@ def visit_from_pb(message: rec.FollowUp, checks: Violations) -> Visit | None:
         complication=message.complication,
         emergency_signs=tuple(signs),
     )
+
+
+def consent_of(request: Any) -> tuple[str, str, str]:
+    """A transfer request's consent (method, date, reference): RequestRecordTransfer and the
+    peer's OpenRecordTransfer carry the same message."""
+    consent = request.consent
+    return consent.method, consent.consent_date, consent.reference
+
+
+def evidence_of(request: Any) -> tuple[str, str]:
+    """A transfer request's evidence oneof as (field name, value); ("", "") when absent."""
+    kind = request.WhichOneof("evidence") or ""
+    return kind, getattr(request, kind) if kind else ""

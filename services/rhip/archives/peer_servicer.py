@@ -7,7 +7,14 @@ from __future__ import annotations
 from rhip.api.archives.v1 import archives_peer_service_pb2 as peer_pb
 from rhip.api.archives.v1 import archives_peer_service_pb2_grpc
 from rhip.api.archives.v1 import archives_service_pb2 as pb
-from rhip.archives.convert import DECISIONS, SIDES, document_from_pb, transfer_to_pb
+from rhip.archives.convert import (
+    DECISIONS,
+    SIDES,
+    consent_of,
+    document_from_pb,
+    evidence_of,
+    transfer_to_pb,
+)
 from rhip.archives.transfers.domain import Transfer
 from rhip.archives.usecases import ArchivesUseCases
 
@@ -22,17 +29,15 @@ class ArchivesPeerServicer(archives_peer_service_pb2_grpc.ArchivesPeerServiceSer
         return transfer_to_pb(self.uc.requester_view(transfer))
 
     def OpenRecordTransfer(self, request, context):
-        consent = request.consent
-        evidence = request.WhichOneof("evidence") or ""
         transfer = self.uc.open_transfer(
             request.transfer_id,
             document_from_pb(request.document),
             request.destination_tenant,
             request.destination_region,
-            (consent.method, consent.consent_date, consent.reference),
+            consent_of(request),
             request.reason,
             request.display_name,
-            (evidence, getattr(request, evidence) if evidence else ""),
+            evidence_of(request),
         )
         return self._transfer(transfer)
 

@@ -12,9 +12,11 @@ from rhip.archives.convert import (
     REASONS_BACK,
     STATES_BACK,
     check_up_to_pb,
+    consent_of,
     contract_to_pb,
     document_from_pb,
     event_to_pb,
+    evidence_of,
     finding_to_pb,
     follow_up_to_pb,
     form_of,
@@ -225,16 +227,14 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
         return transfer_to_pb(self.uc.requester_view(transfer))
 
     def RequestRecordTransfer(self, request, context):
-        consent = request.consent
-        evidence = request.WhichOneof("evidence") or ""
         transfer = self.uc.request_transfer(
             request.resident,
-            (consent.method, consent.consent_date, consent.reference),
+            consent_of(request),
             request.reason,
             request.request_id,
             request.source_region,
             document_from_pb(request.document) if request.HasField("document") else None,
-            (evidence, getattr(request, evidence) if evidence else ""),
+            evidence_of(request),
         )
         return self._transfer(transfer)
 
