@@ -9,10 +9,13 @@ from rhip import demo, demo_archives
 from rhip.archives import module as archives
 from rhip.identity import module as identity
 from rhip.kit.modules import Registry
+from rhip.referral import demo as referral_demo
+from rhip.referral import module as referral
 
 REGISTRY = Registry(
     [
         identity.MODULE.with_demo(demo.seed_identity_demo),
         archives.MODULE.with_demo(demo_archives.seed_archives_module_demo),
+        referral.MODULE.with_demo(referral_demo.seed_referral_demo),
     ]
 )

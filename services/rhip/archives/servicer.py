@@ -126,6 +126,11 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
     def ListTasks(self, request, context):
         return pb.ListTasksResponse(tasks=[task_to_pb(t) for t in self.uc.tasks(request.parent)])
 
+    def CreateReferralFollowUpTask(self, request, context):
+        return task_to_pb(
+            self.uc.create_referral_task(request.parent, request.referral, request.due_date)
+        )
+
     def ListOverdueFollowUpPlans(self, request, context):
         page = parse_page(request.page_size, request.page_token, request.parent, request.as_of)
         plans, as_of, token = self.uc.overdue(request.parent, request.as_of, page)

@@ -265,20 +265,45 @@ class FollowUpsStore(StoreBase):
         rows = self.s.execute(
             select(TASKS).where(TASKS.c.record_id == record_id).order_by(TASKS.c.id)
         )
-        return [
-            Task(
-                r.id,
-                r.record_id,
-                r.kind,
-                r.program,
-                r.due_date,
-                r.state,
-                r.follow_up_id,
-                utc(r.create_time),  # type: ignore[arg-type]
-                r.related_record_id,
+        return [self._task(r) for r in rows]
+
+    @staticmethod
+    def _task(r: Any) -> Task:
+        return Task(
+            r.id,
+            r.record_id,
+            r.kind,
+            r.program,
+            r.due_date,
+            r.state,
+            r.follow_up_id,
+            utc(r.create_time),  # type: ignore[arg-type]
+            r.related_record_id,
+        )
+
+    # -- referral returns (follow_ups/referrals.py): the referral's id in follow_up_id ------
+    def referral_task(self, record_id: str, referral_id: str) -> Task | None:
+        row = self.s.execute(
+            select(TASKS).where(
+                TASKS.c.record_id == record_id,
+                TASKS.c.kind == "referral_return",
+                TASKS.c.follow_up_id == referral_id,
             )
-            for r in rows
-        ]
+        ).first()
+        return self._task(row) if row else None
+
+    def complete_referral_tasks(self, record_id: str) -> int:
+        """A follow-up was recorded: every open referral-return task of the record is done."""
+        done = self.s.execute(
+            update(TASKS)
+            .where(
+                TASKS.c.record_id == record_id,
+                TASKS.c.kind == "referral_return",
+                TASKS.c.state == "open",
+            )
+            .values(state="done")
+        )
+        return int(done.rowcount or 0)
 
     def move_scope(self, record: HealthRecord) -> int:
         """Re-point the record's plans and open tasks at its (new) managing institution;

@@ -724,3 +724,13 @@ class SearchAuditEventsResponse(_message.Message):
     events: _containers.RepeatedCompositeFieldContainer[_common_pb2.AuditEvent]
     next_page_token: str
     def __init__(self, events: _Optional[_Iterable[_Union[_common_pb2.AuditEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CreateReferralFollowUpTaskRequest(_message.Message):
+    __slots__ = ("parent", "referral", "due_date")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    REFERRAL_FIELD_NUMBER: _ClassVar[int]
+    DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    referral: str
+    due_date: str
+    def __init__(self, parent: _Optional[str] = ..., referral: _Optional[str] = ..., due_date: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,147 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from rhip.api.referral.v1 import referral_pb2 as _referral_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Box(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BOX_UNSPECIFIED: _ClassVar[Box]
+    BOX_OUTBOX: _ClassVar[Box]
+    BOX_INBOX: _ClassVar[Box]
+BOX_UNSPECIFIED: Box
+BOX_OUTBOX: Box
+BOX_INBOX: Box
+
+class CreateReferralRequest(_message.Message):
+    __slots__ = ("referral", "request_id")
+    REFERRAL_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    referral: _referral_pb2.Referral
+    request_id: str
+    def __init__(self, referral: _Optional[_Union[_referral_pb2.Referral, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class GetReferralRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class ListReferralsRequest(_message.Message):
+    __slots__ = ("parent", "box", "state", "page_size", "page_token")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    BOX_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    box: Box
+    state: _referral_pb2.ReferralState
+    page_size: int
+    page_token: str
+    def __init__(self, parent: _Optional[str] = ..., box: _Optional[_Union[Box, str]] = ..., state: _Optional[_Union[_referral_pb2.ReferralState, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListReferralsResponse(_message.Message):
+    __slots__ = ("referrals", "next_page_token")
+    REFERRALS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    referrals: _containers.RepeatedCompositeFieldContainer[_referral_pb2.Referral]
+    next_page_token: str
+    def __init__(self, referrals: _Optional[_Iterable[_Union[_referral_pb2.Referral, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class SubmitReferralRequest(_message.Message):
+    __slots__ = ("name", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class AcceptReferralRequest(_message.Message):
+    __slots__ = ("name", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class RejectReferralRequest(_message.Message):
+    __slots__ = ("name", "reason", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    reason: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class CancelReferralRequest(_message.Message):
+    __slots__ = ("name", "reason", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    reason: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class AdmitReferralRequest(_message.Message):
+    __slots__ = ("name", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class ReturnReferralRequest(_message.Message):
+    __slots__ = ("name", "return_form", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RETURN_FORM_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    return_form: _referral_pb2.ReturnForm
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., return_form: _Optional[_Union[_referral_pb2.ReturnForm, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class CompleteReferralRequest(_message.Message):
+    __slots__ = ("name", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class CloseReferralRequest(_message.Message):
+    __slots__ = ("name", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class ListOverdueReferralsRequest(_message.Message):
+    __slots__ = ("parent", "as_of", "page_size", "page_token")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    as_of: _timestamp_pb2.Timestamp
+    page_size: int
+    page_token: str
+    def __init__(self, parent: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListOverdueReferralsResponse(_message.Message):
+    __slots__ = ("referrals", "next_page_token")
+    REFERRALS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    referrals: _containers.RepeatedCompositeFieldContainer[_referral_pb2.Referral]
+    next_page_token: str
+    def __init__(self, referrals: _Optional[_Iterable[_Union[_referral_pb2.Referral, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,187 @@
+"""Outbound calls, answering in the referral service's terms: identity (the resident, with
+the caller's token; a tenant, with the cell's own account, since a clinic may refer to an
+institution outside its own reach) and archives (the record summary the snapshot copies, with
+the caller's token; the follow-up task of a return, with the cell's own account)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import grpc
+from rhip.api.archives.v1 import archives_service_pb2 as apb
+from rhip.api.archives.v1 import archives_service_pb2_grpc, health_record_pb2
+from rhip.api.identity.v1 import (
+    identity_service_pb2,
+    identity_service_pb2_grpc,
+    resident_service_pb2,
+    resident_service_pb2_grpc,
+    tenant_pb2,
+)
+from rhip.kit.authn import current_token
+from rhip.kit.channels import ChannelPool
+from rhip.kit.config import Settings
+from rhip.kit.crosscell import ServiceCredentials
+from rhip.kit.errors import FailedPrecondition, from_rpc_error
+from rhip.kit.telemetry import outgoing_metadata
+
+TIMEOUT_SECONDS = 5.0
+GRASSROOTS_TYPES = frozenset(
+    {
+        "TENANT_TYPE_VILLAGE_CLINIC",
+        "TENANT_TYPE_TOWNSHIP_HOSPITAL",
+        "TENANT_TYPE_COMMUNITY_HEALTH_CENTER",
+        "TENANT_TYPE_COMMUNITY_HEALTH_STATION",
+    }
+)
+
+
+@dataclass(frozen=True)
+class TenantFacts:
+    tenant_id: str
+    type: str  # TENANT_TYPE_…
+    region_code: str
+    active: bool
+
+    @property
+    def grassroots(self) -> bool:
+        return self.type in GRASSROOTS_TYPES
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    """What archives answered about the resident's open record (codes only)."""
+
+    record_id: str
+    record_number: str
+    managing_tenant_id: str
+    birth_date: str
+    blood_type_abo: int
+    blood_type_rh: int
+    drug_allergies: tuple[int, ...]
+    past_diseases: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    name: str  # healthRecords/{r}/tasks/{t}
+    due_date: date
+    state: str  # open, done, …
+
+
+class Peers:
+    """``identity``/``archives``: their addresses, read on every call (an all-in-one cell
+    knows them once it is bound)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        identity: Callable[[], str],
+        archives: Callable[[], str],
+        pool: ChannelPool,
+    ) -> None:
+        self._settings = settings
+        self._identity = identity
+        self._archives = archives
+        self._pool = pool
+        self._own: ServiceCredentials | None = None
+        self._lock = threading.Lock()
+
+    # -- tokens --------------------------------------------------------------------------------
+    @staticmethod
+    def _as_caller() -> list[tuple[str, str]]:
+        return [("authorization", f"Bearer {current_token()}"), *outgoing_metadata()]
+
+    def _as_cell(self) -> list[tuple[str, str]]:
+        s = self._settings
+        if not (s.cell_client_id and s.cell_client_secret):
+            raise FailedPrecondition(
+                "this cell has no cell account (RHIP_CELL_CLIENT_ID, RHIP_CELL_CLIENT_SECRET): "
+                "referrals are off",
+                reason="REFERRAL_DISABLED",
+            )
+        with self._lock:
+            if self._own is None:
+                channel = self._pool.get(self._identity())
+                self._own = ServiceCredentials(
+                    channel, s.cell_client_id, s.cell_client_secret, s.cell
+                )
+        return [("authorization", f"Bearer {self._own.token()}"), *outgoing_metadata()]
+
+    def _call(self, method: Callable, request: object, metadata: list) -> object:  # type: ignore[type-arg]
+        try:
+            return method(request, metadata=metadata, timeout=TIMEOUT_SECONDS)
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+
+    # -- identity ------------------------------------------------------------------------------
+    def resident_exists(self, name: str) -> str:
+        """The resident's id, if the caller may see it (PERMISSION_DENIED/NOT_FOUND else)."""
+        stub = resident_service_pb2_grpc.ResidentServiceStub(self._pool.get(self._identity()))
+        reply = self._call(
+            stub.GetResident, resident_service_pb2.GetResidentRequest(name=name), self._as_caller()
+        )
+        return str(reply.resident_id)  # type: ignore[attr-defined]
+
+    def tenant(self, tenant_id: str) -> TenantFacts:
+        """A tenant of this cell, looked up as the cell (NOT_FOUND when there is none)."""
+        stub = identity_service_pb2_grpc.IdentityServiceStub(self._pool.get(self._identity()))
+        reply = self._call(
+            stub.GetTenant,
+            identity_service_pb2.GetTenantRequest(name=f"tenants/{tenant_id}"),
+            self._as_cell(),
+        )
+        return TenantFacts(
+            reply.tenant_id,  # type: ignore[attr-defined]
+            tenant_pb2.TenantType.Name(reply.type),  # type: ignore[attr-defined]
+            reply.region_code,  # type: ignore[attr-defined]
+            reply.state == tenant_pb2.TENANT_STATE_ACTIVE,  # type: ignore[attr-defined]
+        )
+
+    # -- archives ------------------------------------------------------------------------------
+    def record_summary(self, resident: str) -> RecordSummary | None:
+        """The resident's open record as the caller sees it; None when it sees none."""
+        stub = archives_service_pb2_grpc.ArchivesServiceStub(self._pool.get(self._archives()))
+        reply = self._call(
+            stub.ListHealthRecords,
+            apb.ListHealthRecordsRequest(
+                resident=resident, state=health_record_pb2.RECORD_STATE_ACTIVE, page_size=1
+            ),
+            self._as_caller(),
+        )
+        records = reply.records  # type: ignore[attr-defined]
+        if not records:
+            return None
+        r = records[0]
+        info = r.basic_info
+        return RecordSummary(
+            r.record_id,
+            r.record_number,
+            r.managing_tenant.removeprefix("tenants/"),
+            r.birth_date,
+            info.blood_type_abo,
+            info.blood_type_rh,
+            tuple(info.drug_allergies),
+            tuple(d.code for d in info.diseases),
+        )
+
+    def referral_task(self, record_id: str, referral_id: str, due: date) -> TaskFacts:
+        """The follow-up task of a returned referral in the record (created on the first call,
+        the same task with its current state after)."""
+        stub = archives_service_pb2_grpc.ArchivesServiceStub(self._pool.get(self._archives()))
+        reply = self._call(
+            stub.CreateReferralFollowUpTask,
+            apb.CreateReferralFollowUpTaskRequest(
+                parent=f"healthRecords/{record_id}",
+                referral=f"referrals/{referral_id}",
+                due_date=due.isoformat(),
+            ),
+            self._as_cell(),
+        )
+        return TaskFacts(
+            reply.name,  # type: ignore[attr-defined]
+            date.fromisoformat(reply.due_date),  # type: ignore[attr-defined]
+            reply.state,  # type: ignore[attr-defined]
+        )

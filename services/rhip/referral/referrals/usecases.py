@@ -1,0 +1,377 @@
+"""Referral use cases, one method per use case: validate every field at once, check the
+caller against the scope the action belongs to (the sender's institution for sending and
+cancelling, the receiver's for accepting, admitting and returning, any of both plus the
+record's managing institution for reading), one transaction, the state machine, one
+transition with actor, time and reason, and an audit event (ids only: never a name, an ID
+number or a phone)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from rhip.kit import audit
+from rhip.kit.authn import current_principal
+from rhip.kit.authz import Authorizer
+from rhip.kit.db import Database
+from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid
+from rhip.kit.idempotency import claim, request_key
+from rhip.kit.ids import new_id
+from rhip.kit.pagination import Page, foreign_page_token
+from rhip.kit.parents import ListParents
+from rhip.kit.requests import parse_resource_name, validate_reason
+from rhip.kit.tenancy import region_path, tenant_scope
+from rhip.referral.clients import Peers
+from rhip.referral.referrals import domain
+from rhip.referral.referrals.domain import Action, Direction, Referral, Snapshot, State
+from rhip.referral.referrals.store import ReferralStore
+from rhip.referral.roles import REFERRAL
+
+
+@dataclass(frozen=True)
+class Draft:
+    """CreateReferral's input, as the servicer read it (``direction`` None when unset)."""
+
+    direction: Direction | None
+    resident: str
+    receiving_tenant: str
+    department: str
+    receiving_doctor: str
+    outward: Mapping[str, str]
+    consent_method: str
+    consent_date: str
+    consent_reference: str
+
+
+class ReferralUseCases:
+    def __init__(
+        self,
+        cell: str,
+        db: Database,
+        authorizer: Authorizer,
+        peers: Peers,
+        limits: domain.TimeLimits,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.db = db
+        self.authz = authorizer
+        self.peers = peers
+        self.limits = limits
+        self.clock = clock
+        self.cell_path = region_path(cell)
+        self.parents = ListParents(authorizer, self.cell_path)
+
+    @contextmanager
+    def _unit(self, *, durable: bool = True) -> Iterator[ReferralStore]:
+        with self.db.transaction(durable=durable) as tx:
+            yield ReferralStore(tx)
+
+    def _audit(
+        self, repo: ReferralStore, action: str, referral: Referral, **detail: object
+    ) -> None:
+        audit.append(
+            repo.s,
+            audit.AuditEvent(
+                action,
+                f"referrals/{referral.referral_id}",
+                referral.sender_scope,
+                detail={"resident": referral.resident_id, **detail},
+            ),
+        )
+
+    def _load(
+        self, repo: ReferralStore, name: str, method: str, sides: str, *, lock: bool = False
+    ) -> Referral:
+        """Permission before existence: a referral out of reach and a missing one look alike
+        (PERMISSION_DENIED) except to callers who reach the whole cell. ``sides``: whose
+        scope the action needs — ``s`` sender, ``r`` receiver, ``m`` the record's managing
+        institution (any of them)."""
+        principal = current_principal()
+        referral_id = parse_resource_name(name, "referrals")
+        referral = repo.get(referral_id, lock=lock)
+        action = REFERRAL + method
+        if referral is None:
+            if self.authz.enforce(principal.subject, self.cell_path, action):
+                raise NotFound(f"referrals/{referral_id} does not exist")
+            raise self.authz.denial(principal, action)
+        scopes = {
+            "s": referral.sender_scope,
+            "r": referral.receiver_scope,
+            "m": referral.managing_scope,
+        }
+        if not any(
+            scopes[side] and self.authz.enforce(principal.subject, scopes[side], action)
+            for side in sides
+        ):
+            raise self.authz.denial(principal, action)
+        return referral
+
+    # -- create ----------------------------------------------------------------------------------
+    def create(self, draft: Draft, request_id: str, checks: Violations) -> Referral:
+        principal = current_principal()
+        now = self.clock()
+        key = checks.check(request_key, request_id) or ""
+        if draft.direction is None:
+            checks.add("referral.direction", "must be up or down", "DIRECTION_REQUIRED")
+        resident_id = checks.check(
+            parse_resource_name, draft.resident, "residents", "referral.resident"
+        )
+        receiver_id = checks.check(
+            parse_resource_name, draft.receiving_tenant, "tenants", "referral.receiving_tenant"
+        )
+        department = domain.check_short(
+            draft.department, "department", "referral.receiving_department", checks
+        )
+        doctor = domain.check_short(
+            draft.receiving_doctor, "receiving_doctor", "referral.receiving_doctor", checks
+        )
+        outward = domain.check_form(
+            draft.outward, domain.OUTWARD_FIELDS, domain.OUTWARD_REQUIRED,
+            "referral.outward", checks,
+        )  # fmt: skip
+        consent = domain.check_consent(
+            draft.consent_method, draft.consent_date, draft.consent_reference, now.date(), checks
+        )
+        checks.raise_if_any()
+        assert draft.direction and resident_id and receiver_id and consent
+        if not principal.tenant_id:
+            raise PermissionDenied(
+                "only practitioners of an institution refer patients", reason="TENANT_REQUIRED"
+            )
+        sender_scope = tenant_scope(principal.region_code, principal.tenant_id)
+        self.authz.require(principal, sender_scope, REFERRAL + "CreateReferral")
+        if receiver_id == principal.tenant_id:
+            raise invalid(
+                "referral.receiving_tenant", "must be another institution", "SAME_INSTITUTION"
+            )
+        receiver = self._receiver(receiver_id)
+        if draft.direction is Direction.DOWN and not receiver.grassroots:
+            raise invalid(
+                "referral.direction",
+                "a downward referral goes to a grassroots institution",
+                "DOWN_TO_GRASSROOTS",
+            )
+        self.peers.resident_exists(draft.resident)  # the sender may see the resident
+        referral = Referral(
+            referral_id=new_id(),
+            direction=draft.direction,
+            resident_id=resident_id,
+            sender_tenant_id=principal.tenant_id,
+            sender_region=principal.region_code,
+            sender_scope=sender_scope,
+            receiver_tenant_id=receiver.tenant_id,
+            receiver_scope=tenant_scope(receiver.region_code, receiver.tenant_id),
+            department=department,
+            receiving_doctor=doctor,
+            outward=outward,
+            consent=consent,
+            state=State.DRAFT,
+            create_time=now,
+            update_time=now,
+        )
+        with self._unit() as repo:
+            if claim(repo.s, key) and (earlier := repo.by_request(key)):
+                return earlier
+            repo.add(referral, key)
+            repo.transition(referral.referral_id, State.DRAFT, principal.subject, now)
+            self._audit(repo, "referral.create", referral, receiver=receiver.tenant_id)
+            stored = repo.get(referral.referral_id)
+        assert stored is not None
+        return stored
+
+    def _receiver(self, tenant_id: str):  # type: ignore[no-untyped-def]
+        try:
+            receiver = self.peers.tenant(tenant_id)
+        except NotFound:
+            raise invalid(
+                "referral.receiving_tenant", "no such institution in this cell", "TENANT_NOT_FOUND"
+            ) from None
+        if not receiver.active:
+            raise FailedPrecondition(
+                "the receiving institution is suspended", reason="RECEIVER_INACTIVE"
+            )
+        return receiver
+
+    # -- reads -----------------------------------------------------------------------------------
+    def get(self, name: str) -> Referral:
+        with self._unit(durable=False) as repo:
+            referral = self._load(repo, name, "GetReferral", "srm")
+            self._audit(repo, "referral.get", referral)
+            return referral
+
+    def list(
+        self, parent: str, box: str, state: State | None, page: Page
+    ) -> tuple[list[Referral], str]:
+        principal = current_principal()
+        tenant_id = parse_resource_name(parent, "tenants", "parent")
+        action = REFERRAL + "ListReferrals"
+        scope = self.parents.tenant(principal, tenant_id, action, self._tenant_scope)
+        scopes = self.authz.scopes(principal.subject, action)
+        with self._unit(durable=False) as repo:
+            rows = repo.list(scope, box, state, scopes, page.after, page.size + 1)
+            chunk = rows[: page.size]
+            audit.append(
+                repo.s,
+                audit.AuditEvent("referral.list", parent, scope, detail={"hits": len(chunk)}),
+            )
+        last = chunk[-1].referral_id if chunk else None
+        return chunk, page.next_token(last, len(rows) > page.size)
+
+    def _tenant_scope(self, tenant_id: str) -> str | None:
+        try:
+            tenant = self.peers.tenant(tenant_id)
+        except NotFound:
+            return None
+        return tenant_scope(tenant.region_code, tenant.tenant_id)
+
+    def overdue(
+        self, parent: str, as_of: datetime | None, page: Page
+    ) -> tuple[list[Referral], datetime, str]:
+        """Overdue referrals sent by ``tenants/{id}`` or by the institutions of
+        ``regions/{code}`` (the county administrator's list)."""
+        principal = current_principal()
+        action = REFERRAL + "ListOverdueReferrals"
+        if parent.startswith("regions/"):
+            code = parse_resource_name(parent, "regions", "parent")
+            root, below = self.parents.region(principal, code, action).path, True
+        elif parent.startswith("tenants/"):
+            tenant_id = parse_resource_name(parent, "tenants", "parent")
+            root = self.parents.tenant(principal, tenant_id, action, self._tenant_scope)
+            below = False
+        else:
+            raise invalid(
+                "parent", "must look like tenants/{id} or regions/{code}", "RESOURCE_NAME"
+            )
+        as_of = as_of or self.clock()
+        after = None
+        if page.after:
+            when, _, key = page.after.partition("|")
+            try:
+                after = (datetime.fromisoformat(when), key)
+            except ValueError:  # a forged token with the right fingerprint
+                raise foreign_page_token() from None
+        scopes = self.authz.scopes(principal.subject, action)
+        with self._unit(durable=False) as repo:
+            rows = repo.overdue(root, below, scopes, as_of, after, page.size + 1)
+            chunk = rows[: page.size]
+            audit.append(
+                repo.s,
+                audit.AuditEvent("referral.overdue", parent, root, detail={"hits": len(chunk)}),
+            )
+        last = None
+        if chunk and chunk[-1].deadline is not None:
+            last = f"{chunk[-1].deadline.isoformat()}|{chunk[-1].referral_id}"
+        return chunk, as_of, page.next_token(last, len(rows) > page.size)
+
+    # -- transitions -----------------------------------------------------------------------------
+    def _move(
+        self,
+        name: str,
+        request_id: str,
+        method: str,
+        sides: str,
+        action: Action,
+        checks: Violations | None = None,
+        reason: str = "",
+        work: Callable[[Referral, datetime], dict[str, object]] | None = None,
+    ) -> Referral:
+        """One transition: checks, the caller's side, the state machine, ``work`` (what else
+        the move writes), the transition row, the audit event. A retry with the same request id
+        answers the referral as it is."""
+        checks = checks or Violations()
+        key = checks.check(request_key, request_id) or ""
+        checks.raise_if_any()
+        principal = current_principal()
+        now = self.clock()
+        with self._unit() as repo:
+            referral = self._load(repo, name, method, sides, lock=True)
+            if claim(repo.s, key):
+                return referral
+            target = domain.next_state(referral.state, action)
+            changes = work(referral, now) if work else {}
+            deadline = self.limits.deadline(target, referral.sender_region, now)
+            repo.move(referral, target, principal.subject, now, reason, deadline, **changes)
+            self._audit(repo, f"referral.{action.value}", referral, state=target.value)
+            moved = repo.get(referral.referral_id)
+        assert moved is not None
+        return moved
+
+    def submit(self, name: str, request_id: str) -> Referral:
+        def snapshot(referral: Referral, now: datetime) -> dict[str, object]:
+            summary = self.peers.record_summary(f"residents/{referral.resident_id}")
+            if summary is None:  # the sender sees no open record: nothing travels
+                return {}
+            managing = self.peers.tenant(summary.managing_tenant_id)
+            return {
+                "snapshot": Snapshot(
+                    summary.record_id, summary.record_number, summary.managing_tenant_id,
+                    summary.birth_date, summary.blood_type_abo, summary.blood_type_rh,
+                    summary.drug_allergies, summary.past_diseases, now,
+                ),
+                "managing_scope": tenant_scope(managing.region_code, managing.tenant_id),
+            }  # fmt: skip
+
+        return self._move(name, request_id, "SubmitReferral", "s", Action.SUBMIT, work=snapshot)
+
+    def accept(self, name: str, request_id: str) -> Referral:
+        return self._move(name, request_id, "AcceptReferral", "r", Action.ACCEPT)
+
+    def reject(self, name: str, reason: str, request_id: str) -> Referral:
+        checks = Violations()
+        reason = checks.check(validate_reason, reason) or ""
+        return self._move(name, request_id, "RejectReferral", "r", Action.REJECT, checks, reason)
+
+    def cancel(self, name: str, reason: str, request_id: str) -> Referral:
+        checks = Violations()
+        reason = checks.check(validate_reason, reason) or ""
+        return self._move(name, request_id, "CancelReferral", "s", Action.CANCEL, checks, reason)
+
+    def admit(self, name: str, request_id: str) -> Referral:
+        return self._move(name, request_id, "AdmitReferral", "r", Action.ADMIT)
+
+    def complete(self, name: str, request_id: str) -> Referral:
+        return self._move(name, request_id, "CompleteReferral", "r", Action.COMPLETE)
+
+    def return_(self, name: str, form: Mapping[str, str], request_id: str) -> Referral:
+        checks = Violations()
+        clean = domain.check_form(
+            form, domain.RETURN_FIELDS, domain.RETURN_REQUIRED, "return_form", checks
+        )
+
+        def follow_up(referral: Referral, now: datetime) -> dict[str, object]:
+            if referral.direction is not Direction.UP:
+                raise FailedPrecondition(
+                    "only an upward referral is returned (回转); complete this one",
+                    reason="RETURN_ONLY_UPWARD",
+                )
+            changes: dict[str, object] = {"return_form": clean}
+            if referral.snapshot is not None:
+                # The managing institution follows the patient up within 14 days (§5.1).
+                due = now.date() + timedelta(days=domain.FOLLOW_UP_DAYS)
+                task = self.peers.referral_task(
+                    referral.snapshot.record_id, referral.referral_id, due
+                )
+                changes.update(follow_up_task=task.name, follow_up_due=task.due_date)
+            return changes
+
+        return self._move(
+            name, request_id, "ReturnReferral", "r", Action.RETURN, checks, work=follow_up
+        )
+
+    def close(self, name: str, request_id: str) -> Referral:
+        def followed_up(referral: Referral, now: datetime) -> dict[str, object]:
+            if referral.snapshot is not None and referral.follow_up_due is not None:
+                task = self.peers.referral_task(
+                    referral.snapshot.record_id, referral.referral_id, referral.follow_up_due
+                )
+                if task.state != "done":
+                    raise FailedPrecondition(
+                        "the grassroots follow-up after the return is not recorded yet",
+                        reason="FOLLOW_UP_NOT_RECORDED",
+                        metadata={"task": task.name},
+                    )
+            return {}
+
+        return self._move(name, request_id, "CloseReferral", "sm", Action.CLOSE, work=followed_up)
