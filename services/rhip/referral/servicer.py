@@ -87,7 +87,7 @@ class ReferralServicer(referral_service_pb2_grpc.ReferralServiceServicer):
             request.page_size, request.page_token, request.parent,
             as_of.isoformat() if as_of else "",
         )  # fmt: skip
-        referrals, _, token = self.uc.overdue(request.parent, as_of, page)
-        return pb.ListOverdueReferralsResponse(
-            referrals=[_out(r) for r in referrals], next_page_token=token
+        referrals, as_of, token = self.uc.overdue(request.parent, as_of, page)
+        return pb.ListOverdueReferralsResponse(  # overdue as of the list's moment
+            referrals=[referral_to_pb(r, as_of) for r in referrals], next_page_token=token
         )
