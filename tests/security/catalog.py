@@ -15,7 +15,8 @@ Access:
 Targets (the kinds ``world.World`` builds, each at the levels it has): ``tenant``
 (``tenants/{id}``), ``tenant_id``, ``region`` (``regions/{code}``), ``region_code``, ``user``,
 ``grant``, ``resident``, ``card``, ``record``, ``contract``, ``team``, ``spot_check``,
-``finding``, ``transfer``, ``transfer_id``, ``merge``, ``cell`` (no field: the cell itself).
+``finding``, ``transfer``, ``transfer_id``, ``merge``, ``referral``, ``cell`` (no field: the
+cell itself).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def _r(access: str, *targets: str) -> Rule:
 ID = "rhip.api.identity.v1.IdentityService."
 RES = "rhip.api.identity.v1.ResidentService."
 ARC = "rhip.api.archives.v1.ArchivesService."
+REF = "rhip.api.referral.v1.ReferralService."
 
 RULES: dict[str, Rule] = {
     # identity: regions, tenants, users, grants, tokens, audit
@@ -133,6 +135,21 @@ RULES: dict[str, Rule] = {
     ARC + "CloseRecordTransfer": _r("cell", "transfer_id:transfer_id"),
     ARC + "RelayRecordTransferDecision": _r("cell", "transfer_id:transfer_id"),
     ARC + "WithdrawRecordTransfer": _r("cell", "transfer_id:transfer_id"),
+    # archives: the follow-up task of a returned referral (this cell's own account only)
+    ARC + "CreateReferralFollowUpTask": _r("cell", "parent:record"),
+    # referral: two-way referral (双向转诊); the parties are the two institutions
+    REF + "CreateReferral": _r("write", "referral.resident:resident"),
+    REF + "GetReferral": _r("read", "name:referral"),
+    REF + "ListReferrals": _r("list", "parent:tenant"),
+    REF + "SubmitReferral": _r("write", "name:referral"),
+    REF + "AcceptReferral": _r("write", "name:referral"),
+    REF + "RejectReferral": _r("write", "name:referral"),
+    REF + "CancelReferral": _r("write", "name:referral"),
+    REF + "AdmitReferral": _r("write", "name:referral"),
+    REF + "ReturnReferral": _r("write", "name:referral"),
+    REF + "CompleteReferral": _r("write", "name:referral"),
+    REF + "CloseReferral": _r("write", "name:referral"),
+    REF + "ListOverdueReferrals": _r("list", "parent:tenant", "parent:region"),
 }
 
 ACCESS = frozenset({"read", "write", "list", "search", "cell", "public"})
