@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import grpc
 from rhip.api.archives.v1 import archives_service_pb2 as apb
@@ -110,7 +111,9 @@ class Peers:
                 )
         return [("authorization", f"Bearer {self._own.token()}"), *outgoing_metadata()]
 
-    def _call(self, method: Callable, request: object, metadata: list) -> object:  # type: ignore[type-arg]
+    def _call(
+        self, method: Callable[..., Any], request: object, metadata: list[tuple[str, str]]
+    ) -> Any:
         try:
             return method(request, metadata=metadata, timeout=TIMEOUT_SECONDS)
         except grpc.RpcError as error:
@@ -123,7 +126,7 @@ class Peers:
         reply = self._call(
             stub.GetResident, resident_service_pb2.GetResidentRequest(name=name), self._as_caller()
         )
-        return str(reply.resident_id)  # type: ignore[attr-defined]
+        return str(reply.resident_id)
 
     def tenant(self, tenant_id: str) -> TenantFacts:
         """A tenant of this cell, looked up as the cell (NOT_FOUND when there is none)."""
@@ -134,10 +137,10 @@ class Peers:
             self._as_cell(),
         )
         return TenantFacts(
-            reply.tenant_id,  # type: ignore[attr-defined]
-            tenant_pb2.TenantType.Name(reply.type),  # type: ignore[attr-defined]
-            reply.region_code,  # type: ignore[attr-defined]
-            reply.state == tenant_pb2.TENANT_STATE_ACTIVE,  # type: ignore[attr-defined]
+            reply.tenant_id,
+            tenant_pb2.TenantType.Name(reply.type),
+            reply.region_code,
+            reply.state == tenant_pb2.TENANT_STATE_ACTIVE,
         )
 
     # -- archives ------------------------------------------------------------------------------
@@ -151,7 +154,7 @@ class Peers:
             ),
             self._as_caller(),
         )
-        records = reply.records  # type: ignore[attr-defined]
+        records = reply.records
         if not records:
             return None
         r = records[0]
@@ -181,7 +184,7 @@ class Peers:
             self._as_cell(),
         )
         return TaskFacts(
-            reply.name,  # type: ignore[attr-defined]
-            date.fromisoformat(reply.due_date),  # type: ignore[attr-defined]
-            reply.state,  # type: ignore[attr-defined]
+            reply.name,
+            date.fromisoformat(reply.due_date),
+            reply.state,
         )

@@ -79,8 +79,9 @@ def referral_to_pb(r: Referral, now: datetime) -> rpb.Referral:
         message.return_form.CopyFrom(
             rpb.ReturnForm(**{k: r.return_form.get(k, "") for k in RETURN_FIELDS})
         )
-    if r.deadline is not None:
-        message.deadline.CopyFrom(to_timestamp(r.deadline))
+    deadline = to_timestamp(r.deadline)
+    if deadline is not None:
+        message.deadline.CopyFrom(deadline)
     s = r.snapshot
     if s is not None:
         message.snapshot.CopyFrom(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from rhip.demo import CELLS, DEMO_PASSWORD, request_id
 from rhip.kit.authn import acting_as
@@ -56,7 +57,7 @@ def seed_referral_demo(built: Mapping[str, Built], settings: Settings) -> str | 
     archives = built["archives"].parts.usecases
     referrals = built["referral"].parts.usecases
 
-    def login(index: int):  # type: ignore[no-untyped-def]
+    def login(index: int) -> Any:
         account = next(a for a in demo.accounts if a.scope == f"t{index}")
         return identity.login_password(account.username, DEMO_PASSWORD)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from rhip.api.referral.v1 import referral_pb2 as rpb
 from rhip.api.referral.v1 import referral_service_pb2 as pb
 from rhip.api.referral.v1 import referral_service_pb2_grpc
 from rhip.kit.apis import public_methods
@@ -19,13 +20,14 @@ from rhip.referral.convert import (
     referral_to_pb,
     return_form_from_pb,
 )
+from rhip.referral.referrals.domain import Referral
 from rhip.referral.referrals.usecases import ReferralUseCases
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ReferralService"].full_name
 PUBLIC_METHODS = public_methods(SERVICE_NAME)
 
 
-def _out(referral):  # type: ignore[no-untyped-def]
+def _out(referral: Referral) -> rpb.Referral:
     return referral_to_pb(referral, datetime.now(UTC))
 
 
@@ -49,7 +51,7 @@ class ReferralServicer(referral_service_pb2_grpc.ReferralServiceServicer):
         page = parse_page(
             request.page_size, request.page_token, request.parent, request.box, request.state
         )
-        referrals, token = self.uc.list(
+        referrals, token = self.uc.list_referrals(
             request.parent, BOXES[request.box], STATES.get(request.state), page
         )
         return pb.ListReferralsResponse(

@@ -4,6 +4,7 @@ SQL; nothing here commits (the use case owns the transaction)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any, cast
@@ -151,7 +152,7 @@ class ReferralStore:
         row = self.s.execute(select(REFERRALS).where(REFERRALS.c.request_key == key)).first()
         return self._full(row) if row else None
 
-    def list(
+    def list_referrals(
         self,
         scope: str,
         box: str,
@@ -223,7 +224,7 @@ class ReferralStore:
             )
         return found
 
-    def _with_transitions(self, rows: list[Any]) -> list[Referral]:
+    def _with_transitions(self, rows: Sequence[Any]) -> list[Referral]:
         moves = self._transitions([r.id for r in rows])
         return [_referral(r, moves[r.id]) for r in rows]
 

@@ -23,7 +23,7 @@ from rhip.kit.pagination import Page, foreign_page_token
 from rhip.kit.parents import ListParents
 from rhip.kit.requests import parse_resource_name, validate_reason
 from rhip.kit.tenancy import region_path, tenant_scope
-from rhip.referral.clients import Peers
+from rhip.referral.clients import Peers, TenantFacts
 from rhip.referral.referrals import domain
 from rhip.referral.referrals.domain import Action, Direction, Referral, Snapshot, State
 from rhip.referral.referrals.store import ReferralStore
@@ -181,7 +181,7 @@ class ReferralUseCases:
         assert stored is not None
         return stored
 
-    def _receiver(self, tenant_id: str):  # type: ignore[no-untyped-def]
+    def _receiver(self, tenant_id: str) -> TenantFacts:
         try:
             receiver = self.peers.tenant(tenant_id)
         except NotFound:
@@ -201,7 +201,7 @@ class ReferralUseCases:
             self._audit(repo, "referral.get", referral)
             return referral
 
-    def list(
+    def list_referrals(
         self, parent: str, box: str, state: State | None, page: Page
     ) -> tuple[list[Referral], str]:
         principal = current_principal()
@@ -210,7 +210,7 @@ class ReferralUseCases:
         scope = self.parents.tenant(principal, tenant_id, action, self._tenant_scope)
         scopes = self.authz.scopes(principal.subject, action)
         with self._unit(durable=False) as repo:
-            rows = repo.list(scope, box, state, scopes, page.after, page.size + 1)
+            rows = repo.list_referrals(scope, box, state, scopes, page.after, page.size + 1)
             chunk = rows[: page.size]
             audit.append(
                 repo.s,
