@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from archives.helpers import complete_form
+from archives.two_cells import two_cells  # noqa: F401  (the two-cell fixture)
 from conftest import make_settings, postgres_schema
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import archives_service_pb2_grpc

@@ -15,7 +15,7 @@ Access:
 Targets (the kinds ``world.World`` builds, each at the levels it has): ``tenant``
 (``tenants/{id}``), ``tenant_id``, ``region`` (``regions/{code}``), ``region_code``, ``user``,
 ``grant``, ``resident``, ``card``, ``record``, ``contract``, ``team``, ``spot_check``,
-``finding``, ``transfer``, ``transfer_id``, ``merge``, ``referral``, ``cell`` (no field: the
+``finding``, ``transfer``, ``transfer_id``, ``merge``, ``referral``, ``referral_id``, ``cell`` (no field: the
 cell itself).
 """
 
@@ -150,6 +150,8 @@ RULES: dict[str, Rule] = {
     REF + "CompleteReferral": _r("write", "name:referral"),
     REF + "CloseReferral": _r("write", "name:referral"),
     REF + "ListOverdueReferrals": _r("list", "parent:tenant", "parent:region"),
+    REF + "OpenReferral": _r("cell", "referral.referral_id:referral_id"),
+    REF + "RelayReferralTransition": _r("cell", "referral_id:referral_id"),
 }
 
 ACCESS = frozenset({"read", "write", "list", "search", "cell", "public"})

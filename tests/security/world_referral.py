@@ -57,4 +57,6 @@ def build_referral_world(world: World) -> None:
         ),
     )  # fmt: skip
     call(stub.SubmitReferral, pb.SubmitReferralRequest(name=referral.name))
-    world.add("referral", referral.name, (owner_scope, receiver_scope), "320311")
+    parties = (owner_scope, receiver_scope)
+    world.add("referral", referral.name, parties, "320311")
+    world.add("referral_id", referral.referral_id, parties, "320311", marker=False)

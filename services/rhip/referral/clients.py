@@ -6,9 +6,9 @@ the caller's token; the follow-up task of a return, with the cell's own account)
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import grpc
@@ -21,14 +21,23 @@ from rhip.api.identity.v1 import (
     resident_service_pb2_grpc,
     tenant_pb2,
 )
+from rhip.api.referral.v1 import (
+    referral_pb2,
+    referral_service_pb2,
+    referral_service_pb2_grpc,
+)
 from rhip.kit.authn import current_token
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
-from rhip.kit.crosscell import ServiceCredentials
+from rhip.kit.crosscell import CrossCellClient, ServiceCredentials
 from rhip.kit.errors import FailedPrecondition, from_rpc_error
 from rhip.kit.telemetry import outgoing_metadata
+from rhip.kit.timestamps import to_timestamp
+from rhip.referral.convert import STATES_BACK, referral_to_pb, return_form_to_pb
+from rhip.referral.referrals.domain import Referral, State
 
 TIMEOUT_SECONDS = 5.0
+CROSS_CELL_TIMEOUT_SECONDS = 15.0
 GRASSROOTS_TYPES = frozenset(
     {
         "TENANT_TYPE_VILLAGE_CLINIC",
@@ -66,6 +75,15 @@ class RecordSummary:
 
 
 @dataclass(frozen=True)
+class PeerAnswer:
+    """What the other cell answered about a referral, in this service's terms."""
+
+    state: str  # ReferralState name without its prefix
+    follow_up_task: str
+    follow_up_due: date | None
+
+
+@dataclass(frozen=True)
 class TaskFacts:
     name: str  # healthRecords/{r}/tasks/{t}
     due_date: date
@@ -88,6 +106,7 @@ class Peers:
         self._archives = archives
         self._pool = pool
         self._own: ServiceCredentials | None = None
+        self._remote: CrossCellClient | None = None
         self._lock = threading.Lock()
 
     # -- tokens --------------------------------------------------------------------------------
@@ -188,3 +207,68 @@ class Peers:
             date.fromisoformat(reply.due_date),
             reply.state,
         )
+
+    # -- the other cell, through the gateway ---------------------------------------------------
+    def require_cross_cell(self) -> None:
+        s = self._settings
+        if not (s.cell_client_id and s.cell_client_secret and s.gateway_address):
+            raise FailedPrecondition(
+                "this cell is not set up for cross-cell referrals", reason="CROSS_CELL_DISABLED"
+            )
+
+    def _remote_stub(self) -> tuple[Any, CrossCellClient]:
+        s = self._settings
+        self.require_cross_cell()
+        with self._lock:
+            if self._remote is None:
+                gateway = self._pool.get(s.gateway_address)
+                self._remote = CrossCellClient(
+                    gateway,
+                    ServiceCredentials(gateway, s.cell_client_id, s.cell_client_secret, s.cell),
+                )
+            client = self._remote
+        return referral_service_pb2_grpc.ReferralServiceStub(client.channel), client
+
+    def _ask_peer(self, region: str, method: str, request: object) -> PeerAnswer:
+        stub, client = self._remote_stub()
+        try:
+            answer = getattr(stub, method)(
+                request, metadata=client.metadata(region), timeout=CROSS_CELL_TIMEOUT_SECONDS
+            )
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+        return PeerAnswer(
+            referral_pb2.ReferralState.Name(answer.state).removeprefix("REFERRAL_STATE_"),
+            answer.follow_up_task,
+            date.fromisoformat(answer.follow_up_due_date) if answer.follow_up_due_date else None,
+        )
+
+    def open_referral(self, region: str, referral: Referral, now: datetime) -> PeerAnswer:
+        """Open the receiving cell's copy of ``referral`` (submitted, with its snapshot)."""
+        return self._ask_peer(
+            region,
+            "OpenReferral",
+            referral_service_pb2.OpenReferralRequest(referral=referral_to_pb(referral, now)),
+        )
+
+    def relay(
+        self,
+        region: str,
+        referral_id: str,
+        state: State,
+        reason: str,
+        return_form: Mapping[str, str],
+        deadline: datetime | None,
+    ) -> PeerAnswer:
+        """Make the same move in the other cell (before this cell commits its own)."""
+        request = referral_service_pb2.RelayReferralTransitionRequest(
+            referral_id=referral_id,
+            state=STATES_BACK[state],
+            reason=reason,
+        )
+        if return_form:
+            request.return_form.CopyFrom(return_form_to_pb(return_form))
+        stamp = to_timestamp(deadline)
+        if stamp is not None:
+            request.deadline.CopyFrom(stamp)
+        return self._ask_peer(region, "RelayReferralTransition", request)

@@ -14,7 +14,7 @@ from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
 from rhip.kit.server import ServiceSpec
 from rhip.referral.clients import Peers
-from rhip.referral.referrals.usecases import ReferralUseCases
+from rhip.referral.referrals.cross_cell import CrossCellReferrals
 from rhip.referral.roles import CATALOG_PREFIX, permission_rules
 from rhip.referral.servicer import PUBLIC_METHODS, SERVICE_NAME, ReferralServicer
 from rhip.referral.settings import load_referral_settings
@@ -27,7 +27,7 @@ class ReferralService:
     db: Database
     authorizer: Authorizer
     owns_authorizer: bool
-    usecases: ReferralUseCases
+    usecases: CrossCellReferrals
     specs: list[ServiceSpec]
     policy_db: Database | None = None
 
@@ -66,12 +66,13 @@ def build_referral(
         authorizer = Authorizer(PolicyStore(policy_db), poll_seconds=settings.authz_poll_seconds)
         authorizer.start()
     authorizer.sync_catalog(CATALOG_PREFIX, permission_rules())
-    usecases = ReferralUseCases(
+    usecases = CrossCellReferrals(
         settings.cell,
         db,
         authorizer,
         Peers(settings, identity_address, archives_address, peers),
         limits,
+        issuer=settings.issuer,
     )
     servicer = ReferralServicer(usecases)
     specs = [

@@ -19,9 +19,10 @@ from rhip.referral.convert import (
     draft_from_pb,
     referral_to_pb,
     return_form_from_pb,
+    sent_from_pb,
 )
+from rhip.referral.referrals.cross_cell import CrossCellReferrals
 from rhip.referral.referrals.domain import Referral
-from rhip.referral.referrals.usecases import ReferralUseCases
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ReferralService"].full_name
 PUBLIC_METHODS = public_methods(SERVICE_NAME)
@@ -32,7 +33,7 @@ def _out(referral: Referral) -> rpb.Referral:
 
 
 class ReferralServicer(referral_service_pb2_grpc.ReferralServiceServicer):
-    def __init__(self, usecases: ReferralUseCases) -> None:
+    def __init__(self, usecases: CrossCellReferrals) -> None:
         self.uc = usecases
 
     def CreateReferral(self, request, context):
@@ -93,3 +94,18 @@ class ReferralServicer(referral_service_pb2_grpc.ReferralServiceServicer):
         return pb.ListOverdueReferralsResponse(  # overdue as of the list's moment
             referrals=[referral_to_pb(r, as_of) for r in referrals], next_page_token=token
         )
+
+    def OpenReferral(self, request, context):
+        checks = Violations()
+        sent = sent_from_pb(request.referral, checks)
+        return _out(self.uc.open_copy(sent, checks))
+
+    def RelayReferralTransition(self, request, context):
+        deadline = (
+            from_timestamp(request.deadline, "deadline") if request.HasField("deadline") else None
+        )
+        form = return_form_from_pb(request.return_form)
+        referral = self.uc.relay_in(
+            request.referral_id, STATES.get(request.state), request.reason, form, deadline
+        )
+        return _out(referral)

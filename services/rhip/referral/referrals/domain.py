@@ -206,6 +206,29 @@ class TimeLimits:
         return None
 
 
+# The side that makes each move (a relayed move must come from that side's institution).
+RECEIVER_MOVES = frozenset(
+    {Action.ACCEPT, Action.REJECT, Action.ADMIT, Action.RETURN, Action.COMPLETE}
+)
+ACTION_INTO = {target: action for action, (_, target) in TRANSITIONS.items()}
+
+
+@dataclass(frozen=True)
+class Draft:
+    """CreateReferral's input, as the servicer read it (``direction`` None when unset)."""
+
+    direction: Direction | None
+    resident: str
+    receiving_tenant: str
+    department: str
+    receiving_doctor: str
+    outward: Mapping[str, str]
+    consent_method: str
+    consent_date: str
+    consent_reference: str
+    receiving_region: str = ""  # required when the receiver is in another cell
+
+
 # -- the referral --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Snapshot:
@@ -255,6 +278,11 @@ class Referral:
     follow_up_due: date | None = None
     deadline: datetime | None = None
     transitions: tuple[Transition, ...] = ()
+    receiver_region: str = ""
+    # Across cells: the other cell's region code (where the other institution is; calls go
+    # there through the gateway), and whether this cell holds the sender's side.
+    peer_region: str = ""
+    sender_here: bool = True
 
     @property
     def scopes(self) -> tuple[str, ...]:

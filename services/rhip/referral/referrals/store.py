@@ -21,7 +21,20 @@ from rhip.referral.referrals.domain import (
     State,
     Transition,
 )
-from sqlalchemy import Connection, Date, DateTime, Index, String, Text, and_, insert, or_, select
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Date,
+    DateTime,
+    Index,
+    String,
+    Text,
+    and_,
+    insert,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -59,6 +72,9 @@ class ReferralRow(Base):
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     update_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     request_key: Mapped[str | None] = mapped_column(String(36), unique=True)
+    receiver_region: Mapped[str] = mapped_column(String(12))
+    peer_region: Mapped[str] = mapped_column(String(12), server_default="")
+    sender_here: Mapped[bool] = mapped_column(Boolean, server_default=true())
 
 
 class TransitionRow(Base):
@@ -90,7 +106,6 @@ class ReferralStore:
                 sender_scope=referral.sender_scope,
                 receiver_tenant_id=referral.receiver_tenant_id,
                 receiver_scope=referral.receiver_scope,
-                managing_scope="",
                 department=referral.department,
                 receiving_doctor=referral.receiving_doctor,
                 outward=_json(referral.outward),
@@ -101,10 +116,15 @@ class ReferralStore:
                     }
                 ),
                 state=referral.state.value,
-                snapshot=None,
                 create_time=referral.create_time,
                 update_time=referral.update_time,
                 request_key=request_key or None,
+                receiver_region=referral.receiver_region,
+                peer_region=referral.peer_region,
+                sender_here=referral.sender_here,
+                managing_scope=referral.managing_scope,
+                snapshot=_snapshot_json(referral.snapshot),
+                deadline=referral.deadline,
             )
         )
 
@@ -121,8 +141,7 @@ class ReferralStore:
         """Enter ``state``: the row, and one transition with its actor, time and reason."""
         values: dict[str, Any] = {"state": state.value, "update_time": now, "deadline": deadline}
         if "snapshot" in changes:
-            snap: Snapshot = changes.pop("snapshot")
-            values["snapshot"] = _json({**asdict(snap), "take_time": snap.take_time.isoformat()})
+            values["snapshot"] = _snapshot_json(changes.pop("snapshot"))
         if "return_form" in changes:
             values["return_form"] = _json(changes.pop("return_form"))
         values.update(changes)
@@ -232,6 +251,12 @@ class ReferralStore:
         return _referral(row, self._transitions([row.id])[row.id])
 
 
+def _snapshot_json(snap: Snapshot | None) -> str | None:
+    if snap is None:
+        return None
+    return _json({**asdict(snap), "take_time": snap.take_time.isoformat()})
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
@@ -271,4 +296,7 @@ def _referral(row: Any, transitions: list[Transition]) -> Referral:
         follow_up_due=row.follow_up_due,
         deadline=utc(row.deadline),
         transitions=tuple(transitions),
+        receiver_region=row.receiver_region,
+        peer_region=row.peer_region,
+        sender_here=bool(row.sender_here),
     )

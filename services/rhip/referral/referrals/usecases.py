@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from rhip.kit import audit
@@ -22,27 +22,19 @@ from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page, foreign_page_token
 from rhip.kit.parents import ListParents
 from rhip.kit.requests import parse_resource_name, validate_reason
-from rhip.kit.tenancy import region_path, tenant_scope
+from rhip.kit.tenancy import is_region_code, is_within, region_path, tenant_scope
 from rhip.referral.clients import Peers, TenantFacts
 from rhip.referral.referrals import domain
-from rhip.referral.referrals.domain import Action, Direction, Referral, Snapshot, State
+from rhip.referral.referrals.domain import (
+    Action,
+    Direction,
+    Draft,
+    Referral,
+    Snapshot,
+    State,
+)
 from rhip.referral.referrals.store import ReferralStore
 from rhip.referral.roles import REFERRAL
-
-
-@dataclass(frozen=True)
-class Draft:
-    """CreateReferral's input, as the servicer read it (``direction`` None when unset)."""
-
-    direction: Direction | None
-    resident: str
-    receiving_tenant: str
-    department: str
-    receiving_doctor: str
-    outward: Mapping[str, str]
-    consent_method: str
-    consent_date: str
-    consent_reference: str
 
 
 class ReferralUseCases:
@@ -54,7 +46,9 @@ class ReferralUseCases:
         peers: Peers,
         limits: domain.TimeLimits,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        issuer: str = "",
     ) -> None:
+        self.issuer = issuer or f"rhip-identity/{cell}"
         self.db = db
         self.authz = authorizer
         self.peers = peers
@@ -134,6 +128,9 @@ class ReferralUseCases:
         consent = domain.check_consent(
             draft.consent_method, draft.consent_date, draft.consent_reference, now.date(), checks
         )
+        region = draft.receiving_region
+        if region and not is_region_code(region):
+            checks.add("referral.receiving_region", "must be a 6-digit region code", "REGION_CODE")
         checks.raise_if_any()
         assert draft.direction and resident_id and receiver_id and consent
         if not principal.tenant_id:
@@ -146,8 +143,13 @@ class ReferralUseCases:
             raise invalid(
                 "referral.receiving_tenant", "must be another institution", "SAME_INSTITUTION"
             )
-        receiver = self._receiver(receiver_id)
-        if draft.direction is Direction.DOWN and not receiver.grassroots:
+        across = bool(region) and not is_within(region_path(region), self.cell_path)
+        if across:  # the receiving cell checks the institution when the referral is opened there
+            self.peers.require_cross_cell()
+            receiver = TenantFacts(receiver_id, "", region, True)
+        else:
+            receiver = self._receiver(receiver_id, region)
+        if draft.direction is Direction.DOWN and not across and not receiver.grassroots:
             raise invalid(
                 "referral.direction",
                 "a downward referral goes to a grassroots institution",
@@ -170,6 +172,8 @@ class ReferralUseCases:
             state=State.DRAFT,
             create_time=now,
             update_time=now,
+            receiver_region=receiver.region_code,
+            peer_region=region if across else "",
         )
         with self._unit() as repo:
             if claim(repo.s, key) and (earlier := repo.by_request(key)):
@@ -181,13 +185,18 @@ class ReferralUseCases:
         assert stored is not None
         return stored
 
-    def _receiver(self, tenant_id: str) -> TenantFacts:
+    def _receiver(self, tenant_id: str, region: str) -> TenantFacts:
         try:
             receiver = self.peers.tenant(tenant_id)
         except NotFound:
             raise invalid(
                 "referral.receiving_tenant", "no such institution in this cell", "TENANT_NOT_FOUND"
             ) from None
+        if region and receiver.region_code != region:
+            raise invalid(
+                "referral.receiving_tenant", "no such institution in that region",
+                "TENANT_NOT_FOUND",
+            )  # fmt: skip
         if not receiver.active:
             raise FailedPrecondition(
                 "the receiving institution is suspended", reason="RECEIVER_INACTIVE"
@@ -292,11 +301,42 @@ class ReferralUseCases:
             target = domain.next_state(referral.state, action)
             changes = work(referral, now) if work else {}
             deadline = self.limits.deadline(target, referral.sender_region, now)
+            if referral.peer_region:  # the other cell makes the same move first
+                changes.update(self._tell_peer(referral, action, target, reason, deadline, changes))
             repo.move(referral, target, principal.subject, now, reason, deadline, **changes)
             self._audit(repo, f"referral.{action.value}", referral, state=target.value)
             moved = repo.get(referral.referral_id)
         assert moved is not None
         return moved
+
+    def _tell_peer(
+        self,
+        referral: Referral,
+        action: Action,
+        target: State,
+        reason: str,
+        deadline: datetime | None,
+        changes: Mapping[str, object],
+    ) -> dict[str, object]:
+        """Across cells: open the receiving cell's copy on submission, relay every other move;
+        idempotent there, so a retry after either side died ends in one consistent state."""
+        now = self.clock()
+        if action is Action.SUBMIT:
+            snapshot = changes.get("snapshot")
+            opened = replace(
+                referral, state=target, deadline=deadline, update_time=now,
+                snapshot=snapshot if isinstance(snapshot, Snapshot) else None,
+            )  # fmt: skip
+            self.peers.open_referral(referral.peer_region, opened, now)
+            return {}
+        form = changes.get("return_form")
+        answer = self.peers.relay(
+            referral.peer_region, referral.referral_id, target, reason,
+            form if isinstance(form, dict) else {}, deadline,
+        )  # fmt: skip
+        if target is State.RETURNED and answer.follow_up_task:  # made in the sender's cell
+            return {"follow_up_task": answer.follow_up_task, "follow_up_due": answer.follow_up_due}
+        return {}
 
     def submit(self, name: str, request_id: str) -> Referral:
         def snapshot(referral: Referral, now: datetime) -> dict[str, object]:
@@ -347,7 +387,7 @@ class ReferralUseCases:
                     reason="RETURN_ONLY_UPWARD",
                 )
             changes: dict[str, object] = {"return_form": clean}
-            if referral.snapshot is not None:
+            if referral.snapshot is not None and referral.sender_here:
                 # The managing institution follows the patient up within 14 days (§5.1).
                 due = now.date() + timedelta(days=domain.FOLLOW_UP_DAYS)
                 task = self.peers.referral_task(
@@ -362,7 +402,11 @@ class ReferralUseCases:
 
     def close(self, name: str, request_id: str) -> Referral:
         def followed_up(referral: Referral, now: datetime) -> dict[str, object]:
-            if referral.snapshot is not None and referral.follow_up_due is not None:
+            if (
+                referral.snapshot is not None
+                and referral.follow_up_due is not None
+                and not referral.peer_region
+            ):
                 task = self.peers.referral_task(
                     referral.snapshot.record_id, referral.referral_id, referral.follow_up_due
                 )

@@ -23,46 +23,55 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from rhip.api.common.v1 import common_pb2 as rhip_dot_api_dot_common_dot_v1_dot_common__pb2
 from rhip.api.referral.v1 import referral_pb2 as rhip_dot_api_dot_referral_dot_v1_dot_referral__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+rhip/api/referral/v1/referral_service.proto\x12\x14rhip.api.referral.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#rhip/api/referral/v1/referral.proto\"]\n\x15\x43reateReferralRequest\x12\x30\n\x08referral\x18\x01 \x01(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\"\n\x12GetReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xa9\x01\n\x14ListReferralsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12&\n\x03\x62ox\x18\x02 \x01(\x0e\x32\x19.rhip.api.referral.v1.Box\x12\x32\n\x05state\x18\x03 \x01(\x0e\x32#.rhip.api.referral.v1.ReferralState\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"c\n\x15ListReferralsResponse\x12\x31\n\treferrals\x18\x01 \x03(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"9\n\x15SubmitReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"9\n\x15\x41\x63\x63\x65ptReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"I\n\x15RejectReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"I\n\x15\x43\x61ncelReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"8\n\x14\x41\x64mitReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"p\n\x15ReturnReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x35\n\x0breturn_form\x18\x02 \x01(\x0b\x32 .rhip.api.referral.v1.ReturnForm\x12\x12\n\nrequest_id\x18\x03 \x01(\t\";\n\x17\x43ompleteReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"8\n\x14\x43loseReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x7f\n\x1bListOverdueReferralsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12)\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"j\n\x1cListOverdueReferralsResponse\x12\x31\n\treferrals\x18\x01 \x03(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*9\n\x03\x42ox\x12\x13\n\x0f\x42OX_UNSPECIFIED\x10\x00\x12\x0e\n\nBOX_OUTBOX\x10\x01\x12\r\n\tBOX_INBOX\x10\x02\x32\xaa\t\n\x0fReferralService\x12]\n\x0e\x43reateReferral\x12+.rhip.api.referral.v1.CreateReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12W\n\x0bGetReferral\x12(.rhip.api.referral.v1.GetReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12h\n\rListReferrals\x12*.rhip.api.referral.v1.ListReferralsRequest\x1a+.rhip.api.referral.v1.ListReferralsResponse\x12]\n\x0eSubmitReferral\x12+.rhip.api.referral.v1.SubmitReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0e\x41\x63\x63\x65ptReferral\x12+.rhip.api.referral.v1.AcceptReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0eRejectReferral\x12+.rhip.api.referral.v1.RejectReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0e\x43\x61ncelReferral\x12+.rhip.api.referral.v1.CancelReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12[\n\rAdmitReferral\x12*.rhip.api.referral.v1.AdmitReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0eReturnReferral\x12+.rhip.api.referral.v1.ReturnReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12\x61\n\x10\x43ompleteReferral\x12-.rhip.api.referral.v1.CompleteReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12[\n\rCloseReferral\x12*.rhip.api.referral.v1.CloseReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12}\n\x14ListOverdueReferrals\x12\x31.rhip.api.referral.v1.ListOverdueReferralsRequest\x1a\x32.rhip.api.referral.v1.ListOverdueReferralsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+rhip/api/referral/v1/referral_service.proto\x12\x14rhip.api.referral.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/common/v1/common.proto\x1a#rhip/api/referral/v1/referral.proto\"G\n\x13OpenReferralRequest\x12\x30\n\x08referral\x18\x01 \x01(\x0b\x32\x1e.rhip.api.referral.v1.Referral\"\xde\x01\n\x1eRelayReferralTransitionRequest\x12\x13\n\x0breferral_id\x18\x01 \x01(\t\x12\x32\n\x05state\x18\x02 \x01(\x0e\x32#.rhip.api.referral.v1.ReferralState\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x35\n\x0breturn_form\x18\x04 \x01(\x0b\x32 .rhip.api.referral.v1.ReturnForm\x12,\n\x08\x64\x65\x61\x64line\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"]\n\x15\x43reateReferralRequest\x12\x30\n\x08referral\x18\x01 \x01(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\"\n\x12GetReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xa9\x01\n\x14ListReferralsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12&\n\x03\x62ox\x18\x02 \x01(\x0e\x32\x19.rhip.api.referral.v1.Box\x12\x32\n\x05state\x18\x03 \x01(\x0e\x32#.rhip.api.referral.v1.ReferralState\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"c\n\x15ListReferralsResponse\x12\x31\n\treferrals\x18\x01 \x03(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"9\n\x15SubmitReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"9\n\x15\x41\x63\x63\x65ptReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"I\n\x15RejectReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"I\n\x15\x43\x61ncelReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"8\n\x14\x41\x64mitReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"p\n\x15ReturnReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x35\n\x0breturn_form\x18\x02 \x01(\x0b\x32 .rhip.api.referral.v1.ReturnForm\x12\x12\n\nrequest_id\x18\x03 \x01(\t\";\n\x17\x43ompleteReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"8\n\x14\x43loseReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x7f\n\x1bListOverdueReferralsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12)\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"j\n\x1cListOverdueReferralsResponse\x12\x31\n\treferrals\x18\x01 \x03(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*9\n\x03\x42ox\x12\x13\n\x0f\x42OX_UNSPECIFIED\x10\x00\x12\x0e\n\nBOX_OUTBOX\x10\x01\x12\r\n\tBOX_INBOX\x10\x02\x32\x82\x0b\n\x0fReferralService\x12]\n\x0e\x43reateReferral\x12+.rhip.api.referral.v1.CreateReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12W\n\x0bGetReferral\x12(.rhip.api.referral.v1.GetReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12h\n\rListReferrals\x12*.rhip.api.referral.v1.ListReferralsRequest\x1a+.rhip.api.referral.v1.ListReferralsResponse\x12]\n\x0eSubmitReferral\x12+.rhip.api.referral.v1.SubmitReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0e\x41\x63\x63\x65ptReferral\x12+.rhip.api.referral.v1.AcceptReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0eRejectReferral\x12+.rhip.api.referral.v1.RejectReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0e\x43\x61ncelReferral\x12+.rhip.api.referral.v1.CancelReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12[\n\rAdmitReferral\x12*.rhip.api.referral.v1.AdmitReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0eReturnReferral\x12+.rhip.api.referral.v1.ReturnReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12\x61\n\x10\x43ompleteReferral\x12-.rhip.api.referral.v1.CompleteReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12[\n\rCloseReferral\x12*.rhip.api.referral.v1.CloseReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12}\n\x14ListOverdueReferrals\x12\x31.rhip.api.referral.v1.ListOverdueReferralsRequest\x1a\x32.rhip.api.referral.v1.ListOverdueReferralsResponse\x12_\n\x0cOpenReferral\x12).rhip.api.referral.v1.OpenReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\"\x04\x90\xb5\x18\x01\x12u\n\x17RelayReferralTransition\x12\x34.rhip.api.referral.v1.RelayReferralTransitionRequest\x1a\x1e.rhip.api.referral.v1.Referral\"\x04\x90\xb5\x18\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rhip.api.referral.v1.referral_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BOX']._serialized_start=1339
-  _globals['_BOX']._serialized_end=1396
-  _globals['_CREATEREFERRALREQUEST']._serialized_start=139
-  _globals['_CREATEREFERRALREQUEST']._serialized_end=232
-  _globals['_GETREFERRALREQUEST']._serialized_start=234
-  _globals['_GETREFERRALREQUEST']._serialized_end=268
-  _globals['_LISTREFERRALSREQUEST']._serialized_start=271
-  _globals['_LISTREFERRALSREQUEST']._serialized_end=440
-  _globals['_LISTREFERRALSRESPONSE']._serialized_start=442
-  _globals['_LISTREFERRALSRESPONSE']._serialized_end=541
-  _globals['_SUBMITREFERRALREQUEST']._serialized_start=543
-  _globals['_SUBMITREFERRALREQUEST']._serialized_end=600
-  _globals['_ACCEPTREFERRALREQUEST']._serialized_start=602
-  _globals['_ACCEPTREFERRALREQUEST']._serialized_end=659
-  _globals['_REJECTREFERRALREQUEST']._serialized_start=661
-  _globals['_REJECTREFERRALREQUEST']._serialized_end=734
-  _globals['_CANCELREFERRALREQUEST']._serialized_start=736
-  _globals['_CANCELREFERRALREQUEST']._serialized_end=809
-  _globals['_ADMITREFERRALREQUEST']._serialized_start=811
-  _globals['_ADMITREFERRALREQUEST']._serialized_end=867
-  _globals['_RETURNREFERRALREQUEST']._serialized_start=869
-  _globals['_RETURNREFERRALREQUEST']._serialized_end=981
-  _globals['_COMPLETEREFERRALREQUEST']._serialized_start=983
-  _globals['_COMPLETEREFERRALREQUEST']._serialized_end=1042
-  _globals['_CLOSEREFERRALREQUEST']._serialized_start=1044
-  _globals['_CLOSEREFERRALREQUEST']._serialized_end=1100
-  _globals['_LISTOVERDUEREFERRALSREQUEST']._serialized_start=1102
-  _globals['_LISTOVERDUEREFERRALSREQUEST']._serialized_end=1229
-  _globals['_LISTOVERDUEREFERRALSRESPONSE']._serialized_start=1231
-  _globals['_LISTOVERDUEREFERRALSRESPONSE']._serialized_end=1337
-  _globals['_REFERRALSERVICE']._serialized_start=1399
-  _globals['_REFERRALSERVICE']._serialized_end=2593
+  _globals['_REFERRALSERVICE'].methods_by_name['OpenReferral']._loaded_options = None
+  _globals['_REFERRALSERVICE'].methods_by_name['OpenReferral']._serialized_options = b'\220\265\030\001'
+  _globals['_REFERRALSERVICE'].methods_by_name['RelayReferralTransition']._loaded_options = None
+  _globals['_REFERRALSERVICE'].methods_by_name['RelayReferralTransition']._serialized_options = b'\220\265\030\001'
+  _globals['_BOX']._serialized_start=1670
+  _globals['_BOX']._serialized_end=1727
+  _globals['_OPENREFERRALREQUEST']._serialized_start=172
+  _globals['_OPENREFERRALREQUEST']._serialized_end=243
+  _globals['_RELAYREFERRALTRANSITIONREQUEST']._serialized_start=246
+  _globals['_RELAYREFERRALTRANSITIONREQUEST']._serialized_end=468
+  _globals['_CREATEREFERRALREQUEST']._serialized_start=470
+  _globals['_CREATEREFERRALREQUEST']._serialized_end=563
+  _globals['_GETREFERRALREQUEST']._serialized_start=565
+  _globals['_GETREFERRALREQUEST']._serialized_end=599
+  _globals['_LISTREFERRALSREQUEST']._serialized_start=602
+  _globals['_LISTREFERRALSREQUEST']._serialized_end=771
+  _globals['_LISTREFERRALSRESPONSE']._serialized_start=773
+  _globals['_LISTREFERRALSRESPONSE']._serialized_end=872
+  _globals['_SUBMITREFERRALREQUEST']._serialized_start=874
+  _globals['_SUBMITREFERRALREQUEST']._serialized_end=931
+  _globals['_ACCEPTREFERRALREQUEST']._serialized_start=933
+  _globals['_ACCEPTREFERRALREQUEST']._serialized_end=990
+  _globals['_REJECTREFERRALREQUEST']._serialized_start=992
+  _globals['_REJECTREFERRALREQUEST']._serialized_end=1065
+  _globals['_CANCELREFERRALREQUEST']._serialized_start=1067
+  _globals['_CANCELREFERRALREQUEST']._serialized_end=1140
+  _globals['_ADMITREFERRALREQUEST']._serialized_start=1142
+  _globals['_ADMITREFERRALREQUEST']._serialized_end=1198
+  _globals['_RETURNREFERRALREQUEST']._serialized_start=1200
+  _globals['_RETURNREFERRALREQUEST']._serialized_end=1312
+  _globals['_COMPLETEREFERRALREQUEST']._serialized_start=1314
+  _globals['_COMPLETEREFERRALREQUEST']._serialized_end=1373
+  _globals['_CLOSEREFERRALREQUEST']._serialized_start=1375
+  _globals['_CLOSEREFERRALREQUEST']._serialized_end=1431
+  _globals['_LISTOVERDUEREFERRALSREQUEST']._serialized_start=1433
+  _globals['_LISTOVERDUEREFERRALSREQUEST']._serialized_end=1560
+  _globals['_LISTOVERDUEREFERRALSRESPONSE']._serialized_start=1562
+  _globals['_LISTOVERDUEREFERRALSRESPONSE']._serialized_end=1668
+  _globals['_REFERRALSERVICE']._serialized_start=1730
+  _globals['_REFERRALSERVICE']._serialized_end=3140
 # @@protoc_insertion_point(module_scope)

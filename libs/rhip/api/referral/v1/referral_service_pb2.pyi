@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from rhip.api.common.v1 import common_pb2 as _common_pb2
 from rhip.api.referral.v1 import referral_pb2 as _referral_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -19,6 +20,26 @@ class Box(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
 BOX_UNSPECIFIED: Box
 BOX_OUTBOX: Box
 BOX_INBOX: Box
+
+class OpenReferralRequest(_message.Message):
+    __slots__ = ("referral",)
+    REFERRAL_FIELD_NUMBER: _ClassVar[int]
+    referral: _referral_pb2.Referral
+    def __init__(self, referral: _Optional[_Union[_referral_pb2.Referral, _Mapping]] = ...) -> None: ...
+
+class RelayReferralTransitionRequest(_message.Message):
+    __slots__ = ("referral_id", "state", "reason", "return_form", "deadline")
+    REFERRAL_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    RETURN_FORM_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    referral_id: str
+    state: _referral_pb2.ReferralState
+    reason: str
+    return_form: _referral_pb2.ReturnForm
+    deadline: _timestamp_pb2.Timestamp
+    def __init__(self, referral_id: _Optional[str] = ..., state: _Optional[_Union[_referral_pb2.ReferralState, str]] = ..., reason: _Optional[str] = ..., return_form: _Optional[_Union[_referral_pb2.ReturnForm, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateReferralRequest(_message.Message):
     __slots__ = ("referral", "request_id")

@@ -98,6 +98,16 @@ class ReferralServiceStub:
                 request_serializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ListOverdueReferralsRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ListOverdueReferralsResponse.FromString,
                 _registered_method=True)
+        self.OpenReferral = channel.unary_unary(
+                '/rhip.api.referral.v1.ReferralService/OpenReferral',
+                request_serializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.OpenReferralRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__pb2.Referral.FromString,
+                _registered_method=True)
+        self.RelayReferralTransition = channel.unary_unary(
+                '/rhip.api.referral.v1.ReferralService/RelayReferralTransition',
+                request_serializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.RelayReferralTransitionRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__pb2.Referral.FromString,
+                _registered_method=True)
 
 
 class ReferralServiceServicer:
@@ -193,6 +203,24 @@ class ReferralServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def OpenReferral(self, request, context):
+        """Cross-cell, called by the sending cell on submission: the receiving cell's copy of the
+        referral (forms, consent, snapshot), SUBMITTED, for its receiving institution. Idempotent
+        by referral id: a second open returns the first copy.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RelayReferralTransition(self, request, context):
+        """Cross-cell, called by the other side's cell before it commits a move of its own (accept,
+        reject, admit, return, complete by the receiver; cancel, close by the sender), on behalf
+        of the user who made it. Idempotent: a move already made here answers as it is.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReferralServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -255,6 +283,16 @@ def add_ReferralServiceServicer_to_server(servicer, server):
                     servicer.ListOverdueReferrals,
                     request_deserializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ListOverdueReferralsRequest.FromString,
                     response_serializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ListOverdueReferralsResponse.SerializeToString,
+            ),
+            'OpenReferral': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenReferral,
+                    request_deserializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.OpenReferralRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__pb2.Referral.SerializeToString,
+            ),
+            'RelayReferralTransition': grpc.unary_unary_rpc_method_handler(
+                    servicer.RelayReferralTransition,
+                    request_deserializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.RelayReferralTransitionRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__pb2.Referral.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -584,6 +622,60 @@ class ReferralService:
             '/rhip.api.referral.v1.ReferralService/ListOverdueReferrals',
             rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ListOverdueReferralsRequest.SerializeToString,
             rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ListOverdueReferralsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenReferral(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.referral.v1.ReferralService/OpenReferral',
+            rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.OpenReferralRequest.SerializeToString,
+            rhip_dot_api_dot_referral_dot_v1_dot_referral__pb2.Referral.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RelayReferralTransition(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.referral.v1.ReferralService/RelayReferralTransition',
+            rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.RelayReferralTransitionRequest.SerializeToString,
+            rhip_dot_api_dot_referral_dot_v1_dot_referral__pb2.Referral.FromString,
             options,
             channel_credentials,
             insecure,

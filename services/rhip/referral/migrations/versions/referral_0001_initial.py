@@ -39,6 +39,9 @@ def upgrade() -> None:
         sa.Column("create_time", sa.DateTime(timezone=True), nullable=False),
         sa.Column("update_time", sa.DateTime(timezone=True), nullable=False),
         sa.Column("request_key", sa.String(length=36), nullable=True),
+        sa.Column("receiver_region", sa.String(length=12), nullable=False),
+        sa.Column("peer_region", sa.String(length=12), nullable=False, server_default=""),
+        sa.Column("sender_here", sa.Boolean(), nullable=False, server_default=sa.true()),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("request_key"),
     )
