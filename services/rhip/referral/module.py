@@ -14,6 +14,7 @@ def build(context: CellContext) -> Built:
         lambda: context.address_of("identity"),
         lambda: context.address_of("archives"),
         context.peers,
+        context.secret,
         context.authorizer,
     )
     return Built(

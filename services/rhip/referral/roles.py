@@ -10,7 +10,11 @@ from rhip.kit.authz import Rule, permission_rule
 REFERRAL = "rhip.api.referral.v1.ReferralService/"
 CATALOG_PREFIX = "rhip.api.referral."
 
+TELE = "rhip.api.referral.v1.TeleconsultationService/"
 _READS = ("GetReferral", "ListReferrals", "ListOverdueReferrals")
+_TELE_READS = tuple(
+    TELE + m for m in ("GetTeleconsultation", "ListTeleconsultations", "ListCooperationAgreements")
+)
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     # Clinicians send, receive, return and close the referrals of their institution.
@@ -28,10 +32,31 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "CompleteReferral",
             "CloseReferral",
         )
+    )
+    + _TELE_READS
+    + tuple(
+        TELE + method
+        for method in (
+            "RequestTeleconsultation",
+            "AcceptTeleconsultation",
+            "DeclineTeleconsultation",
+            "ScheduleTeleconsultation",
+            "StartTeleconsultation",
+            "EndTeleconsultation",
+            "SubmitOpinionReport",
+            "DecideTeleconsultation",
+            "CancelTeleconsultation",
+            "DeleteTeleconsultationRecording",
+        )
     ),
     # Health commissions watch their subtree's referrals and overdue lists.
-    "regional_admin": tuple(REFERRAL + m for m in _READS),
-    "auditor": tuple(REFERRAL + m for m in _READS),
+    # Cooperation agreements are theirs to record (§5.2).
+    "regional_admin": (
+        *(REFERRAL + m for m in _READS),
+        *_TELE_READS,
+        TELE + "CreateCooperationAgreement",
+    ),
+    "auditor": (*(REFERRAL + m for m in _READS), *_TELE_READS),
 }
 
 

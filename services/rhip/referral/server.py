@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rhip.api.referral.v1 import referral_service_pb2_grpc
+from rhip.api.referral.v1 import referral_service_pb2_grpc, teleconsultation_service_pb2_grpc
 from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
@@ -17,7 +17,9 @@ from rhip.referral.clients import Peers
 from rhip.referral.referrals.cross_cell import CrossCellReferrals
 from rhip.referral.roles import CATALOG_PREFIX, permission_rules
 from rhip.referral.servicer import PUBLIC_METHODS, SERVICE_NAME, ReferralServicer
-from rhip.referral.settings import load_referral_settings
+from rhip.referral.settings import load_recording_days, load_referral_settings
+from rhip.referral.teleconsults import servicer as tele_servicer
+from rhip.referral.teleconsults.usecases import ReportSigner, TeleconsultUseCases
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
 
@@ -28,6 +30,7 @@ class ReferralService:
     authorizer: Authorizer
     owns_authorizer: bool
     usecases: CrossCellReferrals
+    teleconsults: TeleconsultUseCases
     specs: list[ServiceSpec]
     policy_db: Database | None = None
 
@@ -52,11 +55,13 @@ def build_referral(
     identity_address: Callable[[], str],
     archives_address: Callable[[], str],
     peers: ChannelPool,
+    secret: Callable[[], bytes],
     authorizer: Authorizer | None = None,
 ) -> ReferralService:
     """``authorizer``: the identity service's when both run in this process; otherwise the
     cell's policy is read from the identity database."""
     limits = load_referral_settings(settings.env)  # a bad value fails before anything starts
+    recording_days = load_recording_days(settings.env)
     db = Database.connect(settings.database_url("referral"), pool_size=settings.grpc_workers)
     migrate(db.engine, MIGRATIONS)
     policy_db = None
@@ -66,15 +71,15 @@ def build_referral(
         authorizer = Authorizer(PolicyStore(policy_db), poll_seconds=settings.authz_poll_seconds)
         authorizer.start()
     authorizer.sync_catalog(CATALOG_PREFIX, permission_rules())
+    clients = Peers(settings, identity_address, archives_address, peers)
     usecases = CrossCellReferrals(
-        settings.cell,
-        db,
-        authorizer,
-        Peers(settings, identity_address, archives_address, peers),
-        limits,
-        issuer=settings.issuer,
+        settings.cell, db, authorizer, clients, limits, issuer=settings.issuer
+    )
+    teleconsults = TeleconsultUseCases(
+        settings.cell, db, authorizer, clients, ReportSigner(secret()), recording_days
     )
     servicer = ReferralServicer(usecases)
+    tele = tele_servicer.TeleconsultationServicer(teleconsults)
     specs = [
         ServiceSpec(
             full_name=SERVICE_NAME,
@@ -82,6 +87,15 @@ def build_referral(
                 servicer, server
             ),
             public_methods=PUBLIC_METHODS,
-        )
+        ),
+        ServiceSpec(
+            full_name=tele_servicer.SERVICE_NAME,
+            register=lambda server: (
+                teleconsultation_service_pb2_grpc.add_TeleconsultationServiceServicer_to_server(
+                    tele, server
+                )
+            ),
+            public_methods=tele_servicer.PUBLIC_METHODS,
+        ),
     ]
-    return ReferralService(db, authorizer, owns, usecases, specs, policy_db)
+    return ReferralService(db, authorizer, owns, usecases, teleconsults, specs, policy_db)

@@ -14,8 +14,17 @@ from collections.abc import Mapping
 from rhip.kit.config import ConfigError, env_int
 from rhip.kit.tenancy import is_region_code
 from rhip.referral.referrals.domain import TimeLimit, TimeLimits
+from rhip.referral.teleconsults.domain import MIN_RECORDING_DAYS
 
 _LIMIT = re.compile(r"^(\d{6})=(\d{1,4})h/(\d{1,3})d$")
+
+
+def load_recording_days(env: Mapping[str, str]) -> int:
+    """``RHIP_REFERRAL_RECORDING_RETENTION_DAYS``: how long teleconsultation recordings are
+    kept; at least 3 years (docs/domain §5.2), so it can be raised, never lowered."""
+    return env_int(
+        env, "RHIP_REFERRAL_RECORDING_RETENTION_DAYS", MIN_RECORDING_DAYS, MIN_RECORDING_DAYS
+    )
 
 
 def load_referral_settings(env: Mapping[str, str]) -> TimeLimits:
