@@ -15,8 +15,8 @@ Access:
 Targets (the kinds ``world.World`` builds, each at the levels it has): ``tenant``
 (``tenants/{id}``), ``tenant_id``, ``region`` (``regions/{code}``), ``region_code``, ``user``,
 ``grant``, ``resident``, ``card``, ``record``, ``contract``, ``team``, ``spot_check``,
-``finding``, ``transfer``, ``transfer_id``, ``merge``, ``referral``, ``referral_id``, ``cell`` (no field: the
-cell itself).
+``finding``, ``transfer``, ``transfer_id``, ``merge``, ``referral``, ``referral_id``,
+``teleconsultation``, ``cell`` (no field: the cell itself).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ ID = "rhip.api.identity.v1.IdentityService."
 RES = "rhip.api.identity.v1.ResidentService."
 ARC = "rhip.api.archives.v1.ArchivesService."
 REF = "rhip.api.referral.v1.ReferralService."
+TEL = "rhip.api.referral.v1.TeleconsultationService."
 
 RULES: dict[str, Rule] = {
     # identity: regions, tenants, users, grants, tokens, audit
@@ -152,6 +153,22 @@ RULES: dict[str, Rule] = {
     REF + "ListOverdueReferrals": _r("list", "parent:tenant", "parent:region"),
     REF + "OpenReferral": _r("cell", "referral.referral_id:referral_id"),
     REF + "RelayReferralTransition": _r("cell", "referral_id:referral_id"),
+    # referral: teleconsultation (远程医疗)
+    TEL + "CreateCooperationAgreement": _r("write", "agreement.inviting_tenant:tenant"),
+    TEL + "ListCooperationAgreements": _r("list", "parent:tenant"),
+    TEL + "RequestTeleconsultation": _r("write", "teleconsultation.resident:resident"),
+    TEL + "GetTeleconsultation": _r("read", "name:teleconsultation"),
+    TEL + "ListTeleconsultations": _r("list", "parent:tenant"),
+    TEL + "AcceptTeleconsultation": _r("write", "name:teleconsultation"),
+    TEL + "DeclineTeleconsultation": _r("write", "name:teleconsultation"),
+    TEL + "ScheduleTeleconsultation": _r("write", "name:teleconsultation"),
+    TEL + "StartTeleconsultation": _r("write", "name:teleconsultation"),
+    TEL + "EndTeleconsultation": _r("write", "name:teleconsultation"),
+    TEL + "SubmitOpinionReport": _r("write", "name:teleconsultation"),
+    TEL + "DecideTeleconsultation": _r("write", "name:teleconsultation"),
+    TEL + "CancelTeleconsultation": _r("write", "name:teleconsultation"),
+    TEL + "DeleteTeleconsultationRecording": _r("write", "name:teleconsultation"),
+    TEL + "GetReportSigningKey": _r("public"),
 }
 
 ACCESS = frozenset({"read", "write", "list", "search", "cell", "public"})
