@@ -72,7 +72,10 @@ def test_a_referral_goes_up_and_back_and_closes_after_the_grassroots_follow_up(
     events = r.archives.ListRecordEvents(
         apb.ListRecordEventsRequest(parent=r.record), metadata=clinic
     ).events
-    assert "REFERRAL_RETURNED" in [e.kind for e in events]
+    kinds = [e.kind for e in events]
+    assert kinds[-4:] == [
+        "REFERRAL_SUBMITTED", "REFERRAL_ACCEPTED", "REFERRAL_IN_CARE", "REFERRAL_RETURNED",
+    ]  # fmt: skip
 
     # Not closed before the follow-up is recorded.
     expect_error(
@@ -96,6 +99,11 @@ def test_a_referral_goes_up_and_back_and_closes_after_the_grassroots_follow_up(
     )  # fmt: skip
     closed = r.stub.CloseReferral(pb.CloseReferralRequest(name=sent.name), metadata=clinic)
     assert closed.state == rpb.REFERRAL_STATE_CLOSED
+    history = r.archives.ListRecordEvents(
+        apb.ListRecordEventsRequest(parent=r.record), metadata=clinic
+    ).events
+    assert history[-1].kind == "REFERRAL_CLOSED" and sent.referral_id in history[-1].detail_json
+    assert [e.kind for e in history].count("REFERRAL_ACCEPTED") == 1
     states = [t.state for t in closed.transitions]
     assert states == [
         rpb.REFERRAL_STATE_DRAFT, rpb.REFERRAL_STATE_SUBMITTED, rpb.REFERRAL_STATE_ACCEPTED,

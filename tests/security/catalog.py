@@ -138,6 +138,7 @@ RULES: dict[str, Rule] = {
     ARC + "WithdrawRecordTransfer": _r("cell", "transfer_id:transfer_id"),
     # archives: the follow-up task of a returned referral (this cell's own account only)
     ARC + "CreateReferralFollowUpTask": _r("cell", "parent:record"),
+    ARC + "RecordReferralEvent": _r("cell", "parent:record"),
     # referral: two-way referral (双向转诊); the parties are the two institutions
     REF + "CreateReferral": _r("write", "referral.resident:resident"),
     REF + "GetReferral": _r("read", "name:referral"),

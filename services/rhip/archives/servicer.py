@@ -131,6 +131,13 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
             self.uc.create_referral_task(request.parent, request.referral, request.due_date)
         )
 
+    def RecordReferralEvent(self, request, context):
+        return event_to_pb(
+            self.uc.record_referral_event(
+                request.parent, request.referral, request.state, request.actor
+            )
+        )
+
     def ListOverdueFollowUpPlans(self, request, context):
         page = parse_page(request.page_size, request.page_token, request.parent, request.as_of)
         plans, as_of, token = self.uc.overdue(request.parent, request.as_of, page)

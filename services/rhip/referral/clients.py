@@ -208,6 +208,18 @@ class Peers:
             reply.state,
         )
 
+    def referral_event(self, record_id: str, referral_id: str, state: str, actor: str) -> None:
+        """A move of the referral in the resident's record history (written once per move)."""
+        stub = archives_service_pb2_grpc.ArchivesServiceStub(self._pool.get(self._archives()))
+        self._call(
+            stub.RecordReferralEvent,
+            apb.RecordReferralEventRequest(
+                parent=f"healthRecords/{record_id}", referral=f"referrals/{referral_id}",
+                state=state, actor=actor,
+            ),
+            self._as_cell(),
+        )  # fmt: skip
+
     # -- the other cell, through the gateway ---------------------------------------------------
     def require_cross_cell(self) -> None:
         s = self._settings

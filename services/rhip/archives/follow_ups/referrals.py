@@ -8,21 +8,60 @@ from __future__ import annotations
 from rhip.archives import common
 from rhip.archives.access import UseCaseBase
 from rhip.archives.follow_ups.domain import Task
-from rhip.kit.authn import current_principal
+from rhip.archives.records.domain import RecordEvent
+from rhip.kit.authn import Principal, current_principal
 from rhip.kit.errors import PermissionDenied, Violations, invalid
 from rhip.kit.requests import parse_resource_name
 
 REFERRAL_TASK = "referral_return"
+# The moves the referral service writes into the history (RETURNED comes with its task).
+REFERRAL_MOVES = frozenset(
+    {"SUBMITTED", "ACCEPTED", "REJECTED", "IN_CARE", "COMPLETED", "CLOSED", "CANCELLED"}
+)
 
 
 class ReferralTaskUseCases(UseCaseBase):
-    def create_referral_task(self, parent: str, referral: str, due_text: str) -> Task:
+    def _referral_service(self) -> Principal:
         principal = current_principal()
         if not principal.is_cell_account or principal.issuer != self.issuer:
             raise PermissionDenied(
-                "only this cell's referral service creates referral tasks",
+                "only this cell's referral service writes referral tasks and history",
                 reason="CELL_ACCOUNT_REQUIRED",
             )
+        return principal
+
+    def record_referral_event(
+        self, parent: str, referral: str, state: str, actor: str
+    ) -> RecordEvent:
+        self._referral_service()
+        checks = Violations()
+        referral_id = checks.check(parse_resource_name, referral, "referrals", "referral")
+        if state not in REFERRAL_MOVES:
+            checks.add(
+                "state", f"must be one of {', '.join(sorted(REFERRAL_MOVES))}", "REFERRAL_STATE"
+            )
+        if not actor.startswith("user:") or len(actor) > 80:
+            checks.add("actor", "must look like user:{id}", "ACTOR_FORMAT")
+        checks.raise_if_any()
+        assert referral_id is not None
+        kind = f"REFERRAL_{state}"
+        now = self.clock()
+        with self._unit() as repo:
+            record = self._load(repo, parent, "RecordReferralEvent", field="parent", lock=True)
+            earlier = repo.referral_event(record.record_id, kind, referral_id)
+            if earlier is not None:  # a retry of the same move
+                return earlier
+            repo.record(record.record_id, kind, actor, now, referral=referral_id)
+            self._audit(
+                repo, "record.referral_event", f"healthRecords/{record.record_id}",
+                record.scope_path, resident=record.resident_id, referral=referral_id, state=state,
+            )  # fmt: skip
+            event = repo.referral_event(record.record_id, kind, referral_id)
+            assert event is not None
+            return event
+
+    def create_referral_task(self, parent: str, referral: str, due_text: str) -> Task:
+        principal = self._referral_service()
         checks = Violations()
         referral_id = checks.check(parse_resource_name, referral, "referrals", "referral")
         due = checks.check(common.parse_date, due_text, "due_date", required=True)

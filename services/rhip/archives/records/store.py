@@ -279,6 +279,19 @@ class RecordsStore(StoreBase):
             )
         )
 
+    def referral_event(self, record_id: str, kind: str, referral_id: str) -> RecordEvent | None:
+        """The history entry of one move of one referral (follow_ups/referrals.py)."""
+        row = self.s.execute(
+            select(RECORD_EVENTS).where(
+                RECORD_EVENTS.c.record_id == record_id,
+                RECORD_EVENTS.c.kind == kind,
+                RECORD_EVENTS.c.detail.contains(json.dumps({"referral": referral_id})[1:-1]),
+            )
+        ).first()
+        if row is None:
+            return None
+        return RecordEvent(row.id, utc(row.event_time), row.kind, row.actor, json.loads(row.detail))  # type: ignore[arg-type]
+
     def history(self, record_id: str, after: str | None, limit: int) -> list[RecordEvent]:
         query = select(RECORD_EVENTS).where(RECORD_EVENTS.c.record_id == record_id)
         if after:

@@ -127,6 +127,7 @@ class CrossCellReferrals(ReferralUseCases):
                         referral.snapshot.record_id, referral.referral_id, due
                     )
                     changes.update(follow_up_task=task.name, follow_up_due=task.due_date)
+            self._in_history(referral, None, target, original.subject)
             if target in domain.TIMED and deadline is None:
                 raise FailedPrecondition("a deadline is required", reason="DEADLINE_REQUIRED")
             repo.move(

@@ -303,11 +303,20 @@ class ReferralUseCases:
             deadline = self.limits.deadline(target, referral.sender_region, now)
             if referral.peer_region:  # the other cell makes the same move first
                 changes.update(self._tell_peer(referral, action, target, reason, deadline, changes))
+            self._in_history(referral, changes.get("snapshot"), target, principal.subject)
             repo.move(referral, target, principal.subject, now, reason, deadline, **changes)
             self._audit(repo, f"referral.{action.value}", referral, state=target.value)
             moved = repo.get(referral.referral_id)
         assert moved is not None
         return moved
+
+    def _in_history(self, referral: Referral, taken: object, target: State, actor: str) -> None:
+        """Every move from submission on appears in the resident's record history (§5.1),
+        when the record is in this cell (RETURNED is written with the follow-up task)."""
+        snapshot = taken if isinstance(taken, Snapshot) else referral.snapshot
+        if snapshot is None or not referral.sender_here or target is State.RETURNED:
+            return
+        self.peers.referral_event(snapshot.record_id, referral.referral_id, target.value, actor)
 
     def _tell_peer(
         self,

@@ -725,6 +725,18 @@ class SearchAuditEventsResponse(_message.Message):
     next_page_token: str
     def __init__(self, events: _Optional[_Iterable[_Union[_common_pb2.AuditEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class RecordReferralEventRequest(_message.Message):
+    __slots__ = ("parent", "referral", "state", "actor")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    REFERRAL_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    referral: str
+    state: str
+    actor: str
+    def __init__(self, parent: _Optional[str] = ..., referral: _Optional[str] = ..., state: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
 class CreateReferralFollowUpTaskRequest(_message.Message):
     __slots__ = ("parent", "referral", "due_date")
     PARENT_FIELD_NUMBER: _ClassVar[int]

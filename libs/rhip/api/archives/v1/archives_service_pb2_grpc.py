@@ -262,6 +262,11 @@ class ArchivesServiceStub:
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.CreateReferralFollowUpTaskRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.Task.FromString,
                 _registered_method=True)
+        self.RecordReferralEvent = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/RecordReferralEvent',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordReferralEventRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.RecordEvent.FromString,
+                _registered_method=True)
 
 
 class ArchivesServiceServicer:
@@ -600,6 +605,15 @@ class ArchivesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordReferralEvent(self, request, context):
+        """Called by the referral service of this cell, as the cell's own account: a move of a
+        referral of the resident, in the record's history (`REFERRAL_SUBMITTED` …). Idempotent:
+        the same move of the same referral is written once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ArchivesServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -827,6 +841,11 @@ def add_ArchivesServiceServicer_to_server(servicer, server):
                     servicer.CreateReferralFollowUpTask,
                     request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.CreateReferralFollowUpTaskRequest.FromString,
                     response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.Task.SerializeToString,
+            ),
+            'RecordReferralEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordReferralEvent,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordReferralEventRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.RecordEvent.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -2046,6 +2065,33 @@ class ArchivesService:
             '/rhip.api.archives.v1.ArchivesService/CreateReferralFollowUpTask',
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.CreateReferralFollowUpTaskRequest.SerializeToString,
             rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.Task.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordReferralEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/RecordReferralEvent',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordReferralEventRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.RecordEvent.FromString,
             options,
             channel_credentials,
             insecure,
