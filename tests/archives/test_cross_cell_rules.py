@@ -29,7 +29,8 @@ def test_handing_over_can_only_complete() -> None:
 
 
 def test_the_cross_cell_methods_are_marked_in_proto() -> None:
-    assert {m.rsplit("/", 1)[-1] for m in cross_cell_methods()} == {
+    archives = {m for m in cross_cell_methods() if m.startswith("/rhip.api.archives.")}
+    assert {m.rsplit("/", 1)[-1] for m in archives} == {
         "OpenRecordTransfer",
         "ImportHealthRecord",
         "CloseRecordTransfer",

@@ -198,3 +198,10 @@ def test_a_submission_the_receiving_cell_refuses_is_not_sent(two_cells: TwoCells
         ),
         grpc.StatusCode.PERMISSION_DENIED,
     )
+
+
+def test_only_the_open_and_the_relay_are_cross_cell_methods_of_referral() -> None:
+    from rhip.kit.apis import cross_cell_methods
+
+    ours = {m for m in cross_cell_methods() if m.startswith("/rhip.api.referral.")}
+    assert {m.rsplit("/", 1)[-1] for m in ours} == {"OpenReferral", "RelayReferralTransition"}

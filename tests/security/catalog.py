@@ -152,6 +152,7 @@ RULES: dict[str, Rule] = {
     REF + "CompleteReferral": _r("write", "name:referral"),
     REF + "CloseReferral": _r("write", "name:referral"),
     REF + "ListOverdueReferrals": _r("list", "parent:tenant", "parent:region"),
+    REF + "GetReferralIndicators": _r("list", "parent:tenant", "parent:region"),
     REF + "OpenReferral": _r("cell", "referral.referral_id:referral_id"),
     REF + "RelayReferralTransition": _r("cell", "referral_id:referral_id"),
     # referral: teleconsultation (远程医疗)

@@ -11,7 +11,7 @@ REFERRAL = "rhip.api.referral.v1.ReferralService/"
 CATALOG_PREFIX = "rhip.api.referral."
 
 TELE = "rhip.api.referral.v1.TeleconsultationService/"
-_READS = ("GetReferral", "ListReferrals", "ListOverdueReferrals")
+_READS = ("GetReferral", "ListReferrals", "ListOverdueReferrals", "GetReferralIndicators")
 _TELE_READS = tuple(
     TELE + m for m in ("GetTeleconsultation", "ListTeleconsultations", "ListCooperationAgreements")
 )

@@ -12,7 +12,7 @@ from rhip.kit.apis import public_methods
 from rhip.kit.errors import Violations
 from rhip.kit.pagination import parse_page
 from rhip.kit.requests import check_enum
-from rhip.kit.timestamps import from_timestamp
+from rhip.kit.timestamps import from_timestamp, to_timestamp
 from rhip.referral.convert import (
     BOXES,
     STATES,
@@ -93,6 +93,22 @@ class ReferralServicer(referral_service_pb2_grpc.ReferralServiceServicer):
         referrals, as_of, token = self.uc.overdue(request.parent, as_of, page)
         return pb.ListOverdueReferralsResponse(  # overdue as of the list's moment
             referrals=[referral_to_pb(r, as_of) for r in referrals], next_page_token=token
+        )
+
+    def GetReferralIndicators(self, request, context):
+        found, as_of = self.uc.indicators(request.parent)
+        return pb.ReferralIndicators(
+            parent=request.parent,
+            as_of=to_timestamp(as_of),
+            indicators=[
+                pb.ReferralIndicator(
+                    kind=getattr(pb, f"REFERRAL_INDICATOR_KIND_{i.kind}"),
+                    numerator=i.numerator,
+                    denominator=i.denominator,
+                    rate=i.numerator / i.denominator if i.denominator else 0.0,
+                )
+                for i in found
+            ],
         )
 
     def OpenReferral(self, request, context):

@@ -12,14 +12,59 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ReferralIndicatorKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REFERRAL_INDICATOR_KIND_UNSPECIFIED: _ClassVar[ReferralIndicatorKind]
+    REFERRAL_INDICATOR_KIND_UP: _ClassVar[ReferralIndicatorKind]
+    REFERRAL_INDICATOR_KIND_DOWN: _ClassVar[ReferralIndicatorKind]
+    REFERRAL_INDICATOR_KIND_ACCEPTANCE: _ClassVar[ReferralIndicatorKind]
+    REFERRAL_INDICATOR_KIND_RETURN: _ClassVar[ReferralIndicatorKind]
+    REFERRAL_INDICATOR_KIND_FOLLOW_UP_AFTER_RETURN: _ClassVar[ReferralIndicatorKind]
+    REFERRAL_INDICATOR_KIND_TELECONSULTATION_CLOSED: _ClassVar[ReferralIndicatorKind]
+
 class Box(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     BOX_UNSPECIFIED: _ClassVar[Box]
     BOX_OUTBOX: _ClassVar[Box]
     BOX_INBOX: _ClassVar[Box]
+REFERRAL_INDICATOR_KIND_UNSPECIFIED: ReferralIndicatorKind
+REFERRAL_INDICATOR_KIND_UP: ReferralIndicatorKind
+REFERRAL_INDICATOR_KIND_DOWN: ReferralIndicatorKind
+REFERRAL_INDICATOR_KIND_ACCEPTANCE: ReferralIndicatorKind
+REFERRAL_INDICATOR_KIND_RETURN: ReferralIndicatorKind
+REFERRAL_INDICATOR_KIND_FOLLOW_UP_AFTER_RETURN: ReferralIndicatorKind
+REFERRAL_INDICATOR_KIND_TELECONSULTATION_CLOSED: ReferralIndicatorKind
 BOX_UNSPECIFIED: Box
 BOX_OUTBOX: Box
 BOX_INBOX: Box
+
+class ReferralIndicator(_message.Message):
+    __slots__ = ("kind", "numerator", "denominator", "rate")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NUMERATOR_FIELD_NUMBER: _ClassVar[int]
+    DENOMINATOR_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    kind: ReferralIndicatorKind
+    numerator: int
+    denominator: int
+    rate: float
+    def __init__(self, kind: _Optional[_Union[ReferralIndicatorKind, str]] = ..., numerator: _Optional[int] = ..., denominator: _Optional[int] = ..., rate: _Optional[float] = ...) -> None: ...
+
+class GetReferralIndicatorsRequest(_message.Message):
+    __slots__ = ("parent",)
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    def __init__(self, parent: _Optional[str] = ...) -> None: ...
+
+class ReferralIndicators(_message.Message):
+    __slots__ = ("parent", "as_of", "indicators")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    INDICATORS_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    as_of: _timestamp_pb2.Timestamp
+    indicators: _containers.RepeatedCompositeFieldContainer[ReferralIndicator]
+    def __init__(self, parent: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., indicators: _Optional[_Iterable[_Union[ReferralIndicator, _Mapping]]] = ...) -> None: ...
 
 class OpenReferralRequest(_message.Message):
     __slots__ = ("referral",)

@@ -98,6 +98,11 @@ class ReferralServiceStub:
                 request_serializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ListOverdueReferralsRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ListOverdueReferralsResponse.FromString,
                 _registered_method=True)
+        self.GetReferralIndicators = channel.unary_unary(
+                '/rhip.api.referral.v1.ReferralService/GetReferralIndicators',
+                request_serializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.GetReferralIndicatorsRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ReferralIndicators.FromString,
+                _registered_method=True)
         self.OpenReferral = channel.unary_unary(
                 '/rhip.api.referral.v1.ReferralService/OpenReferral',
                 request_serializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.OpenReferralRequest.SerializeToString,
@@ -203,6 +208,14 @@ class ReferralServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetReferralIndicators(self, request, context):
+        """Referral indicators of an institution (`tenants/{id}`) or a region subtree
+        (`regions/{code}`): numerator, denominator and the moment they were counted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def OpenReferral(self, request, context):
         """Cross-cell, called by the sending cell on submission: the receiving cell's copy of the
         referral (forms, consent, snapshot), SUBMITTED, for its receiving institution. Idempotent
@@ -283,6 +296,11 @@ def add_ReferralServiceServicer_to_server(servicer, server):
                     servicer.ListOverdueReferrals,
                     request_deserializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ListOverdueReferralsRequest.FromString,
                     response_serializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ListOverdueReferralsResponse.SerializeToString,
+            ),
+            'GetReferralIndicators': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReferralIndicators,
+                    request_deserializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.GetReferralIndicatorsRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ReferralIndicators.SerializeToString,
             ),
             'OpenReferral': grpc.unary_unary_rpc_method_handler(
                     servicer.OpenReferral,
@@ -622,6 +640,33 @@ class ReferralService:
             '/rhip.api.referral.v1.ReferralService/ListOverdueReferrals',
             rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ListOverdueReferralsRequest.SerializeToString,
             rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ListOverdueReferralsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReferralIndicators(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.referral.v1.ReferralService/GetReferralIndicators',
+            rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.GetReferralIndicatorsRequest.SerializeToString,
+            rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ReferralIndicators.FromString,
             options,
             channel_credentials,
             insecure,
