@@ -9,12 +9,15 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import grpc
+from archives.helpers import QUANSHAN_WOMAN
 from referral.conftest import Referrals, outward, referral_msg, return_form
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
 from rhip.api.referral.v1 import referral_pb2 as rpb
 from rhip.api.referral.v1 import referral_service_pb2 as pb
 from support.errors import expect_error
+from support.residents import dynamic_qr, register_request
+from support.residents import stub as resident_stub
 
 
 def _days_ago(days: int) -> str:
@@ -302,3 +305,37 @@ def test_retries_by_request_id_change_nothing_twice(referrals: Referrals) -> Non
         pb.ListReferralsRequest(parent=r.tenant("qs-chc"), box=pb.BOX_OUTBOX), metadata=clinic
     )
     assert len(outbox.referrals) == 1
+
+
+def test_arrival_by_a_scan_of_the_patients_health_card(referrals: Referrals) -> None:
+    """§5.1 arrival: the receiver scans the patient's e-health card; a code of someone else,
+    or one already used, does not admit anybody."""
+    r = referrals
+    clinic, hosp = r.md("qs-doctor"), r.md("qs-hosp-doctor")
+    referral = r.submitted()
+    r.stub.AcceptReferral(pb.AcceptReferralRequest(name=referral.name), metadata=hosp)
+    other = resident_stub(r.running.channel).RegisterResident(
+        register_request(QUANSHAN_WOMAN, name="李秀英", region="320311"), metadata=clinic
+    )
+    stranger = dynamic_qr(r.running.channel, other.resident.name, clinic)
+    expect_error(
+        lambda: r.stub.AdmitReferral(
+            pb.AdmitReferralRequest(name=referral.name, health_card_code=stranger), metadata=hosp
+        ),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "HEALTH_CARD_NOT_PATIENT",
+    )
+    code = dynamic_qr(r.running.channel, r.resident, clinic)
+    admitted = r.stub.AdmitReferral(
+        pb.AdmitReferralRequest(name=referral.name, health_card_code=code), metadata=hosp
+    )
+    assert admitted.state == rpb.REFERRAL_STATE_IN_CARE
+    again = r.submitted()
+    r.stub.AcceptReferral(pb.AcceptReferralRequest(name=again.name), metadata=hosp)
+    expect_error(  # the dynamic code was used up by the first scan
+        lambda: r.stub.AdmitReferral(
+            pb.AdmitReferralRequest(name=again.name, health_card_code=code), metadata=hosp
+        ),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "HEALTH_CARD_REUSED",
+    )

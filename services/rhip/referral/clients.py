@@ -15,6 +15,7 @@ import grpc
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import archives_service_pb2_grpc, health_record_pb2
 from rhip.api.identity.v1 import (
+    health_card_pb2,
     identity_service_pb2,
     identity_service_pb2_grpc,
     resident_service_pb2,
@@ -161,6 +162,18 @@ class Peers:
             reply.region_code,
             reply.state == tenant_pb2.TENANT_STATE_ACTIVE,
         )
+
+    def scan_card(self, payload: str) -> tuple[str, str]:
+        """(outcome, resident id) of a scanned e-health-card code, checked by this cell's
+        identity as the cell (VALID, EXPIRED, REUSED, REVOKED, FORGED, WRONG_REGION, MALFORMED)."""
+        stub = resident_service_pb2_grpc.ResidentServiceStub(self._pool.get(self._identity()))
+        reply = self._call(
+            stub.VerifyHealthCardQrCode,
+            resident_service_pb2.VerifyHealthCardQrCodeRequest(payload=payload),
+            self._as_cell(),
+        )
+        outcome = health_card_pb2.QrVerifyOutcome.Name(reply.outcome)
+        return outcome.removeprefix("QR_VERIFY_OUTCOME_"), reply.resident.removeprefix("residents/")
 
     # -- archives ------------------------------------------------------------------------------
     def record_summary(self, resident: str) -> RecordSummary | None:

@@ -72,7 +72,7 @@ class ReferralServicer(referral_service_pb2_grpc.ReferralServiceServicer):
         return _out(self.uc.cancel(request.name, request.reason, request.request_id))
 
     def AdmitReferral(self, request, context):
-        return _out(self.uc.admit(request.name, request.request_id))
+        return _out(self.uc.admit(request.name, request.request_id, request.health_card_code))
 
     def ReturnReferral(self, request, context):
         form = return_form_from_pb(request.return_form)

@@ -377,8 +377,30 @@ class ReferralUseCases:
         reason = checks.check(validate_reason, reason) or ""
         return self._move(name, request_id, "CancelReferral", "s", Action.CANCEL, checks, reason)
 
-    def admit(self, name: str, request_id: str) -> Referral:
-        return self._move(name, request_id, "AdmitReferral", "r", Action.ADMIT)
+    def admit(self, name: str, request_id: str, card_code: str = "") -> Referral:
+        checks = Violations()
+        if len(card_code) > 2000:
+            checks.add("health_card_code", "must be at most 2000 characters", "FIELD_TOO_LONG")
+
+        def scanned(referral: Referral, now: datetime) -> dict[str, object]:
+            if not card_code:
+                return {}  # the receiver's admission
+            outcome, holder = self.peers.scan_card(card_code)
+            if outcome != "VALID":
+                raise FailedPrecondition(
+                    f"the scanned health-card code is not valid ({outcome})",
+                    reason="HEALTH_CARD_" + outcome,
+                )
+            if holder != referral.resident_id:
+                raise FailedPrecondition(
+                    "the scanned health card is not the referred patient's",
+                    reason="HEALTH_CARD_NOT_PATIENT",
+                )
+            return {}
+
+        return self._move(
+            name, request_id, "AdmitReferral", "r", Action.ADMIT, checks, work=scanned
+        )
 
     def complete(self, name: str, request_id: str) -> Referral:
         return self._move(name, request_id, "CompleteReferral", "r", Action.COMPLETE)

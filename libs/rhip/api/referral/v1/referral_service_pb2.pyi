@@ -159,12 +159,14 @@ class CancelReferralRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class AdmitReferralRequest(_message.Message):
-    __slots__ = ("name", "request_id")
+    __slots__ = ("name", "request_id", "health_card_code")
     NAME_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_CARD_CODE_FIELD_NUMBER: _ClassVar[int]
     name: str
     request_id: str
-    def __init__(self, name: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    health_card_code: str
+    def __init__(self, name: _Optional[str] = ..., request_id: _Optional[str] = ..., health_card_code: _Optional[str] = ...) -> None: ...
 
 class ReturnReferralRequest(_message.Message):
     __slots__ = ("name", "return_form", "request_id")

@@ -172,7 +172,8 @@ class ReferralServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def AdmitReferral(self, request, context):
-        """ACCEPTED → IN_CARE when the patient arrives (admission or card scan at the receiver).
+        """ACCEPTED → IN_CARE when the patient arrives: the receiver's admission, or the scan of the
+        patient's e-health card (checked against the referral's resident).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
