@@ -106,6 +106,7 @@ class ReferralServicer(referral_service_pb2_grpc.ReferralServiceServicer):
                     numerator=i.numerator,
                     denominator=i.denominator,
                     rate=i.numerator / i.denominator if i.denominator else 0.0,
+                    specialty=i.specialty,
                 )
                 for i in found
             ],

@@ -119,6 +119,8 @@ class CrossCellReferrals(ReferralIndicators):
             assert target is not None
             domain.next_state(referral.state, action)
             changes: dict[str, object] = {}
+            if target is State.ACCEPTED:
+                changes["accept_seconds"] = referral.seconds_since_submitted(now)
             if target is State.RETURNED:
                 changes["return_form"] = dict(return_form)
                 if referral.snapshot is not None:  # the record is here: its follow-up task too

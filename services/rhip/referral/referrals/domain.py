@@ -290,5 +290,10 @@ class Referral:
         administrators above each, by the authorizer's subtree rule)."""
         return tuple(s for s in (self.sender_scope, self.receiver_scope, self.managing_scope) if s)
 
+    def seconds_since_submitted(self, now: datetime) -> int:
+        """For the acceptance-time indicator: from the last submission to ``now``."""
+        submitted = [t.time for t in self.transitions if t.state is State.SUBMITTED]
+        return max(0, int((now - submitted[-1]).total_seconds())) if submitted else 0
+
     def overdue(self, now: datetime) -> bool:
         return self.state in TIMED and self.deadline is not None and self.deadline < now

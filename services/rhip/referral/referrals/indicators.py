@@ -29,6 +29,7 @@ class Indicator:
     kind: str  # UP, DOWN, ACCEPTANCE, RETURN, FOLLOW_UP_AFTER_RETURN, TELECONSULTATION_CLOSED
     numerator: int
     denominator: int
+    specialty: str = ""  # for TELECONSULTATIONS_BY_SPECIALTY
 
 
 def _count(condition: Any) -> Any:
@@ -70,16 +71,25 @@ class ReferralIndicators(ReferralUseCases):
             _count(state.in_((*ACCEPTED, "REJECTED"))),
             _count(and_(up, state.in_(("RETURNED", "CLOSED")))),
             _count(and_(up, state.in_(CARED))),
+            func.coalesce(func.sum(r.accept_seconds), 0),
+            _count(r.accept_seconds.is_not(None)),
         ).where(place(r.receiver_scope))
         t = TCS.c
         tele_query = select(_count(t.state == "CLOSED"), func.count()).where(
             place(t.inviting_scope)
         )
+        by_specialty = (
+            select(t.specialty, func.count())
+            .where(place(t.inviting_scope))
+            .group_by(t.specialty)
+            .order_by(t.specialty)
+        )
         now = self.clock()
         with self._unit(durable=False) as repo:
             sent, up_n, down_n, returned, closed = repo.s.execute(sent_query).one()
-            accepted, decided, back, cared = repo.s.execute(received_query).one()
+            accepted, decided, back, cared, seconds, timed = repo.s.execute(received_query).one()
             tele_closed, tele_all = repo.s.execute(tele_query).one()
+            specialties = repo.s.execute(by_specialty).all()
             audit.append(repo.s, audit.AuditEvent("referral.indicators", parent, root))
         found = [
             Indicator("UP", up_n, sent),
@@ -88,5 +98,12 @@ class ReferralIndicators(ReferralUseCases):
             Indicator("RETURN", back, cared),
             Indicator("FOLLOW_UP_AFTER_RETURN", closed, returned),
             Indicator("TELECONSULTATION_CLOSED", tele_closed, tele_all),
+            Indicator("ACCEPTANCE_MINUTES", int(seconds) // 60, timed),
+            *(
+                Indicator("TELECONSULTATIONS_BY_SPECIALTY", n, tele_all, specialty)
+                for specialty, n in specialties
+            ),
         ]
-        return [Indicator(i.kind, int(i.numerator), int(i.denominator)) for i in found], now
+        return [
+            Indicator(i.kind, int(i.numerator), int(i.denominator), i.specialty) for i in found
+        ], now

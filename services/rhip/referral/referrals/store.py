@@ -27,6 +27,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Index,
+    Integer,
     String,
     Text,
     and_,
@@ -75,6 +76,7 @@ class ReferralRow(Base):
     receiver_region: Mapped[str] = mapped_column(String(12))
     peer_region: Mapped[str] = mapped_column(String(12), server_default="")
     sender_here: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    accept_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class TransitionRow(Base):

@@ -365,7 +365,10 @@ class ReferralUseCases:
         return self._move(name, request_id, "SubmitReferral", "s", Action.SUBMIT, work=snapshot)
 
     def accept(self, name: str, request_id: str) -> Referral:
-        return self._move(name, request_id, "AcceptReferral", "r", Action.ACCEPT)
+        def timed(referral: Referral, now: datetime) -> dict[str, object]:
+            return {"accept_seconds": referral.seconds_since_submitted(now)}
+
+        return self._move(name, request_id, "AcceptReferral", "r", Action.ACCEPT, work=timed)
 
     def reject(self, name: str, reason: str, request_id: str) -> Referral:
         checks = Violations()

@@ -42,6 +42,7 @@ class TeleconsultationRow(Base):
     agreement_id: Mapped[str] = mapped_column(String(36))
     resident_id: Mapped[str] = mapped_column(String(36))
     form: Mapped[str] = mapped_column(Text)
+    specialty: Mapped[str] = mapped_column(String(50))
     consent: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16))
     physician: Mapped[str] = mapped_column(String(80), server_default="")
@@ -110,7 +111,8 @@ class TeleconsultStore:
                 id=t.teleconsultation_id, inviting_tenant_id=t.inviting_tenant_id,
                 inviting_scope=t.inviting_scope, invited_tenant_id=t.invited_tenant_id,
                 invited_scope=t.invited_scope, agreement_id=t.agreement_id,
-                resident_id=t.resident_id, form=_json(t.form), consent=_json(t.consent),
+                resident_id=t.resident_id, form=_json(t.form),
+                specialty=t.form.get("specialty", "")[:50], consent=_json(t.consent),
                 state=t.state.value, create_time=t.create_time, update_time=t.update_time,
                 request_key=key or None,
             )

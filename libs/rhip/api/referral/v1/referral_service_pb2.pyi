@@ -21,6 +21,8 @@ class ReferralIndicatorKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     REFERRAL_INDICATOR_KIND_RETURN: _ClassVar[ReferralIndicatorKind]
     REFERRAL_INDICATOR_KIND_FOLLOW_UP_AFTER_RETURN: _ClassVar[ReferralIndicatorKind]
     REFERRAL_INDICATOR_KIND_TELECONSULTATION_CLOSED: _ClassVar[ReferralIndicatorKind]
+    REFERRAL_INDICATOR_KIND_ACCEPTANCE_MINUTES: _ClassVar[ReferralIndicatorKind]
+    REFERRAL_INDICATOR_KIND_TELECONSULTATIONS_BY_SPECIALTY: _ClassVar[ReferralIndicatorKind]
 
 class Box(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -34,21 +36,25 @@ REFERRAL_INDICATOR_KIND_ACCEPTANCE: ReferralIndicatorKind
 REFERRAL_INDICATOR_KIND_RETURN: ReferralIndicatorKind
 REFERRAL_INDICATOR_KIND_FOLLOW_UP_AFTER_RETURN: ReferralIndicatorKind
 REFERRAL_INDICATOR_KIND_TELECONSULTATION_CLOSED: ReferralIndicatorKind
+REFERRAL_INDICATOR_KIND_ACCEPTANCE_MINUTES: ReferralIndicatorKind
+REFERRAL_INDICATOR_KIND_TELECONSULTATIONS_BY_SPECIALTY: ReferralIndicatorKind
 BOX_UNSPECIFIED: Box
 BOX_OUTBOX: Box
 BOX_INBOX: Box
 
 class ReferralIndicator(_message.Message):
-    __slots__ = ("kind", "numerator", "denominator", "rate")
+    __slots__ = ("kind", "numerator", "denominator", "rate", "specialty")
     KIND_FIELD_NUMBER: _ClassVar[int]
     NUMERATOR_FIELD_NUMBER: _ClassVar[int]
     DENOMINATOR_FIELD_NUMBER: _ClassVar[int]
     RATE_FIELD_NUMBER: _ClassVar[int]
+    SPECIALTY_FIELD_NUMBER: _ClassVar[int]
     kind: ReferralIndicatorKind
     numerator: int
     denominator: int
     rate: float
-    def __init__(self, kind: _Optional[_Union[ReferralIndicatorKind, str]] = ..., numerator: _Optional[int] = ..., denominator: _Optional[int] = ..., rate: _Optional[float] = ...) -> None: ...
+    specialty: str
+    def __init__(self, kind: _Optional[_Union[ReferralIndicatorKind, str]] = ..., numerator: _Optional[int] = ..., denominator: _Optional[int] = ..., rate: _Optional[float] = ..., specialty: _Optional[str] = ...) -> None: ...
 
 class GetReferralIndicatorsRequest(_message.Message):
     __slots__ = ("parent",)

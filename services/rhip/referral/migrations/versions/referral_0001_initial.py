@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("request_key", sa.String(length=36), nullable=True),
         sa.Column("receiver_region", sa.String(length=12), nullable=False),
         sa.Column("peer_region", sa.String(length=12), nullable=False, server_default=""),
+        sa.Column("accept_seconds", sa.Integer(), nullable=True),
         sa.Column("sender_here", sa.Boolean(), nullable=False, server_default=sa.true()),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("request_key"),

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("agreement_id", sa.String(length=36), nullable=False),
         sa.Column("resident_id", sa.String(length=36), nullable=False),
         sa.Column("form", sa.Text(), nullable=False),
+        sa.Column("specialty", sa.String(length=50), nullable=False),
         sa.Column("consent", sa.Text(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("physician", sa.String(length=80), nullable=False, server_default=""),
