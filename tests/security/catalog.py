@@ -139,10 +139,12 @@ RULES: dict[str, Rule] = {
     # archives: the follow-up task of a returned referral (this cell's own account only)
     ARC + "CreateReferralFollowUpTask": _r("cell", "parent:record"),
     ARC + "RecordReferralEvent": _r("cell", "parent:record"),
+    ARC + "ListReferralSuggestions": _r("cell", ":cell"),
     # referral: two-way referral (双向转诊); the parties are the two institutions
     REF + "CreateReferral": _r("write", "referral.resident:resident"),
     REF + "GetReferral": _r("read", "name:referral"),
     REF + "ListReferrals": _r("list", "parent:tenant"),
+    REF + "UpdateReferral": _r("write", "referral.name:referral"),
     REF + "SubmitReferral": _r("write", "name:referral"),
     REF + "AcceptReferral": _r("write", "name:referral"),
     REF + "RejectReferral": _r("write", "name:referral"),

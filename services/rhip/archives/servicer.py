@@ -131,6 +131,23 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
             self.uc.create_referral_task(request.parent, request.referral, request.due_date)
         )
 
+    def ListReferralSuggestions(self, request, context):
+        found = self.uc.referral_suggestions(request.after, request.page_size)
+        return pb.ListReferralSuggestionsResponse(
+            suggestions=[
+                pb.ReferralSuggestion(
+                    task=f"healthRecords/{task.record_id}/tasks/{task.task_id}",
+                    task_id=task.task_id,
+                    record=f"healthRecords/{task.record_id}",
+                    resident=f"residents/{resident_id}",
+                    managing_tenant=f"tenants/{tenant_id}",
+                    kind=task_to_pb(task).kind,
+                    program=task_to_pb(task).program,
+                )
+                for task, resident_id, tenant_id in found
+            ]
+        )
+
     def RecordReferralEvent(self, request, context):
         return event_to_pb(
             self.uc.record_referral_event(

@@ -85,6 +85,17 @@ class PeerAnswer:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """A referral archives' rules call for."""
+
+    task_id: str
+    record_id: str
+    resident_id: str
+    managing_tenant_id: str
+    kind: str  # TASK_KIND_REFERRAL_FOLLOW_UP or TASK_KIND_URGENT_REFERRAL
+
+
+@dataclass(frozen=True)
 class TaskFacts:
     name: str  # healthRecords/{r}/tasks/{t}
     due_date: date
@@ -220,6 +231,24 @@ class Peers:
             date.fromisoformat(reply.due_date),
             reply.state,
         )
+
+    def referral_suggestions(self, after: str, page_size: int) -> list[Suggestion]:
+        stub = archives_service_pb2_grpc.ArchivesServiceStub(self._pool.get(self._archives()))
+        reply = self._call(
+            stub.ListReferralSuggestions,
+            apb.ListReferralSuggestionsRequest(after=after, page_size=page_size),
+            self._as_cell(),
+        )
+        return [
+            Suggestion(
+                s.task_id,
+                s.record.removeprefix("healthRecords/"),
+                s.resident.removeprefix("residents/"),
+                s.managing_tenant.removeprefix("tenants/"),
+                health_record_pb2.TaskKind.Name(s.kind),
+            )
+            for s in reply.suggestions
+        ]
 
     def referral_event(self, record_id: str, referral_id: str, state: str, actor: str) -> None:
         """A move of the referral in the resident's record history (written once per move)."""

@@ -68,11 +68,14 @@ def referral_to_pb(r: Referral, now: datetime) -> rpb.Referral:
             method=r.consent.method,
             consent_date=r.consent.consent_date.isoformat(),
             reference=r.consent.reference,
-        ),
+        )
+        if r.consent
+        else None,
         state=STATES_BACK[r.state],
         follow_up_task=r.follow_up_task,
         receiving_region=r.receiver_region,
         sending_region=r.sender_region,
+        suggested_by=r.suggested_by,
         follow_up_due_date=r.follow_up_due.isoformat() if r.follow_up_due else "",
         overdue=r.overdue(now),
         create_time=to_timestamp(r.create_time),

@@ -20,6 +20,7 @@ def build(context: CellContext) -> Built:
     return Built(
         referral.specs,
         databases={"referral": referral.db},
+        workers=referral.workers,
         close=referral.close,
         parts=referral,
     )

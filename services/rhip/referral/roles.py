@@ -23,6 +23,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         for method in (
             *_READS,
             "CreateReferral",
+            "UpdateReferral",
             "SubmitReferral",
             "AcceptReferral",
             "RejectReferral",

@@ -15,9 +15,14 @@ from rhip.kit.db import Database, migrate
 from rhip.kit.server import ServiceSpec
 from rhip.referral.clients import Peers
 from rhip.referral.referrals.cross_cell import CrossCellReferrals
+from rhip.referral.referrals.suggestions import Suggestions
 from rhip.referral.roles import CATALOG_PREFIX, permission_rules
 from rhip.referral.servicer import PUBLIC_METHODS, SERVICE_NAME, ReferralServicer
-from rhip.referral.settings import load_recording_days, load_referral_settings
+from rhip.referral.settings import (
+    load_recording_days,
+    load_referral_settings,
+    load_suggestions_interval,
+)
 from rhip.referral.teleconsults import servicer as tele_servicer
 from rhip.referral.teleconsults.usecases import ReportSigner, TeleconsultUseCases
 
@@ -33,8 +38,16 @@ class ReferralService:
     teleconsults: TeleconsultUseCases
     specs: list[ServiceSpec]
     policy_db: Database | None = None
+    # Opens referral drafts for archives' referral tasks; None without a cell account.
+    suggestions: Suggestions | None = None
+
+    @property
+    def workers(self) -> list[Suggestions]:
+        return [self.suggestions] if self.suggestions is not None else []
 
     def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
         if self.owns_authorizer:
             self.authorizer.stop()
         if self.policy_db is not None:
@@ -62,6 +75,7 @@ def build_referral(
     cell's policy is read from the identity database."""
     limits = load_referral_settings(settings.env)  # a bad value fails before anything starts
     recording_days = load_recording_days(settings.env)
+    interval = load_suggestions_interval(settings.env)
     db = Database.connect(settings.database_url("referral"), pool_size=settings.grpc_workers)
     migrate(db.engine, MIGRATIONS)
     policy_db = None
@@ -98,4 +112,9 @@ def build_referral(
             public_methods=tele_servicer.PUBLIC_METHODS,
         ),
     ]
-    return ReferralService(db, authorizer, owns, usecases, teleconsults, specs, policy_db)
+    suggestions = None
+    if settings.cell_client_id and settings.cell_client_secret:
+        suggestions = Suggestions(usecases, settings.cell, interval)
+    return ReferralService(
+        db, authorizer, owns, usecases, teleconsults, specs, policy_db, suggestions
+    )

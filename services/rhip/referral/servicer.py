@@ -59,6 +59,12 @@ class ReferralServicer(referral_service_pb2_grpc.ReferralServiceServicer):
             referrals=[_out(r) for r in referrals], next_page_token=token
         )
 
+    def UpdateReferral(self, request, context):
+        checks = Violations()
+        draft = draft_from_pb(request.referral, checks)
+        checks.raise_if_any()
+        return _out(self.uc.update(request.referral.name, draft, list(request.update_mask.paths)))
+
     def SubmitReferral(self, request, context):
         return _out(self.uc.submit(request.name, request.request_id))
 

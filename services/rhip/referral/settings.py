@@ -19,6 +19,14 @@ from rhip.referral.teleconsults.domain import MIN_RECORDING_DAYS
 _LIMIT = re.compile(r"^(\d{6})=(\d{1,4})h/(\d{1,3})d$")
 
 
+def load_suggestions_interval(env: Mapping[str, str]) -> float:
+    """``RHIP_REFERRAL_SUGGESTIONS_INTERVAL_MS``: how often archives' referral suggestions are
+    read (50 ms to 1 hour, default 10 s)."""
+    name = "RHIP_REFERRAL_SUGGESTIONS_INTERVAL_MS"
+    millis = env_int(env, name, 10_000, 50, 3_600_000)
+    return millis / 1000
+
+
 def load_recording_days(env: Mapping[str, str]) -> int:
     """``RHIP_REFERRAL_RECORDING_RETENTION_DAYS``: how long teleconsultation recordings are
     kept; at least 3 years (docs/domain §5.2), so it can be raised, never lowered."""

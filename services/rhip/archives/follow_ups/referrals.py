@@ -11,7 +11,7 @@ from rhip.archives.follow_ups.domain import Task
 from rhip.archives.records.domain import RecordEvent
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.errors import PermissionDenied, Violations, invalid
-from rhip.kit.requests import parse_resource_name
+from rhip.kit.requests import parse_resource_name, validate_request_id
 
 REFERRAL_TASK = "referral_return"
 # The moves the referral service writes into the history (RETURNED comes with its task).
@@ -59,6 +59,22 @@ class ReferralTaskUseCases(UseCaseBase):
             event = repo.referral_event(record.record_id, kind, referral_id)
             assert event is not None
             return event
+
+    def referral_suggestions(self, after: str, page_size: int) -> list[tuple[Task, str, str]]:
+        """(task, resident id, managing tenant id) of the referrals archives' rules call for,
+        after the task id ``after``: the referral service opens a draft for each."""
+        principal = self._referral_service()
+        checks = Violations()
+        if after:
+            checks.check(validate_request_id, after, "after")  # task ids are UUIDs
+        if page_size < 0:
+            checks.add("page_size", "must not be negative", "PAGE_SIZE_NEGATIVE")
+        checks.raise_if_any()
+        self._require(principal, self.cell_path, "ListReferralSuggestions")
+        with self._unit(durable=False) as repo:
+            found = repo.referral_suggestions(after, min(page_size or 50, 1000))
+            self._audit(repo, "record.referral_suggestions", "healthRecords", self.cell_path, hits=len(found))  # fmt: skip
+        return found
 
     def create_referral_task(self, parent: str, referral: str, due_text: str) -> Task:
         principal = self._referral_service()

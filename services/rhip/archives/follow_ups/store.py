@@ -292,6 +292,21 @@ class FollowUpsStore(StoreBase):
         ).first()
         return self._task(row) if row else None
 
+    def referral_suggestions(self, after: str, limit: int) -> list[tuple[Task, str, str]]:
+        """Referral and urgent-referral tasks after the task id ``after``, oldest first, with
+        their record's resident and managing institution (for the referral service's drafts)."""
+        from rhip.archives.records.store import RECORDS  # one feature's store reads another's
+
+        query = (
+            select(TASKS, RECORDS.c.resident_id, RECORDS.c.managing_tenant_id)
+            .join(RECORDS, RECORDS.c.id == TASKS.c.record_id)
+            .where(TASKS.c.kind.in_(("referral_follow_up", "urgent_referral")))
+        )
+        if after:
+            query = query.where(TASKS.c.id > after)
+        rows = self.s.execute(query.order_by(TASKS.c.id).limit(limit))
+        return [(self._task(r), r.resident_id, r.managing_tenant_id) for r in rows]
+
     def complete_referral_tasks(self, record_id: str) -> int:
         """A follow-up was recorded: every open referral-return task of the record is done."""
         done = self.s.execute(

@@ -267,7 +267,7 @@ class Referral:
     department: str
     receiving_doctor: str
     outward: Mapping[str, str]
-    consent: Consent
+    consent: Consent | None  # None only in a draft archives' rules opened
     state: State
     create_time: datetime
     update_time: datetime
@@ -283,6 +283,22 @@ class Referral:
     # there through the gateway), and whether this cell holds the sender's side.
     peer_region: str = ""
     sender_here: bool = True
+    suggested_by: str = ""  # the archives task whose rule opened this draft
+
+    def missing(self) -> list[tuple[str, str, str]]:
+        """(field, description, reason) of what a draft lacks before it can be sent."""
+        gaps = [
+            (f"referral.outward.{name}", "must be set", "FIELD_REQUIRED")
+            for name in OUTWARD_FIELDS
+            if name in OUTWARD_REQUIRED and not self.outward.get(name)
+        ]
+        if not self.receiver_tenant_id:
+            gaps.append(("referral.receiving_tenant", "must be set", "RECEIVER_REQUIRED"))
+        if self.consent is None:
+            gaps.append(
+                ("referral.consent", "the patient's consent is required", "CONSENT_REQUIRED")
+            )
+        return gaps
 
     @property
     def scopes(self) -> tuple[str, ...]:

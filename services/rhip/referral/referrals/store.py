@@ -77,6 +77,7 @@ class ReferralRow(Base):
     peer_region: Mapped[str] = mapped_column(String(12), server_default="")
     sender_here: Mapped[bool] = mapped_column(Boolean, server_default=true())
     accept_seconds: Mapped[int | None] = mapped_column(Integer)
+    suggested_by: Mapped[str | None] = mapped_column(String(36), unique=True)
 
 
 class TransitionRow(Base):
@@ -89,7 +90,16 @@ class TransitionRow(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
+class CursorRow(Base):
+    """How far a feed has been read (the archives referral suggestions)."""
+
+    __tablename__ = "referral_cursor"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64))
+
+
 REFERRALS = cast(Any, ReferralRow.__table__)
+CURSORS = cast(Any, CursorRow.__table__)
 TRANSITIONS = cast(Any, TransitionRow.__table__)
 
 
@@ -111,12 +121,8 @@ class ReferralStore:
                 department=referral.department,
                 receiving_doctor=referral.receiving_doctor,
                 outward=_json(referral.outward),
-                consent=_json(
-                    {
-                        **asdict(referral.consent),
-                        "consent_date": referral.consent.consent_date.isoformat(),
-                    }
-                ),
+                consent=_consent_json(referral.consent),
+                suggested_by=referral.suggested_by or None,
                 state=referral.state.value,
                 create_time=referral.create_time,
                 update_time=referral.update_time,
@@ -129,6 +135,24 @@ class ReferralStore:
                 deadline=referral.deadline,
             )
         )
+
+    def update_draft(self, referral_id: str, **values: Any) -> None:
+        values["outward"] = _json(values["outward"])
+        values["consent"] = _consent_json(values["consent"])
+        self.s.execute(sql_update(REFERRALS).where(REFERRALS.c.id == referral_id).values(**values))
+
+    def by_suggestion(self, task_id: str) -> Referral | None:
+        row = self.s.execute(select(REFERRALS).where(REFERRALS.c.suggested_by == task_id)).first()
+        return self._full(row) if row else None
+
+    def cursor(self, name: str) -> str:
+        row = self.s.execute(select(CURSORS.c.value).where(CURSORS.c.name == name)).first()
+        return str(row.value) if row else ""
+
+    def set_cursor(self, name: str, value: str) -> None:
+        done = self.s.execute(sql_update(CURSORS).where(CURSORS.c.name == name).values(value=value))
+        if not done.rowcount:
+            self.s.execute(insert(CURSORS).values(name=name, value=value))
 
     def move(
         self,
@@ -253,6 +277,12 @@ class ReferralStore:
         return _referral(row, self._transitions([row.id])[row.id])
 
 
+def _consent_json(consent: Consent | None) -> str:
+    if consent is None:
+        return "{}"
+    return _json({**asdict(consent), "consent_date": consent.consent_date.isoformat()})
+
+
 def _snapshot_json(snap: Snapshot | None) -> str | None:
     if snap is None:
         return None
@@ -287,7 +317,9 @@ def _referral(row: Any, transitions: list[Transition]) -> Referral:
         outward=json.loads(row.outward),
         consent=Consent(
             consent["method"], date.fromisoformat(consent["consent_date"]), consent["reference"]
-        ),
+        )
+        if consent
+        else None,
         state=State(row.state),
         create_time=utc(row.create_time),  # type: ignore[arg-type]
         update_time=utc(row.update_time),  # type: ignore[arg-type]
@@ -301,4 +333,5 @@ def _referral(row: Any, transitions: list[Transition]) -> Referral:
         receiver_region=row.receiver_region,
         peer_region=row.peer_region,
         sender_here=bool(row.sender_here),
+        suggested_by=row.suggested_by or "",
     )

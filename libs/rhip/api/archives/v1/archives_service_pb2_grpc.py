@@ -267,6 +267,11 @@ class ArchivesServiceStub:
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordReferralEventRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.RecordEvent.FromString,
                 _registered_method=True)
+        self.ListReferralSuggestions = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/ListReferralSuggestions',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListReferralSuggestionsRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListReferralSuggestionsResponse.FromString,
+                _registered_method=True)
 
 
 class ArchivesServiceServicer:
@@ -614,6 +619,15 @@ class ArchivesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListReferralSuggestions(self, request, context):
+        """Called by the referral service of this cell, as the cell's own account: the referral and
+        urgent-referral tasks follow-ups raised (two uncontrolled visits, emergencies), oldest
+        first after a cursor, so that each opens a referral draft there.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ArchivesServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -846,6 +860,11 @@ def add_ArchivesServiceServicer_to_server(servicer, server):
                     servicer.RecordReferralEvent,
                     request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordReferralEventRequest.FromString,
                     response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.RecordEvent.SerializeToString,
+            ),
+            'ListReferralSuggestions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReferralSuggestions,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListReferralSuggestionsRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListReferralSuggestionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -2092,6 +2111,33 @@ class ArchivesService:
             '/rhip.api.archives.v1.ArchivesService/RecordReferralEvent',
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordReferralEventRequest.SerializeToString,
             rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.RecordEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReferralSuggestions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/ListReferralSuggestions',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListReferralSuggestionsRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListReferralSuggestionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

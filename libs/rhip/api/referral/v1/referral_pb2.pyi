@@ -123,7 +123,7 @@ class Transition(_message.Message):
     def __init__(self, state: _Optional[_Union[ReferralState, str]] = ..., actor: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class Referral(_message.Message):
-    __slots__ = ("name", "referral_id", "direction", "resident", "sending_tenant", "receiving_tenant", "receiving_department", "receiving_doctor", "outward", "consent", "state", "snapshot", "return_form", "follow_up_task", "follow_up_due_date", "transitions", "deadline", "overdue", "create_time", "update_time", "receiving_region", "sending_region")
+    __slots__ = ("name", "referral_id", "direction", "resident", "sending_tenant", "receiving_tenant", "receiving_department", "receiving_doctor", "outward", "consent", "state", "snapshot", "return_form", "follow_up_task", "follow_up_due_date", "transitions", "deadline", "overdue", "create_time", "update_time", "receiving_region", "sending_region", "suggested_by")
     NAME_FIELD_NUMBER: _ClassVar[int]
     REFERRAL_ID_FIELD_NUMBER: _ClassVar[int]
     DIRECTION_FIELD_NUMBER: _ClassVar[int]
@@ -146,6 +146,7 @@ class Referral(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     RECEIVING_REGION_FIELD_NUMBER: _ClassVar[int]
     SENDING_REGION_FIELD_NUMBER: _ClassVar[int]
+    SUGGESTED_BY_FIELD_NUMBER: _ClassVar[int]
     name: str
     referral_id: str
     direction: Direction
@@ -168,4 +169,5 @@ class Referral(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     receiving_region: str
     sending_region: str
-    def __init__(self, name: _Optional[str] = ..., referral_id: _Optional[str] = ..., direction: _Optional[_Union[Direction, str]] = ..., resident: _Optional[str] = ..., sending_tenant: _Optional[str] = ..., receiving_tenant: _Optional[str] = ..., receiving_department: _Optional[str] = ..., receiving_doctor: _Optional[str] = ..., outward: _Optional[_Union[OutwardForm, _Mapping]] = ..., consent: _Optional[_Union[ReferralConsent, _Mapping]] = ..., state: _Optional[_Union[ReferralState, str]] = ..., snapshot: _Optional[_Union[RecordSnapshot, _Mapping]] = ..., return_form: _Optional[_Union[ReturnForm, _Mapping]] = ..., follow_up_task: _Optional[str] = ..., follow_up_due_date: _Optional[str] = ..., transitions: _Optional[_Iterable[_Union[Transition, _Mapping]]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., overdue: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., receiving_region: _Optional[str] = ..., sending_region: _Optional[str] = ...) -> None: ...
+    suggested_by: str
+    def __init__(self, name: _Optional[str] = ..., referral_id: _Optional[str] = ..., direction: _Optional[_Union[Direction, str]] = ..., resident: _Optional[str] = ..., sending_tenant: _Optional[str] = ..., receiving_tenant: _Optional[str] = ..., receiving_department: _Optional[str] = ..., receiving_doctor: _Optional[str] = ..., outward: _Optional[_Union[OutwardForm, _Mapping]] = ..., consent: _Optional[_Union[ReferralConsent, _Mapping]] = ..., state: _Optional[_Union[ReferralState, str]] = ..., snapshot: _Optional[_Union[RecordSnapshot, _Mapping]] = ..., return_form: _Optional[_Union[ReturnForm, _Mapping]] = ..., follow_up_task: _Optional[str] = ..., follow_up_due_date: _Optional[str] = ..., transitions: _Optional[_Iterable[_Union[Transition, _Mapping]]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., overdue: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., receiving_region: _Optional[str] = ..., sending_region: _Optional[str] = ..., suggested_by: _Optional[str] = ...) -> None: ...

@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from rhip.api.common.v1 import common_pb2 as _common_pb2
 from rhip.api.referral.v1 import referral_pb2 as _referral_pb2
@@ -127,6 +128,14 @@ class ListReferralsResponse(_message.Message):
     referrals: _containers.RepeatedCompositeFieldContainer[_referral_pb2.Referral]
     next_page_token: str
     def __init__(self, referrals: _Optional[_Iterable[_Union[_referral_pb2.Referral, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class UpdateReferralRequest(_message.Message):
+    __slots__ = ("referral", "update_mask")
+    REFERRAL_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    referral: _referral_pb2.Referral
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, referral: _Optional[_Union[_referral_pb2.Referral, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
 
 class SubmitReferralRequest(_message.Message):
     __slots__ = ("name", "request_id")

@@ -53,6 +53,11 @@ class ReferralServiceStub:
                 request_serializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ListReferralsRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ListReferralsResponse.FromString,
                 _registered_method=True)
+        self.UpdateReferral = channel.unary_unary(
+                '/rhip.api.referral.v1.ReferralService/UpdateReferral',
+                request_serializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.UpdateReferralRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__pb2.Referral.FromString,
+                _registered_method=True)
         self.SubmitReferral = channel.unary_unary(
                 '/rhip.api.referral.v1.ReferralService/SubmitReferral',
                 request_serializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.SubmitReferralRequest.SerializeToString,
@@ -138,6 +143,14 @@ class ReferralServiceServicer:
 
     def ListReferrals(self, request, context):
         """Lists an institution's sent (outbox) or received (inbox) referrals, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateReferral(self, request, context):
+        """Changes a DRAFT's receiver, direction, outward form or consent (the fields in
+        update_mask), by the sender: how a draft archives' rules opened is completed.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -252,6 +265,11 @@ def add_ReferralServiceServicer_to_server(servicer, server):
                     servicer.ListReferrals,
                     request_deserializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ListReferralsRequest.FromString,
                     response_serializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ListReferralsResponse.SerializeToString,
+            ),
+            'UpdateReferral': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateReferral,
+                    request_deserializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.UpdateReferralRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_referral_dot_v1_dot_referral__pb2.Referral.SerializeToString,
             ),
             'SubmitReferral': grpc.unary_unary_rpc_method_handler(
                     servicer.SubmitReferral,
@@ -398,6 +416,33 @@ class ReferralService:
             '/rhip.api.referral.v1.ReferralService/ListReferrals',
             rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ListReferralsRequest.SerializeToString,
             rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.ListReferralsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateReferral(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.referral.v1.ReferralService/UpdateReferral',
+            rhip_dot_api_dot_referral_dot_v1_dot_referral__service__pb2.UpdateReferralRequest.SerializeToString,
+            rhip_dot_api_dot_referral_dot_v1_dot_referral__pb2.Referral.FromString,
             options,
             channel_credentials,
             insecure,

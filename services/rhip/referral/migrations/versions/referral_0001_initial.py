@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("receiver_region", sa.String(length=12), nullable=False),
         sa.Column("peer_region", sa.String(length=12), nullable=False, server_default=""),
         sa.Column("accept_seconds", sa.Integer(), nullable=True),
+        sa.Column("suggested_by", sa.String(length=36), nullable=True, unique=True),
         sa.Column("sender_here", sa.Boolean(), nullable=False, server_default=sa.true()),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("request_key"),

@@ -1,4 +1,5 @@
-"""Teleconsultation: cooperation agreements and teleconsultations.
+"""Teleconsultation: cooperation agreements and teleconsultations; the cursor of the feed of
+referral suggestions from archives.
 
 Revision ID: referral_0002
 Revises: referral_0001
@@ -14,6 +15,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "referral_cursor",
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("value", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
     op.create_table(
         "cooperation_agreement",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -68,3 +75,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("teleconsultation")
     op.drop_table("cooperation_agreement")
+    op.drop_table("referral_cursor")
