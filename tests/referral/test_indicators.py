@@ -16,7 +16,7 @@ def _indicators(r: Referrals, parent: str, who: str) -> dict[str, tuple[int, int
     reply = r.stub.GetReferralIndicators(
         pb.GetReferralIndicatorsRequest(parent=parent), metadata=r.md(who)
     )
-    assert reply.HasField("as_of")
+    assert len(reply.as_of) == 10  # YYYY-MM-DD
     return {
         pb.ReferralIndicatorKind.Name(i.kind).removeprefix("REFERRAL_INDICATOR_KIND_"): (
             i.numerator,

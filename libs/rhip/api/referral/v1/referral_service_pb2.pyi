@@ -69,9 +69,9 @@ class ReferralIndicators(_message.Message):
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     INDICATORS_FIELD_NUMBER: _ClassVar[int]
     parent: str
-    as_of: _timestamp_pb2.Timestamp
+    as_of: str
     indicators: _containers.RepeatedCompositeFieldContainer[ReferralIndicator]
-    def __init__(self, parent: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., indicators: _Optional[_Iterable[_Union[ReferralIndicator, _Mapping]]] = ...) -> None: ...
+    def __init__(self, parent: _Optional[str] = ..., as_of: _Optional[str] = ..., indicators: _Optional[_Iterable[_Union[ReferralIndicator, _Mapping]]] = ...) -> None: ...
 
 class OpenReferralRequest(_message.Message):
     __slots__ = ("referral",)
