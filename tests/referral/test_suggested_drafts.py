@@ -5,6 +5,7 @@ an update mask) and sends it; an incomplete draft is not sent."""
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 
 import grpc
@@ -15,6 +16,8 @@ from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
 from rhip.api.referral.v1 import referral_pb2 as rpb
 from rhip.api.referral.v1 import referral_service_pb2 as pb
+from rhip.kit.ids import new_id
+from rhip.referral.referrals.suggestions import CURSOR, _created
 from support.errors import expect_error
 
 
@@ -48,6 +51,9 @@ def test_two_uncontrolled_visits_open_a_draft_the_clinician_completes_and_sends(
     _visit(r, 8, 150, 92)
     assert suggestions.take() == 1
     assert suggestions.take() == 0  # read again: no second draft
+    # A task this young may still have older siblings committing: the cursor stays before it.
+    with suggestions.uc._unit(durable=False) as repo:
+        assert repo.cursor(CURSOR) == ""
 
     outbox = r.stub.ListReferrals(
         pb.ListReferralsRequest(parent=r.tenant("qs-chc"), box=pb.BOX_OUTBOX), metadata=clinic
@@ -107,3 +113,9 @@ def test_two_uncontrolled_visits_open_a_draft_the_clinician_completes_and_sends(
         grpc.StatusCode.FAILED_PRECONDITION,
         "REFERRAL_STATE",
     )
+
+
+def test_a_task_ids_creation_time_is_read_from_the_uuid() -> None:
+    before = time.time()
+    created = _created(new_id())
+    assert before - 1 <= created <= time.time() + 1

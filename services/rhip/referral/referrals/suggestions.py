@@ -22,11 +22,17 @@ log = logging.getLogger(__name__)
 
 CURSOR = "archives-suggestions"
 PAGE = 100
+SETTLE_SECONDS = 300  # far longer than any transaction that creates a task
 # The outward form's reason, prefilled by the rule that raised the task.
 REASONS = {
     "TASK_KIND_REFERRAL_FOLLOW_UP": "随访发现：连续两次血压/血糖控制不满意或出现新的并发症，建议上转",
     "TASK_KIND_URGENT_REFERRAL": "随访发现急症征象，紧急转诊",
 }
+
+
+def _created(task_id: str) -> float:
+    """The creation time (epoch seconds) a UUIDv7 carries in its first 48 bits."""
+    return int(task_id.replace("-", "")[:12], 16) / 1000
 
 
 class Suggestions:
@@ -49,21 +55,28 @@ class Suggestions:
         self.worker.stop(timeout=5)
 
     def take(self) -> int:
-        """One pass: every suggestion after the cursor opens a draft; returns how many."""
+        """One pass: every suggestion after the cursor opens a draft; returns how many.
+
+        Task ids are UUIDv7, sortable by creation time, but a task created a moment before
+        another may commit after it: the cursor only moves past tasks older than
+        ``SETTLE_SECONDS``, younger ones are read again next time (a task opens one draft
+        however often it is read), so none is skipped."""
         with acting_as(self._principal):
             opened = 0
+            with self.uc._unit(durable=False) as repo:
+                after = repo.cursor(CURSOR)
             while True:
-                with self.uc._unit(durable=False) as repo:
-                    after = repo.cursor(CURSOR)
                 page = self.uc.peers.referral_suggestions(after, PAGE)
-                if not page:
-                    return opened
                 for s in page:
                     opened += self._open(s)
-                with self.uc._unit() as repo:
-                    repo.set_cursor(CURSOR, page[-1].task_id)
+                horizon = self.uc.clock().timestamp() - SETTLE_SECONDS
+                settled = [s.task_id for s in page if _created(s.task_id) <= horizon]
+                if settled:
+                    with self.uc._unit() as repo:
+                        repo.set_cursor(CURSOR, settled[-1])
                 if len(page) < PAGE:
                     return opened
+                after = page[-1].task_id
 
     def _open(self, s: Suggestion) -> int:
         sender = self.uc.peers.tenant(s.managing_tenant_id)
