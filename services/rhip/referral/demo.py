@@ -15,8 +15,7 @@ from rhip.kit.config import ConfigError, Settings
 from rhip.kit.errors import FailedPrecondition, Violations
 from rhip.kit.modules import Built
 from rhip.kit.pagination import parse_page
-from rhip.referral.referrals.domain import OUTWARD_FIELDS, Direction
-from rhip.referral.referrals.usecases import Draft
+from rhip.referral.referrals.domain import OUTWARD_FIELDS, Direction, Draft
 
 SENDER, RECEIVER = 0, 4  # the community health centre and the MCH hospital of each demo cell
 KIND = 40  # request-id kind of the referral demo (rhip.demo.request_id)

@@ -14,7 +14,6 @@ from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
 from rhip.kit.server import ServiceSpec
 from rhip.referral.clients import Peers
-from rhip.referral.referrals.cross_cell import CrossCellReferrals
 from rhip.referral.referrals.suggestions import Suggestions
 from rhip.referral.roles import CATALOG_PREFIX, permission_rules
 from rhip.referral.servicer import PUBLIC_METHODS, SERVICE_NAME, ReferralServicer
@@ -25,6 +24,7 @@ from rhip.referral.settings import (
 )
 from rhip.referral.teleconsults import servicer as tele_servicer
 from rhip.referral.teleconsults.usecases import ReportSigner, TeleconsultUseCases
+from rhip.referral.usecases import Referrals
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
 
@@ -34,7 +34,7 @@ class ReferralService:
     db: Database
     authorizer: Authorizer
     owns_authorizer: bool
-    usecases: CrossCellReferrals
+    usecases: Referrals
     teleconsults: TeleconsultUseCases
     specs: list[ServiceSpec]
     policy_db: Database | None = None
@@ -86,9 +86,7 @@ def build_referral(
         authorizer.start()
     authorizer.sync_catalog(CATALOG_PREFIX, permission_rules())
     clients = Peers(settings, identity_address, archives_address, peers)
-    usecases = CrossCellReferrals(
-        settings.cell, db, authorizer, clients, limits, issuer=settings.issuer
-    )
+    usecases = Referrals(settings.cell, db, authorizer, clients, limits, issuer=settings.issuer)
     teleconsults = TeleconsultUseCases(
         settings.cell, db, authorizer, clients, ReportSigner(secret()), recording_days
     )

@@ -21,8 +21,8 @@ from rhip.referral.convert import (
     return_form_from_pb,
     sent_from_pb,
 )
-from rhip.referral.referrals.cross_cell import CrossCellReferrals
 from rhip.referral.referrals.domain import Referral
+from rhip.referral.usecases import Referrals
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ReferralService"].full_name
 PUBLIC_METHODS = public_methods(SERVICE_NAME)
@@ -33,7 +33,7 @@ def _out(referral: Referral) -> rpb.Referral:
 
 
 class ReferralServicer(referral_service_pb2_grpc.ReferralServiceServicer):
-    def __init__(self, usecases: CrossCellReferrals) -> None:
+    def __init__(self, usecases: Referrals) -> None:
         self.uc = usecases
 
     def CreateReferral(self, request, context):

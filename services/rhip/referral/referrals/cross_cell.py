@@ -24,10 +24,10 @@ from rhip.referral.referrals.domain import (
     Referral,
     State,
 )
-from rhip.referral.referrals.indicators import ReferralIndicators
+from rhip.referral.referrals.moves import MoveUseCases
 
 
-class CrossCellReferrals(ReferralIndicators):
+class CrossCellReferrals(MoveUseCases):
     def _peer_user(self) -> tuple[Principal, Principal]:
         caller, original = require_peer_cell(self.issuer)
         if original.subject == caller.subject or not original.tenant_id:
