@@ -8,9 +8,10 @@ died after the other side committed), the retry ends in one consistent state on 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import grpc
+import pytest
 from archives.helpers import complete_form
 from archives.two_cells import TIMEOUT, TwoCells
 from referral.conftest import outward, return_form
@@ -205,3 +206,73 @@ def test_only_the_open_and_the_relay_are_cross_cell_methods_of_referral() -> Non
 
     ours = {m for m in cross_cell_methods() if m.startswith("/rhip.api.referral.")}
     assert {m.rsplit("/", 1)[-1] for m in ours} == {"OpenReferral", "RelayReferralTransition"}
+
+
+def test_a_cancellation_after_acceptance_reaches_the_receiving_cell(two_cells: TwoCells) -> None:
+    t = two_cells
+    api = referral_service_pb2_grpc.ReferralServiceStub(t.channel)
+    xz, _ = _login(t, "xz-doctor-3", "320000")
+    zz, hospital = _login(t, "zz-doctor-5", "370000")
+    resident, _ = _record_at_the_village_clinic(t, xz)
+    draft = api.CreateReferral(
+        pb.CreateReferralRequest(
+            referral=rpb.Referral(
+                direction=rpb.DIRECTION_UP, resident=resident,
+                receiving_tenant=f"tenants/{hospital}", receiving_region="370402",
+                outward=outward(),
+                consent=rpb.ReferralConsent(
+                    method="signed_form", consent_date=date.today().isoformat()
+                ),
+            )
+        ),
+        metadata=xz,
+    )  # fmt: skip
+    api.SubmitReferral(pb.SubmitReferralRequest(name=draft.name), metadata=xz)
+    api.AcceptReferral(pb.AcceptReferralRequest(name=draft.name), metadata=zz)
+    cancelled = api.CancelReferral(
+        pb.CancelReferralRequest(name=draft.name, reason="患者选择就近就医"), metadata=xz
+    )
+    assert cancelled.state == rpb.REFERRAL_STATE_CANCELLED
+    copy = api.GetReferral(pb.GetReferralRequest(name=draft.name), metadata=zz)
+    assert copy.state == rpb.REFERRAL_STATE_CANCELLED
+    assert copy.transitions[-1].reason == "患者选择就近就医"
+    # The hospital cannot move it any more, here or there.
+    expect_error(
+        lambda: api.AdmitReferral(pb.AdmitReferralRequest(name=draft.name), metadata=zz),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "REFERRAL_STATE",
+    )
+
+
+def test_a_cell_opens_referrals_only_for_its_own_clinicians_institutions(
+    two_cells: TwoCells,
+) -> None:
+    """Jiangsu's cell account, on behalf of a Xuzhou clinician, opening at Shandong a referral
+    that claims another institution as its sender is refused; nothing is opened."""
+    from dataclasses import replace
+
+    from rhip.kit.authn import Principal, PrincipalKind, acting_as
+    from rhip.kit.errors import PermissionDenied
+    from rhip.referral.referrals.domain import Consent, Direction, Referral, State
+
+    t = two_cells
+    xz, xz_tenant = _login(t, "xz-doctor-3", "320000")
+    _, hospital = _login(t, "zz-doctor-5", "370000")
+    now = datetime.now(UTC)
+    forged = Referral(
+        referral_id=str(uuid.uuid4()), direction=Direction.UP, resident_id=str(uuid.uuid4()),
+        sender_tenant_id=str(uuid.uuid4()), sender_region="320312", sender_scope="",
+        receiver_tenant_id=hospital, receiver_scope="", department="", receiving_doctor="",
+        outward={f.name: "x" for f in outward().DESCRIPTOR.fields}, state=State.SUBMITTED,
+        consent=Consent("signed_form", date.today(), ""), create_time=now, update_time=now,
+        deadline=now + timedelta(hours=1), receiver_region="370402",
+    )  # fmt: skip
+    peers = t.cells["320000"].cell.part("referral").usecases.peers
+    token = xz[0][1].removeprefix("Bearer ")
+    caller = Principal("user:xz", PrincipalKind.PRACTITIONER, xz_tenant, "320312")
+    with acting_as(caller, token), pytest.raises(PermissionDenied) as refused:
+        peers.open_referral("370402", forged, now)
+    assert refused.value.reason == "CROSS_CELL_CALLER"
+    with acting_as(caller, token):  # its own institution as the sender: opened
+        opened = peers.open_referral("370402", replace(forged, sender_tenant_id=xz_tenant), now)
+    assert opened.state == "SUBMITTED"
