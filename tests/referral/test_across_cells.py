@@ -26,7 +26,7 @@ from rhip.api.referral.v1 import referral_service_pb2_grpc
 from rhip.demo import DEMO_PASSWORD
 from rhip.kit.errors import Unavailable
 from support.errors import expect_error
-from support.residents import register_request, stub, with_check
+from support.residents import dynamic_qr, register_request, stub, with_check
 
 
 def _login(t: TwoCells, username: str, region: str) -> tuple[list[tuple[str, str]], str]:
@@ -131,7 +131,28 @@ def test_a_xuzhou_village_clinic_refers_up_to_zaozhuang_and_back(two_cells: TwoC
     mine = api.GetReferral(pb.GetReferralRequest(name=sent.name), metadata=xz)
     assert [x.state for x in mine.transitions].count(rpb.REFERRAL_STATE_ACCEPTED) == 1
 
-    api.AdmitReferral(pb.AdmitReferralRequest(name=sent.name), metadata=zz, timeout=TIMEOUT)
+    # Arrival: the hospital scans the patient's e-health card, which Xuzhou issued (and
+    # checks there): someone else's card admits nobody.
+    other = stub(t.channel).RegisterResident(
+        register_request(with_check("32031219800505061"), name="孙八", region="320312"),
+        metadata=xz, timeout=TIMEOUT,
+    ).resident  # fmt: skip
+    stranger = dynamic_qr(t.channel, other.name, xz)
+    expect_error(
+        lambda: api.AdmitReferral(
+            pb.AdmitReferralRequest(name=sent.name, health_card_code=stranger),
+            metadata=zz,
+            timeout=TIMEOUT,
+        ),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "HEALTH_CARD_NOT_PATIENT",
+    )
+    code = dynamic_qr(t.channel, resident, xz)
+    admitted = api.AdmitReferral(
+        pb.AdmitReferralRequest(name=sent.name, health_card_code=code),
+        metadata=zz, timeout=TIMEOUT,
+    )  # fmt: skip
+    assert admitted.state == rpb.REFERRAL_STATE_IN_CARE
     returned = api.ReturnReferral(
         pb.ReturnReferralRequest(name=sent.name, return_form=return_form()),
         metadata=zz, timeout=TIMEOUT,

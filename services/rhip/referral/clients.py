@@ -176,7 +176,8 @@ class Peers:
 
     def scan_card(self, payload: str) -> tuple[str, str]:
         """(outcome, resident id) of a scanned e-health-card code, checked by this cell's
-        identity as the cell (VALID, EXPIRED, REUSED, REVOKED, FORGED, WRONG_REGION, MALFORMED)."""
+        identity as the cell (VALID, EXPIRED, REUSED, REVOKED, FORGED, WRONG_REGION, MALFORMED).
+        A code the other cell issued travels there with the relayed move instead."""
         stub = resident_service_pb2_grpc.ResidentServiceStub(self._pool.get(self._identity()))
         reply = self._call(
             stub.VerifyHealthCardQrCode,
@@ -313,12 +314,14 @@ class Peers:
         reason: str,
         return_form: Mapping[str, str],
         deadline: datetime | None,
+        card_code: str = "",
     ) -> PeerAnswer:
         """Make the same move in the other cell (before this cell commits its own)."""
         request = referral_service_pb2.RelayReferralTransitionRequest(
             referral_id=referral_id,
             state=STATES_BACK[state],
             reason=reason,
+            health_card_code=card_code,
         )
         if return_form:
             request.return_form.CopyFrom(return_form_to_pb(return_form))

@@ -129,6 +129,7 @@ class ReferralServicer(referral_service_pb2_grpc.ReferralServiceServicer):
         )
         form = return_form_from_pb(request.return_form)
         referral = self.uc.relay_in(
-            request.referral_id, STATES.get(request.state), request.reason, form, deadline
-        )
+            request.referral_id, STATES.get(request.state), request.reason, form, deadline,
+            request.health_card_code,
+        )  # fmt: skip
         return _out(referral)

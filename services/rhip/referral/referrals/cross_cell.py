@@ -92,6 +92,7 @@ class CrossCellReferrals(MoveUseCases):
         reason: str,
         return_form: Mapping[str, str],
         deadline: datetime | None,
+        card_code: str = "",
     ) -> Referral:
         """Either side: the move the other side's institution made, made here too."""
         caller, original = self._peer_user()
@@ -119,6 +120,8 @@ class CrossCellReferrals(MoveUseCases):
             assert target is not None
             domain.next_state(referral.state, action)
             changes: dict[str, object] = {}
+            if card_code and target is State.IN_CARE:  # scanned at the receiver, issued here
+                self._check_card(card_code, referral)
             if target is State.ACCEPTED:
                 changes["accept_seconds"] = referral.seconds_since_submitted(now)
             if target is State.RETURNED:

@@ -25,6 +25,10 @@ from rhip.referral.referrals.usecases import ReferralUseCases
 # UpdateReferral's mask paths → the Draft field each replaces ("consent": all three).
 
 
+# A scanned card code on its way to the other cell (not a column).
+CARD = "_health_card_code"
+
+
 class MoveUseCases(ReferralUseCases):
     def _move(
         self,
@@ -51,9 +55,11 @@ class MoveUseCases(ReferralUseCases):
                 return referral
             target = domain.next_state(referral.state, action)
             changes = work(referral, now) if work else {}
+            card = str(changes.pop(CARD, ""))
             deadline = self.limits.deadline(target, referral.sender_region, now)
             if referral.peer_region:  # the other cell makes the same move first
-                changes.update(self._tell_peer(referral, action, target, reason, deadline, changes))
+                told = self._tell_peer(referral, action, target, reason, deadline, changes, card)
+                changes.update(told)
             self._in_history(referral, changes.get("snapshot"), target, principal.subject)
             repo.move(referral, target, principal.subject, now, reason, deadline, **changes)
             self._audit(repo, f"referral.{action.value}", referral, state=target.value)
@@ -77,6 +83,7 @@ class MoveUseCases(ReferralUseCases):
         reason: str,
         deadline: datetime | None,
         changes: Mapping[str, object],
+        card: str = "",
     ) -> dict[str, object]:
         """Across cells: open the receiving cell's copy on submission, relay every other move;
         idempotent there, so a retry after either side died ends in one consistent state."""
@@ -92,7 +99,7 @@ class MoveUseCases(ReferralUseCases):
         form = changes.get("return_form")
         answer = self.peers.relay(
             referral.peer_region, referral.referral_id, target, reason,
-            form if isinstance(form, dict) else {}, deadline,
+            form if isinstance(form, dict) else {}, deadline, card,
         )  # fmt: skip
         if target is State.RETURNED and answer.follow_up_task:  # made in the sender's cell
             return {"follow_up_task": answer.follow_up_task, "follow_up_due": answer.follow_up_due}
@@ -143,22 +150,28 @@ class MoveUseCases(ReferralUseCases):
         def scanned(referral: Referral, now: datetime) -> dict[str, object]:
             if not card_code:
                 return {}  # the receiver's admission
-            outcome, holder = self.peers.scan_card(card_code)
-            if outcome != "VALID":
-                raise FailedPrecondition(
-                    f"the scanned health-card code is not valid ({outcome})",
-                    reason="HEALTH_CARD_" + outcome,
-                )
-            if holder != referral.resident_id:
-                raise FailedPrecondition(
-                    "the scanned health card is not the referred patient's",
-                    reason="HEALTH_CARD_NOT_PATIENT",
-                )
+            if not referral.sender_here:  # the sender's cell issued the card: checked there
+                return {CARD: card_code}
+            self._check_card(card_code, referral)
             return {}
 
         return self._move(
             name, request_id, "AdmitReferral", "r", Action.ADMIT, checks, work=scanned
         )
+
+    def _check_card(self, code: str, referral: Referral) -> None:
+        """A scanned e-health-card code this cell issued: valid, and the referred resident's."""
+        outcome, holder = self.peers.scan_card(code)
+        if outcome != "VALID":
+            raise FailedPrecondition(
+                f"the scanned health-card code is not valid ({outcome})",
+                reason="HEALTH_CARD_" + outcome,
+            )
+        if holder != referral.resident_id:
+            raise FailedPrecondition(
+                "the scanned health card is not the referred patient's",
+                reason="HEALTH_CARD_NOT_PATIENT",
+            )
 
     def complete(self, name: str, request_id: str) -> Referral:
         return self._move(name, request_id, "CompleteReferral", "r", Action.COMPLETE)

@@ -28,7 +28,7 @@ from rhip.api.common.v1 import common_pb2 as rhip_dot_api_dot_common_dot_v1_dot_
 from rhip.api.referral.v1 import referral_pb2 as rhip_dot_api_dot_referral_dot_v1_dot_referral__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+rhip/api/referral/v1/referral_service.proto\x12\x14rhip.api.referral.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/common/v1/common.proto\x1a#rhip/api/referral/v1/referral.proto\"\x97\x01\n\x11ReferralIndicator\x12\x39\n\x04kind\x18\x01 \x01(\x0e\x32+.rhip.api.referral.v1.ReferralIndicatorKind\x12\x11\n\tnumerator\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65nominator\x18\x03 \x01(\x03\x12\x0c\n\x04rate\x18\x04 \x01(\x01\x12\x11\n\tspecialty\x18\x05 \x01(\t\".\n\x1cGetReferralIndicatorsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\"p\n\x12ReferralIndicators\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t\x12;\n\nindicators\x18\x03 \x03(\x0b\x32\'.rhip.api.referral.v1.ReferralIndicator\"G\n\x13OpenReferralRequest\x12\x30\n\x08referral\x18\x01 \x01(\x0b\x32\x1e.rhip.api.referral.v1.Referral\"\xde\x01\n\x1eRelayReferralTransitionRequest\x12\x13\n\x0breferral_id\x18\x01 \x01(\t\x12\x32\n\x05state\x18\x02 \x01(\x0e\x32#.rhip.api.referral.v1.ReferralState\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x35\n\x0breturn_form\x18\x04 \x01(\x0b\x32 .rhip.api.referral.v1.ReturnForm\x12,\n\x08\x64\x65\x61\x64line\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"]\n\x15\x43reateReferralRequest\x12\x30\n\x08referral\x18\x01 \x01(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\"\n\x12GetReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xa9\x01\n\x14ListReferralsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12&\n\x03\x62ox\x18\x02 \x01(\x0e\x32\x19.rhip.api.referral.v1.Box\x12\x32\n\x05state\x18\x03 \x01(\x0e\x32#.rhip.api.referral.v1.ReferralState\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"c\n\x15ListReferralsResponse\x12\x31\n\treferrals\x18\x01 \x03(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"z\n\x15UpdateReferralRequest\x12\x30\n\x08referral\x18\x01 \x01(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"9\n\x15SubmitReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"9\n\x15\x41\x63\x63\x65ptReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"I\n\x15RejectReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"I\n\x15\x43\x61ncelReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"R\n\x14\x41\x64mitReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x18\n\x10health_card_code\x18\x03 \x01(\t\"p\n\x15ReturnReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x35\n\x0breturn_form\x18\x02 \x01(\x0b\x32 .rhip.api.referral.v1.ReturnForm\x12\x12\n\nrequest_id\x18\x03 \x01(\t\";\n\x17\x43ompleteReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"8\n\x14\x43loseReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x7f\n\x1bListOverdueReferralsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12)\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"j\n\x1cListOverdueReferralsResponse\x12\x31\n\treferrals\x18\x01 \x03(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xa3\x03\n\x15ReferralIndicatorKind\x12\'\n#REFERRAL_INDICATOR_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aREFERRAL_INDICATOR_KIND_UP\x10\x01\x12 \n\x1cREFERRAL_INDICATOR_KIND_DOWN\x10\x02\x12&\n\"REFERRAL_INDICATOR_KIND_ACCEPTANCE\x10\x03\x12\"\n\x1eREFERRAL_INDICATOR_KIND_RETURN\x10\x04\x12\x32\n.REFERRAL_INDICATOR_KIND_FOLLOW_UP_AFTER_RETURN\x10\x05\x12\x33\n/REFERRAL_INDICATOR_KIND_TELECONSULTATION_CLOSED\x10\x06\x12.\n*REFERRAL_INDICATOR_KIND_ACCEPTANCE_MINUTES\x10\x07\x12:\n6REFERRAL_INDICATOR_KIND_TELECONSULTATIONS_BY_SPECIALTY\x10\x08*9\n\x03\x42ox\x12\x13\n\x0f\x42OX_UNSPECIFIED\x10\x00\x12\x0e\n\nBOX_OUTBOX\x10\x01\x12\r\n\tBOX_INBOX\x10\x02\x32\xd8\x0c\n\x0fReferralService\x12]\n\x0e\x43reateReferral\x12+.rhip.api.referral.v1.CreateReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12W\n\x0bGetReferral\x12(.rhip.api.referral.v1.GetReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12h\n\rListReferrals\x12*.rhip.api.referral.v1.ListReferralsRequest\x1a+.rhip.api.referral.v1.ListReferralsResponse\x12]\n\x0eUpdateReferral\x12+.rhip.api.referral.v1.UpdateReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0eSubmitReferral\x12+.rhip.api.referral.v1.SubmitReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0e\x41\x63\x63\x65ptReferral\x12+.rhip.api.referral.v1.AcceptReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0eRejectReferral\x12+.rhip.api.referral.v1.RejectReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0e\x43\x61ncelReferral\x12+.rhip.api.referral.v1.CancelReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12[\n\rAdmitReferral\x12*.rhip.api.referral.v1.AdmitReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0eReturnReferral\x12+.rhip.api.referral.v1.ReturnReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12\x61\n\x10\x43ompleteReferral\x12-.rhip.api.referral.v1.CompleteReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12[\n\rCloseReferral\x12*.rhip.api.referral.v1.CloseReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12}\n\x14ListOverdueReferrals\x12\x31.rhip.api.referral.v1.ListOverdueReferralsRequest\x1a\x32.rhip.api.referral.v1.ListOverdueReferralsResponse\x12u\n\x15GetReferralIndicators\x12\x32.rhip.api.referral.v1.GetReferralIndicatorsRequest\x1a(.rhip.api.referral.v1.ReferralIndicators\x12_\n\x0cOpenReferral\x12).rhip.api.referral.v1.OpenReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\"\x04\x90\xb5\x18\x01\x12u\n\x17RelayReferralTransition\x12\x34.rhip.api.referral.v1.RelayReferralTransitionRequest\x1a\x1e.rhip.api.referral.v1.Referral\"\x04\x90\xb5\x18\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+rhip/api/referral/v1/referral_service.proto\x12\x14rhip.api.referral.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/common/v1/common.proto\x1a#rhip/api/referral/v1/referral.proto\"\x97\x01\n\x11ReferralIndicator\x12\x39\n\x04kind\x18\x01 \x01(\x0e\x32+.rhip.api.referral.v1.ReferralIndicatorKind\x12\x11\n\tnumerator\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65nominator\x18\x03 \x01(\x03\x12\x0c\n\x04rate\x18\x04 \x01(\x01\x12\x11\n\tspecialty\x18\x05 \x01(\t\".\n\x1cGetReferralIndicatorsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\"p\n\x12ReferralIndicators\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t\x12;\n\nindicators\x18\x03 \x03(\x0b\x32\'.rhip.api.referral.v1.ReferralIndicator\"G\n\x13OpenReferralRequest\x12\x30\n\x08referral\x18\x01 \x01(\x0b\x32\x1e.rhip.api.referral.v1.Referral\"\xf8\x01\n\x1eRelayReferralTransitionRequest\x12\x13\n\x0breferral_id\x18\x01 \x01(\t\x12\x32\n\x05state\x18\x02 \x01(\x0e\x32#.rhip.api.referral.v1.ReferralState\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x35\n\x0breturn_form\x18\x04 \x01(\x0b\x32 .rhip.api.referral.v1.ReturnForm\x12,\n\x08\x64\x65\x61\x64line\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10health_card_code\x18\x06 \x01(\t\"]\n\x15\x43reateReferralRequest\x12\x30\n\x08referral\x18\x01 \x01(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\"\n\x12GetReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xa9\x01\n\x14ListReferralsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12&\n\x03\x62ox\x18\x02 \x01(\x0e\x32\x19.rhip.api.referral.v1.Box\x12\x32\n\x05state\x18\x03 \x01(\x0e\x32#.rhip.api.referral.v1.ReferralState\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"c\n\x15ListReferralsResponse\x12\x31\n\treferrals\x18\x01 \x03(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"z\n\x15UpdateReferralRequest\x12\x30\n\x08referral\x18\x01 \x01(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"9\n\x15SubmitReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"9\n\x15\x41\x63\x63\x65ptReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"I\n\x15RejectReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"I\n\x15\x43\x61ncelReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"R\n\x14\x41\x64mitReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x18\n\x10health_card_code\x18\x03 \x01(\t\"p\n\x15ReturnReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x35\n\x0breturn_form\x18\x02 \x01(\x0b\x32 .rhip.api.referral.v1.ReturnForm\x12\x12\n\nrequest_id\x18\x03 \x01(\t\";\n\x17\x43ompleteReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"8\n\x14\x43loseReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x7f\n\x1bListOverdueReferralsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12)\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"j\n\x1cListOverdueReferralsResponse\x12\x31\n\treferrals\x18\x01 \x03(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xa3\x03\n\x15ReferralIndicatorKind\x12\'\n#REFERRAL_INDICATOR_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aREFERRAL_INDICATOR_KIND_UP\x10\x01\x12 \n\x1cREFERRAL_INDICATOR_KIND_DOWN\x10\x02\x12&\n\"REFERRAL_INDICATOR_KIND_ACCEPTANCE\x10\x03\x12\"\n\x1eREFERRAL_INDICATOR_KIND_RETURN\x10\x04\x12\x32\n.REFERRAL_INDICATOR_KIND_FOLLOW_UP_AFTER_RETURN\x10\x05\x12\x33\n/REFERRAL_INDICATOR_KIND_TELECONSULTATION_CLOSED\x10\x06\x12.\n*REFERRAL_INDICATOR_KIND_ACCEPTANCE_MINUTES\x10\x07\x12:\n6REFERRAL_INDICATOR_KIND_TELECONSULTATIONS_BY_SPECIALTY\x10\x08*9\n\x03\x42ox\x12\x13\n\x0f\x42OX_UNSPECIFIED\x10\x00\x12\x0e\n\nBOX_OUTBOX\x10\x01\x12\r\n\tBOX_INBOX\x10\x02\x32\xd8\x0c\n\x0fReferralService\x12]\n\x0e\x43reateReferral\x12+.rhip.api.referral.v1.CreateReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12W\n\x0bGetReferral\x12(.rhip.api.referral.v1.GetReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12h\n\rListReferrals\x12*.rhip.api.referral.v1.ListReferralsRequest\x1a+.rhip.api.referral.v1.ListReferralsResponse\x12]\n\x0eUpdateReferral\x12+.rhip.api.referral.v1.UpdateReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0eSubmitReferral\x12+.rhip.api.referral.v1.SubmitReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0e\x41\x63\x63\x65ptReferral\x12+.rhip.api.referral.v1.AcceptReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0eRejectReferral\x12+.rhip.api.referral.v1.RejectReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0e\x43\x61ncelReferral\x12+.rhip.api.referral.v1.CancelReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12[\n\rAdmitReferral\x12*.rhip.api.referral.v1.AdmitReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0eReturnReferral\x12+.rhip.api.referral.v1.ReturnReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12\x61\n\x10\x43ompleteReferral\x12-.rhip.api.referral.v1.CompleteReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12[\n\rCloseReferral\x12*.rhip.api.referral.v1.CloseReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12}\n\x14ListOverdueReferrals\x12\x31.rhip.api.referral.v1.ListOverdueReferralsRequest\x1a\x32.rhip.api.referral.v1.ListOverdueReferralsResponse\x12u\n\x15GetReferralIndicators\x12\x32.rhip.api.referral.v1.GetReferralIndicatorsRequest\x1a(.rhip.api.referral.v1.ReferralIndicators\x12_\n\x0cOpenReferral\x12).rhip.api.referral.v1.OpenReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\"\x04\x90\xb5\x18\x01\x12u\n\x17RelayReferralTransition\x12\x34.rhip.api.referral.v1.RelayReferralTransitionRequest\x1a\x1e.rhip.api.referral.v1.Referral\"\x04\x90\xb5\x18\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,10 +39,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REFERRALSERVICE'].methods_by_name['OpenReferral']._serialized_options = b'\220\265\030\001'
   _globals['_REFERRALSERVICE'].methods_by_name['RelayReferralTransition']._loaded_options = None
   _globals['_REFERRALSERVICE'].methods_by_name['RelayReferralTransition']._serialized_options = b'\220\265\030\001'
-  _globals['_REFERRALINDICATORKIND']._serialized_start=2171
-  _globals['_REFERRALINDICATORKIND']._serialized_end=2590
-  _globals['_BOX']._serialized_start=2592
-  _globals['_BOX']._serialized_end=2649
+  _globals['_REFERRALINDICATORKIND']._serialized_start=2197
+  _globals['_REFERRALINDICATORKIND']._serialized_end=2616
+  _globals['_BOX']._serialized_start=2618
+  _globals['_BOX']._serialized_end=2675
   _globals['_REFERRALINDICATOR']._serialized_start=207
   _globals['_REFERRALINDICATOR']._serialized_end=358
   _globals['_GETREFERRALINDICATORSREQUEST']._serialized_start=360
@@ -52,37 +52,37 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OPENREFERRALREQUEST']._serialized_start=522
   _globals['_OPENREFERRALREQUEST']._serialized_end=593
   _globals['_RELAYREFERRALTRANSITIONREQUEST']._serialized_start=596
-  _globals['_RELAYREFERRALTRANSITIONREQUEST']._serialized_end=818
-  _globals['_CREATEREFERRALREQUEST']._serialized_start=820
-  _globals['_CREATEREFERRALREQUEST']._serialized_end=913
-  _globals['_GETREFERRALREQUEST']._serialized_start=915
-  _globals['_GETREFERRALREQUEST']._serialized_end=949
-  _globals['_LISTREFERRALSREQUEST']._serialized_start=952
-  _globals['_LISTREFERRALSREQUEST']._serialized_end=1121
-  _globals['_LISTREFERRALSRESPONSE']._serialized_start=1123
-  _globals['_LISTREFERRALSRESPONSE']._serialized_end=1222
-  _globals['_UPDATEREFERRALREQUEST']._serialized_start=1224
-  _globals['_UPDATEREFERRALREQUEST']._serialized_end=1346
-  _globals['_SUBMITREFERRALREQUEST']._serialized_start=1348
-  _globals['_SUBMITREFERRALREQUEST']._serialized_end=1405
-  _globals['_ACCEPTREFERRALREQUEST']._serialized_start=1407
-  _globals['_ACCEPTREFERRALREQUEST']._serialized_end=1464
-  _globals['_REJECTREFERRALREQUEST']._serialized_start=1466
-  _globals['_REJECTREFERRALREQUEST']._serialized_end=1539
-  _globals['_CANCELREFERRALREQUEST']._serialized_start=1541
-  _globals['_CANCELREFERRALREQUEST']._serialized_end=1614
-  _globals['_ADMITREFERRALREQUEST']._serialized_start=1616
-  _globals['_ADMITREFERRALREQUEST']._serialized_end=1698
-  _globals['_RETURNREFERRALREQUEST']._serialized_start=1700
-  _globals['_RETURNREFERRALREQUEST']._serialized_end=1812
-  _globals['_COMPLETEREFERRALREQUEST']._serialized_start=1814
-  _globals['_COMPLETEREFERRALREQUEST']._serialized_end=1873
-  _globals['_CLOSEREFERRALREQUEST']._serialized_start=1875
-  _globals['_CLOSEREFERRALREQUEST']._serialized_end=1931
-  _globals['_LISTOVERDUEREFERRALSREQUEST']._serialized_start=1933
-  _globals['_LISTOVERDUEREFERRALSREQUEST']._serialized_end=2060
-  _globals['_LISTOVERDUEREFERRALSRESPONSE']._serialized_start=2062
-  _globals['_LISTOVERDUEREFERRALSRESPONSE']._serialized_end=2168
-  _globals['_REFERRALSERVICE']._serialized_start=2652
-  _globals['_REFERRALSERVICE']._serialized_end=4276
+  _globals['_RELAYREFERRALTRANSITIONREQUEST']._serialized_end=844
+  _globals['_CREATEREFERRALREQUEST']._serialized_start=846
+  _globals['_CREATEREFERRALREQUEST']._serialized_end=939
+  _globals['_GETREFERRALREQUEST']._serialized_start=941
+  _globals['_GETREFERRALREQUEST']._serialized_end=975
+  _globals['_LISTREFERRALSREQUEST']._serialized_start=978
+  _globals['_LISTREFERRALSREQUEST']._serialized_end=1147
+  _globals['_LISTREFERRALSRESPONSE']._serialized_start=1149
+  _globals['_LISTREFERRALSRESPONSE']._serialized_end=1248
+  _globals['_UPDATEREFERRALREQUEST']._serialized_start=1250
+  _globals['_UPDATEREFERRALREQUEST']._serialized_end=1372
+  _globals['_SUBMITREFERRALREQUEST']._serialized_start=1374
+  _globals['_SUBMITREFERRALREQUEST']._serialized_end=1431
+  _globals['_ACCEPTREFERRALREQUEST']._serialized_start=1433
+  _globals['_ACCEPTREFERRALREQUEST']._serialized_end=1490
+  _globals['_REJECTREFERRALREQUEST']._serialized_start=1492
+  _globals['_REJECTREFERRALREQUEST']._serialized_end=1565
+  _globals['_CANCELREFERRALREQUEST']._serialized_start=1567
+  _globals['_CANCELREFERRALREQUEST']._serialized_end=1640
+  _globals['_ADMITREFERRALREQUEST']._serialized_start=1642
+  _globals['_ADMITREFERRALREQUEST']._serialized_end=1724
+  _globals['_RETURNREFERRALREQUEST']._serialized_start=1726
+  _globals['_RETURNREFERRALREQUEST']._serialized_end=1838
+  _globals['_COMPLETEREFERRALREQUEST']._serialized_start=1840
+  _globals['_COMPLETEREFERRALREQUEST']._serialized_end=1899
+  _globals['_CLOSEREFERRALREQUEST']._serialized_start=1901
+  _globals['_CLOSEREFERRALREQUEST']._serialized_end=1957
+  _globals['_LISTOVERDUEREFERRALSREQUEST']._serialized_start=1959
+  _globals['_LISTOVERDUEREFERRALSREQUEST']._serialized_end=2086
+  _globals['_LISTOVERDUEREFERRALSRESPONSE']._serialized_start=2088
+  _globals['_LISTOVERDUEREFERRALSRESPONSE']._serialized_end=2194
+  _globals['_REFERRALSERVICE']._serialized_start=2678
+  _globals['_REFERRALSERVICE']._serialized_end=4302
 # @@protoc_insertion_point(module_scope)
