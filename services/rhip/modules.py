@@ -8,10 +8,12 @@ from __future__ import annotations
 from rhip.archives import module as archives
 from rhip.identity import module as identity
 from rhip.kit.modules import Registry
+from rhip.referral import module as referral
 
 REGISTRY = Registry(
     [
         identity.MODULE,
         archives.MODULE,
+        referral.MODULE,
     ]
 )

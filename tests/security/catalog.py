@@ -15,7 +15,8 @@ Access:
 Targets (the kinds ``world.World`` builds, each at the levels it has): ``tenant``
 (``tenants/{id}``), ``tenant_id``, ``region`` (``regions/{code}``), ``region_code``, ``user``,
 ``grant``, ``resident``, ``card``, ``record``, ``contract``, ``team``, ``spot_check``,
-``finding``, ``transfer``, ``transfer_id``, ``merge``, ``cell`` (no field: the cell itself).
+``finding``, ``transfer``, ``transfer_id``, ``merge``, ``referral``, ``referral_id``,
+``teleconsultation``, ``cell`` (no field: the cell itself).
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ ID = "rhip.api.identity.v1.IdentityService."
 RES = "rhip.api.identity.v1.ResidentService."
 ARC = "rhip.api.archives.v1.ArchivesService."
 PEER = "rhip.api.archives.v1.ArchivesPeerService."
+REF = "rhip.api.referral.v1.ReferralService."
+REF_PEER = "rhip.api.referral.v1.ReferralPeerService."
+TEL = "rhip.api.referral.v1.TeleconsultationService."
 
 RULES: dict[str, Rule] = {
     # identity: regions, tenants, users, grants, tokens, audit
@@ -134,6 +138,43 @@ RULES: dict[str, Rule] = {
     PEER + "CloseRecordTransfer": _r("cell", "transfer_id:transfer_id"),
     PEER + "RelayRecordTransferDecision": _r("cell", "transfer_id:transfer_id"),
     PEER + "WithdrawRecordTransfer": _r("cell", "transfer_id:transfer_id"),
+    # archives: the follow-up task of a returned referral (this cell's own account only)
+    ARC + "CreateReferralFollowUpTask": _r("cell", "parent:record"),
+    ARC + "RecordReferralEvent": _r("cell", "parent:record"),
+    ARC + "ListReferralSuggestions": _r("cell", ":cell"),
+    # referral: two-way referral (双向转诊); the parties are the two institutions
+    REF + "CreateReferral": _r("write", "referral.resident:resident"),
+    REF + "GetReferral": _r("read", "name:referral"),
+    REF + "ListReferrals": _r("list", "parent:tenant"),
+    REF + "UpdateReferral": _r("write", "referral.name:referral"),
+    REF + "SubmitReferral": _r("write", "name:referral"),
+    REF + "AcceptReferral": _r("write", "name:referral"),
+    REF + "RejectReferral": _r("write", "name:referral"),
+    REF + "CancelReferral": _r("write", "name:referral"),
+    REF + "AdmitReferral": _r("write", "name:referral"),
+    REF + "ReturnReferral": _r("write", "name:referral"),
+    REF + "CompleteReferral": _r("write", "name:referral"),
+    REF + "CloseReferral": _r("write", "name:referral"),
+    REF + "ListOverdueReferrals": _r("list", "parent:tenant", "parent:region"),
+    REF + "GetReferralIndicators": _r("list", "parent:tenant", "parent:region"),
+    REF_PEER + "OpenReferral": _r("cell", "referral.referral_id:referral_id"),
+    REF_PEER + "RelayReferralTransition": _r("cell", "referral_id:referral_id"),
+    # referral: teleconsultation (远程医疗)
+    TEL + "CreateCooperationAgreement": _r("write", "agreement.inviting_tenant:tenant"),
+    TEL + "ListCooperationAgreements": _r("list", "parent:tenant"),
+    TEL + "RequestTeleconsultation": _r("write", "teleconsultation.resident:resident"),
+    TEL + "GetTeleconsultation": _r("read", "name:teleconsultation"),
+    TEL + "ListTeleconsultations": _r("list", "parent:tenant"),
+    TEL + "AcceptTeleconsultation": _r("write", "name:teleconsultation"),
+    TEL + "DeclineTeleconsultation": _r("write", "name:teleconsultation"),
+    TEL + "ScheduleTeleconsultation": _r("write", "name:teleconsultation"),
+    TEL + "StartTeleconsultation": _r("write", "name:teleconsultation"),
+    TEL + "EndTeleconsultation": _r("write", "name:teleconsultation"),
+    TEL + "SubmitOpinionReport": _r("write", "name:teleconsultation"),
+    TEL + "DecideTeleconsultation": _r("write", "name:teleconsultation"),
+    TEL + "CancelTeleconsultation": _r("write", "name:teleconsultation"),
+    TEL + "DeleteTeleconsultationRecording": _r("write", "name:teleconsultation"),
+    TEL + "GetReportSigningKey": _r("public"),
 }
 
 ACCESS = frozenset({"read", "write", "list", "search", "cell", "public"})

@@ -67,19 +67,36 @@ class EventHistory:
         if page.after:
             query = query.where(self.table.c.id > page.after)
         rows = session.execute(query.order_by(self.table.c.id).limit(page.size + 1)).all()
-        events = [
-            ResourceEvent(
-                row.id,
-                row._mapping[self.key.name],
-                utc(row.event_time),  # type: ignore[arg-type]
-                row.kind,
-                row.actor,
-                json.loads(row.detail),
-            )
-            for row in rows[: page.size]
-        ]
+        events = [self._event(row) for row in rows[: page.size]]
         last = events[-1].event_id if events else None
         return events, page.next_token(last, len(rows) > page.size)
+
+    def find(
+        self, session: Connection, resource_id: str, kind: str, key: str, value: str
+    ) -> ResourceEvent | None:
+        """The first event of ``kind`` whose detail has ``key: value``: how a retried move
+        (a referral's step recorded in a record's history) finds the event it already wrote."""
+        fragment = json.dumps({key: value}, ensure_ascii=False)[1:-1]
+        row = session.execute(
+            select(self.table)
+            .where(
+                self.key == resource_id,
+                self.table.c.kind == kind,
+                self.table.c.detail.contains(fragment, autoescape=True),
+            )
+            .order_by(self.table.c.id)
+        ).first()
+        return None if row is None else self._event(row)
+
+    def _event(self, row: Any) -> ResourceEvent:
+        return ResourceEvent(
+            row.id,
+            row._mapping[self.key.name],
+            utc(row.event_time),  # type: ignore[arg-type]
+            row.kind,
+            row.actor,
+            json.loads(row.detail),
+        )
 
 
 def event_fields(event: ResourceEvent) -> dict[str, Any]:

@@ -44,6 +44,7 @@ _TASK_KINDS = {
     "referral_follow_up": rec.TASK_KIND_REFERRAL_FOLLOW_UP,
     "urgent_referral": rec.TASK_KIND_URGENT_REFERRAL,
     "duplicate_record": rec.TASK_KIND_DUPLICATE_RECORD,  # resident_events.py
+    "referral_return": rec.TASK_KIND_REFERRAL_RETURN,  # follow_ups/referrals.py
 }
 _TRANSFER_STATES = {s: getattr(pb, f"TRANSFER_STATE_{s.name}") for s in TransferState}
 # Output-only fields of the check-up form, never read from a request.
@@ -133,8 +134,10 @@ def task_to_pb(task: Task) -> rec.Task:
         due_date=task.due_date.isoformat(),
         state=task.state,
         follow_up=f"healthRecords/{task.record_id}/followUps/{task.follow_up_id}"
-        if task.follow_up_id
+        if task.follow_up_id and task.kind != "referral_return"
         else "",
+        # A referral-return task keeps its referral's id where others keep their follow-up's.
+        referral=f"referrals/{task.follow_up_id}" if task.kind == "referral_return" else "",
         create_time=to_timestamp(task.create_time),
         related_record=f"healthRecords/{task.related_record_id}" if task.related_record_id else "",
     )

@@ -66,6 +66,13 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         ARCHIVES + "RecordFollowUp",
         ARCHIVES + "ListFollowUps",
     ),
+    # The cell's own account, for the cell's referral service: the follow-up task of a
+    # returned referral (follow_ups/referrals.py; the use case also requires this cell's issuer).
+    "cell": (
+        ARCHIVES + "CreateReferralFollowUpTask",
+        ARCHIVES + "RecordReferralEvent",
+        ARCHIVES + "ListReferralSuggestions",
+    ),
 }
 
 

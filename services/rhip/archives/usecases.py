@@ -9,6 +9,7 @@ Audit details carry ids and codes only: never an ID number, a name or a phone.
 
 from __future__ import annotations
 
+from rhip.archives.follow_ups.referrals import ReferralTaskUseCases
 from rhip.archives.follow_ups.usecases import FollowUpUseCases
 from rhip.archives.quality.usecases import QualityUseCases
 from rhip.archives.records.usecases import RecordUseCases
@@ -24,6 +25,11 @@ def sync_role_catalog(authz: Authorizer) -> None:
 
 
 class ArchivesUseCases(
-    RecordUseCases, FollowUpUseCases, TeamUseCases, QualityUseCases, EscalationUseCases
+    RecordUseCases,
+    FollowUpUseCases,
+    TeamUseCases,
+    QualityUseCases,
+    EscalationUseCases,
+    ReferralTaskUseCases,
 ):
     """Every archives use case."""

@@ -61,6 +61,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         RESIDENTS + "LookupResident",
         RESIDENTS + "VerifyHealthCardQrCode",
         RESIDENTS + "ListResidentChanges",
+        # The referral service checks a referral's receiving institution (directory data).
+        IDENTITY + "GetTenant",
     ),
 }
 

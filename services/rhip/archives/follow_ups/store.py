@@ -265,20 +265,60 @@ class FollowUpsStore(StoreBase):
         rows = self.s.execute(
             select(TASKS).where(TASKS.c.record_id == record_id).order_by(TASKS.c.id)
         )
-        return [
-            Task(
-                r.id,
-                r.record_id,
-                r.kind,
-                r.program,
-                r.due_date,
-                r.state,
-                r.follow_up_id,
-                utc(r.create_time),  # type: ignore[arg-type]
-                r.related_record_id,
+        return [self._task(r) for r in rows]
+
+    @staticmethod
+    def _task(r: Any) -> Task:
+        return Task(
+            r.id,
+            r.record_id,
+            r.kind,
+            r.program,
+            r.due_date,
+            r.state,
+            r.follow_up_id,
+            utc(r.create_time),  # type: ignore[arg-type]
+            r.related_record_id,
+        )
+
+    # -- referral returns (follow_ups/referrals.py): the referral's id in follow_up_id ------
+    def referral_task(self, record_id: str, referral_id: str) -> Task | None:
+        row = self.s.execute(
+            select(TASKS).where(
+                TASKS.c.record_id == record_id,
+                TASKS.c.kind == "referral_return",
+                TASKS.c.follow_up_id == referral_id,
             )
-            for r in rows
-        ]
+        ).first()
+        return self._task(row) if row else None
+
+    def referral_suggestions(self, after: str, limit: int) -> list[tuple[Task, str, str]]:
+        """Referral and urgent-referral tasks after the task id ``after``, oldest first, with
+        their record's resident and managing institution (for the referral service's drafts)."""
+        from rhip.archives.records.store import RECORDS  # one feature's store reads another's
+
+        query = (
+            select(TASKS, RECORDS.c.resident_id, RECORDS.c.managing_tenant_id)
+            .join(RECORDS, RECORDS.c.id == TASKS.c.record_id)
+            .where(TASKS.c.kind.in_(("referral_follow_up", "urgent_referral")))
+        )
+        if after:
+            query = query.where(TASKS.c.id > after)
+        rows = self.s.execute(query.order_by(TASKS.c.id).limit(limit))
+        return [(self._task(r), r.resident_id, r.managing_tenant_id) for r in rows]
+
+    def complete_referral_tasks(self, record_id: str) -> int:
+        """A follow-up was recorded: every open referral-return task of the record is done."""
+        done = self.s.execute(
+            update(TASKS)
+            .where(
+                TASKS.c.record_id == record_id,
+                TASKS.c.kind == "referral_return",
+                TASKS.c.state == "open",
+            )
+            .values(state="done")
+        )
+        return int(done.rowcount or 0)
 
     def move_scope(self, record: HealthRecord) -> int:
         """Re-point the record's plans and open tasks at its (new) managing institution;

@@ -172,6 +172,7 @@ class FollowUpUseCases(UseCaseBase):
                     stored.follow_up_id,
                     now,
                 )
+            repo.complete_referral_tasks(record.record_id)  # a returned referral was followed up
             repo.record(
                 record.record_id, "FOLLOW_UP", principal.subject, now, program=visit.program.value,
                 classification=result.classification.value, referral=result.referral_suggested,

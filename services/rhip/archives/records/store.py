@@ -273,3 +273,7 @@ class RecordsStore(StoreBase):
 
     def history(self, record_id: str, page: Page) -> tuple[list[ResourceEvent], str]:
         return HISTORY.page(self.s, record_id, page)
+
+    def referral_event(self, record_id: str, kind: str, referral_id: str) -> ResourceEvent | None:
+        """The history entry of one move of one referral (follow_ups/referrals.py)."""
+        return HISTORY.find(self.s, record_id, kind, "referral", referral_id)

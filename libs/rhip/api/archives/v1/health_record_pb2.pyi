@@ -55,6 +55,7 @@ class TaskKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TASK_KIND_REFERRAL_FOLLOW_UP: _ClassVar[TaskKind]
     TASK_KIND_URGENT_REFERRAL: _ClassVar[TaskKind]
     TASK_KIND_DUPLICATE_RECORD: _ClassVar[TaskKind]
+    TASK_KIND_REFERRAL_RETURN: _ClassVar[TaskKind]
 
 class ContractState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -89,6 +90,7 @@ TASK_KIND_UNSPECIFIED: TaskKind
 TASK_KIND_REFERRAL_FOLLOW_UP: TaskKind
 TASK_KIND_URGENT_REFERRAL: TaskKind
 TASK_KIND_DUPLICATE_RECORD: TaskKind
+TASK_KIND_REFERRAL_RETURN: TaskKind
 CONTRACT_STATE_UNSPECIFIED: ContractState
 CONTRACT_STATE_ACTIVE: ContractState
 CONTRACT_STATE_ENDED: ContractState
@@ -360,7 +362,7 @@ class FollowUp(_message.Message):
     def __init__(self, name: _Optional[str] = ..., program: _Optional[_Union[Program, str]] = ..., visit_date: _Optional[str] = ..., blood_pressure: _Optional[_Union[BloodPressure, _Mapping]] = ..., fasting_glucose_mmol: _Optional[float] = ..., heart_rate: _Optional[int] = ..., adverse_reaction: _Optional[bool] = ..., complication: _Optional[bool] = ..., emergency_signs: _Optional[_Iterable[_Union[EmergencySign, str]]] = ..., classification: _Optional[_Union[FollowUpClassification, str]] = ..., consecutive_uncontrolled: _Optional[int] = ..., referral_suggested: _Optional[bool] = ..., urgent_referral: _Optional[bool] = ..., next_due_date: _Optional[str] = ..., bp_target: _Optional[_Union[BloodPressure, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Task(_message.Message):
-    __slots__ = ("name", "kind", "program", "due_date", "state", "follow_up", "create_time", "related_record")
+    __slots__ = ("name", "kind", "program", "due_date", "state", "follow_up", "create_time", "related_record", "referral")
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     PROGRAM_FIELD_NUMBER: _ClassVar[int]
@@ -369,6 +371,7 @@ class Task(_message.Message):
     FOLLOW_UP_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     RELATED_RECORD_FIELD_NUMBER: _ClassVar[int]
+    REFERRAL_FIELD_NUMBER: _ClassVar[int]
     name: str
     kind: TaskKind
     program: Program
@@ -377,7 +380,8 @@ class Task(_message.Message):
     follow_up: str
     create_time: _timestamp_pb2.Timestamp
     related_record: str
-    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[TaskKind, str]] = ..., program: _Optional[_Union[Program, str]] = ..., due_date: _Optional[str] = ..., state: _Optional[str] = ..., follow_up: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., related_record: _Optional[str] = ...) -> None: ...
+    referral: str
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[TaskKind, str]] = ..., program: _Optional[_Union[Program, str]] = ..., due_date: _Optional[str] = ..., state: _Optional[str] = ..., follow_up: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., related_record: _Optional[str] = ..., referral: _Optional[str] = ...) -> None: ...
 
 class FollowUpPlan(_message.Message):
     __slots__ = ("name", "record", "program", "next_due_date", "state", "managing_tenant", "managing_team", "days_overdue")

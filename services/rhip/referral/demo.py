@@ -1,0 +1,98 @@
+"""The referral service's demo data (make run): in each demo cell, the community health
+centre's doctor refers one of its residents up to the city's maternal and child health
+hospital, which accepts, admits and returns the patient (回转), so the centre has a 14-day
+follow-up task in the resident's record. Request ids are fixed: reseeding is a no-op."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from rhip.demo import CELLS, DEMO_PASSWORD, demo_cell, doctor_of, request_id
+from rhip.kit.authn import acting_as
+from rhip.kit.config import ConfigError, Settings
+from rhip.kit.errors import FailedPrecondition, Violations
+from rhip.kit.modules import Built
+from rhip.kit.pagination import parse_page
+from rhip.referral.referrals.domain import OUTWARD_FIELDS, Direction, Draft
+
+SENDER, RECEIVER = 0, 4  # the community health centre and the MCH hospital of each demo cell
+
+OUTWARD = dict(
+    zip(
+        OUTWARD_FIELDS,
+        (
+            "高血压3级，血压控制不佳",
+            "连续两次随访血压未达标，调整用药后仍不稳定",
+            "高血压病史5年",
+            "氨氯地平5mg每日一次，2周前加用缬沙坦",
+            "无",
+            "社区医生",
+            "0516-00000000",
+        ),
+        strict=True,
+    )
+)
+RETURN = {
+    "diagnosis": "原发性高血压3级（高危）",
+    "inpatient_number": "",
+    "examination_results": "心电图左室高电压，肾功能正常",
+    "treatment_so_far": "调整为氨氯地平+缬沙坦+氢氯噻嗪",
+    "treatment_plan": "社区每2周随访血压，低盐饮食，1个月后复诊",
+    "doctor": "专科医生",
+    "doctor_phone": "0516-00000001",
+}
+
+
+def seed_referral_demo(built: Mapping[str, Built], settings: Settings) -> str | None:
+    if "identity" not in built or "archives" not in built:
+        raise ConfigError("referral demo data needs identity and archives in the same process")
+    demo = demo_cell(settings)
+    if not settings.cell_client_id:
+        return "referral demo data: none (no cell account)"
+    identity = built["identity"].parts.usecases
+    archives = built["archives"].parts.usecases
+    referrals = built["referral"].parts.usecases
+
+    def login(index: int) -> Any:
+        return identity.login_password(doctor_of(demo, index).username, DEMO_PASSWORD)
+
+    def rid(step: str) -> str:
+        return request_id(settings.cell, "referral", "up-and-back", step)
+
+    sender, receiver = login(SENDER), login(RECEIVER)
+    with acting_as(sender.principal, sender.access.token):
+        records, _ = archives.list_records(
+            f"tenants/{sender.principal.tenant_id}", None, "", "", parse_page(1, "")
+        )
+        if not records:
+            return "referral demo data: none (no health record to refer)"
+        draft = Draft(
+            Direction.UP, f"residents/{records[0].resident_id}",
+            f"tenants/{receiver.principal.tenant_id}", "心内科", "", OUTWARD,
+            "signed_form", date.today().isoformat(), "转诊同意书-演示",
+        )  # fmt: skip
+        referral = referrals.create(draft, rid("create"), Violations())
+        name = f"referrals/{referral.referral_id}"
+        referrals.submit(name, rid("submit"))
+    with acting_as(receiver.principal, receiver.access.token):
+        try:
+            referrals.accept(name, rid("accept"))
+            referrals.admit(name, rid("admit"))
+            referral = referrals.return_(name, RETURN, rid("return"))
+        except FailedPrecondition:  # reseeding: already returned
+            referral = referrals.get(name)
+    return f"referral demo data: 1 referral up and back ({referral.state.value})"
+
+
+def referral_demo_hints(gateway: str, codes: Sequence[str]) -> list[str]:
+    """What the referral demo data lets a doctor try, for the operator; nothing personal."""
+    pairs = [
+        f"{doctor_of(CELLS[c], SENDER).username} → {doctor_of(CELLS[c], RECEIVER).username}"
+        for c in codes
+    ]
+    return [
+        "referrals: one patient referred up and returned (回转), with a 14-day follow-up task:",
+        f"  {', '.join(pairs)}",
+    ]

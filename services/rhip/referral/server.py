@@ -1,0 +1,132 @@
+"""Composition root of the referral service: settings → database → authorizer → identity and
+archives clients → use cases → servicer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rhip.api.referral.v1 import (
+    referral_peer_service_pb2_grpc,
+    referral_service_pb2_grpc,
+    teleconsultation_service_pb2_grpc,
+)
+from rhip.kit.authz import Authorizer, PolicyStore
+from rhip.kit.channels import ChannelPool
+from rhip.kit.config import Settings
+from rhip.kit.db import Database, migrate
+from rhip.kit.server import ServiceSpec
+from rhip.referral.clients import Peers
+from rhip.referral.peer_servicer import PEER_SERVICE_NAME, ReferralPeerServicer
+from rhip.referral.referrals.suggestions import Suggestions
+from rhip.referral.roles import CATALOG_PREFIX, permission_rules
+from rhip.referral.servicer import PUBLIC_METHODS, SERVICE_NAME, ReferralServicer
+from rhip.referral.settings import (
+    load_recording_days,
+    load_referral_settings,
+    load_suggestions_interval,
+)
+from rhip.referral.teleconsults import servicer as tele_servicer
+from rhip.referral.teleconsults.usecases import ReportSigner, TeleconsultUseCases
+from rhip.referral.usecases import Referrals
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
+
+
+@dataclass
+class ReferralService:
+    db: Database
+    authorizer: Authorizer
+    owns_authorizer: bool
+    usecases: Referrals
+    teleconsults: TeleconsultUseCases
+    specs: list[ServiceSpec]
+    policy_db: Database | None = None
+    # Opens referral drafts for archives' referral tasks; None without a cell account.
+    suggestions: Suggestions | None = None
+
+    @property
+    def workers(self) -> list[Suggestions]:
+        return [self.suggestions] if self.suggestions is not None else []
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        if self.owns_authorizer:
+            self.authorizer.stop()
+        if self.policy_db is not None:
+            self.policy_db.dispose()
+        self.db.dispose()
+
+
+def migrate_referral(settings: Settings) -> None:
+    db = Database.connect(settings.database_url("referral"))
+    try:
+        migrate(db.engine, MIGRATIONS)
+    finally:
+        db.dispose()
+
+
+def build_referral(
+    settings: Settings,
+    identity_address: Callable[[], str],
+    archives_address: Callable[[], str],
+    peers: ChannelPool,
+    secret: Callable[[], bytes],
+    authorizer: Authorizer | None = None,
+) -> ReferralService:
+    """``authorizer``: the identity service's when both run in this process; otherwise the
+    cell's policy is read from the identity database."""
+    limits = load_referral_settings(settings.env)  # a bad value fails before anything starts
+    recording_days = load_recording_days(settings.env)
+    interval = load_suggestions_interval(settings.env)
+    db = Database.connect(settings.database_url("referral"), pool_size=settings.grpc_workers)
+    migrate(db.engine, MIGRATIONS)
+    policy_db = None
+    owns = authorizer is None
+    if authorizer is None:
+        policy_db = Database.connect(settings.database_url("identity"), pool_size=2)
+        authorizer = Authorizer(PolicyStore(policy_db), poll_seconds=settings.authz_poll_seconds)
+        authorizer.start()
+    authorizer.sync_catalog(CATALOG_PREFIX, permission_rules())
+    clients = Peers(settings, identity_address, archives_address, peers)
+    usecases = Referrals(settings.cell, db, authorizer, clients, limits, issuer=settings.issuer)
+    teleconsults = TeleconsultUseCases(
+        settings.cell, db, authorizer, clients, ReportSigner(secret()), recording_days
+    )
+    servicer = ReferralServicer(usecases)
+    peer_servicer = ReferralPeerServicer(usecases)
+    tele = tele_servicer.TeleconsultationServicer(teleconsults)
+    specs = [
+        ServiceSpec(
+            full_name=SERVICE_NAME,
+            register=lambda server: referral_service_pb2_grpc.add_ReferralServiceServicer_to_server(
+                servicer, server
+            ),
+            public_methods=PUBLIC_METHODS,
+        ),
+        ServiceSpec(
+            full_name=tele_servicer.SERVICE_NAME,
+            register=lambda server: (
+                teleconsultation_service_pb2_grpc.add_TeleconsultationServiceServicer_to_server(
+                    tele, server
+                )
+            ),
+            public_methods=tele_servicer.PUBLIC_METHODS,
+        ),
+        ServiceSpec(
+            full_name=PEER_SERVICE_NAME,
+            register=lambda server: (
+                referral_peer_service_pb2_grpc.add_ReferralPeerServiceServicer_to_server(
+                    peer_servicer, server
+                )
+            ),
+        ),
+    ]
+    suggestions = None
+    if settings.cell_client_id and settings.cell_client_secret:
+        suggestions = Suggestions(usecases, settings.cell, interval)
+    return ReferralService(
+        db, authorizer, owns, usecases, teleconsults, specs, policy_db, suggestions
+    )

@@ -1,0 +1,191 @@
+"""Teleconsultation (远程医疗, docs/domain §5.2, §9) as plain Python: the cooperation
+agreement and the written consent that guard a request, the state machine, the opinion
+report's digest, and the retention of reports (15 years outpatient, 30 inpatient) and
+recordings (3 years, configurable upward). No gRPC, no SQL."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from rhip.kit.errors import FailedPrecondition, Violations
+from rhip.kit.requests import check_no_controls
+from rhip.kit.timestamps import parse_iso_date
+
+
+class TState(Enum):
+    REQUESTED = "REQUESTED"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    SCHEDULED = "SCHEDULED"
+    IN_SESSION = "IN_SESSION"
+    AWAITING_REPORT = "AWAITING_REPORT"
+    REPORTED = "REPORTED"
+    CLOSED = "CLOSED"
+    CANCELLED = "CANCELLED"
+
+
+# move → (states it leaves, state it enters, which side makes it: inviting, invited, either)
+MOVES: dict[str, tuple[frozenset[TState], TState, str]] = {
+    "accept": (frozenset({TState.REQUESTED}), TState.ACCEPTED, "invited"),
+    "decline": (frozenset({TState.REQUESTED}), TState.DECLINED, "invited"),
+    "schedule": (frozenset({TState.ACCEPTED, TState.SCHEDULED}), TState.SCHEDULED, "either"),
+    "start": (frozenset({TState.SCHEDULED}), TState.IN_SESSION, "either"),
+    "end": (frozenset({TState.IN_SESSION}), TState.AWAITING_REPORT, "either"),
+    "report": (frozenset({TState.AWAITING_REPORT}), TState.REPORTED, "invited"),
+    "decide": (frozenset({TState.REPORTED}), TState.CLOSED, "inviting"),
+    "cancel": (
+        frozenset({TState.REQUESTED, TState.ACCEPTED, TState.SCHEDULED}),
+        TState.CANCELLED,
+        "inviting",
+    ),
+}
+
+REQUEST_FIELDS = {
+    "reason": 1000,
+    "purpose": 1000,
+    "record_summary": 4000,
+    "specialty": 50,
+    "title_wanted": 50,
+}
+AGREEMENT_FIELDS = {"scope": 2000, "liability": 4000}
+SIGNERS = frozenset({"patient", "guardian"})
+# Retention (docs/domain §5.2): reports as medical records, recordings as process records.
+OUTPATIENT_YEARS, INPATIENT_YEARS = 15, 30
+MIN_RECORDING_DAYS = 3 * 365
+
+
+def move(current: TState, name: str) -> TState:
+    sources, target, _ = MOVES[name]
+    if current not in sources:
+        raise FailedPrecondition(
+            f"a {current.value} teleconsultation cannot be {name}ed",
+            reason="TELECONSULTATION_STATE",
+            metadata={"state": current.value},
+        )
+    return target
+
+
+def check_texts(
+    values: dict[str, str], limits: dict[str, int], prefix: str, checks: Violations
+) -> dict[str, str]:
+    clean = {}
+    for name, limit in limits.items():
+        value = (values.get(name) or "").strip()
+        path = f"{prefix}.{name}" if prefix else name
+        if not value:
+            checks.add(path, "must be set", "FIELD_REQUIRED")
+        elif len(value) > limit:
+            checks.add(path, f"must be at most {limit} characters", "FIELD_TOO_LONG")
+        else:
+            checks.check(check_no_controls, value, path, multiline=limit > 100)
+        clean[name] = value
+    return clean
+
+
+@dataclass(frozen=True)
+class Agreement:
+    agreement_id: str
+    inviting_tenant_id: str
+    inviting_scope: str
+    invited_tenant_id: str
+    invited_scope: str
+    scope_text: str
+    start_date: date
+    end_date: date
+    liability: str
+    create_time: datetime
+
+    def in_force(self, day: date) -> bool:
+        return self.start_date <= day <= self.end_date
+
+
+def check_period(start: str, end: str, checks: Violations) -> tuple[date | None, date | None]:
+    first = checks.check(parse_iso_date, start, "agreement.start_date") if start else None
+    last = checks.check(parse_iso_date, end, "agreement.end_date") if end else None
+    if not start:
+        checks.add("agreement.start_date", "must be set", "DATE_REQUIRED")
+    if not end:
+        checks.add("agreement.end_date", "must be set", "DATE_REQUIRED")
+    if first and last and last < first:
+        checks.add("agreement.end_date", "must not be before start_date", "DATE_ORDER")
+    return first, last
+
+
+def check_consent(signer: str, day: str, reference: str, today: date, checks: Violations) -> dict[str, str] | None:  # fmt: skip
+    """Written informed consent of the patient or guardian, on file (CONSENT_REQUIRED)."""
+    if not (signer or day or reference.strip()):
+        checks.add(
+            "teleconsultation.consent", "written consent of the patient or guardian is required",
+            "CONSENT_REQUIRED",
+        )  # fmt: skip
+        return None
+    if signer not in SIGNERS:
+        checks.add(
+            "teleconsultation.consent.signer", "must be patient or guardian", "CONSENT_SIGNER"
+        )
+    signed = (
+        checks.check(parse_iso_date, day, "teleconsultation.consent.consent_date") if day else None
+    )
+    if not day:
+        checks.add("teleconsultation.consent.consent_date", "must be set", "CONSENT_REQUIRED")
+    elif signed is not None and signed > today:
+        checks.add(
+            "teleconsultation.consent.consent_date", "must not be in the future", "DATE_IN_FUTURE"
+        )
+    if not reference.strip():
+        checks.add(
+            "teleconsultation.consent.reference",
+            "the signed paper's reference is required",
+            "CONSENT_REQUIRED",
+        )
+    if signer not in SIGNERS or signed is None or not reference.strip():
+        return None
+    return {"signer": signer, "consent_date": signed.isoformat(), "reference": reference.strip()[:100]}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Teleconsultation:
+    teleconsultation_id: str
+    inviting_tenant_id: str
+    inviting_scope: str
+    invited_tenant_id: str
+    invited_scope: str
+    agreement_id: str
+    resident_id: str
+    form: dict[str, Any]  # reason, purpose, record_summary, specialty, title_wanted, proposed
+    consent: dict[str, str]
+    state: TState
+    create_time: datetime
+    update_time: datetime
+    physician: str = ""
+    scheduled_time: datetime | None = None
+    reason_closed: str = ""
+    recording: str = ""
+    session_end: datetime | None = None
+    report: dict[str, Any] = field(default_factory=dict)
+    decision: str = ""
+
+
+def report_digest(t: Teleconsultation, text: str, physician: str, signed: datetime, inpatient: bool) -> str:  # fmt: skip
+    """SHA-256 over a canonical form of what the physician signs (the report and its context)."""
+    body = {
+        "teleconsultation": t.teleconsultation_id,
+        "inviting_tenant": t.inviting_tenant_id,
+        "invited_tenant": t.invited_tenant_id,
+        "resident": t.resident_id,
+        "physician": physician,
+        "text": text,
+        "inpatient": inpatient,
+        "sign_time": signed.isoformat(),
+    }
+    canonical = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def recording_kept_until(t: Teleconsultation, days: int) -> datetime | None:
+    return t.session_end + timedelta(days=days) if t.session_end else None

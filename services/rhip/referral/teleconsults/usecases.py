@@ -1,0 +1,316 @@
+"""Teleconsultation use cases (远程医疗, docs/domain §5.2): agreements by the inviting
+institution's regional administrators; requests only under an agreement in force and with
+written consent on file; each move by its side (invited, inviting, either) through the state
+machine; the opinion report signed by the consulting physician with the cell's report key;
+the recording kept for its retention period (an earlier delete is refused and audited)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from rhip.kit import audit
+from rhip.kit.authn import current_principal
+from rhip.kit.authz import Authorizer
+from rhip.kit.db import Database
+from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid
+from rhip.kit.idempotency import claim, request_key
+from rhip.kit.ids import new_id
+from rhip.kit.pagination import Page
+from rhip.kit.parents import ListParents
+from rhip.kit.pii import derive_key
+from rhip.kit.requests import check_no_controls, parse_resource_name, validate_reason
+from rhip.kit.tenancy import region_path, tenant_scope
+from rhip.referral.clients import Peers, TenantFacts
+from rhip.referral.teleconsults import domain
+from rhip.referral.teleconsults.domain import Agreement, Teleconsultation, TState
+from rhip.referral.teleconsults.store import TeleconsultStore
+
+TELE = "rhip.api.referral.v1.TeleconsultationService/"
+SIGNING_LABEL = b"rhip-referral-opinion-report-signing-v1"
+
+
+class ReportSigner:
+    """The cell's opinion-report key, derived from the cell secret; its public half is
+    published (GetReportSigningKey) so anyone can verify a report."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._private = Ed25519PrivateKey.from_private_bytes(derive_key(secret, SIGNING_LABEL))
+        raw = self._private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self.public_key = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        self.key_id = "report-" + base64.urlsafe_b64encode(raw[:9]).decode()
+
+    def sign(self, digest: str) -> str:
+        return base64.urlsafe_b64encode(self._private.sign(digest.encode())).decode().rstrip("=")
+
+
+class TeleconsultUseCases:
+    def __init__(
+        self,
+        cell: str,
+        db: Database,
+        authorizer: Authorizer,
+        peers: Peers,
+        signer: ReportSigner,
+        recording_days: int = domain.MIN_RECORDING_DAYS,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.db, self.authz, self.peers, self.signer = db, authorizer, peers, signer
+        self.recording_days = recording_days
+        self.clock = clock
+        self.cell_path = region_path(cell)
+        self.parents = ListParents(authorizer, self.cell_path)
+
+    @contextmanager
+    def _unit(self, *, durable: bool = True) -> Iterator[TeleconsultStore]:
+        with self.db.transaction(durable=durable) as tx:
+            yield TeleconsultStore(tx)
+
+    def _event(self, repo: TeleconsultStore, action: str, target: str, scope: str, outcome: str = "OK", **detail: object) -> None:  # fmt: skip
+        audit.append(repo.s, audit.AuditEvent(action, target, scope, outcome, detail=detail))
+
+    def _tenant(self, name: str, field: str) -> TenantFacts:
+        tenant_id = parse_resource_name(name, "tenants", field)
+        try:
+            return self.peers.tenant(tenant_id)
+        except NotFound:
+            raise invalid(field, "no such institution in this cell", "TENANT_NOT_FOUND") from None
+
+    # -- agreements ------------------------------------------------------------------------------
+    def create_agreement(self, values: dict[str, str], request_id: str) -> Agreement:
+        principal = current_principal()
+        checks = Violations()
+        key = checks.check(request_key, request_id) or ""
+        texts = domain.check_texts(values, domain.AGREEMENT_FIELDS, "agreement", checks)
+        first, last = domain.check_period(values["start_date"], values["end_date"], checks)
+        inviting = checks.check(
+            self._tenant, values["inviting_tenant"], "agreement.inviting_tenant"
+        )
+        invited = checks.check(self._tenant, values["invited_tenant"], "agreement.invited_tenant")
+        if inviting and invited and inviting.tenant_id == invited.tenant_id:
+            checks.add(
+                "agreement.invited_tenant", "must be another institution", "SAME_INSTITUTION"
+            )
+        checks.raise_if_any()
+        assert inviting and invited and first and last
+        inviting_scope = tenant_scope(inviting.region_code, inviting.tenant_id)
+        self.authz.require(principal, inviting_scope, TELE + "CreateCooperationAgreement")
+        agreement = Agreement(
+            new_id(), inviting.tenant_id, inviting_scope, invited.tenant_id,
+            tenant_scope(invited.region_code, invited.tenant_id), texts["scope"], first, last,
+            texts["liability"], self.clock(),
+        )  # fmt: skip
+        with self._unit() as repo:
+            if claim(repo.s, key) and (earlier := repo.agreement_by_request(key)):
+                return earlier
+            repo.add_agreement(agreement, key)
+            self._event(
+                repo, "teleconsult.agreement", f"cooperationAgreements/{agreement.agreement_id}",
+                inviting_scope, invited=invited.tenant_id,
+            )  # fmt: skip
+        return agreement
+
+    def agreements(self, parent: str, page: Page) -> tuple[list[Agreement], str]:
+        principal = current_principal()
+        action = TELE + "ListCooperationAgreements"
+        tenant_id = parse_resource_name(parent, "tenants", "parent")
+        scope = self.parents.tenant(principal, tenant_id, action, self._scope_of)
+        with self._unit(durable=False) as repo:
+            rows = repo.agreements(scope, self.authz.scopes(principal.subject, action), page.after, page.size + 1)  # fmt: skip
+        chunk = rows[: page.size]
+        return chunk, page.next_token(chunk[-1].agreement_id if chunk else None, len(rows) > page.size)  # fmt: skip
+
+    def _scope_of(self, tenant_id: str) -> str | None:
+        try:
+            tenant = self.peers.tenant(tenant_id)
+        except NotFound:
+            return None
+        return tenant_scope(tenant.region_code, tenant.tenant_id)
+
+    # -- request -----------------------------------------------------------------------------
+    def request(self, values: dict[str, str], proposed: datetime | None, consent: dict[str, str], request_id: str) -> Teleconsultation:  # fmt: skip
+        principal = current_principal()
+        now = self.clock()
+        checks = Violations()
+        key = checks.check(request_key, request_id) or ""
+        form = domain.check_texts(values, domain.REQUEST_FIELDS, "teleconsultation", checks)
+        on_file = domain.check_consent(
+            consent["signer"], consent["consent_date"], consent["reference"], now.date(), checks
+        )
+        resident_id = checks.check(parse_resource_name, values["resident"], "residents", "teleconsultation.resident")  # fmt: skip
+        invited_id = checks.check(parse_resource_name, values["invited_tenant"], "tenants", "teleconsultation.invited_tenant")  # fmt: skip
+        checks.raise_if_any()
+        assert on_file and resident_id and invited_id
+        if not principal.tenant_id:
+            raise PermissionDenied("only practitioners of an institution invite", reason="TENANT_REQUIRED")  # fmt: skip
+        inviting_scope = tenant_scope(principal.region_code, principal.tenant_id)
+        self.authz.require(principal, inviting_scope, TELE + "RequestTeleconsultation")
+        invited = self._tenant(values["invited_tenant"], "teleconsultation.invited_tenant")
+        self.peers.resident_exists(values["resident"])
+        with self._unit() as repo:
+            if claim(repo.s, key) and (earlier := repo.by_request(key)):
+                return earlier
+            agreement = repo.agreement_in_force(principal.tenant_id, invited.tenant_id, now.date())
+            if agreement is None:
+                raise FailedPrecondition(
+                    "no cooperation agreement with the invited institution is in force",
+                    reason="AGREEMENT_REQUIRED",
+                )
+            t = Teleconsultation(
+                new_id(), principal.tenant_id, inviting_scope, invited.tenant_id,
+                tenant_scope(invited.region_code, invited.tenant_id), agreement.agreement_id,
+                resident_id, {**form, "proposed_time": proposed.isoformat() if proposed else ""},
+                on_file, TState.REQUESTED, now, now,
+            )  # fmt: skip
+            repo.add(t, key)
+            self._event(repo, "teleconsult.request", f"teleconsultations/{t.teleconsultation_id}", inviting_scope, resident=resident_id)  # fmt: skip
+            stored = repo.get(t.teleconsultation_id)
+        assert stored is not None
+        return stored
+
+    # -- reads -------------------------------------------------------------------------------
+    def _load(self, repo: TeleconsultStore, name: str, method: str, side: str, *, lock: bool = False) -> Teleconsultation:  # fmt: skip
+        principal = current_principal()
+        tc_id = parse_resource_name(name, "teleconsultations")
+        t = repo.get(tc_id, lock=lock)
+        action = TELE + method
+        if t is None:
+            if self.authz.enforce(principal.subject, self.cell_path, action):
+                raise NotFound(f"teleconsultations/{tc_id} does not exist")
+            raise self.authz.denial(principal, action)
+        scopes = {"inviting": [t.inviting_scope], "invited": [t.invited_scope]}.get(
+            side, [t.inviting_scope, t.invited_scope]
+        )
+        if not any(self.authz.enforce(principal.subject, s, action) for s in scopes):
+            raise self.authz.denial(principal, action)
+        return t
+
+    def get(self, name: str) -> Teleconsultation:
+        with self._unit(durable=False) as repo:
+            t = self._load(repo, name, "GetTeleconsultation", "either")
+            self._event(repo, "teleconsult.get", name, t.inviting_scope, resident=t.resident_id)
+            return t
+
+    def list_for(self, parent: str, page: Page) -> tuple[list[Teleconsultation], str]:
+        principal = current_principal()
+        action = TELE + "ListTeleconsultations"
+        tenant_id = parse_resource_name(parent, "tenants", "parent")
+        scope = self.parents.tenant(principal, tenant_id, action, self._scope_of)
+        with self._unit(durable=False) as repo:
+            rows = repo.list_for(scope, self.authz.scopes(principal.subject, action), page.after, page.size + 1)  # fmt: skip
+            chunk = rows[: page.size]
+            self._event(repo, "teleconsult.list", parent, scope, hits=len(chunk))
+        return chunk, page.next_token(chunk[-1].teleconsultation_id if chunk else None, len(rows) > page.size)  # fmt: skip
+
+    # -- moves -------------------------------------------------------------------------------
+    def _move(self, name: str, request_id: str, method: str, move: str, checks: Violations | None = None, work: Callable[[Teleconsultation, datetime], dict[str, object]] | None = None) -> Teleconsultation:  # fmt: skip
+        checks = checks or Violations()
+        key = checks.check(request_key, request_id) or ""
+        checks.raise_if_any()
+        now = self.clock()
+        with self._unit() as repo:
+            t = self._load(repo, name, method, domain.MOVES[move][2], lock=True)
+            if claim(repo.s, key):
+                return t
+            target = domain.move(t.state, move)
+            changes = work(t, now) if work else {}
+            repo.update(t.teleconsultation_id, state=target, update_time=now, **changes)
+            self._event(repo, f"teleconsult.{move}", name, t.inviting_scope, resident=t.resident_id, state=target.value)  # fmt: skip
+            moved = repo.get(t.teleconsultation_id)
+        assert moved is not None
+        return moved
+
+    def accept(self, name: str, physician: str, request_id: str) -> Teleconsultation:
+        subject = current_principal().subject
+        checks = Violations()
+        if physician and f"user:{physician.removeprefix('users/')}" != subject:
+            checks.add(
+                "consulting_physician", "must be the accepting physician", "PHYSICIAN_NOT_CALLER"
+            )
+        return self._move(name, request_id, "AcceptTeleconsultation", "accept", checks, lambda t, now: {"physician": subject})  # fmt: skip
+
+    def decline(self, name: str, reason: str, request_id: str) -> Teleconsultation:
+        checks = Violations()
+        reason = checks.check(validate_reason, reason) or ""
+        return self._move(name, request_id, "DeclineTeleconsultation", "decline", checks, lambda t, now: {"reason_closed": reason})  # fmt: skip
+
+    def cancel(self, name: str, reason: str, request_id: str) -> Teleconsultation:
+        checks = Violations()
+        reason = checks.check(validate_reason, reason) or ""
+        return self._move(name, request_id, "CancelTeleconsultation", "cancel", checks, lambda t, now: {"reason_closed": reason})  # fmt: skip
+
+    def schedule(self, name: str, when: datetime | None, request_id: str) -> Teleconsultation:
+        checks = Violations()
+        if when is None:
+            checks.add("scheduled_time", "must be set", "TIME_REQUIRED")
+        return self._move(name, request_id, "ScheduleTeleconsultation", "schedule", checks, lambda t, now: {"scheduled_time": when})  # fmt: skip
+
+    def start(self, name: str, request_id: str) -> Teleconsultation:
+        return self._move(name, request_id, "StartTeleconsultation", "start")
+
+    def end(self, name: str, recording: str, request_id: str) -> Teleconsultation:
+        checks = Violations()
+        recording = recording.strip()
+        if len(recording) > 300:
+            checks.add("recording", "must be at most 300 characters", "FIELD_TOO_LONG")
+        else:
+            checks.check(check_no_controls, recording, "recording")
+        return self._move(name, request_id, "EndTeleconsultation", "end", checks, lambda t, now: {"recording": recording, "session_end": now})  # fmt: skip
+
+    def report(self, name: str, text: str, inpatient: bool, request_id: str) -> Teleconsultation:
+        subject = current_principal().subject
+        checks = Violations()
+        text = domain.check_texts({"text": text}, {"text": 8000}, "report", checks)["text"]
+
+        def sign(t: Teleconsultation, now: datetime) -> dict[str, object]:
+            if subject != t.physician:
+                raise PermissionDenied(
+                    "only the consulting physician signs the report", reason="REPORT_SIGNER"
+                )
+            digest = domain.report_digest(t, text, subject, now, inpatient)
+            report = {
+                "text": text, "physician": subject, "digest": digest, "inpatient": inpatient,
+                "signature": self.signer.sign(digest), "key_id": self.signer.key_id,
+                "sign_time": now.isoformat(),
+            }  # fmt: skip
+            return {"report": report}
+
+        return self._move(name, request_id, "SubmitOpinionReport", "report", checks, sign)
+
+    def decide(self, name: str, decision: str, request_id: str) -> Teleconsultation:
+        checks = Violations()
+        decision = domain.check_texts({"decision": decision}, {"decision": 4000}, "", checks)["decision"]  # fmt: skip
+        return self._move(name, request_id, "DecideTeleconsultation", "decide", checks, lambda t, now: {"decision": decision})  # fmt: skip
+
+    def delete_recording(self, name: str) -> Teleconsultation:
+        """Refused within the retention period (≥ 3 years from the session's end); the refusal
+        is audited on its own, durable before the answer."""
+        now = self.clock()
+        with self._unit(durable=False) as repo:
+            t = self._load(repo, name, "DeleteTeleconsultationRecording", "either")
+        if not t.recording:
+            raise FailedPrecondition(
+                "this teleconsultation has no recording", reason="NO_RECORDING"
+            )
+        until = domain.recording_kept_until(t, self.recording_days)
+        if until is not None and now < until:
+            with self._unit() as repo:
+                self._event(
+                    repo, "teleconsult.recording_delete", name, t.inviting_scope, "DENIED",
+                    resident=t.resident_id, kept_until=until.date().isoformat(),
+                )  # fmt: skip
+            raise FailedPrecondition(
+                f"the recording is kept until {until.date().isoformat()}",
+                reason="RETENTION_PERIOD",
+                metadata={"kept_until": until.date().isoformat()},
+            )
+        with self._unit() as repo:
+            repo.update(t.teleconsultation_id, recording="", update_time=now)
+            self._event(repo, "teleconsult.recording_delete", name, t.inviting_scope, resident=t.resident_id)  # fmt: skip
+            done = repo.get(t.teleconsultation_id)
+        assert done is not None
+        return done
