@@ -9,10 +9,13 @@ from rhip import demo, demo_archives
 from rhip.archives import module as archives
 from rhip.identity import module as identity
 from rhip.kit.modules import Registry
+from rhip.mch import demo as demo_mch
+from rhip.mch import module as mch
 
 REGISTRY = Registry(
     [
         identity.MODULE.with_demo(demo.seed_identity_demo),
         archives.MODULE.with_demo(demo_archives.seed_archives_module_demo),
+        mch.MODULE.with_demo(demo_mch.seed_mch_demo),
     ]
 )
