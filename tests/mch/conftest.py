@@ -123,33 +123,34 @@ def running(tmp_path: Path, database_url: str, mch_urls: tuple[str, str]) -> Ite
     running.cell.stop(0)
 
 
-def _add_county_hospital(running: RunningCell, world: World) -> None:
-    """A secondary county hospital in Quanshan and its clinician."""
+def add_hospital(
+    running: RunningCell, world: World, short: str = "qs-hosp", county: str = "320311",
+    name: str = "徐州市泉山区人民医院",
+) -> None:  # fmt: skip
+    """A secondary county hospital (Quanshan by default) and its clinician ``{short}-doctor``."""
     uc = running.usecases
     admin = Principal(f"user:{world.users['xz-admin']}", PrincipalKind.REGIONAL_ADMIN, "", "320300")
     with acting_as(admin):
         tenant = uc.create_tenant(
             TenantDraft(
-                "徐州市泉山区人民医院", TenantType.COUNTY_HOSPITAL, TenantLevel.SECONDARY,
-                "320311", "",
+                name, TenantType.COUNTY_HOSPITAL, TenantLevel.SECONDARY, county, "",
             ),
             "",
         )  # fmt: skip
-        world.tenants["qs-hosp"] = tenant.tenant_id
+        world.tenants[short] = tenant.tenant_id
+        doctor = f"{short}-doctor"
         user = uc.create_user(
-            UserDraft(
-                "qs-hosp-doctor", "qs-hosp-doctor", PrincipalKind.PRACTITIONER, tenant.tenant_id, ""
-            ),
+            UserDraft(doctor, doctor, PrincipalKind.PRACTITIONER, tenant.tenant_id, ""),
             PASSWORD,
             "",
         )
-        world.users["qs-hosp-doctor"] = user.user_id
+        world.users[doctor] = user.user_id
 
 
 @pytest.fixture
 def mch(running: RunningCell) -> Mch:
     world = build_world(running)
-    _add_county_hospital(running, world)
+    add_hospital(running, world)
     result = Mch(
         running, world, mch_service_pb2_grpc.MchServiceStub(running.channel),
         qualification_service_pb2_grpc.QualificationServiceStub(running.channel),

@@ -99,8 +99,6 @@ class QualificationUseCases:
         checks = Violations()
         qualification_id = checks.check(parse_resource_name, name, "qualifications") or ""
         reason = checks.check(validate_reason, reason) or ""
-        if not reason.strip():
-            checks.add("reason", "must say why", "REASON_REQUIRED")
         checks.raise_if_any()
         with self.db.transaction() as tx:
             store = QualificationStore(tx)
