@@ -73,8 +73,8 @@ class Mch:
 
 
 def error_reason(error: grpc.RpcError) -> str:
-    from grpc_status import rpc_status
     from google.rpc import error_details_pb2
+    from grpc_status import rpc_status
 
     status = rpc_status.from_call(error)
     for detail in status.details if status else ():
@@ -86,8 +86,8 @@ def error_reason(error: grpc.RpcError) -> str:
 
 
 def error_info(error: grpc.RpcError):  # type: ignore[no-untyped-def]
-    from grpc_status import rpc_status
     from google.rpc import error_details_pb2
+    from grpc_status import rpc_status
 
     status = rpc_status.from_call(error)
     info, fields = None, []

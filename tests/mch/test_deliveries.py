@@ -55,7 +55,10 @@ def test_twins_delivered_become_two_provisional_residents_linked_to_the_mother(m
     delivery = _deliver(mch, [_baby(1, sex=pb.NEWBORN_SEX_MALE), _baby(2)])
     assert delivery.pregnancy == p.name and delivery.tenant == mch.tenant("qs-hosp")
     assert delivery.ga_days in (269, 270)
-    assert [n.name.startswith(f"{delivery.name}/newborns/") for n in delivery.newborns] == [True, True]
+    assert [n.name.startswith(f"{delivery.name}/newborns/") for n in delivery.newborns] == [
+        True,
+        True,
+    ]
     residents = resident_stub(mch.running.channel)
     for baby in delivery.newborns:
         resident = residents.GetResident(
@@ -68,9 +71,12 @@ def test_twins_delivered_become_two_provisional_residents_linked_to_the_mother(m
     assert got.state == pb.PREGNANCY_STATE_DELIVERED and got.delivery == delivery.name
     # Both the delivering and the managing institution read the delivery; others do not.
     for who in ("qs-hosp-doctor", "qs-doctor", "qs-admin"):
-        assert mch.api.GetDelivery(
-            mpb.GetDeliveryRequest(name=delivery.name), metadata=mch.md(who)
-        ).name == delivery.name
+        assert (
+            mch.api.GetDelivery(
+                mpb.GetDeliveryRequest(name=delivery.name), metadata=mch.md(who)
+            ).name
+            == delivery.name
+        )
     for who in ("nj-doctor", "ts-doctor", "nj-admin"):
         with pytest.raises(grpc.RpcError) as caught:
             mch.api.GetDelivery(mpb.GetDeliveryRequest(name=delivery.name), metadata=mch.md(who))

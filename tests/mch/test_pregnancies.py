@@ -60,13 +60,33 @@ def test_12w6d_is_still_early_and_13w0d_is_not(mch: Mch) -> None:
             "gestational_age",
             "DATING_TWICE",
         ),
-        ({"gestational_age": mpb.GestationalAge(weeks=43)}, "gestational_age.weeks", "GA_OUT_OF_RANGE"),
-        ({"gestational_age": mpb.GestationalAge(weeks=10, days=7)}, "gestational_age.days", "GA_OUT_OF_RANGE"),
+        (
+            {"gestational_age": mpb.GestationalAge(weeks=43)},
+            "gestational_age.weeks",
+            "GA_OUT_OF_RANGE",
+        ),
+        (
+            {"gestational_age": mpb.GestationalAge(weeks=10, days=7)},
+            "gestational_age.days",
+            "GA_OUT_OF_RANGE",
+        ),
         ({"lmp_date": days_ago(-3)}, "lmp_date", "DATE_IN_FUTURE"),
         ({"lmp_date": days_ago(400)}, "lmp_date", "GA_OUT_OF_RANGE"),
-        ({"lmp_date": days_ago(70), "registration_date": days_ago(-1)}, "registration_date", "DATE_IN_FUTURE"),
-        ({"lmp_date": days_ago(70), "handbook_number": "a b"}, "handbook_number", "HANDBOOK_FORMAT"),
-        ({"lmp_date": days_ago(70), "handbook_number": " "}, "handbook_number", "HANDBOOK_REQUIRED"),
+        (
+            {"lmp_date": days_ago(70), "registration_date": days_ago(-1)},
+            "registration_date",
+            "DATE_IN_FUTURE",
+        ),
+        (
+            {"lmp_date": days_ago(70), "handbook_number": "a b"},
+            "handbook_number",
+            "HANDBOOK_FORMAT",
+        ),
+        (
+            {"lmp_date": days_ago(70), "handbook_number": " "},
+            "handbook_number",
+            "HANDBOOK_REQUIRED",
+        ),
         ({"lmp_date": days_ago(70), "request_id": "not-a-uuid"}, "request_id", "REQUEST_ID_FORMAT"),
     ],
 )
@@ -242,16 +262,25 @@ def test_lists_page_and_stay_inside_the_callers_scope(mch: Mch) -> None:
 def test_termination_needs_a_date_and_reason_and_frees_the_woman(mch: Mch) -> None:
     p = mch.register()
     for fields, field, reason in (
-        ({"reason": pb.TERMINATION_REASON_MISCARRIAGE}, "termination_date", "TERMINATION_DATE_REQUIRED"),
+        (
+            {"reason": pb.TERMINATION_REASON_MISCARRIAGE},
+            "termination_date",
+            "TERMINATION_DATE_REQUIRED",
+        ),
         ({"termination_date": days_ago(1)}, "reason", "TERMINATION_REASON_REQUIRED"),
-        ({"reason": pb.TERMINATION_REASON_OTHER, "termination_date": days_ago(1)}, "note", "NOTE_REQUIRED"),
+        (
+            {"reason": pb.TERMINATION_REASON_OTHER, "termination_date": days_ago(1)},
+            "note",
+            "NOTE_REQUIRED",
+        ),
     ):
         with pytest.raises(grpc.RpcError) as caught:
             mch.api.TerminatePregnancy(
                 mpb.TerminatePregnancyRequest(name=p.name, **fields), metadata=mch.md("qs-doctor")
             )
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-        assert field in [f for f, _ in error_info(caught.value)[1]]
+        info, violations = error_info(caught.value)
+        assert field in [f for f, _ in violations] and info.reason == reason
     ended = mch.api.TerminatePregnancy(
         mpb.TerminatePregnancyRequest(
             name=p.name, reason=pb.TERMINATION_REASON_MISCARRIAGE, termination_date=days_ago(1)
@@ -263,7 +292,9 @@ def test_termination_needs_a_date_and_reason_and_frees_the_woman(mch: Mch) -> No
     assert {s.state for s in ended.schedule} <= {pb.SLOT_STATE_DONE, pb.SLOT_STATE_CLOSED}
     with pytest.raises(grpc.RpcError) as caught:  # closed: no more visits
         mch.api.RecordAntenatalVisit(
-            mpb.RecordAntenatalVisitRequest(parent=p.name, visit=pb.AntenatalVisit(visit_date=days_ago(0))),
+            mpb.RecordAntenatalVisitRequest(
+                parent=p.name, visit=pb.AntenatalVisit(visit_date=days_ago(0))
+            ),
             metadata=mch.md("qs-doctor"),
         )
     assert error_reason(caught.value) == "PREGNANCY_CLOSED"

@@ -31,7 +31,8 @@ def test_a_county_admin_grants_and_revokes_and_both_are_audited(mch: Mch) -> Non
     ]
     with pytest.raises(grpc.RpcError) as caught:
         mch.quals.RevokeQualification(
-            qpb.RevokeQualificationRequest(name=granted.name, reason=" "), metadata=mch.md("qs-admin")
+            qpb.RevokeQualificationRequest(name=granted.name, reason=" "),
+            metadata=mch.md("qs-admin"),
         )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert [f for f, _ in error_info(caught.value)[1]] == ["reason"]
@@ -50,11 +51,11 @@ def test_a_county_admin_grants_and_revokes_and_both_are_audited(mch: Mch) -> Non
     assert error_reason(caught.value) == "QUALIFICATION_REVOKED"
     db = mch.running.cell.part("identity").db
     with db.read() as tx:
-        actions = tx.execute(
-            select(audit_event.c.action).where(
-                audit_event.c.target == granted.name
-            )
-        ).scalars().all()
+        actions = (
+            tx.execute(select(audit_event.c.action).where(audit_event.c.target == granted.name))
+            .scalars()
+            .all()
+        )
     assert sorted(actions) == ["qualification.grant", "qualification.revoke"]
 
 
@@ -87,7 +88,8 @@ def test_other_regions_neither_list_nor_revoke(mch: Mch) -> None:
         assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
     with pytest.raises(grpc.RpcError) as caught:
         mch.quals.RevokeQualification(
-            qpb.RevokeQualificationRequest(name=granted.name, reason="x"), metadata=mch.md("nj-admin")
+            qpb.RevokeQualificationRequest(name=granted.name, reason="x"),
+            metadata=mch.md("nj-admin"),
         )
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
@@ -96,7 +98,12 @@ def test_bad_grants_are_invalid_argument(mch: Mch) -> None:
     for request, field in (
         (qpb.GrantQualificationRequest(tenant=mch.tenant("qs-chc")), "kind"),
         (qpb.GrantQualificationRequest(tenant="nope", kind=1), "tenant"),
-        (qpb.GrantQualificationRequest(tenant=mch.tenant("qs-chc"), kind=1, licence_number="a b"), "licence_number"),
+        (
+            qpb.GrantQualificationRequest(
+                tenant=mch.tenant("qs-chc"), kind=1, licence_number="a b"
+            ),
+            "licence_number",
+        ),
     ):
         with pytest.raises(grpc.RpcError) as caught:
             mch.quals.GrantQualification(request, metadata=mch.md("qs-admin"))

@@ -13,7 +13,9 @@ from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import pregnancy_pb2 as pb
 
 
-def _assess(mch: Mch, criteria: list[str], day: str, who: str = "qs-hosp-doctor", woman: str = "woman"):  # type: ignore[no-untyped-def]
+def _assess(
+    mch: Mch, criteria: list[str], day: str, who: str = "qs-hosp-doctor", woman: str = "woman"
+):  # type: ignore[no-untyped-def]
     return mch.api.AssessPregnancyRisk(
         mpb.AssessPregnancyRiskRequest(
             mother=mch.residents[woman], assessment_date=day, criteria=criteria, request_id=rid()
@@ -26,7 +28,9 @@ def _get(mch: Mch, name: str) -> pb.Pregnancy:
     return mch.api.GetPregnancy(mpb.GetPregnancyRequest(name=name), metadata=mch.md("qs-doctor"))
 
 
-def test_yellow_then_orange_then_purple_gives_orange_with_purple_and_keeps_history(mch: Mch) -> None:
+def test_yellow_then_orange_then_purple_gives_orange_with_purple_and_keeps_history(
+    mch: Mch,
+) -> None:
     # LMP 31 weeks ago: registered at 8w; graded at 12w, 30w and today.
     p = mch.register(lmp_days_ago=217, registration_date=days_ago(161))
     yellow = _assess(mch, ["Y-AGE-35"], days_ago(133))
@@ -112,4 +116,7 @@ def test_a_hospital_outside_the_county_cannot_grade_her(mch: Mch) -> None:
     with pytest.raises(grpc.RpcError) as caught:
         _assess(mch, ["Y-TWINS"], days_ago(0), who="ts-hosp-doctor")
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert error_reason(caught.value) not in ("QUALIFICATION_REQUIRED", "INSTITUTION_LEVEL_REQUIRED")
+    assert error_reason(caught.value) not in (
+        "QUALIFICATION_REQUIRED",
+        "INSTITUTION_LEVEL_REQUIRED",
+    )

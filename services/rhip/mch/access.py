@@ -16,7 +16,7 @@ from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied
 from rhip.kit.parents import ListParents
 from rhip.kit.requests import parse_resource_name
 from rhip.kit.tenancy import region_path, tenant_scope
-from rhip.mch.clients import IdentityClient, TenantFacts
+from rhip.mch.clients import IdentityClient, ResidentFacts, TenantFacts
 from rhip.mch.pregnancies.domain import Pregnancy
 from rhip.mch.pregnancies.store import PregnancyStore
 from rhip.mch.roles import MCH
@@ -120,7 +120,7 @@ class MchBase:
                 metadata={"level": tenant.level_name},
             )
 
-    def _woman(self, name: str, field: str):  # type: ignore[no-untyped-def]
+    def _woman(self, name: str, field: str) -> ResidentFacts:
         """The woman from identity, as the caller may see her (identity refuses otherwise)."""
         parse_resource_name(name, "residents", field)
         resident = self.identity.resident(name)
@@ -130,5 +130,7 @@ class MchBase:
             raise FailedPrecondition("the resident is not female", reason="RESIDENT_NOT_FEMALE")
         return resident
 
-    def _audit(self, tx: Connection, action: str, target: str, scope: str, **detail: object) -> None:
+    def _audit(
+        self, tx: Connection, action: str, target: str, scope: str, **detail: object
+    ) -> None:
         audit.append(tx, audit.AuditEvent(action, target, scope, detail=detail))

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import grpc
 from rhip.api.identity.v1 import (
@@ -50,7 +51,7 @@ class TenantFacts:
 
     @property
     def level_name(self) -> str:
-        return tenant_pb2.TenantLevel.Name(self.level)  # type: ignore[arg-type]
+        return tenant_pb2.TenantLevel.Name(self.level)  # type: ignore[arg-type,unused-ignore]
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class IdentityClient:
     def _metadata(self) -> list[tuple[str, str]]:
         return [("authorization", f"Bearer {current_token()}"), *outgoing_metadata()]
 
-    def _call(self, stub_type, method: str, request):  # type: ignore[no-untyped-def]
+    def _call(self, stub_type: Any, method: str, request: Any) -> Any:
         stub = stub_type(self._pool.get(self._address()))
         try:
             return getattr(stub, method)(

@@ -84,7 +84,9 @@ def pregnancy_to_pb(v: PregnancyView) -> pb.Pregnancy:
             management=grade.management,
         ),
         delivery=f"deliveries/{p.delivery_id}" if p.delivery_id else "",
-        termination_reason=REASONS[p.termination_reason] if p.termination_reason else 0,
+        termination_reason=REASONS[p.termination_reason]
+        if p.termination_reason
+        else pb.TERMINATION_REASON_UNSPECIFIED,
         termination_date=p.end_date.isoformat()
         if p.end_date and p.state is PregnancyState.TERMINATED
         else "",
@@ -143,10 +145,16 @@ def newborns_from_pb(delivery: pb.Delivery) -> list[Newborn]:
         length = n.length_cm if math.isfinite(n.length_cm) else -1.0
         babies.append(
             Newborn(
-                "", n.birth_order, SEXES_BACK.get(n.sex),
+                "",
+                n.birth_order,
+                SEXES_BACK.get(n.sex),
                 time_from_pb(n.birth_time, f"delivery.newborns[{i}].birth_time"),
-                n.weight_g, length, n.apgar_1min, n.live_birth, n.display_name,
-            )  # fmt: skip
+                n.weight_g,
+                length,
+                n.apgar_1min,
+                n.live_birth,
+                n.display_name,
+            )
         )
     return babies
 
@@ -164,7 +172,7 @@ def delivery_to_pb(d: Delivery) -> pb.Delivery:
             pb.Newborn(
                 name=f"deliveries/{d.delivery_id}/newborns/{n.newborn_id}",
                 birth_order=n.birth_order,
-                sex=SEXES[n.sex] if n.sex else 0,
+                sex=SEXES[n.sex] if n.sex else pb.NEWBORN_SEX_UNSPECIFIED,
                 birth_time=ts(n.birth_time),
                 weight_g=n.weight_g,
                 length_cm=n.length_cm,

@@ -5,6 +5,7 @@ own tokens; fixed request ids make a second run add nothing. Development mode on
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from datetime import date, timedelta
 
@@ -50,11 +51,11 @@ def seed_mch_demo(built: Mapping[str, Built], settings: Settings) -> str | None:
         for index, kinds in GRANTS.items():
             tenant = f"tenants/{tenants[index].principal.tenant_id}"
             for n, kind in enumerate(kinds):
-                try:
-                    qualifications.grant(tenant, kind, "", request_id(cell, QUALIFICATION, index * 10 + n))
+                with contextlib.suppress(AlreadyExists):  # granted by an earlier run
+                    qualifications.grant(
+                        tenant, kind, "", request_id(cell, QUALIFICATION, index * 10 + n)
+                    )
                     granted += 1
-                except AlreadyExists:
-                    pass
     doctor = tenants[0]  # the community health centre
     county = demo.tenants[0].county
     today = date.today()
@@ -65,11 +66,8 @@ def seed_mch_demo(built: Mapping[str, Built], settings: Settings) -> str | None:
             DocumentType.RESIDENT_ID_CARD, body + id_check_char(body), "", "", "",
             request_id(cell, WOMAN, 0),
         )  # fmt: skip
-        try:
-            mch.register(
-                f"residents/{woman.resident.resident_id}", f"MCH-{cell}-0001", "",
-                (today - timedelta(weeks=10)).isoformat(), None, request_id(cell, PREGNANCY, 0),
-            )  # fmt: skip
-        except AlreadyExists:
-            pass
+        mch.register(
+            f"residents/{woman.resident.resident_id}", f"MCH-{cell}-0001", "",
+            (today - timedelta(weeks=10)).isoformat(), None, request_id(cell, PREGNANCY, 0),
+        )  # fmt: skip
     return f"mch demo data: {granted} qualification(s) granted, 1 pregnancy"

@@ -51,7 +51,7 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
         colour = COLOURS_BACK.get(request.min_risk)
         purple = colour is RiskColor.PURPLE
         rank = colour.value if colour and not purple else 0
-        views, token = self.uc.list(
+        views, token = self.uc.list_pregnancies(
             request.parent, STATES_BACK.get(request.state), request.overdue_only, rank, purple,
             page,
         )  # fmt: skip
@@ -103,4 +103,3 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
             request.note,
         )  # fmt: skip
         return pregnancy_to_pb(view)
-

@@ -30,7 +30,9 @@ _LICENCE = re.compile(r"[0-9A-Za-z\-/()（）\u4e00-\u9fff]{1,64}")
 def validate_licence(text: str, field: str = "licence_number") -> str:
     text = text.strip()
     if text and not _LICENCE.fullmatch(text):
-        raise invalid(field, "letters, digits, hyphens or Chinese characters, at most 64", "LICENCE_FORMAT")
+        raise invalid(
+            field, "letters, digits, hyphens or Chinese characters, at most 64", "LICENCE_FORMAT"
+        )
     return text
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from google.protobuf.timestamp_pb2 import Timestamp
 from rhip.api.identity.v1 import qualification_service_pb2 as pb
 from rhip.api.identity.v1 import qualification_service_pb2_grpc
@@ -23,7 +25,7 @@ KINDS_BACK = {v: k for k, v in KINDS.items()}
 STATES = {s: getattr(pb, f"QUALIFICATION_STATE_{s.value}") for s in QualificationState}
 
 
-def _ts(value) -> Timestamp | None:  # type: ignore[no-untyped-def]
+def _ts(value: datetime | None) -> Timestamp | None:
     if value is None:
         return None
     stamp = Timestamp()
@@ -63,7 +65,7 @@ class QualificationServicer(qualification_service_pb2_grpc.QualificationServiceS
         page = parse_page(
             request.page_size, request.page_token, request.parent, request.show_revoked
         )
-        found, token = self.uc.list(request.parent, request.show_revoked, page)
+        found, token = self.uc.list_qualifications(request.parent, request.show_revoked, page)
         return pb.ListQualificationsResponse(
             qualifications=[qualification_to_pb(q) for q in found], next_page_token=token
         )

@@ -24,6 +24,7 @@ from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.requests import parse_resource_name, validate_reason
+from sqlalchemy import Connection
 
 QUALIFICATIONS = "rhip.api.identity.v1.QualificationService/"
 
@@ -41,7 +42,7 @@ class QualificationUseCases:
         self.cell_path = cell_path
         self.clock = clock
 
-    def _tenant_scope(self, tx, tenant_id: str, method: str) -> str:  # type: ignore[no-untyped-def]
+    def _tenant_scope(self, tx: Connection, tenant_id: str, method: str) -> str:
         """The tenant's scope once the caller may ``method`` there (permission first)."""
         scope = DirectoryRepository(tx).tenant_scope(tenant_id)
         self.authz.require_found(
@@ -122,7 +123,7 @@ class QualificationUseCases:
             )
             return revoked
 
-    def list(
+    def list_qualifications(
         self, parent: str, show_revoked: bool, page: Page
     ) -> tuple[list[Qualification], str]:
         tenant_id = parse_resource_name(parent, "tenants", "parent")
@@ -136,4 +137,3 @@ class QualificationUseCases:
             chunk[-1].qualification_id if chunk else None, len(rows) > page.size
         )
         return chunk, token
-

@@ -9,7 +9,17 @@ from rhip.kit.db import utc
 from rhip.mch.deliveries.domain import Delivery, DeliveryMode, Newborn, NewbornSex
 from rhip.mch.store import StoreBase, metadata
 from sqlalchemy import (
-    Boolean, Column, Date, DateTime, Float, Integer, String, Table, insert, select, update,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Table,
+    insert,
+    select,
+    update,
 )  # fmt: skip
 
 DELIVERY = Table(

@@ -119,7 +119,11 @@ class DeliveryUseCases(RiskUseCases):
             found = DeliveryStore(tx).get(delivery_id)
             if found is None:
                 self.authz.require_found(
-                    principal, None, _GET, self.cell_path, f"deliveries/{delivery_id} does not exist"
+                    principal,
+                    None,
+                    _GET,
+                    self.cell_path,
+                    f"deliveries/{delivery_id} does not exist",
                 )
             assert found is not None
             # The delivering institution and the pregnancy's managing one both see it.
@@ -134,4 +138,3 @@ class DeliveryUseCases(RiskUseCases):
 
 
 _GET = "rhip.api.mch.v1.MchService/GetDelivery"
-

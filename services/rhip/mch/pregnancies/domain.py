@@ -84,7 +84,9 @@ def dating(
         checks.add("lmp_date", "set the LMP or the gestational age", "DATING_REQUIRED")
         return None
     if lmp is not None and stated_ga:
-        checks.add("gestational_age", "set the LMP or the gestational age, not both", "DATING_TWICE")
+        checks.add(
+            "gestational_age", "set the LMP or the gestational age, not both", "DATING_TWICE"
+        )
         return None
     if stated_ga:
         assert weeks is not None and days is not None

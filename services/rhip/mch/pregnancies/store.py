@@ -18,7 +18,17 @@ from rhip.mch.pregnancies.domain import (
 )
 from rhip.mch.store import StoreBase, metadata
 from sqlalchemy import (
-    Boolean, Column, Date, DateTime, Integer, String, Table, Text, insert, select, update,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    update,
 )  # fmt: skip
 from sqlalchemy.exc import IntegrityError
 
@@ -163,7 +173,7 @@ class PregnancyStore(StoreBase):
         row = self.s.execute(query).first()
         return _pregnancy(row) if row else None
 
-    def list(
+    def find(
         self,
         tenant_id: str,
         scopes: Sequence[str],
@@ -174,7 +184,9 @@ class PregnancyStore(StoreBase):
         after: str | None,
         limit: int,
     ) -> list[Pregnancy]:
-        query = select(_P).where(_P.c.tenant_id == tenant_id, within_scopes(_P.c.scope_path, scopes))
+        query = select(_P).where(
+            _P.c.tenant_id == tenant_id, within_scopes(_P.c.scope_path, scopes)
+        )
         if state is not None:
             query = query.where(_P.c.state == state.value)
         if overdue_before is not None:
@@ -210,7 +222,9 @@ class PregnancyStore(StoreBase):
         query = select(_V).where(_V.c.pregnancy_id == pregnancy_id)
         if after is not None:
             query = query.where(_V.c.id > after)
-        query = query.order_by(_V.c.visit_date, _V.c.id) if limit is None else query.order_by(_V.c.id)
+        query = (
+            query.order_by(_V.c.visit_date, _V.c.id) if limit is None else query.order_by(_V.c.id)
+        )
         if limit is not None:
             query = query.limit(limit)
         return [_visit(r) for r in self.s.execute(query)]

@@ -132,7 +132,7 @@ class PregnancyUseCases(MchBase):
             )  # fmt: skip
             return self._view(tx, p)
 
-    def list(
+    def list_pregnancies(
         self, parent: str, state: PregnancyState | None, overdue_only: bool, min_risk: int,
         purple_only: bool, page: Page,
     ) -> tuple[list[PregnancyView], str]:  # fmt: skip
@@ -142,15 +142,13 @@ class PregnancyUseCases(MchBase):
         scopes = self._scopes(principal, "ListPregnancies")
         today = self.clock().date()
         with self._unit(durable=False) as tx:
-            rows = PregnancyStore(tx).list(
+            rows = PregnancyStore(tx).find(
                 tenant_id, scopes, state, today if overdue_only else None, min_risk,
                 purple_only, page.after, page.size + 1,
             )  # fmt: skip
             chunk = rows[: page.size]
             views = [self._view(tx, p) for p in chunk]
-            self._audit(
-                tx, "pregnancy.list", f"tenants/{tenant_id}", scopes[0], count=len(chunk)
-            )
+            self._audit(tx, "pregnancy.list", f"tenants/{tenant_id}", scopes[0], count=len(chunk))
         token = page.next_token(chunk[-1].pregnancy_id if chunk else None, len(rows) > page.size)
         return views, token
 

@@ -63,7 +63,9 @@ MAX_CRITERIA = 30
 _CRITERION = re.compile(r"[A-Z]-[A-Z0-9-]{1,40}")
 
 
-def colours_of(criteria: Sequence[str], checks: Violations, rules: str = CURRENT_RULES) -> list[str]:
+def colours_of(
+    criteria: Sequence[str], checks: Violations, rules: str = CURRENT_RULES
+) -> list[str]:
     """The criteria, upper-cased and de-duplicated, each a known id of the rule table."""
     table = RULE_TABLES[rules]
     if len(criteria) > MAX_CRITERIA:
@@ -73,7 +75,9 @@ def colours_of(criteria: Sequence[str], checks: Violations, rules: str = CURRENT
     for i, raw in enumerate(criteria):
         text = raw.strip().upper()
         if not _CRITERION.fullmatch(text) or text not in table:
-            checks.add(f"criteria[{i}]", f"unknown criterion of rule table {rules}", "CRITERION_UNKNOWN")
+            checks.add(
+                f"criteria[{i}]", f"unknown criterion of rule table {rules}", "CRITERION_UNKNOWN"
+            )
         elif text not in kept:
             kept.append(text)
     return kept
@@ -134,11 +138,11 @@ def current_grade(series: Sequence[RiskAssessment]) -> Grade:
     """``series`` oldest first: the latest assessment with a non-purple colour gives the
     grade (its most severe one: reassessment may raise or lower it); purple, once found,
     stays (it coexists with any colour)."""
-    colour = None
+    colour: RiskColor | None = None
     purple = False
     for a in sorted(series, key=lambda a: (a.assessment_date, a.create_time)):
         non_purple = [c for c in a.colours if c is not RiskColor.PURPLE]
         if non_purple:
-            colour = max(non_purple, key=lambda c: c.value)
+            colour = max(non_purple, key=lambda c: int(c.value))
         purple = purple or RiskColor.PURPLE in a.colours
     return Grade(colour, purple)
