@@ -37,6 +37,8 @@ def _r(access: str, *targets: str) -> Rule:
 ID = "rhip.api.identity.v1.IdentityService."
 RES = "rhip.api.identity.v1.ResidentService."
 ARC = "rhip.api.archives.v1.ArchivesService."
+QUA = "rhip.api.identity.v1.QualificationService."
+MCH = "rhip.api.mch.v1.MchService."
 
 RULES: dict[str, Rule] = {
     # identity: regions, tenants, users, grants, tokens, audit
@@ -133,6 +135,20 @@ RULES: dict[str, Rule] = {
     ARC + "CloseRecordTransfer": _r("cell", "transfer_id:transfer_id"),
     ARC + "RelayRecordTransferDecision": _r("cell", "transfer_id:transfer_id"),
     ARC + "WithdrawRecordTransfer": _r("cell", "transfer_id:transfer_id"),
+    # identity: institution qualifications; mch (targets from world_mch.py)
+    QUA + "GrantQualification": _r("write", "tenant:tenant"),
+    QUA + "RevokeQualification": _r("write", "name:qualification"),
+    QUA + "ListQualifications": _r("list", "parent:tenant"),
+    MCH + "RegisterPregnancy": _r("write", "resident:resident"),
+    MCH + "GetPregnancy": _r("read", "name:pregnancy"),
+    MCH + "ListPregnancies": _r("list", "parent:tenant"),
+    MCH + "RecordAntenatalVisit": _r("write", "parent:pregnancy"),
+    MCH + "ListAntenatalVisits": _r("list", "parent:pregnancy"),
+    MCH + "AssessPregnancyRisk": _r("write", "mother:resident"),
+    MCH + "ListRiskAssessments": _r("list", "parent:pregnancy"),
+    MCH + "RecordDelivery": _r("write", "delivery.mother:resident"),
+    MCH + "GetDelivery": _r("read", "name:delivery"),
+    MCH + "TerminatePregnancy": _r("write", "name:pregnancy"),
 }
 
 ACCESS = frozenset({"read", "write", "list", "search", "cell", "public"})

@@ -25,6 +25,7 @@ from rhip.demo import DEMO_PASSWORD
 from rhip.demo import request_id as demo_request_id
 from security.platform import JIANGSU, SHANDONG, Platform
 from security.rpcs import TIMEOUT
+from security.world_mch import build_mch_world
 from support.residents import register_request, stub, with_check
 
 NEW_PASSWORD = "Security-Suite-Passw0rd-1"
@@ -389,6 +390,7 @@ def build_world(platform: Platform) -> World:
             )
             for i in range(count)
         )
+    build_mch_world(world, call, t1, t1_scope)
     _await_revocation(world, archives, record.name)
     return world
 
