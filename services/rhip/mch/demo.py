@@ -51,11 +51,11 @@ def seed_mch_demo(built: Mapping[str, Built], settings: Settings) -> str | None:
         for index, kinds in GRANTS.items():
             tenant = f"tenants/{tenants[index].principal.tenant_id}"
             for n, kind in enumerate(kinds):
+                granted += 1
                 with contextlib.suppress(AlreadyExists):  # granted by an earlier run
                     qualifications.grant(
                         tenant, kind, "", request_id(cell, QUALIFICATION, index * 10 + n)
                     )
-                    granted += 1
     doctor = tenants[0]  # the community health centre
     county = demo.tenants[0].county
     today = date.today()
@@ -70,4 +70,4 @@ def seed_mch_demo(built: Mapping[str, Built], settings: Settings) -> str | None:
             f"residents/{woman.resident.resident_id}", f"MCH-{cell}-0001", "",
             (today - timedelta(weeks=10)).isoformat(), None, request_id(cell, PREGNANCY, 0),
         )  # fmt: skip
-    return f"mch demo data: {granted} qualification(s) granted, 1 pregnancy"
+    return f"mch demo data: {granted} qualifications, 1 pregnancy"
