@@ -185,3 +185,24 @@ def test_a_hospital_outside_the_county_cannot_record_her_delivery(mch: Mch) -> N
     with pytest.raises(grpc.RpcError) as caught:
         _deliver(mch, [_baby()], who="ts-hosp-doctor")
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_an_emergency_delivery_at_a_primary_institution_states_its_reason(mch: Mch) -> None:
+    mch.register(lmp_days_ago=270, registration_date=days_ago(200))
+    mch.grant("qs-chc", qpb.QUALIFICATION_KIND_MIDWIFERY)
+    mch.api.AssessPregnancyRisk(
+        mpb.AssessPregnancyRiskRequest(mother=mch.residents["woman"], criteria=["P-HBV"]),
+        metadata=mch.md("qs-hosp-doctor"),
+    )
+    delivery = mch.api.RecordDelivery(
+        mpb.RecordDeliveryRequest(
+            delivery=pb.Delivery(
+                mother=mch.residents["woman"],
+                delivery_date=(datetime.now(UTC) - timedelta(hours=1)).date().isoformat(),
+                mode=pb.DELIVERY_MODE_VAGINAL, newborns=[_baby()],
+                emergency_reason="急产，转诊途中分娩",
+            )
+        ),
+        metadata=mch.md("qs-doctor"),
+    )  # fmt: skip
+    assert delivery.pregnancy and delivery.emergency_reason == "急产，转诊途中分娩"

@@ -188,6 +188,23 @@ def test_visits_fill_their_slots_and_missed_windows_show(mch: Mch) -> None:
         mpb.ListAntenatalVisitsRequest(parent=p.name), metadata=mch.md("qs-doctor")
     )
     assert [v.slot for v in listed.visits] == [0, 3]  # the registration check, then this one
+    # The registration check at 13w came after slot 1 closed: saved, tagged with that slot.
+    assert [v.missed_slot for v in listed.visits] == [1, 0]
+
+
+def test_a_visit_between_windows_is_tagged_with_the_slot_it_missed(mch: Mch) -> None:
+    p = mch.register(lmp_days_ago=190, registration_date=days_ago(120))  # registered at 10w
+    visit = mch.api.RecordAntenatalVisit(
+        mpb.RecordAntenatalVisitRequest(
+            parent=p.name,
+            visit=pb.AntenatalVisit(visit_date=days_ago(5)),  # 26w: no window
+        ),
+        metadata=mch.md("qs-doctor"),
+    )
+    assert (visit.slot, visit.missed_slot) == (0, 3)  # 21–24w closed without a visit
+    got = mch.api.GetPregnancy(mpb.GetPregnancyRequest(name=p.name), metadata=mch.md("qs-doctor"))
+    assert _slots(got)[2] == _slots(got)[3] == pb.SLOT_STATE_MISSED
+    assert _slots(got)[4] == pb.SLOT_STATE_UPCOMING
 
 
 @pytest.mark.parametrize(

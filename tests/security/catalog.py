@@ -143,6 +143,7 @@ RULES: dict[str, Rule] = {
     MCH + "GetPregnancy": _r("read", "name:pregnancy"),
     MCH + "ListPregnancies": _r("list", "parent:tenant"),
     MCH + "RecordAntenatalVisit": _r("write", "parent:pregnancy"),
+    MCH + "RecordPostpartumVisit": _r("write", "parent:pregnancy"),
     MCH + "ListAntenatalVisits": _r("list", "parent:pregnancy"),
     MCH + "AssessPregnancyRisk": _r("write", "mother:resident"),
     MCH + "ListRiskAssessments": _r("list", "parent:pregnancy"),

@@ -14,6 +14,7 @@ from rhip.mch.pregnancies.domain import (
     PregnancyState,
     PregnancyView,
     TerminationReason,
+    VisitKind,
 )
 from rhip.mch.risk.domain import Grade, RiskAssessment, RiskColor
 
@@ -27,6 +28,8 @@ MODES = {m: getattr(pb, f"DELIVERY_MODE_{m.value}") for m in DeliveryMode}
 MODES_BACK = {v: k for k, v in MODES.items()}
 SEXES = {s: getattr(pb, f"NEWBORN_SEX_{s.value}") for s in NewbornSex}
 SEXES_BACK = {v: k for k, v in SEXES.items()}
+KINDS = {k: getattr(pb, f"VISIT_KIND_{k.value}") for k in VisitKind}
+KINDS_BACK = {v: k for k, v in KINDS.items()}
 SLOT_STATES = {
     name: getattr(pb, f"SLOT_STATE_{name}")
     for name in ("UPCOMING", "DUE", "DONE", "MISSED", "CLOSED")
@@ -93,6 +96,7 @@ def pregnancy_to_pb(v: PregnancyView) -> pb.Pregnancy:
         create_time=ts(p.create_time),
         update_time=ts(p.update_time),
         current_ga_days=v.current_ga,
+        discharge_date=p.discharge_date.isoformat() if p.discharge_date else "",
     )
 
 
@@ -121,6 +125,8 @@ def visit_to_pb(v: AntenatalVisit) -> pb.AntenatalVisit:
         guidance=v.guidance,
         tenant=f"tenants/{v.tenant_id}",
         create_time=ts(v.create_time),
+        missed_slot=v.missed_slot,
+        kind=KINDS[v.kind],
     )
 
 
@@ -185,4 +191,6 @@ def delivery_to_pb(d: Delivery) -> pb.Delivery:
         ],
         recorded_by=d.recorded_by,
         create_time=ts(d.create_time),
+        discharge_date=d.discharge_date.isoformat(),
+        emergency_reason=d.emergency_reason,
     )

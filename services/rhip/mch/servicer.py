@@ -9,6 +9,7 @@ from rhip.kit.apis import public_methods
 from rhip.kit.pagination import parse_page
 from rhip.mch.convert import (
     COLOURS_BACK,
+    KINDS_BACK,
     MODES_BACK,
     REASONS_BACK,
     STATES_BACK,
@@ -66,6 +67,13 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
         )  # fmt: skip
         return visit_to_pb(visit)
 
+    def RecordPostpartumVisit(self, request, context):
+        visit = self.uc.record_postpartum(
+            request.parent, KINDS_BACK.get(request.kind), request.visit.visit_date,
+            measures_of(request.visit), request.visit.guidance, request.request_id,
+        )  # fmt: skip
+        return visit_to_pb(visit)
+
     def ListAntenatalVisits(self, request, context):
         page = parse_page(request.page_size, request.page_token, request.parent)
         visits, token = self.uc.list_visits(request.parent, page)
@@ -90,7 +98,7 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
         d = request.delivery
         delivery = self.uc.record_delivery(
             d.mother, d.delivery_date, MODES_BACK.get(d.mode), newborns_from_pb(d),
-            request.request_id,
+            request.request_id, d.discharge_date, d.emergency_reason,
         )  # fmt: skip
         return delivery_to_pb(delivery)
 

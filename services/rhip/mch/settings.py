@@ -18,6 +18,9 @@ class MchSettings:
     local_registration_weeks: int = 13
     # Most babies one delivery may record (DOMAIN gives none; sextuplets are the practical top).
     max_newborns: int = 6
+    # The 42-day postpartum check is due on postpartum day 42 (DOMAIN §3.1); it counts as on
+    # time up to this many days later (a programme choice, so configuration).
+    check_42d_grace_days: int = 14
 
 
 def load_mch_settings(env: Mapping[str, str]) -> MchSettings:
@@ -25,4 +28,5 @@ def load_mch_settings(env: Mapping[str, str]) -> MchSettings:
     return MchSettings(
         local_registration_weeks=env_int(env, "RHIP_MCH_LOCAL_REGISTRATION_WEEKS", 13, 6, 13),
         max_newborns=env_int(env, "RHIP_MCH_MAX_NEWBORNS", 6, 1, 9),
+        check_42d_grace_days=env_int(env, "RHIP_MCH_CHECK_42D_GRACE_DAYS", 14, 0, 28),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rhip.kit.authz import Authorizer
 from rhip.mch.deliveries.usecases import DeliveryUseCases
+from rhip.mch.pregnancies.visits import VisitUseCases
 from rhip.mch.roles import CATALOG_PREFIX, permission_rules
 
 
@@ -13,5 +14,5 @@ def sync_role_catalog(authz: Authorizer) -> None:
     authz.sync_catalog(CATALOG_PREFIX, permission_rules())
 
 
-class MchUseCases(DeliveryUseCases):
+class MchUseCases(DeliveryUseCases, VisitUseCases):
     """Every mch use case."""

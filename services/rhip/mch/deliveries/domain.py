@@ -54,6 +54,8 @@ class Delivery:
     newborns: tuple[Newborn, ...]
     recorded_by: str
     create_time: datetime
+    discharge_date: date
+    emergency_reason: str = ""
 
     @property
     def scopes(self) -> tuple[str, ...]:

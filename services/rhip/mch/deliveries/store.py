@@ -35,6 +35,8 @@ DELIVERY = Table(
     Column("mode", String(12), nullable=False),
     Column("ga_days", Integer, nullable=False),
     Column("recorded_by", String(80), nullable=False),
+    Column("discharge_date", Date, nullable=False),
+    Column("emergency_reason", String(500), nullable=False),
     Column("create_time", DateTime(timezone=True), nullable=False),
     Column("request_id", String(36), unique=True),
 )
@@ -71,6 +73,7 @@ class DeliveryStore(StoreBase):
                 tenant_id=d.tenant_id, scope_path=d.scope_path,
                 pregnancy_scope=d.pregnancy_scope, delivery_date=d.delivery_date,
                 mode=d.mode.value, ga_days=d.ga_days, recorded_by=d.recorded_by,
+                discharge_date=d.discharge_date, emergency_reason=d.emergency_reason,
                 create_time=d.create_time, request_id=request_id or None,
             )
         )  # fmt: skip
@@ -109,4 +112,5 @@ class DeliveryStore(StoreBase):
             row.pregnancy_scope, row.delivery_date, DeliveryMode(row.mode), row.ga_days,
             tuple(_newborn(b) for b in babies), row.recorded_by,
             utc(row.create_time),  # type: ignore[arg-type]
+            row.discharge_date, row.emergency_reason,
         )  # fmt: skip

@@ -12,7 +12,7 @@ from rhip.kit.authn import current_principal
 from rhip.kit.errors import FailedPrecondition, Violations, invalid
 from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
-from rhip.kit.requests import parse_resource_name
+from rhip.kit.requests import check_no_controls, parse_resource_name
 from rhip.mch.access import SECONDARY
 from rhip.mch.clients import NewNewborn
 from rhip.mch.deliveries import domain
@@ -27,7 +27,7 @@ from rhip.mch.risk.usecases import RiskUseCases
 class DeliveryUseCases(RiskUseCases):
     def record_delivery(
         self, mother: str, day_text: str, mode: DeliveryMode | None, newborns: list[Newborn],
-        request_id: str,
+        request_id: str, discharge_text: str = "", emergency: str = "",
     ) -> Delivery:  # fmt: skip
         principal = current_principal()
         now = self.clock()
@@ -38,9 +38,23 @@ class DeliveryUseCases(RiskUseCases):
         if mode is None:
             checks.add("delivery.mode", "must be set", "DELIVERY_MODE_REQUIRED")
         domain.check_newborns(newborns, day, now, self.options.max_newborns, checks)
+        discharge = (
+            checks.check(parse_day, discharge_text, "delivery.discharge_date", today)
+            if discharge_text
+            else day
+        )
+        if day is not None and discharge is not None and discharge < day:
+            checks.add(
+                "delivery.discharge_date", "is before the delivery", "DISCHARGE_BEFORE_DELIVERY"
+            )
+        emergency = emergency.strip()
+        if len(emergency) > 500:
+            checks.add("delivery.emergency_reason", "at most 500 characters", "TEXT_TOO_LONG")
+        elif emergency:
+            checks.check(check_no_controls, emergency, "delivery.emergency_reason")
         key = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
-        assert day is not None and mode is not None
+        assert day is not None and mode is not None and discharge is not None
         tenant, scope = self._own_tenant(principal, "RecordDelivery")
         self._require_qualification(tenant, "MIDWIFERY")
         if key:
@@ -61,10 +75,11 @@ class DeliveryUseCases(RiskUseCases):
                         "DATE_BEFORE_REGISTRATION",
                     )  # fmt: skip
                 grade = Grade(RiskColor(p.risk_rank) if p.risk_rank else None, p.purple)
-                if grade.needs_secondary_or_higher and tenant.level < SECONDARY:
+                if grade.needs_secondary_or_higher and tenant.level < SECONDARY and not emergency:
                     raise FailedPrecondition(
                         "a woman graded yellow or above, or purple, delivers at a "
-                        "secondary-or-higher institution",
+                        "secondary-or-higher institution (an emergency delivery elsewhere "
+                        "states its emergency_reason)",
                         reason="DELIVERY_LEVEL_REQUIRED",
                         metadata={"risk": grade.colour.name if grade.colour else "PURPLE"},
                     )
@@ -78,15 +93,15 @@ class DeliveryUseCases(RiskUseCases):
                     )
                     for n in sorted(newborns, key=lambda n: n.birth_order)
                 ),
-                principal.subject, now,
+                principal.subject, now, discharge, emergency,
             )  # fmt: skip
             DeliveryStore(tx).add(delivery, key)
             if p is not None:
-                pregnancies.save(p.delivered(delivery.delivery_id, day, now))
+                pregnancies.save(p.delivered(delivery.delivery_id, day, discharge, now))
             self._audit(
                 tx, "delivery.record", f"deliveries/{delivery.delivery_id}", scope,
                 resident=woman.resident_id, pregnancy=delivery.pregnancy_id,
-                newborns=len(delivery.newborns),
+                newborns=len(delivery.newborns), emergency=bool(emergency),
             )  # fmt: skip
         return self._register_newborns(delivery)
 

@@ -21,10 +21,24 @@ class PregnancyState(Enum):
     ANTENATAL = "ANTENATAL"
     DELIVERED = "DELIVERED"
     TERMINATED = "TERMINATED"
+    POSTPARTUM_VISITED = "POSTPARTUM_VISITED"
+    CHECK_42D_DONE = "CHECK_42D_DONE"
 
     @property
     def open(self) -> bool:
+        """Before delivery: the woman's one open pregnancy."""
         return self in (PregnancyState.REGISTERED, PregnancyState.ANTENATAL)
+
+    @property
+    def postpartum(self) -> bool:
+        """Delivered, the 42-day check still to come."""
+        return self in (PregnancyState.DELIVERED, PregnancyState.POSTPARTUM_VISITED)
+
+
+class VisitKind(Enum):
+    ANTENATAL = "ANTENATAL"
+    POSTPARTUM_HOME = "POSTPARTUM_HOME"
+    CHECK_42D = "CHECK_42D"
 
 
 class TerminationReason(Enum):
@@ -61,6 +75,19 @@ def slot_of(ga_days: int) -> int:
 def next_slot_after(ga_days: int) -> Slot | None:
     """The first slot whose window opens after a visit at ``ga_days``."""
     return next((s for s in SLOTS if s.start_days > ga_days), None)
+
+
+def missed_slot(ga_days: int, done: set[int]) -> int:
+    """For an antenatal visit outside every window: the latest slot closed before it without
+    a visit (the one it came late for), else 0."""
+    if slot_of(ga_days):
+        return 0
+    closed = [s.number for s in SLOTS if s.end_days < ga_days and s.number not in done]
+    return closed[-1] if closed else 0
+
+
+HOME_VISIT_DAYS = 7  # the postpartum home visit: within a week of discharge (DOMAIN §3.1)
+CHECK_42D_DAY = 42  # the 42-day check: postpartum day 42
 
 
 _HANDBOOK = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-]{4,28}[0-9A-Za-z]")
@@ -126,6 +153,7 @@ class Pregnancy:
     delivery_id: str = ""
     termination_reason: TerminationReason | None = None
     end_date: date | None = None  # the delivery or termination date
+    discharge_date: date | None = None  # after delivery: opens the home-visit window
     termination_note: str = ""
     create_time: datetime | None = None
     update_time: datetime | None = None
@@ -149,14 +177,13 @@ class Pregnancy:
                 metadata={"state": self.state.value},
             )
 
-    def after_visit(self, ga_days: int, now: datetime) -> Pregnancy:
-        """A visit at ``ga_days``: the next expected slot moves past it (never back)."""
+    def after_visit(self, latest_ga: int, now: datetime) -> Pregnancy:
+        """After an antenatal visit, ``latest_ga`` the latest visit's gestational age: the
+        next expected slot is the first to open after it (a late-recorded earlier visit does
+        not move it back)."""
         self.require_open()
-        nxt = next_slot_after(ga_days)
+        nxt = next_slot_after(latest_ga)
         number = nxt.number if nxt else 0
-        if self.next_slot and (number == 0 or number < self.next_slot):
-            number = self.next_slot if number else 0  # a late-recorded earlier visit keeps it
-            nxt = SLOTS[number - 1] if number else None
         return replace(
             self,
             state=PregnancyState.ANTENATAL,
@@ -165,11 +192,47 @@ class Pregnancy:
             update_time=now,
         )
 
-    def delivered(self, delivery_id: str, day: date, now: datetime) -> Pregnancy:
+    def delivered(self, delivery_id: str, day: date, discharge: date, now: datetime) -> Pregnancy:
+        """Delivered: the postpartum home visit is due within a week of discharge."""
         self.require_open()
         return replace(
             self, state=PregnancyState.DELIVERED, delivery_id=delivery_id, end_date=day,
-            next_slot=0, next_slot_end=None, update_time=now,
+            discharge_date=discharge, next_slot=6,
+            next_slot_end=discharge + timedelta(days=HOME_VISIT_DAYS), update_time=now,
+        )  # fmt: skip
+
+    def postpartum_window(self, kind: VisitKind, grace_days: int) -> tuple[date, date]:
+        assert self.end_date is not None and self.discharge_date is not None
+        if kind is VisitKind.POSTPARTUM_HOME:
+            return self.discharge_date, self.discharge_date + timedelta(days=HOME_VISIT_DAYS)
+        start = self.end_date + timedelta(days=CHECK_42D_DAY)
+        return start, start + timedelta(days=grace_days)
+
+    def after_postpartum(
+        self, kind: VisitKind, day: date, grace_days: int, now: datetime
+    ) -> Pregnancy:
+        """DELIVERED → POSTPARTUM_VISITED (home visit) → CHECK_42D_DONE (42-day check; it may
+        come without a home visit, which then stays missed)."""
+        if not self.state.postpartum:
+            raise FailedPrecondition(
+                "postpartum checks follow a delivery recorded here",
+                reason="PREGNANCY_NOT_DELIVERED" if self.state.open else "PREGNANCY_CLOSED",
+                metadata={"state": self.state.value},
+            )
+        assert self.end_date is not None
+        if day < self.end_date:
+            raise invalid("visit.visit_date", "is before the delivery", "VISIT_BEFORE_DELIVERY")
+        if kind is VisitKind.CHECK_42D:
+            return replace(
+                self, state=PregnancyState.CHECK_42D_DONE, next_slot=0, next_slot_end=None,
+                update_time=now,
+            )  # fmt: skip
+        if self.state is PregnancyState.POSTPARTUM_VISITED:
+            return replace(self, update_time=now)  # another home visit (low weight, twins…)
+        _, end = self.postpartum_window(VisitKind.CHECK_42D, grace_days)
+        return replace(
+            self, state=PregnancyState.POSTPARTUM_VISITED, next_slot=7, next_slot_end=end,
+            update_time=now,
         )  # fmt: skip
 
     def terminated(
@@ -229,11 +292,20 @@ class AntenatalVisit:
     measures: dict[str, float]  # weight_kg, systolic, diastolic, fundal_height_cm, fetal_heart_rate
     guidance: str
     create_time: datetime
+    kind: VisitKind = VisitKind.ANTENATAL
+    missed_slot: int = 0
 
 
-def schedule(p: Pregnancy, visits: list[AntenatalVisit], today: date) -> list[SlotView]:
-    """The five slots as of ``today``: DONE by the first visit in the window; MISSED once the
-    window closed without one; CLOSED when the episode ended before the window did."""
+HOME_SLOT = Slot(6, 0, 0)
+CHECK_SLOT = Slot(7, 0, 0)
+
+
+def schedule(
+    p: Pregnancy, visits: list[AntenatalVisit], today: date, grace_days: int = 14
+) -> list[SlotView]:
+    """The slots as of ``today``: DONE by the first visit in the window; MISSED once the
+    window closed without one; CLOSED when the episode ended before the window did. Once
+    delivered, the postpartum home visit (6) and the 42-day check (7) follow."""
     ended = None if p.state.open else p.end_date
     views = []
     for slot in SLOTS:
@@ -251,6 +323,25 @@ def schedule(p: Pregnancy, visits: list[AntenatalVisit], today: date) -> list[Sl
         else:
             state = "DUE"
         views.append(SlotView(slot, start, end, state, done.visit_id if done else ""))
+    if p.state.postpartum or p.state is PregnancyState.CHECK_42D_DONE:
+        complete = p.state is PregnancyState.CHECK_42D_DONE
+        for slot, kind in (
+            (HOME_SLOT, VisitKind.POSTPARTUM_HOME),
+            (CHECK_SLOT, VisitKind.CHECK_42D),
+        ):
+            start, end = p.postpartum_window(kind, grace_days)
+            done = next((v for v in visits if v.slot == slot.number), None)
+            if done is not None:
+                state = "DONE"
+            elif end < today:
+                state = "MISSED"
+            elif complete:
+                state = "CLOSED"
+            elif today < start:
+                state = "UPCOMING"
+            else:
+                state = "DUE"
+            views.append(SlotView(slot, start, end, state, done.visit_id if done else ""))
     return views
 
 
@@ -290,5 +381,9 @@ class PregnancyView:
     current_ga: int  # 0 once closed
 
 
-def view(p: Pregnancy, visits: list[AntenatalVisit], today: date) -> PregnancyView:
-    return PregnancyView(p, schedule(p, visits, today), p.ga_on(today) if p.state.open else 0)
+def view(
+    p: Pregnancy, visits: list[AntenatalVisit], today: date, grace_days: int = 14
+) -> PregnancyView:
+    return PregnancyView(
+        p, schedule(p, visits, today, grace_days), p.ga_on(today) if p.state.open else 0
+    )

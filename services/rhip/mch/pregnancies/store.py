@@ -15,6 +15,7 @@ from rhip.mch.pregnancies.domain import (
     Pregnancy,
     PregnancyState,
     TerminationReason,
+    VisitKind,
 )
 from rhip.mch.store import StoreBase, metadata
 from sqlalchemy import (
@@ -40,7 +41,7 @@ PREGNANCY = Table(
     Column("open_resident_id", String(36), unique=True),
     Column("tenant_id", String(36), nullable=False, index=True),
     Column("scope_path", String(200), nullable=False, index=True),
-    Column("state", String(12), nullable=False),
+    Column("state", String(20), nullable=False),
     Column("handbook_number", String(30), nullable=False, unique=True),
     Column("registration_date", Date, nullable=False),
     Column("lmp", Date, nullable=False),
@@ -53,6 +54,7 @@ PREGNANCY = Table(
     Column("delivery_id", String(36), nullable=False),
     Column("termination_reason", String(12), nullable=False),
     Column("end_date", Date),
+    Column("discharge_date", Date),
     Column("termination_note", String(500), nullable=False),
     Column("create_time", DateTime(timezone=True), nullable=False),
     Column("update_time", DateTime(timezone=True), nullable=False),
@@ -67,6 +69,8 @@ VISIT = Table(
     Column("visit_date", Date, nullable=False),
     Column("ga_days", Integer, nullable=False),
     Column("slot", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("missed_slot", Integer, nullable=False),
     Column("measures", Text, nullable=False),
     Column("guidance", Text, nullable=False),
     Column("create_time", DateTime(timezone=True), nullable=False),
@@ -105,6 +109,7 @@ def _pregnancy(row: Any) -> Pregnancy:
         if row.termination_reason
         else None,
         end_date=row.end_date,
+        discharge_date=row.discharge_date,
         termination_note=row.termination_note,
         create_time=utc(row.create_time),
         update_time=utc(row.update_time),
@@ -122,6 +127,7 @@ def _values(p: Pregnancy) -> dict[str, Any]:
         "delivery_id": p.delivery_id,
         "termination_reason": p.termination_reason.value if p.termination_reason else "",
         "end_date": p.end_date,
+        "discharge_date": p.discharge_date,
         "termination_note": p.termination_note,
         "update_time": p.update_time,
     }
@@ -131,6 +137,7 @@ def _visit(row: Any) -> AntenatalVisit:
     return AntenatalVisit(
         row.id, row.pregnancy_id, row.tenant_id, row.visit_date, row.ga_days, row.slot,
         json.loads(row.measures), row.guidance, utc(row.create_time),  # type: ignore[arg-type]
+        VisitKind(row.kind), row.missed_slot,
     )  # fmt: skip
 
 
@@ -190,9 +197,8 @@ class PregnancyStore(StoreBase):
         if state is not None:
             query = query.where(_P.c.state == state.value)
         if overdue_before is not None:
-            query = query.where(
-                _P.c.open_resident_id.is_not(None), _P.c.next_slot_end < overdue_before
-            )
+            # Closed episodes have no next slot (NULL): only open and postpartum ones remain.
+            query = query.where(_P.c.next_slot_end < overdue_before)
         if min_risk:
             query = query.where(_P.c.risk_rank >= min_risk)
         if purple_only:
@@ -206,7 +212,8 @@ class PregnancyStore(StoreBase):
         self.s.execute(
             insert(_V).values(
                 id=v.visit_id, pregnancy_id=v.pregnancy_id, tenant_id=v.tenant_id,
-                visit_date=v.visit_date, ga_days=v.ga_days, slot=v.slot,
+                visit_date=v.visit_date, ga_days=v.ga_days, slot=v.slot, kind=v.kind.value,
+                missed_slot=v.missed_slot,
                 measures=json.dumps(v.measures), guidance=v.guidance,
                 create_time=v.create_time, request_id=request_id or None,
             )

@@ -27,8 +27,6 @@ from rhip.mch.pregnancies.domain import (
 from rhip.mch.pregnancies.store import PregnancyStore, PregnancyTaken
 from sqlalchemy import Connection
 
-MAX_GUIDANCE = 1000
-
 
 def parse_day(text: str, field: str, today: date, *, default_today: bool = False) -> date | None:
     """A date not in the future; today when empty and ``default_today``."""
@@ -51,7 +49,12 @@ class PregnancyUseCases(MchBase):
         )
 
     def _view(self, tx: Connection, p: Pregnancy) -> PregnancyView:
-        return domain.view(p, PregnancyStore(tx).visits(p.pregnancy_id), self.clock().date())
+        return domain.view(
+            p,
+            PregnancyStore(tx).visits(p.pregnancy_id),
+            self.clock().date(),
+            self.options.check_42d_grace_days,
+        )
 
     # -- registration ------------------------------------------------------------------------
     def register(
@@ -108,11 +111,13 @@ class PregnancyUseCases(MchBase):
                     "the handbook number is already in use", reason="HANDBOOK_NUMBER_TAKEN"
                 ) from None
             ga_days = p.registration_ga
-            # The registration check is the first antenatal check (DOMAIN §3.1).
+            # The registration check is the first antenatal check (DOMAIN §3.1); a late one is
+            # tagged with the slot it missed.
             store.add_visit(
                 AntenatalVisit(
                     new_id(), p.pregnancy_id, tenant.tenant_id, day, ga_days,
                     domain.slot_of(ga_days), {}, "", now,
+                    missed_slot=domain.missed_slot(ga_days, set()),
                 ),
                 "",
             )  # fmt: skip
@@ -151,59 +156,6 @@ class PregnancyUseCases(MchBase):
             self._audit(tx, "pregnancy.list", f"tenants/{tenant_id}", scopes[0], count=len(chunk))
         token = page.next_token(chunk[-1].pregnancy_id if chunk else None, len(rows) > page.size)
         return views, token
-
-    # -- antenatal visits ------------------------------------------------------------------
-    def record_visit(
-        self, parent: str, visit_date: str, measures: dict[str, float], guidance: str,
-        request_id: str,
-    ) -> AntenatalVisit:  # fmt: skip
-        principal = current_principal()
-        today = self.clock().date()
-        checks = Violations()
-        checks.check(parse_resource_name, parent, "pregnancies", "parent")
-        day = checks.check(parse_day, visit_date, "visit.visit_date", today)
-        kept = domain.check_measures(measures, checks)
-        if len(guidance) > MAX_GUIDANCE:
-            checks.add("visit.guidance", f"at most {MAX_GUIDANCE} characters", "TEXT_TOO_LONG")
-        else:
-            checks.check(check_no_controls, guidance, "visit.guidance", multiline=True)
-        key = checks.check(request_key, request_id) or ""
-        checks.raise_if_any()
-        assert day is not None
-        now = self.clock()
-        with self._unit() as tx:
-            p = self._load_pregnancy(tx, parent, "RecordAntenatalVisit", field="parent", lock=True)
-            store = PregnancyStore(tx)
-            if claim(tx, key) and (earlier := store.visit_by_request(key)) is not None:
-                return earlier
-            p.require_open()
-            if day < p.registration_date:
-                raise invalid(
-                    "visit.visit_date", "is before the registration", "VISIT_BEFORE_REGISTRATION"
-                )
-            ga_days = p.ga_on(day)
-            visit = AntenatalVisit(
-                new_id(), p.pregnancy_id, principal.tenant_id or p.tenant_id, day, ga_days,
-                domain.slot_of(ga_days), kept, guidance.strip(), now,
-            )  # fmt: skip
-            store.add_visit(visit, key)
-            store.save(p.after_visit(ga_days, now))
-            self._audit(
-                tx, "pregnancy.visit", f"pregnancies/{p.pregnancy_id}/antenatalVisits/"
-                f"{visit.visit_id}", p.scope_path, resident=p.resident_id, slot=visit.slot,
-            )  # fmt: skip
-            return visit
-
-    def list_visits(self, parent: str, page: Page) -> tuple[list[AntenatalVisit], str]:
-        with self._unit(durable=False) as tx:
-            p = self._load_pregnancy(tx, parent, "ListAntenatalVisits", field="parent")
-            rows = PregnancyStore(tx).visits(p.pregnancy_id, page.after, page.size + 1)
-            self._audit(
-                tx, "pregnancy.visits.read", f"pregnancies/{p.pregnancy_id}", p.scope_path,
-                resident=p.resident_id,
-            )  # fmt: skip
-        chunk = rows[: page.size]
-        return chunk, page.next_token(chunk[-1].visit_id if chunk else None, len(rows) > page.size)
 
     # -- termination ------------------------------------------------------------------------
     def terminate(

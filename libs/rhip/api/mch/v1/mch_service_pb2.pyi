@@ -71,6 +71,18 @@ class RecordAntenatalVisitRequest(_message.Message):
     request_id: str
     def __init__(self, parent: _Optional[str] = ..., visit: _Optional[_Union[_pregnancy_pb2.AntenatalVisit, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
+class RecordPostpartumVisitRequest(_message.Message):
+    __slots__ = ("parent", "kind", "visit", "request_id")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    VISIT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    kind: _pregnancy_pb2.VisitKind
+    visit: _pregnancy_pb2.AntenatalVisit
+    request_id: str
+    def __init__(self, parent: _Optional[str] = ..., kind: _Optional[_Union[_pregnancy_pb2.VisitKind, str]] = ..., visit: _Optional[_Union[_pregnancy_pb2.AntenatalVisit, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
 class ListAntenatalVisitsRequest(_message.Message):
     __slots__ = ("parent", "page_size", "page_token")
     PARENT_FIELD_NUMBER: _ClassVar[int]

@@ -57,6 +57,11 @@ class MchServiceStub:
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordAntenatalVisitRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.AntenatalVisit.FromString,
                 _registered_method=True)
+        self.RecordPostpartumVisit = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/RecordPostpartumVisit',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordPostpartumVisitRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.AntenatalVisit.FromString,
+                _registered_method=True)
         self.ListAntenatalVisits = channel.unary_unary(
                 '/rhip.api.mch.v1.MchService/ListAntenatalVisits',
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListAntenatalVisitsRequest.SerializeToString,
@@ -123,8 +128,16 @@ class MchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordPostpartumVisit(self, request, context):
+        """Records the postpartum home visit or the 42-day check of a delivered pregnancy; a visit
+        outside its window is saved and tagged with the slot it missed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListAntenatalVisits(self, request, context):
-        """A pregnancy's antenatal checks, oldest first.
+        """A pregnancy's antenatal and postpartum checks, oldest first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -188,6 +201,11 @@ def add_MchServiceServicer_to_server(servicer, server):
             'RecordAntenatalVisit': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordAntenatalVisit,
                     request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordAntenatalVisitRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.AntenatalVisit.SerializeToString,
+            ),
+            'RecordPostpartumVisit': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordPostpartumVisit,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordPostpartumVisitRequest.FromString,
                     response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.AntenatalVisit.SerializeToString,
             ),
             'ListAntenatalVisits': grpc.unary_unary_rpc_method_handler(
@@ -330,6 +348,33 @@ class MchService:
             target,
             '/rhip.api.mch.v1.MchService/RecordAntenatalVisit',
             rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordAntenatalVisitRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.AntenatalVisit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordPostpartumVisit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/RecordPostpartumVisit',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordPostpartumVisitRequest.SerializeToString,
             rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.AntenatalVisit.FromString,
             options,
             channel_credentials,

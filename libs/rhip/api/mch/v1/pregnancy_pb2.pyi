@@ -17,6 +17,15 @@ class PregnancyState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     PREGNANCY_STATE_ANTENATAL: _ClassVar[PregnancyState]
     PREGNANCY_STATE_DELIVERED: _ClassVar[PregnancyState]
     PREGNANCY_STATE_TERMINATED: _ClassVar[PregnancyState]
+    PREGNANCY_STATE_POSTPARTUM_VISITED: _ClassVar[PregnancyState]
+    PREGNANCY_STATE_CHECK_42D_DONE: _ClassVar[PregnancyState]
+
+class VisitKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    VISIT_KIND_UNSPECIFIED: _ClassVar[VisitKind]
+    VISIT_KIND_ANTENATAL: _ClassVar[VisitKind]
+    VISIT_KIND_POSTPARTUM_HOME: _ClassVar[VisitKind]
+    VISIT_KIND_CHECK_42D: _ClassVar[VisitKind]
 
 class RiskColor(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -63,6 +72,12 @@ PREGNANCY_STATE_REGISTERED: PregnancyState
 PREGNANCY_STATE_ANTENATAL: PregnancyState
 PREGNANCY_STATE_DELIVERED: PregnancyState
 PREGNANCY_STATE_TERMINATED: PregnancyState
+PREGNANCY_STATE_POSTPARTUM_VISITED: PregnancyState
+PREGNANCY_STATE_CHECK_42D_DONE: PregnancyState
+VISIT_KIND_UNSPECIFIED: VisitKind
+VISIT_KIND_ANTENATAL: VisitKind
+VISIT_KIND_POSTPARTUM_HOME: VisitKind
+VISIT_KIND_CHECK_42D: VisitKind
 RISK_COLOR_UNSPECIFIED: RiskColor
 RISK_COLOR_GREEN: RiskColor
 RISK_COLOR_YELLOW: RiskColor
@@ -119,7 +134,7 @@ class RiskGrade(_message.Message):
     def __init__(self, color: _Optional[_Union[RiskColor, str]] = ..., purple: _Optional[bool] = ..., management: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Pregnancy(_message.Message):
-    __slots__ = ("name", "resident", "managing_tenant", "state", "handbook_number", "registration_date", "lmp_date", "edd", "registration_ga_days", "early_registration", "within_local_deadline", "schedule", "risk", "delivery", "termination_reason", "termination_date", "create_time", "update_time", "current_ga_days")
+    __slots__ = ("name", "resident", "managing_tenant", "state", "handbook_number", "registration_date", "lmp_date", "edd", "registration_ga_days", "early_registration", "within_local_deadline", "schedule", "risk", "delivery", "termination_reason", "termination_date", "create_time", "update_time", "current_ga_days", "discharge_date")
     NAME_FIELD_NUMBER: _ClassVar[int]
     RESIDENT_FIELD_NUMBER: _ClassVar[int]
     MANAGING_TENANT_FIELD_NUMBER: _ClassVar[int]
@@ -139,6 +154,7 @@ class Pregnancy(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     CURRENT_GA_DAYS_FIELD_NUMBER: _ClassVar[int]
+    DISCHARGE_DATE_FIELD_NUMBER: _ClassVar[int]
     name: str
     resident: str
     managing_tenant: str
@@ -158,10 +174,11 @@ class Pregnancy(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     current_ga_days: int
-    def __init__(self, name: _Optional[str] = ..., resident: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., state: _Optional[_Union[PregnancyState, str]] = ..., handbook_number: _Optional[str] = ..., registration_date: _Optional[str] = ..., lmp_date: _Optional[str] = ..., edd: _Optional[str] = ..., registration_ga_days: _Optional[int] = ..., early_registration: _Optional[bool] = ..., within_local_deadline: _Optional[bool] = ..., schedule: _Optional[_Iterable[_Union[AntenatalSlot, _Mapping]]] = ..., risk: _Optional[_Union[RiskGrade, _Mapping]] = ..., delivery: _Optional[str] = ..., termination_reason: _Optional[_Union[TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current_ga_days: _Optional[int] = ...) -> None: ...
+    discharge_date: str
+    def __init__(self, name: _Optional[str] = ..., resident: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., state: _Optional[_Union[PregnancyState, str]] = ..., handbook_number: _Optional[str] = ..., registration_date: _Optional[str] = ..., lmp_date: _Optional[str] = ..., edd: _Optional[str] = ..., registration_ga_days: _Optional[int] = ..., early_registration: _Optional[bool] = ..., within_local_deadline: _Optional[bool] = ..., schedule: _Optional[_Iterable[_Union[AntenatalSlot, _Mapping]]] = ..., risk: _Optional[_Union[RiskGrade, _Mapping]] = ..., delivery: _Optional[str] = ..., termination_reason: _Optional[_Union[TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current_ga_days: _Optional[int] = ..., discharge_date: _Optional[str] = ...) -> None: ...
 
 class AntenatalVisit(_message.Message):
-    __slots__ = ("name", "visit_date", "ga_days", "slot", "weight_kg", "systolic", "diastolic", "fundal_height_cm", "fetal_heart_rate", "guidance", "tenant", "create_time")
+    __slots__ = ("name", "visit_date", "ga_days", "slot", "weight_kg", "systolic", "diastolic", "fundal_height_cm", "fetal_heart_rate", "guidance", "tenant", "create_time", "missed_slot", "kind")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VISIT_DATE_FIELD_NUMBER: _ClassVar[int]
     GA_DAYS_FIELD_NUMBER: _ClassVar[int]
@@ -174,6 +191,8 @@ class AntenatalVisit(_message.Message):
     GUIDANCE_FIELD_NUMBER: _ClassVar[int]
     TENANT_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    MISSED_SLOT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     name: str
     visit_date: str
     ga_days: int
@@ -186,7 +205,9 @@ class AntenatalVisit(_message.Message):
     guidance: str
     tenant: str
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., visit_date: _Optional[str] = ..., ga_days: _Optional[int] = ..., slot: _Optional[int] = ..., weight_kg: _Optional[float] = ..., systolic: _Optional[int] = ..., diastolic: _Optional[int] = ..., fundal_height_cm: _Optional[float] = ..., fetal_heart_rate: _Optional[int] = ..., guidance: _Optional[str] = ..., tenant: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    missed_slot: int
+    kind: VisitKind
+    def __init__(self, name: _Optional[str] = ..., visit_date: _Optional[str] = ..., ga_days: _Optional[int] = ..., slot: _Optional[int] = ..., weight_kg: _Optional[float] = ..., systolic: _Optional[int] = ..., diastolic: _Optional[int] = ..., fundal_height_cm: _Optional[float] = ..., fetal_heart_rate: _Optional[int] = ..., guidance: _Optional[str] = ..., tenant: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., missed_slot: _Optional[int] = ..., kind: _Optional[_Union[VisitKind, str]] = ...) -> None: ...
 
 class RiskAssessment(_message.Message):
     __slots__ = ("name", "assessment_date", "colors", "criteria", "rules_version", "assessor", "tenant", "institution_level", "ga_days", "create_time")
@@ -237,7 +258,7 @@ class Newborn(_message.Message):
     def __init__(self, name: _Optional[str] = ..., birth_order: _Optional[int] = ..., sex: _Optional[_Union[NewbornSex, str]] = ..., birth_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., weight_g: _Optional[int] = ..., length_cm: _Optional[float] = ..., apgar_1min: _Optional[int] = ..., live_birth: _Optional[bool] = ..., display_name: _Optional[str] = ..., resident: _Optional[str] = ...) -> None: ...
 
 class Delivery(_message.Message):
-    __slots__ = ("name", "pregnancy", "mother", "tenant", "delivery_date", "mode", "ga_days", "newborns", "recorded_by", "create_time")
+    __slots__ = ("name", "pregnancy", "mother", "tenant", "delivery_date", "mode", "ga_days", "newborns", "recorded_by", "create_time", "discharge_date", "emergency_reason")
     NAME_FIELD_NUMBER: _ClassVar[int]
     PREGNANCY_FIELD_NUMBER: _ClassVar[int]
     MOTHER_FIELD_NUMBER: _ClassVar[int]
@@ -248,6 +269,8 @@ class Delivery(_message.Message):
     NEWBORNS_FIELD_NUMBER: _ClassVar[int]
     RECORDED_BY_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    DISCHARGE_DATE_FIELD_NUMBER: _ClassVar[int]
+    EMERGENCY_REASON_FIELD_NUMBER: _ClassVar[int]
     name: str
     pregnancy: str
     mother: str
@@ -258,4 +281,6 @@ class Delivery(_message.Message):
     newborns: _containers.RepeatedCompositeFieldContainer[Newborn]
     recorded_by: str
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., pregnancy: _Optional[str] = ..., mother: _Optional[str] = ..., tenant: _Optional[str] = ..., delivery_date: _Optional[str] = ..., mode: _Optional[_Union[DeliveryMode, str]] = ..., ga_days: _Optional[int] = ..., newborns: _Optional[_Iterable[_Union[Newborn, _Mapping]]] = ..., recorded_by: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    discharge_date: str
+    emergency_reason: str
+    def __init__(self, name: _Optional[str] = ..., pregnancy: _Optional[str] = ..., mother: _Optional[str] = ..., tenant: _Optional[str] = ..., delivery_date: _Optional[str] = ..., mode: _Optional[_Union[DeliveryMode, str]] = ..., ga_days: _Optional[int] = ..., newborns: _Optional[_Iterable[_Union[Newborn, _Mapping]]] = ..., recorded_by: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., discharge_date: _Optional[str] = ..., emergency_reason: _Optional[str] = ...) -> None: ...
