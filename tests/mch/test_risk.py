@@ -120,3 +120,61 @@ def test_a_hospital_outside_the_county_cannot_grade_her(mch: Mch) -> None:
         "QUALIFICATION_REQUIRED",
         "INSTITUTION_LEVEL_REQUIRED",
     )
+
+
+def _reports(mch: Mch, who: str = "qs-admin", code: str = "320311", open_only: bool = False):  # type: ignore[no-untyped-def]
+    return list(
+        mch.api.ListRiskReports(
+            mpb.ListRiskReportsRequest(parent=f"regions/{code}", open_only=open_only),
+            metadata=mch.md(who),
+        ).reports
+    )
+
+
+def test_orange_and_red_file_one_report_each_to_the_county(mch: Mch) -> None:
+    p = mch.register(lmp_days_ago=150, registration_date=days_ago(80))
+    _assess(mch, ["Y-GDM", "P-HBV"], days_ago(30))  # yellow + purple: nothing to report
+    assert _reports(mch) == []
+    orange = _assess(mch, ["O-THYROID"], days_ago(20))
+    _assess(mch, ["O-THYROID", "Y-GDM"], days_ago(10))  # still orange: not reported again
+    [report] = _reports(mch)
+    assert report.color == pb.RISK_COLOR_ORANGE and report.pregnancy == p.name
+    assert report.assessment == orange.name and report.region_code == "320311"
+    assert report.state == pb.REPORT_STATE_OPEN
+    _assess(mch, ["R-SEVERE-HEART"], days_ago(1))
+    reports = _reports(mch, who="xz-admin", code="320300")  # the city sees its counties'
+    assert [r.color for r in reports] == [pb.RISK_COLOR_RED, pb.RISK_COLOR_ORANGE]
+    with pytest.raises(grpc.RpcError) as caught:
+        mch.api.AcknowledgeRiskReport(
+            mpb.AcknowledgeRiskReportRequest(name=report.name), metadata=mch.md("qs-admin")
+        )
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert [f for f, _ in error_info(caught.value)[1]] == ["note"]
+    done = mch.api.AcknowledgeRiskReport(
+        mpb.AcknowledgeRiskReportRequest(name=report.name, note="已转诊至市危重孕产妇救治中心"),
+        metadata=mch.md("qs-admin"),
+    )
+    assert done.state == pb.REPORT_STATE_ACKNOWLEDGED
+    assert done.acknowledged_by == f"user:{mch.world.users['qs-admin']}"
+    assert [r.color for r in _reports(mch, open_only=True)] == [pb.RISK_COLOR_RED]
+
+
+def test_reports_stay_in_their_county(mch: Mch) -> None:
+    mch.register(lmp_days_ago=150, registration_date=days_ago(80))
+    _assess(mch, ["O-HEART"], days_ago(1))
+    [report] = _reports(mch)
+    assert _reports(mch, who="nj-admin", code="320100") == []
+    for who, code in (
+        ("nj-admin", "320311"),
+        ("qs-doctor", "320311"),
+        ("qs-hosp-doctor", "320311"),
+    ):
+        with pytest.raises(grpc.RpcError) as caught:
+            _reports(mch, who=who, code=code)
+        assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    for who in ("nj-admin", "js-auditor", "qs-doctor"):
+        with pytest.raises(grpc.RpcError) as caught:
+            mch.api.AcknowledgeRiskReport(
+                mpb.AcknowledgeRiskReportRequest(name=report.name, note="x"), metadata=mch.md(who)
+            )
+        assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED

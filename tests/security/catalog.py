@@ -147,6 +147,8 @@ RULES: dict[str, Rule] = {
     MCH + "ListAntenatalVisits": _r("list", "parent:pregnancy"),
     MCH + "AssessPregnancyRisk": _r("write", "mother:resident"),
     MCH + "ListRiskAssessments": _r("list", "parent:pregnancy"),
+    MCH + "ListRiskReports": _r("list", "parent:region"),
+    MCH + "AcknowledgeRiskReport": _r("write", "name:risk_report"),
     MCH + "RecordDelivery": _r("write", "delivery.mother:resident"),
     MCH + "GetDelivery": _r("read", "name:delivery"),
     MCH + "TerminatePregnancy": _r("write", "name:pregnancy"),

@@ -390,7 +390,7 @@ def build_world(platform: Platform) -> World:
             )
             for i in range(count)
         )
-    build_mch_world(world, call, t1, t1_scope)
+    build_mch_world(world, call, t1, t1_scope, logins["xz-doctor-5"].principal.tenant_id)
     _await_revocation(world, archives, record.name)
     return world
 

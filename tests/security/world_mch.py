@@ -1,7 +1,9 @@
 """The mch part of the security world: owner data of the Quanshan community health centre
 (T1, xz-doctor-1) for the mch and qualification RPCs, made by its legitimate owners through
 the gateway: T1's midwifery qualification (granted by the county administrator), an open
-pregnancy with a visit, and a delivered pregnancy whose delivery registered a newborn."""
+pregnancy with a visit, graded orange by the county's maternal–child hospital (which files a
+high-risk report to the county), and a delivered pregnancy whose delivery registered a
+newborn."""
 
 from __future__ import annotations
 
@@ -26,9 +28,12 @@ def _days_ago(days: int) -> str:
     return (date.today() - timedelta(days=days)).isoformat()
 
 
-def build_mch_world(world: Any, call: Callable[..., Any], t1: str, t1_scope: str) -> None:
+def build_mch_world(
+    world: Any, call: Callable[..., Any], t1: str, t1_scope: str, mch_hospital: str
+) -> None:
     """``call(method, request, who)`` as world.build_world makes its calls; ``t1`` the owner's
-    tenant id."""
+    tenant id; ``mch_hospital`` the tenant id of xz-doctor-5 (the county's maternal–child
+    hospital, tertiary), which grades the owner's woman."""
     channel = world.platform.channel
     quals = qualification_service_pb2_grpc.QualificationServiceStub(channel)
     mch = mch_service_pb2_grpc.MchServiceStub(channel)
@@ -66,6 +71,25 @@ def build_mch_world(world: Any, call: Callable[..., Any], t1: str, t1_scope: str
         ),
         "xz-doctor-1",
     )
+    # The county's maternal–child hospital (xz-doctor-5, tertiary) grades her orange: a
+    # high-risk report goes to the county (86/32/3203/320311).
+    call(
+        quals.GrantQualification,
+        qpb.GrantQualificationRequest(
+            tenant=f"tenants/{mch_hospital}",
+            kind=qpb.QUALIFICATION_KIND_RISK_GRADING,
+        ),
+        "qs-admin",
+    )
+    call(
+        mch.AssessPregnancyRisk,
+        mpb.AssessPregnancyRiskRequest(mother=women[0].name, criteria=["O-HEART"]),
+        "xz-doctor-5",
+    )
+    report = call(
+        mch.ListRiskReports, mpb.ListRiskReportsRequest(parent="regions/320311"), "qs-admin"
+    ).reports[0]
+    world.add("risk_report", report.name, t1_scope.rsplit("/", 1)[0], "320311")
     delivered = call(
         mch.RegisterPregnancy,
         mpb.RegisterPregnancyRequest(

@@ -17,6 +17,7 @@ from rhip.mch.pregnancies.domain import (
     VisitKind,
 )
 from rhip.mch.risk.domain import Grade, RiskAssessment, RiskColor
+from rhip.mch.risk.reports import RiskReport
 
 STATES = {s: getattr(pb, f"PREGNANCY_STATE_{s.value}") for s in PregnancyState}
 STATES_BACK = {v: k for k, v in STATES.items()}
@@ -142,6 +143,25 @@ def assessment_to_pb(a: RiskAssessment) -> pb.RiskAssessment:
         institution_level=a.institution_level,
         ga_days=a.ga_days,
         create_time=ts(a.create_time),
+    )
+
+
+REPORT_STATES = {"OPEN": pb.REPORT_STATE_OPEN, "ACKNOWLEDGED": pb.REPORT_STATE_ACKNOWLEDGED}
+
+
+def report_to_pb(r: RiskReport) -> pb.RiskReport:
+    return pb.RiskReport(
+        name=f"riskReports/{r.report_id}",
+        pregnancy=f"pregnancies/{r.pregnancy_id}",
+        resident=f"residents/{r.resident_id}",
+        assessment=f"pregnancies/{r.pregnancy_id}/riskAssessments/{r.assessment_id}",
+        color=COLOURS[r.colour],
+        region_code=r.scope_path.rsplit("/", 1)[-1],
+        state=REPORT_STATES[r.state],
+        create_time=ts(r.create_time),
+        acknowledged_by=r.acknowledged_by,
+        acknowledge_time=ts(r.acknowledge_time),
+        note=r.note,
     )
 
 

@@ -27,7 +27,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     # Health commissions and maternal–child institutes read their subtree (overdue and
     # high-risk lists).
-    "regional_admin": (MCH + "Get*", MCH + "List*"),
+    "regional_admin": (MCH + "Get*", MCH + "List*", MCH + "AcknowledgeRiskReport"),
     # Auditors read, change nothing.
     "auditor": (MCH + "Get*", MCH + "List*"),
     # A hospital's HIS feeds antenatal checks and deliveries for its tenant.

@@ -18,6 +18,7 @@ from rhip.mch.convert import (
     measures_of,
     newborns_from_pb,
     pregnancy_to_pb,
+    report_to_pb,
     visit_to_pb,
 )
 from rhip.mch.risk.domain import RiskColor
@@ -93,6 +94,16 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
         return pb.ListRiskAssessmentsResponse(
             assessments=[assessment_to_pb(a) for a in found], next_page_token=token
         )
+
+    def ListRiskReports(self, request, context):
+        page = parse_page(request.page_size, request.page_token, request.parent, request.open_only)
+        found, token = self.uc.list_reports(request.parent, request.open_only, page)
+        return pb.ListRiskReportsResponse(
+            reports=[report_to_pb(r) for r in found], next_page_token=token
+        )
+
+    def AcknowledgeRiskReport(self, request, context):
+        return report_to_pb(self.uc.acknowledge_report(request.name, request.note))
 
     def RecordDelivery(self, request, context):
         d = request.delivery

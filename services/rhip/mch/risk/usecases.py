@@ -12,12 +12,14 @@ from rhip.kit.errors import FailedPrecondition, Violations, invalid
 from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
-from rhip.kit.requests import parse_resource_name
+from rhip.kit.requests import parse_resource_name, validate_reason
 from rhip.mch.pregnancies.store import PregnancyStore
 from rhip.mch.pregnancies.usecases import PregnancyUseCases, parse_day
 from rhip.mch.risk import domain
 from rhip.mch.risk.domain import RiskAssessment
+from rhip.mch.risk.reports import ReportStore, RiskReport, report_due
 from rhip.mch.risk.store import RiskStore
+from rhip.mch.roles import MCH
 
 
 class RiskUseCases(PregnancyUseCases):
@@ -65,6 +67,17 @@ class RiskUseCases(PregnancyUseCases):
             risk.add(assessment, key)
             grade = domain.current_grade(risk.series(p.pregnancy_id))
             pregnancies.save(replace(p, risk_rank=grade.rank, purple=grade.purple, update_time=now))
+            colour = report_due(p.risk_rank, grade.rank)
+            if colour is not None:  # one found, one reported (DOMAIN §3.2)
+                report = RiskReport(
+                    new_id(), p.pregnancy_id, p.resident_id, assessment.assessment_id, colour,
+                    p.scope_path.rsplit("/", 1)[0], "OPEN", now,
+                )  # fmt: skip
+                ReportStore(tx).add(report)
+                self._audit(
+                    tx, "pregnancy.risk.report", f"riskReports/{report.report_id}",
+                    report.scope_path, resident=p.resident_id, colour=colour.name,
+                )  # fmt: skip
             self._audit(
                 tx, "pregnancy.risk.assess", f"pregnancies/{p.pregnancy_id}/riskAssessments/"
                 f"{assessment.assessment_id}", p.scope_path, resident=p.resident_id,
@@ -83,3 +96,40 @@ class RiskUseCases(PregnancyUseCases):
         chunk = rows[: page.size]
         token = page.next_token(chunk[-1].assessment_id if chunk else None, len(rows) > page.size)
         return chunk, token
+
+    # -- high-risk case reports ----------------------------------------------------------------
+    def list_reports(
+        self, parent: str, open_only: bool, page: Page
+    ) -> tuple[list[RiskReport], str]:
+        principal = current_principal()
+        code = parse_resource_name(parent, "regions", "parent")
+        region = self.parents.region(principal, code, MCH + "ListRiskReports")
+        scopes = self._scopes(principal, "ListRiskReports")
+        with self._unit(durable=False) as tx:
+            rows = ReportStore(tx).find(region.path, scopes, open_only, page.after, page.size + 1)
+            self._audit(tx, "pregnancy.risk.reports.read", parent, region.path)
+        chunk = rows[: page.size]
+        token = page.next_token(chunk[-1].report_id if chunk else None, len(rows) > page.size)
+        return chunk, token
+
+    def acknowledge_report(self, name: str, note: str) -> RiskReport:
+        principal = current_principal()
+        checks = Violations()
+        report_id = checks.check(parse_resource_name, name, "riskReports") or ""
+        note = checks.check(validate_reason, note, "note") or ""
+        checks.raise_if_any()
+        with self._unit() as tx:
+            store = ReportStore(tx)
+            found = store.get(report_id, lock=True)
+            self.authz.require_found(
+                principal, found.scope_path if found else None, MCH + "AcknowledgeRiskReport",
+                self.cell_path, f"riskReports/{report_id} does not exist",
+            )  # fmt: skip
+            assert found is not None
+            done = found.acknowledged(principal.subject, self.clock(), note)
+            store.save(done)
+            self._audit(
+                tx, "pregnancy.risk.report.acknowledge", f"riskReports/{report_id}",
+                found.scope_path, resident=found.resident_id,
+            )  # fmt: skip
+            return done

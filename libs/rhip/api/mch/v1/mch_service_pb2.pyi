@@ -131,6 +131,34 @@ class ListRiskAssessmentsResponse(_message.Message):
     next_page_token: str
     def __init__(self, assessments: _Optional[_Iterable[_Union[_pregnancy_pb2.RiskAssessment, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class ListRiskReportsRequest(_message.Message):
+    __slots__ = ("parent", "open_only", "page_size", "page_token")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    OPEN_ONLY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    open_only: bool
+    page_size: int
+    page_token: str
+    def __init__(self, parent: _Optional[str] = ..., open_only: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListRiskReportsResponse(_message.Message):
+    __slots__ = ("reports", "next_page_token")
+    REPORTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    reports: _containers.RepeatedCompositeFieldContainer[_pregnancy_pb2.RiskReport]
+    next_page_token: str
+    def __init__(self, reports: _Optional[_Iterable[_Union[_pregnancy_pb2.RiskReport, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class AcknowledgeRiskReportRequest(_message.Message):
+    __slots__ = ("name", "note")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    note: str
+    def __init__(self, name: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
 class RecordDeliveryRequest(_message.Message):
     __slots__ = ("delivery", "request_id")
     DELIVERY_FIELD_NUMBER: _ClassVar[int]

@@ -77,6 +77,16 @@ class MchServiceStub:
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListRiskAssessmentsRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListRiskAssessmentsResponse.FromString,
                 _registered_method=True)
+        self.ListRiskReports = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/ListRiskReports',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListRiskReportsRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListRiskReportsResponse.FromString,
+                _registered_method=True)
+        self.AcknowledgeRiskReport = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/AcknowledgeRiskReport',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.AcknowledgeRiskReportRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.RiskReport.FromString,
+                _registered_method=True)
         self.RecordDelivery = channel.unary_unary(
                 '/rhip.api.mch.v1.MchService/RecordDelivery',
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordDeliveryRequest.SerializeToString,
@@ -158,6 +168,20 @@ class MchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListRiskReports(self, request, context):
+        """The high-risk case reports filed to a region's counties, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcknowledgeRiskReport(self, request, context):
+        """Acknowledges an open high-risk case report (a note of how it is managed required).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RecordDelivery(self, request, context):
         """Records a delivery at the caller's midwifery-qualified institution; the mother's open
         pregnancy becomes DELIVERED and each live-born baby a provisional resident linked to her.
@@ -222,6 +246,16 @@ def add_MchServiceServicer_to_server(servicer, server):
                     servicer.ListRiskAssessments,
                     request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListRiskAssessmentsRequest.FromString,
                     response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListRiskAssessmentsResponse.SerializeToString,
+            ),
+            'ListRiskReports': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRiskReports,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListRiskReportsRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListRiskReportsResponse.SerializeToString,
+            ),
+            'AcknowledgeRiskReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcknowledgeRiskReport,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.AcknowledgeRiskReportRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.RiskReport.SerializeToString,
             ),
             'RecordDelivery': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordDelivery,
@@ -457,6 +491,60 @@ class MchService:
             '/rhip.api.mch.v1.MchService/ListRiskAssessments',
             rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListRiskAssessmentsRequest.SerializeToString,
             rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListRiskAssessmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRiskReports(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/ListRiskReports',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListRiskReportsRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListRiskReportsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcknowledgeRiskReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/AcknowledgeRiskReport',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.AcknowledgeRiskReportRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.RiskReport.FromString,
             options,
             channel_credentials,
             insecure,

@@ -54,6 +54,12 @@ class TerminationReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TERMINATION_REASON_LOST: _ClassVar[TerminationReason]
     TERMINATION_REASON_OTHER: _ClassVar[TerminationReason]
 
+class ReportState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REPORT_STATE_UNSPECIFIED: _ClassVar[ReportState]
+    REPORT_STATE_OPEN: _ClassVar[ReportState]
+    REPORT_STATE_ACKNOWLEDGED: _ClassVar[ReportState]
+
 class NewbornSex(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     NEWBORN_SEX_UNSPECIFIED: _ClassVar[NewbornSex]
@@ -96,6 +102,9 @@ TERMINATION_REASON_INDUCED: TerminationReason
 TERMINATION_REASON_ECTOPIC: TerminationReason
 TERMINATION_REASON_LOST: TerminationReason
 TERMINATION_REASON_OTHER: TerminationReason
+REPORT_STATE_UNSPECIFIED: ReportState
+REPORT_STATE_OPEN: ReportState
+REPORT_STATE_ACKNOWLEDGED: ReportState
 NEWBORN_SEX_UNSPECIFIED: NewbornSex
 NEWBORN_SEX_MALE: NewbornSex
 NEWBORN_SEX_FEMALE: NewbornSex
@@ -232,6 +241,32 @@ class RiskAssessment(_message.Message):
     ga_days: int
     create_time: _timestamp_pb2.Timestamp
     def __init__(self, name: _Optional[str] = ..., assessment_date: _Optional[str] = ..., colors: _Optional[_Iterable[_Union[RiskColor, str]]] = ..., criteria: _Optional[_Iterable[str]] = ..., rules_version: _Optional[str] = ..., assessor: _Optional[str] = ..., tenant: _Optional[str] = ..., institution_level: _Optional[str] = ..., ga_days: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RiskReport(_message.Message):
+    __slots__ = ("name", "pregnancy", "resident", "assessment", "color", "region_code", "state", "create_time", "acknowledged_by", "acknowledge_time", "note")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PREGNANCY_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_FIELD_NUMBER: _ClassVar[int]
+    ASSESSMENT_FIELD_NUMBER: _ClassVar[int]
+    COLOR_FIELD_NUMBER: _ClassVar[int]
+    REGION_CODE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGED_BY_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGE_TIME_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    pregnancy: str
+    resident: str
+    assessment: str
+    color: RiskColor
+    region_code: str
+    state: ReportState
+    create_time: _timestamp_pb2.Timestamp
+    acknowledged_by: str
+    acknowledge_time: _timestamp_pb2.Timestamp
+    note: str
+    def __init__(self, name: _Optional[str] = ..., pregnancy: _Optional[str] = ..., resident: _Optional[str] = ..., assessment: _Optional[str] = ..., color: _Optional[_Union[RiskColor, str]] = ..., region_code: _Optional[str] = ..., state: _Optional[_Union[ReportState, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., acknowledged_by: _Optional[str] = ..., acknowledge_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., note: _Optional[str] = ...) -> None: ...
 
 class Newborn(_message.Message):
     __slots__ = ("name", "birth_order", "sex", "birth_time", "weight_g", "length_cm", "apgar_1min", "live_birth", "display_name", "resident")

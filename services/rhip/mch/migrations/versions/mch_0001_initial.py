@@ -119,7 +119,31 @@ def upgrade() -> None:
     )
     op.create_index("ix_risk_assessment_pregnancy_id", "risk_assessment", ["pregnancy_id"])
 
+    op.create_table(
+        "risk_report",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("pregnancy_id", sa.String(36), nullable=False),
+        sa.Column("resident_id", sa.String(36), nullable=False),
+        sa.Column("assessment_id", sa.String(36), nullable=False),
+        sa.Column("colour", sa.Integer(), nullable=False),
+        sa.Column("scope_path", sa.String(200), nullable=False),
+        sa.Column("state", sa.String(14), nullable=False),
+        sa.Column("create_time", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("acknowledged_by", sa.String(80), nullable=False),
+        sa.Column("acknowledge_time", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("note", sa.String(500), nullable=False),
+    )
+    op.create_index("ix_risk_report_pregnancy_id", "risk_report", ["pregnancy_id"])
+    op.create_index("ix_risk_report_scope_path", "risk_report", ["scope_path"])
+
 
 def downgrade() -> None:
-    for table in ("newborn", "delivery", "risk_assessment", "antenatal_visit", "pregnancy"):
+    for table in (
+        "risk_report",
+        "newborn",
+        "delivery",
+        "risk_assessment",
+        "antenatal_visit",
+        "pregnancy",
+    ):
         op.drop_table(table)
