@@ -2,8 +2,8 @@
 (T1, xz-doctor-1) for the mch and qualification RPCs, made by its legitimate owners through
 the gateway: T1's midwifery qualification (granted by the county administrator), an open
 pregnancy with a visit, graded orange by the county's maternal–child hospital (which files a
-high-risk report to the county), and a delivered pregnancy whose delivery registered a
-newborn."""
+high-risk report to the county), a delivered pregnancy whose delivery registered a newborn,
+and that newborn's child health record."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 from rhip.api.identity.v1 import qualification_service_pb2 as qpb
 from rhip.api.identity.v1 import qualification_service_pb2_grpc
+from rhip.api.mch.v1 import child_pb2 as cpb
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import mch_service_pb2_grpc
 from rhip.api.mch.v1 import pregnancy_pb2 as pb
@@ -118,3 +119,15 @@ def build_mch_world(
         "xz-doctor-1",
     )  # fmt: skip
     world.add("delivery", delivery.name, t1_scope, "320311")
+    # The newborn enrolled in T1's child health management, with its newborn visit.
+    child = call(
+        mch.EnrollChild, mpb.EnrollChildRequest(child=delivery.newborns[0].resident), "xz-doctor-1"
+    )
+    world.add("child_record", child.name, t1_scope, "320311")
+    call(
+        mch.RecordChildVisit,
+        mpb.RecordChildVisitRequest(
+            parent=child.name, visit=cpb.ChildVisit(visit_date=_days_ago(0), weight_kg=3.3)
+        ),
+        "xz-doctor-1",
+    )

@@ -23,6 +23,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "AssessPregnancyRisk",
             "RecordDelivery",
             "TerminatePregnancy",
+            "EnrollChild",
+            "RecordChildVisit",
         )
     ),
     # Health commissions and maternal–child institutes read their subtree (overdue and
@@ -38,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         MCH + "RecordPostpartumVisit",
         MCH + "RecordDelivery",
         MCH + "GetDelivery",
+        MCH + "RecordChildVisit",
     ),
 }
 

@@ -7,6 +7,7 @@ from rhip.api.mch.v1 import mch_service_pb2 as pb
 from rhip.api.mch.v1 import mch_service_pb2_grpc
 from rhip.kit.apis import public_methods
 from rhip.kit.pagination import parse_page
+from rhip.mch.children.convert import child_to_pb, child_visit_to_pb, visit_input
 from rhip.mch.convert import (
     COLOURS_BACK,
     KINDS_BACK,
@@ -115,6 +116,27 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
 
     def GetDelivery(self, request, context):
         return delivery_to_pb(self.uc.get_delivery(request.name))
+
+    def EnrollChild(self, request, context):
+        return child_to_pb(self.uc.enroll_child(request.child, request.request_id))
+
+    def GetChildRecord(self, request, context):
+        return child_to_pb(self.uc.get_child(request.name))
+
+    def ListChildRecords(self, request, context):
+        page = parse_page(
+            request.page_size, request.page_token, request.parent, request.overdue_only
+        )
+        views, token = self.uc.list_children(request.parent, request.overdue_only, page)
+        return pb.ListChildRecordsResponse(
+            records=[child_to_pb(v) for v in views], next_page_token=token
+        )
+
+    def RecordChildVisit(self, request, context):
+        visit = self.uc.record_child_visit(
+            request.parent, visit_input(request.visit), request.request_id
+        )
+        return child_visit_to_pb(visit)
 
     def TerminatePregnancy(self, request, context):
         view = self.uc.terminate(

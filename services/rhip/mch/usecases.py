@@ -4,6 +4,7 @@ risk/ and deliveries/ on the shared ground of access.py."""
 from __future__ import annotations
 
 from rhip.kit.authz import Authorizer
+from rhip.mch.children.usecases import ChildUseCases
 from rhip.mch.deliveries.usecases import DeliveryUseCases
 from rhip.mch.pregnancies.visits import VisitUseCases
 from rhip.mch.roles import CATALOG_PREFIX, permission_rules
@@ -14,5 +15,5 @@ def sync_role_catalog(authz: Authorizer) -> None:
     authz.sync_catalog(CATALOG_PREFIX, permission_rules())
 
 
-class MchUseCases(DeliveryUseCases, VisitUseCases):
+class MchUseCases(DeliveryUseCases, VisitUseCases, ChildUseCases):
     """Every mch use case."""

@@ -1,3 +1,4 @@
+from rhip.api.mch.v1 import child_pb2 as _child_pb2
 from rhip.api.mch.v1 import pregnancy_pb2 as _pregnancy_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -184,3 +185,47 @@ class TerminatePregnancyRequest(_message.Message):
     termination_date: str
     note: str
     def __init__(self, name: _Optional[str] = ..., reason: _Optional[_Union[_pregnancy_pb2.TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class EnrollChildRequest(_message.Message):
+    __slots__ = ("child", "request_id")
+    CHILD_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    child: str
+    request_id: str
+    def __init__(self, child: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class GetChildRecordRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class ListChildRecordsRequest(_message.Message):
+    __slots__ = ("parent", "overdue_only", "page_size", "page_token")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    overdue_only: bool
+    page_size: int
+    page_token: str
+    def __init__(self, parent: _Optional[str] = ..., overdue_only: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListChildRecordsResponse(_message.Message):
+    __slots__ = ("records", "next_page_token")
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[_child_pb2.ChildRecord]
+    next_page_token: str
+    def __init__(self, records: _Optional[_Iterable[_Union[_child_pb2.ChildRecord, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class RecordChildVisitRequest(_message.Message):
+    __slots__ = ("parent", "visit", "request_id")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    VISIT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    visit: _child_pb2.ChildVisit
+    request_id: str
+    def __init__(self, parent: _Optional[str] = ..., visit: _Optional[_Union[_child_pb2.ChildVisit, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...

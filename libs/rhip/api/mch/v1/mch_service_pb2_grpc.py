@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from rhip.api.mch.v1 import child_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_child__pb2
 from rhip.api.mch.v1 import mch_service_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2
 from rhip.api.mch.v1 import pregnancy_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2
 
@@ -101,6 +102,26 @@ class MchServiceStub:
                 '/rhip.api.mch.v1.MchService/TerminatePregnancy',
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.TerminatePregnancyRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.Pregnancy.FromString,
+                _registered_method=True)
+        self.EnrollChild = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/EnrollChild',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.EnrollChildRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_child__pb2.ChildRecord.FromString,
+                _registered_method=True)
+        self.GetChildRecord = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/GetChildRecord',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.GetChildRecordRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_child__pb2.ChildRecord.FromString,
+                _registered_method=True)
+        self.ListChildRecords = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/ListChildRecords',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListChildRecordsRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListChildRecordsResponse.FromString,
+                _registered_method=True)
+        self.RecordChildVisit = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/RecordChildVisit',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordChildVisitRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_child__pb2.ChildVisit.FromString,
                 _registered_method=True)
 
 
@@ -204,6 +225,35 @@ class MchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EnrollChild(self, request, context):
+        """Enrols a child under 7 in the caller's institution's child health management (one record
+        per child in the cell); the 13-visit schedule follows from the birth date.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetChildRecord(self, request, context):
+        """Returns a child health record the caller may see, with its schedule.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListChildRecords(self, request, context):
+        """Lists the child health records of an institution, optionally only those overdue.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordChildVisit(self, request, context):
+        """Records a child health visit: growth, eye-care items, visual acuity from age 4.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MchServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -271,6 +321,26 @@ def add_MchServiceServicer_to_server(servicer, server):
                     servicer.TerminatePregnancy,
                     request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.TerminatePregnancyRequest.FromString,
                     response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.Pregnancy.SerializeToString,
+            ),
+            'EnrollChild': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnrollChild,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.EnrollChildRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_child__pb2.ChildRecord.SerializeToString,
+            ),
+            'GetChildRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChildRecord,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.GetChildRecordRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_child__pb2.ChildRecord.SerializeToString,
+            ),
+            'ListChildRecords': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListChildRecords,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListChildRecordsRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListChildRecordsResponse.SerializeToString,
+            ),
+            'RecordChildVisit': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordChildVisit,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordChildVisitRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_child__pb2.ChildVisit.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -626,6 +696,114 @@ class MchService:
             '/rhip.api.mch.v1.MchService/TerminatePregnancy',
             rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.TerminatePregnancyRequest.SerializeToString,
             rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.Pregnancy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnrollChild(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/EnrollChild',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.EnrollChildRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_child__pb2.ChildRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChildRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/GetChildRecord',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.GetChildRecordRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_child__pb2.ChildRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListChildRecords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/ListChildRecords',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListChildRecordsRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListChildRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordChildVisit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/RecordChildVisit',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordChildVisitRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_child__pb2.ChildVisit.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,4 +1,5 @@
-"""mch tables: pregnancies, antenatal visits, risk assessments, deliveries and newborns.
+"""mch tables: pregnancies, antenatal and postpartum visits, risk assessments and high-risk
+reports, deliveries and newborns, child health records and visits.
 
 Revision ID: mch_0001
 Revises:
@@ -135,6 +136,46 @@ def upgrade() -> None:
     )
     op.create_index("ix_risk_report_pregnancy_id", "risk_report", ["pregnancy_id"])
     op.create_index("ix_risk_report_scope_path", "risk_report", ["scope_path"])
+
+    op.create_table(
+        "child_record",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("resident_id", sa.String(36), nullable=False),
+        sa.Column("tenant_id", sa.String(36), nullable=False),
+        sa.Column("scope_path", sa.String(200), nullable=False),
+        sa.Column("birth_date", sa.Date(), nullable=False),
+        sa.Column("next_slot", sa.String(8), nullable=False),
+        sa.Column("next_slot_end", sa.Date(), nullable=True),
+        sa.Column("open_referral", sa.String(36), nullable=False),
+        sa.Column("create_time", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("request_id", sa.String(36), nullable=True),
+        sa.UniqueConstraint("resident_id"),
+        sa.UniqueConstraint("request_id"),
+    )
+    op.create_index("ix_child_record_tenant_id", "child_record", ["tenant_id"])
+    op.create_index("ix_child_record_next_slot_end", "child_record", ["next_slot_end"])
+    op.create_table(
+        "child_visit",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("record_id", sa.String(36), nullable=False),
+        sa.Column("tenant_id", sa.String(36), nullable=False),
+        sa.Column("visit_date", sa.Date(), nullable=False),
+        sa.Column("age_days", sa.Integer(), nullable=False),
+        sa.Column("slot", sa.String(8), nullable=False),
+        sa.Column("missed_slot", sa.String(8), nullable=False),
+        sa.Column("weight_kg", sa.Float(), nullable=False),
+        sa.Column("length_cm", sa.Float(), nullable=False),
+        sa.Column("eye", sa.Text(), nullable=False),
+        sa.Column("acuity_left", sa.Float(), nullable=False),
+        sa.Column("acuity_right", sa.Float(), nullable=False),
+        sa.Column("referral", sa.Boolean(), nullable=False),
+        sa.Column("referral_followed_up", sa.Boolean(), nullable=False),
+        sa.Column("six_month_referral_pending", sa.Boolean(), nullable=False),
+        sa.Column("create_time", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("request_id", sa.String(36), nullable=True),
+        sa.UniqueConstraint("request_id"),
+    )
+    op.create_index("ix_child_visit_record_id", "child_visit", ["record_id"])
 
 
 def downgrade() -> None:
