@@ -32,13 +32,14 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "regional_admin": (MCH + "Get*", MCH + "List*", MCH + "AcknowledgeRiskReport"),
     # Auditors read, change nothing.
     "auditor": (MCH + "Get*", MCH + "List*"),
-    # A hospital's HIS feeds antenatal checks and deliveries for its tenant.
+    # A hospital's HIS feeds antenatal, postpartum and child checks for its tenant. Not
+    # deliveries: a delivery registers its babies in identity, which service accounts may not
+    # (identity's SERVICE role has no RegisterNewborn).
     "service": (
         MCH + "GetPregnancy",
         MCH + "ListPregnancies",
         MCH + "RecordAntenatalVisit",
         MCH + "RecordPostpartumVisit",
-        MCH + "RecordDelivery",
         MCH + "GetDelivery",
         MCH + "RecordChildVisit",
     ),
