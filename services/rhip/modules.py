@@ -8,6 +8,7 @@ from __future__ import annotations
 from rhip.archives import module as archives
 from rhip.identity import module as identity
 from rhip.kit.modules import Registry
+from rhip.mch import module as mch
 from rhip.referral import module as referral
 
 REGISTRY = Registry(
@@ -15,5 +16,6 @@ REGISTRY = Registry(
         identity.MODULE,
         archives.MODULE,
         referral.MODULE,
+        mch.MODULE,
     ]
 )

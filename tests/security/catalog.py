@@ -42,6 +42,8 @@ PEER = "rhip.api.archives.v1.ArchivesPeerService."
 REF = "rhip.api.referral.v1.ReferralService."
 REF_PEER = "rhip.api.referral.v1.ReferralPeerService."
 TEL = "rhip.api.referral.v1.TeleconsultationService."
+QUA = "rhip.api.identity.v1.QualificationService."
+MCH = "rhip.api.mch.v1.MchService."
 
 RULES: dict[str, Rule] = {
     # identity: regions, tenants, users, grants, tokens, audit
@@ -175,6 +177,27 @@ RULES: dict[str, Rule] = {
     TEL + "CancelTeleconsultation": _r("write", "name:teleconsultation"),
     TEL + "DeleteTeleconsultationRecording": _r("write", "name:teleconsultation"),
     TEL + "GetReportSigningKey": _r("public"),
+    # identity: institution qualifications; mch (targets from world_mch.py)
+    QUA + "GrantQualification": _r("write", "tenant:tenant"),
+    QUA + "RevokeQualification": _r("write", "name:qualification"),
+    QUA + "ListQualifications": _r("list", "parent:tenant"),
+    MCH + "RegisterPregnancy": _r("write", "resident:resident"),
+    MCH + "GetPregnancy": _r("read", "name:pregnancy"),
+    MCH + "ListPregnancies": _r("list", "parent:tenant"),
+    MCH + "RecordAntenatalVisit": _r("write", "parent:pregnancy"),
+    MCH + "RecordPostpartumVisit": _r("write", "parent:pregnancy"),
+    MCH + "ListAntenatalVisits": _r("list", "parent:pregnancy"),
+    MCH + "AssessPregnancyRisk": _r("write", "mother:resident"),
+    MCH + "ListRiskAssessments": _r("list", "parent:pregnancy"),
+    MCH + "ListRiskReports": _r("list", "parent:region"),
+    MCH + "AcknowledgeRiskReport": _r("write", "name:risk_report"),
+    MCH + "RecordDelivery": _r("write", "delivery.mother:resident"),
+    MCH + "GetDelivery": _r("read", "name:delivery"),
+    MCH + "TerminatePregnancy": _r("write", "name:pregnancy"),
+    MCH + "EnrollChild": _r("write", "child:resident"),
+    MCH + "GetChildRecord": _r("read", "name:child_record"),
+    MCH + "ListChildRecords": _r("list", "parent:tenant"),
+    MCH + "RecordChildVisit": _r("write", "parent:child_record"),
 }
 
 ACCESS = frozenset({"read", "write", "list", "search", "cell", "public"})

@@ -36,6 +36,7 @@ def cells_behind_gateway(
                 work / code, url(f"identity-{code}"), cell=code,
                 RHIP_ARCHIVES_DATABASE_URL=url(f"archives-{code}"),
                 RHIP_REFERRAL_DATABASE_URL=url(f"referral-{code}"),
+                RHIP_MCH_DATABASE_URL=url(f"mch-{code}"),
                 RHIP_CELL_CLIENT_ID=f"cell-{code}",
                 RHIP_CELL_CLIENT_SECRET=f"inprocess-cell-secret-{code}",
                 RHIP_GATEWAY_ADDRESS=gateway_address, RHIP_ROUTES=str(routes),

@@ -10,6 +10,7 @@ IDENTITY = "rhip.api.identity.v1.IdentityService/"
 RESIDENTS = "rhip.api.identity.v1.ResidentService/"
 # Not an RPC: may see document and phone numbers unmasked (treating clinicians, their HIS).
 READ_UNMASKED = RESIDENTS + "ReadUnmasked"
+QUALIFICATIONS = "rhip.api.identity.v1.QualificationService/"
 
 
 def _residents(names: str) -> tuple[str, ...]:
@@ -21,6 +22,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     # of its region (merges, deaths) with numbers masked.
     Role.REGIONAL_ADMIN: (
         IDENTITY + "*",
+        QUALIFICATIONS + "*",
         *_residents(
             "RegisterResident RegisterNewborn GetResident LookupResident SearchResidents "
             "UpdateResident VerifyResidentIdentity LinkBirthCertificate MarkResidentDeceased MergeResidents "
@@ -33,6 +35,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         IDENTITY + "GetUser",
         IDENTITY + "ListUsers",
         RESIDENTS + "*",
+        QUALIFICATIONS + "ListQualifications",
     ),
     # Reads everything of its region and checks the audit chain; changes nothing.
     Role.AUDITOR: (
@@ -41,10 +44,12 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         IDENTITY + "VerifyAuditChain",
         IDENTITY + "SearchAuditEvents",
         *_residents("Get* List* Lookup* Search*"),
+        QUALIFICATIONS + "ListQualifications",
     ),
     # Another system acting for a tenant (an HIS, the resident's health-card app).
     Role.SERVICE: (
         IDENTITY + "GetTenant",
+        QUALIFICATIONS + "ListQualifications",
         *_residents(
             "RegisterResident GetResident LookupResident SearchResidents UpdateResident "
             "IssueHealthCard "

@@ -11,6 +11,8 @@ from rhip.api.identity.v1 import identity_service_pb2_grpc, resident_service_pb2
 from rhip.identity import resident_servicer
 from rhip.identity.auth.accounts import AccountUseCases
 from rhip.identity.auth.tokens import KeyRing
+from rhip.identity.qualifications import servicer as qualifications
+from rhip.identity.qualifications.usecases import QualificationUseCases
 from rhip.identity.residents.changes import ResidentChangeFeed
 from rhip.identity.residents.health_cards import HealthCards, revoke_on_death
 from rhip.identity.residents.merges import ResidentMerges
@@ -99,5 +101,6 @@ def build_identity(settings: Settings, secret_key: bytes) -> IdentityService:
             ),
             public_methods=resident_servicer.PUBLIC_METHODS,
         ),
+        qualifications.spec(QualificationUseCases(db, authorizer, usecases.cell_path)),
     ]
     return IdentityService(db, authorizer, keys, usecases, residents, cards, specs)

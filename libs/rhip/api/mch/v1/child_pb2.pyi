@@ -1,0 +1,109 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from rhip.api.mch.v1 import pregnancy_pb2 as _pregnancy_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class EyeFinding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EYE_FINDING_UNSPECIFIED: _ClassVar[EyeFinding]
+    EYE_FINDING_NORMAL: _ClassVar[EyeFinding]
+    EYE_FINDING_ABNORMAL: _ClassVar[EyeFinding]
+EYE_FINDING_UNSPECIFIED: EyeFinding
+EYE_FINDING_NORMAL: EyeFinding
+EYE_FINDING_ABNORMAL: EyeFinding
+
+class EyeItem(_message.Message):
+    __slots__ = ("item", "county_level")
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    COUNTY_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    item: str
+    county_level: bool
+    def __init__(self, item: _Optional[str] = ..., county_level: _Optional[bool] = ...) -> None: ...
+
+class ChildSlot(_message.Message):
+    __slots__ = ("code", "window_start_date", "window_end_date", "state", "visit", "eye_items", "blood_routine", "hearing_screening")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_START_DATE_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_END_DATE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    VISIT_FIELD_NUMBER: _ClassVar[int]
+    EYE_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    BLOOD_ROUTINE_FIELD_NUMBER: _ClassVar[int]
+    HEARING_SCREENING_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    window_start_date: str
+    window_end_date: str
+    state: _pregnancy_pb2.SlotState
+    visit: str
+    eye_items: _containers.RepeatedCompositeFieldContainer[EyeItem]
+    blood_routine: bool
+    hearing_screening: bool
+    def __init__(self, code: _Optional[str] = ..., window_start_date: _Optional[str] = ..., window_end_date: _Optional[str] = ..., state: _Optional[_Union[_pregnancy_pb2.SlotState, str]] = ..., visit: _Optional[str] = ..., eye_items: _Optional[_Iterable[_Union[EyeItem, _Mapping]]] = ..., blood_routine: _Optional[bool] = ..., hearing_screening: _Optional[bool] = ...) -> None: ...
+
+class ChildRecord(_message.Message):
+    __slots__ = ("name", "child", "managing_tenant", "birth_date", "schedule", "open_referral", "create_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CHILD_FIELD_NUMBER: _ClassVar[int]
+    MANAGING_TENANT_FIELD_NUMBER: _ClassVar[int]
+    BIRTH_DATE_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    OPEN_REFERRAL_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    child: str
+    managing_tenant: str
+    birth_date: str
+    schedule: _containers.RepeatedCompositeFieldContainer[ChildSlot]
+    open_referral: str
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., child: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., birth_date: _Optional[str] = ..., schedule: _Optional[_Iterable[_Union[ChildSlot, _Mapping]]] = ..., open_referral: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class EyeResult(_message.Message):
+    __slots__ = ("item", "finding")
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    FINDING_FIELD_NUMBER: _ClassVar[int]
+    item: str
+    finding: EyeFinding
+    def __init__(self, item: _Optional[str] = ..., finding: _Optional[_Union[EyeFinding, str]] = ...) -> None: ...
+
+class ChildVisit(_message.Message):
+    __slots__ = ("name", "visit_date", "age_days", "slot", "missed_slot", "weight_kg", "length_cm", "eye", "acuity_left", "acuity_right", "referral", "referral_followed_up", "six_month_referral_pending", "tenant", "create_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VISIT_DATE_FIELD_NUMBER: _ClassVar[int]
+    AGE_DAYS_FIELD_NUMBER: _ClassVar[int]
+    SLOT_FIELD_NUMBER: _ClassVar[int]
+    MISSED_SLOT_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_KG_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_CM_FIELD_NUMBER: _ClassVar[int]
+    EYE_FIELD_NUMBER: _ClassVar[int]
+    ACUITY_LEFT_FIELD_NUMBER: _ClassVar[int]
+    ACUITY_RIGHT_FIELD_NUMBER: _ClassVar[int]
+    REFERRAL_FIELD_NUMBER: _ClassVar[int]
+    REFERRAL_FOLLOWED_UP_FIELD_NUMBER: _ClassVar[int]
+    SIX_MONTH_REFERRAL_PENDING_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    visit_date: str
+    age_days: int
+    slot: str
+    missed_slot: str
+    weight_kg: float
+    length_cm: float
+    eye: _containers.RepeatedCompositeFieldContainer[EyeResult]
+    acuity_left: float
+    acuity_right: float
+    referral: bool
+    referral_followed_up: bool
+    six_month_referral_pending: bool
+    tenant: str
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., visit_date: _Optional[str] = ..., age_days: _Optional[int] = ..., slot: _Optional[str] = ..., missed_slot: _Optional[str] = ..., weight_kg: _Optional[float] = ..., length_cm: _Optional[float] = ..., eye: _Optional[_Iterable[_Union[EyeResult, _Mapping]]] = ..., acuity_left: _Optional[float] = ..., acuity_right: _Optional[float] = ..., referral: _Optional[bool] = ..., referral_followed_up: _Optional[bool] = ..., six_month_referral_pending: _Optional[bool] = ..., tenant: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

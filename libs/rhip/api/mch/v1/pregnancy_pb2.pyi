@@ -1,0 +1,321 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class PregnancyState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PREGNANCY_STATE_UNSPECIFIED: _ClassVar[PregnancyState]
+    PREGNANCY_STATE_REGISTERED: _ClassVar[PregnancyState]
+    PREGNANCY_STATE_ANTENATAL: _ClassVar[PregnancyState]
+    PREGNANCY_STATE_DELIVERED: _ClassVar[PregnancyState]
+    PREGNANCY_STATE_TERMINATED: _ClassVar[PregnancyState]
+    PREGNANCY_STATE_POSTPARTUM_VISITED: _ClassVar[PregnancyState]
+    PREGNANCY_STATE_CHECK_42D_DONE: _ClassVar[PregnancyState]
+
+class VisitKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    VISIT_KIND_UNSPECIFIED: _ClassVar[VisitKind]
+    VISIT_KIND_ANTENATAL: _ClassVar[VisitKind]
+    VISIT_KIND_POSTPARTUM_HOME: _ClassVar[VisitKind]
+    VISIT_KIND_CHECK_42D: _ClassVar[VisitKind]
+
+class RiskColor(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RISK_COLOR_UNSPECIFIED: _ClassVar[RiskColor]
+    RISK_COLOR_GREEN: _ClassVar[RiskColor]
+    RISK_COLOR_YELLOW: _ClassVar[RiskColor]
+    RISK_COLOR_ORANGE: _ClassVar[RiskColor]
+    RISK_COLOR_RED: _ClassVar[RiskColor]
+    RISK_COLOR_PURPLE: _ClassVar[RiskColor]
+
+class SlotState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SLOT_STATE_UNSPECIFIED: _ClassVar[SlotState]
+    SLOT_STATE_UPCOMING: _ClassVar[SlotState]
+    SLOT_STATE_DUE: _ClassVar[SlotState]
+    SLOT_STATE_DONE: _ClassVar[SlotState]
+    SLOT_STATE_MISSED: _ClassVar[SlotState]
+    SLOT_STATE_CLOSED: _ClassVar[SlotState]
+
+class TerminationReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TERMINATION_REASON_UNSPECIFIED: _ClassVar[TerminationReason]
+    TERMINATION_REASON_MISCARRIAGE: _ClassVar[TerminationReason]
+    TERMINATION_REASON_INDUCED: _ClassVar[TerminationReason]
+    TERMINATION_REASON_ECTOPIC: _ClassVar[TerminationReason]
+    TERMINATION_REASON_LOST: _ClassVar[TerminationReason]
+    TERMINATION_REASON_OTHER: _ClassVar[TerminationReason]
+
+class ReportState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REPORT_STATE_UNSPECIFIED: _ClassVar[ReportState]
+    REPORT_STATE_OPEN: _ClassVar[ReportState]
+    REPORT_STATE_ACKNOWLEDGED: _ClassVar[ReportState]
+
+class NewbornSex(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NEWBORN_SEX_UNSPECIFIED: _ClassVar[NewbornSex]
+    NEWBORN_SEX_MALE: _ClassVar[NewbornSex]
+    NEWBORN_SEX_FEMALE: _ClassVar[NewbornSex]
+    NEWBORN_SEX_UNDETERMINED: _ClassVar[NewbornSex]
+
+class DeliveryMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DELIVERY_MODE_UNSPECIFIED: _ClassVar[DeliveryMode]
+    DELIVERY_MODE_VAGINAL: _ClassVar[DeliveryMode]
+    DELIVERY_MODE_ASSISTED: _ClassVar[DeliveryMode]
+    DELIVERY_MODE_CAESAREAN: _ClassVar[DeliveryMode]
+PREGNANCY_STATE_UNSPECIFIED: PregnancyState
+PREGNANCY_STATE_REGISTERED: PregnancyState
+PREGNANCY_STATE_ANTENATAL: PregnancyState
+PREGNANCY_STATE_DELIVERED: PregnancyState
+PREGNANCY_STATE_TERMINATED: PregnancyState
+PREGNANCY_STATE_POSTPARTUM_VISITED: PregnancyState
+PREGNANCY_STATE_CHECK_42D_DONE: PregnancyState
+VISIT_KIND_UNSPECIFIED: VisitKind
+VISIT_KIND_ANTENATAL: VisitKind
+VISIT_KIND_POSTPARTUM_HOME: VisitKind
+VISIT_KIND_CHECK_42D: VisitKind
+RISK_COLOR_UNSPECIFIED: RiskColor
+RISK_COLOR_GREEN: RiskColor
+RISK_COLOR_YELLOW: RiskColor
+RISK_COLOR_ORANGE: RiskColor
+RISK_COLOR_RED: RiskColor
+RISK_COLOR_PURPLE: RiskColor
+SLOT_STATE_UNSPECIFIED: SlotState
+SLOT_STATE_UPCOMING: SlotState
+SLOT_STATE_DUE: SlotState
+SLOT_STATE_DONE: SlotState
+SLOT_STATE_MISSED: SlotState
+SLOT_STATE_CLOSED: SlotState
+TERMINATION_REASON_UNSPECIFIED: TerminationReason
+TERMINATION_REASON_MISCARRIAGE: TerminationReason
+TERMINATION_REASON_INDUCED: TerminationReason
+TERMINATION_REASON_ECTOPIC: TerminationReason
+TERMINATION_REASON_LOST: TerminationReason
+TERMINATION_REASON_OTHER: TerminationReason
+REPORT_STATE_UNSPECIFIED: ReportState
+REPORT_STATE_OPEN: ReportState
+REPORT_STATE_ACKNOWLEDGED: ReportState
+NEWBORN_SEX_UNSPECIFIED: NewbornSex
+NEWBORN_SEX_MALE: NewbornSex
+NEWBORN_SEX_FEMALE: NewbornSex
+NEWBORN_SEX_UNDETERMINED: NewbornSex
+DELIVERY_MODE_UNSPECIFIED: DeliveryMode
+DELIVERY_MODE_VAGINAL: DeliveryMode
+DELIVERY_MODE_ASSISTED: DeliveryMode
+DELIVERY_MODE_CAESAREAN: DeliveryMode
+
+class AntenatalSlot(_message.Message):
+    __slots__ = ("number", "window_start_days", "window_end_days", "window_start_date", "window_end_date", "state", "visit")
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_START_DAYS_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_END_DAYS_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_START_DATE_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_END_DATE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    VISIT_FIELD_NUMBER: _ClassVar[int]
+    number: int
+    window_start_days: int
+    window_end_days: int
+    window_start_date: str
+    window_end_date: str
+    state: SlotState
+    visit: str
+    def __init__(self, number: _Optional[int] = ..., window_start_days: _Optional[int] = ..., window_end_days: _Optional[int] = ..., window_start_date: _Optional[str] = ..., window_end_date: _Optional[str] = ..., state: _Optional[_Union[SlotState, str]] = ..., visit: _Optional[str] = ...) -> None: ...
+
+class RiskGrade(_message.Message):
+    __slots__ = ("color", "purple", "management")
+    COLOR_FIELD_NUMBER: _ClassVar[int]
+    PURPLE_FIELD_NUMBER: _ClassVar[int]
+    MANAGEMENT_FIELD_NUMBER: _ClassVar[int]
+    color: RiskColor
+    purple: bool
+    management: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, color: _Optional[_Union[RiskColor, str]] = ..., purple: _Optional[bool] = ..., management: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class Pregnancy(_message.Message):
+    __slots__ = ("name", "resident", "managing_tenant", "state", "handbook_number", "registration_date", "lmp_date", "edd", "registration_ga_days", "early_registration", "within_local_deadline", "schedule", "risk", "delivery", "termination_reason", "termination_date", "create_time", "update_time", "current_ga_days", "discharge_date")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_FIELD_NUMBER: _ClassVar[int]
+    MANAGING_TENANT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    HANDBOOK_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    REGISTRATION_DATE_FIELD_NUMBER: _ClassVar[int]
+    LMP_DATE_FIELD_NUMBER: _ClassVar[int]
+    EDD_FIELD_NUMBER: _ClassVar[int]
+    REGISTRATION_GA_DAYS_FIELD_NUMBER: _ClassVar[int]
+    EARLY_REGISTRATION_FIELD_NUMBER: _ClassVar[int]
+    WITHIN_LOCAL_DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULE_FIELD_NUMBER: _ClassVar[int]
+    RISK_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_FIELD_NUMBER: _ClassVar[int]
+    TERMINATION_REASON_FIELD_NUMBER: _ClassVar[int]
+    TERMINATION_DATE_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_GA_DAYS_FIELD_NUMBER: _ClassVar[int]
+    DISCHARGE_DATE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    resident: str
+    managing_tenant: str
+    state: PregnancyState
+    handbook_number: str
+    registration_date: str
+    lmp_date: str
+    edd: str
+    registration_ga_days: int
+    early_registration: bool
+    within_local_deadline: bool
+    schedule: _containers.RepeatedCompositeFieldContainer[AntenatalSlot]
+    risk: RiskGrade
+    delivery: str
+    termination_reason: TerminationReason
+    termination_date: str
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    current_ga_days: int
+    discharge_date: str
+    def __init__(self, name: _Optional[str] = ..., resident: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., state: _Optional[_Union[PregnancyState, str]] = ..., handbook_number: _Optional[str] = ..., registration_date: _Optional[str] = ..., lmp_date: _Optional[str] = ..., edd: _Optional[str] = ..., registration_ga_days: _Optional[int] = ..., early_registration: _Optional[bool] = ..., within_local_deadline: _Optional[bool] = ..., schedule: _Optional[_Iterable[_Union[AntenatalSlot, _Mapping]]] = ..., risk: _Optional[_Union[RiskGrade, _Mapping]] = ..., delivery: _Optional[str] = ..., termination_reason: _Optional[_Union[TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current_ga_days: _Optional[int] = ..., discharge_date: _Optional[str] = ...) -> None: ...
+
+class AntenatalVisit(_message.Message):
+    __slots__ = ("name", "visit_date", "ga_days", "slot", "weight_kg", "systolic", "diastolic", "fundal_height_cm", "fetal_heart_rate", "guidance", "tenant", "create_time", "missed_slot", "kind")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VISIT_DATE_FIELD_NUMBER: _ClassVar[int]
+    GA_DAYS_FIELD_NUMBER: _ClassVar[int]
+    SLOT_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_KG_FIELD_NUMBER: _ClassVar[int]
+    SYSTOLIC_FIELD_NUMBER: _ClassVar[int]
+    DIASTOLIC_FIELD_NUMBER: _ClassVar[int]
+    FUNDAL_HEIGHT_CM_FIELD_NUMBER: _ClassVar[int]
+    FETAL_HEART_RATE_FIELD_NUMBER: _ClassVar[int]
+    GUIDANCE_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    MISSED_SLOT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    visit_date: str
+    ga_days: int
+    slot: int
+    weight_kg: float
+    systolic: int
+    diastolic: int
+    fundal_height_cm: float
+    fetal_heart_rate: int
+    guidance: str
+    tenant: str
+    create_time: _timestamp_pb2.Timestamp
+    missed_slot: int
+    kind: VisitKind
+    def __init__(self, name: _Optional[str] = ..., visit_date: _Optional[str] = ..., ga_days: _Optional[int] = ..., slot: _Optional[int] = ..., weight_kg: _Optional[float] = ..., systolic: _Optional[int] = ..., diastolic: _Optional[int] = ..., fundal_height_cm: _Optional[float] = ..., fetal_heart_rate: _Optional[int] = ..., guidance: _Optional[str] = ..., tenant: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., missed_slot: _Optional[int] = ..., kind: _Optional[_Union[VisitKind, str]] = ...) -> None: ...
+
+class RiskAssessment(_message.Message):
+    __slots__ = ("name", "assessment_date", "colors", "criteria", "rules_version", "assessor", "tenant", "institution_level", "ga_days", "create_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ASSESSMENT_DATE_FIELD_NUMBER: _ClassVar[int]
+    COLORS_FIELD_NUMBER: _ClassVar[int]
+    CRITERIA_FIELD_NUMBER: _ClassVar[int]
+    RULES_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ASSESSOR_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    INSTITUTION_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    GA_DAYS_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    assessment_date: str
+    colors: _containers.RepeatedScalarFieldContainer[RiskColor]
+    criteria: _containers.RepeatedScalarFieldContainer[str]
+    rules_version: str
+    assessor: str
+    tenant: str
+    institution_level: str
+    ga_days: int
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., assessment_date: _Optional[str] = ..., colors: _Optional[_Iterable[_Union[RiskColor, str]]] = ..., criteria: _Optional[_Iterable[str]] = ..., rules_version: _Optional[str] = ..., assessor: _Optional[str] = ..., tenant: _Optional[str] = ..., institution_level: _Optional[str] = ..., ga_days: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RiskReport(_message.Message):
+    __slots__ = ("name", "pregnancy", "resident", "assessment", "color", "region_code", "state", "create_time", "acknowledged_by", "acknowledge_time", "note")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PREGNANCY_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_FIELD_NUMBER: _ClassVar[int]
+    ASSESSMENT_FIELD_NUMBER: _ClassVar[int]
+    COLOR_FIELD_NUMBER: _ClassVar[int]
+    REGION_CODE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGED_BY_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGE_TIME_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    pregnancy: str
+    resident: str
+    assessment: str
+    color: RiskColor
+    region_code: str
+    state: ReportState
+    create_time: _timestamp_pb2.Timestamp
+    acknowledged_by: str
+    acknowledge_time: _timestamp_pb2.Timestamp
+    note: str
+    def __init__(self, name: _Optional[str] = ..., pregnancy: _Optional[str] = ..., resident: _Optional[str] = ..., assessment: _Optional[str] = ..., color: _Optional[_Union[RiskColor, str]] = ..., region_code: _Optional[str] = ..., state: _Optional[_Union[ReportState, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., acknowledged_by: _Optional[str] = ..., acknowledge_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., note: _Optional[str] = ...) -> None: ...
+
+class Newborn(_message.Message):
+    __slots__ = ("name", "birth_order", "sex", "birth_time", "weight_g", "length_cm", "apgar_1min", "live_birth", "display_name", "resident")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    BIRTH_ORDER_FIELD_NUMBER: _ClassVar[int]
+    SEX_FIELD_NUMBER: _ClassVar[int]
+    BIRTH_TIME_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_G_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_CM_FIELD_NUMBER: _ClassVar[int]
+    APGAR_1MIN_FIELD_NUMBER: _ClassVar[int]
+    LIVE_BIRTH_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    birth_order: int
+    sex: NewbornSex
+    birth_time: _timestamp_pb2.Timestamp
+    weight_g: int
+    length_cm: float
+    apgar_1min: int
+    live_birth: bool
+    display_name: str
+    resident: str
+    def __init__(self, name: _Optional[str] = ..., birth_order: _Optional[int] = ..., sex: _Optional[_Union[NewbornSex, str]] = ..., birth_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., weight_g: _Optional[int] = ..., length_cm: _Optional[float] = ..., apgar_1min: _Optional[int] = ..., live_birth: _Optional[bool] = ..., display_name: _Optional[str] = ..., resident: _Optional[str] = ...) -> None: ...
+
+class Delivery(_message.Message):
+    __slots__ = ("name", "pregnancy", "mother", "tenant", "delivery_date", "mode", "ga_days", "newborns", "recorded_by", "create_time", "discharge_date", "emergency_reason")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PREGNANCY_FIELD_NUMBER: _ClassVar[int]
+    MOTHER_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_DATE_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    GA_DAYS_FIELD_NUMBER: _ClassVar[int]
+    NEWBORNS_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_BY_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    DISCHARGE_DATE_FIELD_NUMBER: _ClassVar[int]
+    EMERGENCY_REASON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    pregnancy: str
+    mother: str
+    tenant: str
+    delivery_date: str
+    mode: DeliveryMode
+    ga_days: int
+    newborns: _containers.RepeatedCompositeFieldContainer[Newborn]
+    recorded_by: str
+    create_time: _timestamp_pb2.Timestamp
+    discharge_date: str
+    emergency_reason: str
+    def __init__(self, name: _Optional[str] = ..., pregnancy: _Optional[str] = ..., mother: _Optional[str] = ..., tenant: _Optional[str] = ..., delivery_date: _Optional[str] = ..., mode: _Optional[_Union[DeliveryMode, str]] = ..., ga_days: _Optional[int] = ..., newborns: _Optional[_Iterable[_Union[Newborn, _Mapping]]] = ..., recorded_by: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., discharge_date: _Optional[str] = ..., emergency_reason: _Optional[str] = ...) -> None: ...

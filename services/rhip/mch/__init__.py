@@ -1,0 +1,1 @@
+"""rhip mch: maternal and child health (DOMAIN §3)."""

@@ -1,0 +1,136 @@
+"""What every mch use case starts from: the cell, the database, the authorizer, the identity
+client and the settings, and the checks they share (permission before existence, the caller's
+own institution and its qualifications, scoped loads) and the audit append."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from rhip.kit import audit
+from rhip.kit.authn import Principal, current_principal
+from rhip.kit.authz import Authorizer, subject_blocked
+from rhip.kit.db import Database
+from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied
+from rhip.kit.parents import ListParents
+from rhip.kit.requests import parse_resource_name
+from rhip.kit.tenancy import region_path, tenant_scope
+from rhip.mch.clients import IdentityClient, ResidentFacts, TenantFacts
+from rhip.mch.pregnancies.domain import Pregnancy
+from rhip.mch.pregnancies.store import PregnancyStore
+from rhip.mch.roles import MCH
+from rhip.mch.settings import MchSettings
+from sqlalchemy import Connection
+
+SECONDARY = 2  # TenantLevel SECONDARY (identity's enum value)
+
+
+class MchBase:
+    def __init__(
+        self,
+        cell: str,
+        db: Database,
+        authorizer: Authorizer,
+        identity: IdentityClient,
+        options: MchSettings | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.db = db
+        self.authz = authorizer
+        self.identity = identity
+        self.options = options or MchSettings()
+        self.clock = clock
+        self.cell_path = region_path(cell)
+        self.parents = ListParents(authorizer, self.cell_path)
+
+    @contextmanager
+    def _unit(self, *, durable: bool = True) -> Iterator[Connection]:
+        with self.db.transaction(durable=durable) as tx:
+            yield tx
+
+    def _require(self, principal: Principal, scope: str, method: str) -> None:
+        self.authz.require(principal, scope, MCH + method)
+
+    def _scopes(self, principal: Principal, method: str) -> list[str]:
+        scopes = self.authz.scopes(principal.subject, MCH + method)
+        if not scopes:
+            if self.authz.is_blocked(principal.subject):
+                raise subject_blocked()
+            raise PermissionDenied(f"not allowed to call {method} here")
+        return scopes
+
+    def _load_pregnancy(
+        self, tx: Connection, name: str, method: str, *, field: str = "name", lock: bool = False
+    ) -> Pregnancy:
+        """Permission before existence: one out of reach and a missing one look alike."""
+        pregnancy_id = parse_resource_name(name, "pregnancies", field)
+        found = PregnancyStore(tx).get(pregnancy_id, lock=lock)
+        self.authz.require_found(
+            current_principal(), found.scope_path if found else None, MCH + method,
+            self.cell_path, f"pregnancies/{pregnancy_id} does not exist",
+        )  # fmt: skip
+        assert found is not None
+        return found
+
+    def _tenant_parent(self, principal: Principal, tenant_id: str, method: str) -> str:
+        """The scope of the list parent ``tenants/{tenant_id}`` once the caller may ``method``
+        there (PERMISSION_DENIED alike for a tenant out of reach and a missing one)."""
+        action = MCH + method
+
+        def scope_of(tenant_id: str) -> str | None:
+            try:
+                tenant = self.identity.tenant(tenant_id)
+            except NotFound:
+                return None
+            except PermissionDenied:
+                raise self.authz.denial(principal, action) from None
+            return tenant_scope(tenant.region_code, tenant.tenant_id)
+
+        return self.parents.tenant(principal, tenant_id, action, scope_of)
+
+    def _own_tenant(self, principal: Principal, method: str) -> tuple[TenantFacts, str]:
+        """The caller's institution and its scope, once the caller may ``method`` there."""
+        if not principal.tenant_id:
+            raise PermissionDenied(
+                "only practitioners of an institution do this", reason="TENANT_REQUIRED"
+            )
+        scope = tenant_scope(principal.region_code, principal.tenant_id)
+        self._require(principal, scope, method)
+        tenant = self.identity.tenant(principal.tenant_id)
+        if not tenant.active:
+            raise PermissionDenied("the institution is suspended", reason="SUBJECT_BLOCKED")
+        return tenant, tenant_scope(tenant.region_code, tenant.tenant_id)
+
+    def _require_qualification(self, tenant: TenantFacts, kind: str) -> None:
+        """PERMISSION_DENIED ``QUALIFICATION_REQUIRED`` unless identity lists an active
+        ``kind`` qualification of the institution."""
+        if kind not in self.identity.qualifications(tenant.tenant_id):
+            raise PermissionDenied(
+                f"the institution holds no {kind.lower().replace('_', ' ')} qualification",
+                reason="QUALIFICATION_REQUIRED",
+                metadata={"qualification": kind},
+            )
+
+    def _require_secondary(self, tenant: TenantFacts, what: str) -> None:
+        if tenant.level < SECONDARY:
+            raise PermissionDenied(
+                f"{what} is done by secondary-or-higher institutions",
+                reason="INSTITUTION_LEVEL_REQUIRED",
+                metadata={"level": tenant.level_name},
+            )
+
+    def _woman(self, name: str, field: str) -> ResidentFacts:
+        """The woman from identity, as the caller may see her (identity refuses otherwise)."""
+        parse_resource_name(name, "residents", field)
+        resident = self.identity.resident(name)
+        if resident.state == "DECEASED":
+            raise FailedPrecondition("the resident is deceased", reason="RESIDENT_DECEASED")
+        if resident.sex != "FEMALE":
+            raise FailedPrecondition("the resident is not female", reason="RESIDENT_NOT_FEMALE")
+        return resident
+
+    def _audit(
+        self, tx: Connection, action: str, target: str, scope: str, **detail: object
+    ) -> None:
+        audit.append(tx, audit.AuditEvent(action, target, scope, detail=detail))

@@ -1,0 +1,79 @@
+"""Proto ⇄ domain conversion of the child health messages (for the servicer)."""
+
+from __future__ import annotations
+
+import math
+
+from rhip.api.mch.v1 import child_pb2 as cpb
+from rhip.mch.children import domain
+from rhip.mch.children.domain import ChildVisit, Finding
+from rhip.mch.children.usecases import ChildView, VisitInput
+from rhip.mch.convert import SLOT_STATES, ts
+
+FINDINGS = {Finding.NORMAL: cpb.EYE_FINDING_NORMAL, Finding.ABNORMAL: cpb.EYE_FINDING_ABNORMAL}
+FINDINGS_BACK = {v: k for k, v in FINDINGS.items()}
+
+
+def _number(value: float) -> float:
+    return value if math.isfinite(value) else -1.0  # NaN and infinities fail the range checks
+
+
+def visit_input(visit: cpb.ChildVisit) -> VisitInput:
+    return VisitInput(
+        visit.visit_date,
+        _number(visit.weight_kg),
+        _number(visit.length_cm),
+        {e.item: FINDINGS_BACK.get(e.finding) for e in visit.eye},
+        _number(visit.acuity_left),
+        _number(visit.acuity_right),
+        visit.referral_followed_up,
+    )
+
+
+def child_to_pb(v: ChildView) -> cpb.ChildRecord:
+    r = v.record
+    return cpb.ChildRecord(
+        name=f"childRecords/{r.record_id}",
+        child=f"residents/{r.resident_id}",
+        managing_tenant=f"tenants/{r.tenant_id}",
+        birth_date=r.birth_date.isoformat(),
+        schedule=[
+            cpb.ChildSlot(
+                code=s.slot.code,
+                window_start_date=s.start.isoformat(),
+                window_end_date=s.end.isoformat(),
+                state=SLOT_STATES[s.state],
+                visit=f"childRecords/{r.record_id}/visits/{s.visit_id}" if s.visit_id else "",
+                eye_items=[
+                    cpb.EyeItem(item=i, county_level=domain.EYE_ITEMS[i]) for i in s.slot.eye_items
+                ],
+                blood_routine=s.slot.blood_routine,
+                hearing_screening=s.slot.hearing,
+            )
+            for s in v.schedule
+        ],
+        open_referral=f"childRecords/{r.record_id}/visits/{r.open_referral}"
+        if r.open_referral
+        else "",
+        create_time=ts(r.create_time),
+    )
+
+
+def child_visit_to_pb(v: ChildVisit) -> cpb.ChildVisit:
+    return cpb.ChildVisit(
+        name=f"childRecords/{v.record_id}/visits/{v.visit_id}",
+        visit_date=v.visit_date.isoformat(),
+        age_days=v.age_days,
+        slot=v.slot,
+        missed_slot=v.missed_slot,
+        weight_kg=v.weight_kg,
+        length_cm=v.length_cm,
+        eye=[cpb.EyeResult(item=k, finding=FINDINGS[f]) for k, f in v.eye.items()],
+        acuity_left=v.acuity_left,
+        acuity_right=v.acuity_right,
+        referral=v.referral,
+        referral_followed_up=v.referral_followed_up,
+        six_month_referral_pending=v.six_month_referral_pending,
+        tenant=f"tenants/{v.tenant_id}",
+        create_time=ts(v.create_time),
+    )

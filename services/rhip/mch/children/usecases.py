@@ -1,0 +1,190 @@
+"""Child health use cases (DOMAIN §3.3, §3.4): an institution enrols a child (one child health
+record per child in the cell), the schedule follows from the birth date, visits fill their
+slots (or are tagged with the slot they missed), county-level eye items need the child
+eye-care qualification, abnormal eye findings open a referral item and the 8-month visit asks
+whether the 6-month referral happened. Lists filter in SQL by the caller's scopes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from rhip.kit.authn import current_principal
+from rhip.kit.errors import AlreadyExists, FailedPrecondition, Violations, invalid
+from rhip.kit.idempotency import check_reuse, claim, request_key
+from rhip.kit.ids import new_id
+from rhip.kit.pagination import Page
+from rhip.kit.requests import parse_resource_name
+from rhip.mch.access import MchBase
+from rhip.mch.children import domain
+from rhip.mch.children.domain import ChildRecord, ChildVisit, Finding, SlotView
+from rhip.mch.children.store import ChildStore, ChildTaken
+from rhip.mch.pregnancies.usecases import parse_day
+from rhip.mch.roles import MCH
+from sqlalchemy import Connection
+
+
+@dataclass(frozen=True)
+class ChildView:
+    record: ChildRecord
+    schedule: list[SlotView]
+
+
+@dataclass(frozen=True)
+class VisitInput:
+    visit_date: str
+    weight_kg: float
+    length_cm: float
+    eye: dict[str, Finding | None]
+    acuity_left: float
+    acuity_right: float
+    referral_followed_up: bool
+
+
+class ChildUseCases(MchBase):
+    def _child_view(self, tx: Connection, r: ChildRecord) -> ChildView:
+        visits = ChildStore(tx).visits(r.record_id)
+        return ChildView(r, domain.schedule(r, visits, self.clock().date()))
+
+    def _load_child(
+        self, tx: Connection, name: str, method: str, *, field: str = "name", lock: bool = False
+    ) -> ChildRecord:
+        record_id = parse_resource_name(name, "childRecords", field)
+        found = ChildStore(tx).get(record_id, lock=lock)
+        self.authz.require_found(
+            current_principal(), found.scope_path if found else None, MCH + method,
+            self.cell_path, f"childRecords/{record_id} does not exist",
+        )  # fmt: skip
+        assert found is not None
+        return found
+
+    def enroll_child(self, child: str, request_id: str) -> ChildView:
+        principal = current_principal()
+        checks = Violations()
+        checks.check(parse_resource_name, child, "residents", "child")
+        key = checks.check(request_key, request_id) or ""
+        checks.raise_if_any()
+        tenant, scope = self._own_tenant(principal, "EnrollChild")
+        if key:
+            with self.db.read() as tx:
+                check_reuse(tx, key)
+                earlier = ChildStore(tx).by_request(key)
+                if earlier is not None:
+                    self._require(principal, earlier.scope_path, "GetChildRecord")
+                    return self._child_view(tx, earlier)
+        resident = self.identity.resident(child)
+        if resident.state == "DECEASED":
+            raise FailedPrecondition("the child is deceased", reason="RESIDENT_DECEASED")
+        today = self.clock().date()
+        birth = resident.birth_date
+        if birth is None or domain.add_months(birth, domain.MAX_AGE_MONTHS) <= today:
+            raise FailedPrecondition(
+                "child health management covers children under 7", reason="CHILD_TOO_OLD"
+            )
+        now = self.clock()
+        with self._unit() as tx:
+            claim(tx, key)
+            store = ChildStore(tx)
+            record = ChildRecord(
+                new_id(), resident.resident_id, tenant.tenant_id, scope, birth, "", None, "", now
+            ).next_from(today, visited=False)
+            try:
+                store.add(record, key)
+            except ChildTaken:
+                existing = store.of_child(resident.resident_id)
+                raise AlreadyExists(
+                    "the child already has a child health record",
+                    reason="CHILD_RECORD_EXISTS",
+                    metadata={"managing_tenant": f"tenants/{existing.tenant_id}"}
+                    if existing
+                    else {},
+                ) from None
+            self._audit(
+                tx, "child.enroll", f"childRecords/{record.record_id}", scope,
+                resident=resident.resident_id,
+            )  # fmt: skip
+            return self._child_view(tx, record)
+
+    def get_child(self, name: str) -> ChildView:
+        with self._unit(durable=False) as tx:
+            r = self._load_child(tx, name, "GetChildRecord")
+            self._audit(
+                tx, "child.read", f"childRecords/{r.record_id}", r.scope_path,
+                resident=r.resident_id,
+            )  # fmt: skip
+            return self._child_view(tx, r)
+
+    def list_children(
+        self, parent: str, overdue_only: bool, page: Page
+    ) -> tuple[list[ChildView], str]:
+        principal = current_principal()
+        tenant_id = parse_resource_name(parent, "tenants", "parent")
+        self._tenant_parent(principal, tenant_id, "ListChildRecords")
+        scopes = self._scopes(principal, "ListChildRecords")
+        today = self.clock().date()
+        with self._unit(durable=False) as tx:
+            rows = ChildStore(tx).find(
+                tenant_id, scopes, today if overdue_only else None, page.after, page.size + 1
+            )
+            chunk = rows[: page.size]
+            views = [self._child_view(tx, r) for r in chunk]
+            self._audit(tx, "child.list", f"tenants/{tenant_id}", scopes[0], count=len(chunk))
+        token = page.next_token(chunk[-1].record_id if chunk else None, len(rows) > page.size)
+        return views, token
+
+    def record_child_visit(self, parent: str, given: VisitInput, request_id: str) -> ChildVisit:
+        principal = current_principal()
+        today = self.clock().date()
+        checks = Violations()
+        checks.check(parse_resource_name, parent, "childRecords", "parent")
+        day = checks.check(parse_day, given.visit_date, "visit.visit_date", today)
+        key = checks.check(request_key, request_id) or ""
+        checks.raise_if_any()
+        assert day is not None
+        with self._unit() as tx:
+            r = self._load_child(tx, parent, "RecordChildVisit", field="parent", lock=True)
+            store = ChildStore(tx)
+            if claim(tx, key) and (earlier := store.visit_by_request(key)) is not None:
+                return earlier
+            if day < r.birth_date:
+                raise invalid("visit.visit_date", "is before the birth", "VISIT_BEFORE_BIRTH")
+            if domain.add_months(r.birth_date, domain.MAX_AGE_MONTHS) <= day:
+                raise invalid("visit.visit_date", "the child was 7 by then", "CHILD_TOO_OLD")
+            slot = domain.slot_on(r.birth_date, day)
+            age = (day - r.birth_date).days
+            domain.check_visit(
+                slot, age, given.weight_kg, given.length_cm, given.eye, given.acuity_left,
+                given.acuity_right, checks,
+            )  # fmt: skip
+            checks.raise_if_any()
+            if any(domain.EYE_ITEMS.get(item) for item in given.eye):
+                tenant, _ = self._own_tenant(principal, "RecordChildVisit")
+                self._require_qualification(tenant, "CHILD_EYE_CARE")
+            visits = store.visits(r.record_id)
+            done = {v.slot for v in visits if v.slot}
+            eye = {k: f for k, f in given.eye.items() if f is not None}
+            referral = any(f is Finding.ABNORMAL for f in eye.values())
+            six_month = next((v for v in visits if v.visit_id == r.open_referral), None)
+            pending = (
+                slot is not None and slot.code == "M8" and six_month is not None
+                and six_month.slot == "M6" and not given.referral_followed_up
+            )  # fmt: skip
+            visit = ChildVisit(
+                new_id(), r.record_id, principal.tenant_id or r.tenant_id, day, age,
+                slot.code if slot else "",
+                "" if slot else domain.missed_slot(r.birth_date, day, done),
+                given.weight_kg, given.length_cm, eye, given.acuity_left, given.acuity_right,
+                referral, given.referral_followed_up, pending, self.clock(),
+            )  # fmt: skip
+            store.add_visit(visit, key)
+            open_referral = r.open_referral
+            if given.referral_followed_up:
+                open_referral = ""
+            if referral:
+                open_referral = visit.visit_id
+            latest = max([day, *(v.visit_date for v in visits)])
+            store.save(replace(r, open_referral=open_referral).next_from(latest, visited=True))
+            self._audit(
+                tx, "child.visit", f"childRecords/{r.record_id}/visits/{visit.visit_id}",
+                r.scope_path, resident=r.resident_id, slot=visit.slot, referral=referral,
+            )  # fmt: skip
+            return visit

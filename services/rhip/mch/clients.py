@@ -1,0 +1,148 @@
+"""Outbound calls to identity (over gRPC, never its tables), each with the caller's own bearer
+token so identity applies the caller's own visibility: the woman from the master index, the
+caller's institution (type, level, region), its qualifications, and newborn registration."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import grpc
+from rhip.api.identity.v1 import (
+    identity_service_pb2,
+    identity_service_pb2_grpc,
+    qualification_service_pb2,
+    qualification_service_pb2_grpc,
+    resident_pb2,
+    resident_service_pb2,
+    resident_service_pb2_grpc,
+    tenant_pb2,
+)
+from rhip.kit.authn import current_token
+from rhip.kit.channels import ChannelPool
+from rhip.kit.errors import from_rpc_error
+from rhip.kit.telemetry import outgoing_metadata
+
+TIMEOUT_SECONDS = 5.0
+# Fixed forever: a newborn's registration request id is derived from its id with it, so every
+# retry of a delivery asks identity for the same registration.
+NEWBORN_NAMESPACE = uuid.UUID("0193d2a1-5c3e-7b7a-8f21-3e9c6d40a7b2")
+
+
+@dataclass(frozen=True)
+class ResidentFacts:
+    resident_id: str
+    state: str  # VERIFIED, PROVISIONAL, MERGED, DECEASED
+    sex: str  # MALE, FEMALE, UNKNOWN, NOT_STATED
+    birth_date: date | None
+    display_name: str = ""  # never logged
+
+
+@dataclass(frozen=True)
+class TenantFacts:
+    tenant_id: str
+    type: str  # TENANT_TYPE_…
+    level: int  # 0 unspecified, 1 primary, 2 secondary, 3 tertiary
+    region_code: str
+    active: bool
+
+    @property
+    def level_name(self) -> str:
+        return tenant_pb2.TenantLevel.Name(self.level)  # type: ignore[arg-type,unused-ignore]
+
+
+@dataclass(frozen=True)
+class NewNewborn:
+    newborn_id: str
+    display_name: str  # never logged
+    sex: str  # MALE, FEMALE, UNDETERMINED
+    birth_date: date
+
+
+_SEX = {"MALE": resident_pb2.SEX_MALE, "FEMALE": resident_pb2.SEX_FEMALE}
+
+
+class IdentityClient:
+    """``address`` is read on every call: in all-in-one mode the cell points it at its own
+    port once it is bound."""
+
+    def __init__(self, address: Callable[[], str], pool: ChannelPool) -> None:
+        self._address = address
+        self._pool = pool
+
+    def _metadata(self) -> list[tuple[str, str]]:
+        return [("authorization", f"Bearer {current_token()}"), *outgoing_metadata()]
+
+    def _call(self, stub_type: Any, method: str, request: Any) -> Any:
+        stub = stub_type(self._pool.get(self._address()))
+        try:
+            return getattr(stub, method)(
+                request, metadata=self._metadata(), timeout=TIMEOUT_SECONDS
+            )
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+
+    def resident(self, name: str) -> ResidentFacts:
+        reply = self._call(
+            resident_service_pb2_grpc.ResidentServiceStub,
+            "GetResident",
+            resident_service_pb2.GetResidentRequest(name=name),
+        )
+        return ResidentFacts(
+            reply.resident_id,
+            resident_pb2.ResidentState.Name(reply.state).removeprefix("RESIDENT_STATE_"),
+            resident_pb2.Sex.Name(reply.sex).removeprefix("SEX_"),
+            date.fromisoformat(reply.birth_date) if reply.birth_date else None,
+            reply.display_name,
+        )
+
+    def tenant(self, tenant_id: str) -> TenantFacts:
+        reply = self._call(
+            identity_service_pb2_grpc.IdentityServiceStub,
+            "GetTenant",
+            identity_service_pb2.GetTenantRequest(name=f"tenants/{tenant_id}"),
+        )
+        return TenantFacts(
+            reply.tenant_id,
+            tenant_pb2.TenantType.Name(reply.type),
+            int(reply.level),
+            reply.region_code,
+            reply.state == tenant_pb2.TENANT_STATE_ACTIVE,
+        )
+
+    def qualifications(self, tenant_id: str) -> set[str]:
+        """The active qualification kinds of a tenant (MIDWIFERY, RISK_GRADING …)."""
+        reply = self._call(
+            qualification_service_pb2_grpc.QualificationServiceStub,
+            "ListQualifications",
+            qualification_service_pb2.ListQualificationsRequest(
+                parent=f"tenants/{tenant_id}", page_size=100
+            ),
+        )
+        return {
+            qualification_service_pb2.QualificationKind.Name(q.kind).removeprefix(
+                "QUALIFICATION_KIND_"
+            )
+            for q in reply.qualifications
+        }
+
+    def register_newborn(self, mother_id: str, baby: NewNewborn) -> str:
+        """Registers the baby as a provisional resident linked to the mother; the request id
+        comes from the newborn's id, so a retry gets the same resident back."""
+        reply = self._call(
+            resident_service_pb2_grpc.ResidentServiceStub,
+            "RegisterNewborn",
+            resident_service_pb2.RegisterNewbornRequest(
+                resident=resident_pb2.Resident(
+                    display_name=baby.display_name,
+                    sex=_SEX.get(baby.sex, resident_pb2.SEX_UNKNOWN),
+                    birth_date=baby.birth_date.isoformat(),
+                    mother=f"residents/{mother_id}",
+                ),
+                request_id=str(uuid.uuid5(NEWBORN_NAMESPACE, baby.newborn_id)),
+            ),
+        )
+        return str(reply.resident_id)

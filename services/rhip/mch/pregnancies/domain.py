@@ -1,0 +1,389 @@
+"""Pregnancy episodes as plain Python (DOMAIN §3.1, §9): registration rules, the national
+antenatal schedule with its gestational-age windows, and the episode's state machine.
+No gRPC, no SQL."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from enum import Enum
+
+from rhip.kit.errors import FailedPrecondition, Violations, invalid
+
+TERM_DAYS = 280  # EDD = LMP + 280 days (Naegele)
+MAX_GA_DAYS = 42 * 7 + 6  # 42w6d: beyond it the dates are wrong
+EARLY_LIMIT_DAYS = 13 * 7  # national indicator: registered before 13w0d
+
+
+class PregnancyState(Enum):
+    REGISTERED = "REGISTERED"
+    ANTENATAL = "ANTENATAL"
+    DELIVERED = "DELIVERED"
+    TERMINATED = "TERMINATED"
+    POSTPARTUM_VISITED = "POSTPARTUM_VISITED"
+    CHECK_42D_DONE = "CHECK_42D_DONE"
+
+    @property
+    def open(self) -> bool:
+        """Before delivery: the woman's one open pregnancy."""
+        return self in (PregnancyState.REGISTERED, PregnancyState.ANTENATAL)
+
+    @property
+    def postpartum(self) -> bool:
+        """Delivered, the 42-day check still to come."""
+        return self in (PregnancyState.DELIVERED, PregnancyState.POSTPARTUM_VISITED)
+
+
+class VisitKind(Enum):
+    ANTENATAL = "ANTENATAL"
+    POSTPARTUM_HOME = "POSTPARTUM_HOME"
+    CHECK_42D = "CHECK_42D"
+
+
+class TerminationReason(Enum):
+    MISCARRIAGE = "MISCARRIAGE"
+    INDUCED = "INDUCED"
+    ECTOPIC = "ECTOPIC"
+    LOST = "LOST"
+    OTHER = "OTHER"
+
+
+@dataclass(frozen=True)
+class Slot:
+    number: int
+    start_days: int  # gestational age, inclusive
+    end_days: int  # inclusive
+
+
+# The five antenatal checks of the national service specification (DOMAIN §3.1):
+# before 13w, 16–20w, 21–24w, 28–36w, 37–40w (each to the last day of its week).
+SLOTS = (
+    Slot(1, 0, 13 * 7 - 1),
+    Slot(2, 16 * 7, 20 * 7 + 6),
+    Slot(3, 21 * 7, 24 * 7 + 6),
+    Slot(4, 28 * 7, 36 * 7 + 6),
+    Slot(5, 37 * 7, 40 * 7 + 6),
+)
+
+
+def slot_of(ga_days: int) -> int:
+    """The slot whose window holds ``ga_days``; 0 for an extra visit between windows."""
+    return next((s.number for s in SLOTS if s.start_days <= ga_days <= s.end_days), 0)
+
+
+def next_slot_after(ga_days: int) -> Slot | None:
+    """The first slot whose window opens after a visit at ``ga_days``."""
+    return next((s for s in SLOTS if s.start_days > ga_days), None)
+
+
+def missed_slot(ga_days: int, done: set[int]) -> int:
+    """For an antenatal visit outside every window: the latest slot closed before it without
+    a visit (the one it came late for), else 0."""
+    if slot_of(ga_days):
+        return 0
+    closed = [s.number for s in SLOTS if s.end_days < ga_days and s.number not in done]
+    return closed[-1] if closed else 0
+
+
+HOME_VISIT_DAYS = 7  # the postpartum home visit: within a week of discharge (DOMAIN §3.1)
+CHECK_42D_DAY = 42  # the 42-day check: postpartum day 42
+
+
+_HANDBOOK = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-]{4,28}[0-9A-Za-z]")
+
+
+def validate_handbook(text: str, field: str = "handbook_number") -> str:
+    text = text.strip().upper()
+    if not text:
+        raise invalid(field, "the mother–child handbook number is required", "HANDBOOK_REQUIRED")
+    if not _HANDBOOK.fullmatch(text):
+        raise invalid(field, "6–30 letters, digits or inner hyphens", "HANDBOOK_FORMAT")
+    return text
+
+
+def dating(
+    registration: date, lmp: date | None, weeks: int | None, days: int | None, checks: Violations
+) -> date | None:
+    """The LMP from exactly one of the stated LMP and the stated gestational age."""
+    stated_ga = weeks is not None
+    if lmp is None and not stated_ga:
+        checks.add("lmp_date", "set the LMP or the gestational age", "DATING_REQUIRED")
+        return None
+    if lmp is not None and stated_ga:
+        checks.add(
+            "gestational_age", "set the LMP or the gestational age, not both", "DATING_TWICE"
+        )
+        return None
+    if stated_ga:
+        assert weeks is not None and days is not None
+        if not 0 <= weeks <= 42:
+            checks.add("gestational_age.weeks", "must be 0–42", "GA_OUT_OF_RANGE")
+        if not 0 <= days <= 6:
+            checks.add("gestational_age.days", "must be 0–6", "GA_OUT_OF_RANGE")
+        if not (0 <= weeks <= 42 and 0 <= days <= 6):
+            return None
+        return registration - timedelta(days=weeks * 7 + days)
+    assert lmp is not None
+    if lmp > registration:
+        checks.add("lmp_date", "must not be after the registration date", "LMP_AFTER_REGISTRATION")
+        return None
+    if (registration - lmp).days > MAX_GA_DAYS:
+        checks.add("lmp_date", "gives a gestational age beyond 42w6d", "GA_OUT_OF_RANGE")
+        return None
+    return lmp
+
+
+@dataclass(frozen=True)
+class Pregnancy:
+    pregnancy_id: str
+    resident_id: str
+    tenant_id: str  # the managing institution
+    scope_path: str  # its tenant scope: who may see and change the episode
+    state: PregnancyState
+    handbook_number: str
+    registration_date: date
+    lmp: date
+    early: bool
+    within_local_deadline: bool
+    next_slot: int  # 0 when no slot is left
+    next_slot_end: date | None
+    risk_rank: int = 0  # 0 ungraded, 1 green … 4 red (risk/domain.py)
+    purple: bool = False
+    delivery_id: str = ""
+    termination_reason: TerminationReason | None = None
+    end_date: date | None = None  # the delivery or termination date
+    discharge_date: date | None = None  # after delivery: opens the home-visit window
+    termination_note: str = ""
+    create_time: datetime | None = None
+    update_time: datetime | None = None
+
+    @property
+    def edd(self) -> date:
+        return self.lmp + timedelta(days=TERM_DAYS)
+
+    def ga_on(self, day: date) -> int:
+        return (day - self.lmp).days
+
+    @property
+    def registration_ga(self) -> int:
+        return self.ga_on(self.registration_date)
+
+    def require_open(self) -> None:
+        if not self.state.open:
+            raise FailedPrecondition(
+                f"the pregnancy is {self.state.value.lower()}",
+                reason="PREGNANCY_CLOSED",
+                metadata={"state": self.state.value},
+            )
+
+    def after_visit(self, latest_ga: int, now: datetime) -> Pregnancy:
+        """After an antenatal visit, ``latest_ga`` the latest visit's gestational age: the
+        next expected slot is the first to open after it (a late-recorded earlier visit does
+        not move it back)."""
+        self.require_open()
+        nxt = next_slot_after(latest_ga)
+        number = nxt.number if nxt else 0
+        return replace(
+            self,
+            state=PregnancyState.ANTENATAL,
+            next_slot=number,
+            next_slot_end=self.lmp + timedelta(days=nxt.end_days) if nxt else None,
+            update_time=now,
+        )
+
+    def delivered(self, delivery_id: str, day: date, discharge: date, now: datetime) -> Pregnancy:
+        """Delivered: the postpartum home visit is due within a week of discharge."""
+        self.require_open()
+        return replace(
+            self, state=PregnancyState.DELIVERED, delivery_id=delivery_id, end_date=day,
+            discharge_date=discharge, next_slot=6,
+            next_slot_end=discharge + timedelta(days=HOME_VISIT_DAYS), update_time=now,
+        )  # fmt: skip
+
+    def postpartum_window(self, kind: VisitKind, grace_days: int) -> tuple[date, date]:
+        assert self.end_date is not None and self.discharge_date is not None
+        if kind is VisitKind.POSTPARTUM_HOME:
+            return self.discharge_date, self.discharge_date + timedelta(days=HOME_VISIT_DAYS)
+        start = self.end_date + timedelta(days=CHECK_42D_DAY)
+        return start, start + timedelta(days=grace_days)
+
+    def after_postpartum(
+        self, kind: VisitKind, day: date, grace_days: int, now: datetime
+    ) -> Pregnancy:
+        """DELIVERED → POSTPARTUM_VISITED (home visit) → CHECK_42D_DONE (42-day check; it may
+        come without a home visit, which then stays missed)."""
+        if not self.state.postpartum:
+            raise FailedPrecondition(
+                "postpartum checks follow a delivery recorded here",
+                reason="PREGNANCY_NOT_DELIVERED" if self.state.open else "PREGNANCY_CLOSED",
+                metadata={"state": self.state.value},
+            )
+        assert self.end_date is not None
+        if day < self.end_date:
+            raise invalid("visit.visit_date", "is before the delivery", "VISIT_BEFORE_DELIVERY")
+        if kind is VisitKind.CHECK_42D:
+            return replace(
+                self, state=PregnancyState.CHECK_42D_DONE, next_slot=0, next_slot_end=None,
+                update_time=now,
+            )  # fmt: skip
+        if self.state is PregnancyState.POSTPARTUM_VISITED:
+            return replace(self, update_time=now)  # another home visit (low weight, twins…)
+        _, end = self.postpartum_window(VisitKind.CHECK_42D, grace_days)
+        return replace(
+            self, state=PregnancyState.POSTPARTUM_VISITED, next_slot=7, next_slot_end=end,
+            update_time=now,
+        )  # fmt: skip
+
+    def terminated(
+        self, reason: TerminationReason, day: date, note: str, now: datetime
+    ) -> Pregnancy:
+        self.require_open()
+        if day < self.lmp:
+            raise invalid("termination_date", "is before the LMP", "DATE_BEFORE_LMP")
+        return replace(
+            self, state=PregnancyState.TERMINATED, termination_reason=reason,
+            end_date=day, termination_note=note, next_slot=0, next_slot_end=None,
+            update_time=now,
+        )  # fmt: skip
+
+
+def new_pregnancy(
+    pregnancy_id: str, resident_id: str, tenant_id: str, scope: str, handbook: str,
+    registration: date, lmp: date, local_weeks: int, now: datetime,
+) -> Pregnancy:  # fmt: skip
+    ga = (registration - lmp).days
+    nxt = next_slot_after(ga)
+    return Pregnancy(
+        pregnancy_id=pregnancy_id,
+        resident_id=resident_id,
+        tenant_id=tenant_id,
+        scope_path=scope,
+        state=PregnancyState.REGISTERED,
+        handbook_number=handbook,
+        registration_date=registration,
+        lmp=lmp,
+        early=ga < EARLY_LIMIT_DAYS,
+        within_local_deadline=ga < local_weeks * 7,
+        next_slot=nxt.number if nxt else 0,
+        next_slot_end=lmp + timedelta(days=nxt.end_days) if nxt else None,
+        create_time=now,
+        update_time=now,
+    )
+
+
+@dataclass(frozen=True)
+class SlotView:
+    slot: Slot
+    start: date
+    end: date
+    state: str  # UPCOMING, DUE, DONE, MISSED, CLOSED
+    visit_id: str
+
+
+@dataclass(frozen=True)
+class AntenatalVisit:
+    visit_id: str
+    pregnancy_id: str
+    tenant_id: str
+    visit_date: date
+    ga_days: int
+    slot: int
+    measures: dict[str, float]  # weight_kg, systolic, diastolic, fundal_height_cm, fetal_heart_rate
+    guidance: str
+    create_time: datetime
+    kind: VisitKind = VisitKind.ANTENATAL
+    missed_slot: int = 0
+
+
+HOME_SLOT = Slot(6, 0, 0)
+CHECK_SLOT = Slot(7, 0, 0)
+
+
+def schedule(
+    p: Pregnancy, visits: list[AntenatalVisit], today: date, grace_days: int = 14
+) -> list[SlotView]:
+    """The slots as of ``today``: DONE by the first visit in the window; MISSED once the
+    window closed without one; CLOSED when the episode ended before the window did. Once
+    delivered, the postpartum home visit (6) and the 42-day check (7) follow."""
+    ended = None if p.state.open else p.end_date
+    views = []
+    for slot in SLOTS:
+        start = p.lmp + timedelta(days=slot.start_days)
+        end = p.lmp + timedelta(days=slot.end_days)
+        done = next((v for v in visits if v.slot == slot.number), None)
+        if done is not None:
+            state = "DONE"
+        elif ended is not None and end >= ended:
+            state = "CLOSED"
+        elif end < (ended or today):
+            state = "MISSED"
+        elif today < start:
+            state = "UPCOMING"
+        else:
+            state = "DUE"
+        views.append(SlotView(slot, start, end, state, done.visit_id if done else ""))
+    if p.state.postpartum or p.state is PregnancyState.CHECK_42D_DONE:
+        complete = p.state is PregnancyState.CHECK_42D_DONE
+        for slot, kind in (
+            (HOME_SLOT, VisitKind.POSTPARTUM_HOME),
+            (CHECK_SLOT, VisitKind.CHECK_42D),
+        ):
+            start, end = p.postpartum_window(kind, grace_days)
+            done = next((v for v in visits if v.slot == slot.number), None)
+            if done is not None:
+                state = "DONE"
+            elif end < today:
+                state = "MISSED"
+            elif complete:
+                state = "CLOSED"
+            elif today < start:
+                state = "UPCOMING"
+            else:
+                state = "DUE"
+            views.append(SlotView(slot, start, end, state, done.visit_id if done else ""))
+    return views
+
+
+MEASURE_RANGES = {
+    "weight_kg": (30.0, 200.0),
+    "systolic": (60.0, 260.0),
+    "diastolic": (30.0, 160.0),
+    "fundal_height_cm": (1.0, 50.0),
+    "fetal_heart_rate": (60.0, 220.0),
+}
+
+
+def check_measures(measures: dict[str, float], checks: Violations) -> dict[str, float]:
+    """Optional measures (0 = not measured), each within its plausible range."""
+    kept = {}
+    for name, value in measures.items():
+        if value == 0:
+            continue
+        low, high = MEASURE_RANGES[name]
+        if not (low <= value <= high):  # NaN fails too
+            checks.add(f"visit.{name}", f"must be {low:g}–{high:g}", "MEASURE_OUT_OF_RANGE")
+            continue
+        kept[name] = float(value)
+    if ("systolic" in kept) != ("diastolic" in kept):
+        checks.add("visit.diastolic", "blood pressure needs both values", "BP_INCOMPLETE")
+    elif "systolic" in kept and kept["systolic"] <= kept["diastolic"]:
+        checks.add("visit.systolic", "must exceed the diastolic value", "BP_ORDER")
+    return kept
+
+
+@dataclass(frozen=True)
+class PregnancyView:
+    """A pregnancy as answered: with its schedule and gestational age as of ``today``."""
+
+    pregnancy: Pregnancy
+    schedule: list[SlotView]
+    current_ga: int  # 0 once closed
+
+
+def view(
+    p: Pregnancy, visits: list[AntenatalVisit], today: date, grace_days: int = 14
+) -> PregnancyView:
+    return PregnancyView(
+        p, schedule(p, visits, today, grace_days), p.ga_on(today) if p.state.open else 0
+    )

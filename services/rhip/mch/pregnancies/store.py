@@ -1,0 +1,237 @@
+"""Pregnancy and antenatal-visit tables and their repository. ``open_resident_id`` (the
+woman while the episode is open, NULL after) is unique: one open pregnancy per woman, even
+under concurrent registrations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rhip.kit.db import utc
+from rhip.kit.scopes import within_scopes
+from rhip.mch.pregnancies.domain import (
+    AntenatalVisit,
+    Pregnancy,
+    PregnancyState,
+    TerminationReason,
+    VisitKind,
+)
+from rhip.mch.store import StoreBase, metadata
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    update,
+)  # fmt: skip
+from sqlalchemy.exc import IntegrityError
+
+PREGNANCY = Table(
+    "pregnancy",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("resident_id", String(36), nullable=False, index=True),
+    Column("open_resident_id", String(36), unique=True),
+    Column("tenant_id", String(36), nullable=False, index=True),
+    Column("scope_path", String(200), nullable=False, index=True),
+    Column("state", String(20), nullable=False),
+    Column("handbook_number", String(30), nullable=False, unique=True),
+    Column("registration_date", Date, nullable=False),
+    Column("lmp", Date, nullable=False),
+    Column("early", Boolean, nullable=False),
+    Column("within_local", Boolean, nullable=False),
+    Column("next_slot", Integer, nullable=False),
+    Column("next_slot_end", Date, index=True),
+    Column("risk_rank", Integer, nullable=False),
+    Column("purple", Boolean, nullable=False),
+    Column("delivery_id", String(36), nullable=False),
+    Column("termination_reason", String(12), nullable=False),
+    Column("end_date", Date),
+    Column("discharge_date", Date),
+    Column("termination_note", String(500), nullable=False),
+    Column("create_time", DateTime(timezone=True), nullable=False),
+    Column("update_time", DateTime(timezone=True), nullable=False),
+    Column("request_id", String(36), unique=True),
+)
+VISIT = Table(
+    "antenatal_visit",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("pregnancy_id", String(36), nullable=False, index=True),
+    Column("tenant_id", String(36), nullable=False),
+    Column("visit_date", Date, nullable=False),
+    Column("ga_days", Integer, nullable=False),
+    Column("slot", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("missed_slot", Integer, nullable=False),
+    Column("measures", Text, nullable=False),
+    Column("guidance", Text, nullable=False),
+    Column("create_time", DateTime(timezone=True), nullable=False),
+    Column("request_id", String(36), unique=True),
+)
+_P, _V = PREGNANCY, VISIT
+
+
+class PregnancyTaken(Exception):
+    """The woman has an open pregnancy (``field`` = resident) or the handbook number is in
+    use (``field`` = handbook_number)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+def _pregnancy(row: Any) -> Pregnancy:
+    return Pregnancy(
+        pregnancy_id=row.id,
+        resident_id=row.resident_id,
+        tenant_id=row.tenant_id,
+        scope_path=row.scope_path,
+        state=PregnancyState(row.state),
+        handbook_number=row.handbook_number,
+        registration_date=row.registration_date,
+        lmp=row.lmp,
+        early=bool(row.early),
+        within_local_deadline=bool(row.within_local),
+        next_slot=row.next_slot,
+        next_slot_end=row.next_slot_end,
+        risk_rank=row.risk_rank,
+        purple=bool(row.purple),
+        delivery_id=row.delivery_id,
+        termination_reason=TerminationReason(row.termination_reason)
+        if row.termination_reason
+        else None,
+        end_date=row.end_date,
+        discharge_date=row.discharge_date,
+        termination_note=row.termination_note,
+        create_time=utc(row.create_time),
+        update_time=utc(row.update_time),
+    )
+
+
+def _values(p: Pregnancy) -> dict[str, Any]:
+    return {
+        "state": p.state.value,
+        "open_resident_id": p.resident_id if p.state.open else None,
+        "next_slot": p.next_slot,
+        "next_slot_end": p.next_slot_end,
+        "risk_rank": p.risk_rank,
+        "purple": p.purple,
+        "delivery_id": p.delivery_id,
+        "termination_reason": p.termination_reason.value if p.termination_reason else "",
+        "end_date": p.end_date,
+        "discharge_date": p.discharge_date,
+        "termination_note": p.termination_note,
+        "update_time": p.update_time,
+    }
+
+
+def _visit(row: Any) -> AntenatalVisit:
+    return AntenatalVisit(
+        row.id, row.pregnancy_id, row.tenant_id, row.visit_date, row.ga_days, row.slot,
+        json.loads(row.measures), row.guidance, utc(row.create_time),  # type: ignore[arg-type]
+        VisitKind(row.kind), row.missed_slot,
+    )  # fmt: skip
+
+
+class PregnancyStore(StoreBase):
+    def add(self, p: Pregnancy, request_id: str) -> None:
+        try:
+            with self.s.begin_nested():
+                self.s.execute(
+                    insert(_P).values(
+                        id=p.pregnancy_id, resident_id=p.resident_id, tenant_id=p.tenant_id,
+                        scope_path=p.scope_path, handbook_number=p.handbook_number,
+                        registration_date=p.registration_date, lmp=p.lmp, early=p.early,
+                        within_local=p.within_local_deadline, create_time=p.create_time,
+                        request_id=request_id or None, **_values(p),
+                    )
+                )  # fmt: skip
+        except IntegrityError:
+            if self.open_of(p.resident_id) is not None:
+                raise PregnancyTaken("resident") from None
+            raise PregnancyTaken("handbook_number") from None
+
+    def save(self, p: Pregnancy) -> None:
+        self.s.execute(update(_P).where(_P.c.id == p.pregnancy_id).values(**_values(p)))
+
+    def get(self, pregnancy_id: str, *, lock: bool = False) -> Pregnancy | None:
+        query = select(_P).where(_P.c.id == pregnancy_id)
+        if lock:
+            query = query.with_for_update()
+        row = self.s.execute(query).first()
+        return _pregnancy(row) if row else None
+
+    def by_request(self, request_id: str) -> Pregnancy | None:
+        row = self.s.execute(select(_P).where(_P.c.request_id == request_id)).first()
+        return _pregnancy(row) if row else None
+
+    def open_of(self, resident_id: str, *, lock: bool = False) -> Pregnancy | None:
+        query = select(_P).where(_P.c.open_resident_id == resident_id)
+        if lock:
+            query = query.with_for_update()
+        row = self.s.execute(query).first()
+        return _pregnancy(row) if row else None
+
+    def find(
+        self,
+        tenant_id: str,
+        scopes: Sequence[str],
+        state: PregnancyState | None,
+        overdue_before: Any,
+        min_risk: int,
+        purple_only: bool,
+        after: str | None,
+        limit: int,
+    ) -> list[Pregnancy]:
+        query = select(_P).where(
+            _P.c.tenant_id == tenant_id, within_scopes(_P.c.scope_path, scopes)
+        )
+        if state is not None:
+            query = query.where(_P.c.state == state.value)
+        if overdue_before is not None:
+            # Closed episodes have no next slot (NULL): only open and postpartum ones remain.
+            query = query.where(_P.c.next_slot_end < overdue_before)
+        if min_risk:
+            query = query.where(_P.c.risk_rank >= min_risk)
+        if purple_only:
+            query = query.where(_P.c.purple.is_(True))
+        if after is not None:
+            query = query.where(_P.c.id < after)
+        return [_pregnancy(r) for r in self.s.execute(query.order_by(_P.c.id.desc()).limit(limit))]
+
+    # -- visits -----------------------------------------------------------------------------
+    def add_visit(self, v: AntenatalVisit, request_id: str) -> None:
+        self.s.execute(
+            insert(_V).values(
+                id=v.visit_id, pregnancy_id=v.pregnancy_id, tenant_id=v.tenant_id,
+                visit_date=v.visit_date, ga_days=v.ga_days, slot=v.slot, kind=v.kind.value,
+                missed_slot=v.missed_slot,
+                measures=json.dumps(v.measures), guidance=v.guidance,
+                create_time=v.create_time, request_id=request_id or None,
+            )
+        )  # fmt: skip
+
+    def visit_by_request(self, request_id: str) -> AntenatalVisit | None:
+        row = self.s.execute(select(_V).where(_V.c.request_id == request_id)).first()
+        return _visit(row) if row else None
+
+    def visits(
+        self, pregnancy_id: str, after: str | None = None, limit: int | None = None
+    ) -> list[AntenatalVisit]:
+        query = select(_V).where(_V.c.pregnancy_id == pregnancy_id)
+        if after is not None:
+            query = query.where(_V.c.id > after)
+        query = (
+            query.order_by(_V.c.visit_date, _V.c.id) if limit is None else query.order_by(_V.c.id)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return [_visit(r) for r in self.s.execute(query)]

@@ -1,0 +1,128 @@
+"""Visit use cases: the antenatal checks of an open pregnancy and the postpartum home visit
+and 42-day check of a delivered one, by the managing institution. A visit inside a window
+fulfils its slot; one outside is saved and tagged with the slot it missed; the next expected
+slot (the overdue list's key) moves on by the rules of the schedule (DOMAIN §3.1, §9)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rhip.kit.authn import current_principal
+from rhip.kit.errors import Violations, invalid
+from rhip.kit.idempotency import claim, request_key
+from rhip.kit.ids import new_id
+from rhip.kit.pagination import Page
+from rhip.kit.requests import check_no_controls, parse_resource_name
+from rhip.mch.pregnancies import domain
+from rhip.mch.pregnancies.domain import AntenatalVisit, VisitKind
+from rhip.mch.pregnancies.store import PregnancyStore
+from rhip.mch.pregnancies.usecases import PregnancyUseCases, parse_day
+
+MAX_GUIDANCE = 1000
+
+
+class VisitUseCases(PregnancyUseCases):
+    def _visit_input(
+        self, parent: str, visit_date: str, measures: dict[str, float], guidance: str,
+        request_id: str, checks: Violations,
+    ) -> tuple[date, dict[str, float], str, str]:  # fmt: skip
+        today = self.clock().date()
+        checks.check(parse_resource_name, parent, "pregnancies", "parent")
+        day = checks.check(parse_day, visit_date, "visit.visit_date", today)
+        kept = domain.check_measures(measures, checks)
+        if len(guidance) > MAX_GUIDANCE:
+            checks.add("visit.guidance", f"at most {MAX_GUIDANCE} characters", "TEXT_TOO_LONG")
+        else:
+            checks.check(check_no_controls, guidance, "visit.guidance", multiline=True)
+        key = checks.check(request_key, request_id) or ""
+        checks.raise_if_any()
+        assert day is not None
+        return day, kept, guidance.strip(), key
+
+    def record_visit(
+        self, parent: str, visit_date: str, measures: dict[str, float], guidance: str,
+        request_id: str,
+    ) -> AntenatalVisit:  # fmt: skip
+        principal = current_principal()
+        day, kept, guidance, key = self._visit_input(
+            parent, visit_date, measures, guidance, request_id, Violations()
+        )
+        now = self.clock()
+        with self._unit() as tx:
+            p = self._load_pregnancy(tx, parent, "RecordAntenatalVisit", field="parent", lock=True)
+            store = PregnancyStore(tx)
+            if claim(tx, key) and (earlier := store.visit_by_request(key)) is not None:
+                return earlier
+            p.require_open()
+            if day < p.registration_date:
+                raise invalid(
+                    "visit.visit_date", "is before the registration", "VISIT_BEFORE_REGISTRATION"
+                )
+            ga_days = p.ga_on(day)
+            earlier_visits = [
+                v for v in store.visits(p.pregnancy_id) if v.kind is VisitKind.ANTENATAL
+            ]
+            done = {v.slot for v in earlier_visits if v.slot}
+            visit = AntenatalVisit(
+                new_id(), p.pregnancy_id, principal.tenant_id or p.tenant_id, day, ga_days,
+                domain.slot_of(ga_days), kept, guidance, now,
+                missed_slot=domain.missed_slot(ga_days, done),
+            )  # fmt: skip
+            store.add_visit(visit, key)
+            latest = max([ga_days, *(v.ga_days for v in earlier_visits)])
+            store.save(p.after_visit(latest, now))
+            self._audit(
+                tx, "pregnancy.visit", f"pregnancies/{p.pregnancy_id}/antenatalVisits/"
+                f"{visit.visit_id}", p.scope_path, resident=p.resident_id, slot=visit.slot,
+            )  # fmt: skip
+            return visit
+
+    def record_postpartum(
+        self, parent: str, kind: VisitKind | None, visit_date: str, measures: dict[str, float],
+        guidance: str, request_id: str,
+    ) -> AntenatalVisit:  # fmt: skip
+        principal = current_principal()
+        checks = Violations()
+        if kind not in (VisitKind.POSTPARTUM_HOME, VisitKind.CHECK_42D):
+            checks.add(
+                "kind", "must be the postpartum home visit or the 42-day check", "VISIT_KIND"
+            )
+        day, kept, guidance, key = self._visit_input(
+            parent, visit_date, measures, guidance, request_id, checks
+        )
+        assert kind is not None
+        grace = self.options.check_42d_grace_days
+        now = self.clock()
+        with self._unit() as tx:
+            p = self._load_pregnancy(tx, parent, "RecordPostpartumVisit", field="parent", lock=True)
+            store = PregnancyStore(tx)
+            if claim(tx, key) and (earlier := store.visit_by_request(key)) is not None:
+                return earlier
+            after = p.after_postpartum(kind, day, grace, now)
+            start, end = p.postpartum_window(kind, grace)
+            number = 6 if kind is VisitKind.POSTPARTUM_HOME else 7
+            on_time = start <= day <= end
+            visit = AntenatalVisit(
+                new_id(), p.pregnancy_id, principal.tenant_id or p.tenant_id, day,
+                p.ga_on(day), number if on_time else 0, kept, guidance, now, kind,
+                0 if on_time else number,
+            )  # fmt: skip
+            store.add_visit(visit, key)
+            store.save(after)
+            self._audit(
+                tx, "pregnancy.postpartum_visit", f"pregnancies/{p.pregnancy_id}/antenatalVisits/"
+                f"{visit.visit_id}", p.scope_path, resident=p.resident_id, kind=kind.value,
+                on_time=on_time,
+            )  # fmt: skip
+            return visit
+
+    def list_visits(self, parent: str, page: Page) -> tuple[list[AntenatalVisit], str]:
+        with self._unit(durable=False) as tx:
+            p = self._load_pregnancy(tx, parent, "ListAntenatalVisits", field="parent")
+            rows = PregnancyStore(tx).visits(p.pregnancy_id, page.after, page.size + 1)
+            self._audit(
+                tx, "pregnancy.visits.read", f"pregnancies/{p.pregnancy_id}", p.scope_path,
+                resident=p.resident_id,
+            )  # fmt: skip
+        chunk = rows[: page.size]
+        return chunk, page.next_token(chunk[-1].visit_id if chunk else None, len(rows) > page.size)

@@ -1,0 +1,135 @@
+"""Risk-grading use cases (DOMAIN §3.2): a qualified secondary-or-higher institution adds an
+assessment to the open pregnancy of a woman it may see in the master index; the series is
+never overwritten, and the pregnancy's current grade (most severe non-purple colour plus the
+purple flag) is kept on the episode for the high-risk lists."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rhip.kit.authn import current_principal
+from rhip.kit.errors import FailedPrecondition, Violations, invalid
+from rhip.kit.idempotency import check_reuse, claim, request_key
+from rhip.kit.ids import new_id
+from rhip.kit.pagination import Page
+from rhip.kit.requests import parse_resource_name, validate_reason
+from rhip.mch.pregnancies.store import PregnancyStore
+from rhip.mch.pregnancies.usecases import PregnancyUseCases, parse_day
+from rhip.mch.risk import domain
+from rhip.mch.risk.domain import RiskAssessment
+from rhip.mch.risk.reports import ReportStore, RiskReport, report_due
+from rhip.mch.risk.store import RiskStore
+from rhip.mch.roles import MCH
+
+
+class RiskUseCases(PregnancyUseCases):
+    def assess(
+        self, mother: str, day_text: str, criteria: list[str], request_id: str
+    ) -> RiskAssessment:
+        principal = current_principal()
+        today = self.clock().date()
+        checks = Violations()
+        checks.check(parse_resource_name, mother, "residents", "mother")
+        day = checks.check(parse_day, day_text, "assessment_date", today, default_today=True)
+        kept = domain.colours_of(criteria, checks)
+        key = checks.check(request_key, request_id) or ""
+        checks.raise_if_any()
+        assert day is not None
+        tenant, scope = self._own_tenant(principal, "AssessPregnancyRisk")
+        self._require_qualification(tenant, "RISK_GRADING")
+        self._require_secondary(tenant, "pregnancy risk grading")
+        if key:
+            with self.db.read() as tx:
+                check_reuse(tx, key)
+                earlier = RiskStore(tx).by_request(key)
+            if earlier is not None:
+                return earlier
+        woman = self._woman(mother, "mother")
+        now = self.clock()
+        with self._unit() as tx:
+            claim(tx, key)
+            pregnancies = PregnancyStore(tx)
+            p = pregnancies.open_of(woman.resident_id, lock=True)
+            if p is None:
+                raise FailedPrecondition(
+                    "the woman has no open pregnancy in this cell", reason="NO_OPEN_PREGNANCY"
+                )
+            if day < p.registration_date:
+                raise invalid(
+                    "assessment_date", "is before the registration", "DATE_BEFORE_REGISTRATION"
+                )
+            risk = RiskStore(tx)
+            assessment = RiskAssessment(
+                new_id(), p.pregnancy_id, day, tuple(domain.assessed_colours(kept)), tuple(kept),
+                domain.CURRENT_RULES, principal.subject, tenant.tenant_id, scope,
+                tenant.level_name, p.ga_on(day), now,
+            )  # fmt: skip
+            risk.add(assessment, key)
+            grade = domain.current_grade(risk.series(p.pregnancy_id))
+            pregnancies.save(replace(p, risk_rank=grade.rank, purple=grade.purple, update_time=now))
+            colour = report_due(p.risk_rank, grade.rank)
+            if colour is not None:  # one found, one reported (DOMAIN §3.2)
+                report = RiskReport(
+                    new_id(), p.pregnancy_id, p.resident_id, assessment.assessment_id, colour,
+                    p.scope_path.rsplit("/", 1)[0], "OPEN", now,
+                )  # fmt: skip
+                ReportStore(tx).add(report)
+                self._audit(
+                    tx, "pregnancy.risk.report", f"riskReports/{report.report_id}",
+                    report.scope_path, resident=p.resident_id, colour=colour.name,
+                )  # fmt: skip
+            self._audit(
+                tx, "pregnancy.risk.assess", f"pregnancies/{p.pregnancy_id}/riskAssessments/"
+                f"{assessment.assessment_id}", p.scope_path, resident=p.resident_id,
+                colours=[c.name for c in assessment.colours], tenant=tenant.tenant_id,
+            )  # fmt: skip
+            return assessment
+
+    def list_assessments(self, parent: str, page: Page) -> tuple[list[RiskAssessment], str]:
+        with self._unit(durable=False) as tx:
+            p = self._load_pregnancy(tx, parent, "ListRiskAssessments", field="parent")
+            rows = RiskStore(tx).series(p.pregnancy_id, page.after, page.size + 1)
+            self._audit(
+                tx, "pregnancy.risk.read", f"pregnancies/{p.pregnancy_id}", p.scope_path,
+                resident=p.resident_id,
+            )  # fmt: skip
+        chunk = rows[: page.size]
+        token = page.next_token(chunk[-1].assessment_id if chunk else None, len(rows) > page.size)
+        return chunk, token
+
+    # -- high-risk case reports ----------------------------------------------------------------
+    def list_reports(
+        self, parent: str, open_only: bool, page: Page
+    ) -> tuple[list[RiskReport], str]:
+        principal = current_principal()
+        code = parse_resource_name(parent, "regions", "parent")
+        region = self.parents.region(principal, code, MCH + "ListRiskReports")
+        scopes = self._scopes(principal, "ListRiskReports")
+        with self._unit(durable=False) as tx:
+            rows = ReportStore(tx).find(region.path, scopes, open_only, page.after, page.size + 1)
+            self._audit(tx, "pregnancy.risk.reports.read", parent, region.path)
+        chunk = rows[: page.size]
+        token = page.next_token(chunk[-1].report_id if chunk else None, len(rows) > page.size)
+        return chunk, token
+
+    def acknowledge_report(self, name: str, note: str) -> RiskReport:
+        principal = current_principal()
+        checks = Violations()
+        report_id = checks.check(parse_resource_name, name, "riskReports") or ""
+        note = checks.check(validate_reason, note, "note") or ""
+        checks.raise_if_any()
+        with self._unit() as tx:
+            store = ReportStore(tx)
+            found = store.get(report_id, lock=True)
+            self.authz.require_found(
+                principal, found.scope_path if found else None, MCH + "AcknowledgeRiskReport",
+                self.cell_path, f"riskReports/{report_id} does not exist",
+            )  # fmt: skip
+            assert found is not None
+            done = found.acknowledged(principal.subject, self.clock(), note)
+            store.save(done)
+            self._audit(
+                tx, "pregnancy.risk.report.acknowledge", f"riskReports/{report_id}",
+                found.scope_path, resident=found.resident_id,
+            )  # fmt: skip
+            return done

@@ -1,0 +1,54 @@
+"""mch's role catalogue: which MchService methods each role may call. Synced into the cell's
+policy table as ``p`` rows on start, touching only rows of ``rhip.api.mch.`` (identity and
+archives keep their own); the domain (where) comes from each grant."""
+
+from __future__ import annotations
+
+from rhip.kit.authz import Rule, permission_rule
+
+MCH = "rhip.api.mch.v1.MchService/"
+CATALOG_PREFIX = "rhip.api.mch."
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    # Clinicians register and follow pregnancies of their institution; qualified institutions
+    # grade risk and record deliveries (checked against identity's qualifications).
+    "practitioner": tuple(
+        MCH + m
+        for m in (
+            "RegisterPregnancy",
+            "Get*",
+            "List*",
+            "RecordAntenatalVisit",
+            "RecordPostpartumVisit",
+            "AssessPregnancyRisk",
+            "RecordDelivery",
+            "TerminatePregnancy",
+            "EnrollChild",
+            "RecordChildVisit",
+        )
+    ),
+    # Health commissions and maternal–child institutes read their subtree (overdue and
+    # high-risk lists).
+    "regional_admin": (MCH + "Get*", MCH + "List*", MCH + "AcknowledgeRiskReport"),
+    # Auditors read, change nothing.
+    "auditor": (MCH + "Get*", MCH + "List*"),
+    # A hospital's HIS feeds antenatal, postpartum and child checks for its tenant. Not
+    # deliveries: a delivery registers its babies in identity, which service accounts may not
+    # (identity's SERVICE role has no RegisterNewborn).
+    "service": (
+        MCH + "GetPregnancy",
+        MCH + "ListPregnancies",
+        MCH + "RecordAntenatalVisit",
+        MCH + "RecordPostpartumVisit",
+        MCH + "GetDelivery",
+        MCH + "RecordChildVisit",
+    ),
+}
+
+
+def permission_rules() -> list[Rule]:
+    return [
+        permission_rule(role, action)
+        for role, actions in ROLE_PERMISSIONS.items()
+        for action in actions
+    ]

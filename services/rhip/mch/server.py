@@ -1,0 +1,82 @@
+"""Composition root of the mch service: settings → database → authorizer → identity client →
+use cases → servicer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rhip.api.mch.v1 import mch_service_pb2_grpc
+from rhip.kit.authz import Authorizer, PolicyStore
+from rhip.kit.channels import ChannelPool
+from rhip.kit.config import Settings
+from rhip.kit.db import Database, migrate
+from rhip.kit.server import ServiceSpec
+from rhip.mch.clients import IdentityClient
+from rhip.mch.servicer import PUBLIC_METHODS, SERVICE_NAME, MchServicer
+from rhip.mch.settings import load_mch_settings
+from rhip.mch.usecases import MchUseCases, sync_role_catalog
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
+
+
+@dataclass
+class MchService:
+    """Everything the mch service runs on, built."""
+
+    db: Database
+    authorizer: Authorizer
+    owns_authorizer: bool
+    usecases: MchUseCases
+    specs: list[ServiceSpec]
+    policy_db: Database | None = None
+
+    def close(self) -> None:
+        if self.owns_authorizer:
+            self.authorizer.stop()
+        if self.policy_db is not None:
+            self.policy_db.dispose()
+        self.db.dispose()
+
+
+def migrate_mch(settings: Settings) -> None:
+    db = Database.connect(settings.database_url("mch"))
+    try:
+        migrate(db.engine, MIGRATIONS)
+    finally:
+        db.dispose()
+
+
+def build_mch(
+    settings: Settings,
+    identity_address: Callable[[], str],
+    peers: ChannelPool,
+    authorizer: Authorizer | None = None,
+) -> MchService:
+    """``authorizer``: the identity service's, when both run in this process; otherwise mch
+    reads the cell's policy from the identity database itself."""
+    options = load_mch_settings(settings.env)  # a bad value fails before anything starts
+    db = Database.connect(settings.database_url("mch"), pool_size=settings.grpc_workers)
+    migrate(db.engine, MIGRATIONS)
+    policy_db = None
+    owns = authorizer is None
+    if authorizer is None:
+        policy_db = Database.connect(settings.database_url("identity"), pool_size=2)
+        authorizer = Authorizer(PolicyStore(policy_db), poll_seconds=settings.authz_poll_seconds)
+        authorizer.start()
+    sync_role_catalog(authorizer)
+    usecases = MchUseCases(
+        settings.cell, db, authorizer, IdentityClient(identity_address, peers), options
+    )
+    servicer = MchServicer(usecases)
+    specs = [
+        ServiceSpec(
+            full_name=SERVICE_NAME,
+            register=lambda server: mch_service_pb2_grpc.add_MchServiceServicer_to_server(
+                servicer, server
+            ),
+            public_methods=PUBLIC_METHODS,
+        )
+    ]
+    return MchService(db, authorizer, owns, usecases, specs, policy_db)

@@ -1,0 +1,146 @@
+"""MchService servicer: each RPC converts its request (convert.py), calls its use case and
+converts the answer; no try/except for domain errors."""
+
+from __future__ import annotations
+
+from rhip.api.mch.v1 import mch_service_pb2 as pb
+from rhip.api.mch.v1 import mch_service_pb2_grpc
+from rhip.kit.apis import public_methods
+from rhip.kit.pagination import parse_page
+from rhip.mch.children.convert import child_to_pb, child_visit_to_pb, visit_input
+from rhip.mch.convert import (
+    COLOURS_BACK,
+    KINDS_BACK,
+    MODES_BACK,
+    REASONS_BACK,
+    STATES_BACK,
+    assessment_to_pb,
+    delivery_to_pb,
+    measures_of,
+    newborns_from_pb,
+    pregnancy_to_pb,
+    report_to_pb,
+    visit_to_pb,
+)
+from rhip.mch.risk.domain import RiskColor
+from rhip.mch.usecases import MchUseCases
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["MchService"].full_name
+PUBLIC_METHODS = public_methods(SERVICE_NAME)
+
+
+class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
+    def __init__(self, usecases: MchUseCases) -> None:
+        self.uc = usecases
+
+    def RegisterPregnancy(self, request, context):
+        ga = None
+        if request.HasField("gestational_age"):
+            ga = (request.gestational_age.weeks, request.gestational_age.days)
+        view = self.uc.register(
+            request.resident, request.handbook_number, request.registration_date,
+            request.lmp_date, ga, request.request_id,
+        )  # fmt: skip
+        return pregnancy_to_pb(view)
+
+    def GetPregnancy(self, request, context):
+        return pregnancy_to_pb(self.uc.get(request.name))
+
+    def ListPregnancies(self, request, context):
+        page = parse_page(
+            request.page_size, request.page_token, request.parent, request.state,
+            request.overdue_only, request.min_risk,
+        )  # fmt: skip
+        colour = COLOURS_BACK.get(request.min_risk)
+        purple = colour is RiskColor.PURPLE
+        rank = colour.value if colour and not purple else 0
+        views, token = self.uc.list_pregnancies(
+            request.parent, STATES_BACK.get(request.state), request.overdue_only, rank, purple,
+            page,
+        )  # fmt: skip
+        return pb.ListPregnanciesResponse(
+            pregnancies=[pregnancy_to_pb(v) for v in views], next_page_token=token
+        )
+
+    def RecordAntenatalVisit(self, request, context):
+        visit = self.uc.record_visit(
+            request.parent, request.visit.visit_date, measures_of(request.visit),
+            request.visit.guidance, request.request_id,
+        )  # fmt: skip
+        return visit_to_pb(visit)
+
+    def RecordPostpartumVisit(self, request, context):
+        visit = self.uc.record_postpartum(
+            request.parent, KINDS_BACK.get(request.kind), request.visit.visit_date,
+            measures_of(request.visit), request.visit.guidance, request.request_id,
+        )  # fmt: skip
+        return visit_to_pb(visit)
+
+    def ListAntenatalVisits(self, request, context):
+        page = parse_page(request.page_size, request.page_token, request.parent)
+        visits, token = self.uc.list_visits(request.parent, page)
+        return pb.ListAntenatalVisitsResponse(
+            visits=[visit_to_pb(v) for v in visits], next_page_token=token
+        )
+
+    def AssessPregnancyRisk(self, request, context):
+        assessment = self.uc.assess(
+            request.mother, request.assessment_date, list(request.criteria), request.request_id
+        )
+        return assessment_to_pb(assessment)
+
+    def ListRiskAssessments(self, request, context):
+        page = parse_page(request.page_size, request.page_token, request.parent)
+        found, token = self.uc.list_assessments(request.parent, page)
+        return pb.ListRiskAssessmentsResponse(
+            assessments=[assessment_to_pb(a) for a in found], next_page_token=token
+        )
+
+    def ListRiskReports(self, request, context):
+        page = parse_page(request.page_size, request.page_token, request.parent, request.open_only)
+        found, token = self.uc.list_reports(request.parent, request.open_only, page)
+        return pb.ListRiskReportsResponse(
+            reports=[report_to_pb(r) for r in found], next_page_token=token
+        )
+
+    def AcknowledgeRiskReport(self, request, context):
+        return report_to_pb(self.uc.acknowledge_report(request.name, request.note))
+
+    def RecordDelivery(self, request, context):
+        d = request.delivery
+        delivery = self.uc.record_delivery(
+            d.mother, d.delivery_date, MODES_BACK.get(d.mode), newborns_from_pb(d),
+            request.request_id, d.discharge_date, d.emergency_reason,
+        )  # fmt: skip
+        return delivery_to_pb(delivery)
+
+    def GetDelivery(self, request, context):
+        return delivery_to_pb(self.uc.get_delivery(request.name))
+
+    def EnrollChild(self, request, context):
+        return child_to_pb(self.uc.enroll_child(request.child, request.request_id))
+
+    def GetChildRecord(self, request, context):
+        return child_to_pb(self.uc.get_child(request.name))
+
+    def ListChildRecords(self, request, context):
+        page = parse_page(
+            request.page_size, request.page_token, request.parent, request.overdue_only
+        )
+        views, token = self.uc.list_children(request.parent, request.overdue_only, page)
+        return pb.ListChildRecordsResponse(
+            records=[child_to_pb(v) for v in views], next_page_token=token
+        )
+
+    def RecordChildVisit(self, request, context):
+        visit = self.uc.record_child_visit(
+            request.parent, visit_input(request.visit), request.request_id
+        )
+        return child_visit_to_pb(visit)
+
+    def TerminatePregnancy(self, request, context):
+        view = self.uc.terminate(
+            request.name, REASONS_BACK.get(request.reason), request.termination_date,
+            request.note,
+        )  # fmt: skip
+        return pregnancy_to_pb(view)

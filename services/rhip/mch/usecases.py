@@ -1,0 +1,19 @@
+"""The mch use cases, one method per use case, as one object (the servicer's): pregnancies/,
+risk/ and deliveries/ on the shared ground of access.py."""
+
+from __future__ import annotations
+
+from rhip.kit.authz import Authorizer
+from rhip.mch.children.usecases import ChildUseCases
+from rhip.mch.deliveries.usecases import DeliveryUseCases
+from rhip.mch.pregnancies.visits import VisitUseCases
+from rhip.mch.roles import CATALOG_PREFIX, permission_rules
+
+
+def sync_role_catalog(authz: Authorizer) -> None:
+    """Make the ``p`` rows of ``rhip.api.mch.`` match roles.py; other rows stay."""
+    authz.sync_catalog(CATALOG_PREFIX, permission_rules())
+
+
+class MchUseCases(DeliveryUseCases, VisitUseCases, ChildUseCases):
+    """Every mch use case."""
