@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from rhip import demo, demo_archives
 from rhip.archives import module as archives
+from rhip.emr import demo as emr_demo
+from rhip.emr import module as emr
 from rhip.identity import module as identity
 from rhip.kit.modules import Registry
 
@@ -14,5 +16,6 @@ REGISTRY = Registry(
     [
         identity.MODULE.with_demo(demo.seed_identity_demo),
         archives.MODULE.with_demo(demo_archives.seed_archives_module_demo),
+        emr.MODULE.with_demo(emr_demo.seed_emr_demo),
     ]
 )
