@@ -112,11 +112,14 @@ class Emr:
     def consent(
         self, resident: str, who: str, kinds: list[int] | None = None, **fields: Any
     ) -> pb.Consent:
-        consent = pb.Consent(
-            purpose="诊疗", kinds=kinds or [dpb.DOCUMENT_KIND_OUTPATIENT_SUMMARY, dpb.DOCUMENT_KIND_LAB_REPORT],
-            end_date=(datetime.now(UTC) + timedelta(days=30)).date().isoformat(),
-            reference="知情同意书-001", **fields,
-        )  # fmt: skip
+        terms: dict[str, Any] = {
+            "purpose": "诊疗",
+            "kinds": kinds or [dpb.DOCUMENT_KIND_OUTPATIENT_SUMMARY, dpb.DOCUMENT_KIND_LAB_REPORT],
+            "end_date": (datetime.now(UTC) + timedelta(days=30)).date().isoformat(),
+            "reference": "知情同意书-001",
+        }
+        terms.update(fields)
+        consent = pb.Consent(**terms)
         return self.api.RecordConsent(
             pb.RecordConsentRequest(
                 parent=self.residents[resident], consent=consent, request_id=str(uuid.uuid4())
