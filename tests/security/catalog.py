@@ -15,7 +15,8 @@ Access:
 Targets (the kinds ``world.World`` builds, each at the levels it has): ``tenant``
 (``tenants/{id}``), ``tenant_id``, ``region`` (``regions/{code}``), ``region_code``, ``user``,
 ``grant``, ``resident``, ``card``, ``record``, ``contract``, ``team``, ``spot_check``,
-``finding``, ``transfer``, ``transfer_id``, ``merge``, ``cell`` (no field: the cell itself).
+``finding``, ``transfer``, ``transfer_id``, ``merge``, ``cell`` (no field: the cell itself);
+emr's ``document``, ``consent``, ``break_glass`` (world_emr.py).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def _r(access: str, *targets: str) -> Rule:
 ID = "rhip.api.identity.v1.IdentityService."
 RES = "rhip.api.identity.v1.ResidentService."
 ARC = "rhip.api.archives.v1.ArchivesService."
+EMR = "rhip.api.emr.v1.EmrService."
 
 RULES: dict[str, Rule] = {
     # identity: regions, tenants, users, grants, tokens, audit
@@ -133,6 +135,25 @@ RULES: dict[str, Rule] = {
     ARC + "CloseRecordTransfer": _r("cell", "transfer_id:transfer_id"),
     ARC + "RelayRecordTransferDecision": _r("cell", "transfer_id:transfer_id"),
     ARC + "WithdrawRecordTransfer": _r("cell", "transfer_id:transfer_id"),
+    # emr: documents, recognition, timeline, reading rules (world_emr.py builds the targets).
+    # Ingest names no target: a document belongs to the caller's own institution.
+    EMR + "SubmitDocument": _r("write"),
+    EMR + "SubmitDocuments": _r("write"),
+    EMR + "GetDocument": _r("read", "name:document"),
+    EMR + "ListDocuments": _r("list", "parent:resident"),
+    EMR + "ListDocumentVersions": _r("list", "parent:document"),
+    EMR + "ListParkedDocuments": _r("list", "parent:tenant"),
+    EMR + "CheckRecognition": _r("list", "parent:resident"),
+    EMR + "ListTimeline": _r("list", "parent:resident"),
+    # The region parent (a county's queue) is tested in tests/emr: break-glass accesses that
+    # insiders of the resident legitimately start during the matrix would change its view.
+    EMR + "ListBreakGlassAccesses": _r("list", "parent:tenant"),
+    EMR + "SearchAuditEvents": _r("list", "parent:region"),
+    EMR + "SetLabCodeMapping": _r("write", "parent:tenant"),
+    EMR + "RecordConsent": _r("write", "parent:resident"),
+    EMR + "RevokeConsent": _r("write", "name:consent"),
+    EMR + "ReviewBreakGlassAccess": _r("write", "name:break_glass"),
+    EMR + "StartBreakGlass": _r("write", "parent:resident"),
 }
 
 ACCESS = frozenset({"read", "write", "list", "search", "cell", "public"})

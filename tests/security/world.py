@@ -25,6 +25,7 @@ from rhip.demo import DEMO_PASSWORD
 from rhip.demo import request_id as demo_request_id
 from security.platform import JIANGSU, SHANDONG, Platform
 from security.rpcs import TIMEOUT
+from security.world_emr import build_emr_targets
 from support.residents import register_request, stub, with_check
 
 NEW_PASSWORD = "Security-Suite-Passw0rd-1"
@@ -390,6 +391,7 @@ def build_world(platform: Platform) -> World:
             for i in range(count)
         )
     _await_revocation(world, archives, record.name)
+    build_emr_targets(world, t1_scope)
     return world
 
 

@@ -35,6 +35,7 @@ def cells_behind_gateway(
             settings = make_settings(
                 work / code, url(f"identity-{code}"), cell=code,
                 RHIP_ARCHIVES_DATABASE_URL=url(f"archives-{code}"),
+                RHIP_EMR_DATABASE_URL=url(f"emr-{code}"),
                 RHIP_CELL_CLIENT_ID=f"cell-{code}",
                 RHIP_CELL_CLIENT_SECRET=f"inprocess-cell-secret-{code}",
                 RHIP_GATEWAY_ADDRESS=gateway_address, RHIP_ROUTES=str(routes),
