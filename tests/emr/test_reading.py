@@ -155,3 +155,15 @@ def test_every_read_is_audited_with_its_basis_and_the_resident_can_ask_who_read(
     ).events
     bases = sorted(e.detail.get("basis", e.basis).split(":")[0] for e in events)
     assert bases == ["consent", "custodian"]
+
+
+def test_a_refused_read_is_audited_too(emr: Emr, shared: tuple[str, str]) -> None:
+    summary_name, _ = shared
+    expect_error(lambda: _get(emr, summary_name, "hosp2-doctor"), DENIED)
+    events = emr.api.SearchAuditEvents(
+        pb.SearchAuditEventsRequest(
+            parent="regions/320311", resident=emr.residents["man"], action="document.read"
+        ),
+        metadata=emr.md("qs-admin"),
+    ).events
+    assert [e.outcome for e in events] == ["DENIED"]

@@ -9,7 +9,8 @@ others are stored."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -233,6 +234,15 @@ class DocumentUseCases(UseCaseBase):
         return {**document.body, "results": results}
 
 
+class Refused(Exception):
+    """A read refused for want of a basis: audited once the read's transaction is over."""
+
+    def __init__(self, doc: StoredDocument, error: RhipError) -> None:
+        super().__init__(error.message)
+        self.doc = doc
+        self.error = error
+
+
 class ReadUseCases(DocumentUseCases):
     """Reads: the custodian's own, an auditor's of its region, or another institution's with
     a basis (rhip.emr.reading); every read audited with its basis."""
@@ -249,7 +259,7 @@ class ReadUseCases(DocumentUseCases):
             )
         basis = self.basis_for(repo, principal, doc.resident_id, method)  # type: ignore[attr-defined]
         if basis is None or doc.kind not in basis.kinds:
-            raise self.authz.denial(principal, EMR + method)
+            raise Refused(doc, self.authz.denial(principal, EMR + method))
         if basis.break_glass_id:
             repo.count_use(basis.break_glass_id)
         return basis.label
@@ -270,9 +280,24 @@ class ReadUseCases(DocumentUseCases):
         assert doc is not None
         return doc, self._readable(repo, principal, doc, method)
 
+    @contextmanager
+    def _refusals_audited(self) -> Iterator[None]:
+        """A refused read of a document is audited too (``DENIED``), in a transaction of its
+        own after the read's, which rolled back."""
+        try:
+            yield
+        except Refused as refused:
+            doc = refused.doc
+            with self._unit(durable=False) as repo:
+                self._audit(
+                    repo, "document.read", f"documents/{doc.doc_id}", doc.scope_path, "DENIED",
+                    resident=doc.resident_id, basis="none",
+                )  # fmt: skip
+            raise refused.error from None
+
     def get_document(self, name: str) -> StoredDocument:
         principal = current_principal()
-        with self._unit(durable=False) as repo:
+        with self._refusals_audited(), self._unit(durable=False) as repo:
             doc, basis = self._load(repo, principal, name, "GetDocument", "name")
             self._audit(
                 repo, "document.read", name, doc.scope_path, resident=doc.resident_id, basis=basis
@@ -286,7 +311,7 @@ class ReadUseCases(DocumentUseCases):
             if not page.after.isdigit() or len(page.after) > 7:
                 raise foreign_page_token()
             below = int(page.after)
-        with self._unit(durable=False) as repo:
+        with self._refusals_audited(), self._unit(durable=False) as repo:
             doc, basis = self._load(repo, principal, parent, "ListDocumentVersions", "parent")
             found = repo.document_versions(doc.doc_id, below, page.size + 1)
             self._audit(
