@@ -144,3 +144,20 @@ def test_lab_items_keep_their_local_code_and_map_to_loinc_through_the_versioned_
         ("CREA", "2160-0", 2),
         ("LOCAL-9", "", 0),
     ]
+
+
+def test_a_parked_document_is_stored_once_its_institution_names_the_resident(emr: Emr) -> None:
+    parked = emr.submit(summary(UNKNOWN_PERSON, "MZ-P"))
+    request = pb.ResolveParkedDocumentRequest(name=parked.name, resident=emr.residents["woman"])
+    expect_error(  # another institution cannot resolve it
+        lambda: emr.api.ResolveParkedDocument(request, metadata=emr.md("hosp2-doctor")),
+        grpc.StatusCode.PERMISSION_DENIED,
+    )
+    stored = emr.api.ResolveParkedDocument(request, metadata=emr.md("hosp-doctor"))
+    assert stored.outcome == STORED
+    doc = emr.api.GetDocument(pb.GetDocumentRequest(name=stored.name), metadata=emr.md("his"))
+    assert doc.resident == emr.residents["woman"] and doc.diagnoses[0].code == "I10.x00x002"
+    queue = emr.api.ListParkedDocuments(
+        pb.ListParkedDocumentsRequest(parent=emr.tenant("hosp")), metadata=emr.md("his")
+    )
+    assert not queue.parked_documents

@@ -16,7 +16,7 @@ Targets (the kinds ``world.World`` builds, each at the levels it has): ``tenant`
 (``tenants/{id}``), ``tenant_id``, ``region`` (``regions/{code}``), ``region_code``, ``user``,
 ``grant``, ``resident``, ``card``, ``record``, ``contract``, ``team``, ``spot_check``,
 ``finding``, ``transfer``, ``transfer_id``, ``merge``, ``cell`` (no field: the cell itself);
-emr's ``document``, ``consent``, ``break_glass`` (world_emr.py).
+emr's ``document``, ``parked``, ``consent``, ``break_glass`` (world_emr.py).
 """
 
 from __future__ import annotations
@@ -143,6 +143,7 @@ RULES: dict[str, Rule] = {
     EMR + "ListDocuments": _r("list", "parent:resident"),
     EMR + "ListDocumentVersions": _r("list", "parent:document"),
     EMR + "ListParkedDocuments": _r("list", "parent:tenant"),
+    EMR + "ResolveParkedDocument": _r("write", "name:parked"),
     EMR + "CheckRecognition": _r("list", "parent:resident"),
     EMR + "ListTimeline": _r("list", "parent:resident"),
     # The region parent (a county's queue) is tested in tests/emr: break-glass accesses that

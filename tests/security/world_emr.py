@@ -1,6 +1,7 @@
 """The emr targets of the security world, each made by its legitimate owner (xz-doctor-1 of
 T1, the Quanshan community health centre): a shared outpatient summary of the owner's first
-resident, the resident's consent for T1, and a break-glass access. All belong to T1's scope:
+resident, a summary parked for an unknown patient, the resident's consent for T1, and a
+break-glass access. All belong to T1's scope:
 no other institution reads them without a basis of its own."""
 
 from __future__ import annotations
@@ -52,6 +53,13 @@ def build_emr_targets(world, t1_scope: str) -> None:  # type: ignore[no-untyped-
     stored = call(emr.SubmitDocument, epb.SubmitDocumentRequest(document=document))
     assert stored.outcome == dpb.DOCUMENT_OUTCOME_STORED, stored
     world.add("document", stored.name, t1_scope, "320311")
+    unknown = type(document)()
+    unknown.CopyFrom(document)
+    unknown.document_id = "SEC-2"
+    unknown.patient_identifiers[0].document.number = "320311199001010034"  # nobody's
+    parked = call(emr.SubmitDocument, epb.SubmitDocumentRequest(document=unknown))
+    assert parked.outcome == dpb.DOCUMENT_OUTCOME_PARKED, parked
+    world.add("parked", parked.name, t1_scope, "320311")
     consent = call(
         emr.RecordConsent,
         epb.RecordConsentRequest(

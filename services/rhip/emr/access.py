@@ -95,10 +95,12 @@ class UseCaseBase:
             raise self.authz.denial(principal, EMR + method)
         return self._own_scope(principal, method)
 
-    def _visible_resident(self, principal: Principal, parent: str, method: str) -> str:
+    def _visible_resident(
+        self, principal: Principal, parent: str, method: str, field: str = "parent"
+    ) -> str:
         """``residents/{id}`` the caller may see in the resident index (asked with its own
         token); one it may not see and a missing one are the same PERMISSION_DENIED."""
-        resident_id = parse_resource_name(parent, "residents", "parent")
+        resident_id = parse_resource_name(parent, "residents", field)
         self._scopes(principal, method)  # may do this somewhere at all
         if not self.identity.resident_visible(resident_id):
             raise self.authz.denial(principal, EMR + method)

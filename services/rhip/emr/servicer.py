@@ -101,6 +101,9 @@ class EmrServicer(emr_service_pb2_grpc.EmrServiceServicer):
             events=[audit_event_to_pb(e) for e in events], next_page_token=token
         )
 
+    def ResolveParkedDocument(self, request, context):
+        return convert.outcome_to_pb(self.uc.resolve_parked(request.name, request.resident))
+
     def SetLabCodeMapping(self, request, context):
         parent, local, loinc, version = self.uc.set_lab_mapping(
             request.parent, request.mapping.local_code, request.mapping.loinc_code,

@@ -6,6 +6,7 @@ never an ID number, a name or a phone."""
 from __future__ import annotations
 
 from rhip.emr.reading.usecases import AccessUseCases
+from rhip.emr.review.usecases import ReviewUseCases
 from rhip.emr.roles import CATALOG_PREFIX, EMR, permission_rules
 from rhip.emr.timeline.usecases import TimelineUseCases
 from rhip.kit.audit_query import AuditFilter, AuditRecord, search_region
@@ -18,7 +19,7 @@ def sync_role_catalog(authz: Authorizer) -> None:
     authz.sync_catalog(CATALOG_PREFIX, permission_rules())
 
 
-class EmrUseCases(TimelineUseCases, AccessUseCases):
+class EmrUseCases(TimelineUseCases, ReviewUseCases, AccessUseCases):
     """Every emr use case."""
 
     def search_audit(

@@ -11,7 +11,7 @@ from rhip.emr.documents.domain import DocumentKind, ParkedDocument, StoredDocume
 from rhip.emr.store import StoreBase, at, document, lab_mapping, parked
 from rhip.kit.pagination import foreign_page_token
 from rhip.kit.scopes import within_scopes
-from sqlalchemy import and_, false, func, insert, or_, select, update
+from sqlalchemy import and_, delete, false, func, insert, or_, select, update
 
 
 def _document(row: Any) -> StoredDocument:
@@ -163,6 +163,20 @@ class DocumentsStore(StoreBase):
             )
             for r in rows
         ]
+
+    def parked_body(self, parked_id: str) -> tuple[ParkedDocument, dict[str, Any]] | None:
+        p = parked.c
+        r = self.s.execute(select(parked).where(p.id == parked_id)).first()
+        if r is None:
+            return None
+        item = ParkedDocument(
+            r.id, r.custodian_tenant_id, r.scope_path, r.source_system, r.source_document_id,
+            r.version, DocumentKind(r.kind), r.reason, at(r.create_time),
+        )  # fmt: skip
+        return item, json.loads(r.body)
+
+    def unpark(self, parked_id: str) -> None:
+        self.s.execute(delete(parked).where(parked.c.id == parked_id))
 
     # -- lab terminology (§6.3) -------------------------------------------------------------
     def lab_mappings(self, tenant_id: str, codes: Iterable[str]) -> dict[str, tuple[str, int]]:

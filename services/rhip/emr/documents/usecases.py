@@ -182,7 +182,8 @@ class DocumentUseCases(UseCaseBase):
                 ),
                 f"emr.parked/{item.parked_id}",
             )
-            repo.park(item, document.body, sealed)
+            effective = {"effective_time": document.effective_time.isoformat()}
+            repo.park(item, {**document.body, **effective}, sealed)
             self._audit(
                 repo, "document.park", f"parkedDocuments/{item.parked_id}", scope, reason=reason
             )

@@ -139,6 +139,14 @@ class ListParkedDocumentsRequest(_message.Message):
     page_token: str
     def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
+class ResolveParkedDocumentRequest(_message.Message):
+    __slots__ = ("name", "resident")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    resident: str
+    def __init__(self, name: _Optional[str] = ..., resident: _Optional[str] = ...) -> None: ...
+
 class ListParkedDocumentsResponse(_message.Message):
     __slots__ = ("parked_documents", "next_page_token")
     PARKED_DOCUMENTS_FIELD_NUMBER: _ClassVar[int]

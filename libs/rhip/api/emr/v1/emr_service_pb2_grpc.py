@@ -88,6 +88,11 @@ class EmrServiceStub:
                 request_serializer=rhip_dot_api_dot_emr_dot_v1_dot_emr__service__pb2.SearchAuditEventsRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_emr_dot_v1_dot_emr__service__pb2.SearchAuditEventsResponse.FromString,
                 _registered_method=True)
+        self.ResolveParkedDocument = channel.unary_unary(
+                '/rhip.api.emr.v1.EmrService/ResolveParkedDocument',
+                request_serializer=rhip_dot_api_dot_emr_dot_v1_dot_emr__service__pb2.ResolveParkedDocumentRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_emr_dot_v1_dot_emr__service__pb2.SubmitDocumentResponse.FromString,
+                _registered_method=True)
         self.SetLabCodeMapping = channel.unary_unary(
                 '/rhip.api.emr.v1.EmrService/SetLabCodeMapping',
                 request_serializer=rhip_dot_api_dot_emr_dot_v1_dot_emr__service__pb2.SetLabCodeMappingRequest.SerializeToString,
@@ -192,6 +197,13 @@ class EmrServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ResolveParkedDocument(self, request, context):
+        """Stores a parked document for the resident a clinician of its institution identified.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SetLabCodeMapping(self, request, context):
         """Adds a version of an institution's LOINC mapping for one local item code.
         """
@@ -279,6 +291,11 @@ def add_EmrServiceServicer_to_server(servicer, server):
                     servicer.SearchAuditEvents,
                     request_deserializer=rhip_dot_api_dot_emr_dot_v1_dot_emr__service__pb2.SearchAuditEventsRequest.FromString,
                     response_serializer=rhip_dot_api_dot_emr_dot_v1_dot_emr__service__pb2.SearchAuditEventsResponse.SerializeToString,
+            ),
+            'ResolveParkedDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveParkedDocument,
+                    request_deserializer=rhip_dot_api_dot_emr_dot_v1_dot_emr__service__pb2.ResolveParkedDocumentRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_emr_dot_v1_dot_emr__service__pb2.SubmitDocumentResponse.SerializeToString,
             ),
             'SetLabCodeMapping': grpc.unary_unary_rpc_method_handler(
                     servicer.SetLabCodeMapping,
@@ -579,6 +596,33 @@ class EmrService:
             '/rhip.api.emr.v1.EmrService/SearchAuditEvents',
             rhip_dot_api_dot_emr_dot_v1_dot_emr__service__pb2.SearchAuditEventsRequest.SerializeToString,
             rhip_dot_api_dot_emr_dot_v1_dot_emr__service__pb2.SearchAuditEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveParkedDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.emr.v1.EmrService/ResolveParkedDocument',
+            rhip_dot_api_dot_emr_dot_v1_dot_emr__service__pb2.ResolveParkedDocumentRequest.SerializeToString,
+            rhip_dot_api_dot_emr_dot_v1_dot_emr__service__pb2.SubmitDocumentResponse.FromString,
             options,
             channel_credentials,
             insecure,
