@@ -6,6 +6,7 @@ package plus one line here."""
 from __future__ import annotations
 
 from rhip.archives import module as archives
+from rhip.emr import module as emr
 from rhip.identity import module as identity
 from rhip.kit.modules import Registry
 from rhip.mch import module as mch
@@ -17,5 +18,6 @@ REGISTRY = Registry(
         archives.MODULE,
         referral.MODULE,
         mch.MODULE,
+        emr.MODULE,
     ]
 )

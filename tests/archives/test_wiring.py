@@ -40,7 +40,7 @@ def test_both_permission_catalogues_survive_each_others_start(archives: Archives
 
 
 def test_services_all_includes_archives() -> None:
-    assert resolve_services("all") == ("identity", "archives", "referral", "mch")
+    assert resolve_services("all") == ("identity", "archives", "referral", "mch", "emr")
     assert resolve_services("archives") == ("archives",)
 
 

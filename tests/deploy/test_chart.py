@@ -256,7 +256,7 @@ def test_migrations_run_as_a_pre_upgrade_hook_job(rendered: Rendered) -> None:
     hooks = job["metadata"]["annotations"]["helm.sh/hook"].split(",")
     assert "pre-upgrade" in hooks and "pre-install" in hooks
     container = job["spec"]["template"]["spec"]["containers"][0]
-    assert container["args"] == ["migrate", "--services", "archives,identity,mch,referral"]
+    assert container["args"] == ["migrate", "--services", "archives,emr,identity,mch,referral"]
     env_names = {e["name"] for e in container["env"]}
     assert {f"RHIP_{s.upper()}_DATABASE_URL" for s in api_names()} <= env_names
     # Its NetworkPolicy is a hook too, created first: the provisioner's default-deny is

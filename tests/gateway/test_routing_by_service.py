@@ -47,7 +47,7 @@ def test_a_cell_names_an_address_per_service_and_a_default_for_the_rest() -> Non
         (["archives"], r"cells\[0\]\.services must map service names to host:port"),
         (
             {"archive": "h:1"},
-            r"cells\[0\]\.services: 'archive' is not a service; services: archives, identity",
+            r"cells\[0\]\.services: 'archive' is not a service; services: archives, emr, identity, mch, referral$",
         ),
         ({"archives": "nohost"}, r"cells\[0\]\.services\.archives must be host:port"),
         ({"archives": ":50051"}, r"cells\[0\]\.services\.archives must be host:port"),

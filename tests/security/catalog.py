@@ -16,7 +16,8 @@ Targets (the kinds ``world.World`` builds, each at the levels it has): ``tenant`
 (``tenants/{id}``), ``tenant_id``, ``region`` (``regions/{code}``), ``region_code``, ``user``,
 ``grant``, ``resident``, ``card``, ``record``, ``contract``, ``team``, ``spot_check``,
 ``finding``, ``transfer``, ``transfer_id``, ``merge``, ``referral``, ``referral_id``,
-``teleconsultation``, ``cell`` (no field: the cell itself).
+``teleconsultation``, ``cell`` (no field: the cell itself); emr's ``document``, ``parked``,
+``consent``, ``break_glass`` (world_emr.py).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ REF_PEER = "rhip.api.referral.v1.ReferralPeerService."
 TEL = "rhip.api.referral.v1.TeleconsultationService."
 QUA = "rhip.api.identity.v1.QualificationService."
 MCH = "rhip.api.mch.v1.MchService."
+EMR = "rhip.api.emr.v1.EmrService."
 
 RULES: dict[str, Rule] = {
     # identity: regions, tenants, users, grants, tokens, audit
@@ -198,6 +200,26 @@ RULES: dict[str, Rule] = {
     MCH + "GetChildRecord": _r("read", "name:child_record"),
     MCH + "ListChildRecords": _r("list", "parent:tenant"),
     MCH + "RecordChildVisit": _r("write", "parent:child_record"),
+    # emr: documents, recognition, timeline, reading rules (world_emr.py builds the targets).
+    # Ingest names no target: a document belongs to the caller's own institution.
+    EMR + "SubmitDocument": _r("write"),
+    EMR + "SubmitDocuments": _r("write"),
+    EMR + "GetDocument": _r("read", "name:document"),
+    EMR + "ListDocuments": _r("list", "parent:resident"),
+    EMR + "ListDocumentVersions": _r("list", "parent:document"),
+    EMR + "ListParkedDocuments": _r("list", "parent:tenant"),
+    EMR + "ResolveParkedDocument": _r("write", "name:parked"),
+    EMR + "CheckRecognition": _r("list", "parent:resident"),
+    EMR + "ListTimeline": _r("list", "parent:resident"),
+    # The region parent (a county's queue) is tested in tests/emr: break-glass accesses that
+    # insiders of the resident legitimately start during the matrix would change its view.
+    EMR + "ListBreakGlassAccesses": _r("list", "parent:tenant"),
+    EMR + "SearchAuditEvents": _r("list", "parent:region"),
+    EMR + "SetLabCodeMapping": _r("write", "parent:tenant"),
+    EMR + "RecordConsent": _r("write", "parent:resident"),
+    EMR + "RevokeConsent": _r("write", "name:consent"),
+    EMR + "ReviewBreakGlassAccess": _r("write", "name:break_glass"),
+    EMR + "StartBreakGlass": _r("write", "parent:resident"),
 }
 
 ACCESS = frozenset({"read", "write", "list", "search", "cell", "public"})

@@ -37,6 +37,7 @@ def cells_behind_gateway(
                 RHIP_ARCHIVES_DATABASE_URL=url(f"archives-{code}"),
                 RHIP_REFERRAL_DATABASE_URL=url(f"referral-{code}"),
                 RHIP_MCH_DATABASE_URL=url(f"mch-{code}"),
+                RHIP_EMR_DATABASE_URL=url(f"emr-{code}"),
                 RHIP_CELL_CLIENT_ID=f"cell-{code}",
                 RHIP_CELL_CLIENT_SECRET=f"inprocess-cell-secret-{code}",
                 RHIP_GATEWAY_ADDRESS=gateway_address, RHIP_ROUTES=str(routes),

@@ -1,0 +1,193 @@
+"""Reading rules (issue 16): the basis of a read of another institution's documents, consents
+(recorded at the institution they let read, revocable at once) and break-glass accesses
+(time-limited, every use counted, reviewed by the county administrator)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rhip.emr.access import ALL_KINDS, Basis, UseCaseBase
+from rhip.emr.documents.domain import DocumentKind
+from rhip.emr.reading import domain
+from rhip.emr.reading.domain import BreakGlass, Consent, ReviewState
+from rhip.emr.repository import EmrRepository
+from rhip.kit.authn import Principal, PrincipalKind, current_principal
+from rhip.kit.errors import NotFound, PermissionDenied, Violations
+from rhip.kit.idempotency import claim, request_key
+from rhip.kit.ids import new_id
+from rhip.kit.pagination import Page
+from rhip.kit.requests import parse_resource_name, validate_reason
+from rhip.kit.timestamps import parse_iso_date
+
+EMR_READS = ("GetDocument", "ListDocuments", "ListDocumentVersions", "ListTimeline")
+
+
+class AccessUseCases(UseCaseBase):
+    # -- the basis of a read --------------------------------------------------------------
+    def basis_for(
+        self, repo: EmrRepository, principal: Principal, resident_id: str, method: str
+    ) -> Basis | None:
+        """The caller's basis for reading ``resident_id``'s documents of other institutions,
+        or None: consent first, then break-glass, then a care relationship in archives. Only
+        for practitioners and systems of an institution allowed ``method`` at it."""
+        if not principal.tenant_id:
+            return None
+        try:
+            self._own_scope(principal, method)
+        except PermissionDenied:
+            return None
+        now = self.clock()
+        kinds: set[DocumentKind] = set()
+        labels = []
+        for c in repo.live_consents(resident_id, principal.tenant_id):
+            covered = {k for k in c.kinds if c.covers(principal.tenant_id, k, now.date())}
+            if covered:
+                kinds |= covered
+                labels.append(f"consent:{c.consent_id}")
+        if kinds == ALL_KINDS:
+            return Basis(labels[0], frozenset(kinds))
+        if principal.kind is PrincipalKind.PRACTITIONER:
+            access = repo.active_access(resident_id, principal.subject, now)
+            if access is not None:
+                return Basis(f"break_glass:{access.access_id}", ALL_KINDS, access.access_id)
+        if self.archives is not None and self.archives.manages(principal.tenant_id, resident_id):
+            return Basis("care_relationship", ALL_KINDS)
+        if kinds:
+            return Basis(labels[0], frozenset(kinds))
+        return None
+
+    # -- consents -------------------------------------------------------------------------
+    def record_consent(
+        self,
+        parent: str,
+        purpose: str,
+        kinds: list[str],
+        start: str,
+        end: str,
+        reference: str,
+        request_id: str,
+    ) -> Consent:
+        principal = current_principal()
+        today = self.clock().date()
+        checks = Violations()
+        start_day = checks.check(parse_iso_date, start, "consent.start_date") if start else None
+        end_day = checks.check(parse_iso_date, end, "consent.end_date") if end else None
+        terms = domain.check_consent_terms(
+            purpose, kinds, start_day, end_day, reference, today, checks
+        )
+        key = checks.check(request_key, request_id) or ""
+        parse_resource_name(parent, "residents", "parent")
+        checks.raise_if_any()
+        scope = self._own_scope(principal, "RecordConsent")
+        resident_id = self._visible_resident(principal, parent, "RecordConsent")
+        purpose, kind_set, start_day, end_day, reference = terms
+        with self._unit() as repo:
+            if claim(repo.s, key) and (earlier := repo.consent_by_request(key)):
+                return earlier
+            consent = Consent(
+                new_id(), resident_id, principal.tenant_id, scope, purpose, kind_set,
+                start_day, end_day, reference, principal.subject, self.clock(),
+            )  # fmt: skip
+            repo.add_consent(consent, key)
+            self._audit(
+                repo, "consent.record", f"consents/{consent.consent_id}", scope,
+                resident=resident_id,
+            )  # fmt: skip
+            return consent
+
+    def revoke_consent(self, name: str, reason: str) -> Consent:
+        principal = current_principal()
+        consent_id = parse_resource_name(name, "consents")
+        reason = validate_reason(reason)
+        with self._unit() as repo:
+            consent = repo.consent(consent_id)
+            self.authz.require_found(
+                principal, consent.scope_path if consent else None, "rhip.api.emr.v1.EmrService/RevokeConsent",
+                self.cell_path, f"{name} does not exist",
+            )  # fmt: skip
+            assert consent is not None
+            revoked = consent.revoked(self.clock(), reason)
+            repo.save_consent(revoked)
+            self._audit(
+                repo, "consent.revoke", name, consent.scope_path, resident=consent.resident_id
+            )
+            return revoked
+
+    # -- break-glass ----------------------------------------------------------------------
+    def start_break_glass(self, parent: str, reason: str, request_id: str) -> BreakGlass:
+        principal = current_principal()
+        checks = Violations()
+        reason = checks.check(validate_reason, reason) or ""
+        key = checks.check(request_key, request_id) or ""
+        checks.check(parse_resource_name, parent, "residents", "parent")
+        checks.raise_if_any()
+        if principal.kind is not PrincipalKind.PRACTITIONER:
+            raise PermissionDenied(
+                "only a practitioner breaks the glass", reason="PRACTITIONER_REQUIRED"
+            )
+        scope = self._own_scope(principal, "StartBreakGlass")
+        resident_id = self._visible_resident(principal, parent, "StartBreakGlass")
+        now = self.clock()
+        with self._unit() as repo:
+            if claim(repo.s, key) and (earlier := repo.access_by_request(key)):
+                return earlier
+            access = BreakGlass(
+                new_id(), resident_id, principal.subject, principal.tenant_id, scope, reason,
+                now, now + timedelta(hours=self.options.break_glass_hours),
+            )  # fmt: skip
+            repo.add_access(access, key)
+            self._audit(
+                repo, "break_glass.start", f"breakGlassAccesses/{access.access_id}", scope,
+                resident=resident_id,
+            )  # fmt: skip
+            return access
+
+    def break_glass_accesses(
+        self, parent: str, state: ReviewState | None, page: Page
+    ) -> tuple[list[BreakGlass], str]:
+        principal = current_principal()
+        method = "ListBreakGlassAccesses"
+        if parent.startswith("regions/"):
+            code = parse_resource_name(parent, "regions", "parent")
+            scope = self.parents.region(
+                principal, code, "rhip.api.emr.v1.EmrService/" + method
+            ).path
+        else:
+            scope = self._own_tenant_parent(principal, parent, method)
+        with self._unit(durable=False) as repo:
+            found = repo.accesses([scope], state, page.after, page.size + 1)
+            self._audit(repo, "break_glass.list", parent, scope, hits=min(len(found), page.size))
+        chunk = found[: page.size]
+        return chunk, page.next_token(
+            chunk[-1].access_id if chunk else None, len(found) > page.size
+        )
+
+    def review_break_glass(self, name: str, state: ReviewState | None, note: str) -> BreakGlass:
+        principal = current_principal()
+        checks = Violations()
+        access_id = checks.check(parse_resource_name, name, "breakGlassAccesses") or ""
+        note = checks.check(validate_reason, note, "review_note") or ""
+        if state is None or state is ReviewState.PENDING:
+            checks.add("review_state", "must be JUSTIFIED or UNJUSTIFIED", "REVIEW_STATE")
+        checks.raise_if_any()
+        assert state is not None
+        with self._unit() as repo:
+            access = repo.access(access_id)
+            self.authz.require_found(
+                principal, access.scope_path if access else None,
+                "rhip.api.emr.v1.EmrService/ReviewBreakGlassAccess", self.cell_path,
+                f"{name} does not exist",
+            )  # fmt: skip
+            assert access is not None
+            if access.subject == principal.subject:
+                raise PermissionDenied("nobody reviews their own access", reason="SELF_REVIEW")
+            reviewed = access.reviewed(state, note, principal.subject)
+            repo.save_review(reviewed)
+            self._audit(
+                repo, "break_glass.review", name, access.scope_path,
+                resident=access.resident_id, state=state.value,
+            )  # fmt: skip
+            return reviewed
+
+
+__all__ = ["EMR_READS", "AccessUseCases", "NotFound"]

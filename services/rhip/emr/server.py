@@ -1,0 +1,90 @@
+"""Composition root of the emr service: settings → database → authorizer → identity and
+archives clients → use cases → servicer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rhip.api.emr.v1 import emr_service_pb2_grpc
+from rhip.emr.clients import ArchivesClient, IdentityClient
+from rhip.emr.servicer import PUBLIC_METHODS, SERVICE_NAME, EmrServicer
+from rhip.emr.settings import load_emr_settings
+from rhip.emr.usecases import EmrUseCases, sync_role_catalog
+from rhip.kit.authz import Authorizer, PolicyStore
+from rhip.kit.channels import ChannelPool
+from rhip.kit.config import Settings
+from rhip.kit.db import Database, migrate
+from rhip.kit.pii import PiiVault, derive_key
+from rhip.kit.server import ServiceSpec
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
+
+
+@dataclass
+class EmrService:
+    """Everything the emr service runs on, built."""
+
+    db: Database
+    authorizer: Authorizer
+    owns_authorizer: bool
+    usecases: EmrUseCases
+    specs: list[ServiceSpec]
+    policy_db: Database | None = None
+
+    def close(self) -> None:
+        if self.owns_authorizer:
+            self.authorizer.stop()
+        if self.policy_db is not None:
+            self.policy_db.dispose()
+        self.db.dispose()
+
+
+def migrate_emr(settings: Settings) -> None:
+    db = Database.connect(settings.database_url("emr"))
+    try:
+        migrate(db.engine, MIGRATIONS)
+    finally:
+        db.dispose()
+
+
+def build_emr(
+    settings: Settings,
+    address_of: Callable[[str], str],
+    peers: ChannelPool,
+    secret: Callable[[], bytes],
+    authorizer: Authorizer | None = None,
+) -> EmrService:
+    """``authorizer``: identity's, when it runs in this process; otherwise emr reads the
+    cell's policy from the identity database itself."""
+    options = load_emr_settings(settings.env)  # a bad value fails before anything starts
+    db = Database.connect(settings.database_url("emr"), pool_size=settings.grpc_workers)
+    migrate(db.engine, MIGRATIONS)
+    policy_db = None
+    owns = authorizer is None
+    if authorizer is None:
+        policy_db = Database.connect(settings.database_url("identity"), pool_size=2)
+        authorizer = Authorizer(PolicyStore(policy_db), poll_seconds=settings.authz_poll_seconds)
+        authorizer.start()
+    sync_role_catalog(authorizer)
+    usecases = EmrUseCases(
+        settings.cell,
+        db,
+        authorizer,
+        IdentityClient(lambda: address_of("identity"), peers),
+        ArchivesClient(lambda: address_of("archives"), peers),
+        PiiVault(derive_key(secret(), b"rhip-emr-pii")),
+        options,
+    )
+    servicer = EmrServicer(usecases)
+    specs = [
+        ServiceSpec(
+            full_name=SERVICE_NAME,
+            register=lambda server: emr_service_pb2_grpc.add_EmrServiceServicer_to_server(
+                servicer, server
+            ),
+            public_methods=PUBLIC_METHODS,
+        )
+    ]
+    return EmrService(db, authorizer, owns, usecases, specs, policy_db)

@@ -1,0 +1,135 @@
+"""The emr tables (created by the migrations, described here for the queries) and what every
+feature store shares: the caller's connection. Nothing here commits: the use case owns the
+transaction. Every query that can return documents takes the caller's scopes or the resident
+the caller has a basis for, and filters in SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rhip.kit.db import utc
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+TZ = DateTime(timezone=True)
+
+document = Table(
+    "emr_document",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("doc_id", String(36)),
+    Column("custodian_tenant_id", String(36)),
+    Column("scope_path", String(120)),
+    Column("source_system", String(64)),
+    Column("source_document_id", String(64)),
+    Column("version", Integer),
+    Column("kind", String(24)),
+    Column("resident_id", String(36)),
+    Column("effective_time", TZ),
+    Column("is_current", Integer),
+    Column("content_hash", String(64)),
+    Column("body", Text),
+    Column("create_time", TZ),
+    Column("request_key", String(36)),
+)
+
+parked = Table(
+    "emr_parked",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("custodian_tenant_id", String(36)),
+    Column("scope_path", String(120)),
+    Column("source_system", String(64)),
+    Column("source_document_id", String(64)),
+    Column("version", Integer),
+    Column("kind", String(24)),
+    Column("reason", String(40)),
+    Column("body", Text),
+    Column("identifiers", LargeBinary),
+    Column("create_time", TZ),
+)
+
+consent = Table(
+    "emr_consent",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("resident_id", String(36)),
+    Column("grantee_tenant_id", String(36)),
+    Column("scope_path", String(120)),
+    Column("purpose", String(200)),
+    Column("kinds", String(200)),
+    Column("start_date", Date),
+    Column("end_date", Date),
+    Column("reference", String(200)),
+    Column("revoke_time", TZ),
+    Column("revoke_reason", String(500)),
+    Column("recorded_by", String(80)),
+    Column("create_time", TZ),
+    Column("request_key", String(36)),
+)
+
+break_glass = Table(
+    "emr_break_glass",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("resident_id", String(36)),
+    Column("subject", String(80)),
+    Column("tenant_id", String(36)),
+    Column("scope_path", String(120)),
+    Column("reason", String(500)),
+    Column("start_time", TZ),
+    Column("expire_time", TZ),
+    Column("uses", Integer),
+    Column("review_state", String(12)),
+    Column("review_note", String(500)),
+    Column("reviewer", String(80)),
+    Column("request_key", String(36)),
+)
+
+lab_mapping = Table(
+    "emr_lab_mapping",
+    metadata,
+    Column("tenant_id", String(36), primary_key=True),
+    Column("local_code", String(40), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("loinc_code", String(10)),
+    Column("create_time", TZ),
+    Column("request_key", String(36)),
+)
+
+timeline = Table(
+    "emr_timeline",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("resident_id", String(36)),
+    Column("occur_time", TZ),
+    Column("source", String(16)),
+    Column("kind", String(40)),
+    Column("target", String(120)),
+    Column("tenant_id", String(36)),
+    Column("scope_path", String(120)),
+    Column("sort_key", String(64)),
+)
+
+
+class StoreBase:
+    def __init__(self, connection: Connection) -> None:
+        self.s = connection
+
+
+def at(value: datetime | None) -> datetime:
+    """A stored time (never NULL where this is used) as an aware UTC datetime."""
+    stamp = utc(value)
+    assert stamp is not None
+    return stamp

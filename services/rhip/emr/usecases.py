@@ -1,0 +1,29 @@
+"""The emr use cases, one method per use case, as one object (the servicer's): ingest and
+reads (documents/), recognition (recognition/), the timeline (timeline/) and the reading
+rules (reading/) on the shared ground of access.py. Audit details carry ids and codes only:
+never an ID number, a name or a phone."""
+
+from __future__ import annotations
+
+from rhip.emr.reading.usecases import AccessUseCases
+from rhip.emr.review.usecases import ReviewUseCases
+from rhip.emr.roles import CATALOG_PREFIX, EMR, permission_rules
+from rhip.emr.timeline.usecases import TimelineUseCases
+from rhip.kit.audit_query import AuditFilter, AuditRecord, search_region
+from rhip.kit.authz import Authorizer
+from rhip.kit.pagination import Page
+
+
+def sync_role_catalog(authz: Authorizer) -> None:
+    """Make the ``p`` rows of ``rhip.api.emr.`` match roles.py; other rows stay."""
+    authz.sync_catalog(CATALOG_PREFIX, permission_rules())
+
+
+class EmrUseCases(TimelineUseCases, ReviewUseCases, AccessUseCases):
+    """Every emr use case."""
+
+    def search_audit(
+        self, parent: str, where: AuditFilter, page: Page
+    ) -> tuple[list[AuditRecord], str]:
+        """Who read or changed what in this cell's emr ("who read my records")."""
+        return search_region(self.db, self.authz, EMR + "SearchAuditEvents", parent, where, page)
