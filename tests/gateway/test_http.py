@@ -14,14 +14,13 @@ from pathlib import Path
 
 import grpc
 import pytest
+from gateway.http_platform import TIMEOUT, HttpPlatform, http_platform
 from google.protobuf import json_format
 from rhip.api.identity.v1 import identity_service_pb2 as id_pb
 from rhip.api.identity.v1 import identity_service_pb2_grpc
 from rhip.gateway.openapi import load as load_openapi
 from rhip.kit.errors import from_rpc_error
 from support.cells import tenant_msg
-
-from gateway.http_platform import TIMEOUT, HttpPlatform, http_platform
 
 JIANGSU_CITY, SHANDONG_CITY = "320300", "370400"
 
