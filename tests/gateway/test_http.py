@@ -8,6 +8,7 @@ whatever database the cells use (the cells' own tests cover PostgreSQL)."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 from collections.abc import Iterator
@@ -302,3 +303,25 @@ def _sample_path(template: str) -> str:
         return (found.group(2) or "*").replace("**", "x").replace("*", "x1")
 
     return re.sub(r"\{([a-z_.]+)(?:=([^}]*))?\}", fill, template)
+
+
+def test_the_reference_page_is_served_locally(platform: HttpPlatform) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", platform.http_port, timeout=TIMEOUT)
+    try:
+        pages = {}
+        for path in ("/docs/", "/docs/swagger-initializer.js", "/docs/swagger-ui-bundle.js"):
+            connection.request("GET", path)
+            response = connection.getresponse()
+            pages[path] = (response.status, response.getheaders(), response.read())
+        connection.request("GET", "/docs/../pyproject.toml")
+        outside = connection.getresponse()
+        outside.read()
+    finally:
+        connection.close()
+    status, headers, page = pages["/docs/"]
+    assert status == 200 and b"swagger-ui" in page
+    assert "default-src 'self'" in dict(headers)["Content-Security-Policy"]
+    assert b"http" not in page.replace(b"http-equiv", b"")  # nothing from elsewhere
+    assert b'"/openapi.json"' in pages["/docs/swagger-initializer.js"][2]
+    assert pages["/docs/swagger-ui-bundle.js"][0] == 200
+    assert outside.status == 404

@@ -6,7 +6,8 @@ context, then ``CellProxy.forward``. Replies are the response message in proto3 
 are ``google.rpc.Status`` in the JSON shape of AIP-193 (``{"error": {code, message, status,
 details}}`` with the HTTP status of the gRPC code and every detail readable JSON).
 
-Also serves the OpenAPI 3 document of these bindings at ``/openapi.json``.
+Also serves the OpenAPI 3 document of these bindings at ``/openapi.json`` and an interactive
+reference reading it at ``/docs/`` (rhip.gateway.reference, no CDN).
 
 The HTTP server is waitress (Pylons project, pure Python, no dependencies): one I/O thread
 and a fixed pool of worker threads running a blocking WSGI app, the same model as the gRPC
@@ -33,6 +34,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from rhip.gateway.http_rules import Binding, Router, bindings
 from rhip.gateway.proxy import ERROR_DOMAIN, REGION_HEADER, CellProxy
+from rhip.gateway.reference import DOCS_PREFIX, SECURITY_HEADERS, Reference
 from rhip.kit.authn import TokenVerifier, acting_as, bearer_token
 from rhip.kit.deadlines import deadline_from_remaining, reset_deadline, set_deadline
 from rhip.kit.errors import (
@@ -140,6 +142,7 @@ class HttpGateway:
         )
         self._openapi = openapi
         self._openapi_body: bytes | None = None
+        self._reference = Reference()
         self._workers = workers
         self._access_log = access_log or AccessLog()
         self._server: Any = None
@@ -187,6 +190,14 @@ class HttpGateway:
             if self._openapi_body is None:
                 self._openapi_body = json.dumps(self._openapi(), ensure_ascii=False).encode()
             return self._reply(start_response, 200, self._openapi_body, "")
+        if verb == "GET" and (path == "/docs" or path.startswith(DOCS_PREFIX)):
+            asset = self._reference.get(path if path != "/docs" else DOCS_PREFIX)
+            if asset is not None:
+                if path == "/docs":  # relative links need the slash
+                    start_response("301 Moved Permanently", [("Location", DOCS_PREFIX)])
+                    return [b""]
+                start_response("200 OK", [("Content-Type", asset[0]), *SECURITY_HEADERS])
+                return [asset[1]]
         started = time.perf_counter()
         request_id = adopted_request_id(environ.get("HTTP_X_REQUEST_ID")) or os.urandom(16).hex()
         request_token = set_request_id(request_id)
@@ -203,10 +214,10 @@ class HttpGateway:
             try:
                 remaining = _timeout(environ.get("HTTP_GRPC_TIMEOUT"))
                 deadline_token = set_deadline(deadline_from_remaining(remaining))
-                found = self._router.match(verb, path)
-                if not found:
-                    raise self._no_route(verb, path, found is False)
-                binding, variables = found  # type: ignore[misc]
+                route = self._router.match(verb, path)
+                if not isinstance(route, tuple):
+                    raise self._no_route(verb, path, route is False)
+                binding, variables = route
                 body = self._proxy_call(binding, variables, environ, remaining)
                 status = 200
                 return self._reply(start_response, 200, body, request_id)
