@@ -35,6 +35,16 @@ def _free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
+def _demo_http_listen(host: str) -> str:
+    """``host:8080``, or any free port when 8080 is taken (the URL is printed either way)."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, DEMO_HTTP_PORT))
+        except OSError:
+            return f"{host}:0"
+    return f"{host}:{DEMO_HTTP_PORT}"
+
+
 def _wait_healthy(
     transport: Transport,
     address: str,
@@ -120,7 +130,7 @@ def run_demo_platform(settings: Settings, cell_base_port: int = 50061) -> int:
             )
         # HTTP/JSON next to gRPC (RHIP_GATEWAY_HTTP_LISTEN; the demo's default: port 8080).
         settings = replace(
-            settings, gateway_http_listen=settings.gateway_http_listen or f"{host}:{DEMO_HTTP_PORT}"
+            settings, gateway_http_listen=settings.gateway_http_listen or _demo_http_listen(host)
         )
         gateway = build_gateway(settings, RoutingTable.from_file(routes_path))
         port = gateway.start(settings.listen)
