@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,14 +25,20 @@ from rhip.gateway.http_rules import bindings
 from rhip.gateway.openapi import load as load_openapi
 from rhip.kit.errors import from_rpc_error
 from support.cells import tenant_msg
+from support.platform import free_port
 
 JIANGSU_CITY, SHANDONG_CITY = "320300", "370400"
+METRICS = f"127.0.0.1:{free_port()}"  # the gateway's Prometheus endpoint
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpPlatform]:
     # The gateway records its spans, so the cells record theirs in the same (sampled) trace.
-    yield from http_platform(Path(tmp_path_factory.mktemp("http")), RHIP_TRACES_EXPORTER="memory")
+    yield from http_platform(
+        Path(tmp_path_factory.mktemp("http")),
+        RHIP_TRACES_EXPORTER="memory",
+        RHIP_METRICS_LISTEN=METRICS,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -325,3 +332,20 @@ def test_the_reference_page_is_served_locally(platform: HttpPlatform) -> None:
     assert b'"/openapi.json"' in pages["/docs/swagger-initializer.js"][2]
     assert pages["/docs/swagger-ui-bundle.js"][0] == 200
     assert outside.status == 404
+
+
+def test_http_calls_are_counted_like_grpc_calls(platform: HttpPlatform, admin: str) -> None:
+    def handled() -> float:
+        with urllib.request.urlopen(f"http://{METRICS}/metrics", timeout=TIMEOUT) as reply:
+            text = reply.read().decode()
+        wanted = (
+            'grpc_server_handled_total{grpc_code="OK",grpc_method="ListTenants",'
+            'grpc_service="rhip.api.identity.v1.IdentityService"}'
+        )
+        return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(wanted))
+
+    before = handled()
+    for _ in range(3):
+        reply = platform.request("GET", f"/identity/v1/regions/{JIANGSU_CITY}/tenants", token=admin)
+        assert reply.status == 200
+    assert handled() == before + 3

@@ -46,6 +46,7 @@ from rhip.kit.errors import (
     status_message,
 )
 from rhip.kit.interceptors import AccessLog, bare_span, sampling_off
+from rhip.kit.metrics import RpcObserver
 from rhip.kit.telemetry import (
     REQUEST_ID_HEADER,
     adopted_request_id,
@@ -132,6 +133,7 @@ class HttpGateway:
         openapi: Callable[[], dict[str, Any]],
         workers: int = 4,
         access_log: AccessLog | None = None,
+        observer: RpcObserver | None = None,
     ) -> None:
         self._proxy = proxy
         self._verifier = verifier
@@ -145,6 +147,8 @@ class HttpGateway:
         self._reference = Reference()
         self._workers = workers
         self._access_log = access_log or AccessLog()
+        # Prometheus: HTTP calls counted by method and gRPC code, as gRPC calls are.
+        self._observer = observer
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.port = 0
@@ -203,7 +207,9 @@ class HttpGateway:
         request_token = set_request_id(request_id)
         binding: Binding | None = None
         span_token = deadline_token = None
-        status = 500
+        status, code = 500, "INTERNAL"
+        if self._observer is not None:
+            self._observer.started()
         try:
             headers = {
                 "traceparent": environ.get("HTTP_TRACEPARENT", ""),
@@ -219,9 +225,10 @@ class HttpGateway:
                     raise self._no_route(verb, path, route is False)
                 binding, variables = route
                 body = self._proxy_call(binding, variables, environ, remaining)
-                status = 200
+                status, code = 200, "OK"
                 return self._reply(start_response, 200, body, request_id)
             except RhipError as error:
+                code = error.code.name
                 status, body = error_body(error, error.domain or _domain(binding))
                 if error.reason == "HTTP_METHOD_NOT_ALLOWED":
                     status = 405
@@ -240,7 +247,9 @@ class HttpGateway:
                 reset_deadline(deadline_token)
             reset_request_id(request_token)
             elapsed_ms = (time.perf_counter() - started) * 1000
-            code = "OK" if status == 200 else str(status)
+            if self._observer is not None:
+                where = binding.info.path if binding is not None else "(no route)"
+                self._observer.finished(where, code, elapsed_ms / 1000)
             if self._access_log.wants(code, elapsed_ms):
                 where = binding.template if binding is not None else "(no route)"
                 log.info("http %s %s %d %.1f ms", verb, where, status, elapsed_ms)

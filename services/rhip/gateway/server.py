@@ -133,6 +133,7 @@ def build_gateway(
             load_openapi,
             workers=settings.grpc_workers,
             access_log=access_log,
+            observer=metrics.server("gateway-http", settings.grpc_workers),
         )
         if settings.gateway_http_listen
         else None
