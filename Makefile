@@ -11,7 +11,7 @@ help:
 	@echo "make test   - run the test suite (PostgreSQL too when RHIP_TEST_POSTGRES_URL is set)"
 	@echo "make fuzz   - the security suite's long property-based run (FUZZ_EXAMPLES, new draws each run)"
 	@echo "make lint   - ruff, mypy, buf lint, stale-stub check"
-	@echo "make proto  - regenerate the gRPC stubs under libs/rhip/api"
+	@echo "make proto  - regenerate the gRPC stubs and the OpenAPI document under libs/rhip/api"
 	@echo "make proto-baseline - accept the current protos as the API that must not break"
 	@echo "make bench  - run the benchmarks and a 30-minute soak, write tests/perf/RESULTS*.md"
 
@@ -48,9 +48,11 @@ lint: $(STAMP)
 	# No wire- or source-breaking change against the accepted API (proto/api-baseline.binpb).
 	cd proto && ../$(VENV)/bin/buf breaking --against api-baseline.binpb
 	$(PY) scripts/gen_proto.py --check
+	$(PY) scripts/gen_openapi.py --check
 
 proto: $(STAMP)
 	$(PY) scripts/gen_proto.py
+	$(PY) scripts/gen_openapi.py
 
 # Run only when a breaking change is deliberate (a new major version, or an API never released).
 proto-baseline: $(STAMP)
@@ -61,6 +63,7 @@ bench: $(STAMP)
 	$(PY) tests/perf/bench_residents.py
 	$(PY) tests/perf/bench_archives.py
 	$(PY) tests/perf/bench_tls.py
+	$(PY) tests/perf/bench_http.py
 	# mixed load through the gateway; RHIP_SOAK_MINUTES=5 make bench for a shorter soak
 	RHIP_SOAK_MINUTES=$${RHIP_SOAK_MINUTES:-30} $(PY) tests/perf/bench_soak.py
 

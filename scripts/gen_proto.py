@@ -22,7 +22,8 @@ GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
 
 
 def proto_files() -> list[Path]:
-    return sorted(PROTO_DIR.rglob("*.proto"))
+    # Only ours: proto/google/api comes with its stubs from googleapis-common-protos.
+    return sorted((PROTO_DIR / "rhip").rglob("*.proto"))
 
 
 def generate(out_dir: Path) -> None:

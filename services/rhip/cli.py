@@ -60,6 +60,9 @@ def cmd_gateway(args: argparse.Namespace) -> int:
     gateway = build_gateway(settings, routes)
     port = gateway.start(settings.listen)
     print(f"rhip gateway serving on {settings.listen.rsplit(':', 1)[0]}:{port}", flush=True)
+    if gateway.http is not None:
+        http = f"{settings.gateway_http_listen.rsplit(':', 1)[0]}:{gateway.http_port}"
+        print(f"rhip gateway serving HTTP/JSON on http://{http}", flush=True)
     run_until_signal(gateway.server)
     gateway.stop()
     return 0

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import grpc
@@ -23,11 +24,23 @@ from rhip.kit.server import run_until_signal
 from rhip.kit.transport import GATEWAY, Transport
 from rhip.modules import REGISTRY
 
+DEMO_HTTP_PORT = 8080
+
 
 def _free_port(host: str) -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def _demo_http_listen(host: str) -> str:
+    """``host:8080``, or any free port when 8080 is taken (the URL is printed either way)."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, DEMO_HTTP_PORT))
+        except OSError:
+            return f"{host}:0"
+    return f"{host}:{DEMO_HTTP_PORT}"
 
 
 def _wait_healthy(
@@ -130,9 +143,14 @@ def run_demo_platform(settings: Settings, cell_base_port: int = 50061) -> int:
                 process,
                 data_dir / code / "cell.log",
             )
+        # HTTP/JSON next to gRPC (RHIP_GATEWAY_HTTP_LISTEN; the demo's default: port 8080).
+        settings = replace(
+            settings, gateway_http_listen=settings.gateway_http_listen or _demo_http_listen(host)
+        )
         gateway = build_gateway(settings, RoutingTable.from_file(routes_path))
         port = gateway.start(settings.listen)
         _print_welcome(f"{host}:{port}", cells)
+        _print_http_hints(f"{host}:{gateway.http_port}")
         run_until_signal(gateway.server)
         gateway.stop()
     finally:
@@ -145,6 +163,17 @@ def run_demo_platform(settings: Settings, cell_base_port: int = 50061) -> int:
             except subprocess.TimeoutExpired:
                 process.kill()
     return 0
+
+
+def _print_http_hints(http: str) -> None:
+    login = json.dumps({"password": {"username": "xz-admin", "password": DEMO_PASSWORD}})
+    print(f"\nHTTP/JSON on http://{http} (OpenAPI 3: http://{http}/openapi.json):")
+    print(f"  curl -s -H 'x-rhip-region: 320300' -d '{login}' \\")
+    print(f"    http://{http}/identity/v1/tokens:login")
+    print("  with TOKEN (accessToken) from the reply, the institutions of Xuzhou:")
+    print('  curl -s -H "authorization: Bearer $TOKEN" \\')
+    print(f"    http://{http}/identity/v1/regions/320300/tenants")
+    print("Ctrl-C stops the platform.", flush=True)
 
 
 def _print_welcome(gateway: str, cells: list[tuple[str, str]]) -> None:
@@ -169,4 +198,3 @@ def _print_welcome(gateway: str, cells: list[tuple[str, str]]) -> None:
         if module.demo_hints is not None:
             print()
             print("\n".join(module.demo_hints(gateway, [code for code, _ in cells])))
-    print("Ctrl-C stops the platform.", flush=True)

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import grpc
@@ -48,10 +49,23 @@ def _buf_curl(address: str, method: str, body: dict, token: str = "", region: st
     return json.loads(result.stdout)
 
 
+def _http(address: str, path: str, body: dict | None, headers: dict[str, str]) -> dict:  # type: ignore[type-arg]
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"http://{address}{path}", data=data, headers=headers)
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
 @pytest.mark.skipif(BUF is None, reason="buf (buf-bin) is not installed")
 def test_demo_login_and_list_tenants_with_buf_curl(tmp_path: Path) -> None:
     address = f"127.0.0.1:{_free_port()}"
-    env = {**os.environ, "RHIP_DATA_DIR": str(tmp_path / "var"), "RHIP_ARGON2_MEMORY_KIB": "8192"}
+    http_address = f"127.0.0.1:{_free_port()}"
+    env = {
+        **os.environ,
+        "RHIP_DATA_DIR": str(tmp_path / "var"),
+        "RHIP_ARGON2_MEMORY_KIB": "8192",
+        "RHIP_GATEWAY_HTTP_LISTEN": http_address,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "rhip.cli", "demo", "--listen", address, "--cell-base-port", "0"],
         stdout=subprocess.PIPE,
@@ -111,6 +125,22 @@ def test_demo_login_and_list_tenants_with_buf_curl(tmp_path: Path) -> None:
                     health_pb2.HealthCheckRequest(service=service)
                 )
                 assert health.status == health_pb2.HealthCheckResponse.SERVING
+        # The README's curl session: the same answers over HTTP/JSON, at the printed URL.
+        assert f"http://{http_address}" in output, output
+        http_login = _http(
+            http_address,
+            "/identity/v1/tokens:login",
+            {"password": {"username": "js-admin", "password": "Demo-Passw0rd-2026"}},
+            {"x-rhip-region": "320000"},
+        )
+        assert http_login["principal"]["regionCode"] == "320000"
+        http_listed = _http(
+            http_address,
+            "/identity/v1/regions/320300/tenants",
+            None,
+            {"authorization": f"Bearer {http_login['accessToken']}"},
+        )
+        assert http_listed["tenants"] == listed["tenants"]
     finally:
         process.send_signal(signal.SIGTERM)  # what Kubernetes sends: graceful shutdown, exit 0
         assert process.wait(timeout=20) == 0

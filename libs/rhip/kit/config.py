@@ -65,6 +65,9 @@ class Settings:
     # 0: one less than the workers, so one slow cell leaves a worker to the others.
     gateway_cell_inflight: int = 0
     routes_file: str = ""
+    # Gateway: HTTP/JSON and /openapi.json on this host:port (rhip.gateway.http), plain HTTP
+    # (terminate TLS in front of it); empty: off. ``rhip demo`` turns it on (127.0.0.1:8080).
+    gateway_http_listen: str = ""
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
     upstream_timeout_seconds: float = 30.0
@@ -203,6 +206,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         db_check_timeout_seconds=env_int(env, "RHIP_DB_CHECK_TIMEOUT_MS", 1000, 50, 60_000) / 1000,
         gateway_cell_inflight=env_int(env, "RHIP_GATEWAY_CELL_INFLIGHT", 0, 0),
         routes_file=env.get("RHIP_ROUTES", ""),
+        gateway_http_listen=env.get("RHIP_GATEWAY_HTTP_LISTEN", ""),
         rate_limit_per_second=env_int(env, "RHIP_RATE_LIMIT_PER_SECOND", 50, 1),
         rate_limit_burst=env_int(env, "RHIP_RATE_LIMIT_BURST", 100, 1),
         upstream_timeout_seconds=env_int(env, "RHIP_UPSTREAM_TIMEOUT_SECONDS", 30, 1),

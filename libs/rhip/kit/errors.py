@@ -176,6 +176,12 @@ def _pack(message) -> any_pb2.Any:
 
 def to_status(error: RhipError, domain: str) -> grpc.Status:
     """The ``grpc.Status`` (with rich details in ``grpc-status-details-bin``) for an error."""
+    return rpc_status.to_status(status_message(error, domain))
+
+
+def status_message(error: RhipError, domain: str) -> status_pb2.Status:
+    """The ``google.rpc.Status`` for an error: ErrorInfo, BadRequest and RetryInfo details
+    (also what the gateway's HTTP listener writes as JSON)."""
     details = [
         _pack(
             error_details_pb2.ErrorInfo(
@@ -200,12 +206,11 @@ def to_status(error: RhipError, domain: str) -> grpc.Status:
         delay = duration_pb2.Duration()
         delay.FromMilliseconds(int(error.retry_after_seconds * 1000))
         details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
-    status = status_pb2.Status(
+    return status_pb2.Status(
         code=getattr(code_pb2, error.code.name),
         message=clip(error.message, MAX_MESSAGE_CHARS),
         details=details,
     )
-    return rpc_status.to_status(status)
 
 
 def from_rpc_error(error: grpc.RpcError) -> RhipError:

@@ -500,3 +500,8 @@ def _bare_span(parent: otel_context.Context) -> trace.Span:
             trace_state=caller.trace_state if caller.is_valid else None,
         )
     )
+
+
+# For the gateway's HTTP listener (rhip.gateway.http): the same spans as the gRPC chain's.
+bare_span = _bare_span
+sampling_off = _sampling_off

@@ -105,18 +105,39 @@ class CellProxy(grpc.GenericRpcHandler):
     def _prepare(
         self, info: MethodInfo, context: grpc.ServicerContext
     ) -> tuple[CellRoute, list[tuple[str, str]], float]:
+        incoming = dict(context.invocation_metadata())
+        if ON_BEHALF_OF in incoming and self._channels.transport.enabled:
+            try:
+                _require_peer_certificate(context)
+            except RhipError as error:
+                error.domain = error.domain or ERROR_DOMAIN
+                raise
+        return self.admit(info, incoming, context.peer(), context.time_remaining())
+
+    def admit(
+        self,
+        info: MethodInfo,
+        incoming: dict[str, Any],
+        peer: str,
+        remaining: float | None,
+    ) -> tuple[CellRoute, list[tuple[str, str]], float]:
+        """The owning cell, the metadata to send it and the time it gets, for a call with
+        this metadata from this peer (``ipv4:127.0.0.1:5555``); raises when the call is
+        refused here (region, guard, rate limit, deadline). Over gRPC and over HTTP
+        (rhip.gateway.http) alike; the caller is in the authn contextvar."""
         try:
-            return self._admit(info, context)
+            return self._admit(info, incoming, peer, remaining)
         except RhipError as error:
             error.domain = error.domain or ERROR_DOMAIN  # refused here, not by a cell
             raise
 
     def _admit(
-        self, info: MethodInfo, context: grpc.ServicerContext
+        self,
+        info: MethodInfo,
+        incoming: dict[str, Any],
+        peer: str,
+        remaining: float | None,
     ) -> tuple[CellRoute, list[tuple[str, str]], float]:
-        incoming = dict(context.invocation_metadata())
-        if ON_BEHALF_OF in incoming and self._channels.transport.enabled:
-            _require_peer_certificate(context)
         principal = optional_principal()
         region = str(incoming.get(REGION_HEADER) or (principal.region_code if principal else ""))
         if not region:
@@ -132,11 +153,10 @@ class CellProxy(grpc.GenericRpcHandler):
                 f"tenant:{principal.tenant_id}" if principal.tenant_id else principal.subject
             )
         else:
-            self._limiter.take(f"peer:{context.peer().rsplit(':', 1)[0]}")  # logins by address
+            self._limiter.take(f"peer:{peer.rsplit(':', 1)[0]}")  # logins by address
         metadata = [(k, str(incoming[k])) for k in FORWARDED_HEADERS if k in incoming]
         metadata += outgoing_metadata()
         # Without a client deadline grpcio reports ~9.2e18 s remaining (not None).
-        remaining = context.time_remaining()
         if remaining is None or remaining > NO_DEADLINE:
             return cell, metadata, self._default_timeout
         # The cell's deadline ends a little before the caller's, so that the cell's own
@@ -146,6 +166,24 @@ class CellProxy(grpc.GenericRpcHandler):
         if timeout < MIN_USEFUL_SECONDS:
             raise too_late(f"forward it to cell {cell.name}", remaining)
         return cell, metadata, timeout
+
+    def forward(
+        self,
+        info: MethodInfo,
+        cell: CellRoute,
+        request: bytes,
+        metadata: list[tuple[str, str]],
+        timeout: float,
+    ) -> bytes:
+        """One unary call's bytes to ``cell`` and its reply's bytes back (errors as rhip
+        errors), within the cell's bulkhead."""
+        with self._bulkhead(cell):
+            try:
+                return self._call(cell, info, "unary_unary")(
+                    request, metadata=metadata, timeout=timeout
+                )
+            except grpc.RpcError as error:
+                raise self._upstream_error(cell, error) from None
 
     def _bulkhead(self, cell: CellRoute):
         return self._bulkheads.enter(cell.name, len(self._routes.cells), ERROR_DOMAIN)
@@ -190,13 +228,7 @@ class CellProxy(grpc.GenericRpcHandler):
     def _unary_unary(self, info: MethodInfo):
         def forward(request: bytes, context: grpc.ServicerContext) -> bytes:
             cell, metadata, timeout = self._prepare(info, context)
-            with self._bulkhead(cell):
-                try:
-                    return self._call(cell, info, "unary_unary")(
-                        request, metadata=metadata, timeout=timeout
-                    )
-                except grpc.RpcError as error:
-                    raise self._upstream_error(cell, error) from None
+            return self.forward(info, cell, request, metadata, timeout)
 
         return forward
 

@@ -11,6 +11,8 @@ from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
 from rhip.gateway.bulkhead import Bulkheads
 from rhip.gateway.guard import Guard
+from rhip.gateway.http import HttpGateway
+from rhip.gateway.openapi import load as load_openapi
 from rhip.gateway.proxy import CellProxy
 from rhip.gateway.ratelimit import RateLimiter
 from rhip.kit.apis import public_methods, service_names
@@ -41,6 +43,10 @@ class Gateway:
     internal_listen: str = ""
     metrics: Metrics = field(default_factory=Metrics)
     metrics_listen: str = ""  # Prometheus metrics on a port of their own (rhip.kit.metrics)
+    # HTTP/JSON transcoding and /openapi.json (rhip.gateway.http); empty: off.
+    http: HttpGateway | None = None
+    http_listen: str = ""
+    http_port: int = 0
 
     def __post_init__(self) -> None:
         self._routes_watcher = PeriodicWorker("routes-watcher", self._reload_routes, 1.0)
@@ -51,6 +57,8 @@ class Gateway:
         )
         if self.metrics_listen:
             self.metrics.serve(self.metrics_listen)
+        if self.http is not None and self.http_listen:
+            self.http_port = self.http.start(self.http_listen)
         self._routes_watcher.start()
         log.info(
             "gateway serving on port %d for cells %s",
@@ -65,6 +73,8 @@ class Gateway:
 
     def stop(self, grace: float = 2.0) -> None:
         self._routes_watcher.stop(timeout=2.0)
+        if self.http is not None:
+            self.http.stop()
         self.metrics.stop()
         self.server.stop(grace)
         self.channels.close()
@@ -113,15 +123,30 @@ def build_gateway(
     tracer_provider = tracer_provider or build_tracer_provider(
         settings.traces_exporter, "rhip-gateway"
     )
+    verifier = TokenVerifier(trust)
+    access_log = AccessLog(settings.access_log, settings.access_log_slow_ms)
+    http = (
+        HttpGateway(
+            proxy,
+            verifier,
+            tracer_provider,
+            load_openapi,
+            workers=settings.grpc_workers,
+            access_log=access_log,
+            observer=metrics.server("gateway-http", settings.grpc_workers),
+        )
+        if settings.gateway_http_listen
+        else None
+    )
     server = RhipServer(
         specs,
-        verifier=TokenVerifier(trust),
+        verifier=verifier,
         authorizer=None,
         tracer_provider=tracer_provider,
         meter=meter or build_meter("rhip-gateway"),
         transport=transport,
         workers=settings.grpc_workers,
-        access_log=AccessLog(settings.access_log, settings.access_log_slow_ms),
+        access_log=access_log,
         metrics=metrics,
     )
     return Gateway(
@@ -133,4 +158,6 @@ def build_gateway(
         internal_listen=settings.internal_listen,
         metrics=metrics,
         metrics_listen=settings.metrics_listen,
+        http=http,
+        http_listen=settings.gateway_http_listen,
     )

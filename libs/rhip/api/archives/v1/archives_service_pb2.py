@@ -22,167 +22,246 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from rhip.api.archives.v1 import health_record_pb2 as rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2
 from rhip.api.common.v1 import common_pb2 as rhip_dot_api_dot_common_dot_v1_dot_common__pb2
 from rhip.api.identity.v1 import resident_pb2 as rhip_dot_api_dot_identity_dot_v1_dot_resident__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+rhip/api/archives/v1/archives_service.proto\x12\x14rhip.api.archives.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a(rhip/api/archives/v1/health_record.proto\x1a\x1frhip/api/common/v1/common.proto\x1a#rhip/api/identity/v1/resident.proto\"\xa3\x01\n\x19\x43reateHealthRecordRequest\x12\x10\n\x08resident\x18\x01 \x01(\t\x12\x15\n\rtownship_code\x18\x02 \x01(\t\x12\x14\n\x0cvillage_code\x18\x03 \x01(\t\x12\x33\n\nbasic_info\x18\x04 \x01(\x0b\x32\x1f.rhip.api.archives.v1.BasicInfo\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"&\n\x16GetHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xac\x01\n\x18ListHealthRecordsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x30\n\x05state\x18\x02 \x01(\x0e\x32!.rhip.api.archives.v1.RecordState\x12\x15\n\rrecord_number\x18\x03 \x01(\t\x12\x10\n\x08resident\x18\x04 \x01(\t\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"i\n\x19ListHealthRecordsResponse\x12\x33\n\x07records\x18\x01 \x03(\x0b\x32\".rhip.api.archives.v1.HealthRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"l\n\x19UpdateHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x33\n\nbasic_info\x18\x02 \x01(\x0b\x32\x1f.rhip.api.archives.v1.BasicInfo\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"+\n\x1b\x41\x63tivateHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xab\x01\n\x1cTerminateHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x37\n\x06reason\x18\x02 \x01(\x0e\x32\'.rhip.api.archives.v1.TerminationReason\x12\x18\n\x10termination_date\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65stination\x18\x04 \x01(\t\x12\x15\n\rhandover_note\x18\x05 \x01(\t\"=\n\x1dReactivateHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"P\n\x17ListRecordEventsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"f\n\x18ListRecordEventsResponse\x12\x31\n\x06\x65vents\x18\x01 \x03(\x0b\x32!.rhip.api.archives.v1.RecordEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"k\n\x14\x43reateCheckUpRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12/\n\x08\x63heck_up\x18\x02 \x01(\x0b\x32\x1d.rhip.api.archives.v1.CheckUp\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"%\n\x13ListCheckUpsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\"H\n\x14ListCheckUpsResponse\x12\x30\n\tcheck_ups\x18\x01 \x03(\x0b\x32\x1d.rhip.api.archives.v1.CheckUp\"r\n\x18StartFollowUpPlanRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12.\n\x07program\x18\x02 \x01(\x0e\x32\x1d.rhip.api.archives.v1.Program\x12\x16\n\x0e\x66irst_due_date\x18\x03 \x01(\t\"n\n\x15RecordFollowUpRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x31\n\tfollow_up\x18\x02 \x01(\x0b\x32\x1e.rhip.api.archives.v1.FollowUp\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"&\n\x14ListFollowUpsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\"K\n\x15ListFollowUpsResponse\x12\x32\n\nfollow_ups\x18\x01 \x03(\x0b\x32\x1e.rhip.api.archives.v1.FollowUp\"\"\n\x10ListTasksRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\">\n\x11ListTasksResponse\x12)\n\x05tasks\x18\x01 \x03(\x0b\x32\x1a.rhip.api.archives.v1.Task\"g\n\x1fListOverdueFollowUpPlansRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"n\n ListOverdueFollowUpPlansResponse\x12\x31\n\x05plans\x18\x01 \x03(\x0b\x32\".rhip.api.archives.v1.FollowUpPlan\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x95\x02\n\x12TransferEscalation\x12\x38\n\x0c\x65scalated_by\x18\x01 \x01(\x0e\x32\".rhip.api.archives.v1.TransferSide\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x31\n\rescalate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fsource_approved\x18\x04 \x01(\x08\x12\x1c\n\x14\x64\x65stination_approved\x18\x05 \x01(\x08\x12\x14\n\x0c\x63lose_reason\x18\x06 \x01(\t\x12\x35\n\tclosed_by\x18\x07 \x01(\x0e\x32\".rhip.api.archives.v1.TransferSide\"J\n\x0fTransferConsent\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\x14\n\x0c\x63onsent_date\x18\x02 \x01(\t\x12\x11\n\treference\x18\x03 \x01(\t\"\x80\x04\n\x0eRecordTransfer\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06record\x18\x02 \x01(\t\x12\x15\n\rrecord_number\x18\x03 \x01(\t\x12\x10\n\x08resident\x18\x04 \x01(\t\x12\x15\n\rsource_tenant\x18\x05 \x01(\t\x12\x1a\n\x12\x64\x65stination_tenant\x18\x06 \x01(\t\x12\x32\n\x05state\x18\x07 \x01(\x0e\x32#.rhip.api.archives.v1.TransferState\x12\x36\n\x07\x63onsent\x18\x08 \x01(\x0b\x32%.rhip.api.archives.v1.TransferConsent\x12\x0e\n\x06reason\x18\t \x01(\t\x12\x16\n\x0e\x64\x65\x63line_reason\x18\n \x01(\t\x12\x13\n\x0bmoved_plans\x18\x0b \x01(\x05\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65\x63ide_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpeer_region\x18\x0e \x01(\t\x12<\n\nescalation\x18\x0f \x01(\x0b\x32(.rhip.api.archives.v1.TransferEscalation\x12\x16\n\x0e\x61\x62\x61ndon_reason\x18\x10 \x01(\t\"\xa5\x02\n\x1cRequestRecordTransferRequest\x12\x10\n\x08resident\x18\x01 \x01(\t\x12\x36\n\x07\x63onsent\x18\x02 \x01(\x0b\x32%.rhip.api.archives.v1.TransferConsent\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x15\n\rsource_region\x18\x05 \x01(\t\x12\x38\n\x08\x64ocument\x18\x06 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\x12\x18\n\x0ehealth_card_qr\x18\x07 \x01(\tH\x00\x12 \n\x16\x63onsent_form_reference\x18\x08 \x01(\tH\x00\x42\n\n\x08\x65vidence\"\xc8\x02\n\x19OpenRecordTransferRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x38\n\x08\x64ocument\x18\x02 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\x12\x1a\n\x12\x64\x65stination_tenant\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65stination_region\x18\x04 \x01(\t\x12\x36\n\x07\x63onsent\x18\x05 \x01(\x0b\x32%.rhip.api.archives.v1.TransferConsent\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x07 \x01(\t\x12\x18\n\x0ehealth_card_qr\x18\x08 \x01(\tH\x00\x12 \n\x16\x63onsent_form_reference\x18\t \x01(\tH\x00\x42\n\n\x08\x65vidence\"@\n\x19ImportHealthRecordRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x0e\n\x06\x62undle\x18\x02 \x01(\x0c\"I\n\x1a\x43loseRecordTransferRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x16\n\x0e\x64\x65\x63line_reason\x18\x02 \x01(\t\"=\n\x1d\x45scalateRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\",\n\x1c\x41pproveRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\";\n\x1bRejectRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\xb5\x01\n\"RelayRecordTransferDecisionRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x38\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32&.rhip.api.archives.v1.TransferDecision\x12\x30\n\x04side\x18\x03 \x01(\x0e\x32\".rhip.api.archives.v1.TransferSide\x12\x0e\n\x06reason\x18\x04 \x01(\t\"|\n\x1dWithdrawRecordTransferRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x1a\n\x12\x64\x65stination_tenant\x18\x02 \x01(\t\x12\x1a\n\x12\x64\x65stination_region\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"@\n\x1c\x43onfirmRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"<\n\x1c\x44\x65\x63lineRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"(\n\x18GetRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"S\n\x1aListRecordTransfersRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"o\n\x1bListRecordTransfersResponse\x12\x37\n\ttransfers\x18\x01 \x03(\x0b\x32$.rhip.api.archives.v1.RecordTransfer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"i\n\x15\x43reateCareTeamRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12,\n\x04team\x18\x02 \x01(\x0b\x32\x1e.rhip.api.archives.v1.CareTeam\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"&\n\x14ListCareTeamsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\"F\n\x15ListCareTeamsResponse\x12-\n\x05teams\x18\x01 \x03(\x0b\x32\x1e.rhip.api.archives.v1.CareTeam\"m\n\x13SignContractRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x0c\n\x04team\x18\x02 \x01(\t\x12\x12\n\nstart_date\x18\x03 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"6\n\x14RenewContractRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x02 \x01(\t\"2\n\x12\x45ndContractRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"&\n\x14ListContractsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\"J\n\x15ListContractsResponse\x12\x31\n\tcontracts\x18\x01 \x03(\x0b\x32\x1e.rhip.api.archives.v1.Contract\"5\n\x17MoveRecordToTeamRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04team\x18\x02 \x01(\t\",\n\x1cGetRecordCompletenessRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"_\n\x12RecordCompleteness\x12\x0e\n\x06record\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x15\n\rmissing_items\x18\x03 \x03(\t\x12\x13\n\x0bwrong_items\x18\x04 \x03(\t\"b\n\x10RegionPopulation\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0bregion_code\x18\x02 \x01(\t\x12\x1c\n\x14permanent_population\x18\x03 \x01(\x03\x12\r\n\x05\x61s_of\x18\x04 \x01(\t\"X\n\x1aSetRegionPopulationRequest\x12:\n\npopulation\x18\x01 \x01(\x0b\x32&.rhip.api.archives.v1.RegionPopulation\"t\n\tIndicator\x12\x31\n\x04kind\x18\x01 \x01(\x0e\x32#.rhip.api.archives.v1.IndicatorKind\x12\x11\n\tnumerator\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65nominator\x18\x03 \x01(\x03\x12\x0c\n\x04rate\x18\x04 \x01(\x01\"5\n\x14GetIndicatorsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t\"`\n\nIndicators\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t\x12\x33\n\nindicators\x18\x03 \x03(\x0b\x32\x1f.rhip.api.archives.v1.Indicator\"k\n\x17RankInstitutionsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x31\n\x04kind\x18\x02 \x01(\x0e\x32#.rhip.api.archives.v1.IndicatorKind\x12\r\n\x05\x61s_of\x18\x03 \x01(\t\"V\n\x10InstitutionScore\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x32\n\tindicator\x18\x02 \x01(\x0b\x32\x1f.rhip.api.archives.v1.Indicator\"\x88\x01\n\x18RankInstitutionsResponse\x12\x34\n\x04\x62\x65st\x18\x01 \x03(\x0b\x32&.rhip.api.archives.v1.InstitutionScore\x12\x36\n\x06\x62ottom\x18\x02 \x03(\x0b\x32&.rhip.api.archives.v1.InstitutionScore\"\xd9\x01\n\x10SpotCheckFinding\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06record\x18\x02 \x01(\t\x12\x0c\n\x04item\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\r\n\x05state\x18\x05 \x01(\t\x12\x12\n\nresolution\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cresolve_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb8\x01\n\tSpotCheck\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06parent\x18\x02 \x01(\t\x12\x0f\n\x07records\x18\x03 \x03(\t\x12\x38\n\x08\x66indings\x18\x04 \x03(\x0b\x32&.rhip.api.archives.v1.SpotCheckFinding\x12\x11\n\tqualified\x18\x05 \x01(\x05\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Q\n\x16\x43reateSpotCheckRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0bsample_size\x18\x02 \x01(\x05\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"#\n\x13GetSpotCheckRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"h\n\x1dRecordSpotCheckFindingRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x37\n\x07\x66inding\x18\x02 \x01(\x0b\x32&.rhip.api.archives.v1.SpotCheckFinding\"B\n\x1eResolveSpotCheckFindingRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nresolution\x18\x02 \x01(\t\"\xf0\x01\n\x18SearchAuditEventsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x10\n\x08resident\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06tenant\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\t\"d\n\x19SearchAuditEventsResponse\x12.\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1e.rhip.api.common.v1.AuditEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"B\n\x1eListReferralSuggestionsRequest\x12\r\n\x05\x61\x66ter\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"\xcc\x01\n\x12ReferralSuggestion\x12\x0c\n\x04task\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x0e\n\x06record\x18\x03 \x01(\t\x12\x10\n\x08resident\x18\x04 \x01(\t\x12\x17\n\x0fmanaging_tenant\x18\x05 \x01(\t\x12,\n\x04kind\x18\x06 \x01(\x0e\x32\x1e.rhip.api.archives.v1.TaskKind\x12.\n\x07program\x18\x07 \x01(\x0e\x32\x1d.rhip.api.archives.v1.Program\"`\n\x1fListReferralSuggestionsResponse\x12=\n\x0bsuggestions\x18\x01 \x03(\x0b\x32(.rhip.api.archives.v1.ReferralSuggestion\"\\\n\x1aRecordReferralEventRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x10\n\x08referral\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x04 \x01(\t\"W\n!CreateReferralFollowUpTaskRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x10\n\x08referral\x18\x02 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x03 \x01(\t*\xfe\x01\n\rTransferState\x12\x1e\n\x1aTRANSFER_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16TRANSFER_STATE_PENDING\x10\x01\x12\x1c\n\x18TRANSFER_STATE_COMPLETED\x10\x02\x12\x1b\n\x17TRANSFER_STATE_DECLINED\x10\x03\x12\x1f\n\x1bTRANSFER_STATE_HANDING_OVER\x10\x04\x12\x1c\n\x18TRANSFER_STATE_ESCALATED\x10\x05\x12\x19\n\x15TRANSFER_STATE_CLOSED\x10\x06\x12\x1c\n\x18TRANSFER_STATE_ABANDONED\x10\x07*f\n\x0cTransferSide\x12\x1d\n\x19TRANSFER_SIDE_UNSPECIFIED\x10\x00\x12\x18\n\x14TRANSFER_SIDE_SOURCE\x10\x01\x12\x1d\n\x19TRANSFER_SIDE_DESTINATION\x10\x02*\x92\x01\n\x10TransferDecision\x12!\n\x1dTRANSFER_DECISION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aTRANSFER_DECISION_ESCALATE\x10\x01\x12\x1d\n\x19TRANSFER_DECISION_APPROVE\x10\x02\x12\x1c\n\x18TRANSFER_DECISION_REJECT\x10\x03*\x89\x02\n\rIndicatorKind\x12\x1e\n\x1aINDICATOR_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aINDICATOR_KIND_FILING_RATE\x10\x01\x12)\n%INDICATOR_KIND_ELECTRONIC_FILING_RATE\x10\x02\x12\x1d\n\x19INDICATOR_KIND_USAGE_RATE\x10\x03\x12!\n\x1dINDICATOR_KIND_QUALIFIED_RATE\x10\x04\x12!\n\x1dINDICATOR_KIND_FOLLOW_UP_RATE\x10\x05\x12(\n$INDICATOR_KIND_TIMELY_FOLLOW_UP_RATE\x10\x06\x32\xf1#\n\x0f\x41rchivesService\x12i\n\x12\x43reateHealthRecord\x12/.rhip.api.archives.v1.CreateHealthRecordRequest\x1a\".rhip.api.archives.v1.HealthRecord\x12\x63\n\x0fGetHealthRecord\x12,.rhip.api.archives.v1.GetHealthRecordRequest\x1a\".rhip.api.archives.v1.HealthRecord\x12t\n\x11ListHealthRecords\x12..rhip.api.archives.v1.ListHealthRecordsRequest\x1a/.rhip.api.archives.v1.ListHealthRecordsResponse\x12i\n\x12UpdateHealthRecord\x12/.rhip.api.archives.v1.UpdateHealthRecordRequest\x1a\".rhip.api.archives.v1.HealthRecord\x12m\n\x14\x41\x63tivateHealthRecord\x12\x31.rhip.api.archives.v1.ActivateHealthRecordRequest\x1a\".rhip.api.archives.v1.HealthRecord\x12o\n\x15TerminateHealthRecord\x12\x32.rhip.api.archives.v1.TerminateHealthRecordRequest\x1a\".rhip.api.archives.v1.HealthRecord\x12q\n\x16ReactivateHealthRecord\x12\x33.rhip.api.archives.v1.ReactivateHealthRecordRequest\x1a\".rhip.api.archives.v1.HealthRecord\x12q\n\x10ListRecordEvents\x12-.rhip.api.archives.v1.ListRecordEventsRequest\x1a..rhip.api.archives.v1.ListRecordEventsResponse\x12Z\n\rCreateCheckUp\x12*.rhip.api.archives.v1.CreateCheckUpRequest\x1a\x1d.rhip.api.archives.v1.CheckUp\x12\x65\n\x0cListCheckUps\x12).rhip.api.archives.v1.ListCheckUpsRequest\x1a*.rhip.api.archives.v1.ListCheckUpsResponse\x12g\n\x11StartFollowUpPlan\x12..rhip.api.archives.v1.StartFollowUpPlanRequest\x1a\".rhip.api.archives.v1.FollowUpPlan\x12]\n\x0eRecordFollowUp\x12+.rhip.api.archives.v1.RecordFollowUpRequest\x1a\x1e.rhip.api.archives.v1.FollowUp\x12h\n\rListFollowUps\x12*.rhip.api.archives.v1.ListFollowUpsRequest\x1a+.rhip.api.archives.v1.ListFollowUpsResponse\x12\\\n\tListTasks\x12&.rhip.api.archives.v1.ListTasksRequest\x1a\'.rhip.api.archives.v1.ListTasksResponse\x12\x89\x01\n\x18ListOverdueFollowUpPlans\x12\x35.rhip.api.archives.v1.ListOverdueFollowUpPlansRequest\x1a\x36.rhip.api.archives.v1.ListOverdueFollowUpPlansResponse\x12]\n\x0e\x43reateCareTeam\x12+.rhip.api.archives.v1.CreateCareTeamRequest\x1a\x1e.rhip.api.archives.v1.CareTeam\x12h\n\rListCareTeams\x12*.rhip.api.archives.v1.ListCareTeamsRequest\x1a+.rhip.api.archives.v1.ListCareTeamsResponse\x12Y\n\x0cSignContract\x12).rhip.api.archives.v1.SignContractRequest\x1a\x1e.rhip.api.archives.v1.Contract\x12[\n\rRenewContract\x12*.rhip.api.archives.v1.RenewContractRequest\x1a\x1e.rhip.api.archives.v1.Contract\x12W\n\x0b\x45ndContract\x12(.rhip.api.archives.v1.EndContractRequest\x1a\x1e.rhip.api.archives.v1.Contract\x12h\n\rListContracts\x12*.rhip.api.archives.v1.ListContractsRequest\x1a+.rhip.api.archives.v1.ListContractsResponse\x12\x65\n\x10MoveRecordToTeam\x12-.rhip.api.archives.v1.MoveRecordToTeamRequest\x1a\".rhip.api.archives.v1.HealthRecord\x12u\n\x15GetRecordCompleteness\x12\x32.rhip.api.archives.v1.GetRecordCompletenessRequest\x1a(.rhip.api.archives.v1.RecordCompleteness\x12`\n\x0f\x43reateSpotCheck\x12,.rhip.api.archives.v1.CreateSpotCheckRequest\x1a\x1f.rhip.api.archives.v1.SpotCheck\x12Z\n\x0cGetSpotCheck\x12).rhip.api.archives.v1.GetSpotCheckRequest\x1a\x1f.rhip.api.archives.v1.SpotCheck\x12u\n\x16RecordSpotCheckFinding\x12\x33.rhip.api.archives.v1.RecordSpotCheckFindingRequest\x1a&.rhip.api.archives.v1.SpotCheckFinding\x12w\n\x17ResolveSpotCheckFinding\x12\x34.rhip.api.archives.v1.ResolveSpotCheckFindingRequest\x1a&.rhip.api.archives.v1.SpotCheckFinding\x12o\n\x13SetRegionPopulation\x12\x30.rhip.api.archives.v1.SetRegionPopulationRequest\x1a&.rhip.api.archives.v1.RegionPopulation\x12]\n\rGetIndicators\x12*.rhip.api.archives.v1.GetIndicatorsRequest\x1a .rhip.api.archives.v1.Indicators\x12q\n\x10RankInstitutions\x12-.rhip.api.archives.v1.RankInstitutionsRequest\x1a..rhip.api.archives.v1.RankInstitutionsResponse\x12q\n\x15RequestRecordTransfer\x12\x32.rhip.api.archives.v1.RequestRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12q\n\x15\x43onfirmRecordTransfer\x12\x32.rhip.api.archives.v1.ConfirmRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12q\n\x15\x44\x65\x63lineRecordTransfer\x12\x32.rhip.api.archives.v1.DeclineRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12i\n\x11GetRecordTransfer\x12..rhip.api.archives.v1.GetRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12z\n\x13ListRecordTransfers\x12\x30.rhip.api.archives.v1.ListRecordTransfersRequest\x1a\x31.rhip.api.archives.v1.ListRecordTransfersResponse\x12s\n\x16\x45scalateRecordTransfer\x12\x33.rhip.api.archives.v1.EscalateRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12q\n\x15\x41pproveRecordTransfer\x12\x32.rhip.api.archives.v1.ApproveRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12o\n\x14RejectRecordTransfer\x12\x31.rhip.api.archives.v1.RejectRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\x12t\n\x11SearchAuditEvents\x12..rhip.api.archives.v1.SearchAuditEventsRequest\x1a/.rhip.api.archives.v1.SearchAuditEventsResponse\x12q\n\x1a\x43reateReferralFollowUpTask\x12\x37.rhip.api.archives.v1.CreateReferralFollowUpTaskRequest\x1a\x1a.rhip.api.archives.v1.Task\x12j\n\x13RecordReferralEvent\x12\x30.rhip.api.archives.v1.RecordReferralEventRequest\x1a!.rhip.api.archives.v1.RecordEvent\x12\x86\x01\n\x17ListReferralSuggestions\x12\x34.rhip.api.archives.v1.ListReferralSuggestionsRequest\x1a\x35.rhip.api.archives.v1.ListReferralSuggestionsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+rhip/api/archives/v1/archives_service.proto\x12\x14rhip.api.archives.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a(rhip/api/archives/v1/health_record.proto\x1a\x1frhip/api/common/v1/common.proto\x1a#rhip/api/identity/v1/resident.proto\"\xa3\x01\n\x19\x43reateHealthRecordRequest\x12\x10\n\x08resident\x18\x01 \x01(\t\x12\x15\n\rtownship_code\x18\x02 \x01(\t\x12\x14\n\x0cvillage_code\x18\x03 \x01(\t\x12\x33\n\nbasic_info\x18\x04 \x01(\x0b\x32\x1f.rhip.api.archives.v1.BasicInfo\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"&\n\x16GetHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xac\x01\n\x18ListHealthRecordsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x30\n\x05state\x18\x02 \x01(\x0e\x32!.rhip.api.archives.v1.RecordState\x12\x15\n\rrecord_number\x18\x03 \x01(\t\x12\x10\n\x08resident\x18\x04 \x01(\t\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"i\n\x19ListHealthRecordsResponse\x12\x33\n\x07records\x18\x01 \x03(\x0b\x32\".rhip.api.archives.v1.HealthRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"l\n\x19UpdateHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x33\n\nbasic_info\x18\x02 \x01(\x0b\x32\x1f.rhip.api.archives.v1.BasicInfo\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"+\n\x1b\x41\x63tivateHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xab\x01\n\x1cTerminateHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x37\n\x06reason\x18\x02 \x01(\x0e\x32\'.rhip.api.archives.v1.TerminationReason\x12\x18\n\x10termination_date\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65stination\x18\x04 \x01(\t\x12\x15\n\rhandover_note\x18\x05 \x01(\t\"=\n\x1dReactivateHealthRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"P\n\x17ListRecordEventsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"f\n\x18ListRecordEventsResponse\x12\x31\n\x06\x65vents\x18\x01 \x03(\x0b\x32!.rhip.api.archives.v1.RecordEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"k\n\x14\x43reateCheckUpRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12/\n\x08\x63heck_up\x18\x02 \x01(\x0b\x32\x1d.rhip.api.archives.v1.CheckUp\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"%\n\x13ListCheckUpsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\"H\n\x14ListCheckUpsResponse\x12\x30\n\tcheck_ups\x18\x01 \x03(\x0b\x32\x1d.rhip.api.archives.v1.CheckUp\"r\n\x18StartFollowUpPlanRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12.\n\x07program\x18\x02 \x01(\x0e\x32\x1d.rhip.api.archives.v1.Program\x12\x16\n\x0e\x66irst_due_date\x18\x03 \x01(\t\"n\n\x15RecordFollowUpRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x31\n\tfollow_up\x18\x02 \x01(\x0b\x32\x1e.rhip.api.archives.v1.FollowUp\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"&\n\x14ListFollowUpsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\"K\n\x15ListFollowUpsResponse\x12\x32\n\nfollow_ups\x18\x01 \x03(\x0b\x32\x1e.rhip.api.archives.v1.FollowUp\"\"\n\x10ListTasksRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\">\n\x11ListTasksResponse\x12)\n\x05tasks\x18\x01 \x03(\x0b\x32\x1a.rhip.api.archives.v1.Task\"g\n\x1fListOverdueFollowUpPlansRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"n\n ListOverdueFollowUpPlansResponse\x12\x31\n\x05plans\x18\x01 \x03(\x0b\x32\".rhip.api.archives.v1.FollowUpPlan\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x95\x02\n\x12TransferEscalation\x12\x38\n\x0c\x65scalated_by\x18\x01 \x01(\x0e\x32\".rhip.api.archives.v1.TransferSide\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x31\n\rescalate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fsource_approved\x18\x04 \x01(\x08\x12\x1c\n\x14\x64\x65stination_approved\x18\x05 \x01(\x08\x12\x14\n\x0c\x63lose_reason\x18\x06 \x01(\t\x12\x35\n\tclosed_by\x18\x07 \x01(\x0e\x32\".rhip.api.archives.v1.TransferSide\"J\n\x0fTransferConsent\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\x14\n\x0c\x63onsent_date\x18\x02 \x01(\t\x12\x11\n\treference\x18\x03 \x01(\t\"\x80\x04\n\x0eRecordTransfer\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06record\x18\x02 \x01(\t\x12\x15\n\rrecord_number\x18\x03 \x01(\t\x12\x10\n\x08resident\x18\x04 \x01(\t\x12\x15\n\rsource_tenant\x18\x05 \x01(\t\x12\x1a\n\x12\x64\x65stination_tenant\x18\x06 \x01(\t\x12\x32\n\x05state\x18\x07 \x01(\x0e\x32#.rhip.api.archives.v1.TransferState\x12\x36\n\x07\x63onsent\x18\x08 \x01(\x0b\x32%.rhip.api.archives.v1.TransferConsent\x12\x0e\n\x06reason\x18\t \x01(\t\x12\x16\n\x0e\x64\x65\x63line_reason\x18\n \x01(\t\x12\x13\n\x0bmoved_plans\x18\x0b \x01(\x05\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65\x63ide_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpeer_region\x18\x0e \x01(\t\x12<\n\nescalation\x18\x0f \x01(\x0b\x32(.rhip.api.archives.v1.TransferEscalation\x12\x16\n\x0e\x61\x62\x61ndon_reason\x18\x10 \x01(\t\"\xa5\x02\n\x1cRequestRecordTransferRequest\x12\x10\n\x08resident\x18\x01 \x01(\t\x12\x36\n\x07\x63onsent\x18\x02 \x01(\x0b\x32%.rhip.api.archives.v1.TransferConsent\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x15\n\rsource_region\x18\x05 \x01(\t\x12\x38\n\x08\x64ocument\x18\x06 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\x12\x18\n\x0ehealth_card_qr\x18\x07 \x01(\tH\x00\x12 \n\x16\x63onsent_form_reference\x18\x08 \x01(\tH\x00\x42\n\n\x08\x65vidence\"\xc8\x02\n\x19OpenRecordTransferRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x38\n\x08\x64ocument\x18\x02 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\x12\x1a\n\x12\x64\x65stination_tenant\x18\x03 \x01(\t\x12\x1a\n\x12\x64\x65stination_region\x18\x04 \x01(\t\x12\x36\n\x07\x63onsent\x18\x05 \x01(\x0b\x32%.rhip.api.archives.v1.TransferConsent\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x07 \x01(\t\x12\x18\n\x0ehealth_card_qr\x18\x08 \x01(\tH\x00\x12 \n\x16\x63onsent_form_reference\x18\t \x01(\tH\x00\x42\n\n\x08\x65vidence\"@\n\x19ImportHealthRecordRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x0e\n\x06\x62undle\x18\x02 \x01(\x0c\"I\n\x1a\x43loseRecordTransferRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x16\n\x0e\x64\x65\x63line_reason\x18\x02 \x01(\t\"=\n\x1d\x45scalateRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\",\n\x1c\x41pproveRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\";\n\x1bRejectRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\xb5\x01\n\"RelayRecordTransferDecisionRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x38\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32&.rhip.api.archives.v1.TransferDecision\x12\x30\n\x04side\x18\x03 \x01(\x0e\x32\".rhip.api.archives.v1.TransferSide\x12\x0e\n\x06reason\x18\x04 \x01(\t\"|\n\x1dWithdrawRecordTransferRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x1a\n\x12\x64\x65stination_tenant\x18\x02 \x01(\t\x12\x1a\n\x12\x64\x65stination_region\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"@\n\x1c\x43onfirmRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"<\n\x1c\x44\x65\x63lineRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"(\n\x18GetRecordTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"S\n\x1aListRecordTransfersRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"o\n\x1bListRecordTransfersResponse\x12\x37\n\ttransfers\x18\x01 \x03(\x0b\x32$.rhip.api.archives.v1.RecordTransfer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"i\n\x15\x43reateCareTeamRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12,\n\x04team\x18\x02 \x01(\x0b\x32\x1e.rhip.api.archives.v1.CareTeam\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"&\n\x14ListCareTeamsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\"F\n\x15ListCareTeamsResponse\x12-\n\x05teams\x18\x01 \x03(\x0b\x32\x1e.rhip.api.archives.v1.CareTeam\"m\n\x13SignContractRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x0c\n\x04team\x18\x02 \x01(\t\x12\x12\n\nstart_date\x18\x03 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"6\n\x14RenewContractRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x02 \x01(\t\"2\n\x12\x45ndContractRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"&\n\x14ListContractsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\"J\n\x15ListContractsResponse\x12\x31\n\tcontracts\x18\x01 \x03(\x0b\x32\x1e.rhip.api.archives.v1.Contract\"5\n\x17MoveRecordToTeamRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04team\x18\x02 \x01(\t\",\n\x1cGetRecordCompletenessRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"_\n\x12RecordCompleteness\x12\x0e\n\x06record\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x15\n\rmissing_items\x18\x03 \x03(\t\x12\x13\n\x0bwrong_items\x18\x04 \x03(\t\"b\n\x10RegionPopulation\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0bregion_code\x18\x02 \x01(\t\x12\x1c\n\x14permanent_population\x18\x03 \x01(\x03\x12\r\n\x05\x61s_of\x18\x04 \x01(\t\"X\n\x1aSetRegionPopulationRequest\x12:\n\npopulation\x18\x01 \x01(\x0b\x32&.rhip.api.archives.v1.RegionPopulation\"t\n\tIndicator\x12\x31\n\x04kind\x18\x01 \x01(\x0e\x32#.rhip.api.archives.v1.IndicatorKind\x12\x11\n\tnumerator\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65nominator\x18\x03 \x01(\x03\x12\x0c\n\x04rate\x18\x04 \x01(\x01\"5\n\x14GetIndicatorsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t\"`\n\nIndicators\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t\x12\x33\n\nindicators\x18\x03 \x03(\x0b\x32\x1f.rhip.api.archives.v1.Indicator\"k\n\x17RankInstitutionsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x31\n\x04kind\x18\x02 \x01(\x0e\x32#.rhip.api.archives.v1.IndicatorKind\x12\r\n\x05\x61s_of\x18\x03 \x01(\t\"V\n\x10InstitutionScore\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x32\n\tindicator\x18\x02 \x01(\x0b\x32\x1f.rhip.api.archives.v1.Indicator\"\x88\x01\n\x18RankInstitutionsResponse\x12\x34\n\x04\x62\x65st\x18\x01 \x03(\x0b\x32&.rhip.api.archives.v1.InstitutionScore\x12\x36\n\x06\x62ottom\x18\x02 \x03(\x0b\x32&.rhip.api.archives.v1.InstitutionScore\"\xd9\x01\n\x10SpotCheckFinding\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06record\x18\x02 \x01(\t\x12\x0c\n\x04item\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\r\n\x05state\x18\x05 \x01(\t\x12\x12\n\nresolution\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cresolve_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb8\x01\n\tSpotCheck\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06parent\x18\x02 \x01(\t\x12\x0f\n\x07records\x18\x03 \x03(\t\x12\x38\n\x08\x66indings\x18\x04 \x03(\x0b\x32&.rhip.api.archives.v1.SpotCheckFinding\x12\x11\n\tqualified\x18\x05 \x01(\x05\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Q\n\x16\x43reateSpotCheckRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x13\n\x0bsample_size\x18\x02 \x01(\x05\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"#\n\x13GetSpotCheckRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"h\n\x1dRecordSpotCheckFindingRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x37\n\x07\x66inding\x18\x02 \x01(\x0b\x32&.rhip.api.archives.v1.SpotCheckFinding\"B\n\x1eResolveSpotCheckFindingRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nresolution\x18\x02 \x01(\t\"\xf0\x01\n\x18SearchAuditEventsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x10\n\x08resident\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06tenant\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\t\"d\n\x19SearchAuditEventsResponse\x12.\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1e.rhip.api.common.v1.AuditEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"B\n\x1eListReferralSuggestionsRequest\x12\r\n\x05\x61\x66ter\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"\xcc\x01\n\x12ReferralSuggestion\x12\x0c\n\x04task\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x0e\n\x06record\x18\x03 \x01(\t\x12\x10\n\x08resident\x18\x04 \x01(\t\x12\x17\n\x0fmanaging_tenant\x18\x05 \x01(\t\x12,\n\x04kind\x18\x06 \x01(\x0e\x32\x1e.rhip.api.archives.v1.TaskKind\x12.\n\x07program\x18\x07 \x01(\x0e\x32\x1d.rhip.api.archives.v1.Program\"`\n\x1fListReferralSuggestionsResponse\x12=\n\x0bsuggestions\x18\x01 \x03(\x0b\x32(.rhip.api.archives.v1.ReferralSuggestion\"\\\n\x1aRecordReferralEventRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x10\n\x08referral\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x04 \x01(\t\"W\n!CreateReferralFollowUpTaskRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x10\n\x08referral\x18\x02 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x03 \x01(\t*\xfe\x01\n\rTransferState\x12\x1e\n\x1aTRANSFER_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16TRANSFER_STATE_PENDING\x10\x01\x12\x1c\n\x18TRANSFER_STATE_COMPLETED\x10\x02\x12\x1b\n\x17TRANSFER_STATE_DECLINED\x10\x03\x12\x1f\n\x1bTRANSFER_STATE_HANDING_OVER\x10\x04\x12\x1c\n\x18TRANSFER_STATE_ESCALATED\x10\x05\x12\x19\n\x15TRANSFER_STATE_CLOSED\x10\x06\x12\x1c\n\x18TRANSFER_STATE_ABANDONED\x10\x07*f\n\x0cTransferSide\x12\x1d\n\x19TRANSFER_SIDE_UNSPECIFIED\x10\x00\x12\x18\n\x14TRANSFER_SIDE_SOURCE\x10\x01\x12\x1d\n\x19TRANSFER_SIDE_DESTINATION\x10\x02*\x92\x01\n\x10TransferDecision\x12!\n\x1dTRANSFER_DECISION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aTRANSFER_DECISION_ESCALATE\x10\x01\x12\x1d\n\x19TRANSFER_DECISION_APPROVE\x10\x02\x12\x1c\n\x18TRANSFER_DECISION_REJECT\x10\x03*\x89\x02\n\rIndicatorKind\x12\x1e\n\x1aINDICATOR_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aINDICATOR_KIND_FILING_RATE\x10\x01\x12)\n%INDICATOR_KIND_ELECTRONIC_FILING_RATE\x10\x02\x12\x1d\n\x19INDICATOR_KIND_USAGE_RATE\x10\x03\x12!\n\x1dINDICATOR_KIND_QUALIFIED_RATE\x10\x04\x12!\n\x1dINDICATOR_KIND_FOLLOW_UP_RATE\x10\x05\x12(\n$INDICATOR_KIND_TIMELY_FOLLOW_UP_RATE\x10\x06\x32\xe3\x36\n\x0f\x41rchivesService\x12\x90\x01\n\x12\x43reateHealthRecord\x12/.rhip.api.archives.v1.CreateHealthRecordRequest\x1a\".rhip.api.archives.v1.HealthRecord\"%\x82\xd3\xe4\x93\x02\x1f\"\x1a/archives/v1/healthRecords:\x01*\x12\x90\x01\n\x0fGetHealthRecord\x12,.rhip.api.archives.v1.GetHealthRecordRequest\x1a\".rhip.api.archives.v1.HealthRecord\"+\x82\xd3\xe4\x93\x02%\x12#/archives/v1/{name=healthRecords/*}\x12\xc9\x01\n\x11ListHealthRecords\x12..rhip.api.archives.v1.ListHealthRecordsRequest\x1a/.rhip.api.archives.v1.ListHealthRecordsResponse\"S\x82\xd3\xe4\x93\x02M\x12\x1a/archives/v1/healthRecordsZ/\x12-/archives/v1/{parent=tenants/*}/healthRecords\x12\x99\x01\n\x12UpdateHealthRecord\x12/.rhip.api.archives.v1.UpdateHealthRecordRequest\x1a\".rhip.api.archives.v1.HealthRecord\".\x82\xd3\xe4\x93\x02(2#/archives/v1/{name=healthRecords/*}:\x01*\x12\xa6\x01\n\x14\x41\x63tivateHealthRecord\x12\x31.rhip.api.archives.v1.ActivateHealthRecordRequest\x1a\".rhip.api.archives.v1.HealthRecord\"7\x82\xd3\xe4\x93\x02\x31\",/archives/v1/{name=healthRecords/*}:activate:\x01*\x12\xa9\x01\n\x15TerminateHealthRecord\x12\x32.rhip.api.archives.v1.TerminateHealthRecordRequest\x1a\".rhip.api.archives.v1.HealthRecord\"8\x82\xd3\xe4\x93\x02\x32\"-/archives/v1/{name=healthRecords/*}:terminate:\x01*\x12\xac\x01\n\x16ReactivateHealthRecord\x12\x33.rhip.api.archives.v1.ReactivateHealthRecordRequest\x1a\".rhip.api.archives.v1.HealthRecord\"9\x82\xd3\xe4\x93\x02\x33\"./archives/v1/{name=healthRecords/*}:reactivate:\x01*\x12\xa7\x01\n\x10ListRecordEvents\x12-.rhip.api.archives.v1.ListRecordEventsRequest\x1a..rhip.api.archives.v1.ListRecordEventsResponse\"4\x82\xd3\xe4\x93\x02.\x12,/archives/v1/{parent=healthRecords/*}/events\x12\x9c\x01\n\rCreateCheckUp\x12*.rhip.api.archives.v1.CreateCheckUpRequest\x1a\x1d.rhip.api.archives.v1.CheckUp\"@\x82\xd3\xe4\x93\x02:\"./archives/v1/{parent=healthRecords/*}/checkUps:\x08\x63heck_up\x12\x9d\x01\n\x0cListCheckUps\x12).rhip.api.archives.v1.ListCheckUpsRequest\x1a*.rhip.api.archives.v1.ListCheckUpsResponse\"6\x82\xd3\xe4\x93\x02\x30\x12./archives/v1/{parent=healthRecords/*}/checkUps\x12\xa7\x01\n\x11StartFollowUpPlan\x12..rhip.api.archives.v1.StartFollowUpPlanRequest\x1a\".rhip.api.archives.v1.FollowUpPlan\">\x82\xd3\xe4\x93\x02\x38\"3/archives/v1/{parent=healthRecords/*}/followUpPlans:\x01*\x12\xa1\x01\n\x0eRecordFollowUp\x12+.rhip.api.archives.v1.RecordFollowUpRequest\x1a\x1e.rhip.api.archives.v1.FollowUp\"B\x82\xd3\xe4\x93\x02<\"//archives/v1/{parent=healthRecords/*}/followUps:\tfollow_up\x12\xa1\x01\n\rListFollowUps\x12*.rhip.api.archives.v1.ListFollowUpsRequest\x1a+.rhip.api.archives.v1.ListFollowUpsResponse\"7\x82\xd3\xe4\x93\x02\x31\x12//archives/v1/{parent=healthRecords/*}/followUps\x12\x91\x01\n\tListTasks\x12&.rhip.api.archives.v1.ListTasksRequest\x1a\'.rhip.api.archives.v1.ListTasksResponse\"3\x82\xd3\xe4\x93\x02-\x12+/archives/v1/{parent=healthRecords/*}/tasks\x12\xc7\x01\n\x18ListOverdueFollowUpPlans\x12\x35.rhip.api.archives.v1.ListOverdueFollowUpPlansRequest\x1a\x36.rhip.api.archives.v1.ListOverdueFollowUpPlansResponse\"<\x82\xd3\xe4\x93\x02\x36\x12\x34/archives/v1/{parent=tenants/*}/overdueFollowUpPlans\x12\x92\x01\n\x0e\x43reateCareTeam\x12+.rhip.api.archives.v1.CreateCareTeamRequest\x1a\x1e.rhip.api.archives.v1.CareTeam\"3\x82\xd3\xe4\x93\x02-\"%/archives/v1/{parent=tenants/*}/teams:\x04team\x12\x97\x01\n\rListCareTeams\x12*.rhip.api.archives.v1.ListCareTeamsRequest\x1a+.rhip.api.archives.v1.ListCareTeamsResponse\"-\x82\xd3\xe4\x93\x02\'\x12%/archives/v1/{parent=tenants/*}/teams\x12\x95\x01\n\x0cSignContract\x12).rhip.api.archives.v1.SignContractRequest\x1a\x1e.rhip.api.archives.v1.Contract\":\x82\xd3\xe4\x93\x02\x34\"//archives/v1/{parent=healthRecords/*}/contracts:\x01*\x12\x9d\x01\n\rRenewContract\x12*.rhip.api.archives.v1.RenewContractRequest\x1a\x1e.rhip.api.archives.v1.Contract\"@\x82\xd3\xe4\x93\x02:\"5/archives/v1/{name=healthRecords/*/contracts/*}:renew:\x01*\x12\x97\x01\n\x0b\x45ndContract\x12(.rhip.api.archives.v1.EndContractRequest\x1a\x1e.rhip.api.archives.v1.Contract\">\x82\xd3\xe4\x93\x02\x38\"3/archives/v1/{name=healthRecords/*/contracts/*}:end:\x01*\x12\xd0\x01\n\rListContracts\x12*.rhip.api.archives.v1.ListContractsRequest\x1a+.rhip.api.archives.v1.ListContractsResponse\"f\x82\xd3\xe4\x93\x02`\x12)/archives/v1/{parent=tenants/*}/contractsZ3\x12\x31/archives/v1/{parent=tenants/*/teams/*}/contracts\x12\xa0\x01\n\x10MoveRecordToTeam\x12-.rhip.api.archives.v1.MoveRecordToTeamRequest\x1a\".rhip.api.archives.v1.HealthRecord\"9\x82\xd3\xe4\x93\x02\x33\"./archives/v1/{name=healthRecords/*}:moveToTeam:\x01*\x12\xaf\x01\n\x15GetRecordCompleteness\x12\x32.rhip.api.archives.v1.GetRecordCompletenessRequest\x1a(.rhip.api.archives.v1.RecordCompleteness\"8\x82\xd3\xe4\x93\x02\x32\x12\x30/archives/v1/{name=healthRecords/*}/completeness\x12\xc8\x01\n\x0f\x43reateSpotCheck\x12,.rhip.api.archives.v1.CreateSpotCheckRequest\x1a\x1f.rhip.api.archives.v1.SpotCheck\"f\x82\xd3\xe4\x93\x02`\"*/archives/v1/{parent=regions/*}/spotChecks:\x01*Z/\"*/archives/v1/{parent=tenants/*}/spotChecks:\x01*\x12\x84\x01\n\x0cGetSpotCheck\x12).rhip.api.archives.v1.GetSpotCheckRequest\x1a\x1f.rhip.api.archives.v1.SpotCheck\"(\x82\xd3\xe4\x93\x02\"\x12 /archives/v1/{name=spotChecks/*}\x12\xb3\x01\n\x16RecordSpotCheckFinding\x12\x33.rhip.api.archives.v1.RecordSpotCheckFindingRequest\x1a&.rhip.api.archives.v1.SpotCheckFinding\"<\x82\xd3\xe4\x93\x02\x36\"+/archives/v1/{parent=spotChecks/*}/findings:\x07\x66inding\x12\xb7\x01\n\x17ResolveSpotCheckFinding\x12\x34.rhip.api.archives.v1.ResolveSpotCheckFindingRequest\x1a&.rhip.api.archives.v1.SpotCheckFinding\">\x82\xd3\xe4\x93\x02\x38\"3/archives/v1/{name=spotChecks/*/findings/*}:resolve:\x01*\x12\xbf\x01\n\x13SetRegionPopulation\x12\x30.rhip.api.archives.v1.SetRegionPopulationRequest\x1a&.rhip.api.archives.v1.RegionPopulation\"N\x82\xd3\xe4\x93\x02H\":/archives/v1/{population.name=regions/*/populations/*}:set:\npopulation\x12\xbf\x01\n\rGetIndicators\x12*.rhip.api.archives.v1.GetIndicatorsRequest\x1a .rhip.api.archives.v1.Indicators\"`\x82\xd3\xe4\x93\x02Z\x12*/archives/v1/{parent=regions/*}/indicatorsZ,\x12*/archives/v1/{parent=tenants/*}/indicators\x12\xad\x01\n\x10RankInstitutions\x12-.rhip.api.archives.v1.RankInstitutionsRequest\x1a..rhip.api.archives.v1.RankInstitutionsResponse\":\x82\xd3\xe4\x93\x02\x34\x12\x32/archives/v1/{parent=regions/*}/institutionRanking\x12\x9a\x01\n\x15RequestRecordTransfer\x12\x32.rhip.api.archives.v1.RequestRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\"\'\x82\xd3\xe4\x93\x02!\"\x1c/archives/v1/recordTransfers:\x01*\x12\xab\x01\n\x15\x43onfirmRecordTransfer\x12\x32.rhip.api.archives.v1.ConfirmRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\"8\x82\xd3\xe4\x93\x02\x32\"-/archives/v1/{name=recordTransfers/*}:confirm:\x01*\x12\xab\x01\n\x15\x44\x65\x63lineRecordTransfer\x12\x32.rhip.api.archives.v1.DeclineRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\"8\x82\xd3\xe4\x93\x02\x32\"-/archives/v1/{name=recordTransfers/*}:decline:\x01*\x12\x98\x01\n\x11GetRecordTransfer\x12..rhip.api.archives.v1.GetRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\"-\x82\xd3\xe4\x93\x02\'\x12%/archives/v1/{name=recordTransfers/*}\x12\xb3\x01\n\x13ListRecordTransfers\x12\x30.rhip.api.archives.v1.ListRecordTransfersRequest\x1a\x31.rhip.api.archives.v1.ListRecordTransfersResponse\"7\x82\xd3\xe4\x93\x02\x31\x12//archives/v1/{parent=tenants/*}/recordTransfers\x12\xae\x01\n\x16\x45scalateRecordTransfer\x12\x33.rhip.api.archives.v1.EscalateRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\"9\x82\xd3\xe4\x93\x02\x33\"./archives/v1/{name=recordTransfers/*}:escalate:\x01*\x12\xab\x01\n\x15\x41pproveRecordTransfer\x12\x32.rhip.api.archives.v1.ApproveRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\"8\x82\xd3\xe4\x93\x02\x32\"-/archives/v1/{name=recordTransfers/*}:approve:\x01*\x12\xa8\x01\n\x14RejectRecordTransfer\x12\x31.rhip.api.archives.v1.RejectRecordTransferRequest\x1a$.rhip.api.archives.v1.RecordTransfer\"7\x82\xd3\xe4\x93\x02\x31\",/archives/v1/{name=recordTransfers/*}:reject:\x01*\x12\xa9\x01\n\x11SearchAuditEvents\x12..rhip.api.archives.v1.SearchAuditEventsRequest\x1a/.rhip.api.archives.v1.SearchAuditEventsResponse\"3\x82\xd3\xe4\x93\x02-\x12+/archives/v1/{parent=regions/*}/auditEvents\x12q\n\x1a\x43reateReferralFollowUpTask\x12\x37.rhip.api.archives.v1.CreateReferralFollowUpTaskRequest\x1a\x1a.rhip.api.archives.v1.Task\x12j\n\x13RecordReferralEvent\x12\x30.rhip.api.archives.v1.RecordReferralEventRequest\x1a!.rhip.api.archives.v1.RecordEvent\x12\x86\x01\n\x17ListReferralSuggestions\x12\x34.rhip.api.archives.v1.ListReferralSuggestionsRequest\x1a\x35.rhip.api.archives.v1.ListReferralSuggestionsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rhip.api.archives.v1.archives_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TRANSFERSTATE']._serialized_start=7803
-  _globals['_TRANSFERSTATE']._serialized_end=8057
-  _globals['_TRANSFERSIDE']._serialized_start=8059
-  _globals['_TRANSFERSIDE']._serialized_end=8161
-  _globals['_TRANSFERDECISION']._serialized_start=8164
-  _globals['_TRANSFERDECISION']._serialized_end=8310
-  _globals['_INDICATORKIND']._serialized_start=8313
-  _globals['_INDICATORKIND']._serialized_end=8578
-  _globals['_CREATEHEALTHRECORDREQUEST']._serialized_start=215
-  _globals['_CREATEHEALTHRECORDREQUEST']._serialized_end=378
-  _globals['_GETHEALTHRECORDREQUEST']._serialized_start=380
-  _globals['_GETHEALTHRECORDREQUEST']._serialized_end=418
-  _globals['_LISTHEALTHRECORDSREQUEST']._serialized_start=421
-  _globals['_LISTHEALTHRECORDSREQUEST']._serialized_end=593
-  _globals['_LISTHEALTHRECORDSRESPONSE']._serialized_start=595
-  _globals['_LISTHEALTHRECORDSRESPONSE']._serialized_end=700
-  _globals['_UPDATEHEALTHRECORDREQUEST']._serialized_start=702
-  _globals['_UPDATEHEALTHRECORDREQUEST']._serialized_end=810
-  _globals['_ACTIVATEHEALTHRECORDREQUEST']._serialized_start=812
-  _globals['_ACTIVATEHEALTHRECORDREQUEST']._serialized_end=855
-  _globals['_TERMINATEHEALTHRECORDREQUEST']._serialized_start=858
-  _globals['_TERMINATEHEALTHRECORDREQUEST']._serialized_end=1029
-  _globals['_REACTIVATEHEALTHRECORDREQUEST']._serialized_start=1031
-  _globals['_REACTIVATEHEALTHRECORDREQUEST']._serialized_end=1092
-  _globals['_LISTRECORDEVENTSREQUEST']._serialized_start=1094
-  _globals['_LISTRECORDEVENTSREQUEST']._serialized_end=1174
-  _globals['_LISTRECORDEVENTSRESPONSE']._serialized_start=1176
-  _globals['_LISTRECORDEVENTSRESPONSE']._serialized_end=1278
-  _globals['_CREATECHECKUPREQUEST']._serialized_start=1280
-  _globals['_CREATECHECKUPREQUEST']._serialized_end=1387
-  _globals['_LISTCHECKUPSREQUEST']._serialized_start=1389
-  _globals['_LISTCHECKUPSREQUEST']._serialized_end=1426
-  _globals['_LISTCHECKUPSRESPONSE']._serialized_start=1428
-  _globals['_LISTCHECKUPSRESPONSE']._serialized_end=1500
-  _globals['_STARTFOLLOWUPPLANREQUEST']._serialized_start=1502
-  _globals['_STARTFOLLOWUPPLANREQUEST']._serialized_end=1616
-  _globals['_RECORDFOLLOWUPREQUEST']._serialized_start=1618
-  _globals['_RECORDFOLLOWUPREQUEST']._serialized_end=1728
-  _globals['_LISTFOLLOWUPSREQUEST']._serialized_start=1730
-  _globals['_LISTFOLLOWUPSREQUEST']._serialized_end=1768
-  _globals['_LISTFOLLOWUPSRESPONSE']._serialized_start=1770
-  _globals['_LISTFOLLOWUPSRESPONSE']._serialized_end=1845
-  _globals['_LISTTASKSREQUEST']._serialized_start=1847
-  _globals['_LISTTASKSREQUEST']._serialized_end=1881
-  _globals['_LISTTASKSRESPONSE']._serialized_start=1883
-  _globals['_LISTTASKSRESPONSE']._serialized_end=1945
-  _globals['_LISTOVERDUEFOLLOWUPPLANSREQUEST']._serialized_start=1947
-  _globals['_LISTOVERDUEFOLLOWUPPLANSREQUEST']._serialized_end=2050
-  _globals['_LISTOVERDUEFOLLOWUPPLANSRESPONSE']._serialized_start=2052
-  _globals['_LISTOVERDUEFOLLOWUPPLANSRESPONSE']._serialized_end=2162
-  _globals['_TRANSFERESCALATION']._serialized_start=2165
-  _globals['_TRANSFERESCALATION']._serialized_end=2442
-  _globals['_TRANSFERCONSENT']._serialized_start=2444
-  _globals['_TRANSFERCONSENT']._serialized_end=2518
-  _globals['_RECORDTRANSFER']._serialized_start=2521
-  _globals['_RECORDTRANSFER']._serialized_end=3033
-  _globals['_REQUESTRECORDTRANSFERREQUEST']._serialized_start=3036
-  _globals['_REQUESTRECORDTRANSFERREQUEST']._serialized_end=3329
-  _globals['_OPENRECORDTRANSFERREQUEST']._serialized_start=3332
-  _globals['_OPENRECORDTRANSFERREQUEST']._serialized_end=3660
-  _globals['_IMPORTHEALTHRECORDREQUEST']._serialized_start=3662
-  _globals['_IMPORTHEALTHRECORDREQUEST']._serialized_end=3726
-  _globals['_CLOSERECORDTRANSFERREQUEST']._serialized_start=3728
-  _globals['_CLOSERECORDTRANSFERREQUEST']._serialized_end=3801
-  _globals['_ESCALATERECORDTRANSFERREQUEST']._serialized_start=3803
-  _globals['_ESCALATERECORDTRANSFERREQUEST']._serialized_end=3864
-  _globals['_APPROVERECORDTRANSFERREQUEST']._serialized_start=3866
-  _globals['_APPROVERECORDTRANSFERREQUEST']._serialized_end=3910
-  _globals['_REJECTRECORDTRANSFERREQUEST']._serialized_start=3912
-  _globals['_REJECTRECORDTRANSFERREQUEST']._serialized_end=3971
-  _globals['_RELAYRECORDTRANSFERDECISIONREQUEST']._serialized_start=3974
-  _globals['_RELAYRECORDTRANSFERDECISIONREQUEST']._serialized_end=4155
-  _globals['_WITHDRAWRECORDTRANSFERREQUEST']._serialized_start=4157
-  _globals['_WITHDRAWRECORDTRANSFERREQUEST']._serialized_end=4281
-  _globals['_CONFIRMRECORDTRANSFERREQUEST']._serialized_start=4283
-  _globals['_CONFIRMRECORDTRANSFERREQUEST']._serialized_end=4347
-  _globals['_DECLINERECORDTRANSFERREQUEST']._serialized_start=4349
-  _globals['_DECLINERECORDTRANSFERREQUEST']._serialized_end=4409
-  _globals['_GETRECORDTRANSFERREQUEST']._serialized_start=4411
-  _globals['_GETRECORDTRANSFERREQUEST']._serialized_end=4451
-  _globals['_LISTRECORDTRANSFERSREQUEST']._serialized_start=4453
-  _globals['_LISTRECORDTRANSFERSREQUEST']._serialized_end=4536
-  _globals['_LISTRECORDTRANSFERSRESPONSE']._serialized_start=4538
-  _globals['_LISTRECORDTRANSFERSRESPONSE']._serialized_end=4649
-  _globals['_CREATECARETEAMREQUEST']._serialized_start=4651
-  _globals['_CREATECARETEAMREQUEST']._serialized_end=4756
-  _globals['_LISTCARETEAMSREQUEST']._serialized_start=4758
-  _globals['_LISTCARETEAMSREQUEST']._serialized_end=4796
-  _globals['_LISTCARETEAMSRESPONSE']._serialized_start=4798
-  _globals['_LISTCARETEAMSRESPONSE']._serialized_end=4868
-  _globals['_SIGNCONTRACTREQUEST']._serialized_start=4870
-  _globals['_SIGNCONTRACTREQUEST']._serialized_end=4979
-  _globals['_RENEWCONTRACTREQUEST']._serialized_start=4981
-  _globals['_RENEWCONTRACTREQUEST']._serialized_end=5035
-  _globals['_ENDCONTRACTREQUEST']._serialized_start=5037
-  _globals['_ENDCONTRACTREQUEST']._serialized_end=5087
-  _globals['_LISTCONTRACTSREQUEST']._serialized_start=5089
-  _globals['_LISTCONTRACTSREQUEST']._serialized_end=5127
-  _globals['_LISTCONTRACTSRESPONSE']._serialized_start=5129
-  _globals['_LISTCONTRACTSRESPONSE']._serialized_end=5203
-  _globals['_MOVERECORDTOTEAMREQUEST']._serialized_start=5205
-  _globals['_MOVERECORDTOTEAMREQUEST']._serialized_end=5258
-  _globals['_GETRECORDCOMPLETENESSREQUEST']._serialized_start=5260
-  _globals['_GETRECORDCOMPLETENESSREQUEST']._serialized_end=5304
-  _globals['_RECORDCOMPLETENESS']._serialized_start=5306
-  _globals['_RECORDCOMPLETENESS']._serialized_end=5401
-  _globals['_REGIONPOPULATION']._serialized_start=5403
-  _globals['_REGIONPOPULATION']._serialized_end=5501
-  _globals['_SETREGIONPOPULATIONREQUEST']._serialized_start=5503
-  _globals['_SETREGIONPOPULATIONREQUEST']._serialized_end=5591
-  _globals['_INDICATOR']._serialized_start=5593
-  _globals['_INDICATOR']._serialized_end=5709
-  _globals['_GETINDICATORSREQUEST']._serialized_start=5711
-  _globals['_GETINDICATORSREQUEST']._serialized_end=5764
-  _globals['_INDICATORS']._serialized_start=5766
-  _globals['_INDICATORS']._serialized_end=5862
-  _globals['_RANKINSTITUTIONSREQUEST']._serialized_start=5864
-  _globals['_RANKINSTITUTIONSREQUEST']._serialized_end=5971
-  _globals['_INSTITUTIONSCORE']._serialized_start=5973
-  _globals['_INSTITUTIONSCORE']._serialized_end=6059
-  _globals['_RANKINSTITUTIONSRESPONSE']._serialized_start=6062
-  _globals['_RANKINSTITUTIONSRESPONSE']._serialized_end=6198
-  _globals['_SPOTCHECKFINDING']._serialized_start=6201
-  _globals['_SPOTCHECKFINDING']._serialized_end=6418
-  _globals['_SPOTCHECK']._serialized_start=6421
-  _globals['_SPOTCHECK']._serialized_end=6605
-  _globals['_CREATESPOTCHECKREQUEST']._serialized_start=6607
-  _globals['_CREATESPOTCHECKREQUEST']._serialized_end=6688
-  _globals['_GETSPOTCHECKREQUEST']._serialized_start=6690
-  _globals['_GETSPOTCHECKREQUEST']._serialized_end=6725
-  _globals['_RECORDSPOTCHECKFINDINGREQUEST']._serialized_start=6727
-  _globals['_RECORDSPOTCHECKFINDINGREQUEST']._serialized_end=6831
-  _globals['_RESOLVESPOTCHECKFINDINGREQUEST']._serialized_start=6833
-  _globals['_RESOLVESPOTCHECKFINDINGREQUEST']._serialized_end=6899
-  _globals['_SEARCHAUDITEVENTSREQUEST']._serialized_start=6902
-  _globals['_SEARCHAUDITEVENTSREQUEST']._serialized_end=7142
-  _globals['_SEARCHAUDITEVENTSRESPONSE']._serialized_start=7144
-  _globals['_SEARCHAUDITEVENTSRESPONSE']._serialized_end=7244
-  _globals['_LISTREFERRALSUGGESTIONSREQUEST']._serialized_start=7246
-  _globals['_LISTREFERRALSUGGESTIONSREQUEST']._serialized_end=7312
-  _globals['_REFERRALSUGGESTION']._serialized_start=7315
-  _globals['_REFERRALSUGGESTION']._serialized_end=7519
-  _globals['_LISTREFERRALSUGGESTIONSRESPONSE']._serialized_start=7521
-  _globals['_LISTREFERRALSUGGESTIONSRESPONSE']._serialized_end=7617
-  _globals['_RECORDREFERRALEVENTREQUEST']._serialized_start=7619
-  _globals['_RECORDREFERRALEVENTREQUEST']._serialized_end=7711
-  _globals['_CREATEREFERRALFOLLOWUPTASKREQUEST']._serialized_start=7713
-  _globals['_CREATEREFERRALFOLLOWUPTASKREQUEST']._serialized_end=7800
-  _globals['_ARCHIVESSERVICE']._serialized_start=8581
-  _globals['_ARCHIVESSERVICE']._serialized_end=13174
+  _globals['_ARCHIVESSERVICE'].methods_by_name['CreateHealthRecord']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['CreateHealthRecord']._serialized_options = b'\202\323\344\223\002\037\"\032/archives/v1/healthRecords:\001*'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['GetHealthRecord']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['GetHealthRecord']._serialized_options = b'\202\323\344\223\002%\022#/archives/v1/{name=healthRecords/*}'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ListHealthRecords']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ListHealthRecords']._serialized_options = b'\202\323\344\223\002M\022\032/archives/v1/healthRecordsZ/\022-/archives/v1/{parent=tenants/*}/healthRecords'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['UpdateHealthRecord']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['UpdateHealthRecord']._serialized_options = b'\202\323\344\223\002(2#/archives/v1/{name=healthRecords/*}:\001*'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ActivateHealthRecord']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ActivateHealthRecord']._serialized_options = b'\202\323\344\223\0021\",/archives/v1/{name=healthRecords/*}:activate:\001*'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['TerminateHealthRecord']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['TerminateHealthRecord']._serialized_options = b'\202\323\344\223\0022\"-/archives/v1/{name=healthRecords/*}:terminate:\001*'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ReactivateHealthRecord']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ReactivateHealthRecord']._serialized_options = b'\202\323\344\223\0023\"./archives/v1/{name=healthRecords/*}:reactivate:\001*'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ListRecordEvents']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ListRecordEvents']._serialized_options = b'\202\323\344\223\002.\022,/archives/v1/{parent=healthRecords/*}/events'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['CreateCheckUp']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['CreateCheckUp']._serialized_options = b'\202\323\344\223\002:\"./archives/v1/{parent=healthRecords/*}/checkUps:\010check_up'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ListCheckUps']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ListCheckUps']._serialized_options = b'\202\323\344\223\0020\022./archives/v1/{parent=healthRecords/*}/checkUps'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['StartFollowUpPlan']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['StartFollowUpPlan']._serialized_options = b'\202\323\344\223\0028\"3/archives/v1/{parent=healthRecords/*}/followUpPlans:\001*'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['RecordFollowUp']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['RecordFollowUp']._serialized_options = b'\202\323\344\223\002<\"//archives/v1/{parent=healthRecords/*}/followUps:\tfollow_up'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ListFollowUps']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ListFollowUps']._serialized_options = b'\202\323\344\223\0021\022//archives/v1/{parent=healthRecords/*}/followUps'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ListTasks']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ListTasks']._serialized_options = b'\202\323\344\223\002-\022+/archives/v1/{parent=healthRecords/*}/tasks'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ListOverdueFollowUpPlans']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ListOverdueFollowUpPlans']._serialized_options = b'\202\323\344\223\0026\0224/archives/v1/{parent=tenants/*}/overdueFollowUpPlans'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['CreateCareTeam']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['CreateCareTeam']._serialized_options = b'\202\323\344\223\002-\"%/archives/v1/{parent=tenants/*}/teams:\004team'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ListCareTeams']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ListCareTeams']._serialized_options = b'\202\323\344\223\002\'\022%/archives/v1/{parent=tenants/*}/teams'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['SignContract']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['SignContract']._serialized_options = b'\202\323\344\223\0024\"//archives/v1/{parent=healthRecords/*}/contracts:\001*'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['RenewContract']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['RenewContract']._serialized_options = b'\202\323\344\223\002:\"5/archives/v1/{name=healthRecords/*/contracts/*}:renew:\001*'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['EndContract']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['EndContract']._serialized_options = b'\202\323\344\223\0028\"3/archives/v1/{name=healthRecords/*/contracts/*}:end:\001*'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ListContracts']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ListContracts']._serialized_options = b'\202\323\344\223\002`\022)/archives/v1/{parent=tenants/*}/contractsZ3\0221/archives/v1/{parent=tenants/*/teams/*}/contracts'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['MoveRecordToTeam']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['MoveRecordToTeam']._serialized_options = b'\202\323\344\223\0023\"./archives/v1/{name=healthRecords/*}:moveToTeam:\001*'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['GetRecordCompleteness']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['GetRecordCompleteness']._serialized_options = b'\202\323\344\223\0022\0220/archives/v1/{name=healthRecords/*}/completeness'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['CreateSpotCheck']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['CreateSpotCheck']._serialized_options = b'\202\323\344\223\002`\"*/archives/v1/{parent=regions/*}/spotChecks:\001*Z/\"*/archives/v1/{parent=tenants/*}/spotChecks:\001*'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['GetSpotCheck']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['GetSpotCheck']._serialized_options = b'\202\323\344\223\002\"\022 /archives/v1/{name=spotChecks/*}'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['RecordSpotCheckFinding']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['RecordSpotCheckFinding']._serialized_options = b'\202\323\344\223\0026\"+/archives/v1/{parent=spotChecks/*}/findings:\007finding'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ResolveSpotCheckFinding']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ResolveSpotCheckFinding']._serialized_options = b'\202\323\344\223\0028\"3/archives/v1/{name=spotChecks/*/findings/*}:resolve:\001*'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['SetRegionPopulation']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['SetRegionPopulation']._serialized_options = b'\202\323\344\223\002H\":/archives/v1/{population.name=regions/*/populations/*}:set:\npopulation'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['GetIndicators']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['GetIndicators']._serialized_options = b'\202\323\344\223\002Z\022*/archives/v1/{parent=regions/*}/indicatorsZ,\022*/archives/v1/{parent=tenants/*}/indicators'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['RankInstitutions']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['RankInstitutions']._serialized_options = b'\202\323\344\223\0024\0222/archives/v1/{parent=regions/*}/institutionRanking'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['RequestRecordTransfer']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['RequestRecordTransfer']._serialized_options = b'\202\323\344\223\002!\"\034/archives/v1/recordTransfers:\001*'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ConfirmRecordTransfer']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ConfirmRecordTransfer']._serialized_options = b'\202\323\344\223\0022\"-/archives/v1/{name=recordTransfers/*}:confirm:\001*'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['DeclineRecordTransfer']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['DeclineRecordTransfer']._serialized_options = b'\202\323\344\223\0022\"-/archives/v1/{name=recordTransfers/*}:decline:\001*'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['GetRecordTransfer']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['GetRecordTransfer']._serialized_options = b'\202\323\344\223\002\'\022%/archives/v1/{name=recordTransfers/*}'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ListRecordTransfers']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ListRecordTransfers']._serialized_options = b'\202\323\344\223\0021\022//archives/v1/{parent=tenants/*}/recordTransfers'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['EscalateRecordTransfer']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['EscalateRecordTransfer']._serialized_options = b'\202\323\344\223\0023\"./archives/v1/{name=recordTransfers/*}:escalate:\001*'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ApproveRecordTransfer']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['ApproveRecordTransfer']._serialized_options = b'\202\323\344\223\0022\"-/archives/v1/{name=recordTransfers/*}:approve:\001*'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['RejectRecordTransfer']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['RejectRecordTransfer']._serialized_options = b'\202\323\344\223\0021\",/archives/v1/{name=recordTransfers/*}:reject:\001*'
+  _globals['_ARCHIVESSERVICE'].methods_by_name['SearchAuditEvents']._loaded_options = None
+  _globals['_ARCHIVESSERVICE'].methods_by_name['SearchAuditEvents']._serialized_options = b'\202\323\344\223\002-\022+/archives/v1/{parent=regions/*}/auditEvents'
+  _globals['_TRANSFERSTATE']._serialized_start=7833
+  _globals['_TRANSFERSTATE']._serialized_end=8087
+  _globals['_TRANSFERSIDE']._serialized_start=8089
+  _globals['_TRANSFERSIDE']._serialized_end=8191
+  _globals['_TRANSFERDECISION']._serialized_start=8194
+  _globals['_TRANSFERDECISION']._serialized_end=8340
+  _globals['_INDICATORKIND']._serialized_start=8343
+  _globals['_INDICATORKIND']._serialized_end=8608
+  _globals['_CREATEHEALTHRECORDREQUEST']._serialized_start=245
+  _globals['_CREATEHEALTHRECORDREQUEST']._serialized_end=408
+  _globals['_GETHEALTHRECORDREQUEST']._serialized_start=410
+  _globals['_GETHEALTHRECORDREQUEST']._serialized_end=448
+  _globals['_LISTHEALTHRECORDSREQUEST']._serialized_start=451
+  _globals['_LISTHEALTHRECORDSREQUEST']._serialized_end=623
+  _globals['_LISTHEALTHRECORDSRESPONSE']._serialized_start=625
+  _globals['_LISTHEALTHRECORDSRESPONSE']._serialized_end=730
+  _globals['_UPDATEHEALTHRECORDREQUEST']._serialized_start=732
+  _globals['_UPDATEHEALTHRECORDREQUEST']._serialized_end=840
+  _globals['_ACTIVATEHEALTHRECORDREQUEST']._serialized_start=842
+  _globals['_ACTIVATEHEALTHRECORDREQUEST']._serialized_end=885
+  _globals['_TERMINATEHEALTHRECORDREQUEST']._serialized_start=888
+  _globals['_TERMINATEHEALTHRECORDREQUEST']._serialized_end=1059
+  _globals['_REACTIVATEHEALTHRECORDREQUEST']._serialized_start=1061
+  _globals['_REACTIVATEHEALTHRECORDREQUEST']._serialized_end=1122
+  _globals['_LISTRECORDEVENTSREQUEST']._serialized_start=1124
+  _globals['_LISTRECORDEVENTSREQUEST']._serialized_end=1204
+  _globals['_LISTRECORDEVENTSRESPONSE']._serialized_start=1206
+  _globals['_LISTRECORDEVENTSRESPONSE']._serialized_end=1308
+  _globals['_CREATECHECKUPREQUEST']._serialized_start=1310
+  _globals['_CREATECHECKUPREQUEST']._serialized_end=1417
+  _globals['_LISTCHECKUPSREQUEST']._serialized_start=1419
+  _globals['_LISTCHECKUPSREQUEST']._serialized_end=1456
+  _globals['_LISTCHECKUPSRESPONSE']._serialized_start=1458
+  _globals['_LISTCHECKUPSRESPONSE']._serialized_end=1530
+  _globals['_STARTFOLLOWUPPLANREQUEST']._serialized_start=1532
+  _globals['_STARTFOLLOWUPPLANREQUEST']._serialized_end=1646
+  _globals['_RECORDFOLLOWUPREQUEST']._serialized_start=1648
+  _globals['_RECORDFOLLOWUPREQUEST']._serialized_end=1758
+  _globals['_LISTFOLLOWUPSREQUEST']._serialized_start=1760
+  _globals['_LISTFOLLOWUPSREQUEST']._serialized_end=1798
+  _globals['_LISTFOLLOWUPSRESPONSE']._serialized_start=1800
+  _globals['_LISTFOLLOWUPSRESPONSE']._serialized_end=1875
+  _globals['_LISTTASKSREQUEST']._serialized_start=1877
+  _globals['_LISTTASKSREQUEST']._serialized_end=1911
+  _globals['_LISTTASKSRESPONSE']._serialized_start=1913
+  _globals['_LISTTASKSRESPONSE']._serialized_end=1975
+  _globals['_LISTOVERDUEFOLLOWUPPLANSREQUEST']._serialized_start=1977
+  _globals['_LISTOVERDUEFOLLOWUPPLANSREQUEST']._serialized_end=2080
+  _globals['_LISTOVERDUEFOLLOWUPPLANSRESPONSE']._serialized_start=2082
+  _globals['_LISTOVERDUEFOLLOWUPPLANSRESPONSE']._serialized_end=2192
+  _globals['_TRANSFERESCALATION']._serialized_start=2195
+  _globals['_TRANSFERESCALATION']._serialized_end=2472
+  _globals['_TRANSFERCONSENT']._serialized_start=2474
+  _globals['_TRANSFERCONSENT']._serialized_end=2548
+  _globals['_RECORDTRANSFER']._serialized_start=2551
+  _globals['_RECORDTRANSFER']._serialized_end=3063
+  _globals['_REQUESTRECORDTRANSFERREQUEST']._serialized_start=3066
+  _globals['_REQUESTRECORDTRANSFERREQUEST']._serialized_end=3359
+  _globals['_OPENRECORDTRANSFERREQUEST']._serialized_start=3362
+  _globals['_OPENRECORDTRANSFERREQUEST']._serialized_end=3690
+  _globals['_IMPORTHEALTHRECORDREQUEST']._serialized_start=3692
+  _globals['_IMPORTHEALTHRECORDREQUEST']._serialized_end=3756
+  _globals['_CLOSERECORDTRANSFERREQUEST']._serialized_start=3758
+  _globals['_CLOSERECORDTRANSFERREQUEST']._serialized_end=3831
+  _globals['_ESCALATERECORDTRANSFERREQUEST']._serialized_start=3833
+  _globals['_ESCALATERECORDTRANSFERREQUEST']._serialized_end=3894
+  _globals['_APPROVERECORDTRANSFERREQUEST']._serialized_start=3896
+  _globals['_APPROVERECORDTRANSFERREQUEST']._serialized_end=3940
+  _globals['_REJECTRECORDTRANSFERREQUEST']._serialized_start=3942
+  _globals['_REJECTRECORDTRANSFERREQUEST']._serialized_end=4001
+  _globals['_RELAYRECORDTRANSFERDECISIONREQUEST']._serialized_start=4004
+  _globals['_RELAYRECORDTRANSFERDECISIONREQUEST']._serialized_end=4185
+  _globals['_WITHDRAWRECORDTRANSFERREQUEST']._serialized_start=4187
+  _globals['_WITHDRAWRECORDTRANSFERREQUEST']._serialized_end=4311
+  _globals['_CONFIRMRECORDTRANSFERREQUEST']._serialized_start=4313
+  _globals['_CONFIRMRECORDTRANSFERREQUEST']._serialized_end=4377
+  _globals['_DECLINERECORDTRANSFERREQUEST']._serialized_start=4379
+  _globals['_DECLINERECORDTRANSFERREQUEST']._serialized_end=4439
+  _globals['_GETRECORDTRANSFERREQUEST']._serialized_start=4441
+  _globals['_GETRECORDTRANSFERREQUEST']._serialized_end=4481
+  _globals['_LISTRECORDTRANSFERSREQUEST']._serialized_start=4483
+  _globals['_LISTRECORDTRANSFERSREQUEST']._serialized_end=4566
+  _globals['_LISTRECORDTRANSFERSRESPONSE']._serialized_start=4568
+  _globals['_LISTRECORDTRANSFERSRESPONSE']._serialized_end=4679
+  _globals['_CREATECARETEAMREQUEST']._serialized_start=4681
+  _globals['_CREATECARETEAMREQUEST']._serialized_end=4786
+  _globals['_LISTCARETEAMSREQUEST']._serialized_start=4788
+  _globals['_LISTCARETEAMSREQUEST']._serialized_end=4826
+  _globals['_LISTCARETEAMSRESPONSE']._serialized_start=4828
+  _globals['_LISTCARETEAMSRESPONSE']._serialized_end=4898
+  _globals['_SIGNCONTRACTREQUEST']._serialized_start=4900
+  _globals['_SIGNCONTRACTREQUEST']._serialized_end=5009
+  _globals['_RENEWCONTRACTREQUEST']._serialized_start=5011
+  _globals['_RENEWCONTRACTREQUEST']._serialized_end=5065
+  _globals['_ENDCONTRACTREQUEST']._serialized_start=5067
+  _globals['_ENDCONTRACTREQUEST']._serialized_end=5117
+  _globals['_LISTCONTRACTSREQUEST']._serialized_start=5119
+  _globals['_LISTCONTRACTSREQUEST']._serialized_end=5157
+  _globals['_LISTCONTRACTSRESPONSE']._serialized_start=5159
+  _globals['_LISTCONTRACTSRESPONSE']._serialized_end=5233
+  _globals['_MOVERECORDTOTEAMREQUEST']._serialized_start=5235
+  _globals['_MOVERECORDTOTEAMREQUEST']._serialized_end=5288
+  _globals['_GETRECORDCOMPLETENESSREQUEST']._serialized_start=5290
+  _globals['_GETRECORDCOMPLETENESSREQUEST']._serialized_end=5334
+  _globals['_RECORDCOMPLETENESS']._serialized_start=5336
+  _globals['_RECORDCOMPLETENESS']._serialized_end=5431
+  _globals['_REGIONPOPULATION']._serialized_start=5433
+  _globals['_REGIONPOPULATION']._serialized_end=5531
+  _globals['_SETREGIONPOPULATIONREQUEST']._serialized_start=5533
+  _globals['_SETREGIONPOPULATIONREQUEST']._serialized_end=5621
+  _globals['_INDICATOR']._serialized_start=5623
+  _globals['_INDICATOR']._serialized_end=5739
+  _globals['_GETINDICATORSREQUEST']._serialized_start=5741
+  _globals['_GETINDICATORSREQUEST']._serialized_end=5794
+  _globals['_INDICATORS']._serialized_start=5796
+  _globals['_INDICATORS']._serialized_end=5892
+  _globals['_RANKINSTITUTIONSREQUEST']._serialized_start=5894
+  _globals['_RANKINSTITUTIONSREQUEST']._serialized_end=6001
+  _globals['_INSTITUTIONSCORE']._serialized_start=6003
+  _globals['_INSTITUTIONSCORE']._serialized_end=6089
+  _globals['_RANKINSTITUTIONSRESPONSE']._serialized_start=6092
+  _globals['_RANKINSTITUTIONSRESPONSE']._serialized_end=6228
+  _globals['_SPOTCHECKFINDING']._serialized_start=6231
+  _globals['_SPOTCHECKFINDING']._serialized_end=6448
+  _globals['_SPOTCHECK']._serialized_start=6451
+  _globals['_SPOTCHECK']._serialized_end=6635
+  _globals['_CREATESPOTCHECKREQUEST']._serialized_start=6637
+  _globals['_CREATESPOTCHECKREQUEST']._serialized_end=6718
+  _globals['_GETSPOTCHECKREQUEST']._serialized_start=6720
+  _globals['_GETSPOTCHECKREQUEST']._serialized_end=6755
+  _globals['_RECORDSPOTCHECKFINDINGREQUEST']._serialized_start=6757
+  _globals['_RECORDSPOTCHECKFINDINGREQUEST']._serialized_end=6861
+  _globals['_RESOLVESPOTCHECKFINDINGREQUEST']._serialized_start=6863
+  _globals['_RESOLVESPOTCHECKFINDINGREQUEST']._serialized_end=6929
+  _globals['_SEARCHAUDITEVENTSREQUEST']._serialized_start=6932
+  _globals['_SEARCHAUDITEVENTSREQUEST']._serialized_end=7172
+  _globals['_SEARCHAUDITEVENTSRESPONSE']._serialized_start=7174
+  _globals['_SEARCHAUDITEVENTSRESPONSE']._serialized_end=7274
+  _globals['_LISTREFERRALSUGGESTIONSREQUEST']._serialized_start=7276
+  _globals['_LISTREFERRALSUGGESTIONSREQUEST']._serialized_end=7342
+  _globals['_REFERRALSUGGESTION']._serialized_start=7345
+  _globals['_REFERRALSUGGESTION']._serialized_end=7549
+  _globals['_LISTREFERRALSUGGESTIONSRESPONSE']._serialized_start=7551
+  _globals['_LISTREFERRALSUGGESTIONSRESPONSE']._serialized_end=7647
+  _globals['_RECORDREFERRALEVENTREQUEST']._serialized_start=7649
+  _globals['_RECORDREFERRALEVENTREQUEST']._serialized_end=7741
+  _globals['_CREATEREFERRALFOLLOWUPTASKREQUEST']._serialized_start=7743
+  _globals['_CREATEREFERRALFOLLOWUPTASKREQUEST']._serialized_end=7830
+  _globals['_ARCHIVESSERVICE']._serialized_start=8611
+  _globals['_ARCHIVESSERVICE']._serialized_end=15622
 # @@protoc_insertion_point(module_scope)

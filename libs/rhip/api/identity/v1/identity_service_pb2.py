@@ -22,6 +22,7 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from rhip.api.common.v1 import common_pb2 as rhip_dot_api_dot_common_dot_v1_dot_common__pb2
@@ -30,95 +31,139 @@ from rhip.api.identity.v1 import tenant_pb2 as rhip_dot_api_dot_identity_dot_v1_
 from rhip.api.identity.v1 import user_pb2 as rhip_dot_api_dot_identity_dot_v1_dot_user__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+rhip/api/identity/v1/identity_service.proto\x12\x14rhip.api.identity.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/common/v1/common.proto\x1a!rhip/api/identity/v1/region.proto\x1a!rhip/api/identity/v1/tenant.proto\x1a\x1frhip/api/identity/v1/user.proto\" \n\x10GetRegionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"K\n\x12ListRegionsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"]\n\x13ListRegionsResponse\x12-\n\x07regions\x18\x01 \x03(\x0b\x32\x1c.rhip.api.identity.v1.Region\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"W\n\x13\x43reateTenantRequest\x12,\n\x06tenant\x18\x01 \x01(\x0b\x32\x1c.rhip.api.identity.v1.Tenant\x12\x12\n\nrequest_id\x18\x02 \x01(\t\" \n\x10GetTenantRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"{\n\x12ListTenantsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12.\n\x04type\x18\x02 \x01(\x0e\x32 .rhip.api.identity.v1.TenantType\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"]\n\x13ListTenantsResponse\x12-\n\x07tenants\x18\x01 \x03(\x0b\x32\x1c.rhip.api.identity.v1.Tenant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"t\n\x13UpdateTenantRequest\x12,\n\x06tenant\x18\x01 \x01(\x0b\x32\x1c.rhip.api.identity.v1.Tenant\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"4\n\x14SuspendTenantRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\'\n\x17ReactivateTenantRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"c\n\x11\x43reateUserRequest\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.rhip.api.identity.v1.User\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x1e\n\x0eGetUserRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"I\n\x10ListUsersRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x11ListUsersResponse\x12)\n\x05users\x18\x01 \x03(\x0b\x32\x1a.rhip.api.identity.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"5\n\x11UnlockUserRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"F\n\x12\x44isableUserRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"5\n\x11\x45nableUserRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"N\n\x18ResetUserPasswordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"i\n\x15\x43hangePasswordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x18\n\x10\x63urrent_password\x18\x02 \x01(\t\x12\x14\n\x0cnew_password\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"V\n\x10GrantRoleRequest\x12.\n\x05grant\x18\x01 \x01(\x0b\x32\x1f.rhip.api.identity.v1.RoleGrant\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"!\n\x11RevokeRoleRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"_\n\x15ListRoleGrantsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"b\n\x16ListRoleGrantsResponse\x12/\n\x06grants\x18\x01 \x03(\x0b\x32\x1f.rhip.api.identity.v1.RoleGrant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"p\n\x1b\x43reateServiceAccountRequest\x12=\n\x0fservice_account\x18\x01 \x01(\x0b\x32$.rhip.api.identity.v1.ServiceAccount\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"9\n\x13PasswordCredentials\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"=\n\x11\x43lientCredentials\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x15\n\rclient_secret\x18\x02 \x01(\t\"\x97\x01\n\x0cLoginRequest\x12=\n\x08password\x18\x01 \x01(\x0b\x32).rhip.api.identity.v1.PasswordCredentialsH\x00\x12\x39\n\x06\x63lient\x18\x02 \x01(\x0b\x32\'.rhip.api.identity.v1.ClientCredentialsH\x00\x42\r\n\x0b\x63redentials\"\x8d\x02\n\rLoginResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12<\n\x18\x61\x63\x63\x65ss_token_expire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrefresh_token\x18\x03 \x01(\t\x12=\n\x19refresh_token_expire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\tprincipal\x18\x05 \x01(\x0b\x32\x1d.rhip.api.common.v1.Principal\x12 \n\x18password_change_required\x18\x06 \x01(\x08\"2\n\x19RefreshAccessTokenRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"\x10\n\x0eGetJwksRequest\"X\n\nJsonWebKey\x12\x0b\n\x03kid\x18\x01 \x01(\t\x12\x0b\n\x03kty\x18\x02 \x01(\t\x12\x0b\n\x03\x63rv\x18\x03 \x01(\t\x12\t\n\x01x\x18\x04 \x01(\t\x12\x0b\n\x03\x61lg\x18\x05 \x01(\t\x12\x0b\n\x03use\x18\x06 \x01(\t\"T\n\x0fGetJwksResponse\x12.\n\x04keys\x18\x01 \x03(\x0b\x32 .rhip.api.identity.v1.JsonWebKey\x12\x11\n\tjwks_json\x18\x02 \x01(\t\"\x19\n\x17RotateSigningKeyRequest\"X\n\x18RotateSigningKeyResponse\x12\x0b\n\x03kid\x18\x01 \x01(\t\x12/\n\x0b\x63reate_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x19\n\x17VerifyAuditChainRequest\"\xf0\x01\n\x18SearchAuditEventsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x10\n\x08resident\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06tenant\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\t\"d\n\x19SearchAuditEventsResponse\x12.\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1e.rhip.api.common.v1.AuditEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xae\x13\n\x0fIdentityService\x12Q\n\tGetRegion\x12&.rhip.api.identity.v1.GetRegionRequest\x1a\x1c.rhip.api.identity.v1.Region\x12\x62\n\x0bListRegions\x12(.rhip.api.identity.v1.ListRegionsRequest\x1a).rhip.api.identity.v1.ListRegionsResponse\x12W\n\x0c\x43reateTenant\x12).rhip.api.identity.v1.CreateTenantRequest\x1a\x1c.rhip.api.identity.v1.Tenant\x12Q\n\tGetTenant\x12&.rhip.api.identity.v1.GetTenantRequest\x1a\x1c.rhip.api.identity.v1.Tenant\x12\x62\n\x0bListTenants\x12(.rhip.api.identity.v1.ListTenantsRequest\x1a).rhip.api.identity.v1.ListTenantsResponse\x12W\n\x0cUpdateTenant\x12).rhip.api.identity.v1.UpdateTenantRequest\x1a\x1c.rhip.api.identity.v1.Tenant\x12Y\n\rSuspendTenant\x12*.rhip.api.identity.v1.SuspendTenantRequest\x1a\x1c.rhip.api.identity.v1.Tenant\x12_\n\x10ReactivateTenant\x12-.rhip.api.identity.v1.ReactivateTenantRequest\x1a\x1c.rhip.api.identity.v1.Tenant\x12Q\n\nCreateUser\x12\'.rhip.api.identity.v1.CreateUserRequest\x1a\x1a.rhip.api.identity.v1.User\x12K\n\x07GetUser\x12$.rhip.api.identity.v1.GetUserRequest\x1a\x1a.rhip.api.identity.v1.User\x12\\\n\tListUsers\x12&.rhip.api.identity.v1.ListUsersRequest\x1a\'.rhip.api.identity.v1.ListUsersResponse\x12Q\n\nUnlockUser\x12\'.rhip.api.identity.v1.UnlockUserRequest\x1a\x1a.rhip.api.identity.v1.User\x12S\n\x0b\x44isableUser\x12(.rhip.api.identity.v1.DisableUserRequest\x1a\x1a.rhip.api.identity.v1.User\x12Q\n\nEnableUser\x12\'.rhip.api.identity.v1.EnableUserRequest\x1a\x1a.rhip.api.identity.v1.User\x12_\n\x11ResetUserPassword\x12..rhip.api.identity.v1.ResetUserPasswordRequest\x1a\x1a.rhip.api.identity.v1.User\x12_\n\x0e\x43hangePassword\x12+.rhip.api.identity.v1.ChangePasswordRequest\x1a\x1a.rhip.api.identity.v1.User\"\x04\x98\xb5\x18\x01\x12T\n\tGrantRole\x12&.rhip.api.identity.v1.GrantRoleRequest\x1a\x1f.rhip.api.identity.v1.RoleGrant\x12V\n\nRevokeRole\x12\'.rhip.api.identity.v1.RevokeRoleRequest\x1a\x1f.rhip.api.identity.v1.RoleGrant\x12k\n\x0eListRoleGrants\x12+.rhip.api.identity.v1.ListRoleGrantsRequest\x1a,.rhip.api.identity.v1.ListRoleGrantsResponse\x12o\n\x14\x43reateServiceAccount\x12\x31.rhip.api.identity.v1.CreateServiceAccountRequest\x1a$.rhip.api.identity.v1.ServiceAccount\x12V\n\x05Login\x12\".rhip.api.identity.v1.LoginRequest\x1a#.rhip.api.identity.v1.LoginResponse\"\x04\x88\xb5\x18\x01\x12p\n\x12RefreshAccessToken\x12/.rhip.api.identity.v1.RefreshAccessTokenRequest\x1a#.rhip.api.identity.v1.LoginResponse\"\x04\x88\xb5\x18\x01\x12\\\n\x07GetJwks\x12$.rhip.api.identity.v1.GetJwksRequest\x1a%.rhip.api.identity.v1.GetJwksResponse\"\x04\x88\xb5\x18\x01\x12q\n\x10RotateSigningKey\x12-.rhip.api.identity.v1.RotateSigningKeyRequest\x1a..rhip.api.identity.v1.RotateSigningKeyResponse\x12g\n\x10VerifyAuditChain\x12-.rhip.api.identity.v1.VerifyAuditChainRequest\x1a$.rhip.api.common.v1.AuditChainReport\x12t\n\x11SearchAuditEvents\x12..rhip.api.identity.v1.SearchAuditEventsRequest\x1a/.rhip.api.identity.v1.SearchAuditEventsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+rhip/api/identity/v1/identity_service.proto\x12\x14rhip.api.identity.v1\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/common/v1/common.proto\x1a!rhip/api/identity/v1/region.proto\x1a!rhip/api/identity/v1/tenant.proto\x1a\x1frhip/api/identity/v1/user.proto\" \n\x10GetRegionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"K\n\x12ListRegionsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"]\n\x13ListRegionsResponse\x12-\n\x07regions\x18\x01 \x03(\x0b\x32\x1c.rhip.api.identity.v1.Region\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"W\n\x13\x43reateTenantRequest\x12,\n\x06tenant\x18\x01 \x01(\x0b\x32\x1c.rhip.api.identity.v1.Tenant\x12\x12\n\nrequest_id\x18\x02 \x01(\t\" \n\x10GetTenantRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"{\n\x12ListTenantsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12.\n\x04type\x18\x02 \x01(\x0e\x32 .rhip.api.identity.v1.TenantType\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"]\n\x13ListTenantsResponse\x12-\n\x07tenants\x18\x01 \x03(\x0b\x32\x1c.rhip.api.identity.v1.Tenant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"t\n\x13UpdateTenantRequest\x12,\n\x06tenant\x18\x01 \x01(\x0b\x32\x1c.rhip.api.identity.v1.Tenant\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"4\n\x14SuspendTenantRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\'\n\x17ReactivateTenantRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"c\n\x11\x43reateUserRequest\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.rhip.api.identity.v1.User\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x1e\n\x0eGetUserRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"I\n\x10ListUsersRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x11ListUsersResponse\x12)\n\x05users\x18\x01 \x03(\x0b\x32\x1a.rhip.api.identity.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"5\n\x11UnlockUserRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"F\n\x12\x44isableUserRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"5\n\x11\x45nableUserRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"N\n\x18ResetUserPasswordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"i\n\x15\x43hangePasswordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x18\n\x10\x63urrent_password\x18\x02 \x01(\t\x12\x14\n\x0cnew_password\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"V\n\x10GrantRoleRequest\x12.\n\x05grant\x18\x01 \x01(\x0b\x32\x1f.rhip.api.identity.v1.RoleGrant\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"!\n\x11RevokeRoleRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"_\n\x15ListRoleGrantsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"b\n\x16ListRoleGrantsResponse\x12/\n\x06grants\x18\x01 \x03(\x0b\x32\x1f.rhip.api.identity.v1.RoleGrant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"p\n\x1b\x43reateServiceAccountRequest\x12=\n\x0fservice_account\x18\x01 \x01(\x0b\x32$.rhip.api.identity.v1.ServiceAccount\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"9\n\x13PasswordCredentials\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"=\n\x11\x43lientCredentials\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x15\n\rclient_secret\x18\x02 \x01(\t\"\x97\x01\n\x0cLoginRequest\x12=\n\x08password\x18\x01 \x01(\x0b\x32).rhip.api.identity.v1.PasswordCredentialsH\x00\x12\x39\n\x06\x63lient\x18\x02 \x01(\x0b\x32\'.rhip.api.identity.v1.ClientCredentialsH\x00\x42\r\n\x0b\x63redentials\"\x8d\x02\n\rLoginResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12<\n\x18\x61\x63\x63\x65ss_token_expire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrefresh_token\x18\x03 \x01(\t\x12=\n\x19refresh_token_expire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\tprincipal\x18\x05 \x01(\x0b\x32\x1d.rhip.api.common.v1.Principal\x12 \n\x18password_change_required\x18\x06 \x01(\x08\"2\n\x19RefreshAccessTokenRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"\x10\n\x0eGetJwksRequest\"X\n\nJsonWebKey\x12\x0b\n\x03kid\x18\x01 \x01(\t\x12\x0b\n\x03kty\x18\x02 \x01(\t\x12\x0b\n\x03\x63rv\x18\x03 \x01(\t\x12\t\n\x01x\x18\x04 \x01(\t\x12\x0b\n\x03\x61lg\x18\x05 \x01(\t\x12\x0b\n\x03use\x18\x06 \x01(\t\"T\n\x0fGetJwksResponse\x12.\n\x04keys\x18\x01 \x03(\x0b\x32 .rhip.api.identity.v1.JsonWebKey\x12\x11\n\tjwks_json\x18\x02 \x01(\t\"\x19\n\x17RotateSigningKeyRequest\"X\n\x18RotateSigningKeyResponse\x12\x0b\n\x03kid\x18\x01 \x01(\t\x12/\n\x0b\x63reate_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x19\n\x17VerifyAuditChainRequest\"\xf0\x01\n\x18SearchAuditEventsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x10\n\x08resident\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06tenant\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\t\"d\n\x19SearchAuditEventsResponse\x12.\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1e.rhip.api.common.v1.AuditEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\x93\x1d\n\x0fIdentityService\x12x\n\tGetRegion\x12&.rhip.api.identity.v1.GetRegionRequest\x1a\x1c.rhip.api.identity.v1.Region\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/identity/v1/{name=regions/*}\x12\xab\x01\n\x0bListRegions\x12(.rhip.api.identity.v1.ListRegionsRequest\x1a).rhip.api.identity.v1.ListRegionsResponse\"G\x82\xd3\xe4\x93\x02\x41\x12\x14/identity/v1/regionsZ)\x12\'/identity/v1/{parent=regions/*}/regions\x12}\n\x0c\x43reateTenant\x12).rhip.api.identity.v1.CreateTenantRequest\x1a\x1c.rhip.api.identity.v1.Tenant\"$\x82\xd3\xe4\x93\x02\x1e\"\x14/identity/v1/tenants:\x06tenant\x12x\n\tGetTenant\x12&.rhip.api.identity.v1.GetTenantRequest\x1a\x1c.rhip.api.identity.v1.Tenant\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/identity/v1/{name=tenants/*}\x12\x93\x01\n\x0bListTenants\x12(.rhip.api.identity.v1.ListTenantsRequest\x1a).rhip.api.identity.v1.ListTenantsResponse\"/\x82\xd3\xe4\x93\x02)\x12\'/identity/v1/{parent=regions/*}/tenants\x12\x8d\x01\n\x0cUpdateTenant\x12).rhip.api.identity.v1.UpdateTenantRequest\x1a\x1c.rhip.api.identity.v1.Tenant\"4\x82\xd3\xe4\x93\x02.2$/identity/v1/{tenant.name=tenants/*}:\x06tenant\x12\x8b\x01\n\rSuspendTenant\x12*.rhip.api.identity.v1.SuspendTenantRequest\x1a\x1c.rhip.api.identity.v1.Tenant\"0\x82\xd3\xe4\x93\x02*\"%/identity/v1/{name=tenants/*}:suspend:\x01*\x12\x94\x01\n\x10ReactivateTenant\x12-.rhip.api.identity.v1.ReactivateTenantRequest\x1a\x1c.rhip.api.identity.v1.Tenant\"3\x82\xd3\xe4\x93\x02-\"(/identity/v1/{name=tenants/*}:reactivate:\x01*\x12p\n\nCreateUser\x12\'.rhip.api.identity.v1.CreateUserRequest\x1a\x1a.rhip.api.identity.v1.User\"\x1d\x82\xd3\xe4\x93\x02\x17\"\x12/identity/v1/users:\x01*\x12p\n\x07GetUser\x12$.rhip.api.identity.v1.GetUserRequest\x1a\x1a.rhip.api.identity.v1.User\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/identity/v1/{name=users/*}\x12\xb4\x01\n\tListUsers\x12&.rhip.api.identity.v1.ListUsersRequest\x1a\'.rhip.api.identity.v1.ListUsersResponse\"V\x82\xd3\xe4\x93\x02P\x12%/identity/v1/{parent=tenants/*}/usersZ\'\x12%/identity/v1/{parent=regions/*}/users\x12\x80\x01\n\nUnlockUser\x12\'.rhip.api.identity.v1.UnlockUserRequest\x1a\x1a.rhip.api.identity.v1.User\"-\x82\xd3\xe4\x93\x02\'\"\"/identity/v1/{name=users/*}:unlock:\x01*\x12\x83\x01\n\x0b\x44isableUser\x12(.rhip.api.identity.v1.DisableUserRequest\x1a\x1a.rhip.api.identity.v1.User\".\x82\xd3\xe4\x93\x02(\"#/identity/v1/{name=users/*}:disable:\x01*\x12\x80\x01\n\nEnableUser\x12\'.rhip.api.identity.v1.EnableUserRequest\x1a\x1a.rhip.api.identity.v1.User\"-\x82\xd3\xe4\x93\x02\'\"\"/identity/v1/{name=users/*}:enable:\x01*\x12\x95\x01\n\x11ResetUserPassword\x12..rhip.api.identity.v1.ResetUserPasswordRequest\x1a\x1a.rhip.api.identity.v1.User\"4\x82\xd3\xe4\x93\x02.\")/identity/v1/{name=users/*}:resetPassword:\x01*\x12\x94\x01\n\x0e\x43hangePassword\x12+.rhip.api.identity.v1.ChangePasswordRequest\x1a\x1a.rhip.api.identity.v1.User\"9\x98\xb5\x18\x01\x82\xd3\xe4\x93\x02/\"*/identity/v1/{name=users/*}:changePassword:\x01*\x12|\n\tGrantRole\x12&.rhip.api.identity.v1.GrantRoleRequest\x1a\x1f.rhip.api.identity.v1.RoleGrant\"&\x82\xd3\xe4\x93\x02 \"\x17/identity/v1/roleGrants:\x05grant\x12\x8a\x01\n\nRevokeRole\x12\'.rhip.api.identity.v1.RevokeRoleRequest\x1a\x1f.rhip.api.identity.v1.RoleGrant\"2\x82\xd3\xe4\x93\x02,\"\'/identity/v1/{name=roleGrants/*}:revoke:\x01*\x12\x9f\x01\n\x0eListRoleGrants\x12+.rhip.api.identity.v1.ListRoleGrantsRequest\x1a,.rhip.api.identity.v1.ListRoleGrantsResponse\"2\x82\xd3\xe4\x93\x02,\x12*/identity/v1/{parent=regions/*}/roleGrants\x12\xa6\x01\n\x14\x43reateServiceAccount\x12\x31.rhip.api.identity.v1.CreateServiceAccountRequest\x1a$.rhip.api.identity.v1.ServiceAccount\"5\x82\xd3\xe4\x93\x02/\"\x1c/identity/v1/serviceAccounts:\x0fservice_account\x12z\n\x05Login\x12\".rhip.api.identity.v1.LoginRequest\x1a#.rhip.api.identity.v1.LoginResponse\"(\x88\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1e\"\x19/identity/v1/tokens:login:\x01*\x12\x96\x01\n\x12RefreshAccessToken\x12/.rhip.api.identity.v1.RefreshAccessTokenRequest\x1a#.rhip.api.identity.v1.LoginResponse\"*\x88\xb5\x18\x01\x82\xd3\xe4\x93\x02 \"\x1b/identity/v1/tokens:refresh:\x01*\x12u\n\x07GetJwks\x12$.rhip.api.identity.v1.GetJwksRequest\x1a%.rhip.api.identity.v1.GetJwksResponse\"\x1d\x88\xb5\x18\x01\x82\xd3\xe4\x93\x02\x13\x12\x11/identity/v1/jwks\x12\x9d\x01\n\x10RotateSigningKey\x12-.rhip.api.identity.v1.RotateSigningKeyRequest\x1a..rhip.api.identity.v1.RotateSigningKeyResponse\"*\x82\xd3\xe4\x93\x02$\"\x1f/identity/v1/signingKeys:rotate:\x01*\x12\x8f\x01\n\x10VerifyAuditChain\x12-.rhip.api.identity.v1.VerifyAuditChainRequest\x1a$.rhip.api.common.v1.AuditChainReport\"&\x82\xd3\xe4\x93\x02 \x12\x1e/identity/v1/auditChain:verify\x12\xa9\x01\n\x11SearchAuditEvents\x12..rhip.api.identity.v1.SearchAuditEventsRequest\x1a/.rhip.api.identity.v1.SearchAuditEventsResponse\"3\x82\xd3\xe4\x93\x02-\x12+/identity/v1/{parent=regions/*}/auditEventsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rhip.api.identity.v1.identity_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['GetRegion']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['GetRegion']._serialized_options = b'\202\323\344\223\002\037\022\035/identity/v1/{name=regions/*}'
+  _globals['_IDENTITYSERVICE'].methods_by_name['ListRegions']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['ListRegions']._serialized_options = b'\202\323\344\223\002A\022\024/identity/v1/regionsZ)\022\'/identity/v1/{parent=regions/*}/regions'
+  _globals['_IDENTITYSERVICE'].methods_by_name['CreateTenant']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['CreateTenant']._serialized_options = b'\202\323\344\223\002\036\"\024/identity/v1/tenants:\006tenant'
+  _globals['_IDENTITYSERVICE'].methods_by_name['GetTenant']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['GetTenant']._serialized_options = b'\202\323\344\223\002\037\022\035/identity/v1/{name=tenants/*}'
+  _globals['_IDENTITYSERVICE'].methods_by_name['ListTenants']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['ListTenants']._serialized_options = b'\202\323\344\223\002)\022\'/identity/v1/{parent=regions/*}/tenants'
+  _globals['_IDENTITYSERVICE'].methods_by_name['UpdateTenant']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['UpdateTenant']._serialized_options = b'\202\323\344\223\002.2$/identity/v1/{tenant.name=tenants/*}:\006tenant'
+  _globals['_IDENTITYSERVICE'].methods_by_name['SuspendTenant']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['SuspendTenant']._serialized_options = b'\202\323\344\223\002*\"%/identity/v1/{name=tenants/*}:suspend:\001*'
+  _globals['_IDENTITYSERVICE'].methods_by_name['ReactivateTenant']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['ReactivateTenant']._serialized_options = b'\202\323\344\223\002-\"(/identity/v1/{name=tenants/*}:reactivate:\001*'
+  _globals['_IDENTITYSERVICE'].methods_by_name['CreateUser']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['CreateUser']._serialized_options = b'\202\323\344\223\002\027\"\022/identity/v1/users:\001*'
+  _globals['_IDENTITYSERVICE'].methods_by_name['GetUser']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['GetUser']._serialized_options = b'\202\323\344\223\002\035\022\033/identity/v1/{name=users/*}'
+  _globals['_IDENTITYSERVICE'].methods_by_name['ListUsers']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['ListUsers']._serialized_options = b'\202\323\344\223\002P\022%/identity/v1/{parent=tenants/*}/usersZ\'\022%/identity/v1/{parent=regions/*}/users'
+  _globals['_IDENTITYSERVICE'].methods_by_name['UnlockUser']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['UnlockUser']._serialized_options = b'\202\323\344\223\002\'\"\"/identity/v1/{name=users/*}:unlock:\001*'
+  _globals['_IDENTITYSERVICE'].methods_by_name['DisableUser']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['DisableUser']._serialized_options = b'\202\323\344\223\002(\"#/identity/v1/{name=users/*}:disable:\001*'
+  _globals['_IDENTITYSERVICE'].methods_by_name['EnableUser']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['EnableUser']._serialized_options = b'\202\323\344\223\002\'\"\"/identity/v1/{name=users/*}:enable:\001*'
+  _globals['_IDENTITYSERVICE'].methods_by_name['ResetUserPassword']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['ResetUserPassword']._serialized_options = b'\202\323\344\223\002.\")/identity/v1/{name=users/*}:resetPassword:\001*'
   _globals['_IDENTITYSERVICE'].methods_by_name['ChangePassword']._loaded_options = None
-  _globals['_IDENTITYSERVICE'].methods_by_name['ChangePassword']._serialized_options = b'\230\265\030\001'
+  _globals['_IDENTITYSERVICE'].methods_by_name['ChangePassword']._serialized_options = b'\230\265\030\001\202\323\344\223\002/\"*/identity/v1/{name=users/*}:changePassword:\001*'
+  _globals['_IDENTITYSERVICE'].methods_by_name['GrantRole']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['GrantRole']._serialized_options = b'\202\323\344\223\002 \"\027/identity/v1/roleGrants:\005grant'
+  _globals['_IDENTITYSERVICE'].methods_by_name['RevokeRole']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['RevokeRole']._serialized_options = b'\202\323\344\223\002,\"\'/identity/v1/{name=roleGrants/*}:revoke:\001*'
+  _globals['_IDENTITYSERVICE'].methods_by_name['ListRoleGrants']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['ListRoleGrants']._serialized_options = b'\202\323\344\223\002,\022*/identity/v1/{parent=regions/*}/roleGrants'
+  _globals['_IDENTITYSERVICE'].methods_by_name['CreateServiceAccount']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['CreateServiceAccount']._serialized_options = b'\202\323\344\223\002/\"\034/identity/v1/serviceAccounts:\017service_account'
   _globals['_IDENTITYSERVICE'].methods_by_name['Login']._loaded_options = None
-  _globals['_IDENTITYSERVICE'].methods_by_name['Login']._serialized_options = b'\210\265\030\001'
+  _globals['_IDENTITYSERVICE'].methods_by_name['Login']._serialized_options = b'\210\265\030\001\202\323\344\223\002\036\"\031/identity/v1/tokens:login:\001*'
   _globals['_IDENTITYSERVICE'].methods_by_name['RefreshAccessToken']._loaded_options = None
-  _globals['_IDENTITYSERVICE'].methods_by_name['RefreshAccessToken']._serialized_options = b'\210\265\030\001'
+  _globals['_IDENTITYSERVICE'].methods_by_name['RefreshAccessToken']._serialized_options = b'\210\265\030\001\202\323\344\223\002 \"\033/identity/v1/tokens:refresh:\001*'
   _globals['_IDENTITYSERVICE'].methods_by_name['GetJwks']._loaded_options = None
-  _globals['_IDENTITYSERVICE'].methods_by_name['GetJwks']._serialized_options = b'\210\265\030\001'
-  _globals['_GETREGIONREQUEST']._serialized_start=272
-  _globals['_GETREGIONREQUEST']._serialized_end=304
-  _globals['_LISTREGIONSREQUEST']._serialized_start=306
-  _globals['_LISTREGIONSREQUEST']._serialized_end=381
-  _globals['_LISTREGIONSRESPONSE']._serialized_start=383
-  _globals['_LISTREGIONSRESPONSE']._serialized_end=476
-  _globals['_CREATETENANTREQUEST']._serialized_start=478
-  _globals['_CREATETENANTREQUEST']._serialized_end=565
-  _globals['_GETTENANTREQUEST']._serialized_start=567
-  _globals['_GETTENANTREQUEST']._serialized_end=599
-  _globals['_LISTTENANTSREQUEST']._serialized_start=601
-  _globals['_LISTTENANTSREQUEST']._serialized_end=724
-  _globals['_LISTTENANTSRESPONSE']._serialized_start=726
-  _globals['_LISTTENANTSRESPONSE']._serialized_end=819
-  _globals['_UPDATETENANTREQUEST']._serialized_start=821
-  _globals['_UPDATETENANTREQUEST']._serialized_end=937
-  _globals['_SUSPENDTENANTREQUEST']._serialized_start=939
-  _globals['_SUSPENDTENANTREQUEST']._serialized_end=991
-  _globals['_REACTIVATETENANTREQUEST']._serialized_start=993
-  _globals['_REACTIVATETENANTREQUEST']._serialized_end=1032
-  _globals['_CREATEUSERREQUEST']._serialized_start=1034
-  _globals['_CREATEUSERREQUEST']._serialized_end=1133
-  _globals['_GETUSERREQUEST']._serialized_start=1135
-  _globals['_GETUSERREQUEST']._serialized_end=1165
-  _globals['_LISTUSERSREQUEST']._serialized_start=1167
-  _globals['_LISTUSERSREQUEST']._serialized_end=1240
-  _globals['_LISTUSERSRESPONSE']._serialized_start=1242
-  _globals['_LISTUSERSRESPONSE']._serialized_end=1329
-  _globals['_UNLOCKUSERREQUEST']._serialized_start=1331
-  _globals['_UNLOCKUSERREQUEST']._serialized_end=1384
-  _globals['_DISABLEUSERREQUEST']._serialized_start=1386
-  _globals['_DISABLEUSERREQUEST']._serialized_end=1456
-  _globals['_ENABLEUSERREQUEST']._serialized_start=1458
-  _globals['_ENABLEUSERREQUEST']._serialized_end=1511
-  _globals['_RESETUSERPASSWORDREQUEST']._serialized_start=1513
-  _globals['_RESETUSERPASSWORDREQUEST']._serialized_end=1591
-  _globals['_CHANGEPASSWORDREQUEST']._serialized_start=1593
-  _globals['_CHANGEPASSWORDREQUEST']._serialized_end=1698
-  _globals['_GRANTROLEREQUEST']._serialized_start=1700
-  _globals['_GRANTROLEREQUEST']._serialized_end=1786
-  _globals['_REVOKEROLEREQUEST']._serialized_start=1788
-  _globals['_REVOKEROLEREQUEST']._serialized_end=1821
-  _globals['_LISTROLEGRANTSREQUEST']._serialized_start=1823
-  _globals['_LISTROLEGRANTSREQUEST']._serialized_end=1918
-  _globals['_LISTROLEGRANTSRESPONSE']._serialized_start=1920
-  _globals['_LISTROLEGRANTSRESPONSE']._serialized_end=2018
-  _globals['_CREATESERVICEACCOUNTREQUEST']._serialized_start=2020
-  _globals['_CREATESERVICEACCOUNTREQUEST']._serialized_end=2132
-  _globals['_PASSWORDCREDENTIALS']._serialized_start=2134
-  _globals['_PASSWORDCREDENTIALS']._serialized_end=2191
-  _globals['_CLIENTCREDENTIALS']._serialized_start=2193
-  _globals['_CLIENTCREDENTIALS']._serialized_end=2254
-  _globals['_LOGINREQUEST']._serialized_start=2257
-  _globals['_LOGINREQUEST']._serialized_end=2408
-  _globals['_LOGINRESPONSE']._serialized_start=2411
-  _globals['_LOGINRESPONSE']._serialized_end=2680
-  _globals['_REFRESHACCESSTOKENREQUEST']._serialized_start=2682
-  _globals['_REFRESHACCESSTOKENREQUEST']._serialized_end=2732
-  _globals['_GETJWKSREQUEST']._serialized_start=2734
-  _globals['_GETJWKSREQUEST']._serialized_end=2750
-  _globals['_JSONWEBKEY']._serialized_start=2752
-  _globals['_JSONWEBKEY']._serialized_end=2840
-  _globals['_GETJWKSRESPONSE']._serialized_start=2842
-  _globals['_GETJWKSRESPONSE']._serialized_end=2926
-  _globals['_ROTATESIGNINGKEYREQUEST']._serialized_start=2928
-  _globals['_ROTATESIGNINGKEYREQUEST']._serialized_end=2953
-  _globals['_ROTATESIGNINGKEYRESPONSE']._serialized_start=2955
-  _globals['_ROTATESIGNINGKEYRESPONSE']._serialized_end=3043
-  _globals['_VERIFYAUDITCHAINREQUEST']._serialized_start=3045
-  _globals['_VERIFYAUDITCHAINREQUEST']._serialized_end=3070
-  _globals['_SEARCHAUDITEVENTSREQUEST']._serialized_start=3073
-  _globals['_SEARCHAUDITEVENTSREQUEST']._serialized_end=3313
-  _globals['_SEARCHAUDITEVENTSRESPONSE']._serialized_start=3315
-  _globals['_SEARCHAUDITEVENTSRESPONSE']._serialized_end=3415
-  _globals['_IDENTITYSERVICE']._serialized_start=3418
-  _globals['_IDENTITYSERVICE']._serialized_end=5896
+  _globals['_IDENTITYSERVICE'].methods_by_name['GetJwks']._serialized_options = b'\210\265\030\001\202\323\344\223\002\023\022\021/identity/v1/jwks'
+  _globals['_IDENTITYSERVICE'].methods_by_name['RotateSigningKey']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['RotateSigningKey']._serialized_options = b'\202\323\344\223\002$\"\037/identity/v1/signingKeys:rotate:\001*'
+  _globals['_IDENTITYSERVICE'].methods_by_name['VerifyAuditChain']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['VerifyAuditChain']._serialized_options = b'\202\323\344\223\002 \022\036/identity/v1/auditChain:verify'
+  _globals['_IDENTITYSERVICE'].methods_by_name['SearchAuditEvents']._loaded_options = None
+  _globals['_IDENTITYSERVICE'].methods_by_name['SearchAuditEvents']._serialized_options = b'\202\323\344\223\002-\022+/identity/v1/{parent=regions/*}/auditEvents'
+  _globals['_GETREGIONREQUEST']._serialized_start=302
+  _globals['_GETREGIONREQUEST']._serialized_end=334
+  _globals['_LISTREGIONSREQUEST']._serialized_start=336
+  _globals['_LISTREGIONSREQUEST']._serialized_end=411
+  _globals['_LISTREGIONSRESPONSE']._serialized_start=413
+  _globals['_LISTREGIONSRESPONSE']._serialized_end=506
+  _globals['_CREATETENANTREQUEST']._serialized_start=508
+  _globals['_CREATETENANTREQUEST']._serialized_end=595
+  _globals['_GETTENANTREQUEST']._serialized_start=597
+  _globals['_GETTENANTREQUEST']._serialized_end=629
+  _globals['_LISTTENANTSREQUEST']._serialized_start=631
+  _globals['_LISTTENANTSREQUEST']._serialized_end=754
+  _globals['_LISTTENANTSRESPONSE']._serialized_start=756
+  _globals['_LISTTENANTSRESPONSE']._serialized_end=849
+  _globals['_UPDATETENANTREQUEST']._serialized_start=851
+  _globals['_UPDATETENANTREQUEST']._serialized_end=967
+  _globals['_SUSPENDTENANTREQUEST']._serialized_start=969
+  _globals['_SUSPENDTENANTREQUEST']._serialized_end=1021
+  _globals['_REACTIVATETENANTREQUEST']._serialized_start=1023
+  _globals['_REACTIVATETENANTREQUEST']._serialized_end=1062
+  _globals['_CREATEUSERREQUEST']._serialized_start=1064
+  _globals['_CREATEUSERREQUEST']._serialized_end=1163
+  _globals['_GETUSERREQUEST']._serialized_start=1165
+  _globals['_GETUSERREQUEST']._serialized_end=1195
+  _globals['_LISTUSERSREQUEST']._serialized_start=1197
+  _globals['_LISTUSERSREQUEST']._serialized_end=1270
+  _globals['_LISTUSERSRESPONSE']._serialized_start=1272
+  _globals['_LISTUSERSRESPONSE']._serialized_end=1359
+  _globals['_UNLOCKUSERREQUEST']._serialized_start=1361
+  _globals['_UNLOCKUSERREQUEST']._serialized_end=1414
+  _globals['_DISABLEUSERREQUEST']._serialized_start=1416
+  _globals['_DISABLEUSERREQUEST']._serialized_end=1486
+  _globals['_ENABLEUSERREQUEST']._serialized_start=1488
+  _globals['_ENABLEUSERREQUEST']._serialized_end=1541
+  _globals['_RESETUSERPASSWORDREQUEST']._serialized_start=1543
+  _globals['_RESETUSERPASSWORDREQUEST']._serialized_end=1621
+  _globals['_CHANGEPASSWORDREQUEST']._serialized_start=1623
+  _globals['_CHANGEPASSWORDREQUEST']._serialized_end=1728
+  _globals['_GRANTROLEREQUEST']._serialized_start=1730
+  _globals['_GRANTROLEREQUEST']._serialized_end=1816
+  _globals['_REVOKEROLEREQUEST']._serialized_start=1818
+  _globals['_REVOKEROLEREQUEST']._serialized_end=1851
+  _globals['_LISTROLEGRANTSREQUEST']._serialized_start=1853
+  _globals['_LISTROLEGRANTSREQUEST']._serialized_end=1948
+  _globals['_LISTROLEGRANTSRESPONSE']._serialized_start=1950
+  _globals['_LISTROLEGRANTSRESPONSE']._serialized_end=2048
+  _globals['_CREATESERVICEACCOUNTREQUEST']._serialized_start=2050
+  _globals['_CREATESERVICEACCOUNTREQUEST']._serialized_end=2162
+  _globals['_PASSWORDCREDENTIALS']._serialized_start=2164
+  _globals['_PASSWORDCREDENTIALS']._serialized_end=2221
+  _globals['_CLIENTCREDENTIALS']._serialized_start=2223
+  _globals['_CLIENTCREDENTIALS']._serialized_end=2284
+  _globals['_LOGINREQUEST']._serialized_start=2287
+  _globals['_LOGINREQUEST']._serialized_end=2438
+  _globals['_LOGINRESPONSE']._serialized_start=2441
+  _globals['_LOGINRESPONSE']._serialized_end=2710
+  _globals['_REFRESHACCESSTOKENREQUEST']._serialized_start=2712
+  _globals['_REFRESHACCESSTOKENREQUEST']._serialized_end=2762
+  _globals['_GETJWKSREQUEST']._serialized_start=2764
+  _globals['_GETJWKSREQUEST']._serialized_end=2780
+  _globals['_JSONWEBKEY']._serialized_start=2782
+  _globals['_JSONWEBKEY']._serialized_end=2870
+  _globals['_GETJWKSRESPONSE']._serialized_start=2872
+  _globals['_GETJWKSRESPONSE']._serialized_end=2956
+  _globals['_ROTATESIGNINGKEYREQUEST']._serialized_start=2958
+  _globals['_ROTATESIGNINGKEYREQUEST']._serialized_end=2983
+  _globals['_ROTATESIGNINGKEYRESPONSE']._serialized_start=2985
+  _globals['_ROTATESIGNINGKEYRESPONSE']._serialized_end=3073
+  _globals['_VERIFYAUDITCHAINREQUEST']._serialized_start=3075
+  _globals['_VERIFYAUDITCHAINREQUEST']._serialized_end=3100
+  _globals['_SEARCHAUDITEVENTSREQUEST']._serialized_start=3103
+  _globals['_SEARCHAUDITEVENTSREQUEST']._serialized_end=3343
+  _globals['_SEARCHAUDITEVENTSRESPONSE']._serialized_start=3345
+  _globals['_SEARCHAUDITEVENTSRESPONSE']._serialized_end=3445
+  _globals['_IDENTITYSERVICE']._serialized_start=3448
+  _globals['_IDENTITYSERVICE']._serialized_end=7179
 # @@protoc_insertion_point(module_scope)

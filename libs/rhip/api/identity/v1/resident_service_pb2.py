@@ -22,6 +22,7 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from rhip.api.common.v1 import common_pb2 as rhip_dot_api_dot_common_dot_v1_dot_common__pb2
@@ -29,67 +30,103 @@ from rhip.api.identity.v1 import health_card_pb2 as rhip_dot_api_dot_identity_do
 from rhip.api.identity.v1 import resident_pb2 as rhip_dot_api_dot_identity_dot_v1_dot_resident__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+rhip/api/identity/v1/resident_service.proto\x12\x14rhip.api.identity.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/common/v1/common.proto\x1a&rhip/api/identity/v1/health_card.proto\x1a#rhip/api/identity/v1/resident.proto\"\xa9\x01\n\x17RegisterResidentRequest\x12\x30\n\x08resident\x18\x01 \x01(\x0b\x32\x1e.rhip.api.identity.v1.Resident\x12\x38\n\x08\x64ocument\x18\x02 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\x12\x0e\n\x06tenant\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"]\n\x18RegisterResidentResponse\x12\x30\n\x08resident\x18\x01 \x01(\x0b\x32\x1e.rhip.api.identity.v1.Resident\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\x90\x01\n\x16RegisterNewbornRequest\x12\x30\n\x08resident\x18\x01 \x01(\x0b\x32\x1e.rhip.api.identity.v1.Resident\x12 \n\x18\x62irth_certificate_number\x18\x02 \x01(\t\x12\x0e\n\x06tenant\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"\"\n\x12GetResidentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"g\n\x15LookupResidentRequest\x12\x38\n\x08\x64ocument\x18\x01 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\"}\n\x16SearchResidentsRequest\x12\x14\n\x0c\x64isplay_name\x18\x01 \x01(\t\x12\x12\n\nbirth_date\x18\x02 \x01(\t\x12&\n\x03sex\x18\x03 \x01(\x0e\x32\x19.rhip.api.identity.v1.Sex\x12\x11\n\tpage_size\x18\x04 \x01(\x05\"O\n\x17SearchResidentsResponse\x12\x34\n\x07matches\x18\x01 \x03(\x0b\x32#.rhip.api.identity.v1.ResidentMatch\"z\n\x15UpdateResidentRequest\x12\x30\n\x08resident\x18\x01 \x01(\x0b\x32\x1e.rhip.api.identity.v1.Resident\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"\x84\x01\n\x1dVerifyResidentIdentityRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x38\n\x08\x64ocument\x18\x02 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\x12\x1b\n\x13sex_override_reason\x18\x03 \x01(\t\"M\n\x1bLinkBirthCertificateRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12 \n\x18\x62irth_certificate_number\x18\x02 \x01(\t\"?\n\x1bMarkResidentDeceasedRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\ndeath_date\x18\x02 \x01(\t\"]\n\x15MergeResidentsRequest\x12\x10\n\x08survivor\x18\x01 \x01(\t\x12\x0e\n\x06merged\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"8\n\x18UndoResidentMergeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"R\n\x19ListResidentEventsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"j\n\x1aListResidentEventsResponse\x12\x33\n\x06\x65vents\x18\x01 \x03(\x0b\x32#.rhip.api.identity.v1.ResidentEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"G\n\x1aListResidentChangesRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x03\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"k\n\x1bListResidentChangesResponse\x12\x35\n\x07\x63hanges\x18\x01 \x03(\x0b\x32$.rhip.api.identity.v1.ResidentChange\x12\x15\n\rhead_sequence\x18\x02 \x01(\x03\"<\n\x16IssueHealthCardRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"$\n\x14GetHealthCardRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"7\n\x17RevokeHealthCardRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"]\n\x1d\x43reateHealthCardQrCodeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12.\n\x04type\x18\x02 \x01(\x0e\x32 .rhip.api.identity.v1.QrCodeType\"\x84\x01\n\x10HealthCardQrCode\x12\x0f\n\x07payload\x18\x01 \x01(\t\x12.\n\x04type\x18\x02 \x01(\x0e\x32 .rhip.api.identity.v1.QrCodeType\x12/\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"0\n\x1dVerifyHealthCardQrCodeRequest\x12\x0f\n\x07payload\x18\x01 \x01(\t\"\xab\x01\n\x1eVerifyHealthCardQrCodeResponse\x12\x36\n\x07outcome\x18\x01 \x01(\x0e\x32%.rhip.api.identity.v1.QrVerifyOutcome\x12\x10\n\x08resident\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61rd_id\x18\x03 \x01(\t\x12.\n\x04type\x18\x04 \x01(\x0e\x32 .rhip.api.identity.v1.QrCodeType\"\x1a\n\x18GetHealthCardKeysRequest\">\n\x19GetHealthCardKeysResponse\x12\x11\n\tkeys_json\x18\x01 \x03(\t\x12\x0e\n\x06region\x18\x02 \x01(\t2\x94\x10\n\x0fResidentService\x12q\n\x10RegisterResident\x12-.rhip.api.identity.v1.RegisterResidentRequest\x1a..rhip.api.identity.v1.RegisterResidentResponse\x12_\n\x0fRegisterNewborn\x12,.rhip.api.identity.v1.RegisterNewbornRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12W\n\x0bGetResident\x12(.rhip.api.identity.v1.GetResidentRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12]\n\x0eLookupResident\x12+.rhip.api.identity.v1.LookupResidentRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12n\n\x0fSearchResidents\x12,.rhip.api.identity.v1.SearchResidentsRequest\x1a-.rhip.api.identity.v1.SearchResidentsResponse\x12]\n\x0eUpdateResident\x12+.rhip.api.identity.v1.UpdateResidentRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12m\n\x16VerifyResidentIdentity\x12\x33.rhip.api.identity.v1.VerifyResidentIdentityRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12i\n\x14LinkBirthCertificate\x12\x31.rhip.api.identity.v1.LinkBirthCertificateRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12i\n\x14MarkResidentDeceased\x12\x31.rhip.api.identity.v1.MarkResidentDeceasedRequest\x1a\x1e.rhip.api.identity.v1.Resident\x12\x62\n\x0eMergeResidents\x12+.rhip.api.identity.v1.MergeResidentsRequest\x1a#.rhip.api.identity.v1.ResidentMerge\x12h\n\x11UndoResidentMerge\x12..rhip.api.identity.v1.UndoResidentMergeRequest\x1a#.rhip.api.identity.v1.ResidentMerge\x12w\n\x12ListResidentEvents\x12/.rhip.api.identity.v1.ListResidentEventsRequest\x1a\x30.rhip.api.identity.v1.ListResidentEventsResponse\x12z\n\x13ListResidentChanges\x12\x30.rhip.api.identity.v1.ListResidentChangesRequest\x1a\x31.rhip.api.identity.v1.ListResidentChangesResponse\x12\x61\n\x0fIssueHealthCard\x12,.rhip.api.identity.v1.IssueHealthCardRequest\x1a .rhip.api.identity.v1.HealthCard\x12]\n\rGetHealthCard\x12*.rhip.api.identity.v1.GetHealthCardRequest\x1a .rhip.api.identity.v1.HealthCard\x12\x63\n\x10RevokeHealthCard\x12-.rhip.api.identity.v1.RevokeHealthCardRequest\x1a .rhip.api.identity.v1.HealthCard\x12u\n\x16\x43reateHealthCardQrCode\x12\x33.rhip.api.identity.v1.CreateHealthCardQrCodeRequest\x1a&.rhip.api.identity.v1.HealthCardQrCode\x12\x83\x01\n\x16VerifyHealthCardQrCode\x12\x33.rhip.api.identity.v1.VerifyHealthCardQrCodeRequest\x1a\x34.rhip.api.identity.v1.VerifyHealthCardQrCodeResponse\x12z\n\x11GetHealthCardKeys\x12..rhip.api.identity.v1.GetHealthCardKeysRequest\x1a/.rhip.api.identity.v1.GetHealthCardKeysResponse\"\x04\x88\xb5\x18\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+rhip/api/identity/v1/resident_service.proto\x12\x14rhip.api.identity.v1\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/common/v1/common.proto\x1a&rhip/api/identity/v1/health_card.proto\x1a#rhip/api/identity/v1/resident.proto\"\xa9\x01\n\x17RegisterResidentRequest\x12\x30\n\x08resident\x18\x01 \x01(\x0b\x32\x1e.rhip.api.identity.v1.Resident\x12\x38\n\x08\x64ocument\x18\x02 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\x12\x0e\n\x06tenant\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"]\n\x18RegisterResidentResponse\x12\x30\n\x08resident\x18\x01 \x01(\x0b\x32\x1e.rhip.api.identity.v1.Resident\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\x90\x01\n\x16RegisterNewbornRequest\x12\x30\n\x08resident\x18\x01 \x01(\x0b\x32\x1e.rhip.api.identity.v1.Resident\x12 \n\x18\x62irth_certificate_number\x18\x02 \x01(\t\x12\x0e\n\x06tenant\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"\"\n\x12GetResidentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"g\n\x15LookupResidentRequest\x12\x38\n\x08\x64ocument\x18\x01 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\"}\n\x16SearchResidentsRequest\x12\x14\n\x0c\x64isplay_name\x18\x01 \x01(\t\x12\x12\n\nbirth_date\x18\x02 \x01(\t\x12&\n\x03sex\x18\x03 \x01(\x0e\x32\x19.rhip.api.identity.v1.Sex\x12\x11\n\tpage_size\x18\x04 \x01(\x05\"O\n\x17SearchResidentsResponse\x12\x34\n\x07matches\x18\x01 \x03(\x0b\x32#.rhip.api.identity.v1.ResidentMatch\"z\n\x15UpdateResidentRequest\x12\x30\n\x08resident\x18\x01 \x01(\x0b\x32\x1e.rhip.api.identity.v1.Resident\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"\x84\x01\n\x1dVerifyResidentIdentityRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x38\n\x08\x64ocument\x18\x02 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\x12\x1b\n\x13sex_override_reason\x18\x03 \x01(\t\"M\n\x1bLinkBirthCertificateRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12 \n\x18\x62irth_certificate_number\x18\x02 \x01(\t\"?\n\x1bMarkResidentDeceasedRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\ndeath_date\x18\x02 \x01(\t\"]\n\x15MergeResidentsRequest\x12\x10\n\x08survivor\x18\x01 \x01(\t\x12\x0e\n\x06merged\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"8\n\x18UndoResidentMergeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"R\n\x19ListResidentEventsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"j\n\x1aListResidentEventsResponse\x12\x33\n\x06\x65vents\x18\x01 \x03(\x0b\x32#.rhip.api.identity.v1.ResidentEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"G\n\x1aListResidentChangesRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x03\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"k\n\x1bListResidentChangesResponse\x12\x35\n\x07\x63hanges\x18\x01 \x03(\x0b\x32$.rhip.api.identity.v1.ResidentChange\x12\x15\n\rhead_sequence\x18\x02 \x01(\x03\"<\n\x16IssueHealthCardRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"$\n\x14GetHealthCardRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"7\n\x17RevokeHealthCardRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"]\n\x1d\x43reateHealthCardQrCodeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12.\n\x04type\x18\x02 \x01(\x0e\x32 .rhip.api.identity.v1.QrCodeType\"\x84\x01\n\x10HealthCardQrCode\x12\x0f\n\x07payload\x18\x01 \x01(\t\x12.\n\x04type\x18\x02 \x01(\x0e\x32 .rhip.api.identity.v1.QrCodeType\x12/\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"0\n\x1dVerifyHealthCardQrCodeRequest\x12\x0f\n\x07payload\x18\x01 \x01(\t\"\xab\x01\n\x1eVerifyHealthCardQrCodeResponse\x12\x36\n\x07outcome\x18\x01 \x01(\x0e\x32%.rhip.api.identity.v1.QrVerifyOutcome\x12\x10\n\x08resident\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61rd_id\x18\x03 \x01(\t\x12.\n\x04type\x18\x04 \x01(\x0e\x32 .rhip.api.identity.v1.QrCodeType\"\x1a\n\x18GetHealthCardKeysRequest\">\n\x19GetHealthCardKeysResponse\x12\x11\n\tkeys_json\x18\x01 \x03(\t\x12\x0e\n\x06region\x18\x02 \x01(\t2\xe4\x17\n\x0fResidentService\x12\x94\x01\n\x10RegisterResident\x12-.rhip.api.identity.v1.RegisterResidentRequest\x1a..rhip.api.identity.v1.RegisterResidentResponse\"!\x82\xd3\xe4\x93\x02\x1b\"\x16/identity/v1/residents:\x01*\x12\x92\x01\n\x0fRegisterNewborn\x12,.rhip.api.identity.v1.RegisterNewbornRequest\x1a\x1e.rhip.api.identity.v1.Resident\"1\x82\xd3\xe4\x93\x02+\"&/identity/v1/residents:registerNewborn:\x01*\x12\x80\x01\n\x0bGetResident\x12(.rhip.api.identity.v1.GetResidentRequest\x1a\x1e.rhip.api.identity.v1.Resident\"\'\x82\xd3\xe4\x93\x02!\x12\x1f/identity/v1/{name=residents/*}\x12\x87\x01\n\x0eLookupResident\x12+.rhip.api.identity.v1.LookupResidentRequest\x1a\x1e.rhip.api.identity.v1.Resident\"(\x82\xd3\xe4\x93\x02\"\"\x1d/identity/v1/residents:lookup:\x01*\x12\x98\x01\n\x0fSearchResidents\x12,.rhip.api.identity.v1.SearchResidentsRequest\x1a-.rhip.api.identity.v1.SearchResidentsResponse\"(\x82\xd3\xe4\x93\x02\"\"\x1d/identity/v1/residents:search:\x01*\x12\x99\x01\n\x0eUpdateResident\x12+.rhip.api.identity.v1.UpdateResidentRequest\x1a\x1e.rhip.api.identity.v1.Resident\":\x82\xd3\xe4\x93\x02\x34\x32(/identity/v1/{resident.name=residents/*}:\x08resident\x12\xa8\x01\n\x16VerifyResidentIdentity\x12\x33.rhip.api.identity.v1.VerifyResidentIdentityRequest\x1a\x1e.rhip.api.identity.v1.Resident\"9\x82\xd3\xe4\x93\x02\x33\"./identity/v1/{name=residents/*}:verifyIdentity:\x01*\x12\xaa\x01\n\x14LinkBirthCertificate\x12\x31.rhip.api.identity.v1.LinkBirthCertificateRequest\x1a\x1e.rhip.api.identity.v1.Resident\"?\x82\xd3\xe4\x93\x02\x39\"4/identity/v1/{name=residents/*}:linkBirthCertificate:\x01*\x12\xa2\x01\n\x14MarkResidentDeceased\x12\x31.rhip.api.identity.v1.MarkResidentDeceasedRequest\x1a\x1e.rhip.api.identity.v1.Resident\"7\x82\xd3\xe4\x93\x02\x31\",/identity/v1/{name=residents/*}:markDeceased:\x01*\x12\x8a\x01\n\x0eMergeResidents\x12+.rhip.api.identity.v1.MergeResidentsRequest\x1a#.rhip.api.identity.v1.ResidentMerge\"&\x82\xd3\xe4\x93\x02 \"\x1b/identity/v1/residentMerges:\x01*\x12\x9e\x01\n\x11UndoResidentMerge\x12..rhip.api.identity.v1.UndoResidentMergeRequest\x1a#.rhip.api.identity.v1.ResidentMerge\"4\x82\xd3\xe4\x93\x02.\")/identity/v1/{name=residentMerges/*}:undo:\x01*\x12\xa9\x01\n\x12ListResidentEvents\x12/.rhip.api.identity.v1.ListResidentEventsRequest\x1a\x30.rhip.api.identity.v1.ListResidentEventsResponse\"0\x82\xd3\xe4\x93\x02*\x12(/identity/v1/{parent=residents/*}/events\x12\xa0\x01\n\x13ListResidentChanges\x12\x30.rhip.api.identity.v1.ListResidentChangesRequest\x1a\x31.rhip.api.identity.v1.ListResidentChangesResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/identity/v1/residentChanges\x12\x9a\x01\n\x0fIssueHealthCard\x12,.rhip.api.identity.v1.IssueHealthCardRequest\x1a .rhip.api.identity.v1.HealthCard\"7\x82\xd3\xe4\x93\x02\x31\",/identity/v1/{parent=residents/*}/healthCard:\x01*\x12\x91\x01\n\rGetHealthCard\x12*.rhip.api.identity.v1.GetHealthCardRequest\x1a .rhip.api.identity.v1.HealthCard\"2\x82\xd3\xe4\x93\x02,\x12*/identity/v1/{name=residents/*/healthCard}\x12\xa1\x01\n\x10RevokeHealthCard\x12-.rhip.api.identity.v1.RevokeHealthCardRequest\x1a .rhip.api.identity.v1.HealthCard\"<\x82\xd3\xe4\x93\x02\x36\"1/identity/v1/{name=residents/*/healthCard}:revoke:\x01*\x12\xb9\x01\n\x16\x43reateHealthCardQrCode\x12\x33.rhip.api.identity.v1.CreateHealthCardQrCodeRequest\x1a&.rhip.api.identity.v1.HealthCardQrCode\"B\x82\xd3\xe4\x93\x02<\"7/identity/v1/{name=residents/*/healthCard}:createQrCode:\x01*\x12\xb5\x01\n\x16VerifyHealthCardQrCode\x12\x33.rhip.api.identity.v1.VerifyHealthCardQrCodeRequest\x1a\x34.rhip.api.identity.v1.VerifyHealthCardQrCodeResponse\"0\x82\xd3\xe4\x93\x02*\"%/identity/v1/healthCardQrCodes:verify:\x01*\x12\x9d\x01\n\x11GetHealthCardKeys\x12..rhip.api.identity.v1.GetHealthCardKeysRequest\x1a/.rhip.api.identity.v1.GetHealthCardKeysResponse\"\'\x88\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1d\x12\x1b/identity/v1/healthCardKeysb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rhip.api.identity.v1.resident_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['RegisterResident']._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['RegisterResident']._serialized_options = b'\202\323\344\223\002\033\"\026/identity/v1/residents:\001*'
+  _globals['_RESIDENTSERVICE'].methods_by_name['RegisterNewborn']._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['RegisterNewborn']._serialized_options = b'\202\323\344\223\002+\"&/identity/v1/residents:registerNewborn:\001*'
+  _globals['_RESIDENTSERVICE'].methods_by_name['GetResident']._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['GetResident']._serialized_options = b'\202\323\344\223\002!\022\037/identity/v1/{name=residents/*}'
+  _globals['_RESIDENTSERVICE'].methods_by_name['LookupResident']._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['LookupResident']._serialized_options = b'\202\323\344\223\002\"\"\035/identity/v1/residents:lookup:\001*'
+  _globals['_RESIDENTSERVICE'].methods_by_name['SearchResidents']._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['SearchResidents']._serialized_options = b'\202\323\344\223\002\"\"\035/identity/v1/residents:search:\001*'
+  _globals['_RESIDENTSERVICE'].methods_by_name['UpdateResident']._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['UpdateResident']._serialized_options = b'\202\323\344\223\00242(/identity/v1/{resident.name=residents/*}:\010resident'
+  _globals['_RESIDENTSERVICE'].methods_by_name['VerifyResidentIdentity']._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['VerifyResidentIdentity']._serialized_options = b'\202\323\344\223\0023\"./identity/v1/{name=residents/*}:verifyIdentity:\001*'
+  _globals['_RESIDENTSERVICE'].methods_by_name['LinkBirthCertificate']._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['LinkBirthCertificate']._serialized_options = b'\202\323\344\223\0029\"4/identity/v1/{name=residents/*}:linkBirthCertificate:\001*'
+  _globals['_RESIDENTSERVICE'].methods_by_name['MarkResidentDeceased']._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['MarkResidentDeceased']._serialized_options = b'\202\323\344\223\0021\",/identity/v1/{name=residents/*}:markDeceased:\001*'
+  _globals['_RESIDENTSERVICE'].methods_by_name['MergeResidents']._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['MergeResidents']._serialized_options = b'\202\323\344\223\002 \"\033/identity/v1/residentMerges:\001*'
+  _globals['_RESIDENTSERVICE'].methods_by_name['UndoResidentMerge']._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['UndoResidentMerge']._serialized_options = b'\202\323\344\223\002.\")/identity/v1/{name=residentMerges/*}:undo:\001*'
+  _globals['_RESIDENTSERVICE'].methods_by_name['ListResidentEvents']._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['ListResidentEvents']._serialized_options = b'\202\323\344\223\002*\022(/identity/v1/{parent=residents/*}/events'
+  _globals['_RESIDENTSERVICE'].methods_by_name['ListResidentChanges']._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['ListResidentChanges']._serialized_options = b'\202\323\344\223\002\036\022\034/identity/v1/residentChanges'
+  _globals['_RESIDENTSERVICE'].methods_by_name['IssueHealthCard']._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['IssueHealthCard']._serialized_options = b'\202\323\344\223\0021\",/identity/v1/{parent=residents/*}/healthCard:\001*'
+  _globals['_RESIDENTSERVICE'].methods_by_name['GetHealthCard']._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['GetHealthCard']._serialized_options = b'\202\323\344\223\002,\022*/identity/v1/{name=residents/*/healthCard}'
+  _globals['_RESIDENTSERVICE'].methods_by_name['RevokeHealthCard']._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['RevokeHealthCard']._serialized_options = b'\202\323\344\223\0026\"1/identity/v1/{name=residents/*/healthCard}:revoke:\001*'
+  _globals['_RESIDENTSERVICE'].methods_by_name['CreateHealthCardQrCode']._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['CreateHealthCardQrCode']._serialized_options = b'\202\323\344\223\002<\"7/identity/v1/{name=residents/*/healthCard}:createQrCode:\001*'
+  _globals['_RESIDENTSERVICE'].methods_by_name['VerifyHealthCardQrCode']._loaded_options = None
+  _globals['_RESIDENTSERVICE'].methods_by_name['VerifyHealthCardQrCode']._serialized_options = b'\202\323\344\223\002*\"%/identity/v1/healthCardQrCodes:verify:\001*'
   _globals['_RESIDENTSERVICE'].methods_by_name['GetHealthCardKeys']._loaded_options = None
-  _globals['_RESIDENTSERVICE'].methods_by_name['GetHealthCardKeys']._serialized_options = b'\210\265\030\001'
-  _globals['_REGISTERRESIDENTREQUEST']._serialized_start=247
-  _globals['_REGISTERRESIDENTREQUEST']._serialized_end=416
-  _globals['_REGISTERRESIDENTRESPONSE']._serialized_start=418
-  _globals['_REGISTERRESIDENTRESPONSE']._serialized_end=511
-  _globals['_REGISTERNEWBORNREQUEST']._serialized_start=514
-  _globals['_REGISTERNEWBORNREQUEST']._serialized_end=658
-  _globals['_GETRESIDENTREQUEST']._serialized_start=660
-  _globals['_GETRESIDENTREQUEST']._serialized_end=694
-  _globals['_LOOKUPRESIDENTREQUEST']._serialized_start=696
-  _globals['_LOOKUPRESIDENTREQUEST']._serialized_end=799
-  _globals['_SEARCHRESIDENTSREQUEST']._serialized_start=801
-  _globals['_SEARCHRESIDENTSREQUEST']._serialized_end=926
-  _globals['_SEARCHRESIDENTSRESPONSE']._serialized_start=928
-  _globals['_SEARCHRESIDENTSRESPONSE']._serialized_end=1007
-  _globals['_UPDATERESIDENTREQUEST']._serialized_start=1009
-  _globals['_UPDATERESIDENTREQUEST']._serialized_end=1131
-  _globals['_VERIFYRESIDENTIDENTITYREQUEST']._serialized_start=1134
-  _globals['_VERIFYRESIDENTIDENTITYREQUEST']._serialized_end=1266
-  _globals['_LINKBIRTHCERTIFICATEREQUEST']._serialized_start=1268
-  _globals['_LINKBIRTHCERTIFICATEREQUEST']._serialized_end=1345
-  _globals['_MARKRESIDENTDECEASEDREQUEST']._serialized_start=1347
-  _globals['_MARKRESIDENTDECEASEDREQUEST']._serialized_end=1410
-  _globals['_MERGERESIDENTSREQUEST']._serialized_start=1412
-  _globals['_MERGERESIDENTSREQUEST']._serialized_end=1505
-  _globals['_UNDORESIDENTMERGEREQUEST']._serialized_start=1507
-  _globals['_UNDORESIDENTMERGEREQUEST']._serialized_end=1563
-  _globals['_LISTRESIDENTEVENTSREQUEST']._serialized_start=1565
-  _globals['_LISTRESIDENTEVENTSREQUEST']._serialized_end=1647
-  _globals['_LISTRESIDENTEVENTSRESPONSE']._serialized_start=1649
-  _globals['_LISTRESIDENTEVENTSRESPONSE']._serialized_end=1755
-  _globals['_LISTRESIDENTCHANGESREQUEST']._serialized_start=1757
-  _globals['_LISTRESIDENTCHANGESREQUEST']._serialized_end=1828
-  _globals['_LISTRESIDENTCHANGESRESPONSE']._serialized_start=1830
-  _globals['_LISTRESIDENTCHANGESRESPONSE']._serialized_end=1937
-  _globals['_ISSUEHEALTHCARDREQUEST']._serialized_start=1939
-  _globals['_ISSUEHEALTHCARDREQUEST']._serialized_end=1999
-  _globals['_GETHEALTHCARDREQUEST']._serialized_start=2001
-  _globals['_GETHEALTHCARDREQUEST']._serialized_end=2037
-  _globals['_REVOKEHEALTHCARDREQUEST']._serialized_start=2039
-  _globals['_REVOKEHEALTHCARDREQUEST']._serialized_end=2094
-  _globals['_CREATEHEALTHCARDQRCODEREQUEST']._serialized_start=2096
-  _globals['_CREATEHEALTHCARDQRCODEREQUEST']._serialized_end=2189
-  _globals['_HEALTHCARDQRCODE']._serialized_start=2192
-  _globals['_HEALTHCARDQRCODE']._serialized_end=2324
-  _globals['_VERIFYHEALTHCARDQRCODEREQUEST']._serialized_start=2326
-  _globals['_VERIFYHEALTHCARDQRCODEREQUEST']._serialized_end=2374
-  _globals['_VERIFYHEALTHCARDQRCODERESPONSE']._serialized_start=2377
-  _globals['_VERIFYHEALTHCARDQRCODERESPONSE']._serialized_end=2548
-  _globals['_GETHEALTHCARDKEYSREQUEST']._serialized_start=2550
-  _globals['_GETHEALTHCARDKEYSREQUEST']._serialized_end=2576
-  _globals['_GETHEALTHCARDKEYSRESPONSE']._serialized_start=2578
-  _globals['_GETHEALTHCARDKEYSRESPONSE']._serialized_end=2640
-  _globals['_RESIDENTSERVICE']._serialized_start=2643
-  _globals['_RESIDENTSERVICE']._serialized_end=4711
+  _globals['_RESIDENTSERVICE'].methods_by_name['GetHealthCardKeys']._serialized_options = b'\210\265\030\001\202\323\344\223\002\035\022\033/identity/v1/healthCardKeys'
+  _globals['_REGISTERRESIDENTREQUEST']._serialized_start=277
+  _globals['_REGISTERRESIDENTREQUEST']._serialized_end=446
+  _globals['_REGISTERRESIDENTRESPONSE']._serialized_start=448
+  _globals['_REGISTERRESIDENTRESPONSE']._serialized_end=541
+  _globals['_REGISTERNEWBORNREQUEST']._serialized_start=544
+  _globals['_REGISTERNEWBORNREQUEST']._serialized_end=688
+  _globals['_GETRESIDENTREQUEST']._serialized_start=690
+  _globals['_GETRESIDENTREQUEST']._serialized_end=724
+  _globals['_LOOKUPRESIDENTREQUEST']._serialized_start=726
+  _globals['_LOOKUPRESIDENTREQUEST']._serialized_end=829
+  _globals['_SEARCHRESIDENTSREQUEST']._serialized_start=831
+  _globals['_SEARCHRESIDENTSREQUEST']._serialized_end=956
+  _globals['_SEARCHRESIDENTSRESPONSE']._serialized_start=958
+  _globals['_SEARCHRESIDENTSRESPONSE']._serialized_end=1037
+  _globals['_UPDATERESIDENTREQUEST']._serialized_start=1039
+  _globals['_UPDATERESIDENTREQUEST']._serialized_end=1161
+  _globals['_VERIFYRESIDENTIDENTITYREQUEST']._serialized_start=1164
+  _globals['_VERIFYRESIDENTIDENTITYREQUEST']._serialized_end=1296
+  _globals['_LINKBIRTHCERTIFICATEREQUEST']._serialized_start=1298
+  _globals['_LINKBIRTHCERTIFICATEREQUEST']._serialized_end=1375
+  _globals['_MARKRESIDENTDECEASEDREQUEST']._serialized_start=1377
+  _globals['_MARKRESIDENTDECEASEDREQUEST']._serialized_end=1440
+  _globals['_MERGERESIDENTSREQUEST']._serialized_start=1442
+  _globals['_MERGERESIDENTSREQUEST']._serialized_end=1535
+  _globals['_UNDORESIDENTMERGEREQUEST']._serialized_start=1537
+  _globals['_UNDORESIDENTMERGEREQUEST']._serialized_end=1593
+  _globals['_LISTRESIDENTEVENTSREQUEST']._serialized_start=1595
+  _globals['_LISTRESIDENTEVENTSREQUEST']._serialized_end=1677
+  _globals['_LISTRESIDENTEVENTSRESPONSE']._serialized_start=1679
+  _globals['_LISTRESIDENTEVENTSRESPONSE']._serialized_end=1785
+  _globals['_LISTRESIDENTCHANGESREQUEST']._serialized_start=1787
+  _globals['_LISTRESIDENTCHANGESREQUEST']._serialized_end=1858
+  _globals['_LISTRESIDENTCHANGESRESPONSE']._serialized_start=1860
+  _globals['_LISTRESIDENTCHANGESRESPONSE']._serialized_end=1967
+  _globals['_ISSUEHEALTHCARDREQUEST']._serialized_start=1969
+  _globals['_ISSUEHEALTHCARDREQUEST']._serialized_end=2029
+  _globals['_GETHEALTHCARDREQUEST']._serialized_start=2031
+  _globals['_GETHEALTHCARDREQUEST']._serialized_end=2067
+  _globals['_REVOKEHEALTHCARDREQUEST']._serialized_start=2069
+  _globals['_REVOKEHEALTHCARDREQUEST']._serialized_end=2124
+  _globals['_CREATEHEALTHCARDQRCODEREQUEST']._serialized_start=2126
+  _globals['_CREATEHEALTHCARDQRCODEREQUEST']._serialized_end=2219
+  _globals['_HEALTHCARDQRCODE']._serialized_start=2222
+  _globals['_HEALTHCARDQRCODE']._serialized_end=2354
+  _globals['_VERIFYHEALTHCARDQRCODEREQUEST']._serialized_start=2356
+  _globals['_VERIFYHEALTHCARDQRCODEREQUEST']._serialized_end=2404
+  _globals['_VERIFYHEALTHCARDQRCODERESPONSE']._serialized_start=2407
+  _globals['_VERIFYHEALTHCARDQRCODERESPONSE']._serialized_end=2578
+  _globals['_GETHEALTHCARDKEYSREQUEST']._serialized_start=2580
+  _globals['_GETHEALTHCARDKEYSREQUEST']._serialized_end=2606
+  _globals['_GETHEALTHCARDKEYSRESPONSE']._serialized_start=2608
+  _globals['_GETHEALTHCARDKEYSRESPONSE']._serialized_end=2670
+  _globals['_RESIDENTSERVICE']._serialized_start=2673
+  _globals['_RESIDENTSERVICE']._serialized_end=5717
 # @@protoc_insertion_point(module_scope)
