@@ -38,6 +38,7 @@ ID = "rhip.api.identity.v1.IdentityService."
 RES = "rhip.api.identity.v1.ResidentService."
 ARC = "rhip.api.archives.v1.ArchivesService."
 PEER = "rhip.api.archives.v1.ArchivesPeerService."
+LOC = "rhip.api.locator.v1.LocatorService."
 
 RULES: dict[str, Rule] = {
     # identity: regions, tenants, users, grants, tokens, audit
@@ -134,6 +135,10 @@ RULES: dict[str, Rule] = {
     PEER + "CloseRecordTransfer": _r("cell", "transfer_id:transfer_id"),
     PEER + "RelayRecordTransferDecision": _r("cell", "transfer_id:transfer_id"),
     PEER + "WithdrawRecordTransfer": _r("cell", "transfer_id:transfer_id"),
+    # the platform's resident locator (served by the gateway itself): cell accounts only
+    LOC + "ClaimOpenRecord": _r("cell"),
+    LOC + "ReleaseOpenRecord": _r("cell"),
+    LOC + "MoveOpenRecord": _r("cell"),
 }
 
 ACCESS = frozenset({"read", "write", "list", "search", "cell", "public"})
