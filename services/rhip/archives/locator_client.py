@@ -96,8 +96,8 @@ class LocatorClient:
         return bool(answer.released)  # type: ignore[attr-defined]
 
     def release_quietly(self, record_id: str) -> None:
-        """Best effort (a record that is no longer open): a failure is logged, and the
-        reconciliation (``rhip admin locator-backfill --prune``) clears what stays behind."""
+        """Best effort (a record that is no longer open): a failure is logged (record id and
+        reason only); the claim stays until released again (see docs/architecture.md)."""
         try:
             self.release(record_id)
         except RhipError as error:
