@@ -7,7 +7,8 @@ locator"): add the new key in front (lookups then match digests under every list
 claims are written under the new one), run ``rhip admin locator-backfill`` in every cell (it
 re-claims each open record under the current key from the cells' clear documents), then
 ``rhip admin locator-purge-key <old id>`` and drop the old key from the list.
-In development without it, one key (id ``dev``) is derived from ``RHIP_SECRET_KEY``.
+In development without it, one key (id ``dev``) is derived from ``RHIP_SECRET_KEY`` (or, with
+no secret either, from a fixed development-only constant).
 """
 
 from __future__ import annotations
@@ -40,9 +41,11 @@ def load_locator_settings(settings: Settings) -> LocatorSettings:
     raw = env.get(KEYS, "")
     if raw:
         return LocatorSettings(url, _parse_keys(raw))
-    if not settings.development or settings.secret_key is None:
+    if not settings.development:
         raise ConfigError(f"{KEYS} is required outside development mode")
-    derived = hmac.new(settings.secret_key, b"rhip-locator-key", hashlib.sha256).digest()
+    # Development only: stable across restarts so that the demo's claims stay found.
+    base = settings.secret_key or b"rhip-development-only-locator-key"
+    derived = hmac.new(base, b"rhip-locator-key", hashlib.sha256).digest()
     return LocatorSettings(url, (("dev", derived),))
 
 
