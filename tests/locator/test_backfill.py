@@ -8,11 +8,13 @@ from __future__ import annotations
 import base64
 import io
 import os
+import time
 import uuid
 
 import grpc
 import pytest
 import sqlalchemy as sa
+from archives.helpers import days_ago
 from conftest import make_settings
 from locator.platform import JIANGSU, SHANDONG, Platform
 from locator.test_locator import (
@@ -23,9 +25,27 @@ from locator.test_locator import (
     _retrying,
     _xuzhou_record,
 )
+from rhip.api.archives.v1 import archives_service_pb2 as apb
+from rhip.api.archives.v1 import archives_service_pb2_grpc
+from rhip.api.archives.v1 import health_record_pb2 as rec
+from rhip.kit.errors import RhipError
 from rhip.locator.backfill import backfill_cell, print_reconciliation
 from rhip.locator.server import open_locator
 from rhip.locator.settings import load_locator_settings
+
+
+def _until_the_cell_reaches_the_locator(p: Platform, seconds: float = 20.0) -> None:
+    """The cell's channel to a restarted gateway reconnects after its backoff."""
+    locator = p.cells[JIANGSU].cell.part("archives").usecases.locator
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            locator.release("probe")
+            return
+        except RhipError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def _forget_everything(p: Platform) -> None:
@@ -96,3 +116,28 @@ def test_a_key_rotation_rekeys_by_backfill_and_purges_the_old_key(platform: Plat
         assert usecases.purge_key("dev") == 0
     finally:
         db.dispose()
+
+
+def test_a_termination_while_the_locator_is_down_stands_and_the_backfill_clears_its_claim(
+    platform: Platform,
+) -> None:
+    p = platform
+    jiangsu = p.cells[JIANGSU].channel
+    xz = p.md("xz-doctor-1", "320300", jiangsu)
+    record = _xuzhou_record(p, p.md("xz-doctor-1", "320300"))
+    p.stop_gateway()
+    ended = archives_service_pb2_grpc.ArchivesServiceStub(jiangsu).TerminateHealthRecord(
+        apb.TerminateHealthRecordRequest(
+            name=record.name, reason=rec.TERMINATION_REASON_MOVED_OUT,
+            termination_date=days_ago(1), destination="山东省枣庄市",
+        ),
+        metadata=xz, timeout=15,
+    )  # fmt: skip
+    assert ended.state == rec.RECORD_STATE_TERMINATED  # the cell's own change goes on
+    assert len(p.claim_rows()) == 1  # the release could not reach the locator
+    p.start_gateway()
+    _until_the_cell_reaches_the_locator(p)
+    report = backfill_cell(p.cells[JIANGSU].cell, io.StringIO())
+    assert report.released == 1 and p.claim_rows() == []
+    zz = p.md("zz-doctor-1", "370400")
+    assert _retrying(lambda: _create(p, zz, _register(p, zz, "370402"))).name

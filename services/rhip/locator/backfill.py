@@ -5,7 +5,7 @@ health record of the cell at the locator, through the gateway, as the cell's acc
 batches by record id with progress. Idempotent: a record claimed already is claimed again
 without change (under the current key, so that the same run re-keys after a rotation), and a
 record another cell also holds open is recorded beside it (``backfill``): the reconciliation
-lists it. The cell's composition root gives it both of the cell's services (archives' open
+lists it. Then the claims of terminated records that a failed release left behind go. The cell's composition root gives it both of the cell's services (archives' open
 records, identity's clear primary document of each resident, never printed).
 
 ``rhip admin locator-reconcile`` (at the gateway, with its settings): the persons with open
@@ -24,6 +24,7 @@ from typing import Any, TextIO
 import sqlalchemy as sa
 from rhip.api.identity.v1 import resident_pb2
 from rhip.archives.locator_client import OpenRecord
+from rhip.archives.records.domain import RecordState
 from rhip.archives.records.store import RECORDS
 from rhip.archives.transfers.domain import IdentityDocument
 from rhip.identity.directory.store import DirectoryRepository
@@ -38,16 +39,17 @@ class BackfillReport:
     double_open: int = 0
     without_document: int = 0
     failed: int = 0
+    released: int = 0  # claims of terminated records left behind (a release that failed)
 
 
-def _open_records(archives_db: Any, batch: int) -> Iterator[list[Any]]:
+def _records(archives_db: Any, batch: int, where: Any) -> Iterator[list[Any]]:
     last = ""
     while True:
         with archives_db.read() as conn:
             rows = conn.execute(
                 sa.select(RECORDS.c.id, RECORDS.c.resident_id, RECORDS.c.managing_tenant_id,
                           RECORDS.c.managing_region)
-                .where(RECORDS.c.open_resident_id.is_not(None), RECORDS.c.id > last)
+                .where(where, RECORDS.c.id > last)
                 .order_by(RECORDS.c.id)
                 .limit(batch)
             ).all()  # fmt: skip
@@ -69,7 +71,7 @@ def backfill_cell(cell: Any, out: TextIO, batch: int = 200) -> BackfillReport:
         )
     report = BackfillReport()
     names: dict[str, str] = {}
-    for rows in _open_records(archives.db, batch):
+    for rows in _records(archives.db, batch, RECORDS.c.open_resident_id.is_not(None)):
         for row in rows:
             report.open_records += 1
             with identity.residents.reading() as residents:
@@ -104,6 +106,15 @@ def backfill_cell(cell: Any, out: TextIO, batch: int = 200) -> BackfillReport:
             file=out,
             flush=True,
         )
+    # Claims a failed release left behind (the locator was down when the record ended).
+    for rows in _records(archives.db, batch, RECORDS.c.state == RecordState.TERMINATED.value):
+        for row in rows:
+            try:
+                report.released += locator.release(row.id)
+            except RhipError as error:
+                report.failed += 1
+                print(f"record {row.id}: {error.reason}", file=out)
+    print(f"locator backfill: {report.released} claims of terminated records released", file=out)
     return report
 
 
