@@ -115,6 +115,40 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo_platform(_settings(args), cell_base_port=args.cell_base_port)
 
 
+def cmd_locator_backfill(args: argparse.Namespace) -> int:
+    from rhip.cell import build_cell
+    from rhip.locator.backfill import backfill_cell
+
+    cell = build_cell(_settings(args), ("identity", "archives"))
+    try:  # not started: the backfill reads the cell's databases and calls only the gateway
+        report = backfill_cell(cell, sys.stdout, batch=args.batch)
+    finally:
+        cell.stop(0)
+    return 1 if report.failed else 0
+
+
+def cmd_locator_reconcile(args: argparse.Namespace) -> int:
+    from rhip.locator.backfill import print_reconciliation
+    from rhip.locator.server import open_locator
+
+    db, usecases = open_locator(_settings(args))
+    try:
+        return 1 if print_reconciliation(usecases, sys.stdout) else 0
+    finally:
+        db.dispose()
+
+
+def cmd_locator_purge_key(args: argparse.Namespace) -> int:
+    from rhip.locator.server import open_locator
+
+    db, usecases = open_locator(_settings(args))
+    try:
+        print(f"removed {usecases.purge_key(args.key_id)} claims under key {args.key_id}")
+    finally:
+        db.dispose()
+    return 0
+
+
 def _service_names() -> tuple[str, ...]:
     from rhip.modules import REGISTRY
 
@@ -191,6 +225,24 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATABASE_URL",
         help="the cell's identity database (default: RHIP_IDENTITY_DATABASE_URL or its default)",
     )
+
+    backfill = admin_sub.add_parser(
+        "locator-backfill",
+        help="claim every open record of the cell at the platform's resident locator (idempotent)",
+    )
+    cell_args(backfill)
+    backfill.add_argument("--batch", type=int, default=200, help="records per batch (200)")
+    backfill.set_defaults(func=cmd_locator_backfill)
+    reconcile = admin_sub.add_parser(
+        "locator-reconcile",
+        help="at the gateway: list persons with open records in more than one cell (exit 1 if any)",
+    )
+    reconcile.set_defaults(func=cmd_locator_reconcile)
+    purge = admin_sub.add_parser(
+        "locator-purge-key", help="at the gateway: drop the claims under a retired locator key"
+    )
+    purge.add_argument("key_id")
+    purge.set_defaults(func=cmd_locator_purge_key)
 
     from rhip.audit_cli import add_audit_commands
 

@@ -85,6 +85,8 @@ def _set_aside_another_demo_world(data_dir: Path) -> None:
         aside.mkdir()
         for code in seeded:
             (data_dir / code).rename(aside / code)
+        if (data_dir / "platform").exists():  # the locator's claims of those cells' records
+            (data_dir / "platform").rename(aside / "platform")
         print(f"demo data of an older layout moved to {aside}; seeding the current one")
     stamp.write_text(f"{DEMO_WORLD_VERSION}\n")
 
@@ -109,7 +111,16 @@ def run_demo_platform(settings: Settings, cell_base_port: int = 50061) -> int:
         )
     )  # fmt: skip
     processes: list[subprocess.Popen[bytes]] = []
+    gateway = None
     try:
+        # The gateway first: it serves the platform's resident locator, which the cells'
+        # archives ask while seeding their demo records (through it, as their cell accounts).
+        # HTTP/JSON next to gRPC (RHIP_GATEWAY_HTTP_LISTEN; the demo's default: port 8080).
+        settings = replace(
+            settings, gateway_http_listen=settings.gateway_http_listen or _demo_http_listen(host)
+        )
+        gateway = build_gateway(settings, RoutingTable.from_file(routes_path))
+        port = gateway.start(settings.listen)
         for i, (code, address) in enumerate(cells):
             log_path = data_dir / code / "cell.log"
             log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -143,17 +154,12 @@ def run_demo_platform(settings: Settings, cell_base_port: int = 50061) -> int:
                 process,
                 data_dir / code / "cell.log",
             )
-        # HTTP/JSON next to gRPC (RHIP_GATEWAY_HTTP_LISTEN; the demo's default: port 8080).
-        settings = replace(
-            settings, gateway_http_listen=settings.gateway_http_listen or _demo_http_listen(host)
-        )
-        gateway = build_gateway(settings, RoutingTable.from_file(routes_path))
-        port = gateway.start(settings.listen)
         _print_welcome(f"{host}:{port}", cells)
         _print_http_hints(f"{host}:{gateway.http_port}")
         run_until_signal(gateway.server)
-        gateway.stop()
     finally:
+        if gateway is not None:
+            gateway.stop()
         for process in processes:
             if process.poll() is None:
                 process.terminate()

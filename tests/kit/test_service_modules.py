@@ -16,7 +16,7 @@ import yaml
 from conftest import make_settings
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from rhip.cell import build_cell, migrate_cell
-from rhip.kit.apis import methods
+from rhip.kit.apis import PLATFORM_APIS, api_names, methods
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.modules import Built, CellContext, Registry, ServiceModule
 from rhip.kit.server import ServiceSpec
@@ -120,8 +120,12 @@ def test_registry_refuses_unknown_services_and_modules_before_their_requirements
 
 
 def test_the_registry_serves_every_api_and_the_chart_lists_the_same_services() -> None:
+    # Every API is either a cell's (served by a registry module) or named a platform API
+    # (served by the gateway process itself: the resident locator); never both, never neither.
     apis = {m.api for m in methods().values()}
-    assert set(REGISTRY.names) == apis
+    assert set(REGISTRY.names) == apis - PLATFORM_APIS
+    assert apis >= PLATFORM_APIS and not PLATFORM_APIS & set(REGISTRY.names)
+    assert set(api_names()) == set(REGISTRY.names)
     values = yaml.safe_load((CHART / "values.yaml").read_text())
     assert set(values["services"]) == set(REGISTRY.names)
     schema = json.loads((CHART / "values.schema.json").read_text())

@@ -46,6 +46,7 @@ TEL = "rhip.api.referral.v1.TeleconsultationService."
 QUA = "rhip.api.identity.v1.QualificationService."
 MCH = "rhip.api.mch.v1.MchService."
 EMR = "rhip.api.emr.v1.EmrService."
+LOC = "rhip.api.locator.v1.LocatorService."
 
 RULES: dict[str, Rule] = {
     # identity: regions, tenants, users, grants, tokens, audit
@@ -220,6 +221,10 @@ RULES: dict[str, Rule] = {
     EMR + "RevokeConsent": _r("write", "name:consent"),
     EMR + "ReviewBreakGlassAccess": _r("write", "name:break_glass"),
     EMR + "StartBreakGlass": _r("write", "parent:resident"),
+    # the platform's resident locator (served by the gateway itself): cell accounts only
+    LOC + "ClaimOpenRecord": _r("cell"),
+    LOC + "ReleaseOpenRecord": _r("cell"),
+    LOC + "MoveOpenRecord": _r("cell"),
 }
 
 ACCESS = frozenset({"read", "write", "list", "search", "cell", "public"})

@@ -13,6 +13,11 @@ from pathlib import Path
 import rhip.api
 from rhip.api.common.v1 import common_pb2
 
+# Platform-level APIs: served by the gateway process itself (never forwarded to a cell, never
+# served by a cell's registry), callable by the cells' own service accounts only. The resident
+# locator (rhip.locator) keeps one person's open record unique across every cell.
+PLATFORM_APIS: frozenset[str] = frozenset({"locator"})
+
 
 @dataclass(frozen=True)
 class MethodInfo:
@@ -58,14 +63,22 @@ def methods() -> dict[str, MethodInfo]:
 
 
 def api_names() -> tuple[str, ...]:
-    """The rhip services with an API (``rhip.api.<name>.v1``), sorted: what a cell can serve,
-    a routing table can name and ``RHIP_<NAME>_DATABASE_URL`` can configure. The registry of
-    service modules (rhip.modules) serves exactly these (tests/kit/test_service_modules.py)."""
+    """The rhip services with a cell API (``rhip.api.<name>.v1``, not a platform API), sorted:
+    what a cell can serve and a routing table can name. The registry of service modules
+    (rhip.modules) serves exactly these (tests/kit/test_service_modules.py)."""
+    return tuple(sorted({m.api for m in methods().values() if m.api not in PLATFORM_APIS}))
+
+
+def database_names() -> tuple[str, ...]:
+    """Every API with a database of its own (``RHIP_<NAME>_DATABASE_URL``): the cells' and the
+    platform's (the locator's, at the gateway)."""
     return tuple(sorted({m.api for m in methods().values()}))
 
 
-def service_names() -> list[str]:
-    return sorted({m.service for m in methods().values()})
+def service_names(*, platform: bool = False) -> list[str]:
+    """The gRPC services the cells serve (the gateway forwards them); with ``platform``, the
+    platform-level ones the gateway serves itself instead."""
+    return sorted({m.service for m in methods().values() if (m.api in PLATFORM_APIS) == platform})
 
 
 def public_methods(service: str | None = None) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rhip.kit.apis import api_names
+from rhip.kit.apis import database_names
 from rhip.kit.tenancy import is_region_code
 from rhip.kit.tls import TlsConfigError, TlsSettings, load_tls_settings
 
@@ -175,7 +175,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         raise ConfigError("RHIP_SECRET_KEY is required outside development mode")
     urls = {
         svc: env[f"RHIP_{svc.upper()}_DATABASE_URL"]
-        for svc in api_names()
+        for svc in database_names()
         if env.get(f"RHIP_{svc.upper()}_DATABASE_URL")
     }
     exporter = env.get("RHIP_TRACES_EXPORTER") or env.get("OTEL_TRACES_EXPORTER") or "none"

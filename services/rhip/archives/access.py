@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from rhip.archives import common
 from rhip.archives.clients import IdentityClient, OtherCells, TenantFacts
 from rhip.archives.follow_ups.domain import FollowUpPolicy
+from rhip.archives.locator_client import LocatorClient
 from rhip.archives.records.domain import HealthRecord
 from rhip.archives.repository import ArchivesRepository
 from rhip.archives.roles import ARCHIVES
@@ -43,6 +44,8 @@ class UseCaseBase:
     ) -> None:
         self.escalate_after_days = escalate_after_days
         self.cells = cells
+        # The platform's resident locator, when the cell has a gateway and a cell account.
+        self.locator = LocatorClient(cells, cell) if cells is not None else None
         self.issuer = issuer or f"rhip-identity/{cell}"
         self.db = db
         self.authz = authorizer

@@ -41,6 +41,9 @@ class ResidentFacts:
     state: str  # VERIFIED, PROVISIONAL, MERGED, DECEASED
     birth_date: date
     display_name: str = ""  # never logged
+    # The primary (verified) document in clear when the caller may read it (the locator's
+    # digest input; never logged), else None.
+    document: IdentityDocument | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class TenantFacts:
     type: str  # TENANT_TYPE_…
     region_code: str
     active: bool
+    display_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,11 +127,15 @@ class IdentityClient:
             )
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
+        primary = next((d for d in reply.documents if d.primary and not d.masked), None)
         return ResidentFacts(
             reply.resident_id,
             resident_pb2.ResidentState.Name(reply.state).removeprefix("RESIDENT_STATE_"),
             date.fromisoformat(reply.birth_date),
             reply.display_name,
+            IdentityDocument(primary.type, primary.number, primary.issuing_country)
+            if primary is not None
+            else None,
         )
 
     def verify_card(self, payload: str, token: str) -> CardScan:
@@ -164,6 +172,7 @@ class IdentityClient:
             tenant_pb2.TenantType.Name(reply.type),
             reply.region_code,
             reply.state == tenant_pb2.TENANT_STATE_ACTIVE,
+            reply.display_name,
         )
 
 
@@ -214,6 +223,10 @@ class OtherCells:
                     ServiceCredentials(gateway, s.cell_client_id, s.cell_client_secret, s.cell),
                 )
             return self._remote
+
+    def gateway(self) -> CrossCellClient:
+        """The cell account's client of the gateway (other cells, the platform's locator)."""
+        return self._client()
 
     def _call(self, region: str, method: str, request: Any, *, as_cell: bool = False) -> Any:
         """``as_cell``: the cell acts for itself (on behalf of its own account), as when the

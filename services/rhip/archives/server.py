@@ -11,6 +11,7 @@ from pathlib import Path
 from rhip.api.archives.v1 import archives_peer_service_pb2_grpc, archives_service_pb2_grpc
 from rhip.archives.clients import IdentityClient, OtherCells
 from rhip.archives.follow_ups.domain import BloodPressure, FollowUpPolicy
+from rhip.archives.locator_client import LocatorClient
 from rhip.archives.peer_servicer import PEER_SERVICE_NAME, ArchivesPeerServicer
 from rhip.archives.quality import indicator_counts
 from rhip.archives.resident_events.consumer import ResidentEventsConsumer
@@ -135,7 +136,9 @@ def build_archives(
     ]
     return ArchivesService(
         db, authorizer, owns, usecases, specs, policy_db,
-        resident_events=_resident_events(settings, options, db, identity_address, peers),
+        resident_events=_resident_events(
+            settings, options, db, identity_address, peers, usecases.locator
+        ),
         sweeper=sweeper,
     )  # fmt: skip
 
@@ -146,6 +149,7 @@ def _resident_events(
     db: Database,
     identity_address: Callable[[], str],
     peers: ChannelPool,
+    locator: LocatorClient | None = None,
 ) -> ResidentEventsConsumer | None:
     feed = ResidentFeed(settings, identity_address, peers)
     if not feed.configured:
@@ -155,5 +159,5 @@ def _resident_events(
         )
         return None
     return ResidentEventsConsumer(
-        ResidentEvents(db), feed, options.resident_events_interval_seconds
+        ResidentEvents(db, locator=locator), feed, options.resident_events_interval_seconds
     )

@@ -16,7 +16,7 @@ import grpc
 from rhip.gateway.bulkhead import Bulkheads
 from rhip.gateway.guard import Guard
 from rhip.gateway.ratelimit import RateLimiter
-from rhip.kit.apis import MethodInfo, methods
+from rhip.kit.apis import PLATFORM_APIS, MethodInfo, methods
 from rhip.kit.authn import optional_principal
 from rhip.kit.channels import ChannelPool
 from rhip.kit.deadlines import MIN_USEFUL_SECONDS, too_late
@@ -70,7 +70,8 @@ class CellProxy(grpc.GenericRpcHandler):
         self._limiter = limiter
         self._default_timeout = default_timeout
         self._bulkheads = bulkheads or Bulkheads(NO_LIMIT)
-        self._methods = methods()
+        # Platform APIs (the locator) are served by the gateway itself, never forwarded.
+        self._methods = {p: m for p, m in methods().items() if m.api not in PLATFORM_APIS}
         # (channel id, method) → (channel, multi-callable); the channel is kept to detect reuse
         # of an id after a routing reload closed the old channel.
         self._calls: dict[tuple[int, str], tuple[grpc.Channel, Any]] = {}

@@ -27,6 +27,7 @@ from rhip.kit.server import RhipServer, ServiceSpec
 from rhip.kit.telemetry import build_meter, build_tracer_provider
 from rhip.kit.transport import GATEWAY, Transport
 from rhip.kit.workers import PeriodicWorker
+from rhip.locator.server import Locator, build_locator
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ class Gateway:
     http: HttpGateway | None = None
     http_listen: str = ""
     http_port: int = 0
+    # The platform-level resident locator this process serves itself (rhip.locator).
+    locator: Locator | None = None
 
     def __post_init__(self) -> None:
         self._routes_watcher = PeriodicWorker("routes-watcher", self._reload_routes, 1.0)
@@ -78,6 +81,8 @@ class Gateway:
         self.metrics.stop()
         self.server.stop(grace)
         self.channels.close()
+        if self.locator is not None:
+            self.locator.close()
         self.tracer_provider.shutdown()
 
 
@@ -120,6 +125,9 @@ def build_gateway(
         )
         for i, name in enumerate(names)
     ]
+    # Platform-level APIs are served here, not forwarded: the resident locator.
+    locator = build_locator(settings, routes)
+    specs.append(locator.spec)
     tracer_provider = tracer_provider or build_tracer_provider(
         settings.traces_exporter, "rhip-gateway"
     )
@@ -160,4 +168,5 @@ def build_gateway(
         metrics_listen=settings.metrics_listen,
         http=http,
         http_listen=settings.gateway_http_listen,
+        locator=locator,
     )

@@ -11,6 +11,8 @@ from typing import Any
 
 from rhip.archives import common
 from rhip.archives.access import UseCaseBase
+from rhip.archives.clients import ResidentFacts, TenantFacts
+from rhip.archives.locator_client import OpenRecord
 from rhip.archives.records import domain
 from rhip.archives.records.domain import (
     HealthRecord,
@@ -66,6 +68,53 @@ class RecordUseCases(UseCaseBase):
                 reason="RESIDENT_NOT_VERIFIED",
                 metadata={"state": resident.state},
             )
+        with self.db.read() as conn:  # the cell's own rule first: no locator needed for it
+            existing = ArchivesRepository(conn).open_record_of(resident.resident_id)
+        if existing is not None:
+            raise self._record_exists(existing)
+        record_id = new_id()
+        located = self._claim_at_locator(resident, record_id, tenant)
+        try:
+            return self._commit_new(
+                record_id, resident, tenant, scope, township, village, basic, request_id
+            )
+        except BaseException:
+            if located:  # nothing was written here: the claim goes too
+                assert self.locator is not None
+                self.locator.release_quietly(record_id)
+            raise
+
+    def _claim_at_locator(
+        self, resident: ResidentFacts, record_id: str, tenant: TenantFacts
+    ) -> bool:
+        """Platform-wide one open record per person: claims it at the locator before anything
+        is written (RECORD_EXISTS when another cell holds one; UNAVAILABLE when the locator
+        cannot be reached). False when the cell has no gateway (a cell on its own)."""
+        if self.locator is None or not self.locator.enabled:
+            return False
+        if resident.document is None:
+            raise FailedPrecondition(
+                "the resident's verified document is needed to check other cells",
+                reason="DOCUMENT_UNREADABLE",
+            )
+        self.locator.claim(
+            resident.document,
+            OpenRecord(resident.resident_id, record_id, tenant.display_name, tenant.region_code),
+        )
+        return True
+
+    def _commit_new(
+        self,
+        record_id: str,
+        resident: ResidentFacts,
+        tenant: TenantFacts,
+        scope: str,
+        township: str,
+        village: str,
+        basic: dict[str, Any],
+        request_id: str,
+    ) -> HealthRecord:
+        principal = current_principal()
         now = self.clock()
         with self._unit() as repo:
             claim(repo.s, request_id)
@@ -75,7 +124,7 @@ class RecordUseCases(UseCaseBase):
             prefix = f"{tenant.region_code}{township}{village}"
             serial = repo.next_serial(tenant.tenant_id, prefix)
             record = HealthRecord(
-                record_id=new_id(),
+                record_id=record_id,
                 record_number=domain.record_number(tenant.region_code, township, village, serial),
                 resident_id=resident.resident_id,
                 birth_date=resident.birth_date,
@@ -227,7 +276,11 @@ class RecordUseCases(UseCaseBase):
                 repo, "record.terminate", f"healthRecords/{record.record_id}", record.scope_path,
                 resident=record.resident_id, reason=termination.reason.value,
             )  # fmt: skip
-            return ended
+        if self.locator is not None and self.locator.enabled:
+            # No longer open: another cell may now create the person's record. Best effort:
+            # the termination stands when the locator is down (the backfill's prune clears it).
+            self.locator.release_quietly(record.record_id)
+        return ended
 
     def reactivate(self, name: str, reason: str) -> HealthRecord:
         principal = current_principal()

@@ -25,6 +25,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from rhip.archives.locator_client import LocatorClient
 from rhip.archives.records.domain import HealthRecord, RecordState, Termination, TerminationReason
 from rhip.archives.repository import ArchivesRepository
 from rhip.archives.resident_events.feed import FeedChange
@@ -39,12 +40,20 @@ DECEASED_DECLINE_REASON = "居民已死亡，档案已终止 (the resident died;
 # No national deadline exists for resolving a duplicate record: two weeks, as for the other
 # follow-up tasks of §2.6.
 DUPLICATE_REVIEW_DAYS = 14
+TERMINATED = "terminated "  # the outcome of a death that ended an open record: + its id
 
 
 class ResidentEvents:
-    def __init__(self, db: Database, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        locator: LocatorClient | None = None,
+    ):
         self.db = db
         self.clock = clock
+        # The platform's resident locator: a record a death terminated is no longer open.
+        self.locator = locator
 
     def cursor(self) -> int:
         with self.db.read() as conn:
@@ -75,6 +84,8 @@ class ResidentEvents:
                 outcome = handler(records, events, change, now) if handler else "unknown kind"
                 events.mark_applied(change.sequence, change.kind, change.resident_id, outcome, now)
             events.set_cursor(change.sequence, now)
+        if outcome.startswith(TERMINATED) and self.locator is not None and self.locator.enabled:
+            self.locator.release_quietly(outcome.removeprefix(TERMINATED))  # best effort
         return outcome
 
     # -- handlers ------------------------------------------------------------------------------
@@ -107,7 +118,7 @@ class ResidentEvents:
                 records, record, "TRANSFER_DECLINED", change, now, transfer=pending.transfer_id
             )
             self._audit(records, "record.transfer_decline", record, change, reason="death")
-        return f"terminated {record.record_id}"
+        return f"{TERMINATED}{record.record_id}"
 
     def _merge(
         self,

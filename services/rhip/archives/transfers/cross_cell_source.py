@@ -257,6 +257,7 @@ class CrossCellSource(CrossCellTransfers):
                 return current
             record = repo.get(transfer.record_id, for_update=True)
             assert record is not None
+            self._move_at_locator(transfer, imported.record_id)
             repo.save(record.changed(now, state=RecordState.TRANSFERRED), record.version)
             repo.set_plans_state(record.record_id, "closed")
             repo.hand_over_tasks(record.record_id)
@@ -274,6 +275,16 @@ class CrossCellSource(CrossCellTransfers):
                 destination_region=transfer.peer_region,
             )  # fmt: skip
             return done
+
+    def _move_at_locator(self, transfer: Transfer, destination_record_id: str) -> None:
+        """In the step that makes the record TRANSFERRED here (before it commits): the
+        platform's locator now places the person's open record in the destination cell. The
+        locator being unreachable fails the step (UNAVAILABLE): the transfer stays HANDING_OVER
+        and a retry of the confirm ends here again (the import is idempotent)."""
+        if self.locator is not None and self.locator.enabled:
+            self.locator.move(
+                transfer.record_id, transfer.destination_region, destination_record_id
+            )
 
     def _start_hand_over(
         self, repo: ArchivesRepository, transfer: Transfer, principal: Principal, now: datetime
