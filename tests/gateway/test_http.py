@@ -211,6 +211,36 @@ def test_archives_methods_are_reachable(platform: HttpPlatform) -> None:
     assert missing.detail("ErrorInfo")["domain"] == "archives.rhip"
 
 
+def test_the_other_services_are_reachable(platform: HttpPlatform) -> None:
+    """referral, teleconsultation, mch, emr and qualifications answer over HTTP from their
+    cells: lists with the caller's token, a custom method's body, the public signing key
+    without one."""
+    token, principal = platform.login("xz-doctor-1", JIANGSU_CITY)
+    parent = f"tenants/{principal['tenantId']}"
+    for path in (
+        f"/referral/v1/{parent}/referrals?box=BOX_INBOX",
+        f"/referral/v1/{parent}/teleconsultations",
+        f"/mch/v1/{parent}/pregnancies?overdueOnly=true",
+        f"/emr/v1/{parent}/parkedDocuments",
+        f"/identity/v1/{parent}/qualifications?showRevoked=false",
+    ):
+        reply = platform.request("GET", path, token=token)
+        assert reply.status == 200, (path, reply.body)
+    not_a_bool = platform.request(
+        "GET", f"/mch/v1/{parent}/pregnancies?overdueOnly=yes", token=token
+    )
+    assert not_a_bool.status == 400 and not_a_bool.fields == ["overdueOnly"], not_a_bool.body
+    missing = platform.request(
+        "POST", "/referral/v1/referrals/0193a000-0000:reject", {"reason": "x"}, token=token
+    )
+    assert missing.status in (403, 404), missing.body
+    assert missing.detail("ErrorInfo")["domain"] == "referral.rhip"
+    key = platform.request(
+        "GET", "/referral/v1/reportSigningKey", headers={"x-rhip-region": JIANGSU_CITY}
+    )
+    assert key.status == 200 and key.body["publicKey"], key.body
+
+
 def test_cross_cell_methods_have_no_http_path(platform: HttpPlatform, admin: str) -> None:
     for path in ("/archives/v1/recordTransfers:open", "/archives/v1/healthRecords:import"):
         reply = platform.request("POST", path, {}, token=admin)

@@ -125,7 +125,8 @@ def _put(fields: dict[str, Any], path: str, value: Any) -> None:
 
 
 def _put_query(fields: dict[str, Any], message: Descriptor, name: str, value: str) -> None:
-    """A query parameter (``pageSize=10``, ``update_mask=a,b``, repeated ``tag=x&tag=y``)."""
+    """A query parameter (``pageSize=10``, ``update_mask=a,b``, repeated ``tag=x&tag=y``,
+    ``overdueOnly=true``)."""
     descriptor: FieldDescriptor | None = None
     current = message
     for part in name.split("."):
@@ -135,14 +136,17 @@ def _put_query(fields: dict[str, Any], message: Descriptor, name: str, value: st
         if descriptor.message_type is not None:
             current = descriptor.message_type
     assert descriptor is not None
+    typed: Any = value
+    if descriptor.type == FieldDescriptor.TYPE_BOOL and value in ("true", "false"):
+        typed = value == "true"  # JSON wants a boolean; a string stays (and is refused)
     if descriptor.is_repeated:
         *parents, last = name.split(".")
         holder = fields
         for part in parents:
             holder = holder.setdefault(part, {})
-        holder.setdefault(last, []).append(value)
+        holder.setdefault(last, []).append(typed)
     else:
-        _put(fields, name, value)
+        _put(fields, name, typed)
 
 
 def _parse_error(text: str) -> InvalidArgument:

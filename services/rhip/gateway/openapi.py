@@ -121,6 +121,15 @@ def comments_of(files: descriptor_pb2.FileDescriptorSet) -> dict[str, str]:
     return {name: text for name, text in found.items() if text}
 
 
+def _singular(collection: str) -> str:
+    """``tenants`` → ``tenant``, ``pregnancies`` → ``pregnancy``, ``accesses`` → ``access``."""
+    if collection.endswith("ies"):
+        return collection[:-3] + "y"
+    if collection.endswith("sses"):
+        return collection[:-2]
+    return collection[:-1] if collection.endswith("s") else collection
+
+
 def _openapi_path(template: str) -> tuple[str, list[tuple[str, str, str]]]:
     """``/identity/v1/{name=tenants/*}`` → ``/identity/v1/tenants/{tenant}`` and its
     parameters (parameter, the request field it fills, the field's pattern)."""
@@ -133,7 +142,7 @@ def _openapi_path(template: str) -> tuple[str, list[tuple[str, str, str]]]:
         for i, segment in enumerate(segments):
             if segment in ("*", "**"):
                 collection = segments[i - 1] if i else field.split(".")[-1]
-                name = collection[:-1] if collection.endswith("s") else collection
+                name = _singular(collection)
                 params.append((name, field, pattern))
                 out.append("{" + name + "}")
             else:

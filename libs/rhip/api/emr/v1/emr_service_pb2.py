@@ -22,80 +22,111 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from rhip.api.common.v1 import common_pb2 as rhip_dot_api_dot_common_dot_v1_dot_common__pb2
 from rhip.api.emr.v1 import document_pb2 as rhip_dot_api_dot_emr_dot_v1_dot_document__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!rhip/api/emr/v1/emr_service.proto\x12\x0frhip.api.emr.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/common/v1/common.proto\x1a\x1erhip/api/emr/v1/document.proto\"`\n\x15SubmitDocumentRequest\x12\x33\n\x08\x64ocument\x18\x01 \x01(\x0b\x32!.rhip.api.emr.v1.ClinicalDocument\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"M\n\x16SubmitDocumentsRequest\x12\x33\n\x08\x64ocument\x18\x01 \x01(\x0b\x32!.rhip.api.emr.v1.ClinicalDocument\"\xd9\x01\n\x16SubmitDocumentResponse\x12\x31\n\x07outcome\x18\x01 \x01(\x0e\x32 .rhip.api.emr.v1.DocumentOutcome\x12\x15\n\rsource_system\x18\x02 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x05\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\r\n\x05\x66ield\x18\x07 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\t\x12\r\n\x05index\x18\t \x01(\x05\"\x98\x01\n\x17SubmitDocumentsResponse\x12\x38\n\x07results\x18\x01 \x03(\x0b\x32\'.rhip.api.emr.v1.SubmitDocumentResponse\x12\x0e\n\x06stored\x18\x02 \x01(\x05\x12\x11\n\tunchanged\x18\x03 \x01(\x05\x12\x0e\n\x06parked\x18\x04 \x01(\x05\x12\x10\n\x08rejected\x18\x05 \x01(\x05\"\"\n\x12GetDocumentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"z\n\x14ListDocumentsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12+\n\x04kind\x18\x02 \x01(\x0e\x32\x1d.rhip.api.emr.v1.DocumentKind\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"f\n\x15ListDocumentsResponse\x12\x34\n\tdocuments\x18\x01 \x03(\x0b\x32!.rhip.api.emr.v1.ClinicalDocument\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"T\n\x1bListDocumentVersionsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\xdc\x01\n\x0eParkedDocument\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tcustodian\x18\x02 \x01(\t\x12\x15\n\rsource_system\x18\x03 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x04 \x01(\t\x12\x0f\n\x07version\x18\x05 \x01(\x05\x12+\n\x04kind\x18\x06 \x01(\x0e\x32\x1d.rhip.api.emr.v1.DocumentKind\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"S\n\x1aListParkedDocumentsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\">\n\x1cResolveParkedDocumentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08resident\x18\x02 \x01(\t\"q\n\x1bListParkedDocumentsResponse\x12\x39\n\x10parked_documents\x18\x01 \x03(\x0b\x32\x1f.rhip.api.emr.v1.ParkedDocument\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"G\n\x17\x43heckRecognitionRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x0e\n\x06viewer\x18\x02 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x03 \x01(\t\"x\n\x12RecognitionVerdict\x12\x10\n\x08\x64ocument\x18\x01 \x01(\t\x12)\n\x04item\x18\x02 \x01(\x0b\x32\x1b.rhip.api.emr.v1.ResultItem\x12\x14\n\x0crecognisable\x18\x03 \x01(\x08\x12\x0f\n\x07reasons\x18\x04 \x03(\t\"Q\n\x18\x43heckRecognitionResponse\x12\x35\n\x08verdicts\x18\x01 \x03(\x0b\x32#.rhip.api.emr.v1.RecognitionVerdict\"}\n\rTimelineEntry\x12.\n\noccur_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0e\n\x06target\x18\x04 \x01(\t\x12\x0e\n\x06tenant\x18\x05 \x01(\t\"L\n\x13ListTimelineRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"`\n\x14ListTimelineResponse\x12/\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1e.rhip.api.emr.v1.TimelineEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xe3\x01\n\x07\x43onsent\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08resident\x18\x02 \x01(\t\x12\x0f\n\x07grantee\x18\x03 \x01(\t\x12\x0f\n\x07purpose\x18\x04 \x01(\t\x12,\n\x05kinds\x18\x05 \x03(\x0e\x32\x1d.rhip.api.emr.v1.DocumentKind\x12\x12\n\nstart_date\x18\x06 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x07 \x01(\t\x12\x11\n\treference\x18\x08 \x01(\t\x12/\n\x0brevoke_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"e\n\x14RecordConsentRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12)\n\x07\x63onsent\x18\x02 \x01(\x0b\x32\x18.rhip.api.emr.v1.Consent\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"4\n\x14RevokeConsentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\xb2\x02\n\x10\x42reakGlassAccess\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08resident\x18\x02 \x01(\t\x12\x14\n\x0cpractitioner\x18\x03 \x01(\t\x12\x0e\n\x06tenant\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04uses\x18\x08 \x01(\x05\x12\x32\n\x0creview_state\x18\t \x01(\x0e\x32\x1c.rhip.api.emr.v1.ReviewState\x12\x13\n\x0breview_note\x18\n \x01(\t\x12\x10\n\x08reviewer\x18\x0b \x01(\t\"L\n\x16StartBreakGlassRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x8a\x01\n\x1dListBreakGlassAccessesRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x32\n\x0creview_state\x18\x02 \x01(\x0e\x32\x1c.rhip.api.emr.v1.ReviewState\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"n\n\x1eListBreakGlassAccessesResponse\x12\x33\n\x08\x61\x63\x63\x65sses\x18\x01 \x03(\x0b\x32!.rhip.api.emr.v1.BreakGlassAccess\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"v\n\x1dReviewBreakGlassAccessRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x32\n\x0creview_state\x18\x02 \x01(\x0e\x32\x1c.rhip.api.emr.v1.ReviewState\x12\x13\n\x0breview_note\x18\x03 \x01(\t\"W\n\x0eLabCodeMapping\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nlocal_code\x18\x02 \x01(\t\x12\x12\n\nloinc_code\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x05\"p\n\x18SetLabCodeMappingRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x30\n\x07mapping\x18\x02 \x01(\x0b\x32\x1f.rhip.api.emr.v1.LabCodeMapping\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\xf0\x01\n\x18SearchAuditEventsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x10\n\x08resident\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06tenant\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\t\"d\n\x19SearchAuditEventsResponse\x12.\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1e.rhip.api.common.v1.AuditEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x7f\n\x0bReviewState\x12\x1c\n\x18REVIEW_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14REVIEW_STATE_PENDING\x10\x01\x12\x1a\n\x16REVIEW_STATE_JUSTIFIED\x10\x02\x12\x1c\n\x18REVIEW_STATE_UNJUSTIFIED\x10\x03\x32\xdd\x0c\n\nEmrService\x12\x61\n\x0eSubmitDocument\x12&.rhip.api.emr.v1.SubmitDocumentRequest\x1a\'.rhip.api.emr.v1.SubmitDocumentResponse\x12\x66\n\x0fSubmitDocuments\x12\'.rhip.api.emr.v1.SubmitDocumentsRequest\x1a(.rhip.api.emr.v1.SubmitDocumentsResponse(\x01\x12U\n\x0bGetDocument\x12#.rhip.api.emr.v1.GetDocumentRequest\x1a!.rhip.api.emr.v1.ClinicalDocument\x12^\n\rListDocuments\x12%.rhip.api.emr.v1.ListDocumentsRequest\x1a&.rhip.api.emr.v1.ListDocumentsResponse\x12l\n\x14ListDocumentVersions\x12,.rhip.api.emr.v1.ListDocumentVersionsRequest\x1a&.rhip.api.emr.v1.ListDocumentsResponse\x12p\n\x13ListParkedDocuments\x12+.rhip.api.emr.v1.ListParkedDocumentsRequest\x1a,.rhip.api.emr.v1.ListParkedDocumentsResponse\x12g\n\x10\x43heckRecognition\x12(.rhip.api.emr.v1.CheckRecognitionRequest\x1a).rhip.api.emr.v1.CheckRecognitionResponse\x12[\n\x0cListTimeline\x12$.rhip.api.emr.v1.ListTimelineRequest\x1a%.rhip.api.emr.v1.ListTimelineResponse\x12y\n\x16ListBreakGlassAccesses\x12..rhip.api.emr.v1.ListBreakGlassAccessesRequest\x1a/.rhip.api.emr.v1.ListBreakGlassAccessesResponse\x12j\n\x11SearchAuditEvents\x12).rhip.api.emr.v1.SearchAuditEventsRequest\x1a*.rhip.api.emr.v1.SearchAuditEventsResponse\x12o\n\x15ResolveParkedDocument\x12-.rhip.api.emr.v1.ResolveParkedDocumentRequest\x1a\'.rhip.api.emr.v1.SubmitDocumentResponse\x12_\n\x11SetLabCodeMapping\x12).rhip.api.emr.v1.SetLabCodeMappingRequest\x1a\x1f.rhip.api.emr.v1.LabCodeMapping\x12P\n\rRecordConsent\x12%.rhip.api.emr.v1.RecordConsentRequest\x1a\x18.rhip.api.emr.v1.Consent\x12P\n\rRevokeConsent\x12%.rhip.api.emr.v1.RevokeConsentRequest\x1a\x18.rhip.api.emr.v1.Consent\x12k\n\x16ReviewBreakGlassAccess\x12..rhip.api.emr.v1.ReviewBreakGlassAccessRequest\x1a!.rhip.api.emr.v1.BreakGlassAccess\x12]\n\x0fStartBreakGlass\x12\'.rhip.api.emr.v1.StartBreakGlassRequest\x1a!.rhip.api.emr.v1.BreakGlassAccessb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!rhip/api/emr/v1/emr_service.proto\x12\x0frhip.api.emr.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/common/v1/common.proto\x1a\x1erhip/api/emr/v1/document.proto\"`\n\x15SubmitDocumentRequest\x12\x33\n\x08\x64ocument\x18\x01 \x01(\x0b\x32!.rhip.api.emr.v1.ClinicalDocument\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"M\n\x16SubmitDocumentsRequest\x12\x33\n\x08\x64ocument\x18\x01 \x01(\x0b\x32!.rhip.api.emr.v1.ClinicalDocument\"\xd9\x01\n\x16SubmitDocumentResponse\x12\x31\n\x07outcome\x18\x01 \x01(\x0e\x32 .rhip.api.emr.v1.DocumentOutcome\x12\x15\n\rsource_system\x18\x02 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x05\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\r\n\x05\x66ield\x18\x07 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\t\x12\r\n\x05index\x18\t \x01(\x05\"\x98\x01\n\x17SubmitDocumentsResponse\x12\x38\n\x07results\x18\x01 \x03(\x0b\x32\'.rhip.api.emr.v1.SubmitDocumentResponse\x12\x0e\n\x06stored\x18\x02 \x01(\x05\x12\x11\n\tunchanged\x18\x03 \x01(\x05\x12\x0e\n\x06parked\x18\x04 \x01(\x05\x12\x10\n\x08rejected\x18\x05 \x01(\x05\"\"\n\x12GetDocumentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"z\n\x14ListDocumentsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12+\n\x04kind\x18\x02 \x01(\x0e\x32\x1d.rhip.api.emr.v1.DocumentKind\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"f\n\x15ListDocumentsResponse\x12\x34\n\tdocuments\x18\x01 \x03(\x0b\x32!.rhip.api.emr.v1.ClinicalDocument\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"T\n\x1bListDocumentVersionsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\xdc\x01\n\x0eParkedDocument\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tcustodian\x18\x02 \x01(\t\x12\x15\n\rsource_system\x18\x03 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x04 \x01(\t\x12\x0f\n\x07version\x18\x05 \x01(\x05\x12+\n\x04kind\x18\x06 \x01(\x0e\x32\x1d.rhip.api.emr.v1.DocumentKind\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"S\n\x1aListParkedDocumentsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\">\n\x1cResolveParkedDocumentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08resident\x18\x02 \x01(\t\"q\n\x1bListParkedDocumentsResponse\x12\x39\n\x10parked_documents\x18\x01 \x03(\x0b\x32\x1f.rhip.api.emr.v1.ParkedDocument\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"G\n\x17\x43heckRecognitionRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x0e\n\x06viewer\x18\x02 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x03 \x01(\t\"x\n\x12RecognitionVerdict\x12\x10\n\x08\x64ocument\x18\x01 \x01(\t\x12)\n\x04item\x18\x02 \x01(\x0b\x32\x1b.rhip.api.emr.v1.ResultItem\x12\x14\n\x0crecognisable\x18\x03 \x01(\x08\x12\x0f\n\x07reasons\x18\x04 \x03(\t\"Q\n\x18\x43heckRecognitionResponse\x12\x35\n\x08verdicts\x18\x01 \x03(\x0b\x32#.rhip.api.emr.v1.RecognitionVerdict\"}\n\rTimelineEntry\x12.\n\noccur_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x0e\n\x06target\x18\x04 \x01(\t\x12\x0e\n\x06tenant\x18\x05 \x01(\t\"L\n\x13ListTimelineRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"`\n\x14ListTimelineResponse\x12/\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1e.rhip.api.emr.v1.TimelineEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xe3\x01\n\x07\x43onsent\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08resident\x18\x02 \x01(\t\x12\x0f\n\x07grantee\x18\x03 \x01(\t\x12\x0f\n\x07purpose\x18\x04 \x01(\t\x12,\n\x05kinds\x18\x05 \x03(\x0e\x32\x1d.rhip.api.emr.v1.DocumentKind\x12\x12\n\nstart_date\x18\x06 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x07 \x01(\t\x12\x11\n\treference\x18\x08 \x01(\t\x12/\n\x0brevoke_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"e\n\x14RecordConsentRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12)\n\x07\x63onsent\x18\x02 \x01(\x0b\x32\x18.rhip.api.emr.v1.Consent\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"4\n\x14RevokeConsentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\xb2\x02\n\x10\x42reakGlassAccess\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08resident\x18\x02 \x01(\t\x12\x14\n\x0cpractitioner\x18\x03 \x01(\t\x12\x0e\n\x06tenant\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04uses\x18\x08 \x01(\x05\x12\x32\n\x0creview_state\x18\t \x01(\x0e\x32\x1c.rhip.api.emr.v1.ReviewState\x12\x13\n\x0breview_note\x18\n \x01(\t\x12\x10\n\x08reviewer\x18\x0b \x01(\t\"L\n\x16StartBreakGlassRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x8a\x01\n\x1dListBreakGlassAccessesRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x32\n\x0creview_state\x18\x02 \x01(\x0e\x32\x1c.rhip.api.emr.v1.ReviewState\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"n\n\x1eListBreakGlassAccessesResponse\x12\x33\n\x08\x61\x63\x63\x65sses\x18\x01 \x03(\x0b\x32!.rhip.api.emr.v1.BreakGlassAccess\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"v\n\x1dReviewBreakGlassAccessRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x32\n\x0creview_state\x18\x02 \x01(\x0e\x32\x1c.rhip.api.emr.v1.ReviewState\x12\x13\n\x0breview_note\x18\x03 \x01(\t\"W\n\x0eLabCodeMapping\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nlocal_code\x18\x02 \x01(\t\x12\x12\n\nloinc_code\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x05\"p\n\x18SetLabCodeMappingRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x30\n\x07mapping\x18\x02 \x01(\x0b\x32\x1f.rhip.api.emr.v1.LabCodeMapping\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\xf0\x01\n\x18SearchAuditEventsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x10\n\x08resident\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06tenant\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\t\"d\n\x19SearchAuditEventsResponse\x12.\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1e.rhip.api.common.v1.AuditEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x7f\n\x0bReviewState\x12\x1c\n\x18REVIEW_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14REVIEW_STATE_PENDING\x10\x01\x12\x1a\n\x16REVIEW_STATE_JUSTIFIED\x10\x02\x12\x1c\n\x18REVIEW_STATE_UNJUSTIFIED\x10\x03\x32\xb8\x13\n\nEmrService\x12\x86\x01\n\x0eSubmitDocument\x12&.rhip.api.emr.v1.SubmitDocumentRequest\x1a\'.rhip.api.emr.v1.SubmitDocumentResponse\"#\x82\xd3\xe4\x93\x02\x1d\"\x11/emr/v1/documents:\x08\x64ocument\x12\x66\n\x0fSubmitDocuments\x12\'.rhip.api.emr.v1.SubmitDocumentsRequest\x1a(.rhip.api.emr.v1.SubmitDocumentsResponse(\x01\x12\xa2\x01\n\x0bGetDocument\x12#.rhip.api.emr.v1.GetDocumentRequest\x1a!.rhip.api.emr.v1.ClinicalDocument\"K\x82\xd3\xe4\x93\x02\x45\x12\x1a/emr/v1/{name=documents/*}Z\'\x12%/emr/v1/{name=documents/*/versions/*}\x12\x8e\x01\n\rListDocuments\x12%.rhip.api.emr.v1.ListDocumentsRequest\x1a&.rhip.api.emr.v1.ListDocumentsResponse\".\x82\xd3\xe4\x93\x02(\x12&/emr/v1/{parent=residents/*}/documents\x12\x9b\x01\n\x14ListDocumentVersions\x12,.rhip.api.emr.v1.ListDocumentVersionsRequest\x1a&.rhip.api.emr.v1.ListDocumentsResponse\"-\x82\xd3\xe4\x93\x02\'\x12%/emr/v1/{parent=documents/*}/versions\x12\xa4\x01\n\x13ListParkedDocuments\x12+.rhip.api.emr.v1.ListParkedDocumentsRequest\x1a,.rhip.api.emr.v1.ListParkedDocumentsResponse\"2\x82\xd3\xe4\x93\x02,\x12*/emr/v1/{parent=tenants/*}/parkedDocuments\x12\x9e\x01\n\x10\x43heckRecognition\x12(.rhip.api.emr.v1.CheckRecognitionRequest\x1a).rhip.api.emr.v1.CheckRecognitionResponse\"5\x82\xd3\xe4\x93\x02/\x12-/emr/v1/{parent=residents/*}:checkRecognition\x12\x8a\x01\n\x0cListTimeline\x12$.rhip.api.emr.v1.ListTimelineRequest\x1a%.rhip.api.emr.v1.ListTimelineResponse\"-\x82\xd3\xe4\x93\x02\'\x12%/emr/v1/{parent=residents/*}/timeline\x12\xe1\x01\n\x16ListBreakGlassAccesses\x12..rhip.api.emr.v1.ListBreakGlassAccessesRequest\x1a/.rhip.api.emr.v1.ListBreakGlassAccessesResponse\"f\x82\xd3\xe4\x93\x02`\x12-/emr/v1/{parent=tenants/*}/breakGlassAccessesZ/\x12-/emr/v1/{parent=regions/*}/breakGlassAccesses\x12\x9a\x01\n\x11SearchAuditEvents\x12).rhip.api.emr.v1.SearchAuditEventsRequest\x1a*.rhip.api.emr.v1.SearchAuditEventsResponse\".\x82\xd3\xe4\x93\x02(\x12&/emr/v1/{parent=regions/*}/auditEvents\x12\xa4\x01\n\x15ResolveParkedDocument\x12-.rhip.api.emr.v1.ResolveParkedDocumentRequest\x1a\'.rhip.api.emr.v1.SubmitDocumentResponse\"3\x82\xd3\xe4\x93\x02-\"(/emr/v1/{name=parkedDocuments/*}:resolve:\x01*\x12\x9c\x01\n\x11SetLabCodeMapping\x12).rhip.api.emr.v1.SetLabCodeMappingRequest\x1a\x1f.rhip.api.emr.v1.LabCodeMapping\";\x82\xd3\xe4\x93\x02\x35\"*/emr/v1/{parent=tenants/*}/labCodeMappings:\x07mapping\x12\x88\x01\n\rRecordConsent\x12%.rhip.api.emr.v1.RecordConsentRequest\x1a\x18.rhip.api.emr.v1.Consent\"6\x82\xd3\xe4\x93\x02\x30\"%/emr/v1/{parent=residents/*}/consents:\x07\x63onsent\x12}\n\rRevokeConsent\x12%.rhip.api.emr.v1.RevokeConsentRequest\x1a\x18.rhip.api.emr.v1.Consent\"+\x82\xd3\xe4\x93\x02%\" /emr/v1/{name=consents/*}:revoke:\x01*\x12\xa2\x01\n\x16ReviewBreakGlassAccess\x12..rhip.api.emr.v1.ReviewBreakGlassAccessRequest\x1a!.rhip.api.emr.v1.BreakGlassAccess\"5\x82\xd3\xe4\x93\x02/\"*/emr/v1/{name=breakGlassAccesses/*}:review:\x01*\x12\x99\x01\n\x0fStartBreakGlass\x12\'.rhip.api.emr.v1.StartBreakGlassRequest\x1a!.rhip.api.emr.v1.BreakGlassAccess\":\x82\xd3\xe4\x93\x02\x34\"//emr/v1/{parent=residents/*}/breakGlassAccesses:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rhip.api.emr.v1.emr_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REVIEWSTATE']._serialized_start=3817
-  _globals['_REVIEWSTATE']._serialized_end=3944
-  _globals['_SUBMITDOCUMENTREQUEST']._serialized_start=152
-  _globals['_SUBMITDOCUMENTREQUEST']._serialized_end=248
-  _globals['_SUBMITDOCUMENTSREQUEST']._serialized_start=250
-  _globals['_SUBMITDOCUMENTSREQUEST']._serialized_end=327
-  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_start=330
-  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_end=547
-  _globals['_SUBMITDOCUMENTSRESPONSE']._serialized_start=550
-  _globals['_SUBMITDOCUMENTSRESPONSE']._serialized_end=702
-  _globals['_GETDOCUMENTREQUEST']._serialized_start=704
-  _globals['_GETDOCUMENTREQUEST']._serialized_end=738
-  _globals['_LISTDOCUMENTSREQUEST']._serialized_start=740
-  _globals['_LISTDOCUMENTSREQUEST']._serialized_end=862
-  _globals['_LISTDOCUMENTSRESPONSE']._serialized_start=864
-  _globals['_LISTDOCUMENTSRESPONSE']._serialized_end=966
-  _globals['_LISTDOCUMENTVERSIONSREQUEST']._serialized_start=968
-  _globals['_LISTDOCUMENTVERSIONSREQUEST']._serialized_end=1052
-  _globals['_PARKEDDOCUMENT']._serialized_start=1055
-  _globals['_PARKEDDOCUMENT']._serialized_end=1275
-  _globals['_LISTPARKEDDOCUMENTSREQUEST']._serialized_start=1277
-  _globals['_LISTPARKEDDOCUMENTSREQUEST']._serialized_end=1360
-  _globals['_RESOLVEPARKEDDOCUMENTREQUEST']._serialized_start=1362
-  _globals['_RESOLVEPARKEDDOCUMENTREQUEST']._serialized_end=1424
-  _globals['_LISTPARKEDDOCUMENTSRESPONSE']._serialized_start=1426
-  _globals['_LISTPARKEDDOCUMENTSRESPONSE']._serialized_end=1539
-  _globals['_CHECKRECOGNITIONREQUEST']._serialized_start=1541
-  _globals['_CHECKRECOGNITIONREQUEST']._serialized_end=1612
-  _globals['_RECOGNITIONVERDICT']._serialized_start=1614
-  _globals['_RECOGNITIONVERDICT']._serialized_end=1734
-  _globals['_CHECKRECOGNITIONRESPONSE']._serialized_start=1736
-  _globals['_CHECKRECOGNITIONRESPONSE']._serialized_end=1817
-  _globals['_TIMELINEENTRY']._serialized_start=1819
-  _globals['_TIMELINEENTRY']._serialized_end=1944
-  _globals['_LISTTIMELINEREQUEST']._serialized_start=1946
-  _globals['_LISTTIMELINEREQUEST']._serialized_end=2022
-  _globals['_LISTTIMELINERESPONSE']._serialized_start=2024
-  _globals['_LISTTIMELINERESPONSE']._serialized_end=2120
-  _globals['_CONSENT']._serialized_start=2123
-  _globals['_CONSENT']._serialized_end=2350
-  _globals['_RECORDCONSENTREQUEST']._serialized_start=2352
-  _globals['_RECORDCONSENTREQUEST']._serialized_end=2453
-  _globals['_REVOKECONSENTREQUEST']._serialized_start=2455
-  _globals['_REVOKECONSENTREQUEST']._serialized_end=2507
-  _globals['_BREAKGLASSACCESS']._serialized_start=2510
-  _globals['_BREAKGLASSACCESS']._serialized_end=2816
-  _globals['_STARTBREAKGLASSREQUEST']._serialized_start=2818
-  _globals['_STARTBREAKGLASSREQUEST']._serialized_end=2894
-  _globals['_LISTBREAKGLASSACCESSESREQUEST']._serialized_start=2897
-  _globals['_LISTBREAKGLASSACCESSESREQUEST']._serialized_end=3035
-  _globals['_LISTBREAKGLASSACCESSESRESPONSE']._serialized_start=3037
-  _globals['_LISTBREAKGLASSACCESSESRESPONSE']._serialized_end=3147
-  _globals['_REVIEWBREAKGLASSACCESSREQUEST']._serialized_start=3149
-  _globals['_REVIEWBREAKGLASSACCESSREQUEST']._serialized_end=3267
-  _globals['_LABCODEMAPPING']._serialized_start=3269
-  _globals['_LABCODEMAPPING']._serialized_end=3356
-  _globals['_SETLABCODEMAPPINGREQUEST']._serialized_start=3358
-  _globals['_SETLABCODEMAPPINGREQUEST']._serialized_end=3470
-  _globals['_SEARCHAUDITEVENTSREQUEST']._serialized_start=3473
-  _globals['_SEARCHAUDITEVENTSREQUEST']._serialized_end=3713
-  _globals['_SEARCHAUDITEVENTSRESPONSE']._serialized_start=3715
-  _globals['_SEARCHAUDITEVENTSRESPONSE']._serialized_end=3815
-  _globals['_EMRSERVICE']._serialized_start=3947
-  _globals['_EMRSERVICE']._serialized_end=5576
+  _globals['_EMRSERVICE'].methods_by_name['SubmitDocument']._loaded_options = None
+  _globals['_EMRSERVICE'].methods_by_name['SubmitDocument']._serialized_options = b'\202\323\344\223\002\035\"\021/emr/v1/documents:\010document'
+  _globals['_EMRSERVICE'].methods_by_name['GetDocument']._loaded_options = None
+  _globals['_EMRSERVICE'].methods_by_name['GetDocument']._serialized_options = b'\202\323\344\223\002E\022\032/emr/v1/{name=documents/*}Z\'\022%/emr/v1/{name=documents/*/versions/*}'
+  _globals['_EMRSERVICE'].methods_by_name['ListDocuments']._loaded_options = None
+  _globals['_EMRSERVICE'].methods_by_name['ListDocuments']._serialized_options = b'\202\323\344\223\002(\022&/emr/v1/{parent=residents/*}/documents'
+  _globals['_EMRSERVICE'].methods_by_name['ListDocumentVersions']._loaded_options = None
+  _globals['_EMRSERVICE'].methods_by_name['ListDocumentVersions']._serialized_options = b'\202\323\344\223\002\'\022%/emr/v1/{parent=documents/*}/versions'
+  _globals['_EMRSERVICE'].methods_by_name['ListParkedDocuments']._loaded_options = None
+  _globals['_EMRSERVICE'].methods_by_name['ListParkedDocuments']._serialized_options = b'\202\323\344\223\002,\022*/emr/v1/{parent=tenants/*}/parkedDocuments'
+  _globals['_EMRSERVICE'].methods_by_name['CheckRecognition']._loaded_options = None
+  _globals['_EMRSERVICE'].methods_by_name['CheckRecognition']._serialized_options = b'\202\323\344\223\002/\022-/emr/v1/{parent=residents/*}:checkRecognition'
+  _globals['_EMRSERVICE'].methods_by_name['ListTimeline']._loaded_options = None
+  _globals['_EMRSERVICE'].methods_by_name['ListTimeline']._serialized_options = b'\202\323\344\223\002\'\022%/emr/v1/{parent=residents/*}/timeline'
+  _globals['_EMRSERVICE'].methods_by_name['ListBreakGlassAccesses']._loaded_options = None
+  _globals['_EMRSERVICE'].methods_by_name['ListBreakGlassAccesses']._serialized_options = b'\202\323\344\223\002`\022-/emr/v1/{parent=tenants/*}/breakGlassAccessesZ/\022-/emr/v1/{parent=regions/*}/breakGlassAccesses'
+  _globals['_EMRSERVICE'].methods_by_name['SearchAuditEvents']._loaded_options = None
+  _globals['_EMRSERVICE'].methods_by_name['SearchAuditEvents']._serialized_options = b'\202\323\344\223\002(\022&/emr/v1/{parent=regions/*}/auditEvents'
+  _globals['_EMRSERVICE'].methods_by_name['ResolveParkedDocument']._loaded_options = None
+  _globals['_EMRSERVICE'].methods_by_name['ResolveParkedDocument']._serialized_options = b'\202\323\344\223\002-\"(/emr/v1/{name=parkedDocuments/*}:resolve:\001*'
+  _globals['_EMRSERVICE'].methods_by_name['SetLabCodeMapping']._loaded_options = None
+  _globals['_EMRSERVICE'].methods_by_name['SetLabCodeMapping']._serialized_options = b'\202\323\344\223\0025\"*/emr/v1/{parent=tenants/*}/labCodeMappings:\007mapping'
+  _globals['_EMRSERVICE'].methods_by_name['RecordConsent']._loaded_options = None
+  _globals['_EMRSERVICE'].methods_by_name['RecordConsent']._serialized_options = b'\202\323\344\223\0020\"%/emr/v1/{parent=residents/*}/consents:\007consent'
+  _globals['_EMRSERVICE'].methods_by_name['RevokeConsent']._loaded_options = None
+  _globals['_EMRSERVICE'].methods_by_name['RevokeConsent']._serialized_options = b'\202\323\344\223\002%\" /emr/v1/{name=consents/*}:revoke:\001*'
+  _globals['_EMRSERVICE'].methods_by_name['ReviewBreakGlassAccess']._loaded_options = None
+  _globals['_EMRSERVICE'].methods_by_name['ReviewBreakGlassAccess']._serialized_options = b'\202\323\344\223\002/\"*/emr/v1/{name=breakGlassAccesses/*}:review:\001*'
+  _globals['_EMRSERVICE'].methods_by_name['StartBreakGlass']._loaded_options = None
+  _globals['_EMRSERVICE'].methods_by_name['StartBreakGlass']._serialized_options = b'\202\323\344\223\0024\"//emr/v1/{parent=residents/*}/breakGlassAccesses:\001*'
+  _globals['_REVIEWSTATE']._serialized_start=3847
+  _globals['_REVIEWSTATE']._serialized_end=3974
+  _globals['_SUBMITDOCUMENTREQUEST']._serialized_start=182
+  _globals['_SUBMITDOCUMENTREQUEST']._serialized_end=278
+  _globals['_SUBMITDOCUMENTSREQUEST']._serialized_start=280
+  _globals['_SUBMITDOCUMENTSREQUEST']._serialized_end=357
+  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_start=360
+  _globals['_SUBMITDOCUMENTRESPONSE']._serialized_end=577
+  _globals['_SUBMITDOCUMENTSRESPONSE']._serialized_start=580
+  _globals['_SUBMITDOCUMENTSRESPONSE']._serialized_end=732
+  _globals['_GETDOCUMENTREQUEST']._serialized_start=734
+  _globals['_GETDOCUMENTREQUEST']._serialized_end=768
+  _globals['_LISTDOCUMENTSREQUEST']._serialized_start=770
+  _globals['_LISTDOCUMENTSREQUEST']._serialized_end=892
+  _globals['_LISTDOCUMENTSRESPONSE']._serialized_start=894
+  _globals['_LISTDOCUMENTSRESPONSE']._serialized_end=996
+  _globals['_LISTDOCUMENTVERSIONSREQUEST']._serialized_start=998
+  _globals['_LISTDOCUMENTVERSIONSREQUEST']._serialized_end=1082
+  _globals['_PARKEDDOCUMENT']._serialized_start=1085
+  _globals['_PARKEDDOCUMENT']._serialized_end=1305
+  _globals['_LISTPARKEDDOCUMENTSREQUEST']._serialized_start=1307
+  _globals['_LISTPARKEDDOCUMENTSREQUEST']._serialized_end=1390
+  _globals['_RESOLVEPARKEDDOCUMENTREQUEST']._serialized_start=1392
+  _globals['_RESOLVEPARKEDDOCUMENTREQUEST']._serialized_end=1454
+  _globals['_LISTPARKEDDOCUMENTSRESPONSE']._serialized_start=1456
+  _globals['_LISTPARKEDDOCUMENTSRESPONSE']._serialized_end=1569
+  _globals['_CHECKRECOGNITIONREQUEST']._serialized_start=1571
+  _globals['_CHECKRECOGNITIONREQUEST']._serialized_end=1642
+  _globals['_RECOGNITIONVERDICT']._serialized_start=1644
+  _globals['_RECOGNITIONVERDICT']._serialized_end=1764
+  _globals['_CHECKRECOGNITIONRESPONSE']._serialized_start=1766
+  _globals['_CHECKRECOGNITIONRESPONSE']._serialized_end=1847
+  _globals['_TIMELINEENTRY']._serialized_start=1849
+  _globals['_TIMELINEENTRY']._serialized_end=1974
+  _globals['_LISTTIMELINEREQUEST']._serialized_start=1976
+  _globals['_LISTTIMELINEREQUEST']._serialized_end=2052
+  _globals['_LISTTIMELINERESPONSE']._serialized_start=2054
+  _globals['_LISTTIMELINERESPONSE']._serialized_end=2150
+  _globals['_CONSENT']._serialized_start=2153
+  _globals['_CONSENT']._serialized_end=2380
+  _globals['_RECORDCONSENTREQUEST']._serialized_start=2382
+  _globals['_RECORDCONSENTREQUEST']._serialized_end=2483
+  _globals['_REVOKECONSENTREQUEST']._serialized_start=2485
+  _globals['_REVOKECONSENTREQUEST']._serialized_end=2537
+  _globals['_BREAKGLASSACCESS']._serialized_start=2540
+  _globals['_BREAKGLASSACCESS']._serialized_end=2846
+  _globals['_STARTBREAKGLASSREQUEST']._serialized_start=2848
+  _globals['_STARTBREAKGLASSREQUEST']._serialized_end=2924
+  _globals['_LISTBREAKGLASSACCESSESREQUEST']._serialized_start=2927
+  _globals['_LISTBREAKGLASSACCESSESREQUEST']._serialized_end=3065
+  _globals['_LISTBREAKGLASSACCESSESRESPONSE']._serialized_start=3067
+  _globals['_LISTBREAKGLASSACCESSESRESPONSE']._serialized_end=3177
+  _globals['_REVIEWBREAKGLASSACCESSREQUEST']._serialized_start=3179
+  _globals['_REVIEWBREAKGLASSACCESSREQUEST']._serialized_end=3297
+  _globals['_LABCODEMAPPING']._serialized_start=3299
+  _globals['_LABCODEMAPPING']._serialized_end=3386
+  _globals['_SETLABCODEMAPPINGREQUEST']._serialized_start=3388
+  _globals['_SETLABCODEMAPPINGREQUEST']._serialized_end=3500
+  _globals['_SEARCHAUDITEVENTSREQUEST']._serialized_start=3503
+  _globals['_SEARCHAUDITEVENTSREQUEST']._serialized_end=3743
+  _globals['_SEARCHAUDITEVENTSRESPONSE']._serialized_start=3745
+  _globals['_SEARCHAUDITEVENTSRESPONSE']._serialized_end=3845
+  _globals['_EMRSERVICE']._serialized_start=3977
+  _globals['_EMRSERVICE']._serialized_end=6465
 # @@protoc_insertion_point(module_scope)

@@ -22,30 +22,37 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0rhip/api/identity/v1/qualification_service.proto\x12\x14rhip.api.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd5\x02\n\rQualification\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06tenant\x18\x02 \x01(\t\x12\x35\n\x04kind\x18\x03 \x01(\x0e\x32\'.rhip.api.identity.v1.QualificationKind\x12\x37\n\x05state\x18\x04 \x01(\x0e\x32(.rhip.api.identity.v1.QualificationState\x12\x16\n\x0elicence_number\x18\x05 \x01(\t\x12\x12\n\ngranted_by\x18\x06 \x01(\t\x12.\n\ngrant_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nrevoked_by\x18\x08 \x01(\t\x12/\n\x0brevoke_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrevoke_reason\x18\n \x01(\t\"\x8e\x01\n\x19GrantQualificationRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x35\n\x04kind\x18\x02 \x01(\x0e\x32\'.rhip.api.identity.v1.QualificationKind\x12\x16\n\x0elicence_number\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\":\n\x1aRevokeQualificationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"h\n\x19ListQualificationsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x14\n\x0cshow_revoked\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"r\n\x1aListQualificationsResponse\x12;\n\x0equalifications\x18\x01 \x03(\x0b\x32#.rhip.api.identity.v1.Qualification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xf5\x01\n\x11QualificationKind\x12\"\n\x1eQUALIFICATION_KIND_UNSPECIFIED\x10\x00\x12 \n\x1cQUALIFICATION_KIND_MIDWIFERY\x10\x01\x12(\n$QUALIFICATION_KIND_BIRTH_CERTIFICATE\x10\x02\x12#\n\x1fQUALIFICATION_KIND_RISK_GRADING\x10\x03\x12%\n!QUALIFICATION_KIND_CHILD_EYE_CARE\x10\x04\x12$\n QUALIFICATION_KIND_SCHOOL_HEALTH\x10\x05*z\n\x12QualificationState\x12#\n\x1fQUALIFICATION_STATE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aQUALIFICATION_STATE_ACTIVE\x10\x01\x12\x1f\n\x1bQUALIFICATION_STATE_REVOKED\x10\x02\x32\xe9\x02\n\x14QualificationService\x12j\n\x12GrantQualification\x12/.rhip.api.identity.v1.GrantQualificationRequest\x1a#.rhip.api.identity.v1.Qualification\x12l\n\x13RevokeQualification\x12\x30.rhip.api.identity.v1.RevokeQualificationRequest\x1a#.rhip.api.identity.v1.Qualification\x12w\n\x12ListQualifications\x12/.rhip.api.identity.v1.ListQualificationsRequest\x1a\x30.rhip.api.identity.v1.ListQualificationsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0rhip/api/identity/v1/qualification_service.proto\x12\x14rhip.api.identity.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd5\x02\n\rQualification\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06tenant\x18\x02 \x01(\t\x12\x35\n\x04kind\x18\x03 \x01(\x0e\x32\'.rhip.api.identity.v1.QualificationKind\x12\x37\n\x05state\x18\x04 \x01(\x0e\x32(.rhip.api.identity.v1.QualificationState\x12\x16\n\x0elicence_number\x18\x05 \x01(\t\x12\x12\n\ngranted_by\x18\x06 \x01(\t\x12.\n\ngrant_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nrevoked_by\x18\x08 \x01(\t\x12/\n\x0brevoke_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rrevoke_reason\x18\n \x01(\t\"\x8e\x01\n\x19GrantQualificationRequest\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x35\n\x04kind\x18\x02 \x01(\x0e\x32\'.rhip.api.identity.v1.QualificationKind\x12\x16\n\x0elicence_number\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\":\n\x1aRevokeQualificationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"h\n\x19ListQualificationsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x14\n\x0cshow_revoked\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"r\n\x1aListQualificationsResponse\x12;\n\x0equalifications\x18\x01 \x03(\x0b\x32#.rhip.api.identity.v1.Qualification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xf5\x01\n\x11QualificationKind\x12\"\n\x1eQUALIFICATION_KIND_UNSPECIFIED\x10\x00\x12 \n\x1cQUALIFICATION_KIND_MIDWIFERY\x10\x01\x12(\n$QUALIFICATION_KIND_BIRTH_CERTIFICATE\x10\x02\x12#\n\x1fQUALIFICATION_KIND_RISK_GRADING\x10\x03\x12%\n!QUALIFICATION_KIND_CHILD_EYE_CARE\x10\x04\x12$\n QUALIFICATION_KIND_SCHOOL_HEALTH\x10\x05*z\n\x12QualificationState\x12#\n\x1fQUALIFICATION_STATE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aQUALIFICATION_STATE_ACTIVE\x10\x01\x12\x1f\n\x1bQUALIFICATION_STATE_REVOKED\x10\x02\x32\x97\x04\n\x14QualificationService\x12\xa5\x01\n\x12GrantQualification\x12/.rhip.api.identity.v1.GrantQualificationRequest\x1a#.rhip.api.identity.v1.Qualification\"9\x82\xd3\xe4\x93\x02\x33\"./identity/v1/{tenant=tenants/*}/qualifications:\x01*\x12\xa4\x01\n\x13RevokeQualification\x12\x30.rhip.api.identity.v1.RevokeQualificationRequest\x1a#.rhip.api.identity.v1.Qualification\"6\x82\xd3\xe4\x93\x02\x30\"+/identity/v1/{name=qualifications/*}:revoke:\x01*\x12\xaf\x01\n\x12ListQualifications\x12/.rhip.api.identity.v1.ListQualificationsRequest\x1a\x30.rhip.api.identity.v1.ListQualificationsResponse\"6\x82\xd3\xe4\x93\x02\x30\x12./identity/v1/{parent=tenants/*}/qualificationsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rhip.api.identity.v1.qualification_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_QUALIFICATIONKIND']._serialized_start=879
-  _globals['_QUALIFICATIONKIND']._serialized_end=1124
-  _globals['_QUALIFICATIONSTATE']._serialized_start=1126
-  _globals['_QUALIFICATIONSTATE']._serialized_end=1248
-  _globals['_QUALIFICATION']._serialized_start=108
-  _globals['_QUALIFICATION']._serialized_end=449
-  _globals['_GRANTQUALIFICATIONREQUEST']._serialized_start=452
-  _globals['_GRANTQUALIFICATIONREQUEST']._serialized_end=594
-  _globals['_REVOKEQUALIFICATIONREQUEST']._serialized_start=596
-  _globals['_REVOKEQUALIFICATIONREQUEST']._serialized_end=654
-  _globals['_LISTQUALIFICATIONSREQUEST']._serialized_start=656
-  _globals['_LISTQUALIFICATIONSREQUEST']._serialized_end=760
-  _globals['_LISTQUALIFICATIONSRESPONSE']._serialized_start=762
-  _globals['_LISTQUALIFICATIONSRESPONSE']._serialized_end=876
-  _globals['_QUALIFICATIONSERVICE']._serialized_start=1251
-  _globals['_QUALIFICATIONSERVICE']._serialized_end=1612
+  _globals['_QUALIFICATIONSERVICE'].methods_by_name['GrantQualification']._loaded_options = None
+  _globals['_QUALIFICATIONSERVICE'].methods_by_name['GrantQualification']._serialized_options = b'\202\323\344\223\0023\"./identity/v1/{tenant=tenants/*}/qualifications:\001*'
+  _globals['_QUALIFICATIONSERVICE'].methods_by_name['RevokeQualification']._loaded_options = None
+  _globals['_QUALIFICATIONSERVICE'].methods_by_name['RevokeQualification']._serialized_options = b'\202\323\344\223\0020\"+/identity/v1/{name=qualifications/*}:revoke:\001*'
+  _globals['_QUALIFICATIONSERVICE'].methods_by_name['ListQualifications']._loaded_options = None
+  _globals['_QUALIFICATIONSERVICE'].methods_by_name['ListQualifications']._serialized_options = b'\202\323\344\223\0020\022./identity/v1/{parent=tenants/*}/qualifications'
+  _globals['_QUALIFICATIONKIND']._serialized_start=909
+  _globals['_QUALIFICATIONKIND']._serialized_end=1154
+  _globals['_QUALIFICATIONSTATE']._serialized_start=1156
+  _globals['_QUALIFICATIONSTATE']._serialized_end=1278
+  _globals['_QUALIFICATION']._serialized_start=138
+  _globals['_QUALIFICATION']._serialized_end=479
+  _globals['_GRANTQUALIFICATIONREQUEST']._serialized_start=482
+  _globals['_GRANTQUALIFICATIONREQUEST']._serialized_end=624
+  _globals['_REVOKEQUALIFICATIONREQUEST']._serialized_start=626
+  _globals['_REVOKEQUALIFICATIONREQUEST']._serialized_end=684
+  _globals['_LISTQUALIFICATIONSREQUEST']._serialized_start=686
+  _globals['_LISTQUALIFICATIONSREQUEST']._serialized_end=790
+  _globals['_LISTQUALIFICATIONSRESPONSE']._serialized_start=792
+  _globals['_LISTQUALIFICATIONSRESPONSE']._serialized_end=906
+  _globals['_QUALIFICATIONSERVICE']._serialized_start=1281
+  _globals['_QUALIFICATIONSERVICE']._serialized_end=1816
 # @@protoc_insertion_point(module_scope)

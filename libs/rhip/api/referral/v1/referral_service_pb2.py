@@ -22,58 +22,87 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from rhip.api.referral.v1 import referral_pb2 as rhip_dot_api_dot_referral_dot_v1_dot_referral__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+rhip/api/referral/v1/referral_service.proto\x12\x14rhip.api.referral.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#rhip/api/referral/v1/referral.proto\"\x97\x01\n\x11ReferralIndicator\x12\x39\n\x04kind\x18\x01 \x01(\x0e\x32+.rhip.api.referral.v1.ReferralIndicatorKind\x12\x11\n\tnumerator\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65nominator\x18\x03 \x01(\x03\x12\x0c\n\x04rate\x18\x04 \x01(\x01\x12\x11\n\tspecialty\x18\x05 \x01(\t\".\n\x1cGetReferralIndicatorsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\"p\n\x12ReferralIndicators\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t\x12;\n\nindicators\x18\x03 \x03(\x0b\x32\'.rhip.api.referral.v1.ReferralIndicator\"]\n\x15\x43reateReferralRequest\x12\x30\n\x08referral\x18\x01 \x01(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\"\n\x12GetReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xa9\x01\n\x14ListReferralsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12&\n\x03\x62ox\x18\x02 \x01(\x0e\x32\x19.rhip.api.referral.v1.Box\x12\x32\n\x05state\x18\x03 \x01(\x0e\x32#.rhip.api.referral.v1.ReferralState\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"c\n\x15ListReferralsResponse\x12\x31\n\treferrals\x18\x01 \x03(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"z\n\x15UpdateReferralRequest\x12\x30\n\x08referral\x18\x01 \x01(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"9\n\x15SubmitReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"9\n\x15\x41\x63\x63\x65ptReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"I\n\x15RejectReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"I\n\x15\x43\x61ncelReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"R\n\x14\x41\x64mitReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x18\n\x10health_card_code\x18\x03 \x01(\t\"p\n\x15ReturnReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x35\n\x0breturn_form\x18\x02 \x01(\x0b\x32 .rhip.api.referral.v1.ReturnForm\x12\x12\n\nrequest_id\x18\x03 \x01(\t\";\n\x17\x43ompleteReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"8\n\x14\x43loseReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x7f\n\x1bListOverdueReferralsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12)\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"j\n\x1cListOverdueReferralsResponse\x12\x31\n\treferrals\x18\x01 \x03(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xa3\x03\n\x15ReferralIndicatorKind\x12\'\n#REFERRAL_INDICATOR_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aREFERRAL_INDICATOR_KIND_UP\x10\x01\x12 \n\x1cREFERRAL_INDICATOR_KIND_DOWN\x10\x02\x12&\n\"REFERRAL_INDICATOR_KIND_ACCEPTANCE\x10\x03\x12\"\n\x1eREFERRAL_INDICATOR_KIND_RETURN\x10\x04\x12\x32\n.REFERRAL_INDICATOR_KIND_FOLLOW_UP_AFTER_RETURN\x10\x05\x12\x33\n/REFERRAL_INDICATOR_KIND_TELECONSULTATION_CLOSED\x10\x06\x12.\n*REFERRAL_INDICATOR_KIND_ACCEPTANCE_MINUTES\x10\x07\x12:\n6REFERRAL_INDICATOR_KIND_TELECONSULTATIONS_BY_SPECIALTY\x10\x08*9\n\x03\x42ox\x12\x13\n\x0f\x42OX_UNSPECIFIED\x10\x00\x12\x0e\n\nBOX_OUTBOX\x10\x01\x12\r\n\tBOX_INBOX\x10\x02\x32\x80\x0b\n\x0fReferralService\x12]\n\x0e\x43reateReferral\x12+.rhip.api.referral.v1.CreateReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12W\n\x0bGetReferral\x12(.rhip.api.referral.v1.GetReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12h\n\rListReferrals\x12*.rhip.api.referral.v1.ListReferralsRequest\x1a+.rhip.api.referral.v1.ListReferralsResponse\x12]\n\x0eUpdateReferral\x12+.rhip.api.referral.v1.UpdateReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0eSubmitReferral\x12+.rhip.api.referral.v1.SubmitReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0e\x41\x63\x63\x65ptReferral\x12+.rhip.api.referral.v1.AcceptReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0eRejectReferral\x12+.rhip.api.referral.v1.RejectReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0e\x43\x61ncelReferral\x12+.rhip.api.referral.v1.CancelReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12[\n\rAdmitReferral\x12*.rhip.api.referral.v1.AdmitReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12]\n\x0eReturnReferral\x12+.rhip.api.referral.v1.ReturnReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12\x61\n\x10\x43ompleteReferral\x12-.rhip.api.referral.v1.CompleteReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12[\n\rCloseReferral\x12*.rhip.api.referral.v1.CloseReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\x12}\n\x14ListOverdueReferrals\x12\x31.rhip.api.referral.v1.ListOverdueReferralsRequest\x1a\x32.rhip.api.referral.v1.ListOverdueReferralsResponse\x12u\n\x15GetReferralIndicators\x12\x32.rhip.api.referral.v1.GetReferralIndicatorsRequest\x1a(.rhip.api.referral.v1.ReferralIndicatorsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+rhip/api/referral/v1/referral_service.proto\x12\x14rhip.api.referral.v1\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#rhip/api/referral/v1/referral.proto\"\x97\x01\n\x11ReferralIndicator\x12\x39\n\x04kind\x18\x01 \x01(\x0e\x32+.rhip.api.referral.v1.ReferralIndicatorKind\x12\x11\n\tnumerator\x18\x02 \x01(\x03\x12\x13\n\x0b\x64\x65nominator\x18\x03 \x01(\x03\x12\x0c\n\x04rate\x18\x04 \x01(\x01\x12\x11\n\tspecialty\x18\x05 \x01(\t\".\n\x1cGetReferralIndicatorsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\"p\n\x12ReferralIndicators\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\r\n\x05\x61s_of\x18\x02 \x01(\t\x12;\n\nindicators\x18\x03 \x03(\x0b\x32\'.rhip.api.referral.v1.ReferralIndicator\"]\n\x15\x43reateReferralRequest\x12\x30\n\x08referral\x18\x01 \x01(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\"\n\x12GetReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xa9\x01\n\x14ListReferralsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12&\n\x03\x62ox\x18\x02 \x01(\x0e\x32\x19.rhip.api.referral.v1.Box\x12\x32\n\x05state\x18\x03 \x01(\x0e\x32#.rhip.api.referral.v1.ReferralState\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"c\n\x15ListReferralsResponse\x12\x31\n\treferrals\x18\x01 \x03(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"z\n\x15UpdateReferralRequest\x12\x30\n\x08referral\x18\x01 \x01(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"9\n\x15SubmitReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"9\n\x15\x41\x63\x63\x65ptReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"I\n\x15RejectReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"I\n\x15\x43\x61ncelReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"R\n\x14\x41\x64mitReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x18\n\x10health_card_code\x18\x03 \x01(\t\"p\n\x15ReturnReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x35\n\x0breturn_form\x18\x02 \x01(\x0b\x32 .rhip.api.referral.v1.ReturnForm\x12\x12\n\nrequest_id\x18\x03 \x01(\t\";\n\x17\x43ompleteReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"8\n\x14\x43loseReferralRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x7f\n\x1bListOverdueReferralsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12)\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"j\n\x1cListOverdueReferralsResponse\x12\x31\n\treferrals\x18\x01 \x03(\x0b\x32\x1e.rhip.api.referral.v1.Referral\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xa3\x03\n\x15ReferralIndicatorKind\x12\'\n#REFERRAL_INDICATOR_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aREFERRAL_INDICATOR_KIND_UP\x10\x01\x12 \n\x1cREFERRAL_INDICATOR_KIND_DOWN\x10\x02\x12&\n\"REFERRAL_INDICATOR_KIND_ACCEPTANCE\x10\x03\x12\"\n\x1eREFERRAL_INDICATOR_KIND_RETURN\x10\x04\x12\x32\n.REFERRAL_INDICATOR_KIND_FOLLOW_UP_AFTER_RETURN\x10\x05\x12\x33\n/REFERRAL_INDICATOR_KIND_TELECONSULTATION_CLOSED\x10\x06\x12.\n*REFERRAL_INDICATOR_KIND_ACCEPTANCE_MINUTES\x10\x07\x12:\n6REFERRAL_INDICATOR_KIND_TELECONSULTATIONS_BY_SPECIALTY\x10\x08*9\n\x03\x42ox\x12\x13\n\x0f\x42OX_UNSPECIFIED\x10\x00\x12\x0e\n\nBOX_OUTBOX\x10\x01\x12\r\n\tBOX_INBOX\x10\x02\x32\xc8\x11\n\x0fReferralService\x12\x87\x01\n\x0e\x43reateReferral\x12+.rhip.api.referral.v1.CreateReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\"(\x82\xd3\xe4\x93\x02\"\"\x16/referral/v1/referrals:\x08referral\x12\x80\x01\n\x0bGetReferral\x12(.rhip.api.referral.v1.GetReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\"\'\x82\xd3\xe4\x93\x02!\x12\x1f/referral/v1/{name=referrals/*}\x12\x9b\x01\n\rListReferrals\x12*.rhip.api.referral.v1.ListReferralsRequest\x1a+.rhip.api.referral.v1.ListReferralsResponse\"1\x82\xd3\xe4\x93\x02+\x12)/referral/v1/{parent=tenants/*}/referrals\x12\x99\x01\n\x0eUpdateReferral\x12+.rhip.api.referral.v1.UpdateReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\":\x82\xd3\xe4\x93\x02\x34\x32(/referral/v1/{referral.name=referrals/*}:\x08referral\x12\x90\x01\n\x0eSubmitReferral\x12+.rhip.api.referral.v1.SubmitReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\"1\x82\xd3\xe4\x93\x02+\"&/referral/v1/{name=referrals/*}:submit:\x01*\x12\x90\x01\n\x0e\x41\x63\x63\x65ptReferral\x12+.rhip.api.referral.v1.AcceptReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\"1\x82\xd3\xe4\x93\x02+\"&/referral/v1/{name=referrals/*}:accept:\x01*\x12\x90\x01\n\x0eRejectReferral\x12+.rhip.api.referral.v1.RejectReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\"1\x82\xd3\xe4\x93\x02+\"&/referral/v1/{name=referrals/*}:reject:\x01*\x12\x90\x01\n\x0e\x43\x61ncelReferral\x12+.rhip.api.referral.v1.CancelReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\"1\x82\xd3\xe4\x93\x02+\"&/referral/v1/{name=referrals/*}:cancel:\x01*\x12\x8d\x01\n\rAdmitReferral\x12*.rhip.api.referral.v1.AdmitReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\"0\x82\xd3\xe4\x93\x02*\"%/referral/v1/{name=referrals/*}:admit:\x01*\x12\x90\x01\n\x0eReturnReferral\x12+.rhip.api.referral.v1.ReturnReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\"1\x82\xd3\xe4\x93\x02+\"&/referral/v1/{name=referrals/*}:return:\x01*\x12\x96\x01\n\x10\x43ompleteReferral\x12-.rhip.api.referral.v1.CompleteReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\"3\x82\xd3\xe4\x93\x02-\"(/referral/v1/{name=referrals/*}:complete:\x01*\x12\x8d\x01\n\rCloseReferral\x12*.rhip.api.referral.v1.CloseReferralRequest\x1a\x1e.rhip.api.referral.v1.Referral\"0\x82\xd3\xe4\x93\x02*\"%/referral/v1/{name=referrals/*}:close:\x01*\x12\xeb\x01\n\x14ListOverdueReferrals\x12\x31.rhip.api.referral.v1.ListOverdueReferralsRequest\x1a\x32.rhip.api.referral.v1.ListOverdueReferralsResponse\"l\x82\xd3\xe4\x93\x02\x66\x12\x30/referral/v1/{parent=tenants/*}/overdueReferralsZ2\x12\x30/referral/v1/{parent=regions/*}/overdueReferrals\x12\xe7\x01\n\x15GetReferralIndicators\x12\x32.rhip.api.referral.v1.GetReferralIndicatorsRequest\x1a(.rhip.api.referral.v1.ReferralIndicators\"p\x82\xd3\xe4\x93\x02j\x12\x32/referral/v1/{parent=tenants/*}/referralIndicatorsZ4\x12\x32/referral/v1/{parent=regions/*}/referralIndicatorsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rhip.api.referral.v1.referral_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REFERRALINDICATORKIND']._serialized_start=1840
-  _globals['_REFERRALINDICATORKIND']._serialized_end=2259
-  _globals['_BOX']._serialized_start=2261
-  _globals['_BOX']._serialized_end=2318
-  _globals['_REFERRALINDICATOR']._serialized_start=174
-  _globals['_REFERRALINDICATOR']._serialized_end=325
-  _globals['_GETREFERRALINDICATORSREQUEST']._serialized_start=327
-  _globals['_GETREFERRALINDICATORSREQUEST']._serialized_end=373
-  _globals['_REFERRALINDICATORS']._serialized_start=375
-  _globals['_REFERRALINDICATORS']._serialized_end=487
-  _globals['_CREATEREFERRALREQUEST']._serialized_start=489
-  _globals['_CREATEREFERRALREQUEST']._serialized_end=582
-  _globals['_GETREFERRALREQUEST']._serialized_start=584
-  _globals['_GETREFERRALREQUEST']._serialized_end=618
-  _globals['_LISTREFERRALSREQUEST']._serialized_start=621
-  _globals['_LISTREFERRALSREQUEST']._serialized_end=790
-  _globals['_LISTREFERRALSRESPONSE']._serialized_start=792
-  _globals['_LISTREFERRALSRESPONSE']._serialized_end=891
-  _globals['_UPDATEREFERRALREQUEST']._serialized_start=893
-  _globals['_UPDATEREFERRALREQUEST']._serialized_end=1015
-  _globals['_SUBMITREFERRALREQUEST']._serialized_start=1017
-  _globals['_SUBMITREFERRALREQUEST']._serialized_end=1074
-  _globals['_ACCEPTREFERRALREQUEST']._serialized_start=1076
-  _globals['_ACCEPTREFERRALREQUEST']._serialized_end=1133
-  _globals['_REJECTREFERRALREQUEST']._serialized_start=1135
-  _globals['_REJECTREFERRALREQUEST']._serialized_end=1208
-  _globals['_CANCELREFERRALREQUEST']._serialized_start=1210
-  _globals['_CANCELREFERRALREQUEST']._serialized_end=1283
-  _globals['_ADMITREFERRALREQUEST']._serialized_start=1285
-  _globals['_ADMITREFERRALREQUEST']._serialized_end=1367
-  _globals['_RETURNREFERRALREQUEST']._serialized_start=1369
-  _globals['_RETURNREFERRALREQUEST']._serialized_end=1481
-  _globals['_COMPLETEREFERRALREQUEST']._serialized_start=1483
-  _globals['_COMPLETEREFERRALREQUEST']._serialized_end=1542
-  _globals['_CLOSEREFERRALREQUEST']._serialized_start=1544
-  _globals['_CLOSEREFERRALREQUEST']._serialized_end=1600
-  _globals['_LISTOVERDUEREFERRALSREQUEST']._serialized_start=1602
-  _globals['_LISTOVERDUEREFERRALSREQUEST']._serialized_end=1729
-  _globals['_LISTOVERDUEREFERRALSRESPONSE']._serialized_start=1731
-  _globals['_LISTOVERDUEREFERRALSRESPONSE']._serialized_end=1837
-  _globals['_REFERRALSERVICE']._serialized_start=2321
-  _globals['_REFERRALSERVICE']._serialized_end=3729
+  _globals['_REFERRALSERVICE'].methods_by_name['CreateReferral']._loaded_options = None
+  _globals['_REFERRALSERVICE'].methods_by_name['CreateReferral']._serialized_options = b'\202\323\344\223\002\"\"\026/referral/v1/referrals:\010referral'
+  _globals['_REFERRALSERVICE'].methods_by_name['GetReferral']._loaded_options = None
+  _globals['_REFERRALSERVICE'].methods_by_name['GetReferral']._serialized_options = b'\202\323\344\223\002!\022\037/referral/v1/{name=referrals/*}'
+  _globals['_REFERRALSERVICE'].methods_by_name['ListReferrals']._loaded_options = None
+  _globals['_REFERRALSERVICE'].methods_by_name['ListReferrals']._serialized_options = b'\202\323\344\223\002+\022)/referral/v1/{parent=tenants/*}/referrals'
+  _globals['_REFERRALSERVICE'].methods_by_name['UpdateReferral']._loaded_options = None
+  _globals['_REFERRALSERVICE'].methods_by_name['UpdateReferral']._serialized_options = b'\202\323\344\223\00242(/referral/v1/{referral.name=referrals/*}:\010referral'
+  _globals['_REFERRALSERVICE'].methods_by_name['SubmitReferral']._loaded_options = None
+  _globals['_REFERRALSERVICE'].methods_by_name['SubmitReferral']._serialized_options = b'\202\323\344\223\002+\"&/referral/v1/{name=referrals/*}:submit:\001*'
+  _globals['_REFERRALSERVICE'].methods_by_name['AcceptReferral']._loaded_options = None
+  _globals['_REFERRALSERVICE'].methods_by_name['AcceptReferral']._serialized_options = b'\202\323\344\223\002+\"&/referral/v1/{name=referrals/*}:accept:\001*'
+  _globals['_REFERRALSERVICE'].methods_by_name['RejectReferral']._loaded_options = None
+  _globals['_REFERRALSERVICE'].methods_by_name['RejectReferral']._serialized_options = b'\202\323\344\223\002+\"&/referral/v1/{name=referrals/*}:reject:\001*'
+  _globals['_REFERRALSERVICE'].methods_by_name['CancelReferral']._loaded_options = None
+  _globals['_REFERRALSERVICE'].methods_by_name['CancelReferral']._serialized_options = b'\202\323\344\223\002+\"&/referral/v1/{name=referrals/*}:cancel:\001*'
+  _globals['_REFERRALSERVICE'].methods_by_name['AdmitReferral']._loaded_options = None
+  _globals['_REFERRALSERVICE'].methods_by_name['AdmitReferral']._serialized_options = b'\202\323\344\223\002*\"%/referral/v1/{name=referrals/*}:admit:\001*'
+  _globals['_REFERRALSERVICE'].methods_by_name['ReturnReferral']._loaded_options = None
+  _globals['_REFERRALSERVICE'].methods_by_name['ReturnReferral']._serialized_options = b'\202\323\344\223\002+\"&/referral/v1/{name=referrals/*}:return:\001*'
+  _globals['_REFERRALSERVICE'].methods_by_name['CompleteReferral']._loaded_options = None
+  _globals['_REFERRALSERVICE'].methods_by_name['CompleteReferral']._serialized_options = b'\202\323\344\223\002-\"(/referral/v1/{name=referrals/*}:complete:\001*'
+  _globals['_REFERRALSERVICE'].methods_by_name['CloseReferral']._loaded_options = None
+  _globals['_REFERRALSERVICE'].methods_by_name['CloseReferral']._serialized_options = b'\202\323\344\223\002*\"%/referral/v1/{name=referrals/*}:close:\001*'
+  _globals['_REFERRALSERVICE'].methods_by_name['ListOverdueReferrals']._loaded_options = None
+  _globals['_REFERRALSERVICE'].methods_by_name['ListOverdueReferrals']._serialized_options = b'\202\323\344\223\002f\0220/referral/v1/{parent=tenants/*}/overdueReferralsZ2\0220/referral/v1/{parent=regions/*}/overdueReferrals'
+  _globals['_REFERRALSERVICE'].methods_by_name['GetReferralIndicators']._loaded_options = None
+  _globals['_REFERRALSERVICE'].methods_by_name['GetReferralIndicators']._serialized_options = b'\202\323\344\223\002j\0222/referral/v1/{parent=tenants/*}/referralIndicatorsZ4\0222/referral/v1/{parent=regions/*}/referralIndicators'
+  _globals['_REFERRALINDICATORKIND']._serialized_start=1870
+  _globals['_REFERRALINDICATORKIND']._serialized_end=2289
+  _globals['_BOX']._serialized_start=2291
+  _globals['_BOX']._serialized_end=2348
+  _globals['_REFERRALINDICATOR']._serialized_start=204
+  _globals['_REFERRALINDICATOR']._serialized_end=355
+  _globals['_GETREFERRALINDICATORSREQUEST']._serialized_start=357
+  _globals['_GETREFERRALINDICATORSREQUEST']._serialized_end=403
+  _globals['_REFERRALINDICATORS']._serialized_start=405
+  _globals['_REFERRALINDICATORS']._serialized_end=517
+  _globals['_CREATEREFERRALREQUEST']._serialized_start=519
+  _globals['_CREATEREFERRALREQUEST']._serialized_end=612
+  _globals['_GETREFERRALREQUEST']._serialized_start=614
+  _globals['_GETREFERRALREQUEST']._serialized_end=648
+  _globals['_LISTREFERRALSREQUEST']._serialized_start=651
+  _globals['_LISTREFERRALSREQUEST']._serialized_end=820
+  _globals['_LISTREFERRALSRESPONSE']._serialized_start=822
+  _globals['_LISTREFERRALSRESPONSE']._serialized_end=921
+  _globals['_UPDATEREFERRALREQUEST']._serialized_start=923
+  _globals['_UPDATEREFERRALREQUEST']._serialized_end=1045
+  _globals['_SUBMITREFERRALREQUEST']._serialized_start=1047
+  _globals['_SUBMITREFERRALREQUEST']._serialized_end=1104
+  _globals['_ACCEPTREFERRALREQUEST']._serialized_start=1106
+  _globals['_ACCEPTREFERRALREQUEST']._serialized_end=1163
+  _globals['_REJECTREFERRALREQUEST']._serialized_start=1165
+  _globals['_REJECTREFERRALREQUEST']._serialized_end=1238
+  _globals['_CANCELREFERRALREQUEST']._serialized_start=1240
+  _globals['_CANCELREFERRALREQUEST']._serialized_end=1313
+  _globals['_ADMITREFERRALREQUEST']._serialized_start=1315
+  _globals['_ADMITREFERRALREQUEST']._serialized_end=1397
+  _globals['_RETURNREFERRALREQUEST']._serialized_start=1399
+  _globals['_RETURNREFERRALREQUEST']._serialized_end=1511
+  _globals['_COMPLETEREFERRALREQUEST']._serialized_start=1513
+  _globals['_COMPLETEREFERRALREQUEST']._serialized_end=1572
+  _globals['_CLOSEREFERRALREQUEST']._serialized_start=1574
+  _globals['_CLOSEREFERRALREQUEST']._serialized_end=1630
+  _globals['_LISTOVERDUEREFERRALSREQUEST']._serialized_start=1632
+  _globals['_LISTOVERDUEREFERRALSREQUEST']._serialized_end=1759
+  _globals['_LISTOVERDUEREFERRALSRESPONSE']._serialized_start=1761
+  _globals['_LISTOVERDUEREFERRALSRESPONSE']._serialized_end=1867
+  _globals['_REFERRALSERVICE']._serialized_start=2351
+  _globals['_REFERRALSERVICE']._serialized_end=4599
 # @@protoc_insertion_point(module_scope)

@@ -22,56 +22,85 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from rhip.api.common.v1 import common_pb2 as rhip_dot_api_dot_common_dot_v1_dot_common__pb2
 from rhip.api.referral.v1 import teleconsultation_pb2 as rhip_dot_api_dot_referral_dot_v1_dot_teleconsultation__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n3rhip/api/referral/v1/teleconsultation_service.proto\x12\x14rhip.api.referral.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/common/v1/common.proto\x1a+rhip/api/referral/v1/teleconsultation.proto\"v\n!CreateCooperationAgreementRequest\x12=\n\tagreement\x18\x01 \x01(\x0b\x32*.rhip.api.referral.v1.CooperationAgreement\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"Y\n ListCooperationAgreementsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"|\n!ListCooperationAgreementsResponse\x12>\n\nagreements\x18\x01 \x03(\x0b\x32*.rhip.api.referral.v1.CooperationAgreement\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"v\n\x1eRequestTeleconsultationRequest\x12@\n\x10teleconsultation\x18\x01 \x01(\x0b\x32&.rhip.api.referral.v1.Teleconsultation\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"*\n\x1aGetTeleconsultationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"U\n\x1cListTeleconsultationsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"{\n\x1dListTeleconsultationsResponse\x12\x41\n\x11teleconsultations\x18\x01 \x03(\x0b\x32&.rhip.api.referral.v1.Teleconsultation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"_\n\x1d\x41\x63\x63\x65ptTeleconsultationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1c\n\x14\x63onsulting_physician\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"R\n\x1e\x44\x65\x63lineTeleconsultationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"w\n\x1fScheduleTeleconsultationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x32\n\x0escheduled_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"@\n\x1cStartTeleconsultationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"Q\n\x1a\x45ndTeleconsultationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\trecording\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"s\n\x1aSubmitOpinionReportRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x33\n\x06report\x18\x02 \x01(\x0b\x32#.rhip.api.referral.v1.OpinionReport\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"S\n\x1d\x44\x65\x63ideTeleconsultationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x64\x65\x63ision\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"Q\n\x1d\x43\x61ncelTeleconsultationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"6\n&DeleteTeleconsultationRecordingRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x1c\n\x1aGetReportSigningKeyRequest\"s\n\x10ReportSigningKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\t\x12\x11\n\talgorithm\x18\x03 \x01(\t\x12(\n\x04time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\xca\x0e\n\x17TeleconsultationService\x12\x81\x01\n\x1a\x43reateCooperationAgreement\x12\x37.rhip.api.referral.v1.CreateCooperationAgreementRequest\x1a*.rhip.api.referral.v1.CooperationAgreement\x12\x8c\x01\n\x19ListCooperationAgreements\x12\x36.rhip.api.referral.v1.ListCooperationAgreementsRequest\x1a\x37.rhip.api.referral.v1.ListCooperationAgreementsResponse\x12w\n\x17RequestTeleconsultation\x12\x34.rhip.api.referral.v1.RequestTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\x12o\n\x13GetTeleconsultation\x12\x30.rhip.api.referral.v1.GetTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\x12\x80\x01\n\x15ListTeleconsultations\x12\x32.rhip.api.referral.v1.ListTeleconsultationsRequest\x1a\x33.rhip.api.referral.v1.ListTeleconsultationsResponse\x12u\n\x16\x41\x63\x63\x65ptTeleconsultation\x12\x33.rhip.api.referral.v1.AcceptTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\x12w\n\x17\x44\x65\x63lineTeleconsultation\x12\x34.rhip.api.referral.v1.DeclineTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\x12y\n\x18ScheduleTeleconsultation\x12\x35.rhip.api.referral.v1.ScheduleTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\x12s\n\x15StartTeleconsultation\x12\x32.rhip.api.referral.v1.StartTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\x12o\n\x13\x45ndTeleconsultation\x12\x30.rhip.api.referral.v1.EndTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\x12o\n\x13SubmitOpinionReport\x12\x30.rhip.api.referral.v1.SubmitOpinionReportRequest\x1a&.rhip.api.referral.v1.Teleconsultation\x12u\n\x16\x44\x65\x63ideTeleconsultation\x12\x33.rhip.api.referral.v1.DecideTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\x12u\n\x16\x43\x61ncelTeleconsultation\x12\x33.rhip.api.referral.v1.CancelTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\x12\x87\x01\n\x1f\x44\x65leteTeleconsultationRecording\x12<.rhip.api.referral.v1.DeleteTeleconsultationRecordingRequest\x1a&.rhip.api.referral.v1.Teleconsultation\x12u\n\x13GetReportSigningKey\x12\x30.rhip.api.referral.v1.GetReportSigningKeyRequest\x1a&.rhip.api.referral.v1.ReportSigningKey\"\x04\x88\xb5\x18\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n3rhip/api/referral/v1/teleconsultation_service.proto\x12\x14rhip.api.referral.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/common/v1/common.proto\x1a+rhip/api/referral/v1/teleconsultation.proto\"v\n!CreateCooperationAgreementRequest\x12=\n\tagreement\x18\x01 \x01(\x0b\x32*.rhip.api.referral.v1.CooperationAgreement\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"Y\n ListCooperationAgreementsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"|\n!ListCooperationAgreementsResponse\x12>\n\nagreements\x18\x01 \x03(\x0b\x32*.rhip.api.referral.v1.CooperationAgreement\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"v\n\x1eRequestTeleconsultationRequest\x12@\n\x10teleconsultation\x18\x01 \x01(\x0b\x32&.rhip.api.referral.v1.Teleconsultation\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"*\n\x1aGetTeleconsultationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"U\n\x1cListTeleconsultationsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"{\n\x1dListTeleconsultationsResponse\x12\x41\n\x11teleconsultations\x18\x01 \x03(\x0b\x32&.rhip.api.referral.v1.Teleconsultation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"_\n\x1d\x41\x63\x63\x65ptTeleconsultationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1c\n\x14\x63onsulting_physician\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"R\n\x1e\x44\x65\x63lineTeleconsultationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"w\n\x1fScheduleTeleconsultationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x32\n\x0escheduled_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"@\n\x1cStartTeleconsultationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"Q\n\x1a\x45ndTeleconsultationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\trecording\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"s\n\x1aSubmitOpinionReportRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x33\n\x06report\x18\x02 \x01(\x0b\x32#.rhip.api.referral.v1.OpinionReport\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"S\n\x1d\x44\x65\x63ideTeleconsultationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x64\x65\x63ision\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"Q\n\x1d\x43\x61ncelTeleconsultationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"6\n&DeleteTeleconsultationRecordingRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x1c\n\x1aGetReportSigningKeyRequest\"s\n\x10ReportSigningKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\t\x12\x11\n\talgorithm\x18\x03 \x01(\t\x12(\n\x04time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\xbe\x15\n\x17TeleconsultationService\x12\xb8\x01\n\x1a\x43reateCooperationAgreement\x12\x37.rhip.api.referral.v1.CreateCooperationAgreementRequest\x1a*.rhip.api.referral.v1.CooperationAgreement\"5\x82\xd3\xe4\x93\x02/\"\"/referral/v1/cooperationAgreements:\tagreement\x12\xcb\x01\n\x19ListCooperationAgreements\x12\x36.rhip.api.referral.v1.ListCooperationAgreementsRequest\x1a\x37.rhip.api.referral.v1.ListCooperationAgreementsResponse\"=\x82\xd3\xe4\x93\x02\x37\x12\x35/referral/v1/{parent=tenants/*}/cooperationAgreements\x12\xb1\x01\n\x17RequestTeleconsultation\x12\x34.rhip.api.referral.v1.RequestTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\"8\x82\xd3\xe4\x93\x02\x32\"\x1e/referral/v1/teleconsultations:\x10teleconsultation\x12\xa0\x01\n\x13GetTeleconsultation\x12\x30.rhip.api.referral.v1.GetTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\"/\x82\xd3\xe4\x93\x02)\x12\'/referral/v1/{name=teleconsultations/*}\x12\xbb\x01\n\x15ListTeleconsultations\x12\x32.rhip.api.referral.v1.ListTeleconsultationsRequest\x1a\x33.rhip.api.referral.v1.ListTeleconsultationsResponse\"9\x82\xd3\xe4\x93\x02\x33\x12\x31/referral/v1/{parent=tenants/*}/teleconsultations\x12\xb0\x01\n\x16\x41\x63\x63\x65ptTeleconsultation\x12\x33.rhip.api.referral.v1.AcceptTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\"9\x82\xd3\xe4\x93\x02\x33\"./referral/v1/{name=teleconsultations/*}:accept:\x01*\x12\xb3\x01\n\x17\x44\x65\x63lineTeleconsultation\x12\x34.rhip.api.referral.v1.DeclineTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\":\x82\xd3\xe4\x93\x02\x34\"//referral/v1/{name=teleconsultations/*}:decline:\x01*\x12\xb6\x01\n\x18ScheduleTeleconsultation\x12\x35.rhip.api.referral.v1.ScheduleTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\";\x82\xd3\xe4\x93\x02\x35\"0/referral/v1/{name=teleconsultations/*}:schedule:\x01*\x12\xad\x01\n\x15StartTeleconsultation\x12\x32.rhip.api.referral.v1.StartTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\"8\x82\xd3\xe4\x93\x02\x32\"-/referral/v1/{name=teleconsultations/*}:start:\x01*\x12\xa7\x01\n\x13\x45ndTeleconsultation\x12\x30.rhip.api.referral.v1.EndTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\"6\x82\xd3\xe4\x93\x02\x30\"+/referral/v1/{name=teleconsultations/*}:end:\x01*\x12\xb7\x01\n\x13SubmitOpinionReport\x12\x30.rhip.api.referral.v1.SubmitOpinionReportRequest\x1a&.rhip.api.referral.v1.Teleconsultation\"F\x82\xd3\xe4\x93\x02@\";/referral/v1/{name=teleconsultations/*}:submitOpinionReport:\x01*\x12\xb0\x01\n\x16\x44\x65\x63ideTeleconsultation\x12\x33.rhip.api.referral.v1.DecideTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\"9\x82\xd3\xe4\x93\x02\x33\"./referral/v1/{name=teleconsultations/*}:decide:\x01*\x12\xb0\x01\n\x16\x43\x61ncelTeleconsultation\x12\x33.rhip.api.referral.v1.CancelTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\"9\x82\xd3\xe4\x93\x02\x33\"./referral/v1/{name=teleconsultations/*}:cancel:\x01*\x12\xcb\x01\n\x1f\x44\x65leteTeleconsultationRecording\x12<.rhip.api.referral.v1.DeleteTeleconsultationRecordingRequest\x1a&.rhip.api.referral.v1.Teleconsultation\"B\x82\xd3\xe4\x93\x02<\"7/referral/v1/{name=teleconsultations/*}:deleteRecording:\x01*\x12\x9a\x01\n\x13GetReportSigningKey\x12\x30.rhip.api.referral.v1.GetReportSigningKeyRequest\x1a&.rhip.api.referral.v1.ReportSigningKey\")\x88\xb5\x18\x01\x82\xd3\xe4\x93\x02\x1f\x12\x1d/referral/v1/reportSigningKeyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rhip.api.referral.v1.teleconsultation_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['CreateCooperationAgreement']._loaded_options = None
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['CreateCooperationAgreement']._serialized_options = b'\202\323\344\223\002/\"\"/referral/v1/cooperationAgreements:\tagreement'
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['ListCooperationAgreements']._loaded_options = None
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['ListCooperationAgreements']._serialized_options = b'\202\323\344\223\0027\0225/referral/v1/{parent=tenants/*}/cooperationAgreements'
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['RequestTeleconsultation']._loaded_options = None
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['RequestTeleconsultation']._serialized_options = b'\202\323\344\223\0022\"\036/referral/v1/teleconsultations:\020teleconsultation'
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['GetTeleconsultation']._loaded_options = None
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['GetTeleconsultation']._serialized_options = b'\202\323\344\223\002)\022\'/referral/v1/{name=teleconsultations/*}'
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['ListTeleconsultations']._loaded_options = None
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['ListTeleconsultations']._serialized_options = b'\202\323\344\223\0023\0221/referral/v1/{parent=tenants/*}/teleconsultations'
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['AcceptTeleconsultation']._loaded_options = None
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['AcceptTeleconsultation']._serialized_options = b'\202\323\344\223\0023\"./referral/v1/{name=teleconsultations/*}:accept:\001*'
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['DeclineTeleconsultation']._loaded_options = None
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['DeclineTeleconsultation']._serialized_options = b'\202\323\344\223\0024\"//referral/v1/{name=teleconsultations/*}:decline:\001*'
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['ScheduleTeleconsultation']._loaded_options = None
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['ScheduleTeleconsultation']._serialized_options = b'\202\323\344\223\0025\"0/referral/v1/{name=teleconsultations/*}:schedule:\001*'
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['StartTeleconsultation']._loaded_options = None
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['StartTeleconsultation']._serialized_options = b'\202\323\344\223\0022\"-/referral/v1/{name=teleconsultations/*}:start:\001*'
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['EndTeleconsultation']._loaded_options = None
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['EndTeleconsultation']._serialized_options = b'\202\323\344\223\0020\"+/referral/v1/{name=teleconsultations/*}:end:\001*'
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['SubmitOpinionReport']._loaded_options = None
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['SubmitOpinionReport']._serialized_options = b'\202\323\344\223\002@\";/referral/v1/{name=teleconsultations/*}:submitOpinionReport:\001*'
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['DecideTeleconsultation']._loaded_options = None
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['DecideTeleconsultation']._serialized_options = b'\202\323\344\223\0023\"./referral/v1/{name=teleconsultations/*}:decide:\001*'
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['CancelTeleconsultation']._loaded_options = None
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['CancelTeleconsultation']._serialized_options = b'\202\323\344\223\0023\"./referral/v1/{name=teleconsultations/*}:cancel:\001*'
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['DeleteTeleconsultationRecording']._loaded_options = None
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['DeleteTeleconsultationRecording']._serialized_options = b'\202\323\344\223\002<\"7/referral/v1/{name=teleconsultations/*}:deleteRecording:\001*'
   _globals['_TELECONSULTATIONSERVICE'].methods_by_name['GetReportSigningKey']._loaded_options = None
-  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['GetReportSigningKey']._serialized_options = b'\210\265\030\001'
-  _globals['_CREATECOOPERATIONAGREEMENTREQUEST']._serialized_start=188
-  _globals['_CREATECOOPERATIONAGREEMENTREQUEST']._serialized_end=306
-  _globals['_LISTCOOPERATIONAGREEMENTSREQUEST']._serialized_start=308
-  _globals['_LISTCOOPERATIONAGREEMENTSREQUEST']._serialized_end=397
-  _globals['_LISTCOOPERATIONAGREEMENTSRESPONSE']._serialized_start=399
-  _globals['_LISTCOOPERATIONAGREEMENTSRESPONSE']._serialized_end=523
-  _globals['_REQUESTTELECONSULTATIONREQUEST']._serialized_start=525
-  _globals['_REQUESTTELECONSULTATIONREQUEST']._serialized_end=643
-  _globals['_GETTELECONSULTATIONREQUEST']._serialized_start=645
-  _globals['_GETTELECONSULTATIONREQUEST']._serialized_end=687
-  _globals['_LISTTELECONSULTATIONSREQUEST']._serialized_start=689
-  _globals['_LISTTELECONSULTATIONSREQUEST']._serialized_end=774
-  _globals['_LISTTELECONSULTATIONSRESPONSE']._serialized_start=776
-  _globals['_LISTTELECONSULTATIONSRESPONSE']._serialized_end=899
-  _globals['_ACCEPTTELECONSULTATIONREQUEST']._serialized_start=901
-  _globals['_ACCEPTTELECONSULTATIONREQUEST']._serialized_end=996
-  _globals['_DECLINETELECONSULTATIONREQUEST']._serialized_start=998
-  _globals['_DECLINETELECONSULTATIONREQUEST']._serialized_end=1080
-  _globals['_SCHEDULETELECONSULTATIONREQUEST']._serialized_start=1082
-  _globals['_SCHEDULETELECONSULTATIONREQUEST']._serialized_end=1201
-  _globals['_STARTTELECONSULTATIONREQUEST']._serialized_start=1203
-  _globals['_STARTTELECONSULTATIONREQUEST']._serialized_end=1267
-  _globals['_ENDTELECONSULTATIONREQUEST']._serialized_start=1269
-  _globals['_ENDTELECONSULTATIONREQUEST']._serialized_end=1350
-  _globals['_SUBMITOPINIONREPORTREQUEST']._serialized_start=1352
-  _globals['_SUBMITOPINIONREPORTREQUEST']._serialized_end=1467
-  _globals['_DECIDETELECONSULTATIONREQUEST']._serialized_start=1469
-  _globals['_DECIDETELECONSULTATIONREQUEST']._serialized_end=1552
-  _globals['_CANCELTELECONSULTATIONREQUEST']._serialized_start=1554
-  _globals['_CANCELTELECONSULTATIONREQUEST']._serialized_end=1635
-  _globals['_DELETETELECONSULTATIONRECORDINGREQUEST']._serialized_start=1637
-  _globals['_DELETETELECONSULTATIONRECORDINGREQUEST']._serialized_end=1691
-  _globals['_GETREPORTSIGNINGKEYREQUEST']._serialized_start=1693
-  _globals['_GETREPORTSIGNINGKEYREQUEST']._serialized_end=1721
-  _globals['_REPORTSIGNINGKEY']._serialized_start=1723
-  _globals['_REPORTSIGNINGKEY']._serialized_end=1838
-  _globals['_TELECONSULTATIONSERVICE']._serialized_start=1841
-  _globals['_TELECONSULTATIONSERVICE']._serialized_end=3707
+  _globals['_TELECONSULTATIONSERVICE'].methods_by_name['GetReportSigningKey']._serialized_options = b'\210\265\030\001\202\323\344\223\002\037\022\035/referral/v1/reportSigningKey'
+  _globals['_CREATECOOPERATIONAGREEMENTREQUEST']._serialized_start=218
+  _globals['_CREATECOOPERATIONAGREEMENTREQUEST']._serialized_end=336
+  _globals['_LISTCOOPERATIONAGREEMENTSREQUEST']._serialized_start=338
+  _globals['_LISTCOOPERATIONAGREEMENTSREQUEST']._serialized_end=427
+  _globals['_LISTCOOPERATIONAGREEMENTSRESPONSE']._serialized_start=429
+  _globals['_LISTCOOPERATIONAGREEMENTSRESPONSE']._serialized_end=553
+  _globals['_REQUESTTELECONSULTATIONREQUEST']._serialized_start=555
+  _globals['_REQUESTTELECONSULTATIONREQUEST']._serialized_end=673
+  _globals['_GETTELECONSULTATIONREQUEST']._serialized_start=675
+  _globals['_GETTELECONSULTATIONREQUEST']._serialized_end=717
+  _globals['_LISTTELECONSULTATIONSREQUEST']._serialized_start=719
+  _globals['_LISTTELECONSULTATIONSREQUEST']._serialized_end=804
+  _globals['_LISTTELECONSULTATIONSRESPONSE']._serialized_start=806
+  _globals['_LISTTELECONSULTATIONSRESPONSE']._serialized_end=929
+  _globals['_ACCEPTTELECONSULTATIONREQUEST']._serialized_start=931
+  _globals['_ACCEPTTELECONSULTATIONREQUEST']._serialized_end=1026
+  _globals['_DECLINETELECONSULTATIONREQUEST']._serialized_start=1028
+  _globals['_DECLINETELECONSULTATIONREQUEST']._serialized_end=1110
+  _globals['_SCHEDULETELECONSULTATIONREQUEST']._serialized_start=1112
+  _globals['_SCHEDULETELECONSULTATIONREQUEST']._serialized_end=1231
+  _globals['_STARTTELECONSULTATIONREQUEST']._serialized_start=1233
+  _globals['_STARTTELECONSULTATIONREQUEST']._serialized_end=1297
+  _globals['_ENDTELECONSULTATIONREQUEST']._serialized_start=1299
+  _globals['_ENDTELECONSULTATIONREQUEST']._serialized_end=1380
+  _globals['_SUBMITOPINIONREPORTREQUEST']._serialized_start=1382
+  _globals['_SUBMITOPINIONREPORTREQUEST']._serialized_end=1497
+  _globals['_DECIDETELECONSULTATIONREQUEST']._serialized_start=1499
+  _globals['_DECIDETELECONSULTATIONREQUEST']._serialized_end=1582
+  _globals['_CANCELTELECONSULTATIONREQUEST']._serialized_start=1584
+  _globals['_CANCELTELECONSULTATIONREQUEST']._serialized_end=1665
+  _globals['_DELETETELECONSULTATIONRECORDINGREQUEST']._serialized_start=1667
+  _globals['_DELETETELECONSULTATIONRECORDINGREQUEST']._serialized_end=1721
+  _globals['_GETREPORTSIGNINGKEYREQUEST']._serialized_start=1723
+  _globals['_GETREPORTSIGNINGKEYREQUEST']._serialized_end=1751
+  _globals['_REPORTSIGNINGKEY']._serialized_start=1753
+  _globals['_REPORTSIGNINGKEY']._serialized_end=1868
+  _globals['_TELECONSULTATIONSERVICE']._serialized_start=1871
+  _globals['_TELECONSULTATIONSERVICE']._serialized_end=4621
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,6 @@
 import datetime
 
+from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from rhip.api.common.v1 import common_pb2 as _common_pb2
 from rhip.api.referral.v1 import teleconsultation_pb2 as _teleconsultation_pb2
