@@ -28,6 +28,20 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     commands: dict[str, tuple[list[str], dict[str, str], str]] = {}
     logs = []
     try:
+        # The gateway first: it serves the platform's resident locator, which each cell's
+        # archives asks (fail closed) while seeding its demo records.
+        log = (work / "gateway.log").open("wb")
+        logs.append(log)
+        processes["gateway"] = subprocess.Popen(
+            [sys.executable, "-m", "rhip.cli", "gateway", "--listen", gateway],
+            # Low enough for test_gateway to trip it; a burst above the dozen quick calls one
+            # clinician makes in test_migration_across_cells (at 10 it tripped when they ran
+            # within 0.2 s).
+            env={**base_env, "RHIP_RATE_LIMIT_PER_SECOND": "5", "RHIP_RATE_LIMIT_BURST": "20"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_healthy(gateway, processes["gateway"])
         for code, address in cells.items():
             log = (work / f"{code}.log").open("wb")
             logs.append(log)
@@ -45,18 +59,6 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
             processes[code] = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
         for code, address in cells.items():
             wait_healthy(address, processes[code])
-        log = (work / "gateway.log").open("wb")
-        logs.append(log)
-        processes["gateway"] = subprocess.Popen(
-            [sys.executable, "-m", "rhip.cli", "gateway", "--listen", gateway],
-            # Low enough for test_gateway to trip it; a burst above the dozen quick calls one
-            # clinician makes in test_migration_across_cells (at 10 it tripped when they ran
-            # within 0.2 s).
-            env={**base_env, "RHIP_RATE_LIMIT_PER_SECOND": "5", "RHIP_RATE_LIMIT_BURST": "20"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        wait_healthy(gateway, processes["gateway"])
         yield Platform(gateway, cells, processes, commands)
     finally:
         for process in processes.values():
