@@ -219,3 +219,31 @@ def test_a_region_outside_the_selection_keeps_the_national_pack(mch: Mch) -> Non
         _assess(mch, ["K-PSYCHOSOCIAL"], days_ago(1))
     assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert _assess(mch, ["Y-TWINS"], days_ago(1)).rules_pack == "national-five-colour"
+
+
+def test_the_migration_keeps_earlier_grades_and_names_the_national_pack(mch: Mch) -> None:
+    """A database from before the packs: grades 1–4 become severities, earlier assessments
+    name the national pack they were graded with."""
+    from alembic import command
+    from rhip.kit.db import alembic_config
+    from rhip.mch.server import MIGRATIONS
+    from sqlalchemy import text
+
+    p = mch.register(lmp_days_ago=150, registration_date=days_ago(80))
+    _assess(mch, ["O-HEART"], days_ago(1))
+    db = mch.running.cell.part("mch").db
+    cfg = alembic_config(MIGRATIONS)
+    with db.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "mch_0001")
+    with db.engine.begin() as connection:
+        assert connection.execute(text("SELECT risk_rank FROM pregnancy")).scalar_one() == 3
+        connection.execute(text("UPDATE risk_assessment SET rules_version = '2017.1'"))
+    with db.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "heads")
+    got = mch.api.GetPregnancy(mpb.GetPregnancyRequest(name=p.name), metadata=mch.md("qs-doctor"))
+    assert got.risk.color == pb.RISK_COLOR_ORANGE
+    assert [(a.rules_pack, a.rules_version) for a in _series(mch, p.name)] == [
+        ("national-five-colour", "2017.1")
+    ]
