@@ -247,3 +247,14 @@ def test_the_migration_keeps_earlier_grades_and_names_the_national_pack(mch: Mch
     assert [(a.rules_pack, a.rules_version) for a in _series(mch, p.name)] == [
         ("national-five-colour", "2017.1")
     ]
+
+
+def test_a_broken_pack_file_stops_the_start_with_a_config_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from rhip.mch import settings
+
+    (tmp_path / "national.json").write_text(json.dumps(_bad(colours=["GREEN"])), encoding="utf-8")
+    monkeypatch.setattr(settings, "shipped_packs", lambda: load_packs(tmp_path))
+    with pytest.raises(ConfigError, match=r"rule pack national\.json: criteria\[0\]\.colour"):
+        load_mch_settings({})
