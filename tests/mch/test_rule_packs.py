@@ -258,3 +258,16 @@ def test_a_broken_pack_file_stops_the_start_with_a_config_error(
     monkeypatch.setattr(settings, "shipped_packs", lambda: load_packs(tmp_path))
     with pytest.raises(ConfigError, match=r"rule pack national\.json: criteria\[0\]\.colour"):
         load_mch_settings({})
+
+
+def test_a_retry_after_the_region_changed_packs_answers_the_first_grading(mch: Mch) -> None:
+    mch.register(lmp_days_ago=150, registration_date=days_ago(80))
+    _select(mch, **{"320311": "six-colour"})
+    request = mpb.AssessPregnancyRiskRequest(
+        mother=mch.residents["woman"], assessment_date=days_ago(2), criteria=["K-PSYCHOSOCIAL"],
+        request_id=rid(),
+    )  # fmt: skip
+    first = mch.api.AssessPregnancyRisk(request, metadata=mch.md("qs-hosp-doctor"))
+    _select(mch)
+    again = mch.api.AssessPregnancyRisk(request, metadata=mch.md("qs-hosp-doctor"))
+    assert again == first and again.rules_pack == "six-colour"

@@ -53,7 +53,7 @@ class IndicatorUseCases(MchBase):
         with self._unit(durable=False) as tx:
             counts = IndicatorStore(tx).counts(scope, tenant_id, scopes, period)
             self._audit(tx, "mch.indicators.read", parent, scope, as_of=as_of.isoformat())
-        target = self.options.eye_target(code) / 100 if code else 0.9
+        target = self.options.eye_target(code) / 100
         return period, domain.indicators(domain.sum_counts(counts.values()), target)
 
     def rank(

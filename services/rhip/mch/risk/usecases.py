@@ -36,11 +36,6 @@ class RiskUseCases(PregnancyUseCases):
         checks.raise_if_any()
         assert day is not None
         tenant, scope = self._own_tenant(principal, "AssessPregnancyRisk")
-        # The pack the institution's region selects (RHIP_MCH_RISK_PACKS), current version.
-        pack = self.options.risk_packs.for_region(tenant.region_code)
-        checks = Violations()
-        kept = domain.colours_of(criteria, checks, pack)
-        checks.raise_if_any()
         self._require_qualification(tenant, "RISK_GRADING")
         self._require_secondary(tenant, "pregnancy risk grading")
         if key:
@@ -49,6 +44,12 @@ class RiskUseCases(PregnancyUseCases):
                 earlier = RiskStore(tx).by_request(key)
             if earlier is not None:
                 return earlier
+        # The pack the institution's region selects now (RHIP_MCH_RISK_PACKS), its current
+        # version; a retry above answers with the pack its first call used.
+        pack = self.options.risk_packs.for_region(tenant.region_code)
+        checks = Violations()
+        kept = domain.colours_of(criteria, checks, pack)
+        checks.raise_if_any()
         woman = self._woman(mother, "mother")
         now = self.clock()
         with self._unit() as tx:
