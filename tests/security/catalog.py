@@ -201,6 +201,8 @@ RULES: dict[str, Rule] = {
     MCH + "GetChildRecord": _r("read", "name:child_record"),
     MCH + "ListChildRecords": _r("list", "parent:tenant"),
     MCH + "RecordChildVisit": _r("write", "parent:child_record"),
+    MCH + "GetMchIndicators": _r("list", "parent:region", "parent:tenant"),
+    MCH + "RankMchInstitutions": _r("list", "parent:region"),
     # emr: documents, recognition, timeline, reading rules (world_emr.py builds the targets).
     # Ingest names no target: a document belongs to the caller's own institution.
     EMR + "SubmitDocument": _r("write"),

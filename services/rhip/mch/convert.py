@@ -16,7 +16,7 @@ from rhip.mch.pregnancies.domain import (
     TerminationReason,
     VisitKind,
 )
-from rhip.mch.risk.domain import Grade, RiskAssessment, RiskColor
+from rhip.mch.risk.domain import RiskAssessment, RiskColor, grade_of
 from rhip.mch.risk.reports import RiskReport
 
 STATES = {s: getattr(pb, f"PREGNANCY_STATE_{s.value}") for s in PregnancyState}
@@ -55,7 +55,7 @@ def time_from_pb(stamp: Timestamp, field: str) -> datetime | None:
 
 def pregnancy_to_pb(v: PregnancyView) -> pb.Pregnancy:
     p = v.pregnancy
-    grade = Grade(RiskColor(p.risk_rank) if p.risk_rank else None, p.purple)
+    grade = grade_of(p.risk_rank, p.purple)
     return pb.Pregnancy(
         name=f"pregnancies/{p.pregnancy_id}",
         resident=f"residents/{p.resident_id}",
@@ -138,6 +138,7 @@ def assessment_to_pb(a: RiskAssessment) -> pb.RiskAssessment:
         colors=[COLOURS[c] for c in a.colours],
         criteria=list(a.criteria),
         rules_version=a.rules_version,
+        rules_pack=a.rules_pack,
         assessor=a.assessor,
         tenant=f"tenants/{a.tenant_id}",
         institution_level=a.institution_level,

@@ -29,9 +29,14 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     # Health commissions and maternal–child institutes read their subtree (overdue and
     # high-risk lists).
-    "regional_admin": (MCH + "Get*", MCH + "List*", MCH + "AcknowledgeRiskReport"),
+    "regional_admin": (
+        MCH + "Get*",
+        MCH + "List*",
+        MCH + "AcknowledgeRiskReport",
+        MCH + "RankMchInstitutions",
+    ),
     # Auditors read, change nothing.
-    "auditor": (MCH + "Get*", MCH + "List*"),
+    "auditor": (MCH + "Get*", MCH + "List*", MCH + "RankMchInstitutions"),
     # A hospital's HIS feeds antenatal, postpartum and child checks for its tenant. Not
     # deliveries: a delivery registers its babies in identity, which service accounts may not
     # (identity's SERVICE role has no RegisterNewborn).

@@ -3,6 +3,7 @@ converts the answer; no try/except for domain errors."""
 
 from __future__ import annotations
 
+from rhip.api.mch.v1 import indicators_pb2 as ipb
 from rhip.api.mch.v1 import mch_service_pb2 as pb
 from rhip.api.mch.v1 import mch_service_pb2_grpc
 from rhip.kit.apis import public_methods
@@ -22,8 +23,20 @@ from rhip.mch.convert import (
     report_to_pb,
     visit_to_pb,
 )
-from rhip.mch.risk.domain import RiskColor
+from rhip.mch.indicators.domain import KINDS, Indicator
+from rhip.mch.risk.domain import SEVERITY, RiskColor
 from rhip.mch.usecases import MchUseCases
+
+INDICATOR_KINDS = {k: getattr(ipb, f"MCH_INDICATOR_KIND_{k.upper()}") for k in KINDS}
+INDICATOR_KINDS_BACK = {v: k for k, v in INDICATOR_KINDS.items()}
+
+
+def indicator_to_pb(i: Indicator) -> ipb.MchIndicator:
+    return ipb.MchIndicator(
+        kind=INDICATOR_KINDS[i.kind], numerator=i.numerator, denominator=i.denominator,
+        rate=i.rate, target=i.target, meets_target=i.meets_target,
+    )  # fmt: skip
+
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["MchService"].full_name
 PUBLIC_METHODS = public_methods(SERVICE_NAME)
@@ -53,7 +66,7 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
         )  # fmt: skip
         colour = COLOURS_BACK.get(request.min_risk)
         purple = colour is RiskColor.PURPLE
-        rank = colour.value if colour and not purple else 0
+        rank = SEVERITY[colour] if colour and not purple else 0
         views, token = self.uc.list_pregnancies(
             request.parent, STATES_BACK.get(request.state), request.overdue_only, rank, purple,
             page,
@@ -144,3 +157,22 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
             request.note,
         )  # fmt: skip
         return pregnancy_to_pb(view)
+
+    def GetMchIndicators(self, request, context):
+        period, found = self.uc.indicators(request.parent, request.as_of)
+        return ipb.MchIndicators(
+            parent=request.parent, as_of=period.end.isoformat(),
+            period_start=period.start.isoformat(),
+            indicators=[indicator_to_pb(i) for i in found],
+        )  # fmt: skip
+
+    def RankMchInstitutions(self, request, context):
+        best, bottom = self.uc.rank(
+            request.parent, INDICATOR_KINDS_BACK.get(request.kind), request.as_of
+        )
+        return ipb.RankMchInstitutionsResponse(
+            best=[ipb.MchInstitutionScore(tenant=f"tenants/{t}", indicator=indicator_to_pb(i))
+                  for t, i in best],
+            bottom=[ipb.MchInstitutionScore(tenant=f"tenants/{t}", indicator=indicator_to_pb(i))
+                    for t, i in bottom],
+        )  # fmt: skip

@@ -1,13 +1,33 @@
 """The mch service's own settings (``RHIP_MCH_*``), loaded from the process environment the
 shared settings carry (``Settings.env``); a bad value fails the cell's start with a
-ConfigError naming the variable."""
+ConfigError naming the variable.
+
+Risk grading's criteria are rule packs (risk/packs/*.json), loaded and validated at start; a
+region selects its pack with ``RHIP_MCH_RISK_PACKS=320300=six-colour,370400=national-five-colour``
+(the most specific region containing the grading institution wins; the national five-colour
+pack elsewhere). Changing the selection applies to new assessments; earlier ones keep the pack
+and version they were graded with. ``RHIP_MCH_EYE_COVERAGE_TARGETS=320300=95`` sets a region's
+0–6 eye-check coverage target in percent (``RHIP_MCH_EYE_COVERAGE_TARGET``, 90, elsewhere)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import cache
 
-from rhip.kit.config import env_int
+from rhip.kit.config import ConfigError, env_int
+from rhip.kit.tenancy import is_region_code
+from rhip.mch.risk.domain import RulePackError, RulePacks, load_packs
+
+_ITEM = re.compile(r"^(\d{6})=([a-z0-9-]{3,40})$")
+_TARGET = re.compile(r"^(\d{6})=(\d{1,3})$")
+
+
+@cache
+def shipped_packs() -> RulePacks:
+    """The packs shipped in risk/packs (read once per process)."""
+    return load_packs()
 
 
 @dataclass(frozen=True)
@@ -21,6 +41,50 @@ class MchSettings:
     # The 42-day postpartum check is due on postpartum day 42 (DOMAIN §3.1); it counts as on
     # time up to this many days later (a programme choice, so configuration).
     check_42d_grace_days: int = 14
+    # The rule packs and the region → pack selection.
+    risk_packs: RulePacks = field(default_factory=shipped_packs)
+    # 0–6 eye-check coverage target in percent (DOMAIN §3.4: ≥ 90 %), per region.
+    eye_coverage_target: int = 90
+    eye_coverage_targets: Mapping[str, int] = field(default_factory=dict)
+
+    def eye_target(self, code: str) -> int:
+        """The target of the most specific configured region containing ``code``."""
+        for candidate in (code, code[:4] + "00", code[:2] + "0000"):
+            if candidate in self.eye_coverage_targets:
+                return self.eye_coverage_targets[candidate]
+        return self.eye_coverage_target
+
+
+def load_risk_packs(env: Mapping[str, str], packs: RulePacks | None = None) -> RulePacks:
+    """The packs with ``RHIP_MCH_RISK_PACKS`` applied; ConfigError on a bad pack file, a
+    malformed item, an unknown region or an unknown pack id."""
+    name = "RHIP_MCH_RISK_PACKS"
+    if packs is None:
+        try:
+            packs = shipped_packs()
+        except RulePackError as e:
+            raise ConfigError(str(e)) from None
+    by_region: dict[str, str] = {}
+    for item in filter(None, (p.strip() for p in (env.get(name) or "").split(","))):
+        match = _ITEM.match(item)
+        if not match or not is_region_code(match.group(1)):
+            raise ConfigError(f"{name}: {item!r} should look like 320300=six-colour")
+        if match.group(2) not in packs.current:
+            known = ", ".join(sorted(packs.current))
+            raise ConfigError(f"{name}: {item!r}: no rule pack {match.group(2)} (known: {known})")
+        by_region[match.group(1)] = match.group(2)
+    return replace(packs, by_region=by_region)
+
+
+def _eye_targets(env: Mapping[str, str]) -> dict[str, int]:
+    name = "RHIP_MCH_EYE_COVERAGE_TARGETS"
+    targets: dict[str, int] = {}
+    for item in filter(None, (p.strip() for p in (env.get(name) or "").split(","))):
+        match = _TARGET.match(item)
+        if not match or not is_region_code(match.group(1)) or not 1 <= int(match.group(2)) <= 100:
+            raise ConfigError(f"{name}: {item!r} should look like 320300=95 (1–100 percent)")
+        targets[match.group(1)] = int(match.group(2))
+    return targets
 
 
 def load_mch_settings(env: Mapping[str, str]) -> MchSettings:
@@ -29,4 +93,7 @@ def load_mch_settings(env: Mapping[str, str]) -> MchSettings:
         local_registration_weeks=env_int(env, "RHIP_MCH_LOCAL_REGISTRATION_WEEKS", 13, 6, 13),
         max_newborns=env_int(env, "RHIP_MCH_MAX_NEWBORNS", 6, 1, 9),
         check_42d_grace_days=env_int(env, "RHIP_MCH_CHECK_42D_GRACE_DAYS", 14, 0, 28),
+        risk_packs=load_risk_packs(env),
+        eye_coverage_target=env_int(env, "RHIP_MCH_EYE_COVERAGE_TARGET", 90, 1, 100),
+        eye_coverage_targets=_eye_targets(env),
     )

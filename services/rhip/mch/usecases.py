@@ -6,6 +6,7 @@ from __future__ import annotations
 from rhip.kit.authz import Authorizer
 from rhip.mch.children.usecases import ChildUseCases
 from rhip.mch.deliveries.usecases import DeliveryUseCases
+from rhip.mch.indicators.usecases import IndicatorUseCases
 from rhip.mch.pregnancies.visits import VisitUseCases
 from rhip.mch.roles import CATALOG_PREFIX, permission_rules
 
@@ -15,5 +16,5 @@ def sync_role_catalog(authz: Authorizer) -> None:
     authz.sync_catalog(CATALOG_PREFIX, permission_rules())
 
 
-class MchUseCases(DeliveryUseCases, VisitUseCases, ChildUseCases):
+class MchUseCases(DeliveryUseCases, VisitUseCases, ChildUseCases, IndicatorUseCases):
     """Every mch use case."""

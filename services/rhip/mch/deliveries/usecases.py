@@ -20,7 +20,7 @@ from rhip.mch.deliveries.domain import Delivery, DeliveryMode, Newborn
 from rhip.mch.deliveries.store import DeliveryStore
 from rhip.mch.pregnancies.store import PregnancyStore
 from rhip.mch.pregnancies.usecases import parse_day
-from rhip.mch.risk.domain import Grade, RiskColor
+from rhip.mch.risk.domain import grade_of
 from rhip.mch.risk.usecases import RiskUseCases
 
 
@@ -74,7 +74,7 @@ class DeliveryUseCases(RiskUseCases):
                         "delivery.delivery_date", "is before the pregnancy's registration",
                         "DATE_BEFORE_REGISTRATION",
                     )  # fmt: skip
-                grade = Grade(RiskColor(p.risk_rank) if p.risk_rank else None, p.purple)
+                grade = grade_of(p.risk_rank, p.purple)
                 if grade.needs_secondary_or_higher and tenant.level < SECONDARY and not emergency:
                     raise FailedPrecondition(
                         "a woman graded yellow or above, or purple, delivers at a "

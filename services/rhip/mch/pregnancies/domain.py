@@ -148,7 +148,7 @@ class Pregnancy:
     within_local_deadline: bool
     next_slot: int  # 0 when no slot is left
     next_slot_end: date | None
-    risk_rank: int = 0  # 0 ungraded, 1 green … 4 red (risk/domain.py)
+    risk_rank: int = 0  # 0 ungraded, else the grade's severity (risk/domain.py SEVERITY)
     purple: bool = False
     delivery_id: str = ""
     termination_reason: TerminationReason | None = None

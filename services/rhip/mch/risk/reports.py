@@ -14,7 +14,7 @@ from typing import Any
 from rhip.kit.db import utc
 from rhip.kit.errors import FailedPrecondition
 from rhip.kit.scopes import within_scopes
-from rhip.mch.risk.domain import RiskColor
+from rhip.mch.risk.domain import BY_SEVERITY, SEVERITY, RiskColor
 from rhip.mch.store import StoreBase, metadata
 from sqlalchemy import Column, DateTime, Integer, String, Table, insert, select, update
 
@@ -44,10 +44,10 @@ class RiskReport:
 
 
 def report_due(before: int, after: int) -> RiskColor | None:
-    """The colour to report when a grading moves the rank from ``before`` to ``after``:
+    """The colour to report when a grading moves the severity from ``before`` to ``after``:
     reaching orange from below, or red from below red; None otherwise."""
-    if after >= RiskColor.ORANGE.value and after > before:
-        return RiskColor(after)
+    if after >= SEVERITY[RiskColor.ORANGE] and after > before:
+        return BY_SEVERITY[after]
     return None
 
 

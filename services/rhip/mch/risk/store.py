@@ -20,6 +20,7 @@ ASSESSMENT = Table(
     Column("colours", String(60), nullable=False),
     Column("criteria", Text, nullable=False),
     Column("rules_version", String(20), nullable=False),
+    Column("rules_pack", String(40), nullable=False),
     Column("assessor", String(80), nullable=False),
     Column("tenant_id", String(36), nullable=False),
     Column("tenant_scope", String(200), nullable=False),
@@ -35,7 +36,7 @@ def _assessment(row: Any) -> RiskAssessment:
     return RiskAssessment(
         row.id, row.pregnancy_id, row.assessment_date,
         tuple(RiskColor[c] for c in row.colours.split(",") if c),
-        tuple(json.loads(row.criteria)), row.rules_version, row.assessor, row.tenant_id,
+        tuple(json.loads(row.criteria)), row.rules_version, row.rules_pack, row.assessor, row.tenant_id,
         row.tenant_scope, row.institution_level, row.ga_days,
         utc(row.create_time),  # type: ignore[arg-type]
     )  # fmt: skip
@@ -48,7 +49,7 @@ class RiskStore(StoreBase):
                 id=a.assessment_id, pregnancy_id=a.pregnancy_id,
                 assessment_date=a.assessment_date,
                 colours=",".join(c.name for c in a.colours), criteria=json.dumps(list(a.criteria)),
-                rules_version=a.rules_version, assessor=a.assessor, tenant_id=a.tenant_id,
+                rules_version=a.rules_version, rules_pack=a.rules_pack, assessor=a.assessor, tenant_id=a.tenant_id,
                 tenant_scope=a.tenant_scope, institution_level=a.institution_level,
                 ga_days=a.ga_days, create_time=a.create_time, request_id=request_id or None,
             )

@@ -31,7 +31,7 @@ class RiskUseCases(PregnancyUseCases):
         checks = Violations()
         checks.check(parse_resource_name, mother, "residents", "mother")
         day = checks.check(parse_day, day_text, "assessment_date", today, default_today=True)
-        kept = domain.colours_of(criteria, checks)
+        domain.colours_of(criteria, checks, None)
         key = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
         assert day is not None
@@ -44,6 +44,12 @@ class RiskUseCases(PregnancyUseCases):
                 earlier = RiskStore(tx).by_request(key)
             if earlier is not None:
                 return earlier
+        # The pack the institution's region selects now (RHIP_MCH_RISK_PACKS), its current
+        # version; a retry above answers with the pack its first call used.
+        pack = self.options.risk_packs.for_region(tenant.region_code)
+        checks = Violations()
+        kept = domain.colours_of(criteria, checks, pack)
+        checks.raise_if_any()
         woman = self._woman(mother, "mother")
         now = self.clock()
         with self._unit() as tx:
@@ -60,8 +66,8 @@ class RiskUseCases(PregnancyUseCases):
                 )
             risk = RiskStore(tx)
             assessment = RiskAssessment(
-                new_id(), p.pregnancy_id, day, tuple(domain.assessed_colours(kept)), tuple(kept),
-                domain.CURRENT_RULES, principal.subject, tenant.tenant_id, scope,
+                new_id(), p.pregnancy_id, day, tuple(domain.assessed_colours(kept, pack)),
+                tuple(kept), pack.version, pack.pack_id, principal.subject, tenant.tenant_id, scope,
                 tenant.level_name, p.ga_on(day), now,
             )  # fmt: skip
             risk.add(assessment, key)

@@ -24,10 +24,11 @@ _sym_db = _symbol_database.Default()
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from rhip.api.mch.v1 import child_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_child__pb2
+from rhip.api.mch.v1 import indicators_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_indicators__pb2
 from rhip.api.mch.v1 import pregnancy_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!rhip/api/mch/v1/mch_service.proto\x12\x0frhip.api.mch.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1brhip/api/mch/v1/child.proto\x1a\x1frhip/api/mch/v1/pregnancy.proto\"-\n\x0eGestationalAge\x12\r\n\x05weeks\x18\x01 \x01(\x05\x12\x0c\n\x04\x64\x61ys\x18\x02 \x01(\x05\"\xc0\x01\n\x18RegisterPregnancyRequest\x12\x10\n\x08resident\x18\x01 \x01(\t\x12\x17\n\x0fhandbook_number\x18\x02 \x01(\t\x12\x19\n\x11registration_date\x18\x03 \x01(\t\x12\x10\n\x08lmp_date\x18\x04 \x01(\t\x12\x38\n\x0fgestational_age\x18\x05 \x01(\x0b\x32\x1f.rhip.api.mch.v1.GestationalAge\x12\x12\n\nrequest_id\x18\x06 \x01(\t\"#\n\x13GetPregnancyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xc3\x01\n\x16ListPregnanciesRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12.\n\x05state\x18\x02 \x01(\x0e\x32\x1f.rhip.api.mch.v1.PregnancyState\x12\x14\n\x0coverdue_only\x18\x03 \x01(\x08\x12,\n\x08min_risk\x18\x04 \x01(\x0e\x32\x1a.rhip.api.mch.v1.RiskColor\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"c\n\x17ListPregnanciesResponse\x12/\n\x0bpregnancies\x18\x01 \x03(\x0b\x32\x1a.rhip.api.mch.v1.Pregnancy\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"q\n\x1bRecordAntenatalVisitRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12.\n\x05visit\x18\x02 \x01(\x0b\x32\x1f.rhip.api.mch.v1.AntenatalVisit\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x9c\x01\n\x1cRecordPostpartumVisitRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12(\n\x04kind\x18\x02 \x01(\x0e\x32\x1a.rhip.api.mch.v1.VisitKind\x12.\n\x05visit\x18\x03 \x01(\x0b\x32\x1f.rhip.api.mch.v1.AntenatalVisit\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"S\n\x1aListAntenatalVisitsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"g\n\x1bListAntenatalVisitsResponse\x12/\n\x06visits\x18\x01 \x03(\x0b\x32\x1f.rhip.api.mch.v1.AntenatalVisit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"k\n\x1a\x41ssessPregnancyRiskRequest\x12\x0e\n\x06mother\x18\x01 \x01(\t\x12\x17\n\x0f\x61ssessment_date\x18\x02 \x01(\t\x12\x10\n\x08\x63riteria\x18\x03 \x03(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"S\n\x1aListRiskAssessmentsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"l\n\x1bListRiskAssessmentsResponse\x12\x34\n\x0b\x61ssessments\x18\x01 \x03(\x0b\x32\x1f.rhip.api.mch.v1.RiskAssessment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"b\n\x16ListRiskReportsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\topen_only\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"`\n\x17ListRiskReportsResponse\x12,\n\x07reports\x18\x01 \x03(\x0b\x32\x1b.rhip.api.mch.v1.RiskReport\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\x1c\x41\x63knowledgeRiskReportRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04note\x18\x02 \x01(\t\"X\n\x15RecordDeliveryRequest\x12+\n\x08\x64\x65livery\x18\x01 \x01(\x0b\x32\x19.rhip.api.mch.v1.Delivery\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\"\n\x12GetDeliveryRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x85\x01\n\x19TerminatePregnancyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x32\n\x06reason\x18\x02 \x01(\x0e\x32\".rhip.api.mch.v1.TerminationReason\x12\x18\n\x10termination_date\x18\x03 \x01(\t\x12\x0c\n\x04note\x18\x04 \x01(\t\"7\n\x12\x45nrollChildRequest\x12\r\n\x05\x63hild\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"%\n\x15GetChildRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"f\n\x17ListChildRecordsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x14\n\x0coverdue_only\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"b\n\x18ListChildRecordsResponse\x12-\n\x07records\x18\x01 \x03(\x0b\x32\x1c.rhip.api.mch.v1.ChildRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"i\n\x17RecordChildVisitRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12*\n\x05visit\x18\x02 \x01(\x0b\x32\x1b.rhip.api.mch.v1.ChildVisit\x12\x12\n\nrequest_id\x18\x03 \x01(\t2\x97\x13\n\nMchService\x12z\n\x11RegisterPregnancy\x12).rhip.api.mch.v1.RegisterPregnancyRequest\x1a\x1a.rhip.api.mch.v1.Pregnancy\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/mch/v1/pregnancies:\x01*\x12v\n\x0cGetPregnancy\x12$.rhip.api.mch.v1.GetPregnancyRequest\x1a\x1a.rhip.api.mch.v1.Pregnancy\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/mch/v1/{name=pregnancies/*}\x12\x94\x01\n\x0fListPregnancies\x12\'.rhip.api.mch.v1.ListPregnanciesRequest\x1a(.rhip.api.mch.v1.ListPregnanciesResponse\".\x82\xd3\xe4\x93\x02(\x12&/mch/v1/{parent=tenants/*}/pregnancies\x12\xa4\x01\n\x14RecordAntenatalVisit\x12,.rhip.api.mch.v1.RecordAntenatalVisitRequest\x1a\x1f.rhip.api.mch.v1.AntenatalVisit\"=\x82\xd3\xe4\x93\x02\x37\"./mch/v1/{parent=pregnancies/*}/antenatalVisits:\x05visit\x12\xa3\x01\n\x15RecordPostpartumVisit\x12-.rhip.api.mch.v1.RecordPostpartumVisitRequest\x1a\x1f.rhip.api.mch.v1.AntenatalVisit\":\x82\xd3\xe4\x93\x02\x34\"//mch/v1/{parent=pregnancies/*}/postpartumVisits:\x01*\x12\xa8\x01\n\x13ListAntenatalVisits\x12+.rhip.api.mch.v1.ListAntenatalVisitsRequest\x1a,.rhip.api.mch.v1.ListAntenatalVisitsResponse\"6\x82\xd3\xe4\x93\x02\x30\x12./mch/v1/{parent=pregnancies/*}/antenatalVisits\x12\x87\x01\n\x13\x41ssessPregnancyRisk\x12+.rhip.api.mch.v1.AssessPregnancyRiskRequest\x1a\x1f.rhip.api.mch.v1.RiskAssessment\"\"\x82\xd3\xe4\x93\x02\x1c\"\x17/mch/v1/riskAssessments:\x01*\x12\xa8\x01\n\x13ListRiskAssessments\x12+.rhip.api.mch.v1.ListRiskAssessmentsRequest\x1a,.rhip.api.mch.v1.ListRiskAssessmentsResponse\"6\x82\xd3\xe4\x93\x02\x30\x12./mch/v1/{parent=pregnancies/*}/riskAssessments\x12\x94\x01\n\x0fListRiskReports\x12\'.rhip.api.mch.v1.ListRiskReportsRequest\x1a(.rhip.api.mch.v1.ListRiskReportsResponse\".\x82\xd3\xe4\x93\x02(\x12&/mch/v1/{parent=regions/*}/riskReports\x12\x98\x01\n\x15\x41\x63knowledgeRiskReport\x12-.rhip.api.mch.v1.AcknowledgeRiskReportRequest\x1a\x1b.rhip.api.mch.v1.RiskReport\"3\x82\xd3\xe4\x93\x02-\"(/mch/v1/{name=riskReports/*}:acknowledge:\x01*\x12y\n\x0eRecordDelivery\x12&.rhip.api.mch.v1.RecordDeliveryRequest\x1a\x19.rhip.api.mch.v1.Delivery\"$\x82\xd3\xe4\x93\x02\x1e\"\x12/mch/v1/deliveries:\x08\x64\x65livery\x12r\n\x0bGetDelivery\x12#.rhip.api.mch.v1.GetDeliveryRequest\x1a\x19.rhip.api.mch.v1.Delivery\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/mch/v1/{name=deliveries/*}\x12\x8f\x01\n\x12TerminatePregnancy\x12*.rhip.api.mch.v1.TerminatePregnancyRequest\x1a\x1a.rhip.api.mch.v1.Pregnancy\"1\x82\xd3\xe4\x93\x02+\"&/mch/v1/{name=pregnancies/*}:terminate:\x01*\x12q\n\x0b\x45nrollChild\x12#.rhip.api.mch.v1.EnrollChildRequest\x1a\x1c.rhip.api.mch.v1.ChildRecord\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/mch/v1/childRecords:\x01*\x12}\n\x0eGetChildRecord\x12&.rhip.api.mch.v1.GetChildRecordRequest\x1a\x1c.rhip.api.mch.v1.ChildRecord\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/mch/v1/{name=childRecords/*}\x12\x98\x01\n\x10ListChildRecords\x12(.rhip.api.mch.v1.ListChildRecordsRequest\x1a).rhip.api.mch.v1.ListChildRecordsResponse\"/\x82\xd3\xe4\x93\x02)\x12\'/mch/v1/{parent=tenants/*}/childRecords\x12\x90\x01\n\x10RecordChildVisit\x12(.rhip.api.mch.v1.RecordChildVisitRequest\x1a\x1b.rhip.api.mch.v1.ChildVisit\"5\x82\xd3\xe4\x93\x02/\"&/mch/v1/{parent=childRecords/*}/visits:\x05visitb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!rhip/api/mch/v1/mch_service.proto\x12\x0frhip.api.mch.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1brhip/api/mch/v1/child.proto\x1a rhip/api/mch/v1/indicators.proto\x1a\x1frhip/api/mch/v1/pregnancy.proto\"-\n\x0eGestationalAge\x12\r\n\x05weeks\x18\x01 \x01(\x05\x12\x0c\n\x04\x64\x61ys\x18\x02 \x01(\x05\"\xc0\x01\n\x18RegisterPregnancyRequest\x12\x10\n\x08resident\x18\x01 \x01(\t\x12\x17\n\x0fhandbook_number\x18\x02 \x01(\t\x12\x19\n\x11registration_date\x18\x03 \x01(\t\x12\x10\n\x08lmp_date\x18\x04 \x01(\t\x12\x38\n\x0fgestational_age\x18\x05 \x01(\x0b\x32\x1f.rhip.api.mch.v1.GestationalAge\x12\x12\n\nrequest_id\x18\x06 \x01(\t\"#\n\x13GetPregnancyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xc3\x01\n\x16ListPregnanciesRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12.\n\x05state\x18\x02 \x01(\x0e\x32\x1f.rhip.api.mch.v1.PregnancyState\x12\x14\n\x0coverdue_only\x18\x03 \x01(\x08\x12,\n\x08min_risk\x18\x04 \x01(\x0e\x32\x1a.rhip.api.mch.v1.RiskColor\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"c\n\x17ListPregnanciesResponse\x12/\n\x0bpregnancies\x18\x01 \x03(\x0b\x32\x1a.rhip.api.mch.v1.Pregnancy\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"q\n\x1bRecordAntenatalVisitRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12.\n\x05visit\x18\x02 \x01(\x0b\x32\x1f.rhip.api.mch.v1.AntenatalVisit\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x9c\x01\n\x1cRecordPostpartumVisitRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12(\n\x04kind\x18\x02 \x01(\x0e\x32\x1a.rhip.api.mch.v1.VisitKind\x12.\n\x05visit\x18\x03 \x01(\x0b\x32\x1f.rhip.api.mch.v1.AntenatalVisit\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"S\n\x1aListAntenatalVisitsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"g\n\x1bListAntenatalVisitsResponse\x12/\n\x06visits\x18\x01 \x03(\x0b\x32\x1f.rhip.api.mch.v1.AntenatalVisit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"k\n\x1a\x41ssessPregnancyRiskRequest\x12\x0e\n\x06mother\x18\x01 \x01(\t\x12\x17\n\x0f\x61ssessment_date\x18\x02 \x01(\t\x12\x10\n\x08\x63riteria\x18\x03 \x03(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"S\n\x1aListRiskAssessmentsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"l\n\x1bListRiskAssessmentsResponse\x12\x34\n\x0b\x61ssessments\x18\x01 \x03(\x0b\x32\x1f.rhip.api.mch.v1.RiskAssessment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"b\n\x16ListRiskReportsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\topen_only\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"`\n\x17ListRiskReportsResponse\x12,\n\x07reports\x18\x01 \x03(\x0b\x32\x1b.rhip.api.mch.v1.RiskReport\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\x1c\x41\x63knowledgeRiskReportRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04note\x18\x02 \x01(\t\"X\n\x15RecordDeliveryRequest\x12+\n\x08\x64\x65livery\x18\x01 \x01(\x0b\x32\x19.rhip.api.mch.v1.Delivery\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\"\n\x12GetDeliveryRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x85\x01\n\x19TerminatePregnancyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x32\n\x06reason\x18\x02 \x01(\x0e\x32\".rhip.api.mch.v1.TerminationReason\x12\x18\n\x10termination_date\x18\x03 \x01(\t\x12\x0c\n\x04note\x18\x04 \x01(\t\"7\n\x12\x45nrollChildRequest\x12\r\n\x05\x63hild\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"%\n\x15GetChildRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"f\n\x17ListChildRecordsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x14\n\x0coverdue_only\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"b\n\x18ListChildRecordsResponse\x12-\n\x07records\x18\x01 \x03(\x0b\x32\x1c.rhip.api.mch.v1.ChildRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"i\n\x17RecordChildVisitRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12*\n\x05visit\x18\x02 \x01(\x0b\x32\x1b.rhip.api.mch.v1.ChildVisit\x12\x12\n\nrequest_id\x18\x03 \x01(\t2\xf8\x15\n\nMchService\x12z\n\x11RegisterPregnancy\x12).rhip.api.mch.v1.RegisterPregnancyRequest\x1a\x1a.rhip.api.mch.v1.Pregnancy\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/mch/v1/pregnancies:\x01*\x12v\n\x0cGetPregnancy\x12$.rhip.api.mch.v1.GetPregnancyRequest\x1a\x1a.rhip.api.mch.v1.Pregnancy\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/mch/v1/{name=pregnancies/*}\x12\x94\x01\n\x0fListPregnancies\x12\'.rhip.api.mch.v1.ListPregnanciesRequest\x1a(.rhip.api.mch.v1.ListPregnanciesResponse\".\x82\xd3\xe4\x93\x02(\x12&/mch/v1/{parent=tenants/*}/pregnancies\x12\xa4\x01\n\x14RecordAntenatalVisit\x12,.rhip.api.mch.v1.RecordAntenatalVisitRequest\x1a\x1f.rhip.api.mch.v1.AntenatalVisit\"=\x82\xd3\xe4\x93\x02\x37\"./mch/v1/{parent=pregnancies/*}/antenatalVisits:\x05visit\x12\xa3\x01\n\x15RecordPostpartumVisit\x12-.rhip.api.mch.v1.RecordPostpartumVisitRequest\x1a\x1f.rhip.api.mch.v1.AntenatalVisit\":\x82\xd3\xe4\x93\x02\x34\"//mch/v1/{parent=pregnancies/*}/postpartumVisits:\x01*\x12\xa8\x01\n\x13ListAntenatalVisits\x12+.rhip.api.mch.v1.ListAntenatalVisitsRequest\x1a,.rhip.api.mch.v1.ListAntenatalVisitsResponse\"6\x82\xd3\xe4\x93\x02\x30\x12./mch/v1/{parent=pregnancies/*}/antenatalVisits\x12\x87\x01\n\x13\x41ssessPregnancyRisk\x12+.rhip.api.mch.v1.AssessPregnancyRiskRequest\x1a\x1f.rhip.api.mch.v1.RiskAssessment\"\"\x82\xd3\xe4\x93\x02\x1c\"\x17/mch/v1/riskAssessments:\x01*\x12\xa8\x01\n\x13ListRiskAssessments\x12+.rhip.api.mch.v1.ListRiskAssessmentsRequest\x1a,.rhip.api.mch.v1.ListRiskAssessmentsResponse\"6\x82\xd3\xe4\x93\x02\x30\x12./mch/v1/{parent=pregnancies/*}/riskAssessments\x12\x94\x01\n\x0fListRiskReports\x12\'.rhip.api.mch.v1.ListRiskReportsRequest\x1a(.rhip.api.mch.v1.ListRiskReportsResponse\".\x82\xd3\xe4\x93\x02(\x12&/mch/v1/{parent=regions/*}/riskReports\x12\x98\x01\n\x15\x41\x63knowledgeRiskReport\x12-.rhip.api.mch.v1.AcknowledgeRiskReportRequest\x1a\x1b.rhip.api.mch.v1.RiskReport\"3\x82\xd3\xe4\x93\x02-\"(/mch/v1/{name=riskReports/*}:acknowledge:\x01*\x12y\n\x0eRecordDelivery\x12&.rhip.api.mch.v1.RecordDeliveryRequest\x1a\x19.rhip.api.mch.v1.Delivery\"$\x82\xd3\xe4\x93\x02\x1e\"\x12/mch/v1/deliveries:\x08\x64\x65livery\x12r\n\x0bGetDelivery\x12#.rhip.api.mch.v1.GetDeliveryRequest\x1a\x19.rhip.api.mch.v1.Delivery\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/mch/v1/{name=deliveries/*}\x12\x8f\x01\n\x12TerminatePregnancy\x12*.rhip.api.mch.v1.TerminatePregnancyRequest\x1a\x1a.rhip.api.mch.v1.Pregnancy\"1\x82\xd3\xe4\x93\x02+\"&/mch/v1/{name=pregnancies/*}:terminate:\x01*\x12q\n\x0b\x45nrollChild\x12#.rhip.api.mch.v1.EnrollChildRequest\x1a\x1c.rhip.api.mch.v1.ChildRecord\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/mch/v1/childRecords:\x01*\x12}\n\x0eGetChildRecord\x12&.rhip.api.mch.v1.GetChildRecordRequest\x1a\x1c.rhip.api.mch.v1.ChildRecord\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/mch/v1/{name=childRecords/*}\x12\x98\x01\n\x10ListChildRecords\x12(.rhip.api.mch.v1.ListChildRecordsRequest\x1a).rhip.api.mch.v1.ListChildRecordsResponse\"/\x82\xd3\xe4\x93\x02)\x12\'/mch/v1/{parent=tenants/*}/childRecords\x12\x90\x01\n\x10RecordChildVisit\x12(.rhip.api.mch.v1.RecordChildVisitRequest\x1a\x1b.rhip.api.mch.v1.ChildVisit\"5\x82\xd3\xe4\x93\x02/\"&/mch/v1/{parent=childRecords/*}/visits:\x05visit\x12\xb4\x01\n\x10GetMchIndicators\x12(.rhip.api.mch.v1.GetMchIndicatorsRequest\x1a\x1e.rhip.api.mch.v1.MchIndicators\"V\x82\xd3\xe4\x93\x02P\x12%/mch/v1/{parent=regions/*}/indicatorsZ\'\x12%/mch/v1/{parent=tenants/*}/indicators\x12\xa7\x01\n\x13RankMchInstitutions\x12+.rhip.api.mch.v1.RankMchInstitutionsRequest\x1a,.rhip.api.mch.v1.RankMchInstitutionsResponse\"5\x82\xd3\xe4\x93\x02/\x12-/mch/v1/{parent=regions/*}/institutionRankingb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -68,52 +69,56 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MCHSERVICE'].methods_by_name['ListChildRecords']._serialized_options = b'\202\323\344\223\002)\022\'/mch/v1/{parent=tenants/*}/childRecords'
   _globals['_MCHSERVICE'].methods_by_name['RecordChildVisit']._loaded_options = None
   _globals['_MCHSERVICE'].methods_by_name['RecordChildVisit']._serialized_options = b'\202\323\344\223\002/\"&/mch/v1/{parent=childRecords/*}/visits:\005visit'
-  _globals['_GESTATIONALAGE']._serialized_start=146
-  _globals['_GESTATIONALAGE']._serialized_end=191
-  _globals['_REGISTERPREGNANCYREQUEST']._serialized_start=194
-  _globals['_REGISTERPREGNANCYREQUEST']._serialized_end=386
-  _globals['_GETPREGNANCYREQUEST']._serialized_start=388
-  _globals['_GETPREGNANCYREQUEST']._serialized_end=423
-  _globals['_LISTPREGNANCIESREQUEST']._serialized_start=426
-  _globals['_LISTPREGNANCIESREQUEST']._serialized_end=621
-  _globals['_LISTPREGNANCIESRESPONSE']._serialized_start=623
-  _globals['_LISTPREGNANCIESRESPONSE']._serialized_end=722
-  _globals['_RECORDANTENATALVISITREQUEST']._serialized_start=724
-  _globals['_RECORDANTENATALVISITREQUEST']._serialized_end=837
-  _globals['_RECORDPOSTPARTUMVISITREQUEST']._serialized_start=840
-  _globals['_RECORDPOSTPARTUMVISITREQUEST']._serialized_end=996
-  _globals['_LISTANTENATALVISITSREQUEST']._serialized_start=998
-  _globals['_LISTANTENATALVISITSREQUEST']._serialized_end=1081
-  _globals['_LISTANTENATALVISITSRESPONSE']._serialized_start=1083
-  _globals['_LISTANTENATALVISITSRESPONSE']._serialized_end=1186
-  _globals['_ASSESSPREGNANCYRISKREQUEST']._serialized_start=1188
-  _globals['_ASSESSPREGNANCYRISKREQUEST']._serialized_end=1295
-  _globals['_LISTRISKASSESSMENTSREQUEST']._serialized_start=1297
-  _globals['_LISTRISKASSESSMENTSREQUEST']._serialized_end=1380
-  _globals['_LISTRISKASSESSMENTSRESPONSE']._serialized_start=1382
-  _globals['_LISTRISKASSESSMENTSRESPONSE']._serialized_end=1490
-  _globals['_LISTRISKREPORTSREQUEST']._serialized_start=1492
-  _globals['_LISTRISKREPORTSREQUEST']._serialized_end=1590
-  _globals['_LISTRISKREPORTSRESPONSE']._serialized_start=1592
-  _globals['_LISTRISKREPORTSRESPONSE']._serialized_end=1688
-  _globals['_ACKNOWLEDGERISKREPORTREQUEST']._serialized_start=1690
-  _globals['_ACKNOWLEDGERISKREPORTREQUEST']._serialized_end=1748
-  _globals['_RECORDDELIVERYREQUEST']._serialized_start=1750
-  _globals['_RECORDDELIVERYREQUEST']._serialized_end=1838
-  _globals['_GETDELIVERYREQUEST']._serialized_start=1840
-  _globals['_GETDELIVERYREQUEST']._serialized_end=1874
-  _globals['_TERMINATEPREGNANCYREQUEST']._serialized_start=1877
-  _globals['_TERMINATEPREGNANCYREQUEST']._serialized_end=2010
-  _globals['_ENROLLCHILDREQUEST']._serialized_start=2012
-  _globals['_ENROLLCHILDREQUEST']._serialized_end=2067
-  _globals['_GETCHILDRECORDREQUEST']._serialized_start=2069
-  _globals['_GETCHILDRECORDREQUEST']._serialized_end=2106
-  _globals['_LISTCHILDRECORDSREQUEST']._serialized_start=2108
-  _globals['_LISTCHILDRECORDSREQUEST']._serialized_end=2210
-  _globals['_LISTCHILDRECORDSRESPONSE']._serialized_start=2212
-  _globals['_LISTCHILDRECORDSRESPONSE']._serialized_end=2310
-  _globals['_RECORDCHILDVISITREQUEST']._serialized_start=2312
-  _globals['_RECORDCHILDVISITREQUEST']._serialized_end=2417
-  _globals['_MCHSERVICE']._serialized_start=2420
-  _globals['_MCHSERVICE']._serialized_end=4875
+  _globals['_MCHSERVICE'].methods_by_name['GetMchIndicators']._loaded_options = None
+  _globals['_MCHSERVICE'].methods_by_name['GetMchIndicators']._serialized_options = b'\202\323\344\223\002P\022%/mch/v1/{parent=regions/*}/indicatorsZ\'\022%/mch/v1/{parent=tenants/*}/indicators'
+  _globals['_MCHSERVICE'].methods_by_name['RankMchInstitutions']._loaded_options = None
+  _globals['_MCHSERVICE'].methods_by_name['RankMchInstitutions']._serialized_options = b'\202\323\344\223\002/\022-/mch/v1/{parent=regions/*}/institutionRanking'
+  _globals['_GESTATIONALAGE']._serialized_start=180
+  _globals['_GESTATIONALAGE']._serialized_end=225
+  _globals['_REGISTERPREGNANCYREQUEST']._serialized_start=228
+  _globals['_REGISTERPREGNANCYREQUEST']._serialized_end=420
+  _globals['_GETPREGNANCYREQUEST']._serialized_start=422
+  _globals['_GETPREGNANCYREQUEST']._serialized_end=457
+  _globals['_LISTPREGNANCIESREQUEST']._serialized_start=460
+  _globals['_LISTPREGNANCIESREQUEST']._serialized_end=655
+  _globals['_LISTPREGNANCIESRESPONSE']._serialized_start=657
+  _globals['_LISTPREGNANCIESRESPONSE']._serialized_end=756
+  _globals['_RECORDANTENATALVISITREQUEST']._serialized_start=758
+  _globals['_RECORDANTENATALVISITREQUEST']._serialized_end=871
+  _globals['_RECORDPOSTPARTUMVISITREQUEST']._serialized_start=874
+  _globals['_RECORDPOSTPARTUMVISITREQUEST']._serialized_end=1030
+  _globals['_LISTANTENATALVISITSREQUEST']._serialized_start=1032
+  _globals['_LISTANTENATALVISITSREQUEST']._serialized_end=1115
+  _globals['_LISTANTENATALVISITSRESPONSE']._serialized_start=1117
+  _globals['_LISTANTENATALVISITSRESPONSE']._serialized_end=1220
+  _globals['_ASSESSPREGNANCYRISKREQUEST']._serialized_start=1222
+  _globals['_ASSESSPREGNANCYRISKREQUEST']._serialized_end=1329
+  _globals['_LISTRISKASSESSMENTSREQUEST']._serialized_start=1331
+  _globals['_LISTRISKASSESSMENTSREQUEST']._serialized_end=1414
+  _globals['_LISTRISKASSESSMENTSRESPONSE']._serialized_start=1416
+  _globals['_LISTRISKASSESSMENTSRESPONSE']._serialized_end=1524
+  _globals['_LISTRISKREPORTSREQUEST']._serialized_start=1526
+  _globals['_LISTRISKREPORTSREQUEST']._serialized_end=1624
+  _globals['_LISTRISKREPORTSRESPONSE']._serialized_start=1626
+  _globals['_LISTRISKREPORTSRESPONSE']._serialized_end=1722
+  _globals['_ACKNOWLEDGERISKREPORTREQUEST']._serialized_start=1724
+  _globals['_ACKNOWLEDGERISKREPORTREQUEST']._serialized_end=1782
+  _globals['_RECORDDELIVERYREQUEST']._serialized_start=1784
+  _globals['_RECORDDELIVERYREQUEST']._serialized_end=1872
+  _globals['_GETDELIVERYREQUEST']._serialized_start=1874
+  _globals['_GETDELIVERYREQUEST']._serialized_end=1908
+  _globals['_TERMINATEPREGNANCYREQUEST']._serialized_start=1911
+  _globals['_TERMINATEPREGNANCYREQUEST']._serialized_end=2044
+  _globals['_ENROLLCHILDREQUEST']._serialized_start=2046
+  _globals['_ENROLLCHILDREQUEST']._serialized_end=2101
+  _globals['_GETCHILDRECORDREQUEST']._serialized_start=2103
+  _globals['_GETCHILDRECORDREQUEST']._serialized_end=2140
+  _globals['_LISTCHILDRECORDSREQUEST']._serialized_start=2142
+  _globals['_LISTCHILDRECORDSREQUEST']._serialized_end=2244
+  _globals['_LISTCHILDRECORDSRESPONSE']._serialized_start=2246
+  _globals['_LISTCHILDRECORDSRESPONSE']._serialized_end=2344
+  _globals['_RECORDCHILDVISITREQUEST']._serialized_start=2346
+  _globals['_RECORDCHILDVISITREQUEST']._serialized_end=2451
+  _globals['_MCHSERVICE']._serialized_start=2454
+  _globals['_MCHSERVICE']._serialized_end=5262
 # @@protoc_insertion_point(module_scope)

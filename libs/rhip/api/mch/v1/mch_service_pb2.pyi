@@ -1,5 +1,6 @@
 from google.api import annotations_pb2 as _annotations_pb2
 from rhip.api.mch.v1 import child_pb2 as _child_pb2
+from rhip.api.mch.v1 import indicators_pb2 as _indicators_pb2
 from rhip.api.mch.v1 import pregnancy_pb2 as _pregnancy_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from rhip.api.mch.v1 import child_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_child__pb2
+from rhip.api.mch.v1 import indicators_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_indicators__pb2
 from rhip.api.mch.v1 import mch_service_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2
 from rhip.api.mch.v1 import pregnancy_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2
 
@@ -122,6 +123,16 @@ class MchServiceStub:
                 '/rhip.api.mch.v1.MchService/RecordChildVisit',
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordChildVisitRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_child__pb2.ChildVisit.FromString,
+                _registered_method=True)
+        self.GetMchIndicators = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/GetMchIndicators',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_indicators__pb2.GetMchIndicatorsRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_indicators__pb2.MchIndicators.FromString,
+                _registered_method=True)
+        self.RankMchInstitutions = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/RankMchInstitutions',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_indicators__pb2.RankMchInstitutionsRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_indicators__pb2.RankMchInstitutionsResponse.FromString,
                 _registered_method=True)
 
 
@@ -254,6 +265,21 @@ class MchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetMchIndicators(self, request, context):
+        """The maternal and child health indicators of a region subtree or an institution as of a
+        date (DOMAIN §3.1, §3.3, §3.4), each with numerator and denominator.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RankMchInstitutions(self, request, context):
+        """The best and bottom three institutions of a region subtree by one indicator.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MchServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -341,6 +367,16 @@ def add_MchServiceServicer_to_server(servicer, server):
                     servicer.RecordChildVisit,
                     request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordChildVisitRequest.FromString,
                     response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_child__pb2.ChildVisit.SerializeToString,
+            ),
+            'GetMchIndicators': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMchIndicators,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_indicators__pb2.GetMchIndicatorsRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_indicators__pb2.MchIndicators.SerializeToString,
+            ),
+            'RankMchInstitutions': grpc.unary_unary_rpc_method_handler(
+                    servicer.RankMchInstitutions,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_indicators__pb2.RankMchInstitutionsRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_indicators__pb2.RankMchInstitutionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -804,6 +840,60 @@ class MchService:
             '/rhip.api.mch.v1.MchService/RecordChildVisit',
             rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordChildVisitRequest.SerializeToString,
             rhip_dot_api_dot_mch_dot_v1_dot_child__pb2.ChildVisit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMchIndicators(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/GetMchIndicators',
+            rhip_dot_api_dot_mch_dot_v1_dot_indicators__pb2.GetMchIndicatorsRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_indicators__pb2.MchIndicators.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RankMchInstitutions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/RankMchInstitutions',
+            rhip_dot_api_dot_mch_dot_v1_dot_indicators__pb2.RankMchInstitutionsRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_indicators__pb2.RankMchInstitutionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

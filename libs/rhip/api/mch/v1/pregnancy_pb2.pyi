@@ -35,6 +35,7 @@ class RiskColor(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RISK_COLOR_ORANGE: _ClassVar[RiskColor]
     RISK_COLOR_RED: _ClassVar[RiskColor]
     RISK_COLOR_PURPLE: _ClassVar[RiskColor]
+    RISK_COLOR_PINK: _ClassVar[RiskColor]
 
 class SlotState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -90,6 +91,7 @@ RISK_COLOR_YELLOW: RiskColor
 RISK_COLOR_ORANGE: RiskColor
 RISK_COLOR_RED: RiskColor
 RISK_COLOR_PURPLE: RiskColor
+RISK_COLOR_PINK: RiskColor
 SLOT_STATE_UNSPECIFIED: SlotState
 SLOT_STATE_UPCOMING: SlotState
 SLOT_STATE_DUE: SlotState
@@ -219,7 +221,7 @@ class AntenatalVisit(_message.Message):
     def __init__(self, name: _Optional[str] = ..., visit_date: _Optional[str] = ..., ga_days: _Optional[int] = ..., slot: _Optional[int] = ..., weight_kg: _Optional[float] = ..., systolic: _Optional[int] = ..., diastolic: _Optional[int] = ..., fundal_height_cm: _Optional[float] = ..., fetal_heart_rate: _Optional[int] = ..., guidance: _Optional[str] = ..., tenant: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., missed_slot: _Optional[int] = ..., kind: _Optional[_Union[VisitKind, str]] = ...) -> None: ...
 
 class RiskAssessment(_message.Message):
-    __slots__ = ("name", "assessment_date", "colors", "criteria", "rules_version", "assessor", "tenant", "institution_level", "ga_days", "create_time")
+    __slots__ = ("name", "assessment_date", "colors", "criteria", "rules_version", "assessor", "tenant", "institution_level", "ga_days", "create_time", "rules_pack")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ASSESSMENT_DATE_FIELD_NUMBER: _ClassVar[int]
     COLORS_FIELD_NUMBER: _ClassVar[int]
@@ -230,6 +232,7 @@ class RiskAssessment(_message.Message):
     INSTITUTION_LEVEL_FIELD_NUMBER: _ClassVar[int]
     GA_DAYS_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    RULES_PACK_FIELD_NUMBER: _ClassVar[int]
     name: str
     assessment_date: str
     colors: _containers.RepeatedScalarFieldContainer[RiskColor]
@@ -240,7 +243,8 @@ class RiskAssessment(_message.Message):
     institution_level: str
     ga_days: int
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., assessment_date: _Optional[str] = ..., colors: _Optional[_Iterable[_Union[RiskColor, str]]] = ..., criteria: _Optional[_Iterable[str]] = ..., rules_version: _Optional[str] = ..., assessor: _Optional[str] = ..., tenant: _Optional[str] = ..., institution_level: _Optional[str] = ..., ga_days: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    rules_pack: str
+    def __init__(self, name: _Optional[str] = ..., assessment_date: _Optional[str] = ..., colors: _Optional[_Iterable[_Union[RiskColor, str]]] = ..., criteria: _Optional[_Iterable[str]] = ..., rules_version: _Optional[str] = ..., assessor: _Optional[str] = ..., tenant: _Optional[str] = ..., institution_level: _Optional[str] = ..., ga_days: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rules_pack: _Optional[str] = ...) -> None: ...
 
 class RiskReport(_message.Message):
     __slots__ = ("name", "pregnancy", "resident", "assessment", "color", "region_code", "state", "create_time", "acknowledged_by", "acknowledge_time", "note")
