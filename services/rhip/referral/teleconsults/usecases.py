@@ -58,9 +58,11 @@ class TeleconsultUseCases:
         signer: ReportSigner,
         recording_days: int = domain.MIN_RECORDING_DAYS,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        practice_years: int = domain.MIN_PRACTICE_YEARS,
     ) -> None:
         self.db, self.authz, self.peers, self.signer = db, authorizer, peers, signer
         self.recording_days = recording_days
+        self.practice_years = practice_years
         self.clock = clock
         self.cell_path = region_path(cell)
         self.parents = ListParents(authorizer, self.cell_path)
@@ -224,14 +226,29 @@ class TeleconsultUseCases:
         assert moved is not None
         return moved
 
-    def accept(self, name: str, physician: str, request_id: str) -> Teleconsultation:
+    def accept(self, name: str, physician: str, request_id: str, title: str = "", since: str = "") -> Teleconsultation:  # fmt: skip
+        """The accepting physician is the consulting one and declares a title and the start of
+        independent practice; the staffing rule (docs/domain §5.2) is checked against that
+        declaration once the caller is known to be of the invited side."""
         subject = current_principal().subject
         checks = Violations()
         if physician and f"user:{physician.removeprefix('users/')}" != subject:
             checks.add(
                 "consulting_physician", "must be the accepting physician", "PHYSICIAN_NOT_CALLER"
             )
-        return self._move(name, request_id, "AcceptTeleconsultation", "accept", checks, lambda t, now: {"physician": subject})  # fmt: skip
+        title = title.strip()
+        practice_since = domain.check_credentials(title, since.strip(), self.clock().date(), checks)
+
+        def staffed(t: Teleconsultation, now: datetime) -> dict[str, object]:
+            assert practice_since is not None
+            domain.check_staffing(
+                title, practice_since, t.form.get("title_wanted", ""), now.date(),
+                self.practice_years,
+            )  # fmt: skip
+            consultant = {"title": title, "practice_since": practice_since.isoformat()}
+            return {"physician": subject, "form": {**t.form, "consultant": consultant}}
+
+        return self._move(name, request_id, "AcceptTeleconsultation", "accept", checks, staffed)
 
     def decline(self, name: str, reason: str, request_id: str) -> Teleconsultation:
         checks = Violations()
