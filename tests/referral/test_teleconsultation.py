@@ -332,6 +332,14 @@ def test_the_consulting_physician_meets_the_staffing_rule(referrals: Referrals) 
         "副主任医师",
         since,
     )
+    db = r.running.cell.part("referral").db
+    with db.engine.connect() as conn:  # the declaration is in the audit trail
+        details = conn.execute(
+            select(audit_event.c.detail).where(
+                audit_event.c.action == "teleconsult.accept", audit_event.c.target == t.name
+            )
+        ).all()
+    assert len(details) == 1 and "副主任医师" in details[0].detail and since in details[0].detail
 
 
 @pytest.mark.cell_env(RHIP_REFERRAL_CONSULTANT_PRACTICE_YEARS="10")

@@ -10,6 +10,7 @@ import base64
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -31,6 +32,7 @@ from rhip.referral.teleconsults.domain import Agreement, Teleconsultation, TStat
 from rhip.referral.teleconsults.store import TeleconsultStore
 
 TELE = "rhip.api.referral.v1.TeleconsultationService/"
+AUDIT = "_audit"  # what a move's work adds to its audit event (not a column)
 SIGNING_LABEL = b"rhip-referral-opinion-report-signing-v1"
 
 
@@ -220,8 +222,9 @@ class TeleconsultUseCases:
                 return t
             target = domain.move(t.state, move)
             changes = work(t, now) if work else {}
+            detail = cast(dict[str, object], changes.pop(AUDIT, {}))
             repo.update(t.teleconsultation_id, state=target, update_time=now, **changes)
-            self._event(repo, f"teleconsult.{move}", name, t.inviting_scope, resident=t.resident_id, state=target.value)  # fmt: skip
+            self._event(repo, f"teleconsult.{move}", name, t.inviting_scope, "OK", resident=t.resident_id, state=target.value, **detail)  # fmt: skip
             moved = repo.get(t.teleconsultation_id)
         assert moved is not None
         return moved
@@ -246,7 +249,10 @@ class TeleconsultUseCases:
                 self.practice_years,
             )  # fmt: skip
             consultant = {"title": title, "practice_since": practice_since.isoformat()}
-            return {"physician": subject, "form": {**t.form, "consultant": consultant}}
+            return {
+                "physician": subject, "form": {**t.form, "consultant": consultant},
+                AUDIT: {"consultant": consultant},
+            }  # fmt: skip
 
         return self._move(name, request_id, "AcceptTeleconsultation", "accept", checks, staffed)
 
