@@ -147,12 +147,13 @@ def data_bench_main(
     run: Callable[..., dict],
     summary: Callable[[dict], list[str]],
     report: Callable[[dict], str],
+    default_rows: int = 1_000_000,
 ) -> tuple[dict, bool]:
     """The command line of the benchmarks that load a table of ``what`` (``--rows``,
     ``--quick``): run, print the results page and write it to ``results`` (not with
     ``--quick``). Returns the results and whether the run was quick."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000, help=f"{what} to load")
+    parser.add_argument("--rows", type=int, default=default_rows, help=f"{what} to load")
     parser.add_argument("--quick", action="store_true", help="50,000 rows, fewer samples")
     args = parser.parse_args()
     started = datetime.now(UTC)

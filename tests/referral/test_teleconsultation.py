@@ -19,7 +19,7 @@ from rhip.api.referral.v1 import teleconsultation_service_pb2 as pb
 from rhip.api.referral.v1 import teleconsultation_service_pb2_grpc
 from rhip.kit.config import ConfigError
 from rhip.kit.schema import audit_event
-from rhip.referral.settings import load_recording_days
+from rhip.referral.settings import load_practice_years, load_recording_days
 from sqlalchemy import select
 from support.errors import expect_error
 
@@ -59,6 +59,12 @@ def _request(r: Referrals, **changes) -> pb.RequestTeleconsultationRequest:  # t
     }
     values.update(changes)
     return pb.RequestTeleconsultationRequest(teleconsultation=tpb.Teleconsultation(**values))
+
+
+def _accept(name: str, **changes: str) -> pb.AcceptTeleconsultationRequest:
+    values = {"professional_title": "主任医师", "independent_practice_since": "2010-09-01"}
+    values.update(changes)
+    return pb.AcceptTeleconsultationRequest(name=name, **values)
 
 
 def test_scenario_23_consent_and_agreement_are_required_and_a_decline_needs_a_reason(
@@ -139,9 +145,7 @@ def test_a_teleconsultation_from_request_to_decision_with_a_verifiable_signed_re
     _agreement(r)
     t = api.RequestTeleconsultation(_request(r), metadata=clinic)
     expect_error(  # the inviting side does not accept its own invitation
-        lambda: api.AcceptTeleconsultation(
-            pb.AcceptTeleconsultationRequest(name=t.name), metadata=clinic
-        ),
+        lambda: api.AcceptTeleconsultation(_accept(t.name), metadata=clinic),
         grpc.StatusCode.PERMISSION_DENIED,
     )
     expect_error(  # another institution sees nothing
@@ -150,11 +154,11 @@ def test_a_teleconsultation_from_request_to_decision_with_a_verifiable_signed_re
         ),
         grpc.StatusCode.PERMISSION_DENIED,
     )
-    accepted = api.AcceptTeleconsultation(
-        pb.AcceptTeleconsultationRequest(name=t.name), metadata=hosp
-    )
+    accepted = api.AcceptTeleconsultation(_accept(t.name), metadata=hosp)
     physician = f"user:{r.world.users['qs-hosp-doctor']}"
     assert accepted.consulting_physician == physician
+    assert accepted.consulting_physician_title == "主任医师"
+    assert accepted.consulting_physician_practice_since == "2010-09-01"
     when = Timestamp()
     when.FromDatetime(datetime.now(UTC) + timedelta(hours=2))
     api.ScheduleTeleconsultation(
@@ -256,3 +260,102 @@ def test_requests_with_bad_fields_name_them_and_write_nothing(referrals: Referra
         "teleconsultation.specialty",
         "teleconsultation.resident",
     }
+
+
+def _years_ago(years: int, days: int = 0) -> str:
+    today = date.today()
+    try:
+        then = today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        then = today.replace(year=today.year - years, day=28)
+    return (then + timedelta(days=days)).isoformat()
+
+
+def test_the_consulting_physician_meets_the_staffing_rule(referrals: Referrals) -> None:
+    """docs/domain §5.2: the invited side's physician has ≥ 3 years of independent practice
+    and (issue 17) the title the request asks for; bad declarations name their fields."""
+    r = referrals
+    api, clinic, hosp = _stub(r), r.md("qs-doctor"), r.md("qs-hosp-doctor")
+    _agreement(r)
+    t = api.RequestTeleconsultation(_request(r, title_wanted="副主任医师及以上"), metadata=clinic)
+    error = expect_error(
+        lambda: api.AcceptTeleconsultation(
+            pb.AcceptTeleconsultationRequest(name=t.name), metadata=hosp
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    assert {v.field for v in error.violations} == {
+        "professional_title",
+        "independent_practice_since",
+    }
+    for changes, reason in (
+        ({"professional_title": "专家"}, "TITLE_UNKNOWN"),
+        ({"independent_practice_since": "2010-13-01"}, None),
+        ({"independent_practice_since": _years_ago(0, days=2)}, "DATE_IN_FUTURE"),
+    ):
+        bad = expect_error(
+            lambda changes=changes: api.AcceptTeleconsultation(  # type: ignore[misc]
+                _accept(t.name, **changes), metadata=hosp
+            ),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            reason,
+        )
+        assert [v.field for v in bad.violations] == list(changes)
+    # A day short of three years of independent practice: refused, nothing changes.
+    expect_error(
+        lambda: api.AcceptTeleconsultation(
+            _accept(t.name, independent_practice_since=_years_ago(3, days=1)), metadata=hosp
+        ),
+        grpc.StatusCode.PERMISSION_DENIED,
+        "PRACTICE_YEARS_REQUIRED",
+    )
+    # Below the title the request asks for (副主任医师 or above): refused.
+    expect_error(
+        lambda: api.AcceptTeleconsultation(
+            _accept(t.name, professional_title="主治医师"), metadata=hosp
+        ),
+        grpc.StatusCode.PERMISSION_DENIED,
+        "TITLE_BELOW_REQUESTED",
+    )
+    unchanged = api.GetTeleconsultation(pb.GetTeleconsultationRequest(name=t.name), metadata=hosp)
+    assert unchanged.state == tpb.TELECONSULTATION_STATE_REQUESTED
+    assert not unchanged.consulting_physician
+    # Exactly three years, as 副主任医师: accepted, the declaration kept for the inviting side.
+    since = _years_ago(3)
+    accepted = api.AcceptTeleconsultation(
+        _accept(t.name, professional_title="副主任医师", independent_practice_since=since),
+        metadata=hosp,
+    )
+    assert accepted.state == tpb.TELECONSULTATION_STATE_ACCEPTED
+    seen = api.GetTeleconsultation(pb.GetTeleconsultationRequest(name=t.name), metadata=clinic)
+    assert (seen.consulting_physician_title, seen.consulting_physician_practice_since) == (
+        "副主任医师",
+        since,
+    )
+    db = r.running.cell.part("referral").db
+    with db.engine.connect() as conn:  # the declaration is in the audit trail
+        details = conn.execute(
+            select(audit_event.c.detail).where(
+                audit_event.c.action == "teleconsult.accept", audit_event.c.target == t.name
+            )
+        ).all()
+    assert len(details) == 1 and "副主任医师" in details[0].detail and since in details[0].detail
+
+
+@pytest.mark.cell_env(RHIP_REFERRAL_CONSULTANT_PRACTICE_YEARS="10")
+def test_the_staffing_rule_is_configurable_upward_only(referrals: Referrals) -> None:
+    assert load_practice_years({}) == 3
+    with pytest.raises(ConfigError, match="RHIP_REFERRAL_CONSULTANT_PRACTICE_YEARS"):
+        load_practice_years({"RHIP_REFERRAL_CONSULTANT_PRACTICE_YEARS": "2"})
+    r = referrals
+    api, hosp = _stub(r), r.md("qs-hosp-doctor")
+    _agreement(r)
+    t = api.RequestTeleconsultation(_request(r), metadata=r.md("qs-doctor"))
+    expect_error(
+        lambda: api.AcceptTeleconsultation(
+            _accept(t.name, independent_practice_since=_years_ago(9)), metadata=hosp
+        ),
+        grpc.StatusCode.PERMISSION_DENIED,
+        "PRACTICE_YEARS_REQUIRED",
+    )
+    assert api.AcceptTeleconsultation(_accept(t.name), metadata=hosp).consulting_physician

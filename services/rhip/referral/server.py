@@ -23,6 +23,7 @@ from rhip.referral.referrals.suggestions import Suggestions
 from rhip.referral.roles import CATALOG_PREFIX, permission_rules
 from rhip.referral.servicer import PUBLIC_METHODS, SERVICE_NAME, ReferralServicer
 from rhip.referral.settings import (
+    load_practice_years,
     load_recording_days,
     load_referral_settings,
     load_suggestions_interval,
@@ -80,6 +81,7 @@ def build_referral(
     cell's policy is read from the identity database."""
     limits = load_referral_settings(settings.env)  # a bad value fails before anything starts
     recording_days = load_recording_days(settings.env)
+    practice_years = load_practice_years(settings.env)
     interval = load_suggestions_interval(settings.env)
     db = Database.connect(settings.database_url("referral"), pool_size=settings.grpc_workers)
     migrate(db.engine, MIGRATIONS)
@@ -93,8 +95,9 @@ def build_referral(
     clients = Peers(settings, identity_address, archives_address, peers)
     usecases = Referrals(settings.cell, db, authorizer, clients, limits, issuer=settings.issuer)
     teleconsults = TeleconsultUseCases(
-        settings.cell, db, authorizer, clients, ReportSigner(secret()), recording_days
-    )
+        settings.cell, db, authorizer, clients, ReportSigner(secret()), recording_days,
+        practice_years=practice_years,
+    )  # fmt: skip
     servicer = ReferralServicer(usecases)
     peer_servicer = ReferralPeerServicer(usecases)
     tele = tele_servicer.TeleconsultationServicer(teleconsults)

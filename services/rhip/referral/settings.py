@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from rhip.kit.config import ConfigError, env_int
 from rhip.kit.tenancy import is_region_code
 from rhip.referral.referrals.domain import TimeLimit, TimeLimits
-from rhip.referral.teleconsults.domain import MIN_RECORDING_DAYS
+from rhip.referral.teleconsults.domain import MIN_PRACTICE_YEARS, MIN_RECORDING_DAYS
 
 _LIMIT = re.compile(r"^(\d{6})=(\d{1,4})h/(\d{1,3})d$")
 
@@ -33,6 +33,12 @@ def load_recording_days(env: Mapping[str, str]) -> int:
     return env_int(
         env, "RHIP_REFERRAL_RECORDING_RETENTION_DAYS", MIN_RECORDING_DAYS, MIN_RECORDING_DAYS
     )
+
+
+def load_practice_years(env: Mapping[str, str]) -> int:
+    """``RHIP_REFERRAL_CONSULTANT_PRACTICE_YEARS``: the years of independent practice a
+    teleconsultation's consulting physician needs; at least 3 (docs/domain §5.2), at most 40."""
+    return env_int(env, "RHIP_REFERRAL_CONSULTANT_PRACTICE_YEARS", MIN_PRACTICE_YEARS, MIN_PRACTICE_YEARS, 40)  # fmt: skip
 
 
 def load_referral_settings(env: Mapping[str, str]) -> TimeLimits:

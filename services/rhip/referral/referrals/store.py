@@ -34,6 +34,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy import update as sql_update
@@ -44,13 +45,24 @@ class Base(DeclarativeBase):
     pass
 
 
+_TIMED = "state IN ('SUBMITTED', 'ACCEPTED')"
+
+
 class ReferralRow(Base):
     __tablename__ = "referral"
     __table_args__ = (
         Index("ix_referral_sender", "sender_scope", "id"),
         Index("ix_referral_receiver", "receiver_scope", "id"),
-        Index("ix_referral_deadline", "state", "deadline"),
-    )
+        # The overdue lists (migration referral_0003): waiting referrals in deadline order.
+        Index(
+            "ix_referral_sender_overdue", "sender_scope", "deadline", "id",
+            postgresql_where=text(_TIMED), sqlite_where=text(_TIMED),
+        ),
+        Index(
+            "ix_referral_overdue", "deadline", "id",
+            postgresql_where=text(_TIMED), sqlite_where=text(_TIMED),
+        ),
+    )  # fmt: skip
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     direction: Mapped[str] = mapped_column(String(8))
     resident_id: Mapped[str] = mapped_column(String(36))
@@ -236,8 +248,9 @@ class ReferralStore:
         by any institution under that region path), the longest overdue first."""
         column = REFERRALS.c.sender_scope
         place = within_scopes(column, [sender]) if below else column == sender
+        assert {s.value for s in TIMED} == {"SUBMITTED", "ACCEPTED"}  # as in _TIMED
         query = select(REFERRALS).where(
-            REFERRALS.c.state.in_([s.value for s in TIMED]),
+            text(f"referral.{_TIMED}"),  # literal, so the partial indexes apply to every plan
             REFERRALS.c.deadline < as_of,
             place,
             within_scopes(column, scopes),

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from rhip.kit.errors import FailedPrecondition, Violations
+from rhip.kit.errors import FailedPrecondition, PermissionDenied, Violations
 from rhip.kit.requests import check_no_controls
 from rhip.kit.timestamps import parse_iso_date
 
@@ -57,6 +58,17 @@ SIGNERS = frozenset({"patient", "guardian"})
 # Retention (docs/domain §5.2): reports as medical records, recordings as process records.
 OUTPATIENT_YEARS, INPATIENT_YEARS = 15, 30
 MIN_RECORDING_DAYS = 3 * 365
+# Staffing (docs/domain §5.2, [U]): the invited side's physician has ≥ 3 years of independent
+# clinical practice; configurable upward only.
+MIN_PRACTICE_YEARS = 3
+# Clinical professional titles (卫生专业技术职称, physicians' series), lowest first.
+TITLES = ("住院医师", "主治医师", "副主任医师", "主任医师")
+_TITLE_IN_TEXT = {
+    "住院医师": re.compile("住院医师"),
+    "主治医师": re.compile("主治医师"),
+    "副主任医师": re.compile("副主任医师"),
+    "主任医师": re.compile("(?<!副)主任医师"),
+}
 
 
 def move(current: TState, name: str) -> TState:
@@ -183,9 +195,60 @@ def report_digest(t: Teleconsultation, text: str, physician: str, signed: dateti
         "inpatient": inpatient,
         "sign_time": signed.isoformat(),
     }
+    if t.form.get("consultant"):  # the physician's declared title and practice start
+        body["consultant"] = t.form["consultant"]
     canonical = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def recording_kept_until(t: Teleconsultation, days: int) -> datetime | None:
     return t.session_end + timedelta(days=days) if t.session_end else None
+
+
+def check_credentials(title: str, since: str, today: date, checks: Violations) -> date | None:
+    """The accepting physician's declared title and start of independent practice (bad input
+    only; the staffing rule itself is ``check_staffing``)."""
+    if not title:
+        checks.add("professional_title", "must be set", "FIELD_REQUIRED")
+    elif title not in TITLES:
+        checks.add("professional_title", "must be one of " + ", ".join(TITLES), "TITLE_UNKNOWN")
+    if not since:
+        checks.add("independent_practice_since", "must be set", "DATE_REQUIRED")
+        return None
+    day = checks.check(parse_iso_date, since, "independent_practice_since")
+    if day is not None and day > today:
+        checks.add("independent_practice_since", "must not be in the future", "DATE_IN_FUTURE")
+        return None
+    return day
+
+
+def full_years(since: date, today: date) -> int:
+    years = today.year - since.year
+    return years - 1 if (today.month, today.day) < (since.month, since.day) else years
+
+
+def wanted_rank(title_wanted: str) -> int | None:
+    """The lowest clinical title the request names (``副主任医师及以上`` → 副主任医师), or None
+    when it names none (free text the rule cannot read)."""
+    ranks = [i for i, t in enumerate(TITLES) if _TITLE_IN_TEXT[t].search(title_wanted)]
+    return min(ranks) if ranks else None
+
+
+def check_staffing(title: str, since: date, title_wanted: str, today: date, min_years: int) -> None:
+    """PERMISSION_DENIED unless the consulting physician meets the staffing rule: at least
+    ``min_years`` of independent practice, and a title no lower than the one requested."""
+    years = full_years(since, today)
+    if years < min_years:
+        raise PermissionDenied(
+            f"the consulting physician needs at least {min_years} years of independent "
+            f"practice (has {years})",
+            reason="PRACTICE_YEARS_REQUIRED",
+            metadata={"required_years": str(min_years), "years": str(years)},
+        )
+    wanted = wanted_rank(title_wanted)
+    if wanted is not None and TITLES.index(title) < wanted:
+        raise PermissionDenied(
+            f"the request asks for a {TITLES[wanted]} or above",
+            reason="TITLE_BELOW_REQUESTED",
+            metadata={"title_wanted": TITLES[wanted]},
+        )

@@ -48,6 +48,8 @@ def tc_to_pb(t: Teleconsultation) -> tpb.Teleconsultation:
         consulting_physician=t.physician, reason_closed=t.reason_closed,
         recording=t.recording, decision=t.decision,
         create_time=to_timestamp(t.create_time), update_time=to_timestamp(t.update_time),
+        consulting_physician_title=f.get("consultant", {}).get("title", ""),
+        consulting_physician_practice_since=f.get("consultant", {}).get("practice_since", ""),
     )  # fmt: skip
     for field, value in (
         ("proposed_time", datetime.fromisoformat(f["proposed_time"]) if f.get("proposed_time") else None),
@@ -117,9 +119,12 @@ class TeleconsultationServicer(teleconsultation_service_pb2_grpc.Teleconsultatio
         )
 
     def AcceptTeleconsultation(self, request, context):
-        return tc_to_pb(
-            self.uc.accept(request.name, request.consulting_physician, request.request_id)
-        )
+        r = request
+        accepted = self.uc.accept(
+            r.name, r.consulting_physician, r.request_id, r.professional_title,
+            r.independent_practice_since,
+        )  # fmt: skip
+        return tc_to_pb(accepted)
 
     def DeclineTeleconsultation(self, request, context):
         return tc_to_pb(self.uc.decline(request.name, request.reason, request.request_id))

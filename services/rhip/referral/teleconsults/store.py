@@ -132,6 +132,8 @@ class TeleconsultStore:
             values["state"] = values["state"].value
         if "report" in values:
             values["report"] = _json(values["report"])
+        if "form" in values:
+            values["form"] = _json(values["form"])
         self.s.execute(update(TCS).where(TCS.c.id == tc_id).values(**values))
 
     def list_for(

@@ -10,6 +10,7 @@ import base64
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -31,6 +32,7 @@ from rhip.referral.teleconsults.domain import Agreement, Teleconsultation, TStat
 from rhip.referral.teleconsults.store import TeleconsultStore
 
 TELE = "rhip.api.referral.v1.TeleconsultationService/"
+AUDIT = "_audit"  # what a move's work adds to its audit event (not a column)
 SIGNING_LABEL = b"rhip-referral-opinion-report-signing-v1"
 
 
@@ -58,9 +60,11 @@ class TeleconsultUseCases:
         signer: ReportSigner,
         recording_days: int = domain.MIN_RECORDING_DAYS,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        practice_years: int = domain.MIN_PRACTICE_YEARS,
     ) -> None:
         self.db, self.authz, self.peers, self.signer = db, authorizer, peers, signer
         self.recording_days = recording_days
+        self.practice_years = practice_years
         self.clock = clock
         self.cell_path = region_path(cell)
         self.parents = ListParents(authorizer, self.cell_path)
@@ -218,20 +222,39 @@ class TeleconsultUseCases:
                 return t
             target = domain.move(t.state, move)
             changes = work(t, now) if work else {}
+            detail = cast(dict[str, object], changes.pop(AUDIT, {}))
             repo.update(t.teleconsultation_id, state=target, update_time=now, **changes)
-            self._event(repo, f"teleconsult.{move}", name, t.inviting_scope, resident=t.resident_id, state=target.value)  # fmt: skip
+            self._event(repo, f"teleconsult.{move}", name, t.inviting_scope, "OK", resident=t.resident_id, state=target.value, **detail)  # fmt: skip
             moved = repo.get(t.teleconsultation_id)
         assert moved is not None
         return moved
 
-    def accept(self, name: str, physician: str, request_id: str) -> Teleconsultation:
+    def accept(self, name: str, physician: str, request_id: str, title: str = "", since: str = "") -> Teleconsultation:  # fmt: skip
+        """The accepting physician is the consulting one and declares a title and the start of
+        independent practice; the staffing rule (docs/domain §5.2) is checked against that
+        declaration once the caller is known to be of the invited side."""
         subject = current_principal().subject
         checks = Violations()
         if physician and f"user:{physician.removeprefix('users/')}" != subject:
             checks.add(
                 "consulting_physician", "must be the accepting physician", "PHYSICIAN_NOT_CALLER"
             )
-        return self._move(name, request_id, "AcceptTeleconsultation", "accept", checks, lambda t, now: {"physician": subject})  # fmt: skip
+        title = title.strip()
+        practice_since = domain.check_credentials(title, since.strip(), self.clock().date(), checks)
+
+        def staffed(t: Teleconsultation, now: datetime) -> dict[str, object]:
+            assert practice_since is not None
+            domain.check_staffing(
+                title, practice_since, t.form.get("title_wanted", ""), now.date(),
+                self.practice_years,
+            )  # fmt: skip
+            consultant = {"title": title, "practice_since": practice_since.isoformat()}
+            return {
+                "physician": subject, "form": {**t.form, "consultant": consultant},
+                AUDIT: {"consultant": consultant},
+            }  # fmt: skip
+
+        return self._move(name, request_id, "AcceptTeleconsultation", "accept", checks, staffed)
 
     def decline(self, name: str, reason: str, request_id: str) -> Teleconsultation:
         checks = Violations()

@@ -71,14 +71,18 @@ class ListTeleconsultationsResponse(_message.Message):
     def __init__(self, teleconsultations: _Optional[_Iterable[_Union[_teleconsultation_pb2.Teleconsultation, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class AcceptTeleconsultationRequest(_message.Message):
-    __slots__ = ("name", "consulting_physician", "request_id")
+    __slots__ = ("name", "consulting_physician", "request_id", "professional_title", "independent_practice_since")
     NAME_FIELD_NUMBER: _ClassVar[int]
     CONSULTING_PHYSICIAN_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PROFESSIONAL_TITLE_FIELD_NUMBER: _ClassVar[int]
+    INDEPENDENT_PRACTICE_SINCE_FIELD_NUMBER: _ClassVar[int]
     name: str
     consulting_physician: str
     request_id: str
-    def __init__(self, name: _Optional[str] = ..., consulting_physician: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    professional_title: str
+    independent_practice_since: str
+    def __init__(self, name: _Optional[str] = ..., consulting_physician: _Optional[str] = ..., request_id: _Optional[str] = ..., professional_title: _Optional[str] = ..., independent_practice_since: _Optional[str] = ...) -> None: ...
 
 class DeclineTeleconsultationRequest(_message.Message):
     __slots__ = ("name", "reason", "request_id")
