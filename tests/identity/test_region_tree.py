@@ -23,10 +23,12 @@ from support.errors import expect_error
     ],
 )
 def test_a_tenant_can_be_created_in_any_county(
-    settings: Settings, cell: str, county: str, name: str
+    settings: Settings, cell: str, county: str, name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     running = start_cell(dataclasses.replace(settings, cell=cell))
     try:
+        # The data version is recorded where the tree is loaded.
+        assert any("from python-stdnum " in r.getMessage() for r in caplog.records)
         bootstrap_admin(running.usecases, "prov-admin", "省级管理员", PASSWORD)
         md = running.md("prov-admin")
         tenant = running.stub.CreateTenant(
