@@ -9,6 +9,7 @@ import grpc
 import pytest
 from rhip.api.identity.v1 import identity_service_pb2 as pb
 from rhip.identity.directory.usecases import bootstrap_admin
+from rhip.kit import tenancy
 from rhip.kit.config import Settings
 from support.cells import PASSWORD, start_cell, tenant_msg
 from support.errors import expect_error
@@ -50,5 +51,60 @@ def test_a_tenant_can_be_created_in_any_county(
                 "tenant.region_code",
             )
     finally:
+        running.channel.close()
+        running.cell.stop(0)
+
+
+def test_region_changes_are_a_data_update(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A newer data package renames one county and abolishes another: tenants keep their code,
+    show the current name, and stay listed under a code no longer in force."""
+    running = start_cell(dataclasses.replace(settings, cell="370000"))
+    try:
+        bootstrap_admin(running.usecases, "prov-admin", "省级管理员", PASSWORD)
+        md = running.md("prov-admin")
+        made = {
+            code: running.stub.CreateTenant(
+                pb.CreateTenantRequest(tenant=tenant_msg(name="新建卫生院", region=code)),
+                metadata=md,
+            )
+            for code in ("370685", "370686")
+        }
+        regions, version = tenancy._stdnum_regions()
+        changed = [
+            dataclasses.replace(r, name="招远区")
+            if r.code == "370685"
+            else dataclasses.replace(r, current=False)
+            if r.code == "370686"
+            else r
+            for r in regions
+        ]
+        monkeypatch.setattr(tenancy, "_stdnum_regions", lambda: (changed, version + "+next"))
+        tenancy.catalog.cache_clear()
+        region = running.stub.GetRegion(pb.GetRegionRequest(name="regions/370685"), metadata=md)
+        assert region.display_name == "招远区"
+        for code, tenant in made.items():
+            assert (
+                running.stub.GetTenant(
+                    pb.GetTenantRequest(name=tenant.name), metadata=md
+                ).region_code
+                == code
+            )
+            listed = running.stub.ListTenants(
+                pb.ListTenantsRequest(parent=f"regions/{code}"), metadata=md
+            )
+            assert [t.tenant_id for t in listed.tenants] == [tenant.tenant_id]
+        expect_error(
+            lambda: running.stub.CreateTenant(
+                pb.CreateTenantRequest(tenant=tenant_msg(region="370686")), metadata=md
+            ),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "UNKNOWN_REGION",
+            "tenant.region_code",
+        )
+    finally:
+        monkeypatch.undo()
+        tenancy.catalog.cache_clear()  # the next caller loads the real data again
         running.channel.close()
         running.cell.stop(0)
