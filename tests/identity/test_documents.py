@@ -86,6 +86,24 @@ def test_province_prefix_must_be_known() -> None:
     assert rejected(with_check("81000019900307121")).reason == "ID_PROVINCE"
 
 
+def test_address_code_must_have_existed_in_gb_t_2260() -> None:
+    # Never a county code (python-stdnum's GB/T 2260 data, current and historical).
+    for body in ("32999919900307121", "37069919900307121", "65999919900307121"):
+        assert rejected(with_check(body)).reason == "ID_ADDRESS_CODE", body[:6]
+    assert rejected("329999900307121").reason == "ID_ADDRESS_CODE"  # the 15-digit form too
+    # In force today, far from the demo counties: accepted.
+    assert parse(with_check("37068519900307121")).number.startswith("370685")
+    assert parse(with_check("65400219900307121")).number.startswith("654002")
+
+
+def test_historical_address_codes_are_accepted() -> None:
+    # 110103 崇文区 (merged into 东城区 in 2010), 320323 铜山县 (now 320312 铜山区), 542100
+    # 昌都地区 (now 540300): an ID number keeps its code when divisions change.
+    for body in ("11010319800307121", "32032319950307121", "54210019700307121"):
+        assert parse(with_check(body)).number[:6] == body[:6]
+    assert parse("110103800307121").number == with_check("11010319800307121")
+
+
 def test_sex_comes_from_the_sequence_digit() -> None:
     assert parse("540102199003071213").sex is Sex.MALE  # 121: odd
     assert parse("11010519491231002X").sex is Sex.FEMALE  # 002: even

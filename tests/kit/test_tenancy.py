@@ -56,3 +56,36 @@ def test_catalog_has_the_domain_regions_and_rejects_unknown_codes() -> None:
     assert malformed.value.reason == "REGION_CODE_FORMAT"
     with pytest.raises(ValueError):
         region_path("0123")
+
+
+def test_catalog_is_the_full_tree_from_python_stdnum() -> None:
+    import stdnum
+    from rhip.kit.tenancy import data_version
+
+    regions = catalog()
+    assert data_version() == f"python-stdnum {stdnum.__version__}"
+    assert len(regions) > 3000  # every current province, prefecture and county
+    for code, name in [("370685", "招远市"), ("654002", "伊宁市"), ("542526", "改则县")]:
+        region = regions.require(code, "region")
+        assert (region.name, region.level, region.current) == (name, RegionLevel.COUNTY, True)
+    # The parent chain is complete: every current division's parent is a current division.
+    assert all(regions.get(r.parent_code) for r in regions if r.parent_code)
+    # The demo regions keep their names (and their English names, which GB/T 2260 lacks).
+    for code, name in [("320000", "江苏省"), ("320300", "徐州市"), ("320311", "泉山区"),
+                       ("370000", "山东省"), ("370400", "枣庄市"), ("370402", "市中区")]:  # fmt: skip
+        assert regions.get(code).name == name  # type: ignore[union-attr]
+    assert regions.get("320311").english_name == "Quanshan District"  # type: ignore[union-attr]
+
+
+def test_codes_no_longer_in_force_are_known_but_create_nothing() -> None:
+    regions = catalog()
+    # 110103 崇文区 merged into 东城区 (2010); 320301 is the statistical 市辖区 grouping.
+    for code in ("110103", "320323", "320301"):
+        assert regions.get(code) is None and regions.ever_existed(code)
+        assert regions.former(code).current is False  # type: ignore[union-attr]
+        with pytest.raises(InvalidArgument) as refused:
+            regions.require(code, "region")
+        assert refused.value.reason == "UNKNOWN_REGION"
+        assert regions.require_known(code, "region").code == code
+    assert "110103" not in {r.code for r in regions.children("110100")}
+    assert not regions.ever_existed("329999")

@@ -39,7 +39,7 @@ class ListParents:
         if not is_region_code(code):
             catalog().require(code, field)  # raises REGION_CODE_FORMAT
         self.authz.require(principal, region_path(code), action)
-        return catalog().require(code, field)
+        return catalog().require_known(code, field)
 
     def tenant(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -85,6 +86,9 @@ class Region:
     code: str
     name: str
     english_name: str
+    # False for a code no longer in force (a county merged away or renumbered): it still
+    # appears in ID numbers, but nothing new is created there.
+    current: bool = True
 
     @property
     def level(self) -> RegionLevel:
@@ -100,36 +104,114 @@ class Region:
 
 
 class RegionCatalog:
-    """The GB/T 2260 divisions the platform knows (``rhip/kit/data/regions.csv``)."""
+    """The GB/T 2260 divisions: the current tree (provinces, prefectures, counties) and the
+    codes no longer in force, which identity documents may still carry."""
 
-    def __init__(self, regions: list[Region]) -> None:
-        self._by_code = {r.code: r for r in sorted(regions, key=lambda r: r.code)}
+    def __init__(self, regions: list[Region], version: str = "") -> None:
+        self.version = version
+        ordered = sorted(regions, key=lambda r: r.code)
+        self._by_code = {r.code: r for r in ordered if r.current}
+        self._former = {r.code: r for r in ordered if not r.current}
         self._children: dict[str, list[Region]] = {}
         for region in self._by_code.values():
             self._children.setdefault(region.parent_code, []).append(region)
 
     def get(self, code: str) -> Region | None:
+        """A current division, or None."""
         return self._by_code.get(code)
 
+    def former(self, code: str) -> Region | None:
+        """A code no longer in force (with its last name), or None."""
+        return self._former.get(code)
+
+    def ever_existed(self, code: str) -> bool:
+        """True for a current or a historical code: what an ID number's address code may be."""
+        return code in self._by_code or code in self._former
+
     def require(self, code: str, field: str) -> Region:
-        """The region for ``code``, or INVALID_ARGUMENT naming ``field``."""
+        """The current region for ``code``, or INVALID_ARGUMENT naming ``field``."""
         if not is_region_code(code):
             raise invalid(field, "must be a 6-digit GB/T 2260 region code", "REGION_CODE_FORMAT")
         region = self._by_code.get(code)
         if region is None:
+            if code in self._former:
+                raise invalid(field, f"region code {code} is no longer in force", "UNKNOWN_REGION")
             raise invalid(field, f"unknown region code {code}", "UNKNOWN_REGION")
         return region
+
+    def require_known(self, code: str, field: str) -> Region:
+        """Like ``require``, but a code no longer in force is found too: what was created there
+        (a tenant keeps its code when divisions change) stays reachable."""
+        if is_region_code(code) and code in self._former:
+            return self._former[code]
+        return self.require(code, field)
 
     def children(self, code: str) -> list[Region]:
         """Direct children of ``code``; the provinces for an empty code."""
         return list(self._children.get(code, []))
 
+    def __iter__(self) -> Iterator[Region]:
+        return iter(self._by_code.values())
+
     def __len__(self) -> int:
         return len(self._by_code)
 
 
+# ---- loading the tree from python-stdnum's GB/T 2260 data ------------------------------------
+# ``stdnum/cn/loc.dat`` (the data ``stdnum.cn.ric`` checks ID numbers with) lists every code
+# since the 1980s: ``32 province="江苏省"`` then ``  0311 county="[1983-1992]郊区,[1993-]泉山区"``.
+# A code is in force when its last name has no end year; its name is that last name. Region
+# changes arrive by upgrading python-stdnum (a data update, not a code change).
+_NAME_SPAN = re.compile(r"^\[(\d*)-(\d*)\](.+)$")
+# County-level 市辖区 (``xx01``) is a statistical grouping, not a division: no tenant is created
+# there, but older ID numbers carry it, so it is kept as a code no longer in force.
+_DISTRICTS_GROUPING = "市辖区"
+
+
+def _last_name(value: str) -> tuple[str, bool]:
+    """(the last name, whether it is still in force) of a ``county="…"`` value."""
+    last = value.split(",")[-1].strip()
+    span = _NAME_SPAN.match(last)
+    if span is None:
+        return last, True
+    return span.group(3), not span.group(2)
+
+
+def _stdnum_regions() -> tuple[list[Region], str]:
+    import stdnum
+    from stdnum import numdb
+
+    english = _english_names()
+    regions: list[Region] = []
+    for _, low, high, _props, children in numdb.get("cn/loc").prefixes:
+        if low != high:  # pragma: no cover - the file lists one province per line
+            continue
+        for _, suffix, suffix_high, county, _ in children:
+            if suffix != suffix_high or "county" not in county:
+                continue  # pragma: no cover
+            code = low + suffix
+            if not is_region_code(code):
+                continue  # pragma: no cover
+            name, current = _last_name(county["county"])
+            if name == _DISTRICTS_GROUPING and level_of(code) is RegionLevel.COUNTY:
+                current = False
+            regions.append(Region(code, name, english.get(code, ""), current))
+    return regions, f"python-stdnum {stdnum.__version__}"
+
+
+def _english_names() -> dict[str, str]:
+    """English names of the divisions the platform has them for (not part of GB/T 2260)."""
+    text = resources.files("rhip.kit").joinpath("data/regions_en.csv").read_text(encoding="utf-8")
+    return {r["code"]: r["name_en"] for r in csv.DictReader(text.splitlines())}
+
+
 @cache
 def catalog() -> RegionCatalog:
-    text = resources.files("rhip.kit").joinpath("data/regions.csv").read_text(encoding="utf-8")
-    rows = csv.DictReader(text.splitlines())
-    return RegionCatalog([Region(r["code"], r["name"], r["name_en"]) for r in rows])
+    """The region tree, loaded once per process on first use (about 0.1 s)."""
+    regions, version = _stdnum_regions()
+    return RegionCatalog(regions, version)
+
+
+def data_version() -> str:
+    """Where the region tree comes from, e.g. ``python-stdnum 2.2``."""
+    return catalog().version

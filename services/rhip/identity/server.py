@@ -3,6 +3,7 @@ use cases → servicer."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -28,8 +29,10 @@ from rhip.kit.db import Database, migrate
 from rhip.kit.healthcard import CardSigner
 from rhip.kit.pii import PiiVault
 from rhip.kit.server import ServiceSpec
+from rhip.kit.tenancy import catalog
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -69,6 +72,8 @@ def build_identity(settings: Settings, secret_key: bytes) -> IdentityService:
     usecases = IdentityUseCases(settings, db, authorizer, keys, options=options)
     usecases.audit_seal = AuditSeal(secret_key, settings.cell, "identity")
     usecases.sync_role_catalog()
+    regions = catalog()  # loaded here once, so the first request does not pay for it
+    log.info("region tree: %d GB/T 2260 divisions from %s", len(regions), regions.version)
     if settings.cell_client_id:
         usecases.ensure_cell_account()
     servicer = IdentityServicer(usecases, AccountUseCases(usecases, usecases.password_policy))

@@ -15,6 +15,8 @@ from rhip.kit.requests import check_no_controls
 from rhip.kit.requests import parse_resource_name as parse_resource_name
 from rhip.kit.requests import validate_reason as validate_reason
 from rhip.kit.requests import validate_request_id as validate_request_id
+from stdnum.cn import uscc
+from stdnum.exceptions import InvalidChecksum, ValidationError
 
 
 class TenantType(Enum):
@@ -53,36 +55,28 @@ class Role(Enum):
 
 
 # ---- unified social credit code (统一社会信用代码, GB 32100-2015) ----------------------------
-# 31 characters: digits and upper-case letters without I, O, Z, S, V.
-CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-CREDIT_CODE_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1, 3, 9, 27, 19, 26, …
-_CREDIT_CODE_SHAPE = re.compile(f"^[{CREDIT_CODE_CHARS}]{{18}}$")
-
-
-def credit_code_check_char(body17: str) -> str:
-    total = sum(
-        CREDIT_CODE_CHARS.index(c) * w for c, w in zip(body17, CREDIT_CODE_WEIGHTS, strict=False)
-    )
-    return CREDIT_CODE_CHARS[(31 - total % 31) % 31]
+# Shape and check character by python-stdnum (stdnum.cn.uscc): 18 characters of 0-9 and A-Y
+# without I, O, S, V, Z, the first eight digits (authority, entity type, region code).
 
 
 def validate_credit_code(code: str, field: str) -> str:
     """The upper-cased code, or INVALID_ARGUMENT naming what is wrong."""
     code = code.strip().upper()
-    if not _CREDIT_CODE_SHAPE.match(code):
-        raise invalid(
-            field,
-            "must be 18 characters of 0-9 and A-Y without I, O, S, V, Z",
-            "CREDIT_CODE_FORMAT",
-        )
-    expected = credit_code_check_char(code[:17])
-    if code[17] != expected:
+    try:
+        return str(uscc.validate(code))
+    except InvalidChecksum:
+        expected = uscc.calc_check_digit(code)
         raise invalid(
             field,
             f"check character should be {expected}, got {code[17]}",
             "CREDIT_CODE_CHECK_CHAR",
-        )
-    return code
+        ) from None
+    except ValidationError:
+        raise invalid(
+            field,
+            "must be 18 characters: 8 digits, then 0-9 and A-Y without I, O, S, V, Z",
+            "CREDIT_CODE_FORMAT",
+        ) from None
 
 
 # ---- tenants ------------------------------------------------------------------------------
