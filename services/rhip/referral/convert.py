@@ -53,6 +53,11 @@ def return_form_to_pb(form: Mapping[str, str]) -> rpb.ReturnForm:
     return rpb.ReturnForm(**{k: form.get(k, "") for k in RETURN_FIELDS})
 
 
+def referral_now_to_pb(r: Referral) -> rpb.Referral:
+    """The referral as an answer sees it: its overdue flags computed at this instant."""
+    return referral_to_pb(r, datetime.now(UTC))
+
+
 def referral_to_pb(r: Referral, now: datetime) -> rpb.Referral:
     message = rpb.Referral(
         name=f"referrals/{r.referral_id}",

@@ -4,22 +4,14 @@ servicer.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from rhip.api.referral.v1 import referral_pb2 as rpb
 from rhip.api.referral.v1 import referral_peer_service_pb2 as peer_pb
 from rhip.api.referral.v1 import referral_peer_service_pb2_grpc
 from rhip.kit.errors import Violations
 from rhip.kit.timestamps import from_timestamp
-from rhip.referral.convert import STATES, referral_to_pb, return_form_from_pb, sent_from_pb
-from rhip.referral.referrals.domain import Referral
+from rhip.referral.convert import STATES, referral_now_to_pb, return_form_from_pb, sent_from_pb
 from rhip.referral.usecases import Referrals
 
 PEER_SERVICE_NAME = peer_pb.DESCRIPTOR.services_by_name["ReferralPeerService"].full_name
-
-
-def _out(referral: Referral) -> rpb.Referral:
-    return referral_to_pb(referral, datetime.now(UTC))
 
 
 class ReferralPeerServicer(referral_peer_service_pb2_grpc.ReferralPeerServiceServicer):
@@ -29,7 +21,7 @@ class ReferralPeerServicer(referral_peer_service_pb2_grpc.ReferralPeerServiceSer
     def OpenReferral(self, request, context):
         checks = Violations()
         sent = sent_from_pb(request.referral, checks)
-        return _out(self.uc.open_copy(sent, checks))
+        return referral_now_to_pb(self.uc.open_copy(sent, checks))
 
     def RelayReferralTransition(self, request, context):
         deadline = (
@@ -40,4 +32,4 @@ class ReferralPeerServicer(referral_peer_service_pb2_grpc.ReferralPeerServiceSer
             request.referral_id, STATES.get(request.state), request.reason, form, deadline,
             request.health_card_code,
         )  # fmt: skip
-        return _out(referral)
+        return referral_now_to_pb(referral)

@@ -3,9 +3,6 @@ and converts the answer; no try/except for domain errors."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from rhip.api.referral.v1 import referral_pb2 as rpb
 from rhip.api.referral.v1 import referral_service_pb2 as pb
 from rhip.api.referral.v1 import referral_service_pb2_grpc
 from rhip.kit.apis import public_methods
@@ -17,18 +14,14 @@ from rhip.referral.convert import (
     BOXES,
     STATES,
     draft_from_pb,
+    referral_now_to_pb,
     referral_to_pb,
     return_form_from_pb,
 )
-from rhip.referral.referrals.domain import Referral
 from rhip.referral.usecases import Referrals
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ReferralService"].full_name
 PUBLIC_METHODS = public_methods(SERVICE_NAME)
-
-
-def _out(referral: Referral) -> rpb.Referral:
-    return referral_to_pb(referral, datetime.now(UTC))
 
 
 class ReferralServicer(referral_service_pb2_grpc.ReferralServiceServicer):
@@ -38,10 +31,10 @@ class ReferralServicer(referral_service_pb2_grpc.ReferralServiceServicer):
     def CreateReferral(self, request, context):
         checks = Violations()
         draft = draft_from_pb(request.referral, checks)
-        return _out(self.uc.create(draft, request.request_id, checks))
+        return referral_now_to_pb(self.uc.create(draft, request.request_id, checks))
 
     def GetReferral(self, request, context):
-        return _out(self.uc.get(request.name))
+        return referral_now_to_pb(self.uc.get(request.name))
 
     def ListReferrals(self, request, context):
         checks = Violations()
@@ -55,39 +48,43 @@ class ReferralServicer(referral_service_pb2_grpc.ReferralServiceServicer):
             request.parent, BOXES[request.box], STATES.get(request.state), page
         )
         return pb.ListReferralsResponse(
-            referrals=[_out(r) for r in referrals], next_page_token=token
+            referrals=[referral_now_to_pb(r) for r in referrals], next_page_token=token
         )
 
     def UpdateReferral(self, request, context):
         checks = Violations()
         draft = draft_from_pb(request.referral, checks)
         checks.raise_if_any()
-        return _out(self.uc.update(request.referral.name, draft, list(request.update_mask.paths)))
+        return referral_now_to_pb(
+            self.uc.update(request.referral.name, draft, list(request.update_mask.paths))
+        )
 
     def SubmitReferral(self, request, context):
-        return _out(self.uc.submit(request.name, request.request_id))
+        return referral_now_to_pb(self.uc.submit(request.name, request.request_id))
 
     def AcceptReferral(self, request, context):
-        return _out(self.uc.accept(request.name, request.request_id))
+        return referral_now_to_pb(self.uc.accept(request.name, request.request_id))
 
     def RejectReferral(self, request, context):
-        return _out(self.uc.reject(request.name, request.reason, request.request_id))
+        return referral_now_to_pb(self.uc.reject(request.name, request.reason, request.request_id))
 
     def CancelReferral(self, request, context):
-        return _out(self.uc.cancel(request.name, request.reason, request.request_id))
+        return referral_now_to_pb(self.uc.cancel(request.name, request.reason, request.request_id))
 
     def AdmitReferral(self, request, context):
-        return _out(self.uc.admit(request.name, request.request_id, request.health_card_code))
+        return referral_now_to_pb(
+            self.uc.admit(request.name, request.request_id, request.health_card_code)
+        )
 
     def ReturnReferral(self, request, context):
         form = return_form_from_pb(request.return_form)
-        return _out(self.uc.return_(request.name, form, request.request_id))
+        return referral_now_to_pb(self.uc.return_(request.name, form, request.request_id))
 
     def CompleteReferral(self, request, context):
-        return _out(self.uc.complete(request.name, request.request_id))
+        return referral_now_to_pb(self.uc.complete(request.name, request.request_id))
 
     def CloseReferral(self, request, context):
-        return _out(self.uc.close(request.name, request.request_id))
+        return referral_now_to_pb(self.uc.close(request.name, request.request_id))
 
     def ListOverdueReferrals(self, request, context):
         as_of = from_timestamp(request.as_of, "as_of") if request.HasField("as_of") else None
