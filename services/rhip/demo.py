@@ -10,6 +10,7 @@ Development mode only: the demo password is public.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rhip.identity.directory.domain import TenantLevel, TenantType
@@ -114,3 +115,9 @@ def demo_cell(settings: Settings) -> DemoCell:
 def doctor_of(demo: DemoCell, index: int) -> DemoAccount:
     """The demo doctor of the tenant at ``index``."""
     return next(a for a in demo.accounts if a.scope == f"t{index}")
+
+
+def doctors_in(codes: Sequence[str], tenant: Callable[[DemoCell], int]) -> list[str]:
+    """For the operator's hints: in each of these demo cells, the username of the doctor of the
+    tenant that ``tenant`` picks (in the order of ``codes``)."""
+    return [doctor_of(CELLS[code], tenant(CELLS[code])).username for code in codes]

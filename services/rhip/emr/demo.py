@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from rhip.archives.demo import DemoResident
-from rhip.demo import CELLS, DEMO_PASSWORD, DemoCell, demo_cell, doctor_of, request_id
+from rhip.demo import DEMO_PASSWORD, DemoCell, demo_cell, doctor_of, doctors_in, request_id
 from rhip.identity.directory.domain import TenantType
 from rhip.identity.residents.documents import DocumentType, Sex, id_check_char
 from rhip.identity.residents.domain import Demographics
@@ -83,7 +83,7 @@ def seed_emr_demo(built: Mapping[str, Built], settings: Settings) -> str | None:
 
 def emr_demo_hints(gateway: str, codes: Sequence[str]) -> list[str]:
     """What the emr demo data lets a doctor try, for the operator; nothing personal."""
-    doctors = [doctor_of(CELLS[c], _county_hospital(CELLS[c])).username for c in codes]
+    doctors = doctors_in(codes, _county_hospital)
     return [
         "shared documents (emr): an outpatient summary and a lab report with a recognition mark,",
         f"  shared by the county hospital, for its doctor: {', '.join(doctors)}",

@@ -9,7 +9,7 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
-from rhip.demo import CELLS, DEMO_PASSWORD, demo_cell, doctor_of, request_id
+from rhip.demo import DEMO_PASSWORD, demo_cell, doctors_in, request_id
 from rhip.identity.qualifications.domain import QualificationKind
 from rhip.identity.qualifications.usecases import QualificationUseCases
 from rhip.identity.residents.documents import DocumentType, Sex, id_check_char
@@ -75,5 +75,5 @@ def mch_demo_hints(gateway: str, codes: Sequence[str]) -> list[str]:
     return [
         "maternal and child health (mch): the county and MCH hospitals hold their qualifications;",
         "  one registered pregnancy at the community health centre, for its doctor: "
-        + ", ".join(doctor_of(CELLS[c], 0).username for c in codes),
+        + ", ".join(doctors_in(codes, lambda demo: 0)),
     ]

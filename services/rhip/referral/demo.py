@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from rhip.demo import CELLS, DEMO_PASSWORD, demo_cell, doctor_of, request_id
+from rhip.demo import DEMO_PASSWORD, demo_cell, doctor_of, doctors_in, request_id
 from rhip.kit.authn import acting_as
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.errors import FailedPrecondition, Violations
@@ -88,10 +88,9 @@ def seed_referral_demo(built: Mapping[str, Built], settings: Settings) -> str | 
 
 def referral_demo_hints(gateway: str, codes: Sequence[str]) -> list[str]:
     """What the referral demo data lets a doctor try, for the operator; nothing personal."""
-    pairs = [
-        f"{doctor_of(CELLS[c], SENDER).username} → {doctor_of(CELLS[c], RECEIVER).username}"
-        for c in codes
-    ]
+    senders = doctors_in(codes, lambda demo: SENDER)
+    receivers = doctors_in(codes, lambda demo: RECEIVER)
+    pairs = [f"{sender} → {receiver}" for sender, receiver in zip(senders, receivers, strict=True)]
     return [
         "referrals: one patient referred up and returned (回转), with a 14-day follow-up task:",
         f"  {', '.join(pairs)}",
