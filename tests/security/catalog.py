@@ -40,6 +40,7 @@ ID = "rhip.api.identity.v1.IdentityService."
 RES = "rhip.api.identity.v1.ResidentService."
 ARC = "rhip.api.archives.v1.ArchivesService."
 PEER = "rhip.api.archives.v1.ArchivesPeerService."
+ARC_INTERNAL = "rhip.api.archives.v1.ArchivesInternalService."
 REF = "rhip.api.referral.v1.ReferralService."
 REF_PEER = "rhip.api.referral.v1.ReferralPeerService."
 TEL = "rhip.api.referral.v1.TeleconsultationService."
@@ -144,9 +145,9 @@ RULES: dict[str, Rule] = {
     PEER + "RelayRecordTransferDecision": _r("cell", "transfer_id:transfer_id"),
     PEER + "WithdrawRecordTransfer": _r("cell", "transfer_id:transfer_id"),
     # archives: the follow-up task of a returned referral (this cell's own account only)
-    ARC + "CreateReferralFollowUpTask": _r("cell", "parent:record"),
-    ARC + "RecordReferralEvent": _r("cell", "parent:record"),
-    ARC + "ListReferralSuggestions": _r("cell", ":cell"),
+    ARC_INTERNAL + "CreateReferralFollowUpTask": _r("cell", "parent:record"),
+    ARC_INTERNAL + "RecordReferralEvent": _r("cell", "parent:record"),
+    ARC_INTERNAL + "ListReferralSuggestions": _r("cell", ":cell"),
     # referral: two-way referral (双向转诊); the parties are the two institutions
     REF + "CreateReferral": _r("write", "referral.resident:resident"),
     REF + "GetReferral": _r("read", "name:referral"),

@@ -12,8 +12,13 @@ from datetime import date, datetime
 from typing import Any
 
 import grpc
+from rhip.api.archives.v1 import archives_internal_service_pb2 as ipb
+from rhip.api.archives.v1 import (
+    archives_internal_service_pb2_grpc,
+    archives_service_pb2_grpc,
+    health_record_pb2,
+)
 from rhip.api.archives.v1 import archives_service_pb2 as apb
-from rhip.api.archives.v1 import archives_service_pb2_grpc, health_record_pb2
 from rhip.api.identity.v1 import (
     health_card_pb2,
     identity_service_pb2,
@@ -217,10 +222,12 @@ class Peers:
     def referral_task(self, record_id: str, referral_id: str, due: date) -> TaskFacts:
         """The follow-up task of a returned referral in the record (created on the first call,
         the same task with its current state after)."""
-        stub = archives_service_pb2_grpc.ArchivesServiceStub(self._pool.get(self._archives()))
+        stub = archives_internal_service_pb2_grpc.ArchivesInternalServiceStub(
+            self._pool.get(self._archives())
+        )
         reply = self._call(
             stub.CreateReferralFollowUpTask,
-            apb.CreateReferralFollowUpTaskRequest(
+            ipb.CreateReferralFollowUpTaskRequest(
                 parent=f"healthRecords/{record_id}",
                 referral=f"referrals/{referral_id}",
                 due_date=due.isoformat(),
@@ -234,10 +241,12 @@ class Peers:
         )
 
     def referral_suggestions(self, after: str, page_size: int) -> list[Suggestion]:
-        stub = archives_service_pb2_grpc.ArchivesServiceStub(self._pool.get(self._archives()))
+        stub = archives_internal_service_pb2_grpc.ArchivesInternalServiceStub(
+            self._pool.get(self._archives())
+        )
         reply = self._call(
             stub.ListReferralSuggestions,
-            apb.ListReferralSuggestionsRequest(after=after, page_size=page_size),
+            ipb.ListReferralSuggestionsRequest(after=after, page_size=page_size),
             self._as_cell(),
         )
         return [
@@ -253,10 +262,12 @@ class Peers:
 
     def referral_event(self, record_id: str, referral_id: str, state: str, actor: str) -> None:
         """A move of the referral in the resident's record history (written once per move)."""
-        stub = archives_service_pb2_grpc.ArchivesServiceStub(self._pool.get(self._archives()))
+        stub = archives_internal_service_pb2_grpc.ArchivesInternalServiceStub(
+            self._pool.get(self._archives())
+        )
         self._call(
             stub.RecordReferralEvent,
-            apb.RecordReferralEventRequest(
+            ipb.RecordReferralEventRequest(
                 parent=f"healthRecords/{record_id}", referral=f"referrals/{referral_id}",
                 state=state, actor=actor,
             ),
