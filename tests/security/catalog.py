@@ -95,6 +95,7 @@ RULES: dict[str, Rule] = {
     RES + "GetHealthCard": _r("read", "name:card"),
     RES + "RevokeHealthCard": _r("write", "name:card"),
     RES + "CreateHealthCardQrCode": _r("write", "name:card"),
+    RES + "CheckHealthCardPresence": _r("read", "name:card"),
     # A scanner anywhere verifies a code the resident shows (DOMAIN §7.1): no caller scope.
     RES + "VerifyHealthCardQrCode": _r("public"),
     RES + "GetHealthCardKeys": _r("public"),

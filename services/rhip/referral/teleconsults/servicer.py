@@ -112,8 +112,8 @@ class TeleconsultationServicer(teleconsultation_service_pb2_grpc.Teleconsultatio
         return tc_to_pb(self.uc.get(request.name))
 
     def ListTeleconsultations(self, request, context):
-        page = parse_page(request.page_size, request.page_token, request.parent)
-        found, token = self.uc.list_for(request.parent, page)
+        page = parse_page(request.page_size, request.page_token, request.parent, request.resident)
+        found, token = self.uc.list_for(request.parent, page, request.resident)
         return pb.ListTeleconsultationsResponse(
             teleconsultations=[tc_to_pb(t) for t in found], next_page_token=token
         )

@@ -199,13 +199,22 @@ class TeleconsultUseCases:
             self._event(repo, "teleconsult.get", name, t.inviting_scope, resident=t.resident_id)
             return t
 
-    def list_for(self, parent: str, page: Page) -> tuple[list[Teleconsultation], str]:
+    def list_for(
+        self, parent: str, page: Page, resident: str = ""
+    ) -> tuple[list[Teleconsultation], str]:
         principal = current_principal()
         action = TELE + "ListTeleconsultations"
-        tenant_id = parse_resource_name(parent, "tenants", "parent")
+        checks = Violations()
+        tenant_id = checks.check(parse_resource_name, parent, "tenants", "parent")
+        resident_id = (
+            checks.check(parse_resource_name, resident, "residents", "resident") if resident else ""
+        )
+        checks.raise_if_any()
+        assert tenant_id is not None
         scope = self.parents.tenant(principal, tenant_id, action, self._scope_of)
         with self._unit(durable=False) as repo:
-            rows = repo.list_for(scope, self.authz.scopes(principal.subject, action), page.after, page.size + 1)  # fmt: skip
+            scopes = self.authz.scopes(principal.subject, action)
+            rows = repo.list_for(scope, scopes, page.after, page.size + 1, resident_id or "")
             chunk = rows[: page.size]
             self._event(repo, "teleconsult.list", parent, scope, hits=len(chunk))
         return chunk, page.next_token(chunk[-1].teleconsultation_id if chunk else None, len(rows) > page.size)  # fmt: skip
