@@ -14,6 +14,7 @@ import pytest
 from rhip.kit import outbox
 from rhip.kit.db import Database
 from rhip.kit.outbox_delivery import DeliveryFailed, Message, OutboxDelivery, RetryPolicy
+
 from tests.support.outbox import STREAM, T0, Clock, kit_database, put, states
 
 

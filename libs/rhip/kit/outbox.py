@@ -317,7 +317,9 @@ def backlog(conn: sqlalchemy.Connection, *, now: datetime | None = None) -> list
     query = (
         select(
             outbox_event.c.stream,
-            func.sum(sqlalchemy.case((outbox_event.c.state == EventState.PENDING.value, 1), else_=0)),
+            func.sum(
+                sqlalchemy.case((outbox_event.c.state == EventState.PENDING.value, 1), else_=0)
+            ),
             func.sum(sqlalchemy.case((outbox_event.c.state == EventState.DEAD.value, 1), else_=0)),
             func.sum(sqlalchemy.case((late, 1), else_=0)),
             func.min(sqlalchemy.case((late, outbox_event.c.due_at), else_=None)),
@@ -327,7 +329,9 @@ def backlog(conn: sqlalchemy.Connection, *, now: datetime | None = None) -> list
         .order_by(outbox_event.c.stream)
     )
     return [
-        StreamBacklog(stream, int(pending or 0), int(dead or 0), int(late_count or 0), _time(oldest))
+        StreamBacklog(
+            stream, int(pending or 0), int(dead or 0), int(late_count or 0), _time(oldest)
+        )
         for stream, pending, dead, late_count, oldest in conn.execute(query)
     ]
 

@@ -78,7 +78,7 @@ class Message:
         ).encode()
 
 
-class DeliveryFailed(Exception):  # noqa: N818 - reads as what happened, like the kit's errors
+class DeliveryFailed(Exception):
     """A send that did not reach or was not accepted by the receiver. ``detail`` is recorded
     as the event's ``last_error``: a status line or an error type, never payload data.
     ``permanent``: retrying cannot help (the receiver refused the event itself): dead now."""
