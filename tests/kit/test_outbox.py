@@ -233,3 +233,30 @@ def test_a_delivery_serves_only_its_streams(db: Database) -> None:
     sender = Sender()
     _delivery(db, sender, Clock(), streams=("other.system",)).run_once()
     assert [m.event_id for m in sender.sent] == ["e2"]
+
+
+def test_the_backlog_gauges_read_the_last_pass(db: Database) -> None:
+    from prometheus_client import generate_latest
+    from rhip.kit.metrics import Metrics
+
+    put(db, "k", "e1", due_in=-60, now=outbox.now_utc())  # due a minute ago
+    put(db, "k", "e2", due_in=3600, now=outbox.now_utc())
+    sender = Sender()
+    sender.failing = {"k"}
+    delivery = OutboxDelivery(db, sender, name="bmc-outbox")
+    metrics = Metrics()
+    metrics.outbox("mch", delivery.backlog)
+    delivery.run_once()
+    text = generate_latest(metrics.registry).decode()
+    labels = '{service="mch",stream="bmc.national"}'
+    assert f"rhip_outbox_pending{labels} 2.0" in text
+    assert f"rhip_outbox_overdue{labels} 1.0" in text
+    assert f"rhip_outbox_dead{labels} 0.0" in text
+    late = next(
+        float(line.split()[-1])
+        for line in text.splitlines()
+        if line.startswith("rhip_outbox_oldest_overdue_seconds{")
+    )
+    assert late >= 60
+    health = delivery.health()
+    assert health.overdue == 1 and health.dead == 0
