@@ -260,3 +260,60 @@ def test_the_backlog_gauges_read_the_last_pass(db: Database) -> None:
     assert late >= 60
     health = delivery.health()
     assert health.overdue == 1 and health.dead == 0
+
+
+def test_a_database_from_before_the_outbox_gains_it_and_can_go_back(
+    database_url: str, tmp_path: Path
+) -> None:
+    from alembic import command
+    from rhip.kit.db import alembic_config, migrate
+    from sqlalchemy import inspect
+
+    db = Database.connect(database_url)
+    try:
+        empty = tmp_path / "none"
+        empty.mkdir()
+        cfg = alembic_config(empty)
+        with db.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "kit_0004")
+        assert "outbox_event" not in inspect(db.engine).get_table_names()
+        migrate(db.engine, empty)  # what every service does on start
+        assert {"outbox_event", "outbox_key"} <= set(inspect(db.engine).get_table_names())
+        assert put(db, "k", "e1") is True
+        with db.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, "kit_0004")
+        assert "outbox_event" not in inspect(db.engine).get_table_names()
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("first_commits", [True, False])
+def test_concurrent_enqueues_of_one_key_take_positions_in_commit_order_without_gaps(
+    db: Database, first_commits: bool
+) -> None:
+    import threading
+
+    first = db.engine.connect()
+    tx = first.begin()
+    outbox.enqueue(first, stream=STREAM, key="k", event_id="first", kind="k", payload={},
+                   due_at=T0, now=T0)  # fmt: skip
+    second_done = threading.Event()
+
+    def second() -> None:
+        put(db, "k", "second")  # waits for the first transaction's lock on the key
+        second_done.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    assert not second_done.wait(0.3)  # held while the first is open
+    if first_commits:
+        tx.commit()
+    else:
+        tx.rollback()
+    first.close()
+    thread.join(30)
+    with db.read() as conn:
+        positions = {e.event_id: e.position for e in outbox.events(conn)}
+    assert positions == ({"first": 1, "second": 2} if first_commits else {"second": 1})
