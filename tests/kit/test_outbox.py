@@ -317,3 +317,27 @@ def test_concurrent_enqueues_of_one_key_take_positions_in_commit_order_without_g
     with db.read() as conn:
         positions = {e.event_id: e.position for e in outbox.events(conn)}
     assert positions == ({"first": 1, "second": 2} if first_commits else {"second": 1})
+
+
+def test_delivered_events_past_the_retention_are_purged_and_the_key_goes_on(
+    db: Database,
+) -> None:
+    put(db, "k", "e1")
+    sender, clock = Sender(), Clock()
+    delivery = _delivery(db, sender, clock, retention_days=30)
+    delivery.run_once()
+    clock.advance(31 * 86_400)
+    put(db, "k", "e2", now=clock())
+    assert delivery.run_once().delivered == 1  # e1 purged in this pass; e2 follows
+    assert states(db) == {"e2": "delivered"}
+    assert [m.position for m in sender.sent] == [1, 2]
+    assert put(db, "k", "e1", now=clock()) is True  # idempotency lasts as long as the retention
+
+
+def test_a_delivery_without_an_endpoint_sends_nothing_but_keeps_its_gauges(db: Database) -> None:
+    from rhip.kit.outbox_http import http_delivery, load_outbox_settings
+
+    put(db, "k", "e1", due_in=-1, now=outbox.now_utc())
+    delivery = http_delivery(db, load_outbox_settings({}, "RHIP_X"), streams=[STREAM], name="x")
+    assert delivery.run_once().delivered == 0
+    assert states(db) == {"e1": "pending"} and delivery.health().overdue == 1

@@ -292,6 +292,20 @@ def replay(
     return chosen
 
 
+def purge_delivered(
+    conn: sqlalchemy.Connection, *, before: datetime, streams: Sequence[str] = ()
+) -> int:
+    """Delete events delivered before ``before`` (of ``streams``, or all); how many. Later
+    events of their keys still follow: a missing earlier event counts as delivered."""
+    query = sqlalchemy.delete(outbox_event).where(
+        outbox_event.c.state == EventState.DELIVERED.value,
+        outbox_event.c.delivered_at < _as_utc(before, "before"),
+    )
+    if streams:
+        query = query.where(outbox_event.c.stream.in_(list(streams)))
+    return int(conn.execute(query).rowcount)
+
+
 def overdue(
     conn: sqlalchemy.Connection,
     *,

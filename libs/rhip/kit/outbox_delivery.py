@@ -38,7 +38,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rhip.kit.db import Database
-from rhip.kit.outbox import EventState, OutboxEvent, StreamBacklog, backlog, now_utc, to_event
+from rhip.kit.outbox import (
+    EventState,
+    OutboxEvent,
+    StreamBacklog,
+    backlog,
+    now_utc,
+    purge_delivered,
+    to_event,
+)
 from rhip.kit.schema import outbox_event
 from rhip.kit.workers import PeriodicWorker, WorkerHealth
 from sqlalchemy import and_, exists, or_, select, update
@@ -140,19 +148,23 @@ class OutboxDelivery:
     ``sender``; ``start``/``stop`` run it in the background (a cell's ``Built.workers``)."""
 
     db: Database
-    sender: Sender
+    sender: Sender | None  # None: nothing is sent (no endpoint configured), gauges still kept
     streams: Sequence[str] = ()
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     interval: float = 1.0
     lease_seconds: float = 60.0
     batch: int = 50  # events claimed per round (at most one per key: only heads qualify)
     max_per_pass: int = 1000  # then the pass ends, so stop and health come round
+    # Delivered events older than this are deleted (hourly); 0 keeps them. An event id can be
+    # enqueued again once its event is deleted: idempotency holds for this long.
+    retention_days: float = 90.0
     name: str = "outbox"
     clock: Callable[[], datetime] = now_utc
     rng: random.Random = field(default_factory=random.Random)
     owner: str = field(default_factory=lambda: uuid.uuid4().hex)  # this worker, in leases
     _backlog: tuple[StreamBacklog, ...] = field(default=(), init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _purged_at: datetime | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.policy.max_attempts < 1:
@@ -185,27 +197,32 @@ class OutboxDelivery:
         """One pass: claim, send and record until nothing may go now (or ``max_per_pass``)."""
         result = PassResult()
         handled = 0
-        while handled < self.max_per_pass and not self.worker.stopping:
+        while self.sender is not None and handled < self.max_per_pass and not self.stopping:
             claimed = self._claim(self.clock())
             if not claimed:
                 break
             for index, event in enumerate(claimed):
-                if self.worker.stopping:  # leave the rest to the next worker, at once
+                if self.stopping:  # leave the rest to the next worker, at once
                     self._release(claimed[index:])
                     break
-                self._deliver(event, result)
+                self._deliver(self.sender, event, result)
                 handled += 1
+        self._purge_delivered()
         self._refresh_backlog()
         return result
 
+    @property
+    def stopping(self) -> bool:
+        return self.worker.stopping
+
     # -- one event ------------------------------------------------------------------------------
-    def _deliver(self, event: OutboxEvent, result: PassResult) -> None:
+    def _deliver(self, sender: Sender, event: OutboxEvent, result: PassResult) -> None:
         message = Message(
             event.event_id, event.stream, event.key, event.position, event.kind,
             event.payload, event.enqueued_at, event.due_at, event.attempts,
         )  # fmt: skip
         try:
-            self.sender(message)
+            sender(message)
         except DeliveryFailed as error:
             self._failed(event, error.detail, error.permanent, result)
             return
@@ -338,6 +355,19 @@ class OutboxDelivery:
                     )
                 )
                 .values(attempts=outbox_event.c.attempts - 1, lease_owner="", lease_until=None)
+            )
+
+    def _purge_delivered(self) -> int:
+        """Delete delivered events past the retention, at most once an hour."""
+        now = self.clock()
+        if not self.retention_days or (
+            self._purged_at is not None and now - self._purged_at < timedelta(hours=1)
+        ):
+            return 0
+        self._purged_at = now
+        with self.db.transaction() as tx:
+            return purge_delivered(
+                tx, before=now - timedelta(days=self.retention_days), streams=self.streams
             )
 
     def _refresh_backlog(self) -> None:

@@ -21,19 +21,25 @@ Settings, per outbox, under a prefix the service chooses (``load_outbox_settings
 ``<PREFIX>_BACKOFF_SECONDS``           first retry delay, doubled per attempt (default 2)
 ``<PREFIX>_MAX_BACKOFF_SECONDS``       longest delay between attempts (default 900)
 ``<PREFIX>_INTERVAL_MS``               how often the worker looks for events (default 1000)
+``<PREFIX>_RETENTION_DAYS``            delivered events kept this long (default 90; 0: for
+                                       ever); an event id is idempotent for as long
 =====================================  =========================================================
 """
 
 from __future__ import annotations
 
+import logging
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from rhip.kit.config import ConfigError, env_int
-from rhip.kit.outbox_delivery import DeliveryFailed, Message, RetryPolicy
+from rhip.kit.db import Database
+from rhip.kit.outbox_delivery import DeliveryFailed, Message, OutboxDelivery, RetryPolicy
+
+log = logging.getLogger(__name__)
 
 PERMANENT_STATUSES = frozenset({400, 404, 405, 410, 413, 415, 422})
 
@@ -45,6 +51,7 @@ class OutboxSettings:
     timeout_seconds: float = 10.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     interval_seconds: float = 1.0
+    retention_days: int = 90
 
     @property
     def enabled(self) -> bool:
@@ -82,6 +89,28 @@ def load_outbox_settings(
             max_seconds=float(most),
         ),
         interval_seconds=env_int(env, f"{prefix}_INTERVAL_MS", 1000, 10, 3_600_000) / 1000,
+        retention_days=env_int(env, f"{prefix}_RETENTION_DAYS", 90, 0, 36_500),
+    )
+
+
+def http_delivery(
+    db: Database, settings: OutboxSettings, *, streams: Sequence[str], name: str
+) -> OutboxDelivery:
+    """The delivery worker of ``streams`` to the configured endpoint, for a service's
+    ``Built(workers=[…], outboxes={…})``. Without an endpoint nothing is sent (the events wait
+    and turn up as overdue) but the backlog gauges are kept."""
+    if not settings.enabled:
+        log.warning("%s: no endpoint configured; events of %s wait undelivered", name,
+                    ", ".join(streams))  # fmt: skip
+    return OutboxDelivery(
+        db,
+        HttpSender.from_settings(settings) if settings.enabled else None,
+        streams=tuple(streams),
+        policy=settings.retry,
+        interval=settings.interval_seconds,
+        lease_seconds=settings.lease_seconds,
+        retention_days=settings.retention_days,
+        name=name,
     )
 
 
