@@ -89,6 +89,25 @@ def test_receiver_down_for_a_while_then_up_gets_every_event_once_in_order(
     assert receiver.duplicates == 0
 
 
+def test_a_receiver_answering_500_for_a_while_gets_every_event_once_in_order(
+    db: Database, receiver: StandInReceiver
+) -> None:
+    ids = _interleaved(db, per_key=3)
+    receiver.fail(500, times=6)
+    delivery = OutboxDelivery(db, HttpSender(receiver.url, timeout=2), policy=FAST, interval=0.01)
+    delivery.start()
+    try:
+        _until(lambda: set(states(db).values()) == {"delivered"})
+    finally:
+        delivery.stop()
+    _assert_exactly_once_in_order(receiver, ids, 3)
+    assert receiver.duplicates == 0  # refused posts were not accepted, so no resend is a dup
+    assert sum(receiver.posts.values()) == len(ids) + 6
+    with db.read() as conn:
+        retried = [e for e in outbox.events(conn) if e.attempts > 1]
+    assert retried and all(e.last_error == "" or "500" in e.last_error for e in retried)
+
+
 def test_answers_lost_after_recording_are_resent_with_the_same_id_and_deduped(
     db: Database, receiver: StandInReceiver
 ) -> None:

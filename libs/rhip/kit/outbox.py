@@ -20,7 +20,21 @@ the administrator's view (dead letters, replay, overdue events, the backlog for 
   ``dead`` (gave up after the configured attempts, or a permanent refusal). A dead event holds
   the later events of its key until an administrator replays it.
 
-Payloads are not logged and not listed by the CLI: they carry personal data.
+Payloads are not logged and not listed by the CLI: they carry personal data. Keys and event
+ids are listed: make them resource ids, never a national ID number or a name.
+
+Wiring, in a service (mch as the example)::
+
+    # the use case, in its transaction
+    outbox.enqueue(tx, stream="bmc.national", key=certificate_id, event_id=new_id(),
+                   kind="bmc.issued", payload={...}, due_at=issued_at + timedelta(hours=24))
+    # server.py: the worker, run and watched by the cell
+    settings = load_outbox_settings(env, "RHIP_MCH_BMC_OUTBOX", development=...)
+    delivery = http_delivery(db, settings, streams=["bmc.national"], name="bmc-outbox")
+    Built(..., workers=[delivery], outboxes={"mch": delivery})
+
+The administrator: ``rhip outbox status | dead-letters | replay | overdue`` (services/rhip/
+outbox_cli.py), or ``dead_letters``/``held_behind``/``replay``/``overdue`` here behind an RPC.
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ class StandInReceiver:
         self.port = port
         self.received: list[Received] = []  # first arrivals, in order
         self.posts: Counter[str] = Counter()  # every POST that reached the handler, by event id
+        self.resends: Counter[str] = Counter()  # POSTs of an id already accepted, by id
         self.out_of_order: list[str] = []  # ids whose first arrival skipped or went back
         self._last: dict[tuple[str, str], int] = {}  # (stream, key) → last position accepted
         self._failing: tuple[int, int | None] | None = None  # (status, requests left or None)
@@ -114,10 +115,9 @@ class StandInReceiver:
     # -- what it got ----------------------------------------------------------------------------
     @property
     def duplicates(self) -> int:
-        """POSTs of an id already accepted (resends the receiver ignored)."""
+        """POSTs of an id already accepted (resends the receiver answered 200 and ignored)."""
         with self._changed:
-            accepted = {r.event_id for r in self.received}
-            return sum(n for i, n in self.posts.items() if i in accepted) - len(accepted)
+            return sum(self.resends.values())
 
     def ids(self) -> list[str]:
         with self._changed:
@@ -149,6 +149,7 @@ class StandInReceiver:
                     self._failing = (status, left - 1) if left > 1 else None
                 return status
             if any(r.event_id == event_id for r in self.received):
+                self.resends[event_id] += 1
                 return 200  # a resend: already have it
             key = (str(body.get("stream", "")), str(body.get("key", "")))
             position = int(body.get("position", 0))
