@@ -227,7 +227,8 @@ class OutboxDelivery:
             self._failed(event, error.detail, error.permanent, result)
             return
         except Exception as error:  # a sender bug or a transport error it did not wrap
-            log.warning("%s: sender raised %s", self.name, type(error).__name__, exc_info=True)
+            # By type only: its message or traceback locals may quote the payload.
+            log.warning("%s: sender raised %s", self.name, type(error).__name__)
             self._failed(event, type(error).__name__, False, result)
             return
         now = self.clock()
