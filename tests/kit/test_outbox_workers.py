@@ -110,3 +110,50 @@ def test_two_workers_never_send_one_keys_events_concurrently_or_out_of_order(
     assert watch.problems == []
     assert set(watch.by_worker) == {"w0", "w1"}  # both replicas delivered
     assert set(states(db).values()) == {"delivered"}
+
+
+_REPLICA = """
+import sys
+from rhip.kit import outbox
+from rhip.kit.db import Database
+from rhip.kit.outbox_delivery import OutboxDelivery, RetryPolicy
+from rhip.kit.outbox_http import HttpSender
+
+db = Database.connect(sys.argv[1], pool_size=2)
+delivery = OutboxDelivery(db, HttpSender(sys.argv[2], timeout=5), batch=3,
+                          policy=RetryPolicy(max_attempts=50, base_seconds=0.01, max_seconds=0.05))
+while True:
+    delivery.run_once()
+    with db.read() as conn:
+        if not outbox.backlog(conn):
+            break
+db.dispose()
+"""
+
+
+def test_two_replica_processes_deliver_every_event_once_in_order(
+    db: Database, database_url: str
+) -> None:
+    """As two replicas of a cell would: separate processes, one database."""
+    import subprocess
+    import sys
+
+    at = now_utc()
+    ids = []
+    for position in range(PER_KEY):
+        for key in KEYS:
+            ids.append(f"{key}/{position}")
+            put(db, key, ids[-1], now=at)
+    with StandInReceiver() as receiver:
+        receiver.slow(0.002)
+        replicas = [
+            subprocess.Popen([sys.executable, "-c", _REPLICA, database_url, receiver.url])
+            for _ in range(2)
+        ]
+        for replica in replicas:
+            assert replica.wait(60) == 0
+        assert sorted(receiver.ids()) == sorted(ids)
+        assert receiver.out_of_order == [] and receiver.duplicates == 0
+        for key in KEYS:
+            assert receiver.positions(key) == list(range(1, PER_KEY + 1))
+    assert set(states(db).values()) == {"delivered"}
