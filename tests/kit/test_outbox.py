@@ -341,3 +341,30 @@ def test_a_delivery_without_an_endpoint_sends_nothing_but_keeps_its_gauges(db: D
     delivery = http_delivery(db, load_outbox_settings({}, "RHIP_X"), streams=[STREAM], name="x")
     assert delivery.run_once().delivered == 0
     assert states(db) == {"e1": "pending"} and delivery.health().overdue == 1
+
+
+def test_claimed_events_not_sent_within_half_the_lease_are_given_back(db: Database) -> None:
+    from rhip.kit.db import utc
+    from rhip.kit.schema import outbox_event
+    from sqlalchemy import select
+
+    for key in ("a", "b", "c"):
+        put(db, key, f"{key}1")
+    clock = Clock()
+    lease_left: dict[str, float] = {}
+
+    def slow(message: Message) -> None:  # each send takes 20 s of the 60 s lease
+        with db.read() as conn:
+            until = conn.execute(
+                select(outbox_event.c.lease_until).where(
+                    outbox_event.c.event_id == message.event_id
+                )
+            ).scalar_one()
+        lease_left[message.event_id] = (utc(until) - clock()).total_seconds()  # type: ignore[operator]
+        clock.advance(20)
+
+    _delivery(db, slow, clock, lease_seconds=60).run_once()  # type: ignore[arg-type]
+    # c1 was not sent with 20 s of its lease left: given back at 40 s and claimed afresh.
+    assert lease_left == {"a1": 60, "b1": 40, "c1": 60}
+    with db.read() as conn:
+        assert [e.attempts for e in outbox.events(conn)] == [1, 1, 1]

@@ -198,12 +198,17 @@ class OutboxDelivery:
         result = PassResult()
         handled = 0
         while self.sender is not None and handled < self.max_per_pass and not self.stopping:
-            claimed = self._claim(self.clock())
+            claimed_at = self.clock()
+            claimed = self._claim(claimed_at)
             if not claimed:
                 break
+            # A send started in the lease's first half ends (timeout) well before it expires;
+            # later ones are given back and claimed afresh, so no other replica takes them
+            # over mid-send when the receiver is slow.
+            fresh_until = claimed_at + timedelta(seconds=self.lease_seconds / 2)
             for index, event in enumerate(claimed):
-                if self.stopping:  # leave the rest to the next worker, at once
-                    self._release(claimed[index:])
+                if self.stopping or self.clock() >= fresh_until:
+                    self._release(claimed[index:])  # to the next claim, ours or another's
                     break
                 self._deliver(self.sender, event, result)
                 handled += 1
