@@ -1,8 +1,8 @@
-"""Two delivery workers on one database at once (two replicas, each with its own connection
-pool), against the stand-in receiver: every event delivered once per id, no key's events sent
-concurrently or out of order, and both workers did part of the work. PostgreSQL claims with
-SKIP LOCKED; SQLite serialises claims (a single worker is the deployment there, but two must
-still be safe)."""
+"""Two delivery workers on one database at once, against the stand-in receiver: two threads
+with a connection pool each (watched at the sender: no key ever in flight twice, no position
+before its predecessor, both did part of the work), and two replica processes. Every event is
+delivered once per id, in order per key. PostgreSQL claims with SKIP LOCKED; SQLite serialises
+claims (a single worker is the deployment there, but two must still be safe)."""
 
 from __future__ import annotations
 
