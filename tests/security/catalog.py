@@ -63,6 +63,7 @@ RULES: dict[str, Rule] = {
     ID + "GetUser": _r("read", "name:user"),
     ID + "ListUsers": _r("list", "parent:region", "parent:tenant"),
     ID + "UnlockUser": _r("write", "name:user"),
+    ID + "SetPractitionerRegistration": _r("write", "name:user"),
     ID + "DisableUser": _r("write", "name:user"),
     ID + "EnableUser": _r("write", "name:user"),
     ID + "ResetUserPassword": _r("write", "name:user"),

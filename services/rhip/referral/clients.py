@@ -32,7 +32,7 @@ from rhip.api.referral.v1 import (
     referral_peer_service_pb2,
     referral_peer_service_pb2_grpc,
 )
-from rhip.kit.authn import current_token
+from rhip.kit.authn import current_principal, current_token
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.crosscell import CrossCellClient, ServiceCredentials
@@ -163,6 +163,20 @@ class Peers:
             stub.GetResident, resident_service_pb2.GetResidentRequest(name=name), self._as_caller()
         )
         return str(reply.resident_id)
+
+    def own_practice(self) -> tuple[str, str] | None:
+        """The caller's practice registration in identity, (title, practice start
+        ``YYYY-MM-DD``), or None when none is on file (everybody may read their own account)."""
+        stub = identity_service_pb2_grpc.IdentityServiceStub(self._pool.get(self._identity()))
+        user_id = current_principal().subject.removeprefix("user:")
+        reply = self._call(
+            stub.GetUser, identity_service_pb2.GetUserRequest(name=f"users/{user_id}"),
+            self._as_caller(),
+        )  # fmt: skip
+        if not reply.HasField("practitioner_registration"):
+            return None
+        registration = reply.practitioner_registration
+        return registration.professional_title, registration.independent_practice_since
 
     def tenant(self, tenant_id: str) -> TenantFacts:
         """A tenant of this cell, looked up as the cell (NOT_FOUND when there is none)."""

@@ -50,6 +50,10 @@ def tc_to_pb(t: Teleconsultation) -> tpb.Teleconsultation:
         create_time=to_timestamp(t.create_time), update_time=to_timestamp(t.update_time),
         consulting_physician_title=f.get("consultant", {}).get("title", ""),
         consulting_physician_practice_since=f.get("consultant", {}).get("practice_since", ""),
+        # Accepted before registrations existed: a declaration.
+        consulting_physician_credentials=(
+            f["consultant"].get("source", "declared") if f.get("consultant") else ""
+        ),
     )  # fmt: skip
     for field, value in (
         ("proposed_time", datetime.fromisoformat(f["proposed_time"]) if f.get("proposed_time") else None),
