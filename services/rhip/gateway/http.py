@@ -107,9 +107,10 @@ def _timeout(value: str | None) -> float | None:
     return int(found.group(1)) * _UNITS[found.group(2)]
 
 
-def error_body(error: RhipError, domain: str) -> tuple[int, bytes]:
-    """The HTTP status and AIP-193 JSON of an error, details as readable JSON objects."""
-    status = HTTP_STATUS.get(error.code, 500)
+def error_body(error: RhipError, domain: str, status: int | None = None) -> tuple[int, bytes]:
+    """The HTTP status and AIP-193 JSON of an error, details as readable JSON objects
+    (``status``: the router's own, 405, in the body's ``code`` as in the status line)."""
+    status = status or HTTP_STATUS.get(error.code, 500)
     message = status_message(error, domain)
     document = {
         "error": {
@@ -229,9 +230,10 @@ class HttpGateway:
                 return self._reply(start_response, 200, body, request_id)
             except RhipError as error:
                 code = error.code.name
-                status, body = error_body(error, error.domain or _domain(binding))
-                if error.reason == "HTTP_METHOD_NOT_ALLOWED":
-                    status = 405
+                wrong_verb = error.reason == "HTTP_METHOD_NOT_ALLOWED"
+                status, body = error_body(
+                    error, error.domain or _domain(binding), 405 if wrong_verb else None
+                )
                 return self._reply(start_response, status, body, request_id, error)
             except Exception:
                 log.exception("unhandled error in HTTP %s %s", verb, path)
