@@ -244,6 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("key_id")
     purge.set_defaults(func=cmd_locator_purge_key)
 
+    from rhip.onboarding.command import add_import_command
+
+    add_import_command(admin_sub)
+
     from rhip.audit_cli import add_audit_commands
 
     add_audit_commands(sub, cell_args, _settings)

@@ -61,7 +61,9 @@ def test_the_image_and_the_chart_agree(rendered: dict[str, list[dict[str, Any]]]
     final = stages()[-1]
     uid = int(instructions(final, "USER")[0].split(":")[0])
     env = " ".join(instructions(final, "ENV"))
-    assert "RHIP_LISTEN=[::]:50051" in env and "EXPOSE 50051" in final
+    assert "RHIP_LISTEN=[::]:50051" in env
+    exposed = instructions(final, "EXPOSE")[0].split()
+    assert exposed == ["50051", "8080"]  # gRPC, and the gateway's HTTP port (values.yaml)
     for objects in rendered.values():
         for d in by_kind(objects, "Deployment"):
             pod = d["spec"]["template"]["spec"]

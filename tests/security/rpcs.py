@@ -19,6 +19,7 @@ from google.protobuf.message import Message
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
 )
+from rhip.kit.errors import from_rpc_error
 
 TIMEOUT = 15  # seconds: no call of the suite may hang
 INFRASTRUCTURE = ("grpc.",)  # health and reflection: not the platform's API
@@ -91,6 +92,8 @@ class Outcome:
     code: grpc.StatusCode
     response: Message | None = None
     details: str = ""
+    reason: str = ""  # ErrorInfo.reason
+    violations: tuple[tuple[str, str], ...] = ()  # BadRequest (field, description)
 
     @property
     def ok(self) -> bool:
@@ -133,7 +136,9 @@ class Caller:
             self.counts[code.name] += 1
             if code in SERVER_FAULTS or code is grpc.StatusCode.DEADLINE_EXCEEDED:
                 self.faults.append(f"{rpc.name} {label}: {code.name} {details[:200]}")
-            return Outcome(code, None, details)
+            typed = from_rpc_error(error)
+            violations = tuple((v.field, v.description) for v in typed.violations)
+            return Outcome(code, None, details, typed.reason or "", violations)
         self.counts["OK"] += 1
         return Outcome(grpc.StatusCode.OK, rpc.parse_response(data))
 

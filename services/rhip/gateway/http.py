@@ -32,6 +32,7 @@ from google.rpc import error_details_pb2, status_pb2  # noqa: F401  (details rea
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
+from rhip.gateway.cors import Cors
 from rhip.gateway.http_rules import Binding, Router, bindings
 from rhip.gateway.proxy import ERROR_DOMAIN, REGION_HEADER, CellProxy
 from rhip.gateway.reference import DOCS_PREFIX, SECURITY_HEADERS, Reference
@@ -41,6 +42,7 @@ from rhip.kit.errors import (
     Internal,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
     RhipError,
     Unauthenticated,
     status_message,
@@ -107,9 +109,10 @@ def _timeout(value: str | None) -> float | None:
     return int(found.group(1)) * _UNITS[found.group(2)]
 
 
-def error_body(error: RhipError, domain: str) -> tuple[int, bytes]:
-    """The HTTP status and AIP-193 JSON of an error, details as readable JSON objects."""
-    status = HTTP_STATUS.get(error.code, 500)
+def error_body(error: RhipError, domain: str, status: int | None = None) -> tuple[int, bytes]:
+    """The HTTP status and AIP-193 JSON of an error, details as readable JSON objects
+    (``status``: the router's own, 405, in the body's ``code`` as in the status line)."""
+    status = status or HTTP_STATUS.get(error.code, 500)
     message = status_message(error, domain)
     document = {
         "error": {
@@ -134,8 +137,10 @@ class HttpGateway:
         workers: int = 4,
         access_log: AccessLog | None = None,
         observer: RpcObserver | None = None,
+        cors: Cors | None = None,
     ) -> None:
         self._proxy = proxy
+        self._cors = cors or Cors()
         self._verifier = verifier
         self._tracer = tracer_provider.get_tracer("rhip.gateway.http")
         self._bare_spans = sampling_off(tracer_provider)
@@ -190,6 +195,9 @@ class HttpGateway:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         verb = environ["REQUEST_METHOD"]
         path = environ.get("PATH_INFO", "")
+        if self._cors.is_preflight(environ):
+            return self._preflight(environ, start_response)
+        start_response = self._cors.wrap(environ, start_response)
         if path == OPENAPI_PATH and verb == "GET":
             if self._openapi_body is None:
                 self._openapi_body = json.dumps(self._openapi(), ensure_ascii=False).encode()
@@ -229,9 +237,10 @@ class HttpGateway:
                 return self._reply(start_response, 200, body, request_id)
             except RhipError as error:
                 code = error.code.name
-                status, body = error_body(error, error.domain or _domain(binding))
-                if error.reason == "HTTP_METHOD_NOT_ALLOWED":
-                    status = 405
+                wrong_verb = error.reason == "HTTP_METHOD_NOT_ALLOWED"
+                status, body = error_body(
+                    error, error.domain or _domain(binding), 405 if wrong_verb else None
+                )
                 return self._reply(start_response, status, body, request_id, error)
             except Exception:
                 log.exception("unhandled error in HTTP %s %s", verb, path)
@@ -283,6 +292,19 @@ class HttpGateway:
             reply = self._proxy.forward(info, cell, request.SerializeToString(), metadata, timeout)
         message = binding.response_class.FromString(reply)
         return json.dumps(json_format.MessageToDict(message), ensure_ascii=False).encode()
+
+    def _preflight(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        """A browser's CORS preflight: 204 for a listed origin, a JSON 403 for another (with
+        no CORS header, so the browser sends nothing); no cell is asked either way."""
+        headers = self._cors.preflight_headers(environ["HTTP_ORIGIN"])
+        if headers is not None:
+            start_response("204 No Content", [*headers, ("Content-Length", "0")])
+            return [b""]
+        refused = PermissionDenied(
+            "this origin may not call the API from a browser", reason="CORS_ORIGIN_NOT_ALLOWED"
+        )
+        status, body = error_body(refused, ERROR_DOMAIN)
+        return self._reply(start_response, status, body, "")
 
     def _span(self, verb: str, path: str, parent: otel_context.Context) -> trace.Span:
         if self._bare_spans:
