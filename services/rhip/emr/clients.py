@@ -157,38 +157,32 @@ OPEN_TELECONSULTATION = frozenset(
 )
 
 
+def _first_open(reply: object | None, field: str, open_states: frozenset[int]) -> str:
+    """The name of the first listed item in one of ``open_states``, or ""."""
+    found = getattr(reply, field) if reply is not None else []
+    return next((item.name for item in found if item.state in open_states), "")
+
+
 def open_referral(pool: ChannelPool, address: str, tenant_id: str, resident_id: str) -> str:
     """The name of an open referral of the resident sent or received by ``tenant_id``, or ""."""
     stub = referral_service_pb2_grpc.ReferralServiceStub(pool.get(address))
-    reply = _denied_is_no(
-        lambda: stub.ListReferrals(
-            referral_service_pb2.ListReferralsRequest(
-                parent=f"tenants/{tenant_id}",
-                resident=f"residents/{resident_id}",
-                page_size=50,
-            ),
-            metadata=_metadata(),
-            timeout=TIMEOUT_SECONDS,
-        )
+    request = referral_service_pb2.ListReferralsRequest(
+        parent=f"tenants/{tenant_id}", resident=f"residents/{resident_id}", page_size=50
     )
-    found = reply.referrals if reply is not None else []  # type: ignore[attr-defined]
-    return next((r.name for r in found if r.state in OPEN_REFERRAL), "")
+    reply = _denied_is_no(
+        lambda: stub.ListReferrals(request, metadata=_metadata(), timeout=TIMEOUT_SECONDS)
+    )
+    return _first_open(reply, "referrals", OPEN_REFERRAL)
 
 
 def open_teleconsultation(pool: ChannelPool, address: str, tenant_id: str, resident_id: str) -> str:
     """The name of an open teleconsultation of the resident between ``tenant_id`` and another
     institution, or ""."""
     stub = teleconsultation_service_pb2_grpc.TeleconsultationServiceStub(pool.get(address))
-    reply = _denied_is_no(
-        lambda: stub.ListTeleconsultations(
-            teleconsultation_service_pb2.ListTeleconsultationsRequest(
-                parent=f"tenants/{tenant_id}",
-                resident=f"residents/{resident_id}",
-                page_size=50,
-            ),
-            metadata=_metadata(),
-            timeout=TIMEOUT_SECONDS,
-        )
+    request = teleconsultation_service_pb2.ListTeleconsultationsRequest(
+        parent=f"tenants/{tenant_id}", resident=f"residents/{resident_id}", page_size=50
     )
-    found = reply.teleconsultations if reply is not None else []  # type: ignore[attr-defined]
-    return next((t.name for t in found if t.state in OPEN_TELECONSULTATION), "")
+    reply = _denied_is_no(
+        lambda: stub.ListTeleconsultations(request, metadata=_metadata(), timeout=TIMEOUT_SECONDS)
+    )
+    return _first_open(reply, "teleconsultations", OPEN_TELECONSULTATION)
