@@ -194,6 +194,7 @@ RULES: dict[str, Rule] = {
     MCH + "RecordPostpartumVisit": _r("write", "parent:pregnancy"),
     MCH + "ListAntenatalVisits": _r("list", "parent:pregnancy"),
     MCH + "AssessPregnancyRisk": _r("write", "mother:resident"),
+    MCH + "GetRiskRulePack": _r("public"),  # reference data, any mch caller of the cell
     MCH + "ListRiskAssessments": _r("list", "parent:pregnancy"),
     MCH + "ListRiskReports": _r("list", "parent:region"),
     MCH + "AcknowledgeRiskReport": _r("write", "name:risk_report"),
