@@ -333,7 +333,10 @@ def test_merge_moves_documents_and_undo_restores_them(running: RunningCell, worl
     assert alias.merged_into == by_card.resident.name
     found = api.LookupResident(pb.LookupResidentRequest(document=passport), metadata=md)
     assert found.resident_id == by_card.resident.resident_id
-    assert {d.origin for d in found.documents} == {"registered"}
+    assert sorted(d.origin for d in found.documents) == [
+        "merged_from:" + by_passport.resident.resident_id,
+        "registered",
+    ]  # the moved passport says where it came from
     assert sum(d.primary for d in found.documents) == 1  # the alias is not primary
     history = api.ListResidentEvents(
         pb.ListResidentEventsRequest(parent=by_passport.resident.name), metadata=md

@@ -40,6 +40,7 @@ ID = "rhip.api.identity.v1.IdentityService."
 RES = "rhip.api.identity.v1.ResidentService."
 ARC = "rhip.api.archives.v1.ArchivesService."
 PEER = "rhip.api.archives.v1.ArchivesPeerService."
+ARC_INTERNAL = "rhip.api.archives.v1.ArchivesInternalService."
 REF = "rhip.api.referral.v1.ReferralService."
 REF_PEER = "rhip.api.referral.v1.ReferralPeerService."
 TEL = "rhip.api.referral.v1.TeleconsultationService."
@@ -62,6 +63,7 @@ RULES: dict[str, Rule] = {
     ID + "GetUser": _r("read", "name:user"),
     ID + "ListUsers": _r("list", "parent:region", "parent:tenant"),
     ID + "UnlockUser": _r("write", "name:user"),
+    ID + "SetPractitionerRegistration": _r("write", "name:user"),
     ID + "DisableUser": _r("write", "name:user"),
     ID + "EnableUser": _r("write", "name:user"),
     ID + "ResetUserPassword": _r("write", "name:user"),
@@ -94,6 +96,7 @@ RULES: dict[str, Rule] = {
     RES + "GetHealthCard": _r("read", "name:card"),
     RES + "RevokeHealthCard": _r("write", "name:card"),
     RES + "CreateHealthCardQrCode": _r("write", "name:card"),
+    RES + "CheckHealthCardPresence": _r("read", "name:card"),
     # A scanner anywhere verifies a code the resident shows (DOMAIN §7.1): no caller scope.
     RES + "VerifyHealthCardQrCode": _r("public"),
     RES + "GetHealthCardKeys": _r("public"),
@@ -144,9 +147,9 @@ RULES: dict[str, Rule] = {
     PEER + "RelayRecordTransferDecision": _r("cell", "transfer_id:transfer_id"),
     PEER + "WithdrawRecordTransfer": _r("cell", "transfer_id:transfer_id"),
     # archives: the follow-up task of a returned referral (this cell's own account only)
-    ARC + "CreateReferralFollowUpTask": _r("cell", "parent:record"),
-    ARC + "RecordReferralEvent": _r("cell", "parent:record"),
-    ARC + "ListReferralSuggestions": _r("cell", ":cell"),
+    ARC_INTERNAL + "CreateReferralFollowUpTask": _r("cell", "parent:record"),
+    ARC_INTERNAL + "RecordReferralEvent": _r("cell", "parent:record"),
+    ARC_INTERNAL + "ListReferralSuggestions": _r("cell", ":cell"),
     # referral: two-way referral (双向转诊); the parties are the two institutions
     REF + "CreateReferral": _r("write", "referral.resident:resident"),
     REF + "GetReferral": _r("read", "name:referral"),
@@ -191,6 +194,7 @@ RULES: dict[str, Rule] = {
     MCH + "RecordPostpartumVisit": _r("write", "parent:pregnancy"),
     MCH + "ListAntenatalVisits": _r("list", "parent:pregnancy"),
     MCH + "AssessPregnancyRisk": _r("write", "mother:resident"),
+    MCH + "GetRiskRulePack": _r("public"),  # reference data, any mch caller of the cell
     MCH + "ListRiskAssessments": _r("list", "parent:pregnancy"),
     MCH + "ListRiskReports": _r("list", "parent:region"),
     MCH + "AcknowledgeRiskReport": _r("write", "name:risk_report"),

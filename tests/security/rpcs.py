@@ -2,7 +2,9 @@
 generic caller: requests as messages built from their descriptors or as raw bytes, each
 answer recorded as an ``Outcome`` and counted, with a deadline on every call.
 
-A new service (emr, mch, referral) is in the suite the day the gateway forwards it."""
+A new service (emr, mch, referral) is in the suite the day the gateway forwards it; a cell's
+internal services (``cell_internal``, never forwarded) are found through the cell's own
+reflection and called on the cell directly."""
 
 from __future__ import annotations
 
@@ -27,6 +29,9 @@ INFRASTRUCTURE = ("grpc.",)  # health and reflection: not the platform's API
 class Rpc:
     path: str  # "/rhip.api.archives.v1.ArchivesService/GetHealthRecord"
     method: MethodDescriptor
+    # Where to call it when not through the suite's gateway: a cell-internal method, on the
+    # cell itself (the gateway does not forward it).
+    channel: grpc.Channel | None = None
 
     @property
     def full_name(self) -> str:  # "rhip.api.archives.v1.ArchivesService.GetHealthRecord"
@@ -117,7 +122,7 @@ class Caller:
         label: str = "",
     ) -> Outcome:
         raw = request if isinstance(request, bytes) else request.SerializeToString()
-        stub = self.channel.unary_unary(
+        stub = (rpc.channel or self.channel).unary_unary(
             rpc.path,
             request_serializer=lambda data: data,  # identity: bytes go out as they are
             response_deserializer=lambda data: data,

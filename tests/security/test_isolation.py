@@ -22,8 +22,8 @@ def test_no_principal_reaches_a_target_outside_its_scope(
 
 # Public in the table though they need a token, because no answer depends on the caller's
 # scope: a scanner anywhere verifies the code a resident shows (DOMAIN §7.1); the region
-# catalogue (GB/T 2260) is the same for everyone.
-SCANS = frozenset({"VerifyHealthCardQrCode", "GetRegion", "ListRegions"})
+# catalogue (GB/T 2260) and the risk-grading rule packs are the same for everyone.
+SCANS = frozenset({"VerifyHealthCardQrCode", "GetRegion", "ListRegions", "GetRiskRulePack"})
 
 
 def test_every_served_rpc_is_classified(rpcs: list[Rpc], world: World) -> None:

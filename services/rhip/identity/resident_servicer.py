@@ -288,6 +288,12 @@ class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
             type=_QR_TYPES[result.qr_type] if result.qr_type else None,
         )
 
+    def CheckHealthCardPresence(self, request, context):
+        seen = self.cards.presence(request.name, request.within_hours)
+        return pb.CheckHealthCardPresenceResponse(
+            present=seen is not None, last_scan_time=to_timestamp(seen)
+        )
+
     def GetHealthCardKeys(self, request, context):
         return pb.GetHealthCardKeysResponse(
             keys_json=[json.dumps(k, sort_keys=True) for k in self.cards.public_keys()],

@@ -1,7 +1,12 @@
 """Merging two residents found to be one person, and undoing it.
 
-A merge moves the merged resident's documents (as aliases), enrollments and children to the
-survivor and turns the merged resident into an alias (state MERGED, ``merged_into``). What
+A merge moves the merged resident's documents, enrollments and children to the survivor and
+turns the merged resident into an alias (state MERGED, ``merged_into``). Moved documents say
+where they came from (origin ``merged_from:<id>``) and are aliases, except when the survivor has
+no primary document (a PROVISIONAL newborn merged with the ID-verified resident of the same
+child): then the merged resident's primary document, the ID number, becomes the survivor's
+primary. The survivor inherits the merged resident's mother when it has none (the newborn's
+link to its mother survives either direction); two different mothers refuse the merge. What
 moved is written down with the merge, so an undo puts back exactly that; both residents get
 history entries explaining each step. An undo is refused once a later merge has built on it.
 """
@@ -61,15 +66,27 @@ class ResidentMerges:
                         reason="RESIDENT_MERGED",
                         metadata={"field": field},
                     )
+            if survivor.mother_id and merged.mother_id and survivor.mother_id != merged.mother_id:
+                raise FailedPrecondition(
+                    "the two residents have different mothers on file",
+                    reason="MERGE_MOTHER_CONFLICT",
+                )
+            keeps_primary = not any(d.primary for d in survivor.documents)
             moved: dict[str, Any] = {
-                "documents": [[d.document_id, d.primary] for d in merged.documents],
+                # [id, was primary, origin before the merge]: what an undo restores.
+                "documents": [[d.document_id, d.primary, d.origin] for d in merged.documents],
                 "enrollments": [],
                 "children": repo.children_of(merged.resident_id),
                 "merged_state": merged.state.value,
                 "survivor_state": survivor.state.value,
                 "card": None,
+                "mother": "" if survivor.mother_id else merged.mother_id,
             }
-            repo.move_documents([d.document_id for d in merged.documents], survivor_id, False)
+            for document in merged.documents:
+                repo.move_documents(
+                    [document.document_id], survivor_id, document.primary and keeps_primary,
+                    origin=f"merged_from:{merged_id}",
+                )  # fmt: skip
             survivor_tenants = {t for t, _ in repo.enrollments(survivor_id)}
             for tenant_id, scope in repo.enrollments(merged_id):
                 if tenant_id not in survivor_tenants:
@@ -92,14 +109,15 @@ class ResidentMerges:
                 ),
                 merged.version,
             )
-            if survivor.state is ResidentState.PROVISIONAL and any(
+            identified = survivor.state is ResidentState.PROVISIONAL and any(
                 d.primary for d in merged.documents
-            ):
-                # The alias brought an identity document: the person is now identified.
+            )  # the alias brought an identity document: the person is now identified
+            if identified or moved["mother"]:
                 repo.save(
                     replace(
                         survivor,
-                        state=ResidentState.VERIFIED,
+                        state=ResidentState.VERIFIED if identified else survivor.state,
+                        mother_id=survivor.mother_id or merged.mother_id,
                         update_time=now,
                         version=survivor.version + 1,
                     ),
@@ -153,8 +171,12 @@ class ResidentMerges:
                 )
             survivor, merged = locked[merge.survivor_id], locked[merge.merged_id]
             moved = merge.moved
-            for document_id, was_primary in moved["documents"]:
-                repo.move_documents([document_id], merge.merged_id, bool(was_primary))
+            for document_id, was_primary, *origin in moved["documents"]:
+                # Merges recorded before origins were kept moved [id, primary] only.
+                repo.move_documents(
+                    [document_id], merge.merged_id, bool(was_primary),
+                    origin=origin[0] if origin else None,
+                )  # fmt: skip
             repo.remove_enrollments(merge.survivor_id, moved["enrollments"])
             repo.set_mother(moved["children"], merge.merged_id)
             if moved.get("card") is not None:
@@ -171,11 +193,13 @@ class ResidentMerges:
                 ),
                 merged.version,
             )
-            if survivor.state.value != moved["survivor_state"]:
+            inherited_mother = moved.get("mother", "")
+            if survivor.state.value != moved["survivor_state"] or inherited_mother:
                 repo.save(
                     replace(
                         survivor,
                         state=ResidentState(moved["survivor_state"]),
+                        mother_id="" if inherited_mother else survivor.mother_id,
                         update_time=now,
                         version=survivor.version + 1,
                     ),

@@ -373,14 +373,15 @@ class ResidentRepository:
             origin=field("origin"),
         )
 
-    def move_documents(self, document_ids: Sequence[str], to_resident: str, primary: bool) -> None:
-        """Re-point documents (a merge, or its undo). Aliases are never primary."""
+    def move_documents(
+        self, document_ids: Sequence[str], to_resident: str, primary: bool, *, origin: str | None
+    ) -> None:
+        """Re-point documents (a merge, or its undo), with their origin when one is given."""
         if document_ids:
-            self.s.execute(
-                update(_DOC)
-                .where(_DOC.c.id.in_(list(document_ids)))
-                .values(resident_id=to_resident, is_primary=int(primary))
-            )
+            values: dict[str, object] = {"resident_id": to_resident, "is_primary": int(primary)}
+            if origin is not None:
+                values["origin"] = origin
+            self.s.execute(update(_DOC).where(_DOC.c.id.in_(list(document_ids))).values(**values))
 
     def set_primary(self, document_id: str, primary: bool) -> None:
         self.s.execute(update(_DOC).where(_DOC.c.id == document_id).values(is_primary=int(primary)))
