@@ -141,3 +141,8 @@ def test_a_file_that_cannot_be_read_is_a_usage_error(
     text.write_text("hello")
     assert main(["admin", "import", "--gateway", gateway, str(text)]) == 2
     assert "a .csv or .xlsx file is expected" in capsys.readouterr().err
+    sheet = tmp_path / "empty.csv"
+    sheet.write_text("用户名,姓名,角色\n", encoding="utf-8")
+    missing_ca = ["--tls-ca", str(tmp_path / "no-ca.pem"), str(sheet)]
+    assert main(["admin", "import", "--gateway", gateway, *missing_ca]) == 2
+    assert "--tls-ca" in capsys.readouterr().err

@@ -12,7 +12,10 @@ The requests are the security suite's (security.world, security.requests):
 - an outsider: the Shandong city administrator aiming at each target: refusals;
 - writes by the insider with nothing but the target set (a body that fails validation,
   or a write carried out once, over HTTP, and not repeated: a second one would meet
-  another state), sent last so that reads meet the world as it was built.
+  another state), sent last so that reads meet the world as it was built;
+- then the insider's writes with a plausible body: over gRPC, then the same request over
+  HTTP, which carries the same request id and so gets the first answer back (AIP-155) or
+  the same error; a write without a request id is carried out once and not compared.
 
 A request whose bound fields do not fit the binding's template (a record's name where the
 path says ``tenants/*``) cannot be sent over that binding by any client; it is counted, not
@@ -163,6 +166,18 @@ def _unclocked(response: Message) -> bytes:
     return bytes(copy.SerializeToString(deterministic=True))
 
 
+def _writes(rpc: Rpc, world: World) -> list[Case]:
+    """The insider's write with the security suite's plausible body (requests.fill), at the
+    first target: carried out over gRPC, then replayed over HTTP with its request id."""
+    rule = rule_for(rpc.full_name)
+    if rule.access != "write":
+        return []
+    path, kind = (rule.targets or (("", "cell"),))[0]
+    target = world.targets[kind][0]
+    md = [*_insider(world, target.scopes), ("x-rhip-region", target.region)]
+    return [(f"write {path}={target.value}", aimed(rpc, path, target.value), md)]
+
+
 def _differs(over_http: Outcome, over_grpc: Outcome) -> str | None:
     if over_http.code is not over_grpc.code:
         return f"{over_http.code.name} over HTTP ({over_http.details[:80]}), {over_grpc.code.name} over gRPC ({over_grpc.details[:80]})"
@@ -188,8 +203,12 @@ def test_every_binding_answers_over_http_what_grpc_answers(
     unexpressible = 0
     differences: list[str] = []
     carried_out: list[str] = []
+    replayed: Counter[str] = Counter()  # valid writes sent over gRPC, replayed over HTTP
 
-    def compare(binding: Binding, rpc: Rpc, case: Case, repeat: bool = True) -> None:
+    def compare(binding: Binding, rpc: Rpc, case: Case, mode: str) -> None:
+        """``both``: HTTP, then gRPC. ``once``: HTTP, and gRPC only if HTTP did not carry it
+        out. ``replay``: gRPC, then the same request (the same request id) over HTTP, which
+        the platform answers with the first answer; without a request id, not repeated."""
         nonlocal unexpressible
         label, request, md = case
         if not fits(rpc, request, binding):
@@ -198,11 +217,19 @@ def test_every_binding_answers_over_http_what_grpc_answers(
                 unexpressible += 1
                 return
             label, request = f"{label} (re-aimed at this path)", aimed_here
-        over_http = http.call(rpc, request, md, label=label, binding=binding)
-        if over_http.ok and not repeat:
-            carried_out.append(f"{rpc.name} {label}")
-            return
-        over_grpc = direct.call(rpc, request, md, label=label)
+        if mode == "replay":
+            over_grpc = direct.call(rpc, request, md, label=label)
+            if over_grpc.ok and not getattr(request, "request_id", ""):
+                carried_out.append(f"{rpc.name} {label}")
+                return
+            over_http = http.call(rpc, request, md, label=label, binding=binding)
+            replayed[over_grpc.code.name] += 1
+        else:
+            over_http = http.call(rpc, request, md, label=label, binding=binding)
+            if over_http.ok and mode == "once":
+                carried_out.append(f"{rpc.name} {label}")
+                return
+            over_grpc = direct.call(rpc, request, md, label=label)
         where = f"{binding.verb} {binding.template}"
         compared[where] += 1
         outcomes[over_grpc.code.name] += 1
@@ -214,11 +241,12 @@ def test_every_binding_answers_over_http_what_grpc_answers(
     missing = [b.info.path for b, rpc in every if rpc is None]
     assert not missing, f"bound but not served by the gateway: {missing}"
     # Reads first and refusals next (neither changes anything), writes last.
-    for kind in (_reads, _refusals, _bare_writes):
+    for kind, mode in ((_reads, "both"), (_refusals, "both"), (_bare_writes, "once"),
+                       (_writes, "replay")):  # fmt: skip
         for binding, rpc in every:
             assert rpc is not None
             for case in kind(rpc, world):
-                compare(binding, rpc, case, repeat=kind is not _bare_writes)
+                compare(binding, rpc, case, mode)
     uncovered = sorted(
         f"{b.verb} {b.template}" for b, _ in every if not compared[f"{b.verb} {b.template}"]
     )
@@ -226,6 +254,7 @@ def test_every_binding_answers_over_http_what_grpc_answers(
         "http-parity", world.platform.backend, Counter(), bindings=len(every),
         compared=sum(compared.values()), answers=dict(outcomes), differences=len(differences),
         unexpressible=unexpressible, writes_carried_out=len(carried_out),
+        writes_replayed=dict(replayed),
         faults=len(http.faults) + len(direct.faults),
     )  # fmt: skip
     assert not http.faults, "\n".join(http.faults[:30])

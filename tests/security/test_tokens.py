@@ -6,7 +6,8 @@ no cell has, and not a token at all. Every one is UNAUTHENTICATED, never OK, wha
 call; the genuine token, sent the same way, is not.
 
 Over the gateway's HTTP/JSON listener too, for every RPC with a binding: the same forgeries
-and no Authorization header at all are each 401 with a JSON UNAUTHENTICATED status."""
+and no Authorization header at all are each 401 with a JSON UNAUTHENTICATED status (on SQLite:
+they are refused at the gateway, before any cell or database)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from typing import Any
 
 import grpc
 import jwt
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from rhip.kit.apis import PLATFORM_APIS
@@ -148,6 +150,9 @@ def test_no_forged_token_is_accepted_anywhere(world: World, rpcs: list[Rpc]) -> 
 
 
 def test_no_forged_or_missing_token_is_accepted_over_http(world: World, rpcs: list[Rpc]) -> None:
+    if world.platform.backend != "sqlite":
+        # Refused at the gateway before any cell is asked: the cells' database changes nothing.
+        pytest.skip("over HTTP on SQLite only (the gRPC test above runs on PostgreSQL too)")
     through = HttpCaller(world.platform.http_port)
     tokens: dict[str, str | None] = {**forgeries(world), "no Authorization header": None}
     wrong: list[str] = []

@@ -173,10 +173,21 @@ class HttpGateway:
             clear_untrusted_proxy_headers=True,
         )
         self.port = int(self._server.effective_port)
-        self._thread = threading.Thread(target=self._server.run, name="http-gateway", daemon=True)
+        self._thread = threading.Thread(
+            target=self._serve, args=(self._server,), name="http-gateway", daemon=True
+        )
         self._thread.start()
         log.info("gateway serving HTTP/JSON on port %d", self.port)
         return self.port
+
+    def _serve(self, server: Any) -> None:
+        try:
+            server.run()
+        except OSError:
+            # stop() closes the sockets from another thread; the I/O loop may be in select()
+            # on one of them then (EBADF). Only then: any other time it is a real failure.
+            if self._server is not None:
+                raise
 
     def stop(self) -> None:
         server, self._server = self._server, None

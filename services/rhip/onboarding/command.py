@@ -87,9 +87,9 @@ def add_import_command(admin_sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    import grpc
     from rhip.kit.config import ConfigError
     from rhip.kit.errors import RhipError
+    from rhip.kit.transport import public_channel
     from rhip.onboarding.importer import Importer
     from rhip.onboarding.rows import parse
     from rhip.onboarding.sheet import read_tables
@@ -103,11 +103,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         except RhipError as error:
             raise ConfigError(str(error.message)) from None
     parsed = parse(tables)
-    if args.tls_ca:
-        credentials = grpc.ssl_channel_credentials(args.tls_ca.read_bytes())
-        channel = grpc.secure_channel(args.gateway, credentials)
-    else:
-        channel = grpc.insecure_channel(args.gateway)
+    channel = public_channel(args.gateway, str(args.tls_ca or ""))
     try:
         token = _token(args, channel)
         wanted = [p for p in parsed.people if not p.password]
