@@ -28,7 +28,9 @@ def _db(database_url: str) -> Database:
 
 def _rows(db: Database) -> list[dict[str, object]]:
     with db.read() as conn:
-        return [dict(r) for r in conn.execute(sa.text("SELECT * FROM resident_presence")).mappings()]
+        return [
+            dict(r) for r in conn.execute(sa.text("SELECT * FROM resident_presence")).mappings()
+        ]
 
 
 def test_announcements_answer_the_other_cells_residents(database_url: str) -> None:

@@ -31,9 +31,7 @@ class Presence:
 
 
 def _any_of(pairs: Iterable[tuple[str, str]]) -> sa.ColumnElement[bool]:
-    return sa.or_(
-        *(sa.and_(presence.c.key_id == k, presence.c.digest == d) for k, d in pairs)
-    )
+    return sa.or_(*(sa.and_(presence.c.key_id == k, presence.c.digest == d) for k, d in pairs))
 
 
 class PresenceStore:
@@ -75,9 +73,7 @@ class PresenceStore:
         stale = [(k, d) for k, d in digests if k != current]
         if not stale:
             return 0
-        result = self.s.execute(
-            presence.delete().where(_any_of(stale), presence.c.cell == cell)
-        )
+        result = self.s.execute(presence.delete().where(_any_of(stale), presence.c.cell == cell))
         return int(result.rowcount)
 
     def purge_key(self, key_id: str) -> int:
