@@ -26,9 +26,7 @@ class LinkWorker:
             interval_seconds,
             first_delay=0.0,  # catch up with what was queued while the cell was down
             max_backoff=max(MAX_BACKOFF_SECONDS, interval_seconds),
-            report=lambda done: (
-                f"{done[0]} links made, {done[1]} linked changes applied" if any(done) else None
-            ),
+            report=_report,
         )
 
     def start(self) -> None:
@@ -44,3 +42,11 @@ class LinkWorker:
     def run_once(self) -> tuple[int, int]:
         with acting_as(self._principal):
             return self.links.announce_pending(), self.links.pull_all()
+
+
+def _report(done: object) -> str | None:
+    """A log line for a pass that did something; None for an idle pass."""
+    made, applied = done if isinstance(done, tuple) else (0, 0)
+    if not made and not applied:
+        return None
+    return f"{made} links made, {applied} linked changes applied"
