@@ -257,6 +257,17 @@ class LinkRepository:
         seq = self.s.execute(select(_CUR.c.seq).where(_CUR.c.cell == cell)).scalar()
         return int(seq or 0)
 
+    def lock_cursor(self, cell: str, now: datetime) -> int:
+        """The cursor of ``cell``'s feed, locked until the transaction ends: applying a
+        change and moving the cursor is serial per cell, whatever number of identity replicas
+        run the worker (SQLite writers are serial already)."""
+        query = select(_CUR.c.seq).where(_CUR.c.cell == cell).with_for_update()
+        seq = self.s.execute(query).scalar()
+        if seq is None:  # a first change of the cell: a racing insert fails and is retried
+            self.s.execute(insert(_CUR).values(cell=cell, seq=0, update_time=now))
+            return 0
+        return int(seq)
+
     def set_cursor(self, cell: str, seq: int, now: datetime) -> None:
         if self.s.execute(select(_CUR.c.cell).where(_CUR.c.cell == cell)).first() is None:
             self.s.execute(insert(_CUR).values(cell=cell, seq=seq, update_time=now))

@@ -207,6 +207,8 @@ class ResidentLinks:
         now = self.residents.clock()
         with self.residents.unit() as repo:
             links = LinkRepository(repo.s)
+            if change.seq <= links.lock_cursor(cell, now):
+                return  # applied already (another replica's worker, or a retried page)
             if change.kind is ChangeKind.DECEASED and change.death_date is not None:
                 for local in links.linked_to(cell, change.resident_id):
                     resident = repo.get(local, for_update=True)
