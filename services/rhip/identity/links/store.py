@@ -237,20 +237,30 @@ class LinkRepository:
 
     # -- announcements -----------------------------------------------------------------------
     def pending(self, limit: int) -> list[str]:
+        """The queue, fewest failed attempts first: a resident the other cell keeps refusing
+        cannot hold up the others."""
         rows = self.s.execute(
-            select(_ANN.c.resident_id).order_by(_ANN.c.create_time, _ANN.c.resident_id).limit(limit)
+            select(_ANN.c.resident_id)
+            .order_by(_ANN.c.attempts, _ANN.c.create_time, _ANN.c.resident_id)
+            .limit(limit)
         )
         return [r.resident_id for r in rows]
 
     def announced(self, resident_id: str) -> None:
         self.s.execute(delete(_ANN).where(_ANN.c.resident_id == resident_id))
 
-    def failed(self, resident_id: str) -> None:
+    def failed(self, resident_id: str, give_up_after: int) -> bool:
+        """One more failed attempt; after ``give_up_after`` the resident leaves the queue
+        (``rhip admin locator-backfill`` announces it again). True when it left."""
         self.s.execute(
             update(_ANN)
             .where(_ANN.c.resident_id == resident_id)
             .values(attempts=_ANN.c.attempts + 1)
         )
+        done = self.s.execute(
+            delete(_ANN).where(_ANN.c.resident_id == resident_id, _ANN.c.attempts >= give_up_after)
+        )
+        return bool(done.rowcount)
 
     # -- the linked cells' feeds -------------------------------------------------------------
     def cursor(self, cell: str) -> int:

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 ISSUER_PREFIX = "rhip-identity/"
 ANNOUNCE_BATCH = 50
 FEED_PAGE = 200
+MAX_ATTEMPTS = 50  # refusals (not outages) of one resident before it leaves the queue
 MERGE_CHAIN = 8  # a linked resident merged again and again: follow at most this far
 
 
@@ -61,9 +62,12 @@ class ResidentLinks:
             except Unavailable:
                 raise
             except RhipError as error:  # this resident only (e.g. the other cell refused)
-                log.warning("announcing resident %s failed: %s", resident_id, error.reason)
                 with self.residents.db.transaction() as tx:
-                    LinkRepository(tx).failed(resident_id)
+                    dropped = LinkRepository(tx).failed(resident_id, MAX_ATTEMPTS)
+                log.warning(
+                    "announcing resident %s failed: %s%s", resident_id, error.reason,
+                    " (left the queue: the locator backfill announces it again)" if dropped else "",
+                )  # fmt: skip
         return made
 
     def announce(self, resident_id: str) -> int:
