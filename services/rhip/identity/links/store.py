@@ -54,6 +54,8 @@ class ResidentAnnouncementRow(Base):
     __tablename__ = "resident_announcement"
     resident_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     attempts: Mapped[int] = mapped_column(Integer)
+    # Bumped by each queueing: a pass removes the row only if nothing queued it meanwhile.
+    generation: Mapped[int] = mapped_column(Integer)
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -74,7 +76,15 @@ def announce_later(s: Connection, resident_id: str, now: datetime) -> None:
     """Queue ``resident_id`` for the locator, in the caller's transaction (idempotent)."""
     queued = s.execute(select(_ANN.c.resident_id).where(_ANN.c.resident_id == resident_id))
     if queued.first() is None:
-        s.execute(insert(_ANN).values(resident_id=resident_id, attempts=0, create_time=now))
+        s.execute(
+            insert(_ANN).values(resident_id=resident_id, attempts=0, generation=1, create_time=now)
+        )
+    else:  # queued again (a merge while a pass announces it): that pass must not remove it
+        s.execute(
+            update(_ANN)
+            .where(_ANN.c.resident_id == resident_id)
+            .values(generation=_ANN.c.generation + 1, attempts=0)
+        )
 
 
 def move_links(s: Connection, from_id: str, to_id: str, merge_id: str) -> list[list[str]]:
@@ -246,8 +256,18 @@ class LinkRepository:
         )
         return [r.resident_id for r in rows]
 
-    def announced(self, resident_id: str) -> None:
-        self.s.execute(delete(_ANN).where(_ANN.c.resident_id == resident_id))
+    def generation(self, resident_id: str) -> int | None:
+        """How often the resident was queued (None: not queued)."""
+        return self.s.execute(
+            select(_ANN.c.generation).where(_ANN.c.resident_id == resident_id)
+        ).scalar()
+
+    def announced(self, resident_id: str, generation: int | None) -> None:
+        """Off the queue, unless queued again since ``generation`` was read."""
+        where = _ANN.c.resident_id == resident_id
+        if generation is not None:
+            where = and_(where, _ANN.c.generation == generation)
+        self.s.execute(delete(_ANN).where(where))
 
     def failed(self, resident_id: str, give_up_after: int) -> bool:
         """One more failed attempt; after ``give_up_after`` the resident leaves the queue

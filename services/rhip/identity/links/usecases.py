@@ -74,10 +74,11 @@ class ResidentLinks:
         """Announces one resident and links it to the other cells' residents of the person
         (both sides); returns the links made here. Idempotent (the backfill calls it too)."""
         with self.residents.reading() as repo:
+            generation = LinkRepository(repo.s).generation(resident_id)  # before the resident
             resident = repo.get(resident_id)
         if resident is None or resident.state is ResidentState.MERGED or not resident.documents:
             with self.residents.db.transaction() as tx:  # an alias: its survivor is announced
-                LinkRepository(tx).announced(resident_id)
+                LinkRepository(tx).announced(resident_id, generation)
             return 0
         others = self.gateway.announce(resident_id, resident.documents)
         made = 0
@@ -87,7 +88,7 @@ class ResidentLinks:
             remote = self.gateway.link(other.cell, other.resident_id, resident_id)
             made += self._link_here(resident_id, other.cell, remote)
         with self.residents.db.transaction() as tx:
-            LinkRepository(tx).announced(resident_id)
+            LinkRepository(tx).announced(resident_id, generation)
         return made
 
     def _link_here(self, resident_id: str, cell: str, remote: RemoteResident) -> int:

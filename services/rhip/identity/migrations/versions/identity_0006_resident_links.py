@@ -32,6 +32,7 @@ def upgrade() -> None:
         "resident_announcement",
         sa.Column("resident_id", sa.String(36), primary_key=True),
         sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("generation", sa.Integer, nullable=False),
         sa.Column("create_time", TZ, nullable=False),
     )
     op.create_table(
