@@ -143,7 +143,8 @@ def cmd_locator_purge_key(args: argparse.Namespace) -> int:
 
     db, usecases = open_locator(_settings(args))
     try:
-        print(f"removed {usecases.purge_key(args.key_id)} claims under key {args.key_id}")
+        removed = usecases.purge_key(args.key_id)
+        print(f"removed {removed} claims and presence rows under key {args.key_id}")
     finally:
         db.dispose()
     return 0

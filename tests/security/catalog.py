@@ -48,6 +48,7 @@ QUA = "rhip.api.identity.v1.QualificationService."
 MCH = "rhip.api.mch.v1.MchService."
 EMR = "rhip.api.emr.v1.EmrService."
 LOC = "rhip.api.locator.v1.LocatorService."
+ID_PEER = "rhip.api.identity.v1.IdentityPeerService."
 
 RULES: dict[str, Rule] = {
     # identity: regions, tenants, users, grants, tokens, audit
@@ -92,6 +93,9 @@ RULES: dict[str, Rule] = {
     RES + "UndoResidentMerge": _r("write", "name:merge"),
     RES + "ListResidentEvents": _r("list", "parent:resident"),
     RES + "ListResidentChanges": _r("cell"),
+    # residents linked across cells: another cell's identity only
+    ID_PEER + "LinkResident": _r("cell", "resident:resident"),
+    ID_PEER + "ListLinkedResidentChanges": _r("cell", ":cell"),
     RES + "IssueHealthCard": _r("write", "parent:resident"),
     RES + "GetHealthCard": _r("read", "name:card"),
     RES + "RevokeHealthCard": _r("write", "name:card"),
@@ -231,6 +235,7 @@ RULES: dict[str, Rule] = {
     LOC + "ClaimOpenRecord": _r("cell"),
     LOC + "ReleaseOpenRecord": _r("cell"),
     LOC + "MoveOpenRecord": _r("cell"),
+    LOC + "AnnounceResident": _r("cell"),
 }
 
 ACCESS = frozenset({"read", "write", "list", "search", "cell", "public"})

@@ -86,6 +86,14 @@ def resident_to_pb(resident: Resident, unmask: bool) -> resident_pb2.Resident:
         create_time=to_timestamp(resident.create_time),
         update_time=to_timestamp(resident.update_time),
         etag=resident.etag,
+        linked_residents=[
+            resident_pb2.LinkedResident(
+                cell=link.cell,
+                resident=f"residents/{link.remote_resident_id}",
+                link_time=to_timestamp(link.create_time),
+            )
+            for link in resident.links
+        ],
     )
 
 
