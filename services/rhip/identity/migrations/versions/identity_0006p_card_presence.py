@@ -2,14 +2,14 @@
 proof that the resident was there, which emr reads as a care relationship for 24 hours.
 
 Revision ID: identity_0006p
-Revises: identity_0005q
+Revises: identity_0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "identity_0006p"
-down_revision = "identity_0005q"
+down_revision = "identity_0006"
 branch_labels = None
 depends_on = None
 
