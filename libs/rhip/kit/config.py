@@ -68,6 +68,9 @@ class Settings:
     # Gateway: HTTP/JSON and /openapi.json on this host:port (rhip.gateway.http), plain HTTP
     # (terminate TLS in front of it); empty: off. ``rhip demo`` turns it on (127.0.0.1:8080).
     gateway_http_listen: str = ""
+    # Gateway: the web console's built files, served at /console/ on the HTTP listener; empty:
+    # console/dist of the source tree (``make console`` builds it).
+    gateway_console_dir: str = ""
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
     upstream_timeout_seconds: float = 30.0
@@ -207,6 +210,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         gateway_cell_inflight=env_int(env, "RHIP_GATEWAY_CELL_INFLIGHT", 0, 0),
         routes_file=env.get("RHIP_ROUTES", ""),
         gateway_http_listen=env.get("RHIP_GATEWAY_HTTP_LISTEN", ""),
+        gateway_console_dir=env.get("RHIP_GATEWAY_CONSOLE_DIR", ""),
         rate_limit_per_second=env_int(env, "RHIP_RATE_LIMIT_PER_SECOND", 50, 1),
         rate_limit_burst=env_int(env, "RHIP_RATE_LIMIT_BURST", 100, 1),
         upstream_timeout_seconds=env_int(env, "RHIP_UPSTREAM_TIMEOUT_SECONDS", 30, 1),

@@ -142,6 +142,7 @@ def build_gateway(
             workers=settings.grpc_workers,
             access_log=access_log,
             observer=metrics.server("gateway-http", settings.grpc_workers),
+            console_dir=settings.gateway_console_dir,
         )
         if settings.gateway_http_listen
         else None

@@ -1,0 +1,45 @@
+// Names, not ids, where people read: region labels with their codes and institution names,
+// looked up once per session through the same API.
+import { get } from "./api.js";
+import { lang } from "./i18n.js";
+
+const regions = new Map();
+const tenants = new Map();
+
+export async function region(code) {
+  if (!code) return null;
+  if (!regions.has(code)) regions.set(code, get(`/identity/v1/regions/${code}`).catch(() => null));
+  return regions.get(code);
+}
+
+export function regionLabel(r, code) {
+  if (!r) return code;
+  const name = lang.get() === "en" && r.englishName ? r.englishName : r.displayName;
+  return `${name} (${r.code})`;
+}
+
+export async function regionName(code) {
+  return regionLabel(await region(code), code);
+}
+
+export async function tenantName(name) {
+  if (!name) return "";
+  if (!tenants.has(name)) {
+    tenants.set(
+      name,
+      get(`/identity/v1/${name}`)
+        .then((tenant) => tenant.displayName)
+        .catch(() => name),
+    );
+  }
+  return tenants.get(name);
+}
+
+export function rememberTenant(tenant) {
+  tenants.set(tenant.name, Promise.resolve(tenant.displayName));
+}
+
+// Resolve a list of tenant names to display names, in order.
+export async function tenantNames(names) {
+  return Promise.all(names.map(tenantName));
+}
