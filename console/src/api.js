@@ -48,7 +48,41 @@ function fromLogin(reply, region) {
   };
 }
 
+// The gateway keeps a bulkhead per cell (a few calls in flight per caller's cell) and answers
+// 503 CELL_BUSY beyond it: a page that loads many small things (region labels, per-institution
+// indicators) queues them here, two at a time, and retries a busy answer after a short pause.
+const MAX_IN_FLIGHT = 2;
+const RETRIES = 4;
+let inFlight = 0;
+const waiting = [];
+
+async function slot() {
+  if (inFlight >= MAX_IN_FLIGHT) await new Promise((resolve) => waiting.push(resolve));
+  inFlight += 1;
+}
+
+function release() {
+  inFlight -= 1;
+  const next = waiting.shift();
+  if (next) next();
+}
+
 async function send(method, path, body, headers) {
+  for (let attempt = 0; ; attempt += 1) {
+    await slot();
+    try {
+      return await sendOnce(method, path, body, headers);
+    } catch (error) {
+      const busy = error instanceof ApiError && error.status === 503 && error.reason === "CELL_BUSY";
+      if (!busy || attempt >= RETRIES) throw error;
+    } finally {
+      release();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150 * (attempt + 1)));
+  }
+}
+
+async function sendOnce(method, path, body, headers) {
   const response = await fetch(path, {
     method,
     headers: { ...(body !== undefined ? { "Content-Type": "application/json" } : {}), ...headers },

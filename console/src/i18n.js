@@ -162,6 +162,16 @@ const zh = {
   "reason.ID_CHECK_DIGIT": "身份证号校验位错误",
   "reason.ALREADY_EXISTS": "记录已存在",
   "reason.RATE_LIMITED": "请求过于频繁，请稍后再试",
+  "USER_STATE_ACTIVE": "正常",
+  "USER_STATE_DISABLED": "已停用",
+  "USER_STATE_LOCKED": "已锁定",
+  "reason.CELL_BUSY": "服务繁忙，请稍后再试",
+  "reason.UNKNOWN_REGION": "没有这个行政区划代码",
+  "QUALIFICATION_KIND_MIDWIFERY": "助产技术",
+  "QUALIFICATION_KIND_BIRTH_CERTIFICATE": "出生医学证明签发",
+  "QUALIFICATION_KIND_RISK_GRADING": "孕产妇风险评估",
+  "QUALIFICATION_KIND_CHILD_EYE_CARE": "儿童眼保健",
+  "QUALIFICATION_KIND_SCHOOL_HEALTH": "学校卫生",
 };
 
 const en = {
@@ -324,6 +334,16 @@ const en = {
   "reason.ID_CHECK_DIGIT": "The ID number's check character is wrong",
   "reason.ALREADY_EXISTS": "It exists already",
   "reason.RATE_LIMITED": "Too many requests; try again shortly",
+  "USER_STATE_ACTIVE": "Active",
+  "USER_STATE_DISABLED": "Disabled",
+  "USER_STATE_LOCKED": "Locked",
+  "reason.CELL_BUSY": "The service is busy; try again shortly",
+  "reason.UNKNOWN_REGION": "No region has this code",
+  "QUALIFICATION_KIND_MIDWIFERY": "Midwifery",
+  "QUALIFICATION_KIND_BIRTH_CERTIFICATE": "Birth certificates",
+  "QUALIFICATION_KIND_RISK_GRADING": "Pregnancy risk grading",
+  "QUALIFICATION_KIND_CHILD_EYE_CARE": "Child eye care",
+  "QUALIFICATION_KIND_SCHOOL_HEALTH": "School health",
 };
 
 const DICTS = { "zh-CN": zh, en };

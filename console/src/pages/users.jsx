@@ -27,7 +27,7 @@ export function Users({ principal }) {
             [t("users.displayName"), (u) => u.displayName],
             [t("users.kind"), (u) => t(`role.${u.kind}`)],
             [t("users.tenant"), (u) => (u.tenantId ? <TenantLabel name={`tenants/${u.tenantId}`} /> : <RegionLabel code={u.regionCode} />)],
-            [t("users.state"), (u) => u.state],
+            [t("users.state"), (u) => t(u.state)],
           ]}
         />
       )}

@@ -3,8 +3,9 @@ console``; npm registry only, nothing from a CDN), served by the gateway's HTTP 
 ``/openapi.json`` and ``/docs/``. The console is a single-page app that calls the same HTTP/JSON
 API as any other client, with the same tokens.
 
-Like the API reference, only the files found under the build directory when first asked are
-served (a fixed table read once: no path from the request touches the file system). Unknown
+Like the API reference, only the files found under the build directory are served (a table read
+at the first request, and again when a rebuild changed index.html: no path from the request
+touches the file system, and ``make console`` needs no gateway restart). Unknown
 paths under ``/console/`` answer ``index.html`` so that a reload on a deep link works; hashed
 assets are cached for good, the page itself never (a new build must reach the browser)."""
 
@@ -45,6 +46,13 @@ class Console:
     def __init__(self, directory: str = "") -> None:
         self._dir = Path(directory) if directory else default_dir()
         self._files: dict[str, tuple[str, bytes]] | None = None
+        self._built = 0.0  # index.html's mtime when the table was read
+
+    def _stamp(self) -> float:
+        try:
+            return (self._dir / "index.html").stat().st_mtime
+        except OSError:
+            return 0.0
 
     def _load(self) -> dict[str, tuple[str, bytes]]:
         if not (self._dir / "index.html").is_file():
@@ -57,11 +65,12 @@ class Console:
 
     def get(self, path: str) -> Asset:
         """The answer for a GET of ``path`` (which starts with ``/console/``)."""
-        if self._files is None:
+        name = path[len(CONSOLE_PREFIX) :]
+        if self._files is None or (not name.startswith("assets/") and self._stamp() != self._built):
+            self._built = self._stamp()
             self._files = self._load()
         if not self._files:
             return 503, [("Content-Type", TYPES[".html"]), *SECURITY_HEADERS], NOT_BUILT
-        name = path[len(CONSOLE_PREFIX) :]
         found = self._files.get(name)
         if found is not None and name.startswith("assets/"):
             # Vite puts a content hash in every asset's name.

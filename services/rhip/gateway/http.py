@@ -210,8 +210,8 @@ class HttpGateway:
             if not path.startswith(CONSOLE_PREFIX):  # the console is the front page
                 start_response("302 Found", [("Location", CONSOLE_PREFIX)])
                 return [b""]
-            status, headers, page = self._console.get(path)
-            start_response(_status_line(status), headers)
+            page_status, page_headers, page = self._console.get(path)
+            start_response(_status_line(page_status), page_headers)
             return [page]
         started = time.perf_counter()
         request_id = adopted_request_id(environ.get("HTTP_X_REQUEST_ID")) or os.urandom(16).hex()
