@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { useSignal } from "./hooks.js";
 import { lang } from "./i18n.js";
-import { regionName, tenantName } from "./names.js";
+import { regionName, subjectName, tenantName } from "./names.js";
 
 export function RegionLabel({ code }) {
   const language = useSignal(lang);
@@ -18,4 +18,12 @@ export function TenantLabel({ name }) {
     tenantName(name).then(setText);
   }, [name]);
   return <span class="tenant-label">{text}</span>;
+}
+
+export function SubjectLabel({ subject }) {
+  const [text, setText] = useState(subject);
+  useEffect(() => {
+    subjectName(subject).then(setText);
+  }, [subject]);
+  return <span class="subject-label">{text}</span>;
 }

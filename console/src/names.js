@@ -43,3 +43,19 @@ export function rememberTenant(tenant) {
 export async function tenantNames(names) {
   return Promise.all(names.map(tenantName));
 }
+
+const users = new Map();
+
+// "user:<id>" → the username; other subjects (service accounts, anonymous) as they are.
+export async function subjectName(subject) {
+  if (!subject || !subject.startsWith("user:")) return subject || "";
+  if (!users.has(subject)) {
+    users.set(
+      subject,
+      get(`/identity/v1/users/${subject.slice(5)}`)
+        .then((user) => `${user.username} · ${user.displayName}`)
+        .catch(() => subject),
+    );
+  }
+  return users.get(subject);
+}

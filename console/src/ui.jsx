@@ -29,6 +29,7 @@ export function ErrorBox({ error }) {
           <ul>
             {error.violations.map((v) => (
               <li data-test="violation">
+                {has(`field.${v.field}`) && <b>{t(`field.${v.field}`)} </b>}
                 <code>{v.field}</code>: {v.description}
               </li>
             ))}

@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 import { get, session } from "../api.js";
 import { t } from "../i18n.js";
-import { TenantLabel } from "../labels.jsx";
+import { SubjectLabel, TenantLabel } from "../labels.jsx";
 import { ErrorBox, Field, Table, formData } from "../ui.jsx";
 
 export function Audit({ principal }) {
@@ -60,7 +60,7 @@ export function Audit({ principal }) {
           rows={events}
           columns={[
             [t("audit.time"), (e) => new Date(e.eventTime).toLocaleString()],
-            [t("audit.actor"), (e) => e.actor],
+            [t("audit.actor"), (e) => <SubjectLabel subject={e.actor} />],
             [t("overdue.institution"), (e) => (e.actorTenant ? <TenantLabel name={`tenants/${e.actorTenant}`} /> : "")],
             [t("audit.action"), (e) => e.action],
             [t("audit.outcome"), (e) => e.outcome],

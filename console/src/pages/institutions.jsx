@@ -101,7 +101,7 @@ function TenantForm({ tenant, region, onDone }) {
     <form class="card" onSubmit={submit} data-test="tenant-form">
       <h3>{tenant ? `${t("edit")} · ${tenant.displayName}` : t("tenant.create")}</h3>
       <Field label={t("tenant.name")}>
-        <input name="displayName" required value={tenant?.displayName || ""} data-test="tenant-name" />
+        <input name="displayName" required defaultValue={tenant?.displayName || ""} data-test="tenant-name" />
       </Field>
       {!tenant && (
         <Field label={t("tenant.type")}>
@@ -113,26 +113,28 @@ function TenantForm({ tenant, region, onDone }) {
         </Field>
       )}
       <Field label={t("tenant.level")}>
-        <select name="level" value={tenant?.level || "TENANT_LEVEL_PRIMARY"} data-test="tenant-level">
+        <select name="level" data-test="tenant-level">
           {LEVELS.map((level) => (
-            <option value={level}>{t(level)}</option>
+            <option value={level} selected={level === (tenant?.level || "TENANT_LEVEL_PRIMARY")}>
+              {t(level)}
+            </option>
           ))}
         </select>
       </Field>
       {!tenant && (
         <Field label={`${t("tenant.region")} (GB/T 2260)`}>
-          <input name="regionCode" required pattern="[0-9]{6,12}" value={region} data-test="tenant-region" />
+          <input name="regionCode" required pattern="[0-9]{6,12}" defaultValue={region} data-test="tenant-region" />
         </Field>
       )}
       <Field label={t("tenant.creditCode")}>
-        <input name="creditCode" value={tenant?.creditCode || ""} data-test="tenant-credit" />
+        <input name="creditCode" defaultValue={tenant?.creditCode || ""} data-test="tenant-credit" />
       </Field>
       <ErrorBox error={error} />
       <div class="buttons">
         <button type="submit" data-test="tenant-save">
           {t("save")}
         </button>
-        <button type="button" class="secondary" onClick={() => onDone(null)}>
+        <button type="button" class="secondary" onClick={() => onDone(null)} data-test="tenant-cancel">
           {t("cancel")}
         </button>
       </div>
@@ -232,6 +234,7 @@ export function Institutions({ principal }) {
         <Notice text={notice} />
         {editing && (
           <TenantForm
+            key={editing === "new" ? "new" : editing.name}
             tenant={editing === "new" ? null : editing}
             region={region}
             onDone={(saved) => {

@@ -37,7 +37,7 @@ export function Login() {
           name="region"
           required
           pattern="[0-9]{6}"
-          value={localStorage.getItem("rhip.region") || ""}
+          defaultValue={localStorage.getItem("rhip.region") || ""}
           title={t("login.regionHint")}
           data-test="region"
         />

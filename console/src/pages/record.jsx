@@ -55,7 +55,7 @@ function FollowUpForm({ record, onSaved }) {
           </select>
         </Field>
         <Field label={t("fu.visitDate")}>
-          <input name="visitDate" type="date" value={today()} required data-test="fu-date" />
+          <input name="visitDate" type="date" defaultValue={today()} required data-test="fu-date" />
         </Field>
         <Field label={t("fu.systolic")}>
           <input name="systolic" type="number" min="40" max="300" data-test="fu-systolic" />

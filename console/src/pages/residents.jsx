@@ -2,7 +2,7 @@
 // an e-health card (a scanner types the payload into the field); register a new one; open
 // their health record at this institution.
 import { useState } from "preact/hooks";
-import { get, newRequestId, post } from "../api.js";
+import { ApiError, get, newRequestId, post } from "../api.js";
 import { t } from "../i18n.js";
 import { RegionLabel } from "../labels.jsx";
 import { ErrorBox, Field, Notice, Table, formData } from "../ui.jsx";
@@ -11,8 +11,13 @@ const MODES = ["byId", "byName", "byCard"];
 
 async function find(mode, text) {
   if (mode === "byId") {
-    const reply = await post("/identity/v1/residents:lookup", { document: { type: "DOCUMENT_TYPE_RESIDENT_ID_CARD", number: text } });
-    return reply.resident ? [reply.resident] : [];
+    try {
+      return [await post("/identity/v1/residents:lookup", { document: { type: "DOCUMENT_TYPE_RESIDENT_ID_CARD", number: text } })];
+    } catch (error) {
+      // An unknown number is an answer ("no such resident"), not a failure.
+      if (error instanceof ApiError && error.status === 404) return [];
+      throw error;
+    }
   }
   if (mode === "byName") {
     const reply = await post("/identity/v1/residents:search", { displayName: text, pageSize: 20 });

@@ -1,0 +1,149 @@
+"""The regional administrator in the console (headless Chromium against the demo platform):
+signing in (and the server's refusal and lockout shown), the indicator chart with the numbers
+the API answers, the ranking with the bottom three marked, creating an institution, the refusal
+of another region shown as the server's reason, English, and signing out."""
+
+from __future__ import annotations
+
+from console.browser import Page
+
+XUZHOU = "320300"
+# A Shandong county: outside the Xuzhou administrator's subtree (and in another cell).
+SHIZHONG = "370402"
+RATES = (
+    "INDICATOR_KIND_USAGE_RATE",
+    "INDICATOR_KIND_QUALIFIED_RATE",
+    "INDICATOR_KIND_FOLLOW_UP_RATE",
+    "INDICATOR_KIND_TIMELY_FOLLOW_UP_RATE",
+)
+
+
+def _as_admin(page: Page) -> str:
+    page.sign_in("xz-admin", XUZHOU)
+    page.signed_in()
+    return str(page.session()["accessToken"])
+
+
+def test_sign_in_page_in_chinese_and_a_wrong_password_refused(page: Page) -> None:
+    page.shot("01-sign-in")
+    assert page.find("login-submit").text == "登录"
+    page.sign_in("xz-admin", XUZHOU, password="not-the-password")
+    error = page.find("error")
+    assert error.get_attribute("data-reason") == "INVALID_CREDENTIALS"
+    assert "用户名或密码错误" in error.text and "wrong username or password" in error.text
+    page.shot("02-sign-in-refused")
+
+
+def test_lockout_shows_the_servers_reason(page: Page) -> None:
+    # Five failures lock an account (identity's default); the sixth answer says so.
+    for _ in range(6):
+        page.sign_in("xz-doctor-3", XUZHOU, password="not-the-password")
+        page.find("error")
+    page.sign_in("xz-doctor-3", XUZHOU)
+    error = page.find("error")
+    page.until(lambda: error.get_attribute("data-reason") == "ACCOUNT_LOCKED")
+    assert "账号已被锁定" in error.text and "locked" in error.text
+    page.shot("03-sign-in-locked")
+
+
+def test_indicator_chart_shows_the_numbers_the_api_answers(page: Page) -> None:
+    token = _as_admin(page)
+    page.go("indicators")
+    answer = page.platform.get(f"/archives/v1/regions/{XUZHOU}/indicators", token)
+    kinds = {i["kind"]: i for i in answer["indicators"]}
+    chart = page.find("region-chart")
+    page.until(lambda: chart.find_elements("css selector", "canvas"), "the chart draws on a canvas")
+    # ECharts' aria component describes the plotted data in the chart's aria-label.
+    label = page.until(lambda: chart.get_attribute("aria-label"))
+    for kind in RATES:
+        percent = round(kinds[kind].get("rate", 0) * 100, 2)
+        assert f"{percent:g}" in label, (kind, percent, label)
+        if kinds[kind].get("denominator"):
+            shown = page.find(f"rate-{kind}").text
+            assert shown == f"{kinds[kind].get('rate', 0) * 100:.2f}%"
+    table = page.find("region-indicators").text
+    usage = kinds["INDICATOR_KIND_USAGE_RATE"]
+    assert f"{usage.get('numerator', '0')} / {usage['denominator']}" in table
+    page.find("institution-chart")
+    page.until(lambda: page.find("ranking").text)
+    page.shot("04-indicators")
+
+
+def test_ranking_marks_the_bottom_three(page: Page) -> None:
+    token = _as_admin(page)
+    page.go("indicators")
+    kind = "INDICATOR_KIND_USAGE_RATE"
+    answer = page.platform.get(
+        f"/archives/v1/regions/{XUZHOU}/institutionRanking?kind={kind}", token
+    )
+    names = {
+        tenant["name"]: tenant["displayName"]
+        for tenant in page.platform.get(f"/identity/v1/regions/{XUZHOU}/tenants", token)["tenants"]
+    }
+    bottom = {names[score["tenant"]] for score in answer["bottom"]}
+    ranking = page.find("ranking")
+    page.until(lambda: "…" not in ranking.text, "institution names resolved")
+    marked = {row.find_elements("css selector", "td")[1].text for row in page.all("tr.bottom")}
+    assert marked == bottom and 0 < len(marked) <= 3
+    first = page.all('[data-test="ranking"] tbody tr')[0].text
+    assert names[answer["best"][0]["tenant"]] in first  # names, not ids
+
+
+def test_administrator_creates_an_institution(page: Page) -> None:
+    token = _as_admin(page)
+    page.go("institutions")
+    page.find("tenants")
+    page.click("tenant-new")
+    page.fill("tenant-name", "铜山区棠张镇李庄村卫生室")
+    page.choose("tenant-type", "TENANT_TYPE_VILLAGE_CLINIC")
+    page.choose("tenant-level", "TENANT_LEVEL_UNSPECIFIED")
+    page.fill("tenant-region", "320312")
+    page.click("tenant-save")
+    notice = page.find("notice")
+    assert "机构已创建" in notice.text and "李庄村卫生室" in notice.text
+    page.until(lambda: "铜山区棠张镇李庄村卫生室" in page.find("tenants").text)
+    listed = page.platform.get(f"/identity/v1/regions/{XUZHOU}/tenants?pageSize=100", token)
+    created = [t for t in listed["tenants"] if t["displayName"] == "铜山区棠张镇李庄村卫生室"]
+    assert created and created[0]["regionCode"] == "320312"
+    assert "铜山区 (320312)" in page.find("tenants").text  # region labels with their codes
+    page.shot("05-institution-created")
+
+
+def test_another_region_is_refused_with_the_servers_reason(page: Page) -> None:
+    _as_admin(page)
+    page.go("institutions")
+    page.click("tenant-new")
+    page.fill("tenant-name", "市中区测试社区卫生服务站")
+    page.fill("tenant-region", SHIZHONG)
+    page.click("tenant-save")
+    error = page.find("error")
+    assert error.get_attribute("data-reason") == "PERMISSION_DENIED"
+    assert "无权访问该地区或机构的数据" in error.text
+    # What was typed stays, for the person to correct.
+    assert page.find("tenant-region").get_attribute("value") == SHIZHONG
+    assert page.find("tenant-name").get_attribute("value") == "市中区测试社区卫生服务站"
+    page.shot("06-other-region-refused-create")
+    # Browsing the other region's institutions is refused the same way.
+    page.click("tenant-cancel")
+    page.until(lambda: not page.all('[data-test="error"]'), "the form and its error are gone")
+    page.fill("region-jump", "370400")
+    page.click("region-go")
+    error = page.find("error")
+    assert error.get_attribute("data-reason") == "PERMISSION_DENIED"
+    assert not page.all('[data-test="tenants"]')
+    page.shot("07-other-region-refused-list")
+
+
+def test_english_and_sign_out(page: Page) -> None:
+    _as_admin(page)
+    page.go("users")
+    page.find("users")
+    page.click("lang")
+    page.until(lambda: page.find("nav-institutions").text == "Institutions")
+    assert "Regional administrator" in page.find("who").text
+    assert "Xuzhou (320300)" in page.find("who").text
+    page.shot("08-users-english")
+    page.sign_out()
+    assert page.find("login-submit").text == "Sign in"
+    assert page.driver.execute_script("return sessionStorage.getItem('rhip.session')") is None
+    page.shot("09-signed-out")
