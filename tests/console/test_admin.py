@@ -134,6 +134,25 @@ def test_another_region_is_refused_with_the_servers_reason(page: Page) -> None:
     page.shot("07-other-region-refused-list")
 
 
+def test_a_refused_access_token_is_refreshed(page: Page) -> None:
+    _as_admin(page)
+    before = page.session()
+    # As if the access token had expired: the gateway answers 401 and the console exchanges
+    # its refresh token (which rotates) for a new pair, then repeats the call.
+    page.driver.execute_script(
+        "const s = JSON.parse(sessionStorage.getItem('rhip.session'));"
+        "s.accessToken = 'expired.' + s.accessToken;"
+        "sessionStorage.setItem('rhip.session', JSON.stringify(s));"
+    )
+    page.driver.refresh()
+    page.go("users")
+    page.until(lambda: "xz-doctor-1" in page.find("users").text)
+    after = page.session()
+    assert after["accessToken"] != before["accessToken"]
+    assert after["refreshToken"] != before["refreshToken"]
+    assert after["principal"]["displayName"] == "xz-admin"
+
+
 def test_english_and_sign_out(page: Page) -> None:
     _as_admin(page)
     page.go("users")
