@@ -13,6 +13,8 @@ import { Overdue } from "./pages/overdue.jsx";
 import { Residents } from "./pages/residents.jsx";
 import { Record } from "./pages/record.jsx";
 import { Audit } from "./pages/audit.jsx";
+import { Mch } from "./pages/mch.jsx";
+import { Referrals } from "./pages/referrals.jsx";
 
 const MENUS = {
   PRINCIPAL_KIND_REGIONAL_ADMIN: [
@@ -20,6 +22,8 @@ const MENUS = {
     ["users", "nav.users"],
     ["indicators", "nav.indicators"],
     ["overdue", "nav.overdue"],
+    ["mch", "nav.mch"],
+    ["referrals", "nav.referrals"],
   ],
   PRINCIPAL_KIND_PRACTITIONER: [
     ["residents", "nav.residents"],
@@ -28,7 +32,7 @@ const MENUS = {
   PRINCIPAL_KIND_AUDITOR: [["audit", "nav.audit"]],
 };
 
-const PAGES = { institutions: Institutions, users: Users, indicators: Indicators, overdue: Overdue, residents: Residents, record: Record, audit: Audit };
+const PAGES = { institutions: Institutions, users: Users, indicators: Indicators, overdue: Overdue, residents: Residents, record: Record, audit: Audit, mch: Mch, referrals: Referrals };
 
 function useHash() {
   const [hash, setHash] = useState(location.hash);

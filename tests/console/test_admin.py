@@ -89,6 +89,21 @@ def test_ranking_marks_the_bottom_three(page: Page) -> None:
     assert names[answer["best"][0]["tenant"]] in first  # names, not ids
 
 
+def test_mch_and_referral_pages_show_the_services_numbers(page: Page) -> None:
+    token = _as_admin(page)
+    for fragment, test, path in (
+        ("mch", "mch-indicators", f"/mch/v1/regions/{XUZHOU}/indicators"),
+        ("referrals", "referral-indicators", f"/referral/v1/regions/{XUZHOU}/referralIndicators"),
+    ):
+        page.go(fragment)
+        table = page.find(test)
+        page.find(f"{test}-chart")
+        for indicator in page.platform.get(path, token)["indicators"]:
+            count = f"{indicator.get('numerator', '0')} / {indicator.get('denominator', '0')}"
+            assert count in table.text, (indicator, table.text)
+        page.shot(f"04-{fragment}")
+
+
 def test_administrator_creates_an_institution(page: Page) -> None:
     token = _as_admin(page)
     page.go("institutions")

@@ -96,7 +96,13 @@ function Ranking({ region }) {
   const [data, error, loading] = useLoad(() => get(`/archives/v1/regions/${region}/institutionRanking`, { kind }), [region, kind]);
   // The ranking lists the best first; the bottom three (the API's own "bottom") are marked.
   const bottom = new Set((data?.bottom || []).map((s) => s.tenant));
-  const rows = (data?.best || []).map((score, n) => ({ ...score, rank: n + 1 }));
+  const best = data?.best || [];
+  // With more institutions than the best list holds, the bottom ones follow after a gap.
+  const listed = new Set(best.map((s) => s.tenant));
+  const rows = [
+    ...best.map((score, n) => ({ ...score, rank: n + 1 })),
+    ...(data?.bottom || []).filter((s) => !listed.has(s.tenant)).map((score) => ({ ...score, rank: "…" })),
+  ];
   return (
     <div class="card">
       <div class="toolbar">
