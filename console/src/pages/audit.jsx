@@ -2,7 +2,7 @@
 // events about one resident in the auditor's region, from identity and archives).
 import { useState } from "preact/hooks";
 import { get, session } from "../api.js";
-import { t } from "../i18n.js";
+import { lang, t } from "../i18n.js";
 import { SubjectLabel, TenantLabel } from "../labels.jsx";
 import { ErrorBox, Field, Table, formData } from "../ui.jsx";
 
@@ -39,9 +39,10 @@ export function Audit({ principal }) {
           {t("audit.verify")}
         </button>
         {report && (
-          <pre class={report.intact === false ? "bad" : "good"} data-test="chain-report">
-            {JSON.stringify(report, null, 2)}
-          </pre>
+          <p class={report.intact ? "good" : "bad"} data-test="chain-report" data-intact={String(!!report.intact)}>
+            <strong>{t(report.intact ? "audit.ok" : "audit.broken")}</strong> · {t("audit.rows")}: {report.rowsChecked || 0}
+            {!report.intact && ` · ${t("audit.firstBroken")}: ${report.firstBrokenSeq} (${report.problem})`}
+          </p>
         )}
       </div>
       <h2>{t("audit.whoViewed")}</h2>
@@ -59,9 +60,9 @@ export function Audit({ principal }) {
           test="audit-events"
           rows={events}
           columns={[
-            [t("audit.time"), (e) => new Date(e.eventTime).toLocaleString()],
+            [t("audit.time"), (e) => new Date(e.eventTime).toLocaleString(lang.get())],
             [t("audit.actor"), (e) => <SubjectLabel subject={e.actor} />],
-            [t("overdue.institution"), (e) => (e.actorTenant ? <TenantLabel name={`tenants/${e.actorTenant}`} /> : "")],
+            [t("users.tenant"), (e) => (e.actorTenant ? <TenantLabel name={`tenants/${e.actorTenant}`} /> : "")],
             [t("audit.action"), (e) => e.action],
             [t("audit.outcome"), (e) => e.outcome],
             [t("audit.basis"), (e) => e.basis || ""],

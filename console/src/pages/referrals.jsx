@@ -1,7 +1,7 @@
 // Regional administrator: two-way referral indicators of the region and the referrals past
 // their deadline.
 import { useLoad } from "../hooks.js";
-import { t } from "../i18n.js";
+import { lang, t } from "../i18n.js";
 import { TenantLabel } from "../labels.jsx";
 import { ErrorBox, Loading, Table } from "../ui.jsx";
 import { listAll } from "./institutions.jsx";
@@ -27,7 +27,7 @@ export function Referrals({ principal }) {
             [t("ref.from"), (r) => <TenantLabel name={r.sendingTenant} />],
             [t("ref.to"), (r) => <TenantLabel name={r.receivingTenant} />],
             [t("ref.state"), (r) => t(r.state)],
-            [t("ref.deadline"), (r) => (r.deadline ? new Date(r.deadline).toLocaleString() : "")],
+            [t("ref.deadline"), (r) => (r.deadline ? new Date(r.deadline).toLocaleString(lang.get()) : "")],
           ]}
         />
       )}
