@@ -172,9 +172,11 @@ class Page:
         self.platform = platform
 
     def _wait(self) -> Any:
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.support.ui import WebDriverWait
 
-        return WebDriverWait(self.driver, WAIT)
+        # A page re-renders while it loads: an element found a moment ago may be replaced.
+        return WebDriverWait(self.driver, WAIT, ignored_exceptions=[StaleElementReferenceException])
 
     def css(self, test: str) -> str:
         return f'[data-test="{test}"]'

@@ -124,6 +124,48 @@ def test_administrator_creates_an_institution(page: Page) -> None:
     page.shot("05-institution-created")
 
 
+def _row(page: Page, text: str) -> object:
+    rows = [r for r in page.all('[data-test="tenants"] tbody tr') if text in r.text]
+    assert len(rows) == 1, text
+    return rows[0]
+
+
+def test_administrator_edits_suspends_and_qualifies_an_institution(page: Page) -> None:
+    token = _as_admin(page)
+    page.go("institutions")
+    page.find("tenants")
+    page.click("tenant-new")
+    page.fill("tenant-name", "铜山区棠张镇王庄村卫生室")
+    page.choose("tenant-type", "TENANT_TYPE_VILLAGE_CLINIC")
+    page.fill("tenant-region", "320312")
+    page.click("tenant-save")
+    page.until(lambda: "王庄村卫生室" in page.find("tenants").text)
+    page.find("tenant-edit", _row(page, "王庄村卫生室")).click()
+    page.fill("tenant-name", "铜山区棠张镇王庄村卫生室（新址）")
+    page.click("tenant-save")
+    page.until(lambda: "王庄村卫生室（新址）" in page.find("tenants").text)
+    page.find("tenant-suspend", _row(page, "新址")).click()
+    page.fill("suspend-reason", "执业许可证过期")
+    page.click("suspend-confirm")
+    page.until(lambda: "已停用 · 执业许可证过期" in _row(page, "新址").text)
+    listed = page.platform.get(f"/identity/v1/regions/{XUZHOU}/tenants?pageSize=100", token)
+    (tenant,) = [t for t in listed["tenants"] if "新址" in t["displayName"]]
+    assert tenant["state"] == "TENANT_STATE_SUSPENDED"
+    assert tenant["suspendReason"] == "执业许可证过期"
+    page.shot("05-institution-suspended")
+    page.find("tenant-reactivate", _row(page, "新址")).click()
+    page.until(lambda: "正常" in _row(page, "新址").text)
+    page.find("tenant-qualifications", _row(page, "新址")).click()
+    page.choose("qualification-kind", "QUALIFICATION_KIND_SCHOOL_HEALTH")
+    page.fill("qualification-number", "XZ-2026-0042")
+    page.click("qualification-grant")
+    page.until(lambda: "XZ-2026-0042" in page.find("qualification-list").text)
+    assert "学校卫生" in page.find("qualification-list").text
+    granted = page.platform.get(f"/identity/v1/{tenant['name']}/qualifications", token)
+    assert [q["licenceNumber"] for q in granted["qualifications"]] == ["XZ-2026-0042"]
+    page.shot("05-institution-qualifications")
+
+
 def test_another_region_is_refused_with_the_servers_reason(page: Page) -> None:
     _as_admin(page)
     page.go("institutions")

@@ -65,6 +65,33 @@ def test_a_wrong_check_digit_shows_the_field_to_correct(page: Page) -> None:
     page.shot("12-clinic-id-check-digit")
 
 
+def test_find_by_a_scanned_e_health_card(page: Page) -> None:
+    token = _as_doctor(page)
+    status, found = page.platform.request(
+        "POST", "/identity/v1/residents:search", {"displayName": "王建国"}, token=token
+    )
+    assert status == 200, found
+    resident = found["matches"][0]["resident"]["name"]
+    status, card = page.platform.request("POST", f"/identity/v1/{resident}/healthCard", {}, token)
+    assert status == 200, card
+    status, qr = page.platform.request(
+        "POST",
+        f"/identity/v1/{resident}/healthCard:createQrCode",
+        {"type": "QR_CODE_TYPE_STATIC"},
+        token,
+    )
+    assert status == 200, qr
+    # A scanner types what it reads into the focused field, then Enter.
+    page.choose("find-mode", "byCard")
+    page.fill("find-query", qr["payload"] + "\n")
+    page.until(lambda: "王建国" in page.find("residents").text)
+    page.shot("11-clinic-found-by-card")
+    page.fill("find-query", qr["payload"][:-6] + "AAAAAA\n")  # a damaged code
+    error = page.find("error")
+    assert error.get_attribute("data-reason") == "QR_VERIFY_OUTCOME_FORGED"
+    assert "二维码签名无效" in error.text
+
+
 def test_overdue_list_of_the_institution(page: Page) -> None:
     token = _as_doctor(page)
     tenant = page.session()["principal"]["tenantId"]

@@ -115,7 +115,7 @@ function TenantForm({ tenant, region, onDone }) {
       <Field label={t("tenant.level")}>
         <select name="level" data-test="tenant-level">
           {LEVELS.map((level) => (
-            <option value={level} selected={level === (tenant?.level || "TENANT_LEVEL_PRIMARY")}>
+            <option value={level} selected={level === (tenant?.level || "TENANT_LEVEL_UNSPECIFIED")}>
               {t(level)}
             </option>
           ))}
@@ -151,6 +151,7 @@ function Qualifications({ tenant }) {
     setFailure(null);
     try {
       await post(`/identity/v1/${tenant.name}/qualifications`, { ...data, requestId: newRequestId() });
+      event.target.reset();
       reload();
     } catch (failed) {
       setFailure(failed);
@@ -175,6 +176,7 @@ function Qualifications({ tenant }) {
         <Loading />
       ) : (
         <Table
+          test="qualification-list"
           rows={list?.qualifications}
           columns={[
             [t("qual.kind"), (q) => t(q.kind)],
@@ -183,14 +185,16 @@ function Qualifications({ tenant }) {
           ]}
         />
       )}
-      <form class="inline" onSubmit={grant}>
-        <select name="kind">
+      <form class="inline" onSubmit={grant} data-test="qualification-form">
+        <select name="kind" data-test="qualification-kind">
           {QUALIFICATIONS.map((kind) => (
             <option value={kind}>{t(kind)}</option>
           ))}
         </select>
-        <input name="licenceNumber" placeholder={t("qual.number")} required />
-        <button type="submit">{t("qual.grant")}</button>
+        <input name="licenceNumber" placeholder={t("qual.number")} required data-test="qualification-number" />
+        <button type="submit" data-test="qualification-grant">
+          {t("qual.grant")}
+        </button>
       </form>
     </div>
   );
@@ -203,22 +207,25 @@ export function Institutions({ principal }) {
   const [showing, setShowing] = useState(null); // the tenant whose qualifications show
   const [notice, setNotice] = useState("");
   const [failure, setFailure] = useState(null);
+  const [suspending, setSuspending] = useState(null); // the tenant whose suspension is asked
   const [tenants, error, loading, reload] = useLoad(() => listAll(`/identity/v1/regions/${region}/tenants`, "tenants"), [region]);
   (tenants || []).forEach(rememberTenant);
-  async function suspendOrReactivate(tenant) {
+  async function act(change) {
     setFailure(null);
     try {
-      if (tenant.state === "TENANT_STATE_SUSPENDED") await post(`/identity/v1/${tenant.name}:reactivate`, {});
-      else {
-        const reason = prompt(t("tenant.suspendReason"));
-        if (!reason) return;
-        await post(`/identity/v1/${tenant.name}:suspend`, { reason });
-      }
+      await change();
+      setSuspending(null);
       reload();
     } catch (failed) {
       setFailure(failed);
     }
   }
+  const reactivate = (tenant) => act(() => post(`/identity/v1/${tenant.name}:reactivate`, {}));
+  const suspend = (event) => {
+    event.preventDefault();
+    const { reason } = formData(event.target);
+    act(() => post(`/identity/v1/${suspending.name}:suspend`, { reason }));
+  };
   return (
     <div class="split">
       <RegionTree home={home} selected={region} onSelect={(code) => (setRegion(code), setShowing(null))} />
@@ -246,6 +253,19 @@ export function Institutions({ principal }) {
             }}
           />
         )}
+        {suspending && (
+          <form class="card inline" onSubmit={suspend} data-test="suspend-form">
+            <Field label={`${t("tenant.suspendReason")} · ${suspending.displayName}`}>
+              <input name="reason" required data-test="suspend-reason" />
+            </Field>
+            <button type="submit" data-test="suspend-confirm">
+              {t("tenant.suspend")}
+            </button>
+            <button type="button" class="secondary" onClick={() => setSuspending(null)}>
+              {t("cancel")}
+            </button>
+          </form>
+        )}
         <ErrorBox error={error || failure} />
         {loading ? (
           <Loading />
@@ -259,18 +279,24 @@ export function Institutions({ principal }) {
               [t("tenant.type"), (x) => t(x.type)],
               [t("tenant.level"), (x) => t(x.level || "TENANT_LEVEL_UNSPECIFIED")],
               [t("tenant.region"), (x) => <RegionLabel code={x.regionCode} />],
-              [t("tenant.state"), (x) => t(x.state)],
+              [t("tenant.state"), (x) => (x.suspendReason ? `${t(x.state)} · ${x.suspendReason}` : t(x.state))],
               [
                 "",
                 (x) => (
                   <span class="actions">
-                    <button class="link" onClick={() => setEditing(x)}>
+                    <button class="link" onClick={() => setEditing(x)} data-test="tenant-edit">
                       {t("edit")}
                     </button>
-                    <button class="link" onClick={() => suspendOrReactivate(x)}>
-                      {t(x.state === "TENANT_STATE_SUSPENDED" ? "tenant.reactivate" : "tenant.suspend")}
-                    </button>
-                    <button class="link" onClick={() => setShowing(x)}>
+                    {x.state === "TENANT_STATE_SUSPENDED" ? (
+                      <button class="link" onClick={() => reactivate(x)} data-test="tenant-reactivate">
+                        {t("tenant.reactivate")}
+                      </button>
+                    ) : (
+                      <button class="link" onClick={() => setSuspending(x)} data-test="tenant-suspend">
+                        {t("tenant.suspend")}
+                      </button>
+                    )}
+                    <button class="link" onClick={() => setShowing(x)} data-test="tenant-qualifications">
                       {t("tenant.qualifications")}
                     </button>
                   </span>

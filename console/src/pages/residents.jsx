@@ -24,7 +24,12 @@ async function find(mode, text) {
     return (reply.matches || []).map((m) => m.resident);
   }
   const verified = await post("/identity/v1/healthCardQrCodes:verify", { payload: text });
-  if (!verified.resident) return [];
+  if (verified.outcome !== "QR_VERIFY_OUTCOME_VALID") {
+    // The platform answered, and the code is not good (expired, revoked, forged…): shown like
+    // any refusal, with the outcome as its reason.
+    const info = { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: verified.outcome };
+    throw new ApiError(400, { error: { message: verified.outcome, status: "FAILED_PRECONDITION", details: [info] } });
+  }
   return [await get(`/identity/v1/${verified.resident}`)];
 }
 
