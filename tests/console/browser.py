@@ -158,9 +158,15 @@ def chromium() -> Any:
 
 
 def screenshot(driver: Any, name: str) -> Path:
+    """The whole page (the window grows to the page's height for the picture)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    driver.save_screenshot(str(path))
+    height = int(driver.execute_script("return document.documentElement.scrollHeight"))
+    driver.set_window_size(1280, max(900, min(height, 4000)))
+    try:
+        driver.save_screenshot(str(path))
+    finally:
+        driver.set_window_size(1280, 900)
     return path
 
 

@@ -65,6 +65,11 @@ def test_indicator_chart_shows_the_numbers_the_api_answers(page: Page) -> None:
     usage = kinds["INDICATOR_KIND_USAGE_RATE"]
     assert f"{usage.get('numerator', '0')} / {usage['denominator']}" in table
     page.find("institution-chart")
+    # Over time: the last point is today, the same answer as above.
+    over_time = page.find("time-chart")
+    series = page.until(lambda: over_time.get_attribute("aria-label"))
+    usage_today = round(usage.get("rate", 0) * 100, 2)
+    assert f"{usage_today:g}" in series
     page.until(lambda: page.find("ranking").text)
     page.shot("04-indicators")
 

@@ -91,6 +91,45 @@ function PerInstitution({ region }) {
   );
 }
 
+// Month ends of the last half year and today: the indicators as they stood on each date
+// (as_of), so a region sees its filing and follow-up work grow.
+function asOfDates() {
+  const today = new Date();
+  const dates = [];
+  for (let back = 6; back >= 1; back -= 1) {
+    dates.push(new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() - back + 1, 0)).toISOString().slice(0, 10));
+  }
+  dates.push(today.toISOString().slice(0, 10));
+  return dates;
+}
+
+function OverTime({ region }) {
+  const [points, error, loading] = useLoad(async () => {
+    const dates = asOfDates();
+    const answers = await Promise.all(dates.map((asOf) => get(`/archives/v1/regions/${region}/indicators`, { asOf })));
+    return answers.map((answer, n) => ({ date: dates[n], kinds: byKind(answer.indicators) }));
+  }, [region]);
+  const option = useMemo(
+    () => ({
+      tooltip: { trigger: "axis" },
+      legend: { top: 0 },
+      grid: { left: 48, right: 16, top: 40, bottom: 32 },
+      xAxis: { type: "category", data: (points || []).map((p) => p.date) },
+      yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
+      series: RATES.map((kind) => ({ name: t(kind), type: "line", data: (points || []).map((p) => pct(p.kinds.get(kind))) })),
+    }),
+    [points],
+  );
+  if (loading) return <Loading />;
+  if (error) return <ErrorBox error={error} />;
+  return (
+    <div class="card">
+      <h3>{t("ind.overTime")}</h3>
+      <Chart option={option} test="time-chart" />
+    </div>
+  );
+}
+
 function Ranking({ region }) {
   const [kind, setKind] = useState("INDICATOR_KIND_USAGE_RATE");
   const [data, error, loading] = useLoad(() => get(`/archives/v1/regions/${region}/institutionRanking`, { kind }), [region, kind]);
@@ -143,6 +182,7 @@ export function Indicators({ principal }) {
       <h2>{t("ind.title")}</h2>
       <RegionIndicators region={region} />
       <PerInstitution region={region} />
+      <OverTime region={region} />
       <Ranking region={region} />
     </section>
   );
