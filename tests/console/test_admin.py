@@ -196,6 +196,30 @@ def test_another_region_is_refused_with_the_servers_reason(page: Page) -> None:
     page.shot("07-other-region-refused-list")
 
 
+def test_administrator_creates_a_practitioner_who_can_sign_in(page: Page) -> None:
+    token = _as_admin(page)
+    tenants = page.platform.get(f"/identity/v1/regions/{XUZHOU}/tenants", token)["tenants"]
+    (township,) = [t for t in tenants if t["displayName"] == "铜山区棠张镇卫生院"]
+    page.go("users")
+    page.find("users")
+    page.click("user-new")
+    page.fill("user-username", "xz-nurse-1")
+    page.fill("user-name", "棠张镇卫生院护士")
+    page.choose("user-kind", "PRINCIPAL_KIND_PRACTITIONER")
+    page.choose("user-tenant", township["tenantId"])
+    page.fill("user-password", "Nurse-Passw0rd-2026")
+    page.click("user-save")
+    assert "用户已创建: xz-nurse-1" in page.find("notice").text
+    page.until(lambda: "xz-nurse-1" in page.find("users").text)
+    row = next(r for r in page.all('[data-test="users"] tbody tr') if "xz-nurse-1" in r.text)
+    assert "铜山区棠张镇卫生院" in row.text  # the institution by name
+    page.shot("08-user-created")
+    page.sign_out()
+    page.sign_in("xz-nurse-1", XUZHOU, password="Nurse-Passw0rd-2026")
+    assert "棠张镇卫生院护士" in page.find("who").text
+    page.find("find-form")  # a practitioner lands on the resident search
+
+
 def test_a_refused_access_token_is_refreshed(page: Page) -> None:
     _as_admin(page)
     before = page.session()
@@ -223,8 +247,8 @@ def test_english_and_sign_out(page: Page) -> None:
     page.until(lambda: page.find("nav-institutions").text == "Institutions")
     assert "Regional administrator" in page.find("who").text
     assert "Xuzhou (320300)" in page.find("who").text
-    page.shot("08-users-english")
+    page.shot("09-users-english")
     page.sign_out()
     assert page.find("login-submit").text == "Sign in"
     assert page.driver.execute_script("return sessionStorage.getItem('rhip.session')") is None
-    page.shot("09-signed-out")
+    page.shot("10-signed-out")

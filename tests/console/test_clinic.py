@@ -29,7 +29,7 @@ def _as_doctor(page: Page) -> str:
 def test_register_a_resident_and_find_them_by_id_number(page: Page) -> None:
     _as_doctor(page)
     page.find("find-form")
-    page.shot("10-clinic-residents")
+    page.shot("11-clinic-residents")
     number = _id_number("1990-03-07", "518")
     page.click("register-open")
     page.fill("reg-name", "赵小燕")
@@ -47,7 +47,7 @@ def test_register_a_resident_and_find_them_by_id_number(page: Page) -> None:
     found = page.find("residents")
     page.until(lambda: "赵小燕" in found.text)
     assert "泉山区 (320311)" in found.text and "1990-03-07" in found.text
-    page.shot("11-clinic-found-by-id")
+    page.shot("12-clinic-found-by-id")
     page.click("open-record")
     page.find("no-record")  # registered today: no health record yet
 
@@ -62,7 +62,7 @@ def test_a_wrong_check_digit_shows_the_field_to_correct(page: Page) -> None:
     assert error.get_attribute("data-reason") == "ID_CHECK_DIGIT"
     assert "身份证号校验位错误" in error.text
     assert "document.number" in page.find("violation").text
-    page.shot("12-clinic-id-check-digit")
+    page.shot("14-clinic-id-check-digit")
 
 
 def test_find_by_a_scanned_e_health_card(page: Page) -> None:
@@ -85,7 +85,7 @@ def test_find_by_a_scanned_e_health_card(page: Page) -> None:
     page.choose("find-mode", "byCard")
     page.fill("find-query", qr["payload"] + "\n")
     page.until(lambda: "王建国" in page.find("residents").text)
-    page.shot("11-clinic-found-by-card")
+    page.shot("13-clinic-found-by-card")
     page.fill("find-query", qr["payload"][:-6] + "AAAAAA\n")  # a damaged code
     error = page.find("error")
     assert error.get_attribute("data-reason") == "QR_VERIFY_OUTCOME_FORGED"
@@ -103,7 +103,7 @@ def test_overdue_list_of_the_institution(page: Page) -> None:
     for plan in answer["plans"]:
         assert plan["nextDueDate"] in table.text
     assert "2型糖尿病" in table.text
-    page.shot("13-clinic-overdue")
+    page.shot("15-clinic-overdue")
 
 
 def test_find_by_name_and_record_a_follow_up(page: Page) -> None:
@@ -131,7 +131,7 @@ def test_find_by_name_and_record_a_follow_up(page: Page) -> None:
     assert latest["nextDueDate"] in result.text
     assert "控制不满意" in result.text  # glucose 8.1 and 150/95: not controlled
     page.until(lambda: latest["nextDueDate"] in page.find("follow-ups").text)
-    page.shot("14-clinic-follow-up-recorded")
+    page.shot("16-clinic-follow-up-recorded")
 
 
 def test_auditor_verifies_the_chain_and_sees_who_viewed_the_resident(page: Page) -> None:
@@ -152,4 +152,4 @@ def test_auditor_verifies_the_chain_and_sees_who_viewed_the_resident(page: Page)
     events = page.find("audit-events")
     page.until(lambda: DOCTOR in events.text, "actors by username, not id")
     assert "社区卫生服务中心" in events.text
-    page.shot("15-auditor-who-viewed")
+    page.shot("17-auditor-who-viewed")
