@@ -6,6 +6,7 @@ screenshots under ``test-artifacts/console/``."""
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -158,15 +159,15 @@ def chromium() -> Any:
 
 
 def screenshot(driver: Any, name: str) -> Path:
-    """The whole page (the window grows to the page's height for the picture)."""
+    """The whole page, below the fold too (Chromium's DevTools capture beyond the viewport)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    height = int(driver.execute_script("return document.documentElement.scrollHeight"))
-    driver.set_window_size(1280, max(900, min(height, 4000)))
-    try:
-        driver.save_screenshot(str(path))
-    finally:
-        driver.set_window_size(1280, 900)
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 6000), "scale": 1}
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+    )
+    path.write_bytes(base64.b64decode(shot["data"]))
     return path
 
 
