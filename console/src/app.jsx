@@ -15,6 +15,7 @@ import { Record } from "./pages/record.jsx";
 import { Audit } from "./pages/audit.jsx";
 import { Mch } from "./pages/mch.jsx";
 import { Referrals } from "./pages/referrals.jsx";
+import { Password } from "./pages/password.jsx";
 
 const MENUS = {
   PRINCIPAL_KIND_REGIONAL_ADMIN: [
@@ -32,7 +33,7 @@ const MENUS = {
   PRINCIPAL_KIND_AUDITOR: [["audit", "nav.audit"]],
 };
 
-const PAGES = { institutions: Institutions, users: Users, indicators: Indicators, overdue: Overdue, residents: Residents, record: Record, audit: Audit, mch: Mch, referrals: Referrals };
+const PAGES = { institutions: Institutions, users: Users, indicators: Indicators, overdue: Overdue, residents: Residents, record: Record, audit: Audit, mch: Mch, referrals: Referrals, password: Password };
 
 function useHash() {
   const [hash, setHash] = useState(location.hash);
@@ -72,7 +73,7 @@ export function App() {
   }
   const principal = current.principal;
   const menu = MENUS[principal.kind] || [];
-  const name = PAGES[page] && (page === "record" || menu.some(([key]) => key === page)) ? page : menu[0]?.[0];
+  const name = PAGES[page] && (page === "record" || page === "password" || menu.some(([key]) => key === page)) ? page : menu[0]?.[0];
   const Page = PAGES[name];
   return (
     <div class="layout">
@@ -87,6 +88,12 @@ export function App() {
             </>
           )}
         </span>
+        <a class="link" href="#/password" data-test="nav-password">
+          {t("password.title")}
+        </a>
+        <a class="link" href="/docs/" target="_blank" rel="noopener">
+          {t("apiDocs")}
+        </a>
         <LangSwitch />
         <button class="link" data-test="sign-out" onClick={() => signOut()}>
           {t("signOut")}
@@ -99,6 +106,11 @@ export function App() {
           </a>
         ))}
       </nav>
+      {current.passwordChangeRequired && (
+        <div class="notice banner" data-test="password-banner">
+          <a href="#/password">{t("login.changePassword")}</a>
+        </div>
+      )}
       <main>{Page ? <Page principal={principal} args={args} /> : <p>{t("none")}</p>}</main>
     </div>
   );

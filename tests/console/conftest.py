@@ -43,3 +43,11 @@ def page(request: pytest.FixtureRequest, driver: Any, platform: ConsolePlatform)
     yield page
     if request.node.stash.get(FAILED, False):  # what the browser showed when the test failed
         page.shot(f"failed-{request.node.name}")
+    # Refusals the tests provoke log their HTTP status; a script error or a blocked resource
+    # (the gateway's Content-Security-Policy allows only the console's own files) fails.
+    broken = [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if "Content Security Policy" in entry["message"] or "Uncaught" in entry["message"]
+    ]
+    assert not broken, broken

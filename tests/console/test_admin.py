@@ -218,6 +218,23 @@ def test_administrator_creates_a_practitioner_who_can_sign_in(page: Page) -> Non
     page.sign_in("xz-nurse-1", XUZHOU, password="Nurse-Passw0rd-2026")
     assert "棠张镇卫生院护士" in page.find("who").text
     page.find("find-form")  # a practitioner lands on the resident search
+    # A password set by an administrator: the banner asks for a change when the login says so.
+    required = page.session()["passwordChangeRequired"]
+    assert bool(page.all('[data-test="password-banner"]')) == required
+    page.click("nav-password")
+    form = page.find("password-form")
+    for field, value in (
+        ("currentPassword", "Nurse-Passw0rd-2026"),
+        ("newPassword", "Nurse-Passw0rd-2027"),
+        ("again", "Nurse-Passw0rd-2027"),
+    ):
+        form.find_element("css selector", f'[name="{field}"]').send_keys(value)
+    form.find_element("css selector", "button").click()
+    assert "密码已修改" in page.find("notice").text
+    assert not page.all('[data-test="password-banner"]')
+    page.sign_out()
+    page.sign_in("xz-nurse-1", XUZHOU, password="Nurse-Passw0rd-2027")
+    page.find("find-form")
 
 
 def test_a_refused_access_token_is_refreshed(page: Page) -> None:
