@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { useSignal } from "./hooks.js";
 import { lang } from "./i18n.js";
-import { regionName, subjectName, tenantName } from "./names.js";
+import { recordName, regionName, subjectName, tenantName } from "./names.js";
 
 export function RegionLabel({ code }) {
   const language = useSignal(lang);
@@ -26,4 +26,12 @@ export function SubjectLabel({ subject }) {
     subjectName(subject).then(setText);
   }, [subject]);
   return <span class="subject-label">{text}</span>;
+}
+
+export function RecordLabel({ name }) {
+  const [text, setText] = useState("…");
+  useEffect(() => {
+    recordName(name).then(setText);
+  }, [name]);
+  return <span class="record-label">{text}</span>;
 }

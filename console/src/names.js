@@ -59,3 +59,22 @@ export async function subjectName(subject) {
   }
   return users.get(subject);
 }
+
+const records = new Map();
+
+// "healthRecords/<id>" → "resident name · record number", for the roles that may read both
+// (each read is audited like any other); the id's tail when the caller may not.
+export async function recordName(name) {
+  if (!records.has(name)) {
+    records.set(
+      name,
+      get(`/archives/v1/${name}`)
+        .then(async (record) => {
+          const resident = await get(`/identity/v1/${record.resident}`);
+          return `${resident.displayName} · ${record.recordNumber}`;
+        })
+        .catch(() => name.split("/")[1].slice(-8)),
+    );
+  }
+  return records.get(name);
+}

@@ -103,6 +103,7 @@ def test_overdue_list_of_the_institution(page: Page) -> None:
     for plan in answer["plans"]:
         assert plan["nextDueDate"] in table.text
     assert "2型糖尿病" in table.text
+    page.until(lambda: DIABETIC in table.text, "the resident's name, not the record's id")
     page.shot("15-clinic-overdue")
 
 

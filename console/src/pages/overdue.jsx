@@ -3,7 +3,7 @@
 import { get } from "../api.js";
 import { useLoad } from "../hooks.js";
 import { t } from "../i18n.js";
-import { TenantLabel } from "../labels.jsx";
+import { RecordLabel, TenantLabel } from "../labels.jsx";
 import { ErrorBox, Loading, Table } from "../ui.jsx";
 import { listAll } from "./institutions.jsx";
 
@@ -37,7 +37,14 @@ export function Overdue({ principal }) {
             [t("overdue.days"), (p) => p.daysOverdue],
             [
               t("overdue.record"),
-              (p) => (clinic ? <a href={`#/record/${p.record.split("/")[1]}`}>{t("res.open")}</a> : p.record.split("/")[1].slice(-8)),
+              (p) =>
+                clinic ? (
+                  <a href={`#/record/${p.record.split("/")[1]}`} data-test="overdue-open">
+                    <RecordLabel name={p.record} />
+                  </a>
+                ) : (
+                  <RecordLabel name={p.record} />
+                ),
             ],
           ]}
         />
