@@ -149,7 +149,10 @@ def chromium() -> Any:
         "--lang=zh-CN",
         "--no-first-run",
         "--disable-extensions",
-        "--disable-background-networking",  # nothing leaves 127.0.0.1
+        # Nothing leaves 127.0.0.1: no background traffic, and a dead proxy for any host but
+        # loopback (which Chromium never sends through a proxy).
+        "--disable-background-networking",
+        "--proxy-server=http://127.0.0.1:9",
         "--disable-component-update",
         "--disable-sync",
     ):
