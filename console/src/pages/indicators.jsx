@@ -140,7 +140,7 @@ function Ranking({ region }) {
   const listed = new Set(best.map((s) => s.tenant));
   const rows = [
     ...best.map((score, n) => ({ ...score, rank: n + 1 })),
-    ...(data?.bottom || []).filter((s) => !listed.has(s.tenant)).map((score) => ({ ...score, rank: "…" })),
+    ...(data?.bottom || []).filter((s) => !listed.has(s.tenant)).map((score) => ({ ...score, rank: "—" })),
   ];
   return (
     <div class="card">
