@@ -5,6 +5,8 @@ of another region shown as the server's reason, English, and signing out."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from console.browser import Page
 
 XUZHOU = "320300"
@@ -129,10 +131,14 @@ def test_administrator_creates_an_institution(page: Page) -> None:
     page.shot("05-institution-created")
 
 
-def _row(page: Page, text: str) -> object:
-    rows = [r for r in page.all('[data-test="tenants"] tbody tr') if text in r.text]
-    assert len(rows) == 1, text
-    return rows[0]
+def _row(page: Page, text: str) -> Any:
+    """The one row of the institutions table holding ``text``, waiting out a reload."""
+
+    def one() -> Any:
+        rows = [r for r in page.all('[data-test="tenants"] tbody tr') if text in r.text]
+        return rows[0] if len(rows) == 1 else None
+
+    return page.until(one, f"one row with {text}")
 
 
 def test_administrator_edits_suspends_and_qualifies_an_institution(page: Page) -> None:

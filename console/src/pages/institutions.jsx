@@ -267,7 +267,7 @@ export function Institutions({ principal }) {
           </form>
         )}
         <ErrorBox error={error || failure} />
-        {loading ? (
+        {loading && !tenants ? (
           <Loading />
         ) : (
           <Table
