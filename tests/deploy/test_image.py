@@ -88,7 +88,7 @@ def test_dockerignore_lets_in_only_what_the_build_copies() -> None:
         if not ln.startswith("--from")
         for src in ln.split()[:-1]
     }
-    assert copied == allowed == {"pyproject.toml", "libs", "services"}
+    assert copied == allowed == {"pyproject.toml", "libs", "services", "console"}
 
 
 def test_get_helm_uses_a_helm_on_path(tmp_path: Path) -> None:

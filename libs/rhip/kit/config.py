@@ -73,6 +73,9 @@ class Settings:
     # Gateway: origins whose pages may call the HTTP listener from a browser (CORS,
     # rhip.gateway.cors), from RHIP_GATEWAY_CORS_ORIGINS; empty: off (the console is same-origin).
     gateway_cors_origins: tuple[str, ...] = ()
+    # Gateway: the web console's built files, served at /console/ on the HTTP listener; empty:
+    # console/dist of the source tree (``make console`` builds it).
+    gateway_console_dir: str = ""
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
     upstream_timeout_seconds: float = 30.0
@@ -229,6 +232,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         routes_file=env.get("RHIP_ROUTES", ""),
         gateway_http_listen=env.get("RHIP_GATEWAY_HTTP_LISTEN", ""),
         gateway_cors_origins=_cors_origins(env),
+        gateway_console_dir=env.get("RHIP_GATEWAY_CONSOLE_DIR", ""),
         rate_limit_per_second=env_int(env, "RHIP_RATE_LIMIT_PER_SECOND", 50, 1),
         rate_limit_burst=env_int(env, "RHIP_RATE_LIMIT_BURST", 100, 1),
         upstream_timeout_seconds=env_int(env, "RHIP_UPSTREAM_TIMEOUT_SECONDS", 30, 1),

@@ -6,8 +6,9 @@ context, then ``CellProxy.forward``. Replies are the response message in proto3 
 are ``google.rpc.Status`` in the JSON shape of AIP-193 (``{"error": {code, message, status,
 details}}`` with the HTTP status of the gRPC code and every detail readable JSON).
 
-Also serves the OpenAPI 3 document of these bindings at ``/openapi.json`` and an interactive
-reference reading it at ``/docs/`` (rhip.gateway.reference, no CDN).
+Also serves the OpenAPI 3 document of these bindings at ``/openapi.json``, an interactive
+reference reading it at ``/docs/`` (rhip.gateway.reference, no CDN) and the web console at
+``/console/`` (rhip.gateway.console; ``/`` leads there).
 
 The HTTP server is waitress (Pylons project, pure Python, no dependencies): one I/O thread
 and a fixed pool of worker threads running a blocking WSGI app, the same model as the gRPC
@@ -33,6 +34,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from rhip.gateway.cors import Cors
+from rhip.gateway.console import CONSOLE_PREFIX, Console
 from rhip.gateway.http_rules import Binding, Router, bindings
 from rhip.gateway.proxy import ERROR_DOMAIN, REGION_HEADER, CellProxy
 from rhip.gateway.reference import DOCS_PREFIX, SECURITY_HEADERS, Reference
@@ -138,6 +140,7 @@ class HttpGateway:
         access_log: AccessLog | None = None,
         observer: RpcObserver | None = None,
         cors: Cors | None = None,
+        console_dir: str = "",
     ) -> None:
         self._proxy = proxy
         self._cors = cors or Cors()
@@ -150,6 +153,7 @@ class HttpGateway:
         self._openapi = openapi
         self._openapi_body: bytes | None = None
         self._reference = Reference()
+        self._console = Console(console_dir)
         self._workers = workers
         self._access_log = access_log or AccessLog()
         # Prometheus: HTTP calls counted by method and gRPC code, as gRPC calls are.
@@ -221,6 +225,13 @@ class HttpGateway:
                     return [b""]
                 start_response("200 OK", [("Content-Type", asset[0]), *SECURITY_HEADERS])
                 return [asset[1]]
+        if verb == "GET" and (path in ("/", "/console") or path.startswith(CONSOLE_PREFIX)):
+            if not path.startswith(CONSOLE_PREFIX):  # the console is the front page
+                start_response("302 Found", [("Location", CONSOLE_PREFIX)])
+                return [b""]
+            page_status, page_headers, page = self._console.get(path)
+            start_response(_status_line(page_status), page_headers)
+            return [page]
         started = time.perf_counter()
         request_id = adopted_request_id(environ.get("HTTP_X_REQUEST_ID")) or os.urandom(16).hex()
         request_token = set_request_id(request_id)

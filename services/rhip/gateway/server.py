@@ -144,6 +144,7 @@ def build_gateway(
             access_log=access_log,
             observer=metrics.server("gateway-http", settings.grpc_workers),
             cors=Cors(settings.gateway_cors_origins),
+            console_dir=settings.gateway_console_dir,
         )
         if settings.gateway_http_listen
         else None
