@@ -33,8 +33,8 @@ from google.rpc import error_details_pb2, status_pb2  # noqa: F401  (details rea
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
-from rhip.gateway.cors import Cors
 from rhip.gateway.console import CONSOLE_PREFIX, Console
+from rhip.gateway.cors import Cors
 from rhip.gateway.http_rules import Binding, Router, bindings
 from rhip.gateway.proxy import ERROR_DOMAIN, REGION_HEADER, CellProxy
 from rhip.gateway.reference import DOCS_PREFIX, SECURITY_HEADERS, Reference
