@@ -36,6 +36,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -293,19 +294,27 @@ class LinkRepository:
         run the worker (SQLite writers are serial already)."""
         query = select(_CUR.c.seq).where(_CUR.c.cell == cell).with_for_update()
         seq = self.s.execute(query).scalar()
-        if seq is None:  # a first change of the cell: a racing insert fails and is retried
-            self.s.execute(insert(_CUR).values(cell=cell, seq=0, update_time=now))
-            return 0
-        return int(seq)
+        if seq is None:  # a first change of the cell
+            self._first_cursor(cell, now)
+            seq = self.s.execute(query).scalar()
+        return int(seq or 0)
+
+    def _first_cursor(self, cell: str, now: datetime) -> None:
+        """The cell's cursor row at 0; a racing first insert (another replica, or a pass run
+        beside the worker) already wrote it, and its row is then the one to lock."""
+        try:
+            with self.s.begin_nested():
+                self.s.execute(insert(_CUR).values(cell=cell, seq=0, update_time=now))
+        except IntegrityError:
+            pass
 
     def set_cursor(self, cell: str, seq: int, now: datetime) -> None:
         if self.s.execute(select(_CUR.c.cell).where(_CUR.c.cell == cell)).first() is None:
-            self.s.execute(insert(_CUR).values(cell=cell, seq=seq, update_time=now))
-        else:
-            self.s.execute(
-                update(_CUR).where(_CUR.c.cell == cell, _CUR.c.seq < seq)
-                .values(seq=seq, update_time=now)
-            )  # fmt: skip
+            self._first_cursor(cell, now)
+        self.s.execute(
+            update(_CUR).where(_CUR.c.cell == cell, _CUR.c.seq < seq)
+            .values(seq=seq, update_time=now)
+        )  # fmt: skip
 
     # -- this cell's feed, for a linked cell -------------------------------------------------
     def changes_for(self, cell: str, after: int, limit: int) -> tuple[list[ResidentChange], int]:
