@@ -55,16 +55,21 @@ def check_entry(e: SourceEntry, at: str, checks: Violations) -> TimelineEntry | 
     if not 0 < len(e.target) <= 120:
         checks.add(f"{at}.target", "must be 1–120 characters", "TARGET_FORMAT")
     paths = e.scope_paths
-    if not 0 < len(paths) <= MAX_SCOPES or any(
-        not p.startswith("/") or len(p) > 120 for p in paths
-    ):
-        checks.add(f"{at}.scope_paths", f"1–{MAX_SCOPES} paths like /320000/320300", "SCOPE_PATHS")
+    if not 0 < len(paths) <= MAX_SCOPES or not all(_path(p) for p in paths):
+        checks.add(
+            f"{at}.scope_paths", f"1–{MAX_SCOPES} paths like 86/32/3203/320311", "SCOPE_PATHS"
+        )
     if resident_id is None or tenant_id is None or e.occur_time is None or not paths:
         return None
     return TimelineEntry(
         e.event_id, resident_id, e.occur_time, e.source, e.kind, e.target, tenant_id,
         paths[0], e.read_method, paths,
     )  # fmt: skip
+
+
+def _path(p: str) -> bool:
+    """A scope path as the policy spells it: segments under the country, no empty one."""
+    return 0 < len(p) <= 120 and p.startswith("86") and "" not in p.split("/")
 
 
 class FeedUseCases(UseCaseBase):
