@@ -26,6 +26,7 @@ from rhip.api.identity.v1 import identity_service_pb2 as idpb
 from rhip.api.referral.v1 import referral_pb2 as rpb
 from rhip.api.referral.v1 import referral_service_pb2 as refpb
 from rhip.api.referral.v1 import referral_service_pb2_grpc
+from rhip.cell import build_cell
 from rhip.kit.outbox_delivery import DeliveryFailed, Message, OutboxDelivery
 from rhip.kit.tenancy import tenant_scope
 from support.cells import RunningCell, start_cell
@@ -237,3 +238,29 @@ def test_a_redelivery_writes_nothing_and_only_the_cell_writes(emr: Emr) -> None:
         grpc.StatusCode.INVALID_ARGUMENT,
         field="entries[0].read_method",
     )
+
+
+def test_emr_answers_the_feed_on_its_own_loopback_port(emr: Emr) -> None:
+    cell = emr.running.cell
+    assert "emr" in cell.internal  # the sources' sends never wait on the public pool
+    assert cell.part("archives").usecases.timeline and cell.part("referral").usecases.timeline
+
+
+def test_a_cell_without_emr_runs_no_timeline_delivery_and_queues_nothing(
+    tmp_path: Path, database_url: str, service_urls: dict[str, str]
+) -> None:
+    settings = make_settings(
+        tmp_path, database_url,
+        RHIP_ARCHIVES_DATABASE_URL=service_urls["archives"],
+        RHIP_REFERRAL_DATABASE_URL=f"sqlite:///{tmp_path / 'referral'}.db",
+        RHIP_CELL_CLIENT_ID=CELL_ID, RHIP_CELL_CLIENT_SECRET=CELL_SECRET,
+    )  # fmt: skip
+    cell = build_cell(settings, ("identity", "archives", "referral"))
+    try:
+        for service in ("archives", "referral"):
+            part = cell.part(service)
+            assert part.timeline is None and not part.usecases.timeline
+            assert not cell.built[service].outboxes
+        assert cell.part("referral").teleconsults.timeline is False
+    finally:
+        cell.stop(0)
