@@ -4,18 +4,19 @@ these). Same shape as servicer.py."""
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from rhip.api.emr.v1 import emr_internal_service_pb2 as ipb
 from rhip.api.emr.v1 import emr_internal_service_pb2_grpc
 from rhip.emr.timeline.feeds import SourceEntry
 from rhip.emr.usecases import EmrUseCases
+from rhip.kit.timestamps import from_timestamp
 
 INTERNAL_SERVICE_NAME = ipb.DESCRIPTOR.services_by_name["EmrInternalService"].full_name
 
 
-def _entry(e: ipb.SourceTimelineEntry) -> SourceEntry:
-    when = e.occur_time.ToDatetime(tzinfo=UTC) if e.HasField("occur_time") else None
+def _entry(e: ipb.SourceTimelineEntry, index: int) -> SourceEntry:
+    # A time outside the platform's range is INVALID_ARGUMENT, not a conversion fault.
+    field = f"entries[{index}].occur_time"
+    when = from_timestamp(e.occur_time, field) if e.HasField("occur_time") else None
     return SourceEntry(
         e.event_id, e.source, e.resident, when, e.kind, e.target, e.tenant,
         tuple(e.scope_paths), e.read_method,
@@ -27,5 +28,5 @@ class EmrInternalServicer(emr_internal_service_pb2_grpc.EmrInternalServiceServic
         self.uc = usecases
 
     def RecordTimelineEntries(self, request, context):
-        recorded = self.uc.record_entries([_entry(e) for e in request.entries])
+        recorded = self.uc.record_entries([_entry(e, i) for i, e in enumerate(request.entries)])
         return ipb.RecordTimelineEntriesResponse(recorded=recorded)

@@ -19,7 +19,7 @@ from rhip.emr.timeline.sources import MAX_ENTRIES, MAX_SCOPES, SOURCE_READS
 from rhip.emr.timeline.store import TimelineEntry
 from rhip.kit.authn import current_principal
 from rhip.kit.errors import PermissionDenied, Violations
-from rhip.kit.requests import parse_resource_name
+from rhip.kit.requests import check_no_controls, parse_resource_name
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,11 @@ def check_entry(e: SourceEntry, at: str, checks: Violations) -> TimelineEntry | 
     tenant_id = checks.check(parse_resource_name, e.tenant, "tenants", f"{at}.tenant")
     if e.occur_time is None:
         checks.add(f"{at}.occur_time", "is required", "OCCUR_TIME_REQUIRED")
+    for name, text in (
+        ("event_id", e.event_id), ("kind", e.kind), ("target", e.target), ("source", e.source),
+        ("read_method", e.read_method), *(("scope_paths", p) for p in e.scope_paths),
+    ):  # fmt: skip
+        checks.check(check_no_controls, text, f"{at}.{name}")
     if not 0 < len(e.event_id) <= 36:
         checks.add(f"{at}.event_id", "must be 1–36 characters", "EVENT_ID_FORMAT")
     reads = SOURCE_READS.get(e.source)
