@@ -238,6 +238,15 @@ def test_a_redelivery_writes_nothing_and_only_the_cell_writes(emr: Emr) -> None:
         grpc.StatusCode.INVALID_ARGUMENT,
         field="entries[0].read_method",
     )
+    long = _entry(emr, str(uuid.uuid4()), "86/32")
+    long.resident = "residents/" + "9" * 5000
+    expect_error(
+        lambda: stub.RecordTimelineEntries(
+            ipb.RecordTimelineEntriesRequest(entries=[long]), metadata=md
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="entries[0].resident",
+    )
 
 
 def test_emr_answers_the_feed_on_its_own_loopback_port(emr: Emr) -> None:

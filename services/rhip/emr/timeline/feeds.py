@@ -41,6 +41,9 @@ def check_entry(e: SourceEntry, at: str, checks: Violations) -> TimelineEntry | 
     """One entry from another service as an index entry; violations under ``at``."""
     resident_id = checks.check(parse_resource_name, e.resident, "residents", f"{at}.resident")
     tenant_id = checks.check(parse_resource_name, e.tenant, "tenants", f"{at}.tenant")
+    for name, value in (("resident", resident_id), ("tenant", tenant_id)):
+        if value is not None and len(value) > 36:  # the index's id columns
+            checks.add(f"{at}.{name}", "the id must be at most 36 characters", "ID_FORMAT")
     if e.occur_time is None:
         checks.add(f"{at}.occur_time", "is required", "OCCUR_TIME_REQUIRED")
     for name, text in (
