@@ -279,8 +279,9 @@ class RecordsStore(StoreBase):
             r = RECORDS.c
             keeper = self.s.execute(
                 select(r.resident_id, r.managing_tenant_id, r.scope_path).where(r.id == record_id)
-            ).one()
-            enqueue_record_event(self.s, record_id, tuple(keeper), kind, now, detail)
+            ).first()
+            if keeper is not None:  # the feed never fails the business write it follows
+                enqueue_record_event(self.s, record_id, tuple(keeper), kind, now, detail)
 
     def history(self, record_id: str, page: Page) -> tuple[list[ResourceEvent], str]:
         return HISTORY.page(self.s, record_id, page)
