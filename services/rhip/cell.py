@@ -259,6 +259,7 @@ def _build_services(
                 address_of,
                 _first_authorizer(built),
                 dict(built),
+                tuple(names),
             )
             built[name] = registry.modules[name].build(context)
     except BaseException:

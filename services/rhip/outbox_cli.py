@@ -2,7 +2,8 @@
 cell's service databases: what is waiting, what was given up on, what is late, and replay.
 
 Every service database has the outbox tables (a kit migration); a service that enqueues
-(mch, for the national birth-certificate system) delivers them in the running cell. These
+(mch, for the national birth-certificate system; archives and referral, stream
+``timeline``, for emr's lifetime timeline) delivers them in the running cell. These
 commands run against the databases of ``RHIP_*`` like the cell, and may run while it serves:
 a replayed event is picked up by the cell's worker at its next pass. Payloads are never
 printed (they carry personal data); events are named by id, stream, key and kind.

@@ -119,6 +119,13 @@ def test_registry_refuses_unknown_services_and_modules_before_their_requirements
         Registry([skeleton])
 
 
+def test_a_service_called_by_one_built_before_it_gets_a_loopback_port_too() -> None:
+    # archives and referral feed emr's timeline (calls_later), emr requires both.
+    assert "emr" in REGISTRY.required_in_process(("identity", "archives", "referral", "emr"))
+    assert "emr" not in REGISTRY.required_in_process(("identity", "emr"))
+    assert REGISTRY.required_in_process(("identity", "archives")) == ("identity",)
+
+
 def test_the_registry_serves_every_api_and_the_chart_lists_the_same_services() -> None:
     # Every API is either a cell's (served by a registry module) or named a platform API
     # (served by the gateway process itself: the resident locator); never both, never neither.

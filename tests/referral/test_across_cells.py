@@ -7,6 +7,7 @@ died after the other side committed), the retry ends in one consistent state on 
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -18,6 +19,8 @@ from referral.conftest import outward, return_form
 from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.api.archives.v1 import health_record_pb2 as rec
+from rhip.api.emr.v1 import emr_service_pb2 as epb
+from rhip.api.emr.v1 import emr_service_pb2_grpc
 from rhip.api.identity.v1 import identity_service_pb2 as ipb
 from rhip.api.identity.v1 import identity_service_pb2_grpc
 from rhip.api.referral.v1 import referral_pb2 as rpb
@@ -188,6 +191,25 @@ def test_a_xuzhou_village_clinic_refers_up_to_zaozhuang_and_back(two_cells: TwoC
             lambda md=md: api.GetReferral(pb.GetReferralRequest(name=sent.name), metadata=md),
             grpc.StatusCode.PERMISSION_DENIED,
         )
+
+    # The resident's timeline in Xuzhou shows every move once, the hospital's relayed ones too
+    # (#16: referral's timeline feed, the relayed move included).
+    moves = ["CLOSED", "RETURNED", "IN_CARE", "ACCEPTED", "SUBMITTED"]
+    _wait_for_timeline(t, resident, xz, [f"REFERRAL_{m}" for m in moves])
+
+
+def _wait_for_timeline(t: TwoCells, resident: str, md, wanted: list[str]) -> None:  # type: ignore[no-untyped-def]
+    timeline = emr_service_pb2_grpc.EmrServiceStub(t.channel)
+    deadline = time.monotonic() + 30
+    while True:
+        entries = timeline.ListTimeline(
+            epb.ListTimelineRequest(parent=resident, page_size=100), metadata=md, timeout=TIMEOUT
+        ).entries
+        kinds = [e.kind for e in entries if e.source == "referral"]
+        if kinds == wanted or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert kinds == wanted
 
 
 def test_a_submission_the_receiving_cell_refuses_is_not_sent(two_cells: TwoCells) -> None:

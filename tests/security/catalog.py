@@ -47,6 +47,7 @@ TEL = "rhip.api.referral.v1.TeleconsultationService."
 QUA = "rhip.api.identity.v1.QualificationService."
 MCH = "rhip.api.mch.v1.MchService."
 EMR = "rhip.api.emr.v1.EmrService."
+EMR_INTERNAL = "rhip.api.emr.v1.EmrInternalService."
 LOC = "rhip.api.locator.v1.LocatorService."
 ID_PEER = "rhip.api.identity.v1.IdentityPeerService."
 
@@ -231,6 +232,8 @@ RULES: dict[str, Rule] = {
     EMR + "RevokeConsent": _r("write", "name:consent"),
     EMR + "ReviewBreakGlassAccess": _r("write", "name:break_glass"),
     EMR + "StartBreakGlass": _r("write", "parent:resident"),
+    # emr: the timeline entries archives and referral deliver (this cell's own account only)
+    EMR_INTERNAL + "RecordTimelineEntries": _r("cell"),
     # the platform's resident locator (served by the gateway itself): cell accounts only
     LOC + "ClaimOpenRecord": _r("cell"),
     LOC + "ReleaseOpenRecord": _r("cell"),

@@ -115,6 +115,8 @@ def _with(valid: Message, path: str, setter: Any) -> Message:
     target = message
     for part in parents:
         target = getattr(target, part)
+        if not hasattr(target, "DESCRIPTOR"):  # a repeated message field: its first item
+            target = target[0] if len(target) else target.add()
     setter(target, last)
     return message
 

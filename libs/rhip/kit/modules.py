@@ -65,6 +65,12 @@ class CellContext:
     address_of: Callable[[str], str]  # where a required service answers, once the cell serves
     authorizer: Authorizer | None  # the cell's, when a service built before holds it
     built: Mapping[str, Built]  # the modules built before this one
+    # Every service this cell process runs, built or not yet: a service that calls one built
+    # after it (archives and referral feed emr's timeline) knows whether it will be there.
+    services: tuple[str, ...] = ()
+
+    def runs(self, service: str) -> bool:
+        return service in self.services
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,9 @@ class ServiceModule:
     build: Callable[[CellContext], Built]
     migrate: Callable[[Settings], None]
     requires: tuple[str, ...] = ()  # services this one calls
+    # Services this one calls when the cell runs them, built after it because they require it
+    # (archives and referral feed emr's timeline index). Looked up lazily, at call time.
+    calls_later: tuple[str, ...] = ()
     # Demo data for this service (development only), run in registry order once the cell
     # listens but before it reports SERVING; returns a line for the operator, or None.
     seed_demo: Callable[[Mapping[str, Built], Settings], str | None] | None = None
@@ -122,6 +131,8 @@ class Registry:
 
     def required_in_process(self, names: Sequence[str]) -> tuple[str, ...]:
         """The services among ``names`` that another service among them calls."""
-        return tuple(
-            n for n in names if any(n in self.modules[m].requires for m in names if m != n)
-        )
+
+        def calls(m: str) -> tuple[str, ...]:
+            return self.modules[m].requires + self.modules[m].calls_later
+
+        return tuple(n for n in names if any(n in calls(m) for m in names if m != n))

@@ -41,7 +41,10 @@ class UseCaseBase:
         cells: OtherCells | None = None,
         issuer: str = "",
         escalate_after_days: int = ArchivesSettings.transfer_escalation_days,
+        timeline: bool = False,
     ) -> None:
+        # The record history also feeds emr's timeline index (the cell runs emr).
+        self.timeline = timeline
         self.escalate_after_days = escalate_after_days
         self.cells = cells
         # The platform's resident locator, when the cell has a gateway and a cell account.
@@ -59,7 +62,7 @@ class UseCaseBase:
     @contextmanager
     def _unit(self, *, durable: bool = True) -> Iterator[ArchivesRepository]:
         with self.db.transaction(durable=durable) as tx:
-            yield ArchivesRepository(tx)
+            yield ArchivesRepository(tx, timeline=self.timeline)
 
     def search_audit(
         self, parent: str, where: AuditFilter, page: Page

@@ -9,10 +9,18 @@ from rhip.archives.records.store import RecordsStore
 from rhip.archives.teams.store import TeamsStore
 from rhip.archives.transfers.bundle import BundleStore
 from rhip.archives.transfers.store import TransfersStore
+from sqlalchemy import Connection
 
 
 class ArchivesRepository(
     RecordsStore, FollowUpsStore, TeamsStore, QualityStore, TransfersStore, BundleStore
 ):
     """One object for a unit of work: a use case touching a record, its plans and its
-    transfer in one transaction reaches them all here."""
+    transfer in one transaction reaches them all here.
+
+    ``timeline``: the record history also goes to emr's timeline index (records/timeline.py),
+    when the cell runs emr; off, nothing is queued that no one would deliver."""
+
+    def __init__(self, connection: Connection, *, timeline: bool = False) -> None:
+        super().__init__(connection)
+        self.timeline = timeline

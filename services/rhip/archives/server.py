@@ -30,7 +30,9 @@ from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
+from rhip.kit.outbox_delivery import OutboxDelivery
 from rhip.kit.server import ServiceSpec
+from rhip.kit.timeline_feed import cell_timeline_delivery
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +53,13 @@ class ArchivesService:
     resident_events: ResidentEventsConsumer | None = None
     # Withdraws cross-cell requests the source never acknowledged; None without cross-cell.
     sweeper: TransferSweeper | None = None
+    # Delivers the record history to emr's timeline index; None when the cell runs no emr.
+    timeline: OutboxDelivery | None = None
 
     @property
-    def workers(self) -> list[ResidentEventsConsumer | TransferSweeper]:
+    def workers(self) -> list[ResidentEventsConsumer | TransferSweeper | OutboxDelivery]:
         """The background work the cell starts once it serves (identity's address is known)."""
-        return [w for w in (self.resident_events, self.sweeper) if w is not None]
+        return [w for w in (self.resident_events, self.sweeper, self.timeline) if w is not None]
 
     def close(self) -> None:
         for worker in self.workers:  # stopped by the cell already; stopping again is a no-op
@@ -89,9 +93,12 @@ def build_archives(
     identity_address: Callable[[], str],
     peers: ChannelPool,
     authorizer: Authorizer | None = None,
+    emr_address: Callable[[], str] | None = None,
 ) -> ArchivesService:
     """``authorizer``: the identity service's, when both run in this process; otherwise
-    archives reads the cell's policy from the identity database itself."""
+    archives reads the cell's policy from the identity database itself. ``emr_address``: where
+    the cell's emr answers (asked at each send), when the cell runs emr: the record history
+    then feeds its timeline index."""
     options = load_archives_settings(settings.env)  # a bad value fails before anything starts
     db = Database.connect(settings.database_url("archives"), pool_size=settings.grpc_workers)
     bring_schema_up_to_date(db)
@@ -107,6 +114,9 @@ def build_archives(
         elderly_age=options.elderly_age,
         elderly_bp_target=BloodPressure(systolic, diastolic),
     )
+    timeline = cell_timeline_delivery(
+        settings, db, identity_address, emr_address, peers, "archives-timeline"
+    )
     usecases = ArchivesUseCases(
         settings.cell,
         db,
@@ -116,6 +126,7 @@ def build_archives(
         cells=OtherCells(settings, identity_address, peers),
         issuer=settings.issuer,
         escalate_after_days=options.transfer_escalation_days,
+        timeline=timeline is not None,
     )
     sweeper = None
     if usecases.cells is not None and usecases.cells.configured:
@@ -151,9 +162,11 @@ def build_archives(
     return ArchivesService(
         db, authorizer, owns, usecases, specs, policy_db,
         resident_events=_resident_events(
-            settings, options, db, identity_address, peers, usecases.locator
+            settings, options, db, identity_address, peers, usecases.locator,
+            timeline=timeline is not None,
         ),
         sweeper=sweeper,
+        timeline=timeline,
     )  # fmt: skip
 
 
@@ -164,6 +177,8 @@ def _resident_events(
     identity_address: Callable[[], str],
     peers: ChannelPool,
     locator: LocatorClient | None = None,
+    *,
+    timeline: bool = False,
 ) -> ResidentEventsConsumer | None:
     feed = ResidentFeed(settings, identity_address, peers)
     if not feed.configured:
@@ -173,5 +188,7 @@ def _resident_events(
         )
         return None
     return ResidentEventsConsumer(
-        ResidentEvents(db, locator=locator), feed, options.resident_events_interval_seconds
+        ResidentEvents(db, locator=locator, timeline=timeline),
+        feed,
+        options.resident_events_interval_seconds,
     )

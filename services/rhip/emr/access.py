@@ -61,6 +61,8 @@ class UseCaseBase:
         self.options = options or EmrSettings()
         self.clock = clock
         self.cell_path = region_path(cell)
+        # Who issues this cell's own tokens (as Settings.issuer): the cell account's calls.
+        self.issuer = f"rhip-identity/{cell}"
         self.parents = ListParents(authorizer, self.cell_path)
 
     @contextmanager

@@ -8,6 +8,8 @@ from __future__ import annotations
 from rhip.kit.authz import Rule, permission_rule
 
 EMR = "rhip.api.emr.v1.EmrService/"
+# What the other services of this cell call (archives and referral, as the cell's account).
+EMR_INTERNAL = "rhip.api.emr.v1.EmrInternalService/"
 CATALOG_PREFIX = "rhip.api.emr."
 
 
@@ -60,6 +62,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "ListBreakGlassAccesses",
         "SearchAuditEvents",
     ),
+    # The cell's own account, for the cell's archives and referral services: their timeline
+    # entries, from their outboxes (timeline/feeds.py; the use case also requires this cell's
+    # issuer).
+    "cell": (EMR_INTERNAL + "RecordTimelineEntries",),
 }
 
 

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rhip.api.emr.v1 import emr_service_pb2_grpc
+from rhip.api.emr.v1 import emr_internal_service_pb2_grpc, emr_service_pb2_grpc
 from rhip.emr.care import CareRelationships
 from rhip.emr.clients import ArchivesClient, IdentityClient
+from rhip.emr.internal_servicer import INTERNAL_SERVICE_NAME, EmrInternalServicer
 from rhip.emr.servicer import PUBLIC_METHODS, SERVICE_NAME, EmrServicer
 from rhip.emr.settings import load_emr_settings
 from rhip.emr.usecases import EmrUseCases, sync_role_catalog
@@ -84,6 +85,7 @@ def build_emr(
         options,
     )
     servicer = EmrServicer(usecases)
+    internal_servicer = EmrInternalServicer(usecases)
     specs = [
         ServiceSpec(
             full_name=SERVICE_NAME,
@@ -91,6 +93,14 @@ def build_emr(
                 servicer, server
             ),
             public_methods=PUBLIC_METHODS,
-        )
+        ),
+        ServiceSpec(
+            full_name=INTERNAL_SERVICE_NAME,
+            register=lambda server: (
+                emr_internal_service_pb2_grpc.add_EmrInternalServiceServicer_to_server(
+                    internal_servicer, server
+                )
+            ),
+        ),
     ]
     return EmrService(db, authorizer, owns, usecases, specs, policy_db)

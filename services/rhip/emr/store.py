@@ -120,6 +120,16 @@ timeline = Table(
     Column("tenant_id", String(36)),
     Column("scope_path", String(120)),
     Column("sort_key", String(64)),
+    # The source's read method whose permission shows the entry; empty for emr's documents.
+    Column("read_method", String(120)),
+)
+
+# The scope paths that may read a source's entry at its source (one row each).
+timeline_scope = Table(
+    "emr_timeline_scope",
+    metadata,
+    Column("entry_id", String(64), primary_key=True),
+    Column("scope_path", String(120), primary_key=True),
 )
 
 

@@ -1,6 +1,6 @@
 """The referral service as a module of a cell (rhip.kit.modules): it calls identity (the
 resident, the receiving institution) and archives (the record snapshot, the follow-up task
-of a return)."""
+of a return), and, when the cell runs emr, delivers its moves to emr's timeline index."""
 
 from __future__ import annotations
 
@@ -17,16 +17,20 @@ def build(context: CellContext) -> Built:
         context.peers,
         context.secret,
         context.authorizer,
+        # emr is built after referral (it requires referral): its address is asked at each
+        # send. A cell without emr feeds no timeline and runs no delivery.
+        (lambda: context.address_of("emr")) if context.runs("emr") else None,
     )
     return Built(
         referral.specs,
         databases={"referral": referral.db},
         workers=referral.workers,
+        outboxes={"referral-timeline": referral.timeline} if referral.timeline else {},
         close=referral.close,
         parts=referral,
     )
 
 
 MODULE = ServiceModule(
-    "referral", build, migrate_referral, requires=("identity", "archives")
+    "referral", build, migrate_referral, requires=("identity", "archives"), calls_later=("emr",)
 ).with_demo(seed_referral_demo, referral_demo_hints)

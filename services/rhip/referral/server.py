@@ -16,7 +16,9 @@ from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
+from rhip.kit.outbox_delivery import OutboxDelivery
 from rhip.kit.server import ServiceSpec
+from rhip.kit.timeline_feed import cell_timeline_delivery
 from rhip.referral.clients import Peers
 from rhip.referral.peer_servicer import PEER_SERVICE_NAME, ReferralPeerServicer
 from rhip.referral.referrals.suggestions import Suggestions
@@ -46,10 +48,12 @@ class ReferralService:
     policy_db: Database | None = None
     # Opens referral drafts for archives' referral tasks; None without a cell account.
     suggestions: Suggestions | None = None
+    # Delivers the moves to emr's timeline index; None when the cell runs no emr.
+    timeline: OutboxDelivery | None = None
 
     @property
-    def workers(self) -> list[Suggestions]:
-        return [self.suggestions] if self.suggestions is not None else []
+    def workers(self) -> list[Suggestions | OutboxDelivery]:
+        return [w for w in (self.suggestions, self.timeline) if w is not None]
 
     def close(self) -> None:
         for worker in self.workers:
@@ -76,9 +80,12 @@ def build_referral(
     peers: ChannelPool,
     secret: Callable[[], bytes],
     authorizer: Authorizer | None = None,
+    emr_address: Callable[[], str] | None = None,
 ) -> ReferralService:
     """``authorizer``: the identity service's when both run in this process; otherwise the
-    cell's policy is read from the identity database."""
+    cell's policy is read from the identity database. ``emr_address``: where the cell's emr
+    answers (asked at each send), when the cell runs emr: every move then feeds its timeline
+    index."""
     limits = load_referral_settings(settings.env)  # a bad value fails before anything starts
     recording_days = load_recording_days(settings.env)
     practice_years = load_practice_years(settings.env)
@@ -93,10 +100,16 @@ def build_referral(
         authorizer.start()
     authorizer.sync_catalog(CATALOG_PREFIX, permission_rules())
     clients = Peers(settings, identity_address, archives_address, peers)
-    usecases = Referrals(settings.cell, db, authorizer, clients, limits, issuer=settings.issuer)
+    timeline = cell_timeline_delivery(
+        settings, db, identity_address, emr_address, peers, "referral-timeline"
+    )
+    usecases = Referrals(
+        settings.cell, db, authorizer, clients, limits, issuer=settings.issuer,
+        timeline=timeline is not None,
+    )  # fmt: skip
     teleconsults = TeleconsultUseCases(
         settings.cell, db, authorizer, clients, ReportSigner(secret()), recording_days,
-        practice_years=practice_years,
+        practice_years=practice_years, timeline=timeline is not None,
     )  # fmt: skip
     servicer = ReferralServicer(usecases)
     peer_servicer = ReferralPeerServicer(usecases)
@@ -131,5 +144,5 @@ def build_referral(
     if settings.cell_client_id and settings.cell_client_secret:
         suggestions = Suggestions(usecases, settings.cell, interval)
     return ReferralService(
-        db, authorizer, owns, usecases, teleconsults, specs, policy_db, suggestions
+        db, authorizer, owns, usecases, teleconsults, specs, policy_db, suggestions, timeline
     )

@@ -176,6 +176,7 @@ class FollowUpUseCases(UseCaseBase):
             repo.record(
                 record.record_id, "FOLLOW_UP", principal.subject, now, program=visit.program.value,
                 classification=result.classification.value, referral=result.referral_suggested,
+                follow_up=stored.follow_up_id,
             )  # fmt: skip
             self._audit(
                 repo,

@@ -21,6 +21,7 @@ from rhip.archives.records.domain import (
     TerminationReason,
     missing_items,
 )
+from rhip.archives.records.timeline import enqueue_record_event, on_timeline
 from rhip.archives.store import Base, StoreBase
 from rhip.kit.db import utc
 from rhip.kit.history import EventHistory, ResourceEvent
@@ -266,10 +267,21 @@ class RecordsStore(StoreBase):
         return serial
 
     # -- history -------------------------------------------------------------------------------
+    # Whether the history also feeds emr's timeline index (the cell runs emr); the
+    # repository sets it (ArchivesRepository).
+    timeline = False
+
     def record(
         self, record_id: str, kind: str, actor: str, now: datetime, **detail: object
     ) -> None:
         HISTORY.append(self.s, record_id, kind, actor, now, detail)
+        if self.timeline and on_timeline(kind):
+            r = RECORDS.c
+            keeper = self.s.execute(
+                select(r.resident_id, r.managing_tenant_id, r.scope_path).where(r.id == record_id)
+            ).first()
+            if keeper is not None:  # the feed never fails the business write it follows
+                enqueue_record_event(self.s, record_id, tuple(keeper), kind, now, detail)
 
     def history(self, record_id: str, page: Page) -> tuple[list[ResourceEvent], str]:
         return HISTORY.page(self.s, record_id, page)

@@ -49,8 +49,11 @@ class ResidentEvents:
         db: Database,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         locator: LocatorClient | None = None,
+        timeline: bool = False,
     ):
         self.db = db
+        # A death or merge in a record's history also reaches emr's timeline index.
+        self.timeline = timeline
         self.clock = clock
         # The platform's resident locator: a record a death terminated is no longer open.
         self.locator = locator
@@ -75,7 +78,7 @@ class ResidentEvents:
             if events.was_applied(change.sequence):
                 outcome = "already applied (ledger)"
             else:
-                records = ArchivesRepository(tx)
+                records = ArchivesRepository(tx, timeline=self.timeline)
                 handler = {
                     "DECEASED": self._death,
                     "MERGED": self._merge,

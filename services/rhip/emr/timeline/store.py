@@ -1,15 +1,24 @@
-"""The timeline index: one row per event of a resident's life, ordered by time (SQL)."""
+"""The timeline index: one row per event of a resident's life, ordered by time (SQL).
+
+emr's own documents are read by emr's rules (the caller's scopes, the kinds its basis opens).
+The other services' entries (archives, referral: RecordTimelineEntries) carry their source's
+read method and the scope paths that may read them there; a caller sees such an entry only
+where the shared policy gives it that read method at one of those paths — the same answer the
+source would give, decided in the same indexed read."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rhip.emr.documents.domain import DocumentKind
 from rhip.emr.documents.store import readable
-from rhip.emr.store import StoreBase, at, timeline
-from sqlalchemy import insert, select
+from rhip.emr.store import StoreBase, at, timeline, timeline_scope
+from rhip.kit.scopes import within_scopes
+from sqlalchemy import and_, exists, false, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 
 @dataclass(frozen=True)
@@ -17,15 +26,24 @@ class TimelineEntry:
     entry_id: str
     resident_id: str
     occur_time: datetime
-    source: str  # the service: emr (archives, mch, referral: from their feeds)
+    source: str  # the service: emr, or archives/referral from their outboxes
     kind: str
     target: str
     tenant_id: str
-    scope_path: str
+    scope_path: str  # the owner's scope at the source
+    # Another service's entry: the read method that shows it there, and every scope path that
+    # may read it there (scope_path among them). Empty for emr's documents.
+    read_method: str = ""
+    scope_paths: tuple[str, ...] = ()
 
 
 def _key(when: datetime, entry_id: str) -> str:
     return f"{at(when).strftime('%Y%m%d%H%M%S%f')}|{entry_id}"
+
+
+def _insert(conn: Any, table: Any) -> Any:
+    # ON CONFLICT DO NOTHING, not a unique violation: a redelivery must not abort the batch.
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 class TimelineStore(StoreBase):
@@ -34,9 +52,34 @@ class TimelineStore(StoreBase):
             insert(timeline).values(
                 id=e.entry_id, resident_id=e.resident_id, occur_time=e.occur_time,
                 source=e.source, kind=e.kind, target=e.target, tenant_id=e.tenant_id,
-                scope_path=e.scope_path, sort_key=_key(e.occur_time, e.entry_id),
+                scope_path=e.scope_path, sort_key=_key(e.occur_time, e.entry_id), read_method="",
             )
         )  # fmt: skip
+
+    def add_source_entry(self, e: TimelineEntry) -> bool:
+        """Another service's entry, once: False (and nothing written) when its id is known."""
+        added = self.s.execute(
+            _insert(self.s, timeline)
+            .values(
+                id=e.entry_id,
+                resident_id=e.resident_id,
+                occur_time=e.occur_time,
+                source=e.source,
+                kind=e.kind,
+                target=e.target,
+                tenant_id=e.tenant_id,
+                scope_path=e.scope_path,
+                sort_key=_key(e.occur_time, e.entry_id),
+                read_method=e.read_method,
+            )
+            .on_conflict_do_nothing(index_elements=[timeline.c.id])
+            .returning(timeline.c.id)
+        ).first()
+        if added is None:
+            return False
+        for path in dict.fromkeys(e.scope_paths):
+            self.s.execute(insert(timeline_scope).values(entry_id=e.entry_id, scope_path=path))
+        return True
 
     def entries(
         self,
@@ -45,13 +88,30 @@ class TimelineStore(StoreBase):
         open_kinds: Collection[DocumentKind] | None,
         after: str | None,
         limit: int,
+        source_scopes: Mapping[str, Sequence[str]] | None = None,
     ) -> tuple[list[TimelineEntry], str | None]:
-        """Newest first: entries ``scopes`` own and entries of ``open_kinds`` (the caller's
-        basis; None: all). Returns the entries and the last sort key."""
+        """Newest first: emr's entries ``scopes`` own and those of ``open_kinds`` (the caller's
+        basis; None: all), and the other services' entries whose read method the caller holds
+        at one of their scope paths (``source_scopes``: read method → the caller's scopes for
+        it; a method missing there shows nothing). Returns the entries and the last sort key."""
         t = timeline.c
-        query = select(timeline).where(t.resident_id == resident_id)
+        own = t.read_method == ""
         if open_kinds is not None:
-            query = query.where(readable(t.scope_path, t.kind, scopes, open_kinds))
+            own = and_(own, readable(t.scope_path, t.kind, scopes, open_kinds))
+        shown = [own]
+        for method, held in sorted((source_scopes or {}).items()):
+            if not held:
+                continue
+            ts = timeline_scope.c
+            shown.append(
+                and_(
+                    t.read_method == method,
+                    exists().where(ts.entry_id == t.id, within_scopes(ts.scope_path, held)),
+                )
+            )
+        query = select(timeline).where(
+            t.resident_id == resident_id, or_(*shown) if shown else false()
+        )
         if after:
             query = query.where(t.sort_key < after)
         rows = list(self.s.execute(query.order_by(t.sort_key.desc()).limit(limit)))
@@ -65,6 +125,7 @@ class TimelineStore(StoreBase):
                 r.target,
                 r.tenant_id,
                 r.scope_path,
+                r.read_method or "",
             )
             for r in rows
         ]

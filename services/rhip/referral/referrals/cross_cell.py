@@ -25,6 +25,7 @@ from rhip.referral.referrals.domain import (
     State,
 )
 from rhip.referral.referrals.moves import MoveUseCases
+from rhip.referral.timeline import enqueue_referral_move
 
 
 class CrossCellReferrals(MoveUseCases):
@@ -144,5 +145,7 @@ class CrossCellReferrals(MoveUseCases):
                 peer_region=referral.peer_region,
             )  # fmt: skip
             moved = repo.get(referral_id)
+            if self.timeline and moved is not None:  # the other side's move, on this timeline
+                enqueue_referral_move(repo.s, moved, target.value, now)
         assert moved is not None
         return moved

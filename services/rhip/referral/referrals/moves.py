@@ -21,6 +21,7 @@ from rhip.referral.referrals.domain import (
     State,
 )
 from rhip.referral.referrals.usecases import ReferralUseCases
+from rhip.referral.timeline import enqueue_referral_move
 
 # UpdateReferral's mask paths → the Draft field each replaces ("consent": all three).
 
@@ -64,6 +65,8 @@ class MoveUseCases(ReferralUseCases):
             repo.move(referral, target, principal.subject, now, reason, deadline, **changes)
             self._audit(repo, f"referral.{action.value}", referral, state=target.value)
             moved = repo.get(referral.referral_id)
+            if self.timeline and moved is not None:  # as moved: a submission sets the keeper
+                enqueue_referral_move(repo.s, moved, target.value, now)
         assert moved is not None
         return moved
 

@@ -42,8 +42,11 @@ class ReferralUseCases:
         limits: domain.TimeLimits,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         issuer: str = "",
+        timeline: bool = False,
     ) -> None:
         self.issuer = issuer or f"rhip-identity/{cell}"
+        # Every move also goes to emr's timeline index (the cell runs emr; timeline.py).
+        self.timeline = timeline
         self.db = db
         self.authz = authorizer
         self.peers = peers

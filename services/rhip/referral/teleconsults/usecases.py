@@ -31,6 +31,7 @@ from rhip.referral.clients import Peers, TenantFacts
 from rhip.referral.teleconsults import domain
 from rhip.referral.teleconsults.domain import Agreement, Teleconsultation, TState
 from rhip.referral.teleconsults.store import TeleconsultStore
+from rhip.referral.timeline import enqueue_teleconsultation_move
 
 TELE = "rhip.api.referral.v1.TeleconsultationService/"
 AUDIT = "_audit"  # what a move's work adds to its audit event (not a column)
@@ -62,7 +63,10 @@ class TeleconsultUseCases:
         recording_days: int = domain.MIN_RECORDING_DAYS,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         practice_years: int = domain.MIN_PRACTICE_YEARS,
+        timeline: bool = False,
     ) -> None:
+        # Every request and move also goes to emr's timeline index (the cell runs emr).
+        self.timeline = timeline
         self.db, self.authz, self.peers, self.signer = db, authorizer, peers, signer
         self.recording_days = recording_days
         self.practice_years = practice_years
@@ -172,6 +176,8 @@ class TeleconsultUseCases:
                 on_file, TState.REQUESTED, now, now,
             )  # fmt: skip
             repo.add(t, key)
+            if self.timeline:
+                enqueue_teleconsultation_move(repo.s, t, t.state.value, now)
             self._event(repo, "teleconsult.request", f"teleconsultations/{t.teleconsultation_id}", inviting_scope, resident=resident_id)  # fmt: skip
             stored = repo.get(t.teleconsultation_id)
         assert stored is not None
@@ -234,6 +240,8 @@ class TeleconsultUseCases:
             changes = work(t, now) if work else {}
             detail = cast(dict[str, object], changes.pop(AUDIT, {}))
             repo.update(t.teleconsultation_id, state=target, update_time=now, **changes)
+            if self.timeline:
+                enqueue_teleconsultation_move(repo.s, t, target.value, now)
             self._event(repo, f"teleconsult.{move}", name, t.inviting_scope, "OK", resident=t.resident_id, state=target.value, **detail)  # fmt: skip
             moved = repo.get(t.teleconsultation_id)
         assert moved is not None

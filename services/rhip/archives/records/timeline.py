@@ -1,0 +1,58 @@
+"""A record's history event on the resident's lifetime timeline (emr's index): every entry of
+the history (created, basic information, check-ups, follow-ups, plans, contracts, transfers…)
+is queued for emr in the same transaction (rhip.kit.timeline_feed), shown there to whoever may
+read the record here (GetHealthRecord at its scope).
+
+The referral moves archives writes into the history (``REFERRAL_*``) are left out: the
+referral service publishes them itself, under the referral's own read rule, so they would
+appear twice."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from rhip.kit.timeline_feed import enqueue_entry
+from sqlalchemy import Connection
+
+SOURCE = "archives"
+READ_METHOD = "rhip.api.archives.v1.ArchivesService/GetHealthRecord"
+# Which history detail names a sub-resource, and its collection in the record's name.
+SUB_RESOURCES = (("check_up", "checkUps"), ("follow_up", "followUps"))
+
+
+def target_of(record_id: str, detail: Mapping[str, object]) -> str:
+    """The resource the entry points to: the check-up or follow-up when there is one."""
+    for key, collection in SUB_RESOURCES:
+        if detail.get(key):
+            return f"healthRecords/{record_id}/{collection}/{detail[key]}"
+    return f"healthRecords/{record_id}"
+
+
+def on_timeline(kind: str) -> bool:
+    """Whether a history event of this kind goes to the timeline."""
+    return not kind.startswith("REFERRAL_")
+
+
+def enqueue_record_event(
+    conn: Connection,
+    record_id: str,
+    keeper: tuple[str, str, str],
+    kind: str,
+    now: datetime,
+    detail: Mapping[str, object],
+) -> None:
+    """Queue the event for emr. ``keeper``: the record's resident, managing tenant and scope
+    path as they stand in this transaction (a transfer's event carries the new keeper)."""
+    resident_id, tenant_id, scope_path = keeper
+    enqueue_entry(
+        conn,
+        source=SOURCE,
+        resident_id=resident_id,
+        occur_time=now,
+        kind=f"RECORD_{kind}",
+        target=target_of(record_id, detail),
+        tenant_id=tenant_id,
+        scope_paths=[scope_path],
+        read_method=READ_METHOD,
+    )

@@ -1,0 +1,32 @@
+"""EmrInternalService servicer: what the other services of this cell ask of emr (archives and
+referral, as the cell's own account, directly inside the cell; the gateway does not forward
+these). Same shape as servicer.py."""
+
+from __future__ import annotations
+
+from rhip.api.emr.v1 import emr_internal_service_pb2 as ipb
+from rhip.api.emr.v1 import emr_internal_service_pb2_grpc
+from rhip.emr.timeline.feeds import SourceEntry
+from rhip.emr.usecases import EmrUseCases
+from rhip.kit.timestamps import from_timestamp
+
+INTERNAL_SERVICE_NAME = ipb.DESCRIPTOR.services_by_name["EmrInternalService"].full_name
+
+
+def _entry(e: ipb.SourceTimelineEntry, index: int) -> SourceEntry:
+    # A time outside the platform's range is INVALID_ARGUMENT, not a conversion fault.
+    field = f"entries[{index}].occur_time"
+    when = from_timestamp(e.occur_time, field) if e.HasField("occur_time") else None
+    return SourceEntry(
+        e.event_id, e.source, e.resident, when, e.kind, e.target, e.tenant,
+        tuple(e.scope_paths), e.read_method,
+    )  # fmt: skip
+
+
+class EmrInternalServicer(emr_internal_service_pb2_grpc.EmrInternalServiceServicer):
+    def __init__(self, usecases: EmrUseCases) -> None:
+        self.uc = usecases
+
+    def RecordTimelineEntries(self, request, context):
+        recorded = self.uc.record_entries([_entry(e, i) for i, e in enumerate(request.entries)])
+        return ipb.RecordTimelineEntriesResponse(recorded=recorded)

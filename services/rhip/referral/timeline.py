@@ -1,0 +1,51 @@
+"""Referrals and teleconsultations on the resident's lifetime timeline (emr's index): each
+move is queued for emr in the move's own transaction (rhip.kit.timeline_feed), shown there to
+whoever may read the referral or teleconsultation here — its read method at any of the scopes
+that read it here (a referral: sender, receiver and the record's keeper; a teleconsultation:
+the inviting and the invited institution)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rhip.kit.timeline_feed import enqueue_entry
+from rhip.referral.referrals.domain import Referral
+from rhip.referral.teleconsults.domain import Teleconsultation
+from sqlalchemy import Connection
+
+SOURCE = "referral"
+REFERRAL_READ = "rhip.api.referral.v1.ReferralService/GetReferral"
+TELECONSULTATION_READ = "rhip.api.referral.v1.TeleconsultationService/GetTeleconsultation"
+
+
+def enqueue_referral_move(conn: Connection, referral: Referral, state: str, now: datetime) -> None:
+    """The referral entered ``state`` (``SUBMITTED``…)."""
+    scopes = [referral.sender_scope, referral.receiver_scope, referral.managing_scope]
+    enqueue_entry(
+        conn,
+        source=SOURCE,
+        resident_id=referral.resident_id,
+        occur_time=now,
+        kind=f"REFERRAL_{state}",
+        target=f"referrals/{referral.referral_id}",
+        tenant_id=referral.sender_tenant_id,
+        scope_paths=[s for s in scopes if s],  # the keeper's is empty across cells
+        read_method=REFERRAL_READ,
+    )
+
+
+def enqueue_teleconsultation_move(
+    conn: Connection, t: Teleconsultation, state: str, now: datetime
+) -> None:
+    """The teleconsultation was requested or entered ``state`` (``ACCEPTED``…)."""
+    enqueue_entry(
+        conn,
+        source=SOURCE,
+        resident_id=t.resident_id,
+        occur_time=now,
+        kind=f"TELECONSULTATION_{state}",
+        target=f"teleconsultations/{t.teleconsultation_id}",
+        tenant_id=t.inviting_tenant_id,
+        scope_paths=[t.inviting_scope, t.invited_scope],
+        read_method=TELECONSULTATION_READ,
+    )

@@ -1,0 +1,66 @@
+"""rhip.kit.timeline_feed: what a source queues for emr's timeline (ids and codes, keyed by
+the resident, committed with the business write) and how the delivery's message becomes emr's
+request entry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from rhip.kit import outbox
+from rhip.kit.db import Database
+from rhip.kit.outbox_delivery import Message
+from rhip.kit.timeline_feed import STREAM, enqueue_entry, entry_of
+
+from tests.support.outbox import kit_database
+
+WHEN = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
+    database = kit_database(database_url, tmp_path)
+    yield database
+    database.dispose()
+
+
+def _queue(db: Database, resident: str, kind: str) -> str:
+    with db.transaction() as tx:
+        return enqueue_entry(
+            tx, source="archives", resident_id=resident, occur_time=WHEN, kind=kind,
+            target="healthRecords/r1", tenant_id="t1", scope_paths=["86/32/3203/320311"],
+            read_method="rhip.api.archives.v1.ArchivesService/GetHealthRecord",
+        )  # fmt: skip
+
+
+def test_entries_are_keyed_by_resident_in_commit_order_with_ids_and_codes_only(
+    db: Database,
+) -> None:
+    first = _queue(db, "res-1", "RECORD_CREATED")
+    second = _queue(db, "res-1", "RECORD_CHECK_UP")
+    other = _queue(db, "res-2", "RECORD_CREATED")
+    with db.read() as conn:
+        queued = {e.event_id: e for e in outbox.events(conn, stream=STREAM)}
+    assert [queued[i].position for i in (first, second)] == [1, 2]
+    assert queued[other].key == "res-2" and queued[other].position == 1
+    assert set(queued[first].payload) == {
+        "source", "resident", "occur_time", "kind", "target", "tenant", "scope_paths",
+        "read_method",
+    }  # fmt: skip
+
+
+def test_a_message_becomes_emrs_entry_with_resource_names(db: Database) -> None:
+    event_id = _queue(db, "res-1", "RECORD_FOLLOW_UP")
+    with db.read() as conn:
+        event = outbox.get(conn, event_id)
+    assert event is not None
+    message = Message(
+        event.event_id, event.stream, event.key, event.position, event.kind, event.payload,
+        event.enqueued_at, event.due_at, 1,
+    )  # fmt: skip
+    entry = entry_of(message)
+    assert entry.event_id == event_id and entry.resident == "residents/res-1"
+    assert entry.tenant == "tenants/t1" and list(entry.scope_paths) == ["86/32/3203/320311"]
+    assert entry.occur_time.ToDatetime(tzinfo=UTC) == WHEN
