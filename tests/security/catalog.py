@@ -17,7 +17,8 @@ Targets (the kinds ``world.World`` builds, each at the levels it has): ``tenant`
 ``grant``, ``resident``, ``card``, ``record``, ``contract``, ``team``, ``spot_check``,
 ``finding``, ``transfer``, ``transfer_id``, ``merge``, ``referral``, ``referral_id``,
 ``teleconsultation``, ``cell`` (no field: the cell itself); emr's ``document``, ``parked``,
-``consent``, ``break_glass`` (world_emr.py).
+``consent``, ``break_glass`` (world_emr.py); mch's ``stock_transfer``, ``blank_serial``,
+``birth_certificate`` (world_bmc.py).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ REF_PEER = "rhip.api.referral.v1.ReferralPeerService."
 TEL = "rhip.api.referral.v1.TeleconsultationService."
 QUA = "rhip.api.identity.v1.QualificationService."
 MCH = "rhip.api.mch.v1.MchService."
+BMC = "rhip.api.mch.v1.BirthCertificateService."
 EMR = "rhip.api.emr.v1.EmrService."
 LOC = "rhip.api.locator.v1.LocatorService."
 
@@ -203,6 +205,17 @@ RULES: dict[str, Rule] = {
     MCH + "RecordChildVisit": _r("write", "parent:child_record"),
     MCH + "GetMchIndicators": _r("list", "parent:region", "parent:tenant"),
     MCH + "RankMchInstitutions": _r("list", "parent:region"),
+    # mch: birth-certificate blank stock and certificates (targets from world_bmc.py)
+    BMC + "ReceiveBlankStock": _r("write", "region:region"),
+    BMC + "CreateStockTransfer": _r("write", "transfer.from_holder:region"),
+    BMC + "ApproveStockTransfer": _r("write", "name:stock_transfer"),
+    BMC + "ConfirmStockTransfer": _r("write", "name:stock_transfer"),
+    BMC + "ListStockTransfers": _r("list", "parent:region", "parent:tenant"),
+    BMC + "GetBlankSerial": _r("read", "name:blank_serial"),
+    BMC + "VoidBlankSerial": _r("write", "name:blank_serial"),
+    BMC + "ReportBlankSerialsLost": _r("write", "holder:tenant", "holder:region"),
+    BMC + "RecordBlankDestruction": _r("write", "region:region"),
+    BMC + "GetStockReport": _r("list", "parent:region", "parent:tenant"),
     # emr: documents, recognition, timeline, reading rules (world_emr.py builds the targets).
     # Ingest names no target: a document belongs to the caller's own institution.
     EMR + "SubmitDocument": _r("write"),

@@ -7,12 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rhip.api.mch.v1 import mch_service_pb2_grpc
+from rhip.api.mch.v1 import birth_certificate_service_pb2_grpc, mch_service_pb2_grpc
 from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
 from rhip.kit.server import ServiceSpec
+from rhip.mch.certificates import servicer as bmc_servicer
+from rhip.mch.certificates.usecases import BirthCertificateUseCases
 from rhip.mch.clients import IdentityClient
 from rhip.mch.servicer import PUBLIC_METHODS, SERVICE_NAME, MchServicer
 from rhip.mch.settings import load_mch_settings
@@ -29,6 +31,7 @@ class MchService:
     authorizer: Authorizer
     owns_authorizer: bool
     usecases: MchUseCases
+    certificates: BirthCertificateUseCases
     specs: list[ServiceSpec]
     policy_db: Database | None = None
 
@@ -66,10 +69,11 @@ def build_mch(
         authorizer = Authorizer(PolicyStore(policy_db), poll_seconds=settings.authz_poll_seconds)
         authorizer.start()
     sync_role_catalog(authorizer)
-    usecases = MchUseCases(
-        settings.cell, db, authorizer, IdentityClient(identity_address, peers), options
-    )
+    identity = IdentityClient(identity_address, peers)
+    usecases = MchUseCases(settings.cell, db, authorizer, identity, options)
+    certificates = BirthCertificateUseCases(settings.cell, db, authorizer, identity, options)
     servicer = MchServicer(usecases)
+    certificate_servicer = bmc_servicer.BirthCertificateServicer(certificates)
     specs = [
         ServiceSpec(
             full_name=SERVICE_NAME,
@@ -77,6 +81,15 @@ def build_mch(
                 servicer, server
             ),
             public_methods=PUBLIC_METHODS,
-        )
+        ),
+        ServiceSpec(
+            full_name=bmc_servicer.SERVICE_NAME,
+            register=lambda server: (
+                birth_certificate_service_pb2_grpc.add_BirthCertificateServiceServicer_to_server(
+                    certificate_servicer, server
+                )
+            ),
+            public_methods=bmc_servicer.PUBLIC_METHODS,
+        ),
     ]
-    return MchService(db, authorizer, owns, usecases, specs, policy_db)
+    return MchService(db, authorizer, owns, usecases, certificates, specs, policy_db)

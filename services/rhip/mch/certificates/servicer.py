@@ -1,0 +1,86 @@
+"""BirthCertificateService servicer: each RPC converts its request, calls its use case and
+converts the answer; no try/except for domain errors."""
+
+from __future__ import annotations
+
+from rhip.api.mch.v1 import birth_certificate_pb2 as pb
+from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
+from rhip.api.mch.v1 import birth_certificate_service_pb2_grpc
+from rhip.kit.apis import public_methods
+from rhip.kit.pagination import parse_page
+from rhip.mch.certificates.usecases import BirthCertificateUseCases
+from rhip.mch.stock.convert import (
+    TRANSFER_STATES_BACK,
+    balance_to_pb,
+    movement_to_pb,
+    serial_to_pb,
+    transfer_to_pb,
+)
+
+SERVICE_NAME = spb.DESCRIPTOR.services_by_name["BirthCertificateService"].full_name
+PUBLIC_METHODS = public_methods(SERVICE_NAME)
+
+
+class BirthCertificateServicer(birth_certificate_service_pb2_grpc.BirthCertificateServiceServicer):
+    def __init__(self, usecases: BirthCertificateUseCases) -> None:
+        self.uc = usecases
+
+    # -- blank stock ------------------------------------------------------------------------
+    def ReceiveBlankStock(self, request, context):
+        m = self.uc.receive_stock(
+            request.region, request.edition, request.first_serial, request.quantity,
+            request.delivery_note, request.request_id,
+        )  # fmt: skip
+        return movement_to_pb(m)
+
+    def CreateStockTransfer(self, request, context):
+        t = request.transfer
+        done = self.uc.create_transfer(
+            t.from_holder, t.to_holder, t.edition, t.first_serial, t.quantity, t.note,
+            request.request_id,
+        )  # fmt: skip
+        return transfer_to_pb(done)
+
+    def ApproveStockTransfer(self, request, context):
+        return transfer_to_pb(self.uc.approve_transfer(request.name, request.reason))
+
+    def ConfirmStockTransfer(self, request, context):
+        return transfer_to_pb(self.uc.confirm_transfer(request.name))
+
+    def ListStockTransfers(self, request, context):
+        page = parse_page(request.page_size, request.page_token, request.parent, request.state)
+        found, more = self.uc.list_transfers(
+            request.parent, TRANSFER_STATES_BACK.get(request.state), page.after, page.size
+        )
+        token = page.next_token(found[-1].transfer_id if found else None, more)
+        return spb.ListStockTransfersResponse(
+            transfers=[transfer_to_pb(t) for t in found], next_page_token=token
+        )
+
+    def GetBlankSerial(self, request, context):
+        serial, history = self.uc.get_serial(request.name)
+        return serial_to_pb(serial, history)
+
+    def VoidBlankSerial(self, request, context):
+        serial = self.uc.void_blank(
+            request.name, request.reason, request.witness, request.request_id
+        )
+        return serial_to_pb(serial)
+
+    def ReportBlankSerialsLost(self, request, context):
+        m = self.uc.report_lost(
+            request.holder, request.first_serial, request.quantity, request.police_report_ref,
+            request.newspaper_notice_ref, request.request_id,
+        )  # fmt: skip
+        return movement_to_pb(m)
+
+    def RecordBlankDestruction(self, request, context):
+        m = self.uc.destroy(
+            request.region, request.first_serial, request.quantity, request.record_number,
+            request.witness, request.request_id,
+        )  # fmt: skip
+        return movement_to_pb(m)
+
+    def GetStockReport(self, request, context):
+        rows = self.uc.stock_report(request.parent)
+        return pb.StockReport(parent=request.parent, holders=[balance_to_pb(b) for b in rows])

@@ -1,0 +1,64 @@
+"""The birth-certificate part of the security world: blank stock received by the Jiangsu
+province and moved down to the Quanshan community health centre (T1, xz-doctor-1, qualified to
+issue by the county administrator), each level confirming through the gateway; T1's serials,
+the county → T1 transfer and (once issued) T1's certificate are the targets."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from rhip.api.identity.v1 import qualification_service_pb2 as qpb
+from rhip.api.identity.v1 import qualification_service_pb2_grpc
+from rhip.api.mch.v1 import birth_certificate_pb2 as bpb
+from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
+from rhip.api.mch.v1 import birth_certificate_service_pb2_grpc
+
+FIRST = "S320000001"  # a letter no demo stock uses
+QUANTITY = 20
+
+
+def build_bmc_world(world: Any, call: Callable[..., Any], t1: str, t1_scope: str) -> None:
+    channel = world.platform.channel
+    quals = qualification_service_pb2_grpc.QualificationServiceStub(channel)
+    bmc = birth_certificate_service_pb2_grpc.BirthCertificateServiceStub(channel)
+    call(
+        quals.GrantQualification,
+        qpb.GrantQualificationRequest(
+            tenant=f"tenants/{t1}", kind=qpb.QUALIFICATION_KIND_BIRTH_CERTIFICATE
+        ),
+        "qs-admin",
+    )
+    call(
+        bmc.ReceiveBlankStock,
+        spb.ReceiveBlankStockRequest(
+            region="regions/320000", edition=7, first_serial=FIRST, quantity=QUANTITY,
+            delivery_note="安全测试", request_id=str(uuid.uuid4()),
+        ),
+        "js-admin",
+    )  # fmt: skip
+    transfer = None
+    for source, target, sender, receiver in (
+        ("regions/320000", "regions/320300", "js-admin", "xz-admin"),
+        ("regions/320300", "regions/320311", "xz-admin", "qs-admin"),
+        ("regions/320311", f"tenants/{t1}", "qs-admin", "xz-doctor-1"),
+    ):
+        transfer = call(
+            bmc.CreateStockTransfer,
+            spb.CreateStockTransferRequest(
+                transfer=bpb.StockTransfer(
+                    from_holder=source, to_holder=target, edition=7, first_serial=FIRST,
+                    quantity=QUANTITY,
+                ),
+                request_id=str(uuid.uuid4()),
+            ),
+            sender,
+        )  # fmt: skip
+        call(
+            bmc.ConfirmStockTransfer, spb.ConfirmStockTransferRequest(name=transfer.name), receiver
+        )
+    assert transfer is not None
+    county = "86/32/3203/320311"
+    world.add("stock_transfer", transfer.name, (county, t1_scope), "320311")
+    world.add("blank_serial", f"blankSerials/{FIRST}", t1_scope, "320311", marker=False)
