@@ -10,7 +10,11 @@ from rhip.mch.server import build_mch, migrate_mch
 
 def build(context: CellContext) -> Built:
     mch = build_mch(
-        context.settings, lambda: context.address_of("identity"), context.peers, context.authorizer
+        context.settings,
+        lambda: context.address_of("identity"),
+        context.peers,
+        context.authorizer,
+        context.secret(),
     )
     return Built(mch.specs, databases={"mch": mch.db}, close=mch.close, parts=mch)
 

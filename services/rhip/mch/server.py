@@ -12,6 +12,7 @@ from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
+from rhip.kit.pii import PiiVault
 from rhip.kit.server import ServiceSpec
 from rhip.mch.certificates import servicer as bmc_servicer
 from rhip.mch.certificates.usecases import BirthCertificateUseCases
@@ -56,6 +57,7 @@ def build_mch(
     identity_address: Callable[[], str],
     peers: ChannelPool,
     authorizer: Authorizer | None = None,
+    secret_key: bytes = b"",
 ) -> MchService:
     """``authorizer``: the identity service's, when both run in this process; otherwise mch
     reads the cell's policy from the identity database itself."""
@@ -71,7 +73,9 @@ def build_mch(
     sync_role_catalog(authorizer)
     identity = IdentityClient(identity_address, peers)
     usecases = MchUseCases(settings.cell, db, authorizer, identity, options)
-    certificates = BirthCertificateUseCases(settings.cell, db, authorizer, identity, options)
+    # The cell secret seals the certificates' printed fields (names, document numbers).
+    vault = PiiVault(secret_key or settings.secret_key or b"")
+    certificates = BirthCertificateUseCases(settings.cell, db, authorizer, identity, options, vault)
     servicer = MchServicer(usecases)
     certificate_servicer = bmc_servicer.BirthCertificateServicer(certificates)
     specs = [

@@ -8,6 +8,12 @@ from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
 from rhip.api.mch.v1 import birth_certificate_service_pb2_grpc
 from rhip.kit.apis import public_methods
 from rhip.kit.pagination import parse_page
+from rhip.mch.certificates.convert import (
+    GROUNDS_BACK,
+    certificate_to_pb,
+    issue_input,
+    parent_from_pb,
+)
 from rhip.mch.certificates.usecases import BirthCertificateUseCases
 from rhip.mch.stock.convert import (
     TRANSFER_STATES_BACK,
@@ -84,3 +90,41 @@ class BirthCertificateServicer(birth_certificate_service_pb2_grpc.BirthCertifica
     def GetStockReport(self, request, context):
         rows = self.uc.stock_report(request.parent)
         return pb.StockReport(parent=request.parent, holders=[balance_to_pb(b) for b in rows])
+
+    # -- certificates -----------------------------------------------------------------------
+    def IssueBirthCertificate(self, request, context):
+        c = self.uc.issue(issue_input(request.certificate), request.request_id)
+        return certificate_to_pb(c)
+
+    def ReplaceBirthCertificate(self, request, context):
+        c = self.uc.replace_certificate(
+            request.name, request.number, GROUNDS_BACK.get(request.ground),
+            request.parentage_test_ref, request.child_in_household_register,
+            request.child_name, parent_from_pb(request.mother), parent_from_pb(request.father),
+            request.request_id,
+        )  # fmt: skip
+        return certificate_to_pb(c)
+
+    def ReissueBirthCertificate(self, request, context):
+        loss = request.loss_declaration
+        c = self.uc.reissue(
+            request.name, request.number, loss.newspaper_notice_ref,
+            loss.written_declaration_ref, request.child_in_household_register,
+            request.request_id,
+        )  # fmt: skip
+        return certificate_to_pb(c)
+
+    def VoidBirthCertificate(self, request, context):
+        c = self.uc.void_certificate(request.name, request.reason, request.request_id)
+        return certificate_to_pb(c)
+
+    def GetBirthCertificate(self, request, context):
+        return certificate_to_pb(self.uc.get_certificate(request.name))
+
+    def ListBirthCertificates(self, request, context):
+        page = parse_page(request.page_size, request.page_token, request.parent)
+        found, more = self.uc.list_certificates(request.parent, page.after, page.size)
+        token = page.next_token(found[-1].number if found else None, more)
+        return spb.ListBirthCertificatesResponse(
+            certificates=[certificate_to_pb(c) for c in found], next_page_token=token
+        )
