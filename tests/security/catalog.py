@@ -18,7 +18,7 @@ Targets (the kinds ``world.World`` builds, each at the levels it has): ``tenant`
 ``finding``, ``transfer``, ``transfer_id``, ``merge``, ``referral``, ``referral_id``,
 ``teleconsultation``, ``cell`` (no field: the cell itself); emr's ``document``, ``parked``,
 ``consent``, ``break_glass`` (world_emr.py); mch's ``stock_transfer``, ``blank_serial``,
-``birth_certificate`` (world_bmc.py).
+``newborn``, ``birth_certificate`` (world_bmc.py).
 """
 
 from __future__ import annotations
@@ -216,6 +216,15 @@ RULES: dict[str, Rule] = {
     BMC + "ReportBlankSerialsLost": _r("write", "holder:tenant", "holder:region"),
     BMC + "RecordBlankDestruction": _r("write", "region:region"),
     BMC + "GetStockReport": _r("list", "parent:region", "parent:tenant"),
+    BMC + "IssueBirthCertificate": _r("write", "certificate.newborn:newborn"),
+    BMC + "ReplaceBirthCertificate": _r("write", "name:birth_certificate"),
+    BMC + "ReissueBirthCertificate": _r("write", "name:birth_certificate"),
+    BMC + "VoidBirthCertificate": _r("write", "name:birth_certificate"),
+    BMC + "GetBirthCertificate": _r("read", "name:birth_certificate"),
+    BMC + "ListBirthCertificates": _r("list", "parent:tenant", "parent:region"),
+    # Verification answers by number and name (or signed code) across the cell, minimum data.
+    BMC + "VerifyBirthCertificate": _r("search"),
+    BMC + "GetBirthCertificateKeys": _r("public"),
     # emr: documents, recognition, timeline, reading rules (world_emr.py builds the targets).
     # Ingest names no target: a document belongs to the caller's own institution.
     EMR + "SubmitDocument": _r("write"),

@@ -13,7 +13,8 @@ from rhip.api.identity.v1 import qualification_service_pb2 as qpb
 from rhip.api.identity.v1 import qualification_service_pb2_grpc
 from rhip.api.mch.v1 import birth_certificate_pb2 as bpb
 from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
-from rhip.api.mch.v1 import birth_certificate_service_pb2_grpc
+from rhip.api.mch.v1 import birth_certificate_service_pb2_grpc, mch_service_pb2_grpc
+from rhip.api.mch.v1 import mch_service_pb2 as mpb
 
 FIRST = "S320000001"  # a letter no demo stock uses
 QUANTITY = 20
@@ -62,3 +63,30 @@ def build_bmc_world(world: Any, call: Callable[..., Any], t1: str, t1_scope: str
     county = "86/32/3203/320311"
     world.add("stock_transfer", transfer.name, (county, t1_scope), "320311")
     world.add("blank_serial", f"blankSerials/{FIRST}", t1_scope, "320311", marker=False)
+    # T1's newborn (world_mch's delivery) gets its certificate on the second serial; the first
+    # stays a blank in stock.
+    mch = mch_service_pb2_grpc.MchServiceStub(channel)
+    delivery = call(
+        mch.GetDelivery,
+        mpb.GetDeliveryRequest(name=world.targets["delivery"][0].value),
+        "xz-doctor-1",
+    )
+    newborn = delivery.newborns[0].name
+    world.add("newborn", newborn, t1_scope, "320311", marker=False)
+    issued = call(
+        bmc.IssueBirthCertificate,
+        spb.IssueBirthCertificateRequest(
+            certificate=bpb.BirthCertificate(
+                number="S320000002", newborn=newborn, child_name="隔离新生儿",
+                health=bpb.NEWBORN_HEALTH_GOOD, father_unknown_statement=True,
+                mother=bpb.CertificateParent(
+                    nationality="中国", address="江苏省徐州市泉山区",
+                    document_type=bpb.PARENT_DOCUMENT_TYPE_RESIDENT_ID,
+                    document_number="320311199405060840",
+                ),
+            ),
+            request_id=str(uuid.uuid4()),
+        ),
+        "xz-doctor-1",
+    )  # fmt: skip
+    world.add("birth_certificate", issued.name, t1_scope, "320311")

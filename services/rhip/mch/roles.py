@@ -65,6 +65,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         BMC + "RecordBlankDestruction",
         BMC + "Get*",
         BMC + "List*",
+        BMC + "VerifyBirthCertificate",
     ),
     # Auditors read, change nothing.
     "auditor": (
@@ -84,6 +85,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         MCH + "RecordPostpartumVisit",
         MCH + "GetDelivery",
         MCH + "RecordChildVisit",
+        # Public-security and other systems check a certificate's authenticity (DOMAIN §4.6).
+        BMC + "VerifyBirthCertificate",
     ),
 }
 

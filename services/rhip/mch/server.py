@@ -12,7 +12,6 @@ from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
-from rhip.kit.pii import PiiVault
 from rhip.kit.server import ServiceSpec
 from rhip.mch.certificates import servicer as bmc_servicer
 from rhip.mch.certificates.usecases import BirthCertificateUseCases
@@ -73,9 +72,11 @@ def build_mch(
     sync_role_catalog(authorizer)
     identity = IdentityClient(identity_address, peers)
     usecases = MchUseCases(settings.cell, db, authorizer, identity, options)
-    # The cell secret seals the certificates' printed fields (names, document numbers).
-    vault = PiiVault(secret_key or settings.secret_key or b"")
-    certificates = BirthCertificateUseCases(settings.cell, db, authorizer, identity, options, vault)
+    # The cell secret seals the certificates' printed fields and signs their printed codes.
+    secret = secret_key or settings.secret_key or b""
+    certificates = BirthCertificateUseCases(
+        settings.cell, db, authorizer, identity, options, secret
+    )
     servicer = MchServicer(usecases)
     certificate_servicer = bmc_servicer.BirthCertificateServicer(certificates)
     specs = [

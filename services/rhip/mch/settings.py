@@ -51,6 +51,10 @@ class MchSettings:
     # above it waits for approval from above.
     bmc_quota_provinces: frozenset[str] = frozenset()
     bmc_quota_percent: int = 120
+    # Certificate verification: a caller's NOT_FOUND answers (unknown number or wrong name)
+    # allowed per window before every verification of that caller is refused for a while.
+    bmc_verify_misses: int = 20
+    bmc_verify_window_seconds: int = 3600
 
     def eye_target(self, code: str) -> int:
         """The target of the most specific configured region containing ``code``."""
@@ -112,4 +116,6 @@ def load_mch_settings(env: Mapping[str, str]) -> MchSettings:
         eye_coverage_targets=_eye_targets(env),
         bmc_quota_provinces=_provinces(env),
         bmc_quota_percent=env_int(env, "RHIP_MCH_BMC_QUOTA_PERCENT", 120, 1, 1000),
+        bmc_verify_misses=env_int(env, "RHIP_MCH_BMC_VERIFY_MISSES", 20, 1, 100000),
+        bmc_verify_window_seconds=env_int(env, "RHIP_MCH_BMC_VERIFY_WINDOW_SECONDS", 3600, 1),
     )

@@ -3,6 +3,8 @@ converts the answer; no try/except for domain errors."""
 
 from __future__ import annotations
 
+import json
+
 from rhip.api.mch.v1 import birth_certificate_pb2 as pb
 from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
 from rhip.api.mch.v1 import birth_certificate_service_pb2_grpc
@@ -14,6 +16,7 @@ from rhip.mch.certificates.convert import (
     issue_input,
     parent_from_pb,
 )
+from rhip.mch.certificates.domain import Certificate
 from rhip.mch.certificates.usecases import BirthCertificateUseCases
 from rhip.mch.stock.convert import (
     TRANSFER_STATES_BACK,
@@ -23,6 +26,10 @@ from rhip.mch.stock.convert import (
     transfer_to_pb,
 )
 
+RESULTS = {
+    name: getattr(pb, f"VERIFICATION_RESULT_{name}")
+    for name in ("AUTHENTIC", "VOID", "REPLACED", "REISSUED", "NOT_FOUND")
+}
 SERVICE_NAME = spb.DESCRIPTOR.services_by_name["BirthCertificateService"].full_name
 PUBLIC_METHODS = public_methods(SERVICE_NAME)
 
@@ -30,6 +37,9 @@ PUBLIC_METHODS = public_methods(SERVICE_NAME)
 class BirthCertificateServicer(birth_certificate_service_pb2_grpc.BirthCertificateServiceServicer):
     def __init__(self, usecases: BirthCertificateUseCases) -> None:
         self.uc = usecases
+
+    def _out(self, c: Certificate) -> pb.BirthCertificate:
+        return certificate_to_pb(c, self.uc.signed_code(c))
 
     # -- blank stock ------------------------------------------------------------------------
     def ReceiveBlankStock(self, request, context):
@@ -94,7 +104,7 @@ class BirthCertificateServicer(birth_certificate_service_pb2_grpc.BirthCertifica
     # -- certificates -----------------------------------------------------------------------
     def IssueBirthCertificate(self, request, context):
         c = self.uc.issue(issue_input(request.certificate), request.request_id)
-        return certificate_to_pb(c)
+        return certificate_to_pb(c, self.uc.signed_code(c))
 
     def ReplaceBirthCertificate(self, request, context):
         c = self.uc.replace_certificate(
@@ -103,7 +113,7 @@ class BirthCertificateServicer(birth_certificate_service_pb2_grpc.BirthCertifica
             request.child_name, parent_from_pb(request.mother), parent_from_pb(request.father),
             request.request_id,
         )  # fmt: skip
-        return certificate_to_pb(c)
+        return certificate_to_pb(c, self.uc.signed_code(c))
 
     def ReissueBirthCertificate(self, request, context):
         loss = request.loss_declaration
@@ -112,19 +122,33 @@ class BirthCertificateServicer(birth_certificate_service_pb2_grpc.BirthCertifica
             loss.written_declaration_ref, request.child_in_household_register,
             request.request_id,
         )  # fmt: skip
-        return certificate_to_pb(c)
+        return certificate_to_pb(c, self.uc.signed_code(c))
 
     def VoidBirthCertificate(self, request, context):
         c = self.uc.void_certificate(request.name, request.reason, request.request_id)
-        return certificate_to_pb(c)
+        return certificate_to_pb(c, self.uc.signed_code(c))
 
     def GetBirthCertificate(self, request, context):
-        return certificate_to_pb(self.uc.get_certificate(request.name))
+        return self._out(self.uc.get_certificate(request.name))
+
+    def VerifyBirthCertificate(self, request, context):
+        v = self.uc.verify(request.number, request.child_name, request.signed_code)
+        return pb.BirthCertificateVerification(
+            result=RESULTS[v.result], number=v.number, issue_date=v.issue_date,
+            current_number=v.current_number,
+        )  # fmt: skip
+
+    def GetBirthCertificateKeys(self, request, context):
+        return spb.GetBirthCertificateKeysResponse(
+            keys_json=[json.dumps(k, sort_keys=True) for k in self.uc.public_keys()],
+            region=self.uc.cell_code,
+        )
 
     def ListBirthCertificates(self, request, context):
         page = parse_page(request.page_size, request.page_token, request.parent)
         found, more = self.uc.list_certificates(request.parent, page.after, page.size)
         token = page.next_token(found[-1].number if found else None, more)
         return spb.ListBirthCertificatesResponse(
-            certificates=[certificate_to_pb(c) for c in found], next_page_token=token
+            certificates=[self._out(c) for c in found],
+            next_page_token=token,
         )

@@ -6,17 +6,22 @@ from __future__ import annotations
 from rhip.kit.authz import Authorizer
 from rhip.kit.db import Database
 from rhip.kit.pii import PiiVault
-from rhip.mch.certificates.lifecycle import LifecycleUseCases
+from rhip.kit.signed_codes import CodeSigner
+from rhip.mch.certificates.verification import SIGNING_LABEL, MissLimiter, VerificationUseCases
 from rhip.mch.clients import IdentityClient
 from rhip.mch.settings import MchSettings
 
 
-class BirthCertificateUseCases(LifecycleUseCases):
+class BirthCertificateUseCases(VerificationUseCases):
     """Blank stock and certificates."""
 
     def __init__(
         self, cell: str, db: Database, authorizer: Authorizer, identity: IdentityClient,
-        options: MchSettings | None, vault: PiiVault,
+        options: MchSettings | None, secret: bytes,
     ) -> None:  # fmt: skip
         super().__init__(cell, db, authorizer, identity, options)
-        self.vault = vault
+        self.vault = PiiVault(secret)  # seals the printed fields; hashes names
+        self.signer = CodeSigner(secret, SIGNING_LABEL)  # the printed signed codes
+        self.limiter = MissLimiter(
+            self.options.bmc_verify_misses, self.options.bmc_verify_window_seconds
+        )

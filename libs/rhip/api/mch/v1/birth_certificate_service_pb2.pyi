@@ -1,4 +1,5 @@
 from google.api import annotations_pb2 as _annotations_pb2
+from rhip.api.common.v1 import common_pb2 as _common_pb2
 from rhip.api.mch.v1 import birth_certificate_pb2 as _birth_certificate_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -199,3 +200,25 @@ class ListBirthCertificatesResponse(_message.Message):
     certificates: _containers.RepeatedCompositeFieldContainer[_birth_certificate_pb2.BirthCertificate]
     next_page_token: str
     def __init__(self, certificates: _Optional[_Iterable[_Union[_birth_certificate_pb2.BirthCertificate, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class VerifyBirthCertificateRequest(_message.Message):
+    __slots__ = ("number", "child_name", "signed_code")
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    CHILD_NAME_FIELD_NUMBER: _ClassVar[int]
+    SIGNED_CODE_FIELD_NUMBER: _ClassVar[int]
+    number: str
+    child_name: str
+    signed_code: str
+    def __init__(self, number: _Optional[str] = ..., child_name: _Optional[str] = ..., signed_code: _Optional[str] = ...) -> None: ...
+
+class GetBirthCertificateKeysRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetBirthCertificateKeysResponse(_message.Message):
+    __slots__ = ("keys_json", "region")
+    KEYS_JSON_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    keys_json: _containers.RepeatedScalarFieldContainer[str]
+    region: str
+    def __init__(self, keys_json: _Optional[_Iterable[str]] = ..., region: _Optional[str] = ...) -> None: ...

@@ -112,6 +112,16 @@ class BirthCertificateServiceStub:
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__pb2.BirthCertificate.FromString,
                 _registered_method=True)
+        self.VerifyBirthCertificate = channel.unary_unary(
+                '/rhip.api.mch.v1.BirthCertificateService/VerifyBirthCertificate',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.VerifyBirthCertificateRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__pb2.BirthCertificateVerification.FromString,
+                _registered_method=True)
+        self.GetBirthCertificateKeys = channel.unary_unary(
+                '/rhip.api.mch.v1.BirthCertificateService/GetBirthCertificateKeys',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateKeysRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateKeysResponse.FromString,
+                _registered_method=True)
         self.ListBirthCertificates = channel.unary_unary(
                 '/rhip.api.mch.v1.BirthCertificateService/ListBirthCertificates',
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ListBirthCertificatesRequest.SerializeToString,
@@ -230,8 +240,24 @@ class BirthCertificateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def VerifyBirthCertificate(self, request, context):
+        """Public-security and other service accounts check a certificate by its number and the
+        child's name, or by the signed code printed on it: authentic, void, replaced or reissued,
+        and nothing more. An unknown number answers like a wrong name; misses are rate-limited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBirthCertificateKeys(self, request, context):
+        """The cell's public keys for checking printed signed codes offline.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListBirthCertificates(self, request, context):
-        """Certificates issued by an institution, or in a region subtree, newest first.
+        """Certificates issued by an institution, or in a region subtree, highest number first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -314,6 +340,16 @@ def add_BirthCertificateServiceServicer_to_server(servicer, server):
                     servicer.GetBirthCertificate,
                     request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateRequest.FromString,
                     response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__pb2.BirthCertificate.SerializeToString,
+            ),
+            'VerifyBirthCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyBirthCertificate,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.VerifyBirthCertificateRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__pb2.BirthCertificateVerification.SerializeToString,
+            ),
+            'GetBirthCertificateKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBirthCertificateKeys,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateKeysRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateKeysResponse.SerializeToString,
             ),
             'ListBirthCertificates': grpc.unary_unary_rpc_method_handler(
                     servicer.ListBirthCertificates,
@@ -728,6 +764,60 @@ class BirthCertificateService:
             '/rhip.api.mch.v1.BirthCertificateService/GetBirthCertificate',
             rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateRequest.SerializeToString,
             rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__pb2.BirthCertificate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyBirthCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.BirthCertificateService/VerifyBirthCertificate',
+            rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.VerifyBirthCertificateRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__pb2.BirthCertificateVerification.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBirthCertificateKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.BirthCertificateService/GetBirthCertificateKeys',
+            rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateKeysRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateKeysResponse.FromString,
             options,
             channel_credentials,
             insecure,
