@@ -273,12 +273,14 @@ def _first_authorizer(built: Mapping[str, Built]) -> Authorizer | None:
 
 
 def _count(metrics: Metrics, cell: Cell) -> None:
-    """Pool, database-watch and read-audit gauges of the cell's services."""
+    """Pool, database-watch, read-audit and outbox gauges of the cell's services."""
     for service in cell.built.values():
         for name, database in service.databases.items():
             metrics.database(name, database.pools())
         for name, writer in service.audit_writers.items():
             writer.on_flush = metrics.audit_writer(name, writer.depth)
+        for name, delivery in service.outboxes.items():
+            metrics.outbox(name, delivery.backlog)
     for watch in cell.watches:
         metrics.database_watch(watch.service, partial(getattr, watch, "available"))
 

@@ -248,6 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_audit_commands(sub, cell_args, _settings)
 
+    from rhip.outbox_cli import add_outbox_commands
+
+    add_outbox_commands(sub, cell_args, _settings)
+
     demo = sub.add_parser(
         "demo",
         help="run the embedded platform: a gateway and the Jiangsu and Shandong cells with demo data",

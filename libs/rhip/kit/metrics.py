@@ -22,6 +22,10 @@ What is counted (names follow grpc-ecosystem's go-grpc-prometheus, so its dashbo
   ``rhip_db_available`` (the background ``SELECT 1`` watch of ``rhip.kit.dbwatch``).
 - ``rhip_audit_queue_depth`` and the histograms ``rhip_audit_flush_events`` (events per group
   commit) and ``rhip_audit_flush_seconds``, by ``service``, for the read-audit writer.
+- ``rhip_outbox_pending``, ``rhip_outbox_dead``, ``rhip_outbox_overdue`` and
+  ``rhip_outbox_oldest_overdue_seconds`` by ``service`` and ``stream``: the durable outboxes'
+  backlog as of their delivery worker's last pass (rhip.kit.outbox_delivery); alert on
+  ``rhip_outbox_overdue > 0`` (a regulatory deadline passed) and ``rhip_outbox_dead > 0``.
 - ``rhip_gateway_cell_inflight`` by ``cell`` (routing-table names) and
   ``rhip_gateway_cell_inflight_limit``: the gateway's bulkheads.
 - ``process_*`` (resident memory, CPU seconds, open files) from prometheus-client.
@@ -34,7 +38,8 @@ threads of its own, so a stalled database or a full gRPC pool never hangs a scra
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
@@ -49,6 +54,19 @@ FLUSH_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5
 
 class _Queue(Protocol):
     def qsize(self) -> int: ...
+
+
+class _Backlog(Protocol):  # rhip.kit.outbox.StreamBacklog (frozen: read-only here)
+    @property
+    def stream(self) -> str: ...
+    @property
+    def pending(self) -> int: ...
+    @property
+    def dead(self) -> int: ...
+    @property
+    def overdue(self) -> int: ...
+    @property
+    def oldest_overdue_due_at(self) -> datetime | None: ...
 
 
 class _Pool(Protocol):
@@ -168,6 +186,10 @@ class Metrics:
         self._gauges.audit_queues.append((service, depth))
         return AuditFlushes(self._flush_events.labels(service), self._flush_seconds.labels(service))
 
+    def outbox(self, service: str, backlog: Callable[[], Sequence[_Backlog]]) -> None:
+        """Backlog gauges of ``service``'s outbox delivery (``OutboxDelivery.backlog``)."""
+        self._gauges.outboxes.append((service, backlog))
+
     def bulkheads(self, inflight: Callable[[], Mapping[str, int]], limit: int) -> None:
         self._gauges.bulkheads.append((inflight, limit))
 
@@ -200,6 +222,7 @@ class _Gauges(Collector):
         self.watches: list[tuple[str, Callable[[], bool]]] = []
         self.audit_queues: list[tuple[str, Callable[[], int]]] = []
         self.bulkheads: list[tuple[Callable[[], Mapping[str, int]], int]] = []
+        self.outboxes: list[tuple[str, Callable[[], Sequence[_Backlog]]]] = []
 
     def describe(self) -> Iterator[Metric]:
         return self.collect()
@@ -257,6 +280,8 @@ class _Gauges(Collector):
             depth.add_metric([service], queued_events())
         yield depth
 
+        yield from self._outboxes()
+
         if self.bulkheads:
             inflight = GaugeMetricFamily(
                 "rhip_gateway_cell_inflight",
@@ -272,3 +297,32 @@ class _Gauges(Collector):
                     inflight.add_metric([cell], count)
                 limit.add_metric([], most_inflight)
             yield from (inflight, limit)
+
+    def _outboxes(self) -> Iterator[Metric]:
+        labels = ["service", "stream"]
+        pending = GaugeMetricFamily(
+            "rhip_outbox_pending", "Outbox events waiting or being retried", labels=labels
+        )
+        dead = GaugeMetricFamily(
+            "rhip_outbox_dead",
+            "Outbox events given up on (each holds the later events of its key)",
+            labels=labels,
+        )
+        overdue = GaugeMetricFamily(
+            "rhip_outbox_overdue", "Undelivered outbox events past their due time", labels=labels
+        )
+        oldest = GaugeMetricFamily(
+            "rhip_outbox_oldest_overdue_seconds",
+            "How long ago the most overdue undelivered event was due (0: none overdue)",
+            labels=labels,
+        )
+        now = datetime.now(UTC)
+        for service, backlog in self.outboxes:
+            for s in backlog():
+                pending.add_metric([service, s.stream], s.pending)
+                dead.add_metric([service, s.stream], s.dead)
+                overdue.add_metric([service, s.stream], s.overdue)
+                due = s.oldest_overdue_due_at
+                late = (now - due).total_seconds() if due is not None else 0.0
+                oldest.add_metric([service, s.stream], max(0.0, late))
+        yield from (pending, dead, overdue, oldest)

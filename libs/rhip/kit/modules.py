@@ -20,6 +20,7 @@ from rhip.kit.authz import Authorizer
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.db import Database
+from rhip.kit.outbox_delivery import OutboxDelivery
 from rhip.kit.server import ServiceSpec
 
 
@@ -40,6 +41,9 @@ class Built:
     databases: Mapping[str, Database] = field(default_factory=dict)
     # Started once the cell serves, stopped before anything it calls goes away.
     workers: Sequence[Worker] = ()
+    # Its outbox deliveries (rhip.kit.outbox_delivery), by name, for the backlog gauges; each
+    # runs as one of ``workers`` too.
+    outboxes: Mapping[str, OutboxDelivery] = field(default_factory=dict)
     # Its read-audit writers (group commit of reads' audit events), by log, for the metrics.
     audit_writers: Mapping[str, AuditWriter] = field(default_factory=dict)
     # The policy decisions of the cell, when this service holds them (identity does).

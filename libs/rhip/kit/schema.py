@@ -86,3 +86,36 @@ audit_checkpoint = Table(
     Column("key_id", String(32), nullable=False),
     Column("signature", String(128), nullable=False),
 )
+
+# The durable outbox (rhip.kit.outbox, kit_0005): the last position handed out per
+# (stream, key), and the events themselves.
+outbox_key = Table(
+    "outbox_key",
+    metadata,
+    Column("stream", String(64), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("last_position", BigInteger, nullable=False),
+)
+
+outbox_event = Table(
+    "outbox_event",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("stream", String(64), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("enqueued_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", String(300), nullable=False, server_default=""),
+    Column("lease_owner", String(64), nullable=False, server_default=""),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("replays", Integer, nullable=False, server_default="0"),
+)
