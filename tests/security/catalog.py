@@ -18,7 +18,7 @@ Targets (the kinds ``world.World`` builds, each at the levels it has): ``tenant`
 ``finding``, ``transfer``, ``transfer_id``, ``merge``, ``referral``, ``referral_id``,
 ``teleconsultation``, ``cell`` (no field: the cell itself); emr's ``document``, ``parked``,
 ``consent``, ``break_glass`` (world_emr.py); mch's ``stock_transfer``, ``blank_serial``,
-``newborn``, ``birth_certificate`` (world_bmc.py).
+``newborn``, ``birth_certificate``, ``province`` (world_bmc.py).
 """
 
 from __future__ import annotations
@@ -225,6 +225,10 @@ RULES: dict[str, Rule] = {
     # Verification answers by number and name (or signed code) across the cell, minimum data.
     BMC + "VerifyBirthCertificate": _r("search"),
     BMC + "GetBirthCertificateKeys": _r("public"),
+    BMC + "GetBirthCertificateReport": _r("list", "parent:region", "parent:tenant"),
+    # The province's national reporting queue: the province region is the only target.
+    BMC + "ListNationalReportEvents": _r("list", "parent:province"),
+    BMC + "ReplayNationalReportEvents": _r("write", "parent:province"),
     # emr: documents, recognition, timeline, reading rules (world_emr.py builds the targets).
     # Ingest names no target: a document belongs to the caller's own institution.
     EMR + "SubmitDocument": _r("write"),

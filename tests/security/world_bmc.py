@@ -90,3 +90,5 @@ def build_bmc_world(world: Any, call: Callable[..., Any], t1: str, t1_scope: str
         "xz-doctor-1",
     )  # fmt: skip
     world.add("birth_certificate", issued.name, t1_scope, "320311")
+    # National reporting is watched by the province's own administrators only.
+    world.add("province", "regions/320000", "86/32", "320000", marker=False)

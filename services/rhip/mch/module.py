@@ -16,7 +16,15 @@ def build(context: CellContext) -> Built:
         context.authorizer,
         context.secret(),
     )
-    return Built(mch.specs, databases={"mch": mch.db}, close=mch.close, parts=mch)
+    outboxes = {"mch-bmc-national": mch.outbox} if mch.outbox else {}
+    return Built(
+        mch.specs,
+        databases={"mch": mch.db},
+        workers=list(outboxes.values()),
+        outboxes=outboxes,
+        close=mch.close,
+        parts=mch,
+    )
 
 
 MODULE = ServiceModule("mch", build, migrate_mch, requires=("identity",)).with_demo(

@@ -45,6 +45,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "VoidBirthCertificate",
             "GetBirthCertificate",
             "ListBirthCertificates",
+            "GetBirthCertificateReport",
         )
     ),
     # Health commissions and maternal–child institutes read their subtree (overdue and
@@ -66,6 +67,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         BMC + "Get*",
         BMC + "List*",
         BMC + "VerifyBirthCertificate",
+        BMC + "ReplayNationalReportEvents",
     ),
     # Auditors read, change nothing.
     "auditor": (

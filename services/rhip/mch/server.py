@@ -12,7 +12,10 @@ from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
+from rhip.kit.outbox_delivery import OutboxDelivery
+from rhip.kit.outbox_http import http_delivery, load_outbox_settings
 from rhip.kit.server import ServiceSpec
+from rhip.mch.certificates import national
 from rhip.mch.certificates import servicer as bmc_servicer
 from rhip.mch.certificates.usecases import BirthCertificateUseCases
 from rhip.mch.clients import IdentityClient
@@ -34,6 +37,8 @@ class MchService:
     certificates: BirthCertificateUseCases
     specs: list[ServiceSpec]
     policy_db: Database | None = None
+    # Delivers the national birth-certificate reports (rhip.kit.outbox), run by the cell.
+    outbox: OutboxDelivery | None = None
 
     def close(self) -> None:
         if self.owns_authorizer:
@@ -97,4 +102,10 @@ def build_mch(
             public_methods=bmc_servicer.PUBLIC_METHODS,
         ),
     ]
-    return MchService(db, authorizer, owns, usecases, certificates, specs, policy_db)
+    delivery = http_delivery(
+        db,
+        load_outbox_settings(settings.env, "RHIP_MCH_BMC_OUTBOX", development=settings.development),
+        streams=[national.STREAM],
+        name="mch-bmc-national",
+    )
+    return MchService(db, authorizer, owns, usecases, certificates, specs, policy_db, delivery)

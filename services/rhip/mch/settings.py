@@ -53,6 +53,10 @@ class MchSettings:
     bmc_quota_percent: int = 120
     # Certificate verification: a caller's NOT_FOUND answers (unknown number or wrong name)
     # allowed per window before every verification of that caller is refused for a while.
+    # National reporting (DOMAIN §4.6): the due time of an issue's event, and of a void's
+    # (Hubei: report a void within 2 hours); later events are listed as overdue.
+    bmc_issue_report_hours: int = 24
+    bmc_void_report_hours: int = 2
     bmc_verify_misses: int = 20
     bmc_verify_window_seconds: int = 3600
 
@@ -116,6 +120,8 @@ def load_mch_settings(env: Mapping[str, str]) -> MchSettings:
         eye_coverage_targets=_eye_targets(env),
         bmc_quota_provinces=_provinces(env),
         bmc_quota_percent=env_int(env, "RHIP_MCH_BMC_QUOTA_PERCENT", 120, 1, 1000),
+        bmc_issue_report_hours=env_int(env, "RHIP_MCH_BMC_ISSUE_REPORT_HOURS", 24, 1, 720),
+        bmc_void_report_hours=env_int(env, "RHIP_MCH_BMC_VOID_REPORT_HOURS", 2, 0, 720),
         bmc_verify_misses=env_int(env, "RHIP_MCH_BMC_VERIFY_MISSES", 20, 1, 100000),
         bmc_verify_window_seconds=env_int(env, "RHIP_MCH_BMC_VERIFY_WINDOW_SECONDS", 3600, 1),
     )

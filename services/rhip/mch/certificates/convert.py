@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rhip.api.mch.v1 import birth_certificate_pb2 as pb
+from rhip.kit.outbox import OutboxEvent
 from rhip.mch.certificates.domain import (
     Certificate,
     CertificateState,
@@ -18,6 +19,7 @@ from rhip.mch.certificates.domain import (
     masked,
 )
 from rhip.mch.certificates.issuing import IssueInput, OutsideBirth
+from rhip.mch.certificates.reports import Month
 from rhip.mch.convert import time_from_pb, ts
 
 TYPES = {t: getattr(pb, f"ISSUANCE_TYPE_{t.value}") for t in IssuanceType}
@@ -87,4 +89,21 @@ def certificate_to_pb(c: Certificate, signed_code: str = "") -> pb.BirthCertific
         signed_code=signed_code,
         ground=GROUNDS[c.ground] if c.ground else pb.REPLACEMENT_GROUND_UNSPECIFIED,
         void_reason=c.void_reason, create_time=ts(c.create_time),
+    )  # fmt: skip
+
+
+def month_to_pb(m: Month) -> pb.BirthCertificateMonth:
+    return pb.BirthCertificateMonth(
+        holder=m.holder, first_issued=m.first_issued, replacements=m.replacements,
+        reissues=m.reissues, voided_issued=m.voided_issued, voided_blank=m.voided_blank,
+        lost=m.lost, destroyed=m.destroyed, in_stock=m.in_stock,
+    )  # fmt: skip
+
+
+def report_event_to_pb(e: OutboxEvent, held: int) -> pb.NationalReportEvent:
+    return pb.NationalReportEvent(
+        event_id=e.event_id, certificate=f"birthCertificates/{e.key}", kind=e.kind,
+        state=e.state.value, position=e.position, attempts=e.attempts,
+        last_error=e.last_error, enqueue_time=ts(e.enqueued_at), due_time=ts(e.due_at),
+        held_behind=held,
     )  # fmt: skip

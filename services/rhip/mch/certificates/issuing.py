@@ -25,7 +25,7 @@ from rhip.kit.ids import new_id
 from rhip.kit.pii import PiiVault
 from rhip.kit.requests import parse_resource_name
 from rhip.kit.tenancy import is_region_code, tenant_scope
-from rhip.mch.certificates import domain
+from rhip.mch.certificates import domain, national
 from rhip.mch.certificates.domain import (
     Certificate,
     CertificateState,
@@ -197,6 +197,7 @@ class IssuingUseCases(SerialUseCases):
             )  # fmt: skip
             certificates.add(c, key)
             self._record_issue(tx, c, edition, scope)
+            national.report_issue(tx, c, self.options)
             self._audit(tx, "bmc.certificate.issue", f"birthCertificates/{c.number}", scope,
                         resident=child_id, type=c.type.value)  # fmt: skip
         return self._linked(c)

@@ -19,7 +19,7 @@ from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.requests import parse_resource_name
 from rhip.kit.tenancy import region_path
-from rhip.mch.certificates import domain
+from rhip.mch.certificates import domain, national
 from rhip.mch.certificates.domain import (
     Certificate,
     CertificateState,
@@ -65,6 +65,7 @@ class LifecycleUseCases(IssuingUseCases):
                 "the certificate is no longer valid", reason="BMC_CERTIFICATE_NOT_VALID",
                 metadata={"state": "CHANGED"},
             )  # fmt: skip
+        national.report_end(tx, old, state, successor, reason, now, self.options)
         stock = StockStore(tx)
         one = SerialRange(old.number, old.number, 1)
         stock.move(one, holder_scope=old.scope_path, states=(S.ISSUED,), new_state=S.VOID_ISSUED)
@@ -126,6 +127,7 @@ class LifecycleUseCases(IssuingUseCases):
             )  # fmt: skip
             certificates.add(new, key)
             self._record_issue(tx, new, edition, scope)
+            national.report_issue(tx, new, self.options)
             self._audit(
                 tx, f"bmc.certificate.{kind.value.lower()}", f"birthCertificates/{number}",
                 scope, resident=new.child_resident_id, supersedes=old.number,

@@ -14,7 +14,9 @@ from rhip.mch.certificates.convert import (
     GROUNDS_BACK,
     certificate_to_pb,
     issue_input,
+    month_to_pb,
     parent_from_pb,
+    report_event_to_pb,
 )
 from rhip.mch.certificates.domain import Certificate
 from rhip.mch.certificates.usecases import BirthCertificateUseCases
@@ -143,6 +145,25 @@ class BirthCertificateServicer(birth_certificate_service_pb2_grpc.BirthCertifica
             keys_json=[json.dumps(k, sort_keys=True) for k in self.uc.public_keys()],
             region=self.uc.cell_code,
         )
+
+    def GetBirthCertificateReport(self, request, context):
+        total, rows = self.uc.monthly_report(request.parent, request.month)
+        return pb.BirthCertificateReport(
+            parent=request.parent, month=request.month, total=month_to_pb(total),
+            holders=[month_to_pb(r) for r in rows],
+        )  # fmt: skip
+
+    def ListNationalReportEvents(self, request, context):
+        found = self.uc.list_report_events(
+            request.parent, request.view == spb.NATIONAL_REPORT_VIEW_OVERDUE, request.page_size
+        )
+        return spb.ListNationalReportEventsResponse(
+            events=[report_event_to_pb(e, held) for e, held in found]
+        )
+
+    def ReplayNationalReportEvents(self, request, context):
+        replayed = self.uc.replay_report_events(request.parent, list(request.event_ids))
+        return spb.ReplayNationalReportEventsResponse(event_ids=replayed)
 
     def ListBirthCertificates(self, request, context):
         page = parse_page(request.page_size, request.page_token, request.parent)

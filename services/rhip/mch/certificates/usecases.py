@@ -7,12 +7,14 @@ from rhip.kit.authz import Authorizer
 from rhip.kit.db import Database
 from rhip.kit.pii import PiiVault
 from rhip.kit.signed_codes import CodeSigner
+from rhip.mch.certificates.national import NationalReportUseCases
+from rhip.mch.certificates.reports import ReportUseCases
 from rhip.mch.certificates.verification import SIGNING_LABEL, MissLimiter, VerificationUseCases
 from rhip.mch.clients import IdentityClient
 from rhip.mch.settings import MchSettings
 
 
-class BirthCertificateUseCases(VerificationUseCases):
+class BirthCertificateUseCases(VerificationUseCases, NationalReportUseCases, ReportUseCases):
     """Blank stock and certificates."""
 
     def __init__(

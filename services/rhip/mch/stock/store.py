@@ -288,6 +288,23 @@ class StockStore(StoreBase):
         )
         return [(r[0], r[1], r[2], int(r[3] or 0)) for r in rows]
 
+    def activity(
+        self, scopes: Sequence[str], start: datetime, end: datetime
+    ) -> list[tuple[str, str, str, int]]:
+        """(holder, kind, reason, quantity) of issues, voids, losses and destructions recorded
+        inside ``scopes`` in [start, end): the monthly report (an issue's reason is its type)."""
+        rows = self.s.execute(
+            select(_M.c.to_holder, _M.c.kind, _M.c.reason, func.sum(_M.c.quantity))
+            .where(
+                within_scopes(_M.c.scope_path, scopes),
+                _M.c.kind.in_(["ISSUE", "VOID_ISSUED", "VOID_BLANK", "LOSS", "DESTRUCTION"]),
+                _M.c.create_time >= start,
+                _M.c.create_time < end,
+            )
+            .group_by(_M.c.to_holder, _M.c.kind, _M.c.reason)
+        )
+        return [(r[0], r[1], r[2], int(r[3] or 0)) for r in rows]
+
     # -- transfers --------------------------------------------------------------------------
     def add_transfer(self, t: Transfer, request_id: str) -> None:
         self.s.execute(

@@ -418,3 +418,61 @@ class BirthCertificateVerification(_message.Message):
     issue_date: str
     current_number: str
     def __init__(self, result: _Optional[_Union[VerificationResult, str]] = ..., number: _Optional[str] = ..., issue_date: _Optional[str] = ..., current_number: _Optional[str] = ...) -> None: ...
+
+class BirthCertificateMonth(_message.Message):
+    __slots__ = ("holder", "first_issued", "replacements", "reissues", "voided_issued", "voided_blank", "lost", "destroyed", "in_stock")
+    HOLDER_FIELD_NUMBER: _ClassVar[int]
+    FIRST_ISSUED_FIELD_NUMBER: _ClassVar[int]
+    REPLACEMENTS_FIELD_NUMBER: _ClassVar[int]
+    REISSUES_FIELD_NUMBER: _ClassVar[int]
+    VOIDED_ISSUED_FIELD_NUMBER: _ClassVar[int]
+    VOIDED_BLANK_FIELD_NUMBER: _ClassVar[int]
+    LOST_FIELD_NUMBER: _ClassVar[int]
+    DESTROYED_FIELD_NUMBER: _ClassVar[int]
+    IN_STOCK_FIELD_NUMBER: _ClassVar[int]
+    holder: str
+    first_issued: int
+    replacements: int
+    reissues: int
+    voided_issued: int
+    voided_blank: int
+    lost: int
+    destroyed: int
+    in_stock: int
+    def __init__(self, holder: _Optional[str] = ..., first_issued: _Optional[int] = ..., replacements: _Optional[int] = ..., reissues: _Optional[int] = ..., voided_issued: _Optional[int] = ..., voided_blank: _Optional[int] = ..., lost: _Optional[int] = ..., destroyed: _Optional[int] = ..., in_stock: _Optional[int] = ...) -> None: ...
+
+class BirthCertificateReport(_message.Message):
+    __slots__ = ("parent", "month", "total", "holders")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    HOLDERS_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    month: str
+    total: BirthCertificateMonth
+    holders: _containers.RepeatedCompositeFieldContainer[BirthCertificateMonth]
+    def __init__(self, parent: _Optional[str] = ..., month: _Optional[str] = ..., total: _Optional[_Union[BirthCertificateMonth, _Mapping]] = ..., holders: _Optional[_Iterable[_Union[BirthCertificateMonth, _Mapping]]] = ...) -> None: ...
+
+class NationalReportEvent(_message.Message):
+    __slots__ = ("event_id", "certificate", "kind", "state", "position", "attempts", "last_error", "enqueue_time", "due_time", "held_behind")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    ENQUEUE_TIME_FIELD_NUMBER: _ClassVar[int]
+    DUE_TIME_FIELD_NUMBER: _ClassVar[int]
+    HELD_BEHIND_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    certificate: str
+    kind: str
+    state: str
+    position: int
+    attempts: int
+    last_error: str
+    enqueue_time: _timestamp_pb2.Timestamp
+    due_time: _timestamp_pb2.Timestamp
+    held_behind: int
+    def __init__(self, event_id: _Optional[str] = ..., certificate: _Optional[str] = ..., kind: _Optional[str] = ..., state: _Optional[str] = ..., position: _Optional[int] = ..., attempts: _Optional[int] = ..., last_error: _Optional[str] = ..., enqueue_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., held_behind: _Optional[int] = ...) -> None: ...

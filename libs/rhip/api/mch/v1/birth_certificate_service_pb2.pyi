@@ -2,12 +2,22 @@ from google.api import annotations_pb2 as _annotations_pb2
 from rhip.api.common.v1 import common_pb2 as _common_pb2
 from rhip.api.mch.v1 import birth_certificate_pb2 as _birth_certificate_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class NationalReportView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NATIONAL_REPORT_VIEW_UNSPECIFIED: _ClassVar[NationalReportView]
+    NATIONAL_REPORT_VIEW_DEAD_LETTERS: _ClassVar[NationalReportView]
+    NATIONAL_REPORT_VIEW_OVERDUE: _ClassVar[NationalReportView]
+NATIONAL_REPORT_VIEW_UNSPECIFIED: NationalReportView
+NATIONAL_REPORT_VIEW_DEAD_LETTERS: NationalReportView
+NATIONAL_REPORT_VIEW_OVERDUE: NationalReportView
 
 class ReceiveBlankStockRequest(_message.Message):
     __slots__ = ("region", "edition", "first_serial", "quantity", "delivery_note", "request_id")
@@ -222,3 +232,41 @@ class GetBirthCertificateKeysResponse(_message.Message):
     keys_json: _containers.RepeatedScalarFieldContainer[str]
     region: str
     def __init__(self, keys_json: _Optional[_Iterable[str]] = ..., region: _Optional[str] = ...) -> None: ...
+
+class GetBirthCertificateReportRequest(_message.Message):
+    __slots__ = ("parent", "month")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    month: str
+    def __init__(self, parent: _Optional[str] = ..., month: _Optional[str] = ...) -> None: ...
+
+class ListNationalReportEventsRequest(_message.Message):
+    __slots__ = ("parent", "view", "page_size")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    view: NationalReportView
+    page_size: int
+    def __init__(self, parent: _Optional[str] = ..., view: _Optional[_Union[NationalReportView, str]] = ..., page_size: _Optional[int] = ...) -> None: ...
+
+class ListNationalReportEventsResponse(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[_birth_certificate_pb2.NationalReportEvent]
+    def __init__(self, events: _Optional[_Iterable[_Union[_birth_certificate_pb2.NationalReportEvent, _Mapping]]] = ...) -> None: ...
+
+class ReplayNationalReportEventsRequest(_message.Message):
+    __slots__ = ("parent", "event_ids")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    EVENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    event_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, parent: _Optional[str] = ..., event_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ReplayNationalReportEventsResponse(_message.Message):
+    __slots__ = ("event_ids",)
+    EVENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    event_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, event_ids: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -122,6 +122,21 @@ class BirthCertificateServiceStub:
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateKeysRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateKeysResponse.FromString,
                 _registered_method=True)
+        self.GetBirthCertificateReport = channel.unary_unary(
+                '/rhip.api.mch.v1.BirthCertificateService/GetBirthCertificateReport',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateReportRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__pb2.BirthCertificateReport.FromString,
+                _registered_method=True)
+        self.ListNationalReportEvents = channel.unary_unary(
+                '/rhip.api.mch.v1.BirthCertificateService/ListNationalReportEvents',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ListNationalReportEventsRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ListNationalReportEventsResponse.FromString,
+                _registered_method=True)
+        self.ReplayNationalReportEvents = channel.unary_unary(
+                '/rhip.api.mch.v1.BirthCertificateService/ReplayNationalReportEvents',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ReplayNationalReportEventsRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ReplayNationalReportEventsResponse.FromString,
+                _registered_method=True)
         self.ListBirthCertificates = channel.unary_unary(
                 '/rhip.api.mch.v1.BirthCertificateService/ListBirthCertificates',
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ListBirthCertificatesRequest.SerializeToString,
@@ -256,6 +271,29 @@ class BirthCertificateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetBirthCertificateReport(self, request, context):
+        """The monthly report of a region subtree or an institution: certificates issued by type,
+        voided, blanks voided, lost and destroyed in the month, and the stock on hand.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListNationalReportEvents(self, request, context):
+        """The national reporting queue for the province's administrators: dead letters (given up
+        after retries, holding their certificate's later events) or overdue events.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplayNationalReportEvents(self, request, context):
+        """Puts dead letters back in the national reporting queue (province administrators).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListBirthCertificates(self, request, context):
         """Certificates issued by an institution, or in a region subtree, highest number first.
         """
@@ -350,6 +388,21 @@ def add_BirthCertificateServiceServicer_to_server(servicer, server):
                     servicer.GetBirthCertificateKeys,
                     request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateKeysRequest.FromString,
                     response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateKeysResponse.SerializeToString,
+            ),
+            'GetBirthCertificateReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBirthCertificateReport,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateReportRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__pb2.BirthCertificateReport.SerializeToString,
+            ),
+            'ListNationalReportEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListNationalReportEvents,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ListNationalReportEventsRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ListNationalReportEventsResponse.SerializeToString,
+            ),
+            'ReplayNationalReportEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplayNationalReportEvents,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ReplayNationalReportEventsRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ReplayNationalReportEventsResponse.SerializeToString,
             ),
             'ListBirthCertificates': grpc.unary_unary_rpc_method_handler(
                     servicer.ListBirthCertificates,
@@ -818,6 +871,87 @@ class BirthCertificateService:
             '/rhip.api.mch.v1.BirthCertificateService/GetBirthCertificateKeys',
             rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateKeysRequest.SerializeToString,
             rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBirthCertificateReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.BirthCertificateService/GetBirthCertificateReport',
+            rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateReportRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__pb2.BirthCertificateReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListNationalReportEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.BirthCertificateService/ListNationalReportEvents',
+            rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ListNationalReportEventsRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ListNationalReportEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplayNationalReportEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.BirthCertificateService/ReplayNationalReportEvents',
+            rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ReplayNationalReportEventsRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ReplayNationalReportEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,
