@@ -10,6 +10,8 @@ from mch.bmc_support import Bmc, assert_balanced, deliver, issue, make_bmc, refu
 from mch.conftest import Mch, rid
 from rhip.api.mch.v1 import birth_certificate_pb2 as bpb
 from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
+from support.residents import pb as rpb
+from support.residents import stub as resident_stub
 
 C = grpc.StatusCode
 
@@ -69,6 +71,11 @@ def test_scenario_19_a_reissue_needs_a_loss_declaration(
     assert info.metadata["state"] == "VOID_ISSUED"
     rows = assert_balanced(bmc)
     assert (rows[bmc.hosp].issued, rows[bmc.hosp].void_issued) == (1, 1)
+    # In the master index the child holds the new number beside the one it reissues.
+    child = resident_stub(bmc.mch.running.channel).GetResident(
+        rpb.GetResidentRequest(name=issued.child), metadata=bmc.md("qs-hosp-doctor")
+    )
+    assert sorted(d.origin for d in child.documents) == ["newborn_link", "replaces:X320101001"]
 
 
 def _replace(bmc: Bmc, name: str, number: str, **fields) -> bpb.BirthCertificate:  # type: ignore[no-untyped-def]

@@ -131,13 +131,16 @@ class IdentityClient:
             for q in reply.qualifications
         }
 
-    def link_birth_certificate(self, resident_id: str, number: str) -> None:
-        """Records the certificate number as the newborn's document in the master index."""
+    def link_birth_certificate(self, resident_id: str, number: str, replaces: str = "") -> None:
+        """Records the certificate number as the child's document in the master index (with
+        ``replaces``, beside the number a replacement or reissue supersedes)."""
         self._call(
             resident_service_pb2_grpc.ResidentServiceStub,
             "LinkBirthCertificate",
             resident_service_pb2.LinkBirthCertificateRequest(
-                name=f"residents/{resident_id}", birth_certificate_number=number
+                name=f"residents/{resident_id}",
+                birth_certificate_number=number,
+                replaces=replaces,
             ),
         )
 

@@ -15,6 +15,7 @@ given, with the parentage-test reference (§4.2)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -53,6 +54,7 @@ from rhip.mch.stock.store import StockStore
 from rhip.mch.stock.usecases import BIRTH_CERTIFICATE, not_available
 from sqlalchemy import Connection
 
+log = logging.getLogger(__name__)
 S = SerialState
 _FIELD = "certificate"
 
@@ -203,14 +205,21 @@ class IssuingUseCases(SerialUseCases):
         return self._linked(c)
 
     def _linked(self, c: Certificate) -> Certificate:
-        """Links a first certificate's number to the child in the master index (identity);
-        a retry of the issue completes a link an earlier attempt could not make."""
-        if c.type is IssuanceType.FIRST and c.child_resident_id:
-            try:
-                self.identity.link_birth_certificate(c.child_resident_id, c.number)
-            except FailedPrecondition as e:
-                if e.reason != "BIRTH_CERTIFICATE_LINKED":
-                    raise
+        """Links the certificate's number to the child in the master index (identity): a
+        first one alone, a replacement or reissue beside the number it supersedes. A retry of
+        the request completes a link an earlier attempt could not make (identity down); a link
+        identity refuses for good (the superseded number was never linked there) is logged and
+        left: the certificate stands."""
+        if not c.child_resident_id:
+            return c
+        try:
+            self.identity.link_birth_certificate(c.child_resident_id, c.number, c.supersedes)
+        except FailedPrecondition as e:
+            if e.reason == "BIRTH_CERTIFICATE_NOT_LINKED":
+                log.warning("birth certificate %s: superseded number not linked in identity",
+                            c.number)  # fmt: skip
+            elif e.reason != "BIRTH_CERTIFICATE_LINKED":
+                raise
         return c
 
     def _take_serial(self, tx: Connection, number: str, scope: str, today: date) -> int:

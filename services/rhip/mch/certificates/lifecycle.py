@@ -99,7 +99,7 @@ class LifecycleUseCases(IssuingUseCases):
             certificates = CertificateStore(tx, self.vault)
             old = self._load(tx, name, method)
             if claim(tx, key) and (earlier := certificates.by_request(key)) is not None:
-                return earlier
+                return self._linked(earlier)
             if old.state is not CertificateState.VALID:
                 raise FailedPrecondition(
                     "only the child's valid certificate is replaced or reissued",
@@ -132,7 +132,7 @@ class LifecycleUseCases(IssuingUseCases):
                 tx, f"bmc.certificate.{kind.value.lower()}", f"birthCertificates/{number}",
                 scope, resident=new.child_resident_id, supersedes=old.number,
             )  # fmt: skip
-            return new
+        return self._linked(new)
 
     def replace_certificate(
         self, name: str, number: str, ground: Ground | None, parentage_test_ref: str,
