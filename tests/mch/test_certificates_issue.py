@@ -226,3 +226,14 @@ def test_bad_certificates_are_invalid_and_write_nothing(bmc: Bmc) -> None:
     _, violations = refused(lambda: issue(bmc, "deliveries/x", "X320101001"), C.INVALID_ARGUMENT)
     assert [f for f, _ in violations] == ["certificate.newborn"]
     assert bmc.serial("X320101001").state == bpb.BLANK_SERIAL_STATE_IN_STOCK
+
+
+def test_a_blank_of_a_superseded_edition_is_never_printed(bmc: Bmc) -> None:
+    """DOMAIN §4.1: the 6th edition was issued up to 2023-03-31; its blanks wait for central
+    destruction."""
+    bmc.down_to_hospital("W320101001", 2, edition=6)
+    baby = deliver(bmc.mch).newborns[0]
+    info, _ = refused(lambda: issue(bmc, baby.name, "W320101001"), C.FAILED_PRECONDITION,
+                      "BMC_EDITION_SUPERSEDED")  # fmt: skip
+    assert info.metadata["edition"] == "6"
+    assert bmc.serial("W320101001").state == bpb.BLANK_SERIAL_STATE_IN_STOCK
