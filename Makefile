@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(PY) tests/perf/bench_residents.py
 	$(PY) tests/perf/bench_archives.py
 	$(PY) tests/perf/bench_referral.py
+	$(PY) tests/perf/bench_bmc.py
 	$(PY) tests/perf/bench_tls.py
 	$(PY) tests/perf/bench_http.py
 	# mixed load through the gateway; RHIP_SOAK_MINUTES=5 make bench for a shorter soak
