@@ -110,3 +110,14 @@ def test_a_refused_event_is_a_dead_letter_the_province_replays(
     assert list(done.event_ids) == ["bmc-X320101001-issued"]
     assert receiver.wait_for(2, timeout=30), receiver.ids()
     assert receiver.positions("X320101001") == [1, 2]
+
+
+def test_a_negative_page_size_is_invalid(bmc: Bmc) -> None:
+    refused(
+        lambda: bmc.api.ListNationalReportEvents(
+            spb.ListNationalReportEventsRequest(parent=PROVINCE, page_size=-1),
+            metadata=bmc.md("js-admin"),
+        ),
+        C.INVALID_ARGUMENT,
+        "PAGE_SIZE_NEGATIVE",
+    )

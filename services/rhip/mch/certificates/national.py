@@ -81,6 +81,8 @@ class NationalReportUseCases(SerialUseCases):
         self, parent: str, overdue_only: bool, size: int
     ) -> list[tuple[outbox.OutboxEvent, int]]:
         principal = current_principal()
+        if size < 0:
+            raise invalid("page_size", "must not be negative", "PAGE_SIZE_NEGATIVE")
         scope = self._province(principal, parent, "ListNationalReportEvents")
         limit = min(size or 50, 200)
         with self._unit(durable=False) as tx:
