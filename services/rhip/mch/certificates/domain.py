@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from enum import Enum
 
@@ -152,7 +152,6 @@ class Certificate:
     parentage_test_ref: str = ""
     void_reason: str = ""
     name_hash: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def normalise_name(name: str) -> str:
