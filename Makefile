@@ -4,13 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test fuzz lint proto proto-check proto-baseline bench clean
+.PHONY: help install console run test fuzz lint proto proto-check proto-baseline bench clean
 
 help:
 	@echo "make run    - set up and start the demo platform (SQLite, demo data)"
 	@echo "make test   - run the test suite (PostgreSQL too when RHIP_TEST_POSTGRES_URL is set)"
 	@echo "make fuzz   - the security suite's long property-based run (FUZZ_EXAMPLES, new draws each run)"
 	@echo "make lint   - ruff, mypy, buf lint, stale-stub check"
+	@echo "make console - build the web console (npm ci && npm run build in console/)"
 	@echo "make proto  - regenerate the gRPC stubs and the OpenAPI document under libs/rhip/api"
 	@echo "make proto-baseline - accept the current protos as the API that must not break"
 	@echo "make bench  - run the benchmarks and a 30-minute soak, write tests/perf/RESULTS*.md"
@@ -25,12 +26,26 @@ $(STAMP): pyproject.toml
 		> "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/rhip-src.pth"
 	touch $(STAMP)
 
-install: $(STAMP)
+# The web console's static files (served by the gateway at /console/): built from the npm
+# registry with the committed lock file, so every clone builds the same bundle; rebuilt when a
+# source file changes. The build is not committed: it would be a second copy of console/src.
+CONSOLE_DIST := console/dist/index.html
+CONSOLE_SRC := $(shell find console/src -type f 2>/dev/null) console/index.html \
+	console/vite.config.js console/package.json console/package-lock.json
 
-run: $(STAMP)
+$(CONSOLE_DIST): $(CONSOLE_SRC)
+	@command -v npm >/dev/null || { echo "need npm (Node.js 20.19 or later) to build the console"; exit 1; }
+	cd console && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	touch $(CONSOLE_DIST)
+
+console: $(CONSOLE_DIST)
+
+install: $(STAMP) $(CONSOLE_DIST)
+
+run: $(STAMP) $(CONSOLE_DIST)
 	$(VENV)/bin/rhip demo
 
-test: $(STAMP)
+test: $(STAMP) $(CONSOLE_DIST)
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
 # The property-based tests of tests/security with many examples and a fresh seed (make test runs
@@ -63,6 +78,8 @@ bench: $(STAMP)
 	$(PY) tests/perf/bench_residents.py
 	$(PY) tests/perf/bench_archives.py
 	$(PY) tests/perf/bench_referral.py
+	$(PY) tests/perf/bench_locator.py
+	$(PY) tests/perf/bench_mch.py
 	$(PY) tests/perf/bench_bmc.py
 	$(PY) tests/perf/bench_tls.py
 	$(PY) tests/perf/bench_http.py
@@ -70,4 +87,4 @@ bench: $(STAMP)
 	RHIP_SOAK_MINUTES=$${RHIP_SOAK_MINUTES:-30} $(PY) tests/perf/bench_soak.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache console/node_modules console/dist test-artifacts

@@ -143,7 +143,8 @@ def cmd_locator_purge_key(args: argparse.Namespace) -> int:
 
     db, usecases = open_locator(_settings(args))
     try:
-        print(f"removed {usecases.purge_key(args.key_id)} claims under key {args.key_id}")
+        removed = usecases.purge_key(args.key_id)
+        print(f"removed {removed} claims and presence rows under key {args.key_id}")
     finally:
         db.dispose()
     return 0
@@ -243,6 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     purge.add_argument("key_id")
     purge.set_defaults(func=cmd_locator_purge_key)
+
+    from rhip.onboarding.command import add_import_command
+
+    add_import_command(admin_sub)
 
     from rhip.audit_cli import add_audit_commands
 

@@ -179,6 +179,9 @@ def _print_http_hints(http: str) -> None:
     print("  with TOKEN (accessToken) from the reply, the institutions of Xuzhou:")
     print('  curl -s -H "authorization: Bearer $TOKEN" \\')
     print(f"    http://{http}/identity/v1/regions/320300/tenants")
+    # Last, where the operator looks first: the console (rhip.gateway.console).
+    print(f"\nweb console (中文 / English): http://{http}/console/")
+    print("  sign in as xz-admin (region 320300), xz-doctor-1 (320300) or js-auditor (320000)")
     print("Ctrl-C stops the platform.", flush=True)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rhip.archives.transfers.domain import TransferState, require_transfer_move
 from rhip.gateway.guard import Guard
-from rhip.kit.apis import cross_cell_methods, methods
+from rhip.kit.apis import cell_internal_methods, cross_cell_methods, methods
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
 from rhip.kit.crosscell import require_peer_cell
 from rhip.kit.errors import FailedPrecondition, PermissionDenied
@@ -41,6 +41,19 @@ def test_the_cross_cell_methods_are_the_peer_service_and_marked_in_proto() -> No
         "RelayRecordTransferDecision",
         "WithdrawRecordTransfer",
     }
+
+
+def test_the_cell_internal_methods_are_the_internal_services_and_marked_in_proto() -> None:
+    internal = {
+        path for path, info in methods().items() if info.service.endswith("InternalService")
+    }
+    assert cell_internal_methods() == internal
+    assert internal == {
+        "/rhip.api.archives.v1.ArchivesInternalService/CreateReferralFollowUpTask",
+        "/rhip.api.archives.v1.ArchivesInternalService/RecordReferralEvent",
+        "/rhip.api.archives.v1.ArchivesInternalService/ListReferralSuggestions",
+    }
+    assert not internal & cross_cell_methods()
 
 
 def test_gateway_lets_cell_accounts_call_cross_cell_methods_anywhere_and_nothing_else() -> None:

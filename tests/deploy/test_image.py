@@ -61,7 +61,9 @@ def test_the_image_and_the_chart_agree(rendered: dict[str, list[dict[str, Any]]]
     final = stages()[-1]
     uid = int(instructions(final, "USER")[0].split(":")[0])
     env = " ".join(instructions(final, "ENV"))
-    assert "RHIP_LISTEN=[::]:50051" in env and "EXPOSE 50051" in final
+    assert "RHIP_LISTEN=[::]:50051" in env
+    exposed = instructions(final, "EXPOSE")[0].split()
+    assert exposed == ["50051", "8080"]  # gRPC, and the gateway's HTTP port (values.yaml)
     for objects in rendered.values():
         for d in by_kind(objects, "Deployment"):
             pod = d["spec"]["template"]["spec"]
@@ -86,7 +88,7 @@ def test_dockerignore_lets_in_only_what_the_build_copies() -> None:
         if not ln.startswith("--from")
         for src in ln.split()[:-1]
     }
-    assert copied == allowed == {"pyproject.toml", "libs", "services"}
+    assert copied == allowed == {"pyproject.toml", "libs", "services", "console"}
 
 
 def test_get_helm_uses_a_helm_on_path(tmp_path: Path) -> None:

@@ -141,6 +141,11 @@ def test_demo_login_and_list_tenants_with_buf_curl(tmp_path: Path) -> None:
             {"authorization": f"Bearer {http_login['accessToken']}"},
         )
         assert http_listed["tenants"] == listed["tenants"]
+        # The README's first line: the console, at the address make run prints.
+        assert f"http://{http_address}/console/" in output, output
+        with urllib.request.urlopen(f"http://{http_address}/", timeout=60) as response:
+            assert response.url.endswith("/console/")  # / leads to the console
+            assert b'<div id="app">' in response.read()
     finally:
         process.send_signal(signal.SIGTERM)  # what Kubernetes sends: graceful shutdown, exit 0
         assert process.wait(timeout=20) == 0

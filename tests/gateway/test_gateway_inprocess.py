@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from rhip.api.identity.v1 import identity_service_pb2 as pb
 from rhip.api.identity.v1 import identity_service_pb2_grpc
 from rhip.gateway.server import Gateway, build_gateway
-from rhip.kit.apis import service_names
+from rhip.kit.apis import cell_internal_methods, service_names
 from rhip.kit.config import Settings
 from rhip.kit.routing import RoutingTable
 from rhip.kit.telemetry import build_tracer_provider
@@ -233,3 +233,22 @@ def test_bypassing_the_gateway_still_needs_a_token(world: World) -> None:
         ),
         grpc.StatusCode.UNAUTHENTICATED,
     )
+
+
+def test_the_gateway_does_not_forward_cell_internal_methods(
+    world: World, gateway: tuple[Gateway, InMemorySpanExporter]
+) -> None:
+    """ArchivesInternalService is for the services inside a cell: through the gateway it is
+    UNIMPLEMENTED, as if it did not exist, even for a caller with a valid token; the cell
+    itself serves it and refuses that caller (only its own cell account may call it)."""
+    internal = sorted(cell_internal_methods())
+    assert internal, "no cell_internal method declared"
+    md = world.running.md("qs-doctor")
+    for where, expected in ((gateway[0].port, grpc.StatusCode.UNIMPLEMENTED),
+                            (world.running.cell.port, grpc.StatusCode.PERMISSION_DENIED)):  # fmt: skip
+        with grpc.insecure_channel(f"127.0.0.1:{where}") as channel:
+            for path in internal:
+                call = channel.unary_unary(
+                    path, request_serializer=lambda b: b, response_deserializer=lambda b: b
+                )
+                expect_error(lambda call=call: call(b"", metadata=md, timeout=5), expected)

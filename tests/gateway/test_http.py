@@ -379,3 +379,21 @@ def test_http_calls_are_counted_like_grpc_calls(platform: HttpPlatform, admin: s
         reply = platform.request("GET", f"/identity/v1/regions/{JIANGSU_CITY}/tenants", token=admin)
         assert reply.status == 200
     assert handled() == before + 3
+
+
+def test_cors_is_off_by_default(platform: HttpPlatform, admin: str) -> None:
+    """No RHIP_GATEWAY_CORS_ORIGINS: no page of another origin may read an answer, and a
+    preflight is not answered as one (test_cors covers the listener with origins listed)."""
+    origin = {"Origin": "https://portal.example"}
+    answer = platform.request(
+        "GET", f"/identity/v1/regions/{JIANGSU_CITY}/tenants", token=admin, headers=origin
+    )
+    assert answer.status == 200
+    assert not any(h.startswith("access-control-") for h in answer.headers)
+    preflight = platform.request(
+        "OPTIONS",
+        f"/identity/v1/regions/{JIANGSU_CITY}/tenants",
+        headers={**origin, "Access-Control-Request-Method": "GET"},
+    )
+    assert preflight.status in (404, 405)
+    assert not any(h.startswith("access-control-") for h in preflight.headers)

@@ -19,13 +19,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_public_method_has_a_binding_and_no_cross_cell_method_has_one() -> None:
-    """Every unary method people call has a binding. Cross-cell methods have none (they are
-    for cells), and neither have streaming ones (EmrService.SubmitDocuments): one JSON body
+    """Every unary method people call has a binding. Cross-cell and cell-internal methods have
+    none (they are for cells), and neither have streaming ones (EmrService.SubmitDocuments): one JSON body
     in and one out cannot carry a stream, and the gateway's HTTP router leaves them out, so
     a binding would be a documented path that answers 404. They stay gRPC only."""
     bound = {b.info.path for b in bindings()}
     for path, info in methods().items():
-        if info.cross_cell or info.api in PLATFORM_APIS:
+        if info.cross_cell or info.cell_internal or info.api in PLATFORM_APIS:
             assert path not in bound, f"{path} is for cells, not people: no HTTP binding"
         elif info.client_streaming or info.server_streaming:
             assert path not in bound, f"{path} streams: gRPC only, no HTTP binding"

@@ -107,3 +107,22 @@ def test_stop_ends_a_long_pass_at_its_next_safe_point() -> None:
     assert rounds  # it was running, and it returned once asked to stop
     worker.start()  # and it can be started again after a stop
     worker.stop(timeout=30)
+
+
+def test_wake_runs_a_pass_now_even_during_a_backoff() -> None:
+    """A registration queued work: the pass comes at once, not after the interval or the
+    backoff of a dependency that was down (rhip.identity.links)."""
+    job = Job()
+    job.down = True
+    worker = PeriodicWorker("w", job, 60.0, first_delay=0.0, max_backoff=600.0)
+    worker.start()
+    try:
+        job.wait_for(1)  # failed: the next pass would be a minute away
+        job.down = False
+        worker.wake()
+        job.wait_for(2)
+        worker.wake()
+        job.wait_for(3)
+    finally:
+        worker.stop()
+    assert worker.failures == 0

@@ -78,12 +78,12 @@ class Platform:
         )
         return [("authorization", f"Bearer {login.access_token}")]
 
-    def claim_rows(self) -> list[dict[str, object]]:
-        """Every row of the locator's table, as stored."""
+    def claim_rows(self, table: str = "open_record_claim") -> list[dict[str, object]]:
+        """Every row of a locator table (the claims by default), as stored."""
         engine = sa.create_engine(self.locator_url)
         try:
             with engine.connect() as conn:
-                rows = conn.execute(sa.text("SELECT * FROM open_record_claim")).mappings()
+                rows = conn.execute(sa.text(f"SELECT * FROM {table}")).mappings()
                 return [dict(r) for r in rows]
         finally:
             engine.dispose()
@@ -113,6 +113,7 @@ def platform(tmp_path: Path, database_url: str) -> Iterator[Platform]:
                     RHIP_CELL_CLIENT_ID=f"cell-{code}",
                     RHIP_CELL_CLIENT_SECRET=f"inprocess-cell-secret-{code}",
                     RHIP_GATEWAY_ADDRESS=address, RHIP_ROUTES=str(routes),
+                    RHIP_IDENTITY_LINKS_INTERVAL_MS="200",
                 )  # fmt: skip
                 cells[code] = start_cell(settings, cell_address)
                 seed_demo(cells[code].usecases)

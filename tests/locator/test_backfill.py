@@ -115,6 +115,7 @@ def test_a_key_rotation_rekeys_by_backfill_and_purges_the_old_key(platform: Plat
     assert refused.value.code() == grpc.StatusCode.ALREADY_EXISTS
     _retrying(lambda: backfill_cell(p.cells[JIANGSU].cell, io.StringIO()))
     assert {r["key_id"] for r in p.claim_rows()} == {"k2"}
+    assert {r["key_id"] for r in p.claim_rows("resident_presence")} == {"k2"}  # re-keyed too
     db, usecases = open_locator(rotated)
     try:
         assert usecases.purge_key("dev") == 0
@@ -145,3 +146,41 @@ def test_a_termination_while_the_locator_is_down_stands_and_the_backfill_clears_
     assert report.released == 1 and p.claim_rows() == []
     zz = p.md("zz-doctor-1", "370400")
     assert _retrying(lambda: _create(p, zz, _register(p, zz, "370402"))).name
+
+
+def test_the_backfill_announces_every_resident_and_links_them_idempotently(
+    platform: Platform,
+) -> None:
+    p = platform
+    for cell in (JIANGSU, SHANDONG):
+        _until_the_cell_reaches_the_locator(p, cell=cell)
+    xz, zz = p.md("xz-doctor-1", "320300"), p.md("zz-doctor-1", "370400")
+    _register(p, xz, "320311")
+    _register(p, zz, "370402")
+
+    def links_in(cell: str) -> int:
+        with p.cells[cell].cell.part("identity").db.read() as conn:
+            return int(conn.execute(sa.text("SELECT COUNT(*) FROM resident_link")).scalar_one())
+
+    deadline = time.monotonic() + 30  # the link workers of both cells are done first
+    while links_in(JIANGSU) + links_in(SHANDONG) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    # As before presence existed: no presence at the locator, no links in either cell.
+    engine = sa.create_engine(p.locator_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM resident_presence"))
+    engine.dispose()
+    for cell in (JIANGSU, SHANDONG):
+        with p.cells[cell].cell.part("identity").db.transaction() as tx:
+            tx.execute(sa.text("DELETE FROM resident_link"))
+    out = io.StringIO()
+    first = backfill_cell(p.cells[JIANGSU].cell, out, batch=1)
+    assert first.residents >= 1 and first.links == 0 and first.failed == 0
+    assert "residents announced" in out.getvalue()
+    second = backfill_cell(p.cells[SHANDONG].cell, io.StringIO())
+    assert second.links == 1 and second.failed == 0  # the same person: linked on both sides
+    rows = p.claim_rows("resident_presence")
+    again = backfill_cell(p.cells[SHANDONG].cell, io.StringIO())
+    assert again.links == 0 and p.claim_rows("resident_presence") == rows  # idempotent
+    assert links_in(JIANGSU) == links_in(SHANDONG) == 1
+    assert ID_NUMBER not in out.getvalue() and NAME not in out.getvalue()

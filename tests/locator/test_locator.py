@@ -1,7 +1,8 @@
 """The platform's resident locator, end to end across two cells behind a real gateway: one
 person, one open health record across every cell (the issue's three-step trial), fail-closed
 record creation when the locator is unreachable (reads and in-cell work go on), cell accounts
-only, and nothing readable back from the locator's rows."""
+only, and nothing readable back from the locator's rows (claims and resident presence; the
+links themselves: test_links.py)."""
 
 from __future__ import annotations
 
@@ -227,9 +228,13 @@ def test_only_cell_accounts_call_the_locator(platform: Platform) -> None:
         document=document(ID_NUMBER), resident_id="r-1", record_id="x-1",
         institution_display_name="某卫生院", region_code="320311",
     )  # fmt: skip
+    announce = lpb.AnnounceResidentRequest(documents=[document(ID_NUMBER)], resident_id="r-1")
     for md in (p.md("xz-doctor-1", "320300"), p.md("qs-admin", "320300")):
         with pytest.raises(grpc.RpcError) as denied:
             locator.ClaimOpenRecord(claim, metadata=md, timeout=TIMEOUT)
+        assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        with pytest.raises(grpc.RpcError) as denied:  # nor learn who holds a document
+            locator.AnnounceResident(announce, metadata=md, timeout=TIMEOUT)
         assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
     with pytest.raises(grpc.RpcError) as anonymous:
         locator.ReleaseOpenRecord(lpb.ReleaseOpenRecordRequest(record_id="x-1"), timeout=TIMEOUT)
@@ -270,3 +275,12 @@ def test_the_locator_rows_hold_no_id_number_name_or_birth_date(platform: Platfor
 
     for text in (ID_NUMBER, f"DOCUMENT_TYPE_RESIDENT_ID_CARD::{ID_NUMBER}"):
         assert hashlib.sha256(text.encode()).hexdigest() != digest
+    # Resident presence (residents linked across cells): digests and ids only, the same way.
+    deadline = time.monotonic() + 20  # the link worker announces the registration
+    while not (present := p.claim_rows("resident_presence")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [(r["cell"], r["key_id"], r["digest"]) for r in present] == [(JIANGSU, "dev", digest)]
+    stored = " ".join(str(v) for row in present for v in row.values())
+    for secret in (ID_NUMBER, ID_NUMBER.lower(), ID_NUMBER[6:14], ID_NUMBER[-4:], ID_NUMBER[-6:],
+                   NAME, "1991-04-08"):  # fmt: skip
+        assert secret not in stored

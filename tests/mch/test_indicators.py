@@ -19,6 +19,8 @@ from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import pregnancy_pb2 as pb
 from rhip.mch.children.domain import add_months
 from rhip.mch.indicators import domain
+from rhip.mch.risk.reports import REPORT
+from sqlalchemy import update
 from support.residents import register_request, with_check
 from support.residents import stub as resident_stub
 
@@ -147,6 +149,15 @@ def test_indicators_count_the_subtree_and_the_institution(mch: Mch) -> None:
         metadata=mch.md("qs-admin"),
     )
     assert _parts(_get(mch, "regions/320311", "qs-admin"))["high_risk_management_rate"] == (1, 1)
+    # Filed ten days ago and acknowledged today: as of five days ago it was not yet managed.
+    with mch.running.cell.part("mch").db.engine.begin() as conn:
+        conn.execute(
+            update(REPORT)
+            .where(REPORT.c.id == report.name.rsplit("/", 1)[-1])
+            .values(create_time=datetime.now(UTC) - timedelta(days=10))
+        )
+    then = _parts(_get(mch, "regions/320311", "qs-admin", as_of=days_ago(5)))
+    assert then["high_risk_management_rate"] == (0, 1)
     # As of a year ago nothing of this had happened yet.
     before = _parts(_get(mch, "regions/320311", "qs-admin", as_of=days_ago(400)))
     assert set(before.values()) == {(0, 0)}

@@ -271,3 +271,42 @@ def test_a_retry_after_the_region_changed_packs_answers_the_first_grading(mch: M
     _select(mch)
     again = mch.api.AssessPregnancyRisk(request, metadata=mch.md("qs-hosp-doctor"))
     assert again == first and again.rules_pack == "six-colour"
+
+
+def _pack(mch: Mch, code: str, who: str = "qs-doctor") -> pb.RiskRulePack:
+    return mch.api.GetRiskRulePack(
+        mpb.GetRiskRulePackRequest(name=f"regions/{code}/riskRulePack"), metadata=mch.md(who)
+    )
+
+
+def test_a_clinician_reads_the_pack_her_region_grades_with_and_its_criteria(mch: Mch) -> None:
+    national = _pack(mch, "320311")
+    assert (national.pack, national.version) == ("national-five-colour", "2017.1")
+    assert national.name == "regions/320311/riskRulePack"
+    assert [c.id for c in national.criteria] == [c["id"] for c in NATIONAL["criteria"]]
+    twins = next(c for c in national.criteria if c.id == "Y-TWINS")
+    assert (twins.color, twins.label) == (pb.RISK_COLOR_YELLOW, "twins")
+    assert pb.RISK_COLOR_PINK not in national.colors
+    _select(mch, **{"320300": "six-colour"})  # what an assessment in Xuzhou now grades with
+    six = _pack(mch, "320311")
+    assert (six.pack, six.version) == ("six-colour", "2024.1")
+    assert pb.RISK_COLOR_PINK in six.colors
+    assert any(c.id == "K-PSYCHOSOCIAL" for c in six.criteria)
+    assert _pack(mch, "320100", who="qs-admin").pack == "national-five-colour"  # Nanjing
+
+
+def test_a_rule_pack_name_is_checked_and_other_cells_regions_are_not_served(mch: Mch) -> None:
+    for name, reason in (
+        ("regions/320311", "NAME_FORMAT"),
+        ("regions/999999/riskRulePack", "UNKNOWN_REGION"),
+        ("regions/32031/riskRulePack", "REGION_CODE_FORMAT"),
+    ):
+        with pytest.raises(grpc.RpcError) as caught:
+            mch.api.GetRiskRulePack(
+                mpb.GetRiskRulePackRequest(name=name), metadata=mch.md("qs-doctor")
+            )
+        assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT, name
+        assert error_info(caught.value)[0].reason == reason, name
+    with pytest.raises(grpc.RpcError) as caught:
+        _pack(mch, "370402")  # Zaozhuang: the Shandong cell's
+    assert caught.value.code() is grpc.StatusCode.NOT_FOUND

@@ -14,6 +14,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from google.protobuf.timestamp_pb2 import Timestamp
 from referral.conftest import Referrals
+from rhip.api.identity.v1 import identity_service_pb2 as id_pb
+from rhip.api.identity.v1 import identity_service_pb2_grpc, user_pb2
 from rhip.api.referral.v1 import teleconsultation_pb2 as tpb
 from rhip.api.referral.v1 import teleconsultation_service_pb2 as pb
 from rhip.api.referral.v1 import teleconsultation_service_pb2_grpc
@@ -332,6 +334,7 @@ def test_the_consulting_physician_meets_the_staffing_rule(referrals: Referrals) 
         "副主任医师",
         since,
     )
+    assert seen.consulting_physician_credentials == "declared"  # no registration on file
     db = r.running.cell.part("referral").db
     with db.engine.connect() as conn:  # the declaration is in the audit trail
         details = conn.execute(
@@ -340,6 +343,113 @@ def test_the_consulting_physician_meets_the_staffing_rule(referrals: Referrals) 
             )
         ).all()
     assert len(details) == 1 and "副主任医师" in details[0].detail and since in details[0].detail
+
+
+def _register_practice(r: Referrals, title: str, since: str) -> None:
+    """The county administrator records the hospital doctor's practice registration."""
+    identity_service_pb2_grpc.IdentityServiceStub(r.running.channel).SetPractitionerRegistration(
+        id_pb.SetPractitionerRegistrationRequest(
+            name=f"users/{r.world.users['qs-hosp-doctor']}",
+            registration=user_pb2.PractitionerRegistration(
+                professional_title=title, independent_practice_since=since,
+                certificate_number="110320000012345",
+            ),
+        ),
+        metadata=r.md("qs-admin"),
+    )  # fmt: skip
+
+
+def test_the_staffing_rule_reads_the_practice_registration_in_identity(
+    referrals: Referrals,
+) -> None:
+    """With a registration on file, the rule is checked against it, not against what the
+    physician declares: a contradicting declaration is refused, an empty one takes the
+    registration, and the teleconsultation says the credentials were registered."""
+    r = referrals
+    api, clinic, hosp = _stub(r), r.md("qs-doctor"), r.md("qs-hosp-doctor")
+    _agreement(r)
+    t = api.RequestTeleconsultation(_request(r, title_wanted="副主任医师及以上"), metadata=clinic)
+    _register_practice(r, "主治医师", _years_ago(12))
+    # The registration says 主治医师: the request wants 副主任医师 or above.
+    expect_error(
+        lambda: api.AcceptTeleconsultation(
+            pb.AcceptTeleconsultationRequest(name=t.name), metadata=hosp
+        ),
+        grpc.StatusCode.PERMISSION_DENIED,
+        "TITLE_BELOW_REQUESTED",
+    )
+    # Declaring more than the registration says is refused, naming the field.
+    mismatch = expect_error(
+        lambda: api.AcceptTeleconsultation(
+            _accept(t.name, independent_practice_since=_years_ago(12)), metadata=hosp
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "DECLARATION_MISMATCH",
+    )
+    assert [v.field for v in mismatch.violations] == ["professional_title"]
+    _register_practice(r, "主任医师", _years_ago(12))
+    accepted = api.AcceptTeleconsultation(
+        pb.AcceptTeleconsultationRequest(name=t.name), metadata=hosp
+    )
+    assert accepted.state == tpb.TELECONSULTATION_STATE_ACCEPTED
+    assert (
+        accepted.consulting_physician_title,
+        accepted.consulting_physician_practice_since,
+        accepted.consulting_physician_credentials,
+    ) == ("主任医师", _years_ago(12), "registered")
+
+
+def test_a_practice_registration_is_validated_and_only_for_practitioners(
+    referrals: Referrals,
+) -> None:
+    r = referrals
+    ids = identity_service_pb2_grpc.IdentityServiceStub(r.running.channel)
+    doctor = f"users/{r.world.users['qs-hosp-doctor']}"
+
+    def register(name: str, **fields: str):  # type: ignore[no-untyped-def]
+        return ids.SetPractitionerRegistration(
+            id_pb.SetPractitionerRegistrationRequest(
+                name=name, registration=user_pb2.PractitionerRegistration(**fields)
+            ),
+            metadata=r.md("qs-admin"),
+        )
+
+    bad = expect_error(
+        lambda: register(doctor, professional_title="专家", independent_practice_since="2031-01-01",
+                         certificate_number="12-34"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )  # fmt: skip
+    assert {v.field for v in bad.violations} == {
+        "registration.professional_title",
+        "registration.independent_practice_since",
+        "registration.certificate_number",
+    }
+    expect_error(
+        lambda: register(
+            f"users/{r.world.users['qs-admin']}", professional_title="主任医师",
+            independent_practice_since="2008-09-01",
+        ),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "USER_NOT_PRACTITIONER",
+    )  # fmt: skip
+    user = register(
+        doctor, professional_title="副主任医师", independent_practice_since="2015-03-01"
+    )
+    assert user.practitioner_registration.professional_title == "副主任医师"
+    assert user.practitioner_registration.independent_practice_since == "2015-03-01"
+    # Another city's administrator does not reach the doctor.
+    expect_error(
+        lambda: ids.SetPractitionerRegistration(
+            id_pb.SetPractitionerRegistrationRequest(
+                name=doctor,
+                registration=user_pb2.PractitionerRegistration(
+                    professional_title="主任医师", independent_practice_since="2008-09-01"
+                ),
+            ),
+            metadata=r.md("nj-admin"),
+        ),
+        grpc.StatusCode.PERMISSION_DENIED,
+    )
 
 
 @pytest.mark.cell_env(RHIP_REFERRAL_CONSULTANT_PRACTICE_YEARS="10")

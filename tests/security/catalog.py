@@ -41,6 +41,7 @@ ID = "rhip.api.identity.v1.IdentityService."
 RES = "rhip.api.identity.v1.ResidentService."
 ARC = "rhip.api.archives.v1.ArchivesService."
 PEER = "rhip.api.archives.v1.ArchivesPeerService."
+ARC_INTERNAL = "rhip.api.archives.v1.ArchivesInternalService."
 REF = "rhip.api.referral.v1.ReferralService."
 REF_PEER = "rhip.api.referral.v1.ReferralPeerService."
 TEL = "rhip.api.referral.v1.TeleconsultationService."
@@ -49,6 +50,7 @@ MCH = "rhip.api.mch.v1.MchService."
 BMC = "rhip.api.mch.v1.BirthCertificateService."
 EMR = "rhip.api.emr.v1.EmrService."
 LOC = "rhip.api.locator.v1.LocatorService."
+ID_PEER = "rhip.api.identity.v1.IdentityPeerService."
 
 RULES: dict[str, Rule] = {
     # identity: regions, tenants, users, grants, tokens, audit
@@ -64,6 +66,7 @@ RULES: dict[str, Rule] = {
     ID + "GetUser": _r("read", "name:user"),
     ID + "ListUsers": _r("list", "parent:region", "parent:tenant"),
     ID + "UnlockUser": _r("write", "name:user"),
+    ID + "SetPractitionerRegistration": _r("write", "name:user"),
     ID + "DisableUser": _r("write", "name:user"),
     ID + "EnableUser": _r("write", "name:user"),
     ID + "ResetUserPassword": _r("write", "name:user"),
@@ -92,10 +95,14 @@ RULES: dict[str, Rule] = {
     RES + "UndoResidentMerge": _r("write", "name:merge"),
     RES + "ListResidentEvents": _r("list", "parent:resident"),
     RES + "ListResidentChanges": _r("cell"),
+    # residents linked across cells: another cell's identity only
+    ID_PEER + "LinkResident": _r("cell", "resident:resident"),
+    ID_PEER + "ListLinkedResidentChanges": _r("cell", ":cell"),
     RES + "IssueHealthCard": _r("write", "parent:resident"),
     RES + "GetHealthCard": _r("read", "name:card"),
     RES + "RevokeHealthCard": _r("write", "name:card"),
     RES + "CreateHealthCardQrCode": _r("write", "name:card"),
+    RES + "CheckHealthCardPresence": _r("read", "name:card"),
     # A scanner anywhere verifies a code the resident shows (DOMAIN §7.1): no caller scope.
     RES + "VerifyHealthCardQrCode": _r("public"),
     RES + "GetHealthCardKeys": _r("public"),
@@ -146,9 +153,9 @@ RULES: dict[str, Rule] = {
     PEER + "RelayRecordTransferDecision": _r("cell", "transfer_id:transfer_id"),
     PEER + "WithdrawRecordTransfer": _r("cell", "transfer_id:transfer_id"),
     # archives: the follow-up task of a returned referral (this cell's own account only)
-    ARC + "CreateReferralFollowUpTask": _r("cell", "parent:record"),
-    ARC + "RecordReferralEvent": _r("cell", "parent:record"),
-    ARC + "ListReferralSuggestions": _r("cell", ":cell"),
+    ARC_INTERNAL + "CreateReferralFollowUpTask": _r("cell", "parent:record"),
+    ARC_INTERNAL + "RecordReferralEvent": _r("cell", "parent:record"),
+    ARC_INTERNAL + "ListReferralSuggestions": _r("cell", ":cell"),
     # referral: two-way referral (双向转诊); the parties are the two institutions
     REF + "CreateReferral": _r("write", "referral.resident:resident"),
     REF + "GetReferral": _r("read", "name:referral"),
@@ -193,6 +200,7 @@ RULES: dict[str, Rule] = {
     MCH + "RecordPostpartumVisit": _r("write", "parent:pregnancy"),
     MCH + "ListAntenatalVisits": _r("list", "parent:pregnancy"),
     MCH + "AssessPregnancyRisk": _r("write", "mother:resident"),
+    MCH + "GetRiskRulePack": _r("public"),  # reference data, any mch caller of the cell
     MCH + "ListRiskAssessments": _r("list", "parent:pregnancy"),
     MCH + "ListRiskReports": _r("list", "parent:region"),
     MCH + "AcknowledgeRiskReport": _r("write", "name:risk_report"),
@@ -253,6 +261,7 @@ RULES: dict[str, Rule] = {
     LOC + "ClaimOpenRecord": _r("cell"),
     LOC + "ReleaseOpenRecord": _r("cell"),
     LOC + "MoveOpenRecord": _r("cell"),
+    LOC + "AnnounceResident": _r("cell"),
 }
 
 ACCESS = frozenset({"read", "write", "list", "search", "cell", "public"})

@@ -12,12 +12,15 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from conftest import POSTGRES_URL, REQUIRE_POSTGRES
+from rhip.kit.apis import methods
 from security.platform import Platform, running_platform
 from security.rpcs import Caller, Rpc, discover
 from security.world import World, build_world
+from support.two_cells import JIANGSU
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -37,7 +40,18 @@ def world(platform: Platform) -> World:
 
 @pytest.fixture(scope="module")
 def rpcs(platform: Platform) -> list[Rpc]:
-    return discover(platform.channel)
+    """What the gateway forwards, and the cell-internal services a cell serves beside them
+    (never forwarded, so reached on the Jiangsu cell itself: a caller inside the cluster's
+    network must be refused there too)."""
+    internal = {m.service for m in methods().values() if m.cell_internal}
+    cell = platform.cell_channel(JIANGSU)
+    direct = [
+        replace(rpc, channel=cell)
+        for rpc in discover(cell)
+        if rpc.method.containing_service.full_name in internal
+    ]
+    assert direct, "no cell-internal service found on the cell"
+    return discover(platform.channel) + direct
 
 
 @pytest.fixture(scope="module")

@@ -100,6 +100,7 @@ def _paths(
         inner = field.message_type
         if (
             inner is not None
+            and not field.is_repeated  # a list of messages: its items mutation covers it
             and not inner.GetOptions().map_entry
             and depth < 1
             and not inner.full_name.startswith("google.protobuf.")

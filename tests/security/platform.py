@@ -4,7 +4,8 @@ ports, on SQLite or on PostgreSQL. One per test module and backend: the suite ge
 cases, it does not rebuild the platform for each.
 
 The gateway's rate limit is raised: the matrix sends thousands of calls per principal, and a
-RESOURCE_EXHAUSTED would hide what the cell would have answered."""
+RESOURCE_EXHAUSTED would hide what the cell would have answered. The gateway's HTTP/JSON
+listener is on too: the HTTP axis of the suite (http_caller) goes through the same gateway."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import grpc
 from conftest import postgres_schema
 from support.cells import RunningCell
+from support.platform import free_port
 from support.two_cells import JIANGSU, SHANDONG, cells_behind_gateway
 
 __all__ = ["JIANGSU", "SHANDONG", "Platform", "running_platform"]
@@ -28,6 +30,7 @@ class Platform:
     channel: grpc.Channel  # to the gateway
     cells: dict[str, RunningCell]  # cell code → the running cell (its keys, its use cases)
     databases: list[str]  # every database URL of every cell (to count rows)
+    http_port: int = 0  # the gateway's HTTP/JSON listener
 
     def cell_channel(self, code: str) -> grpc.Channel:
         return self.cells[code].channel
@@ -46,12 +49,17 @@ def running_platform(backend: str, postgres_url: str, work: Path) -> Iterator[Pl
         databases.append(made)
         return made
 
+    http_port = free_port()
     with (
         schemas,
         cells_behind_gateway(
-            work, url, RHIP_RATE_LIMIT_PER_SECOND="100000", RHIP_RATE_LIMIT_BURST="100000"
+            work,
+            url,
+            RHIP_RATE_LIMIT_PER_SECOND="100000",
+            RHIP_RATE_LIMIT_BURST="100000",
+            RHIP_GATEWAY_HTTP_LISTEN=f"127.0.0.1:{http_port}",
         ) as (gateway_address, cells),
     ):
         channel = grpc.insecure_channel(gateway_address)
-        yield Platform(backend, gateway_address, channel, cells, databases[:-1])
+        yield Platform(backend, gateway_address, channel, cells, databases[:-1], http_port)
         channel.close()

@@ -2,7 +2,9 @@
 generic caller: requests as messages built from their descriptors or as raw bytes, each
 answer recorded as an ``Outcome`` and counted, with a deadline on every call.
 
-A new service (emr, mch, referral) is in the suite the day the gateway forwards it."""
+A new service (emr, mch, referral) is in the suite the day the gateway forwards it; a cell's
+internal services (``cell_internal``, never forwarded) are found through the cell's own
+reflection and called on the cell directly."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from google.protobuf.message import Message
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
 )
+from rhip.kit.errors import from_rpc_error
 
 TIMEOUT = 15  # seconds: no call of the suite may hang
 INFRASTRUCTURE = ("grpc.",)  # health and reflection: not the platform's API
@@ -26,6 +29,9 @@ INFRASTRUCTURE = ("grpc.",)  # health and reflection: not the platform's API
 class Rpc:
     path: str  # "/rhip.api.archives.v1.ArchivesService/GetHealthRecord"
     method: MethodDescriptor
+    # Where to call it when not through the suite's gateway: a cell-internal method, on the
+    # cell itself (the gateway does not forward it).
+    channel: grpc.Channel | None = None
 
     @property
     def full_name(self) -> str:  # "rhip.api.archives.v1.ArchivesService.GetHealthRecord"
@@ -86,6 +92,8 @@ class Outcome:
     code: grpc.StatusCode
     response: Message | None = None
     details: str = ""
+    reason: str = ""  # ErrorInfo.reason
+    violations: tuple[tuple[str, str], ...] = ()  # BadRequest (field, description)
 
     @property
     def ok(self) -> bool:
@@ -114,7 +122,7 @@ class Caller:
         label: str = "",
     ) -> Outcome:
         raw = request if isinstance(request, bytes) else request.SerializeToString()
-        stub = self.channel.unary_unary(
+        stub = (rpc.channel or self.channel).unary_unary(
             rpc.path,
             request_serializer=lambda data: data,  # identity: bytes go out as they are
             response_deserializer=lambda data: data,
@@ -128,7 +136,9 @@ class Caller:
             self.counts[code.name] += 1
             if code in SERVER_FAULTS or code is grpc.StatusCode.DEADLINE_EXCEEDED:
                 self.faults.append(f"{rpc.name} {label}: {code.name} {details[:200]}")
-            return Outcome(code, None, details)
+            typed = from_rpc_error(error)
+            violations = tuple((v.field, v.description) for v in typed.violations)
+            return Outcome(code, None, details, typed.reason or "", violations)
         self.counts["OK"] += 1
         return Outcome(grpc.StatusCode.OK, rpc.parse_response(data))
 

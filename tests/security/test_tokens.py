@@ -3,7 +3,11 @@ itself: the Jiangsu province administrator's genuine claims, re-signed with the 
 cell's key (naming either issuer), edited under the genuine signature, expired, for another
 audience, unsigned (``alg: none``), HMAC-signed with the cell's public key, signed by a key
 no cell has, and not a token at all. Every one is UNAUTHENTICATED, never OK, whatever the
-call; the genuine token, sent the same way, is not."""
+call; the genuine token, sent the same way, is not.
+
+Over the gateway's HTTP/JSON listener too, for every RPC with a binding: the same forgeries
+and no Authorization header at all are each 401 with a JSON UNAUTHENTICATED status (on SQLite:
+they are refused at the gateway, before any cell or database)."""
 
 from __future__ import annotations
 
@@ -18,11 +22,13 @@ from typing import Any
 
 import grpc
 import jwt
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from rhip.kit.apis import PLATFORM_APIS
 from security.catalog import rule_for
 from security.conftest import report
+from security.http_caller import HttpCaller, binding_of, fits
 from security.platform import JIANGSU, SHANDONG
 from security.requests import aimed
 from security.rpcs import Caller, Rpc
@@ -141,3 +147,47 @@ def test_no_forged_token_is_accepted_anywhere(world: World, rpcs: list[Rpc]) -> 
     assert not wrong, f"{len(wrong)} forged calls not refused as UNAUTHENTICATED:\n" + "\n".join(
         wrong[:40]
     )
+
+
+def test_no_forged_or_missing_token_is_accepted_over_http(world: World, rpcs: list[Rpc]) -> None:
+    if world.platform.backend != "sqlite":
+        # Refused at the gateway before any cell is asked: the cells' database changes nothing.
+        pytest.skip("over HTTP on SQLite only (the gRPC test above runs on PostgreSQL too)")
+    through = HttpCaller(world.platform.http_port)
+    tokens: dict[str, str | None] = {**forgeries(world), "no Authorization header": None}
+    wrong: list[str] = []
+    covered = 0
+    for rpc in rpcs:
+        rule = rule_for(rpc.full_name)
+        if rule.access == "public" or binding_of(rpc) is None:
+            continue
+        covered += 1
+        # A target the binding's path can carry (else the router refuses it, token or not).
+        aims = rule.targets or (("", "cell"),)
+        candidates = [aimed(rpc, p, t.value) for p, kind in aims for t in world.targets[kind]]
+        request = next((r for r in candidates if fits(rpc, r)), candidates[0])
+        for name, token in tokens.items():
+            md = [("x-rhip-region", "320311")]
+            if token is not None:
+                md.append(("authorization", f"Bearer {token}"))
+            outcome = through.call(rpc, request, md, label=name)
+            if outcome.code is not UNAUTH or outcome.status != 401:
+                wrong.append(f"{rpc.name} with {name}: HTTP {outcome.status} {outcome.code.name}")
+    # Control: the genuine token gets past authentication over HTTP as well.
+    genuine = through.call(
+        rpcs_named(rpcs, "ListTenants"),
+        aimed(rpcs_named(rpcs, "ListTenants"), "parent", "regions/320311"),
+        list(world.admin),
+    )
+    assert genuine.ok, genuine
+    report(
+        "token-abuse-http", world.platform.backend, through.counts, rpcs=covered,
+        forgeries=len(tokens), accepted=len(wrong), internal=len(through.faults),
+    )  # fmt: skip
+    assert covered >= 80
+    assert not through.faults, "\n".join(through.faults[:20])
+    assert not wrong, f"{len(wrong)} calls not refused with 401:\n" + "\n".join(wrong[:40])
+
+
+def rpcs_named(rpcs: list[Rpc], name: str) -> Rpc:
+    return next(rpc for rpc in rpcs if rpc.name == name)

@@ -59,7 +59,7 @@ service's own values merged over them.
 {{- define "rhip.components" -}}
 {{- $items := list -}}
 {{- if eq .Values.role "gateway" -}}
-{{- $values := mergeOverwrite (deepCopy .Values.serviceDefaults) (omit (deepCopy .Values.gateway) "cells" "service") -}}
+{{- $values := mergeOverwrite (deepCopy .Values.serviceDefaults) (omit (deepCopy .Values.gateway) "cells" "service" "http") -}}
 {{- $items = append $items (dict "name" "gateway" "args" (list "gateway") "values" $values) -}}
 {{- else -}}
 {{- range $name := keys .Values.services | sortAlpha -}}
@@ -121,6 +121,12 @@ RHIP_INTERNAL_LISTEN: {{ printf "[::]:%d" (int .Values.gatewayInternalPort) | qu
 RHIP_RATE_LIMIT_PER_SECOND: {{ .Values.gateway.rateLimitPerSecond | quote }}
 RHIP_RATE_LIMIT_BURST: {{ .Values.gateway.rateLimitBurst | quote }}
 RHIP_UPSTREAM_TIMEOUT_SECONDS: {{ .Values.gateway.upstreamTimeoutSeconds | quote }}
+{{- if .Values.gateway.http.enabled }}
+RHIP_GATEWAY_HTTP_LISTEN: {{ printf "[::]:%d" (int .Values.gateway.http.port) | quote }}
+{{- with .Values.gateway.http.corsOrigins }}
+RHIP_GATEWAY_CORS_ORIGINS: {{ join "," . | quote }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- if .Values.tls.enabled }}
 {{- /* The files of the Secrets rhip.tlsVolumes mounts (rhip.kit.tls). */}}

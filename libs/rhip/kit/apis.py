@@ -1,6 +1,7 @@
 """The catalogue of rhip gRPC methods, read from the generated descriptors: every service of
 ``rhip.api``, each method's streaming shape, whether it is public (no token needed) and whether another
-cell may call it (``cross_cell``) and whether a user whose password must be changed may call it
+cell may call it (``cross_cell``), whether only the services of its own cell call it
+(``cell_internal``: never forwarded by the gateway) and whether a user whose password must be changed may call it
 (``password_change``)."""
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ class MethodInfo:
     cross_cell: bool = False  # callable by another cell's cell account (record migration)
     # callable by a user whose password must be changed (ChangePassword); nothing else is
     password_change: bool = False
+    # called only by the services of the same cell, directly (the *InternalServices): the
+    # gateway neither forwards nor binds it to HTTP
+    cell_internal: bool = False
 
 
 @cache
@@ -58,6 +62,7 @@ def methods() -> dict[str, MethodInfo]:
                     password_change=bool(
                         method.GetOptions().Extensions[common_pb2.password_change]
                     ),
+                    cell_internal=bool(method.GetOptions().Extensions[common_pb2.cell_internal]),
                 )
     return found
 
@@ -76,9 +81,15 @@ def database_names() -> tuple[str, ...]:
 
 
 def service_names(*, platform: bool = False) -> list[str]:
-    """The gRPC services the cells serve (the gateway forwards them); with ``platform``, the
-    platform-level ones the gateway serves itself instead."""
-    return sorted({m.service for m in methods().values() if (m.api in PLATFORM_APIS) == platform})
+    """The gRPC services the gateway forwards to the cells (not the cell-internal ones); with
+    ``platform``, the platform-level ones the gateway serves itself instead."""
+    return sorted(
+        {
+            m.service
+            for m in methods().values()
+            if (m.api in PLATFORM_APIS) == platform and not m.cell_internal
+        }
+    )
 
 
 def public_methods(service: str | None = None) -> tuple[str, ...]:
@@ -90,6 +101,11 @@ def public_methods(service: str | None = None) -> tuple[str, ...]:
 def cross_cell_methods() -> frozenset[str]:
     """Methods another cell's cell account may call (through the gateway, in any region)."""
     return frozenset(m.path for m in methods().values() if m.cross_cell)
+
+
+def cell_internal_methods() -> frozenset[str]:
+    """Methods only the services of the same cell call, directly (never through the gateway)."""
+    return frozenset(m.path for m in methods().values() if m.cell_internal)
 
 
 def password_change_methods() -> frozenset[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ TRACE_EXPORTERS = ("none", "console", "memory", "otlp")
 ACCESS_LOG_MODES = ("all", "errors", "off")
 # The Cybersecurity Law's six months online (DOMAIN.md §8.1): never keep audit events less.
 AUDIT_RETENTION_MIN_DAYS = 180
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::\d{1,5})?")  # a CORS origin, no path
 
 
 class ConfigError(ValueError):
@@ -68,6 +70,12 @@ class Settings:
     # Gateway: HTTP/JSON and /openapi.json on this host:port (rhip.gateway.http), plain HTTP
     # (terminate TLS in front of it); empty: off. ``rhip demo`` turns it on (127.0.0.1:8080).
     gateway_http_listen: str = ""
+    # Gateway: origins whose pages may call the HTTP listener from a browser (CORS,
+    # rhip.gateway.cors), from RHIP_GATEWAY_CORS_ORIGINS; empty: off (the console is same-origin).
+    gateway_cors_origins: tuple[str, ...] = ()
+    # Gateway: the web console's built files, served at /console/ on the HTTP listener; empty:
+    # console/dist of the source tree (``make console`` builds it).
+    gateway_console_dir: str = ""
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
     upstream_timeout_seconds: float = 30.0
@@ -164,6 +172,22 @@ def _audit_reads_wait(env: Mapping[str, str], environment: str) -> bool:
     return value == "true"
 
 
+def _cors_origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``RHIP_GATEWAY_CORS_ORIGINS``: comma-separated ``scheme://host[:port]``; empty: off."""
+    origins = []
+    for item in env.get("RHIP_GATEWAY_CORS_ORIGINS", "").split(","):
+        origin = item.strip().rstrip("/")
+        if not origin:
+            continue
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                "RHIP_GATEWAY_CORS_ORIGINS lists origins as scheme://host[:port] "
+                f"(no path, no wildcard: a browser refuses it with credentials), got {origin!r}"
+            )
+        origins.append(origin.lower())
+    return tuple(origins)
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Settings from ``env``; raises ConfigError naming the first bad variable."""
     environment = env_choice(env, "RHIP_ENV", "development", ENVIRONMENTS)
@@ -207,6 +231,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         gateway_cell_inflight=env_int(env, "RHIP_GATEWAY_CELL_INFLIGHT", 0, 0),
         routes_file=env.get("RHIP_ROUTES", ""),
         gateway_http_listen=env.get("RHIP_GATEWAY_HTTP_LISTEN", ""),
+        gateway_cors_origins=_cors_origins(env),
+        gateway_console_dir=env.get("RHIP_GATEWAY_CONSOLE_DIR", ""),
         rate_limit_per_second=env_int(env, "RHIP_RATE_LIMIT_PER_SECOND", 50, 1),
         rate_limit_burst=env_int(env, "RHIP_RATE_LIMIT_BURST", 100, 1),
         upstream_timeout_seconds=env_int(env, "RHIP_UPSTREAM_TIMEOUT_SECONDS", 30, 1),

@@ -262,3 +262,14 @@ class Transport:
         if self._client_creds is None:
             return grpc.aio.insecure_channel(address, options=list(options))
         return grpc.aio.secure_channel(address, self._client_creds, options=list(options))
+
+
+def public_channel(address: str, ca_file: str = "") -> grpc.Channel:
+    """A channel from a tool (``rhip admin import``) to a public listener, the gateway's:
+    TLS verifying its certificate against ``ca_file`` and presenting none (callers there
+    authenticate with bearer tokens, and its public port asks for no client certificate);
+    plaintext when ``ca_file`` is empty (the demo on loopback)."""
+    if not ca_file:
+        return grpc.insecure_channel(address)
+    credentials = grpc.ssl_channel_credentials(root_certificates=_read(ca_file, "--tls-ca"))
+    return grpc.secure_channel(address, credentials)

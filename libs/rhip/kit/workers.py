@@ -54,6 +54,7 @@ class PeriodicWorker:
         self._report = report
         self._last_success: float | None = None
         self._stopping = threading.Event()
+        self._wake = threading.Event()  # ``wake``: the next pass now, not after the delay
         self._thread: threading.Thread | None = None
 
     @property
@@ -71,10 +72,17 @@ class PeriodicWorker:
     def request_stop(self) -> None:
         """Ask the loop to stop without waiting (before waking a pass blocked elsewhere)."""
         self._stopping.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Run the next pass now (new work was queued) instead of after the interval or the
+        backoff; a pass in progress is followed by another at once."""
+        self._wake.set()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the loop; a pass in progress finishes (or ends early on ``stopping``)."""
         self._stopping.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
@@ -82,6 +90,7 @@ class PeriodicWorker:
                 return  # ``stopping`` stays true for the pass still running
             self._thread = None
         self._stopping = threading.Event()  # ready for start() or a pass run by hand
+        self._wake = threading.Event()
 
     def backoff(self) -> float:
         """The wait after ``failures`` consecutive failed passes."""
@@ -116,7 +125,11 @@ class PeriodicWorker:
         return True
 
     def _run(self) -> None:
-        stopping = self._stopping
+        stopping, wake = self._stopping, self._wake
         delay = self.first_delay
-        while not stopping.wait(delay):
+        while True:
+            wake.wait(delay)
+            if stopping.is_set():
+                return
+            wake.clear()
             delay = self.interval if self.run_pass() else self.backoff()

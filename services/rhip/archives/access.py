@@ -69,8 +69,10 @@ class UseCaseBase:
             self.db, self.authz, ARCHIVES + "SearchAuditEvents", parent, where, page
         )
 
-    def _require(self, principal: Principal, scope: str, method: str) -> None:
-        self.authz.require(principal, scope, ARCHIVES + method)
+    def _require(
+        self, principal: Principal, scope: str, method: str, *, service: str = ARCHIVES
+    ) -> None:
+        self.authz.require(principal, scope, service + method)
 
     def _scopes(self, principal: Principal, method: str) -> list[str]:
         scopes = self.authz.scopes(principal.subject, ARCHIVES + method)
@@ -109,6 +111,7 @@ class UseCaseBase:
         *,
         field: str = "name",
         lock: bool = False,
+        service: str = ARCHIVES,
     ) -> HealthRecord:
         """Permission before existence: a record outside the caller's reach and a missing one
         look alike (PERMISSION_DENIED), except to callers who reach the whole cell."""
@@ -118,7 +121,7 @@ class UseCaseBase:
         self.authz.require_found(
             principal,
             record.scope_path if record else None,
-            ARCHIVES + method,
+            service + method,
             self.cell_path,
             f"healthRecords/{record_id} does not exist",
         )

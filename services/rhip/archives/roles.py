@@ -7,6 +7,8 @@ from __future__ import annotations
 from rhip.kit.authz import Rule, permission_rule
 
 ARCHIVES = "rhip.api.archives.v1.ArchivesService/"
+# What the other services of this cell call (the referral service, as the cell's account).
+ARCHIVES_INTERNAL = "rhip.api.archives.v1.ArchivesInternalService/"
 CATALOG_PREFIX = "rhip.api.archives."
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -69,9 +71,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     # The cell's own account, for the cell's referral service: the follow-up task of a
     # returned referral (follow_ups/referrals.py; the use case also requires this cell's issuer).
     "cell": (
-        ARCHIVES + "CreateReferralFollowUpTask",
-        ARCHIVES + "RecordReferralEvent",
-        ARCHIVES + "ListReferralSuggestions",
+        ARCHIVES_INTERNAL + "CreateReferralFollowUpTask",
+        ARCHIVES_INTERNAL + "RecordReferralEvent",
+        ARCHIVES_INTERNAL + "ListReferralSuggestions",
     ),
 }
 

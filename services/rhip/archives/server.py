@@ -8,9 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rhip.api.archives.v1 import archives_peer_service_pb2_grpc, archives_service_pb2_grpc
+from rhip.api.archives.v1 import (
+    archives_internal_service_pb2_grpc,
+    archives_peer_service_pb2_grpc,
+    archives_service_pb2_grpc,
+)
 from rhip.archives.clients import IdentityClient, OtherCells
 from rhip.archives.follow_ups.domain import BloodPressure, FollowUpPolicy
+from rhip.archives.internal_servicer import INTERNAL_SERVICE_NAME, ArchivesInternalServicer
 from rhip.archives.locator_client import LocatorClient
 from rhip.archives.peer_servicer import PEER_SERVICE_NAME, ArchivesPeerServicer
 from rhip.archives.quality import indicator_counts
@@ -117,6 +122,7 @@ def build_archives(
         sweeper = TransferSweeper(usecases, settings.cell)
     servicer = ArchivesServicer(usecases)
     peer_servicer = ArchivesPeerServicer(usecases)
+    internal_servicer = ArchivesInternalServicer(usecases)
     specs = [
         ServiceSpec(
             full_name=SERVICE_NAME,
@@ -130,6 +136,14 @@ def build_archives(
             register=lambda server: (
                 archives_peer_service_pb2_grpc.add_ArchivesPeerServiceServicer_to_server(
                     peer_servicer, server
+                )
+            ),
+        ),
+        ServiceSpec(
+            full_name=INTERNAL_SERVICE_NAME,
+            register=lambda server: (
+                archives_internal_service_pb2_grpc.add_ArchivesInternalServiceServicer_to_server(
+                    internal_servicer, server
                 )
             ),
         ),

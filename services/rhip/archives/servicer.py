@@ -126,35 +126,6 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
     def ListTasks(self, request, context):
         return pb.ListTasksResponse(tasks=[task_to_pb(t) for t in self.uc.tasks(request.parent)])
 
-    def CreateReferralFollowUpTask(self, request, context):
-        return task_to_pb(
-            self.uc.create_referral_task(request.parent, request.referral, request.due_date)
-        )
-
-    def ListReferralSuggestions(self, request, context):
-        found = self.uc.referral_suggestions(request.after, request.page_size)
-        return pb.ListReferralSuggestionsResponse(
-            suggestions=[
-                pb.ReferralSuggestion(
-                    task=f"healthRecords/{task.record_id}/tasks/{task.task_id}",
-                    task_id=task.task_id,
-                    record=f"healthRecords/{task.record_id}",
-                    resident=f"residents/{resident_id}",
-                    managing_tenant=f"tenants/{tenant_id}",
-                    kind=task_to_pb(task).kind,
-                    program=task_to_pb(task).program,
-                )
-                for task, resident_id, tenant_id in found
-            ]
-        )
-
-    def RecordReferralEvent(self, request, context):
-        return event_to_pb(
-            self.uc.record_referral_event(
-                request.parent, request.referral, request.state, request.actor
-            )
-        )
-
     def ListOverdueFollowUpPlans(self, request, context):
         page = parse_page(request.page_size, request.page_token, request.parent, request.as_of)
         plans, as_of, token = self.uc.overdue(request.parent, request.as_of, page)

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from rhip.emr.clients import ArchivesClient, IdentityClient
+from rhip.emr.care import CareRelationships
+from rhip.emr.clients import IdentityClient
 from rhip.emr.documents.domain import DocumentKind
 from rhip.emr.repository import EmrRepository
 from rhip.emr.roles import EMR
@@ -31,7 +32,8 @@ ALL_KINDS = frozenset(DocumentKind)
 @dataclass(frozen=True)
 class Basis:
     """Why the caller may read a resident's documents of other institutions: ``label`` as the
-    audit records it (``consent:{id}``, ``break_glass:{id}``, ``care_relationship``) and the
+    audit records it (``consent:{id}``, ``break_glass:{id}``, ``care_relationship:…`` of
+    rhip.emr.care) and the
     kinds it opens."""
 
     label: str
@@ -46,7 +48,7 @@ class UseCaseBase:
         db: Database,
         authorizer: Authorizer,
         identity: IdentityClient,
-        archives: ArchivesClient | None,
+        care: CareRelationships | None,
         vault: PiiVault,
         options: EmrSettings | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -54,7 +56,7 @@ class UseCaseBase:
         self.db = db
         self.authz = authorizer
         self.identity = identity
-        self.archives = archives
+        self.care = care
         self.vault = vault
         self.options = options or EmrSettings()
         self.clock = clock

@@ -1,7 +1,9 @@
 """Outbound calls (over gRPC, never another service's tables), each with the caller's own
 bearer token so the callee applies the caller's own visibility: identity's resident index
-(match a document's patient by identity document, never by name) and archives (is the
-caller's institution the resident's managing institution: a care relationship)."""
+(match a document's patient by identity document, never by name; was the resident's card
+scanned here lately), archives (is the caller's institution the resident's managing
+institution) and referral (an open referral or teleconsultation of the resident with the
+caller's institution): the care relationships of rhip.emr.care."""
 
 from __future__ import annotations
 
@@ -10,6 +12,14 @@ from collections.abc import Callable
 import grpc
 from rhip.api.archives.v1 import archives_service_pb2, archives_service_pb2_grpc, health_record_pb2
 from rhip.api.identity.v1 import resident_pb2, resident_service_pb2, resident_service_pb2_grpc
+from rhip.api.referral.v1 import (
+    referral_pb2,
+    referral_service_pb2,
+    referral_service_pb2_grpc,
+    teleconsultation_pb2,
+    teleconsultation_service_pb2,
+    teleconsultation_service_pb2_grpc,
+)
 from rhip.emr.documents.domain import Identifier
 from rhip.kit.authn import current_token
 from rhip.kit.channels import ChannelPool
@@ -94,3 +104,85 @@ class ArchivesClient:
                 return False
             raise raised from None
         return len(reply.records) > 0
+
+
+def _denied_is_no(call: Callable[[], object]) -> object | None:
+    """The answer, or None when the callee refuses or does not know (the caller has no
+    relationship there); other failures are raised as they are."""
+    try:
+        return call()
+    except grpc.RpcError as error:
+        raised = from_rpc_error(error)
+        if isinstance(raised, NotFound | PermissionDenied):
+            return None
+        raise raised from None
+
+
+def card_seen_here(pool: ChannelPool, address: str, resident_id: str) -> bool:
+    """True when the resident's card was scanned (dynamic, valid) at the caller's institution
+    within the last 24 hours (identity's CheckHealthCardPresence)."""
+    stub = resident_service_pb2_grpc.ResidentServiceStub(pool.get(address))
+    reply = _denied_is_no(
+        lambda: stub.CheckHealthCardPresence(
+            resident_service_pb2.CheckHealthCardPresenceRequest(
+                name=f"residents/{resident_id}/healthCard"
+            ),
+            metadata=_metadata(),
+            timeout=TIMEOUT_SECONDS,
+        )
+    )
+    return bool(reply is not None and reply.present)  # type: ignore[attr-defined]
+
+
+# A referral in these states ties its two institutions to the patient: from the request to the
+# return (the sender follows the returned patient up until the referral closes).
+OPEN_REFERRAL = frozenset(
+    {
+        referral_pb2.REFERRAL_STATE_SUBMITTED,
+        referral_pb2.REFERRAL_STATE_ACCEPTED,
+        referral_pb2.REFERRAL_STATE_IN_CARE,
+        referral_pb2.REFERRAL_STATE_RETURNED,
+    }
+)
+# A teleconsultation from the request until the inviting physician's decision closes it.
+OPEN_TELECONSULTATION = frozenset(
+    {
+        teleconsultation_pb2.TELECONSULTATION_STATE_REQUESTED,
+        teleconsultation_pb2.TELECONSULTATION_STATE_ACCEPTED,
+        teleconsultation_pb2.TELECONSULTATION_STATE_SCHEDULED,
+        teleconsultation_pb2.TELECONSULTATION_STATE_IN_SESSION,
+        teleconsultation_pb2.TELECONSULTATION_STATE_AWAITING_REPORT,
+        teleconsultation_pb2.TELECONSULTATION_STATE_REPORTED,
+    }
+)
+
+
+def _first_open(reply: object | None, field: str, open_states: frozenset[int]) -> str:
+    """The name of the first listed item in one of ``open_states``, or ""."""
+    found = getattr(reply, field) if reply is not None else []
+    return next((item.name for item in found if item.state in open_states), "")
+
+
+def open_referral(pool: ChannelPool, address: str, tenant_id: str, resident_id: str) -> str:
+    """The name of an open referral of the resident sent or received by ``tenant_id``, or ""."""
+    stub = referral_service_pb2_grpc.ReferralServiceStub(pool.get(address))
+    request = referral_service_pb2.ListReferralsRequest(
+        parent=f"tenants/{tenant_id}", resident=f"residents/{resident_id}", page_size=50
+    )
+    reply = _denied_is_no(
+        lambda: stub.ListReferrals(request, metadata=_metadata(), timeout=TIMEOUT_SECONDS)
+    )
+    return _first_open(reply, "referrals", OPEN_REFERRAL)
+
+
+def open_teleconsultation(pool: ChannelPool, address: str, tenant_id: str, resident_id: str) -> str:
+    """The name of an open teleconsultation of the resident between ``tenant_id`` and another
+    institution, or ""."""
+    stub = teleconsultation_service_pb2_grpc.TeleconsultationServiceStub(pool.get(address))
+    request = teleconsultation_service_pb2.ListTeleconsultationsRequest(
+        parent=f"tenants/{tenant_id}", resident=f"residents/{resident_id}", page_size=50
+    )
+    reply = _denied_is_no(
+        lambda: stub.ListTeleconsultations(request, metadata=_metadata(), timeout=TIMEOUT_SECONDS)
+    )
+    return _first_open(reply, "teleconsultations", OPEN_TELECONSULTATION)

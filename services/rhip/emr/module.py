@@ -1,5 +1,6 @@
 """The emr service as a module of a cell (rhip.kit.modules): it calls identity (the resident
-index, the cell's policy when identity runs elsewhere) and archives (care relationships)."""
+index, the cell's policy when identity runs elsewhere), archives and referral (care
+relationships, rhip.emr.care)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,6 @@ def build(context: CellContext) -> Built:
     )
 
 
-MODULE = ServiceModule("emr", build, migrate_emr, requires=("identity", "archives")).with_demo(
-    seed_emr_demo, emr_demo_hints
-)
+MODULE = ServiceModule(
+    "emr", build, migrate_emr, requires=("identity", "archives", "referral")
+).with_demo(seed_emr_demo, emr_demo_hints)

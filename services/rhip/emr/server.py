@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rhip.api.emr.v1 import emr_service_pb2_grpc
+from rhip.emr.care import CareRelationships
 from rhip.emr.clients import ArchivesClient, IdentityClient
 from rhip.emr.servicer import PUBLIC_METHODS, SERVICE_NAME, EmrServicer
 from rhip.emr.settings import load_emr_settings
@@ -73,7 +74,12 @@ def build_emr(
         db,
         authorizer,
         IdentityClient(lambda: address_of("identity"), peers),
-        ArchivesClient(lambda: address_of("archives"), peers),
+        CareRelationships(
+            ArchivesClient(lambda: address_of("archives"), peers),
+            lambda: address_of("identity"),
+            lambda: address_of("referral"),
+            peers,
+        ),
         PiiVault(derive_key(secret(), b"rhip-emr-pii")),
         options,
     )

@@ -6,8 +6,9 @@ context, then ``CellProxy.forward``. Replies are the response message in proto3 
 are ``google.rpc.Status`` in the JSON shape of AIP-193 (``{"error": {code, message, status,
 details}}`` with the HTTP status of the gRPC code and every detail readable JSON).
 
-Also serves the OpenAPI 3 document of these bindings at ``/openapi.json`` and an interactive
-reference reading it at ``/docs/`` (rhip.gateway.reference, no CDN).
+Also serves the OpenAPI 3 document of these bindings at ``/openapi.json``, an interactive
+reference reading it at ``/docs/`` (rhip.gateway.reference, no CDN) and the web console at
+``/console/`` (rhip.gateway.console; ``/`` leads there).
 
 The HTTP server is waitress (Pylons project, pure Python, no dependencies): one I/O thread
 and a fixed pool of worker threads running a blocking WSGI app, the same model as the gRPC
@@ -32,6 +33,8 @@ from google.rpc import error_details_pb2, status_pb2  # noqa: F401  (details rea
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
+from rhip.gateway.console import CONSOLE_PREFIX, Console
+from rhip.gateway.cors import Cors
 from rhip.gateway.http_rules import Binding, Router, bindings
 from rhip.gateway.proxy import ERROR_DOMAIN, REGION_HEADER, CellProxy
 from rhip.gateway.reference import DOCS_PREFIX, SECURITY_HEADERS, Reference
@@ -41,6 +44,7 @@ from rhip.kit.errors import (
     Internal,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
     RhipError,
     Unauthenticated,
     status_message,
@@ -107,9 +111,10 @@ def _timeout(value: str | None) -> float | None:
     return int(found.group(1)) * _UNITS[found.group(2)]
 
 
-def error_body(error: RhipError, domain: str) -> tuple[int, bytes]:
-    """The HTTP status and AIP-193 JSON of an error, details as readable JSON objects."""
-    status = HTTP_STATUS.get(error.code, 500)
+def error_body(error: RhipError, domain: str, status: int | None = None) -> tuple[int, bytes]:
+    """The HTTP status and AIP-193 JSON of an error, details as readable JSON objects
+    (``status``: the router's own, 405, in the body's ``code`` as in the status line)."""
+    status = status or HTTP_STATUS.get(error.code, 500)
     message = status_message(error, domain)
     document = {
         "error": {
@@ -134,8 +139,11 @@ class HttpGateway:
         workers: int = 4,
         access_log: AccessLog | None = None,
         observer: RpcObserver | None = None,
+        cors: Cors | None = None,
+        console_dir: str = "",
     ) -> None:
         self._proxy = proxy
+        self._cors = cors or Cors()
         self._verifier = verifier
         self._tracer = tracer_provider.get_tracer("rhip.gateway.http")
         self._bare_spans = sampling_off(tracer_provider)
@@ -145,6 +153,7 @@ class HttpGateway:
         self._openapi = openapi
         self._openapi_body: bytes | None = None
         self._reference = Reference()
+        self._console = Console(console_dir)
         self._workers = workers
         self._access_log = access_log or AccessLog()
         # Prometheus: HTTP calls counted by method and gRPC code, as gRPC calls are.
@@ -168,10 +177,21 @@ class HttpGateway:
             clear_untrusted_proxy_headers=True,
         )
         self.port = int(self._server.effective_port)
-        self._thread = threading.Thread(target=self._server.run, name="http-gateway", daemon=True)
+        self._thread = threading.Thread(
+            target=self._serve, args=(self._server,), name="http-gateway", daemon=True
+        )
         self._thread.start()
         log.info("gateway serving HTTP/JSON on port %d", self.port)
         return self.port
+
+    def _serve(self, server: Any) -> None:
+        try:
+            server.run()
+        except OSError:
+            # stop() closes the sockets from another thread; the I/O loop may be in select()
+            # on one of them then (EBADF). Only then: any other time it is a real failure.
+            if self._server is not None:
+                raise
 
     def stop(self) -> None:
         server, self._server = self._server, None
@@ -190,6 +210,9 @@ class HttpGateway:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         verb = environ["REQUEST_METHOD"]
         path = environ.get("PATH_INFO", "")
+        if self._cors.is_preflight(environ):
+            return self._preflight(environ, start_response)
+        start_response = self._cors.wrap(environ, start_response)
         if path == OPENAPI_PATH and verb == "GET":
             if self._openapi_body is None:
                 self._openapi_body = json.dumps(self._openapi(), ensure_ascii=False).encode()
@@ -202,6 +225,13 @@ class HttpGateway:
                     return [b""]
                 start_response("200 OK", [("Content-Type", asset[0]), *SECURITY_HEADERS])
                 return [asset[1]]
+        if verb == "GET" and (path in ("/", "/console") or path.startswith(CONSOLE_PREFIX)):
+            if not path.startswith(CONSOLE_PREFIX):  # the console is the front page
+                start_response("302 Found", [("Location", CONSOLE_PREFIX)])
+                return [b""]
+            page_status, page_headers, page = self._console.get(path)
+            start_response(_status_line(page_status), page_headers)
+            return [page]
         started = time.perf_counter()
         request_id = adopted_request_id(environ.get("HTTP_X_REQUEST_ID")) or os.urandom(16).hex()
         request_token = set_request_id(request_id)
@@ -229,9 +259,10 @@ class HttpGateway:
                 return self._reply(start_response, 200, body, request_id)
             except RhipError as error:
                 code = error.code.name
-                status, body = error_body(error, error.domain or _domain(binding))
-                if error.reason == "HTTP_METHOD_NOT_ALLOWED":
-                    status = 405
+                wrong_verb = error.reason == "HTTP_METHOD_NOT_ALLOWED"
+                status, body = error_body(
+                    error, error.domain or _domain(binding), 405 if wrong_verb else None
+                )
                 return self._reply(start_response, status, body, request_id, error)
             except Exception:
                 log.exception("unhandled error in HTTP %s %s", verb, path)
@@ -283,6 +314,19 @@ class HttpGateway:
             reply = self._proxy.forward(info, cell, request.SerializeToString(), metadata, timeout)
         message = binding.response_class.FromString(reply)
         return json.dumps(json_format.MessageToDict(message), ensure_ascii=False).encode()
+
+    def _preflight(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        """A browser's CORS preflight: 204 for a listed origin, a JSON 403 for another (with
+        no CORS header, so the browser sends nothing); no cell is asked either way."""
+        headers = self._cors.preflight_headers(environ["HTTP_ORIGIN"])
+        if headers is not None:
+            start_response("204 No Content", [*headers, ("Content-Length", "0")])
+            return [b""]
+        refused = PermissionDenied(
+            "this origin may not call the API from a browser", reason="CORS_ORIGIN_NOT_ALLOWED"
+        )
+        status, body = error_body(refused, ERROR_DOMAIN)
+        return self._reply(start_response, status, body, "")
 
     def _span(self, verb: str, path: str, parent: otel_context.Context) -> trace.Span:
         if self._bare_spans:

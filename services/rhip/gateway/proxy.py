@@ -70,8 +70,11 @@ class CellProxy(grpc.GenericRpcHandler):
         self._limiter = limiter
         self._default_timeout = default_timeout
         self._bulkheads = bulkheads or Bulkheads(NO_LIMIT)
-        # Platform APIs (the locator) are served by the gateway itself, never forwarded.
-        self._methods = {p: m for p, m in methods().items() if m.api not in PLATFORM_APIS}
+        # Platform APIs (the locator) are served by the gateway itself, and cell-internal
+        # methods are called inside a cell only: neither is forwarded (UNIMPLEMENTED here).
+        self._methods = {
+            p: m for p, m in methods().items() if m.api not in PLATFORM_APIS and not m.cell_internal
+        }
         # (channel id, method) → (channel, multi-callable); the channel is kept to detect reuse
         # of an id after a routing reload closed the old channel.
         self._calls: dict[tuple[int, str], tuple[grpc.Channel, Any]] = {}

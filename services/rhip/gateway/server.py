@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from opentelemetry.metrics import Meter
 from opentelemetry.sdk.trace import TracerProvider
 from rhip.gateway.bulkhead import Bulkheads
+from rhip.gateway.cors import Cors
 from rhip.gateway.guard import Guard
 from rhip.gateway.http import HttpGateway
 from rhip.gateway.openapi import load as load_openapi
@@ -142,6 +143,8 @@ def build_gateway(
             workers=settings.grpc_workers,
             access_log=access_log,
             observer=metrics.server("gateway-http", settings.grpc_workers),
+            cors=Cors(settings.gateway_cors_origins),
+            console_dir=settings.gateway_console_dir,
         )
         if settings.gateway_http_listen
         else None

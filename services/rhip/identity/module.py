@@ -9,7 +9,7 @@ from rhip.kit.modules import Built, CellContext, ServiceModule
 
 
 def build(context: CellContext) -> Built:
-    identity = build_identity(context.settings, context.secret())
+    identity = build_identity(context.settings, context.secret(), context.peers)
     return Built(
         identity.specs,
         databases={"identity": identity.db},
@@ -18,6 +18,7 @@ def build(context: CellContext) -> Built:
         token_keys=identity.keys.public_key,
         close=identity.close,
         parts=identity,
+        workers=[identity.link_worker],
     )
 
 

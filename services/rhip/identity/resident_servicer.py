@@ -86,6 +86,14 @@ def resident_to_pb(resident: Resident, unmask: bool) -> resident_pb2.Resident:
         create_time=to_timestamp(resident.create_time),
         update_time=to_timestamp(resident.update_time),
         etag=resident.etag,
+        linked_residents=[
+            resident_pb2.LinkedResident(
+                cell=link.cell,
+                resident=f"residents/{link.remote_resident_id}",
+                link_time=to_timestamp(link.create_time),
+            )
+            for link in resident.links
+        ],
     )
 
 
@@ -288,6 +296,12 @@ class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
             resident=f"residents/{result.resident_id}" if result.resident_id else "",
             card_id=result.card_id,
             type=_QR_TYPES[result.qr_type] if result.qr_type else None,
+        )
+
+    def CheckHealthCardPresence(self, request, context):
+        seen = self.cards.presence(request.name, request.within_hours)
+        return pb.CheckHealthCardPresenceResponse(
+            present=seen is not None, last_scan_time=to_timestamp(seen)
         )
 
     def GetHealthCardKeys(self, request, context):

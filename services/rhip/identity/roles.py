@@ -54,7 +54,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
             "RegisterResident GetResident LookupResident SearchResidents UpdateResident "
             "IssueHealthCard "
             "GetHealthCard RevokeHealthCard CreateHealthCardQrCode VerifyHealthCardQrCode "
-            "ReadUnmasked"
+            "CheckHealthCardPresence ReadUnmasked"
         ),
     ),
     # The cell's own account: finds its residents by document (and name) for a cross-cell

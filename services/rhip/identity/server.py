@@ -8,10 +8,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from rhip.api.identity.v1 import identity_service_pb2_grpc, resident_service_pb2_grpc
-from rhip.identity import resident_servicer
+from rhip.api.identity.v1 import (
+    identity_peer_service_pb2_grpc,
+    identity_service_pb2_grpc,
+    resident_service_pb2_grpc,
+)
+from rhip.identity import peer_servicer, resident_servicer
 from rhip.identity.auth.accounts import AccountUseCases
 from rhip.identity.auth.tokens import KeyRing
+from rhip.identity.links.client import LinkGateway
+from rhip.identity.links.usecases import ResidentLinks
+from rhip.identity.links.worker import LinkWorker
 from rhip.identity.qualifications import servicer as qualifications
 from rhip.identity.qualifications.usecases import QualificationUseCases
 from rhip.identity.residents.changes import ResidentChangeFeed
@@ -24,6 +31,7 @@ from rhip.identity.usecases import IdentityUseCases
 from rhip.kit.audit import AuditWriter
 from rhip.kit.audit_checkpoint import AuditSeal
 from rhip.kit.authz import Authorizer, PolicyStore
+from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
 from rhip.kit.healthcard import CardSigner
@@ -46,6 +54,8 @@ class IdentityService:
     residents: ResidentUseCases
     cards: HealthCards
     specs: list[ServiceSpec]
+    links: ResidentLinks
+    link_worker: LinkWorker
 
     def close(self) -> None:
         self.residents.read_audit.stop()  # flush the audit events of the last reads
@@ -61,7 +71,8 @@ def migrate_identity(settings: Settings) -> None:
         db.dispose()
 
 
-def build_identity(settings: Settings, secret_key: bytes) -> IdentityService:
+def build_identity(settings: Settings, secret_key: bytes, peers: ChannelPool) -> IdentityService:
+    """``peers``: the cell's channels (the gateway, for residents linked across cells)."""
     options = load_identity_settings(settings.env)  # a bad value fails before anything starts
     db = Database.connect(settings.database_url("identity"), pool_size=settings.grpc_workers)
     migrate(db.engine, MIGRATIONS)
@@ -88,9 +99,13 @@ def build_identity(settings: Settings, secret_key: bytes) -> IdentityService:
         options=options,
     )
     cards = HealthCards(residents, CardSigner(secret_key))
+    links = ResidentLinks(residents, LinkGateway(settings, peers))
+    link_worker = LinkWorker(links, settings.cell, options.links_interval_seconds)
+    residents.links_queued = link_worker.wake
     resident_api = resident_servicer.ResidentServicer(
         residents, ResidentMerges(residents), cards, ResidentChangeFeed(residents)
     )
+    peer_api = peer_servicer.IdentityPeerServicer(links)
     specs = [
         ServiceSpec(
             full_name=SERVICE_NAME,
@@ -107,5 +122,15 @@ def build_identity(settings: Settings, secret_key: bytes) -> IdentityService:
             public_methods=resident_servicer.PUBLIC_METHODS,
         ),
         qualifications.spec(QualificationUseCases(db, authorizer, usecases.cell_path)),
+        ServiceSpec(
+            full_name=peer_servicer.SERVICE_NAME,
+            register=lambda server: (
+                identity_peer_service_pb2_grpc.add_IdentityPeerServiceServicer_to_server(
+                    peer_api, server
+                )
+            ),
+        ),
     ]
-    return IdentityService(db, authorizer, keys, usecases, residents, cards, specs)
+    return IdentityService(
+        db, authorizer, keys, usecases, residents, cards, specs, links, link_worker
+    )

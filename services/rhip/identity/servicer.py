@@ -113,6 +113,15 @@ def user_to_pb(user: User) -> user_pb2.User:
         create_time=to_timestamp(user.create_time),
         disable_reason=user.disable_reason,
         password_change_required=user.password_change_required,
+        practitioner_registration=(
+            user_pb2.PractitionerRegistration(
+                professional_title=user.professional_title,
+                independent_practice_since=user.practice_since.isoformat(),
+                certificate_number=user.practice_certificate,
+            )
+            if user.practice_since is not None
+            else None
+        ),
     )
 
 
@@ -245,6 +254,14 @@ class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
 
     def DisableUser(self, request, context):
         user = self.accounts.disable_user(request.name, request.reason, request.request_id)
+        return user_to_pb(user)
+
+    def SetPractitionerRegistration(self, request, context):
+        r = request.registration
+        user = self.accounts.set_practice(
+            request.name, r.professional_title, r.independent_practice_since,
+            r.certificate_number, request.request_id,
+        )  # fmt: skip
         return user_to_pb(user)
 
     def EnableUser(self, request, context):

@@ -34,6 +34,9 @@ class IdentitySettings:
     # no national value exists, so it is configuration).
     card_qr_ttl_seconds: int = 60
     card_qr_ttl_by_region: Mapping[str, int] = field(default_factory=dict)
+    # Residents linked across cells (links/worker.py): how often the worker announces queued
+    # residents and reads the linked cells' change feeds (a registration wakes it at once).
+    links_interval_seconds: float = 5.0
 
     def card_qr_ttl(self, region_code: str) -> int:
         """The TTL of the most specific region at or above ``region_code`` that has one."""
@@ -58,6 +61,8 @@ def load_identity_settings(env: Mapping[str, str]) -> IdentitySettings:
         password_history=env_int(env, "RHIP_PASSWORD_HISTORY", 0, 0, PASSWORD_HISTORY_MAX),
         card_qr_ttl_seconds=env_int(env, "RHIP_CARD_QR_TTL_SECONDS", 60, 5),
         card_qr_ttl_by_region=_ttl_by_region(env),
+        links_interval_seconds=env_int(env, "RHIP_IDENTITY_LINKS_INTERVAL_MS", 5000, 50, 3_600_000)
+        / 1000,
     )
 
 

@@ -2,7 +2,8 @@
 
 ``rhip admin locator-backfill`` (in a cell, with the cell's settings): claims every open
 health record of the cell at the locator, through the gateway, as the cell's account, in
-batches by record id with progress. Idempotent: a record claimed already is claimed again
+batches by record id with progress; then announces every resident of the cell (presence,
+linking it to the same person's residents in other cells: identity's links/backfill.py). Idempotent: a record claimed already is claimed again
 without change (under the current key, so that the same run re-keys after a rotation), and a
 record another cell also holds open is recorded beside it (``backfill``): the reconciliation
 lists it. Then the claims of terminated records that a failed release left behind go. The cell's composition root gives it both of the cell's services (archives' open
@@ -28,6 +29,7 @@ from rhip.archives.records.domain import RecordState
 from rhip.archives.records.store import RECORDS
 from rhip.archives.transfers.domain import IdentityDocument
 from rhip.identity.directory.store import DirectoryRepository
+from rhip.identity.links.backfill import backfill_presence
 from rhip.kit.errors import RhipError
 from rhip.locator.claims.usecases import LocatorUseCases
 
@@ -40,6 +42,8 @@ class BackfillReport:
     without_document: int = 0
     failed: int = 0
     released: int = 0  # claims of terminated records left behind (a release that failed)
+    residents: int = 0  # residents announced (presence), linked to other cells' residents
+    links: int = 0
 
 
 def _records(archives_db: Any, batch: int, where: Any) -> Iterator[list[Any]]:
@@ -115,6 +119,10 @@ def backfill_cell(cell: Any, out: TextIO, batch: int = 200) -> BackfillReport:
                 report.failed += 1
                 print(f"record {row.id}: {error.reason}", file=out)
     print(f"locator backfill: {report.released} claims of terminated records released", file=out)
+    # Presence: every resident of the cell, linked to the same person's in other cells.
+    presence = backfill_presence(identity.links, cell.settings.cell, out, batch)
+    report.residents, report.links = presence.residents, presence.links
+    report.failed += presence.failed
     return report
 
 

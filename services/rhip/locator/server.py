@@ -18,6 +18,7 @@ from rhip.kit.server import ServiceSpec
 from rhip.kit.tenancy import is_within, region_path
 from rhip.locator.claims.domain import Keyring
 from rhip.locator.claims.usecases import LocatorUseCases
+from rhip.locator.presence.usecases import PresenceUseCases
 from rhip.locator.servicer import LocatorServicer
 from rhip.locator.settings import load_locator_settings
 
@@ -29,6 +30,7 @@ SERVICE = "rhip.api.locator.v1.LocatorService"
 class Locator:
     db: Database
     usecases: LocatorUseCases
+    presence: PresenceUseCases
     spec: ServiceSpec
 
     def close(self) -> None:
@@ -62,9 +64,10 @@ def cells_of(routes: RoutingTable) -> Callable[[str], str]:
 
 def build_locator(settings: Settings, routes: RoutingTable) -> Locator:
     db, usecases = open_locator(settings, cells_of(routes), pool_size=settings.grpc_workers)
-    servicer = LocatorServicer(usecases)
+    presence = PresenceUseCases(db, usecases.keys)
+    servicer = LocatorServicer(usecases, presence)
 
     def register(server: grpc.Server) -> None:
         locator_service_pb2_grpc.add_LocatorServiceServicer_to_server(servicer, server)
 
-    return Locator(db, usecases, ServiceSpec(SERVICE, register))
+    return Locator(db, usecases, presence, ServiceSpec(SERVICE, register))

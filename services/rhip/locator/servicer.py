@@ -8,7 +8,18 @@ from rhip.api.locator.v1 import locator_service_pb2 as pb
 from rhip.api.locator.v1 import locator_service_pb2_grpc
 from rhip.locator.claims.domain import Claim
 from rhip.locator.claims.usecases import LocatorUseCases
+from rhip.locator.presence.usecases import PresenceUseCases
 from rhip.locator.roles import calling_cell
+
+
+def _kind(document: resident_pb2.IdentityDocument) -> str:
+    """The document type's name as digested (``""`` for an unknown or unset type)."""
+    if (
+        document.type in resident_pb2.DocumentType.values()
+        and document.type != resident_pb2.DOCUMENT_TYPE_UNSPECIFIED
+    ):
+        return resident_pb2.DocumentType.Name(document.type)
+    return ""
 
 
 def claim_to_pb(claim: Claim, double_open: bool = False) -> pb.OpenRecordClaim:
@@ -23,18 +34,14 @@ def claim_to_pb(claim: Claim, double_open: bool = False) -> pb.OpenRecordClaim:
 
 
 class LocatorServicer(locator_service_pb2_grpc.LocatorServiceServicer):
-    def __init__(self, usecases: LocatorUseCases) -> None:
+    def __init__(self, usecases: LocatorUseCases, presence: PresenceUseCases) -> None:
         self.uc = usecases
+        self.presence = presence
 
     def ClaimOpenRecord(self, request, context):
         cell = calling_cell()
         document = request.document
-        kind = (
-            resident_pb2.DocumentType.Name(document.type)
-            if document.type in resident_pb2.DocumentType.values()
-            and document.type != resident_pb2.DOCUMENT_TYPE_UNSPECIFIED
-            else ""
-        )
+        kind = _kind(document)
         claimed = self.uc.claim(
             cell,
             kind,
@@ -59,3 +66,13 @@ class LocatorServicer(locator_service_pb2_grpc.LocatorServiceServicer):
                   request.institution_display_name, request.destination_region),
         )  # fmt: skip
         return claim_to_pb(moved) if moved is not None else pb.OpenRecordClaim()
+
+    def AnnounceResident(self, request, context):
+        others = self.presence.announce(
+            calling_cell(),
+            request.resident_id,
+            [(_kind(d), d.number, d.issuing_country) for d in request.documents],
+        )
+        return pb.AnnounceResidentResponse(
+            others=[pb.ResidentPresence(cell=p.cell, resident_id=p.resident_id) for p in others]
+        )

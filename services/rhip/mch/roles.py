@@ -81,6 +81,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     # deliveries: a delivery registers its babies in identity, which service accounts may not
     # (identity's SERVICE role has no RegisterNewborn).
     "service": (
+        MCH + "GetRiskRulePack",
         MCH + "GetPregnancy",
         MCH + "ListPregnancies",
         MCH + "RecordAntenatalVisit",

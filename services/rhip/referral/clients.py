@@ -12,8 +12,13 @@ from datetime import date, datetime
 from typing import Any
 
 import grpc
+from rhip.api.archives.v1 import archives_internal_service_pb2 as ipb
+from rhip.api.archives.v1 import (
+    archives_internal_service_pb2_grpc,
+    archives_service_pb2_grpc,
+    health_record_pb2,
+)
 from rhip.api.archives.v1 import archives_service_pb2 as apb
-from rhip.api.archives.v1 import archives_service_pb2_grpc, health_record_pb2
 from rhip.api.identity.v1 import (
     health_card_pb2,
     identity_service_pb2,
@@ -27,7 +32,7 @@ from rhip.api.referral.v1 import (
     referral_peer_service_pb2,
     referral_peer_service_pb2_grpc,
 )
-from rhip.kit.authn import current_token
+from rhip.kit.authn import current_principal, current_token
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.crosscell import CrossCellClient, ServiceCredentials
@@ -159,6 +164,20 @@ class Peers:
         )
         return str(reply.resident_id)
 
+    def own_practice(self) -> tuple[str, str] | None:
+        """The caller's practice registration in identity, (title, practice start
+        ``YYYY-MM-DD``), or None when none is on file (everybody may read their own account)."""
+        stub = identity_service_pb2_grpc.IdentityServiceStub(self._pool.get(self._identity()))
+        user_id = current_principal().subject.removeprefix("user:")
+        reply = self._call(
+            stub.GetUser, identity_service_pb2.GetUserRequest(name=f"users/{user_id}"),
+            self._as_caller(),
+        )  # fmt: skip
+        if not reply.HasField("practitioner_registration"):
+            return None
+        registration = reply.practitioner_registration
+        return registration.professional_title, registration.independent_practice_since
+
     def tenant(self, tenant_id: str) -> TenantFacts:
         """A tenant of this cell, looked up as the cell (NOT_FOUND when there is none)."""
         stub = identity_service_pb2_grpc.IdentityServiceStub(self._pool.get(self._identity()))
@@ -217,10 +236,12 @@ class Peers:
     def referral_task(self, record_id: str, referral_id: str, due: date) -> TaskFacts:
         """The follow-up task of a returned referral in the record (created on the first call,
         the same task with its current state after)."""
-        stub = archives_service_pb2_grpc.ArchivesServiceStub(self._pool.get(self._archives()))
+        stub = archives_internal_service_pb2_grpc.ArchivesInternalServiceStub(
+            self._pool.get(self._archives())
+        )
         reply = self._call(
             stub.CreateReferralFollowUpTask,
-            apb.CreateReferralFollowUpTaskRequest(
+            ipb.CreateReferralFollowUpTaskRequest(
                 parent=f"healthRecords/{record_id}",
                 referral=f"referrals/{referral_id}",
                 due_date=due.isoformat(),
@@ -234,10 +255,12 @@ class Peers:
         )
 
     def referral_suggestions(self, after: str, page_size: int) -> list[Suggestion]:
-        stub = archives_service_pb2_grpc.ArchivesServiceStub(self._pool.get(self._archives()))
+        stub = archives_internal_service_pb2_grpc.ArchivesInternalServiceStub(
+            self._pool.get(self._archives())
+        )
         reply = self._call(
             stub.ListReferralSuggestions,
-            apb.ListReferralSuggestionsRequest(after=after, page_size=page_size),
+            ipb.ListReferralSuggestionsRequest(after=after, page_size=page_size),
             self._as_cell(),
         )
         return [
@@ -253,10 +276,12 @@ class Peers:
 
     def referral_event(self, record_id: str, referral_id: str, state: str, actor: str) -> None:
         """A move of the referral in the resident's record history (written once per move)."""
-        stub = archives_service_pb2_grpc.ArchivesServiceStub(self._pool.get(self._archives()))
+        stub = archives_internal_service_pb2_grpc.ArchivesInternalServiceStub(
+            self._pool.get(self._archives())
+        )
         self._call(
             stub.RecordReferralEvent,
-            apb.RecordReferralEventRequest(
+            ipb.RecordReferralEventRequest(
                 parent=f"healthRecords/{record_id}", referral=f"referrals/{referral_id}",
                 state=state, actor=actor,
             ),

@@ -1,12 +1,15 @@
 """The referral service's demo data (make run): in each demo cell, the community health
 centre's doctor refers one of its residents up to the city's maternal and child health
 hospital, which accepts, admits and returns the patient (回转), so the centre has a 14-day
-follow-up task in the resident's record. Request ids are fixed: reseeding is a no-op."""
+follow-up task in the resident's record; and, under a cooperation agreement the province
+administrator records between the two, the centre invites the hospital to a teleconsultation
+about the same resident, which the hospital's doctor accepts and schedules for tomorrow.
+Request ids are fixed: reseeding is a no-op."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from rhip.demo import DEMO_PASSWORD, demo_cell, doctor_of, doctors_in, request_id
@@ -83,7 +86,60 @@ def seed_referral_demo(built: Mapping[str, Built], settings: Settings) -> str | 
             referral = referrals.return_(name, RETURN, rid("return"))
         except FailedPrecondition:  # reseeding: already returned
             referral = referrals.get(name)
-    return f"referral demo data: 1 referral up and back ({referral.state.value})"
+    consult = _seed_teleconsultation(built, settings, records[0].resident_id, login)
+    return (
+        f"referral demo data: 1 referral up and back ({referral.state.value}), "
+        f"1 teleconsultation ({consult})"
+    )
+
+
+def _seed_teleconsultation(
+    built: Mapping[str, Built], settings: Settings, resident_id: str, login: Any
+) -> str:
+    """An agreement between the centre and the hospital, and a teleconsultation under it,
+    accepted by the hospital's doctor (the staffing rule: a 主任医师 in practice since 2008)
+    and scheduled for tomorrow 09:30 (Beijing time)."""
+    demo = demo_cell(settings)
+    identity = built["identity"].parts.usecases
+    tele = built["referral"].parts.teleconsults
+    sender, receiver = login(SENDER), login(RECEIVER)
+
+    def rid(step: str) -> str:
+        return request_id(settings.cell, "referral", "teleconsultation", step)
+
+    today = date.today()
+    admin = identity.login_password(demo.admin, DEMO_PASSWORD)
+    with acting_as(admin.principal, admin.access.token):
+        tele.create_agreement(
+            {
+                "inviting_tenant": f"tenants/{sender.principal.tenant_id}",
+                "invited_tenant": f"tenants/{receiver.principal.tenant_id}",
+                "scope": "心血管内科、妇产科远程会诊", "liability": "按双方远程医疗合作协议",
+                "start_date": today.isoformat(),
+                "end_date": (today + timedelta(days=365)).isoformat(),
+            },
+            rid("agreement"),
+        )  # fmt: skip
+    with acting_as(sender.principal, sender.access.token):
+        consult = tele.request(
+            {
+                "resident": f"residents/{resident_id}",
+                "invited_tenant": f"tenants/{receiver.principal.tenant_id}",
+                "reason": "血压控制不佳，调整用药后仍波动", "purpose": "请上级医院专家指导用药",
+                "record_summary": "高血压病史5年，近两次随访未达标",
+                "specialty": "心血管内科", "title_wanted": "副主任医师",
+            },
+            None,
+            {"signer": "patient", "consent_date": today.isoformat(), "reference": "会诊同意书-演示"},
+            rid("request"),
+        )  # fmt: skip
+    name = f"teleconsultations/{consult.teleconsultation_id}"
+    tomorrow = datetime.combine(today + timedelta(days=1), time(1, 30), UTC)  # 09:30 Beijing
+    with acting_as(receiver.principal, receiver.access.token):
+        physician = f"users/{receiver.principal.subject.removeprefix('user:')}"
+        tele.accept(name, physician, rid("accept"), "主任医师", "2008-09-01")
+        scheduled = tele.schedule(name, tomorrow, rid("schedule"))
+    return scheduled.state.value
 
 
 def referral_demo_hints(gateway: str, codes: Sequence[str]) -> list[str]:
@@ -92,6 +148,7 @@ def referral_demo_hints(gateway: str, codes: Sequence[str]) -> list[str]:
     receivers = doctors_in(codes, lambda demo: RECEIVER)
     pairs = [f"{sender} → {receiver}" for sender, receiver in zip(senders, receivers, strict=True)]
     return [
-        "referrals: one patient referred up and returned (回转), with a 14-day follow-up task:",
+        "referrals: one patient referred up and returned (回转), with a 14-day follow-up task,",
+        "  and a teleconsultation of the same patient scheduled for tomorrow:",
         f"  {', '.join(pairs)}",
     ]

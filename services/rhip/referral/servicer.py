@@ -42,10 +42,11 @@ class ReferralServicer(referral_service_pb2_grpc.ReferralServiceServicer):
         checks.check(check_enum, request.state, (0, *STATES), "state")
         checks.raise_if_any()
         page = parse_page(
-            request.page_size, request.page_token, request.parent, request.box, request.state
-        )
+            request.page_size, request.page_token, request.parent, request.box, request.state,
+            request.resident,
+        )  # fmt: skip
         referrals, token = self.uc.list_referrals(
-            request.parent, BOXES[request.box], STATES.get(request.state), page
+            request.parent, BOXES[request.box], STATES.get(request.state), page, request.resident
         )
         return pb.ListReferralsResponse(
             referrals=[referral_now_to_pb(r) for r in referrals], next_page_token=token

@@ -8,6 +8,7 @@ from __future__ import annotations
 from rhip.archives import common
 from rhip.archives.access import UseCaseBase
 from rhip.archives.follow_ups.domain import Task
+from rhip.archives.roles import ARCHIVES_INTERNAL
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.errors import PermissionDenied, Violations, invalid
 from rhip.kit.history import ResourceEvent
@@ -47,7 +48,10 @@ class ReferralTaskUseCases(UseCaseBase):
         kind = f"REFERRAL_{state}"
         now = self.clock()
         with self._unit() as repo:
-            record = self._load(repo, parent, "RecordReferralEvent", field="parent", lock=True)
+            record = self._load(
+                repo, parent, "RecordReferralEvent", field="parent", lock=True,
+                service=ARCHIVES_INTERNAL,
+            )  # fmt: skip
             earlier = repo.referral_event(record.record_id, kind, referral_id)
             if earlier is not None:  # a retry of the same move
                 return earlier
@@ -70,7 +74,9 @@ class ReferralTaskUseCases(UseCaseBase):
         if page_size < 0:
             checks.add("page_size", "must not be negative", "PAGE_SIZE_NEGATIVE")
         checks.raise_if_any()
-        self._require(principal, self.cell_path, "ListReferralSuggestions")
+        self._require(
+            principal, self.cell_path, "ListReferralSuggestions", service=ARCHIVES_INTERNAL
+        )
         with self._unit(durable=False) as repo:
             found = repo.referral_suggestions(after, min(page_size or 50, 1000))
             self._audit(repo, "record.referral_suggestions", "healthRecords", self.cell_path, hits=len(found))  # fmt: skip
@@ -86,8 +92,9 @@ class ReferralTaskUseCases(UseCaseBase):
         assert due is not None and referral_id is not None
         with self._unit() as repo:
             record = self._load(
-                repo, parent, "CreateReferralFollowUpTask", field="parent", lock=True
-            )
+                repo, parent, "CreateReferralFollowUpTask", field="parent", lock=True,
+                service=ARCHIVES_INTERNAL,
+            )  # fmt: skip
             earlier = repo.referral_task(record.record_id, referral_id)
             if earlier is not None:  # a retry, or the referral asking whether it is done
                 return earlier

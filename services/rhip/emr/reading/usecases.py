@@ -28,7 +28,7 @@ class AccessUseCases(UseCaseBase):
         self, repo: EmrRepository, principal: Principal, resident_id: str, method: str
     ) -> Basis | None:
         """The caller's basis for reading ``resident_id``'s documents of other institutions,
-        or None: consent first, then break-glass, then a care relationship in archives. Only
+        or None: consent first, then break-glass, then a care relationship (rhip.emr.care). Only
         for practitioners and systems of an institution allowed ``method`` at it."""
         if not principal.tenant_id:
             return None
@@ -50,8 +50,10 @@ class AccessUseCases(UseCaseBase):
             access = repo.active_access(resident_id, principal.subject, now)
             if access is not None:
                 return Basis(f"break_glass:{access.access_id}", ALL_KINDS, access.access_id)
-        if self.archives is not None and self.archives.manages(principal.tenant_id, resident_id):
-            return Basis("care_relationship", ALL_KINDS)
+        if self.care is not None:
+            relationship = self.care.basis(principal.tenant_id, resident_id)
+            if relationship:
+                return Basis(relationship, ALL_KINDS)
         if kinds:
             return Basis(labels[0], frozenset(kinds))
         return None

@@ -1,5 +1,6 @@
 """Account administration use cases: an administrator unlocks, disables, re-enables a user of
-their subtree and resets a password; a user changes their own password.
+their subtree, resets a password and records a practitioner's practice registration (title,
+start of independent practice, certificate number); a user changes their own password.
 
 Scope: the administrator's grant must cover the user's own scope (a practitioner's tenant
 path, an administrator's or auditor's region path), so a county administrator touches
@@ -16,6 +17,7 @@ reset as well). Passwords never reach the audit log, the request-key digest or a
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from rhip.identity.auth.domain import after_failed_login
@@ -26,7 +28,7 @@ from rhip.identity.passwords import PasswordPolicy
 from rhip.identity.roles import IDENTITY
 from rhip.identity.shared import IdentityCore
 from rhip.kit import audit
-from rhip.kit.authn import current_principal
+from rhip.kit.authn import PrincipalKind, current_principal
 from rhip.kit.authz import block_rule, password_change_rule
 from rhip.kit.errors import (
     FailedPrecondition,
@@ -36,6 +38,7 @@ from rhip.kit.errors import (
     invalid,
 )
 from rhip.kit.idempotency import check_reuse, claim, request_key
+from rhip.kit.practice import check_certificate, check_credentials
 from rhip.kit.requests import validate_reason
 from sqlalchemy import Connection
 
@@ -122,6 +125,40 @@ class AccountUseCases:
             self.core.policy.remove(tx, [block_rule(user.subject)])
             self._audit(tx, "user.enable", user)
         self.core.authz.refresh()
+        return user
+
+    def set_practice(
+        self, name: str, title: str, since: str, certificate: str, request_id: str
+    ) -> User:
+        checks = Violations()
+        today = self.core.clock().date()
+        started = check_credentials(
+            title.strip(), since.strip(), today, checks,
+            title_field="registration.professional_title",
+            since_field="registration.independent_practice_since",
+        )  # fmt: skip
+        certificate = check_certificate(certificate, checks, "registration.certificate_number")
+        key = checks.check(request_key, request_id) or ""
+        checks.raise_if_any()
+        with self.core.db.transaction() as tx:
+            user = self._load(tx, name, "SetPractitionerRegistration")
+            if user.kind is not PrincipalKind.PRACTITIONER:
+                raise FailedPrecondition(
+                    "only a practitioner has a practice registration",
+                    reason="USER_NOT_PRACTITIONER",
+                )
+            if claim(tx, key):
+                return user  # a retry
+            user = replace(
+                user, professional_title=title.strip(), practice_since=started,
+                practice_certificate=certificate,
+            )  # fmt: skip
+            AccountRepository(tx).save_practice(user)
+            self._audit(
+                tx, "user.practice", user,
+                {"title": user.professional_title, "since": str(started),
+                 "certificate": bool(certificate)},
+            )  # fmt: skip
         return user
 
     def reset_user_password(self, name: str, password: str, request_id: str) -> User:

@@ -90,6 +90,18 @@ class AccountRepository:
             )
         )
 
+    def save_practice(self, user: User) -> None:
+        """A practitioner's practice registration as ``user`` carries it."""
+        self.s.execute(
+            update(_USER)
+            .where(_USER.c.id == user.user_id)
+            .values(
+                professional_title=user.professional_title,
+                practice_since=user.practice_since,
+                practice_certificate=user.practice_certificate,
+            )
+        )
+
     def set_password(self, user: User, new_hash: str, now: datetime) -> None:
         """Store ``new_hash`` and keep the hash it replaces in the history (the newest
         ``PASSWORD_HISTORY_MAX`` are kept: the policy may ask for that many)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 from rhip.kit.authn import PrincipalKind
@@ -156,6 +156,10 @@ class User:
     disable_reason: str = ""
     # Set by an administrator's password reset, cleared by the user's ChangePassword.
     password_change_required: bool = False
+    # A practitioner's practice registration (SetPractitionerRegistration); "" / None: none.
+    professional_title: str = ""
+    practice_since: date | None = None
+    practice_certificate: str = ""
 
     @property
     def subject(self) -> str:

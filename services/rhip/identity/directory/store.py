@@ -9,7 +9,7 @@ commits.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import cast
 
 from rhip.identity.directory.domain import (
@@ -30,6 +30,7 @@ from rhip.kit.errors import AlreadyExists
 from rhip.kit.scopes import within_scopes
 from sqlalchemy import (
     Connection,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -86,6 +87,10 @@ class UserRow(Base):
     state: Mapped[str] = mapped_column(String(20), default="active")
     disable_reason: Mapped[str] = mapped_column(String(500), default="")
     password_change_required: Mapped[int] = mapped_column(Integer, default=0)
+    # identity_0007r: a practitioner's practice registration (rhip.identity.auth.accounts).
+    professional_title: Mapped[str] = mapped_column(String(20), default="")
+    practice_since: Mapped[date | None] = mapped_column(Date)
+    practice_certificate: Mapped[str] = mapped_column(String(30), default="")
 
 
 class ServiceAccountRow(Base):
@@ -144,6 +149,9 @@ def _user(row) -> User:
         state=UserState(row.state),
         disable_reason=row.disable_reason,
         password_change_required=bool(row.password_change_required),
+        professional_title=row.professional_title or "",
+        practice_since=row.practice_since,
+        practice_certificate=row.practice_certificate or "",
     )
 
 

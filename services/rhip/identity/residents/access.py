@@ -61,6 +61,9 @@ class ResidentAccess:
         self.on_death = on_death
         self.clock = clock
         self.cell_path = region_path(settings.cell)
+        # Called after a commit that queued a resident for the locator (the link worker's
+        # wake-up, server.py); nothing in a cell without one.
+        self.links_queued: Callable[[], None] = lambda: None
 
     # -- access ------------------------------------------------------------------------------
     def roots(self, principal: Principal, method: str) -> list[str]:

@@ -1,5 +1,5 @@
-"""The health card tables and their repository: one card per resident, and the nonces of
-scanned dynamic QR payloads. The use case owns the transaction; nothing here commits."""
+"""The health card tables and their repository: one card per resident, the nonces of
+scanned dynamic QR payloads, and where each resident's card was last scanned. The use case owns the transaction; nothing here commits."""
 
 from __future__ import annotations
 
@@ -9,7 +9,17 @@ from typing import Any, cast
 from rhip.identity.directory.store import Base
 from rhip.identity.residents.domain import HealthCard
 from rhip.kit.db import utc
-from sqlalchemy import Connection, DateTime, Integer, String, delete, insert, select, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    DateTime,
+    Integer,
+    String,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,8 +44,19 @@ class CardQrUseRow(Base):
     used_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
+class CardPresenceRow(Base):
+    """The last valid dynamic scan of a resident's card at an institution: proof that the
+    resident was there (emr's care relationship for 24 hours, docs/domain §8)."""
+
+    __tablename__ = "card_presence"
+    resident_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    scan_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 _CARD = cast(Any, HealthCardRow.__table__)
 _QR = cast(Any, CardQrUseRow.__table__)
+_PRESENCE = cast(Any, CardPresenceRow.__table__)
 
 
 class CardRepository:
@@ -94,6 +115,30 @@ class CardRepository:
         except IntegrityError:
             return False
         return True
+
+    def record_presence(self, resident_id: str, tenant_id: str, now: datetime) -> None:
+        """The resident's card was scanned (dynamic, valid) at ``tenant_id`` at ``now``."""
+        where = (_PRESENCE.c.resident_id == resident_id, _PRESENCE.c.tenant_id == tenant_id)
+        updated = self.s.execute(update(_PRESENCE).where(*where).values(scan_time=now))
+        if cast(CursorResult, updated).rowcount:
+            return
+        try:
+            with self.s.begin_nested():  # two first scans at once: the other one wrote it
+                self.s.execute(
+                    insert(_PRESENCE).values(
+                        resident_id=resident_id, tenant_id=tenant_id, scan_time=now
+                    )
+                )
+        except IntegrityError:
+            self.s.execute(update(_PRESENCE).where(*where).values(scan_time=now))
+
+    def last_presence(self, resident_id: str, tenant_id: str) -> datetime | None:
+        found = self.s.execute(
+            select(_PRESENCE.c.scan_time).where(
+                _PRESENCE.c.resident_id == resident_id, _PRESENCE.c.tenant_id == tenant_id
+            )
+        ).scalar()
+        return utc(found) if found is not None else None
 
     def forget_nonces_before(self, cutoff: datetime) -> None:
         """Nonces of expired payloads are no longer needed: expiry refuses them first."""

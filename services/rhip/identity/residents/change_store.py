@@ -84,6 +84,11 @@ def publish(
 def changes_after(conn: Connection, after: int, limit: int) -> list[ResidentChange]:
     """Committed changes with a sequence above ``after``, oldest first."""
     rows = conn.execute(select(_CHG).where(_CHG.c.seq > after).order_by(_CHG.c.seq).limit(limit))
+    return changes_from_rows(rows)
+
+
+def changes_from_rows(rows: Any) -> list[ResidentChange]:
+    """Feed rows as domain changes (also for the linked cells' filtered read, links/store.py)."""
     return [
         ResidentChange(
             seq=int(r.seq),

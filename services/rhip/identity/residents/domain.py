@@ -15,6 +15,7 @@ from difflib import SequenceMatcher
 from enum import Enum
 from typing import Any
 
+from rhip.identity.links.domain import Link
 from rhip.identity.residents.documents import Document, DocumentType, Sex
 from rhip.kit.errors import FailedPrecondition, Violations, invalid
 from rhip.kit.requests import check_no_controls
@@ -75,6 +76,8 @@ class Resident:
     update_time: datetime
     version: int
     documents: tuple[HeldDocument, ...] = field(default=())
+    # The same person's residents in other cells (links/; filled in by the reads that show it).
+    links: tuple[Link, ...] = field(default=())
 
     @property
     def etag(self) -> str:

@@ -4,7 +4,9 @@ One card per resident with a stable id; revoking and re-issuing moves the card t
 generation, so payloads of the old one fail. A dynamic payload expires after the TTL of the
 resident's region and is single-use; a valid dynamic scan is proof that the resident is
 present, so it enrolls the resident at the scanning tenant (as a registration with the ID
-would). A static payload only answers callers who may already see the resident.
+would) and is remembered as the resident's last presence there (``presence``: emr's care
+relationship for 24 hours). A static payload only answers callers who may already see the
+resident.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from rhip.kit.healthcard import (
 from rhip.kit.tenancy import tenant_scope
 
 CARD_SUFFIX = "/healthCard"
+DEFAULT_PRESENCE_HOURS = 24  # a scan at the institution is a care relationship for a day
+MAX_PRESENCE_HOURS = 72
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,28 @@ class HealthCards:
             raise NotFound("the resident has no health card")
         uc.audit_read("card.read", resident)
         return card
+
+    def presence(self, name: str, within_hours: int) -> datetime | None:
+        """When the resident's card was last scanned (dynamic, valid) at the caller's own
+        institution, if within the last ``within_hours`` (default 24, at most 72); None
+        otherwise. Only practitioners and systems of an institution ask it."""
+        principal = current_principal()
+        if not 0 <= within_hours <= MAX_PRESENCE_HOURS:
+            raise invalid(
+                "within_hours", f"must be between 1 and {MAX_PRESENCE_HOURS}", "HOURS_RANGE"
+            )
+        if not principal.tenant_id:
+            raise PermissionDenied(
+                "presence is asked by an institution about itself", reason="TENANT_REQUIRED"
+            )
+        uc = self.residents
+        now = uc.clock()
+        with uc.reading() as repo:
+            resident = uc.load(repo, card_owner(name), "CheckHealthCardPresence")
+            seen = CardRepository(repo.s).last_presence(resident.resident_id, principal.tenant_id)
+        uc.audit_read("card.presence", resident)
+        window = timedelta(hours=within_hours or DEFAULT_PRESENCE_HOURS)
+        return seen if seen is not None and now - seen <= window else None
 
     def revoke(self, name: str, reason: str) -> HealthCard:
         principal = current_principal()
@@ -203,6 +229,7 @@ class HealthCards:
         resident_id = card.resident_id
         if claims.qr_type is QrType.DYNAMIC and principal.tenant_id:
             scope = tenant_scope(principal.region_code, principal.tenant_id)
+            CardRepository(repo.s).record_presence(resident_id, principal.tenant_id, now)
             if repo.enroll(resident_id, principal.tenant_id, scope, now):
                 repo.record(
                     resident_id, "ENROLLED", principal.subject, now,

@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from rhip.identity.directory.domain import parse_resource_name, validate_reason
+from rhip.identity.links.store import announce_later, move_links, move_links_back
 from rhip.identity.residents.access import ResidentAccess
 from rhip.identity.residents.card_store import CardRepository
 from rhip.identity.residents.change_store import publish
@@ -123,8 +124,14 @@ class ResidentMerges:
                     ),
                     survivor.version,
                 )
+            merge_id = new_id()
+            # Residents linked across cells: the merged one's links are the survivor's now
+            # (kept in ``moved`` for the undo), and the survivor announces its documents to the
+            # locator; the linked cells relink from this cell's feed.
+            moved["links"] = move_links(repo.s, merged_id, survivor_id, merge_id)
+            announce_later(repo.s, survivor_id, now)
             record = MergeRecord(
-                new_id(), survivor_id, merged_id, "active", reason, moved, now, None, ""
+                merge_id, survivor_id, merged_id, "active", reason, moved, now, None, ""
             )
             merges.add_merge(record, request_id)
             actor = principal.subject
@@ -140,7 +147,8 @@ class ResidentMerges:
             )  # fmt: skip
             for resident in (survivor, merged):
                 uc.audit_change(repo, "resident.merge", resident, merge=record.merge_id)
-            return record
+        uc.links_queued()
+        return record
 
     def undo(self, name: str, reason: str) -> MergeRecord:
         principal = current_principal()
@@ -213,9 +221,13 @@ class ResidentMerges:
                 repo.s, ChangeKind.MERGE_UNDONE, merge.merged_id, actor, now,
                 survivor_id=merge.survivor_id, merge_id=merge_id,
             )  # fmt: skip
+            move_links_back(repo.s, moved.get("links", []), merge.survivor_id, merge.merged_id, now)
+            for resident_id in (merge.survivor_id, merge.merged_id):  # each its documents again
+                announce_later(repo.s, resident_id, now)
             for resident in (survivor, merged):
                 uc.audit_change(repo, "resident.merge_undo", resident, merge=merge_id)
-            return replace(merge, state="undone", undo_time=now, undo_reason=reason)
+        uc.links_queued()
+        return replace(merge, state="undone", undo_time=now, undo_reason=reason)
 
 
 def _restored(card: HealthCard) -> HealthCard:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from rhip.identity.links.store import announce_later
 from rhip.identity.residents.access import ResidentAccess
 from rhip.identity.residents.documents import (
     Document,
@@ -73,12 +74,15 @@ class ResidentRegistration(ResidentAccess):
         home = self._home(stated.region_code, "resident.region_code", roots, scope)
         for _attempt in range(3):
             try:
-                return self._register_once(
+                registered = self._register_once(
                     principal, stated, document, (name, sex, born), sex_override_reason.strip(),
                     home, (tenant_id, scope), roots, request_id,
                 )  # fmt: skip
             except _RegistrationRace:
                 continue
+            if registered.created:
+                self.links_queued()  # committed: the link worker announces it now
+            return registered
         raise Aborted("the registration raced with others; retry", reason="REGISTRATION_RACE")
 
     def _register_once(
@@ -152,6 +156,9 @@ class ResidentRegistration(ResidentAccess):
                 doc_type=document.doc_type.value, tenant=tenant_id,
                 sex_override=bool(resident.sex_override_reason),
             )  # fmt: skip
+            # Linked across cells later, by the link worker (links/): the locator being down
+            # never blocks a registration.
+            announce_later(repo.s, resident.resident_id, now)
             self.audit_change(repo, "resident.register", resident, doc_type=document.doc_type.value)
             return Registration(
                 replace(resident, documents=tuple(repo.documents(resident.resident_id))), True

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from rhip.identity.links.store import LinkRepository, announce_later
 from rhip.identity.residents.change_store import publish
 from rhip.identity.residents.documents import DocumentType, Sex, lookup_key, parse_document
 from rhip.identity.residents.domain import (
@@ -53,6 +54,9 @@ class ResidentUseCases(ResidentRegistration):
     def get(self, name: str) -> Resident:
         with self.reading() as repo:
             resident = self.load(repo, name, "GetResident")
+            resident = replace(
+                resident, links=tuple(LinkRepository(repo.s).links_of(resident.resident_id))
+            )
         self.audit_read("resident.read", resident)
         return resident
 
@@ -210,8 +214,11 @@ class ResidentUseCases(ResidentRegistration):
                 resident.resident_id, "VERIFIED", principal.subject, now,
                 doc_type=document.doc_type.value,
             )  # fmt: skip
+            announce_later(repo.s, resident.resident_id, now)  # links across cells (links/)
             self.audit_change(repo, "resident.verify", verified, doc_type=document.doc_type.value)
-            return replace(verified, documents=tuple(repo.documents(resident.resident_id)))
+            verified = replace(verified, documents=tuple(repo.documents(resident.resident_id)))
+        self.links_queued()
+        return verified
 
     def link_birth_certificate(self, name: str, number: str, replaces: str = "") -> Resident:
         """Links a birth certificate number; with ``replaces`` (a replacement or reissue), the

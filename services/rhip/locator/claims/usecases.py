@@ -16,6 +16,7 @@ from rhip.kit.tenancy import is_region_code
 from rhip.locator.claims import domain
 from rhip.locator.claims.domain import Claim, Keyring
 from rhip.locator.claims.store import ClaimStore
+from rhip.locator.presence.store import PresenceStore
 
 SCOPE = "86"  # the platform's own audit scope
 
@@ -161,4 +162,5 @@ class LocatorUseCases:
             _bad(checks, "key_id", "the current key cannot be purged")
             checks.raise_if_any()
         with self.db.transaction() as tx:
-            return ClaimStore(tx).purge_key(key_id)
+            # Presence rows under the key go too (presence/store.py, the same rotation).
+            return ClaimStore(tx).purge_key(key_id) + PresenceStore(tx).purge_key(key_id)

@@ -125,11 +125,16 @@ class IndicatorStore(StoreBase):
             "acuity_6y", "poor_vision_6y",
         )  # fmt: skip
         # High risk: pregnancies with an orange or red report filed in the period; managed
-        # when no report of theirs is still open.
+        # when none of their reports filed by the period's end was still open at its end (a
+        # report acknowledged later counts as open for that period: the rate of a past period
+        # does not change with today's acknowledgements).
         reported = exists().where(
             _R.c.pregnancy_id == _P.c.id, _R.c.create_time >= since, _R.c.create_time < until
         )
-        still_open = exists().where(_R.c.pregnancy_id == _P.c.id, _R.c.state == "OPEN")
+        still_open = exists().where(
+            _R.c.pregnancy_id == _P.c.id, _R.c.create_time < until,
+            or_(_R.c.state == "OPEN", _R.c.acknowledge_time >= until),
+        )  # fmt: skip
         put(
             self.s.execute(
                 select(_P.c.tenant_id, func.count(), _yes(~still_open))

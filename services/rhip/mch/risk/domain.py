@@ -58,6 +58,7 @@ class RulePack:
     title: str
     colours: tuple[RiskColor, ...]
     criteria: Mapping[str, RiskColor]
+    labels: Mapping[str, str] = field(default_factory=dict)  # criterion id → its label
 
     @property
     def key(self) -> str:
@@ -98,6 +99,7 @@ def parse_pack(data: object, source: str) -> RulePack:
     if not isinstance(items, list) or not items:
         fail("criteria must be a non-empty list")
     criteria: dict[str, RiskColor] = {}
+    labels: dict[str, str] = {}
     for i, item in enumerate(items):
         if not isinstance(item, dict) or set(item) - {"id", "colour", "label"}:
             fail(f"criteria[{i}] must be an object with id, colour and label")
@@ -112,8 +114,12 @@ def parse_pack(data: object, source: str) -> RulePack:
             fail(f"criteria[{i}].colour {colour!r} is not a colour of the pack")
         if colour == "GREEN":
             fail(f"criteria[{i}]: green is the absence of criteria, not a criterion")
+        label = item.get("label", "")
+        if not isinstance(label, str) or len(label) > 200:
+            fail(f"criteria[{i}].label must be a string of at most 200 characters")
         criteria[cid] = RiskColor[colour]
-    return RulePack(pack_id, version, title, tuple(colours), criteria)
+        labels[cid] = label
+    return RulePack(pack_id, version, title, tuple(colours), criteria, labels)
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rhip.kit.authn import current_principal
-from rhip.kit.errors import FailedPrecondition, Violations, invalid
+from rhip.kit.errors import FailedPrecondition, NotFound, Violations, invalid
 from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.requests import parse_resource_name, validate_reason
+from rhip.kit.tenancy import catalog, is_within, region_path
 from rhip.mch.pregnancies.store import PregnancyStore
 from rhip.mch.pregnancies.usecases import PregnancyUseCases, parse_day
 from rhip.mch.risk import domain
@@ -21,8 +22,23 @@ from rhip.mch.risk.reports import ReportStore, RiskReport, report_due
 from rhip.mch.risk.store import RiskStore
 from rhip.mch.roles import MCH
 
+PACK_SUFFIX = "/riskRulePack"
+
 
 class RiskUseCases(PregnancyUseCases):
+    def rule_pack(self, name: str) -> tuple[str, domain.RulePack]:
+        """The pack a region of this cell selects for new assessments, and the region's code.
+        Reference data: any caller with mch access somewhere in the cell reads any region."""
+        principal = current_principal()
+        if not name.endswith(PACK_SUFFIX):
+            raise invalid("name", "must be regions/{code}/riskRulePack", "NAME_FORMAT")
+        code = parse_resource_name(name.removesuffix(PACK_SUFFIX), "regions", "name")
+        catalog().require(code, "name")
+        self._scopes(principal, "GetRiskRulePack")
+        if not is_within(region_path(code), self.cell_path):
+            raise NotFound(f"regions/{code} is not served by this cell")
+        return code, self.options.risk_packs.for_region(code)
+
     def assess(
         self, mother: str, day_text: str, criteria: list[str], request_id: str
     ) -> RiskAssessment:

@@ -53,6 +53,8 @@ class ReferralRow(Base):
     __table_args__ = (
         Index("ix_referral_sender", "sender_scope", "id"),
         Index("ix_referral_receiver", "receiver_scope", "id"),
+        # One resident's referrals (migration referral_0004): emr's care relationships.
+        Index("ix_referral_resident", "resident_id", "id"),
         # The overdue lists (migration referral_0003): waiting referrals in deadline order.
         Index(
             "ix_referral_sender_overdue", "sender_scope", "deadline", "id",
@@ -217,9 +219,10 @@ class ReferralStore:
         scopes: list[str],
         after: str | None,
         limit: int,
+        resident_id: str = "",
     ) -> list[Referral]:
-        """An institution's referrals (``box``: out, in or both), newest first, within the
-        caller's scopes."""
+        """An institution's referrals (``box``: out, in or both; of one resident when
+        ``resident_id``), newest first, within the caller's scopes."""
         sent = REFERRALS.c.sender_scope == scope
         received = REFERRALS.c.receiver_scope == scope
         where = {"out": sent, "in": received}.get(box, or_(sent, received))
@@ -230,6 +233,8 @@ class ReferralStore:
         query = select(REFERRALS).where(where, reach)
         if state is not None:
             query = query.where(REFERRALS.c.state == state.value)
+        if resident_id:
+            query = query.where(REFERRALS.c.resident_id == resident_id)
         if after:
             query = query.where(REFERRALS.c.id < after)
         rows = self.s.execute(query.order_by(REFERRALS.c.id.desc()).limit(limit)).all()

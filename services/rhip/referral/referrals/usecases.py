@@ -16,7 +16,7 @@ from rhip.kit import audit
 from rhip.kit.authn import current_principal
 from rhip.kit.authz import Authorizer
 from rhip.kit.db import Database
-from rhip.kit.errors import FailedPrecondition, NotFound, invalid
+from rhip.kit.errors import FailedPrecondition, NotFound, Violations, invalid
 from rhip.kit.pagination import Page, foreign_page_token
 from rhip.kit.parents import ListParents
 from rhip.kit.requests import parse_resource_name
@@ -124,15 +124,23 @@ class ReferralUseCases:
             return referral
 
     def list_referrals(
-        self, parent: str, box: str, state: State | None, page: Page
+        self, parent: str, box: str, state: State | None, page: Page, resident: str = ""
     ) -> tuple[list[Referral], str]:
         principal = current_principal()
-        tenant_id = parse_resource_name(parent, "tenants", "parent")
+        checks = Violations()
+        tenant_id = checks.check(parse_resource_name, parent, "tenants", "parent")
+        resident_id = (
+            checks.check(parse_resource_name, resident, "residents", "resident") if resident else ""
+        )
+        checks.raise_if_any()
+        assert tenant_id is not None
         action = REFERRAL + "ListReferrals"
         scope = self.parents.tenant(principal, tenant_id, action, self._tenant_scope)
         scopes = self.authz.scopes(principal.subject, action)
         with self._unit(durable=False) as repo:
-            rows = repo.list_referrals(scope, box, state, scopes, page.after, page.size + 1)
+            rows = repo.list_referrals(
+                scope, box, state, scopes, page.after, page.size + 1, resident_id or ""
+            )
             chunk = rows[: page.size]
             audit.append(
                 repo.s,

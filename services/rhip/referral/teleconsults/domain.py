@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Any
 
 from rhip.kit.errors import FailedPrecondition, PermissionDenied, Violations
+from rhip.kit.practice import TITLES
 from rhip.kit.requests import check_no_controls
 from rhip.kit.timestamps import parse_iso_date
 
@@ -61,8 +62,6 @@ MIN_RECORDING_DAYS = 3 * 365
 # Staffing (docs/domain §5.2, [U]): the invited side's physician has ≥ 3 years of independent
 # clinical practice; configurable upward only.
 MIN_PRACTICE_YEARS = 3
-# Clinical professional titles (卫生专业技术职称, physicians' series), lowest first.
-TITLES = ("住院医师", "主治医师", "副主任医师", "主任医师")
 _TITLE_IN_TEXT = {
     "住院医师": re.compile("住院医师"),
     "主治医师": re.compile("主治医师"),
@@ -203,23 +202,6 @@ def report_digest(t: Teleconsultation, text: str, physician: str, signed: dateti
 
 def recording_kept_until(t: Teleconsultation, days: int) -> datetime | None:
     return t.session_end + timedelta(days=days) if t.session_end else None
-
-
-def check_credentials(title: str, since: str, today: date, checks: Violations) -> date | None:
-    """The accepting physician's declared title and start of independent practice (bad input
-    only; the staffing rule itself is ``check_staffing``)."""
-    if not title:
-        checks.add("professional_title", "must be set", "FIELD_REQUIRED")
-    elif title not in TITLES:
-        checks.add("professional_title", "must be one of " + ", ".join(TITLES), "TITLE_UNKNOWN")
-    if not since:
-        checks.add("independent_practice_since", "must be set", "DATE_REQUIRED")
-        return None
-    day = checks.check(parse_iso_date, since, "independent_practice_since")
-    if day is not None and day > today:
-        checks.add("independent_practice_since", "must not be in the future", "DATE_IN_FUTURE")
-        return None
-    return day
 
 
 def full_years(since: date, today: date) -> int:

@@ -50,6 +50,10 @@ def tc_to_pb(t: Teleconsultation) -> tpb.Teleconsultation:
         create_time=to_timestamp(t.create_time), update_time=to_timestamp(t.update_time),
         consulting_physician_title=f.get("consultant", {}).get("title", ""),
         consulting_physician_practice_since=f.get("consultant", {}).get("practice_since", ""),
+        # Accepted before registrations existed: a declaration.
+        consulting_physician_credentials=(
+            f["consultant"].get("source", "declared") if f.get("consultant") else ""
+        ),
     )  # fmt: skip
     for field, value in (
         ("proposed_time", datetime.fromisoformat(f["proposed_time"]) if f.get("proposed_time") else None),
@@ -112,8 +116,8 @@ class TeleconsultationServicer(teleconsultation_service_pb2_grpc.Teleconsultatio
         return tc_to_pb(self.uc.get(request.name))
 
     def ListTeleconsultations(self, request, context):
-        page = parse_page(request.page_size, request.page_token, request.parent)
-        found, token = self.uc.list_for(request.parent, page)
+        page = parse_page(request.page_size, request.page_token, request.parent, request.resident)
+        found, token = self.uc.list_for(request.parent, page, request.resident)
         return pb.ListTeleconsultationsResponse(
             teleconsultations=[tc_to_pb(t) for t in found], next_page_token=token
         )

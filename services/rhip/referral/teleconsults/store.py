@@ -13,7 +13,7 @@ from rhip.kit.db import utc
 from rhip.kit.scopes import within_scopes
 from rhip.referral.referrals.store import Base
 from rhip.referral.teleconsults.domain import Agreement, Teleconsultation, TState
-from sqlalchemy import Connection, Date, DateTime, String, Text, insert, or_, select, update
+from sqlalchemy import Connection, Date, DateTime, Index, String, Text, insert, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -34,6 +34,8 @@ class AgreementRow(Base):
 
 class TeleconsultationRow(Base):
     __tablename__ = "teleconsultation"
+    # One resident's teleconsultations (migration referral_0004): emr's care relationships.
+    __table_args__ = (Index("ix_teleconsultation_resident", "resident_id", "id"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     inviting_tenant_id: Mapped[str] = mapped_column(String(36))
     inviting_scope: Mapped[str] = mapped_column(String(120))
@@ -137,13 +139,15 @@ class TeleconsultStore:
         self.s.execute(update(TCS).where(TCS.c.id == tc_id).values(**values))
 
     def list_for(
-        self, scope: str, scopes: list[str], after: str | None, limit: int
+        self, scope: str, scopes: list[str], after: str | None, limit: int, resident_id: str = ""
     ) -> list[Teleconsultation]:
         c = TCS.c
         query = select(TCS).where(
             or_(c.inviting_scope == scope, c.invited_scope == scope),
             or_(within_scopes(c.inviting_scope, scopes), within_scopes(c.invited_scope, scopes)),
         )
+        if resident_id:
+            query = query.where(c.resident_id == resident_id)
         if after:
             query = query.where(c.id < after)
         rows: Sequence[Any] = self.s.execute(query.order_by(c.id.desc()).limit(limit)).all()

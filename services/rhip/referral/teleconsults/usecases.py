@@ -24,6 +24,7 @@ from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.parents import ListParents
 from rhip.kit.pii import derive_key
+from rhip.kit.practice import check_credentials
 from rhip.kit.requests import check_no_controls, parse_resource_name, validate_reason
 from rhip.kit.tenancy import region_path, tenant_scope
 from rhip.referral.clients import Peers, TenantFacts
@@ -199,13 +200,22 @@ class TeleconsultUseCases:
             self._event(repo, "teleconsult.get", name, t.inviting_scope, resident=t.resident_id)
             return t
 
-    def list_for(self, parent: str, page: Page) -> tuple[list[Teleconsultation], str]:
+    def list_for(
+        self, parent: str, page: Page, resident: str = ""
+    ) -> tuple[list[Teleconsultation], str]:
         principal = current_principal()
         action = TELE + "ListTeleconsultations"
-        tenant_id = parse_resource_name(parent, "tenants", "parent")
+        checks = Violations()
+        tenant_id = checks.check(parse_resource_name, parent, "tenants", "parent")
+        resident_id = (
+            checks.check(parse_resource_name, resident, "residents", "resident") if resident else ""
+        )
+        checks.raise_if_any()
+        assert tenant_id is not None
         scope = self.parents.tenant(principal, tenant_id, action, self._scope_of)
         with self._unit(durable=False) as repo:
-            rows = repo.list_for(scope, self.authz.scopes(principal.subject, action), page.after, page.size + 1)  # fmt: skip
+            scopes = self.authz.scopes(principal.subject, action)
+            rows = repo.list_for(scope, scopes, page.after, page.size + 1, resident_id or "")
             chunk = rows[: page.size]
             self._event(repo, "teleconsult.list", parent, scope, hits=len(chunk))
         return chunk, page.next_token(chunk[-1].teleconsultation_id if chunk else None, len(rows) > page.size)  # fmt: skip
@@ -230,17 +240,31 @@ class TeleconsultUseCases:
         return moved
 
     def accept(self, name: str, physician: str, request_id: str, title: str = "", since: str = "") -> Teleconsultation:  # fmt: skip
-        """The accepting physician is the consulting one and declares a title and the start of
-        independent practice; the staffing rule (docs/domain §5.2) is checked against that
-        declaration once the caller is known to be of the invited side."""
+        """The accepting physician is the consulting one. The staffing rule (docs/domain §5.2)
+        is checked against the physician's practice registration in identity (an
+        administrator's record, SetPractitionerRegistration); a declaration in the request must
+        then agree with it. Without a registration on file the physician's own declaration is
+        checked instead, and the teleconsultation says which it was (``source``)."""
         subject = current_principal().subject
         checks = Violations()
         if physician and f"user:{physician.removeprefix('users/')}" != subject:
             checks.add(
                 "consulting_physician", "must be the accepting physician", "PHYSICIAN_NOT_CALLER"
             )
-        title = title.strip()
-        practice_since = domain.check_credentials(title, since.strip(), self.clock().date(), checks)
+        checks.raise_if_any()  # before asking identity about the caller
+        title, since = title.strip(), since.strip()
+        registered = self.peers.own_practice()
+        source = "declared"
+        if registered is not None:
+            source = "registered"
+            for field, declared, on_file in (
+                ("professional_title", title, registered[0]),
+                ("independent_practice_since", since, registered[1]),
+            ):
+                if declared and declared != on_file:
+                    checks.add(field, "differs from the practice registration on file", "DECLARATION_MISMATCH")  # fmt: skip
+            title, since = registered
+        practice_since = check_credentials(title, since, self.clock().date(), checks)
 
         def staffed(t: Teleconsultation, now: datetime) -> dict[str, object]:
             assert practice_since is not None
@@ -248,7 +272,9 @@ class TeleconsultUseCases:
                 title, practice_since, t.form.get("title_wanted", ""), now.date(),
                 self.practice_years,
             )  # fmt: skip
-            consultant = {"title": title, "practice_since": practice_since.isoformat()}
+            consultant = {
+                "title": title, "practice_since": practice_since.isoformat(), "source": source,
+            }  # fmt: skip
             return {
                 "physician": subject, "form": {**t.form, "consultant": consultant},
                 AUDIT: {"consultant": consultant},

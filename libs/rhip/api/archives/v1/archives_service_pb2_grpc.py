@@ -232,21 +232,6 @@ class ArchivesServiceStub:
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SearchAuditEventsRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SearchAuditEventsResponse.FromString,
                 _registered_method=True)
-        self.CreateReferralFollowUpTask = channel.unary_unary(
-                '/rhip.api.archives.v1.ArchivesService/CreateReferralFollowUpTask',
-                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.CreateReferralFollowUpTaskRequest.SerializeToString,
-                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.Task.FromString,
-                _registered_method=True)
-        self.RecordReferralEvent = channel.unary_unary(
-                '/rhip.api.archives.v1.ArchivesService/RecordReferralEvent',
-                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordReferralEventRequest.SerializeToString,
-                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.RecordEvent.FromString,
-                _registered_method=True)
-        self.ListReferralSuggestions = channel.unary_unary(
-                '/rhip.api.archives.v1.ArchivesService/ListReferralSuggestions',
-                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListReferralSuggestionsRequest.SerializeToString,
-                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListReferralSuggestionsResponse.FromString,
-                _registered_method=True)
 
 
 class ArchivesServiceServicer:
@@ -533,34 +518,6 @@ class ArchivesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def CreateReferralFollowUpTask(self, request, context):
-        """Called by the referral service of this cell, as the cell's own account: on a returned
-        referral (回转), a follow-up task for the record's managing institution (due in 14 days)
-        and an entry in the record's history. Idempotent by referral: a second call returns the
-        same task with its current state (`done` once a follow-up was recorded after it).
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def RecordReferralEvent(self, request, context):
-        """Called by the referral service of this cell, as the cell's own account: a move of a
-        referral of the resident, in the record's history (`REFERRAL_SUBMITTED` …). Idempotent:
-        the same move of the same referral is written once.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def ListReferralSuggestions(self, request, context):
-        """Called by the referral service of this cell, as the cell's own account: the referral and
-        urgent-referral tasks follow-ups raised (two uncontrolled visits, emergencies), oldest
-        first after a cursor, so that each opens a referral draft there.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
 
 def add_ArchivesServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -758,21 +715,6 @@ def add_ArchivesServiceServicer_to_server(servicer, server):
                     servicer.SearchAuditEvents,
                     request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SearchAuditEventsRequest.FromString,
                     response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SearchAuditEventsResponse.SerializeToString,
-            ),
-            'CreateReferralFollowUpTask': grpc.unary_unary_rpc_method_handler(
-                    servicer.CreateReferralFollowUpTask,
-                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.CreateReferralFollowUpTaskRequest.FromString,
-                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.Task.SerializeToString,
-            ),
-            'RecordReferralEvent': grpc.unary_unary_rpc_method_handler(
-                    servicer.RecordReferralEvent,
-                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordReferralEventRequest.FromString,
-                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.RecordEvent.SerializeToString,
-            ),
-            'ListReferralSuggestions': grpc.unary_unary_rpc_method_handler(
-                    servicer.ListReferralSuggestions,
-                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListReferralSuggestionsRequest.FromString,
-                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListReferralSuggestionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1830,87 +1772,6 @@ class ArchivesService:
             '/rhip.api.archives.v1.ArchivesService/SearchAuditEvents',
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SearchAuditEventsRequest.SerializeToString,
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SearchAuditEventsResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def CreateReferralFollowUpTask(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/rhip.api.archives.v1.ArchivesService/CreateReferralFollowUpTask',
-            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.CreateReferralFollowUpTaskRequest.SerializeToString,
-            rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.Task.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def RecordReferralEvent(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/rhip.api.archives.v1.ArchivesService/RecordReferralEvent',
-            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordReferralEventRequest.SerializeToString,
-            rhip_dot_api_dot_archives_dot_v1_dot_health__record__pb2.RecordEvent.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def ListReferralSuggestions(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/rhip.api.archives.v1.ArchivesService/ListReferralSuggestions',
-            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListReferralSuggestionsRequest.SerializeToString,
-            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListReferralSuggestionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

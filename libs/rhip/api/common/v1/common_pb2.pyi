@@ -29,6 +29,8 @@ CROSS_CELL_FIELD_NUMBER: _ClassVar[int]
 cross_cell: _descriptor.FieldDescriptor
 PASSWORD_CHANGE_FIELD_NUMBER: _ClassVar[int]
 password_change: _descriptor.FieldDescriptor
+CELL_INTERNAL_FIELD_NUMBER: _ClassVar[int]
+cell_internal: _descriptor.FieldDescriptor
 
 class Principal(_message.Message):
     __slots__ = ("subject", "kind", "tenant_id", "region_code", "display_name")

@@ -147,6 +147,16 @@ class DisableUserRequest(_message.Message):
     request_id: str
     def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
+class SetPractitionerRegistrationRequest(_message.Message):
+    __slots__ = ("name", "registration", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REGISTRATION_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    registration: _user_pb2.PractitionerRegistration
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., registration: _Optional[_Union[_user_pb2.PractitionerRegistration, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
 class EnableUserRequest(_message.Message):
     __slots__ = ("name", "request_id")
     NAME_FIELD_NUMBER: _ClassVar[int]

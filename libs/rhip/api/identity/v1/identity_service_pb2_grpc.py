@@ -99,6 +99,11 @@ class IdentityServiceStub:
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.UnlockUserRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.FromString,
                 _registered_method=True)
+        self.SetPractitionerRegistration = channel.unary_unary(
+                '/rhip.api.identity.v1.IdentityService/SetPractitionerRegistration',
+                request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.SetPractitionerRegistrationRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.FromString,
+                _registered_method=True)
         self.DisableUser = channel.unary_unary(
                 '/rhip.api.identity.v1.IdentityService/DisableUser',
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.DisableUserRequest.SerializeToString,
@@ -254,6 +259,15 @@ class IdentityServiceServicer:
 
     def UnlockUser(self, request, context):
         """Ends a lockout after failed logins at once (the failure count starts again).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetPractitionerRegistration(self, request, context):
+        """Records a practitioner's practice registration (title, start of independent practice,
+        certificate number), replacing the one on file; by an administrator of the user's region.
+        Audited. The referral service checks teleconsultation staffing against it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -420,6 +434,11 @@ def add_IdentityServiceServicer_to_server(servicer, server):
             'UnlockUser': grpc.unary_unary_rpc_method_handler(
                     servicer.UnlockUser,
                     request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.UnlockUserRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.SerializeToString,
+            ),
+            'SetPractitionerRegistration': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPractitionerRegistration,
+                    request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.SetPractitionerRegistrationRequest.FromString,
                     response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.SerializeToString,
             ),
             'DisableUser': grpc.unary_unary_rpc_method_handler(
@@ -817,6 +836,33 @@ class IdentityService:
             target,
             '/rhip.api.identity.v1.IdentityService/UnlockUser',
             rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.UnlockUserRequest.SerializeToString,
+            rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPractitionerRegistration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.identity.v1.IdentityService/SetPractitionerRegistration',
+            rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.SetPractitionerRegistrationRequest.SerializeToString,
             rhip_dot_api_dot_identity_dot_v1_dot_user__pb2.User.FromString,
             options,
             channel_credentials,

@@ -25,33 +25,35 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#rhip/api/identity/v1/resident.proto\x12\x14rhip.api.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9e\x01\n\x10IdentityDocument\x12\x30\n\x04type\x18\x01 \x01(\x0e\x32\".rhip.api.identity.v1.DocumentType\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x17\n\x0fissuing_country\x18\x03 \x01(\t\x12\x0f\n\x07primary\x18\x04 \x01(\x08\x12\x0e\n\x06origin\x18\x05 \x01(\t\x12\x0e\n\x06masked\x18\x06 \x01(\x08\"\xb9\x04\n\x08Resident\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0bresident_id\x18\x02 \x01(\t\x12\x32\n\x05state\x18\x03 \x01(\x0e\x32#.rhip.api.identity.v1.ResidentState\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12&\n\x03sex\x18\x05 \x01(\x0e\x32\x19.rhip.api.identity.v1.Sex\x12\x12\n\nbirth_date\x18\x06 \x01(\t\x12\r\n\x05phone\x18\x07 \x01(\t\x12\x13\n\x0bregion_code\x18\x08 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\t \x01(\t\x12\x11\n\tethnicity\x18\n \x01(\t\x12;\n\x0eresidence_type\x18\x0b \x01(\x0e\x32#.rhip.api.identity.v1.ResidenceType\x12\x39\n\tdocuments\x18\x0c \x03(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\x12\x0e\n\x06mother\x18\r \x01(\t\x12\x1b\n\x13sex_override_reason\x18\x0e \x01(\t\x12\x12\n\ndeath_date\x18\x0f \x01(\t\x12\x13\n\x0bmerged_into\x18\x10 \x01(\t\x12/\n\x0b\x63reate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x13 \x01(\t\"a\n\rResidentMatch\x12\x30\n\x08resident\x18\x01 \x01(\x0b\x32\x1e.rhip.api.identity.v1.Resident\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x0f\n\x07reasons\x18\x03 \x03(\t\"\x83\x01\n\rResidentEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12.\n\nevent_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65tail_json\x18\x05 \x01(\t\"\xe1\x01\n\x0eResidentChange\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x36\n\x04kind\x18\x02 \x01(\x0e\x32(.rhip.api.identity.v1.ResidentChangeKind\x12\x10\n\x08resident\x18\x03 \x01(\t\x12\x12\n\ndeath_date\x18\x04 \x01(\t\x12\x10\n\x08survivor\x18\x05 \x01(\t\x12\r\n\x05merge\x18\x06 \x01(\t\x12/\n\x0b\x63hange_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\x08 \x01(\t\"\xec\x01\n\rResidentMerge\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08survivor\x18\x02 \x01(\t\x12\x0e\n\x06merged\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x17\n\x0fmoved_documents\x18\x06 \x01(\x05\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tundo_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bundo_reason\x18\t \x01(\t*\xeb\x01\n\x0c\x44ocumentType\x12\x1d\n\x19\x44OCUMENT_TYPE_UNSPECIFIED\x10\x00\x12\"\n\x1e\x44OCUMENT_TYPE_RESIDENT_ID_CARD\x10\x01\x12&\n\"DOCUMENT_TYPE_HMT_RESIDENCE_PERMIT\x10\x02\x12/\n+DOCUMENT_TYPE_FOREIGN_PERMANENT_RESIDENT_ID\x10\x03\x12\x1a\n\x16\x44OCUMENT_TYPE_PASSPORT\x10\x04\x12#\n\x1f\x44OCUMENT_TYPE_BIRTH_CERTIFICATE\x10\x05*]\n\x03Sex\x12\x13\n\x0fSEX_UNSPECIFIED\x10\x00\x12\x0c\n\x08SEX_MALE\x10\x01\x12\x0e\n\nSEX_FEMALE\x10\x02\x12\x0f\n\x0bSEX_UNKNOWN\x10\x03\x12\x12\n\x0eSEX_NOT_STATED\x10\x04*\xa4\x01\n\rResidentState\x12\x1e\n\x1aRESIDENT_STATE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aRESIDENT_STATE_PROVISIONAL\x10\x01\x12\x1b\n\x17RESIDENT_STATE_VERIFIED\x10\x02\x12\x19\n\x15RESIDENT_STATE_MERGED\x10\x03\x12\x1b\n\x17RESIDENT_STATE_DECEASED\x10\x04*o\n\rResidenceType\x12\x1e\n\x1aRESIDENCE_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18RESIDENCE_TYPE_HOUSEHOLD\x10\x01\x12 \n\x1cRESIDENCE_TYPE_NON_HOUSEHOLD\x10\x02*\xa5\x01\n\x12ResidentChangeKind\x12$\n RESIDENT_CHANGE_KIND_UNSPECIFIED\x10\x00\x12!\n\x1dRESIDENT_CHANGE_KIND_DECEASED\x10\x01\x12\x1f\n\x1bRESIDENT_CHANGE_KIND_MERGED\x10\x02\x12%\n!RESIDENT_CHANGE_KIND_MERGE_UNDONE\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#rhip/api/identity/v1/resident.proto\x12\x14rhip.api.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9e\x01\n\x10IdentityDocument\x12\x30\n\x04type\x18\x01 \x01(\x0e\x32\".rhip.api.identity.v1.DocumentType\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x17\n\x0fissuing_country\x18\x03 \x01(\t\x12\x0f\n\x07primary\x18\x04 \x01(\x08\x12\x0e\n\x06origin\x18\x05 \x01(\t\x12\x0e\n\x06masked\x18\x06 \x01(\x08\"\xf9\x04\n\x08Resident\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0bresident_id\x18\x02 \x01(\t\x12\x32\n\x05state\x18\x03 \x01(\x0e\x32#.rhip.api.identity.v1.ResidentState\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12&\n\x03sex\x18\x05 \x01(\x0e\x32\x19.rhip.api.identity.v1.Sex\x12\x12\n\nbirth_date\x18\x06 \x01(\t\x12\r\n\x05phone\x18\x07 \x01(\t\x12\x13\n\x0bregion_code\x18\x08 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\t \x01(\t\x12\x11\n\tethnicity\x18\n \x01(\t\x12;\n\x0eresidence_type\x18\x0b \x01(\x0e\x32#.rhip.api.identity.v1.ResidenceType\x12\x39\n\tdocuments\x18\x0c \x03(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\x12\x0e\n\x06mother\x18\r \x01(\t\x12\x1b\n\x13sex_override_reason\x18\x0e \x01(\t\x12\x12\n\ndeath_date\x18\x0f \x01(\t\x12\x13\n\x0bmerged_into\x18\x10 \x01(\t\x12/\n\x0b\x63reate_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x13 \x01(\t\x12>\n\x10linked_residents\x18\x14 \x03(\x0b\x32$.rhip.api.identity.v1.LinkedResident\"_\n\x0eLinkedResident\x12\x0c\n\x04\x63\x65ll\x18\x01 \x01(\t\x12\x10\n\x08resident\x18\x02 \x01(\t\x12-\n\tlink_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"a\n\rResidentMatch\x12\x30\n\x08resident\x18\x01 \x01(\x0b\x32\x1e.rhip.api.identity.v1.Resident\x12\r\n\x05score\x18\x02 \x01(\x01\x12\x0f\n\x07reasons\x18\x03 \x03(\t\"\x83\x01\n\rResidentEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12.\n\nevent_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65tail_json\x18\x05 \x01(\t\"\xe1\x01\n\x0eResidentChange\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x36\n\x04kind\x18\x02 \x01(\x0e\x32(.rhip.api.identity.v1.ResidentChangeKind\x12\x10\n\x08resident\x18\x03 \x01(\t\x12\x12\n\ndeath_date\x18\x04 \x01(\t\x12\x10\n\x08survivor\x18\x05 \x01(\t\x12\r\n\x05merge\x18\x06 \x01(\t\x12/\n\x0b\x63hange_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\x08 \x01(\t\"\xec\x01\n\rResidentMerge\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08survivor\x18\x02 \x01(\t\x12\x0e\n\x06merged\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x17\n\x0fmoved_documents\x18\x06 \x01(\x05\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tundo_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bundo_reason\x18\t \x01(\t*\xeb\x01\n\x0c\x44ocumentType\x12\x1d\n\x19\x44OCUMENT_TYPE_UNSPECIFIED\x10\x00\x12\"\n\x1e\x44OCUMENT_TYPE_RESIDENT_ID_CARD\x10\x01\x12&\n\"DOCUMENT_TYPE_HMT_RESIDENCE_PERMIT\x10\x02\x12/\n+DOCUMENT_TYPE_FOREIGN_PERMANENT_RESIDENT_ID\x10\x03\x12\x1a\n\x16\x44OCUMENT_TYPE_PASSPORT\x10\x04\x12#\n\x1f\x44OCUMENT_TYPE_BIRTH_CERTIFICATE\x10\x05*]\n\x03Sex\x12\x13\n\x0fSEX_UNSPECIFIED\x10\x00\x12\x0c\n\x08SEX_MALE\x10\x01\x12\x0e\n\nSEX_FEMALE\x10\x02\x12\x0f\n\x0bSEX_UNKNOWN\x10\x03\x12\x12\n\x0eSEX_NOT_STATED\x10\x04*\xa4\x01\n\rResidentState\x12\x1e\n\x1aRESIDENT_STATE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aRESIDENT_STATE_PROVISIONAL\x10\x01\x12\x1b\n\x17RESIDENT_STATE_VERIFIED\x10\x02\x12\x19\n\x15RESIDENT_STATE_MERGED\x10\x03\x12\x1b\n\x17RESIDENT_STATE_DECEASED\x10\x04*o\n\rResidenceType\x12\x1e\n\x1aRESIDENCE_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18RESIDENCE_TYPE_HOUSEHOLD\x10\x01\x12 \n\x1cRESIDENCE_TYPE_NON_HOUSEHOLD\x10\x02*\xa5\x01\n\x12ResidentChangeKind\x12$\n RESIDENT_CHANGE_KIND_UNSPECIFIED\x10\x00\x12!\n\x1dRESIDENT_CHANGE_KIND_DECEASED\x10\x01\x12\x1f\n\x1bRESIDENT_CHANGE_KIND_MERGED\x10\x02\x12%\n!RESIDENT_CHANGE_KIND_MERGE_UNDONE\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rhip.api.identity.v1.resident_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DOCUMENTTYPE']._serialized_start=1528
-  _globals['_DOCUMENTTYPE']._serialized_end=1763
-  _globals['_SEX']._serialized_start=1765
-  _globals['_SEX']._serialized_end=1858
-  _globals['_RESIDENTSTATE']._serialized_start=1861
-  _globals['_RESIDENTSTATE']._serialized_end=2025
-  _globals['_RESIDENCETYPE']._serialized_start=2027
-  _globals['_RESIDENCETYPE']._serialized_end=2138
-  _globals['_RESIDENTCHANGEKIND']._serialized_start=2141
-  _globals['_RESIDENTCHANGEKIND']._serialized_end=2306
+  _globals['_DOCUMENTTYPE']._serialized_start=1689
+  _globals['_DOCUMENTTYPE']._serialized_end=1924
+  _globals['_SEX']._serialized_start=1926
+  _globals['_SEX']._serialized_end=2019
+  _globals['_RESIDENTSTATE']._serialized_start=2022
+  _globals['_RESIDENTSTATE']._serialized_end=2186
+  _globals['_RESIDENCETYPE']._serialized_start=2188
+  _globals['_RESIDENCETYPE']._serialized_end=2299
+  _globals['_RESIDENTCHANGEKIND']._serialized_start=2302
+  _globals['_RESIDENTCHANGEKIND']._serialized_end=2467
   _globals['_IDENTITYDOCUMENT']._serialized_start=95
   _globals['_IDENTITYDOCUMENT']._serialized_end=253
   _globals['_RESIDENT']._serialized_start=256
-  _globals['_RESIDENT']._serialized_end=825
-  _globals['_RESIDENTMATCH']._serialized_start=827
-  _globals['_RESIDENTMATCH']._serialized_end=924
-  _globals['_RESIDENTEVENT']._serialized_start=927
-  _globals['_RESIDENTEVENT']._serialized_end=1058
-  _globals['_RESIDENTCHANGE']._serialized_start=1061
-  _globals['_RESIDENTCHANGE']._serialized_end=1286
-  _globals['_RESIDENTMERGE']._serialized_start=1289
-  _globals['_RESIDENTMERGE']._serialized_end=1525
+  _globals['_RESIDENT']._serialized_end=889
+  _globals['_LINKEDRESIDENT']._serialized_start=891
+  _globals['_LINKEDRESIDENT']._serialized_end=986
+  _globals['_RESIDENTMATCH']._serialized_start=988
+  _globals['_RESIDENTMATCH']._serialized_end=1085
+  _globals['_RESIDENTEVENT']._serialized_start=1088
+  _globals['_RESIDENTEVENT']._serialized_end=1219
+  _globals['_RESIDENTCHANGE']._serialized_start=1222
+  _globals['_RESIDENTCHANGE']._serialized_end=1447
+  _globals['_RESIDENTMERGE']._serialized_start=1450
+  _globals['_RESIDENTMERGE']._serialized_end=1686
 # @@protoc_insertion_point(module_scope)

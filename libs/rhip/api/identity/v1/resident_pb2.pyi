@@ -88,7 +88,7 @@ class IdentityDocument(_message.Message):
     def __init__(self, type: _Optional[_Union[DocumentType, str]] = ..., number: _Optional[str] = ..., issuing_country: _Optional[str] = ..., primary: _Optional[bool] = ..., origin: _Optional[str] = ..., masked: _Optional[bool] = ...) -> None: ...
 
 class Resident(_message.Message):
-    __slots__ = ("name", "resident_id", "state", "display_name", "sex", "birth_date", "phone", "region_code", "address", "ethnicity", "residence_type", "documents", "mother", "sex_override_reason", "death_date", "merged_into", "create_time", "update_time", "etag")
+    __slots__ = ("name", "resident_id", "state", "display_name", "sex", "birth_date", "phone", "region_code", "address", "ethnicity", "residence_type", "documents", "mother", "sex_override_reason", "death_date", "merged_into", "create_time", "update_time", "etag", "linked_residents")
     NAME_FIELD_NUMBER: _ClassVar[int]
     RESIDENT_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -108,6 +108,7 @@ class Resident(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    LINKED_RESIDENTS_FIELD_NUMBER: _ClassVar[int]
     name: str
     resident_id: str
     state: ResidentState
@@ -127,7 +128,18 @@ class Resident(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     etag: str
-    def __init__(self, name: _Optional[str] = ..., resident_id: _Optional[str] = ..., state: _Optional[_Union[ResidentState, str]] = ..., display_name: _Optional[str] = ..., sex: _Optional[_Union[Sex, str]] = ..., birth_date: _Optional[str] = ..., phone: _Optional[str] = ..., region_code: _Optional[str] = ..., address: _Optional[str] = ..., ethnicity: _Optional[str] = ..., residence_type: _Optional[_Union[ResidenceType, str]] = ..., documents: _Optional[_Iterable[_Union[IdentityDocument, _Mapping]]] = ..., mother: _Optional[str] = ..., sex_override_reason: _Optional[str] = ..., death_date: _Optional[str] = ..., merged_into: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+    linked_residents: _containers.RepeatedCompositeFieldContainer[LinkedResident]
+    def __init__(self, name: _Optional[str] = ..., resident_id: _Optional[str] = ..., state: _Optional[_Union[ResidentState, str]] = ..., display_name: _Optional[str] = ..., sex: _Optional[_Union[Sex, str]] = ..., birth_date: _Optional[str] = ..., phone: _Optional[str] = ..., region_code: _Optional[str] = ..., address: _Optional[str] = ..., ethnicity: _Optional[str] = ..., residence_type: _Optional[_Union[ResidenceType, str]] = ..., documents: _Optional[_Iterable[_Union[IdentityDocument, _Mapping]]] = ..., mother: _Optional[str] = ..., sex_override_reason: _Optional[str] = ..., death_date: _Optional[str] = ..., merged_into: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., linked_residents: _Optional[_Iterable[_Union[LinkedResident, _Mapping]]] = ...) -> None: ...
+
+class LinkedResident(_message.Message):
+    __slots__ = ("cell", "resident", "link_time")
+    CELL_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_FIELD_NUMBER: _ClassVar[int]
+    LINK_TIME_FIELD_NUMBER: _ClassVar[int]
+    cell: str
+    resident: str
+    link_time: _timestamp_pb2.Timestamp
+    def __init__(self, cell: _Optional[str] = ..., resident: _Optional[str] = ..., link_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ResidentMatch(_message.Message):
     __slots__ = ("resident", "score", "reasons")

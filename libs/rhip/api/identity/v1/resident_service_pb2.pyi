@@ -226,6 +226,22 @@ class VerifyHealthCardQrCodeResponse(_message.Message):
     type: _health_card_pb2.QrCodeType
     def __init__(self, outcome: _Optional[_Union[_health_card_pb2.QrVerifyOutcome, str]] = ..., resident: _Optional[str] = ..., card_id: _Optional[str] = ..., type: _Optional[_Union[_health_card_pb2.QrCodeType, str]] = ...) -> None: ...
 
+class CheckHealthCardPresenceRequest(_message.Message):
+    __slots__ = ("name", "within_hours")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    WITHIN_HOURS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    within_hours: int
+    def __init__(self, name: _Optional[str] = ..., within_hours: _Optional[int] = ...) -> None: ...
+
+class CheckHealthCardPresenceResponse(_message.Message):
+    __slots__ = ("present", "last_scan_time")
+    PRESENT_FIELD_NUMBER: _ClassVar[int]
+    LAST_SCAN_TIME_FIELD_NUMBER: _ClassVar[int]
+    present: bool
+    last_scan_time: _timestamp_pb2.Timestamp
+    def __init__(self, present: _Optional[bool] = ..., last_scan_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class GetHealthCardKeysRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...

@@ -127,6 +127,11 @@ class ResidentServiceStub:
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.VerifyHealthCardQrCodeRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.VerifyHealthCardQrCodeResponse.FromString,
                 _registered_method=True)
+        self.CheckHealthCardPresence = channel.unary_unary(
+                '/rhip.api.identity.v1.ResidentService/CheckHealthCardPresence',
+                request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.CheckHealthCardPresenceRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.CheckHealthCardPresenceResponse.FromString,
+                _registered_method=True)
         self.GetHealthCardKeys = channel.unary_unary(
                 '/rhip.api.identity.v1.ResidentService/GetHealthCardKeys',
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.GetHealthCardKeysRequest.SerializeToString,
@@ -266,6 +271,15 @@ class ResidentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CheckHealthCardPresence(self, request, context):
+        """When the resident's card was last scanned (a valid dynamic code) at the caller's own
+        institution, within the last `within_hours`: proof that the resident was there (emr reads
+        it as a care relationship for 24 hours). Practitioners and systems of an institution only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetHealthCardKeys(self, request, context):
         """The public keys that verify QR payloads offline (JSON Web Key Set).
         """
@@ -365,6 +379,11 @@ def add_ResidentServiceServicer_to_server(servicer, server):
                     servicer.VerifyHealthCardQrCode,
                     request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.VerifyHealthCardQrCodeRequest.FromString,
                     response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.VerifyHealthCardQrCodeResponse.SerializeToString,
+            ),
+            'CheckHealthCardPresence': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckHealthCardPresence,
+                    request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.CheckHealthCardPresenceRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.CheckHealthCardPresenceResponse.SerializeToString,
             ),
             'GetHealthCardKeys': grpc.unary_unary_rpc_method_handler(
                     servicer.GetHealthCardKeys,
@@ -859,6 +878,33 @@ class ResidentService:
             '/rhip.api.identity.v1.ResidentService/VerifyHealthCardQrCode',
             rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.VerifyHealthCardQrCodeRequest.SerializeToString,
             rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.VerifyHealthCardQrCodeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckHealthCardPresence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.identity.v1.ResidentService/CheckHealthCardPresence',
+            rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.CheckHealthCardPresenceRequest.SerializeToString,
+            rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.CheckHealthCardPresenceResponse.FromString,
             options,
             channel_credentials,
             insecure,

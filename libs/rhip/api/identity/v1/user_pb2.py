@@ -26,19 +26,21 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from rhip.api.common.v1 import common_pb2 as rhip_dot_api_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1frhip/api/identity/v1/user.proto\x12\x14rhip.api.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/common/v1/common.proto\"\xf3\x02\n\x04User\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x10\n\x08username\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12/\n\x04kind\x18\x05 \x01(\x0e\x32!.rhip.api.common.v1.PrincipalKind\x12\x11\n\ttenant_id\x18\x06 \x01(\t\x12\x13\n\x0bregion_code\x18\x07 \x01(\t\x12.\n\x05state\x18\x08 \x01(\x0e\x32\x1f.rhip.api.identity.v1.UserState\x12\x30\n\x0clocked_until\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x64isable_reason\x18\x0b \x01(\t\x12 \n\x18password_change_required\x18\x0c \x01(\x08\"\xb7\x01\n\tRoleGrant\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08grant_id\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\x13\n\x0bregion_code\x18\x05 \x01(\t\x12\x11\n\ttenant_id\x18\x06 \x01(\t\x12\x12\n\nscope_path\x18\x07 \x01(\t\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbe\x01\n\x0eServiceAccount\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1a\n\x12service_account_id\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x11\n\ttenant_id\x18\x04 \x01(\t\x12\x11\n\tclient_id\x18\x05 \x01(\t\x12\x15\n\rclient_secret\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*n\n\tUserState\x12\x1a\n\x16USER_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11USER_STATE_ACTIVE\x10\x01\x12\x15\n\x11USER_STATE_LOCKED\x10\x02\x12\x17\n\x13USER_STATE_DISABLED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1frhip/api/identity/v1/user.proto\x12\x14rhip.api.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/common/v1/common.proto\"\xc6\x03\n\x04User\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x10\n\x08username\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12/\n\x04kind\x18\x05 \x01(\x0e\x32!.rhip.api.common.v1.PrincipalKind\x12\x11\n\ttenant_id\x18\x06 \x01(\t\x12\x13\n\x0bregion_code\x18\x07 \x01(\t\x12.\n\x05state\x18\x08 \x01(\x0e\x32\x1f.rhip.api.identity.v1.UserState\x12\x30\n\x0clocked_until\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x64isable_reason\x18\x0b \x01(\t\x12 \n\x18password_change_required\x18\x0c \x01(\x08\x12Q\n\x19practitioner_registration\x18\r \x01(\x0b\x32..rhip.api.identity.v1.PractitionerRegistration\"v\n\x18PractitionerRegistration\x12\x1a\n\x12professional_title\x18\x01 \x01(\t\x12\"\n\x1aindependent_practice_since\x18\x02 \x01(\t\x12\x1a\n\x12\x63\x65rtificate_number\x18\x03 \x01(\t\"\xb7\x01\n\tRoleGrant\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08grant_id\x18\x02 \x01(\t\x12\x0f\n\x07subject\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\x13\n\x0bregion_code\x18\x05 \x01(\t\x12\x11\n\ttenant_id\x18\x06 \x01(\t\x12\x12\n\nscope_path\x18\x07 \x01(\t\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbe\x01\n\x0eServiceAccount\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1a\n\x12service_account_id\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x11\n\ttenant_id\x18\x04 \x01(\t\x12\x11\n\tclient_id\x18\x05 \x01(\t\x12\x15\n\rclient_secret\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*n\n\tUserState\x12\x1a\n\x16USER_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11USER_STATE_ACTIVE\x10\x01\x12\x15\n\x11USER_STATE_LOCKED\x10\x02\x12\x17\n\x13USER_STATE_DISABLED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rhip.api.identity.v1.user_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_USERSTATE']._serialized_start=876
-  _globals['_USERSTATE']._serialized_end=986
+  _globals['_USERSTATE']._serialized_start=1079
+  _globals['_USERSTATE']._serialized_end=1189
   _globals['_USER']._serialized_start=124
-  _globals['_USER']._serialized_end=495
-  _globals['_ROLEGRANT']._serialized_start=498
-  _globals['_ROLEGRANT']._serialized_end=681
-  _globals['_SERVICEACCOUNT']._serialized_start=684
-  _globals['_SERVICEACCOUNT']._serialized_end=874
+  _globals['_USER']._serialized_end=578
+  _globals['_PRACTITIONERREGISTRATION']._serialized_start=580
+  _globals['_PRACTITIONERREGISTRATION']._serialized_end=698
+  _globals['_ROLEGRANT']._serialized_start=701
+  _globals['_ROLEGRANT']._serialized_end=884
+  _globals['_SERVICEACCOUNT']._serialized_start=887
+  _globals['_SERVICEACCOUNT']._serialized_end=1077
 # @@protoc_insertion_point(module_scope)

@@ -22,7 +22,7 @@ USER_STATE_LOCKED: UserState
 USER_STATE_DISABLED: UserState
 
 class User(_message.Message):
-    __slots__ = ("name", "user_id", "username", "display_name", "kind", "tenant_id", "region_code", "state", "locked_until", "create_time", "disable_reason", "password_change_required")
+    __slots__ = ("name", "user_id", "username", "display_name", "kind", "tenant_id", "region_code", "state", "locked_until", "create_time", "disable_reason", "password_change_required", "practitioner_registration")
     NAME_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     USERNAME_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +35,7 @@ class User(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     DISABLE_REASON_FIELD_NUMBER: _ClassVar[int]
     PASSWORD_CHANGE_REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    PRACTITIONER_REGISTRATION_FIELD_NUMBER: _ClassVar[int]
     name: str
     user_id: str
     username: str
@@ -47,7 +48,18 @@ class User(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     disable_reason: str
     password_change_required: bool
-    def __init__(self, name: _Optional[str] = ..., user_id: _Optional[str] = ..., username: _Optional[str] = ..., display_name: _Optional[str] = ..., kind: _Optional[_Union[_common_pb2.PrincipalKind, str]] = ..., tenant_id: _Optional[str] = ..., region_code: _Optional[str] = ..., state: _Optional[_Union[UserState, str]] = ..., locked_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., disable_reason: _Optional[str] = ..., password_change_required: _Optional[bool] = ...) -> None: ...
+    practitioner_registration: PractitionerRegistration
+    def __init__(self, name: _Optional[str] = ..., user_id: _Optional[str] = ..., username: _Optional[str] = ..., display_name: _Optional[str] = ..., kind: _Optional[_Union[_common_pb2.PrincipalKind, str]] = ..., tenant_id: _Optional[str] = ..., region_code: _Optional[str] = ..., state: _Optional[_Union[UserState, str]] = ..., locked_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., disable_reason: _Optional[str] = ..., password_change_required: _Optional[bool] = ..., practitioner_registration: _Optional[_Union[PractitionerRegistration, _Mapping]] = ...) -> None: ...
+
+class PractitionerRegistration(_message.Message):
+    __slots__ = ("professional_title", "independent_practice_since", "certificate_number")
+    PROFESSIONAL_TITLE_FIELD_NUMBER: _ClassVar[int]
+    INDEPENDENT_PRACTICE_SINCE_FIELD_NUMBER: _ClassVar[int]
+    CERTIFICATE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    professional_title: str
+    independent_practice_since: str
+    certificate_number: str
+    def __init__(self, professional_title: _Optional[str] = ..., independent_practice_since: _Optional[str] = ..., certificate_number: _Optional[str] = ...) -> None: ...
 
 class RoleGrant(_message.Message):
     __slots__ = ("name", "grant_id", "subject", "role", "region_code", "tenant_id", "scope_path", "create_time")

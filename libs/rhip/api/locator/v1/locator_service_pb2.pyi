@@ -1,7 +1,8 @@
 from rhip.api.identity.v1 import resident_pb2 as _resident_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -63,3 +64,25 @@ class MoveOpenRecordRequest(_message.Message):
     destination_resident_id: str
     institution_display_name: str
     def __init__(self, record_id: _Optional[str] = ..., destination_region: _Optional[str] = ..., destination_record_id: _Optional[str] = ..., destination_resident_id: _Optional[str] = ..., institution_display_name: _Optional[str] = ...) -> None: ...
+
+class AnnounceResidentRequest(_message.Message):
+    __slots__ = ("documents", "resident_id")
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_ID_FIELD_NUMBER: _ClassVar[int]
+    documents: _containers.RepeatedCompositeFieldContainer[_resident_pb2.IdentityDocument]
+    resident_id: str
+    def __init__(self, documents: _Optional[_Iterable[_Union[_resident_pb2.IdentityDocument, _Mapping]]] = ..., resident_id: _Optional[str] = ...) -> None: ...
+
+class ResidentPresence(_message.Message):
+    __slots__ = ("cell", "resident_id")
+    CELL_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_ID_FIELD_NUMBER: _ClassVar[int]
+    cell: str
+    resident_id: str
+    def __init__(self, cell: _Optional[str] = ..., resident_id: _Optional[str] = ...) -> None: ...
+
+class AnnounceResidentResponse(_message.Message):
+    __slots__ = ("others",)
+    OTHERS_FIELD_NUMBER: _ClassVar[int]
+    others: _containers.RepeatedCompositeFieldContainer[ResidentPresence]
+    def __init__(self, others: _Optional[_Iterable[_Union[ResidentPresence, _Mapping]]] = ...) -> None: ...

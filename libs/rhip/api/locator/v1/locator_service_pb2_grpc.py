@@ -56,6 +56,11 @@ class LocatorServiceStub:
                 request_serializer=rhip_dot_api_dot_locator_dot_v1_dot_locator__service__pb2.MoveOpenRecordRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_locator_dot_v1_dot_locator__service__pb2.OpenRecordClaim.FromString,
                 _registered_method=True)
+        self.AnnounceResident = channel.unary_unary(
+                '/rhip.api.locator.v1.LocatorService/AnnounceResident',
+                request_serializer=rhip_dot_api_dot_locator_dot_v1_dot_locator__service__pb2.AnnounceResidentRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_locator_dot_v1_dot_locator__service__pb2.AnnounceResidentResponse.FromString,
+                _registered_method=True)
 
 
 class LocatorServiceServicer:
@@ -95,6 +100,17 @@ class LocatorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AnnounceResident(self, request, context):
+        """Records that the calling cell holds `resident_id` for each of `documents` (a registration,
+        a verification, a merge) and answers the residents other cells hold for any of them: the
+        cell links its resident to those (docs/architecture.md, "Residents linked across cells").
+        A cell holds at most one resident per document, so a later announcement of the same
+        document by the same cell (the survivor of a merge) replaces the earlier one. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LocatorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -112,6 +128,11 @@ def add_LocatorServiceServicer_to_server(servicer, server):
                     servicer.MoveOpenRecord,
                     request_deserializer=rhip_dot_api_dot_locator_dot_v1_dot_locator__service__pb2.MoveOpenRecordRequest.FromString,
                     response_serializer=rhip_dot_api_dot_locator_dot_v1_dot_locator__service__pb2.OpenRecordClaim.SerializeToString,
+            ),
+            'AnnounceResident': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnnounceResident,
+                    request_deserializer=rhip_dot_api_dot_locator_dot_v1_dot_locator__service__pb2.AnnounceResidentRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_locator_dot_v1_dot_locator__service__pb2.AnnounceResidentResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -202,6 +223,33 @@ class LocatorService:
             '/rhip.api.locator.v1.LocatorService/MoveOpenRecord',
             rhip_dot_api_dot_locator_dot_v1_dot_locator__service__pb2.MoveOpenRecordRequest.SerializeToString,
             rhip_dot_api_dot_locator_dot_v1_dot_locator__service__pb2.OpenRecordClaim.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnnounceResident(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.locator.v1.LocatorService/AnnounceResident',
+            rhip_dot_api_dot_locator_dot_v1_dot_locator__service__pb2.AnnounceResidentRequest.SerializeToString,
+            rhip_dot_api_dot_locator_dot_v1_dot_locator__service__pb2.AnnounceResidentResponse.FromString,
             options,
             channel_credentials,
             insecure,

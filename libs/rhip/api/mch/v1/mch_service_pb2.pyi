@@ -116,6 +116,12 @@ class AssessPregnancyRiskRequest(_message.Message):
     request_id: str
     def __init__(self, mother: _Optional[str] = ..., assessment_date: _Optional[str] = ..., criteria: _Optional[_Iterable[str]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
+class GetRiskRulePackRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
 class ListRiskAssessmentsRequest(_message.Message):
     __slots__ = ("parent", "page_size", "page_token")
     PARENT_FIELD_NUMBER: _ClassVar[int]

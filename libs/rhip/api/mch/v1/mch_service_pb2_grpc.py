@@ -74,6 +74,11 @@ class MchServiceStub:
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.AssessPregnancyRiskRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.RiskAssessment.FromString,
                 _registered_method=True)
+        self.GetRiskRulePack = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/GetRiskRulePack',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.GetRiskRulePackRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.RiskRulePack.FromString,
+                _registered_method=True)
         self.ListRiskAssessments = channel.unary_unary(
                 '/rhip.api.mch.v1.MchService/ListRiskAssessments',
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListRiskAssessmentsRequest.SerializeToString,
@@ -188,6 +193,16 @@ class MchServiceServicer:
     def AssessPregnancyRisk(self, request, context):
         """Adds a risk assessment to the mother's open pregnancy (qualified secondary-or-higher
         institutions only); earlier grades are kept.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRiskRulePack(self, request, context):
+        """The risk-grading rule pack a region uses for new assessments now (RHIP_MCH_RISK_PACKS):
+        its id, version, colours and criteria with their labels — what an assessing clinician
+        picks criterion ids from. Reference data, nothing personal: any caller with mch access in
+        the cell may read any region of the cell. Name `regions/{code}/riskRulePack`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -317,6 +332,11 @@ def add_MchServiceServicer_to_server(servicer, server):
                     servicer.AssessPregnancyRisk,
                     request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.AssessPregnancyRiskRequest.FromString,
                     response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.RiskAssessment.SerializeToString,
+            ),
+            'GetRiskRulePack': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRiskRulePack,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.GetRiskRulePackRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.RiskRulePack.SerializeToString,
             ),
             'ListRiskAssessments': grpc.unary_unary_rpc_method_handler(
                     servicer.ListRiskAssessments,
@@ -570,6 +590,33 @@ class MchService:
             '/rhip.api.mch.v1.MchService/AssessPregnancyRisk',
             rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.AssessPregnancyRiskRequest.SerializeToString,
             rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.RiskAssessment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRiskRulePack(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/GetRiskRulePack',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.GetRiskRulePackRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.RiskRulePack.FromString,
             options,
             channel_credentials,
             insecure,

@@ -246,6 +246,32 @@ class RiskAssessment(_message.Message):
     rules_pack: str
     def __init__(self, name: _Optional[str] = ..., assessment_date: _Optional[str] = ..., colors: _Optional[_Iterable[_Union[RiskColor, str]]] = ..., criteria: _Optional[_Iterable[str]] = ..., rules_version: _Optional[str] = ..., assessor: _Optional[str] = ..., tenant: _Optional[str] = ..., institution_level: _Optional[str] = ..., ga_days: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rules_pack: _Optional[str] = ...) -> None: ...
 
+class RiskRulePack(_message.Message):
+    __slots__ = ("name", "pack", "version", "title", "colors", "criteria")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PACK_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    COLORS_FIELD_NUMBER: _ClassVar[int]
+    CRITERIA_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    pack: str
+    version: str
+    title: str
+    colors: _containers.RepeatedScalarFieldContainer[RiskColor]
+    criteria: _containers.RepeatedCompositeFieldContainer[RiskCriterion]
+    def __init__(self, name: _Optional[str] = ..., pack: _Optional[str] = ..., version: _Optional[str] = ..., title: _Optional[str] = ..., colors: _Optional[_Iterable[_Union[RiskColor, str]]] = ..., criteria: _Optional[_Iterable[_Union[RiskCriterion, _Mapping]]] = ...) -> None: ...
+
+class RiskCriterion(_message.Message):
+    __slots__ = ("id", "color", "label")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    COLOR_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    color: RiskColor
+    label: str
+    def __init__(self, id: _Optional[str] = ..., color: _Optional[_Union[RiskColor, str]] = ..., label: _Optional[str] = ...) -> None: ...
+
 class RiskReport(_message.Message):
     __slots__ = ("name", "pregnancy", "resident", "assessment", "color", "region_code", "state", "create_time", "acknowledged_by", "acknowledge_time", "note")
     NAME_FIELD_NUMBER: _ClassVar[int]

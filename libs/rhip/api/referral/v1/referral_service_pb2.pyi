@@ -88,18 +88,20 @@ class GetReferralRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class ListReferralsRequest(_message.Message):
-    __slots__ = ("parent", "box", "state", "page_size", "page_token")
+    __slots__ = ("parent", "box", "state", "page_size", "page_token", "resident")
     PARENT_FIELD_NUMBER: _ClassVar[int]
     BOX_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_FIELD_NUMBER: _ClassVar[int]
     parent: str
     box: Box
     state: _referral_pb2.ReferralState
     page_size: int
     page_token: str
-    def __init__(self, parent: _Optional[str] = ..., box: _Optional[_Union[Box, str]] = ..., state: _Optional[_Union[_referral_pb2.ReferralState, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    resident: str
+    def __init__(self, parent: _Optional[str] = ..., box: _Optional[_Union[Box, str]] = ..., state: _Optional[_Union[_referral_pb2.ReferralState, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., resident: _Optional[str] = ...) -> None: ...
 
 class ListReferralsResponse(_message.Message):
     __slots__ = ("referrals", "next_page_token")

@@ -81,7 +81,7 @@ class OpinionReport(_message.Message):
     def __init__(self, text: _Optional[str] = ..., physician: _Optional[str] = ..., digest: _Optional[str] = ..., signature: _Optional[str] = ..., key_id: _Optional[str] = ..., sign_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., inpatient: _Optional[bool] = ...) -> None: ...
 
 class Teleconsultation(_message.Message):
-    __slots__ = ("name", "inviting_tenant", "invited_tenant", "resident", "reason", "purpose", "proposed_time", "record_summary", "specialty", "title_wanted", "consent", "agreement", "state", "consulting_physician", "scheduled_time", "reason_closed", "recording", "report", "decision", "create_time", "update_time", "consulting_physician_title", "consulting_physician_practice_since")
+    __slots__ = ("name", "inviting_tenant", "invited_tenant", "resident", "reason", "purpose", "proposed_time", "record_summary", "specialty", "title_wanted", "consent", "agreement", "state", "consulting_physician", "scheduled_time", "reason_closed", "recording", "report", "decision", "create_time", "update_time", "consulting_physician_title", "consulting_physician_practice_since", "consulting_physician_credentials")
     NAME_FIELD_NUMBER: _ClassVar[int]
     INVITING_TENANT_FIELD_NUMBER: _ClassVar[int]
     INVITED_TENANT_FIELD_NUMBER: _ClassVar[int]
@@ -105,6 +105,7 @@ class Teleconsultation(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     CONSULTING_PHYSICIAN_TITLE_FIELD_NUMBER: _ClassVar[int]
     CONSULTING_PHYSICIAN_PRACTICE_SINCE_FIELD_NUMBER: _ClassVar[int]
+    CONSULTING_PHYSICIAN_CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
     name: str
     inviting_tenant: str
     invited_tenant: str
@@ -128,4 +129,5 @@ class Teleconsultation(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     consulting_physician_title: str
     consulting_physician_practice_since: str
-    def __init__(self, name: _Optional[str] = ..., inviting_tenant: _Optional[str] = ..., invited_tenant: _Optional[str] = ..., resident: _Optional[str] = ..., reason: _Optional[str] = ..., purpose: _Optional[str] = ..., proposed_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., record_summary: _Optional[str] = ..., specialty: _Optional[str] = ..., title_wanted: _Optional[str] = ..., consent: _Optional[_Union[TeleconsultationConsent, _Mapping]] = ..., agreement: _Optional[str] = ..., state: _Optional[_Union[TeleconsultationState, str]] = ..., consulting_physician: _Optional[str] = ..., scheduled_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason_closed: _Optional[str] = ..., recording: _Optional[str] = ..., report: _Optional[_Union[OpinionReport, _Mapping]] = ..., decision: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., consulting_physician_title: _Optional[str] = ..., consulting_physician_practice_since: _Optional[str] = ...) -> None: ...
+    consulting_physician_credentials: str
+    def __init__(self, name: _Optional[str] = ..., inviting_tenant: _Optional[str] = ..., invited_tenant: _Optional[str] = ..., resident: _Optional[str] = ..., reason: _Optional[str] = ..., purpose: _Optional[str] = ..., proposed_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., record_summary: _Optional[str] = ..., specialty: _Optional[str] = ..., title_wanted: _Optional[str] = ..., consent: _Optional[_Union[TeleconsultationConsent, _Mapping]] = ..., agreement: _Optional[str] = ..., state: _Optional[_Union[TeleconsultationState, str]] = ..., consulting_physician: _Optional[str] = ..., scheduled_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason_closed: _Optional[str] = ..., recording: _Optional[str] = ..., report: _Optional[_Union[OpinionReport, _Mapping]] = ..., decision: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., consulting_physician_title: _Optional[str] = ..., consulting_physician_practice_since: _Optional[str] = ..., consulting_physician_credentials: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,69 @@
+"""Resident presence: a cell announces the resident it holds for some identity documents and
+learns which residents other cells hold for them (the cells then link the two; identity's
+links/ does that). Same keyed digests and key rotation as the claims: stored under the current
+key, matched under every key; an announcement under a new key drops the cell's rows of the same
+documents under older keys, so the backfill re-keys presence as it re-keys claims."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from rhip.kit import audit
+from rhip.kit.db import Database
+from rhip.kit.errors import Violations
+from rhip.locator.claims.domain import Keyring
+from rhip.locator.presence.store import Presence, PresenceStore
+
+SCOPE = "86"  # the platform's own audit scope
+MAX_DOCUMENTS = 10
+
+
+class PresenceUseCases:
+    def __init__(
+        self,
+        db: Database,
+        keys: Keyring,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.db = db
+        self.keys = keys
+        self.clock = clock
+
+    def announce(
+        self, cell: str, resident_id: str, documents: Sequence[tuple[str, str, str]]
+    ) -> list[Presence]:
+        """``documents``: (type, number, issuing country) each. Returns the residents other
+        cells hold for any of them. Idempotent."""
+        checks = Violations()
+        if not resident_id or len(resident_id) > 36:
+            checks.add("resident_id", "required, at most 36 characters", "INVALID_ARGUMENT")
+        if not documents or len(documents) > MAX_DOCUMENTS:
+            checks.add("documents", f"1 to {MAX_DOCUMENTS} documents", "INVALID_ARGUMENT")
+        for kind, number, _ in documents:
+            if not kind or not number or len(number) > 64:
+                checks.add("documents", "a document type and number are required",
+                           "INVALID_ARGUMENT")  # fmt: skip
+                break
+        checks.raise_if_any()
+        every = [self.keys.digests(kind, number, country) for kind, number, country in documents]
+        now = self.clock()
+        with self.db.transaction() as tx:
+            store = PresenceStore(tx)
+            changed = 0
+            for digests in every:
+                key_id, digest = digests[0]
+                changed += store.put(key_id, digest, cell, resident_id, now)
+                store.drop_other_keys(digests, key_id, cell)
+            found = store.holders(pair for digests in every for pair in digests)
+            others = [p for p in found if p.cell != cell]
+            if changed:  # a first announcement, or a survivor taking over: audited
+                audit.append(
+                    tx,
+                    audit.AuditEvent(
+                        "locator.announce", f"residentPresence/{cell}/{resident_id}", SCOPE,
+                        "OK", detail={"cell": cell, "documents": len(documents),
+                                      "other_cells": sorted({p.cell for p in others})},
+                    ),
+                )  # fmt: skip
+            return others

@@ -1,0 +1,69 @@
+"""Resident presence at the locator, without servers, on SQLite and PostgreSQL: a cell's
+announcement answers the other cells' residents for the same document; announcing again is
+idempotent; a merge's survivor takes the document over in its cell; a key rotation re-keys the
+cell's rows; nothing readable back is stored."""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+from rhip.kit.db import Database, migrate
+from rhip.locator.claims.domain import Keyring
+from rhip.locator.claims.usecases import LocatorUseCases
+from rhip.locator.presence.store import Presence
+from rhip.locator.presence.usecases import PresenceUseCases
+from rhip.locator.server import MIGRATIONS
+
+NUMBER = "540102199104081015"
+CARD = "DOCUMENT_TYPE_RESIDENT_ID_CARD"
+DOC = (CARD, NUMBER, "")
+
+
+def _db(database_url: str) -> Database:
+    db = Database.connect(database_url)
+    migrate(db.engine, MIGRATIONS)
+    return db
+
+
+def _rows(db: Database) -> list[dict[str, object]]:
+    with db.read() as conn:
+        return [
+            dict(r) for r in conn.execute(sa.text("SELECT * FROM resident_presence")).mappings()
+        ]
+
+
+def test_announcements_answer_the_other_cells_residents(database_url: str) -> None:
+    db = _db(database_url)
+    presence = PresenceUseCases(db, Keyring((("k1", os.urandom(32)),)))
+    assert presence.announce("320000", "js-1", [DOC]) == []
+    assert presence.announce("370000", "sd-1", [DOC]) == [Presence("320000", "js-1")]
+    assert presence.announce("320000", "js-1", [DOC]) == [Presence("370000", "sd-1")]  # again
+    assert len(_rows(db)) == 2
+    # Another person (another number, another type) is nobody else's.
+    assert presence.announce("370000", "sd-2", [("DOCUMENT_TYPE_PASSPORT", NUMBER, "CHN")]) == []
+    # A merge in Jiangsu: its survivor now holds the document; still one row per cell.
+    assert presence.announce("320000", "js-9", [DOC]) == [Presence("370000", "sd-1")]
+    assert presence.announce("370000", "sd-1", [DOC]) == [Presence("320000", "js-9")]
+    stored = " ".join(str(v) for row in _rows(db) for v in row.values())
+    assert NUMBER not in stored and NUMBER[6:14] not in stored and NUMBER[-6:] not in stored
+    db.dispose()
+
+
+def test_a_key_rotation_rekeys_presence_and_the_purge_removes_the_rest(database_url: str) -> None:
+    db = _db(database_url)
+    old, new = ("k1", os.urandom(32)), ("k2", os.urandom(32))
+    PresenceUseCases(db, Keyring((old,))).announce("320000", "js-1", [DOC])
+    PresenceUseCases(db, Keyring((old,))).announce("370000", "sd-1", [DOC])
+    rotated = PresenceUseCases(db, Keyring((new, old)))
+    # Found under the old key; the announcing cell's row moves to the new key.
+    assert rotated.announce("370000", "sd-1", [DOC]) == [Presence("320000", "js-1")]
+    assert sorted((r["cell"], r["key_id"]) for r in _rows(db)) == [
+        ("320000", "k1"), ("370000", "k2"),
+    ]  # fmt: skip
+    assert rotated.announce("320000", "js-1", [DOC]) == [Presence("370000", "sd-1")]
+    assert {r["key_id"] for r in _rows(db)} == {"k2"}
+    PresenceUseCases(db, Keyring((old,))).announce("440000", "gd-1", [DOC])
+    LocatorUseCases(db, Keyring((new, old))).purge_key("k1")
+    assert {r["key_id"] for r in _rows(db)} == {"k2"}
+    db.dispose()
