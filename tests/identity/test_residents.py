@@ -300,6 +300,51 @@ def test_newborn_is_provisional_then_verified_in_place(running: RunningCell, wor
     assert by_certificate.resident_id == newborn.resident_id
 
 
+def test_a_replacement_certificate_joins_the_one_it_replaces(
+    running: RunningCell, world: World
+) -> None:
+    """DOMAIN §4.3: a replaced or reissued certificate's new number is linked beside the old
+    one (which stays an alias); a second first link, or a replacement of a number the resident
+    does not hold, is refused; a retry is a no-op."""
+    api = stub(running.channel)
+    md = running.md("qs-doctor")
+    mother = api.RegisterResident(register_request(ZAOZHUANG_WOMAN, name="王芳"), metadata=md)
+    newborn = api.RegisterNewborn(
+        pb.RegisterNewbornRequest(
+            resident=resident_pb2.Resident(
+                display_name="王芳之子", sex=resident_pb2.SEX_MALE, birth_date="2026-11-20",
+                mother=mother.resident.name,
+            ),
+            birth_certificate_number="X320101001",
+        ),
+        metadata=md,
+    )  # fmt: skip
+
+    def link(number: str, replaces: str = "") -> resident_pb2.Resident:
+        return api.LinkBirthCertificate(
+            pb.LinkBirthCertificateRequest(
+                name=newborn.name, birth_certificate_number=number, replaces=replaces
+            ),
+            metadata=md,
+        )
+
+    expect_error(lambda: link("X320101002"), grpc.StatusCode.FAILED_PRECONDITION,
+                 "BIRTH_CERTIFICATE_LINKED")  # fmt: skip
+    expect_error(lambda: link("X320101002", "X320101009"), grpc.StatusCode.FAILED_PRECONDITION,
+                 "BIRTH_CERTIFICATE_NOT_LINKED")  # fmt: skip
+    linked = link("X320101002", "X320101001")
+    assert sorted(d.origin for d in linked.documents) == ["newborn_link", "replaces:X320101001"]
+    assert len(link("X320101002", "X320101001").documents) == 2  # a retry
+    for number in ("X320101001", "X320101002"):
+        found = api.LookupResident(
+            pb.LookupResidentRequest(
+                document=document(number, resident_pb2.DOCUMENT_TYPE_BIRTH_CERTIFICATE)
+            ),
+            metadata=md,
+        )
+        assert found.resident_id == newborn.resident_id
+
+
 def test_merge_moves_documents_and_undo_restores_them(running: RunningCell, world: World) -> None:
     api = stub(running.channel)
     md = running.md("qs-doctor")

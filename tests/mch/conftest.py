@@ -112,11 +112,20 @@ def mch_urls(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 
 @pytest.fixture
-def running(tmp_path: Path, database_url: str, mch_urls: tuple[str, str]) -> Iterator[RunningCell]:
+def mch_env() -> dict[str, str]:
+    """Extra RHIP_MCH_* settings of the cell (a test module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def running(
+    tmp_path: Path, database_url: str, mch_urls: tuple[str, str], mch_env: dict[str, str]
+) -> Iterator[RunningCell]:
     archives, mch = mch_urls
     settings = make_settings(
-        tmp_path, database_url, RHIP_ARCHIVES_DATABASE_URL=archives, RHIP_MCH_DATABASE_URL=mch
-    )
+        tmp_path, database_url, RHIP_ARCHIVES_DATABASE_URL=archives, RHIP_MCH_DATABASE_URL=mch,
+        **mch_env,
+    )  # fmt: skip
     running = start_cell(settings)
     yield running
     running.channel.close()

@@ -10,8 +10,10 @@ from conftest import make_settings
 from rhip.api.identity.v1 import identity_service_pb2 as ipb
 from rhip.api.identity.v1 import identity_service_pb2_grpc, qualification_service_pb2_grpc
 from rhip.api.identity.v1 import qualification_service_pb2 as qpb
+from rhip.api.mch.v1 import birth_certificate_pb2 as bpb
+from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
+from rhip.api.mch.v1 import birth_certificate_service_pb2_grpc, mch_service_pb2_grpc
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
-from rhip.api.mch.v1 import mch_service_pb2_grpc
 from rhip.cell import build_cell
 
 
@@ -32,7 +34,10 @@ def test_the_demo_grants_qualifications_and_registers_a_pregnancy_once(
     try:
         cell.start("127.0.0.1:0", serving=False)
         lines = cell.seed_demo()
-        assert "mch demo data: 6 qualifications, 1 pregnancy" in lines
+        assert (
+            "mch demo data: 6 qualifications, 1 pregnancy, 50 blank certificates, "
+            "4 birth certificates (1 reissued, 1 voided)"
+        ) in lines
         assert cell.seed_demo() == lines  # a second run adds nothing
         cell.server.set_serving()
         with grpc.insecure_channel(f"127.0.0.1:{cell.port}") as channel:
@@ -52,5 +57,21 @@ def test_the_demo_grants_qualifications_and_registers_a_pregnancy_once(
             assert len(kinds) == 4
             assert qpb.QUALIFICATION_KIND_MIDWIFERY in kinds
             assert qpb.QUALIFICATION_KIND_BIRTH_CERTIFICATE in kinds
+            certificates = birth_certificate_service_pb2_grpc.BirthCertificateServiceStub(channel)
+            listed_certificates = certificates.ListBirthCertificates(
+                spb.ListBirthCertificatesRequest(parent=f"tenants/{tenant}"), metadata=md
+            ).certificates
+            assert [(c.number, c.state) for c in listed_certificates] == [
+                ("X320000004", bpb.BIRTH_CERTIFICATE_STATE_VALID),
+                ("X320000003", bpb.BIRTH_CERTIFICATE_STATE_VOID),
+                ("X320000002", bpb.BIRTH_CERTIFICATE_STATE_VALID),
+                ("X320000001", bpb.BIRTH_CERTIFICATE_STATE_REISSUED),
+            ]
+            report = certificates.GetStockReport(
+                spb.GetStockReportRequest(parent="regions/320000"),
+                metadata=_login(channel, "js-admin")[0],
+            )
+            assert all(row.balanced for row in report.holders)
+            assert report.holders[0].received == 50
     finally:
         cell.stop(0)

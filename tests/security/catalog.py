@@ -17,7 +17,8 @@ Targets (the kinds ``world.World`` builds, each at the levels it has): ``tenant`
 ``grant``, ``resident``, ``card``, ``record``, ``contract``, ``team``, ``spot_check``,
 ``finding``, ``transfer``, ``transfer_id``, ``merge``, ``referral``, ``referral_id``,
 ``teleconsultation``, ``cell`` (no field: the cell itself); emr's ``document``, ``parked``,
-``consent``, ``break_glass`` (world_emr.py).
+``consent``, ``break_glass`` (world_emr.py); mch's ``stock_transfer``, ``blank_serial``,
+``newborn``, ``birth_certificate``, ``province`` (world_bmc.py).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ REF_PEER = "rhip.api.referral.v1.ReferralPeerService."
 TEL = "rhip.api.referral.v1.TeleconsultationService."
 QUA = "rhip.api.identity.v1.QualificationService."
 MCH = "rhip.api.mch.v1.MchService."
+BMC = "rhip.api.mch.v1.BirthCertificateService."
 EMR = "rhip.api.emr.v1.EmrService."
 EMR_INTERNAL = "rhip.api.emr.v1.EmrInternalService."
 LOC = "rhip.api.locator.v1.LocatorService."
@@ -212,6 +214,30 @@ RULES: dict[str, Rule] = {
     MCH + "RecordChildVisit": _r("write", "parent:child_record"),
     MCH + "GetMchIndicators": _r("list", "parent:region", "parent:tenant"),
     MCH + "RankMchInstitutions": _r("list", "parent:region"),
+    # mch: birth-certificate blank stock and certificates (targets from world_bmc.py)
+    BMC + "ReceiveBlankStock": _r("write", "region:region"),
+    BMC + "CreateStockTransfer": _r("write", "transfer.from_holder:region"),
+    BMC + "ApproveStockTransfer": _r("write", "name:stock_transfer"),
+    BMC + "ConfirmStockTransfer": _r("write", "name:stock_transfer"),
+    BMC + "ListStockTransfers": _r("list", "parent:region", "parent:tenant"),
+    BMC + "GetBlankSerial": _r("read", "name:blank_serial"),
+    BMC + "VoidBlankSerial": _r("write", "name:blank_serial"),
+    BMC + "ReportBlankSerialsLost": _r("write", "holder:tenant", "holder:region"),
+    BMC + "RecordBlankDestruction": _r("write", "region:region"),
+    BMC + "GetStockReport": _r("list", "parent:region", "parent:tenant"),
+    BMC + "IssueBirthCertificate": _r("write", "certificate.newborn:newborn"),
+    BMC + "ReplaceBirthCertificate": _r("write", "name:birth_certificate"),
+    BMC + "ReissueBirthCertificate": _r("write", "name:birth_certificate"),
+    BMC + "VoidBirthCertificate": _r("write", "name:birth_certificate"),
+    BMC + "GetBirthCertificate": _r("read", "name:birth_certificate"),
+    BMC + "ListBirthCertificates": _r("list", "parent:tenant", "parent:region"),
+    # Verification answers by number and name (or signed code) across the cell, minimum data.
+    BMC + "VerifyBirthCertificate": _r("search"),
+    BMC + "GetBirthCertificateKeys": _r("public"),
+    BMC + "GetBirthCertificateReport": _r("list", "parent:region", "parent:tenant"),
+    # The province's national reporting queue: the province region is the only target.
+    BMC + "ListNationalReportEvents": _r("list", "parent:province"),
+    BMC + "ReplayNationalReportEvents": _r("write", "parent:province"),
     # emr: documents, recognition, timeline, reading rules (world_emr.py builds the targets).
     # Ingest names no target: a document belongs to the caller's own institution.
     EMR + "SubmitDocument": _r("write"),

@@ -25,6 +25,7 @@ from rhip.demo import CELLS, DEMO_PASSWORD
 from rhip.demo import request_id as demo_request_id
 from security.platform import JIANGSU, SHANDONG, Platform
 from security.rpcs import TIMEOUT
+from security.world_bmc import build_bmc_world
 from security.world_emr import build_emr_targets
 from security.world_mch import build_mch_world
 from security.world_referral import build_referral_world
@@ -398,6 +399,7 @@ def build_world(platform: Platform) -> World:
         )
     build_referral_world(world)
     build_mch_world(world, call, t1, t1_scope, logins["xz-doctor-5"].principal.tenant_id)
+    build_bmc_world(world, call, t1, t1_scope)
     _await_revocation(world, archives, record.name)
     build_emr_targets(world, t1_scope)
     return world

@@ -242,7 +242,9 @@ class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
 
     def LinkBirthCertificate(self, request, context):
         return self._out(
-            self.uc.link_birth_certificate(request.name, request.birth_certificate_number)
+            self.uc.link_birth_certificate(
+                request.name, request.birth_certificate_number, request.replaces
+            )
         )
 
     def MarkResidentDeceased(self, request, context):

@@ -48,6 +48,7 @@ class TenantFacts:
     level: int  # 0 unspecified, 1 primary, 2 secondary, 3 tertiary
     region_code: str
     active: bool
+    display_name: str = ""  # the institution's name (printed on birth certificates)
 
     @property
     def level_name(self) -> str:
@@ -111,6 +112,7 @@ class IdentityClient:
             int(reply.level),
             reply.region_code,
             reply.state == tenant_pb2.TENANT_STATE_ACTIVE,
+            reply.display_name,
         )
 
     def qualifications(self, tenant_id: str) -> set[str]:
@@ -128,6 +130,19 @@ class IdentityClient:
             )
             for q in reply.qualifications
         }
+
+    def link_birth_certificate(self, resident_id: str, number: str, replaces: str = "") -> None:
+        """Records the certificate number as the child's document in the master index (with
+        ``replaces``, beside the number a replacement or reissue supersedes)."""
+        self._call(
+            resident_service_pb2_grpc.ResidentServiceStub,
+            "LinkBirthCertificate",
+            resident_service_pb2.LinkBirthCertificateRequest(
+                name=f"residents/{resident_id}",
+                birth_certificate_number=number,
+                replaces=replaces,
+            ),
+        )
 
     def register_newborn(self, mother_id: str, baby: NewNewborn) -> str:
         """Registers the baby as a provisional resident linked to the mother; the request id

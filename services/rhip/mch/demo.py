@@ -1,6 +1,7 @@
 """mch demo data (``make run``): the county hospital and the maternal–child hospital of each
 demo cell are granted their qualifications by the province administrator, and the community
-health centre's doctor registers one pregnancy. Through the use cases, with the demo accounts'
+health centre's doctor registers one pregnancy; birth-certificate stock, certificates, a
+reissue and a void at the maternal–child hospital (certificates/demo.py). Through the use cases, with the demo accounts'
 own tokens; fixed request ids make a second run add nothing. Development mode only."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rhip.kit.authn import acting_as
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.errors import AlreadyExists
 from rhip.kit.modules import Built
+from rhip.mch.certificates.demo import certificate_hints, seed_certificates
 
 K = QualificationKind
 # Demo tenant index → what it is qualified for (rhip.demo.CELLS: 3 county hospital, 4 MCH).
@@ -67,7 +69,11 @@ def seed_mch_demo(built: Mapping[str, Built], settings: Settings) -> str | None:
             f"residents/{woman.resident.resident_id}", f"MCH-{cell}-0001", "",
             (today - timedelta(weeks=10)).isoformat(), None, request_id(cell, "mch", "pregnancy"),
         )  # fmt: skip
-    return f"mch demo data: {granted} qualifications, 1 pregnancy"
+    certificates = seed_certificates(
+        cell, demo, lambda name: identity.usecases.login_password(name, DEMO_PASSWORD),
+        built["mch"].parts.certificates, mch, identity.residents,
+    )  # fmt: skip
+    return f"mch demo data: {granted} qualifications, 1 pregnancy, {certificates}"
 
 
 def mch_demo_hints(gateway: str, codes: Sequence[str]) -> list[str]:
@@ -76,4 +82,5 @@ def mch_demo_hints(gateway: str, codes: Sequence[str]) -> list[str]:
         "maternal and child health (mch): the county and MCH hospitals hold their qualifications;",
         "  one registered pregnancy at the community health centre, for its doctor: "
         + ", ".join(doctors_in(codes, lambda demo: 0)),
+        *certificate_hints(list(codes)),
     ]

@@ -10,9 +10,21 @@ from rhip.mch.server import build_mch, migrate_mch
 
 def build(context: CellContext) -> Built:
     mch = build_mch(
-        context.settings, lambda: context.address_of("identity"), context.peers, context.authorizer
+        context.settings,
+        lambda: context.address_of("identity"),
+        context.peers,
+        context.authorizer,
+        context.secret(),
     )
-    return Built(mch.specs, databases={"mch": mch.db}, close=mch.close, parts=mch)
+    outboxes = {"mch-bmc-national": mch.outbox} if mch.outbox else {}
+    return Built(
+        mch.specs,
+        databases={"mch": mch.db},
+        workers=list(outboxes.values()),
+        outboxes=outboxes,
+        close=mch.close,
+        parts=mch,
+    )
 
 
 MODULE = ServiceModule("mch", build, migrate_mch, requires=("identity",)).with_demo(

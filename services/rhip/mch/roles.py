@@ -7,6 +7,7 @@ from __future__ import annotations
 from rhip.kit.authz import Rule, permission_rule
 
 MCH = "rhip.api.mch.v1.MchService/"
+BMC = "rhip.api.mch.v1.BirthCertificateService/"
 CATALOG_PREFIX = "rhip.api.mch."
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -26,6 +27,26 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "EnrollChild",
             "RecordChildVisit",
         )
+    )
+    # Qualified institutions confirm, void and report their own blanks and issue
+    # certificates (the qualification and the holder are checked in the use cases).
+    + tuple(
+        BMC + m
+        for m in (
+            "ConfirmStockTransfer",
+            "ListStockTransfers",
+            "GetBlankSerial",
+            "VoidBlankSerial",
+            "ReportBlankSerialsLost",
+            "GetStockReport",
+            "IssueBirthCertificate",
+            "ReplaceBirthCertificate",
+            "ReissueBirthCertificate",
+            "VoidBirthCertificate",
+            "GetBirthCertificate",
+            "ListBirthCertificates",
+            "GetBirthCertificateReport",
+        )
     ),
     # Health commissions and maternal–child institutes read their subtree (overdue and
     # high-risk lists).
@@ -34,9 +55,28 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         MCH + "List*",
         MCH + "AcknowledgeRiskReport",
         MCH + "RankMchInstitutions",
+        # Health administrations receive, allocate and account for blank stock level by level
+        # (only the holding level itself acts on its stock: checked in the use cases).
+        BMC + "ReceiveBlankStock",
+        BMC + "CreateStockTransfer",
+        BMC + "ApproveStockTransfer",
+        BMC + "ConfirmStockTransfer",
+        BMC + "VoidBlankSerial",
+        BMC + "ReportBlankSerialsLost",
+        BMC + "RecordBlankDestruction",
+        BMC + "Get*",
+        BMC + "List*",
+        BMC + "VerifyBirthCertificate",
+        BMC + "ReplayNationalReportEvents",
     ),
     # Auditors read, change nothing.
-    "auditor": (MCH + "Get*", MCH + "List*", MCH + "RankMchInstitutions"),
+    "auditor": (
+        MCH + "Get*",
+        MCH + "List*",
+        MCH + "RankMchInstitutions",
+        BMC + "Get*",
+        BMC + "List*",
+    ),
     # A hospital's HIS feeds antenatal, postpartum and child checks for its tenant. Not
     # deliveries: a delivery registers its babies in identity, which service accounts may not
     # (identity's SERVICE role has no RegisterNewborn).
@@ -48,6 +88,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         MCH + "RecordPostpartumVisit",
         MCH + "GetDelivery",
         MCH + "RecordChildVisit",
+        # Public-security and other systems check a certificate's authenticity (DOMAIN §4.6).
+        BMC + "VerifyBirthCertificate",
     ),
 }
 

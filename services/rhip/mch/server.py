@@ -7,12 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rhip.api.mch.v1 import mch_service_pb2_grpc
+from rhip.api.mch.v1 import birth_certificate_service_pb2_grpc, mch_service_pb2_grpc
 from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
+from rhip.kit.outbox_delivery import OutboxDelivery
+from rhip.kit.outbox_http import http_delivery, load_outbox_settings
 from rhip.kit.server import ServiceSpec
+from rhip.mch.certificates import national
+from rhip.mch.certificates import servicer as bmc_servicer
+from rhip.mch.certificates.usecases import BirthCertificateUseCases
 from rhip.mch.clients import IdentityClient
 from rhip.mch.servicer import PUBLIC_METHODS, SERVICE_NAME, MchServicer
 from rhip.mch.settings import load_mch_settings
@@ -29,8 +34,11 @@ class MchService:
     authorizer: Authorizer
     owns_authorizer: bool
     usecases: MchUseCases
+    certificates: BirthCertificateUseCases
     specs: list[ServiceSpec]
     policy_db: Database | None = None
+    # Delivers the national birth-certificate reports (rhip.kit.outbox), run by the cell.
+    outbox: OutboxDelivery | None = None
 
     def close(self) -> None:
         if self.owns_authorizer:
@@ -53,6 +61,7 @@ def build_mch(
     identity_address: Callable[[], str],
     peers: ChannelPool,
     authorizer: Authorizer | None = None,
+    secret_key: bytes = b"",
 ) -> MchService:
     """``authorizer``: the identity service's, when both run in this process; otherwise mch
     reads the cell's policy from the identity database itself."""
@@ -66,10 +75,15 @@ def build_mch(
         authorizer = Authorizer(PolicyStore(policy_db), poll_seconds=settings.authz_poll_seconds)
         authorizer.start()
     sync_role_catalog(authorizer)
-    usecases = MchUseCases(
-        settings.cell, db, authorizer, IdentityClient(identity_address, peers), options
+    identity = IdentityClient(identity_address, peers)
+    usecases = MchUseCases(settings.cell, db, authorizer, identity, options)
+    # The cell secret seals the certificates' printed fields and signs their printed codes.
+    secret = secret_key or settings.secret_key or b""
+    certificates = BirthCertificateUseCases(
+        settings.cell, db, authorizer, identity, options, secret
     )
     servicer = MchServicer(usecases)
+    certificate_servicer = bmc_servicer.BirthCertificateServicer(certificates)
     specs = [
         ServiceSpec(
             full_name=SERVICE_NAME,
@@ -77,6 +91,21 @@ def build_mch(
                 servicer, server
             ),
             public_methods=PUBLIC_METHODS,
-        )
+        ),
+        ServiceSpec(
+            full_name=bmc_servicer.SERVICE_NAME,
+            register=lambda server: (
+                birth_certificate_service_pb2_grpc.add_BirthCertificateServiceServicer_to_server(
+                    certificate_servicer, server
+                )
+            ),
+            public_methods=bmc_servicer.PUBLIC_METHODS,
+        ),
     ]
-    return MchService(db, authorizer, owns, usecases, specs, policy_db)
+    delivery = http_delivery(
+        db,
+        load_outbox_settings(settings.env, "RHIP_MCH_BMC_OUTBOX", development=settings.development),
+        streams=[national.STREAM],
+        name="mch-bmc-national",
+    )
+    return MchService(db, authorizer, owns, usecases, certificates, specs, policy_db, delivery)

@@ -46,6 +46,19 @@ class MchSettings:
     # 0–6 eye-check coverage target in percent (DOMAIN §3.4: ≥ 90 %), per region.
     eye_coverage_target: int = 90
     eye_coverage_targets: Mapping[str, int] = field(default_factory=dict)
+    # Birth-certificate blank stock (DOMAIN §4.4): provinces that switched the annual quota
+    # rule on, and the quota as a share of last year's live births (Jiangxi: 120 %). A request
+    # above it waits for approval from above.
+    bmc_quota_provinces: frozenset[str] = frozenset()
+    bmc_quota_percent: int = 120
+    # Certificate verification: a caller's NOT_FOUND answers (unknown number or wrong name)
+    # allowed per window before every verification of that caller is refused for a while.
+    # National reporting (DOMAIN §4.6): the due time of an issue's event, and of a void's
+    # (Hubei: report a void within 2 hours); later events are listed as overdue.
+    bmc_issue_report_hours: int = 24
+    bmc_void_report_hours: int = 2
+    bmc_verify_misses: int = 20
+    bmc_verify_window_seconds: int = 3600
 
     def eye_target(self, code: str) -> int:
         """The target of the most specific configured region containing ``code``."""
@@ -87,6 +100,15 @@ def _eye_targets(env: Mapping[str, str]) -> dict[str, int]:
     return targets
 
 
+def _provinces(env: Mapping[str, str]) -> frozenset[str]:
+    name = "RHIP_MCH_BMC_QUOTA_PROVINCES"
+    codes = frozenset(filter(None, (p.strip() for p in (env.get(name) or "").split(","))))
+    for code in codes:
+        if not is_region_code(code) or not code.endswith("0000"):
+            raise ConfigError(f"{name}: {code!r} is not a province code (e.g. 320000)")
+    return codes
+
+
 def load_mch_settings(env: Mapping[str, str]) -> MchSettings:
     """mch's settings from ``env``; raises ConfigError naming the first bad variable."""
     return MchSettings(
@@ -96,4 +118,10 @@ def load_mch_settings(env: Mapping[str, str]) -> MchSettings:
         risk_packs=load_risk_packs(env),
         eye_coverage_target=env_int(env, "RHIP_MCH_EYE_COVERAGE_TARGET", 90, 1, 100),
         eye_coverage_targets=_eye_targets(env),
+        bmc_quota_provinces=_provinces(env),
+        bmc_quota_percent=env_int(env, "RHIP_MCH_BMC_QUOTA_PERCENT", 120, 1, 1000),
+        bmc_issue_report_hours=env_int(env, "RHIP_MCH_BMC_ISSUE_REPORT_HOURS", 24, 1, 720),
+        bmc_void_report_hours=env_int(env, "RHIP_MCH_BMC_VOID_REPORT_HOURS", 2, 0, 720),
+        bmc_verify_misses=env_int(env, "RHIP_MCH_BMC_VERIFY_MISSES", 20, 1, 100000),
+        bmc_verify_window_seconds=env_int(env, "RHIP_MCH_BMC_VERIFY_WINDOW_SECONDS", 3600, 1),
     )

@@ -272,9 +272,12 @@ class ResidentRegistration(ResidentAccess):
             return replace(child, documents=tuple(repo.documents(child.resident_id)))
 
     def _add_certificate(
-        self, repo: ResidentRepository, resident: Resident, certificate: Document, now: datetime
-    ) -> None:
-        if any(d.doc_type is DocumentType.BIRTH_CERTIFICATE for d in resident.documents):
+        self, repo: ResidentRepository, resident: Resident, certificate: Document, now: datetime,
+        *, replaces: str = "",
+    ) -> None:  # fmt: skip
+        """``replaces``: the linked number a replacement or reissue supersedes (kept)."""
+        linked = any(d.doc_type is DocumentType.BIRTH_CERTIFICATE for d in resident.documents)
+        if linked and not replaces:
             raise FailedPrecondition(
                 "a birth certificate is already linked", reason="BIRTH_CERTIFICATE_LINKED"
             )
@@ -282,7 +285,8 @@ class ResidentRegistration(ResidentAccess):
         try:
             repo.add_document(
                 resident.resident_id, certificate.doc_type, certificate.number, key,
-                primary=False, origin="newborn_link", now=now,
+                primary=False, origin=f"replaces:{replaces}" if replaces else "newborn_link",
+                now=now,
             )  # fmt: skip
         except DocumentTaken:
             raise AlreadyExists(

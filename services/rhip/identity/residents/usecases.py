@@ -220,7 +220,9 @@ class ResidentUseCases(ResidentRegistration):
         self.links_queued()
         return verified
 
-    def link_birth_certificate(self, name: str, number: str) -> Resident:
+    def link_birth_certificate(self, name: str, number: str, replaces: str = "") -> Resident:
+        """Links a birth certificate number; with ``replaces`` (a replacement or reissue), the
+        new number joins the replaced one, which must be linked already (a retry is a no-op)."""
         principal = current_principal()
         now = self.clock()
         with self.unit() as repo:
@@ -232,7 +234,25 @@ class ResidentUseCases(ResidentRegistration):
                 today=now.date(),
                 field="birth_certificate",
             )
-            self._add_certificate(repo, resident, certificate, now)
+            if replaces:
+                old = parse_document(
+                    DocumentType.BIRTH_CERTIFICATE, replaces, today=now.date(), field="replaces"
+                )
+                held = {
+                    d.number
+                    for d in resident.documents
+                    if d.doc_type is DocumentType.BIRTH_CERTIFICATE
+                }
+                if certificate.number in held:
+                    return resident  # a retry
+                if old.number not in held:
+                    raise FailedPrecondition(
+                        "the replaced certificate is not linked to this resident",
+                        reason="BIRTH_CERTIFICATE_NOT_LINKED",
+                    )
+                self._add_certificate(repo, resident, certificate, now, replaces=old.number)
+            else:
+                self._add_certificate(repo, resident, certificate, now)
             repo.record(resident.resident_id, "BIRTH_CERTIFICATE_LINKED", principal.subject, now)
             self.audit_change(repo, "resident.link_birth_certificate", resident)
             return replace(resident, documents=tuple(repo.documents(resident.resident_id)))

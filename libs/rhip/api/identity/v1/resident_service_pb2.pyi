@@ -97,12 +97,14 @@ class VerifyResidentIdentityRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ..., document: _Optional[_Union[_resident_pb2.IdentityDocument, _Mapping]] = ..., sex_override_reason: _Optional[str] = ...) -> None: ...
 
 class LinkBirthCertificateRequest(_message.Message):
-    __slots__ = ("name", "birth_certificate_number")
+    __slots__ = ("name", "birth_certificate_number", "replaces")
     NAME_FIELD_NUMBER: _ClassVar[int]
     BIRTH_CERTIFICATE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    REPLACES_FIELD_NUMBER: _ClassVar[int]
     name: str
     birth_certificate_number: str
-    def __init__(self, name: _Optional[str] = ..., birth_certificate_number: _Optional[str] = ...) -> None: ...
+    replaces: str
+    def __init__(self, name: _Optional[str] = ..., birth_certificate_number: _Optional[str] = ..., replaces: _Optional[str] = ...) -> None: ...
 
 class MarkResidentDeceasedRequest(_message.Message):
     __slots__ = ("name", "death_date")

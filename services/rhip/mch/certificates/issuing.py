@@ -1,0 +1,327 @@
+"""Issuing birth certificates (DOMAIN §4.2, §4.3, §4.5): the first certificate of a live-born
+child, on a serial IN_STOCK at the issuing institution.
+
+No serial that left IN_STOCK is ever printed again, by any path, under any concurrency: the
+serial changes by ``UPDATE … WHERE serial = :n AND holder = :issuer AND state = 'IN_STOCK'`` in
+the same transaction as the certificate row, so of two issuers racing for one serial exactly
+one changes a row (PostgreSQL re-checks the condition after the first commits; SQLite
+serialises writers), and the loser's transaction writes nothing. The certificate number is the
+table's primary key and a child's VALID certificate is unique by ``valid_child``: a second
+certificate for one child fails in the database too.
+
+Births in an institution take their facts from the delivery recorded in mch (the delivering
+institution issues); births outside one are issued by a designated institution from the facts
+given, with the parentage-test reference (§4.2)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from rhip.kit.authn import Principal, current_principal
+from rhip.kit.errors import AlreadyExists, FailedPrecondition, PermissionDenied, Violations, invalid
+from rhip.kit.idempotency import claim, request_key
+from rhip.kit.ids import new_id
+from rhip.kit.pii import PiiVault
+from rhip.kit.requests import parse_resource_name
+from rhip.kit.tenancy import is_region_code, tenant_scope
+from rhip.mch.certificates import domain, national
+from rhip.mch.certificates.domain import (
+    Certificate,
+    CertificateState,
+    Health,
+    IssuanceType,
+    Pages,
+    Parent,
+    PlaceType,
+    Printed,
+)
+from rhip.mch.certificates.store import CertificateStore
+from rhip.mch.clients import TenantFacts
+from rhip.mch.deliveries.store import DeliveryStore
+from rhip.mch.roles import BMC
+from rhip.mch.stock.domain import (
+    Movement,
+    MovementKind,
+    SerialRange,
+    SerialState,
+    edition_on,
+    parse_serial,
+)
+from rhip.mch.stock.serials import SerialUseCases
+from rhip.mch.stock.store import StockStore
+from rhip.mch.stock.usecases import BIRTH_CERTIFICATE, not_available
+from sqlalchemy import Connection
+
+log = logging.getLogger(__name__)
+S = SerialState
+_FIELD = "certificate"
+
+
+@dataclass(frozen=True)
+class OutsideBirth:
+    """Facts of a birth outside an institution, as the designated institution records them."""
+
+    child: str  # residents/{id}
+    mother: str  # residents/{id}
+    birth_time: datetime | None
+    sex: str
+    weight_g: int
+    length_cm: float
+    gestational_weeks: int
+    birth_region_code: str
+    place_type: PlaceType | None
+    parentage_test_ref: str
+    midwife: str
+
+
+@dataclass(frozen=True)
+class IssueInput:
+    number: str
+    newborn: str  # deliveries/{d}/newborns/{n}, or ""
+    outside: OutsideBirth | None
+    child_name: str
+    health: Health | None
+    mother: Parent
+    father: Parent
+    father_unknown_statement: bool
+    midwife: str
+
+
+def _age(birth: date | None, on: date) -> int:
+    if birth is None:
+        return 0
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+class IssuingUseCases(SerialUseCases):
+    vault: PiiVault  # seals the printed fields; set by BirthCertificateUseCases
+
+    def _issuer(self, principal: Principal, method: str) -> tuple[TenantFacts, str]:
+        """The caller's institution, active and qualified to issue, once it may ``method``."""
+        if not principal.tenant_id:
+            raise PermissionDenied(
+                "only practitioners of an institution do this", reason="TENANT_REQUIRED"
+            )
+        self.authz.require(principal, tenant_scope(principal.region_code, principal.tenant_id),
+                           BMC + method)  # fmt: skip
+        tenant = self.identity.tenant(principal.tenant_id)
+        if not tenant.active:
+            raise PermissionDenied("the institution is suspended", reason="SUBJECT_BLOCKED")
+        self._require_qualification(tenant, BIRTH_CERTIFICATE)
+        return tenant, tenant_scope(tenant.region_code, tenant.tenant_id)
+
+    def _check_input(self, given: IssueInput, now: datetime, checks: Violations) -> IssueInput:
+        f = _FIELD
+        number = checks.check(parse_serial, given.number, f"{f}.number") or ""
+        if bool(given.newborn) == (given.outside is not None):
+            checks.add(f"{f}.newborn", "name the newborn of a delivery, or give the facts of a "
+                       "birth outside an institution (one of the two)", "BIRTH_REQUIRED")  # fmt: skip
+        elif given.newborn:
+            checks.check(_parse_newborn, given.newborn, f"{f}.newborn")
+        child_name = domain.check_text(given.child_name, f"{f}.child_name", checks,
+                                       required=True, limit=50)  # fmt: skip
+        if given.health is None:
+            checks.add(f"{f}.health", "must be set", "HEALTH_REQUIRED")
+        mother = domain.check_parent(given.mother, f"{f}.mother", checks, name_required=False)
+        father = Parent()
+        if given.father_unknown_statement:
+            if not given.father.blank:
+                checks.add(f"{f}.father", "stays blank with the mother's statement",
+                           "FATHER_WITH_STATEMENT")  # fmt: skip
+        else:
+            father = domain.check_parent(given.father, f"{f}.father", checks, name_required=True)
+        midwife = domain.check_text(given.midwife, f"{f}.midwife", checks, required=False,
+                                    limit=50)  # fmt: skip
+        outside = given.outside
+        if outside is not None:
+            o = f"{f}.outside_institution"
+            checks.check(parse_resource_name, outside.child, "residents", f"{o}.child")
+            checks.check(parse_resource_name, outside.mother, "residents", f"{o}.mother")
+            if outside.birth_time is None:
+                checks.add(f"{o}.birth_time", "must be set", "BIRTH_TIME_REQUIRED")
+            elif outside.birth_time > now:
+                checks.add(f"{o}.birth_time", "is after the issue date", "BIRTH_AFTER_ISSUE")
+            if outside.sex not in ("MALE", "FEMALE", "UNDETERMINED"):
+                checks.add(f"{o}.sex", "must be MALE, FEMALE or UNDETERMINED", "SEX_REQUIRED")
+            if not 300 <= outside.weight_g <= 7000:
+                checks.add(f"{o}.weight_g", "must be 300–7000 g", "WEIGHT_OUT_OF_RANGE")
+            if outside.length_cm and not 20 <= outside.length_cm <= 65:
+                checks.add(f"{o}.length_cm", "must be 20–65 cm", "LENGTH_OUT_OF_RANGE")
+            if not 20 <= outside.gestational_weeks <= 45:
+                checks.add(f"{o}.gestational_weeks", "must be 20–45", "GA_OUT_OF_RANGE")
+            if not is_region_code(outside.birth_region_code):
+                checks.add(f"{o}.birth_region_code", "must be a 6-digit county code",
+                           "REGION_CODE_FORMAT")  # fmt: skip
+            if outside.place_type not in (PlaceType.HOME, PlaceType.OTHER):
+                checks.add(f"{o}.place_type", "home or other outside an institution",
+                           "PLACE_TYPE")  # fmt: skip
+            domain.check_text(outside.parentage_test_ref, f"{o}.parentage_test_ref", checks,
+                              required=True, limit=100)  # fmt: skip
+        return IssueInput(number, given.newborn, outside, child_name, given.health, mother,
+                          father, given.father_unknown_statement, midwife)  # fmt: skip
+
+    def issue(self, given: IssueInput, request_id: str) -> Certificate:
+        principal = current_principal()
+        now = self.clock()
+        today = now.date()
+        checks = Violations()
+        given = self._check_input(given, now, checks)
+        key = checks.check(request_key, request_id) or ""
+        checks.raise_if_any()
+        tenant, scope = self._issuer(principal, "IssueBirthCertificate")
+        if key:
+            with self.db.read() as tx:
+                earlier = CertificateStore(tx, self.vault).by_request(key)
+            if earlier is not None:
+                return self._linked(earlier)
+        facts = self._birth_facts(given, tenant, scope)
+        printed, child_key, newborn_id, child_id, parentage = facts
+        with self._unit() as tx:
+            certificates = CertificateStore(tx, self.vault)
+            if claim(tx, key) and (earlier := certificates.by_request(key)) is not None:
+                return self._linked(earlier)
+            if (held := certificates.valid_for(child_key)) is not None:
+                raise AlreadyExists(
+                    "the child already has a valid certificate: replace or reissue it",
+                    reason="BMC_CHILD_HAS_CERTIFICATE",
+                    metadata={"certificate": f"birthCertificates/{held}"},
+                )
+            edition = self._take_serial(tx, given.number, scope, today)
+            printed = Printed(**{**printed.__dict__, "edition": edition})
+            c = Certificate(
+                given.number, child_key, newborn_id, child_id, IssuanceType.FIRST,
+                CertificateState.VALID, tenant.tenant_id, scope, today, printed,
+                principal.subject, now, now, pages=Pages.MAIN_AND_SECONDARY,
+                parentage_test_ref=parentage,
+                name_hash=self.vault.lookup_hash(domain.normalise_name(given.child_name)),
+            )  # fmt: skip
+            certificates.add(c, key)
+            self._record_issue(tx, c, edition, scope)
+            national.report_issue(tx, c, self.options)
+            self._audit(tx, "bmc.certificate.issue", f"birthCertificates/{c.number}", scope,
+                        resident=child_id, type=c.type.value)  # fmt: skip
+        return self._linked(c)
+
+    def _linked(self, c: Certificate) -> Certificate:
+        """Links the certificate's number to the child in the master index (identity): a
+        first one alone, a replacement or reissue beside the number it supersedes. A retry of
+        the request completes a link an earlier attempt could not make (identity down); a link
+        identity refuses for good (the superseded number was never linked there) is logged and
+        left: the certificate stands."""
+        if not c.child_resident_id:
+            return c
+        try:
+            self.identity.link_birth_certificate(c.child_resident_id, c.number, c.supersedes)
+        except FailedPrecondition as e:
+            if e.reason == "BIRTH_CERTIFICATE_NOT_LINKED":
+                log.warning("birth certificate %s: superseded number not linked in identity",
+                            c.number)  # fmt: skip
+            elif e.reason != "BIRTH_CERTIFICATE_LINKED":
+                raise
+        return c
+
+    def _take_serial(self, tx: Connection, number: str, scope: str, today: date) -> int:
+        """IN_STOCK → ISSUED for this issuer's serial, or BMC_SERIAL_NOT_AVAILABLE with the
+        serial's state (its state only when the issuer holds it: others' stock is not told)."""
+        stock = StockStore(tx)
+        serial = stock.get(number)
+        if serial is None or serial.holder_scope != scope:
+            raise not_available(number, "NOT_IN_STOCK_HERE")
+        if serial.state is S.IN_STOCK and serial.edition != edition_on(today):
+            raise FailedPrecondition(
+                f"edition {serial.edition} is superseded; it waits for central destruction",
+                reason="BMC_EDITION_SUPERSEDED",
+                metadata={"edition": str(serial.edition)},
+            )
+        one = SerialRange(number, number, 1)
+        if not stock.move(one, holder_scope=scope, states=(S.IN_STOCK,), new_state=S.ISSUED):
+            # Another issue took it between the read and the update: its state now.
+            latest = stock.get(number)
+            raise not_available(number, latest.state.value if latest else "UNKNOWN")
+        return serial.edition
+
+    def _record_issue(self, tx: Connection, c: Certificate, edition: int, scope: str) -> None:
+        holder = f"tenants/{c.issuer_tenant_id}"
+        StockStore(tx).record(
+            Movement(
+                new_id(), MovementKind.ISSUE, edition, SerialRange(c.number, c.number, 1),
+                holder, holder, S.ISSUED, c.issued_by, "", c.type.value, "", "",
+                f"birthCertificates/{c.number}", c.create_time,
+            ),
+            scope, scope,
+        )  # fmt: skip
+
+    def _birth_facts(
+        self, given: IssueInput, tenant: TenantFacts, scope: str
+    ) -> tuple[Printed, str, str, str, str]:
+        """(printed fields, child key, newborn id, child resident id, parentage-test ref)."""
+        today = self.clock().date()
+        if given.outside is None:
+            delivery_id, newborn_id = _parse_newborn(given.newborn, f"{_FIELD}.newborn")
+            with self.db.read() as tx:
+                delivery = DeliveryStore(tx).get(delivery_id)
+            # Permission before existence: a delivery elsewhere and none look alike.
+            if delivery is None or delivery.scope_path != scope:
+                raise PermissionDenied(
+                    "the delivering institution issues the certificate of a birth in it",
+                    reason="BMC_NOT_DELIVERING_INSTITUTION",
+                )
+            baby = next((n for n in delivery.newborns if n.newborn_id == newborn_id), None)
+            if baby is None:
+                raise invalid(f"{_FIELD}.newborn", "no such newborn in the delivery",
+                              "NEWBORN_UNKNOWN")  # fmt: skip
+            if not baby.live_birth:
+                raise FailedPrecondition("not a live birth", reason="NOT_LIVE_BIRTH")
+            if not baby.resident_id:
+                raise FailedPrecondition(
+                    "the newborn is not registered yet: retry the delivery",
+                    reason="NEWBORN_NOT_REGISTERED",
+                )
+            assert baby.birth_time is not None and baby.sex is not None
+            mother = self.identity.resident(f"residents/{delivery.mother_id}")
+            place = PlaceType.MCH_INSTITUTE if tenant.type == "TENANT_TYPE_MCH_HOSPITAL" else (
+                PlaceType.HOSPITAL
+            )  # fmt: skip
+            facts = (baby.sex.value, baby.birth_time, delivery.ga_days // 7, baby.weight_g,
+                     baby.length_cm, tenant.region_code, place, tenant.display_name)  # fmt: skip
+            child_key, child_id, parentage = f"newborn:{newborn_id}", baby.resident_id, ""
+        else:
+            o = given.outside
+            child = self.identity.resident(o.child)
+            mother = self.identity.resident(o.mother)
+            if o.birth_time is not None and child.birth_date not in (None, o.birth_time.date()):
+                raise invalid(f"{_FIELD}.outside_institution.birth_time",
+                              "differs from the child's birth date in the master index",
+                              "BIRTH_DATE_MISMATCH")  # fmt: skip
+            assert o.birth_time is not None and o.place_type is not None
+            facts = (o.sex, o.birth_time, o.gestational_weeks, o.weight_g, o.length_cm,
+                     o.birth_region_code, o.place_type, "")  # fmt: skip
+            newborn_id, child_id = "", child.resident_id
+            child_key, parentage = f"resident:{child_id}", o.parentage_test_ref
+        sex, born, weeks, weight, length, region, place, institution = facts
+        m = given.mother
+        mother_printed = Parent(
+            m.name or mother.display_name, m.age or _age(mother.birth_date, born.date()),
+            m.nationality, m.ethnicity, m.address, m.document_type, m.document_number,
+        )  # fmt: skip
+        assert given.health is not None
+        printed = Printed(
+            given.number, given.child_name, sex, born.isoformat(), weeks, weight, length, region,
+            place.value, institution, given.health.value, mother_printed,
+            None if given.father_unknown_statement else given.father,
+            given.father_unknown_statement,
+            given.midwife or (given.outside.midwife if given.outside else ""),
+            f"tenants/{tenant.tenant_id}", today.isoformat(), Pages.MAIN_AND_SECONDARY.value, 0,
+        )  # fmt: skip
+        return printed, child_key, newborn_id, child_id, parentage
+
+
+def _parse_newborn(name: str, field: str) -> tuple[str, str]:
+    parts = name.split("/")
+    if len(parts) != 4 or parts[0] != "deliveries" or parts[2] != "newborns" or not all(parts):
+        raise invalid(field, "must be deliveries/{delivery}/newborns/{newborn}", "INVALID_NAME")
+    parse_resource_name(f"deliveries/{parts[1]}", "deliveries", field)
+    parse_resource_name(f"newborns/{parts[3]}", "newborns", field)
+    return parts[1], parts[3]

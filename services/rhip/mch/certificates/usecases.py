@@ -1,0 +1,29 @@
+"""Every birth-certificate use case as one object (the BirthCertificateService servicer's):
+blank stock (stock/), issuing and the certificate's later life (issuing.py, lifecycle.py)."""
+
+from __future__ import annotations
+
+from rhip.kit.authz import Authorizer
+from rhip.kit.db import Database
+from rhip.kit.pii import PiiVault
+from rhip.kit.signed_codes import CodeSigner
+from rhip.mch.certificates.national import NationalReportUseCases
+from rhip.mch.certificates.reports import ReportUseCases
+from rhip.mch.certificates.verification import SIGNING_LABEL, MissLimiter, VerificationUseCases
+from rhip.mch.clients import IdentityClient
+from rhip.mch.settings import MchSettings
+
+
+class BirthCertificateUseCases(VerificationUseCases, NationalReportUseCases, ReportUseCases):
+    """Blank stock and certificates."""
+
+    def __init__(
+        self, cell: str, db: Database, authorizer: Authorizer, identity: IdentityClient,
+        options: MchSettings | None, secret: bytes,
+    ) -> None:  # fmt: skip
+        super().__init__(cell, db, authorizer, identity, options)
+        self.vault = PiiVault(secret)  # seals the printed fields; hashes names
+        self.signer = CodeSigner(secret, SIGNING_LABEL)  # the printed signed codes
+        self.limiter = MissLimiter(
+            self.options.bmc_verify_misses, self.options.bmc_verify_window_seconds
+        )

@@ -1,0 +1,131 @@
+"""Authenticity (DOMAIN §4.6): the printed signed code verifies offline with the published key;
+a public-security service account verifies by number and child's name or by the code and
+learns authentic / void / replaced / reissued and nothing more; unknown numbers answer like
+wrong names; misses are rate-limited; every verification is audited."""
+
+from __future__ import annotations
+
+import json
+
+import grpc
+import pytest
+from mch.bmc_support import Bmc, deliver, issue, make_bmc, refused
+from mch.conftest import Mch, rid
+from rhip.api.identity.v1 import identity_service_pb2 as ipb
+from rhip.api.identity.v1 import user_pb2
+from rhip.api.mch.v1 import birth_certificate_pb2 as bpb
+from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
+from rhip.kit.schema import audit_event
+from rhip.kit.signed_codes import key_from_jwk, verify_code
+from sqlalchemy import select
+
+C = grpc.StatusCode
+R = bpb
+
+
+@pytest.fixture
+def mch_env() -> dict[str, str]:
+    return {"RHIP_MCH_BMC_VERIFY_MISSES": "5"}
+
+
+@pytest.fixture
+def bmc(mch: Mch) -> Bmc:
+    made = make_bmc(mch)
+    made.down_to_hospital("X320101001", 10)
+    return made
+
+
+def _police(mch: Mch) -> list[tuple[str, str]]:
+    """A service account of the public-security interface (kept at the Tongshan hospital)."""
+    stub = mch.running.stub
+    account = stub.CreateServiceAccount(
+        ipb.CreateServiceAccountRequest(
+            service_account=user_pb2.ServiceAccount(
+                display_name="公安户籍核验接口", tenant_id=mch.world.tenants["ts-th"]
+            ),
+            request_id=rid(),
+        ),
+        metadata=mch.md("xz-admin"),
+    )
+    login = stub.Login(
+        ipb.LoginRequest(
+            client=ipb.ClientCredentials(
+                client_id=account.client_id, client_secret=account.client_secret
+            )
+        )
+    )
+    return [("authorization", f"Bearer {login.access_token}")]
+
+
+def _verify(bmc: Bmc, md, **fields) -> bpb.BirthCertificateVerification:  # type: ignore[no-untyped-def]
+    return bmc.api.VerifyBirthCertificate(spb.VerifyBirthCertificateRequest(**fields), metadata=md)
+
+
+def test_the_printed_code_verifies_offline_with_the_published_key(bmc: Bmc) -> None:
+    c = issue(bmc, deliver(bmc.mch).newborns[0].name, "X320101001")
+    keys = bmc.api.GetBirthCertificateKeys(spb.GetBirthCertificateKeysRequest())
+    published = {k["kid"]: key_from_jwk(k) for k in map(json.loads, keys.keys_json)}
+    fields = verify_code(c.signed_code, published, 4)
+    assert fields is not None and fields[:2] == ["BMC1", "X320101001"] and fields[3] == "320000"
+    tampered = c.signed_code.replace("X320101001", "X320101002")
+    assert verify_code(tampered, published, 4) is None
+
+
+def test_police_verify_by_number_and_name_or_by_code_and_learn_only_the_answer(
+    bmc: Bmc,
+) -> None:
+    police = _police(bmc.mch)
+    c = issue(bmc, deliver(bmc.mch).newborns[0].name, "X320101001")
+    ok = _verify(bmc, police, number=c.number, child_name=" 王小明 ")
+    assert (ok.result, ok.number, ok.issue_date, ok.current_number) == (
+        R.VERIFICATION_RESULT_AUTHENTIC,
+        c.number,
+        c.issue_date,
+        "",
+    )
+    assert _verify(bmc, police, signed_code=c.signed_code).result == R.VERIFICATION_RESULT_AUTHENTIC
+    # An unknown number and a wrong name give the same answer.
+    wrong = _verify(bmc, police, number=c.number, child_name="王小红")
+    unknown = _verify(bmc, police, number="X320101009", child_name="王小明")
+    assert wrong.result == unknown.result == R.VERIFICATION_RESULT_NOT_FOUND
+    assert not wrong.issue_date and not unknown.issue_date
+    # Reissued: the old number says so and names the current one; the old code too.
+    new = bmc.api.ReissueBirthCertificate(
+        spb.ReissueBirthCertificateRequest(
+            name=c.name, number="X320101002", request_id=rid(),
+            loss_declaration=bpb.LossDeclaration(written_declaration_ref="遗失声明书-1"),
+        ),
+        metadata=bmc.md("qs-hosp-doctor"),
+    )  # fmt: skip
+    old = _verify(bmc, police, number=c.number, child_name="王小明")
+    assert (old.result, old.current_number) == (R.VERIFICATION_RESULT_REISSUED, new.number)
+    assert _verify(bmc, police, signed_code=c.signed_code).result == R.VERIFICATION_RESULT_REISSUED
+    assert _verify(bmc, police, number=new.number, child_name="王小明").result == (
+        R.VERIFICATION_RESULT_AUTHENTIC
+    )
+    forged = c.signed_code[:-4] + ("AAAA" if not c.signed_code.endswith("AAAA") else "BBBB")
+    assert _verify(bmc, police, signed_code=forged).result == R.VERIFICATION_RESULT_NOT_FOUND
+    db = bmc.mch.running.cell.part("mch").db
+    with db.read() as tx:
+        rows = tx.execute(
+            select(audit_event.c.detail).where(audit_event.c.action == "bmc.certificate.verify")
+        ).all()
+    assert len(rows) == 8
+    assert all("王" not in str(r.detail) for r in rows)  # the name is never in the audit
+
+
+def test_verification_is_for_permitted_accounts_and_misses_are_rate_limited(bmc: Bmc) -> None:
+    police = _police(bmc.mch)
+    c = issue(bmc, deliver(bmc.mch).newborns[0].name, "X320101001")
+    refused(lambda: _verify(bmc, bmc.md("qs-doctor"), number=c.number, child_name="王小明"),
+            C.PERMISSION_DENIED)  # fmt: skip
+    refused(lambda: _verify(bmc, police, number="x320101001", child_name="王小明"),
+            C.INVALID_ARGUMENT, "BMC_NUMBER_FORMAT")  # fmt: skip
+    for i in range(5):  # RHIP_MCH_BMC_VERIFY_MISSES=5 here
+        _verify(bmc, police, number=f"X32010102{i}", child_name="王小明")
+    refused(lambda: _verify(bmc, police, number=c.number, child_name="王小明"),
+            C.RESOURCE_EXHAUSTED, "BMC_VERIFY_RATE_LIMITED")  # fmt: skip
+    # Another caller is not affected.
+    assert _verify(bmc, bmc.md("qs-admin"), number=c.number, child_name="王小明").result == (
+        R.VERIFICATION_RESULT_AUTHENTIC
+    )
