@@ -9,6 +9,7 @@ unless ``RHIP_TEST_REQUIRE_POSTGRES=1`` (CI), where they fail instead.
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,11 @@ import psycopg
 import pytest
 from rhip.kit.config import Settings, load_settings
 from sqlalchemy.engine import make_url
+
+# A background worker of a module-scoped cell (feeds, outbox deliveries, links) may log after
+# pytest closed the capture stream of the test that started it; logging would print a
+# "Logging error" traceback for that line into the run's output. The line is lost either way.
+logging.raiseExceptions = False
 
 POSTGRES_URL = os.environ.get("RHIP_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("RHIP_TEST_REQUIRE_POSTGRES") == "1"
