@@ -33,6 +33,18 @@ def _metadata() -> list[tuple[str, str]]:
     return [("authorization", f"Bearer {current_token()}"), *outgoing_metadata()]
 
 
+def _denied_is_no(call: Callable[[], object]) -> object | None:
+    """The answer, or None when the callee refuses or does not know (the caller has no
+    relationship there); other failures are raised as they are."""
+    try:
+        return call()
+    except grpc.RpcError as error:
+        raised = from_rpc_error(error)
+        if isinstance(raised, NotFound | PermissionDenied):
+            return None
+        raise raised from None
+
+
 class IdentityClient:
     def __init__(self, address: Callable[[], str], pool: ChannelPool) -> None:
         self._address = address
@@ -63,18 +75,11 @@ class IdentityClient:
 
     def resident_visible(self, resident_id: str) -> bool:
         """True when the caller may see the resident in the index (GetResident answers)."""
-        try:
-            self._stub().GetResident(
-                resident_service_pb2.GetResidentRequest(name=f"residents/{resident_id}"),
-                metadata=_metadata(),
-                timeout=TIMEOUT_SECONDS,
-            )
-        except grpc.RpcError as error:
-            raised = from_rpc_error(error)
-            if isinstance(raised, NotFound | PermissionDenied):
-                return False
-            raise raised from None
-        return True
+        request = resident_service_pb2.GetResidentRequest(name=f"residents/{resident_id}")
+        reply = _denied_is_no(
+            lambda: self._stub().GetResident(request, metadata=_metadata(), timeout=TIMEOUT_SECONDS)
+        )
+        return reply is not None
 
 
 class ArchivesClient:
@@ -87,35 +92,16 @@ class ArchivesClient:
         of the resident: asked with the caller's token, so archives answers only about what
         the caller may see anyway."""
         stub = archives_service_pb2_grpc.ArchivesServiceStub(self._pool.get(self._address()))
-        try:
-            reply = stub.ListHealthRecords(
-                archives_service_pb2.ListHealthRecordsRequest(
-                    parent=f"tenants/{tenant_id}",
-                    resident=f"residents/{resident_id}",
-                    state=health_record_pb2.RECORD_STATE_ACTIVE,
-                    page_size=1,
-                ),
-                metadata=_metadata(),
-                timeout=TIMEOUT_SECONDS,
-            )
-        except grpc.RpcError as error:
-            raised = from_rpc_error(error)
-            if isinstance(raised, NotFound | PermissionDenied):
-                return False
-            raise raised from None
-        return len(reply.records) > 0
-
-
-def _denied_is_no(call: Callable[[], object]) -> object | None:
-    """The answer, or None when the callee refuses or does not know (the caller has no
-    relationship there); other failures are raised as they are."""
-    try:
-        return call()
-    except grpc.RpcError as error:
-        raised = from_rpc_error(error)
-        if isinstance(raised, NotFound | PermissionDenied):
-            return None
-        raise raised from None
+        request = archives_service_pb2.ListHealthRecordsRequest(
+            parent=f"tenants/{tenant_id}",
+            resident=f"residents/{resident_id}",
+            state=health_record_pb2.RECORD_STATE_ACTIVE,
+            page_size=1,
+        )
+        reply = _denied_is_no(
+            lambda: stub.ListHealthRecords(request, metadata=_metadata(), timeout=TIMEOUT_SECONDS)
+        )
+        return reply is not None and len(reply.records) > 0  # type: ignore[attr-defined]
 
 
 def card_seen_here(pool: ChannelPool, address: str, resident_id: str) -> bool:

@@ -16,7 +16,7 @@ from rhip.mch.pregnancies.domain import (
     TerminationReason,
     VisitKind,
 )
-from rhip.mch.risk.domain import RiskAssessment, RiskColor, grade_of
+from rhip.mch.risk.domain import RiskAssessment, RiskColor, RulePack, grade_of
 from rhip.mch.risk.reports import RiskReport
 
 STATES = {s: getattr(pb, f"PREGNANCY_STATE_{s.value}") for s in PregnancyState}
@@ -215,3 +215,15 @@ def delivery_to_pb(d: Delivery) -> pb.Delivery:
         discharge_date=d.discharge_date.isoformat(),
         emergency_reason=d.emergency_reason,
     )
+
+
+def rule_pack_to_pb(code: str, pack: RulePack) -> pb.RiskRulePack:
+    """The pack region ``code`` grades with, criteria in the pack's order."""
+    return pb.RiskRulePack(
+        name=f"regions/{code}/riskRulePack", pack=pack.pack_id, version=pack.version,
+        title=pack.title, colors=[COLOURS[c] for c in pack.colours],
+        criteria=[
+            pb.RiskCriterion(id=cid, color=COLOURS[colour], label=pack.labels.get(cid, ""))
+            for cid, colour in pack.criteria.items()
+        ],
+    )  # fmt: skip

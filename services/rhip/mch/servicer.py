@@ -6,12 +6,10 @@ from __future__ import annotations
 from rhip.api.mch.v1 import indicators_pb2 as ipb
 from rhip.api.mch.v1 import mch_service_pb2 as pb
 from rhip.api.mch.v1 import mch_service_pb2_grpc
-from rhip.api.mch.v1 import pregnancy_pb2 as ppb
 from rhip.kit.apis import public_methods
 from rhip.kit.pagination import parse_page
 from rhip.mch.children.convert import child_to_pb, child_visit_to_pb, visit_input
 from rhip.mch.convert import (
-    COLOURS,
     COLOURS_BACK,
     KINDS_BACK,
     MODES_BACK,
@@ -23,6 +21,7 @@ from rhip.mch.convert import (
     newborns_from_pb,
     pregnancy_to_pb,
     report_to_pb,
+    rule_pack_to_pb,
     visit_to_pb,
 )
 from rhip.mch.indicators.domain import KINDS, Indicator
@@ -106,14 +105,7 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
 
     def GetRiskRulePack(self, request, context):
         code, pack = self.uc.rule_pack(request.name)
-        return ppb.RiskRulePack(
-            name=f"regions/{code}/riskRulePack", pack=pack.pack_id, version=pack.version,
-            title=pack.title, colors=[COLOURS[c] for c in pack.colours],
-            criteria=[
-                ppb.RiskCriterion(id=cid, color=COLOURS[colour], label=pack.labels.get(cid, ""))
-                for cid, colour in pack.criteria.items()
-            ],
-        )  # fmt: skip
+        return rule_pack_to_pb(code, pack)
 
     def ListRiskAssessments(self, request, context):
         page = parse_page(request.page_size, request.page_token, request.parent)
