@@ -32,6 +32,8 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 _PLACEHOLDER = "__rhip_template_schema__"
+# Data as INSERTs (the copy is replayed through a cursor, not psql), nothing about roles.
+_PG_DUMP = ("pg_dump", "--inserts", "--no-owner", "--no-privileges", "--no-comments")
 _lock = threading.Lock()
 _sqlite_templates: dict[Path, Path | None] = {}  # migrations folder → migrated file
 _postgres_templates: dict[tuple[str, Path], str | None] = {}  # (database, folder) → SQL
@@ -90,7 +92,7 @@ def _sqlite_template(versions_dir: Path) -> Path | None:
             try:
                 _upgrade(engine, versions_dir)
                 _sqlite_templates[versions_dir] = path
-            except Exception:  # noqa: BLE001 - fall back to real migrations
+            except Exception:  # fall back to real migrations
                 _sqlite_templates[versions_dir] = None
             finally:
                 engine.dispose()
@@ -128,7 +130,7 @@ def _fill_postgres(engine: Engine, connection: Connection, versions_dir: Path) -
                 cursor.execute(sql.replace(_PLACEHOLDER, f'"{schema}"'))  # no parameters
             finally:
                 cursor.close()
-    except Exception:  # noqa: BLE001 - rolled back to the savepoint; migrate for real
+    except Exception:  # rolled back to the savepoint; migrate for real
         return
 
 
@@ -156,14 +158,13 @@ def _capture_postgres(base, versions_dir: Path) -> str | None:
         finally:
             engine.dispose()
         dump = subprocess.run(
-            ["pg_dump", "--schema", schema, "--inserts", "--no-owner", "--no-privileges"]
-            + ["--no-comments", "--dbname", libpq],
+            [*_PG_DUMP, "--schema", schema, "--dbname", libpq],
             capture_output=True,
             text=True,
             timeout=120,
             check=True,
         ).stdout
-    except Exception:  # noqa: BLE001 - fall back to real migrations
+    except Exception:  # fall back to real migrations
         return None
     finally:
         with psycopg.connect(libpq, autocommit=True) as conn:
