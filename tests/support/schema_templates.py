@@ -69,7 +69,7 @@ def _fill_sqlite(engine: Engine, versions_dir: Path) -> None:
         return
     raw = engine.raw_connection()
     try:
-        target = raw.driver_connection
+        target: sqlite3.Connection = raw.driver_connection  # type: ignore[assignment]
         if target.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
             return  # not empty: a restart, or a second service in the same file
         template = _sqlite_template(versions_dir)
