@@ -20,6 +20,8 @@ from rhip.api.mch.v1 import child_pb2 as cpb
 from rhip.api.mch.v1 import child_transfer_pb2 as tpb
 from rhip.api.mch.v1 import indicators_pb2 as ipb
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
+from rhip.kit.errors import FailedPrecondition
+from rhip.mch.child_transfers.domain import require_school_entry_age, require_under_seven
 from rhip.mch.children.domain import add_months
 from support.residents import pb as rpb
 from support.residents import register_request, with_check
@@ -435,3 +437,31 @@ def test_racing_requests_and_accepts_move_the_child_once(mch: Mch) -> None:
     assert {(a.state, a.moved_visits, a.decide_time.ToNanoseconds()) for a in answers} == {
         (ACCEPTED, 0, answers[0].decide_time.ToNanoseconds())
     }
+
+
+def test_a_deceased_child_is_not_transferred(mch: Mch) -> None:
+    record = _enroll(mch, _child(mch, 100))
+    resident_stub(mch.running.channel).MarkResidentDeceased(
+        rpb.MarkResidentDeceasedRequest(name=record.child, death_date=days_ago(1)),
+        metadata=mch.md("qs-admin"),
+    )
+    _refused(
+        lambda: _request(mch, record.name, "ts-th"),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "RESIDENT_DECEASED",
+    )
+
+
+def test_age_limits_of_a_transfer_and_a_school_handover() -> None:
+    # Plain rules with dates no running service can reach today (a child enrolled before 7
+    # who has turned 7 since): management, and so a transfer, ends at 7.
+    birth = date(2019, 3, 31)
+    require_under_seven(birth, date(2026, 3, 30))
+    with pytest.raises(FailedPrecondition) as caught:
+        require_under_seven(birth, date(2026, 3, 31))
+    assert caught.value.reason == "CHILD_TOO_OLD"
+    require_school_entry_age(birth, date(2024, 9, 30))  # 5½ to the day
+    for day in (date(2024, 9, 29), date(2026, 3, 31)):
+        with pytest.raises(FailedPrecondition) as caught:
+            require_school_entry_age(birth, day)
+        assert caught.value.reason == "CHILD_NOT_SCHOOL_AGE"

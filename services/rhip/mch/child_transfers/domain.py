@@ -84,6 +84,14 @@ def in_school_entry_age(birth: date, today: date) -> bool:
     return add_months(birth, SCHOOL_ENTRY_MONTHS) <= today < add_months(birth, MAX_AGE_MONTHS)
 
 
+def require_under_seven(birth: date, today: date) -> None:
+    """Child health management (and with it a transfer) ends at 7."""
+    if add_months(birth, MAX_AGE_MONTHS) <= today:
+        raise FailedPrecondition(
+            "child health management covers children under 7", reason="CHILD_TOO_OLD"
+        )
+
+
 def require_school_entry_age(birth: date, today: date) -> None:
     """A handover to a school-health institution only at school entry (5½–7 years)."""
     if not in_school_entry_age(birth, today):

@@ -88,6 +88,10 @@ class ChildTransferUseCases(ChildUseCases):
                 reason="CROSS_CELL_NOT_SUPPORTED",
                 metadata={"target_region": target_region},
             )
+        domain.require_under_seven(record.birth_date, today)
+        child = self.identity.resident(f"residents/{record.resident_id}")
+        if child.state == "DECEASED":
+            raise FailedPrecondition("the child is deceased", reason="RESIDENT_DECEASED")
         receiver = self._target(target_id, target_region)
         if receiver.tenant_id == record.tenant_id:
             raise FailedPrecondition(
