@@ -105,13 +105,14 @@ class ChildTransferUseCases(ChildUseCases):
             kind = TransferKind.SCHOOL_HANDOVER
         now = self.clock()
         with self._unit() as tx:
-            claim(tx, key)
             record = self._load_child(tx, name, "RequestChildTransfer", lock=True)
+            store = ChildTransferStore(tx)
+            if claim(tx, key) and (earlier := store.by_request(key)) is not None:
+                return earlier  # the same request, carried out meanwhile
             if receiver.tenant_id == record.tenant_id:
                 raise FailedPrecondition(
                     "the child is managed by that institution already", reason="ALREADY_MANAGED"
                 )
-            store = ChildTransferStore(tx)
             transfer = ChildTransfer(
                 new_id(), record.record_id, record.resident_id, record.tenant_id,
                 record.scope_path, receiver.tenant_id,
