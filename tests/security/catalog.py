@@ -18,7 +18,8 @@ Targets (the kinds ``world.World`` builds, each at the levels it has): ``tenant`
 ``finding``, ``transfer``, ``transfer_id``, ``merge``, ``referral``, ``referral_id``,
 ``teleconsultation``, ``cell`` (no field: the cell itself); emr's ``document``, ``parked``,
 ``consent``, ``break_glass`` (world_emr.py); mch's ``stock_transfer``, ``blank_serial``,
-``newborn``, ``birth_certificate``, ``province`` (world_bmc.py).
+``newborn``, ``birth_certificate``, ``province`` (world_bmc.py), ``child_transfer``,
+``child_vision_record`` (world_mch.py).
 """
 
 from __future__ import annotations
@@ -212,6 +213,12 @@ RULES: dict[str, Rule] = {
     MCH + "GetChildRecord": _r("read", "name:child_record"),
     MCH + "ListChildRecords": _r("list", "parent:tenant"),
     MCH + "RecordChildVisit": _r("write", "parent:child_record"),
+    MCH + "RequestChildTransfer": _r("write", "name:child_record"),
+    MCH + "AcceptChildTransfer": _r("write", "name:child_transfer"),
+    MCH + "DeclineChildTransfer": _r("write", "name:child_transfer"),
+    MCH + "GetChildTransfer": _r("read", "name:child_transfer"),
+    MCH + "ListChildTransfers": _r("list", "parent:tenant"),
+    MCH + "GetChildVisionRecord": _r("read", "name:child_vision_record"),
     MCH + "GetMchIndicators": _r("list", "parent:region", "parent:tenant"),
     MCH + "RankMchInstitutions": _r("list", "parent:region"),
     # mch: birth-certificate blank stock and certificates (targets from world_bmc.py)
