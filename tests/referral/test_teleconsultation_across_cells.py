@@ -35,7 +35,7 @@ from rhip.demo import DEMO_PASSWORD
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
 from rhip.kit.errors import FailedPrecondition, Unavailable
 from rhip.referral.teleconsults.domain import Teleconsultation, TState, report_digest
-from rhip.referral.teleconsults.usecases import ReportSigner, signature_valid
+from rhip.referral.teleconsults.signing import ReportSigner, signature_valid
 from support.errors import expect_error
 from support.residents import register_request, stub, with_check
 from support.two_cells import cells_behind_gateway
@@ -298,6 +298,13 @@ def test_an_agreement_or_request_out_of_scope_is_refused_on_both_sides(cells: Tw
         pb.ListCooperationAgreementsRequest(parent=f"tenants/{hospital}"), metadata=zz
     ).agreements
 
+    # A region that is no region code is bad input, checked before anything is sent.
+    expect_error(
+        lambda: _agreement(t, township_doctor.tenant_id, hospital, region="37040"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "REGION_CODE",
+        field="agreement.invited_region",
+    )
     # The hospital is not in the region the agreement names: Zaozhuang refuses, nothing kept.
     expect_error(
         lambda: _agreement(t, township_doctor.tenant_id, hospital, region="370481"),

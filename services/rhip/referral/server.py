@@ -34,7 +34,7 @@ from rhip.referral.settings import (
 from rhip.referral.teleconsults import peer_servicer as tele_peer
 from rhip.referral.teleconsults import servicer as tele_servicer
 from rhip.referral.teleconsults.cross_cell import CrossCellTeleconsults
-from rhip.referral.teleconsults.usecases import ReportSigner
+from rhip.referral.teleconsults.signing import ReportSigner
 from rhip.referral.usecases import Referrals
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"

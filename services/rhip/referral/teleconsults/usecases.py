@@ -6,17 +6,12 @@ the recording kept for its retention period (an earlier delete is refused and au
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import cast
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from rhip.kit import audit
 from rhip.kit.authn import current_principal
 from rhip.kit.authz import Authorizer
@@ -26,7 +21,6 @@ from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.parents import ListParents
-from rhip.kit.pii import derive_key
 from rhip.kit.practice import check_credentials
 from rhip.kit.requests import check_no_controls, parse_resource_name, validate_reason
 from rhip.kit.tenancy import is_region_code, is_within, region_path, tenant_scope
@@ -34,41 +28,12 @@ from rhip.referral.clients import Peers, TenantFacts
 from rhip.referral.teleconsults import domain
 from rhip.referral.teleconsults.clients import TeleconsultPeers
 from rhip.referral.teleconsults.domain import Agreement, Teleconsultation, TState
+from rhip.referral.teleconsults.signing import ReportSigner
 from rhip.referral.teleconsults.store import TeleconsultStore
 from rhip.referral.timeline import enqueue_teleconsultation_move
 
 TELE = "rhip.api.referral.v1.TeleconsultationService/"
 AUDIT = "_audit"  # what a move's work adds to its audit event (not a column)
-SIGNING_LABEL = b"rhip-referral-opinion-report-signing-v1"
-
-
-class ReportSigner:
-    """The cell's opinion-report key, derived from the cell secret; its public half is
-    published (GetReportSigningKey) so anyone can verify a report."""
-
-    def __init__(self, secret: bytes) -> None:
-        self._private = Ed25519PrivateKey.from_private_bytes(derive_key(secret, SIGNING_LABEL))
-        raw = self._private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        self.public_key = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-        self.key_id = "report-" + base64.urlsafe_b64encode(raw[:9]).decode()
-
-    def sign(self, digest: str) -> str:
-        return base64.urlsafe_b64encode(self._private.sign(digest.encode())).decode().rstrip("=")
-
-
-def _unpadded(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def signature_valid(public_key: str, signature: str, digest: str) -> bool:
-    """Whether ``signature`` (base64url) is the Ed25519 signature of ``digest`` by
-    ``public_key`` (raw, base64url), as GetReportSigningKey publishes it."""
-    try:
-        key = Ed25519PublicKey.from_public_bytes(_unpadded(public_key))
-        key.verify(_unpadded(signature), digest.encode())
-    except (InvalidSignature, ValueError, binascii.Error):
-        return False
-    return True
 
 
 class TeleconsultUseCases:
