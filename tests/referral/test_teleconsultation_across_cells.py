@@ -9,6 +9,7 @@ that verifies. Two cells per backend, shared by the module's tests (each makes i
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -22,6 +23,8 @@ from archives.two_cells import TIMEOUT, TwoCells
 from conftest import POSTGRES_URL, REQUIRE_POSTGRES, postgres_schema
 from google.protobuf.timestamp_pb2 import Timestamp
 from rhip.api.archives.v1 import archives_service_pb2_grpc
+from rhip.api.emr.v1 import emr_service_pb2 as epb
+from rhip.api.emr.v1 import emr_service_pb2_grpc
 from rhip.api.identity.v1 import identity_service_pb2 as ipb
 from rhip.api.identity.v1 import identity_service_pb2_grpc
 from rhip.api.referral.v1 import teleconsultation_pb2 as tpb
@@ -283,6 +286,25 @@ def test_a_xuzhou_clinic_invites_a_zaozhuang_hospital_through_report_and_decisio
         closed = _get(t, opened, md)
         assert closed.state == tpb.TELECONSULTATION_STATE_CLOSED
         assert closed.decision == "采纳意见，调整用药" and closed.report == kept
+    # The resident's timeline in Xuzhou shows every move once, Zaozhuang's relayed ones too
+    # (the lost-and-retried acceptance included).
+    moves = ["CLOSED", "REPORTED", "AWAITING_REPORT", "IN_SESSION", "SCHEDULED", "ACCEPTED"]
+    _wait_for_timeline(t, resident, xz, [f"TELECONSULTATION_{m}" for m in [*moves, "REQUESTED"]])
+
+
+def _wait_for_timeline(t: TwoCells, resident: str, md: Md, wanted: list[str]) -> None:
+    """emr's index is fed by referral's outbox: wait (at most 30 s) until it shows ``wanted``."""
+    timeline = emr_service_pb2_grpc.EmrServiceStub(t.channel)
+    deadline = time.monotonic() + 30
+    while True:
+        entries = timeline.ListTimeline(
+            epb.ListTimelineRequest(parent=resident, page_size=100), metadata=md, timeout=TIMEOUT
+        ).entries
+        kinds = [e.kind for e in entries if e.kind.startswith("TELECONSULTATION_")]
+        if kinds == wanted or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert kinds == wanted
 
 
 def _digest(t: Teleconsultation, text: str, signed: datetime) -> str:
