@@ -257,12 +257,21 @@ def test_a_xuzhou_clinic_invites_a_zaozhuang_hospital_through_report_and_decisio
     assert refused.value.reason == "REPORT_SIGNATURE_INVALID"
     assert _get(t, opened, xz).state == tpb.TELECONSULTATION_STATE_AWAITING_REPORT
 
-    reported = api.SubmitOpinionReport(
-        pb.SubmitOpinionReportRequest(
-            name=opened, report=tpb.OpinionReport(text="建议拉贝洛尔，监测尿蛋白", inpatient=False),
-        ),
-        metadata=zz, timeout=TIMEOUT,
+    # Xuzhou stores the signed report, Zaozhuang loses the answer; the retry signs anew (a new
+    # time) but keeps the report Xuzhou holds: one report on both sides.
+    report_request = pb.SubmitOpinionReportRequest(
+        name=opened, report=tpb.OpinionReport(text="建议拉贝洛尔，监测尿蛋白", inpatient=False),
+        request_id=str(uuid.uuid4()),
     )  # fmt: skip
+    with _answer_lost(_tele_peers(t, ZZ), "relay"):
+        expect_error(
+            lambda: api.SubmitOpinionReport(report_request, metadata=zz, timeout=TIMEOUT),
+            grpc.StatusCode.UNAVAILABLE,
+        )
+    first = _get(t, opened, xz).report
+    assert _get(t, opened, zz).state == tpb.TELECONSULTATION_STATE_AWAITING_REPORT
+    reported = api.SubmitOpinionReport(report_request, metadata=zz, timeout=TIMEOUT)
+    assert reported.report == first == _get(t, opened, zz).report
     kept = _get(t, opened, xz).report
     assert kept == reported.report and kept.signature
     # Anyone verifies it with Zaozhuang's published key (and not with Xuzhou's).

@@ -15,10 +15,10 @@ from rhip.api.referral.v1 import (
     teleconsultation_service_pb2_grpc,
 )
 from rhip.kit.crosscell import REGION_HEADER
-from rhip.kit.errors import from_rpc_error
+from rhip.kit.errors import Violations, from_rpc_error
 from rhip.kit.telemetry import outgoing_metadata
 from rhip.referral.clients import CROSS_CELL_TIMEOUT_SECONDS, Peers
-from rhip.referral.teleconsults.convert import STATES_BACK, agreement_to_pb, tc_to_pb
+from rhip.referral.teleconsults.convert import STATES_BACK, agreement_to_pb, tc_from_pb, tc_to_pb
 from rhip.referral.teleconsults.domain import Agreement, Teleconsultation
 
 peer_pb = teleconsultation_peer_service_pb2
@@ -61,15 +61,20 @@ class TeleconsultPeers:
             ),
         )  # fmt: skip
 
-    def relay(self, region: str, moved: Teleconsultation) -> None:
-        """The other cell makes the same move (before this one commits its own)."""
-        self._call(
+    def relay(self, region: str, moved: Teleconsultation) -> dict[str, Any]:
+        """The other cell makes the same move (before this one commits its own); what it
+        holds after, as plain values (tc_from_pb)."""
+        held = self._call(
             region, "RelayTeleconsultationTransition",
             peer_pb.RelayTeleconsultationTransitionRequest(
                 teleconsultation_id=moved.teleconsultation_id, state=STATES_BACK[moved.state],
                 teleconsultation=tc_to_pb(moved),
             ),
         )  # fmt: skip
+        checks = Violations()
+        values = tc_from_pb(held, checks)
+        checks.raise_if_any()
+        return values
 
     def report_key(self, region: str, key_id: str) -> str | None:
         """The public report key ``key_id`` of the cell of ``region``, as that cell publishes

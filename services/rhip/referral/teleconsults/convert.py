@@ -112,6 +112,7 @@ def tc_from_pb(t: tpb.Teleconsultation, checks: Violations) -> dict[str, Any]:
             "signer": t.consent.signer, "consent_date": t.consent.consent_date,
             "reference": t.consent.reference,
         },
+        "state": STATES.get(t.state),
         "physician": t.consulting_physician,
         "consultant": {
             "title": t.consulting_physician_title,

@@ -174,6 +174,18 @@ class CrossCellTeleconsults(TeleconsultUseCases):
         assert stored is not None
         return stored
 
+    def _as_held(self, t: Teleconsultation, target: TState, held: dict[str, Any]) -> dict[str, object]:  # fmt: skip
+        """The other cell had made this move already (its answer to an earlier attempt was
+        lost, and this attempt signed or named anew): what it holds wins, so both sides keep
+        one report, one physician, one decision. Checked as a relayed move is; a report is
+        this cell's own, so it verifies with this cell's key."""
+        if held["state"] is not target:
+            return {}
+        key = self.signer.public_key if target is TState.REPORTED else ""
+        taken = self._taken(t, target, held, key)
+        taken.pop("session_end", None)  # the other cell's time of the relay, not of the end
+        return taken
+
     def _shared(self, repo: TeleconsultStore, tc_id: str, *, lock: bool = False) -> Teleconsultation:  # fmt: skip
         t = repo.get(tc_id, lock=lock)
         if t is None or not t.peer_region:

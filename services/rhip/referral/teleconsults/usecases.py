@@ -267,7 +267,7 @@ class TeleconsultUseCases:
             detail = cast(dict[str, object], changes.pop(AUDIT, {}))
             if t.peer_region:  # across cells: the other cell makes the same move first
                 after = replace(t, state=target, update_time=now, **changes)  # type: ignore[arg-type]
-                self.tele_peers.relay(t.peer_region, after)
+                changes.update(self._as_held(t, target, self.tele_peers.relay(t.peer_region, after)))  # fmt: skip
             repo.update(t.teleconsultation_id, state=target, update_time=now, **changes)
             if self.timeline and t.peer_side != "inviting":  # the resident is in this cell
                 enqueue_teleconsultation_move(repo.s, t, target.value, now)
@@ -275,6 +275,10 @@ class TeleconsultUseCases:
             moved = repo.get(t.teleconsultation_id)
         assert moved is not None
         return moved
+
+    def _as_held(self, t: Teleconsultation, target: TState, held: dict[str, object]) -> dict[str, object]:  # fmt: skip
+        """Across cells, what this move takes from the other cell's answer (cross_cell.py)."""
+        return {}
 
     def accept(self, name: str, physician: str, request_id: str, title: str = "", since: str = "") -> Teleconsultation:  # fmt: skip
         """The accepting physician is the consulting one. The staffing rule (docs/domain §5.2)
