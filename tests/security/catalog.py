@@ -16,7 +16,7 @@ Targets (the kinds ``world.World`` builds, each at the levels it has): ``tenant`
 (``tenants/{id}``), ``tenant_id``, ``region`` (``regions/{code}``), ``region_code``, ``user``,
 ``grant``, ``resident``, ``card``, ``record``, ``contract``, ``team``, ``spot_check``,
 ``finding``, ``transfer``, ``transfer_id``, ``merge``, ``referral``, ``referral_id``,
-``teleconsultation``, ``cell`` (no field: the cell itself); emr's ``document``, ``parked``,
+``teleconsultation``, ``teleconsultation_id``, ``cell`` (no field: the cell itself); emr's ``document``, ``parked``,
 ``consent``, ``break_glass`` (world_emr.py); mch's ``stock_transfer``, ``blank_serial``,
 ``newborn``, ``birth_certificate``, ``province`` (world_bmc.py), ``child_transfer``,
 ``child_vision_record`` (world_mch.py).
@@ -46,6 +46,7 @@ ARC_INTERNAL = "rhip.api.archives.v1.ArchivesInternalService."
 REF = "rhip.api.referral.v1.ReferralService."
 REF_PEER = "rhip.api.referral.v1.ReferralPeerService."
 TEL = "rhip.api.referral.v1.TeleconsultationService."
+TEL_PEER = "rhip.api.referral.v1.TeleconsultationPeerService."
 QUA = "rhip.api.identity.v1.QualificationService."
 MCH = "rhip.api.mch.v1.MchService."
 BMC = "rhip.api.mch.v1.BirthCertificateService."
@@ -191,6 +192,11 @@ RULES: dict[str, Rule] = {
     TEL + "CancelTeleconsultation": _r("write", "name:teleconsultation"),
     TEL + "DeleteTeleconsultationRecording": _r("write", "name:teleconsultation"),
     TEL + "GetReportSigningKey": _r("public"),
+    TEL_PEER + "OpenCooperationAgreement": _r("cell"),
+    TEL_PEER + "OpenTeleconsultation": _r("cell", "teleconsultation.name:teleconsultation"),
+    TEL_PEER + "RelayTeleconsultationTransition": _r(
+        "cell", "teleconsultation_id:teleconsultation_id"
+    ),
     # identity: institution qualifications; mch (targets from world_mch.py)
     QUA + "GrantQualification": _r("write", "tenant:tenant"),
     QUA + "RevokeQualification": _r("write", "name:qualification"),
