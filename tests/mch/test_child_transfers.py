@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 
 import grpc
 import pytest
@@ -284,6 +284,31 @@ def test_school_handover_only_at_school_entry_age(mch: Mch) -> None:
     assert [(e.acuity_left, e.acuity_right) for e in vision.entries] == [(0.8, 0.5)]
     # A young child still moves to an institution without the school-health qualification.
     assert _request(mch, baby.name, "ts-th").kind == tpb.CHILD_TRANSFER_KIND_TRANSFER
+
+
+def test_the_age_rules_hold_again_on_the_day_of_acceptance(mch: Mch) -> None:
+    """A request made in time but accepted after the child left the age range is refused at
+    acceptance and stays pending, for the target to decline."""
+    mch.grant("qs-hosp", qpb.QUALIFICATION_KIND_SCHOOL_HEALTH)
+    usecases = mch.running.cell.part("mch").usecases
+    late = _enroll(mch, _aged(mch, 84, days=-2, seq="019"))  # turns 7 in two days
+    handed = _request(mch, late.name, "qs-hosp", reason="school entry")
+    assert handed.kind == tpb.CHILD_TRANSFER_KIND_SCHOOL_HANDOVER
+    real = usecases.clock
+    usecases.clock = lambda: real() + timedelta(days=3)  # accepted three days later
+    try:
+        _refused(
+            lambda: _accept(mch, handed.name, who="qs-hosp-doctor"),
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "CHILD_TOO_OLD",
+        )
+    finally:
+        usecases.clock = real
+    still = mch.api.GetChildTransfer(
+        mpb.GetChildTransferRequest(name=handed.name), metadata=mch.md("qs-hosp-doctor")
+    )
+    assert still.state == tpb.CHILD_TRANSFER_STATE_PENDING
+    assert late.name in _records(mch, "qs-chc", "qs-doctor")  # still the source's
 
 
 def test_targets_in_another_cell_unknown_or_the_source_itself_are_refused(mch: Mch) -> None:

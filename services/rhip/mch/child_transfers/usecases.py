@@ -195,6 +195,7 @@ class ChildTransferUseCases(ChildUseCases):
             if t.state is TransferState.ACCEPTED:
                 return t  # a retry: the child moved once
             t.require_pending()
+            self._still_transferable(tx, t, now)
             done = self.hand_over(tx, t, now)
             self._audit(
                 tx, "child.transfer_accept", f"childTransfers/{t.transfer_id}", t.target_scope,
@@ -202,6 +203,16 @@ class ChildTransferUseCases(ChildUseCases):
                 visits=done.moved_visits, by=principal.subject,
             )  # fmt: skip
             return done
+
+    def _still_transferable(self, tx: Connection, t: ChildTransfer, now: datetime) -> None:
+        """The age rules hold on the day of acceptance, not only of the request: a request
+        left pending while the child turned 7 (or left school-entry age) is refused, and stays
+        pending for the target to decline."""
+        record = ChildStore(tx).get(t.record_id)
+        assert record is not None
+        domain.require_under_seven(record.birth_date, now.date())
+        if t.kind is TransferKind.SCHOOL_HANDOVER:
+            domain.require_school_entry_age(record.birth_date, now.date())
 
     def hand_over(self, tx: Connection, t: ChildTransfer, now: datetime) -> ChildTransfer:
         """The one place a child changes hands (in the accepting transaction): the record,
