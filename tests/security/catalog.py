@@ -78,6 +78,7 @@ RULES: dict[str, Rule] = {
     ID + "CreateServiceAccount": _r("write", "service_account.tenant_id:tenant_id"),
     ID + "Login": _r("public"),
     ID + "RefreshAccessToken": _r("public"),
+    ID + "SignOut": _r("public"),
     ID + "GetJwks": _r("public"),
     ID + "RotateSigningKey": _r("write", ":cell"),
     ID + "VerifyAuditChain": _r("read", ":cell"),
