@@ -16,6 +16,7 @@ import { Audit } from "./pages/audit.jsx";
 import { Mch } from "./pages/mch.jsx";
 import { Referrals } from "./pages/referrals.jsx";
 import { Password } from "./pages/password.jsx";
+import { Imports } from "./pages/imports.jsx";
 
 const MENUS = {
   PRINCIPAL_KIND_REGIONAL_ADMIN: [
@@ -25,6 +26,7 @@ const MENUS = {
     ["overdue", "nav.overdue"],
     ["mch", "nav.mch"],
     ["referrals", "nav.referrals"],
+    ["imports", "nav.imports"],
   ],
   PRINCIPAL_KIND_PRACTITIONER: [
     ["residents", "nav.residents"],
@@ -33,7 +35,7 @@ const MENUS = {
   PRINCIPAL_KIND_AUDITOR: [["audit", "nav.audit"]],
 };
 
-const PAGES = { institutions: Institutions, users: Users, indicators: Indicators, overdue: Overdue, residents: Residents, record: Record, audit: Audit, mch: Mch, referrals: Referrals, password: Password };
+const PAGES = { institutions: Institutions, users: Users, indicators: Indicators, overdue: Overdue, residents: Residents, record: Record, audit: Audit, mch: Mch, referrals: Referrals, password: Password, imports: Imports };
 
 function useHash() {
   const [hash, setHash] = useState(location.hash);
