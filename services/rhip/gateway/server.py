@@ -66,7 +66,8 @@ class Gateway:
         if self.http is not None and self.http_listen:
             # The console's imports call this gateway's own listener, as the command would.
             host = address.rpartition(":")[0]
-            host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]", "::") else host
+            wildcard = ("", "0.0.0.0", "[::]", "::")  # noqa: S104 (read, not bound)
+            host = "127.0.0.1" if host in wildcard else host
             transport, own = self.transport or Transport.plaintext(), f"{host}:{self.port}"
             self.http.imports.channel = lambda: transport.channel(
                 own, server_name=transport.own_name
