@@ -134,6 +134,7 @@ RULES: dict[str, Rule] = {
     ARC + "GetRecordCompleteness": _r("read", "name:record"),
     ARC + "CreateSpotCheck": _r("write", "parent:tenant"),
     ARC + "GetSpotCheck": _r("read", "name:spot_check"),
+    ARC + "ListSpotChecks": _r("list", "parent:region", "parent:tenant"),
     ARC + "RecordSpotCheckFinding": _r("write", "parent:spot_check"),
     ARC + "ResolveSpotCheckFinding": _r("write", "name:finding"),
     ARC + "SetRegionPopulation": _r("write", "population.region_code:region_code"),
