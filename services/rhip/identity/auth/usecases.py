@@ -310,6 +310,8 @@ class AuthUseCases(IdentityCore):
                     actor_tenant=user.tenant_id if user is not None else "",
                 ),
             )
+        # This process refuses the session at once; the others when their watchers reload.
+        self.authz.refresh()
         return ended
 
     def jwks(self) -> list[dict[str, str]]:
