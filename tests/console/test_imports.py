@@ -100,7 +100,7 @@ def test_dry_run_import_and_re_run(page: Page, files: str) -> None:
     assert report[("徐州用户", "3")]["what"] == "console-doc-2"
     assert len(page.all('[data-test="import-report"] tbody tr')) == 7  # a line per row
     assert "铜山区控制台导入卫生室" not in _tenant_names(page, token)
-    page.shot("11-import-dry-run")
+    page.shot("20-import-dry-run")
 
     # The import: created, with the same refusals, and the generated password shown once.
     _run(page, files, "import-run")
@@ -117,7 +117,7 @@ def test_dry_run_import_and_re_run(page: Page, files: str) -> None:
     passwords = page.find("import-passwords").text
     assert "console-doc-2" in passwords and "console-doc-1" not in passwords
     generated = page.find("import-passwords").find_element("css selector", "code").text
-    page.shot("12-import-done")
+    page.shot("21-import-done")
     status, login = page.platform.request(
         "POST",
         "/identity/v1/tokens:login",
@@ -134,7 +134,7 @@ def test_dry_run_import_and_re_run(page: Page, files: str) -> None:
         assert report[key]["code"] == "unchanged", (key, report[key])
     assert not page.all('[data-test="import-passwords"]')
     assert len([n for n in _tenant_names(page, token) if "控制台导入" in n]) == 2
-    page.shot("13-import-re-run")
+    page.shot("22-import-re-run")
 
 
 def test_imports_are_for_administrators_and_read_only_by_their_owner(page: Page) -> None:

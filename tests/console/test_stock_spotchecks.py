@@ -47,7 +47,7 @@ def test_stock_per_level_and_holder_by_name(page: Page) -> None:
     assert levels[:3] == ["市级", "县级", "签发机构"]
     assert "徐州市 (320300)" in rows[0].text
     assert "徐州市妇幼保健院" in page.find("stock").text
-    page.shot("14-stock")
+    page.shot("23-stock")
 
 
 def test_spot_check_sample_finding_and_list(page: Page) -> None:
@@ -80,4 +80,4 @@ def test_spot_check_sample_finding_and_list(page: Page) -> None:
     first = page.all('[data-test="spotchecks"] tbody tr')[0].text
     assert "徐州市 (320300)" in first
     assert detail.is_displayed() and table.is_displayed()
-    page.shot("15-spot-check")
+    page.shot("24-spot-check")
