@@ -158,6 +158,11 @@ def add_hospital(
 
 @pytest.fixture
 def mch(running: RunningCell) -> Mch:
+    return make_mch(running)
+
+
+def make_mch(running: RunningCell) -> Mch:
+    """The mch world on a started cell (a test module with a cell of its own calls this)."""
     world = build_world(running)
     add_hospital(running, world)
     result = Mch(

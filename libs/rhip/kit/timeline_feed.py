@@ -1,10 +1,11 @@
 """The lifetime timeline's feed: how a service of the cell tells emr about an event of a
 resident's life (archives: record history, check-ups, follow-ups; referral: referrals and
-teleconsultations), through the durable outbox (rhip.kit.outbox).
+teleconsultations; mch: pregnancies, deliveries, child visits, birth certificates), through the durable outbox (rhip.kit.outbox).
 
 - ``enqueue_entry`` in the business transaction: the entry commits with the change or not at
   all. Stream ``timeline``, key the resident (entries of one resident arrive in commit order),
-  payload ids and codes only — never a name, ID number or phone.
+  payload ids, codes, the institution's name and the clinical date only — never a person's
+  name, ID number or phone.
 - ``EmrSender``: the outbox delivery's sender, calling ``EmrInternalService/
   RecordTimelineEntries`` as the cell's own account. emr skips an event id it has seen, so the
   at-least-once delivery writes each entry once. emr's address is asked at each send, not at
@@ -19,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import grpc
 import sqlalchemy
@@ -56,8 +57,12 @@ def enqueue_entry(
     tenant_id: str,
     scope_paths: Sequence[str],
     read_method: str,
+    tenant_name: str = "",
+    clinical_date: date | None = None,
 ) -> str:
-    """Queue one timeline entry in the caller's transaction; its event id."""
+    """Queue one timeline entry in the caller's transaction; its event id. ``tenant_name``:
+    the institution's name as the source knows it now; ``clinical_date``: the day the event
+    happened, where it differs in kind from ``occur_time`` (when it was recorded)."""
     event_id = new_id()
     outbox.enqueue(
         conn,
@@ -74,6 +79,8 @@ def enqueue_entry(
             "tenant": tenant_id,
             "scope_paths": list(scope_paths),
             "read_method": read_method,
+            "tenant_name": tenant_name,
+            "clinical_date": clinical_date.isoformat() if clinical_date else "",
         },
         due_at=occur_time + DUE_AFTER,
     )
@@ -95,6 +102,9 @@ def entry_of(message: Message) -> ipb.SourceTimelineEntry:
         tenant=f"tenants/{p['tenant']}",
         scope_paths=p["scope_paths"],
         read_method=p["read_method"],
+        # Absent from the messages queued before these fields existed.
+        tenant_display_name=p.get("tenant_name", ""),
+        clinical_date=p.get("clinical_date", ""),
     )
 
 

@@ -216,4 +216,6 @@ def entry_to_pb(e: TimelineEntry) -> pb.TimelineEntry:
         kind=("DOCUMENT_KIND_" + e.kind) if e.source == "emr" else e.kind,
         target=e.target,
         tenant=f"tenants/{e.tenant_id}",
+        tenant_display_name=e.tenant_name,
+        clinical_date=e.clinical_date.isoformat() if e.clinical_date else "",
     )

@@ -1,6 +1,6 @@
-"""EmrInternalService servicer: what the other services of this cell ask of emr (archives and
-referral, as the cell's own account, directly inside the cell; the gateway does not forward
-these). Same shape as servicer.py."""
+"""EmrInternalService servicer: what the other services of this cell ask of emr (archives,
+referral and mch, as the cell's own account, directly inside the cell; the gateway does not
+forward these). Same shape as servicer.py."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def _entry(e: ipb.SourceTimelineEntry, index: int) -> SourceEntry:
     when = from_timestamp(e.occur_time, field) if e.HasField("occur_time") else None
     return SourceEntry(
         e.event_id, e.source, e.resident, when, e.kind, e.target, e.tenant,
-        tuple(e.scope_paths), e.read_method,
+        tuple(e.scope_paths), e.read_method, e.tenant_display_name, e.clinical_date,
     )  # fmt: skip
 
 

@@ -122,6 +122,9 @@ timeline = Table(
     Column("sort_key", String(64)),
     # The source's read method whose permission shows the entry; empty for emr's documents.
     Column("read_method", String(120)),
+    # The institution's name as the source sent it, and the day the event happened (emr_0003).
+    Column("tenant_name", String(200)),
+    Column("clinical_date", Date),
 )
 
 # The scope paths that may read a source's entry at its source (one row each).

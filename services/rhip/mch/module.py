@@ -1,5 +1,6 @@
 """The mch service as a module of a cell (rhip.kit.modules): it calls identity (residents,
-tenants, qualifications, newborn registration)."""
+tenants, qualifications, newborn registration) and, when the cell runs emr, delivers its
+pregnancy, child and certificate events to emr's timeline index."""
 
 from __future__ import annotations
 
@@ -15,18 +16,23 @@ def build(context: CellContext) -> Built:
         context.peers,
         context.authorizer,
         context.secret(),
+        # emr is built after mch (it sits after it in the registry): its address is asked at
+        # each send. A cell without emr feeds no timeline and runs no delivery.
+        (lambda: context.address_of("emr")) if context.reaches("emr") else None,
     )
     outboxes = {"mch-bmc-national": mch.outbox} if mch.outbox else {}
+    if mch.timeline:
+        outboxes["mch-timeline"] = mch.timeline
     return Built(
         mch.specs,
         databases={"mch": mch.db},
-        workers=list(outboxes.values()),
+        workers=mch.workers,
         outboxes=outboxes,
         close=mch.close,
         parts=mch,
     )
 
 
-MODULE = ServiceModule("mch", build, migrate_mch, requires=("identity",)).with_demo(
-    seed_mch_demo, mch_demo_hints
-)
+MODULE = ServiceModule(
+    "mch", build, migrate_mch, requires=("identity",), calls_later=("emr",)
+).with_demo(seed_mch_demo, mch_demo_hints)

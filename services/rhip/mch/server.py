@@ -1,5 +1,6 @@
 """Composition root of the mch service: settings → database → authorizer → identity client →
-use cases → servicer."""
+use cases → servicer; the outbox deliveries (national birth-certificate reports, and emr's
+lifetime timeline when the cell runs emr)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from rhip.kit.db import Database, migrate
 from rhip.kit.outbox_delivery import OutboxDelivery
 from rhip.kit.outbox_http import http_delivery, load_outbox_settings
 from rhip.kit.server import ServiceSpec
+from rhip.kit.timeline_feed import cell_timeline_delivery
 from rhip.mch.certificates import national
 from rhip.mch.certificates import servicer as bmc_servicer
 from rhip.mch.certificates.usecases import BirthCertificateUseCases
@@ -39,6 +41,12 @@ class MchService:
     policy_db: Database | None = None
     # Delivers the national birth-certificate reports (rhip.kit.outbox), run by the cell.
     outbox: OutboxDelivery | None = None
+    # Delivers the events to emr's timeline index; None when the cell runs no emr.
+    timeline: OutboxDelivery | None = None
+
+    @property
+    def workers(self) -> list[OutboxDelivery]:
+        return [w for w in (self.outbox, self.timeline) if w is not None]
 
     def close(self) -> None:
         if self.owns_authorizer:
@@ -62,9 +70,12 @@ def build_mch(
     peers: ChannelPool,
     authorizer: Authorizer | None = None,
     secret_key: bytes = b"",
+    emr_address: Callable[[], str] | None = None,
 ) -> MchService:
     """``authorizer``: the identity service's, when both run in this process; otherwise mch
-    reads the cell's policy from the identity database itself."""
+    reads the cell's policy from the identity database itself. ``emr_address``: where the
+    cell's emr answers (asked at each send), when the cell runs emr: every pregnancy, child and
+    certificate event then feeds its timeline index."""
     options = load_mch_settings(settings.env)  # a bad value fails before anything starts
     db = Database.connect(settings.database_url("mch"), pool_size=settings.grpc_workers)
     migrate(db.engine, MIGRATIONS)
@@ -81,11 +92,15 @@ def build_mch(
         else None
     )
     identity = IdentityClient(identity_address, peers, cell_account)
-    usecases = MchUseCases(settings.cell, db, authorizer, identity, options)
+    timeline = cell_timeline_delivery(
+        settings, db, identity_address, emr_address, peers, "mch-timeline"
+    )
+    feeds = timeline is not None
+    usecases = MchUseCases(settings.cell, db, authorizer, identity, options, timeline=feeds)
     # The cell secret seals the certificates' printed fields and signs their printed codes.
     secret = secret_key or settings.secret_key or b""
     certificates = BirthCertificateUseCases(
-        settings.cell, db, authorizer, identity, options, secret
+        settings.cell, db, authorizer, identity, options, secret, timeline=feeds
     )
     servicer = MchServicer(usecases)
     certificate_servicer = bmc_servicer.BirthCertificateServicer(certificates)
@@ -113,4 +128,6 @@ def build_mch(
         streams=[national.STREAM],
         name="mch-bmc-national",
     )
-    return MchService(db, authorizer, owns, usecases, certificates, specs, policy_db, delivery)
+    return MchService(
+        db, authorizer, owns, usecases, certificates, specs, policy_db, delivery, timeline
+    )

@@ -1,4 +1,4 @@
-"""RecordTimelineEntries: the other services of this cell (archives, referral) hand emr the
+"""RecordTimelineEntries: the other services of this cell (archives, referral, mch) hand emr the
 events of a resident's life from their outboxes (rhip.kit.outbox), for the timeline index.
 
 Only this cell's own account may write here (the cell role, and a token this cell's identity
@@ -20,6 +20,9 @@ from rhip.emr.timeline.store import TimelineEntry
 from rhip.kit.authn import current_principal
 from rhip.kit.errors import PermissionDenied, Violations
 from rhip.kit.requests import check_no_controls, parse_resource_name
+from rhip.kit.timestamps import parse_iso_date
+
+MAX_TENANT_NAME = 200  # the index's column
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class SourceEntry:
     tenant: str  # tenants/{id}
     scope_paths: tuple[str, ...]
     read_method: str
+    tenant_name: str = ""  # the institution's name; empty when the source did not say
+    clinical_date: str = ""  # YYYY-MM-DD; empty when the source has none
 
 
 def check_entry(e: SourceEntry, at: str, checks: Violations) -> TimelineEntry | None:
@@ -48,7 +53,8 @@ def check_entry(e: SourceEntry, at: str, checks: Violations) -> TimelineEntry | 
         checks.add(f"{at}.occur_time", "is required", "OCCUR_TIME_REQUIRED")
     for name, text in (
         ("event_id", e.event_id), ("kind", e.kind), ("target", e.target), ("source", e.source),
-        ("read_method", e.read_method), *(("scope_paths", p) for p in e.scope_paths),
+        ("read_method", e.read_method), ("tenant_display_name", e.tenant_name),
+        *(("scope_paths", p) for p in e.scope_paths),
     ):  # fmt: skip
         checks.check(check_no_controls, text, f"{at}.{name}")
     if not 0 < len(e.event_id) <= 36:
@@ -62,6 +68,15 @@ def check_entry(e: SourceEntry, at: str, checks: Violations) -> TimelineEntry | 
         checks.add(f"{at}.kind", "must be 1–40 characters", "KIND_FORMAT")
     if not 0 < len(e.target) <= 120:
         checks.add(f"{at}.target", "must be 1–120 characters", "TARGET_FORMAT")
+    if len(e.tenant_name) > MAX_TENANT_NAME:
+        checks.add(
+            f"{at}.tenant_display_name", f"at most {MAX_TENANT_NAME} characters", "TEXT_TOO_LONG"
+        )
+    day = (
+        checks.check(parse_iso_date, e.clinical_date, f"{at}.clinical_date")
+        if e.clinical_date
+        else None
+    )
     paths = e.scope_paths
     if not 0 < len(paths) <= MAX_SCOPES or not all(_path(p) for p in paths):
         checks.add(
@@ -71,7 +86,7 @@ def check_entry(e: SourceEntry, at: str, checks: Violations) -> TimelineEntry | 
         return None
     return TimelineEntry(
         e.event_id, resident_id, e.occur_time, e.source, e.kind, e.target, tenant_id,
-        paths[0], e.read_method, paths,
+        paths[0], e.read_method, paths, e.tenant_name, day,
     )  # fmt: skip
 
 

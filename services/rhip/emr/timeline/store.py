@@ -1,7 +1,7 @@
 """The timeline index: one row per event of a resident's life, ordered by time (SQL).
 
 emr's own documents are read by emr's rules (the caller's scopes, the kinds its basis opens).
-The other services' entries (archives, referral: RecordTimelineEntries) carry their source's
+The other services' entries (archives, referral, mch: RecordTimelineEntries) carry their source's
 read method and the scope paths that may read them there; a caller sees such an entry only
 where the shared policy gives it that read method at one of those paths — the same answer the
 source would give, decided in the same indexed read."""
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from rhip.emr.documents.domain import DocumentKind
@@ -26,7 +26,7 @@ class TimelineEntry:
     entry_id: str
     resident_id: str
     occur_time: datetime
-    source: str  # the service: emr, or archives/referral from their outboxes
+    source: str  # the service: emr, or archives/referral/mch from their outboxes
     kind: str
     target: str
     tenant_id: str
@@ -35,6 +35,10 @@ class TimelineEntry:
     # may read it there (scope_path among them). Empty for emr's documents.
     read_method: str = ""
     scope_paths: tuple[str, ...] = ()
+    # The institution's name as the source sent it, and the day the event happened (a visit's
+    # date, which may be before occur_time, when it was recorded); empty/None when not said.
+    tenant_name: str = ""
+    clinical_date: date | None = None
 
 
 def _key(when: datetime, entry_id: str) -> str:
@@ -53,6 +57,7 @@ class TimelineStore(StoreBase):
                 id=e.entry_id, resident_id=e.resident_id, occur_time=e.occur_time,
                 source=e.source, kind=e.kind, target=e.target, tenant_id=e.tenant_id,
                 scope_path=e.scope_path, sort_key=_key(e.occur_time, e.entry_id), read_method="",
+                tenant_name=e.tenant_name, clinical_date=e.clinical_date,
             )
         )  # fmt: skip
 
@@ -71,6 +76,8 @@ class TimelineStore(StoreBase):
                 scope_path=e.scope_path,
                 sort_key=_key(e.occur_time, e.entry_id),
                 read_method=e.read_method,
+                tenant_name=e.tenant_name,
+                clinical_date=e.clinical_date,
             )
             .on_conflict_do_nothing(index_elements=[timeline.c.id])
             .returning(timeline.c.id)
@@ -126,6 +133,8 @@ class TimelineStore(StoreBase):
                 r.tenant_id,
                 r.scope_path,
                 r.read_method or "",
+                tenant_name=r.tenant_name or "",
+                clinical_date=r.clinical_date,
             )
             for r in rows
         ]

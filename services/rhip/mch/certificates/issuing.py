@@ -178,6 +178,7 @@ class IssuingUseCases(SerialUseCases):
                 return self._linked(earlier)
         facts = self._birth_facts(given, tenant, scope)
         printed, child_key, newborn_id, child_id, parentage = facts
+        institution = self._institution(tenant.tenant_id, tenant)
         with self._unit() as tx:
             certificates = CertificateStore(tx, self.vault)
             if claim(tx, key) and (earlier := certificates.by_request(key)) is not None:
@@ -200,6 +201,8 @@ class IssuingUseCases(SerialUseCases):
             certificates.add(c, key)
             self._record_issue(tx, c, edition, scope)
             national.report_issue(tx, c, self.options)
+            if feed := self._feed(tx):
+                feed.certificate(c, institution)
             self._audit(tx, "bmc.certificate.issue", f"birthCertificates/{c.number}", scope,
                         resident=child_id, type=c.type.value)  # fmt: skip
         return self._linked(c)

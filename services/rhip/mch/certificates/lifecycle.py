@@ -93,6 +93,7 @@ class LifecycleUseCases(IssuingUseCases):
         key = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
         tenant, scope = self._issuer(principal, method)
+        institution = self._institution(tenant.tenant_id, tenant)
         now = self.clock()
         today = now.date()
         with self._unit() as tx:
@@ -128,6 +129,8 @@ class LifecycleUseCases(IssuingUseCases):
             certificates.add(new, key)
             self._record_issue(tx, new, edition, scope)
             national.report_issue(tx, new, self.options)
+            if feed := self._feed(tx):
+                feed.certificate(new, institution)
             self._audit(
                 tx, f"bmc.certificate.{kind.value.lower()}", f"birthCertificates/{number}",
                 scope, resident=new.child_resident_id, supersedes=old.number,
@@ -188,7 +191,8 @@ class LifecycleUseCases(IssuingUseCases):
         reason = domain.check_text(reason, "reason", checks, required=True, limit=500)
         key = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
-        self._issuer(principal, "VoidBirthCertificate")
+        tenant, _ = self._issuer(principal, "VoidBirthCertificate")
+        institution = self._institution(tenant.tenant_id, tenant)
         with self._unit() as tx:
             old = self._load(tx, name, "VoidBirthCertificate")
             if claim(tx, key) and old.state is CertificateState.VOID:
@@ -199,6 +203,9 @@ class LifecycleUseCases(IssuingUseCases):
                     metadata={"state": old.state.value},
                 )  # fmt: skip
             self._end(tx, old, CertificateState.VOID, "", reason)
+            if feed := self._feed(tx):
+                own = old.issuer_tenant_id == tenant.tenant_id
+                feed.certificate(old, institution if own else "", CertificateState.VOID)
             self._audit(tx, "bmc.certificate.void", f"birthCertificates/{old.number}",
                         old.scope_path, resident=old.child_resident_id)  # fmt: skip
             return replace(old, state=CertificateState.VOID, void_reason=reason)

@@ -19,9 +19,9 @@ class BirthCertificateUseCases(VerificationUseCases, NationalReportUseCases, Rep
 
     def __init__(
         self, cell: str, db: Database, authorizer: Authorizer, identity: IdentityClient,
-        options: MchSettings | None, secret: bytes,
+        options: MchSettings | None, secret: bytes, *, timeline: bool = False,
     ) -> None:  # fmt: skip
-        super().__init__(cell, db, authorizer, identity, options)
+        super().__init__(cell, db, authorizer, identity, options, timeline=timeline)
         self.vault = PiiVault(secret)  # seals the printed fields; hashes names
         self.signer = CodeSigner(secret, SIGNING_LABEL)  # the printed signed codes
         self.limiter = MissLimiter(

@@ -80,6 +80,7 @@ class ChildUseCases(MchBase):
             raise FailedPrecondition(
                 "child health management covers children under 7", reason="CHILD_TOO_OLD"
             )
+        institution = self._institution(tenant.tenant_id, tenant)
         now = self.clock()
         with self._unit() as tx:
             claim(tx, key)
@@ -98,6 +99,8 @@ class ChildUseCases(MchBase):
                     if existing
                     else {},
                 ) from None
+            if feed := self._feed(tx):
+                feed.enrolled(record, institution)
             self._audit(
                 tx, "child.enroll", f"childRecords/{record.record_id}", scope,
                 resident=resident.resident_id,
@@ -140,6 +143,7 @@ class ChildUseCases(MchBase):
         key = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
         assert day is not None
+        institution = self._institution(principal.tenant_id)
         with self._unit() as tx:
             r = self._load_child(tx, parent, "RecordChildVisit", field="parent", lock=True)
             store = ChildStore(tx)
@@ -183,6 +187,8 @@ class ChildUseCases(MchBase):
                 open_referral = visit.visit_id
             latest = max([day, *(v.visit_date for v in visits)])
             store.save(replace(r, open_referral=open_referral).next_from(latest, visited=True))
+            if feed := self._feed(tx):
+                feed.child_visit(r, visit, institution if principal.tenant_id else "")
             self._audit(
                 tx, "child.visit", f"childRecords/{r.record_id}/visits/{visit.visit_id}",
                 r.scope_path, resident=r.resident_id, slot=visit.slot, referral=referral,

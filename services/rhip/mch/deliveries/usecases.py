@@ -64,6 +64,7 @@ class DeliveryUseCases(RiskUseCases):
             if earlier is not None:
                 return self._register_newborns(earlier)
         woman = self._woman(mother, "delivery.mother")
+        institution = self._institution(tenant.tenant_id, tenant)
         with self._unit() as tx:
             claim(tx, key)
             pregnancies = PregnancyStore(tx)
@@ -98,6 +99,8 @@ class DeliveryUseCases(RiskUseCases):
             DeliveryStore(tx).add(delivery, key)
             if p is not None:
                 pregnancies.save(p.delivered(delivery.delivery_id, day, discharge, now))
+            if feed := self._feed(tx):
+                feed.delivered(delivery, institution)
             self._audit(
                 tx, "delivery.record", f"deliveries/{delivery.delivery_id}", scope,
                 resident=woman.resident_id, pregnancy=delivery.pregnancy_id,

@@ -76,6 +76,7 @@ class PregnancyUseCases(MchBase):
         checks.raise_if_any()
         assert lmp_day is not None
         tenant, scope = self._own_tenant(principal, "RegisterPregnancy")
+        institution = self._institution(tenant.tenant_id, tenant)
         if key:
             with self.db.read() as tx:
                 check_reuse(tx, key)
@@ -121,6 +122,8 @@ class PregnancyUseCases(MchBase):
                 ),
                 "",
             )  # fmt: skip
+            if feed := self._feed(tx):
+                feed.registered(p, institution)
             self._audit(
                 tx, "pregnancy.register", f"pregnancies/{p.pregnancy_id}", scope,
                 resident=woman.resident_id, early=p.early,
@@ -180,10 +183,14 @@ class PregnancyUseCases(MchBase):
             checks.add("note", "say what happened", "NOTE_REQUIRED")
         checks.raise_if_any()
         assert reason is not None and day is not None
+        acting = current_principal().tenant_id
+        institution = self._institution(acting)
         with self._unit() as tx:
             p = self._load_pregnancy(tx, name, "TerminatePregnancy", lock=True)
             ended = p.terminated(reason, day, note, self.clock())
             PregnancyStore(tx).save(ended)
+            if feed := self._feed(tx):
+                feed.terminated(p, day, acting or p.tenant_id, institution if acting else "")
             self._audit(
                 tx, "pregnancy.terminate", f"pregnancies/{p.pregnancy_id}", p.scope_path,
                 resident=p.resident_id, reason=reason.value,

@@ -47,6 +47,7 @@ class VisitUseCases(PregnancyUseCases):
         day, kept, guidance, key = self._visit_input(
             parent, visit_date, measures, guidance, request_id, Violations()
         )
+        institution = self._institution(principal.tenant_id)
         now = self.clock()
         with self._unit() as tx:
             p = self._load_pregnancy(tx, parent, "RecordAntenatalVisit", field="parent", lock=True)
@@ -71,6 +72,8 @@ class VisitUseCases(PregnancyUseCases):
             store.add_visit(visit, key)
             latest = max([ga_days, *(v.ga_days for v in earlier_visits)])
             store.save(p.after_visit(latest, now))
+            if feed := self._feed(tx):
+                feed.visit(p, visit, institution if principal.tenant_id else "")
             self._audit(
                 tx, "pregnancy.visit", f"pregnancies/{p.pregnancy_id}/antenatalVisits/"
                 f"{visit.visit_id}", p.scope_path, resident=p.resident_id, slot=visit.slot,
@@ -91,6 +94,7 @@ class VisitUseCases(PregnancyUseCases):
             parent, visit_date, measures, guidance, request_id, checks
         )
         assert kind is not None
+        institution = self._institution(principal.tenant_id)
         grace = self.options.check_42d_grace_days
         now = self.clock()
         with self._unit() as tx:
@@ -109,6 +113,8 @@ class VisitUseCases(PregnancyUseCases):
             )  # fmt: skip
             store.add_visit(visit, key)
             store.save(after)
+            if feed := self._feed(tx):
+                feed.visit(p, visit, institution if principal.tenant_id else "")
             self._audit(
                 tx, "pregnancy.postpartum_visit", f"pregnancies/{p.pregnancy_id}/antenatalVisits/"
                 f"{visit.visit_id}", p.scope_path, resident=p.resident_id, kind=kind.value,

@@ -67,6 +67,7 @@ class RiskUseCases(PregnancyUseCases):
         kept = domain.colours_of(criteria, checks, pack)
         checks.raise_if_any()
         woman = self._woman(mother, "mother")
+        institution = self._institution(tenant.tenant_id, tenant)
         now = self.clock()
         with self._unit() as tx:
             claim(tx, key)
@@ -89,6 +90,11 @@ class RiskUseCases(PregnancyUseCases):
             risk.add(assessment, key)
             grade = domain.current_grade(risk.series(p.pregnancy_id))
             pregnancies.save(replace(p, risk_rank=grade.rank, purple=grade.purple, update_time=now))
+            if feed := self._feed(tx):
+                feed.risk_changed(
+                    p, domain.grade_of(p.risk_rank, p.purple), grade, assessment.assessment_id,
+                    tenant.tenant_id, institution, day,
+                )  # fmt: skip
             colour = report_due(p.risk_rank, grade.rank)
             if colour is not None:  # one found, one reported (DOMAIN §3.2)
                 report = RiskReport(

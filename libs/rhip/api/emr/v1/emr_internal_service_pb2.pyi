@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class SourceTimelineEntry(_message.Message):
-    __slots__ = ("event_id", "source", "resident", "occur_time", "kind", "target", "tenant", "scope_paths", "read_method")
+    __slots__ = ("event_id", "source", "resident", "occur_time", "kind", "target", "tenant", "scope_paths", "read_method", "tenant_display_name", "clinical_date")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     RESIDENT_FIELD_NUMBER: _ClassVar[int]
@@ -21,6 +21,8 @@ class SourceTimelineEntry(_message.Message):
     TENANT_FIELD_NUMBER: _ClassVar[int]
     SCOPE_PATHS_FIELD_NUMBER: _ClassVar[int]
     READ_METHOD_FIELD_NUMBER: _ClassVar[int]
+    TENANT_DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    CLINICAL_DATE_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     source: str
     resident: str
@@ -30,7 +32,9 @@ class SourceTimelineEntry(_message.Message):
     tenant: str
     scope_paths: _containers.RepeatedScalarFieldContainer[str]
     read_method: str
-    def __init__(self, event_id: _Optional[str] = ..., source: _Optional[str] = ..., resident: _Optional[str] = ..., occur_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[str] = ..., target: _Optional[str] = ..., tenant: _Optional[str] = ..., scope_paths: _Optional[_Iterable[str]] = ..., read_method: _Optional[str] = ...) -> None: ...
+    tenant_display_name: str
+    clinical_date: str
+    def __init__(self, event_id: _Optional[str] = ..., source: _Optional[str] = ..., resident: _Optional[str] = ..., occur_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[str] = ..., target: _Optional[str] = ..., tenant: _Optional[str] = ..., scope_paths: _Optional[_Iterable[str]] = ..., read_method: _Optional[str] = ..., tenant_display_name: _Optional[str] = ..., clinical_date: _Optional[str] = ...) -> None: ...
 
 class RecordTimelineEntriesRequest(_message.Message):
     __slots__ = ("entries",)

@@ -185,18 +185,22 @@ class CheckRecognitionResponse(_message.Message):
     def __init__(self, verdicts: _Optional[_Iterable[_Union[RecognitionVerdict, _Mapping]]] = ...) -> None: ...
 
 class TimelineEntry(_message.Message):
-    __slots__ = ("occur_time", "source", "kind", "target", "tenant")
+    __slots__ = ("occur_time", "source", "kind", "target", "tenant", "tenant_display_name", "clinical_date")
     OCCUR_TIME_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
     TENANT_FIELD_NUMBER: _ClassVar[int]
+    TENANT_DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    CLINICAL_DATE_FIELD_NUMBER: _ClassVar[int]
     occur_time: _timestamp_pb2.Timestamp
     source: str
     kind: str
     target: str
     tenant: str
-    def __init__(self, occur_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[str] = ..., kind: _Optional[str] = ..., target: _Optional[str] = ..., tenant: _Optional[str] = ...) -> None: ...
+    tenant_display_name: str
+    clinical_date: str
+    def __init__(self, occur_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., source: _Optional[str] = ..., kind: _Optional[str] = ..., target: _Optional[str] = ..., tenant: _Optional[str] = ..., tenant_display_name: _Optional[str] = ..., clinical_date: _Optional[str] = ...) -> None: ...
 
 class ListTimelineRequest(_message.Message):
     __slots__ = ("parent", "page_size", "page_token")
