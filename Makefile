@@ -81,6 +81,7 @@ bench: $(STAMP)
 	$(PY) tests/perf/bench_locator.py
 	$(PY) tests/perf/bench_mch.py
 	$(PY) tests/perf/bench_bmc.py
+	$(PY) tests/perf/bench_emr.py
 	$(PY) tests/perf/bench_tls.py
 	$(PY) tests/perf/bench_http.py
 	# mixed load through the gateway; RHIP_SOAK_MINUTES=5 make bench for a shorter soak
