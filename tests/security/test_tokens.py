@@ -149,10 +149,10 @@ def test_no_forged_token_is_accepted_anywhere(world: World, rpcs: list[Rpc]) -> 
     )
 
 
+# Refused at the gateway before any cell is asked: the cells' database changes nothing (the
+# gRPC test above runs on PostgreSQL too).
+@pytest.mark.sqlite_only
 def test_no_forged_or_missing_token_is_accepted_over_http(world: World, rpcs: list[Rpc]) -> None:
-    if world.platform.backend != "sqlite":
-        # Refused at the gateway before any cell is asked: the cells' database changes nothing.
-        pytest.skip("over HTTP on SQLite only (the gRPC test above runs on PostgreSQL too)")
     through = HttpCaller(world.platform.http_port)
     tokens: dict[str, str | None] = {**forgeries(world), "no Authorization header": None}
     wrong: list[str] = []
