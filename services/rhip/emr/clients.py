@@ -7,7 +7,9 @@ caller's institution): the care relationships of rhip.emr.care."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import grpc
 from rhip.api.archives.v1 import archives_service_pb2, archives_service_pb2_grpc, health_record_pb2
@@ -23,10 +25,13 @@ from rhip.api.referral.v1 import (
 from rhip.emr.documents.domain import Identifier
 from rhip.kit.authn import current_token
 from rhip.kit.channels import ChannelPool
-from rhip.kit.errors import NotFound, PermissionDenied, from_rpc_error
+from rhip.kit.errors import NotFound, PermissionDenied, RhipError, from_rpc_error
 from rhip.kit.telemetry import outgoing_metadata
 
 TIMEOUT_SECONDS = 5.0
+# Lookups of one stream in flight at once: enough to overlap their round trips and let
+# identity group its audit commits, few enough not to crowd out other callers.
+LOOKUPS_IN_FLIGHT = 32
 
 
 def _metadata() -> list[tuple[str, str]]:
@@ -55,23 +60,48 @@ class IdentityClient:
 
     def lookup(self, identifier: Identifier) -> str | None:
         """The resident holding the document that the caller may see; None when none."""
-        document = resident_pb2.IdentityDocument(
-            type=identifier.doc_type,  # the enum's name
-            number=identifier.number,
-            issuing_country=identifier.issuing_country,
-        )
-        try:
-            reply = self._stub().LookupResident(
-                resident_service_pb2.LookupResidentRequest(document=document),
-                metadata=_metadata(),
-                timeout=TIMEOUT_SECONDS,
+        answer = self.lookup_many([identifier])[identifier]
+        if isinstance(answer, RhipError):
+            raise answer
+        return answer
+
+    def lookup_many(
+        self, identifiers: Iterable[Identifier]
+    ) -> dict[Identifier, str | RhipError | None]:
+        """Each distinct identifier's resident as ``lookup`` answers it (None: none the caller
+        may see), or the error its lookup failed with. Up to ``LOOKUPS_IN_FLIGHT`` calls at a
+        time (the futures API, from this thread: the caller's token travels with each), so a
+        stream's lookups overlap instead of queueing one behind another."""
+        stub = self._stub()
+        metadata = _metadata()
+        answers: dict[Identifier, str | RhipError | None] = {}
+        pending: deque[tuple[Identifier, Any]] = deque()
+
+        def settle(identifier: Identifier, future: Any) -> None:
+            try:
+                answers[identifier] = str(future.result().resident_id)
+            except grpc.RpcError as error:
+                raised = from_rpc_error(error)
+                answers[identifier] = None if isinstance(raised, NotFound) else raised
+
+        for identifier in dict.fromkeys(identifiers):
+            document = resident_pb2.IdentityDocument(
+                type=identifier.doc_type,  # the enum's name
+                number=identifier.number,
+                issuing_country=identifier.issuing_country,
             )
-        except grpc.RpcError as error:
-            raised = from_rpc_error(error)
-            if isinstance(raised, NotFound):
-                return None
-            raise raised from None
-        return str(reply.resident_id)
+            request = resident_service_pb2.LookupResidentRequest(document=document)
+            pending.append(
+                (
+                    identifier,
+                    stub.LookupResident.future(request, metadata=metadata, timeout=TIMEOUT_SECONDS),
+                )
+            )
+            if len(pending) >= LOOKUPS_IN_FLIGHT:
+                settle(*pending.popleft())
+        while pending:
+            settle(*pending.popleft())
+        return answers
 
     def resident_visible(self, resident_id: str) -> bool:
         """True when the caller may see the resident in the index (GetResident answers)."""
