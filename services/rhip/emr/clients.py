@@ -7,9 +7,7 @@ caller's institution): the care relationships of rhip.emr.care."""
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Any
 
 import grpc
 from rhip.api.archives.v1 import archives_service_pb2, archives_service_pb2_grpc, health_record_pb2
@@ -25,13 +23,12 @@ from rhip.api.referral.v1 import (
 from rhip.emr.documents.domain import Identifier
 from rhip.kit.authn import current_token
 from rhip.kit.channels import ChannelPool
-from rhip.kit.errors import NotFound, PermissionDenied, RhipError, from_rpc_error
+from rhip.kit.errors import NotFound, PermissionDenied, RhipError, from_rpc_error, invalid
 from rhip.kit.telemetry import outgoing_metadata
 
 TIMEOUT_SECONDS = 5.0
-# Lookups of one stream in flight at once: enough to overlap their round trips and let
-# identity group its audit commits, few enough not to crowd out other callers.
-LOOKUPS_IN_FLIGHT = 32
+# Identifiers per LookupResidents call (identity's maximum).
+LOOKUP_BATCH = 1000
 
 
 def _metadata() -> list[tuple[str, str]]:
@@ -69,38 +66,36 @@ class IdentityClient:
         self, identifiers: Iterable[Identifier]
     ) -> dict[Identifier, str | RhipError | None]:
         """Each distinct identifier's resident as ``lookup`` answers it (None: none the caller
-        may see), or the error its lookup failed with. Up to ``LOOKUPS_IN_FLIGHT`` calls at a
-        time (the futures API, from this thread: the caller's token travels with each), so a
-        stream's lookups overlap instead of queueing one behind another."""
-        stub = self._stub()
-        metadata = _metadata()
+        may see), or the identifier's own INVALID_ARGUMENT: identity's LookupResidents, up
+        to ``LOOKUP_BATCH`` identifiers a call, each call one audit commit there instead of
+        one per identifier. A failure of a call itself is raised."""
+        wanted = list(dict.fromkeys(identifiers))
         answers: dict[Identifier, str | RhipError | None] = {}
-        pending: deque[tuple[Identifier, Any]] = deque()
-
-        def settle(identifier: Identifier, future: Any) -> None:
+        for start in range(0, len(wanted), LOOKUP_BATCH):
+            batch = wanted[start : start + LOOKUP_BATCH]
+            request = resident_service_pb2.LookupResidentsRequest(
+                documents=[
+                    resident_pb2.IdentityDocument(
+                        type=i.doc_type,  # the enum's name
+                        number=i.number,
+                        issuing_country=i.issuing_country,
+                    )
+                    for i in batch
+                ]
+            )
             try:
-                answers[identifier] = str(future.result().resident_id)
-            except grpc.RpcError as error:
-                raised = from_rpc_error(error)
-                answers[identifier] = None if isinstance(raised, NotFound) else raised
-
-        for identifier in dict.fromkeys(identifiers):
-            document = resident_pb2.IdentityDocument(
-                type=identifier.doc_type,  # the enum's name
-                number=identifier.number,
-                issuing_country=identifier.issuing_country,
-            )
-            request = resident_service_pb2.LookupResidentRequest(document=document)
-            pending.append(
-                (
-                    identifier,
-                    stub.LookupResident.future(request, metadata=metadata, timeout=TIMEOUT_SECONDS),
+                reply = self._stub().LookupResidents(
+                    request, metadata=_metadata(), timeout=TIMEOUT_SECONDS * 6
                 )
-            )
-            if len(pending) >= LOOKUPS_IN_FLIGHT:
-                settle(*pending.popleft())
-        while pending:
-            settle(*pending.popleft())
+            except grpc.RpcError as error:
+                raise from_rpc_error(error) from None
+            for identifier, result in zip(batch, reply.results, strict=True):
+                if result.error_reason:
+                    answers[identifier] = invalid(
+                        "document.number", result.error_description, result.error_reason
+                    )
+                else:
+                    answers[identifier] = result.resident_id or None
         return answers
 
     def resident_visible(self, resident_id: str) -> bool:
