@@ -243,7 +243,7 @@ def main() -> None:
                 check=True,
             )
             old = subprocess.run(
-                [args.old_python, "-c", "import rhip.emr, pathlib; print(pathlib.Path(rhip.emr.__file__).parents[3])"],
+                [args.old_python, "-c", "import rhip.emr, pathlib; print(pathlib.Path(list(rhip.emr.__path__)[0]).parents[2])"],
                 capture_output=True, text=True, check=True,
             ).stdout.strip()  # fmt: skip
             tree = subprocess.run(

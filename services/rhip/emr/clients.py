@@ -55,18 +55,11 @@ class IdentityClient:
     def _stub(self) -> resident_service_pb2_grpc.ResidentServiceStub:
         return resident_service_pb2_grpc.ResidentServiceStub(self._pool.get(self._address()))
 
-    def lookup(self, identifier: Identifier) -> str | None:
-        """The resident holding the document that the caller may see; None when none."""
-        answer = self.lookup_many([identifier])[identifier]
-        if isinstance(answer, RhipError):
-            raise answer
-        return answer
-
     def lookup_many(
         self, identifiers: Iterable[Identifier]
     ) -> dict[Identifier, str | RhipError | None]:
-        """Each distinct identifier's resident as ``lookup`` answers it (None: none the caller
-        may see), or the identifier's own INVALID_ARGUMENT: identity's LookupResidents, up
+        """Each distinct identifier's resident as identity's LookupResident answers it (None:
+        none the caller may see), or the identifier's own INVALID_ARGUMENT: LookupResidents, up
         to ``LOOKUP_BATCH`` identifiers a call, each call one audit commit there instead of
         one per identifier. A failure of a call itself is raised."""
         wanted = list(dict.fromkeys(identifiers))
