@@ -40,7 +40,7 @@ sys.path.insert(0, str(HERE.parent))
 import psycopg  # noqa: E402
 from _common import commit, log, machine, scratch_database, table  # noqa: E402
 
-RESULTS = HERE / "RESULTS-emr.md"
+RESULTS = HERE / "RESULTS-emr-ingest.md"
 COUNTY = "320311"  # Quanshan: the hospital's county, so its HIS account sees the residents
 STREAM = 1000  # documents per SubmitDocuments stream
 # emr's tables an ingested document writes to (with the audit log in emr's database).
