@@ -84,6 +84,7 @@ bench: $(STAMP)
 	$(PY) tests/perf/bench_emr.py
 	$(PY) tests/perf/bench_tls.py
 	$(PY) tests/perf/bench_http.py
+	$(PY) tests/perf/bench_emr_ingest.py
 	# mixed load through the gateway; RHIP_SOAK_MINUTES=5 make bench for a shorter soak
 	RHIP_SOAK_MINUTES=$${RHIP_SOAK_MINUTES:-30} $(PY) tests/perf/bench_soak.py
 

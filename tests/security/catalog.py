@@ -90,6 +90,7 @@ RULES: dict[str, Rule] = {
     RES + "RegisterNewborn": _r("write", "tenant:tenant"),
     RES + "GetResident": _r("read", "name:resident"),
     RES + "LookupResident": _r("search"),
+    RES + "LookupResidents": _r("search"),
     RES + "SearchResidents": _r("search"),
     RES + "UpdateResident": _r("write", "resident.name:resident"),
     RES + "VerifyResidentIdentity": _r("write", "name:resident"),

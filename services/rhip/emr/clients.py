@@ -7,7 +7,7 @@ caller's institution): the care relationships of rhip.emr.care."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import grpc
 from rhip.api.archives.v1 import archives_service_pb2, archives_service_pb2_grpc, health_record_pb2
@@ -23,10 +23,12 @@ from rhip.api.referral.v1 import (
 from rhip.emr.documents.domain import Identifier
 from rhip.kit.authn import current_token
 from rhip.kit.channels import ChannelPool
-from rhip.kit.errors import NotFound, PermissionDenied, from_rpc_error
+from rhip.kit.errors import NotFound, PermissionDenied, RhipError, from_rpc_error, invalid
 from rhip.kit.telemetry import outgoing_metadata
 
 TIMEOUT_SECONDS = 5.0
+# Identifiers per LookupResidents call (identity's maximum).
+LOOKUP_BATCH = 1000
 
 
 def _metadata() -> list[tuple[str, str]]:
@@ -53,25 +55,41 @@ class IdentityClient:
     def _stub(self) -> resident_service_pb2_grpc.ResidentServiceStub:
         return resident_service_pb2_grpc.ResidentServiceStub(self._pool.get(self._address()))
 
-    def lookup(self, identifier: Identifier) -> str | None:
-        """The resident holding the document that the caller may see; None when none."""
-        document = resident_pb2.IdentityDocument(
-            type=identifier.doc_type,  # the enum's name
-            number=identifier.number,
-            issuing_country=identifier.issuing_country,
-        )
-        try:
-            reply = self._stub().LookupResident(
-                resident_service_pb2.LookupResidentRequest(document=document),
-                metadata=_metadata(),
-                timeout=TIMEOUT_SECONDS,
+    def lookup_many(
+        self, identifiers: Iterable[Identifier]
+    ) -> dict[Identifier, str | RhipError | None]:
+        """Each distinct identifier's resident as identity's LookupResident answers it (None:
+        none the caller may see), or the identifier's own INVALID_ARGUMENT: LookupResidents, up
+        to ``LOOKUP_BATCH`` identifiers a call, each call one audit commit there instead of
+        one per identifier. A failure of a call itself is raised."""
+        wanted = list(dict.fromkeys(identifiers))
+        answers: dict[Identifier, str | RhipError | None] = {}
+        for start in range(0, len(wanted), LOOKUP_BATCH):
+            batch = wanted[start : start + LOOKUP_BATCH]
+            request = resident_service_pb2.LookupResidentsRequest(
+                documents=[
+                    resident_pb2.IdentityDocument(
+                        type=i.doc_type,  # the enum's name
+                        number=i.number,
+                        issuing_country=i.issuing_country,
+                    )
+                    for i in batch
+                ]
             )
-        except grpc.RpcError as error:
-            raised = from_rpc_error(error)
-            if isinstance(raised, NotFound):
-                return None
-            raise raised from None
-        return str(reply.resident_id)
+            try:
+                reply = self._stub().LookupResidents(
+                    request, metadata=_metadata(), timeout=TIMEOUT_SECONDS * 6
+                )
+            except grpc.RpcError as error:
+                raise from_rpc_error(error) from None
+            for identifier, result in zip(batch, reply.results, strict=True):
+                if result.error_reason:
+                    answers[identifier] = invalid(
+                        "document.number", result.error_description, result.error_reason
+                    )
+                else:
+                    answers[identifier] = result.resident_id or None
+        return answers
 
     def resident_visible(self, resident_id: str) -> bool:
         """True when the caller may see the resident in the index (GetResident answers)."""

@@ -12,7 +12,7 @@ from rhip.api.emr.v1 import document_pb2 as dpb
 from rhip.api.emr.v1 import emr_service_pb2 as pb
 from rhip.api.identity.v1 import resident_pb2
 from rhip.emr.documents.domain import DocumentKind, ParkedDocument, StoredDocument
-from rhip.emr.documents.usecases import Outcome
+from rhip.emr.documents.ingest import Outcome
 from rhip.emr.reading.domain import BreakGlass, Consent, ReviewState
 from rhip.emr.recognition.usecases import Verdict
 from rhip.emr.timeline.store import TimelineEntry

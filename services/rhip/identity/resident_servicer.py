@@ -22,6 +22,7 @@ from rhip.identity.residents.merges import ResidentMerges
 from rhip.identity.residents.usecases import ResidentUseCases, parse_date
 from rhip.kit.apis import public_methods
 from rhip.kit.authn import current_principal
+from rhip.kit.errors import InvalidArgument
 from rhip.kit.healthcard import QrOutcome, QrType
 from rhip.kit.history import ResourceEvent, event_fields
 from rhip.kit.pagination import parse_page
@@ -206,6 +207,26 @@ class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
             _DOC_TYPES_BACK.get(doc.type), doc.number, doc.issuing_country, request.display_name
         )
         return self._out(resident)
+
+    def LookupResidents(self, request, context):
+        found = self.uc.lookup_many(
+            [(_DOC_TYPES_BACK.get(d.type), d.number, d.issuing_country) for d in request.documents]
+        )
+        results = []
+        for answer in found:
+            if isinstance(answer, InvalidArgument):
+                first = answer.violations[0] if answer.violations else None
+                results.append(
+                    pb.LookupResidentsResult(
+                        error_reason=answer.reason,
+                        error_description=first.description if first else answer.message,
+                    )
+                )
+            else:
+                results.append(
+                    pb.LookupResidentsResult(resident_id=answer.resident_id if answer else "")
+                )
+        return pb.LookupResidentsResponse(results=results)
 
     def SearchResidents(self, request, context):
         sex = _SEX_IN.get(request.sex) if request.sex else None

@@ -24,8 +24,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         IDENTITY + "*",
         QUALIFICATIONS + "*",
         *_residents(
-            "RegisterResident RegisterNewborn GetResident LookupResident SearchResidents "
-            "UpdateResident VerifyResidentIdentity LinkBirthCertificate MarkResidentDeceased MergeResidents "
+            "RegisterResident RegisterNewborn GetResident LookupResident LookupResidents "
+            "SearchResidents UpdateResident VerifyResidentIdentity LinkBirthCertificate MarkResidentDeceased MergeResidents "
             "UndoResidentMerge ListResidentEvents GetHealthCard RevokeHealthCard"
         ),
     ),
@@ -51,8 +51,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         IDENTITY + "GetTenant",
         QUALIFICATIONS + "ListQualifications",
         *_residents(
-            "RegisterResident GetResident LookupResident SearchResidents UpdateResident "
-            "IssueHealthCard "
+            "RegisterResident GetResident LookupResident LookupResidents SearchResidents "
+            "UpdateResident IssueHealthCard "
             "GetHealthCard RevokeHealthCard CreateHealthCardQrCode VerifyHealthCardQrCode "
             "CheckHealthCardPresence ReadUnmasked"
         ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from rhip.emr.documents.domain import DocumentKind, ParkedDocument, StoredDocume
 from rhip.emr.store import StoreBase, at, document, lab_mapping, parked
 from rhip.kit.pagination import foreign_page_token
 from rhip.kit.scopes import within_scopes
-from sqlalchemy import and_, delete, false, func, insert, or_, select, update
+from sqlalchemy import and_, delete, false, func, insert, or_, select, tuple_, update
 
 
 def _document(row: Any) -> StoredDocument:
@@ -21,6 +22,15 @@ def _document(row: Any) -> StoredDocument:
         at(row.effective_time), bool(row.is_current), row.content_hash, json.loads(row.body),
         at(row.create_time),
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Known:
+    """A stored version as ingest needs it: is a resend the same, what supersedes what."""
+
+    version: int
+    doc_id: str
+    content_hash: str
 
 
 def sort_key(when: datetime, row_id: str) -> str:
@@ -55,23 +65,59 @@ class DocumentsStore(StoreBase):
         )
         return [_document(r) for r in rows]
 
+    def known_versions(
+        self, tenant_id: str, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[Known]]:
+        """The versions already stored of each (source system, document id) of ``keys``,
+        newest first: one query for a whole chunk of a stream."""
+        if not keys:
+            return {}
+        d = document.c
+        rows = self.s.execute(
+            select(d.source_system, d.source_document_id, d.version, d.doc_id, d.content_hash)
+            .where(
+                d.custodian_tenant_id == tenant_id,
+                tuple_(d.source_system, d.source_document_id).in_(sorted(keys)),
+            )
+            .order_by(d.version.desc())
+        )
+        found: dict[tuple[str, str], list[Known]] = {}
+        for r in rows:
+            found.setdefault((r.source_system, r.source_document_id), []).append(
+                Known(r.version, r.doc_id, r.content_hash)
+            )
+        return found
+
+    def retire_current(self, doc_id: str) -> None:
+        """The document's stored versions are no longer current (a newer one is coming)."""
+        self.s.execute(update(document).where(document.c.doc_id == doc_id).values(is_current=0))
+
+    def add_documents(self, stored: Sequence[tuple[StoredDocument, str]]) -> None:
+        """Insert versions (with their request key, or ""), in one statement per batch; an
+        older current version is retired first with ``retire_current``."""
+        if not stored:
+            return
+        self.s.execute(
+            insert(document),
+            [
+                dict(
+                    id=d.row_id, doc_id=d.doc_id, custodian_tenant_id=d.custodian_tenant_id,
+                    scope_path=d.scope_path, source_system=d.source_system,
+                    source_document_id=d.source_document_id, version=d.version,
+                    kind=d.kind.value, resident_id=d.resident_id,
+                    effective_time=d.effective_time, is_current=int(d.is_current),
+                    content_hash=d.content_hash,
+                    body=json.dumps(d.body, ensure_ascii=False, sort_keys=True),
+                    create_time=d.create_time, request_key=key or None,
+                )
+                for d, key in stored
+            ],
+        )  # fmt: skip
+
     def add_document(self, stored: StoredDocument, request_key: str = "") -> None:
         if stored.is_current:  # the one current version of the document
-            self.s.execute(
-                update(document).where(document.c.doc_id == stored.doc_id).values(is_current=0)
-            )
-        self.s.execute(
-            insert(document).values(
-                id=stored.row_id, doc_id=stored.doc_id,
-                custodian_tenant_id=stored.custodian_tenant_id, scope_path=stored.scope_path,
-                source_system=stored.source_system, source_document_id=stored.source_document_id,
-                version=stored.version, kind=stored.kind.value, resident_id=stored.resident_id,
-                effective_time=stored.effective_time, is_current=int(stored.is_current),
-                content_hash=stored.content_hash,
-                body=json.dumps(stored.body, ensure_ascii=False, sort_keys=True),
-                create_time=stored.create_time, request_key=request_key or None,
-            )
-        )  # fmt: skip
+            self.retire_current(stored.doc_id)
+        self.add_documents([(stored, request_key)])
 
     def document_by_request(self, key: str) -> StoredDocument | None:
         row = self.s.execute(select(document).where(document.c.request_key == key)).first()
@@ -130,6 +176,22 @@ class DocumentsStore(StoreBase):
                 p.source_document_id == source_id, p.version == version,
             )
         ).scalar()  # fmt: skip
+
+    def parked_keys(
+        self, tenant_id: str, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str, int], str]:
+        """(source system, document id, version) → parked id, for the versions of ``keys``
+        parked already: one query for a whole chunk of a stream."""
+        if not keys:
+            return {}
+        p = parked.c
+        rows = self.s.execute(
+            select(p.source_system, p.source_document_id, p.version, p.id).where(
+                p.custodian_tenant_id == tenant_id,
+                tuple_(p.source_system, p.source_document_id).in_(sorted(keys)),
+            )
+        )
+        return {(r.source_system, r.source_document_id, r.version): r.id for r in rows}
 
     def park(self, item: ParkedDocument, body: dict[str, Any], identifiers: bytes) -> None:
         self.s.execute(

@@ -52,13 +52,23 @@ def _insert(conn: Any, table: Any) -> Any:
 
 class TimelineStore(StoreBase):
     def add_entry(self, e: TimelineEntry) -> None:
+        self.add_entries([e])
+
+    def add_entries(self, entries: Sequence[TimelineEntry]) -> None:
+        """emr's own entries (its documents), in one statement."""
+        if not entries:
+            return
         self.s.execute(
-            insert(timeline).values(
-                id=e.entry_id, resident_id=e.resident_id, occur_time=e.occur_time,
-                source=e.source, kind=e.kind, target=e.target, tenant_id=e.tenant_id,
-                scope_path=e.scope_path, sort_key=_key(e.occur_time, e.entry_id), read_method="",
-                tenant_name=e.tenant_name, clinical_date=e.clinical_date,
-            )
+            insert(timeline),
+            [
+                dict(
+                    id=e.entry_id, resident_id=e.resident_id, occur_time=e.occur_time,
+                    source=e.source, kind=e.kind, target=e.target, tenant_id=e.tenant_id,
+                    scope_path=e.scope_path, sort_key=_key(e.occur_time, e.entry_id),
+                    read_method="", tenant_name=e.tenant_name, clinical_date=e.clinical_date,
+                )
+                for e in entries
+            ],
         )  # fmt: skip
 
     def add_source_entry(self, e: TimelineEntry) -> bool:

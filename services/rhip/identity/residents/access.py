@@ -10,7 +10,7 @@ document number, the name or the phone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -163,6 +163,12 @@ class ResidentAccess:
         """Audit a read: captured now, appended by the writer with other reads' events; the
         answer waits until it is written."""
         self.read_audit.submit(self._event(action, resident, target, outcome, detail))
+
+    def audit_each_read(self, reads: Sequence[tuple[str, Resident | None, str, str]]) -> None:
+        """Audit several reads of one call (action, resident, target, outcome), each as
+        ``audit_read`` would, appended together: the answer waits for one commit."""
+        if reads:
+            self.read_audit.submit_all([self._event(*read, {}) for read in reads])
 
     def audit_reads(self, action: str, residents: list[Resident], **detail: object) -> None:
         """Audit a read that returned several residents: one event per resident (so "who

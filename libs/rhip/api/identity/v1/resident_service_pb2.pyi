@@ -60,6 +60,28 @@ class LookupResidentRequest(_message.Message):
     display_name: str
     def __init__(self, document: _Optional[_Union[_resident_pb2.IdentityDocument, _Mapping]] = ..., display_name: _Optional[str] = ...) -> None: ...
 
+class LookupResidentsRequest(_message.Message):
+    __slots__ = ("documents",)
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    documents: _containers.RepeatedCompositeFieldContainer[_resident_pb2.IdentityDocument]
+    def __init__(self, documents: _Optional[_Iterable[_Union[_resident_pb2.IdentityDocument, _Mapping]]] = ...) -> None: ...
+
+class LookupResidentsResult(_message.Message):
+    __slots__ = ("resident_id", "error_reason", "error_description")
+    RESIDENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_REASON_FIELD_NUMBER: _ClassVar[int]
+    ERROR_DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    resident_id: str
+    error_reason: str
+    error_description: str
+    def __init__(self, resident_id: _Optional[str] = ..., error_reason: _Optional[str] = ..., error_description: _Optional[str] = ...) -> None: ...
+
+class LookupResidentsResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[LookupResidentsResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[LookupResidentsResult, _Mapping]]] = ...) -> None: ...
+
 class SearchResidentsRequest(_message.Message):
     __slots__ = ("display_name", "birth_date", "sex", "page_size")
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]

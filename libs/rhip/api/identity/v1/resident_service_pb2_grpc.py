@@ -57,6 +57,11 @@ class ResidentServiceStub:
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.LookupResidentRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__pb2.Resident.FromString,
                 _registered_method=True)
+        self.LookupResidents = channel.unary_unary(
+                '/rhip.api.identity.v1.ResidentService/LookupResidents',
+                request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.LookupResidentsRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.LookupResidentsResponse.FromString,
+                _registered_method=True)
         self.SearchResidents = channel.unary_unary(
                 '/rhip.api.identity.v1.ResidentService/SearchResidents',
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.SearchResidentsRequest.SerializeToString,
@@ -167,6 +172,14 @@ class ResidentServiceServicer:
 
     def LookupResident(self, request, context):
         """Finds the resident holding a document (exact, by keyed hash).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LookupResidents(self, request, context):
+        """Finds the residents holding each of up to 1,000 documents at once (a hospital system's
+        bulk send): per document, as LookupResident answers it, in one call and one audit commit.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -309,6 +322,11 @@ def add_ResidentServiceServicer_to_server(servicer, server):
                     servicer.LookupResident,
                     request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.LookupResidentRequest.FromString,
                     response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__pb2.Resident.SerializeToString,
+            ),
+            'LookupResidents': grpc.unary_unary_rpc_method_handler(
+                    servicer.LookupResidents,
+                    request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.LookupResidentsRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.LookupResidentsResponse.SerializeToString,
             ),
             'SearchResidents': grpc.unary_unary_rpc_method_handler(
                     servicer.SearchResidents,
@@ -500,6 +518,33 @@ class ResidentService:
             '/rhip.api.identity.v1.ResidentService/LookupResident',
             rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.LookupResidentRequest.SerializeToString,
             rhip_dot_api_dot_identity_dot_v1_dot_resident__pb2.Resident.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LookupResidents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.identity.v1.ResidentService/LookupResidents',
+            rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.LookupResidentsRequest.SerializeToString,
+            rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.LookupResidentsResponse.FromString,
             options,
             channel_credentials,
             insecure,
