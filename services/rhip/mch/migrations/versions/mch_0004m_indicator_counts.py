@@ -41,6 +41,11 @@ def upgrade() -> None:
         *(sa.Column(m, sa.Integer(), nullable=False) for m in METRICS),
         sa.PrimaryKeyConstraint("scope_path", "tenant_id", "grain", "period"),
     )
+    # A read as of D takes three ranges (earlier years, earlier months of D's year, days of
+    # D's month up to D) out of the whole history, future rows included: by grain and period.
+    op.create_index(
+        "ix_mch_indicator_count_period", "mch_indicator_count", ["grain", "period", "scope_path"]
+    )
     op.create_table(
         "mch_indicator_rules",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
@@ -54,4 +59,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_newborn_resident_id", table_name="newborn")
     op.drop_table("mch_indicator_rules")
+    op.drop_index("ix_mch_indicator_count_period", table_name="mch_indicator_count")
     op.drop_table("mch_indicator_count")
