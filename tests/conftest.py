@@ -20,11 +20,16 @@ import psycopg
 import pytest
 from rhip.kit.config import Settings, load_settings
 from sqlalchemy.engine import make_url
+from support import schema_templates
 
 # A background worker of a module-scoped cell (feeds, outbox deliveries, links) may log after
 # pytest closed the capture stream of the test that started it; logging would print a
 # "Logging error" traceback for that line into the run's output. The line is lost either way.
 logging.raiseExceptions = False
+
+# Empty test databases are filled from a migrated copy (tests/support/schema_templates.py).
+if os.environ.get("RHIP_TEST_MIGRATE_EVERY_DATABASE") != "1":
+    schema_templates.install()
 
 POSTGRES_URL = os.environ.get("RHIP_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("RHIP_TEST_REQUIRE_POSTGRES") == "1"

@@ -126,10 +126,20 @@ export async function refresh() {
   return refreshing;
 }
 
-// The platform has no server-side sign-out RPC: tokens are short-lived, the refresh token is
-// dropped here and the access token expires on its own.
-export function signOut() {
+// Signing out ends the session on the platform (SignOut): its refresh token stops refreshing and
+// every service refuses its access tokens (TOKEN_REVOKED). The tab forgets them whatever the
+// answer: a sign-out that could not reach the platform still leaves nothing behind here.
+export async function signOut() {
+  const current = session.get();
   save(null);
+  if (!current || !current.refreshToken) return;
+  try {
+    await send("POST", "/identity/v1/tokens:signOut", { refreshToken: current.refreshToken }, {
+      "x-rhip-region": current.region,
+    });
+  } catch {
+    // Nothing more to do in the browser; the access token still expires on its own.
+  }
 }
 
 export async function call(method, path, body) {

@@ -16,6 +16,9 @@ import { Audit } from "./pages/audit.jsx";
 import { Mch } from "./pages/mch.jsx";
 import { Referrals } from "./pages/referrals.jsx";
 import { Password } from "./pages/password.jsx";
+import { Imports } from "./pages/imports.jsx";
+import { Stock } from "./pages/stock.jsx";
+import { SpotChecks } from "./pages/spotchecks.jsx";
 
 const MENUS = {
   PRINCIPAL_KIND_REGIONAL_ADMIN: [
@@ -25,6 +28,9 @@ const MENUS = {
     ["overdue", "nav.overdue"],
     ["mch", "nav.mch"],
     ["referrals", "nav.referrals"],
+    ["stock", "nav.stock"],
+    ["spotchecks", "nav.spotchecks"],
+    ["imports", "nav.imports"],
   ],
   PRINCIPAL_KIND_PRACTITIONER: [
     ["residents", "nav.residents"],
@@ -33,7 +39,7 @@ const MENUS = {
   PRINCIPAL_KIND_AUDITOR: [["audit", "nav.audit"]],
 };
 
-const PAGES = { institutions: Institutions, users: Users, indicators: Indicators, overdue: Overdue, residents: Residents, record: Record, audit: Audit, mch: Mch, referrals: Referrals, password: Password };
+const PAGES = { institutions: Institutions, users: Users, indicators: Indicators, overdue: Overdue, residents: Residents, record: Record, audit: Audit, mch: Mch, referrals: Referrals, password: Password, imports: Imports, stock: Stock, spotchecks: SpotChecks };
 
 function useHash() {
   const [hash, setHash] = useState(location.hash);

@@ -167,6 +167,15 @@ class Cell:
         self.tracer_provider.shutdown()
 
 
+def missing_addresses(
+    settings: Settings, names: Sequence[str], registry: Registry = REGISTRY
+) -> list[str]:
+    """The services that ``names`` require (identity always: it signs the tokens) which run
+    neither in this process nor at a configured ``RHIP_<SERVICE>_ADDRESS``."""
+    needed = {ISSUER, *(r for n in names for r in registry.modules[n].requires)}
+    return sorted(n for n in needed if n not in names and not settings.address_of(n))
+
+
 def build_cell(
     settings: Settings,
     services: Sequence[str] = AVAILABLE_SERVICES,
@@ -176,11 +185,8 @@ def build_cell(
     registry: Registry = REGISTRY,
 ) -> Cell:
     names = registry.resolve(",".join(services))
-    for needed in sorted({ISSUER, *(r for n in names for r in registry.modules[n].requires)}):
-        if needed not in names and not settings.address_of(needed):
-            raise ConfigError(
-                f"RHIP_{needed.upper()}_ADDRESS is required when {needed} runs elsewhere"
-            )
+    for needed in missing_addresses(settings, names, registry):
+        raise ConfigError(f"RHIP_{needed.upper()}_ADDRESS is required when {needed} runs elsewhere")
     # Every listener of the cell requires a client certificate (mutual TLS) when TLS is on;
     # its calls (identity, other cells' JWKS, the gateway) present its own.
     transport = Transport.from_settings(settings, CELL)

@@ -72,3 +72,53 @@ def test_sample_mark_and_fix(archives: Archives) -> None:
         grpc.StatusCode.FAILED_PRECONDITION,
         "RECORD_NOT_SAMPLED",
     )
+
+
+def test_list_spot_checks_of_a_subtree_newest_first(archives: Archives) -> None:
+    a = archives
+    a.active("man")
+    a.active("mother", who="ts-doctor")
+    made = []
+    for parent, who in (
+        (a.tenant("qs-chc"), "qs-admin"),  # Quanshan's centre
+        ("regions/320312", "xz-admin"),  # Tongshan county
+        ("regions/320300", "xz-admin"),  # the city
+    ):
+        request = apb.CreateSpotCheckRequest(
+            parent=parent, sample_size=3, request_id=str(uuid.uuid4())
+        )
+        made.append(a.api.CreateSpotCheck(request, metadata=a.md(who)).name)
+
+    def listed(
+        parent: str, who: str, page_size: int = 0, token: str = ""
+    ) -> apb.ListSpotChecksResponse:
+        return a.api.ListSpotChecks(
+            apb.ListSpotChecksRequest(parent=parent, page_size=page_size, page_token=token),
+            metadata=a.md(who),
+        )
+
+    # The city sees its own and those below it, newest first, page by page.
+    city = listed("regions/320300", "xz-admin")
+    assert [c.name for c in city.spot_checks] == made[::-1]
+    first = listed("regions/320300", "xz-admin", page_size=2)
+    rest = listed("regions/320300", "xz-admin", page_size=2, token=first.next_page_token)
+    assert [c.name for c in [*first.spot_checks, *rest.spot_checks]] == made[::-1]
+    assert not rest.next_page_token
+    # A county sees its own subtree only (its centre's check), not the city's or Tongshan's.
+    county = listed("regions/320311", "qs-admin")
+    assert [c.name for c in county.spot_checks] == [made[0]]
+    assert county.spot_checks[0].parent == a.tenant("qs-chc")
+    # The institution's own doctor sees the checks of the institution.
+    assert [c.name for c in listed(a.tenant("qs-chc"), "qs-doctor").spot_checks] == [made[0]]
+    # Outside the caller's subtree: refused, not an empty list.
+    for parent, who in (
+        ("regions/320300", "qs-admin"),
+        ("regions/320312", "nj-admin"),
+        (a.tenant("qs-chc"), "ts-doctor"),
+    ):
+        expect_error(lambda p=parent, w=who: listed(p, w), grpc.StatusCode.PERMISSION_DENIED)
+    expect_error(
+        lambda: listed("spotChecks/x", "xz-admin"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        field="parent",
+    )

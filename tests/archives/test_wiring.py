@@ -113,3 +113,26 @@ def test_an_all_in_one_cell_answers_more_archives_calls_than_it_has_workers(
     with ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(lambda _: create(), range(8)))
     assert sorted(c.name for c in codes) == ["ALREADY_EXISTS"] * 7 + ["OK"]
+
+
+def test_archives_in_its_own_process_feeds_emr_at_its_configured_address(
+    archives: Archives, tmp_path: Path, database_url: str, archives_url: str
+) -> None:
+    """The chart runs every service in pods of its own: archives feeds emr's timeline when the
+    cell has emr elsewhere (RHIP_EMR_ADDRESS), not only when emr runs in the same process."""
+    identity_address = f"127.0.0.1:{archives.running.cell.port}"
+    common = {
+        "RHIP_ARCHIVES_DATABASE_URL": archives_url,
+        "RHIP_IDENTITY_ADDRESS": identity_address,
+        "RHIP_CELL_CLIENT_ID": "cell-320000",
+        "RHIP_CELL_CLIENT_SECRET": "s" * 43,
+    }
+    for emr_address, feeds in (("127.0.0.1:1", True), ("", False)):
+        env = {**common, "RHIP_EMR_ADDRESS": emr_address} if emr_address else common
+        cell = build_cell(
+            make_settings(tmp_path / f"split-{feeds}", database_url, **env), ("archives",)
+        )
+        try:
+            assert ("archives-timeline" in cell.built["archives"].outboxes) is feeds
+        finally:
+            cell.stop(0)

@@ -263,7 +263,7 @@ def test_a_refused_access_token_is_refreshed(page: Page) -> None:
 
 
 def test_english_and_sign_out(page: Page) -> None:
-    _as_admin(page)
+    token = _as_admin(page)
     page.go("users")
     page.find("users")
     page.click("lang")
@@ -275,3 +275,14 @@ def test_english_and_sign_out(page: Page) -> None:
     assert page.find("login-submit").text == "Sign in"
     assert page.driver.execute_script("return sessionStorage.getItem('rhip.session')") is None
     page.shot("10-signed-out")
+    # The platform ended the session (SignOut): the old access token is refused from now on,
+    # not merely forgotten by the tab.
+    path = f"/identity/v1/regions/{XUZHOU}/tenants"
+
+    def refused() -> Any:
+        status, body = page.platform.request("GET", path, token=token)
+        return body if status == 401 else None
+
+    body = page.until(refused, "the signed-out token is still accepted")
+    reasons = [d.get("reason") for d in body["error"]["details"]]
+    assert "TOKEN_REVOKED" in reasons, body

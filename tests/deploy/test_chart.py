@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 import yaml
+from rhip.cell import missing_addresses
 from rhip.cli import build_parser
 from rhip.kit.apis import api_names
 from rhip.kit.config import load_settings
 from rhip.kit.routing import RoutingTable
+from rhip.modules import REGISTRY
 
 from deploy.chart import (
     CELL_FILES,
@@ -243,11 +245,33 @@ def test_a_cells_services_reach_identity_at_its_service(rendered: Rendered) -> N
     assert load_settings({**config, "RHIP_SECRET_KEY": "A" * 43 + "="}).identity_address == (
         "rhip-identity:50051"
     )
-    # The release's NetworkPolicy lets its pods call identity's pods in the namespace.
+
+
+@pytest.mark.parametrize("values_file", CELL_FILES)
+def test_every_service_pod_starts_and_reaches_the_services_it_calls(
+    rendered: Rendered, values_file: str
+) -> None:
+    """Each Deployment runs one service in pods of its own. It starts only with the address of
+    every service it requires (referral and emr call archives, emr calls referral); archives
+    and referral feed emr's timeline when the cell runs emr; the release's NetworkPolicy lets
+    the pods make those calls."""
+    objects = rendered[values_file]
+    config = named(objects, "ConfigMap", "rhip-config")["data"]
+    settings = load_settings({**config, "RHIP_SECRET_KEY": "A" * 43 + "="})
     policy = named(objects, "NetworkPolicy", "rhip")
-    selectors = [p["podSelector"] for r in policy["spec"]["egress"] for p in r.get("to", [])
-                 if set(p) == {"podSelector"}]  # fmt: skip
-    assert {"matchLabels": identity["spec"]["selector"]} in selectors
+    selectors = [p["podSelector"]["matchLabels"] for r in policy["spec"]["egress"]
+                 for p in r.get("to", []) if set(p) == {"podSelector"}]  # fmt: skip
+    components = {d["metadata"]["labels"]["app.kubernetes.io/component"]
+                  for d in by_kind(objects, "Deployment")}  # fmt: skip
+    for component in components:
+        assert missing_addresses(settings, (component,)) == [], component
+        module = REGISTRY.modules[component]
+        for callee in set(module.requires) | (set(module.calls_later) & components):
+            service = named(objects, "Service", f"rhip-{callee}")
+            port = service["spec"]["ports"][0]["port"]
+            assert settings.address_of(callee) == f"rhip-{callee}:{port}", (component, callee)
+            pods = service["spec"]["selector"]
+            assert any(s.items() <= pods.items() for s in selectors), (component, callee)
 
 
 def test_migrations_run_as_a_pre_upgrade_hook_job(rendered: Rendered) -> None:

@@ -14,6 +14,7 @@ from rhip.api.mch.v1 import birth_certificate_pb2 as bpb
 from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
 from rhip.api.mch.v1 import birth_certificate_service_pb2_grpc, mch_service_pb2_grpc
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
+from rhip.api.mch.v1 import pregnancy_pb2 as ppb
 from rhip.cell import build_cell
 
 
@@ -35,7 +36,7 @@ def test_the_demo_grants_qualifications_and_registers_a_pregnancy_once(
         cell.start("127.0.0.1:0", serving=False)
         lines = cell.seed_demo()
         assert (
-            "mch demo data: 6 qualifications, 1 pregnancy, 50 blank certificates, "
+            "mch demo data: 6 qualifications, 4 pregnancies (3 graded), 4 children, 50 blank certificates, "
             "4 birth certificates (1 reissued, 1 voided)"
         ) in lines
         assert cell.seed_demo() == lines  # a second run adds nothing
@@ -45,7 +46,31 @@ def test_the_demo_grants_qualifications_and_registers_a_pregnancy_once(
             listed = mch_service_pb2_grpc.MchServiceStub(channel).ListPregnancies(
                 mpb.ListPregnanciesRequest(parent=f"tenants/{tenant}"), metadata=md
             )
-            assert len(listed.pregnancies) == 1 and listed.pregnancies[0].early_registration
+            assert len(listed.pregnancies) == 4
+            risks = sorted((p.risk.color, p.risk.purple) for p in listed.pregnancies)
+            assert risks == [
+                (ppb.RISK_COLOR_UNSPECIFIED, False), (ppb.RISK_COLOR_YELLOW, False),
+                (ppb.RISK_COLOR_ORANGE, False), (ppb.RISK_COLOR_RED, True),
+            ]  # fmt: skip
+            early = [p.early_registration for p in listed.pregnancies]
+            assert sorted(early) == [False, False, False, True]  # only the 10-week one
+            api = mch_service_pb2_grpc.MchServiceStub(channel)
+            at_risk = api.ListPregnancies(
+                mpb.ListPregnanciesRequest(
+                    parent=f"tenants/{tenant}", min_risk=ppb.RISK_COLOR_ORANGE
+                ),
+                metadata=md,
+            )
+            assert len(at_risk.pregnancies) == 2
+            children = api.ListChildRecords(
+                mpb.ListChildRecordsRequest(parent=f"tenants/{tenant}"), metadata=md
+            )
+            assert len(children.records) == 4
+            overdue = api.ListChildRecords(
+                mpb.ListChildRecordsRequest(parent=f"tenants/{tenant}", overdue_only=True),
+                metadata=md,
+            )
+            assert len(overdue.records) == 1  # the 4-month-old, seen at 1 month only
             md, tenant = _login(channel, "xz-doctor-5")  # the maternal–child hospital
             quals = qualification_service_pb2_grpc.QualificationServiceStub(channel)
             kinds = [

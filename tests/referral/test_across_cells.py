@@ -247,13 +247,16 @@ def test_a_submission_the_receiving_cell_refuses_is_not_sent(two_cells: TwoCells
     )
 
 
-def test_only_the_open_and_the_relay_are_cross_cell_methods_of_referral() -> None:
+def test_only_the_opens_and_the_relays_are_cross_cell_methods_of_referral() -> None:
     from rhip.kit.apis import cross_cell_methods
 
     ours = {m for m in cross_cell_methods() if m.startswith("/rhip.api.referral.")}
     assert ours == {
         "/rhip.api.referral.v1.ReferralPeerService/OpenReferral",
         "/rhip.api.referral.v1.ReferralPeerService/RelayReferralTransition",
+        "/rhip.api.referral.v1.TeleconsultationPeerService/OpenCooperationAgreement",
+        "/rhip.api.referral.v1.TeleconsultationPeerService/OpenTeleconsultation",
+        "/rhip.api.referral.v1.TeleconsultationPeerService/RelayTeleconsultationTransition",
     }
 
 

@@ -16,9 +16,10 @@ Targets (the kinds ``world.World`` builds, each at the levels it has): ``tenant`
 (``tenants/{id}``), ``tenant_id``, ``region`` (``regions/{code}``), ``region_code``, ``user``,
 ``grant``, ``resident``, ``card``, ``record``, ``contract``, ``team``, ``spot_check``,
 ``finding``, ``transfer``, ``transfer_id``, ``merge``, ``referral``, ``referral_id``,
-``teleconsultation``, ``cell`` (no field: the cell itself); emr's ``document``, ``parked``,
+``teleconsultation``, ``teleconsultation_id``, ``cell`` (no field: the cell itself); emr's ``document``, ``parked``,
 ``consent``, ``break_glass`` (world_emr.py); mch's ``stock_transfer``, ``blank_serial``,
-``newborn``, ``birth_certificate``, ``province`` (world_bmc.py).
+``newborn``, ``birth_certificate``, ``province`` (world_bmc.py), ``child_transfer``,
+``child_vision_record`` (world_mch.py).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ ARC_INTERNAL = "rhip.api.archives.v1.ArchivesInternalService."
 REF = "rhip.api.referral.v1.ReferralService."
 REF_PEER = "rhip.api.referral.v1.ReferralPeerService."
 TEL = "rhip.api.referral.v1.TeleconsultationService."
+TEL_PEER = "rhip.api.referral.v1.TeleconsultationPeerService."
 QUA = "rhip.api.identity.v1.QualificationService."
 MCH = "rhip.api.mch.v1.MchService."
 BMC = "rhip.api.mch.v1.BirthCertificateService."
@@ -78,6 +80,7 @@ RULES: dict[str, Rule] = {
     ID + "CreateServiceAccount": _r("write", "service_account.tenant_id:tenant_id"),
     ID + "Login": _r("public"),
     ID + "RefreshAccessToken": _r("public"),
+    ID + "SignOut": _r("public"),
     ID + "GetJwks": _r("public"),
     ID + "RotateSigningKey": _r("write", ":cell"),
     ID + "VerifyAuditChain": _r("read", ":cell"),
@@ -133,6 +136,7 @@ RULES: dict[str, Rule] = {
     ARC + "GetRecordCompleteness": _r("read", "name:record"),
     ARC + "CreateSpotCheck": _r("write", "parent:tenant"),
     ARC + "GetSpotCheck": _r("read", "name:spot_check"),
+    ARC + "ListSpotChecks": _r("list", "parent:region", "parent:tenant"),
     ARC + "RecordSpotCheckFinding": _r("write", "parent:spot_check"),
     ARC + "ResolveSpotCheckFinding": _r("write", "name:finding"),
     ARC + "SetRegionPopulation": _r("write", "population.region_code:region_code"),
@@ -190,6 +194,11 @@ RULES: dict[str, Rule] = {
     TEL + "CancelTeleconsultation": _r("write", "name:teleconsultation"),
     TEL + "DeleteTeleconsultationRecording": _r("write", "name:teleconsultation"),
     TEL + "GetReportSigningKey": _r("public"),
+    TEL_PEER + "OpenCooperationAgreement": _r("cell"),
+    TEL_PEER + "OpenTeleconsultation": _r("cell", "teleconsultation.name:teleconsultation"),
+    TEL_PEER + "RelayTeleconsultationTransition": _r(
+        "cell", "teleconsultation_id:teleconsultation_id"
+    ),
     # identity: institution qualifications; mch (targets from world_mch.py)
     QUA + "GrantQualification": _r("write", "tenant:tenant"),
     QUA + "RevokeQualification": _r("write", "name:qualification"),
@@ -212,6 +221,12 @@ RULES: dict[str, Rule] = {
     MCH + "GetChildRecord": _r("read", "name:child_record"),
     MCH + "ListChildRecords": _r("list", "parent:tenant"),
     MCH + "RecordChildVisit": _r("write", "parent:child_record"),
+    MCH + "RequestChildTransfer": _r("write", "name:child_record"),
+    MCH + "AcceptChildTransfer": _r("write", "name:child_transfer"),
+    MCH + "DeclineChildTransfer": _r("write", "name:child_transfer"),
+    MCH + "GetChildTransfer": _r("read", "name:child_transfer"),
+    MCH + "ListChildTransfers": _r("list", "parent:tenant"),
+    MCH + "GetChildVisionRecord": _r("read", "name:child_vision_record"),
     MCH + "GetMchIndicators": _r("list", "parent:region", "parent:tenant"),
     MCH + "RankMchInstitutions": _r("list", "parent:region"),
     # mch: birth-certificate blank stock and certificates (targets from world_bmc.py)

@@ -398,7 +398,10 @@ def build_world(platform: Platform) -> World:
             for name in names
         )
     build_referral_world(world)
-    build_mch_world(world, call, t1, t1_scope, logins["xz-doctor-5"].principal.tenant_id)
+    build_mch_world(
+        world, call, t1, t1_scope, logins["xz-doctor-5"].principal.tenant_id,
+        tenant_scope("xz-doctor-5"),
+    )  # fmt: skip
     build_bmc_world(world, call, t1, t1_scope)
     _await_revocation(world, archives, record.name)
     build_emr_targets(world, t1_scope)

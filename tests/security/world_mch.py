@@ -3,7 +3,8 @@
 the gateway: T1's midwifery qualification (granted by the county administrator), an open
 pregnancy with a visit, graded orange by the county's maternal–child hospital (which files a
 high-risk report to the county), a delivered pregnancy whose delivery registered a newborn,
-and that newborn's child health record."""
+that newborn's child health record (and its vision record), and a second child of T1 whose
+transfer to the maternal–child hospital is pending (both institutions are its parties)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from rhip.api.identity.v1 import qualification_service_pb2 as qpb
-from rhip.api.identity.v1 import qualification_service_pb2_grpc
+from rhip.api.identity.v1 import qualification_service_pb2_grpc, resident_pb2
 from rhip.api.mch.v1 import child_pb2 as cpb
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import mch_service_pb2_grpc
 from rhip.api.mch.v1 import pregnancy_pb2 as pb
+from support.residents import pb as rpb
 from support.residents import register_request, stub, with_check
 
 # Female (even sequence digit) synthetic ID numbers of Quanshan, not real people.
@@ -30,11 +32,12 @@ def _days_ago(days: int) -> str:
 
 
 def build_mch_world(
-    world: Any, call: Callable[..., Any], t1: str, t1_scope: str, mch_hospital: str
-) -> None:
+    world: Any, call: Callable[..., Any], t1: str, t1_scope: str, mch_hospital: str,
+    hospital_scope: str,
+) -> None:  # fmt: skip
     """``call(method, request, who)`` as world.build_world makes its calls; ``t1`` the owner's
     tenant id; ``mch_hospital`` the tenant id of xz-doctor-5 (the county's maternal–child
-    hospital, tertiary), which grades the owner's woman."""
+    hospital, tertiary), which grades the owner's woman, and ``hospital_scope`` its scope."""
     channel = world.platform.channel
     quals = qualification_service_pb2_grpc.QualificationServiceStub(channel)
     mch = mch_service_pb2_grpc.MchServiceStub(channel)
@@ -131,3 +134,29 @@ def build_mch_world(
         ),
         "xz-doctor-1",
     )
+    world.add("child_vision_record", f"{child.name}/visionRecord", t1_scope, "320311", marker=False)
+    # A second child of T1, asked to move to the maternal–child hospital: the transfer and the
+    # child's record are seen by both institutions.
+    twin = call(
+        residents.RegisterNewborn,
+        rpb.RegisterNewbornRequest(
+            resident=resident_pb2.Resident(
+                display_name="隔离新生儿乙", sex=resident_pb2.SEX_FEMALE,
+                birth_date=_days_ago(40), mother=women[1].name,
+            ),
+        ),
+        "xz-doctor-1",
+    )  # fmt: skip
+    moving = call(mch.EnrollChild, mpb.EnrollChildRequest(child=twin.name), "xz-doctor-1")
+    parties = (t1_scope, hospital_scope)
+    world.add("transferred_child_record", moving.name, parties, "320311")
+    transfer = call(
+        mch.RequestChildTransfer,
+        mpb.RequestChildTransferRequest(
+            name=moving.name, target_tenant=f"tenants/{mch_hospital}",
+            guardian_consent_reference="SEC-GC-1", consent_date=_days_ago(1),
+            reason="the family moved",
+        ),
+        "xz-doctor-1",
+    )  # fmt: skip
+    world.add("child_transfer", transfer.name, parties, "320311")

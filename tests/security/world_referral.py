@@ -93,3 +93,6 @@ def build_referral_world(world: World) -> None:
         ),
     )  # fmt: skip
     world.add("teleconsultation", consult.name, parties, "320311")
+    world.add(
+        "teleconsultation_id", consult.name.rsplit("/", 1)[-1], parties, "320311", marker=False
+    )

@@ -105,9 +105,13 @@ RHIP_LOG_JSON: "1"
 {{- end }}
 {{- if eq .Values.role "cell" }}
 RHIP_CELL: {{ .Values.cell.region | quote }}
-{{- if .Values.services.identity.enabled }}
-{{- /* Each service runs in its own pods: archives (and the others) call identity at its Service. */}}
-RHIP_IDENTITY_ADDRESS: {{ printf "%s-identity:%d" (include "rhip.fullname" .) (int .Values.grpcPort) | quote }}
+{{- /* Each service runs in its own pods and calls the cell's others at their Services:
+identity for everyone; referral and emr call archives; emr referral; archives and referral feed
+emr's timeline. A pod without the address of a service it requires does not start. */}}
+{{- range $name, $service := .Values.services }}
+{{- if $service.enabled }}
+RHIP_{{ upper $name }}_ADDRESS: {{ printf "%s-%s:%d" (include "rhip.fullname" $) $name (int $.Values.grpcPort) | quote }}
+{{- end }}
 {{- end }}
 {{- if .Values.cell.peers }}
 RHIP_ROUTES: /etc/rhip/routes/routes.json

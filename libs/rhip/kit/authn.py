@@ -49,6 +49,7 @@ class Principal:
     token_id: str = ""
     expires_at: float = 0.0
     issuer: str = ""  # the issuing cell's identity (``rhip-identity/{cell}``)
+    session_id: str = ""  # ``sid``: the login session (SignOut ends it); empty for accounts
 
     @property
     def is_cell_account(self) -> bool:
@@ -71,6 +72,7 @@ class Principal:
                 token_id=str(claims.get("jti", "")),
                 expires_at=float(claims["exp"]),  # type: ignore[arg-type]
                 issuer=str(claims.get("iss", "")),
+                session_id=str(claims.get("sid", "")),
             )
         except (KeyError, ValueError, TypeError):
             raise Unauthenticated("token claims are incomplete", reason="TOKEN_INVALID") from None

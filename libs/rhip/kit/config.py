@@ -81,6 +81,9 @@ class Settings:
     upstream_timeout_seconds: float = 30.0
     # Where archives calls identity (residents, tenants); empty: this cell's own listen address.
     identity_address: str = ""
+    # RHIP_<SVC>_ADDRESS of the cell's other services, when they run in processes of their
+    # own (the chart runs each service in pods of its own); identity's is identity_address.
+    service_addresses: Mapping[str, str] = field(default_factory=dict)
     # The cell's own service account (cross-cell calls) and the gateway it calls through.
     cell_client_id: str = ""
     cell_client_secret: str = ""
@@ -102,9 +105,11 @@ class Settings:
         return f"rhip-identity/{self.cell}"
 
     def address_of(self, service: str) -> str:
-        """Where ``service`` answers when it runs in another process (``RHIP_<SVC>_ADDRESS``;
-        only identity's is configurable today), or "" when it runs in this one."""
-        return self.identity_address if service == "identity" else ""
+        """Where ``service`` answers when it runs in another process (``RHIP_<SVC>_ADDRESS``),
+        or "" when it runs in this one."""
+        if service == "identity":
+            return self.identity_address
+        return self.service_addresses.get(service, "")
 
     def database_url(self, service: str) -> str:
         """``RHIP_<SVC>_DATABASE_URL`` or an SQLite file per service and cell under data_dir."""
@@ -237,6 +242,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         rate_limit_burst=env_int(env, "RHIP_RATE_LIMIT_BURST", 100, 1),
         upstream_timeout_seconds=env_int(env, "RHIP_UPSTREAM_TIMEOUT_SECONDS", 30, 1),
         identity_address=env.get("RHIP_IDENTITY_ADDRESS", ""),
+        service_addresses={
+            svc: env[f"RHIP_{svc.upper()}_ADDRESS"]
+            for svc in database_names()
+            if svc != "identity" and env.get(f"RHIP_{svc.upper()}_ADDRESS")
+        },
         cell_client_id=env.get("RHIP_CELL_CLIENT_ID", ""),
         cell_client_secret=env.get("RHIP_CELL_CLIENT_SECRET", ""),
         gateway_address=env.get("RHIP_GATEWAY_ADDRESS", ""),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -197,15 +197,27 @@ def alembic_config(versions_dir: Path) -> Config:
     return cfg
 
 
+# A seam for the test suite only (tests/support/schema_templates.py): fill an empty database
+# from a copy of one migrated earlier, so that hundreds of test cells do not replay every
+# migration; Alembic then finds the copy at head and runs nothing. Called with the engine
+# before any transaction on SQLite (a copy cannot be written into an open transaction), and
+# with the migration's connection under its advisory lock on PostgreSQL. None in production.
+fill_empty_schema: Callable[[Engine, Connection | None, Path], None] | None = None
+
+
 def migrate(engine: Engine, versions_dir: Path) -> None:
     """Bring the kit's and one service's schema to the newest revision.
 
     On PostgreSQL an advisory lock keeps replicas that start together from racing.
     """
     cfg = alembic_config(versions_dir)
+    if fill_empty_schema is not None and not is_postgres(engine):
+        fill_empty_schema(engine, None, versions_dir)
     with engine.begin() as connection:
         if is_postgres(engine):
             lock_id = zlib.crc32(str(versions_dir).encode()) & 0x7FFFFFFF
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+            if fill_empty_schema is not None:
+                fill_empty_schema(engine, connection, versions_dir)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "heads")

@@ -67,7 +67,12 @@ from rhip.kit.authn import (
     acting_as,
     bearer_token,
 )
-from rhip.kit.authz import Authorizer, password_change_required, subject_blocked
+from rhip.kit.authz import (
+    Authorizer,
+    password_change_required,
+    session_revoked,
+    subject_blocked,
+)
 from rhip.kit.deadlines import (
     deadline_from_remaining,
     require_time,
@@ -301,6 +306,8 @@ class ServerInterceptor(grpc.ServerInterceptor):
             raise Unauthenticated("this method needs a bearer token", reason="TOKEN_MISSING")
         principal = self._verifier.verify(token)
         if self._authorizer is not None:
+            if self._authorizer.is_revoked(principal.session_id):
+                raise session_revoked()
             if self._authorizer.is_blocked(principal.subject):
                 raise subject_blocked()
             if not method.password_change and self._authorizer.must_change_password(

@@ -72,6 +72,11 @@ class CellContext:
     def runs(self, service: str) -> bool:
         return service in self.services
 
+    def reaches(self, service: str) -> bool:
+        """The cell has ``service``: in this process, or in pods of its own at
+        ``RHIP_<SERVICE>_ADDRESS`` (the chart runs every service apart)."""
+        return self.runs(service) or bool(self.settings.address_of(service))
+
 
 @dataclass(frozen=True)
 class ServiceModule:

@@ -49,6 +49,7 @@ class StandInReceiver:
         self.received: list[Received] = []  # first arrivals, in order
         self.posts: Counter[str] = Counter()  # every POST that reached the handler, by event id
         self.resends: Counter[str] = Counter()  # POSTs of an id already accepted, by id
+        self.arrived = 0  # POSTs begun, counted before any delay (see wait_for_arrivals)
         self.out_of_order: list[str] = []  # ids whose first arrival skipped or went back
         self._last: dict[tuple[str, str], int] = {}  # (stream, key) → last position accepted
         self._failing: tuple[int, int | None] | None = None  # (status, requests left or None)
@@ -137,8 +138,17 @@ class StandInReceiver:
             return self._changed.wait_for(lambda: len(self.received) >= count, timeout)
 
     # -- the handler's side ---------------------------------------------------------------------
+    def wait_for_arrivals(self, count: int, timeout: float = 10.0) -> bool:
+        """True once ``count`` POSTs have begun, held by ``slow`` or not: a test kills the
+        sender while the receiver still holds one."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.arrived >= count, timeout)
+
     def _answer(self, event_id: str, body: dict[str, Any]) -> int:
         """Record one POST; the status to answer."""
+        with self._changed:
+            self.arrived += 1
+            self._changed.notify_all()
         if self._delay:
             self._stopping.wait(self._delay)
         with self._changed:

@@ -52,6 +52,16 @@ authz_version = Table(
     Column("version", BigInteger, nullable=False),
 )
 
+# Sessions ended by SignOut (kit_0006k), until their last access token has expired: loaded
+# with the policy (rhip.kit.authz), so every service refuses their tokens.
+revoked_session = Table(
+    "revoked_session",
+    metadata,
+    Column("session_id", String(36), primary_key=True),
+    Column("revoke_time", DateTime(timezone=True), nullable=False),
+    Column("expire_time", DateTime(timezone=True), nullable=False),
+)
+
 request_key = Table(
     "request_key",
     metadata,

@@ -150,6 +150,13 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
     def GetSpotCheck(self, request, context):
         return spot_check_to_pb(*self.uc.get_spot_check(request.name))
 
+    def ListSpotChecks(self, request, context):
+        page = parse_page(request.page_size, request.page_token, request.parent)
+        checks, token = self.uc.list_spot_checks(request.parent, page)
+        return pb.ListSpotChecksResponse(
+            spot_checks=[spot_check_to_pb(*c) for c in checks], next_page_token=token
+        )
+
     def RecordSpotCheckFinding(self, request, context):
         f = request.finding
         return finding_to_pb(

@@ -7,8 +7,10 @@ are ``google.rpc.Status`` in the JSON shape of AIP-193 (``{"error": {code, messa
 details}}`` with the HTTP status of the gRPC code and every detail readable JSON).
 
 Also serves the OpenAPI 3 document of these bindings at ``/openapi.json``, an interactive
-reference reading it at ``/docs/`` (rhip.gateway.reference, no CDN) and the web console at
-``/console/`` (rhip.gateway.console; ``/`` leads there).
+reference reading it at ``/docs/`` (rhip.gateway.reference, no CDN), the web console at
+``/console/`` (rhip.gateway.console; ``/`` leads there) and the console's bulk imports at
+``/onboarding/v1/imports`` (rhip.gateway.imports: not an RPC, the ``rhip admin import`` code run
+here for the browser).
 
 The HTTP server is waitress (Pylons project, pure Python, no dependencies): one I/O thread
 and a fixed pool of worker threads running a blocking WSGI app, the same model as the gRPC
@@ -36,6 +38,7 @@ from opentelemetry.trace import SpanKind
 from rhip.gateway.console import CONSOLE_PREFIX, Console
 from rhip.gateway.cors import Cors
 from rhip.gateway.http_rules import Binding, Router, bindings
+from rhip.gateway.imports import IMPORTS_PREFIX, ImportJobs
 from rhip.gateway.proxy import ERROR_DOMAIN, REGION_HEADER, CellProxy
 from rhip.gateway.reference import DOCS_PREFIX, SECURITY_HEADERS, Reference
 from rhip.kit.authn import TokenVerifier, acting_as, bearer_token
@@ -47,6 +50,7 @@ from rhip.kit.errors import (
     PermissionDenied,
     RhipError,
     Unauthenticated,
+    invalid,
     status_message,
 )
 from rhip.kit.interceptors import AccessLog, bare_span, sampling_off
@@ -154,6 +158,7 @@ class HttpGateway:
         self._openapi_body: bytes | None = None
         self._reference = Reference()
         self._console = Console(console_dir)
+        self.imports = ImportJobs()
         self._workers = workers
         self._access_log = access_log or AccessLog()
         # Prometheus: HTTP calls counted by method and gRPC code, as gRPC calls are.
@@ -232,6 +237,8 @@ class HttpGateway:
             page_status, page_headers, page = self._console.get(path)
             start_response(_status_line(page_status), page_headers)
             return [page]
+        if path == IMPORTS_PREFIX or path.startswith(IMPORTS_PREFIX + "/"):
+            return self._imports_call(verb, path, environ, start_response)
         started = time.perf_counter()
         request_id = adopted_request_id(environ.get("HTTP_X_REQUEST_ID")) or os.urandom(16).hex()
         request_token = set_request_id(request_id)
@@ -314,6 +321,34 @@ class HttpGateway:
             reply = self._proxy.forward(info, cell, request.SerializeToString(), metadata, timeout)
         message = binding.response_class.FromString(reply)
         return json.dumps(json_format.MessageToDict(message), ensure_ascii=False).encode()
+
+    def _imports_call(
+        self, verb: str, path: str, environ: dict[str, Any], start_response: StartResponse
+    ) -> list[bytes]:
+        """Start an import run (POST) or read one (GET), as the verified caller."""
+        request_id = os.urandom(16).hex()
+        try:
+            authorization = environ.get("HTTP_AUTHORIZATION")
+            token = bearer_token({"authorization": authorization} if authorization else {})
+            if not token:
+                raise Unauthenticated("this needs a bearer token", reason="TOKEN_MISSING")
+            principal = self._verifier.verify(token)
+            if verb == "POST" and path == IMPORTS_PREFIX:
+                try:
+                    body = json.loads(_body(environ) or b"null")
+                except ValueError:
+                    raise invalid("body", "is not JSON", "IMPORT_BODY") from None
+                job = self.imports.start(principal, token, body)
+            elif verb == "GET" and path != IMPORTS_PREFIX:
+                job = self.imports.get(principal, path.removeprefix(IMPORTS_PREFIX + "/"))
+            else:
+                raise self._no_route(verb, path, True)
+            answer = json.dumps(job.to_json(), ensure_ascii=False).encode()
+            return self._reply(start_response, 200, answer, request_id)
+        except RhipError as error:
+            wrong_verb = error.reason == "HTTP_METHOD_NOT_ALLOWED"
+            status, body = error_body(error, ERROR_DOMAIN, 405 if wrong_verb else None)
+            return self._reply(start_response, status, body, request_id, error)
 
     def _preflight(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         """A browser's CORS preflight: 204 for a listed origin, a JSON 403 for another (with

@@ -51,6 +51,8 @@ class Gateway:
     http_port: int = 0
     # The platform-level resident locator this process serves itself (rhip.locator).
     locator: Locator | None = None
+    # How this process calls (its own gRPC listener, for the console's imports).
+    transport: Transport | None = None
 
     def __post_init__(self) -> None:
         self._routes_watcher = PeriodicWorker("routes-watcher", self._reload_routes, 1.0)
@@ -62,6 +64,14 @@ class Gateway:
         if self.metrics_listen:
             self.metrics.serve(self.metrics_listen)
         if self.http is not None and self.http_listen:
+            # The console's imports call this gateway's own listener, as the command would.
+            host = address.rpartition(":")[0]
+            wildcard = ("", "0.0.0.0", "[::]", "::")  # noqa: S104 (read, not bound)
+            host = "127.0.0.1" if host in wildcard else host
+            transport, own = self.transport or Transport.plaintext(), f"{host}:{self.port}"
+            self.http.imports.channel = lambda: transport.channel(
+                own, server_name=transport.own_name
+            )
             self.http_port = self.http.start(self.http_listen)
         self._routes_watcher.start()
         log.info(
@@ -172,4 +182,5 @@ def build_gateway(
         http=http,
         http_listen=settings.gateway_http_listen,
         locator=locator,
+        transport=transport,
     )

@@ -68,6 +68,9 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         RESIDENTS + "ListResidentChanges",
         # The referral service checks a referral's receiving institution (directory data).
         IDENTITY + "GetTenant",
+        # mch checks a child transfer's target institution and whether it is a school-health
+        # institution (a clinic may not read another institution's directory entry itself).
+        QUALIFICATIONS + "ListQualifications",
     ),
 }
 

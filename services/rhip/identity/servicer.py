@@ -319,6 +319,10 @@ class IdentityServicer(identity_service_pb2_grpc.IdentityServiceServicer):
     def RefreshAccessToken(self, request, context):
         return session_to_pb(self.uc.refresh(request.refresh_token))
 
+    def SignOut(self, request, context):
+        ended = self.uc.sign_out(request.refresh_token)
+        return pb.SignOutResponse(sign_out_time=to_timestamp(ended))
+
     def GetJwks(self, request, context):
         keys = self.uc.jwks()
         return pb.GetJwksResponse(

@@ -1,9 +1,12 @@
 """Outbound calls to identity (over gRPC, never its tables), each with the caller's own bearer
 token so identity applies the caller's own visibility: the woman from the master index, the
-caller's institution (type, level, region), its qualifications, and newborn registration."""
+caller's institution (type, level, region), its qualifications, and newborn registration; and,
+with the cell's own account, another institution of the cell and its qualifications (a child
+transfer's target, which a clinic may not read itself)."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +26,8 @@ from rhip.api.identity.v1 import (
 )
 from rhip.kit.authn import current_token
 from rhip.kit.channels import ChannelPool
-from rhip.kit.errors import from_rpc_error
+from rhip.kit.crosscell import ServiceCredentials
+from rhip.kit.errors import FailedPrecondition, from_rpc_error
 from rhip.kit.telemetry import outgoing_metadata
 
 TIMEOUT_SECONDS = 5.0
@@ -70,19 +74,41 @@ class IdentityClient:
     """``address`` is read on every call: in all-in-one mode the cell points it at its own
     port once it is bound."""
 
-    def __init__(self, address: Callable[[], str], pool: ChannelPool) -> None:
+    def __init__(
+        self,
+        address: Callable[[], str],
+        pool: ChannelPool,
+        cell_account: tuple[str, str, str] | None = None,
+    ) -> None:
+        """``cell_account``: (client id, secret, cell) of the cell's own account, if any."""
         self._address = address
         self._pool = pool
+        self._cell_account = cell_account
+        self._cell: ServiceCredentials | None = None
+        self._lock = threading.Lock()
 
     def _metadata(self) -> list[tuple[str, str]]:
         return [("authorization", f"Bearer {current_token()}"), *outgoing_metadata()]
 
-    def _call(self, stub_type: Any, method: str, request: Any) -> Any:
-        stub = stub_type(self._pool.get(self._address()))
-        try:
-            return getattr(stub, method)(
-                request, metadata=self._metadata(), timeout=TIMEOUT_SECONDS
+    def _as_cell(self) -> list[tuple[str, str]]:
+        if self._cell_account is None:
+            raise FailedPrecondition(
+                "this cell has no cell account (RHIP_CELL_CLIENT_ID, RHIP_CELL_CLIENT_SECRET): "
+                "child transfers are off",
+                reason="CHILD_TRANSFER_DISABLED",
             )
+        with self._lock:
+            if self._cell is None:
+                self._cell = ServiceCredentials(
+                    self._pool.get(self._address()), *self._cell_account
+                )
+        return [("authorization", f"Bearer {self._cell.token()}"), *outgoing_metadata()]
+
+    def _call(self, stub_type: Any, method: str, request: Any, *, as_cell: bool = False) -> Any:
+        stub = stub_type(self._pool.get(self._address()))
+        metadata = self._as_cell() if as_cell else self._metadata()
+        try:
+            return getattr(stub, method)(request, metadata=metadata, timeout=TIMEOUT_SECONDS)
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
 
@@ -100,11 +126,13 @@ class IdentityClient:
             reply.display_name,
         )
 
-    def tenant(self, tenant_id: str) -> TenantFacts:
+    def tenant(self, tenant_id: str, *, as_cell: bool = False) -> TenantFacts:
+        """``as_cell``: looked up with the cell's account (any institution of the cell)."""
         reply = self._call(
             identity_service_pb2_grpc.IdentityServiceStub,
             "GetTenant",
             identity_service_pb2.GetTenantRequest(name=f"tenants/{tenant_id}"),
+            as_cell=as_cell,
         )
         return TenantFacts(
             reply.tenant_id,
@@ -115,7 +143,7 @@ class IdentityClient:
             reply.display_name,
         )
 
-    def qualifications(self, tenant_id: str) -> set[str]:
+    def qualifications(self, tenant_id: str, *, as_cell: bool = False) -> set[str]:
         """The active qualification kinds of a tenant (MIDWIFERY, RISK_GRADING …)."""
         reply = self._call(
             qualification_service_pb2_grpc.QualificationServiceStub,
@@ -123,6 +151,7 @@ class IdentityClient:
             qualification_service_pb2.ListQualificationsRequest(
                 parent=f"tenants/{tenant_id}", page_size=100
             ),
+            as_cell=as_cell,
         )
         return {
             qualification_service_pb2.QualificationKind.Name(q.kind).removeprefix(

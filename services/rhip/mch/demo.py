@@ -1,8 +1,10 @@
 """mch demo data (``make run``): the county hospital and the maternal–child hospital of each
-demo cell are granted their qualifications by the province administrator, and the community
-health centre's doctor registers one pregnancy; birth-certificate stock, certificates, a
-reissue and a void at the maternal–child hospital (certificates/demo.py). Through the use cases, with the demo accounts'
-own tokens; fixed request ids make a second run add nothing. Development mode only."""
+demo cell are granted their qualifications by the province administrator; the community
+health centre's doctor registers one pregnancy, three more that the maternal–child hospital grades
+yellow, orange and red, and four children of 1 month to 6 years (demo_care.py);
+birth-certificate stock, certificates, a reissue and a void at the maternal–child hospital
+(certificates/demo.py). Through the use cases, with the demo accounts' own tokens; fixed
+request ids make a second run add nothing. Development mode only."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from rhip.kit.config import ConfigError, Settings
 from rhip.kit.errors import AlreadyExists
 from rhip.kit.modules import Built
 from rhip.mch.certificates.demo import certificate_hints, seed_certificates
+from rhip.mch.demo_care import seed_care
 
 K = QualificationKind
 # Demo tenant index → what it is qualified for (rhip.demo.CELLS: 3 county hospital, 4 MCH).
@@ -69,18 +72,25 @@ def seed_mch_demo(built: Mapping[str, Built], settings: Settings) -> str | None:
             f"residents/{woman.resident.resident_id}", f"MCH-{cell}-0001", "",
             (today - timedelta(weeks=10)).isoformat(), None, request_id(cell, "mch", "pregnancy"),
         )  # fmt: skip
+    pregnancies, children = seed_care(
+        cell, county, mch, identity.residents, doctor, tenants[4], today
+    )
     certificates = seed_certificates(
         cell, demo, lambda name: identity.usecases.login_password(name, DEMO_PASSWORD),
         built["mch"].parts.certificates, mch, identity.residents,
     )  # fmt: skip
-    return f"mch demo data: {granted} qualifications, 1 pregnancy, {certificates}"
+    return (
+        f"mch demo data: {granted} qualifications, {1 + pregnancies} pregnancies "
+        f"({pregnancies} graded), {children} children, {certificates}"
+    )
 
 
 def mch_demo_hints(gateway: str, codes: Sequence[str]) -> list[str]:
     """What the mch demo data lets a user try, for the operator; nothing personal."""
     return [
         "maternal and child health (mch): the county and MCH hospitals hold their qualifications;",
-        "  one registered pregnancy at the community health centre, for its doctor: "
+        "  four pregnancies (no risk, yellow, orange, red) and four children (1 month to 6 years,"
+        " one overdue) at the community health centre, for its doctor: "
         + ", ".join(doctors_in(codes, lambda demo: 0)),
         *certificate_hints(list(codes)),
     ]

@@ -26,6 +26,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "TerminatePregnancy",
             "EnrollChild",
             "RecordChildVisit",
+            # A child moves with the guardian's consent; only the target answers (checked in
+            # the use cases).
+            "RequestChildTransfer",
+            "AcceptChildTransfer",
+            "DeclineChildTransfer",
         )
     )
     # Qualified institutions confirm, void and report their own blanks and issue

@@ -88,7 +88,12 @@ def build_mch(
         authorizer = Authorizer(PolicyStore(policy_db), poll_seconds=settings.authz_poll_seconds)
         authorizer.start()
     sync_role_catalog(authorizer)
-    identity = IdentityClient(identity_address, peers)
+    cell_account = (
+        (settings.cell_client_id, settings.cell_client_secret, settings.cell)
+        if settings.cell_client_id and settings.cell_client_secret
+        else None
+    )
+    identity = IdentityClient(identity_address, peers, cell_account)
     usecases = MchUseCases(settings.cell, db, authorizer, identity, options)
     # The cell secret seals the certificates' printed fields and signs their printed codes.
     secret = secret_key or settings.secret_key or b""

@@ -8,6 +8,10 @@ from rhip.api.mch.v1 import mch_service_pb2 as pb
 from rhip.api.mch.v1 import mch_service_pb2_grpc
 from rhip.kit.apis import public_methods
 from rhip.kit.pagination import parse_page
+from rhip.mch.child_transfers.convert import (
+    STATES_BACK as TRANSFER_STATES_BACK,
+)
+from rhip.mch.child_transfers.convert import child_transfer_to_pb, vision_record_to_pb
 from rhip.mch.children.convert import child_to_pb, child_visit_to_pb, visit_input
 from rhip.mch.convert import (
     COLOURS_BACK,
@@ -155,6 +159,35 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
             request.parent, visit_input(request.visit), request.request_id
         )
         return child_visit_to_pb(visit)
+
+    def RequestChildTransfer(self, request, context):
+        transfer = self.uc.request_child_transfer(
+            request.name, request.target_tenant, request.target_region,
+            request.guardian_consent_reference, request.consent_date, request.reason,
+            request.request_id,
+        )  # fmt: skip
+        return child_transfer_to_pb(transfer)
+
+    def AcceptChildTransfer(self, request, context):
+        return child_transfer_to_pb(self.uc.accept_child_transfer(request.name))
+
+    def DeclineChildTransfer(self, request, context):
+        return child_transfer_to_pb(self.uc.decline_child_transfer(request.name, request.reason))
+
+    def GetChildTransfer(self, request, context):
+        return child_transfer_to_pb(self.uc.get_child_transfer(request.name))
+
+    def ListChildTransfers(self, request, context):
+        page = parse_page(request.page_size, request.page_token, request.parent, request.state)
+        found, token = self.uc.list_child_transfers(
+            request.parent, TRANSFER_STATES_BACK.get(request.state), page
+        )
+        return pb.ListChildTransfersResponse(
+            transfers=[child_transfer_to_pb(t) for t in found], next_page_token=token
+        )
+
+    def GetChildVisionRecord(self, request, context):
+        return vision_record_to_pb(self.uc.child_vision_record(request.name))
 
     def TerminatePregnancy(self, request, context):
         view = self.uc.terminate(

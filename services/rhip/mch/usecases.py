@@ -1,10 +1,10 @@
 """The mch use cases, one method per use case, as one object (the servicer's): pregnancies/,
-risk/ and deliveries/ on the shared ground of access.py."""
+risk/, deliveries/, children/ and child_transfers/ on the shared ground of access.py."""
 
 from __future__ import annotations
 
 from rhip.kit.authz import Authorizer
-from rhip.mch.children.usecases import ChildUseCases
+from rhip.mch.child_transfers.usecases import ChildTransferUseCases
 from rhip.mch.deliveries.usecases import DeliveryUseCases
 from rhip.mch.indicators.usecases import IndicatorUseCases
 from rhip.mch.pregnancies.visits import VisitUseCases
@@ -16,5 +16,5 @@ def sync_role_catalog(authz: Authorizer) -> None:
     authz.sync_catalog(CATALOG_PREFIX, permission_rules())
 
 
-class MchUseCases(DeliveryUseCases, VisitUseCases, ChildUseCases, IndicatorUseCases):
+class MchUseCases(DeliveryUseCases, VisitUseCases, ChildTransferUseCases, IndicatorUseCases):
     """Every mch use case."""

@@ -6,16 +6,23 @@ Idempotent: what already exists is found first (institutions by credit code, els
 and name; users by username) and reported "unchanged"; what is created is created with a
 request id derived from the caller and the row's key, so an interrupted run that is started
 again replays its own creates instead of doubling them. A dry run lists and compares but
-creates nothing. Progress goes to a callback after every row (the command prints it)."""
+creates nothing. Progress goes to a callback after every row (the command prints it).
+
+Paced by the platform: a call refused RESOURCE_EXHAUSTED (the gateway's rate limit per caller,
+which a 1,600-row import reaches within seconds) is retried after the delay the refusal names,
+so a long import slows down instead of reporting rows as refused (creates carry request ids:
+a retry never doubles one)."""
 
 from __future__ import annotations
 
 import secrets
 import string
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 import jwt
@@ -28,6 +35,8 @@ from rhip.onboarding.rows import Institution, Parsed, Person, Problem
 # Request ids of import rows: uuid5 of this namespace, the caller and the row's key.
 IMPORT_NAMESPACE = uuid.UUID("5d1c6f0e-2f43-4d0a-9a51-3f0a4f4f1b7e")
 PAGE = 1000  # the largest page ListTenants / ListUsers give
+RATE_LIMIT_RETRIES = 60  # per call: at the platform's default pace, a minute of patience
+RATE_LIMIT_PAUSE = (0.05, 5.0)  # seconds: bounds of the pause before a retry
 # Field paths the platform names in its violations → the sheet's columns.
 FIELDS = {"tenant": "display_name", "user": "username"}
 
@@ -140,7 +149,7 @@ class Importer:
             request_id=self._request_id("tenant", row.key),
         )  # fmt: skip
         try:
-            made = self._stub.CreateTenant(request, metadata=self._md, timeout=self._timeout)
+            made = self._call(self._stub.CreateTenant, request)
         except grpc.RpcError as rpc_error:
             refused = from_rpc_error(rpc_error)
             return result("refused", _why(refused), _column(refused, "tenant."))
@@ -173,7 +182,7 @@ class Importer:
                     parent=f"regions/{region}", page_size=PAGE, page_token=token
                 )
                 try:
-                    page = self._stub.ListTenants(request, metadata=self._md, timeout=self._timeout)
+                    page = self._call(self._stub.ListTenants, request)
                 except grpc.RpcError as rpc_error:
                     self._refused_regions[region] = from_rpc_error(rpc_error)
                     raise self._refused_regions[region] from None
@@ -217,7 +226,7 @@ class Importer:
             request_id=self._request_id("user", row.username),
         )  # fmt: skip
         try:
-            self._stub.CreateUser(request, metadata=self._md, timeout=self._timeout)
+            self._call(self._stub.CreateUser, request)
         except grpc.RpcError as rpc_error:
             refused = from_rpc_error(rpc_error)
             return result("refused", _why(refused), _column(refused, "user."))
@@ -258,7 +267,7 @@ class Importer:
             while True:
                 request = ipb.ListUsersRequest(parent=parent, page_size=PAGE, page_token=token)
                 try:
-                    page = self._stub.ListUsers(request, metadata=self._md, timeout=self._timeout)
+                    page = self._call(self._stub.ListUsers, request)
                 except grpc.RpcError as rpc_error:
                     raise from_rpc_error(rpc_error) from None
                 names.update(u.username for u in page.users)
@@ -267,6 +276,20 @@ class Importer:
                     break
             self._users[parent] = names
         return self._users[parent]
+
+    def _call(self, method: Callable[..., Any], request: object) -> Any:
+        """``method(request)`` with the caller's token, retried while the platform answers
+        RESOURCE_EXHAUSTED (its rate limit), after the pause its RetryInfo asks for."""
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            try:
+                return method(request, metadata=self._md, timeout=self._timeout)
+            except grpc.RpcError as rpc_error:
+                limited = rpc_error.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+                if not limited or attempt == RATE_LIMIT_RETRIES:
+                    raise
+                wait = from_rpc_error(rpc_error).retry_after_seconds or RATE_LIMIT_PAUSE[0]
+                time.sleep(min(max(wait, RATE_LIMIT_PAUSE[0]), RATE_LIMIT_PAUSE[1]))
+        raise AssertionError("unreachable")  # the last attempt returned or raised
 
     def _request_id(self, kind: str, key: str) -> str:
         return str(uuid.uuid5(IMPORT_NAMESPACE, "/".join((self._caller, kind, key))))

@@ -296,7 +296,8 @@ class Peers:
                 "this cell is not set up for cross-cell referrals", reason="CROSS_CELL_DISABLED"
             )
 
-    def _remote_stub(self) -> tuple[Any, CrossCellClient]:
+    def cross_cell(self) -> CrossCellClient:
+        """The client of the other cells (through the gateway, as this cell's account)."""
         s = self._settings
         self.require_cross_cell()
         with self._lock:
@@ -306,7 +307,10 @@ class Peers:
                     gateway,
                     ServiceCredentials(gateway, s.cell_client_id, s.cell_client_secret, s.cell),
                 )
-            client = self._remote
+            return self._remote
+
+    def _remote_stub(self) -> tuple[Any, CrossCellClient]:
+        client = self.cross_cell()
         return referral_peer_service_pb2_grpc.ReferralPeerServiceStub(client.channel), client
 
     def _ask_peer(self, region: str, method: str, request: object) -> PeerAnswer:

@@ -19,7 +19,7 @@ def build(context: CellContext) -> Built:
         context.authorizer,
         # emr is built after referral (it requires referral): its address is asked at each
         # send. A cell without emr feeds no timeline and runs no delivery.
-        (lambda: context.address_of("emr")) if context.runs("emr") else None,
+        (lambda: context.address_of("emr")) if context.reaches("emr") else None,
     )
     return Built(
         referral.specs,

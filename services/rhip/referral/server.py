@@ -10,6 +10,7 @@ from pathlib import Path
 from rhip.api.referral.v1 import (
     referral_peer_service_pb2_grpc,
     referral_service_pb2_grpc,
+    teleconsultation_peer_service_pb2_grpc,
     teleconsultation_service_pb2_grpc,
 )
 from rhip.kit.authz import Authorizer, PolicyStore
@@ -30,8 +31,10 @@ from rhip.referral.settings import (
     load_referral_settings,
     load_suggestions_interval,
 )
+from rhip.referral.teleconsults import peer_servicer as tele_peer
 from rhip.referral.teleconsults import servicer as tele_servicer
-from rhip.referral.teleconsults.usecases import ReportSigner, TeleconsultUseCases
+from rhip.referral.teleconsults.cross_cell import CrossCellTeleconsults
+from rhip.referral.teleconsults.signing import ReportSigner
 from rhip.referral.usecases import Referrals
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
@@ -43,7 +46,7 @@ class ReferralService:
     authorizer: Authorizer
     owns_authorizer: bool
     usecases: Referrals
-    teleconsults: TeleconsultUseCases
+    teleconsults: CrossCellTeleconsults
     specs: list[ServiceSpec]
     policy_db: Database | None = None
     # Opens referral drafts for archives' referral tasks; None without a cell account.
@@ -107,13 +110,14 @@ def build_referral(
         settings.cell, db, authorizer, clients, limits, issuer=settings.issuer,
         timeline=timeline is not None,
     )  # fmt: skip
-    teleconsults = TeleconsultUseCases(
+    teleconsults = CrossCellTeleconsults(
         settings.cell, db, authorizer, clients, ReportSigner(secret()), recording_days,
-        practice_years=practice_years, timeline=timeline is not None,
+        practice_years=practice_years, timeline=timeline is not None, issuer=settings.issuer,
     )  # fmt: skip
     servicer = ReferralServicer(usecases)
     peer_servicer = ReferralPeerServicer(usecases)
     tele = tele_servicer.TeleconsultationServicer(teleconsults)
+    tele_peer_servicer = tele_peer.TeleconsultationPeerServicer(teleconsults)
     specs = [
         ServiceSpec(
             full_name=SERVICE_NAME,
@@ -136,6 +140,14 @@ def build_referral(
             register=lambda server: (
                 referral_peer_service_pb2_grpc.add_ReferralPeerServiceServicer_to_server(
                     peer_servicer, server
+                )
+            ),
+        ),
+        ServiceSpec(
+            full_name=tele_peer.PEER_SERVICE_NAME,
+            register=lambda server: (
+                teleconsultation_peer_service_pb2_grpc.add_TeleconsultationPeerServiceServicer_to_server(
+                    tele_peer_servicer, server
                 )
             ),
         ),

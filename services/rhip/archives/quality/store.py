@@ -329,6 +329,15 @@ class QualityStore(StoreBase):
         row = self.s.execute(select(_SPOT).where(_SPOT.c.id == spot_check_id)).first()
         return SpotCheck(row.id, row.parent, row.scope_path, utc(row.create_time)) if row else None  # type: ignore[arg-type]
 
+    def spot_checks(self, scope: str, before: str | None, limit: int) -> list[SpotCheck]:
+        """Spot checks made at or below ``scope``, newest first (ids are UUIDv7: time order),
+        those after the id ``before`` of the last page."""
+        query = select(_SPOT).where(within_scopes(_SPOT.c.scope_path, [scope]))
+        if before:
+            query = query.where(_SPOT.c.id < before)
+        rows = self.s.execute(query.order_by(_SPOT.c.id.desc()).limit(limit))
+        return [SpotCheck(r.id, r.parent, r.scope_path, utc(r.create_time)) for r in rows]  # type: ignore[arg-type]
+
     def spot_check_by_request(self, request_id: str) -> SpotCheck | None:
         row = self.s.execute(select(_SPOT.c.id).where(_SPOT.c.request_id == request_id)).first()
         return self.spot_check(row.id) if row else None

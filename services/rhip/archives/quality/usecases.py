@@ -16,6 +16,7 @@ from rhip.kit.authn import current_principal
 from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid
 from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
+from rhip.kit.pagination import Page
 from rhip.kit.tenancy import catalog
 
 
@@ -68,6 +69,23 @@ class QualityUseCases(UseCaseBase):
             check = self._load_spot_check(repo, name, "GetSpotCheck")
             self._audit(repo, "spot_check.read", name, check.scope_path)
             return check, repo.sample(check.spot_check_id), repo.findings(check.spot_check_id)
+
+    def list_spot_checks(
+        self, parent: str, page: Page
+    ) -> tuple[list[tuple[SpotCheck, list[str], list[Finding]]], str]:
+        """The spot checks of ``parent``'s subtree (a region's include its institutions'),
+        newest first: the caller must be allowed to list at ``parent`` itself, and the query
+        reaches nothing outside it."""
+        scope, _, _ = self._indicator_scope(parent, "ListSpotChecks")
+        with self._unit(durable=False) as repo:
+            checks = repo.spot_checks(scope, page.after, page.size + 1)
+            chunk = checks[: page.size]
+            answer = [
+                (c, repo.sample(c.spot_check_id), repo.findings(c.spot_check_id)) for c in chunk
+            ]
+            self._audit(repo, "spot_check.list", parent, scope, hits=len(chunk))
+        last = chunk[-1].spot_check_id if chunk else None
+        return answer, page.next_token(last, len(checks) > page.size)
 
     def record_finding(self, parent: str, record_name: str, item: str, description: str) -> Finding:
         checks = Violations()

@@ -176,8 +176,16 @@ class TokenIssuer:
         self._ttl = ttl
 
     def issue(
-        self, subject: str, kind: PrincipalKind, tenant_id: str, region_code: str, now: datetime
+        self,
+        subject: str,
+        kind: PrincipalKind,
+        tenant_id: str,
+        region_code: str,
+        now: datetime,
+        session_id: str = "",
     ) -> IssuedToken:
+        """``session_id``: the login session (the refresh-token family) the token belongs to,
+        the ``sid`` claim that SignOut revokes; none for sessions that cannot refresh."""
         key = self._keys.current()
         assert key.private is not None  # current() only returns keys that can sign
         expire = now + self._ttl
@@ -192,5 +200,7 @@ class TokenIssuer:
             "exp": int(expire.timestamp()),
             "jti": new_id(),
         }
+        if session_id:
+            claims["sid"] = session_id
         token = jwt.encode(claims, key.private, algorithm=ALGORITHM, headers={"kid": key.kid})
         return IssuedToken(token, datetime.fromtimestamp(int(expire.timestamp()), UTC))

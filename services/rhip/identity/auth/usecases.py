@@ -203,16 +203,23 @@ class AuthUseCases(IdentityCore):
         family_id: str | None = None,
         password_change_required: bool = False,
     ) -> IssuedTokens:
-        access = self.tokens.issue(subject, kind, tenant_id, region_code, now)
+        # The session is the refresh-token family: its id is the tokens' ``sid`` (SignOut).
+        session_id = (family_id or new_id()) if refresh else ""
+        access = self.tokens.issue(subject, kind, tenant_id, region_code, now, session_id)
         refresh_token, refresh_expire = "", None
         if refresh:
             refresh_token = secrets.token_urlsafe(32)
             refresh_expire = now + timedelta(seconds=self.options.refresh_token_ttl_seconds)
             tokens.add_refresh_token(
-                hash_secret(refresh_token), family_id or new_id(), subject, refresh_expire
+                hash_secret(refresh_token), session_id, subject, refresh_expire
             )
         principal = Principal(
-            subject, kind, tenant_id, region_code, expires_at=access.expire_time.timestamp()
+            subject,
+            kind,
+            tenant_id,
+            region_code,
+            expires_at=access.expire_time.timestamp(),
+            session_id=session_id,
         )
         return IssuedTokens(
             access, refresh_token, refresh_expire, principal, display_name, password_change_required
@@ -270,6 +277,42 @@ class AuthUseCases(IdentityCore):
                 return self._user_session(tokens, user, now, family_id=row.family_id)
         assert reused
         raise Unauthenticated("the refresh token was already used", reason="REFRESH_TOKEN_REUSED")
+
+    def sign_out(self, refresh_token: str) -> datetime:
+        """End the session of ``refresh_token`` (any token of its family: the one the client
+        holds may be the latest or, after a lost answer, the one before): its refresh tokens no
+        longer refresh and its access tokens are refused everywhere once the policy watchers
+        reload (``TOKEN_REVOKED``). Answers when the session ended; repeating it is harmless."""
+        if not refresh_token:
+            raise invalid("refresh_token", "must not be empty", "REFRESH_TOKEN_REQUIRED")
+        now = self.clock()
+        # Every access token of the session was issued by now, so expires within one TTL.
+        last_expiry = now + timedelta(seconds=self.options.access_token_ttl_seconds)
+        with self.db.transaction() as tx:
+            tokens = TokenRepository(tx)
+            row = tokens.take_refresh_token(hash_secret(refresh_token))
+            if row is None:
+                raise Unauthenticated(
+                    "the refresh token is not valid", reason="REFRESH_TOKEN_INVALID"
+                )
+            tokens.revoke_refresh_family(row.family_id)
+            ended = self.policy.revoke_session(tx, row.family_id, now, last_expiry)
+            _, user_id = parse_subject(row.subject, "refresh_token")
+            user = DirectoryRepository(tx).get_user(user_id)
+            audit.append(
+                tx,
+                audit.AuditEvent(
+                    "logout",
+                    f"users/{user_id}",
+                    user.scope_path if user is not None else self.cell_path,
+                    "OK",
+                    actor=row.subject,
+                    actor_tenant=user.tenant_id if user is not None else "",
+                ),
+            )
+        # This process refuses the session at once; the others when their watchers reload.
+        self.authz.refresh()
+        return ended
 
     def jwks(self) -> list[dict[str, str]]:
         return self.keys.jwks()

@@ -111,6 +111,15 @@ class ChildStore(StoreBase):
             )
         )
 
+    def move(self, record_id: str, tenant_id: str, scope_path: str) -> None:
+        """The record (and with it, by its id, its schedule, visits and vision history) is
+        managed by ``tenant_id`` from now on."""
+        self.s.execute(
+            update(_C)
+            .where(_C.c.id == record_id)
+            .values(tenant_id=tenant_id, scope_path=scope_path)
+        )
+
     def get(self, record_id: str, *, lock: bool = False) -> ChildRecord | None:
         query = select(_C).where(_C.c.id == record_id)
         if lock:

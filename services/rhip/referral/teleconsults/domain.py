@@ -8,14 +8,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
 from rhip.kit.errors import FailedPrecondition, PermissionDenied, Violations
+from rhip.kit.ids import new_id
 from rhip.kit.practice import TITLES
 from rhip.kit.requests import check_no_controls
+from rhip.kit.tenancy import is_within, region_path
 from rhip.kit.timestamps import parse_iso_date
 
 
@@ -110,9 +113,27 @@ class Agreement:
     end_date: date
     liability: str
     create_time: datetime
+    # The other institution's region code when it is in another cell ("" within one cell).
+    peer_region: str = ""
 
     def in_force(self, day: date) -> bool:
         return self.start_date <= day <= self.end_date
+
+    @property
+    def peer_side(self) -> str:
+        """Across cells, the side in the other cell (``inviting`` or ``invited``); "" else."""
+        return _peer_side(self.inviting_scope, self.peer_region)
+
+    def same_terms(self, other: Agreement) -> bool:
+        """The same agreement (a retry of its opening), whatever each cell recorded about it."""
+        fields = ("inviting_tenant_id", "invited_tenant_id", "scope_text", "start_date", "end_date", "liability")  # fmt: skip
+        return all(getattr(self, f) == getattr(other, f) for f in fields)
+
+
+def _peer_side(inviting_scope: str, peer_region: str) -> str:
+    if not peer_region:
+        return ""
+    return "inviting" if is_within(inviting_scope, region_path(peer_region)) else "invited"
 
 
 def check_period(start: str, end: str, checks: Violations) -> tuple[date | None, date | None]:
@@ -180,6 +201,33 @@ class Teleconsultation:
     session_end: datetime | None = None
     report: dict[str, Any] = field(default_factory=dict)
     decision: str = ""
+    # The other institution's region code when it is in another cell ("" within one cell):
+    # both cells hold the teleconsultation under the same id and relay every move.
+    peer_region: str = ""
+
+    @property
+    def peer_side(self) -> str:
+        """Across cells, the side in the other cell (``inviting`` or ``invited``); "" else."""
+        return _peer_side(self.inviting_scope, self.peer_region)
+
+    def same_request(self, other: Teleconsultation) -> bool:
+        """The same request (a retry of its opening): parties, resident, form and consent."""
+        fields = ("inviting_tenant_id", "invited_tenant_id", "agreement_id", "resident_id", "consent")  # fmt: skip
+        mine = {k: v for k, v in self.form.items() if k != "consultant"}
+        theirs = {k: v for k, v in other.form.items() if k != "consultant"}
+        return mine == theirs and all(getattr(self, f) == getattr(other, f) for f in fields)
+
+
+# The move that enters each state (what another cell relays is the state it moved to).
+MOVE_INTO = {target: name for name, (_, target, _) in MOVES.items()}
+# Ids of what is created across cells: derived from the caller's request key, so that a retry
+# after the other cell's answer was lost names the same agreement or teleconsultation there.
+_ACROSS = uuid.UUID("0193b6f1-2c4e-7a10-8d5e-3f61c0a9e2b7")
+
+
+def id_for(key: str) -> str:
+    """A new id, or with a request key the one id every retry of that request gets."""
+    return str(uuid.uuid5(_ACROSS, key)) if key else new_id()
 
 
 def report_digest(t: Teleconsultation, text: str, physician: str, signed: datetime, inpatient: bool) -> str:  # fmt: skip

@@ -5,77 +5,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from rhip.api.referral.v1 import teleconsultation_pb2 as tpb
 from rhip.api.referral.v1 import teleconsultation_service_pb2 as pb
 from rhip.api.referral.v1 import teleconsultation_service_pb2_grpc
 from rhip.kit.apis import public_methods
 from rhip.kit.pagination import parse_page
 from rhip.kit.timestamps import from_timestamp, to_timestamp
-from rhip.referral.teleconsults.domain import Agreement, Teleconsultation, TState
-from rhip.referral.teleconsults.usecases import TeleconsultUseCases
+from rhip.referral.teleconsults.convert import agreement_to_pb, tc_to_pb
+from rhip.referral.teleconsults.cross_cell import CrossCellTeleconsults
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["TeleconsultationService"].full_name
 PUBLIC_METHODS = public_methods(SERVICE_NAME)
-STATES_BACK = {s: getattr(tpb, f"TELECONSULTATION_STATE_{s.name}") for s in TState}
-
-
-def agreement_to_pb(a: Agreement) -> tpb.CooperationAgreement:
-    return tpb.CooperationAgreement(
-        name=f"cooperationAgreements/{a.agreement_id}",
-        inviting_tenant=f"tenants/{a.inviting_tenant_id}",
-        invited_tenant=f"tenants/{a.invited_tenant_id}",
-        scope=a.scope_text,
-        start_date=a.start_date.isoformat(),
-        end_date=a.end_date.isoformat(),
-        liability=a.liability,
-        create_time=to_timestamp(a.create_time),
-    )
-
-
-def tc_to_pb(t: Teleconsultation) -> tpb.Teleconsultation:
-    f = t.form
-    message = tpb.Teleconsultation(
-        name=f"teleconsultations/{t.teleconsultation_id}",
-        inviting_tenant=f"tenants/{t.inviting_tenant_id}",
-        invited_tenant=f"tenants/{t.invited_tenant_id}",
-        resident=f"residents/{t.resident_id}",
-        reason=f.get("reason", ""), purpose=f.get("purpose", ""),
-        record_summary=f.get("record_summary", ""), specialty=f.get("specialty", ""),
-        title_wanted=f.get("title_wanted", ""),
-        consent=tpb.TeleconsultationConsent(**t.consent),
-        agreement=f"cooperationAgreements/{t.agreement_id}",
-        state=STATES_BACK[t.state],
-        consulting_physician=t.physician, reason_closed=t.reason_closed,
-        recording=t.recording, decision=t.decision,
-        create_time=to_timestamp(t.create_time), update_time=to_timestamp(t.update_time),
-        consulting_physician_title=f.get("consultant", {}).get("title", ""),
-        consulting_physician_practice_since=f.get("consultant", {}).get("practice_since", ""),
-        # Accepted before registrations existed: a declaration.
-        consulting_physician_credentials=(
-            f["consultant"].get("source", "declared") if f.get("consultant") else ""
-        ),
-    )  # fmt: skip
-    for field, value in (
-        ("proposed_time", datetime.fromisoformat(f["proposed_time"]) if f.get("proposed_time") else None),
-        ("scheduled_time", t.scheduled_time),
-    ):  # fmt: skip
-        stamp = to_timestamp(value)
-        if stamp is not None:
-            getattr(message, field).CopyFrom(stamp)
-    if t.report:
-        r = t.report
-        message.report.CopyFrom(
-            tpb.OpinionReport(
-                text=r["text"], physician=r["physician"], digest=r["digest"],
-                signature=r["signature"], key_id=r["key_id"], inpatient=r["inpatient"],
-                sign_time=to_timestamp(datetime.fromisoformat(r["sign_time"])),
-            )
-        )  # fmt: skip
-    return message
 
 
 class TeleconsultationServicer(teleconsultation_service_pb2_grpc.TeleconsultationServiceServicer):
-    def __init__(self, usecases: TeleconsultUseCases) -> None:
+    def __init__(self, usecases: CrossCellTeleconsults) -> None:
         self.uc = usecases
 
     def CreateCooperationAgreement(self, request, context):
@@ -83,7 +26,7 @@ class TeleconsultationServicer(teleconsultation_service_pb2_grpc.Teleconsultatio
         values = {
             "inviting_tenant": a.inviting_tenant, "invited_tenant": a.invited_tenant,
             "scope": a.scope, "liability": a.liability, "start_date": a.start_date,
-            "end_date": a.end_date,
+            "end_date": a.end_date, "invited_region": a.invited_region,
         }  # fmt: skip
         return agreement_to_pb(self.uc.create_agreement(values, request.request_id))
 
@@ -100,6 +43,7 @@ class TeleconsultationServicer(teleconsultation_service_pb2_grpc.Teleconsultatio
             "invited_tenant": t.invited_tenant, "resident": t.resident, "reason": t.reason,
             "purpose": t.purpose, "record_summary": t.record_summary,
             "specialty": t.specialty, "title_wanted": t.title_wanted,
+            "invited_region": t.invited_region,
         }  # fmt: skip
         consent = {
             "signer": t.consent.signer, "consent_date": t.consent.consent_date,

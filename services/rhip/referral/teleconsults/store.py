@@ -30,6 +30,8 @@ class AgreementRow(Base):
     liability: Mapped[str] = mapped_column(Text)
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     request_key: Mapped[str | None] = mapped_column(String(36), unique=True)
+    # The other institution's region across cells (migration referral_0005c); "" within one.
+    peer_region: Mapped[str] = mapped_column(String(6), server_default="")
 
 
 class TeleconsultationRow(Base):
@@ -57,6 +59,8 @@ class TeleconsultationRow(Base):
     create_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     update_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     request_key: Mapped[str | None] = mapped_column(String(36), unique=True)
+    # The other institution's region across cells (migration referral_0005c); "" within one.
+    peer_region: Mapped[str] = mapped_column(String(6), server_default="")
 
 
 AGREEMENTS = cast(Any, AgreementRow.__table__)
@@ -76,6 +80,10 @@ class TeleconsultStore:
         values = asdict(a)
         values["id"] = values.pop("agreement_id")
         self.s.execute(insert(AGREEMENTS).values(**values, request_key=key or None))
+
+    def agreement(self, agreement_id: str) -> Agreement | None:
+        row = self.s.execute(select(AGREEMENTS).where(AGREEMENTS.c.id == agreement_id)).first()
+        return _agreement(row) if row else None
 
     def agreement_by_request(self, key: str) -> Agreement | None:
         row = self.s.execute(select(AGREEMENTS).where(AGREEMENTS.c.request_key == key)).first()
@@ -116,7 +124,7 @@ class TeleconsultStore:
                 resident_id=t.resident_id, form=_json(t.form),
                 specialty=t.form.get("specialty", "")[:50], consent=_json(t.consent),
                 state=t.state.value, create_time=t.create_time, update_time=t.update_time,
-                request_key=key or None,
+                request_key=key or None, peer_region=t.peer_region,
             )
         )  # fmt: skip
 
@@ -158,6 +166,7 @@ def _agreement(r: Any) -> Agreement:
     return Agreement(
         r.id, r.inviting_tenant_id, r.inviting_scope, r.invited_tenant_id, r.invited_scope,
         r.scope_text, r.start_date, r.end_date, r.liability, utc(r.create_time),  # type: ignore[arg-type]
+        r.peer_region,
     )  # fmt: skip
 
 
@@ -182,4 +191,5 @@ def _tc(r: Any) -> Teleconsultation:
         session_end=utc(r.session_end),
         report=json.loads(r.report or "{}"),
         decision=r.decision,
+        peer_region=r.peer_region,
     )

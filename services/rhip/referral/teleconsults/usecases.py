@@ -6,14 +6,12 @@ the recording kept for its retention period (an earlier delete is refused and au
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import cast
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from rhip.kit import audit
 from rhip.kit.authn import current_principal
 from rhip.kit.authz import Authorizer
@@ -23,33 +21,19 @@ from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.parents import ListParents
-from rhip.kit.pii import derive_key
 from rhip.kit.practice import check_credentials
 from rhip.kit.requests import check_no_controls, parse_resource_name, validate_reason
-from rhip.kit.tenancy import region_path, tenant_scope
+from rhip.kit.tenancy import is_region_code, is_within, region_path, tenant_scope
 from rhip.referral.clients import Peers, TenantFacts
 from rhip.referral.teleconsults import domain
+from rhip.referral.teleconsults.clients import TeleconsultPeers
 from rhip.referral.teleconsults.domain import Agreement, Teleconsultation, TState
+from rhip.referral.teleconsults.signing import ReportSigner
 from rhip.referral.teleconsults.store import TeleconsultStore
 from rhip.referral.timeline import enqueue_teleconsultation_move
 
 TELE = "rhip.api.referral.v1.TeleconsultationService/"
 AUDIT = "_audit"  # what a move's work adds to its audit event (not a column)
-SIGNING_LABEL = b"rhip-referral-opinion-report-signing-v1"
-
-
-class ReportSigner:
-    """The cell's opinion-report key, derived from the cell secret; its public half is
-    published (GetReportSigningKey) so anyone can verify a report."""
-
-    def __init__(self, secret: bytes) -> None:
-        self._private = Ed25519PrivateKey.from_private_bytes(derive_key(secret, SIGNING_LABEL))
-        raw = self._private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        self.public_key = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-        self.key_id = "report-" + base64.urlsafe_b64encode(raw[:9]).decode()
-
-    def sign(self, digest: str) -> str:
-        return base64.urlsafe_b64encode(self._private.sign(digest.encode())).decode().rstrip("=")
 
 
 class TeleconsultUseCases:
@@ -64,7 +48,11 @@ class TeleconsultUseCases:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         practice_years: int = domain.MIN_PRACTICE_YEARS,
         timeline: bool = False,
+        issuer: str = "",
     ) -> None:
+        # Whose tokens are this cell's own (another cell's account is a peer: cross_cell.py).
+        self.issuer = issuer or f"rhip-identity/{cell}"
+        self.tele_peers = TeleconsultPeers(peers)
         # Every request and move also goes to emr's timeline index (the cell runs emr).
         self.timeline = timeline
         self.db, self.authz, self.peers, self.signer = db, authorizer, peers, signer
@@ -82,12 +70,32 @@ class TeleconsultUseCases:
     def _event(self, repo: TeleconsultStore, action: str, target: str, scope: str, outcome: str = "OK", **detail: object) -> None:  # fmt: skip
         audit.append(repo.s, audit.AuditEvent(action, target, scope, outcome, detail=detail))
 
-    def _tenant(self, name: str, field: str) -> TenantFacts:
+    def _tenant(self, name: str, field: str, region: str = "") -> TenantFacts:
         tenant_id = parse_resource_name(name, "tenants", field)
         try:
-            return self.peers.tenant(tenant_id)
+            tenant = self.peers.tenant(tenant_id)
         except NotFound:
             raise invalid(field, "no such institution in this cell", "TENANT_NOT_FOUND") from None
+        if region and tenant.region_code != region:
+            raise invalid(field, "no such institution in that region", "TENANT_NOT_FOUND")
+        return tenant
+
+    def _across(self, region: str, field: str, checks: Violations) -> bool:
+        """Whether ``region`` (the invited institution's, "" when not given) is another
+        cell's: that cell then checks the institution and holds the agreement or request too."""
+        if not region:
+            return False
+        if not is_region_code(region):
+            checks.add(field, "must be a 6-digit region code", "REGION_CODE")
+            return False
+        return not is_within(region_path(region), self.cell_path)
+
+    def _invited(self, name: str, region: str, across: bool, field: str) -> TenantFacts:
+        """The invited institution: this cell's (in ``region`` when given), or across cells
+        what the request says of it (the other cell checks it when it opens its copy)."""
+        if across:
+            return TenantFacts(parse_resource_name(name, "tenants", field), "", region, True)
+        return self._tenant(name, field, region)
 
     # -- agreements ------------------------------------------------------------------------------
     def create_agreement(self, values: dict[str, str], request_id: str) -> Agreement:
@@ -99,7 +107,11 @@ class TeleconsultUseCases:
         inviting = checks.check(
             self._tenant, values["inviting_tenant"], "agreement.inviting_tenant"
         )
-        invited = checks.check(self._tenant, values["invited_tenant"], "agreement.invited_tenant")
+        region = values.get("invited_region", "")
+        across = self._across(region, "agreement.invited_region", checks)
+        invited = checks.check(
+            self._invited, values["invited_tenant"], region, across, "agreement.invited_tenant"
+        )
         if inviting and invited and inviting.tenant_id == invited.tenant_id:
             checks.add(
                 "agreement.invited_tenant", "must be another institution", "SAME_INSTITUTION"
@@ -108,14 +120,19 @@ class TeleconsultUseCases:
         assert inviting and invited and first and last
         inviting_scope = tenant_scope(inviting.region_code, inviting.tenant_id)
         self.authz.require(principal, inviting_scope, TELE + "CreateCooperationAgreement")
+        if across:
+            self.peers.require_cross_cell()
         agreement = Agreement(
-            new_id(), inviting.tenant_id, inviting_scope, invited.tenant_id,
-            tenant_scope(invited.region_code, invited.tenant_id), texts["scope"], first, last,
-            texts["liability"], self.clock(),
+            domain.id_for(key) if across else new_id(), inviting.tenant_id, inviting_scope,
+            invited.tenant_id, tenant_scope(invited.region_code, invited.tenant_id),
+            texts["scope"], first, last, texts["liability"], self.clock(),
+            region if across else "",
         )  # fmt: skip
         with self._unit() as repo:
             if claim(repo.s, key) and (earlier := repo.agreement_by_request(key)):
                 return earlier
+            if across:  # the invited institution's cell holds it first (same id on a retry)
+                self.tele_peers.open_agreement(region, agreement, inviting.region_code)
             repo.add_agreement(agreement, key)
             self._event(
                 repo, "teleconsult.agreement", f"cooperationAgreements/{agreement.agreement_id}",
@@ -152,29 +169,38 @@ class TeleconsultUseCases:
         )
         resident_id = checks.check(parse_resource_name, values["resident"], "residents", "teleconsultation.resident")  # fmt: skip
         invited_id = checks.check(parse_resource_name, values["invited_tenant"], "tenants", "teleconsultation.invited_tenant")  # fmt: skip
+        region = values.get("invited_region", "")
+        across = self._across(region, "teleconsultation.invited_region", checks)
         checks.raise_if_any()
         assert on_file and resident_id and invited_id
         if not principal.tenant_id:
             raise PermissionDenied("only practitioners of an institution invite", reason="TENANT_REQUIRED")  # fmt: skip
         inviting_scope = tenant_scope(principal.region_code, principal.tenant_id)
         self.authz.require(principal, inviting_scope, TELE + "RequestTeleconsultation")
-        invited = self._tenant(values["invited_tenant"], "teleconsultation.invited_tenant")
+        invited = self._invited(
+            values["invited_tenant"], region, across, "teleconsultation.invited_tenant"
+        )
+        if across:
+            self.peers.require_cross_cell()
         self.peers.resident_exists(values["resident"])
         with self._unit() as repo:
             if claim(repo.s, key) and (earlier := repo.by_request(key)):
                 return earlier
             agreement = repo.agreement_in_force(principal.tenant_id, invited.tenant_id, now.date())
-            if agreement is None:
+            if agreement is None or agreement.peer_region != (region if across else ""):
                 raise FailedPrecondition(
                     "no cooperation agreement with the invited institution is in force",
                     reason="AGREEMENT_REQUIRED",
                 )
             t = Teleconsultation(
-                new_id(), principal.tenant_id, inviting_scope, invited.tenant_id,
-                tenant_scope(invited.region_code, invited.tenant_id), agreement.agreement_id,
-                resident_id, {**form, "proposed_time": proposed.isoformat() if proposed else ""},
-                on_file, TState.REQUESTED, now, now,
+                domain.id_for(key) if across else new_id(), principal.tenant_id, inviting_scope,
+                invited.tenant_id, tenant_scope(invited.region_code, invited.tenant_id),
+                agreement.agreement_id, resident_id,
+                {**form, "proposed_time": proposed.isoformat() if proposed else ""},
+                on_file, TState.REQUESTED, now, now, peer_region=region if across else "",
             )  # fmt: skip
+            if across:  # the invited institution's cell opens its copy first (same id on a retry)
+                self.tele_peers.open_teleconsultation(region, t, principal.region_code)
             repo.add(t, key)
             if self.timeline:
                 enqueue_teleconsultation_move(repo.s, t, t.state.value, now)
@@ -239,13 +265,20 @@ class TeleconsultUseCases:
             target = domain.move(t.state, move)
             changes = work(t, now) if work else {}
             detail = cast(dict[str, object], changes.pop(AUDIT, {}))
+            if t.peer_region:  # across cells: the other cell makes the same move first
+                after = replace(t, state=target, update_time=now, **changes)  # type: ignore[arg-type]
+                changes.update(self._as_held(t, target, self.tele_peers.relay(t.peer_region, after)))  # fmt: skip
             repo.update(t.teleconsultation_id, state=target, update_time=now, **changes)
-            if self.timeline:
+            if self.timeline and t.peer_side != "inviting":  # the resident is in this cell
                 enqueue_teleconsultation_move(repo.s, t, target.value, now)
             self._event(repo, f"teleconsult.{move}", name, t.inviting_scope, "OK", resident=t.resident_id, state=target.value, **detail)  # fmt: skip
             moved = repo.get(t.teleconsultation_id)
         assert moved is not None
         return moved
+
+    def _as_held(self, t: Teleconsultation, target: TState, held: dict[str, object]) -> dict[str, object]:  # fmt: skip
+        """Across cells, what this move takes from the other cell's answer (cross_cell.py)."""
+        return {}
 
     def accept(self, name: str, physician: str, request_id: str, title: str = "", since: str = "") -> Teleconsultation:  # fmt: skip
         """The accepting physician is the consulting one. The staffing rule (docs/domain §5.2)

@@ -680,6 +680,24 @@ class GetSpotCheckRequest(_message.Message):
     name: str
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
+class ListSpotChecksRequest(_message.Message):
+    __slots__ = ("parent", "page_size", "page_token")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    page_size: int
+    page_token: str
+    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListSpotChecksResponse(_message.Message):
+    __slots__ = ("spot_checks", "next_page_token")
+    SPOT_CHECKS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    spot_checks: _containers.RepeatedCompositeFieldContainer[SpotCheck]
+    next_page_token: str
+    def __init__(self, spot_checks: _Optional[_Iterable[_Union[SpotCheck, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class RecordSpotCheckFindingRequest(_message.Message):
     __slots__ = ("parent", "finding")
     PARENT_FIELD_NUMBER: _ClassVar[int]

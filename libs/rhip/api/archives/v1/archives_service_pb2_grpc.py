@@ -162,6 +162,11 @@ class ArchivesServiceStub:
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.GetSpotCheckRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SpotCheck.FromString,
                 _registered_method=True)
+        self.ListSpotChecks = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/ListSpotChecks',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListSpotChecksRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListSpotChecksResponse.FromString,
+                _registered_method=True)
         self.RecordSpotCheckFinding = channel.unary_unary(
                 '/rhip.api.archives.v1.ArchivesService/RecordSpotCheckFinding',
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.RecordSpotCheckFindingRequest.SerializeToString,
@@ -415,6 +420,14 @@ class ArchivesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListSpotChecks(self, request, context):
+        """Lists the spot checks of a region subtree or an institution (those of the institutions
+        below a region too), newest first, each with its sample, findings and qualified count.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RecordSpotCheckFinding(self, request, context):
         """The supervisor marks a finding on a sampled record.
         """
@@ -645,6 +658,11 @@ def add_ArchivesServiceServicer_to_server(servicer, server):
                     servicer.GetSpotCheck,
                     request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.GetSpotCheckRequest.FromString,
                     response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SpotCheck.SerializeToString,
+            ),
+            'ListSpotChecks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSpotChecks,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListSpotChecksRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListSpotChecksResponse.SerializeToString,
             ),
             'RecordSpotCheckFinding': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordSpotCheckFinding,
@@ -1394,6 +1412,33 @@ class ArchivesService:
             '/rhip.api.archives.v1.ArchivesService/GetSpotCheck',
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.GetSpotCheckRequest.SerializeToString,
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.SpotCheck.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSpotChecks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/ListSpotChecks',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListSpotChecksRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListSpotChecksResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -154,6 +154,11 @@ class IdentityServiceStub:
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.RefreshAccessTokenRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.LoginResponse.FromString,
                 _registered_method=True)
+        self.SignOut = channel.unary_unary(
+                '/rhip.api.identity.v1.IdentityService/SignOut',
+                request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.SignOutRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.SignOutResponse.FromString,
+                _registered_method=True)
         self.GetJwks = channel.unary_unary(
                 '/rhip.api.identity.v1.IdentityService/GetJwks',
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.GetJwksRequest.SerializeToString,
@@ -343,6 +348,15 @@ class IdentityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SignOut(self, request, context):
+        """Ends the session of a refresh token: the refresh token no longer refreshes and every
+        service refuses the session's access tokens (UNAUTHENTICATED, reason TOKEN_REVOKED)
+        within about a second. Signing out of a session already ended answers OK again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetJwks(self, request, context):
         """Returns the public keys that verify access tokens (JSON Web Key Set), for offline checks.
         """
@@ -490,6 +504,11 @@ def add_IdentityServiceServicer_to_server(servicer, server):
                     servicer.RefreshAccessToken,
                     request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.RefreshAccessTokenRequest.FromString,
                     response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.LoginResponse.SerializeToString,
+            ),
+            'SignOut': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignOut,
+                    request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.SignOutRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.SignOutResponse.SerializeToString,
             ),
             'GetJwks': grpc.unary_unary_rpc_method_handler(
                     servicer.GetJwks,
@@ -1134,6 +1153,33 @@ class IdentityService:
             '/rhip.api.identity.v1.IdentityService/RefreshAccessToken',
             rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.RefreshAccessTokenRequest.SerializeToString,
             rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.LoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignOut(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.identity.v1.IdentityService/SignOut',
+            rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.SignOutRequest.SerializeToString,
+            rhip_dot_api_dot_identity_dot_v1_dot_identity__service__pb2.SignOutResponse.FromString,
             options,
             channel_credentials,
             insecure,

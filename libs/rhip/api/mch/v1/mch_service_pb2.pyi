@@ -1,5 +1,6 @@
 from google.api import annotations_pb2 as _annotations_pb2
 from rhip.api.mch.v1 import child_pb2 as _child_pb2
+from rhip.api.mch.v1 import child_transfer_pb2 as _child_transfer_pb2
 from rhip.api.mch.v1 import indicators_pb2 as _indicators_pb2
 from rhip.api.mch.v1 import pregnancy_pb2 as _pregnancy_pb2
 from google.protobuf.internal import containers as _containers
@@ -237,3 +238,67 @@ class RecordChildVisitRequest(_message.Message):
     visit: _child_pb2.ChildVisit
     request_id: str
     def __init__(self, parent: _Optional[str] = ..., visit: _Optional[_Union[_child_pb2.ChildVisit, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class RequestChildTransferRequest(_message.Message):
+    __slots__ = ("name", "target_tenant", "target_region", "guardian_consent_reference", "consent_date", "reason", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TARGET_TENANT_FIELD_NUMBER: _ClassVar[int]
+    TARGET_REGION_FIELD_NUMBER: _ClassVar[int]
+    GUARDIAN_CONSENT_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    CONSENT_DATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    target_tenant: str
+    target_region: str
+    guardian_consent_reference: str
+    consent_date: str
+    reason: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., target_tenant: _Optional[str] = ..., target_region: _Optional[str] = ..., guardian_consent_reference: _Optional[str] = ..., consent_date: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class AcceptChildTransferRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class DeclineChildTransferRequest(_message.Message):
+    __slots__ = ("name", "reason")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    reason: str
+    def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class GetChildTransferRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class ListChildTransfersRequest(_message.Message):
+    __slots__ = ("parent", "state", "page_size", "page_token")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    state: _child_transfer_pb2.ChildTransferState
+    page_size: int
+    page_token: str
+    def __init__(self, parent: _Optional[str] = ..., state: _Optional[_Union[_child_transfer_pb2.ChildTransferState, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListChildTransfersResponse(_message.Message):
+    __slots__ = ("transfers", "next_page_token")
+    TRANSFERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    transfers: _containers.RepeatedCompositeFieldContainer[_child_transfer_pb2.ChildTransfer]
+    next_page_token: str
+    def __init__(self, transfers: _Optional[_Iterable[_Union[_child_transfer_pb2.ChildTransfer, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetChildVisionRecordRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from rhip.api.mch.v1 import child_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_child__pb2
+from rhip.api.mch.v1 import child_transfer_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2
 from rhip.api.mch.v1 import indicators_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_indicators__pb2
 from rhip.api.mch.v1 import mch_service_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2
 from rhip.api.mch.v1 import pregnancy_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2
@@ -128,6 +129,36 @@ class MchServiceStub:
                 '/rhip.api.mch.v1.MchService/RecordChildVisit',
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordChildVisitRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_child__pb2.ChildVisit.FromString,
+                _registered_method=True)
+        self.RequestChildTransfer = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/RequestChildTransfer',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RequestChildTransferRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildTransfer.FromString,
+                _registered_method=True)
+        self.AcceptChildTransfer = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/AcceptChildTransfer',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.AcceptChildTransferRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildTransfer.FromString,
+                _registered_method=True)
+        self.DeclineChildTransfer = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/DeclineChildTransfer',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.DeclineChildTransferRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildTransfer.FromString,
+                _registered_method=True)
+        self.GetChildTransfer = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/GetChildTransfer',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.GetChildTransferRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildTransfer.FromString,
+                _registered_method=True)
+        self.ListChildTransfers = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/ListChildTransfers',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListChildTransfersRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListChildTransfersResponse.FromString,
+                _registered_method=True)
+        self.GetChildVisionRecord = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/GetChildVisionRecord',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.GetChildVisionRecordRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildVisionRecord.FromString,
                 _registered_method=True)
         self.GetMchIndicators = channel.unary_unary(
                 '/rhip.api.mch.v1.MchService/GetMchIndicators',
@@ -280,6 +311,51 @@ class MchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestChildTransfer(self, request, context):
+        """Asks another institution of the cell to take a child over (the guardian's consent on
+        file); one open transfer per child. A target holding the school-health qualification is
+        a school handover, allowed at school entry (5½–7 years) only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcceptChildTransfer(self, request, context):
+        """The target accepts: the child, its schedule, visits and vision history become its own.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeclineChildTransfer(self, request, context):
+        """The target declines with a reason; the child stays where it was.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetChildTransfer(self, request, context):
+        """Returns a child transfer either side may see.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListChildTransfers(self, request, context):
+        """Lists the transfers into or out of an institution, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetChildVisionRecord(self, request, context):
+        """A child's eye-care items and visual acuity history, including what institutions the
+        child left recorded.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetMchIndicators(self, request, context):
         """The maternal and child health indicators of a region subtree or an institution as of a
         date (DOMAIN §3.1, §3.3, §3.4), each with numerator and denominator.
@@ -387,6 +463,36 @@ def add_MchServiceServicer_to_server(servicer, server):
                     servicer.RecordChildVisit,
                     request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordChildVisitRequest.FromString,
                     response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_child__pb2.ChildVisit.SerializeToString,
+            ),
+            'RequestChildTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestChildTransfer,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RequestChildTransferRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildTransfer.SerializeToString,
+            ),
+            'AcceptChildTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcceptChildTransfer,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.AcceptChildTransferRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildTransfer.SerializeToString,
+            ),
+            'DeclineChildTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeclineChildTransfer,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.DeclineChildTransferRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildTransfer.SerializeToString,
+            ),
+            'GetChildTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChildTransfer,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.GetChildTransferRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildTransfer.SerializeToString,
+            ),
+            'ListChildTransfers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListChildTransfers,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListChildTransfersRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListChildTransfersResponse.SerializeToString,
+            ),
+            'GetChildVisionRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChildVisionRecord,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.GetChildVisionRecordRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildVisionRecord.SerializeToString,
             ),
             'GetMchIndicators': grpc.unary_unary_rpc_method_handler(
                     servicer.GetMchIndicators,
@@ -887,6 +993,168 @@ class MchService:
             '/rhip.api.mch.v1.MchService/RecordChildVisit',
             rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordChildVisitRequest.SerializeToString,
             rhip_dot_api_dot_mch_dot_v1_dot_child__pb2.ChildVisit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestChildTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/RequestChildTransfer',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RequestChildTransferRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildTransfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcceptChildTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/AcceptChildTransfer',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.AcceptChildTransferRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildTransfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeclineChildTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/DeclineChildTransfer',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.DeclineChildTransferRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildTransfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChildTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/GetChildTransfer',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.GetChildTransferRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildTransfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListChildTransfers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/ListChildTransfers',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListChildTransfersRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListChildTransfersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChildVisionRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/GetChildVisionRecord',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.GetChildVisionRecordRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildVisionRecord.FromString,
             options,
             channel_credentials,
             insecure,

@@ -33,7 +33,7 @@ TELECONSULTATION_STATE_CLOSED: TeleconsultationState
 TELECONSULTATION_STATE_CANCELLED: TeleconsultationState
 
 class CooperationAgreement(_message.Message):
-    __slots__ = ("name", "inviting_tenant", "invited_tenant", "scope", "start_date", "end_date", "liability", "create_time")
+    __slots__ = ("name", "inviting_tenant", "invited_tenant", "scope", "start_date", "end_date", "liability", "create_time", "invited_region", "inviting_region")
     NAME_FIELD_NUMBER: _ClassVar[int]
     INVITING_TENANT_FIELD_NUMBER: _ClassVar[int]
     INVITED_TENANT_FIELD_NUMBER: _ClassVar[int]
@@ -42,6 +42,8 @@ class CooperationAgreement(_message.Message):
     END_DATE_FIELD_NUMBER: _ClassVar[int]
     LIABILITY_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    INVITED_REGION_FIELD_NUMBER: _ClassVar[int]
+    INVITING_REGION_FIELD_NUMBER: _ClassVar[int]
     name: str
     inviting_tenant: str
     invited_tenant: str
@@ -50,7 +52,9 @@ class CooperationAgreement(_message.Message):
     end_date: str
     liability: str
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., inviting_tenant: _Optional[str] = ..., invited_tenant: _Optional[str] = ..., scope: _Optional[str] = ..., start_date: _Optional[str] = ..., end_date: _Optional[str] = ..., liability: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    invited_region: str
+    inviting_region: str
+    def __init__(self, name: _Optional[str] = ..., inviting_tenant: _Optional[str] = ..., invited_tenant: _Optional[str] = ..., scope: _Optional[str] = ..., start_date: _Optional[str] = ..., end_date: _Optional[str] = ..., liability: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., invited_region: _Optional[str] = ..., inviting_region: _Optional[str] = ...) -> None: ...
 
 class TeleconsultationConsent(_message.Message):
     __slots__ = ("signer", "consent_date", "reference")
@@ -81,7 +85,7 @@ class OpinionReport(_message.Message):
     def __init__(self, text: _Optional[str] = ..., physician: _Optional[str] = ..., digest: _Optional[str] = ..., signature: _Optional[str] = ..., key_id: _Optional[str] = ..., sign_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., inpatient: _Optional[bool] = ...) -> None: ...
 
 class Teleconsultation(_message.Message):
-    __slots__ = ("name", "inviting_tenant", "invited_tenant", "resident", "reason", "purpose", "proposed_time", "record_summary", "specialty", "title_wanted", "consent", "agreement", "state", "consulting_physician", "scheduled_time", "reason_closed", "recording", "report", "decision", "create_time", "update_time", "consulting_physician_title", "consulting_physician_practice_since", "consulting_physician_credentials")
+    __slots__ = ("name", "inviting_tenant", "invited_tenant", "resident", "reason", "purpose", "proposed_time", "record_summary", "specialty", "title_wanted", "consent", "agreement", "state", "consulting_physician", "scheduled_time", "reason_closed", "recording", "report", "decision", "create_time", "update_time", "consulting_physician_title", "consulting_physician_practice_since", "consulting_physician_credentials", "invited_region", "inviting_region")
     NAME_FIELD_NUMBER: _ClassVar[int]
     INVITING_TENANT_FIELD_NUMBER: _ClassVar[int]
     INVITED_TENANT_FIELD_NUMBER: _ClassVar[int]
@@ -106,6 +110,8 @@ class Teleconsultation(_message.Message):
     CONSULTING_PHYSICIAN_TITLE_FIELD_NUMBER: _ClassVar[int]
     CONSULTING_PHYSICIAN_PRACTICE_SINCE_FIELD_NUMBER: _ClassVar[int]
     CONSULTING_PHYSICIAN_CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    INVITED_REGION_FIELD_NUMBER: _ClassVar[int]
+    INVITING_REGION_FIELD_NUMBER: _ClassVar[int]
     name: str
     inviting_tenant: str
     invited_tenant: str
@@ -130,4 +136,6 @@ class Teleconsultation(_message.Message):
     consulting_physician_title: str
     consulting_physician_practice_since: str
     consulting_physician_credentials: str
-    def __init__(self, name: _Optional[str] = ..., inviting_tenant: _Optional[str] = ..., invited_tenant: _Optional[str] = ..., resident: _Optional[str] = ..., reason: _Optional[str] = ..., purpose: _Optional[str] = ..., proposed_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., record_summary: _Optional[str] = ..., specialty: _Optional[str] = ..., title_wanted: _Optional[str] = ..., consent: _Optional[_Union[TeleconsultationConsent, _Mapping]] = ..., agreement: _Optional[str] = ..., state: _Optional[_Union[TeleconsultationState, str]] = ..., consulting_physician: _Optional[str] = ..., scheduled_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason_closed: _Optional[str] = ..., recording: _Optional[str] = ..., report: _Optional[_Union[OpinionReport, _Mapping]] = ..., decision: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., consulting_physician_title: _Optional[str] = ..., consulting_physician_practice_since: _Optional[str] = ..., consulting_physician_credentials: _Optional[str] = ...) -> None: ...
+    invited_region: str
+    inviting_region: str
+    def __init__(self, name: _Optional[str] = ..., inviting_tenant: _Optional[str] = ..., invited_tenant: _Optional[str] = ..., resident: _Optional[str] = ..., reason: _Optional[str] = ..., purpose: _Optional[str] = ..., proposed_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., record_summary: _Optional[str] = ..., specialty: _Optional[str] = ..., title_wanted: _Optional[str] = ..., consent: _Optional[_Union[TeleconsultationConsent, _Mapping]] = ..., agreement: _Optional[str] = ..., state: _Optional[_Union[TeleconsultationState, str]] = ..., consulting_physician: _Optional[str] = ..., scheduled_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason_closed: _Optional[str] = ..., recording: _Optional[str] = ..., report: _Optional[_Union[OpinionReport, _Mapping]] = ..., decision: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., consulting_physician_title: _Optional[str] = ..., consulting_physician_practice_since: _Optional[str] = ..., consulting_physician_credentials: _Optional[str] = ..., invited_region: _Optional[str] = ..., inviting_region: _Optional[str] = ...) -> None: ...

@@ -27,10 +27,12 @@ if _version_not_supported:
 
 
 class TeleconsultationServiceStub:
-    """Teleconsultation between institutions of one region cell (远程医疗, docs/domain §5.2): the
-    cooperation agreements, the request under an agreement with written consent, the invited
-    institution's answer, the session, the signed opinion report, the inviting physician's
-    decision, and the retention of reports and recordings.
+    """Teleconsultation between institutions (远程医疗, docs/domain §5.2): the cooperation
+    agreements, the request under an agreement with written consent, the invited institution's
+    answer, the session, the signed opinion report, the inviting physician's decision, and the
+    retention of reports and recordings. The invited institution may be in another region cell
+    (`invited_region`): both cells then hold the agreement and the teleconsultation, and every
+    move reaches the other cell (TeleconsultationPeerService) before it is committed.
     """
 
     def __init__(self, channel):
@@ -117,10 +119,12 @@ class TeleconsultationServiceStub:
 
 
 class TeleconsultationServiceServicer:
-    """Teleconsultation between institutions of one region cell (远程医疗, docs/domain §5.2): the
-    cooperation agreements, the request under an agreement with written consent, the invited
-    institution's answer, the session, the signed opinion report, the inviting physician's
-    decision, and the retention of reports and recordings.
+    """Teleconsultation between institutions (远程医疗, docs/domain §5.2): the cooperation
+    agreements, the request under an agreement with written consent, the invited institution's
+    answer, the session, the signed opinion report, the inviting physician's decision, and the
+    retention of reports and recordings. The invited institution may be in another region cell
+    (`invited_region`): both cells then hold the agreement and the teleconsultation, and every
+    move reaches the other cell (TeleconsultationPeerService) before it is committed.
     """
 
     def CreateCooperationAgreement(self, request, context):
@@ -316,10 +320,12 @@ def add_TeleconsultationServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class TeleconsultationService:
-    """Teleconsultation between institutions of one region cell (远程医疗, docs/domain §5.2): the
-    cooperation agreements, the request under an agreement with written consent, the invited
-    institution's answer, the session, the signed opinion report, the inviting physician's
-    decision, and the retention of reports and recordings.
+    """Teleconsultation between institutions (远程医疗, docs/domain §5.2): the cooperation
+    agreements, the request under an agreement with written consent, the invited institution's
+    answer, the session, the signed opinion report, the inviting physician's decision, and the
+    retention of reports and recordings. The invited institution may be in another region cell
+    (`invited_region`): both cells then hold the agreement and the teleconsultation, and every
+    move reaches the other cell (TeleconsultationPeerService) before it is committed.
     """
 
     @staticmethod

@@ -1,0 +1,182 @@
+"""Empty test databases filled from a migrated copy instead of replaying every migration.
+
+The suite starts hundreds of cells, each migrating the kit's and its services' schemas into an
+empty SQLite file or PostgreSQL schema: measured, migrations were more than half of a two-cell
+platform's start. Per process, the first empty database of each (backend, migrations folder) is
+migrated for real into a template; every later empty database of that kind receives a copy
+(SQLite: the backup API; PostgreSQL: ``pg_dump`` of the template schema replayed under the new
+schema's name) and Alembic then finds it at head and runs nothing. The result is the schema
+the migrations build, so what the tests see does not change: set
+``RHIP_TEST_MIGRATE_EVERY_DATABASE=1`` to run every migration everywhere, as production does.
+
+Anything unexpected (no ``pg_dump``, a database that is not empty, a PostgreSQL URL without a
+schema of its own) falls back to the real migrations. Processes started by the tests (the
+platform tests) are untouched: they never import this module.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+
+import psycopg
+from alembic import command
+from rhip.kit import db
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+_PLACEHOLDER = "__rhip_template_schema__"
+# Data as INSERTs (the copy is replayed through a cursor, not psql), nothing about roles.
+_PG_DUMP = ("pg_dump", "--inserts", "--no-owner", "--no-privileges", "--no-comments")
+_lock = threading.Lock()
+_sqlite_templates: dict[Path, Path | None] = {}  # migrations folder → migrated file
+_postgres_templates: dict[tuple[str, Path], str | None] = {}  # (database, folder) → SQL
+_workdir: Path | None = None
+
+
+def install() -> None:
+    db.fill_empty_schema = _fill
+
+
+def _fill(engine: Engine, connection: Connection | None, versions_dir: Path) -> None:
+    if connection is None:
+        _fill_sqlite(engine, versions_dir)
+    else:
+        _fill_postgres(engine, connection, versions_dir)
+
+
+def _upgrade(engine: Engine, versions_dir: Path) -> None:
+    """The real migrations, without migrate()'s advisory lock: the caller holds it already
+    (same key) on another connection."""
+    cfg = db.alembic_config(versions_dir)
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "heads")
+
+
+# --- SQLite ----------------------------------------------------------------------------------
+
+
+def _fill_sqlite(engine: Engine, versions_dir: Path) -> None:
+    database = make_url(str(engine.url)).database
+    if not database or database == ":memory:":
+        return
+    raw = engine.raw_connection()
+    try:
+        target: sqlite3.Connection = raw.driver_connection  # type: ignore[assignment]
+        if target.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            return  # not empty: a restart, or a second service in the same file
+        template = _sqlite_template(versions_dir)
+        if template is None:
+            return
+        source = sqlite3.connect(template)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+    finally:
+        raw.close()
+
+
+def _sqlite_template(versions_dir: Path) -> Path | None:
+    with _lock:
+        if versions_dir not in _sqlite_templates:
+            path = _scratch() / f"{uuid.uuid4().hex}.db"
+            engine = db.make_engine(f"sqlite:///{path}")
+            try:
+                _upgrade(engine, versions_dir)
+                _sqlite_templates[versions_dir] = path
+            except Exception:  # fall back to real migrations
+                _sqlite_templates[versions_dir] = None
+            finally:
+                engine.dispose()
+        return _sqlite_templates[versions_dir]
+
+
+def _scratch() -> Path:
+    global _workdir
+    if _workdir is None:
+        _workdir = Path(tempfile.mkdtemp(prefix="rhip-schema-templates-"))
+        atexit.register(shutil.rmtree, _workdir, ignore_errors=True)
+    return _workdir
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+
+def _fill_postgres(engine: Engine, connection: Connection, versions_dir: Path) -> None:
+    schema = connection.execute(text("SELECT current_schema()")).scalar()
+    if not schema or schema == "public":
+        return  # only the tests' own schemas
+    tables = connection.execute(
+        text("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()")
+    ).scalar()
+    if tables:
+        return
+    sql = _postgres_template(engine, versions_dir)
+    if sql is None:
+        return
+    # A savepoint: should the copy fail, the real migrations still run in this transaction.
+    try:
+        with connection.begin_nested():
+            cursor = connection.connection.cursor()
+            try:
+                cursor.execute(sql.replace(_PLACEHOLDER, f'"{schema}"'))  # no parameters
+            finally:
+                cursor.close()
+    except Exception:  # rolled back to the savepoint; migrate for real
+        return
+
+
+def _postgres_template(engine: Engine, versions_dir: Path) -> str | None:
+    url = make_url(str(engine.url.render_as_string(hide_password=False)))
+    base = url.difference_update_query(["options"])
+    key = (base.render_as_string(hide_password=False), versions_dir)
+    with _lock:
+        if key not in _postgres_templates:
+            _postgres_templates[key] = _capture_postgres(base, versions_dir)
+        return _postgres_templates[key]
+
+
+def _capture_postgres(base, versions_dir: Path) -> str | None:
+    if shutil.which("pg_dump") is None:
+        return None
+    schema = f"rhiptmpl_{uuid.uuid4().hex[:12]}"
+    libpq = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        engine = create_engine(base.update_query_dict({"options": f"-csearch_path={schema}"}))
+        try:
+            _upgrade(engine, versions_dir)
+        finally:
+            engine.dispose()
+        dump = subprocess.run(
+            [*_PG_DUMP, "--schema", schema, "--dbname", libpq],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+    except Exception:  # fall back to real migrations
+        return None
+    finally:
+        with psycopg.connect(libpq, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    kept = [
+        line
+        for line in dump.splitlines()
+        # Session settings (search_path emptied!) and the schema itself stay out: the copy is
+        # replayed inside the caller's transaction, into a schema that already exists.
+        # psql's meta-commands (\restrict ...) are not SQL.
+        if not line.startswith(
+            ("SET ", "SELECT pg_catalog.set_config", "CREATE SCHEMA", "--", "\\")
+        )
+    ]
+    return "\n".join(kept).replace(schema, _PLACEHOLDER)
