@@ -1,8 +1,9 @@
 """The mch indicator counts kept by the writes (mch_indicator_count) always sum to the exact
 recomputation from the rows, for every region, institution and as-of date: after random
 sequences of mch operations through the API (pregnancies registered, visited, delivered,
-graded, terminated; postpartum visits; reports acknowledged; newborns enrolled and children
-visited, eye checks and 6-year acuity) with the service's clock walking over months; under
+graded, terminated; postpartum visits; reports acknowledged; newborns enrolled, visited,
+transferred to another institution; eye checks and 6-year acuity) with the service's clock
+walking over months; under
 two concurrent writers on PostgreSQL; after a rules-version change and after the migration
 that creates the table for an existing database."""
 
@@ -67,6 +68,7 @@ class Cell:
     newborns: dict[int, str] = field(default_factory=dict)  # woman → her latest live newborn
     children: dict[int, str] = field(default_factory=dict)  # woman → the newborn's record
     doctors: dict[int, str] = field(default_factory=dict)  # woman → who follows her pregnancy
+    keepers: dict[int, str] = field(default_factory=dict)  # woman → who follows her baby
     done: dict[str, int] = field(default_factory=dict)
 
     def __repr__(self) -> str:
@@ -94,7 +96,13 @@ def cell(request, tmp_path_factory) -> Iterator[Cell]:  # type: ignore[no-untype
             urls = [stack.enter_context(postgres_schema(p)) for p in ("t", "a", "m")]
         running = start_cell(
             make_settings(
-                tmp, urls[0], RHIP_ARCHIVES_DATABASE_URL=urls[1], RHIP_MCH_DATABASE_URL=urls[2]
+                tmp,
+                urls[0],
+                RHIP_ARCHIVES_DATABASE_URL=urls[1],
+                RHIP_MCH_DATABASE_URL=urls[2],
+                # A transfer's target institution is looked up with the cell's own account.
+                RHIP_CELL_CLIENT_ID="cell-320000",
+                RHIP_CELL_CLIENT_SECRET="cell-secret-0123456789",
             )
         )
         try:
@@ -248,7 +256,7 @@ def step(c: Cell, op: str, w: int, n: int) -> None:
             mpb.EnrollChildRequest(child=c.newborns[w], request_id=rid()), metadata=md("qs-doctor")
         ))  # fmt: skip
         if reply is not None:
-            c.children[w] = reply.name  # type: ignore[attr-defined]
+            c.children[w], c.keepers[w] = reply.name, "qs-doctor"  # type: ignore[attr-defined]
     elif op == "child_visit" and w in c.children:
         eye = (
             [cpb.EyeResult(item="EYE_APPEARANCE", finding=cpb.EYE_FINDING_NORMAL)] if n % 2 else []
@@ -258,8 +266,22 @@ def step(c: Cell, op: str, w: int, n: int) -> None:
                 parent=c.children[w], visit=cpb.ChildVisit(visit_date=_day(c, n % 3), eye=eye),
                 request_id=rid(),
             ),
+            metadata=md(c.keepers[w]),
+        ))  # fmt: skip
+    elif op == "transfer" and c.keepers.get(w) == "qs-doctor":  # the family moves to Tongshan
+        transfer = _attempt(c, "transfer request", lambda: api.RequestChildTransfer(
+            mpb.RequestChildTransferRequest(
+                name=c.children[w], target_tenant=c.mch.tenant("ts-th"),
+                guardian_consent_reference="GC-2026-0042", consent_date=_day(c, 0),
+                reason="the family moved to Tongshan", request_id=rid(),
+            ),
             metadata=md("qs-doctor"),
         ))  # fmt: skip
+        if transfer is not None and _attempt(c, op, lambda: api.AcceptChildTransfer(
+            mpb.AcceptChildTransferRequest(name=transfer.name),  # type: ignore[attr-defined]
+            metadata=md("ts-doctor"),
+        )) is not None:  # fmt: skip
+            c.keepers[w] = "ts-doctor"
     elif op == "acuity":
         record = c.six[n % len(c.six)]
         _attempt(c, op, lambda: api.RecordChildVisit(
@@ -279,7 +301,7 @@ def step(c: Cell, op: str, w: int, n: int) -> None:
 # No shrinking: every operation goes through the service, and a failure prints its sequence.
 PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
 OPS = ("tick", "register", "visit", "deliver", "postpartum", "grade", "acknowledge",
-       "terminate", "enroll", "child_visit", "acuity")  # fmt: skip
+       "terminate", "enroll", "child_visit", "transfer", "acuity")  # fmt: skip
 
 
 # -- the comparison ----------------------------------------------------------------------------
@@ -348,15 +370,16 @@ def test_every_write_path_ran_and_counted(cell: Cell) -> None:
     checked right after it."""
     _set_clock(cell, max(cell.today, BASE) + timedelta(days=3))
     for op in ("register", "grade", "visit", "grade", "acknowledge", "deliver", "postpartum",
-               "enroll", "child_visit", "acuity", "tick", "terminate"):  # fmt: skip
+               "enroll", "child_visit", "transfer", "child_visit", "acuity", "tick",
+               "terminate"):  # fmt: skip
         w = WOMEN - 1
         if op == "register":  # she may have an open pregnancy from before: end it first
             step(cell, "terminate", w, 1)
         step(cell, op, w, 1)
         assert_counts_exact(cell, _days(cell, few=True))
     for op in ("register", "grade", "acknowledge", "deliver", "postpartum", "enroll",
-               "child_visit", "acuity"):  # fmt: skip
-        assert cell.done.get(op), (op, cell.done)
+               "child_visit", "transfer", "acuity"):  # fmt: skip
+        assert cell.done.get(op), (op, sorted(cell.done.items()))
     with cell.db.transaction() as tx:  # and the cell saw some of everything
         kept = IndicatorStore(tx).counts(
             region_path("320000"), "", [region_path("320000")], domain.period_of(cell.today)
