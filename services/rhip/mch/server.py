@@ -4,6 +4,7 @@ lifetime timeline when the cell runs emr)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +22,13 @@ from rhip.mch.certificates import national
 from rhip.mch.certificates import servicer as bmc_servicer
 from rhip.mch.certificates.usecases import BirthCertificateUseCases
 from rhip.mch.clients import IdentityClient
+from rhip.mch.indicators import counts
 from rhip.mch.servicer import PUBLIC_METHODS, SERVICE_NAME, MchServicer
 from rhip.mch.settings import load_mch_settings
 from rhip.mch.usecases import MchUseCases, sync_role_catalog
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -59,9 +62,19 @@ class MchService:
 def migrate_mch(settings: Settings) -> None:
     db = Database.connect(settings.database_url("mch"))
     try:
-        migrate(db.engine, MIGRATIONS)
+        bring_schema_up_to_date(db)
     finally:
         db.dispose()
+
+
+def bring_schema_up_to_date(db: Database) -> None:
+    """Migrate, then fill the derived indicator counts from the rows if their rules version
+    is not the code's (right after mch_0004m created them, or after the rules changed)."""
+    migrate(db.engine, MIGRATIONS)
+    with db.engine.begin() as connection:
+        done = counts.bring_up_to_date(connection)
+    if done is not None:
+        log.info("mch indicator counts recomputed from %d pregnancies and children", done)
 
 
 def build_mch(
@@ -78,7 +91,7 @@ def build_mch(
     certificate event then feeds its timeline index."""
     options = load_mch_settings(settings.env)  # a bad value fails before anything starts
     db = Database.connect(settings.database_url("mch"), pool_size=settings.grpc_workers)
-    migrate(db.engine, MIGRATIONS)
+    bring_schema_up_to_date(db)
     policy_db = None
     owns = authorizer is None
     if authorizer is None:

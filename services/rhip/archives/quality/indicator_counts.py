@@ -25,20 +25,30 @@ Concurrent writers add with UPSERTs that increment (``ON CONFLICT DO UPDATE SET 
 excluded.n``), never read-modify-write, so no increment is lost, and a read stays a handful of
 rows (append-only delta rows aggregated on read would grow with every write and need a
 compactor). The record's row lock makes the before/after of one record's writes take turns;
-``add`` explains how the count rows avoid deadlocks.
+``add`` explains how the count rows avoid deadlocks. The day, month and year rows, their
+UPSERTs and the interval helpers are rhip.kit.day_counts, shared with mch's indicator counts.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from rhip.kit.day_counts import (
+    Change,
+    DayCounts,
+    Interval,
+    as_of_rows,
+    clip,
+    steps,
+    union,
+    utc_day,
+)
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
 
 METRICS = ("records", "dynamic", "qualified", "plans", "followed", "timely")
 # Bump whenever a rule below changes what a record counts for: the service then recomputes
@@ -48,7 +58,6 @@ RULES_VERSION = 1
 # A visit or check-up on day v makes the record dynamic (used) on [v, v + 365).
 USE_WINDOW = timedelta(days=365)
 FOLLOWED_VISITS = 4  # visits of a programme within the window for a plan to count as followed
-GRAINS = ("year", "month", "day")
 
 # The columns the counts read and write, as plain table clauses: the migration that creates
 # the table runs this code too, so it must not depend on the service's latest table classes.
@@ -96,9 +105,9 @@ _RULES = sa.table(
 _RULES_LOCK = 0x1D1C
 
 
-Interval = tuple[date, date | None]  # [start, end); None: open-ended
-Change = tuple[str, str, date, str]  # (scope path, tenant, day, metric)
-RowKey = tuple[str, str, str, date]  # (scope path, tenant, grain, period)
+# The day, month and year rows and their UPSERTs: the shape mch's counts share.
+COUNTS = DayCounts(COUNT, COUNT_KEY, METRICS, "rhip.archives.indicator_count")
+__all__ = ["as_of_rows"]  # read by the quality store with the table
 
 
 @dataclass(frozen=True)
@@ -123,33 +132,9 @@ class RecordFacts:
 
 
 # -- the contribution of one record ------------------------------------------------------------
-def _union(intervals: Iterable[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for start, end in sorted(intervals, key=lambda i: i[0]):
-        if merged and (merged[-1][1] is None or start <= merged[-1][1]):
-            last_start, last_end = merged[-1]
-            wider = None if end is None or last_end is None else max(end, last_end)
-            merged[-1] = (last_start, wider)
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _clip(intervals: Iterable[Interval], bounds: Interval) -> list[Interval]:
-    low, high = bounds
-    out: list[Interval] = []
-    for start, end in intervals:
-        start = max(start, low)
-        if end is None or (high is not None and high < end):
-            end = high
-        if end is None or start < end:
-            out.append((start, end))
-    return out
-
-
 def _windows(days: Sequence[date]) -> list[Interval]:
     """Days with a visit within the window: the union of [v, v + window)."""
-    return _union((v, v + USE_WINDOW) for v in days)
+    return union((v, v + USE_WINDOW) for v in days)
 
 
 def _followed(visits: Sequence[date]) -> list[Interval]:
@@ -158,18 +143,11 @@ def _followed(visits: Sequence[date]) -> list[Interval]:
     v(k-3) is in the window, so the days are the union of [vk, v(k-3) + window)."""
     ordered = sorted(visits)
     n = FOLLOWED_VISITS - 1
-    return _union(
+    return union(
         (ordered[k], ordered[k - n] + USE_WINDOW)
         for k in range(n, len(ordered))
         if ordered[k] < ordered[k - n] + USE_WINDOW
     )
-
-
-def _changes_of(intervals: Iterable[Interval]) -> Iterator[tuple[date, int]]:
-    for start, end in intervals:
-        yield start, 1
-        if end is not None:
-            yield end, -1
 
 
 def contribution(facts: RecordFacts | None) -> Counter[Change]:
@@ -184,7 +162,7 @@ def contribution(facts: RecordFacts | None) -> Counter[Change]:
     by_metric: dict[str, list[Interval]] = {
         "records": [in_force],
         "qualified": [in_force] if facts.qualified else [],
-        "dynamic": _clip(_windows(sorted(set(facts.visits))), in_force),
+        "dynamic": clip(_windows(sorted(set(facts.visits))), in_force),
         "plans": [],
         "followed": [],
         "timely": [],
@@ -193,10 +171,10 @@ def contribution(facts: RecordFacts | None) -> Counter[Change]:
         if not plan.open:
             continue
         by_metric["plans"].append(in_force)
-        by_metric["followed"] += _clip(_followed(plan.visits), in_force)
-        by_metric["timely"] += _clip([(date.min, plan.next_due + timedelta(days=1))], in_force)
+        by_metric["followed"] += clip(_followed(plan.visits), in_force)
+        by_metric["timely"] += clip([(date.min, plan.next_due + timedelta(days=1))], in_force)
     for metric, intervals in by_metric.items():
-        for day, step in _changes_of(intervals):
+        for day, step in steps(intervals):
             out[(facts.scope_path, facts.tenant_id, day, metric)] += step
     return out
 
@@ -206,40 +184,6 @@ def change(before: RecordFacts | None, after: RecordFacts | None) -> Counter[Cha
     diff = contribution(after)
     diff.subtract(contribution(before))
     return diff
-
-
-def period(grain: str, day: date) -> date:
-    if grain == "year":
-        return day.replace(month=1, day=1)
-    if grain == "month":
-        return day.replace(day=1)
-    return day
-
-
-def rows(changes: Mapping[Change, int]) -> dict[RowKey, dict[str, int]]:
-    """The changes rolled into their day, month and year rows; rows that add nothing left out."""
-    out: dict[RowKey, dict[str, int]] = {}
-    for (scope, tenant, day, metric), step in changes.items():
-        if not step:
-            continue
-        for grain in GRAINS:
-            row = out.setdefault(
-                (scope, tenant, grain, period(grain, day)), dict.fromkeys(METRICS, 0)
-            )
-            row[metric] += step
-    return {key: row for key, row in out.items() if any(row.values())}
-
-
-def as_of_rows(table: sa.TableClause, as_of: date) -> sa.ColumnElement[bool]:
-    """The rows of ``table`` (indicator_count) whose sum is the counts on ``as_of``: every
-    change on or before it, once."""
-    year, month = period("year", as_of), period("month", as_of)
-    grain, day = table.c.grain, table.c.period
-    return sa.or_(
-        sa.and_(grain == "year", day < year),
-        sa.and_(grain == "month", day >= year, day < month),
-        sa.and_(grain == "day", day >= month, day <= as_of),
-    )
 
 
 # -- reading facts and writing rows ------------------------------------------------------------
@@ -303,7 +247,7 @@ def load_facts(
             tenant_id=r.managing_tenant_id,
             scope_path=r.scope_path,
             counted=r.state not in ("draft", "transferred"),  # a handed-over record counts there
-            created=_utc_day(r.create_time),
+            created=utc_day(r.create_time),
             terminated=r.termination_date,
             qualified=r.missing_items == 0,
             visits=tuple(visits[r.id]),
@@ -313,42 +257,10 @@ def load_facts(
     }
 
 
-def _utc_day(value: datetime) -> date:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return (value.astimezone(UTC) if value.tzinfo else value).date()
-
-
 def add(connection: Connection, changes: Mapping[Change, int]) -> None:
-    """Add ``changes`` to the count rows: one UPSERT that increments (a concurrent writer's
-    increments are never lost: PostgreSQL re-reads the row it conflicts with under its row
-    lock). Rows go in key order, and on PostgreSQL each institution's counts are first taken
-    by a transaction-scoped advisory lock (institutions in order): transactions that write
-    several times for one institution then cannot lock its rows in opposite orders and
-    deadlock; they queue, as their writes of one institution's day rows would anyway."""
-    keyed = rows(changes)
-    if not keyed:
-        return
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        for tenant in sorted({key[1] for key in keyed}):
-            connection.execute(_ADVISORY, {"key": f"rhip.archives.indicator_count/{tenant}"})
-    # One statement, many parameter sets, in key order.
-    connection.execute(
-        _UPSERTS[dialect],
-        [dict(zip(COUNT_KEY, key, strict=True), **keyed[key]) for key in sorted(keyed)],
-    )
-
-
-def _upsert(insert: Any) -> Any:
-    statement = insert(COUNT)
-    return statement.on_conflict_do_update(
-        index_elements=list(COUNT_KEY),
-        set_={m: COUNT.c[m] + statement.excluded[m] for m in METRICS},
-    )
-
-
-_UPSERTS = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
-_ADVISORY = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+    """Add ``changes`` to the count rows (DayCounts.add: incrementing UPSERTs in key order,
+    each institution's rows first taken by an advisory lock on PostgreSQL)."""
+    COUNTS.add(connection, changes)
 
 
 def backfill(connection: Connection, batch: int = 2000, pending_limit: int = 500_000) -> int:

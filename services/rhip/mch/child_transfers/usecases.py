@@ -25,6 +25,7 @@ from rhip.mch.children.domain import ChildRecord, ChildVisit
 from rhip.mch.children.store import ChildStore
 from rhip.mch.children.usecases import ChildUseCases
 from rhip.mch.clients import TenantFacts
+from rhip.mch.indicators.counts import counting
 from rhip.mch.pregnancies.usecases import parse_day
 from rhip.mch.roles import MCH
 from sqlalchemy import Connection
@@ -224,7 +225,8 @@ class ChildTransferUseCases(ChildUseCases):
         assert record is not None
         if record.tenant_id != t.source_tenant_id:  # cannot happen while the transfer is open
             raise FailedPrecondition("the child moved meanwhile", reason="TRANSFER_STATE")
-        children.move(t.record_id, t.target_tenant_id, t.target_scope)
+        with counting(tx, children=[t.record_id]):  # its counts leave with it
+            children.move(t.record_id, t.target_tenant_id, t.target_scope)
         done = t.accepted(len(children.visits(t.record_id)), now)
         ChildTransferStore(tx).decide(done)
         return done

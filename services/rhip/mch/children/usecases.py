@@ -18,6 +18,7 @@ from rhip.mch.access import MchBase
 from rhip.mch.children import domain
 from rhip.mch.children.domain import ChildRecord, ChildVisit, Finding, SlotView
 from rhip.mch.children.store import ChildStore, ChildTaken
+from rhip.mch.indicators.counts import counting
 from rhip.mch.pregnancies.usecases import parse_day
 from rhip.mch.roles import MCH
 from sqlalchemy import Connection
@@ -88,17 +89,18 @@ class ChildUseCases(MchBase):
             record = ChildRecord(
                 new_id(), resident.resident_id, tenant.tenant_id, scope, birth, "", None, "", now
             ).next_from(today, visited=False)
-            try:
-                store.add(record, key)
-            except ChildTaken:
-                existing = store.of_child(resident.resident_id)
-                raise AlreadyExists(
-                    "the child already has a child health record",
-                    reason="CHILD_RECORD_EXISTS",
-                    metadata={"managing_tenant": f"tenants/{existing.tenant_id}"}
-                    if existing
-                    else {},
-                ) from None
+            with counting(tx, children=[record.record_id]):
+                try:
+                    store.add(record, key)
+                except ChildTaken:
+                    existing = store.of_child(resident.resident_id)
+                    raise AlreadyExists(
+                        "the child already has a child health record",
+                        reason="CHILD_RECORD_EXISTS",
+                        metadata={"managing_tenant": f"tenants/{existing.tenant_id}"}
+                        if existing
+                        else {},
+                    ) from None
             if feed := self._feed(tx):
                 feed.enrolled(record, institution)
             self._audit(
@@ -179,14 +181,15 @@ class ChildUseCases(MchBase):
                 given.weight_kg, given.length_cm, eye, given.acuity_left, given.acuity_right,
                 referral, given.referral_followed_up, pending, self.clock(),
             )  # fmt: skip
-            store.add_visit(visit, key)
-            open_referral = r.open_referral
-            if given.referral_followed_up:
-                open_referral = ""
-            if referral:
-                open_referral = visit.visit_id
-            latest = max([day, *(v.visit_date for v in visits)])
-            store.save(replace(r, open_referral=open_referral).next_from(latest, visited=True))
+            with counting(tx, children=[r.record_id]):
+                store.add_visit(visit, key)
+                open_referral = r.open_referral
+                if given.referral_followed_up:
+                    open_referral = ""
+                if referral:
+                    open_referral = visit.visit_id
+                latest = max([day, *(v.visit_date for v in visits)])
+                store.save(replace(r, open_referral=open_referral).next_from(latest, visited=True))
             if feed := self._feed(tx):
                 feed.child_visit(r, visit, institution if principal.tenant_id else "")
             self._audit(

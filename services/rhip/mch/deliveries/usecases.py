@@ -18,6 +18,7 @@ from rhip.mch.clients import NewNewborn
 from rhip.mch.deliveries import domain
 from rhip.mch.deliveries.domain import Delivery, DeliveryMode, Newborn
 from rhip.mch.deliveries.store import DeliveryStore
+from rhip.mch.indicators.counts import counting
 from rhip.mch.pregnancies.store import PregnancyStore
 from rhip.mch.pregnancies.usecases import parse_day
 from rhip.mch.risk.domain import grade_of
@@ -96,9 +97,10 @@ class DeliveryUseCases(RiskUseCases):
                 ),
                 principal.subject, now, discharge, emergency,
             )  # fmt: skip
-            DeliveryStore(tx).add(delivery, key)
-            if p is not None:
-                pregnancies.save(p.delivered(delivery.delivery_id, day, discharge, now))
+            with counting(tx, pregnancies=[p.pregnancy_id] if p else []):
+                DeliveryStore(tx).add(delivery, key)
+                if p is not None:
+                    pregnancies.save(p.delivered(delivery.delivery_id, day, discharge, now))
             if feed := self._feed(tx):
                 feed.delivered(delivery, institution)
             self._audit(
@@ -120,7 +122,14 @@ class DeliveryUseCases(RiskUseCases):
                     NewNewborn(n.newborn_id, n.display_name, n.sex.value, delivery.delivery_date),
                 )
                 with self._unit() as tx:
-                    DeliveryStore(tx).link_newborn(n.newborn_id, resident_id)
+                    # The baby's own child record, if enrolled already, may hold the
+                    # newborn visit that now counts for the mother's pregnancy.
+                    with counting(
+                        tx,
+                        pregnancies=[delivery.pregnancy_id] if delivery.pregnancy_id else [],
+                        newborns=[resident_id],
+                    ):
+                        DeliveryStore(tx).link_newborn(n.newborn_id, resident_id)
                     self._audit(
                         tx, "delivery.newborn.register",
                         f"deliveries/{delivery.delivery_id}/newborns/{n.newborn_id}",

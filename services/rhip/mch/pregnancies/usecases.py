@@ -16,6 +16,7 @@ from rhip.kit.pagination import Page
 from rhip.kit.requests import check_no_controls, parse_resource_name
 from rhip.kit.timestamps import parse_iso_date
 from rhip.mch.access import MchBase
+from rhip.mch.indicators.counts import counting
 from rhip.mch.pregnancies import domain
 from rhip.mch.pregnancies.domain import (
     AntenatalVisit,
@@ -102,26 +103,27 @@ class PregnancyUseCases(MchBase):
                 new_id(), woman.resident_id, tenant.tenant_id, scope, handbook, day, lmp_day,
                 self.options.local_registration_weeks, now,
             )  # fmt: skip
-            try:
-                store.add(p, key)
-            except PregnancyTaken as taken:
-                raced = store.open_of(woman.resident_id)
-                if taken.field == "resident" and raced is not None:
-                    raise self._pregnancy_exists(raced) from None
-                raise AlreadyExists(
-                    "the handbook number is already in use", reason="HANDBOOK_NUMBER_TAKEN"
-                ) from None
-            ga_days = p.registration_ga
-            # The registration check is the first antenatal check (DOMAIN §3.1); a late one is
-            # tagged with the slot it missed.
-            store.add_visit(
-                AntenatalVisit(
-                    new_id(), p.pregnancy_id, tenant.tenant_id, day, ga_days,
-                    domain.slot_of(ga_days), {}, "", now,
-                    missed_slot=domain.missed_slot(ga_days, set()),
-                ),
-                "",
-            )  # fmt: skip
+            with counting(tx, pregnancies=[p.pregnancy_id]):
+                try:
+                    store.add(p, key)
+                except PregnancyTaken as taken:
+                    raced = store.open_of(woman.resident_id)
+                    if taken.field == "resident" and raced is not None:
+                        raise self._pregnancy_exists(raced) from None
+                    raise AlreadyExists(
+                        "the handbook number is already in use", reason="HANDBOOK_NUMBER_TAKEN"
+                    ) from None
+                ga_days = p.registration_ga
+                # The registration check is the first antenatal check (DOMAIN §3.1); a late one is
+                # tagged with the slot it missed.
+                store.add_visit(
+                    AntenatalVisit(
+                        new_id(), p.pregnancy_id, tenant.tenant_id, day, ga_days,
+                        domain.slot_of(ga_days), {}, "", now,
+                        missed_slot=domain.missed_slot(ga_days, set()),
+                    ),
+                    "",
+                )  # fmt: skip
             if feed := self._feed(tx):
                 feed.registered(p, institution)
             self._audit(
@@ -188,7 +190,8 @@ class PregnancyUseCases(MchBase):
         with self._unit() as tx:
             p = self._load_pregnancy(tx, name, "TerminatePregnancy", lock=True)
             ended = p.terminated(reason, day, note, self.clock())
-            PregnancyStore(tx).save(ended)
+            with counting(tx, pregnancies=[p.pregnancy_id]):
+                PregnancyStore(tx).save(ended)
             if feed := self._feed(tx):
                 feed.terminated(p, day, acting or p.tenant_id, institution if acting else "")
             self._audit(

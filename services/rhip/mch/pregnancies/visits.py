@@ -13,6 +13,7 @@ from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.requests import check_no_controls, parse_resource_name
+from rhip.mch.indicators.counts import counting
 from rhip.mch.pregnancies import domain
 from rhip.mch.pregnancies.domain import AntenatalVisit, VisitKind
 from rhip.mch.pregnancies.store import PregnancyStore
@@ -69,9 +70,10 @@ class VisitUseCases(PregnancyUseCases):
                 domain.slot_of(ga_days), kept, guidance, now,
                 missed_slot=domain.missed_slot(ga_days, done),
             )  # fmt: skip
-            store.add_visit(visit, key)
-            latest = max([ga_days, *(v.ga_days for v in earlier_visits)])
-            store.save(p.after_visit(latest, now))
+            with counting(tx, pregnancies=[p.pregnancy_id]):
+                store.add_visit(visit, key)
+                latest = max([ga_days, *(v.ga_days for v in earlier_visits)])
+                store.save(p.after_visit(latest, now))
             if feed := self._feed(tx):
                 feed.visit(p, visit, institution if principal.tenant_id else "")
             self._audit(
@@ -111,8 +113,9 @@ class VisitUseCases(PregnancyUseCases):
                 p.ga_on(day), number if on_time else 0, kept, guidance, now, kind,
                 0 if on_time else number,
             )  # fmt: skip
-            store.add_visit(visit, key)
-            store.save(after)
+            with counting(tx, pregnancies=[p.pregnancy_id]):
+                store.add_visit(visit, key)
+                store.save(after)
             if feed := self._feed(tx):
                 feed.visit(p, visit, institution if principal.tenant_id else "")
             self._audit(

@@ -14,6 +14,7 @@ from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.requests import parse_resource_name, validate_reason
 from rhip.kit.tenancy import catalog, is_within, region_path
+from rhip.mch.indicators.counts import counting
 from rhip.mch.pregnancies.store import PregnancyStore
 from rhip.mch.pregnancies.usecases import PregnancyUseCases, parse_day
 from rhip.mch.risk import domain
@@ -87,24 +88,30 @@ class RiskUseCases(PregnancyUseCases):
                 tuple(kept), pack.version, pack.pack_id, principal.subject, tenant.tenant_id, scope,
                 tenant.level_name, p.ga_on(day), now,
             )  # fmt: skip
-            risk.add(assessment, key)
-            grade = domain.current_grade(risk.series(p.pregnancy_id))
-            pregnancies.save(replace(p, risk_rank=grade.rank, purple=grade.purple, update_time=now))
+            # The counts' locks before the audit head's, as in every write (no deadlock).
+            with counting(tx, pregnancies=[p.pregnancy_id]):
+                risk.add(assessment, key)
+                grade = domain.current_grade(risk.series(p.pregnancy_id))
+                pregnancies.save(
+                    replace(p, risk_rank=grade.rank, purple=grade.purple, update_time=now)
+                )
+                colour = report_due(p.risk_rank, grade.rank)
+                report = None
+                if colour is not None:  # one found, one reported (DOMAIN §3.2)
+                    report = RiskReport(
+                        new_id(), p.pregnancy_id, p.resident_id, assessment.assessment_id, colour,
+                        p.scope_path.rsplit("/", 1)[0], "OPEN", now,
+                    )  # fmt: skip
+                    ReportStore(tx).add(report)
             if feed := self._feed(tx):
                 feed.risk_changed(
                     p, domain.grade_of(p.risk_rank, p.purple), grade, assessment.assessment_id,
                     tenant.tenant_id, institution, day,
                 )  # fmt: skip
-            colour = report_due(p.risk_rank, grade.rank)
-            if colour is not None:  # one found, one reported (DOMAIN §3.2)
-                report = RiskReport(
-                    new_id(), p.pregnancy_id, p.resident_id, assessment.assessment_id, colour,
-                    p.scope_path.rsplit("/", 1)[0], "OPEN", now,
-                )  # fmt: skip
-                ReportStore(tx).add(report)
+            if report is not None:
                 self._audit(
                     tx, "pregnancy.risk.report", f"riskReports/{report.report_id}",
-                    report.scope_path, resident=p.resident_id, colour=colour.name,
+                    report.scope_path, resident=p.resident_id, colour=report.colour.name,
                 )  # fmt: skip
             self._audit(
                 tx, "pregnancy.risk.assess", f"pregnancies/{p.pregnancy_id}/riskAssessments/"
@@ -155,7 +162,8 @@ class RiskUseCases(PregnancyUseCases):
             )  # fmt: skip
             assert found is not None
             done = found.acknowledged(principal.subject, self.clock(), note)
-            store.save(done)
+            with counting(tx, pregnancies=[found.pregnancy_id]):
+                store.save(done)
             self._audit(
                 tx, "pregnancy.risk.report.acknowledge", f"riskReports/{report_id}",
                 found.scope_path, resident=found.resident_id,

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "mch_0005v"
-down_revision = "mch_0003"
+down_revision = "mch_0004m"
 branch_labels = None
 depends_on = None
 
