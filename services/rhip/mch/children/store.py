@@ -171,3 +171,17 @@ class ChildStore(StoreBase):
             select(_V).where(_V.c.record_id == record_id).order_by(_V.c.visit_date, _V.c.id)
         )
         return [_visit(r) for r in rows]
+
+    def visits_of(self, record_ids: Sequence[str]) -> dict[str, list[ChildVisit]]:
+        """The visits of several children in one read (a list page), each in date order."""
+        found: dict[str, list[ChildVisit]] = {i: [] for i in record_ids}
+        if not record_ids:
+            return found
+        rows = self.s.execute(
+            select(_V)
+            .where(_V.c.record_id.in_(list(record_ids)))
+            .order_by(_V.c.record_id, _V.c.visit_date, _V.c.id)
+        )
+        for row in rows:
+            found[row.record_id].append(_visit(row))
+        return found

@@ -235,3 +235,17 @@ class PregnancyStore(StoreBase):
         if limit is not None:
             query = query.limit(limit)
         return [_visit(r) for r in self.s.execute(query)]
+
+    def visits_of(self, pregnancy_ids: Sequence[str]) -> dict[str, list[AntenatalVisit]]:
+        """The visits of several pregnancies in one read (a list page), each in date order."""
+        found: dict[str, list[AntenatalVisit]] = {i: [] for i in pregnancy_ids}
+        if not pregnancy_ids:
+            return found
+        query = (
+            select(_V)
+            .where(_V.c.pregnancy_id.in_(list(pregnancy_ids)))
+            .order_by(_V.c.pregnancy_id, _V.c.visit_date, _V.c.id)
+        )
+        for row in self.s.execute(query):
+            found[row.pregnancy_id].append(_visit(row))
+        return found

@@ -157,7 +157,10 @@ class PregnancyUseCases(MchBase):
                 purple_only, page.after, page.size + 1,
             )  # fmt: skip
             chunk = rows[: page.size]
-            views = [self._view(tx, p) for p in chunk]
+            # One read for the page's visits, not one per pregnancy (the overdue list's p99).
+            visits = PregnancyStore(tx).visits_of([p.pregnancy_id for p in chunk])
+            grace = self.options.check_42d_grace_days
+            views = [domain.view(p, visits[p.pregnancy_id], today, grace) for p in chunk]
             self._audit(tx, "pregnancy.list", f"tenants/{tenant_id}", scopes[0], count=len(chunk))
         token = page.next_token(chunk[-1].pregnancy_id if chunk else None, len(rows) > page.size)
         return views, token
