@@ -35,6 +35,23 @@ POSTGRES_URL = os.environ.get("RHIP_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("RHIP_TEST_REQUIRE_POSTGRES") == "1"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked ``sqlite_only`` or ``postgres_only`` is deselected for the other backend's
+    parameter (of ``database_url``, a module's cell or platform) rather than skipped: a skip
+    would read as a case that did not run."""
+    other = {"sqlite_only": "postgres", "postgres_only": "sqlite"}
+    dropped = [
+        item
+        for item in items
+        for marker, backend in other.items()
+        if item.get_closest_marker(marker)
+        and backend in getattr(getattr(item, "callspec", None), "params", {}).values()
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
 def _psycopg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 

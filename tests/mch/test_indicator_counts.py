@@ -389,11 +389,10 @@ def test_every_write_path_ran_and_counted(cell: Cell) -> None:
     assert_counts_exact(cell, _days(cell))
 
 
+@pytest.mark.postgres_only  # SQLite writes one at a time
 def test_two_writers_at_once_lose_no_count(cell: Cell) -> None:
     """Two writers on one institution's same day rows at once (PostgreSQL: real row locks):
     every increment lands."""
-    if cell.db.engine.dialect.name != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL (SQLite writes one at a time)")
     _set_clock(cell, cell.today + timedelta(days=1))
     for w in (0, 1):
         step(cell, "terminate", w, 0)

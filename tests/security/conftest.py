@@ -23,21 +23,6 @@ from security.world import World, build_world
 from support.two_cells import JIANGSU
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``sqlite_only`` tests are deselected on the PostgreSQL platform rather than skipped: a
-    skip would read as a case that did not run."""
-    dropped = [
-        item
-        for item in items
-        if item.get_closest_marker("sqlite_only")
-        and getattr(item, "callspec", None) is not None
-        and item.callspec.params.get("platform") == "postgres"
-    ]
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = [item for item in items if item not in dropped]
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def platform(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Platform]:  # type: ignore[no-untyped-def]
     if request.param == "postgres" and not POSTGRES_URL:
