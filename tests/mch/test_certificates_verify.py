@@ -133,10 +133,13 @@ def test_verification_is_for_permitted_accounts_and_misses_are_rate_limited(bmc:
     )
 
 
-def test_verifications_audited_by_group_commit_keep_one_intact_chain(bmc: Bmc) -> None:
-    """Verifications' audit events are group-committed beside the in-transaction events of
-    issues (one chain, one head): verifications racing issues leave every answered
-    verification's event committed, once, and the chain intact."""
+def test_verifications_audited_outside_a_read_transaction_keep_one_intact_chain(
+    bmc: Bmc,
+) -> None:
+    """A verification reads outside any transaction and appends its audit event on its own
+    (pipelined on PostgreSQL) beside the in-transaction events of issues (one chain, one
+    head): verifications racing issues leave every answered verification's event committed,
+    once, and the chain intact."""
     police = _police(bmc.mch)
     babies = deliver(bmc.mch, 3).newborns
     first = issue(bmc, babies[0].name, "X320101001")

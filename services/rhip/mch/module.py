@@ -22,7 +22,6 @@ def build(context: CellContext) -> Built:
         databases={"mch": mch.db},
         workers=list(outboxes.values()),
         outboxes=outboxes,
-        audit_writers={"mch": mch.certificates.read_audit},
         close=mch.close,
         parts=mch,
     )

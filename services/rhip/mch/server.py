@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rhip.api.mch.v1 import birth_certificate_service_pb2_grpc, mch_service_pb2_grpc
-from rhip.kit.audit import AuditWriter
 from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
@@ -42,7 +41,6 @@ class MchService:
     outbox: OutboxDelivery | None = None
 
     def close(self) -> None:
-        self.certificates.read_audit.stop()  # flush the audit events of the last verifications
         if self.owns_authorizer:
             self.authorizer.stop()
         if self.policy_db is not None:
@@ -86,10 +84,8 @@ def build_mch(
     usecases = MchUseCases(settings.cell, db, authorizer, identity, options)
     # The cell secret seals the certificates' printed fields and signs their printed codes.
     secret = secret_key or settings.secret_key or b""
-    # Verifications are reads: their audit events are group-committed, as identity's reads.
-    read_audit = AuditWriter(db, wait=settings.audit_reads_wait, pipelined=settings.audit_pipeline)
     certificates = BirthCertificateUseCases(
-        settings.cell, db, authorizer, identity, options, secret, read_audit
+        settings.cell, db, authorizer, identity, options, secret
     )
     servicer = MchServicer(usecases)
     certificate_servicer = bmc_servicer.BirthCertificateServicer(certificates)

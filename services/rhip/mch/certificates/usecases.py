@@ -3,7 +3,6 @@ blank stock (stock/), issuing and the certificate's later life (issuing.py, life
 
 from __future__ import annotations
 
-from rhip.kit.audit import AuditWriter
 from rhip.kit.authz import Authorizer
 from rhip.kit.db import Database
 from rhip.kit.pii import PiiVault
@@ -20,10 +19,9 @@ class BirthCertificateUseCases(VerificationUseCases, NationalReportUseCases, Rep
 
     def __init__(
         self, cell: str, db: Database, authorizer: Authorizer, identity: IdentityClient,
-        options: MchSettings | None, secret: bytes, read_audit: AuditWriter,
+        options: MchSettings | None, secret: bytes,
     ) -> None:  # fmt: skip
         super().__init__(cell, db, authorizer, identity, options)
-        self.read_audit = read_audit  # verifications' audit events, group-committed
         self.vault = PiiVault(secret)  # seals the printed fields; hashes names
         self.signer = CodeSigner(secret, SIGNING_LABEL)  # the printed signed codes
         self.limiter = MissLimiter(
