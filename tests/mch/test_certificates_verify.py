@@ -133,13 +133,10 @@ def test_verification_is_for_permitted_accounts_and_misses_are_rate_limited(bmc:
     )
 
 
-def test_verifications_audited_outside_a_read_transaction_keep_one_intact_chain(
-    bmc: Bmc,
-) -> None:
-    """A verification reads outside any transaction and appends its audit event on its own
-    (pipelined on PostgreSQL) beside the in-transaction events of issues (one chain, one
-    head): verifications racing issues leave every answered verification's event committed,
-    once, and the chain intact."""
+def test_verifications_racing_issues_keep_one_intact_audit_chain(bmc: Bmc) -> None:
+    """Verifications and issues append to one audit chain (one head), each in its own
+    transaction, the rows and the head's update pipelined on PostgreSQL: verifications racing
+    issues leave every answered verification's event committed, once, and the chain intact."""
     police = _police(bmc.mch)
     babies = deliver(bmc.mch, 3).newborns
     first = issue(bmc, babies[0].name, "X320101001")

@@ -20,8 +20,6 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from rhip.kit import audit
-from rhip.kit.audit import AuditEvent
 from rhip.kit.authn import current_principal
 from rhip.kit.errors import ResourceExhausted, Violations
 from rhip.kit.signed_codes import CodeSigner, verify_code
@@ -121,9 +119,12 @@ class VerificationUseCases(LifecycleUseCases):
             forged = signed is None or signed[0] != CODE_PREFIX or signed[3] != self.cell_code
             if signed is not None and not forged:
                 number, digest = signed[1], signed[2]
-        # A plain read (no transaction: one round trip), then its audit row in a short
-        # transaction of its own (below): the audit head is not locked over the lookups.
-        with self.db.read() as tx:
+        # A read with its audit row: committed without waiting for the WAL flush, as mch's
+        # other reads (rhip.kit.db durable=False; ~5 ms per call otherwise). One connection,
+        # 6 round trips: a lookup outside the transaction, a group-commit writer thread and a
+        # separately pipelined audit append were each measured slower at p99 (one in flight,
+        # tests/perf/RESULTS-bmc.md).
+        with self._unit(durable=False) as tx:
             store = CertificateStore(tx, self.vault)
             row = None if forged else store.summary(number)
             if row is not None and (
@@ -137,7 +138,7 @@ class VerificationUseCases(LifecycleUseCases):
                 scope = self.cell_path
             else:
                 current, successor = row.number, row.superseded_by
-                for _ in range(20):  # follow replacements to the valid one
+                for _ in range(20):  # follow replacements to the valid one (none: no lookup)
                     if not successor:
                         break
                     current = successor
@@ -149,20 +150,8 @@ class VerificationUseCases(LifecycleUseCases):
                     current if current != row.number else "",
                 )  # fmt: skip
                 scope = row.scope_path
-        self._audit_read(
-            AuditEvent("bmc.certificate.verify", f"birthCertificates/{number}", scope,
-                       detail={"result": answer.result, "by_code": bool(code)})
-        )  # fmt: skip
+            self._audit(tx, "bmc.certificate.verify", f"birthCertificates/{number}", scope,
+                        result=answer.result, by_code=bool(code))  # fmt: skip
         if answer.result == "NOT_FOUND":
             self.limiter.miss(principal.subject)
         return answer
-
-    def _audit_read(self, event: AuditEvent) -> None:
-        """The verification's audit row in a short transaction of its own, committed before
-        the answer leaves, without waiting for the WAL flush (a read: rhip.kit.db
-        durable=False); the head is locked from its ``FOR UPDATE`` over one pipelined round
-        trip (rhip.kit.audit.append_many) and the COMMIT. Measured against the alternatives at
-        one in flight (tests/perf/RESULTS-bmc.md): a group-commit thread's hand-offs and a
-        fully pipelined append on a second pooled connection both had a longer p99."""
-        with self._unit(durable=False) as tx:
-            audit.append(tx, event)
