@@ -113,3 +113,29 @@ def test_sqlite_keeps_the_statement_path(tmp_path: Path) -> None:
     with db.read() as conn:
         assert audit.verify(conn).intact
     db.dispose()
+
+
+def test_a_change_appends_in_its_own_transaction_and_rolls_back_with_it(db: Database) -> None:
+    """``audit.append`` in a change's transaction sends its rows and the head's update in one
+    pipeline on PostgreSQL: they commit with the change, several appends of one transaction
+    chain on, and a change that fails takes its audit rows and the head with it."""
+    with db.transaction() as tx:
+        assert pipeline_supported(tx)  # the pipelined path, not the statements' one
+        assert audit.append(tx, _event(1, resident="r-a")) == 1
+        assert audit.append(tx, _event(2)) == 2  # the head this transaction moved
+        tx.exec_driver_sql("SELECT 1")  # the transaction goes on after the pipeline
+    with pytest.raises(RuntimeError), db.transaction() as tx:
+        audit.append(tx, _event(3))
+        raise RuntimeError("the change fails after its audit append")
+    with db.transaction() as tx:
+        assert audit.append(tx, _event(4)) == 3
+    rows = _rows(db)
+    assert [(r[0], r[1]) for r in rows] == [(1, "residents"), (2, "residents/r2"),
+                                            (3, "residents/r4")]  # fmt: skip
+    with db.read() as conn:
+        assert audit.verify(conn).intact
+        indexed = conn.exec_driver_sql("SELECT resident_id FROM audit_resident ORDER BY seq")
+        assert indexed.scalars().all() == ["r-a", "r2", "r4"]  # not r3: rolled back
+        assert tuple(conn.exec_driver_sql("SELECT seq, hash FROM audit_head").one()) == (
+            3, rows[-1][3],
+        )  # fmt: skip

@@ -6,6 +6,7 @@ wrong names; misses are rate-limited; every verification is audited."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
@@ -15,6 +16,7 @@ from rhip.api.identity.v1 import identity_service_pb2 as ipb
 from rhip.api.identity.v1 import user_pb2
 from rhip.api.mch.v1 import birth_certificate_pb2 as bpb
 from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
+from rhip.kit import audit
 from rhip.kit.schema import audit_event
 from rhip.kit.signed_codes import key_from_jwk, verify_code
 from sqlalchemy import select
@@ -129,3 +131,34 @@ def test_verification_is_for_permitted_accounts_and_misses_are_rate_limited(bmc:
     assert _verify(bmc, bmc.md("qs-admin"), number=c.number, child_name="王小明").result == (
         R.VERIFICATION_RESULT_AUTHENTIC
     )
+
+
+def test_verifications_racing_issues_keep_one_intact_audit_chain(bmc: Bmc) -> None:
+    """Verifications and issues append to one audit chain (one head), each in its own
+    transaction, the rows and the head's update pipelined on PostgreSQL: verifications racing
+    issues leave every answered verification's event committed, once, and the chain intact."""
+    police = _police(bmc.mch)
+    babies = deliver(bmc.mch, 3).newborns
+    first = issue(bmc, babies[0].name, "X320101001")
+    numbers = ["X320101002", "X320101003"]
+    with ThreadPoolExecutor(4) as pool:
+        issued = pool.map(
+            lambda b: issue(bmc, b[0].name, b[1]), zip(babies[1:], numbers, strict=True)
+        )
+        answers = list(
+            pool.map(lambda _: _verify(bmc, police, number=first.number, child_name="王小明"),
+                     range(12))
+        )  # fmt: skip
+        assert len(list(issued)) == 2
+    assert {a.result for a in answers} == {R.VERIFICATION_RESULT_AUTHENTIC}
+    db = bmc.mch.running.cell.part("mch").db
+    with db.read() as tx:
+        rows = tx.execute(
+            select(audit_event.c.target, audit_event.c.detail).where(
+                audit_event.c.action == "bmc.certificate.verify"
+            )
+        ).all()
+        report = audit.verify(tx)
+    assert [r.target for r in rows] == [f"birthCertificates/{first.number}"] * 12
+    assert all(json.loads(r.detail)["result"] == "AUTHENTIC" for r in rows)
+    assert report.intact, report

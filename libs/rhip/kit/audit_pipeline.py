@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rhip.kit.schema import audit_event, audit_resident
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 SELECT_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
 UPDATE_HEAD = "UPDATE audit_head SET seq = %(seq)s, hash = %(hash)s WHERE id = 1"
@@ -38,8 +38,22 @@ Rows = list[dict[str, object]]
 ChainRows = Callable[[int, str, Sequence[Any]], tuple[Rows, Rows]]
 
 
-def pipeline_supported(engine: Engine) -> bool:
+def pipeline_supported(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
+
+
+def write_chained(tx: Connection, rows: Rows, about: Rows) -> None:
+    """In the caller's transaction, whose head row is locked already: the chained rows, the
+    resident index and the head's update sent together, one round trip instead of three.
+    The head stays locked until the caller commits, so every round trip saved there is time
+    the next writer of the chain (every write of the service) does not wait."""
+    connection = tx.connection.driver_connection
+    assert connection is not None
+    with connection.pipeline(), connection.cursor() as cursor:
+        cursor.executemany(INSERT_EVENT, rows)
+        if about:
+            cursor.executemany(INSERT_RESIDENT, about)
+        cursor.execute(UPDATE_HEAD, {"seq": rows[-1]["seq"], "hash": rows[-1]["hash"]})
 
 
 def append_pipelined(engine: Engine, events: Sequence[Any], chained_rows: ChainRows) -> None:

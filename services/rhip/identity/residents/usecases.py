@@ -309,8 +309,11 @@ class ResidentUseCases(ResidentRegistration):
             else:
                 self._add_certificate(repo, resident, certificate, now)
             repo.record(resident.resident_id, "BIRTH_CERTIFICATE_LINKED", principal.subject, now)
+            # Read before the audit append: from there to the commit the audit head is locked
+            # for every other write of identity (each birth certificate issued links one).
+            linked = replace(resident, documents=tuple(repo.documents(resident.resident_id)))
             self.audit_change(repo, "resident.link_birth_certificate", resident)
-            return replace(resident, documents=tuple(repo.documents(resident.resident_id)))
+            return linked
 
     def mark_deceased(self, name: str, death_date_text: str) -> Resident:
         principal = current_principal()

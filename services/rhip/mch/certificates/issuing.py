@@ -226,24 +226,26 @@ class IssuingUseCases(SerialUseCases):
         return c
 
     def _take_serial(self, tx: Connection, number: str, scope: str, today: date) -> int:
-        """IN_STOCK → ISSUED for this issuer's serial, or BMC_SERIAL_NOT_AVAILABLE with the
-        serial's state (its state only when the issuer holds it: others' stock is not told)."""
+        """IN_STOCK → ISSUED for this issuer's serial of the current edition, or
+        BMC_SERIAL_NOT_AVAILABLE with the serial's state (its state only when the issuer holds
+        it: others' stock is not told). One conditional UPDATE in the common case; the serial
+        is read only to explain a refusal (also a racing issue that took it first)."""
         stock = StockStore(tx)
+        current = edition_on(today)
+        one = SerialRange(number, number, 1)
+        if stock.move(one, holder_scope=scope, states=(S.IN_STOCK,), new_state=S.ISSUED,
+                      edition=current):  # fmt: skip
+            return current
         serial = stock.get(number)
         if serial is None or serial.holder_scope != scope:
             raise not_available(number, "NOT_IN_STOCK_HERE")
-        if serial.state is S.IN_STOCK and serial.edition != edition_on(today):
+        if serial.state is S.IN_STOCK and serial.edition != current:
             raise FailedPrecondition(
                 f"edition {serial.edition} is superseded; it waits for central destruction",
                 reason="BMC_EDITION_SUPERSEDED",
                 metadata={"edition": str(serial.edition)},
             )
-        one = SerialRange(number, number, 1)
-        if not stock.move(one, holder_scope=scope, states=(S.IN_STOCK,), new_state=S.ISSUED):
-            # Another issue took it between the read and the update: its state now.
-            latest = stock.get(number)
-            raise not_available(number, latest.state.value if latest else "UNKNOWN")
-        return serial.edition
+        raise not_available(number, serial.state.value)
 
     def _record_issue(self, tx: Connection, c: Certificate, edition: int, scope: str) -> None:
         holder = f"tenants/{c.issuer_tenant_id}"

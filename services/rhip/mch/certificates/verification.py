@@ -120,7 +120,10 @@ class VerificationUseCases(LifecycleUseCases):
             if signed is not None and not forged:
                 number, digest = signed[1], signed[2]
         # A read with its audit row: committed without waiting for the WAL flush, as mch's
-        # other reads (rhip.kit.db durable=False; ~5 ms per call otherwise).
+        # other reads (rhip.kit.db durable=False; ~5 ms per call otherwise). One connection,
+        # 6 round trips: a lookup outside the transaction, a group-commit writer thread and a
+        # separately pipelined audit append were each measured slower at p99 (one in flight,
+        # tests/perf/RESULTS-bmc.md).
         with self._unit(durable=False) as tx:
             store = CertificateStore(tx, self.vault)
             row = None if forged else store.summary(number)
@@ -134,12 +137,13 @@ class VerificationUseCases(LifecycleUseCases):
                 answer = Verification("NOT_FOUND", number)
                 scope = self.cell_path
             else:
-                current = row.number
-                for _ in range(20):  # follow replacements to the valid one
-                    successor = store.summary(current)
-                    if successor is None or not successor.superseded_by:
+                current, successor = row.number, row.superseded_by
+                for _ in range(20):  # follow replacements to the valid one (none: no lookup)
+                    if not successor:
                         break
-                    current = successor.superseded_by
+                    current = successor
+                    found = store.summary(current)
+                    successor = found.superseded_by if found is not None else ""
                 state = CertificateState(row.state)
                 answer = Verification(
                     RESULTS[state], row.number, row.issue_date.isoformat(),
