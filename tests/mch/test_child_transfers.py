@@ -13,10 +13,12 @@ from datetime import date, timedelta
 
 import grpc
 import pytest
+from mch.child_support import A, N
+from mch.child_support import enroll as _enroll
+from mch.child_support import record_visit as _visit
+from mch.child_support import register_child as _child
 from mch.conftest import Mch, days_ago, error_info, error_reason, rid
 from rhip.api.identity.v1 import qualification_service_pb2 as qpb
-from rhip.api.identity.v1 import resident_pb2
-from rhip.api.mch.v1 import child_pb2 as cpb
 from rhip.api.mch.v1 import child_transfer_pb2 as tpb
 from rhip.api.mch.v1 import indicators_pb2 as ipb
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
@@ -27,7 +29,6 @@ from support.residents import pb as rpb
 from support.residents import register_request, with_check
 from support.residents import stub as resident_stub
 
-N, A = cpb.EYE_FINDING_NORMAL, cpb.EYE_FINDING_ABNORMAL
 PENDING = tpb.CHILD_TRANSFER_STATE_PENDING
 ACCEPTED = tpb.CHILD_TRANSFER_STATE_ACCEPTED
 DECLINED = tpb.CHILD_TRANSFER_STATE_DECLINED
@@ -40,36 +41,6 @@ def mch_env() -> dict[str, str]:
         "RHIP_CELL_CLIENT_ID": "cell-320000",
         "RHIP_CELL_CLIENT_SECRET": "cell-secret-0123456789",
     }
-
-
-def _child(mch: Mch, born_days_ago: int) -> str:
-    baby = resident_stub(mch.running.channel).RegisterNewborn(
-        rpb.RegisterNewbornRequest(
-            resident=resident_pb2.Resident(
-                display_name="刘丽之子", sex=resident_pb2.SEX_MALE,
-                birth_date=days_ago(born_days_ago), mother=mch.residents["woman"],
-            ),
-            request_id=rid(),
-        ),
-        metadata=mch.md("qs-doctor"),
-    )  # fmt: skip
-    return baby.name
-
-
-def _enroll(mch: Mch, child: str, who: str = "qs-doctor") -> cpb.ChildRecord:
-    return mch.api.EnrollChild(
-        mpb.EnrollChildRequest(child=child, request_id=rid()), metadata=mch.md(who)
-    )
-
-
-def _visit(mch: Mch, record: str, day: str, who: str = "qs-doctor", **fields) -> cpb.ChildVisit:  # type: ignore[no-untyped-def]
-    eye = [cpb.EyeResult(item=k, finding=v) for k, v in fields.pop("eye", {}).items()]
-    return mch.api.RecordChildVisit(
-        mpb.RecordChildVisitRequest(
-            parent=record, visit=cpb.ChildVisit(visit_date=day, eye=eye, **fields), request_id=rid()
-        ),
-        metadata=mch.md(who),
-    )
 
 
 def _request(mch: Mch, record: str, target: str, who: str = "qs-doctor", **fields):  # type: ignore[no-untyped-def]
