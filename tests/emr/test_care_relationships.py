@@ -187,3 +187,26 @@ def test_an_open_teleconsultation_opens_the_documents_until_it_is_cancelled(
         metadata=emr.md("qs-doctor"),
     )
     expect_error(lambda: _get(emr, shared, "hosp2-doctor"), DENIED)
+
+
+def test_a_list_with_nothing_of_another_institution_rests_on_no_basis(emr: Emr) -> None:
+    """The timeline asks for a basis (consents, break-glass, the care relationships over gRPC)
+    only when the resident has a document of another institution it could open: the hospital's
+    clinician, though present at a card scan, reads a timeline holding only the hospital's own
+    documents as its own, and the read is audited so."""
+    own = emr.submit(summary(emr.numbers["man"], "MZ-OWN")).name  # the hospital's HIS
+    payload = dynamic_qr(emr.running.channel, emr.residents["man"], emr.md("qs-doctor"))
+    resident_stub(emr.running.channel).VerifyHealthCardQrCode(
+        rpb_service.VerifyHealthCardQrCodeRequest(payload=payload), metadata=emr.md("hosp-doctor")
+    )
+    listed = emr.api.ListTimeline(
+        pb.ListTimelineRequest(parent=emr.residents["man"]), metadata=emr.md("hosp-doctor")
+    )
+    assert own in {e.target for e in listed.entries}
+    events = emr.api.SearchAuditEvents(
+        pb.SearchAuditEventsRequest(
+            parent="regions/320311", resident=emr.residents["man"], action="timeline.read"
+        ),
+        metadata=emr.md("qs-admin"),
+    ).events
+    assert [e.detail.get("basis", e.basis) for e in events if e.outcome == "OK"] == ["own"]

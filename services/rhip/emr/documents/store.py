@@ -159,6 +159,15 @@ class DocumentsStore(StoreBase):
         query = query.order_by(d.effective_time.desc(), d.id.desc()).limit(limit)
         return [_document(r) for r in self.s.execute(query)]
 
+    def documents_elsewhere(self, resident_id: str, scopes: Sequence[str]) -> bool:
+        """Whether the resident has a current document outside ``scopes`` (another
+        institution's): only then can a basis open anything."""
+        d = document.c
+        query = select(d.id).where(
+            d.resident_id == resident_id, d.is_current == 1, ~within_scopes(d.scope_path, scopes)
+        )
+        return self.s.execute(query.limit(1)).first() is not None
+
     def document_versions(self, doc_id: str, below: int | None, limit: int) -> list[StoredDocument]:
         d = document.c
         query = select(document).where(d.doc_id == doc_id)

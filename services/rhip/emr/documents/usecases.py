@@ -118,6 +118,11 @@ class ReadUseCases(DocumentUseCases):
         every document, the caller reads the whole cell), and the basis for the audit."""
         if self.authz.enforce(principal.subject, self.cell_path, EMR + method):
             return None, access_basis(principal)
+        if not repo.documents_elsewhere(resident_id, self._scopes(principal, method)):
+            # Nothing of another institution to open: the basis (consents, break-glass, and the
+            # care relationships asked over gRPC of archives, identity and referral — most of
+            # a timeline page's time) is not asked, and the read is audited as the caller's own.
+            return frozenset(), "own"
         basis = self.basis_for(repo, principal, resident_id, method)  # type: ignore[attr-defined]
         if basis is None:
             return frozenset(), "own"
