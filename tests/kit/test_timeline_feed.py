@@ -45,10 +45,12 @@ def test_entries_are_keyed_by_resident_in_commit_order_with_ids_and_codes_only(
         queued = {e.event_id: e for e in outbox.events(conn, stream=STREAM)}
     assert [queued[i].position for i in (first, second)] == [1, 2]
     assert queued[other].key == "res-2" and queued[other].position == 1
+    # Ids, codes, dates and the institution's name: nothing about the person.
     assert set(queued[first].payload) == {
         "source", "resident", "occur_time", "kind", "target", "tenant", "scope_paths",
-        "read_method",
+        "read_method", "tenant_name", "clinical_date",
     }  # fmt: skip
+    assert queued[first].payload["tenant_name"] == ""  # a source that names no institution
 
 
 def test_a_message_becomes_emrs_entry_with_resource_names(db: Database) -> None:
