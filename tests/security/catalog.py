@@ -225,6 +225,7 @@ RULES: dict[str, Rule] = {
     MCH + "RequestChildTransfer": _r("write", "name:child_record"),
     MCH + "AcceptChildTransfer": _r("write", "name:child_transfer"),
     MCH + "DeclineChildTransfer": _r("write", "name:child_transfer"),
+    MCH + "WithdrawChildTransfer": _r("write", "name:child_transfer"),
     MCH + "GetChildTransfer": _r("read", "name:child_transfer"),
     MCH + "ListChildTransfers": _r("list", "parent:tenant"),
     MCH + "GetChildVisionRecord": _r("read", "name:child_vision_record"),

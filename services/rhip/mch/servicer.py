@@ -174,6 +174,9 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
     def DeclineChildTransfer(self, request, context):
         return child_transfer_to_pb(self.uc.decline_child_transfer(request.name, request.reason))
 
+    def WithdrawChildTransfer(self, request, context):
+        return child_transfer_to_pb(self.uc.withdraw_child_transfer(request.name, request.reason))
+
     def GetChildTransfer(self, request, context):
         return child_transfer_to_pb(self.uc.get_child_transfer(request.name))
 

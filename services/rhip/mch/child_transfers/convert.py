@@ -13,6 +13,7 @@ STATES = {
     TransferState.PENDING: tpb.CHILD_TRANSFER_STATE_PENDING,
     TransferState.ACCEPTED: tpb.CHILD_TRANSFER_STATE_ACCEPTED,
     TransferState.DECLINED: tpb.CHILD_TRANSFER_STATE_DECLINED,
+    TransferState.WITHDRAWN: tpb.CHILD_TRANSFER_STATE_WITHDRAWN,
 }
 STATES_BACK = {v: k for k, v in STATES.items()}
 KINDS = {
@@ -37,6 +38,8 @@ def child_transfer_to_pb(t: ChildTransfer) -> tpb.ChildTransfer:
         moved_visits=t.moved_visits,
         create_time=ts(t.create_time),
         decide_time=ts(t.decide_time),
+        withdraw_reason=t.withdraw_reason,
+        target_tenant_display_name=t.target_name,
     )
 
 

@@ -1,6 +1,7 @@
 """Child transfers as plain Python: the transfer as read, its state machine (PENDING →
 ACCEPTED or DECLINED, nothing after), the school-entry age of a handover to a school-health
-institution, and the checks of a request. No gRPC, no SQL.
+institution, and the checks of a request. No gRPC, no SQL. The source may withdraw a transfer
+while it is pending (WITHDRAWN, with its reason); nothing follows a decided transfer.
 
 The same guarantees as archives' record transfer (档随人走): the guardian's consent on file,
 the target's acceptance, one record that changes hands (nothing copied, nothing left behind)
@@ -27,6 +28,7 @@ class TransferState(Enum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
 
 
 class TransferKind(Enum):
@@ -52,6 +54,8 @@ class ChildTransfer:
     moved_visits: int
     create_time: datetime
     decide_time: datetime | None
+    withdraw_reason: str = ""
+    target_name: str = ""  # the target institution's name when it was asked (never logged)
 
     def require_pending(self) -> None:
         if self.state is not TransferState.PENDING:
@@ -68,6 +72,9 @@ class ChildTransfer:
 
     def declined(self, reason: str, now: datetime) -> ChildTransfer:
         return replace(self, state=TransferState.DECLINED, decline_reason=reason, decide_time=now)
+
+    def withdrawn(self, reason: str, now: datetime) -> ChildTransfer:
+        return replace(self, state=TransferState.WITHDRAWN, withdraw_reason=reason, decide_time=now)
 
 
 def check_text(value: str, field: str, limit: int, reason: str, checks: Violations) -> str:

@@ -2,7 +2,8 @@
 institution of the cell to take a child over, with the guardian's consent; only the target
 accepts or declines; on acceptance the one child health record — its schedule, visits and
 vision history with it — changes hands (``hand_over``), the source keeps the transfer as its
-trace and can no longer write. A target holding the school-health qualification makes it a
+trace and can no longer write; while it is pending the source may withdraw it (with a reason).
+A target holding the school-health qualification makes it a
 school handover, allowed at school entry (5½–7 years) only. Across cells: refused for now
 (CROSS_CELL_NOT_SUPPORTED, or TARGET_NOT_FOUND for an institution this cell does not know)."""
 
@@ -119,6 +120,7 @@ class ChildTransferUseCases(ChildUseCases):
                 record.scope_path, receiver.tenant_id,
                 tenant_scope(receiver.region_code, receiver.tenant_id), kind,
                 TransferState.PENDING, reference, consented, why, "", 0, now, None,
+                target_name=receiver.display_name,
             )  # fmt: skip
             try:
                 store.add(transfer, key)
@@ -247,6 +249,35 @@ class ChildTransferUseCases(ChildUseCases):
             ChildTransferStore(tx).decide(done)
             self._audit(
                 tx, "child.transfer_decline", f"childTransfers/{t.transfer_id}", t.target_scope,
+                record=t.record_id, resident=t.resident_id, by=principal.subject,
+            )  # fmt: skip
+            return done
+
+    # -- the source withdraws --------------------------------------------------------------------
+    def withdraw_child_transfer(self, name: str, reason: str) -> ChildTransfer:
+        """The source takes back a request the target has not answered (the family stayed,
+        the wrong institution was asked); the child stays where it was and may be asked for
+        again. Only the source, only while pending."""
+        principal = current_principal()
+        checks = Violations()
+        why = domain.check_text(reason, "reason", domain.MAX_REASON, "REASON_REQUIRED", checks)
+        checks.raise_if_any()
+        now = self.clock()
+        with self._unit() as tx:
+            t = self._load_transfer(tx, name, "WithdrawChildTransfer", lock=True)
+            if not self.authz.enforce(
+                principal.subject, t.source_scope, MCH + "WithdrawChildTransfer"
+            ):
+                raise PermissionDenied(
+                    "only the source institution withdraws a transfer", reason="SOURCE_ONLY"
+                )
+            if t.state is TransferState.WITHDRAWN and t.withdraw_reason == why:
+                return t  # a retry
+            t.require_pending()
+            done = t.withdrawn(why, now)
+            ChildTransferStore(tx).decide(done)
+            self._audit(
+                tx, "child.transfer_withdraw", f"childTransfers/{t.transfer_id}", t.source_scope,
                 record=t.record_id, resident=t.resident_id, by=principal.subject,
             )  # fmt: skip
             return done
