@@ -27,8 +27,8 @@ from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.kit.errors import FailedPrecondition
 from rhip.mch.child_transfers.domain import require_school_entry_age, require_under_seven
 from rhip.mch.children.domain import add_months
+from support.residents import document, register_request, with_check
 from support.residents import pb as rpb
-from support.residents import register_request, with_check
 from support.residents import stub as resident_stub
 
 PENDING = tpb.CHILD_TRANSFER_STATE_PENDING
@@ -382,11 +382,21 @@ def test_the_age_rules_hold_again_on_the_day_of_acceptance(mch: Mch) -> None:
 
 def test_targets_in_another_cell_unknown_or_the_source_itself_are_refused(mch: Mch) -> None:
     record = _enroll(mch, _child(mch, 100))
-    _refused(
+    # Another cell's institution: the child's document is required, and a cell without the
+    # gateway and its own account cannot reach it (two cells: test_child_transfers_cross_cell.py).
+    _, fields = _refused(
         lambda: _request(mch, record.name, "ts-th", target_region="370102"),
-        grpc.StatusCode.FAILED_PRECONDITION,
-        "CROSS_CELL_NOT_SUPPORTED",
+        grpc.StatusCode.INVALID_ARGUMENT,
     )
+    assert [f for f, _ in fields] == ["child_document"]
+    _refused(
+        lambda: _request(
+            mch, record.name, "ts-th", target_region="370102",
+            child_document=document(with_check("32031120260101001")),
+        ),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "CROSS_CELL_DISABLED",
+    )  # fmt: skip
     _refused(
         lambda: mch.api.RequestChildTransfer(
             mpb.RequestChildTransferRequest(

@@ -29,6 +29,9 @@ class TransferState(Enum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     WITHDRAWN = "withdrawn"
+    # Across cells: the target accepted and the source's record is on its way (frozen at the
+    # source until the target's cell confirms the import, then ACCEPTED).
+    HANDING_OVER = "handing_over"
 
 
 class TransferKind(Enum):
@@ -56,6 +59,9 @@ class ChildTransfer:
     decide_time: datetime | None
     withdraw_reason: str = ""
     target_name: str = ""  # the target institution's name when it was asked (never logged)
+    # The other side's region code when it lies in another cell (both cells keep a row under
+    # the same transfer id), else "".
+    peer_region: str = ""
 
     def require_pending(self) -> None:
         if self.state is not TransferState.PENDING:
@@ -73,8 +79,20 @@ class ChildTransfer:
     def declined(self, reason: str, now: datetime) -> ChildTransfer:
         return replace(self, state=TransferState.DECLINED, decline_reason=reason, decide_time=now)
 
+    def handing_over(self) -> ChildTransfer:
+        return replace(self, state=TransferState.HANDING_OVER)
+
     def withdrawn(self, reason: str, now: datetime) -> ChildTransfer:
         return replace(self, state=TransferState.WITHDRAWN, withdraw_reason=reason, decide_time=now)
+
+
+@dataclass(frozen=True)
+class ChildDocument:
+    """The child's identity document as sent across cells (never logged)."""
+
+    type: int  # identity's IdentityDocumentType value
+    number: str
+    issuing_country: str = ""
 
 
 def check_text(value: str, field: str, limit: int, reason: str, checks: Violations) -> str:

@@ -15,7 +15,7 @@ from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.requests import parse_resource_name
 from rhip.mch.access import MchBase
-from rhip.mch.child_transfers.domain import ChildTransfer
+from rhip.mch.child_transfers.domain import ChildTransfer, TransferState
 from rhip.mch.child_transfers.store import ChildTransferStore
 from rhip.mch.children import domain
 from rhip.mch.children.domain import ChildRecord, ChildVisit, Finding, SlotView
@@ -163,6 +163,13 @@ class ChildUseCases(MchBase):
         institution = self._institution(principal.tenant_id)
         with self._unit() as tx:
             r = self._load_child(tx, parent, "RecordChildVisit", field="parent", lock=True)
+            moving = ChildTransferStore(tx).open_of(r.record_id)
+            if moving is not None and moving.state is TransferState.HANDING_OVER:
+                # On its way to another cell: what is written now would stay behind.
+                raise FailedPrecondition(
+                    "the child's record is being handed over to another cell",
+                    reason="CHILD_HANDING_OVER",
+                )
             store = ChildStore(tx)
             if claim(tx, key) and (earlier := store.visit_by_request(key)) is not None:
                 return earlier
