@@ -3,7 +3,9 @@ managing institution asks another institution of the cell with the guardian's co
 the target accepts or declines, one open transfer per child; on acceptance the record with its
 schedule, visits and vision history is the target's, the source keeps the transfer as its trace
 and can no longer write; a handover to a school-health institution only at school entry
-(5½–7 years); a target in another cell is refused; isolation and bad input."""
+(5½–7 years); the source withdraws a pending transfer (with a reason) and the child's record
+shows the open transfer meanwhile; a target in another cell is refused here (tests/mch/
+test_child_transfers_cross_cell.py covers two cells); isolation and bad input."""
 
 from __future__ import annotations
 
@@ -25,13 +27,15 @@ from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.kit.errors import FailedPrecondition
 from rhip.mch.child_transfers.domain import require_school_entry_age, require_under_seven
 from rhip.mch.children.domain import add_months
+from support.residents import document, register_request, with_check
 from support.residents import pb as rpb
-from support.residents import register_request, with_check
 from support.residents import stub as resident_stub
 
 PENDING = tpb.CHILD_TRANSFER_STATE_PENDING
 ACCEPTED = tpb.CHILD_TRANSFER_STATE_ACCEPTED
 DECLINED = tpb.CHILD_TRANSFER_STATE_DECLINED
+WITHDRAWN = tpb.CHILD_TRANSFER_STATE_WITHDRAWN
+TONGSHAN = "铜山镇卫生院"  # ts-th's name in the standard world (support/cells.py)
 
 
 @pytest.fixture
@@ -67,6 +71,16 @@ def _decline(mch: Mch, name: str, reason: str, who: str = "ts-doctor") -> tpb.Ch
     return mch.api.DeclineChildTransfer(
         mpb.DeclineChildTransferRequest(name=name, reason=reason), metadata=mch.md(who)
     )
+
+
+def _withdraw(mch: Mch, name: str, reason: str, who: str = "qs-doctor") -> tpb.ChildTransfer:
+    return mch.api.WithdrawChildTransfer(
+        mpb.WithdrawChildTransferRequest(name=name, reason=reason), metadata=mch.md(who)
+    )
+
+
+def _get_record(mch: Mch, name: str, who: str = "qs-doctor"):  # type: ignore[no-untyped-def]
+    return mch.api.GetChildRecord(mpb.GetChildRecordRequest(name=name), metadata=mch.md(who))
 
 
 def _refused(call, code: grpc.StatusCode, reason: str | None = None):  # type: ignore[no-untyped-def]
@@ -209,6 +223,90 @@ def test_only_the_target_accepts_or_declines_and_a_decline_keeps_the_child(mch: 
     assert _visit(mch, record.name, days_ago(0), weight_kg=6.0).tenant == mch.tenant("qs-chc")
 
 
+def test_the_record_shows_its_open_transfer_and_the_source_withdraws_it(mch: Mch) -> None:
+    record = _enroll(mch, _child(mch, 100))
+    assert not _get_record(mch, record.name).HasField("pending_transfer")
+    asked = _request(mch, record.name, "ts-th")
+    assert asked.target_tenant_display_name == TONGSHAN
+    shown = _get_record(mch, record.name).pending_transfer
+    assert (shown.transfer, shown.target_tenant, shown.target_tenant_display_name) == (
+        asked.name, mch.tenant("ts-th"), TONGSHAN,
+    )  # fmt: skip
+    listed = mch.api.ListChildRecords(
+        mpb.ListChildRecordsRequest(parent=mch.tenant("qs-chc")), metadata=mch.md("qs-doctor")
+    )
+    assert [r.pending_transfer.transfer for r in listed.records] == [asked.name]
+    # A reason is required; only the source withdraws; an outsider learns nothing.
+    _, fields = _refused(lambda: _withdraw(mch, asked.name, " "), grpc.StatusCode.INVALID_ARGUMENT)
+    assert fields and fields[0][0] == "reason"
+    info, _ = _refused(
+        lambda: _withdraw(mch, asked.name, "x" * 501), grpc.StatusCode.INVALID_ARGUMENT
+    )
+    assert info.reason == "TEXT_TOO_LONG"
+    _refused(
+        lambda: _withdraw(mch, asked.name, "not ours", who="ts-doctor"),
+        grpc.StatusCode.PERMISSION_DENIED,
+        "SOURCE_ONLY",
+    )
+    for outsider in ("nj-doctor", "qs-hosp-doctor"):
+        info, _ = _refused(
+            lambda who=outsider: _withdraw(mch, asked.name, "no", who=who),
+            grpc.StatusCode.PERMISSION_DENIED,
+        )
+        assert info is None or info.reason != "SOURCE_ONLY"
+    still = mch.api.GetChildTransfer(
+        mpb.GetChildTransferRequest(name=asked.name), metadata=mch.md("qs-doctor")
+    )
+    assert still.state == PENDING  # nothing written by the refused calls
+    done = _withdraw(mch, asked.name, "the family stays in Quanshan")
+    assert done.state == WITHDRAWN and done.withdraw_reason == "the family stays in Quanshan"
+    assert done.HasField("decide_time") and done.decline_reason == ""
+    assert _withdraw(mch, asked.name, "the family stays in Quanshan") == done  # a retry
+    _refused(
+        lambda: _withdraw(mch, asked.name, "another reason"),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "TRANSFER_STATE",
+    )
+    # The target can no longer answer it; the child stays, the record shows nothing open.
+    _refused(
+        lambda: _accept(mch, asked.name), grpc.StatusCode.FAILED_PRECONDITION, "TRANSFER_STATE"
+    )
+    _refused(
+        lambda: _decline(mch, asked.name, "no"),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "TRANSFER_STATE",
+    )
+    got = _get_record(mch, record.name)
+    assert got.managing_tenant == mch.tenant("qs-chc") and not got.HasField("pending_transfer")
+    assert _visit(mch, record.name, days_ago(0), weight_kg=6.0).tenant == mch.tenant("qs-chc")
+    listed_withdrawn = mch.api.ListChildTransfers(
+        mpb.ListChildTransfersRequest(parent=mch.tenant("ts-th"), state=WITHDRAWN),
+        metadata=mch.md("ts-doctor"),
+    )
+    assert [t.name for t in listed_withdrawn.transfers] == [asked.name]  # the target sees why
+    again = _request(mch, record.name, "qs-hosp")  # the child may be asked for again
+    assert _get_record(mch, record.name).pending_transfer.transfer == again.name
+
+
+def test_only_a_pending_transfer_is_withdrawn(mch: Mch) -> None:
+    record = _enroll(mch, _child(mch, 100))
+    accepted = _request(mch, record.name, "ts-th")
+    _accept(mch, accepted.name)
+    _refused(
+        lambda: _withdraw(mch, accepted.name, "too late"),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "TRANSFER_STATE",
+    )  # the source still reaches its trace, but the child has moved
+    other = _enroll(mch, _child(mch, 200))
+    declined = _request(mch, other.name, "ts-th")
+    _decline(mch, declined.name, "no capacity")
+    _refused(
+        lambda: _withdraw(mch, declined.name, "too late"),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "TRANSFER_STATE",
+    )
+
+
 def test_one_open_transfer_per_child_and_idempotent_requests(mch: Mch) -> None:
     record = _enroll(mch, _child(mch, 100))
     key = rid()
@@ -284,11 +382,21 @@ def test_the_age_rules_hold_again_on_the_day_of_acceptance(mch: Mch) -> None:
 
 def test_targets_in_another_cell_unknown_or_the_source_itself_are_refused(mch: Mch) -> None:
     record = _enroll(mch, _child(mch, 100))
-    _refused(
+    # Another cell's institution: the child's document is required, and a cell without the
+    # gateway and its own account cannot reach it (two cells: test_child_transfers_cross_cell.py).
+    _, fields = _refused(
         lambda: _request(mch, record.name, "ts-th", target_region="370102"),
-        grpc.StatusCode.FAILED_PRECONDITION,
-        "CROSS_CELL_NOT_SUPPORTED",
+        grpc.StatusCode.INVALID_ARGUMENT,
     )
+    assert [f for f, _ in fields] == ["child_document"]
+    _refused(
+        lambda: _request(
+            mch, record.name, "ts-th", target_region="370102",
+            child_document=document(with_check("32031120260101001")),
+        ),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "CROSS_CELL_DISABLED",
+    )  # fmt: skip
     _refused(
         lambda: mch.api.RequestChildTransfer(
             mpb.RequestChildTransferRequest(

@@ -50,6 +50,7 @@ TEL_PEER = "rhip.api.referral.v1.TeleconsultationPeerService."
 QUA = "rhip.api.identity.v1.QualificationService."
 MCH = "rhip.api.mch.v1.MchService."
 BMC = "rhip.api.mch.v1.BirthCertificateService."
+MCH_PEER = "rhip.api.mch.v1.MchPeerService."
 EMR = "rhip.api.emr.v1.EmrService."
 EMR_INTERNAL = "rhip.api.emr.v1.EmrInternalService."
 LOC = "rhip.api.locator.v1.LocatorService."
@@ -225,9 +226,16 @@ RULES: dict[str, Rule] = {
     MCH + "RequestChildTransfer": _r("write", "name:child_record"),
     MCH + "AcceptChildTransfer": _r("write", "name:child_transfer"),
     MCH + "DeclineChildTransfer": _r("write", "name:child_transfer"),
+    MCH + "WithdrawChildTransfer": _r("write", "name:child_transfer"),
     MCH + "GetChildTransfer": _r("read", "name:child_transfer"),
     MCH + "ListChildTransfers": _r("list", "parent:tenant"),
     MCH + "GetChildVisionRecord": _r("read", "name:child_vision_record"),
+    # mch: a child's record moving between cells (cell accounts only, through the gateway)
+    MCH_PEER + "OpenChildTransfer": _r("cell", "transfer_id:transfer_id"),
+    MCH_PEER + "ExportChildRecord": _r("cell", "transfer_id:transfer_id"),
+    MCH_PEER + "CompleteChildTransfer": _r("cell", "transfer_id:transfer_id"),
+    MCH_PEER + "CloseChildTransfer": _r("cell", "transfer_id:transfer_id"),
+    MCH_PEER + "RetractChildTransfer": _r("cell", "transfer_id:transfer_id"),
     MCH + "GetMchIndicators": _r("list", "parent:region", "parent:tenant"),
     MCH + "RankMchInstitutions": _r("list", "parent:region"),
     # mch: birth-certificate blank stock and certificates (targets from world_bmc.py)

@@ -67,6 +67,16 @@ class NewNewborn:
     birth_date: date
 
 
+def _facts(reply: resident_pb2.Resident) -> ResidentFacts:
+    return ResidentFacts(
+        reply.resident_id,
+        resident_pb2.ResidentState.Name(reply.state).removeprefix("RESIDENT_STATE_"),
+        resident_pb2.Sex.Name(reply.sex).removeprefix("SEX_"),
+        date.fromisoformat(reply.birth_date) if reply.birth_date else None,
+        reply.display_name,
+    )
+
+
 _SEX = {"MALE": resident_pb2.SEX_MALE, "FEMALE": resident_pb2.SEX_FEMALE}
 
 
@@ -118,13 +128,21 @@ class IdentityClient:
             "GetResident",
             resident_service_pb2.GetResidentRequest(name=name),
         )
-        return ResidentFacts(
-            reply.resident_id,
-            resident_pb2.ResidentState.Name(reply.state).removeprefix("RESIDENT_STATE_"),
-            resident_pb2.Sex.Name(reply.sex).removeprefix("SEX_"),
-            date.fromisoformat(reply.birth_date) if reply.birth_date else None,
-            reply.display_name,
+        return _facts(reply)
+
+    def lookup(
+        self, document: resident_pb2.IdentityDocument, name: str = "", *, as_cell: bool = False
+    ) -> ResidentFacts:
+        """The resident holding ``document`` that the caller (or, ``as_cell``, the cell) may
+        see; with ``name``, only if the resident also carries that name (NOT_FOUND
+        otherwise)."""
+        reply = self._call(
+            resident_service_pb2_grpc.ResidentServiceStub,
+            "LookupResident",
+            resident_service_pb2.LookupResidentRequest(document=document, display_name=name),
+            as_cell=as_cell,
         )
+        return _facts(reply)
 
     def tenant(self, tenant_id: str, *, as_cell: bool = False) -> TenantFacts:
         """``as_cell``: looked up with the cell's account (any institution of the cell)."""

@@ -27,10 +27,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "EnrollChild",
             "RecordChildVisit",
             # A child moves with the guardian's consent; only the target answers (checked in
-            # the use cases).
+            # the use cases); only the source withdraws while pending.
             "RequestChildTransfer",
             "AcceptChildTransfer",
             "DeclineChildTransfer",
+            "WithdrawChildTransfer",
         )
     )
     # Qualified institutions confirm, void and report their own blanks and issue

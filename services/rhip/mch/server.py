@@ -9,7 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rhip.api.mch.v1 import birth_certificate_service_pb2_grpc, mch_service_pb2_grpc
+from rhip.api.mch.v1 import (
+    birth_certificate_service_pb2_grpc,
+    mch_peer_service_pb2_grpc,
+    mch_service_pb2_grpc,
+)
 from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
@@ -21,8 +25,10 @@ from rhip.kit.timeline_feed import cell_timeline_delivery
 from rhip.mch.certificates import national
 from rhip.mch.certificates import servicer as bmc_servicer
 from rhip.mch.certificates.usecases import BirthCertificateUseCases
+from rhip.mch.child_transfers.peers import OtherCells
 from rhip.mch.clients import IdentityClient
 from rhip.mch.indicators import counts
+from rhip.mch.peer_servicer import PEER_SERVICE_NAME, MchPeerServicer
 from rhip.mch.servicer import PUBLIC_METHODS, SERVICE_NAME, MchServicer
 from rhip.mch.settings import load_mch_settings
 from rhip.mch.usecases import MchUseCases, sync_role_catalog
@@ -110,6 +116,8 @@ def build_mch(
     )
     feeds = timeline is not None
     usecases = MchUseCases(settings.cell, db, authorizer, identity, options, timeline=feeds)
+    # Child transfers to other cells go through the gateway with the cell's own account.
+    usecases.other_cells = OtherCells(settings, peers)
     # The cell secret seals the certificates' printed fields and signs their printed codes.
     secret = secret_key or settings.secret_key or b""
     certificates = BirthCertificateUseCases(
@@ -117,6 +125,7 @@ def build_mch(
     )
     servicer = MchServicer(usecases)
     certificate_servicer = bmc_servicer.BirthCertificateServicer(certificates)
+    peer_servicer = MchPeerServicer(usecases)
     specs = [
         ServiceSpec(
             full_name=SERVICE_NAME,
@@ -133,6 +142,12 @@ def build_mch(
                 )
             ),
             public_methods=bmc_servicer.PUBLIC_METHODS,
+        ),
+        ServiceSpec(
+            full_name=PEER_SERVICE_NAME,
+            register=lambda server: mch_peer_service_pb2_grpc.add_MchPeerServiceServicer_to_server(
+                peer_servicer, server
+            ),
         ),
     ]
     delivery = http_delivery(

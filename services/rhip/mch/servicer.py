@@ -11,7 +11,11 @@ from rhip.kit.pagination import parse_page
 from rhip.mch.child_transfers.convert import (
     STATES_BACK as TRANSFER_STATES_BACK,
 )
-from rhip.mch.child_transfers.convert import child_transfer_to_pb, vision_record_to_pb
+from rhip.mch.child_transfers.convert import (
+    child_transfer_to_pb,
+    document_of,
+    vision_record_to_pb,
+)
 from rhip.mch.children.convert import child_to_pb, child_visit_to_pb, visit_input
 from rhip.mch.convert import (
     COLOURS_BACK,
@@ -164,7 +168,7 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
         transfer = self.uc.request_child_transfer(
             request.name, request.target_tenant, request.target_region,
             request.guardian_consent_reference, request.consent_date, request.reason,
-            request.request_id,
+            request.request_id, document_of(request.child_document),
         )  # fmt: skip
         return child_transfer_to_pb(transfer)
 
@@ -173,6 +177,9 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
 
     def DeclineChildTransfer(self, request, context):
         return child_transfer_to_pb(self.uc.decline_child_transfer(request.name, request.reason))
+
+    def WithdrawChildTransfer(self, request, context):
+        return child_transfer_to_pb(self.uc.withdraw_child_transfer(request.name, request.reason))
 
     def GetChildTransfer(self, request, context):
         return child_transfer_to_pb(self.uc.get_child_transfer(request.name))

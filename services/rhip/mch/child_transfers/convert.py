@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from rhip.api.identity.v1 import resident_pb2
 from rhip.api.mch.v1 import child_pb2 as cpb
 from rhip.api.mch.v1 import child_transfer_pb2 as tpb
-from rhip.mch.child_transfers.domain import ChildTransfer, TransferKind, TransferState
+from rhip.mch.child_transfers.domain import (
+    ChildDocument,
+    ChildTransfer,
+    TransferKind,
+    TransferState,
+)
 from rhip.mch.child_transfers.usecases import VisionRecord
 from rhip.mch.children.convert import FINDINGS
 from rhip.mch.convert import ts
@@ -13,6 +19,8 @@ STATES = {
     TransferState.PENDING: tpb.CHILD_TRANSFER_STATE_PENDING,
     TransferState.ACCEPTED: tpb.CHILD_TRANSFER_STATE_ACCEPTED,
     TransferState.DECLINED: tpb.CHILD_TRANSFER_STATE_DECLINED,
+    TransferState.WITHDRAWN: tpb.CHILD_TRANSFER_STATE_WITHDRAWN,
+    TransferState.HANDING_OVER: tpb.CHILD_TRANSFER_STATE_HANDING_OVER,
 }
 STATES_BACK = {v: k for k, v in STATES.items()}
 KINDS = {
@@ -37,7 +45,17 @@ def child_transfer_to_pb(t: ChildTransfer) -> tpb.ChildTransfer:
         moved_visits=t.moved_visits,
         create_time=ts(t.create_time),
         decide_time=ts(t.decide_time),
+        withdraw_reason=t.withdraw_reason,
+        target_tenant_display_name=t.target_name,
+        peer_region=t.peer_region,
     )
+
+
+def document_of(document: resident_pb2.IdentityDocument) -> ChildDocument | None:
+    """The child's document as sent, or None when the request has none."""
+    if not document.number:
+        return None
+    return ChildDocument(int(document.type), document.number, document.issuing_country)
 
 
 def vision_record_to_pb(v: VisionRecord) -> tpb.ChildVisionRecord:

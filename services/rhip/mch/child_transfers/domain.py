@@ -1,6 +1,7 @@
 """Child transfers as plain Python: the transfer as read, its state machine (PENDING →
 ACCEPTED or DECLINED, nothing after), the school-entry age of a handover to a school-health
-institution, and the checks of a request. No gRPC, no SQL.
+institution, and the checks of a request. No gRPC, no SQL. The source may withdraw a transfer
+while it is pending (WITHDRAWN, with its reason); nothing follows a decided transfer.
 
 The same guarantees as archives' record transfer (档随人走): the guardian's consent on file,
 the target's acceptance, one record that changes hands (nothing copied, nothing left behind)
@@ -27,6 +28,10 @@ class TransferState(Enum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    # Across cells: the target accepted and the source's record is on its way (frozen at the
+    # source until the target's cell confirms the import, then ACCEPTED).
+    HANDING_OVER = "handing_over"
 
 
 class TransferKind(Enum):
@@ -52,6 +57,11 @@ class ChildTransfer:
     moved_visits: int
     create_time: datetime
     decide_time: datetime | None
+    withdraw_reason: str = ""
+    target_name: str = ""  # the target institution's name when it was asked (never logged)
+    # The other side's region code when it lies in another cell (both cells keep a row under
+    # the same transfer id), else "".
+    peer_region: str = ""
 
     def require_pending(self) -> None:
         if self.state is not TransferState.PENDING:
@@ -68,6 +78,21 @@ class ChildTransfer:
 
     def declined(self, reason: str, now: datetime) -> ChildTransfer:
         return replace(self, state=TransferState.DECLINED, decline_reason=reason, decide_time=now)
+
+    def handing_over(self) -> ChildTransfer:
+        return replace(self, state=TransferState.HANDING_OVER)
+
+    def withdrawn(self, reason: str, now: datetime) -> ChildTransfer:
+        return replace(self, state=TransferState.WITHDRAWN, withdraw_reason=reason, decide_time=now)
+
+
+@dataclass(frozen=True)
+class ChildDocument:
+    """The child's identity document as sent across cells (never logged)."""
+
+    type: int  # identity's IdentityDocumentType value
+    number: str
+    issuing_country: str = ""
 
 
 def check_text(value: str, field: str, limit: int, reason: str, checks: Violations) -> str:

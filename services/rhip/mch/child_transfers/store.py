@@ -46,6 +46,9 @@ CHILD_TRANSFER = Table(
     Column("decide_time", DateTime(timezone=True)),
     Column("request_id", String(36), unique=True),
     Column("open_record", String(36), unique=True),  # record_id while PENDING, else NULL
+    Column("withdraw_reason", String(500), nullable=False, server_default=""),
+    Column("target_name", String(200), nullable=False, server_default=""),
+    Column("peer_region", String(6), nullable=False, server_default=""),
 )
 _T = CHILD_TRANSFER
 
@@ -60,6 +63,7 @@ def _transfer(row: Any) -> ChildTransfer:
         row.target_tenant_id, row.target_scope, TransferKind(row.kind), TransferState(row.state),
         row.consent_reference, row.consent_date, row.reason, row.decline_reason,
         row.moved_visits, utc(row.create_time), utc(row.decide_time),  # type: ignore[arg-type]
+        row.withdraw_reason, row.target_name, row.peer_region,
     )  # fmt: skip
 
 
@@ -77,22 +81,40 @@ class ChildTransferStore(StoreBase):
                         reason=t.reason, decline_reason=t.decline_reason,
                         moved_visits=t.moved_visits, create_time=t.create_time,
                         decide_time=t.decide_time, request_id=request_id or None,
-                        open_record=t.record_id,
+                        withdraw_reason=t.withdraw_reason, target_name=t.target_name,
+                        peer_region=t.peer_region,
+                        # A tombstone (withdrawn before it arrived) holds no child.
+                        open_record=t.record_id if t.state is TransferState.PENDING else None,
                     )
                 )  # fmt: skip
         except IntegrityError:
             raise TransferOpen() from None
 
     def decide(self, t: ChildTransfer) -> None:
-        """Accepted or declined: the child may be asked for again (``open_record`` freed)."""
+        """Accepted, declined or withdrawn: the child may be asked for again (``open_record``
+        freed)."""
         self.s.execute(
             update(_T)
             .where(_T.c.id == t.transfer_id)
             .values(
                 state=t.state.value, decline_reason=t.decline_reason,
                 moved_visits=t.moved_visits, decide_time=t.decide_time, open_record=None,
+                withdraw_reason=t.withdraw_reason,
             )
         )  # fmt: skip
+
+    def answered(self, t: ChildTransfer) -> None:
+        """Across cells, the target's cell answered the request: its kind and name."""
+        self.s.execute(
+            update(_T)
+            .where(_T.c.id == t.transfer_id)
+            .values(kind=t.kind.value, target_name=t.target_name)
+        )
+
+    def hand_over(self, t: ChildTransfer) -> None:
+        """Across cells, the record is on its way: still open (the child cannot be asked for
+        again), no longer pending."""
+        self.s.execute(update(_T).where(_T.c.id == t.transfer_id).values(state=t.state.value))
 
     def get(self, transfer_id: str, *, lock: bool = False) -> ChildTransfer | None:
         query = select(_T).where(_T.c.id == transfer_id)
@@ -108,6 +130,13 @@ class ChildTransferStore(StoreBase):
     def open_of(self, record_id: str) -> ChildTransfer | None:
         row = self.s.execute(select(_T).where(_T.c.open_record == record_id)).first()
         return _transfer(row) if row else None
+
+    def open_of_records(self, record_ids: Sequence[str]) -> dict[str, ChildTransfer]:
+        """The open transfer of each of several children that has one (a list page)."""
+        if not record_ids:
+            return {}
+        rows = self.s.execute(select(_T).where(_T.c.open_record.in_(list(record_ids))))
+        return {r.record_id: _transfer(r) for r in rows}
 
     def accepted_of(self, record_id: str) -> list[ChildTransfer]:
         """The record's completed moves, oldest first."""

@@ -2,9 +2,10 @@
 institution of the cell to take a child over, with the guardian's consent; only the target
 accepts or declines; on acceptance the one child health record — its schedule, visits and
 vision history with it — changes hands (``hand_over``), the source keeps the transfer as its
-trace and can no longer write. A target holding the school-health qualification makes it a
-school handover, allowed at school entry (5½–7 years) only. Across cells: refused for now
-(CROSS_CELL_NOT_SUPPORTED, or TARGET_NOT_FOUND for an institution this cell does not know)."""
+trace and can no longer write; while it is pending the source may withdraw it (with a reason).
+A target holding the school-health qualification makes it a
+school handover, allowed at school entry (5½–7 years) only. A target in another cell (the
+request names its region and the child's document) goes through the gateway: cross_cell.py."""
 
 from __future__ import annotations
 
@@ -12,19 +13,23 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rhip.kit.authn import Principal, current_principal
-from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid
+from rhip.kit.errors import FailedPrecondition, PermissionDenied, Violations, invalid
 from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.requests import parse_resource_name
-from rhip.kit.tenancy import is_region_code, is_within, region_path, tenant_scope
+from rhip.kit.tenancy import is_region_code, tenant_scope
 from rhip.mch.child_transfers import domain
-from rhip.mch.child_transfers.domain import ChildTransfer, TransferKind, TransferState
+from rhip.mch.child_transfers.cross_cell import CrossCellChildTransfers, pending_error
+from rhip.mch.child_transfers.domain import (
+    ChildDocument,
+    ChildTransfer,
+    TransferKind,
+    TransferState,
+)
 from rhip.mch.child_transfers.store import ChildTransferStore, TransferOpen
 from rhip.mch.children.domain import ChildRecord, ChildVisit
 from rhip.mch.children.store import ChildStore
-from rhip.mch.children.usecases import ChildUseCases
-from rhip.mch.clients import TenantFacts
 from rhip.mch.indicators.counts import counting
 from rhip.mch.pregnancies.usecases import parse_day
 from rhip.mch.roles import MCH
@@ -40,22 +45,11 @@ class VisionRecord:
     transfers: list[str]  # accepted transfer ids, oldest first
 
 
-def _pending(open_: ChildTransfer) -> FailedPrecondition:
-    return FailedPrecondition(
-        "the child already has an open transfer",
-        reason="TRANSFER_PENDING",
-        metadata={
-            "transfer": f"childTransfers/{open_.transfer_id}",
-            "target_tenant": f"tenants/{open_.target_tenant_id}",
-        },
-    )
-
-
-class ChildTransferUseCases(ChildUseCases):
+class ChildTransferUseCases(CrossCellChildTransfers):
     # -- request ---------------------------------------------------------------------------------
     def request_child_transfer(
         self, name: str, target: str, target_region: str, consent_reference: str,
-        consent_date: str, reason: str, request_id: str,
+        consent_date: str, reason: str, request_id: str, document: ChildDocument | None = None,
     ) -> ChildTransfer:  # fmt: skip
         principal = current_principal()
         today = self.clock().date()
@@ -71,8 +65,23 @@ class ChildTransferUseCases(ChildUseCases):
         consented = checks.check(parse_day, consent_date, "consent_date", today)
         why = domain.check_text(reason, "reason", domain.MAX_REASON, "REASON_REQUIRED", checks)
         key = checks.check(request_key, request_id) or ""
+        across = is_region_code(target_region) and self.is_other_cell(target_region)
+        if across and (document is None or not document.number):
+            checks.add(
+                "child_document", "name the child's document (a target in another cell)",
+                "DOCUMENT_REQUIRED",
+            )  # fmt: skip
         checks.raise_if_any()
         assert consented is not None
+        if across:
+            assert document is not None
+            if key:
+                with self.db.read() as tx:
+                    check_reuse(tx, key)
+            return self._request_across(
+                principal, name, target_id, target_region, reference, consented, why, key,
+                document,
+            )  # fmt: skip
         if key:
             with self.db.read() as tx:
                 check_reuse(tx, key)
@@ -82,13 +91,6 @@ class ChildTransferUseCases(ChildUseCases):
                     return earlier
         with self.db.read() as tx:  # permission before anything about the target
             record = self._load_child(tx, name, "RequestChildTransfer")
-        if target_region and not is_within(region_path(target_region), self.cell_path):
-            raise FailedPrecondition(
-                "the target institution is in another region cell: cross-cell child transfers "
-                "are not supported yet",
-                reason="CROSS_CELL_NOT_SUPPORTED",
-                metadata={"target_region": target_region},
-            )
         domain.require_under_seven(record.birth_date, today)
         child = self.identity.resident(f"residents/{record.resident_id}")
         if child.state == "DECEASED":
@@ -119,43 +121,18 @@ class ChildTransferUseCases(ChildUseCases):
                 record.scope_path, receiver.tenant_id,
                 tenant_scope(receiver.region_code, receiver.tenant_id), kind,
                 TransferState.PENDING, reference, consented, why, "", 0, now, None,
+                target_name=receiver.display_name,
             )  # fmt: skip
             try:
                 store.add(transfer, key)
             except TransferOpen:
-                open_ = store.open_of(record.record_id)
-                raise (
-                    _pending(open_)
-                    if open_
-                    else FailedPrecondition(
-                        "the child already has an open transfer", reason="TRANSFER_PENDING"
-                    )
-                ) from None
+                raise pending_error(store.open_of(record.record_id)) from None
             self._audit(
                 tx, "child.transfer_request", f"childTransfers/{transfer.transfer_id}",
                 record.scope_path, record=record.record_id, resident=record.resident_id,
                 to=receiver.tenant_id, kind=kind.value, by=principal.subject,
             )  # fmt: skip
             return transfer
-
-    def _target(self, tenant_id: str, region: str) -> TenantFacts:
-        """The target institution of this cell, looked up as the cell (a clinic may not read
-        another institution's directory entry)."""
-        try:
-            found = self.identity.tenant(tenant_id, as_cell=True)
-        except (NotFound, PermissionDenied):
-            found = None
-        if found is None or (region and found.region_code != region):
-            raise NotFound(
-                "no such institution in this cell (cross-cell child transfers are not "
-                "supported yet)",
-                reason="TARGET_NOT_FOUND",
-            )
-        if not found.active:
-            raise FailedPrecondition(
-                "the target institution is suspended", reason="TARGET_INACTIVE"
-            )
-        return found
 
     # -- the target's answer -----------------------------------------------------------------------
     def _load_transfer(
@@ -189,6 +166,11 @@ class ChildTransferUseCases(ChildUseCases):
 
     def accept_child_transfer(self, name: str) -> ChildTransfer:
         principal = current_principal()
+        with self.db.read() as tx:
+            t = self._load_transfer(tx, name, "AcceptChildTransfer")
+            self._target_only(principal, t, "AcceptChildTransfer")
+        if t.peer_region:
+            return self._accept_across(principal, t)
         now = self.clock()
         with self._unit() as tx:
             t = self._load_transfer(tx, name, "AcceptChildTransfer", lock=True)
@@ -236,6 +218,14 @@ class ChildTransferUseCases(ChildUseCases):
         checks = Violations()
         why = domain.check_text(reason, "reason", domain.MAX_REASON, "REASON_REQUIRED", checks)
         checks.raise_if_any()
+        with self.db.read() as tx:
+            t = self._load_transfer(tx, name, "DeclineChildTransfer")
+            self._target_only(principal, t, "DeclineChildTransfer")
+        if t.peer_region:
+            if t.state is TransferState.DECLINED and t.decline_reason == why:
+                return t  # a retry
+            t.require_pending()
+            return self._decline_across(t, why)
         now = self.clock()
         with self._unit() as tx:
             t = self._load_transfer(tx, name, "DeclineChildTransfer", lock=True)
@@ -251,12 +241,45 @@ class ChildTransferUseCases(ChildUseCases):
             )  # fmt: skip
             return done
 
+    # -- the source withdraws --------------------------------------------------------------------
+    def withdraw_child_transfer(self, name: str, reason: str) -> ChildTransfer:
+        """The source takes back a request the target has not answered (the family stayed,
+        the wrong institution was asked); the child stays where it was and may be asked for
+        again. Only the source, only while pending."""
+        principal = current_principal()
+        checks = Violations()
+        why = domain.check_text(reason, "reason", domain.MAX_REASON, "REASON_REQUIRED", checks)
+        checks.raise_if_any()
+        now = self.clock()
+        with self._unit() as tx:
+            t = self._load_transfer(tx, name, "WithdrawChildTransfer", lock=True)
+            if not self.authz.enforce(
+                principal.subject, t.source_scope, MCH + "WithdrawChildTransfer"
+            ):
+                raise PermissionDenied(
+                    "only the source institution withdraws a transfer", reason="SOURCE_ONLY"
+                )
+            if t.state is TransferState.WITHDRAWN and t.withdraw_reason == why:
+                return t  # a retry
+            t.require_pending()
+            done = t.withdrawn(why, now)
+            ChildTransferStore(tx).decide(done)
+            self._audit(
+                tx, "child.transfer_withdraw", f"childTransfers/{t.transfer_id}", t.source_scope,
+                record=t.record_id, resident=t.resident_id, by=principal.subject,
+            )  # fmt: skip
+        if done.peer_region:  # closed here first: the target's accept can no longer take it
+            self._retract_there(done, why)
+        return done
+
     # -- reads ---------------------------------------------------------------------------------
     def get_child_transfer(self, name: str) -> ChildTransfer:
         with self._unit(durable=False) as tx:
             t = self._load_transfer(tx, name, "GetChildTransfer")
+            # This cell's side of it (across cells the other side's scope is not this cell's).
+            scope = t.source_scope if self._here(t.source_scope) else t.target_scope
             self._audit(
-                tx, "child.transfer_read", f"childTransfers/{t.transfer_id}", t.source_scope,
+                tx, "child.transfer_read", f"childTransfers/{t.transfer_id}", scope,
                 record=t.record_id, resident=t.resident_id,
             )  # fmt: skip
             return t

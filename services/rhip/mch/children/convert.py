@@ -56,6 +56,13 @@ def child_to_pb(v: ChildView) -> cpb.ChildRecord:
         if r.open_referral
         else "",
         create_time=ts(r.create_time),
+        pending_transfer=cpb.PendingChildTransfer(
+            transfer=f"childTransfers/{v.pending.transfer_id}",
+            target_tenant=f"tenants/{v.pending.target_tenant_id}",
+            target_tenant_display_name=v.pending.target_name,
+        )
+        if v.pending
+        else None,
     )
 
 

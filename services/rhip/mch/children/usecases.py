@@ -15,6 +15,8 @@ from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.requests import parse_resource_name
 from rhip.mch.access import MchBase
+from rhip.mch.child_transfers.domain import ChildTransfer, TransferState
+from rhip.mch.child_transfers.store import ChildTransferStore
 from rhip.mch.children import domain
 from rhip.mch.children.domain import ChildRecord, ChildVisit, Finding, SlotView
 from rhip.mch.children.store import ChildStore, ChildTaken
@@ -28,6 +30,9 @@ from sqlalchemy import Connection
 class ChildView:
     record: ChildRecord
     schedule: list[SlotView]
+    # The transfer of the child awaiting the target's answer, shown with the record so that
+    # whoever opens it knows the child is on its way elsewhere.
+    pending: ChildTransfer | None = None
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,8 @@ class VisitInput:
 class ChildUseCases(MchBase):
     def _child_view(self, tx: Connection, r: ChildRecord) -> ChildView:
         visits = ChildStore(tx).visits(r.record_id)
-        return ChildView(r, domain.schedule(r, visits, self.clock().date()))
+        pending = ChildTransferStore(tx).open_of(r.record_id)
+        return ChildView(r, domain.schedule(r, visits, self.clock().date()), pending)
 
     def _load_child(
         self, tx: Connection, name: str, method: str, *, field: str = "name", lock: bool = False
@@ -132,8 +138,15 @@ class ChildUseCases(MchBase):
             )
             chunk = rows[: page.size]
             # One read for the page's visits, not one per child (the overdue list's p99).
-            visits = ChildStore(tx).visits_of([r.record_id for r in chunk])
-            views = [ChildView(r, domain.schedule(r, visits[r.record_id], today)) for r in chunk]
+            ids = [r.record_id for r in chunk]
+            visits = ChildStore(tx).visits_of(ids)
+            pending = ChildTransferStore(tx).open_of_records(ids)
+            views = [
+                ChildView(
+                    r, domain.schedule(r, visits[r.record_id], today), pending.get(r.record_id)
+                )
+                for r in chunk
+            ]
             self._audit(tx, "child.list", f"tenants/{tenant_id}", scopes[0], count=len(chunk))
         token = page.next_token(chunk[-1].record_id if chunk else None, len(rows) > page.size)
         return views, token
@@ -150,6 +163,13 @@ class ChildUseCases(MchBase):
         institution = self._institution(principal.tenant_id)
         with self._unit() as tx:
             r = self._load_child(tx, parent, "RecordChildVisit", field="parent", lock=True)
+            moving = ChildTransferStore(tx).open_of(r.record_id)
+            if moving is not None and moving.state is TransferState.HANDING_OVER:
+                # On its way to another cell: what is written now would stay behind.
+                raise FailedPrecondition(
+                    "the child's record is being handed over to another cell",
+                    reason="CHILD_HANDING_OVER",
+                )
             store = ChildStore(tx)
             if claim(tx, key) and (earlier := store.visit_by_request(key)) is not None:
                 return earlier

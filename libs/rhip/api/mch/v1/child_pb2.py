@@ -26,23 +26,25 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from rhip.api.mch.v1 import pregnancy_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1brhip/api/mch/v1/child.proto\x12\x0frhip.api.mch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/mch/v1/pregnancy.proto\"-\n\x07\x45yeItem\x12\x0c\n\x04item\x18\x01 \x01(\t\x12\x14\n\x0c\x63ounty_level\x18\x02 \x01(\x08\"\xe6\x01\n\tChildSlot\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x19\n\x11window_start_date\x18\x02 \x01(\t\x12\x17\n\x0fwindow_end_date\x18\x03 \x01(\t\x12)\n\x05state\x18\x04 \x01(\x0e\x32\x1a.rhip.api.mch.v1.SlotState\x12\r\n\x05visit\x18\x05 \x01(\t\x12+\n\teye_items\x18\x06 \x03(\x0b\x32\x18.rhip.api.mch.v1.EyeItem\x12\x15\n\rblood_routine\x18\x07 \x01(\x08\x12\x19\n\x11hearing_screening\x18\x08 \x01(\x08\"\xcd\x01\n\x0b\x43hildRecord\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x63hild\x18\x02 \x01(\t\x12\x17\n\x0fmanaging_tenant\x18\x03 \x01(\t\x12\x12\n\nbirth_date\x18\x04 \x01(\t\x12,\n\x08schedule\x18\x05 \x03(\x0b\x32\x1a.rhip.api.mch.v1.ChildSlot\x12\x15\n\ropen_referral\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"G\n\tEyeResult\x12\x0c\n\x04item\x18\x01 \x01(\t\x12,\n\x07\x66inding\x18\x02 \x01(\x0e\x32\x1b.rhip.api.mch.v1.EyeFinding\"\xf2\x02\n\nChildVisit\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nvisit_date\x18\x02 \x01(\t\x12\x10\n\x08\x61ge_days\x18\x03 \x01(\x05\x12\x0c\n\x04slot\x18\x04 \x01(\t\x12\x13\n\x0bmissed_slot\x18\x05 \x01(\t\x12\x11\n\tweight_kg\x18\x06 \x01(\x01\x12\x11\n\tlength_cm\x18\x07 \x01(\x01\x12\'\n\x03\x65ye\x18\x08 \x03(\x0b\x32\x1a.rhip.api.mch.v1.EyeResult\x12\x13\n\x0b\x61\x63uity_left\x18\t \x01(\x01\x12\x14\n\x0c\x61\x63uity_right\x18\n \x01(\x01\x12\x10\n\x08referral\x18\x0b \x01(\x08\x12\x1c\n\x14referral_followed_up\x18\x0c \x01(\x08\x12\"\n\x1asix_month_referral_pending\x18\r \x01(\x08\x12\x0e\n\x06tenant\x18\x0e \x01(\t\x12/\n\x0b\x63reate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp*[\n\nEyeFinding\x12\x1b\n\x17\x45YE_FINDING_UNSPECIFIED\x10\x00\x12\x16\n\x12\x45YE_FINDING_NORMAL\x10\x01\x12\x18\n\x14\x45YE_FINDING_ABNORMAL\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1brhip/api/mch/v1/child.proto\x12\x0frhip.api.mch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/mch/v1/pregnancy.proto\"-\n\x07\x45yeItem\x12\x0c\n\x04item\x18\x01 \x01(\t\x12\x14\n\x0c\x63ounty_level\x18\x02 \x01(\x08\"\xe6\x01\n\tChildSlot\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x19\n\x11window_start_date\x18\x02 \x01(\t\x12\x17\n\x0fwindow_end_date\x18\x03 \x01(\t\x12)\n\x05state\x18\x04 \x01(\x0e\x32\x1a.rhip.api.mch.v1.SlotState\x12\r\n\x05visit\x18\x05 \x01(\t\x12+\n\teye_items\x18\x06 \x03(\x0b\x32\x18.rhip.api.mch.v1.EyeItem\x12\x15\n\rblood_routine\x18\x07 \x01(\x08\x12\x19\n\x11hearing_screening\x18\x08 \x01(\x08\"\x8e\x02\n\x0b\x43hildRecord\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x63hild\x18\x02 \x01(\t\x12\x17\n\x0fmanaging_tenant\x18\x03 \x01(\t\x12\x12\n\nbirth_date\x18\x04 \x01(\t\x12,\n\x08schedule\x18\x05 \x03(\x0b\x32\x1a.rhip.api.mch.v1.ChildSlot\x12\x15\n\ropen_referral\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12?\n\x10pending_transfer\x18\x08 \x01(\x0b\x32%.rhip.api.mch.v1.PendingChildTransfer\"c\n\x14PendingChildTransfer\x12\x10\n\x08transfer\x18\x01 \x01(\t\x12\x15\n\rtarget_tenant\x18\x02 \x01(\t\x12\"\n\x1atarget_tenant_display_name\x18\x03 \x01(\t\"G\n\tEyeResult\x12\x0c\n\x04item\x18\x01 \x01(\t\x12,\n\x07\x66inding\x18\x02 \x01(\x0e\x32\x1b.rhip.api.mch.v1.EyeFinding\"\xf2\x02\n\nChildVisit\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nvisit_date\x18\x02 \x01(\t\x12\x10\n\x08\x61ge_days\x18\x03 \x01(\x05\x12\x0c\n\x04slot\x18\x04 \x01(\t\x12\x13\n\x0bmissed_slot\x18\x05 \x01(\t\x12\x11\n\tweight_kg\x18\x06 \x01(\x01\x12\x11\n\tlength_cm\x18\x07 \x01(\x01\x12\'\n\x03\x65ye\x18\x08 \x03(\x0b\x32\x1a.rhip.api.mch.v1.EyeResult\x12\x13\n\x0b\x61\x63uity_left\x18\t \x01(\x01\x12\x14\n\x0c\x61\x63uity_right\x18\n \x01(\x01\x12\x10\n\x08referral\x18\x0b \x01(\x08\x12\x1c\n\x14referral_followed_up\x18\x0c \x01(\x08\x12\"\n\x1asix_month_referral_pending\x18\r \x01(\x08\x12\x0e\n\x06tenant\x18\x0e \x01(\t\x12/\n\x0b\x63reate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp*[\n\nEyeFinding\x12\x1b\n\x17\x45YE_FINDING_UNSPECIFIED\x10\x00\x12\x16\n\x12\x45YE_FINDING_NORMAL\x10\x01\x12\x18\n\x14\x45YE_FINDING_ABNORMAL\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rhip.api.mch.v1.child_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EYEFINDING']._serialized_start=1048
-  _globals['_EYEFINDING']._serialized_end=1139
+  _globals['_EYEFINDING']._serialized_start=1214
+  _globals['_EYEFINDING']._serialized_end=1305
   _globals['_EYEITEM']._serialized_start=114
   _globals['_EYEITEM']._serialized_end=159
   _globals['_CHILDSLOT']._serialized_start=162
   _globals['_CHILDSLOT']._serialized_end=392
   _globals['_CHILDRECORD']._serialized_start=395
-  _globals['_CHILDRECORD']._serialized_end=600
-  _globals['_EYERESULT']._serialized_start=602
-  _globals['_EYERESULT']._serialized_end=673
-  _globals['_CHILDVISIT']._serialized_start=676
-  _globals['_CHILDVISIT']._serialized_end=1046
+  _globals['_CHILDRECORD']._serialized_end=665
+  _globals['_PENDINGCHILDTRANSFER']._serialized_start=667
+  _globals['_PENDINGCHILDTRANSFER']._serialized_end=766
+  _globals['_EYERESULT']._serialized_start=768
+  _globals['_EYERESULT']._serialized_end=839
+  _globals['_CHILDVISIT']._serialized_start=842
+  _globals['_CHILDVISIT']._serialized_end=1212
 # @@protoc_insertion_point(module_scope)

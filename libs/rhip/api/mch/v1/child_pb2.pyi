@@ -49,7 +49,7 @@ class ChildSlot(_message.Message):
     def __init__(self, code: _Optional[str] = ..., window_start_date: _Optional[str] = ..., window_end_date: _Optional[str] = ..., state: _Optional[_Union[_pregnancy_pb2.SlotState, str]] = ..., visit: _Optional[str] = ..., eye_items: _Optional[_Iterable[_Union[EyeItem, _Mapping]]] = ..., blood_routine: _Optional[bool] = ..., hearing_screening: _Optional[bool] = ...) -> None: ...
 
 class ChildRecord(_message.Message):
-    __slots__ = ("name", "child", "managing_tenant", "birth_date", "schedule", "open_referral", "create_time")
+    __slots__ = ("name", "child", "managing_tenant", "birth_date", "schedule", "open_referral", "create_time", "pending_transfer")
     NAME_FIELD_NUMBER: _ClassVar[int]
     CHILD_FIELD_NUMBER: _ClassVar[int]
     MANAGING_TENANT_FIELD_NUMBER: _ClassVar[int]
@@ -57,6 +57,7 @@ class ChildRecord(_message.Message):
     SCHEDULE_FIELD_NUMBER: _ClassVar[int]
     OPEN_REFERRAL_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    PENDING_TRANSFER_FIELD_NUMBER: _ClassVar[int]
     name: str
     child: str
     managing_tenant: str
@@ -64,7 +65,18 @@ class ChildRecord(_message.Message):
     schedule: _containers.RepeatedCompositeFieldContainer[ChildSlot]
     open_referral: str
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., child: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., birth_date: _Optional[str] = ..., schedule: _Optional[_Iterable[_Union[ChildSlot, _Mapping]]] = ..., open_referral: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    pending_transfer: PendingChildTransfer
+    def __init__(self, name: _Optional[str] = ..., child: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., birth_date: _Optional[str] = ..., schedule: _Optional[_Iterable[_Union[ChildSlot, _Mapping]]] = ..., open_referral: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pending_transfer: _Optional[_Union[PendingChildTransfer, _Mapping]] = ...) -> None: ...
+
+class PendingChildTransfer(_message.Message):
+    __slots__ = ("transfer", "target_tenant", "target_tenant_display_name")
+    TRANSFER_FIELD_NUMBER: _ClassVar[int]
+    TARGET_TENANT_FIELD_NUMBER: _ClassVar[int]
+    TARGET_TENANT_DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    transfer: str
+    target_tenant: str
+    target_tenant_display_name: str
+    def __init__(self, transfer: _Optional[str] = ..., target_tenant: _Optional[str] = ..., target_tenant_display_name: _Optional[str] = ...) -> None: ...
 
 class EyeResult(_message.Message):
     __slots__ = ("item", "finding")

@@ -26,21 +26,21 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from rhip.api.mch.v1 import child_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_child__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$rhip/api/mch/v1/child_transfer.proto\x12\x0frhip.api.mch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1brhip/api/mch/v1/child.proto\"\xb0\x03\n\rChildTransfer\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x63hild_record\x18\x02 \x01(\t\x12\r\n\x05\x63hild\x18\x03 \x01(\t\x12\x15\n\rsource_tenant\x18\x04 \x01(\t\x12\x15\n\rtarget_tenant\x18\x05 \x01(\t\x12\x32\n\x05state\x18\x06 \x01(\x0e\x32#.rhip.api.mch.v1.ChildTransferState\x12\x30\n\x04kind\x18\x07 \x01(\x0e\x32\".rhip.api.mch.v1.ChildTransferKind\x12\"\n\x1aguardian_consent_reference\x18\x08 \x01(\t\x12\x14\n\x0c\x63onsent_date\x18\t \x01(\t\x12\x0e\n\x06reason\x18\n \x01(\t\x12\x16\n\x0e\x64\x65\x63line_reason\x18\x0b \x01(\t\x12\x14\n\x0cmoved_visits\x18\x0c \x01(\x05\x12/\n\x0b\x63reate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65\x63ide_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc6\x01\n\x0bVisionEntry\x12\r\n\x05visit\x18\x01 \x01(\t\x12\x12\n\nvisit_date\x18\x02 \x01(\t\x12\x10\n\x08\x61ge_days\x18\x03 \x01(\x05\x12\x0c\n\x04slot\x18\x04 \x01(\t\x12\x0e\n\x06tenant\x18\x05 \x01(\t\x12\'\n\x03\x65ye\x18\x06 \x03(\x0b\x32\x1a.rhip.api.mch.v1.EyeResult\x12\x13\n\x0b\x61\x63uity_left\x18\x07 \x01(\x01\x12\x14\n\x0c\x61\x63uity_right\x18\x08 \x01(\x01\x12\x10\n\x08referral\x18\t \x01(\x08\"\xb6\x01\n\x11\x43hildVisionRecord\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x63hild\x18\x02 \x01(\t\x12\x17\n\x0fmanaging_tenant\x18\x03 \x01(\t\x12\x12\n\nbirth_date\x18\x04 \x01(\t\x12-\n\x07\x65ntries\x18\x05 \x03(\x0b\x32\x1c.rhip.api.mch.v1.VisionEntry\x12\x15\n\ropen_referral\x18\x06 \x01(\t\x12\x11\n\ttransfers\x18\x07 \x03(\t*\xa2\x01\n\x12\x43hildTransferState\x12$\n CHILD_TRANSFER_STATE_UNSPECIFIED\x10\x00\x12 \n\x1c\x43HILD_TRANSFER_STATE_PENDING\x10\x01\x12!\n\x1d\x43HILD_TRANSFER_STATE_ACCEPTED\x10\x02\x12!\n\x1d\x43HILD_TRANSFER_STATE_DECLINED\x10\x03*\x83\x01\n\x11\x43hildTransferKind\x12#\n\x1f\x43HILD_TRANSFER_KIND_UNSPECIFIED\x10\x00\x12 \n\x1c\x43HILD_TRANSFER_KIND_TRANSFER\x10\x01\x12\'\n#CHILD_TRANSFER_KIND_SCHOOL_HANDOVER\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$rhip/api/mch/v1/child_transfer.proto\x12\x0frhip.api.mch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1brhip/api/mch/v1/child.proto\"\x82\x04\n\rChildTransfer\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x63hild_record\x18\x02 \x01(\t\x12\r\n\x05\x63hild\x18\x03 \x01(\t\x12\x15\n\rsource_tenant\x18\x04 \x01(\t\x12\x15\n\rtarget_tenant\x18\x05 \x01(\t\x12\x32\n\x05state\x18\x06 \x01(\x0e\x32#.rhip.api.mch.v1.ChildTransferState\x12\x30\n\x04kind\x18\x07 \x01(\x0e\x32\".rhip.api.mch.v1.ChildTransferKind\x12\"\n\x1aguardian_consent_reference\x18\x08 \x01(\t\x12\x14\n\x0c\x63onsent_date\x18\t \x01(\t\x12\x0e\n\x06reason\x18\n \x01(\t\x12\x16\n\x0e\x64\x65\x63line_reason\x18\x0b \x01(\t\x12\x14\n\x0cmoved_visits\x18\x0c \x01(\x05\x12/\n\x0b\x63reate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65\x63ide_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fwithdraw_reason\x18\x0f \x01(\t\x12\"\n\x1atarget_tenant_display_name\x18\x10 \x01(\t\x12\x13\n\x0bpeer_region\x18\x11 \x01(\t\"\xc6\x01\n\x0bVisionEntry\x12\r\n\x05visit\x18\x01 \x01(\t\x12\x12\n\nvisit_date\x18\x02 \x01(\t\x12\x10\n\x08\x61ge_days\x18\x03 \x01(\x05\x12\x0c\n\x04slot\x18\x04 \x01(\t\x12\x0e\n\x06tenant\x18\x05 \x01(\t\x12\'\n\x03\x65ye\x18\x06 \x03(\x0b\x32\x1a.rhip.api.mch.v1.EyeResult\x12\x13\n\x0b\x61\x63uity_left\x18\x07 \x01(\x01\x12\x14\n\x0c\x61\x63uity_right\x18\x08 \x01(\x01\x12\x10\n\x08referral\x18\t \x01(\x08\"\xb6\x01\n\x11\x43hildVisionRecord\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x63hild\x18\x02 \x01(\t\x12\x17\n\x0fmanaging_tenant\x18\x03 \x01(\t\x12\x12\n\nbirth_date\x18\x04 \x01(\t\x12-\n\x07\x65ntries\x18\x05 \x03(\x0b\x32\x1c.rhip.api.mch.v1.VisionEntry\x12\x15\n\ropen_referral\x18\x06 \x01(\t\x12\x11\n\ttransfers\x18\x07 \x03(\t*\xed\x01\n\x12\x43hildTransferState\x12$\n CHILD_TRANSFER_STATE_UNSPECIFIED\x10\x00\x12 \n\x1c\x43HILD_TRANSFER_STATE_PENDING\x10\x01\x12!\n\x1d\x43HILD_TRANSFER_STATE_ACCEPTED\x10\x02\x12!\n\x1d\x43HILD_TRANSFER_STATE_DECLINED\x10\x03\x12\"\n\x1e\x43HILD_TRANSFER_STATE_WITHDRAWN\x10\x04\x12%\n!CHILD_TRANSFER_STATE_HANDING_OVER\x10\x05*\x83\x01\n\x11\x43hildTransferKind\x12#\n\x1f\x43HILD_TRANSFER_KIND_UNSPECIFIED\x10\x00\x12 \n\x1c\x43HILD_TRANSFER_KIND_TRANSFER\x10\x01\x12\'\n#CHILD_TRANSFER_KIND_SCHOOL_HANDOVER\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rhip.api.mch.v1.child_transfer_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CHILDTRANSFERSTATE']._serialized_start=941
-  _globals['_CHILDTRANSFERSTATE']._serialized_end=1103
-  _globals['_CHILDTRANSFERKIND']._serialized_start=1106
-  _globals['_CHILDTRANSFERKIND']._serialized_end=1237
+  _globals['_CHILDTRANSFERSTATE']._serialized_start=1023
+  _globals['_CHILDTRANSFERSTATE']._serialized_end=1260
+  _globals['_CHILDTRANSFERKIND']._serialized_start=1263
+  _globals['_CHILDTRANSFERKIND']._serialized_end=1394
   _globals['_CHILDTRANSFER']._serialized_start=120
-  _globals['_CHILDTRANSFER']._serialized_end=552
-  _globals['_VISIONENTRY']._serialized_start=555
-  _globals['_VISIONENTRY']._serialized_end=753
-  _globals['_CHILDVISIONRECORD']._serialized_start=756
-  _globals['_CHILDVISIONRECORD']._serialized_end=938
+  _globals['_CHILDTRANSFER']._serialized_end=634
+  _globals['_VISIONENTRY']._serialized_start=637
+  _globals['_VISIONENTRY']._serialized_end=835
+  _globals['_CHILDVISIONRECORD']._serialized_start=838
+  _globals['_CHILDVISIONRECORD']._serialized_end=1020
 # @@protoc_insertion_point(module_scope)

@@ -17,6 +17,8 @@ class ChildTransferState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CHILD_TRANSFER_STATE_PENDING: _ClassVar[ChildTransferState]
     CHILD_TRANSFER_STATE_ACCEPTED: _ClassVar[ChildTransferState]
     CHILD_TRANSFER_STATE_DECLINED: _ClassVar[ChildTransferState]
+    CHILD_TRANSFER_STATE_WITHDRAWN: _ClassVar[ChildTransferState]
+    CHILD_TRANSFER_STATE_HANDING_OVER: _ClassVar[ChildTransferState]
 
 class ChildTransferKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -27,12 +29,14 @@ CHILD_TRANSFER_STATE_UNSPECIFIED: ChildTransferState
 CHILD_TRANSFER_STATE_PENDING: ChildTransferState
 CHILD_TRANSFER_STATE_ACCEPTED: ChildTransferState
 CHILD_TRANSFER_STATE_DECLINED: ChildTransferState
+CHILD_TRANSFER_STATE_WITHDRAWN: ChildTransferState
+CHILD_TRANSFER_STATE_HANDING_OVER: ChildTransferState
 CHILD_TRANSFER_KIND_UNSPECIFIED: ChildTransferKind
 CHILD_TRANSFER_KIND_TRANSFER: ChildTransferKind
 CHILD_TRANSFER_KIND_SCHOOL_HANDOVER: ChildTransferKind
 
 class ChildTransfer(_message.Message):
-    __slots__ = ("name", "child_record", "child", "source_tenant", "target_tenant", "state", "kind", "guardian_consent_reference", "consent_date", "reason", "decline_reason", "moved_visits", "create_time", "decide_time")
+    __slots__ = ("name", "child_record", "child", "source_tenant", "target_tenant", "state", "kind", "guardian_consent_reference", "consent_date", "reason", "decline_reason", "moved_visits", "create_time", "decide_time", "withdraw_reason", "target_tenant_display_name", "peer_region")
     NAME_FIELD_NUMBER: _ClassVar[int]
     CHILD_RECORD_FIELD_NUMBER: _ClassVar[int]
     CHILD_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +51,9 @@ class ChildTransfer(_message.Message):
     MOVED_VISITS_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     DECIDE_TIME_FIELD_NUMBER: _ClassVar[int]
+    WITHDRAW_REASON_FIELD_NUMBER: _ClassVar[int]
+    TARGET_TENANT_DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    PEER_REGION_FIELD_NUMBER: _ClassVar[int]
     name: str
     child_record: str
     child: str
@@ -61,7 +68,10 @@ class ChildTransfer(_message.Message):
     moved_visits: int
     create_time: _timestamp_pb2.Timestamp
     decide_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., child_record: _Optional[str] = ..., child: _Optional[str] = ..., source_tenant: _Optional[str] = ..., target_tenant: _Optional[str] = ..., state: _Optional[_Union[ChildTransferState, str]] = ..., kind: _Optional[_Union[ChildTransferKind, str]] = ..., guardian_consent_reference: _Optional[str] = ..., consent_date: _Optional[str] = ..., reason: _Optional[str] = ..., decline_reason: _Optional[str] = ..., moved_visits: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decide_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    withdraw_reason: str
+    target_tenant_display_name: str
+    peer_region: str
+    def __init__(self, name: _Optional[str] = ..., child_record: _Optional[str] = ..., child: _Optional[str] = ..., source_tenant: _Optional[str] = ..., target_tenant: _Optional[str] = ..., state: _Optional[_Union[ChildTransferState, str]] = ..., kind: _Optional[_Union[ChildTransferKind, str]] = ..., guardian_consent_reference: _Optional[str] = ..., consent_date: _Optional[str] = ..., reason: _Optional[str] = ..., decline_reason: _Optional[str] = ..., moved_visits: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decide_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., withdraw_reason: _Optional[str] = ..., target_tenant_display_name: _Optional[str] = ..., peer_region: _Optional[str] = ...) -> None: ...
 
 class VisionEntry(_message.Message):
     __slots__ = ("visit", "visit_date", "age_days", "slot", "tenant", "eye", "acuity_left", "acuity_right", "referral")

@@ -23,13 +23,14 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
+from rhip.api.identity.v1 import resident_pb2 as rhip_dot_api_dot_identity_dot_v1_dot_resident__pb2
 from rhip.api.mch.v1 import child_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_child__pb2
 from rhip.api.mch.v1 import child_transfer_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2
 from rhip.api.mch.v1 import indicators_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_indicators__pb2
 from rhip.api.mch.v1 import pregnancy_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!rhip/api/mch/v1/mch_service.proto\x12\x0frhip.api.mch.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1brhip/api/mch/v1/child.proto\x1a$rhip/api/mch/v1/child_transfer.proto\x1a rhip/api/mch/v1/indicators.proto\x1a\x1frhip/api/mch/v1/pregnancy.proto\"-\n\x0eGestationalAge\x12\r\n\x05weeks\x18\x01 \x01(\x05\x12\x0c\n\x04\x64\x61ys\x18\x02 \x01(\x05\"\xc0\x01\n\x18RegisterPregnancyRequest\x12\x10\n\x08resident\x18\x01 \x01(\t\x12\x17\n\x0fhandbook_number\x18\x02 \x01(\t\x12\x19\n\x11registration_date\x18\x03 \x01(\t\x12\x10\n\x08lmp_date\x18\x04 \x01(\t\x12\x38\n\x0fgestational_age\x18\x05 \x01(\x0b\x32\x1f.rhip.api.mch.v1.GestationalAge\x12\x12\n\nrequest_id\x18\x06 \x01(\t\"#\n\x13GetPregnancyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xc3\x01\n\x16ListPregnanciesRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12.\n\x05state\x18\x02 \x01(\x0e\x32\x1f.rhip.api.mch.v1.PregnancyState\x12\x14\n\x0coverdue_only\x18\x03 \x01(\x08\x12,\n\x08min_risk\x18\x04 \x01(\x0e\x32\x1a.rhip.api.mch.v1.RiskColor\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"c\n\x17ListPregnanciesResponse\x12/\n\x0bpregnancies\x18\x01 \x03(\x0b\x32\x1a.rhip.api.mch.v1.Pregnancy\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"q\n\x1bRecordAntenatalVisitRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12.\n\x05visit\x18\x02 \x01(\x0b\x32\x1f.rhip.api.mch.v1.AntenatalVisit\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x9c\x01\n\x1cRecordPostpartumVisitRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12(\n\x04kind\x18\x02 \x01(\x0e\x32\x1a.rhip.api.mch.v1.VisitKind\x12.\n\x05visit\x18\x03 \x01(\x0b\x32\x1f.rhip.api.mch.v1.AntenatalVisit\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"S\n\x1aListAntenatalVisitsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"g\n\x1bListAntenatalVisitsResponse\x12/\n\x06visits\x18\x01 \x03(\x0b\x32\x1f.rhip.api.mch.v1.AntenatalVisit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"k\n\x1a\x41ssessPregnancyRiskRequest\x12\x0e\n\x06mother\x18\x01 \x01(\t\x12\x17\n\x0f\x61ssessment_date\x18\x02 \x01(\t\x12\x10\n\x08\x63riteria\x18\x03 \x03(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"&\n\x16GetRiskRulePackRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"S\n\x1aListRiskAssessmentsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"l\n\x1bListRiskAssessmentsResponse\x12\x34\n\x0b\x61ssessments\x18\x01 \x03(\x0b\x32\x1f.rhip.api.mch.v1.RiskAssessment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"b\n\x16ListRiskReportsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\topen_only\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"`\n\x17ListRiskReportsResponse\x12,\n\x07reports\x18\x01 \x03(\x0b\x32\x1b.rhip.api.mch.v1.RiskReport\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\x1c\x41\x63knowledgeRiskReportRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04note\x18\x02 \x01(\t\"X\n\x15RecordDeliveryRequest\x12+\n\x08\x64\x65livery\x18\x01 \x01(\x0b\x32\x19.rhip.api.mch.v1.Delivery\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\"\n\x12GetDeliveryRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x85\x01\n\x19TerminatePregnancyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x32\n\x06reason\x18\x02 \x01(\x0e\x32\".rhip.api.mch.v1.TerminationReason\x12\x18\n\x10termination_date\x18\x03 \x01(\t\x12\x0c\n\x04note\x18\x04 \x01(\t\"7\n\x12\x45nrollChildRequest\x12\r\n\x05\x63hild\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"%\n\x15GetChildRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"f\n\x17ListChildRecordsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x14\n\x0coverdue_only\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"b\n\x18ListChildRecordsResponse\x12-\n\x07records\x18\x01 \x03(\x0b\x32\x1c.rhip.api.mch.v1.ChildRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"i\n\x17RecordChildVisitRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12*\n\x05visit\x18\x02 \x01(\x0b\x32\x1b.rhip.api.mch.v1.ChildVisit\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\xb7\x01\n\x1bRequestChildTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rtarget_tenant\x18\x02 \x01(\t\x12\x15\n\rtarget_region\x18\x03 \x01(\t\x12\"\n\x1aguardian_consent_reference\x18\x04 \x01(\t\x12\x14\n\x0c\x63onsent_date\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x12\n\nrequest_id\x18\x07 \x01(\t\"*\n\x1a\x41\x63\x63\x65ptChildTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\";\n\x1b\x44\x65\x63lineChildTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\'\n\x17GetChildTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x86\x01\n\x19ListChildTransfersRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x32\n\x05state\x18\x02 \x01(\x0e\x32#.rhip.api.mch.v1.ChildTransferState\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"h\n\x1aListChildTransfersResponse\x12\x31\n\ttransfers\x18\x01 \x03(\x0b\x32\x1e.rhip.api.mch.v1.ChildTransfer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"+\n\x1bGetChildVisionRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t2\x9a\x1e\n\nMchService\x12z\n\x11RegisterPregnancy\x12).rhip.api.mch.v1.RegisterPregnancyRequest\x1a\x1a.rhip.api.mch.v1.Pregnancy\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/mch/v1/pregnancies:\x01*\x12v\n\x0cGetPregnancy\x12$.rhip.api.mch.v1.GetPregnancyRequest\x1a\x1a.rhip.api.mch.v1.Pregnancy\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/mch/v1/{name=pregnancies/*}\x12\x94\x01\n\x0fListPregnancies\x12\'.rhip.api.mch.v1.ListPregnanciesRequest\x1a(.rhip.api.mch.v1.ListPregnanciesResponse\".\x82\xd3\xe4\x93\x02(\x12&/mch/v1/{parent=tenants/*}/pregnancies\x12\xa4\x01\n\x14RecordAntenatalVisit\x12,.rhip.api.mch.v1.RecordAntenatalVisitRequest\x1a\x1f.rhip.api.mch.v1.AntenatalVisit\"=\x82\xd3\xe4\x93\x02\x37\"./mch/v1/{parent=pregnancies/*}/antenatalVisits:\x05visit\x12\xa3\x01\n\x15RecordPostpartumVisit\x12-.rhip.api.mch.v1.RecordPostpartumVisitRequest\x1a\x1f.rhip.api.mch.v1.AntenatalVisit\":\x82\xd3\xe4\x93\x02\x34\"//mch/v1/{parent=pregnancies/*}/postpartumVisits:\x01*\x12\xa8\x01\n\x13ListAntenatalVisits\x12+.rhip.api.mch.v1.ListAntenatalVisitsRequest\x1a,.rhip.api.mch.v1.ListAntenatalVisitsResponse\"6\x82\xd3\xe4\x93\x02\x30\x12./mch/v1/{parent=pregnancies/*}/antenatalVisits\x12\x87\x01\n\x13\x41ssessPregnancyRisk\x12+.rhip.api.mch.v1.AssessPregnancyRiskRequest\x1a\x1f.rhip.api.mch.v1.RiskAssessment\"\"\x82\xd3\xe4\x93\x02\x1c\"\x17/mch/v1/riskAssessments:\x01*\x12\x88\x01\n\x0fGetRiskRulePack\x12\'.rhip.api.mch.v1.GetRiskRulePackRequest\x1a\x1d.rhip.api.mch.v1.RiskRulePack\"-\x82\xd3\xe4\x93\x02\'\x12%/mch/v1/{name=regions/*/riskRulePack}\x12\xa8\x01\n\x13ListRiskAssessments\x12+.rhip.api.mch.v1.ListRiskAssessmentsRequest\x1a,.rhip.api.mch.v1.ListRiskAssessmentsResponse\"6\x82\xd3\xe4\x93\x02\x30\x12./mch/v1/{parent=pregnancies/*}/riskAssessments\x12\x94\x01\n\x0fListRiskReports\x12\'.rhip.api.mch.v1.ListRiskReportsRequest\x1a(.rhip.api.mch.v1.ListRiskReportsResponse\".\x82\xd3\xe4\x93\x02(\x12&/mch/v1/{parent=regions/*}/riskReports\x12\x98\x01\n\x15\x41\x63knowledgeRiskReport\x12-.rhip.api.mch.v1.AcknowledgeRiskReportRequest\x1a\x1b.rhip.api.mch.v1.RiskReport\"3\x82\xd3\xe4\x93\x02-\"(/mch/v1/{name=riskReports/*}:acknowledge:\x01*\x12y\n\x0eRecordDelivery\x12&.rhip.api.mch.v1.RecordDeliveryRequest\x1a\x19.rhip.api.mch.v1.Delivery\"$\x82\xd3\xe4\x93\x02\x1e\"\x12/mch/v1/deliveries:\x08\x64\x65livery\x12r\n\x0bGetDelivery\x12#.rhip.api.mch.v1.GetDeliveryRequest\x1a\x19.rhip.api.mch.v1.Delivery\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/mch/v1/{name=deliveries/*}\x12\x8f\x01\n\x12TerminatePregnancy\x12*.rhip.api.mch.v1.TerminatePregnancyRequest\x1a\x1a.rhip.api.mch.v1.Pregnancy\"1\x82\xd3\xe4\x93\x02+\"&/mch/v1/{name=pregnancies/*}:terminate:\x01*\x12q\n\x0b\x45nrollChild\x12#.rhip.api.mch.v1.EnrollChildRequest\x1a\x1c.rhip.api.mch.v1.ChildRecord\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/mch/v1/childRecords:\x01*\x12}\n\x0eGetChildRecord\x12&.rhip.api.mch.v1.GetChildRecordRequest\x1a\x1c.rhip.api.mch.v1.ChildRecord\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/mch/v1/{name=childRecords/*}\x12\x98\x01\n\x10ListChildRecords\x12(.rhip.api.mch.v1.ListChildRecordsRequest\x1a).rhip.api.mch.v1.ListChildRecordsResponse\"/\x82\xd3\xe4\x93\x02)\x12\'/mch/v1/{parent=tenants/*}/childRecords\x12\x90\x01\n\x10RecordChildVisit\x12(.rhip.api.mch.v1.RecordChildVisitRequest\x1a\x1b.rhip.api.mch.v1.ChildVisit\"5\x82\xd3\xe4\x93\x02/\"&/mch/v1/{parent=childRecords/*}/visits:\x05visit\x12\x97\x01\n\x14RequestChildTransfer\x12,.rhip.api.mch.v1.RequestChildTransferRequest\x1a\x1e.rhip.api.mch.v1.ChildTransfer\"1\x82\xd3\xe4\x93\x02+\"&/mch/v1/{name=childRecords/*}:transfer:\x01*\x12\x95\x01\n\x13\x41\x63\x63\x65ptChildTransfer\x12+.rhip.api.mch.v1.AcceptChildTransferRequest\x1a\x1e.rhip.api.mch.v1.ChildTransfer\"1\x82\xd3\xe4\x93\x02+\"&/mch/v1/{name=childTransfers/*}:accept:\x01*\x12\x98\x01\n\x14\x44\x65\x63lineChildTransfer\x12,.rhip.api.mch.v1.DeclineChildTransferRequest\x1a\x1e.rhip.api.mch.v1.ChildTransfer\"2\x82\xd3\xe4\x93\x02,\"\'/mch/v1/{name=childTransfers/*}:decline:\x01*\x12\x85\x01\n\x10GetChildTransfer\x12(.rhip.api.mch.v1.GetChildTransferRequest\x1a\x1e.rhip.api.mch.v1.ChildTransfer\"\'\x82\xd3\xe4\x93\x02!\x12\x1f/mch/v1/{name=childTransfers/*}\x12\xa0\x01\n\x12ListChildTransfers\x12*.rhip.api.mch.v1.ListChildTransfersRequest\x1a+.rhip.api.mch.v1.ListChildTransfersResponse\"1\x82\xd3\xe4\x93\x02+\x12)/mch/v1/{parent=tenants/*}/childTransfers\x12\x9c\x01\n\x14GetChildVisionRecord\x12,.rhip.api.mch.v1.GetChildVisionRecordRequest\x1a\".rhip.api.mch.v1.ChildVisionRecord\"2\x82\xd3\xe4\x93\x02,\x12*/mch/v1/{name=childRecords/*/visionRecord}\x12\xb4\x01\n\x10GetMchIndicators\x12(.rhip.api.mch.v1.GetMchIndicatorsRequest\x1a\x1e.rhip.api.mch.v1.MchIndicators\"V\x82\xd3\xe4\x93\x02P\x12%/mch/v1/{parent=regions/*}/indicatorsZ\'\x12%/mch/v1/{parent=tenants/*}/indicators\x12\xa7\x01\n\x13RankMchInstitutions\x12+.rhip.api.mch.v1.RankMchInstitutionsRequest\x1a,.rhip.api.mch.v1.RankMchInstitutionsResponse\"5\x82\xd3\xe4\x93\x02/\x12-/mch/v1/{parent=regions/*}/institutionRankingb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!rhip/api/mch/v1/mch_service.proto\x12\x0frhip.api.mch.v1\x1a\x1cgoogle/api/annotations.proto\x1a#rhip/api/identity/v1/resident.proto\x1a\x1brhip/api/mch/v1/child.proto\x1a$rhip/api/mch/v1/child_transfer.proto\x1a rhip/api/mch/v1/indicators.proto\x1a\x1frhip/api/mch/v1/pregnancy.proto\"-\n\x0eGestationalAge\x12\r\n\x05weeks\x18\x01 \x01(\x05\x12\x0c\n\x04\x64\x61ys\x18\x02 \x01(\x05\"\xc0\x01\n\x18RegisterPregnancyRequest\x12\x10\n\x08resident\x18\x01 \x01(\t\x12\x17\n\x0fhandbook_number\x18\x02 \x01(\t\x12\x19\n\x11registration_date\x18\x03 \x01(\t\x12\x10\n\x08lmp_date\x18\x04 \x01(\t\x12\x38\n\x0fgestational_age\x18\x05 \x01(\x0b\x32\x1f.rhip.api.mch.v1.GestationalAge\x12\x12\n\nrequest_id\x18\x06 \x01(\t\"#\n\x13GetPregnancyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xc3\x01\n\x16ListPregnanciesRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12.\n\x05state\x18\x02 \x01(\x0e\x32\x1f.rhip.api.mch.v1.PregnancyState\x12\x14\n\x0coverdue_only\x18\x03 \x01(\x08\x12,\n\x08min_risk\x18\x04 \x01(\x0e\x32\x1a.rhip.api.mch.v1.RiskColor\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"c\n\x17ListPregnanciesResponse\x12/\n\x0bpregnancies\x18\x01 \x03(\x0b\x32\x1a.rhip.api.mch.v1.Pregnancy\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"q\n\x1bRecordAntenatalVisitRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12.\n\x05visit\x18\x02 \x01(\x0b\x32\x1f.rhip.api.mch.v1.AntenatalVisit\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x9c\x01\n\x1cRecordPostpartumVisitRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12(\n\x04kind\x18\x02 \x01(\x0e\x32\x1a.rhip.api.mch.v1.VisitKind\x12.\n\x05visit\x18\x03 \x01(\x0b\x32\x1f.rhip.api.mch.v1.AntenatalVisit\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"S\n\x1aListAntenatalVisitsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"g\n\x1bListAntenatalVisitsResponse\x12/\n\x06visits\x18\x01 \x03(\x0b\x32\x1f.rhip.api.mch.v1.AntenatalVisit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"k\n\x1a\x41ssessPregnancyRiskRequest\x12\x0e\n\x06mother\x18\x01 \x01(\t\x12\x17\n\x0f\x61ssessment_date\x18\x02 \x01(\t\x12\x10\n\x08\x63riteria\x18\x03 \x03(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"&\n\x16GetRiskRulePackRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"S\n\x1aListRiskAssessmentsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"l\n\x1bListRiskAssessmentsResponse\x12\x34\n\x0b\x61ssessments\x18\x01 \x03(\x0b\x32\x1f.rhip.api.mch.v1.RiskAssessment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"b\n\x16ListRiskReportsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\topen_only\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"`\n\x17ListRiskReportsResponse\x12,\n\x07reports\x18\x01 \x03(\x0b\x32\x1b.rhip.api.mch.v1.RiskReport\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\x1c\x41\x63knowledgeRiskReportRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04note\x18\x02 \x01(\t\"X\n\x15RecordDeliveryRequest\x12+\n\x08\x64\x65livery\x18\x01 \x01(\x0b\x32\x19.rhip.api.mch.v1.Delivery\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\"\n\x12GetDeliveryRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x85\x01\n\x19TerminatePregnancyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x32\n\x06reason\x18\x02 \x01(\x0e\x32\".rhip.api.mch.v1.TerminationReason\x12\x18\n\x10termination_date\x18\x03 \x01(\t\x12\x0c\n\x04note\x18\x04 \x01(\t\"7\n\x12\x45nrollChildRequest\x12\r\n\x05\x63hild\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"%\n\x15GetChildRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"f\n\x17ListChildRecordsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x14\n\x0coverdue_only\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"b\n\x18ListChildRecordsResponse\x12-\n\x07records\x18\x01 \x03(\x0b\x32\x1c.rhip.api.mch.v1.ChildRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"i\n\x17RecordChildVisitRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12*\n\x05visit\x18\x02 \x01(\x0b\x32\x1b.rhip.api.mch.v1.ChildVisit\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\xf7\x01\n\x1bRequestChildTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rtarget_tenant\x18\x02 \x01(\t\x12\x15\n\rtarget_region\x18\x03 \x01(\t\x12\"\n\x1aguardian_consent_reference\x18\x04 \x01(\t\x12\x14\n\x0c\x63onsent_date\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x12\n\nrequest_id\x18\x07 \x01(\t\x12>\n\x0e\x63hild_document\x18\x08 \x01(\x0b\x32&.rhip.api.identity.v1.IdentityDocument\"*\n\x1a\x41\x63\x63\x65ptChildTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\";\n\x1b\x44\x65\x63lineChildTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"<\n\x1cWithdrawChildTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\'\n\x17GetChildTransferRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x86\x01\n\x19ListChildTransfersRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x32\n\x05state\x18\x02 \x01(\x0e\x32#.rhip.api.mch.v1.ChildTransferState\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"h\n\x1aListChildTransfersResponse\x12\x31\n\ttransfers\x18\x01 \x03(\x0b\x32\x1e.rhip.api.mch.v1.ChildTransfer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"+\n\x1bGetChildVisionRecordRequest\x12\x0c\n\x04name\x18\x01 \x01(\t2\xb8\x1f\n\nMchService\x12z\n\x11RegisterPregnancy\x12).rhip.api.mch.v1.RegisterPregnancyRequest\x1a\x1a.rhip.api.mch.v1.Pregnancy\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/mch/v1/pregnancies:\x01*\x12v\n\x0cGetPregnancy\x12$.rhip.api.mch.v1.GetPregnancyRequest\x1a\x1a.rhip.api.mch.v1.Pregnancy\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/mch/v1/{name=pregnancies/*}\x12\x94\x01\n\x0fListPregnancies\x12\'.rhip.api.mch.v1.ListPregnanciesRequest\x1a(.rhip.api.mch.v1.ListPregnanciesResponse\".\x82\xd3\xe4\x93\x02(\x12&/mch/v1/{parent=tenants/*}/pregnancies\x12\xa4\x01\n\x14RecordAntenatalVisit\x12,.rhip.api.mch.v1.RecordAntenatalVisitRequest\x1a\x1f.rhip.api.mch.v1.AntenatalVisit\"=\x82\xd3\xe4\x93\x02\x37\"./mch/v1/{parent=pregnancies/*}/antenatalVisits:\x05visit\x12\xa3\x01\n\x15RecordPostpartumVisit\x12-.rhip.api.mch.v1.RecordPostpartumVisitRequest\x1a\x1f.rhip.api.mch.v1.AntenatalVisit\":\x82\xd3\xe4\x93\x02\x34\"//mch/v1/{parent=pregnancies/*}/postpartumVisits:\x01*\x12\xa8\x01\n\x13ListAntenatalVisits\x12+.rhip.api.mch.v1.ListAntenatalVisitsRequest\x1a,.rhip.api.mch.v1.ListAntenatalVisitsResponse\"6\x82\xd3\xe4\x93\x02\x30\x12./mch/v1/{parent=pregnancies/*}/antenatalVisits\x12\x87\x01\n\x13\x41ssessPregnancyRisk\x12+.rhip.api.mch.v1.AssessPregnancyRiskRequest\x1a\x1f.rhip.api.mch.v1.RiskAssessment\"\"\x82\xd3\xe4\x93\x02\x1c\"\x17/mch/v1/riskAssessments:\x01*\x12\x88\x01\n\x0fGetRiskRulePack\x12\'.rhip.api.mch.v1.GetRiskRulePackRequest\x1a\x1d.rhip.api.mch.v1.RiskRulePack\"-\x82\xd3\xe4\x93\x02\'\x12%/mch/v1/{name=regions/*/riskRulePack}\x12\xa8\x01\n\x13ListRiskAssessments\x12+.rhip.api.mch.v1.ListRiskAssessmentsRequest\x1a,.rhip.api.mch.v1.ListRiskAssessmentsResponse\"6\x82\xd3\xe4\x93\x02\x30\x12./mch/v1/{parent=pregnancies/*}/riskAssessments\x12\x94\x01\n\x0fListRiskReports\x12\'.rhip.api.mch.v1.ListRiskReportsRequest\x1a(.rhip.api.mch.v1.ListRiskReportsResponse\".\x82\xd3\xe4\x93\x02(\x12&/mch/v1/{parent=regions/*}/riskReports\x12\x98\x01\n\x15\x41\x63knowledgeRiskReport\x12-.rhip.api.mch.v1.AcknowledgeRiskReportRequest\x1a\x1b.rhip.api.mch.v1.RiskReport\"3\x82\xd3\xe4\x93\x02-\"(/mch/v1/{name=riskReports/*}:acknowledge:\x01*\x12y\n\x0eRecordDelivery\x12&.rhip.api.mch.v1.RecordDeliveryRequest\x1a\x19.rhip.api.mch.v1.Delivery\"$\x82\xd3\xe4\x93\x02\x1e\"\x12/mch/v1/deliveries:\x08\x64\x65livery\x12r\n\x0bGetDelivery\x12#.rhip.api.mch.v1.GetDeliveryRequest\x1a\x19.rhip.api.mch.v1.Delivery\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/mch/v1/{name=deliveries/*}\x12\x8f\x01\n\x12TerminatePregnancy\x12*.rhip.api.mch.v1.TerminatePregnancyRequest\x1a\x1a.rhip.api.mch.v1.Pregnancy\"1\x82\xd3\xe4\x93\x02+\"&/mch/v1/{name=pregnancies/*}:terminate:\x01*\x12q\n\x0b\x45nrollChild\x12#.rhip.api.mch.v1.EnrollChildRequest\x1a\x1c.rhip.api.mch.v1.ChildRecord\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/mch/v1/childRecords:\x01*\x12}\n\x0eGetChildRecord\x12&.rhip.api.mch.v1.GetChildRecordRequest\x1a\x1c.rhip.api.mch.v1.ChildRecord\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/mch/v1/{name=childRecords/*}\x12\x98\x01\n\x10ListChildRecords\x12(.rhip.api.mch.v1.ListChildRecordsRequest\x1a).rhip.api.mch.v1.ListChildRecordsResponse\"/\x82\xd3\xe4\x93\x02)\x12\'/mch/v1/{parent=tenants/*}/childRecords\x12\x90\x01\n\x10RecordChildVisit\x12(.rhip.api.mch.v1.RecordChildVisitRequest\x1a\x1b.rhip.api.mch.v1.ChildVisit\"5\x82\xd3\xe4\x93\x02/\"&/mch/v1/{parent=childRecords/*}/visits:\x05visit\x12\x97\x01\n\x14RequestChildTransfer\x12,.rhip.api.mch.v1.RequestChildTransferRequest\x1a\x1e.rhip.api.mch.v1.ChildTransfer\"1\x82\xd3\xe4\x93\x02+\"&/mch/v1/{name=childRecords/*}:transfer:\x01*\x12\x95\x01\n\x13\x41\x63\x63\x65ptChildTransfer\x12+.rhip.api.mch.v1.AcceptChildTransferRequest\x1a\x1e.rhip.api.mch.v1.ChildTransfer\"1\x82\xd3\xe4\x93\x02+\"&/mch/v1/{name=childTransfers/*}:accept:\x01*\x12\x98\x01\n\x14\x44\x65\x63lineChildTransfer\x12,.rhip.api.mch.v1.DeclineChildTransferRequest\x1a\x1e.rhip.api.mch.v1.ChildTransfer\"2\x82\xd3\xe4\x93\x02,\"\'/mch/v1/{name=childTransfers/*}:decline:\x01*\x12\x9b\x01\n\x15WithdrawChildTransfer\x12-.rhip.api.mch.v1.WithdrawChildTransferRequest\x1a\x1e.rhip.api.mch.v1.ChildTransfer\"3\x82\xd3\xe4\x93\x02-\"(/mch/v1/{name=childTransfers/*}:withdraw:\x01*\x12\x85\x01\n\x10GetChildTransfer\x12(.rhip.api.mch.v1.GetChildTransferRequest\x1a\x1e.rhip.api.mch.v1.ChildTransfer\"\'\x82\xd3\xe4\x93\x02!\x12\x1f/mch/v1/{name=childTransfers/*}\x12\xa0\x01\n\x12ListChildTransfers\x12*.rhip.api.mch.v1.ListChildTransfersRequest\x1a+.rhip.api.mch.v1.ListChildTransfersResponse\"1\x82\xd3\xe4\x93\x02+\x12)/mch/v1/{parent=tenants/*}/childTransfers\x12\x9c\x01\n\x14GetChildVisionRecord\x12,.rhip.api.mch.v1.GetChildVisionRecordRequest\x1a\".rhip.api.mch.v1.ChildVisionRecord\"2\x82\xd3\xe4\x93\x02,\x12*/mch/v1/{name=childRecords/*/visionRecord}\x12\xb4\x01\n\x10GetMchIndicators\x12(.rhip.api.mch.v1.GetMchIndicatorsRequest\x1a\x1e.rhip.api.mch.v1.MchIndicators\"V\x82\xd3\xe4\x93\x02P\x12%/mch/v1/{parent=regions/*}/indicatorsZ\'\x12%/mch/v1/{parent=tenants/*}/indicators\x12\xa7\x01\n\x13RankMchInstitutions\x12+.rhip.api.mch.v1.RankMchInstitutionsRequest\x1a,.rhip.api.mch.v1.RankMchInstitutionsResponse\"5\x82\xd3\xe4\x93\x02/\x12-/mch/v1/{parent=regions/*}/institutionRankingb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -78,6 +79,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MCHSERVICE'].methods_by_name['AcceptChildTransfer']._serialized_options = b'\202\323\344\223\002+\"&/mch/v1/{name=childTransfers/*}:accept:\001*'
   _globals['_MCHSERVICE'].methods_by_name['DeclineChildTransfer']._loaded_options = None
   _globals['_MCHSERVICE'].methods_by_name['DeclineChildTransfer']._serialized_options = b'\202\323\344\223\002,\"\'/mch/v1/{name=childTransfers/*}:decline:\001*'
+  _globals['_MCHSERVICE'].methods_by_name['WithdrawChildTransfer']._loaded_options = None
+  _globals['_MCHSERVICE'].methods_by_name['WithdrawChildTransfer']._serialized_options = b'\202\323\344\223\002-\"(/mch/v1/{name=childTransfers/*}:withdraw:\001*'
   _globals['_MCHSERVICE'].methods_by_name['GetChildTransfer']._loaded_options = None
   _globals['_MCHSERVICE'].methods_by_name['GetChildTransfer']._serialized_options = b'\202\323\344\223\002!\022\037/mch/v1/{name=childTransfers/*}'
   _globals['_MCHSERVICE'].methods_by_name['ListChildTransfers']._loaded_options = None
@@ -88,68 +91,70 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MCHSERVICE'].methods_by_name['GetMchIndicators']._serialized_options = b'\202\323\344\223\002P\022%/mch/v1/{parent=regions/*}/indicatorsZ\'\022%/mch/v1/{parent=tenants/*}/indicators'
   _globals['_MCHSERVICE'].methods_by_name['RankMchInstitutions']._loaded_options = None
   _globals['_MCHSERVICE'].methods_by_name['RankMchInstitutions']._serialized_options = b'\202\323\344\223\002/\022-/mch/v1/{parent=regions/*}/institutionRanking'
-  _globals['_GESTATIONALAGE']._serialized_start=218
-  _globals['_GESTATIONALAGE']._serialized_end=263
-  _globals['_REGISTERPREGNANCYREQUEST']._serialized_start=266
-  _globals['_REGISTERPREGNANCYREQUEST']._serialized_end=458
-  _globals['_GETPREGNANCYREQUEST']._serialized_start=460
-  _globals['_GETPREGNANCYREQUEST']._serialized_end=495
-  _globals['_LISTPREGNANCIESREQUEST']._serialized_start=498
-  _globals['_LISTPREGNANCIESREQUEST']._serialized_end=693
-  _globals['_LISTPREGNANCIESRESPONSE']._serialized_start=695
-  _globals['_LISTPREGNANCIESRESPONSE']._serialized_end=794
-  _globals['_RECORDANTENATALVISITREQUEST']._serialized_start=796
-  _globals['_RECORDANTENATALVISITREQUEST']._serialized_end=909
-  _globals['_RECORDPOSTPARTUMVISITREQUEST']._serialized_start=912
-  _globals['_RECORDPOSTPARTUMVISITREQUEST']._serialized_end=1068
-  _globals['_LISTANTENATALVISITSREQUEST']._serialized_start=1070
-  _globals['_LISTANTENATALVISITSREQUEST']._serialized_end=1153
-  _globals['_LISTANTENATALVISITSRESPONSE']._serialized_start=1155
-  _globals['_LISTANTENATALVISITSRESPONSE']._serialized_end=1258
-  _globals['_ASSESSPREGNANCYRISKREQUEST']._serialized_start=1260
-  _globals['_ASSESSPREGNANCYRISKREQUEST']._serialized_end=1367
-  _globals['_GETRISKRULEPACKREQUEST']._serialized_start=1369
-  _globals['_GETRISKRULEPACKREQUEST']._serialized_end=1407
-  _globals['_LISTRISKASSESSMENTSREQUEST']._serialized_start=1409
-  _globals['_LISTRISKASSESSMENTSREQUEST']._serialized_end=1492
-  _globals['_LISTRISKASSESSMENTSRESPONSE']._serialized_start=1494
-  _globals['_LISTRISKASSESSMENTSRESPONSE']._serialized_end=1602
-  _globals['_LISTRISKREPORTSREQUEST']._serialized_start=1604
-  _globals['_LISTRISKREPORTSREQUEST']._serialized_end=1702
-  _globals['_LISTRISKREPORTSRESPONSE']._serialized_start=1704
-  _globals['_LISTRISKREPORTSRESPONSE']._serialized_end=1800
-  _globals['_ACKNOWLEDGERISKREPORTREQUEST']._serialized_start=1802
-  _globals['_ACKNOWLEDGERISKREPORTREQUEST']._serialized_end=1860
-  _globals['_RECORDDELIVERYREQUEST']._serialized_start=1862
-  _globals['_RECORDDELIVERYREQUEST']._serialized_end=1950
-  _globals['_GETDELIVERYREQUEST']._serialized_start=1952
-  _globals['_GETDELIVERYREQUEST']._serialized_end=1986
-  _globals['_TERMINATEPREGNANCYREQUEST']._serialized_start=1989
-  _globals['_TERMINATEPREGNANCYREQUEST']._serialized_end=2122
-  _globals['_ENROLLCHILDREQUEST']._serialized_start=2124
-  _globals['_ENROLLCHILDREQUEST']._serialized_end=2179
-  _globals['_GETCHILDRECORDREQUEST']._serialized_start=2181
-  _globals['_GETCHILDRECORDREQUEST']._serialized_end=2218
-  _globals['_LISTCHILDRECORDSREQUEST']._serialized_start=2220
-  _globals['_LISTCHILDRECORDSREQUEST']._serialized_end=2322
-  _globals['_LISTCHILDRECORDSRESPONSE']._serialized_start=2324
-  _globals['_LISTCHILDRECORDSRESPONSE']._serialized_end=2422
-  _globals['_RECORDCHILDVISITREQUEST']._serialized_start=2424
-  _globals['_RECORDCHILDVISITREQUEST']._serialized_end=2529
-  _globals['_REQUESTCHILDTRANSFERREQUEST']._serialized_start=2532
-  _globals['_REQUESTCHILDTRANSFERREQUEST']._serialized_end=2715
-  _globals['_ACCEPTCHILDTRANSFERREQUEST']._serialized_start=2717
-  _globals['_ACCEPTCHILDTRANSFERREQUEST']._serialized_end=2759
-  _globals['_DECLINECHILDTRANSFERREQUEST']._serialized_start=2761
-  _globals['_DECLINECHILDTRANSFERREQUEST']._serialized_end=2820
-  _globals['_GETCHILDTRANSFERREQUEST']._serialized_start=2822
-  _globals['_GETCHILDTRANSFERREQUEST']._serialized_end=2861
-  _globals['_LISTCHILDTRANSFERSREQUEST']._serialized_start=2864
-  _globals['_LISTCHILDTRANSFERSREQUEST']._serialized_end=2998
-  _globals['_LISTCHILDTRANSFERSRESPONSE']._serialized_start=3000
-  _globals['_LISTCHILDTRANSFERSRESPONSE']._serialized_end=3104
-  _globals['_GETCHILDVISIONRECORDREQUEST']._serialized_start=3106
-  _globals['_GETCHILDVISIONRECORDREQUEST']._serialized_end=3149
-  _globals['_MCHSERVICE']._serialized_start=3152
-  _globals['_MCHSERVICE']._serialized_end=7018
+  _globals['_GESTATIONALAGE']._serialized_start=255
+  _globals['_GESTATIONALAGE']._serialized_end=300
+  _globals['_REGISTERPREGNANCYREQUEST']._serialized_start=303
+  _globals['_REGISTERPREGNANCYREQUEST']._serialized_end=495
+  _globals['_GETPREGNANCYREQUEST']._serialized_start=497
+  _globals['_GETPREGNANCYREQUEST']._serialized_end=532
+  _globals['_LISTPREGNANCIESREQUEST']._serialized_start=535
+  _globals['_LISTPREGNANCIESREQUEST']._serialized_end=730
+  _globals['_LISTPREGNANCIESRESPONSE']._serialized_start=732
+  _globals['_LISTPREGNANCIESRESPONSE']._serialized_end=831
+  _globals['_RECORDANTENATALVISITREQUEST']._serialized_start=833
+  _globals['_RECORDANTENATALVISITREQUEST']._serialized_end=946
+  _globals['_RECORDPOSTPARTUMVISITREQUEST']._serialized_start=949
+  _globals['_RECORDPOSTPARTUMVISITREQUEST']._serialized_end=1105
+  _globals['_LISTANTENATALVISITSREQUEST']._serialized_start=1107
+  _globals['_LISTANTENATALVISITSREQUEST']._serialized_end=1190
+  _globals['_LISTANTENATALVISITSRESPONSE']._serialized_start=1192
+  _globals['_LISTANTENATALVISITSRESPONSE']._serialized_end=1295
+  _globals['_ASSESSPREGNANCYRISKREQUEST']._serialized_start=1297
+  _globals['_ASSESSPREGNANCYRISKREQUEST']._serialized_end=1404
+  _globals['_GETRISKRULEPACKREQUEST']._serialized_start=1406
+  _globals['_GETRISKRULEPACKREQUEST']._serialized_end=1444
+  _globals['_LISTRISKASSESSMENTSREQUEST']._serialized_start=1446
+  _globals['_LISTRISKASSESSMENTSREQUEST']._serialized_end=1529
+  _globals['_LISTRISKASSESSMENTSRESPONSE']._serialized_start=1531
+  _globals['_LISTRISKASSESSMENTSRESPONSE']._serialized_end=1639
+  _globals['_LISTRISKREPORTSREQUEST']._serialized_start=1641
+  _globals['_LISTRISKREPORTSREQUEST']._serialized_end=1739
+  _globals['_LISTRISKREPORTSRESPONSE']._serialized_start=1741
+  _globals['_LISTRISKREPORTSRESPONSE']._serialized_end=1837
+  _globals['_ACKNOWLEDGERISKREPORTREQUEST']._serialized_start=1839
+  _globals['_ACKNOWLEDGERISKREPORTREQUEST']._serialized_end=1897
+  _globals['_RECORDDELIVERYREQUEST']._serialized_start=1899
+  _globals['_RECORDDELIVERYREQUEST']._serialized_end=1987
+  _globals['_GETDELIVERYREQUEST']._serialized_start=1989
+  _globals['_GETDELIVERYREQUEST']._serialized_end=2023
+  _globals['_TERMINATEPREGNANCYREQUEST']._serialized_start=2026
+  _globals['_TERMINATEPREGNANCYREQUEST']._serialized_end=2159
+  _globals['_ENROLLCHILDREQUEST']._serialized_start=2161
+  _globals['_ENROLLCHILDREQUEST']._serialized_end=2216
+  _globals['_GETCHILDRECORDREQUEST']._serialized_start=2218
+  _globals['_GETCHILDRECORDREQUEST']._serialized_end=2255
+  _globals['_LISTCHILDRECORDSREQUEST']._serialized_start=2257
+  _globals['_LISTCHILDRECORDSREQUEST']._serialized_end=2359
+  _globals['_LISTCHILDRECORDSRESPONSE']._serialized_start=2361
+  _globals['_LISTCHILDRECORDSRESPONSE']._serialized_end=2459
+  _globals['_RECORDCHILDVISITREQUEST']._serialized_start=2461
+  _globals['_RECORDCHILDVISITREQUEST']._serialized_end=2566
+  _globals['_REQUESTCHILDTRANSFERREQUEST']._serialized_start=2569
+  _globals['_REQUESTCHILDTRANSFERREQUEST']._serialized_end=2816
+  _globals['_ACCEPTCHILDTRANSFERREQUEST']._serialized_start=2818
+  _globals['_ACCEPTCHILDTRANSFERREQUEST']._serialized_end=2860
+  _globals['_DECLINECHILDTRANSFERREQUEST']._serialized_start=2862
+  _globals['_DECLINECHILDTRANSFERREQUEST']._serialized_end=2921
+  _globals['_WITHDRAWCHILDTRANSFERREQUEST']._serialized_start=2923
+  _globals['_WITHDRAWCHILDTRANSFERREQUEST']._serialized_end=2983
+  _globals['_GETCHILDTRANSFERREQUEST']._serialized_start=2985
+  _globals['_GETCHILDTRANSFERREQUEST']._serialized_end=3024
+  _globals['_LISTCHILDTRANSFERSREQUEST']._serialized_start=3027
+  _globals['_LISTCHILDTRANSFERSREQUEST']._serialized_end=3161
+  _globals['_LISTCHILDTRANSFERSRESPONSE']._serialized_start=3163
+  _globals['_LISTCHILDTRANSFERSRESPONSE']._serialized_end=3267
+  _globals['_GETCHILDVISIONRECORDREQUEST']._serialized_start=3269
+  _globals['_GETCHILDVISIONRECORDREQUEST']._serialized_end=3312
+  _globals['_MCHSERVICE']._serialized_start=3315
+  _globals['_MCHSERVICE']._serialized_end=7339
 # @@protoc_insertion_point(module_scope)

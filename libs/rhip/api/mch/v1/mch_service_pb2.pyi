@@ -1,4 +1,5 @@
 from google.api import annotations_pb2 as _annotations_pb2
+from rhip.api.identity.v1 import resident_pb2 as _resident_pb2
 from rhip.api.mch.v1 import child_pb2 as _child_pb2
 from rhip.api.mch.v1 import child_transfer_pb2 as _child_transfer_pb2
 from rhip.api.mch.v1 import indicators_pb2 as _indicators_pb2
@@ -240,7 +241,7 @@ class RecordChildVisitRequest(_message.Message):
     def __init__(self, parent: _Optional[str] = ..., visit: _Optional[_Union[_child_pb2.ChildVisit, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class RequestChildTransferRequest(_message.Message):
-    __slots__ = ("name", "target_tenant", "target_region", "guardian_consent_reference", "consent_date", "reason", "request_id")
+    __slots__ = ("name", "target_tenant", "target_region", "guardian_consent_reference", "consent_date", "reason", "request_id", "child_document")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TARGET_TENANT_FIELD_NUMBER: _ClassVar[int]
     TARGET_REGION_FIELD_NUMBER: _ClassVar[int]
@@ -248,6 +249,7 @@ class RequestChildTransferRequest(_message.Message):
     CONSENT_DATE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CHILD_DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     name: str
     target_tenant: str
     target_region: str
@@ -255,7 +257,8 @@ class RequestChildTransferRequest(_message.Message):
     consent_date: str
     reason: str
     request_id: str
-    def __init__(self, name: _Optional[str] = ..., target_tenant: _Optional[str] = ..., target_region: _Optional[str] = ..., guardian_consent_reference: _Optional[str] = ..., consent_date: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    child_document: _resident_pb2.IdentityDocument
+    def __init__(self, name: _Optional[str] = ..., target_tenant: _Optional[str] = ..., target_region: _Optional[str] = ..., guardian_consent_reference: _Optional[str] = ..., consent_date: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ..., child_document: _Optional[_Union[_resident_pb2.IdentityDocument, _Mapping]] = ...) -> None: ...
 
 class AcceptChildTransferRequest(_message.Message):
     __slots__ = ("name",)
@@ -264,6 +267,14 @@ class AcceptChildTransferRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class DeclineChildTransferRequest(_message.Message):
+    __slots__ = ("name", "reason")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    reason: str
+    def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class WithdrawChildTransferRequest(_message.Message):
     __slots__ = ("name", "reason")
     NAME_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]

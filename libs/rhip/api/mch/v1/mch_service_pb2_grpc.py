@@ -145,6 +145,11 @@ class MchServiceStub:
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.DeclineChildTransferRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildTransfer.FromString,
                 _registered_method=True)
+        self.WithdrawChildTransfer = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/WithdrawChildTransfer',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.WithdrawChildTransferRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildTransfer.FromString,
+                _registered_method=True)
         self.GetChildTransfer = channel.unary_unary(
                 '/rhip.api.mch.v1.MchService/GetChildTransfer',
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.GetChildTransferRequest.SerializeToString,
@@ -334,6 +339,13 @@ class MchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WithdrawChildTransfer(self, request, context):
+        """The source withdraws a pending transfer with a reason; the child stays where it was.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetChildTransfer(self, request, context):
         """Returns a child transfer either side may see.
         """
@@ -477,6 +489,11 @@ def add_MchServiceServicer_to_server(servicer, server):
             'DeclineChildTransfer': grpc.unary_unary_rpc_method_handler(
                     servicer.DeclineChildTransfer,
                     request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.DeclineChildTransferRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildTransfer.SerializeToString,
+            ),
+            'WithdrawChildTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.WithdrawChildTransfer,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.WithdrawChildTransferRequest.FromString,
                     response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildTransfer.SerializeToString,
             ),
             'GetChildTransfer': grpc.unary_unary_rpc_method_handler(
@@ -1073,6 +1090,33 @@ class MchService:
             target,
             '/rhip.api.mch.v1.MchService/DeclineChildTransfer',
             rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.DeclineChildTransferRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildTransfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WithdrawChildTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/WithdrawChildTransfer',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.WithdrawChildTransferRequest.SerializeToString,
             rhip_dot_api_dot_mch_dot_v1_dot_child__transfer__pb2.ChildTransfer.FromString,
             options,
             channel_credentials,
