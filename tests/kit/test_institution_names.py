@@ -4,7 +4,7 @@ when identity cannot answer."""
 
 from __future__ import annotations
 
-from rhip.kit.errors import Unavailable
+from rhip.kit.errors import NotFound, Unavailable
 from rhip.kit.institution_names import InstitutionNames
 
 
@@ -20,6 +20,8 @@ class Identity:
         self.calls.append(tenant_id)
         if self.down:
             raise Unavailable("identity is away")
+        if tenant_id not in self.names:
+            raise NotFound(f"tenants/{tenant_id} does not exist")
         return self.names[tenant_id]
 
 
@@ -59,3 +61,12 @@ def test_identity_away_leaves_the_last_name_or_none_never_an_error() -> None:
     clock.now = 700
     assert names("t1") == "泉山社区卫生服务中心"  # stale beats none
     assert names("t2") == ""  # never known: the entry goes without a name
+
+
+def test_an_institution_of_another_cell_is_asked_once_a_while_too() -> None:
+    """A cross-cell referral's sender is not in this cell's identity: no name, and its next
+    moves do not ask again."""
+    identity, clock = Identity(), Clock()
+    names = InstitutionNames(identity, ttl_seconds=600, clock=clock)
+    assert [names("elsewhere") for _ in range(3)] == ["", "", ""]
+    assert identity.calls == ["elsewhere"]

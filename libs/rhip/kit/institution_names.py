@@ -24,7 +24,7 @@ from rhip.api.identity.v1 import identity_service_pb2, identity_service_pb2_grpc
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.crosscell import ServiceCredentials
-from rhip.kit.errors import RhipError, from_rpc_error
+from rhip.kit.errors import NotFound, PermissionDenied, RhipError, from_rpc_error
 from rhip.kit.telemetry import outgoing_metadata
 
 log = logging.getLogger(__name__)
@@ -65,10 +65,15 @@ class InstitutionNames:
             return cached[0]
         try:
             name = self._fetch(tenant_id)
-        except RhipError as error:
+        except (NotFound, PermissionDenied):
+            # Not an institution this cell's identity knows (a referral's sender in another
+            # cell): a settled answer, kept like a name, so its entries do not ask each time.
+            name = ""
+        except RhipError as error:  # identity away: ask again next time
             log.warning("timeline: no institution name for %s (%s)", tenant_id, error.reason)
             return cached[0] if cached is not None else ""  # a stale name beats none
-        self.remember(tenant_id, name)
+        with self._lock:
+            self._names[tenant_id] = (name, self._clock())
         return name
 
 
