@@ -42,22 +42,23 @@ def upgrade() -> None:
             "date(COALESCE(NULLIF(json_extract(d.body, '$.encounter.start_time'), ''),"
             " d.effective_time), '+8 hours')"
         )
+    # The fragments spliced in are this file's constants (the dialect's day expression).
     op.execute(
         sa.text(
-            f"UPDATE emr_timeline SET clinical_date = ("
+            f"UPDATE emr_timeline SET clinical_date = ("  # noqa: S608
             f"SELECT {document_day} FROM emr_document d"
-            f" WHERE d.doc_id = substr(emr_timeline.target, 11)"
-            f" ORDER BY d.version LIMIT 1)"
-            f" WHERE source = 'emr' AND clinical_date IS NULL"
-            f" AND target LIKE 'documents/%'"
+            " WHERE d.doc_id = substr(emr_timeline.target, 11)"
+            " ORDER BY d.version LIMIT 1)"
+            " WHERE source = 'emr' AND clinical_date IS NULL"
+            " AND target LIKE 'documents/%'"
         )
     )
     op.execute(
         sa.text(
-            f"UPDATE emr_timeline SET clinical_date = {occur_day}"
-            f" WHERE source IN ('archives', 'referral') AND clinical_date IS NULL"
-            f" AND kind NOT IN ('{DATED_APART[0]}', '{DATED_APART[1]}')"
-        )
+            f"UPDATE emr_timeline SET clinical_date = {occur_day}"  # noqa: S608
+            " WHERE source IN ('archives', 'referral') AND clinical_date IS NULL"
+            " AND kind NOT IN (:check_up, :follow_up)"
+        ).bindparams(check_up=DATED_APART[0], follow_up=DATED_APART[1])
     )
 
 
