@@ -26,10 +26,10 @@ def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
     database.dispose()
 
 
-def _queue(db: Database, resident: str, kind: str) -> str:
+def _queue(db: Database, resident: str, kind: str, when: datetime = WHEN) -> str:
     with db.transaction() as tx:
         return enqueue_entry(
-            tx, source="archives", resident_id=resident, occur_time=WHEN, kind=kind,
+            tx, source="archives", resident_id=resident, occur_time=when, kind=kind,
             target="healthRecords/r1", tenant_id="t1", scope_paths=["86/32/3203/320311"],
             read_method="rhip.api.archives.v1.ArchivesService/GetHealthRecord",
         )  # fmt: skip
@@ -51,6 +51,18 @@ def test_entries_are_keyed_by_resident_in_commit_order_with_ids_and_codes_only(
         "read_method", "tenant_name", "clinical_date",
     }  # fmt: skip
     assert queued[first].payload["tenant_name"] == ""  # a source that names no institution
+
+
+def test_an_entry_without_its_own_day_of_care_is_dated_the_day_it_happened_in_china(
+    db: Database,
+) -> None:
+    morning = _queue(db, "res-1", "RECORD_CREATED")  # 16:30 in Beijing
+    evening = _queue(db, "res-1", "RECORD_ACTIVATED", datetime(2026, 3, 1, 20, 0, tzinfo=UTC))
+    with db.read() as conn:
+        queued = {
+            e.event_id: e.payload["clinical_date"] for e in outbox.events(conn, stream=STREAM)
+        }
+    assert queued == {morning: "2026-03-01", evening: "2026-03-02"}  # 04:00 the next day there
 
 
 def test_a_message_becomes_emrs_entry_with_resource_names(db: Database) -> None:

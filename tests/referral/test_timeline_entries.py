@@ -6,6 +6,7 @@ beside them only to whoever reads the record at archives."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import grpc
 from referral.conftest import Referrals
@@ -15,12 +16,16 @@ from rhip.api.emr.v1 import emr_service_pb2_grpc
 from support.errors import expect_error
 
 
-def _kinds(r: Referrals, who: str) -> list[str]:
+def _entries(r: Referrals, who: str) -> list[epb.TimelineEntry]:
     api = emr_service_pb2_grpc.EmrServiceStub(r.running.channel)
     reply = api.ListTimeline(
         epb.ListTimelineRequest(parent=r.resident, page_size=100), metadata=r.md(who)
     )
-    return [e.kind for e in reply.entries]
+    return list(reply.entries)
+
+
+def _kinds(r: Referrals, who: str) -> list[str]:
+    return [e.kind for e in _entries(r, who)]
 
 
 def _until(r: Referrals, who: str, wanted: set[str], seconds: float = 30.0) -> list[str]:
@@ -49,5 +54,12 @@ def test_referral_and_teleconsultation_moves_on_the_timeline_of_those_who_read_t
     assert clinic[0] == "REFERRAL_IN_CARE" and clinic[-1] == "RECORD_CREATED"
     hospital = _until(r, "qs-hosp-doctor", moves)
     assert not [k for k in hospital if k.startswith("RECORD_")]  # it does not read the record
+    # Each move names the referral's sender (the teleconsultation's inviting side) and its day,
+    # those the hospital made too: the names are asked as the cell, not as the mover (a
+    # hospital may not read the centre's directory entry itself).
+    today = (datetime.now(UTC) + timedelta(hours=8)).date().isoformat()
+    assert {(e.tenant_display_name, e.clinical_date) for e in _entries(r, "qs-hosp-doctor")} == {
+        ("泉山社区卫生服务中心", today)
+    }
     # Another county's institution does not even reach the resident's timeline.
     expect_error(lambda: _kinds(r, "ts-doctor"), grpc.StatusCode.PERMISSION_DENIED)

@@ -5,7 +5,10 @@ teleconsultations; mch: pregnancies, deliveries, child visits, birth certificate
 - ``enqueue_entry`` in the business transaction: the entry commits with the change or not at
   all. Stream ``timeline``, key the resident (entries of one resident arrive in commit order),
   payload ids, codes, the institution's name and the clinical date only — never a person's
-  name, ID number or phone.
+  name, ID number or phone. Every entry carries a clinical date: the day the care happened
+  where the source knows one apart (a visit's date), else the day of ``occur_time`` in China
+  Standard Time (``clinical_day``). The institution's name comes from
+  rhip.kit.institution_names.
 - ``EmrSender``: the outbox delivery's sender, calling ``EmrInternalService/
   RecordTimelineEntries`` as the cell's own account. emr skips an event id it has seen, so the
   at-least-once delivery writes each entry once. emr's address is asked at each send, not at
@@ -35,6 +38,7 @@ from rhip.kit.db import Database
 from rhip.kit.ids import new_id
 from rhip.kit.outbox_delivery import DeliveryFailed, Message, OutboxDelivery, RetryPolicy
 from rhip.kit.telemetry import outgoing_metadata
+from rhip.kit.timestamps import clinical_day
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +66,10 @@ def enqueue_entry(
 ) -> str:
     """Queue one timeline entry in the caller's transaction; its event id. ``tenant_name``:
     the institution's name as the source knows it now; ``clinical_date``: the day the event
-    happened, where it differs in kind from ``occur_time`` (when it was recorded)."""
+    happened, where it differs in kind from ``occur_time`` (when it was recorded); by default
+    the day of ``occur_time``."""
     event_id = new_id()
+    day = clinical_date or clinical_day(occur_time)
     outbox.enqueue(
         conn,
         stream=STREAM,
@@ -80,7 +86,7 @@ def enqueue_entry(
             "scope_paths": list(scope_paths),
             "read_method": read_method,
             "tenant_name": tenant_name,
-            "clinical_date": clinical_date.isoformat() if clinical_date else "",
+            "clinical_date": day.isoformat(),
         },
         due_at=occur_time + DUE_AFTER,
     )

@@ -10,7 +10,7 @@ and beyond the range date arithmetic and JSON conversion fail (issue 12).
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from rhip.kit.errors import invalid
@@ -20,6 +20,15 @@ LATEST_DATE = date(2100, 12, 31)
 _EARLIEST_SECONDS = int(datetime(1900, 1, 1, tzinfo=UTC).timestamp())
 _LATEST_SECONDS = int(datetime(2101, 1, 1, tzinfo=UTC).timestamp())
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The platform's regions are all in China: a day of care is a day of China Standard Time.
+CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
+
+
+def clinical_day(when: datetime) -> date:
+    """The day (China Standard Time) of an aware ``when``: the day of care a timeline entry
+    shows when the source knows no other (a referral accepted, a record created: the event
+    is its own care), and of a document's encounter or effective time."""
+    return when.astimezone(CHINA_STANDARD_TIME).date()
 
 
 def to_timestamp(value: datetime | None) -> Timestamp | None:

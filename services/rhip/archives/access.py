@@ -22,6 +22,7 @@ from rhip.kit.authn import Principal, current_principal
 from rhip.kit.authz import Authorizer, subject_blocked
 from rhip.kit.db import Database
 from rhip.kit.errors import AlreadyExists, NotFound, PermissionDenied
+from rhip.kit.institution_names import InstitutionNames
 from rhip.kit.pagination import Page
 from rhip.kit.parents import ListParents
 from rhip.kit.tenancy import Region, region_path, tenant_scope
@@ -42,9 +43,12 @@ class UseCaseBase:
         issuer: str = "",
         escalate_after_days: int = ArchivesSettings.transfer_escalation_days,
         timeline: bool = False,
+        names: InstitutionNames | None = None,
     ) -> None:
-        # The record history also feeds emr's timeline index (the cell runs emr).
+        # The record history also feeds emr's timeline index (the cell runs emr), its entries
+        # naming the record's keeper (``names``: asked as the cell, kept a while).
         self.timeline = timeline
+        self.names = names
         self.escalate_after_days = escalate_after_days
         self.cells = cells
         # The platform's resident locator, when the cell has a gateway and a cell account.
@@ -62,7 +66,7 @@ class UseCaseBase:
     @contextmanager
     def _unit(self, *, durable: bool = True) -> Iterator[ArchivesRepository]:
         with self.db.transaction(durable=durable) as tx:
-            yield ArchivesRepository(tx, timeline=self.timeline)
+            yield ArchivesRepository(tx, timeline=self.timeline, names=self.names)
 
     def search_audit(
         self, parent: str, where: AuditFilter, page: Page
@@ -141,6 +145,8 @@ class UseCaseBase:
         scope = tenant_scope(principal.region_code, principal.tenant_id)
         self._require(principal, scope, method)
         tenant = self.identity.tenant(principal.tenant_id)
+        if self.names is not None:  # the timeline's entries of this write need not ask again
+            self.names.remember(tenant.tenant_id, tenant.display_name)
         common.require_grassroots(tenant.type)
         return tenant, tenant_scope(tenant.region_code, tenant.tenant_id)
 

@@ -9,6 +9,7 @@ from rhip.archives.records.store import RecordsStore
 from rhip.archives.teams.store import TeamsStore
 from rhip.archives.transfers.bundle import BundleStore
 from rhip.archives.transfers.store import TransfersStore
+from rhip.kit.institution_names import InstitutionNames
 from sqlalchemy import Connection
 
 
@@ -19,8 +20,16 @@ class ArchivesRepository(
     transfer in one transaction reaches them all here.
 
     ``timeline``: the record history also goes to emr's timeline index (records/timeline.py),
-    when the cell runs emr; off, nothing is queued that no one would deliver."""
+    when the cell runs emr; off, nothing is queued that no one would deliver. ``names``: the
+    institution names its entries carry (kept a while, not asked per entry)."""
 
-    def __init__(self, connection: Connection, *, timeline: bool = False) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        timeline: bool = False,
+        names: InstitutionNames | None = None,
+    ) -> None:
         super().__init__(connection)
         self.timeline = timeline
+        self.names = names

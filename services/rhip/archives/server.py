@@ -30,6 +30,7 @@ from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
+from rhip.kit.institution_names import InstitutionNames, cell_names
 from rhip.kit.outbox_delivery import OutboxDelivery
 from rhip.kit.server import ServiceSpec
 from rhip.kit.timeline_feed import cell_timeline_delivery
@@ -117,6 +118,8 @@ def build_archives(
     timeline = cell_timeline_delivery(
         settings, db, identity_address, emr_address, peers, "archives-timeline"
     )
+    # The keeper's name on each entry, asked as the cell (the feed's own account).
+    names = cell_names(settings, identity_address, peers) if timeline is not None else None
     usecases = ArchivesUseCases(
         settings.cell,
         db,
@@ -127,6 +130,7 @@ def build_archives(
         issuer=settings.issuer,
         escalate_after_days=options.transfer_escalation_days,
         timeline=timeline is not None,
+        names=names,
     )
     sweeper = None
     if usecases.cells is not None and usecases.cells.configured:
@@ -163,7 +167,7 @@ def build_archives(
         db, authorizer, owns, usecases, specs, policy_db,
         resident_events=_resident_events(
             settings, options, db, identity_address, peers, usecases.locator,
-            timeline=timeline is not None,
+            timeline=timeline is not None, names=names,
         ),
         sweeper=sweeper,
         timeline=timeline,
@@ -179,6 +183,7 @@ def _resident_events(
     locator: LocatorClient | None = None,
     *,
     timeline: bool = False,
+    names: InstitutionNames | None = None,
 ) -> ResidentEventsConsumer | None:
     feed = ResidentFeed(settings, identity_address, peers)
     if not feed.configured:
@@ -188,7 +193,7 @@ def _resident_events(
         )
         return None
     return ResidentEventsConsumer(
-        ResidentEvents(db, locator=locator, timeline=timeline),
+        ResidentEvents(db, locator=locator, timeline=timeline, names=names),
         feed,
         options.resident_events_interval_seconds,
     )

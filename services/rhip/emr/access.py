@@ -21,6 +21,7 @@ from rhip.kit.authn import Principal
 from rhip.kit.authz import Authorizer, subject_blocked
 from rhip.kit.db import Database
 from rhip.kit.errors import PermissionDenied
+from rhip.kit.institution_names import InstitutionNames
 from rhip.kit.parents import ListParents
 from rhip.kit.pii import PiiVault
 from rhip.kit.requests import parse_resource_name
@@ -60,6 +61,9 @@ class UseCaseBase:
         self.vault = vault
         self.options = options or EmrSettings()
         self.clock = clock
+        # The custodian's name on its documents' timeline entries, asked once a while (as the
+        # caller: the custodian is always the caller's own institution).
+        self.names = InstitutionNames(identity.tenant_name)
         self.cell_path = region_path(cell)
         # Who issues this cell's own tokens (as Settings.issuer): the cell account's calls.
         self.issuer = f"rhip-identity/{cell}"

@@ -1,7 +1,7 @@
 """Outbound calls (over gRPC, never another service's tables), each with the caller's own
 bearer token so the callee applies the caller's own visibility: identity's resident index
 (match a document's patient by identity document, never by name; was the resident's card
-scanned here lately), archives (is the caller's institution the resident's managing
+scanned here lately; the caller's own institution's name, for the timeline), archives (is the caller's institution the resident's managing
 institution) and referral (an open referral or teleconsultation of the resident with the
 caller's institution): the care relationships of rhip.emr.care."""
 
@@ -11,7 +11,13 @@ from collections.abc import Callable, Iterable
 
 import grpc
 from rhip.api.archives.v1 import archives_service_pb2, archives_service_pb2_grpc, health_record_pb2
-from rhip.api.identity.v1 import resident_pb2, resident_service_pb2, resident_service_pb2_grpc
+from rhip.api.identity.v1 import (
+    identity_service_pb2,
+    identity_service_pb2_grpc,
+    resident_pb2,
+    resident_service_pb2,
+    resident_service_pb2_grpc,
+)
 from rhip.api.referral.v1 import (
     referral_pb2,
     referral_service_pb2,
@@ -90,6 +96,20 @@ class IdentityClient:
                 else:
                     answers[identifier] = result.resident_id or None
         return answers
+
+    def tenant_name(self, tenant_id: str) -> str:
+        """The institution's display name, asked as the caller (an institution's practitioners
+        and systems read their own: ingest names only the caller's)."""
+        stub = identity_service_pb2_grpc.IdentityServiceStub(self._pool.get(self._address()))
+        try:
+            reply = stub.GetTenant(
+                identity_service_pb2.GetTenantRequest(name=f"tenants/{tenant_id}"),
+                metadata=_metadata(),
+                timeout=TIMEOUT_SECONDS,
+            )
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+        return str(reply.display_name)
 
     def resident_visible(self, resident_id: str) -> bool:
         """True when the caller may see the resident in the index (GetResident answers)."""

@@ -5,9 +5,6 @@ timeline's feed (timeline.py)."""
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,7 +13,8 @@ from rhip.kit import audit
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.authz import Authorizer, subject_blocked
 from rhip.kit.db import Database
-from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, RhipError
+from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied
+from rhip.kit.institution_names import InstitutionNames
 from rhip.kit.parents import ListParents
 from rhip.kit.requests import parse_resource_name
 from rhip.kit.tenancy import region_path, tenant_scope
@@ -27,8 +25,6 @@ from rhip.mch.roles import MCH
 from rhip.mch.settings import MchSettings
 from rhip.mch.timeline import MchTimeline
 from sqlalchemy import Connection
-
-log = logging.getLogger(__name__)
 
 SECONDARY = 2  # TenantLevel SECONDARY (identity's enum value)
 # How long an institution's name is reused for the timeline before identity is asked again:
@@ -51,8 +47,9 @@ class MchBase:
         self.db = db
         # The writes also feed emr's timeline index (the cell runs emr and has its account).
         self.timeline = timeline
-        self._names: dict[str, tuple[str, float]] = {}
-        self._names_lock = threading.Lock()
+        self._names = InstitutionNames(
+            lambda tenant_id: self.identity.tenant(tenant_id).display_name, NAME_TTL_SECONDS
+        )
         self.authz = authorizer
         self.identity = identity
         self.options = options or MchSettings()
@@ -160,23 +157,12 @@ class MchBase:
     def _institution(self, tenant_id: str, known: TenantFacts | None = None) -> str:
         """The name of the institution that acts, for the timeline: from the facts the use case
         already holds, else identity (as the caller, who may read its own institution), kept a
-        while. Asked before the transaction opens; "" when the timeline is off or identity
-        cannot say now — a clinical write never fails for a name the entry can do without."""
+        while (rhip.kit.institution_names). Asked before the transaction opens; "" when the
+        timeline is off or identity cannot say now — a clinical write never fails for a name the
+        entry can do without."""
         if not self.timeline or not tenant_id:
             return ""
-        now = time.monotonic()
         if known is not None and known.tenant_id == tenant_id:
-            name = known.display_name
-        else:
-            with self._names_lock:
-                cached = self._names.get(tenant_id)
-            if cached is not None and now - cached[1] < NAME_TTL_SECONDS:
-                return cached[0]
-            try:
-                name = self.identity.tenant(tenant_id).display_name
-            except RhipError as error:
-                log.warning("timeline: no institution name for %s (%s)", tenant_id, error.reason)
-                return ""
-        with self._names_lock:
-            self._names[tenant_id] = (name, now)
-        return name
+            self._names.remember(tenant_id, known.display_name)
+            return known.display_name
+        return self._names(tenant_id)

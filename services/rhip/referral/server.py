@@ -17,6 +17,7 @@ from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
+from rhip.kit.institution_names import cell_names
 from rhip.kit.outbox_delivery import OutboxDelivery
 from rhip.kit.server import ServiceSpec
 from rhip.kit.timeline_feed import cell_timeline_delivery
@@ -106,13 +107,16 @@ def build_referral(
     timeline = cell_timeline_delivery(
         settings, db, identity_address, emr_address, peers, "referral-timeline"
     )
+    # The entries' institution names, asked as the cell (the feed's own account).
+    names = cell_names(settings, identity_address, peers) if timeline is not None else None
     usecases = Referrals(
         settings.cell, db, authorizer, clients, limits, issuer=settings.issuer,
-        timeline=timeline is not None,
+        timeline=timeline is not None, names=names,
     )  # fmt: skip
     teleconsults = CrossCellTeleconsults(
         settings.cell, db, authorizer, clients, ReportSigner(secret()), recording_days,
         practice_years=practice_years, timeline=timeline is not None, issuer=settings.issuer,
+        names=names,
     )  # fmt: skip
     servicer = ReferralServicer(usecases)
     peer_servicer = ReferralPeerServicer(usecases)

@@ -44,9 +44,10 @@ class FollowUpUseCases(UseCaseBase):
             )
             exam = date.fromisoformat(valid["exam_date"])
             stored = repo.add_check_up(record.record_id, valid, exam, now, request_id)
-            repo.record(
-                record.record_id, "CHECK_UP", principal.subject, now, check_up=stored.check_up_id
-            )
+            repo.record_care(
+                record.record_id, "CHECK_UP", principal.subject, now, exam,
+                check_up=stored.check_up_id,
+            )  # fmt: skip
             self._audit(
                 repo,
                 "record.check_up",
@@ -173,8 +174,9 @@ class FollowUpUseCases(UseCaseBase):
                     now,
                 )
             repo.complete_referral_tasks(record.record_id)  # a returned referral was followed up
-            repo.record(
-                record.record_id, "FOLLOW_UP", principal.subject, now, program=visit.program.value,
+            repo.record_care(
+                record.record_id, "FOLLOW_UP", principal.subject, now, visit.visit_date,
+                program=visit.program.value,
                 classification=result.classification.value, referral=result.referral_suggested,
                 follow_up=stored.follow_up_id,
             )  # fmt: skip

@@ -8,7 +8,7 @@ the record is open (draft, active, transfer pending) and NULL otherwise, under a
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -267,12 +267,32 @@ class RecordsStore(StoreBase):
         return serial
 
     # -- history -------------------------------------------------------------------------------
-    # Whether the history also feeds emr's timeline index (the cell runs emr); the
-    # repository sets it (ArchivesRepository).
+    # Whether the history also feeds emr's timeline index (the cell runs emr), and the
+    # institution names its entries carry; the repository sets them (ArchivesRepository).
     timeline = False
+    names: Callable[[str], str] | None = None
 
     def record(
         self, record_id: str, kind: str, actor: str, now: datetime, **detail: object
+    ) -> None:
+        """One history entry; on the timeline too, dated the day of ``now``."""
+        self._record(record_id, kind, actor, now, None, detail)
+
+    def record_care(
+        self, record_id: str, kind: str, actor: str, now: datetime, day: date, **detail: object
+    ) -> None:
+        """A history entry of care given on ``day`` (a check-up, a follow-up visit): the
+        timeline shows that day as its clinical date."""
+        self._record(record_id, kind, actor, now, day, detail)
+
+    def _record(
+        self,
+        record_id: str,
+        kind: str,
+        actor: str,
+        now: datetime,
+        day: date | None,
+        detail: dict[str, object],
     ) -> None:
         HISTORY.append(self.s, record_id, kind, actor, now, detail)
         if self.timeline and on_timeline(kind):
@@ -281,7 +301,9 @@ class RecordsStore(StoreBase):
                 select(r.resident_id, r.managing_tenant_id, r.scope_path).where(r.id == record_id)
             ).first()
             if keeper is not None:  # the feed never fails the business write it follows
-                enqueue_record_event(self.s, record_id, tuple(keeper), kind, now, detail)
+                # Cached per institution: identity is asked at most once a while, never per row.
+                name = self.names(keeper.managing_tenant_id) if self.names else ""
+                enqueue_record_event(self.s, record_id, tuple(keeper), kind, now, detail, name, day)
 
     def history(self, record_id: str, page: Page) -> tuple[list[ResourceEvent], str]:
         return HISTORY.page(self.s, record_id, page)

@@ -1,7 +1,9 @@
 """A record's history event on the resident's lifetime timeline (emr's index): every entry of
 the history (created, basic information, check-ups, follow-ups, plans, contracts, transfers…)
 is queued for emr in the same transaction (rhip.kit.timeline_feed), shown there to whoever may
-read the record here (GetHealthRecord at its scope).
+read the record here (GetHealthRecord at its scope). Each entry names the record's keeper (the
+institution's name, rhip.kit.institution_names) and the clinical date: a check-up's exam date,
+a follow-up's visit date, else the day the event was recorded.
 
 The referral moves archives writes into the history (``REFERRAL_*``) are left out: the
 referral service publishes them itself, under the referral's own read rule, so they would
@@ -10,7 +12,7 @@ appear twice."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 
 from rhip.kit.timeline_feed import enqueue_entry
 from sqlalchemy import Connection
@@ -41,9 +43,12 @@ def enqueue_record_event(
     kind: str,
     now: datetime,
     detail: Mapping[str, object],
+    tenant_name: str = "",
+    clinical_date: date | None = None,
 ) -> None:
     """Queue the event for emr. ``keeper``: the record's resident, managing tenant and scope
-    path as they stand in this transaction (a transfer's event carries the new keeper)."""
+    path as they stand in this transaction (a transfer's event carries the new keeper);
+    ``tenant_name``: the keeper's name; ``clinical_date``: None for the day of ``now``."""
     resident_id, tenant_id, scope_path = keeper
     enqueue_entry(
         conn,
@@ -55,4 +60,6 @@ def enqueue_record_event(
         tenant_id=tenant_id,
         scope_paths=[scope_path],
         read_method=READ_METHOD,
+        tenant_name=tenant_name,
+        clinical_date=clinical_date,
     )

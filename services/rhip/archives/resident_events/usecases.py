@@ -32,6 +32,7 @@ from rhip.archives.resident_events.feed import FeedChange
 from rhip.archives.resident_events.store import DUPLICATE_TASK, MergeMove, ResidentEventsRepository
 from rhip.kit import audit
 from rhip.kit.db import Database
+from rhip.kit.institution_names import InstitutionNames
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +51,13 @@ class ResidentEvents:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         locator: LocatorClient | None = None,
         timeline: bool = False,
+        names: InstitutionNames | None = None,
     ):
         self.db = db
-        # A death or merge in a record's history also reaches emr's timeline index.
+        # A death or merge in a record's history also reaches emr's timeline index, naming
+        # the record's keeper.
         self.timeline = timeline
+        self.names = names
         self.clock = clock
         # The platform's resident locator: a record a death terminated is no longer open.
         self.locator = locator
@@ -78,7 +82,7 @@ class ResidentEvents:
             if events.was_applied(change.sequence):
                 outcome = "already applied (ledger)"
             else:
-                records = ArchivesRepository(tx, timeline=self.timeline)
+                records = ArchivesRepository(tx, timeline=self.timeline, names=self.names)
                 handler = {
                     "DECEASED": self._death,
                     "MERGED": self._merge,

@@ -18,7 +18,7 @@ from typing import Any
 from rhip.kit.errors import Violations, invalid
 from rhip.kit.requests import check_count, check_no_controls
 from rhip.kit.tenancy import is_region_code
-from rhip.kit.timestamps import parse_iso_date
+from rhip.kit.timestamps import clinical_day, parse_iso_date
 
 
 class DocumentKind(Enum):
@@ -90,6 +90,13 @@ class Document:
     @property
     def key(self) -> tuple[str, str, int]:
         return (self.source_system, self.document_id, self.version)
+
+    @property
+    def clinical_date(self) -> date:
+        """The day of care the timeline shows: the encounter's start when the document says
+        it (the visit a lab report or summary belongs to), else its effective time."""
+        start = self.body.get("encounter", {}).get("start_time")
+        return clinical_day(datetime.fromisoformat(start) if start else self.effective_time)
 
 
 def validate_document(form: Mapping[str, Any], prefix: str = "document") -> Document:

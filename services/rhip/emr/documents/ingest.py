@@ -76,6 +76,7 @@ class _Chunk:
     known: dict[tuple[str, str], list[Known]]
     parked: dict[tuple[str, str, int], str]
     mappings: dict[str, tuple[str, int]]
+    tenant_name: str  # the custodian's name, for the timeline entries
     documents: list[tuple[StoredDocument, str]] = field(default_factory=list)
     entries: list[TimelineEntry] = field(default_factory=list)
     events: list[audit.AuditEvent] = field(default_factory=list)
@@ -98,13 +99,14 @@ class DocumentUseCases(UseCaseBase):
         assert document is not None
         scope = self._own_scope(principal, "SubmitDocument")
         residents = self._match(document, {})
+        name = self.names(principal.tenant_id)  # before the transaction; kept a while
         with self._unit() as repo:
             if claim(repo.s, key) and (earlier := repo.document_by_request(key)):
                 return Outcome(
                     "UNCHANGED", 0, earlier.source_system, earlier.source_document_id,
                     earlier.version, f"documents/{earlier.doc_id}",
                 )  # fmt: skip
-            outcome = self._store(repo, principal, scope, document, residents, 0, key)
+            outcome = self._store(repo, principal, scope, name, document, residents, key)
             if outcome.outcome == "REJECTED":  # rolls the request id back too
                 raise AlreadyExists(outcome.description, reason=outcome.reason)
             return outcome
@@ -139,11 +141,12 @@ class DocumentUseCases(UseCaseBase):
                 ready.append((index, document, self._match(document, lookups)))
             except InvalidArgument as error:
                 outcomes[index] = _rejected(index, items[index], error)  # type: ignore[arg-type]
+        name = self.names(principal.tenant_id) if ready else ""  # once for the stream
         for start in range(0, len(ready), CHUNK):
             with self._unit() as repo:
                 chunk = ready[start : start + CHUNK]
                 for (index, *_), outcome in zip(
-                    chunk, self._store_chunk(repo, principal, scope, chunk, ""), strict=True
+                    chunk, self._store_chunk(repo, principal, scope, name, chunk, ""), strict=True
                 ):
                     outcomes[index] = outcome
         return [outcomes[i] for i in range(len(items))]
@@ -174,13 +177,15 @@ class DocumentUseCases(UseCaseBase):
         repo: EmrRepository,
         principal: Principal,
         scope: str,
+        tenant_name: str,
         document: Document,
         residents: set[str],
-        index: int,
         key: str,
     ) -> Outcome:
         """One document in the caller's transaction (its audit event written with it)."""
-        (outcome,) = self._store_chunk(repo, principal, scope, [(index, document, residents)], key)
+        (outcome,) = self._store_chunk(
+            repo, principal, scope, tenant_name, [(0, document, residents)], key
+        )
         return outcome
 
     def _store_chunk(
@@ -188,6 +193,7 @@ class DocumentUseCases(UseCaseBase):
         repo: EmrRepository,
         principal: Principal,
         scope: str,
+        tenant_name: str,
         entries: list[tuple[int, Document, set[str]]],
         key: str,
     ) -> list[Outcome]:
@@ -198,6 +204,7 @@ class DocumentUseCases(UseCaseBase):
             repo.known_versions(tenant, sources),
             repo.parked_keys(tenant, sources),
             repo.lab_mappings(tenant, sorted({c for _, d, _ in entries for c in d.lab_codes})),
+            tenant_name,
         )
         outcomes = [
             self._decide(repo, chunk, tenant, scope, document, residents, index, key)
@@ -280,6 +287,7 @@ class DocumentUseCases(UseCaseBase):
                 TimelineEntry(
                     new_id(), resident_id, document.effective_time, "emr",
                     document.kind.value, name, tenant, scope,
+                    tenant_name=chunk.tenant_name, clinical_date=document.clinical_date,
                 )
             )  # fmt: skip
         outcome = "STORED" if newest is None else "SUPERSEDED" if current else "STORED_AS_HISTORY"

@@ -44,10 +44,13 @@ class ReviewUseCases(ReadUseCases):
             ),
             lab_codes=tuple(sorted({r["local_code"] for r in body.get("results", [])})),
         )  # fmt: skip
+        custodian = self.names(principal.tenant_id)  # the caller's own institution
         with self._unit() as repo:
             if repo.parked_body(parked_id) is None:  # resolved meanwhile
                 raise self.authz.denial(principal, EMR + method)
             repo.unpark(parked_id)
-            outcome = self._store(repo, principal, item.scope_path, document, {resident_id}, 0, "")
+            outcome = self._store(
+                repo, principal, item.scope_path, custodian, document, {resident_id}, ""
+            )
             self._audit(repo, "document.resolve", name, item.scope_path, resident=resident_id)
             return outcome

@@ -146,6 +146,6 @@ class CrossCellReferrals(MoveUseCases):
             )  # fmt: skip
             moved = repo.get(referral_id)
             if self.timeline and moved is not None:  # the other side's move, on this timeline
-                enqueue_referral_move(repo.s, moved, target.value, now)
+                enqueue_referral_move(repo.s, moved, target.value, now, self.names)
         assert moved is not None
         return moved

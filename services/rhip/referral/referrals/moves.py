@@ -66,7 +66,7 @@ class MoveUseCases(ReferralUseCases):
             self._audit(repo, f"referral.{action.value}", referral, state=target.value)
             moved = repo.get(referral.referral_id)
             if self.timeline and moved is not None:  # as moved: a submission sets the keeper
-                enqueue_referral_move(repo.s, moved, target.value, now)
+                enqueue_referral_move(repo.s, moved, target.value, now, self.names)
         assert moved is not None
         return moved
 

@@ -17,6 +17,7 @@ from rhip.kit.authn import current_principal
 from rhip.kit.authz import Authorizer
 from rhip.kit.db import Database
 from rhip.kit.errors import FailedPrecondition, NotFound, Violations, invalid
+from rhip.kit.institution_names import InstitutionNames
 from rhip.kit.pagination import Page, foreign_page_token
 from rhip.kit.parents import ListParents
 from rhip.kit.requests import parse_resource_name
@@ -43,10 +44,13 @@ class ReferralUseCases:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         issuer: str = "",
         timeline: bool = False,
+        names: InstitutionNames | None = None,
     ) -> None:
         self.issuer = issuer or f"rhip-identity/{cell}"
-        # Every move also goes to emr's timeline index (the cell runs emr; timeline.py).
+        # Every move also goes to emr's timeline index (the cell runs emr; timeline.py),
+        # naming the sender (``names``: asked as the cell, kept a while).
         self.timeline = timeline
+        self.names = names
         self.db = db
         self.authz = authorizer
         self.peers = peers

@@ -165,7 +165,7 @@ class CrossCellTeleconsults(TeleconsultUseCases):
             changes = self._taken(t, target, moved, key)
             repo.update(t.teleconsultation_id, state=target, update_time=now, **changes)
             if self.timeline and t.peer_side == "invited":  # the resident is in this cell
-                enqueue_teleconsultation_move(repo.s, t, target.value, now)
+                enqueue_teleconsultation_move(repo.s, t, target.value, now, self.names)
             self._event(
                 repo, f"teleconsult.{name}", f"teleconsultations/{tc_id}", t.inviting_scope,
                 resident=t.resident_id, state=target.value, peer_region=t.peer_region,

@@ -19,6 +19,7 @@ from rhip.kit.db import Database
 from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid
 from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
+from rhip.kit.institution_names import InstitutionNames
 from rhip.kit.pagination import Page
 from rhip.kit.parents import ListParents
 from rhip.kit.practice import check_credentials
@@ -49,12 +50,15 @@ class TeleconsultUseCases:
         practice_years: int = domain.MIN_PRACTICE_YEARS,
         timeline: bool = False,
         issuer: str = "",
+        names: InstitutionNames | None = None,
     ) -> None:
         # Whose tokens are this cell's own (another cell's account is a peer: cross_cell.py).
         self.issuer = issuer or f"rhip-identity/{cell}"
         self.tele_peers = TeleconsultPeers(peers)
-        # Every request and move also goes to emr's timeline index (the cell runs emr).
+        # Every request and move also goes to emr's timeline index (the cell runs emr),
+        # naming the inviting institution (``names``: asked as the cell, kept a while).
         self.timeline = timeline
+        self.names = names
         self.db, self.authz, self.peers, self.signer = db, authorizer, peers, signer
         self.recording_days = recording_days
         self.practice_years = practice_years
@@ -203,7 +207,7 @@ class TeleconsultUseCases:
                 self.tele_peers.open_teleconsultation(region, t, principal.region_code)
             repo.add(t, key)
             if self.timeline:
-                enqueue_teleconsultation_move(repo.s, t, t.state.value, now)
+                enqueue_teleconsultation_move(repo.s, t, t.state.value, now, self.names)
             self._event(repo, "teleconsult.request", f"teleconsultations/{t.teleconsultation_id}", inviting_scope, resident=resident_id)  # fmt: skip
             stored = repo.get(t.teleconsultation_id)
         assert stored is not None
@@ -270,7 +274,7 @@ class TeleconsultUseCases:
                 changes.update(self._as_held(t, target, self.tele_peers.relay(t.peer_region, after)))  # fmt: skip
             repo.update(t.teleconsultation_id, state=target, update_time=now, **changes)
             if self.timeline and t.peer_side != "inviting":  # the resident is in this cell
-                enqueue_teleconsultation_move(repo.s, t, target.value, now)
+                enqueue_teleconsultation_move(repo.s, t, target.value, now, self.names)
             self._event(repo, f"teleconsult.{move}", name, t.inviting_scope, "OK", resident=t.resident_id, state=target.value, **detail)  # fmt: skip
             moved = repo.get(t.teleconsultation_id)
         assert moved is not None
