@@ -46,7 +46,7 @@ run: $(STAMP) $(CONSOLE_DIST)
 	$(VENV)/bin/rhip demo
 
 test: $(STAMP) $(CONSOLE_DIST)
-	$(PY) -m pytest -n 2 --dist loadfile -q
+	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q
 
 # The property-based tests of tests/security with many examples and a fresh seed (make test runs
 # them seeded and bounded); PostgreSQL too when RHIP_TEST_POSTGRES_URL is set.

@@ -21,6 +21,7 @@ import pytest
 from rhip.kit.config import Settings, load_settings
 from sqlalchemy.engine import make_url
 from support import schema_templates
+from support.schedule import slowest_first
 
 # A background worker of a module-scoped cell (feeds, outbox deliveries, links) may log after
 # pytest closed the capture stream of the test that started it; logging would print a
@@ -65,6 +66,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if item not in dropped]
+    slowest_first(items)
 
 
 def _psycopg_dsn(url: str) -> str:

@@ -1,4 +1,7 @@
-"""Fixtures of the console's browser tests: one demo platform and one browser per module."""
+"""Fixtures of the console's browser tests: one demo platform and one browser per worker
+process, shared by the console's test files (a demo platform takes some twenty seconds to start;
+each test starts from the sign-in page, and what one test adds does not change another's
+answers)."""
 
 from __future__ import annotations
 
@@ -10,13 +13,13 @@ import pytest
 from console.browser import ConsolePlatform, Page, chromium, demo_platform
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsolePlatform]:
     with demo_platform(Path(tmp_path_factory.mktemp("console"))) as running:
         yield running
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def driver() -> Iterator[Any]:
     browser = chromium()
     try:
