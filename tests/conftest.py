@@ -83,10 +83,8 @@ def postgres_schema(prefix: str = "t") -> Iterator[str]:
         url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
         yield url.render_as_string(hide_password=False)
     finally:
-        dsn = _psycopg_dsn(POSTGRES_URL)
-        if not schema_templates.recycle(dsn, schema):
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

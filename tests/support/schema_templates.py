@@ -9,13 +9,6 @@ schema's name) and Alembic then finds it at head and runs nothing. The result is
 the migrations build, so what the tests see does not change: set
 ``RHIP_TEST_MIGRATE_EVERY_DATABASE=1`` to run every migration everywhere, as production does.
 
-PostgreSQL DDL is the dearer half even as a copy (a cell's five schemas cost about a second of
-catalog work): a test schema filled from a template is therefore recycled when its test is done
-(``recycle``): its rows deleted, the template's own rows and sequence values put back, and the
-schema renamed into this process's pool, from where the next empty schema of the same kind takes
-it by renaming it to that schema's name. A schema whose structure no longer matches its template
-(a test that altered it), or that anything still holds, is dropped as before.
-
 Anything unexpected (no ``pg_dump``, a database that is not empty, a PostgreSQL URL without a
 schema of its own) falls back to the real migrations. Processes started by the tests (the
 platform tests) are untouched: they never import this module.
@@ -30,7 +23,6 @@ import subprocess
 import tempfile
 import threading
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -44,42 +36,8 @@ _PLACEHOLDER = "__rhip_template_schema__"
 _PG_DUMP = ("pg_dump", "--inserts", "--no-owner", "--no-privileges", "--no-comments")
 _lock = threading.Lock()
 _sqlite_templates: dict[Path, Path | None] = {}  # migrations folder → migrated file
-_postgres_templates: dict[tuple[str, Path], PostgresTemplate | None] = {}  # (database, folder)
-_filled: dict[str, tuple[str, Path] | None] = {}  # schema → its template's key (None: mixed)
-_pool: dict[tuple[str, Path], list[str]] = {}  # template key → clean schemas, renamed
+_postgres_templates: dict[tuple[str, Path], str | None] = {}  # (database, folder) → SQL
 _workdir: Path | None = None
-# The structure of a schema: its tables, indexes and sequences with their columns' types, and
-# its constraints and its own triggers (the audit tests drop the append-only ones, for one;
-# the foreign keys' internal triggers are named by oid, different in every copy).
-_FINGERPRINT = """
-SELECT md5(concat_ws('|',
-  (SELECT string_agg(c.relkind::text || c.relname || ':' || coalesce(a.attname, '') || ':'
-                     || coalesce(format_type(a.atttypid, a.atttypmod), ''),
-                     ',' ORDER BY c.relname, a.attnum)
-     FROM pg_class c
-     JOIN pg_namespace n ON n.oid = c.relnamespace
-     LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-    WHERE n.nspname = %(schema)s),
-  (SELECT string_agg(c.relname || ':' || t.tgname || ':' || t.tgenabled::text, ','
-                     ORDER BY c.relname, t.tgname)
-     FROM pg_trigger t
-     JOIN pg_class c ON c.oid = t.tgrelid
-     JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = %(schema)s AND NOT t.tgisinternal),
-  (SELECT string_agg(k.conname || ':' || k.contype::text, ',' ORDER BY k.conname)
-     FROM pg_constraint k
-     JOIN pg_namespace n ON n.oid = k.connamespace
-    WHERE n.nspname = %(schema)s)))"""
-
-
-@dataclass(frozen=True)
-class PostgresTemplate:
-    """A migrated schema as SQL under a placeholder name: its whole dump (``ddl``), the rows
-    and sequence values the migrations wrote (``seed``), and its structure (``fingerprint``)."""
-
-    ddl: str
-    seed: str
-    fingerprint: str
 
 
 def install() -> None:
@@ -159,100 +117,34 @@ def _fill_postgres(engine: Engine, connection: Connection, versions_dir: Path) -
     tables = connection.execute(
         text("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()")
     ).scalar()
-    key = _template_key(engine, versions_dir)
     if tables:
-        if _filled.get(schema, key) != key:
-            _filled[schema] = None  # a second service's schema in it: never recycled
         return
-    template = _postgres_template(key)
-    if template is None:
+    sql = _postgres_template(engine, versions_dir)
+    if sql is None:
         return
     # A savepoint: should the copy fail, the real migrations still run in this transaction.
     try:
         with connection.begin_nested():
-            pooled = _take(key)
-            if pooled:
-                connection.exec_driver_sql(f'DROP SCHEMA "{schema}"')
-                connection.exec_driver_sql(f'ALTER SCHEMA "{pooled}" RENAME TO "{schema}"')
-            else:
-                cursor = connection.connection.cursor()
-                try:
-                    cursor.execute(template.ddl.replace(_PLACEHOLDER, f'"{schema}"'))
-                finally:
-                    cursor.close()
+            cursor = connection.connection.cursor()
+            try:
+                cursor.execute(sql.replace(_PLACEHOLDER, f'"{schema}"'))  # no parameters
+            finally:
+                cursor.close()
     except Exception:  # rolled back to the savepoint; migrate for real
         return
-    _filled[schema] = key
 
 
-def _take(key: tuple[str, Path]) -> str | None:
-    with _lock:
-        pool = _pool.get(key)
-        return pool.pop() if pool else None
-
-
-def recycle(libpq: str, schema: str) -> bool:
-    """Put a finished test's schema back into the pool, clean; False when it must be dropped
-    instead (not filled from one template, altered since, or still locked by someone)."""
-    key = _filled.pop(schema, None)
-    template = _postgres_templates.get(key) if key else None
-    if key is None or template is None:
-        return False
-    pooled = f"rhippool_{uuid.uuid4().hex[:12]}"
-    try:
-        with psycopg.connect(libpq) as conn:
-            conn.execute("SET LOCAL lock_timeout = '2s'")
-            row = conn.execute(_FINGERPRINT, {"schema": schema}).fetchone()  # type: ignore[arg-type]
-            if row is None or row[0] != template.fingerprint:
-                return False
-            # Triggers and foreign keys stay quiet while the rows go and the seed returns
-            # (the audit tables' append-only triggers among them).
-            conn.execute("SET LOCAL session_replication_role = replica")
-            names = conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
-            ).fetchall()
-            with conn.cursor() as cursor:
-                cursor.execute(";".join(f'DELETE FROM "{schema}"."{n}"' for (n,) in names))
-                if template.seed.strip():
-                    cursor.execute(template.seed.replace(_PLACEHOLDER, f'"{schema}"'))
-            conn.execute(f'ALTER SCHEMA "{schema}" RENAME TO "{pooled}"')
-    except psycopg.Error:
-        return False
-    with _lock:
-        if not _pool:
-            atexit.register(_drop_pool, libpq)
-        _pool.setdefault(key, []).append(pooled)
-    return True
-
-
-def _drop_pool(libpq: str) -> None:
-    with _lock:
-        schemas = [s for pool in _pool.values() for s in pool]
-        _pool.clear()
-    if not schemas:
-        return
-    try:
-        with psycopg.connect(libpq, autocommit=True) as conn:
-            for schema in schemas:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    except psycopg.Error:
-        pass  # the test database goes with its run (CI drops it)
-
-
-def _template_key(engine: Engine, versions_dir: Path) -> tuple[str, Path]:
+def _postgres_template(engine: Engine, versions_dir: Path) -> str | None:
     url = make_url(str(engine.url.render_as_string(hide_password=False)))
     base = url.difference_update_query(["options"])
-    return base.render_as_string(hide_password=False), versions_dir
-
-
-def _postgres_template(key: tuple[str, Path]) -> PostgresTemplate | None:
+    key = (base.render_as_string(hide_password=False), versions_dir)
     with _lock:
         if key not in _postgres_templates:
-            _postgres_templates[key] = _capture_postgres(make_url(key[0]), key[1])
+            _postgres_templates[key] = _capture_postgres(base, versions_dir)
         return _postgres_templates[key]
 
 
-def _capture_postgres(base, versions_dir: Path) -> PostgresTemplate | None:
+def _capture_postgres(base, versions_dir: Path) -> str | None:
     if shutil.which("pg_dump") is None:
         return None
     schema = f"rhiptmpl_{uuid.uuid4().hex[:12]}"
@@ -265,26 +157,18 @@ def _capture_postgres(base, versions_dir: Path) -> PostgresTemplate | None:
             _upgrade(engine, versions_dir)
         finally:
             engine.dispose()
-        ddl, seed = (_dump(libpq, schema, extra) for extra in ((), ("--data-only",)))
-        with psycopg.connect(libpq) as conn:
-            row = conn.execute(_FINGERPRINT, {"schema": schema}).fetchone()  # type: ignore[arg-type]
-        fingerprint = row[0] if row else ""
+        dump = subprocess.run(
+            [*_PG_DUMP, "--schema", schema, "--dbname", libpq],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
     except Exception:  # fall back to real migrations
         return None
     finally:
         with psycopg.connect(libpq, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
-    return PostgresTemplate(ddl, seed, fingerprint)
-
-
-def _dump(libpq: str, schema: str, extra: tuple[str, ...]) -> str:
-    dump = subprocess.run(
-        [*_PG_DUMP, *extra, "--schema", schema, "--dbname", libpq],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
     kept = [
         line
         for line in dump.splitlines()
