@@ -17,8 +17,8 @@ reset as well). Passwords never reach the audit log, the request-key digest or a
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from rhip.identity.auth.domain import after_failed_login
 from rhip.identity.auth.store import AccountRepository
@@ -31,6 +31,7 @@ from rhip.kit import audit
 from rhip.kit.authn import PrincipalKind, current_principal
 from rhip.kit.authz import block_rule, password_change_rule
 from rhip.kit.errors import (
+    Aborted,
     FailedPrecondition,
     PermissionDenied,
     RhipError,
@@ -43,6 +44,20 @@ from rhip.kit.requests import validate_reason
 from sqlalchemy import Connection
 
 log = logging.getLogger(__name__)
+
+# A change whose stored password changes between its check and its record is checked again.
+_CHANGE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class _CheckedChange:
+    """A password change checked against the hash stored when it began (None: not checked,
+    the transaction refuses it) and, when it may go ahead, the new password's hash."""
+
+    stored_hash: str | None
+    matches: bool | None
+    reused: bool = False
+    new_hash: str = ""
 
 
 class AccountUseCases:
@@ -162,6 +177,7 @@ class AccountUseCases:
         return user
 
     def reset_user_password(self, name: str, password: str, request_id: str) -> User:
+        new_hash = self.core.hash_acceptable(password)  # before the transaction: argon2 is slow
         with self.core.db.transaction() as tx:
             user = self._load(tx, name, "ResetUserPassword")
             checks = Violations()
@@ -173,7 +189,7 @@ class AccountUseCases:
                 return user  # a retry: the user may have changed the password since
             now = self.core.clock()
             accounts = AccountRepository(tx)
-            accounts.set_password(user, self.core.hasher.hash(password), now)
+            accounts.set_password(user, new_hash, now)
             marked = user.password_change_required
             user = user.password_reset()
             accounts.save_user(user)
@@ -200,9 +216,48 @@ class AccountUseCases:
         checks.check(self.policy.validate, new_password, "new_password")
         key = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
+        now = self.core.clock()
+        for _attempt in range(_CHANGE_ATTEMPTS):
+            checked = self._check_passwords(user_id, current_password, new_password, now)
+            outcome = self._record_change(user_id, checked, key, now)
+            if outcome is not None:
+                break
+        else:  # changed by someone else under every check
+            raise Aborted(
+                "the password changed meanwhile; try again", reason="PASSWORD_CHANGE_CONFLICT"
+            )
+        if isinstance(outcome, RhipError):  # raised after the commit: the failure count is kept
+            log.warning("password change refused: %s", outcome.reason)
+            raise outcome
+        self.core.authz.refresh()  # the token in hand works for everything again at once
+        return outcome
+
+    def _check_passwords(
+        self, user_id: str, current: str, new: str, now: datetime
+    ) -> _CheckedChange:
+        """The argon2 work of a change (the current password, the earlier ones, the new hash)
+        outside any transaction, against the hashes stored when it began: seconds with a long
+        history, which no row lock nor SQLite's one write lock may wait for."""
+        with self.core.db.read() as conn:
+            user = DirectoryRepository(conn).get_user(user_id)
+            if user is None or user.is_locked(now):
+                return _CheckedChange(None, matches=None)  # refused in the transaction
+            accounts = AccountRepository(conn)
+            stored = accounts.password_hash(user_id)
+            earlier = accounts.earlier_hashes(user_id, self.policy.history - 1)
+        if not self.core._verify_password(stored, current):
+            return _CheckedChange(stored, matches=False)
+        # Only now, with the current password proven: which earlier ones match.
+        if new == current or any(self.core._verify_password(h, new) for h in earlier):
+            return _CheckedChange(stored, matches=True, reused=True)
+        return _CheckedChange(stored, matches=True, new_hash=self.core.hasher.hash(new))
+
+    def _record_change(
+        self, user_id: str, checked: _CheckedChange, key: str, now: datetime
+    ) -> User | RhipError | None:
+        """The change (or the failed attempt) written against the user's row held to the end;
+        None when the stored password is no longer the one checked."""
         core = self.core
-        now = core.clock()
-        failure: RhipError | None = None
         with core.db.transaction() as tx:
             accounts = AccountRepository(tx)
             accounts.lock_for_update(user_id)
@@ -216,8 +271,9 @@ class AccountUseCases:
                     "the account is locked after repeated failures; try again later",
                     reason="ACCOUNT_LOCKED",
                 )
-            stored = accounts.password_hash(user_id)
-            if not core._verify_password(stored, current_password):
+            if checked.stored_hash != accounts.password_hash(user_id):
+                return None
+            if not checked.matches:
                 # Counted like a failed login: a stolen token is no password oracle.
                 attempt = after_failed_login(
                     user,
@@ -229,40 +285,28 @@ class AccountUseCases:
                     user_id, attempt.failed_logins, attempt.locked_until, None
                 )
                 self._audit(tx, "user.password_change", user, {"outcome": "DENIED"})
-                failure = invalid(
+                return invalid(
                     "current_password", "is not the password in force", "CURRENT_PASSWORD_WRONG"
                 )
-            else:
-                # Only now, with the current password proven: which earlier ones match.
-                self._refuse_reuse(accounts, user_id, current_password, new_password)
-                claim(tx, key)
-                accounts.set_password(user, core.hasher.hash(new_password), now)
-                changed = user.password_changed()
-                accounts.save_user(changed)
-                accounts.revoke_refresh_tokens(user.subject)
-                core.policy.remove(tx, [password_change_rule(user.subject)])
-                self._audit(
-                    tx,
-                    "user.password_change",
-                    changed,
-                    {"was_required": user.password_change_required},
+            if checked.reused:
+                count = max(self.policy.history, 1)
+                raise invalid(
+                    "new_password",
+                    "must differ from the current password"
+                    if count == 1
+                    else f"must differ from the last {count} passwords",
+                    "PASSWORD_REUSED",
                 )
-        if failure is not None:  # raised after the commit: the failure count is kept
-            log.warning("password change refused: %s", failure.reason)
-            raise failure
-        core.authz.refresh()  # the token in hand works for everything again at once
-        return changed
-
-    def _refuse_reuse(
-        self, accounts: AccountRepository, user_id: str, current: str, new: str
-    ) -> None:
-        earlier = accounts.earlier_hashes(user_id, self.policy.history - 1)
-        if new == current or any(self.core._verify_password(h, new) for h in earlier):
-            count = max(self.policy.history, 1)
-            raise invalid(
-                "new_password",
-                "must differ from the current password"
-                if count == 1
-                else f"must differ from the last {count} passwords",
-                "PASSWORD_REUSED",
+            claim(tx, key)
+            accounts.set_password(user, checked.new_hash, now)
+            changed = user.password_changed()
+            accounts.save_user(changed)
+            accounts.revoke_refresh_tokens(user.subject)
+            core.policy.remove(tx, [password_change_rule(user.subject)])
+            self._audit(
+                tx,
+                "user.password_change",
+                changed,
+                {"was_required": user.password_change_required},
             )
+        return changed

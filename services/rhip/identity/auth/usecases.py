@@ -23,11 +23,32 @@ from rhip.kit.authn import Principal, PrincipalKind, current_principal
 from rhip.kit.authz import Authorizer, subject_blocked
 from rhip.kit.config import Settings
 from rhip.kit.db import Database, utc
-from rhip.kit.errors import FailedPrecondition, RhipError, Unauthenticated, invalid
+from rhip.kit.errors import (
+    Aborted,
+    FailedPrecondition,
+    RhipError,
+    Unauthenticated,
+    invalid,
+)
 from rhip.kit.ids import new_id
 from rhip.kit.tenancy import is_region_code, is_within, region_path
 
 log = logging.getLogger(__name__)
+
+
+# A login whose password changes between its check and its record is checked again.
+_LOGIN_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class _CheckedPassword:
+    """A password checked against the hash stored when the login began (None: no such user;
+    ``matches`` None: not checked, the account was locked) and its new hash when the stored
+    one is due for new parameters."""
+
+    stored_hash: str | None
+    matches: bool | None
+    rehash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,12 +97,52 @@ class AuthUseCases(IdentityCore):
         if region and not is_region_code(region):
             raise invalid("x-rhip-region", "must be a 6-digit region code", "REGION_CODE_FORMAT")
         now = self.clock()
+        username = username.strip().lower()
+        for _attempt in range(_LOGIN_ATTEMPTS):
+            checked = self._check_password(username, password, now)
+            outcome = self._record_login(username, checked, region, now)
+            if outcome is not None:
+                break
+        else:  # the password changed under every check: as rare as it is harmless to retry
+            raise Aborted(
+                "the account's password changed during sign-in; sign in again",
+                reason="LOGIN_CONFLICT",
+            )
+        if isinstance(outcome, IssuedTokens):
+            return outcome
+        # Raised after the commit, so failure counts and audit rows are kept.
+        log.warning("login refused: %s", outcome.reason)
+        raise outcome
+
+    def _check_password(self, username: str, password: str, now: datetime) -> _CheckedPassword:
+        """The slow part of a login, outside any transaction: argon2 takes a fifth of a second
+        by design, and neither a row lock (PostgreSQL) nor the database's one write lock
+        (SQLite: every other write of the cell) may wait that long for it."""
+        with self.db.read() as conn:
+            found = DirectoryRepository(conn).user_for_login(username, lock=False)
+        if found is None:
+            self._verify_password(self._dummy_hash, password)
+            return _CheckedPassword(None, matches=False)
+        user, stored_hash = found
+        if user.is_locked(now):  # not even checked: a locked account is no password oracle
+            return _CheckedPassword(stored_hash, matches=None)
+        if not self._verify_password(stored_hash, password):
+            return _CheckedPassword(stored_hash, matches=False)
+        rehash = self.hasher.hash(password) if self.hasher.check_needs_rehash(stored_hash) else None
+        return _CheckedPassword(stored_hash, matches=True, rehash=rehash)
+
+    def _record_login(
+        self, username: str, checked: _CheckedPassword, region: str, now: datetime
+    ) -> IssuedTokens | RhipError | None:
+        """The login's outcome written (failure count, lockout, audit) against the user's row
+        as it is now, held to the end; None when the password changed since it was checked."""
         failure: RhipError | None = None
         with self.db.transaction() as tx:
             repo = DirectoryRepository(tx)
-            found = repo.user_for_login(username.strip().lower())
+            found = repo.user_for_login(username)
+            if (found[1] if found else None) != checked.stored_hash:
+                return None
             if found is None:
-                self._verify_password(self._dummy_hash, password)
                 failure = Unauthenticated(
                     "wrong username or password", reason="INVALID_CREDENTIALS"
                 )
@@ -96,63 +157,55 @@ class AuthUseCases(IdentityCore):
                         actor_tenant="",
                     ),
                 )
-            else:
-                user, stored_hash = found
-                if user.is_locked(now):
-                    failure = Unauthenticated(
-                        "the account is locked after repeated failures; try again later",
-                        reason="ACCOUNT_LOCKED",
-                    )
-                    outcome = "LOCKED"
-                elif not self._verify_password(stored_hash, password):
-                    attempt = after_failed_login(
-                        user,
-                        now,
-                        self.options.login_max_failures,
-                        timedelta(seconds=self.options.lockout_seconds),
-                    )
-                    repo.record_login(
-                        user.user_id, attempt.failed_logins, attempt.locked_until, None
-                    )
-                    locked_now = attempt.locked_until is not None and attempt.locked_until > now
-                    failure = Unauthenticated(
-                        "the account is locked after repeated failures; try again later"
-                        if locked_now
-                        else "wrong username or password",
-                        reason="ACCOUNT_LOCKED" if locked_now else "INVALID_CREDENTIALS",
-                    )
-                    outcome = "LOCKED" if locked_now else "DENIED"
-                else:
-                    rehash = (
-                        self.hasher.hash(password)
-                        if self.hasher.check_needs_rehash(stored_hash)
-                        else None
-                    )
-                    repo.record_login(user.user_id, 0, None, rehash)
-                    # The password verified: only now may the answer say more than "wrong".
-                    if user.state is UserState.DISABLED or self.authz.is_blocked(user.subject):
-                        failure, outcome = subject_blocked(), "BLOCKED"
-                    elif region and not _on_one_chain(user.region_code, region):
-                        failure, outcome = _wrong_region(user.region_code), "WRONG_REGION"
-                    else:
-                        outcome = "OK"
-                audit.append(
-                    tx,
-                    audit.AuditEvent(
-                        "login",
-                        f"users/{user.user_id}",
-                        user.scope_path,
-                        outcome,
-                        actor=user.subject,
-                        actor_tenant=user.tenant_id,
-                    ),
+                return failure
+            user = found[0]
+            if user.is_locked(now):
+                failure = Unauthenticated(
+                    "the account is locked after repeated failures; try again later",
+                    reason="ACCOUNT_LOCKED",
                 )
-                if failure is None:
-                    return self._user_session(TokenRepository(tx), user, now)
-        # Raised after the commit, so failure counts and audit rows are kept.
-        assert failure is not None
-        log.warning("login refused: %s", failure.reason)
-        raise failure
+                outcome = "LOCKED"
+            elif checked.matches is None:
+                return None  # unlocked since it was read: check the password after all
+            elif not checked.matches:
+                attempt = after_failed_login(
+                    user,
+                    now,
+                    self.options.login_max_failures,
+                    timedelta(seconds=self.options.lockout_seconds),
+                )
+                repo.record_login(user.user_id, attempt.failed_logins, attempt.locked_until, None)
+                locked_now = attempt.locked_until is not None and attempt.locked_until > now
+                failure = Unauthenticated(
+                    "the account is locked after repeated failures; try again later"
+                    if locked_now
+                    else "wrong username or password",
+                    reason="ACCOUNT_LOCKED" if locked_now else "INVALID_CREDENTIALS",
+                )
+                outcome = "LOCKED" if locked_now else "DENIED"
+            else:
+                repo.record_login(user.user_id, 0, None, checked.rehash)
+                # The password verified: only now may the answer say more than "wrong".
+                if user.state is UserState.DISABLED or self.authz.is_blocked(user.subject):
+                    failure, outcome = subject_blocked(), "BLOCKED"
+                elif region and not _on_one_chain(user.region_code, region):
+                    failure, outcome = _wrong_region(user.region_code), "WRONG_REGION"
+                else:
+                    outcome = "OK"
+            audit.append(
+                tx,
+                audit.AuditEvent(
+                    "login",
+                    f"users/{user.user_id}",
+                    user.scope_path,
+                    outcome,
+                    actor=user.subject,
+                    actor_tenant=user.tenant_id,
+                ),
+            )
+            if failure is None:
+                return self._user_session(TokenRepository(tx), user, now)
+        return failure
 
     def login_client(self, client_id: str, client_secret: str) -> IssuedTokens:
         if not client_id or not client_secret:

@@ -286,10 +286,10 @@ class DirectoryRepository:
         row = self.s.execute(select(_USER).where(_USER.c.request_id == request_id)).first()
         return _user(row) if row else None
 
-    def user_for_login(self, username: str) -> tuple[User, str] | None:
-        row = self.s.execute(
-            select(_USER).where(_USER.c.username == username).with_for_update()
-        ).first()
+    def user_for_login(self, username: str, *, lock: bool = True) -> tuple[User, str] | None:
+        """The user and their password hash; ``lock``: the row held to the transaction's end."""
+        query = select(_USER).where(_USER.c.username == username)
+        row = self.s.execute(query.with_for_update() if lock else query).first()
         return (_user(row), row.password_hash) if row else None
 
     def add_user(self, user: User, password_hash: str, request_id: str) -> None:

@@ -244,6 +244,7 @@ class DirectoryUseCases(IdentityCore):
             raise invalid(
                 "user.kind", "must be practitioner, regional admin or auditor", "USER_KIND_REQUIRED"
             )
+        password_hash = self.hash_acceptable(password)  # before the transaction: argon2 is slow
         with self.db.transaction() as tx:
             repo = DirectoryRepository(tx)
             if draft.kind is PrincipalKind.PRACTITIONER:
@@ -283,7 +284,7 @@ class DirectoryUseCases(IdentityCore):
                 locked_until=None,
                 create_time=self.clock(),
             )
-            repo.add_user(user, self.hasher.hash(password), request_id)
+            repo.add_user(user, password_hash, request_id)
             role = role_for_kind(draft.kind)
             rules: list[Rule] = [grant_rule(user.subject, role.value, scope)]
             if tenant_id:
