@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import grpc
 from rhip.api.identity.v1 import identity_service_pb2, identity_service_pb2_grpc
@@ -24,8 +25,12 @@ from rhip.kit.authn import (
     current_token,
     on_behalf_of,
 )
-from rhip.kit.errors import PermissionDenied, from_rpc_error
+from rhip.kit.errors import FailedPrecondition, PermissionDenied, from_rpc_error
 from rhip.kit.telemetry import outgoing_metadata
+
+if TYPE_CHECKING:
+    from rhip.kit.channels import ChannelPool
+    from rhip.kit.config import Settings
 
 REGION_HEADER = "x-rhip-region"
 RENEW_BEFORE_SECONDS = 60
@@ -85,6 +90,43 @@ class CrossCellClient:
         if original:
             metadata.append((ON_BEHALF_OF_HEADER, original))
         return metadata + outgoing_metadata()
+
+
+class CellGateway:
+    """A service's way to the other cells: the gateway, as the cell's own account, built on
+    first use (a lone cell without gateway or account never builds it; ``client`` then
+    refuses with CROSS_CELL_DISABLED, saying ``disabled`` is off)."""
+
+    def __init__(self, settings: Settings, pool: ChannelPool, disabled: str) -> None:
+        self._settings = settings
+        self._pool = pool
+        self._disabled = disabled
+        self._client: CrossCellClient | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def configured(self) -> bool:
+        s = self._settings
+        return bool(s.cell_client_id and s.cell_client_secret and s.gateway_address)
+
+    def require(self) -> None:
+        if not self.configured:
+            raise FailedPrecondition(
+                f"this cell has no gateway or cell account: {self._disabled} are off",
+                reason="CROSS_CELL_DISABLED",
+            )
+
+    def client(self) -> CrossCellClient:
+        self.require()
+        with self._lock:
+            if self._client is None:
+                s = self._settings
+                gateway = self._pool.get(s.gateway_address)
+                self._client = CrossCellClient(
+                    gateway,
+                    ServiceCredentials(gateway, s.cell_client_id, s.cell_client_secret, s.cell),
+                )
+            return self._client
 
 
 def require_peer_cell(own_issuer: str) -> tuple[Principal, Principal]:

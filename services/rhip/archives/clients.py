@@ -27,8 +27,8 @@ from rhip.archives.transfers.evidence import FIELDS, Evidence
 from rhip.kit.authn import current_token
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
-from rhip.kit.crosscell import CrossCellClient, ServiceCredentials
-from rhip.kit.errors import FailedPrecondition, from_rpc_error
+from rhip.kit.crosscell import CellGateway, CrossCellClient, ServiceCredentials
+from rhip.kit.errors import from_rpc_error
 from rhip.kit.telemetry import outgoing_metadata
 
 TIMEOUT_SECONDS = 5.0
@@ -187,22 +187,15 @@ class OtherCells:
         self._pool = pool
         self._lock = threading.Lock()
         self._own: ServiceCredentials | None = None
-        self._remote: CrossCellClient | None = None
+        self._gateway = CellGateway(settings, pool, "cross-cell transfers")
 
     @property
     def configured(self) -> bool:
-        s = self._settings
-        return bool(s.cell_client_id and s.cell_client_secret and s.gateway_address)
-
-    def _require(self) -> None:
-        if not self.configured:
-            raise FailedPrecondition(
-                "this cell is not set up for cross-cell transfers", reason="CROSS_CELL_DISABLED"
-            )
+        return self._gateway.configured
 
     def own_token(self) -> str:
         """The cell account's token, issued by this cell's identity."""
-        self._require()
+        self._gateway.require()
         with self._lock:
             if self._own is None:
                 s = self._settings
@@ -213,16 +206,7 @@ class OtherCells:
         return self._own.token()
 
     def _client(self) -> CrossCellClient:
-        self._require()
-        with self._lock:
-            if self._remote is None:
-                s = self._settings
-                gateway = self._pool.get(s.gateway_address)
-                self._remote = CrossCellClient(
-                    gateway,
-                    ServiceCredentials(gateway, s.cell_client_id, s.cell_client_secret, s.cell),
-                )
-            return self._remote
+        return self._gateway.client()
 
     def gateway(self) -> CrossCellClient:
         """The cell account's client of the gateway (other cells, the platform's locator)."""

@@ -35,7 +35,7 @@ from rhip.api.referral.v1 import (
 from rhip.kit.authn import current_principal, current_token
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
-from rhip.kit.crosscell import CrossCellClient, ServiceCredentials
+from rhip.kit.crosscell import CellGateway, CrossCellClient, ServiceCredentials
 from rhip.kit.errors import FailedPrecondition, from_rpc_error
 from rhip.kit.telemetry import outgoing_metadata
 from rhip.kit.timestamps import to_timestamp
@@ -123,7 +123,7 @@ class Peers:
         self._archives = archives
         self._pool = pool
         self._own: ServiceCredentials | None = None
-        self._remote: CrossCellClient | None = None
+        self._gateway = CellGateway(settings, pool, "cross-cell referrals")
         self._lock = threading.Lock()
 
     # -- tokens --------------------------------------------------------------------------------
@@ -290,24 +290,11 @@ class Peers:
 
     # -- the other cell, through the gateway ---------------------------------------------------
     def require_cross_cell(self) -> None:
-        s = self._settings
-        if not (s.cell_client_id and s.cell_client_secret and s.gateway_address):
-            raise FailedPrecondition(
-                "this cell is not set up for cross-cell referrals", reason="CROSS_CELL_DISABLED"
-            )
+        self._gateway.require()
 
     def cross_cell(self) -> CrossCellClient:
         """The client of the other cells (through the gateway, as this cell's account)."""
-        s = self._settings
-        self.require_cross_cell()
-        with self._lock:
-            if self._remote is None:
-                gateway = self._pool.get(s.gateway_address)
-                self._remote = CrossCellClient(
-                    gateway,
-                    ServiceCredentials(gateway, s.cell_client_id, s.cell_client_secret, s.cell),
-                )
-            return self._remote
+        return self._gateway.client()
 
     def _remote_stub(self) -> tuple[Any, CrossCellClient]:
         client = self.cross_cell()

@@ -5,7 +5,6 @@ rhip.kit.errors (a locator or cell that cannot be reached: UNAVAILABLE, retried 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,8 +19,8 @@ from rhip.identity.links.domain import RemotePresence
 from rhip.identity.residents.domain import ChangeKind, HeldDocument, ResidentChange
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
-from rhip.kit.crosscell import CrossCellClient, ServiceCredentials
-from rhip.kit.errors import FailedPrecondition, from_rpc_error
+from rhip.kit.crosscell import CellGateway, CrossCellClient
+from rhip.kit.errors import from_rpc_error
 from rhip.kit.timestamps import parse_iso_date
 
 TIMEOUT_SECONDS = 5.0
@@ -47,31 +46,16 @@ def _id(name: str) -> str:
 
 class LinkGateway:
     def __init__(self, settings: Settings, pool: ChannelPool) -> None:
-        self._settings = settings
-        self._pool = pool
-        self._lock = threading.Lock()
-        self._client: CrossCellClient | None = None
+        self._cell = settings.cell
+        self._cells = CellGateway(settings, pool, "resident links")
 
     @property
     def configured(self) -> bool:
         """The cell has a gateway and a cell account (else nothing is linked: a lone cell)."""
-        s = self._settings
-        return bool(s.cell_client_id and s.cell_client_secret and s.gateway_address)
+        return self._cells.configured
 
     def _gateway(self) -> CrossCellClient:
-        if not self.configured:
-            raise FailedPrecondition(
-                "this cell has no gateway or cell account", reason="CROSS_CELL_DISABLED"
-            )
-        with self._lock:
-            if self._client is None:
-                s = self._settings
-                channel = self._pool.get(s.gateway_address)
-                self._client = CrossCellClient(
-                    channel,
-                    ServiceCredentials(channel, s.cell_client_id, s.cell_client_secret, s.cell),
-                )
-            return self._client
+        return self._cells.client()
 
     def _call(self, stub_type: Any, method: str, request: Any, region: str) -> Any:
         client = self._gateway()
@@ -99,7 +83,7 @@ class LinkGateway:
         )
         answer = self._call(
             locator_service_pb2_grpc.LocatorServiceStub, "AnnounceResident", request,
-            self._settings.cell,
+            self._cell,
         )  # fmt: skip
         return [RemotePresence(p.cell, p.resident_id) for p in answer.others]
 

@@ -5,7 +5,6 @@ failures as rhip.kit errors. Built lazily: the gateway may start after the cell.
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +15,8 @@ from rhip.api.mch.v1 import mch_peer_service_pb2 as ppb
 from rhip.api.mch.v1 import mch_peer_service_pb2_grpc
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
-from rhip.kit.crosscell import CrossCellClient, ServiceCredentials
-from rhip.kit.errors import FailedPrecondition, from_rpc_error
+from rhip.kit.crosscell import CellGateway, CrossCellClient
+from rhip.kit.errors import from_rpc_error
 from rhip.kit.requests import parse_json_document
 from rhip.mch.child_transfers.domain import (
     ChildDocument,
@@ -54,30 +53,14 @@ def _answer(reply: tpb.ChildTransfer) -> PeerAnswer:
 
 class OtherCells:
     def __init__(self, settings: Settings, pool: ChannelPool) -> None:
-        self._settings = settings
-        self._pool = pool
-        self._lock = threading.Lock()
-        self._client: CrossCellClient | None = None
+        self._cells = CellGateway(settings, pool, "cross-cell child transfers")
 
     @property
     def configured(self) -> bool:
-        s = self._settings
-        return bool(s.cell_client_id and s.cell_client_secret and s.gateway_address)
+        return self._cells.configured
 
     def _remote(self) -> CrossCellClient:
-        if not self.configured:
-            raise FailedPrecondition(
-                "this cell is not set up for cross-cell transfers", reason="CROSS_CELL_DISABLED"
-            )
-        with self._lock:
-            if self._client is None:
-                s = self._settings
-                gateway = self._pool.get(s.gateway_address)
-                self._client = CrossCellClient(
-                    gateway,
-                    ServiceCredentials(gateway, s.cell_client_id, s.cell_client_secret, s.cell),
-                )
-            return self._client
+        return self._cells.client()
 
     def _call(self, region: str, method: str, request: Any) -> Any:
         client = self._remote()
