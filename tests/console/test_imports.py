@@ -160,3 +160,25 @@ def test_imports_are_for_administrators_and_read_only_by_their_owner(page: Page)
     assert page.platform.request("GET", path, token=other)[0] == 404
     assert page.platform.request("GET", path)[0] == 401
     assert page.platform.request("GET", path, token=admin)[0] == 200
+
+
+def test_a_signed_out_session_neither_starts_nor_reads_an_import(page: Page) -> None:
+    """The gateway keeps no session list: it asks the administrator's cell, which refuses
+    the token of a session ended by SignOut though its signature is still good."""
+    session = page.platform.login("xz-admin", XUZHOU)
+    token = session["accessToken"]
+    upload = {"files": [{"fileName": "a.csv", "content": "YQ=="}], "dryRun": True}
+    status, body = page.platform.request("POST", "/onboarding/v1/imports", upload, token=token)
+    assert status == 200, body
+    path = f"/onboarding/v1/imports/{body['id']}"
+    status, _ = page.platform.request(
+        "POST",
+        "/identity/v1/tokens:signOut",
+        {"refreshToken": session["refreshToken"]},
+        region=XUZHOU,
+    )
+    assert status == 200
+    for verb, where, sent in (("GET", path, None), ("POST", "/onboarding/v1/imports", upload)):
+        status, body = page.platform.request(verb, where, sent, token=token)
+        assert status == 401, body
+        assert body["error"]["details"][0]["reason"] == "TOKEN_REVOKED"

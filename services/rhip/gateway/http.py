@@ -340,7 +340,7 @@ class HttpGateway:
                     raise invalid("body", "is not JSON", "IMPORT_BODY") from None
                 job = self.imports.start(principal, token, body)
             elif verb == "GET" and path != IMPORTS_PREFIX:
-                job = self.imports.get(principal, path.removeprefix(IMPORTS_PREFIX + "/"))
+                job = self.imports.get(principal, token, path.removeprefix(IMPORTS_PREFIX + "/"))
             else:
                 raise self._no_route(verb, path, True)
             answer = json.dumps(job.to_json(), ensure_ascii=False).encode()

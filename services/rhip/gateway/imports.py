@@ -6,7 +6,9 @@ it does for the command (and as idempotently: a re-run reports "unchanged").
 
 A run is a job the console polls for its progress (a 1,600-row import takes minutes); only the
 administrator who started it can see it, and generated initial passwords are handed over once,
-in the first answer after the run finished, then forgotten.
+in the first answer after the run finished, then forgotten. The gateway holds no session list:
+every start and read first asks the caller's cell whether the session still stands (a signed
+out or disabled administrator's token, still validly signed, gets 401/403 as over gRPC).
 
     POST /onboarding/v1/imports   {"files": [{"fileName", "content" (base64)}], "dryRun"}
     GET  /onboarding/v1/imports/{id}
@@ -28,8 +30,18 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from rhip.api.identity.v1 import identity_service_pb2, identity_service_pb2_grpc
 from rhip.kit.authn import Principal, PrincipalKind
-from rhip.kit.errors import Aborted, NotFound, PermissionDenied, RhipError, Unavailable, invalid
+from rhip.kit.crosscell import REGION_HEADER
+from rhip.kit.errors import (
+    Aborted,
+    NotFound,
+    PermissionDenied,
+    RhipError,
+    Unavailable,
+    from_rpc_error,
+    invalid,
+)
 from rhip.onboarding.importer import Importer, Progress, Report
 from rhip.onboarding.rows import parse
 from rhip.onboarding.sheet import Table, read_tables
@@ -37,6 +49,7 @@ from rhip.onboarding.sheet import Table, read_tables
 log = logging.getLogger(__name__)
 
 IMPORTS_PREFIX = "/onboarding/v1/imports"
+SESSION_CHECK_SECONDS = 5.0  # the cell's answer to "does this session still stand?"
 KEEP_SECONDS = 3600.0  # a finished job's report stays this long for its page to show it
 MAX_JOBS = 200  # finished jobs kept at most (the oldest go first)
 MAX_FILES = 10
@@ -113,8 +126,7 @@ class ImportJobs:
             raise PermissionDenied(
                 "bulk onboarding is for regional administrators", reason="IMPORT_NOT_ALLOWED"
             )
-        if self.channel is None:
-            raise Unavailable("the gateway is still starting", reason="IMPORT_NOT_READY")
+        self._confirm_session(principal, token)
         tables, names, dry_run = _upload(body)
         parsed = parse(tables)
         with self._lock:
@@ -129,7 +141,7 @@ class ImportJobs:
             job = Job(str(uuid.uuid4()), principal.subject, names, dry_run)
             job.rows = len(parsed.institutions) + len(parsed.people)
             self._jobs[job.job_id] = job
-        channel = self.channel()
+        channel = self._own_channel()
 
         def run() -> None:
             def progress(now: Progress) -> None:
@@ -153,13 +165,38 @@ class ImportJobs:
         threading.Thread(target=run, name=f"import-{job.job_id[:8]}", daemon=True).start()
         return job
 
-    def get(self, principal: Principal, job_id: str) -> Job:
+    def get(self, principal: Principal, token: str, job_id: str) -> Job:
+        self._confirm_session(principal, token)
         with self._lock:
             self._expire()
             job = self._jobs.get(job_id)
         if job is None or job.owner != principal.subject:
             raise NotFound("no such import", reason="IMPORT_NOT_FOUND")
         return job
+
+    def _own_channel(self) -> grpc.Channel:
+        if self.channel is None:
+            raise Unavailable("the gateway is still starting", reason="IMPORT_NOT_READY")
+        return self.channel()
+
+    def _confirm_session(self, principal: Principal, token: str) -> None:
+        """The caller's own cell reads the caller's region with the token: it refuses a
+        session signed out (TOKEN_REVOKED) or a user disabled since (SUBJECT_BLOCKED), which
+        the token's signature alone cannot tell."""
+        channel = self._own_channel()
+        try:
+            identity_service_pb2_grpc.IdentityServiceStub(channel).GetRegion(
+                identity_service_pb2.GetRegionRequest(name=f"regions/{principal.region_code}"),
+                metadata=[
+                    ("authorization", f"Bearer {token}"),
+                    (REGION_HEADER, principal.region_code),
+                ],
+                timeout=SESSION_CHECK_SECONDS,
+            )
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+        finally:
+            channel.close()
 
     def _expire(self) -> None:
         now = time.monotonic()
