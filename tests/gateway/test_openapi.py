@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import google.api.annotations_pb2
 from openapi_spec_validator import validate
 from rhip.gateway.http_rules import Router, bindings
+from rhip.gateway.imports import IMPORTS_PREFIX, Job
 from rhip.gateway.openapi import load
 from rhip.kit.apis import PLATFORM_APIS, methods
+from rhip.onboarding.importer import Progress, Report, RowResult
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,3 +74,23 @@ def test_the_annotation_protos_are_the_packaged_ones() -> None:
     for name in ("annotations.proto", "http.proto"):
         vendored = ROOT / "proto" / "google" / "api" / name
         assert vendored.read_bytes() == (packaged / name).read_bytes(), name
+
+
+def test_the_console_imports_are_documented_as_they_answer() -> None:
+    """Not RPCs, so written by hand (rhip.gateway.imports_openapi): every key a finished job
+    answers is in the documented schema, and the documented upload is what the gateway reads."""
+    document = load()
+    assert set(document["paths"][IMPORTS_PREFIX]) == {"post"}
+    assert set(document["paths"][IMPORTS_PREFIX + "/{job}"]) == {"get"}
+    schemas = document["components"]["schemas"]
+    job = Job("j1", "user:x", ["a.csv"], dry_run=False, state="DONE", rows=1, error="")
+    job.progress = Progress("users", 1, 1, Counter(created=1))
+    job.report = Report([RowResult("a.csv", 2, "doc-1", "created")], [("doc-1", "pw")])
+    answer = job.to_json()
+    documented = schemas["rhip.gateway.ImportJob"]["properties"]
+    assert set(answer) <= set(documented), set(answer) - set(documented)
+    assert set(answer["progress"]) <= set(documented["progress"]["properties"])
+    row = documented["results"]["items"]["properties"]
+    assert set(answer["results"][0]) == set(row)
+    upload = schemas["rhip.gateway.ImportUpload"]["properties"]
+    assert set(upload) == {"files", "dryRun"}

@@ -18,6 +18,7 @@ from typing import Any
 import rhip.api
 from google.protobuf import descriptor_pb2
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
+from rhip.gateway import imports_openapi
 from rhip.gateway.http_rules import Binding, bindings
 
 OPENAPI_VERSION = "3.0.3"
@@ -299,6 +300,8 @@ def build(comments: Mapping[str, str], all_bindings: Iterable[Binding] | None = 
         if verb in paths.setdefault(path, {}):
             raise ValueError(f"two methods bound to {binding.verb} {path}")
         paths[path][verb] = operation
+    paths.update(imports_openapi.PATHS)
+    builder.schemas.update(imports_openapi.SCHEMAS)
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
