@@ -20,6 +20,7 @@ import pytest
 from argon2 import PasswordHasher
 from rhip.api.identity.v1 import identity_service_pb2 as pb
 from rhip.api.identity.v1 import user_pb2
+from rhip.kit.errors import from_rpc_error
 from support.cells import PASSWORD, World
 from support.errors import expect_error
 
@@ -152,4 +153,29 @@ def test_a_password_change_being_checked_lets_the_cell_write_on(
     assert _login(world, "nj-doctor", NEW).access_token
     expect_error(
         lambda: _login(world, "nj-doctor"), grpc.StatusCode.UNAUTHENTICATED, "INVALID_CREDENTIALS"
+    )
+
+
+def test_wrong_passwords_sent_at_once_lock_the_account_after_exactly_the_limit(
+    world: World,
+) -> None:
+    """Checked side by side, recorded one by one against the row as it is then: no failure
+    is lost between two logins, so the limit holds however many guesses arrive together."""
+    running = world.running
+    limit = running.usecases.options.login_max_failures
+    guesses = limit + 7
+
+    def guess(n: int) -> str:
+        try:
+            _login(world, "qs-doctor", f"Wrong-Passw0rd-{n:02d}")
+        except grpc.RpcError as error:
+            return from_rpc_error(error).reason
+        return "OK"
+
+    with ThreadPoolExecutor(guesses) as pool:
+        reasons = list(pool.map(guess, range(guesses)))
+    assert reasons.count("INVALID_CREDENTIALS") == limit - 1, reasons
+    assert reasons.count("ACCOUNT_LOCKED") == guesses - (limit - 1), reasons
+    expect_error(
+        lambda: _login(world, "qs-doctor"), grpc.StatusCode.UNAUTHENTICATED, "ACCOUNT_LOCKED"
     )
