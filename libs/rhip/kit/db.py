@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +19,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from rhip.kit.dbpool import check_on_checkout
 from rhip.kit.deadlines import not_committed, passed, require_time
 from rhip.kit.errors import AlreadyExists, Unavailable
@@ -219,5 +222,22 @@ def migrate(engine: Engine, versions_dir: Path) -> None:
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
             if fill_empty_schema is not None:
                 fill_empty_schema(engine, connection, versions_dir)
+        current = tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
+        if current == _heads(cfg, versions_dir):
+            return  # at the newest revision: nothing to load (Alembic would read every file)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "heads")
+
+
+_known_heads: dict[Path, tuple[str, ...]] = {}
+_known_heads_lock = threading.Lock()
+
+
+def _heads(cfg: Config, versions_dir: Path) -> tuple[str, ...]:
+    """The newest revisions of the kit's and a service's migrations, read once per process
+    (the files do not change under a running process), sorted as Alembic answers them."""
+    with _known_heads_lock:
+        if versions_dir not in _known_heads:
+            heads = ScriptDirectory.from_config(cfg).get_heads()
+            _known_heads[versions_dir] = tuple(sorted(heads))
+        return _known_heads[versions_dir]
