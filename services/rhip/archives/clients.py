@@ -205,17 +205,14 @@ class OtherCells:
                 )
         return self._own.token()
 
-    def _client(self) -> CrossCellClient:
-        return self._gateway.client()
-
     def gateway(self) -> CrossCellClient:
         """The cell account's client of the gateway (other cells, the platform's locator)."""
-        return self._client()
+        return self._gateway.client()
 
     def _call(self, region: str, method: str, request: Any, *, as_cell: bool = False) -> Any:
         """``as_cell``: the cell acts for itself (on behalf of its own account), as when the
         last approval of an escalated transfer arrives from the other cell."""
-        client = self._client()
+        client = self.gateway()
         stub = archives_peer_service_pb2_grpc.ArchivesPeerServiceStub(client.channel)
         metadata = client.metadata(region, as_itself=as_cell)
         try:

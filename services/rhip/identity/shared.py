@@ -8,10 +8,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from rhip.identity.auth.domain import after_failed_login
+from rhip.identity.directory.domain import User
+from rhip.identity.directory.store import DirectoryRepository
 from rhip.identity.passwords import PasswordPolicy
 from rhip.identity.roles import IDENTITY
 from rhip.identity.settings import IdentitySettings, load_identity_settings
@@ -23,6 +26,7 @@ from rhip.kit.db import Database
 from rhip.kit.errors import FailedPrecondition, InvalidArgument
 from rhip.kit.parents import ListParents
 from rhip.kit.tenancy import is_within, region_path
+from sqlalchemy import Connection
 
 
 def hash_secret(secret: str) -> str:
@@ -92,6 +96,20 @@ class IdentityCore:
         except InvalidArgument:
             return ""
         return self.hasher.hash(password)
+
+    def count_wrong_password(self, tx: Connection, user: User, now: datetime) -> bool:
+        """A wrong password against ``user`` counted under the lockout rule (a login's or a
+        password change's alike); True when this one locked the account."""
+        attempt = after_failed_login(
+            user,
+            now,
+            self.options.login_max_failures,
+            timedelta(seconds=self.options.lockout_seconds),
+        )
+        DirectoryRepository(tx).record_login(
+            user.user_id, attempt.failed_logins, attempt.locked_until, None
+        )
+        return attempt.locked_until is not None and attempt.locked_until > now
 
     def _verify_password(self, stored_hash: str, password: str) -> bool:
         try:

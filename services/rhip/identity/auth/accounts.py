@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from rhip.identity.auth.domain import after_failed_login
 from rhip.identity.auth.store import AccountRepository
 from rhip.identity.directory.domain import User, UserState, parse_resource_name
 from rhip.identity.directory.store import DirectoryRepository
@@ -275,15 +274,7 @@ class AccountUseCases:
                 return None
             if not checked.matches:
                 # Counted like a failed login: a stolen token is no password oracle.
-                attempt = after_failed_login(
-                    user,
-                    now,
-                    core.options.login_max_failures,
-                    timedelta(seconds=core.options.lockout_seconds),
-                )
-                DirectoryRepository(tx).record_login(
-                    user_id, attempt.failed_logins, attempt.locked_until, None
-                )
+                core.count_wrong_password(tx, user, now)
                 self._audit(tx, "user.password_change", user, {"outcome": "DENIED"})
                 return invalid(
                     "current_password", "is not the password in force", "CURRENT_PASSWORD_WRONG"

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from rhip.identity.auth.domain import after_failed_login
 from rhip.identity.auth.store import TokenRepository
 from rhip.identity.auth.tokens import IssuedToken, KeyRing, TokenIssuer
 from rhip.identity.directory.domain import User, UserState, parse_subject
@@ -168,14 +167,7 @@ class AuthUseCases(IdentityCore):
             elif checked.matches is None:
                 return None  # unlocked since it was read: check the password after all
             elif not checked.matches:
-                attempt = after_failed_login(
-                    user,
-                    now,
-                    self.options.login_max_failures,
-                    timedelta(seconds=self.options.lockout_seconds),
-                )
-                repo.record_login(user.user_id, attempt.failed_logins, attempt.locked_until, None)
-                locked_now = attempt.locked_until is not None and attempt.locked_until > now
+                locked_now = self.count_wrong_password(tx, user, now)
                 failure = Unauthenticated(
                     "the account is locked after repeated failures; try again later"
                     if locked_now
