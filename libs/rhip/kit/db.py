@@ -22,7 +22,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from rhip.kit.dbpool import check_on_checkout
-from rhip.kit.deadlines import not_committed, passed, require_time
+from rhip.kit.deadlines import not_committed, require_time, too_close_to_answer
 from rhip.kit.errors import AlreadyExists, Unavailable
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -149,13 +149,14 @@ class Database:
         crash may lose the last fraction of a second but the caller should not wait for the
         disk (measured: ~5 ms per read otherwise, and the audit head serialises them)."""
         # The caller's deadline (rhip.kit.deadlines): no transaction opened with too little
-        # time left, none committed after the caller was told DEADLINE_EXCEEDED.
+        # time left, none committed after the caller was told DEADLINE_EXCEEDED or so close to
+        # its deadline that the answer could reach the caller after it.
         require_time("open a transaction")
         with self._translated(), self.engine.begin() as connection:
             if not durable and connection.dialect.name == "postgresql":
                 connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             yield connection
-            if passed():
+            if too_close_to_answer():
                 raise not_committed()  # rolls back
 
     @contextmanager

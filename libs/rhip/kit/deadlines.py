@@ -18,6 +18,13 @@ from rhip.kit.errors import DeadlineExceeded
 # Below this much time left, a call is refused before any work: a forward, a transaction
 # and its commit take longer than that on a loaded machine, so starting only wastes a worker.
 MIN_USEFUL_SECONDS = 0.05
+# The time an answer needs, on a loaded machine, to reach the caller once the work is done.
+# A change committed with less than this left may reach its caller after the deadline, the
+# caller told DEADLINE_EXCEEDED for a change that was made (seen in CI: a cell committed
+# with a few ms left, and the gateway's forward had timed out before the answer arrived).
+# So no commit starts with less than this left, and a call done with less is logged as one
+# whose caller may have heard DEADLINE_EXCEEDED.
+ANSWER_MARGIN_SECONDS = 0.05
 NO_DEADLINE = 1e8  # seconds; grpcio reports ~9.2e18 s remaining when the caller set none
 
 # monotonic time by which the current call must be answered; None: no deadline
@@ -56,6 +63,13 @@ def passed() -> bool:
     return left is not None and left <= 0
 
 
+def too_close_to_answer() -> bool:
+    """True when less than ``ANSWER_MARGIN_SECONDS`` is left: an answer given now may reach
+    the caller after its deadline."""
+    left = remaining()
+    return left is not None and left < ANSWER_MARGIN_SECONDS
+
+
 def require_time(what: str, floor: float = MIN_USEFUL_SECONDS) -> None:
     """Refuse to start ``what`` when less than ``floor`` seconds are left."""
     left = remaining()
@@ -73,7 +87,8 @@ def too_late(what: str, left: float) -> DeadlineExceeded:
 
 def not_committed() -> DeadlineExceeded:
     return DeadlineExceeded(
-        "the deadline passed before the change was committed: nothing was changed; retry "
+        "the deadline passed, or too little of it was left, before the change was committed: "
+        "nothing was changed; retry "
         "with a longer deadline (the same request id is safe)",
         reason="DEADLINE_PASSED_BEFORE_COMMIT",
     )

@@ -74,6 +74,7 @@ from rhip.kit.authz import (
     subject_blocked,
 )
 from rhip.kit.deadlines import (
+    ANSWER_MARGIN_SECONDS,
     deadline_from_remaining,
     require_time,
     reset_deadline,
@@ -412,13 +413,24 @@ class _Call:
             self.chain._duration.record(elapsed_ms, method.labels(code))
             if self.chain._observer is not None:
                 self.chain._observer.finished(method.path, code, elapsed_ms / 1000)
-            if code == "OK" and self._deadline is not None and time.monotonic() > self._deadline:
+            left = None if self._deadline is None else self._deadline - time.monotonic()
+            if code == "OK" and left is not None and left <= 0:
                 # Done, but too late: the caller (the gateway) has answered DEADLINE_EXCEEDED
                 # already. Said here so that both logs tell the same story of this request id.
                 log.warning(
                     "rpc %s OK %.1f ms, after its deadline: the caller was told DEADLINE_EXCEEDED",
                     method.name,
                     elapsed_ms,
+                )
+            elif code == "OK" and left is not None and left < ANSWER_MARGIN_SECONDS:
+                # Done in time here, but the answer may still reach the caller after its
+                # deadline (it is on its way): the caller may have heard DEADLINE_EXCEEDED.
+                log.warning(
+                    "rpc %s OK %.1f ms, %.0f ms before its deadline: the caller may have been "
+                    "told DEADLINE_EXCEEDED",
+                    method.name,
+                    elapsed_ms,
+                    left * 1000,
                 )
             elif self.chain._access_log.wants(code, elapsed_ms):
                 log.info("rpc %s %s %.1f ms", method.name, code, elapsed_ms)
