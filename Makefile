@@ -79,6 +79,7 @@ bench: $(STAMP)
 	$(PY) tests/perf/bench_archives.py
 	$(PY) tests/perf/bench_referral.py
 	$(PY) tests/perf/bench_locator.py
+	$(PY) tests/perf/bench_policy_changes.py
 	$(PY) tests/perf/bench_mch.py
 	$(PY) tests/perf/bench_bmc.py
 	$(PY) tests/perf/bench_emr.py

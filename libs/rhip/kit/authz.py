@@ -15,8 +15,10 @@ Policy rows (table ``authz_rule``):
 
 Decisions never scan for subtrees: ``inScope`` walks the target's ancestors (at most six
 segments) and asks the role manager for an exact link at each. Decisions are cached by request
-and the cache is dropped whenever the policy changes; a watcher thread reloads the policy in
-every replica within a second (PostgreSQL LISTEN/NOTIFY, or polling the version row on SQLite).
+and the cache is dropped whenever the policy changes; a watcher thread brings the policy up to
+date in every replica within a second (PostgreSQL LISTEN/NOTIFY, or polling the version row on
+SQLite), applying the logged changes since its version (rhip.kit.policy_store) and reloading
+every rule only when the log cannot say what changed.
 
 Sessions ended by SignOut (table ``revoked_session``) travel with the policy: revoking one bumps
 the version, so every service reloads the list with the policy and refuses the session's tokens
@@ -28,26 +30,30 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
+from typing import TypeVar
 
 import casbin
 import psycopg
 from casbin import persist
 from casbin.util import key_match
 from rhip.kit.authn import Principal
-from rhip.kit.db import Database, is_postgres, utc
+from rhip.kit.db import is_postgres
 from rhip.kit.errors import NotFound, PermissionDenied, Unauthenticated
-from rhip.kit.schema import authz_rule, authz_version, revoked_session
+from rhip.kit.policy_store import ADD, NOTIFY_CHANNEL, REVOKE, Change
+from rhip.kit.policy_store import PolicyStore as PolicyStore  # re-exported: services use it here
+from rhip.kit.policy_store import Rule as Rule
 from rhip.kit.tenancy import ancestors, is_within
 from rhip.kit.workers import PeriodicWorker
-from sqlalchemy import Connection, delete, insert, select, text, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import text
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-NOTIFY_CHANNEL = "rhip_authz"
+# Versions behind beyond which a replica reloads every rule rather than apply the changes one
+# by one (casbin checks each against its rule list: applying costs grow with both).
+MAX_VERSIONS_APPLIED = 500
+
 BLOCKED = "blocked"
 PASSWORD_CHANGE = "password_change"
 
@@ -68,12 +74,6 @@ e = some(where (p.eft == allow))
 [matchers]
 m = keyMatch(r.act, p.act) && inScope(r.sub, p.sub, r.dom) && !g2(r.sub, "blocked")
 """
-
-
-@dataclass(frozen=True)
-class Rule:
-    ptype: str
-    values: tuple[str, ...]
 
 
 def subject_blocked() -> PermissionDenied:
@@ -130,96 +130,19 @@ class _RowsAdapter(persist.Adapter):
             sections[rule.ptype[0]][rule.ptype].policy.append(list(rule.values))
 
 
-class PolicyStore:
-    """Reads and writes policy rows; writers bump the version (and NOTIFY on PostgreSQL)
-    in the caller's transaction, so replicas reload only after the change commits."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def load(self, ptype: str | None = None) -> tuple[int, list[Rule]]:
-        """The policy version and its rules (only those of ``ptype`` when given)."""
-        query = select(authz_rule.c.ptype, authz_rule.c.v0, authz_rule.c.v1, authz_rule.c.v2)
-        if ptype is not None:
-            query = query.where(authz_rule.c.ptype == ptype)
-        with self.db.read() as conn:
-            version = self.version(conn)
-            rows = conn.execute(query).all()
-        rules = [
-            Rule(ptype, (v0, v1, v2) if ptype == "g" else (v0, v1)) for ptype, v0, v1, v2 in rows
-        ]
-        return version, rules
-
-    @staticmethod
-    def version(conn: Connection) -> int:
-        return int(conn.execute(select(authz_version.c.version)).scalar_one())
-
-    def add(self, tx: Connection, rules: Iterable[Rule]) -> None:
-        values = [self._row(r) for r in rules]
-        if values:
-            tx.execute(insert(authz_rule), values)
-            self._bump(tx)
-
-    def remove(self, tx: Connection, rules: Iterable[Rule]) -> int:
-        removed = 0
-        for rule in rules:
-            row = self._row(rule)
-            result = tx.execute(
-                delete(authz_rule).where(*(authz_rule.c[k] == v for k, v in row.items()))
-            )
-            removed += cast(CursorResult, result).rowcount or 0
-        if removed:
-            self._bump(tx)
-        return removed
-
-    def revoked_sessions(self, conn: Connection, now: datetime) -> frozenset[str]:
-        """Sessions ended by SignOut whose tokens may not have expired yet."""
-        table = revoked_session
-        rows = conn.execute(select(table.c.session_id).where(table.c.expire_time > now))
-        return frozenset(rows.scalars())
-
-    def revoke_session(
-        self, tx: Connection, session_id: str, now: datetime, expire_time: datetime
-    ) -> datetime:
-        """End ``session_id`` until ``expire_time`` (when its last access token expires);
-        answers when it ended (the first time, when it already had). Rows past their expiry
-        are dropped here: they can refuse nothing any more."""
-        table = revoked_session
-        tx.execute(delete(table).where(table.c.expire_time <= now))
-        first = tx.execute(
-            select(table.c.revoke_time).where(table.c.session_id == session_id)
-        ).scalar_one_or_none()
-        if first is not None:
-            return utc(first) or now
-        tx.execute(
-            insert(table).values(session_id=session_id, revoke_time=now, expire_time=expire_time)
-        )
-        self._bump(tx)
-        return now
-
-    def _bump(self, tx: Connection) -> None:
-        tx.execute(update(authz_version).values(version=authz_version.c.version + 1))
-        if is_postgres(self.db.engine):
-            tx.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
-
-    @staticmethod
-    def _row(rule: Rule) -> dict[str, str]:
-        row = {"ptype": rule.ptype, **{f"v{i}": "" for i in range(6)}}
-        for i, value in enumerate(rule.values):
-            row[f"v{i}"] = value
-        return row
-
-
 class _Snapshot:
     """One loaded policy: a casbin enforcer (its role managers answer every decision) plus
-    indexes for scope queries. Immutable once built; a reload builds a new snapshot and swaps
-    it in. casbin's role managers are not thread-safe: use them under ``lock``."""
+    indexes for scope queries. A full reload builds a new snapshot and swaps it in; ``apply``
+    brings one up to a later version in place. casbin's role managers are not thread-safe:
+    use and change them under ``lock``; the indexes read without it are replaced, never
+    changed, so a reader sees either the old or the new one."""
 
     def __init__(
-        self, version: int, rules: Sequence[Rule], revoked: frozenset[str] = frozenset()
+        self, version: int, rules: Sequence[Rule], revoked: dict[str, datetime] | None = None
     ) -> None:
         self.version = version
-        self.revoked = revoked
+        # revoked sessions, each until its last token expires (then dropped by ``apply``)
+        self.revoked = dict(revoked or {})
         model = casbin.Enforcer.new_model(text=MODEL_TEXT)
         self.enforcer = casbin.Enforcer(model, _RowsAdapter(rules))
         self.enforcer.add_function("inScope", self._in_scope)
@@ -239,6 +162,48 @@ class _Snapshot:
                 self.role_actions.setdefault(rule.values[0], []).append(rule.values[1])
         self._action_roles: dict[str, tuple[str, ...]] = {}
         self.lock = threading.Lock()
+
+    def apply(self, version: int, changes: Sequence[Change]) -> None:
+        """Bring this policy to ``version`` by the changes logged since its own, in order."""
+        enforcer = self.enforcer
+        now = datetime.now(UTC)
+        revoked = {s: until for s, until in self.revoked.items() if until > now}
+        # Copies, swapped in at the end: scopes() and roles_for() read these without the lock.
+        grants, role_actions = dict(self.grants), dict(self.role_actions)
+        with self.lock:
+            for change in changes:
+                rule = change.rule
+                if change.op == REVOKE or rule is None:
+                    revoked[change.session_id] = change.expires or now
+                    continue
+                adding = change.op == ADD
+                if rule.ptype == "p":
+                    change_policy = (
+                        enforcer.add_named_policy if adding else enforcer.remove_named_policy
+                    )
+                    role, action = rule.values
+                    _change_list(role_actions, role, action, adding)
+                else:
+                    change_policy = (
+                        enforcer.add_named_grouping_policy
+                        if adding
+                        else enforcer.remove_named_grouping_policy
+                    )
+                    if rule.ptype == "g":
+                        sub, role, domain = rule.values
+                        _change_list(grants, sub, (role, domain), adding)
+                if not change_policy(rule.ptype, list(rule.values)):
+                    log.warning(
+                        "policy v%d: %s of a %s rule changed nothing",
+                        change.version,
+                        change.op,
+                        rule.ptype,
+                    )
+            self.grants = grants
+            self.role_actions = role_actions
+            self._action_roles = {}  # after role_actions: see roles_for
+            self.revoked = revoked
+            self.version = version
 
     def _in_scope(self, subject: str, role: str, domain: str) -> bool:
         # Ask only about domains that hold grants: the role manager builds (and keeps) a
@@ -265,14 +230,17 @@ class _Snapshot:
             )
 
     def roles_for(self, action: str) -> tuple[str, ...]:
-        roles = self._action_roles.get(action)
+        # The memo first, then the patterns: ``apply`` replaces them in the other order, so an
+        # answer from old patterns can only land in the memo that is being dropped.
+        memo = self._action_roles
+        roles = memo.get(action)
         if roles is None:
             roles = tuple(
                 role
                 for role, patterns in self.role_actions.items()
                 if any(key_match(action, pattern) for pattern in patterns)
             )
-            self._action_roles[action] = roles
+            memo[action] = roles
         return roles
 
     def decide(self, subject: str, domain: str, action: str) -> bool:
@@ -289,6 +257,18 @@ class _Snapshot:
             ) and not self._is_blocked_locked(subject)
 
 
+def _change_list(index: dict[str, list[T]], key: str, value: T, adding: bool) -> None:
+    """Add ``value`` to or remove it from ``key``'s list in ``index`` (a copy of the live
+    index: the list is replaced, never changed, since the live one may share it)."""
+    values = [v for v in index.get(key, []) if v != value]
+    if adding:
+        values.append(value)
+    if values:
+        index[key] = values
+    else:
+        index.pop(key, None)
+
+
 class Authorizer:
     """Thread-safe decisions over the current policy snapshot, with a decision cache."""
 
@@ -300,6 +280,8 @@ class Authorizer:
         self._cache: dict[tuple[str, str, str], bool] = {}
         self._snapshot = _Snapshot(0, [])
         self._reload_lock = threading.Lock()
+        self.full_loads = 0  # times every rule was read (start, force, or a log that fell short)
+        self.changes_applied = 0  # logged changes applied in place since start
         # On SQLite a pass is one poll; on PostgreSQL it is a LISTEN session that lasts until
         # stopped or broken (then retried with backoff: a lost connection must not stop reloads).
         self._watcher = PeriodicWorker(
@@ -327,18 +309,29 @@ class Authorizer:
             log.debug("could not wake the authorization listener", exc_info=True)
 
     def refresh(self, *, force: bool = False) -> bool:
-        """Reload the policy if its version moved (or always with ``force``)."""
+        """Bring the policy up to date if its version moved: by the logged changes since the
+        version held, or by reading every rule (always with ``force``). True if it moved."""
         with self._reload_lock:
-            if not force:
-                with self.store.db.read() as conn:
-                    if PolicyStore.version(conn) == self._snapshot.version:
-                        return False
+            held = self._snapshot
+            with self.store.db.read() as conn:
+                version = PolicyStore.version(conn)
+                if version == held.version and not force:
+                    return False
+                changes = None
+                if not force and held.version < version <= held.version + MAX_VERSIONS_APPLIED:
+                    changes = PolicyStore.changes(conn, held.version, version)
+            if changes is not None:
+                held.apply(version, changes)
+                self._cache = {}  # after the change: see enforce
+                self.changes_applied += len(changes)
+                log.debug("authorization policy v%d: %d changes applied", version, len(changes))
+                return True
             version, rules = self.store.load()
             with self.store.db.read() as conn:
-                revoked = self.store.revoked_sessions(conn, datetime.now(UTC))
-            snapshot = _Snapshot(version, rules, revoked)
-            self._snapshot = snapshot
+                revoked = self.store.revoked_until(conn, datetime.now(UTC))
+            self._snapshot = _Snapshot(version, rules, revoked)
             self._cache = {}
+            self.full_loads += 1
             log.info("authorization policy v%d loaded: %d rules", version, len(rules))
             return True
 
@@ -371,9 +364,10 @@ class Authorizer:
         decision = cache.get(key)
         if decision is not None:
             return decision
-        snapshot = self._snapshot
-        decision = snapshot.decide(subject, domain, action)
-        if snapshot is self._snapshot:
+        decision = self._snapshot.decide(subject, domain, action)
+        # Only into the cache of the policy it was decided on: a refresh changes the policy
+        # first and replaces the cache after, so a decision taken before it lands in the old one.
+        if cache is self._cache:
             if len(cache) >= self._cache_size:
                 cache.clear()
             cache[key] = decision

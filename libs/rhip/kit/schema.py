@@ -52,6 +52,20 @@ authz_version = Table(
     Column("version", BigInteger, nullable=False),
 )
 
+# What each policy version changed (kit_0007), so replicas apply changes instead of
+# reloading every rule (rhip.kit.policy_store); op "revoke" carries a session id in v0.
+authz_change = Table(
+    "authz_change",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("version", BigInteger, nullable=False, index=True),
+    Column("op", String(8), nullable=False),
+    Column("ptype", String(8), nullable=False, server_default=""),
+    Column("v0", String(200), nullable=False, server_default=""),
+    Column("v1", String(200), nullable=False, server_default=""),
+    Column("v2", String(200), nullable=False, server_default=""),
+)
+
 # Sessions ended by SignOut (kit_0006k), until their last access token has expired: loaded
 # with the policy (rhip.kit.authz), so every service refuses their tokens.
 revoked_session = Table(
