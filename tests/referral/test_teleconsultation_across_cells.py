@@ -458,3 +458,77 @@ def test_a_third_institution_sees_nothing_of_a_teleconsultation_across_cells(
     mine = _get(t, requested.name, xz)
     assert declined.state == mine.state == tpb.TELECONSULTATION_STATE_DECLINED
     assert mine.reason_closed == "本院无产科专家排班"
+
+
+@contextmanager
+def _clocks(t: TwoCells, **ahead: timedelta) -> Iterator[None]:
+    """Each named cell's teleconsultations read the time ``ahead`` of now (retention checks)."""
+    held = {cell: _tele(t, cell).clock for cell in ahead}
+    for cell, by in ahead.items():
+        _tele(t, cell).clock = lambda by=by: datetime.now(UTC) + by
+    try:
+        yield
+    finally:
+        for cell, clock in held.items():
+            _tele(t, cell).clock = clock
+
+
+def _tele(t: TwoCells, cell: str) -> Any:
+    return t.cells[cell].cell.part("referral").teleconsults
+
+
+def test_a_recording_deleted_in_one_cell_is_deleted_in_the_other(cells: TwoCells) -> None:
+    """The recording's reference lives on both sides: the other cell deletes first, under its
+    own retention period; refused there, neither side deletes; a lost answer is retried."""
+    t, api = cells, _api(cells)
+    xz, clinic_doctor, _ = _login(t, "xz-doctor-3", XZ)
+    zz, zz_doctor, _ = _login(t, "zz-doctor-5", ZZ)
+    _agreement(t, clinic_doctor.tenant_id, zz_doctor.tenant_id)
+    resident = _resident(t, xz, "32031219780606071")
+    name = api.RequestTeleconsultation(
+        _request(resident, zz_doctor.tenant_id, str(uuid.uuid4())), metadata=xz, timeout=TIMEOUT
+    ).name
+    api.AcceptTeleconsultation(
+        pb.AcceptTeleconsultationRequest(
+            name=name, professional_title="主任医师", independent_practice_since="2010-09-01"
+        ),
+        metadata=zz, timeout=TIMEOUT,
+    )  # fmt: skip
+    when = Timestamp()
+    when.FromDatetime(datetime.now(UTC) + timedelta(hours=1))
+    api.ScheduleTeleconsultation(
+        pb.ScheduleTeleconsultationRequest(name=name, scheduled_time=when), metadata=xz
+    )
+    api.StartTeleconsultation(pb.StartTeleconsultationRequest(name=name), metadata=zz)
+    api.EndTeleconsultation(
+        pb.EndTeleconsultationRequest(name=name, recording="oss://tele/9.mp4"), metadata=xz
+    )
+    delete = pb.DeleteTeleconsultationRecordingRequest(name=name)
+
+    def recordings() -> tuple[str, str]:
+        return _get(t, name, xz).recording, _get(t, name, zz).recording
+
+    later = timedelta(days=3 * 365 + 2)  # past the 3-year minimum on either side
+    # Past the period in Xuzhou's eyes, not in Zaozhuang's: refused there, kept on both sides.
+    with _clocks(t, **{XZ: later}):
+        expect_error(
+            lambda: api.DeleteTeleconsultationRecording(delete, metadata=xz, timeout=TIMEOUT),
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "RETENTION_PERIOD",
+        )
+    assert recordings() == ("oss://tele/9.mp4", "oss://tele/9.mp4")
+    # Past it on both: Zaozhuang deletes, Xuzhou loses the answer; the retry deletes in Xuzhou.
+    with _clocks(t, **{XZ: later, ZZ: later}):
+        with _answer_lost(_tele_peers(t, XZ), "delete_recording"):
+            expect_error(
+                lambda: api.DeleteTeleconsultationRecording(delete, metadata=xz, timeout=TIMEOUT),
+                grpc.StatusCode.UNAVAILABLE,
+            )
+        assert recordings() == ("oss://tele/9.mp4", "")
+        done = api.DeleteTeleconsultationRecording(delete, metadata=xz, timeout=TIMEOUT)
+        assert done.recording == "" and recordings() == ("", "")
+        expect_error(
+            lambda: api.DeleteTeleconsultationRecording(delete, metadata=zz, timeout=TIMEOUT),
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "NO_RECORDING",
+        )

@@ -201,6 +201,7 @@ RULES: dict[str, Rule] = {
     TEL_PEER + "RelayTeleconsultationTransition": _r(
         "cell", "teleconsultation_id:teleconsultation_id"
     ),
+    TEL_PEER + "RelayRecordingDeletion": _r("cell", "teleconsultation_id:teleconsultation_id"),
     # identity: institution qualifications; mch (targets from world_mch.py)
     QUA + "GrantQualification": _r("write", "tenant:tenant"),
     QUA + "RevokeQualification": _r("write", "name:qualification"),

@@ -76,6 +76,14 @@ class TeleconsultPeers:
         checks.raise_if_any()
         return values
 
+    def delete_recording(self, region: str, tc_id: str) -> None:
+        """The other cell deletes its reference to the session recording (before this one
+        does), under its own retention period."""
+        self._call(
+            region, "RelayRecordingDeletion",
+            peer_pb.RelayRecordingDeletionRequest(teleconsultation_id=tc_id),
+        )  # fmt: skip
+
     def report_key(self, region: str, key_id: str) -> str | None:
         """The public report key ``key_id`` of the cell of ``region``, as that cell publishes
         it (None when it publishes another: the report was not signed by its current key)."""

@@ -174,6 +174,23 @@ class CrossCellTeleconsults(TeleconsultUseCases):
         assert stored is not None
         return stored
 
+    def relay_recording_deletion(self, tc_id: str, checks: Violations) -> Teleconsultation:
+        """Either side: the other side's practitioner deletes the session recording; this
+        cell's reference goes too, under this cell's retention period (refused and audited
+        within it, and then the other side keeps its reference as well)."""
+        self._any_peer(checks)
+        with self._unit(durable=False) as repo:
+            t = self._shared(repo, tc_id)
+        _, original = self._peer_caller(t.peer_region, "teleconsultation_id")
+        party = t.inviting_tenant_id if t.peer_side == "inviting" else t.invited_tenant_id
+        if original.tenant_id != party:
+            raise _refused("only the other side's institution deletes the recording from there")
+        if not t.recording:  # a retry: deleted already
+            return t
+        name, now = f"teleconsultations/{tc_id}", self.clock()
+        self._check_retention(t, name, now, peer_region=t.peer_region)
+        return self._forget_recording(t, name, now, peer_region=t.peer_region)
+
     def _as_held(self, t: Teleconsultation, target: TState, held: dict[str, Any]) -> dict[str, object]:  # fmt: skip
         """The other cell had made this move already (its answer to an earlier attempt was
         lost, and this attempt signed or named anew): what it holds wins, so both sides keep

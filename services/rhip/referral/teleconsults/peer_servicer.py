@@ -40,3 +40,7 @@ class TeleconsultationPeerServicer(
         moved = tc_from_pb(request.teleconsultation, checks)
         target = STATES.get(request.state)
         return tc_to_pb(self.uc.relay_in(request.teleconsultation_id, target, moved, checks))
+
+    def RelayRecordingDeletion(self, request, context):
+        checks = Violations()
+        return tc_to_pb(self.uc.relay_recording_deletion(request.teleconsultation_id, checks))

@@ -26,7 +26,7 @@ from rhip.api.common.v1 import common_pb2 as rhip_dot_api_dot_common_dot_v1_dot_
 from rhip.api.referral.v1 import teleconsultation_pb2 as rhip_dot_api_dot_referral_dot_v1_dot_teleconsultation__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n8rhip/api/referral/v1/teleconsultation_peer_service.proto\x12\x14rhip.api.referral.v1\x1a\x1frhip/api/common/v1/common.proto\x1a+rhip/api/referral/v1/teleconsultation.proto\"y\n\x1fOpenCooperationAgreementRequest\x12=\n\tagreement\x18\x01 \x01(\x0b\x32*.rhip.api.referral.v1.CooperationAgreement\x12\x17\n\x0finviting_region\x18\x02 \x01(\t\"x\n\x1bOpenTeleconsultationRequest\x12@\n\x10teleconsultation\x18\x01 \x01(\x0b\x32&.rhip.api.referral.v1.Teleconsultation\x12\x17\n\x0finviting_region\x18\x02 \x01(\t\"\xc3\x01\n&RelayTeleconsultationTransitionRequest\x12\x1b\n\x13teleconsultation_id\x18\x01 \x01(\t\x12:\n\x05state\x18\x02 \x01(\x0e\x32+.rhip.api.referral.v1.TeleconsultationState\x12@\n\x10teleconsultation\x18\x03 \x01(\x0b\x32&.rhip.api.referral.v1.Teleconsultation2\xac\x03\n\x1bTeleconsultationPeerService\x12\x83\x01\n\x18OpenCooperationAgreement\x12\x35.rhip.api.referral.v1.OpenCooperationAgreementRequest\x1a*.rhip.api.referral.v1.CooperationAgreement\"\x04\x90\xb5\x18\x01\x12w\n\x14OpenTeleconsultation\x12\x31.rhip.api.referral.v1.OpenTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\"\x04\x90\xb5\x18\x01\x12\x8d\x01\n\x1fRelayTeleconsultationTransition\x12<.rhip.api.referral.v1.RelayTeleconsultationTransitionRequest\x1a&.rhip.api.referral.v1.Teleconsultation\"\x04\x90\xb5\x18\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n8rhip/api/referral/v1/teleconsultation_peer_service.proto\x12\x14rhip.api.referral.v1\x1a\x1frhip/api/common/v1/common.proto\x1a+rhip/api/referral/v1/teleconsultation.proto\"y\n\x1fOpenCooperationAgreementRequest\x12=\n\tagreement\x18\x01 \x01(\x0b\x32*.rhip.api.referral.v1.CooperationAgreement\x12\x17\n\x0finviting_region\x18\x02 \x01(\t\"x\n\x1bOpenTeleconsultationRequest\x12@\n\x10teleconsultation\x18\x01 \x01(\x0b\x32&.rhip.api.referral.v1.Teleconsultation\x12\x17\n\x0finviting_region\x18\x02 \x01(\t\"\xc3\x01\n&RelayTeleconsultationTransitionRequest\x12\x1b\n\x13teleconsultation_id\x18\x01 \x01(\t\x12:\n\x05state\x18\x02 \x01(\x0e\x32+.rhip.api.referral.v1.TeleconsultationState\x12@\n\x10teleconsultation\x18\x03 \x01(\x0b\x32&.rhip.api.referral.v1.Teleconsultation\"<\n\x1dRelayRecordingDeletionRequest\x12\x1b\n\x13teleconsultation_id\x18\x01 \x01(\t2\xa9\x04\n\x1bTeleconsultationPeerService\x12\x83\x01\n\x18OpenCooperationAgreement\x12\x35.rhip.api.referral.v1.OpenCooperationAgreementRequest\x1a*.rhip.api.referral.v1.CooperationAgreement\"\x04\x90\xb5\x18\x01\x12w\n\x14OpenTeleconsultation\x12\x31.rhip.api.referral.v1.OpenTeleconsultationRequest\x1a&.rhip.api.referral.v1.Teleconsultation\"\x04\x90\xb5\x18\x01\x12\x8d\x01\n\x1fRelayTeleconsultationTransition\x12<.rhip.api.referral.v1.RelayTeleconsultationTransitionRequest\x1a&.rhip.api.referral.v1.Teleconsultation\"\x04\x90\xb5\x18\x01\x12{\n\x16RelayRecordingDeletion\x12\x33.rhip.api.referral.v1.RelayRecordingDeletionRequest\x1a&.rhip.api.referral.v1.Teleconsultation\"\x04\x90\xb5\x18\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,12 +39,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TELECONSULTATIONPEERSERVICE'].methods_by_name['OpenTeleconsultation']._serialized_options = b'\220\265\030\001'
   _globals['_TELECONSULTATIONPEERSERVICE'].methods_by_name['RelayTeleconsultationTransition']._loaded_options = None
   _globals['_TELECONSULTATIONPEERSERVICE'].methods_by_name['RelayTeleconsultationTransition']._serialized_options = b'\220\265\030\001'
+  _globals['_TELECONSULTATIONPEERSERVICE'].methods_by_name['RelayRecordingDeletion']._loaded_options = None
+  _globals['_TELECONSULTATIONPEERSERVICE'].methods_by_name['RelayRecordingDeletion']._serialized_options = b'\220\265\030\001'
   _globals['_OPENCOOPERATIONAGREEMENTREQUEST']._serialized_start=160
   _globals['_OPENCOOPERATIONAGREEMENTREQUEST']._serialized_end=281
   _globals['_OPENTELECONSULTATIONREQUEST']._serialized_start=283
   _globals['_OPENTELECONSULTATIONREQUEST']._serialized_end=403
   _globals['_RELAYTELECONSULTATIONTRANSITIONREQUEST']._serialized_start=406
   _globals['_RELAYTELECONSULTATIONTRANSITIONREQUEST']._serialized_end=601
-  _globals['_TELECONSULTATIONPEERSERVICE']._serialized_start=604
-  _globals['_TELECONSULTATIONPEERSERVICE']._serialized_end=1032
+  _globals['_RELAYRECORDINGDELETIONREQUEST']._serialized_start=603
+  _globals['_RELAYRECORDINGDELETIONREQUEST']._serialized_end=663
+  _globals['_TELECONSULTATIONPEERSERVICE']._serialized_start=666
+  _globals['_TELECONSULTATIONPEERSERVICE']._serialized_end=1219
 # @@protoc_insertion_point(module_scope)

@@ -32,3 +32,9 @@ class RelayTeleconsultationTransitionRequest(_message.Message):
     state: _teleconsultation_pb2.TeleconsultationState
     teleconsultation: _teleconsultation_pb2.Teleconsultation
     def __init__(self, teleconsultation_id: _Optional[str] = ..., state: _Optional[_Union[_teleconsultation_pb2.TeleconsultationState, str]] = ..., teleconsultation: _Optional[_Union[_teleconsultation_pb2.Teleconsultation, _Mapping]] = ...) -> None: ...
+
+class RelayRecordingDeletionRequest(_message.Message):
+    __slots__ = ("teleconsultation_id",)
+    TELECONSULTATION_ID_FIELD_NUMBER: _ClassVar[int]
+    teleconsultation_id: str
+    def __init__(self, teleconsultation_id: _Optional[str] = ...) -> None: ...

@@ -54,6 +54,11 @@ class TeleconsultationPeerServiceStub:
                 request_serializer=rhip_dot_api_dot_referral_dot_v1_dot_teleconsultation__peer__service__pb2.RelayTeleconsultationTransitionRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_referral_dot_v1_dot_teleconsultation__pb2.Teleconsultation.FromString,
                 _registered_method=True)
+        self.RelayRecordingDeletion = channel.unary_unary(
+                '/rhip.api.referral.v1.TeleconsultationPeerService/RelayRecordingDeletion',
+                request_serializer=rhip_dot_api_dot_referral_dot_v1_dot_teleconsultation__peer__service__pb2.RelayRecordingDeletionRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_referral_dot_v1_dot_teleconsultation__pb2.Teleconsultation.FromString,
+                _registered_method=True)
 
 
 class TeleconsultationPeerServiceServicer:
@@ -95,6 +100,17 @@ class TeleconsultationPeerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RelayRecordingDeletion(self, request, context):
+        """Cross-cell, called by the other side's cell before it deletes the session recording of a
+        teleconsultation the two cells share, on behalf of the practitioner who deletes it: this
+        cell deletes its reference to the recording too, under its own retention period (within
+        it, refused with FAILED_PRECONDITION `RETENTION_PERIOD` and the refusal audited here, so
+        neither side deletes). Idempotent: a recording already deleted here answers as it is.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TeleconsultationPeerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -111,6 +127,11 @@ def add_TeleconsultationPeerServiceServicer_to_server(servicer, server):
             'RelayTeleconsultationTransition': grpc.unary_unary_rpc_method_handler(
                     servicer.RelayTeleconsultationTransition,
                     request_deserializer=rhip_dot_api_dot_referral_dot_v1_dot_teleconsultation__peer__service__pb2.RelayTeleconsultationTransitionRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_referral_dot_v1_dot_teleconsultation__pb2.Teleconsultation.SerializeToString,
+            ),
+            'RelayRecordingDeletion': grpc.unary_unary_rpc_method_handler(
+                    servicer.RelayRecordingDeletion,
+                    request_deserializer=rhip_dot_api_dot_referral_dot_v1_dot_teleconsultation__peer__service__pb2.RelayRecordingDeletionRequest.FromString,
                     response_serializer=rhip_dot_api_dot_referral_dot_v1_dot_teleconsultation__pb2.Teleconsultation.SerializeToString,
             ),
     }
@@ -198,6 +219,33 @@ class TeleconsultationPeerService:
             target,
             '/rhip.api.referral.v1.TeleconsultationPeerService/RelayTeleconsultationTransition',
             rhip_dot_api_dot_referral_dot_v1_dot_teleconsultation__peer__service__pb2.RelayTeleconsultationTransitionRequest.SerializeToString,
+            rhip_dot_api_dot_referral_dot_v1_dot_teleconsultation__pb2.Teleconsultation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RelayRecordingDeletion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.referral.v1.TeleconsultationPeerService/RelayRecordingDeletion',
+            rhip_dot_api_dot_referral_dot_v1_dot_teleconsultation__peer__service__pb2.RelayRecordingDeletionRequest.SerializeToString,
             rhip_dot_api_dot_referral_dot_v1_dot_teleconsultation__pb2.Teleconsultation.FromString,
             options,
             channel_credentials,
