@@ -116,6 +116,10 @@ def test_a_retry_with_the_same_request_id_is_the_same_certificate(bmc: Bmc) -> N
     first = issue(bmc, baby.name, "X320101001", key=key)
     assert issue(bmc, baby.name, "X320101001", key=key) == first
     assert bmc.report(bmc.hosp)[bmc.hosp].issued == 1
+    # The same id for another request (another serial) is refused, not answered with the first.
+    refused(lambda: issue(bmc, baby.name, "X320101002", key=key), C.INVALID_ARGUMENT,
+            "REQUEST_ID_REUSED")  # fmt: skip
+    assert bmc.serial("X320101002").state == bpb.BLANK_SERIAL_STATE_IN_STOCK
 
 
 def test_the_father_stays_blank_only_with_the_mothers_statement(bmc: Bmc) -> None:

@@ -243,6 +243,12 @@ def test_the_child_moves_to_another_cell_with_its_schedule_visits_and_vision_his
     # The source: a trace of the transfer, no child any more.
     trace = _get(t, asked.name, t.xz)
     assert trace.state == ACCEPTED and trace.moved_visits == 2
+    assert _request(t, record, number, request_id=key) == trace  # a retry, once it is done
+    _refused(  # … and the same id for another request still refused, not answered with it
+        lambda: _request(t, record, number, request_id=key, reason="another reason"),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "REQUEST_ID_REUSED",
+    )
     _refused(lambda: _record(t, record, t.xz), grpc.StatusCode.PERMISSION_DENIED)
     _refused(lambda: _visit(t, record, days_ago(0), t.xz), grpc.StatusCode.PERMISSION_DENIED)
     listed = t.api.ListChildRecords(

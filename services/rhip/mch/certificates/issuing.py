@@ -21,7 +21,7 @@ from datetime import date, datetime
 
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.errors import AlreadyExists, FailedPrecondition, PermissionDenied, Violations, invalid
-from rhip.kit.idempotency import claim, request_key
+from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pii import PiiVault
 from rhip.kit.requests import parse_resource_name
@@ -171,8 +171,9 @@ class IssuingUseCases(SerialUseCases):
         key = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
         tenant, scope = self._issuer(principal, "IssueBirthCertificate")
-        if key:
+        if key:  # a retry answers what it did; the same id for another request is refused
             with self.db.read() as tx:
+                check_reuse(tx, key)
                 earlier = CertificateStore(tx, self.vault).by_request(key)
             if earlier is not None:
                 return self._linked(earlier)
