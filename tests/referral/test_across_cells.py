@@ -257,6 +257,7 @@ def test_only_the_opens_and_the_relays_are_cross_cell_methods_of_referral() -> N
         "/rhip.api.referral.v1.TeleconsultationPeerService/OpenCooperationAgreement",
         "/rhip.api.referral.v1.TeleconsultationPeerService/OpenTeleconsultation",
         "/rhip.api.referral.v1.TeleconsultationPeerService/RelayTeleconsultationTransition",
+        "/rhip.api.referral.v1.TeleconsultationPeerService/RelayRecordingDeletion",
     }
 
 
