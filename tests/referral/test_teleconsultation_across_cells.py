@@ -532,3 +532,53 @@ def test_a_recording_deleted_in_one_cell_is_deleted_in_the_other(cells: TwoCells
             grpc.StatusCode.FAILED_PRECONDITION,
             "NO_RECORDING",
         )
+
+
+def test_a_copy_whose_request_was_never_completed_is_withdrawn_and_reopened_by_a_retry(
+    cells: TwoCells,
+) -> None:
+    """The clinic's cell opened the hospital's copy, then stored nothing (its answer lost) and
+    the clinic did not retry: the hospital's move finds no request in the clinic's cell. Within
+    the time a commit there could still take, it is asked to try later; after it, the copy is
+    withdrawn (not left in the hospital's inbox for good). A retry of the request reopens it."""
+    t, api = cells, _api(cells)
+    xz, clinic_doctor, _ = _login(t, "xz-doctor-3", XZ)
+    zz, zz_doctor, _ = _login(t, "zz-doctor-5", ZZ)
+    clinic, hospital = clinic_doctor.tenant_id, zz_doctor.tenant_id
+    _agreement(t, clinic, hospital)
+    resident = _resident(t, xz, "32031219790707081")
+    sent = _request(resident, hospital, str(uuid.uuid4()))
+    with _answer_lost(_tele_peers(t, XZ), "open_teleconsultation"):
+        expect_error(
+            lambda: api.RequestTeleconsultation(sent, metadata=xz, timeout=TIMEOUT),
+            grpc.StatusCode.UNAVAILABLE,
+        )
+    (opened,) = [n for n in _names(t, hospital, zz) if n not in _names(t, clinic, xz)]
+    accept = pb.AcceptTeleconsultationRequest(
+        name=opened, professional_title="主任医师", independent_practice_since="2010-09-01"
+    )
+    expect_error(  # the clinic's cell may still be storing it
+        lambda: api.AcceptTeleconsultation(accept, metadata=zz, timeout=TIMEOUT),
+        grpc.StatusCode.UNAVAILABLE,
+        "REQUEST_NOT_CONFIRMED",
+    )
+    assert _get(t, opened, zz).state == tpb.TELECONSULTATION_STATE_REQUESTED
+    with _clocks(t, **{ZZ: timedelta(minutes=11)}):
+        expect_error(
+            lambda: api.AcceptTeleconsultation(accept, metadata=zz, timeout=TIMEOUT),
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "REQUEST_NOT_COMPLETED",
+        )
+    withdrawn = _get(t, opened, zz)
+    assert withdrawn.state == tpb.TELECONSULTATION_STATE_CANCELLED
+    assert "never completed" in withdrawn.reason_closed
+    # The clinic retries after all: one teleconsultation, requested on both sides, and it goes on.
+    requested = api.RequestTeleconsultation(sent, metadata=xz, timeout=TIMEOUT)
+    assert requested.name == opened
+    assert _get(t, opened, zz).state == tpb.TELECONSULTATION_STATE_REQUESTED
+    api.AcceptTeleconsultation(accept, metadata=zz, timeout=TIMEOUT)
+    assert (
+        _get(t, opened, xz).state
+        == _get(t, opened, zz).state
+        == (tpb.TELECONSULTATION_STATE_ACCEPTED)
+    )

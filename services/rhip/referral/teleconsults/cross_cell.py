@@ -115,6 +115,15 @@ class CrossCellTeleconsults(TeleconsultUseCases):
             if earlier is not None:  # a retry of the opening
                 if not (earlier.peer_region == inviting_region and earlier.same_request(sent)):
                     raise invalid("teleconsultation.name", _REUSED, "REQUEST_ID_REUSED")
+                if earlier.reason_closed == domain.WITHDRAWN_UNCONFIRMED:  # requested after all
+                    repo.update(earlier.teleconsultation_id, state=TState.REQUESTED, update_time=now, reason_closed="")  # fmt: skip
+                    self._event(
+                        repo, "teleconsult.reopen", f"teleconsultations/{sent.teleconsultation_id}",
+                        sent.inviting_scope, resident=sent.resident_id, peer_region=inviting_region,
+                    )  # fmt: skip
+                    reopened = repo.get(sent.teleconsultation_id)
+                    assert reopened is not None
+                    return reopened
                 return earlier
             agreement = repo.agreement(sent.agreement_id)
             if (
@@ -206,7 +215,9 @@ class CrossCellTeleconsults(TeleconsultUseCases):
     def _shared(self, repo: TeleconsultStore, tc_id: str, *, lock: bool = False) -> Teleconsultation:  # fmt: skip
         t = repo.get(tc_id, lock=lock)
         if t is None or not t.peer_region:
-            raise NotFound(f"teleconsultations/{tc_id} does not cross cells here")
+            raise NotFound(
+                f"teleconsultations/{tc_id} does not cross cells here", reason=domain.NOT_SHARED
+            )
         return t
 
     def _taken(self, t: Teleconsultation, target: TState, moved: dict[str, Any], key: str) -> dict[str, object]:  # fmt: skip

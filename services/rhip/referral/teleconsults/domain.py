@@ -218,6 +218,15 @@ class Teleconsultation:
         return mine == theirs and all(getattr(self, f) == getattr(other, f) for f in fields)
 
 
+# An invited cell's copy whose request the inviting cell never stored (its commit failed
+# after the opening and the clinic never retried): a move the inviting cell answers with
+# NOT_SHARED withdraws it, once the copy is older than any call's deadline could keep a
+# commit of that request in flight there (until then: try again later). A retry of the
+# request opens the withdrawn copy again.
+NOT_SHARED = "TELECONSULTATION_NOT_SHARED"
+UNCONFIRMED_AFTER = timedelta(minutes=10)
+WITHDRAWN_UNCONFIRMED = "withdrawn: the request was never completed in the inviting cell"
+
 # The move that enters each state (what another cell relays is the state it moved to).
 MOVE_INTO = {target: name for name, (_, target, _) in MOVES.items()}
 # Ids of what is created across cells: derived from the caller's request key, so that a retry

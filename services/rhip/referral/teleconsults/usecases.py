@@ -16,7 +16,15 @@ from rhip.kit import audit
 from rhip.kit.authn import current_principal
 from rhip.kit.authz import Authorizer
 from rhip.kit.db import Database
-from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid
+from rhip.kit.errors import (
+    FailedPrecondition,
+    NotFound,
+    PermissionDenied,
+    RhipError,
+    Unavailable,
+    Violations,
+    invalid,
+)
 from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.institution_names import InstitutionNames
@@ -35,6 +43,14 @@ from rhip.referral.timeline import enqueue_teleconsultation_move
 
 TELE = "rhip.api.referral.v1.TeleconsultationService/"
 AUDIT = "_audit"  # what a move's work adds to its audit event (not a column)
+
+
+class _NotShared(Exception):
+    """The other cell answered that it holds no such teleconsultation (``domain.NOT_SHARED``)."""
+
+    def __init__(self, t: Teleconsultation) -> None:
+        super().__init__(t.teleconsultation_id)
+        self.t = t
 
 
 class TeleconsultUseCases:
@@ -262,23 +278,62 @@ class TeleconsultUseCases:
         key = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
         now = self.clock()
-        with self._unit() as repo:
-            t = self._load(repo, name, method, domain.MOVES[move][2], lock=True)
-            if claim(repo.s, key):
-                return t
-            target = domain.move(t.state, move)
-            changes = work(t, now) if work else {}
-            detail = cast(dict[str, object], changes.pop(AUDIT, {}))
-            if t.peer_region:  # across cells: the other cell makes the same move first
-                after = replace(t, state=target, update_time=now, **changes)  # type: ignore[arg-type]
-                changes.update(self._as_held(t, target, self.tele_peers.relay(t.peer_region, after)))  # fmt: skip
-            repo.update(t.teleconsultation_id, state=target, update_time=now, **changes)
-            if self.timeline and t.peer_side != "inviting":  # the resident is in this cell
-                enqueue_teleconsultation_move(repo.s, t, target.value, now, self.names)
-            self._event(repo, f"teleconsult.{move}", name, t.inviting_scope, "OK", resident=t.resident_id, state=target.value, **detail)  # fmt: skip
-            moved = repo.get(t.teleconsultation_id)
+        try:
+            with self._unit() as repo:
+                t = self._load(repo, name, method, domain.MOVES[move][2], lock=True)
+                if claim(repo.s, key):
+                    return t
+                target = domain.move(t.state, move)
+                changes = work(t, now) if work else {}
+                detail = cast(dict[str, object], changes.pop(AUDIT, {}))
+                if t.peer_region:  # across cells: the other cell makes the same move first
+                    after = replace(t, state=target, update_time=now, **changes)  # type: ignore[arg-type]
+                    changes.update(self._as_held(t, target, self._relay(t, after)))
+                repo.update(t.teleconsultation_id, state=target, update_time=now, **changes)
+                if self.timeline and t.peer_side != "inviting":  # the resident is in this cell
+                    enqueue_teleconsultation_move(repo.s, t, target.value, now, self.names)
+                self._event(repo, f"teleconsult.{move}", name, t.inviting_scope, "OK", resident=t.resident_id, state=target.value, **detail)  # fmt: skip
+                moved = repo.get(t.teleconsultation_id)
+        except _NotShared as missing:  # after the move's transaction rolled back
+            raise self._withdraw_unconfirmed(missing.t, now) from None
         assert moved is not None
         return moved
+
+    def _relay(self, t: Teleconsultation, after: Teleconsultation) -> dict[str, object]:
+        try:
+            return self.tele_peers.relay(t.peer_region, after)
+        except NotFound as error:
+            if error.reason == domain.NOT_SHARED:
+                raise _NotShared(t) from None
+            raise
+
+    def _withdraw_unconfirmed(self, t: Teleconsultation, now: datetime) -> RhipError:
+        """The other cell does not hold this teleconsultation. An invited cell's copy still
+        REQUESTED is one whose request the inviting cell never stored: withdrawn once it is
+        older than any commit of it there could take (domain.UNCONFIRMED_AFTER)."""
+        if t.peer_side != "inviting" or t.state is not TState.REQUESTED:
+            return FailedPrecondition(
+                "the other cell does not hold this teleconsultation", reason="PEER_COPY_MISSING"
+            )
+        if now - t.create_time < domain.UNCONFIRMED_AFTER:
+            return Unavailable(
+                "the inviting institution's cell has not stored this request yet: try again "
+                "in a few minutes",
+                reason="REQUEST_NOT_CONFIRMED",
+                retry_after_seconds=60,
+            )
+        name = f"teleconsultations/{t.teleconsultation_id}"
+        with self._unit() as repo:
+            current = repo.get(t.teleconsultation_id, lock=True)
+            if current is not None and current.state is TState.REQUESTED:
+                reason = domain.WITHDRAWN_UNCONFIRMED
+                repo.update(t.teleconsultation_id, state=TState.CANCELLED, update_time=now, reason_closed=reason)  # fmt: skip
+                self._event(repo, "teleconsult.withdraw_unconfirmed", name, t.inviting_scope, "OK", resident=t.resident_id, peer_region=t.peer_region)  # fmt: skip
+        return FailedPrecondition(
+            "the inviting institution's request was never completed in its cell: it is "
+            "withdrawn here (a retry of the request there opens it again)",
+            reason="REQUEST_NOT_COMPLETED",
+        )
 
     def _as_held(self, t: Teleconsultation, target: TState, held: dict[str, object]) -> dict[str, object]:  # fmt: skip
         """Across cells, what this move takes from the other cell's answer (cross_cell.py)."""
