@@ -38,6 +38,7 @@ from opentelemetry.trace import SpanKind
 from rhip.gateway.console import CONSOLE_PREFIX, Console
 from rhip.gateway.cors import Cors
 from rhip.gateway.http_rules import Binding, Router, bindings
+from rhip.gateway.import_peers import HOP_HEADER, PeerAnswer, Replicas
 from rhip.gateway.imports import IMPORTS_PREFIX, ImportJobs
 from rhip.gateway.proxy import ERROR_DOMAIN, REGION_HEADER, CellProxy
 from rhip.gateway.reference import DOCS_PREFIX, SECURITY_HEADERS, Reference
@@ -91,6 +92,7 @@ REASONS = {200: "OK", 499: "Client Closed Request", 501: "Not Implemented"}
 _TIMEOUT = re.compile(r"(\d{1,8})([HMSmun])")
 _UNITS = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}
 StartResponse = Callable[..., Any]
+HOP_ENVIRON = "HTTP_" + HOP_HEADER.upper().replace("-", "_")
 
 
 def _status_line(status: int) -> str:
@@ -145,6 +147,7 @@ class HttpGateway:
         observer: RpcObserver | None = None,
         cors: Cors | None = None,
         console_dir: str = "",
+        replicas: Replicas | None = None,
     ) -> None:
         self._proxy = proxy
         self._cors = cors or Cors()
@@ -158,7 +161,7 @@ class HttpGateway:
         self._openapi_body: bytes | None = None
         self._reference = Reference()
         self._console = Console(console_dir)
-        self.imports = ImportJobs()
+        self.imports = ImportJobs(replicas)
         self._workers = workers
         self._access_log = access_log or AccessLog()
         # Prometheus: HTTP calls counted by method and gRPC code, as gRPC calls are.
@@ -325,8 +328,9 @@ class HttpGateway:
     def _imports_call(
         self, verb: str, path: str, environ: dict[str, Any], start_response: StartResponse
     ) -> list[bytes]:
-        """Start an import run (POST) or read one (GET), as the verified caller."""
-        request_id = os.urandom(16).hex()
+        """Start an import run (POST) or read one (GET), as the verified caller; a read of a
+        job another replica runs answers what that replica answered."""
+        request_id = adopted_request_id(environ.get("HTTP_X_REQUEST_ID")) or os.urandom(16).hex()
         try:
             authorization = environ.get("HTTP_AUTHORIZATION")
             token = bearer_token({"authorization": authorization} if authorization else {})
@@ -340,7 +344,16 @@ class HttpGateway:
                     raise invalid("body", "is not JSON", "IMPORT_BODY") from None
                 job = self.imports.start(principal, token, body)
             elif verb == "GET" and path != IMPORTS_PREFIX:
-                job = self.imports.get(principal, token, path.removeprefix(IMPORTS_PREFIX + "/"))
+                found = self.imports.get(
+                    principal,
+                    token,
+                    path.removeprefix(IMPORTS_PREFIX + "/"),
+                    request_id=request_id,
+                    forwarded=HOP_ENVIRON in environ,
+                )
+                if isinstance(found, PeerAnswer):
+                    return self._relay(start_response, found, request_id)
+                job = found
             else:
                 raise self._no_route(verb, path, True)
             answer = json.dumps(job.to_json(), ensure_ascii=False).encode()
@@ -349,6 +362,21 @@ class HttpGateway:
             wrong_verb = error.reason == "HTTP_METHOD_NOT_ALLOWED"
             status, body = error_body(error, ERROR_DOMAIN, 405 if wrong_verb else None)
             return self._reply(start_response, status, body, request_id, error)
+
+    @staticmethod
+    def _relay(start_response: StartResponse, answer: PeerAnswer, request_id: str) -> list[bytes]:
+        """The owner replica's answer to a forwarded read, status and body as they came."""
+        headers = [
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("Content-Length", str(len(answer.body))),
+            (REQUEST_ID_HEADER, request_id),
+        ]
+        if answer.retry_after is not None:
+            headers.append(("Retry-After", answer.retry_after))
+        if answer.status == 401:
+            headers.append(("WWW-Authenticate", "Bearer"))
+        start_response(_status_line(answer.status), headers)
+        return [answer.body]
 
     def _preflight(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         """A browser's CORS preflight: 204 for a listed origin, a JSON 403 for another (with

@@ -10,6 +10,11 @@ in the first answer after the run finished, then forgotten. The gateway holds no
 every start and read first asks the caller's cell whether the session still stands (a signed
 out or disabled administrator's token, still validly signed, gets 401/403 as over gRPC).
 
+A job lives in the memory of the gateway replica that runs it, and dies with it. Its id names
+that replica (``<replica>.<uuid>``): a read landing on another replica is forwarded there and
+its answer handed back unchanged (rhip.gateway.import_peers), so the owner-only rule and the
+one-time hand-over of passwords are still decided where the job is.
+
     POST /onboarding/v1/imports   {"files": [{"fileName", "content" (base64)}], "dryRun"}
     GET  /onboarding/v1/imports/{id}
 """
@@ -22,7 +27,6 @@ import csv
 import logging
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +35,7 @@ from typing import Any
 
 import grpc
 from rhip.api.identity.v1 import identity_service_pb2, identity_service_pb2_grpc
+from rhip.gateway.import_peers import PeerAnswer, Replicas, load_replicas, replica_of, runner_gone
 from rhip.kit.authn import Principal, PrincipalKind
 from rhip.kit.crosscell import REGION_HEADER
 from rhip.kit.errors import (
@@ -114,10 +119,11 @@ class Job:
 
 class ImportJobs:
     """The import runs of this gateway process. ``channel``: a channel to the gateway's own
-    gRPC listener (set once it listens)."""
+    gRPC listener (set once it listens); ``replicas``: this replica's name and its peers."""
 
-    def __init__(self) -> None:
+    def __init__(self, replicas: Replicas | None = None) -> None:
         self.channel: Callable[[], grpc.Channel] | None = None
+        self.replicas = replicas or load_replicas({})
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
@@ -138,7 +144,7 @@ class ImportJobs:
                     "an import of yours is still running: wait for it to finish",
                     reason="IMPORT_RUNNING",
                 )
-            job = Job(str(uuid.uuid4()), principal.subject, names, dry_run)
+            job = Job(self.replicas.new_job_id(), principal.subject, names, dry_run)
             job.rows = len(parsed.institutions) + len(parsed.people)
             self._jobs[job.job_id] = job
         channel = self._own_channel()
@@ -162,14 +168,32 @@ class ImportJobs:
             counts = report.counts() if report is not None else Counter[str]()
             log.info("import %s %s: %s", job.job_id, outcome, dict(counts))
 
-        threading.Thread(target=run, name=f"import-{job.job_id[:8]}", daemon=True).start()
+        threading.Thread(
+            target=run, name=f"import-{job.job_id.rpartition('.')[2][:8]}", daemon=True
+        ).start()
         return job
 
-    def get(self, principal: Principal, token: str, job_id: str) -> Job:
+    def get(
+        self,
+        principal: Principal,
+        token: str,
+        job_id: str,
+        *,
+        request_id: str = "",
+        forwarded: bool = False,
+    ) -> Job | PeerAnswer:
+        """The caller's job, or the answer of the replica that runs it (``forwarded``: this
+        read comes from a peer already, so it goes no further)."""
+        runner = replica_of(job_id)  # a malformed id is refused before anything is asked
         self._confirm_session(principal, token)
         with self._lock:
             self._expire()
             job = self._jobs.get(job_id)
+        if job is None and runner != self.replicas.name:
+            if forwarded:  # the replica it names is not this one (its address was reused)
+                raise runner_gone(runner)
+            path = f"{IMPORTS_PREFIX}/{job_id}"
+            return self.replicas.forward(runner, path, f"Bearer {token}", request_id)
         if job is None or job.owner != principal.subject:
             raise NotFound("no such import", reason="IMPORT_NOT_FOUND")
         return job

@@ -13,6 +13,7 @@ from rhip.gateway.bulkhead import Bulkheads
 from rhip.gateway.cors import Cors
 from rhip.gateway.guard import Guard
 from rhip.gateway.http import HttpGateway
+from rhip.gateway.import_peers import load_replicas
 from rhip.gateway.openapi import load as load_openapi
 from rhip.gateway.proxy import CellProxy
 from rhip.gateway.ratelimit import RateLimiter
@@ -155,6 +156,8 @@ def build_gateway(
             observer=metrics.server("gateway-http", settings.grpc_workers),
             cors=Cors(settings.gateway_cors_origins),
             console_dir=settings.gateway_console_dir,
+            # A bad RHIP_GATEWAY_REPLICA or RHIP_GATEWAY_PEERS fails before anything starts.
+            replicas=load_replicas(settings.env),
         )
         if settings.gateway_http_listen
         else None
