@@ -50,9 +50,10 @@ CONNECT_SECONDS = 2.0  # a replica that does not take the connection by then is 
 ANSWER_SECONDS = 10.0
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _REPLICA_NAME = re.compile(_LABEL)
-_JOB_ID = re.compile(
-    rf"({_LABEL})\.([0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}})"
-)
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# A job id: the replica's name, a dot, the run's UUID (also the OpenAPI document's pattern).
+JOB_ID_PATTERN = rf"^({_LABEL})\.{_UUID}$"
+_JOB_ID = re.compile(JOB_ID_PATTERN)
 _ADDRESS = re.compile(r"([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})")
 
 

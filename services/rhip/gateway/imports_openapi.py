@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rhip.gateway.import_peers import JOB_ID_PATTERN
 from rhip.gateway.imports import IMPORTS_PREFIX, MAX_FILES
 
 TAG = "Onboarding"
@@ -14,6 +15,10 @@ _ERROR = {
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
 }
 _JOB = {"$ref": "#/components/schemas/rhip.gateway.ImportJob"}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _ERROR | {"description": f"An error (google.rpc.Status, AIP-193): {description}"}
 
 
 def _counts(description: str) -> dict[str, Any]:
@@ -57,7 +62,12 @@ SCHEMAS: dict[str, Any] = {
     "rhip.gateway.ImportJob": {
         "type": "object",
         "properties": {
-            "id": {"type": "string"},
+            "id": {
+                "type": "string",
+                "description": "`<replica>.<uuid>`: the gateway replica that runs the import, "
+                "then the run",
+                "pattern": JOB_ID_PATTERN,
+            },
             "fileNames": {"type": "array", "items": {"type": "string"}},
             "dryRun": {"type": "boolean"},
             "state": {"type": "string", "enum": ["RUNNING", "DONE", "FAILED"]},
@@ -131,14 +141,33 @@ PATHS: dict[str, Any] = {
             "tags": [TAG],
             "summary": "Read an import's progress and report (only the administrator who "
             "started it)",
+            "description": "Any gateway replica answers: one that does not run the import asks "
+            "the replica its id names and answers what that one answered. An import ends with "
+            "its replica; re-running the same files is then safe (rows already brought in "
+            "report `unchanged`).",
             "parameters": [
-                {"name": "job", "in": "path", "required": True, "schema": {"type": "string"}}
+                {
+                    "name": "job",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "pattern": JOB_ID_PATTERN},
+                }
             ],
             "responses": {
                 "200": {
                     "description": "The job",
                     "content": {"application/json": {"schema": _JOB}},
                 },
+                "400": _error("`IMPORT_ID`: not an import id (the field `job`)"),
+                "404": _error(
+                    "`IMPORT_NOT_FOUND`: no import of the caller's has this id (another "
+                    "administrator's is not found either); `IMPORT_RUNNER_GONE`: the gateway "
+                    "replica that ran it has stopped, and the import with it"
+                ),
+                "503": _error(
+                    "`IMPORT_RUNNER_UNAVAILABLE`: the replica running it did not answer in "
+                    "time; ask again (Retry-After)"
+                ),
                 "default": _ERROR,
             },
         }
