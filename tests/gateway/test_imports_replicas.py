@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ from gateway.http_platform import HttpPlatform, Reply
 from rhip.gateway.import_peers import HOP_HEADER, load_replicas
 from rhip.gateway.server import build_gateway
 from rhip.kit.config import ConfigError
+from rhip.kit.errors import NotFound, Unavailable
+from rhip.kit.ids import uuid7
 from rhip.kit.routing import RoutingTable
 from support.platform import free_port
 from support.two_cells import cells_behind_gateway
@@ -207,6 +210,24 @@ def test_in_kubernetes_peers_are_only_the_addresses_the_peers_name_resolves_to()
         assert replicas.address_of(elsewhere) is None
     fixed = load_replicas({"RHIP_GATEWAY_REPLICA": "gw-a", "RHIP_GATEWAY_PEERS": "gw-b=h:1"})
     assert fixed.address_of("gw-b") == ("h", 1) and fixed.address_of("gw-c") is None
+
+
+def test_in_kubernetes_a_young_run_whose_replica_is_not_listed_yet_is_asked_again() -> None:
+    """A pod takes the start as soon as it is ready; the cluster DNS lists it a few seconds
+    later: meanwhile a peer answers 503 (ask again), and only an older run's replica is gone."""
+    replicas = load_replicas(
+        {"RHIP_GATEWAY_REPLICA": "127.0.0.1", "RHIP_GATEWAY_PEERS": "dns:localhost:8080"}
+    )
+    young = f"10-0-0-7.{uuid7()}"
+    with pytest.raises(Unavailable) as unlisted:
+        replicas.forward("10-0-0-7", f"{PREFIX}/{young}", "Bearer x", "")
+    assert unlisted.value.reason == "IMPORT_RUNNER_UNAVAILABLE"
+    assert unlisted.value.retry_after_seconds
+    started_1970 = uuid.UUID(int=(1 << 80) | (0x7 << 76) | (0b10 << 62))  # a UUIDv7, 1 ms
+    old = f"10-0-0-7.{started_1970}"
+    with pytest.raises(NotFound) as gone:
+        replicas.forward("10-0-0-7", f"{PREFIX}/{old}", "Bearer x", "")
+    assert gone.value.reason == "IMPORT_RUNNER_GONE"
 
 
 @pytest.mark.parametrize(

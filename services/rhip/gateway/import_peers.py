@@ -13,8 +13,14 @@ the host name is not a label).
   ``dns:host:port``  the replicas are the addresses ``host`` resolves to — in Kubernetes a
       headless Service of the gateway's ready pods — each answering on ``port``; every replica's
       name is then its pod IP (``status.podIP``). An address the name does not resolve to
-      (any more) is never called;
+      (any more) is never called; while a run is under 30 s old its replica may not be listed
+      yet (the cluster DNS caches answers), so a peer answers 503 ``IMPORT_RUNNER_UNAVAILABLE``
+      (ask again) rather than "gone";
   empty: one replica, no peers.
+Why pod IPs and not pod names: a Deployment's pods get no DNS name of their own (only pods
+with ``spec.hostname`` do, which a Deployment cannot give each pod), and the per-address names
+some cluster DNS servers make up (``10-244-1-7.<service>``) are their own convention; the
+addresses of a headless Service's name are in the Kubernetes DNS specification.
 Either way a peer is only ever an address this setting yields, never a host taken from an id.
 
 A job dies with its replica (nothing is stored): asked for one whose replica is gone, a peer
@@ -30,12 +36,14 @@ import logging
 import re
 import secrets
 import socket
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rhip.kit.config import ConfigError
 from rhip.kit.errors import NotFound, Unavailable, invalid
+from rhip.kit.ids import uuid7
 from rhip.kit.telemetry import REQUEST_ID_HEADER
 
 log = logging.getLogger(__name__)
@@ -48,6 +56,8 @@ HOP_HEADER = "x-rhip-import-hop"
 CONNECT_SECONDS = 2.0  # a replica that does not take the connection by then is gone
 # The owner answers after asking the caller's cell about the session (up to 5 s).
 ANSWER_SECONDS = 10.0
+# A run younger than this whose replica the peers' name does not list is not called gone yet.
+LISTING_SECONDS = 30.0
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _REPLICA_NAME = re.compile(_LABEL)
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -106,7 +116,8 @@ class Replicas:
     dns: tuple[str, int] | None = None  # (host whose addresses are the replicas, port)
 
     def new_job_id(self) -> str:
-        return f"{self.name}.{uuid.uuid4()}"
+        # A UUIDv7: its start time tells a run too young for the peers' DNS from a gone one.
+        return f"{self.name}.{uuid7()}"
 
     def address_of(self, replica: str) -> tuple[str, int] | None:
         """Where ``replica``'s HTTP listener is, or None when no peer of that name is known."""
@@ -126,6 +137,10 @@ class Replicas:
         request id), marked so that it goes no further."""
         address = self.address_of(replica)
         if address is None:
+            if self.dns is not None and _age_seconds(path) < LISTING_SECONDS:
+                # Its replica took the start, so it was ready: the cluster DNS may not list
+                # its address yet (it caches answers a few seconds).
+                raise _unavailable(replica, "is not listed among the replicas yet")
             raise runner_gone(replica)
         connection = http.client.HTTPConnection(*address, timeout=CONNECT_SECONDS)
         try:
@@ -146,14 +161,25 @@ class Replicas:
             except (OSError, http.client.HTTPException):
                 # It took the connection, so it may still be running the job: not "gone".
                 log.warning("import replica %s did not answer in time", replica)
-                raise Unavailable(
-                    f"the gateway replica running this import ({replica}) did not answer: "
-                    "ask again in a moment",
-                    reason="IMPORT_RUNNER_UNAVAILABLE",
-                    retry_after_seconds=2,
-                ) from None
+                raise _unavailable(replica, "did not answer") from None
         finally:
             connection.close()
+
+
+def _unavailable(replica: str, what: str) -> Unavailable:
+    return Unavailable(
+        f"the gateway replica running this import ({replica}) {what}: ask again in a moment",
+        reason="IMPORT_RUNNER_UNAVAILABLE",
+        retry_after_seconds=2,
+    )
+
+
+def _age_seconds(path: str) -> float:
+    """How long ago the run a job path names started (its UUIDv7's time; very old if none)."""
+    run = uuid.UUID(path.rpartition(".")[2])
+    if run.version != 7:
+        return float("inf")
+    return time.time() - (run.int >> 80) / 1000
 
 
 def runner_gone(replica: str) -> NotFound:
