@@ -273,6 +273,8 @@ export const en = {
   "imports.passwordsOnce": "Shown this once: note them now and hand them over; they must be changed at first sign-in.",
   "reason.IMPORT_RUNNING": "Your previous import is still running",
   "reason.IMPORT_NOT_ALLOWED": "Only regional administrators import in bulk",
+  "reason.IMPORT_RUNNER_GONE": "The gateway that ran this import has stopped, and the import with it: running the same files again is safe",
+  "reason.IMPORT_ID": "Not an import id",
   "reason.TOKEN_REVOKED": "The session was signed out: sign in again",
   "nav.stock": "Birth-certificate stock",
   "stock.help": "Blank birth medical certificates: received, transferred, in transit, in stock, issued, voided, lost and destroyed, per health authority level and issuing institution.",

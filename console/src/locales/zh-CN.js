@@ -273,6 +273,8 @@ export const zh = {
   "imports.passwordsOnce": "只显示这一次：请现在记下并交给本人，登录后须修改。",
   "reason.IMPORT_RUNNING": "您的上一次导入尚未结束",
   "reason.IMPORT_NOT_ALLOWED": "只有区域管理员可以批量导入",
+  "reason.IMPORT_RUNNER_GONE": "运行此次导入的网关已停止，导入随之中断：可放心重新导入同样的文件",
+  "reason.IMPORT_ID": "不是有效的导入编号",
   "reason.TOKEN_REVOKED": "会话已退出，请重新登录",
   "nav.stock": "出生证明库存",
   "stock.help": "出生医学证明空白证件：各级卫生健康部门和签发机构的入库、调拨、在途、库存、签发、作废、遗失和销毁数（张）。",

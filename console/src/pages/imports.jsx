@@ -3,7 +3,7 @@
 // re-run changes nothing); this page uploads the files, follows the run's progress and shows
 // the report per row: sheet, row, column and what is wrong, as the platform said it.
 import { useEffect, useState } from "preact/hooks";
-import { get, post } from "../api.js";
+import { ApiError, get, post } from "../api.js";
 import { t } from "../i18n.js";
 import { ErrorBox, Table } from "../ui.jsx";
 
@@ -75,6 +75,11 @@ export function Imports() {
         if (now.credentials) setCredentials(now.credentials);
         setJob(now);
       } catch (failed) {
+        // The gateway replica running it is busy or not listed yet: it still runs, ask again.
+        if (failed instanceof ApiError && failed.reason === "IMPORT_RUNNER_UNAVAILABLE") {
+          setJob({ ...job });
+          return;
+        }
         setError(failed);
         setJob({ ...job, state: "FAILED" });
       }
