@@ -130,8 +130,15 @@ def test_the_config_map_and_secret_refs_make_valid_production_settings(
     for d in by_kind(objects, "Deployment"):
         container = d["spec"]["template"]["spec"]["containers"][0]
         assert container["envFrom"] == [{"configMapRef": {"name": "rhip-config"}}]
-        refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]}
         component = d["metadata"]["labels"]["app.kubernetes.io/component"]
+        refs = {
+            e["name"]: e["valueFrom"]["secretKeyRef"]
+            for e in container["env"]
+            if "secretKeyRef" in e["valueFrom"]
+        }
+        # Besides secrets, only the gateway's replica name, from its pod (test_chart_peers).
+        others = {e["name"] for e in container["env"]} - set(refs)
+        assert others == ({"RHIP_GATEWAY_REPLICA"} if component == "gateway" else set())
         required = {"RHIP_SECRET_KEY"} | (
             set() if component == "gateway" else {f"RHIP_{component.upper()}_DATABASE_URL"}
         )

@@ -51,7 +51,11 @@ def test_the_network_policy_lets_the_same_callers_reach_http(rendered: Rendered)
         "kubernetes.io/metadata.name": "ingress-nginx"
     }
     others = [r for r in policy["spec"]["ingress"][1:] for p in r["ports"] if p["port"] == 8080]
-    assert others == []  # nowhere else: not from the cells' rule, not from the scrapers'
+    # Nowhere else (not from the cells' rule, not from the scrapers'), but from the gateway's
+    # other replicas (test_chart_peers).
+    assert [r["from"] for r in others] == [
+        [{"podSelector": {"matchLabels": policy["spec"]["podSelector"]["matchLabels"]}}]
+    ]
 
 
 @pytest.mark.parametrize("values_file", CELL_FILES)

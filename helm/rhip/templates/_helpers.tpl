@@ -130,6 +130,9 @@ RHIP_GATEWAY_HTTP_LISTEN: {{ printf "[::]:%d" (int .Values.gateway.http.port) | 
 {{- with .Values.gateway.http.corsOrigins }}
 RHIP_GATEWAY_CORS_ORIGINS: {{ join "," . | quote }}
 {{- end }}
+{{- /* The other replicas' HTTP listeners: the addresses of the headless peers Service (each
+replica's name, RHIP_GATEWAY_REPLICA, is its pod IP; see the Deployment). */}}
+RHIP_GATEWAY_PEERS: {{ printf "dns:%s-gateway-peers.%s.svc.cluster.local:%d" (include "rhip.fullname" .) .Release.Namespace (int .Values.gateway.http.port) | quote }}
 {{- end }}
 {{- end }}
 {{- if .Values.tls.enabled }}
