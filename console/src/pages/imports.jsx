@@ -90,6 +90,9 @@ export function Imports() {
   async function start(dryRun) {
     setError(null);
     setCredentials(null);
+    // The previous run's report goes at once: until the new run answers, none is shown (a
+    // finished one left in place read as the new run's result).
+    setJob(null);
     try {
       const uploads = await Promise.all(files.map(async (f) => ({ fileName: f.name, content: await asBase64(f) })));
       setJob(await post(PATH, { files: uploads, dryRun }));
