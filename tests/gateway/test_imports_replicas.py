@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ import pytest
 from conftest import make_settings
 from gateway.http_platform import HttpPlatform, Reply
 from rhip.gateway.import_peers import HOP_HEADER, load_replicas
-from rhip.gateway.server import build_gateway
+from rhip.gateway.server import Gateway, build_gateway
 from rhip.kit.config import ConfigError
 from rhip.kit.errors import NotFound, Unavailable
 from rhip.kit.ids import uuid7
@@ -36,6 +36,8 @@ STOPPED = "gw-c"  # a replica named in the peer list whose listener is gone
 class Replicas:
     a: HttpPlatform
     b: HttpPlatform
+    # Starts another replica by name (in the peer list), on the same cells; a test stops it.
+    start: Callable[[str], Gateway]
 
 
 @pytest.fixture(scope="module")
@@ -54,16 +56,21 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
             "RHIP_GATEWAY_PEERS": peers,
         }
 
+    def start(name: str) -> Gateway:
+        """Another replica: the same routing table, its own memory."""
+        settings = make_settings(work / name, url(f"gateway-{name}"), **env(name))
+        gateway = build_gateway(settings, RoutingTable.from_file(work / "routes.json"))
+        gateway.start(f"127.0.0.1:{free_port()}")
+        return gateway
+
     with cells_behind_gateway(work, url, **env("gw-a")) as (_, cells):
-        # The second replica: the same routing table, its own memory.
-        settings = make_settings(work / "gw-b", url("gateway-b"), **env("gw-b"))
-        second = build_gateway(settings, RoutingTable.from_file(work / "routes.json"))
-        second.start(f"127.0.0.1:{free_port()}")
+        second = start("gw-b")
         try:
             channel: Any = None  # these tests speak HTTP only
             yield Replicas(
                 HttpPlatform(ports["gw-a"], channel, cells),
                 HttpPlatform(ports["gw-b"], channel, cells),
+                start,
             )
         finally:
             second.stop(0)
@@ -185,6 +192,19 @@ def test_an_id_naming_a_replica_that_is_not_running_says_the_run_is_gone(
     assert reply.reason == "IMPORT_RUNNER_GONE"
     message = reply.error["message"]
     assert replica in message and "again is safe" in message and "unchanged" in message
+
+
+def test_an_import_dies_with_its_replica_and_the_others_say_so(replicas: Replicas) -> None:
+    token = replicas.a.login("xz-admin", XUZHOU)[0]
+    third = replicas.start(STOPPED)
+    try:
+        job = _start(HttpPlatform(third.http_port, None, {}), token, "six", dry_run=True)
+        assert replicas.b.request("GET", f"{PREFIX}/{job}", token=token).status == 200
+    finally:
+        third.stop(0)
+    for on in (replicas.a, replicas.b):
+        reply = on.request("GET", f"{PREFIX}/{job}", token=token)
+        assert reply.status == 404 and reply.reason == "IMPORT_RUNNER_GONE", reply.body
 
 
 def test_a_forwarded_read_is_not_forwarded_again(replicas: Replicas) -> None:
