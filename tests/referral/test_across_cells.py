@@ -329,3 +329,79 @@ def test_a_cell_opens_referrals_only_for_its_own_clinicians_institutions(
     with acting_as(caller, token):  # its own institution as the sender: opened
         opened = peers.open_referral("370402", replace(forged, sender_tenant_id=xz_tenant), now)
     assert opened.state == "SUBMITTED"
+
+
+def test_a_copy_whose_submission_was_never_committed_is_withdrawn_then_reopened(
+    two_cells: TwoCells,
+) -> None:
+    """Xuzhou opened the hospital's copy, then lost the answer and committed nothing (the draft
+    stays a draft) and the clinic did not submit again: the hospital's move finds no submission
+    in Xuzhou. Within the time a commit there could still take it is asked to try later; after
+    it the copy is withdrawn, not left in the inbox for good. Submitting again reopens it."""
+    t = two_cells
+    api = referral_service_pb2_grpc.ReferralServiceStub(t.channel)
+    xz, _ = _login(t, "xz-doctor-3", "320000")
+    zz, hospital = _login(t, "zz-doctor-5", "370000")
+    resident, _ = _record_at_the_village_clinic(t, xz)
+    draft = api.CreateReferral(
+        pb.CreateReferralRequest(
+            referral=rpb.Referral(
+                direction=rpb.DIRECTION_UP, resident=resident,
+                receiving_tenant=f"tenants/{hospital}", receiving_region="370402",
+                outward=outward(),
+                consent=rpb.ReferralConsent(
+                    method="signed_form", consent_date=date.today().isoformat()
+                ),
+            )
+        ),
+        metadata=xz, timeout=TIMEOUT,
+    )  # fmt: skip
+    jiangsu = t.cells["320000"].cell.part("referral").usecases
+    real_open = jiangsu.peers.open_referral
+
+    def open_then_fail(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real_open(*args, **kwargs)
+        raise Unavailable("the answer was lost")
+
+    jiangsu.peers.open_referral = open_then_fail
+    try:
+        expect_error(
+            lambda: api.SubmitReferral(pb.SubmitReferralRequest(name=draft.name), metadata=xz),
+            grpc.StatusCode.UNAVAILABLE,
+        )
+    finally:
+        jiangsu.peers.open_referral = real_open
+    assert _states(t, draft.name, xz, zz) == (
+        rpb.REFERRAL_STATE_DRAFT,
+        rpb.REFERRAL_STATE_SUBMITTED,
+    )
+    accept = pb.AcceptReferralRequest(name=draft.name)
+    expect_error(  # Xuzhou may still be committing it
+        lambda: api.AcceptReferral(accept, metadata=zz, timeout=TIMEOUT),
+        grpc.StatusCode.UNAVAILABLE,
+        "REFERRAL_NOT_CONFIRMED",
+    )
+    shandong = t.cells["370000"].cell.part("referral").usecases
+    held_clock = shandong.clock
+    shandong.clock = lambda: datetime.now(UTC) + timedelta(minutes=11)
+    try:
+        expect_error(
+            lambda: api.AcceptReferral(accept, metadata=zz, timeout=TIMEOUT),
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "REFERRAL_NOT_COMPLETED",
+        )
+    finally:
+        shandong.clock = held_clock
+    copy = api.GetReferral(pb.GetReferralRequest(name=draft.name), metadata=zz, timeout=TIMEOUT)
+    assert copy.state == rpb.REFERRAL_STATE_CANCELLED
+    assert "never submitted" in copy.transitions[-1].reason
+    # The clinic submits after all: the copy opens again and the referral goes on, both sides.
+    sent = api.SubmitReferral(pb.SubmitReferralRequest(name=draft.name), metadata=xz)
+    assert sent.state == rpb.REFERRAL_STATE_SUBMITTED
+    assert _states(t, draft.name, xz, zz) == (
+        rpb.REFERRAL_STATE_SUBMITTED, rpb.REFERRAL_STATE_SUBMITTED,
+    )  # fmt: skip
+    api.AcceptReferral(accept, metadata=zz, timeout=TIMEOUT)
+    assert _states(t, draft.name, xz, zz) == (
+        rpb.REFERRAL_STATE_ACCEPTED, rpb.REFERRAL_STATE_ACCEPTED,
+    )  # fmt: skip

@@ -78,6 +78,12 @@ class CrossCellReferrals(MoveUseCases):
             if earlier is not None:  # a retry of the open
                 if earlier.sender_tenant_id != sent.sender_tenant_id:
                     raise PermissionDenied("not this cell's referral", reason="CROSS_CELL_CALLER")
+                if _withdrawn_unconfirmed(earlier):  # submitted after all: open again
+                    repo.move(earlier, State.SUBMITTED, original.subject, now, "", sent.deadline)
+                    self._audit(repo, "referral.reopen", earlier, peer_region=earlier.peer_region)
+                    reopened = repo.get(sent.referral_id)
+                    assert reopened is not None
+                    return reopened
                 return earlier
             repo.add(copy, "")
             repo.transition(copy.referral_id, State.SUBMITTED, original.subject, now)
@@ -119,6 +125,12 @@ class CrossCellReferrals(MoveUseCases):
             if referral.state is target:  # a retry: made already
                 return referral
             assert target is not None
+            if referral.sender_here and referral.state is State.DRAFT:
+                # The other cell holds a copy of a submission never committed here.
+                raise FailedPrecondition(
+                    "the referral was never submitted in the sending cell",
+                    reason=domain.NOT_SUBMITTED,
+                )
             domain.next_state(referral.state, action)
             changes: dict[str, object] = {}
             if card_code and target is State.IN_CARE:  # scanned at the receiver, issued here
@@ -149,3 +161,14 @@ class CrossCellReferrals(MoveUseCases):
                 enqueue_referral_move(repo.s, moved, target.value, now, self.names)
         assert moved is not None
         return moved
+
+
+def _withdrawn_unconfirmed(referral: Referral) -> bool:
+    """A receiving copy withdrawn because its submission was never committed in the sending
+    cell (moves.py: ``_withdraw_unconfirmed``)."""
+    last = referral.transitions[-1] if referral.transitions else None
+    return (
+        referral.state is State.CANCELLED
+        and last is not None
+        and last.reason == domain.WITHDRAWN_UNCONFIRMED
+    )

@@ -57,6 +57,13 @@ TRANSITIONS: dict[Action, tuple[frozenset[State], State]] = {
 TIMED = frozenset({State.SUBMITTED, State.ACCEPTED})
 # The grassroots follow-up after a return is due within 14 days (§2.6, §5.1).
 FOLLOW_UP_DAYS = 14
+# A receiving cell's copy whose submission the sending cell never committed (its answer lost
+# after the opening, and the clinic did not submit again): the sending cell answers a move of
+# it NOT_SUBMITTED, and the copy is withdrawn once older than any call's deadline could keep
+# that commit in flight (until then: try again later). A later submission opens it again.
+NOT_SUBMITTED = "REFERRAL_NOT_SUBMITTED"
+UNCONFIRMED_AFTER = timedelta(minutes=10)
+WITHDRAWN_UNCONFIRMED = "withdrawn: the referral was never submitted in the sending cell"
 
 
 def next_state(current: State, action: Action) -> State:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from rhip.kit.authn import current_principal
-from rhip.kit.errors import FailedPrecondition, Violations
+from rhip.kit.errors import FailedPrecondition, Unavailable, Violations
 from rhip.kit.idempotency import claim, request_key
 from rhip.kit.requests import validate_reason
 from rhip.kit.tenancy import tenant_scope
@@ -50,25 +50,56 @@ class MoveUseCases(ReferralUseCases):
         checks.raise_if_any()
         principal = current_principal()
         now = self.clock()
-        with self._unit() as repo:
-            referral = self._load(repo, name, method, sides, lock=True)
-            if claim(repo.s, key):
-                return referral
-            target = domain.next_state(referral.state, action)
-            changes = work(referral, now) if work else {}
-            card = str(changes.pop(CARD, ""))
-            deadline = self.limits.deadline(target, referral.sender_region, now)
-            if referral.peer_region:  # the other cell makes the same move first
-                told = self._tell_peer(referral, action, target, reason, deadline, changes, card)
-                changes.update(told)
-            self._in_history(referral, changes.get("snapshot"), target, principal.subject)
-            repo.move(referral, target, principal.subject, now, reason, deadline, **changes)
-            self._audit(repo, f"referral.{action.value}", referral, state=target.value)
-            moved = repo.get(referral.referral_id)
-            if self.timeline and moved is not None:  # as moved: a submission sets the keeper
-                enqueue_referral_move(repo.s, moved, target.value, now, self.names)
+        try:
+            with self._unit() as repo:
+                referral = self._load(repo, name, method, sides, lock=True)
+                if claim(repo.s, key):
+                    return referral
+                target = domain.next_state(referral.state, action)
+                changes = work(referral, now) if work else {}
+                card = str(changes.pop(CARD, ""))
+                deadline = self.limits.deadline(target, referral.sender_region, now)
+                if referral.peer_region:  # the other cell makes the same move first
+                    told = self._tell_peer(referral, action, target, reason, deadline, changes, card)  # fmt: skip
+                    changes.update(told)
+                self._in_history(referral, changes.get("snapshot"), target, principal.subject)
+                repo.move(referral, target, principal.subject, now, reason, deadline, **changes)
+                self._audit(repo, f"referral.{action.value}", referral, state=target.value)
+                moved = repo.get(referral.referral_id)
+                if self.timeline and moved is not None:  # as moved: a submission sets the keeper
+                    enqueue_referral_move(repo.s, moved, target.value, now, self.names)
+        except FailedPrecondition as refused:  # after the move's transaction rolled back
+            if refused.reason != domain.NOT_SUBMITTED:
+                raise
+            raise self._withdraw_unconfirmed(name, method, sides, now) from None
         assert moved is not None
         return moved
+
+    def _withdraw_unconfirmed(self, name: str, method: str, sides: str, now: datetime) -> Exception:
+        """The sending cell never committed the submission of this receiving copy. Withdrawn
+        once older than any commit of it there could take (domain.UNCONFIRMED_AFTER); a later
+        submission there opens it again (cross_cell.py: ``open_copy``)."""
+        with self._unit() as repo:
+            copy = self._load(repo, name, method, sides, lock=True)
+            if copy.sender_here or copy.state is not State.SUBMITTED:
+                return FailedPrecondition(
+                    "the sending cell holds this referral in another state", reason="REFERRAL_STATE"
+                )
+            if now - copy.create_time < domain.UNCONFIRMED_AFTER:
+                return Unavailable(
+                    "the sending institution's cell has not committed this referral yet: try "
+                    "again in a few minutes",
+                    reason="REFERRAL_NOT_CONFIRMED",
+                    retry_after_seconds=60,
+                )
+            actor = current_principal().subject
+            repo.move(copy, State.CANCELLED, actor, now, domain.WITHDRAWN_UNCONFIRMED)
+            self._audit(repo, "referral.withdraw_unconfirmed", copy, peer_region=copy.peer_region)
+        return FailedPrecondition(
+            "the sending institution never completed this referral's submission in its cell: "
+            "it is withdrawn here (a submission there opens it again)",
+            reason="REFERRAL_NOT_COMPLETED",
+        )
 
     def _in_history(self, referral: Referral, taken: object, target: State, actor: str) -> None:
         """Every move from submission on appears in the resident's record history (§5.1),
