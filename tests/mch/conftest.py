@@ -14,8 +14,14 @@ from pathlib import Path
 import grpc
 import pytest
 from conftest import make_settings, postgres_schema
+from google.protobuf.field_mask_pb2 import FieldMask
+from rhip.api.identity.v1 import identity_service_pb2 as ipb
+from rhip.api.identity.v1 import (
+    identity_service_pb2_grpc,
+    qualification_service_pb2_grpc,
+    tenant_pb2,
+)
 from rhip.api.identity.v1 import qualification_service_pb2 as qpb
-from rhip.api.identity.v1 import qualification_service_pb2_grpc
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import mch_service_pb2_grpc
 from rhip.identity.directory.domain import TenantLevel, TenantType
@@ -57,6 +63,21 @@ class Mch:
         return self.quals.GrantQualification(
             qpb.GrantQualificationRequest(tenant=self.tenant(short), kind=kind, request_id=rid()),
             metadata=self.md(who),
+        )
+
+    def update_tenant(self, short: str, **fields) -> None:  # type: ignore[no-untyped-def]
+        """Changes the institution's ``type`` or ``level`` through identity's API, as the city
+        administrator does when an institution is reclassified or regraded."""
+        name = self.tenant(short)
+        md = self.md("xz-admin")
+        stub = identity_service_pb2_grpc.IdentityServiceStub(self.running.channel)
+        current = stub.GetTenant(ipb.GetTenantRequest(name=name), metadata=md)
+        stub.UpdateTenant(
+            ipb.UpdateTenantRequest(
+                tenant=tenant_pb2.Tenant(name=name, etag=current.etag, **fields),
+                update_mask=FieldMask(paths=list(fields)),
+            ),
+            metadata=md,
         )
 
     def register(
@@ -134,16 +155,16 @@ def running(
 
 def add_hospital(
     running: RunningCell, world: World, short: str = "qs-hosp", county: str = "320311",
-    name: str = "徐州市泉山区人民医院",
+    name: str = "徐州市泉山区人民医院", kind: TenantType = TenantType.COUNTY_HOSPITAL,
+    level: TenantLevel = TenantLevel.SECONDARY,
 ) -> None:  # fmt: skip
-    """A secondary county hospital (Quanshan by default) and its clinician ``{short}-doctor``."""
+    """A secondary county hospital (Quanshan by default; another ``kind`` and ``level`` if
+    given) and its clinician ``{short}-doctor``."""
     uc = running.usecases
     admin = Principal(f"user:{world.users['xz-admin']}", PrincipalKind.REGIONAL_ADMIN, "", "320300")
     with acting_as(admin):
         tenant = uc.create_tenant(
-            TenantDraft(
-                name, TenantType.COUNTY_HOSPITAL, TenantLevel.SECONDARY, county, "",
-            ),
+            TenantDraft(name, kind, level, county, ""),
             "",
         )  # fmt: skip
         world.tenants[short] = tenant.tenant_id

@@ -1,8 +1,9 @@
 """Child health 0–6 with eye care (DOMAIN §3.3, §3.4, §9): the 13-visit schedule from the
 birth date with its eye items (county-level ones marked), blood routine and hearing ages;
 visits fill their slots or are tagged with the slot they missed; county-level eye items need
-the child eye-care qualification; abnormal findings open a referral and the 8-month visit asks
-about the 6-month referral; overdue lists; isolation and bad input."""
+the child eye-care qualification at a county-level institution; abnormal findings open a
+referral and the 8-month visit asks about the 6-month referral; overdue lists; isolation and
+bad input."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from mch.child_support import record_visit as _visit
 from mch.child_support import register_child as _child
 from mch.conftest import Mch, days_ago, error_info, error_reason
 from rhip.api.identity.v1 import qualification_service_pb2 as qpb
+from rhip.api.identity.v1 import tenant_pb2
 from rhip.api.mch.v1 import child_pb2 as cpb
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import pregnancy_pb2 as pb
@@ -67,36 +69,67 @@ def test_a_visit_fills_its_slot_and_an_abnormal_finding_opens_a_referral(mch: Mc
 
 
 def test_county_level_eye_items_need_the_child_eye_care_qualification(mch: Mch) -> None:
-    record = _enroll(mch, _child(mch, 190))  # 6 months and a few days
+    record = _enroll(mch, _child(mch, 190), who="qs-hosp-doctor")  # 6 months and a few days
     six_months = add_months(date.today() - timedelta(days=190), 6).isoformat()
     with pytest.raises(grpc.RpcError) as caught:
-        _visit(mch, record.name, six_months, eye={"RED_REFLEX": N})
+        _visit(mch, record.name, six_months, who="qs-hosp-doctor", eye={"RED_REFLEX": N})
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
     info, _ = error_info(caught.value)
     assert info.reason == "QUALIFICATION_REQUIRED"
     assert info.metadata["qualification"] == "CHILD_EYE_CARE"
-    assert _visit(mch, record.name, six_months, eye={"EYE_APPEARANCE": N}).slot == "M6"
-    mch.grant("qs-chc", qpb.QUALIFICATION_KIND_CHILD_EYE_CARE)
-    assert _visit(mch, record.name, six_months, eye={"RED_REFLEX": N}).slot == "M6"
+    visit = _visit(mch, record.name, six_months, who="qs-hosp-doctor", eye={"EYE_APPEARANCE": N})
+    assert visit.slot == "M6"
+    mch.grant("qs-hosp", qpb.QUALIFICATION_KIND_CHILD_EYE_CARE)
+    visit = _visit(mch, record.name, six_months, who="qs-hosp-doctor", eye={"RED_REFLEX": N})
+    assert visit.slot == "M6"
+
+
+def test_county_level_eye_items_stop_when_the_institution_is_below_county_level(
+    mch: Mch,
+) -> None:
+    """Identity grants child eye care at county level only (tests/mch/test_qualifications.py);
+    an institution reclassified below the county after its grant stops doing the county-level
+    items, and still does the others."""
+    mch.grant("qs-hosp", qpb.QUALIFICATION_KIND_CHILD_EYE_CARE)
+    record = _enroll(mch, _child(mch, 190), who="qs-hosp-doctor")
+    six_months = add_months(date.today() - timedelta(days=190), 6).isoformat()
+    mch.update_tenant("qs-hosp", type=tenant_pb2.TENANT_TYPE_TOWNSHIP_HOSPITAL)
+    with pytest.raises(grpc.RpcError) as caught:
+        _visit(mch, record.name, six_months, who="qs-hosp-doctor", eye={"RED_REFLEX": N})
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    info, _ = error_info(caught.value)
+    assert info.reason == "INSTITUTION_LEVEL_REQUIRED" and info.metadata["required"] == "COUNTY"
+    got = mch.api.GetChildRecord(
+        mpb.GetChildRecordRequest(name=record.name), metadata=mch.md("qs-hosp-doctor")
+    )
+    assert _slots(got)["M6"] != pb.SLOT_STATE_DONE  # nothing written
+    visit = _visit(mch, record.name, six_months, who="qs-hosp-doctor", eye={"EYE_APPEARANCE": N})
+    assert visit.slot == "M6"
+    mch.update_tenant("qs-hosp", type=tenant_pb2.TENANT_TYPE_COUNTY_HOSPITAL)
+    assert (
+        _visit(mch, record.name, six_months, who="qs-hosp-doctor", eye={"RED_REFLEX": N}).slot
+        == "M6"
+    )
 
 
 def test_at_8_months_the_6_month_referral_is_asked_about(mch: Mch) -> None:
-    mch.grant("qs-chc", qpb.QUALIFICATION_KIND_CHILD_EYE_CARE)
+    mch.grant("qs-hosp", qpb.QUALIFICATION_KIND_CHILD_EYE_CARE)
     birth = date.today() - timedelta(days=250)
-    record = _enroll(mch, _child(mch, 250))
+    record = _enroll(mch, _child(mch, 250), who="qs-hosp-doctor")
     referred = _visit(
         mch, record.name, (add_months(birth, 6) + timedelta(days=2)).isoformat(),
-        eye={"RED_REFLEX": A},
+        who="qs-hosp-doctor", eye={"RED_REFLEX": A},
     )  # fmt: skip
     assert referred.slot == "M6" and referred.referral
-    asked = _visit(mch, record.name, days_ago(0), eye={"EYE_APPEARANCE": N})
+    asked = _visit(mch, record.name, days_ago(0), who="qs-hosp-doctor", eye={"EYE_APPEARANCE": N})
     assert asked.slot == "M8" and asked.six_month_referral_pending
     confirmed = _visit(
-        mch, record.name, days_ago(0), eye={"EYE_APPEARANCE": N}, referral_followed_up=True
-    )
+        mch, record.name, days_ago(0), who="qs-hosp-doctor", eye={"EYE_APPEARANCE": N},
+        referral_followed_up=True,
+    )  # fmt: skip
     assert not confirmed.six_month_referral_pending
     got = mch.api.GetChildRecord(
-        mpb.GetChildRecordRequest(name=record.name), metadata=mch.md("qs-doctor")
+        mpb.GetChildRecordRequest(name=record.name), metadata=mch.md("qs-hosp-doctor")
     )
     assert got.open_referral == ""
 

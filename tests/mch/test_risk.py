@@ -1,7 +1,8 @@
 """Five-colour risk grading as a time series (DOMAIN §3.2, §10 scenario 14): only qualified
-secondary-or-higher institutions grade; earlier grades are kept; the current grade is the
-most severe non-purple colour of the latest grading plus a purple flag; the management
-consequences follow the grade (delivery at secondary-or-higher institutions)."""
+secondary-or-higher institutions that hold midwifery grade (checked on every grading);
+earlier grades are kept; the current grade is the most severe non-purple colour of the latest
+grading plus a purple flag; the management consequences follow the grade (delivery at
+secondary-or-higher institutions)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import grpc
 import pytest
 from mch.conftest import Mch, add_hospital, days_ago, error_info, error_reason, rid
 from rhip.api.identity.v1 import qualification_service_pb2 as qpb
+from rhip.api.identity.v1 import tenant_pb2
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import pregnancy_pb2 as pb
 
@@ -83,19 +85,59 @@ def test_high_risk_lists_filter_by_grade_and_purple(mch: Mch) -> None:
     assert listed(pb.RISK_COLOR_PURPLE) == {purple.name}
 
 
+def _series(mch: Mch, pregnancy: str) -> list[pb.RiskAssessment]:
+    return list(
+        mch.api.ListRiskAssessments(
+            mpb.ListRiskAssessmentsRequest(parent=pregnancy), metadata=mch.md("qs-doctor")
+        ).assessments
+    )
+
+
 def test_grading_needs_the_qualification_and_a_secondary_institution(mch: Mch) -> None:
-    mch.register(lmp_days_ago=100)
+    p = mch.register(lmp_days_ago=100)
     with pytest.raises(grpc.RpcError) as caught:
         _assess(mch, ["Y-TWINS"], days_ago(0), who="qs-doctor")
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
     info, _ = error_info(caught.value)
     assert info.reason == "QUALIFICATION_REQUIRED"
     assert info.metadata["qualification"] == "RISK_GRADING"
-    mch.grant("qs-chc", qpb.QUALIFICATION_KIND_RISK_GRADING)  # a primary institution
+    # Identity refuses risk grading to a primary institution (tests/mch/test_qualifications.py);
+    # a hospital regraded primary after its grant stops grading all the same.
+    mch.update_tenant("qs-hosp", level=tenant_pb2.TENANT_LEVEL_PRIMARY)
     with pytest.raises(grpc.RpcError) as caught:
-        _assess(mch, ["Y-TWINS"], days_ago(0), who="qs-doctor")
+        _assess(mch, ["Y-TWINS"], days_ago(0))
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert error_reason(caught.value) == "INSTITUTION_LEVEL_REQUIRED"
+    info, _ = error_info(caught.value)
+    assert info.reason == "INSTITUTION_LEVEL_REQUIRED" and info.metadata["required"] == "SECONDARY"
+    assert _series(mch, p.name) == []
+    mch.update_tenant("qs-hosp", level=tenant_pb2.TENANT_LEVEL_SECONDARY)
+    assert list(_assess(mch, ["Y-TWINS"], days_ago(0)).colors) == [pb.RISK_COLOR_YELLOW]
+
+
+def test_revoking_midwifery_stops_grading(mch: Mch) -> None:
+    p = mch.register(lmp_days_ago=100, registration_date=days_ago(10))
+    _assess(mch, ["Y-TWINS"], days_ago(1))
+    midwifery = next(
+        q for q in mch.quals.ListQualifications(
+            qpb.ListQualificationsRequest(parent=mch.tenant("qs-hosp")),
+            metadata=mch.md("qs-admin"),
+        ).qualifications
+        if q.kind == qpb.QUALIFICATION_KIND_MIDWIFERY
+    )  # fmt: skip
+    mch.quals.RevokeQualification(
+        qpb.RevokeQualificationRequest(name=midwifery.name, reason="助产技术服务许可到期"),
+        metadata=mch.md("qs-admin"),
+    )
+    with pytest.raises(grpc.RpcError) as caught:
+        _assess(mch, ["O-HEART"], days_ago(0))
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    info, _ = error_info(caught.value)
+    assert info.reason == "QUALIFICATION_REQUIRED"
+    assert dict(info.metadata) == {"qualification": "MIDWIFERY", "for": "RISK_GRADING"}
+    assert len(_series(mch, p.name)) == 1 and _get(mch, p.name).risk.color == pb.RISK_COLOR_YELLOW
+    assert _reports(mch) == []  # nor was the orange grade reported
+    mch.grant("qs-hosp", qpb.QUALIFICATION_KIND_MIDWIFERY)
+    assert list(_assess(mch, ["O-HEART"], days_ago(0)).colors) == [pb.RISK_COLOR_ORANGE]
 
 
 def test_bad_criteria_and_women_without_a_pregnancy_are_refused(mch: Mch) -> None:
@@ -112,6 +154,7 @@ def test_bad_criteria_and_women_without_a_pregnancy_are_refused(mch: Mch) -> Non
 def test_a_hospital_outside_the_county_cannot_grade_her(mch: Mch) -> None:
     mch.register(lmp_days_ago=100)
     add_hospital(mch.running, mch.world, "ts-hosp", "320312", "徐州市铜山区人民医院")
+    mch.grant("ts-hosp", qpb.QUALIFICATION_KIND_MIDWIFERY, who="xz-admin")
     mch.grant("ts-hosp", qpb.QUALIFICATION_KIND_RISK_GRADING, who="xz-admin")
     with pytest.raises(grpc.RpcError) as caught:
         _assess(mch, ["Y-TWINS"], days_ago(0), who="ts-hosp-doctor")

@@ -76,15 +76,14 @@ def build_mch_world(
         "xz-doctor-1",
     )
     # The county's maternal–child hospital (xz-doctor-5, tertiary) grades her orange: a
-    # high-risk report goes to the county (86/32/3203/320311).
-    call(
-        quals.GrantQualification,
-        qpb.GrantQualificationRequest(
-            tenant=f"tenants/{mch_hospital}",
-            kind=qpb.QUALIFICATION_KIND_RISK_GRADING,
-        ),
-        "qs-admin",
-    )
+    # high-risk report goes to the county (86/32/3203/320311). Risk grading is granted to an
+    # institution that provides midwifery only (rhip.kit.qualification_rules).
+    for kind in (qpb.QUALIFICATION_KIND_MIDWIFERY, qpb.QUALIFICATION_KIND_RISK_GRADING):
+        call(
+            quals.GrantQualification,
+            qpb.GrantQualificationRequest(tenant=f"tenants/{mch_hospital}", kind=kind),
+            "qs-admin",
+        )
     call(
         mch.AssessPregnancyRisk,
         mpb.AssessPregnancyRiskRequest(mother=women[0].name, criteria=["O-HEART"]),

@@ -16,6 +16,7 @@ from rhip.kit.db import Database
 from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied
 from rhip.kit.institution_names import InstitutionNames
 from rhip.kit.parents import ListParents
+from rhip.kit.qualification_rules import shortfall
 from rhip.kit.requests import parse_resource_name
 from rhip.kit.tenancy import region_path, tenant_scope
 from rhip.mch.clients import IdentityClient, ResidentFacts, TenantFacts
@@ -117,21 +118,25 @@ class MchBase:
 
     def _require_qualification(self, tenant: TenantFacts, kind: str) -> None:
         """PERMISSION_DENIED ``QUALIFICATION_REQUIRED`` unless identity lists an active
-        ``kind`` qualification of the institution."""
-        if kind not in self.identity.qualifications(tenant.tenant_id):
+        ``kind`` qualification of the institution, then ``INSTITUTION_LEVEL_REQUIRED`` or
+        ``QUALIFICATION_REQUIRED`` (naming the other qualification) unless the institution
+        still meets what ``kind`` needs (rhip.kit.qualification_rules: risk grading at a
+        secondary-or-higher institution with midwifery, child eye care at county level).
+        Identity refused a grant that did not meet them, but checked only then: midwifery
+        can be revoked, and the type or grade edited, after it."""
+        held = self.identity.qualifications(tenant.tenant_id)
+        if kind not in held:
             raise PermissionDenied(
                 f"the institution holds no {kind.lower().replace('_', ' ')} qualification",
                 reason="QUALIFICATION_REQUIRED",
                 metadata={"qualification": kind},
             )
-
-    def _require_secondary(self, tenant: TenantFacts, what: str) -> None:
-        if tenant.level < SECONDARY:
-            raise PermissionDenied(
-                f"{what} is done by secondary-or-higher institutions",
-                reason="INSTITUTION_LEVEL_REQUIRED",
-                metadata={"level": tenant.level_name},
-            )
+        short = shortfall(
+            kind, tenant.type.removeprefix("TENANT_TYPE_"),
+            tenant.level_name.removeprefix("TENANT_LEVEL_"), held,
+        )  # fmt: skip
+        if short is not None:
+            raise PermissionDenied(short.message, reason=short.reason, metadata=short.metadata)
 
     def _woman(self, name: str, field: str) -> ResidentFacts:
         """The woman from identity, as the caller may see her (identity refuses otherwise)."""

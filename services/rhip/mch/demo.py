@@ -25,7 +25,9 @@ from rhip.mch.certificates.demo import certificate_hints, seed_certificates
 from rhip.mch.demo_care import seed_care
 
 K = QualificationKind
-# Demo tenant index → what it is qualified for (rhip.demo.CELLS: 3 county hospital, 4 MCH).
+# Demo tenant index → what it is qualified for (rhip.demo.CELLS: 3 county hospital, 4 MCH), in
+# grant order: identity grants risk grading only to a secondary-or-higher institution already
+# holding midwifery, and child eye care at county level (rhip.kit.qualification_rules).
 GRANTS = {
     3: (K.MIDWIFERY, K.RISK_GRADING),
     4: (K.MIDWIFERY, K.RISK_GRADING, K.BIRTH_CERTIFICATE, K.CHILD_EYE_CARE),

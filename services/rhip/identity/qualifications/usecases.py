@@ -1,12 +1,16 @@
 """Qualification use cases: regional administrators grant and revoke an institution's
 qualifications within their region subtree (the tenant's own scope is checked); institutions
-and the services acting for them list them. Every change is audited with ids and codes only."""
+and the services acting for them list them. A grant the institution does not meet the
+conditions of (risk grading: secondary or higher and midwifery; child eye care: county level;
+``rhip.kit.qualification_rules``) is refused. Every change is audited with ids and codes
+only."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from rhip.identity.directory.domain import Tenant
 from rhip.identity.directory.store import DirectoryRepository
 from rhip.identity.qualifications.domain import (
     Qualification,
@@ -19,10 +23,11 @@ from rhip.kit import audit
 from rhip.kit.authn import current_principal
 from rhip.kit.authz import Authorizer
 from rhip.kit.db import Database
-from rhip.kit.errors import AlreadyExists, Violations
+from rhip.kit.errors import AlreadyExists, FailedPrecondition, Violations
 from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
+from rhip.kit.qualification_rules import shortfall
 from rhip.kit.requests import parse_resource_name, validate_reason
 from sqlalchemy import Connection
 
@@ -42,15 +47,18 @@ class QualificationUseCases:
         self.cell_path = cell_path
         self.clock = clock
 
-    def _tenant_scope(self, tx: Connection, tenant_id: str, method: str) -> str:
-        """The tenant's scope once the caller may ``method`` there (permission first)."""
-        scope = DirectoryRepository(tx).tenant_scope(tenant_id)
+    def _tenant(self, tx: Connection, tenant_id: str, method: str) -> Tenant:
+        """The tenant once the caller may ``method`` there (permission first)."""
+        tenant = DirectoryRepository(tx).get_tenant(tenant_id)
         self.authz.require_found(
-            current_principal(), scope, QUALIFICATIONS + method, self.cell_path,
-            f"tenants/{tenant_id} does not exist",
+            current_principal(), tenant.scope_path if tenant else None, QUALIFICATIONS + method,
+            self.cell_path, f"tenants/{tenant_id} does not exist",
         )  # fmt: skip
-        assert scope is not None
-        return scope
+        assert tenant is not None
+        return tenant
+
+    def _tenant_scope(self, tx: Connection, tenant_id: str, method: str) -> str:
+        return self._tenant(tx, tenant_id, method).scope_path
 
     def grant(
         self, tenant_name: str, kind: QualificationKind | None, licence: str, request_id: str
@@ -65,10 +73,12 @@ class QualificationUseCases:
         checks.raise_if_any()
         assert kind is not None
         with self.db.transaction() as tx:
-            scope = self._tenant_scope(tx, tenant_id, "GrantQualification")
+            tenant = self._tenant(tx, tenant_id, "GrantQualification")
+            scope = tenant.scope_path
             store = QualificationStore(tx)
             if claim(tx, key) and (earlier := store.by_request(key)) is not None:
                 return earlier
+            self._require_conditions(store, tenant, kind)
             qualification = Qualification(
                 new_id(), tenant_id, scope, kind, QualificationState.ACTIVE, licence,
                 principal.subject, self.clock(),
@@ -94,6 +104,17 @@ class QualificationUseCases:
                 ),
             )
             return qualification
+
+    def _require_conditions(
+        self, store: QualificationStore, tenant: Tenant, kind: QualificationKind
+    ) -> None:
+        """FAILED_PRECONDITION unless the institution meets what ``kind`` needs of it. No lock
+        on the midwifery grant: revoking it afterwards is allowed all the same (it does not
+        take risk grading with it), and mch checks the conditions again on every use."""
+        held = {q.kind.value for q in store.of_tenant(tenant.tenant_id, False, None, 100)}
+        short = shortfall(kind.value, tenant.type.name, tenant.level.name, held)
+        if short is not None:
+            raise FailedPrecondition(short.message, reason=short.reason, metadata=short.metadata)
 
     def revoke(self, name: str, reason: str) -> Qualification:
         principal = current_principal()

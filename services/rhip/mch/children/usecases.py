@@ -1,8 +1,9 @@
 """Child health use cases (DOMAIN §3.3, §3.4): an institution enrols a child (one child health
 record per child in the cell), the schedule follows from the birth date, visits fill their
 slots (or are tagged with the slot they missed), county-level eye items need the child
-eye-care qualification, abnormal eye findings open a referral item and the 8-month visit asks
-whether the 6-month referral happened. Lists filter in SQL by the caller's scopes."""
+eye-care qualification held by a county-level institution, abnormal eye findings open a
+referral item and the 8-month visit asks whether the 6-month referral happened. Lists filter
+in SQL by the caller's scopes."""
 
 from __future__ import annotations
 

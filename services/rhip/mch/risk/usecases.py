@@ -1,7 +1,7 @@
-"""Risk-grading use cases (DOMAIN §3.2): a qualified secondary-or-higher institution adds an
-assessment to the open pregnancy of a woman it may see in the master index; the series is
-never overwritten, and the pregnancy's current grade (most severe non-purple colour plus the
-purple flag) is kept on the episode for the high-risk lists."""
+"""Risk-grading use cases (DOMAIN §3.2): a qualified secondary-or-higher institution that also
+holds midwifery adds an assessment to the open pregnancy of a woman it may see in the master
+index; the series is never overwritten, and the pregnancy's current grade (most severe
+non-purple colour plus the purple flag) is kept on the episode for the high-risk lists."""
 
 from __future__ import annotations
 
@@ -53,8 +53,8 @@ class RiskUseCases(PregnancyUseCases):
         checks.raise_if_any()
         assert day is not None
         tenant, scope = self._own_tenant(principal, "AssessPregnancyRisk")
+        # With the grading institution's conditions: secondary or higher, midwifery held.
         self._require_qualification(tenant, "RISK_GRADING")
-        self._require_secondary(tenant, "pregnancy risk grading")
         if key:
             with self.db.read() as tx:
                 check_reuse(tx, key)
