@@ -5,6 +5,7 @@ above (or purple) deliver at secondary-or-higher institutions (DOMAIN §3.2)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -36,13 +37,13 @@ def _baby(order: int = 1, **fields) -> pb.Newborn:  # type: ignore[no-untyped-de
 
 def _deliver(
     mch: Mch, babies: list[pb.Newborn], who: str = "qs-hosp-doctor", key: str = "",
-    woman: str = "woman",
+    woman: str = "woman", pregnancy: str = "",
 ) -> pb.Delivery:  # fmt: skip
     return mch.api.RecordDelivery(
         mpb.RecordDeliveryRequest(
             delivery=pb.Delivery(
                 mother=mch.residents[woman], delivery_date=(datetime.now(UTC) - timedelta(hours=1)).date().isoformat(),
-                mode=pb.DELIVERY_MODE_VAGINAL, newborns=babies,
+                mode=pb.DELIVERY_MODE_VAGINAL, newborns=babies, pregnancy=pregnancy,
             ),
             request_id=key or rid(),
         ),
@@ -156,6 +157,9 @@ def test_a_green_woman_may_deliver_at_a_qualified_primary_institution(mch: Mch) 
     [
         ([], "delivery.newborns"),
         ([_baby(1, weight_g=120)], "delivery.newborns[0].weight_g"),
+        ([_baby(1, weight_g=0)], "delivery.newborns[0].weight_g"),
+        ([_baby(1, weight_g=299)], "delivery.newborns[0].weight_g"),  # just under 300 g
+        ([_baby(1), _baby(2, weight_g=7001)], "delivery.newborns[1].weight_g"),  # over 7000 g
         ([_baby(1, sex=0)], "delivery.newborns[0].sex"),
         ([_baby(1, birth_time=Timestamp())], "delivery.newborns[0].birth_time"),
         ([_baby(1, birth_time=_stamp(-5))], "delivery.newborns[0].birth_time"),
@@ -175,6 +179,40 @@ def test_bad_deliveries_are_invalid_argument_and_write_nothing(
     assert field in [f for f, _ in error_info(caught.value)[1]]
     got = mch.api.GetPregnancy(mpb.GetPregnancyRequest(name=p.name), metadata=mch.md("qs-doctor"))
     assert got.state == pb.PREGNANCY_STATE_REGISTERED
+
+
+def test_birth_weights_of_300_and_7000_g_are_the_bounds_kept(mch: Mch) -> None:
+    mch.register(lmp_days_ago=270, registration_date=days_ago(200))
+    delivery = _deliver(mch, [_baby(1, weight_g=300), _baby(2, weight_g=7000)])
+    assert [n.weight_g for n in delivery.newborns] == [300, 7000]
+
+
+def test_a_delivery_naming_another_pregnancy_is_invalid_argument_and_writes_nothing(
+    mch: Mch,
+) -> None:
+    own = mch.register("woman", lmp_days_ago=270, registration_date=days_ago(200))
+    other = mch.register("woman2", lmp_days_ago=270, registration_date=days_ago(200))
+    key = rid()
+    for woman, named, reason in (
+        ("woman", other.name, "PREGNANCY_MISMATCH"),  # another woman's open pregnancy
+        ("woman", f"pregnancies/{uuid.uuid4()}", "PREGNANCY_MISMATCH"),  # none at all
+        ("woman", "deliveries/x", "RESOURCE_NAME"),
+        ("woman3", own.name, "PREGNANCY_MISMATCH"),  # she has no open pregnancy
+    ):
+        with pytest.raises(grpc.RpcError) as caught:
+            _deliver(mch, [_baby()], key=key, woman=woman, pregnancy=named)
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        info, violations = error_info(caught.value)
+        assert [f for f, _ in violations] == ["delivery.pregnancy"] and info.reason == reason
+    for p in (own, other):
+        got = mch.api.GetPregnancy(
+            mpb.GetPregnancyRequest(name=p.name), metadata=mch.md("qs-doctor")
+        )
+        assert got.state == pb.PREGNANCY_STATE_REGISTERED and not got.delivery
+    # Nothing was written, not even the request id: the same key now records her delivery,
+    # naming her own pregnancy as a client echoing a Delivery may.
+    delivered = _deliver(mch, [_baby()], key=key, pregnancy=own.name)
+    assert delivered.pregnancy == own.name and len(delivered.newborns) == 1
 
 
 def test_a_hospital_outside_the_county_cannot_record_her_delivery(mch: Mch) -> None:

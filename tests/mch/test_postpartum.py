@@ -102,6 +102,26 @@ def test_postpartum_visits_need_a_delivery_and_a_kind_and_a_date_after_it(mch: M
         assert field in [f for f, _ in error_info(caught.value)[1]]
 
 
+def test_a_postpartum_visit_naming_another_pregnancy_is_invalid_argument(mch: Mch) -> None:
+    p = _deliver(mch, delivered=10, discharged=8)
+    other = mch.register("woman2", lmp_days_ago=100)
+    with pytest.raises(grpc.RpcError) as caught:
+        mch.api.RecordPostpartumVisit(
+            mpb.RecordPostpartumVisitRequest(
+                parent=p.name, kind=pb.VISIT_KIND_POSTPARTUM_HOME,
+                visit=pb.AntenatalVisit(
+                    name=f"{other.name}/antenatalVisits/{rid()}", visit_date=days_ago(5)
+                ),
+            ),
+            metadata=mch.md("qs-doctor"),
+        )  # fmt: skip
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    info, violations = error_info(caught.value)
+    assert [f for f, _ in violations] == ["visit.name"] and info.reason == "PREGNANCY_MISMATCH"
+    got = mch.api.GetPregnancy(mpb.GetPregnancyRequest(name=p.name), metadata=mch.md("qs-doctor"))
+    assert got.state == pb.PREGNANCY_STATE_DELIVERED  # the home visit was not recorded
+
+
 def test_a_discharge_before_the_delivery_is_refused(mch: Mch) -> None:
     mch.register(lmp_days_ago=275, registration_date=days_ago(200))
     with pytest.raises(grpc.RpcError) as caught:

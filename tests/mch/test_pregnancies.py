@@ -70,8 +70,19 @@ def test_12w6d_is_still_early_and_13w0d_is_not(mch: Mch) -> None:
             "gestational_age.days",
             "GA_OUT_OF_RANGE",
         ),
+        (
+            {"gestational_age": mpb.GestationalAge(weeks=-1, days=6)},
+            "gestational_age.weeks",
+            "GA_OUT_OF_RANGE",
+        ),
+        (
+            {"gestational_age": mpb.GestationalAge(weeks=10, days=-1)},
+            "gestational_age.days",
+            "GA_OUT_OF_RANGE",
+        ),
         ({"lmp_date": days_ago(-3)}, "lmp_date", "DATE_IN_FUTURE"),
         ({"lmp_date": days_ago(400)}, "lmp_date", "GA_OUT_OF_RANGE"),
+        ({"lmp_date": days_ago(301)}, "lmp_date", "GA_OUT_OF_RANGE"),  # 43w0d: a day past
         (
             {"lmp_date": days_ago(70), "registration_date": days_ago(-1)},
             "registration_date",
@@ -104,6 +115,16 @@ def test_bad_dating_and_fields_are_invalid_argument_naming_the_field(
     assert info is not None and info.reason == reason
     # nothing was written: a valid registration afterwards succeeds
     assert mch.register().state == pb.PREGNANCY_STATE_REGISTERED
+
+
+def test_gestational_ages_from_0w0d_to_42w6d_are_registered(mch: Mch) -> None:
+    """The bounds themselves are inside (the cases a day or a unit beyond are above)."""
+    latest = mch.register("woman", gestational_age=mpb.GestationalAge(weeks=42, days=6))
+    assert latest.registration_ga_days == 300 and not latest.early_registration
+    by_lmp = mch.register("woman2", lmp_days_ago=300)  # 42w6d from the LMP
+    assert by_lmp.registration_ga_days == 300
+    earliest = mch.register("woman3", gestational_age=mpb.GestationalAge(weeks=0, days=0))
+    assert earliest.registration_ga_days == 0 and earliest.early_registration
 
 
 def test_one_open_pregnancy_per_woman_names_the_managing_institution(mch: Mch) -> None:
@@ -226,6 +247,42 @@ def test_bad_visits_are_invalid_argument(mch: Mch, visit: pb.AntenatalVisit, fie
         )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field in [f for f, _ in error_info(caught.value)[1]]
+
+
+def test_a_visit_naming_another_pregnancy_is_invalid_argument_and_writes_nothing(
+    mch: Mch,
+) -> None:
+    own = mch.register("woman", lmp_days_ago=130, registration_date=days_ago(40))
+    other = mch.register("woman2", lmp_days_ago=130, registration_date=days_ago(40))
+
+    def visits(p: pb.Pregnancy) -> list[str]:
+        reply = mch.api.ListAntenatalVisits(
+            mpb.ListAntenatalVisitsRequest(parent=p.name), metadata=mch.md("qs-doctor")
+        )
+        return [v.name for v in reply.visits]
+
+    before = [visits(own), visits(other)]
+    for name in (f"{other.name}/antenatalVisits/{rid()}", "antenatalVisits/1"):
+        with pytest.raises(grpc.RpcError) as caught:
+            mch.api.RecordAntenatalVisit(
+                mpb.RecordAntenatalVisitRequest(
+                    parent=own.name, visit=pb.AntenatalVisit(name=name, visit_date=days_ago(1))
+                ),
+                metadata=mch.md("qs-doctor"),
+            )
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        info, violations = error_info(caught.value)
+        assert [f for f, _ in violations] == ["visit.name"]
+        assert info.reason == "PREGNANCY_MISMATCH"
+    assert [visits(own), visits(other)] == before
+    echoed = f"{own.name}/antenatalVisits/{rid()}"  # a name of her own: the server names it
+    visit = mch.api.RecordAntenatalVisit(
+        mpb.RecordAntenatalVisitRequest(
+            parent=own.name, visit=pb.AntenatalVisit(name=echoed, visit_date=days_ago(1))
+        ),
+        metadata=mch.md("qs-doctor"),
+    )
+    assert visit.name.startswith(f"{own.name}/antenatalVisits/") and visit.name != echoed
 
 
 def test_the_overdue_list_holds_pregnancies_whose_next_window_closed(mch: Mch) -> None:

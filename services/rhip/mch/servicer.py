@@ -87,7 +87,7 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
     def RecordAntenatalVisit(self, request, context):
         visit = self.uc.record_visit(
             request.parent, request.visit.visit_date, measures_of(request.visit),
-            request.visit.guidance, request.request_id,
+            request.visit.guidance, request.request_id, request.visit.name,
         )  # fmt: skip
         return visit_to_pb(visit)
 
@@ -95,6 +95,7 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
         visit = self.uc.record_postpartum(
             request.parent, KINDS_BACK.get(request.kind), request.visit.visit_date,
             measures_of(request.visit), request.visit.guidance, request.request_id,
+            request.visit.name,
         )  # fmt: skip
         return visit_to_pb(visit)
 
@@ -136,7 +137,7 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
         d = request.delivery
         delivery = self.uc.record_delivery(
             d.mother, d.delivery_date, MODES_BACK.get(d.mode), newborns_from_pb(d),
-            request.request_id, d.discharge_date, d.emergency_reason,
+            request.request_id, d.discharge_date, d.emergency_reason, d.pregnancy,
         )  # fmt: skip
         return delivery_to_pb(delivery)
 

@@ -28,13 +28,20 @@ from rhip.mch.risk.usecases import RiskUseCases
 class DeliveryUseCases(RiskUseCases):
     def record_delivery(
         self, mother: str, day_text: str, mode: DeliveryMode | None, newborns: list[Newborn],
-        request_id: str, discharge_text: str = "", emergency: str = "",
+        request_id: str, discharge_text: str = "", emergency: str = "", pregnancy: str = "",
     ) -> Delivery:  # fmt: skip
+        """``pregnancy``: optional; when the request names one, it must be the mother's open
+        pregnancy (a request for one episode must not end another silently)."""
         principal = current_principal()
         now = self.clock()
         today = now.date()
         checks = Violations()
         checks.check(parse_resource_name, mother, "residents", "delivery.mother")
+        named = (
+            checks.check(parse_resource_name, pregnancy, "pregnancies", "delivery.pregnancy")
+            if pregnancy
+            else ""
+        )
         day = checks.check(parse_day, day_text, "delivery.delivery_date", today)
         if mode is None:
             checks.add("delivery.mode", "must be set", "DELIVERY_MODE_REQUIRED")
@@ -70,6 +77,11 @@ class DeliveryUseCases(RiskUseCases):
             claim(tx, key)
             pregnancies = PregnancyStore(tx)
             p = pregnancies.open_of(woman.resident_id, lock=True)
+            if named and (p is None or p.pregnancy_id != named):
+                raise invalid(
+                    "delivery.pregnancy", "is not the mother's open pregnancy",
+                    "PREGNANCY_MISMATCH",
+                )  # fmt: skip
             if p is not None:
                 if day < p.registration_date:
                     raise invalid(

@@ -25,10 +25,15 @@ MAX_GUIDANCE = 1000
 class VisitUseCases(PregnancyUseCases):
     def _visit_input(
         self, parent: str, visit_date: str, measures: dict[str, float], guidance: str,
-        request_id: str, checks: Violations,
+        request_id: str, checks: Violations, name: str = "",
     ) -> tuple[date, dict[str, float], str, str]:  # fmt: skip
+        """``name``: the visit's own name, set by the server; a request may leave it empty, or
+        echo one of the parent's, but one of another pregnancy is a mistake to refuse, not a
+        field to ignore."""
         today = self.clock().date()
-        checks.check(parse_resource_name, parent, "pregnancies", "parent")
+        pregnancy_id = checks.check(parse_resource_name, parent, "pregnancies", "parent")
+        if name and pregnancy_id and not name.startswith(f"{parent}/antenatalVisits/"):
+            checks.add("visit.name", "names a visit of another pregnancy", "PREGNANCY_MISMATCH")
         day = checks.check(parse_day, visit_date, "visit.visit_date", today)
         kept = domain.check_measures(measures, checks)
         if len(guidance) > MAX_GUIDANCE:
@@ -42,11 +47,11 @@ class VisitUseCases(PregnancyUseCases):
 
     def record_visit(
         self, parent: str, visit_date: str, measures: dict[str, float], guidance: str,
-        request_id: str,
+        request_id: str, name: str = "",
     ) -> AntenatalVisit:  # fmt: skip
         principal = current_principal()
         day, kept, guidance, key = self._visit_input(
-            parent, visit_date, measures, guidance, request_id, Violations()
+            parent, visit_date, measures, guidance, request_id, Violations(), name
         )
         institution = self._institution(principal.tenant_id)
         now = self.clock()
@@ -84,7 +89,7 @@ class VisitUseCases(PregnancyUseCases):
 
     def record_postpartum(
         self, parent: str, kind: VisitKind | None, visit_date: str, measures: dict[str, float],
-        guidance: str, request_id: str,
+        guidance: str, request_id: str, name: str = "",
     ) -> AntenatalVisit:  # fmt: skip
         principal = current_principal()
         checks = Violations()
@@ -93,7 +98,7 @@ class VisitUseCases(PregnancyUseCases):
                 "kind", "must be the postpartum home visit or the 42-day check", "VISIT_KIND"
             )
         day, kept, guidance, key = self._visit_input(
-            parent, visit_date, measures, guidance, request_id, checks
+            parent, visit_date, measures, guidance, request_id, checks, name
         )
         assert kind is not None
         institution = self._institution(principal.tenant_id)
