@@ -241,6 +241,8 @@ export const en = {
   "reason.QR_VERIFY_OUTCOME_WRONG_REGION": "The e-health card belongs to another region",
   "reason.CELL_BUSY": "The service is busy; try again shortly",
   "reason.UNKNOWN_REGION": "No region has this code",
+  "reason.INSTITUTION_LEVEL_REQUIRED": "The institution is below the level this needs (risk grading: secondary or higher; child eye care: county level)",
+  "reason.QUALIFICATION_REQUIRED": "The institution lacks a qualification this needs (risk grading also needs midwifery)",
   "QUALIFICATION_KIND_MIDWIFERY": "Midwifery",
   "QUALIFICATION_KIND_BIRTH_CERTIFICATE": "Birth certificates",
   "QUALIFICATION_KIND_RISK_GRADING": "Pregnancy risk grading",

@@ -241,6 +241,8 @@ export const zh = {
   "reason.QR_VERIFY_OUTCOME_WRONG_REGION": "该电子健康卡不属于本地区",
   "reason.CELL_BUSY": "服务繁忙，请稍后再试",
   "reason.UNKNOWN_REGION": "没有这个行政区划代码",
+  "reason.INSTITUTION_LEVEL_REQUIRED": "机构级别不够（孕产妇风险评估：二级及以上；儿童眼保健：县级）",
+  "reason.QUALIFICATION_REQUIRED": "机构缺少所需的资质（孕产妇风险评估还须具备助产技术资质）",
   "QUALIFICATION_KIND_MIDWIFERY": "助产技术",
   "QUALIFICATION_KIND_BIRTH_CERTIFICATE": "出生医学证明签发",
   "QUALIFICATION_KIND_RISK_GRADING": "孕产妇风险评估",
