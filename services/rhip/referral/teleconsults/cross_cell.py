@@ -20,9 +20,9 @@ from rhip.kit.requests import parse_resource_name
 from rhip.kit.tenancy import is_region_code, is_within, region_path, tenant_scope
 from rhip.referral.teleconsults import domain
 from rhip.referral.teleconsults.domain import Agreement, Teleconsultation, TState
+from rhip.referral.teleconsults.recordings import RecordingUseCases
 from rhip.referral.teleconsults.signing import signature_valid
 from rhip.referral.teleconsults.store import TeleconsultStore
-from rhip.referral.teleconsults.usecases import TeleconsultUseCases
 from rhip.referral.timeline import enqueue_teleconsultation_move
 
 _REUSED = "was already used for a different request"
@@ -32,7 +32,7 @@ def _refused(message: str) -> PermissionDenied:
     return PermissionDenied(message, reason="CROSS_CELL_CALLER")
 
 
-class CrossCellTeleconsults(TeleconsultUseCases):
+class CrossCellTeleconsults(RecordingUseCases):
     def _any_peer(self, checks: Violations) -> None:
         """Permission before validation: another cell's account, for one of its users."""
         caller, original = require_peer_cell(self.issuer)
