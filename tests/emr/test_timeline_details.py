@@ -107,4 +107,33 @@ def test_entries_stored_before_get_the_clinical_date_emrs_tables_hold(emr: Emr) 
     assert after["RECORD_CHECK_UP"].clinical_date == ""
     lab = _one(_timeline(emr, "hosp-doctor"), "DOCUMENT_KIND_LAB_REPORT")
     assert lab.clinical_date == _cst_day(stamp(2).ToDatetime(tzinfo=UTC))  # its encounter's
-    assert lab.tenant_display_name == ""  # names live in identity: shown with the tenant id
+    assert lab.tenant_display_name == ""  # names live in identity: the names pass asks it
+    names = emr.running.cell.part("emr").names
+    assert names.name_pass() > 0  # every entry of both institutions, in one pass
+    assert names.name_pass() == 0  # nothing left without a name
+    named = {e.kind: e.tenant_display_name for e in _timeline(emr, "qs-doctor")}
+    assert named["RECORD_FOLLOW_UP"] == named["REFERRAL_SUBMITTED"] == CENTRE
+    assert "" not in named.values()
+    assert _one(_timeline(emr, "hosp-doctor"), "DOCUMENT_KIND_LAB_REPORT").tenant_display_name == (
+        HOSPITAL
+    )
+
+
+def test_an_institution_identity_does_not_know_stays_unnamed_and_is_not_asked_again(
+    emr: Emr,
+) -> None:
+    """A referral's sender in another cell: identity here knows no such institution. Its
+    entries stay without a name (shown with the tenant id), and later passes skip it."""
+    _referral(emr)
+    _wait(lambda: "REFERRAL_SUBMITTED" in {e.kind for e in _timeline(emr, "qs-doctor")})
+    db = emr.running.cell.part("emr").db
+    with db.transaction() as tx:
+        tx.execute(update(timeline).values(tenant_name="", tenant_id="0000-not-in-this-cell"))
+    names = emr.running.cell.part("emr").names
+    asked: list[str] = []
+    real = names.names._fetch
+    names.names._fetch = lambda tenant_id: asked.append(tenant_id) or real(tenant_id)
+    assert names.name_pass() == 0 and names.name_pass() == 0
+    assert asked == ["0000-not-in-this-cell"]  # once, not at every pass
+    with db.read() as conn:
+        assert conn.execute(select(timeline.c.tenant_name).distinct()).scalars().all() == [""]

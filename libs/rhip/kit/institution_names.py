@@ -56,6 +56,23 @@ class InstitutionNames:
             with self._lock:
                 self._names[tenant_id] = (name, self._clock())
 
+    def lookup(self, tenant_id: str) -> str | None:
+        """The name; "" when identity knows no such institution (a settled answer); None when
+        identity cannot answer now (ask again later) — what a backfill must tell apart."""
+        with self._lock:
+            cached = self._names.get(tenant_id)
+        if cached is not None and self._clock() - cached[1] < self._ttl:
+            return cached[0]
+        try:
+            name = self._fetch(tenant_id)
+        except (NotFound, PermissionDenied):
+            name = ""
+        except RhipError:
+            return None
+        with self._lock:
+            self._names[tenant_id] = (name, self._clock())
+        return name
+
     def __call__(self, tenant_id: str) -> str:
         if not tenant_id:
             return ""

@@ -16,6 +16,7 @@ def build(context: CellContext) -> Built:
     return Built(
         emr.specs,
         databases={"emr": emr.db},
+        workers=emr.workers,
         authorizer=emr.authorizer,
         close=emr.close,
         parts=emr,

@@ -13,11 +13,13 @@ from rhip.emr.clients import ArchivesClient, IdentityClient
 from rhip.emr.internal_servicer import INTERNAL_SERVICE_NAME, EmrInternalServicer
 from rhip.emr.servicer import PUBLIC_METHODS, SERVICE_NAME, EmrServicer
 from rhip.emr.settings import load_emr_settings
+from rhip.emr.timeline.names import TimelineNames
 from rhip.emr.usecases import EmrUseCases, sync_role_catalog
 from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
+from rhip.kit.institution_names import cell_names
 from rhip.kit.pii import PiiVault, derive_key
 from rhip.kit.server import ServiceSpec
 
@@ -34,8 +36,16 @@ class EmrService:
     usecases: EmrUseCases
     specs: list[ServiceSpec]
     policy_db: Database | None = None
+    # Names the timeline entries that came without one; None without a cell account.
+    names: TimelineNames | None = None
+
+    @property
+    def workers(self) -> list[TimelineNames]:
+        return [self.names] if self.names is not None else []
 
     def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
         if self.owns_authorizer:
             self.authorizer.stop()
         if self.policy_db is not None:
@@ -103,4 +113,8 @@ def build_emr(
             ),
         ),
     ]
-    return EmrService(db, authorizer, owns, usecases, specs, policy_db)
+    names = None
+    if settings.cell_client_id:  # identity is asked as the cell's own account
+        lookup = cell_names(settings, lambda: address_of("identity"), peers)
+        names = TimelineNames(db, lookup, options.timeline_names_seconds)
+    return EmrService(db, authorizer, owns, usecases, specs, policy_db, names)

@@ -39,6 +39,8 @@ class EmrSettings:
     # Documents one SubmitDocuments stream may carry; more is refused before anything is stored.
     max_stream_documents: int = 5000
     windows: RecognitionWindows = field(default_factory=RecognitionWindows)
+    # Between two passes naming the timeline entries that came without a name (timeline/names.py).
+    timeline_names_seconds: float = 60.0
 
 
 def load_emr_settings(env: Mapping[str, str]) -> EmrSettings:
@@ -46,6 +48,10 @@ def load_emr_settings(env: Mapping[str, str]) -> EmrSettings:
         break_glass_hours=env_int(env, "RHIP_EMR_BREAK_GLASS_HOURS", 4, 1, 72),
         max_stream_documents=env_int(env, "RHIP_EMR_MAX_STREAM_DOCUMENTS", 5000, 1, 100_000),
         windows=parse_windows(env.get("RHIP_EMR_RECOGNITION_WINDOWS") or DEFAULT_WINDOWS),
+        timeline_names_seconds=env_int(
+            env, "RHIP_EMR_TIMELINE_NAMES_INTERVAL_MS", 60_000, 100, 3_600_000
+        )
+        / 1000,
     )
 
 

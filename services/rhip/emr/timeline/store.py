@@ -17,7 +17,7 @@ from rhip.emr.documents.domain import DocumentKind
 from rhip.emr.documents.store import readable
 from rhip.emr.store import StoreBase, at, timeline, timeline_scope
 from rhip.kit.scopes import within_scopes
-from sqlalchemy import and_, exists, false, insert, or_, select
+from sqlalchemy import and_, exists, false, insert, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -149,3 +149,31 @@ class TimelineStore(StoreBase):
             for r in rows
         ]
         return found, (rows[-1].sort_key if rows else None)
+
+    # -- names for entries that came without one (rhip.emr.timeline.names) -------------------
+    @staticmethod
+    def _unnamed() -> Any:
+        # Spelled as the partial index's predicate (emr_0005), literal, so the planner uses it.
+        return or_(timeline.c.tenant_name.is_(None), timeline.c.tenant_name == literal_column("''"))
+
+    def unnamed_tenants(self, limit: int, skip: Collection[str] = ()) -> list[str]:
+        """Institutions with entries that carry no name, at most ``limit``, none of ``skip``."""
+        query = (
+            select(timeline.c.tenant_id)
+            .where(self._unnamed(), timeline.c.tenant_id != literal_column("''"))
+            .distinct()
+            .order_by(timeline.c.tenant_id)
+            .limit(limit)
+        )
+        if skip:
+            query = query.where(timeline.c.tenant_id.not_in(sorted(skip)))
+        return list(self.s.execute(query).scalars())
+
+    def name_entries(self, tenant_id: str, name: str) -> int:
+        """Give ``tenant_id``'s entries without a name this one; how many were named."""
+        result = self.s.execute(
+            update(timeline)
+            .where(timeline.c.tenant_id == tenant_id, self._unnamed())
+            .values(tenant_name=name)
+        )
+        return int(result.rowcount or 0)
