@@ -57,6 +57,9 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
             "CheckHealthCardPresence ReadUnmasked"
         ),
     ),
+    # A public-security system (a police organ's service account): checks birth certificates
+    # in mch and nothing in identity — not even its own tenant's entry (least privilege).
+    Role.VERIFIER: (),
     # The cell's own account: finds its residents by document (and name) for a cross-cell
     # transfer and checks the e-health-card code scanned for it in the other cell (a code this
     # cell issued; the scan uses it up), and reads the cell's resident change feed for the

@@ -29,6 +29,14 @@ class TenantType(Enum):
     CDC = "cdc"
     TERTIARY_HOSPITAL = "tertiary_hospital"
     OTHER = "other"
+    # Not a health institution: a police system that checks birth certificates (DOMAIN §4.2,
+    # §4.6). Its service accounts get the verifier role; it takes no practitioners, no
+    # qualifications, and is no institution of any health indicator.
+    PUBLIC_SECURITY = "public_security"
+
+    @property
+    def health_institution(self) -> bool:
+        return self is not TenantType.PUBLIC_SECURITY
 
 
 class TenantLevel(Enum):
@@ -50,6 +58,8 @@ class Role(Enum):
     PRACTITIONER = "practitioner"
     AUDITOR = "auditor"
     SERVICE = "service"
+    # A public-security tenant's service account: verifies birth certificates, nothing else.
+    VERIFIER = "verifier"
     # The cell's own account on cross-cell calls; never granted through GrantRole.
     CELL = "cell"
 

@@ -9,6 +9,7 @@ from rhip.identity.directory.domain import (
     Role,
     RoleGrant,
     ServiceAccount,
+    TenantType,
     parse_resource_name,
     parse_subject,
     validate_display_name,
@@ -26,6 +27,12 @@ from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.tenancy import catalog
+
+
+def service_role(tenant_type: TenantType) -> Role:
+    """A service account's role follows its tenant: a hospital's HIS feeds data (service), a
+    police system only checks birth certificates (verifier; DOMAIN §4.2, §4.6)."""
+    return Role.SERVICE if tenant_type.health_institution else Role.VERIFIER
 
 
 class GrantUseCases(DirectoryUseCases):
@@ -70,14 +77,23 @@ class GrantUseCases(DirectoryUseCases):
             if tenant_id:
                 tenant = self._load_tenant(repo, tenant_id, "GrantRole")
                 scope, region_code = tenant.scope_path, tenant.region_code
+                police = not tenant.type.health_institution
             else:
                 region = catalog().require(region_code, "grant.region_code")
-                scope = region.path
+                scope, police = region.path, False
             # The grant's reach and the grantee must both lie in the granter's subtree.
             self._require(principal, scope, "GrantRole")
             self._in_cell(scope, "grant.region_code")
             subject_scope, _ = self._subject_scope(repo, subject)
             self._require(principal, subject_scope, "GrantRole")
+            if police != (role is Role.VERIFIER):
+                # The verifier role exists for police systems only, and they get nothing else:
+                # granting a clinic's roles there, or verification elsewhere, widens least
+                # privilege either way (DOMAIN §4.6).
+                raise FailedPrecondition(
+                    "a public-security tenant takes the verifier role only, and only it",
+                    reason="ROLE_NOT_FOR_TENANT",
+                )
             retry = claim(tx, request_id)
             if request_id and (existing := repo.grant_by_request(request_id)):
                 return existing
@@ -172,11 +188,12 @@ class GrantUseCases(DirectoryUseCases):
                 create_time=self.clock(),
             )
             repo.add_service_account(account, hash_secret(secret), request_id)
+            role = service_role(tenant.type)
             repo.add_grant(
                 RoleGrant(
                     new_id(),
                     account.subject,
-                    Role.SERVICE,
+                    role,
                     tenant.region_code,
                     tenant.tenant_id,
                     tenant.scope_path,
@@ -187,7 +204,7 @@ class GrantUseCases(DirectoryUseCases):
             self.policy.add(
                 tx,
                 [
-                    grant_rule(account.subject, Role.SERVICE.value, tenant.scope_path),
+                    grant_rule(account.subject, role.value, tenant.scope_path),
                     membership_rule(account.subject, tenant.tenant_id),
                 ],
             )
@@ -197,6 +214,7 @@ class GrantUseCases(DirectoryUseCases):
                     "service_account.create",
                     f"serviceAccounts/{account.service_account_id}",
                     tenant.scope_path,
+                    detail={"role": role.value},
                 ),
             )
         self.authz.refresh()  # this replica sees its own change at once

@@ -29,7 +29,7 @@ from rhip.identity.shared import IdentityCore
 from rhip.kit import audit
 from rhip.kit.authn import Principal, PrincipalKind, acting_as, current_principal
 from rhip.kit.authz import Rule, block_rule, grant_rule, membership_rule
-from rhip.kit.errors import Aborted, NotFound, Violations, invalid
+from rhip.kit.errors import Aborted, FailedPrecondition, NotFound, Violations, invalid
 from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
@@ -185,6 +185,14 @@ class DirectoryUseCases(IdentityCore):
                 raise Aborted(
                     "the tenant was changed by someone else; re-read it", reason="ETAG_MISMATCH"
                 )
+            new_type = updates.get("type") or tenant.type
+            if new_type.health_institution != tenant.type.health_institution:
+                # Its accounts' roles (verifier or service, practitioners) follow the type it
+                # was created with: a police organ does not become a clinic, nor back.
+                raise FailedPrecondition(
+                    "a tenant cannot change between public security and health institution",
+                    reason="TENANT_TYPE_CHANGE",
+                )
             updated = replace(
                 tenant, **updates, update_time=self.clock(), version=tenant.version + 1
             )
@@ -253,6 +261,13 @@ class DirectoryUseCases(IdentityCore):
                         "user.tenant_id", "a practitioner belongs to a tenant", "TENANT_REQUIRED"
                     )
                 tenant = self._load_tenant(repo, draft.tenant_id, "CreateUser")
+                if not tenant.type.health_institution:
+                    # A police organ's systems verify birth certificates through service
+                    # accounts; no clinician works there (DOMAIN §4.2).
+                    raise FailedPrecondition(
+                        "a public-security tenant takes service accounts only, no practitioners",
+                        reason="TENANT_NOT_HEALTH_INSTITUTION",
+                    )
                 scope, region_code, tenant_id = (
                     tenant.scope_path,
                     tenant.region_code,

@@ -111,6 +111,13 @@ class QualificationUseCases:
         """FAILED_PRECONDITION unless the institution meets what ``kind`` needs of it. No lock
         on the midwifery grant: revoking it afterwards is allowed all the same (it does not
         take risk grading with it), and mch checks the conditions again on every use."""
+        if not tenant.type.health_institution:
+            # A police organ practises no medicine: no practice licence, midwifery or other
+            # health qualification is granted to it (DOMAIN §4.2).
+            raise FailedPrecondition(
+                "a public-security tenant holds no health qualifications",
+                reason="TENANT_NOT_HEALTH_INSTITUTION",
+            )
         held = {q.kind.value for q in store.of_tenant(tenant.tenant_id, False, None, 100)}
         short = shortfall(kind.value, tenant.type.name, tenant.level.name, held)
         if short is not None:

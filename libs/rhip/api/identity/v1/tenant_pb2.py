@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!rhip/api/identity/v1/tenant.proto\x12\x14rhip.api.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x03\n\x06Tenant\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12.\n\x04type\x18\x04 \x01(\x0e\x32 .rhip.api.identity.v1.TenantType\x12\x30\n\x05level\x18\x05 \x01(\x0e\x32!.rhip.api.identity.v1.TenantLevel\x12\x13\n\x0bregion_code\x18\x06 \x01(\t\x12\x12\n\nscope_path\x18\x07 \x01(\t\x12\x13\n\x0b\x63redit_code\x18\x08 \x01(\t\x12\x30\n\x05state\x18\t \x01(\x0e\x32!.rhip.api.identity.v1.TenantState\x12\x16\n\x0esuspend_reason\x18\n \x01(\t\x12/\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\r \x01(\t*\xcd\x02\n\nTenantType\x12\x1b\n\x17TENANT_TYPE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aTENANT_TYPE_VILLAGE_CLINIC\x10\x01\x12!\n\x1dTENANT_TYPE_TOWNSHIP_HOSPITAL\x10\x02\x12\'\n#TENANT_TYPE_COMMUNITY_HEALTH_CENTER\x10\x03\x12(\n$TENANT_TYPE_COMMUNITY_HEALTH_STATION\x10\x04\x12\x1f\n\x1bTENANT_TYPE_COUNTY_HOSPITAL\x10\x05\x12\x1c\n\x18TENANT_TYPE_MCH_HOSPITAL\x10\x06\x12\x13\n\x0fTENANT_TYPE_CDC\x10\x07\x12!\n\x1dTENANT_TYPE_TERTIARY_HOSPITAL\x10\x08\x12\x15\n\x11TENANT_TYPE_OTHER\x10\t*|\n\x0bTenantLevel\x12\x1c\n\x18TENANT_LEVEL_UNSPECIFIED\x10\x00\x12\x18\n\x14TENANT_LEVEL_PRIMARY\x10\x01\x12\x1a\n\x16TENANT_LEVEL_SECONDARY\x10\x02\x12\x19\n\x15TENANT_LEVEL_TERTIARY\x10\x03*`\n\x0bTenantState\x12\x1c\n\x18TENANT_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13TENANT_STATE_ACTIVE\x10\x01\x12\x1a\n\x16TENANT_STATE_SUSPENDED\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!rhip/api/identity/v1/tenant.proto\x12\x14rhip.api.identity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x03\n\x06Tenant\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12.\n\x04type\x18\x04 \x01(\x0e\x32 .rhip.api.identity.v1.TenantType\x12\x30\n\x05level\x18\x05 \x01(\x0e\x32!.rhip.api.identity.v1.TenantLevel\x12\x13\n\x0bregion_code\x18\x06 \x01(\t\x12\x12\n\nscope_path\x18\x07 \x01(\t\x12\x13\n\x0b\x63redit_code\x18\x08 \x01(\t\x12\x30\n\x05state\x18\t \x01(\x0e\x32!.rhip.api.identity.v1.TenantState\x12\x16\n\x0esuspend_reason\x18\n \x01(\t\x12/\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\r \x01(\t*\xee\x02\n\nTenantType\x12\x1b\n\x17TENANT_TYPE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aTENANT_TYPE_VILLAGE_CLINIC\x10\x01\x12!\n\x1dTENANT_TYPE_TOWNSHIP_HOSPITAL\x10\x02\x12\'\n#TENANT_TYPE_COMMUNITY_HEALTH_CENTER\x10\x03\x12(\n$TENANT_TYPE_COMMUNITY_HEALTH_STATION\x10\x04\x12\x1f\n\x1bTENANT_TYPE_COUNTY_HOSPITAL\x10\x05\x12\x1c\n\x18TENANT_TYPE_MCH_HOSPITAL\x10\x06\x12\x13\n\x0fTENANT_TYPE_CDC\x10\x07\x12!\n\x1dTENANT_TYPE_TERTIARY_HOSPITAL\x10\x08\x12\x15\n\x11TENANT_TYPE_OTHER\x10\t\x12\x1f\n\x1bTENANT_TYPE_PUBLIC_SECURITY\x10\n*|\n\x0bTenantLevel\x12\x1c\n\x18TENANT_LEVEL_UNSPECIFIED\x10\x00\x12\x18\n\x14TENANT_LEVEL_PRIMARY\x10\x01\x12\x1a\n\x16TENANT_LEVEL_SECONDARY\x10\x02\x12\x19\n\x15TENANT_LEVEL_TERTIARY\x10\x03*`\n\x0bTenantState\x12\x1c\n\x18TENANT_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13TENANT_STATE_ACTIVE\x10\x01\x12\x1a\n\x16TENANT_STATE_SUSPENDED\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,11 +33,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rhip.api.identity.v1.tenant
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_TENANTTYPE']._serialized_start=505
-  _globals['_TENANTTYPE']._serialized_end=838
-  _globals['_TENANTLEVEL']._serialized_start=840
-  _globals['_TENANTLEVEL']._serialized_end=964
-  _globals['_TENANTSTATE']._serialized_start=966
-  _globals['_TENANTSTATE']._serialized_end=1062
+  _globals['_TENANTTYPE']._serialized_end=871
+  _globals['_TENANTLEVEL']._serialized_start=873
+  _globals['_TENANTLEVEL']._serialized_end=997
+  _globals['_TENANTSTATE']._serialized_start=999
+  _globals['_TENANTSTATE']._serialized_end=1095
   _globals['_TENANT']._serialized_start=93
   _globals['_TENANT']._serialized_end=502
 # @@protoc_insertion_point(module_scope)

@@ -21,6 +21,7 @@ class TenantType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TENANT_TYPE_CDC: _ClassVar[TenantType]
     TENANT_TYPE_TERTIARY_HOSPITAL: _ClassVar[TenantType]
     TENANT_TYPE_OTHER: _ClassVar[TenantType]
+    TENANT_TYPE_PUBLIC_SECURITY: _ClassVar[TenantType]
 
 class TenantLevel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -44,6 +45,7 @@ TENANT_TYPE_MCH_HOSPITAL: TenantType
 TENANT_TYPE_CDC: TenantType
 TENANT_TYPE_TERTIARY_HOSPITAL: TenantType
 TENANT_TYPE_OTHER: TenantType
+TENANT_TYPE_PUBLIC_SECURITY: TenantType
 TENANT_LEVEL_UNSPECIFIED: TenantLevel
 TENANT_LEVEL_PRIMARY: TenantLevel
 TENANT_LEVEL_SECONDARY: TenantLevel
