@@ -168,3 +168,50 @@ def issue(bmc: Bmc, newborn: str, number: str, who: str = "qs-hosp-doctor", key:
         ),
         metadata=bmc.md(who),
     )
+
+
+def service_account(mch: Mch, tenant_id: str, name: str) -> list[tuple[str, str]]:
+    """Metadata of a new service account of ``tenant_id`` (created by xz-admin), logged in."""
+    from rhip.api.identity.v1 import identity_service_pb2 as ipb
+    from rhip.api.identity.v1 import user_pb2
+
+    stub = mch.running.stub
+    account = stub.CreateServiceAccount(
+        ipb.CreateServiceAccountRequest(
+            service_account=user_pb2.ServiceAccount(display_name=name, tenant_id=tenant_id),
+            request_id=rid(),
+        ),
+        metadata=mch.md("xz-admin"),
+    )
+    login = stub.Login(
+        ipb.LoginRequest(
+            client=ipb.ClientCredentials(
+                client_id=account.client_id, client_secret=account.client_secret
+            )
+        )
+    )
+    return [("authorization", f"Bearer {login.access_token}")]
+
+
+def police_tenant(mch: Mch) -> str:
+    """A public-security tenant in Tongshan (320312), made by xz-admin through the API."""
+    from rhip.api.identity.v1 import identity_service_pb2 as ipb
+    from rhip.api.identity.v1 import tenant_pb2
+
+    tenant = mch.running.stub.CreateTenant(
+        ipb.CreateTenantRequest(
+            tenant=tenant_pb2.Tenant(
+                display_name="徐州市公安局铜山分局户政科",
+                type=tenant_pb2.TENANT_TYPE_PUBLIC_SECURITY, region_code="320312",
+            ),
+            request_id=rid(),
+        ),
+        metadata=mch.md("xz-admin"),
+    )  # fmt: skip
+    return str(tenant.tenant_id)
+
+
+def police(mch: Mch) -> list[tuple[str, str]]:
+    """The household-registration office's interface: a service account of a public-security
+    tenant (role verifier)."""
+    return service_account(mch, police_tenant(mch), "公安户籍核验接口")

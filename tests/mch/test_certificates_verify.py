@@ -10,10 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
-from mch.bmc_support import Bmc, deliver, issue, make_bmc, refused
+from mch.bmc_support import Bmc, deliver, issue, make_bmc, police, refused, service_account
 from mch.conftest import Mch, rid
-from rhip.api.identity.v1 import identity_service_pb2 as ipb
-from rhip.api.identity.v1 import user_pb2
 from rhip.api.mch.v1 import birth_certificate_pb2 as bpb
 from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
 from rhip.kit import audit
@@ -37,28 +35,6 @@ def bmc(mch: Mch) -> Bmc:
     return made
 
 
-def _police(mch: Mch) -> list[tuple[str, str]]:
-    """A service account of the public-security interface (kept at the Tongshan hospital)."""
-    stub = mch.running.stub
-    account = stub.CreateServiceAccount(
-        ipb.CreateServiceAccountRequest(
-            service_account=user_pb2.ServiceAccount(
-                display_name="公安户籍核验接口", tenant_id=mch.world.tenants["ts-th"]
-            ),
-            request_id=rid(),
-        ),
-        metadata=mch.md("xz-admin"),
-    )
-    login = stub.Login(
-        ipb.LoginRequest(
-            client=ipb.ClientCredentials(
-                client_id=account.client_id, client_secret=account.client_secret
-            )
-        )
-    )
-    return [("authorization", f"Bearer {login.access_token}")]
-
-
 def _verify(bmc: Bmc, md, **fields) -> bpb.BirthCertificateVerification:  # type: ignore[no-untyped-def]
     return bmc.api.VerifyBirthCertificate(spb.VerifyBirthCertificateRequest(**fields), metadata=md)
 
@@ -76,19 +52,21 @@ def test_the_printed_code_verifies_offline_with_the_published_key(bmc: Bmc) -> N
 def test_police_verify_by_number_and_name_or_by_code_and_learn_only_the_answer(
     bmc: Bmc,
 ) -> None:
-    police = _police(bmc.mch)
+    verifier = police(bmc.mch)
     c = issue(bmc, deliver(bmc.mch).newborns[0].name, "X320101001")
-    ok = _verify(bmc, police, number=c.number, child_name=" 王小明 ")
+    ok = _verify(bmc, verifier, number=c.number, child_name=" 王小明 ")
     assert (ok.result, ok.number, ok.issue_date, ok.current_number) == (
         R.VERIFICATION_RESULT_AUTHENTIC,
         c.number,
         c.issue_date,
         "",
     )
-    assert _verify(bmc, police, signed_code=c.signed_code).result == R.VERIFICATION_RESULT_AUTHENTIC
+    assert (
+        _verify(bmc, verifier, signed_code=c.signed_code).result == R.VERIFICATION_RESULT_AUTHENTIC
+    )
     # An unknown number and a wrong name give the same answer.
-    wrong = _verify(bmc, police, number=c.number, child_name="王小红")
-    unknown = _verify(bmc, police, number="X320101009", child_name="王小明")
+    wrong = _verify(bmc, verifier, number=c.number, child_name="王小红")
+    unknown = _verify(bmc, verifier, number="X320101009", child_name="王小明")
     assert wrong.result == unknown.result == R.VERIFICATION_RESULT_NOT_FOUND
     assert not wrong.issue_date and not unknown.issue_date
     # Reissued: the old number says so and names the current one; the old code too.
@@ -99,14 +77,16 @@ def test_police_verify_by_number_and_name_or_by_code_and_learn_only_the_answer(
         ),
         metadata=bmc.md("qs-hosp-doctor"),
     )  # fmt: skip
-    old = _verify(bmc, police, number=c.number, child_name="王小明")
+    old = _verify(bmc, verifier, number=c.number, child_name="王小明")
     assert (old.result, old.current_number) == (R.VERIFICATION_RESULT_REISSUED, new.number)
-    assert _verify(bmc, police, signed_code=c.signed_code).result == R.VERIFICATION_RESULT_REISSUED
-    assert _verify(bmc, police, number=new.number, child_name="王小明").result == (
+    assert (
+        _verify(bmc, verifier, signed_code=c.signed_code).result == R.VERIFICATION_RESULT_REISSUED
+    )
+    assert _verify(bmc, verifier, number=new.number, child_name="王小明").result == (
         R.VERIFICATION_RESULT_AUTHENTIC
     )
     forged = c.signed_code[:-4] + ("AAAA" if not c.signed_code.endswith("AAAA") else "BBBB")
-    assert _verify(bmc, police, signed_code=forged).result == R.VERIFICATION_RESULT_NOT_FOUND
+    assert _verify(bmc, verifier, signed_code=forged).result == R.VERIFICATION_RESULT_NOT_FOUND
     db = bmc.mch.running.cell.part("mch").db
     with db.read() as tx:
         rows = tx.execute(
@@ -117,15 +97,19 @@ def test_police_verify_by_number_and_name_or_by_code_and_learn_only_the_answer(
 
 
 def test_verification_is_for_permitted_accounts_and_misses_are_rate_limited(bmc: Bmc) -> None:
-    police = _police(bmc.mch)
+    verifier = police(bmc.mch)
     c = issue(bmc, deliver(bmc.mch).newborns[0].name, "X320101001")
     refused(lambda: _verify(bmc, bmc.md("qs-doctor"), number=c.number, child_name="王小明"),
             C.PERMISSION_DENIED)  # fmt: skip
-    refused(lambda: _verify(bmc, police, number="x320101001", child_name="王小明"),
+    # A hospital's HIS feeds data; checking certificates is the police's (least privilege).
+    his = service_account(bmc.mch, bmc.mch.world.tenants["ts-th"], "铜山HIS接口")
+    refused(lambda: _verify(bmc, his, number=c.number, child_name="王小明"),
+            C.PERMISSION_DENIED)  # fmt: skip
+    refused(lambda: _verify(bmc, verifier, number="x320101001", child_name="王小明"),
             C.INVALID_ARGUMENT, "BMC_NUMBER_FORMAT")  # fmt: skip
     for i in range(5):  # RHIP_MCH_BMC_VERIFY_MISSES=5 here
-        _verify(bmc, police, number=f"X32010102{i}", child_name="王小明")
-    refused(lambda: _verify(bmc, police, number=c.number, child_name="王小明"),
+        _verify(bmc, verifier, number=f"X32010102{i}", child_name="王小明")
+    refused(lambda: _verify(bmc, verifier, number=c.number, child_name="王小明"),
             C.RESOURCE_EXHAUSTED, "BMC_VERIFY_RATE_LIMITED")  # fmt: skip
     # Another caller is not affected.
     assert _verify(bmc, bmc.md("qs-admin"), number=c.number, child_name="王小明").result == (
@@ -137,7 +121,7 @@ def test_verifications_racing_issues_keep_one_intact_audit_chain(bmc: Bmc) -> No
     """Verifications and issues append to one audit chain (one head), each in its own
     transaction, the rows and the head's update pipelined on PostgreSQL: verifications racing
     issues leave every answered verification's event committed, once, and the chain intact."""
-    police = _police(bmc.mch)
+    verifier = police(bmc.mch)
     babies = deliver(bmc.mch, 3).newborns
     first = issue(bmc, babies[0].name, "X320101001")
     numbers = ["X320101002", "X320101003"]
@@ -146,7 +130,7 @@ def test_verifications_racing_issues_keep_one_intact_audit_chain(bmc: Bmc) -> No
             lambda b: issue(bmc, b[0].name, b[1]), zip(babies[1:], numbers, strict=True)
         )
         answers = list(
-            pool.map(lambda _: _verify(bmc, police, number=first.number, child_name="王小明"),
+            pool.map(lambda _: _verify(bmc, verifier, number=first.number, child_name="王小明"),
                      range(12))
         )  # fmt: skip
         assert len(list(issued)) == 2

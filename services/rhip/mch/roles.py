@@ -94,9 +94,13 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         MCH + "RecordPostpartumVisit",
         MCH + "GetDelivery",
         MCH + "RecordChildVisit",
-        # Public-security and other systems check a certificate's authenticity (DOMAIN §4.6).
-        BMC + "VerifyBirthCertificate",
+        # No VerifyBirthCertificate: a hospital issues certificates as its practitioners, and
+        # checking another's is the police's job (DOMAIN §4.2, §4.6; least privilege).
     ),
+    # A public-security organ's system (a tenant of type PUBLIC_SECURITY; identity gives its
+    # service accounts this role) checks a certificate's authenticity by number and name or
+    # signed code, answered with the minimum (DOMAIN §4.6); it reads nothing else.
+    "verifier": (BMC + "VerifyBirthCertificate",),
 }
 
 
