@@ -101,13 +101,16 @@ def test_a_public_security_tenant_takes_no_practitioner_qualification_or_other_r
         lambda: stub.CreateUser(
             ipb.CreateUserRequest(
                 user=user_pb2.User(
-                    username="police-officer", display_name="户政民警",
-                    kind=common_pb2.PRINCIPAL_KIND_PRACTITIONER, tenant_id=tenant_id,
+                    username="police-officer",
+                    display_name="户政民警",
+                    kind=common_pb2.PRINCIPAL_KIND_PRACTITIONER,
+                    tenant_id=tenant_id,
                 ),
-                password=PASSWORD, request_id=rid(),
+                password=PASSWORD,
+                request_id=rid(),
             ),
             metadata=md,
-        ),  # fmt: skip
+        ),
         C.FAILED_PRECONDITION,
         "TENANT_NOT_HEALTH_INSTITUTION",
     )

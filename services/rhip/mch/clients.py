@@ -55,6 +55,12 @@ class TenantFacts:
     display_name: str = ""  # the institution's name (printed on birth certificates)
 
     @property
+    def health_institution(self) -> bool:
+        """False for a public-security organ: it verifies birth certificates and takes no
+        child, pregnancy or delivery."""
+        return self.type != "TENANT_TYPE_PUBLIC_SECURITY"
+
+    @property
     def level_name(self) -> str:
         return tenant_pb2.TenantLevel.Name(self.level)  # type: ignore[arg-type,unused-ignore]
 

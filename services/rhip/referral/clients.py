@@ -65,6 +65,12 @@ class TenantFacts:
     def grassroots(self) -> bool:
         return self.type in GRASSROOTS_TYPES
 
+    @property
+    def health_institution(self) -> bool:
+        """False for a public-security organ (it only checks birth certificates): never a
+        referral's receiver nor a teleconsultation's party."""
+        return self.type != "TENANT_TYPE_PUBLIC_SECURITY"
+
 
 @dataclass(frozen=True)
 class RecordSummary:

@@ -418,6 +418,11 @@ class CrossCellChildTransfers(ChildUseCases):
             found = None
         if found is None or (region and found.region_code != region):
             raise NotFound("no such institution in this cell", reason="TARGET_NOT_FOUND")
+        if not found.health_institution:
+            raise invalid(
+                "target_tenant", "is a public-security organ, not a health institution",
+                "TENANT_NOT_HEALTH_INSTITUTION",
+            )  # fmt: skip
         if not found.active:
             raise FailedPrecondition(
                 "the target institution is suspended", reason="TARGET_INACTIVE"

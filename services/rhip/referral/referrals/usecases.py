@@ -117,6 +117,11 @@ class ReferralUseCases:
                 "referral.receiving_tenant", "no such institution in that region",
                 "TENANT_NOT_FOUND",
             )  # fmt: skip
+        if not receiver.health_institution:
+            raise invalid(
+                "referral.receiving_tenant", "is a public-security organ, not a health institution",
+                "TENANT_NOT_HEALTH_INSTITUTION",
+            )  # fmt: skip
         if not receiver.active:
             raise FailedPrecondition(
                 "the receiving institution is suspended", reason="RECEIVER_INACTIVE"

@@ -98,6 +98,11 @@ class TeleconsultUseCases:
             raise invalid(field, "no such institution in this cell", "TENANT_NOT_FOUND") from None
         if region and tenant.region_code != region:
             raise invalid(field, "no such institution in that region", "TENANT_NOT_FOUND")
+        if not tenant.health_institution:
+            raise invalid(
+                field, "is a public-security organ, not a health institution",
+                "TENANT_NOT_HEALTH_INSTITUTION",
+            )  # fmt: skip
         return tenant
 
     def _across(self, region: str, field: str, checks: Violations) -> bool:
