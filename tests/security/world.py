@@ -207,6 +207,29 @@ def build_world(platform: Platform) -> World:
         ),
         "xz-admin",
     )
+    # A police system (a public-security tenant's service account, role verifier): it may
+    # verify birth certificates and must reach nothing else of anyone.
+    police = call(
+        identity.CreateTenant,
+        ipb.CreateTenantRequest(
+            tenant=tenant_pb2.Tenant(
+                display_name="铜山分局户政科安全测试",
+                type=tenant_pb2.TENANT_TYPE_PUBLIC_SECURITY, region_code="320312",
+            ),
+            request_id=str(uuid.uuid4()),
+        ),
+        "xz-admin",
+    )  # fmt: skip
+    police_account = call(
+        identity.CreateServiceAccount,
+        ipb.CreateServiceAccountRequest(
+            service_account=user_pb2.ServiceAccount(
+                display_name="户政核验接口", tenant_id=police.tenant_id
+            ),
+            request_id=str(uuid.uuid4()),
+        ),
+        "xz-admin",
+    )
     for u in ("nj-admin-sec", "ts-admin-sec", "suspended-doctor", "revoked-doctor"):
         logins[u] = _login(platform, JIANGSU, username=u, password=NEW_PASSWORD)
         md[u] = _md(logins[u])
@@ -214,6 +237,11 @@ def build_world(platform: Platform) -> World:
         platform, JIANGSU, client_id=account.client_id, client_secret=account.client_secret
     )
     md["his"] = _md(logins["his"])
+    logins["police"] = _login(
+        platform, JIANGSU,
+        client_id=police_account.client_id, client_secret=police_account.client_secret,
+    )  # fmt: skip
+    md["police"] = _md(logins["police"])
     # The suspension and the revocation come after their tokens were issued: the tokens stay
     # valid JWTs, and must reach nothing.
     call(
@@ -241,6 +269,7 @@ def build_world(platform: Platform) -> World:
         ("revoked grant", "revoked-doctor", tenant_scope("revoked-doctor"), {}),
         ("auditor writing (js-auditor)", "js-auditor", "86/32", {"auditor": True}),
         ("service account outside its tenant", "his", f"86/32/3203/320312/t-{t2}", {}),
+        ("police verifier (public security 320312)", "police", police.scope_path, {}),
     ):
         world.callers[name] = Caller(name, md[u], scope, **extra)
 
