@@ -46,9 +46,12 @@ class DemoCell:
     admin: str  # the province administrator, bootstrapped
     tenants: tuple[DemoTenant, ...]
     accounts: tuple[DemoAccount, ...]
+    # A public-security organ checking birth certificates (README's verify example); apart
+    # from ``tenants``, the health institutions every service's demo data indexes.
+    police: DemoTenant | None = None
 
 
-def _cell(cell: str, name: str, prefix: str, city: str, county: str, tenants: tuple[DemoTenant, ...], city_user: str, county_user: str) -> DemoCell:  # fmt: skip
+def _cell(cell: str, name: str, prefix: str, city: str, county: str, tenants: tuple[DemoTenant, ...], city_user: str, county_user: str, police: DemoTenant | None = None) -> DemoCell:  # fmt: skip
     return DemoCell(
         cell,
         name,
@@ -66,6 +69,7 @@ def _cell(cell: str, name: str, prefix: str, city: str, county: str, tenants: tu
                 for i in range(len(tenants))
             ),
         ),
+        police,
     )
 
 
@@ -80,6 +84,7 @@ CELLS: dict[str, DemoCell] = {
             DemoTenant("徐州市妇幼保健院", TenantType.MCH_HOSPITAL, TenantLevel.TERTIARY, "320311"),
         ),
         "xz-admin", "qs-admin",
+        DemoTenant("徐州市公安局铜山分局户政科", TenantType.PUBLIC_SECURITY, TenantLevel.UNSPECIFIED, "320312"),
     ),
     "370000": _cell(
         "370000", "山东省 Shandong", "sd", "370400", "370402",
@@ -91,6 +96,7 @@ CELLS: dict[str, DemoCell] = {
             DemoTenant("枣庄市妇幼保健院", TenantType.MCH_HOSPITAL, TenantLevel.TERTIARY, "370402"),
         ),
         "zz-admin", "szq-admin",
+        DemoTenant("枣庄市公安局市中分局户政科", TenantType.PUBLIC_SECURITY, TenantLevel.UNSPECIFIED, "370402"),
     ),
 }  # fmt: skip
 

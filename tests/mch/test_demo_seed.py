@@ -6,9 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import grpc
+import pytest
 from conftest import make_settings
 from rhip.api.identity.v1 import identity_service_pb2 as ipb
-from rhip.api.identity.v1 import identity_service_pb2_grpc, qualification_service_pb2_grpc
+from rhip.api.identity.v1 import (
+    identity_service_pb2_grpc,
+    qualification_service_pb2_grpc,
+    tenant_pb2,
+    user_pb2,
+)
 from rhip.api.identity.v1 import qualification_service_pb2 as qpb
 from rhip.api.mch.v1 import birth_certificate_pb2 as bpb
 from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
@@ -98,5 +104,50 @@ def test_the_demo_grants_qualifications_and_registers_a_pregnancy_once(
             )
             assert all(row.balanced for row in report.holders)
             assert report.holders[0].received == 50
+            _the_readme_verifies_as_the_demo_police(channel, certificates)
     finally:
         cell.stop(0)
+
+
+def _the_readme_verifies_as_the_demo_police(
+    channel: grpc.Channel,
+    certificates: birth_certificate_service_pb2_grpc.BirthCertificateServiceStub,
+) -> None:
+    """README's verify example: xz-admin finds the demo public-security tenant, gives it a
+    service account; that account verifies and is refused anything else."""
+    identity = identity_service_pb2_grpc.IdentityServiceStub(channel)
+    admin = _login(channel, "xz-admin")[0]
+    police = identity.ListTenants(
+        ipb.ListTenantsRequest(
+            parent="regions/320312", type=tenant_pb2.TENANT_TYPE_PUBLIC_SECURITY
+        ),
+        metadata=admin,
+    ).tenants
+    assert [t.display_name for t in police] == ["徐州市公安局铜山分局户政科"]
+    account = identity.CreateServiceAccount(
+        ipb.CreateServiceAccountRequest(
+            service_account=user_pb2.ServiceAccount(
+                display_name="公安户籍核验接口", tenant_id=police[0].tenant_id
+            )
+        ),
+        metadata=admin,
+    )
+    token = identity.Login(
+        ipb.LoginRequest(
+            client=ipb.ClientCredentials(
+                client_id=account.client_id, client_secret=account.client_secret
+            )
+        )
+    ).access_token
+    md = [("authorization", f"Bearer {token}")]
+    answer = certificates.VerifyBirthCertificate(
+        spb.VerifyBirthCertificateRequest(number="X320000001", child_name="孙一鸣"), metadata=md
+    )
+    assert (answer.result, answer.current_number) == (
+        bpb.VERIFICATION_RESULT_REISSUED, "X320000004",
+    )  # fmt: skip
+    with pytest.raises(grpc.RpcError) as refused:
+        certificates.ListBirthCertificates(
+            spb.ListBirthCertificatesRequest(parent="regions/320300"), metadata=md
+        )
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED

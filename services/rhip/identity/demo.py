@@ -26,6 +26,14 @@ def seed_demo(usecases: IdentityUseCases) -> DemoCell:
             )
             for t in demo.tenants
         ]
+        if demo.police is not None:
+            # Its service accounts are made by the city administrator when a police system
+            # connects (the secret is shown once): README's verify example does so.
+            usecases.create_tenant(
+                TenantDraft(demo.police.name, demo.police.type, demo.police.level,
+                            demo.police.county, ""),
+                request_id(cell, "tenant", demo.police.name),
+            )  # fmt: skip
         for account in demo.accounts:
             if account.username == demo.admin:
                 continue
@@ -48,4 +56,5 @@ def seed_demo(usecases: IdentityUseCases) -> DemoCell:
 def seed_identity_demo(built: Mapping[str, Built], settings: Settings) -> str | None:
     """The identity module's demo seeding: tenants and accounts of the cell."""
     demo = seed_demo(built["identity"].parts.usecases)
-    return f"demo data: {len(demo.tenants)} institutions, {len(demo.accounts)} accounts"
+    police = ", 1 public-security organ" if demo.police else ""
+    return f"demo data: {len(demo.tenants)} institutions{police}, {len(demo.accounts)} accounts"
