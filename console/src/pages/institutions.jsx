@@ -16,6 +16,9 @@ const TYPES = [
   "TENANT_TYPE_VILLAGE_CLINIC",
   "TENANT_TYPE_COUNTY_HOSPITAL",
   "TENANT_TYPE_MCH_HOSPITAL",
+  // Not a health institution: a police system's tenant, whose service accounts only verify
+  // birth certificates.
+  "TENANT_TYPE_PUBLIC_SECURITY",
 ];
 const LEVELS = ["TENANT_LEVEL_UNSPECIFIED", "TENANT_LEVEL_PRIMARY", "TENANT_LEVEL_SECONDARY", "TENANT_LEVEL_TERTIARY"];
 const QUALIFICATIONS = [

@@ -17,7 +17,7 @@ export function Overdue({ principal }) {
   const [plans, error, loading] = useLoad(async () => {
     if (clinic) return overdueOf([`tenants/${principal.tenantId}`]);
     const tenants = await listAll(`/identity/v1/regions/${principal.regionCode}/tenants`, "tenants");
-    return overdueOf(tenants.filter((x) => !["TENANT_TYPE_COUNTY_HOSPITAL", "TENANT_TYPE_MCH_HOSPITAL"].includes(x.type)).map((x) => x.name));
+    return overdueOf(tenants.filter((x) => !["TENANT_TYPE_COUNTY_HOSPITAL", "TENANT_TYPE_MCH_HOSPITAL", "TENANT_TYPE_PUBLIC_SECURITY"].includes(x.type)).map((x) => x.name));
   }, [principal.subject]);
   return (
     <section>

@@ -38,7 +38,7 @@ function NewCheck({ region, tenants, onDone }) {
         <Field label={t("spot.scope")}>
           <select name="parent" data-test="spotcheck-parent">
             <option value={`regions/${region}`}>{t("spot.wholeRegion")}</option>
-            {tenants.map((x) => (
+            {tenants.filter((x) => x.type !== "TENANT_TYPE_PUBLIC_SECURITY").map((x) => (
               <option value={x.name}>{x.displayName}</option>
             ))}
           </select>

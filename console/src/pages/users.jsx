@@ -77,7 +77,8 @@ function NewUser({ tenants, region, onDone }) {
         {kind === "PRINCIPAL_KIND_PRACTITIONER" ? (
           <Field label={t("users.tenant")}>
             <select name="tenantId" data-test="user-tenant">
-              {tenants.map((x) => (
+              {/* a public-security organ takes no practitioners (TENANT_NOT_HEALTH_INSTITUTION) */}
+              {tenants.filter((x) => x.type !== "TENANT_TYPE_PUBLIC_SECURITY").map((x) => (
                 <option value={x.tenantId}>{x.displayName}</option>
               ))}
             </select>
