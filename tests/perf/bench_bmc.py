@@ -117,11 +117,10 @@ def load(dsn: str, certificates: int, scopes: dict[str, str], vault, template: d
 def run(*, rows: int = 1_000_000, quick: bool = False) -> dict:
     from conftest import make_settings
     from grpc_health.v1 import health_pb2, health_pb2_grpc
-    from mch.bmc_support import Bmc, certificate, make_bmc
+    from mch.bmc_support import Bmc, certificate, make_bmc, police_tenant, service_account
     from mch.conftest import WOMAN, WOMAN2, WOMAN3, Mch, add_hospital, rid
-    from rhip.api.identity.v1 import identity_service_pb2 as ipb
     from rhip.api.identity.v1 import qualification_service_pb2 as qpb
-    from rhip.api.identity.v1 import qualification_service_pb2_grpc, user_pb2
+    from rhip.api.identity.v1 import qualification_service_pb2_grpc
     from rhip.api.mch.v1 import birth_certificate_pb2 as bpb
     from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
     from rhip.api.mch.v1 import mch_service_pb2_grpc
@@ -189,19 +188,8 @@ def run(*, rows: int = 1_000_000, quick: bool = False) -> dict:
             results["loaded"] = load(dsn, rows, scopes, vault, template)
             log(f"loaded in {results['loaded']['seconds']:.0f} s")
 
-            stub = running.stub
-            account = stub.CreateServiceAccount(
-                ipb.CreateServiceAccountRequest(
-                    service_account=user_pb2.ServiceAccount(
-                        display_name="公安核验", tenant_id=world.tenants["ts-th"]
-                    ),
-                    request_id=rid(),
-                ),
-                metadata=mch.md("xz-admin"),
-            )
-            login = stub.Login(ipb.LoginRequest(client=ipb.ClientCredentials(
-                client_id=account.client_id, client_secret=account.client_secret)))  # fmt: skip
-            police = [("authorization", f"Bearer {login.access_token}")]
+            # A public-security tenant's account (role verifier): a hospital's may not verify.
+            police = service_account(mch, police_tenant(mch), "公安核验")
             health = health_pb2_grpc.HealthStub(running.channel)
             api = bmc.api
             step = max(1, rows // (samples + 100))
