@@ -50,6 +50,8 @@ TYPES = {
     "疾病预防控制中心": tenant_pb2.TENANT_TYPE_CDC,
     "三级医院": tenant_pb2.TENANT_TYPE_TERTIARY_HOSPITAL,
     "其他": tenant_pb2.TENANT_TYPE_OTHER,
+    # Not a health institution: identity gives its service accounts the verifier role only.
+    "公安机关": tenant_pb2.TENANT_TYPE_PUBLIC_SECURITY,
 }
 LEVELS = {
     "": tenant_pb2.TENANT_LEVEL_UNSPECIFIED,
