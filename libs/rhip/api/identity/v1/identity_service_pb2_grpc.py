@@ -328,7 +328,8 @@ class IdentityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateServiceAccount(self, request, context):
-        """Creates a service account for a tenant; the secret is returned once.
+        """Creates a service account for a tenant; the secret is returned once. Its role follows the
+        tenant's type: `verifier` for a public-security tenant, else `service`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
