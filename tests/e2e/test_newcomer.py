@@ -96,7 +96,10 @@ def test_demo_login_and_list_tenants_with_buf_curl(tmp_path: Path) -> None:
         listed = _buf_curl(
             address, "ListTenants", {"parent": "regions/320300"}, login["accessToken"]
         )
-        assert len(listed["tenants"]) == 5
+        # Five health institutions and the police household-registration office (a verifier).
+        assert len(listed["tenants"]) == 6
+        kinds = [t["type"] for t in listed["tenants"]]
+        assert kinds.count("TENANT_TYPE_PUBLIC_SECURITY") == 1
         assert {t["regionCode"][:4] for t in listed["tenants"]} == {"3203"}
         # The README's health-records session: the community health centre's doctor.
         doctor = _buf_curl(
