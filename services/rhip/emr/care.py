@@ -1,8 +1,8 @@
 """Care relationships (issue 16, docs/domain §8): the reasons the platform itself can check
 for an institution to read a resident's documents written elsewhere, without the resident's
 consent or a break-glass. Each is asked of the service that knows it, with the caller's own
-token (so each answers only about what the caller may see anyway), commonest first; the first
-is asked alone and the other three at once, read in this order (one round trip, not three):
+token (so each answers only about what the caller may see anyway), cheapest and commonest
+first:
 
 * the institution manages the resident's active health record (archives);
 * the resident's e-health card was scanned (a valid dynamic code) there in the last 24 hours
@@ -19,12 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rhip.emr.clients import (
-    ArchivesClient,
-    ask_card_seen_here,
-    ask_open_referral,
-    ask_open_teleconsultation,
-)
+from rhip.emr.clients import ArchivesClient, card_seen_here, open_referral, open_teleconsultation
 from rhip.kit.channels import ChannelPool
 
 PREFIX = "care_relationship:"
@@ -44,16 +39,12 @@ class CareRelationships:
         self._pool = pool
 
     def basis(self, tenant_id: str, resident_id: str) -> str:
-        if self._archives.manages(tenant_id, resident_id):  # the commonest answer, asked alone
+        if self._archives.manages(tenant_id, resident_id):
             return PREFIX + "managing"
-        # The other three are asked at once and read in order: one round trip, not three.
-        card = ask_card_seen_here(self._pool, self._identity(), resident_id)
-        referral = ask_open_referral(self._pool, self._referral(), tenant_id, resident_id)
-        tele = ask_open_teleconsultation(self._pool, self._referral(), tenant_id, resident_id)
-        if card():
+        if card_seen_here(self._pool, self._identity(), resident_id):
             return PREFIX + "card_scan"
-        for pending in (referral, tele):
-            name = pending()
+        for find in (open_referral, open_teleconsultation):
+            name = find(self._pool, self._referral(), tenant_id, resident_id)
             if name:
                 return PREFIX + name
         return ""

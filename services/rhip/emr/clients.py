@@ -8,7 +8,6 @@ caller's institution): the care relationships of rhip.emr.care."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TypeVar
 
 import grpc
 from rhip.api.archives.v1 import archives_service_pb2, archives_service_pb2_grpc, health_record_pb2
@@ -36,9 +35,6 @@ from rhip.kit.telemetry import outgoing_metadata
 TIMEOUT_SECONDS = 5.0
 # Identifiers per LookupResidents call (identity's maximum).
 LOOKUP_BATCH = 1000
-
-
-T = TypeVar("T")
 
 
 def _metadata() -> list[tuple[str, str]]:
@@ -146,24 +142,20 @@ class ArchivesClient:
         return reply is not None and len(reply.records) > 0  # type: ignore[attr-defined]
 
 
-def _pending(future: grpc.Future, answer: Callable[[object | None], T]) -> Callable[[], T]:
-    """A call already on its way: the returned function waits for it and answers ``answer``
-    of the reply (None when the callee refused or did not know, as ``_denied_is_no``)."""
-    return lambda: answer(_denied_is_no(future.result))
-
-
-def ask_card_seen_here(pool: ChannelPool, address: str, resident_id: str) -> Callable[[], bool]:
-    """Asks identity now (CheckHealthCardPresence); the answer: the resident's card was scanned
-    (dynamic, valid) at the caller's institution within the last 24 hours."""
+def card_seen_here(pool: ChannelPool, address: str, resident_id: str) -> bool:
+    """True when the resident's card was scanned (dynamic, valid) at the caller's institution
+    within the last 24 hours (identity's CheckHealthCardPresence)."""
     stub = resident_service_pb2_grpc.ResidentServiceStub(pool.get(address))
-    future = stub.CheckHealthCardPresence.future(
-        resident_service_pb2.CheckHealthCardPresenceRequest(
-            name=f"residents/{resident_id}/healthCard"
-        ),
-        metadata=_metadata(),
-        timeout=TIMEOUT_SECONDS,
+    reply = _denied_is_no(
+        lambda: stub.CheckHealthCardPresence(
+            resident_service_pb2.CheckHealthCardPresenceRequest(
+                name=f"residents/{resident_id}/healthCard"
+            ),
+            metadata=_metadata(),
+            timeout=TIMEOUT_SECONDS,
+        )
     )
-    return _pending(future, lambda reply: bool(reply is not None and reply.present))  # type: ignore[attr-defined]
+    return bool(reply is not None and reply.present)  # type: ignore[attr-defined]
 
 
 # A referral in these states ties its two institutions to the patient: from the request to the
@@ -195,31 +187,26 @@ def _first_open(reply: object | None, field: str, open_states: frozenset[int]) -
     return next((item.name for item in found if item.state in open_states), "")
 
 
-def ask_open_referral(
-    pool: ChannelPool, address: str, tenant_id: str, resident_id: str
-) -> Callable[[], str]:
-    """Asks referral now; the answer: the name of an open referral of the resident sent or
-    received by ``tenant_id``, or ""."""
+def open_referral(pool: ChannelPool, address: str, tenant_id: str, resident_id: str) -> str:
+    """The name of an open referral of the resident sent or received by ``tenant_id``, or ""."""
     stub = referral_service_pb2_grpc.ReferralServiceStub(pool.get(address))
     request = referral_service_pb2.ListReferralsRequest(
         parent=f"tenants/{tenant_id}", resident=f"residents/{resident_id}", page_size=50
     )
-    future = stub.ListReferrals.future(request, metadata=_metadata(), timeout=TIMEOUT_SECONDS)
-    return _pending(future, lambda reply: _first_open(reply, "referrals", OPEN_REFERRAL))
+    reply = _denied_is_no(
+        lambda: stub.ListReferrals(request, metadata=_metadata(), timeout=TIMEOUT_SECONDS)
+    )
+    return _first_open(reply, "referrals", OPEN_REFERRAL)
 
 
-def ask_open_teleconsultation(
-    pool: ChannelPool, address: str, tenant_id: str, resident_id: str
-) -> Callable[[], str]:
-    """Asks referral now; the answer: the name of an open teleconsultation of the resident
-    between ``tenant_id`` and another institution, or ""."""
+def open_teleconsultation(pool: ChannelPool, address: str, tenant_id: str, resident_id: str) -> str:
+    """The name of an open teleconsultation of the resident between ``tenant_id`` and another
+    institution, or ""."""
     stub = teleconsultation_service_pb2_grpc.TeleconsultationServiceStub(pool.get(address))
     request = teleconsultation_service_pb2.ListTeleconsultationsRequest(
         parent=f"tenants/{tenant_id}", resident=f"residents/{resident_id}", page_size=50
     )
-    future = stub.ListTeleconsultations.future(
-        request, metadata=_metadata(), timeout=TIMEOUT_SECONDS
+    reply = _denied_is_no(
+        lambda: stub.ListTeleconsultations(request, metadata=_metadata(), timeout=TIMEOUT_SECONDS)
     )
-    return _pending(
-        future, lambda reply: _first_open(reply, "teleconsultations", OPEN_TELECONSULTATION)
-    )
+    return _first_open(reply, "teleconsultations", OPEN_TELECONSULTATION)
