@@ -137,7 +137,7 @@ def test_at_8_months_the_6_month_referral_is_asked_about(mch: Mch) -> None:
 def test_the_overdue_list_follows_the_next_visit(mch: Mch) -> None:
     record = _enroll(mch, _child(mch, 100))
     fresh = _enroll(mch, _child(mch, 5))
-    _visit(mch, record.name, days_ago(90))  # the newborn visit at 10 days: M1 next, long closed
+    _visit(mch, record.name, days_ago(90))  # at 10 days, after the newborn week: M1 next, closed
 
     def overdue() -> list[str]:
         return [

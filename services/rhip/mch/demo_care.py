@@ -16,7 +16,10 @@ from rhip.demo import request_id
 from rhip.identity.residents.documents import DocumentType, Sex, id_check_char
 from rhip.identity.residents.domain import Demographics
 from rhip.kit.authn import acting_as
+from rhip.mch.children.birth import NOTHING_STATED, StatedFacts
+from rhip.mch.children.development import DevelopmentResult
 from rhip.mch.children.domain import Finding, add_months
+from rhip.mch.children.screening import Hearing
 from rhip.mch.children.usecases import VisitInput
 from rhip.mch.usecases import MchUseCases
 
@@ -38,6 +41,7 @@ class DemoChild:
     age_months: int
     extra_days: int  # days past the age in months: lands the visit inside its window
     visit: VisitInput | None  # recorded at the community health centre
+    birth: StatedFacts = NOTHING_STATED  # stated at enrolment (no delivery record of theirs)
 
 
 def _pregnancies(today: date) -> tuple[DemoPregnancy, ...]:
@@ -52,11 +56,15 @@ def _pregnancies(today: date) -> tuple[DemoPregnancy, ...]:
 
 def _visit(
     day: date, weight: float, length: float, eye: tuple[str, ...],
-    acuity: tuple[float, float] = (0.0, 0.0),
+    acuity: tuple[float, float] = (0.0, 0.0), screened: bool = False,
 ) -> VisitInput:  # fmt: skip
+    """``screened``: the development check passed and both ears passed the hearing screen."""
     return VisitInput(
         day.isoformat(), weight, length, dict.fromkeys(eye, Finding.NORMAL),
         acuity[0], acuity[1], False,
+        development=DevelopmentResult.PASSED if screened else None,
+        hearing_left=Hearing.PASS if screened else None,
+        hearing_right=Hearing.PASS if screened else None,
     )  # fmt: skip
 
 
@@ -71,9 +79,12 @@ def _one_month_old(today: date, months: int, days: int) -> date:
 
 def _children(today: date) -> tuple[DemoChild, ...]:
     return (
+        # Born at 35 weeks weighing 2300 g, discharged on day 10: three newborn home visits
+        # (all missed: the family came for the full-month check only).
         DemoChild(
             "c-1m", "刘乐乐", Sex.MALE, 0, 29,
             _visit(today, 4.5, 55, ("EYE_APPEARANCE", "HIGH_RISK_FACTORS", "LIGHT_REACTION")),
+            StatedFacts(2300, 35, discharge_date=(today - timedelta(days=19)).isoformat()),
         ),
         # Seen at one month, never since: overdue since its 3-month visit's window closed.
         DemoChild(
@@ -82,7 +93,7 @@ def _children(today: date) -> tuple[DemoChild, ...]:
         ),
         DemoChild(
             "c-3y", "孙朵朵", Sex.FEMALE, 36, 5,
-            _visit(today, 14.2, 96, ("EYE_APPEARANCE", "VISUAL_BEHAVIOUR")),
+            _visit(today, 14.2, 96, ("EYE_APPEARANCE", "VISUAL_BEHAVIOUR"), screened=True),
         ),
         DemoChild(
             "c-6y", "周明", Sex.MALE, 72, 10,
@@ -130,7 +141,7 @@ def seed_care(
         for i, c in enumerate(_children(today)):
             birth = _born(today, c.age_months, c.extra_days)
             child = register(c.key, c.name, c.sex, birth, 850 + i * 10)
-            record = mch.enroll_child(child, rid(c.key, "enrol"))
+            record = mch.enroll_child(child, rid(c.key, "enrol"), c.birth)
             if c.visit is not None:
                 mch.record_child_visit(
                     f"childRecords/{record.record.record_id}", c.visit, rid(c.key, "visit")

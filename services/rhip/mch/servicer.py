@@ -16,7 +16,12 @@ from rhip.mch.child_transfers.convert import (
     document_of,
     vision_record_to_pb,
 )
-from rhip.mch.children.convert import child_to_pb, child_visit_to_pb, visit_input
+from rhip.mch.children.convert import (
+    child_to_pb,
+    child_visit_to_pb,
+    stated_facts,
+    visit_input,
+)
 from rhip.mch.convert import (
     COLOURS_BACK,
     KINDS_BACK,
@@ -145,7 +150,9 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
         return delivery_to_pb(self.uc.get_delivery(request.name))
 
     def EnrollChild(self, request, context):
-        return child_to_pb(self.uc.enroll_child(request.child, request.request_id))
+        return child_to_pb(
+            self.uc.enroll_child(request.child, request.request_id, stated_facts(request.birth))
+        )
 
     def GetChildRecord(self, request, context):
         return child_to_pb(self.uc.get_child(request.name))

@@ -1,8 +1,9 @@
 """Child health management 0–6 with eye care as plain Python (DOMAIN §3.3, §3.4, §9): the 13
-scheduled visits generated from the birth date, each with its eye-care items (those done
-mainly at county level marked), blood routine and hearing screening ages; the checks of a
-visit; referral of abnormal eye findings and the 8-month question about the 6-month referral.
-No gRPC, no SQL."""
+scheduled visits generated from the birth date (the newborn home visit from the discharge, and
+two more newborn visits for a high-risk newborn: birth.py), each with its eye-care items (those
+done mainly at county level marked), blood routine and hearing screening ages; the checks of a
+visit; referral of abnormal findings (eye, development: development.py, anaemia and hearing:
+screening.py) and the 8-month question about the 6-month referral. No gRPC, no SQL."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 
 from rhip.kit.errors import Violations
+from rhip.mch.children.birth import UNKNOWN, BirthFacts, newborn_windows
+from rhip.mch.children.development import Development
+from rhip.mch.children.screening import Hearing
 
 # Eye-care items (DOMAIN §3.4); True: done mainly by county-level institutions (the * items).
 EYE_ITEMS: dict[str, bool] = {
@@ -31,7 +35,7 @@ EYE_ITEMS: dict[str, bool] = {
 
 @dataclass(frozen=True)
 class ChildSlot:
-    code: str  # NEWBORN, M1, M3 … M36, Y4, Y5, Y6
+    code: str  # NEWBORN (NB2, NB3 for a high-risk newborn), M1, M3 … M36, Y4, Y5, Y6
     months: int  # nominal age in months (0 for the newborn visit)
     eye_items: tuple[str, ...]
     blood_routine: bool = False  # haemoglobin (6–8, 18, 30 months)
@@ -73,7 +77,9 @@ SLOTS = (
     ChildSlot("Y5", 60, _PRESCHOOL),
     ChildSlot("Y6", 72, _PRESCHOOL),
 )
-BY_CODE = {s.code: s for s in SLOTS}
+# The extra newborn home visits of a high-risk newborn (birth.py), with the newborn visit's items.
+EXTRA_NEWBORN = tuple(ChildSlot(code, 0, SLOTS[0].eye_items) for code in ("NB2", "NB3"))
+BY_CODE = {s.code: s for s in (*SLOTS, *EXTRA_NEWBORN)}
 MAX_AGE_MONTHS = 84  # child health management ends at 7
 
 
@@ -84,21 +90,49 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def window(slot: ChildSlot, birth: date) -> tuple[date, date]:
-    """The visit's window: the newborn visit in the newborn period (days 0–27, due within a
-    week of discharge), the full-month check at 28–30 days (DOMAIN §3.3), the others from the
-    nominal age for one month (infancy and toddler checks) or three months (pre-school)."""
-    if slot.code == "NEWBORN":
-        return birth, birth + timedelta(days=27)
-    if slot.code == "M1":
-        return birth + timedelta(days=28), birth + timedelta(days=30)
-    start = add_months(birth, slot.months)
-    end = add_months(start, 3 if slot.months >= 48 else 1) - timedelta(days=1)
-    return start, end
+def age_months(birth: date, day: date) -> int:
+    """Completed months of age on ``day`` (as the windows count them: add_months)."""
+    months = (day.year - birth.year) * 12 + day.month - birth.month
+    while months > 0 and add_months(birth, months) > day:
+        months -= 1
+    return max(months, 0)
 
 
-def slot_on(birth: date, day: date) -> ChildSlot | None:
-    return next((s for s in SLOTS if window(s, birth)[0] <= day <= window(s, birth)[1]), None)
+@dataclass(frozen=True)
+class Window:
+    slot: ChildSlot
+    start: date
+    end: date  # inclusive
+
+    def holds(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+def windows(birth: date, facts: BirthFacts) -> list[Window]:
+    """The child's scheduled visits in the order their windows open: the newborn home
+    visit(s) from the discharge (birth.py), the full-month check at 28–30 days (DOMAIN §3.3),
+    the others from the nominal age for one month (infancy and toddler checks) or three months
+    (pre-school)."""
+    found = [
+        Window(BY_CODE[code], start, end) for code, start, end in newborn_windows(birth, facts)
+    ]
+    found.append(Window(BY_CODE["M1"], birth + timedelta(days=28), birth + timedelta(days=30)))
+    for slot in SLOTS[2:]:
+        start = add_months(birth, slot.months)
+        end = add_months(start, 3 if slot.months >= 48 else 1) - timedelta(days=1)
+        found.append(Window(slot, start, end))
+    # A late discharge can open a newborn visit after the full-month check's window: the
+    # order of the windows, not of the codes, is what "next" means.
+    return sorted(found, key=lambda w: w.start)
+
+
+def slot_on(ws: list[Window], day: date, done: set[str]) -> ChildSlot | None:
+    """The slot a visit on ``day`` fulfils: the first window holding the day that is still
+    open (windows of a late discharge may overlap), else the first holding it."""
+    holding = [w for w in ws if w.holds(day)]
+    fresh = [w for w in holding if w.slot.code not in done]
+    chosen = fresh or holding
+    return chosen[0].slot if chosen else None
 
 
 class Finding(Enum):
@@ -115,20 +149,33 @@ class ChildRecord:
     birth_date: date
     next_slot: str  # "" when none is left
     next_slot_end: date | None
-    open_referral: str  # the visit id whose abnormal eye finding awaits its referral, or ""
+    open_referral: str  # the visit id whose abnormal finding awaits its referral, or ""
     create_time: datetime
+    facts: BirthFacts = UNKNOWN
 
-    def next_from(self, day: date, *, visited: bool) -> ChildRecord:
+    def windows(self) -> list[Window]:
+        return windows(self.birth_date, self.facts)
+
+    def next_from(
+        self, day: date, *, visited: bool, done: frozenset[str] = frozenset()
+    ) -> ChildRecord:
         """The next expected slot (the overdue list's key): after a visit on ``day`` the first
-        whose window opens after it; at enrollment the first still open on ``day``."""
+        whose window opens after it, or one still open on it that no visit filled (overlapping
+        newborn windows); at enrollment the first still open on ``day``."""
         if visited:
-            nxt = next((s for s in SLOTS if window(s, self.birth_date)[0] > day), None)
+            nxt = next(
+                (
+                    w for w in self.windows()
+                    if w.start > day or (w.holds(day) and w.slot.code not in done)
+                ),
+                None,
+            )  # fmt: skip
         else:
-            nxt = next((s for s in SLOTS if window(s, self.birth_date)[1] >= day), None)
+            nxt = next((w for w in self.windows() if w.end >= day), None)
         return replace(
             self,
-            next_slot=nxt.code if nxt else "",
-            next_slot_end=window(nxt, self.birth_date)[1] if nxt else None,
+            next_slot=nxt.slot.code if nxt else "",
+            next_slot_end=nxt.end if nxt else None,
         )
 
 
@@ -146,10 +193,33 @@ class ChildVisit:
     eye: dict[str, Finding]
     acuity_left: float
     acuity_right: float
-    referral: bool  # an abnormal eye finding: refer (a referral item)
+    referral: bool  # an abnormal finding: refer (a referral item)
     referral_followed_up: bool  # the caller confirmed the open referral happened
     six_month_referral_pending: bool  # at 8 months: the 6-month referral not confirmed
     create_time: datetime
+    development: Development | None = None  # the warning-sign check, None: not assessed
+    haemoglobin_g_l: float = 0.0  # 0: not measured
+    anaemia: bool = False  # below the age's cut-off (screening.py)
+    hearing_left: Hearing | None = None  # None: not screened
+    hearing_right: Hearing | None = None
+    referral_reasons: tuple[str, ...] = ()  # what is abnormal: REFERRAL_REASONS
+
+
+# Why a visit refers the child, in the order they are listed.
+REFERRAL_REASONS = ("EYE", "DEVELOPMENT", "ANAEMIA", "HEARING")
+
+
+def referral_reasons(
+    eye: dict[str, Finding], development: Development | None, anaemia: bool,
+    left: Hearing | None, right: Hearing | None,
+) -> tuple[str, ...]:  # fmt: skip
+    found = {
+        "EYE": any(f is Finding.ABNORMAL for f in eye.values()),
+        "DEVELOPMENT": development is not None and bool(development.signs),
+        "ANAEMIA": anaemia,
+        "HEARING": Hearing.REFER in (left, right),
+    }
+    return tuple(r for r in REFERRAL_REASONS if found[r])
 
 
 @dataclass(frozen=True)
@@ -163,8 +233,8 @@ class SlotView:
 
 def schedule(r: ChildRecord, visits: list[ChildVisit], today: date) -> list[SlotView]:
     views = []
-    for slot in SLOTS:
-        start, end = window(slot, r.birth_date)
+    for w in r.windows():
+        slot, start, end = w.slot, w.start, w.end
         done = next((v for v in visits if v.slot == slot.code), None)
         if done is not None:
             state = "DONE"
@@ -178,9 +248,10 @@ def schedule(r: ChildRecord, visits: list[ChildVisit], today: date) -> list[Slot
     return views
 
 
-def missed_slot(birth: date, day: date, done: set[str]) -> str:
-    closed = [s.code for s in SLOTS if window(s, birth)[1] < day and s.code not in done]
-    return closed[-1] if closed else ""
+def missed_slot(ws: list[Window], day: date, done: set[str]) -> str:
+    """The latest-closing window before ``day`` without a visit."""
+    closed = sorted((w for w in ws if w.end < day and w.slot.code not in done), key=lambda w: w.end)
+    return closed[-1].slot.code if closed else ""
 
 
 def check_visit(

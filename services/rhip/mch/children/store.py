@@ -1,5 +1,6 @@
 """Child health record and child visit tables and their repository. ``resident_id`` is
-unique: one child health record per child in the cell."""
+unique: one child health record per child in the cell. The record keeps the child's birth
+facts (children/birth.py); a visit its development check, haemoglobin and hearing screen."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from typing import Any
 
 from rhip.kit.db import utc
 from rhip.kit.scopes import within_scopes
+from rhip.mch.children.birth import BirthFacts
+from rhip.mch.children.development import Development, DevelopmentResult
 from rhip.mch.children.domain import ChildRecord, ChildVisit, Finding
+from rhip.mch.children.screening import Hearing
+from rhip.mch.deliveries.store import DELIVERY, NEWBORN
 from rhip.mch.store import StoreBase, metadata
 from sqlalchemy import (
     Boolean,
@@ -22,6 +27,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
+    func,
     insert,
     select,
     update,
@@ -41,6 +48,14 @@ CHILD = Table(
     Column("open_referral", String(36), nullable=False),
     Column("create_time", DateTime(timezone=True), nullable=False),
     Column("request_id", String(36), unique=True),
+    # Birth facts (0 / false / NULL: unknown); server defaults let a bundle from a cell that
+    # predates them be imported.
+    Column("birth_weight_g", Integer, nullable=False, server_default="0"),
+    Column("gestational_weeks", Integer, nullable=False, server_default="0"),
+    Column("multiple_birth", Boolean, nullable=False, server_default=false()),
+    Column("birth_defect", Boolean, nullable=False, server_default=false()),
+    Column("discharge_date", Date),
+    Column("facts_from_delivery", Boolean, nullable=False, server_default=false()),
 )
 CHILD_VISIT = Table(
     "child_visit",
@@ -62,8 +77,16 @@ CHILD_VISIT = Table(
     Column("six_month_referral_pending", Boolean, nullable=False),
     Column("create_time", DateTime(timezone=True), nullable=False),
     Column("request_id", String(36), unique=True),
+    # {"result", "group", "signs"} or "" when not assessed.
+    Column("development", Text, nullable=False, server_default=""),
+    Column("haemoglobin_g_l", Float, nullable=False, server_default="0"),
+    Column("anaemia", Boolean, nullable=False, server_default=false()),
+    Column("hearing_left", String(8), nullable=False, server_default=""),
+    Column("hearing_right", String(8), nullable=False, server_default=""),
+    Column("referral_reasons", String(60), nullable=False, server_default=""),  # comma-joined
 )
-_C, _V = CHILD, CHILD_VISIT
+# Enrolment finds the child's delivery by the newborn's resident (index of mch_0004m).
+_C, _V, _D, _N = CHILD, CHILD_VISIT, DELIVERY, NEWBORN
 
 
 class ChildTaken(Exception):
@@ -71,10 +94,26 @@ class ChildTaken(Exception):
 
 
 def _record(row: Any) -> ChildRecord:
+    facts = BirthFacts(
+        row.birth_weight_g, row.gestational_weeks, bool(row.multiple_birth),
+        bool(row.birth_defect), row.discharge_date, bool(row.facts_from_delivery),
+    )  # fmt: skip
     return ChildRecord(
         row.id, row.resident_id, row.tenant_id, row.scope_path, row.birth_date, row.next_slot,
         row.next_slot_end, row.open_referral, utc(row.create_time),  # type: ignore[arg-type]
+        facts,
     )  # fmt: skip
+
+
+def _development(text: str) -> Development | None:
+    if not text:
+        return None
+    found = json.loads(text)
+    return Development(DevelopmentResult(found["result"]), found["group"], tuple(found["signs"]))
+
+
+def _hearing(text: str) -> Hearing | None:
+    return Hearing(text) if text else None
 
 
 def _visit(row: Any) -> ChildVisit:
@@ -84,6 +123,9 @@ def _visit(row: Any) -> ChildVisit:
         {k: Finding(v) for k, v in json.loads(row.eye).items()}, row.acuity_left,
         row.acuity_right, bool(row.referral), bool(row.referral_followed_up),
         bool(row.six_month_referral_pending), utc(row.create_time),  # type: ignore[arg-type]
+        _development(row.development), row.haemoglobin_g_l, bool(row.anaemia),
+        _hearing(row.hearing_left), _hearing(row.hearing_right),
+        tuple(r for r in row.referral_reasons.split(",") if r),
     )  # fmt: skip
 
 
@@ -97,6 +139,11 @@ class ChildStore(StoreBase):
                         scope_path=r.scope_path, birth_date=r.birth_date, next_slot=r.next_slot,
                         next_slot_end=r.next_slot_end, open_referral=r.open_referral,
                         create_time=r.create_time, request_id=request_id or None,
+                        birth_weight_g=r.facts.weight_g,
+                        gestational_weeks=r.facts.gestational_weeks,
+                        multiple_birth=r.facts.multiple, birth_defect=r.facts.birth_defect,
+                        discharge_date=r.facts.discharge_date,
+                        facts_from_delivery=r.facts.from_delivery,
                     )
                 )  # fmt: skip
         except IntegrityError:
@@ -148,6 +195,25 @@ class ChildStore(StoreBase):
             query = query.where(_C.c.id < after)
         return [_record(r) for r in self.s.execute(query.order_by(_C.c.id.desc()).limit(limit))]
 
+    def delivery_facts(self, resident_id: str) -> BirthFacts | None:
+        """The birth facts of the delivery record of this cell that holds the child as one of
+        its newborns (weight, gestational age when a pregnancy was registered, multiples,
+        discharge), or None."""
+        row = self.s.execute(
+            select(_N.c.delivery_id, _N.c.weight_g, _D.c.ga_days, _D.c.discharge_date)
+            .select_from(_N.join(_D, _D.c.id == _N.c.delivery_id))
+            .where(_N.c.resident_id == resident_id)
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        babies = self.s.execute(
+            select(func.count()).select_from(_N).where(_N.c.delivery_id == row.delivery_id)
+        ).scalar_one()
+        return BirthFacts(
+            row.weight_g, row.ga_days // 7, babies > 1, False, row.discharge_date, True
+        )
+
     def add_visit(self, v: ChildVisit, request_id: str) -> None:
         self.s.execute(
             insert(_V).values(
@@ -159,6 +225,14 @@ class ChildStore(StoreBase):
                 referral_followed_up=v.referral_followed_up,
                 six_month_referral_pending=v.six_month_referral_pending,
                 create_time=v.create_time, request_id=request_id or None,
+                development=json.dumps({
+                    "result": v.development.result.value, "group": v.development.group,
+                    "signs": list(v.development.signs),
+                }) if v.development else "",
+                haemoglobin_g_l=v.haemoglobin_g_l, anaemia=v.anaemia,
+                hearing_left=v.hearing_left.value if v.hearing_left else "",
+                hearing_right=v.hearing_right.value if v.hearing_right else "",
+                referral_reasons=",".join(v.referral_reasons),
             )
         )  # fmt: skip
 

@@ -1,13 +1,15 @@
 """Child health use cases (DOMAIN §3.3, §3.4): an institution enrols a child (one child health
 record per child in the cell), the schedule follows from the birth date, visits fill their
 slots (or are tagged with the slot they missed), county-level eye items need the child
-eye-care qualification held by a county-level institution, abnormal eye findings open a
-referral item and the 8-month visit asks whether the 6-month referral happened. Lists filter
-in SQL by the caller's scopes."""
+eye-care qualification held by a county-level institution, abnormal findings (eye, development
+warning signs, anaemia, a hearing referral) open a referral item and the 8-month visit asks
+whether the 6-month referral happened. The birth facts that decide the newborn visits come
+from the child's delivery record in this cell, else from the enrolling institution. Lists
+filter in SQL by the caller's scopes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from rhip.kit.authn import current_principal
 from rhip.kit.errors import AlreadyExists, FailedPrecondition, Violations, invalid
@@ -18,8 +20,11 @@ from rhip.kit.requests import parse_resource_name
 from rhip.mch.access import MchBase
 from rhip.mch.child_transfers.domain import ChildTransfer, TransferState
 from rhip.mch.child_transfers.store import ChildTransferStore
-from rhip.mch.children import domain
+from rhip.mch.children import birth, domain
+from rhip.mch.children.birth import NOTHING_STATED, StatedFacts
+from rhip.mch.children.development import DevelopmentResult, check_development
 from rhip.mch.children.domain import ChildRecord, ChildVisit, Finding, SlotView
+from rhip.mch.children.screening import Hearing, check_screening
 from rhip.mch.children.store import ChildStore, ChildTaken
 from rhip.mch.indicators.counts import counting
 from rhip.mch.pregnancies.usecases import parse_day
@@ -45,6 +50,11 @@ class VisitInput:
     acuity_left: float
     acuity_right: float
     referral_followed_up: bool
+    development: DevelopmentResult | None = None  # None: not assessed
+    warning_signs: list[str] = field(default_factory=list)
+    haemoglobin_g_l: float = 0.0  # 0: not measured
+    hearing_left: Hearing | None = None  # None: not screened
+    hearing_right: Hearing | None = None
 
 
 class ChildUseCases(MchBase):
@@ -65,11 +75,21 @@ class ChildUseCases(MchBase):
         assert found is not None
         return found
 
-    def enroll_child(self, child: str, request_id: str) -> ChildView:
+    def enroll_child(
+        self, child: str, request_id: str, stated: StatedFacts = NOTHING_STATED
+    ) -> ChildView:
+        """``stated``: the birth facts the institution states; the child's delivery record in
+        this cell, if any, has the last word on the facts it holds."""
         principal = current_principal()
+        today = self.clock().date()
         checks = Violations()
         checks.check(parse_resource_name, child, "residents", "child")
         key = checks.check(request_key, request_id) or ""
+        discharge = (
+            checks.check(parse_day, stated.discharge_date, "birth.discharge_date", today)
+            if stated.discharge_date
+            else None
+        )
         checks.raise_if_any()
         tenant, scope = self._own_tenant(principal, "EnrollChild")
         if key:
@@ -82,19 +102,33 @@ class ChildUseCases(MchBase):
         resident = self.identity.resident(child)
         if resident.state == "DECEASED":
             raise FailedPrecondition("the child is deceased", reason="RESIDENT_DECEASED")
-        today = self.clock().date()
-        birth = resident.birth_date
-        if birth is None or domain.add_months(birth, domain.MAX_AGE_MONTHS) <= today:
+        born = resident.birth_date
+        if born is None or domain.add_months(born, domain.MAX_AGE_MONTHS) <= today:
             raise FailedPrecondition(
                 "child health management covers children under 7", reason="CHILD_TOO_OLD"
             )
+        birth.check_stated(stated, discharge, born, checks)
+        checks.raise_if_any()
         institution = self._institution(tenant.tenant_id, tenant)
         now = self.clock()
         with self._unit() as tx:
             claim(tx, key)
             store = ChildStore(tx)
+            facts = birth.merge(
+                store.delivery_facts(resident.resident_id), stated, discharge, checks
+            )
+            checks.raise_if_any()
             record = ChildRecord(
-                new_id(), resident.resident_id, tenant.tenant_id, scope, birth, "", None, "", now
+                new_id(),
+                resident.resident_id,
+                tenant.tenant_id,
+                scope,
+                born,
+                "",
+                None,
+                "",
+                now,
+                facts,
             ).next_from(today, visited=False)
             with counting(tx, children=[record.record_id]):
                 try:
@@ -178,20 +212,31 @@ class ChildUseCases(MchBase):
                 raise invalid("visit.visit_date", "is before the birth", "VISIT_BEFORE_BIRTH")
             if domain.add_months(r.birth_date, domain.MAX_AGE_MONTHS) <= day:
                 raise invalid("visit.visit_date", "the child was 7 by then", "CHILD_TOO_OLD")
-            slot = domain.slot_on(r.birth_date, day)
+            visits = store.visits(r.record_id)
+            done = {v.slot for v in visits if v.slot}
+            windows = r.windows()
+            slot = domain.slot_on(windows, day, done)
             age = (day - r.birth_date).days
+            months = domain.age_months(r.birth_date, day)
             domain.check_visit(
                 slot, age, given.weight_kg, given.length_cm, given.eye, given.acuity_left,
                 given.acuity_right, checks,
+            )  # fmt: skip
+            development = check_development(given.development, given.warning_signs, months, checks)
+            # Outside every window the screenings may be caught up, as the eye items may.
+            anaemia = check_screening(
+                slot.blood_routine if slot else True, slot.hearing if slot else True, months,
+                given.haemoglobin_g_l, given.hearing_left, given.hearing_right, checks,
             )  # fmt: skip
             checks.raise_if_any()
             if any(domain.EYE_ITEMS.get(item) for item in given.eye):
                 tenant, _ = self._own_tenant(principal, "RecordChildVisit")
                 self._require_qualification(tenant, "CHILD_EYE_CARE")
-            visits = store.visits(r.record_id)
-            done = {v.slot for v in visits if v.slot}
             eye = {k: f for k, f in given.eye.items() if f is not None}
-            referral = any(f is Finding.ABNORMAL for f in eye.values())
+            reasons = domain.referral_reasons(
+                eye, development, anaemia, given.hearing_left, given.hearing_right
+            )
+            referral = bool(reasons)
             six_month = next((v for v in visits if v.visit_id == r.open_referral), None)
             pending = (
                 slot is not None and slot.code == "M8" and six_month is not None
@@ -200,9 +245,10 @@ class ChildUseCases(MchBase):
             visit = ChildVisit(
                 new_id(), r.record_id, principal.tenant_id or r.tenant_id, day, age,
                 slot.code if slot else "",
-                "" if slot else domain.missed_slot(r.birth_date, day, done),
+                "" if slot else domain.missed_slot(windows, day, done),
                 given.weight_kg, given.length_cm, eye, given.acuity_left, given.acuity_right,
-                referral, given.referral_followed_up, pending, self.clock(),
+                referral, given.referral_followed_up, pending, self.clock(), development,
+                given.haemoglobin_g_l, anaemia, given.hearing_left, given.hearing_right, reasons,
             )  # fmt: skip
             with counting(tx, children=[r.record_id]):
                 store.add_visit(visit, key)
@@ -212,11 +258,17 @@ class ChildUseCases(MchBase):
                 if referral:
                     open_referral = visit.visit_id
                 latest = max([day, *(v.visit_date for v in visits)])
-                store.save(replace(r, open_referral=open_referral).next_from(latest, visited=True))
+                filled = frozenset(done | {visit.slot} - {""})
+                store.save(
+                    replace(r, open_referral=open_referral).next_from(
+                        latest, visited=True, done=filled
+                    )
+                )
             if feed := self._feed(tx):
                 feed.child_visit(r, visit, institution if principal.tenant_id else "")
             self._audit(
                 tx, "child.visit", f"childRecords/{r.record_id}/visits/{visit.visit_id}",
                 r.scope_path, resident=r.resident_id, slot=visit.slot, referral=referral,
+                reasons=",".join(reasons),
             )  # fmt: skip
             return visit

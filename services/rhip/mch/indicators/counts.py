@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from rhip.kit.day_counts import Change, DayCounts, utc_day
 from rhip.mch.indicators import rules
-from rhip.mch.indicators.domain import COUNT_KEYS
+from rhip.mch.indicators.domain import COUNT_KEYS, NEWBORN_VISIT_SLOTS
 from sqlalchemy import Connection
 
 # The columns the counts read, as plain table clauses: the service runs this code right after
@@ -122,7 +122,7 @@ def load_pregnancies(
     newborn_seen = (
         sa.exists()
         .where(_C.c.resident_id == _N.c.resident_id, _CV.c.record_id == _C.c.id)
-        .where(_CV.c.slot == "NEWBORN")
+        .where(_CV.c.slot.in_(NEWBORN_VISIT_SLOTS))
     )
     for n in connection.execute(
         sa.select(_D.c.pregnancy_id, _N.c.delivery_id, newborn_seen.label("seen"))

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from rhip.mch.children.birth import NEWBORN_SLOTS
+
 KINDS = (
     "early_registration_rate",
     "postpartum_visit_rate",
@@ -34,6 +36,9 @@ LOWER_IS_BETTER = frozenset({"poor_vision_rate_6y"})
 POOR_VISION_6Y = 0.8  # decimal acuity a 6-year-old normally reaches (2021 eye-care spec: 4.9)
 POSTPARTUM_VISIT_DAYS = 28  # DOMAIN §3.1: visited within 28 days of discharge
 CHILD_YEARS = 7  # 0–6: under 7 on the as-of date
+# A newborn is visited when one of its newborn home visits (the extra ones of a high-risk
+# newborn too) was made in its window.
+NEWBORN_VISIT_SLOTS = NEWBORN_SLOTS
 
 
 @dataclass(frozen=True)

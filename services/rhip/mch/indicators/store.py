@@ -15,7 +15,12 @@ from rhip.kit.scopes import like_prefix, within_scopes
 from rhip.mch.children.store import CHILD, CHILD_VISIT
 from rhip.mch.deliveries.store import DELIVERY, NEWBORN
 from rhip.mch.indicators.counts import COUNT, METRICS
-from rhip.mch.indicators.domain import POOR_VISION_6Y, POSTPARTUM_VISIT_DAYS, Period
+from rhip.mch.indicators.domain import (
+    NEWBORN_VISIT_SLOTS,
+    POOR_VISION_6Y,
+    POSTPARTUM_VISIT_DAYS,
+    Period,
+)
 from rhip.mch.pregnancies.store import PREGNANCY, VISIT
 from rhip.mch.risk.reports import REPORT
 from rhip.mch.store import StoreBase
@@ -110,10 +115,11 @@ class IndicatorStore(StoreBase):
             ),
             "live_deliveries", "postpartum_visited",
         )  # fmt: skip
-        # Newborn visits: live births in the period; the child had the newborn visit.
+        # Newborn visits: live births in the period; the child had a newborn home visit in
+        # its window (the first or, for a high-risk newborn, one of the extra ones).
         newborn_seen = exists().where(
             _C.c.resident_id == _N.c.resident_id, _CV.c.record_id == _C.c.id,
-            _CV.c.slot == "NEWBORN",
+            _CV.c.slot.in_(NEWBORN_VISIT_SLOTS),
         )  # fmt: skip
         put(
             self.s.execute(

@@ -197,12 +197,14 @@ class TerminatePregnancyRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ..., reason: _Optional[_Union[_pregnancy_pb2.TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
 
 class EnrollChildRequest(_message.Message):
-    __slots__ = ("child", "request_id")
+    __slots__ = ("child", "request_id", "birth")
     CHILD_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    BIRTH_FIELD_NUMBER: _ClassVar[int]
     child: str
     request_id: str
-    def __init__(self, child: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    birth: _child_pb2.BirthFacts
+    def __init__(self, child: _Optional[str] = ..., request_id: _Optional[str] = ..., birth: _Optional[_Union[_child_pb2.BirthFacts, _Mapping]] = ...) -> None: ...
 
 class GetChildRecordRequest(_message.Message):
     __slots__ = ("name",)

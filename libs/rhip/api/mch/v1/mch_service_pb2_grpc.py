@@ -289,7 +289,8 @@ class MchServiceServicer:
 
     def EnrollChild(self, request, context):
         """Enrols a child under 7 in the caller's institution's child health management (one record
-        per child in the cell); the 13-visit schedule follows from the birth date.
+        per child in the cell); the 13-visit schedule follows from the birth date, the newborn
+        home visit from the discharge, with two more newborn visits for a high-risk newborn.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -310,7 +311,8 @@ class MchServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RecordChildVisit(self, request, context):
-        """Records a child health visit: growth, eye-care items, visual acuity from age 4.
+        """Records a child health visit: growth, eye-care items, visual acuity from age 4, the
+        development warning-sign check, haemoglobin and hearing screening where due.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
