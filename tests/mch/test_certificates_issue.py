@@ -181,7 +181,7 @@ def _outside(
     return bpb.BirthOutsideInstitution(**values)
 
 
-def test_a_birth_outside_an_institution_needs_the_parentage_test(bmc: Bmc) -> None:
+def test_a_birth_outside_an_institution_needs_the_designated_issuer_and_the_parentage_test(bmc: Bmc) -> None:
     mother = bmc.mch.residents["woman2"]
     born = datetime.now(UTC) - timedelta(hours=30)
     child = resident_stub(bmc.mch.running.channel).RegisterNewborn(
@@ -203,6 +203,16 @@ def test_a_birth_outside_an_institution_needs_the_parentage_test(bmc: Bmc) -> No
     assert [f for f, _ in fields] == ["certificate.outside_institution.parentage_test_ref"]
     refused(lambda: attempt(hours_ago=-5), C.INVALID_ARGUMENT, "BIRTH_AFTER_ISSUE")
     refused(lambda: attempt(place_type=bpb.BIRTH_PLACE_TYPE_HOSPITAL), C.INVALID_ARGUMENT)
+    # Only the institution the county designated certifies a birth outside an institution.
+    refused(attempt, C.PERMISSION_DENIED, "BMC_NOT_DESIGNATED_ISSUER")
+    assert bmc.serial("X320101001").state == bpb.BLANK_SERIAL_STATE_IN_STOCK
+    bmc.api.DesignateBirthCertificateIssuer(
+        spb.DesignateBirthCertificateIssuerRequest(
+            region="regions/320311", issuer=bmc.hosp, document_ref="泉卫〔2026〕1号",
+            request_id=rid(),
+        ),
+        metadata=bmc.md("qs-admin"),
+    )  # fmt: skip
     c = attempt()
     assert c.place_type == bpb.BIRTH_PLACE_TYPE_HOME and c.child == name
     assert c.birth_institution == "" and c.mother.name == "赵敏"

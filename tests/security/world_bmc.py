@@ -92,3 +92,14 @@ def build_bmc_world(world: Any, call: Callable[..., Any], t1: str, t1_scope: str
     world.add("birth_certificate", issued.name, t1_scope, "320311")
     # National reporting is watched by the province's own administrators only.
     world.add("province", "regions/320000", "86/32", "320000", marker=False)
+    # A county designates its birth-certificate issuer (T1's county here: it holds the
+    # qualification); the designation is read and changed at county level only.
+    call(
+        bmc.DesignateBirthCertificateIssuer,
+        spb.DesignateBirthCertificateIssuerRequest(
+            region="regions/320311", issuer=f"tenants/{t1}", document_ref="泉卫〔2026〕1号",
+            request_id=str(uuid.uuid4()),
+        ),
+        "qs-admin",
+    )  # fmt: skip
+    world.add("county", "regions/320311", "86/32/3203/320311", "320311", marker=False)

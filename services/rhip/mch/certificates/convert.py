@@ -10,6 +10,7 @@ from rhip.kit.outbox import OutboxEvent
 from rhip.mch.certificates.domain import (
     Certificate,
     CertificateState,
+    Designation,
     Ground,
     Health,
     IssuanceType,
@@ -89,6 +90,7 @@ def certificate_to_pb(c: Certificate, signed_code: str = "") -> pb.BirthCertific
         signed_code=signed_code,
         ground=GROUNDS[c.ground] if c.ground else pb.REPLACEMENT_GROUND_UNSPECIFIED,
         void_reason=c.void_reason, create_time=ts(c.create_time),
+        parentage_test_ref=c.parentage_test_ref,
     )  # fmt: skip
 
 
@@ -106,4 +108,12 @@ def report_event_to_pb(e: OutboxEvent, held: int) -> pb.NationalReportEvent:
         state=e.state.value, position=e.position, attempts=e.attempts,
         last_error=e.last_error, enqueue_time=ts(e.enqueued_at), due_time=ts(e.due_at),
         held_behind=held,
+    )  # fmt: skip
+
+
+def designation_to_pb(d: Designation) -> pb.BirthCertificateIssuerDesignation:
+    return pb.BirthCertificateIssuerDesignation(
+        region=f"regions/{d.county}", issuer=f"tenants/{d.tenant_id}",
+        document_ref=d.document_ref, designated_by=d.designated_by,
+        update_time=ts(d.update_time),
     )  # fmt: skip

@@ -10,8 +10,8 @@ table's primary key and a child's VALID certificate is unique by ``valid_child``
 certificate for one child fails in the database too.
 
 Births in an institution take their facts from the delivery recorded in mch (the delivering
-institution issues); births outside one are issued by a designated institution from the facts
-given, with the parentage-test reference (§4.2)."""
+institution issues); births outside one are issued by the institution the county designated
+(designations.py) from the facts given, with the parentage-test reference (§4.2)."""
 
 from __future__ import annotations
 
@@ -36,8 +36,9 @@ from rhip.mch.certificates.domain import (
     Parent,
     PlaceType,
     Printed,
+    county_of,
 )
-from rhip.mch.certificates.store import CertificateStore
+from rhip.mch.certificates.store import CertificateStore, DesignationStore
 from rhip.mch.clients import TenantFacts
 from rhip.mch.deliveries.store import DeliveryStore
 from rhip.mch.roles import BMC
@@ -112,6 +113,18 @@ class IssuingUseCases(SerialUseCases):
         self._require_qualification(tenant, BIRTH_CERTIFICATE)
         return tenant, tenant_scope(tenant.region_code, tenant.tenant_id)
 
+    def _require_designated(self, tenant: TenantFacts, scope: str) -> None:
+        """A birth outside an institution is certified by the institution the county
+        designated (DOMAIN §4.2), not by any qualified one."""
+        county = county_of(scope)
+        with self.db.read() as tx:
+            designated = DesignationStore(tx).issuer_of(county) if county else ""
+        if designated != tenant.tenant_id:
+            raise PermissionDenied(
+                "a birth outside an institution is certified by the institution the county "
+                "designated", reason="BMC_NOT_DESIGNATED_ISSUER",
+            )  # fmt: skip
+
     def _check_input(self, given: IssueInput, now: datetime, checks: Violations) -> IssueInput:
         f = _FIELD
         number = checks.check(parse_serial, given.number, f"{f}.number") or ""
@@ -171,6 +184,8 @@ class IssuingUseCases(SerialUseCases):
         key = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
         tenant, scope = self._issuer(principal, "IssueBirthCertificate")
+        if given.outside is not None:
+            self._require_designated(tenant, scope)
         if key:  # a retry answers what it did; the same id for another request is refused
             with self.db.read() as tx:
                 check_reuse(tx, key)
