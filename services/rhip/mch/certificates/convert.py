@@ -22,6 +22,7 @@ from rhip.mch.certificates.domain import (
 from rhip.mch.certificates.issuing import IssueInput, OutsideBirth
 from rhip.mch.certificates.reports import Month
 from rhip.mch.convert import time_from_pb, ts
+from rhip.mch.stock.national import BLANK_KINDS
 
 TYPES = {t: getattr(pb, f"ISSUANCE_TYPE_{t.value}") for t in IssuanceType}
 STATES = {s: getattr(pb, f"BIRTH_CERTIFICATE_STATE_{s.value}") for s in CertificateState}
@@ -104,7 +105,8 @@ def month_to_pb(m: Month) -> pb.BirthCertificateMonth:
 
 def report_event_to_pb(e: OutboxEvent, held: int) -> pb.NationalReportEvent:
     return pb.NationalReportEvent(
-        event_id=e.event_id, certificate=f"birthCertificates/{e.key}", kind=e.kind,
+        event_id=e.event_id, kind=e.kind,
+        certificate=f"{'blankSerials' if e.kind in BLANK_KINDS else 'birthCertificates'}/{e.key}",
         state=e.state.value, position=e.position, attempts=e.attempts,
         last_error=e.last_error, enqueue_time=ts(e.enqueued_at), due_time=ts(e.due_at),
         held_behind=held,
