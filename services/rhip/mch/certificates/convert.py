@@ -67,7 +67,7 @@ def issue_input(c: pb.BirthCertificate) -> IssueInput:
     return IssueInput(
         c.number, c.newborn, outside, c.child_name, HEALTH_BACK.get(c.health),
         parent_from_pb(c.mother), parent_from_pb(c.father), c.father_unknown_statement,
-        c.midwife,
+        c.midwife, c.parentage_test_ref,
     )  # fmt: skip
 
 

@@ -88,6 +88,7 @@ class IssueInput:
     father: Parent
     father_unknown_statement: bool
     midwife: str
+    parentage_test_ref: str = ""  # when the mother is not the delivery's mother on file
 
 
 def _age(birth: date | None, on: date) -> int:
@@ -147,6 +148,8 @@ class IssuingUseCases(SerialUseCases):
             father = domain.check_parent(given.father, f"{f}.father", checks, name_required=True)
         midwife = domain.check_text(given.midwife, f"{f}.midwife", checks, required=False,
                                     limit=50)  # fmt: skip
+        parentage = domain.check_text(given.parentage_test_ref, f"{f}.parentage_test_ref",
+                                      checks, required=False, limit=100)  # fmt: skip
         outside = given.outside
         if outside is not None:
             o = f"{f}.outside_institution"
@@ -173,7 +176,7 @@ class IssuingUseCases(SerialUseCases):
             domain.check_text(outside.parentage_test_ref, f"{o}.parentage_test_ref", checks,
                               required=True, limit=100)  # fmt: skip
         return IssueInput(number, given.newborn, outside, child_name, given.health, mother,
-                          father, given.father_unknown_statement, midwife)  # fmt: skip
+                          father, given.father_unknown_statement, midwife, parentage)  # fmt: skip
 
     def issue(self, given: IssueInput, request_id: str) -> Certificate:
         principal = current_principal()
@@ -302,12 +305,20 @@ class IssuingUseCases(SerialUseCases):
                 )
             assert baby.birth_time is not None and baby.sex is not None
             mother = self.identity.resident(f"residents/{delivery.mother_id}")
+            differs = domain.mother_differs(given.mother, mother.documents, mother.display_name)
+            if differs and not given.parentage_test_ref:
+                raise FailedPrecondition(
+                    "the mother named is not the delivery's mother on file: a parentage test "
+                    "is required (its reference in parentage_test_ref)",
+                    reason="PARENTAGE_TEST_REQUIRED", metadata={"differs": differs},
+                )  # fmt: skip
             place = PlaceType.MCH_INSTITUTE if tenant.type == "TENANT_TYPE_MCH_HOSPITAL" else (
                 PlaceType.HOSPITAL
             )  # fmt: skip
             facts = (baby.sex.value, baby.birth_time, delivery.ga_days // 7, baby.weight_g,
                      baby.length_cm, tenant.region_code, place, tenant.display_name)  # fmt: skip
-            child_key, child_id, parentage = f"newborn:{newborn_id}", baby.resident_id, ""
+            child_key, child_id = f"newborn:{newborn_id}", baby.resident_id
+            parentage = given.parentage_test_ref if differs else ""
         else:
             o = given.outside
             child = self.identity.resident(o.child)
