@@ -182,7 +182,9 @@ def _outside(
     return bpb.BirthOutsideInstitution(**values)
 
 
-def test_a_birth_outside_an_institution_needs_the_designated_issuer_and_the_parentage_test(bmc: Bmc) -> None:
+def test_a_birth_outside_an_institution_needs_the_designated_issuer_and_the_parentage_test(
+    bmc: Bmc,
+) -> None:
     mother = bmc.mch.residents["woman2"]
     born = datetime.now(UTC) - timedelta(hours=30)
     child = resident_stub(bmc.mch.running.channel).RegisterNewborn(

@@ -24,6 +24,7 @@ from rhip.mch.stock.domain import parse_region
 from rhip.mch.stock.national import STREAM
 from rhip.mch.stock.serials import SerialUseCases
 from sqlalchemy import Connection
+
 ENDED = {
     CertificateState.REPLACED: "bmc.replaced",
     CertificateState.REISSUED: "bmc.reissued",
