@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
-from mch.conftest import Mch, error_info, rid
+from mch.conftest import WOMAN, WOMAN2, WOMAN3, Mch, error_info, rid
 from rhip.api.identity.v1 import qualification_service_pb2 as qpb
 from rhip.api.mch.v1 import birth_certificate_pb2 as bpb
 from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
@@ -119,10 +119,16 @@ def _stamp(hours_ago: float) -> Timestamp:
     return stamp
 
 
+# The ID number of each woman of the mch fixture, and the mother of each newborn delivered
+# here: a certificate names the delivery's own mother unless a test says otherwise.
+ID_NUMBERS = {"woman": WOMAN, "woman2": WOMAN2, "woman3": WOMAN3}
+_MOTHER_OF: dict[str, str] = {}
+
+
 def deliver(mch: Mch, babies: int = 1, woman: str = "woman") -> ppb.Delivery:
     """A delivery of ``babies`` live births at the Quanshan county hospital an hour ago."""
     born = _stamp(1)
-    return mch.api.RecordDelivery(
+    delivery = mch.api.RecordDelivery(
         mpb.RecordDeliveryRequest(
             delivery=ppb.Delivery(
                 mother=mch.residents[woman], delivery_date=born.ToDatetime().date().isoformat(),
@@ -137,11 +143,14 @@ def deliver(mch: Mch, babies: int = 1, woman: str = "woman") -> ppb.Delivery:
         ),
         metadata=mch.md("qs-hosp-doctor"),
     )  # fmt: skip
+    for n in delivery.newborns:
+        _MOTHER_OF[n.name] = ID_NUMBERS[woman]
+    return delivery
 
 
 MOTHER = bpb.CertificateParent(
     nationality="中国", ethnicity="汉族", address="江苏省徐州市泉山区解放南路1号",
-    document_type=bpb.PARENT_DOCUMENT_TYPE_RESIDENT_ID, document_number="320311199506150021",
+    document_type=bpb.PARENT_DOCUMENT_TYPE_RESIDENT_ID, document_number=WOMAN,
 )  # fmt: skip
 FATHER = bpb.CertificateParent(
     name="王强", age=31, nationality="中国", ethnicity="汉族",
@@ -151,9 +160,12 @@ FATHER = bpb.CertificateParent(
 
 
 def certificate(newborn: str, number: str, **fields) -> bpb.BirthCertificate:  # type: ignore[no-untyped-def]
+    mother = bpb.CertificateParent()
+    mother.CopyFrom(MOTHER)
+    mother.document_number = _MOTHER_OF.get(newborn, WOMAN)
     values = {
         "number": number, "newborn": newborn, "child_name": "王小明",
-        "health": bpb.NEWBORN_HEALTH_GOOD, "mother": MOTHER, "father": FATHER,
+        "health": bpb.NEWBORN_HEALTH_GOOD, "mother": mother, "father": FATHER,
         "midwife": "张护士",
     }  # fmt: skip
     values.update(fields)

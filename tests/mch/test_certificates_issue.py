@@ -11,6 +11,7 @@ import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from mch.bmc_support import (
+    MOTHER,
     PROVINCE,
     Bmc,
     assert_balanced,
@@ -20,7 +21,7 @@ from mch.bmc_support import (
     make_bmc,
     refused,
 )
-from mch.conftest import Mch, rid
+from mch.conftest import WOMAN2, Mch, rid
 from rhip.api.identity.v1 import resident_pb2
 from rhip.api.mch.v1 import birth_certificate_pb2 as bpb
 from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
@@ -181,7 +182,9 @@ def _outside(
     return bpb.BirthOutsideInstitution(**values)
 
 
-def test_a_birth_outside_an_institution_needs_the_parentage_test(bmc: Bmc) -> None:
+def test_a_birth_outside_an_institution_needs_the_designated_issuer_and_the_parentage_test(
+    bmc: Bmc,
+) -> None:
     mother = bmc.mch.residents["woman2"]
     born = datetime.now(UTC) - timedelta(hours=30)
     child = resident_stub(bmc.mch.running.channel).RegisterNewborn(
@@ -203,6 +206,16 @@ def test_a_birth_outside_an_institution_needs_the_parentage_test(bmc: Bmc) -> No
     assert [f for f, _ in fields] == ["certificate.outside_institution.parentage_test_ref"]
     refused(lambda: attempt(hours_ago=-5), C.INVALID_ARGUMENT, "BIRTH_AFTER_ISSUE")
     refused(lambda: attempt(place_type=bpb.BIRTH_PLACE_TYPE_HOSPITAL), C.INVALID_ARGUMENT)
+    # Only the institution the county designated certifies a birth outside an institution.
+    refused(attempt, C.PERMISSION_DENIED, "BMC_NOT_DESIGNATED_ISSUER")
+    assert bmc.serial("X320101001").state == bpb.BLANK_SERIAL_STATE_IN_STOCK
+    bmc.api.DesignateBirthCertificateIssuer(
+        spb.DesignateBirthCertificateIssuerRequest(
+            region="regions/320311", issuer=bmc.hosp, document_ref="泉卫〔2026〕1号",
+            request_id=rid(),
+        ),
+        metadata=bmc.md("qs-admin"),
+    )  # fmt: skip
     c = attempt()
     assert c.place_type == bpb.BIRTH_PLACE_TYPE_HOME and c.child == name
     assert c.birth_institution == "" and c.mother.name == "赵敏"
@@ -241,3 +254,36 @@ def test_a_blank_of_a_superseded_edition_is_never_printed(bmc: Bmc) -> None:
                       "BMC_EDITION_SUPERSEDED")  # fmt: skip
     assert info.metadata["edition"] == "6"
     assert bmc.serial("W320101001").state == bpb.BLANK_SERIAL_STATE_IN_STOCK
+
+
+def test_a_mother_other_than_the_deliverys_needs_a_parentage_test(bmc: Bmc) -> None:
+    """DOMAIN §4.3 first issuance: the mother's ID not matching the delivery record needs a
+    parentage test."""
+    twins = deliver(bmc.mch, babies=2).newborns  # woman (刘丽, WOMAN) delivered them
+    other = bpb.CertificateParent()
+    other.CopyFrom(MOTHER)
+    other.document_number = WOMAN2
+    info, _ = refused(lambda: issue(bmc, twins[0].name, "X320101001", mother=other),
+                      C.FAILED_PRECONDITION, "PARENTAGE_TEST_REQUIRED")  # fmt: skip
+    assert info.metadata["differs"] == "document"
+    renamed = bpb.CertificateParent()
+    renamed.CopyFrom(MOTHER)
+    renamed.name = "赵敏"
+    info, _ = refused(lambda: issue(bmc, twins[0].name, "X320101001", mother=renamed),
+                      C.FAILED_PRECONDITION, "PARENTAGE_TEST_REQUIRED")  # fmt: skip
+    assert info.metadata["differs"] == "name"
+    _, violations = refused(
+        lambda: issue(bmc, twins[0].name, "X320101001", mother=other,
+                      parentage_test_ref="x" * 101),
+        C.INVALID_ARGUMENT,
+    )  # fmt: skip
+    assert [f for f, _ in violations] == ["certificate.parentage_test_ref"]
+    assert bmc.serial("X320101001").state == bpb.BLANK_SERIAL_STATE_IN_STOCK
+    c = issue(bmc, twins[0].name, "X320101001", mother=other, parentage_test_ref="苏亲鉴字2026-9")
+    assert c.parentage_test_ref == "苏亲鉴字2026-9"
+    assert c.mother.document_number == WOMAN2[:3] + "*" * 13 + WOMAN2[-2:]
+    # Her own document (the name as in the master index, or none given) needs no test.
+    same = bpb.CertificateParent()
+    same.CopyFrom(MOTHER)
+    same.name = "刘丽"
+    assert issue(bmc, twins[1].name, "X320101002", mother=same).parentage_test_ref == ""

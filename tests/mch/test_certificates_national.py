@@ -1,5 +1,5 @@
 """National reporting through the durable outbox (DOMAIN §4.6): every issue, replacement,
-reissue and void reaches the national system (here the stand-in receiver of rhip.kit) exactly
+reissue and void, and every blank voided or lost (§4.4), reaches the national system (here the stand-in receiver of rhip.kit) exactly
 once per event id and in order per certificate, also when the receiver was down for a while;
 a refused event becomes a dead letter the province's administrators see and replay; voids
 undelivered past their due time are listed as overdue."""
@@ -121,3 +121,47 @@ def test_a_negative_page_size_is_invalid(bmc: Bmc) -> None:
         C.INVALID_ARGUMENT,
         "PAGE_SIZE_NEGATIVE",
     )
+
+
+def test_blank_voids_and_losses_are_reported_once_per_serial_within_the_void_window(
+    bmc: Bmc, receiver: StandInReceiver
+) -> None:
+    """DOMAIN §4.3–4.4: void and lost blanks are registered by number and reported upward
+    (Hubei: within 2 hours, RHIP_MCH_BMC_VOID_REPORT_HOURS; 0 here, so at once overdue)."""
+    receiver.down()
+    void = spb.VoidBlankSerialRequest(name="blankSerials/X320101004", reason="卡纸",
+                                      witness="王芳", request_id=rid())  # fmt: skip
+    bmc.api.VoidBlankSerial(void, metadata=bmc.md("qs-hosp-doctor"))
+    bmc.api.VoidBlankSerial(void, metadata=bmc.md("qs-hosp-doctor"))  # a retry: no new event
+    lost = spb.ReportBlankSerialsLostRequest(
+        holder=bmc.hosp, first_serial="X320101009", quantity=2, police_report_ref="泉公报2026-9",
+        newspaper_notice_ref="徐州日报作废声明", request_id=rid(),
+    )  # fmt: skip
+    bmc.api.ReportBlankSerialsLost(lost, metadata=bmc.md("qs-hosp-doctor"))
+    # A refused void (the serial is void already) queues nothing.
+    again = spb.VoidBlankSerialRequest(name="blankSerials/X320101004", reason="again",
+                                       witness="王芳", request_id=rid())  # fmt: skip
+    refused(lambda: bmc.api.VoidBlankSerial(again, metadata=bmc.md("qs-hosp-doctor")),
+            C.FAILED_PRECONDITION, "BMC_SERIAL_NOT_AVAILABLE")  # fmt: skip
+    overdue = {e.event_id: e for e in _events(bmc, spb.NATIONAL_REPORT_VIEW_OVERDUE)}
+    expected = ["bmc-X320101004-blank-voided", "bmc-X320101009-blank-lost",
+                "bmc-X320101010-blank-lost"]  # fmt: skip
+    assert sorted(overdue) == expected
+    assert overdue[expected[0]].certificate == "blankSerials/X320101004"
+    assert overdue[expected[0]].kind == "bmc.blank_voided"
+    assert overdue[expected[1]].kind == "bmc.blank_lost"
+    receiver.up()
+    assert receiver.wait_for(3, timeout=30), receiver.ids()
+    time.sleep(0.3)  # nothing more comes
+    assert sorted(receiver.ids()) == expected
+    assert receiver.out_of_order == []
+    for serial in ("X320101004", "X320101009", "X320101010"):
+        assert receiver.positions(serial) == [1]
+    got = {r.event_id: r.payload for r in receiver.received}
+    voided = got["bmc-X320101004-blank-voided"]
+    assert (voided["serial"], voided["reason"], voided["witness"], voided["holder"]) == (
+        "X320101004", "卡纸", "王芳", bmc.hosp)  # fmt: skip
+    gone = got["bmc-X320101010-blank-lost"]
+    assert (gone["serial"], gone["first_serial"], gone["quantity"]) == ("X320101010",
+                                                                        "X320101009", 2)  # fmt: skip
+    assert gone["police_report_ref"] == "泉公报2026-9"

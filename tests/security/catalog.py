@@ -18,7 +18,7 @@ Targets (the kinds ``world.World`` builds, each at the levels it has): ``tenant`
 ``finding``, ``transfer``, ``transfer_id``, ``merge``, ``referral``, ``referral_id``,
 ``teleconsultation``, ``teleconsultation_id``, ``cell`` (no field: the cell itself); emr's ``document``, ``parked``,
 ``consent``, ``break_glass`` (world_emr.py); mch's ``stock_transfer``, ``blank_serial``,
-``newborn``, ``birth_certificate``, ``province`` (world_bmc.py), ``child_transfer``,
+``newborn``, ``birth_certificate``, ``province``, ``county`` (world_bmc.py), ``child_transfer``,
 ``child_vision_record`` (world_mch.py).
 """
 
@@ -256,6 +256,8 @@ RULES: dict[str, Rule] = {
     BMC + "VoidBirthCertificate": _r("write", "name:birth_certificate"),
     BMC + "GetBirthCertificate": _r("read", "name:birth_certificate"),
     BMC + "ListBirthCertificates": _r("list", "parent:tenant", "parent:region"),
+    BMC + "DesignateBirthCertificateIssuer": _r("write", "region:county"),
+    BMC + "GetBirthCertificateIssuerDesignation": _r("read", "region:county"),
     # Verification answers by number and name (or signed code) across the cell, minimum data.
     BMC + "VerifyBirthCertificate": _r("search"),
     BMC + "GetBirthCertificateKeys": _r("public"),

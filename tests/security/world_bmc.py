@@ -15,6 +15,7 @@ from rhip.api.mch.v1 import birth_certificate_pb2 as bpb
 from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
 from rhip.api.mch.v1 import birth_certificate_service_pb2_grpc, mch_service_pb2_grpc
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
+from security.world_mch import WOMEN
 
 FIRST = "S320000001"  # a letter no demo stock uses
 QUANTITY = 20
@@ -82,7 +83,7 @@ def build_bmc_world(world: Any, call: Callable[..., Any], t1: str, t1_scope: str
                 mother=bpb.CertificateParent(
                     nationality="中国", address="江苏省徐州市泉山区",
                     document_type=bpb.PARENT_DOCUMENT_TYPE_RESIDENT_ID,
-                    document_number="320311199405060840",
+                    document_number=WOMEN[1],  # the delivery's mother (world_mch)
                 ),
             ),
             request_id=str(uuid.uuid4()),
@@ -92,3 +93,14 @@ def build_bmc_world(world: Any, call: Callable[..., Any], t1: str, t1_scope: str
     world.add("birth_certificate", issued.name, t1_scope, "320311")
     # National reporting is watched by the province's own administrators only.
     world.add("province", "regions/320000", "86/32", "320000", marker=False)
+    # A county designates its birth-certificate issuer (T1's county here: it holds the
+    # qualification); the designation is read and changed at county level only.
+    call(
+        bmc.DesignateBirthCertificateIssuer,
+        spb.DesignateBirthCertificateIssuerRequest(
+            region="regions/320311", issuer=f"tenants/{t1}", document_ref="泉卫〔2026〕1号",
+            request_id=str(uuid.uuid4()),
+        ),
+        "qs-admin",
+    )  # fmt: skip
+    world.add("county", "regions/320311", "86/32/3203/320311", "320311", marker=False)

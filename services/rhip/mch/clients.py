@@ -43,6 +43,10 @@ class ResidentFacts:
     sex: str  # MALE, FEMALE, UNKNOWN, NOT_STATED
     birth_date: date | None
     display_name: str = ""  # never logged
+    # The numbers of the identity documents on file, as the caller may see them (in full for
+    # clinicians; masked ones are left out): a birth certificate's mother is compared with
+    # them. Never logged.
+    documents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,11 @@ def _facts(reply: resident_pb2.Resident) -> ResidentFacts:
         resident_pb2.Sex.Name(reply.sex).removeprefix("SEX_"),
         date.fromisoformat(reply.birth_date) if reply.birth_date else None,
         reply.display_name,
+        tuple(
+            d.number.upper()
+            for d in reply.documents
+            if not d.masked and d.type != resident_pb2.DOCUMENT_TYPE_BIRTH_CERTIFICATE
+        ),
     )
 
 

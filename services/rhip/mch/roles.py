@@ -70,6 +70,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         BMC + "VoidBlankSerial",
         BMC + "ReportBlankSerialsLost",
         BMC + "RecordBlankDestruction",
+        # A county's administration designates its birth-certificate institution (DOMAIN
+        # §4.2, §4.3; the county level and the institution are checked in the use case).
+        BMC + "DesignateBirthCertificateIssuer",
         BMC + "Get*",
         BMC + "List*",
         BMC + "VerifyBirthCertificate",

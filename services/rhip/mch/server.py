@@ -31,6 +31,8 @@ from rhip.mch.indicators import counts
 from rhip.mch.peer_servicer import PEER_SERVICE_NAME, MchPeerServicer
 from rhip.mch.servicer import PUBLIC_METHODS, SERVICE_NAME, MchServicer
 from rhip.mch.settings import load_mch_settings
+from rhip.mch.stock import month_counts
+from rhip.mch.stock.store import holder_of
 from rhip.mch.usecases import MchUseCases, sync_role_catalog
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
@@ -75,12 +77,17 @@ def migrate_mch(settings: Settings) -> None:
 
 def bring_schema_up_to_date(db: Database) -> None:
     """Migrate, then fill the derived indicator counts from the rows if their rules version
-    is not the code's (right after mch_0004m created them, or after the rules changed)."""
+    is not the code's (right after mch_0004m created them, or after the rules changed), and
+    the birth-certificate month counts likewise (mch_0009b)."""
     migrate(db.engine, MIGRATIONS)
     with db.engine.begin() as connection:
         done = counts.bring_up_to_date(connection)
     if done is not None:
         log.info("mch indicator counts recomputed from %d pregnancies and children", done)
+    with db.engine.begin() as connection:
+        done = month_counts.bring_up_to_date(connection, holder_of)
+    if done is not None:
+        log.info("birth-certificate month counts recomputed from %d register rows", done)
 
 
 def build_mch(

@@ -10,6 +10,7 @@ from rhip.kit.outbox import OutboxEvent
 from rhip.mch.certificates.domain import (
     Certificate,
     CertificateState,
+    Designation,
     Ground,
     Health,
     IssuanceType,
@@ -21,6 +22,7 @@ from rhip.mch.certificates.domain import (
 from rhip.mch.certificates.issuing import IssueInput, OutsideBirth
 from rhip.mch.certificates.reports import Month
 from rhip.mch.convert import time_from_pb, ts
+from rhip.mch.stock.national import BLANK_KINDS
 
 TYPES = {t: getattr(pb, f"ISSUANCE_TYPE_{t.value}") for t in IssuanceType}
 STATES = {s: getattr(pb, f"BIRTH_CERTIFICATE_STATE_{s.value}") for s in CertificateState}
@@ -65,7 +67,7 @@ def issue_input(c: pb.BirthCertificate) -> IssueInput:
     return IssueInput(
         c.number, c.newborn, outside, c.child_name, HEALTH_BACK.get(c.health),
         parent_from_pb(c.mother), parent_from_pb(c.father), c.father_unknown_statement,
-        c.midwife,
+        c.midwife, c.parentage_test_ref,
     )  # fmt: skip
 
 
@@ -89,6 +91,7 @@ def certificate_to_pb(c: Certificate, signed_code: str = "") -> pb.BirthCertific
         signed_code=signed_code,
         ground=GROUNDS[c.ground] if c.ground else pb.REPLACEMENT_GROUND_UNSPECIFIED,
         void_reason=c.void_reason, create_time=ts(c.create_time),
+        parentage_test_ref=c.parentage_test_ref,
     )  # fmt: skip
 
 
@@ -102,8 +105,17 @@ def month_to_pb(m: Month) -> pb.BirthCertificateMonth:
 
 def report_event_to_pb(e: OutboxEvent, held: int) -> pb.NationalReportEvent:
     return pb.NationalReportEvent(
-        event_id=e.event_id, certificate=f"birthCertificates/{e.key}", kind=e.kind,
+        event_id=e.event_id, kind=e.kind,
+        certificate=f"{'blankSerials' if e.kind in BLANK_KINDS else 'birthCertificates'}/{e.key}",
         state=e.state.value, position=e.position, attempts=e.attempts,
         last_error=e.last_error, enqueue_time=ts(e.enqueued_at), due_time=ts(e.due_at),
         held_behind=held,
+    )  # fmt: skip
+
+
+def designation_to_pb(d: Designation) -> pb.BirthCertificateIssuerDesignation:
+    return pb.BirthCertificateIssuerDesignation(
+        region=f"regions/{d.county}", issuer=f"tenants/{d.tenant_id}",
+        document_ref=d.document_ref, designated_by=d.designated_by,
+        update_time=ts(d.update_time),
     )  # fmt: skip

@@ -154,6 +154,39 @@ class Certificate:
     name_hash: str = ""
 
 
+@dataclass(frozen=True)
+class Designation:
+    """The institution a county's health administration designated for its birth
+    certificates (DOMAIN §4.2, §4.3): it reissues, replaces and voids the county's certificates
+    first issued by another institution, and issues those of births outside an institution."""
+
+    county: str  # 6-digit county code
+    tenant_id: str
+    document_ref: str
+    designated_by: str
+    update_time: datetime
+
+
+def county_of(scope: str) -> str:
+    """The county code of a scope path (`86/32/3203/320311/t-…` → `320311`), "" above one."""
+    parts = scope.split("/")
+    return parts[3] if len(parts) > 3 and not parts[3].startswith("t-") else ""
+
+
+def mother_differs(given: Parent, documents: tuple[str, ...], name: str) -> str:
+    """What makes the mother on a first issue another person than the delivery's mother in
+    the master index (DOMAIN §4.3: "if the mother's ID does not match the delivery record, a
+    parentage test is required"): ``document`` when her document number is none of the
+    documents on file for the delivery's mother (any type: a household register carries the
+    ID card's number; a travel permit the index does not hold counts as a difference),
+    ``name`` when a name is given and is not hers; "" when she is the delivery's mother."""
+    if given.document_number.strip().upper() not in documents:
+        return "document"
+    if given.name and normalise_name(given.name) != normalise_name(name):
+        return "name"
+    return ""
+
+
 def normalise_name(name: str) -> str:
     """How names are compared on verification: NFKC, no spaces or middle dots."""
     text = unicodedata.normalize("NFKC", name)

@@ -10,8 +10,8 @@ table's primary key and a child's VALID certificate is unique by ``valid_child``
 certificate for one child fails in the database too.
 
 Births in an institution take their facts from the delivery recorded in mch (the delivering
-institution issues); births outside one are issued by a designated institution from the facts
-given, with the parentage-test reference (§4.2)."""
+institution issues); births outside one are issued by the institution the county designated
+(designations.py) from the facts given, with the parentage-test reference (§4.2)."""
 
 from __future__ import annotations
 
@@ -36,8 +36,9 @@ from rhip.mch.certificates.domain import (
     Parent,
     PlaceType,
     Printed,
+    county_of,
 )
-from rhip.mch.certificates.store import CertificateStore
+from rhip.mch.certificates.store import CertificateStore, DesignationStore
 from rhip.mch.clients import TenantFacts
 from rhip.mch.deliveries.store import DeliveryStore
 from rhip.mch.roles import BMC
@@ -87,6 +88,7 @@ class IssueInput:
     father: Parent
     father_unknown_statement: bool
     midwife: str
+    parentage_test_ref: str = ""  # when the mother is not the delivery's mother on file
 
 
 def _age(birth: date | None, on: date) -> int:
@@ -112,6 +114,18 @@ class IssuingUseCases(SerialUseCases):
         self._require_qualification(tenant, BIRTH_CERTIFICATE)
         return tenant, tenant_scope(tenant.region_code, tenant.tenant_id)
 
+    def _require_designated(self, tenant: TenantFacts, scope: str) -> None:
+        """A birth outside an institution is certified by the institution the county
+        designated (DOMAIN §4.2), not by any qualified one."""
+        county = county_of(scope)
+        with self.db.read() as tx:
+            designated = DesignationStore(tx).issuer_of(county) if county else ""
+        if designated != tenant.tenant_id:
+            raise PermissionDenied(
+                "a birth outside an institution is certified by the institution the county "
+                "designated", reason="BMC_NOT_DESIGNATED_ISSUER",
+            )  # fmt: skip
+
     def _check_input(self, given: IssueInput, now: datetime, checks: Violations) -> IssueInput:
         f = _FIELD
         number = checks.check(parse_serial, given.number, f"{f}.number") or ""
@@ -134,6 +148,8 @@ class IssuingUseCases(SerialUseCases):
             father = domain.check_parent(given.father, f"{f}.father", checks, name_required=True)
         midwife = domain.check_text(given.midwife, f"{f}.midwife", checks, required=False,
                                     limit=50)  # fmt: skip
+        parentage = domain.check_text(given.parentage_test_ref, f"{f}.parentage_test_ref",
+                                      checks, required=False, limit=100)  # fmt: skip
         outside = given.outside
         if outside is not None:
             o = f"{f}.outside_institution"
@@ -160,7 +176,7 @@ class IssuingUseCases(SerialUseCases):
             domain.check_text(outside.parentage_test_ref, f"{o}.parentage_test_ref", checks,
                               required=True, limit=100)  # fmt: skip
         return IssueInput(number, given.newborn, outside, child_name, given.health, mother,
-                          father, given.father_unknown_statement, midwife)  # fmt: skip
+                          father, given.father_unknown_statement, midwife, parentage)  # fmt: skip
 
     def issue(self, given: IssueInput, request_id: str) -> Certificate:
         principal = current_principal()
@@ -171,6 +187,8 @@ class IssuingUseCases(SerialUseCases):
         key = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
         tenant, scope = self._issuer(principal, "IssueBirthCertificate")
+        if given.outside is not None:
+            self._require_designated(tenant, scope)
         if key:  # a retry answers what it did; the same id for another request is refused
             with self.db.read() as tx:
                 check_reuse(tx, key)
@@ -287,12 +305,20 @@ class IssuingUseCases(SerialUseCases):
                 )
             assert baby.birth_time is not None and baby.sex is not None
             mother = self.identity.resident(f"residents/{delivery.mother_id}")
+            differs = domain.mother_differs(given.mother, mother.documents, mother.display_name)
+            if differs and not given.parentage_test_ref:
+                raise FailedPrecondition(
+                    "the mother named is not the delivery's mother on file: a parentage test "
+                    "is required (its reference in parentage_test_ref)",
+                    reason="PARENTAGE_TEST_REQUIRED", metadata={"differs": differs},
+                )  # fmt: skip
             place = PlaceType.MCH_INSTITUTE if tenant.type == "TENANT_TYPE_MCH_HOSPITAL" else (
                 PlaceType.HOSPITAL
             )  # fmt: skip
             facts = (baby.sex.value, baby.birth_time, delivery.ga_days // 7, baby.weight_g,
                      baby.length_cm, tenant.region_code, place, tenant.display_name)  # fmt: skip
-            child_key, child_id, parentage = f"newborn:{newborn_id}", baby.resident_id, ""
+            child_key, child_id = f"newborn:{newborn_id}", baby.resident_id
+            parentage = given.parentage_test_ref if differs else ""
         else:
             o = given.outside
             child = self.identity.resident(o.child)

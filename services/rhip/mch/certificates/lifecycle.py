@@ -5,8 +5,11 @@ A replacement or reissue supersedes the child's VALID certificate and takes its 
 serial from the issuer's stock, in one transaction: the old certificate leaves VALID only if it
 still is (a conditional UPDATE), its serial goes ISSUED → VOID_ISSUED with a register row
 naming the new number, and the new serial goes IN_STOCK → ISSUED like any issue. The page rule
-(main page only once the child is in the household register) is applied and recorded. Only the
-original issuer replaces, reissues or voids (its practitioners' scope is the institution)."""
+(main page only once the child is in the household register) is applied and recorded. The
+original issuer replaces, reissues or voids (its practitioners' scope is the institution), and
+so does the institution its county designated (designations.py), for any certificate first
+issued in that county: a reissue is applied for at the original issuer or at the county
+administration's delegate (DOMAIN §4.3); the new certificate is then the designated one's."""
 
 from __future__ import annotations
 
@@ -26,10 +29,11 @@ from rhip.mch.certificates.domain import (
     Ground,
     IssuanceType,
     Parent,
+    county_of,
     page_rule,
 )
 from rhip.mch.certificates.issuing import IssuingUseCases
-from rhip.mch.certificates.store import CertificateStore
+from rhip.mch.certificates.store import CertificateStore, DesignationStore
 from rhip.mch.roles import BMC
 from rhip.mch.stock.domain import (
     Movement,
@@ -47,10 +51,23 @@ S = SerialState
 
 class LifecycleUseCases(IssuingUseCases):
     def _load(self, tx: Connection, name: str, method: str) -> Certificate:
+        """The certificate, once the caller may ``method`` on it: in its scope, or as a
+        practitioner of the institution its county designated (which the caller's own
+        institution scope was checked for already, by ``_issuer``; permission before
+        existence either way)."""
         number = parse_serial(parse_resource_name(name, "birthCertificates"), "name")
         found = CertificateStore(tx, self.vault).get(number)
+        principal = current_principal()
+        if (
+            found is not None
+            and principal.tenant_id
+            and not self.authz.enforce(principal.subject, found.scope_path, BMC + method)
+            and (county := county_of(found.scope_path))
+            and DesignationStore(tx).issuer_of(county) == principal.tenant_id
+        ):
+            return found
         self.authz.require_found(
-            current_principal(), found.scope_path if found else None, BMC + method,
+            principal, found.scope_path if found else None, BMC + method,
             self.cell_path, f"birthCertificates/{number} does not exist",
         )  # fmt: skip
         assert found is not None

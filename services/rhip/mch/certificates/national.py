@@ -1,4 +1,5 @@
-"""National reporting (DOMAIN §4.6): every issue, replacement, reissue and void goes to the
+"""National reporting (DOMAIN §4.6): every issue, replacement, reissue and void (and every blank
+voided or lost, rhip.mch.stock.national) goes to the
 national birth-certificate system through the durable outbox (rhip.kit.outbox), written in
 the same transaction as the certificate, so nothing is reported that did not happen and
 nothing that happened is forgotten. Events are ordered per certificate (the outbox key is the
@@ -20,10 +21,10 @@ from rhip.mch.certificates.domain import Certificate, CertificateState
 from rhip.mch.roles import BMC
 from rhip.mch.settings import MchSettings
 from rhip.mch.stock.domain import parse_region
+from rhip.mch.stock.national import STREAM
 from rhip.mch.stock.serials import SerialUseCases
 from sqlalchemy import Connection
 
-STREAM = "bmc.national"
 ENDED = {
     CertificateState.REPLACED: "bmc.replaced",
     CertificateState.REISSUED: "bmc.reissued",

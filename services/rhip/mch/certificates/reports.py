@@ -1,7 +1,9 @@
 """The monthly birth-certificate report of a region subtree or an institution (DOMAIN §4.2:
 statistics at each level): certificates issued by type, issued certificates voided (voids,
-replacements and reissues), blanks voided, lost and destroyed in the month, from the register;
-and the blanks on hand now, from the serials."""
+replacements and reissues), blanks voided, lost and destroyed in the month, and the blanks on
+hand now. Read from the counts every register row and serial change keeps per holder and month
+(stock/month_counts.py: a few rows per holder, whatever the province's size), which always
+equal the recount from the register and the serials (``month_counts.exact_month``)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 from rhip.kit.authn import current_principal
 from rhip.kit.errors import invalid
-from rhip.mch.stock.domain import SerialState
+from rhip.mch.stock import month_counts
 from rhip.mch.stock.serials import SerialUseCases
-from rhip.mch.stock.store import StockStore, holder_of
 
 CST = timezone(timedelta(hours=8), "CST")  # months are China Standard Time months
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -36,11 +37,6 @@ class Month:
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
-_ISSUES = {"FIRST": "first_issued", "REPLACEMENT": "replacements", "REISSUE": "reissues"}
-_KINDS = {"VOID_ISSUED": "voided_issued", "VOID_BLANK": "voided_blank", "LOSS": "lost",
-          "DESTRUCTION": "destroyed"}  # fmt: skip
-
-
 def parse_month(text: str, today: datetime) -> tuple[datetime, datetime]:
     """The month's bounds; an empty ``text`` is the current month."""
     text = text or today.astimezone(CST).strftime("%Y-%m")
@@ -58,25 +54,19 @@ def parse_month(text: str, today: datetime) -> tuple[datetime, datetime]:
 class ReportUseCases(SerialUseCases):
     def monthly_report(self, parent: str, month: str) -> tuple[Month, list[Month]]:
         principal = current_principal()
-        start, end = parse_month(month, self.clock())
+        start, _ = parse_month(month, self.clock())
         holder, scope = self._holder(principal, parent, "parent", "GetBirthCertificateReport")
-        rows: dict[str, Month] = {}
-
-        def of(name: str) -> Month:
-            return rows.setdefault(name, Month(name))
-
         with self._unit(durable=False) as tx:
-            store = StockStore(tx)
-            for name, kind, reason, quantity in store.activity([scope], start, end):
-                field = _ISSUES.get(reason) if kind == "ISSUE" else _KINDS.get(kind)
-                if field:
-                    row = of(name)
-                    setattr(row, field, getattr(row, field) + quantity)
-            for holder_scope, state, count in store.counts([scope]):
-                if state in (SerialState.RECEIVED.value, SerialState.IN_STOCK.value):
-                    of(holder_of(holder_scope)).in_stock += count
+            kept = month_counts.month(tx, scope, start.date())
             self._audit(tx, "bmc.report.monthly", parent, scope, month=month)
+        rows = {name: to_month(name, figures) for name, figures in kept.items()}
         total = Month(holder.name)
         for row in rows.values():
             total.add(row)
         return total, [rows[k] for k in sorted(rows)]
+
+
+def to_month(holder: str, figures: dict[str, int]) -> Month:
+    """A holder's row from the counts (month_counts.METRICS; ``on_hand`` is ``in_stock``)."""
+    return Month(holder, **{k: v for k, v in figures.items() if k != "on_hand"},
+                 in_stock=figures["on_hand"])  # fmt: skip

@@ -13,6 +13,7 @@ from rhip.kit.pagination import parse_page
 from rhip.mch.certificates.convert import (
     GROUNDS_BACK,
     certificate_to_pb,
+    designation_to_pb,
     issue_input,
     month_to_pb,
     parent_from_pb,
@@ -164,6 +165,15 @@ class BirthCertificateServicer(birth_certificate_service_pb2_grpc.BirthCertifica
     def ReplayNationalReportEvents(self, request, context):
         replayed = self.uc.replay_report_events(request.parent, list(request.event_ids))
         return spb.ReplayNationalReportEventsResponse(event_ids=replayed)
+
+    def DesignateBirthCertificateIssuer(self, request, context):
+        d = self.uc.designate_issuer(
+            request.region, request.issuer, request.document_ref, request.request_id
+        )
+        return designation_to_pb(d)
+
+    def GetBirthCertificateIssuerDesignation(self, request, context):
+        return designation_to_pb(self.uc.get_designation(request.region))
 
     def ListBirthCertificates(self, request, context):
         page = parse_page(request.page_size, request.page_token, request.parent)

@@ -16,6 +16,7 @@ from rhip.kit.scopes import within_scopes
 from rhip.mch.certificates.domain import (
     Certificate,
     CertificateState,
+    Designation,
     Ground,
     IssuanceType,
     Pages,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 CERTIFICATE = Table(
     "bmc_certificate",
@@ -66,6 +68,18 @@ CERTIFICATE = Table(
     Index("ix_bmc_certificate_scope_time", "scope_path", "create_time"),
 )
 _C = CERTIFICATE
+# One row per county: the institution it designated (DOMAIN §4.2, §4.3); a new designation
+# replaces the row (the audit log keeps each one).
+DESIGNATION = Table(
+    "bmc_issuer_designation",
+    metadata,
+    Column("county", String(6), primary_key=True),
+    Column("tenant_id", String(36), nullable=False),
+    Column("document_ref", String(100), nullable=False),
+    Column("designated_by", String(80), nullable=False),
+    Column("update_time", DateTime(timezone=True), nullable=False),
+)
+_D = DESIGNATION
 
 
 class CertificateStore(StoreBase):
@@ -149,3 +163,31 @@ class CertificateStore(StoreBase):
             query = query.where(_C.c.number < after)
         rows = self.s.execute(query.order_by(_C.c.number.desc()).limit(limit))
         return [self._certificate(r) for r in rows]
+
+
+class DesignationStore(StoreBase):
+    def get(self, county: str) -> Designation | None:
+        row = self.s.execute(select(_D).where(_D.c.county == county)).first()
+        if row is None:
+            return None
+        return Designation(
+            row.county, row.tenant_id, row.document_ref, row.designated_by,
+            utc(row.update_time),  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    def issuer_of(self, county: str) -> str:
+        """The designated institution's id, "" while the county designated none."""
+        found = self.s.execute(select(_D.c.tenant_id).where(_D.c.county == county)).scalar()
+        return str(found or "")
+
+    def put(self, d: Designation) -> None:
+        """Insert or replace the county's row (two designations racing: the later wins, each
+        whole)."""
+        values = {"tenant_id": d.tenant_id, "document_ref": d.document_ref,
+                  "designated_by": d.designated_by, "update_time": d.update_time}  # fmt: skip
+        insert_ = postgresql.insert if self.s.dialect.name == "postgresql" else sqlite.insert
+        self.s.execute(
+            insert_(_D)
+            .values(county=d.county, **values)
+            .on_conflict_do_update(index_elements=[_D.c.county], set_=values)
+        )

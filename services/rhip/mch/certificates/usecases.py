@@ -1,5 +1,6 @@
 """Every birth-certificate use case as one object (the BirthCertificateService servicer's):
-blank stock (stock/), issuing and the certificate's later life (issuing.py, lifecycle.py)."""
+blank stock (stock/), issuing and the certificate's later life (issuing.py, lifecycle.py), the
+counties' designated issuers (designations.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from rhip.kit.authz import Authorizer
 from rhip.kit.db import Database
 from rhip.kit.pii import PiiVault
 from rhip.kit.signed_codes import CodeSigner
+from rhip.mch.certificates.designations import DesignationUseCases
 from rhip.mch.certificates.national import NationalReportUseCases
 from rhip.mch.certificates.reports import ReportUseCases
 from rhip.mch.certificates.verification import SIGNING_LABEL, MissLimiter, VerificationUseCases
@@ -14,8 +16,10 @@ from rhip.mch.clients import IdentityClient
 from rhip.mch.settings import MchSettings
 
 
-class BirthCertificateUseCases(VerificationUseCases, NationalReportUseCases, ReportUseCases):
-    """Blank stock and certificates."""
+class BirthCertificateUseCases(
+    VerificationUseCases, NationalReportUseCases, ReportUseCases, DesignationUseCases
+):
+    """Blank stock, certificates and the counties' designated issuers."""
 
     def __init__(
         self, cell: str, db: Database, authorizer: Authorizer, identity: IdentityClient,

@@ -1,6 +1,7 @@
 """Blank serials after they arrived (DOMAIN §4.4): a serial's state, holder and register
-history; voids of misprinted or damaged blanks (reason, operator, witness); losses (police
-report and newspaper notice); central destruction under a provincial record; and the stock
+history; voids of misprinted or damaged blanks (reason, operator, witness) and losses (police
+report and newspaper notice), each reported upward through the national outbox
+(stock/national.py); central destruction under a provincial record; and the stock
 report whose balances add up at every holder. Each change is a conditional UPDATE of the
 serial rows plus one register row, refused as a whole when a serial is not where it should be.
 """
@@ -18,6 +19,7 @@ from rhip.kit.tenancy import RegionLevel, level_of, region_path
 from rhip.mch.roles import BMC
 from rhip.mch.stock import domain
 from rhip.mch.stock.domain import Balance, Holder, Movement, MovementKind, Serial, SerialRange
+from rhip.mch.stock.national import report_blanks
 from rhip.mch.stock.store import StockStore, holder_of
 from rhip.mch.stock.usecases import (
     S,
@@ -72,6 +74,7 @@ class SerialUseCases(StockUseCases):
                 S.VOID_BLANK, principal.subject, witness, reason, "", "", "", self.clock(),
             )  # fmt: skip
             store.record(m, s.holder_scope, s.holder_scope, key)
+            report_blanks(tx, m, m.create_time, self.options)
             self._audit(tx, "bmc.serial.void", f"blankSerials/{s.serial}", s.holder_scope)
             return replace(s, state=S.VOID_BLANK)
 
@@ -109,6 +112,7 @@ class SerialUseCases(StockUseCases):
                 principal.subject, "", "", police, newspaper, "", self.clock(),
             )  # fmt: skip
             store.record(m, scope, scope, key)
+            report_blanks(tx, m, m.create_time, self.options)
             self._audit(tx, "bmc.stock.lost", holder.name, scope, quantity=r.quantity)
             return m
 

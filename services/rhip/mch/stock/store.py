@@ -13,6 +13,7 @@ is the rows whose range covers it. Nothing is ever deleted from either table."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from rhip.kit.db import utc
 from rhip.kit.scopes import within_scopes
 from rhip.mch.deliveries.store import DELIVERY, NEWBORN
+from rhip.mch.stock import month_counts
 from rhip.mch.stock.domain import (
     Holder,
     Movement,
@@ -30,6 +32,7 @@ from rhip.mch.stock.domain import (
     Transfer,
     TransferState,
 )
+from rhip.mch.stock.month_counts import ON_HAND, cst_day
 from rhip.mch.store import StoreBase, metadata
 from sqlalchemy import (
     Boolean,
@@ -163,7 +166,13 @@ class StockStore(StoreBase):
     def any_in(self, r: SerialRange) -> bool:
         return self.s.execute(select(_S.c.serial).where(_in_range(r)).limit(1)).first() is not None
 
+    def _on_hand(self, scope: str, step: int) -> None:
+        """A change of the blanks on hand at ``scope`` (the monthly report's counts)."""
+        now = datetime.now(month_counts.CST).date()
+        month_counts.note(self.s, scope, holder_of(scope), now, "on_hand", step)
+
     def add_serials(self, r: SerialRange, edition: int, scope: str) -> None:
+        self._on_hand(scope, r.quantity)  # RECEIVED
         start = int(r.first[1:])
         letter = r.first[0]
         for offset in range(0, r.quantity, CHUNK):
@@ -182,17 +191,31 @@ class StockStore(StoreBase):
         transfer_id: str | None = None, set_transfer: str | None = None,
     ) -> int:  # fmt: skip
         """The conditional state change of a range: only serials held by ``holder_scope`` in
-        one of ``states`` change; the caller compares the count with the range's size."""
-        where = [_in_range(r), _S.c.holder_scope == holder_scope,
-                 _S.c.state.in_([s.value for s in states])]  # fmt: skip
-        if edition is not None:
-            where.append(_S.c.edition == edition)
-        if transfer_id is not None:
-            where.append(_S.c.transfer_id == transfer_id)
+        one of ``states`` change; the caller compares the count with the range's size.
+
+        The blanks on hand (RECEIVED, IN_STOCK) are counted on write: states on hand and
+        states not on hand change in one UPDATE each, so each count is exact."""
         values: dict[str, Any] = {"state": new_state.value, "transfer_id": set_transfer}
         if new_scope is not None:
             values["holder_scope"] = new_scope
-        return int(self.s.execute(update(_S).where(*where).values(**values)).rowcount)
+        target = new_scope if new_scope is not None else holder_scope
+        moved = 0
+        for on_hand in (True, False):
+            group = [s.value for s in states if (s.value in ON_HAND) is on_hand]
+            if not group:
+                continue
+            where = [_in_range(r), _S.c.holder_scope == holder_scope, _S.c.state.in_(group)]
+            if edition is not None:
+                where.append(_S.c.edition == edition)
+            if transfer_id is not None:
+                where.append(_S.c.transfer_id == transfer_id)
+            done = int(self.s.execute(update(_S).where(*where).values(**values)).rowcount)
+            moved += done
+            if on_hand:
+                self._on_hand(holder_scope, -done)
+            if new_state.value in ON_HAND:
+                self._on_hand(target, done)
+        return moved
 
     def available(self, r: SerialRange, holder_scope: str, edition: int) -> int:
         return int(
@@ -205,18 +228,21 @@ class StockStore(StoreBase):
         )  # fmt: skip
 
     def destroy(self, r: SerialRange, scopes: Sequence[str], current_edition: int) -> int:
-        return int(
-            self.s.execute(
-                update(_S)
-                .where(
-                    _in_range(r), within_scopes(_S.c.holder_scope, scopes),
-                    or_(_S.c.state == "VOID_BLANK",
-                        and_(_S.c.state.in_(["RECEIVED", "IN_STOCK"]),
-                             _S.c.edition < current_edition)),
-                )
-                .values(state="DESTROYED")
-            ).rowcount
-        )  # fmt: skip
+        """Void blanks, and blanks of a superseded edition (on hand: their holders' counts go
+        down, so their holders come back from the UPDATE)."""
+        within = [_in_range(r), within_scopes(_S.c.holder_scope, scopes)]
+        voids = self.s.execute(
+            update(_S).where(*within, _S.c.state == "VOID_BLANK").values(state="DESTROYED")
+        ).rowcount
+        old = self.s.execute(
+            update(_S)
+            .where(*within, _S.c.state.in_(sorted(ON_HAND)), _S.c.edition < current_edition)
+            .values(state="DESTROYED")
+            .returning(_S.c.holder_scope)
+        ).scalars().all()  # fmt: skip
+        for scope, count in Counter(old).items():
+            self._on_hand(scope, -count)
+        return int(voids) + len(old)
 
     def get(self, serial: str) -> Serial | None:
         row = self.s.execute(select(_S).where(_S.c.serial == serial)).first()
@@ -243,6 +269,9 @@ class StockStore(StoreBase):
 
     # -- the register -----------------------------------------------------------------------
     def record(self, m: Movement, scope: str, from_scope: str = "", request_id: str = "") -> None:
+        if metric := month_counts.activity_metric(m.kind.value, m.reason):
+            month_counts.note(self.s, scope, m.to_holder, cst_day(m.create_time), metric,
+                              m.range.quantity)  # fmt: skip
         self.s.execute(
             insert(_M).values(
                 id=m.movement_id, kind=m.kind.value, edition=m.edition,
@@ -285,23 +314,6 @@ class StockStore(StoreBase):
                 or_(within_scopes(_M.c.scope_path, scopes), within_scopes(_M.c.from_scope, scopes)),
             )
             .group_by(_M.c.kind, _M.c.from_holder, _M.c.to_holder)
-        )
-        return [(r[0], r[1], r[2], int(r[3] or 0)) for r in rows]
-
-    def activity(
-        self, scopes: Sequence[str], start: datetime, end: datetime
-    ) -> list[tuple[str, str, str, int]]:
-        """(holder, kind, reason, quantity) of issues, voids, losses and destructions recorded
-        inside ``scopes`` in [start, end): the monthly report (an issue's reason is its type)."""
-        rows = self.s.execute(
-            select(_M.c.to_holder, _M.c.kind, _M.c.reason, func.sum(_M.c.quantity))
-            .where(
-                within_scopes(_M.c.scope_path, scopes),
-                _M.c.kind.in_(["ISSUE", "VOID_ISSUED", "VOID_BLANK", "LOSS", "DESTRUCTION"]),
-                _M.c.create_time >= start,
-                _M.c.create_time < end,
-            )
-            .group_by(_M.c.to_holder, _M.c.kind, _M.c.reason)
         )
         return [(r[0], r[1], r[2], int(r[3] or 0)) for r in rows]
 

@@ -7,7 +7,8 @@ whole transaction) plus one register row; nothing is deleted."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -19,7 +20,7 @@ from rhip.kit.requests import check_no_controls, parse_resource_name
 from rhip.kit.tenancy import RegionLevel, is_within, level_of, region_path, tenant_scope
 from rhip.mch.access import MchBase
 from rhip.mch.roles import BMC
-from rhip.mch.stock import domain
+from rhip.mch.stock import domain, month_counts
 from rhip.mch.stock.domain import (
     Holder,
     Movement,
@@ -58,6 +59,22 @@ def not_available(serial: str, state: str) -> FailedPrecondition:
 
 
 class StockUseCases(MchBase):
+    # -- the monthly report's counts, kept in each write's transaction ----------------------
+    @contextmanager
+    def _unit(self, *, durable: bool = True) -> Iterator[Connection]:
+        with super()._unit(durable=durable) as tx:
+            month_counts.begin(tx)
+            yield tx
+            month_counts.flush(tx)  # what no audit row flushed (none today)
+
+    def _audit(
+        self, tx: Connection, action: str, target: str, scope: str, **detail: object
+    ) -> None:
+        """The gathered count changes go in before the audit row: their advisory locks are
+        always taken before the audit head's (month_counts)."""
+        month_counts.flush(tx)
+        super()._audit(tx, action, target, scope, **detail)
+
     # -- shared checks ----------------------------------------------------------------------
     def _bmc_require(self, principal: Principal, scope: str, method: str) -> None:
         self.authz.require(principal, scope, BMC + method)

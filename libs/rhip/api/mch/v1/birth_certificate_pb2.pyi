@@ -336,7 +336,7 @@ class BirthOutsideInstitution(_message.Message):
     def __init__(self, child: _Optional[str] = ..., mother: _Optional[str] = ..., birth_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sex: _Optional[str] = ..., weight_g: _Optional[int] = ..., length_cm: _Optional[float] = ..., gestational_weeks: _Optional[int] = ..., birth_region_code: _Optional[str] = ..., place_type: _Optional[_Union[BirthPlaceType, str]] = ..., parentage_test_ref: _Optional[str] = ..., midwife: _Optional[str] = ...) -> None: ...
 
 class BirthCertificate(_message.Message):
-    __slots__ = ("name", "number", "newborn", "outside_institution", "child_name", "health", "mother", "father", "father_unknown_statement", "midwife", "issuer", "issue_date", "type", "state", "pages", "supersedes", "superseded_by", "sex", "birth_time", "gestational_weeks", "weight_g", "length_cm", "birth_region_code", "place_type", "birth_institution", "child", "signed_code", "ground", "void_reason", "create_time")
+    __slots__ = ("name", "number", "newborn", "outside_institution", "child_name", "health", "mother", "father", "father_unknown_statement", "midwife", "issuer", "issue_date", "type", "state", "pages", "supersedes", "superseded_by", "sex", "birth_time", "gestational_weeks", "weight_g", "length_cm", "birth_region_code", "place_type", "birth_institution", "child", "signed_code", "ground", "void_reason", "create_time", "parentage_test_ref")
     NAME_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     NEWBORN_FIELD_NUMBER: _ClassVar[int]
@@ -367,6 +367,7 @@ class BirthCertificate(_message.Message):
     GROUND_FIELD_NUMBER: _ClassVar[int]
     VOID_REASON_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    PARENTAGE_TEST_REF_FIELD_NUMBER: _ClassVar[int]
     name: str
     number: str
     newborn: str
@@ -397,7 +398,8 @@ class BirthCertificate(_message.Message):
     ground: ReplacementGround
     void_reason: str
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., number: _Optional[str] = ..., newborn: _Optional[str] = ..., outside_institution: _Optional[_Union[BirthOutsideInstitution, _Mapping]] = ..., child_name: _Optional[str] = ..., health: _Optional[_Union[NewbornHealth, str]] = ..., mother: _Optional[_Union[CertificateParent, _Mapping]] = ..., father: _Optional[_Union[CertificateParent, _Mapping]] = ..., father_unknown_statement: _Optional[bool] = ..., midwife: _Optional[str] = ..., issuer: _Optional[str] = ..., issue_date: _Optional[str] = ..., type: _Optional[_Union[IssuanceType, str]] = ..., state: _Optional[_Union[BirthCertificateState, str]] = ..., pages: _Optional[_Union[CertificatePages, str]] = ..., supersedes: _Optional[str] = ..., superseded_by: _Optional[str] = ..., sex: _Optional[str] = ..., birth_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gestational_weeks: _Optional[int] = ..., weight_g: _Optional[int] = ..., length_cm: _Optional[float] = ..., birth_region_code: _Optional[str] = ..., place_type: _Optional[_Union[BirthPlaceType, str]] = ..., birth_institution: _Optional[str] = ..., child: _Optional[str] = ..., signed_code: _Optional[str] = ..., ground: _Optional[_Union[ReplacementGround, str]] = ..., void_reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    parentage_test_ref: str
+    def __init__(self, name: _Optional[str] = ..., number: _Optional[str] = ..., newborn: _Optional[str] = ..., outside_institution: _Optional[_Union[BirthOutsideInstitution, _Mapping]] = ..., child_name: _Optional[str] = ..., health: _Optional[_Union[NewbornHealth, str]] = ..., mother: _Optional[_Union[CertificateParent, _Mapping]] = ..., father: _Optional[_Union[CertificateParent, _Mapping]] = ..., father_unknown_statement: _Optional[bool] = ..., midwife: _Optional[str] = ..., issuer: _Optional[str] = ..., issue_date: _Optional[str] = ..., type: _Optional[_Union[IssuanceType, str]] = ..., state: _Optional[_Union[BirthCertificateState, str]] = ..., pages: _Optional[_Union[CertificatePages, str]] = ..., supersedes: _Optional[str] = ..., superseded_by: _Optional[str] = ..., sex: _Optional[str] = ..., birth_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gestational_weeks: _Optional[int] = ..., weight_g: _Optional[int] = ..., length_cm: _Optional[float] = ..., birth_region_code: _Optional[str] = ..., place_type: _Optional[_Union[BirthPlaceType, str]] = ..., birth_institution: _Optional[str] = ..., child: _Optional[str] = ..., signed_code: _Optional[str] = ..., ground: _Optional[_Union[ReplacementGround, str]] = ..., void_reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., parentage_test_ref: _Optional[str] = ...) -> None: ...
 
 class LossDeclaration(_message.Message):
     __slots__ = ("newspaper_notice_ref", "written_declaration_ref")
@@ -476,3 +478,17 @@ class NationalReportEvent(_message.Message):
     due_time: _timestamp_pb2.Timestamp
     held_behind: int
     def __init__(self, event_id: _Optional[str] = ..., certificate: _Optional[str] = ..., kind: _Optional[str] = ..., state: _Optional[str] = ..., position: _Optional[int] = ..., attempts: _Optional[int] = ..., last_error: _Optional[str] = ..., enqueue_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., held_behind: _Optional[int] = ...) -> None: ...
+
+class BirthCertificateIssuerDesignation(_message.Message):
+    __slots__ = ("region", "issuer", "document_ref", "designated_by", "update_time")
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_REF_FIELD_NUMBER: _ClassVar[int]
+    DESIGNATED_BY_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    region: str
+    issuer: str
+    document_ref: str
+    designated_by: str
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, region: _Optional[str] = ..., issuer: _Optional[str] = ..., document_ref: _Optional[str] = ..., designated_by: _Optional[str] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

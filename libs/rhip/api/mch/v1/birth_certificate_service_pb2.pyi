@@ -270,3 +270,21 @@ class ReplayNationalReportEventsResponse(_message.Message):
     EVENT_IDS_FIELD_NUMBER: _ClassVar[int]
     event_ids: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, event_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DesignateBirthCertificateIssuerRequest(_message.Message):
+    __slots__ = ("region", "issuer", "document_ref", "request_id")
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_REF_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    region: str
+    issuer: str
+    document_ref: str
+    request_id: str
+    def __init__(self, region: _Optional[str] = ..., issuer: _Optional[str] = ..., document_ref: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class GetBirthCertificateIssuerDesignationRequest(_message.Message):
+    __slots__ = ("region",)
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    region: str
+    def __init__(self, region: _Optional[str] = ...) -> None: ...

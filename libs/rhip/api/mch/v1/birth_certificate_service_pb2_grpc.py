@@ -137,6 +137,16 @@ class BirthCertificateServiceStub:
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ReplayNationalReportEventsRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ReplayNationalReportEventsResponse.FromString,
                 _registered_method=True)
+        self.DesignateBirthCertificateIssuer = channel.unary_unary(
+                '/rhip.api.mch.v1.BirthCertificateService/DesignateBirthCertificateIssuer',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.DesignateBirthCertificateIssuerRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__pb2.BirthCertificateIssuerDesignation.FromString,
+                _registered_method=True)
+        self.GetBirthCertificateIssuerDesignation = channel.unary_unary(
+                '/rhip.api.mch.v1.BirthCertificateService/GetBirthCertificateIssuerDesignation',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateIssuerDesignationRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__pb2.BirthCertificateIssuerDesignation.FromString,
+                _registered_method=True)
         self.ListBirthCertificates = channel.unary_unary(
                 '/rhip.api.mch.v1.BirthCertificateService/ListBirthCertificates',
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ListBirthCertificatesRequest.SerializeToString,
@@ -294,6 +304,23 @@ class BirthCertificateServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DesignateBirthCertificateIssuer(self, request, context):
+        """A county's health administration (or an administration above it) designates the
+        institution, qualified for birth certificates and inside the county, that reissues and
+        replaces the county's certificates first issued elsewhere and issues those of births
+        outside an institution (DOMAIN §4.2, §4.3); a later designation replaces it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBirthCertificateIssuerDesignation(self, request, context):
+        """The county's designated issuer (NOT_FOUND while none is designated).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListBirthCertificates(self, request, context):
         """Certificates issued by an institution, or in a region subtree, highest number first.
         """
@@ -403,6 +430,16 @@ def add_BirthCertificateServiceServicer_to_server(servicer, server):
                     servicer.ReplayNationalReportEvents,
                     request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ReplayNationalReportEventsRequest.FromString,
                     response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ReplayNationalReportEventsResponse.SerializeToString,
+            ),
+            'DesignateBirthCertificateIssuer': grpc.unary_unary_rpc_method_handler(
+                    servicer.DesignateBirthCertificateIssuer,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.DesignateBirthCertificateIssuerRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__pb2.BirthCertificateIssuerDesignation.SerializeToString,
+            ),
+            'GetBirthCertificateIssuerDesignation': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBirthCertificateIssuerDesignation,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateIssuerDesignationRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__pb2.BirthCertificateIssuerDesignation.SerializeToString,
             ),
             'ListBirthCertificates': grpc.unary_unary_rpc_method_handler(
                     servicer.ListBirthCertificates,
@@ -952,6 +989,60 @@ class BirthCertificateService:
             '/rhip.api.mch.v1.BirthCertificateService/ReplayNationalReportEvents',
             rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ReplayNationalReportEventsRequest.SerializeToString,
             rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.ReplayNationalReportEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DesignateBirthCertificateIssuer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.BirthCertificateService/DesignateBirthCertificateIssuer',
+            rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.DesignateBirthCertificateIssuerRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__pb2.BirthCertificateIssuerDesignation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBirthCertificateIssuerDesignation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.BirthCertificateService/GetBirthCertificateIssuerDesignation',
+            rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__service__pb2.GetBirthCertificateIssuerDesignationRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_birth__certificate__pb2.BirthCertificateIssuerDesignation.FromString,
             options,
             channel_credentials,
             insecure,
