@@ -110,6 +110,11 @@ class MchServiceStub:
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.TerminatePregnancyRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.Pregnancy.FromString,
                 _registered_method=True)
+        self.PlanDelivery = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/PlanDelivery',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.PlanDeliveryRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.Pregnancy.FromString,
+                _registered_method=True)
         self.EnrollChild = channel.unary_unary(
                 '/rhip.api.mch.v1.MchService/EnrollChild',
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.EnrollChildRequest.SerializeToString,
@@ -287,6 +292,15 @@ class MchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PlanDelivery(self, request, context):
+        """Sets where the woman of an open pregnancy plans to deliver (the managing institution);
+        graded yellow or above (or purple), a plan below secondary level needs an emergency
+        reason (FAILED_PRECONDITION `DELIVERY_LEVEL_REQUIRED` otherwise). A new plan replaces it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def EnrollChild(self, request, context):
         """Enrols a child under 7 in the caller's institution's child health management (one record
         per child in the cell); the 13-visit schedule follows from the birth date.
@@ -454,6 +468,11 @@ def add_MchServiceServicer_to_server(servicer, server):
             'TerminatePregnancy': grpc.unary_unary_rpc_method_handler(
                     servicer.TerminatePregnancy,
                     request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.TerminatePregnancyRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.Pregnancy.SerializeToString,
+            ),
+            'PlanDelivery': grpc.unary_unary_rpc_method_handler(
+                    servicer.PlanDelivery,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.PlanDeliveryRequest.FromString,
                     response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.Pregnancy.SerializeToString,
             ),
             'EnrollChild': grpc.unary_unary_rpc_method_handler(
@@ -901,6 +920,33 @@ class MchService:
             target,
             '/rhip.api.mch.v1.MchService/TerminatePregnancy',
             rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.TerminatePregnancyRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.Pregnancy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PlanDelivery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/PlanDelivery',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.PlanDeliveryRequest.SerializeToString,
             rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.Pregnancy.FromString,
             options,
             channel_credentials,
