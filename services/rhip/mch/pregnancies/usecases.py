@@ -153,7 +153,7 @@ class PregnancyUseCases(MchBase):
         today = self.clock().date()
         with self._unit(durable=False) as tx:
             rows = PregnancyStore(tx).find(
-                tenant_id, scopes, state, today if overdue_only else None, min_risk,
+                tenant_id, scopes, state, today if overdue_only else None, today, min_risk,
                 purple_only, page.after, page.size + 1,
             )  # fmt: skip
             chunk = rows[: page.size]
