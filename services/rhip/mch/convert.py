@@ -14,10 +14,10 @@ from rhip.mch.pregnancies.domain import (
     AntenatalVisit,
     DeliveryPlan,
     PregnancyState,
-    PregnancyView,
     TerminationReason,
     VisitKind,
 )
+from rhip.mch.pregnancies.schedule import PregnancyView
 from rhip.mch.risk.domain import (
     SECONDARY_LEVEL,
     Grade,
@@ -113,6 +113,7 @@ def pregnancy_to_pb(v: PregnancyView) -> pb.Pregnancy:
         else "",
         referral_due_date=p.referral_due.isoformat() if p.referral_due else "",
         delivery_plan=plan_to_pb(p.plan, grade) if p.plan else None,
+        check_42d_tenant=f"tenants/{p.check_42d_tenant}" if p.state.delivered else "",
     )
 
 
@@ -156,7 +157,7 @@ def visit_to_pb(v: AntenatalVisit) -> pb.AntenatalVisit:
         missed_slot=v.missed_slot,
         kind=KINDS[v.kind],
         abnormal_finding=v.abnormal_finding,
-        referral=bool(v.abnormal_finding),
+        referral=bool(v.abnormal_finding) and v.kind is VisitKind.ANTENATAL,
         referral_followed_up=v.referral_followed_up,
         emergency_reason=v.emergency_reason,
     )

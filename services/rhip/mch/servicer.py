@@ -97,7 +97,7 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
         visit = self.uc.record_postpartum(
             request.parent, KINDS_BACK.get(request.kind), request.visit.visit_date,
             measures_of(request.visit), request.visit.guidance, request.request_id,
-            request.visit.name,
+            request.visit.name, request.visit.abnormal_finding, request.visit.emergency_reason,
         )  # fmt: skip
         return visit_to_pb(visit)
 

@@ -8,7 +8,7 @@ from rhip.mch.child_transfers.usecases import ChildTransferUseCases
 from rhip.mch.deliveries.usecases import DeliveryUseCases
 from rhip.mch.indicators.usecases import IndicatorUseCases
 from rhip.mch.pregnancies.plans import DeliveryPlanUseCases
-from rhip.mch.pregnancies.visits import VisitUseCases
+from rhip.mch.pregnancies.postpartum import PostpartumUseCases
 from rhip.mch.roles import CATALOG_PREFIX, permission_rules
 
 
@@ -18,7 +18,7 @@ def sync_role_catalog(authz: Authorizer) -> None:
 
 
 class MchUseCases(
-    DeliveryUseCases, VisitUseCases, DeliveryPlanUseCases, ChildTransferUseCases,
+    DeliveryUseCases, PostpartumUseCases, DeliveryPlanUseCases, ChildTransferUseCases,
     IndicatorUseCases,
 ):  # fmt: skip
     """Every mch use case."""

@@ -108,7 +108,7 @@ class DeliveryUseCases(RiskUseCases):
                 if p is not None:
                     pregnancies.save(
                         p.delivered(
-                            delivery.delivery_id, day, discharge,
+                            delivery.delivery_id, tenant.tenant_id, day, discharge,
                             self.options.check_42d_grace_days, now,
                         )
                     )  # fmt: skip

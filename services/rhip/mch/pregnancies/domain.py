@@ -109,6 +109,7 @@ CHECK_42D_DAY = 42  # the 42-day check: postpartum day 42; risk grading covers u
 # check MISSED: an overdue list that holds every woman who never came back is no list.
 CHASE_DAYS = 28
 REFERRAL_DAYS = 14  # an abnormal antenatal finding is followed up within 2 weeks (§3.1)
+ORANGE_RANK = 30  # risk/domain.py SEVERITY[ORANGE]: orange or red is an abnormal mother
 
 
 _HANDBOOK = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-]{4,28}[0-9A-Za-z]")
@@ -192,6 +193,8 @@ class Pregnancy:
     open_referral: str = ""  # the visit id whose abnormal finding awaits its follow-up
     referral_due: date | None = None  # its follow-up is due by this day
     plan: DeliveryPlan | None = None  # where she plans to deliver
+    delivery_tenant_id: str = ""  # the delivering institution, once delivered
+    postpartum_abnormal: bool = False  # the home visit found something abnormal
     create_time: datetime | None = None
     update_time: datetime | None = None
 
@@ -212,6 +215,14 @@ class Pregnancy:
         if self.close_date is None or today < self.close_date or not self.state.delivered:
             return self
         return replace(self, state=PregnancyState.CLOSED, next_slot=0, next_slot_end=None)
+
+    @property
+    def check_42d_tenant(self) -> str:
+        """Where the 42-day check is done (DOMAIN §3.1): a mother graded orange or red, or with
+        an abnormal postpartum finding, at the delivery institution; others at the managing
+        (grassroots) one."""
+        abnormal = self.risk_rank >= ORANGE_RANK or self.postpartum_abnormal
+        return self.delivery_tenant_id if abnormal and self.delivery_tenant_id else self.tenant_id
 
     def require_open(self) -> None:
         if not self.state.open:
@@ -237,8 +248,9 @@ class Pregnancy:
         )
 
     def delivered(
-        self, delivery_id: str, day: date, discharge: date, grace_days: int, now: datetime
-    ) -> Pregnancy:
+        self, delivery_id: str, tenant_id: str, day: date, discharge: date, grace_days: int,
+        now: datetime,
+    ) -> Pregnancy:  # fmt: skip
         """Delivered: the postpartum home visit is due within a week of discharge; without a
         42-day check the episode closes CHASE_DAYS after the check's window. An antenatal
         referral item ends with the pregnancy (the delivering institution has seen her)."""
@@ -246,7 +258,7 @@ class Pregnancy:
         check_end = day + timedelta(days=CHECK_42D_DAY + grace_days)
         return replace(
             self, state=PregnancyState.DELIVERED, delivery_id=delivery_id, end_date=day,
-            discharge_date=discharge, next_slot=6,
+            delivery_tenant_id=tenant_id, discharge_date=discharge, next_slot=6,
             next_slot_end=discharge + timedelta(days=HOME_VISIT_DAYS),
             close_date=check_end + timedelta(days=CHASE_DAYS + 1), open_referral="",
             referral_due=None, update_time=now,
@@ -260,10 +272,11 @@ class Pregnancy:
         return start, start + timedelta(days=grace_days)
 
     def after_postpartum(
-        self, kind: VisitKind, day: date, grace_days: int, now: datetime
+        self, kind: VisitKind, day: date, grace_days: int, now: datetime, abnormal: bool = False
     ) -> Pregnancy:
         """DELIVERED → POSTPARTUM_VISITED (home visit) → CHECK_42D_DONE (42-day check; it may
-        come without a home visit, which then stays missed)."""
+        come without a home visit, which then stays missed). An abnormal home-visit finding
+        sends the 42-day check to the delivery institution (check_42d_tenant)."""
         if not self.state.postpartum:
             raise FailedPrecondition(
                 "postpartum checks follow a delivery recorded here",
@@ -281,12 +294,14 @@ class Pregnancy:
                 self, state=PregnancyState.CHECK_42D_DONE, next_slot=0, next_slot_end=None,
                 close_date=last + timedelta(days=1), update_time=now,
             )  # fmt: skip
+        flagged = self.postpartum_abnormal or abnormal
         if self.state is PregnancyState.POSTPARTUM_VISITED:
-            return replace(self, update_time=now)  # another home visit (low weight, twins…)
+            # another home visit (low weight, twins…)
+            return replace(self, postpartum_abnormal=flagged, update_time=now)
         _, end = self.postpartum_window(VisitKind.CHECK_42D, grace_days)
         return replace(
             self, state=PregnancyState.POSTPARTUM_VISITED, next_slot=7, next_slot_end=end,
-            update_time=now,
+            postpartum_abnormal=flagged, update_time=now,
         )  # fmt: skip
 
     def terminated(
@@ -341,15 +356,6 @@ def new_pregnancy(
 
 
 @dataclass(frozen=True)
-class SlotView:
-    slot: Slot
-    start: date
-    end: date
-    state: str  # UPCOMING, DUE, DONE, MISSED, CLOSED
-    visit_id: str
-
-
-@dataclass(frozen=True)
 class AntenatalVisit:
     visit_id: str
     pregnancy_id: str
@@ -365,70 +371,3 @@ class AntenatalVisit:
     abnormal_finding: str = ""  # an abnormal finding: the visit opens a referral item
     referral_followed_up: bool = False  # it followed up the open referral
     emergency_reason: str = ""  # why a graded woman was seen below secondary level
-
-
-HOME_SLOT = Slot(6, 0, 0)
-CHECK_SLOT = Slot(7, 0, 0)
-
-
-def schedule(
-    p: Pregnancy, visits: list[AntenatalVisit], today: date, grace_days: int = 14
-) -> list[SlotView]:
-    """The slots as of ``today``: DONE by the first visit in the window; MISSED once the
-    window closed without one; CLOSED when the episode ended before the window did. Once
-    delivered, the postpartum home visit (6) and the 42-day check (7) follow."""
-    ended = None if p.state.open else p.end_date
-    views = []
-    for slot in SLOTS:
-        start = p.lmp + timedelta(days=slot.start_days)
-        end = p.lmp + timedelta(days=slot.end_days)
-        done = next((v for v in visits if v.slot == slot.number), None)
-        if done is not None:
-            state = "DONE"
-        elif ended is not None and end >= ended:
-            state = "CLOSED"
-        elif end < (ended or today):
-            state = "MISSED"
-        elif today < start:
-            state = "UPCOMING"
-        else:
-            state = "DUE"
-        views.append(SlotView(slot, start, end, state, done.visit_id if done else ""))
-    if p.state.delivered:
-        complete = p.state in (PregnancyState.CHECK_42D_DONE, PregnancyState.CLOSED)
-        for slot, kind in (
-            (HOME_SLOT, VisitKind.POSTPARTUM_HOME),
-            (CHECK_SLOT, VisitKind.CHECK_42D),
-        ):
-            start, end = p.postpartum_window(kind, grace_days)
-            done = next((v for v in visits if v.slot == slot.number), None)
-            if done is not None:
-                state = "DONE"
-            elif end < today:
-                state = "MISSED"
-            elif complete:
-                state = "CLOSED"
-            elif today < start:
-                state = "UPCOMING"
-            else:
-                state = "DUE"
-            views.append(SlotView(slot, start, end, state, done.visit_id if done else ""))
-    return views
-
-
-@dataclass(frozen=True)
-class PregnancyView:
-    """A pregnancy as answered: with its schedule and gestational age as of ``today``."""
-
-    pregnancy: Pregnancy
-    schedule: list[SlotView]
-    current_ga: int  # 0 once closed
-
-
-def view(
-    p: Pregnancy, visits: list[AntenatalVisit], today: date, grace_days: int = 14
-) -> PregnancyView:
-    p = p.as_of(today)
-    return PregnancyView(
-        p, schedule(p, visits, today, grace_days), p.ga_on(today) if p.state.open else 0
-    )

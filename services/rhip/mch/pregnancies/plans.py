@@ -13,7 +13,8 @@ from rhip.kit.authn import current_principal
 from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid
 from rhip.kit.requests import parse_resource_name
 from rhip.mch.clients import TenantFacts
-from rhip.mch.pregnancies.domain import DeliveryPlan, PregnancyView
+from rhip.mch.pregnancies.domain import DeliveryPlan
+from rhip.mch.pregnancies.schedule import PregnancyView
 from rhip.mch.pregnancies.store import PregnancyStore
 from rhip.mch.pregnancies.usecases import PregnancyUseCases
 from rhip.mch.pregnancies.visits import check_text

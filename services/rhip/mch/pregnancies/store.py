@@ -71,6 +71,8 @@ PREGNANCY = Table(
     Column("plan_reason", String(500), nullable=False, server_default=""),
     Column("plan_by", String(80), nullable=False, server_default=""),
     Column("plan_time", DateTime(timezone=True)),
+    Column("delivery_tenant_id", String(36), nullable=False, server_default=""),
+    Column("postpartum_abnormal", Boolean, nullable=False, server_default=sa_false()),
 )
 VISIT = Table(
     "antenatal_visit",
@@ -140,6 +142,8 @@ def _pregnancy(row: Any) -> Pregnancy:
         )
         if row.plan_tenant_id
         else None,
+        delivery_tenant_id=row.delivery_tenant_id,
+        postpartum_abnormal=bool(row.postpartum_abnormal),
     )
 
 
@@ -165,6 +169,8 @@ def _values(p: Pregnancy) -> dict[str, Any]:
         "plan_reason": p.plan.emergency_reason if p.plan else "",
         "plan_by": p.plan.planned_by if p.plan else "",
         "plan_time": p.plan.plan_time if p.plan else None,
+        "delivery_tenant_id": p.delivery_tenant_id,
+        "postpartum_abnormal": p.postpartum_abnormal,
     }
 
 

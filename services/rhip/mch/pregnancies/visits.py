@@ -137,49 +137,6 @@ class VisitUseCases(PregnancyUseCases):
             )  # fmt: skip
             return visit
 
-    def record_postpartum(
-        self, parent: str, kind: VisitKind | None, visit_date: str, measures: dict[str, float],
-        guidance: str, request_id: str, name: str = "",
-    ) -> AntenatalVisit:  # fmt: skip
-        principal = current_principal()
-        checks = Violations()
-        if kind not in (VisitKind.POSTPARTUM_HOME, VisitKind.CHECK_42D):
-            checks.add(
-                "kind", "must be the postpartum home visit or the 42-day check", "VISIT_KIND"
-            )
-        day, kept, guidance, key = self._visit_input(
-            parent, visit_date, measures, guidance, request_id, checks, name
-        )
-        assert kind is not None
-        institution = self._institution(principal.tenant_id)
-        grace = self.options.check_42d_grace_days
-        now = self.clock()
-        with self._unit() as tx:
-            p = self._load_pregnancy(tx, parent, "RecordPostpartumVisit", field="parent", lock=True)
-            store = PregnancyStore(tx)
-            if claim(tx, key) and (earlier := store.visit_by_request(key)) is not None:
-                return earlier
-            after = p.after_postpartum(kind, day, grace, now)
-            start, end = p.postpartum_window(kind, grace)
-            number = 6 if kind is VisitKind.POSTPARTUM_HOME else 7
-            on_time = start <= day <= end
-            visit = AntenatalVisit(
-                new_id(), p.pregnancy_id, principal.tenant_id or p.tenant_id, day,
-                p.ga_on(day), number if on_time else 0, kept, guidance, now, kind,
-                0 if on_time else number,
-            )  # fmt: skip
-            with counting(tx, pregnancies=[p.pregnancy_id]):
-                store.add_visit(visit, key)
-                store.save(after)
-            if feed := self._feed(tx):
-                feed.visit(p, visit, institution if principal.tenant_id else "")
-            self._audit(
-                tx, "pregnancy.postpartum_visit", f"pregnancies/{p.pregnancy_id}/antenatalVisits/"
-                f"{visit.visit_id}", p.scope_path, resident=p.resident_id, kind=kind.value,
-                on_time=on_time,
-            )  # fmt: skip
-            return visit
-
     def list_visits(self, parent: str, page: Page) -> tuple[list[AntenatalVisit], str]:
         with self._unit(durable=False) as tx:
             p = self._load_pregnancy(tx, parent, "ListAntenatalVisits", field="parent")

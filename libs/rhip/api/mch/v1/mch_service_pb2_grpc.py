@@ -218,7 +218,9 @@ class MchServiceServicer:
 
     def RecordPostpartumVisit(self, request, context):
         """Records the postpartum home visit or the 42-day check of a delivered pregnancy; a visit
-        outside its window is saved and tagged with the slot it missed.
+        outside its window is saved and tagged with the slot it missed. The managing institution
+        records both; the delivery institution records the 42-day check of an abnormal mother
+        (`Pregnancy.check_42d_tenant`; elsewhere only with `visit.emergency_reason`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -147,7 +147,7 @@ class RiskGrade(_message.Message):
     def __init__(self, color: _Optional[_Union[RiskColor, str]] = ..., purple: _Optional[bool] = ..., management: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Pregnancy(_message.Message):
-    __slots__ = ("name", "resident", "managing_tenant", "state", "handbook_number", "registration_date", "lmp_date", "edd", "registration_ga_days", "early_registration", "within_local_deadline", "schedule", "risk", "delivery", "termination_reason", "termination_date", "create_time", "update_time", "current_ga_days", "discharge_date", "close_date", "open_referral", "referral_due_date", "delivery_plan")
+    __slots__ = ("name", "resident", "managing_tenant", "state", "handbook_number", "registration_date", "lmp_date", "edd", "registration_ga_days", "early_registration", "within_local_deadline", "schedule", "risk", "delivery", "termination_reason", "termination_date", "create_time", "update_time", "current_ga_days", "discharge_date", "close_date", "open_referral", "referral_due_date", "delivery_plan", "check_42d_tenant")
     NAME_FIELD_NUMBER: _ClassVar[int]
     RESIDENT_FIELD_NUMBER: _ClassVar[int]
     MANAGING_TENANT_FIELD_NUMBER: _ClassVar[int]
@@ -172,6 +172,7 @@ class Pregnancy(_message.Message):
     OPEN_REFERRAL_FIELD_NUMBER: _ClassVar[int]
     REFERRAL_DUE_DATE_FIELD_NUMBER: _ClassVar[int]
     DELIVERY_PLAN_FIELD_NUMBER: _ClassVar[int]
+    CHECK_42D_TENANT_FIELD_NUMBER: _ClassVar[int]
     name: str
     resident: str
     managing_tenant: str
@@ -196,7 +197,8 @@ class Pregnancy(_message.Message):
     open_referral: str
     referral_due_date: str
     delivery_plan: DeliveryPlan
-    def __init__(self, name: _Optional[str] = ..., resident: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., state: _Optional[_Union[PregnancyState, str]] = ..., handbook_number: _Optional[str] = ..., registration_date: _Optional[str] = ..., lmp_date: _Optional[str] = ..., edd: _Optional[str] = ..., registration_ga_days: _Optional[int] = ..., early_registration: _Optional[bool] = ..., within_local_deadline: _Optional[bool] = ..., schedule: _Optional[_Iterable[_Union[AntenatalSlot, _Mapping]]] = ..., risk: _Optional[_Union[RiskGrade, _Mapping]] = ..., delivery: _Optional[str] = ..., termination_reason: _Optional[_Union[TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current_ga_days: _Optional[int] = ..., discharge_date: _Optional[str] = ..., close_date: _Optional[str] = ..., open_referral: _Optional[str] = ..., referral_due_date: _Optional[str] = ..., delivery_plan: _Optional[_Union[DeliveryPlan, _Mapping]] = ...) -> None: ...
+    check_42d_tenant: str
+    def __init__(self, name: _Optional[str] = ..., resident: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., state: _Optional[_Union[PregnancyState, str]] = ..., handbook_number: _Optional[str] = ..., registration_date: _Optional[str] = ..., lmp_date: _Optional[str] = ..., edd: _Optional[str] = ..., registration_ga_days: _Optional[int] = ..., early_registration: _Optional[bool] = ..., within_local_deadline: _Optional[bool] = ..., schedule: _Optional[_Iterable[_Union[AntenatalSlot, _Mapping]]] = ..., risk: _Optional[_Union[RiskGrade, _Mapping]] = ..., delivery: _Optional[str] = ..., termination_reason: _Optional[_Union[TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current_ga_days: _Optional[int] = ..., discharge_date: _Optional[str] = ..., close_date: _Optional[str] = ..., open_referral: _Optional[str] = ..., referral_due_date: _Optional[str] = ..., delivery_plan: _Optional[_Union[DeliveryPlan, _Mapping]] = ..., check_42d_tenant: _Optional[str] = ...) -> None: ...
 
 class DeliveryPlan(_message.Message):
     __slots__ = ("tenant", "institution_level", "emergency_reason", "meets_grade", "planned_by", "plan_time")

@@ -1,10 +1,12 @@
 """Pregnancy episodes that end and what the antenatal checks open (issue 14): the day an
 episode is CLOSED from (after delivery), the referral item an abnormal antenatal finding opens
-with its due date, the delivery plan; on the visits the abnormal finding, the follow-up and
+with its due date, the delivery plan, the delivering institution and an abnormal postpartum
+finding (where the 42-day check is done); on the visits the abnormal finding, the follow-up and
 the emergency reason of a graded woman seen below secondary level; on risk assessments the
 postpartum day of a postpartum assessment.
 
-Existing delivered episodes get their close date from the rule of the domain (written out
+Existing delivered episodes get their delivering institution from their delivery and their
+close date from the rule of the domain (written out
 here: a migration never imports live code): the day after the 42-day check (not before
 postpartum day 43), else the delivery + 42 days + the default 14-day grace + 28 days + 1.
 
@@ -39,6 +41,14 @@ def upgrade() -> None:
         )
         batch.add_column(sa.Column("plan_by", sa.String(80), nullable=False, server_default=""))
         batch.add_column(sa.Column("plan_time", sa.DateTime(timezone=True)))
+        batch.add_column(
+            sa.Column("delivery_tenant_id", sa.String(36), nullable=False, server_default="")
+        )
+        batch.add_column(
+            sa.Column(
+                "postpartum_abnormal", sa.Boolean(), nullable=False, server_default=sa.false()
+            )
+        )
         batch.create_index("ix_pregnancy_close_date", ["close_date"])
         batch.create_index("ix_pregnancy_referral_due", ["referral_due"])
     with op.batch_alter_table("antenatal_visit") as batch:
@@ -67,7 +77,10 @@ def _close_delivered() -> None:
         sa.column("state", sa.String),
         sa.column("end_date", sa.Date),
         sa.column("close_date", sa.Date),
+        sa.column("delivery_id", sa.String),
+        sa.column("delivery_tenant_id", sa.String),
     )
+    d = sa.table("delivery", sa.column("id", sa.String), sa.column("tenant_id", sa.String))
     v = sa.table(
         "antenatal_visit",
         sa.column("pregnancy_id", sa.String),
@@ -82,19 +95,37 @@ def _close_delivered() -> None:
             .group_by(v.c.pregnancy_id)
         ).all()
     )
+    # One set-based UPDATE for the institutions, one executemany for the dates (the date
+    # arithmetic is done here: SQLite and PostgreSQL spell it differently).
+    bind.execute(
+        sa.update(p)
+        .where(p.c.delivery_id != "")
+        .values(
+            delivery_tenant_id=sa.func.coalesce(
+                sa.select(d.c.tenant_id).where(d.c.id == p.c.delivery_id).scalar_subquery(), ""
+            )
+        )
+    )
     rows = bind.execute(
         sa.select(p.c.id, p.c.state, p.c.end_date).where(
-            p.c.state.in_(["DELIVERED", "POSTPARTUM_VISITED", "CHECK_42D_DONE"])
+            p.c.state.in_(["DELIVERED", "POSTPARTUM_VISITED", "CHECK_42D_DONE"]),
+            p.c.end_date.is_not(None),
         )
     ).all()
+    dates = []
     for pid, state, end in rows:
-        if end is None:
-            continue
         if state == "CHECK_42D_DONE" and pid in checks:
             close = max(checks[pid], end + timedelta(days=42)) + timedelta(days=1)
         else:
             close = end + timedelta(days=42 + DEFAULT_GRACE + CHASE + 1)
-        bind.execute(sa.update(p).where(p.c.id == pid).values(close_date=close))
+        dates.append({"pid": pid, "close": close})
+    if dates:
+        bind.execute(
+            sa.update(p)
+            .where(p.c.id == sa.bindparam("pid"))
+            .values(close_date=sa.bindparam("close")),
+            dates,
+        )
 
 
 def downgrade() -> None:
@@ -108,7 +139,7 @@ def downgrade() -> None:
         batch.drop_index("ix_pregnancy_referral_due")
         batch.drop_index("ix_pregnancy_close_date")
         for column in (
-            "plan_time", "plan_by", "plan_reason", "plan_level", "plan_tenant_id",
+            "postpartum_abnormal", "delivery_tenant_id", "plan_time", "plan_by", "plan_reason", "plan_level", "plan_tenant_id",
             "referral_due", "open_referral", "close_date",
         ):  # fmt: skip
             batch.drop_column(column)
