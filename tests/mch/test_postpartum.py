@@ -60,7 +60,8 @@ def test_home_visit_then_42_day_check_complete_the_episode(mch: Mch) -> None:
     check = _visit(mch, p, pb.VISIT_KIND_CHECK_42D, days_ago(1))  # postpartum day 43
     assert (check.slot, check.missed_slot) == (7, 0)
     p = mch.api.GetPregnancy(mpb.GetPregnancyRequest(name=p.name), metadata=mch.md("qs-doctor"))
-    assert p.state == pb.PREGNANCY_STATE_CHECK_42D_DONE
+    # Done yesterday: closed from the day after the check (test_pregnancy_closing.py).
+    assert p.state == pb.PREGNANCY_STATE_CLOSED and p.close_date == days_ago(0)
     with pytest.raises(grpc.RpcError) as caught:
         _visit(mch, p, pb.VISIT_KIND_CHECK_42D, days_ago(0))
     assert error_reason(caught.value) == "PREGNANCY_CLOSED"

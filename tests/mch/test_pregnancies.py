@@ -8,12 +8,22 @@ from datetime import date, timedelta
 
 import grpc
 import pytest
-from mch.conftest import Mch, days_ago, error_info, error_reason, rid
+from mch.conftest import Mch, days_ago, error_info, error_reason, make_mch, rid
+from rhip.api.identity.v1 import qualification_service_pb2 as qpb
 from rhip.api.identity.v1 import resident_pb2
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import pregnancy_pb2 as pb
 from support.residents import pb as rpb
 from support.residents import stub as resident_stub
+
+
+@pytest.fixture
+def mch(running) -> Mch:  # type: ignore[no-untyped-def]
+    """The community health centre here provides midwifery, so it does the mid- and
+    late-pregnancy checks itself (the rule for one that does not: test_antenatal_care.py)."""
+    world = make_mch(running)
+    world.grant("qs-chc", qpb.QUALIFICATION_KIND_MIDWIFERY)
+    return world
 
 
 def _slots(p: pb.Pregnancy) -> dict[int, int]:

@@ -44,6 +44,8 @@ CHILDREN_PER_PREGNANCY = 2.5
 
 def _templates(running, mch_dsn: str) -> dict:  # type: ignore[no-untyped-def]
     """A pregnancy with a visit and a child with a visit, made through the API, as rows."""
+    from rhip.api.identity.v1 import qualification_service_pb2 as qpb
+    from rhip.api.identity.v1 import qualification_service_pb2_grpc
     from rhip.api.mch.v1 import child_pb2 as cpb
     from rhip.api.mch.v1 import mch_service_pb2 as mpb
     from rhip.api.mch.v1 import mch_service_pb2_grpc
@@ -65,6 +67,15 @@ def _templates(running, mch_dsn: str) -> dict:  # type: ignore[no-untyped-def]
             registration_date=(date.today() - timedelta(days=20)).isoformat(),
         ),
         metadata=md,
+    )  # fmt: skip
+    # The visit falls at 13w6d, a mid-pregnancy check: the centre must provide midwifery.
+    quals = qualification_service_pb2_grpc.QualificationServiceStub(running.channel)
+    quals.GrantQualification(
+        qpb.GrantQualificationRequest(
+            tenant=pregnancy.managing_tenant,
+            kind=qpb.QUALIFICATION_KIND_MIDWIFERY, request_id=str(uuid.uuid4()),
+        ),
+        metadata=running.md("qs-admin"),
     )  # fmt: skip
     api.RecordAntenatalVisit(
         mpb.RecordAntenatalVisitRequest(

@@ -220,6 +220,7 @@ RULES: dict[str, Rule] = {
     MCH + "RecordDelivery": _r("write", "delivery.mother:resident"),
     MCH + "GetDelivery": _r("read", "name:delivery"),
     MCH + "TerminatePregnancy": _r("write", "name:pregnancy"),
+    MCH + "PlanDelivery": _r("write", "name:pregnancy"),
     MCH + "EnrollChild": _r("write", "child:resident"),
     MCH + "GetChildRecord": _r("read", "name:child_record"),
     MCH + "ListChildRecords": _r("list", "parent:tenant"),

@@ -77,7 +77,8 @@ class MchBase:
     def _load_pregnancy(
         self, tx: Connection, name: str, method: str, *, field: str = "name", lock: bool = False
     ) -> Pregnancy:
-        """Permission before existence: one out of reach and a missing one look alike."""
+        """Permission before existence: one out of reach and a missing one look alike. As it
+        stands today (CLOSED from its close date on)."""
         pregnancy_id = parse_resource_name(name, "pregnancies", field)
         found = PregnancyStore(tx).get(pregnancy_id, lock=lock)
         self.authz.require_found(
@@ -85,7 +86,7 @@ class MchBase:
             self.cell_path, f"pregnancies/{pregnancy_id} does not exist",
         )  # fmt: skip
         assert found is not None
-        return found
+        return found.as_of(self.clock().date())
 
     def _tenant_parent(self, principal: Principal, tenant_id: str, method: str) -> str:
         """The scope of the list parent ``tenants/{tenant_id}`` once the caller may ``method``

@@ -49,6 +49,16 @@ class ResidentFacts:
     documents: tuple[str, ...] = ()
 
 
+GRASSROOTS_TYPES = frozenset(
+    {
+        "TENANT_TYPE_VILLAGE_CLINIC",
+        "TENANT_TYPE_TOWNSHIP_HOSPITAL",
+        "TENANT_TYPE_COMMUNITY_HEALTH_CENTER",
+        "TENANT_TYPE_COMMUNITY_HEALTH_STATION",
+    }
+)
+
+
 @dataclass(frozen=True)
 class TenantFacts:
     tenant_id: str
@@ -63,6 +73,12 @@ class TenantFacts:
         """False for a public-security organ: it verifies birth certificates and takes no
         child, pregnancy or delivery."""
         return self.type != "TENANT_TYPE_PUBLIC_SECURITY"
+
+    @property
+    def grassroots(self) -> bool:
+        """A grassroots institution (基层医疗卫生机构): village clinic, township hospital,
+        community health centre or station, whatever its grade."""
+        return self.type in GRASSROOTS_TYPES
 
     @property
     def level_name(self) -> str:
@@ -175,6 +191,13 @@ class IdentityClient:
             reply.state == tenant_pb2.TENANT_STATE_ACTIVE,
             reply.display_name,
         )
+
+    def other_tenant(self, tenant_id: str) -> tuple[TenantFacts, set[str]]:
+        """Another institution of the cell and its qualifications: with the cell's account when
+        the cell has one (a clinic may read only its own entry), else as the caller."""
+        as_cell = self._cell_account is not None
+        found = self.tenant(tenant_id, as_cell=as_cell)
+        return found, self.qualifications(tenant_id, as_cell=as_cell)
 
     def qualifications(self, tenant_id: str, *, as_cell: bool = False) -> set[str]:
         """The active qualification kinds of a tenant (MIDWIFERY, RISK_GRADING …)."""

@@ -6,17 +6,26 @@ import math
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
+from rhip.api.identity.v1 import tenant_pb2
 from rhip.api.mch.v1 import pregnancy_pb2 as pb
 from rhip.kit.errors import invalid
 from rhip.mch.deliveries.domain import Delivery, DeliveryMode, Newborn, NewbornSex
 from rhip.mch.pregnancies.domain import (
     AntenatalVisit,
+    DeliveryPlan,
     PregnancyState,
-    PregnancyView,
     TerminationReason,
     VisitKind,
 )
-from rhip.mch.risk.domain import RiskAssessment, RiskColor, RulePack, grade_of
+from rhip.mch.pregnancies.schedule import PregnancyView
+from rhip.mch.risk.domain import (
+    SECONDARY_LEVEL,
+    Grade,
+    RiskAssessment,
+    RiskColor,
+    RulePack,
+    grade_of,
+)
 from rhip.mch.risk.reports import RiskReport
 
 STATES = {s: getattr(pb, f"PREGNANCY_STATE_{s.value}") for s in PregnancyState}
@@ -98,6 +107,25 @@ def pregnancy_to_pb(v: PregnancyView) -> pb.Pregnancy:
         update_time=ts(p.update_time),
         current_ga_days=v.current_ga,
         discharge_date=p.discharge_date.isoformat() if p.discharge_date else "",
+        close_date=p.close_date.isoformat() if p.close_date else "",
+        open_referral=f"pregnancies/{p.pregnancy_id}/antenatalVisits/{p.open_referral}"
+        if p.open_referral
+        else "",
+        referral_due_date=p.referral_due.isoformat() if p.referral_due else "",
+        delivery_plan=plan_to_pb(p.plan, grade) if p.plan else None,
+        check_42d_tenant=f"tenants/{p.check_42d_tenant}" if p.state.delivered else "",
+    )
+
+
+def plan_to_pb(plan: DeliveryPlan, grade: Grade) -> pb.DeliveryPlan:
+    below = plan.level < SECONDARY_LEVEL and not plan.emergency_reason
+    return pb.DeliveryPlan(
+        tenant=f"tenants/{plan.tenant_id}",
+        institution_level=tenant_pb2.TenantLevel.Name(plan.level),
+        emergency_reason=plan.emergency_reason,
+        meets_grade=not (below and grade.needs_secondary_or_higher),
+        planned_by=plan.planned_by,
+        plan_time=ts(plan.plan_time),
     )
 
 
@@ -128,6 +156,10 @@ def visit_to_pb(v: AntenatalVisit) -> pb.AntenatalVisit:
         create_time=ts(v.create_time),
         missed_slot=v.missed_slot,
         kind=KINDS[v.kind],
+        abnormal_finding=v.abnormal_finding,
+        referral=bool(v.abnormal_finding) and v.kind is VisitKind.ANTENATAL,
+        referral_followed_up=v.referral_followed_up,
+        emergency_reason=v.emergency_reason,
     )
 
 
@@ -144,6 +176,8 @@ def assessment_to_pb(a: RiskAssessment) -> pb.RiskAssessment:
         institution_level=a.institution_level,
         ga_days=a.ga_days,
         create_time=ts(a.create_time),
+        postpartum=a.postpartum_day is not None,
+        postpartum_day=a.postpartum_day or 0,
     )
 
 

@@ -24,6 +24,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "AssessPregnancyRisk",
             "RecordDelivery",
             "TerminatePregnancy",
+            "PlanDelivery",
             "EnrollChild",
             "RecordChildVisit",
             # A child moves with the guardian's consent; only the target answers (checked in

@@ -93,6 +93,8 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
         visit = self.uc.record_visit(
             request.parent, request.visit.visit_date, measures_of(request.visit),
             request.visit.guidance, request.request_id, request.visit.name,
+            request.visit.abnormal_finding, request.visit.referral_followed_up,
+            request.visit.emergency_reason,
         )  # fmt: skip
         return visit_to_pb(visit)
 
@@ -100,7 +102,7 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
         visit = self.uc.record_postpartum(
             request.parent, KINDS_BACK.get(request.kind), request.visit.visit_date,
             measures_of(request.visit), request.visit.guidance, request.request_id,
-            request.visit.name,
+            request.visit.name, request.visit.abnormal_finding, request.visit.emergency_reason,
         )  # fmt: skip
         return visit_to_pb(visit)
 
@@ -209,6 +211,12 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
             request.name, REASONS_BACK.get(request.reason), request.termination_date,
             request.note,
         )  # fmt: skip
+        return pregnancy_to_pb(view)
+
+    def PlanDelivery(self, request, context):
+        view = self.uc.plan_delivery(
+            request.name, request.delivery_tenant, request.emergency_reason
+        )
         return pregnancy_to_pb(view)
 
     def GetMchIndicators(self, request, context):

@@ -7,7 +7,8 @@ from rhip.kit.authz import Authorizer
 from rhip.mch.child_transfers.usecases import ChildTransferUseCases
 from rhip.mch.deliveries.usecases import DeliveryUseCases
 from rhip.mch.indicators.usecases import IndicatorUseCases
-from rhip.mch.pregnancies.visits import VisitUseCases
+from rhip.mch.pregnancies.plans import DeliveryPlanUseCases
+from rhip.mch.pregnancies.postpartum import PostpartumUseCases
 from rhip.mch.roles import CATALOG_PREFIX, permission_rules
 
 
@@ -16,5 +17,8 @@ def sync_role_catalog(authz: Authorizer) -> None:
     authz.sync_catalog(CATALOG_PREFIX, permission_rules())
 
 
-class MchUseCases(DeliveryUseCases, VisitUseCases, ChildTransferUseCases, IndicatorUseCases):
+class MchUseCases(
+    DeliveryUseCases, PostpartumUseCases, DeliveryPlanUseCases, ChildTransferUseCases,
+    IndicatorUseCases,
+):  # fmt: skip
     """Every mch use case."""

@@ -9,11 +9,10 @@ deliver at secondary-or-higher institutions (DOMAIN §3.2)."""
 from __future__ import annotations
 
 from rhip.kit.authn import current_principal
-from rhip.kit.errors import FailedPrecondition, Violations, invalid
+from rhip.kit.errors import Violations, invalid
 from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.requests import check_no_controls, parse_resource_name
-from rhip.mch.access import SECONDARY
 from rhip.mch.clients import NewNewborn
 from rhip.mch.deliveries import domain
 from rhip.mch.deliveries.domain import Delivery, DeliveryMode, Newborn
@@ -21,7 +20,7 @@ from rhip.mch.deliveries.store import DeliveryStore
 from rhip.mch.indicators.counts import counting
 from rhip.mch.pregnancies.store import PregnancyStore
 from rhip.mch.pregnancies.usecases import parse_day
-from rhip.mch.risk.domain import grade_of
+from rhip.mch.risk.domain import grade_of, require_secondary_level
 from rhip.mch.risk.usecases import RiskUseCases
 
 
@@ -88,15 +87,10 @@ class DeliveryUseCases(RiskUseCases):
                         "delivery.delivery_date", "is before the pregnancy's registration",
                         "DATE_BEFORE_REGISTRATION",
                     )  # fmt: skip
-                grade = grade_of(p.risk_rank, p.purple)
-                if grade.needs_secondary_or_higher and tenant.level < SECONDARY and not emergency:
-                    raise FailedPrecondition(
-                        "a woman graded yellow or above, or purple, delivers at a "
-                        "secondary-or-higher institution (an emergency delivery elsewhere "
-                        "states its emergency_reason)",
-                        reason="DELIVERY_LEVEL_REQUIRED",
-                        metadata={"risk": grade.colour.name if grade.colour else "PURPLE"},
-                    )
+                require_secondary_level(
+                    grade_of(p.risk_rank, p.purple), tenant.level, emergency,
+                    "DELIVERY_LEVEL_REQUIRED", "her delivery",
+                )  # fmt: skip
             delivery = Delivery(
                 new_id(), p.pregnancy_id if p else "", woman.resident_id, tenant.tenant_id,
                 scope, p.scope_path if p else "", day, mode, p.ga_on(day) if p else 0,
@@ -112,7 +106,12 @@ class DeliveryUseCases(RiskUseCases):
             with counting(tx, pregnancies=[p.pregnancy_id] if p else []):
                 DeliveryStore(tx).add(delivery, key)
                 if p is not None:
-                    pregnancies.save(p.delivered(delivery.delivery_id, day, discharge, now))
+                    pregnancies.save(
+                        p.delivered(
+                            delivery.delivery_id, tenant.tenant_id, day, discharge,
+                            self.options.check_42d_grace_days, now,
+                        )
+                    )  # fmt: skip
             if feed := self._feed(tx):
                 feed.delivered(delivery, institution)
             self._audit(

@@ -23,6 +23,7 @@ class PregnancyState(Enum):
     TERMINATED = "TERMINATED"
     POSTPARTUM_VISITED = "POSTPARTUM_VISITED"
     CHECK_42D_DONE = "CHECK_42D_DONE"
+    CLOSED = "CLOSED"  # shown from Pregnancy.close_date on (Pregnancy.as_of), not stored
 
     @property
     def open(self) -> bool:
@@ -33,6 +34,21 @@ class PregnancyState(Enum):
     def postpartum(self) -> bool:
         """Delivered, the 42-day check still to come."""
         return self in (PregnancyState.DELIVERED, PregnancyState.POSTPARTUM_VISITED)
+
+    @property
+    def delivered(self) -> bool:
+        """Delivered, whether or not the episode is over."""
+        return self in AFTER_DELIVERY
+
+
+AFTER_DELIVERY = frozenset(
+    {
+        PregnancyState.DELIVERED,
+        PregnancyState.POSTPARTUM_VISITED,
+        PregnancyState.CHECK_42D_DONE,
+        PregnancyState.CLOSED,
+    }
+)
 
 
 class VisitKind(Enum):
@@ -87,7 +103,13 @@ def missed_slot(ga_days: int, done: set[int]) -> int:
 
 
 HOME_VISIT_DAYS = 7  # the postpartum home visit: within a week of discharge (DOMAIN §3.1)
-CHECK_42D_DAY = 42  # the 42-day check: postpartum day 42
+CHECK_42D_DAY = 42  # the 42-day check: postpartum day 42; risk grading covers up to it (§3.2)
+# Without the 42-day check, the episode stays on the overdue list this many days after the
+# check's window closed (time for the institution to chase her), then it is CLOSED with the
+# check MISSED: an overdue list that holds every woman who never came back is no list.
+CHASE_DAYS = 28
+REFERRAL_DAYS = 14  # an abnormal antenatal finding is followed up within 2 weeks (§3.1)
+ORANGE_RANK = 30  # risk/domain.py SEVERITY[ORANGE]: orange or red is an abnormal mother
 
 
 _HANDBOOK = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-]{4,28}[0-9A-Za-z]")
@@ -135,6 +157,18 @@ def dating(
 
 
 @dataclass(frozen=True)
+class DeliveryPlan:
+    """Where she plans to deliver: the institution, its level then (identity's TenantLevel
+    number) and the emergency reason for a plan below secondary level, if any."""
+
+    tenant_id: str
+    level: int
+    emergency_reason: str
+    planned_by: str
+    plan_time: datetime
+
+
+@dataclass(frozen=True)
 class Pregnancy:
     pregnancy_id: str
     resident_id: str
@@ -155,6 +189,12 @@ class Pregnancy:
     end_date: date | None = None  # the delivery or termination date
     discharge_date: date | None = None  # after delivery: opens the home-visit window
     termination_note: str = ""
+    close_date: date | None = None  # after delivery: CLOSED from this day (as_of)
+    open_referral: str = ""  # the visit id whose abnormal finding awaits its follow-up
+    referral_due: date | None = None  # its follow-up is due by this day
+    plan: DeliveryPlan | None = None  # where she plans to deliver
+    delivery_tenant_id: str = ""  # the delivering institution, once delivered
+    postpartum_abnormal: bool = False  # the home visit found something abnormal
     create_time: datetime | None = None
     update_time: datetime | None = None
 
@@ -168,6 +208,21 @@ class Pregnancy:
     @property
     def registration_ga(self) -> int:
         return self.ga_on(self.registration_date)
+
+    def as_of(self, today: date) -> Pregnancy:
+        """The episode as it stands ``today``: CLOSED from its close date on. The stored state
+        stays (nothing needs to run on the day); lists filter the same way in SQL."""
+        if self.close_date is None or today < self.close_date or not self.state.delivered:
+            return self
+        return replace(self, state=PregnancyState.CLOSED, next_slot=0, next_slot_end=None)
+
+    @property
+    def check_42d_tenant(self) -> str:
+        """Where the 42-day check is done (DOMAIN §3.1): a mother graded orange or red, or with
+        an abnormal postpartum finding, at the delivery institution; others at the managing
+        (grassroots) one."""
+        abnormal = self.risk_rank >= ORANGE_RANK or self.postpartum_abnormal
+        return self.delivery_tenant_id if abnormal and self.delivery_tenant_id else self.tenant_id
 
     def require_open(self) -> None:
         if not self.state.open:
@@ -192,13 +247,21 @@ class Pregnancy:
             update_time=now,
         )
 
-    def delivered(self, delivery_id: str, day: date, discharge: date, now: datetime) -> Pregnancy:
-        """Delivered: the postpartum home visit is due within a week of discharge."""
+    def delivered(
+        self, delivery_id: str, tenant_id: str, day: date, discharge: date, grace_days: int,
+        now: datetime,
+    ) -> Pregnancy:  # fmt: skip
+        """Delivered: the postpartum home visit is due within a week of discharge; without a
+        42-day check the episode closes CHASE_DAYS after the check's window. An antenatal
+        referral item ends with the pregnancy (the delivering institution has seen her)."""
         self.require_open()
+        check_end = day + timedelta(days=CHECK_42D_DAY + grace_days)
         return replace(
             self, state=PregnancyState.DELIVERED, delivery_id=delivery_id, end_date=day,
-            discharge_date=discharge, next_slot=6,
-            next_slot_end=discharge + timedelta(days=HOME_VISIT_DAYS), update_time=now,
+            delivery_tenant_id=tenant_id, discharge_date=discharge, next_slot=6,
+            next_slot_end=discharge + timedelta(days=HOME_VISIT_DAYS),
+            close_date=check_end + timedelta(days=CHASE_DAYS + 1), open_referral="",
+            referral_due=None, update_time=now,
         )  # fmt: skip
 
     def postpartum_window(self, kind: VisitKind, grace_days: int) -> tuple[date, date]:
@@ -209,10 +272,11 @@ class Pregnancy:
         return start, start + timedelta(days=grace_days)
 
     def after_postpartum(
-        self, kind: VisitKind, day: date, grace_days: int, now: datetime
+        self, kind: VisitKind, day: date, grace_days: int, now: datetime, abnormal: bool = False
     ) -> Pregnancy:
         """DELIVERED → POSTPARTUM_VISITED (home visit) → CHECK_42D_DONE (42-day check; it may
-        come without a home visit, which then stays missed)."""
+        come without a home visit, which then stays missed). An abnormal home-visit finding
+        sends the 42-day check to the delivery institution (check_42d_tenant)."""
         if not self.state.postpartum:
             raise FailedPrecondition(
                 "postpartum checks follow a delivery recorded here",
@@ -223,16 +287,21 @@ class Pregnancy:
         if day < self.end_date:
             raise invalid("visit.visit_date", "is before the delivery", "VISIT_BEFORE_DELIVERY")
         if kind is VisitKind.CHECK_42D:
+            # Closed from the day after the check, but not before postpartum day 43: the
+            # grading covers up to day 42 (DOMAIN §3.2), so she may still be assessed.
+            last = max(day, self.end_date + timedelta(days=CHECK_42D_DAY))
             return replace(
                 self, state=PregnancyState.CHECK_42D_DONE, next_slot=0, next_slot_end=None,
-                update_time=now,
+                close_date=last + timedelta(days=1), update_time=now,
             )  # fmt: skip
+        flagged = self.postpartum_abnormal or abnormal
         if self.state is PregnancyState.POSTPARTUM_VISITED:
-            return replace(self, update_time=now)  # another home visit (low weight, twins…)
+            # another home visit (low weight, twins…)
+            return replace(self, postpartum_abnormal=flagged, update_time=now)
         _, end = self.postpartum_window(VisitKind.CHECK_42D, grace_days)
         return replace(
             self, state=PregnancyState.POSTPARTUM_VISITED, next_slot=7, next_slot_end=end,
-            update_time=now,
+            postpartum_abnormal=flagged, update_time=now,
         )  # fmt: skip
 
     def terminated(
@@ -244,8 +313,22 @@ class Pregnancy:
         return replace(
             self, state=PregnancyState.TERMINATED, termination_reason=reason,
             end_date=day, termination_note=note, next_slot=0, next_slot_end=None,
-            update_time=now,
+            open_referral="", referral_due=None, update_time=now,
         )  # fmt: skip
+
+    def after_referral(
+        self, visit_id: str, day: date, abnormal: bool, followed_up: bool
+    ) -> Pregnancy:
+        """An antenatal visit's effect on the referral item (DOMAIN §3.1): an abnormal finding
+        opens one due in REFERRAL_DAYS (replacing any open one: the latest finding is the one
+        to follow up); a follow-up closes the open one."""
+        if abnormal:
+            return replace(
+                self, open_referral=visit_id, referral_due=day + timedelta(days=REFERRAL_DAYS)
+            )
+        if followed_up:
+            return replace(self, open_referral="", referral_due=None)
+        return self
 
 
 def new_pregnancy(
@@ -273,15 +356,6 @@ def new_pregnancy(
 
 
 @dataclass(frozen=True)
-class SlotView:
-    slot: Slot
-    start: date
-    end: date
-    state: str  # UPCOMING, DUE, DONE, MISSED, CLOSED
-    visit_id: str
-
-
-@dataclass(frozen=True)
 class AntenatalVisit:
     visit_id: str
     pregnancy_id: str
@@ -294,96 +368,6 @@ class AntenatalVisit:
     create_time: datetime
     kind: VisitKind = VisitKind.ANTENATAL
     missed_slot: int = 0
-
-
-HOME_SLOT = Slot(6, 0, 0)
-CHECK_SLOT = Slot(7, 0, 0)
-
-
-def schedule(
-    p: Pregnancy, visits: list[AntenatalVisit], today: date, grace_days: int = 14
-) -> list[SlotView]:
-    """The slots as of ``today``: DONE by the first visit in the window; MISSED once the
-    window closed without one; CLOSED when the episode ended before the window did. Once
-    delivered, the postpartum home visit (6) and the 42-day check (7) follow."""
-    ended = None if p.state.open else p.end_date
-    views = []
-    for slot in SLOTS:
-        start = p.lmp + timedelta(days=slot.start_days)
-        end = p.lmp + timedelta(days=slot.end_days)
-        done = next((v for v in visits if v.slot == slot.number), None)
-        if done is not None:
-            state = "DONE"
-        elif ended is not None and end >= ended:
-            state = "CLOSED"
-        elif end < (ended or today):
-            state = "MISSED"
-        elif today < start:
-            state = "UPCOMING"
-        else:
-            state = "DUE"
-        views.append(SlotView(slot, start, end, state, done.visit_id if done else ""))
-    if p.state.postpartum or p.state is PregnancyState.CHECK_42D_DONE:
-        complete = p.state is PregnancyState.CHECK_42D_DONE
-        for slot, kind in (
-            (HOME_SLOT, VisitKind.POSTPARTUM_HOME),
-            (CHECK_SLOT, VisitKind.CHECK_42D),
-        ):
-            start, end = p.postpartum_window(kind, grace_days)
-            done = next((v for v in visits if v.slot == slot.number), None)
-            if done is not None:
-                state = "DONE"
-            elif end < today:
-                state = "MISSED"
-            elif complete:
-                state = "CLOSED"
-            elif today < start:
-                state = "UPCOMING"
-            else:
-                state = "DUE"
-            views.append(SlotView(slot, start, end, state, done.visit_id if done else ""))
-    return views
-
-
-MEASURE_RANGES = {
-    "weight_kg": (30.0, 200.0),
-    "systolic": (60.0, 260.0),
-    "diastolic": (30.0, 160.0),
-    "fundal_height_cm": (1.0, 50.0),
-    "fetal_heart_rate": (60.0, 220.0),
-}
-
-
-def check_measures(measures: dict[str, float], checks: Violations) -> dict[str, float]:
-    """Optional measures (0 = not measured), each within its plausible range."""
-    kept = {}
-    for name, value in measures.items():
-        if value == 0:
-            continue
-        low, high = MEASURE_RANGES[name]
-        if not (low <= value <= high):  # NaN fails too
-            checks.add(f"visit.{name}", f"must be {low:g}–{high:g}", "MEASURE_OUT_OF_RANGE")
-            continue
-        kept[name] = float(value)
-    if ("systolic" in kept) != ("diastolic" in kept):
-        checks.add("visit.diastolic", "blood pressure needs both values", "BP_INCOMPLETE")
-    elif "systolic" in kept and kept["systolic"] <= kept["diastolic"]:
-        checks.add("visit.systolic", "must exceed the diastolic value", "BP_ORDER")
-    return kept
-
-
-@dataclass(frozen=True)
-class PregnancyView:
-    """A pregnancy as answered: with its schedule and gestational age as of ``today``."""
-
-    pregnancy: Pregnancy
-    schedule: list[SlotView]
-    current_ga: int  # 0 once closed
-
-
-def view(
-    p: Pregnancy, visits: list[AntenatalVisit], today: date, grace_days: int = 14
-) -> PregnancyView:
-    return PregnancyView(
-        p, schedule(p, visits, today, grace_days), p.ga_on(today) if p.state.open else 0
-    )
+    abnormal_finding: str = ""  # an abnormal finding: the visit opens a referral item
+    referral_followed_up: bool = False  # it followed up the open referral
+    emergency_reason: str = ""  # why a graded woman was seen below secondary level

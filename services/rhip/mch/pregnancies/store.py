@@ -11,7 +11,9 @@ from typing import Any
 from rhip.kit.db import utc
 from rhip.kit.scopes import within_scopes
 from rhip.mch.pregnancies.domain import (
+    AFTER_DELIVERY,
     AntenatalVisit,
+    DeliveryPlan,
     Pregnancy,
     PregnancyState,
     TerminationReason,
@@ -28,9 +30,11 @@ from sqlalchemy import (
     Table,
     Text,
     insert,
+    or_,
     select,
     update,
 )  # fmt: skip
+from sqlalchemy import false as sa_false
 from sqlalchemy.exc import IntegrityError
 
 PREGNANCY = Table(
@@ -59,6 +63,16 @@ PREGNANCY = Table(
     Column("create_time", DateTime(timezone=True), nullable=False),
     Column("update_time", DateTime(timezone=True), nullable=False),
     Column("request_id", String(36), unique=True),
+    Column("close_date", Date, index=True),
+    Column("open_referral", String(36), nullable=False, server_default=""),
+    Column("referral_due", Date, index=True),
+    Column("plan_tenant_id", String(36), nullable=False, server_default=""),
+    Column("plan_level", Integer, nullable=False, server_default="0"),
+    Column("plan_reason", String(500), nullable=False, server_default=""),
+    Column("plan_by", String(80), nullable=False, server_default=""),
+    Column("plan_time", DateTime(timezone=True)),
+    Column("delivery_tenant_id", String(36), nullable=False, server_default=""),
+    Column("postpartum_abnormal", Boolean, nullable=False, server_default=sa_false()),
 )
 VISIT = Table(
     "antenatal_visit",
@@ -75,6 +89,9 @@ VISIT = Table(
     Column("guidance", Text, nullable=False),
     Column("create_time", DateTime(timezone=True), nullable=False),
     Column("request_id", String(36), unique=True),
+    Column("abnormal_finding", String(500), nullable=False, server_default=""),
+    Column("referral_followed_up", Boolean, nullable=False, server_default=sa_false()),
+    Column("emergency_reason", String(500), nullable=False, server_default=""),
 )
 _P, _V = PREGNANCY, VISIT
 
@@ -113,6 +130,20 @@ def _pregnancy(row: Any) -> Pregnancy:
         termination_note=row.termination_note,
         create_time=utc(row.create_time),
         update_time=utc(row.update_time),
+        close_date=row.close_date,
+        open_referral=row.open_referral,
+        referral_due=row.referral_due,
+        plan=DeliveryPlan(
+            row.plan_tenant_id,
+            row.plan_level,
+            row.plan_reason,
+            row.plan_by,
+            utc(row.plan_time),  # type: ignore[arg-type]
+        )
+        if row.plan_tenant_id
+        else None,
+        delivery_tenant_id=row.delivery_tenant_id,
+        postpartum_abnormal=bool(row.postpartum_abnormal),
     )
 
 
@@ -130,6 +161,16 @@ def _values(p: Pregnancy) -> dict[str, Any]:
         "discharge_date": p.discharge_date,
         "termination_note": p.termination_note,
         "update_time": p.update_time,
+        "close_date": p.close_date,
+        "open_referral": p.open_referral,
+        "referral_due": p.referral_due,
+        "plan_tenant_id": p.plan.tenant_id if p.plan else "",
+        "plan_level": p.plan.level if p.plan else 0,
+        "plan_reason": p.plan.emergency_reason if p.plan else "",
+        "plan_by": p.plan.planned_by if p.plan else "",
+        "plan_time": p.plan.plan_time if p.plan else None,
+        "delivery_tenant_id": p.delivery_tenant_id,
+        "postpartum_abnormal": p.postpartum_abnormal,
     }
 
 
@@ -137,7 +178,8 @@ def _visit(row: Any) -> AntenatalVisit:
     return AntenatalVisit(
         row.id, row.pregnancy_id, row.tenant_id, row.visit_date, row.ga_days, row.slot,
         json.loads(row.measures), row.guidance, utc(row.create_time),  # type: ignore[arg-type]
-        VisitKind(row.kind), row.missed_slot,
+        VisitKind(row.kind), row.missed_slot, row.abnormal_finding,
+        bool(row.referral_followed_up), row.emergency_reason,
     )  # fmt: skip
 
 
@@ -173,6 +215,22 @@ class PregnancyStore(StoreBase):
         row = self.s.execute(select(_P).where(_P.c.request_id == request_id)).first()
         return _pregnancy(row) if row else None
 
+    def delivered_of(self, resident_id: str, *, lock: bool = False) -> Pregnancy | None:
+        """The woman's latest delivered episode (CLOSED or not: the caller asks as_of)."""
+        query = (
+            select(_P)
+            .where(
+                _P.c.resident_id == resident_id,
+                _P.c.state.in_([s.value for s in AFTER_DELIVERY]),
+            )
+            .order_by(_P.c.end_date.desc(), _P.c.id.desc())
+            .limit(1)
+        )
+        if lock:
+            query = query.with_for_update()
+        row = self.s.execute(query).first()
+        return _pregnancy(row) if row else None
+
     def open_of(self, resident_id: str, *, lock: bool = False) -> Pregnancy | None:
         query = select(_P).where(_P.c.open_resident_id == resident_id)
         if lock:
@@ -186,6 +244,7 @@ class PregnancyStore(StoreBase):
         scopes: Sequence[str],
         state: PregnancyState | None,
         overdue_before: Any,
+        today: Any,
         min_risk: int,
         purple_only: bool,
         after: str | None,
@@ -194,11 +253,24 @@ class PregnancyStore(StoreBase):
         query = select(_P).where(
             _P.c.tenant_id == tenant_id, within_scopes(_P.c.scope_path, scopes)
         )
-        if state is not None:
+        # CLOSED is shown from close_date on (Pregnancy.as_of): the same rule here.
+        closed = _P.c.close_date <= today
+        if state is PregnancyState.CLOSED:
+            query = query.where(closed)
+        elif state is not None:
             query = query.where(_P.c.state == state.value)
+            if state in AFTER_DELIVERY:
+                query = query.where(or_(_P.c.close_date.is_(None), ~closed))
         if overdue_before is not None:
-            # Closed episodes have no next slot (NULL): only open and postpartum ones remain.
-            query = query.where(_P.c.next_slot_end < overdue_before)
+            # A next slot whose window closed, or a referral past its due date; terminated and
+            # completed episodes have neither (NULL), closed ones are out by their close date.
+            query = query.where(
+                or_(
+                    _P.c.next_slot_end < overdue_before,
+                    _P.c.referral_due < overdue_before,
+                ),
+                or_(_P.c.close_date.is_(None), _P.c.close_date > overdue_before),
+            )
         if min_risk:
             query = query.where(_P.c.risk_rank >= min_risk)
         if purple_only:
@@ -213,7 +285,8 @@ class PregnancyStore(StoreBase):
             insert(_V).values(
                 id=v.visit_id, pregnancy_id=v.pregnancy_id, tenant_id=v.tenant_id,
                 visit_date=v.visit_date, ga_days=v.ga_days, slot=v.slot, kind=v.kind.value,
-                missed_slot=v.missed_slot,
+                missed_slot=v.missed_slot, abnormal_finding=v.abnormal_finding,
+                referral_followed_up=v.referral_followed_up, emergency_reason=v.emergency_reason,
                 measures=json.dumps(v.measures), guidance=v.guidance,
                 create_time=v.create_time, request_id=request_id or None,
             )

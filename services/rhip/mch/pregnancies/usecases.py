@@ -17,14 +17,14 @@ from rhip.kit.requests import check_no_controls, parse_resource_name
 from rhip.kit.timestamps import parse_iso_date
 from rhip.mch.access import MchBase
 from rhip.mch.indicators.counts import counting
-from rhip.mch.pregnancies import domain
+from rhip.mch.pregnancies import domain, schedule
 from rhip.mch.pregnancies.domain import (
     AntenatalVisit,
     Pregnancy,
     PregnancyState,
-    PregnancyView,
     TerminationReason,
 )
+from rhip.mch.pregnancies.schedule import PregnancyView
 from rhip.mch.pregnancies.store import PregnancyStore, PregnancyTaken
 from sqlalchemy import Connection
 
@@ -50,7 +50,7 @@ class PregnancyUseCases(MchBase):
         )
 
     def _view(self, tx: Connection, p: Pregnancy) -> PregnancyView:
-        return domain.view(
+        return schedule.view(
             p,
             PregnancyStore(tx).visits(p.pregnancy_id),
             self.clock().date(),
@@ -153,14 +153,14 @@ class PregnancyUseCases(MchBase):
         today = self.clock().date()
         with self._unit(durable=False) as tx:
             rows = PregnancyStore(tx).find(
-                tenant_id, scopes, state, today if overdue_only else None, min_risk,
+                tenant_id, scopes, state, today if overdue_only else None, today, min_risk,
                 purple_only, page.after, page.size + 1,
             )  # fmt: skip
             chunk = rows[: page.size]
             # One read for the page's visits, not one per pregnancy (the overdue list's p99).
             visits = PregnancyStore(tx).visits_of([p.pregnancy_id for p in chunk])
             grace = self.options.check_42d_grace_days
-            views = [domain.view(p, visits[p.pregnancy_id], today, grace) for p in chunk]
+            views = [schedule.view(p, visits[p.pregnancy_id], today, grace) for p in chunk]
             self._audit(tx, "pregnancy.list", f"tenants/{tenant_id}", scopes[0], count=len(chunk))
         token = page.next_token(chunk[-1].pregnancy_id if chunk else None, len(rows) > page.size)
         return views, token

@@ -1,14 +1,18 @@
 """Visit use cases: the antenatal checks of an open pregnancy and the postpartum home visit
 and 42-day check of a delivered one, by the managing institution. A visit inside a window
 fulfils its slot; one outside is saved and tagged with the slot it missed; the next expected
-slot (the overdue list's key) moves on by the rules of the schedule (DOMAIN §3.1, §9)."""
+slot (the overdue list's key) moves on by the rules of the schedule (DOMAIN §3.1, §9). An
+abnormal antenatal finding opens a referral item due in 2 weeks, closed by a later visit's
+follow-up; a woman graded yellow or above is seen below secondary level only with an
+emergency reason, and a grassroots institution without midwifery does no mid- or
+late-pregnancy check (DOMAIN §3.1, §3.2)."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from rhip.kit.authn import current_principal
-from rhip.kit.errors import Violations, invalid
+from rhip.kit.errors import FailedPrecondition, PermissionDenied, Violations, invalid
 from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
@@ -16,10 +20,25 @@ from rhip.kit.requests import check_no_controls, parse_resource_name
 from rhip.mch.indicators.counts import counting
 from rhip.mch.pregnancies import domain
 from rhip.mch.pregnancies.domain import AntenatalVisit, VisitKind
+from rhip.mch.pregnancies.measures import check_measures
 from rhip.mch.pregnancies.store import PregnancyStore
 from rhip.mch.pregnancies.usecases import PregnancyUseCases, parse_day
+from rhip.mch.risk.domain import grade_of, require_secondary_level
 
 MAX_GUIDANCE = 1000
+MAX_TEXT = 500
+# The mid- and late-pregnancy checks (2nd–5th) begin after the early window (13w0d): a
+# grassroots institution without midwifery sends her to a qualified one for them (§3.1).
+MID_PREGNANCY_DAYS = domain.SLOTS[0].end_days + 1
+
+
+def check_text(text: str, field: str, checks: Violations) -> str:
+    text = text.strip()
+    if len(text) > MAX_TEXT:
+        checks.add(field, f"at most {MAX_TEXT} characters", "TEXT_TOO_LONG")
+    elif text:
+        checks.check(check_no_controls, text, field)
+    return text
 
 
 class VisitUseCases(PregnancyUseCases):
@@ -35,7 +54,7 @@ class VisitUseCases(PregnancyUseCases):
         if name and pregnancy_id and not name.startswith(f"{parent}/antenatalVisits/"):
             checks.add("visit.name", "names a visit of another pregnancy", "PREGNANCY_MISMATCH")
         day = checks.check(parse_day, visit_date, "visit.visit_date", today)
-        kept = domain.check_measures(measures, checks)
+        kept = check_measures(measures, checks)
         if len(guidance) > MAX_GUIDANCE:
             checks.add("visit.guidance", f"at most {MAX_GUIDANCE} characters", "TEXT_TOO_LONG")
         else:
@@ -47,13 +66,25 @@ class VisitUseCases(PregnancyUseCases):
 
     def record_visit(
         self, parent: str, visit_date: str, measures: dict[str, float], guidance: str,
-        request_id: str, name: str = "",
+        request_id: str, name: str = "", abnormal: str = "", followed_up: bool = False,
+        emergency: str = "",
     ) -> AntenatalVisit:  # fmt: skip
         principal = current_principal()
+        checks = Violations()
+        abnormal = check_text(abnormal, "visit.abnormal_finding", checks)
+        emergency = check_text(emergency, "visit.emergency_reason", checks)
         day, kept, guidance, key = self._visit_input(
-            parent, visit_date, measures, guidance, request_id, Violations(), name
+            parent, visit_date, measures, guidance, request_id, checks, name
         )
-        institution = self._institution(principal.tenant_id)
+        # Who sees her (level, type, midwifery), asked before the transaction: identity is
+        # another service and the pregnancy's row lock should not wait on it.
+        seeing = self.identity.tenant(principal.tenant_id) if principal.tenant_id else None
+        midwifery = (
+            seeing is None
+            or not seeing.grassroots
+            or ("MIDWIFERY" in self.identity.qualifications(seeing.tenant_id))
+        )
+        institution = self._institution(principal.tenant_id, seeing)
         now = self.clock()
         with self._unit() as tx:
             p = self._load_pregnancy(tx, parent, "RecordAntenatalVisit", field="parent", lock=True)
@@ -66,6 +97,22 @@ class VisitUseCases(PregnancyUseCases):
                     "visit.visit_date", "is before the registration", "VISIT_BEFORE_REGISTRATION"
                 )
             ga_days = p.ga_on(day)
+            if not midwifery and ga_days >= MID_PREGNANCY_DAYS:
+                raise PermissionDenied(
+                    "a grassroots institution without the midwifery qualification sends her to "
+                    "a qualified one for the mid- and late-pregnancy checks",
+                    reason="QUALIFICATION_REQUIRED",
+                    metadata={"qualification": "MIDWIFERY", "for": "MID_LATE_PREGNANCY_CHECK"},
+                )
+            if seeing is not None:
+                require_secondary_level(
+                    grade_of(p.risk_rank, p.purple), seeing.level, emergency,
+                    "ANTENATAL_LEVEL_REQUIRED", "antenatal care",
+                )  # fmt: skip
+            if followed_up and not p.open_referral:
+                raise FailedPrecondition(
+                    "no referral of an abnormal finding is open", reason="NO_OPEN_REFERRAL"
+                )
             earlier_visits = [
                 v for v in store.visits(p.pregnancy_id) if v.kind is VisitKind.ANTENATAL
             ]
@@ -73,60 +120,20 @@ class VisitUseCases(PregnancyUseCases):
             visit = AntenatalVisit(
                 new_id(), p.pregnancy_id, principal.tenant_id or p.tenant_id, day, ga_days,
                 domain.slot_of(ga_days), kept, guidance, now,
-                missed_slot=domain.missed_slot(ga_days, done),
+                missed_slot=domain.missed_slot(ga_days, done), abnormal_finding=abnormal,
+                referral_followed_up=followed_up, emergency_reason=emergency,
             )  # fmt: skip
             with counting(tx, pregnancies=[p.pregnancy_id]):
                 store.add_visit(visit, key)
                 latest = max([ga_days, *(v.ga_days for v in earlier_visits)])
-                store.save(p.after_visit(latest, now))
+                after = p.after_visit(latest, now)
+                store.save(after.after_referral(visit.visit_id, day, bool(abnormal), followed_up))
             if feed := self._feed(tx):
                 feed.visit(p, visit, institution if principal.tenant_id else "")
             self._audit(
                 tx, "pregnancy.visit", f"pregnancies/{p.pregnancy_id}/antenatalVisits/"
                 f"{visit.visit_id}", p.scope_path, resident=p.resident_id, slot=visit.slot,
-            )  # fmt: skip
-            return visit
-
-    def record_postpartum(
-        self, parent: str, kind: VisitKind | None, visit_date: str, measures: dict[str, float],
-        guidance: str, request_id: str, name: str = "",
-    ) -> AntenatalVisit:  # fmt: skip
-        principal = current_principal()
-        checks = Violations()
-        if kind not in (VisitKind.POSTPARTUM_HOME, VisitKind.CHECK_42D):
-            checks.add(
-                "kind", "must be the postpartum home visit or the 42-day check", "VISIT_KIND"
-            )
-        day, kept, guidance, key = self._visit_input(
-            parent, visit_date, measures, guidance, request_id, checks, name
-        )
-        assert kind is not None
-        institution = self._institution(principal.tenant_id)
-        grace = self.options.check_42d_grace_days
-        now = self.clock()
-        with self._unit() as tx:
-            p = self._load_pregnancy(tx, parent, "RecordPostpartumVisit", field="parent", lock=True)
-            store = PregnancyStore(tx)
-            if claim(tx, key) and (earlier := store.visit_by_request(key)) is not None:
-                return earlier
-            after = p.after_postpartum(kind, day, grace, now)
-            start, end = p.postpartum_window(kind, grace)
-            number = 6 if kind is VisitKind.POSTPARTUM_HOME else 7
-            on_time = start <= day <= end
-            visit = AntenatalVisit(
-                new_id(), p.pregnancy_id, principal.tenant_id or p.tenant_id, day,
-                p.ga_on(day), number if on_time else 0, kept, guidance, now, kind,
-                0 if on_time else number,
-            )  # fmt: skip
-            with counting(tx, pregnancies=[p.pregnancy_id]):
-                store.add_visit(visit, key)
-                store.save(after)
-            if feed := self._feed(tx):
-                feed.visit(p, visit, institution if principal.tenant_id else "")
-            self._audit(
-                tx, "pregnancy.postpartum_visit", f"pregnancies/{p.pregnancy_id}/antenatalVisits/"
-                f"{visit.visit_id}", p.scope_path, resident=p.resident_id, kind=kind.value,
-                on_time=on_time,
+                referral=bool(abnormal), emergency=bool(emergency),
             )  # fmt: skip
             return visit
 

@@ -14,7 +14,7 @@ from enum import Enum
 from pathlib import Path
 from typing import NoReturn
 
-from rhip.kit.errors import Violations
+from rhip.kit.errors import FailedPrecondition, Violations
 
 
 class RiskColor(Enum):
@@ -210,6 +210,9 @@ class RiskAssessment:
     institution_level: str
     ga_days: int
     create_time: datetime
+    # A postpartum assessment (DOMAIN §3.2: grading covers up to 42 days postpartum): days
+    # since the delivery; None before it.
+    postpartum_day: int | None = None
 
 
 @dataclass(frozen=True)
@@ -253,6 +256,25 @@ def current_grade(series: Sequence[RiskAssessment]) -> Grade:
             colour = max(non_purple, key=lambda c: SEVERITY[c])
         purple = purple or RiskColor.PURPLE in a.colours
     return Grade(colour, purple)
+
+
+SECONDARY_LEVEL = 2  # identity's TenantLevel SECONDARY
+
+
+def require_secondary_level(
+    grade: Grade, level: int, emergency_reason: str, reason: str, what: str
+) -> None:
+    """Yellow or above, or purple: ``what`` (antenatal care, the delivery, its plan) at a
+    secondary-or-higher institution (DOMAIN §3.2); below it only with an emergency reason,
+    FAILED_PRECONDITION ``reason`` otherwise. One rule for the delivery, its plan and the
+    antenatal visits."""
+    if grade.needs_secondary_or_higher and level < SECONDARY_LEVEL and not emergency_reason:
+        raise FailedPrecondition(
+            f"a woman graded yellow or above, or purple, has {what} at a secondary-or-higher "
+            "institution (below it, state the emergency_reason)",
+            reason=reason,
+            metadata={"risk": grade.colour.name if grade.colour else "PURPLE"},
+        )
 
 
 def grade_of(rank: int, purple: bool) -> Grade:

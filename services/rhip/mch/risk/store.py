@@ -28,6 +28,7 @@ ASSESSMENT = Table(
     Column("ga_days", Integer, nullable=False),
     Column("create_time", DateTime(timezone=True), nullable=False),
     Column("request_id", String(36), unique=True),
+    Column("postpartum_day", Integer),  # a postpartum assessment: days since the delivery
 )
 _A = ASSESSMENT
 
@@ -38,7 +39,7 @@ def _assessment(row: Any) -> RiskAssessment:
         tuple(RiskColor[c] for c in row.colours.split(",") if c),
         tuple(json.loads(row.criteria)), row.rules_version, row.rules_pack, row.assessor, row.tenant_id,
         row.tenant_scope, row.institution_level, row.ga_days,
-        utc(row.create_time),  # type: ignore[arg-type]
+        utc(row.create_time), row.postpartum_day,  # type: ignore[arg-type]
     )  # fmt: skip
 
 
@@ -52,6 +53,7 @@ class RiskStore(StoreBase):
                 rules_version=a.rules_version, rules_pack=a.rules_pack, assessor=a.assessor, tenant_id=a.tenant_id,
                 tenant_scope=a.tenant_scope, institution_level=a.institution_level,
                 ga_days=a.ga_days, create_time=a.create_time, request_id=request_id or None,
+                postpartum_day=a.postpartum_day,
             )
         )  # fmt: skip
 

@@ -1,7 +1,9 @@
 """Risk-grading use cases (DOMAIN §3.2): a qualified secondary-or-higher institution that also
 holds midwifery adds an assessment to the open pregnancy of a woman it may see in the master
-index; the series is never overwritten, and the pregnancy's current grade (most severe
-non-purple colour plus the purple flag) is kept on the episode for the high-risk lists."""
+index, or, up to postpartum day 42, to her delivered one (a postpartum assessment: the grading
+covers pregnancy up to 42 days postpartum); the series is never overwritten, and the
+pregnancy's current grade (most severe non-purple colour plus the purple flag) is kept on the
+episode for the high-risk lists."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from rhip.kit.pagination import Page
 from rhip.kit.requests import parse_resource_name, validate_reason
 from rhip.kit.tenancy import catalog, is_within, region_path
 from rhip.mch.indicators.counts import counting
+from rhip.mch.pregnancies.domain import CHECK_42D_DAY, PregnancyState
 from rhip.mch.pregnancies.store import PregnancyStore
 from rhip.mch.pregnancies.usecases import PregnancyUseCases, parse_day
 from rhip.mch.risk import domain
@@ -75,18 +78,33 @@ class RiskUseCases(PregnancyUseCases):
             pregnancies = PregnancyStore(tx)
             p = pregnancies.open_of(woman.resident_id, lock=True)
             if p is None:
-                raise FailedPrecondition(
-                    "the woman has no open pregnancy in this cell", reason="NO_OPEN_PREGNANCY"
-                )
+                # After the delivery, until the episode closes: her postpartum assessment.
+                p = pregnancies.delivered_of(woman.resident_id, lock=True)
+                p = p.as_of(today) if p is not None else None
+                if p is None or p.state is PregnancyState.CLOSED:
+                    raise FailedPrecondition(
+                        "the woman has no open pregnancy, nor a delivered one before its "
+                        "closing, in this cell",
+                        reason="NO_OPEN_PREGNANCY",
+                    )
             if day < p.registration_date:
                 raise invalid(
                     "assessment_date", "is before the registration", "DATE_BEFORE_REGISTRATION"
                 )
+            postpartum_day = None
+            if p.state.delivered and p.end_date is not None and day >= p.end_date:
+                postpartum_day = (day - p.end_date).days
+                if postpartum_day > CHECK_42D_DAY:
+                    raise invalid(
+                        "assessment_date", "is after postpartum day 42, which the grading covers",
+                        "AFTER_POSTPARTUM_PERIOD",
+                    )  # fmt: skip
             risk = RiskStore(tx)
             assessment = RiskAssessment(
                 new_id(), p.pregnancy_id, day, tuple(domain.assessed_colours(kept, pack)),
                 tuple(kept), pack.version, pack.pack_id, principal.subject, tenant.tenant_id, scope,
-                tenant.level_name, p.ga_on(day), now,
+                tenant.level_name, 0 if postpartum_day is not None else p.ga_on(day), now,
+                postpartum_day,
             )  # fmt: skip
             # The counts' locks before the audit head's, as in every write (no deadlock).
             with counting(tx, pregnancies=[p.pregnancy_id]):
@@ -117,6 +135,7 @@ class RiskUseCases(PregnancyUseCases):
                 tx, "pregnancy.risk.assess", f"pregnancies/{p.pregnancy_id}/riskAssessments/"
                 f"{assessment.assessment_id}", p.scope_path, resident=p.resident_id,
                 colours=[c.name for c in assessment.colours], tenant=tenant.tenant_id,
+                postpartum=postpartum_day is not None,
             )  # fmt: skip
             return assessment
 

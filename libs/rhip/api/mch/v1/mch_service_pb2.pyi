@@ -196,6 +196,16 @@ class TerminatePregnancyRequest(_message.Message):
     note: str
     def __init__(self, name: _Optional[str] = ..., reason: _Optional[_Union[_pregnancy_pb2.TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
 
+class PlanDeliveryRequest(_message.Message):
+    __slots__ = ("name", "delivery_tenant", "emergency_reason")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_TENANT_FIELD_NUMBER: _ClassVar[int]
+    EMERGENCY_REASON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    delivery_tenant: str
+    emergency_reason: str
+    def __init__(self, name: _Optional[str] = ..., delivery_tenant: _Optional[str] = ..., emergency_reason: _Optional[str] = ...) -> None: ...
+
 class EnrollChildRequest(_message.Message):
     __slots__ = ("child", "request_id", "birth")
     CHILD_FIELD_NUMBER: _ClassVar[int]

@@ -110,6 +110,11 @@ class MchServiceStub:
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.TerminatePregnancyRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.Pregnancy.FromString,
                 _registered_method=True)
+        self.PlanDelivery = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/PlanDelivery',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.PlanDeliveryRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.Pregnancy.FromString,
+                _registered_method=True)
         self.EnrollChild = channel.unary_unary(
                 '/rhip.api.mch.v1.MchService/EnrollChild',
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.EnrollChildRequest.SerializeToString,
@@ -213,7 +218,9 @@ class MchServiceServicer:
 
     def RecordPostpartumVisit(self, request, context):
         """Records the postpartum home visit or the 42-day check of a delivered pregnancy; a visit
-        outside its window is saved and tagged with the slot it missed.
+        outside its window is saved and tagged with the slot it missed. The managing institution
+        records both; the delivery institution records the 42-day check of an abnormal mother
+        (`Pregnancy.check_42d_tenant`; elsewhere only with `visit.emergency_reason`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -282,6 +289,15 @@ class MchServiceServicer:
 
     def TerminatePregnancy(self, request, context):
         """Ends an open pregnancy before delivery (date and reason required).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PlanDelivery(self, request, context):
+        """Sets where the woman of an open pregnancy plans to deliver (the managing institution);
+        graded yellow or above (or purple), a plan below secondary level needs an emergency
+        reason (FAILED_PRECONDITION `DELIVERY_LEVEL_REQUIRED` otherwise). A new plan replaces it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -456,6 +472,11 @@ def add_MchServiceServicer_to_server(servicer, server):
             'TerminatePregnancy': grpc.unary_unary_rpc_method_handler(
                     servicer.TerminatePregnancy,
                     request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.TerminatePregnancyRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.Pregnancy.SerializeToString,
+            ),
+            'PlanDelivery': grpc.unary_unary_rpc_method_handler(
+                    servicer.PlanDelivery,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.PlanDeliveryRequest.FromString,
                     response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.Pregnancy.SerializeToString,
             ),
             'EnrollChild': grpc.unary_unary_rpc_method_handler(
@@ -903,6 +924,33 @@ class MchService:
             target,
             '/rhip.api.mch.v1.MchService/TerminatePregnancy',
             rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.TerminatePregnancyRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.Pregnancy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PlanDelivery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/PlanDelivery',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.PlanDeliveryRequest.SerializeToString,
             rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.Pregnancy.FromString,
             options,
             channel_credentials,

@@ -19,6 +19,7 @@ class PregnancyState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     PREGNANCY_STATE_TERMINATED: _ClassVar[PregnancyState]
     PREGNANCY_STATE_POSTPARTUM_VISITED: _ClassVar[PregnancyState]
     PREGNANCY_STATE_CHECK_42D_DONE: _ClassVar[PregnancyState]
+    PREGNANCY_STATE_CLOSED: _ClassVar[PregnancyState]
 
 class VisitKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -81,6 +82,7 @@ PREGNANCY_STATE_DELIVERED: PregnancyState
 PREGNANCY_STATE_TERMINATED: PregnancyState
 PREGNANCY_STATE_POSTPARTUM_VISITED: PregnancyState
 PREGNANCY_STATE_CHECK_42D_DONE: PregnancyState
+PREGNANCY_STATE_CLOSED: PregnancyState
 VISIT_KIND_UNSPECIFIED: VisitKind
 VISIT_KIND_ANTENATAL: VisitKind
 VISIT_KIND_POSTPARTUM_HOME: VisitKind
@@ -145,7 +147,7 @@ class RiskGrade(_message.Message):
     def __init__(self, color: _Optional[_Union[RiskColor, str]] = ..., purple: _Optional[bool] = ..., management: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Pregnancy(_message.Message):
-    __slots__ = ("name", "resident", "managing_tenant", "state", "handbook_number", "registration_date", "lmp_date", "edd", "registration_ga_days", "early_registration", "within_local_deadline", "schedule", "risk", "delivery", "termination_reason", "termination_date", "create_time", "update_time", "current_ga_days", "discharge_date")
+    __slots__ = ("name", "resident", "managing_tenant", "state", "handbook_number", "registration_date", "lmp_date", "edd", "registration_ga_days", "early_registration", "within_local_deadline", "schedule", "risk", "delivery", "termination_reason", "termination_date", "create_time", "update_time", "current_ga_days", "discharge_date", "close_date", "open_referral", "referral_due_date", "delivery_plan", "check_42d_tenant")
     NAME_FIELD_NUMBER: _ClassVar[int]
     RESIDENT_FIELD_NUMBER: _ClassVar[int]
     MANAGING_TENANT_FIELD_NUMBER: _ClassVar[int]
@@ -166,6 +168,11 @@ class Pregnancy(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     CURRENT_GA_DAYS_FIELD_NUMBER: _ClassVar[int]
     DISCHARGE_DATE_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_DATE_FIELD_NUMBER: _ClassVar[int]
+    OPEN_REFERRAL_FIELD_NUMBER: _ClassVar[int]
+    REFERRAL_DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_PLAN_FIELD_NUMBER: _ClassVar[int]
+    CHECK_42D_TENANT_FIELD_NUMBER: _ClassVar[int]
     name: str
     resident: str
     managing_tenant: str
@@ -186,10 +193,31 @@ class Pregnancy(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     current_ga_days: int
     discharge_date: str
-    def __init__(self, name: _Optional[str] = ..., resident: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., state: _Optional[_Union[PregnancyState, str]] = ..., handbook_number: _Optional[str] = ..., registration_date: _Optional[str] = ..., lmp_date: _Optional[str] = ..., edd: _Optional[str] = ..., registration_ga_days: _Optional[int] = ..., early_registration: _Optional[bool] = ..., within_local_deadline: _Optional[bool] = ..., schedule: _Optional[_Iterable[_Union[AntenatalSlot, _Mapping]]] = ..., risk: _Optional[_Union[RiskGrade, _Mapping]] = ..., delivery: _Optional[str] = ..., termination_reason: _Optional[_Union[TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current_ga_days: _Optional[int] = ..., discharge_date: _Optional[str] = ...) -> None: ...
+    close_date: str
+    open_referral: str
+    referral_due_date: str
+    delivery_plan: DeliveryPlan
+    check_42d_tenant: str
+    def __init__(self, name: _Optional[str] = ..., resident: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., state: _Optional[_Union[PregnancyState, str]] = ..., handbook_number: _Optional[str] = ..., registration_date: _Optional[str] = ..., lmp_date: _Optional[str] = ..., edd: _Optional[str] = ..., registration_ga_days: _Optional[int] = ..., early_registration: _Optional[bool] = ..., within_local_deadline: _Optional[bool] = ..., schedule: _Optional[_Iterable[_Union[AntenatalSlot, _Mapping]]] = ..., risk: _Optional[_Union[RiskGrade, _Mapping]] = ..., delivery: _Optional[str] = ..., termination_reason: _Optional[_Union[TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current_ga_days: _Optional[int] = ..., discharge_date: _Optional[str] = ..., close_date: _Optional[str] = ..., open_referral: _Optional[str] = ..., referral_due_date: _Optional[str] = ..., delivery_plan: _Optional[_Union[DeliveryPlan, _Mapping]] = ..., check_42d_tenant: _Optional[str] = ...) -> None: ...
+
+class DeliveryPlan(_message.Message):
+    __slots__ = ("tenant", "institution_level", "emergency_reason", "meets_grade", "planned_by", "plan_time")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    INSTITUTION_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    EMERGENCY_REASON_FIELD_NUMBER: _ClassVar[int]
+    MEETS_GRADE_FIELD_NUMBER: _ClassVar[int]
+    PLANNED_BY_FIELD_NUMBER: _ClassVar[int]
+    PLAN_TIME_FIELD_NUMBER: _ClassVar[int]
+    tenant: str
+    institution_level: str
+    emergency_reason: str
+    meets_grade: bool
+    planned_by: str
+    plan_time: _timestamp_pb2.Timestamp
+    def __init__(self, tenant: _Optional[str] = ..., institution_level: _Optional[str] = ..., emergency_reason: _Optional[str] = ..., meets_grade: _Optional[bool] = ..., planned_by: _Optional[str] = ..., plan_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class AntenatalVisit(_message.Message):
-    __slots__ = ("name", "visit_date", "ga_days", "slot", "weight_kg", "systolic", "diastolic", "fundal_height_cm", "fetal_heart_rate", "guidance", "tenant", "create_time", "missed_slot", "kind")
+    __slots__ = ("name", "visit_date", "ga_days", "slot", "weight_kg", "systolic", "diastolic", "fundal_height_cm", "fetal_heart_rate", "guidance", "tenant", "create_time", "missed_slot", "kind", "abnormal_finding", "referral", "referral_followed_up", "emergency_reason")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VISIT_DATE_FIELD_NUMBER: _ClassVar[int]
     GA_DAYS_FIELD_NUMBER: _ClassVar[int]
@@ -204,6 +232,10 @@ class AntenatalVisit(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     MISSED_SLOT_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
+    ABNORMAL_FINDING_FIELD_NUMBER: _ClassVar[int]
+    REFERRAL_FIELD_NUMBER: _ClassVar[int]
+    REFERRAL_FOLLOWED_UP_FIELD_NUMBER: _ClassVar[int]
+    EMERGENCY_REASON_FIELD_NUMBER: _ClassVar[int]
     name: str
     visit_date: str
     ga_days: int
@@ -218,10 +250,14 @@ class AntenatalVisit(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     missed_slot: int
     kind: VisitKind
-    def __init__(self, name: _Optional[str] = ..., visit_date: _Optional[str] = ..., ga_days: _Optional[int] = ..., slot: _Optional[int] = ..., weight_kg: _Optional[float] = ..., systolic: _Optional[int] = ..., diastolic: _Optional[int] = ..., fundal_height_cm: _Optional[float] = ..., fetal_heart_rate: _Optional[int] = ..., guidance: _Optional[str] = ..., tenant: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., missed_slot: _Optional[int] = ..., kind: _Optional[_Union[VisitKind, str]] = ...) -> None: ...
+    abnormal_finding: str
+    referral: bool
+    referral_followed_up: bool
+    emergency_reason: str
+    def __init__(self, name: _Optional[str] = ..., visit_date: _Optional[str] = ..., ga_days: _Optional[int] = ..., slot: _Optional[int] = ..., weight_kg: _Optional[float] = ..., systolic: _Optional[int] = ..., diastolic: _Optional[int] = ..., fundal_height_cm: _Optional[float] = ..., fetal_heart_rate: _Optional[int] = ..., guidance: _Optional[str] = ..., tenant: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., missed_slot: _Optional[int] = ..., kind: _Optional[_Union[VisitKind, str]] = ..., abnormal_finding: _Optional[str] = ..., referral: _Optional[bool] = ..., referral_followed_up: _Optional[bool] = ..., emergency_reason: _Optional[str] = ...) -> None: ...
 
 class RiskAssessment(_message.Message):
-    __slots__ = ("name", "assessment_date", "colors", "criteria", "rules_version", "assessor", "tenant", "institution_level", "ga_days", "create_time", "rules_pack")
+    __slots__ = ("name", "assessment_date", "colors", "criteria", "rules_version", "assessor", "tenant", "institution_level", "ga_days", "create_time", "rules_pack", "postpartum", "postpartum_day")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ASSESSMENT_DATE_FIELD_NUMBER: _ClassVar[int]
     COLORS_FIELD_NUMBER: _ClassVar[int]
@@ -233,6 +269,8 @@ class RiskAssessment(_message.Message):
     GA_DAYS_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     RULES_PACK_FIELD_NUMBER: _ClassVar[int]
+    POSTPARTUM_FIELD_NUMBER: _ClassVar[int]
+    POSTPARTUM_DAY_FIELD_NUMBER: _ClassVar[int]
     name: str
     assessment_date: str
     colors: _containers.RepeatedScalarFieldContainer[RiskColor]
@@ -244,7 +282,9 @@ class RiskAssessment(_message.Message):
     ga_days: int
     create_time: _timestamp_pb2.Timestamp
     rules_pack: str
-    def __init__(self, name: _Optional[str] = ..., assessment_date: _Optional[str] = ..., colors: _Optional[_Iterable[_Union[RiskColor, str]]] = ..., criteria: _Optional[_Iterable[str]] = ..., rules_version: _Optional[str] = ..., assessor: _Optional[str] = ..., tenant: _Optional[str] = ..., institution_level: _Optional[str] = ..., ga_days: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rules_pack: _Optional[str] = ...) -> None: ...
+    postpartum: bool
+    postpartum_day: int
+    def __init__(self, name: _Optional[str] = ..., assessment_date: _Optional[str] = ..., colors: _Optional[_Iterable[_Union[RiskColor, str]]] = ..., criteria: _Optional[_Iterable[str]] = ..., rules_version: _Optional[str] = ..., assessor: _Optional[str] = ..., tenant: _Optional[str] = ..., institution_level: _Optional[str] = ..., ga_days: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rules_pack: _Optional[str] = ..., postpartum: _Optional[bool] = ..., postpartum_day: _Optional[int] = ...) -> None: ...
 
 class RiskRulePack(_message.Message):
     __slots__ = ("name", "pack", "version", "title", "colors", "criteria")

@@ -1,0 +1,94 @@
+"""A pregnancy's maternal schedule as of a day (DOMAIN §3.1): the five antenatal slots by
+gestational age, then, once delivered, the postpartum home visit (6) and the 42-day check (7),
+each UPCOMING, DUE, DONE, MISSED or CLOSED; and the pregnancy as answered with it. No gRPC, no
+SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from rhip.mch.pregnancies.domain import (
+    SLOTS,
+    AntenatalVisit,
+    Pregnancy,
+    PregnancyState,
+    Slot,
+    VisitKind,
+)
+
+
+@dataclass(frozen=True)
+class SlotView:
+    slot: Slot
+    start: date
+    end: date
+    state: str  # UPCOMING, DUE, DONE, MISSED, CLOSED
+    visit_id: str
+
+
+HOME_SLOT = Slot(6, 0, 0)
+CHECK_SLOT = Slot(7, 0, 0)
+
+
+def schedule(
+    p: Pregnancy, visits: list[AntenatalVisit], today: date, grace_days: int = 14
+) -> list[SlotView]:
+    """The slots as of ``today``: DONE by the first visit in the window; MISSED once the
+    window closed without one; CLOSED when the episode ended before the window did. Once
+    delivered, the postpartum home visit (6) and the 42-day check (7) follow."""
+    ended = None if p.state.open else p.end_date
+    views = []
+    for slot in SLOTS:
+        start = p.lmp + timedelta(days=slot.start_days)
+        end = p.lmp + timedelta(days=slot.end_days)
+        done = next((v for v in visits if v.slot == slot.number), None)
+        if done is not None:
+            state = "DONE"
+        elif ended is not None and end >= ended:
+            state = "CLOSED"
+        elif end < (ended or today):
+            state = "MISSED"
+        elif today < start:
+            state = "UPCOMING"
+        else:
+            state = "DUE"
+        views.append(SlotView(slot, start, end, state, done.visit_id if done else ""))
+    if p.state.delivered:
+        complete = p.state in (PregnancyState.CHECK_42D_DONE, PregnancyState.CLOSED)
+        for slot, kind in (
+            (HOME_SLOT, VisitKind.POSTPARTUM_HOME),
+            (CHECK_SLOT, VisitKind.CHECK_42D),
+        ):
+            start, end = p.postpartum_window(kind, grace_days)
+            done = next((v for v in visits if v.slot == slot.number), None)
+            if done is not None:
+                state = "DONE"
+            elif end < today:
+                state = "MISSED"
+            elif complete:
+                state = "CLOSED"
+            elif today < start:
+                state = "UPCOMING"
+            else:
+                state = "DUE"
+            views.append(SlotView(slot, start, end, state, done.visit_id if done else ""))
+    return views
+
+
+@dataclass(frozen=True)
+class PregnancyView:
+    """A pregnancy as answered: with its schedule and gestational age as of ``today``."""
+
+    pregnancy: Pregnancy
+    schedule: list[SlotView]
+    current_ga: int  # 0 once closed
+
+
+def view(
+    p: Pregnancy, visits: list[AntenatalVisit], today: date, grace_days: int = 14
+) -> PregnancyView:
+    p = p.as_of(today)
+    return PregnancyView(
+        p, schedule(p, visits, today, grace_days), p.ga_on(today) if p.state.open else 0
+    )
