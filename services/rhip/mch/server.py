@@ -17,6 +17,7 @@ from rhip.api.mch.v1 import (
 from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
+from rhip.kit.signing_keys import SigningSecrets
 from rhip.kit.db import Database, migrate
 from rhip.kit.outbox_delivery import OutboxDelivery
 from rhip.kit.outbox_http import http_delivery, load_outbox_settings
@@ -90,6 +91,7 @@ def build_mch(
     authorizer: Authorizer | None = None,
     secret_key: bytes = b"",
     emr_address: Callable[[], str] | None = None,
+    signing: SigningSecrets | None = None,
 ) -> MchService:
     """``authorizer``: the identity service's, when both run in this process; otherwise mch
     reads the cell's policy from the identity database itself. ``emr_address``: where the
@@ -118,10 +120,11 @@ def build_mch(
     usecases = MchUseCases(settings.cell, db, authorizer, identity, options, timeline=feeds)
     # Child transfers to other cells go through the gateway with the cell's own account.
     usecases.other_cells = OtherCells(settings, peers)
-    # The cell secret seals the certificates' printed fields and signs their printed codes.
+    # The cell secret seals the certificates' printed fields; the signing secrets (by default
+    # the cell secret too) sign their printed codes.
     secret = secret_key or settings.secret_key or b""
     certificates = BirthCertificateUseCases(
-        settings.cell, db, authorizer, identity, options, secret, timeline=feeds
+        settings.cell, db, authorizer, identity, options, secret, timeline=feeds, signing=signing
     )
     servicer = MchServicer(usecases)
     certificate_servicer = bmc_servicer.BirthCertificateServicer(certificates)
