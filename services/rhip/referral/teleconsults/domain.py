@@ -227,6 +227,8 @@ WITHDRAWN_UNCONFIRMED = "withdrawn: the request was never completed in the invit
 
 # The move that enters each state (what another cell relays is the state it moved to).
 MOVE_INTO = {target: name for name, (_, target, _) in MOVES.items()}
+
+
 def report_digest(t: Teleconsultation, text: str, physician: str, signed: datetime, inpatient: bool) -> str:  # fmt: skip
     """SHA-256 over a canonical form of what the physician signs (the report and its context)."""
     body = {

@@ -36,8 +36,8 @@ from rhip.kit.tenancy import is_region_code, is_within, region_path, tenant_scop
 from rhip.referral.clients import Peers, TenantFacts
 from rhip.referral.teleconsults import domain
 from rhip.referral.teleconsults.clients import TeleconsultPeers
-from rhip.referral.teleconsults.domain import Agreement, Teleconsultation, TState
 from rhip.referral.teleconsults.cross_ids import reserve_id
+from rhip.referral.teleconsults.domain import Agreement, Teleconsultation, TState
 from rhip.referral.teleconsults.signing import ReportSigner
 from rhip.referral.teleconsults.store import TeleconsultStore
 from rhip.referral.timeline import enqueue_teleconsultation_move
