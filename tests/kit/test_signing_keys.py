@@ -101,8 +101,11 @@ def test_without_a_rotation_the_keys_are_those_of_the_cell_secret() -> None:
     assert CardSigner(A, secrets).kid == CardSigner(A).kid
     assert [k["kid"] for k in CardSigner(A, secrets).public_jwks()] == [CardSigner(A).kid]
     rotated = load_settings(
-        {"RHIP_SECRET_KEY": _b64(A), "RHIP_SIGNING_KEY": _b64(B),
-         "RHIP_RETIRED_SIGNING_KEYS": f" {_b64(A)} , {_b64(C)}"}  # fmt: skip
+        {
+            "RHIP_SECRET_KEY": _b64(A),
+            "RHIP_SIGNING_KEY": _b64(B),
+            "RHIP_RETIRED_SIGNING_KEYS": f" {_b64(A)} , {_b64(C)}",
+        }
     )
     assert signing_secrets(rotated, A) == SigningSecrets(B, (A, C))
     assert str(A) not in repr(rotated) and str(B) not in repr(rotated)  # secrets never printed
@@ -114,8 +117,11 @@ def test_personal_data_keys_do_not_follow_the_signing_rotation() -> None:
     vault = PiiVault(A)
     sealed = vault.seal("32031119800101001X", "resident-1")
     settings = load_settings(
-        {"RHIP_SECRET_KEY": _b64(A), "RHIP_SIGNING_KEY": _b64(B),
-         "RHIP_RETIRED_SIGNING_KEYS": _b64(A)}  # fmt: skip
+        {
+            "RHIP_SECRET_KEY": _b64(A),
+            "RHIP_SIGNING_KEY": _b64(B),
+            "RHIP_RETIRED_SIGNING_KEYS": _b64(A),
+        }
     )
     assert settings.secret_key == A
     after = PiiVault(settings.secret_key)

@@ -105,7 +105,13 @@ class Ed25519Keyring:
     def public_jwks(self) -> list[dict[str, str]]:
         """Every verifying key as a JSON Web Key, the current one first."""
         return [
-            {"kid": kid, "kty": "OKP", "crv": "Ed25519", "x": b64url(raw_public(public)),
-             "alg": "EdDSA", "use": "sig"}  # fmt: skip
+            {
+                "kid": kid,
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": b64url(raw_public(public)),
+                "alg": "EdDSA",
+                "use": "sig",
+            }
             for kid, public in self.keys.items()
         ]

@@ -36,8 +36,8 @@ from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
 from rhip.kit.healthcard import CardSigner
 from rhip.kit.pii import PiiVault
-from rhip.kit.signing_keys import SigningSecrets
 from rhip.kit.server import ServiceSpec
+from rhip.kit.signing_keys import SigningSecrets
 from rhip.kit.tenancy import catalog
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"

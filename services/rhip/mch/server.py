@@ -17,11 +17,11 @@ from rhip.api.mch.v1 import (
 from rhip.kit.authz import Authorizer, PolicyStore
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
-from rhip.kit.signing_keys import SigningSecrets
 from rhip.kit.db import Database, migrate
 from rhip.kit.outbox_delivery import OutboxDelivery
 from rhip.kit.outbox_http import http_delivery, load_outbox_settings
 from rhip.kit.server import ServiceSpec
+from rhip.kit.signing_keys import SigningSecrets
 from rhip.kit.timeline_feed import cell_timeline_delivery
 from rhip.mch.certificates import national
 from rhip.mch.certificates import servicer as bmc_servicer
