@@ -29,6 +29,7 @@ from rhip.kit.modules import Built, CellContext, Registry
 from rhip.kit.peers import cell_keys, remote_keys
 from rhip.kit.routing import RoutingError, RoutingTable
 from rhip.kit.server import RhipServer, ServiceSpec
+from rhip.kit.signing_keys import signing_secrets
 from rhip.kit.telemetry import build_meter, build_tracer_provider
 from rhip.kit.transport import CELL, Transport
 from rhip.kit.trust import CellKeys, single_cell
@@ -266,6 +267,7 @@ def _build_services(
                 _first_authorizer(built),
                 dict(built),
                 tuple(names),
+                lambda: signing_secrets(settings, cell_secret(settings)),
             )
             built[name] = registry.modules[name].build(context)
     except BaseException:

@@ -142,15 +142,19 @@ def test_the_config_map_and_secret_refs_make_valid_production_settings(
         required = {"RHIP_SECRET_KEY"} | (
             set() if component == "gateway" else {f"RHIP_{component.upper()}_DATABASE_URL"}
         )
-        # The cell's own account is optional (without it cross-cell migration stays off).
-        optional = set() if component == "gateway" else set(CELL_ACCOUNT)
+        # The cell's own account is optional (without it cross-cell migration stays off), and
+        # so is the signing keyring (without it RHIP_SECRET_KEY signs).
+        optional = set() if component == "gateway" else {*CELL_ACCOUNT, *SIGNING_KEYS}
         assert set(refs) == required | optional
         # Secret keys are the variable names; a missing required key stops the pod.
         assert all(r["key"] == name for name, r in refs.items())
         assert {name for name, r in refs.items() if r.get("optional")} == optional
         env = {**config, "RHIP_SECRET_KEY": "A" * 43 + "="}
         env |= {"RHIP_CELL_CLIENT_ID": "cell-320000", "RHIP_CELL_CLIENT_SECRET": "s" * 43}
+        # After a rotation: a new signing secret, the cell secret's keys retired.
+        env |= {"RHIP_SIGNING_KEY": "B" * 43 + "=", "RHIP_RETIRED_SIGNING_KEYS": "A" * 43 + "="}
         settings = load_settings(env)
+        assert settings.retired_signing_keys == (settings.secret_key,)
         assert settings.environment == "production"
         assert settings.listen.endswith(":50051")
         if component != "gateway" and "cell-jiangsu" in values_file:
@@ -158,6 +162,7 @@ def test_the_config_map_and_secret_refs_make_valid_production_settings(
 
 
 CELL_ACCOUNT = ("RHIP_CELL_CLIENT_ID", "RHIP_CELL_CLIENT_SECRET")
+SIGNING_KEYS = ("RHIP_SIGNING_KEY", "RHIP_RETIRED_SIGNING_KEYS")
 JIANGSU_GATEWAY = "rhip-gateway-internal.rhip-gateway.svc.cluster.local:50053"
 
 

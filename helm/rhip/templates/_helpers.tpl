@@ -261,6 +261,16 @@ migration and to follow identity's resident changes). Optional: without it both 
       key: {{ . }}
       optional: true
 {{- end }}
+{{- /* The signing keyring (rhip.kit.signing_keys): the current signing secret and the retired
+ones, which only verify what they signed. Optional: without them RHIP_SECRET_KEY signs. */}}
+{{- range list "RHIP_SIGNING_KEY" "RHIP_RETIRED_SIGNING_KEYS" }}
+- name: {{ . }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $.root.Values.existingSecret }}
+      key: {{ . }}
+      optional: true
+{{- end }}
 {{- end }}
 {{- end -}}
 

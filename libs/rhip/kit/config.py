@@ -36,7 +36,11 @@ class Settings:
     listen: str = "127.0.0.1:50051"
     data_dir: Path = Path("var")
     database_urls: Mapping[str, str] = field(default_factory=dict)
-    secret_key: bytes | None = None
+    secret_key: bytes | None = field(default=None, repr=False)
+    # The signing secrets (rhip.kit.signing_keys): RHIP_SIGNING_KEY signs (None: the cell
+    # secret does, as before any rotation), RHIP_RETIRED_SIGNING_KEYS only verify, newest first.
+    signing_key: bytes | None = field(default=None, repr=False)
+    retired_signing_keys: tuple[bytes, ...] = field(default=(), repr=False)
     grpc_workers: int = 4
     authz_poll_seconds: float = 0.25
     traces_exporter: str = "none"
@@ -142,17 +146,46 @@ def env_choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[s
     return value
 
 
-def _secret_key(env: Mapping[str, str]) -> bytes | None:
-    raw = env.get("RHIP_SECRET_KEY")
+def _secret_key(env: Mapping[str, str], name: str = "RHIP_SECRET_KEY") -> bytes | None:
+    raw = env.get(name)
     if not raw:
         return None
+    return _decode_secret(raw, name)
+
+
+def _decode_secret(raw: str, name: str) -> bytes:
+    """A 32-byte secret from its base64; the message names the variable, never the value."""
     try:
         key = base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
-        raise ConfigError("RHIP_SECRET_KEY must be base64") from None
+        raise ConfigError(f"{name} must be base64") from None
     if len(key) != 32:
-        raise ConfigError("RHIP_SECRET_KEY must decode to 32 bytes")
+        raise ConfigError(f"{name} must decode to 32 bytes")
     return key
+
+
+def _retired_signing_keys(env: Mapping[str, str], current: bytes | None) -> tuple[bytes, ...]:
+    """``RHIP_RETIRED_SIGNING_KEYS``: comma-separated base64 secrets of 32 bytes, newest
+    first; each validated like RHIP_SECRET_KEY (the message names its position, not the
+    value), none twice and none equal to the current signing secret."""
+    name = "RHIP_RETIRED_SIGNING_KEYS"
+    items = [item.strip() for item in env.get(name, "").split(",")]
+    if items == [""]:
+        return ()
+    keys: list[bytes] = []
+    for position, item in enumerate(items, 1):
+        if not item:
+            raise ConfigError(f"{name}: entry {position} is empty (a stray comma?)")
+        key = _decode_secret(item, f"{name} entry {position}")
+        if key in keys:
+            raise ConfigError(f"{name}: entry {position} repeats an earlier entry")
+        if current is not None and key == current:
+            raise ConfigError(
+                f"{name}: entry {position} is the current signing secret (RHIP_SIGNING_KEY, "
+                "or RHIP_SECRET_KEY without it): a key is current or retired, not both"
+            )
+        keys.append(key)
+    return tuple(keys)
 
 
 def _audit_retention_days(env: Mapping[str, str]) -> int:
@@ -202,6 +235,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     secret = _secret_key(env)
     if secret is None and environment != "development":
         raise ConfigError("RHIP_SECRET_KEY is required outside development mode")
+    signing = _secret_key(env, "RHIP_SIGNING_KEY")
+    retired = _retired_signing_keys(env, signing or secret)
     urls = {
         svc: env[f"RHIP_{svc.upper()}_DATABASE_URL"]
         for svc in database_names()
@@ -221,6 +256,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         data_dir=Path(env.get("RHIP_DATA_DIR", "var")),
         database_urls=urls,
         secret_key=secret,
+        signing_key=signing,
+        retired_signing_keys=retired,
         grpc_workers=env_int(env, "RHIP_GRPC_WORKERS", 4, 1),
         authz_poll_seconds=env_int(env, "RHIP_AUTHZ_POLL_MS", 250, 10) / 1000,
         traces_exporter=exporter,

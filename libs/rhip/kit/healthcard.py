@@ -8,8 +8,10 @@ The first three fields follow the public e-health-card format (``<EHC-ID>:<qr-ty
 ``<EHC-ID>:<qr-type>:<valid-time>`` dynamic; type 0 dynamic, 1 static). ``valid until`` is Unix
 seconds (0 for static codes); ``region`` is the issuing cell; ``generation`` changes when a
 card is revoked and re-issued; ``nonce`` makes each dynamic code single-use. The signature is
-Ed25519 over everything before it, so any service or scanner holding the cell's public key
-checks a payload offline. Revocation and single use need the issuing cell (its verify method).
+Ed25519 over everything before it, so any service or scanner holding the cell's published keys
+checks a payload offline; ``kid`` names the key, so payloads signed before a signing-key
+rotation still verify with the retired key the cell goes on publishing (rhip.kit.signing_keys).
+Revocation and single use need the issuing cell (its verify method).
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rhip.kit.pii import derive_key
+from rhip.kit.signing_keys import Ed25519Keyring, SigningSecrets
 
 SIGNING_LABEL = b"rhip/healthcard/ed25519/v1"
 CARD_ID_LABEL = b"rhip/healthcard/card-id/v1"
@@ -75,23 +77,24 @@ def _unb64url(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def key_id(public: Ed25519PublicKey) -> str:
-    return _b64url(hashlib.sha256(public.public_bytes(Encoding.Raw, PublicFormat.Raw)).digest())[
-        :16
-    ]
-
-
 class CardSigner:
-    """The cell's card key and card-id key, derived from the cell secret (HKDF labels above).
+    """The cell's card keys: the card-id key, derived from the cell secret, and the signing
+    keyring (rhip.kit.signing_keys), derived from the signing secrets (HKDF labels above).
 
     Card ids are HMAC-SHA-256 of the resident id: stable for the resident's life, and
-    meaningless without the secret."""
+    meaningless without the secret; so their key never follows a signing-key rotation.
+    Payloads are signed with the current signing key and verify with any key of the ring."""
 
-    def __init__(self, secret: bytes) -> None:
-        self._private = Ed25519PrivateKey.from_private_bytes(derive_key(secret, SIGNING_LABEL))
-        self.public = self._private.public_key()
-        self.kid = key_id(self.public)
+    def __init__(self, secret: bytes, signing: SigningSecrets | None = None) -> None:
+        self.ring = Ed25519Keyring(signing or SigningSecrets(secret), SIGNING_LABEL)
+        self.public = self.ring.public
+        self.kid = self.ring.kid
         self._card_id_key = derive_key(secret, CARD_ID_LABEL)
+
+    @property
+    def keys(self) -> Mapping[str, Ed25519PublicKey]:
+        """Every key a payload of this cell may name (current and retired), by id."""
+        return self.ring.keys
 
     def card_id(self, resident_id: str) -> str:
         return hmac.new(self._card_id_key, resident_id.encode(), hashlib.sha256).hexdigest().upper()
@@ -108,18 +111,15 @@ class CardSigner:
                 self.kid,
             )
         )
-        return f"{body}:{_b64url(self._private.sign(body.encode()))}"
+        return f"{body}:{_b64url(self.ring.sign(body.encode()))}"
 
     def public_jwk(self) -> dict[str, str]:
-        raw = self.public.public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return {
-            "kid": self.kid,
-            "kty": "OKP",
-            "crv": "Ed25519",
-            "x": _b64url(raw),
-            "alg": "EdDSA",
-            "use": "sig",
-        }
+        """The current key as a JSON Web Key."""
+        return self.ring.public_jwks()[0]
+
+    def public_jwks(self) -> list[dict[str, str]]:
+        """Every key that verifies this cell's payloads, the current one first."""
+        return self.ring.public_jwks()
 
 
 def parse(payload: str) -> tuple[QrClaims, bytes, bytes]:

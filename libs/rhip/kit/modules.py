@@ -22,6 +22,7 @@ from rhip.kit.config import ConfigError, Settings
 from rhip.kit.db import Database
 from rhip.kit.outbox_delivery import OutboxDelivery
 from rhip.kit.server import ServiceSpec
+from rhip.kit.signing_keys import SigningSecrets
 
 
 class Worker(Protocol):
@@ -68,6 +69,12 @@ class CellContext:
     # Every service this cell process runs, built or not yet: a service that calls one built
     # after it (archives and referral feed emr's timeline) knows whether it will be there.
     services: tuple[str, ...] = ()
+    # The signing secrets (RHIP_SIGNING_KEY and the retired ones, rhip.kit.signing_keys), read
+    # when needed; None: the cell secret alone signs.
+    signing: Callable[[], SigningSecrets] | None = None
+
+    def signing_secrets(self) -> SigningSecrets:
+        return self.signing() if self.signing is not None else SigningSecrets(self.secret())
 
     def runs(self, service: str) -> bool:
         return service in self.services

@@ -1,9 +1,11 @@
 """Signed codes printed on paper documents (the birth certificate's, DOMAIN §4.6): the fields
 that identify the document, the signing key's id and an Ed25519 signature over both, joined by
-``:``. The crypto is the e-health card's (rhip.kit.healthcard): a key derived from the cell
-secret under its own HKDF label, the same key ids and the same published JSON Web Keys, so a
-scanner holding the cell's public keys checks a code offline. Whether the document is still
-valid (not voided or replaced) needs the issuing cell's verification."""
+``:``. The crypto is the e-health card's (rhip.kit.healthcard): keys derived from the cell's
+signing secrets under their own HKDF label (rhip.kit.signing_keys: the current one signs, the
+retired ones go on verifying), the same key ids and the same published JSON Web Keys, so a
+scanner holding the cell's public keys checks a code offline, one printed before a rotation
+too. Whether the document is still valid (not voided or replaced) needs the issuing cell's
+verification."""
 
 from __future__ import annotations
 
@@ -13,10 +15,8 @@ import json
 from collections.abc import Mapping, Sequence
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from rhip.kit.healthcard import key_id
-from rhip.kit.pii import derive_key
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from rhip.kit.signing_keys import Ed25519Keyring, SigningSecrets
 
 
 def _b64url(data: bytes) -> str:
@@ -28,24 +28,33 @@ def _unb64url(text: str) -> bytes:
 
 
 class CodeSigner:
-    """One cell's signing key for one kind of document (``label`` names the kind)."""
+    """One cell's signing keys for one kind of document (``label`` names the kind): the
+    current key signs, every key of the ring (current and retired) verifies by its id."""
 
-    def __init__(self, secret: bytes, label: bytes) -> None:
-        self._private = Ed25519PrivateKey.from_private_bytes(derive_key(secret, label))
-        self.public = self._private.public_key()
-        self.kid = key_id(self.public)
+    def __init__(self, secret: bytes | SigningSecrets, label: bytes) -> None:
+        self.ring = Ed25519Keyring(secret, label)
+        self.public = self.ring.public
+        self.kid = self.ring.kid
+
+    @property
+    def keys(self) -> Mapping[str, Ed25519PublicKey]:
+        """Every key a code of this kind may name (current and retired), by id."""
+        return self.ring.keys
 
     def sign(self, fields: Sequence[str]) -> str:
         """``field:…:field:kid:signature``; fields must not contain ``:``."""
         if any(":" in f for f in fields):
             raise ValueError("a signed-code field contains ':'")
         body = ":".join((*fields, self.kid))
-        return f"{body}:{_b64url(self._private.sign(body.encode()))}"
+        return f"{body}:{_b64url(self.ring.sign(body.encode()))}"
 
     def public_jwk(self) -> dict[str, str]:
-        raw = self.public.public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return {"kid": self.kid, "kty": "OKP", "crv": "Ed25519", "x": _b64url(raw),
-                "alg": "EdDSA", "use": "sig"}  # fmt: skip
+        """The current key as a JSON Web Key."""
+        return self.ring.public_jwks()[0]
+
+    def public_jwks(self) -> list[dict[str, str]]:
+        """Every key that verifies this kind's codes, the current one first."""
+        return self.ring.public_jwks()
 
 
 def key_from_jwk(jwk: Mapping[str, str] | str) -> Ed25519PublicKey:

@@ -9,7 +9,9 @@ from rhip.kit.modules import Built, CellContext, ServiceModule
 
 
 def build(context: CellContext) -> Built:
-    identity = build_identity(context.settings, context.secret(), context.peers)
+    identity = build_identity(
+        context.settings, context.secret(), context.peers, context.signing_secrets()
+    )
     return Built(
         identity.specs,
         databases={"identity": identity.db},

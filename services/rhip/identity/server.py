@@ -37,6 +37,7 @@ from rhip.kit.db import Database, migrate
 from rhip.kit.healthcard import CardSigner
 from rhip.kit.pii import PiiVault
 from rhip.kit.server import ServiceSpec
+from rhip.kit.signing_keys import SigningSecrets
 from rhip.kit.tenancy import catalog
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
@@ -71,8 +72,12 @@ def migrate_identity(settings: Settings) -> None:
         db.dispose()
 
 
-def build_identity(settings: Settings, secret_key: bytes, peers: ChannelPool) -> IdentityService:
-    """``peers``: the cell's channels (the gateway, for residents linked across cells)."""
+def build_identity(
+    settings: Settings, secret_key: bytes, peers: ChannelPool, signing: SigningSecrets | None = None
+) -> IdentityService:
+    """``peers``: the cell's channels (the gateway, for residents linked across cells);
+    ``signing``: the health-card signing secrets (rhip.kit.signing_keys; None: the cell secret
+    signs). Personal data, card ids and the token keys at rest stay on the cell secret."""
     options = load_identity_settings(settings.env)  # a bad value fails before anything starts
     db = Database.connect(settings.database_url("identity"), pool_size=settings.grpc_workers)
     migrate(db.engine, MIGRATIONS)
@@ -98,7 +103,7 @@ def build_identity(settings: Settings, secret_key: bytes, peers: ChannelPool) ->
         on_death=revoke_on_death,
         options=options,
     )
-    cards = HealthCards(residents, CardSigner(secret_key))
+    cards = HealthCards(residents, CardSigner(secret_key, signing))
     links = ResidentLinks(residents, LinkGateway(settings, peers))
     link_worker = LinkWorker(links, settings.cell, options.links_interval_seconds)
     residents.links_queued = link_worker.wake

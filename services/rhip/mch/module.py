@@ -19,6 +19,7 @@ def build(context: CellContext) -> Built:
         # emr is built after mch (it sits after it in the registry): its address is asked at
         # each send. A cell without emr feeds no timeline and runs no delivery.
         (lambda: context.address_of("emr")) if context.reaches("emr") else None,
+        context.signing_secrets(),
     )
     outboxes = {"mch-bmc-national": mch.outbox} if mch.outbox else {}
     if mch.timeline:

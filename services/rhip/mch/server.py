@@ -21,6 +21,7 @@ from rhip.kit.db import Database, migrate
 from rhip.kit.outbox_delivery import OutboxDelivery
 from rhip.kit.outbox_http import http_delivery, load_outbox_settings
 from rhip.kit.server import ServiceSpec
+from rhip.kit.signing_keys import SigningSecrets
 from rhip.kit.timeline_feed import cell_timeline_delivery
 from rhip.mch.certificates import national
 from rhip.mch.certificates import servicer as bmc_servicer
@@ -97,6 +98,7 @@ def build_mch(
     authorizer: Authorizer | None = None,
     secret_key: bytes = b"",
     emr_address: Callable[[], str] | None = None,
+    signing: SigningSecrets | None = None,
 ) -> MchService:
     """``authorizer``: the identity service's, when both run in this process; otherwise mch
     reads the cell's policy from the identity database itself. ``emr_address``: where the
@@ -125,10 +127,11 @@ def build_mch(
     usecases = MchUseCases(settings.cell, db, authorizer, identity, options, timeline=feeds)
     # Child transfers to other cells go through the gateway with the cell's own account.
     usecases.other_cells = OtherCells(settings, peers)
-    # The cell secret seals the certificates' printed fields and signs their printed codes.
+    # The cell secret seals the certificates' printed fields; the signing secrets (by default
+    # the cell secret too) sign their printed codes.
     secret = secret_key or settings.secret_key or b""
     certificates = BirthCertificateUseCases(
-        settings.cell, db, authorizer, identity, options, secret, timeline=feeds
+        settings.cell, db, authorizer, identity, options, secret, timeline=feeds, signing=signing
     )
     servicer = MchServicer(usecases)
     certificate_servicer = bmc_servicer.BirthCertificateServicer(certificates)

@@ -15,7 +15,7 @@ def build(context: CellContext) -> Built:
         lambda: context.address_of("identity"),
         lambda: context.address_of("archives"),
         context.peers,
-        context.secret,
+        context.signing_secrets,
         context.authorizer,
         # emr is built after referral (it requires referral): its address is asked at each
         # send. A cell without emr feeds no timeline and runs no delivery.

@@ -20,6 +20,7 @@ from rhip.kit.db import Database, migrate
 from rhip.kit.institution_names import cell_names
 from rhip.kit.outbox_delivery import OutboxDelivery
 from rhip.kit.server import ServiceSpec
+from rhip.kit.signing_keys import SigningSecrets
 from rhip.kit.timeline_feed import cell_timeline_delivery
 from rhip.referral.clients import Peers
 from rhip.referral.peer_servicer import PEER_SERVICE_NAME, ReferralPeerServicer
@@ -82,14 +83,15 @@ def build_referral(
     identity_address: Callable[[], str],
     archives_address: Callable[[], str],
     peers: ChannelPool,
-    secret: Callable[[], bytes],
+    signing: Callable[[], SigningSecrets],
     authorizer: Authorizer | None = None,
     emr_address: Callable[[], str] | None = None,
 ) -> ReferralService:
-    """``authorizer``: the identity service's when both run in this process; otherwise the
-    cell's policy is read from the identity database. ``emr_address``: where the cell's emr
-    answers (asked at each send), when the cell runs emr: every move then feeds its timeline
-    index."""
+    """``signing``: the cell's signing secrets (rhip.kit.signing_keys), read once: the current
+    one signs opinion reports, every one verifies them. ``authorizer``: the identity service's
+    when both run in this process; otherwise the cell's policy is read from the identity
+    database. ``emr_address``: where the cell's emr answers (asked at each send), when the cell
+    runs emr: every move then feeds its timeline index."""
     limits = load_referral_settings(settings.env)  # a bad value fails before anything starts
     recording_days = load_recording_days(settings.env)
     practice_years = load_practice_years(settings.env)
@@ -114,7 +116,7 @@ def build_referral(
         timeline=timeline is not None, names=names,
     )  # fmt: skip
     teleconsults = CrossCellTeleconsults(
-        settings.cell, db, authorizer, clients, ReportSigner(secret()), recording_days,
+        settings.cell, db, authorizer, clients, ReportSigner(signing()), recording_days,
         practice_years=practice_years, timeline=timeline is not None, issuer=settings.issuer,
         names=names,
     )  # fmt: skip

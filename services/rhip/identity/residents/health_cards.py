@@ -195,7 +195,7 @@ class HealthCards:
         if claims.region != uc.settings.cell:
             return self._scan_audited(replace(seen, outcome=QrOutcome.WRONG_REGION))
         try:
-            verify_offline(payload, {self.signer.kid: self.signer.public}, now.timestamp())
+            verify_offline(payload, self.signer.keys, now.timestamp())
         except QrRejected as rejected:
             return self._scan_audited(replace(seen, outcome=rejected.outcome))
         with uc.unit() as repo:
@@ -252,7 +252,7 @@ class HealthCards:
         return result
 
     def public_keys(self) -> list[dict[str, str]]:
-        return [self.signer.public_jwk()]
+        return self.signer.public_jwks()  # current first, then the retired keys
 
 
 def revoke_card(cards: CardRepository, card: HealthCard, reason: str, now: datetime) -> HealthCard:

@@ -8,6 +8,7 @@ from rhip.kit.authz import Authorizer
 from rhip.kit.db import Database
 from rhip.kit.pii import PiiVault
 from rhip.kit.signed_codes import CodeSigner
+from rhip.kit.signing_keys import SigningSecrets
 from rhip.mch.certificates.designations import DesignationUseCases
 from rhip.mch.certificates.national import NationalReportUseCases
 from rhip.mch.certificates.reports import ReportUseCases
@@ -24,10 +25,12 @@ class BirthCertificateUseCases(
     def __init__(
         self, cell: str, db: Database, authorizer: Authorizer, identity: IdentityClient,
         options: MchSettings | None, secret: bytes, *, timeline: bool = False,
+        signing: SigningSecrets | None = None,
     ) -> None:  # fmt: skip
         super().__init__(cell, db, authorizer, identity, options, timeline=timeline)
         self.vault = PiiVault(secret)  # seals the printed fields; hashes names
-        self.signer = CodeSigner(secret, SIGNING_LABEL)  # the printed signed codes
+        # The printed signed codes: the current signing key signs, retired ones verify.
+        self.signer = CodeSigner(signing or secret, SIGNING_LABEL)
         self.limiter = MissLimiter(
             self.options.bmc_verify_misses, self.options.bmc_verify_window_seconds
         )

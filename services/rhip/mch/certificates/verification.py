@@ -93,7 +93,7 @@ class VerificationUseCases(LifecycleUseCases):
         return parts[-1].ljust(6, "0")
 
     def public_keys(self) -> list[dict[str, str]]:
-        return [self.signer.public_jwk()]
+        return self.signer.public_jwks()  # current first, then the retired keys
 
     def verify(self, number: str, child_name: str, code: str) -> Verification:
         principal = current_principal()
@@ -115,7 +115,7 @@ class VerificationUseCases(LifecycleUseCases):
         self.limiter.check(principal.subject)
         digest, forged = "", False
         if code:
-            signed = verify_code(code, {self.signer.kid: self.signer.public}, 4)
+            signed = verify_code(code, self.signer.keys, 4)  # printed before a rotation too
             forged = signed is None or signed[0] != CODE_PREFIX or signed[3] != self.cell_code
             if signed is not None and not forged:
                 number, digest = signed[1], signed[2]

@@ -86,7 +86,9 @@ class TeleconsultPeers:
 
     def report_key(self, region: str, key_id: str) -> str | None:
         """The public report key ``key_id`` of the cell of ``region``, as that cell publishes
-        it (None when it publishes another: the report was not signed by its current key)."""
+        it, current or retired (None when it publishes no key of that id). Published keys are
+        kept: a key id names one key for good; an unknown id asks the cell again (it may have
+        rotated since)."""
         with self._lock:
             known = self._keys.get((region, key_id))
         if known is not None:
@@ -101,6 +103,11 @@ class TeleconsultPeers:
             )
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
+        # Every key it verifies with; a cell from before the keyring publishes its current
+        # key alone (key_id, public_key).
+        keys = {k.key_id: k.public_key for k in published.keys} or {
+            published.key_id: published.public_key
+        }
         with self._lock:
-            self._keys[(region, published.key_id)] = published.public_key
-        return published.public_key if published.key_id == key_id else None
+            self._keys.update({(region, kid): key for kid, key in keys.items()})
+        return keys.get(key_id)

@@ -204,10 +204,11 @@ class CrossCellTeleconsults(RecordingUseCases):
         """The other cell had made this move already (its answer to an earlier attempt was
         lost, and this attempt signed or named anew): what it holds wins, so both sides keep
         one report, one physician, one decision. Checked as a relayed move is; a report is
-        this cell's own, so it verifies with this cell's key."""
+        this cell's own, so it verifies with this cell's key of its id (current or retired)."""
         if held["state"] is not target:
             return {}
-        key = self.signer.public_key if target is TState.REPORTED else ""
+        report = held["report"] if target is TState.REPORTED else None
+        key = self.signer.public_key_of(report["key_id"]) if report else ""
         taken = self._taken(t, target, held, key)
         taken.pop("session_end", None)  # the other cell's time of the relay, not of the end
         return taken

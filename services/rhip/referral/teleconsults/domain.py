@@ -8,14 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
 from rhip.kit.errors import FailedPrecondition, PermissionDenied, Violations
-from rhip.kit.ids import new_id
 from rhip.kit.practice import TITLES
 from rhip.kit.requests import check_no_controls
 from rhip.kit.tenancy import is_within, region_path
@@ -229,14 +227,6 @@ WITHDRAWN_UNCONFIRMED = "withdrawn: the request was never completed in the invit
 
 # The move that enters each state (what another cell relays is the state it moved to).
 MOVE_INTO = {target: name for name, (_, target, _) in MOVES.items()}
-# Ids of what is created across cells: derived from the caller's request key, so that a retry
-# after the other cell's answer was lost names the same agreement or teleconsultation there.
-_ACROSS = uuid.UUID("0193b6f1-2c4e-7a10-8d5e-3f61c0a9e2b7")
-
-
-def id_for(key: str) -> str:
-    """A new id, or with a request key the one id every retry of that request gets."""
-    return str(uuid.uuid5(_ACROSS, key)) if key else new_id()
 
 
 def report_digest(t: Teleconsultation, text: str, physician: str, signed: datetime, inpatient: bool) -> str:  # fmt: skip

@@ -113,4 +113,8 @@ class TeleconsultationServicer(teleconsultation_service_pb2_grpc.Teleconsultatio
             public_key=signer.public_key,
             algorithm="Ed25519 over the UTF-8 bytes of the report's hex SHA-256 digest",
             time=to_timestamp(datetime.now(UTC)),
+            keys=[
+                pb.ReportPublicKey(key_id=kid, public_key=key, current=kid == signer.key_id)
+                for kid, key in signer.published().items()
+            ],
         )

@@ -1,6 +1,7 @@
-"""The opinion report's signature: the cell's report key, derived from the cell secret (its
-public half published by GetReportSigningKey), and the check anyone, another cell included,
-makes with a published key."""
+"""The opinion report's signature: the cell's report keys, derived from the cell's signing
+secrets (rhip.kit.signing_keys: the current key signs, retired ones go on verifying the reports
+they signed, which are kept 15 to 30 years), their public halves published by
+GetReportSigningKey, and the check anyone, another cell included, makes with a published key."""
 
 from __future__ import annotations
 
@@ -8,25 +9,37 @@ import base64
 import binascii
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from rhip.kit.pii import derive_key
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from rhip.kit.signing_keys import Ed25519Keyring, SigningSecrets, b64url, raw_public
 
 SIGNING_LABEL = b"rhip-referral-opinion-report-signing-v1"
 
 
-class ReportSigner:
-    """The cell's opinion-report key, derived from the cell secret; its public half is
-    published (GetReportSigningKey) so anyone can verify a report."""
+def report_kid(public: Ed25519PublicKey) -> str:
+    """A report key's id: ``report-`` and the first 9 bytes of the raw key, base64url."""
+    return "report-" + base64.urlsafe_b64encode(raw_public(public)[:9]).decode()
 
-    def __init__(self, secret: bytes) -> None:
-        self._private = Ed25519PrivateKey.from_private_bytes(derive_key(secret, SIGNING_LABEL))
-        raw = self._private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        self.public_key = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-        self.key_id = "report-" + base64.urlsafe_b64encode(raw[:9]).decode()
+
+class ReportSigner:
+    """The cell's opinion-report keys; their public halves are published (GetReportSigningKey)
+    so anyone can verify a report, one signed before a rotation too."""
+
+    def __init__(self, secret: bytes | SigningSecrets) -> None:
+        self.ring = Ed25519Keyring(secret, SIGNING_LABEL, report_kid)
+        self.key_id = self.ring.kid
+        self.public_key = b64url(raw_public(self.ring.public))
+
+    def published(self) -> dict[str, str]:
+        """Every key that verifies this cell's reports (key id → raw public key, base64url),
+        the current one first."""
+        return {kid: b64url(raw_public(key)) for kid, key in self.ring.keys.items()}
+
+    def public_key_of(self, key_id: str) -> str:
+        """The published key ``key_id`` of this cell ("" when it holds none of that id)."""
+        return self.published().get(key_id, "")
 
     def sign(self, digest: str) -> str:
-        return base64.urlsafe_b64encode(self._private.sign(digest.encode())).decode().rstrip("=")
+        return b64url(self.ring.sign(digest.encode()))
 
 
 def _unpadded(text: str) -> bytes:

@@ -36,6 +36,7 @@ from rhip.kit.tenancy import is_region_code, is_within, region_path, tenant_scop
 from rhip.referral.clients import Peers, TenantFacts
 from rhip.referral.teleconsults import domain
 from rhip.referral.teleconsults.clients import TeleconsultPeers
+from rhip.referral.teleconsults.cross_ids import reserve_id
 from rhip.referral.teleconsults.domain import Agreement, Teleconsultation, TState
 from rhip.referral.teleconsults.signing import ReportSigner
 from rhip.referral.teleconsults.store import TeleconsultStore
@@ -86,6 +87,12 @@ class TeleconsultUseCases:
     def _unit(self, *, durable: bool = True) -> Iterator[TeleconsultStore]:
         with self.db.transaction(durable=durable) as tx:
             yield TeleconsultStore(tx)
+
+    def _new_id(self, key: str, across: bool) -> str:
+        """A new id (UUIDv7); across cells with a request key, the one every retry of that
+        request gets (cross_ids: the other cell may hold it from an attempt whose answer was
+        lost)."""
+        return reserve_id(self.db, key, self.clock()) if across and key else new_id()
 
     def _event(self, repo: TeleconsultStore, action: str, target: str, scope: str, outcome: str = "OK", **detail: object) -> None:  # fmt: skip
         audit.append(repo.s, audit.AuditEvent(action, target, scope, outcome, detail=detail))
@@ -148,7 +155,7 @@ class TeleconsultUseCases:
         if across:
             self.peers.require_cross_cell()
         agreement = Agreement(
-            domain.id_for(key) if across else new_id(), inviting.tenant_id, inviting_scope,
+            self._new_id(key, across), inviting.tenant_id, inviting_scope,
             invited.tenant_id, tenant_scope(invited.region_code, invited.tenant_id),
             texts["scope"], first, last, texts["liability"], self.clock(),
             region if across else "",
@@ -208,6 +215,7 @@ class TeleconsultUseCases:
         if across:
             self.peers.require_cross_cell()
         self.peers.resident_exists(values["resident"])
+        tc_id = self._new_id(key, across)  # before the transaction below: it commits on its own
         with self._unit() as repo:
             if claim(repo.s, key) and (earlier := repo.by_request(key)):
                 return earlier
@@ -218,7 +226,7 @@ class TeleconsultUseCases:
                     reason="AGREEMENT_REQUIRED",
                 )
             t = Teleconsultation(
-                domain.id_for(key) if across else new_id(), principal.tenant_id, inviting_scope,
+                tc_id, principal.tenant_id, inviting_scope,
                 invited.tenant_id, tenant_scope(invited.region_code, invited.tenant_id),
                 agreement.agreement_id, resident_id,
                 {**form, "proposed_time": proposed.isoformat() if proposed else ""},

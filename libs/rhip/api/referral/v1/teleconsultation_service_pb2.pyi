@@ -165,13 +165,25 @@ class GetReportSigningKeyRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ReportSigningKey(_message.Message):
-    __slots__ = ("key_id", "public_key", "algorithm", "time")
+    __slots__ = ("key_id", "public_key", "algorithm", "time", "keys")
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
     ALGORITHM_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
+    KEYS_FIELD_NUMBER: _ClassVar[int]
     key_id: str
     public_key: str
     algorithm: str
     time: _timestamp_pb2.Timestamp
-    def __init__(self, key_id: _Optional[str] = ..., public_key: _Optional[str] = ..., algorithm: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    keys: _containers.RepeatedCompositeFieldContainer[ReportPublicKey]
+    def __init__(self, key_id: _Optional[str] = ..., public_key: _Optional[str] = ..., algorithm: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., keys: _Optional[_Iterable[_Union[ReportPublicKey, _Mapping]]] = ...) -> None: ...
+
+class ReportPublicKey(_message.Message):
+    __slots__ = ("key_id", "public_key", "current")
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_FIELD_NUMBER: _ClassVar[int]
+    key_id: str
+    public_key: str
+    current: bool
+    def __init__(self, key_id: _Optional[str] = ..., public_key: _Optional[str] = ..., current: _Optional[bool] = ...) -> None: ...

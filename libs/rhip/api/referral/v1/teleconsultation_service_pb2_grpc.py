@@ -227,7 +227,7 @@ class TeleconsultationServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetReportSigningKey(self, request, context):
-        """The public key that verifies opinion reports' signatures (anyone may ask).
+        """The public keys that verify opinion reports' signatures, current and retired (anyone may ask).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
