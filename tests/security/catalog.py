@@ -134,6 +134,7 @@ RULES: dict[str, Rule] = {
     ARC + "RenewContract": _r("write", "name:contract"),
     ARC + "EndContract": _r("write", "name:contract"),
     ARC + "ListContracts": _r("list", "parent:record"),
+    ARC + "ListContractedResidents": _r("list", "parent:team"),
     ARC + "MoveRecordToTeam": _r("write", "name:record"),
     ARC + "GetRecordCompleteness": _r("read", "name:record"),
     ARC + "CreateSpotCheck": _r("write", "parent:tenant"),

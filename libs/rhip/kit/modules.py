@@ -91,8 +91,9 @@ class ServiceModule:
     build: Callable[[CellContext], Built]
     migrate: Callable[[Settings], None]
     requires: tuple[str, ...] = ()  # services this one calls
-    # Services this one calls when the cell runs them, built after it because they require it
-    # (archives and referral feed emr's timeline index). Looked up lazily, at call time.
+    # Services this one calls when the cell runs them, looked up lazily, at call time: built
+    # after it because they require it (archives and referral feed emr's timeline index), or
+    # optional (mch filters its overdue lists by archives' family-doctor teams).
     calls_later: tuple[str, ...] = ()
     # Demo data for this service (development only), run in registry order once the cell
     # listens but before it reports SERVING; returns a line for the operator, or None.

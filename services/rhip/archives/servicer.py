@@ -226,6 +226,13 @@ class ArchivesServicer(archives_service_pb2_grpc.ArchivesServiceServicer):
             contracts=[contract_to_pb(c) for c in self.uc.contracts(request.parent)]
         )
 
+    def ListContractedResidents(self, request, context):
+        page = parse_page(request.page_size, request.page_token, request.parent)
+        residents, token = self.uc.contracted_residents(request.parent, page)
+        return pb.ListContractedResidentsResponse(
+            residents=[f"residents/{r}" for r in residents], next_page_token=token
+        )
+
     def MoveRecordToTeam(self, request, context):
         return record_to_pb(self.uc.move_to_team(request.name, request.team))
 

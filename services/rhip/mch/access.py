@@ -24,6 +24,7 @@ from rhip.mch.pregnancies.domain import Pregnancy
 from rhip.mch.pregnancies.store import PregnancyStore
 from rhip.mch.roles import MCH
 from rhip.mch.settings import MchSettings
+from rhip.mch.team_filter import ArchivesClient, no_archives, parse_team
 from rhip.mch.timeline import MchTimeline
 from sqlalchemy import Connection
 
@@ -57,6 +58,8 @@ class MchBase:
         self.clock = clock
         self.cell_path = region_path(cell)
         self.parents = ListParents(authorizer, self.cell_path)
+        # The cell's archives (family-doctor contracts), when the cell runs one (server.py).
+        self.archives: ArchivesClient | None = None
 
     @contextmanager
     def _unit(self, *, durable: bool = True) -> Iterator[Connection]:
@@ -103,6 +106,22 @@ class MchBase:
             return tenant_scope(tenant.region_code, tenant.tenant_id)
 
         return self.parents.tenant(principal, tenant_id, action, scope_of)
+
+    def _team_residents(
+        self, principal: Principal, parent_tenant: str, team: str, method: str
+    ) -> list[str] | None:
+        """The residents a list ``team`` filter keeps (None: no filter), once the caller may
+        ``method`` in the team's institution as well as in the list's (PERMISSION_DENIED
+        otherwise, alike for an institution out of reach and a missing one); archives then
+        checks the team itself with the caller's own token."""
+        if not team:
+            return None
+        team_tenant, _ = parse_team(team)
+        if team_tenant != parent_tenant:
+            self._tenant_parent(principal, team_tenant, method)
+        if self.archives is None:
+            raise no_archives()
+        return self.archives.contracted_residents(team)
 
     def _own_tenant(self, principal: Principal, method: str) -> tuple[TenantFacts, str]:
         """The caller's institution and its scope, once the caller may ``method`` there."""

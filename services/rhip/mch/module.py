@@ -1,6 +1,7 @@
 """The mch service as a module of a cell (rhip.kit.modules): it calls identity (residents,
-tenants, qualifications, newborn registration) and, when the cell runs emr, delivers its
-pregnancy, child and certificate events to emr's timeline index."""
+tenants, qualifications, newborn registration), archives when the cell runs it (a family-doctor
+team's contracted residents, for the overdue lists per team) and, when the cell runs emr,
+delivers its pregnancy, child and certificate events to emr's timeline index."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ def build(context: CellContext) -> Built:
         # each send. A cell without emr feeds no timeline and runs no delivery.
         (lambda: context.address_of("emr")) if context.reaches("emr") else None,
         context.signing_secrets(),
+        # archives holds the family-doctor contracts the overdue lists filter by; a cell of
+        # mch without archives answers that filter FAILED_PRECONDITION.
+        (lambda: context.address_of("archives")) if context.reaches("archives") else None,
     )
     outboxes = {"mch-bmc-national": mch.outbox} if mch.outbox else {}
     if mch.timeline:
@@ -35,5 +39,5 @@ def build(context: CellContext) -> Built:
 
 
 MODULE = ServiceModule(
-    "mch", build, migrate_mch, requires=("identity",), calls_later=("emr",)
+    "mch", build, migrate_mch, requires=("identity",), calls_later=("emr", "archives")
 ).with_demo(seed_mch_demo, mch_demo_hints)

@@ -34,6 +34,7 @@ from rhip.mch.servicer import PUBLIC_METHODS, SERVICE_NAME, MchServicer
 from rhip.mch.settings import load_mch_settings
 from rhip.mch.stock import month_counts
 from rhip.mch.stock.store import holder_of
+from rhip.mch.team_filter import ArchivesClient
 from rhip.mch.usecases import MchUseCases, sync_role_catalog
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
@@ -99,11 +100,14 @@ def build_mch(
     secret_key: bytes = b"",
     emr_address: Callable[[], str] | None = None,
     signing: SigningSecrets | None = None,
+    archives_address: Callable[[], str] | None = None,
 ) -> MchService:
     """``authorizer``: the identity service's, when both run in this process; otherwise mch
     reads the cell's policy from the identity database itself. ``emr_address``: where the
     cell's emr answers (asked at each send), when the cell runs emr: every pregnancy, child and
-    certificate event then feeds its timeline index."""
+    certificate event then feeds its timeline index. ``archives_address``: where the cell's
+    archives answers (asked at each call), when the cell runs archives: the overdue lists can
+    then be filtered by family-doctor team."""
     options = load_mch_settings(settings.env)  # a bad value fails before anything starts
     db = Database.connect(settings.database_url("mch"), pool_size=settings.grpc_workers)
     bring_schema_up_to_date(db)
@@ -127,6 +131,8 @@ def build_mch(
     usecases = MchUseCases(settings.cell, db, authorizer, identity, options, timeline=feeds)
     # Child transfers to other cells go through the gateway with the cell's own account.
     usecases.other_cells = OtherCells(settings, peers)
+    if archives_address is not None:
+        usecases.archives = ArchivesClient(archives_address, peers)
     # The cell secret seals the certificates' printed fields; the signing secrets (by default
     # the cell secret too) sign their printed codes.
     secret = secret_key or settings.secret_key or b""

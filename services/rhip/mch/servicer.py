@@ -76,14 +76,14 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
     def ListPregnancies(self, request, context):
         page = parse_page(
             request.page_size, request.page_token, request.parent, request.state,
-            request.overdue_only, request.min_risk,
+            request.overdue_only, request.min_risk, request.family_doctor_team,
         )  # fmt: skip
         colour = COLOURS_BACK.get(request.min_risk)
         purple = colour is RiskColor.PURPLE
         rank = SEVERITY[colour] if colour and not purple else 0
         views, token = self.uc.list_pregnancies(
             request.parent, STATES_BACK.get(request.state), request.overdue_only, rank, purple,
-            page,
+            page, request.family_doctor_team,
         )  # fmt: skip
         return pb.ListPregnanciesResponse(
             pregnancies=[pregnancy_to_pb(v) for v in views], next_page_token=token
@@ -161,9 +161,15 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
 
     def ListChildRecords(self, request, context):
         page = parse_page(
-            request.page_size, request.page_token, request.parent, request.overdue_only
+            request.page_size,
+            request.page_token,
+            request.parent,
+            request.overdue_only,
+            request.family_doctor_team,
         )
-        views, token = self.uc.list_children(request.parent, request.overdue_only, page)
+        views, token = self.uc.list_children(
+            request.parent, request.overdue_only, page, request.family_doctor_team
+        )
         return pb.ListChildRecordsResponse(
             records=[child_to_pb(v) for v in views], next_page_token=token
         )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
+from rhip.archives.records.store import RECORDS
 from rhip.archives.store import Base, StoreBase
 from rhip.archives.teams.domain import CareTeam, Contract
 from rhip.kit.db import utc
+from rhip.kit.scopes import within_scopes
 from sqlalchemy import Date, DateTime, String, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -131,3 +134,25 @@ class TeamsStore(StoreBase):
             select(_CON).where(_CON.c.record_id == record_id).order_by(_CON.c.id.desc())
         )
         return [_contract(r) for r in rows]
+
+    def contracted_residents(
+        self, team_id: str, scopes: Sequence[str], today: date, after: str | None, limit: int
+    ) -> list[str]:
+        """The resident ids of the team's contracts in force on ``today`` (active, started,
+        not past their end date: a lapsed contract nobody ended no longer counts), of records
+        within ``scopes``, in id order after ``after``."""
+        query = (
+            select(RECORDS.c.resident_id)
+            .select_from(_CON.join(RECORDS, RECORDS.c.id == _CON.c.record_id))
+            .where(
+                _CON.c.team_id == team_id,
+                _CON.c.active_record_id.is_not(None),
+                _CON.c.start_date <= today,
+                _CON.c.end_date >= today,
+                within_scopes(RECORDS.c.scope_path, scopes),
+            )
+        )
+        if after is not None:
+            query = query.where(RECORDS.c.resident_id > after)
+        query = query.order_by(RECORDS.c.resident_id).limit(limit)
+        return [row.resident_id for row in self.s.execute(query)]

@@ -22,6 +22,7 @@ from rhip.kit.errors import (
 )
 from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
+from rhip.kit.pagination import Page
 from rhip.kit.requests import check_no_controls
 
 
@@ -56,6 +57,28 @@ class TeamUseCases(UseCaseBase):
         self._tenant_parent(principal, tenant_id, "ListCareTeams")
         with self.db.read() as conn:
             return ArchivesRepository(conn).teams(tenant_id)
+
+    def contracted_residents(self, parent: str, page: Page) -> tuple[list[str], str]:
+        """The residents whose contract with the team ``parent`` is in force today. Permission
+        before existence: the team's institution must be within the caller's reach (AIP-211 via
+        the tenant parent), then the team must exist there (NOT_FOUND)."""
+        principal = current_principal()
+        parts = parent.split("/")
+        if len(parts) != 4 or parts[0] != "tenants" or parts[2] != "teams" or not all(parts[1::2]):
+            raise invalid("parent", "must look like tenants/{id}/teams/{team}", "RESOURCE_NAME")
+        tenant_id, team_id = parts[1], parts[3]
+        scope = self._tenant_parent(principal, tenant_id, "ListContractedResidents")
+        scopes = self._scopes(principal, "ListContractedResidents")
+        today = self.clock().date()
+        with self._unit(durable=False) as repo:
+            team = repo.team(team_id)
+            if team is None or team.tenant_id != tenant_id:
+                raise NotFound(f"{parent} does not exist", reason="TEAM_NOT_FOUND")
+            found = repo.contracted_residents(team_id, scopes, today, page.after, page.size + 1)
+            chunk = found[: page.size]
+            self._audit(repo, "team.residents", parent, scope, hits=len(chunk))
+        token = page.next_token(chunk[-1] if chunk else None, len(found) > page.size)
+        return chunk, token
 
     def _team_of(self, repo: ArchivesRepository, name: str, record: HealthRecord) -> CareTeam:
         parts = name.split("/")

@@ -184,11 +184,14 @@ class ChildStore(StoreBase):
 
     def find(
         self, tenant_id: str, scopes: Sequence[str], overdue_before: date | None,
-        after: str | None, limit: int,
+        after: str | None, limit: int, residents: Sequence[str] | None = None,
     ) -> list[ChildRecord]:  # fmt: skip
+        """``residents``: only these children (a family-doctor team's, capped by the caller)."""
         query = select(_C).where(
             _C.c.tenant_id == tenant_id, within_scopes(_C.c.scope_path, scopes)
         )
+        if residents is not None:
+            query = query.where(_C.c.resident_id.in_(residents))
         if overdue_before is not None:
             query = query.where(_C.c.next_slot_end < overdue_before)
         if after is not None:

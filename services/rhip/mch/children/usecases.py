@@ -29,6 +29,7 @@ from rhip.mch.children.store import ChildStore, ChildTaken
 from rhip.mch.indicators.counts import counting
 from rhip.mch.pregnancies.usecases import parse_day
 from rhip.mch.roles import MCH
+from rhip.mch.team_filter import parse_team
 from sqlalchemy import Connection
 
 
@@ -160,17 +161,24 @@ class ChildUseCases(MchBase):
             return self._child_view(tx, r)
 
     def list_children(
-        self, parent: str, overdue_only: bool, page: Page
+        self, parent: str, overdue_only: bool, page: Page, team: str = ""
     ) -> tuple[list[ChildView], str]:
+        """``team``: only the children contracted to that family-doctor team today."""
         principal = current_principal()
-        tenant_id = parse_resource_name(parent, "tenants", "parent")
+        checks = Violations()
+        tenant_id = checks.check(parse_resource_name, parent, "tenants", "parent") or ""
+        if team:
+            checks.check(parse_team, team)
+        checks.raise_if_any()
         self._tenant_parent(principal, tenant_id, "ListChildRecords")
         scopes = self._scopes(principal, "ListChildRecords")
+        residents = self._team_residents(principal, tenant_id, team, "ListChildRecords")
         today = self.clock().date()
         with self._unit(durable=False) as tx:
             rows = ChildStore(tx).find(
-                tenant_id, scopes, today if overdue_only else None, page.after, page.size + 1
-            )
+                tenant_id, scopes, today if overdue_only else None, page.after, page.size + 1,
+                residents,
+            )  # fmt: skip
             chunk = rows[: page.size]
             # One read for the page's visits, not one per child (the overdue list's p99).
             ids = [r.record_id for r in chunk]
@@ -182,7 +190,9 @@ class ChildUseCases(MchBase):
                 )
                 for r in chunk
             ]
-            self._audit(tx, "child.list", f"tenants/{tenant_id}", scopes[0], count=len(chunk))
+            self._audit(
+                tx, "child.list", f"tenants/{tenant_id}", scopes[0], count=len(chunk), team=team
+            )
         token = page.next_token(chunk[-1].record_id if chunk else None, len(rows) > page.size)
         return views, token
 

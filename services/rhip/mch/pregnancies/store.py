@@ -249,10 +249,14 @@ class PregnancyStore(StoreBase):
         purple_only: bool,
         after: str | None,
         limit: int,
+        residents: Sequence[str] | None = None,
     ) -> list[Pregnancy]:
+        """``residents``: only these women (a family-doctor team's, capped by the caller)."""
         query = select(_P).where(
             _P.c.tenant_id == tenant_id, within_scopes(_P.c.scope_path, scopes)
         )
+        if residents is not None:
+            query = query.where(_P.c.resident_id.in_(residents))
         # CLOSED is shown from close_date on (Pregnancy.as_of): the same rule here.
         closed = _P.c.close_date <= today
         if state is PregnancyState.CLOSED:

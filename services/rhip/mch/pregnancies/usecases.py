@@ -26,6 +26,7 @@ from rhip.mch.pregnancies.domain import (
 )
 from rhip.mch.pregnancies.schedule import PregnancyView
 from rhip.mch.pregnancies.store import PregnancyStore, PregnancyTaken
+from rhip.mch.team_filter import parse_team
 from sqlalchemy import Connection
 
 
@@ -144,24 +145,33 @@ class PregnancyUseCases(MchBase):
 
     def list_pregnancies(
         self, parent: str, state: PregnancyState | None, overdue_only: bool, min_risk: int,
-        purple_only: bool, page: Page,
+        purple_only: bool, page: Page, team: str = "",
     ) -> tuple[list[PregnancyView], str]:  # fmt: skip
+        """``team``: only the women contracted to that family-doctor team today."""
         principal = current_principal()
-        tenant_id = parse_resource_name(parent, "tenants", "parent")
+        checks = Violations()
+        tenant_id = checks.check(parse_resource_name, parent, "tenants", "parent") or ""
+        if team:
+            checks.check(parse_team, team)
+        checks.raise_if_any()
         self._tenant_parent(principal, tenant_id, "ListPregnancies")
         scopes = self._scopes(principal, "ListPregnancies")
+        residents = self._team_residents(principal, tenant_id, team, "ListPregnancies")
         today = self.clock().date()
         with self._unit(durable=False) as tx:
             rows = PregnancyStore(tx).find(
                 tenant_id, scopes, state, today if overdue_only else None, today, min_risk,
-                purple_only, page.after, page.size + 1,
+                purple_only, page.after, page.size + 1, residents,
             )  # fmt: skip
             chunk = rows[: page.size]
             # One read for the page's visits, not one per pregnancy (the overdue list's p99).
             visits = PregnancyStore(tx).visits_of([p.pregnancy_id for p in chunk])
             grace = self.options.check_42d_grace_days
             views = [schedule.view(p, visits[p.pregnancy_id], today, grace) for p in chunk]
-            self._audit(tx, "pregnancy.list", f"tenants/{tenant_id}", scopes[0], count=len(chunk))
+            self._audit(
+                tx, "pregnancy.list", f"tenants/{tenant_id}", scopes[0], count=len(chunk),
+                team=team,
+            )  # fmt: skip
         token = page.next_token(chunk[-1].pregnancy_id if chunk else None, len(rows) > page.size)
         return views, token
 

@@ -528,6 +528,24 @@ class ListContractsResponse(_message.Message):
     contracts: _containers.RepeatedCompositeFieldContainer[_health_record_pb2.Contract]
     def __init__(self, contracts: _Optional[_Iterable[_Union[_health_record_pb2.Contract, _Mapping]]] = ...) -> None: ...
 
+class ListContractedResidentsRequest(_message.Message):
+    __slots__ = ("parent", "page_size", "page_token")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    page_size: int
+    page_token: str
+    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListContractedResidentsResponse(_message.Message):
+    __slots__ = ("residents", "next_page_token")
+    RESIDENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    residents: _containers.RepeatedScalarFieldContainer[str]
+    next_page_token: str
+    def __init__(self, residents: _Optional[_Iterable[str]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class MoveRecordToTeamRequest(_message.Message):
     __slots__ = ("name", "team")
     NAME_FIELD_NUMBER: _ClassVar[int]

@@ -142,6 +142,11 @@ class ArchivesServiceStub:
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListContractsRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListContractsResponse.FromString,
                 _registered_method=True)
+        self.ListContractedResidents = channel.unary_unary(
+                '/rhip.api.archives.v1.ArchivesService/ListContractedResidents',
+                request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListContractedResidentsRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListContractedResidentsResponse.FromString,
+                _registered_method=True)
         self.MoveRecordToTeam = channel.unary_unary(
                 '/rhip.api.archives.v1.ArchivesService/MoveRecordToTeam',
                 request_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.MoveRecordToTeamRequest.SerializeToString,
@@ -387,6 +392,15 @@ class ArchivesServiceServicer:
 
     def ListContracts(self, request, context):
         """A record's contracts, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListContractedResidents(self, request, context):
+        """The residents whose contract with a team is in force today (active, between its start
+        and end dates), as resource names: what mch's overdue lists per team filter by, asked at
+        query time so that an ended or moved contract counts at once.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -638,6 +652,11 @@ def add_ArchivesServiceServicer_to_server(servicer, server):
                     servicer.ListContracts,
                     request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListContractsRequest.FromString,
                     response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListContractsResponse.SerializeToString,
+            ),
+            'ListContractedResidents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListContractedResidents,
+                    request_deserializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListContractedResidentsRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListContractedResidentsResponse.SerializeToString,
             ),
             'MoveRecordToTeam': grpc.unary_unary_rpc_method_handler(
                     servicer.MoveRecordToTeam,
@@ -1304,6 +1323,33 @@ class ArchivesService:
             '/rhip.api.archives.v1.ArchivesService/ListContracts',
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListContractsRequest.SerializeToString,
             rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListContractsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListContractedResidents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.archives.v1.ArchivesService/ListContractedResidents',
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListContractedResidentsRequest.SerializeToString,
+            rhip_dot_api_dot_archives_dot_v1_dot_archives__service__pb2.ListContractedResidentsResponse.FromString,
             options,
             channel_credentials,
             insecure,

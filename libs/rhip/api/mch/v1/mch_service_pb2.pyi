@@ -43,20 +43,22 @@ class GetPregnancyRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class ListPregnanciesRequest(_message.Message):
-    __slots__ = ("parent", "state", "overdue_only", "min_risk", "page_size", "page_token")
+    __slots__ = ("parent", "state", "overdue_only", "min_risk", "page_size", "page_token", "family_doctor_team")
     PARENT_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     OVERDUE_ONLY_FIELD_NUMBER: _ClassVar[int]
     MIN_RISK_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    FAMILY_DOCTOR_TEAM_FIELD_NUMBER: _ClassVar[int]
     parent: str
     state: _pregnancy_pb2.PregnancyState
     overdue_only: bool
     min_risk: _pregnancy_pb2.RiskColor
     page_size: int
     page_token: str
-    def __init__(self, parent: _Optional[str] = ..., state: _Optional[_Union[_pregnancy_pb2.PregnancyState, str]] = ..., overdue_only: _Optional[bool] = ..., min_risk: _Optional[_Union[_pregnancy_pb2.RiskColor, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    family_doctor_team: str
+    def __init__(self, parent: _Optional[str] = ..., state: _Optional[_Union[_pregnancy_pb2.PregnancyState, str]] = ..., overdue_only: _Optional[bool] = ..., min_risk: _Optional[_Union[_pregnancy_pb2.RiskColor, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., family_doctor_team: _Optional[str] = ...) -> None: ...
 
 class ListPregnanciesResponse(_message.Message):
     __slots__ = ("pregnancies", "next_page_token")
@@ -223,16 +225,18 @@ class GetChildRecordRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class ListChildRecordsRequest(_message.Message):
-    __slots__ = ("parent", "overdue_only", "page_size", "page_token")
+    __slots__ = ("parent", "overdue_only", "page_size", "page_token", "family_doctor_team")
     PARENT_FIELD_NUMBER: _ClassVar[int]
     OVERDUE_ONLY_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    FAMILY_DOCTOR_TEAM_FIELD_NUMBER: _ClassVar[int]
     parent: str
     overdue_only: bool
     page_size: int
     page_token: str
-    def __init__(self, parent: _Optional[str] = ..., overdue_only: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    family_doctor_team: str
+    def __init__(self, parent: _Optional[str] = ..., overdue_only: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., family_doctor_team: _Optional[str] = ...) -> None: ...
 
 class ListChildRecordsResponse(_message.Message):
     __slots__ = ("records", "next_page_token")
