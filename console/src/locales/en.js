@@ -247,6 +247,7 @@ export const en = {
   "reason.UNKNOWN_REGION": "No region has this code",
   "reason.INSTITUTION_LEVEL_REQUIRED": "The institution is below the level this needs (risk grading: secondary or higher; child eye care: county level)",
   "reason.QUALIFICATION_REQUIRED": "The institution lacks a qualification this needs (risk grading also needs midwifery)",
+  "reason.NOT_CARING_INSTITUTION": "Only the managing institution, or the secondary-or-higher institution with midwifery her delivery plan names, records her antenatal checks",
   "reason.TENANT_NOT_HEALTH_INSTITUTION": "A public-security organ is not a health institution: it takes service accounts only, no practitioners, qualifications, records or referrals",
   "reason.ROLE_NOT_FOR_TENANT": "A public-security organ takes the verifier role only, and the verifier role only there",
   "reason.TENANT_TYPE_CHANGE": "An institution cannot change between public security and health institution",

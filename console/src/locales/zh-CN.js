@@ -247,6 +247,7 @@ export const zh = {
   "reason.UNKNOWN_REGION": "没有这个行政区划代码",
   "reason.INSTITUTION_LEVEL_REQUIRED": "机构级别不够（孕产妇风险评估：二级及以上；儿童眼保健：县级）",
   "reason.QUALIFICATION_REQUIRED": "机构缺少所需的资质（孕产妇风险评估还须具备助产技术资质）",
+  "reason.NOT_CARING_INSTITUTION": "仅管理机构或其分娩计划所指定的具备助产资质的二级及以上机构可记录其产前检查",
   "reason.TENANT_NOT_HEALTH_INSTITUTION": "公安机关不是医疗卫生机构：只设服务账号，不设医务人员、资质、健康档案或转诊",
   "reason.ROLE_NOT_FOR_TENANT": "公安机关只能授予核验角色，核验角色也只授予公安机关",
   "reason.TENANT_TYPE_CHANGE": "机构不能在公安机关与医疗卫生机构之间变更类别",

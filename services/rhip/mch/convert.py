@@ -88,6 +88,7 @@ def pregnancy_to_pb(v: PregnancyView) -> pb.Pregnancy:
                 visit=f"pregnancies/{p.pregnancy_id}/antenatalVisits/{s.visit_id}"
                 if s.visit_id
                 else "",
+                high_risk=s.high_risk,
             )
             for s in v.schedule
         ],
@@ -114,6 +115,8 @@ def pregnancy_to_pb(v: PregnancyView) -> pb.Pregnancy:
         referral_due_date=p.referral_due.isoformat() if p.referral_due else "",
         delivery_plan=plan_to_pb(p.plan, grade) if p.plan else None,
         check_42d_tenant=f"tenants/{p.check_42d_tenant}" if p.state.delivered else "",
+        high_risk_visit_interval_days=p.visit_interval if p.state.open else 0,
+        high_risk_visit_due_date=p.interval_due.isoformat() if p.interval_due else "",
     )
 
 

@@ -110,6 +110,21 @@ CHECK_42D_DAY = 42  # the 42-day check: postpartum day 42; risk grading covers u
 CHASE_DAYS = 28
 REFERRAL_DAYS = 14  # an abnormal antenatal finding is followed up within 2 weeks (§3.1)
 ORANGE_RANK = 30  # risk/domain.py SEVERITY[ORANGE]: orange or red is an abnormal mother
+YELLOW_RANK, RED_RANK = 20, 40  # risk/domain.py SEVERITY[YELLOW], SEVERITY[RED]
+# High-risk women get more antenatal visits (DOMAIN §3.1, 4th check): the source gives no
+# number, so these are the platform's (docs/domain/mch.md): a woman graded yellow (or purple
+# alone) is seen at least every 4 weeks, orange every 2 weeks, red every week, from her
+# grading until the last antenatal window closes (40w6d) or the pregnancy ends.
+HIGH_RISK_INTERVAL_DAYS = ((RED_RANK, 7), (ORANGE_RANK, 14), (YELLOW_RANK, 28))
+PURPLE_INTERVAL_DAYS = 28
+ANTENATAL_END_DAYS = SLOTS[-1].end_days  # the 5th window's last day: no interval past it
+
+
+def visit_interval(risk_rank: int, purple: bool) -> int:
+    """The most days between two antenatal visits her grade allows; 0 below yellow (green,
+    pink, ungraded): the five national checks suffice."""
+    days = next((d for rank, d in HIGH_RISK_INTERVAL_DAYS if risk_rank >= rank), 0)
+    return days or (PURPLE_INTERVAL_DAYS if purple else 0)
 
 
 _HANDBOOK = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-]{4,28}[0-9A-Za-z]")
@@ -195,6 +210,10 @@ class Pregnancy:
     plan: DeliveryPlan | None = None  # where she plans to deliver
     delivery_tenant_id: str = ""  # the delivering institution, once delivered
     postpartum_abnormal: bool = False  # the home visit found something abnormal
+    # Graded yellow or above: the day her current visit interval began (the assessment that
+    # set it) and the day her next visit is due by under it (the overdue list's other key).
+    interval_from: date | None = None
+    interval_due: date | None = None
     create_time: datetime | None = None
     update_time: datetime | None = None
 
@@ -224,6 +243,38 @@ class Pregnancy:
         abnormal = self.risk_rank >= ORANGE_RANK or self.postpartum_abnormal
         return self.delivery_tenant_id if abnormal and self.delivery_tenant_id else self.tenant_id
 
+    @property
+    def visit_interval(self) -> int:
+        return visit_interval(self.risk_rank, self.purple)
+
+    def _interval_due(self, latest_visit: date | None) -> date | None:
+        """The next high-risk visit is due ``visit_interval`` days after the later of the
+        interval's start and her latest antenatal visit; none once that falls past the last
+        antenatal window (the 5th check covers the end) or below yellow."""
+        days = self.visit_interval
+        if not days or self.interval_from is None or not self.state.open:
+            return None
+        anchor = max(self.interval_from, latest_visit or self.interval_from)
+        due = anchor + timedelta(days=days)
+        return due if (due - self.lmp).days <= ANTENATAL_END_DAYS else None
+
+    def regraded(
+        self, rank: int, purple: bool, day: date, latest_visit: date | None, now: datetime
+    ) -> Pregnancy:
+        """Her current grade after an assessment on ``day``: a new visit interval starts on
+        ``day`` when the grade changes it (yellow → orange: every 2 weeks from this
+        assessment); the same interval keeps its start. After the delivery only the grade
+        changes (a postpartum assessment)."""
+        after = replace(self, risk_rank=rank, purple=purple, update_time=now)
+        if not self.state.open:
+            return after
+        days = after.visit_interval
+        if not days:
+            return replace(after, interval_from=None, interval_due=None)
+        if days != self.visit_interval or self.interval_from is None:
+            after = replace(after, interval_from=day)
+        return replace(after, interval_due=after._interval_due(latest_visit))
+
     def require_open(self) -> None:
         if not self.state.open:
             raise FailedPrecondition(
@@ -244,6 +295,7 @@ class Pregnancy:
             state=PregnancyState.ANTENATAL,
             next_slot=number,
             next_slot_end=self.lmp + timedelta(days=nxt.end_days) if nxt else None,
+            interval_due=self._interval_due(self.lmp + timedelta(days=latest_ga)),
             update_time=now,
         )
 
@@ -261,7 +313,7 @@ class Pregnancy:
             delivery_tenant_id=tenant_id, discharge_date=discharge, next_slot=6,
             next_slot_end=discharge + timedelta(days=HOME_VISIT_DAYS),
             close_date=check_end + timedelta(days=CHASE_DAYS + 1), open_referral="",
-            referral_due=None, update_time=now,
+            referral_due=None, interval_due=None, update_time=now,
         )  # fmt: skip
 
     def postpartum_window(self, kind: VisitKind, grace_days: int) -> tuple[date, date]:
@@ -313,7 +365,7 @@ class Pregnancy:
         return replace(
             self, state=PregnancyState.TERMINATED, termination_reason=reason,
             end_date=day, termination_note=note, next_slot=0, next_slot_end=None,
-            open_referral="", referral_due=None, update_time=now,
+            open_referral="", referral_due=None, interval_due=None, update_time=now,
         )  # fmt: skip
 
     def after_referral(

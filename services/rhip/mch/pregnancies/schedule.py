@@ -1,7 +1,7 @@
 """A pregnancy's maternal schedule as of a day (DOMAIN §3.1): the five antenatal slots by
 gestational age, then, once delivered, the postpartum home visit (6) and the 42-day check (7),
-each UPCOMING, DUE, DONE, MISSED or CLOSED; and the pregnancy as answered with it. No gRPC, no
-SQL."""
+then for a woman graded yellow or above her extra high-risk visits (8 on), each UPCOMING, DUE,
+DONE, MISSED or CLOSED; and the pregnancy as answered with it. No gRPC, no SQL."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from rhip.mch.pregnancies.domain import (
+    ANTENATAL_END_DAYS,
     SLOTS,
     AntenatalVisit,
     Pregnancy,
@@ -25,10 +26,12 @@ class SlotView:
     end: date
     state: str  # UPCOMING, DUE, DONE, MISSED, CLOSED
     visit_id: str
+    high_risk: bool = False  # an extra visit of a woman graded yellow or above
 
 
 HOME_SLOT = Slot(6, 0, 0)
 CHECK_SLOT = Slot(7, 0, 0)
+FIRST_HIGH_RISK_SLOT = 8
 
 
 def schedule(
@@ -73,6 +76,43 @@ def schedule(
             else:
                 state = "DUE"
             views.append(SlotView(slot, start, end, state, done.visit_id if done else ""))
+    return views + high_risk_slots(p, visits, today)
+
+
+def high_risk_slots(p: Pregnancy, visits: list[AntenatalVisit], today: date) -> list[SlotView]:
+    """A woman graded yellow or above is seen at least every ``p.visit_interval`` days from
+    the assessment that set her interval (DOMAIN §3.1 "more visits for high-risk women"): each
+    window runs from the day after the last visit (or the interval's start, or the end of a
+    missed window) for the interval; any antenatal visit in it, national check or not, fulfils
+    it. Windows past the 5th check's last day are not asked for; the episode's end closes the
+    open one. The stored ``interval_due`` (the overdue list) is the first such window still
+    without a visit."""
+    days = p.visit_interval
+    if not days or p.interval_from is None:
+        return []
+    ended = None if p.state.open else p.end_date
+    seen = sorted(
+        (v for v in visits if v.kind is VisitKind.ANTENATAL),
+        key=lambda v: (v.visit_date, v.visit_id),
+    )
+    last_day = p.lmp + timedelta(days=ANTENATAL_END_DAYS)
+    anchor, number, views = p.interval_from, FIRST_HIGH_RISK_SLOT, []
+    while anchor + timedelta(days=days) <= last_day:
+        start, end = anchor + timedelta(days=1), anchor + timedelta(days=days)
+        done = next((v for v in seen if start <= v.visit_date <= end), None)
+        if done is not None:
+            state, anchor = "DONE", done.visit_date
+        elif ended is not None and end >= ended:
+            state = "CLOSED"
+        elif end < today:
+            state, anchor = "MISSED", end
+        else:
+            state = "UPCOMING" if today < start else "DUE"
+        slot = Slot(number, p.ga_on(start), p.ga_on(end))
+        views.append(SlotView(slot, start, end, state, done.visit_id if done else "", True))
+        if state in ("CLOSED", "UPCOMING", "DUE"):
+            break
+        number += 1
     return views
 
 

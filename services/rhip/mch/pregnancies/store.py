@@ -73,6 +73,8 @@ PREGNANCY = Table(
     Column("plan_time", DateTime(timezone=True)),
     Column("delivery_tenant_id", String(36), nullable=False, server_default=""),
     Column("postpartum_abnormal", Boolean, nullable=False, server_default=sa_false()),
+    Column("interval_from", Date),
+    Column("interval_due", Date, index=True),
 )
 VISIT = Table(
     "antenatal_visit",
@@ -144,6 +146,8 @@ def _pregnancy(row: Any) -> Pregnancy:
         else None,
         delivery_tenant_id=row.delivery_tenant_id,
         postpartum_abnormal=bool(row.postpartum_abnormal),
+        interval_from=row.interval_from,
+        interval_due=row.interval_due,
     )
 
 
@@ -171,6 +175,8 @@ def _values(p: Pregnancy) -> dict[str, Any]:
         "plan_time": p.plan.plan_time if p.plan else None,
         "delivery_tenant_id": p.delivery_tenant_id,
         "postpartum_abnormal": p.postpartum_abnormal,
+        "interval_from": p.interval_from,
+        "interval_due": p.interval_due,
     }
 
 
@@ -266,12 +272,14 @@ class PregnancyStore(StoreBase):
             if state in AFTER_DELIVERY:
                 query = query.where(or_(_P.c.close_date.is_(None), ~closed))
         if overdue_before is not None:
-            # A next slot whose window closed, or a referral past its due date; terminated and
-            # completed episodes have neither (NULL), closed ones are out by their close date.
+            # A next slot whose window closed, a referral past its due date, or a high-risk
+            # woman's visit interval run out; terminated and completed episodes have none
+            # (NULL), closed ones are out by their close date.
             query = query.where(
                 or_(
                     _P.c.next_slot_end < overdue_before,
                     _P.c.referral_due < overdue_before,
+                    _P.c.interval_due < overdue_before,
                 ),
                 or_(_P.c.close_date.is_(None), _P.c.close_date > overdue_before),
             )

@@ -1,5 +1,6 @@
 """Visit use cases: the antenatal checks of an open pregnancy and the postpartum home visit
-and 42-day check of a delivered one, by the managing institution. A visit inside a window
+and 42-day check of a delivered one, by the managing institution (antenatal checks also by the
+secondary-or-higher midwifery institution her delivery plan names, where she is sent). A visit inside a window
 fulfils its slot; one outside is saved and tagged with the slot it missed; the next expected
 slot (the overdue list's key) moves on by the rules of the schedule (DOMAIN §3.1, §9). An
 abnormal antenatal finding opens a referral item due in 2 weeks, closed by a later visit's
@@ -17,19 +18,24 @@ from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.requests import check_no_controls, parse_resource_name
+from rhip.kit.tenancy import tenant_scope
+from rhip.mch.clients import TenantFacts
 from rhip.mch.indicators.counts import counting
 from rhip.mch.pregnancies import domain
-from rhip.mch.pregnancies.domain import AntenatalVisit, VisitKind
+from rhip.mch.pregnancies.domain import AntenatalVisit, Pregnancy, VisitKind
 from rhip.mch.pregnancies.measures import check_measures
 from rhip.mch.pregnancies.store import PregnancyStore
 from rhip.mch.pregnancies.usecases import PregnancyUseCases, parse_day
-from rhip.mch.risk.domain import grade_of, require_secondary_level
+from rhip.mch.risk.domain import SECONDARY_LEVEL, grade_of, require_secondary_level
+from rhip.mch.roles import MCH
+from sqlalchemy import Connection
 
 MAX_GUIDANCE = 1000
 MAX_TEXT = 500
 # The mid- and late-pregnancy checks (2nd–5th) begin after the early window (13w0d): a
 # grassroots institution without midwifery sends her to a qualified one for them (§3.1).
 MID_PREGNANCY_DAYS = domain.SLOTS[0].end_days + 1
+_RECORD = "RecordAntenatalVisit"
 
 
 def check_text(text: str, field: str, checks: Violations) -> str:
@@ -77,17 +83,17 @@ class VisitUseCases(PregnancyUseCases):
             parent, visit_date, measures, guidance, request_id, checks, name
         )
         # Who sees her (level, type, midwifery), asked before the transaction: identity is
-        # another service and the pregnancy's row lock should not wait on it.
+        # another service and the pregnancy's row lock should not wait on it. A secondary or
+        # higher institution may see her on another's behalf (her delivery plan names it):
+        # its midwifery is asked for too.
         seeing = self.identity.tenant(principal.tenant_id) if principal.tenant_id else None
-        midwifery = (
-            seeing is None
-            or not seeing.grassroots
-            or ("MIDWIFERY" in self.identity.qualifications(seeing.tenant_id))
-        )
+        asks = seeing is not None and (seeing.grassroots or seeing.level >= SECONDARY_LEVEL)
+        held = self.identity.qualifications(seeing.tenant_id) if asks and seeing else set()
+        midwifery = seeing is None or not seeing.grassroots or "MIDWIFERY" in held
         institution = self._institution(principal.tenant_id, seeing)
         now = self.clock()
         with self._unit() as tx:
-            p = self._load_pregnancy(tx, parent, "RecordAntenatalVisit", field="parent", lock=True)
+            p = self._antenatal_episode(tx, parent, seeing, held)
             store = PregnancyStore(tx)
             if claim(tx, key) and (earlier := store.visit_by_request(key)) is not None:
                 return earlier
@@ -136,6 +142,58 @@ class VisitUseCases(PregnancyUseCases):
                 referral=bool(abnormal), emergency=bool(emergency),
             )  # fmt: skip
             return visit
+
+    def _antenatal_episode(
+        self, tx: Connection, parent: str, seeing: TenantFacts | None, held: set[str]
+    ) -> Pregnancy:
+        """The open episode, locked: as the managing institution's side (its scope), or as the
+        institution her delivery plan names when that is a secondary-or-higher one with
+        midwifery (DOMAIN §3.1–§3.2: sent there for her mid- and late-pregnancy checks, or
+        because she is graded yellow or above; it records them on the episode it does not
+        manage). A plan naming an unqualified one: PERMISSION_DENIED naming what it lacks.
+        Any other practitioner: PERMISSION_DENIED ``NOT_CARING_INSTITUTION``, alike for an
+        episode out of reach and a missing one."""
+        principal = current_principal()
+        pregnancy_id = parse_resource_name(parent, "pregnancies", "parent")
+        found = PregnancyStore(tx).get(pregnancy_id, lock=True)
+        planned = (
+            found is not None
+            and seeing is not None
+            and found.plan is not None
+            and found.plan.tenant_id == seeing.tenant_id
+            and not self.authz.enforce(principal.subject, found.scope_path, MCH + _RECORD)
+        )
+        if not planned:
+            try:
+                return self._load_pregnancy(tx, parent, _RECORD, field="parent", lock=True)
+            except PermissionDenied as refused:
+                if seeing is None or refused.reason != "PERMISSION_DENIED":
+                    raise
+                own = tenant_scope(seeing.region_code, seeing.tenant_id)
+                if not self.authz.enforce(principal.subject, own, MCH + _RECORD):
+                    raise
+                raise PermissionDenied(
+                    "only the managing institution, or the secondary-or-higher institution "
+                    "with midwifery that her delivery plan names, records her antenatal checks",
+                    reason="NOT_CARING_INSTITUTION",
+                ) from None
+        assert found is not None and seeing is not None
+        self._require(principal, tenant_scope(seeing.region_code, seeing.tenant_id), _RECORD)
+        if not seeing.active:
+            raise PermissionDenied("the institution is suspended", reason="SUBJECT_BLOCKED")
+        if seeing.level < SECONDARY_LEVEL:
+            raise PermissionDenied(
+                "only a secondary-or-higher institution records the checks of a woman another "
+                "institution manages", reason="INSTITUTION_LEVEL_REQUIRED",
+                metadata={"level": "TENANT_LEVEL_SECONDARY"},
+            )  # fmt: skip
+        if "MIDWIFERY" not in held:
+            raise PermissionDenied(
+                "recording the checks of a woman another institution manages needs the "
+                "midwifery qualification", reason="QUALIFICATION_REQUIRED",
+                metadata={"qualification": "MIDWIFERY", "for": "PLANNED_DELIVERY_INSTITUTION"},
+            )  # fmt: skip
+        return found.as_of(self.clock().date())
 
     def list_visits(self, parent: str, page: Page) -> tuple[list[AntenatalVisit], str]:
         with self._unit(durable=False) as tx:

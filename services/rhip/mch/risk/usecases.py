@@ -7,8 +7,6 @@ episode for the high-risk lists."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from rhip.kit.authn import current_principal
 from rhip.kit.errors import FailedPrecondition, NotFound, Violations, invalid
 from rhip.kit.idempotency import check_reuse, claim, request_key
@@ -17,7 +15,7 @@ from rhip.kit.pagination import Page
 from rhip.kit.requests import parse_resource_name, validate_reason
 from rhip.kit.tenancy import catalog, is_within, region_path
 from rhip.mch.indicators.counts import counting
-from rhip.mch.pregnancies.domain import CHECK_42D_DAY, PregnancyState
+from rhip.mch.pregnancies.domain import CHECK_42D_DAY, PregnancyState, VisitKind
 from rhip.mch.pregnancies.store import PregnancyStore
 from rhip.mch.pregnancies.usecases import PregnancyUseCases, parse_day
 from rhip.mch.risk import domain
@@ -110,9 +108,17 @@ class RiskUseCases(PregnancyUseCases):
             with counting(tx, pregnancies=[p.pregnancy_id]):
                 risk.add(assessment, key)
                 grade = domain.current_grade(risk.series(p.pregnancy_id))
-                pregnancies.save(
-                    replace(p, risk_rank=grade.rank, purple=grade.purple, update_time=now)
+                # Yellow or above: her visit interval (more visits for high-risk women, §3.1)
+                # runs from this assessment, or from her latest visit after it.
+                latest = max(
+                    (
+                        v.visit_date
+                        for v in pregnancies.visits(p.pregnancy_id)
+                        if v.kind is VisitKind.ANTENATAL
+                    ),
+                    default=None,
                 )
+                pregnancies.save(p.regraded(grade.rank, grade.purple, day, latest, now))
                 colour = report_due(p.risk_rank, grade.rank)
                 report = None
                 if colour is not None:  # one found, one reported (DOMAIN §3.2)

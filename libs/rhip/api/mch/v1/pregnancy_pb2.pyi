@@ -119,7 +119,7 @@ DELIVERY_MODE_ASSISTED: DeliveryMode
 DELIVERY_MODE_CAESAREAN: DeliveryMode
 
 class AntenatalSlot(_message.Message):
-    __slots__ = ("number", "window_start_days", "window_end_days", "window_start_date", "window_end_date", "state", "visit")
+    __slots__ = ("number", "window_start_days", "window_end_days", "window_start_date", "window_end_date", "state", "visit", "high_risk")
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     WINDOW_START_DAYS_FIELD_NUMBER: _ClassVar[int]
     WINDOW_END_DAYS_FIELD_NUMBER: _ClassVar[int]
@@ -127,6 +127,7 @@ class AntenatalSlot(_message.Message):
     WINDOW_END_DATE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     VISIT_FIELD_NUMBER: _ClassVar[int]
+    HIGH_RISK_FIELD_NUMBER: _ClassVar[int]
     number: int
     window_start_days: int
     window_end_days: int
@@ -134,7 +135,8 @@ class AntenatalSlot(_message.Message):
     window_end_date: str
     state: SlotState
     visit: str
-    def __init__(self, number: _Optional[int] = ..., window_start_days: _Optional[int] = ..., window_end_days: _Optional[int] = ..., window_start_date: _Optional[str] = ..., window_end_date: _Optional[str] = ..., state: _Optional[_Union[SlotState, str]] = ..., visit: _Optional[str] = ...) -> None: ...
+    high_risk: bool
+    def __init__(self, number: _Optional[int] = ..., window_start_days: _Optional[int] = ..., window_end_days: _Optional[int] = ..., window_start_date: _Optional[str] = ..., window_end_date: _Optional[str] = ..., state: _Optional[_Union[SlotState, str]] = ..., visit: _Optional[str] = ..., high_risk: _Optional[bool] = ...) -> None: ...
 
 class RiskGrade(_message.Message):
     __slots__ = ("color", "purple", "management")
@@ -147,7 +149,7 @@ class RiskGrade(_message.Message):
     def __init__(self, color: _Optional[_Union[RiskColor, str]] = ..., purple: _Optional[bool] = ..., management: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Pregnancy(_message.Message):
-    __slots__ = ("name", "resident", "managing_tenant", "state", "handbook_number", "registration_date", "lmp_date", "edd", "registration_ga_days", "early_registration", "within_local_deadline", "schedule", "risk", "delivery", "termination_reason", "termination_date", "create_time", "update_time", "current_ga_days", "discharge_date", "close_date", "open_referral", "referral_due_date", "delivery_plan", "check_42d_tenant")
+    __slots__ = ("name", "resident", "managing_tenant", "state", "handbook_number", "registration_date", "lmp_date", "edd", "registration_ga_days", "early_registration", "within_local_deadline", "schedule", "risk", "delivery", "termination_reason", "termination_date", "create_time", "update_time", "current_ga_days", "discharge_date", "close_date", "open_referral", "referral_due_date", "delivery_plan", "check_42d_tenant", "high_risk_visit_interval_days", "high_risk_visit_due_date")
     NAME_FIELD_NUMBER: _ClassVar[int]
     RESIDENT_FIELD_NUMBER: _ClassVar[int]
     MANAGING_TENANT_FIELD_NUMBER: _ClassVar[int]
@@ -173,6 +175,8 @@ class Pregnancy(_message.Message):
     REFERRAL_DUE_DATE_FIELD_NUMBER: _ClassVar[int]
     DELIVERY_PLAN_FIELD_NUMBER: _ClassVar[int]
     CHECK_42D_TENANT_FIELD_NUMBER: _ClassVar[int]
+    HIGH_RISK_VISIT_INTERVAL_DAYS_FIELD_NUMBER: _ClassVar[int]
+    HIGH_RISK_VISIT_DUE_DATE_FIELD_NUMBER: _ClassVar[int]
     name: str
     resident: str
     managing_tenant: str
@@ -198,7 +202,9 @@ class Pregnancy(_message.Message):
     referral_due_date: str
     delivery_plan: DeliveryPlan
     check_42d_tenant: str
-    def __init__(self, name: _Optional[str] = ..., resident: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., state: _Optional[_Union[PregnancyState, str]] = ..., handbook_number: _Optional[str] = ..., registration_date: _Optional[str] = ..., lmp_date: _Optional[str] = ..., edd: _Optional[str] = ..., registration_ga_days: _Optional[int] = ..., early_registration: _Optional[bool] = ..., within_local_deadline: _Optional[bool] = ..., schedule: _Optional[_Iterable[_Union[AntenatalSlot, _Mapping]]] = ..., risk: _Optional[_Union[RiskGrade, _Mapping]] = ..., delivery: _Optional[str] = ..., termination_reason: _Optional[_Union[TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current_ga_days: _Optional[int] = ..., discharge_date: _Optional[str] = ..., close_date: _Optional[str] = ..., open_referral: _Optional[str] = ..., referral_due_date: _Optional[str] = ..., delivery_plan: _Optional[_Union[DeliveryPlan, _Mapping]] = ..., check_42d_tenant: _Optional[str] = ...) -> None: ...
+    high_risk_visit_interval_days: int
+    high_risk_visit_due_date: str
+    def __init__(self, name: _Optional[str] = ..., resident: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., state: _Optional[_Union[PregnancyState, str]] = ..., handbook_number: _Optional[str] = ..., registration_date: _Optional[str] = ..., lmp_date: _Optional[str] = ..., edd: _Optional[str] = ..., registration_ga_days: _Optional[int] = ..., early_registration: _Optional[bool] = ..., within_local_deadline: _Optional[bool] = ..., schedule: _Optional[_Iterable[_Union[AntenatalSlot, _Mapping]]] = ..., risk: _Optional[_Union[RiskGrade, _Mapping]] = ..., delivery: _Optional[str] = ..., termination_reason: _Optional[_Union[TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current_ga_days: _Optional[int] = ..., discharge_date: _Optional[str] = ..., close_date: _Optional[str] = ..., open_referral: _Optional[str] = ..., referral_due_date: _Optional[str] = ..., delivery_plan: _Optional[_Union[DeliveryPlan, _Mapping]] = ..., check_42d_tenant: _Optional[str] = ..., high_risk_visit_interval_days: _Optional[int] = ..., high_risk_visit_due_date: _Optional[str] = ...) -> None: ...
 
 class DeliveryPlan(_message.Message):
     __slots__ = ("tenant", "institution_level", "emergency_reason", "meets_grade", "planned_by", "plan_time")
