@@ -6,7 +6,9 @@ cell's rows; nothing readable back is stored."""
 from __future__ import annotations
 
 import os
+import threading
 
+import pytest
 import sqlalchemy as sa
 from rhip.kit.db import Database, migrate
 from rhip.locator.claims.domain import Keyring
@@ -14,6 +16,7 @@ from rhip.locator.claims.usecases import LocatorUseCases
 from rhip.locator.presence.store import Presence
 from rhip.locator.presence.usecases import PresenceUseCases
 from rhip.locator.server import MIGRATIONS
+from support.residents import with_check
 
 NUMBER = "540102199104081015"
 CARD = "DOCUMENT_TYPE_RESIDENT_ID_CARD"
@@ -66,4 +69,33 @@ def test_a_key_rotation_rekeys_presence_and_the_purge_removes_the_rest(database_
     PresenceUseCases(db, Keyring((old,))).announce("440000", "gd-1", [DOC])
     LocatorUseCases(db, Keyring((new, old))).purge_key("k1")
     assert {r["key_id"] for r in _rows(db)} == {"k2"}
+    db.dispose()
+
+
+@pytest.mark.postgres_only  # SQLite writers are serial: its announcements cannot interleave
+def test_two_cells_announcing_one_person_at_once_learn_of_each_other(database_url: str) -> None:
+    """Seen in CI: Jiangsu and Shandong announced the same ID number at the same moment; each
+    wrote its row and read the holders before the other's row was committed, so neither heard
+    of the other and the two residents were never linked. Whatever the interleaving, the
+    second announcement to commit must answer the first cell's resident."""
+    db = _db(database_url)
+    presence = PresenceUseCases(db, Keyring((("k1", os.urandom(32)),)))
+    people = [with_check(f"32031119900101{i:03d}") for i in range(40)]
+    answers: dict[tuple[str, int], list[Presence]] = {}
+    start = threading.Barrier(2)
+
+    def announce(cell: str) -> None:
+        for i, number in enumerate(people):
+            start.wait()
+            answers[(cell, i)] = presence.announce(cell, f"{cell}-{i}", [(CARD, number, "")])
+
+    threads = [threading.Thread(target=announce, args=(c,)) for c in ("320000", "370000")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    unheard = [
+        i for i in range(len(people)) if not answers[("320000", i)] and not answers[("370000", i)]
+    ]
+    assert unheard == []
     db.dispose()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from rhip.kit.db import is_postgres
 from rhip.locator.claims.store import metadata
 from sqlalchemy.engine import Connection
 
@@ -37,6 +38,18 @@ def _any_of(pairs: Iterable[tuple[str, str]]) -> sa.ColumnElement[bool]:
 class PresenceStore:
     def __init__(self, conn: Connection) -> None:
         self.s = conn
+
+    def lock_people(self, digests: Iterable[str]) -> None:
+        """Serialises announcements of the same documents until the transaction ends
+        (PostgreSQL; SQLite writers are serial already): two cells announcing one person at
+        once each wrote its own row and read the holders before the other's committed, so
+        neither learnt of the other and the residents were never linked. The person's lock
+        of a claim (ClaimStore.lock_person), taken in a fixed order against deadlocks."""
+        if is_postgres(self.s.engine):
+            for digest in sorted(set(digests)):
+                self.s.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": int(digest[:15], 16)}
+                )
 
     def holders(self, digests: Iterable[tuple[str, str]]) -> list[Presence]:
         """Every (cell, resident) holding a document with one of these (key id, digest)."""

@@ -50,6 +50,7 @@ class PresenceUseCases:
         now = self.clock()
         with self.db.transaction() as tx:
             store = PresenceStore(tx)
+            store.lock_people(digests[0][1] for digests in every)
             changed = 0
             for digests in every:
                 key_id, digest = digests[0]
