@@ -60,21 +60,26 @@ class ClaimStore:
         if not pipeline_supported(self.s):
             self.lock_person(digest)
             return self.of_person(digests)
-        from psycopg.rows import namedtuple_row  # psycopg is there: pipeline_supported
+        import psycopg  # there: pipeline_supported
+        from psycopg.rows import namedtuple_row
 
         pairs = list(digests)
         where = " OR ".join("(key_id = %s AND digest = %s)" for _ in pairs)
         columns = ", ".join(c.name for c in claims.columns)
+        sql = f"SELECT {columns} FROM {claims.name} WHERE {where} ORDER BY create_time"  # noqa: S608
+        params = [value for pair in pairs for value in pair]
         connection = self.s.connection.driver_connection
         assert connection is not None
-        with connection.pipeline(), connection.cursor(row_factory=namedtuple_row) as cursor:
-            connection.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(digest),))
-            cursor.execute(
-                f"SELECT {columns} FROM {claims.name} WHERE {where} "  # noqa: S608
-                "ORDER BY create_time",
-                [value for pair in pairs for value in pair],
-            )
-            rows = cursor.fetchall()
+        try:
+            with connection.pipeline(), connection.cursor(row_factory=namedtuple_row) as cursor:
+                connection.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(digest),))
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+        except psycopg.OperationalError as error:
+            # As SQLAlchemy would raise it: the database's translation makes it UNAVAILABLE
+            # (the lock not granted in time, the server gone), so archives fails closed with
+            # LOCATOR_UNAVAILABLE as on every other statement of the claim.
+            raise sa.exc.OperationalError(sql, params, error) from error
         return [_claim(row) for row in rows]
 
     def of_person(self, digests: Iterable[tuple[str, str]]) -> list[Claim]:
