@@ -145,14 +145,13 @@ def test_locator_keys_are_checked(tmp_path: Path, database_url: str) -> None:
         load_locator_settings(production)
 
 
+@pytest.mark.postgres_only  # the person's lock is PostgreSQL's (SQLite serialises its writers)
 def test_a_claim_that_cannot_lock_the_person_in_time_is_unavailable(database_url: str) -> None:
     """The person's lock and the read of the person's claims go to PostgreSQL in one round
     trip, outside SQLAlchemy: a database failure there (here the lock not granted within
     ``lock_timeout``, another claim of the person holding it) is still UNAVAILABLE, as on the
     claim's other statements, so archives fails closed with LOCATOR_UNAVAILABLE; nothing is
     written, and the claim goes through once the lock is free."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the person's lock is PostgreSQL's (SQLite serialises its writers)")
     url = make_url(database_url)
     timed = url.update_query_dict({"options": f"{url.query['options']} -clock_timeout=200"})
     db = Database.connect(timed.render_as_string(hide_password=False), pool_size=2)
