@@ -10,16 +10,18 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+import psycopg
 import pytest
 from conftest import make_settings
 from rhip.kit.config import ConfigError
 from rhip.kit.db import Database, migrate
-from rhip.kit.errors import FailedPrecondition
+from rhip.kit.errors import FailedPrecondition, Unavailable
 from rhip.locator.claims.domain import Claim, Keyring
 from rhip.locator.claims.store import ClaimStore
 from rhip.locator.claims.usecases import LocatorUseCases
 from rhip.locator.server import MIGRATIONS
 from rhip.locator.settings import load_locator_settings
+from sqlalchemy.engine import make_url
 
 NUMBER = "540102199104081015"
 CARD = "DOCUMENT_TYPE_RESIDENT_ID_CARD"
@@ -141,3 +143,28 @@ def test_locator_keys_are_checked(tmp_path: Path, database_url: str) -> None:
     production = replace(make_settings(tmp_path, database_url), environment="production")
     with pytest.raises(ConfigError, match="RHIP_LOCATOR_KEYS is required"):
         load_locator_settings(production)
+
+
+@pytest.mark.postgres_only  # the person's lock is PostgreSQL's (SQLite serialises its writers)
+def test_a_claim_that_cannot_lock_the_person_in_time_is_unavailable(database_url: str) -> None:
+    """The person's lock and the read of the person's claims go to PostgreSQL in one round
+    trip, outside SQLAlchemy: a database failure there (here the lock not granted within
+    ``lock_timeout``, another claim of the person holding it) is still UNAVAILABLE, as on the
+    claim's other statements, so archives fails closed with LOCATOR_UNAVAILABLE; nothing is
+    written, and the claim goes through once the lock is free."""
+    url = make_url(database_url)
+    timed = url.update_query_dict({"options": f"{url.query['options']} -clock_timeout=200"})
+    db = Database.connect(timed.render_as_string(hide_password=False), pool_size=2)
+    migrate(db.engine, MIGRATIONS)
+    locator = LocatorUseCases(db, Keyring((("k1", os.urandom(32)),)))
+    digest = locator.keys.digests(CARD, NUMBER)[0][1]
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn) as holder:  # a transaction of another claim of the person
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (int(digest[:15], 16),))
+        with pytest.raises(Unavailable):
+            locator.claim("320000", CARD, NUMBER, _claim("js-1", "320311"))
+        assert _rows(locator) == []
+    claimed = locator.claim("320000", CARD, NUMBER, _claim("js-1", "320311"))
+    assert claimed.claim.record_id == "js-1"
+    assert [c.record_id for c in _rows(locator)] == ["js-1"]
+    db.dispose()

@@ -20,6 +20,7 @@ import argparse
 import random
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -59,16 +60,26 @@ def _schemas(url: str, names: list[str]) -> Iterator[dict[str, str]]:
 
 @contextmanager
 def _cells(url: str, work: Path) -> Iterator[dict[str, object]]:
-    """``{"locator": RunningCell, "standalone": RunningCell}``, demo accounts seeded, the
-    first behind a gateway serving the locator."""
+    """``{"locator": RunningCell, "standalone": RunningCell, "gateway": Gateway,
+    "gateway_spans": InMemorySpanExporter}``, demo accounts seeded, the first cell behind a
+    gateway serving the locator. Both cells have their cell account, so both run the same
+    background workers (the timeline delivery to emr and its institution names, which need
+    it); only the gateway address differs: the standalone cell asks no locator and announces
+    nobody (its link worker's passes find no gateway and do nothing)."""
     from conftest import make_settings
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
     from rhip.gateway.server import build_gateway
     from rhip.identity.demo import seed_demo
     from rhip.kit.routing import RoutingTable
+    from rhip.kit.telemetry import build_tracer_provider
     from support.cells import start_cell
     from support.platform import free_port, write_routes
 
     names = ["id_loc", "arc_loc", "id_solo", "arc_solo", "gateway", "locator"]
+    account = {
+        "RHIP_CELL_CLIENT_ID": f"cell-{CELL}",
+        "RHIP_CELL_CLIENT_SECRET": f"inprocess-cell-secret-{CELL}",
+    }
     with _schemas(url, names) as urls, ExitStack() as stack:
         gateway_address = f"127.0.0.1:{free_port()}"
         cell_address = f"127.0.0.1:{free_port()}"
@@ -76,9 +87,7 @@ def _cells(url: str, work: Path) -> Iterator[dict[str, object]]:
         located = start_cell(
             make_settings(
                 work / "loc", urls["id_loc"], cell=CELL,
-                RHIP_ARCHIVES_DATABASE_URL=urls["arc_loc"],
-                RHIP_CELL_CLIENT_ID=f"cell-{CELL}",
-                RHIP_CELL_CLIENT_SECRET=f"inprocess-cell-secret-{CELL}",
+                RHIP_ARCHIVES_DATABASE_URL=urls["arc_loc"], **account,
                 RHIP_GATEWAY_ADDRESS=gateway_address, RHIP_ROUTES=str(routes),
             ),
             cell_address,
@@ -86,22 +95,25 @@ def _cells(url: str, work: Path) -> Iterator[dict[str, object]]:
         stack.callback(located.cell.stop, 0)
         standalone = start_cell(
             make_settings(
-                work / "solo",
-                urls["id_solo"],
-                cell=CELL,
-                RHIP_ARCHIVES_DATABASE_URL=urls["arc_solo"],
+                work / "solo", urls["id_solo"], cell=CELL,
+                RHIP_ARCHIVES_DATABASE_URL=urls["arc_solo"], **account,
             )
-        )
+        )  # fmt: skip
         stack.callback(standalone.cell.stop, 0)
         for running in (located, standalone):
             seed_demo(running.usecases)
+        spans = InMemorySpanExporter()
         gateway = build_gateway(
             make_settings(work / "gw", urls["gateway"], RHIP_LOCATOR_DATABASE_URL=urls["locator"]),
             RoutingTable.from_file(routes),
+            tracer_provider=build_tracer_provider("memory", "rhip-gateway", memory=spans),
         )
         gateway.start(gateway_address)
         stack.callback(gateway.stop, 0)
-        yield {"locator": located, "standalone": standalone}
+        yield {
+            "locator": located, "standalone": standalone,
+            "gateway": gateway, "gateway_spans": spans,
+        }  # fmt: skip
 
 
 def _token(running) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -129,40 +141,112 @@ def _people(count: int, seed: int = 20261206) -> list[str]:
     return sorted(seen, key=lambda _: rng.random())
 
 
-def run(calls: int) -> dict[str, list[float]]:
-    import time
+# ``settled``: like with like; ``overlapping``: as the bench measured before (the create right
+# after the registration); ``apart``: settled, the locator's claim taking the person's lock
+# and reading the person's claims in two round trips, as before 63f28ca (ClaimStore).
+MODES = ("settled", "overlapping", "apart")
+CLAIM = "rhip.api.locator.v1.LocatorService/ClaimOpenRecord"
+ANNOUNCE = "rhip.api.locator.v1.LocatorService/AnnounceResident"
+CREATE = "rhip.api.archives.v1.ArchivesService/CreateHealthRecord"
 
+
+def _timed(obj: object, attr: str, sink: dict[str, list[float]], label: str, mode: list[str]):  # type: ignore[no-untyped-def]
+    """Wraps ``obj.attr`` (an instance's bound method) to add its milliseconds, per mode, to
+    ``sink[f"{label} {mode}"]``: instrumentation of the real call, which it calls through."""
+    inner = getattr(obj, attr)
+
+    def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        t0 = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            sink.setdefault(f"{label} {mode[0]}", []).append((time.perf_counter() - t0) * 1000)
+
+    setattr(obj, attr, timed)
+
+
+def _settle(conn: psycopg.Connection) -> None:
+    """Waits (untimed) until the locator cell's link worker has announced every registered
+    resident to the locator: the background work a registration starts there, which the
+    standalone cell has no counterpart of."""
+    deadline = time.monotonic() + 10
+    while conn.execute("SELECT count(*) FROM id_loc.resident_announcement").fetchone()[0]:
+        if time.monotonic() > deadline:
+            log("the link worker did not drain its queue in 10 s")
+            return
+        time.sleep(0.001)
+
+
+def _durations(spans, name: str) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """(start, end) in ns of the finished server spans called ``name``."""
+    return [(s.start_time, s.end_time) for s in spans.get_finished_spans() if s.name == name]
+
+
+def run(calls: int) -> dict[str, list[float]]:
     from archives.helpers import complete_form
     from rhip.api.archives.v1 import archives_service_pb2 as apb
     from rhip.api.archives.v1 import archives_service_pb2_grpc
+    from sqlalchemy.engine import make_url
     from support.residents import register_request
     from support.residents import stub as resident_stub
 
     timings: dict[str, list[float]] = {}
+    mode = [MODES[0]]
     with (
         scratch_database() as url,
         tempfile.TemporaryDirectory() as work,
         _cells(url, Path(work)) as cells,
+        psycopg.connect(
+            make_url(url).set(drivername="postgresql").render_as_string(hide_password=False),
+            autocommit=True,
+        ) as conn,
     ):
+        cells_by_name = {name: cells[name] for name in ("locator", "standalone")}
         clients = {
             name: (
                 resident_stub(running.channel),  # type: ignore[attr-defined]
                 archives_service_pb2_grpc.ArchivesServiceStub(running.channel),  # type: ignore[attr-defined]
                 _token(running),
             )
-            for name, running in cells.items()
+            for name, running in cells_by_name.items()
         }
+        # The claim as archives sees it (the gRPC call through the gateway) and as the
+        # locator's use case runs it (its transaction), beside the gateway's server span.
+        archives = cells["locator"].cell.part("archives").usecases  # type: ignore[attr-defined]
+        _timed(archives.locator, "claim", timings, "claim at archives", mode)
+        _timed(cells["gateway"].locator.usecases, "claim", timings, "claim use case", mode)  # type: ignore[attr-defined]
+        gateway_spans = cells["gateway_spans"]
+        from rhip.locator.claims.store import ClaimStore
+
+        pipelined = ClaimStore.of_person_locked
+
+        def apart(store, digest, digests):  # type: ignore[no-untyped-def]
+            store.lock_person(digest)
+            return store.of_person(digests)
+
         people = _people(2 * (calls + 20))
         for i in range(calls + 20):  # the first 20 of each warm up the paths
-            for j, (name, (residents, archives, md)) in enumerate(clients.items()):
-                number = people[2 * i + j]
+            # Person by person: the create right after the registration (the old bench:
+            # the locator cell's announcement of the new resident runs meanwhile), or once
+            # the announcement is done (``settled``, like with like).
+            mode[0] = MODES[i % 3]
+            ClaimStore.of_person_locked = apart if mode[0] == "apart" else pipelined  # type: ignore[method-assign]
+            order = list(clients.items())
+            if (i // 3) % 2:
+                order.reverse()
+            for name, (residents, archives_stub, md) in order:
+                number = people[2 * i + (name == "standalone")]
                 t0 = time.perf_counter()
                 reply = residents.RegisterResident(
                     register_request(number, name="测试", region=COUNTY),
                     metadata=md, timeout=TIMEOUT,
                 )  # fmt: skip
                 t1 = time.perf_counter()
-                archives.CreateHealthRecord(
+                if mode[0] != "overlapping":
+                    _settle(conn)
+                t2 = time.perf_counter()
+                window = time.time_ns()
+                archives_stub.CreateHealthRecord(
                     apb.CreateHealthRecordRequest(
                         resident=reply.resident.name, township_code="001",
                         village_code="101", basic_info=complete_form(),
@@ -170,25 +254,103 @@ def run(calls: int) -> dict[str, list[float]]:
                     ),
                     metadata=md, timeout=TIMEOUT,
                 )  # fmt: skip
-                t2 = time.perf_counter()
-                if i >= 20:
-                    timings.setdefault(f"register {name}", []).append((t1 - t0) * 1000)
-                    timings.setdefault(f"create {name}", []).append((t2 - t1) * 1000)
+                t3 = time.perf_counter()
+                window_end = time.time_ns()
+                _settle(conn)  # nothing of this cell's spills into the other cell's calls
+                running = cells_by_name[name]
+                created = _durations(running.spans, CREATE)  # type: ignore[attr-defined]
+                running.spans.clear()  # type: ignore[attr-defined]
+                if name == "locator":
+                    claims = _durations(gateway_spans, CLAIM)
+                    announced = _durations(gateway_spans, ANNOUNCE)
+                    gateway_spans.clear()  # type: ignore[attr-defined]
+                if i < 20:
+                    continue
+                key = f"{name} {mode[0]}"
+                timings.setdefault(f"register {key}", []).append((t1 - t0) * 1000)
+                timings.setdefault(f"create {key}", []).append((t3 - t2) * 1000)
+                timings.setdefault(f"create at the cell {key}", []).extend(
+                    (end - start) / 1e6 for start, end in created
+                )
+                if name == "locator":
+                    timings.setdefault(f"claim span {mode[0]}", []).extend(
+                        (end - start) / 1e6 for start, end in claims
+                    )
+                    overlapped = any(s < window_end and e > window for s, e in announced)
+                    timings.setdefault(f"overlapped {mode[0]}", []).append(float(overlapped))
+            if i == 20 - 1:
+                for key in [k for k in timings if k.startswith("claim ")]:
+                    timings[key].clear()  # the warm-up's claims
             if i % 100 == 0:
                 log(f"{i} of {calls + 20} people")
     return {k: sorted(v) for k, v in timings.items()}
 
 
-def report(timings: dict[str, list[float]]) -> list[list[object]]:
+def report(timings: dict[str, list[float]], mode: str) -> list[list[object]]:
     rows = []
     for call in ("register", "create"):
-        solo, located = timings[f"{call} standalone"], timings[f"{call} locator"]
+        solo, located = timings[f"{call} standalone {mode}"], timings[f"{call} locator {mode}"]
         row: list[object] = ["RegisterResident" if call == "register" else "CreateHealthRecord"]
         for q in (50, 99):
             row += [percentile(solo, q), percentile(located, q)]
         row.append(percentile(located, 99) - percentile(solo, 99))
+        low, high = _interval(solo, located)
+        row += [percentile(located, 50) - percentile(solo, 50), f"{low:+.1f} … {high:+.1f}"]
         rows.append(row)
     return rows
+
+
+def _interval(solo: list[float], located: list[float], rounds: int = 2000) -> tuple[float, float]:
+    """A 90 % bootstrap interval of the p99 added: how far the machine's noise moves a p99
+    difference at this number of calls (the RegisterResident row, the same path in both
+    cells, shows it too)."""
+    rng = random.Random(13)
+    added = sorted(
+        percentile(sorted(rng.choices(located, k=len(located))), 99)
+        - percentile(sorted(rng.choices(solo, k=len(solo))), 99)
+        for _ in range(rounds)
+    )
+    return percentile(added, 5), percentile(added, 95)
+
+
+def breakdown(timings: dict[str, list[float]]) -> list[list[object]]:
+    """Where the locator cell's record creation spends the added time, per mode."""
+    rows: list[list[object]] = []
+    for label, key in (
+        (
+            "CreateHealthRecord at the standalone cell (server span)",
+            "create at the cell standalone",
+        ),
+        ("CreateHealthRecord at the locator cell (server span)", "create at the cell locator"),
+        ("claim, as archives waits for it (LocatorClient.claim)", "claim at archives"),
+        ("claim at the gateway (ClaimOpenRecord server span)", "claim span"),
+        ("claim, the locator's use case (its transaction)", "claim use case"),
+    ):
+        row: list[object] = [label]
+        for mode in MODES:
+            values = timings.get(f"{key} {mode}", [])
+            row += [percentile(values, 50), percentile(values, 99)]
+        rows.append(row)
+    share = ["creates with an announcement running at the locator meanwhile"]
+    for mode in MODES:
+        flags = timings.get(f"overlapped {mode}", [])
+        share += [f"{100 * sum(flags) / max(len(flags), 1):.0f} %", ""]
+    rows.append(share)
+    return rows
+
+
+READING = (
+    "Reading the page: at a few hundred calls on this shared machine a p99 moves by tens of"
+    " milliseconds from run to run (the RegisterResident rows take the same path in both"
+    " cells, yet their p99 differences and intervals span tens of ms); the p50 added and the"
+    " claim's own timings are the stable figures. The claim precedes the commit in every"
+    " creation and never takes less than the fastest claim, so the p99 added cannot be below"
+    " it, whatever the tails show: +2 ms is out of reach for a call through the gateway plus"
+    " a durable locator transaction on this machine. What the measurement before added on"
+    " top (compare the p50 added of the first two tables) is the link announcement of the"
+    " just-registered resident running in the same process during the creation, and the"
+    " timeline delivery the standalone cell did not run then (it had no cell account)."
+)
 
 
 def main() -> None:
@@ -199,28 +361,106 @@ def main() -> None:
     started = datetime.now(UTC)
     calls = 200 if args.quick else args.calls
     timings = run(calls)
+    headers = [
+        "call", "p50 standalone", "p50 with locator", "p99 standalone", "p99 with locator",
+        "p99 added", "p50 added", "p99 added, 90 % interval",
+    ]  # fmt: skip
+    settled, overlapping, apart = (report(timings, mode) for mode in MODES)
+
+    claim = {
+        mode: (
+            percentile(timings.get(f"claim at archives {mode}", []), 50),
+            percentile(timings.get(f"claim use case {mode}", []), 50),
+            min(timings.get(f"claim at archives {mode}", [float("nan")])),
+        )
+        for mode in MODES
+    }
+
+    def verdict(rows: list[list[object]], mode: str) -> str:
+        # The claim comes before the commit in every creation, so each one is longer by at
+        # least the fastest claim: p99 added >= that, whatever the noise of the tails.
+        create, fastest = rows[1], claim[mode][2]
+        low, high = (float(x) for x in str(create[7]).split(" … "))
+        if high <= 2:
+            outcome = "met"
+        elif low > 2 or fastest > 2:
+            outcome = "missed" + (
+                f" (every claim took {fastest:.2f} ms or more)" if fastest > 2 else ""
+            )
+        else:
+            outcome = "not decided by this run's noise"
+        return (
+            f"CreateHealthRecord p99 {float(create[5]):+.1f} ms (90 % interval {create[7]}),"  # type: ignore[arg-type]
+            f" p50 {float(create[6]):+.1f} ms: the +2 ms p99 target is {outcome}"  # type: ignore[arg-type]
+        )
+
     text = "\n".join(
         [
             "# Benchmark: the resident locator in the path (issue 13)",
             "",
             f"Written by `tests/perf/bench_locator.py` (`make bench`) on {started:%Y-%m-%d %H:%M}"
-            f" UTC{' with --quick' if args.quick else ''}, commit {commit()}, on {machine()}. "
+            f" UTC{' with --quick' if args.quick else ''}"
+            f"{'' if args.quick or calls == 1000 else f' with --calls {calls}'},"
+            f" commit {commit()}, on {machine()}. "
             "The machine is shared: compare the rows of one run, not runs.",
             "",
             f"{calls} people per cell, each registered and given a health record, one call in"
-            " flight, the two cells alternating call by call; milliseconds at the client on"
-            " loopback. Target: the locator adds at most 2 ms to p99.",
+            " flight, the two cells alternating call by call (which goes first alternates"
+            " too); milliseconds at the client on loopback. Both cells have their cell"
+            " account and run the same background workers (the timeline delivery to emr);"
+            " only the locator cell has a gateway, so only it claims at the locator and"
+            " announces its new residents there (the link worker, woken by each"
+            " registration). Everything runs in one Python process on a 2-core machine, so"
+            " that announcement competes with the record creation for the interpreter lock,"
+            " the CPU and the locator's audit head; in production it runs in the cell's"
+            " identity and the gateway, not in the process creating the record. Target: the"
+            " locator adds at most 2 ms to p99.",
+            "",
+            f"- Like with like: {verdict(settled, 'settled')}.",
+            f"- As measured before (the create overlapping the announcement): {verdict(overlapping, 'overlapping')}.",
+            f"- The claim at p50: {claim['settled'][0]:.2f} ms as archives waits for it, of"
+            f" which {claim['settled'][1]:.2f} ms in the locator's use case (the fastest claim"
+            f" {claim['settled'][2]:.2f} ms); with the lock and"
+            f" the read apart (before 63f28ca) {claim['apart'][0]:.2f} and"
+            f" {claim['apart'][1]:.2f} ms.",
+            "",
+            f"**Like with like** ({len(timings['create locator settled'])} people per cell):"
+            " the record is created once the locator cell's link worker has announced the"
+            " new resident (waited for, untimed), so each timed call runs with only the"
+            " background work both cells have.",
+            "",
+            table(headers, settled),
+            "",
+            f"**As measured before** ({len(timings['create locator overlapping'])} people per"
+            " cell, alternating person by person with the rows above): the record is created"
+            " right after the registration, while the locator cell announces the resident.",
+            "",
+            table(headers, overlapping),
+            "",
+            f"**Like with like, the claim's lock and read apart** ("
+            f"{len(timings['create locator apart'])} people per cell, in turn with the rows"
+            " above): as the first table, the locator's claim taking the person's lock and"
+            " reading the person's claims in two round trips, as before commit 63f28ca (one"
+            " round trip since, psycopg pipeline).",
+            "",
+            table(headers, apart),
+            "",
+            READING,
+            "",
+            "Where the locator cell's record creation spends its time (ms; the first two rows"
+            " at the cells' gRPC server spans):",
             "",
             table(
                 [
-                    "call",
-                    "p50 standalone",
-                    "p50 with locator",
-                    "p99 standalone",
-                    "p99 with locator",
-                    "p99 added",
+                    "",
+                    "p50 like with like",
+                    "p99 like with like",
+                    "p50 as before",
+                    "p99 as before",
+                    "p50 lock and read apart",
+                    "p99 lock and read apart",
                 ],
-                report(timings),
+                breakdown(timings),
             ),
             "",
         ]

@@ -73,8 +73,7 @@ class LocatorUseCases:
         now = self.clock()
         with self.db.transaction() as tx:
             store = ClaimStore(tx)
-            store.lock_person(digest)
-            held = store.of_person(digests)
+            held = store.of_person_locked(digest, digests)
             others = domain.other_cells(held, cell)
             mine = next(
                 (c for c in held if c.cell == cell and c.record_id == claim.record_id), None
