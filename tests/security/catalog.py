@@ -211,6 +211,7 @@ RULES: dict[str, Rule] = {
     MCH + "GetPregnancy": _r("read", "name:pregnancy"),
     MCH + "ListPregnancies": _r("list", "parent:tenant"),
     MCH + "RecordAntenatalVisit": _r("write", "parent:pregnancy"),
+    MCH + "RecordAntenatalLabResults": _r("write", "name:antenatal_visit"),
     MCH + "RecordPostpartumVisit": _r("write", "parent:pregnancy"),
     MCH + "ListAntenatalVisits": _r("list", "parent:pregnancy"),
     MCH + "AssessPregnancyRisk": _r("write", "mother:resident"),

@@ -68,13 +68,14 @@ def build_mch_world(
     )  # fmt: skip
     world.add("pregnancy", open_one.name, t1_scope, "320311")
     world.markers[open_one.handbook_number] = world.targets["pregnancy"][-1]
-    call(
+    visit = call(
         mch.RecordAntenatalVisit,
         mpb.RecordAntenatalVisitRequest(
             parent=open_one.name, visit=pb.AntenatalVisit(visit_date=_days_ago(30), weight_kg=60)
         ),
         "xz-doctor-1",
     )
+    world.add("antenatal_visit", visit.name, t1_scope, "320311")
     # The county's maternal–child hospital (xz-doctor-5, tertiary) grades her orange: a
     # high-risk report goes to the county (86/32/3203/320311). Risk grading is granted to an
     # institution that provides midwifery only (rhip.kit.qualification_rules).

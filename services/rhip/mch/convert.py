@@ -17,6 +17,7 @@ from rhip.mch.pregnancies.domain import (
     TerminationReason,
     VisitKind,
 )
+from rhip.mch.pregnancies.labs import anaemia
 from rhip.mch.pregnancies.schedule import PregnancyView
 from rhip.mch.risk.domain import (
     SECONDARY_LEVEL,
@@ -107,6 +108,9 @@ def pregnancy_to_pb(v: PregnancyView) -> pb.Pregnancy:
         create_time=ts(p.create_time),
         update_time=ts(p.update_time),
         current_ga_days=v.current_ga,
+        first_check_pending=[
+            getattr(pb, f"FIRST_CHECK_ITEM_{item}") for item in v.first_check_pending
+        ],
         discharge_date=p.discharge_date.isoformat() if p.discharge_date else "",
         close_date=p.close_date.isoformat() if p.close_date else "",
         open_referral=f"pregnancies/{p.pregnancy_id}/antenatalVisits/{p.open_referral}"
@@ -142,6 +146,46 @@ def measures_of(visit: pb.AntenatalVisit) -> dict[str, float]:
     }
 
 
+_LAB_NUMBERS = (
+    "haemoglobin_g_per_l",
+    "platelets_10e9_per_l",
+    "alt_u_per_l",
+    "creatinine_umol_per_l",
+)
+_LAB_ENUMS = {
+    "urine_protein": ("URINE_DIPSTICK_", pb.UrineDipstick),
+    "urine_glucose": ("URINE_DIPSTICK_", pb.UrineDipstick),
+    "abo_group": ("BLOOD_GROUP_", pb.BloodGroup),
+    "rh_d": ("QUALITATIVE_RESULT_", pb.QualitativeResult),
+    "hbsag": ("QUALITATIVE_RESULT_", pb.QualitativeResult),
+}
+
+
+def labs_of(labs: pb.AntenatalLabs) -> dict[str, object]:
+    """The results as pregnancies/labs.py checks them: numbers as given (0 = not given), codes
+    by their short name ("" = not given; a number no enum value has stays a code
+    ``check_labs`` refuses)."""
+    found: dict[str, object] = {name: getattr(labs, name) for name in _LAB_NUMBERS}
+    for name, (prefix, enum) in _LAB_ENUMS.items():
+        value = getattr(labs, name)
+        if value in enum.values():
+            found[name] = "" if value == 0 else enum.Name(value).removeprefix(prefix)
+        else:
+            found[name] = f"#{value}"
+    return found
+
+
+def labs_to_pb(labs: dict[str, object]) -> pb.AntenatalLabs:
+    out = pb.AntenatalLabs()
+    for name, value in labs.items():
+        if name in _LAB_ENUMS:
+            prefix, enum = _LAB_ENUMS[name]
+            setattr(out, name, enum.Value(f"{prefix}{value}"))
+        else:
+            setattr(out, name, value)
+    return out
+
+
 def visit_to_pb(v: AntenatalVisit) -> pb.AntenatalVisit:
     m = v.measures
     return pb.AntenatalVisit(
@@ -163,6 +207,8 @@ def visit_to_pb(v: AntenatalVisit) -> pb.AntenatalVisit:
         referral=bool(v.abnormal_finding) and v.kind is VisitKind.ANTENATAL,
         referral_followed_up=v.referral_followed_up,
         emergency_reason=v.emergency_reason,
+        labs=labs_to_pb(v.labs),
+        anaemia=anaemia(v.labs),
     )
 
 

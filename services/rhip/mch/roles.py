@@ -20,6 +20,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "Get*",
             "List*",
             "RecordAntenatalVisit",
+            "RecordAntenatalLabResults",
             "RecordPostpartumVisit",
             "AssessPregnancyRisk",
             "RecordDelivery",
@@ -95,6 +96,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         MCH + "GetPregnancy",
         MCH + "ListPregnancies",
         MCH + "RecordAntenatalVisit",
+        # Laboratory results come from the hospital's LIS through its HIS, after the check.
+        MCH + "RecordAntenatalLabResults",
         MCH + "RecordPostpartumVisit",
         MCH + "GetDelivery",
         MCH + "RecordChildVisit",

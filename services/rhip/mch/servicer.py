@@ -30,6 +30,7 @@ from rhip.mch.convert import (
     STATES_BACK,
     assessment_to_pb,
     delivery_to_pb,
+    labs_of,
     measures_of,
     newborns_from_pb,
     pregnancy_to_pb,
@@ -66,7 +67,7 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
             ga = (request.gestational_age.weeks, request.gestational_age.days)
         view = self.uc.register(
             request.resident, request.handbook_number, request.registration_date,
-            request.lmp_date, ga, request.request_id,
+            request.lmp_date, ga, request.request_id, labs_of(request.first_check_labs),
         )  # fmt: skip
         return pregnancy_to_pb(view)
 
@@ -94,8 +95,12 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
             request.parent, request.visit.visit_date, measures_of(request.visit),
             request.visit.guidance, request.request_id, request.visit.name,
             request.visit.abnormal_finding, request.visit.referral_followed_up,
-            request.visit.emergency_reason,
+            request.visit.emergency_reason, labs_of(request.visit.labs),
         )  # fmt: skip
+        return visit_to_pb(visit)
+
+    def RecordAntenatalLabResults(self, request, context):
+        visit = self.uc.record_lab_results(request.name, labs_of(request.labs), request.request_id)
         return visit_to_pb(visit)
 
     def RecordPostpartumVisit(self, request, context):

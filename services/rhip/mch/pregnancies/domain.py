@@ -5,7 +5,7 @@ No gRPC, no SQL."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import Enum
 
@@ -423,3 +423,4 @@ class AntenatalVisit:
     abnormal_finding: str = ""  # an abnormal finding: the visit opens a referral item
     referral_followed_up: bool = False  # it followed up the open referral
     emergency_reason: str = ""  # why a graded woman was seen below secondary level
+    labs: dict[str, object] = field(default_factory=dict)  # pregnancies/labs.py

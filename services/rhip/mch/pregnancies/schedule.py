@@ -5,7 +5,7 @@ DONE, MISSED or CLOSED; and the pregnancy as answered with it. No gRPC, no SQL."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from rhip.mch.pregnancies.domain import (
@@ -17,6 +17,7 @@ from rhip.mch.pregnancies.domain import (
     Slot,
     VisitKind,
 )
+from rhip.mch.pregnancies.labs import first_check_pending
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ class PregnancyView:
     pregnancy: Pregnancy
     schedule: list[SlotView]
     current_ga: int  # 0 once closed
+    first_check_pending: list[str] = field(default_factory=list)  # labs.FIRST_CHECK_ITEMS
 
 
 def view(
@@ -130,5 +132,8 @@ def view(
 ) -> PregnancyView:
     p = p.as_of(today)
     return PregnancyView(
-        p, schedule(p, visits, today, grace_days), p.ga_on(today) if p.state.open else 0
+        p,
+        schedule(p, visits, today, grace_days),
+        p.ga_on(today) if p.state.open else 0,
+        first_check_pending([v.labs for v in visits if v.kind is VisitKind.ANTENATAL]),
     )

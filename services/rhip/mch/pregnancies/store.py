@@ -94,6 +94,7 @@ VISIT = Table(
     Column("abnormal_finding", String(500), nullable=False, server_default=""),
     Column("referral_followed_up", Boolean, nullable=False, server_default=sa_false()),
     Column("emergency_reason", String(500), nullable=False, server_default=""),
+    Column("labs", Text, nullable=False, server_default="{}"),
 )
 _P, _V = PREGNANCY, VISIT
 
@@ -185,7 +186,7 @@ def _visit(row: Any) -> AntenatalVisit:
         row.id, row.pregnancy_id, row.tenant_id, row.visit_date, row.ga_days, row.slot,
         json.loads(row.measures), row.guidance, utc(row.create_time),  # type: ignore[arg-type]
         VisitKind(row.kind), row.missed_slot, row.abnormal_finding,
-        bool(row.referral_followed_up), row.emergency_reason,
+        bool(row.referral_followed_up), row.emergency_reason, json.loads(row.labs),
     )  # fmt: skip
 
 
@@ -299,10 +300,17 @@ class PregnancyStore(StoreBase):
                 visit_date=v.visit_date, ga_days=v.ga_days, slot=v.slot, kind=v.kind.value,
                 missed_slot=v.missed_slot, abnormal_finding=v.abnormal_finding,
                 referral_followed_up=v.referral_followed_up, emergency_reason=v.emergency_reason,
-                measures=json.dumps(v.measures), guidance=v.guidance,
+                measures=json.dumps(v.measures), guidance=v.guidance, labs=json.dumps(v.labs),
                 create_time=v.create_time, request_id=request_id or None,
             )
         )  # fmt: skip
+
+    def visit(self, visit_id: str) -> AntenatalVisit | None:
+        row = self.s.execute(select(_V).where(_V.c.id == visit_id)).first()
+        return _visit(row) if row else None
+
+    def add_labs(self, visit_id: str, labs: dict[str, object]) -> None:
+        self.s.execute(update(_V).where(_V.c.id == visit_id).values(labs=json.dumps(labs)))
 
     def visit_by_request(self, request_id: str) -> AntenatalVisit | None:
         row = self.s.execute(select(_V).where(_V.c.request_id == request_id)).first()

@@ -24,6 +24,7 @@ from rhip.mch.pregnancies.domain import (
     PregnancyState,
     TerminationReason,
 )
+from rhip.mch.pregnancies.labs import check_labs
 from rhip.mch.pregnancies.schedule import PregnancyView
 from rhip.mch.pregnancies.store import PregnancyStore, PregnancyTaken
 from rhip.mch.team_filter import parse_team
@@ -61,11 +62,12 @@ class PregnancyUseCases(MchBase):
     # -- registration ------------------------------------------------------------------------
     def register(
         self, resident_name: str, handbook: str, registration: str, lmp: str,
-        ga: tuple[int, int] | None, request_id: str,
+        ga: tuple[int, int] | None, request_id: str, labs: dict[str, object] | None = None,
     ) -> PregnancyView:  # fmt: skip
         principal = current_principal()
         today = self.clock().date()
         checks = Violations()
+        first_labs = check_labs(labs or {}, "first_check_labs", checks)
         checks.check(parse_resource_name, resident_name, "residents", "resident")
         handbook = checks.check(domain.validate_handbook, handbook) or ""
         day = checks.check(parse_day, registration, "registration_date", today, default_today=True)
@@ -121,7 +123,7 @@ class PregnancyUseCases(MchBase):
                     AntenatalVisit(
                         new_id(), p.pregnancy_id, tenant.tenant_id, day, ga_days,
                         domain.slot_of(ga_days), {}, "", now,
-                        missed_slot=domain.missed_slot(ga_days, set()),
+                        missed_slot=domain.missed_slot(ga_days, set()), labs=first_labs,
                     ),
                     "",
                 )  # fmt: skip

@@ -10,10 +10,11 @@ late-pregnancy check (DOMAIN §3.1, §3.2)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from rhip.kit.authn import current_principal
-from rhip.kit.errors import FailedPrecondition, PermissionDenied, Violations, invalid
+from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid
 from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
@@ -23,6 +24,7 @@ from rhip.mch.clients import TenantFacts
 from rhip.mch.indicators.counts import counting
 from rhip.mch.pregnancies import domain
 from rhip.mch.pregnancies.domain import AntenatalVisit, Pregnancy, VisitKind
+from rhip.mch.pregnancies.labs import already_recorded, check_labs
 from rhip.mch.pregnancies.measures import check_measures
 from rhip.mch.pregnancies.store import PregnancyStore
 from rhip.mch.pregnancies.usecases import PregnancyUseCases, parse_day
@@ -73,10 +75,11 @@ class VisitUseCases(PregnancyUseCases):
     def record_visit(
         self, parent: str, visit_date: str, measures: dict[str, float], guidance: str,
         request_id: str, name: str = "", abnormal: str = "", followed_up: bool = False,
-        emergency: str = "",
+        emergency: str = "", labs: dict[str, object] | None = None,
     ) -> AntenatalVisit:  # fmt: skip
         principal = current_principal()
         checks = Violations()
+        kept_labs = check_labs(labs or {}, "visit.labs", checks)
         abnormal = check_text(abnormal, "visit.abnormal_finding", checks)
         emergency = check_text(emergency, "visit.emergency_reason", checks)
         day, kept, guidance, key = self._visit_input(
@@ -127,7 +130,7 @@ class VisitUseCases(PregnancyUseCases):
                 new_id(), p.pregnancy_id, principal.tenant_id or p.tenant_id, day, ga_days,
                 domain.slot_of(ga_days), kept, guidance, now,
                 missed_slot=domain.missed_slot(ga_days, done), abnormal_finding=abnormal,
-                referral_followed_up=followed_up, emergency_reason=emergency,
+                referral_followed_up=followed_up, emergency_reason=emergency, labs=kept_labs,
             )  # fmt: skip
             with counting(tx, pregnancies=[p.pregnancy_id]):
                 store.add_visit(visit, key)
@@ -142,6 +145,56 @@ class VisitUseCases(PregnancyUseCases):
                 referral=bool(abnormal), emergency=bool(emergency),
             )  # fmt: skip
             return visit
+
+    def record_lab_results(
+        self, name: str, labs: dict[str, object], request_id: str
+    ) -> AntenatalVisit:
+        """Results that came back after an antenatal check, added to that check: by whoever
+        may record her antenatal checks, while the pregnancy is open; a result the check has
+        already is never overwritten (FAILED_PRECONDITION ``LAB_RESULT_RECORDED``)."""
+        principal = current_principal()
+        checks = Violations()
+        parts = name.split("/")
+        if len(parts) != 4 or parts[2] != "antenatalVisits":
+            checks.add(
+                "name", "must look like pregnancies/{id}/antenatalVisits/{id}", "RESOURCE_NAME"
+            )
+        else:
+            checks.check(parse_resource_name, "/".join(parts[:2]), "pregnancies", "name")
+            checks.check(parse_resource_name, "/".join(parts[2:]), "antenatalVisits", "name")
+        kept = check_labs(labs, "labs", checks)
+        if not any(labs.values()):  # every item 0 or unset
+            checks.add("labs", "give at least one result", "LAB_RESULTS_REQUIRED")
+        key = checks.check(request_key, request_id) or ""
+        checks.raise_if_any()
+        parent, visit_id = "/".join(parts[:2]), parts[3]
+        seeing = self.identity.tenant(principal.tenant_id) if principal.tenant_id else None
+        asks = seeing is not None and seeing.level >= SECONDARY_LEVEL
+        held = self.identity.qualifications(seeing.tenant_id) if asks and seeing else set()
+        with self._unit() as tx:
+            p = self._antenatal_episode(tx, parent, seeing, held)
+            store = PregnancyStore(tx)
+            visit = store.visit(visit_id)
+            if visit is None or visit.pregnancy_id != p.pregnancy_id:
+                raise NotFound("no such antenatal check", reason="NOT_FOUND")
+            if claim(tx, key):
+                return visit  # a retry: the results are there
+            p.require_open()
+            if visit.kind is not VisitKind.ANTENATAL:
+                raise FailedPrecondition(
+                    "laboratory results belong to antenatal checks", reason="NOT_ANTENATAL_CHECK"
+                )
+            if taken := already_recorded(visit.labs, kept):
+                raise FailedPrecondition(
+                    "the check has these results already", reason="LAB_RESULT_RECORDED",
+                    metadata={"items": ",".join(taken)},
+                )  # fmt: skip
+            store.add_labs(visit.visit_id, {**visit.labs, **kept})
+            self._audit(
+                tx, "pregnancy.labs", name, p.scope_path, resident=p.resident_id,
+                items=sorted(kept),
+            )  # fmt: skip
+            return replace(visit, labs={**visit.labs, **kept})
 
     def _antenatal_episode(
         self, tx: Connection, parent: str, seeing: TenantFacts | None, held: set[str]

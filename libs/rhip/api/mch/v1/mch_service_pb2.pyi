@@ -21,20 +21,32 @@ class GestationalAge(_message.Message):
     def __init__(self, weeks: _Optional[int] = ..., days: _Optional[int] = ...) -> None: ...
 
 class RegisterPregnancyRequest(_message.Message):
-    __slots__ = ("resident", "handbook_number", "registration_date", "lmp_date", "gestational_age", "request_id")
+    __slots__ = ("resident", "handbook_number", "registration_date", "lmp_date", "gestational_age", "request_id", "first_check_labs")
     RESIDENT_FIELD_NUMBER: _ClassVar[int]
     HANDBOOK_NUMBER_FIELD_NUMBER: _ClassVar[int]
     REGISTRATION_DATE_FIELD_NUMBER: _ClassVar[int]
     LMP_DATE_FIELD_NUMBER: _ClassVar[int]
     GESTATIONAL_AGE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    FIRST_CHECK_LABS_FIELD_NUMBER: _ClassVar[int]
     resident: str
     handbook_number: str
     registration_date: str
     lmp_date: str
     gestational_age: GestationalAge
     request_id: str
-    def __init__(self, resident: _Optional[str] = ..., handbook_number: _Optional[str] = ..., registration_date: _Optional[str] = ..., lmp_date: _Optional[str] = ..., gestational_age: _Optional[_Union[GestationalAge, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    first_check_labs: _pregnancy_pb2.AntenatalLabs
+    def __init__(self, resident: _Optional[str] = ..., handbook_number: _Optional[str] = ..., registration_date: _Optional[str] = ..., lmp_date: _Optional[str] = ..., gestational_age: _Optional[_Union[GestationalAge, _Mapping]] = ..., request_id: _Optional[str] = ..., first_check_labs: _Optional[_Union[_pregnancy_pb2.AntenatalLabs, _Mapping]] = ...) -> None: ...
+
+class RecordAntenatalLabResultsRequest(_message.Message):
+    __slots__ = ("name", "labs", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LABS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    labs: _pregnancy_pb2.AntenatalLabs
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., labs: _Optional[_Union[_pregnancy_pb2.AntenatalLabs, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class GetPregnancyRequest(_message.Message):
     __slots__ = ("name",)

@@ -60,6 +60,11 @@ class MchServiceStub:
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordAntenatalVisitRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.AntenatalVisit.FromString,
                 _registered_method=True)
+        self.RecordAntenatalLabResults = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/RecordAntenatalLabResults',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordAntenatalLabResultsRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.AntenatalVisit.FromString,
+                _registered_method=True)
         self.RecordPostpartumVisit = channel.unary_unary(
                 '/rhip.api.mch.v1.MchService/RecordPostpartumVisit',
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordPostpartumVisitRequest.SerializeToString,
@@ -211,6 +216,15 @@ class MchServiceServicer:
 
     def RecordAntenatalVisit(self, request, context):
         """Records an antenatal check of an open pregnancy; it fulfils the slot whose window holds it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordAntenatalLabResults(self, request, context):
+        """Adds laboratory results that came back after an antenatal check to that check (a result
+        already recorded there is not overwritten: FAILED_PRECONDITION `LAB_RESULT_RECORDED`).
+        Whoever may record her antenatal checks may add them, while the pregnancy is open.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -422,6 +436,11 @@ def add_MchServiceServicer_to_server(servicer, server):
             'RecordAntenatalVisit': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordAntenatalVisit,
                     request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordAntenatalVisitRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.AntenatalVisit.SerializeToString,
+            ),
+            'RecordAntenatalLabResults': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordAntenatalLabResults,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordAntenatalLabResultsRequest.FromString,
                     response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.AntenatalVisit.SerializeToString,
             ),
             'RecordPostpartumVisit': grpc.unary_unary_rpc_method_handler(
@@ -654,6 +673,33 @@ class MchService:
             target,
             '/rhip.api.mch.v1.MchService/RecordAntenatalVisit',
             rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordAntenatalVisitRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.AntenatalVisit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordAntenatalLabResults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/RecordAntenatalLabResults',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordAntenatalLabResultsRequest.SerializeToString,
             rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.AntenatalVisit.FromString,
             options,
             channel_credentials,

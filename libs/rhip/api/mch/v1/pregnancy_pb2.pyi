@@ -56,6 +56,40 @@ class TerminationReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TERMINATION_REASON_LOST: _ClassVar[TerminationReason]
     TERMINATION_REASON_OTHER: _ClassVar[TerminationReason]
 
+class FirstCheckItem(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FIRST_CHECK_ITEM_UNSPECIFIED: _ClassVar[FirstCheckItem]
+    FIRST_CHECK_ITEM_BLOOD_ROUTINE: _ClassVar[FirstCheckItem]
+    FIRST_CHECK_ITEM_URINE_ROUTINE: _ClassVar[FirstCheckItem]
+    FIRST_CHECK_ITEM_BLOOD_TYPE: _ClassVar[FirstCheckItem]
+    FIRST_CHECK_ITEM_LIVER_FUNCTION: _ClassVar[FirstCheckItem]
+    FIRST_CHECK_ITEM_KIDNEY_FUNCTION: _ClassVar[FirstCheckItem]
+    FIRST_CHECK_ITEM_HEPATITIS_B: _ClassVar[FirstCheckItem]
+
+class UrineDipstick(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    URINE_DIPSTICK_UNSPECIFIED: _ClassVar[UrineDipstick]
+    URINE_DIPSTICK_NEGATIVE: _ClassVar[UrineDipstick]
+    URINE_DIPSTICK_TRACE: _ClassVar[UrineDipstick]
+    URINE_DIPSTICK_PLUS_1: _ClassVar[UrineDipstick]
+    URINE_DIPSTICK_PLUS_2: _ClassVar[UrineDipstick]
+    URINE_DIPSTICK_PLUS_3: _ClassVar[UrineDipstick]
+    URINE_DIPSTICK_PLUS_4: _ClassVar[UrineDipstick]
+
+class BloodGroup(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BLOOD_GROUP_UNSPECIFIED: _ClassVar[BloodGroup]
+    BLOOD_GROUP_A: _ClassVar[BloodGroup]
+    BLOOD_GROUP_B: _ClassVar[BloodGroup]
+    BLOOD_GROUP_AB: _ClassVar[BloodGroup]
+    BLOOD_GROUP_O: _ClassVar[BloodGroup]
+
+class QualitativeResult(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    QUALITATIVE_RESULT_UNSPECIFIED: _ClassVar[QualitativeResult]
+    QUALITATIVE_RESULT_NEGATIVE: _ClassVar[QualitativeResult]
+    QUALITATIVE_RESULT_POSITIVE: _ClassVar[QualitativeResult]
+
 class ReportState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     REPORT_STATE_UNSPECIFIED: _ClassVar[ReportState]
@@ -106,6 +140,28 @@ TERMINATION_REASON_INDUCED: TerminationReason
 TERMINATION_REASON_ECTOPIC: TerminationReason
 TERMINATION_REASON_LOST: TerminationReason
 TERMINATION_REASON_OTHER: TerminationReason
+FIRST_CHECK_ITEM_UNSPECIFIED: FirstCheckItem
+FIRST_CHECK_ITEM_BLOOD_ROUTINE: FirstCheckItem
+FIRST_CHECK_ITEM_URINE_ROUTINE: FirstCheckItem
+FIRST_CHECK_ITEM_BLOOD_TYPE: FirstCheckItem
+FIRST_CHECK_ITEM_LIVER_FUNCTION: FirstCheckItem
+FIRST_CHECK_ITEM_KIDNEY_FUNCTION: FirstCheckItem
+FIRST_CHECK_ITEM_HEPATITIS_B: FirstCheckItem
+URINE_DIPSTICK_UNSPECIFIED: UrineDipstick
+URINE_DIPSTICK_NEGATIVE: UrineDipstick
+URINE_DIPSTICK_TRACE: UrineDipstick
+URINE_DIPSTICK_PLUS_1: UrineDipstick
+URINE_DIPSTICK_PLUS_2: UrineDipstick
+URINE_DIPSTICK_PLUS_3: UrineDipstick
+URINE_DIPSTICK_PLUS_4: UrineDipstick
+BLOOD_GROUP_UNSPECIFIED: BloodGroup
+BLOOD_GROUP_A: BloodGroup
+BLOOD_GROUP_B: BloodGroup
+BLOOD_GROUP_AB: BloodGroup
+BLOOD_GROUP_O: BloodGroup
+QUALITATIVE_RESULT_UNSPECIFIED: QualitativeResult
+QUALITATIVE_RESULT_NEGATIVE: QualitativeResult
+QUALITATIVE_RESULT_POSITIVE: QualitativeResult
 REPORT_STATE_UNSPECIFIED: ReportState
 REPORT_STATE_OPEN: ReportState
 REPORT_STATE_ACKNOWLEDGED: ReportState
@@ -149,7 +205,7 @@ class RiskGrade(_message.Message):
     def __init__(self, color: _Optional[_Union[RiskColor, str]] = ..., purple: _Optional[bool] = ..., management: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Pregnancy(_message.Message):
-    __slots__ = ("name", "resident", "managing_tenant", "state", "handbook_number", "registration_date", "lmp_date", "edd", "registration_ga_days", "early_registration", "within_local_deadline", "schedule", "risk", "delivery", "termination_reason", "termination_date", "create_time", "update_time", "current_ga_days", "discharge_date", "close_date", "open_referral", "referral_due_date", "delivery_plan", "check_42d_tenant", "high_risk_visit_interval_days", "high_risk_visit_due_date")
+    __slots__ = ("name", "resident", "managing_tenant", "state", "handbook_number", "registration_date", "lmp_date", "edd", "registration_ga_days", "early_registration", "within_local_deadline", "schedule", "risk", "delivery", "termination_reason", "termination_date", "create_time", "update_time", "current_ga_days", "discharge_date", "close_date", "open_referral", "referral_due_date", "delivery_plan", "check_42d_tenant", "high_risk_visit_interval_days", "high_risk_visit_due_date", "first_check_pending")
     NAME_FIELD_NUMBER: _ClassVar[int]
     RESIDENT_FIELD_NUMBER: _ClassVar[int]
     MANAGING_TENANT_FIELD_NUMBER: _ClassVar[int]
@@ -177,6 +233,7 @@ class Pregnancy(_message.Message):
     CHECK_42D_TENANT_FIELD_NUMBER: _ClassVar[int]
     HIGH_RISK_VISIT_INTERVAL_DAYS_FIELD_NUMBER: _ClassVar[int]
     HIGH_RISK_VISIT_DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    FIRST_CHECK_PENDING_FIELD_NUMBER: _ClassVar[int]
     name: str
     resident: str
     managing_tenant: str
@@ -204,7 +261,30 @@ class Pregnancy(_message.Message):
     check_42d_tenant: str
     high_risk_visit_interval_days: int
     high_risk_visit_due_date: str
-    def __init__(self, name: _Optional[str] = ..., resident: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., state: _Optional[_Union[PregnancyState, str]] = ..., handbook_number: _Optional[str] = ..., registration_date: _Optional[str] = ..., lmp_date: _Optional[str] = ..., edd: _Optional[str] = ..., registration_ga_days: _Optional[int] = ..., early_registration: _Optional[bool] = ..., within_local_deadline: _Optional[bool] = ..., schedule: _Optional[_Iterable[_Union[AntenatalSlot, _Mapping]]] = ..., risk: _Optional[_Union[RiskGrade, _Mapping]] = ..., delivery: _Optional[str] = ..., termination_reason: _Optional[_Union[TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current_ga_days: _Optional[int] = ..., discharge_date: _Optional[str] = ..., close_date: _Optional[str] = ..., open_referral: _Optional[str] = ..., referral_due_date: _Optional[str] = ..., delivery_plan: _Optional[_Union[DeliveryPlan, _Mapping]] = ..., check_42d_tenant: _Optional[str] = ..., high_risk_visit_interval_days: _Optional[int] = ..., high_risk_visit_due_date: _Optional[str] = ...) -> None: ...
+    first_check_pending: _containers.RepeatedScalarFieldContainer[FirstCheckItem]
+    def __init__(self, name: _Optional[str] = ..., resident: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., state: _Optional[_Union[PregnancyState, str]] = ..., handbook_number: _Optional[str] = ..., registration_date: _Optional[str] = ..., lmp_date: _Optional[str] = ..., edd: _Optional[str] = ..., registration_ga_days: _Optional[int] = ..., early_registration: _Optional[bool] = ..., within_local_deadline: _Optional[bool] = ..., schedule: _Optional[_Iterable[_Union[AntenatalSlot, _Mapping]]] = ..., risk: _Optional[_Union[RiskGrade, _Mapping]] = ..., delivery: _Optional[str] = ..., termination_reason: _Optional[_Union[TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current_ga_days: _Optional[int] = ..., discharge_date: _Optional[str] = ..., close_date: _Optional[str] = ..., open_referral: _Optional[str] = ..., referral_due_date: _Optional[str] = ..., delivery_plan: _Optional[_Union[DeliveryPlan, _Mapping]] = ..., check_42d_tenant: _Optional[str] = ..., high_risk_visit_interval_days: _Optional[int] = ..., high_risk_visit_due_date: _Optional[str] = ..., first_check_pending: _Optional[_Iterable[_Union[FirstCheckItem, str]]] = ...) -> None: ...
+
+class AntenatalLabs(_message.Message):
+    __slots__ = ("haemoglobin_g_per_l", "platelets_10e9_per_l", "urine_protein", "urine_glucose", "abo_group", "rh_d", "alt_u_per_l", "creatinine_umol_per_l", "hbsag")
+    HAEMOGLOBIN_G_PER_L_FIELD_NUMBER: _ClassVar[int]
+    PLATELETS_10E9_PER_L_FIELD_NUMBER: _ClassVar[int]
+    URINE_PROTEIN_FIELD_NUMBER: _ClassVar[int]
+    URINE_GLUCOSE_FIELD_NUMBER: _ClassVar[int]
+    ABO_GROUP_FIELD_NUMBER: _ClassVar[int]
+    RH_D_FIELD_NUMBER: _ClassVar[int]
+    ALT_U_PER_L_FIELD_NUMBER: _ClassVar[int]
+    CREATININE_UMOL_PER_L_FIELD_NUMBER: _ClassVar[int]
+    HBSAG_FIELD_NUMBER: _ClassVar[int]
+    haemoglobin_g_per_l: float
+    platelets_10e9_per_l: float
+    urine_protein: UrineDipstick
+    urine_glucose: UrineDipstick
+    abo_group: BloodGroup
+    rh_d: QualitativeResult
+    alt_u_per_l: float
+    creatinine_umol_per_l: float
+    hbsag: QualitativeResult
+    def __init__(self, haemoglobin_g_per_l: _Optional[float] = ..., platelets_10e9_per_l: _Optional[float] = ..., urine_protein: _Optional[_Union[UrineDipstick, str]] = ..., urine_glucose: _Optional[_Union[UrineDipstick, str]] = ..., abo_group: _Optional[_Union[BloodGroup, str]] = ..., rh_d: _Optional[_Union[QualitativeResult, str]] = ..., alt_u_per_l: _Optional[float] = ..., creatinine_umol_per_l: _Optional[float] = ..., hbsag: _Optional[_Union[QualitativeResult, str]] = ...) -> None: ...
 
 class DeliveryPlan(_message.Message):
     __slots__ = ("tenant", "institution_level", "emergency_reason", "meets_grade", "planned_by", "plan_time")
@@ -223,7 +303,7 @@ class DeliveryPlan(_message.Message):
     def __init__(self, tenant: _Optional[str] = ..., institution_level: _Optional[str] = ..., emergency_reason: _Optional[str] = ..., meets_grade: _Optional[bool] = ..., planned_by: _Optional[str] = ..., plan_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class AntenatalVisit(_message.Message):
-    __slots__ = ("name", "visit_date", "ga_days", "slot", "weight_kg", "systolic", "diastolic", "fundal_height_cm", "fetal_heart_rate", "guidance", "tenant", "create_time", "missed_slot", "kind", "abnormal_finding", "referral", "referral_followed_up", "emergency_reason")
+    __slots__ = ("name", "visit_date", "ga_days", "slot", "weight_kg", "systolic", "diastolic", "fundal_height_cm", "fetal_heart_rate", "guidance", "tenant", "create_time", "missed_slot", "kind", "abnormal_finding", "referral", "referral_followed_up", "emergency_reason", "labs", "anaemia")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VISIT_DATE_FIELD_NUMBER: _ClassVar[int]
     GA_DAYS_FIELD_NUMBER: _ClassVar[int]
@@ -242,6 +322,8 @@ class AntenatalVisit(_message.Message):
     REFERRAL_FIELD_NUMBER: _ClassVar[int]
     REFERRAL_FOLLOWED_UP_FIELD_NUMBER: _ClassVar[int]
     EMERGENCY_REASON_FIELD_NUMBER: _ClassVar[int]
+    LABS_FIELD_NUMBER: _ClassVar[int]
+    ANAEMIA_FIELD_NUMBER: _ClassVar[int]
     name: str
     visit_date: str
     ga_days: int
@@ -260,7 +342,9 @@ class AntenatalVisit(_message.Message):
     referral: bool
     referral_followed_up: bool
     emergency_reason: str
-    def __init__(self, name: _Optional[str] = ..., visit_date: _Optional[str] = ..., ga_days: _Optional[int] = ..., slot: _Optional[int] = ..., weight_kg: _Optional[float] = ..., systolic: _Optional[int] = ..., diastolic: _Optional[int] = ..., fundal_height_cm: _Optional[float] = ..., fetal_heart_rate: _Optional[int] = ..., guidance: _Optional[str] = ..., tenant: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., missed_slot: _Optional[int] = ..., kind: _Optional[_Union[VisitKind, str]] = ..., abnormal_finding: _Optional[str] = ..., referral: _Optional[bool] = ..., referral_followed_up: _Optional[bool] = ..., emergency_reason: _Optional[str] = ...) -> None: ...
+    labs: AntenatalLabs
+    anaemia: bool
+    def __init__(self, name: _Optional[str] = ..., visit_date: _Optional[str] = ..., ga_days: _Optional[int] = ..., slot: _Optional[int] = ..., weight_kg: _Optional[float] = ..., systolic: _Optional[int] = ..., diastolic: _Optional[int] = ..., fundal_height_cm: _Optional[float] = ..., fetal_heart_rate: _Optional[int] = ..., guidance: _Optional[str] = ..., tenant: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., missed_slot: _Optional[int] = ..., kind: _Optional[_Union[VisitKind, str]] = ..., abnormal_finding: _Optional[str] = ..., referral: _Optional[bool] = ..., referral_followed_up: _Optional[bool] = ..., emergency_reason: _Optional[str] = ..., labs: _Optional[_Union[AntenatalLabs, _Mapping]] = ..., anaemia: _Optional[bool] = ...) -> None: ...
 
 class RiskAssessment(_message.Message):
     __slots__ = ("name", "assessment_date", "colors", "criteria", "rules_version", "assessor", "tenant", "institution_level", "ga_days", "create_time", "rules_pack", "postpartum", "postpartum_day")
