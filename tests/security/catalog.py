@@ -212,6 +212,7 @@ RULES: dict[str, Rule] = {
     MCH + "ListPregnancies": _r("list", "parent:tenant"),
     MCH + "RecordAntenatalVisit": _r("write", "parent:pregnancy"),
     MCH + "RecordAntenatalLabResults": _r("write", "name:antenatal_visit"),
+    MCH + "RecordRiskScreening": _r("write", "parent:pregnancy"),
     MCH + "RecordPostpartumVisit": _r("write", "parent:pregnancy"),
     MCH + "ListAntenatalVisits": _r("list", "parent:pregnancy"),
     MCH + "AssessPregnancyRisk": _r("write", "mother:resident"),

@@ -28,6 +28,7 @@ from rhip.mch.risk.domain import (
     grade_of,
 )
 from rhip.mch.risk.reports import RiskReport
+from rhip.mch.risk.screening import RiskScreening
 
 STATES = {s: getattr(pb, f"PREGNANCY_STATE_{s.value}") for s in PregnancyState}
 STATES_BACK = {v: k for k, v in STATES.items()}
@@ -111,6 +112,8 @@ def pregnancy_to_pb(v: PregnancyView) -> pb.Pregnancy:
         first_check_pending=[
             getattr(pb, f"FIRST_CHECK_ITEM_{item}") for item in v.first_check_pending
         ],
+        screening=screening_to_pb(v.screening) if v.screening else None,
+        assessment_due_date=p.assessment_due.isoformat() if p.assessment_due else "",
         discharge_date=p.discharge_date.isoformat() if p.discharge_date else "",
         close_date=p.close_date.isoformat() if p.close_date else "",
         open_referral=f"pregnancies/{p.pregnancy_id}/antenatalVisits/{p.open_referral}"
@@ -159,6 +162,18 @@ _LAB_ENUMS = {
     "rh_d": ("QUALITATIVE_RESULT_", pb.QualitativeResult),
     "hbsag": ("QUALITATIVE_RESULT_", pb.QualitativeResult),
 }
+
+
+def screening_to_pb(s: RiskScreening) -> pb.RiskScreening:
+    return pb.RiskScreening(
+        name=f"pregnancies/{s.pregnancy_id}/riskScreenings/{s.screening_id}",
+        screening_date=s.screening_date.isoformat(),
+        positive=s.positive,
+        findings=list(s.findings),
+        tenant=f"tenants/{s.tenant_id}",
+        screened_by=s.screened_by,
+        create_time=ts(s.create_time),
+    )
 
 
 def labs_of(labs: pb.AntenatalLabs) -> dict[str, object]:

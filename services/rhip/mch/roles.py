@@ -22,6 +22,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "RecordAntenatalVisit",
             "RecordAntenatalLabResults",
             "RecordPostpartumVisit",
+            # Screening (筛查) is every managing institution's; grading needs the qualification.
+            "RecordRiskScreening",
             "AssessPregnancyRisk",
             "RecordDelivery",
             "TerminatePregnancy",

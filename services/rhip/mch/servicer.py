@@ -36,6 +36,7 @@ from rhip.mch.convert import (
     pregnancy_to_pb,
     report_to_pb,
     rule_pack_to_pb,
+    screening_to_pb,
     visit_to_pb,
 )
 from rhip.mch.indicators.domain import KINDS, Indicator
@@ -98,6 +99,13 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
             request.visit.emergency_reason, labs_of(request.visit.labs),
         )  # fmt: skip
         return visit_to_pb(visit)
+
+    def RecordRiskScreening(self, request, context):
+        screening = self.uc.record_screening(
+            request.parent, request.screening.screening_date, request.screening.positive,
+            list(request.screening.findings), request.request_id,
+        )  # fmt: skip
+        return screening_to_pb(screening)
 
     def RecordAntenatalLabResults(self, request, context):
         visit = self.uc.record_lab_results(request.name, labs_of(request.labs), request.request_id)

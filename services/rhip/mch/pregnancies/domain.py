@@ -214,6 +214,7 @@ class Pregnancy:
     # set it) and the day her next visit is due by under it (the overdue list's other key).
     interval_from: date | None = None
     interval_due: date | None = None
+    assessment_due: date | None = None  # a positive screening's assessment (risk/screening.py)
     create_time: datetime | None = None
     update_time: datetime | None = None
 
@@ -313,7 +314,8 @@ class Pregnancy:
             delivery_tenant_id=tenant_id, discharge_date=discharge, next_slot=6,
             next_slot_end=discharge + timedelta(days=HOME_VISIT_DAYS),
             close_date=check_end + timedelta(days=CHASE_DAYS + 1), open_referral="",
-            referral_due=None, interval_due=None, update_time=now,
+            referral_due=None, interval_due=None, assessment_due=None,
+            update_time=now,
         )  # fmt: skip
 
     def postpartum_window(self, kind: VisitKind, grace_days: int) -> tuple[date, date]:
@@ -365,7 +367,8 @@ class Pregnancy:
         return replace(
             self, state=PregnancyState.TERMINATED, termination_reason=reason,
             end_date=day, termination_note=note, next_slot=0, next_slot_end=None,
-            open_referral="", referral_due=None, interval_due=None, update_time=now,
+            open_referral="", referral_due=None, interval_due=None, assessment_due=None,
+            update_time=now,
         )  # fmt: skip
 
     def after_referral(

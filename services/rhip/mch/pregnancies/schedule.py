@@ -18,6 +18,7 @@ from rhip.mch.pregnancies.domain import (
     VisitKind,
 )
 from rhip.mch.pregnancies.labs import first_check_pending
+from rhip.mch.risk.screening import RiskScreening
 
 
 @dataclass(frozen=True)
@@ -125,15 +126,18 @@ class PregnancyView:
     schedule: list[SlotView]
     current_ga: int  # 0 once closed
     first_check_pending: list[str] = field(default_factory=list)  # labs.FIRST_CHECK_ITEMS
+    screening: RiskScreening | None = None  # her latest risk screening
 
 
 def view(
-    p: Pregnancy, visits: list[AntenatalVisit], today: date, grace_days: int = 14
-) -> PregnancyView:
+    p: Pregnancy, visits: list[AntenatalVisit], today: date, grace_days: int = 14,
+    screening: RiskScreening | None = None,
+) -> PregnancyView:  # fmt: skip
     p = p.as_of(today)
     return PregnancyView(
         p,
         schedule(p, visits, today, grace_days),
         p.ga_on(today) if p.state.open else 0,
         first_check_pending([v.labs for v in visits if v.kind is VisitKind.ANTENATAL]),
+        screening,
     )

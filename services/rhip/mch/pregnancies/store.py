@@ -75,6 +75,7 @@ PREGNANCY = Table(
     Column("postpartum_abnormal", Boolean, nullable=False, server_default=sa_false()),
     Column("interval_from", Date),
     Column("interval_due", Date, index=True),
+    Column("assessment_due", Date, index=True),
 )
 VISIT = Table(
     "antenatal_visit",
@@ -149,6 +150,7 @@ def _pregnancy(row: Any) -> Pregnancy:
         postpartum_abnormal=bool(row.postpartum_abnormal),
         interval_from=row.interval_from,
         interval_due=row.interval_due,
+        assessment_due=row.assessment_due,
     )
 
 
@@ -178,6 +180,7 @@ def _values(p: Pregnancy) -> dict[str, Any]:
         "postpartum_abnormal": p.postpartum_abnormal,
         "interval_from": p.interval_from,
         "interval_due": p.interval_due,
+        "assessment_due": p.assessment_due,
     }
 
 
@@ -273,14 +276,16 @@ class PregnancyStore(StoreBase):
             if state in AFTER_DELIVERY:
                 query = query.where(or_(_P.c.close_date.is_(None), ~closed))
         if overdue_before is not None:
-            # A next slot whose window closed, a referral past its due date, or a high-risk
-            # woman's visit interval run out; terminated and completed episodes have none
-            # (NULL), closed ones are out by their close date.
+            # A next slot whose window closed, a referral past its due date, a high-risk
+            # woman's visit interval run out, or a positive screening still unassessed past its
+            # due date; terminated and completed episodes have none (NULL), closed ones are out
+            # by their close date.
             query = query.where(
                 or_(
                     _P.c.next_slot_end < overdue_before,
                     _P.c.referral_due < overdue_before,
                     _P.c.interval_due < overdue_before,
+                    _P.c.assessment_due < overdue_before,
                 ),
                 or_(_P.c.close_date.is_(None), _P.c.close_date > overdue_before),
             )

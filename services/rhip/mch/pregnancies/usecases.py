@@ -27,6 +27,7 @@ from rhip.mch.pregnancies.domain import (
 from rhip.mch.pregnancies.labs import check_labs
 from rhip.mch.pregnancies.schedule import PregnancyView
 from rhip.mch.pregnancies.store import PregnancyStore, PregnancyTaken
+from rhip.mch.risk.store import ScreeningStore
 from rhip.mch.team_filter import parse_team
 from sqlalchemy import Connection
 
@@ -57,6 +58,7 @@ class PregnancyUseCases(MchBase):
             PregnancyStore(tx).visits(p.pregnancy_id),
             self.clock().date(),
             self.options.check_42d_grace_days,
+            ScreeningStore(tx).latest_of([p.pregnancy_id]).get(p.pregnancy_id),
         )
 
     # -- registration ------------------------------------------------------------------------
@@ -169,7 +171,13 @@ class PregnancyUseCases(MchBase):
             # One read for the page's visits, not one per pregnancy (the overdue list's p99).
             visits = PregnancyStore(tx).visits_of([p.pregnancy_id for p in chunk])
             grace = self.options.check_42d_grace_days
-            views = [schedule.view(p, visits[p.pregnancy_id], today, grace) for p in chunk]
+            screenings = ScreeningStore(tx).latest_of([p.pregnancy_id for p in chunk])
+            views = [
+                schedule.view(
+                    p, visits[p.pregnancy_id], today, grace, screenings.get(p.pregnancy_id)
+                )
+                for p in chunk
+            ]
             self._audit(
                 tx, "pregnancy.list", f"tenants/{tenant_id}", scopes[0], count=len(chunk),
                 team=team,

@@ -8,8 +8,21 @@ from typing import Any
 
 from rhip.kit.db import utc
 from rhip.mch.risk.domain import RiskAssessment, RiskColor
+from rhip.mch.risk.screening import RiskScreening
 from rhip.mch.store import StoreBase, metadata
-from sqlalchemy import Column, Date, DateTime, Integer, String, Table, Text, insert, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+)
 
 ASSESSMENT = Table(
     "risk_assessment",
@@ -30,7 +43,20 @@ ASSESSMENT = Table(
     Column("request_id", String(36), unique=True),
     Column("postpartum_day", Integer),  # a postpartum assessment: days since the delivery
 )
-_A = ASSESSMENT
+SCREENING = Table(
+    "risk_screening",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("pregnancy_id", String(36), nullable=False, index=True),
+    Column("tenant_id", String(36), nullable=False),
+    Column("screening_date", Date, nullable=False),
+    Column("positive", Boolean, nullable=False),
+    Column("findings", Text, nullable=False),
+    Column("screened_by", String(80), nullable=False),
+    Column("create_time", DateTime(timezone=True), nullable=False),
+    Column("request_id", String(36), unique=True),
+)
+_A, _S = ASSESSMENT, SCREENING
 
 
 def _assessment(row: Any) -> RiskAssessment:
@@ -71,3 +97,49 @@ class RiskStore(StoreBase):
         if limit is not None:
             query = query.limit(limit)
         return [_assessment(r) for r in self.s.execute(query)]
+
+
+def _screening(row: Any) -> RiskScreening:
+    return RiskScreening(
+        row.id, row.pregnancy_id, row.tenant_id, row.screening_date, bool(row.positive),
+        tuple(json.loads(row.findings)), row.screened_by, utc(row.create_time),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+class ScreeningStore(StoreBase):
+    """The screenings of pregnancies (append-only)."""
+
+    def add(self, s: RiskScreening, request_id: str) -> None:
+        self.s.execute(
+            insert(_S).values(
+                id=s.screening_id, pregnancy_id=s.pregnancy_id, tenant_id=s.tenant_id,
+                screening_date=s.screening_date, positive=s.positive,
+                findings=json.dumps(list(s.findings), ensure_ascii=False),
+                screened_by=s.screened_by, create_time=s.create_time,
+                request_id=request_id or None,
+            )
+        )  # fmt: skip
+
+    def by_request(self, request_id: str) -> RiskScreening | None:
+        row = self.s.execute(select(_S).where(_S.c.request_id == request_id)).first()
+        return _screening(row) if row else None
+
+    def latest_of(self, pregnancy_ids: list[str]) -> dict[str, RiskScreening]:
+        """Each pregnancy's latest screening (by date, then record), in one read."""
+        if not pregnancy_ids:
+            return {}
+        ranked = (
+            select(
+                _S,
+                func.row_number()
+                .over(
+                    partition_by=_S.c.pregnancy_id,
+                    order_by=(_S.c.screening_date.desc(), _S.c.id.desc()),
+                )
+                .label("rank"),
+            )
+            .where(_S.c.pregnancy_id.in_(pregnancy_ids))
+            .subquery()
+        )
+        rows = self.s.execute(select(ranked).where(ranked.c.rank == 1))
+        return {row.pregnancy_id: _screening(row) for row in rows}

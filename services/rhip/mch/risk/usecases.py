@@ -7,6 +7,8 @@ episode for the high-risk lists."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rhip.kit.authn import current_principal
 from rhip.kit.errors import FailedPrecondition, NotFound, Violations, invalid
 from rhip.kit.idempotency import check_reuse, claim, request_key
@@ -21,7 +23,8 @@ from rhip.mch.pregnancies.usecases import PregnancyUseCases, parse_day
 from rhip.mch.risk import domain
 from rhip.mch.risk.domain import RiskAssessment
 from rhip.mch.risk.reports import ReportStore, RiskReport, report_due
-from rhip.mch.risk.store import RiskStore
+from rhip.mch.risk.screening import RiskScreening, answers_screening, check_findings
+from rhip.mch.risk.store import RiskStore, ScreeningStore
 from rhip.mch.roles import MCH
 
 PACK_SUFFIX = "/riskRulePack"
@@ -118,7 +121,11 @@ class RiskUseCases(PregnancyUseCases):
                     ),
                     default=None,
                 )
-                pregnancies.save(p.regraded(grade.rank, grade.purple, day, latest, now))
+                after = p.regraded(grade.rank, grade.purple, day, latest, now)
+                screened = ScreeningStore(tx).latest_of([p.pregnancy_id]).get(p.pregnancy_id)
+                if answers_screening(day, screened):  # the assessment her screening asked for
+                    after = replace(after, assessment_due=None)
+                pregnancies.save(after)
                 colour = report_due(p.risk_rank, grade.rank)
                 report = None
                 if colour is not None:  # one found, one reported (DOMAIN §3.2)
@@ -144,6 +151,56 @@ class RiskUseCases(PregnancyUseCases):
                 postpartum=postpartum_day is not None,
             )  # fmt: skip
             return assessment
+
+    # -- screening (筛查) ---------------------------------------------------------------------
+    def record_screening(
+        self, parent: str, day_text: str, positive: bool, findings: list[str], request_id: str
+    ) -> RiskScreening:
+        """By the institution that manages her, while the pregnancy is open; a positive
+        screening asks for her assessment by ``ASSESSMENT_DAYS`` later (a later screening
+        replaces the due date: negative clears it)."""
+        principal = current_principal()
+        today = self.clock().date()
+        checks = Violations()
+        checks.check(parse_resource_name, parent, "pregnancies", "parent")
+        day = checks.check(
+            parse_day, day_text, "screening.screening_date", today, default_today=True
+        )
+        kept = check_findings(findings, positive, checks)
+        key = checks.check(request_key, request_id) or ""
+        checks.raise_if_any()
+        assert day is not None
+        now = self.clock()
+        with self._unit() as tx:
+            p = self._load_pregnancy(tx, parent, "RecordRiskScreening", field="parent", lock=True)
+            store = ScreeningStore(tx)
+            if claim(tx, key) and (earlier := store.by_request(key)) is not None:
+                return earlier
+            p.require_open()
+            if day < p.registration_date:
+                raise invalid(
+                    "screening.screening_date", "is before the registration",
+                    "DATE_BEFORE_REGISTRATION",
+                )  # fmt: skip
+            screening = RiskScreening(
+                new_id(), p.pregnancy_id, principal.tenant_id or p.tenant_id, day, positive, kept,
+                principal.subject, now,
+            )  # fmt: skip
+            latest = store.latest_of([p.pregnancy_id]).get(p.pregnancy_id)
+            store.add(screening, key)
+            if latest is None or (day, screening.screening_id) > (
+                latest.screening_date,
+                latest.screening_id,
+            ):  # a screening dated before the latest one changes nothing that is due
+                PregnancyStore(tx).save(
+                    replace(p, assessment_due=screening.assessment_due, update_time=now)
+                )
+            self._audit(
+                tx, "pregnancy.risk.screen", f"pregnancies/{p.pregnancy_id}/riskScreenings/"
+                f"{screening.screening_id}", p.scope_path, resident=p.resident_id,
+                positive=positive,
+            )  # fmt: skip
+            return screening
 
     def list_assessments(self, parent: str, page: Page) -> tuple[list[RiskAssessment], str]:
         with self._unit(durable=False) as tx:

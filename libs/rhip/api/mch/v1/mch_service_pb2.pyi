@@ -38,6 +38,16 @@ class RegisterPregnancyRequest(_message.Message):
     first_check_labs: _pregnancy_pb2.AntenatalLabs
     def __init__(self, resident: _Optional[str] = ..., handbook_number: _Optional[str] = ..., registration_date: _Optional[str] = ..., lmp_date: _Optional[str] = ..., gestational_age: _Optional[_Union[GestationalAge, _Mapping]] = ..., request_id: _Optional[str] = ..., first_check_labs: _Optional[_Union[_pregnancy_pb2.AntenatalLabs, _Mapping]] = ...) -> None: ...
 
+class RecordRiskScreeningRequest(_message.Message):
+    __slots__ = ("parent", "screening", "request_id")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    SCREENING_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    screening: _pregnancy_pb2.RiskScreening
+    request_id: str
+    def __init__(self, parent: _Optional[str] = ..., screening: _Optional[_Union[_pregnancy_pb2.RiskScreening, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
 class RecordAntenatalLabResultsRequest(_message.Message):
     __slots__ = ("name", "labs", "request_id")
     NAME_FIELD_NUMBER: _ClassVar[int]

@@ -60,6 +60,11 @@ class MchServiceStub:
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordAntenatalVisitRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.AntenatalVisit.FromString,
                 _registered_method=True)
+        self.RecordRiskScreening = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/RecordRiskScreening',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordRiskScreeningRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.RiskScreening.FromString,
+                _registered_method=True)
         self.RecordAntenatalLabResults = channel.unary_unary(
                 '/rhip.api.mch.v1.MchService/RecordAntenatalLabResults',
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordAntenatalLabResultsRequest.SerializeToString,
@@ -216,6 +221,15 @@ class MchServiceServicer:
 
     def RecordAntenatalVisit(self, request, context):
         """Records an antenatal check of an open pregnancy; it fulfils the slot whose window holds it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordRiskScreening(self, request, context):
+        """Records a risk screening of an open pregnancy by the institution that manages her; a
+        positive one asks for her risk assessment within 14 days (the overdue list shows her after
+        that until she is assessed).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -437,6 +451,11 @@ def add_MchServiceServicer_to_server(servicer, server):
                     servicer.RecordAntenatalVisit,
                     request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordAntenatalVisitRequest.FromString,
                     response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.AntenatalVisit.SerializeToString,
+            ),
+            'RecordRiskScreening': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordRiskScreening,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordRiskScreeningRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.RiskScreening.SerializeToString,
             ),
             'RecordAntenatalLabResults': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordAntenatalLabResults,
@@ -674,6 +693,33 @@ class MchService:
             '/rhip.api.mch.v1.MchService/RecordAntenatalVisit',
             rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordAntenatalVisitRequest.SerializeToString,
             rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.AntenatalVisit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordRiskScreening(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/RecordRiskScreening',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RecordRiskScreeningRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.RiskScreening.FromString,
             options,
             channel_credentials,
             insecure,

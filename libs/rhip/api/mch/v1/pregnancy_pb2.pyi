@@ -205,7 +205,7 @@ class RiskGrade(_message.Message):
     def __init__(self, color: _Optional[_Union[RiskColor, str]] = ..., purple: _Optional[bool] = ..., management: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Pregnancy(_message.Message):
-    __slots__ = ("name", "resident", "managing_tenant", "state", "handbook_number", "registration_date", "lmp_date", "edd", "registration_ga_days", "early_registration", "within_local_deadline", "schedule", "risk", "delivery", "termination_reason", "termination_date", "create_time", "update_time", "current_ga_days", "discharge_date", "close_date", "open_referral", "referral_due_date", "delivery_plan", "check_42d_tenant", "high_risk_visit_interval_days", "high_risk_visit_due_date", "first_check_pending")
+    __slots__ = ("name", "resident", "managing_tenant", "state", "handbook_number", "registration_date", "lmp_date", "edd", "registration_ga_days", "early_registration", "within_local_deadline", "schedule", "risk", "delivery", "termination_reason", "termination_date", "create_time", "update_time", "current_ga_days", "discharge_date", "close_date", "open_referral", "referral_due_date", "delivery_plan", "check_42d_tenant", "high_risk_visit_interval_days", "high_risk_visit_due_date", "first_check_pending", "screening", "assessment_due_date")
     NAME_FIELD_NUMBER: _ClassVar[int]
     RESIDENT_FIELD_NUMBER: _ClassVar[int]
     MANAGING_TENANT_FIELD_NUMBER: _ClassVar[int]
@@ -234,6 +234,8 @@ class Pregnancy(_message.Message):
     HIGH_RISK_VISIT_INTERVAL_DAYS_FIELD_NUMBER: _ClassVar[int]
     HIGH_RISK_VISIT_DUE_DATE_FIELD_NUMBER: _ClassVar[int]
     FIRST_CHECK_PENDING_FIELD_NUMBER: _ClassVar[int]
+    SCREENING_FIELD_NUMBER: _ClassVar[int]
+    ASSESSMENT_DUE_DATE_FIELD_NUMBER: _ClassVar[int]
     name: str
     resident: str
     managing_tenant: str
@@ -262,7 +264,27 @@ class Pregnancy(_message.Message):
     high_risk_visit_interval_days: int
     high_risk_visit_due_date: str
     first_check_pending: _containers.RepeatedScalarFieldContainer[FirstCheckItem]
-    def __init__(self, name: _Optional[str] = ..., resident: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., state: _Optional[_Union[PregnancyState, str]] = ..., handbook_number: _Optional[str] = ..., registration_date: _Optional[str] = ..., lmp_date: _Optional[str] = ..., edd: _Optional[str] = ..., registration_ga_days: _Optional[int] = ..., early_registration: _Optional[bool] = ..., within_local_deadline: _Optional[bool] = ..., schedule: _Optional[_Iterable[_Union[AntenatalSlot, _Mapping]]] = ..., risk: _Optional[_Union[RiskGrade, _Mapping]] = ..., delivery: _Optional[str] = ..., termination_reason: _Optional[_Union[TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current_ga_days: _Optional[int] = ..., discharge_date: _Optional[str] = ..., close_date: _Optional[str] = ..., open_referral: _Optional[str] = ..., referral_due_date: _Optional[str] = ..., delivery_plan: _Optional[_Union[DeliveryPlan, _Mapping]] = ..., check_42d_tenant: _Optional[str] = ..., high_risk_visit_interval_days: _Optional[int] = ..., high_risk_visit_due_date: _Optional[str] = ..., first_check_pending: _Optional[_Iterable[_Union[FirstCheckItem, str]]] = ...) -> None: ...
+    screening: RiskScreening
+    assessment_due_date: str
+    def __init__(self, name: _Optional[str] = ..., resident: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., state: _Optional[_Union[PregnancyState, str]] = ..., handbook_number: _Optional[str] = ..., registration_date: _Optional[str] = ..., lmp_date: _Optional[str] = ..., edd: _Optional[str] = ..., registration_ga_days: _Optional[int] = ..., early_registration: _Optional[bool] = ..., within_local_deadline: _Optional[bool] = ..., schedule: _Optional[_Iterable[_Union[AntenatalSlot, _Mapping]]] = ..., risk: _Optional[_Union[RiskGrade, _Mapping]] = ..., delivery: _Optional[str] = ..., termination_reason: _Optional[_Union[TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current_ga_days: _Optional[int] = ..., discharge_date: _Optional[str] = ..., close_date: _Optional[str] = ..., open_referral: _Optional[str] = ..., referral_due_date: _Optional[str] = ..., delivery_plan: _Optional[_Union[DeliveryPlan, _Mapping]] = ..., check_42d_tenant: _Optional[str] = ..., high_risk_visit_interval_days: _Optional[int] = ..., high_risk_visit_due_date: _Optional[str] = ..., first_check_pending: _Optional[_Iterable[_Union[FirstCheckItem, str]]] = ..., screening: _Optional[_Union[RiskScreening, _Mapping]] = ..., assessment_due_date: _Optional[str] = ...) -> None: ...
+
+class RiskScreening(_message.Message):
+    __slots__ = ("name", "screening_date", "positive", "findings", "tenant", "screened_by", "create_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SCREENING_DATE_FIELD_NUMBER: _ClassVar[int]
+    POSITIVE_FIELD_NUMBER: _ClassVar[int]
+    FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    SCREENED_BY_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    screening_date: str
+    positive: bool
+    findings: _containers.RepeatedScalarFieldContainer[str]
+    tenant: str
+    screened_by: str
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., screening_date: _Optional[str] = ..., positive: _Optional[bool] = ..., findings: _Optional[_Iterable[str]] = ..., tenant: _Optional[str] = ..., screened_by: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class AntenatalLabs(_message.Message):
     __slots__ = ("haemoglobin_g_per_l", "platelets_10e9_per_l", "urine_protein", "urine_glucose", "abo_group", "rh_d", "alt_u_per_l", "creatinine_umol_per_l", "hbsag")
