@@ -53,6 +53,7 @@ def test_the_cell_internal_methods_are_the_internal_services_and_marked_in_proto
         "/rhip.api.archives.v1.ArchivesInternalService/RecordReferralEvent",
         "/rhip.api.archives.v1.ArchivesInternalService/ListReferralSuggestions",
         "/rhip.api.emr.v1.EmrInternalService/RecordTimelineEntries",
+        "/rhip.api.emr.v1.EmrInternalService/RescopeTimelineEntries",
     }
     assert not internal & cross_cell_methods()
 

@@ -1,7 +1,7 @@
 """The lifetime timeline fed by archives and referral (#16): their entries reach emr's index
 through their outboxes, in time order beside emr's documents, shown only to callers who may
-read them at their source, exactly once even after emr was away, and a redelivery writes
-nothing. A cell with its own account (the feed's token) running every service."""
+read them at their source (a record transferred to another institution takes its entries with
+it), exactly once even after emr was away, and a redelivery writes nothing. A cell with its own account (the feed's token) running every service."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ from rhip.kit.outbox_delivery import DeliveryFailed, Message, OutboxDelivery
 from rhip.kit.tenancy import tenant_scope
 from support.cells import RunningCell, start_cell
 from support.errors import expect_error
+from support.residents import register_request
+from support.residents import stub as resident_stub
 
 CELL_ID, CELL_SECRET = "cell-320000", "cell-secret-0123456789"
 ARCHIVES_READ = "rhip.api.archives.v1.ArchivesService/GetHealthRecord"
@@ -196,6 +198,54 @@ def test_entries_made_while_emr_is_away_arrive_once_it_is_back(emr: Emr) -> None
     time.sleep(3)  # the later passes find nothing left to send
     entries = [e for e in _timeline(emr, "qs-doctor") if e.source == "archives"]
     assert sorted(e.kind for e in entries) == sorted(RECORD_KINDS)  # each exactly once
+
+
+def test_a_record_transferred_in_the_cell_takes_its_entries_to_the_new_keeper(emr: Emr) -> None:
+    """The record's past (created, activated, check-up, follow-up…) is read by its keeper at
+    archives: after the transfer the Tongshan township hospital sees it on the timeline and
+    the Quanshan centre, which may no longer read the record, no longer does."""
+    record = _record_with_visits(emr)
+    api = archives_service_pb2_grpc.ArchivesServiceStub(emr.running.channel)
+    resident_stub(emr.running.channel).RegisterResident(
+        register_request(emr.numbers["man"], name="张三", region="320312"),
+        metadata=emr.md("ts-doctor"),
+    )  # the man presents at the township hospital of Tongshan, where he now lives
+
+    def archives_seen(who: str) -> list[str]:
+        return sorted(
+            e.target + " " + e.kind for e in _timeline(emr, who) if e.source == "archives"
+        )
+
+    _wait(lambda: len(archives_seen("qs-doctor")) == len(RECORD_KINDS))
+    assert archives_seen("ts-doctor") == []
+    transfer = api.RequestRecordTransfer(
+        apb.RequestRecordTransferRequest(
+            resident=emr.residents["man"], reason="迁居铜山", request_id=str(uuid.uuid4()),
+            consent=apb.TransferConsent(
+                method="signed_form", consent_date=days_ago(1), reference="同意书-9"
+            ),
+        ),
+        metadata=emr.md("ts-doctor"),
+    )  # fmt: skip
+    api.ConfirmRecordTransfer(
+        apb.ConfirmRecordTransferRequest(name=transfer.name, request_id=str(uuid.uuid4())),
+        metadata=emr.md("qs-doctor"),
+    )
+    everything = len(RECORD_KINDS) + 2  # TRANSFER_REQUESTED, TRANSFERRED
+    _wait(lambda: len(archives_seen("ts-doctor")) == everything)
+    assert {k.split(" ")[1] for k in archives_seen("ts-doctor")} == RECORD_KINDS | {
+        "RECORD_TRANSFER_REQUESTED", "RECORD_TRANSFERRED",
+    }  # fmt: skip
+    assert all(k.startswith(record.name) for k in archives_seen("ts-doctor"))
+    # Exactly what archives shows each of them now.
+    expect_error(
+        lambda: api.GetHealthRecord(
+            apb.GetHealthRecordRequest(name=record.name), metadata=emr.md("qs-doctor")
+        ),
+        grpc.StatusCode.PERMISSION_DENIED,
+    )
+    assert archives_seen("qs-doctor") == []
+    api.GetHealthRecord(apb.GetHealthRecordRequest(name=record.name), metadata=emr.md("ts-doctor"))
 
 
 def _cell_stub(emr: Emr) -> tuple[emr_internal_service_pb2_grpc.EmrInternalServiceStub, list]:

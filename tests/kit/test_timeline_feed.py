@@ -1,6 +1,6 @@
 """rhip.kit.timeline_feed: what a source queues for emr's timeline (ids and codes, keyed by
 the resident, committed with the business write) and how the delivery's message becomes emr's
-request entry."""
+request entry; a record's change of hands queued on the same key, after the entries before it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ import pytest
 from rhip.kit import outbox
 from rhip.kit.db import Database
 from rhip.kit.outbox_delivery import Message
-from rhip.kit.timeline_feed import STREAM, enqueue_entry, entry_of
+from rhip.kit.timeline_feed import (
+    RESCOPE,
+    STREAM,
+    enqueue_entry,
+    enqueue_rescope,
+    entry_of,
+    rescope_of,
+)
 
 from tests.support.outbox import kit_database
 
@@ -78,3 +85,31 @@ def test_a_message_becomes_emrs_entry_with_resource_names(db: Database) -> None:
     assert entry.event_id == event_id and entry.resident == "residents/res-1"
     assert entry.tenant == "tenants/t1" and list(entry.scope_paths) == ["86/32/3203/320311"]
     assert entry.occur_time.ToDatetime(tzinfo=UTC) == WHEN
+
+
+def test_a_rescope_follows_the_residents_entries_on_their_key_and_becomes_emrs_request(
+    db: Database,
+) -> None:
+    before = _queue(db, "res-1", "RECORD_CREATED")
+    with db.transaction() as tx:
+        moved = enqueue_rescope(
+            tx, source="archives", resident_id="res-1", occur_time=WHEN,
+            read_method="rhip.api.archives.v1.ArchivesService/GetHealthRecord",
+            target="healthRecords/r1", scope_paths=["86/32/3203/320312/t-t2"],
+        )  # fmt: skip
+    after = _queue(db, "res-1", "RECORD_TRANSFERRED")
+    with db.read() as conn:
+        queued = {e.event_id: e for e in outbox.events(conn, stream=STREAM)}
+    assert [queued[i].position for i in (before, moved, after)] == [1, 2, 3]
+    event = queued[moved]
+    assert event.kind == RESCOPE and event.key == "res-1"
+    assert set(event.payload) == {"source", "resident", "read_method", "target", "scope_paths"}
+    message = Message(
+        event.event_id, event.stream, event.key, event.position, event.kind, event.payload,
+        event.enqueued_at, event.due_at, 1,
+    )  # fmt: skip
+    request = rescope_of(message)
+    assert (request.event_id, request.resident, request.target) == (
+        moved, "residents/res-1", "healthRecords/r1",
+    )  # fmt: skip
+    assert list(request.scope_paths) == ["86/32/3203/320312/t-t2"]

@@ -3,7 +3,8 @@ delivery record, else the stated discharge, else the birth), and for a low-birth
 preterm, twin or birth-defect newborn the first within 3 days and two more a week apart
 (NB2, NB3); the birth facts come from the child's delivery record of this cell or from the
 enrolling institution, a contradicting statement refused; the newborn-visit rate counts the
-extra visits."""
+extra visits. A factor found later, at a visit (a birth defect seen at the home visit), turns
+the child high-risk and adds the extra visits still to come within the newborn period."""
 
 from __future__ import annotations
 
@@ -204,3 +205,130 @@ def test_bad_birth_facts_are_invalid_argument_and_write_nothing(
         mpb.ListChildRecordsRequest(parent=mch.tenant("qs-chc")), metadata=mch.md("qs-admin")
     )
     assert list(listed.records) == []
+
+
+DEFECT = cpb.NEWBORN_RISK_FACTOR_BIRTH_DEFECT
+
+
+def _window(start: int, end: int) -> tuple[str, str]:
+    """A window from ``start`` to ``end`` days ago (negative: days ahead)."""
+    return days_ago(start), days_ago(end)
+
+
+def test_a_birth_defect_found_at_the_newborn_visit_adds_the_extra_visits_from_that_day(
+    mch: Mch,
+) -> None:
+    record = _enroll(mch, _child(mch, 6))  # nothing stated: a normal newborn
+    assert [s.code for s in record.schedule] == THIRTEEN
+    assert _windows(record)["NEWBORN"] == _window(6, -1)
+    # The home visit on day 4 of life finds a birth defect.
+    seen = _visit(mch, record.name, days_ago(2), risk_factors_found=[DEFECT])
+    assert seen.slot == "NEWBORN" and list(seen.risk_factors_found) == [DEFECT]
+    got = _get(mch, record.name)
+    assert list(got.birth.high_risk_factors) == [DEFECT]
+    assert got.birth.high_risk_since == days_ago(2) and not got.birth.birth_defect
+    # The first visit keeps its window (it is done); NB2 and NB3 follow the finding a week
+    # each, as they follow the first visit of a newborn known to be high-risk.
+    assert [s.code for s in got.schedule] == ["NEWBORN", "NB2", "NB3", *THIRTEEN[1:]]
+    windows = _windows(got)
+    assert windows["NEWBORN"] == _window(6, -1)
+    assert (windows["NB2"], windows["NB3"]) == (_window(1, -5), _window(-6, -12))
+    assert _states(got)["NEWBORN"] == pb.SLOT_STATE_DONE
+    assert _states(got)["NB2"] == pb.SLOT_STATE_DUE
+    assert _visit(mch, record.name, days_ago(0)).slot == "NB2"
+    # Found again later: nothing more is added.
+    _visit(mch, record.name, days_ago(0), risk_factors_found=[DEFECT])
+    assert _windows(_get(mch, record.name)) == windows
+
+
+def test_a_factor_found_late_adds_only_the_visits_still_to_come_in_the_newborn_period(
+    mch: Mch,
+) -> None:
+    # Found on day 20: NB2 opens on day 21, inside the newborn period; NB3 would open on day
+    # 28, when the full-month check is due, and is not added.
+    late = _enroll(mch, _child(mch, 20))
+    _visit(mch, late.name, days_ago(0), risk_factors_found=[DEFECT])
+    got = _get(mch, late.name)
+    assert [s.code for s in got.schedule][:3] == ["NEWBORN", "NB2", "M1"]
+    assert "NB3" not in _windows(got) and _windows(got)["NB2"] == _window(-1, -7)
+    # A visit of day 4 entered on day 14: NB2 (days 5–11) can no longer be made and is not
+    # added (it would only show as missed); NB3 (days 12–18) still can.
+    entered_late = _enroll(mch, _child(mch, 14))
+    _visit(mch, entered_late.name, days_ago(10), risk_factors_found=[DEFECT])
+    got = _get(mch, entered_late.name)
+    assert "NB2" not in _windows(got) and _windows(got)["NB3"] == _window(2, -4)
+    assert got.birth.high_risk_since == days_ago(10)
+    assert _states(got)["NB3"] == pb.SLOT_STATE_DUE
+    # Found after the newborn period: high-risk, no newborn visit to add.
+    older = _enroll(mch, _child(mch, 40))
+    _visit(mch, older.name, days_ago(0), risk_factors_found=[DEFECT])
+    got = _get(mch, older.name)
+    assert list(got.birth.high_risk_factors) == [DEFECT]
+    assert [s.code for s in got.schedule] == THIRTEEN
+
+
+def test_a_child_high_risk_from_the_enrolment_keeps_its_newborn_visits(mch: Mch) -> None:
+    record = mch.api.EnrollChild(
+        mpb.EnrollChildRequest(
+            child=_child(mch, 5), request_id=rid(), birth=cpb.BirthFacts(gestational_weeks=35)
+        ),
+        metadata=mch.md("qs-doctor"),
+    )
+    _visit(mch, record.name, days_ago(1), risk_factors_found=[DEFECT])
+    got = _get(mch, record.name)
+    assert list(got.birth.high_risk_factors) == [cpb.NEWBORN_RISK_FACTOR_PRETERM, DEFECT]
+    assert got.birth.high_risk_since == ""
+    assert _windows(got) == _windows(record)
+
+
+@pytest.mark.parametrize(
+    ("found", "field", "reason"),
+    [
+        ([99], "visit.risk_factors_found[0]", "ENUM_UNKNOWN"),  # refused at the edge
+        ([0], "visit.risk_factors_found[0]", "RISK_FACTOR_UNKNOWN"),
+        ([DEFECT, DEFECT], "visit.risk_factors_found[1]", "RISK_FACTOR_REPEATED"),
+        (
+            [cpb.NEWBORN_RISK_FACTOR_LOW_BIRTH_WEIGHT],
+            "visit.risk_factors_found[0]",
+            "BIRTH_FACT_CONFLICT",
+        ),
+        ([cpb.NEWBORN_RISK_FACTOR_PRETERM], "visit.risk_factors_found[0]", "BIRTH_FACT_CONFLICT"),
+    ],
+)
+def test_bad_findings_are_invalid_argument_and_write_nothing(
+    mch: Mch, found: list[int], field: str, reason: str
+) -> None:
+    record = mch.api.EnrollChild(
+        mpb.EnrollChildRequest(
+            child=_child(mch, 4), request_id=rid(),
+            birth=cpb.BirthFacts(birth_weight_g=3300, gestational_weeks=39),
+        ),
+        metadata=mch.md("qs-doctor"),
+    )  # fmt: skip
+    visit = cpb.ChildVisit(visit_date=days_ago(0))
+    visit.risk_factors_found.extend(found)
+    with pytest.raises(grpc.RpcError) as caught:
+        mch.api.RecordChildVisit(
+            mpb.RecordChildVisitRequest(parent=record.name, visit=visit, request_id=rid()),
+            metadata=mch.md("qs-doctor"),
+        )
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    info, violations = error_info(caught.value)
+    assert info.reason == reason and field in [f for f, _ in violations]
+    got = _get(mch, record.name)  # no visit, no factor
+    assert _states(got)["NEWBORN"] == pb.SLOT_STATE_DUE and not got.birth.high_risk_factors
+
+
+def test_multiples_the_delivery_record_denies_are_refused(mch: Mch) -> None:
+    mch.register(lmp_days_ago=280, registration_date=days_ago(200))
+    delivery = _deliver(mch, born_days_ago=5, discharged_days_ago=3, weights=[3100])
+    record = _enroll(mch, delivery.newborns[0].resident)
+    multiple = cpb.NEWBORN_RISK_FACTOR_MULTIPLE_BIRTH
+    with pytest.raises(grpc.RpcError) as caught:
+        _visit(mch, record.name, days_ago(0), risk_factors_found=[multiple])
+    info, violations = error_info(caught.value)
+    assert info.reason == "BIRTH_FACT_CONFLICT"
+    assert [f for f, _ in violations] == ["visit.risk_factors_found[0]"]
+    # A defect is no birth fact of the delivery record: found at the visit, it is taken.
+    _visit(mch, record.name, days_ago(0), risk_factors_found=[DEFECT])
+    assert list(_get(mch, record.name).birth.high_risk_factors) == [DEFECT]

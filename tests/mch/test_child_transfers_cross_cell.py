@@ -20,6 +20,9 @@ import pytest
 from archives.two_cells import TIMEOUT, tenant_of
 from conftest import postgres_schema
 from mch.conftest import error_reason
+from mch.timeline_support import wait
+from rhip.api.emr.v1 import emr_service_pb2 as epb
+from rhip.api.emr.v1 import emr_service_pb2_grpc
 from rhip.api.identity.v1 import identity_service_pb2 as id_pb
 from rhip.api.identity.v1 import identity_service_pb2_grpc
 from rhip.api.identity.v1 import resident_service_pb2 as rspb
@@ -256,6 +259,57 @@ def test_the_child_moves_to_another_cell_with_its_schedule_visits_and_vision_his
         metadata=t.xz, timeout=TIMEOUT,
     )  # fmt: skip
     assert record not in [r.name for r in listed.records]
+
+
+def _mch_timeline(t: Cells, number: str, md: list[tuple[str, str]]) -> list[tuple[str, ...]]:
+    """The mch entries on the timeline of the child (its resident in the caller's cell), oldest
+    first: (kind, clinical date, institution, its name)."""
+    child = stub(t.channel).LookupResident(
+        rspb.LookupResidentRequest(document=document(number)), metadata=md, timeout=TIMEOUT
+    )
+    reply = emr_service_pb2_grpc.EmrServiceStub(t.channel).ListTimeline(
+        epb.ListTimelineRequest(parent=f"residents/{child.resident_id}", page_size=100),
+        metadata=md, timeout=TIMEOUT,
+    )  # fmt: skip
+    return [
+        (e.kind, e.clinical_date, e.tenant, e.tenant_display_name)
+        for e in reversed(reply.entries)
+        if e.source == "mch"
+    ]
+
+
+def test_the_childs_past_joins_the_target_cells_timeline_and_leaves_the_sources(
+    two: Cells,
+) -> None:
+    """On the lifetime timeline, as at mch: the target's institution sees the child's arrival
+    and the visits it brought (dated and attributed as recorded in Xuzhou), once however the
+    accept is retried; the source's institution no longer sees the child's record there."""
+    t = two
+    number, record = _child(t, "047")
+    xz_tenant, zz_tenant = f"tenants/{tenant_of(t.xz)}", f"tenants/{tenant_of(t.zz)}"
+    _visit(t, record, days_ago(40), t.xz, weight_kg=9.1)
+    _visit(t, record, days_ago(3), t.xz, weight_kg=9.4)
+    wait(lambda: len(_mch_timeline(t, number, t.xz)) == 3)
+    assert [k for k, *_ in _mch_timeline(t, number, t.xz)] == [
+        "CHILD_ENROLLED", "CHILD_VISIT", "CHILD_VISIT",
+    ]  # fmt: skip
+    assert _mch_timeline(t, number, t.zz) == []
+    asked = _request(t, record, number)
+    assert _accept(t, asked.name).state == ACCEPTED
+    assert _accept(t, asked.name).state == ACCEPTED  # a retry brings nothing twice
+    arrived = [
+        ("CHILD_VISIT", days_ago(40), xz_tenant, ""),  # another cell's institution: no name here
+        ("CHILD_VISIT", days_ago(3), xz_tenant, ""),
+        ("CHILD_TRANSFERRED_IN", days_ago(0), zz_tenant, ZZ_CLINIC),
+    ]
+    wait(lambda: len(_mch_timeline(t, number, t.zz)) == len(arrived))
+    assert _mch_timeline(t, number, t.zz) == arrived
+    wait(lambda: _mch_timeline(t, number, t.xz) == [])
+    _refused(lambda: _record(t, record, t.xz), grpc.StatusCode.PERMISSION_DENIED)  # as at mch
+    _visit(t, record, days_ago(0), t.zz, weight_kg=9.8)
+    wait(lambda: len(_mch_timeline(t, number, t.zz)) == len(arrived) + 1)
+    assert _mch_timeline(t, number, t.zz)[-1] == ("CHILD_VISIT", days_ago(0), zz_tenant, ZZ_CLINIC)
+    assert _mch_timeline(t, number, t.xz) == []
 
 
 def test_a_retried_accept_after_a_failure_on_either_side_moves_the_child_once(

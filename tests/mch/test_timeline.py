@@ -8,93 +8,33 @@ service); each test works on residents of its own."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import grpc
-import pytest
-from conftest import POSTGRES_URL, REQUIRE_POSTGRES, make_settings, postgres_schema
+from conftest import make_settings
 from google.protobuf.timestamp_pb2 import Timestamp
+from mch import timeline_support
 from mch.bmc_support import Bmc, deliver, issue, make_bmc
-from mch.conftest import Mch, days_ago, make_mch, rid
+from mch.conftest import Mch, days_ago, rid
+from mch.timeline_support import CELL_ID, CELL_SECRET, cell_stub, timeline, wait
 from rhip.api.emr.v1 import emr_internal_service_pb2 as ipb
-from rhip.api.emr.v1 import emr_internal_service_pb2_grpc, emr_service_pb2_grpc
 from rhip.api.emr.v1 import emr_service_pb2 as epb
-from rhip.api.identity.v1 import identity_service_pb2 as idpb
 from rhip.api.mch.v1 import birth_certificate_pb2 as bpb
 from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
 from rhip.api.mch.v1 import child_pb2 as cpb
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import pregnancy_pb2 as pb
 from rhip.cell import build_cell
-from rhip.kit.outbox_delivery import DeliveryFailed, Message, OutboxDelivery
+from rhip.kit.outbox_delivery import DeliveryFailed, Message
 from rhip.kit.tenancy import tenant_scope
-from support.cells import RunningCell, start_cell
 from support.errors import expect_error
 
-CELL_ID, CELL_SECRET = "cell-320000", "cell-secret-0123456789"
+# The module's cell, one per backend (timeline_support.py).
+fed_cell, fed = timeline_support.fed_cell, timeline_support.fed
 HOSPITAL, CENTRE = "徐州市泉山区人民医院", "泉山社区卫生服务中心"
 PREGNANCY_READ = "rhip.api.mch.v1.MchService/GetPregnancy"
-
-
-def _url(backend: str, tmp_path: Path, name: str, stack: list) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / name}.db"
-    schema = postgres_schema(name[0])
-    stack.append(schema)
-    return schema.__enter__()
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def fed_cell(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningCell]:
-    """mch's cell with emr and the cell account (the timeline is fed), each service on a
-    database of its own; built once per backend for the module (a cell takes seconds)."""
-    if request.param == "postgres" and not POSTGRES_URL:
-        if REQUIRE_POSTGRES:
-            pytest.fail("RHIP_TEST_POSTGRES_URL is not set but RHIP_TEST_REQUIRE_POSTGRES=1")
-        pytest.skip("PostgreSQL case: set RHIP_TEST_POSTGRES_URL to run it")
-    tmp_path = tmp_path_factory.mktemp("timeline")
-    schemas: list = []
-    urls = {
-        s: _url(request.param, tmp_path, s, schemas) for s in ("identity", "archives", "mch", "emr")
-    }
-    settings = make_settings(
-        tmp_path, urls["identity"],
-        RHIP_ARCHIVES_DATABASE_URL=urls["archives"], RHIP_MCH_DATABASE_URL=urls["mch"],
-        RHIP_EMR_DATABASE_URL=urls["emr"],
-        RHIP_CELL_CLIENT_ID=CELL_ID, RHIP_CELL_CLIENT_SECRET=CELL_SECRET,
-    )  # fmt: skip
-    cell = start_cell(settings)
-    yield cell
-    cell.channel.close()
-    cell.cell.stop(0)
-    for schema in schemas:
-        schema.__exit__(None, None, None)
-
-
-@pytest.fixture(scope="module")
-def fed(fed_cell: RunningCell) -> Mch:
-    return make_mch(fed_cell)
-
-
-def _timeline(mch: Mch, resident: str, who: str) -> list[epb.TimelineEntry]:
-    api = emr_service_pb2_grpc.EmrServiceStub(mch.running.channel)
-    reply = api.ListTimeline(
-        epb.ListTimelineRequest(parent=resident, page_size=100), metadata=mch.md(who)
-    )
-    return [e for e in reply.entries if e.source == "mch"]
-
-
-def _wait(until: Callable[[], bool], seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not until():
-        assert time.monotonic() < deadline, "the timeline did not catch up"
-        time.sleep(0.2)
 
 
 def _oldest_first(entries: list[epb.TimelineEntry]) -> list[tuple[str, str, str]]:
@@ -175,8 +115,8 @@ def test_mother_and_child_events_reach_the_timeline_of_those_who_read_them_at_mc
         ("DELIVERY_RECORDED", born, HOSPITAL),
         ("POSTPARTUM_HOME_VISIT", days_ago(0), HOSPITAL),
     ]
-    _wait(lambda: len(_timeline(mch, woman, "qs-hosp-doctor")) >= len(mother))
-    entries = _timeline(mch, woman, "qs-hosp-doctor")
+    wait(lambda: len(timeline(mch, woman, "qs-hosp-doctor")) >= len(mother))
+    entries = timeline(mch, woman, "qs-hosp-doctor")
     assert _oldest_first(entries) == mother
     assert entries[-1].target == p.name and entries[1].target == delivery.name
     assert {e.tenant for e in entries} == {mch.tenant("qs-hosp")}
@@ -189,7 +129,7 @@ def test_mother_and_child_events_reach_the_timeline_of_those_who_read_them_at_mc
             "qs-doctor")),
         grpc.StatusCode.PERMISSION_DENIED,
     )  # fmt: skip
-    assert _timeline(mch, woman, "qs-doctor") == []
+    assert timeline(mch, woman, "qs-doctor") == []
 
     # A pregnancy of another woman ends early.
     other = mch.register(who="woman2", by="qs-hosp-doctor", lmp_days_ago=60)
@@ -219,32 +159,26 @@ def test_mother_and_child_events_reach_the_timeline_of_those_who_read_them_at_mc
         ("BIRTH_CERTIFICATE_REISSUED", today, HOSPITAL),
         ("BIRTH_CERTIFICATE_VOIDED", today, HOSPITAL),
     ]
-    _wait(lambda: len(_timeline(mch, baby, "qs-hosp-doctor")) >= len(certificates))
-    assert _oldest_first(_timeline(mch, baby, "qs-hosp-doctor")) == certificates
+    wait(lambda: len(timeline(mch, baby, "qs-hosp-doctor")) >= len(certificates))
+    assert _oldest_first(timeline(mch, baby, "qs-hosp-doctor")) == certificates
     # The centre reads the child's record, not the hospital's certificates; and the reverse.
-    _wait(lambda: len(_timeline(mch, baby, "qs-doctor")) >= 2)
-    child = _timeline(mch, baby, "qs-doctor")
+    wait(lambda: len(timeline(mch, baby, "qs-doctor")) >= 2)
+    child = timeline(mch, baby, "qs-doctor")
     assert _oldest_first(child) == [
         ("CHILD_ENROLLED", today, CENTRE), ("CHILD_VISIT", days_ago(0), CENTRE),
     ]  # fmt: skip
     assert child[-1].target == record.name and child[0].target.startswith(record.name + "/")
-    _wait(lambda: len(_timeline(mch, mch.residents["woman2"], "qs-hosp-doctor")) >= 2)
-    assert _oldest_first(_timeline(mch, mch.residents["woman2"], "qs-hosp-doctor")) == [
+    wait(lambda: len(timeline(mch, mch.residents["woman2"], "qs-hosp-doctor")) >= 2)
+    assert _oldest_first(timeline(mch, mch.residents["woman2"], "qs-hosp-doctor")) == [
         ("PREGNANCY_REGISTERED", today, HOSPITAL), ("PREGNANCY_TERMINATED", days_ago(1), HOSPITAL),
     ]  # fmt: skip
-
-
-def _delivery(mch: Mch) -> OutboxDelivery:
-    delivery = mch.running.cell.part("mch").timeline
-    assert delivery is not None, "mch runs no timeline delivery"
-    return delivery
 
 
 def test_events_arrive_once_through_outages_and_redeliveries_and_refused_writes_queue_nothing(
     fed: Mch,
 ) -> None:
     mch = fed
-    delivery = _delivery(mch)
+    delivery = timeline_support.delivery(mch)
     assert mch.running.cell.part("mch").usecases.timeline
     assert "mch-timeline" in mch.running.cell.built["mch"].outboxes
     working = delivery.sender
@@ -286,27 +220,17 @@ def test_events_arrive_once_through_outages_and_redeliveries_and_refused_writes_
             ),
             metadata=mch.md("qs-hosp-doctor"),
         )
-        _wait(lambda: len(twice) == 2)  # both events, each sent twice
+        wait(lambda: len(twice) == 2)  # both events, each sent twice
     finally:
         delivery.sender = working
-    kinds = [e.kind for e in _timeline(mch, woman, "qs-hosp-doctor")]
+    kinds = [e.kind for e in timeline(mch, woman, "qs-hosp-doctor")]
     assert kinds == ["ANTENATAL_VISIT", "PREGNANCY_REGISTERED"]  # each once
     assert tries[0] == tries[1]  # the event emr missed was tried again after the outage
 
 
-def _cell_stub(mch: Mch) -> tuple[emr_internal_service_pb2_grpc.EmrInternalServiceStub, list]:
-    reply = mch.running.stub.Login(
-        idpb.LoginRequest(
-            client=idpb.ClientCredentials(client_id=CELL_ID, client_secret=CELL_SECRET)
-        )
-    )
-    md = [("authorization", f"Bearer {reply.access_token}")]
-    return emr_internal_service_pb2_grpc.EmrInternalServiceStub(mch.running.channel), md
-
-
 def test_emr_refuses_a_bad_clinical_date_or_institution_name_from_mch(fed: Mch) -> None:
     mch = fed
-    stub, md = _cell_stub(mch)
+    stub, md = cell_stub(mch)
     when = Timestamp()
     when.GetCurrentTime()
     scope = tenant_scope("320311", mch.world.tenants["qs-hosp"])
@@ -336,13 +260,11 @@ def test_emr_refuses_a_bad_clinical_date_or_institution_name_from_mch(fed: Mch) 
     good = ipb.RecordTimelineEntriesRequest(entries=[entry()])
     assert stub.RecordTimelineEntries(good, metadata=md).recorded == 1
     assert stub.RecordTimelineEntries(good, metadata=md).recorded == 0  # a replay
-    [shown] = _timeline(mch, mch.residents["man"], "qs-hosp-doctor")
+    [shown] = timeline(mch, mch.residents["man"], "qs-hosp-doctor")
     assert (shown.clinical_date, shown.tenant_display_name) == ("2026-01-05", HOSPITAL)
 
 
-def test_a_cell_without_emr_runs_no_mch_timeline_delivery(
-    tmp_path: Path, database_url: str
-) -> None:
+def test_a_cell_without_emr_runs_no_mch_timelinedelivery(tmp_path: Path, database_url: str) -> None:
     settings = make_settings(
         tmp_path, database_url, RHIP_MCH_DATABASE_URL=f"sqlite:///{tmp_path / 'mch2'}.db",
         RHIP_CELL_CLIENT_ID=CELL_ID, RHIP_CELL_CLIENT_SECRET=CELL_SECRET,

@@ -289,8 +289,10 @@ RULES: dict[str, Rule] = {
     EMR + "RevokeConsent": _r("write", "name:consent"),
     EMR + "ReviewBreakGlassAccess": _r("write", "name:break_glass"),
     EMR + "StartBreakGlass": _r("write", "parent:resident"),
-    # emr: the timeline entries archives and referral deliver (this cell's own account only)
+    # emr: the timeline entries archives, referral and mch deliver and the changes of their
+    # scope (this cell's own account only)
     EMR_INTERNAL + "RecordTimelineEntries": _r("cell"),
+    EMR_INTERNAL + "RescopeTimelineEntries": _r("cell"),
     # the platform's resident locator (served by the gateway itself): cell accounts only
     LOC + "ClaimOpenRecord": _r("cell"),
     LOC + "ReleaseOpenRecord": _r("cell"),

@@ -9,8 +9,13 @@ teleconsultations; mch: pregnancies, deliveries, child visits, birth certificate
   where the source knows one apart (a visit's date), else the day of ``occur_time`` in China
   Standard Time (``clinical_day``). The institution's name comes from
   rhip.kit.institution_names.
+- ``enqueue_rescope`` in the transaction that moves a record to another institution (a child
+  health record, a health record): on the same stream and key, so emr applies it after every
+  entry of the resident queued before it and before every entry queued after; emr then shows
+  the record's entries (by the source's read method, the record and everything under it) at
+  the new scope paths, as the source now reads the record.
 - ``EmrSender``: the outbox delivery's sender, calling ``EmrInternalService/
-  RecordTimelineEntries`` as the cell's own account. emr skips an event id it has seen, so the
+  RecordTimelineEntries`` (``RescopeTimelineEntries`` for a re-scope) as the cell's own account. emr skips an event id it has seen, so the
   at-least-once delivery writes each entry once. emr's address is asked at each send, not at
   build time: emr is built after the services it reads from (it requires them), so their
   addresses are known before emr's.
@@ -48,6 +53,8 @@ DUE_AFTER = timedelta(hours=1)
 TIMEOUT_SECONDS = 5.0
 # emr refused the entry itself: sending it again cannot help (dead letter, replayable).
 PERMANENT = frozenset({grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION})
+# The outbox kind of a re-scope (entries' kinds are the events', RECORD_…, CHILD_VISIT…).
+RESCOPE = "timeline.rescope"
 
 
 def enqueue_entry(
@@ -63,12 +70,16 @@ def enqueue_entry(
     read_method: str,
     tenant_name: str = "",
     clinical_date: date | None = None,
+    event_id: str = "",
+    queued_at: datetime | None = None,
 ) -> str:
     """Queue one timeline entry in the caller's transaction; its event id. ``tenant_name``:
     the institution's name as the source knows it now; ``clinical_date``: the day the event
     happened, where it differs in kind from ``occur_time`` (when it was recorded); by default
-    the day of ``occur_time``."""
-    event_id = new_id()
+    the day of ``occur_time``. ``event_id``: the source's own stable id when it has one (a
+    record's history brought from another cell), else a new one; ``queued_at``: now, when
+    ``occur_time`` lies in the past (the entry is due an hour after it is queued)."""
+    event_id = event_id or new_id()
     day = clinical_date or clinical_day(occur_time)
     outbox.enqueue(
         conn,
@@ -87,6 +98,38 @@ def enqueue_entry(
             "read_method": read_method,
             "tenant_name": tenant_name,
             "clinical_date": day.isoformat(),
+        },
+        due_at=(queued_at or occur_time) + DUE_AFTER,
+    )
+    return event_id
+
+
+def enqueue_rescope(
+    conn: sqlalchemy.Connection,
+    *,
+    source: str,
+    resident_id: str,
+    occur_time: datetime,
+    read_method: str,
+    target: str,
+    scope_paths: Sequence[str],
+) -> str:
+    """Queue, in the transaction that moves the record ``target`` (``childRecords/{id}``), the
+    change of scope of its entries (and of everything under it) shown by ``read_method``: from
+    now on the source reads them at ``scope_paths``. Its event id."""
+    event_id = new_id()
+    outbox.enqueue(
+        conn,
+        stream=STREAM,
+        key=resident_id,
+        event_id=event_id,
+        kind=RESCOPE,
+        payload={
+            "source": source,
+            "resident": resident_id,
+            "read_method": read_method,
+            "target": target,
+            "scope_paths": list(scope_paths),
         },
         due_at=occur_time + DUE_AFTER,
     )
@@ -111,6 +154,19 @@ def entry_of(message: Message) -> ipb.SourceTimelineEntry:
         # Absent from the messages queued before these fields existed.
         tenant_display_name=p.get("tenant_name", ""),
         clinical_date=p.get("clinical_date", ""),
+    )
+
+
+def rescope_of(message: Message) -> ipb.RescopeTimelineEntriesRequest:
+    """The outbox message of a re-scope as emr's request."""
+    p = message.payload
+    return ipb.RescopeTimelineEntriesRequest(
+        event_id=message.event_id,
+        source=p["source"],
+        resident=f"residents/{p['resident']}",
+        read_method=p["read_method"],
+        target=p["target"],
+        scope_paths=p["scope_paths"],
     )
 
 
@@ -143,11 +199,17 @@ class EmrSender:
         try:
             token = self._token()
             stub = emr_internal_service_pb2_grpc.EmrInternalServiceStub(self._pool.get(self._emr()))
-            stub.RecordTimelineEntries(
-                ipb.RecordTimelineEntriesRequest(entries=[entry_of(message)]),
-                metadata=[("authorization", f"Bearer {token}"), *outgoing_metadata()],
-                timeout=TIMEOUT_SECONDS,
-            )
+            metadata = [("authorization", f"Bearer {token}"), *outgoing_metadata()]
+            if message.kind == RESCOPE:
+                stub.RescopeTimelineEntries(
+                    rescope_of(message), metadata=metadata, timeout=TIMEOUT_SECONDS
+                )
+            else:
+                stub.RecordTimelineEntries(
+                    ipb.RecordTimelineEntriesRequest(entries=[entry_of(message)]),
+                    metadata=metadata,
+                    timeout=TIMEOUT_SECONDS,
+                )
         except grpc.RpcError as error:
             code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
             raise DeliveryFailed(f"emr answered {code.name}", permanent=code in PERMANENT) from None

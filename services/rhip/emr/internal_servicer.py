@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from rhip.api.emr.v1 import emr_internal_service_pb2 as ipb
 from rhip.api.emr.v1 import emr_internal_service_pb2_grpc
-from rhip.emr.timeline.feeds import SourceEntry
+from rhip.emr.timeline.feeds import SourceEntry, SourceRescope
 from rhip.emr.usecases import EmrUseCases
 from rhip.kit.timestamps import from_timestamp
 
@@ -30,3 +30,12 @@ class EmrInternalServicer(emr_internal_service_pb2_grpc.EmrInternalServiceServic
     def RecordTimelineEntries(self, request, context):
         recorded = self.uc.record_entries([_entry(e, i) for i, e in enumerate(request.entries)])
         return ipb.RecordTimelineEntriesResponse(recorded=recorded)
+
+    def RescopeTimelineEntries(self, request, context):
+        rescoped = self.uc.rescope_entries(
+            SourceRescope(
+                request.event_id, request.source, request.resident, request.read_method,
+                request.target, tuple(request.scope_paths),
+            )
+        )  # fmt: skip
+        return ipb.RescopeTimelineEntriesResponse(rescoped=rescoped)

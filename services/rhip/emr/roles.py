@@ -62,10 +62,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "ListBreakGlassAccesses",
         "SearchAuditEvents",
     ),
-    # The cell's own account, for the cell's archives and referral services: their timeline
-    # entries, from their outboxes (timeline/feeds.py; the use case also requires this cell's
-    # issuer).
-    "cell": (EMR_INTERNAL + "RecordTimelineEntries",),
+    # The cell's own account, for the cell's archives, referral and mch services: their
+    # timeline entries and the changes of their scope, from their outboxes (timeline/feeds.py;
+    # the use case also requires this cell's issuer).
+    "cell": (EMR_INTERNAL + "RecordTimelineEntries", EMR_INTERNAL + "RescopeTimelineEntries"),
 }
 
 

@@ -135,6 +135,17 @@ timeline_scope = Table(
     Column("scope_path", String(120), primary_key=True),
 )
 
+# The re-scopes applied (RescopeTimelineEntries, emr_0006), by the source's event id: a
+# redelivery, even one arriving after a later change of the same record, changes nothing.
+timeline_change = Table(
+    "emr_timeline_change",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("resident_id", String(36)),
+    Column("target", String(120)),
+    Column("apply_time", TZ),
+)
+
 
 class StoreBase:
     def __init__(self, connection: Connection) -> None:

@@ -8,13 +8,22 @@ certificate: GetBirthCertificate at the issuer's).
 
 The mother's timeline: registration, antenatal and postpartum visits, risk grade changes,
 termination, delivery. The child's: enrolment, visits, and the birth certificate's life.
-Payloads are ids, codes, the institution's name and dates — never a person's name."""
+Payloads are ids, codes, the institution's name and dates — never a person's name.
+
+A child's record that changes hands takes its entries with it, as mch reads it: a transfer
+accepted in this cell (or completed towards another cell) re-scopes the record's enrolment and
+visits to the new institution in emr (``child_moved``: the old one no longer sees them, as it
+no longer reads the record; the certificates stay with their issuer), and a record arriving
+from another cell puts its arrival and the visits it brought on this cell's timeline of the
+child (``child_arrived``), under ids derived from the transfer and the visit."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 
-from rhip.kit.timeline_feed import enqueue_entry
+from rhip.kit.timeline_feed import enqueue_entry, enqueue_rescope
 from rhip.mch.certificates.domain import Certificate, CertificateState, IssuanceType
 from rhip.mch.children.domain import ChildRecord, ChildVisit
 from rhip.mch.deliveries.domain import Delivery
@@ -27,6 +36,9 @@ PREGNANCY_READ = "rhip.api.mch.v1.MchService/GetPregnancy"
 DELIVERY_READ = "rhip.api.mch.v1.MchService/GetDelivery"
 CHILD_READ = "rhip.api.mch.v1.MchService/GetChildRecord"
 CERTIFICATE_READ = "rhip.api.mch.v1.BirthCertificateService/GetBirthCertificate"
+# The ids of the entries a record from another cell brings: one per transfer and thing, however
+# often the import is retried (the outbox and emr each take an id once).
+ARRIVAL_IDS = uuid.UUID("5b0d3c36-2f4e-4e61-9a3e-6f1d7c1b2a90")
 
 VISIT_KINDS = {
     VisitKind.ANTENATAL: "ANTENATAL_VISIT",
@@ -112,6 +124,40 @@ class MchTimeline:
     def child_visit(self, r: ChildRecord, v: ChildVisit, name: str) -> None:
         target = f"childRecords/{r.record_id}/visits/{v.visit_id}"
         self._child(r, "CHILD_VISIT", target, v.tenant_id, name, v.visit_date)
+
+    def child_moved(self, record_id: str, resident_id: str, scope: str) -> None:
+        """The record changed hands (in the transaction that moves it): emr reads its entries
+        at ``scope`` from now on, the record's scope here."""
+        enqueue_rescope(
+            self.conn, source=SOURCE, resident_id=resident_id, occur_time=self.now,
+            read_method=CHILD_READ, target=f"childRecords/{record_id}", scope_paths=[scope],
+        )  # fmt: skip
+
+    def child_arrived(
+        self, r: ChildRecord, visits: Sequence[ChildVisit], transfer_id: str, name: str
+    ) -> None:
+        """A record imported from another cell (in the importing transaction): its arrival at
+        the new institution (``name``) and each visit it brought, dated as recorded there. The
+        visits' institutions lie in the other cell: their entries carry no name."""
+
+        def event_id(thing: str) -> str:
+            return str(uuid.uuid5(ARRIVAL_IDS, f"{transfer_id}/{thing}"))
+
+        base = f"childRecords/{r.record_id}"
+        enqueue_entry(
+            self.conn, source=SOURCE, resident_id=r.resident_id, occur_time=self.now,
+            kind="CHILD_TRANSFERRED_IN", target=base, tenant_id=r.tenant_id,
+            scope_paths=[r.scope_path], read_method=CHILD_READ, tenant_name=name,
+            event_id=event_id(base),
+        )  # fmt: skip
+        for v in visits:
+            target = f"{base}/visits/{v.visit_id}"
+            enqueue_entry(
+                self.conn, source=SOURCE, resident_id=r.resident_id, occur_time=v.create_time,
+                kind="CHILD_VISIT", target=target, tenant_id=v.tenant_id,
+                scope_paths=[r.scope_path], read_method=CHILD_READ,
+                clinical_date=v.visit_date, event_id=event_id(target), queued_at=self.now,
+            )  # fmt: skip
 
     def certificate(self, c: Certificate, name: str, ended: CertificateState | None = None) -> None:
         """A certificate issued (first, replacement, reissue) or, with ``ended`` VOID, voided.

@@ -7,14 +7,19 @@ a follow-up's visit date, else the day the event was recorded.
 
 The referral moves archives writes into the history (``REFERRAL_*``) are left out: the
 referral service publishes them itself, under the referral's own read rule, so they would
-appear twice."""
+appear twice.
+
+A record transferred to another institution of the cell takes its entries with it
+(``enqueue_record_moved``, in the transaction that moves it): emr reads them at the record's new
+scope from then on, so the new keeper sees the record's past on the timeline and the old one,
+which may no longer read the record, no longer does."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from rhip.kit.timeline_feed import enqueue_entry
+from rhip.kit.timeline_feed import enqueue_entry, enqueue_rescope
 from sqlalchemy import Connection
 
 SOURCE = "archives"
@@ -63,3 +68,14 @@ def enqueue_record_event(
         tenant_name=tenant_name,
         clinical_date=clinical_date,
     )
+
+
+def enqueue_record_moved(
+    conn: Connection, record_id: str, resident_id: str, scope_path: str, now: datetime
+) -> None:
+    """Queue for emr the record's change of hands: its entries (the record's and its check-ups'
+    and follow-ups') are read at ``scope_path``, the record's new scope, from now on."""
+    enqueue_rescope(
+        conn, source=SOURCE, resident_id=resident_id, occur_time=now, read_method=READ_METHOD,
+        target=f"healthRecords/{record_id}", scope_paths=[scope_path],
+    )  # fmt: skip

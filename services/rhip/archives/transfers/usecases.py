@@ -9,6 +9,7 @@ from datetime import datetime
 
 from rhip.archives import common
 from rhip.archives.records.domain import RecordState
+from rhip.archives.records.timeline import enqueue_record_moved
 from rhip.archives.repository import ArchivesRepository
 from rhip.archives.roles import ARCHIVES
 from rhip.archives.transfers import domain
@@ -164,7 +165,8 @@ class TransferUseCases(CrossCellSource):
         principal: Principal,
         now: datetime,
     ) -> Transfer:
-        """Within the cell: the record, its open plans and scope move to the destination."""
+        """Within the cell: the record, its open plans and scope (and its entries on the
+        lifetime timeline) move to the destination."""
         domain.require_transfer_move(transfer.state, TransferState.COMPLETED)
         record = repo.get(transfer.record_id, for_update=True)
         assert record is not None
@@ -178,6 +180,10 @@ class TransferUseCases(CrossCellSource):
             team_id="",  # the new institution's contract decides the team
         )
         repo.save(moved, record.version)
+        if repo.timeline:  # its entries on the lifetime timeline go with it
+            enqueue_record_moved(
+                repo.s, record.record_id, record.resident_id, moved.scope_path, now
+            )
         # the old institution's team no longer manages it
         repo.end_active_contract(record.record_id, "transferred to another institution")
         plans = repo.move_scope(moved)

@@ -5,7 +5,14 @@ Only this cell's own account may write here (the cell role, and a token this cel
 issued): the entries decide what residents' timelines show. Delivery is at least once, so an
 entry whose event id is known is skipped, and the call answers how many were new. One bad
 entry refuses the whole call (INVALID_ARGUMENT): the sender sends one event per call, so the
-refusal dead-letters exactly that event, where an administrator sees it."""
+refusal dead-letters exactly that event, where an administrator sees it.
+
+RescopeTimelineEntries: a record changed hands at its source (a child health record or a health
+record transferred to another institution); its entries are read at the new scope paths from
+then on, as the source reads the record, so the new institution sees the record's past on the
+timeline and the old one no longer does. It travels in the source's outbox with the entries, in
+commit order per resident: every entry queued before it is here when it arrives, every entry
+queued after it carries the new scope already. Applied once by event id."""
 
 from __future__ import annotations
 
@@ -90,21 +97,63 @@ def check_entry(e: SourceEntry, at: str, checks: Violations) -> TimelineEntry | 
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class SourceRescope:
+    """One change of scope as the source sends it (RescopeTimelineEntriesRequest)."""
+
+    event_id: str
+    source: str
+    resident: str  # residents/{id}
+    read_method: str
+    target: str  # the record that changed hands: childRecords/{id}, healthRecords/{id}
+    scope_paths: tuple[str, ...]
+
+
+def check_rescope(c: SourceRescope, checks: Violations) -> str | None:
+    """The resident's id of a valid change (violations otherwise)."""
+    resident_id = checks.check(parse_resource_name, c.resident, "residents", "resident")
+    if resident_id is not None and len(resident_id) > 36:
+        checks.add("resident", "the id must be at most 36 characters", "ID_FORMAT")
+    for name, text in (
+        ("event_id", c.event_id), ("source", c.source), ("read_method", c.read_method),
+        ("target", c.target), *(("scope_paths", p) for p in c.scope_paths),
+    ):  # fmt: skip
+        checks.check(check_no_controls, text, name)
+    if not 0 < len(c.event_id) <= 36:
+        checks.add("event_id", "must be 1–36 characters", "EVENT_ID_FORMAT")
+    reads = SOURCE_READS.get(c.source)
+    if reads is None:
+        checks.add("source", f"must be one of {', '.join(sorted(SOURCE_READS))}", "SOURCE")
+    elif c.read_method not in reads:
+        checks.add("read_method", f"not a read method of {c.source}", "READ_METHOD")
+    # A record's name, never a prefix that would take in other records' entries.
+    parts = c.target.split("/")
+    if not (len(c.target) <= 120 and len(parts) == 2 and all(parts)):
+        checks.add("target", "a record's name like childRecords/{id}", "TARGET_FORMAT")
+    paths = c.scope_paths
+    if not 0 < len(paths) <= MAX_SCOPES or not all(_path(p) for p in paths):
+        checks.add("scope_paths", f"1–{MAX_SCOPES} paths like 86/32/3203/320311", "SCOPE_PATHS")
+    return resident_id
+
+
 def _path(p: str) -> bool:
     """A scope path as the policy spells it: segments under the country, no empty one."""
     return 0 < len(p) <= 120 and p.startswith("86") and "" not in p.split("/")
 
 
 class FeedUseCases(UseCaseBase):
-    def record_entries(self, entries: Sequence[SourceEntry]) -> int:
-        """Store the entries not seen before; how many were new."""
+    def _require_cell(self, method: str) -> None:
         principal = current_principal()
         if not principal.is_cell_account or principal.issuer != self.issuer:
             raise PermissionDenied(
                 "only this cell's services write timeline entries",
                 reason="CELL_ACCOUNT_REQUIRED",
             )
-        self.authz.require(principal, self.cell_path, EMR_INTERNAL + "RecordTimelineEntries")
+        self.authz.require(principal, self.cell_path, EMR_INTERNAL + method)
+
+    def record_entries(self, entries: Sequence[SourceEntry]) -> int:
+        """Store the entries not seen before; how many were new."""
+        self._require_cell("RecordTimelineEntries")
         checks = Violations()
         if len(entries) > MAX_ENTRIES:
             checks.add("entries", f"at most {MAX_ENTRIES}", "TOO_MANY")
@@ -120,3 +169,19 @@ class FeedUseCases(UseCaseBase):
                 recorded += repo.add_source_entry(entry)
         # No audit event: no person read or changed anything; the sources audited the change.
         return recorded
+
+    def rescope_entries(self, change: SourceRescope) -> int:
+        """Apply a change of scope not seen before; how many entries changed (0 for one
+        applied before)."""
+        self._require_cell("RescopeTimelineEntries")
+        checks = Violations()
+        resident_id = check_rescope(change, checks)
+        checks.raise_if_any()
+        assert resident_id is not None
+        with self._unit() as repo:
+            changed = repo.rescope(
+                change.event_id, resident_id, change.source, change.read_method, change.target,
+                change.scope_paths, self.clock(),
+            )  # fmt: skip
+        # No audit event, as for the entries: the source audited the transfer.
+        return changed or 0

@@ -15,9 +15,9 @@ from typing import Any
 
 from rhip.emr.documents.domain import DocumentKind
 from rhip.emr.documents.store import readable
-from rhip.emr.store import StoreBase, at, timeline, timeline_scope
+from rhip.emr.store import StoreBase, at, timeline, timeline_change, timeline_scope
 from rhip.kit.scopes import within_scopes
-from sqlalchemy import and_, exists, false, insert, literal_column, or_, select, update
+from sqlalchemy import and_, delete, exists, false, insert, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -97,6 +97,44 @@ class TimelineStore(StoreBase):
         for path in dict.fromkeys(e.scope_paths):
             self.s.execute(insert(timeline_scope).values(entry_id=e.entry_id, scope_path=path))
         return True
+
+    def rescope(
+        self, event_id: str, resident_id: str, source: str, read_method: str, target: str,
+        paths: Sequence[str], now: datetime,
+    ) -> int | None:  # fmt: skip
+        """Another service's change of scope: its entries of the resident shown by
+        ``read_method`` on ``target`` or under it are read at ``paths`` from now on (the first
+        the owner's). How many changed; None (and nothing written) when ``event_id`` is known.
+        The entries queued before the change at the source are all here already: the outbox
+        delivers a resident's events in commit order."""
+        added = self.s.execute(
+            _insert(self.s, timeline_change)
+            .values(event_id=event_id, resident_id=resident_id, target=target, apply_time=now)
+            .on_conflict_do_nothing(index_elements=[timeline_change.c.event_id])
+            .returning(timeline_change.c.event_id)
+        ).first()
+        if added is None:
+            return None
+        t = timeline.c
+        ids = list(
+            self.s.execute(
+                select(t.id).where(
+                    t.resident_id == resident_id,  # ix_emr_timeline_resident
+                    t.source == source,
+                    t.read_method == read_method,
+                    or_(t.target == target, t.target.startswith(target + "/", autoescape=True)),
+                )
+            ).scalars()
+        )
+        if not ids:
+            return 0
+        self.s.execute(delete(timeline_scope).where(timeline_scope.c.entry_id.in_(ids)))
+        self.s.execute(
+            insert(timeline_scope),
+            [{"entry_id": i, "scope_path": p} for i in ids for p in dict.fromkeys(paths)],
+        )
+        self.s.execute(update(timeline).where(t.id.in_(ids)).values(scope_path=paths[0]))
+        return len(ids)
 
     def entries(
         self,

@@ -297,6 +297,8 @@ class CrossCellChildTransfers(ChildUseCases):
             children = ChildStore(tx)
             with counting(tx, children=[t.record_id]):
                 children.move(t.record_id, t.target_tenant_id, t.target_scope)
+            if feed := self._feed(tx):  # out of reach on this cell's timeline too
+                feed.child_moved(t.record_id, t.resident_id, t.target_scope)
             done = t.accepted(len(children.visits(t.record_id)), now)
             ChildTransferStore(tx).decide(done)
             self._audit(
@@ -510,6 +512,7 @@ class CrossCellChildTransfers(ChildUseCases):
     def _import(self, principal: Principal, t: ChildTransfer, bundle: Any) -> ChildTransfer:
         """The record arrives once: the import and the acceptance in one transaction."""
         check_bundle(bundle, t.record_id)
+        name = self._institution(t.target_tenant_id)  # the timeline's, before the transaction
         now = self.clock()
         with self._unit() as tx:
             current = ChildTransferStore(tx).get(t.transfer_id, lock=True)
@@ -526,6 +529,10 @@ class CrossCellChildTransfers(ChildUseCases):
                 domain.require_school_entry_age(record.birth_date, now.date())
             done = current.accepted(visits, now)
             ChildTransferStore(tx).decide(done)
+            if feed := self._feed(tx):  # what it brought, on this cell's timeline of the child
+                feed.child_arrived(
+                    record, ChildStore(tx).visits(record.record_id), t.transfer_id, name
+                )
             self._audit(
                 tx, "child.transfer_accept", f"childTransfers/{t.transfer_id}", t.target_scope,
                 record=t.record_id, resident=t.resident_id, source_region=t.peer_region,

@@ -201,7 +201,8 @@ class ChildTransferUseCases(CrossCellChildTransfers):
         """The one place a child changes hands (in the accepting transaction): the record,
         and by its id its schedule, visits and vision history, become the target's; the
         transfer closes as the source's trace. Per-institution figures that follow the child
-        (indicator counts kept on write) move here too."""
+        (indicator counts kept on write) and its entries on the lifetime timeline move here
+        too."""
         children = ChildStore(tx)
         record = children.get(t.record_id, lock=True)
         assert record is not None
@@ -209,6 +210,8 @@ class ChildTransferUseCases(CrossCellChildTransfers):
             raise FailedPrecondition("the child moved meanwhile", reason="TRANSFER_STATE")
         with counting(tx, children=[t.record_id]):  # its counts leave with it
             children.move(t.record_id, t.target_tenant_id, t.target_scope)
+        if feed := self._feed(tx):  # its timeline entries too (emr re-scopes them)
+            feed.child_moved(t.record_id, t.resident_id, t.target_scope)
         done = t.accepted(len(children.visits(t.record_id)), now)
         ChildTransferStore(tx).decide(done)
         return done

@@ -27,6 +27,7 @@ RISKS = {
     r: getattr(cpb, f"NEWBORN_RISK_FACTOR_{r}")
     for r in ("LOW_BIRTH_WEIGHT", "PRETERM", "MULTIPLE_BIRTH", "BIRTH_DEFECT")
 }
+RISKS_BACK = {v: k for k, v in RISKS.items()}
 
 
 def _number(value: float) -> float:
@@ -47,6 +48,7 @@ def visit_input(visit: cpb.ChildVisit) -> VisitInput:
         _number(visit.haemoglobin_g_l),
         HEARING_BACK.get(visit.hearing_left),
         HEARING_BACK.get(visit.hearing_right),
+        [RISKS_BACK.get(r) for r in visit.risk_factors_found],  # None: no such factor
     )
 
 
@@ -66,6 +68,7 @@ def _birth(f: BirthFacts) -> cpb.BirthFacts:
         discharge_date=f.discharge_date.isoformat() if f.discharge_date else "",
         high_risk_factors=[RISKS[r] for r in f.risks],
         from_delivery=f.from_delivery,
+        high_risk_since=f.found_on.isoformat() if f.found_on else "",
     )
 
 
@@ -139,4 +142,5 @@ def child_visit_to_pb(v: ChildVisit) -> cpb.ChildVisit:
         hearing_left=HEARING.get(v.hearing_left, cpb.HEARING_RESULT_UNSPECIFIED),  # type: ignore[arg-type]
         hearing_right=HEARING.get(v.hearing_right, cpb.HEARING_RESULT_UNSPECIFIED),  # type: ignore[arg-type]
         referral_reasons=[REASONS[r] for r in v.referral_reasons],
+        risk_factors_found=[RISKS[r] for r in v.risk_factors_found],
     )

@@ -203,6 +203,7 @@ class ChildVisit:
     hearing_left: Hearing | None = None  # None: not screened
     hearing_right: Hearing | None = None
     referral_reasons: tuple[str, ...] = ()  # what is abnormal: REFERRAL_REASONS
+    risk_factors_found: tuple[str, ...] = ()  # newborn risk factors found here (birth.py)
 
 
 # Why a visit refers the child, in the order they are listed.

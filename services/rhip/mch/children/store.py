@@ -1,6 +1,7 @@
 """Child health record and child visit tables and their repository. ``resident_id`` is
 unique: one child health record per child in the cell. The record keeps the child's birth
-facts (children/birth.py); a visit its development check, haemoglobin and hearing screen."""
+facts (children/birth.py) and the risk factors found since; a visit its development check,
+haemoglobin, hearing screen and the risk factors it found."""
 
 from __future__ import annotations
 
@@ -56,6 +57,11 @@ CHILD = Table(
     Column("birth_defect", Boolean, nullable=False, server_default=false()),
     Column("discharge_date", Date),
     Column("facts_from_delivery", Boolean, nullable=False, server_default=false()),
+    # Risk factors found at visits after the enrolment (comma-joined), the day they made the
+    # child high-risk and the extra newborn visits that added (birth.py: found_at; mch_0011r).
+    Column("risks_found", String(80), nullable=False, server_default=""),
+    Column("high_risk_since", Date),
+    Column("found_visits", String(16), nullable=False, server_default=""),
 )
 CHILD_VISIT = Table(
     "child_visit",
@@ -84,6 +90,8 @@ CHILD_VISIT = Table(
     Column("hearing_left", String(8), nullable=False, server_default=""),
     Column("hearing_right", String(8), nullable=False, server_default=""),
     Column("referral_reasons", String(60), nullable=False, server_default=""),  # comma-joined
+    # The newborn risk factors this visit found (comma-joined; mch_0011r).
+    Column("risk_factors_found", String(80), nullable=False, server_default=""),
 )
 # Enrolment finds the child's delivery by the newborn's resident (index of mch_0004m).
 _C, _V, _D, _N = CHILD, CHILD_VISIT, DELIVERY, NEWBORN
@@ -93,10 +101,15 @@ class ChildTaken(Exception):
     """The child already has a child health record in this cell."""
 
 
+def _codes(text: str | None) -> tuple[str, ...]:
+    return tuple(c for c in (text or "").split(",") if c)
+
+
 def _record(row: Any) -> ChildRecord:
     facts = BirthFacts(
         row.birth_weight_g, row.gestational_weeks, bool(row.multiple_birth),
         bool(row.birth_defect), row.discharge_date, bool(row.facts_from_delivery),
+        _codes(row.risks_found), row.high_risk_since, _codes(row.found_visits),
     )  # fmt: skip
     return ChildRecord(
         row.id, row.resident_id, row.tenant_id, row.scope_path, row.birth_date, row.next_slot,
@@ -125,8 +138,17 @@ def _visit(row: Any) -> ChildVisit:
         bool(row.six_month_referral_pending), utc(row.create_time),  # type: ignore[arg-type]
         _development(row.development), row.haemoglobin_g_l, bool(row.anaemia),
         _hearing(row.hearing_left), _hearing(row.hearing_right),
-        tuple(r for r in row.referral_reasons.split(",") if r),
+        tuple(r for r in row.referral_reasons.split(",") if r), _codes(row.risk_factors_found),
     )  # fmt: skip
+
+
+def _found(r: ChildRecord) -> dict[str, Any]:
+    """The columns of the risk factors found after the enrolment."""
+    return {
+        "risks_found": ",".join(r.facts.found),
+        "high_risk_since": r.facts.found_on,
+        "found_visits": ",".join(r.facts.found_visits),
+    }
 
 
 class ChildStore(StoreBase):
@@ -143,7 +165,7 @@ class ChildStore(StoreBase):
                         gestational_weeks=r.facts.gestational_weeks,
                         multiple_birth=r.facts.multiple, birth_defect=r.facts.birth_defect,
                         discharge_date=r.facts.discharge_date,
-                        facts_from_delivery=r.facts.from_delivery,
+                        facts_from_delivery=r.facts.from_delivery, **_found(r),
                     )
                 )  # fmt: skip
         except IntegrityError:
@@ -154,9 +176,10 @@ class ChildStore(StoreBase):
             update(_C)
             .where(_C.c.id == r.record_id)
             .values(
-                next_slot=r.next_slot, next_slot_end=r.next_slot_end, open_referral=r.open_referral
+                next_slot=r.next_slot, next_slot_end=r.next_slot_end,
+                open_referral=r.open_referral, **_found(r),
             )
-        )
+        )  # fmt: skip
 
     def move(self, record_id: str, tenant_id: str, scope_path: str) -> None:
         """The record (and with it, by its id, its schedule, visits and vision history) is
@@ -236,6 +259,7 @@ class ChildStore(StoreBase):
                 hearing_left=v.hearing_left.value if v.hearing_left else "",
                 hearing_right=v.hearing_right.value if v.hearing_right else "",
                 referral_reasons=",".join(v.referral_reasons),
+                risk_factors_found=",".join(v.risk_factors_found),
             )
         )  # fmt: skip
 

@@ -4,7 +4,8 @@ slots (or are tagged with the slot they missed), county-level eye items need the
 eye-care qualification held by a county-level institution, abnormal findings (eye, development
 warning signs, anaemia, a hearing referral) open a referral item and the 8-month visit asks
 whether the 6-month referral happened. The birth facts that decide the newborn visits come
-from the child's delivery record in this cell, else from the enrolling institution. Lists
+from the child's delivery record in this cell, else from the enrolling institution; a risk
+factor found later, at a visit, adds the extra newborn visits still to come (birth.py). Lists
 filter in SQL by the caller's scopes."""
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class VisitInput:
     haemoglobin_g_l: float = 0.0  # 0: not measured
     hearing_left: Hearing | None = None  # None: not screened
     hearing_right: Hearing | None = None
+    # Newborn risk factors found at this visit (birth.RISK_FACTORS; None: not a factor).
+    risk_factors_found: list[str | None] = field(default_factory=list)
 
 
 class ChildUseCases(MchBase):
@@ -238,6 +241,7 @@ class ChildUseCases(MchBase):
                 slot.blood_routine if slot else True, slot.hearing if slot else True, months,
                 given.haemoglobin_g_l, given.hearing_left, given.hearing_right, checks,
             )  # fmt: skip
+            found = birth.check_found(given.risk_factors_found, r.facts, checks)
             checks.raise_if_any()
             if any(domain.EYE_ITEMS.get(item) for item in given.eye):
                 tenant, _ = self._own_tenant(principal, "RecordChildVisit")
@@ -259,7 +263,11 @@ class ChildUseCases(MchBase):
                 given.weight_kg, given.length_cm, eye, given.acuity_left, given.acuity_right,
                 referral, given.referral_followed_up, pending, self.clock(), development,
                 given.haemoglobin_g_l, anaemia, given.hearing_left, given.hearing_right, reasons,
+                found,
             )  # fmt: skip
+            # A factor found now turns the child high-risk from this visit's day: the extra
+            # newborn visits still to come join the schedule (birth.py: found_at).
+            r = replace(r, facts=r.facts.found_at(found, day, r.birth_date, today))
             with counting(tx, children=[r.record_id]):
                 store.add_visit(visit, key)
                 open_referral = r.open_referral

@@ -26,8 +26,8 @@ if _version_not_supported:
 
 
 class EmrInternalServiceStub:
-    """What the other services of the same cell ask of emr (archives and referral, with the cell's
-    own service account, directly inside the cell). Every method is ``cell_internal``: the
+    """What the other services of the same cell ask of emr (archives, referral and mch, with the
+    cell's own service account, directly inside the cell). Every method is ``cell_internal``: the
     gateway never forwards them and they have no HTTP binding, so the people's API (EmrService)
     and its OpenAPI document do not show them.
     """
@@ -43,19 +43,35 @@ class EmrInternalServiceStub:
                 request_serializer=rhip_dot_api_dot_emr_dot_v1_dot_emr__internal__service__pb2.RecordTimelineEntriesRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_emr_dot_v1_dot_emr__internal__service__pb2.RecordTimelineEntriesResponse.FromString,
                 _registered_method=True)
+        self.RescopeTimelineEntries = channel.unary_unary(
+                '/rhip.api.emr.v1.EmrInternalService/RescopeTimelineEntries',
+                request_serializer=rhip_dot_api_dot_emr_dot_v1_dot_emr__internal__service__pb2.RescopeTimelineEntriesRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_emr_dot_v1_dot_emr__internal__service__pb2.RescopeTimelineEntriesResponse.FromString,
+                _registered_method=True)
 
 
 class EmrInternalServiceServicer:
-    """What the other services of the same cell ask of emr (archives and referral, with the cell's
-    own service account, directly inside the cell). Every method is ``cell_internal``: the
+    """What the other services of the same cell ask of emr (archives, referral and mch, with the
+    cell's own service account, directly inside the cell). Every method is ``cell_internal``: the
     gateway never forwards them and they have no HTTP binding, so the people's API (EmrService)
     and its OpenAPI document do not show them.
     """
 
     def RecordTimelineEntries(self, request, context):
-        """Called by the outbox delivery of archives and referral of this cell, as the cell's own
+        """Called by the outbox delivery of archives, referral and mch of this cell, as the cell's own
         account: events of a resident's life at the source, for the lifetime timeline. Idempotent
         by `event_id`: an entry already recorded is skipped (a redelivery writes nothing).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RescopeTimelineEntries(self, request, context):
+        """Called by the same outbox delivery, in the order of the source's commits: a record changed
+        hands at its source (a child health record or a health record transferred to another
+        institution), so the entries the source shows by `read_method` on that record (its target
+        and everything under it) are read at the new scope paths from now on, as the record is at
+        the source. Idempotent by `event_id`: a change applied before changes nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -69,6 +85,11 @@ def add_EmrInternalServiceServicer_to_server(servicer, server):
                     request_deserializer=rhip_dot_api_dot_emr_dot_v1_dot_emr__internal__service__pb2.RecordTimelineEntriesRequest.FromString,
                     response_serializer=rhip_dot_api_dot_emr_dot_v1_dot_emr__internal__service__pb2.RecordTimelineEntriesResponse.SerializeToString,
             ),
+            'RescopeTimelineEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.RescopeTimelineEntries,
+                    request_deserializer=rhip_dot_api_dot_emr_dot_v1_dot_emr__internal__service__pb2.RescopeTimelineEntriesRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_emr_dot_v1_dot_emr__internal__service__pb2.RescopeTimelineEntriesResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'rhip.api.emr.v1.EmrInternalService', rpc_method_handlers)
@@ -78,8 +99,8 @@ def add_EmrInternalServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class EmrInternalService:
-    """What the other services of the same cell ask of emr (archives and referral, with the cell's
-    own service account, directly inside the cell). Every method is ``cell_internal``: the
+    """What the other services of the same cell ask of emr (archives, referral and mch, with the
+    cell's own service account, directly inside the cell). Every method is ``cell_internal``: the
     gateway never forwards them and they have no HTTP binding, so the people's API (EmrService)
     and its OpenAPI document do not show them.
     """
@@ -101,6 +122,33 @@ class EmrInternalService:
             '/rhip.api.emr.v1.EmrInternalService/RecordTimelineEntries',
             rhip_dot_api_dot_emr_dot_v1_dot_emr__internal__service__pb2.RecordTimelineEntriesRequest.SerializeToString,
             rhip_dot_api_dot_emr_dot_v1_dot_emr__internal__service__pb2.RecordTimelineEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RescopeTimelineEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.emr.v1.EmrInternalService/RescopeTimelineEntries',
+            rhip_dot_api_dot_emr_dot_v1_dot_emr__internal__service__pb2.RescopeTimelineEntriesRequest.SerializeToString,
+            rhip_dot_api_dot_emr_dot_v1_dot_emr__internal__service__pb2.RescopeTimelineEntriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -26,39 +26,39 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from rhip.api.mch.v1 import pregnancy_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1brhip/api/mch/v1/child.proto\x12\x0frhip.api.mch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/mch/v1/pregnancy.proto\"0\n\x0bWarningSign\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\xdb\x01\n\nBirthFacts\x12\x16\n\x0e\x62irth_weight_g\x18\x01 \x01(\x05\x12\x19\n\x11gestational_weeks\x18\x02 \x01(\x05\x12\x16\n\x0emultiple_birth\x18\x03 \x01(\x08\x12\x14\n\x0c\x62irth_defect\x18\x04 \x01(\x08\x12\x16\n\x0e\x64ischarge_date\x18\x05 \x01(\t\x12=\n\x11high_risk_factors\x18\x06 \x03(\x0e\x32\".rhip.api.mch.v1.NewbornRiskFactor\x12\x15\n\rfrom_delivery\x18\x07 \x01(\x08\"p\n\x10\x44\x65velopmentCheck\x12\x32\n\x06result\x18\x01 \x01(\x0e\x32\".rhip.api.mch.v1.DevelopmentResult\x12\x15\n\rwarning_signs\x18\x02 \x03(\t\x12\x11\n\tage_group\x18\x03 \x01(\t\"-\n\x07\x45yeItem\x12\x0c\n\x04item\x18\x01 \x01(\t\x12\x14\n\x0c\x63ounty_level\x18\x02 \x01(\x08\"\x9b\x02\n\tChildSlot\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x19\n\x11window_start_date\x18\x02 \x01(\t\x12\x17\n\x0fwindow_end_date\x18\x03 \x01(\t\x12)\n\x05state\x18\x04 \x01(\x0e\x32\x1a.rhip.api.mch.v1.SlotState\x12\r\n\x05visit\x18\x05 \x01(\t\x12+\n\teye_items\x18\x06 \x03(\x0b\x32\x18.rhip.api.mch.v1.EyeItem\x12\x15\n\rblood_routine\x18\x07 \x01(\x08\x12\x19\n\x11hearing_screening\x18\x08 \x01(\x08\x12\x33\n\rwarning_signs\x18\t \x03(\x0b\x32\x1c.rhip.api.mch.v1.WarningSign\"\xba\x02\n\x0b\x43hildRecord\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x63hild\x18\x02 \x01(\t\x12\x17\n\x0fmanaging_tenant\x18\x03 \x01(\t\x12\x12\n\nbirth_date\x18\x04 \x01(\t\x12,\n\x08schedule\x18\x05 \x03(\x0b\x32\x1a.rhip.api.mch.v1.ChildSlot\x12\x15\n\ropen_referral\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12?\n\x10pending_transfer\x18\x08 \x01(\x0b\x32%.rhip.api.mch.v1.PendingChildTransfer\x12*\n\x05\x62irth\x18\t \x01(\x0b\x32\x1b.rhip.api.mch.v1.BirthFacts\"c\n\x14PendingChildTransfer\x12\x10\n\x08transfer\x18\x01 \x01(\t\x12\x15\n\rtarget_tenant\x18\x02 \x01(\t\x12\"\n\x1atarget_tenant_display_name\x18\x03 \x01(\t\"G\n\tEyeResult\x12\x0c\n\x04item\x18\x01 \x01(\t\x12,\n\x07\x66inding\x18\x02 \x01(\x0e\x32\x1b.rhip.api.mch.v1.EyeFinding\"\x81\x05\n\nChildVisit\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nvisit_date\x18\x02 \x01(\t\x12\x10\n\x08\x61ge_days\x18\x03 \x01(\x05\x12\x0c\n\x04slot\x18\x04 \x01(\t\x12\x13\n\x0bmissed_slot\x18\x05 \x01(\t\x12\x11\n\tweight_kg\x18\x06 \x01(\x01\x12\x11\n\tlength_cm\x18\x07 \x01(\x01\x12\'\n\x03\x65ye\x18\x08 \x03(\x0b\x32\x1a.rhip.api.mch.v1.EyeResult\x12\x13\n\x0b\x61\x63uity_left\x18\t \x01(\x01\x12\x14\n\x0c\x61\x63uity_right\x18\n \x01(\x01\x12\x10\n\x08referral\x18\x0b \x01(\x08\x12\x1c\n\x14referral_followed_up\x18\x0c \x01(\x08\x12\"\n\x1asix_month_referral_pending\x18\r \x01(\x08\x12\x0e\n\x06tenant\x18\x0e \x01(\t\x12/\n\x0b\x63reate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x0b\x64\x65velopment\x18\x10 \x01(\x0b\x32!.rhip.api.mch.v1.DevelopmentCheck\x12\x17\n\x0fhaemoglobin_g_l\x18\x11 \x01(\x01\x12\x0f\n\x07\x61naemia\x18\x12 \x01(\x08\x12\x34\n\x0chearing_left\x18\x13 \x01(\x0e\x32\x1e.rhip.api.mch.v1.HearingResult\x12\x35\n\rhearing_right\x18\x14 \x01(\x0e\x32\x1e.rhip.api.mch.v1.HearingResult\x12>\n\x10referral_reasons\x18\x15 \x03(\x0e\x32$.rhip.api.mch.v1.ChildReferralReason*[\n\nEyeFinding\x12\x1b\n\x17\x45YE_FINDING_UNSPECIFIED\x10\x00\x12\x16\n\x12\x45YE_FINDING_NORMAL\x10\x01\x12\x18\n\x14\x45YE_FINDING_ABNORMAL\x10\x02*|\n\x11\x44\x65velopmentResult\x12\"\n\x1e\x44\x45VELOPMENT_RESULT_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x44\x45VELOPMENT_RESULT_PASSED\x10\x01\x12$\n DEVELOPMENT_RESULT_WARNING_SIGNS\x10\x02*b\n\rHearingResult\x12\x1e\n\x1aHEARING_RESULT_UNSPECIFIED\x10\x00\x12\x17\n\x13HEARING_RESULT_PASS\x10\x01\x12\x18\n\x14HEARING_RESULT_REFER\x10\x02*\xc8\x01\n\x13\x43hildReferralReason\x12%\n!CHILD_REFERRAL_REASON_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x43HILD_REFERRAL_REASON_EYE\x10\x01\x12%\n!CHILD_REFERRAL_REASON_DEVELOPMENT\x10\x02\x12!\n\x1d\x43HILD_REFERRAL_REASON_ANAEMIA\x10\x03\x12!\n\x1d\x43HILD_REFERRAL_REASON_HEARING\x10\x04*\xd1\x01\n\x11NewbornRiskFactor\x12#\n\x1fNEWBORN_RISK_FACTOR_UNSPECIFIED\x10\x00\x12(\n$NEWBORN_RISK_FACTOR_LOW_BIRTH_WEIGHT\x10\x01\x12\x1f\n\x1bNEWBORN_RISK_FACTOR_PRETERM\x10\x02\x12&\n\"NEWBORN_RISK_FACTOR_MULTIPLE_BIRTH\x10\x03\x12$\n NEWBORN_RISK_FACTOR_BIRTH_DEFECT\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1brhip/api/mch/v1/child.proto\x12\x0frhip.api.mch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/mch/v1/pregnancy.proto\"0\n\x0bWarningSign\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\xf4\x01\n\nBirthFacts\x12\x16\n\x0e\x62irth_weight_g\x18\x01 \x01(\x05\x12\x19\n\x11gestational_weeks\x18\x02 \x01(\x05\x12\x16\n\x0emultiple_birth\x18\x03 \x01(\x08\x12\x14\n\x0c\x62irth_defect\x18\x04 \x01(\x08\x12\x16\n\x0e\x64ischarge_date\x18\x05 \x01(\t\x12=\n\x11high_risk_factors\x18\x06 \x03(\x0e\x32\".rhip.api.mch.v1.NewbornRiskFactor\x12\x15\n\rfrom_delivery\x18\x07 \x01(\x08\x12\x17\n\x0fhigh_risk_since\x18\x08 \x01(\t\"p\n\x10\x44\x65velopmentCheck\x12\x32\n\x06result\x18\x01 \x01(\x0e\x32\".rhip.api.mch.v1.DevelopmentResult\x12\x15\n\rwarning_signs\x18\x02 \x03(\t\x12\x11\n\tage_group\x18\x03 \x01(\t\"-\n\x07\x45yeItem\x12\x0c\n\x04item\x18\x01 \x01(\t\x12\x14\n\x0c\x63ounty_level\x18\x02 \x01(\x08\"\x9b\x02\n\tChildSlot\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x19\n\x11window_start_date\x18\x02 \x01(\t\x12\x17\n\x0fwindow_end_date\x18\x03 \x01(\t\x12)\n\x05state\x18\x04 \x01(\x0e\x32\x1a.rhip.api.mch.v1.SlotState\x12\r\n\x05visit\x18\x05 \x01(\t\x12+\n\teye_items\x18\x06 \x03(\x0b\x32\x18.rhip.api.mch.v1.EyeItem\x12\x15\n\rblood_routine\x18\x07 \x01(\x08\x12\x19\n\x11hearing_screening\x18\x08 \x01(\x08\x12\x33\n\rwarning_signs\x18\t \x03(\x0b\x32\x1c.rhip.api.mch.v1.WarningSign\"\xba\x02\n\x0b\x43hildRecord\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x63hild\x18\x02 \x01(\t\x12\x17\n\x0fmanaging_tenant\x18\x03 \x01(\t\x12\x12\n\nbirth_date\x18\x04 \x01(\t\x12,\n\x08schedule\x18\x05 \x03(\x0b\x32\x1a.rhip.api.mch.v1.ChildSlot\x12\x15\n\ropen_referral\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12?\n\x10pending_transfer\x18\x08 \x01(\x0b\x32%.rhip.api.mch.v1.PendingChildTransfer\x12*\n\x05\x62irth\x18\t \x01(\x0b\x32\x1b.rhip.api.mch.v1.BirthFacts\"c\n\x14PendingChildTransfer\x12\x10\n\x08transfer\x18\x01 \x01(\t\x12\x15\n\rtarget_tenant\x18\x02 \x01(\t\x12\"\n\x1atarget_tenant_display_name\x18\x03 \x01(\t\"G\n\tEyeResult\x12\x0c\n\x04item\x18\x01 \x01(\t\x12,\n\x07\x66inding\x18\x02 \x01(\x0e\x32\x1b.rhip.api.mch.v1.EyeFinding\"\xc1\x05\n\nChildVisit\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nvisit_date\x18\x02 \x01(\t\x12\x10\n\x08\x61ge_days\x18\x03 \x01(\x05\x12\x0c\n\x04slot\x18\x04 \x01(\t\x12\x13\n\x0bmissed_slot\x18\x05 \x01(\t\x12\x11\n\tweight_kg\x18\x06 \x01(\x01\x12\x11\n\tlength_cm\x18\x07 \x01(\x01\x12\'\n\x03\x65ye\x18\x08 \x03(\x0b\x32\x1a.rhip.api.mch.v1.EyeResult\x12\x13\n\x0b\x61\x63uity_left\x18\t \x01(\x01\x12\x14\n\x0c\x61\x63uity_right\x18\n \x01(\x01\x12\x10\n\x08referral\x18\x0b \x01(\x08\x12\x1c\n\x14referral_followed_up\x18\x0c \x01(\x08\x12\"\n\x1asix_month_referral_pending\x18\r \x01(\x08\x12\x0e\n\x06tenant\x18\x0e \x01(\t\x12/\n\x0b\x63reate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x0b\x64\x65velopment\x18\x10 \x01(\x0b\x32!.rhip.api.mch.v1.DevelopmentCheck\x12\x17\n\x0fhaemoglobin_g_l\x18\x11 \x01(\x01\x12\x0f\n\x07\x61naemia\x18\x12 \x01(\x08\x12\x34\n\x0chearing_left\x18\x13 \x01(\x0e\x32\x1e.rhip.api.mch.v1.HearingResult\x12\x35\n\rhearing_right\x18\x14 \x01(\x0e\x32\x1e.rhip.api.mch.v1.HearingResult\x12>\n\x10referral_reasons\x18\x15 \x03(\x0e\x32$.rhip.api.mch.v1.ChildReferralReason\x12>\n\x12risk_factors_found\x18\x16 \x03(\x0e\x32\".rhip.api.mch.v1.NewbornRiskFactor*[\n\nEyeFinding\x12\x1b\n\x17\x45YE_FINDING_UNSPECIFIED\x10\x00\x12\x16\n\x12\x45YE_FINDING_NORMAL\x10\x01\x12\x18\n\x14\x45YE_FINDING_ABNORMAL\x10\x02*|\n\x11\x44\x65velopmentResult\x12\"\n\x1e\x44\x45VELOPMENT_RESULT_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x44\x45VELOPMENT_RESULT_PASSED\x10\x01\x12$\n DEVELOPMENT_RESULT_WARNING_SIGNS\x10\x02*b\n\rHearingResult\x12\x1e\n\x1aHEARING_RESULT_UNSPECIFIED\x10\x00\x12\x17\n\x13HEARING_RESULT_PASS\x10\x01\x12\x18\n\x14HEARING_RESULT_REFER\x10\x02*\xc8\x01\n\x13\x43hildReferralReason\x12%\n!CHILD_REFERRAL_REASON_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x43HILD_REFERRAL_REASON_EYE\x10\x01\x12%\n!CHILD_REFERRAL_REASON_DEVELOPMENT\x10\x02\x12!\n\x1d\x43HILD_REFERRAL_REASON_ANAEMIA\x10\x03\x12!\n\x1d\x43HILD_REFERRAL_REASON_HEARING\x10\x04*\xd1\x01\n\x11NewbornRiskFactor\x12#\n\x1fNEWBORN_RISK_FACTOR_UNSPECIFIED\x10\x00\x12(\n$NEWBORN_RISK_FACTOR_LOW_BIRTH_WEIGHT\x10\x01\x12\x1f\n\x1bNEWBORN_RISK_FACTOR_PRETERM\x10\x02\x12&\n\"NEWBORN_RISK_FACTOR_MULTIPLE_BIRTH\x10\x03\x12$\n NEWBORN_RISK_FACTOR_BIRTH_DEFECT\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rhip.api.mch.v1.child_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EYEFINDING']._serialized_start=1968
-  _globals['_EYEFINDING']._serialized_end=2059
-  _globals['_DEVELOPMENTRESULT']._serialized_start=2061
-  _globals['_DEVELOPMENTRESULT']._serialized_end=2185
-  _globals['_HEARINGRESULT']._serialized_start=2187
-  _globals['_HEARINGRESULT']._serialized_end=2285
-  _globals['_CHILDREFERRALREASON']._serialized_start=2288
-  _globals['_CHILDREFERRALREASON']._serialized_end=2488
-  _globals['_NEWBORNRISKFACTOR']._serialized_start=2491
-  _globals['_NEWBORNRISKFACTOR']._serialized_end=2700
+  _globals['_EYEFINDING']._serialized_start=2057
+  _globals['_EYEFINDING']._serialized_end=2148
+  _globals['_DEVELOPMENTRESULT']._serialized_start=2150
+  _globals['_DEVELOPMENTRESULT']._serialized_end=2274
+  _globals['_HEARINGRESULT']._serialized_start=2276
+  _globals['_HEARINGRESULT']._serialized_end=2374
+  _globals['_CHILDREFERRALREASON']._serialized_start=2377
+  _globals['_CHILDREFERRALREASON']._serialized_end=2577
+  _globals['_NEWBORNRISKFACTOR']._serialized_start=2580
+  _globals['_NEWBORNRISKFACTOR']._serialized_end=2789
   _globals['_WARNINGSIGN']._serialized_start=114
   _globals['_WARNINGSIGN']._serialized_end=162
   _globals['_BIRTHFACTS']._serialized_start=165
-  _globals['_BIRTHFACTS']._serialized_end=384
-  _globals['_DEVELOPMENTCHECK']._serialized_start=386
-  _globals['_DEVELOPMENTCHECK']._serialized_end=498
-  _globals['_EYEITEM']._serialized_start=500
-  _globals['_EYEITEM']._serialized_end=545
-  _globals['_CHILDSLOT']._serialized_start=548
-  _globals['_CHILDSLOT']._serialized_end=831
-  _globals['_CHILDRECORD']._serialized_start=834
-  _globals['_CHILDRECORD']._serialized_end=1148
-  _globals['_PENDINGCHILDTRANSFER']._serialized_start=1150
-  _globals['_PENDINGCHILDTRANSFER']._serialized_end=1249
-  _globals['_EYERESULT']._serialized_start=1251
-  _globals['_EYERESULT']._serialized_end=1322
-  _globals['_CHILDVISIT']._serialized_start=1325
-  _globals['_CHILDVISIT']._serialized_end=1966
+  _globals['_BIRTHFACTS']._serialized_end=409
+  _globals['_DEVELOPMENTCHECK']._serialized_start=411
+  _globals['_DEVELOPMENTCHECK']._serialized_end=523
+  _globals['_EYEITEM']._serialized_start=525
+  _globals['_EYEITEM']._serialized_end=570
+  _globals['_CHILDSLOT']._serialized_start=573
+  _globals['_CHILDSLOT']._serialized_end=856
+  _globals['_CHILDRECORD']._serialized_start=859
+  _globals['_CHILDRECORD']._serialized_end=1173
+  _globals['_PENDINGCHILDTRANSFER']._serialized_start=1175
+  _globals['_PENDINGCHILDTRANSFER']._serialized_end=1274
+  _globals['_EYERESULT']._serialized_start=1276
+  _globals['_EYERESULT']._serialized_end=1347
+  _globals['_CHILDVISIT']._serialized_start=1350
+  _globals['_CHILDVISIT']._serialized_end=2055
 # @@protoc_insertion_point(module_scope)

@@ -73,7 +73,7 @@ class WarningSign(_message.Message):
     def __init__(self, code: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
 
 class BirthFacts(_message.Message):
-    __slots__ = ("birth_weight_g", "gestational_weeks", "multiple_birth", "birth_defect", "discharge_date", "high_risk_factors", "from_delivery")
+    __slots__ = ("birth_weight_g", "gestational_weeks", "multiple_birth", "birth_defect", "discharge_date", "high_risk_factors", "from_delivery", "high_risk_since")
     BIRTH_WEIGHT_G_FIELD_NUMBER: _ClassVar[int]
     GESTATIONAL_WEEKS_FIELD_NUMBER: _ClassVar[int]
     MULTIPLE_BIRTH_FIELD_NUMBER: _ClassVar[int]
@@ -81,6 +81,7 @@ class BirthFacts(_message.Message):
     DISCHARGE_DATE_FIELD_NUMBER: _ClassVar[int]
     HIGH_RISK_FACTORS_FIELD_NUMBER: _ClassVar[int]
     FROM_DELIVERY_FIELD_NUMBER: _ClassVar[int]
+    HIGH_RISK_SINCE_FIELD_NUMBER: _ClassVar[int]
     birth_weight_g: int
     gestational_weeks: int
     multiple_birth: bool
@@ -88,7 +89,8 @@ class BirthFacts(_message.Message):
     discharge_date: str
     high_risk_factors: _containers.RepeatedScalarFieldContainer[NewbornRiskFactor]
     from_delivery: bool
-    def __init__(self, birth_weight_g: _Optional[int] = ..., gestational_weeks: _Optional[int] = ..., multiple_birth: _Optional[bool] = ..., birth_defect: _Optional[bool] = ..., discharge_date: _Optional[str] = ..., high_risk_factors: _Optional[_Iterable[_Union[NewbornRiskFactor, str]]] = ..., from_delivery: _Optional[bool] = ...) -> None: ...
+    high_risk_since: str
+    def __init__(self, birth_weight_g: _Optional[int] = ..., gestational_weeks: _Optional[int] = ..., multiple_birth: _Optional[bool] = ..., birth_defect: _Optional[bool] = ..., discharge_date: _Optional[str] = ..., high_risk_factors: _Optional[_Iterable[_Union[NewbornRiskFactor, str]]] = ..., from_delivery: _Optional[bool] = ..., high_risk_since: _Optional[str] = ...) -> None: ...
 
 class DevelopmentCheck(_message.Message):
     __slots__ = ("result", "warning_signs", "age_group")
@@ -171,7 +173,7 @@ class EyeResult(_message.Message):
     def __init__(self, item: _Optional[str] = ..., finding: _Optional[_Union[EyeFinding, str]] = ...) -> None: ...
 
 class ChildVisit(_message.Message):
-    __slots__ = ("name", "visit_date", "age_days", "slot", "missed_slot", "weight_kg", "length_cm", "eye", "acuity_left", "acuity_right", "referral", "referral_followed_up", "six_month_referral_pending", "tenant", "create_time", "development", "haemoglobin_g_l", "anaemia", "hearing_left", "hearing_right", "referral_reasons")
+    __slots__ = ("name", "visit_date", "age_days", "slot", "missed_slot", "weight_kg", "length_cm", "eye", "acuity_left", "acuity_right", "referral", "referral_followed_up", "six_month_referral_pending", "tenant", "create_time", "development", "haemoglobin_g_l", "anaemia", "hearing_left", "hearing_right", "referral_reasons", "risk_factors_found")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VISIT_DATE_FIELD_NUMBER: _ClassVar[int]
     AGE_DAYS_FIELD_NUMBER: _ClassVar[int]
@@ -193,6 +195,7 @@ class ChildVisit(_message.Message):
     HEARING_LEFT_FIELD_NUMBER: _ClassVar[int]
     HEARING_RIGHT_FIELD_NUMBER: _ClassVar[int]
     REFERRAL_REASONS_FIELD_NUMBER: _ClassVar[int]
+    RISK_FACTORS_FOUND_FIELD_NUMBER: _ClassVar[int]
     name: str
     visit_date: str
     age_days: int
@@ -214,4 +217,5 @@ class ChildVisit(_message.Message):
     hearing_left: HearingResult
     hearing_right: HearingResult
     referral_reasons: _containers.RepeatedScalarFieldContainer[ChildReferralReason]
-    def __init__(self, name: _Optional[str] = ..., visit_date: _Optional[str] = ..., age_days: _Optional[int] = ..., slot: _Optional[str] = ..., missed_slot: _Optional[str] = ..., weight_kg: _Optional[float] = ..., length_cm: _Optional[float] = ..., eye: _Optional[_Iterable[_Union[EyeResult, _Mapping]]] = ..., acuity_left: _Optional[float] = ..., acuity_right: _Optional[float] = ..., referral: _Optional[bool] = ..., referral_followed_up: _Optional[bool] = ..., six_month_referral_pending: _Optional[bool] = ..., tenant: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., development: _Optional[_Union[DevelopmentCheck, _Mapping]] = ..., haemoglobin_g_l: _Optional[float] = ..., anaemia: _Optional[bool] = ..., hearing_left: _Optional[_Union[HearingResult, str]] = ..., hearing_right: _Optional[_Union[HearingResult, str]] = ..., referral_reasons: _Optional[_Iterable[_Union[ChildReferralReason, str]]] = ...) -> None: ...
+    risk_factors_found: _containers.RepeatedScalarFieldContainer[NewbornRiskFactor]
+    def __init__(self, name: _Optional[str] = ..., visit_date: _Optional[str] = ..., age_days: _Optional[int] = ..., slot: _Optional[str] = ..., missed_slot: _Optional[str] = ..., weight_kg: _Optional[float] = ..., length_cm: _Optional[float] = ..., eye: _Optional[_Iterable[_Union[EyeResult, _Mapping]]] = ..., acuity_left: _Optional[float] = ..., acuity_right: _Optional[float] = ..., referral: _Optional[bool] = ..., referral_followed_up: _Optional[bool] = ..., six_month_referral_pending: _Optional[bool] = ..., tenant: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., development: _Optional[_Union[DevelopmentCheck, _Mapping]] = ..., haemoglobin_g_l: _Optional[float] = ..., anaemia: _Optional[bool] = ..., hearing_left: _Optional[_Union[HearingResult, str]] = ..., hearing_right: _Optional[_Union[HearingResult, str]] = ..., referral_reasons: _Optional[_Iterable[_Union[ChildReferralReason, str]]] = ..., risk_factors_found: _Optional[_Iterable[_Union[NewbornRiskFactor, str]]] = ...) -> None: ...
