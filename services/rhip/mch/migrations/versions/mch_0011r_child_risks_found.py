@@ -4,14 +4,14 @@ the day they made the child high-risk and the extra newborn visits that added (e
 record before: nothing was found at a visit then).
 
 Revision ID: mch_0011r
-Revises: mch_0010h
+Revises: mch_0012s
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "mch_0011r"
-down_revision = "mch_0010h"
+down_revision = "mch_0012s"
 branch_labels = None
 depends_on = None
 
