@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from rhip.emr.care import CareRelationships
 from rhip.emr.clients import IdentityClient
@@ -113,6 +113,20 @@ class UseCaseBase:
         if not self.identity.resident_visible(resident_id):
             raise self.authz.denial(principal, EMR + method)
         return resident_id
+
+    def _visible_birth_date(
+        self, principal: Principal, parent: str, method: str, field: str = "parent"
+    ) -> tuple[str, date | None]:
+        """As ``_visible_resident``, with her birth date (None when the index has none)."""
+        resident_id = parse_resource_name(parent, "residents", field)
+        self._scopes(principal, method)
+        found = self.identity.visible_resident(resident_id)
+        if found is None:
+            raise self.authz.denial(principal, EMR + method)
+        try:
+            return resident_id, date.fromisoformat(found.birth_date)
+        except ValueError:
+            return resident_id, None
 
     def _audit(
         self,

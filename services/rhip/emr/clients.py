@@ -8,6 +8,7 @@ caller's institution): the care relationships of rhip.emr.care."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import grpc
 from rhip.api.archives.v1 import archives_service_pb2, archives_service_pb2_grpc, health_record_pb2
@@ -113,11 +114,15 @@ class IdentityClient:
 
     def resident_visible(self, resident_id: str) -> bool:
         """True when the caller may see the resident in the index (GetResident answers)."""
+        return self.visible_resident(resident_id) is not None
+
+    def visible_resident(self, resident_id: str) -> Any:
+        """The resident as the caller may see her in the index, or None (GetResident refused:
+        out of reach or missing, alike)."""
         request = resident_service_pb2.GetResidentRequest(name=f"residents/{resident_id}")
-        reply = _denied_is_no(
+        return _denied_is_no(
             lambda: self._stub().GetResident(request, metadata=_metadata(), timeout=TIMEOUT_SECONDS)
         )
-        return reply is not None
 
 
 class ArchivesClient:

@@ -14,6 +14,7 @@ from rhip.api.identity.v1 import resident_pb2
 from rhip.emr.documents.domain import DocumentKind, ParkedDocument, StoredDocument
 from rhip.emr.documents.ingest import Outcome
 from rhip.emr.reading.domain import BreakGlass, Consent, ReviewState
+from rhip.emr.reading.guardians import ConsentGiver, GuardianRelationship
 from rhip.emr.recognition.usecases import Verdict
 from rhip.emr.timeline.store import TimelineEntry
 from rhip.kit.errors import Violations
@@ -175,6 +176,15 @@ def consent_kinds(consent: pb.Consent) -> list[str]:
     return [_enum_name(dpb.DocumentKind, k, "DOCUMENT_KIND_") or "?" for k in consent.kinds[:11]]
 
 
+def consent_giver(consent: pb.Consent) -> tuple[ConsentGiver, GuardianRelationship | None]:
+    """Who gave it (unspecified: the resident) and a guardian's relationship, if named."""
+    giver = _enum_name(pb.ConsentGiver, consent.given_by, "CONSENT_GIVER_") or "RESIDENT"
+    relation = _enum_name(
+        pb.GuardianRelationship, consent.guardian_relationship, "GUARDIAN_RELATIONSHIP_"
+    )
+    return ConsentGiver(giver), GuardianRelationship(relation) if relation else None
+
+
 def consent_to_pb(c: Consent) -> pb.Consent:
     return pb.Consent(
         name=f"consents/{c.consent_id}", resident=f"residents/{c.resident_id}",
@@ -182,6 +192,12 @@ def consent_to_pb(c: Consent) -> pb.Consent:
         kinds=["DOCUMENT_KIND_" + k.value for k in c.kinds],
         start_date=c.start_date.isoformat(), end_date=c.end_date.isoformat(),
         reference=c.reference, revoke_time=to_timestamp(c.revoke_time),
+        given_by="CONSENT_GIVER_" + c.given_by.value,
+        guardian_relationship=(
+            "GUARDIAN_RELATIONSHIP_" + c.guardian_relationship.value
+            if c.guardian_relationship
+            else "GUARDIAN_RELATIONSHIP_UNSPECIFIED"
+        ),
     )  # fmt: skip
 
 

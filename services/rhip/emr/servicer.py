@@ -118,7 +118,7 @@ class EmrServicer(emr_service_pb2_grpc.EmrServiceServicer):
         c = request.consent
         consent = self.uc.record_consent(
             request.parent, c.purpose, convert.consent_kinds(c), c.start_date, c.end_date,
-            c.reference, request.request_id,
+            c.reference, request.request_id, *convert.consent_giver(c),
         )  # fmt: skip
         return convert.consent_to_pb(consent)
 

@@ -77,6 +77,8 @@ consent = Table(
     Column("recorded_by", String(80)),
     Column("create_time", TZ),
     Column("request_key", String(36)),
+    Column("given_by", String(10), nullable=False, server_default="RESIDENT"),
+    Column("guardian_relationship", String(10)),
 )
 
 break_glass = Table(

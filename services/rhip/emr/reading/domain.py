@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 
 from rhip.emr.documents.domain import DocumentKind
+from rhip.emr.reading.guardians import ConsentGiver, GuardianRelationship
 from rhip.kit.errors import FailedPrecondition, Violations, invalid
 from rhip.kit.requests import check_no_controls
 
@@ -39,6 +40,8 @@ class Consent:
     create_time: datetime
     revoke_time: datetime | None = None
     revoke_reason: str = ""
+    given_by: ConsentGiver = ConsentGiver.RESIDENT
+    guardian_relationship: GuardianRelationship | None = None
 
     def covers(self, tenant_id: str, kind: DocumentKind, today: date) -> bool:
         return (

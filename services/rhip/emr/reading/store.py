@@ -8,6 +8,7 @@ from typing import Any
 
 from rhip.emr.documents.domain import DocumentKind
 from rhip.emr.reading.domain import BreakGlass, Consent, ReviewState
+from rhip.emr.reading.guardians import ConsentGiver, GuardianRelationship
 from rhip.emr.store import StoreBase, at, break_glass, consent
 from rhip.kit.db import utc
 from rhip.kit.scopes import within_scopes
@@ -19,6 +20,8 @@ def _consent(r: Any) -> Consent:
         r.id, r.resident_id, r.grantee_tenant_id, r.scope_path, r.purpose,
         tuple(DocumentKind(k) for k in r.kinds.split(",") if k), r.start_date, r.end_date,
         r.reference, r.recorded_by, at(r.create_time), utc(r.revoke_time), r.revoke_reason,
+        ConsentGiver(r.given_by),
+        GuardianRelationship(r.guardian_relationship) if r.guardian_relationship else None,
     )  # fmt: skip
 
 
@@ -40,6 +43,10 @@ class AccessStore(StoreBase):
                 kinds=",".join(k.value for k in c.kinds), start_date=c.start_date,
                 end_date=c.end_date, reference=c.reference, revoke_time=None, revoke_reason="",
                 recorded_by=c.recorded_by, create_time=c.create_time, request_key=key or None,
+                given_by=c.given_by.value,
+                guardian_relationship=(
+                    c.guardian_relationship.value if c.guardian_relationship else None
+                ),
             )
         )  # fmt: skip
 

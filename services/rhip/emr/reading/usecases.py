@@ -10,6 +10,7 @@ from rhip.emr.access import ALL_KINDS, Basis, UseCaseBase
 from rhip.emr.documents.domain import DocumentKind
 from rhip.emr.reading import domain
 from rhip.emr.reading.domain import BreakGlass, Consent, ReviewState
+from rhip.emr.reading.guardians import ConsentGiver, GuardianRelationship, check_giver
 from rhip.emr.repository import EmrRepository
 from rhip.kit.authn import Principal, PrincipalKind, current_principal
 from rhip.kit.errors import NotFound, PermissionDenied, Violations
@@ -68,6 +69,8 @@ class AccessUseCases(UseCaseBase):
         end: str,
         reference: str,
         request_id: str,
+        giver: ConsentGiver = ConsentGiver.RESIDENT,
+        relationship: GuardianRelationship | None = None,
     ) -> Consent:
         principal = current_principal()
         today = self.clock().date()
@@ -81,19 +84,23 @@ class AccessUseCases(UseCaseBase):
         parse_resource_name(parent, "residents", "parent")
         checks.raise_if_any()
         scope = self._own_scope(principal, "RecordConsent")
-        resident_id = self._visible_resident(principal, parent, "RecordConsent")
+        resident_id, birth = self._visible_birth_date(principal, parent, "RecordConsent")
         purpose, kind_set, start_day, end_day, reference = terms
+        checks = Violations()
+        check_giver(giver, relationship, birth, start_day, checks)  # PIPL art. 31
+        checks.raise_if_any()
         with self._unit() as repo:
             if claim(repo.s, key) and (earlier := repo.consent_by_request(key)):
                 return earlier
             consent = Consent(
                 new_id(), resident_id, principal.tenant_id, scope, purpose, kind_set,
                 start_day, end_day, reference, principal.subject, self.clock(),
+                given_by=giver, guardian_relationship=relationship,
             )  # fmt: skip
             repo.add_consent(consent, key)
             self._audit(
                 repo, "consent.record", f"consents/{consent.consent_id}", scope,
-                resident=resident_id,
+                resident=resident_id, given_by=giver.value,
             )  # fmt: skip
             return consent
 

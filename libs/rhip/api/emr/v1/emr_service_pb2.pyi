@@ -13,12 +13,32 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ConsentGiver(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONSENT_GIVER_UNSPECIFIED: _ClassVar[ConsentGiver]
+    CONSENT_GIVER_RESIDENT: _ClassVar[ConsentGiver]
+    CONSENT_GIVER_GUARDIAN: _ClassVar[ConsentGiver]
+
+class GuardianRelationship(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GUARDIAN_RELATIONSHIP_UNSPECIFIED: _ClassVar[GuardianRelationship]
+    GUARDIAN_RELATIONSHIP_MOTHER: _ClassVar[GuardianRelationship]
+    GUARDIAN_RELATIONSHIP_FATHER: _ClassVar[GuardianRelationship]
+    GUARDIAN_RELATIONSHIP_OTHER: _ClassVar[GuardianRelationship]
+
 class ReviewState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     REVIEW_STATE_UNSPECIFIED: _ClassVar[ReviewState]
     REVIEW_STATE_PENDING: _ClassVar[ReviewState]
     REVIEW_STATE_JUSTIFIED: _ClassVar[ReviewState]
     REVIEW_STATE_UNJUSTIFIED: _ClassVar[ReviewState]
+CONSENT_GIVER_UNSPECIFIED: ConsentGiver
+CONSENT_GIVER_RESIDENT: ConsentGiver
+CONSENT_GIVER_GUARDIAN: ConsentGiver
+GUARDIAN_RELATIONSHIP_UNSPECIFIED: GuardianRelationship
+GUARDIAN_RELATIONSHIP_MOTHER: GuardianRelationship
+GUARDIAN_RELATIONSHIP_FATHER: GuardianRelationship
+GUARDIAN_RELATIONSHIP_OTHER: GuardianRelationship
 REVIEW_STATE_UNSPECIFIED: ReviewState
 REVIEW_STATE_PENDING: ReviewState
 REVIEW_STATE_JUSTIFIED: ReviewState
@@ -221,7 +241,7 @@ class ListTimelineResponse(_message.Message):
     def __init__(self, entries: _Optional[_Iterable[_Union[TimelineEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class Consent(_message.Message):
-    __slots__ = ("name", "resident", "grantee", "purpose", "kinds", "start_date", "end_date", "reference", "revoke_time")
+    __slots__ = ("name", "resident", "grantee", "purpose", "kinds", "start_date", "end_date", "reference", "revoke_time", "given_by", "guardian_relationship")
     NAME_FIELD_NUMBER: _ClassVar[int]
     RESIDENT_FIELD_NUMBER: _ClassVar[int]
     GRANTEE_FIELD_NUMBER: _ClassVar[int]
@@ -231,6 +251,8 @@ class Consent(_message.Message):
     END_DATE_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
     REVOKE_TIME_FIELD_NUMBER: _ClassVar[int]
+    GIVEN_BY_FIELD_NUMBER: _ClassVar[int]
+    GUARDIAN_RELATIONSHIP_FIELD_NUMBER: _ClassVar[int]
     name: str
     resident: str
     grantee: str
@@ -240,7 +262,9 @@ class Consent(_message.Message):
     end_date: str
     reference: str
     revoke_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., resident: _Optional[str] = ..., grantee: _Optional[str] = ..., purpose: _Optional[str] = ..., kinds: _Optional[_Iterable[_Union[_document_pb2.DocumentKind, str]]] = ..., start_date: _Optional[str] = ..., end_date: _Optional[str] = ..., reference: _Optional[str] = ..., revoke_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    given_by: ConsentGiver
+    guardian_relationship: GuardianRelationship
+    def __init__(self, name: _Optional[str] = ..., resident: _Optional[str] = ..., grantee: _Optional[str] = ..., purpose: _Optional[str] = ..., kinds: _Optional[_Iterable[_Union[_document_pb2.DocumentKind, str]]] = ..., start_date: _Optional[str] = ..., end_date: _Optional[str] = ..., reference: _Optional[str] = ..., revoke_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., given_by: _Optional[_Union[ConsentGiver, str]] = ..., guardian_relationship: _Optional[_Union[GuardianRelationship, str]] = ...) -> None: ...
 
 class RecordConsentRequest(_message.Message):
     __slots__ = ("parent", "consent", "request_id")
