@@ -1,15 +1,15 @@
 """Who gave a consent (PIPL art. 31: a minor under 14 consents through a guardian): the resident
 or a guardian, and the guardian's relationship. Consents recorded before were the residents'.
 
-Revision ID: emr_0006
-Revises: emr_0005
+Revision ID: emr_0007
+Revises: emr_0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "emr_0006"
-down_revision = "emr_0005"
+revision = "emr_0007"
+down_revision = "emr_0006"
 branch_labels = None
 depends_on = None
 
