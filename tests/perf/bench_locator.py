@@ -439,23 +439,32 @@ def breakdown(timings: dict[str, list[float]]) -> list[list[object]]:
     return rows
 
 
-READING = (
-    "Reading the page: at a few hundred calls on this shared machine a p99 moves by tens of"
-    " milliseconds from run to run (the RegisterResident rows take the same path in both"
-    " cells, yet their p99 differences and intervals span tens of ms); the p50 added and the"
-    " claim's own timings are the stable figures. The claim is sent as soon as the resident's"
-    " document is known and answered while archives writes the record (request key, the"
-    " cell's own check, the serial, the record and its history); archives then waits only for"
-    " what is left of it (archives waiting for the claim's answer, below) before the audit"
-    " event"
-    " and the commit. Here the gateway, the locator and both cells run in one Python process"
-    " on two cores, so the claim's own Python work (the gateway's and the locator's) competes"
-    " with the cell's for the interpreter lock: what overlaps is the waiting on PostgreSQL and"
-    " the network, not the interpreter's work. In production the locator runs in the"
-    " gateway's processes, and the cell's work hides more of the claim. RegisterResident has"
-    " no locator call in its path: it queues the resident for the link worker in its own"
-    " transaction (one row) and the worker announces it afterwards."
-)
+def reading(gateway_process: bool) -> str:
+    where = (
+        "Here the gateway (serving the locator) runs in a process of its own, as in"
+        " production, but on the same two shared cores as the cells: the claim's work and the"
+        " cell's compete for them."
+        if gateway_process
+        else "Here the gateway, the locator and both cells run in one Python process on two"
+        " shared cores, so the claim's own Python work (the gateway's and the locator's)"
+        " competes with the cell's for the interpreter lock: what overlaps is the waiting on"
+        " PostgreSQL and the network, not the interpreter's work (--gateway-process runs the"
+        " gateway apart)."
+    )
+    return (
+        "Reading the page: at a few hundred calls on this shared machine a p99 moves by tens"
+        " of milliseconds from run to run (the RegisterResident rows take the same path in"
+        " both cells, yet their p99 differences and intervals span tens of ms); the p50 added"
+        " and the claim's own timings are the stable figures. The claim is sent as soon as"
+        " the resident's document is known and answered while archives writes the record"
+        " (request key, the cell's own check, the serial, the record and its history);"
+        " archives then waits only for what is left of it (archives waiting for the claim's"
+        " answer, below) before the audit event and the commit. " + where + " What the"
+        " creation still gains from the locator beyond that wait is this competition for the"
+        " CPU: the claim's work is not gone, it runs beside the cell's. RegisterResident has"
+        " no locator call in its path: it queues the resident for the link worker in its own"
+        " transaction (one row) and the worker announces it afterwards."
+    )
 
 
 def _verdict(rows: list[list[object]]) -> str:
@@ -574,7 +583,7 @@ def main() -> None:
                 overlap(timings),
             ),
             "",
-            READING,
+            reading(args.gateway_process),
             "",
             "Where the locator cell's record creation spends its time (ms; the first two rows"
             " at the cells' gRPC server spans):",
