@@ -136,6 +136,13 @@ class Database:
             pools["read"] = self._reader.pool
         return pools
 
+    @property
+    def locks_on_begin(self) -> bool:
+        """Whether a transaction takes the database's one write lock as it begins (SQLite,
+        BEGIN IMMEDIATE): every other write, and every read's audit row, waits until it ends,
+        so a transaction there must not wait on anything outside the database."""
+        return self.engine.dialect.name == "sqlite"
+
     @classmethod
     def connect(cls, url: str, pool_size: int = 10) -> Database:
         return cls(make_engine(url, pool_size=pool_size))

@@ -1,8 +1,10 @@
 """Archives' calls to the platform's resident locator (rhip.api.locator.v1), served by the
 gateway, as this cell's own service account: claim a person's open record before committing
-it, release it when it ends, move it to the cell a transfer took it to. The locator being
-unreachable is UNAVAILABLE `LOCATOR_UNAVAILABLE` with a retry delay; its refusal (another
-cell holds the open record) comes back as FAILED_PRECONDITION `RECORD_EXISTS`."""
+it (sent without waiting, so that the cell's own work runs while the locator answers:
+``send_claim``), release it when it ends, move it to the cell a transfer took it to. The
+locator being unreachable is UNAVAILABLE `LOCATOR_UNAVAILABLE` with a retry delay; its
+refusal (another cell holds the open record: FAILED_PRECONDITION `RECORD_EXISTS` from the
+locator) comes back as ALREADY_EXISTS `RECORD_EXISTS`, as archives' own refusal does."""
 
 from __future__ import annotations
 
@@ -53,43 +55,60 @@ class LocatorClient:
         """The cell has a gateway and a cell account: the platform-wide rule applies."""
         return self._cells.configured
 
-    def _call(self, method: str, request: object) -> object:
+    def _send(self, method: str, request: object) -> grpc.Future:
+        """Sends ``request`` without waiting for the answer (``_answer`` waits). The gateway's
+        login, when the cell account's token is due, happens here, before anything is sent."""
         try:
             client = self._cells.gateway()
             stub = locator_service_pb2_grpc.LocatorServiceStub(client.channel)
-            return getattr(stub, method)(
+            return getattr(stub, method).future(
                 request,
                 metadata=client.metadata(self._cell, as_itself=True),
                 timeout=TIMEOUT_SECONDS,
             )
+        except (Unavailable, DeadlineExceeded) as failed:  # the gateway's login
+            raise _unavailable(failed) from None
+
+    @staticmethod
+    def _answer(sent: grpc.Future) -> object:
+        """The locator's answer to a call ``_send`` made, or its error in archives' terms."""
+        try:
+            return sent.result()
         except grpc.RpcError as failure:
             error = from_rpc_error(failure)
-        except (Unavailable, DeadlineExceeded) as failed:  # the gateway's login
-            error = failed
         if isinstance(error, (Unavailable, DeadlineExceeded)):
             raise _unavailable(error) from None
         if error.reason == "RECORD_EXISTS":  # as archives refuses a second record in the cell
             raise AlreadyExists(error.message, reason=error.reason, metadata=error.metadata)
         raise error
 
+    def _call(self, method: str, request: object) -> object:
+        return self._answer(self._send(method, request))
+
     def claim(self, document: IdentityDocument, record: OpenRecord, *, backfill: bool = False):
         """Claims the person's open record for this cell; RECORD_EXISTS when another cell
         holds one (unless ``backfill``). Returns the locator's answer."""
-        return self._call(
-            "ClaimOpenRecord",
-            pb.ClaimOpenRecordRequest(
-                document=resident_pb2.IdentityDocument(
-                    type=document.type,  # type: ignore[arg-type]
-                    number=document.number,
-                    issuing_country=document.issuing_country,
-                ),
-                resident_id=record.resident_id,
-                record_id=record.record_id,
-                institution_display_name=record.institution,
-                region_code=record.region_code,
-                backfill=backfill,
+        return self.send_claim(document, record, backfill=backfill).wait()
+
+    def send_claim(
+        self, document: IdentityDocument, record: OpenRecord, *, backfill: bool = False
+    ) -> PendingClaim:
+        """Sends the claim and returns at once: the caller does its own work meanwhile and
+        then waits for the answer (``PendingClaim.wait``). UNAVAILABLE here already when the
+        gateway's login fails."""
+        request = pb.ClaimOpenRecordRequest(
+            document=resident_pb2.IdentityDocument(
+                type=document.type,  # type: ignore[arg-type]
+                number=document.number,
+                issuing_country=document.issuing_country,
             ),
+            resident_id=record.resident_id,
+            record_id=record.record_id,
+            institution_display_name=record.institution,
+            region_code=record.region_code,
+            backfill=backfill,
         )
+        return PendingClaim(self, record.record_id, self._send("ClaimOpenRecord", request))
 
     def release(self, record_id: str) -> bool:
         answer = self._call("ReleaseOpenRecord", pb.ReleaseOpenRecordRequest(record_id=record_id))
@@ -112,3 +131,41 @@ class LocatorClient:
                 destination_record_id=destination_record_id,
             ),
         )
+
+
+class PendingClaim:
+    """A claim sent to the locator, its answer not yet awaited (a gRPC future: no thread of
+    ours waits for it). The record is committed only once ``wait`` has returned; when the
+    cell's own work fails instead, ``abandon`` releases the claim if the locator made it."""
+
+    def __init__(self, client: LocatorClient, record_id: str, sent: grpc.Future) -> None:
+        self._client = client
+        self._record_id = record_id
+        self._sent = sent
+        self._made: bool | None = None  # None until the answer was awaited
+
+    def wait(self) -> object:
+        """The locator's answer; the same errors as ``LocatorClient.claim``: AlreadyExists
+        ``RECORD_EXISTS`` (another cell holds the person's open record), UNAVAILABLE
+        ``LOCATOR_UNAVAILABLE`` with a retry delay (the locator cannot be reached). Waiting
+        again gives the same answer."""
+        try:
+            answer = self._client._answer(self._sent)
+        except RhipError:
+            self._made = False
+            raise
+        if self._made is None:
+            self._made = True
+        return answer
+
+    def abandon(self) -> None:
+        """Nothing was committed here: once the locator has answered (waiting for it if it
+        has not), release the claim if it was made; never raises (release_quietly)."""
+        if self._made is None:
+            try:
+                self.wait()
+            except Exception:  # refused or unreachable: there is no claim to release
+                return
+        if self._made:
+            self._made = False
+            self._client.release_quietly(self._record_id)

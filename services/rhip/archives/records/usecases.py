@@ -12,7 +12,7 @@ from typing import Any
 from rhip.archives import common
 from rhip.archives.access import UseCaseBase
 from rhip.archives.clients import ResidentFacts, TenantFacts
-from rhip.archives.locator_client import OpenRecord
+from rhip.archives.locator_client import OpenRecord, PendingClaim
 from rhip.archives.records import domain
 from rhip.archives.records.domain import (
     HealthRecord,
@@ -68,40 +68,49 @@ class RecordUseCases(UseCaseBase):
                 reason="RESIDENT_NOT_VERIFIED",
                 metadata={"state": resident.state},
             )
-        with self.db.read() as conn:  # the cell's own rule first: no locator needed for it
-            existing = ArchivesRepository(conn).open_record_of(resident.resident_id)
-        if existing is not None:
-            raise self._record_exists(existing)
         record_id = new_id()
-        located = self._claim_at_locator(resident, record_id, tenant)
+        # One open record per person across the platform: the claim goes to the locator now
+        # and is answered while this cell does its own work (docs/architecture.md §3.1a).
+        pending = self._send_claim(resident, record_id, tenant)
         try:
+            if pending is not None and self.db.locks_on_begin:
+                # SQLite's transaction holds the whole database from its start: it waits for
+                # the answer, so only the cell's own check runs beside the claim there.
+                self._refuse_second_record(resident.resident_id)
+                pending.wait()
             return self._commit_new(
-                record_id, resident, tenant, scope, township, village, basic, request_id
+                record_id, resident, tenant, scope, township, village, basic, request_id, pending
             )
         except BaseException:
-            if located:  # nothing was written here: the claim goes too
-                assert self.locator is not None
-                self.locator.release_quietly(record_id)
+            if pending is not None:  # nothing was committed here: the claim goes too
+                pending.abandon()
             raise
 
-    def _claim_at_locator(
+    def _send_claim(
         self, resident: ResidentFacts, record_id: str, tenant: TenantFacts
-    ) -> bool:
-        """Platform-wide one open record per person: claims it at the locator before anything
-        is written (RECORD_EXISTS when another cell holds one; UNAVAILABLE when the locator
-        cannot be reached). False when the cell has no gateway (a cell on its own)."""
+    ) -> PendingClaim | None:
+        """Sends the claim of the person's one open record to the locator, without waiting
+        for its answer (RECORD_EXISTS when another cell holds one; UNAVAILABLE when the
+        locator cannot be reached, both once awaited). None when the cell has no gateway (a
+        cell on its own)."""
         if self.locator is None or not self.locator.enabled:
-            return False
+            return None
         if resident.document is None:
+            self._refuse_second_record(resident.resident_id)  # the cell's own rule first
             raise FailedPrecondition(
                 "the resident's verified document is needed to check other cells",
                 reason="DOCUMENT_UNREADABLE",
             )
-        self.locator.claim(
+        return self.locator.send_claim(
             resident.document,
             OpenRecord(resident.resident_id, record_id, tenant.display_name, tenant.region_code),
         )
-        return True
+
+    def _refuse_second_record(self, resident_id: str) -> None:
+        with self.db.read() as conn:
+            existing = ArchivesRepository(conn).open_record_of(resident_id)
+        if existing is not None:
+            raise self._record_exists(existing)
 
     def _commit_new(
         self,
@@ -113,7 +122,16 @@ class RecordUseCases(UseCaseBase):
         village: str,
         basic: dict[str, Any],
         request_id: str,
+        pending: PendingClaim | None,
     ) -> HealthRecord:
+        """Writes the record while the locator's claim (``pending``) is outstanding and
+        commits it only once the claim is made: a refusal or an unreachable locator raises
+        before the commit and nothing is kept. The locks other calls of the cell wait for
+        come after the answer: the audit chain's head (every audited call takes it) and, on
+        SQLite, the database itself (the caller waited already). The creating institution's
+        serial is taken before, so that numbering and writing the record run beside the
+        claim; only creations of the same institution wait for it, and for no longer than
+        the claim outlasts that work (tests/perf/RESULTS-locator.md)."""
         principal = current_principal()
         now = self.clock()
         with self._unit() as repo:
@@ -152,6 +170,8 @@ class RecordUseCases(UseCaseBase):
             repo.record(
                 record.record_id, "CREATED", principal.subject, now, tenant=tenant.tenant_id
             )
+            if pending is not None:
+                pending.wait()  # another cell's open record, or no locator: all rolled back
             self._audit(
                 repo,
                 "record.create",
