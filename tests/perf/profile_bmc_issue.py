@@ -1,0 +1,233 @@
+"""Where one IssueBirthCertificate's time and CPU go (issue 15's throughput; not run by
+`make bench`): ``python tests/perf/profile_bmc_issue.py [--issues 300] [--py-spy out.txt]``.
+
+The same all-in-one cell and babies as ``bench_bmc.py`` (no bulk load: the tables' sizes do
+not matter here), then:
+
+* ``--sequential`` issues one at a time, each timed, with identity's calls as mch makes them
+  timed around the client (``IdentityClient``) and the statements each service's database ran
+  counted (SQLAlchemy ``before_cursor_execute``; the audit append's pipelined rows, sent on the
+  driver connection, count as one);
+* ``--issues`` at 8 in flight: throughput, this process's CPU (``time.process_time``) and the
+  CPU of the PostgreSQL backends serving the three scratch databases (``/proc``), per issue;
+  with ``--py-spy FILE`` the process is sampled meanwhile (collapsed stacks, then the heaviest
+  frames by inclusive share are printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from _common import log, percentile, scratch_database  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _backend_cpu(dsn: str, databases: list[str]) -> float:
+    """CPU seconds used so far by the PostgreSQL backends connected to ``databases``."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        pids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s)", (databases,)
+            )
+        ]
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / TICK
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issues", type=int, default=300, help="issues at 8 in flight")
+    parser.add_argument("--sequential", type=int, default=60, help="issues one at a time")
+    parser.add_argument("--py-spy", default="", help="sample the 8-in-flight run into FILE")
+    args = parser.parse_args()
+
+    from bench_bmc import _babies, _dsn
+    from conftest import make_settings
+    from mch.bmc_support import certificate, make_bmc
+    from mch.conftest import WOMAN, WOMAN2, WOMAN3, Mch, rid
+    from rhip.api.identity.v1 import qualification_service_pb2 as qpb
+    from rhip.api.identity.v1 import qualification_service_pb2_grpc
+    from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
+    from rhip.api.mch.v1 import mch_service_pb2_grpc
+    from rhip.mch.clients import IdentityClient
+    from sqlalchemy import event
+    from support.cells import build_world, start_cell
+    from support.residents import register_request
+    from support.residents import stub as resident_stub
+
+    total = args.sequential + args.issues + 20
+    with (
+        scratch_database() as identity_url,
+        scratch_database() as archives_url,
+        scratch_database() as mch_url,
+    ):
+        tmp = Path(tempfile.mkdtemp(prefix="rhip-profile-bmc-"))
+        settings = make_settings(
+            tmp, identity_url, RHIP_ARCHIVES_DATABASE_URL=archives_url,
+            RHIP_MCH_DATABASE_URL=mch_url, RHIP_GRPC_WORKERS="8",
+        )  # fmt: skip
+        running = start_cell(settings)
+        try:
+            world = build_world(running)
+            from mch.conftest import add_hospital
+
+            add_hospital(running, world)
+            mch = Mch(
+                running, world, mch_service_pb2_grpc.MchServiceStub(running.channel),
+                qualification_service_pb2_grpc.QualificationServiceStub(running.channel),
+            )  # fmt: skip
+            for short, number, name in (("woman", WOMAN, "刘丽"), ("woman2", WOMAN2, "赵敏"),
+                                        ("woman3", WOMAN3, "孙红")):  # fmt: skip
+                reply = resident_stub(running.channel).RegisterResident(
+                    register_request(number, name=name, region="320311"),
+                    metadata=mch.md("qs-doctor"),
+                )
+                mch.residents[short] = reply.resident.name
+            mch.grant("qs-hosp", qpb.QUALIFICATION_KIND_MIDWIFERY)
+            bmc = make_bmc(mch)
+            bmc.down_to_hospital("Z000000001", total)
+            babies = _babies(mch, total)
+            doctor = bmc.md("qs-hosp-doctor")
+
+            def issue(i: int) -> None:
+                bmc.api.IssueBirthCertificate(
+                    spb.IssueBirthCertificateRequest(
+                        certificate=certificate(babies[i], f"Z{i + 1:09d}"), request_id=rid()
+                    ),
+                    metadata=doctor,
+                )
+
+            # Statements per service database.
+            counts: collections.Counter[str] = collections.Counter()
+            walls: list[float] = []
+            for service in ("identity", "archives", "mch"):
+                engine = running.cell.part(service).db.engine
+
+                def count(_c, _cur, statement, *_: object, _service: str = service) -> None:
+                    counts[_service] += 1
+                    if os.environ.get("PROFILE_SQL") and len(walls) == 1:
+                        print(f"    {_service}: {' '.join(statement.split())[:150]}")
+
+                event.listen(engine, "before_cursor_execute", count)
+            # identity's calls as mch makes them.
+            spans: collections.defaultdict[str, list[float]] = collections.defaultdict(list)
+            cpus: collections.defaultdict[str, list[float]] = collections.defaultdict(list)
+            for method in ("tenant", "qualifications", "resident", "link_birth_certificate"):
+                original = getattr(IdentityClient, method)
+
+                def timed(self, *a, _original=original, _method=method, **k):  # type: ignore[no-untyped-def]
+                    started, cpu = time.perf_counter(), time.process_time()
+                    try:
+                        return _original(self, *a, **k)
+                    finally:
+                        spans[_method].append((time.perf_counter() - started) * 1000)
+                        cpus[_method].append((time.process_time() - cpu) * 1000)
+
+                setattr(IdentityClient, method, timed)
+
+            for i in range(20):  # warm
+                issue(i)
+            spans.clear()
+            counts.clear()
+            cpus.clear()
+            walls.clear()
+            cpu_before = time.process_time()
+            for i in range(20, 20 + args.sequential):
+                started = time.perf_counter()
+                issue(i)
+                walls.append((time.perf_counter() - started) * 1000)
+            n = args.sequential
+            cpu = (time.process_time() - cpu_before) / n * 1000
+            print(f"\nsequential, {n} issues: p50 {percentile(walls, 50):.2f} ms, "
+                  f"mean {sum(walls) / n:.2f} ms, this process's CPU {cpu:.2f} ms per issue")  # fmt: skip
+            for method, values in sorted(spans.items()):
+                c = cpus[method]
+                print(f"  identity {method}: {len(values) / n:.2f} per issue, "
+                      f"p50 {percentile(values, 50):.2f} ms, mean {sum(values) / len(values):.2f};"
+                      f" CPU mean {sum(c) / len(c):.2f} ms")  # fmt: skip
+            for service, c in sorted(counts.items()):
+                print(f"  statements {service}: {c / n:.1f} per issue")
+
+            dsn = _dsn(mch_url)
+            names = [u.rsplit("/", 1)[1] for u in (identity_url, archives_url, mch_url)]
+            start = 20 + args.sequential
+            spy = None
+            if args.py_spy:
+                spy = subprocess.Popen(  # noqa: S603
+                    [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(os.getpid()), "--format", "raw",  # noqa: S607
+                     "--rate", "100", "--gil", "-o", args.py_spy],  # fmt: skip
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )
+                time.sleep(1.0)
+            counts.clear()
+            pg_before = _backend_cpu(dsn, names)
+            cpu_before = time.process_time()
+            started = time.perf_counter()
+            with ThreadPoolExecutor(8) as pool:
+                list(pool.map(issue, range(start, start + args.issues)))
+            seconds = time.perf_counter() - started
+            cpu = time.process_time() - cpu_before
+            pg = _backend_cpu(dsn, names) - pg_before
+            k = args.issues
+            print(f"\n8 in flight, {k} issues in {seconds:.2f} s = {k / seconds:.0f}/s; per issue:"
+                  f" wall {seconds / k * 1000:.2f} ms, this process's CPU {cpu / k * 1000:.2f} ms,"
+                  f" PostgreSQL backends' CPU {pg / k * 1000:.2f} ms")  # fmt: skip
+            for service, c in sorted(counts.items()):
+                print(f"  statements {service}: {c / k:.1f} per issue")
+            if spy is not None:
+                spy.send_signal(2)
+                spy.wait(30)
+                _heaviest(args.py_spy)
+        finally:
+            running.channel.close()
+            running.cell.stop(0)
+
+
+def _heaviest(path: str, top: int = 45) -> None:
+    """Inclusive and self shares of the frames in py-spy's collapsed stacks."""
+    inclusive: collections.Counter[str] = collections.Counter()
+    own: collections.Counter[str] = collections.Counter()
+    samples = 0
+    for line in Path(path).read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        n = int(count)
+        frames = stack.split(";")[1:]  # the thread first
+        if not frames:
+            continue
+        samples += n
+        for frame in set(frames):
+            inclusive[frame] += n
+        own[frames[-1]] += n
+    print(f"\npy-spy: {samples} samples (active threads)")
+    print("inclusive:")
+    for frame, n in inclusive.most_common(top):
+        print(f"  {100 * n / samples:5.1f} %  {frame}")
+    print("self:")
+    for frame, n in own.most_common(25):
+        print(f"  {100 * n / samples:5.1f} %  {frame}")
+
+
+if __name__ == "__main__":
+    main()
