@@ -110,9 +110,10 @@ def test_retries_of_the_request_and_of_the_send_link_once(bmc: Bmc) -> None:
     # The send repeated (its first answer lost, a worker that died after sending): identity
     # has the number already, which counts as delivered, and nothing is added.
     links.stop()
-    message = Message(event.event_id, event.stream, event.key, event.position, event.kind,
-                      event.payload, event.enqueued_at, event.due_at, 2)  # fmt: skip
-    LinkSender(bmc.mch.running.cell.part("mch").certificates.identity)(message)
+    message = _message(event)
+    sender = LinkSender(bmc.mch.running.cell.part("mch").certificates.identity)
+    assert sender([message]) == [None]  # in a batch
+    sender.one(message)  # alone
     assert _certificates(bmc, baby.resident) == [("X320101001", "newborn_link")]
 
 
@@ -138,20 +139,27 @@ def test_a_reissue_is_linked_after_the_first_number_in_order(bmc: Bmc) -> None:
     ]  # fmt: skip
 
 
-def test_a_refused_link_is_a_dead_letter_not_a_lost_one(bmc: Bmc) -> None:
-    """identity refusing a link for good (here: the number is another child's) makes the send
-    a permanent failure: the event goes dead (listed and replayable), not retried for ever."""
+def test_a_link_identity_refuses_is_told_apart_from_its_batch(bmc: Bmc) -> None:
+    """identity refuses a batch as a whole (here one link names another child's number): the
+    links are then sent one by one, the good ones arrive and the refused one fails for good
+    (a dead letter, listed and replayable), not retried for ever."""
     links = _links(bmc)
     links.stop()
-    a, b = deliver(bmc.mch, 2).newborns
+    a, b, c = deliver(bmc.mch, 3).newborns
     issue(bmc, a.name, "X320101001")
-    links.run_once()
+    issue(bmc, c.name, "X320101002")
+    first, good = _events(bmc)
     sender = LinkSender(bmc.mch.running.cell.part("mch").certificates.identity)
-    taken = Message("x", STREAM, b.resident, 1, "bmc.link",
-                    {"resident": b.resident.split("/")[1], "number": "X320101001",
-                     "replaces": ""}, *[_events(bmc)[0].enqueued_at] * 2, 1)  # fmt: skip
-    from rhip.kit.outbox_delivery import DeliveryFailed
+    assert sender([_message(first)]) == [None]
+    taken = _message(first, {"resident": b.resident.split("/")[1], "number": "X320101001",
+                             "replaces": ""})  # fmt: skip
+    ok, refused = sender([_message(good), taken])
+    assert ok is None and refused is not None
+    assert refused.permanent and "BIRTH_CERTIFICATE_TAKEN" in refused.detail
+    assert _certificates(bmc, c.resident) == [("X320101002", "newborn_link")]
+    assert _certificates(bmc, b.resident) == []
 
-    with pytest.raises(DeliveryFailed) as failed:
-        sender(taken)
-    assert failed.value.permanent and "BIRTH_CERTIFICATE_TAKEN" in failed.value.detail
+
+def _message(event: outbox.OutboxEvent, payload: dict | None = None) -> Message:
+    return Message(event.event_id, event.stream, event.key, event.position, event.kind,
+                   payload or event.payload, event.enqueued_at, event.due_at, 1)  # fmt: skip

@@ -244,6 +244,26 @@ class IdentityClient:
             as_cell=as_cell,
         )
 
+    def link_birth_certificates(self, links: list[tuple[str, str, str]]) -> list[bool]:
+        """(resident id, number, replaced number or "") each, in one call as the cell's
+        account, all or none; per link True when linked now, False when held already."""
+        reply = self._call(
+            resident_service_pb2_grpc.ResidentServiceStub,
+            "LinkBirthCertificates",
+            resident_service_pb2.LinkBirthCertificatesRequest(
+                links=[
+                    resident_service_pb2.LinkBirthCertificateRequest(
+                        name=f"residents/{resident_id}",
+                        birth_certificate_number=number,
+                        replaces=replaces,
+                    )
+                    for resident_id, number, replaces in links
+                ]
+            ),
+            as_cell=True,
+        )
+        return list(reply.linked)
+
     def register_newborn(self, mother_id: str, baby: NewNewborn) -> str:
         """Registers the baby as a provisional resident linked to the mother; the request id
         comes from the newborn's id, so a retry gets the same resident back."""

@@ -29,11 +29,19 @@ Payloads are ids and certificate numbers: never a name or an ID number."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from rhip.kit import outbox
 from rhip.kit.db import Database
-from rhip.kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, RhipError
+from rhip.kit.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    RhipError,
+)
 from rhip.kit.outbox_delivery import DeliveryFailed, Message, OutboxDelivery, RetryPolicy
 from rhip.mch.certificates.domain import Certificate
 from rhip.mch.clients import IdentityClient
@@ -65,12 +73,34 @@ def enqueue_link(tx: Connection, c: Certificate, now: datetime) -> bool:
 
 
 class LinkSender:
-    """Sends one link to identity as the cell's account (the ``Sender`` of the delivery)."""
+    """Sends links to identity as the cell's account: a claimed round in one
+    LinkBirthCertificates call (one identity transaction and audit append for all), each alone
+    when identity refused the batch, to tell which one it refuses (``BatchSender`` of the
+    delivery); ``one`` is the single send."""
 
     def __init__(self, identity: IdentityClient) -> None:
         self._identity = identity
 
-    def __call__(self, message: Message) -> None:
+    def __call__(self, messages: Sequence[Message]) -> list[DeliveryFailed | None]:
+        links = [(m.payload["resident"], m.payload["number"], m.payload.get("replaces", ""))
+                 for m in messages]  # fmt: skip
+        try:
+            self._identity.link_birth_certificates(links)
+            return [None] * len(messages)
+        except (FailedPrecondition, InvalidArgument, AlreadyExists, NotFound, PermissionDenied):
+            pass  # one of them refused: each alone below
+        except RhipError as e:  # away, overloaded: all later
+            return [DeliveryFailed(f"identity answered {e.reason}")] * len(messages)
+        return [self._outcome(m) for m in messages]
+
+    def _outcome(self, message: Message) -> DeliveryFailed | None:
+        try:
+            self.one(message)
+        except DeliveryFailed as failed:
+            return failed
+        return None
+
+    def one(self, message: Message) -> None:
         p = message.payload
         try:
             self._identity.link_birth_certificate(
@@ -94,9 +124,10 @@ class LinkSender:
 
 
 def link_delivery(db: Database, identity: IdentityClient) -> OutboxDelivery:
-    """The worker that drains the links into identity. Retries go on for about a day of
-    identity being away (backoff up to 15 minutes), then the events are dead letters."""
+    """The worker that drains the links into identity, a claimed round (up to 50 children) per
+    call. Retries go on for about a day of identity being away (backoff up to 15 minutes),
+    then the events are dead letters."""
     return OutboxDelivery(
-        db, LinkSender(identity), streams=[STREAM], name="mch-bmc-link",
+        db, None, streams=[STREAM], name="mch-bmc-link", batch_sender=LinkSender(identity),
         policy=RetryPolicy(max_attempts=120, base_seconds=1.0),
     )  # fmt: skip
