@@ -251,8 +251,8 @@ class IssuingUseCases(SerialUseCases):
 
         When the cell links later (``links``), the event is queued already (``queued``: in
         the certificate's transaction) or now (a retry answered from the first attempt's
-        certificate: queued then, or, for a certificate of before, now), and the delivery is
-        woken. Otherwise the link is made here with the caller's token: a retry of the request
+        certificate: queued then, or, for a certificate of before, now); the delivery sends it
+        with the others of its round (links.py). Otherwise the link is made here with the caller's token: a retry of the request
         completes a link an earlier attempt could not make (identity down); a link identity
         refuses for good (the superseded number was never linked there) is logged and left:
         the certificate stands."""
@@ -262,7 +262,6 @@ class IssuingUseCases(SerialUseCases):
             if not queued:
                 with self.db.transaction() as tx:
                     enqueue_link(tx, c, self.clock())
-            self.links.worker.wake()
             return c
         try:
             self.identity.link_birth_certificate(c.child_resident_id, c.number, c.supersedes)
