@@ -56,12 +56,68 @@ def _backend_cpu(dsn: str, databases: list[str]) -> float:
     return total
 
 
+class WaitSampler:
+    """Samples what the PostgreSQL backends of ``databases`` are doing every few ms (state and
+    wait event, with the statement's first words for lock waits): where a request waits."""
+
+    def __init__(self, dsn: str, databases: list[str]) -> None:
+        import threading
+
+        self.seen: collections.Counter[str] = collections.Counter()
+        self.holder: collections.Counter[str] = collections.Counter()
+        self.samples = 0
+        self._stop = threading.Event()
+        self._dsn, self._databases = dsn, databases
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self._dsn, autocommit=True) as conn:
+            while not self._stop.wait(0.005):
+                self.samples += 1
+                for state, kind, event, query in conn.execute(
+                    "SELECT state, wait_event_type, wait_event, left(query, 60) FROM"
+                    " pg_stat_activity WHERE datname = ANY(%s) AND pid <> pg_backend_pid()",
+                    (self._databases,),
+                ):
+                    if state == "idle":
+                        continue
+                    what = f"{state} {kind or 'CPU'}:{event or ''}"
+                    if kind == "Lock":
+                        what += " " + " ".join((query or "").split()[:4])
+                    self.seen[what] += 1
+                # What the holder of a contended advisory lock (the month counts') is doing.
+                for state, kind, event, query in conn.execute(
+                    "SELECT a.state, a.wait_event_type, a.wait_event, left(a.query, 50)"
+                    " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                    " WHERE l.locktype = 'advisory' AND l.granted AND a.datname = ANY(%s)",
+                    (self._databases,),
+                ):
+                    what = f"{state} {kind or 'CPU'}:{event or ''} {' '.join((query or '').split()[:3])}"
+                    self.holder[what] += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        print(f"\nPostgreSQL backends, {self.samples} samples: average busy backends by state")
+        for what, n in self.seen.most_common(14):
+            print(f"  {n / self.samples:5.2f}  {what}")
+        print("the advisory lock's holder (the month counts of the institution), by state:")
+        for what, n in self.holder.most_common(10):
+            print(f"  {n / self.samples:5.2f}  {what}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=300, help="issues at 8 in flight")
     parser.add_argument("--sequential", type=int, default=60, help="issues one at a time")
     parser.add_argument("--py-spy", default="", help="sample the 8-in-flight run into FILE")
+    parser.add_argument("--switch-ms", type=float, default=0.0, help="sys.setswitchinterval")
     args = parser.parse_args()
+    if args.switch_ms:
+        sys.setswitchinterval(args.switch_ms / 1000)
 
     from bench_bmc import _babies, _dsn, _wait_linked
     from conftest import make_settings
@@ -186,6 +242,7 @@ def main() -> None:
                 )
                 time.sleep(1.0)
             counts.clear()
+            waits = WaitSampler(dsn, names)
             pg_before = _backend_cpu(dsn, names)
             cpu_before = time.process_time()
             started = time.perf_counter()
@@ -203,6 +260,7 @@ def main() -> None:
                   f" PostgreSQL backends' CPU {pg / k * 1000:.2f} ms")  # fmt: skip
             for service, c in sorted(counts.items()):
                 print(f"  statements {service}: {c / k:.1f} per issue")
+            waits.stop()
             if spy is not None:
                 spy.send_signal(2)
                 spy.wait(30)

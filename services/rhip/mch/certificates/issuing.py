@@ -234,9 +234,10 @@ class IssuingUseCases(SerialUseCases):
             if feed := self._feed(tx):
                 feed.certificate(c, institution)
             self._queue_link(tx, c)
-            # The audit append last: it holds the audit head's lock until the commit.
-            self._audit(tx, "bmc.certificate.issue", f"birthCertificates/{c.number}", scope,
-                        resident=child_id, type=c.type.value)  # fmt: skip
+            # Last, committing: the counts and the audit row hold their locks (the issuer's,
+            # the service's audit head) until the commit (_audit_last).
+            self._audit_last(tx, "bmc.certificate.issue", f"birthCertificates/{c.number}",
+                             scope, resident=child_id, type=c.type.value)  # fmt: skip
         return self._linked(c, queued=True)
 
     def _queue_link(self, tx: Connection, c: Certificate) -> None:

@@ -150,7 +150,7 @@ class LifecycleUseCases(IssuingUseCases):
             if feed := self._feed(tx):
                 feed.certificate(new, institution)
             self._queue_link(tx, new)
-            self._audit(
+            self._audit_last(
                 tx, f"bmc.certificate.{kind.value.lower()}", f"birthCertificates/{number}",
                 scope, resident=new.child_resident_id, supersedes=old.number,
             )  # fmt: skip
