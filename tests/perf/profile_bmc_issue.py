@@ -5,13 +5,19 @@ The same all-in-one cell and babies as ``bench_bmc.py`` (no bulk load: the table
 not matter here), then:
 
 * ``--sequential`` issues one at a time, each timed, with identity's calls as mch makes them
-  timed around the client (``IdentityClient``) and the statements each service's database ran
-  counted (SQLAlchemy ``before_cursor_execute``; the audit append's pipelined rows, sent on the
-  driver connection, count as one);
-* ``--issues`` at 8 in flight, timed until every child is linked in identity: throughput, this process's CPU (``time.process_time``) and the
-  CPU of the PostgreSQL backends serving the three scratch databases (``/proc``), per issue;
-  with ``--py-spy FILE`` the process is sampled meanwhile (collapsed stacks, then the heaviest
-  frames by inclusive share are printed).
+  timed around the client (``IdentityClient``: wall and this process's CPU meanwhile, so a
+  link delivered by the outbox's thread counts with the issue it overlaps) and the statements
+  each service's database ran counted (SQLAlchemy ``before_cursor_execute``: what goes on the
+  driver connection in a pipeline, the audit rows and the end of an issue, is not counted);
+* ``--issues`` at 8 in flight, timed until every child is linked in identity: throughput,
+  this process's CPU (``time.process_time``) and the CPU of the PostgreSQL backends serving
+  the three scratch databases (``/proc``), per issue; what those backends wait for, sampled
+  from ``pg_stat_activity`` every 5 ms, and what the holder of the month counts' advisory lock
+  is doing meanwhile; with ``--py-spy FILE`` the process is sampled too (collapsed stacks,
+  then the heaviest frames by inclusive share are printed).
+
+The cell has its own account (as deployed), so mch links certificates through its outbox
+where the code does; main's code runs it too (``PYTHONPATH`` at its libs and services).
 """
 
 from __future__ import annotations
@@ -95,7 +101,8 @@ class WaitSampler:
                     " WHERE l.locktype = 'advisory' AND l.granted AND a.datname = ANY(%s)",
                     (self._databases,),
                 ):
-                    what = f"{state} {kind or 'CPU'}:{event or ''} {' '.join((query or '').split()[:3])}"
+                    words = " ".join((query or "").split()[:3])
+                    what = f"{state} {kind or 'CPU'}:{event or ''} {words}"
                     self.holder[what] += 1
 
     def stop(self) -> None:
@@ -196,7 +203,7 @@ def main() -> None:
             for method in ("tenant", "qualifications", "resident", "link_birth_certificate"):
                 original = getattr(IdentityClient, method)
 
-                def timed(self, *a, _original=original, _method=method, **k):  # type: ignore[no-untyped-def]
+                def timed(self, *a, _original=original, _method=method, **k):  # type: ignore
                     started, cpu = time.perf_counter(), time.process_time()
                     try:
                         return _original(self, *a, **k)

@@ -253,10 +253,10 @@ class IssuingUseCases(SerialUseCases):
         When the cell links later (``links``), the event is queued already (``queued``: in
         the certificate's transaction) or now (a retry answered from the first attempt's
         certificate: queued then, or, for a certificate of before, now); the delivery sends it
-        with the others of its round (links.py). Otherwise the link is made here with the caller's token: a retry of the request
-        completes a link an earlier attempt could not make (identity down); a link identity
-        refuses for good (the superseded number was never linked there) is logged and left:
-        the certificate stands."""
+        with the others of its round (links.py). Otherwise the link is made here with the
+        caller's token: a retry of the request completes a link an earlier attempt could not
+        make (identity down); a link identity refuses for good (the superseded number was
+        never linked there) is logged and left: the certificate stands."""
         if not c.child_resident_id:
             return c
         if self.links is not None:
