@@ -36,9 +36,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from _common import percentile, scratch_database  # noqa: E402
+from _common import percentile as _sorted_percentile  # noqa: E402
+from _common import scratch_database  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], q: float) -> float:
+    return _sorted_percentile(sorted(values), q)
 
 
 def _backend_cpu(dsn: str, databases: list[str]) -> float:
@@ -121,6 +126,7 @@ def main() -> None:
     parser.add_argument("--issues", type=int, default=300, help="issues at 8 in flight")
     parser.add_argument("--sequential", type=int, default=60, help="issues one at a time")
     parser.add_argument("--py-spy", default="", help="sample the 8-in-flight run into FILE")
+    parser.add_argument("--verify", type=int, default=0, help="then verifications, one by one")
     parser.add_argument("--switch-ms", type=float, default=0.0, help="sys.setswitchinterval")
     args = parser.parse_args()
     if args.switch_ms:
@@ -236,6 +242,20 @@ def main() -> None:
             for service, c in sorted(counts.items()):
                 print(f"  statements {service}: {c / n:.1f} per issue")
 
+            if args.verify:
+                from mch.bmc_support import police_tenant, service_account
+                from rhip.kit.audit import AuditEvent  # noqa: F401  (the same imports both ways)
+
+                police = service_account(mch, police_tenant(mch), "公安核验")
+                number = f"Z{20:09d}"
+                request = spb.VerifyBirthCertificateRequest(number=number, child_name="王小明")
+                times = []
+                for _ in range(args.verify):
+                    started = time.perf_counter()
+                    bmc.api.VerifyBirthCertificate(request, metadata=police)
+                    times.append((time.perf_counter() - started) * 1000)
+                print(f"\nverify, {args.verify} one by one: p50 {percentile(times, 50):.2f} ms,"
+                      f" p90 {percentile(times, 90):.2f} ms")  # fmt: skip
             dsn = _dsn(mch_url)
             names = [u.rsplit("/", 1)[1] for u in (identity_url, archives_url, mch_url)]
             start = 20 + args.sequential
