@@ -131,8 +131,12 @@ def take_statements(tx: Connection) -> list[tuple[str, list[dict[str, object]]]]
     keyed = COUNTS.rows(pending or {})
     if not keyed:
         return []
-    locks = [{"key": f"{COUNTS.lock_prefix}/{h}"} for h in sorted({k[1] for k in keyed})]
-    rows = [dict(zip(COUNTS.key, key, strict=True), **keyed[key]) for key in sorted(keyed)]
+    locks: list[dict[str, object]] = [
+        {"key": f"{COUNTS.lock_prefix}/{h}"} for h in sorted({k[1] for k in keyed})
+    ]
+    rows: list[dict[str, object]] = [
+        dict(zip(COUNTS.key, key, strict=True), **keyed[key]) for key in sorted(keyed)
+    ]
     return [(_PG_ADVISORY, locks), (_PG_UPSERT, rows)]
 
 
