@@ -139,3 +139,51 @@ def test_a_change_appends_in_its_own_transaction_and_rolls_back_with_it(db: Data
         assert tuple(conn.exec_driver_sql("SELECT seq, hash FROM audit_head").one()) == (
             3, rows[-1][3],
         )  # fmt: skip
+
+
+def test_append_and_commit_runs_the_writes_before_it_then_appends_and_commits(
+    db: Database,
+) -> None:
+    """A change's last statements in two round trips (rhip.kit.audit.append_and_commit): the
+    writes given run first, in the caller's transaction, then its audit rows chain after the
+    head and the transaction commits; the chain verifies, interleaved with the usual path."""
+    with db.transaction() as tx:
+        tx.exec_driver_sql("CREATE TABLE counted (k text PRIMARY KEY, n int)")
+    upsert = (
+        "INSERT INTO counted (k, n) VALUES (%(k)s, %(n)s)"
+        " ON CONFLICT (k) DO UPDATE SET n = counted.n + excluded.n"
+    )
+    for i in range(3):
+        with db.transaction() as tx:
+            tx.exec_driver_sql("INSERT INTO counted (k, n) VALUES ('own', %(n)s)"
+                               " ON CONFLICT (k) DO UPDATE SET n = counted.n + 1", {"n": 1})  # fmt: skip
+            before = [("SELECT pg_advisory_xact_lock(42)", [{}]),
+                      (upsert, [{"k": "a", "n": 1}, {"k": "b", "n": 2}])]  # fmt: skip
+            assert audit.append_and_commit(tx, [_event(i), _event(i, "r9")], before)
+        with db.transaction() as tx:
+            audit.append(tx, _event(100 + i))
+    with db.read() as conn:
+        counted = dict(conn.exec_driver_sql("SELECT k, n FROM counted").all())
+        assert counted == {"own": 3, "a": 3, "b": 6}
+        assert audit.verify(conn).intact
+        residents = conn.exec_driver_sql("SELECT count(*) FROM audit_resident").scalar()
+    assert len(_rows(db)) == 9 and residents == 9  # each event names one resident
+
+
+def test_append_and_commit_leaves_nothing_when_a_write_before_it_fails(db: Database) -> None:
+    with pytest.raises(Exception), db.transaction() as tx:
+        tx.exec_driver_sql("CREATE TABLE kept (k text PRIMARY KEY)")
+        audit.append_and_commit(tx, [_event(1)], [("SELECT 1 / 0", [{}])])
+    with db.read() as conn:
+        assert conn.exec_driver_sql("SELECT to_regclass('kept')").scalar() is None
+        assert audit.verify(conn).intact
+    assert _rows(db) == []
+
+
+def test_append_and_commit_is_postgresql_only(tmp_path: Path) -> None:
+    sqlite = _migrated(f"sqlite:///{tmp_path / 'a.db'}", tmp_path)
+    try:
+        with sqlite.transaction() as tx:
+            assert not audit.append_and_commit(tx, [_event(1)])
+    finally:
+        sqlite.dispose()

@@ -96,6 +96,7 @@ RULES: dict[str, Rule] = {
     RES + "UpdateResident": _r("write", "resident.name:resident"),
     RES + "VerifyResidentIdentity": _r("write", "name:resident"),
     RES + "LinkBirthCertificate": _r("write", "name:resident"),
+    RES + "LinkBirthCertificates": _r("cell"),
     RES + "MarkResidentDeceased": _r("write", "name:resident"),
     RES + "MergeResidents": _r("write", "survivor:resident", "merged:resident"),
     RES + "UndoResidentMerge": _r("write", "name:merge"),

@@ -3,6 +3,7 @@ built through the use cases, as the API would build them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import grpc
@@ -46,10 +47,16 @@ class RunningCell:
         return [("authorization", f"Bearer {token}")]
 
 
-def start_cell(settings: Settings, address: str = "127.0.0.1:0") -> RunningCell:
+def start_cell(
+    settings: Settings, address: str = "127.0.0.1:0", services: Sequence[str] | None = None
+) -> RunningCell:
+    """``services``: the cell's services (and those they need); all of them by default."""
     spans = InMemorySpanExporter()
     provider = build_tracer_provider("memory", "test-cell", memory=spans)
-    cell = build_cell(settings, tracer_provider=provider)
+    if services is None:
+        cell = build_cell(settings, tracer_provider=provider)
+    else:
+        cell = build_cell(settings, services, tracer_provider=provider)
     port = cell.start(address)
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     return RunningCell(cell, channel, identity_service_pb2_grpc.IdentityServiceStub(channel), spans)

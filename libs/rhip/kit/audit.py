@@ -19,9 +19,16 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import psycopg
 from rhip.kit.audit_checkpoint import AuditSeal, latest_number, verified_anchor
-from rhip.kit.audit_pipeline import append_pipelined, pipeline_supported, write_chained
+from rhip.kit.audit_pipeline import (
+    append_pipelined,
+    commit_chained,
+    pipeline_supported,
+    write_chained,
+)
 from rhip.kit.authn import Principal, PrincipalKind, optional_principal
+from rhip.kit.deadlines import not_committed, too_close_to_answer
 from rhip.kit.errors import Unavailable
 from rhip.kit.schema import audit_event, audit_head, audit_resident
 from rhip.kit.telemetry import current_request_id, current_trace_id
@@ -166,6 +173,29 @@ def append_many(tx: Connection, events: Sequence[AuditEvent]) -> int:
         update(audit_head).where(audit_head.c.id == 1).values(seq=last["seq"], hash=last["hash"])
     )
     return int(last["seq"])  # type: ignore[call-overload]
+
+
+def append_and_commit(
+    tx: Connection,
+    events: Sequence[AuditEvent],
+    before: Sequence[tuple[str, Sequence[dict[str, object]]]] = (),
+) -> bool:
+    """On PostgreSQL (psycopg): run ``before`` (raw SQL and parameter rows), append ``events``
+    and COMMIT the caller's transaction, in two round trips (``audit_pipeline.commit_chained``);
+    True once committed (the caller's ``Database.transaction`` then has nothing left to do).
+    Elsewhere: False, and nothing done (the caller runs its statements and appends as usual).
+    The caller's deadline is checked first, as ``Database.transaction`` checks it before its
+    commit; an error of the database becomes UNAVAILABLE, as there."""
+    if not pipeline_supported(tx):
+        return False
+    if too_close_to_answer():
+        raise not_committed()
+    try:
+        commit_chained(tx, before, events, chained_rows)
+    except psycopg.OperationalError as exc:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        raise Unavailable("the database is not available, retry later") from exc
+    return True
 
 
 def chained_rows(

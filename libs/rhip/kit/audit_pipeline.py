@@ -56,6 +56,38 @@ def write_chained(tx: Connection, rows: Rows, about: Rows) -> None:
         cursor.execute(UPDATE_HEAD, {"seq": rows[-1]["seq"], "hash": rows[-1]["hash"]})
 
 
+def commit_chained(
+    tx: Connection,
+    before: Sequence[tuple[str, Sequence[dict[str, object]]]],
+    events: Sequence[Any],
+    chained_rows: ChainRows,
+) -> None:
+    """End the caller's transaction in two round trips: ``before`` (SQL and its parameter
+    rows: a write that must come last but ahead of the audit head's lock, such as counts
+    under their advisory locks), the head locked and read; then the chained rows, the resident
+    index, the head's update and the COMMIT. Same rows, locks, order and durability as running
+    them one by one and committing; what changes is that the locks taken here (an
+    institution's counts, the service's audit head) are held for two round trips instead of
+    five or six, and each round trip of a thread holding them waits for the interpreter lock
+    when the process is busy: those waits were most of their hold under load (issue 15).
+    The transaction is committed on return: nothing may follow in it."""
+    connection = tx.connection.driver_connection
+    assert connection is not None
+    with connection.pipeline(), connection.cursor() as cursor, connection.cursor() as head:
+        for sql, params in before:
+            cursor.executemany(sql, params)
+        head.execute(SELECT_HEAD)
+        found = head.fetchone()  # the first round trip: everything above ran
+        assert found is not None
+        rows, about = chained_rows(int(found[0]), str(found[1]), events)
+        if rows:
+            cursor.executemany(INSERT_EVENT, rows)
+            if about:
+                cursor.executemany(INSERT_RESIDENT, about)
+            cursor.execute(UPDATE_HEAD, {"seq": rows[-1]["seq"], "hash": rows[-1]["hash"]})
+        connection.commit()  # the second: its answer once the commit is durable
+
+
 def append_pipelined(engine: Engine, events: Sequence[Any], chained_rows: ChainRows) -> None:
     """Append ``events`` after the audit head in one transaction on a pooled connection."""
     if not events:

@@ -268,6 +268,12 @@ class ResidentServicer(resident_service_pb2_grpc.ResidentServiceServicer):
             )
         )
 
+    def LinkBirthCertificates(self, request, context):
+        linked = self.uc.link_many(
+            [(k.name, k.birth_certificate_number, k.replaces) for k in request.links]
+        )
+        return pb.LinkBirthCertificatesResponse(linked=linked)
+
     def MarkResidentDeceased(self, request, context):
         return self._out(self.uc.mark_deceased(request.name, request.death_date))
 

@@ -74,6 +74,10 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         # mch checks a child transfer's target institution and whether it is a school-health
         # institution (a clinic may not read another institution's directory entry itself).
         QUALIFICATIONS + "ListQualifications",
+        # mch links the birth certificates it issued to their children, in batches, after
+        # they committed (its outbox: mch/certificates/links.py), no longer as the issuer.
+        RESIDENTS + "LinkBirthCertificate",
+        RESIDENTS + "LinkBirthCertificates",
     ),
 }
 

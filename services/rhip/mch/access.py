@@ -5,7 +5,7 @@ timeline's feed (timeline.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -136,15 +136,19 @@ class MchBase:
             raise PermissionDenied("the institution is suspended", reason="SUBJECT_BLOCKED")
         return tenant, tenant_scope(tenant.region_code, tenant.tenant_id)
 
-    def _require_qualification(self, tenant: TenantFacts, kind: str) -> None:
+    def _require_qualification(
+        self, tenant: TenantFacts, kind: str, held: Collection[str] | None = None
+    ) -> None:
         """PERMISSION_DENIED ``QUALIFICATION_REQUIRED`` unless identity lists an active
         ``kind`` qualification of the institution, then ``INSTITUTION_LEVEL_REQUIRED`` or
         ``QUALIFICATION_REQUIRED`` (naming the other qualification) unless the institution
         still meets what ``kind`` needs (rhip.kit.qualification_rules: risk grading at a
         secondary-or-higher institution with midwifery, child eye care at county level).
         Identity refused a grant that did not meet them, but checked only then: midwifery
-        can be revoked, and the type or grade edited, after it."""
-        held = self.identity.qualifications(tenant.tenant_id)
+        can be revoked, and the type or grade edited, after it. ``held``: the institution's
+        qualifications when the caller already has them (certificates/issuers.py)."""
+        if held is None:
+            held = self.identity.qualifications(tenant.tenant_id)
         if kind not in held:
             raise PermissionDenied(
                 f"the institution holds no {kind.lower().replace('_', ' ')} qualification",

@@ -28,6 +28,8 @@ def build(context: CellContext) -> Built:
     outboxes = {"mch-bmc-national": mch.outbox} if mch.outbox else {}
     if mch.timeline:
         outboxes["mch-timeline"] = mch.timeline
+    if mch.links:
+        outboxes["mch-bmc-link"] = mch.links
     return Built(
         mch.specs,
         databases={"mch": mch.db},

@@ -1,6 +1,7 @@
 """Composition root of the mch service: settings → database → authorizer → identity client →
-use cases → servicer; the outbox deliveries (national birth-certificate reports, and emr's
-lifetime timeline when the cell runs emr)."""
+use cases → servicer; the outbox deliveries (national birth-certificate reports, the
+certificates' links in identity when the cell has its own account, and emr's lifetime timeline
+when the cell runs emr)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from rhip.kit.signing_keys import SigningSecrets
 from rhip.kit.timeline_feed import cell_timeline_delivery
 from rhip.mch.certificates import national
 from rhip.mch.certificates import servicer as bmc_servicer
+from rhip.mch.certificates.links import link_delivery
 from rhip.mch.certificates.usecases import BirthCertificateUseCases
 from rhip.mch.child_transfers.peers import OtherCells
 from rhip.mch.clients import IdentityClient
@@ -56,10 +58,13 @@ class MchService:
     outbox: OutboxDelivery | None = None
     # Delivers the events to emr's timeline index; None when the cell runs no emr.
     timeline: OutboxDelivery | None = None
+    # Delivers the certificates' links to their children in identity (certificates/links.py);
+    # None without a cell account (then each link is made in its request).
+    links: OutboxDelivery | None = None
 
     @property
     def workers(self) -> list[OutboxDelivery]:
-        return [w for w in (self.outbox, self.timeline) if w is not None]
+        return [w for w in (self.outbox, self.timeline, self.links) if w is not None]
 
     def close(self) -> None:
         if self.owns_authorizer:
@@ -139,6 +144,10 @@ def build_mch(
     certificates = BirthCertificateUseCases(
         settings.cell, db, authorizer, identity, options, secret, timeline=feeds, signing=signing
     )
+    # With the cell's own account, a certificate's link to its child in identity is
+    # delivered through the outbox after the certificate commits (certificates/links.py).
+    links = link_delivery(db, identity) if cell_account is not None else None
+    certificates.links = links
     servicer = MchServicer(usecases)
     certificate_servicer = bmc_servicer.BirthCertificateServicer(certificates)
     peer_servicer = MchPeerServicer(usecases)
@@ -173,5 +182,5 @@ def build_mch(
         name="mch-bmc-national",
     )
     return MchService(
-        db, authorizer, owns, usecases, certificates, specs, policy_db, delivery, timeline
+        db, authorizer, owns, usecases, certificates, specs, policy_db, delivery, timeline, links
     )

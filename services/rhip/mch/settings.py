@@ -59,6 +59,10 @@ class MchSettings:
     bmc_void_report_hours: int = 2
     bmc_verify_misses: int = 20
     bmc_verify_window_seconds: int = 3600
+    # How long identity's answer about an issuing institution (its entry, its qualifications)
+    # is reused before it is asked again: a revoked qualification or a suspension stops its
+    # certificates at most this long later (certificates/issuers.py). 0: asked every time.
+    bmc_issuer_cache_seconds: int = 10
 
     def eye_target(self, code: str) -> int:
         """The target of the most specific configured region containing ``code``."""
@@ -124,4 +128,5 @@ def load_mch_settings(env: Mapping[str, str]) -> MchSettings:
         bmc_void_report_hours=env_int(env, "RHIP_MCH_BMC_VOID_REPORT_HOURS", 2, 0, 720),
         bmc_verify_misses=env_int(env, "RHIP_MCH_BMC_VERIFY_MISSES", 20, 1, 100000),
         bmc_verify_window_seconds=env_int(env, "RHIP_MCH_BMC_VERIFY_WINDOW_SECONDS", 3600, 1),
+        bmc_issuer_cache_seconds=env_int(env, "RHIP_MCH_BMC_ISSUER_CACHE_SECONDS", 10, 0, 300),
     )

@@ -331,18 +331,19 @@ class ResidentRepository:
         document_id = new_id()
         try:
             with self.s.begin_nested():
-                self.s.execute(
-                    insert(_DOC).values(
-                        id=document_id,
-                        resident_id=resident_id,
-                        doc_type=doc_type.value,
-                        lookup_hash=lookup_hash,
-                        number_sealed=self.vault.seal(number, f"doc:{document_id}"),
-                        issuing_country=issuing_country,
-                        is_primary=int(primary),
-                        origin=origin,
-                        create_time=now,
-                    )
+                self.s.execute(  # values as parameters: compiled once, not per call
+                    insert(_DOC),
+                    {
+                        "id": document_id,
+                        "resident_id": resident_id,
+                        "doc_type": doc_type.value,
+                        "lookup_hash": lookup_hash,
+                        "number_sealed": self.vault.seal(number, f"doc:{document_id}"),
+                        "issuing_country": issuing_country,
+                        "is_primary": int(primary),
+                        "origin": origin,
+                        "create_time": now,
+                    },
                 )
         except IntegrityError:
             raise DocumentTaken from None

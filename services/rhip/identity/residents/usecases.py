@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from rhip.identity.links.store import LinkRepository, announce_later
+from rhip.identity.residents.certificate_links import BirthCertificateLinks
 from rhip.identity.residents.change_store import publish
 from rhip.identity.residents.documents import DocumentType, Sex, lookup_key, parse_document
 from rhip.identity.residents.domain import (
@@ -27,7 +28,6 @@ from rhip.identity.residents.domain import (
     validate_name,
     validate_phone,
 )
-from rhip.identity.residents.registration import ResidentRegistration
 from rhip.identity.residents.store import DocumentTaken
 from rhip.kit.authn import current_principal
 from rhip.kit.errors import (
@@ -64,7 +64,7 @@ def parse_date(text: str, field: str) -> date | None:
     return parse_iso_date(text, field)  # strict YYYY-MM-DD in a sane range
 
 
-class ResidentUseCases(ResidentRegistration):
+class ResidentUseCases(BirthCertificateLinks):
     # -- reads -------------------------------------------------------------------------------
     def get(self, name: str) -> Resident:
         with self.reading() as repo:
@@ -274,46 +274,6 @@ class ResidentUseCases(ResidentRegistration):
             verified = replace(verified, documents=tuple(repo.documents(resident.resident_id)))
         self.links_queued()
         return verified
-
-    def link_birth_certificate(self, name: str, number: str, replaces: str = "") -> Resident:
-        """Links a birth certificate number; with ``replaces`` (a replacement or reissue), the
-        new number joins the replaced one, which must be linked already (a retry is a no-op)."""
-        principal = current_principal()
-        now = self.clock()
-        with self.unit() as repo:
-            resident = self.load(repo, name, "LinkBirthCertificate", lock=True)
-            resident.require_living("link a birth certificate")
-            certificate = parse_document(
-                DocumentType.BIRTH_CERTIFICATE,
-                number,
-                today=now.date(),
-                field="birth_certificate",
-            )
-            if replaces:
-                old = parse_document(
-                    DocumentType.BIRTH_CERTIFICATE, replaces, today=now.date(), field="replaces"
-                )
-                held = {
-                    d.number
-                    for d in resident.documents
-                    if d.doc_type is DocumentType.BIRTH_CERTIFICATE
-                }
-                if certificate.number in held:
-                    return resident  # a retry
-                if old.number not in held:
-                    raise FailedPrecondition(
-                        "the replaced certificate is not linked to this resident",
-                        reason="BIRTH_CERTIFICATE_NOT_LINKED",
-                    )
-                self._add_certificate(repo, resident, certificate, now, replaces=old.number)
-            else:
-                self._add_certificate(repo, resident, certificate, now)
-            repo.record(resident.resident_id, "BIRTH_CERTIFICATE_LINKED", principal.subject, now)
-            # Read before the audit append: from there to the commit the audit head is locked
-            # for every other write of identity (each birth certificate issued links one).
-            linked = replace(resident, documents=tuple(repo.documents(resident.resident_id)))
-            self.audit_change(repo, "resident.link_birth_certificate", resident)
-            return linked
 
     def mark_deceased(self, name: str, death_date_text: str) -> Resident:
         principal = current_principal()

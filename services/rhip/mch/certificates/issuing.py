@@ -23,6 +23,7 @@ from rhip.kit.authn import Principal, current_principal
 from rhip.kit.errors import AlreadyExists, FailedPrecondition, PermissionDenied, Violations, invalid
 from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
+from rhip.kit.outbox_delivery import OutboxDelivery
 from rhip.kit.pii import PiiVault
 from rhip.kit.requests import parse_resource_name
 from rhip.kit.tenancy import is_region_code, tenant_scope
@@ -38,6 +39,8 @@ from rhip.mch.certificates.domain import (
     Printed,
     county_of,
 )
+from rhip.mch.certificates.issuers import IssuerFacts
+from rhip.mch.certificates.links import enqueue_link
 from rhip.mch.certificates.store import CertificateStore, DesignationStore
 from rhip.mch.clients import TenantFacts
 from rhip.mch.deliveries.store import DeliveryStore
@@ -99,19 +102,26 @@ def _age(birth: date | None, on: date) -> int:
 
 class IssuingUseCases(SerialUseCases):
     vault: PiiVault  # seals the printed fields; set by BirthCertificateUseCases
+    issuers: IssuerFacts  # the issuing institutions' facts, kept a few seconds; likewise
+    # Set by server.py when the cell has its own account: the child's link in identity is
+    # queued in the certificate's transaction and delivered after it (links.py); without
+    # one it is made in the request with the caller's token.
+    links: OutboxDelivery | None = None
 
     def _issuer(self, principal: Principal, method: str) -> tuple[TenantFacts, str]:
-        """The caller's institution, active and qualified to issue, once it may ``method``."""
+        """The caller's institution, active and qualified to issue, once it may ``method``.
+        The caller is authorised on every call; identity's facts of the institution are
+        reused for a few seconds (issuers.py says how stale they may be)."""
         if not principal.tenant_id:
             raise PermissionDenied(
                 "only practitioners of an institution do this", reason="TENANT_REQUIRED"
             )
         self.authz.require(principal, tenant_scope(principal.region_code, principal.tenant_id),
                            BMC + method)  # fmt: skip
-        tenant = self.identity.tenant(principal.tenant_id)
+        tenant, held = self.issuers(principal.tenant_id)
         if not tenant.active:
             raise PermissionDenied("the institution is suspended", reason="SUBJECT_BLOCKED")
-        self._require_qualification(tenant, BIRTH_CERTIFICATE)
+        self._require_qualification(tenant, BIRTH_CERTIFICATE, held)
         return tenant, tenant_scope(tenant.region_code, tenant.tenant_id)
 
     def _require_designated(self, tenant: TenantFacts, scope: str) -> None:
@@ -201,7 +211,8 @@ class IssuingUseCases(SerialUseCases):
         with self._unit() as tx:
             certificates = CertificateStore(tx, self.vault)
             if claim(tx, key) and (earlier := certificates.by_request(key)) is not None:
-                return self._linked(earlier)
+                self._queue_link(tx, earlier)
+                return self._linked(earlier, queued=True)
             if (held := certificates.valid_for(child_key)) is not None:
                 raise AlreadyExists(
                     "the child already has a valid certificate: replace or reissue it",
@@ -222,17 +233,36 @@ class IssuingUseCases(SerialUseCases):
             national.report_issue(tx, c, self.options)
             if feed := self._feed(tx):
                 feed.certificate(c, institution)
-            self._audit(tx, "bmc.certificate.issue", f"birthCertificates/{c.number}", scope,
-                        resident=child_id, type=c.type.value)  # fmt: skip
-        return self._linked(c)
+            self._queue_link(tx, c)
+            # Last, committing: the counts and the audit row hold their locks (the issuer's,
+            # the service's audit head) until the commit (_audit_last).
+            self._audit_last(tx, "bmc.certificate.issue", f"birthCertificates/{c.number}",
+                             scope, resident=child_id, type=c.type.value)  # fmt: skip
+        return self._linked(c, queued=True)
 
-    def _linked(self, c: Certificate) -> Certificate:
+    def _queue_link(self, tx: Connection, c: Certificate) -> None:
+        """In the certificate's transaction, when the cell links later: its link to the child
+        in the master index, as an outbox event (links.py; a retry queues nothing new)."""
+        if self.links is not None:
+            enqueue_link(tx, c, self.clock())
+
+    def _linked(self, c: Certificate, *, queued: bool = False) -> Certificate:
         """Links the certificate's number to the child in the master index (identity): a
-        first one alone, a replacement or reissue beside the number it supersedes. A retry of
-        the request completes a link an earlier attempt could not make (identity down); a link
-        identity refuses for good (the superseded number was never linked there) is logged and
-        left: the certificate stands."""
+        first one alone, a replacement or reissue beside the number it supersedes.
+
+        When the cell links later (``links``), the event is queued already (``queued``: in
+        the certificate's transaction) or now (a retry answered from the first attempt's
+        certificate: queued then, or, for a certificate of before, now); the delivery sends it
+        with the others of its round (links.py). Otherwise the link is made here with the
+        caller's token: a retry of the request completes a link an earlier attempt could not
+        make (identity down); a link identity refuses for good (the superseded number was
+        never linked there) is logged and left: the certificate stands."""
         if not c.child_resident_id:
+            return c
+        if self.links is not None:
+            if not queued:
+                with self.db.transaction() as tx:
+                    enqueue_link(tx, c, self.clock())
             return c
         try:
             self.identity.link_birth_certificate(c.child_resident_id, c.number, c.supersedes)

@@ -117,7 +117,8 @@ class LifecycleUseCases(IssuingUseCases):
             certificates = CertificateStore(tx, self.vault)
             old = self._load(tx, name, method)
             if claim(tx, key) and (earlier := certificates.by_request(key)) is not None:
-                return self._linked(earlier)
+                self._queue_link(tx, earlier)
+                return self._linked(earlier, queued=True)
             if old.state is not CertificateState.VALID:
                 raise FailedPrecondition(
                     "only the child's valid certificate is replaced or reissued",
@@ -148,11 +149,12 @@ class LifecycleUseCases(IssuingUseCases):
             national.report_issue(tx, new, self.options)
             if feed := self._feed(tx):
                 feed.certificate(new, institution)
-            self._audit(
+            self._queue_link(tx, new)
+            self._audit_last(
                 tx, f"bmc.certificate.{kind.value.lower()}", f"birthCertificates/{number}",
                 scope, resident=new.child_resident_id, supersedes=old.number,
             )  # fmt: skip
-        return self._linked(new)
+        return self._linked(new, queued=True)
 
     def replace_certificate(
         self, name: str, number: str, ground: Ground | None, parentage_test_ref: str,

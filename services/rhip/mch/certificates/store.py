@@ -100,8 +100,10 @@ class CertificateStore(StoreBase):
         )  # fmt: skip
 
     def add(self, c: Certificate, request_id: str) -> None:
+        # Values as parameters, not .values(): the INSERT is compiled once, not per call.
         self.s.execute(
-            insert(_C).values(
+            insert(_C),
+            dict(
                 number=c.number, child_key=c.child_key,
                 valid_child=c.child_key if c.state is CertificateState.VALID else None,
                 newborn_id=c.newborn_id, child_resident_id=c.child_resident_id,
@@ -114,7 +116,7 @@ class CertificateStore(StoreBase):
                 printed=self.vault.seal(c.printed.to_json(), f"bmc:{c.number}"),
                 issued_by=c.issued_by, create_time=c.create_time, update_time=c.update_time,
                 request_id=request_id or None,
-            )
+            ),
         )  # fmt: skip
 
     def end(

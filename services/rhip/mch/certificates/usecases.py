@@ -10,6 +10,7 @@ from rhip.kit.pii import PiiVault
 from rhip.kit.signed_codes import CodeSigner
 from rhip.kit.signing_keys import SigningSecrets
 from rhip.mch.certificates.designations import DesignationUseCases
+from rhip.mch.certificates.issuers import IssuerFacts
 from rhip.mch.certificates.national import NationalReportUseCases
 from rhip.mch.certificates.reports import ReportUseCases
 from rhip.mch.certificates.verification import SIGNING_LABEL, MissLimiter, VerificationUseCases
@@ -29,6 +30,7 @@ class BirthCertificateUseCases(
     ) -> None:  # fmt: skip
         super().__init__(cell, db, authorizer, identity, options, timeline=timeline)
         self.vault = PiiVault(secret)  # seals the printed fields; hashes names
+        self.issuers = IssuerFacts(identity, self.options.bmc_issuer_cache_seconds)
         # The printed signed codes: the current signing key signs, retired ones verify.
         self.signer = CodeSigner(signing or secret, SIGNING_LABEL)
         self.limiter = MissLimiter(

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from rhip.kit.day_counts import Change, DayCounts, RowKey
 from rhip.kit.scopes import within_scopes
 from sqlalchemy import Connection
+from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 
 CST = timezone(timedelta(hours=8), "CST")
 ON_HAND = frozenset({"RECEIVED", "IN_STOCK"})
@@ -109,6 +110,34 @@ def flush(tx: Connection) -> None:
     if pending:
         COUNTS.add(tx, pending)
     tx.info[_PENDING] = Counter()
+
+
+_PG_ADVISORY = "SELECT pg_advisory_xact_lock(hashtextextended(%(key)s, 0))"
+# DayCounts' own UPSERT, compiled once for psycopg (placeholders named after the columns).
+_PG_UPSERT = str(
+    COUNTS._upserts["postgresql"].compile(
+        dialect=pg_psycopg.dialect(), column_keys=[*COUNTS.key, *METRICS]
+    )
+)
+
+
+def take_statements(tx: Connection) -> list[tuple[str, list[dict[str, object]]]]:
+    """What ``flush`` would run on PostgreSQL for the changes gathered, as SQL and parameter
+    rows for a pipeline (rhip.kit.audit.append_and_commit), in the same order (each holder's
+    advisory lock, holders in order, then one UPSERT of the rows in key order); the gathered
+    changes are taken (cleared)."""
+    pending: Counter[Change] | None = tx.info.get(_PENDING)
+    tx.info[_PENDING] = Counter()
+    keyed = COUNTS.rows(pending or {})
+    if not keyed:
+        return []
+    locks: list[dict[str, object]] = [
+        {"key": f"{COUNTS.lock_prefix}/{h}"} for h in sorted({k[1] for k in keyed})
+    ]
+    rows: list[dict[str, object]] = [
+        dict(zip(COUNTS.key, key, strict=True), **keyed[key]) for key in sorted(keyed)
+    ]
+    return [(_PG_ADVISORY, locks), (_PG_UPSERT, rows)]
 
 
 # -- reading -------------------------------------------------------------------------------------

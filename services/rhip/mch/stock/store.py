@@ -209,7 +209,8 @@ class StockStore(StoreBase):
                 where.append(_S.c.edition == edition)
             if transfer_id is not None:
                 where.append(_S.c.transfer_id == transfer_id)
-            done = int(self.s.execute(update(_S).where(*where).values(**values)).rowcount)
+            # The new values as parameters (the SET clause compiled once per shape).
+            done = int(self.s.execute(update(_S).where(*where), values).rowcount)
             moved += done
             if on_hand:
                 self._on_hand(holder_scope, -done)
@@ -272,8 +273,10 @@ class StockStore(StoreBase):
         if metric := month_counts.activity_metric(m.kind.value, m.reason):
             month_counts.note(self.s, scope, m.to_holder, cst_day(m.create_time), metric,
                               m.range.quantity)  # fmt: skip
+        # Values as parameters, not .values(): the INSERT is compiled once, not per call.
         self.s.execute(
-            insert(_M).values(
+            insert(_M),
+            dict(
                 id=m.movement_id, kind=m.kind.value, edition=m.edition,
                 first_serial=m.range.first, last_serial=m.range.last, quantity=m.range.quantity,
                 is_range=m.range.quantity > 1, from_holder=m.from_holder, to_holder=m.to_holder,
@@ -281,7 +284,7 @@ class StockStore(StoreBase):
                 reason=m.reason, police_report_ref=m.police_report_ref,
                 newspaper_notice_ref=m.newspaper_notice_ref, reference=m.reference,
                 create_time=m.create_time, request_id=request_id or None,
-            )
+            ),
         )  # fmt: skip
 
     def movement_by_request(self, request_id: str) -> Movement | None:

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
 
+from rhip.kit import audit
+from rhip.kit.audit_pipeline import pipeline_supported
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid
 from rhip.kit.idempotency import claim, request_key
@@ -74,6 +76,20 @@ class StockUseCases(MchBase):
         always taken before the audit head's (month_counts)."""
         month_counts.flush(tx)
         super()._audit(tx, action, target, scope, **detail)
+
+    def _audit_last(
+        self, tx: Connection, action: str, target: str, scope: str, **detail: object
+    ) -> None:
+        """``_audit`` as the transaction's last statements, committing it: on PostgreSQL the
+        count changes (under the institution's advisory lock), the audit row and the COMMIT go
+        in two round trips (rhip.kit.audit.append_and_commit), so the locks every issue of the
+        institution queues on are held for those two only; elsewhere as ``_audit``. Nothing
+        may follow in the transaction."""
+        if not pipeline_supported(tx):
+            self._audit(tx, action, target, scope, **detail)
+            return
+        event = audit.AuditEvent(action, target, scope, detail=detail)
+        audit.append_and_commit(tx, [event], month_counts.take_statements(tx))
 
     # -- shared checks ----------------------------------------------------------------------
     def _bmc_require(self, principal: Principal, scope: str, method: str) -> None:

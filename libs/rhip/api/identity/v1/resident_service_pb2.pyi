@@ -128,6 +128,18 @@ class LinkBirthCertificateRequest(_message.Message):
     replaces: str
     def __init__(self, name: _Optional[str] = ..., birth_certificate_number: _Optional[str] = ..., replaces: _Optional[str] = ...) -> None: ...
 
+class LinkBirthCertificatesRequest(_message.Message):
+    __slots__ = ("links",)
+    LINKS_FIELD_NUMBER: _ClassVar[int]
+    links: _containers.RepeatedCompositeFieldContainer[LinkBirthCertificateRequest]
+    def __init__(self, links: _Optional[_Iterable[_Union[LinkBirthCertificateRequest, _Mapping]]] = ...) -> None: ...
+
+class LinkBirthCertificatesResponse(_message.Message):
+    __slots__ = ("linked",)
+    LINKED_FIELD_NUMBER: _ClassVar[int]
+    linked: _containers.RepeatedScalarFieldContainer[bool]
+    def __init__(self, linked: _Optional[_Iterable[bool]] = ...) -> None: ...
+
 class MarkResidentDeceasedRequest(_message.Message):
     __slots__ = ("name", "death_date")
     NAME_FIELD_NUMBER: _ClassVar[int]

@@ -82,6 +82,11 @@ class ResidentServiceStub:
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.LinkBirthCertificateRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__pb2.Resident.FromString,
                 _registered_method=True)
+        self.LinkBirthCertificates = channel.unary_unary(
+                '/rhip.api.identity.v1.ResidentService/LinkBirthCertificates',
+                request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.LinkBirthCertificatesRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.LinkBirthCertificatesResponse.FromString,
+                _registered_method=True)
         self.MarkResidentDeceased = channel.unary_unary(
                 '/rhip.api.identity.v1.ResidentService/MarkResidentDeceased',
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.MarkResidentDeceasedRequest.SerializeToString,
@@ -208,6 +213,15 @@ class ResidentServiceServicer:
 
     def LinkBirthCertificate(self, request, context):
         """Links a newborn to its birth medical certificate number.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LinkBirthCertificates(self, request, context):
+        """Links several newborns to their birth medical certificate numbers, each as
+        LinkBirthCertificate does, in one transaction: all of them or, on the first refusal, none.
+        Only the cell's own account calls it (mch delivers its certificates' links in batches).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -347,6 +361,11 @@ def add_ResidentServiceServicer_to_server(servicer, server):
                     servicer.LinkBirthCertificate,
                     request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.LinkBirthCertificateRequest.FromString,
                     response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__pb2.Resident.SerializeToString,
+            ),
+            'LinkBirthCertificates': grpc.unary_unary_rpc_method_handler(
+                    servicer.LinkBirthCertificates,
+                    request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.LinkBirthCertificatesRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.LinkBirthCertificatesResponse.SerializeToString,
             ),
             'MarkResidentDeceased': grpc.unary_unary_rpc_method_handler(
                     servicer.MarkResidentDeceased,
@@ -653,6 +672,33 @@ class ResidentService:
             '/rhip.api.identity.v1.ResidentService/LinkBirthCertificate',
             rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.LinkBirthCertificateRequest.SerializeToString,
             rhip_dot_api_dot_identity_dot_v1_dot_resident__pb2.Resident.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LinkBirthCertificates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.identity.v1.ResidentService/LinkBirthCertificates',
+            rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.LinkBirthCertificatesRequest.SerializeToString,
+            rhip_dot_api_dot_identity_dot_v1_dot_resident__service__pb2.LinkBirthCertificatesResponse.FromString,
             options,
             channel_credentials,
             insecure,
