@@ -4,6 +4,7 @@ half-written and the next one goes through; SQLite keeps the SQLAlchemy path."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from conftest import POSTGRES_URL, REQUIRE_POSTGRES, postgres_schema
 from rhip.kit import audit
 from rhip.kit.audit_pipeline import append_pipelined, pipeline_supported
 from rhip.kit.db import Database, migrate
+from rhip.kit.deadlines import ANSWER_MARGIN_SECONDS, reset_deadline, set_deadline
 
 
 def _migrated(url: str, tmp_path: Path) -> Database:
@@ -187,3 +189,24 @@ def test_append_and_commit_is_postgresql_only(tmp_path: Path) -> None:
             assert not audit.append_and_commit(tx, [_event(1)])
     finally:
         sqlite.dispose()
+
+
+def test_a_change_committed_by_append_and_commit_is_not_refused_afterwards(db: Database) -> None:
+    """append_and_commit checks the caller's deadline before its COMMIT, which goes in its last
+    round trip; the transaction's own check at its end would come after the commit and tell
+    the caller DEADLINE_EXCEEDED of a change that was made (a retry would find it). Here the
+    time runs short between the two: the change stands and nothing is raised."""
+    with db.transaction() as tx:
+        tx.exec_driver_sql("CREATE TABLE done (k int)")
+    token = set_deadline(time.monotonic() + ANSWER_MARGIN_SECONDS + 0.3)
+    try:
+        with db.transaction() as tx:
+            tx.exec_driver_sql("INSERT INTO done VALUES (1)")
+            assert audit.append_and_commit(tx, [_event(1)])
+            time.sleep(0.35)  # the commit's answer came back late: under the margin now
+    finally:
+        reset_deadline(token)
+    with db.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM done").scalar() == 1
+        assert audit.verify(conn).intact
+    assert len(_rows(db)) == 1

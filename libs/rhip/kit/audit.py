@@ -28,6 +28,7 @@ from rhip.kit.audit_pipeline import (
     write_chained,
 )
 from rhip.kit.authn import Principal, PrincipalKind, optional_principal
+from rhip.kit.db import COMMITTED_BY_CALLER
 from rhip.kit.deadlines import not_committed, too_close_to_answer
 from rhip.kit.errors import Unavailable
 from rhip.kit.schema import audit_event, audit_head, audit_resident
@@ -195,6 +196,7 @@ def append_and_commit(
     except psycopg.OperationalError as exc:
         log.warning("database unavailable: %s", type(exc).__name__)
         raise Unavailable("the database is not available, retry later") from exc
+    tx.info[COMMITTED_BY_CALLER] = True  # Database.transaction: no deadline check after it
     return True
 
 

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 KIT_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 READ_ONLY = "rhip_read_only"  # execution option: this connection only reads
+# Connection.info flag: the use case committed the transaction itself (audit.append_and_commit).
+COMMITTED_BY_CALLER = "rhip_committed_by_caller"
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -163,6 +165,11 @@ class Database:
             if not durable and connection.dialect.name == "postgresql":
                 connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             yield connection
+            # A use case that ended the transaction itself (audit.append_and_commit: its
+            # COMMIT went in its last round trip, the deadline checked before it) has nothing
+            # left to refuse: raising now would tell the caller "not done" of a done change.
+            if connection.info.pop(COMMITTED_BY_CALLER, False):
+                return
             if too_close_to_answer():
                 raise not_committed()  # rolls back
 
