@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import grpc
@@ -33,6 +33,7 @@ from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import mch_service_pb2_grpc
 from rhip.demo import DEMO_PASSWORD
 from rhip.kit.errors import Unavailable
+from rhip.kit.timestamps import clinical_day
 from support.cells import RunningCell
 from support.residents import document, register_request, stub, with_check
 from support.two_cells import JIANGSU, SHANDONG, cells_behind_gateway
@@ -300,7 +301,9 @@ def test_the_childs_past_joins_the_target_cells_timeline_and_leaves_the_sources(
     arrived = [
         ("CHILD_VISIT", days_ago(40), xz_tenant, ""),  # another cell's institution: no name here
         ("CHILD_VISIT", days_ago(3), xz_tenant, ""),
-        ("CHILD_TRANSFERRED_IN", days_ago(0), zz_tenant, ZZ_CLINIC),
+        # The arrival's own day of care: today in China Standard Time (from 16:00 UTC on,
+        # tomorrow's date in UTC terms), as every entry without a day of its own.
+        ("CHILD_TRANSFERRED_IN", clinical_day(datetime.now(UTC)).isoformat(), zz_tenant, ZZ_CLINIC),
     ]
     wait(lambda: len(_mch_timeline(t, number, t.zz)) == len(arrived))
     assert _mch_timeline(t, number, t.zz) == arrived
