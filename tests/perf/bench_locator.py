@@ -38,6 +38,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import psycopg  # noqa: E402
 from _common import commit, log, machine, percentile, scratch_database, table  # noqa: E402
+from locator_report import MODES, breakdown, overlap, reading, report, verdict  # noqa: E402
 
 RESULTS = HERE / "RESULTS-locator.md"
 CELL = "320000"
@@ -187,7 +188,6 @@ def _people(count: int, seed: int = 20261206) -> list[str]:
 # before any of the cell's own work (the order before the claim ran beside that work);
 # ``overlapping``: as the bench measured before (the create right after the registration,
 # while the locator cell announces the new resident).
-MODES = ("settled", "series", "overlapping")
 CLAIM = "rhip.api.locator.v1.LocatorService/ClaimOpenRecord"
 ANNOUNCE = "rhip.api.locator.v1.LocatorService/AnnounceResident"
 CREATE = "rhip.api.archives.v1.ArchivesService/CreateHealthRecord"
@@ -357,131 +357,6 @@ def run(calls: int, gateway_process: bool = False) -> dict[str, list[float]]:
     return {k: sorted(v) for k, v in timings.items()}
 
 
-def report(timings: dict[str, list[float]], mode: str) -> list[list[object]]:
-    rows = []
-    for call in ("register", "create"):
-        solo, located = timings[f"{call} standalone {mode}"], timings[f"{call} locator {mode}"]
-        row: list[object] = ["RegisterResident" if call == "register" else "CreateHealthRecord"]
-        for q in (50, 99):
-            row += [percentile(solo, q), percentile(located, q)]
-        row.append(percentile(located, 99) - percentile(solo, 99))
-        low, high = _interval(solo, located)
-        row += [percentile(located, 50) - percentile(solo, 50), f"{low:+.1f} … {high:+.1f}"]
-        rows.append(row)
-    return rows
-
-
-def _interval(solo: list[float], located: list[float], rounds: int = 2000) -> tuple[float, float]:
-    """A 90 % bootstrap interval of the p99 added: how far the machine's noise moves a p99
-    difference at this number of calls (the RegisterResident row, the same path in both
-    cells, shows it too)."""
-    rng = random.Random(13)
-    added = sorted(
-        percentile(sorted(rng.choices(located, k=len(located))), 99)
-        - percentile(sorted(rng.choices(solo, k=len(solo))), 99)
-        for _ in range(rounds)
-    )
-    return percentile(added, 5), percentile(added, 95)
-
-
-def overlap(timings: dict[str, list[float]]) -> list[list[object]]:
-    """The locator cell's CreateHealthRecord with the claim beside the cell's own work
-    (``settled``) against the same calls with the claim awaited first (``series``)."""
-    rows: list[list[object]] = []
-    for label, key in (
-        ("CreateHealthRecord at the client", "create locator"),
-        ("CreateHealthRecord at the cell (server span)", "create at the cell locator"),
-    ):
-        beside, first = timings[f"{key} settled"], timings[f"{key} series"]
-        low, high = _interval(first, beside)
-        rows.append(
-            [
-                label,
-                percentile(first, 50),
-                percentile(beside, 50),
-                percentile(first, 99),
-                percentile(beside, 99),
-                percentile(beside, 50) - percentile(first, 50),
-                percentile(beside, 99) - percentile(first, 99),
-                f"{low:+.1f} … {high:+.1f}",
-            ]
-        )
-    return rows
-
-
-def breakdown(timings: dict[str, list[float]]) -> list[list[object]]:
-    """Where the locator cell's record creation spends the added time, per mode."""
-    rows: list[list[object]] = []
-    for label, key in (
-        (
-            "CreateHealthRecord at the standalone cell (server span)",
-            "create at the cell standalone",
-        ),
-        ("CreateHealthRecord at the locator cell (server span)", "create at the cell locator"),
-        ("claim at archives, sent to answered", "claim at archives"),
-        ("archives waiting for the claim's answer (added to the creation)", "claim waited"),
-        ("claim at the gateway (ClaimOpenRecord server span)", "claim span"),
-        ("claim, the locator's use case (its transaction)", "claim use case"),
-    ):
-        row: list[object] = [label]
-        for mode in MODES:
-            values = timings.get(f"{key} {mode}", [])
-            row += [percentile(values, 50), percentile(values, 99)]
-        rows.append(row)
-    waited = ["creates that waited for the claim at all (over 0.1 ms)"]
-    share = ["creates with an announcement running at the locator meanwhile"]
-    for mode in MODES:
-        values = timings.get(f"claim waited {mode}", [])
-        waited += [f"{100 * sum(v > 0.1 for v in values) / max(len(values), 1):.0f} %", ""]
-        flags = timings.get(f"overlapped {mode}", [])
-        share += [f"{100 * sum(flags) / len(flags):.0f} %" if flags else "not seen", ""]
-    rows += [waited, share]
-    return rows
-
-
-def reading(gateway_process: bool) -> str:
-    where = (
-        "Here the gateway (serving the locator) runs in a process of its own, as in"
-        " production, but on the same two shared cores as the cells: the claim's work and the"
-        " cell's compete for them."
-        if gateway_process
-        else "Here the gateway, the locator and both cells run in one Python process on two"
-        " shared cores, so the claim's own Python work (the gateway's and the locator's)"
-        " competes with the cell's for the interpreter lock: what overlaps is the waiting on"
-        " PostgreSQL and the network, not the interpreter's work (--gateway-process runs the"
-        " gateway apart)."
-    )
-    return (
-        "Reading the page: at a few hundred calls on this shared machine a p99 moves by tens"
-        " of milliseconds from run to run (the RegisterResident rows take the same path in"
-        " both cells, yet their p99 differences and intervals span tens of ms); the p50 added"
-        " and the claim's own timings are the stable figures. The claim is sent as soon as"
-        " the resident's document is known and answered while archives writes the record"
-        " (request key, the cell's own check, the serial, the record and its history);"
-        " archives then waits only for what is left of it (archives waiting for the claim's"
-        " answer, below) before the audit event and the commit. " + where + " What the"
-        " creation still gains from the locator beyond that wait is this competition for the"
-        " CPU: the claim's work is not gone, it runs beside the cell's. RegisterResident has"
-        " no locator call in its path: it queues the resident for the link worker in its own"
-        " transaction (one row) and the worker announces it afterwards."
-    )
-
-
-def _verdict(rows: list[list[object]]) -> str:
-    create = rows[1]
-    low, high = (float(x) for x in str(create[7]).split(" … "))
-    if high <= 2:
-        outcome = "met"
-    elif low > 2:
-        outcome = "missed"
-    else:
-        outcome = "not decided by this run's noise (the interval spans +2 ms)"
-    return (
-        f"CreateHealthRecord p99 {float(create[5]):+.1f} ms (90 % interval {create[7]}),"  # type: ignore[arg-type]
-        f" p50 {float(create[6]):+.1f} ms: the +2 ms p99 target is {outcome}"  # type: ignore[arg-type]
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=1000, help="people registered per cell")
@@ -538,9 +413,9 @@ def main() -> None:
             )
             + " Target: the locator adds at most 2 ms to p99.",
             "",
-            f"- Like with like, the claim beside the cell's work: {_verdict(settled)}.",
-            f"- Like with like, the claim awaited first (the order before): {_verdict(series)}.",
-            f"- As measured before (the create overlapping the announcement): {_verdict(overlapping)}.",
+            f"- Like with like, the claim beside the cell's work: {verdict(settled)}.",
+            f"- Like with like, the claim awaited first (the order before): {verdict(series)}.",
+            f"- As measured before (the create overlapping the announcement): {verdict(overlapping)}.",
             f"- The claim at p50: {claim('settled', 'claim at archives'):.2f} ms from sent to"
             f" answered, of which archives waited {claim('settled', 'claim waited'):.2f} ms"
             f" (p99 {claim('settled', 'claim waited', 99):.2f} ms) once its own work was done;"
