@@ -28,7 +28,7 @@ claims = sa.Table(
 )
 
 
-def _lock_key(digest: str) -> int:
+def person_lock_key(digest: str) -> int:
     """The advisory lock of a person: the first 60 bits of the digest (a bigint)."""
     return int(digest[:15], 16)
 
@@ -48,7 +48,9 @@ class ClaimStore:
     def lock_person(self, digest: str) -> None:
         """Serialises claims of one person (PostgreSQL; SQLite writers are serial already)."""
         if is_postgres(self.s.engine):
-            self.s.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(digest)})
+            self.s.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": person_lock_key(digest)}
+            )
 
     def of_person_locked(self, digest: str, digests: Iterable[tuple[str, str]]) -> list[Claim]:
         """The person's claims, read once the person's lock (``lock_person``) is held. With
@@ -72,7 +74,7 @@ class ClaimStore:
         assert connection is not None
         try:
             with connection.pipeline(), connection.cursor(row_factory=namedtuple_row) as cursor:
-                connection.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(digest),))
+                connection.execute("SELECT pg_advisory_xact_lock(%s)", (person_lock_key(digest),))
                 cursor.execute(sql, params)
                 rows = cursor.fetchall()
         except psycopg.OperationalError as error:

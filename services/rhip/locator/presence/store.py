@@ -10,7 +10,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from rhip.kit.db import is_postgres
-from rhip.locator.claims.store import metadata
+from rhip.locator.claims.store import metadata, person_lock_key
 from sqlalchemy.engine import Connection
 
 presence = sa.Table(
@@ -48,7 +48,7 @@ class PresenceStore:
         if is_postgres(self.s.engine):
             for digest in sorted(set(digests)):
                 self.s.execute(
-                    sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": int(digest[:15], 16)}
+                    sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": person_lock_key(digest)}
                 )
 
     def holders(self, digests: Iterable[tuple[str, str]]) -> list[Presence]:
