@@ -108,18 +108,14 @@ class UseCaseBase:
     ) -> str:
         """``residents/{id}`` the caller may see in the resident index (asked with its own
         token); one it may not see and a missing one are the same PERMISSION_DENIED."""
-        resident_id = parse_resource_name(parent, "residents", field)
-        self._scopes(principal, method)  # may do this somewhere at all
-        if not self.identity.resident_visible(resident_id):
-            raise self.authz.denial(principal, EMR + method)
-        return resident_id
+        return self._visible_birth_date(principal, parent, method, field)[0]
 
     def _visible_birth_date(
         self, principal: Principal, parent: str, method: str, field: str = "parent"
     ) -> tuple[str, date | None]:
         """As ``_visible_resident``, with her birth date (None when the index has none)."""
         resident_id = parse_resource_name(parent, "residents", field)
-        self._scopes(principal, method)
+        self._scopes(principal, method)  # may do this somewhere at all
         found = self.identity.visible_resident(resident_id)
         if found is None:
             raise self.authz.denial(principal, EMR + method)

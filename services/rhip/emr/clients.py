@@ -112,10 +112,6 @@ class IdentityClient:
             raise from_rpc_error(error) from None
         return str(reply.display_name)
 
-    def resident_visible(self, resident_id: str) -> bool:
-        """True when the caller may see the resident in the index (GetResident answers)."""
-        return self.visible_resident(resident_id) is not None
-
     def visible_resident(self, resident_id: str) -> Any:
         """The resident as the caller may see her in the index, or None (GetResident refused:
         out of reach or missing, alike)."""
