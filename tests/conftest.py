@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,15 @@ from rhip.kit.config import Settings, load_settings
 from sqlalchemy.engine import make_url
 from support import schema_templates
 from support.schedule import slowest_first
+
+# The tests live in China Standard Time, as the platform's users do: a test's ``date.today()``
+# is the day a clinician calls today, the day the services compute from their UTC clocks
+# (``rhip.kit.timestamps.clinical_day``). On a UTC machine the two differed from 16:00 to 24:00
+# UTC, and a test dated "today" by the machine was yesterday to the service. The services never
+# read the process's local time (tests/kit/test_clinical_day.py checks their source), so this
+# changes what the tests compute, not what the services do. POSIX form: no zoneinfo needed.
+os.environ["TZ"] = "CST-8"
+time.tzset()
 
 # A background worker of a module-scoped cell (feeds, outbox deliveries, links) may log after
 # pytest closed the capture stream of the test that started it; logging would print a

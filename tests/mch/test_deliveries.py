@@ -16,6 +16,7 @@ from rhip.api.identity.v1 import qualification_service_pb2 as qpb
 from rhip.api.identity.v1 import resident_pb2
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import pregnancy_pb2 as pb
+from rhip.kit.timestamps import clinical_day
 from support.residents import pb as rpb
 from support.residents import stub as resident_stub
 
@@ -42,7 +43,7 @@ def _deliver(
     return mch.api.RecordDelivery(
         mpb.RecordDeliveryRequest(
             delivery=pb.Delivery(
-                mother=mch.residents[woman], delivery_date=(datetime.now(UTC) - timedelta(hours=1)).date().isoformat(),
+                mother=mch.residents[woman], delivery_date=clinical_day(datetime.now(UTC) - timedelta(hours=1)).isoformat(),
                 mode=pb.DELIVERY_MODE_VAGINAL, newborns=babies, pregnancy=pregnancy,
             ),
             request_id=key or rid(),
@@ -236,7 +237,7 @@ def test_an_emergency_delivery_at_a_primary_institution_states_its_reason(mch: M
         mpb.RecordDeliveryRequest(
             delivery=pb.Delivery(
                 mother=mch.residents["woman"],
-                delivery_date=(datetime.now(UTC) - timedelta(hours=1)).date().isoformat(),
+                delivery_date=clinical_day(datetime.now(UTC) - timedelta(hours=1)).isoformat(),
                 mode=pb.DELIVERY_MODE_VAGINAL, newborns=[_baby()],
                 emergency_reason="急产，转诊途中分娩",
             )

@@ -15,6 +15,7 @@ from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import health_record_pb2 as rec
 from rhip.api.referral.v1 import referral_pb2 as rpb
 from rhip.api.referral.v1 import referral_service_pb2 as pb
+from rhip.kit.timestamps import clinical_day
 from support.errors import expect_error
 from support.residents import dynamic_qr, register_request
 from support.residents import stub as resident_stub
@@ -65,7 +66,7 @@ def test_a_referral_goes_up_and_back_and_closes_after_the_grassroots_follow_up(
     )
     assert returned.state == rpb.REFERRAL_STATE_RETURNED
     assert returned.return_form.treatment_plan == "社区两周随访血压"
-    due = (datetime.now(UTC).date() + timedelta(days=14)).isoformat()
+    due = (clinical_day(datetime.now(UTC)) + timedelta(days=14)).isoformat()
     assert returned.follow_up_due_date == due
     # The managing institution's record shows the 14-day task and the referral in its history.
     tasks = r.archives.ListTasks(apb.ListTasksRequest(parent=r.record), metadata=clinic).tasks

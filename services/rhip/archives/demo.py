@@ -20,7 +20,7 @@ import contextlib
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from rhip.archives.common import GRASSROOTS_TYPES
 from rhip.archives.follow_ups.domain import BloodPressure as Bp
@@ -36,6 +36,7 @@ from rhip.kit.authn import acting_as, current_principal
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.errors import AlreadyExists, Violations
 from rhip.kit.modules import Built
+from rhip.kit.timestamps import clinical_day
 
 OVERDUE_DAYS = 10  # the diabetes plan's first follow-up was due this many days ago
 
@@ -93,7 +94,7 @@ def seed_archives_demo(
     """Seed this cell's archives demo data (after rhip.identity.demo.seed_demo, while serving)."""
     settings = identity.settings
     demo = demo_cell(settings)
-    today = today or date.today()
+    today = today or clinical_day(datetime.now(UTC))
     seeded = ArchivesDemo(0, 0, 0)
     for index in grassroots_tenants(demo):
         doctor = doctor_of(demo, index)

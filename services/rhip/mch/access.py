@@ -19,6 +19,7 @@ from rhip.kit.parents import ListParents
 from rhip.kit.qualification_rules import shortfall
 from rhip.kit.requests import parse_resource_name
 from rhip.kit.tenancy import region_path, tenant_scope
+from rhip.kit.timestamps import clinical_day
 from rhip.mch.clients import IdentityClient, ResidentFacts, TenantFacts
 from rhip.mch.pregnancies.domain import Pregnancy
 from rhip.mch.pregnancies.store import PregnancyStore
@@ -89,7 +90,7 @@ class MchBase:
             self.cell_path, f"pregnancies/{pregnancy_id} does not exist",
         )  # fmt: skip
         assert found is not None
-        return found.as_of(self.clock().date())
+        return found.as_of(clinical_day(self.clock()))
 
     def _tenant_parent(self, principal: Principal, tenant_id: str, method: str) -> str:
         """The scope of the list parent ``tenants/{tenant_id}`` once the caller may ``method``

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from rhip.demo import DEMO_PASSWORD, demo_cell, doctors_in, request_id
 from rhip.identity.qualifications.domain import QualificationKind
@@ -21,6 +21,7 @@ from rhip.kit.authn import acting_as
 from rhip.kit.config import ConfigError, Settings
 from rhip.kit.errors import AlreadyExists
 from rhip.kit.modules import Built
+from rhip.kit.timestamps import clinical_day
 from rhip.mch.certificates.demo import certificate_hints, seed_certificates
 from rhip.mch.demo_care import seed_care
 
@@ -62,7 +63,7 @@ def seed_mch_demo(built: Mapping[str, Built], settings: Settings) -> str | None:
                     )
     doctor = tenants[0]  # the community health centre
     county = demo.tenants[0].county
-    today = date.today()
+    today = clinical_day(datetime.now(UTC))
     with acting_as(doctor.principal, doctor.access.token):
         body = f"{county}19960312802"
         woman = identity.residents.register(

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from rhip.kit.timeline_feed import enqueue_entry, enqueue_rescope
+from rhip.kit.timestamps import clinical_day
 from rhip.mch.certificates.domain import Certificate, CertificateState, IssuanceType
 from rhip.mch.children.domain import ChildRecord, ChildVisit
 from rhip.mch.deliveries.domain import Delivery
@@ -118,7 +119,7 @@ class MchTimeline:
     def enrolled(self, r: ChildRecord, name: str) -> None:
         self._child(
             r, "CHILD_ENROLLED", f"childRecords/{r.record_id}", r.tenant_id, name,
-            self.now.date(),
+            clinical_day(self.now),
         )  # fmt: skip
 
     def child_visit(self, r: ChildRecord, v: ChildVisit, name: str) -> None:
@@ -171,5 +172,5 @@ class MchTimeline:
             self.conn, source=SOURCE, resident_id=c.child_resident_id, occur_time=self.now,
             kind=kind, target=f"birthCertificates/{c.number}", tenant_id=c.issuer_tenant_id,
             scope_paths=[c.scope_path], read_method=CERTIFICATE_READ, tenant_name=name,
-            clinical_date=self.now.date() if ended else c.issue_date,
+            clinical_date=clinical_day(self.now) if ended else c.issue_date,
         )  # fmt: skip

@@ -9,7 +9,7 @@ Request ids are fixed: reseeding is a no-op."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from rhip.demo import DEMO_PASSWORD, demo_cell, doctor_of, doctors_in, request_id
@@ -18,6 +18,7 @@ from rhip.kit.config import ConfigError, Settings
 from rhip.kit.errors import FailedPrecondition, Violations
 from rhip.kit.modules import Built
 from rhip.kit.pagination import parse_page
+from rhip.kit.timestamps import clinical_day
 from rhip.referral.referrals.domain import OUTWARD_FIELDS, Direction, Draft
 
 SENDER, RECEIVER = 0, 4  # the community health centre and the MCH hospital of each demo cell
@@ -74,7 +75,7 @@ def seed_referral_demo(built: Mapping[str, Built], settings: Settings) -> str | 
         draft = Draft(
             Direction.UP, f"residents/{records[0].resident_id}",
             f"tenants/{receiver.principal.tenant_id}", "心内科", "", OUTWARD,
-            "signed_form", date.today().isoformat(), "转诊同意书-演示",
+            "signed_form", clinical_day(datetime.now(UTC)).isoformat(), "转诊同意书-演示",
         )  # fmt: skip
         referral = referrals.create(draft, rid("create"), Violations())
         name = f"referrals/{referral.referral_id}"
@@ -107,7 +108,7 @@ def _seed_teleconsultation(
     def rid(step: str) -> str:
         return request_id(settings.cell, "referral", "teleconsultation", step)
 
-    today = date.today()
+    today = clinical_day(datetime.now(UTC))
     admin = identity.login_password(demo.admin, DEMO_PASSWORD)
     with acting_as(admin.principal, admin.access.token):
         tele.create_agreement(

@@ -9,7 +9,7 @@ from rhip.kit.apis import public_methods
 from rhip.kit.errors import Violations
 from rhip.kit.pagination import parse_page
 from rhip.kit.requests import check_enum
-from rhip.kit.timestamps import from_timestamp
+from rhip.kit.timestamps import clinical_day, from_timestamp
 from rhip.referral.convert import (
     BOXES,
     STATES,
@@ -102,7 +102,7 @@ class ReferralServicer(referral_service_pb2_grpc.ReferralServiceServicer):
         found, as_of = self.uc.indicators(request.parent)
         return pb.ReferralIndicators(
             parent=request.parent,
-            as_of=as_of.date().isoformat(),
+            as_of=clinical_day(as_of).isoformat(),
             indicators=[
                 pb.ReferralIndicator(
                     kind=getattr(pb, f"REFERRAL_INDICATOR_KIND_{i.kind}"),

@@ -13,6 +13,7 @@ from rhip.kit.authn import Principal, current_principal
 from rhip.kit.errors import PermissionDenied, Violations, invalid
 from rhip.kit.history import ResourceEvent
 from rhip.kit.requests import parse_resource_name, validate_request_id
+from rhip.kit.timestamps import clinical_day
 
 REFERRAL_TASK = "referral_return"
 # The moves the referral service writes into the history (RETURNED comes with its task).
@@ -98,7 +99,7 @@ class ReferralTaskUseCases(UseCaseBase):
             earlier = repo.referral_task(record.record_id, referral_id)
             if earlier is not None:  # a retry, or the referral asking whether it is done
                 return earlier
-            if due < now.date():
+            if due < clinical_day(now):
                 raise invalid("due_date", "must not be in the past", "DATE_IN_PAST")
             repo.add_task(record, REFERRAL_TASK, "", due, referral_id, now)
             repo.record(

@@ -25,6 +25,7 @@ from rhip.kit.errors import AlreadyExists, FailedPrecondition, Violations, inval
 from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page, foreign_page_token
+from rhip.kit.timestamps import clinical_day
 
 
 class FollowUpUseCases(UseCaseBase):
@@ -38,7 +39,7 @@ class FollowUpUseCases(UseCaseBase):
             claim(repo.s, request_id)
             if request_id and (earlier := repo.check_up_by_request(request_id)):
                 return earlier
-            valid = domain.check_checkup(form, now.date(), record.birth_date)
+            valid = domain.check_checkup(form, clinical_day(now), record.birth_date)
             record.require_state(
                 RecordState.ACTIVE, RecordState.TRANSFER_PENDING, action="add a check-up to"
             )
@@ -86,7 +87,7 @@ class FollowUpUseCases(UseCaseBase):
             record.require_state(RecordState.ACTIVE, action="start a follow-up plan for")
             if repo.plan(record.record_id, program.value):
                 raise AlreadyExists("the record is already in this programme", reason="PLAN_EXISTS")
-            repo.add_plan(record, program.value, due or now.date())
+            repo.add_plan(record, program.value, due or clinical_day(now))
             repo.record(
                 record.record_id, "PLAN_STARTED", principal.subject, now, program=program.value
             )
@@ -106,7 +107,7 @@ class FollowUpUseCases(UseCaseBase):
     ) -> RecordedFollowUp:
         """``visit`` is None when the servicer already found bad fields (in ``problems``)."""
         principal = current_principal()
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         request_id = problems.check(request_key, request_id) or ""
         if visit is not None:
             problems.check(domain.check_visit, visit, today)
@@ -250,7 +251,7 @@ class FollowUpUseCases(UseCaseBase):
             )
         as_of = checks.check(common.parse_date, as_of_text, "as_of")
         checks.raise_if_any()
-        as_of = as_of or self.clock().date()
+        as_of = as_of or clinical_day(self.clock())
         scope = self._tenant_parent(principal, tenant_id, "ListOverdueFollowUpPlans")
         after = None
         if page.after:

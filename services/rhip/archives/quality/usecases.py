@@ -18,6 +18,7 @@ from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.tenancy import catalog
+from rhip.kit.timestamps import clinical_day
 
 
 class QualityUseCases(UseCaseBase):
@@ -191,7 +192,7 @@ class QualityUseCases(UseCaseBase):
         return self._tenant_parent(principal, tenant_id, method), tenant_id, ""
 
     def indicators(self, parent: str, as_of_text: str) -> tuple[date, list[domain.Indicator]]:
-        as_of = common.parse_date(as_of_text, "as_of") or self.clock().date()
+        as_of = common.parse_date(as_of_text, "as_of") or clinical_day(self.clock())
         scope, tenant_id, code = self._indicator_scope(parent, "GetIndicators")
         with self._unit(durable=False) as repo:
             counts = repo.indicator_counts(scope, tenant_id, as_of)
@@ -209,7 +210,7 @@ class QualityUseCases(UseCaseBase):
             checks.add("parent", "must look like regions/{code}", "RESOURCE_NAME")
         as_of = checks.check(common.parse_date, as_of_text, "as_of")
         checks.raise_if_any()
-        as_of = as_of or self.clock().date()
+        as_of = as_of or clinical_day(self.clock())
         scope, _, _ = self._indicator_scope(parent, "RankInstitutions")
         with self._unit(durable=False) as repo:
             counts = repo.indicator_counts(scope, "", as_of)

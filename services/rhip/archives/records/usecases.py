@@ -27,6 +27,7 @@ from rhip.kit.history import ResourceEvent
 from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
+from rhip.kit.timestamps import clinical_day
 
 
 def _etag_version(etag: str) -> int | None:
@@ -43,7 +44,7 @@ class RecordUseCases(UseCaseBase):
         self, resident_name: str, township: str, village: str, form: dict[str, Any], request_id: str
     ) -> HealthRecord:
         principal = current_principal()
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         checks = Violations()
         checks.check(common.parse_name, resident_name, "residents", "resident")
         checks.check(domain.validate_township, township)
@@ -222,7 +223,7 @@ class RecordUseCases(UseCaseBase):
     def update(self, name: str, form: dict[str, Any], etag: str) -> HealthRecord:
         principal = current_principal()
         checks = Violations()
-        basic = checks.check(domain.check_basic_info, form, self.clock().date()) or {}
+        basic = checks.check(domain.check_basic_info, form, clinical_day(self.clock())) or {}
         version = _etag_version(etag)
         if version is None:
             checks.add("etag", "send the etag of the record you read", "ETAG_REQUIRED")
@@ -280,7 +281,7 @@ class RecordUseCases(UseCaseBase):
         with self._unit() as repo:
             record = self._load(repo, name, "TerminateHealthRecord", lock=True)
             termination = domain.check_termination(
-                reason, day, destination, handover, now.date(), record.birth_date
+                reason, day, destination, handover, clinical_day(now), record.birth_date
             )
             if record.state is RecordState.TERMINATED and record.termination == termination:
                 return record  # a retry
@@ -328,7 +329,7 @@ class RecordUseCases(UseCaseBase):
                 ) from None
             for plan_program in ("hypertension", "type2_diabetes"):
                 if repo.plan(record.record_id, plan_program):
-                    repo.set_plan_due(record.record_id, plan_program, now.date())
+                    repo.set_plan_due(record.record_id, plan_program, clinical_day(now))
             repo.record(record.record_id, "REACTIVATED", principal.subject, now, reason=reason)
             self._audit(
                 repo, "record.reactivate", f"healthRecords/{record.record_id}", record.scope_path,

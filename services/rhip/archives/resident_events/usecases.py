@@ -33,6 +33,7 @@ from rhip.archives.resident_events.store import DUPLICATE_TASK, MergeMove, Resid
 from rhip.kit import audit
 from rhip.kit.db import Database
 from rhip.kit.institution_names import InstitutionNames
+from rhip.kit.timestamps import clinical_day
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ class ResidentEvents:
         change: FeedChange,
         now: datetime,
     ) -> None:
-        due = now.date() + timedelta(days=DUPLICATE_REVIEW_DAYS)
+        due = clinical_day(now) + timedelta(days=DUPLICATE_REVIEW_DAYS)
         for this, that in ((record, other), (other, record)):
             records.add_task(
                 this, DUPLICATE_TASK, "", due, "", now, related_record_id=that.record_id

@@ -24,6 +24,7 @@ from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.requests import check_no_controls
+from rhip.kit.timestamps import clinical_day
 
 
 class TeamUseCases(UseCaseBase):
@@ -69,7 +70,7 @@ class TeamUseCases(UseCaseBase):
         tenant_id, team_id = parts[1], parts[3]
         scope = self._tenant_parent(principal, tenant_id, "ListContractedResidents")
         scopes = self._scopes(principal, "ListContractedResidents")
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         with self._unit(durable=False) as repo:
             team = repo.team(team_id)
             if team is None or team.tenant_id != tenant_id:
@@ -105,7 +106,7 @@ class TeamUseCases(UseCaseBase):
         self, parent: str, team_name: str, start: str, end: str, request_id: str
     ) -> Contract:
         principal = current_principal()
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         checks = Violations()
         start_day = checks.check(common.parse_date, start, "start_date")
         end_day = checks.check(common.parse_date, end, "end_date")
@@ -174,7 +175,7 @@ class TeamUseCases(UseCaseBase):
             record, contract = self._load_contract(repo, name, "RenewContract")
             if end_day <= contract.end_date:
                 raise invalid("end_date", "must be after the current end date", "CONTRACT_DATES")
-            domain.check_contract_dates(now.date(), end_day)
+            domain.check_contract_dates(clinical_day(now), end_day)
             renewed = contract.renewed(end_day)
             repo.save_contract(renewed)
             repo.record(

@@ -34,6 +34,7 @@ from rhip.kit.errors import (
     Violations,
 )
 from rhip.kit.tenancy import is_within, region_path, tenant_scope
+from rhip.kit.timestamps import clinical_day
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ class CrossCellSource(CrossCellTransfers):
             common.parse_name, destination_tenant, "tenants", "destination_tenant"
         )
         region = checks.check(self._other_cell_region, destination_region, "destination_region")
-        consent_doc = checks.check(domain.check_consent, *consent, self.clock().date())
+        consent_doc = checks.check(domain.check_consent, *consent, clinical_day(self.clock()))
         reason = checks.check(common.validate_reason, reason) or ""
         if not document.number:
             checks.add("document", "name the resident's document", "DOCUMENT_REQUIRED")

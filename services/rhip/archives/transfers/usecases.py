@@ -21,6 +21,7 @@ from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Viol
 from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
+from rhip.kit.timestamps import clinical_day
 
 
 class TransferUseCases(CrossCellSource):
@@ -45,7 +46,7 @@ class TransferUseCases(CrossCellSource):
         in-cell requests keep working as before; evidence sent with one is checked for form
         and otherwise not used."""
         principal = current_principal()
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         checks = Violations()
         checks.check(common.parse_name, resident_name, "residents", "resident")
         consent_doc = checks.check(domain.check_consent, *consent, today)

@@ -347,7 +347,8 @@ def _result(item: Mapping[str, Any], checks: Violations, where: str) -> dict[str
 def result_day(item: Mapping[str, Any], effective: datetime) -> date:
     """The day a result was reported (the document's effective day when not given)."""
     text = item.get("result_time") or ""
-    return (datetime.fromisoformat(text) if text else effective).date()
+    when = datetime.fromisoformat(text) if text else effective
+    return clinical_day(when) if when.tzinfo else when.date()
 
 
 @dataclass(frozen=True)

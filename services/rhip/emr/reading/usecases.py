@@ -18,7 +18,7 @@ from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.requests import parse_resource_name, validate_reason
-from rhip.kit.timestamps import parse_iso_date
+from rhip.kit.timestamps import clinical_day, parse_iso_date
 
 EMR_READS = ("GetDocument", "ListDocuments", "ListDocumentVersions", "ListTimeline")
 
@@ -41,7 +41,7 @@ class AccessUseCases(UseCaseBase):
         kinds: set[DocumentKind] = set()
         labels = []
         for c in repo.live_consents(resident_id, principal.tenant_id):
-            covered = {k for k in c.kinds if c.covers(principal.tenant_id, k, now.date())}
+            covered = {k for k in c.kinds if c.covers(principal.tenant_id, k, clinical_day(now))}
             if covered:
                 kinds |= covered
                 labels.append(f"consent:{c.consent_id}")
@@ -73,7 +73,7 @@ class AccessUseCases(UseCaseBase):
         relationship: GuardianRelationship | None = None,
     ) -> Consent:
         principal = current_principal()
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         checks = Violations()
         start_day = checks.check(parse_iso_date, start, "consent.start_date") if start else None
         end_day = checks.check(parse_iso_date, end, "consent.end_date") if end else None

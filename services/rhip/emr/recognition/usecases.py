@@ -12,7 +12,7 @@ from rhip.kit.authn import current_principal
 from rhip.kit.errors import Violations
 from rhip.kit.requests import parse_resource_name
 from rhip.kit.tenancy import region_path
-from rhip.kit.timestamps import parse_iso_date
+from rhip.kit.timestamps import clinical_day, parse_iso_date
 
 MAX_DOCUMENTS = 1000  # the newest documents looked at
 
@@ -32,7 +32,11 @@ class RecognitionUseCases(ReadUseCases):
     def check_recognition(self, parent: str, viewer: str, day_text: str) -> list[Verdict]:
         principal = current_principal()
         checks = Violations()
-        day = checks.check(parse_iso_date, day_text, "date") if day_text else self.clock().date()
+        day = (
+            checks.check(parse_iso_date, day_text, "date")
+            if day_text
+            else clinical_day(self.clock())
+        )
         if viewer:
             checks.check(parse_resource_name, viewer, "tenants", "viewer")
         checks.check(parse_resource_name, parent, "residents", "parent")

@@ -40,6 +40,7 @@ from rhip.kit.errors import (
 from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.practice import check_certificate, check_credentials
 from rhip.kit.requests import validate_reason
+from rhip.kit.timestamps import clinical_day
 from sqlalchemy import Connection
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ class AccountUseCases:
         self, name: str, title: str, since: str, certificate: str, request_id: str
     ) -> User:
         checks = Violations()
-        today = self.core.clock().date()
+        today = clinical_day(self.core.clock())
         started = check_credentials(
             title.strip(), since.strip(), today, checks,
             title_field="registration.professional_title",

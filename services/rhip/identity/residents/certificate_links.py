@@ -18,6 +18,7 @@ from rhip.kit import audit
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.errors import FailedPrecondition, PermissionDenied, Violations
 from rhip.kit.requests import parse_resource_name
+from rhip.kit.timestamps import clinical_day
 
 MAX_LINKS = 100
 ACTION = "resident.link_birth_certificate"
@@ -84,7 +85,7 @@ class BirthCertificateLinks(ResidentRegistration):
         resident = self.load(repo, name, method, lock=True, field=f"{field}name")
         resident.require_living("link a birth certificate")
         certificate = parse_document(
-            DocumentType.BIRTH_CERTIFICATE, number, today=now.date(),
+            DocumentType.BIRTH_CERTIFICATE, number, today=clinical_day(now),
             field=f"{field}birth_certificate_number" if field else "birth_certificate",
         )  # fmt: skip
         held = {
@@ -92,7 +93,7 @@ class BirthCertificateLinks(ResidentRegistration):
         }
         if replaces:
             old = parse_document(
-                DocumentType.BIRTH_CERTIFICATE, replaces, today=now.date(),
+                DocumentType.BIRTH_CERTIFICATE, replaces, today=clinical_day(now),
                 field=f"{field}replaces",
             )  # fmt: skip
             if certificate.number in held:

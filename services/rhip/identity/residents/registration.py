@@ -29,6 +29,7 @@ from rhip.kit.authn import Principal, current_principal
 from rhip.kit.errors import Aborted, AlreadyExists, FailedPrecondition, Violations, invalid
 from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
+from rhip.kit.timestamps import clinical_day
 
 
 class _RegistrationRace(Exception):
@@ -56,7 +57,7 @@ class ResidentRegistration(ResidentAccess):
         principal = current_principal()
         roots = self.roots(principal, "RegisterResident")
         tenant_id, scope = self._enrolling_tenant(principal, tenant_name)
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         checks = Violations()
         document: Document | None = checks.check(
             parse_document, doc_type, number, today=today, issuing_country=issuing_country
@@ -202,7 +203,7 @@ class ResidentRegistration(ResidentAccess):
         principal = current_principal()
         roots = self.roots(principal, "RegisterNewborn")
         tenant_id, scope = self._enrolling_tenant(principal, tenant_name)
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         checks = Violations()
         name = checks.check(validate_name, stated.name, "resident.display_name") or ""
         checks.check(validate_address, stated.address, "resident.address")

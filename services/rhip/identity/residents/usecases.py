@@ -41,7 +41,7 @@ from rhip.kit.errors import (
 from rhip.kit.history import ResourceEvent
 from rhip.kit.pagination import Page
 from rhip.kit.requests import check_count, check_update_mask
-from rhip.kit.timestamps import parse_iso_date
+from rhip.kit.timestamps import clinical_day, parse_iso_date
 
 UPDATABLE_FIELDS = (
     "display_name", "phone", "region_code", "address", "ethnicity", "residence_type",
@@ -88,7 +88,7 @@ class ResidentUseCases(BirthCertificateLinks):
         if name:
             name = validate_name(name, "display_name")
         document = parse_document(
-            doc_type, number, today=self.clock().date(), issuing_country=issuing_country
+            doc_type, number, today=clinical_day(self.clock()), issuing_country=issuing_country
         )
         key = self.vault.lookup_hash(
             lookup_key(document.doc_type, document.number, document.issuing_country)
@@ -113,7 +113,7 @@ class ResidentUseCases(BirthCertificateLinks):
         principal = current_principal()
         roots = self.roots(principal, "LookupResidents")
         check_count(documents, MAX_LOOKUPS, "documents")
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         keys: list[str | InvalidArgument] = []
         for i, (doc_type, number, country) in enumerate(documents):
             try:
@@ -224,7 +224,7 @@ class ResidentUseCases(BirthCertificateLinks):
     ) -> Resident:
         """A provisional resident (a newborn) gets the ID issued later: verified in place."""
         principal = current_principal()
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         now = self.clock()
         with self.unit() as repo:
             resident = self.load(repo, name, "VerifyResidentIdentity", lock=True)
@@ -283,7 +283,7 @@ class ResidentUseCases(BirthCertificateLinks):
             died = parse_date(death_date_text, "death_date")
             if died is None:
                 raise invalid("death_date", "must be set", "DEATH_DATE_REQUIRED")
-            if died > now.date():
+            if died > clinical_day(now):
                 raise invalid("death_date", "must not be in the future", "DEATH_DATE_FUTURE")
             if died < resident.birth_date:
                 raise invalid("death_date", "is before the birth date", "DEATH_DATE_ORDER")

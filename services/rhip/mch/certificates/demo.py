@@ -14,6 +14,7 @@ from rhip.demo import DemoCell, request_id
 from rhip.identity.residents.documents import DocumentType, Sex, id_check_char
 from rhip.identity.residents.domain import Demographics
 from rhip.kit.authn import acting_as
+from rhip.kit.timestamps import clinical_day
 from rhip.mch.certificates.domain import Health, Parent
 from rhip.mch.certificates.issuing import IssueInput
 from rhip.mch.certificates.usecases import BirthCertificateUseCases
@@ -61,7 +62,7 @@ def seed_certificates(
         confirmer = login(receiver)
         with acting_as(confirmer.principal, confirmer.access.token):
             bmc.confirm_transfer(f"stockTransfers/{t.transfer_id}")
-    today = datetime.now(UTC).date()
+    today = clinical_day(datetime.now(UTC))
     born = datetime.combine(today - timedelta(days=3), datetime.min.time(), UTC) + timedelta(
         hours=2
     )

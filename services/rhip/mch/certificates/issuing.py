@@ -27,6 +27,7 @@ from rhip.kit.outbox_delivery import OutboxDelivery
 from rhip.kit.pii import PiiVault
 from rhip.kit.requests import parse_resource_name
 from rhip.kit.tenancy import is_region_code, tenant_scope
+from rhip.kit.timestamps import clinical_day
 from rhip.mch.certificates import domain, national
 from rhip.mch.certificates.domain import (
     Certificate,
@@ -191,7 +192,7 @@ class IssuingUseCases(SerialUseCases):
     def issue(self, given: IssueInput, request_id: str) -> Certificate:
         principal = current_principal()
         now = self.clock()
-        today = now.date()
+        today = clinical_day(now)
         checks = Violations()
         given = self._check_input(given, now, checks)
         key = checks.check(request_key, request_id) or ""
@@ -311,7 +312,7 @@ class IssuingUseCases(SerialUseCases):
         self, given: IssueInput, tenant: TenantFacts, scope: str
     ) -> tuple[Printed, str, str, str, str]:
         """(printed fields, child key, newborn id, child resident id, parentage-test ref)."""
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         if given.outside is None:
             delivery_id, newborn_id = _parse_newborn(given.newborn, f"{_FIELD}.newborn")
             with self.db.read() as tx:
@@ -353,7 +354,10 @@ class IssuingUseCases(SerialUseCases):
             o = given.outside
             child = self.identity.resident(o.child)
             mother = self.identity.resident(o.mother)
-            if o.birth_time is not None and child.birth_date not in (None, o.birth_time.date()):
+            if o.birth_time is not None and child.birth_date not in (
+                None,
+                clinical_day(o.birth_time),
+            ):
                 raise invalid(f"{_FIELD}.outside_institution.birth_time",
                               "differs from the child's birth date in the master index",
                               "BIRTH_DATE_MISMATCH")  # fmt: skip
@@ -365,7 +369,7 @@ class IssuingUseCases(SerialUseCases):
         sex, born, weeks, weight, length, region, place, institution = facts
         m = given.mother
         mother_printed = Parent(
-            m.name or mother.display_name, m.age or _age(mother.birth_date, born.date()),
+            m.name or mother.display_name, m.age or _age(mother.birth_date, clinical_day(born)),
             m.nationality, m.ethnicity, m.address, m.document_type, m.document_number,
         )  # fmt: skip
         assert given.health is not None

@@ -22,6 +22,7 @@ from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.requests import parse_resource_name
 from rhip.kit.tenancy import region_path
+from rhip.kit.timestamps import clinical_day
 from rhip.mch.certificates import domain, national
 from rhip.mch.certificates.domain import (
     Certificate,
@@ -112,7 +113,7 @@ class LifecycleUseCases(IssuingUseCases):
         tenant, scope = self._issuer(principal, method)
         institution = self._institution(tenant.tenant_id, tenant)
         now = self.clock()
-        today = now.date()
+        today = clinical_day(now)
         with self._unit() as tx:
             certificates = CertificateStore(tx, self.vault)
             old = self._load(tx, name, method)

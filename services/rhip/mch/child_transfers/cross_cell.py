@@ -46,6 +46,7 @@ from rhip.kit.idempotency import claim
 from rhip.kit.ids import new_id
 from rhip.kit.requests import parse_resource_name
 from rhip.kit.tenancy import catalog, is_within, region_path, tenant_scope
+from rhip.kit.timestamps import clinical_day
 from rhip.mch.child_transfers import domain
 from rhip.mch.child_transfers.bundle import ChildBundleStore, check_bundle
 from rhip.mch.child_transfers.domain import (
@@ -141,7 +142,7 @@ class CrossCellChildTransfers(ChildUseCases):
                 return earlier
         with self.db.read() as tx:
             record = self._load_child(tx, name, "RequestChildTransfer")
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         domain.require_under_seven(record.birth_date, today)
         child = self.identity.resident(f"residents/{record.resident_id}")
         if child.state == "DECEASED":
@@ -340,7 +341,7 @@ class CrossCellChildTransfers(ChildUseCases):
         """Target side, called by the source cell: the institution of this cell is asked to
         take the child over (module docstring, 1). Idempotent by transfer id."""
         caller, original = require_peer_cell(self.issuer)
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         checks = Violations()
         tid = checks.check(self._transfer_id, transfer_id) or ""
         record_id = checks.check(parse_resource_name, record, "childRecords", "child_record")
@@ -469,7 +470,7 @@ class CrossCellChildTransfers(ChildUseCases):
             if t is None:
                 tombstone = ChildTransfer(
                     tid, "", "", "", "", target_id, self.cell_path, TransferKind.TRANSFER,
-                    TransferState.WITHDRAWN, "", now.date(), "", "", 0, now, now,
+                    TransferState.WITHDRAWN, "", clinical_day(now), "", "", 0, now, now,
                     withdraw_reason=why, peer_region=region,
                 )  # fmt: skip
                 store.add(tombstone, "")
@@ -524,9 +525,9 @@ class CrossCellChildTransfers(ChildUseCases):
                 record, visits = ChildBundleStore(tx).import_record(
                     bundle, t.resident_id, t.target_tenant_id, t.target_scope
                 )
-            domain.require_under_seven(record.birth_date, now.date())
+            domain.require_under_seven(record.birth_date, clinical_day(now))
             if t.kind is TransferKind.SCHOOL_HANDOVER:
-                domain.require_school_entry_age(record.birth_date, now.date())
+                domain.require_school_entry_age(record.birth_date, clinical_day(now))
             done = current.accepted(visits, now)
             ChildTransferStore(tx).decide(done)
             if feed := self._feed(tx):  # what it brought, on this cell's timeline of the child

@@ -19,6 +19,7 @@ from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.requests import parse_resource_name
 from rhip.kit.tenancy import is_region_code, tenant_scope
+from rhip.kit.timestamps import clinical_day
 from rhip.mch.child_transfers import domain
 from rhip.mch.child_transfers.cross_cell import CrossCellChildTransfers, pending_error
 from rhip.mch.child_transfers.domain import (
@@ -52,7 +53,7 @@ class ChildTransferUseCases(CrossCellChildTransfers):
         consent_date: str, reason: str, request_id: str, document: ChildDocument | None = None,
     ) -> ChildTransfer:  # fmt: skip
         principal = current_principal()
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         checks = Violations()
         checks.check(parse_resource_name, name, "childRecords")
         target_id = checks.check(parse_resource_name, target, "tenants", "target_tenant") or ""
@@ -193,9 +194,9 @@ class ChildTransferUseCases(CrossCellChildTransfers):
         pending for the target to decline."""
         record = ChildStore(tx).get(t.record_id)
         assert record is not None
-        domain.require_under_seven(record.birth_date, now.date())
+        domain.require_under_seven(record.birth_date, clinical_day(now))
         if t.kind is TransferKind.SCHOOL_HANDOVER:
-            domain.require_school_entry_age(record.birth_date, now.date())
+            domain.require_school_entry_age(record.birth_date, clinical_day(now))
 
     def hand_over(self, tx: Connection, t: ChildTransfer, now: datetime) -> ChildTransfer:
         """The one place a child changes hands (in the accepting transaction): the record,

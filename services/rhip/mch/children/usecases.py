@@ -18,6 +18,7 @@ from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.requests import parse_resource_name
+from rhip.kit.timestamps import clinical_day
 from rhip.mch.access import MchBase
 from rhip.mch.child_transfers.domain import ChildTransfer, TransferState
 from rhip.mch.child_transfers.store import ChildTransferStore
@@ -65,7 +66,7 @@ class ChildUseCases(MchBase):
     def _child_view(self, tx: Connection, r: ChildRecord) -> ChildView:
         visits = ChildStore(tx).visits(r.record_id)
         pending = ChildTransferStore(tx).open_of(r.record_id)
-        return ChildView(r, domain.schedule(r, visits, self.clock().date()), pending)
+        return ChildView(r, domain.schedule(r, visits, clinical_day(self.clock())), pending)
 
     def _load_child(
         self, tx: Connection, name: str, method: str, *, field: str = "name", lock: bool = False
@@ -85,7 +86,7 @@ class ChildUseCases(MchBase):
         """``stated``: the birth facts the institution states; the child's delivery record in
         this cell, if any, has the last word on the facts it holds."""
         principal = current_principal()
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         checks = Violations()
         checks.check(parse_resource_name, child, "residents", "child")
         key = checks.check(request_key, request_id) or ""
@@ -176,7 +177,7 @@ class ChildUseCases(MchBase):
         self._tenant_parent(principal, tenant_id, "ListChildRecords")
         scopes = self._scopes(principal, "ListChildRecords")
         residents = self._team_residents(principal, tenant_id, team, "ListChildRecords")
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         with self._unit(durable=False) as tx:
             rows = ChildStore(tx).find(
                 tenant_id, scopes, today if overdue_only else None, page.after, page.size + 1,
@@ -201,7 +202,7 @@ class ChildUseCases(MchBase):
 
     def record_child_visit(self, parent: str, given: VisitInput, request_id: str) -> ChildVisit:
         principal = current_principal()
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         checks = Violations()
         checks.check(parse_resource_name, parent, "childRecords", "parent")
         day = checks.check(parse_day, given.visit_date, "visit.visit_date", today)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from enum import Enum
 
 from rhip.kit.errors import Violations
+from rhip.kit.timestamps import clinical_day
 
 
 class DeliveryMode(Enum):
@@ -83,7 +84,9 @@ def check_newborns(
             checks.add(f"{field}.birth_time", "must be set", "BIRTH_TIME_REQUIRED")
         elif n.birth_time > now:
             checks.add(f"{field}.birth_time", "must not be in the future", "DATE_IN_FUTURE")
-        elif delivery_date is not None and abs((n.birth_time.date() - delivery_date).days) > 1:
+        elif (
+            delivery_date is not None and abs((clinical_day(n.birth_time) - delivery_date).days) > 1
+        ):
             checks.add(f"{field}.birth_time", "must fall on the delivery date", "BIRTH_TIME_DATE")
         if not 300 <= n.weight_g <= 7000:
             checks.add(f"{field}.weight_g", "must be 300–7000 g", "WEIGHT_OUT_OF_RANGE")

@@ -13,6 +13,7 @@ from rhip.kit.errors import Violations, invalid
 from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.requests import check_no_controls, parse_resource_name
+from rhip.kit.timestamps import clinical_day
 from rhip.mch.clients import NewNewborn
 from rhip.mch.deliveries import domain
 from rhip.mch.deliveries.domain import Delivery, DeliveryMode, Newborn
@@ -33,7 +34,7 @@ class DeliveryUseCases(RiskUseCases):
         pregnancy (a request for one episode must not end another silently)."""
         principal = current_principal()
         now = self.clock()
-        today = now.date()
+        today = clinical_day(now)
         checks = Violations()
         checks.check(parse_resource_name, mother, "residents", "delivery.mother")
         named = (

@@ -10,6 +10,7 @@ from datetime import date
 from rhip.kit.authn import current_principal
 from rhip.kit.errors import Violations
 from rhip.kit.requests import parse_resource_name
+from rhip.kit.timestamps import clinical_day
 from rhip.mch.access import MchBase
 from rhip.mch.indicators import domain
 from rhip.mch.indicators.store import IndicatorStore
@@ -38,7 +39,9 @@ class IndicatorUseCases(MchBase):
         return region.path, "", code
 
     def _as_of(self, text: str, checks: Violations) -> date | None:
-        return checks.check(parse_day, text, "as_of", self.clock().date(), default_today=True)
+        return checks.check(
+            parse_day, text, "as_of", clinical_day(self.clock()), default_today=True
+        )
 
     def indicators(
         self, parent: str, as_of_text: str

@@ -13,6 +13,7 @@ from rhip.kit.idempotency import claim
 from rhip.kit.ids import new_id
 from rhip.kit.requests import parse_resource_name
 from rhip.kit.tenancy import tenant_scope
+from rhip.kit.timestamps import clinical_day
 from rhip.mch.indicators.counts import counting
 from rhip.mch.pregnancies.domain import AntenatalVisit, Pregnancy, VisitKind
 from rhip.mch.pregnancies.store import PregnancyStore
@@ -93,7 +94,7 @@ class PostpartumUseCases(VisitUseCases):
             return self._load_pregnancy(tx, parent, _RECORD, field="parent", lock=True)
         assert found is not None
         self._require(principal, tenant_scope(principal.region_code, principal.tenant_id), _RECORD)
-        return found.as_of(self.clock().date())
+        return found.as_of(clinical_day(self.clock()))
 
 
 def _elsewhere(p: Pregnancy) -> FailedPrecondition:

@@ -14,7 +14,7 @@ from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.requests import check_no_controls, parse_resource_name
-from rhip.kit.timestamps import parse_iso_date
+from rhip.kit.timestamps import clinical_day, parse_iso_date
 from rhip.mch.access import MchBase
 from rhip.mch.indicators.counts import counting
 from rhip.mch.pregnancies import domain, schedule
@@ -56,7 +56,7 @@ class PregnancyUseCases(MchBase):
         return schedule.view(
             p,
             PregnancyStore(tx).visits(p.pregnancy_id),
-            self.clock().date(),
+            clinical_day(self.clock()),
             self.options.check_42d_grace_days,
             ScreeningStore(tx).latest_of([p.pregnancy_id]).get(p.pregnancy_id),
         )
@@ -67,7 +67,7 @@ class PregnancyUseCases(MchBase):
         ga: tuple[int, int] | None, request_id: str, labs: dict[str, object] | None = None,
     ) -> PregnancyView:  # fmt: skip
         principal = current_principal()
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         checks = Violations()
         first_labs = check_labs(labs or {}, "first_check_labs", checks)
         checks.check(parse_resource_name, resident_name, "residents", "resident")
@@ -161,7 +161,7 @@ class PregnancyUseCases(MchBase):
         self._tenant_parent(principal, tenant_id, "ListPregnancies")
         scopes = self._scopes(principal, "ListPregnancies")
         residents = self._team_residents(principal, tenant_id, team, "ListPregnancies")
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         with self._unit(durable=False) as tx:
             rows = PregnancyStore(tx).find(
                 tenant_id, scopes, state, today if overdue_only else None, today, min_risk,
@@ -189,7 +189,7 @@ class PregnancyUseCases(MchBase):
     def terminate(
         self, name: str, reason: TerminationReason | None, day_text: str, note: str
     ) -> PregnancyView:
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         checks = Violations()
         checks.check(parse_resource_name, name, "pregnancies")
         if reason is None:

@@ -20,6 +20,7 @@ from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.requests import check_no_controls, parse_resource_name
 from rhip.kit.tenancy import tenant_scope
+from rhip.kit.timestamps import clinical_day
 from rhip.mch.clients import TenantFacts
 from rhip.mch.indicators.counts import counting
 from rhip.mch.pregnancies import domain
@@ -57,7 +58,7 @@ class VisitUseCases(PregnancyUseCases):
         """``name``: the visit's own name, set by the server; a request may leave it empty, or
         echo one of the parent's, but one of another pregnancy is a mistake to refuse, not a
         field to ignore."""
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         pregnancy_id = checks.check(parse_resource_name, parent, "pregnancies", "parent")
         if name and pregnancy_id and not name.startswith(f"{parent}/antenatalVisits/"):
             checks.add("visit.name", "names a visit of another pregnancy", "PREGNANCY_MISMATCH")
@@ -246,7 +247,7 @@ class VisitUseCases(PregnancyUseCases):
                 "midwifery qualification", reason="QUALIFICATION_REQUIRED",
                 metadata={"qualification": "MIDWIFERY", "for": "PLANNED_DELIVERY_INSTITUTION"},
             )  # fmt: skip
-        return found.as_of(self.clock().date())
+        return found.as_of(clinical_day(self.clock()))
 
     def list_visits(self, parent: str, page: Page) -> tuple[list[AntenatalVisit], str]:
         with self._unit(durable=False) as tx:

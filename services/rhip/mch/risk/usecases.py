@@ -16,6 +16,7 @@ from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.requests import parse_resource_name, validate_reason
 from rhip.kit.tenancy import catalog, is_within, region_path
+from rhip.kit.timestamps import clinical_day
 from rhip.mch.indicators.counts import counting
 from rhip.mch.pregnancies.domain import CHECK_42D_DAY, PregnancyState, VisitKind
 from rhip.mch.pregnancies.store import PregnancyStore
@@ -48,7 +49,7 @@ class RiskUseCases(PregnancyUseCases):
         self, mother: str, day_text: str, criteria: list[str], request_id: str
     ) -> RiskAssessment:
         principal = current_principal()
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         checks = Violations()
         checks.check(parse_resource_name, mother, "residents", "mother")
         day = checks.check(parse_day, day_text, "assessment_date", today, default_today=True)
@@ -160,7 +161,7 @@ class RiskUseCases(PregnancyUseCases):
         screening asks for her assessment by ``ASSESSMENT_DAYS`` later (a later screening
         replaces the due date: negative clears it)."""
         principal = current_principal()
-        today = self.clock().date()
+        today = clinical_day(self.clock())
         checks = Violations()
         checks.check(parse_resource_name, parent, "pregnancies", "parent")
         day = checks.check(

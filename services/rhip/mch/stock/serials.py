@@ -16,6 +16,7 @@ from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.requests import parse_resource_name
 from rhip.kit.tenancy import RegionLevel, level_of, region_path
+from rhip.kit.timestamps import clinical_day
 from rhip.mch.roles import BMC
 from rhip.mch.stock import domain
 from rhip.mch.stock.domain import Balance, Holder, Movement, MovementKind, Serial, SerialRange
@@ -134,7 +135,7 @@ class SerialUseCases(StockUseCases):
         scope = region_path(code)
         self._bmc_require(principal, scope, "RecordBlankDestruction")
         self._require_holder_side(principal, Holder(code))
-        current = domain.edition_on(self.clock().date())
+        current = domain.edition_on(clinical_day(self.clock()))
         with self._unit() as tx:
             store = StockStore(tx)
             if claim(tx, key) and (earlier := store.movement_by_request(key)) is not None:

@@ -15,6 +15,7 @@ from rhip.kit.authn import Principal
 from rhip.kit.crosscell import require_peer_cell
 from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid
 from rhip.kit.tenancy import is_within, region_path, tenant_scope
+from rhip.kit.timestamps import clinical_day
 from rhip.referral.referrals import domain
 from rhip.referral.referrals.domain import (
     ACTION_INTO,
@@ -140,7 +141,7 @@ class CrossCellReferrals(MoveUseCases):
             if target is State.RETURNED:
                 changes["return_form"] = dict(return_form)
                 if referral.snapshot is not None:  # the record is here: its follow-up task too
-                    due = now.date() + timedelta(days=domain.FOLLOW_UP_DAYS)
+                    due = clinical_day(now) + timedelta(days=domain.FOLLOW_UP_DAYS)
                     task = self.peers.referral_task(
                         referral.snapshot.record_id, referral.referral_id, due
                     )

@@ -13,6 +13,7 @@ from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.requests import check_update_mask, parse_resource_name
 from rhip.kit.tenancy import is_region_code, is_within, region_path, tenant_scope
+from rhip.kit.timestamps import clinical_day
 from rhip.referral.clients import TenantFacts
 from rhip.referral.referrals import domain
 from rhip.referral.referrals.domain import (
@@ -88,7 +89,11 @@ class DraftUseCases(ReferralUseCases):
             "referral.outward", checks,
         )  # fmt: skip
         consent = domain.check_consent(
-            draft.consent_method, draft.consent_date, draft.consent_reference, now.date(), checks
+            draft.consent_method,
+            draft.consent_date,
+            draft.consent_reference,
+            clinical_day(now),
+            checks,
         )
         region = draft.receiving_region
         if region and not is_region_code(region):

@@ -12,6 +12,7 @@ from rhip.kit.errors import FailedPrecondition, Unavailable, Violations
 from rhip.kit.idempotency import claim, request_key
 from rhip.kit.requests import validate_reason
 from rhip.kit.tenancy import tenant_scope
+from rhip.kit.timestamps import clinical_day
 from rhip.referral.referrals import domain
 from rhip.referral.referrals.domain import (
     Action,
@@ -225,7 +226,7 @@ class MoveUseCases(ReferralUseCases):
             changes: dict[str, object] = {"return_form": clean}
             if referral.snapshot is not None and referral.sender_here:
                 # The managing institution follows the patient up within 14 days (§5.1).
-                due = now.date() + timedelta(days=domain.FOLLOW_UP_DAYS)
+                due = clinical_day(now) + timedelta(days=domain.FOLLOW_UP_DAYS)
                 task = self.peers.referral_task(
                     referral.snapshot.record_id, referral.referral_id, due
                 )

@@ -18,6 +18,7 @@ from rhip.kit.crosscell import require_peer_cell
 from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, Violations, invalid
 from rhip.kit.requests import parse_resource_name
 from rhip.kit.tenancy import is_region_code, is_within, region_path, tenant_scope
+from rhip.kit.timestamps import clinical_day
 from rhip.referral.teleconsults import domain
 from rhip.referral.teleconsults.domain import Agreement, Teleconsultation, TState
 from rhip.referral.teleconsults.recordings import RecordingUseCases
@@ -98,7 +99,7 @@ class CrossCellTeleconsults(RecordingUseCases):
         now = self.clock()
         form = domain.check_texts(values["form"], domain.REQUEST_FIELDS, "teleconsultation", checks)  # fmt: skip
         c = values["consent"]
-        consent = domain.check_consent(c["signer"], c["consent_date"], c["reference"], now.date(), checks)  # fmt: skip
+        consent = domain.check_consent(c["signer"], c["consent_date"], c["reference"], clinical_day(now), checks)  # fmt: skip
         invited = checks.check(self._tenant, f"tenants/{values['invited_tenant_id']}", "teleconsultation.invited_tenant")  # fmt: skip
         checks.raise_if_any()
         assert consent and invited
@@ -131,7 +132,7 @@ class CrossCellTeleconsults(RecordingUseCases):
                 or agreement.peer_region != inviting_region
                 or (agreement.inviting_tenant_id, agreement.invited_tenant_id)
                 != (sent.inviting_tenant_id, sent.invited_tenant_id)
-                or not agreement.in_force(now.date())
+                or not agreement.in_force(clinical_day(now))
             ):
                 raise FailedPrecondition(
                     "no cooperation agreement with the inviting institution is in force here",

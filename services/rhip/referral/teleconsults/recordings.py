@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rhip.kit.errors import FailedPrecondition
+from rhip.kit.timestamps import clinical_day
 from rhip.referral.teleconsults import domain
 from rhip.referral.teleconsults.domain import Teleconsultation
 from rhip.referral.teleconsults.usecases import TeleconsultUseCases
@@ -36,12 +37,12 @@ class RecordingUseCases(TeleconsultUseCases):
         with self._unit() as repo:
             self._event(
                 repo, "teleconsult.recording_delete", name, t.inviting_scope, "DENIED",
-                resident=t.resident_id, kept_until=until.date().isoformat(), **detail,
+                resident=t.resident_id, kept_until=clinical_day(until).isoformat(), **detail,
             )  # fmt: skip
         raise FailedPrecondition(
-            f"the recording is kept until {until.date().isoformat()}",
+            f"the recording is kept until {clinical_day(until).isoformat()}",
             reason="RETENTION_PERIOD",
-            metadata={"kept_until": until.date().isoformat()},
+            metadata={"kept_until": clinical_day(until).isoformat()},
         )
 
     def _forget_recording(self, t: Teleconsultation, name: str, now: datetime, **detail: object) -> Teleconsultation:  # fmt: skip

@@ -33,6 +33,7 @@ from rhip.kit.parents import ListParents
 from rhip.kit.practice import check_credentials
 from rhip.kit.requests import check_no_controls, parse_resource_name, validate_reason
 from rhip.kit.tenancy import is_region_code, is_within, region_path, tenant_scope
+from rhip.kit.timestamps import clinical_day
 from rhip.referral.clients import Peers, TenantFacts
 from rhip.referral.teleconsults import domain
 from rhip.referral.teleconsults.clients import TeleconsultPeers
@@ -197,7 +198,11 @@ class TeleconsultUseCases:
         key = checks.check(request_key, request_id) or ""
         form = domain.check_texts(values, domain.REQUEST_FIELDS, "teleconsultation", checks)
         on_file = domain.check_consent(
-            consent["signer"], consent["consent_date"], consent["reference"], now.date(), checks
+            consent["signer"],
+            consent["consent_date"],
+            consent["reference"],
+            clinical_day(now),
+            checks,
         )
         resident_id = checks.check(parse_resource_name, values["resident"], "residents", "teleconsultation.resident")  # fmt: skip
         invited_id = checks.check(parse_resource_name, values["invited_tenant"], "tenants", "teleconsultation.invited_tenant")  # fmt: skip
@@ -219,7 +224,9 @@ class TeleconsultUseCases:
         with self._unit() as repo:
             if claim(repo.s, key) and (earlier := repo.by_request(key)):
                 return earlier
-            agreement = repo.agreement_in_force(principal.tenant_id, invited.tenant_id, now.date())
+            agreement = repo.agreement_in_force(
+                principal.tenant_id, invited.tenant_id, clinical_day(now)
+            )
             if agreement is None or agreement.peer_region != (region if across else ""):
                 raise FailedPrecondition(
                     "no cooperation agreement with the invited institution is in force",
@@ -377,12 +384,12 @@ class TeleconsultUseCases:
                 if declared and declared != on_file:
                     checks.add(field, "differs from the practice registration on file", "DECLARATION_MISMATCH")  # fmt: skip
             title, since = registered
-        practice_since = check_credentials(title, since, self.clock().date(), checks)
+        practice_since = check_credentials(title, since, clinical_day(self.clock()), checks)
 
         def staffed(t: Teleconsultation, now: datetime) -> dict[str, object]:
             assert practice_since is not None
             domain.check_staffing(
-                title, practice_since, t.form.get("title_wanted", ""), now.date(),
+                title, practice_since, t.form.get("title_wanted", ""), clinical_day(now),
                 self.practice_years,
             )  # fmt: skip
             consultant = {

@@ -1,0 +1,86 @@
+"""A day of care is a day of China Standard Time, whatever the UTC date of the moment.
+
+Deliveries happen at night: at 06:30 in Xuzhou it is 22:30 UTC of the day before, and a
+service that took "today" from its UTC clock refused a delivery dated today (DATE_IN_FUTURE),
+registered the newborn with yesterday's date in mind and counted a pregnancy's weeks from
+yesterday. The services' clocks are set here to such a moment (the real clock would put the
+test at the mercy of the hour it runs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+from mch.conftest import Mch, rid
+from rhip.api.mch.v1 import mch_service_pb2 as mpb
+from rhip.api.mch.v1 import pregnancy_pb2 as pb
+from rhip.kit.timestamps import clinical_day
+from support.residents import pb as rpb
+from support.residents import stub as resident_stub
+
+CHINA_DAY = clinical_day(datetime.now(UTC))
+# 06:30 in China on CHINA_DAY: 22:30 UTC of the day before.
+MORNING = datetime.combine(CHINA_DAY - timedelta(days=1), time(22, 30), UTC)
+
+
+@pytest.fixture
+def at_dawn(mch: Mch) -> Iterator[datetime]:
+    """Every clock a day is taken from in identity and mch reads MORNING."""
+    cell = mch.running.cell
+    owners = [
+        cell.part("identity").usecases,
+        cell.part("identity").residents,
+        cell.part("mch").usecases,
+        cell.part("mch").certificates,
+    ]
+    kept = [owner.clock for owner in owners]
+    for owner in owners:
+        owner.clock = lambda: MORNING
+    yield MORNING
+    for owner, clock in zip(owners, kept, strict=True):
+        owner.clock = clock
+
+
+def _stamp(when: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(when)
+    return stamp
+
+
+def test_a_delivery_at_dawn_is_dated_today_in_china_and_so_is_the_newborn(
+    mch: Mch, at_dawn: datetime
+) -> None:
+    assert at_dawn.date() == CHINA_DAY - timedelta(days=1)  # the UTC date lags
+    baby = pb.Newborn(
+        birth_order=1, sex=pb.NEWBORN_SEX_FEMALE, birth_time=_stamp(at_dawn - timedelta(hours=1)),
+        weight_g=3200, length_cm=50.0, apgar_1min=9, live_birth=True,
+    )  # fmt: skip
+    delivery = mch.api.RecordDelivery(
+        mpb.RecordDeliveryRequest(
+            delivery=pb.Delivery(
+                mother=mch.residents["woman"], delivery_date=CHINA_DAY.isoformat(),
+                mode=pb.DELIVERY_MODE_VAGINAL, newborns=[baby],
+            ),
+            request_id=rid(),
+        ),
+        metadata=mch.md("qs-hosp-doctor"),
+    )  # fmt: skip
+    assert delivery.delivery_date == CHINA_DAY.isoformat()
+    newborn = resident_stub(mch.running.channel).GetResident(
+        rpb.GetResidentRequest(name=delivery.newborns[0].resident),
+        metadata=mch.md("qs-hosp-doctor"),
+    )
+    assert date.fromisoformat(newborn.birth_date) == CHINA_DAY
+
+
+def test_weeks_of_pregnancy_are_counted_to_todays_date_in_china(
+    mch: Mch, at_dawn: datetime
+) -> None:
+    """91 days after the last period is 13w0d on the China day (late registration); counted
+    to the UTC date it was 12w6d, early."""
+    lmp = CHINA_DAY - timedelta(days=91)
+    p = mch.register("woman", lmp_date=lmp.isoformat())
+    assert not p.early_registration
+    assert date.fromisoformat(p.registration_date) == CHINA_DAY
