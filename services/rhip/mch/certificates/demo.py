@@ -14,8 +14,8 @@ from rhip.demo import DemoCell, request_id
 from rhip.identity.residents.documents import DocumentType, Sex, id_check_char
 from rhip.identity.residents.domain import Demographics
 from rhip.kit.authn import acting_as
-from rhip.mch.certificates.domain import Health, Parent
-from rhip.mch.certificates.issuing import IssueInput
+from rhip.mch.certificates.domain import Applicant, ApplicantKind, Health, Parent
+from rhip.mch.certificates.issue_input import IssueInput
 from rhip.mch.certificates.usecases import BirthCertificateUseCases
 from rhip.mch.deliveries.domain import DeliveryMode, Newborn, NewbornSex
 from rhip.mch.usecases import MchUseCases
@@ -92,6 +92,7 @@ def seed_certificates(
                     serial(cell, i + 1),
                     f"deliveries/{delivery.delivery_id}/newborns/{baby.newborn_id}",
                     None, names[i], Health.GOOD, mother, father, False, "李助产",
+                    applicant=Applicant(ApplicantKind.MOTHER),  # in person, three days on
                 ),
                 rid("issue", str(i + 1)),
             )
