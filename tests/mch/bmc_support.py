@@ -125,9 +125,10 @@ ID_NUMBERS = {"woman": WOMAN, "woman2": WOMAN2, "woman3": WOMAN3}
 _MOTHER_OF: dict[str, str] = {}
 
 
-def deliver(mch: Mch, babies: int = 1, woman: str = "woman") -> ppb.Delivery:
-    """A delivery of ``babies`` live births at the Quanshan county hospital an hour ago."""
-    born = _stamp(1)
+def deliver(mch: Mch, babies: int = 1, woman: str = "woman", hours_ago: float = 1) -> ppb.Delivery:
+    """A delivery of ``babies`` live births at the Quanshan county hospital an hour ago (or
+    ``hours_ago``)."""
+    born = _stamp(hours_ago)
     delivery = mch.api.RecordDelivery(
         mpb.RecordDeliveryRequest(
             delivery=ppb.Delivery(
@@ -159,6 +160,10 @@ FATHER = bpb.CertificateParent(
 )  # fmt: skip
 
 
+# The mother applies in person (DOMAIN §4.3), as most tests have it.
+IN_PERSON = bpb.CertificateApplicant(kind=bpb.APPLICANT_KIND_MOTHER)
+
+
 def certificate(newborn: str, number: str, **fields) -> bpb.BirthCertificate:  # type: ignore[no-untyped-def]
     mother = bpb.CertificateParent()
     mother.CopyFrom(MOTHER)
@@ -166,8 +171,10 @@ def certificate(newborn: str, number: str, **fields) -> bpb.BirthCertificate:  #
     values = {
         "number": number, "newborn": newborn, "child_name": "王小明",
         "health": bpb.NEWBORN_HEALTH_GOOD, "mother": mother, "father": FATHER,
-        "midwife": "张护士",
+        "midwife": "张护士", "applicant": IN_PERSON,
     }  # fmt: skip
+    if "outside_institution" in fields:  # the child is to be registered in Quanshan
+        values["household_region_code"] = "320311"
     values.update(fields)
     return bpb.BirthCertificate(**values)
 

@@ -80,6 +80,7 @@ def build_bmc_world(world: Any, call: Callable[..., Any], t1: str, t1_scope: str
             certificate=bpb.BirthCertificate(
                 number="S320000002", newborn=newborn, child_name="隔离新生儿",
                 health=bpb.NEWBORN_HEALTH_GOOD, father_unknown_statement=True,
+                applicant=bpb.CertificateApplicant(kind=bpb.APPLICANT_KIND_MOTHER),
                 mother=bpb.CertificateParent(
                     nationality="中国", address="江苏省徐州市泉山区",
                     document_type=bpb.PARENT_DOCUMENT_TYPE_RESIDENT_ID,

@@ -63,6 +63,10 @@ class MchSettings:
     # is reused before it is asked again: a revoked qualification or a suspension stops its
     # certificates at most this long later (certificates/issuers.py). 0: asked every time.
     bmc_issuer_cache_seconds: int = 10
+    # Late first applications (DOMAIN §4.3, Zhejiang): more than this many days after the birth
+    # an explanation is required, more than the second ("1 year") a parentage test too.
+    bmc_late_explanation_days: int = 30
+    bmc_late_parentage_days: int = 365
 
     def eye_target(self, code: str) -> int:
         """The target of the most specific configured region containing ``code``."""
@@ -113,8 +117,22 @@ def _provinces(env: Mapping[str, str]) -> frozenset[str]:
     return codes
 
 
+def _late_days(env: Mapping[str, str]) -> tuple[int, int]:
+    """The two late-application thresholds; the parentage test's must come after the
+    explanation's (an application needing a test without an explanation makes no sense)."""
+    explanation = env_int(env, "RHIP_MCH_BMC_LATE_EXPLANATION_DAYS", 30, 1, 3660)
+    parentage = env_int(env, "RHIP_MCH_BMC_LATE_PARENTAGE_DAYS", 365, 1, 36600)
+    if parentage <= explanation:
+        raise ConfigError(
+            f"RHIP_MCH_BMC_LATE_PARENTAGE_DAYS ({parentage}) must be more than "
+            f"RHIP_MCH_BMC_LATE_EXPLANATION_DAYS ({explanation})"
+        )
+    return explanation, parentage
+
+
 def load_mch_settings(env: Mapping[str, str]) -> MchSettings:
     """mch's settings from ``env``; raises ConfigError naming the first bad variable."""
+    late_explanation, late_parentage = _late_days(env)
     return MchSettings(
         local_registration_weeks=env_int(env, "RHIP_MCH_LOCAL_REGISTRATION_WEEKS", 13, 6, 13),
         max_newborns=env_int(env, "RHIP_MCH_MAX_NEWBORNS", 6, 1, 9),
@@ -129,4 +147,6 @@ def load_mch_settings(env: Mapping[str, str]) -> MchSettings:
         bmc_verify_misses=env_int(env, "RHIP_MCH_BMC_VERIFY_MISSES", 20, 1, 100000),
         bmc_verify_window_seconds=env_int(env, "RHIP_MCH_BMC_VERIFY_WINDOW_SECONDS", 3600, 1),
         bmc_issuer_cache_seconds=env_int(env, "RHIP_MCH_BMC_ISSUER_CACHE_SECONDS", 10, 0, 300),
+        bmc_late_explanation_days=late_explanation,
+        bmc_late_parentage_days=late_parentage,
     )

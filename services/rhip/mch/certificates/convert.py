@@ -8,6 +8,8 @@ from datetime import datetime
 from rhip.api.mch.v1 import birth_certificate_pb2 as pb
 from rhip.kit.outbox import OutboxEvent
 from rhip.mch.certificates.domain import (
+    Applicant,
+    ApplicantKind,
     Certificate,
     CertificateState,
     Designation,
@@ -19,7 +21,7 @@ from rhip.mch.certificates.domain import (
     PlaceType,
     masked,
 )
-from rhip.mch.certificates.issuing import IssueInput, OutsideBirth
+from rhip.mch.certificates.issue_input import IssueInput, OutsideBirth
 from rhip.mch.certificates.reports import Month
 from rhip.mch.convert import time_from_pb, ts
 from rhip.mch.stock.national import BLANK_KINDS
@@ -36,6 +38,21 @@ HEALTH_BACK = {v: k for k, v in HEALTH.items()}
 DOCS = {name: getattr(pb, f"PARENT_DOCUMENT_TYPE_{name}") for name in (
     "RESIDENT_ID", "PASSPORT", "HK_MACAO_PERMIT", "TAIWAN_PERMIT", "HOUSEHOLD_REGISTER")}  # fmt: skip
 DOCS_BACK = {v: k for k, v in DOCS.items()}
+APPLICANTS = {k: getattr(pb, f"APPLICANT_KIND_{k.value}") for k in ApplicantKind}
+APPLICANTS_BACK = {v: k for k, v in APPLICANTS.items()}
+
+
+def applicant_from_pb(a: pb.CertificateApplicant) -> Applicant:
+    return Applicant(APPLICANTS_BACK.get(a.kind), a.name, a.relationship, a.authorization_ref)
+
+
+def applicant_to_pb(a: Applicant | None) -> pb.CertificateApplicant | None:
+    if a is None or a.kind is None:
+        return None
+    return pb.CertificateApplicant(
+        kind=APPLICANTS[a.kind], name=a.name, relationship=a.relationship,
+        authorization_ref=a.authorization_ref,
+    )  # fmt: skip
 
 
 def parent_from_pb(p: pb.CertificateParent) -> Parent:
@@ -67,7 +84,8 @@ def issue_input(c: pb.BirthCertificate) -> IssueInput:
     return IssueInput(
         c.number, c.newborn, outside, c.child_name, HEALTH_BACK.get(c.health),
         parent_from_pb(c.mother), parent_from_pb(c.father), c.father_unknown_statement,
-        c.midwife, c.parentage_test_ref,
+        c.midwife, c.parentage_test_ref, applicant_from_pb(c.applicant),
+        c.late_application_explanation, c.household_region_code,
     )  # fmt: skip
 
 
@@ -91,7 +109,9 @@ def certificate_to_pb(c: Certificate, signed_code: str = "") -> pb.BirthCertific
         signed_code=signed_code,
         ground=GROUNDS[c.ground] if c.ground else pb.REPLACEMENT_GROUND_UNSPECIFIED,
         void_reason=c.void_reason, create_time=ts(c.create_time),
-        parentage_test_ref=c.parentage_test_ref,
+        parentage_test_ref=c.parentage_test_ref, applicant=applicant_to_pb(c.applicant),
+        late_application_explanation=c.late_explanation,
+        household_region_code=c.household_region_code,
     )  # fmt: skip
 
 

@@ -15,8 +15,8 @@ from rhip.identity.residents.documents import DocumentType, Sex, id_check_char
 from rhip.identity.residents.domain import Demographics
 from rhip.kit.authn import acting_as
 from rhip.kit.timestamps import clinical_day
-from rhip.mch.certificates.domain import Health, Parent
-from rhip.mch.certificates.issuing import IssueInput
+from rhip.mch.certificates.domain import Applicant, ApplicantKind, Health, Parent
+from rhip.mch.certificates.issue_input import IssueInput
 from rhip.mch.certificates.usecases import BirthCertificateUseCases
 from rhip.mch.deliveries.domain import DeliveryMode, Newborn, NewbornSex
 from rhip.mch.usecases import MchUseCases
@@ -74,7 +74,7 @@ def seed_certificates(
             request_id(cell, "mch", "bmc-mother"),
         )  # fmt: skip
         delivery = mch.record_delivery(
-            f"residents/{woman.resident.resident_id}", born.date().isoformat(),
+            f"residents/{woman.resident.resident_id}", clinical_day(born).isoformat(),
             DeliveryMode.CAESAREAN,
             [Newborn("", i + 1, sex, born + timedelta(minutes=i), 2100 + 50 * i, 45, 9, True, "")
              for i, sex in enumerate((NewbornSex.MALE, NewbornSex.FEMALE, NewbornSex.FEMALE))],
@@ -93,6 +93,7 @@ def seed_certificates(
                     serial(cell, i + 1),
                     f"deliveries/{delivery.delivery_id}/newborns/{baby.newborn_id}",
                     None, names[i], Health.GOOD, mother, father, False, "李助产",
+                    applicant=Applicant(ApplicantKind.MOTHER),  # in person, three days on
                 ),
                 rid("issue", str(i + 1)),
             )

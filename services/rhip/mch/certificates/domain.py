@@ -63,6 +63,21 @@ class Health(Enum):
     POOR = "POOR"
 
 
+class ApplicantKind(Enum):
+    """Who applies for a first certificate (DOMAIN §4.3; rules in applicants.py)."""
+
+    MOTHER = "MOTHER"
+    AUTHORIZED_PERSON = "AUTHORIZED_PERSON"
+
+
+@dataclass(frozen=True)
+class Applicant:
+    kind: ApplicantKind | None = None  # None: not given (refused on a first issue)
+    name: str = ""  # an authorized person's; sealed at rest, never logged
+    relationship: str = ""  # an authorized person's relationship to the child
+    authorization_ref: str = ""  # the mother's signed authorization on file
+
+
 DOCUMENT_TYPES = ("RESIDENT_ID", "PASSPORT", "HK_MACAO_PERMIT", "TAIWAN_PERMIT",
                   "HOUSEHOLD_REGISTER")  # fmt: skip
 
@@ -152,6 +167,11 @@ class Certificate:
     parentage_test_ref: str = ""
     void_reason: str = ""
     name_hash: str = ""
+    # First issue only (DOMAIN §4.3): who applied, why late (when it was), and the county of
+    # the intended household registration (required outside an institution, §4.2).
+    applicant: Applicant | None = None
+    late_explanation: str = ""
+    household_region_code: str = ""
 
 
 @dataclass(frozen=True)

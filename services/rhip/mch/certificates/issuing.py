@@ -10,14 +10,14 @@ table's primary key and a child's VALID certificate is unique by ``valid_child``
 certificate for one child fails in the database too.
 
 Births in an institution take their facts from the delivery recorded in mch (the delivering
-institution issues); births outside one are issued by the institution the county designated
-(designations.py) from the facts given, with the parentage-test reference (§4.2)."""
+institution issues); births outside one are issued by the institution designated by the county
+of the intended household registration (designations.py) from the facts given, with the
+parentage-test reference (§4.2). Who applies and how late is checked by applicants.py."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.errors import AlreadyExists, FailedPrecondition, PermissionDenied, Violations, invalid
@@ -25,14 +25,12 @@ from rhip.kit.idempotency import check_reuse, claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.outbox_delivery import OutboxDelivery
 from rhip.kit.pii import PiiVault
-from rhip.kit.requests import parse_resource_name
-from rhip.kit.tenancy import is_region_code, tenant_scope
+from rhip.kit.tenancy import tenant_scope
 from rhip.kit.timestamps import clinical_day
-from rhip.mch.certificates import domain, national
+from rhip.mch.certificates import applicants, domain, national
 from rhip.mch.certificates.domain import (
     Certificate,
     CertificateState,
-    Health,
     IssuanceType,
     Pages,
     Parent,
@@ -40,6 +38,7 @@ from rhip.mch.certificates.domain import (
     Printed,
     county_of,
 )
+from rhip.mch.certificates.issue_input import IssueInput, check_issue_input, parse_newborn
 from rhip.mch.certificates.issuers import IssuerFacts
 from rhip.mch.certificates.links import enqueue_link
 from rhip.mch.certificates.store import CertificateStore, DesignationStore
@@ -52,7 +51,6 @@ from rhip.mch.stock.domain import (
     SerialRange,
     SerialState,
     edition_on,
-    parse_serial,
 )
 from rhip.mch.stock.serials import SerialUseCases
 from rhip.mch.stock.store import StockStore
@@ -62,37 +60,6 @@ from sqlalchemy import Connection
 log = logging.getLogger(__name__)
 S = SerialState
 _FIELD = "certificate"
-
-
-@dataclass(frozen=True)
-class OutsideBirth:
-    """Facts of a birth outside an institution, as the designated institution records them."""
-
-    child: str  # residents/{id}
-    mother: str  # residents/{id}
-    birth_time: datetime | None
-    sex: str
-    weight_g: int
-    length_cm: float
-    gestational_weeks: int
-    birth_region_code: str
-    place_type: PlaceType | None
-    parentage_test_ref: str
-    midwife: str
-
-
-@dataclass(frozen=True)
-class IssueInput:
-    number: str
-    newborn: str  # deliveries/{d}/newborns/{n}, or ""
-    outside: OutsideBirth | None
-    child_name: str
-    health: Health | None
-    mother: Parent
-    father: Parent
-    father_unknown_statement: bool
-    midwife: str
-    parentage_test_ref: str = ""  # when the mother is not the delivery's mother on file
 
 
 def _age(birth: date | None, on: date) -> int:
@@ -125,81 +92,42 @@ class IssuingUseCases(SerialUseCases):
         self._require_qualification(tenant, BIRTH_CERTIFICATE, held)
         return tenant, tenant_scope(tenant.region_code, tenant.tenant_id)
 
-    def _require_designated(self, tenant: TenantFacts, scope: str) -> None:
-        """A birth outside an institution is certified by the institution the county
-        designated (DOMAIN §4.2), not by any qualified one."""
-        county = county_of(scope)
+    def _require_designated(self, tenant: TenantFacts, scope: str, household: str) -> None:
+        """A birth outside an institution is certified by the institution that the county of
+        the intended household registration designated (DOMAIN §4.2), not by any qualified
+        one: an institution designated by none refuses as before; one its own county
+        designated, for a child to be registered in another county, refuses as a precondition
+        (the family goes to that county's institution)."""
+        own = county_of(scope)
         with self.db.read() as tx:
-            designated = DesignationStore(tx).issuer_of(county) if county else ""
-        if designated != tenant.tenant_id:
+            designations = DesignationStore(tx)
+            if designations.issuer_of(household) == tenant.tenant_id:
+                return
+            designated_here = bool(own) and designations.issuer_of(own) == tenant.tenant_id
+        if not designated_here:
             raise PermissionDenied(
                 "a birth outside an institution is certified by the institution the county "
                 "designated", reason="BMC_NOT_DESIGNATED_ISSUER",
             )  # fmt: skip
-
-    def _check_input(self, given: IssueInput, now: datetime, checks: Violations) -> IssueInput:
-        f = _FIELD
-        number = checks.check(parse_serial, given.number, f"{f}.number") or ""
-        if bool(given.newborn) == (given.outside is not None):
-            checks.add(f"{f}.newborn", "name the newborn of a delivery, or give the facts of a "
-                       "birth outside an institution (one of the two)", "BIRTH_REQUIRED")  # fmt: skip
-        elif given.newborn:
-            checks.check(_parse_newborn, given.newborn, f"{f}.newborn")
-        child_name = domain.check_text(given.child_name, f"{f}.child_name", checks,
-                                       required=True, limit=50)  # fmt: skip
-        if given.health is None:
-            checks.add(f"{f}.health", "must be set", "HEALTH_REQUIRED")
-        mother = domain.check_parent(given.mother, f"{f}.mother", checks, name_required=False)
-        father = Parent()
-        if given.father_unknown_statement:
-            if not given.father.blank:
-                checks.add(f"{f}.father", "stays blank with the mother's statement",
-                           "FATHER_WITH_STATEMENT")  # fmt: skip
-        else:
-            father = domain.check_parent(given.father, f"{f}.father", checks, name_required=True)
-        midwife = domain.check_text(given.midwife, f"{f}.midwife", checks, required=False,
-                                    limit=50)  # fmt: skip
-        parentage = domain.check_text(given.parentage_test_ref, f"{f}.parentage_test_ref",
-                                      checks, required=False, limit=100)  # fmt: skip
-        outside = given.outside
-        if outside is not None:
-            o = f"{f}.outside_institution"
-            checks.check(parse_resource_name, outside.child, "residents", f"{o}.child")
-            checks.check(parse_resource_name, outside.mother, "residents", f"{o}.mother")
-            if outside.birth_time is None:
-                checks.add(f"{o}.birth_time", "must be set", "BIRTH_TIME_REQUIRED")
-            elif outside.birth_time > now:
-                checks.add(f"{o}.birth_time", "is after the issue date", "BIRTH_AFTER_ISSUE")
-            if outside.sex not in ("MALE", "FEMALE", "UNDETERMINED"):
-                checks.add(f"{o}.sex", "must be MALE, FEMALE or UNDETERMINED", "SEX_REQUIRED")
-            if not 300 <= outside.weight_g <= 7000:
-                checks.add(f"{o}.weight_g", "must be 300–7000 g", "WEIGHT_OUT_OF_RANGE")
-            if outside.length_cm and not 20 <= outside.length_cm <= 65:
-                checks.add(f"{o}.length_cm", "must be 20–65 cm", "LENGTH_OUT_OF_RANGE")
-            if not 20 <= outside.gestational_weeks <= 45:
-                checks.add(f"{o}.gestational_weeks", "must be 20–45", "GA_OUT_OF_RANGE")
-            if not is_region_code(outside.birth_region_code):
-                checks.add(f"{o}.birth_region_code", "must be a 6-digit county code",
-                           "REGION_CODE_FORMAT")  # fmt: skip
-            if outside.place_type not in (PlaceType.HOME, PlaceType.OTHER):
-                checks.add(f"{o}.place_type", "home or other outside an institution",
-                           "PLACE_TYPE")  # fmt: skip
-            domain.check_text(outside.parentage_test_ref, f"{o}.parentage_test_ref", checks,
-                              required=True, limit=100)  # fmt: skip
-        return IssueInput(number, given.newborn, outside, child_name, given.health, mother,
-                          father, given.father_unknown_statement, midwife, parentage)  # fmt: skip
+        raise FailedPrecondition(
+            "the child is to be registered in another county: that county's designated "
+            "institution issues the certificate", reason="BMC_HOUSEHOLD_COUNTY_NOT_DESIGNATED",
+            metadata={"household_region": f"regions/{household}",
+                      "designated_for": f"regions/{own}"},
+        )  # fmt: skip
 
     def issue(self, given: IssueInput, request_id: str) -> Certificate:
         principal = current_principal()
         now = self.clock()
         today = clinical_day(now)
         checks = Violations()
-        given = self._check_input(given, now, checks)
+        given = check_issue_input(given, now, checks)
         key = checks.check(request_key, request_id) or ""
         checks.raise_if_any()
         tenant, scope = self._issuer(principal, "IssueBirthCertificate")
+        applicants.require_in_person(given.applicant, given.father_unknown_statement)
         if given.outside is not None:
-            self._require_designated(tenant, scope)
+            self._require_designated(tenant, scope, given.household_region_code)
         if key:  # a retry answers what it did; the same id for another request is refused
             with self.db.read() as tx:
                 check_reuse(tx, key)
@@ -207,7 +135,7 @@ class IssuingUseCases(SerialUseCases):
             if earlier is not None:
                 return self._linked(earlier)
         facts = self._birth_facts(given, tenant, scope)
-        printed, child_key, newborn_id, child_id, parentage = facts
+        printed, child_key, newborn_id, child_id, parentage, late = facts
         institution = self._institution(tenant.tenant_id, tenant)
         with self._unit() as tx:
             certificates = CertificateStore(tx, self.vault)
@@ -228,6 +156,8 @@ class IssuingUseCases(SerialUseCases):
                 principal.subject, now, now, pages=Pages.MAIN_AND_SECONDARY,
                 parentage_test_ref=parentage,
                 name_hash=self.vault.lookup_hash(domain.normalise_name(given.child_name)),
+                applicant=given.applicant, late_explanation=late,
+                household_region_code=given.household_region_code,
             )  # fmt: skip
             certificates.add(c, key)
             self._record_issue(tx, c, edition, scope)
@@ -310,11 +240,13 @@ class IssuingUseCases(SerialUseCases):
 
     def _birth_facts(
         self, given: IssueInput, tenant: TenantFacts, scope: str
-    ) -> tuple[Printed, str, str, str, str]:
-        """(printed fields, child key, newborn id, child resident id, parentage-test ref)."""
-        today = clinical_day(self.clock())
+    ) -> tuple[Printed, str, str, str, str, str]:
+        """(printed fields, child key, newborn id, child resident id, parentage-test ref,
+        late-application explanation), once the mother and the lateness allow the issue."""
+        now = self.clock()
+        today = clinical_day(now)
         if given.outside is None:
-            delivery_id, newborn_id = _parse_newborn(given.newborn, f"{_FIELD}.newborn")
+            delivery_id, newborn_id = parse_newborn(given.newborn, f"{_FIELD}.newborn")
             with self.db.read() as tx:
                 delivery = DeliveryStore(tx).get(delivery_id)
             # Permission before existence: a delivery elsewhere and none look alike.
@@ -349,7 +281,6 @@ class IssuingUseCases(SerialUseCases):
             facts = (baby.sex.value, baby.birth_time, delivery.ga_days // 7, baby.weight_g,
                      baby.length_cm, tenant.region_code, place, tenant.display_name)  # fmt: skip
             child_key, child_id = f"newborn:{newborn_id}", baby.resident_id
-            parentage = given.parentage_test_ref if differs else ""
         else:
             o = given.outside
             child = self.identity.resident(o.child)
@@ -365,8 +296,15 @@ class IssuingUseCases(SerialUseCases):
             facts = (o.sex, o.birth_time, o.gestational_weeks, o.weight_g, o.length_cm,
                      o.birth_region_code, o.place_type, "")  # fmt: skip
             newborn_id, child_id = "", child.resident_id
-            child_key, parentage = f"resident:{child_id}", o.parentage_test_ref
+            child_key, differs = f"resident:{child_id}", ""
         sex, born, weeks, weight, length, region, place, institution = facts
+        # Late applications (DOMAIN §4.3); outside an institution the test is given always.
+        late = applicants.lateness(born, now, self.options.bmc_late_explanation_days,
+                                   self.options.bmc_late_parentage_days)  # fmt: skip
+        ref = given.outside.parentage_test_ref if given.outside else given.parentage_test_ref
+        applicants.require_late_application(late, given.late_explanation, ref)
+        # The certificate keeps the test reference and the explanation the rules asked for.
+        parentage = ref if differs or late.parentage_test_required or given.outside else ""
         m = given.mother
         mother_printed = Parent(
             m.name or mother.display_name, m.age or _age(mother.birth_date, clinical_day(born)),
@@ -381,13 +319,5 @@ class IssuingUseCases(SerialUseCases):
             given.midwife or (given.outside.midwife if given.outside else ""),
             f"tenants/{tenant.tenant_id}", today.isoformat(), Pages.MAIN_AND_SECONDARY.value, 0,
         )  # fmt: skip
-        return printed, child_key, newborn_id, child_id, parentage
-
-
-def _parse_newborn(name: str, field: str) -> tuple[str, str]:
-    parts = name.split("/")
-    if len(parts) != 4 or parts[0] != "deliveries" or parts[2] != "newborns" or not all(parts):
-        raise invalid(field, "must be deliveries/{delivery}/newborns/{newborn}", "INVALID_NAME")
-    parse_resource_name(f"deliveries/{parts[1]}", "deliveries", field)
-    parse_resource_name(f"newborns/{parts[3]}", "newborns", field)
-    return parts[1], parts[3]
+        explanation = given.late_explanation if late.explanation_required else ""
+        return printed, child_key, newborn_id, child_id, parentage, explanation

@@ -2,7 +2,10 @@
 certificate is VALID and is NULL afterwards: its unique constraint is "one child, one valid
 certificate" in the database itself, whatever races above it. The printed fields (names,
 document numbers) are sealed with the cell's key, bound to the certificate number; the
-child's name is kept only as a keyed hash, for verification."""
+child's name is kept only as a keyed hash, for verification. A first issue's applicant (DOMAIN
+§4.3) is kept beside them: the kind, an authorized person's relationship and authorization
+reference in the clear, their name sealed like the printed fields (NULL when the mother
+applied, and on every certificate of before: migration mch_0013a)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ from rhip.kit.db import utc
 from rhip.kit.pii import PiiVault
 from rhip.kit.scopes import within_scopes
 from rhip.mch.certificates.domain import (
+    Applicant,
+    ApplicantKind,
     Certificate,
     CertificateState,
     Designation,
@@ -64,6 +69,12 @@ CERTIFICATE = Table(
     Column("create_time", DateTime(timezone=True), nullable=False),
     Column("update_time", DateTime(timezone=True), nullable=False),
     Column("request_id", String(36), unique=True),
+    Column("applicant_kind", String(20), nullable=False, server_default=""),
+    Column("applicant_name", LargeBinary),
+    Column("applicant_relationship", String(20), nullable=False, server_default=""),
+    Column("authorization_ref", String(100), nullable=False, server_default=""),
+    Column("late_explanation", String(500), nullable=False, server_default=""),
+    Column("household_region_code", String(6), nullable=False, server_default=""),
     Index("ix_bmc_certificate_child_key", "child_key"),
     Index("ix_bmc_certificate_scope_time", "scope_path", "create_time"),
 )
@@ -96,10 +107,23 @@ class CertificateStore(StoreBase):
             utc(row.create_time), utc(row.update_time),  # type: ignore[arg-type]
             row.supersedes, row.superseded_by, Ground(row.ground) if row.ground else None,
             Pages(row.pages), row.loss_ref, row.parentage_test_ref, row.void_reason,
-            row.name_hash,
+            row.name_hash, self._applicant(row), row.late_explanation,
+            row.household_region_code,
+        )  # fmt: skip
+
+    def _applicant(self, row: Any) -> Applicant | None:
+        if not row.applicant_kind:
+            return None  # a replacement or reissue, or a certificate of before
+        name = row.applicant_name
+        return Applicant(
+            ApplicantKind(row.applicant_kind),
+            self.vault.open(name, f"bmc-applicant:{row.number}") if name else "",
+            row.applicant_relationship, row.authorization_ref,
         )  # fmt: skip
 
     def add(self, c: Certificate, request_id: str) -> None:
+        a = c.applicant or Applicant()
+        name = self.vault.seal(a.name, f"bmc-applicant:{c.number}") if a.name else None
         # Values as parameters, not .values(): the INSERT is compiled once, not per call.
         self.s.execute(
             insert(_C),
@@ -116,6 +140,10 @@ class CertificateStore(StoreBase):
                 printed=self.vault.seal(c.printed.to_json(), f"bmc:{c.number}"),
                 issued_by=c.issued_by, create_time=c.create_time, update_time=c.update_time,
                 request_id=request_id or None,
+                applicant_kind=a.kind.value if a.kind else "", applicant_name=name,
+                applicant_relationship=a.relationship, authorization_ref=a.authorization_ref,
+                late_explanation=c.late_explanation,
+                household_region_code=c.household_region_code,
             ),
         )  # fmt: skip
 

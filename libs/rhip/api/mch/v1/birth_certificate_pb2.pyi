@@ -95,6 +95,12 @@ class ParentDocumentType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     PARENT_DOCUMENT_TYPE_TAIWAN_PERMIT: _ClassVar[ParentDocumentType]
     PARENT_DOCUMENT_TYPE_HOUSEHOLD_REGISTER: _ClassVar[ParentDocumentType]
 
+class ApplicantKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    APPLICANT_KIND_UNSPECIFIED: _ClassVar[ApplicantKind]
+    APPLICANT_KIND_MOTHER: _ClassVar[ApplicantKind]
+    APPLICANT_KIND_AUTHORIZED_PERSON: _ClassVar[ApplicantKind]
+
 class VerificationResult(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     VERIFICATION_RESULT_UNSPECIFIED: _ClassVar[VerificationResult]
@@ -158,6 +164,9 @@ PARENT_DOCUMENT_TYPE_PASSPORT: ParentDocumentType
 PARENT_DOCUMENT_TYPE_HK_MACAO_PERMIT: ParentDocumentType
 PARENT_DOCUMENT_TYPE_TAIWAN_PERMIT: ParentDocumentType
 PARENT_DOCUMENT_TYPE_HOUSEHOLD_REGISTER: ParentDocumentType
+APPLICANT_KIND_UNSPECIFIED: ApplicantKind
+APPLICANT_KIND_MOTHER: ApplicantKind
+APPLICANT_KIND_AUTHORIZED_PERSON: ApplicantKind
 VERIFICATION_RESULT_UNSPECIFIED: VerificationResult
 VERIFICATION_RESULT_AUTHENTIC: VerificationResult
 VERIFICATION_RESULT_VOID: VerificationResult
@@ -309,6 +318,18 @@ class CertificateParent(_message.Message):
     document_number: str
     def __init__(self, name: _Optional[str] = ..., age: _Optional[int] = ..., nationality: _Optional[str] = ..., ethnicity: _Optional[str] = ..., address: _Optional[str] = ..., document_type: _Optional[_Union[ParentDocumentType, str]] = ..., document_number: _Optional[str] = ...) -> None: ...
 
+class CertificateApplicant(_message.Message):
+    __slots__ = ("kind", "name", "relationship", "authorization_ref")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RELATIONSHIP_FIELD_NUMBER: _ClassVar[int]
+    AUTHORIZATION_REF_FIELD_NUMBER: _ClassVar[int]
+    kind: ApplicantKind
+    name: str
+    relationship: str
+    authorization_ref: str
+    def __init__(self, kind: _Optional[_Union[ApplicantKind, str]] = ..., name: _Optional[str] = ..., relationship: _Optional[str] = ..., authorization_ref: _Optional[str] = ...) -> None: ...
+
 class BirthOutsideInstitution(_message.Message):
     __slots__ = ("child", "mother", "birth_time", "sex", "weight_g", "length_cm", "gestational_weeks", "birth_region_code", "place_type", "parentage_test_ref", "midwife")
     CHILD_FIELD_NUMBER: _ClassVar[int]
@@ -336,7 +357,7 @@ class BirthOutsideInstitution(_message.Message):
     def __init__(self, child: _Optional[str] = ..., mother: _Optional[str] = ..., birth_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sex: _Optional[str] = ..., weight_g: _Optional[int] = ..., length_cm: _Optional[float] = ..., gestational_weeks: _Optional[int] = ..., birth_region_code: _Optional[str] = ..., place_type: _Optional[_Union[BirthPlaceType, str]] = ..., parentage_test_ref: _Optional[str] = ..., midwife: _Optional[str] = ...) -> None: ...
 
 class BirthCertificate(_message.Message):
-    __slots__ = ("name", "number", "newborn", "outside_institution", "child_name", "health", "mother", "father", "father_unknown_statement", "midwife", "issuer", "issue_date", "type", "state", "pages", "supersedes", "superseded_by", "sex", "birth_time", "gestational_weeks", "weight_g", "length_cm", "birth_region_code", "place_type", "birth_institution", "child", "signed_code", "ground", "void_reason", "create_time", "parentage_test_ref")
+    __slots__ = ("name", "number", "newborn", "outside_institution", "child_name", "health", "mother", "father", "father_unknown_statement", "midwife", "issuer", "issue_date", "type", "state", "pages", "supersedes", "superseded_by", "sex", "birth_time", "gestational_weeks", "weight_g", "length_cm", "birth_region_code", "place_type", "birth_institution", "child", "signed_code", "ground", "void_reason", "create_time", "parentage_test_ref", "applicant", "late_application_explanation", "household_region_code")
     NAME_FIELD_NUMBER: _ClassVar[int]
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     NEWBORN_FIELD_NUMBER: _ClassVar[int]
@@ -368,6 +389,9 @@ class BirthCertificate(_message.Message):
     VOID_REASON_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     PARENTAGE_TEST_REF_FIELD_NUMBER: _ClassVar[int]
+    APPLICANT_FIELD_NUMBER: _ClassVar[int]
+    LATE_APPLICATION_EXPLANATION_FIELD_NUMBER: _ClassVar[int]
+    HOUSEHOLD_REGION_CODE_FIELD_NUMBER: _ClassVar[int]
     name: str
     number: str
     newborn: str
@@ -399,7 +423,10 @@ class BirthCertificate(_message.Message):
     void_reason: str
     create_time: _timestamp_pb2.Timestamp
     parentage_test_ref: str
-    def __init__(self, name: _Optional[str] = ..., number: _Optional[str] = ..., newborn: _Optional[str] = ..., outside_institution: _Optional[_Union[BirthOutsideInstitution, _Mapping]] = ..., child_name: _Optional[str] = ..., health: _Optional[_Union[NewbornHealth, str]] = ..., mother: _Optional[_Union[CertificateParent, _Mapping]] = ..., father: _Optional[_Union[CertificateParent, _Mapping]] = ..., father_unknown_statement: _Optional[bool] = ..., midwife: _Optional[str] = ..., issuer: _Optional[str] = ..., issue_date: _Optional[str] = ..., type: _Optional[_Union[IssuanceType, str]] = ..., state: _Optional[_Union[BirthCertificateState, str]] = ..., pages: _Optional[_Union[CertificatePages, str]] = ..., supersedes: _Optional[str] = ..., superseded_by: _Optional[str] = ..., sex: _Optional[str] = ..., birth_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gestational_weeks: _Optional[int] = ..., weight_g: _Optional[int] = ..., length_cm: _Optional[float] = ..., birth_region_code: _Optional[str] = ..., place_type: _Optional[_Union[BirthPlaceType, str]] = ..., birth_institution: _Optional[str] = ..., child: _Optional[str] = ..., signed_code: _Optional[str] = ..., ground: _Optional[_Union[ReplacementGround, str]] = ..., void_reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., parentage_test_ref: _Optional[str] = ...) -> None: ...
+    applicant: CertificateApplicant
+    late_application_explanation: str
+    household_region_code: str
+    def __init__(self, name: _Optional[str] = ..., number: _Optional[str] = ..., newborn: _Optional[str] = ..., outside_institution: _Optional[_Union[BirthOutsideInstitution, _Mapping]] = ..., child_name: _Optional[str] = ..., health: _Optional[_Union[NewbornHealth, str]] = ..., mother: _Optional[_Union[CertificateParent, _Mapping]] = ..., father: _Optional[_Union[CertificateParent, _Mapping]] = ..., father_unknown_statement: _Optional[bool] = ..., midwife: _Optional[str] = ..., issuer: _Optional[str] = ..., issue_date: _Optional[str] = ..., type: _Optional[_Union[IssuanceType, str]] = ..., state: _Optional[_Union[BirthCertificateState, str]] = ..., pages: _Optional[_Union[CertificatePages, str]] = ..., supersedes: _Optional[str] = ..., superseded_by: _Optional[str] = ..., sex: _Optional[str] = ..., birth_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gestational_weeks: _Optional[int] = ..., weight_g: _Optional[int] = ..., length_cm: _Optional[float] = ..., birth_region_code: _Optional[str] = ..., place_type: _Optional[_Union[BirthPlaceType, str]] = ..., birth_institution: _Optional[str] = ..., child: _Optional[str] = ..., signed_code: _Optional[str] = ..., ground: _Optional[_Union[ReplacementGround, str]] = ..., void_reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., parentage_test_ref: _Optional[str] = ..., applicant: _Optional[_Union[CertificateApplicant, _Mapping]] = ..., late_application_explanation: _Optional[str] = ..., household_region_code: _Optional[str] = ...) -> None: ...
 
 class LossDeclaration(_message.Message):
     __slots__ = ("newspaper_notice_ref", "written_declaration_ref")
