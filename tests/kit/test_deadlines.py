@@ -11,7 +11,15 @@ from typing import Any
 import grpc
 import pytest
 from rhip.kit.db import Database
-from rhip.kit.deadlines import ANSWER_MARGIN_SECONDS, current_deadline
+from rhip.kit.deadlines import (
+    ANSWER_MARGIN_SECONDS,
+    MIN_USEFUL_SECONDS,
+    current_deadline,
+    reset_deadline,
+    set_deadline,
+    within,
+)
+from rhip.kit.errors import DeadlineExceeded
 from sqlalchemy import text
 from support.probe import PROBE_SERVICE, probe_channel
 
@@ -143,3 +151,37 @@ def test_done_after_the_deadline_is_logged_as_what_the_caller_heard(
     [line] = [r for r in caplog.records if "rpc Slow" in r.getMessage()]
     assert line.levelname == "WARNING"
     assert "after its deadline: the caller was told DEADLINE_EXCEEDED" in line.getMessage()
+
+
+def test_a_call_made_for_a_caller_ends_by_the_callers_deadline() -> None:
+    """A service calling another for its caller (mch asking identity, emr asking archives)
+    gives that call the caller's time left, less the time the answer needs: the callee sees
+    a deadline under the caller's 0.5 s, not the client's fixed 5 s."""
+    seen: list[float] = []
+
+    def downstream(request: bytes, context: Any) -> bytes:
+        seen.append(context.time_remaining())
+        return b""
+
+    with probe_channel({"Lookup": downstream}, public=True) as inner:
+        lookup = inner.unary_unary(f"/{PROBE_SERVICE}/Lookup")
+
+        def outer(request: bytes, _context: Any) -> bytes:
+            return lookup(b"", timeout=within(5.0))
+
+        with probe_channel({"Outer": outer}, public=True) as channel:
+            channel.unary_unary(f"/{PROBE_SERVICE}/Outer")(b"", timeout=0.5)
+            channel.unary_unary(f"/{PROBE_SERVICE}/Outer")(b"")  # no deadline: the client's own
+    assert 0 < seen[0] < 0.5 - ANSWER_MARGIN_SECONDS + 0.01
+    assert 4.5 < seen[1] < 5.1  # grpc rounds a deadline up a little
+
+
+def test_too_little_time_left_for_another_call_is_refused_before_it_is_sent() -> None:
+    token = set_deadline(time.monotonic() + ANSWER_MARGIN_SECONDS + MIN_USEFUL_SECONDS / 2)
+    try:
+        with pytest.raises(DeadlineExceeded) as caught:
+            within(5.0)
+        assert caught.value.reason == "DEADLINE_TOO_SHORT"
+    finally:
+        reset_deadline(token)
+    assert within(5.0) == 5.0  # outside a call: the client's own timeout

@@ -77,6 +77,22 @@ def require_time(what: str, floor: float = MIN_USEFUL_SECONDS) -> None:
         raise too_late(what, left)
 
 
+def within(seconds: float) -> float:
+    """The timeout of a call this service makes for the current call: ``seconds`` at most, and
+    no later than the current call's deadline less the time its answer needs. A fixed timeout
+    let an identity lookup run for 5 s after a caller with a 1 s deadline had been told
+    DEADLINE_EXCEEDED, holding a worker on both sides for nothing. Outside a call (a
+    background worker) or without a deadline: ``seconds``. Too little left to make the call
+    and answer: DEADLINE_TOO_SHORT before anything is sent."""
+    left = remaining()
+    if left is None:
+        return seconds
+    budget = left - ANSWER_MARGIN_SECONDS
+    if budget < MIN_USEFUL_SECONDS:
+        raise too_late("call another service", left)
+    return min(seconds, budget)
+
+
 def too_late(what: str, left: float) -> DeadlineExceeded:
     return DeadlineExceeded(
         f"not started: {max(left, 0) * 1000:.0f} ms left of the deadline, too little to "

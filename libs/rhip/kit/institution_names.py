@@ -24,6 +24,7 @@ from rhip.api.identity.v1 import identity_service_pb2, identity_service_pb2_grpc
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.crosscell import ServiceCredentials
+from rhip.kit.deadlines import within
 from rhip.kit.errors import NotFound, PermissionDenied, RhipError, from_rpc_error
 from rhip.kit.telemetry import outgoing_metadata
 
@@ -117,7 +118,7 @@ def cell_names(
             reply = stub.GetTenant(
                 identity_service_pb2.GetTenantRequest(name=f"tenants/{tenant_id}"),
                 metadata=[("authorization", f"Bearer {token()}"), *outgoing_metadata()],
-                timeout=TIMEOUT_SECONDS,
+                timeout=within(TIMEOUT_SECONDS),
             )
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None

@@ -40,6 +40,7 @@ from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.crosscell import ServiceCredentials
 from rhip.kit.db import Database
+from rhip.kit.deadlines import within
 from rhip.kit.ids import new_id
 from rhip.kit.outbox_delivery import DeliveryFailed, Message, OutboxDelivery, RetryPolicy
 from rhip.kit.telemetry import outgoing_metadata
@@ -202,13 +203,13 @@ class EmrSender:
             metadata = [("authorization", f"Bearer {token}"), *outgoing_metadata()]
             if message.kind == RESCOPE:
                 stub.RescopeTimelineEntries(
-                    rescope_of(message), metadata=metadata, timeout=TIMEOUT_SECONDS
+                    rescope_of(message), metadata=metadata, timeout=within(TIMEOUT_SECONDS)
                 )
             else:
                 stub.RecordTimelineEntries(
                     ipb.RecordTimelineEntriesRequest(entries=[entry_of(message)]),
                     metadata=metadata,
-                    timeout=TIMEOUT_SECONDS,
+                    timeout=within(TIMEOUT_SECONDS),
                 )
         except grpc.RpcError as error:
             code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN

@@ -28,6 +28,7 @@ from rhip.kit.authn import current_token
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.crosscell import CellGateway, CrossCellClient, ServiceCredentials
+from rhip.kit.deadlines import within
 from rhip.kit.errors import from_rpc_error
 from rhip.kit.telemetry import outgoing_metadata
 
@@ -111,7 +112,7 @@ class IdentityClient:
                     document=document_to_pb(document), display_name=name
                 ),
                 metadata=self._metadata(token),
-                timeout=TIMEOUT_SECONDS,
+                timeout=within(TIMEOUT_SECONDS),
             )
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
@@ -123,7 +124,7 @@ class IdentityClient:
             reply = stub.GetResident(
                 resident_service_pb2.GetResidentRequest(name=name),
                 metadata=self._metadata(),
-                timeout=TIMEOUT_SECONDS,
+                timeout=within(TIMEOUT_SECONDS),
             )
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
@@ -146,7 +147,7 @@ class IdentityClient:
             reply = stub.VerifyHealthCardQrCode(
                 resident_service_pb2.VerifyHealthCardQrCodeRequest(payload=payload),
                 metadata=self._metadata(token),
-                timeout=TIMEOUT_SECONDS,
+                timeout=within(TIMEOUT_SECONDS),
             )
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
@@ -163,7 +164,7 @@ class IdentityClient:
             reply = stub.GetTenant(
                 identity_service_pb2.GetTenantRequest(name=f"tenants/{tenant_id}"),
                 metadata=self._metadata(),
-                timeout=TIMEOUT_SECONDS,
+                timeout=within(TIMEOUT_SECONDS),
             )
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
@@ -217,7 +218,7 @@ class OtherCells:
         metadata = client.metadata(region, as_itself=as_cell)
         try:
             return getattr(stub, method)(
-                request, metadata=metadata, timeout=CROSS_CELL_TIMEOUT_SECONDS
+                request, metadata=metadata, timeout=within(CROSS_CELL_TIMEOUT_SECONDS)
             )
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None

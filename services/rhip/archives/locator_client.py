@@ -17,6 +17,7 @@ from rhip.api.locator.v1 import locator_service_pb2 as pb
 from rhip.api.locator.v1 import locator_service_pb2_grpc
 from rhip.archives.clients import OtherCells
 from rhip.archives.transfers.domain import IdentityDocument
+from rhip.kit.deadlines import within
 from rhip.kit.errors import AlreadyExists, DeadlineExceeded, RhipError, Unavailable, from_rpc_error
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class LocatorClient:
             return getattr(stub, method).future(
                 request,
                 metadata=client.metadata(self._cell, as_itself=True),
-                timeout=TIMEOUT_SECONDS,
+                timeout=within(TIMEOUT_SECONDS),
             )
         except (Unavailable, DeadlineExceeded) as failed:  # the gateway's login
             raise _unavailable(failed) from None

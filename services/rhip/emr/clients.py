@@ -30,6 +30,7 @@ from rhip.api.referral.v1 import (
 from rhip.emr.documents.domain import Identifier
 from rhip.kit.authn import current_token
 from rhip.kit.channels import ChannelPool
+from rhip.kit.deadlines import within
 from rhip.kit.errors import NotFound, PermissionDenied, RhipError, from_rpc_error, invalid
 from rhip.kit.telemetry import outgoing_metadata
 
@@ -85,7 +86,7 @@ class IdentityClient:
             )
             try:
                 reply = self._stub().LookupResidents(
-                    request, metadata=_metadata(), timeout=TIMEOUT_SECONDS * 6
+                    request, metadata=_metadata(), timeout=within(TIMEOUT_SECONDS * 6)
                 )
             except grpc.RpcError as error:
                 raise from_rpc_error(error) from None
@@ -106,7 +107,7 @@ class IdentityClient:
             reply = stub.GetTenant(
                 identity_service_pb2.GetTenantRequest(name=f"tenants/{tenant_id}"),
                 metadata=_metadata(),
-                timeout=TIMEOUT_SECONDS,
+                timeout=within(TIMEOUT_SECONDS),
             )
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
@@ -117,7 +118,9 @@ class IdentityClient:
         out of reach or missing, alike)."""
         request = resident_service_pb2.GetResidentRequest(name=f"residents/{resident_id}")
         return _denied_is_no(
-            lambda: self._stub().GetResident(request, metadata=_metadata(), timeout=TIMEOUT_SECONDS)
+            lambda: self._stub().GetResident(
+                request, metadata=_metadata(), timeout=within(TIMEOUT_SECONDS)
+            )
         )
 
 
@@ -138,7 +141,9 @@ class ArchivesClient:
             page_size=1,
         )
         reply = _denied_is_no(
-            lambda: stub.ListHealthRecords(request, metadata=_metadata(), timeout=TIMEOUT_SECONDS)
+            lambda: stub.ListHealthRecords(
+                request, metadata=_metadata(), timeout=within(TIMEOUT_SECONDS)
+            )
         )
         return reply is not None and len(reply.records) > 0  # type: ignore[attr-defined]
 
@@ -153,7 +158,7 @@ def card_seen_here(pool: ChannelPool, address: str, resident_id: str) -> bool:
                 name=f"residents/{resident_id}/healthCard"
             ),
             metadata=_metadata(),
-            timeout=TIMEOUT_SECONDS,
+            timeout=within(TIMEOUT_SECONDS),
         )
     )
     return bool(reply is not None and reply.present)  # type: ignore[attr-defined]
@@ -195,7 +200,7 @@ def open_referral(pool: ChannelPool, address: str, tenant_id: str, resident_id: 
         parent=f"tenants/{tenant_id}", resident=f"residents/{resident_id}", page_size=50
     )
     reply = _denied_is_no(
-        lambda: stub.ListReferrals(request, metadata=_metadata(), timeout=TIMEOUT_SECONDS)
+        lambda: stub.ListReferrals(request, metadata=_metadata(), timeout=within(TIMEOUT_SECONDS))
     )
     return _first_open(reply, "referrals", OPEN_REFERRAL)
 
@@ -208,6 +213,8 @@ def open_teleconsultation(pool: ChannelPool, address: str, tenant_id: str, resid
         parent=f"tenants/{tenant_id}", resident=f"residents/{resident_id}", page_size=50
     )
     reply = _denied_is_no(
-        lambda: stub.ListTeleconsultations(request, metadata=_metadata(), timeout=TIMEOUT_SECONDS)
+        lambda: stub.ListTeleconsultations(
+            request, metadata=_metadata(), timeout=within(TIMEOUT_SECONDS)
+        )
     )
     return _first_open(reply, "teleconsultations", OPEN_TELECONSULTATION)

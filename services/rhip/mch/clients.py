@@ -27,6 +27,7 @@ from rhip.api.identity.v1 import (
 from rhip.kit.authn import current_token
 from rhip.kit.channels import ChannelPool
 from rhip.kit.crosscell import ServiceCredentials
+from rhip.kit.deadlines import within
 from rhip.kit.errors import FailedPrecondition, from_rpc_error
 from rhip.kit.telemetry import outgoing_metadata
 
@@ -160,7 +161,9 @@ class IdentityClient:
         stub = self._stub(stub_type)
         metadata = self._as_cell() if as_cell else self._metadata()
         try:
-            return getattr(stub, method)(request, metadata=metadata, timeout=TIMEOUT_SECONDS)
+            return getattr(stub, method)(
+                request, metadata=metadata, timeout=within(TIMEOUT_SECONDS)
+            )
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
 

@@ -13,6 +13,7 @@ import grpc
 from rhip.api.archives.v1 import archives_service_pb2, archives_service_pb2_grpc
 from rhip.kit.authn import current_token
 from rhip.kit.channels import ChannelPool
+from rhip.kit.deadlines import within
 from rhip.kit.errors import FailedPrecondition, from_rpc_error, invalid
 from rhip.kit.telemetry import outgoing_metadata
 
@@ -60,7 +61,7 @@ class ArchivesClient:
             )
             try:
                 reply = stub.ListContractedResidents(
-                    request, metadata=metadata, timeout=TIMEOUT_SECONDS
+                    request, metadata=metadata, timeout=within(TIMEOUT_SECONDS)
                 )
             except grpc.RpcError as error:
                 raise from_rpc_error(error) from None

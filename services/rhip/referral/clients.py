@@ -36,6 +36,7 @@ from rhip.kit.authn import current_principal, current_token
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.crosscell import CellGateway, CrossCellClient, ServiceCredentials
+from rhip.kit.deadlines import within
 from rhip.kit.errors import FailedPrecondition, from_rpc_error
 from rhip.kit.telemetry import outgoing_metadata
 from rhip.kit.timestamps import to_timestamp
@@ -157,7 +158,7 @@ class Peers:
         self, method: Callable[..., Any], request: object, metadata: list[tuple[str, str]]
     ) -> Any:
         try:
-            return method(request, metadata=metadata, timeout=TIMEOUT_SECONDS)
+            return method(request, metadata=metadata, timeout=within(TIMEOUT_SECONDS))
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
 
@@ -310,7 +311,9 @@ class Peers:
         stub, client = self._remote_stub()
         try:
             answer = getattr(stub, method)(
-                request, metadata=client.metadata(region), timeout=CROSS_CELL_TIMEOUT_SECONDS
+                request,
+                metadata=client.metadata(region),
+                timeout=within(CROSS_CELL_TIMEOUT_SECONDS),
             )
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None

@@ -14,6 +14,7 @@ from rhip.api.identity.v1 import resident_pb2, resident_service_pb2, resident_se
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.crosscell import ServiceCredentials
+from rhip.kit.deadlines import within
 from rhip.kit.errors import from_rpc_error
 
 TIMEOUT_SECONDS = 10.0
@@ -85,7 +86,7 @@ class ResidentFeed:
                     after_sequence=after, page_size=page_size
                 ),
                 metadata=[("authorization", f"Bearer {self._token()}")],
-                timeout=TIMEOUT_SECONDS,
+                timeout=within(TIMEOUT_SECONDS),
             )
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None

@@ -20,6 +20,7 @@ from rhip.identity.residents.domain import ChangeKind, HeldDocument, ResidentCha
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.crosscell import CellGateway, CrossCellClient
+from rhip.kit.deadlines import within
 from rhip.kit.errors import from_rpc_error
 from rhip.kit.timestamps import parse_iso_date
 
@@ -62,7 +63,9 @@ class LinkGateway:
         stub = stub_type(client.channel)
         try:
             return getattr(stub, method)(
-                request, metadata=client.metadata(region, as_itself=True), timeout=TIMEOUT_SECONDS
+                request,
+                metadata=client.metadata(region, as_itself=True),
+                timeout=within(TIMEOUT_SECONDS),
             )
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None

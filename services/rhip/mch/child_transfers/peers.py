@@ -16,6 +16,7 @@ from rhip.api.mch.v1 import mch_peer_service_pb2_grpc
 from rhip.kit.channels import ChannelPool
 from rhip.kit.config import Settings
 from rhip.kit.crosscell import CellGateway, CrossCellClient
+from rhip.kit.deadlines import within
 from rhip.kit.errors import from_rpc_error
 from rhip.kit.requests import parse_json_document
 from rhip.mch.child_transfers.domain import (
@@ -67,7 +68,9 @@ class OtherCells:
         stub = mch_peer_service_pb2_grpc.MchPeerServiceStub(client.channel)
         try:
             return getattr(stub, method)(
-                request, metadata=client.metadata(region), timeout=CROSS_CELL_TIMEOUT_SECONDS
+                request,
+                metadata=client.metadata(region),
+                timeout=within(CROSS_CELL_TIMEOUT_SECONDS),
             )
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None

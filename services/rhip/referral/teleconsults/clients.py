@@ -15,6 +15,7 @@ from rhip.api.referral.v1 import (
     teleconsultation_service_pb2_grpc,
 )
 from rhip.kit.crosscell import REGION_HEADER
+from rhip.kit.deadlines import within
 from rhip.kit.errors import Violations, from_rpc_error
 from rhip.kit.telemetry import outgoing_metadata
 from rhip.referral.clients import CROSS_CELL_TIMEOUT_SECONDS, Peers
@@ -37,7 +38,9 @@ class TeleconsultPeers:
         )
         try:
             return getattr(stub, method)(
-                request, metadata=client.metadata(region), timeout=CROSS_CELL_TIMEOUT_SECONDS
+                request,
+                metadata=client.metadata(region),
+                timeout=within(CROSS_CELL_TIMEOUT_SECONDS),
             )
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
@@ -99,7 +102,7 @@ class TeleconsultPeers:
             published = stub.GetReportSigningKey(
                 teleconsultation_service_pb2.GetReportSigningKeyRequest(),
                 metadata=[(REGION_HEADER, region), *outgoing_metadata()],
-                timeout=CROSS_CELL_TIMEOUT_SECONDS,
+                timeout=within(CROSS_CELL_TIMEOUT_SECONDS),
             )
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
