@@ -99,3 +99,30 @@ def test_two_cells_announcing_one_person_at_once_learn_of_each_other(database_ur
     ]
     assert unheard == []
     db.dispose()
+
+
+def test_an_announcement_withdraws_the_documents_the_resident_no_longer_holds(
+    database_url: str,
+) -> None:
+    """A merge undone took a document away from the survivor: announcing the survivor with
+    what it holds now withdraws its presence for that document, so the other cell, asked to
+    unlink, no longer finds it; a row another resident of the cell took over stays."""
+    db = _db(database_url)
+    presence = PresenceUseCases(db, Keyring((("k1", os.urandom(32)),)))
+    passport = ("DOCUMENT_TYPE_PASSPORT", "E12345678", "CHN")
+    assert presence.announce("370000", "sd-1", [passport, DOC]) == []
+    assert presence.announce("320000", "js-1", [DOC]) == [Presence("370000", "sd-1")]
+    assert presence.announce("370000", "sd-1", [passport]) == []  # DOC left sd-1
+    assert presence.announce("320000", "js-1", [DOC]) == []
+    assert sorted((r["cell"], r["resident_id"]) for r in _rows(db)) == [
+        ("320000", "js-1"), ("370000", "sd-1"),
+    ]  # fmt: skip
+    # Taken over by another resident of the cell: not withdrawn by the one that lost it.
+    assert presence.announce("370000", "sd-2", [DOC]) == [Presence("320000", "js-1")]
+    assert presence.announce("370000", "sd-1", [passport]) == []
+    assert presence.announce("320000", "js-1", [DOC]) == [Presence("370000", "sd-2")]
+    # No document left at all: everything of the resident is withdrawn, nobody answered.
+    assert presence.announce("370000", "sd-2", []) == []
+    assert presence.announce("320000", "js-1", [DOC]) == []
+    assert sorted(r["resident_id"] for r in _rows(db)) == ["js-1", "sd-1"]
+    db.dispose()

@@ -104,6 +104,7 @@ RULES: dict[str, Rule] = {
     RES + "ListResidentChanges": _r("cell"),
     # residents linked across cells: another cell's identity only
     ID_PEER + "LinkResident": _r("cell", "resident:resident"),
+    ID_PEER + "UnlinkResident": _r("cell", "resident:resident"),
     ID_PEER + "ListLinkedResidentChanges": _r("cell", ":cell"),
     RES + "IssueHealthCard": _r("write", "parent:resident"),
     RES + "GetHealthCard": _r("read", "name:card"),

@@ -24,6 +24,12 @@ class IdentityPeerServicer(identity_peer_service_pb2_grpc.IdentityPeerServiceSer
             death_date=resident.death_date.isoformat() if resident.death_date else "",
         )
 
+    def UnlinkResident(self, request, context):
+        resident, unlinked = self.links.unlink_from_peer(request.resident, request.linked_resident)
+        return pb.UnlinkResidentResponse(
+            resident=f"residents/{resident.resident_id}", unlinked=unlinked
+        )
+
     def ListLinkedResidentChanges(self, request, context):
         changes, read = self.links.changes_for_peer(request.after_sequence, request.page_size)
         return pb.ListLinkedResidentChangesResponse(

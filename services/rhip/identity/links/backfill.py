@@ -1,6 +1,7 @@
 """The presence part of ``rhip admin locator-backfill`` (rhip.locator.backfill): announces every
 resident of the cell to the locator, in batches by resident id with progress, and links each to
-the same person's residents in other cells, as the link worker does for a new registration.
+the same person's residents in other cells, as the link worker does for a new registration
+(and removes the links the locator no longer confirms, as it does after a merge undone).
 Idempotent: a resident announced again changes nothing (under a new key it is re-digested,
 which is how a key rotation reaches presence). Residents registered before the locator existed
 are linked this way."""

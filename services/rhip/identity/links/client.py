@@ -71,8 +71,9 @@ class LinkGateway:
             raise from_rpc_error(error) from None
 
     def announce(self, resident_id: str, documents: Sequence[HeldDocument]) -> list[RemotePresence]:
-        """Tells the locator this cell holds ``resident_id`` for ``documents`` (their numbers
-        in clear on the wire only; never logged); returns other cells' residents for them."""
+        """Tells the locator this cell holds ``resident_id`` for ``documents`` and for no other
+        (their numbers in clear on the wire only; never logged); returns other cells'
+        residents for them."""
         request = loc_pb.AnnounceResidentRequest(
             resident_id=resident_id,
             documents=[
@@ -104,6 +105,19 @@ class LinkGateway:
             resident_pb2.ResidentState.Name(answer.state).removeprefix("RESIDENT_STATE_"),
             parse_iso_date(answer.death_date, "death_date") if answer.death_date else None,
         )
+
+    def unlink(self, cell: str, remote_id: str, resident_id: str) -> bool:
+        """Asks ``cell`` to remove the link of its ``remote_id`` to this cell's ``resident_id``
+        (FailedPrecondition ``LINK_STILL_CONFIRMED`` when the locator there still holds both
+        for one document); True when that removed it, False when there was none."""
+        answer = self._call(
+            identity_peer_service_pb2_grpc.IdentityPeerServiceStub, "UnlinkResident",
+            peer_pb.UnlinkResidentRequest(
+                resident=f"residents/{remote_id}", linked_resident=f"residents/{resident_id}"
+            ),
+            cell,
+        )  # fmt: skip
+        return bool(answer.unlinked)
 
     def changes(self, cell: str, after: int, page_size: int) -> tuple[list[ResidentChange], int]:
         """``cell``'s changes about residents linked to this cell, after ``after``; and the

@@ -2,7 +2,8 @@
 
 - ``resident_link``: this cell's resident ↔ (another cell, its resident). ``moved_by_merge``
   and ``moved_from`` remember a relink made by a merge (there or here), so its undo puts the
-  link back exactly.
+  link back exactly. A link the two residents no longer share a document for is removed; the
+  resident's history keeps it (LINKED, then UNLINKED), as it keeps the moves.
 - ``resident_announcement``: residents to announce to the locator (an outbox written in the
   registration's own transaction; the link worker empties it, so a locator that is down delays
   the links and never the registration).
@@ -176,6 +177,19 @@ class LinkRepository:
             )
         )  # fmt: skip
         return True
+
+    def remove(self, resident_id: str, cell: str, remote: str) -> Link | None:
+        """The link goes (the two residents no longer share a document); returns it, or None
+        when there was none. Its history stays in the resident's events (UNLINKED)."""
+        where = and_(
+            _LINK.c.resident_id == resident_id, _LINK.c.cell == cell,
+            _LINK.c.remote_resident_id == remote,
+        )  # fmt: skip
+        row = self.s.execute(select(_LINK).where(where)).first()
+        if row is None:
+            return None
+        self.s.execute(delete(_LINK).where(where))
+        return _link(row)
 
     def linked_to(self, cell: str, remote: str) -> list[str]:
         """This cell's residents linked to ``remote`` of ``cell``."""

@@ -6,8 +6,12 @@ Linking never blocks a registration: the registration queues its resident (store
 ``announce_later``) in its own transaction and the link worker (worker.py) announces it, so a
 locator that is down only delays the link. The other cell is told by ``LinkResident`` and checks
 the link with the locator itself (it announces its own resident and must find ours among the
-answer). Each linked cell's change feed is read after a durable cursor; a change and the cursor
-move in one transaction, and each change is idempotent, so a replay changes nothing.
+answer). A link the locator no longer confirms when the resident is announced again (the
+document it was found by left the resident: a merge undone) is removed on both sides the same
+way: the other cell is told by ``UnlinkResident`` and checks with the locator that its resident
+no longer finds ours. Each linked cell's change feed is read after a durable cursor; a change
+and the cursor move in one transaction, and each change is idempotent, so a replay changes
+nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +30,14 @@ from rhip.identity.residents.store import ResidentRepository
 from rhip.kit import audit
 from rhip.kit.authn import current_principal
 from rhip.kit.crosscell import require_peer_cell
-from rhip.kit.errors import NotFound, PermissionDenied, RhipError, Unavailable, Violations
+from rhip.kit.errors import (
+    FailedPrecondition,
+    NotFound,
+    PermissionDenied,
+    RhipError,
+    Unavailable,
+    Violations,
+)
 from rhip.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 log = logging.getLogger(__name__)
@@ -71,22 +82,33 @@ class ResidentLinks:
         return made
 
     def announce(self, resident_id: str) -> int:
-        """Announces one resident and links it to the other cells' residents of the person
-        (both sides); returns the links made here. Idempotent (the backfill calls it too)."""
+        """Announces one resident with every document it holds now, links it to the other
+        cells' residents of the person (both sides) and removes its links the locator no
+        longer confirms (both sides); returns the links made here. Idempotent (the backfill
+        calls it too)."""
         with self.residents.reading() as repo:
             generation = LinkRepository(repo.s).generation(resident_id)  # before the resident
             resident = repo.get(resident_id)
-        if resident is None or resident.state is ResidentState.MERGED or not resident.documents:
+            linked = bool(resident and LinkRepository(repo.s).links_of(resident_id))
+        if (
+            resident is None or resident.state is ResidentState.MERGED
+            or not (resident.documents or linked)
+        ):  # fmt: skip
             with self.residents.db.transaction() as tx:  # an alias: its survivor is announced
                 LinkRepository(tx).announced(resident_id, generation)
             return 0
+        # No documents left (a merge undone took them all): the announcement withdraws the
+        # resident's presence at the locator and finds nobody, so its links go below.
         others = self.gateway.announce(resident_id, resident.documents)
         made = 0
+        confirmed = set()
         for other in others:
             # The other cell first: it checks the link with the locator and answers its
             # resident (the survivor when it was merged) and whether that one died.
             remote = self.gateway.link(other.cell, other.resident_id, resident_id)
             made += self._link_here(resident_id, other.cell, remote)
+            confirmed |= {(other.cell, other.resident_id), (other.cell, remote.resident_id)}
+        self._unlink_unconfirmed(resident_id, confirmed)
         with self.residents.db.transaction() as tx:
             LinkRepository(tx).announced(resident_id, generation)
         return made
@@ -111,6 +133,41 @@ class ResidentLinks:
         repo.record(resident.resident_id, "LINKED", actor, now, cell=cell, linked=remote)
         self.residents.audit_change(repo, "resident.link", resident, cell=cell, linked=remote)
         return True
+
+    def _unlink_unconfirmed(self, resident_id: str, confirmed: set[tuple[str, str]]) -> None:
+        """The resident's links to residents the locator no longer holds for any of its
+        documents (the one the link was found by left it): the other cell first, which checks
+        with the locator itself; then here. A refusal there (``LINK_STILL_CONFIRMED``: the
+        locator there still holds both, e.g. a document announced since) keeps the link."""
+        with self.residents.db.read() as conn:
+            links = LinkRepository(conn).links_of(resident_id)
+        for link in links:
+            if (link.cell, link.remote_resident_id) in confirmed:
+                continue
+            try:
+                self.gateway.unlink(link.cell, link.remote_resident_id, resident_id)
+            except FailedPrecondition as error:
+                if error.reason != "LINK_STILL_CONFIRMED":
+                    raise
+                log.info("cell %s still confirms the link of resident %s: kept",
+                         link.cell, resident_id)  # fmt: skip
+                continue
+            self._unlink_here(resident_id, link.cell, link.remote_resident_id)
+
+    def _unlink_here(self, resident_id: str, cell: str, remote: str) -> bool:
+        """Removes the link (idempotent); history and audit say so. True when it was there."""
+        now = self.residents.clock()
+        with self.residents.unit() as repo:
+            resident = repo.get(resident_id, for_update=True)
+            if resident is None:
+                return False
+            removed = LinkRepository(repo.s).remove(resident_id, cell, remote)
+            if removed is None:
+                return False
+            repo.record(resident_id, "UNLINKED", current_principal().subject, now,
+                        cell=cell, linked=remote, linked_since=removed.create_time.isoformat())  # fmt: skip
+            self.residents.audit_change(repo, "resident.unlink", resident, cell=cell, linked=remote)
+            return True
 
     # -- another cell links to us (IdentityPeerService.LinkResident) -------------------------
     def link_from_peer(self, resident_name: str, linked_name: str) -> Resident:
@@ -137,6 +194,31 @@ class ResidentLinks:
             assert locked is not None
             self._add(repo, locked, cell, linked_id or "", now)
             return locked
+
+    # -- another cell unlinks (IdentityPeerService.UnlinkResident) -------------------------
+    def unlink_from_peer(self, resident_name: str, linked_name: str) -> tuple[Resident, bool]:
+        """The calling cell's resident no longer shares a document with ours: our link to it
+        goes, once the locator agrees (the caller's word alone unlinks nothing). Returns our
+        resident (the survivor) and whether a link was removed."""
+        cell = self._calling_cell()
+        checks = Violations()
+        resident_id = checks.check(parse_resource_name, resident_name, "residents", "resident")
+        linked_id = checks.check(parse_resource_name, linked_name, "residents", "linked_resident")
+        checks.raise_if_any()
+        with self.residents.reading() as repo:
+            resident = _survivor(repo, resident_id or "")
+        if resident is None:
+            raise NotFound(f"residents/{resident_id} does not exist")
+        # The locator is the judge: announced with what it holds now, our resident must no
+        # longer find theirs (this also withdraws our presence for documents it lost).
+        if RemotePresence(cell, linked_id or "") in self.gateway.announce(
+            resident.resident_id, resident.documents
+        ):
+            raise FailedPrecondition(
+                "the locator still holds both residents for one document",
+                reason="LINK_STILL_CONFIRMED",
+            )
+        return resident, self._unlink_here(resident.resident_id, cell, linked_id or "")
 
     # -- our feed, for a linked cell (IdentityPeerService.ListLinkedResidentChanges) ---------
     def changes_for_peer(self, after: int, page_size: int) -> tuple[list[ResidentChange], int]:

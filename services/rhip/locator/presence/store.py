@@ -81,6 +81,28 @@ class PresenceStore:
                                                                   update_time=now))  # fmt: skip
         return True
 
+    def held_by(self, cell: str, resident_id: str) -> list[tuple[str, str]]:
+        """(key id, digest) of every document the cell holds ``resident_id`` for."""
+        rows = self.s.execute(
+            sa.select(presence.c.key_id, presence.c.digest).where(
+                presence.c.cell == cell, presence.c.resident_id == resident_id
+            )
+        )
+        return [(r.key_id, r.digest) for r in rows]
+
+    def withdraw(self, cell: str, resident_id: str, pairs: Iterable[tuple[str, str]]) -> int:
+        """The cell no longer holds ``resident_id`` for these documents: their rows go, unless
+        another resident of the cell took a document over meanwhile (its row stays)."""
+        stale = list(pairs)
+        if not stale:
+            return 0
+        result = self.s.execute(
+            presence.delete().where(
+                _any_of(stale), presence.c.cell == cell, presence.c.resident_id == resident_id
+            )
+        )
+        return int(result.rowcount)
+
     def drop_other_keys(self, digests: Iterable[tuple[str, str]], current: str, cell: str) -> int:
         """The cell's rows of the same documents under older keys (re-keyed by this call)."""
         stale = [(k, d) for k, d in digests if k != current]

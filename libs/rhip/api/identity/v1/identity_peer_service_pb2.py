@@ -26,7 +26,7 @@ from rhip.api.common.v1 import common_pb2 as rhip_dot_api_dot_common_dot_v1_dot_
 from rhip.api.identity.v1 import resident_pb2 as rhip_dot_api_dot_identity_dot_v1_dot_resident__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0rhip/api/identity/v1/identity_peer_service.proto\x12\x14rhip.api.identity.v1\x1a\x1frhip/api/common/v1/common.proto\x1a#rhip/api/identity/v1/resident.proto\"@\n\x13LinkResidentRequest\x12\x10\n\x08resident\x18\x01 \x01(\t\x12\x17\n\x0flinked_resident\x18\x02 \x01(\t\"p\n\x14LinkResidentResponse\x12\x10\n\x08resident\x18\x01 \x01(\t\x12\x32\n\x05state\x18\x02 \x01(\x0e\x32#.rhip.api.identity.v1.ResidentState\x12\x12\n\ndeath_date\x18\x03 \x01(\t\"M\n ListLinkedResidentChangesRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x03\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"q\n!ListLinkedResidentChangesResponse\x12\x35\n\x07\x63hanges\x18\x01 \x03(\x0b\x32$.rhip.api.identity.v1.ResidentChange\x12\x15\n\rread_sequence\x18\x02 \x01(\x03\x32\x97\x02\n\x13IdentityPeerService\x12k\n\x0cLinkResident\x12).rhip.api.identity.v1.LinkResidentRequest\x1a*.rhip.api.identity.v1.LinkResidentResponse\"\x04\x90\xb5\x18\x01\x12\x92\x01\n\x19ListLinkedResidentChanges\x12\x36.rhip.api.identity.v1.ListLinkedResidentChangesRequest\x1a\x37.rhip.api.identity.v1.ListLinkedResidentChangesResponse\"\x04\x90\xb5\x18\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0rhip/api/identity/v1/identity_peer_service.proto\x12\x14rhip.api.identity.v1\x1a\x1frhip/api/common/v1/common.proto\x1a#rhip/api/identity/v1/resident.proto\"@\n\x13LinkResidentRequest\x12\x10\n\x08resident\x18\x01 \x01(\t\x12\x17\n\x0flinked_resident\x18\x02 \x01(\t\"p\n\x14LinkResidentResponse\x12\x10\n\x08resident\x18\x01 \x01(\t\x12\x32\n\x05state\x18\x02 \x01(\x0e\x32#.rhip.api.identity.v1.ResidentState\x12\x12\n\ndeath_date\x18\x03 \x01(\t\"B\n\x15UnlinkResidentRequest\x12\x10\n\x08resident\x18\x01 \x01(\t\x12\x17\n\x0flinked_resident\x18\x02 \x01(\t\"<\n\x16UnlinkResidentResponse\x12\x10\n\x08resident\x18\x01 \x01(\t\x12\x10\n\x08unlinked\x18\x02 \x01(\x08\"M\n ListLinkedResidentChangesRequest\x12\x16\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x03\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"q\n!ListLinkedResidentChangesResponse\x12\x35\n\x07\x63hanges\x18\x01 \x03(\x0b\x32$.rhip.api.identity.v1.ResidentChange\x12\x15\n\rread_sequence\x18\x02 \x01(\x03\x32\x8a\x03\n\x13IdentityPeerService\x12k\n\x0cLinkResident\x12).rhip.api.identity.v1.LinkResidentRequest\x1a*.rhip.api.identity.v1.LinkResidentResponse\"\x04\x90\xb5\x18\x01\x12q\n\x0eUnlinkResident\x12+.rhip.api.identity.v1.UnlinkResidentRequest\x1a,.rhip.api.identity.v1.UnlinkResidentResponse\"\x04\x90\xb5\x18\x01\x12\x92\x01\n\x19ListLinkedResidentChanges\x12\x36.rhip.api.identity.v1.ListLinkedResidentChangesRequest\x1a\x37.rhip.api.identity.v1.ListLinkedResidentChangesResponse\"\x04\x90\xb5\x18\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,16 +35,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_IDENTITYPEERSERVICE'].methods_by_name['LinkResident']._loaded_options = None
   _globals['_IDENTITYPEERSERVICE'].methods_by_name['LinkResident']._serialized_options = b'\220\265\030\001'
+  _globals['_IDENTITYPEERSERVICE'].methods_by_name['UnlinkResident']._loaded_options = None
+  _globals['_IDENTITYPEERSERVICE'].methods_by_name['UnlinkResident']._serialized_options = b'\220\265\030\001'
   _globals['_IDENTITYPEERSERVICE'].methods_by_name['ListLinkedResidentChanges']._loaded_options = None
   _globals['_IDENTITYPEERSERVICE'].methods_by_name['ListLinkedResidentChanges']._serialized_options = b'\220\265\030\001'
   _globals['_LINKRESIDENTREQUEST']._serialized_start=144
   _globals['_LINKRESIDENTREQUEST']._serialized_end=208
   _globals['_LINKRESIDENTRESPONSE']._serialized_start=210
   _globals['_LINKRESIDENTRESPONSE']._serialized_end=322
-  _globals['_LISTLINKEDRESIDENTCHANGESREQUEST']._serialized_start=324
-  _globals['_LISTLINKEDRESIDENTCHANGESREQUEST']._serialized_end=401
-  _globals['_LISTLINKEDRESIDENTCHANGESRESPONSE']._serialized_start=403
-  _globals['_LISTLINKEDRESIDENTCHANGESRESPONSE']._serialized_end=516
-  _globals['_IDENTITYPEERSERVICE']._serialized_start=519
-  _globals['_IDENTITYPEERSERVICE']._serialized_end=798
+  _globals['_UNLINKRESIDENTREQUEST']._serialized_start=324
+  _globals['_UNLINKRESIDENTREQUEST']._serialized_end=390
+  _globals['_UNLINKRESIDENTRESPONSE']._serialized_start=392
+  _globals['_UNLINKRESIDENTRESPONSE']._serialized_end=452
+  _globals['_LISTLINKEDRESIDENTCHANGESREQUEST']._serialized_start=454
+  _globals['_LISTLINKEDRESIDENTCHANGESREQUEST']._serialized_end=531
+  _globals['_LISTLINKEDRESIDENTCHANGESRESPONSE']._serialized_start=533
+  _globals['_LISTLINKEDRESIDENTCHANGESRESPONSE']._serialized_end=646
+  _globals['_IDENTITYPEERSERVICE']._serialized_start=649
+  _globals['_IDENTITYPEERSERVICE']._serialized_end=1043
 # @@protoc_insertion_point(module_scope)

@@ -26,6 +26,22 @@ class LinkResidentResponse(_message.Message):
     death_date: str
     def __init__(self, resident: _Optional[str] = ..., state: _Optional[_Union[_resident_pb2.ResidentState, str]] = ..., death_date: _Optional[str] = ...) -> None: ...
 
+class UnlinkResidentRequest(_message.Message):
+    __slots__ = ("resident", "linked_resident")
+    RESIDENT_FIELD_NUMBER: _ClassVar[int]
+    LINKED_RESIDENT_FIELD_NUMBER: _ClassVar[int]
+    resident: str
+    linked_resident: str
+    def __init__(self, resident: _Optional[str] = ..., linked_resident: _Optional[str] = ...) -> None: ...
+
+class UnlinkResidentResponse(_message.Message):
+    __slots__ = ("resident", "unlinked")
+    RESIDENT_FIELD_NUMBER: _ClassVar[int]
+    UNLINKED_FIELD_NUMBER: _ClassVar[int]
+    resident: str
+    unlinked: bool
+    def __init__(self, resident: _Optional[str] = ..., unlinked: _Optional[bool] = ...) -> None: ...
+
 class ListLinkedResidentChangesRequest(_message.Message):
     __slots__ = ("after_sequence", "page_size")
     AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]

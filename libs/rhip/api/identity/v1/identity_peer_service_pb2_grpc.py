@@ -43,6 +43,11 @@ class IdentityPeerServiceStub:
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__peer__service__pb2.LinkResidentRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__peer__service__pb2.LinkResidentResponse.FromString,
                 _registered_method=True)
+        self.UnlinkResident = channel.unary_unary(
+                '/rhip.api.identity.v1.IdentityPeerService/UnlinkResident',
+                request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__peer__service__pb2.UnlinkResidentRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__peer__service__pb2.UnlinkResidentResponse.FromString,
+                _registered_method=True)
         self.ListLinkedResidentChanges = channel.unary_unary(
                 '/rhip.api.identity.v1.IdentityPeerService/ListLinkedResidentChanges',
                 request_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__peer__service__pb2.ListLinkedResidentChangesRequest.SerializeToString,
@@ -68,6 +73,19 @@ class IdentityPeerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UnlinkResident(self, request, context):
+        """Cross-cell, called by a linked cell whose resident no longer shares a document with this
+        cell's (a merge undone there took the document away): this cell removes its link to the
+        caller's resident, so deaths and merges stop crossing. Checked with the locator like
+        LinkResident (this cell announces its own resident and must not find the caller's among
+        the answer: FAILED_PRECONDITION `LINK_STILL_CONFIRMED` otherwise, the link kept), so a
+        cell cannot unlink a resident the locator still holds for one document in both cells.
+        Idempotent (no link: `unlinked` false).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListLinkedResidentChanges(self, request, context):
         """Cross-cell, called by a linked cell's background worker: this cell's resident change
         feed (deaths, merges, undone merges) after a sequence, restricted to the residents linked
@@ -84,6 +102,11 @@ def add_IdentityPeerServiceServicer_to_server(servicer, server):
                     servicer.LinkResident,
                     request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__peer__service__pb2.LinkResidentRequest.FromString,
                     response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__peer__service__pb2.LinkResidentResponse.SerializeToString,
+            ),
+            'UnlinkResident': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnlinkResident,
+                    request_deserializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__peer__service__pb2.UnlinkResidentRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_identity_dot_v1_dot_identity__peer__service__pb2.UnlinkResidentResponse.SerializeToString,
             ),
             'ListLinkedResidentChanges': grpc.unary_unary_rpc_method_handler(
                     servicer.ListLinkedResidentChanges,
@@ -122,6 +145,33 @@ class IdentityPeerService:
             '/rhip.api.identity.v1.IdentityPeerService/LinkResident',
             rhip_dot_api_dot_identity_dot_v1_dot_identity__peer__service__pb2.LinkResidentRequest.SerializeToString,
             rhip_dot_api_dot_identity_dot_v1_dot_identity__peer__service__pb2.LinkResidentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnlinkResident(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.identity.v1.IdentityPeerService/UnlinkResident',
+            rhip_dot_api_dot_identity_dot_v1_dot_identity__peer__service__pb2.UnlinkResidentRequest.SerializeToString,
+            rhip_dot_api_dot_identity_dot_v1_dot_identity__peer__service__pb2.UnlinkResidentResponse.FromString,
             options,
             channel_credentials,
             insecure,

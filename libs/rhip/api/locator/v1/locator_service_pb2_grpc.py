@@ -105,7 +105,9 @@ class LocatorServiceServicer:
         a verification, a merge) and answers the residents other cells hold for any of them: the
         cell links its resident to those (docs/architecture.md, "Residents linked across cells").
         A cell holds at most one resident per document, so a later announcement of the same
-        document by the same cell (the survivor of a merge) replaces the earlier one. Idempotent.
+        document by the same cell (the survivor of a merge) replaces the earlier one; the
+        resident's presence for documents it no longer holds (a merge undone) is withdrawn.
+        Idempotent.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
