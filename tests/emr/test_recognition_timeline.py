@@ -5,10 +5,13 @@ could read at the source."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 from emr.helpers import Emr, lab_item, lab_report, stamp, summary
 from rhip.api.emr.v1 import document_pb2 as dpb
 from rhip.api.emr.v1 import emr_service_pb2 as pb
+from rhip.kit.timestamps import clinical_day
 
 
 def _verdicts(emr: Emr, who: str, date: str = "") -> dict[str, tuple[bool, list[str]]]:
@@ -43,7 +46,7 @@ def test_a_marked_qc_passed_result_is_recognisable_in_its_scope_and_window_only(
         "NOMARK": (False, ["NOT_MARKED"]),
         "CT": (True, []),  # examinations: 180 days
     }
-    later = (stamp(-60).ToDatetime().date()).isoformat()
+    later = clinical_day(stamp(-60).ToDatetime(tzinfo=UTC)).isoformat()
     assert _verdicts(emr, "hosp-doctor", later)["PROV"] == (False, ["OUTSIDE_VALIDITY_WINDOW"])
 
 

@@ -17,6 +17,7 @@ from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
 from rhip.api.mch.v1 import birth_certificate_service_pb2_grpc
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import pregnancy_pb2 as ppb
+from rhip.kit.timestamps import clinical_day
 
 PROVINCE, CITY, COUNTY = "regions/320000", "regions/320300", "regions/320311"
 ADMINS = {PROVINCE: "js-admin", CITY: "xz-admin", COUNTY: "qs-admin"}
@@ -132,7 +133,7 @@ def deliver(mch: Mch, babies: int = 1, woman: str = "woman", hours_ago: float = 
     delivery = mch.api.RecordDelivery(
         mpb.RecordDeliveryRequest(
             delivery=ppb.Delivery(
-                mother=mch.residents[woman], delivery_date=born.ToDatetime().date().isoformat(),
+                mother=mch.residents[woman], delivery_date=clinical_day(born.ToDatetime(tzinfo=UTC)).isoformat(),
                 mode=ppb.DELIVERY_MODE_VAGINAL,
                 newborns=[
                     ppb.Newborn(birth_order=i + 1, sex=ppb.NEWBORN_SEX_MALE, birth_time=born,

@@ -24,6 +24,7 @@ from rhip.api.identity.v1 import resident_pb2
 from rhip.api.mch.v1 import birth_certificate_pb2 as bpb
 from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
 from rhip.kit.config import ConfigError
+from rhip.kit.timestamps import clinical_day
 from rhip.mch.certificates.store import CERTIFICATE
 from rhip.mch.settings import load_mch_settings
 from sqlalchemy import select
@@ -201,7 +202,7 @@ def _born_at_home(bmc: Bmc, hours_ago: float) -> tuple[str, bpb.BirthOutsideInst
         rpb.RegisterNewbornRequest(
             resident=resident_pb2.Resident(
                 display_name="赵敏之女", sex=resident_pb2.SEX_FEMALE,
-                birth_date=born.date().isoformat(), mother=mother,
+                birth_date=clinical_day(born).isoformat(), mother=mother,
             ),
             request_id=rid(),
         ),

@@ -25,6 +25,7 @@ from mch.conftest import WOMAN2, Mch, rid
 from rhip.api.identity.v1 import resident_pb2
 from rhip.api.mch.v1 import birth_certificate_pb2 as bpb
 from rhip.api.mch.v1 import birth_certificate_service_pb2 as spb
+from rhip.kit.timestamps import clinical_day
 from support.residents import pb as rpb
 from support.residents import stub as resident_stub
 
@@ -191,7 +192,7 @@ def test_a_birth_outside_an_institution_needs_the_designated_issuer_and_the_pare
         rpb.RegisterNewbornRequest(
             resident=resident_pb2.Resident(
                 display_name="赵敏之女", sex=resident_pb2.SEX_FEMALE,
-                birth_date=born.date().isoformat(), mother=mother,
+                birth_date=clinical_day(born).isoformat(), mother=mother,
             ),
             request_id=rid(),
         ),

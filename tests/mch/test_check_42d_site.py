@@ -16,6 +16,7 @@ from mch.test_deliveries import _baby
 from mch.test_postpartum import _deliver
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import pregnancy_pb2 as pb
+from rhip.kit.timestamps import clinical_day
 
 
 def _postpartum(mch: Mch, p: pb.Pregnancy, kind: int, who: str, **fields) -> pb.AntenatalVisit:  # type: ignore[no-untyped-def]
@@ -114,7 +115,7 @@ def test_the_migration_dates_and_places_earlier_deliveries(mch: Mch) -> None:
         mpb.RecordDeliveryRequest(
             delivery=pb.Delivery(
                 mother=mch.residents["woman2"], mode=pb.DELIVERY_MODE_VAGINAL,
-                delivery_date=born.ToDatetime().date().isoformat(),
+                delivery_date=clinical_day(born.ToDatetime(tzinfo=UTC)).isoformat(),
                 newborns=[_baby(1, birth_time=born)],
             ),
             request_id=rid(),

@@ -8,7 +8,7 @@ the child high-risk and adds the extra visits still to come within the newborn p
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import grpc
 import pytest
@@ -21,6 +21,7 @@ from rhip.api.mch.v1 import child_pb2 as cpb
 from rhip.api.mch.v1 import indicators_pb2 as ipb
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import pregnancy_pb2 as pb
+from rhip.kit.timestamps import clinical_day
 
 THIRTEEN = ["NEWBORN", "M1", "M3", "M6", "M8", "M12", "M18", "M24", "M30", "M36", "Y4", "Y5", "Y6"]
 
@@ -34,11 +35,11 @@ def _deliver(
 ) -> pb.Delivery:
     """A delivery at the county hospital ``born_days_ago`` days ago of babies of ``weights``."""
     stamp = Timestamp()
-    stamp.FromDatetime(datetime.now(UTC).replace(hour=3) - timedelta(days=born_days_ago))
+    stamp.FromDatetime(datetime.combine(_day(born_days_ago), time(3), UTC))  # 11:00 in China
     return mch.api.RecordDelivery(
         mpb.RecordDeliveryRequest(
             delivery=pb.Delivery(
-                mother=mch.residents["woman"], delivery_date=stamp.ToDatetime().date().isoformat(),
+                mother=mch.residents["woman"], delivery_date=clinical_day(stamp.ToDatetime(tzinfo=UTC)).isoformat(),
                 discharge_date=days_ago(discharged_days_ago), mode=pb.DELIVERY_MODE_VAGINAL,
                 newborns=[
                     pb.Newborn(

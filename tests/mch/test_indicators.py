@@ -17,6 +17,7 @@ from rhip.api.mch.v1 import child_pb2 as cpb
 from rhip.api.mch.v1 import indicators_pb2 as ipb
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import pregnancy_pb2 as pb
+from rhip.kit.timestamps import clinical_day
 from rhip.mch.children.domain import add_months
 from rhip.mch.indicators import counts, domain
 from rhip.mch.risk.reports import REPORT
@@ -67,7 +68,7 @@ def _seed(mch: Mch) -> None:
     delivery = mch.api.RecordDelivery(
         mpb.RecordDeliveryRequest(
             delivery=pb.Delivery(
-                mother=mch.residents["woman"], delivery_date=born.ToDatetime().date().isoformat(),
+                mother=mch.residents["woman"], delivery_date=clinical_day(born.ToDatetime(tzinfo=UTC)).isoformat(),
                 discharge_date=days_ago(18), mode=pb.DELIVERY_MODE_VAGINAL,
                 newborns=[pb.Newborn(
                     birth_order=1, sex=pb.NEWBORN_SEX_FEMALE, birth_time=born, weight_g=3200,

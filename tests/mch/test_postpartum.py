@@ -5,18 +5,21 @@ postpartum slots too."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import grpc
 import pytest
 from mch.conftest import Mch, days_ago, error_info, error_reason, rid
 from mch.test_deliveries import _baby
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import pregnancy_pb2 as pb
+from rhip.kit.timestamps import clinical_day
 
 
 def _deliver(mch: Mch, delivered: int, discharged: int) -> pb.Pregnancy:
     """A pregnancy delivered ``delivered`` days ago and discharged ``discharged`` days ago."""
     p = mch.register(lmp_days_ago=270 + delivered, registration_date=days_ago(200 + delivered))
-    from datetime import UTC, datetime, timedelta
+    from datetime import datetime, timedelta
 
     from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -25,7 +28,7 @@ def _deliver(mch: Mch, delivered: int, discharged: int) -> pb.Pregnancy:
     mch.api.RecordDelivery(
         mpb.RecordDeliveryRequest(
             delivery=pb.Delivery(
-                mother=mch.residents["woman"], delivery_date=born.ToDatetime().date().isoformat(),
+                mother=mch.residents["woman"], delivery_date=clinical_day(born.ToDatetime(tzinfo=UTC)).isoformat(),
                 discharge_date=days_ago(discharged), mode=pb.DELIVERY_MODE_CAESAREAN,
                 newborns=[_baby(1, birth_time=born)],
             ),

@@ -15,6 +15,7 @@ from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import mch_service_pb2_grpc
 from rhip.api.mch.v1 import pregnancy_pb2 as pb
 from rhip.cell import build_cell, resolve_services
+from rhip.kit.timestamps import clinical_day
 
 
 def test_all_services_include_mch() -> None:
@@ -51,7 +52,7 @@ def test_mch_in_its_own_process_reaches_identity_over_grpc(
                 mpb.RecordDeliveryRequest(
                     delivery=pb.Delivery(
                         mother=mch.residents["woman"],
-                        delivery_date=born.ToDatetime().date().isoformat(),
+                        delivery_date=clinical_day(born.ToDatetime(tzinfo=UTC)).isoformat(),
                         mode=pb.DELIVERY_MODE_VAGINAL,
                         newborns=[
                             pb.Newborn(

@@ -20,6 +20,7 @@ from rhip.api.mch.v1 import child_pb2 as cpb
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import mch_service_pb2_grpc
 from rhip.api.mch.v1 import pregnancy_pb2 as pb
+from rhip.kit.timestamps import clinical_day
 from support.residents import pb as rpb
 from support.residents import register_request, stub, with_check
 
@@ -109,7 +110,7 @@ def build_mch_world(
         mch.RecordDelivery,
         mpb.RecordDeliveryRequest(
             delivery=pb.Delivery(
-                mother=women[1].name, delivery_date=born.ToDatetime().date().isoformat(),
+                mother=women[1].name, delivery_date=clinical_day(born.ToDatetime(tzinfo=UTC)).isoformat(),
                 mode=pb.DELIVERY_MODE_VAGINAL,
                 newborns=[
                     pb.Newborn(
