@@ -11,6 +11,7 @@ import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from rhip.kit.day_counts import stored_day
 from rhip.kit.timestamps import clinical_day
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,3 +53,10 @@ def test_the_clinical_day_is_the_day_in_china() -> None:
     assert clinical_day(datetime(2026, 12, 7, 15, 59, tzinfo=UTC)) == date(2026, 12, 7)
     assert clinical_day(datetime(2026, 12, 7, 16, 0, tzinfo=UTC)) == date(2026, 12, 8)
     assert clinical_day(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)) == date(2027, 1, 1)
+
+
+def test_a_stored_time_counts_on_its_china_day_naive_or_not() -> None:
+    """Counts (archives, mch) date a creation by its China day; SQLite's naive times are UTC."""
+    assert stored_day(datetime(2026, 12, 7, 17, 30)) == date(2026, 12, 8)
+    assert stored_day(datetime(2026, 12, 7, 17, 30, tzinfo=UTC)) == date(2026, 12, 8)
+    assert stored_day(datetime(2026, 12, 7, 15, 30)) == date(2026, 12, 7)

@@ -14,10 +14,13 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from mch.conftest import Mch, rid
+from rhip.api.mch.v1 import indicators_pb2 as ipb
 from rhip.api.mch.v1 import mch_service_pb2 as mpb
 from rhip.api.mch.v1 import pregnancy_pb2 as pb
 from rhip.kit.timestamps import clinical_day
+from rhip.mch.children.domain import add_months
 from support.residents import pb as rpb
+from support.residents import register_request, with_check
 from support.residents import stub as resident_stub
 
 CHINA_DAY = clinical_day(datetime.now(UTC))
@@ -84,3 +87,37 @@ def test_weeks_of_pregnancy_are_counted_to_todays_date_in_china(
     p = mch.register("woman", lmp_date=lmp.isoformat())
     assert not p.early_registration
     assert date.fromisoformat(p.registration_date) == CHINA_DAY
+
+
+def test_a_child_enrolled_at_half_past_one_in_china_counts_from_that_day(mch: Mch) -> None:
+    """Enrolled at 01:30 on CHINA_DAY (17:30 UTC the day before): among the region's children
+    as of CHINA_DAY, not as of the day before (the counts took the UTC day of enrolment)."""
+    born = add_months(CHINA_DAY, -30)
+    child = (
+        resident_stub(mch.running.channel)
+        .RegisterResident(
+            register_request(with_check(f"320311{born:%Y%m%d}003"), name="刘小满", region="320311"),
+            metadata=mch.md("qs-doctor"),
+        )
+        .resident
+    )
+    usecases = mch.running.cell.part("mch").usecases
+    kept = usecases.clock
+    usecases.clock = lambda: datetime.combine(CHINA_DAY - timedelta(days=1), time(17, 30), UTC)
+    try:
+        mch.api.EnrollChild(
+            mpb.EnrollChildRequest(child=child.name, request_id=rid()), metadata=mch.md("qs-doctor")
+        )
+    finally:
+        usecases.clock = kept
+
+    def children(as_of: date) -> int:
+        reply = mch.api.GetMchIndicators(
+            ipb.GetMchIndicatorsRequest(parent="regions/320311", as_of=as_of.isoformat()),
+            metadata=mch.md("qs-admin"),
+        )
+        kind = ipb.MCH_INDICATOR_KIND_CHILD_HEALTH_MANAGEMENT_RATE
+        return next(i.denominator for i in reply.indicators if i.kind == kind)
+
+    assert children(CHINA_DAY - timedelta(days=1)) == 0
+    assert children(CHINA_DAY) == 1

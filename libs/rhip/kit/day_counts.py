@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from rhip.kit.timestamps import clinical_day
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -79,9 +80,11 @@ def period(grain: str, day: date) -> date:
     return day
 
 
-def utc_day(value: datetime) -> date:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return (value.astimezone(UTC) if value.tzinfo else value).date()
+def stored_day(value: datetime) -> date:
+    """The day of care (China Standard Time) of a stored time: a record created at 01:30 in
+    China counts from that day, not from the UTC day before. SQLite hands back naive
+    datetimes; every stored time is UTC."""
+    return clinical_day(value if value.tzinfo else value.replace(tzinfo=UTC))
 
 
 def as_of_rows(table: Any, as_of: date) -> sa.ColumnElement[bool]:

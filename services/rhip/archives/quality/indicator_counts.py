@@ -12,7 +12,7 @@ D: past, present and future as-of dates alike, with no fallback.
 The rules mirror the exact recomputation (``ArchivesRepository.exact_indicator_counts``) and
 use only the current rows, as it does: a record counts for its current managing institution,
 its current state (not a draft, not handed over to another cell), qualification and plans, from
-the UTC day of its ``create_time`` until its ``termination_date``.
+the China day of its ``create_time`` until its ``termination_date``.
 
 The store recomputes a record's contribution before and after each write of its record,
 visits or plans, in the same transaction, and adds the difference to ``indicator_count``:
@@ -45,8 +45,8 @@ from rhip.kit.day_counts import (
     as_of_rows,
     clip,
     steps,
+    stored_day,
     union,
-    utc_day,
 )
 from sqlalchemy import Connection
 
@@ -54,7 +54,7 @@ METRICS = ("records", "dynamic", "qualified", "plans", "followed", "timely")
 # Bump whenever a rule below changes what a record counts for: the service then recomputes
 # every count row once after migrating (``bring_up_to_date``), instead of a migration
 # importing this module and freezing whatever it said on the day it ran.
-RULES_VERSION = 1
+RULES_VERSION = 2  # 2: days of creation are China days (stored_day)
 # A visit or check-up on day v makes the record dynamic (used) on [v, v + 365).
 USE_WINDOW = timedelta(days=365)
 FOLLOWED_VISITS = 4  # visits of a programme within the window for a plan to count as followed
@@ -124,7 +124,7 @@ class RecordFacts:
     tenant_id: str
     scope_path: str
     counted: bool  # not a draft
-    created: date  # UTC day of create_time
+    created: date  # China day of create_time
     terminated: date | None
     qualified: bool  # no required item missing
     visits: tuple[date, ...]  # follow-up visits and check-ups of every programme
@@ -247,7 +247,7 @@ def load_facts(
             tenant_id=r.managing_tenant_id,
             scope_path=r.scope_path,
             counted=r.state not in ("draft", "transferred"),  # a handed-over record counts there
-            created=utc_day(r.create_time),
+            created=stored_day(r.create_time),
             terminated=r.termination_date,
             qualified=r.missing_items == 0,
             visits=tuple(visits[r.id]),

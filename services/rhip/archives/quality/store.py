@@ -14,6 +14,7 @@ from rhip.archives.records.store import RECORDS
 from rhip.archives.store import Base, StoreBase
 from rhip.kit.db import utc
 from rhip.kit.scopes import like_prefix, within_scopes
+from rhip.kit.timestamps import CHINA_STANDARD_TIME
 from sqlalchemy import (
     Date,
     DateTime,
@@ -190,7 +191,10 @@ class QualityStore(StoreBase):
         day = lit("as_of", as_of, Date)
         end = lit(
             "end",
-            datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=UTC),
+            # The end of the China day, as UTC (what is stored).
+            datetime.combine(as_of + timedelta(days=1), time.min, CHINA_STANDARD_TIME).astimezone(
+                UTC
+            ),
             DateTime(timezone=True),
         )
         in_force = and_(

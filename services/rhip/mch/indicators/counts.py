@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from rhip.kit.day_counts import Change, DayCounts, utc_day
+from rhip.kit.day_counts import Change, DayCounts, stored_day
 from rhip.mch.indicators import rules
 from rhip.mch.indicators.domain import COUNT_KEYS, NEWBORN_VISIT_SLOTS
 from sqlalchemy import Connection
@@ -141,9 +141,9 @@ def load_pregnancies(
         home[v.pregnancy_id].append(v.visit_date)
     reports: dict[str, list[rules.ReportFacts]] = {r.id: [] for r in rows}
     for r in connection.execute(sa.select(_R).where(_ids(_R.c.pregnancy_id, ids, last))):
-        acknowledged = utc_day(r.acknowledge_time) if r.acknowledge_time else None
+        acknowledged = stored_day(r.acknowledge_time) if r.acknowledge_time else None
         reports[r.pregnancy_id].append(
-            rules.ReportFacts(utc_day(r.create_time), acknowledged, r.state == "OPEN")
+            rules.ReportFacts(stored_day(r.create_time), acknowledged, r.state == "OPEN")
         )
     return {
         p.id: rules.PregnancyFacts(
@@ -178,7 +178,7 @@ def load_children(
         )
     return {
         c.id: rules.ChildFacts(
-            c.tenant_id, c.scope_path, c.birth_date, utc_day(c.create_time), tuple(visits[c.id])
+            c.tenant_id, c.scope_path, c.birth_date, stored_day(c.create_time), tuple(visits[c.id])
         )
         for c in rows
     }

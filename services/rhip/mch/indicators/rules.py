@@ -31,7 +31,7 @@ from rhip.mch.indicators.domain import CHILD_YEARS, POOR_VISION_6Y, POSTPARTUM_V
 
 # Bump whenever a rule here changes what a pregnancy or child counts for: the service then
 # recomputes every count row once after migrating (counts.bring_up_to_date).
-RULES_VERSION = 1
+RULES_VERSION = 2  # 2: days of creation are China days (stored_day)
 WINDOW = timedelta(days=365)  # an event on e is in the period of the as-of days [e, e + 365)
 
 
@@ -45,8 +45,8 @@ class DeliveryFacts:
 
 @dataclass(frozen=True)
 class ReportFacts:
-    filed: date  # UTC day of create_time
-    open_until: date | None  # UTC day of the acknowledgement; None while open
+    filed: date  # China day of create_time
+    open_until: date | None  # China day of the acknowledgement; None while open
     is_open: bool  # state OPEN
 
 
@@ -75,7 +75,7 @@ class ChildFacts:
     tenant_id: str
     scope_path: str
     born: date
-    enrolled: date  # UTC day of create_time
+    enrolled: date  # China day of create_time
     visits: tuple[ChildVisitFacts, ...]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from rhip.kit.day_counts import as_of_rows
 from rhip.kit.scopes import like_prefix, within_scopes
+from rhip.kit.timestamps import CHINA_STANDARD_TIME
 from rhip.mch.children.store import CHILD, CHILD_VISIT
 from rhip.mch.deliveries.store import DELIVERY, NEWBORN
 from rhip.mch.indicators.counts import COUNT, METRICS
@@ -132,8 +133,11 @@ class IndicatorStore(StoreBase):
             ),
             "live_births", "newborns_visited",
         )  # fmt: skip
-        since = datetime.combine(start, time(), UTC)
-        until = datetime.combine(end + timedelta(days=1), time(), UTC)
+        # The China days' bounds, as UTC (what is stored).
+        since = datetime.combine(start, time(), CHINA_STANDARD_TIME).astimezone(UTC)
+        until = datetime.combine(end + timedelta(days=1), time(), CHINA_STANDARD_TIME).astimezone(
+            UTC
+        )
         # Children 0–6 enrolled by the as-of date; seen in the period; eye items checked in it.
         in_period = and_(_CV.c.record_id == _C.c.id, _CV.c.visit_date.between(start, end))
         seen = exists().where(in_period)
