@@ -19,7 +19,7 @@ Targets (the kinds ``world.World`` builds, each at the levels it has): ``tenant`
 ``teleconsultation``, ``teleconsultation_id``, ``cell`` (no field: the cell itself); emr's ``document``, ``parked``,
 ``consent``, ``break_glass`` (world_emr.py); mch's ``stock_transfer``, ``blank_serial``,
 ``newborn``, ``birth_certificate``, ``province``, ``county`` (world_bmc.py), ``child_transfer``,
-``child_vision_record`` (world_mch.py).
+``child_vision_record``, ``pregnancy_transfer`` (world_mch.py).
 """
 
 from __future__ import annotations
@@ -226,6 +226,13 @@ RULES: dict[str, Rule] = {
     MCH + "GetDelivery": _r("read", "name:delivery"),
     MCH + "TerminatePregnancy": _r("write", "name:pregnancy"),
     MCH + "PlanDelivery": _r("write", "name:pregnancy"),
+    # The managing institution names the pregnancy, the institution she came to the woman.
+    MCH + "RequestPregnancyTransfer": _r("write", "pregnancy:pregnancy", "resident:resident"),
+    MCH + "AcceptPregnancyTransfer": _r("write", "name:pregnancy_transfer"),
+    MCH + "DeclinePregnancyTransfer": _r("write", "name:pregnancy_transfer"),
+    MCH + "WithdrawPregnancyTransfer": _r("write", "name:pregnancy_transfer"),
+    MCH + "GetPregnancyTransfer": _r("read", "name:pregnancy_transfer"),
+    MCH + "ListPregnancyTransfers": _r("list", "parent:tenant"),
     MCH + "EnrollChild": _r("write", "child:resident"),
     MCH + "GetChildRecord": _r("read", "name:child_record"),
     MCH + "ListChildRecords": _r("list", "parent:tenant"),

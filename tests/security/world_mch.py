@@ -3,8 +3,9 @@
 the gateway: T1's midwifery qualification (granted by the county administrator), an open
 pregnancy with a visit, graded orange by the county's maternal–child hospital (which files a
 high-risk report to the county), a delivered pregnancy whose delivery registered a newborn,
-that newborn's child health record (and its vision record), and a second child of T1 whose
-transfer to the maternal–child hospital is pending (both institutions are its parties)."""
+that newborn's child health record (and its vision record), a second child of T1 whose
+transfer to the maternal–child hospital is pending (both institutions are its parties), and
+the open pregnancy's pending transfer to the same hospital."""
 
 from __future__ import annotations
 
@@ -161,3 +162,14 @@ def build_mch_world(
         "xz-doctor-1",
     )  # fmt: skip
     world.add("child_transfer", transfer.name, parties, "320311")
+    # The open pregnancy, asked to move to the maternal–child hospital: the transfer is seen by
+    # both institutions (the pregnancy by T1 only until the hospital accepts).
+    moving_pregnancy = call(
+        mch.RequestPregnancyTransfer,
+        mpb.RequestPregnancyTransferRequest(
+            pregnancy=open_one.name, target_tenant=f"tenants/{mch_hospital}",
+            reason="she moved",
+        ),
+        "xz-doctor-1",
+    )  # fmt: skip
+    world.add("pregnancy_transfer", moving_pregnancy.name, parties, "320311")

@@ -13,7 +13,7 @@ from rhip.kit import audit
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.authz import Authorizer, subject_blocked
 from rhip.kit.db import Database
-from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied
+from rhip.kit.errors import FailedPrecondition, NotFound, PermissionDenied, invalid
 from rhip.kit.institution_names import InstitutionNames
 from rhip.kit.parents import ListParents
 from rhip.kit.qualification_rules import shortfall
@@ -162,6 +162,28 @@ class MchBase:
         )  # fmt: skip
         if short is not None:
             raise PermissionDenied(short.message, reason=short.reason, metadata=short.metadata)
+
+    def _target(self, tenant_id: str, region: str, *, as_cell: bool = True) -> TenantFacts:
+        """The institution of this cell that is to take a child or a woman over, looked up as
+        the cell (a clinic may not read another institution's directory entry; ``as_cell``
+        False: as the caller, for a cell without its account): found (in ``region`` when
+        given), a health institution, active."""
+        try:
+            found = self.identity.tenant(tenant_id, as_cell=as_cell)
+        except (NotFound, PermissionDenied):
+            found = None
+        if found is None or (region and found.region_code != region):
+            raise NotFound("no such institution in this cell", reason="TARGET_NOT_FOUND")
+        if not found.health_institution:
+            raise invalid(
+                "target_tenant", "is a public-security organ, not a health institution",
+                "TENANT_NOT_HEALTH_INSTITUTION",
+            )  # fmt: skip
+        if not found.active:
+            raise FailedPrecondition(
+                "the target institution is suspended", reason="TARGET_INACTIVE"
+            )
+        return found
 
     def _woman(self, name: str, field: str) -> ResidentFacts:
         """The woman from identity, as the caller may see her (identity refuses otherwise)."""

@@ -133,6 +133,11 @@ class IdentityClient:
         # ResidentService), too much to spend on every call.
         self._stubs: dict[type, tuple[grpc.Channel, Any]] = {}
 
+    @property
+    def has_cell_account(self) -> bool:
+        """Whether the cell has its own account (another institution's entry is read with it)."""
+        return self._cell_account is not None
+
     def _metadata(self) -> list[tuple[str, str]]:
         return [("authorization", f"Bearer {current_token()}"), *outgoing_metadata()]
 

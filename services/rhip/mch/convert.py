@@ -224,6 +224,7 @@ def visit_to_pb(v: AntenatalVisit) -> pb.AntenatalVisit:
         emergency_reason=v.emergency_reason,
         labs=labs_to_pb(v.labs),
         anaemia=anaemia(v.labs),
+        newborn_visits=list(v.newborn_visits),
     )
 
 

@@ -36,6 +36,12 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "AcceptChildTransfer",
             "DeclineChildTransfer",
             "WithdrawChildTransfer",
+            # A woman who moves: either side asks, the other answers, the asker withdraws
+            # (checked in the use cases).
+            "RequestPregnancyTransfer",
+            "AcceptPregnancyTransfer",
+            "DeclinePregnancyTransfer",
+            "WithdrawPregnancyTransfer",
         )
     )
     # Qualified institutions confirm, void and report their own blanks and issue

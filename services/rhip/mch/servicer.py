@@ -40,6 +40,8 @@ from rhip.mch.convert import (
     visit_to_pb,
 )
 from rhip.mch.indicators.domain import KINDS, Indicator
+from rhip.mch.pregnancy_transfers.convert import STATES_BACK as PREGNANCY_TRANSFER_STATES_BACK
+from rhip.mch.pregnancy_transfers.convert import pregnancy_transfer_to_pb
 from rhip.mch.risk.domain import SEVERITY, RiskColor
 from rhip.mch.usecases import MchUseCases
 
@@ -237,6 +239,36 @@ class MchServicer(mch_service_pb2_grpc.MchServiceServicer):
             request.name, request.delivery_tenant, request.emergency_reason
         )
         return pregnancy_to_pb(view)
+
+    def RequestPregnancyTransfer(self, request, context):
+        transfer = self.uc.request_pregnancy_transfer(
+            request.pregnancy, request.resident, request.target_tenant, request.reason,
+            request.request_id,
+        )  # fmt: skip
+        return pregnancy_transfer_to_pb(transfer)
+
+    def AcceptPregnancyTransfer(self, request, context):
+        return pregnancy_transfer_to_pb(self.uc.accept_pregnancy_transfer(request.name))
+
+    def DeclinePregnancyTransfer(self, request, context):
+        found = self.uc.decline_pregnancy_transfer(request.name, request.reason)
+        return pregnancy_transfer_to_pb(found)
+
+    def WithdrawPregnancyTransfer(self, request, context):
+        found = self.uc.withdraw_pregnancy_transfer(request.name, request.reason)
+        return pregnancy_transfer_to_pb(found)
+
+    def GetPregnancyTransfer(self, request, context):
+        return pregnancy_transfer_to_pb(self.uc.get_pregnancy_transfer(request.name))
+
+    def ListPregnancyTransfers(self, request, context):
+        page = parse_page(request.page_size, request.page_token, request.parent, request.state)
+        found, token = self.uc.list_pregnancy_transfers(
+            request.parent, PREGNANCY_TRANSFER_STATES_BACK.get(request.state), page
+        )
+        return pb.ListPregnancyTransfersResponse(
+            transfers=[pregnancy_transfer_to_pb(t) for t in found], next_page_token=token
+        )
 
     def GetMchIndicators(self, request, context):
         period, found = self.uc.indicators(request.parent, request.as_of)

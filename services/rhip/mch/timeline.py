@@ -7,7 +7,8 @@ delivering and the managing institution's; a child's: GetChildRecord at the reco
 certificate: GetBirthCertificate at the issuer's).
 
 The mother's timeline: registration, antenatal and postpartum visits, risk grade changes,
-termination, delivery. The child's: enrolment, visits, and the birth certificate's life.
+termination, delivery, and her pregnancy moving to another institution (``pregnancy_moved``:
+its entries re-scoped to the new one, as a child's are, and the move itself). The child's: enrolment, visits, and the birth certificate's life.
 Payloads are ids, codes, the institution's name and dates — never a person's name.
 
 A child's record that changes hands takes its entries with it, as mch reads it: a transfer
@@ -85,6 +86,21 @@ class MchTimeline:
         self._pregnancy(
             p, "PREGNANCY_TERMINATED", f"pregnancies/{p.pregnancy_id}", tenant_id, name, day
         )
+
+    def pregnancy_moved(self, p: Pregnancy, scope: str, tenant_id: str, name: str) -> None:
+        """The episode changed hands (in the accepting transaction): emr reads its entries at
+        ``scope`` from now on (the old institution, which no longer reads it, sees none), and
+        the move itself is an entry of the new institution's, ``name``."""
+        target = f"pregnancies/{p.pregnancy_id}"
+        enqueue_rescope(
+            self.conn, source=SOURCE, resident_id=p.resident_id, occur_time=self.now,
+            read_method=PREGNANCY_READ, target=target, scope_paths=[scope],
+        )  # fmt: skip
+        enqueue_entry(
+            self.conn, source=SOURCE, resident_id=p.resident_id, occur_time=self.now,
+            kind="PREGNANCY_TRANSFERRED", target=target, tenant_id=tenant_id,
+            scope_paths=[scope], read_method=PREGNANCY_READ, tenant_name=name,
+        )  # fmt: skip
 
     def risk_changed(
         self, p: Pregnancy, before: Grade, after: Grade, assessment: str, tenant_id: str,

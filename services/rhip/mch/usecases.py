@@ -1,5 +1,6 @@
 """The mch use cases, one method per use case, as one object (the servicer's): pregnancies/,
-risk/, deliveries/, children/ and child_transfers/ on the shared ground of access.py."""
+pregnancy_transfers/, risk/, deliveries/, children/ and child_transfers/ on the shared ground
+of access.py."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from rhip.mch.deliveries.usecases import DeliveryUseCases
 from rhip.mch.indicators.usecases import IndicatorUseCases
 from rhip.mch.pregnancies.plans import DeliveryPlanUseCases
 from rhip.mch.pregnancies.postpartum import PostpartumUseCases
+from rhip.mch.pregnancy_transfers.usecases import PregnancyTransferUseCases
 from rhip.mch.roles import CATALOG_PREFIX, permission_rules
 
 
@@ -18,7 +20,7 @@ def sync_role_catalog(authz: Authorizer) -> None:
 
 
 class MchUseCases(
-    DeliveryUseCases, PostpartumUseCases, DeliveryPlanUseCases, ChildTransferUseCases,
-    IndicatorUseCases,
+    DeliveryUseCases, PostpartumUseCases, DeliveryPlanUseCases, PregnancyTransferUseCases,
+    ChildTransferUseCases, IndicatorUseCases,
 ):  # fmt: skip
     """Every mch use case."""

@@ -59,7 +59,7 @@ from rhip.mch.child_transfers.peers import OtherCells, bundle_bytes, document_to
 from rhip.mch.child_transfers.store import ChildTransferStore, TransferOpen
 from rhip.mch.children.store import ChildStore
 from rhip.mch.children.usecases import ChildUseCases
-from rhip.mch.clients import ResidentFacts, TenantFacts
+from rhip.mch.clients import ResidentFacts
 from rhip.mch.indicators.counts import counting
 from rhip.mch.pregnancies.usecases import parse_day
 from sqlalchemy import Connection
@@ -411,26 +411,6 @@ class CrossCellChildTransfers(ChildUseCases):
                 kind=kind.value,
             )  # fmt: skip
             return t
-
-    def _target(self, tenant_id: str, region: str) -> TenantFacts:
-        """The target institution of this cell, looked up as the cell (a clinic may not read
-        another institution's directory entry)."""
-        try:
-            found = self.identity.tenant(tenant_id, as_cell=True)
-        except (NotFound, PermissionDenied):
-            found = None
-        if found is None or (region and found.region_code != region):
-            raise NotFound("no such institution in this cell", reason="TARGET_NOT_FOUND")
-        if not found.health_institution:
-            raise invalid(
-                "target_tenant", "is a public-security organ, not a health institution",
-                "TENANT_NOT_HEALTH_INSTITUTION",
-            )  # fmt: skip
-        if not found.active:
-            raise FailedPrecondition(
-                "the target institution is suspended", reason="TARGET_INACTIVE"
-            )
-        return found
 
     def _other_region(self, code: str, field: str) -> str:
         region = catalog().require(code, field)

@@ -6,13 +6,13 @@ haemoglobin, hearing screen and the risk factors it found."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
 from rhip.kit.db import utc
 from rhip.kit.scopes import within_scopes
-from rhip.mch.children.birth import BirthFacts
+from rhip.mch.children.birth import NEWBORN_SLOTS, BirthFacts
 from rhip.mch.children.development import Development, DevelopmentResult
 from rhip.mch.children.domain import ChildRecord, ChildVisit, Finding
 from rhip.mch.children.screening import Hearing
@@ -31,6 +31,7 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    or_,
     select,
     update,
 )  # fmt: skip
@@ -239,6 +240,32 @@ class ChildStore(StoreBase):
         return BirthFacts(
             row.weight_g, row.ga_days // 7, babies > 1, False, row.discharge_date, True
         )
+
+    def newborn_visits(
+        self, delivery_id: str, days: Collection[date]
+    ) -> list[tuple[date, str, str, str]]:
+        """The newborn home visits (a visit filling a newborn slot, or one outside every window
+        that came late for it) on ``days`` of the live-born babies of ``delivery_id`` enrolled
+        here: (visit date, record id, visit id, record scope), by date."""
+        if not days:
+            return []
+        newborn = or_(_V.c.slot.in_(NEWBORN_SLOTS), _V.c.missed_slot.in_(NEWBORN_SLOTS))
+        rows = self.s.execute(
+            select(_V.c.visit_date, _V.c.record_id, _V.c.id, _C.c.scope_path)
+            .select_from(
+                _N.join(_C, _C.c.resident_id == _N.c.resident_id).join(
+                    _V, _V.c.record_id == _C.c.id
+                )
+            )
+            .where(
+                _N.c.delivery_id == delivery_id,
+                _N.c.live_birth.is_(True),
+                _V.c.visit_date.in_(sorted(days)),
+                newborn,
+            )
+            .order_by(_V.c.visit_date, _V.c.record_id, _V.c.id)
+        )
+        return [(r.visit_date, r.record_id, r.id, r.scope_path) for r in rows]
 
     def add_visit(self, v: ChildVisit, request_id: str) -> None:
         self.s.execute(

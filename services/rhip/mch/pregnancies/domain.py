@@ -427,3 +427,6 @@ class AntenatalVisit:
     referral_followed_up: bool = False  # it followed up the open referral
     emergency_reason: str = ""  # why a graded woman was seen below secondary level
     labs: dict[str, object] = field(default_factory=dict)  # pregnancies/labs.py
+    # A postpartum home visit as read: the newborn home visits of the same day it was done
+    # together with, ``childRecords/{c}/visits/{v}`` (not stored: newborn_visits.py).
+    newborn_visits: tuple[str, ...] = ()

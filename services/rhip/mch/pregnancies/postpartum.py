@@ -49,7 +49,7 @@ class PostpartumUseCases(VisitUseCases):
             p = self._postpartum_episode(tx, principal, parent, kind)
             store = PregnancyStore(tx)
             if claim(tx, key) and (earlier := store.visit_by_request(key)) is not None:
-                return earlier
+                return self._with_newborn_visits(tx, p, [earlier])[0]
             after = p.after_postpartum(kind, day, grace, now, bool(abnormal))
             acting = principal.tenant_id or p.tenant_id
             if kind is VisitKind.CHECK_42D and acting != p.check_42d_tenant and not emergency:
@@ -72,7 +72,9 @@ class PostpartumUseCases(VisitUseCases):
                 f"{visit.visit_id}", p.scope_path, resident=p.resident_id, kind=kind.value,
                 on_time=on_time, tenant=acting, emergency=bool(emergency),
             )  # fmt: skip
-            return visit
+            # Done together with the newborn home visit (§3.1): the reply names the babies'
+            # visits of the same day already recorded.
+            return self._with_newborn_visits(tx, p, [visit])[0]
 
     def _postpartum_episode(
         self, tx: Connection, principal: Principal, parent: str, kind: VisitKind

@@ -214,6 +214,15 @@ class PregnancyStore(StoreBase):
     def save(self, p: Pregnancy) -> None:
         self.s.execute(update(_P).where(_P.c.id == p.pregnancy_id).values(**_values(p)))
 
+    def move(self, pregnancy_id: str, tenant_id: str, scope_path: str, now: Any) -> None:
+        """The episode (and with it, by its id, its schedule, grades, screenings and plan) is
+        managed by ``tenant_id`` from now on; its visits keep the institution that made them."""
+        self.s.execute(
+            update(_P)
+            .where(_P.c.id == pregnancy_id)
+            .values(tenant_id=tenant_id, scope_path=scope_path, update_time=now)
+        )
+
     def get(self, pregnancy_id: str, *, lock: bool = False) -> Pregnancy | None:
         query = select(_P).where(_P.c.id == pregnancy_id)
         if lock:

@@ -27,6 +27,7 @@ from rhip.mch.pregnancies import domain
 from rhip.mch.pregnancies.domain import AntenatalVisit, Pregnancy, VisitKind
 from rhip.mch.pregnancies.labs import already_recorded, check_labs
 from rhip.mch.pregnancies.measures import check_measures
+from rhip.mch.pregnancies.newborn_visits import with_newborn_visits
 from rhip.mch.pregnancies.store import PregnancyStore
 from rhip.mch.pregnancies.usecases import PregnancyUseCases, parse_day
 from rhip.mch.risk.domain import SECONDARY_LEVEL, grade_of, require_secondary_level
@@ -39,6 +40,7 @@ MAX_TEXT = 500
 # grassroots institution without midwifery sends her to a qualified one for them (§3.1).
 MID_PREGNANCY_DAYS = domain.SLOTS[0].end_days + 1
 _RECORD = "RecordAntenatalVisit"
+CHILD_READ = "GetChildRecord"
 
 
 def check_text(text: str, field: str, checks: Violations) -> str:
@@ -253,9 +255,19 @@ class VisitUseCases(PregnancyUseCases):
         with self._unit(durable=False) as tx:
             p = self._load_pregnancy(tx, parent, "ListAntenatalVisits", field="parent")
             rows = PregnancyStore(tx).visits(p.pregnancy_id, page.after, page.size + 1)
+            chunk = self._with_newborn_visits(tx, p, rows[: page.size])
             self._audit(
                 tx, "pregnancy.visits.read", f"pregnancies/{p.pregnancy_id}", p.scope_path,
                 resident=p.resident_id,
             )  # fmt: skip
-        chunk = rows[: page.size]
         return chunk, page.next_token(chunk[-1].visit_id if chunk else None, len(rows) > page.size)
+
+    def _with_newborn_visits(
+        self, tx: Connection, p: Pregnancy, visits: list[AntenatalVisit]
+    ) -> list[AntenatalVisit]:
+        """Each postpartum home visit with the newborn home visits of its day that the caller
+        may read (newborn_visits.py)."""
+        subject = current_principal().subject
+        return with_newborn_visits(
+            tx, p, visits, lambda scope: self.authz.enforce(subject, scope, MCH + CHILD_READ)
+        )

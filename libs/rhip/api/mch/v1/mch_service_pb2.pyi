@@ -4,6 +4,7 @@ from rhip.api.mch.v1 import child_pb2 as _child_pb2
 from rhip.api.mch.v1 import child_transfer_pb2 as _child_transfer_pb2
 from rhip.api.mch.v1 import indicators_pb2 as _indicators_pb2
 from rhip.api.mch.v1 import pregnancy_pb2 as _pregnancy_pb2
+from rhip.api.mch.v1 import pregnancy_transfer_pb2 as _pregnancy_transfer_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -229,6 +230,68 @@ class PlanDeliveryRequest(_message.Message):
     delivery_tenant: str
     emergency_reason: str
     def __init__(self, name: _Optional[str] = ..., delivery_tenant: _Optional[str] = ..., emergency_reason: _Optional[str] = ...) -> None: ...
+
+class RequestPregnancyTransferRequest(_message.Message):
+    __slots__ = ("pregnancy", "resident", "target_tenant", "reason", "request_id")
+    PREGNANCY_FIELD_NUMBER: _ClassVar[int]
+    RESIDENT_FIELD_NUMBER: _ClassVar[int]
+    TARGET_TENANT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    pregnancy: str
+    resident: str
+    target_tenant: str
+    reason: str
+    request_id: str
+    def __init__(self, pregnancy: _Optional[str] = ..., resident: _Optional[str] = ..., target_tenant: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class AcceptPregnancyTransferRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class DeclinePregnancyTransferRequest(_message.Message):
+    __slots__ = ("name", "reason")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    reason: str
+    def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class WithdrawPregnancyTransferRequest(_message.Message):
+    __slots__ = ("name", "reason")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    reason: str
+    def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class GetPregnancyTransferRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class ListPregnancyTransfersRequest(_message.Message):
+    __slots__ = ("parent", "state", "page_size", "page_token")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    state: _pregnancy_transfer_pb2.PregnancyTransferState
+    page_size: int
+    page_token: str
+    def __init__(self, parent: _Optional[str] = ..., state: _Optional[_Union[_pregnancy_transfer_pb2.PregnancyTransferState, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListPregnancyTransfersResponse(_message.Message):
+    __slots__ = ("transfers", "next_page_token")
+    TRANSFERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    transfers: _containers.RepeatedCompositeFieldContainer[_pregnancy_transfer_pb2.PregnancyTransfer]
+    next_page_token: str
+    def __init__(self, transfers: _Optional[_Iterable[_Union[_pregnancy_transfer_pb2.PregnancyTransfer, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class EnrollChildRequest(_message.Message):
     __slots__ = ("child", "request_id", "birth")

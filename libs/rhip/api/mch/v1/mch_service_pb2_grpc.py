@@ -8,6 +8,7 @@ from rhip.api.mch.v1 import child_transfer_pb2 as rhip_dot_api_dot_mch_dot_v1_do
 from rhip.api.mch.v1 import indicators_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_indicators__pb2
 from rhip.api.mch.v1 import mch_service_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2
 from rhip.api.mch.v1 import pregnancy_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2
+from rhip.api.mch.v1 import pregnancy_transfer_pb2 as rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__transfer__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -124,6 +125,36 @@ class MchServiceStub:
                 '/rhip.api.mch.v1.MchService/PlanDelivery',
                 request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.PlanDeliveryRequest.SerializeToString,
                 response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.Pregnancy.FromString,
+                _registered_method=True)
+        self.RequestPregnancyTransfer = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/RequestPregnancyTransfer',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RequestPregnancyTransferRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__transfer__pb2.PregnancyTransfer.FromString,
+                _registered_method=True)
+        self.AcceptPregnancyTransfer = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/AcceptPregnancyTransfer',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.AcceptPregnancyTransferRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__transfer__pb2.PregnancyTransfer.FromString,
+                _registered_method=True)
+        self.DeclinePregnancyTransfer = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/DeclinePregnancyTransfer',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.DeclinePregnancyTransferRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__transfer__pb2.PregnancyTransfer.FromString,
+                _registered_method=True)
+        self.WithdrawPregnancyTransfer = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/WithdrawPregnancyTransfer',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.WithdrawPregnancyTransferRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__transfer__pb2.PregnancyTransfer.FromString,
+                _registered_method=True)
+        self.GetPregnancyTransfer = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/GetPregnancyTransfer',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.GetPregnancyTransferRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__transfer__pb2.PregnancyTransfer.FromString,
+                _registered_method=True)
+        self.ListPregnancyTransfers = channel.unary_unary(
+                '/rhip.api.mch.v1.MchService/ListPregnancyTransfers',
+                request_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListPregnancyTransfersRequest.SerializeToString,
+                response_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListPregnancyTransfersResponse.FromString,
                 _registered_method=True)
         self.EnrollChild = channel.unary_unary(
                 '/rhip.api.mch.v1.MchService/EnrollChild',
@@ -331,6 +362,52 @@ class MchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestPregnancyTransfer(self, request, context):
+        """Asks to move an open pregnancy's management to another institution of the cell (the woman
+        moved): the managing institution names the pregnancy and the target, or the institution
+        she came to names the woman (its own institution is the target). One open transfer per
+        pregnancy; the other side answers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcceptPregnancyTransfer(self, request, context):
+        """The side that was asked accepts: the target manages the pregnancy from now on (earlier
+        visits keep the institution that made them). Only while the pregnancy is open.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeclinePregnancyTransfer(self, request, context):
+        """The side that was asked declines with a reason; the pregnancy stays where it was.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WithdrawPregnancyTransfer(self, request, context):
+        """The side that asked withdraws a pending transfer with a reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPregnancyTransfer(self, request, context):
+        """Returns a pregnancy transfer either side may see.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPregnancyTransfers(self, request, context):
+        """Lists the pregnancy transfers into or out of an institution, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def EnrollChild(self, request, context):
         """Enrols a child under 7 in the caller's institution's child health management (one record
         per child in the cell); the 13-visit schedule follows from the birth date, the newborn
@@ -516,6 +593,36 @@ def add_MchServiceServicer_to_server(servicer, server):
                     servicer.PlanDelivery,
                     request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.PlanDeliveryRequest.FromString,
                     response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.Pregnancy.SerializeToString,
+            ),
+            'RequestPregnancyTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestPregnancyTransfer,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RequestPregnancyTransferRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__transfer__pb2.PregnancyTransfer.SerializeToString,
+            ),
+            'AcceptPregnancyTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcceptPregnancyTransfer,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.AcceptPregnancyTransferRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__transfer__pb2.PregnancyTransfer.SerializeToString,
+            ),
+            'DeclinePregnancyTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeclinePregnancyTransfer,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.DeclinePregnancyTransferRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__transfer__pb2.PregnancyTransfer.SerializeToString,
+            ),
+            'WithdrawPregnancyTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.WithdrawPregnancyTransfer,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.WithdrawPregnancyTransferRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__transfer__pb2.PregnancyTransfer.SerializeToString,
+            ),
+            'GetPregnancyTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPregnancyTransfer,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.GetPregnancyTransferRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__transfer__pb2.PregnancyTransfer.SerializeToString,
+            ),
+            'ListPregnancyTransfers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPregnancyTransfers,
+                    request_deserializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListPregnancyTransfersRequest.FromString,
+                    response_serializer=rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListPregnancyTransfersResponse.SerializeToString,
             ),
             'EnrollChild': grpc.unary_unary_rpc_method_handler(
                     servicer.EnrollChild,
@@ -1044,6 +1151,168 @@ class MchService:
             '/rhip.api.mch.v1.MchService/PlanDelivery',
             rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.PlanDeliveryRequest.SerializeToString,
             rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__pb2.Pregnancy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestPregnancyTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/RequestPregnancyTransfer',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.RequestPregnancyTransferRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__transfer__pb2.PregnancyTransfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcceptPregnancyTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/AcceptPregnancyTransfer',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.AcceptPregnancyTransferRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__transfer__pb2.PregnancyTransfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeclinePregnancyTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/DeclinePregnancyTransfer',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.DeclinePregnancyTransferRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__transfer__pb2.PregnancyTransfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WithdrawPregnancyTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/WithdrawPregnancyTransfer',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.WithdrawPregnancyTransferRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__transfer__pb2.PregnancyTransfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPregnancyTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/GetPregnancyTransfer',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.GetPregnancyTransferRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_pregnancy__transfer__pb2.PregnancyTransfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPregnancyTransfers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rhip.api.mch.v1.MchService/ListPregnancyTransfers',
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListPregnancyTransfersRequest.SerializeToString,
+            rhip_dot_api_dot_mch_dot_v1_dot_mch__service__pb2.ListPregnancyTransfersResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -325,7 +325,7 @@ class DeliveryPlan(_message.Message):
     def __init__(self, tenant: _Optional[str] = ..., institution_level: _Optional[str] = ..., emergency_reason: _Optional[str] = ..., meets_grade: _Optional[bool] = ..., planned_by: _Optional[str] = ..., plan_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class AntenatalVisit(_message.Message):
-    __slots__ = ("name", "visit_date", "ga_days", "slot", "weight_kg", "systolic", "diastolic", "fundal_height_cm", "fetal_heart_rate", "guidance", "tenant", "create_time", "missed_slot", "kind", "abnormal_finding", "referral", "referral_followed_up", "emergency_reason", "labs", "anaemia")
+    __slots__ = ("name", "visit_date", "ga_days", "slot", "weight_kg", "systolic", "diastolic", "fundal_height_cm", "fetal_heart_rate", "guidance", "tenant", "create_time", "missed_slot", "kind", "abnormal_finding", "referral", "referral_followed_up", "emergency_reason", "labs", "anaemia", "newborn_visits")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VISIT_DATE_FIELD_NUMBER: _ClassVar[int]
     GA_DAYS_FIELD_NUMBER: _ClassVar[int]
@@ -346,6 +346,7 @@ class AntenatalVisit(_message.Message):
     EMERGENCY_REASON_FIELD_NUMBER: _ClassVar[int]
     LABS_FIELD_NUMBER: _ClassVar[int]
     ANAEMIA_FIELD_NUMBER: _ClassVar[int]
+    NEWBORN_VISITS_FIELD_NUMBER: _ClassVar[int]
     name: str
     visit_date: str
     ga_days: int
@@ -366,7 +367,8 @@ class AntenatalVisit(_message.Message):
     emergency_reason: str
     labs: AntenatalLabs
     anaemia: bool
-    def __init__(self, name: _Optional[str] = ..., visit_date: _Optional[str] = ..., ga_days: _Optional[int] = ..., slot: _Optional[int] = ..., weight_kg: _Optional[float] = ..., systolic: _Optional[int] = ..., diastolic: _Optional[int] = ..., fundal_height_cm: _Optional[float] = ..., fetal_heart_rate: _Optional[int] = ..., guidance: _Optional[str] = ..., tenant: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., missed_slot: _Optional[int] = ..., kind: _Optional[_Union[VisitKind, str]] = ..., abnormal_finding: _Optional[str] = ..., referral: _Optional[bool] = ..., referral_followed_up: _Optional[bool] = ..., emergency_reason: _Optional[str] = ..., labs: _Optional[_Union[AntenatalLabs, _Mapping]] = ..., anaemia: _Optional[bool] = ...) -> None: ...
+    newborn_visits: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., visit_date: _Optional[str] = ..., ga_days: _Optional[int] = ..., slot: _Optional[int] = ..., weight_kg: _Optional[float] = ..., systolic: _Optional[int] = ..., diastolic: _Optional[int] = ..., fundal_height_cm: _Optional[float] = ..., fetal_heart_rate: _Optional[int] = ..., guidance: _Optional[str] = ..., tenant: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., missed_slot: _Optional[int] = ..., kind: _Optional[_Union[VisitKind, str]] = ..., abnormal_finding: _Optional[str] = ..., referral: _Optional[bool] = ..., referral_followed_up: _Optional[bool] = ..., emergency_reason: _Optional[str] = ..., labs: _Optional[_Union[AntenatalLabs, _Mapping]] = ..., anaemia: _Optional[bool] = ..., newborn_visits: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RiskAssessment(_message.Message):
     __slots__ = ("name", "assessment_date", "colors", "criteria", "rules_version", "assessor", "tenant", "institution_level", "ga_days", "create_time", "rules_pack", "postpartum", "postpartum_day")
