@@ -25,6 +25,7 @@ from rhip.kit.ids import new_id
 from rhip.kit.pagination import Page
 from rhip.kit.requests import parse_resource_name
 from rhip.kit.tenancy import tenant_scope
+from rhip.kit.timestamps import clinical_day
 from rhip.mch.child_transfers.domain import MAX_REASON, check_text
 from rhip.mch.clients import TenantFacts
 from rhip.mch.indicators.counts import counting
@@ -130,7 +131,7 @@ class PregnancyTransferUseCases(PregnancyUseCases):
             else:
                 found = PregnancyStore(tx).get(pregnancy_id, lock=True)
                 assert found is not None  # pregnancies are never deleted
-                p = found.as_of(now.date())
+                p = found.as_of(clinical_day(now))
             store = PregnancyTransferStore(tx)
             if claim(tx, key) and (earlier := store.by_request(key)) is not None:
                 return earlier  # the same request, carried out meanwhile
@@ -210,7 +211,7 @@ class PregnancyTransferUseCases(PregnancyUseCases):
             store = PregnancyStore(tx)
             found = store.get(t.pregnancy_id, lock=True)
             assert found is not None
-            p = found.as_of(now.date())
+            p = found.as_of(clinical_day(now))
             if p.tenant_id != t.source_tenant_id:  # cannot happen while the transfer is open
                 raise FailedPrecondition("the pregnancy moved meanwhile", reason="TRANSFER_STATE")
             # Delivered or ended while pending: refused, and it stays pending to be declined or

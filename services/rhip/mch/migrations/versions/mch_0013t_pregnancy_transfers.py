@@ -3,14 +3,14 @@ moved to another institution of the cell. ``open_pregnancy`` is the pregnancy id
 transfer is PENDING and NULL after; its unique index keeps one open transfer per pregnancy.
 
 Revision ID: mch_0013t
-Revises: mch_0011r
+Revises: mch_0013a
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "mch_0013t"
-down_revision = "mch_0011r"
+down_revision = "mch_0013a"
 branch_labels = None
 depends_on = None
 
