@@ -23,12 +23,12 @@ from rhip.api.archives.v1 import archives_service_pb2 as apb
 from rhip.api.archives.v1 import archives_service_pb2_grpc
 from rhip.api.archives.v1 import health_record_pb2 as rec
 from rhip.api.identity.v1 import identity_service_pb2_grpc
-from rhip.archives.resident_events.consumer import ResidentEventsConsumer
 from rhip.archives.settings import load_archives_settings
 from rhip.cell import build_cell
 from rhip.identity.residents.change_store import head_sequence
 from rhip.kit import audit
 from rhip.kit.config import ConfigError, Settings
+from rhip.kit.resident_changes import ResidentChangesConsumer
 from rhip.kit.schema import audit_event
 from rhip.kit.telemetry import build_tracer_provider
 from support.cells import RunningCell, World, build_world, start_cell
@@ -67,7 +67,7 @@ def eventually(check: Callable[[], Any], what: str, timeout: float = 30) -> Any:
         time.sleep(0.05)
 
 
-def _consumer(a: Archives) -> ResidentEventsConsumer:
+def _consumer(a: Archives) -> ResidentChangesConsumer:
     consumer = a.running.cell.part("archives").resident_events
     assert consumer is not None
     return consumer

@@ -4,6 +4,7 @@ has given up is not committed (rhip.kit.deadlines, issue 12)."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -185,3 +186,18 @@ def test_too_little_time_left_for_another_call_is_refused_before_it_is_sent() ->
     finally:
         reset_deadline(token)
     assert within(5.0) == 5.0  # outside a call: the client's own timeout
+
+
+def test_every_client_call_takes_its_timeout_through_within() -> None:
+    """A client's fixed timeout (``..._TIMEOUT_SECONDS``) passed straight to a call would
+    outlive its caller's deadline: the source keeps every one inside ``within``."""
+    root = Path(__file__).resolve().parents[2]
+    bare = re.compile(r"timeout=\(?[A-Z_]*TIMEOUT_SECONDS")
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for base in (root / "services", root / "libs" / "rhip" / "kit")
+        for path in base.rglob("*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if bare.search(line)
+    ]
+    assert not found, found

@@ -114,10 +114,14 @@ def enqueue_rescope(
     read_method: str,
     target: str,
     scope_paths: Sequence[str],
+    new_resident_id: str = "",
 ) -> str:
     """Queue, in the transaction that moves the record ``target`` (``childRecords/{id}``), the
     change of scope of its entries (and of everything under it) shown by ``read_method``: from
-    now on the source reads them at ``scope_paths``. Its event id."""
+    now on the source reads them at ``scope_paths``. ``new_resident_id``: the record moved from
+    ``resident_id`` to this resident (a merge or its undo), whose entries they are from now on;
+    keyed by the resident it left, it follows every entry queued for that one before it. Its
+    event id."""
     event_id = new_id()
     outbox.enqueue(
         conn,
@@ -131,6 +135,7 @@ def enqueue_rescope(
             "read_method": read_method,
             "target": target,
             "scope_paths": list(scope_paths),
+            **({"new_resident": new_resident_id} if new_resident_id else {}),
         },
         due_at=occur_time + DUE_AFTER,
     )
@@ -168,6 +173,7 @@ def rescope_of(message: Message) -> ipb.RescopeTimelineEntriesRequest:
         read_method=p["read_method"],
         target=p["target"],
         scope_paths=p["scope_paths"],
+        new_resident=f"residents/{p['new_resident']}" if p.get("new_resident") else "",
     )
 
 

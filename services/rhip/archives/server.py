@@ -19,8 +19,6 @@ from rhip.archives.internal_servicer import INTERNAL_SERVICE_NAME, ArchivesInter
 from rhip.archives.locator_client import LocatorClient
 from rhip.archives.peer_servicer import PEER_SERVICE_NAME, ArchivesPeerServicer
 from rhip.archives.quality import indicator_counts
-from rhip.archives.resident_events.consumer import ResidentEventsConsumer
-from rhip.archives.resident_events.feed import ResidentFeed
 from rhip.archives.resident_events.usecases import ResidentEvents
 from rhip.archives.servicer import PUBLIC_METHODS, SERVICE_NAME, ArchivesServicer
 from rhip.archives.settings import ArchivesSettings, load_archives_settings
@@ -32,6 +30,7 @@ from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
 from rhip.kit.institution_names import InstitutionNames, cell_names
 from rhip.kit.outbox_delivery import OutboxDelivery
+from rhip.kit.resident_changes import ResidentChangesConsumer, ResidentFeed
 from rhip.kit.server import ServiceSpec
 from rhip.kit.timeline_feed import cell_timeline_delivery
 
@@ -51,14 +50,14 @@ class ArchivesService:
     specs: list[ServiceSpec]
     policy_db: Database | None = None
     # Follows identity's resident change feed (deaths, merges); None without a cell account.
-    resident_events: ResidentEventsConsumer | None = None
+    resident_events: ResidentChangesConsumer | None = None
     # Withdraws cross-cell requests the source never acknowledged; None without cross-cell.
     sweeper: TransferSweeper | None = None
     # Delivers the record history to emr's timeline index; None when the cell runs no emr.
     timeline: OutboxDelivery | None = None
 
     @property
-    def workers(self) -> list[ResidentEventsConsumer | TransferSweeper | OutboxDelivery]:
+    def workers(self) -> list[ResidentChangesConsumer | TransferSweeper | OutboxDelivery]:
         """The background work the cell starts once it serves (identity's address is known)."""
         return [w for w in (self.resident_events, self.sweeper, self.timeline) if w is not None]
 
@@ -184,7 +183,7 @@ def _resident_events(
     *,
     timeline: bool = False,
     names: InstitutionNames | None = None,
-) -> ResidentEventsConsumer | None:
+) -> ResidentChangesConsumer | None:
     feed = ResidentFeed(settings, identity_address, peers)
     if not feed.configured:
         log.warning(
@@ -192,7 +191,8 @@ def _resident_events(
             "set RHIP_CELL_CLIENT_ID and RHIP_CELL_CLIENT_SECRET"
         )
         return None
-    return ResidentEventsConsumer(
+    return ResidentChangesConsumer(
+        "resident-events",
         ResidentEvents(db, locator=locator, timeline=timeline, names=names),
         feed,
         options.resident_events_interval_seconds,

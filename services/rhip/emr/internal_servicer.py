@@ -35,7 +35,7 @@ class EmrInternalServicer(emr_internal_service_pb2_grpc.EmrInternalServiceServic
         rescoped = self.uc.rescope_entries(
             SourceRescope(
                 request.event_id, request.source, request.resident, request.read_method,
-                request.target, tuple(request.scope_paths),
+                request.target, tuple(request.scope_paths), request.new_resident,
             )
         )  # fmt: skip
         return ipb.RescopeTimelineEntriesResponse(rescoped=rescoped)

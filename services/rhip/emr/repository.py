@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from rhip.emr.documents.store import DocumentsStore
 from rhip.emr.reading.store import AccessStore
+from rhip.emr.timeline.merge_store import MergesStore
 from rhip.emr.timeline.store import TimelineStore
 
 
-class EmrRepository(DocumentsStore, AccessStore, TimelineStore):
+class EmrRepository(DocumentsStore, AccessStore, TimelineStore, MergesStore):
     """One object for a unit of work."""

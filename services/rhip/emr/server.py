@@ -3,6 +3,7 @@ archives clients → use cases → servicer."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from rhip.emr.clients import ArchivesClient, IdentityClient
 from rhip.emr.internal_servicer import INTERNAL_SERVICE_NAME, EmrInternalServicer
 from rhip.emr.servicer import PUBLIC_METHODS, SERVICE_NAME, EmrServicer
 from rhip.emr.settings import load_emr_settings
+from rhip.emr.timeline.merges import TimelineMerges
 from rhip.emr.timeline.names import TimelineNames
 from rhip.emr.usecases import EmrUseCases, sync_role_catalog
 from rhip.kit.authz import Authorizer, PolicyStore
@@ -21,7 +23,10 @@ from rhip.kit.config import Settings
 from rhip.kit.db import Database, migrate
 from rhip.kit.institution_names import cell_names
 from rhip.kit.pii import PiiVault, derive_key
+from rhip.kit.resident_changes import ResidentChangesConsumer, ResidentFeed
 from rhip.kit.server import ServiceSpec
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
 
@@ -38,10 +43,12 @@ class EmrService:
     policy_db: Database | None = None
     # Names the timeline entries that came without one; None without a cell account.
     names: TimelineNames | None = None
+    # Follows identity's merges onto the timeline; None without a cell account.
+    merges: ResidentChangesConsumer | None = None
 
     @property
-    def workers(self) -> list[TimelineNames]:
-        return [self.names] if self.names is not None else []
+    def workers(self) -> list[TimelineNames | ResidentChangesConsumer]:
+        return [w for w in (self.names, self.merges) if w is not None]
 
     def close(self) -> None:
         for worker in self.workers:
@@ -113,8 +120,18 @@ def build_emr(
             ),
         ),
     ]
-    names = None
+    names = merges = None
     if settings.cell_client_id:  # identity is asked as the cell's own account
         lookup = cell_names(settings, lambda: address_of("identity"), peers)
         names = TimelineNames(db, lookup, options.timeline_names_seconds)
-    return EmrService(db, authorizer, owns, usecases, specs, policy_db, names)
+    feed = ResidentFeed(settings, lambda: address_of("identity"), peers)
+    if feed.configured:  # the feed is read as the cell's own account too
+        merges = ResidentChangesConsumer(
+            "emr-timeline-merges", TimelineMerges(db), feed, options.resident_events_seconds
+        )
+    else:
+        log.warning(
+            "timeline: resident merges not followed (a survivor's timeline lacks the merged "
+            "resident's entries): set RHIP_CELL_CLIENT_ID and RHIP_CELL_CLIENT_SECRET"
+        )
+    return EmrService(db, authorizer, owns, usecases, specs, policy_db, names, merges)

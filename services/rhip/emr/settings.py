@@ -41,6 +41,8 @@ class EmrSettings:
     windows: RecognitionWindows = field(default_factory=RecognitionWindows)
     # Between two passes naming the timeline entries that came without a name (timeline/names.py).
     timeline_names_seconds: float = 60.0
+    # Between two reads of identity's resident change feed (merges: timeline/merges.py).
+    resident_events_seconds: float = 5.0
 
 
 def load_emr_settings(env: Mapping[str, str]) -> EmrSettings:
@@ -50,6 +52,10 @@ def load_emr_settings(env: Mapping[str, str]) -> EmrSettings:
         windows=parse_windows(env.get("RHIP_EMR_RECOGNITION_WINDOWS") or DEFAULT_WINDOWS),
         timeline_names_seconds=env_int(
             env, "RHIP_EMR_TIMELINE_NAMES_INTERVAL_MS", 60_000, 100, 3_600_000
+        )
+        / 1000,
+        resident_events_seconds=env_int(
+            env, "RHIP_EMR_RESIDENT_EVENTS_INTERVAL_MS", 5_000, 50, 3_600_000
         )
         / 1000,
     )

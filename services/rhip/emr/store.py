@@ -9,6 +9,7 @@ from datetime import datetime
 
 from rhip.kit.db import utc
 from sqlalchemy import (
+    BigInteger,
     Column,
     Connection,
     Date,
@@ -146,6 +147,30 @@ timeline_change = Table(
     Column("resident_id", String(36)),
     Column("target", String(120)),
     Column("apply_time", TZ),
+)
+
+
+# identity's resident change feed (emr_0008): how far emr has applied it, and the merges it
+# applied: while a merge stands, the survivor's timeline shows the merged resident's entries.
+resident_change_cursor = Table(
+    "emr_resident_change_cursor",
+    metadata,
+    Column("source", String(20), primary_key=True),
+    Column("last_sequence", BigInteger),
+    Column("update_time", TZ),
+)
+
+timeline_merge = Table(
+    "emr_timeline_merge",
+    metadata,
+    Column("merge_id", String(36), primary_key=True),
+    Column("survivor_id", String(36)),
+    Column("merged_id", String(36)),
+    Column("state", String(10)),  # active, undone
+    Column("merge_sequence", BigInteger),
+    Column("undo_sequence", BigInteger),
+    Column("apply_time", TZ),
+    Column("undo_time", TZ),
 )
 
 

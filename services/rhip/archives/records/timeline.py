@@ -12,7 +12,10 @@ appear twice.
 A record transferred to another institution of the cell takes its entries with it
 (``enqueue_record_moved``, in the transaction that moves it): emr reads them at the record's new
 scope from then on, so the new keeper sees the record's past on the timeline and the old one,
-which may no longer read the record, no longer does."""
+which may no longer read the record, no longer does. A record that a merge of its resident
+moved to the survivor (and its undo back: resident_events/usecases.py) takes its entries to
+that resident the same way (``new_resident_id``), so an undone merge takes back to the merged
+resident what the record gathered meanwhile."""
 
 from __future__ import annotations
 
@@ -71,11 +74,18 @@ def enqueue_record_event(
 
 
 def enqueue_record_moved(
-    conn: Connection, record_id: str, resident_id: str, scope_path: str, now: datetime
+    conn: Connection,
+    record_id: str,
+    resident_id: str,
+    scope_path: str,
+    now: datetime,
+    new_resident_id: str = "",
 ) -> None:
     """Queue for emr the record's change of hands: its entries (the record's and its check-ups'
-    and follow-ups') are read at ``scope_path``, the record's new scope, from now on."""
+    and follow-ups') are read at ``scope_path``, the record's new scope, from now on; and, when
+    the record moved from ``resident_id`` to ``new_resident_id``, are that resident's."""
     enqueue_rescope(
         conn, source=SOURCE, resident_id=resident_id, occur_time=now, read_method=READ_METHOD,
         target=f"healthRecords/{record_id}", scope_paths=[scope_path],
+        new_resident_id=new_resident_id,
     )  # fmt: skip

@@ -1,5 +1,5 @@
 """Applying identity's resident changes to health records: the use case behind the consumer
-(consumer.py).
+(rhip.kit.resident_changes).
 
 - A death terminates the resident's open record (docs/domain §2.7: reason death, with the date of
   death) and closes its open follow-up plans. A transfer of the record pending between two
@@ -12,6 +12,9 @@
   record stays and terminate or transfer the other.
 - An undo moves back exactly the records that merge moved (written down per merge) and
   cancels the duplicate tasks it raised.
+- When the cell runs emr, each record moved (either way) takes its entries on the lifetime
+  timeline to the resident it now belongs to (records/timeline.py:enqueue_record_moved), so
+  the check-ups a record gathered while merged go back with it.
 
 Each change is applied in one transaction with its ledger row and the cursor advance, as done
 by the system (``system:resident-events``) on behalf of the identity user who recorded it
@@ -27,12 +30,13 @@ from datetime import UTC, datetime, timedelta
 
 from rhip.archives.locator_client import LocatorClient
 from rhip.archives.records.domain import HealthRecord, RecordState, Termination, TerminationReason
+from rhip.archives.records.timeline import enqueue_record_moved
 from rhip.archives.repository import ArchivesRepository
-from rhip.archives.resident_events.feed import FeedChange
 from rhip.archives.resident_events.store import DUPLICATE_TASK, MergeMove, ResidentEventsRepository
 from rhip.kit import audit
 from rhip.kit.db import Database
 from rhip.kit.institution_names import InstitutionNames
+from rhip.kit.resident_changes import FeedChange
 from rhip.kit.timestamps import clinical_day
 
 log = logging.getLogger(__name__)
@@ -151,6 +155,7 @@ class ResidentEvents:
                 flagged.append(record.record_id)
                 continue
             records.save(record.changed(now, resident_id=survivor), record.version)
+            self._timeline_follows(records, record, survivor, now)
             self._history(
                 records, record, "RESIDENT_MERGED", change, now,
                 from_resident=merged, to_resident=survivor, merge=change.merge_id,
@@ -217,6 +222,7 @@ class ResidentEvents:
                 )  # fmt: skip
                 continue
             records.save(record.changed(now, resident_id=move.from_resident_id), record.version)
+            self._timeline_follows(records, record, move.from_resident_id, now)
             self._history(
                 records, record, "RESIDENT_MERGE_UNDONE", change, now,
                 from_resident=move.to_resident_id, to_resident=move.from_resident_id,
@@ -230,7 +236,19 @@ class ResidentEvents:
             returned += 1
         return f"returned {returned}, cleared {cleared}"
 
-    # -- history and audit -----------------------------------------------------------------------
+    # -- history, timeline and audit ---------------------------------------------------------
+    @staticmethod
+    def _timeline_follows(
+        records: ArchivesRepository, record: HealthRecord, to_resident: str, now: datetime
+    ) -> None:
+        """``record`` (as it stood, with the resident it leaves) moved to ``to_resident``: its
+        entries on the timeline go with it, before the history entry that says so."""
+        if records.timeline:
+            enqueue_record_moved(
+                records.s, record.record_id, record.resident_id, record.scope_path, now,
+                new_resident_id=to_resident,
+            )  # fmt: skip
+
     @staticmethod
     def _history(
         records: ArchivesRepository,

@@ -4,6 +4,7 @@ by the destination under the record it adds there."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -11,6 +12,7 @@ from rhip.archives.follow_ups.store import CHECK_UPS, FOLLOW_UPS, PLANS, TASKS
 from rhip.archives.records.domain import HealthRecord, RecordState, RecordTaken
 from rhip.archives.records.store import RECORD_EVENTS, RECORDS, RecordsStore
 from rhip.archives.store import StoreBase
+from rhip.kit.db import utc
 from rhip.kit.errors import invalid
 from rhip.kit.ids import new_id
 from sqlalchemy import Date, DateTime, insert, select, update
@@ -37,6 +39,12 @@ def _from_json(table: Any, row: dict[str, Any]) -> dict[str, Any]:
             value = date.fromisoformat(value)
         values[key] = value
     return values
+
+
+@dataclass(frozen=True)
+class Imported:
+    plans: int  # the open plans that came with the record
+    new_ids: dict[str, str]  # a row's id in the bundle → here, when the record came back
 
 
 def bundle_record_number(bundle: dict[str, Any]) -> str:
@@ -105,11 +113,12 @@ class BundleStore(StoreBase):
         assert record is not None
         return record
 
-    def import_bundle(self, bundle: dict[str, Any], record: HealthRecord) -> int:
-        """Insert the bundle's rows under ``record`` (already added); returns the open plans.
-        When the record came back under a new id (``import_record``), every row gets a new
-        id too, in the bundle's order (ids sort by creation, so the history keeps its order),
-        since the trace here still holds its copies under the old ones."""
+    def import_bundle(self, bundle: dict[str, Any], record: HealthRecord) -> Imported:
+        """Insert the bundle's rows under ``record`` (already added); returns the open plans
+        and the rows' new ids. When the record came back under a new id (``import_record``),
+        every row gets a new id too, in the bundle's order (ids sort by creation, so the
+        history keeps its order), since the trace here still holds its copies under the old
+        ones."""
         with self._counted(record.record_id):
             renew = record.record_id != bundle["record"]["id"]
             new_ids: dict[str, str] = {}
@@ -146,7 +155,25 @@ class BundleStore(StoreBase):
                     team_id="",
                 )
                 self.s.execute(insert(PLANS).values(**values))
-        return len(bundle["plans"])
+        return Imported(len(bundle["plans"]), new_ids)
+
+    def known_events(self, record: HealthRecord) -> set[tuple[datetime, str]]:
+        """(time, kind) of each history event this cell holds of another record of the
+        resident with this number: the trace of the record's earlier stay here, whose events
+        were on this cell's timeline then (an event keeps its time and kind through every move;
+        its id changes when the record comes back: ``import_bundle``). Found through the
+        resident's records (indexed), which a trace stays among (a merge moves it too)."""
+        e, r = RECORD_EVENTS.c, RECORDS.c
+        rows = self.s.execute(
+            select(e.event_time, e.kind)
+            .join(RECORDS, r.id == e.record_id)
+            .where(
+                r.resident_id == record.resident_id,
+                r.record_number == record.record_number,
+                r.id != record.record_id,
+            )
+        )
+        return {(when, kind) for stored, kind in rows if (when := utc(stored)) is not None}
 
     def hand_over_tasks(self, record_id: str) -> int:
         """The record's open tasks went to another cell with it: ``moved`` here, no longer

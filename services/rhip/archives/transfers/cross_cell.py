@@ -17,6 +17,7 @@ from rhip.archives.transfers import domain
 from rhip.archives.transfers.bundle import BUNDLE_FORMAT, BUNDLE_FORMATS, bundle_record_number
 from rhip.archives.transfers.domain import IdentityDocument, Side, Transfer, TransferState
 from rhip.archives.transfers.evidence import Evidence
+from rhip.archives.transfers.imported_timeline import enqueue_brought_history
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.crosscell import require_peer_cell
 from rhip.kit.errors import (
@@ -320,7 +321,10 @@ class CrossCellTransfers(UseCaseBase):
                 raise AlreadyExists(
                     "a record in force here already has this number", reason="RECORD_EXISTS"
                 ) from None
-            plans = repo.import_bundle(bundle, record)
+            imported = repo.import_bundle(bundle, record)
+            plans = imported.plans
+            if repo.timeline:  # its history joins this cell's timeline, dated as it was there
+                enqueue_brought_history(repo, bundle, record, imported, transfer, now)
             # The record came back to a cell that keeps the trace of its earlier move: the
             # trace keeps its id, the record here has a new one (its number is the same).
             trace = bundle["record"]["id"] if bundle["record"]["id"] != record.record_id else ""

@@ -299,4 +299,8 @@ class CrossCellSource(CrossCellTransfers):
                 transfer.record_id, "HANDOVER_STARTED", principal.subject, now,
                 transfer=transfer.transfer_id,
             )  # fmt: skip
-        return transfer, repo.export_bundle(transfer.record_id)
+        bundle = repo.export_bundle(transfer.record_id)
+        if repo.names is not None:  # the destination's identity knows no institution of ours:
+            # the keeper's name travels with its history, for the lifetime timeline there.
+            bundle["keeper_name"] = repo.names(bundle["record"]["managing_tenant_id"])
+        return transfer, bundle

@@ -12,7 +12,11 @@ record transferred to another institution); its entries are read at the new scop
 then on, as the source reads the record, so the new institution sees the record's past on the
 timeline and the old one no longer does. It travels in the source's outbox with the entries, in
 commit order per resident: every entry queued before it is here when it arrives, every entry
-queued after it carries the new scope already. Applied once by event id."""
+queued after it carries the new scope already. Applied once by event id. A health record that a
+merge of its resident moved to the survivor (or its undo moved back: archives'
+resident_events) changes resident the same way (``new_resident``): keyed by the resident it
+left, the change follows every entry of the record queued for that resident, and every later
+entry names the new one; so an undo takes back the entries the record gathered while merged."""
 
 from __future__ import annotations
 
@@ -107,13 +111,21 @@ class SourceRescope:
     read_method: str
     target: str  # the record that changed hands: childRecords/{id}, healthRecords/{id}
     scope_paths: tuple[str, ...]
+    new_resident: str = ""  # residents/{id} the record moved to (a merge, its undo); or empty
 
 
-def check_rescope(c: SourceRescope, checks: Violations) -> str | None:
-    """The resident's id of a valid change (violations otherwise)."""
+def check_rescope(c: SourceRescope, checks: Violations) -> tuple[str | None, str]:
+    """The resident's id of a valid change and the new resident's ("" when it stays with the
+    same resident); violations otherwise."""
     resident_id = checks.check(parse_resource_name, c.resident, "residents", "resident")
-    if resident_id is not None and len(resident_id) > 36:
-        checks.add("resident", "the id must be at most 36 characters", "ID_FORMAT")
+    new_id = ""
+    if c.new_resident:
+        new_id = checks.check(parse_resource_name, c.new_resident, "residents", "new_resident")
+        if new_id == resident_id:
+            checks.add("new_resident", "must differ from resident", "SAME_RESIDENT")
+    for name, value in (("resident", resident_id), ("new_resident", new_id)):
+        if value is not None and len(value) > 36:
+            checks.add(name, "the id must be at most 36 characters", "ID_FORMAT")
     for name, text in (
         ("event_id", c.event_id), ("source", c.source), ("read_method", c.read_method),
         ("target", c.target), *(("scope_paths", p) for p in c.scope_paths),
@@ -133,7 +145,7 @@ def check_rescope(c: SourceRescope, checks: Violations) -> str | None:
     paths = c.scope_paths
     if not 0 < len(paths) <= MAX_SCOPES or not all(_path(p) for p in paths):
         checks.add("scope_paths", f"1–{MAX_SCOPES} paths like 86/32/3203/320311", "SCOPE_PATHS")
-    return resident_id
+    return resident_id, new_id or ""
 
 
 def _path(p: str) -> bool:
@@ -175,13 +187,13 @@ class FeedUseCases(UseCaseBase):
         applied before)."""
         self._require_cell("RescopeTimelineEntries")
         checks = Violations()
-        resident_id = check_rescope(change, checks)
+        resident_id, new_resident_id = check_rescope(change, checks)
         checks.raise_if_any()
         assert resident_id is not None
         with self._unit() as repo:
             changed = repo.rescope(
                 change.event_id, resident_id, change.source, change.read_method, change.target,
-                change.scope_paths, self.clock(),
+                change.scope_paths, self.clock(), new_resident_id,
             )  # fmt: skip
         # No audit event, as for the entries: the source audited the transfer.
         return changed or 0

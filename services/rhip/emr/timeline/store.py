@@ -17,7 +17,7 @@ from rhip.emr.documents.domain import DocumentKind
 from rhip.emr.documents.store import readable
 from rhip.emr.store import StoreBase, at, timeline, timeline_change, timeline_scope
 from rhip.kit.scopes import within_scopes
-from sqlalchemy import and_, delete, exists, false, insert, literal_column, or_, select, update
+from sqlalchemy import and_, delete, exists, insert, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -100,11 +100,12 @@ class TimelineStore(StoreBase):
 
     def rescope(
         self, event_id: str, resident_id: str, source: str, read_method: str, target: str,
-        paths: Sequence[str], now: datetime,
+        paths: Sequence[str], now: datetime, new_resident_id: str = "",
     ) -> int | None:  # fmt: skip
         """Another service's change of scope: its entries of the resident shown by
         ``read_method`` on ``target`` or under it are read at ``paths`` from now on (the first
-        the owner's). How many changed; None (and nothing written) when ``event_id`` is known.
+        the owner's), and are ``new_resident_id``'s when one is given (the record moved to
+        that resident). How many changed; None (and nothing written) when ``event_id`` is known.
         The entries queued before the change at the source are all here already: the outbox
         delivers a resident's events in commit order."""
         added = self.s.execute(
@@ -133,27 +134,38 @@ class TimelineStore(StoreBase):
             insert(timeline_scope),
             [{"entry_id": i, "scope_path": p} for i in ids for p in dict.fromkeys(paths)],
         )
-        self.s.execute(update(timeline).where(t.id.in_(ids)).values(scope_path=paths[0]))
+        moved = {"resident_id": new_resident_id} if new_resident_id else {}
+        self.s.execute(update(timeline).where(t.id.in_(ids)).values(scope_path=paths[0], **moved))
         return len(ids)
 
     def entries(
         self,
-        resident_id: str,
+        residents: Mapping[str, Collection[DocumentKind] | None],
         scopes: Sequence[str],
-        open_kinds: Collection[DocumentKind] | None,
         after: str | None,
         limit: int,
         source_scopes: Mapping[str, Sequence[str]] | None = None,
     ) -> tuple[list[TimelineEntry], str | None]:
-        """Newest first: emr's entries ``scopes`` own and those of ``open_kinds`` (the caller's
-        basis; None: all), and the other services' entries whose read method the caller holds
-        at one of their scope paths (``source_scopes``: read method → the caller's scopes for
-        it; a method missing there shows nothing). Returns the entries and the last sort key."""
+        """Newest first, of the ``residents`` (one, or a survivor and those merged into it:
+        rhip.emr.timeline.merges), each mapped to the kinds the caller's basis for it opens
+        (None: all): emr's entries ``scopes`` own and those of the resident's open kinds, and
+        the other services' entries whose read method the caller holds at one of their scope
+        paths (``source_scopes``: read method → the caller's scopes for it; a method missing
+        there shows nothing). Returns the entries and the last sort key."""
         t = timeline.c
-        own = t.read_method == ""
-        if open_kinds is not None:
-            own = and_(own, readable(t.scope_path, t.kind, scopes, open_kinds))
-        shown = [own]
+
+        def own(kinds: Collection[DocumentKind] | None) -> Any:
+            rule = t.read_method == ""
+            return (
+                rule if kinds is None else and_(rule, readable(t.scope_path, t.kind, scopes, kinds))
+            )
+
+        if len(residents) == 1:
+            [(resident_id, kinds)] = residents.items()
+            whose, shown = t.resident_id == resident_id, [own(kinds)]
+        else:  # each resident's documents by the caller's basis for that resident
+            whose = t.resident_id.in_(sorted(residents))
+            shown = [and_(t.resident_id == r, own(k)) for r, k in sorted(residents.items())]
         for method, held in sorted((source_scopes or {}).items()):
             if not held:
                 continue
@@ -164,9 +176,7 @@ class TimelineStore(StoreBase):
                     exists().where(ts.entry_id == t.id, within_scopes(ts.scope_path, held)),
                 )
             )
-        query = select(timeline).where(
-            t.resident_id == resident_id, or_(*shown) if shown else false()
-        )
+        query = select(timeline).where(whose, or_(*shown))
         if after:
             query = query.where(t.sort_key < after)
         rows = list(self.s.execute(query.order_by(t.sort_key.desc()).limit(limit)))

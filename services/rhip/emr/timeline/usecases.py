@@ -1,10 +1,16 @@
 """The lifetime timeline (全生命周期) of a resident: one indexed read of the timeline index,
 newest first, showing only entries the caller could read at their source: emr's documents of
 its own institution or those its basis for the resident opens; the other services' entries
-where the shared policy gives it their source's read method at their scope."""
+where the shared policy gives it their source's read method at their scope.
+
+A survivor of identity's merges shows the merged residents' entries too, each by the same
+rules (an emr document of a merged resident by the caller's basis for that resident, as
+GetDocument would judge it); a resident merged into another shows none while the merge stands
+(rhip.emr.timeline.merges)."""
 
 from __future__ import annotations
 
+from rhip.emr.documents.domain import DocumentKind
 from rhip.emr.recognition.usecases import RecognitionUseCases
 from rhip.emr.timeline.feeds import FeedUseCases
 from rhip.emr.timeline.sources import ALL_READS
@@ -21,12 +27,26 @@ class TimelineUseCases(RecognitionUseCases, FeedUseCases):
         # The caller's reach for each source's read method, from the cell's shared policy.
         held = {method: self.authz.scopes(principal.subject, method) for method in ALL_READS}
         with self._unit(durable=False) as repo:
-            kinds, basis = self.open_kinds(repo, principal, resident_id, "ListTimeline")
-            found, _ = repo.entries(resident_id, scopes, kinds, page.after, page.size + 1, held)
+            shown = repo.shown_residents(resident_id)
+            if not shown.residents:  # merged into another: its entries are the survivor's
+                self._audit(
+                    repo, "timeline.read", parent, scopes[0], resident=resident_id,
+                    merged_into=shown.merged_into, hits=0,
+                )  # fmt: skip
+                return [], ""
+            kinds: dict[str, frozenset[DocumentKind] | None] = {}
+            bases: dict[str, str] = {}
+            for rid in shown.residents:
+                kinds[rid], bases[rid] = self.open_kinds(repo, principal, rid, "ListTimeline")
+            found, _ = repo.entries(kinds, scopes, page.after, page.size + 1, held)
             chunk = found[: page.size]
+            # The residents merged into this one, each with the basis its documents were read on.
+            merged: dict[str, object] = {}
+            if len(shown.residents) > 1:
+                merged["merged_residents"] = {r: bases[r] for r in shown.residents[1:]}
             self._audit(
-                repo, "timeline.read", parent, scopes[0], resident=resident_id, basis=basis,
-                hits=len(chunk),
+                repo, "timeline.read", parent, scopes[0], "OK", resident=resident_id,
+                basis=bases[resident_id], hits=len(chunk), **merged,
             )  # fmt: skip
         last = None
         if chunk:

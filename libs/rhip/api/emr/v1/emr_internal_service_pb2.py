@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from rhip.api.common.v1 import common_pb2 as rhip_dot_api_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*rhip/api/emr/v1/emr_internal_service.proto\x12\x0frhip.api.emr.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/common/v1/common.proto\"\x85\x02\n\x13SourceTimelineEntry\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x10\n\x08resident\x18\x03 \x01(\t\x12.\n\noccur_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04kind\x18\x05 \x01(\t\x12\x0e\n\x06target\x18\x06 \x01(\t\x12\x0e\n\x06tenant\x18\x07 \x01(\t\x12\x13\n\x0bscope_paths\x18\x08 \x03(\t\x12\x13\n\x0bread_method\x18\t \x01(\t\x12\x1b\n\x13tenant_display_name\x18\n \x01(\t\x12\x15\n\rclinical_date\x18\x0b \x01(\t\"U\n\x1cRecordTimelineEntriesRequest\x12\x35\n\x07\x65ntries\x18\x01 \x03(\x0b\x32$.rhip.api.emr.v1.SourceTimelineEntry\"1\n\x1dRecordTimelineEntriesResponse\x12\x10\n\x08recorded\x18\x01 \x01(\x05\"\x8d\x01\n\x1dRescopeTimelineEntriesRequest\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x10\n\x08resident\x18\x03 \x01(\t\x12\x13\n\x0bread_method\x18\x04 \x01(\t\x12\x0e\n\x06target\x18\x05 \x01(\t\x12\x13\n\x0bscope_paths\x18\x06 \x03(\t\"2\n\x1eRescopeTimelineEntriesResponse\x12\x10\n\x08rescoped\x18\x01 \x01(\x05\x32\x93\x02\n\x12\x45mrInternalService\x12|\n\x15RecordTimelineEntries\x12-.rhip.api.emr.v1.RecordTimelineEntriesRequest\x1a..rhip.api.emr.v1.RecordTimelineEntriesResponse\"\x04\xa0\xb5\x18\x01\x12\x7f\n\x16RescopeTimelineEntries\x12..rhip.api.emr.v1.RescopeTimelineEntriesRequest\x1a/.rhip.api.emr.v1.RescopeTimelineEntriesResponse\"\x04\xa0\xb5\x18\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*rhip/api/emr/v1/emr_internal_service.proto\x12\x0frhip.api.emr.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1frhip/api/common/v1/common.proto\"\x85\x02\n\x13SourceTimelineEntry\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x10\n\x08resident\x18\x03 \x01(\t\x12.\n\noccur_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04kind\x18\x05 \x01(\t\x12\x0e\n\x06target\x18\x06 \x01(\t\x12\x0e\n\x06tenant\x18\x07 \x01(\t\x12\x13\n\x0bscope_paths\x18\x08 \x03(\t\x12\x13\n\x0bread_method\x18\t \x01(\t\x12\x1b\n\x13tenant_display_name\x18\n \x01(\t\x12\x15\n\rclinical_date\x18\x0b \x01(\t\"U\n\x1cRecordTimelineEntriesRequest\x12\x35\n\x07\x65ntries\x18\x01 \x03(\x0b\x32$.rhip.api.emr.v1.SourceTimelineEntry\"1\n\x1dRecordTimelineEntriesResponse\x12\x10\n\x08recorded\x18\x01 \x01(\x05\"\xa3\x01\n\x1dRescopeTimelineEntriesRequest\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x10\n\x08resident\x18\x03 \x01(\t\x12\x13\n\x0bread_method\x18\x04 \x01(\t\x12\x0e\n\x06target\x18\x05 \x01(\t\x12\x13\n\x0bscope_paths\x18\x06 \x03(\t\x12\x14\n\x0cnew_resident\x18\x07 \x01(\t\"2\n\x1eRescopeTimelineEntriesResponse\x12\x10\n\x08rescoped\x18\x01 \x01(\x05\x32\x93\x02\n\x12\x45mrInternalService\x12|\n\x15RecordTimelineEntries\x12-.rhip.api.emr.v1.RecordTimelineEntriesRequest\x1a..rhip.api.emr.v1.RecordTimelineEntriesResponse\"\x04\xa0\xb5\x18\x01\x12\x7f\n\x16RescopeTimelineEntries\x12..rhip.api.emr.v1.RescopeTimelineEntriesRequest\x1a/.rhip.api.emr.v1.RescopeTimelineEntriesResponse\"\x04\xa0\xb5\x18\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,9 +44,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RECORDTIMELINEENTRIESRESPONSE']._serialized_start=480
   _globals['_RECORDTIMELINEENTRIESRESPONSE']._serialized_end=529
   _globals['_RESCOPETIMELINEENTRIESREQUEST']._serialized_start=532
-  _globals['_RESCOPETIMELINEENTRIESREQUEST']._serialized_end=673
-  _globals['_RESCOPETIMELINEENTRIESRESPONSE']._serialized_start=675
-  _globals['_RESCOPETIMELINEENTRIESRESPONSE']._serialized_end=725
-  _globals['_EMRINTERNALSERVICE']._serialized_start=728
-  _globals['_EMRINTERNALSERVICE']._serialized_end=1003
+  _globals['_RESCOPETIMELINEENTRIESREQUEST']._serialized_end=695
+  _globals['_RESCOPETIMELINEENTRIESRESPONSE']._serialized_start=697
+  _globals['_RESCOPETIMELINEENTRIESRESPONSE']._serialized_end=747
+  _globals['_EMRINTERNALSERVICE']._serialized_start=750
+  _globals['_EMRINTERNALSERVICE']._serialized_end=1025
 # @@protoc_insertion_point(module_scope)

@@ -49,20 +49,22 @@ class RecordTimelineEntriesResponse(_message.Message):
     def __init__(self, recorded: _Optional[int] = ...) -> None: ...
 
 class RescopeTimelineEntriesRequest(_message.Message):
-    __slots__ = ("event_id", "source", "resident", "read_method", "target", "scope_paths")
+    __slots__ = ("event_id", "source", "resident", "read_method", "target", "scope_paths", "new_resident")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     RESIDENT_FIELD_NUMBER: _ClassVar[int]
     READ_METHOD_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
     SCOPE_PATHS_FIELD_NUMBER: _ClassVar[int]
+    NEW_RESIDENT_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     source: str
     resident: str
     read_method: str
     target: str
     scope_paths: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, event_id: _Optional[str] = ..., source: _Optional[str] = ..., resident: _Optional[str] = ..., read_method: _Optional[str] = ..., target: _Optional[str] = ..., scope_paths: _Optional[_Iterable[str]] = ...) -> None: ...
+    new_resident: str
+    def __init__(self, event_id: _Optional[str] = ..., source: _Optional[str] = ..., resident: _Optional[str] = ..., read_method: _Optional[str] = ..., target: _Optional[str] = ..., scope_paths: _Optional[_Iterable[str]] = ..., new_resident: _Optional[str] = ...) -> None: ...
 
 class RescopeTimelineEntriesResponse(_message.Message):
     __slots__ = ("rescoped",)

@@ -71,7 +71,9 @@ class EmrInternalServiceServicer:
         hands at its source (a child health record or a health record transferred to another
         institution), so the entries the source shows by `read_method` on that record (its target
         and everything under it) are read at the new scope paths from now on, as the record is at
-        the source. Idempotent by `event_id`: a change applied before changes nothing.
+        the source; or it changed resident (a merge moved the health record to the survivor, its
+        undo moved it back), so they are that resident's from now on (`new_resident`).
+        Idempotent by `event_id`: a change applied before changes nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
