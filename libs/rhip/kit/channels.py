@@ -9,9 +9,15 @@ import grpc
 from rhip.kit.transport import Transport
 
 # Reconnect quickly after a cell restarts; the default backoff grows to two minutes.
+# gRPC core takes ``min_reconnect_backoff_ms`` as the least time a connection attempt gets
+# (its connect timeout; with grpcio 1.85 the wait for the server's HTTP/2 SETTINGS is part of
+# it): at 200 ms a cell that was slow to answer a new connection (stopped, or starved on a busy
+# machine) was reported unreachable at once instead of answering within the caller's deadline
+# (tests/faults: a stalled cell's calls waited in its bulkhead until their deadline). So the
+# first retry comes after 200 ms, and each attempt may take gRPC's default 20 s.
 CHANNEL_OPTIONS = (
     ("grpc.initial_reconnect_backoff_ms", 200),
-    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.min_reconnect_backoff_ms", 20_000),
     ("grpc.max_reconnect_backoff_ms", 2000),
     ("grpc.max_receive_message_length", 8 * 1024 * 1024),
 )
