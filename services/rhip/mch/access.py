@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Protocol, TypeVar
 
 from rhip.kit import audit
 from rhip.kit.authn import Principal, current_principal
@@ -28,6 +29,16 @@ from rhip.mch.settings import MchSettings
 from rhip.mch.team_filter import ArchivesClient, no_archives, parse_team
 from rhip.mch.timeline import MchTimeline
 from sqlalchemy import Connection
+
+
+class _HasSides(Protocol):
+    @property
+    def source_scope(self) -> str: ...
+    @property
+    def target_scope(self) -> str: ...
+
+
+_Sided = TypeVar("_Sided", bound=_HasSides)
 
 SECONDARY = 2  # TenantLevel SECONDARY (identity's enum value)
 # How long an institution's name is reused for the timeline before identity is asked again:
@@ -162,6 +173,28 @@ class MchBase:
         )  # fmt: skip
         if short is not None:
             raise PermissionDenied(short.message, reason=short.reason, metadata=short.metadata)
+
+    def _either_side(
+        self, name: str, collection: str, get: Callable[[str], _Sided | None], method: str
+    ) -> _Sided:
+        """A transfer (of a child, of a pregnancy) that the caller may ``method`` on at its
+        source or its target. Permission before existence: a caller who may ``method`` on
+        neither side sees a missing transfer and one out of reach alike."""
+        principal = current_principal()
+        item_id = parse_resource_name(name, collection)
+        found = get(item_id)
+        if found is None:  # NOT_FOUND only to a caller who may do this anywhere in the cell
+            self.authz.require_found(
+                principal, None, MCH + method, self.cell_path,
+                f"{collection}/{item_id} does not exist",
+            )  # fmt: skip
+        assert found is not None
+        if not any(
+            self.authz.enforce(principal.subject, scope, MCH + method)
+            for scope in (found.source_scope, found.target_scope)
+        ):
+            raise self.authz.denial(principal, MCH + method)
+        return found
 
     def _target(self, tenant_id: str, region: str, *, as_cell: bool = True) -> TenantFacts:
         """The institution of this cell that is to take a child or a woman over, looked up as

@@ -139,24 +139,9 @@ class ChildTransferUseCases(CrossCellChildTransfers):
     def _load_transfer(
         self, tx: Connection, name: str, method: str, *, lock: bool = False
     ) -> ChildTransfer:
-        """Permission before existence: a caller who may ``method`` on neither side sees a
-        missing transfer and one out of reach alike."""
-        principal = current_principal()
-        transfer_id = parse_resource_name(name, "childTransfers")
-        found = ChildTransferStore(tx).get(transfer_id, lock=lock)
-        if found is None:  # NOT_FOUND only to a caller who may do this anywhere in the cell
-            self.authz.require_found(
-                principal, None, MCH + method, self.cell_path,
-                f"childTransfers/{transfer_id} does not exist",
-            )  # fmt: skip
-        assert found is not None
-        if not any(
-            self.authz.enforce(principal.subject, scope, MCH + method)
-            for scope in (found.source_scope, found.target_scope)
-        ):
-            raise self.authz.denial(principal, MCH + method)
-        assert found is not None
-        return found
+        return self._either_side(
+            name, "childTransfers", lambda i: ChildTransferStore(tx).get(i, lock=lock), method
+        )
 
     def _target_only(self, principal: Principal, t: ChildTransfer, method: str) -> None:
         if not self.authz.enforce(principal.subject, t.target_scope, MCH + method):

@@ -162,23 +162,12 @@ class PregnancyTransferUseCases(PregnancyUseCases):
     def _load_pregnancy_transfer(
         self, tx: Connection, name: str, method: str, *, lock: bool = False
     ) -> PregnancyTransfer:
-        """Permission before existence: a caller who may ``method`` on neither side sees a
-        missing transfer and one out of reach alike."""
-        principal = current_principal()
-        transfer_id = parse_resource_name(name, "pregnancyTransfers")
-        found = PregnancyTransferStore(tx).get(transfer_id, lock=lock)
-        if found is None:  # NOT_FOUND only to a caller who may do this anywhere in the cell
-            self.authz.require_found(
-                principal, None, MCH + method, self.cell_path,
-                f"pregnancyTransfers/{transfer_id} does not exist",
-            )  # fmt: skip
-        assert found is not None
-        if not any(
-            self.authz.enforce(principal.subject, scope, MCH + method)
-            for scope in (found.source_scope, found.target_scope)
-        ):
-            raise self.authz.denial(principal, MCH + method)
-        return found
+        return self._either_side(
+            name,
+            "pregnancyTransfers",
+            lambda i: PregnancyTransferStore(tx).get(i, lock=lock),
+            method,
+        )
 
     def _pregnancy_side(
         self, principal: Principal, t: PregnancyTransfer, party: Party, method: str, what: str
