@@ -18,10 +18,11 @@ from rhip.identity.directory.usecases import TenantDraft, UserDraft
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
 from support.cells import PASSWORD, RunningCell, World, build_world, start_cell
 from support.logs import no_id_numbers_in_logs  # noqa: F401  (autouse: no ID number in any log)
-from support.residents import XUZHOU_MAN, ZAOZHUANG_WOMAN, register_request
+from support.residents import XUZHOU_MAN, ZAOZHUANG_WOMAN, register_request, with_check
 from support.residents import stub as resident_stub
 
 NANJING_MAN = "320106198001010011"
+ALIAS_NUMBER = with_check("32030219900101001")  # the man registered a second time
 
 
 @pytest.fixture
@@ -97,3 +98,16 @@ def emr(running: RunningCell) -> Emr:
         result.residents[short] = reply.resident.name
         result.numbers[short] = number
     return result
+
+
+@pytest.fixture
+def alias(emr: Emr) -> Emr:
+    """The man again, under another ID number (``alias``): two residents, one person, for
+    identity's merges (test_timeline_merges, test_merged_reads)."""
+    reply = resident_stub(emr.running.channel).RegisterResident(
+        register_request(ALIAS_NUMBER, name="张三", region="320311"),
+        metadata=emr.md("qs-doctor"),
+    )
+    emr.residents["alias"] = reply.resident.name
+    emr.numbers["alias"] = ALIAS_NUMBER
+    return emr

@@ -29,7 +29,6 @@ from rhip.kit.resident_changes import FeedChange
 from rhip.kit.tenancy import tenant_scope
 from support.errors import expect_error
 from support.residents import pb as rpb
-from support.residents import register_request, with_check
 from support.residents import stub as resident_stub
 
 pytestmark = pytest.mark.cell_env(
@@ -38,19 +37,6 @@ pytestmark = pytest.mark.cell_env(
     RHIP_ARCHIVES_RESIDENT_EVENTS_INTERVAL_MS="100",
     RHIP_EMR_RESIDENT_EVENTS_INTERVAL_MS="100",
 )
-ALIAS_NUMBER = with_check("32030219900101001")  # the man registered a second time
-
-
-@pytest.fixture
-def alias(emr: Emr) -> Emr:
-    """The man again, under another ID number (``alias``): two residents, one person."""
-    reply = resident_stub(emr.running.channel).RegisterResident(
-        register_request(ALIAS_NUMBER, name="张三", region="320311"),
-        metadata=emr.md("qs-doctor"),
-    )
-    emr.residents["alias"] = reply.resident.name
-    emr.numbers["alias"] = ALIAS_NUMBER
-    return emr
 
 
 def _timeline(emr: Emr, who: str, resident: str) -> list[pb.TimelineEntry]:
@@ -116,7 +102,7 @@ def test_the_survivors_timeline_shows_the_merged_residents_entries_until_the_und
 ) -> None:
     emr = alias
     record = _record(emr, "alias")
-    emr.submit(summary(emr.numbers["alias"], "MZ-ALIAS"))
+    alias_doc = emr.submit(summary(emr.numbers["alias"], "MZ-ALIAS")).name
     man_doc = emr.submit(summary(emr.numbers["man"], "MZ-MAN")).name
     emr.consent("man", "hosp2-doctor")  # the man's consent, for the second hospital
     _wait(lambda: len(_targets(emr, "qs-doctor", "alias")) >= 2)  # created, activated
@@ -131,10 +117,10 @@ def test_the_survivors_timeline_shows_the_merged_residents_entries_until_the_und
         assert _timeline(emr, who, "alias") == []
     # Each entry by its source's rule: the hospital reads its documents of both.
     assert len([e for e in _timeline(emr, "hosp-doctor", "man") if e.source == "emr"]) == 2
-    # The second hospital reads the man's document through his consent; the alias's document
-    # it could not read at emr (no basis for that resident), so not on the timeline either.
-    consented = [e.target for e in _timeline(emr, "hosp2-doctor", "man") if e.source == "emr"]
-    assert consented == [man_doc]
+    # The second hospital reads the man's document through his consent, and the alias's too
+    # while the merge stands: his basis counts for the alias's documents (test_merged_reads).
+    consented = {e.target for e in _timeline(emr, "hosp2-doctor", "man") if e.source == "emr"}
+    assert consented == {man_doc, alias_doc}
     # The hospital may not read the record at archives: none of its entries.
     assert _targets(emr, "hosp-doctor", "man") == set()
 
@@ -143,6 +129,9 @@ def test_the_survivors_timeline_shows_the_merged_residents_entries_until_the_und
     _wait(lambda: alias_entries < _targets(emr, "qs-doctor", "alias"))
     assert [e.source for e in _timeline(emr, "hosp-doctor", "man")] == ["emr"]
     assert len([e for e in _timeline(emr, "hosp-doctor", "alias") if e.source == "emr"]) == 1
+    # Separate again: the man's consent opens his document only.
+    assert [e.target for e in _timeline(emr, "hosp2-doctor", "man")] == [man_doc]
+    assert _timeline(emr, "hosp2-doctor", "alias") == []
 
 
 def test_the_undo_takes_back_what_the_record_gathered_while_merged(alias: Emr) -> None:
@@ -277,5 +266,13 @@ def test_merges_chain_to_the_last_survivor(merges: TimelineMerges) -> None:
     merges.apply(_change(2, "MERGED", "a", "z", "m2"))  # then a into z
     assert _shown(merges, "z") == Shown(("z", "a", "b"))
     assert _shown(merges, "a") == Shown((), "z") and _shown(merges, "b") == Shown((), "a")
+    # A basis for either survivor counts for b's documents (test_merged_reads).
+    assert _survivors(merges, "b") == ("a", "z") and _survivors(merges, "z") == ()
     merges.apply(_change(3, "MERGE_UNDONE", "a", "z", "m2"))
     assert _shown(merges, "a") == Shown(("a", "b")) and _shown(merges, "z") == Shown(("z",))
+    assert _survivors(merges, "b") == ("a",) and _survivors(merges, "a") == ()
+
+
+def _survivors(merges: TimelineMerges, resident: str) -> tuple[str, ...]:
+    with merges.db.read() as conn:
+        return MergesStore(conn).survivors(resident)

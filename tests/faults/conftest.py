@@ -135,8 +135,13 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultPlatform
                 "RHIP_LISTEN": address,
                 "RHIP_HEALTH_LISTEN": f"127.0.0.1:{free_port()}",
                 "RHIP_ARCHIVES_RESIDENT_EVENTS_INTERVAL_MS": "200",
+                "RHIP_EMR_RESIDENT_EVENTS_INTERVAL_MS": "200",
             }
             if code == PG_CELL:
+                # Its own account: the background work that reads identity's resident change
+                # feed (archives' resident-events, emr's timeline merges) runs, as in production.
+                env["RHIP_CELL_CLIENT_ID"] = f"cell-{code}"
+                env["RHIP_CELL_CLIENT_SECRET"] = "faults-cell-secret-0123456789"
                 env["RHIP_IDENTITY_DATABASE_URL"] = postgres.url("identity")
                 env["RHIP_ARCHIVES_DATABASE_URL"] = postgres.url("archives")
                 _bootstrap_admin(env)

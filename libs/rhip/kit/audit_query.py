@@ -38,7 +38,9 @@ _ACTION = re.compile(r"^[a-z_]+(\.[a-z_]+)*(\.\*)?$")
 
 @dataclass(frozen=True)
 class AuditFilter:
-    """What to look for; empty fields match everything. ``action`` may end in ``.*``."""
+    """What to look for; empty fields match everything. ``action`` may end in ``.*``.
+    ``same_person``: residents whose events are the resident's too (a service that follows
+    identity's merges names those merged into it), searched with ``resident_id`` only."""
 
     resident_id: str = ""
     actor: str = ""
@@ -46,6 +48,7 @@ class AuditFilter:
     action: str = ""
     start: datetime | None = None
     end: datetime | None = None
+    same_person: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,13 +102,13 @@ def search(
     e = audit_event
     query = select(e).where(or_(e.c.scope_path == scope, e.c.scope_path.like(f"{scope}/%")))
     if where.resident_id:
-        query = query.where(
-            e.c.seq.in_(
-                select(audit_resident.c.seq).where(
-                    audit_resident.c.resident_id == where.resident_id
-                )
-            )
+        about = audit_resident.c.resident_id
+        whose = (
+            about.in_(sorted({where.resident_id, *where.same_person}))
+            if where.same_person
+            else about == where.resident_id
         )
+        query = query.where(e.c.seq.in_(select(audit_resident.c.seq).where(whose)))
     if where.actor:
         query = query.where(e.c.actor == where.actor)
     if where.tenant_id:

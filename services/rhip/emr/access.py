@@ -34,12 +34,22 @@ ALL_KINDS = frozenset(DocumentKind)
 class Basis:
     """Why the caller may read a resident's documents of other institutions: ``label`` as the
     audit records it (``consent:{id}``, ``break_glass:{id}``, ``care_relationship:…`` of
-    rhip.emr.care) and the
-    kinds it opens."""
+    rhip.emr.care) and the kinds it opens. ``resident_id``: whose basis it is when that is
+    known, the documents' resident or a survivor it is merged into (rhip.emr.reading)."""
 
     label: str
     kinds: frozenset[DocumentKind]
     break_glass_id: str = ""
+    resident_id: str = ""
+
+    def audited(self, resident_id: str) -> dict[str, str]:
+        """The audit detail of a read of ``resident_id``'s documents on this basis: its label,
+        and the resident it is the basis for when that is another (the survivor of a merge),
+        so the audit says exactly what the read rested on."""
+        detail = {"basis": self.label}
+        if self.resident_id and self.resident_id != resident_id:
+            detail["basis_resident"] = self.resident_id
+        return detail
 
 
 class UseCaseBase:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from rhip.emr.access import ALL_KINDS, Basis
 from rhip.emr.documents import domain
 from rhip.emr.documents.domain import DocumentKind, ParkedDocument, StoredDocument
 from rhip.emr.documents.ingest import DocumentUseCases, Outcome
@@ -21,6 +22,8 @@ from rhip.kit.pagination import Page, foreign_page_token
 from rhip.kit.requests import parse_resource_name
 
 __all__ = ["DocumentUseCases", "Outcome", "ReadUseCases", "Refused"]
+
+OWN = Basis("own", frozenset())  # a read of the caller's own documents only
 
 
 class Refused(Exception):
@@ -38,22 +41,22 @@ class ReadUseCases(DocumentUseCases):
 
     def _readable(
         self, repo: EmrRepository, principal: Principal, doc: StoredDocument, method: str
-    ) -> str:
-        """The basis on which the caller reads ``doc``; PERMISSION_DENIED without one."""
+    ) -> Basis:
+        """The basis on which the caller reads ``doc`` (the survivor's too, while the doc's
+        resident is merged into another: rhip.emr.reading); PERMISSION_DENIED without one."""
         if self.authz.enforce(principal.subject, doc.scope_path, EMR + method):
-            return (
-                "custodian"
-                if principal.tenant_id == doc.custodian_tenant_id
-                else access_basis(principal)
-            )
-        basis = self.basis_for(repo, principal, doc.resident_id, method)  # type: ignore[attr-defined]
+            own = principal.tenant_id == doc.custodian_tenant_id
+            return Basis("custodian" if own else access_basis(principal), ALL_KINDS)
+        basis = self.basis_for(repo, principal, doc.resident_id, method, doc.kind)  # type: ignore[attr-defined]
         if basis is None or doc.kind not in basis.kinds:
             raise Refused(doc, self.authz.denial(principal, EMR + method))
         if basis.break_glass_id:
             repo.count_use(basis.break_glass_id)
-        return basis.label
+        return basis
 
-    def _load(self, repo: EmrRepository, principal: Principal, name: str, method: str, field: str):
+    def _load(
+        self, repo: EmrRepository, principal: Principal, name: str, method: str, field: str
+    ) -> tuple[StoredDocument, Basis]:
         parts = name.split("/")
         version = None
         if len(parts) == 4 and parts[2] == "versions" and parts[3].isdigit() and len(parts[3]) <= 7:
@@ -89,8 +92,9 @@ class ReadUseCases(DocumentUseCases):
         with self._refusals_audited(), self._unit(durable=False) as repo:
             doc, basis = self._load(repo, principal, name, "GetDocument", "name")
             self._audit(
-                repo, "document.read", name, doc.scope_path, resident=doc.resident_id, basis=basis
-            )
+                repo, "document.read", name, doc.scope_path, resident=doc.resident_id,
+                **basis.audited(doc.resident_id),
+            )  # fmt: skip
             return doc
 
     def versions(self, parent: str, page: Page) -> tuple[list[StoredDocument], str]:
@@ -105,30 +109,36 @@ class ReadUseCases(DocumentUseCases):
             found = repo.document_versions(doc.doc_id, below, page.size + 1)
             self._audit(
                 repo, "document.versions", parent, doc.scope_path, resident=doc.resident_id,
-                basis=basis,
+                **basis.audited(doc.resident_id),
             )  # fmt: skip
         chunk = found[: page.size]
         last = str(chunk[-1].version) if chunk else None
         return chunk, page.next_token(last, len(found) > page.size)
 
     def open_kinds(
-        self, repo: EmrRepository, principal: Principal, resident_id: str, method: str
-    ) -> tuple[frozenset[DocumentKind] | None, str]:
+        self,
+        repo: EmrRepository,
+        principal: Principal,
+        resident_id: str,
+        method: str,
+        asked: dict[str, str] | None = None,
+    ) -> tuple[frozenset[DocumentKind] | None, Basis]:
         """What a list shows beyond the caller's own scopes: the kinds its basis opens (None:
-        every document, the caller reads the whole cell), and the basis for the audit."""
+        every document, the caller reads the whole cell), and the basis for the audit.
+        ``asked``: as for ``basis_for``."""
         if self.authz.enforce(principal.subject, self.cell_path, EMR + method):
-            return None, access_basis(principal)
+            return None, Basis(access_basis(principal), ALL_KINDS)
         if not repo.documents_elsewhere(resident_id, self._scopes(principal, method)):
             # Nothing of another institution to open: the basis (consents, break-glass, and the
             # care relationships asked over gRPC of archives, identity and referral — most of
             # a timeline page's time) is not asked, and the read is audited as the caller's own.
-            return frozenset(), "own"
-        basis = self.basis_for(repo, principal, resident_id, method)  # type: ignore[attr-defined]
+            return frozenset(), OWN
+        basis = self.basis_for(repo, principal, resident_id, method, asked=asked)  # type: ignore[attr-defined]
         if basis is None:
-            return frozenset(), "own"
+            return frozenset(), OWN
         if basis.break_glass_id:
             repo.count_use(basis.break_glass_id)
-        return basis.kinds, basis.label
+        return basis.kinds, basis
 
     def list_documents(
         self, parent: str, kind: DocumentKind | None, page: Page
@@ -143,8 +153,8 @@ class ReadUseCases(DocumentUseCases):
             )
             chunk = found[: page.size]
             self._audit(
-                repo, "document.list", parent, scopes[0], resident=resident_id, basis=basis,
-                hits=len(chunk),
+                repo, "document.list", parent, scopes[0], resident=resident_id,
+                hits=len(chunk), **basis.audited(resident_id),
             )  # fmt: skip
         last = sort_key(chunk[-1].effective_time, chunk[-1].row_id) if chunk else None
         return chunk, page.next_token(last, len(found) > page.size)

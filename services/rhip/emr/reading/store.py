@@ -65,11 +65,13 @@ class AccessStore(StoreBase):
             .values(revoke_time=c.revoke_time, revoke_reason=c.revoke_reason)
         )
 
-    def live_consents(self, resident_id: str, tenant_id: str) -> list[Consent]:
+    def live_consents(self, resident_ids: Sequence[str], tenant_id: str) -> list[Consent]:
+        """The unrevoked consents of any of ``resident_ids`` (a resident and the survivors it
+        is merged into) for ``tenant_id``."""
         c = consent.c
         rows = self.s.execute(
             select(consent).where(
-                c.resident_id == resident_id,
+                c.resident_id.in_(sorted(set(resident_ids))),
                 c.grantee_tenant_id == tenant_id,
                 c.revoke_time.is_(None),
             )
@@ -96,12 +98,16 @@ class AccessStore(StoreBase):
         row = self.s.execute(select(break_glass).where(break_glass.c.request_key == key)).first()
         return _access(row) if row else None
 
-    def active_access(self, resident_id: str, subject: str, now: datetime) -> BreakGlass | None:
+    def active_access(
+        self, resident_ids: Sequence[str], subject: str, now: datetime
+    ) -> BreakGlass | None:
+        """``subject``'s access for any of ``resident_ids`` running at ``now``, the one that
+        lasts longest."""
         b = break_glass.c
         row = self.s.execute(
             select(break_glass)
             .where(
-                b.resident_id == resident_id, b.subject == subject,
+                b.resident_id.in_(sorted(set(resident_ids))), b.subject == subject,
                 b.start_time <= now, b.expire_time > now,
             )
             .order_by(b.expire_time.desc())

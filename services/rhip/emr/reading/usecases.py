@@ -26,37 +26,67 @@ EMR_READS = ("GetDocument", "ListDocuments", "ListDocumentVersions", "ListTimeli
 class AccessUseCases(UseCaseBase):
     # -- the basis of a read --------------------------------------------------------------
     def basis_for(
-        self, repo: EmrRepository, principal: Principal, resident_id: str, method: str
+        self,
+        repo: EmrRepository,
+        principal: Principal,
+        resident_id: str,
+        method: str,
+        kind: DocumentKind | None = None,
+        asked: dict[str, str] | None = None,
     ) -> Basis | None:
         """The caller's basis for reading ``resident_id``'s documents of other institutions,
         or None: consent first, then break-glass, then a care relationship (rhip.emr.care). Only
-        for practitioners and systems of an institution allowed ``method`` at it."""
+        for practitioners and systems of an institution allowed ``method`` at it.
+
+        While identity's merge of the resident into a survivor stands (as the timeline follows
+        it: rhip.emr.timeline.merges), the merged resident's documents are the survivor's: the
+        caller's basis for the survivor counts for them too (its consents, a break-glass for
+        it, a care relationship with it, such as managing the record that moved to it), beside
+        the resident's own (a consent is the person's, and the resident is the same person).
+        After an undo only the resident's own counts again. ``kind``: only what opens that kind
+        counts (a document's read names the consent that opened it). ``asked``: the care
+        relationships already asked in this request, by resident (a timeline asks for the
+        survivor and for each resident merged into it)."""
         if not principal.tenant_id:
             return None
         try:
             self._own_scope(principal, method)
         except PermissionDenied:
             return None
+        whose = (resident_id, *repo.survivors(resident_id))
         now = self.clock()
+        today = clinical_day(now)
+        wanted = ALL_KINDS if kind is None else frozenset({kind})
         kinds: set[DocumentKind] = set()
-        labels = []
-        for c in repo.live_consents(resident_id, principal.tenant_id):
-            covered = {k for k in c.kinds if c.covers(principal.tenant_id, k, clinical_day(now))}
+        first: Consent | None = None
+        consents = repo.live_consents(whose, principal.tenant_id)
+        # The resident's own first, then the nearest survivor's; the oldest first within each.
+        consents.sort(key=lambda c: (whose.index(c.resident_id), c.create_time, c.consent_id))
+        for c in consents:
+            covered = {
+                k for k in c.kinds if k in wanted and c.covers(principal.tenant_id, k, today)
+            }
             if covered:
                 kinds |= covered
-                labels.append(f"consent:{c.consent_id}")
-        if kinds == ALL_KINDS:
-            return Basis(labels[0], frozenset(kinds))
+                first = first or c
+        if first is not None and kinds == wanted:
+            return Basis(f"consent:{first.consent_id}", frozenset(kinds), "", first.resident_id)
         if principal.kind is PrincipalKind.PRACTITIONER:
-            access = repo.active_access(resident_id, principal.subject, now)
+            access = repo.active_access(whose, principal.subject, now)
             if access is not None:
-                return Basis(f"break_glass:{access.access_id}", ALL_KINDS, access.access_id)
+                return Basis(
+                    f"break_glass:{access.access_id}", ALL_KINDS, access.access_id,
+                    access.resident_id,
+                )  # fmt: skip
         if self.care is not None:
-            relationship = self.care.basis(principal.tenant_id, resident_id)
-            if relationship:
-                return Basis(relationship, ALL_KINDS)
-        if kinds:
-            return Basis(labels[0], frozenset(kinds))
+            asked = {} if asked is None else asked
+            for rid in whose:
+                if rid not in asked:
+                    asked[rid] = self.care.basis(principal.tenant_id, rid)
+                if asked[rid]:
+                    return Basis(asked[rid], ALL_KINDS, "", rid)
+        if first is not None:
+            return Basis(f"consent:{first.consent_id}", frozenset(kinds), "", first.resident_id)
         return None
 
     # -- consents -------------------------------------------------------------------------

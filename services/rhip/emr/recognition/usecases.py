@@ -61,7 +61,7 @@ class RecognitionUseCases(ReadUseCases):
                 for item in doc.body.get("results", [])
             ]
             self._audit(
-                repo, "recognition.check", parent, scope, resident=resident_id, basis=basis,
-                items=len(verdicts),
+                repo, "recognition.check", parent, scope, resident=resident_id,
+                items=len(verdicts), **basis.audited(resident_id),
             )  # fmt: skip
         return verdicts

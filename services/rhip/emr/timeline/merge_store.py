@@ -2,7 +2,8 @@
 resident change feed and one row per merge, active or undone. Entries keep the resident their
 source named; which residents' entries a timeline shows is decided here, at read time, so an
 entry that arrives late for a merged resident still lands on the survivor's timeline, and an
-undo puts back exactly what the merge joined. Nothing here commits."""
+undo puts back exactly what the merge joined. The same merges decide whose reading basis counts
+for a merged resident's documents (``survivors``). Nothing here commits."""
 
 from __future__ import annotations
 
@@ -131,3 +132,23 @@ class MergesStore(StoreBase):
                 ).scalars()
             )
         return Shown(tuple(shown))
+
+    def survivors(self, resident_id: str) -> tuple[str, ...]:
+        """The residents ``resident_id`` is merged into while the merges stand, nearest first
+        (B into A, then A into Z: A, Z); none when it is merged into nobody (one indexed
+        query). A caller's basis for any of them counts for ``resident_id``'s documents."""
+        m = timeline_merge.c
+        found: list[str] = []
+        current = resident_id
+        for _ in range(MAX_DEPTH):
+            survivor = self.s.execute(
+                select(m.survivor_id)
+                .where(m.state == ACTIVE, m.merged_id == current)
+                .order_by(m.merge_sequence.desc())
+                .limit(1)
+            ).scalar()
+            if survivor is None or survivor == resident_id or survivor in found:
+                break
+            found.append(survivor)
+            current = survivor
+        return tuple(found)

@@ -4,12 +4,14 @@ its own institution or those its basis for the resident opens; the other service
 where the shared policy gives it their source's read method at their scope.
 
 A survivor of identity's merges shows the merged residents' entries too, each by the same
-rules (an emr document of a merged resident by the caller's basis for that resident, as
-GetDocument would judge it); a resident merged into another shows none while the merge stands
+rules (an emr document of a merged resident by the caller's basis for that resident, which
+counts the caller's basis for the survivor while the merge stands, as GetDocument judges it:
+rhip.emr.reading); a resident merged into another shows none while the merge stands
 (rhip.emr.timeline.merges)."""
 
 from __future__ import annotations
 
+from rhip.emr.access import Basis
 from rhip.emr.documents.domain import DocumentKind
 from rhip.emr.recognition.usecases import RecognitionUseCases
 from rhip.emr.timeline.feeds import FeedUseCases
@@ -35,18 +37,26 @@ class TimelineUseCases(RecognitionUseCases, FeedUseCases):
                 )  # fmt: skip
                 return [], ""
             kinds: dict[str, frozenset[DocumentKind] | None] = {}
-            bases: dict[str, str] = {}
+            bases: dict[str, Basis] = {}
+            asked: dict[str, str] = {}  # the survivor's care relationship, asked once a page
             for rid in shown.residents:
-                kinds[rid], bases[rid] = self.open_kinds(repo, principal, rid, "ListTimeline")
+                kinds[rid], bases[rid] = self.open_kinds(
+                    repo, principal, rid, "ListTimeline", asked
+                )
             found, _ = repo.entries(kinds, scopes, page.after, page.size + 1, held)
             chunk = found[: page.size]
-            # The residents merged into this one, each with the basis its documents were read on.
+            # The residents merged into this one, each with the basis its documents were read
+            # on, and whose basis that was where it was not the merged resident's own.
             merged: dict[str, object] = {}
             if len(shown.residents) > 1:
-                merged["merged_residents"] = {r: bases[r] for r in shown.residents[1:]}
+                others = shown.residents[1:]
+                merged["merged_residents"] = {r: bases[r].label for r in others}
+                borrowed = {r: bases[r].audited(r).get("basis_resident") for r in others}
+                if any(borrowed.values()):
+                    merged["basis_residents"] = {r: w for r, w in borrowed.items() if w}
             self._audit(
                 repo, "timeline.read", parent, scopes[0], "OK", resident=resident_id,
-                basis=bases[resident_id], hits=len(chunk), **merged,
+                hits=len(chunk), **bases[resident_id].audited(resident_id), **merged,
             )  # fmt: skip
         last = None
         if chunk:
