@@ -6,8 +6,11 @@ verifies the audit chain and sees who viewed that resident."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
+
 from console.browser import Page
 from rhip.identity.residents.documents import id_check_char
+from rhip.kit.timestamps import clinical_day
 
 XUZHOU, JIANGSU = "320300", "320000"
 QUANSHAN = "320311"
@@ -154,3 +157,45 @@ def test_auditor_verifies_the_chain_and_sees_who_viewed_the_resident(page: Page)
     page.until(lambda: DOCTOR in events.text, "actors by username, not id")
     assert "社区卫生服务中心" in events.text
     page.shot("17-auditor-who-viewed")
+
+
+# The browser's clock moved to a given moment (it keeps running from there): the console's
+# own script, not ours, reads it through Date.
+_MOVED_CLOCK = """
+(() => {
+  const Real = Date;
+  const offset = %d - Real.now();
+  class Moved extends Real {
+    constructor(...args) { if (args.length === 0) { super(Real.now() + offset); } else { super(...args); } }
+    static now() { return Real.now() + offset; }
+  }
+  window.Date = Moved;
+})();
+"""
+
+
+def test_a_follow_up_is_dated_today_in_china_at_dawn(page: Page) -> None:
+    """At 06:30 in China (22:30 UTC the day before) the follow-up form offers China's date,
+    the day the services call today, not the browser's UTC date."""
+    china_day = clinical_day(datetime.now(UTC))
+    dawn = datetime.combine(china_day - timedelta(days=1), time(22, 30), UTC)
+    script = page.driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument",
+        {"source": _MOVED_CLOCK % int(dawn.timestamp() * 1000)},
+    )
+    try:
+        page.reset()
+        _as_doctor(page)
+        page.choose("find-mode", "byName")
+        page.fill("find-query", DIABETIC)
+        page.click("find-submit")
+        page.until(lambda: DIABETIC in page.find("residents").text)
+        page.click("open-record")
+        moved = page.driver.execute_script("return new Date().toISOString()")
+        assert moved.startswith((china_day - timedelta(days=1)).isoformat())  # UTC lags
+        assert page.find("fu-date").get_attribute("value") == china_day.isoformat()
+    finally:
+        page.driver.execute_cdp_cmd(
+            "Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]}
+        )
+        page.reset()

@@ -4,6 +4,7 @@
 import { useMemo, useState } from "preact/hooks";
 import { get } from "../api.js";
 import { Chart } from "../chart.jsx";
+import { chinaDay, chinaMonthEnd } from "../days.js";
 import { useLoad } from "../hooks.js";
 import { percent, t } from "../i18n.js";
 import { RegionLabel, TenantLabel } from "../labels.jsx";
@@ -94,12 +95,12 @@ function PerInstitution({ region }) {
 // Month ends of the last half year and today: the indicators as they stood on each date
 // (as_of), so a region sees its filing and follow-up work grow.
 function asOfDates() {
-  const today = new Date();
+  const now = new Date();
   const dates = [];
   for (let back = 6; back >= 1; back -= 1) {
-    dates.push(new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() - back + 1, 0)).toISOString().slice(0, 10));
+    dates.push(chinaMonthEnd(back, now));
   }
-  dates.push(today.toISOString().slice(0, 10));
+  dates.push(chinaDay(now));
   return dates;
 }
 

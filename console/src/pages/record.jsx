@@ -2,12 +2,12 @@
 // follow-up; the platform classifies the visit and sets the next due date, shown at once.
 import { useState } from "preact/hooks";
 import { get, post } from "../api.js";
+import { chinaDay } from "../days.js";
 import { useLoad } from "../hooks.js";
 import { t } from "../i18n.js";
 import { TenantLabel } from "../labels.jsx";
 import { ErrorBox, Field, Loading, Table, formData } from "../ui.jsx";
 
-const today = () => new Date().toISOString().slice(0, 10);
 
 async function loadRecord(args) {
   let record;
@@ -55,7 +55,7 @@ function FollowUpForm({ record, onSaved }) {
           </select>
         </Field>
         <Field label={t("fu.visitDate")}>
-          <input name="visitDate" type="date" defaultValue={today()} required data-test="fu-date" />
+          <input name="visitDate" type="date" defaultValue={chinaDay()} required data-test="fu-date" />
         </Field>
         <Field label={t("fu.systolic")}>
           <input name="systolic" type="number" min="40" max="300" data-test="fu-systolic" />
