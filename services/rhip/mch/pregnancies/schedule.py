@@ -130,14 +130,13 @@ class PregnancyView:
 
 
 def view(
-    p: Pregnancy, visits: list[AntenatalVisit], today: date, grace_days: int = 14,
-    screening: RiskScreening | None = None,
-) -> PregnancyView:  # fmt: skip
+    p: Pregnancy, visits: list[AntenatalVisit], today: date, grace_days: int = 14
+) -> PregnancyView:
     p = p.as_of(today)
     return PregnancyView(
         p,
         schedule(p, visits, today, grace_days),
         p.ga_on(today) if p.state.open else 0,
         first_check_pending([v.labs for v in visits if v.kind is VisitKind.ANTENATAL]),
-        screening,
+        p.screening,
     )

@@ -1,6 +1,7 @@
 """Pregnancy and antenatal-visit tables and their repository. ``open_resident_id`` (the
 woman while the episode is open, NULL after) is unique: one open pregnancy per woman, even
-under concurrent registrations."""
+under concurrent registrations. The ``screening_*`` columns copy her latest risk screening
+(``risk_screening`` keeps them all), written only by ``save_screening``."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from rhip.mch.pregnancies.domain import (
     TerminationReason,
     VisitKind,
 )
+from rhip.mch.risk.screening import RiskScreening
 from rhip.mch.store import StoreBase, metadata
 from sqlalchemy import (
     Boolean,
@@ -76,6 +78,13 @@ PREGNANCY = Table(
     Column("interval_from", Date),
     Column("interval_due", Date, index=True),
     Column("assessment_due", Date, index=True),
+    Column("screening_id", String(36), nullable=False, server_default=""),  # "": none yet
+    Column("screening_date", Date),
+    Column("screening_positive", Boolean, nullable=False, server_default=sa_false()),
+    Column("screening_findings", Text, nullable=False, server_default="[]"),
+    Column("screening_tenant_id", String(36), nullable=False, server_default=""),
+    Column("screening_by", String(80), nullable=False, server_default=""),
+    Column("screening_time", DateTime(timezone=True)),
 )
 VISIT = Table(
     "antenatal_visit",
@@ -151,6 +160,18 @@ def _pregnancy(row: Any) -> Pregnancy:
         interval_from=row.interval_from,
         interval_due=row.interval_due,
         assessment_due=row.assessment_due,
+        screening=RiskScreening(
+            row.screening_id,
+            row.id,
+            row.screening_tenant_id,
+            row.screening_date,
+            bool(row.screening_positive),
+            tuple(json.loads(row.screening_findings)),
+            row.screening_by,
+            utc(row.screening_time),  # type: ignore[arg-type]
+        )
+        if row.screening_id
+        else None,
     )
 
 
@@ -213,6 +234,20 @@ class PregnancyStore(StoreBase):
 
     def save(self, p: Pregnancy) -> None:
         self.s.execute(update(_P).where(_P.c.id == p.pregnancy_id).values(**_values(p)))
+
+    def save_screening(self, s: RiskScreening) -> None:
+        """``s`` is her latest screening now (the caller decides: by date, then id)."""
+        self.s.execute(
+            update(_P)
+            .where(_P.c.id == s.pregnancy_id)
+            .values(
+                screening_id=s.screening_id, screening_date=s.screening_date,
+                screening_positive=s.positive,
+                screening_findings=json.dumps(list(s.findings), ensure_ascii=False),
+                screening_tenant_id=s.tenant_id, screening_by=s.screened_by,
+                screening_time=s.create_time,
+            )
+        )  # fmt: skip
 
     def move(self, pregnancy_id: str, tenant_id: str, scope_path: str, now: Any) -> None:
         """The episode (and with it, by its id, its schedule, grades, screenings and plan) is

@@ -27,7 +27,6 @@ from rhip.mch.pregnancies.domain import (
 from rhip.mch.pregnancies.labs import check_labs
 from rhip.mch.pregnancies.schedule import PregnancyView
 from rhip.mch.pregnancies.store import PregnancyStore, PregnancyTaken
-from rhip.mch.risk.store import ScreeningStore
 from rhip.mch.team_filter import parse_team
 from sqlalchemy import Connection
 
@@ -58,7 +57,6 @@ class PregnancyUseCases(MchBase):
             PregnancyStore(tx).visits(p.pregnancy_id),
             clinical_day(self.clock()),
             self.options.check_42d_grace_days,
-            ScreeningStore(tx).latest_of([p.pregnancy_id]).get(p.pregnancy_id),
         )
 
     # -- registration ------------------------------------------------------------------------
@@ -170,14 +168,9 @@ class PregnancyUseCases(MchBase):
             chunk = rows[: page.size]
             # One read for the page's visits, not one per pregnancy (the overdue list's p99).
             visits = PregnancyStore(tx).visits_of([p.pregnancy_id for p in chunk])
+            # Her latest screening comes with her row (PregnancyStore.save_screening).
             grace = self.options.check_42d_grace_days
-            screenings = ScreeningStore(tx).latest_of([p.pregnancy_id for p in chunk])
-            views = [
-                schedule.view(
-                    p, visits[p.pregnancy_id], today, grace, screenings.get(p.pregnancy_id)
-                )
-                for p in chunk
-            ]
+            views = [schedule.view(p, visits[p.pregnancy_id], today, grace) for p in chunk]
             self._audit(
                 tx, "pregnancy.list", f"tenants/{tenant_id}", scopes[0], count=len(chunk),
                 team=team,
