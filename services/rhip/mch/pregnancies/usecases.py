@@ -139,11 +139,12 @@ class PregnancyUseCases(MchBase):
     def get(self, name: str) -> PregnancyView:
         with self._unit(durable=False) as tx:
             p = self._load_pregnancy(tx, name, "GetPregnancy")
-            self._audit(
+            view = self._view(tx, p)
+            self._audit_read(
                 tx, "pregnancy.read", f"pregnancies/{p.pregnancy_id}", p.scope_path,
                 resident=p.resident_id,
             )  # fmt: skip
-            return self._view(tx, p)
+            return view
 
     def list_pregnancies(
         self, parent: str, state: PregnancyState | None, overdue_only: bool, min_risk: int,
@@ -171,7 +172,7 @@ class PregnancyUseCases(MchBase):
             # Her latest screening comes with her row (PregnancyStore.save_screening).
             grace = self.options.check_42d_grace_days
             views = [schedule.view(p, visits[p.pregnancy_id], today, grace) for p in chunk]
-            self._audit(
+            self._audit_read(
                 tx, "pregnancy.list", f"tenants/{tenant_id}", scopes[0], count=len(chunk),
                 team=team,
             )  # fmt: skip
