@@ -166,12 +166,11 @@ class PregnancyUseCases(MchBase):
                 tenant_id, scopes, state, today if overdue_only else None, today, min_risk,
                 purple_only, page.after, page.size + 1, residents,
             )  # fmt: skip
-            chunk = rows[: page.size]
-            # One read for the page's visits, not one per pregnancy (the overdue list's p99).
-            visits = PregnancyStore(tx).visits_of([p.pregnancy_id for p in chunk])
-            # Her latest screening comes with her row (PregnancyStore.save_screening).
+            # The page's visits come with it, and her latest screening with her row
+            # (PregnancyStore.save_screening): one read for the page.
+            chunk = [p for p, _ in rows[: page.size]]
             grace = self.options.check_42d_grace_days
-            views = [schedule.view(p, visits[p.pregnancy_id], today, grace) for p in chunk]
+            views = [schedule.view(p, visits, today, grace) for p, visits in rows[: page.size]]
             self._audit_read(
                 tx, "pregnancy.list", f"tenants/{tenant_id}", scopes[0], count=len(chunk),
                 team=team,
