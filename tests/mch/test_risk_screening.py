@@ -145,3 +145,50 @@ def test_termination_ends_the_due_assessment(mch: Mch) -> None:
         metadata=mch.md("qs-doctor"),
     )
     assert _get(mch, p).assessment_due_date == "" and _overdue(mch) == []
+
+
+def _listed(mch: Mch) -> dict[str, pb.Pregnancy]:
+    reply = mch.api.ListPregnancies(
+        mpb.ListPregnanciesRequest(parent=mch.tenant("qs-chc")), metadata=mch.md("qs-doctor")
+    )
+    return {p.name: p for p in reply.pregnancies}
+
+
+def test_a_list_page_answers_with_each_latest_screening(mch: Mch) -> None:
+    """The page reads her latest screening from her row: the same as her own read, an
+    earlier-dated screening recorded later leaving it be."""
+    p = _registered(mch)
+    other = mch.register("woman2", lmp_days_ago=80, registration_date=days_ago(30))
+    latest = _screen(mch, p, screening_date=days_ago(5), positive=True, findings=["双胎"])
+    _screen(mch, p, screening_date=days_ago(9), positive=False)  # dated before: history only
+    listed = _listed(mch)
+    assert listed[p.name].screening == latest == _get(mch, p).screening
+    assert not listed[other.name].HasField("screening")
+
+
+def test_the_migration_keeps_the_latest_screening_on_the_pregnancy(mch: Mch) -> None:
+    """A database from before the screening was kept on the pregnancy: each episode's latest
+    (by date, then record) is copied onto it, field for field; an unscreened one gets none."""
+    from alembic import command
+    from rhip.kit.db import alembic_config
+    from rhip.mch.server import MIGRATIONS
+
+    p = _registered(mch)
+    other = mch.register("woman2", lmp_days_ago=80, registration_date=days_ago(30))
+    _screen(mch, p, screening_date=days_ago(12), positive=False)
+    _screen(mch, p, screening_date=days_ago(4), positive=True, findings=["瘢痕子宫", "双胎"])
+    _screen(mch, p, screening_date=days_ago(8), positive=False)  # dated before: history only
+    before = _get(mch, p)
+    assert list(before.screening.findings) == ["瘢痕子宫", "双胎"]
+    db = mch.running.cell.part("mch").db
+    cfg = alembic_config(MIGRATIONS)
+    with db.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "mch_0013t")
+    with db.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "heads")
+    after = _get(mch, p)
+    assert after.screening == before.screening and after.assessment_due_date == days_ago(-10)
+    assert _listed(mch)[p.name].screening == before.screening
+    assert not _get(mch, other).HasField("screening")

@@ -233,6 +233,17 @@ class MchBase:
     ) -> None:
         audit.append(tx, audit.AuditEvent(action, target, scope, detail=detail))
 
+    def _audit_read(
+        self, tx: Connection, action: str, target: str, scope: str, **detail: object
+    ) -> None:
+        """A read's audit row as its transaction's last statements, committing it: on
+        PostgreSQL the row and the COMMIT go in the head's two round trips
+        (rhip.kit.audit.append_and_commit), one fewer than ``_audit`` and then the commit;
+        elsewhere as ``_audit``. Nothing may follow in the transaction."""
+        event = audit.AuditEvent(action, target, scope, detail=detail)
+        if not audit.append_and_commit(tx, [event]):
+            audit.append(tx, event)
+
     # -- the lifetime timeline -----------------------------------------------------------------
     def _feed(self, tx: Connection) -> MchTimeline | None:
         """The timeline's queue on the write's own connection (one transaction with the write),

@@ -67,7 +67,7 @@ def time_from_pb(stamp: Timestamp, field: str) -> datetime | None:
 def pregnancy_to_pb(v: PregnancyView) -> pb.Pregnancy:
     p = v.pregnancy
     grade = grade_of(p.risk_rank, p.purple)
-    return pb.Pregnancy(
+    message = pb.Pregnancy(
         name=f"pregnancies/{p.pregnancy_id}",
         resident=f"residents/{p.resident_id}",
         managing_tenant=f"tenants/{p.tenant_id}",
@@ -79,21 +79,6 @@ def pregnancy_to_pb(v: PregnancyView) -> pb.Pregnancy:
         registration_ga_days=p.registration_ga,
         early_registration=p.early,
         within_local_deadline=p.within_local_deadline,
-        schedule=[
-            pb.AntenatalSlot(
-                number=s.slot.number,
-                window_start_days=s.slot.start_days,
-                window_end_days=s.slot.end_days,
-                window_start_date=s.start.isoformat(),
-                window_end_date=s.end.isoformat(),
-                state=SLOT_STATES[s.state],
-                visit=f"pregnancies/{p.pregnancy_id}/antenatalVisits/{s.visit_id}"
-                if s.visit_id
-                else "",
-                high_risk=s.high_risk,
-            )
-            for s in v.schedule
-        ],
         risk=pb.RiskGrade(
             color=COLOURS[grade.colour] if grade.colour else pb.RISK_COLOR_UNSPECIFIED,
             purple=grade.purple,
@@ -125,6 +110,23 @@ def pregnancy_to_pb(v: PregnancyView) -> pb.Pregnancy:
         high_risk_visit_interval_days=p.visit_interval if p.state.open else 0,
         high_risk_visit_due_date=p.interval_due.isoformat() if p.interval_due else "",
     )
+    # Added in place: a list of slots given to the constructor is built, then copied (a page
+    # converts twenty schedules).
+    add = message.schedule.add
+    for s in v.schedule:
+        add(
+            number=s.slot.number,
+            window_start_days=s.slot.start_days,
+            window_end_days=s.slot.end_days,
+            window_start_date=s.start.isoformat(),
+            window_end_date=s.end.isoformat(),
+            state=SLOT_STATES[s.state],
+            visit=f"pregnancies/{p.pregnancy_id}/antenatalVisits/{s.visit_id}"
+            if s.visit_id
+            else "",
+            high_risk=s.high_risk,
+        )
+    return message
 
 
 def plan_to_pb(plan: DeliveryPlan, grade: Grade) -> pb.DeliveryPlan:

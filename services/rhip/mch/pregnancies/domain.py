@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 
 from rhip.kit.errors import FailedPrecondition, Violations, invalid
+from rhip.mch.risk.screening import RiskScreening
 
 TERM_DAYS = 280  # EDD = LMP + 280 days (Naegele)
 MAX_GA_DAYS = 42 * 7 + 6  # 42w6d: beyond it the dates are wrong
@@ -215,6 +216,9 @@ class Pregnancy:
     interval_from: date | None = None
     interval_due: date | None = None
     assessment_due: date | None = None  # a positive screening's assessment (risk/screening.py)
+    # Her latest screening (by date, then id), kept on the episode's row by the screening's
+    # own write so that a read of her, or a page of twenty, needs no read of the screenings.
+    screening: RiskScreening | None = None
     create_time: datetime | None = None
     update_time: datetime | None = None
 

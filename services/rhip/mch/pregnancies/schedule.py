@@ -43,11 +43,14 @@ def schedule(
     window closed without one; CLOSED when the episode ended before the window did. Once
     delivered, the postpartum home visit (6) and the 42-day check (7) follow."""
     ended = None if p.state.open else p.end_date
+    first: dict[int, AntenatalVisit] = {}  # each slot's first visit (a page builds twenty)
+    for v in visits:
+        first.setdefault(v.slot, v)
     views = []
     for slot in SLOTS:
         start = p.lmp + timedelta(days=slot.start_days)
         end = p.lmp + timedelta(days=slot.end_days)
-        done = next((v for v in visits if v.slot == slot.number), None)
+        done = first.get(slot.number)
         if done is not None:
             state = "DONE"
         elif ended is not None and end >= ended:
@@ -66,7 +69,7 @@ def schedule(
             (CHECK_SLOT, VisitKind.CHECK_42D),
         ):
             start, end = p.postpartum_window(kind, grace_days)
-            done = next((v for v in visits if v.slot == slot.number), None)
+            done = first.get(slot.number)
             if done is not None:
                 state = "DONE"
             elif end < today:
@@ -130,14 +133,13 @@ class PregnancyView:
 
 
 def view(
-    p: Pregnancy, visits: list[AntenatalVisit], today: date, grace_days: int = 14,
-    screening: RiskScreening | None = None,
-) -> PregnancyView:  # fmt: skip
+    p: Pregnancy, visits: list[AntenatalVisit], today: date, grace_days: int = 14
+) -> PregnancyView:
     p = p.as_of(today)
     return PregnancyView(
         p,
         schedule(p, visits, today, grace_days),
         p.ga_on(today) if p.state.open else 0,
         first_check_pending([v.labs for v in visits if v.kind is VisitKind.ANTENATAL]),
-        screening,
+        p.screening,
     )

@@ -1,15 +1,18 @@
 """Pregnancy and antenatal-visit tables and their repository. ``open_resident_id`` (the
 woman while the episode is open, NULL after) is unique: one open pregnancy per woman, even
-under concurrent registrations."""
+under concurrent registrations. The ``screening_*`` columns copy her latest risk screening
+(``risk_screening`` keeps them all), written only by ``save_screening``."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from rhip.kit.db import utc
-from rhip.kit.scopes import within_scopes
+from rhip.kit.driver_reads import DriverRead
+from rhip.kit.scopes import scope_params, within_bound_scopes
 from rhip.mch.pregnancies.domain import (
     AFTER_DELIVERY,
     AntenatalVisit,
@@ -19,6 +22,7 @@ from rhip.mch.pregnancies.domain import (
     TerminationReason,
     VisitKind,
 )
+from rhip.mch.risk.screening import RiskScreening
 from rhip.mch.store import StoreBase, metadata
 from sqlalchemy import (
     Boolean,
@@ -29,6 +33,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     insert,
     or_,
     select,
@@ -76,6 +81,13 @@ PREGNANCY = Table(
     Column("interval_from", Date),
     Column("interval_due", Date, index=True),
     Column("assessment_due", Date, index=True),
+    Column("screening_id", String(36), nullable=False, server_default=""),  # "": none yet
+    Column("screening_date", Date),
+    Column("screening_positive", Boolean, nullable=False, server_default=sa_false()),
+    Column("screening_findings", Text, nullable=False, server_default="[]"),
+    Column("screening_tenant_id", String(36), nullable=False, server_default=""),
+    Column("screening_by", String(80), nullable=False, server_default=""),
+    Column("screening_time", DateTime(timezone=True)),
 )
 VISIT = Table(
     "antenatal_visit",
@@ -151,6 +163,18 @@ def _pregnancy(row: Any) -> Pregnancy:
         interval_from=row.interval_from,
         interval_due=row.interval_due,
         assessment_due=row.assessment_due,
+        screening=RiskScreening(
+            row.screening_id,
+            row.id,
+            row.screening_tenant_id,
+            row.screening_date,
+            bool(row.screening_positive),
+            tuple(json.loads(row.screening_findings)),
+            row.screening_by,
+            utc(row.screening_time),  # type: ignore[arg-type]
+        )
+        if row.screening_id
+        else None,
     )
 
 
@@ -184,13 +208,92 @@ def _values(p: Pregnancy) -> dict[str, Any]:
     }
 
 
-def _visit(row: Any) -> AntenatalVisit:
+def _visit(row: Any, prefix: str = "") -> AntenatalVisit:
+    """``prefix``: of the visit's columns in a row that joins them to its pregnancy's."""
+
+    def field(name: str) -> Any:
+        return getattr(row, prefix + name)
+
     return AntenatalVisit(
-        row.id, row.pregnancy_id, row.tenant_id, row.visit_date, row.ga_days, row.slot,
-        json.loads(row.measures), row.guidance, utc(row.create_time),  # type: ignore[arg-type]
-        VisitKind(row.kind), row.missed_slot, row.abnormal_finding,
-        bool(row.referral_followed_up), row.emergency_reason, json.loads(row.labs),
+        field("id"), field("pregnancy_id"), field("tenant_id"), field("visit_date"),
+        field("ga_days"), field("slot"), json.loads(field("measures")), field("guidance"),
+        utc(field("create_time")),  # type: ignore[arg-type]
+        VisitKind(field("kind")), field("missed_slot"), field("abnormal_finding"),
+        bool(field("referral_followed_up")), field("emergency_reason"), json.loads(field("labs")),
     )  # fmt: skip
+
+
+# The hot reads (a woman's episode, her visits, a page of a list), each statement built once
+# per shape and run on the driver where that gives the same rows (rhip.kit.driver_reads):
+# building the statement per call and SQLAlchemy's execution layer cost more than running it.
+@cache
+def _by_id(lock: bool) -> DriverRead:
+    query = select(_P).where(_P.c.id == bindparam("pregnancy_id"))
+    return DriverRead(query.with_for_update() if lock else query)
+
+
+@cache
+def _visits(after: bool, limit: bool) -> DriverRead:
+    query = select(_V).where(_V.c.pregnancy_id == bindparam("pregnancy_id"))
+    if after:
+        query = query.where(_V.c.id > bindparam("after"))
+    if not limit:
+        return DriverRead(query.order_by(_V.c.visit_date, _V.c.id))
+    return DriverRead(query.order_by(_V.c.id).limit(bindparam("limit", type_=Integer)))
+
+
+_VISIT_COLUMNS = [c.label(f"v_{c.name}") for c in _V.c]
+
+
+@cache
+def _page(
+    scopes: int, residents: bool, state: str, overdue: bool, min_risk: bool, purple: bool,
+    after: bool,
+) -> DriverRead:  # fmt: skip
+    """A page of pregnancies (newest id first) with their visits, one row per visit (or one
+    without when she has none), each pregnancy's in date order. ``state``: "" any, "CLOSED",
+    "AFTER_DELIVERY" (one of those states, not yet closed) or "OTHER" (that state)."""
+    query = select(_P).where(
+        _P.c.tenant_id == bindparam("tenant_id"), within_bound_scopes(_P.c.scope_path, scopes)
+    )
+    if residents:
+        query = query.where(_P.c.resident_id.in_(bindparam("residents", expanding=True)))
+    # CLOSED is shown from close_date on (Pregnancy.as_of): the same rule here.
+    closed = _P.c.close_date <= bindparam("today")
+    if state == "CLOSED":
+        query = query.where(closed)
+    elif state:
+        query = query.where(_P.c.state == bindparam("state"))
+        if state == "AFTER_DELIVERY":
+            query = query.where(or_(_P.c.close_date.is_(None), ~closed))
+    if overdue:
+        # A next slot whose window closed, a referral past its due date, a high-risk woman's
+        # visit interval run out, or a positive screening still unassessed past its due date;
+        # terminated and completed episodes have none (NULL), closed ones are out by their
+        # close date.
+        before: Any = bindparam("overdue_before")
+        query = query.where(
+            or_(
+                _P.c.next_slot_end < before,
+                _P.c.referral_due < before,
+                _P.c.interval_due < before,
+                _P.c.assessment_due < before,
+            ),
+            or_(_P.c.close_date.is_(None), _P.c.close_date > before),
+        )
+    if min_risk:
+        query = query.where(_P.c.risk_rank >= bindparam("min_risk"))
+    if purple:
+        query = query.where(_P.c.purple.is_(True))
+    if after:
+        query = query.where(_P.c.id < bindparam("after"))
+    page = query.order_by(_P.c.id.desc()).limit(bindparam("limit", type_=Integer)).subquery()
+    joined = page.outerjoin(_V, _V.c.pregnancy_id == page.c.id)
+    return DriverRead(
+        select(page, *_VISIT_COLUMNS)
+        .select_from(joined)
+        .order_by(page.c.id.desc(), _V.c.visit_date, _V.c.id)
+    )
 
 
 class PregnancyStore(StoreBase):
@@ -214,6 +317,20 @@ class PregnancyStore(StoreBase):
     def save(self, p: Pregnancy) -> None:
         self.s.execute(update(_P).where(_P.c.id == p.pregnancy_id).values(**_values(p)))
 
+    def save_screening(self, s: RiskScreening) -> None:
+        """``s`` is her latest screening now (the caller decides: by date, then id)."""
+        self.s.execute(
+            update(_P)
+            .where(_P.c.id == s.pregnancy_id)
+            .values(
+                screening_id=s.screening_id, screening_date=s.screening_date,
+                screening_positive=s.positive,
+                screening_findings=json.dumps(list(s.findings), ensure_ascii=False),
+                screening_tenant_id=s.tenant_id, screening_by=s.screened_by,
+                screening_time=s.create_time,
+            )
+        )  # fmt: skip
+
     def move(self, pregnancy_id: str, tenant_id: str, scope_path: str, now: Any) -> None:
         """The episode (and with it, by its id, its schedule, grades, screenings and plan) is
         managed by ``tenant_id`` from now on; its visits keep the institution that made them."""
@@ -224,10 +341,7 @@ class PregnancyStore(StoreBase):
         )
 
     def get(self, pregnancy_id: str, *, lock: bool = False) -> Pregnancy | None:
-        query = select(_P).where(_P.c.id == pregnancy_id)
-        if lock:
-            query = query.with_for_update()
-        row = self.s.execute(query).first()
+        row = _by_id(lock).first(self.s, {"pregnancy_id": pregnancy_id})
         return _pregnancy(row) if row else None
 
     def by_request(self, request_id: str) -> Pregnancy | None:
@@ -269,42 +383,32 @@ class PregnancyStore(StoreBase):
         after: str | None,
         limit: int,
         residents: Sequence[str] | None = None,
-    ) -> list[Pregnancy]:
-        """``residents``: only these women (a family-doctor team's, capped by the caller)."""
-        query = select(_P).where(
-            _P.c.tenant_id == tenant_id, within_scopes(_P.c.scope_path, scopes)
-        )
-        if residents is not None:
-            query = query.where(_P.c.resident_id.in_(residents))
-        # CLOSED is shown from close_date on (Pregnancy.as_of): the same rule here.
-        closed = _P.c.close_date <= today
+    ) -> list[tuple[Pregnancy, list[AntenatalVisit]]]:
+        """Up to ``limit`` pregnancies, newest id first, each with her visits in date order,
+        in one read. ``residents``: only these women (a family-doctor team's, capped by the
+        caller)."""
         if state is PregnancyState.CLOSED:
-            query = query.where(closed)
+            shape = "CLOSED"
         elif state is not None:
-            query = query.where(_P.c.state == state.value)
-            if state in AFTER_DELIVERY:
-                query = query.where(or_(_P.c.close_date.is_(None), ~closed))
-        if overdue_before is not None:
-            # A next slot whose window closed, a referral past its due date, a high-risk
-            # woman's visit interval run out, or a positive screening still unassessed past its
-            # due date; terminated and completed episodes have none (NULL), closed ones are out
-            # by their close date.
-            query = query.where(
-                or_(
-                    _P.c.next_slot_end < overdue_before,
-                    _P.c.referral_due < overdue_before,
-                    _P.c.interval_due < overdue_before,
-                    _P.c.assessment_due < overdue_before,
-                ),
-                or_(_P.c.close_date.is_(None), _P.c.close_date > overdue_before),
-            )
-        if min_risk:
-            query = query.where(_P.c.risk_rank >= min_risk)
-        if purple_only:
-            query = query.where(_P.c.purple.is_(True))
-        if after is not None:
-            query = query.where(_P.c.id < after)
-        return [_pregnancy(r) for r in self.s.execute(query.order_by(_P.c.id.desc()).limit(limit))]
+            shape = "AFTER_DELIVERY" if state in AFTER_DELIVERY else "OTHER"
+        else:
+            shape = ""
+        query = _page(
+            len(scopes), residents is not None, shape, overdue_before is not None,
+            bool(min_risk), purple_only, after is not None,
+        )  # fmt: skip
+        params: dict[str, Any] = {
+            "tenant_id": tenant_id, "today": today, "limit": limit, **scope_params(scopes),
+            "residents": list(residents or ()), "state": state.value if state else "",
+            "overdue_before": overdue_before, "min_risk": min_risk, "after": after,
+        }  # fmt: skip
+        found: dict[str, tuple[Pregnancy, list[AntenatalVisit]]] = {}
+        for row in query.all(self.s, params):
+            if row.id not in found:
+                found[row.id] = (_pregnancy(row), [])
+            if row.v_id is not None:
+                found[row.id][1].append(_visit(row, "v_"))
+        return list(found.values())
 
     # -- visits -----------------------------------------------------------------------------
     def add_visit(self, v: AntenatalVisit, request_id: str) -> None:
@@ -333,26 +437,7 @@ class PregnancyStore(StoreBase):
     def visits(
         self, pregnancy_id: str, after: str | None = None, limit: int | None = None
     ) -> list[AntenatalVisit]:
-        query = select(_V).where(_V.c.pregnancy_id == pregnancy_id)
-        if after is not None:
-            query = query.where(_V.c.id > after)
-        query = (
-            query.order_by(_V.c.visit_date, _V.c.id) if limit is None else query.order_by(_V.c.id)
-        )
-        if limit is not None:
-            query = query.limit(limit)
-        return [_visit(r) for r in self.s.execute(query)]
-
-    def visits_of(self, pregnancy_ids: Sequence[str]) -> dict[str, list[AntenatalVisit]]:
-        """The visits of several pregnancies in one read (a list page), each in date order."""
-        found: dict[str, list[AntenatalVisit]] = {i: [] for i in pregnancy_ids}
-        if not pregnancy_ids:
-            return found
-        query = (
-            select(_V)
-            .where(_V.c.pregnancy_id.in_(list(pregnancy_ids)))
-            .order_by(_V.c.pregnancy_id, _V.c.visit_date, _V.c.id)
-        )
-        for row in self.s.execute(query):
-            found[row.pregnancy_id].append(_visit(row))
-        return found
+        """In date order; a page (``limit``) in id order."""
+        query = _visits(after is not None, limit is not None)
+        params = {"pregnancy_id": pregnancy_id, "after": after, "limit": limit}
+        return [_visit(r) for r in query.all(self.s, params)]

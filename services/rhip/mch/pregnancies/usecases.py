@@ -27,7 +27,6 @@ from rhip.mch.pregnancies.domain import (
 from rhip.mch.pregnancies.labs import check_labs
 from rhip.mch.pregnancies.schedule import PregnancyView
 from rhip.mch.pregnancies.store import PregnancyStore, PregnancyTaken
-from rhip.mch.risk.store import ScreeningStore
 from rhip.mch.team_filter import parse_team
 from sqlalchemy import Connection
 
@@ -58,7 +57,6 @@ class PregnancyUseCases(MchBase):
             PregnancyStore(tx).visits(p.pregnancy_id),
             clinical_day(self.clock()),
             self.options.check_42d_grace_days,
-            ScreeningStore(tx).latest_of([p.pregnancy_id]).get(p.pregnancy_id),
         )
 
     # -- registration ------------------------------------------------------------------------
@@ -141,11 +139,12 @@ class PregnancyUseCases(MchBase):
     def get(self, name: str) -> PregnancyView:
         with self._unit(durable=False) as tx:
             p = self._load_pregnancy(tx, name, "GetPregnancy")
-            self._audit(
+            view = self._view(tx, p)
+            self._audit_read(
                 tx, "pregnancy.read", f"pregnancies/{p.pregnancy_id}", p.scope_path,
                 resident=p.resident_id,
             )  # fmt: skip
-            return self._view(tx, p)
+            return view
 
     def list_pregnancies(
         self, parent: str, state: PregnancyState | None, overdue_only: bool, min_risk: int,
@@ -167,18 +166,12 @@ class PregnancyUseCases(MchBase):
                 tenant_id, scopes, state, today if overdue_only else None, today, min_risk,
                 purple_only, page.after, page.size + 1, residents,
             )  # fmt: skip
-            chunk = rows[: page.size]
-            # One read for the page's visits, not one per pregnancy (the overdue list's p99).
-            visits = PregnancyStore(tx).visits_of([p.pregnancy_id for p in chunk])
+            # The page's visits come with it, and her latest screening with her row
+            # (PregnancyStore.save_screening): one read for the page.
+            chunk = [p for p, _ in rows[: page.size]]
             grace = self.options.check_42d_grace_days
-            screenings = ScreeningStore(tx).latest_of([p.pregnancy_id for p in chunk])
-            views = [
-                schedule.view(
-                    p, visits[p.pregnancy_id], today, grace, screenings.get(p.pregnancy_id)
-                )
-                for p in chunk
-            ]
-            self._audit(
+            views = [schedule.view(p, visits, today, grace) for p, visits in rows[: page.size]]
+            self._audit_read(
                 tx, "pregnancy.list", f"tenants/{tenant_id}", scopes[0], count=len(chunk),
                 team=team,
             )  # fmt: skip

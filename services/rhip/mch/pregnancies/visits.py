@@ -256,7 +256,7 @@ class VisitUseCases(PregnancyUseCases):
             p = self._load_pregnancy(tx, parent, "ListAntenatalVisits", field="parent")
             rows = PregnancyStore(tx).visits(p.pregnancy_id, page.after, page.size + 1)
             chunk = self._with_newborn_visits(tx, p, rows[: page.size])
-            self._audit(
+            self._audit_read(
                 tx, "pregnancy.visits.read", f"pregnancies/{p.pregnancy_id}", p.scope_path,
                 resident=p.resident_id,
             )  # fmt: skip

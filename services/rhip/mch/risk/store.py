@@ -19,7 +19,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    func,
     insert,
     select,
 )
@@ -123,23 +122,3 @@ class ScreeningStore(StoreBase):
     def by_request(self, request_id: str) -> RiskScreening | None:
         row = self.s.execute(select(_S).where(_S.c.request_id == request_id)).first()
         return _screening(row) if row else None
-
-    def latest_of(self, pregnancy_ids: list[str]) -> dict[str, RiskScreening]:
-        """Each pregnancy's latest screening (by date, then record), in one read."""
-        if not pregnancy_ids:
-            return {}
-        ranked = (
-            select(
-                _S,
-                func.row_number()
-                .over(
-                    partition_by=_S.c.pregnancy_id,
-                    order_by=(_S.c.screening_date.desc(), _S.c.id.desc()),
-                )
-                .label("rank"),
-            )
-            .where(_S.c.pregnancy_id.in_(pregnancy_ids))
-            .subquery()
-        )
-        rows = self.s.execute(select(ranked).where(ranked.c.rank == 1))
-        return {row.pregnancy_id: _screening(row) for row in rows}

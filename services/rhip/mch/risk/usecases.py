@@ -123,8 +123,7 @@ class RiskUseCases(PregnancyUseCases):
                     default=None,
                 )
                 after = p.regraded(grade.rank, grade.purple, day, latest, now)
-                screened = ScreeningStore(tx).latest_of([p.pregnancy_id]).get(p.pregnancy_id)
-                if answers_screening(day, screened):  # the assessment her screening asked for
+                if answers_screening(day, p.screening):  # the assessment her screening asked for
                     after = replace(after, assessment_due=None)
                 pregnancies.save(after)
                 colour = report_due(p.risk_rank, grade.rank)
@@ -187,15 +186,17 @@ class RiskUseCases(PregnancyUseCases):
                 new_id(), p.pregnancy_id, principal.tenant_id or p.tenant_id, day, positive, kept,
                 principal.subject, now,
             )  # fmt: skip
-            latest = store.latest_of([p.pregnancy_id]).get(p.pregnancy_id)
+            latest = p.screening  # kept on her row, read under its lock
             store.add(screening, key)
             if latest is None or (day, screening.screening_id) > (
                 latest.screening_date,
                 latest.screening_id,
             ):  # a screening dated before the latest one changes nothing that is due
-                PregnancyStore(tx).save(
+                pregnancies = PregnancyStore(tx)
+                pregnancies.save(
                     replace(p, assessment_due=screening.assessment_due, update_time=now)
                 )
+                pregnancies.save_screening(screening)
             self._audit(
                 tx, "pregnancy.risk.screen", f"pregnancies/{p.pregnancy_id}/riskScreenings/"
                 f"{screening.screening_id}", p.scope_path, resident=p.resident_id,
