@@ -58,6 +58,10 @@ def running_platform(backend: str, postgres_url: str, work: Path) -> Iterator[Pl
             RHIP_RATE_LIMIT_PER_SECOND="100000",
             RHIP_RATE_LIMIT_BURST="100000",
             RHIP_GATEWAY_HTTP_LISTEN=f"127.0.0.1:{http_port}",
+            # Four workers a cell (each service's pool keeps as many connections): two
+            # PostgreSQL worlds at once, on make test's two workers, held ~92 of the server's
+            # 100 connections with eight, and a run failed "too many clients".
+            RHIP_GRPC_WORKERS="4",
         ) as (gateway_address, cells),
     ):
         channel = grpc.insecure_channel(gateway_address)
