@@ -169,8 +169,9 @@ class ResidentLinks:
             self.residents.audit_change(repo, "resident.unlink", resident, cell=cell, linked=remote)
             return True
 
-    # -- another cell links to us (IdentityPeerService.LinkResident) -------------------------
-    def link_from_peer(self, resident_name: str, linked_name: str) -> Resident:
+    def _peer_pair(self, resident_name: str, linked_name: str) -> tuple[str, Resident, str]:
+        """The calling cell, our resident (followed to its survivor) and the calling cell's
+        resident id, of a LinkResident or UnlinkResident request."""
         cell = self._calling_cell()
         checks = Violations()
         resident_id = checks.check(parse_resource_name, resident_name, "residents", "resident")
@@ -180,8 +181,13 @@ class ResidentLinks:
             resident = _survivor(repo, resident_id or "")
         if resident is None:
             raise NotFound(f"residents/{resident_id} does not exist")
+        return cell, resident, linked_id or ""
+
+    # -- another cell links to us (IdentityPeerService.LinkResident) -------------------------
+    def link_from_peer(self, resident_name: str, linked_name: str) -> Resident:
+        cell, resident, linked_id = self._peer_pair(resident_name, linked_name)
         # The locator is the judge: our resident's documents must be held by theirs there.
-        if RemotePresence(cell, linked_id or "") not in self.gateway.announce(
+        if RemotePresence(cell, linked_id) not in self.gateway.announce(
             resident.resident_id, resident.documents
         ):
             raise PermissionDenied(
@@ -192,7 +198,7 @@ class ResidentLinks:
         with self.residents.unit() as repo:
             locked = repo.get(resident.resident_id, for_update=True)
             assert locked is not None
-            self._add(repo, locked, cell, linked_id or "", now)
+            self._add(repo, locked, cell, linked_id, now)
             return locked
 
     # -- another cell unlinks (IdentityPeerService.UnlinkResident) -------------------------
@@ -200,25 +206,17 @@ class ResidentLinks:
         """The calling cell's resident no longer shares a document with ours: our link to it
         goes, once the locator agrees (the caller's word alone unlinks nothing). Returns our
         resident (the survivor) and whether a link was removed."""
-        cell = self._calling_cell()
-        checks = Violations()
-        resident_id = checks.check(parse_resource_name, resident_name, "residents", "resident")
-        linked_id = checks.check(parse_resource_name, linked_name, "residents", "linked_resident")
-        checks.raise_if_any()
-        with self.residents.reading() as repo:
-            resident = _survivor(repo, resident_id or "")
-        if resident is None:
-            raise NotFound(f"residents/{resident_id} does not exist")
+        cell, resident, linked_id = self._peer_pair(resident_name, linked_name)
         # The locator is the judge: announced with what it holds now, our resident must no
         # longer find theirs (this also withdraws our presence for documents it lost).
-        if RemotePresence(cell, linked_id or "") in self.gateway.announce(
+        if RemotePresence(cell, linked_id) in self.gateway.announce(
             resident.resident_id, resident.documents
         ):
             raise FailedPrecondition(
                 "the locator still holds both residents for one document",
                 reason="LINK_STILL_CONFIRMED",
             )
-        return resident, self._unlink_here(resident.resident_id, cell, linked_id or "")
+        return resident, self._unlink_here(resident.resident_id, cell, linked_id)
 
     # -- our feed, for a linked cell (IdentityPeerService.ListLinkedResidentChanges) ---------
     def changes_for_peer(self, after: int, page_size: int) -> tuple[list[ResidentChange], int]:

@@ -33,6 +33,15 @@ class TransferState(Enum):
     # source until the target's cell confirms the import, then ACCEPTED).
     HANDING_OVER = "handing_over"
 
+    def require_pending(self) -> None:
+        """Nothing follows a decided transfer (of a child or a pregnancy)."""
+        if self is not TransferState.PENDING:
+            raise FailedPrecondition(
+                f"the transfer is {self.name} already",
+                reason="TRANSFER_STATE",
+                metadata={"state": self.name},
+            )
+
 
 class TransferKind(Enum):
     TRANSFER = "transfer"
@@ -64,12 +73,7 @@ class ChildTransfer:
     peer_region: str = ""
 
     def require_pending(self) -> None:
-        if self.state is not TransferState.PENDING:
-            raise FailedPrecondition(
-                f"the transfer is {self.state.name} already",
-                reason="TRANSFER_STATE",
-                metadata={"state": self.state.name},
-            )
+        self.state.require_pending()
 
     def accepted(self, moved_visits: int, now: datetime) -> ChildTransfer:
         return replace(

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Integer,
+    Select,
     String,
     Table,
     insert,
@@ -153,12 +154,23 @@ class ChildTransferStore(StoreBase):
     ) -> list[ChildTransfer]:  # fmt: skip
         """Transfers out of or into ``tenant_id`` that ``scopes`` reach on either side: the
         source keeps this trace of the children it handed over."""
-        query = select(_T).where(
-            or_(_T.c.source_tenant_id == tenant_id, _T.c.target_tenant_id == tenant_id),
-            or_(within_scopes(_T.c.source_scope, scopes), within_scopes(_T.c.target_scope, scopes)),
-        )
-        if state is not None:
-            query = query.where(_T.c.state == state.value)
-        if after is not None:
-            query = query.where(_T.c.id < after)
-        return [_transfer(r) for r in self.s.execute(query.order_by(_T.c.id.desc()).limit(limit))]
+        query = either_side_page(_T, tenant_id, scopes, state, after, limit)
+        return [_transfer(r) for r in self.s.execute(query)]
+
+
+def either_side_page(
+    table: Table, tenant_id: str, scopes: Sequence[str], state: TransferState | None,
+    after: str | None, limit: int,
+) -> Select[Any]:  # fmt: skip
+    """A page, newest first, of the transfers (of children or pregnancies) out of or into
+    ``tenant_id`` that ``scopes`` reach on either side."""
+    c = table.c
+    query = select(table).where(
+        or_(c.source_tenant_id == tenant_id, c.target_tenant_id == tenant_id),
+        or_(within_scopes(c.source_scope, scopes), within_scopes(c.target_scope, scopes)),
+    )
+    if state is not None:
+        query = query.where(c.state == state.value)
+    if after is not None:
+        query = query.where(c.id < after)
+    return query.order_by(c.id.desc()).limit(limit)

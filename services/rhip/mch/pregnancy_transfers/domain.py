@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 
-from rhip.kit.errors import FailedPrecondition, PermissionDenied
+from rhip.kit.errors import PermissionDenied
 from rhip.mch.child_transfers.domain import TransferState
 
 
@@ -50,12 +50,7 @@ class PregnancyTransfer:
         return self.source_scope if party is Party.SOURCE else self.target_scope
 
     def require_pending(self) -> None:
-        if self.state is not TransferState.PENDING:
-            raise FailedPrecondition(
-                f"the transfer is {self.state.name} already",
-                reason="TRANSFER_STATE",
-                metadata={"state": self.state.name},
-            )
+        self.state.require_pending()
 
     def accepted(self, now: datetime) -> PregnancyTransfer:
         return replace(self, state=TransferState.ACCEPTED, decide_time=now)

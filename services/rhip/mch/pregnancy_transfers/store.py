@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from rhip.kit.db import utc
-from rhip.kit.scopes import within_scopes
+from rhip.mch.child_transfers.store import either_side_page
 from rhip.mch.pregnancy_transfers.domain import Party, PregnancyTransfer, TransferState
 from rhip.mch.store import StoreBase, metadata
-from sqlalchemy import Column, DateTime, String, Table, insert, or_, select, update
+from sqlalchemy import Column, DateTime, String, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 PREGNANCY_TRANSFER = Table(
@@ -104,12 +104,5 @@ class PregnancyTransferStore(StoreBase):
     ) -> list[PregnancyTransfer]:  # fmt: skip
         """Transfers out of or into ``tenant_id`` that ``scopes`` reach on either side: the
         source keeps this trace of the women it handed over."""
-        query = select(_T).where(
-            or_(_T.c.source_tenant_id == tenant_id, _T.c.target_tenant_id == tenant_id),
-            or_(within_scopes(_T.c.source_scope, scopes), within_scopes(_T.c.target_scope, scopes)),
-        )
-        if state is not None:
-            query = query.where(_T.c.state == state.value)
-        if after is not None:
-            query = query.where(_T.c.id < after)
-        return [_transfer(r) for r in self.s.execute(query.order_by(_T.c.id.desc()).limit(limit))]
+        query = either_side_page(_T, tenant_id, scopes, state, after, limit)
+        return [_transfer(r) for r in self.s.execute(query)]
