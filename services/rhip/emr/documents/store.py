@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -132,19 +132,32 @@ class DocumentsStore(StoreBase):
 
     def resident_documents(
         self,
-        resident_id: str,
+        residents: Mapping[str, Collection[DocumentKind] | None],
         scopes: Sequence[str],
-        open_kinds: Collection[DocumentKind] | None,
         kind: DocumentKind | None,
         after: str | None,
         limit: int,
     ) -> list[StoredDocument]:
-        """Current documents of a resident, newest first: those ``scopes`` own, and those of
-        ``open_kinds`` (the caller's basis for the resident; None: every kind)."""
+        """Current documents of ``residents`` (one, or a survivor and those merged into it:
+        rhip.emr.timeline.merge_store), newest first, in one query: those ``scopes`` own, and
+        of each resident those of the kinds the caller's basis for that resident opens (None:
+        every kind)."""
         d = document.c
-        query = select(document).where(d.resident_id == resident_id, d.is_current == 1)
-        if open_kinds is not None:
-            query = query.where(readable(d.scope_path, d.kind, scopes, open_kinds))
+        if len(residents) == 1:
+            [(resident_id, kinds)] = residents.items()
+            query = select(document).where(d.resident_id == resident_id, d.is_current == 1)
+            if kinds is not None:
+                query = query.where(readable(d.scope_path, d.kind, scopes, kinds))
+        else:  # each resident's documents by the caller's basis for that resident
+            shown = [
+                d.resident_id == r
+                if k is None
+                else and_(d.resident_id == r, readable(d.scope_path, d.kind, scopes, k))
+                for r, k in sorted(residents.items())
+            ]
+            query = select(document).where(
+                d.resident_id.in_(sorted(residents)), d.is_current == 1, or_(*shown)
+            )
         if kind is not None:
             query = query.where(d.kind == kind.value)
         if after:

@@ -4,7 +4,7 @@ Ingest is rhip.emr.documents.ingest."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from rhip.emr.access import ALL_KINDS, Basis
@@ -140,21 +140,54 @@ class ReadUseCases(DocumentUseCases):
             repo.count_use(basis.break_glass_id)
         return basis.kinds, basis
 
+    def open_kinds_shown(
+        self, repo: EmrRepository, principal: Principal, residents: Sequence[str], method: str
+    ) -> tuple[dict[str, frozenset[DocumentKind] | None], dict[str, object]]:
+        """``open_kinds`` for each of ``residents`` (a resident, then those merged into it
+        while the merges stand: rhip.emr.timeline.merge_store.Shown), asking a care
+        relationship once per resident, and the audit detail of a read of them all: the basis
+        of the first's documents, and for each merged resident the basis its documents were
+        read on (``merged_residents``) and whose basis that was where it was not the merged
+        resident's own (``basis_residents``: the survivor's, usually)."""
+        kinds: dict[str, frozenset[DocumentKind] | None] = {}
+        bases: dict[str, Basis] = {}
+        asked: dict[str, str] = {}
+        for rid in residents:
+            kinds[rid], bases[rid] = self.open_kinds(repo, principal, rid, method, asked)
+        first, others = residents[0], residents[1:]
+        detail: dict[str, object] = {**bases[first].audited(first)}
+        if others:
+            detail["merged_residents"] = {r: bases[r].label for r in others}
+            borrowed = {r: bases[r].audited(r).get("basis_resident") for r in others}
+            if any(borrowed.values()):
+                detail["basis_residents"] = {r: w for r, w in borrowed.items() if w}
+        return kinds, detail
+
     def list_documents(
         self, parent: str, kind: DocumentKind | None, page: Page
     ) -> tuple[list[StoredDocument], str]:
+        """A resident's current documents the caller reads. A survivor of identity's merges
+        lists those of every resident merged into it too, while the merges stand, each by the
+        caller's basis for its own resident (rhip.emr.reading); a resident merged into another
+        lists none, as its timeline shows none: its documents are the survivor's (each still
+        read by its name, GetDocument). After an undo each list is its resident's own again."""
         principal = current_principal()
         resident_id = self._visible_resident(principal, parent, "ListDocuments")
         scopes = self._scopes(principal, "ListDocuments")
         with self._unit(durable=False) as repo:
-            kinds, basis = self.open_kinds(repo, principal, resident_id, "ListDocuments")
-            found = repo.resident_documents(
-                resident_id, scopes, kinds, kind, page.after, page.size + 1
-            )
+            shown = repo.shown_residents(resident_id)
+            if not shown.residents:
+                self._audit(
+                    repo, "document.list", parent, scopes[0], resident=resident_id,
+                    merged_into=shown.merged_into, hits=0,
+                )  # fmt: skip
+                return [], ""
+            kinds, detail = self.open_kinds_shown(repo, principal, shown.residents, "ListDocuments")
+            found = repo.resident_documents(kinds, scopes, kind, page.after, page.size + 1)
             chunk = found[: page.size]
             self._audit(
-                repo, "document.list", parent, scopes[0], resident=resident_id,
-                hits=len(chunk), **basis.audited(resident_id),
+                repo, "document.list", parent, scopes[0], "OK", resident=resident_id,
+                hits=len(chunk), **detail,
             )  # fmt: skip
         last = sort_key(chunk[-1].effective_time, chunk[-1].row_id) if chunk else None
         return chunk, page.next_token(last, len(found) > page.size)

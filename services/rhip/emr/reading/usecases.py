@@ -42,8 +42,10 @@ class AccessUseCases(UseCaseBase):
         it: rhip.emr.timeline.merges), the merged resident's documents are the survivor's: the
         caller's basis for the survivor counts for them too (its consents, a break-glass for
         it, a care relationship with it, such as managing the record that moved to it), beside
-        the resident's own (a consent is the person's, and the resident is the same person).
-        After an undo only the resident's own counts again. ``kind``: only what opens that kind
+        the resident's own (a consent is the person's, and the resident is the same person);
+        and so do the consents given under any resident merged into the survivor (or into
+        the resident itself), never their break-glass or care relationships. After an undo
+        only the resident's own counts again. ``kind``: only what opens that kind
         counts (a document's read names the consent that opened it). ``asked``: the care
         relationships already asked in this request, by resident (a timeline asks for the
         survivor and for each resident merged into it)."""
@@ -54,14 +56,21 @@ class AccessUseCases(UseCaseBase):
         except PermissionDenied:
             return None
         whose = (resident_id, *repo.survivors(resident_id))
+        # A consent is the person's: the consents given under any resident of the person (the
+        # last survivor and every resident merged into it while the merges stand) count, so one
+        # given under a merged resident opens the survivor's documents too; break-glass and
+        # care relationships stay the resident's and its survivors' only.
+        person = repo.shown_residents(whose[-1]).residents
+        consenting = (*whose, *(r for r in person if r not in whose))
         now = self.clock()
         today = clinical_day(now)
         wanted = ALL_KINDS if kind is None else frozenset({kind})
         kinds: set[DocumentKind] = set()
         first: Consent | None = None
-        consents = repo.live_consents(whose, principal.tenant_id)
-        # The resident's own first, then the nearest survivor's; the oldest first within each.
-        consents.sort(key=lambda c: (whose.index(c.resident_id), c.create_time, c.consent_id))
+        consents = repo.live_consents(consenting, principal.tenant_id)
+        # The resident's own first, then the nearest survivor's, then those of the residents
+        # merged into the person; the oldest first within each.
+        consents.sort(key=lambda c: (consenting.index(c.resident_id), c.create_time, c.consent_id))
         for c in consents:
             covered = {
                 k for k in c.kinds if k in wanted and c.covers(principal.tenant_id, k, today)

@@ -49,7 +49,7 @@ class RecognitionUseCases(ReadUseCases):
         with self._unit(durable=False) as repo:
             kinds, basis = self.open_kinds(repo, principal, resident_id, "CheckRecognition")
             documents = repo.resident_documents(
-                resident_id, [scope], kinds, None, None, MAX_DOCUMENTS
+                {resident_id: kinds}, [scope], None, None, MAX_DOCUMENTS
             )
             verdicts = [
                 Verdict(

@@ -11,8 +11,6 @@ rhip.emr.reading); a resident merged into another shows none while the merge sta
 
 from __future__ import annotations
 
-from rhip.emr.access import Basis
-from rhip.emr.documents.domain import DocumentKind
 from rhip.emr.recognition.usecases import RecognitionUseCases
 from rhip.emr.timeline.feeds import FeedUseCases
 from rhip.emr.timeline.sources import ALL_READS
@@ -36,27 +34,14 @@ class TimelineUseCases(RecognitionUseCases, FeedUseCases):
                     merged_into=shown.merged_into, hits=0,
                 )  # fmt: skip
                 return [], ""
-            kinds: dict[str, frozenset[DocumentKind] | None] = {}
-            bases: dict[str, Basis] = {}
-            asked: dict[str, str] = {}  # the survivor's care relationship, asked once a page
-            for rid in shown.residents:
-                kinds[rid], bases[rid] = self.open_kinds(
-                    repo, principal, rid, "ListTimeline", asked
-                )
+            # Each resident's emr documents by the caller's basis for it; the audit names the
+            # basis each was read on, and whose it was where not the merged resident's own.
+            kinds, detail = self.open_kinds_shown(repo, principal, shown.residents, "ListTimeline")
             found, _ = repo.entries(kinds, scopes, page.after, page.size + 1, held)
             chunk = found[: page.size]
-            # The residents merged into this one, each with the basis its documents were read
-            # on, and whose basis that was where it was not the merged resident's own.
-            merged: dict[str, object] = {}
-            if len(shown.residents) > 1:
-                others = shown.residents[1:]
-                merged["merged_residents"] = {r: bases[r].label for r in others}
-                borrowed = {r: bases[r].audited(r).get("basis_resident") for r in others}
-                if any(borrowed.values()):
-                    merged["basis_residents"] = {r: w for r, w in borrowed.items() if w}
             self._audit(
                 repo, "timeline.read", parent, scopes[0], "OK", resident=resident_id,
-                hits=len(chunk), **bases[resident_id].audited(resident_id), **merged,
+                hits=len(chunk), **detail,
             )  # fmt: skip
         last = None
         if chunk:
