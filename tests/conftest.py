@@ -23,7 +23,7 @@ import psycopg
 import pytest
 from rhip.kit.config import Settings, load_settings
 from sqlalchemy.engine import make_url
-from support import schema_templates
+from support import schema_pool, schema_templates
 from support.schedule import slowest_first
 
 # The tests live in China Standard Time, as the platform's users do: a test's ``date.today()``
@@ -109,16 +109,19 @@ def _psycopg_dsn(url: str) -> str:
 
 @contextmanager
 def postgres_schema(prefix: str = "t") -> Iterator[str]:
-    """The URL of a PostgreSQL schema of its own on RHIP_TEST_POSTGRES_URL, dropped after."""
+    """The URL of a PostgreSQL schema of its own on RHIP_TEST_POSTGRES_URL, dropped after
+    (or, still its template's shape, emptied for the next test: support.schema_pool)."""
     schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as conn:
+    dsn = _psycopg_dsn(POSTGRES_URL)
+    with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     try:
         url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
         yield url.render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        if not schema_pool.give_back(dsn, schema):
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -5,7 +5,8 @@ empty SQLite file or PostgreSQL schema: measured, migrations were more than half
 platform's start. Per process, the first empty database of each (backend, migrations folder) is
 migrated for real into a template; every later empty database of that kind receives a copy
 (SQLite: the backup API; PostgreSQL: ``pg_dump`` of the template schema replayed under the new
-schema's name) and Alembic then finds it at head and runs nothing. The result is the schema
+schema's name, or an emptied one of the same shape renamed: support.schema_pool) and Alembic
+then finds it at head and runs nothing. The result is the schema
 the migrations build, so what the tests see does not change: set
 ``RHIP_TEST_MIGRATE_EVERY_DATABASE=1`` to run every migration everywhere, as production does.
 
@@ -31,7 +32,9 @@ from rhip.kit import db
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-_PLACEHOLDER = "__rhip_template_schema__"
+from support import schema_pool
+from support.schema_pool import PLACEHOLDER as _PLACEHOLDER
+
 # Data as INSERTs (the copy is replayed through a cursor, not psql), nothing about roles.
 _PG_DUMP = ("pg_dump", "--inserts", "--no-owner", "--no-privileges", "--no-comments")
 _lock = threading.Lock()
@@ -119,8 +122,11 @@ def _fill_postgres(engine: Engine, connection: Connection, versions_dir: Path) -
     ).scalar()
     if tables:
         return
+    key = _postgres_key(engine, versions_dir)
     sql = _postgres_template(engine, versions_dir)
     if sql is None:
+        return
+    if schema_pool.take(connection, key, schema):
         return
     # A savepoint: should the copy fail, the real migrations still run in this transaction.
     try:
@@ -132,21 +138,29 @@ def _fill_postgres(engine: Engine, connection: Connection, versions_dir: Path) -
                 cursor.close()
     except Exception:  # rolled back to the savepoint; migrate for real
         return
+    schema_pool.filled(schema, key)
+
+
+def _postgres_key(engine: Engine, versions_dir: Path) -> tuple[str, Path]:
+    url = make_url(str(engine.url.render_as_string(hide_password=False)))
+    base = url.difference_update_query(["options"])
+    return base.render_as_string(hide_password=False), versions_dir
 
 
 def _postgres_template(engine: Engine, versions_dir: Path) -> str | None:
-    url = make_url(str(engine.url.render_as_string(hide_password=False)))
-    base = url.difference_update_query(["options"])
-    key = (base.render_as_string(hide_password=False), versions_dir)
+    key = _postgres_key(engine, versions_dir)
     with _lock:
         if key not in _postgres_templates:
-            _postgres_templates[key] = _capture_postgres(base, versions_dir)
+            _postgres_templates[key] = _capture_postgres(key, versions_dir)
         return _postgres_templates[key]
 
 
-def _capture_postgres(base, versions_dir: Path) -> str | None:
+def _capture_postgres(key: tuple[str, Path], versions_dir: Path) -> str | None:
+    """The template's DDL and rows as SQL (schema name as the placeholder); registers its
+    shape with support.schema_pool, so that used schemas of the shape can be reused."""
     if shutil.which("pg_dump") is None:
         return None
+    base = make_url(key[0])
     schema = f"rhiptmpl_{uuid.uuid4().hex[:12]}"
     libpq = base.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(libpq, autocommit=True) as conn:
@@ -157,26 +171,48 @@ def _capture_postgres(base, versions_dir: Path) -> str | None:
             _upgrade(engine, versions_dir)
         finally:
             engine.dispose()
-        dump = subprocess.run(
-            [*_PG_DUMP, "--schema", schema, "--dbname", libpq],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        ).stdout
+        dump = _pg_dump(schema, libpq)
+        rows = _pg_dump(schema, libpq, "--data-only")
+        with psycopg.connect(libpq) as conn:
+            signature = schema_pool.signature(conn, schema)
+            tables = [
+                name
+                for (name,) in conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
+                )
+            ]
     except Exception:  # fall back to real migrations
         return None
     finally:
         with psycopg.connect(libpq, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    # Emptied back to the template: every table's rows out, the template's rows and sequence
+    # positions (pg_dump's setval lines) back in.
+    deletes = [f'DELETE FROM {_PLACEHOLDER}."{table}";' for table in tables]
+    reset = "\n".join([*deletes, _sql_only(rows).replace(schema, _PLACEHOLDER)])
+    schema_pool.register(key, schema_pool.Shape(signature, reset))
+    return _sql_only(dump).replace(schema, _PLACEHOLDER)
+
+
+def _pg_dump(schema: str, libpq: str, *options: str) -> str:
+    return subprocess.run(
+        [*_PG_DUMP, *options, "--schema", schema, "--dbname", libpq],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+
+
+def _sql_only(dump: str) -> str:
+    """Session settings (search_path emptied!) and the schema itself stay out: the copy is
+    replayed inside the caller's transaction, into a schema that already exists. psql's
+    meta-commands (\\restrict ...) are not SQL."""
     kept = [
         line
         for line in dump.splitlines()
-        # Session settings (search_path emptied!) and the schema itself stay out: the copy is
-        # replayed inside the caller's transaction, into a schema that already exists.
-        # psql's meta-commands (\restrict ...) are not SQL.
         if not line.startswith(
             ("SET ", "SELECT pg_catalog.set_config", "CREATE SCHEMA", "--", "\\")
         )
     ]
-    return "\n".join(kept).replace(schema, _PLACEHOLDER)
+    return "\n".join(kept)
