@@ -1,8 +1,9 @@
 """A woman who moves has her open pregnancy's management moved to another institution of the
 cell (DOMAIN §3.1), as a child's record moves: the managing institution names the pregnancy and
 the institution she goes to, or the institution she came to names the woman; the other side
-accepts or declines with a reason, the side that asked may withdraw it while pending; one open
-transfer per pregnancy, a retry with the same request id returns the same transfer. On
+accepts or declines with a reason, the side that asked may withdraw it while pending (her
+pregnancy shows it meanwhile, to those who read the pregnancy); one open transfer per
+pregnancy, a retry with the same request id returns the same transfer. On
 acceptance the overdue lists (per institution and per family-doctor team) and her reads show
 the new institution, earlier visits keep the institution that made them, the per-institution
 counts move, the timeline re-scopes her entries and records the move; the source keeps the
@@ -233,6 +234,73 @@ def test_only_the_side_asked_answers_and_only_the_asker_withdraws(moving: Mch) -
     assert {s for _, s in _transfers(mch, "qs-chc2", "qs-chc2-doctor")} == {DECLINED, WITHDRAWN}
 
 
+def _shown(mch: Mch, name: str, who: str = "qs-doctor") -> tuple[str, str, str] | None:
+    """The open transfer her pregnancy shows to ``who``: (transfer, target, target's name)."""
+    got = _get(mch, name, who)
+    if not got.HasField("pending_transfer"):
+        return None
+    t = got.pending_transfer
+    return t.transfer, t.target_tenant, t.target_tenant_display_name
+
+
+def _listed(mch: Mch, tenant: str, who: str) -> dict[str, str]:
+    """Each pregnancy of the institution's list page and the open transfer it shows."""
+    listed = mch.api.ListPregnancies(
+        mpb.ListPregnanciesRequest(parent=mch.tenant(tenant)), metadata=mch.md(who)
+    )
+    return {p.name: p.pending_transfer.transfer for p in listed.pregnancies}
+
+
+def test_her_pregnancy_shows_its_open_transfer_to_its_side_until_it_is_answered(
+    moving: Mch,
+) -> None:
+    mch = moving
+    p = mch.register("woman", lmp_days_ago=70)
+    other = mch.register("woman2", lmp_days_ago=70)
+    assert _shown(mch, p.name) is None
+    asked = _ask(mch, p.name)
+    # The pregnancy's side — the managing centre and the county above it — sees where she is
+    # going, on the pregnancy and on the list page (the other woman shows nothing).
+    assert _shown(mch, p.name) == (asked.name, mch.tenant("qs-chc2"), SECOND)
+    for who in ("qs-doctor", "qs-admin"):
+        assert _listed(mch, "qs-chc", who) == {p.name: asked.name, other.name: ""}
+    # The target reads the transfer, not her pregnancy, until it accepts.
+    expect_error(lambda: _get(mch, p.name, "qs-chc2-doctor"), DENIED)
+    assert _listed(mch, "qs-chc2", "qs-chc2-doctor") == {}
+    assert _transfers(mch, "qs-chc2", "qs-chc2-doctor") == [(asked.name, PENDING)]
+    # Withdrawn: nothing open any more.
+    _withdraw(mch, asked.name, "she stayed")
+    assert _shown(mch, p.name) is None
+    assert _listed(mch, "qs-chc", "qs-doctor") == {p.name: "", other.name: ""}
+    # Asked again and accepted: the new centre reads her pregnancy with nothing open, the old
+    # one no longer reads it.
+    again = _ask(mch, p.name)
+    assert _shown(mch, p.name) == (again.name, mch.tenant("qs-chc2"), SECOND)
+    _accept(mch, again.name)
+    assert _shown(mch, p.name, "qs-chc2-doctor") is None
+    assert _listed(mch, "qs-chc2", "qs-chc2-doctor") == {p.name: ""}
+    expect_error(lambda: _get(mch, p.name, "qs-doctor"), DENIED)
+
+
+def test_a_transfer_the_institution_she_came_to_asks_shows_on_her_pregnancy_until_declined(
+    moving: Mch,
+) -> None:
+    mch = moving
+    p = mch.register("woman", lmp_days_ago=70)
+    woman = mch.residents["woman"]
+    asked = _ask(mch, resident=woman, who="qs-chc2-doctor")
+    # The managing centre, which is to answer, sees who asked for her.
+    assert _shown(mch, p.name) == (asked.name, mch.tenant("qs-chc2"), SECOND)
+    assert _listed(mch, "qs-chc", "qs-doctor") == {p.name: asked.name}
+    # Neither the asker nor a third institution asking for her reads her pregnancy.
+    for who in ("qs-chc2-doctor", "qs-hosp-doctor"):
+        expect_error(lambda who=who: _get(mch, p.name, who), DENIED)
+    expect_error(lambda: _ask(mch, resident=woman, who="qs-hosp-doctor"), FAILED)
+    _decline(mch, asked.name, "she is still our patient", "qs-doctor")
+    assert _shown(mch, p.name) is None
+    assert _listed(mch, "qs-chc", "qs-doctor") == {p.name: ""}
+
+
 def test_one_open_transfer_per_pregnancy_and_retries_do_it_once(moving: Mch) -> None:
     mch = moving
     p = mch.register("woman", lmp_days_ago=70)
@@ -344,7 +412,9 @@ def test_only_an_open_pregnancy_moves(moving: Mch) -> None:
     expect_error(lambda: _accept(mch, asked.name), FAILED, "PREGNANCY_CLOSED")
     ended = _get(mch, p.name, "qs-doctor")
     assert ended.managing_tenant == mch.tenant("qs-chc")
+    assert ended.pending_transfer.transfer == asked.name  # still open, to be answered
     assert _decline(mch, asked.name, "the pregnancy ended").state == DECLINED
+    assert not _get(mch, p.name, "qs-doctor").HasField("pending_transfer")
     expect_error(lambda: _ask(mch, p.name), FAILED, "PREGNANCY_CLOSED")
 
 

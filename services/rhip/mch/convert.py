@@ -109,6 +109,13 @@ def pregnancy_to_pb(v: PregnancyView) -> pb.Pregnancy:
         check_42d_tenant=f"tenants/{p.check_42d_tenant}" if p.state.delivered else "",
         high_risk_visit_interval_days=p.visit_interval if p.state.open else 0,
         high_risk_visit_due_date=p.interval_due.isoformat() if p.interval_due else "",
+        pending_transfer=pb.PendingPregnancyTransfer(
+            transfer=f"pregnancyTransfers/{v.pending.transfer_id}",
+            target_tenant=f"tenants/{v.pending.target_tenant_id}",
+            target_tenant_display_name=v.pending.target_name,
+        )
+        if v.pending
+        else None,
     )
     # Added in place: a list of slots given to the constructor is built, then copied (a page
     # converts twenty schedules).

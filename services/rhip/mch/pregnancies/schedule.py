@@ -18,6 +18,7 @@ from rhip.mch.pregnancies.domain import (
     VisitKind,
 )
 from rhip.mch.pregnancies.labs import first_check_pending
+from rhip.mch.pregnancy_transfers.domain import PregnancyTransfer
 from rhip.mch.risk.screening import RiskScreening
 
 
@@ -130,11 +131,15 @@ class PregnancyView:
     current_ga: int  # 0 once closed
     first_check_pending: list[str] = field(default_factory=list)  # labs.FIRST_CHECK_ITEMS
     screening: RiskScreening | None = None  # her latest risk screening
+    # The transfer of the pregnancy awaiting the other side's answer, shown with it (as a
+    # child's record shows its own) so that whoever opens it knows she is on her way elsewhere.
+    pending: PregnancyTransfer | None = None
 
 
 def view(
-    p: Pregnancy, visits: list[AntenatalVisit], today: date, grace_days: int = 14
-) -> PregnancyView:
+    p: Pregnancy, visits: list[AntenatalVisit], today: date, grace_days: int = 14,
+    pending: PregnancyTransfer | None = None,
+) -> PregnancyView:  # fmt: skip
     p = p.as_of(today)
     return PregnancyView(
         p,
@@ -142,4 +147,5 @@ def view(
         p.ga_on(today) if p.state.open else 0,
         first_check_pending([v.labs for v in visits if v.kind is VisitKind.ANTENATAL]),
         p.screening,
+        pending,
     )

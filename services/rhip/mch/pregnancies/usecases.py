@@ -27,6 +27,7 @@ from rhip.mch.pregnancies.domain import (
 from rhip.mch.pregnancies.labs import check_labs
 from rhip.mch.pregnancies.schedule import PregnancyView
 from rhip.mch.pregnancies.store import PregnancyStore, PregnancyTaken
+from rhip.mch.pregnancy_transfers.store import PregnancyTransferStore
 from rhip.mch.team_filter import parse_team
 from sqlalchemy import Connection
 
@@ -57,6 +58,7 @@ class PregnancyUseCases(MchBase):
             PregnancyStore(tx).visits(p.pregnancy_id),
             clinical_day(self.clock()),
             self.options.check_42d_grace_days,
+            PregnancyTransferStore(tx).open_of(p.pregnancy_id),
         )
 
     # -- registration ------------------------------------------------------------------------
@@ -167,10 +169,17 @@ class PregnancyUseCases(MchBase):
                 purple_only, page.after, page.size + 1, residents,
             )  # fmt: skip
             # The page's visits come with it, and her latest screening with her row
-            # (PregnancyStore.save_screening): one read for the page.
+            # (PregnancyStore.save_screening): one read for the page; its open transfers in
+            # one more, not one per woman.
             chunk = [p for p, _ in rows[: page.size]]
             grace = self.options.check_42d_grace_days
-            views = [schedule.view(p, visits, today, grace) for p, visits in rows[: page.size]]
+            pending = PregnancyTransferStore(tx).open_of_pregnancies(
+                [p.pregnancy_id for p in chunk]
+            )
+            views = [
+                schedule.view(p, visits, today, grace, pending.get(p.pregnancy_id))
+                for p, visits in rows[: page.size]
+            ]
             self._audit_read(
                 tx, "pregnancy.list", f"tenants/{tenant_id}", scopes[0], count=len(chunk),
                 team=team,

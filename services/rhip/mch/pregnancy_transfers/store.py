@@ -98,6 +98,13 @@ class PregnancyTransferStore(StoreBase):
         row = self.s.execute(select(_T).where(_T.c.open_pregnancy == pregnancy_id)).first()
         return _transfer(row) if row else None
 
+    def open_of_pregnancies(self, pregnancy_ids: Sequence[str]) -> dict[str, PregnancyTransfer]:
+        """The open transfer of each of several pregnancies that has one (a list page)."""
+        if not pregnancy_ids:
+            return {}
+        rows = self.s.execute(select(_T).where(_T.c.open_pregnancy.in_(list(pregnancy_ids))))
+        return {r.pregnancy_id: _transfer(r) for r in rows}
+
     def find(
         self, tenant_id: str, scopes: Sequence[str], state: TransferState | None,
         after: str | None, limit: int,

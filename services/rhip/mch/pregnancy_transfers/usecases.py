@@ -3,7 +3,8 @@ pregnancy's management moved to another institution, as a child's record moves
 (child_transfers/usecases.py). Either side asks: the managing institution names the pregnancy
 and the institution she goes to, or the institution she came to names the woman (it cannot read
 her pregnancy; identity must show her to it). The other side accepts or declines (with a
-reason); the side that asked may withdraw it while pending (with a reason); one open transfer
+reason); the side that asked may withdraw it while pending (with a reason), and meanwhile the
+pregnancy shows it to those who read it (pregnancies/usecases.py: ``_view``); one open transfer
 per pregnancy; a retry with the same request id returns the same transfer. The target must be
 an institution of the cell that can manage pregnancies (a health institution, active: what
 registration asks of the registering institution), checked at the request and again at the

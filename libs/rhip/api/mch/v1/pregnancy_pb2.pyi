@@ -205,7 +205,7 @@ class RiskGrade(_message.Message):
     def __init__(self, color: _Optional[_Union[RiskColor, str]] = ..., purple: _Optional[bool] = ..., management: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Pregnancy(_message.Message):
-    __slots__ = ("name", "resident", "managing_tenant", "state", "handbook_number", "registration_date", "lmp_date", "edd", "registration_ga_days", "early_registration", "within_local_deadline", "schedule", "risk", "delivery", "termination_reason", "termination_date", "create_time", "update_time", "current_ga_days", "discharge_date", "close_date", "open_referral", "referral_due_date", "delivery_plan", "check_42d_tenant", "high_risk_visit_interval_days", "high_risk_visit_due_date", "first_check_pending", "screening", "assessment_due_date")
+    __slots__ = ("name", "resident", "managing_tenant", "state", "handbook_number", "registration_date", "lmp_date", "edd", "registration_ga_days", "early_registration", "within_local_deadline", "schedule", "risk", "delivery", "termination_reason", "termination_date", "create_time", "update_time", "current_ga_days", "discharge_date", "close_date", "open_referral", "referral_due_date", "delivery_plan", "check_42d_tenant", "high_risk_visit_interval_days", "high_risk_visit_due_date", "first_check_pending", "screening", "assessment_due_date", "pending_transfer")
     NAME_FIELD_NUMBER: _ClassVar[int]
     RESIDENT_FIELD_NUMBER: _ClassVar[int]
     MANAGING_TENANT_FIELD_NUMBER: _ClassVar[int]
@@ -236,6 +236,7 @@ class Pregnancy(_message.Message):
     FIRST_CHECK_PENDING_FIELD_NUMBER: _ClassVar[int]
     SCREENING_FIELD_NUMBER: _ClassVar[int]
     ASSESSMENT_DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    PENDING_TRANSFER_FIELD_NUMBER: _ClassVar[int]
     name: str
     resident: str
     managing_tenant: str
@@ -266,7 +267,18 @@ class Pregnancy(_message.Message):
     first_check_pending: _containers.RepeatedScalarFieldContainer[FirstCheckItem]
     screening: RiskScreening
     assessment_due_date: str
-    def __init__(self, name: _Optional[str] = ..., resident: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., state: _Optional[_Union[PregnancyState, str]] = ..., handbook_number: _Optional[str] = ..., registration_date: _Optional[str] = ..., lmp_date: _Optional[str] = ..., edd: _Optional[str] = ..., registration_ga_days: _Optional[int] = ..., early_registration: _Optional[bool] = ..., within_local_deadline: _Optional[bool] = ..., schedule: _Optional[_Iterable[_Union[AntenatalSlot, _Mapping]]] = ..., risk: _Optional[_Union[RiskGrade, _Mapping]] = ..., delivery: _Optional[str] = ..., termination_reason: _Optional[_Union[TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current_ga_days: _Optional[int] = ..., discharge_date: _Optional[str] = ..., close_date: _Optional[str] = ..., open_referral: _Optional[str] = ..., referral_due_date: _Optional[str] = ..., delivery_plan: _Optional[_Union[DeliveryPlan, _Mapping]] = ..., check_42d_tenant: _Optional[str] = ..., high_risk_visit_interval_days: _Optional[int] = ..., high_risk_visit_due_date: _Optional[str] = ..., first_check_pending: _Optional[_Iterable[_Union[FirstCheckItem, str]]] = ..., screening: _Optional[_Union[RiskScreening, _Mapping]] = ..., assessment_due_date: _Optional[str] = ...) -> None: ...
+    pending_transfer: PendingPregnancyTransfer
+    def __init__(self, name: _Optional[str] = ..., resident: _Optional[str] = ..., managing_tenant: _Optional[str] = ..., state: _Optional[_Union[PregnancyState, str]] = ..., handbook_number: _Optional[str] = ..., registration_date: _Optional[str] = ..., lmp_date: _Optional[str] = ..., edd: _Optional[str] = ..., registration_ga_days: _Optional[int] = ..., early_registration: _Optional[bool] = ..., within_local_deadline: _Optional[bool] = ..., schedule: _Optional[_Iterable[_Union[AntenatalSlot, _Mapping]]] = ..., risk: _Optional[_Union[RiskGrade, _Mapping]] = ..., delivery: _Optional[str] = ..., termination_reason: _Optional[_Union[TerminationReason, str]] = ..., termination_date: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., current_ga_days: _Optional[int] = ..., discharge_date: _Optional[str] = ..., close_date: _Optional[str] = ..., open_referral: _Optional[str] = ..., referral_due_date: _Optional[str] = ..., delivery_plan: _Optional[_Union[DeliveryPlan, _Mapping]] = ..., check_42d_tenant: _Optional[str] = ..., high_risk_visit_interval_days: _Optional[int] = ..., high_risk_visit_due_date: _Optional[str] = ..., first_check_pending: _Optional[_Iterable[_Union[FirstCheckItem, str]]] = ..., screening: _Optional[_Union[RiskScreening, _Mapping]] = ..., assessment_due_date: _Optional[str] = ..., pending_transfer: _Optional[_Union[PendingPregnancyTransfer, _Mapping]] = ...) -> None: ...
+
+class PendingPregnancyTransfer(_message.Message):
+    __slots__ = ("transfer", "target_tenant", "target_tenant_display_name")
+    TRANSFER_FIELD_NUMBER: _ClassVar[int]
+    TARGET_TENANT_FIELD_NUMBER: _ClassVar[int]
+    TARGET_TENANT_DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    transfer: str
+    target_tenant: str
+    target_tenant_display_name: str
+    def __init__(self, transfer: _Optional[str] = ..., target_tenant: _Optional[str] = ..., target_tenant_display_name: _Optional[str] = ...) -> None: ...
 
 class RiskScreening(_message.Message):
     __slots__ = ("name", "screening_date", "positive", "findings", "tenant", "screened_by", "create_time")
