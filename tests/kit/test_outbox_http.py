@@ -200,7 +200,10 @@ def test_outbox_settings_from_the_environment() -> None:
         {f"{prefix}_URL": "http://127.0.0.1:8099/events", f"{prefix}_MAX_ATTEMPTS": "4",
          f"{prefix}_TIMEOUT_SECONDS": "20", f"{prefix}_TOKEN": "s3cret"}, prefix,
     )  # fmt: skip
-    assert settings.retry.max_attempts == 4 and settings.lease_seconds > 20
+    assert settings.retry.max_attempts == 4 and settings.lease_seconds == 60
+    # A claim outlasts three sends' time and at least one plus five seconds.
+    assert load_outbox_settings({}, prefix).lease_seconds == 30
+    assert load_outbox_settings({f"{prefix}_TIMEOUT_SECONDS": "1"}, prefix).lease_seconds == 6
     assert "s3cret" not in repr(settings)
     with pytest.raises(ConfigError, match=f"{prefix}_URL"):
         load_outbox_settings({f"{prefix}_URL": "ftp://x"}, prefix)

@@ -62,6 +62,9 @@ def _start_delivering_replica(
         "RHIP_MCH_BMC_OUTBOX_URL": receiver.url, "RHIP_MCH_BMC_OUTBOX_INTERVAL_MS": "50",
         "RHIP_MCH_BMC_OUTBOX_BACKOFF_SECONDS": "1",
         "RHIP_MCH_BMC_OUTBOX_MAX_BACKOFF_SECONDS": "1",
+        # A send may take 3 s (the held POST takes 2), so the killed replica's claims lapse
+        # after 9 s (OutboxSettings.lease_seconds) and the new one sends them again.
+        "RHIP_MCH_BMC_OUTBOX_TIMEOUT_SECONDS": "3",
     }  # fmt: skip
     argv = [sys.executable, "-m", "rhip.cli", "serve", "--services", "mch"]
     with log.open("ab") as out:

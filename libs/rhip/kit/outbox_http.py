@@ -59,8 +59,10 @@ class OutboxSettings:
 
     @property
     def lease_seconds(self) -> float:
-        """A claim outlasts the longest send, with room to record its outcome."""
-        return max(30.0, self.timeout_seconds * 3)
+        """A claim outlasts the longest send, with room to record its outcome: three sends'
+        time, and at least five seconds beyond one (30 s at the default 10 s timeout). A worker
+        that died mid-send holds its events this long before another sends them again."""
+        return max(self.timeout_seconds * 3, self.timeout_seconds + 5.0)
 
 
 def load_outbox_settings(
