@@ -80,12 +80,22 @@ def test_a_reused_schema_holds_what_a_fresh_one_holds(tmp_path, database_url: st
         assert _contents(_schema_of(reused)) == expected
 
 
-def test_a_schema_whose_shape_changed_is_dropped(tmp_path, database_url: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "change",
+    [
+        'ALTER TABLE "{schema}".app_user ADD COLUMN extra integer',
+        # What the audit tests do to tamper with the chain.
+        'DROP TRIGGER audit_event_no_update ON "{schema}".audit_event',
+        'ALTER TABLE "{schema}".audit_event DISABLE TRIGGER audit_event_no_update',
+        'CREATE INDEX extra_index ON "{schema}".app_user (display_name)',
+    ],
+)
+def test_a_schema_whose_shape_changed_is_dropped(tmp_path, database_url: str, change: str) -> None:  # type: ignore[no-untyped-def]
     with postgres_schema() as url:
         _migrated(url)
         schema = _schema_of(url)
         with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as conn:
-            conn.execute(f'ALTER TABLE "{schema}".app_user ADD COLUMN extra integer')
+            conn.execute(change.format(schema=schema))
         pooled = {p.name for pool in schema_pool._pools.values() for p in pool}
     assert {p.name for pool in schema_pool._pools.values() for p in pool} == pooled
     with psycopg.connect(_psycopg_dsn(POSTGRES_URL)) as conn:

@@ -9,8 +9,8 @@ renaming it to the next test's schema gives that test what the template replay w
 given it — the same tables, indexes, rows and sequences — for a tenth of the work.
 
 A schema goes back to the pool only when it is provably the template's shape: filled from the
-template in this process, and its tables, columns, indexes, sequences and functions still
-those of the template (a signature over the catalog, compared at return). Anything else, or
+template in this process, and its tables, columns, indexes, sequences, functions, triggers
+and constraints still those of the template (a signature over the catalog, compared at return). Anything else, or
 any error on the way, drops it as before. Each pooled schema is reused at most ``MAX_USES``
 times (deleted rows leave dead tuples until autovacuum) and every pooled schema this process
 still holds is dropped when it exits. Set ``RHIP_TEST_MIGRATE_EVERY_DATABASE=1`` and nothing
@@ -31,7 +31,8 @@ PLACEHOLDER = "__rhip_template_schema__"
 MAX_USES = 20
 
 # The template's shape as the catalog describes it: relations (tables, indexes, sequences,
-# views) by kind and name, columns with their types, functions. Names only, no OIDs, and no
+# views) by kind and name, columns with their types, functions, triggers (and whether they
+# are enabled: tests drop the audit tables' append-only triggers to tamper), constraints. Names only, no OIDs, and no
 # column defaults (they name the schema), so two schemas of one shape have one signature.
 SIGNATURE_SQL = """
 SELECT md5(coalesce(string_agg(item, ';' ORDER BY item), '')) FROM (
@@ -46,6 +47,13 @@ SELECT md5(coalesce(string_agg(item, ';' ORDER BY item), '')) FROM (
   UNION ALL
   SELECT 'f:' || p.proname::text FROM pg_proc p
    WHERE p.pronamespace = %(schema)s::text::regnamespace
+  UNION ALL
+  SELECT 't:' || c.relname::text || '.' || t.tgname::text || ':' || t.tgenabled::text
+    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+   WHERE c.relnamespace = %(schema)s::text::regnamespace AND NOT t.tgisinternal
+  UNION ALL
+  SELECT 'k:' || k.conname::text || ':' || k.contype::text FROM pg_constraint k
+   WHERE k.connamespace = %(schema)s::text::regnamespace
 ) items
 """
 
