@@ -6,8 +6,9 @@ consents, and a consent given under the alias counts for the man's (a consent is
 person's); GetDocument, ListDocuments and the timeline judge alike: the man's list holds the
 alias's documents, the alias's none. Each read is audited with the basis it rested on
 (``basis_resident`` naming whose basis it was where not the documents' resident's), and the
-man's "who read my records" includes the reads of the alias's documents. After the undo the
-bases and the lists separate."""
+man's "who read my records" includes the reads of the alias's documents. CheckRecognition
+judges the results its list shows: the man's the alias's too, the alias's none. After the undo
+the bases and the lists separate."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import uuid
 
 import grpc
 import pytest
-from emr.helpers import Emr, lab_report, stamp, summary
+from emr.helpers import Emr, lab_item, lab_report, stamp, summary
 from emr.test_care_relationships import _referral
 from emr.test_timeline_feeds import _wait
 from emr.test_timeline_merges import _merge, _record, _timeline, _undo
@@ -252,10 +253,10 @@ def _listed(emr: Emr, who: str, resident: str, page_size: int = 100) -> list[str
             return names
 
 
-def _last_list(emr: Emr, resident: str) -> dict[str, object]:
-    """The detail of the newest ``document.list`` of ``resident``'s documents, its maps read
-    back as maps."""
-    event = _reads(emr, resident, "document.list")[0]
+def _last_list(emr: Emr, resident: str, action: str = "document.list") -> dict[str, object]:
+    """The detail of the newest ``action`` (a list of ``resident``'s documents, or another
+    read of them all) of ``resident``'s documents, its maps read back as maps."""
+    event = _reads(emr, resident, action)[0]
     detail: dict[str, object] = {**event.detail, "basis": event.basis}
     for key in ("merged_residents", "basis_residents"):
         if key in detail:
@@ -408,3 +409,74 @@ def test_a_chain_lists_every_merged_residents_documents_on_the_last_survivors(
     assert _listed(emr, "hosp-doctor", "man") == [man_doc, alias_doc]
     assert _listed(emr, "hosp2-doctor", "again") == []
     assert _listed(emr, "hosp2-doctor", "man") == [man_doc, alias_doc]
+
+
+# -- "recognisable here?" of a survivor ---------------------------------------------------------
+
+
+def _verdicts(emr: Emr, who: str, resident: str) -> dict[str, tuple[str, bool]]:
+    """``who``'s CheckRecognition of ``resident``: each result item's code → its document and
+    whether it is recognisable."""
+    reply = emr.api.CheckRecognition(
+        pb.CheckRecognitionRequest(parent=emr.residents[resident]), metadata=emr.md(who)
+    )
+    return {v.item.local_code: (v.document, v.recognisable) for v in reply.verdicts}
+
+
+def test_the_survivors_recognition_check_judges_the_merged_residents_results_until_the_undo(
+    alias: Emr,
+) -> None:
+    emr = alias
+    man_lab = emr.submit(lab_report(emr.numbers["man"], "LIS-MAN", [lab_item("MAN")])).name
+    alias_lab = emr.submit(lab_report(emr.numbers["alias"], "LIS-ALIAS", [lab_item("ALIAS")])).name
+    assert _verdicts(emr, "hosp-doctor", "man") == {"MAN": (man_lab, True)}
+
+    merge = _merge(emr)
+    _merged(emr, True)
+    # The custodian judges the person's results under the survivor, as its list shows them.
+    assert _verdicts(emr, "hosp-doctor", "man") == {
+        "MAN": (man_lab, True),
+        "ALIAS": (alias_lab, True),
+    }
+    # Another institution judges each resident's results by its basis for that resident: a
+    # break-glass for the alias opens the alias's, not the man's.
+    assert _verdicts(emr, "hosp2-doctor", "man") == {}
+    access = emr.api.StartBreakGlass(
+        pb.StartBreakGlassRequest(
+            parent=emr.residents["alias"], reason="急诊昏迷，需既往病史",
+            request_id=str(uuid.uuid4()),
+        ),
+        metadata=emr.md("hosp2-doctor"),
+    )  # fmt: skip
+    assert _verdicts(emr, "hosp2-doctor", "man") == {"ALIAS": (alias_lab, True)}
+    assert _last_list(emr, "man", "recognition.check") == {
+        "basis": "own",
+        "resident": _id(emr, "man"),
+        "items": "1",
+        "merged_residents": {
+            _id(emr, "alias"): access.name.replace("breakGlassAccesses/", "break_glass:")
+        },
+    }
+
+    _undo(emr, merge)
+    _merged(emr, False)
+    assert _verdicts(emr, "hosp-doctor", "man") == {"MAN": (man_lab, True)}
+    assert _verdicts(emr, "hosp-doctor", "alias") == {"ALIAS": (alias_lab, True)}
+    assert _verdicts(emr, "hosp2-doctor", "man") == {}
+
+
+def test_the_merged_residents_recognition_check_answers_none_while_merged(alias: Emr) -> None:
+    emr = alias
+    alias_lab = emr.submit(lab_report(emr.numbers["alias"], "LIS-ALIAS", [lab_item("ALIAS")])).name
+    assert _verdicts(emr, "hosp-doctor", "alias") == {"ALIAS": (alias_lab, True)}
+
+    merge = _merge(emr)
+    _merged(emr, True)
+    # Its results are the man's now, judged under him: none is judged twice.
+    assert _verdicts(emr, "hosp-doctor", "alias") == {}
+    check = _last_list(emr, "alias", "recognition.check")
+    assert (check["merged_into"], check["items"]) == (_id(emr, "man"), "0")
+
+    _undo(emr, merge)
+    _merged(emr, False)
+    assert _verdicts(emr, "hosp-doctor", "alias") == {"ALIAS": (alias_lab, True)}

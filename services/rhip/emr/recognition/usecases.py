@@ -1,5 +1,7 @@
 """ "Recognisable here?" (§6.4): for a viewing institution (the caller's) and a day, a verdict
-for every result item of the resident's current documents the caller may read."""
+for every result item of the resident's current documents the caller may read — as
+ListDocuments shows them, so a survivor of identity's merges is judged with the documents of
+those merged into it, and a merged resident with none (rhip.emr.documents.usecases)."""
 
 from __future__ import annotations
 
@@ -47,10 +49,20 @@ class RecognitionUseCases(ReadUseCases):
         resident_id = self._visible_resident(principal, parent, "CheckRecognition")
         viewer_path = region_path(principal.region_code)
         with self._unit(durable=False) as repo:
-            kinds, basis = self.open_kinds(repo, principal, resident_id, "CheckRecognition")
-            documents = repo.resident_documents(
-                {resident_id: kinds}, [scope], None, None, MAX_DOCUMENTS
+            # The results judged are the documents ListDocuments lists: a merged resident's
+            # are the survivor's while the merge stands (each by the caller's basis for its
+            # own resident), so a result is never judged twice nor missed under either.
+            shown = repo.shown_residents(resident_id)
+            if not shown.residents:
+                self._audit(
+                    repo, "recognition.check", parent, scope, resident=resident_id,
+                    merged_into=shown.merged_into, items=0,
+                )  # fmt: skip
+                return []
+            kinds, detail = self.open_kinds_shown(
+                repo, principal, shown.residents, "CheckRecognition"
             )
+            documents = repo.resident_documents(kinds, [scope], None, None, MAX_DOCUMENTS)
             verdicts = [
                 Verdict(
                     f"documents/{doc.doc_id}",
@@ -62,6 +74,6 @@ class RecognitionUseCases(ReadUseCases):
             ]
             self._audit(
                 repo, "recognition.check", parent, scope, resident=resident_id,
-                items=len(verdicts), **basis.audited(resident_id),
+                items=len(verdicts), **detail,
             )  # fmt: skip
         return verdicts
