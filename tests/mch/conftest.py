@@ -15,6 +15,7 @@ import grpc
 import pytest
 from conftest import make_settings, postgres_schema
 from google.protobuf.field_mask_pb2 import FieldMask
+from mch import world_snapshot
 from rhip.api.identity.v1 import identity_service_pb2 as ipb
 from rhip.api.identity.v1 import (
     identity_service_pb2_grpc,
@@ -140,15 +141,20 @@ def mch_env() -> dict[str, str]:
 
 @pytest.fixture
 def running(
-    tmp_path: Path, database_url: str, mch_urls: tuple[str, str], mch_env: dict[str, str]
-) -> Iterator[RunningCell]:
+    request: pytest.FixtureRequest, tmp_path: Path, database_url: str,
+    mch_urls: tuple[str, str], mch_env: dict[str, str],
+) -> Iterator[RunningCell]:  # fmt: skip
     archives, mch = mch_urls
-    settings = make_settings(
-        tmp_path, database_url, RHIP_ARCHIVES_DATABASE_URL=archives, RHIP_MCH_DATABASE_URL=mch,
-        **mch_env,
-    )  # fmt: skip
-    running = start_cell(settings)
+    if world_snapshot.wanted(request, database_url, mch_env):  # copied in, not built again
+        running = world_snapshot.start(tmp_path, make_mch, Mch)
+    else:
+        settings = make_settings(
+            tmp_path, database_url, RHIP_ARCHIVES_DATABASE_URL=archives,
+            RHIP_MCH_DATABASE_URL=mch, **mch_env,
+        )  # fmt: skip
+        running = start_cell(settings)
     yield running
+    world_snapshot.forget(running)
     running.channel.close()
     running.cell.stop(0)
 
@@ -179,7 +185,7 @@ def add_hospital(
 
 @pytest.fixture
 def mch(running: RunningCell) -> Mch:
-    return make_mch(running)
+    return world_snapshot.restored_world(running) or make_mch(running)  # type: ignore[return-value]
 
 
 def make_mch(running: RunningCell) -> Mch:
