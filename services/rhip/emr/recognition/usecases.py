@@ -73,7 +73,7 @@ class RecognitionUseCases(ReadUseCases):
                 for item in doc.body.get("results", [])
             ]
             self._audit(
-                repo, "recognition.check", parent, scope, resident=resident_id,
+                repo, "recognition.check", parent, scope, "OK", resident=resident_id,
                 items=len(verdicts), **detail,
             )  # fmt: skip
         return verdicts
