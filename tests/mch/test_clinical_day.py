@@ -30,7 +30,12 @@ MORNING = datetime.combine(CHINA_DAY - timedelta(days=1), time(22, 30), UTC)
 
 @pytest.fixture
 def at_dawn(mch: Mch) -> Iterator[datetime]:
-    """Every clock a day is taken from in identity and mch reads MORNING."""
+    """Every clock a day is taken from in identity and mch reads MORNING. The users sign in
+    first, on the real clock: a token issued at MORNING would already have expired whenever
+    the real time is past MORNING plus a token's lifetime (before 16:00 UTC, when MORNING is
+    the day before's 22:30, and after about 22:45 UTC)."""
+    for user in ("qs-admin", "qs-doctor", "qs-hosp-doctor"):
+        mch.md(user)
     cell = mch.running.cell
     owners = [
         cell.part("identity").usecases,
