@@ -106,18 +106,24 @@ class ResidentLinks:
             # The other cell first: it checks the link with the locator and answers its
             # resident (the survivor when it was merged) and whether that one died.
             remote = self.gateway.link(other.cell, other.resident_id, resident_id)
-            made += self._link_here(resident_id, other.cell, remote)
+            made += self._link_here(resident_id, other.cell, remote, generation)
             confirmed |= {(other.cell, other.resident_id), (other.cell, remote.resident_id)}
         self._unlink_unconfirmed(resident_id, confirmed)
         with self.residents.db.transaction() as tx:
             LinkRepository(tx).announced(resident_id, generation)
         return made
 
-    def _link_here(self, resident_id: str, cell: str, remote: RemoteResident) -> int:
+    def _link_here(
+        self, resident_id: str, cell: str, remote: RemoteResident, generation: int | None
+    ) -> int:
+        """The link, unless the resident was queued again since this pass read it (a merge or
+        its undo committed meanwhile: the documents announced may no longer be its own, and
+        the undo has just moved this very link back to the merged resident); the next pass
+        announces what it holds then. Checked under the resident's row lock."""
         now = self.residents.clock()
         with self.residents.unit() as repo:
             resident = repo.get(resident_id, for_update=True)
-            if resident is None:
+            if resident is None or LinkRepository(repo.s).generation(resident_id) != generation:
                 return 0
             made = self._add(repo, resident, cell, remote.resident_id, now)
             if remote.state == "DECEASED" and remote.death_date is not None:
