@@ -4,7 +4,7 @@ Ingest is rhip.emr.documents.ingest."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rhip.emr.access import ALL_KINDS, Basis
@@ -141,14 +141,25 @@ class ReadUseCases(DocumentUseCases):
         return basis.kinds, basis
 
     def open_kinds_shown(
-        self, repo: EmrRepository, principal: Principal, residents: Sequence[str], method: str
-    ) -> tuple[dict[str, frozenset[DocumentKind] | None], dict[str, object]]:
-        """``open_kinds`` for each of ``residents`` (a resident, then those merged into it
-        while the merges stand: rhip.emr.timeline.merge_store.Shown), asking a care
-        relationship once per resident, and the audit detail of a read of them all: the basis
-        of the first's documents, and for each merged resident the basis its documents were
-        read on (``merged_residents``) and whose basis that was where it was not the merged
-        resident's own (``basis_residents``: the survivor's, usually)."""
+        self, repo: EmrRepository, principal: Principal, resident_id: str, method: str,
+        action: str, target: str, scope: str, **nothing: object,
+    ) -> tuple[dict[str, frozenset[DocumentKind] | None], dict[str, object]] | None:  # fmt: skip
+        """``open_kinds`` for the resident and each resident merged into it while the merges
+        stand (rhip.emr.timeline.merge_store.Shown), asking a care relationship once per
+        resident, and the audit detail of a read of them all: the basis of the resident's own
+        documents, and for each merged resident the basis its documents were read on
+        (``merged_residents``) and whose basis that was where it was not the merged resident's
+        own (``basis_residents``: the survivor's, usually). None when the resident is itself
+        merged into another: its documents are the survivor's, read there; the read is then
+        audited here as ``action`` of nothing (``merged_into``, and ``nothing``'s counts)."""
+        shown = repo.shown_residents(resident_id)
+        if not shown.residents:
+            self._audit(
+                repo, action, target, scope, "OK", resident=resident_id,
+                merged_into=shown.merged_into, **nothing,
+            )  # fmt: skip
+            return None
+        residents = shown.residents
         kinds: dict[str, frozenset[DocumentKind] | None] = {}
         bases: dict[str, Basis] = {}
         asked: dict[str, str] = {}
@@ -175,14 +186,13 @@ class ReadUseCases(DocumentUseCases):
         resident_id = self._visible_resident(principal, parent, "ListDocuments")
         scopes = self._scopes(principal, "ListDocuments")
         with self._unit(durable=False) as repo:
-            shown = repo.shown_residents(resident_id)
-            if not shown.residents:
-                self._audit(
-                    repo, "document.list", parent, scopes[0], resident=resident_id,
-                    merged_into=shown.merged_into, hits=0,
-                )  # fmt: skip
+            opened = self.open_kinds_shown(
+                repo, principal, resident_id, "ListDocuments", "document.list", parent,
+                scopes[0], hits=0,
+            )  # fmt: skip
+            if opened is None:
                 return [], ""
-            kinds, detail = self.open_kinds_shown(repo, principal, shown.residents, "ListDocuments")
+            kinds, detail = opened
             found = repo.resident_documents(kinds, scopes, kind, page.after, page.size + 1)
             chunk = found[: page.size]
             self._audit(

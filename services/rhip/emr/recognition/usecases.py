@@ -52,16 +52,13 @@ class RecognitionUseCases(ReadUseCases):
             # The results judged are the documents ListDocuments lists: a merged resident's
             # are the survivor's while the merge stands (each by the caller's basis for its
             # own resident), so a result is never judged twice nor missed under either.
-            shown = repo.shown_residents(resident_id)
-            if not shown.residents:
-                self._audit(
-                    repo, "recognition.check", parent, scope, resident=resident_id,
-                    merged_into=shown.merged_into, items=0,
-                )  # fmt: skip
+            opened = self.open_kinds_shown(
+                repo, principal, resident_id, "CheckRecognition", "recognition.check", parent,
+                scope, items=0,
+            )  # fmt: skip
+            if opened is None:
                 return []
-            kinds, detail = self.open_kinds_shown(
-                repo, principal, shown.residents, "CheckRecognition"
-            )
+            kinds, detail = opened
             documents = repo.resident_documents(kinds, [scope], None, None, MAX_DOCUMENTS)
             verdicts = [
                 Verdict(

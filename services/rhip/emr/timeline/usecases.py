@@ -27,16 +27,15 @@ class TimelineUseCases(RecognitionUseCases, FeedUseCases):
         # The caller's reach for each source's read method, from the cell's shared policy.
         held = {method: self.authz.scopes(principal.subject, method) for method in ALL_READS}
         with self._unit(durable=False) as repo:
-            shown = repo.shown_residents(resident_id)
-            if not shown.residents:  # merged into another: its entries are the survivor's
-                self._audit(
-                    repo, "timeline.read", parent, scopes[0], resident=resident_id,
-                    merged_into=shown.merged_into, hits=0,
-                )  # fmt: skip
-                return [], ""
             # Each resident's emr documents by the caller's basis for it; the audit names the
             # basis each was read on, and whose it was where not the merged resident's own.
-            kinds, detail = self.open_kinds_shown(repo, principal, shown.residents, "ListTimeline")
+            opened = self.open_kinds_shown(
+                repo, principal, resident_id, "ListTimeline", "timeline.read", parent,
+                scopes[0], hits=0,
+            )  # fmt: skip
+            if opened is None:  # merged into another: its entries are the survivor's
+                return [], ""
+            kinds, detail = opened
             found, _ = repo.entries(kinds, scopes, page.after, page.size + 1, held)
             chunk = found[: page.size]
             self._audit(
