@@ -146,7 +146,7 @@ def running(
 ) -> Iterator[RunningCell]:  # fmt: skip
     archives, mch = mch_urls
     if world_snapshot.wanted(request, database_url, mch_env):  # copied in, not built again
-        running = world_snapshot.start(tmp_path, make_mch, Mch)
+        running = world_snapshot.start(tmp_path, (database_url, archives, mch), make_mch, Mch)
     else:
         settings = make_settings(
             tmp_path, database_url, RHIP_ARCHIVES_DATABASE_URL=archives,

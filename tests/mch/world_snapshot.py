@@ -32,10 +32,8 @@ from conftest import make_settings
 from rhip.api.identity.v1 import qualification_service_pb2_grpc
 from rhip.api.mch.v1 import mch_service_pb2_grpc
 from rhip.kit.timestamps import clinical_day
+from sqlalchemy.engine import make_url
 from support.cells import RunningCell, World, start_cell
-
-# The files of the world's three databases, as the fixtures name them under a test's tmp_path.
-IDENTITY_FILE, ARCHIVES_FILE, MCH_FILE = "test.db", "archives.db", "mch.db"
 
 
 @dataclass
@@ -43,7 +41,8 @@ class Snapshot:
     home: Path  # the built world's directory: its database files, the cell's data_dir
     day: date  # China's day it was built on
     secret: str  # its cell secret
-    files: dict[str, Path] = field(default_factory=dict)  # path under tmp_path → its copy
+    databases: tuple[Path, ...] = ()  # identity's, archives' and mch's files
+    data_files: dict[str, Path] = field(default_factory=dict)  # under data_dir → its file
     tenants: dict[str, str] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)
     residents: dict[str, str] = field(default_factory=dict)
@@ -65,13 +64,16 @@ def wanted(request: pytest.FixtureRequest, database_url: str, mch_env: dict[str,
     return bool(defs) and defs[-1].baseid == "tests/mch"
 
 
-def start(tmp_path: Path, make_mch, mch_class) -> RunningCell:  # type: ignore[no-untyped-def]
-    """A cell on copies of the world's databases under ``tmp_path``, started; its
-    ``mch_class`` world is handed to the ``mch`` fixture through ``restored_world``."""
+def start(tmp_path: Path, urls: tuple[str, str, str], make_mch, mch_class) -> RunningCell:  # type: ignore[no-untyped-def]
+    """A cell on copies of the world's databases (at the test's ``urls`` of identity,
+    archives and mch, and under its data_dir), started; its ``mch_class`` world is handed to
+    the ``mch`` fixture through ``restored_world``."""
     snap = _current(make_mch)
-    for relative, source in snap.files.items():
-        _copy_sqlite(source, tmp_path / relative)
-    settings = _settings(tmp_path, snap.secret)
+    settings = _settings(tmp_path, urls, snap.secret)
+    for source, url in zip(snap.databases, urls, strict=True):
+        _copy_sqlite(source, Path(str(make_url(url).database)))
+    for relative, source in snap.data_files.items():
+        _copy_sqlite(source, settings.data_dir / relative)
     running = start_cell(settings)
     _restored[id(running)] = mch_class(
         running, World(running, dict(snap.tenants), dict(snap.users)),
@@ -90,11 +92,11 @@ def forget(running: RunningCell) -> None:
     _restored.pop(id(running), None)
 
 
-def _settings(home: Path, secret: str):  # type: ignore[no-untyped-def]
+def _settings(home: Path, urls: tuple[str, str, str], secret: str):  # type: ignore[no-untyped-def]
+    """The settings of the conftest's cell (its ``running`` fixture), with ``secret``."""
     return make_settings(
-        home, f"sqlite:///{home / IDENTITY_FILE}",
-        RHIP_ARCHIVES_DATABASE_URL=f"sqlite:///{home / ARCHIVES_FILE}",
-        RHIP_MCH_DATABASE_URL=f"sqlite:///{home / MCH_FILE}", RHIP_SECRET_KEY=secret,
+        home, urls[0], RHIP_ARCHIVES_DATABASE_URL=urls[1], RHIP_MCH_DATABASE_URL=urls[2],
+        RHIP_SECRET_KEY=secret,
     )  # fmt: skip
 
 
@@ -112,7 +114,10 @@ def _current(make_mch) -> Snapshot:  # type: ignore[no-untyped-def]
 def _build(make_mch, today: date) -> Snapshot:  # type: ignore[no-untyped-def]
     home = Path(tempfile.mkdtemp(prefix="rhip-mch-world-"))
     snap = Snapshot(home, today, base64.b64encode(os.urandom(32)).decode())
-    running = start_cell(_settings(home, snap.secret))
+    databases = tuple(home / f"{service}.db" for service in ("identity", "archives", "mch"))
+    identity, archives, mch_db = (f"sqlite:///{d}" for d in databases)
+    settings = _settings(home, (identity, archives, mch_db), snap.secret)
+    running = start_cell(settings)
     try:
         mch = make_mch(running)
     finally:
@@ -120,8 +125,10 @@ def _build(make_mch, today: date) -> Snapshot:  # type: ignore[no-untyped-def]
         running.cell.stop(0)
     snap.tenants, snap.users = dict(mch.world.tenants), dict(mch.world.users)
     snap.residents = dict(mch.residents)
-    # Every service's database, the three above and those under the cell's data_dir.
-    snap.files = {str(path.relative_to(home)): path for path in home.rglob("*.db")}
+    # The three above, and every other service's under the cell's data_dir.
+    snap.databases = databases
+    data_dir = settings.data_dir
+    snap.data_files = {str(f.relative_to(data_dir)): f for f in data_dir.rglob("*.db")}
     return snap
 
 

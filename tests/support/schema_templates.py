@@ -123,7 +123,7 @@ def _fill_postgres(engine: Engine, connection: Connection, versions_dir: Path) -
     if tables:
         return
     key = _postgres_key(engine, versions_dir)
-    sql = _postgres_template(engine, versions_dir)
+    sql = _postgres_template(key)
     if sql is None:
         return
     if schema_pool.take(connection, key, schema):
@@ -147,20 +147,20 @@ def _postgres_key(engine: Engine, versions_dir: Path) -> tuple[str, Path]:
     return base.render_as_string(hide_password=False), versions_dir
 
 
-def _postgres_template(engine: Engine, versions_dir: Path) -> str | None:
-    key = _postgres_key(engine, versions_dir)
+def _postgres_template(key: tuple[str, Path]) -> str | None:
+    """The template of ``key`` (database, migrations folder), captured on first use."""
     with _lock:
         if key not in _postgres_templates:
-            _postgres_templates[key] = _capture_postgres(key, versions_dir)
+            _postgres_templates[key] = _capture_postgres(key)
         return _postgres_templates[key]
 
 
-def _capture_postgres(key: tuple[str, Path], versions_dir: Path) -> str | None:
+def _capture_postgres(key: tuple[str, Path]) -> str | None:
     """The template's DDL and rows as SQL (schema name as the placeholder); registers its
     shape with support.schema_pool, so that used schemas of the shape can be reused."""
     if shutil.which("pg_dump") is None:
         return None
-    base = make_url(key[0])
+    base, versions_dir = make_url(key[0]), key[1]
     schema = f"rhiptmpl_{uuid.uuid4().hex[:12]}"
     libpq = base.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(libpq, autocommit=True) as conn:

@@ -95,8 +95,7 @@ class PregnancyTransferStore(StoreBase):
         return _transfer(row) if row else None
 
     def open_of(self, pregnancy_id: str) -> PregnancyTransfer | None:
-        row = self.s.execute(select(_T).where(_T.c.open_pregnancy == pregnancy_id)).first()
-        return _transfer(row) if row else None
+        return self.open_of_pregnancies([pregnancy_id]).get(pregnancy_id)
 
     def open_of_pregnancies(self, pregnancy_ids: Sequence[str]) -> dict[str, PregnancyTransfer]:
         """The open transfer of each of several pregnancies that has one (a list page)."""
