@@ -101,3 +101,26 @@ def test_a_schema_whose_shape_changed_is_dropped(tmp_path, database_url: str, ch
     with psycopg.connect(_psycopg_dsn(POSTGRES_URL)) as conn:
         gone = conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = %s", (schema,))
         assert gone.fetchone()[0] == 0  # type: ignore[index]
+
+
+def test_a_schema_filled_with_another_schemas_rows_holds_them(tmp_path, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    """copy_rows_on_fill (the mch world's copies, tests/mch/world_snapshot.py): the filled
+    schema holds the source's rows and sequence positions, not the template's, and the copy
+    is reported once."""
+    from support import schema_templates
+
+    with postgres_schema() as world, postgres_schema() as fresh, postgres_schema() as copy:
+        _used_cell(tmp_path / "world", world)
+        _migrated(fresh)
+        source, target = _schema_of(world), _schema_of(copy)
+        schema_templates.copy_rows_on_fill(target, source)
+        _migrated(copy)
+        assert _contents(target) == _contents(source) != _contents(_schema_of(fresh))
+        assert schema_templates.rows_copied(target)
+        assert not schema_templates.rows_copied(target)
+        with psycopg.connect(_psycopg_dsn(POSTGRES_URL)) as conn:
+            users = 'SELECT id, username FROM "{}".app_user ORDER BY id'
+            assert (
+                conn.execute(users.format(target)).fetchall()
+                == conn.execute(users.format(source)).fetchall()
+            )

@@ -3,14 +3,16 @@ each test's own databases before its cell starts.
 
 Building the world — the standard tenants and users, a county hospital qualified for midwifery
 and risk grading, four residents — goes through the use cases and the API: about half of an
-mch test's setup on SQLite, repeated by some 350 tests a run. Every test still gets database
-files of its own (copies), a cell of its own and the world's rows exactly as the build wrote
-them, under the same cell secret (tokens and keyed digests stay valid); only the building is
-not repeated. Used only on SQLite (on PostgreSQL writing the world's rows into a test's
-schemas was measured slower than building it) and for tests that take the conftest's ``mch``
-world with the default settings (a module with its own ``mch`` or ``mch_env`` builds its
-world as before); rebuilt when China's day changes (a world registered "yesterday" is not
-today's).
+mch test's setup, repeated by some 350 tests a run on each backend. Every test still gets
+databases of its own, a cell of its own and the world's rows exactly as the build wrote them,
+under the same cell secret (tokens and keyed digests stay valid); only the building is not
+repeated. On SQLite the world's files are copied (the backup API). On PostgreSQL the world's
+three schemas are kept and each test's schema, as it is filled from its template when the cell
+migrates, receives their rows and sequence positions by INSERT … SELECT on the server, in the
+migration's transaction (support.schema_templates.copy_rows_on_fill). Used only for tests that
+take the conftest's ``mch`` world with the default settings (a module with its own ``mch`` or
+``mch_env`` builds its world as before); rebuilt when China's day changes (a world registered
+"yesterday" is not today's).
 """
 
 from __future__ import annotations
@@ -22,17 +24,20 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+import uuid
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
-from conftest import make_settings
+from conftest import POSTGRES_URL, make_settings
 from rhip.api.identity.v1 import qualification_service_pb2_grpc
 from rhip.api.mch.v1 import mch_service_pb2_grpc
 from rhip.kit.timestamps import clinical_day
 from sqlalchemy.engine import make_url
+from support import schema_templates
 from support.cells import RunningCell, World, start_cell
 
 
@@ -41,7 +46,8 @@ class Snapshot:
     home: Path  # the built world's directory: its database files, the cell's data_dir
     day: date  # China's day it was built on
     secret: str  # its cell secret
-    databases: tuple[Path, ...] = ()  # identity's, archives' and mch's files
+    databases: tuple[Path, ...] = ()  # identity's, archives' and mch's files (SQLite)
+    schemas: tuple[str, ...] = ()  # identity's, archives' and mch's schemas (PostgreSQL)
     data_files: dict[str, Path] = field(default_factory=dict)  # under data_dir → its file
     tenants: dict[str, str] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)
@@ -49,14 +55,14 @@ class Snapshot:
 
 
 _lock = threading.Lock()
-_snapshot: Snapshot | None = None
+_snapshots: dict[str, Snapshot] = {}  # backend → its world
 _restored: dict[int, object] = {}  # id(RunningCell) → its Mch
 
 
 def wanted(request: pytest.FixtureRequest, database_url: str, mch_env: dict[str, str]) -> bool:
-    """An SQLite test that takes the ``mch`` world of tests/mch/conftest.py (not a module's
-    own), with the default settings."""
-    if not database_url.startswith("sqlite") or mch_env:
+    """A test that takes the ``mch`` world of tests/mch/conftest.py (not a module's own), with
+    the default settings (on PostgreSQL: where its schemas are filled from templates)."""
+    if mch_env or (not database_url.startswith("sqlite") and shutil.which("pg_dump") is None):
         return False
     if os.environ.get("RHIP_TEST_MIGRATE_EVERY_DATABASE") == "1":
         return False
@@ -68,13 +74,20 @@ def start(tmp_path: Path, urls: tuple[str, str, str], make_mch, mch_class) -> Ru
     """A cell on copies of the world's databases (at the test's ``urls`` of identity,
     archives and mch, and under its data_dir), started; its ``mch_class`` world is handed to
     the ``mch`` fixture through ``restored_world``."""
-    snap = _current(make_mch)
+    snap = _current(make_mch, _backend(urls[0]))
     settings = _settings(tmp_path, urls, snap.secret)
-    for source, url in zip(snap.databases, urls, strict=True):
+    for source, url in zip(snap.databases, urls if snap.databases else (), strict=True):
         _copy_sqlite(source, Path(str(make_url(url).database)))
+    targets = [_schema(url) for url in urls] if snap.schemas else []
+    for source_schema, target in zip(snap.schemas, targets, strict=True):
+        schema_templates.copy_rows_on_fill(target, source_schema)
     for relative, source in snap.data_files.items():
         _copy_sqlite(source, settings.data_dir / relative)
     running = start_cell(settings)
+    if not all([schema_templates.rows_copied(target) for target in targets]):
+        running.channel.close()
+        running.cell.stop(0)
+        raise RuntimeError("the mch world's rows were not copied into the test's schemas")
     _restored[id(running)] = mch_class(
         running, World(running, dict(snap.tenants), dict(snap.users)),
         mch_service_pb2_grpc.MchServiceStub(running.channel),
@@ -100,23 +113,47 @@ def _settings(home: Path, urls: tuple[str, str, str], secret: str):  # type: ign
     )  # fmt: skip
 
 
-def _current(make_mch) -> Snapshot:  # type: ignore[no-untyped-def]
-    global _snapshot
+def _backend(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgres"
+
+
+def _schema(url: str) -> str:
+    """The test schema of a conftest.postgres_schema URL (its search_path option)."""
+    return str(make_url(url).query["options"]).removeprefix("-csearch_path=")
+
+
+def _current(make_mch, backend: str) -> Snapshot:  # type: ignore[no-untyped-def]
     today = clinical_day(datetime.now(UTC))
     with _lock:
-        if _snapshot is None or _snapshot.day != today:
-            if _snapshot is not None:
-                shutil.rmtree(_snapshot.home, ignore_errors=True)
-            _snapshot = _build(make_mch, today)
-        return _snapshot
+        snap = _snapshots.get(backend)
+        if snap is None or snap.day != today:
+            if snap is not None:
+                _remove(snap)
+            snap = _snapshots[backend] = _build(make_mch, today, backend)
+        return snap
 
 
-def _build(make_mch, today: date) -> Snapshot:  # type: ignore[no-untyped-def]
+def _build(make_mch, today: date, backend: str) -> Snapshot:  # type: ignore[no-untyped-def]
     home = Path(tempfile.mkdtemp(prefix="rhip-mch-world-"))
     snap = Snapshot(home, today, base64.b64encode(os.urandom(32)).decode())
-    databases = tuple(home / f"{service}.db" for service in ("identity", "archives", "mch"))
-    identity, archives, mch_db = (f"sqlite:///{d}" for d in databases)
-    settings = _settings(home, (identity, archives, mch_db), snap.secret)
+    services = ("identity", "archives", "mch")
+    if backend == "sqlite":
+        snap.databases = tuple(home / f"{service}.db" for service in services)
+        urls = tuple(f"sqlite:///{d}" for d in snap.databases)
+    else:
+        tag = uuid.uuid4().hex[:12]
+        snap.schemas = tuple(f"rhipworld_{tag}_{service}" for service in services)
+        with psycopg.connect(_dsn(), autocommit=True) as conn:
+            for schema in snap.schemas:
+                conn.execute(f"CREATE SCHEMA {schema}")
+        base = make_url(POSTGRES_URL)
+        urls = tuple(
+            base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+                hide_password=False
+            )
+            for schema in snap.schemas
+        )
+    settings = _settings(home, urls, snap.secret)  # type: ignore[arg-type]
     running = start_cell(settings)
     try:
         mch = make_mch(running)
@@ -125,8 +162,7 @@ def _build(make_mch, today: date) -> Snapshot:  # type: ignore[no-untyped-def]
         running.cell.stop(0)
     snap.tenants, snap.users = dict(mch.world.tenants), dict(mch.world.users)
     snap.residents = dict(mch.residents)
-    # The three above, and every other service's under the cell's data_dir.
-    snap.databases = databases
+    # Every other service's database, under the cell's data_dir.
     data_dir = settings.data_dir
     snap.data_files = {str(f.relative_to(data_dir)): f for f in data_dir.rglob("*.db")}
     return snap
@@ -138,7 +174,19 @@ def _copy_sqlite(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
+def _dsn() -> str:
+    return make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(False)
+
+
+def _remove(snap: Snapshot) -> None:
+    shutil.rmtree(snap.home, ignore_errors=True)
+    if snap.schemas:
+        with psycopg.connect(_dsn(), autocommit=True) as conn:
+            for schema in snap.schemas:
+                conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
 @atexit.register
 def _discard() -> None:
-    if _snapshot is not None:
-        shutil.rmtree(_snapshot.home, ignore_errors=True)
+    for snap in _snapshots.values():
+        _remove(snap)

@@ -41,6 +41,11 @@ _lock = threading.Lock()
 _sqlite_templates: dict[Path, Path | None] = {}  # migrations folder → migrated file
 _postgres_templates: dict[tuple[str, Path], str | None] = {}  # (database, folder) → SQL
 _workdir: Path | None = None
+# Rows put into a schema right after it is filled (a world built once and copied into each
+# test's schemas: tests/mch/world_snapshot.py): the test's schema → the schema it copies.
+_rows_from: dict[str, str] = {}
+_rows_copied: set[str] = set()
+_copy_sql: dict[str, str] = {}  # source schema → its copy SQL (target as the placeholder)
 
 
 def install() -> None:
@@ -126,19 +131,89 @@ def _fill_postgres(engine: Engine, connection: Connection, versions_dir: Path) -
     sql = _postgres_template(key)
     if sql is None:
         return
-    if schema_pool.take(connection, key, schema):
+    if not schema_pool.take(connection, key, schema):
+        # A savepoint: should the copy fail, the real migrations still run in this transaction.
+        try:
+            with connection.begin_nested():
+                _execute(connection, sql.replace(_PLACEHOLDER, f'"{schema}"'))
+        except Exception:  # rolled back to the savepoint; migrate for real
+            return
+        schema_pool.filled(schema, key)
+    _copy_rows(connection, schema)
+
+
+def copy_rows_on_fill(schema: str, source: str) -> None:
+    """When the empty ``schema`` is filled from its template, replace its rows with those of
+    ``source`` (a schema of the same template, kept by the caller) in the same transaction."""
+    with _lock:
+        _rows_from[schema] = source
+
+
+def rows_copied(schema: str) -> bool:
+    """Whether ``schema`` received the rows asked for by copy_rows_on_fill (asked once)."""
+    with _lock:
+        _rows_from.pop(schema, None)
+        copied = schema in _rows_copied
+        _rows_copied.discard(schema)
+        return copied
+
+
+def _copy_rows(connection: Connection, schema: str) -> None:
+    """Every table's rows and every sequence's position as ``source`` holds them. Foreign keys
+    and triggers are off meanwhile (session_replication_role: superuser only), as in
+    schema_pool's emptying."""
+    with _lock:
+        source = _rows_from.pop(schema, None)
+    if source is None:
         return
-    # A savepoint: should the copy fail, the real migrations still run in this transaction.
+    if source not in _copy_sql:
+        _copy_sql[source] = _rows_sql(connection, source)
+    _execute(connection, _copy_sql[source].replace(_PLACEHOLDER, f'"{schema}"'))
+    with _lock:
+        _rows_copied.add(schema)
+
+
+def _rows_sql(connection: Connection, source: str) -> str:
+    tables = connection.execute(
+        text(
+            "SELECT c.relname, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)"
+            " FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
+            " WHERE c.relnamespace = CAST(:s AS regnamespace) AND c.relkind = 'r'"
+            " AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''"
+            " GROUP BY c.relname ORDER BY c.relname"
+        ),
+        {"s": source},
+    ).all()
+    sequences = connection.execute(
+        text(
+            "SELECT relname FROM pg_class"
+            " WHERE relnamespace = CAST(:s AS regnamespace) AND relkind = 'S' ORDER BY relname"
+        ),
+        {"s": source},
+    ).scalars()
+    lines = ["SET LOCAL session_replication_role = replica;"]
+    lines += [f'DELETE FROM {_PLACEHOLDER}."{table}";' for table, _ in tables]
+    lines += [
+        f'INSERT INTO {_PLACEHOLDER}."{table}" ({columns}) OVERRIDING SYSTEM VALUE'
+        f' SELECT {columns} FROM "{source}"."{table}";'
+        for table, columns in tables
+    ]
+    lines += [
+        f"SELECT setval('{_PLACEHOLDER}.\"{name}\"', last_value, is_called)"
+        f' FROM "{source}"."{name}";'
+        for name in sequences
+    ]
+    lines.append("SET LOCAL session_replication_role = origin;")
+    return "\n".join(lines)
+
+
+def _execute(connection: Connection, sql: str) -> None:
+    """Several statements at once, without parameters, on the connection's transaction."""
+    cursor = connection.connection.cursor()
     try:
-        with connection.begin_nested():
-            cursor = connection.connection.cursor()
-            try:
-                cursor.execute(sql.replace(_PLACEHOLDER, f'"{schema}"'))  # no parameters
-            finally:
-                cursor.close()
-    except Exception:  # rolled back to the savepoint; migrate for real
-        return
-    schema_pool.filled(schema, key)
+        cursor.execute(sql)
+    finally:
+        cursor.close()
 
 
 def _postgres_key(engine: Engine, versions_dir: Path) -> tuple[str, Path]:
