@@ -16,6 +16,7 @@ from rhip.api.identity.v1 import resident_pb2
 from rhip.identity.directory.domain import TenantLevel, TenantType
 from rhip.identity.directory.usecases import TenantDraft, UserDraft
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
+from support import world_snapshot
 from support.cells import PASSWORD, RunningCell, World, build_world, start_cell
 from support.logs import no_id_numbers_in_logs  # noqa: F401  (autouse: no ID number in any log)
 from support.residents import XUZHOU_MAN, ZAOZHUANG_WOMAN, register_request
@@ -33,17 +34,30 @@ def archives_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
+# The world is copied in (support.world_snapshot) where a test takes these as they are here.
+WORLD_FIXTURES = {
+    "archives": "tests/archives",
+    "archives_url": "tests/archives",
+    "running": "tests/archives",
+}
+
+
 @pytest.fixture
 def running(
     request: pytest.FixtureRequest, tmp_path: Path, database_url: str, archives_url: str
 ) -> Iterator[RunningCell]:
-    marker = request.node.get_closest_marker("cell_env")
-    extra = marker.kwargs if marker else {}
-    settings = make_settings(
-        tmp_path, database_url, RHIP_ARCHIVES_DATABASE_URL=archives_url, **extra
-    )
-    running = start_cell(settings)
+    if world_snapshot.wanted(request, database_url, WORLD_FIXTURES):  # copied, not built again
+        urls = {"identity": database_url, "archives": archives_url}
+        running = world_snapshot.start("archives", tmp_path, urls, make_archives)
+    else:
+        marker = request.node.get_closest_marker("cell_env")
+        extra = marker.kwargs if marker else {}
+        settings = make_settings(
+            tmp_path, database_url, RHIP_ARCHIVES_DATABASE_URL=archives_url, **extra
+        )
+        running = start_cell(settings)
     yield running
+    world_snapshot.forget(running)
     running.channel.close()
     running.cell.stop(0)
 
@@ -76,6 +90,10 @@ def _add_county_hospital(running: RunningCell, world: World) -> None:
 
 @pytest.fixture
 def archives(running: RunningCell) -> Archives:
+    return world_snapshot.restored(running) or make_archives(running)
+
+
+def make_archives(running: RunningCell) -> Archives:
     world = build_world(running)
     _add_county_hospital(running, world)
     result = Archives(

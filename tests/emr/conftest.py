@@ -16,6 +16,7 @@ from rhip.api.identity.v1 import identity_service_pb2 as ipb
 from rhip.identity.directory.domain import TenantLevel, TenantType
 from rhip.identity.directory.usecases import TenantDraft, UserDraft
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
+from support import world_snapshot
 from support.cells import PASSWORD, RunningCell, World, build_world, start_cell
 from support.logs import no_id_numbers_in_logs  # noqa: F401  (autouse: no ID number in any log)
 from support.residents import XUZHOU_MAN, ZAOZHUANG_WOMAN, register_request, with_check
@@ -35,19 +36,28 @@ def service_urls(database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
         yield {"archives": archives, "emr": emr}
 
 
+# The world is copied in (support.world_snapshot) where a test takes these as they are here.
+WORLD_FIXTURES = {"emr": "tests/emr", "service_urls": "tests/emr", "running": "tests/emr"}
+
+
 @pytest.fixture
 def running(
     request: pytest.FixtureRequest, tmp_path: Path, database_url: str, service_urls: dict
 ) -> Iterator[RunningCell]:
-    marker = request.node.get_closest_marker("cell_env")
-    extra = marker.kwargs if marker else {}
-    settings = make_settings(
-        tmp_path, database_url,
-        RHIP_ARCHIVES_DATABASE_URL=service_urls["archives"],
-        RHIP_EMR_DATABASE_URL=service_urls["emr"], **extra,
-    )  # fmt: skip
-    running = start_cell(settings)
+    if world_snapshot.wanted(request, database_url, WORLD_FIXTURES):  # copied, not built again
+        urls = {"identity": database_url, **service_urls}
+        running = world_snapshot.start("emr", tmp_path, urls, make_emr)
+    else:
+        marker = request.node.get_closest_marker("cell_env")
+        extra = marker.kwargs if marker else {}
+        settings = make_settings(
+            tmp_path, database_url,
+            RHIP_ARCHIVES_DATABASE_URL=service_urls["archives"],
+            RHIP_EMR_DATABASE_URL=service_urls["emr"], **extra,
+        )  # fmt: skip
+        running = start_cell(settings)
     yield running
+    world_snapshot.forget(running)
     running.channel.close()
     running.cell.stop(0)
 
@@ -83,6 +93,10 @@ def _hospitals(running: RunningCell, world: World) -> str:
 
 @pytest.fixture
 def emr(running: RunningCell) -> Emr:
+    return world_snapshot.restored(running) or make_emr(running)
+
+
+def make_emr(running: RunningCell) -> Emr:
     world = build_world(running)
     running.tokens["his"] = _hospitals(running, world)
     result = Emr(running, world, emr_service_pb2_grpc.EmrServiceStub(running.channel))

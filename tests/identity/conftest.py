@@ -5,23 +5,35 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from rhip.kit.config import Settings
+from support import world_snapshot
 from support.cells import RunningCell, World, build_world, start_cell
+
+# The world is copied in (support.world_snapshot) where a test takes these as they are here.
+WORLD_FIXTURES = {"world": "tests/identity", "running": "tests/identity", "settings": "tests"}
 
 
 @pytest.fixture
-def running(settings: Settings) -> Iterator[RunningCell]:
-    running = start_cell(settings)
+def running(
+    request: pytest.FixtureRequest, settings: Settings, tmp_path: Path, database_url: str
+) -> Iterator[RunningCell]:
+    if world_snapshot.wanted(request, database_url, WORLD_FIXTURES):  # copied, not built again
+        urls = {"identity": database_url}
+        running = world_snapshot.start("identity", tmp_path, urls, build_world)
+    else:
+        running = start_cell(settings)
     yield running
+    world_snapshot.forget(running)
     running.channel.close()
     running.cell.stop(0)
 
 
 @pytest.fixture
 def world(running: RunningCell) -> World:
-    return build_world(running)
+    return world_snapshot.restored(running) or build_world(running)
 
 
 # Anything shaped like an 18-character ID number (or a 15-digit legacy one), not inside a

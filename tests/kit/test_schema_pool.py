@@ -104,7 +104,7 @@ def test_a_schema_whose_shape_changed_is_dropped(tmp_path, database_url: str, ch
 
 
 def test_a_schema_filled_with_another_schemas_rows_holds_them(tmp_path, database_url: str) -> None:  # type: ignore[no-untyped-def]
-    """copy_rows_on_fill (the mch world's copies, tests/mch/world_snapshot.py): the filled
+    """copy_rows_on_fill (the worlds copied into tests, support/world_snapshot.py): the filled
     schema holds the source's rows and sequence positions, not the template's, and the copy
     is reported once."""
     from support import schema_templates

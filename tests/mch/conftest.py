@@ -15,7 +15,6 @@ import grpc
 import pytest
 from conftest import make_settings, postgres_schema
 from google.protobuf.field_mask_pb2 import FieldMask
-from mch import world_snapshot
 from rhip.api.identity.v1 import identity_service_pb2 as ipb
 from rhip.api.identity.v1 import (
     identity_service_pb2_grpc,
@@ -28,6 +27,7 @@ from rhip.api.mch.v1 import mch_service_pb2_grpc
 from rhip.identity.directory.domain import TenantLevel, TenantType
 from rhip.identity.directory.usecases import TenantDraft, UserDraft
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
+from support import world_snapshot
 from support.cells import PASSWORD, RunningCell, World, build_world, start_cell
 from support.logs import no_id_numbers_in_logs  # noqa: F401  (autouse: no ID number in any log)
 from support.residents import XUZHOU_MAN, register_request, with_check
@@ -139,14 +139,21 @@ def mch_env() -> dict[str, str]:
     return {}
 
 
+# The world is copied in (support.world_snapshot) where a test takes these as they are here.
+WORLD_FIXTURES = {
+    "mch": "tests/mch", "mch_env": "tests/mch", "mch_urls": "tests/mch", "running": "tests/mch",
+}  # fmt: skip
+
+
 @pytest.fixture
 def running(
     request: pytest.FixtureRequest, tmp_path: Path, database_url: str,
     mch_urls: tuple[str, str], mch_env: dict[str, str],
 ) -> Iterator[RunningCell]:  # fmt: skip
     archives, mch = mch_urls
-    if world_snapshot.wanted(request, database_url, mch_env):  # copied in, not built again
-        running = world_snapshot.start(tmp_path, (database_url, archives, mch), make_mch, Mch)
+    if world_snapshot.wanted(request, database_url, WORLD_FIXTURES):  # copied, not built again
+        urls = {"identity": database_url, "archives": archives, "mch": mch}
+        running = world_snapshot.start("mch", tmp_path, urls, make_mch)
     else:
         settings = make_settings(
             tmp_path, database_url, RHIP_ARCHIVES_DATABASE_URL=archives,
@@ -185,7 +192,7 @@ def add_hospital(
 
 @pytest.fixture
 def mch(running: RunningCell) -> Mch:
-    return world_snapshot.restored_world(running) or make_mch(running)  # type: ignore[return-value]
+    return world_snapshot.restored(running) or make_mch(running)
 
 
 def make_mch(running: RunningCell) -> Mch:

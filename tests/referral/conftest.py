@@ -21,6 +21,7 @@ from rhip.api.referral.v1 import referral_service_pb2_grpc
 from rhip.identity.directory.domain import TenantLevel, TenantType
 from rhip.identity.directory.usecases import TenantDraft, UserDraft
 from rhip.kit.authn import Principal, PrincipalKind, acting_as
+from support import world_snapshot
 from support.cells import PASSWORD, RunningCell, World, build_world, start_cell
 from support.logs import no_id_numbers_in_logs  # noqa: F401  (autouse: no ID number in any log)
 from support.residents import XUZHOU_MAN, register_request
@@ -123,6 +124,14 @@ def referral_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     yield from _db(database_url, tmp_path, "referral")
 
 
+CELL_SECRET = "cell-secret-0123456789"
+# The world is copied in (support.world_snapshot) where a test takes these as they are here.
+WORLD_FIXTURES = {
+    "referrals": "tests/referral", "archives_url": "tests/referral",
+    "referral_url": "tests/referral", "running": "tests/referral",
+}  # fmt: skip
+
+
 @pytest.fixture
 def running(
     request: pytest.FixtureRequest,
@@ -131,19 +140,24 @@ def running(
     archives_url: str,
     referral_url: str,
 ) -> Iterator[RunningCell]:
-    marker = request.node.get_closest_marker("cell_env")
-    extra = marker.kwargs if marker else {}
-    settings = make_settings(
-        tmp_path,
-        database_url,
-        RHIP_ARCHIVES_DATABASE_URL=archives_url,
-        RHIP_REFERRAL_DATABASE_URL=referral_url,
-        RHIP_CELL_CLIENT_ID="cell-320000",
-        RHIP_CELL_CLIENT_SECRET="cell-secret-0123456789",
-        **extra,
-    )
-    running = start_cell(settings)
+    account = {"RHIP_CELL_CLIENT_ID": "cell-320000", "RHIP_CELL_CLIENT_SECRET": CELL_SECRET}
+    if world_snapshot.wanted(request, database_url, WORLD_FIXTURES):  # copied, not built again
+        urls = {"identity": database_url, "archives": archives_url, "referral": referral_url}
+        running = world_snapshot.start("referral", tmp_path, urls, make_referrals, **account)
+    else:
+        marker = request.node.get_closest_marker("cell_env")
+        extra = marker.kwargs if marker else {}
+        settings = make_settings(
+            tmp_path,
+            database_url,
+            RHIP_ARCHIVES_DATABASE_URL=archives_url,
+            RHIP_REFERRAL_DATABASE_URL=referral_url,
+            **account,
+            **extra,
+        )
+        running = start_cell(settings)
     yield running
+    world_snapshot.forget(running)
     running.channel.close()
     running.cell.stop(0)
 
@@ -172,6 +186,10 @@ def _add_county_hospital(running: RunningCell, world: World) -> None:
 
 @pytest.fixture
 def referrals(running: RunningCell) -> Referrals:
+    return world_snapshot.restored(running) or make_referrals(running)
+
+
+def make_referrals(running: RunningCell) -> Referrals:
     world = build_world(running)
     _add_county_hospital(running, world)
     r = Referrals(

@@ -42,7 +42,7 @@ _sqlite_templates: dict[Path, Path | None] = {}  # migrations folder → migrate
 _postgres_templates: dict[tuple[str, Path], str | None] = {}  # (database, folder) → SQL
 _workdir: Path | None = None
 # Rows put into a schema right after it is filled (a world built once and copied into each
-# test's schemas: tests/mch/world_snapshot.py): the test's schema → the schema it copies.
+# test's schemas: support/world_snapshot.py): the test's schema → the schema it copies.
 _rows_from: dict[str, str] = {}
 _rows_copied: set[str] = set()
 _copy_sql: dict[str, str] = {}  # source schema → its copy SQL (target as the placeholder)
