@@ -19,6 +19,7 @@ from rhip.identity.directory.store import Base
 from rhip.identity.residents.documents import DocumentType, Sex
 from rhip.identity.residents.domain import (
     HeldDocument,
+    Holder,
     ResidenceType,
     Resident,
     ResidentState,
@@ -257,6 +258,20 @@ class ResidentRepository:
         documents = tuple(self._document(r, prefix="doc_") for r in rows if r.doc_id)
         resident = replace(self._resident(rows[0], with_documents=False), documents=documents)
         return resident, bool(rows[0].is_visible)
+
+    def holders_visible(self, roots: Sequence[str], keys: Sequence[str]) -> dict[str, Holder]:
+        """Keyed hash → the resident holding that document, for each of ``keys`` whose holder
+        ``roots`` may see (unknown and invisible alike left out): one query for a whole batch
+        of lookups, by the same visibility as ``get_visible``, where ``get_visible`` reads one
+        resident with all her documents (each unsealed) per key."""
+        if not keys:
+            return {}
+        query = (
+            select(_DOC.c.lookup_hash, _RES.c.id, _RES.c.home_path)
+            .select_from(_DOC.join(_RES, _RES.c.id == _DOC.c.resident_id))
+            .where(_DOC.c.lookup_hash.in_(sorted(set(keys))), visible(roots))
+        )
+        return {r.lookup_hash: Holder(r.id, r.home_path) for r in self.s.execute(query)}
 
     def is_visible(self, resident_id: str, roots: Sequence[str]) -> bool:
         query = select(_RES.c.id).where(_RES.c.id == resident_id, visible(roots))
