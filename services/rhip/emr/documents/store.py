@@ -101,13 +101,17 @@ def _of_sources(s: Connection, table: Table, columns: Sequence[str], tenant_id: 
     return found
 
 
+# json.dumps(body, ensure_ascii=False, sort_keys=True), from one encoder made once.
+_body_text = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
+
 def _document_row(d: StoredDocument, request_key: str) -> dict[str, Any]:
     return dict(
         id=d.row_id, doc_id=d.doc_id, custodian_tenant_id=d.custodian_tenant_id,
         scope_path=d.scope_path, source_system=d.source_system,
         source_document_id=d.source_document_id, version=d.version, kind=d.kind.value,
         resident_id=d.resident_id, effective_time=d.effective_time, is_current=int(d.is_current),
-        content_hash=d.content_hash, body=json.dumps(d.body, ensure_ascii=False, sort_keys=True),
+        content_hash=d.content_hash, body=_body_text(d.body),
         create_time=d.create_time, request_key=request_key or None,
     )  # fmt: skip
 
