@@ -147,13 +147,14 @@ class DocumentUseCases(UseCaseBase):
         scope = self._own_scope(principal, "SubmitDocuments")
         limit = self.options.max_stream_documents
         items: list[Mapping[str, Any] | RhipError] = []
-        for item in forms:
+        outcomes: dict[int, Outcome] = {}
+        valid: list[tuple[int, Document]] = []
+        # Each document validated as it arrives (validation only reads it: nothing is stored
+        # before the whole stream is in), while the next ones are on their way.
+        for index, item in enumerate(forms):
             items.append(item)
             if len(items) > limit:
                 check_count(items, limit, "documents")
-        outcomes: dict[int, Outcome] = {}
-        valid: list[tuple[int, Document]] = []
-        for index, item in enumerate(items):
             if isinstance(item, RhipError):
                 outcomes[index] = _rejected(index, {}, item)
                 continue
