@@ -10,7 +10,8 @@ A stream is written a chunk at a time, each chunk in one transaction with a cons
 of statements whatever its size (measured: tests/perf/bench_emr_ingest.py): the identifiers of
 the whole stream looked up in identity with overlapping calls, then per chunk the versions and
 parked keys already stored read in one query each, the documents, their timeline entries and
-their audit events written together. Each document is decided in stream order against what is
+their audit events written together (on PostgreSQL with the COMMIT, in two round trips). Each
+document is validated as it arrives. Each document is decided in stream order against what is
 stored plus what the chunk has decided before it, so a stream answers exactly as the same
 documents sent one by one."""
 
