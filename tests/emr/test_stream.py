@@ -9,6 +9,7 @@ import pytest
 from emr.helpers import Emr, summary
 from rhip.api.emr.v1 import document_pb2 as dpb
 from rhip.api.emr.v1 import emr_service_pb2 as pb
+from rhip.emr.repository import EmrRepository
 from support.errors import expect_error
 
 BAD_CODE = dpb.Diagnosis(
@@ -90,3 +91,25 @@ def test_repeated_fields_beyond_their_maximum_are_refused_naming_the_field(emr: 
         "TOO_MANY_ITEMS",
         "document.diagnoses",
     )
+
+
+def test_a_version_stored_meanwhile_by_another_stream_fails_its_chunk_as_already_exists(
+    emr: Emr, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another stream stores one of a chunk's versions between the chunk's read of what is
+    stored and its insert: the unique key refuses the insert, the stream fails ALREADY_EXISTS
+    and nothing of the chunk is kept (on PostgreSQL the chunk's rows go in one pipeline with
+    its audit events and the COMMIT: rhip.emr.documents.ingest)."""
+    number = emr.numbers["man"]
+    emr.stream([summary(number, "MZ-A")])
+    # what the chunk reads as stored before it: nothing, as if MZ-A came in meanwhile
+    monkeypatch.setattr(EmrRepository, "known_versions", lambda self, tenant, keys: {})
+    expect_error(
+        lambda: emr.stream([summary(number, "MZ-B"), summary(number, "MZ-A")]),
+        grpc.StatusCode.ALREADY_EXISTS,
+    )
+    monkeypatch.undo()
+    listed = emr.api.ListDocuments(
+        pb.ListDocumentsRequest(parent=emr.residents["man"]), metadata=emr.md("his")
+    )
+    assert [d.document_id for d in listed.documents] == ["MZ-A"]

@@ -71,3 +71,31 @@ def test_more_than_a_thousand_documents_are_refused(running: RunningCell, world:
         "TOO_MANY_ITEMS",
         "documents",
     )
+
+
+def test_a_resident_enrolled_in_the_callers_region_is_found_as_lookup_finds_her(
+    running: RunningCell, world: World
+) -> None:
+    """Visible by an enrollment, not by her home: the batch's one query answers as the
+    single lookup's read does."""
+    api = stub(running.channel)
+    woman = api.RegisterResident(
+        register_request(ZAOZHUANG_WOMAN, name="王芳"), metadata=running.md("qs-doctor")
+    ).resident
+    md = running.md("nj-doctor")
+    before = api.LookupResidents(
+        pb.LookupResidentsRequest(documents=[document(ZAOZHUANG_WOMAN)]), metadata=md
+    )
+    assert [r.resident_id for r in before.results] == [""]  # lives in Xuzhou
+    # she presents at the Nanjing centre: enrolled there, so Nanjing sees her from now on
+    joined = api.RegisterResident(register_request(ZAOZHUANG_WOMAN, name="王芳"), metadata=md)
+    assert joined.resident.resident_id == woman.resident_id
+    single = api.LookupResident(
+        pb.LookupResidentRequest(document=document(ZAOZHUANG_WOMAN)), metadata=md
+    )
+    reply = api.LookupResidents(
+        pb.LookupResidentsRequest(documents=[document(ZAOZHUANG_WOMAN), document(XUZHOU_MAN)]),
+        metadata=md,
+    )
+    assert [r.resident_id for r in reply.results] == [single.resident_id, ""]
+    assert single.resident_id == woman.resident_id

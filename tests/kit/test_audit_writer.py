@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+from dataclasses import fields
 from pathlib import Path
 
 import grpc
@@ -154,3 +155,28 @@ def test_no_answered_read_loses_its_event_when_the_process_is_killed(
     db.dispose()
     assert answered >= 300
     assert {f"residents/{i}" for i in range(answered + 1)} <= targets
+
+
+def test_capturing_keeps_every_field_set_and_fills_only_the_unset_ones() -> None:
+    """``captured`` builds the event field by field (not ``dataclasses.replace``): every field,
+    a field added later too, comes through; a captured event is taken as it is, even in
+    another caller's context."""
+    given = {
+        f.name: {"basis": "treatment", "k": "v"} if f.name == "detail" else f"given-{f.name}"
+        for f in fields(audit.AuditEvent)
+    }
+    event = audit.AuditEvent(**given)
+    other = Principal("user:other", PrincipalKind.AUDITOR, "t-other", "320000")
+    with acting_as(other):
+        assert event.captured() == event
+        fresh = audit.AuditEvent("resident.read", "residents/1", "86").captured()
+    assert (fresh.actor, fresh.actor_tenant, fresh.detail) == (
+        "user:other",
+        "t-other",
+        {"basis": "audit"},
+    )
+    assert fresh.event_time and fresh.trace_id is not None and fresh.request_id is not None
+    assert (fresh.action, fresh.target, fresh.scope_path, fresh.outcome) == (
+        "resident.read", "residents/1", "86", "OK",
+    )  # fmt: skip
+    assert fresh.captured() is fresh

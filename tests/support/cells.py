@@ -30,6 +30,7 @@ class RunningCell:
     stub: identity_service_pb2_grpc.IdentityServiceStub
     spans: InMemorySpanExporter
     tokens: dict[str, str] = field(default_factory=dict)
+    address: str = ""  # 127.0.0.1:{port}, for a client of another process
 
     @property
     def usecases(self):  # type: ignore[no-untyped-def]
@@ -58,8 +59,10 @@ def start_cell(
     else:
         cell = build_cell(settings, services, tracer_provider=provider)
     port = cell.start(address)
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-    return RunningCell(cell, channel, identity_service_pb2_grpc.IdentityServiceStub(channel), spans)
+    address = f"127.0.0.1:{port}"
+    channel = grpc.insecure_channel(address)
+    stub = identity_service_pb2_grpc.IdentityServiceStub(channel)
+    return RunningCell(cell, channel, stub, spans, address=address)
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from google.protobuf.message import Message
@@ -21,9 +22,15 @@ from rhip.kit.errors import Violations
 from rhip.kit.timestamps import from_timestamp, to_timestamp
 
 
+@cache
+def _numbers(enum: Any) -> frozenset[int]:
+    """The numbers an enum defines (its ``values()`` builds a new list on every call)."""
+    return frozenset(enum.values())
+
+
 def _enum_name(enum: Any, value: int, prefix: str) -> str:
     """``LAB_REPORT`` for DOCUMENT_KIND_LAB_REPORT; "" for 0 and unknown numbers."""
-    if value == 0 or value not in enum.values():
+    if value == 0 or value not in _numbers(enum):
         return ""
     return str(enum.Name(value)).removeprefix(prefix)
 
@@ -58,7 +65,7 @@ def document_form(doc: dpb.ClinicalDocument) -> dict[str, Any]:
             {
                 "doc_type": (
                     resident_pb2.DocumentType.Name(i.document.type)
-                    if i.document.type in resident_pb2.DocumentType.values() and i.document.type
+                    if i.document.type in _numbers(resident_pb2.DocumentType) and i.document.type
                     else ""
                 ),
                 "number": i.document.number,

@@ -10,29 +10,34 @@ A stream is written a chunk at a time, each chunk in one transaction with a cons
 of statements whatever its size (measured: tests/perf/bench_emr_ingest.py): the identifiers of
 the whole stream looked up in identity with overlapping calls, then per chunk the versions and
 parked keys already stored read in one query each, the documents, their timeline entries and
-their audit events written together. Each document is decided in stream order against what is
+their audit events written together (on PostgreSQL with the COMMIT, in two round trips). Each
+document is validated as it arrives. Each document is decided in stream order against what is
 stored plus what the chunk has decided before it, so a stream answers exactly as the same
 documents sent one by one."""
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from rhip.emr.access import UseCaseBase
 from rhip.emr.documents import domain
 from rhip.emr.documents.domain import Document, Identifier, ParkedDocument, StoredDocument
-from rhip.emr.documents.store import Known
+from rhip.emr.documents.store import INSERT_DOCUMENT, Known, document_rows
 from rhip.emr.repository import EmrRepository
-from rhip.emr.timeline.store import TimelineEntry
+from rhip.emr.timeline.store import INSERT_ENTRY, TimelineEntry, entry_rows
 from rhip.kit import audit
 from rhip.kit.authn import Principal, current_principal
 from rhip.kit.errors import AlreadyExists, InvalidArgument, RhipError, Violations, invalid
 from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.requests import check_count
+
+log = logging.getLogger(__name__)
 
 CHUNK = 200  # documents of a stream per transaction
 
@@ -87,6 +92,31 @@ class _Chunk:
         self.documents.clear()
         self.entries.clear()
 
+    def write_and_commit(self, repo: EmrRepository) -> None:
+        """The rows yet to write and the audit events, then COMMIT: on PostgreSQL in two round
+        trips (rhip.kit.audit.append_and_commit: the rows as driver SQL in a pipeline, the
+        audit head locked and read, the events, the COMMIT), elsewhere statement by statement
+        and committed by the caller's transaction. The same rows either way; a key taken
+        meanwhile by another stream fails the chunk as ALREADY_EXISTS either way."""
+        rows = [
+            (sql, params)
+            for sql, params in (
+                (INSERT_DOCUMENT, document_rows(self.documents)),
+                (INSERT_ENTRY, entry_rows(self.entries)),
+            )
+            if params
+        ]
+        try:
+            committed = audit.append_and_commit(repo.s, self.events, rows)
+        except psycopg.IntegrityError as error:  # as rhip.kit.db.Database.transaction does
+            log.info("integrity error: %s", type(error).__name__)
+            raise AlreadyExists("the resource already exists") from error
+        if not committed:
+            self.write_rows(repo)
+            audit.append_many(repo.s, self.events)
+        self.documents.clear()
+        self.entries.clear()
+
 
 class DocumentUseCases(UseCaseBase):
     def submit(self, form: Mapping[str, Any], request_id: str) -> Outcome:
@@ -118,13 +148,14 @@ class DocumentUseCases(UseCaseBase):
         scope = self._own_scope(principal, "SubmitDocuments")
         limit = self.options.max_stream_documents
         items: list[Mapping[str, Any] | RhipError] = []
-        for item in forms:
+        outcomes: dict[int, Outcome] = {}
+        valid: list[tuple[int, Document]] = []
+        # Each document validated as it arrives (validation only reads it: nothing is stored
+        # before the whole stream is in), while the next ones are on their way.
+        for index, item in enumerate(forms):
             items.append(item)
             if len(items) > limit:
                 check_count(items, limit, "documents")
-        outcomes: dict[int, Outcome] = {}
-        valid: list[tuple[int, Document]] = []
-        for index, item in enumerate(items):
             if isinstance(item, RhipError):
                 outcomes[index] = _rejected(index, {}, item)
                 continue
@@ -145,9 +176,8 @@ class DocumentUseCases(UseCaseBase):
         for start in range(0, len(ready), CHUNK):
             with self._unit() as repo:
                 chunk = ready[start : start + CHUNK]
-                for (index, *_), outcome in zip(
-                    chunk, self._store_chunk(repo, principal, scope, name, chunk, ""), strict=True
-                ):
+                stored = self._store_chunk(repo, principal, scope, name, chunk, "", commit=True)
+                for (index, *_), outcome in zip(chunk, stored, strict=True):
                     outcomes[index] = outcome
         return [outcomes[i] for i in range(len(items))]
 
@@ -196,8 +226,11 @@ class DocumentUseCases(UseCaseBase):
         tenant_name: str,
         entries: list[tuple[int, Document, set[str]]],
         key: str,
+        *,
+        commit: bool = False,
     ) -> list[Outcome]:
-        """Decide and write ``entries`` in stream order, in the caller's transaction."""
+        """Decide and write ``entries`` in stream order, in the caller's transaction; with
+        ``commit``, committing it (nothing may follow in it)."""
         tenant = principal.tenant_id
         sources = {(d.source_system, d.document_id) for _, d, _ in entries}
         chunk = _Chunk(
@@ -210,8 +243,11 @@ class DocumentUseCases(UseCaseBase):
             self._decide(repo, chunk, tenant, scope, document, residents, index, key)
             for index, document, residents in entries
         ]
-        chunk.write_rows(repo)
-        audit.append_many(repo.s, chunk.events)
+        if commit:
+            chunk.write_and_commit(repo)
+        else:
+            chunk.write_rows(repo)
+            audit.append_many(repo.s, chunk.events)
         return outcomes
 
     def _decide(

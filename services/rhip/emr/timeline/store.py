@@ -15,7 +15,7 @@ from typing import Any
 
 from rhip.emr.documents.domain import DocumentKind
 from rhip.emr.documents.store import readable
-from rhip.emr.store import StoreBase, at, timeline, timeline_change, timeline_scope
+from rhip.emr.store import StoreBase, at, driver_insert, timeline, timeline_change, timeline_scope
 from rhip.kit.scopes import within_scopes
 from sqlalchemy import and_, delete, exists, insert, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -50,6 +50,23 @@ def _insert(conn: Any, table: Any) -> Any:
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
 
+def entry_rows(entries: Sequence[TimelineEntry]) -> list[dict[str, Any]]:
+    """The ``emr_timeline`` rows of emr's own entries (its documents)."""
+    return [
+        dict(
+            id=e.entry_id, resident_id=e.resident_id, occur_time=e.occur_time, source=e.source,
+            kind=e.kind, target=e.target, tenant_id=e.tenant_id, scope_path=e.scope_path,
+            sort_key=_key(e.occur_time, e.entry_id), read_method="", tenant_name=e.tenant_name,
+            clinical_date=e.clinical_date,
+        )
+        for e in entries
+    ]  # fmt: skip
+
+
+# ``add_entries`` as driver SQL for a psycopg pipeline (rhip.emr.documents.ingest).
+INSERT_ENTRY = driver_insert(timeline)
+
+
 class TimelineStore(StoreBase):
     def add_entry(self, e: TimelineEntry) -> None:
         self.add_entries([e])
@@ -58,18 +75,7 @@ class TimelineStore(StoreBase):
         """emr's own entries (its documents), in one statement."""
         if not entries:
             return
-        self.s.execute(
-            insert(timeline),
-            [
-                dict(
-                    id=e.entry_id, resident_id=e.resident_id, occur_time=e.occur_time,
-                    source=e.source, kind=e.kind, target=e.target, tenant_id=e.tenant_id,
-                    scope_path=e.scope_path, sort_key=_key(e.occur_time, e.entry_id),
-                    read_method="", tenant_name=e.tenant_name, clinical_date=e.clinical_date,
-                )
-                for e in entries
-            ],
-        )  # fmt: skip
+        self.s.execute(insert(timeline), entry_rows(entries))
 
     def add_source_entry(self, e: TimelineEntry) -> bool:
         """Another service's entry, once: False (and nothing written) when its id is known."""

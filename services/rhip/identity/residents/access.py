@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rhip.identity.directory.domain import parse_resource_name
-from rhip.identity.residents.domain import Resident
+from rhip.identity.residents.domain import Holder, Resident
 from rhip.identity.residents.store import ResidentRepository
 from rhip.identity.roles import READ_UNMASKED, RESIDENTS
 from rhip.identity.settings import IdentitySettings, load_identity_settings
@@ -132,7 +132,12 @@ class ResidentAccess:
         return region.path
 
     def _event(
-        self, action: str, resident: Resident | None, target: str, outcome: str, detail: dict
+        self,
+        action: str,
+        resident: Resident | Holder | None,
+        target: str,
+        outcome: str,
+        detail: dict,
     ) -> audit.AuditEvent:
         if resident is not None:
             target, scope = target or f"residents/{resident.resident_id}", resident.home_path
@@ -164,7 +169,9 @@ class ResidentAccess:
         answer waits until it is written."""
         self.read_audit.submit(self._event(action, resident, target, outcome, detail))
 
-    def audit_each_read(self, reads: Sequence[tuple[str, Resident | None, str, str]]) -> None:
+    def audit_each_read(
+        self, reads: Sequence[tuple[str, Resident | Holder | None, str, str]]
+    ) -> None:
         """Audit several reads of one call (action, resident, target, outcome), each as
         ``audit_read`` would, appended together: the answer waits for one commit."""
         if reads:

@@ -56,6 +56,15 @@ class HeldDocument:
 
 
 @dataclass(frozen=True)
+class Holder:
+    """Who holds a document, as a batch lookup answers and audits it: the resident and where
+    she lives (the scope of the lookup's audit event), nothing else read or unsealed."""
+
+    resident_id: str
+    home_path: str
+
+
+@dataclass(frozen=True)
 class Resident:
     resident_id: str
     state: ResidentState

@@ -19,6 +19,7 @@ from rhip.identity.directory.store import Base
 from rhip.identity.residents.documents import DocumentType, Sex
 from rhip.identity.residents.domain import (
     HeldDocument,
+    Holder,
     ResidenceType,
     Resident,
     ResidentState,
@@ -31,6 +32,7 @@ from rhip.kit.pagination import Page
 from rhip.kit.pii import PiiVault
 from rhip.kit.scopes import scope_params, within_bound_scopes, within_scopes
 from sqlalchemy import (
+    ARRAY,
     Connection,
     Date,
     DateTime,
@@ -43,9 +45,11 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    func,
     insert,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.engine import CursorResult
@@ -257,6 +261,39 @@ class ResidentRepository:
         documents = tuple(self._document(r, prefix="doc_") for r in rows if r.doc_id)
         resident = replace(self._resident(rows[0], with_documents=False), documents=documents)
         return resident, bool(rows[0].is_visible)
+
+    def holders_visible(self, roots: Sequence[str], keys: Sequence[str]) -> dict[str, Holder]:
+        """Keyed hash → the resident holding that document, for each of ``keys`` whose holder
+        ``roots`` may see (unknown and invisible alike left out): one query for a whole batch
+        of lookups, by the same visibility as ``get_visible``, where ``get_visible`` reads one
+        resident with all her documents (each unsealed) per key."""
+        if not keys:
+            return {}
+        wanted = sorted(set(keys))
+        if self.s.dialect.name == "postgresql":
+            # One lookup on the hash's unique index per key, whatever the statistics say: a
+            # key list (IN/ANY) is estimated on a table without statistics (a fresh load) to
+            # match every row, and a prepared statement's generic plan then scans the table.
+            keys_ = bindparam("keys", wanted, type_=ARRAY(String))
+            key = func.unnest(keys_).table_valued("key").render_derived()
+            held = (
+                select(_DOC.c.lookup_hash, _DOC.c.resident_id)
+                .where(_DOC.c.lookup_hash == key.c.key)
+                .offset(0)  # a subquery per key, not a join the planner may turn into a scan
+                .lateral("held")
+            )
+            query = (
+                select(held.c.lookup_hash, _RES.c.id, _RES.c.home_path)
+                .select_from(key.join(held, true()).join(_RES, _RES.c.id == held.c.resident_id))
+                .where(visible(roots))
+            )
+        else:
+            query = (
+                select(_DOC.c.lookup_hash, _RES.c.id, _RES.c.home_path)
+                .select_from(_DOC.join(_RES, _RES.c.id == _DOC.c.resident_id))
+                .where(_DOC.c.lookup_hash.in_(wanted), visible(roots))
+            )
+        return {r.lookup_hash: Holder(r.id, r.home_path) for r in self.s.execute(query)}
 
     def is_visible(self, resident_id: str, roots: Sequence[str]) -> bool:
         query = select(_RES.c.id).where(_RES.c.id == resident_id, visible(roots))

@@ -17,6 +17,7 @@ from rhip.identity.residents.domain import (
     Candidate,
     ChangeKind,
     Demographics,
+    Holder,
     Resident,
     ResidentState,
     check_demographics,
@@ -105,11 +106,12 @@ class ResidentUseCases(BirthCertificateLinks):
 
     def lookup_many(
         self, documents: Sequence[tuple[DocumentType | None, str, str]]
-    ) -> list[Resident | InvalidArgument | None]:
+    ) -> list[Holder | InvalidArgument | None]:
         """``lookup`` of each (type, number, issuing country) in one call: the resident the
         caller may see, None (unknown or invisible alike), or the document's own
         INVALID_ARGUMENT. Each is audited as ``lookup`` audits it, all in one audit commit,
-        which is what a hospital system's bulk send waited for one by one."""
+        which is what a hospital system's bulk send waited for one by one; the holders of
+        the whole batch are read in one query (``holders_visible``)."""
         principal = current_principal()
         roots = self.roots(principal, "LookupResidents")
         check_count(documents, MAX_LOOKUPS, "documents")
@@ -126,14 +128,9 @@ class ResidentUseCases(BirthCertificateLinks):
                     lookup_key(document.doc_type, document.number, document.issuing_country)
                 )
             )
-        found: list[Resident | InvalidArgument | None] = []
         with self.reading() as repo:
-            for key in keys:
-                if isinstance(key, InvalidArgument):
-                    found.append(key)
-                    continue
-                resident, seen = repo.get_visible(roots, lookup_hash=key)
-                found.append(resident if seen else None)
+            holders = repo.holders_visible(roots, [k for k in keys if isinstance(k, str)])
+        found = [k if isinstance(k, InvalidArgument) else holders.get(k) for k in keys]
         self.audit_each_read(
             [
                 ("resident.lookup", r, "residents", "OK" if r else "NOT_FOUND")
