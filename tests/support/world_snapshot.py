@@ -15,8 +15,9 @@ and sequence positions by INSERT … SELECT on the server, in the migration's tr
 Used only where the test takes the world and cell fixtures of its directory's conftest as they
 are (``wanted``: no module's own, no ``cell_env`` marker). A world is rebuilt when China's day
 changes (a world registered "yesterday" is not today's) and after ``MAX_AGE_SECONDS`` (the
-service-account tokens it issued stay well inside their lifetime). The world object the build
-returned is handed to the test rebound to the test's cell (``rebind``)."""
+tokens it signed in with, which the tests go on using as they would a build's of their own,
+stay well inside their lifetime). The world object the build returned is handed to the test
+rebound to the test's cell (``rebind``)."""
 
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ class Snapshot:
     secret: str  # its cell secret
     env: dict[str, str]  # the cell's other settings
     world: Any = None  # what the build returned, on the world's (stopped) cell
-    tokens: dict[str, str] = field(default_factory=dict)  # service accounts' tokens
+    tokens: dict[str, str] = field(default_factory=dict)  # the tokens the build signed in with
     databases: dict[str, Path] = field(default_factory=dict)  # service → SQLite file
     schemas: dict[str, str] = field(default_factory=dict)  # service → PostgreSQL schema
     data_files: dict[str, Path] = field(default_factory=dict)  # under data_dir → its file
@@ -205,8 +206,7 @@ def _build(backend: str, services: list[str], build, env, today: date) -> Snapsh
     running = start_cell(settings)
     try:
         snap.world = build(running)
-        users = set(_world_of(snap.world).users)
-        snap.tokens = {who: token for who, token in running.tokens.items() if who not in users}
+        snap.tokens = dict(running.tokens)  # as the build left them, as if built in the test
     finally:
         running.channel.close()
         running.cell.stop(0)
@@ -214,12 +214,6 @@ def _build(backend: str, services: list[str], build, env, today: date) -> Snapsh
     data_dir = settings.data_dir
     snap.data_files = {str(f.relative_to(data_dir)): f for f in data_dir.rglob("*.db")}
     return snap
-
-
-def _world_of(world: Any) -> World:
-    if isinstance(world, World):
-        return world
-    return next(v for v in vars(world).values() if isinstance(v, World))
 
 
 def _copy_sqlite(source: Path, target: Path) -> None:
