@@ -139,10 +139,14 @@ def mch_env() -> dict[str, str]:
     return {}
 
 
-# The world is copied in (support.world_snapshot) where a test takes these as they are here.
-WORLD_FIXTURES = {
-    "mch": "tests/mch", "mch_env": "tests/mch", "mch_urls": "tests/mch", "running": "tests/mch",
-}  # fmt: skip
+# The world is copied in (support.world_snapshot) where a test takes these as they are here,
+# and its module's ``mch_env``, if any, is a constant (one world per distinct settings).
+WORLD_FIXTURES = {"mch": "tests/mch", "mch_urls": "tests/mch", "running": "tests/mch"}
+
+
+def _constant_env(request: pytest.FixtureRequest) -> bool:
+    defs = request.node._fixtureinfo.name2fixturedefs["mch_env"]  # type: ignore[attr-defined]
+    return not defs[-1].argnames
 
 
 @pytest.fixture
@@ -151,9 +155,10 @@ def running(
     mch_urls: tuple[str, str], mch_env: dict[str, str],
 ) -> Iterator[RunningCell]:  # fmt: skip
     archives, mch = mch_urls
-    if world_snapshot.wanted(request, database_url, WORLD_FIXTURES):  # copied, not built again
+    if world_snapshot.wanted(request, database_url, WORLD_FIXTURES) and _constant_env(request):
         urls = {"identity": database_url, "archives": archives, "mch": mch}
-        running = world_snapshot.start("mch", tmp_path, urls, make_mch)
+        kind = " ".join(["mch", *(f"{k}={v}" for k, v in sorted(mch_env.items()))])
+        running = world_snapshot.start(kind, tmp_path, urls, make_mch, **mch_env)
     else:
         settings = make_settings(
             tmp_path, database_url, RHIP_ARCHIVES_DATABASE_URL=archives,
