@@ -30,7 +30,7 @@ from rhip.kit.audit_pipeline import (
 from rhip.kit.authn import Principal, PrincipalKind, optional_principal
 from rhip.kit.db import COMMITTED_BY_CALLER
 from rhip.kit.deadlines import not_committed, too_close_to_answer
-from rhip.kit.errors import Unavailable
+from rhip.kit.errors import AlreadyExists, Unavailable
 from rhip.kit.schema import audit_event, audit_head, audit_resident
 from rhip.kit.telemetry import current_request_id, current_trace_id
 from sqlalchemy import Connection, insert, select, update
@@ -203,13 +203,17 @@ def append_and_commit(
     True once committed (the caller's ``Database.transaction`` then has nothing left to do).
     Elsewhere: False, and nothing done (the caller runs its statements and appends as usual).
     The caller's deadline is checked first, as ``Database.transaction`` checks it before its
-    commit; an error of the database becomes UNAVAILABLE, as there."""
+    commit; a unique key taken meanwhile becomes ALREADY_EXISTS and an error of the database
+    UNAVAILABLE, as there."""
     if not pipeline_supported(tx):
         return False
     if too_close_to_answer():
         raise not_committed()
     try:
         commit_chained(tx, before, events, chained_rows)
+    except psycopg.IntegrityError as exc:  # as Database.transaction translates SQLAlchemy's
+        log.info("integrity error: %s", type(exc).__name__)
+        raise AlreadyExists("the resource already exists") from exc
     except psycopg.OperationalError as exc:
         log.warning("database unavailable: %s", type(exc).__name__)
         raise Unavailable("the database is not available, retry later") from exc

@@ -25,14 +25,17 @@ SELECT_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
 UPDATE_HEAD = "UPDATE audit_head SET seq = %(seq)s, hash = %(hash)s WHERE id = 1"
 
 
-def _insert(table: Any) -> str:
+def driver_insert(table: Any) -> str:
+    """``INSERT`` of every column of ``table`` as psycopg SQL (named parameters), for rows sent
+    in a pipeline (``before`` of rhip.kit.audit.append_and_commit too), where SQLAlchemy would
+    send the same values (no column of the table converts its value)."""
     names = [column.name for column in table.columns]
     values = ", ".join(f"%({name})s" for name in names)
     return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({values})"  # noqa: S608
 
 
-INSERT_EVENT = _insert(audit_event)
-INSERT_RESIDENT = _insert(audit_resident)
+INSERT_EVENT = driver_insert(audit_event)
+INSERT_RESIDENT = driver_insert(audit_resident)
 
 Rows = list[dict[str, object]]
 ChainRows = Callable[[int, str, Sequence[Any]], tuple[Rows, Rows]]

@@ -174,15 +174,6 @@ timeline_merge = Table(
 )
 
 
-def driver_insert(table: Table) -> str:
-    """``INSERT`` of every column of ``table`` as psycopg SQL (named parameters): for rows
-    sent in a pipeline with other statements (rhip.kit.audit.append_and_commit), where
-    SQLAlchemy would send the same values (no column of these tables converts its value)."""
-    names = [column.name for column in table.columns]
-    values = ", ".join(f"%({name})s" for name in names)
-    return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({values})"  # noqa: S608
-
-
 class StoreBase:
     def __init__(self, connection: Connection) -> None:
         self.s = connection

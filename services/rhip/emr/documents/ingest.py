@@ -18,12 +18,10 @@ documents sent one by one."""
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
 from rhip.emr.access import UseCaseBase
 from rhip.emr.documents import domain
 from rhip.emr.documents.domain import Document, Identifier, ParkedDocument, StoredDocument
@@ -36,8 +34,6 @@ from rhip.kit.errors import AlreadyExists, InvalidArgument, RhipError, Violation
 from rhip.kit.idempotency import claim, request_key
 from rhip.kit.ids import new_id
 from rhip.kit.requests import check_count
-
-log = logging.getLogger(__name__)
 
 CHUNK = 200  # documents of a stream per transaction
 
@@ -97,7 +93,8 @@ class _Chunk:
         trips (rhip.kit.audit.append_and_commit: the rows as driver SQL in a pipeline, the
         audit head locked and read, the events, the COMMIT), elsewhere statement by statement
         and committed by the caller's transaction. The same rows either way; a key taken
-        meanwhile by another stream fails the chunk as ALREADY_EXISTS either way."""
+        meanwhile by another stream fails the chunk as ALREADY_EXISTS either way (the kit
+        translates the driver's error as Database.transaction does)."""
         rows = [
             (sql, params)
             for sql, params in (
@@ -106,12 +103,7 @@ class _Chunk:
             )
             if params
         ]
-        try:
-            committed = audit.append_and_commit(repo.s, self.events, rows)
-        except psycopg.IntegrityError as error:  # as rhip.kit.db.Database.transaction does
-            log.info("integrity error: %s", type(error).__name__)
-            raise AlreadyExists("the resource already exists") from error
-        if not committed:
+        if not audit.append_and_commit(repo.s, self.events, rows):
             self.write_rows(repo)
             audit.append_many(repo.s, self.events)
         self.documents.clear()

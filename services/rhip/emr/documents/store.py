@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rhip.emr.documents.domain import DocumentKind, ParkedDocument, StoredDocument
-from rhip.emr.store import StoreBase, at, document, driver_insert, lab_mapping, parked
+from rhip.emr.store import StoreBase, at, document, lab_mapping, parked
+from rhip.kit.audit_pipeline import driver_insert
+from rhip.kit.keyed_reads import rows_by_keys
 from rhip.kit.pagination import foreign_page_token
 from rhip.kit.scopes import within_scopes
 from sqlalchemy import (
@@ -22,7 +24,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    text,
     update,
 )
 
@@ -72,32 +73,16 @@ def _by_system(keys: Collection[tuple[str, str]]) -> dict[str, list[str]]:
 def _of_sources(s: Connection, table: Table, columns: Sequence[str], tenant_id: str,
                 keys: Collection[tuple[str, str]]) -> list[Any]:  # fmt: skip
     """``columns`` of ``table``'s rows of the custodian's (source system, document id) in
-    ``keys``, in one statement per source system (a stream comes from one or a few).
-
-    On PostgreSQL each id is one lookup on the source key's unique index (a lateral subquery
-    per id of an array; ``OFFSET 0`` keeps the planner from turning it into a join), a plan
-    that holds whatever the statistics say. Measured (tests/perf/bench_emr_ingest.py): a
-    row-value ``IN`` of a chunk's 200 pairs took ~25 ms to plan; an id list (``IN``/``ANY``)
-    is estimated, without statistics on a fresh table, to match every row, and once psycopg
-    prepared it the generic plan scanned the table: 100–200 ms a chunk at 20,000 rows."""
+    ``keys``, in one statement per source system (a stream comes from one or a few), each id
+    one lookup on the source key's unique index (rhip.kit.keyed_reads)."""
     found: list[Any] = []
+    c = table.c
     for system, ids in _by_system(keys).items():
-        if s.dialect.name == "postgresql":
-            names = ", ".join(f"t.{c}" for c in columns)
-            lateral = text(
-                f"SELECT {names} FROM unnest(CAST(:ids AS text[])) AS k(id) CROSS JOIN LATERAL"  # noqa: S608
-                f" (SELECT * FROM {table.name} AS t WHERE t.custodian_tenant_id = :tenant"
-                " AND t.source_system = :system AND t.source_document_id = k.id OFFSET 0) AS t"
-            )
-            found.extend(s.execute(lateral, {"ids": ids, "tenant": tenant_id, "system": system}))
-            continue
-        c = table.c
-        query = select(*(c[n] for n in columns)).where(
-            c.custodian_tenant_id == tenant_id,
-            c.source_system == system,
-            c.source_document_id.in_(ids),
-        )
-        found.extend(s.execute(query))
+        rows = rows_by_keys(
+            s, table, c.source_document_id, ids,
+            c.custodian_tenant_id == tenant_id, c.source_system == system,
+        )  # fmt: skip
+        found.extend(s.execute(select(*(rows.c[n] for n in columns))))
     return found
 
 

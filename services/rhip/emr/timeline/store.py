@@ -15,7 +15,8 @@ from typing import Any
 
 from rhip.emr.documents.domain import DocumentKind
 from rhip.emr.documents.store import readable
-from rhip.emr.store import StoreBase, at, driver_insert, timeline, timeline_change, timeline_scope
+from rhip.emr.store import StoreBase, at, timeline, timeline_change, timeline_scope
+from rhip.kit.audit_pipeline import driver_insert
 from rhip.kit.scopes import within_scopes
 from sqlalchemy import and_, delete, exists, insert, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite

@@ -28,11 +28,11 @@ from rhip.kit.db import utc
 from rhip.kit.driver_reads import DriverRead
 from rhip.kit.history import EventHistory, ResourceEvent
 from rhip.kit.ids import new_id
+from rhip.kit.keyed_reads import rows_by_keys
 from rhip.kit.pagination import Page
 from rhip.kit.pii import PiiVault
 from rhip.kit.scopes import scope_params, within_bound_scopes, within_scopes
 from sqlalchemy import (
-    ARRAY,
     Connection,
     Date,
     DateTime,
@@ -45,11 +45,9 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
-    func,
     insert,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.engine import CursorResult
@@ -269,30 +267,12 @@ class ResidentRepository:
         resident with all her documents (each unsealed) per key."""
         if not keys:
             return {}
-        wanted = sorted(set(keys))
-        if self.s.dialect.name == "postgresql":
-            # One lookup on the hash's unique index per key, whatever the statistics say: a
-            # key list (IN/ANY) is estimated on a table without statistics (a fresh load) to
-            # match every row, and a prepared statement's generic plan then scans the table.
-            keys_ = bindparam("keys", wanted, type_=ARRAY(String))
-            key = func.unnest(keys_).table_valued("key").render_derived()
-            held = (
-                select(_DOC.c.lookup_hash, _DOC.c.resident_id)
-                .where(_DOC.c.lookup_hash == key.c.key)
-                .offset(0)  # a subquery per key, not a join the planner may turn into a scan
-                .lateral("held")
-            )
-            query = (
-                select(held.c.lookup_hash, _RES.c.id, _RES.c.home_path)
-                .select_from(key.join(held, true()).join(_RES, _RES.c.id == held.c.resident_id))
-                .where(visible(roots))
-            )
-        else:
-            query = (
-                select(_DOC.c.lookup_hash, _RES.c.id, _RES.c.home_path)
-                .select_from(_DOC.join(_RES, _RES.c.id == _DOC.c.resident_id))
-                .where(_DOC.c.lookup_hash.in_(wanted), visible(roots))
-            )
+        held = rows_by_keys(self.s, _DOC, _DOC.c.lookup_hash, sorted(set(keys)))
+        query = (
+            select(held.c.lookup_hash, _RES.c.id, _RES.c.home_path)
+            .select_from(held.join(_RES, _RES.c.id == held.c.resident_id))
+            .where(visible(roots))
+        )
         return {r.lookup_hash: Holder(r.id, r.home_path) for r in self.s.execute(query)}
 
     def is_visible(self, resident_id: str, roots: Sequence[str]) -> bool:
