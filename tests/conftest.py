@@ -107,6 +107,12 @@ def _psycopg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def schema_url(schema: str) -> str:
+    """The URL of ``schema`` on RHIP_TEST_POSTGRES_URL (its search_path)."""
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
 @contextmanager
 def postgres_schema(prefix: str = "t") -> Iterator[str]:
     """The URL of a PostgreSQL schema of its own on RHIP_TEST_POSTGRES_URL, dropped after
@@ -116,8 +122,7 @@ def postgres_schema(prefix: str = "t") -> Iterator[str]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     try:
-        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
+        yield schema_url(schema)
     finally:
         if not schema_pool.give_back(dsn, schema):
             with psycopg.connect(dsn, autocommit=True) as conn:

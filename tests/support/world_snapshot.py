@@ -40,7 +40,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import POSTGRES_URL, make_settings
+from conftest import POSTGRES_URL, _psycopg_dsn, make_settings, schema_url
 from rhip.kit.timestamps import clinical_day
 from sqlalchemy.engine import make_url
 
@@ -192,16 +192,10 @@ def _build(backend: str, services: list[str], build, env, today: date) -> Snapsh
     else:
         tag = uuid.uuid4().hex[:12]
         snap.schemas = {service: f"rhipworld_{tag}_{service}" for service in services}
-        with psycopg.connect(_dsn(), autocommit=True) as conn:
+        with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as conn:
             for schema in snap.schemas.values():
                 conn.execute(f"CREATE SCHEMA {schema}")
-        base = make_url(POSTGRES_URL)
-        urls = {
-            service: base.update_query_dict(
-                {"options": f"-csearch_path={schema}"}
-            ).render_as_string(hide_password=False)
-            for service, schema in snap.schemas.items()
-        }
+        urls = {service: schema_url(schema) for service, schema in snap.schemas.items()}
     settings = _settings(home, urls, snap)
     running = start_cell(settings)
     try:
@@ -222,14 +216,10 @@ def _copy_sqlite(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
-def _dsn() -> str:
-    return make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(False)
-
-
 def _remove(snap: Snapshot) -> None:
     shutil.rmtree(snap.home, ignore_errors=True)
     if snap.schemas:
-        with psycopg.connect(_dsn(), autocommit=True) as conn:
+        with psycopg.connect(_psycopg_dsn(POSTGRES_URL), autocommit=True) as conn:
             for schema in snap.schemas.values():
                 conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
